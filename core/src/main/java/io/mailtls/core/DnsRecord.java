@@ -1,0 +1,139 @@
+package io.mailtls.core;
+
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One resource record's data, as mailtls uses it. Immutable.
+ *
+ * <p>The owner name and DNSSEC state belong to the {@link DnsAnswer} that carries the record.
+ */
+public sealed interface DnsRecord
+    permits DnsRecord.Address, DnsRecord.Mx, DnsRecord.Txt, DnsRecord.Tlsa, DnsRecord.Cname {
+
+  /** The record's type. */
+  DnsRecordType type();
+
+  /** An A or AAAA record. */
+  record Address(InetAddress address) implements DnsRecord {
+    public Address {
+      Objects.requireNonNull(address, "address");
+    }
+
+    @Override
+    public DnsRecordType type() {
+      return address.getAddress().length == 4 ? DnsRecordType.A : DnsRecordType.AAAA;
+    }
+  }
+
+  /**
+   * An MX record (RFC 1035 §3.3.9). An exchange of {@link DomainName#ROOT} is a null MX (RFC
+   * 7505).
+   */
+  record Mx(int preference, DomainName exchange) implements DnsRecord {
+    public Mx {
+      if (preference < 0 || preference > 0xFFFF) {
+        throw new IllegalArgumentException("MX preference out of range: " + preference);
+      }
+      Objects.requireNonNull(exchange, "exchange");
+    }
+
+    /** Whether this is the null MX {@code 0 .} (RFC 7505 §3). */
+    public boolean isNull() {
+      return exchange.isRoot();
+    }
+
+    @Override
+    public DnsRecordType type() {
+      return DnsRecordType.MX;
+    }
+  }
+
+  /**
+   * A TXT record: its character-strings, each decoded as ISO-8859-1 so that every octet maps to
+   * one char and non-ASCII octets stay visible to strict parsers (RFC 1035 §3.3.14).
+   */
+  record Txt(List<String> strings) implements DnsRecord {
+    public Txt {
+      strings = List.copyOf(strings);
+    }
+
+    /** The character-strings concatenated, as RFC 8461 §3.1 and RFC 8460 §3 read them. */
+    public String text() {
+      return String.join("", strings);
+    }
+
+    /** Whether every octet is US-ASCII (below 0x80). */
+    public boolean isAscii() {
+      return StandardCharsets.US_ASCII.newEncoder().canEncode(text());
+    }
+
+    @Override
+    public DnsRecordType type() {
+      return DnsRecordType.TXT;
+    }
+  }
+
+  /** A TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, association data. */
+  record Tlsa(int usage, int selector, int matchingType, byte[] data) implements DnsRecord {
+    public Tlsa {
+      checkOctet("usage", usage);
+      checkOctet("selector", selector);
+      checkOctet("matching type", matchingType);
+      data = data.clone();
+    }
+
+    private static void checkOctet(String what, int v) {
+      if (v < 0 || v > 255) {
+        throw new IllegalArgumentException("TLSA " + what + " out of range: " + v);
+      }
+    }
+
+    /** A copy of the certificate association data. */
+    @Override
+    public byte[] data() {
+      return data.clone();
+    }
+
+    @Override
+    public DnsRecordType type() {
+      return DnsRecordType.TLSA;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Tlsa t
+          && t.usage == usage
+          && t.selector == selector
+          && t.matchingType == matchingType
+          && Arrays.equals(t.data, data);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(usage, selector, matchingType, Arrays.hashCode(data));
+    }
+
+    /** Presentation form, e.g. {@code 3 1 1 ab12…}. */
+    @Override
+    public String toString() {
+      return usage + " " + selector + " " + matchingType + " " + HexFormat.of().formatHex(data);
+    }
+  }
+
+  /** A CNAME record. */
+  record Cname(DomainName target) implements DnsRecord {
+    public Cname {
+      Objects.requireNonNull(target, "target");
+    }
+
+    @Override
+    public DnsRecordType type() {
+      return DnsRecordType.CNAME;
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package io.mailtls.core;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.random.RandomGenerator;
+
+/**
+ * Resolves a next hop into its mail exchangers (RFC 5321 §5.1, RFC 7505). Thread-safe.
+ *
+ * <p>The MX answer decides first: NXDOMAIN → {@link MxResolution.Kind#NO_SUCH_DOMAIN}; a lone
+ * null MX → {@link MxResolution.Kind#NULL_MX}; no MX → the domain's own addresses (implicit MX)
+ * or {@link MxResolution.Kind#NO_MAIL_HOST}; any failure (SERVFAIL, timeout, bogus) → {@link
+ * MxResolution.Kind#TEMPORARY_FAILURE}, never "no MX". Then every host's A and AAAA lookups run
+ * concurrently, so resolution costs two dependent round trips, not one per host.
+ */
+public final class MxResolver {
+
+  private final DnsResolver dns;
+  private final RandomGenerator random;
+
+  /** A resolver that shuffles equal preferences with a fresh {@link Random}. */
+  public MxResolver(DnsResolver dns) {
+    this(dns, new Random());
+  }
+
+  /**
+   * A resolver with its own random source for ordering equal-preference hosts; pass a seeded one
+   * for deterministic tests. Access to {@code random} is synchronised.
+   */
+  public MxResolver(DnsResolver dns, RandomGenerator random) {
+    this.dns = Objects.requireNonNull(dns, "dns");
+    this.random = Objects.requireNonNull(random, "random");
+  }
+
+  /** Resolves a next hop; the stage always completes normally. */
+  public CompletionStage<MxResolution> resolve(NextHop nextHop) {
+    Objects.requireNonNull(nextHop, "nextHop");
+    if (nextHop instanceof NextHop.AddressLiteral) {
+      return CompletableFuture.completedFuture(new MxResolution(
+          nextHop, MxResolution.Kind.ADDRESS_LITERAL, List.of(), Optional.empty(), List.of()));
+    }
+    DomainName domain = ((NextHop.Domain) nextHop).name();
+    return dns.resolve(domain, DnsRecordType.MX)
+        .thenCompose(mx -> fromMxAnswer(nextHop, domain, mx));
+  }
+
+  /** Blocking convenience for {@link #resolve(NextHop)}. */
+  public MxResolution resolveBlocking(NextHop nextHop) {
+    return resolve(nextHop).toCompletableFuture().join();
+  }
+
+  private CompletionStage<MxResolution> fromMxAnswer(
+      NextHop nextHop, DomainName domain, DnsAnswer mx) {
+    List<String> notes = new ArrayList<>();
+    if (!mx.cnameChain().isEmpty()) {
+      // RFC 5321 §5.1: a CNAME found instead of MX is followed, and its target processed.
+      notes.add(domain + " is an alias of " + mx.canonicalName());
+    }
+    switch (mx.outcome()) {
+      case FAILURE:
+        notes.add("MX lookup failed: " + mx);
+        return done(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(), mx, notes);
+      case NXDOMAIN:
+        return done(nextHop, MxResolution.Kind.NO_SUCH_DOMAIN, List.of(), mx, notes);
+      case NODATA:
+        return implicitMx(nextHop, mx.canonicalName(), mx, notes);
+      case DATA:
+      default:
+        break;
+    }
+    List<DnsRecord.Mx> records = mx.records(DnsRecord.Mx.class);
+    List<DnsRecord.Mx> real = records.stream().filter(r -> !r.isNull()).toList();
+    if (real.isEmpty()) {
+      // RFC 7505 §3: "MX 0 ." says the domain accepts no mail.
+      return done(nextHop, MxResolution.Kind.NULL_MX, List.of(), mx, notes);
+    }
+    if (real.size() != records.size()) {
+      // RFC 7505 §3 forbids a null MX next to other MX records; the real ones are used.
+      notes.add("null MX published next to other MX records; ignored");
+    }
+    Map<DomainName, Integer> byHost = new LinkedHashMap<>();
+    for (DnsRecord.Mx r : real) {
+      if (looksLikeIpAddress(r.exchange())) {
+        // RFC 5321 §5.1 / RFC 1035 §3.3.9: the exchange is a domain name, never an address.
+        notes.add("MX target " + r.exchange() + " is an IP address, not a host name; ignored");
+        continue;
+      }
+      if (!r.exchange().isHostName()) {
+        notes.add("MX target " + r.exchange() + " is not a host name; ignored");
+        continue;
+      }
+      byHost.merge(r.exchange(), r.preference(), Math::min);
+    }
+    if (byHost.isEmpty()) {
+      notes.add("no usable MX target");
+      return done(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(), mx, notes);
+    }
+    List<Map.Entry<DomainName, Integer>> ordered = order(byHost);
+    List<CompletableFuture<MxHost>> hosts = new ArrayList<>();
+    for (Map.Entry<DomainName, Integer> e : ordered) {
+      hosts.add(host(e.getKey(), e.getValue(), false));
+    }
+    return CompletableFuture.allOf(hosts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<MxHost> result = hosts.stream().map(CompletableFuture::join).toList();
+      for (MxHost h : result) {
+        h.canonicalName().ifPresent(c ->
+            notes.add("MX host " + h.name() + " is an alias of " + c + " (RFC 2181 §10.3)"));
+      }
+      return new MxResolution(nextHop, MxResolution.Kind.MX, result, Optional.of(mx), notes);
+    });
+  }
+
+  private CompletionStage<MxResolution> implicitMx(
+      NextHop nextHop, DomainName domain, DnsAnswer mx, List<String> notes) {
+    // RFC 5321 §5.1: no MX records → the domain itself is the only host, preference 0.
+    return host(domain, 0, true).thenApply(h -> {
+      if (h.addressLookupFailed()) {
+        notes.add("address lookup for implicit MX failed: " + h.ipv4() + "; " + h.ipv6());
+        return new MxResolution(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
+            Optional.of(mx), notes);
+      }
+      if (h.addresses().isEmpty()) {
+        return new MxResolution(nextHop, MxResolution.Kind.NO_MAIL_HOST, List.of(),
+            Optional.of(mx), notes);
+      }
+      return new MxResolution(nextHop, MxResolution.Kind.IMPLICIT_MX, List.of(h),
+          Optional.of(mx), notes);
+    });
+  }
+
+  private CompletableFuture<MxHost> host(DomainName name, int preference, boolean implicit) {
+    CompletableFuture<DnsAnswer> a = dns.resolve(name, DnsRecordType.A).toCompletableFuture();
+    CompletableFuture<DnsAnswer> aaaa = dns.resolve(name, DnsRecordType.AAAA).toCompletableFuture();
+    return a.thenCombine(aaaa, (v4, v6) -> {
+      List<InetAddress> addresses = new ArrayList<>();
+      for (DnsAnswer answer : List.of(v4, v6)) {
+        for (DnsRecord.Address r : answer.records(DnsRecord.Address.class)) {
+          if (!addresses.contains(r.address())) {
+            addresses.add(r.address());
+          }
+        }
+      }
+      return new MxHost(name, preference, implicit, addresses, v4, v6);
+    });
+  }
+
+  /** Sorts by preference and shuffles runs of equal preference (RFC 5321 §5.1). */
+  private List<Map.Entry<DomainName, Integer>> order(Map<DomainName, Integer> byHost) {
+    List<Map.Entry<DomainName, Integer>> list = new ArrayList<>(byHost.entrySet());
+    list.sort(Map.Entry.comparingByValue());
+    synchronized (random) {
+      int start = 0;
+      while (start < list.size()) {
+        int end = start;
+        while (end < list.size() && list.get(end).getValue().equals(list.get(start).getValue())) {
+          end++;
+        }
+        for (int i = end - 1; i > start; i--) {
+          int j = start + random.nextInt(i - start + 1);
+          Map.Entry<DomainName, Integer> t = list.get(i);
+          list.set(i, list.get(j));
+          list.set(j, t);
+        }
+        start = end;
+      }
+    }
+    return list;
+  }
+
+  private static boolean looksLikeIpAddress(DomainName name) {
+    List<String> labels = name.labels();
+    if (labels.size() != 4) {
+      return false;
+    }
+    for (String l : labels) {
+      if (l.isEmpty() || l.length() > 3 || !l.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static CompletionStage<MxResolution> done(
+      NextHop nextHop, MxResolution.Kind kind, List<MxHost> hosts, DnsAnswer mx,
+      List<String> notes) {
+    return CompletableFuture.completedFuture(
+        new MxResolution(nextHop, kind, hosts, Optional.of(mx), notes));
+  }
+}

@@ -1,0 +1,163 @@
+package io.mailtls.core.internal.dns;
+
+import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsRecordType;
+import io.mailtls.core.DnssecMode;
+import io.mailtls.core.DnssecState;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.TrustAnchors;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.ResolverConfig;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.dnssec.ValidatingResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dnsjava-backed engine behind {@code DnssecResolver}: sends queries, follows CNAME chains and
+ * turns responses into {@link DnsAnswer}s. Thread-safe.
+ */
+public final class DnsjavaResolver {
+
+  private static final Logger log = LoggerFactory.getLogger(DnsjavaResolver.class);
+
+  /** EDNS payload size we advertise: the DNS Flag Day 2020 value, avoids IP fragmentation. */
+  static final int EDNS_PAYLOAD = 1232;
+
+  /** Immutable settings, validated by the public builder. */
+  public record Settings(
+      List<InetSocketAddress> upstreams,
+      DnssecMode mode,
+      TrustAnchors trustAnchors,
+      Clock clock,
+      Duration queryTimeout,
+      Duration lookupTimeout,
+      int retries,
+      int maxCnameChain,
+      int maxRecords,
+      Executor executor) {}
+
+  private final Settings settings;
+  private final Resolver resolver;
+  private final ResponseReader reader;
+
+  public DnsjavaResolver(Settings settings) {
+    this.settings = settings;
+    this.reader = new ResponseReader(settings.maxRecords(), settings.maxCnameChain());
+    Resolver head = headResolver(settings);
+    if (settings.mode() == DnssecMode.VALIDATE) {
+      // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets
+      // that property and loads the anchors explicitly below (DESIGN §6).
+      ValidatingResolver validating = new ValidatingResolver(head, settings.clock());
+      validating.setAddReasonToAdditional(true);
+      try {
+        validating.loadTrustAnchors(new ByteArrayInputStream(
+            settings.trustAnchors().text().getBytes(StandardCharsets.UTF_8)));
+      } catch (IOException e) {
+        throw new UncheckedIOException("trust anchors rejected by the validator", e);
+      }
+      this.resolver = validating;
+    } else {
+      // RFC 6840 §5.7 / RFC 3225: ask for DNSSEC so that a validating resolver reports AD.
+      head.setEDNS(0, EDNS_PAYLOAD, ExtendedFlags.DO);
+      this.resolver = head;
+    }
+  }
+
+  /** The system's configured name servers, as dnsjava reads them (never mutated). */
+  public static List<InetSocketAddress> systemResolvers() {
+    return ResolverConfig.getCurrentConfig().servers();
+  }
+
+  private static Resolver headResolver(Settings s) {
+    List<Resolver> simple = new ArrayList<>();
+    for (InetSocketAddress a : s.upstreams()) {
+      SimpleResolver r = new SimpleResolver(a);
+      r.setTimeout(s.queryTimeout());
+      // RFC 7766 §5: a truncated UDP answer is retried over TCP (SimpleResolver does it).
+      r.setIgnoreTruncation(false);
+      r.setEDNS(0, EDNS_PAYLOAD, 0);
+      simple.add(r);
+    }
+    ExtendedResolver ext = new ExtendedResolver(simple);
+    ext.setLoadBalance(false);
+    ext.setRetries(s.retries() + 1);
+    // The ExtendedResolver's own bound covers every server and retry, plus one query's worth of
+    // slack, so that the last query's own SocketTimeoutException is what surfaces.
+    ext.setTimeout(s.queryTimeout().multipliedBy((long) (s.retries() + 1) * simple.size() + 1));
+    return ext;
+  }
+
+  /** Resolves {@code type} at {@code name}; always completes normally within the lookup bound. */
+  public CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+    Name qname;
+    try {
+      qname = Name.fromString(name.toFqdn());
+    } catch (TextParseException e) {
+      throw new IllegalArgumentException("not a DNS name: " + name, e);
+    }
+    Chase chase = new Chase(name, type);
+    return step(chase, qname)
+        .toCompletableFuture()
+        .orTimeout(settings.lookupTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionally(e -> reader.fromException(name, type, e));
+  }
+
+  private CompletionStage<DnsAnswer> step(Chase chase, Name qname) {
+    Message query = Message.newQuery(Record.newRecord(qname, chase.type.code(), DClass.IN));
+    if (settings.mode() == DnssecMode.TRUST_AD) {
+      query.getHeader().setFlag(Flags.AD);
+    }
+    return resolver.sendAsync(query, settings.executor())
+        .thenCompose(response -> {
+          ResponseReader.Step result = reader.read(chase, qname, response);
+          if (result.requery() == null) {
+            return CompletableFuture.completedFuture(result.answer());
+          }
+          if (log.isDebugEnabled()) {
+            log.debug("{} {}: CNAME chain incomplete, asking for {}", chase.type, chase.name,
+                result.requery());
+          }
+          return step(chase, result.requery());
+        });
+  }
+
+  /** Mutable state of one lookup's CNAME chase; confined to one lookup's callback chain. */
+  static final class Chase {
+    final DomainName name;
+    final DnsRecordType type;
+    final List<DomainName> chain = new ArrayList<>();
+    DnssecState state = DnssecState.SECURE;
+
+    Chase(DomainName name, DnsRecordType type) {
+      this.name = name;
+      this.type = type;
+    }
+  }
+
+  /** For tests and diagnostics. */
+  public Settings settings() {
+    return settings;
+  }
+}

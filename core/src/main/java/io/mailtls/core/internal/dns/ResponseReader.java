@@ -1,0 +1,294 @@
+package io.mailtls.core.internal.dns;
+
+import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsFailure;
+import io.mailtls.core.DnsOutcome;
+import io.mailtls.core.DnsRecord;
+import io.mailtls.core.DnsRecordType;
+import io.mailtls.core.DnssecState;
+import io.mailtls.core.DomainName;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.CNAMERecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.EDNSOption;
+import org.xbill.DNS.ExtendedErrorCodeOption;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.MXRecord;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.RRset;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.TLSARecord;
+import org.xbill.DNS.TXTRecord;
+import org.xbill.DNS.Type;
+import org.xbill.DNS.WireParseException;
+import org.xbill.DNS.dnssec.ValidatingResolver;
+
+/** Turns one dnsjava response into a {@link DnsAnswer}, or into a request for the next CNAME hop. */
+final class ResponseReader {
+
+  /** Either a final answer, or the next name to ask for (an incomplete CNAME chain). */
+  record Step(DnsAnswer answer, Name requery) {}
+
+  private final int maxRecords;
+  private final int maxCnameChain;
+
+  ResponseReader(int maxRecords, int maxCnameChain) {
+    this.maxRecords = maxRecords;
+    this.maxCnameChain = maxCnameChain;
+  }
+
+  Step read(DnsjavaResolver.Chase chase, Name qname, Message response) {
+    int rcode = response.getRcode();
+    Record question = response.getQuestion();
+    if (question == null
+        || !question.getName().equals(qname)
+        || question.getType() != chase.type.code()) {
+      return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.MALFORMED, rcode,
+          "response does not answer the question " + qname + " " + chase.type));
+    }
+    if (rcode == Rcode.SERVFAIL) {
+      return done(servfail(chase, response));
+    }
+    if (rcode != Rcode.NOERROR && rcode != Rcode.NXDOMAIN) {
+      return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.REFUSED, rcode,
+          "resolver answered " + Rcode.string(rcode)));
+    }
+    // RFC 4035 §3.2.3 / RFC 6840 §5.8: AD set by a validating resolver means every RRset in the
+    // answer and authority sections validated; dnsjava's ValidatingResolver sets it likewise.
+    boolean ad = response.getHeader().getFlag(Flags.AD);
+    chase.state = chase.state.weakest(ad ? DnssecState.SECURE : DnssecState.INSECURE);
+
+    List<RRset> answer = response.getSectionRRsets(Section.ANSWER);
+    int count = 0;
+    for (RRset set : answer) {
+      count += set.size();
+    }
+    if (count > maxRecords) {
+      return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.TOO_LARGE, rcode,
+          count + " answer records, more than the limit of " + maxRecords));
+    }
+
+    // RFC 1034 §3.6.2 / RFC 2181 §10.1: follow CNAMEs from the question name to the data.
+    Name current = qname;
+    RRset data = null;
+    while (true) {
+      data = find(answer, current, chase.type.code());
+      if (data != null || chase.type == DnsRecordType.CNAME) {
+        break;
+      }
+      RRset cname = find(answer, current, Type.CNAME);
+      if (cname == null) {
+        break;
+      }
+      Name target = ((CNAMERecord) cname.first()).getTarget();
+      DomainName targetName = toDomainName(target);
+      if (targetName == null) {
+        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.MALFORMED, rcode,
+            "CNAME target is not a valid domain name: " + target));
+      }
+      if (targetName.equals(chase.name) || chase.chain.contains(targetName)) {
+        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.CNAME_CHAIN, rcode,
+            "CNAME loop at " + targetName));
+      }
+      if (chase.chain.size() >= maxCnameChain) {
+        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.CNAME_CHAIN, rcode,
+            "CNAME chain longer than " + maxCnameChain));
+      }
+      chase.chain.add(targetName);
+      current = target;
+    }
+
+    if (data != null) {
+      List<DnsRecord> records = new ArrayList<>();
+      List<String> rejected = new ArrayList<>();
+      for (Record r : data.rrs()) {
+        DnsRecord converted = convert(r);
+        if (converted == null) {
+          rejected.add(r.rdataToString());
+        } else {
+          records.add(converted);
+        }
+      }
+      if (records.isEmpty()) {
+        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.MALFORMED, rcode,
+            "no usable record in " + chase.type + " RRset: " + rejected));
+      }
+      return done(answer(chase, DnsOutcome.DATA, records, rcode,
+          rejected.isEmpty() ? null : "ignored malformed records: " + rejected));
+    }
+    if (rcode == Rcode.NXDOMAIN) {
+      // RFC 6604 §3: with a CNAME chain the rcode speaks of the last name in it.
+      return done(answer(chase, DnsOutcome.NXDOMAIN, List.of(), rcode, null));
+    }
+    if (!current.equals(qname) && !hasSoaFor(response, current)) {
+      // The resolver stopped at a CNAME without an answer or a negative proof for its target:
+      // ask for the target itself.
+      return new Step(null, current);
+    }
+    return done(answer(chase, DnsOutcome.NODATA, List.of(), rcode, null));
+  }
+
+  private static Step done(DnsAnswer answer) {
+    return new Step(answer, null);
+  }
+
+  private static RRset find(List<RRset> sets, Name owner, int type) {
+    for (RRset set : sets) {
+      if (set.getType() == type && set.getDClass() == DClass.IN && set.getName().equals(owner)) {
+        return set;
+      }
+    }
+    return null;
+  }
+
+  private static boolean hasSoaFor(Message response, Name name) {
+    for (RRset set : response.getSectionRRsets(Section.AUTHORITY)) {
+      if (set.getType() == Type.SOA && name.subdomain(set.getName())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static DnsAnswer answer(
+      DnsjavaResolver.Chase chase, DnsOutcome outcome, List<DnsRecord> records, int rcode,
+      String reason) {
+    return new DnsAnswer(chase.name, chase.type, outcome, chase.state, records, chase.chain, rcode,
+        Optional.empty(), Optional.ofNullable(reason));
+  }
+
+  private static DnsAnswer failed(
+      DnsjavaResolver.Chase chase, DnssecState state, DnsFailure failure, int rcode,
+      String reason) {
+    DnssecState s = chase.state.weakest(state);
+    if (s != DnssecState.BOGUS) {
+      s = DnssecState.INDETERMINATE;
+    }
+    return new DnsAnswer(chase.name, chase.type, DnsOutcome.FAILURE, s, List.of(), chase.chain,
+        rcode, Optional.of(failure), Optional.ofNullable(reason));
+  }
+
+  /**
+   * SERVFAIL: a validation failure when the validator says so (its reason record, or an Extended
+   * DNS Error in the DNSSEC range, RFC 8914 §4), otherwise an undetermined failure.
+   */
+  private static DnsAnswer servfail(DnsjavaResolver.Chase chase, Message response) {
+    String reason = null;
+    boolean bogus = false;
+    for (Record r : response.getSection(Section.ADDITIONAL)) {
+      if (r instanceof TXTRecord txt && r.getDClass() == ValidatingResolver.VALIDATION_REASON_QCLASS) {
+        reason = String.join("", txt.getStrings());
+        bogus = true;
+      }
+    }
+    OPTRecord opt = response.getOPT();
+    if (opt != null) {
+      for (EDNSOption o : opt.getOptions()) {
+        if (o instanceof ExtendedErrorCodeOption ede) {
+          int code = ede.getErrorCode();
+          String text = "EDE " + code + " (" + ExtendedErrorCodeOption.text(code) + ")"
+              + (ede.getText() == null || ede.getText().isEmpty() ? "" : ": " + ede.getText());
+          reason = reason == null ? text : reason + "; " + text;
+          bogus |= isValidationFailure(code);
+        }
+      }
+    }
+    if (bogus) {
+      chase.state = DnssecState.BOGUS;
+      return failed(chase, DnssecState.BOGUS, DnsFailure.VALIDATION_FAILED, Rcode.SERVFAIL, reason);
+    }
+    return failed(chase, DnssecState.INDETERMINATE, DnsFailure.SERVFAIL, Rcode.SERVFAIL,
+        reason == null ? "resolver answered SERVFAIL" : reason);
+  }
+
+  /** RFC 8914 §4.7–4.13: the Extended DNS Errors that report a failed DNSSEC validation. */
+  private static boolean isValidationFailure(int code) {
+    return code == ExtendedErrorCodeOption.DNSSEC_BOGUS
+        || code == ExtendedErrorCodeOption.SIGNATURE_EXPIRED
+        || code == ExtendedErrorCodeOption.SIGNATURE_NOT_YET_VALID
+        || code == ExtendedErrorCodeOption.DNSKEY_MISSING
+        || code == ExtendedErrorCodeOption.RRSIGS_MISSING
+        || code == ExtendedErrorCodeOption.NO_ZONE_KEY_BIT_SET
+        || code == ExtendedErrorCodeOption.NSEC_MISSING
+        || code == ExtendedErrorCodeOption.SIGNATURE_EXPIRED_BEFORE_VALID;
+  }
+
+  /** Maps a failed exchange (timeout, I/O, parse error) to a failed answer, never "no records". */
+  DnsAnswer fromException(DomainName name, DnsRecordType type, Throwable error) {
+    Throwable e = error;
+    while ((e instanceof CompletionException || e instanceof ExecutionException)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    DnsFailure failure;
+    if (e instanceof TimeoutException || e instanceof SocketTimeoutException) {
+      failure = DnsFailure.TIMEOUT;
+    } else if (e instanceof WireParseException) {
+      failure = DnsFailure.MALFORMED;
+    } else if (e instanceof IOException) {
+      failure = DnsFailure.NETWORK;
+    } else if (e instanceof RuntimeException re && !(e instanceof IllegalStateException)) {
+      // dnsjava signals some malformed data with unchecked exceptions while parsing records.
+      failure = DnsFailure.MALFORMED;
+    } else {
+      failure = DnsFailure.NETWORK;
+    }
+    String message = e.getClass().getSimpleName()
+        + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    return DnsAnswer.failed(name, type, DnssecState.INDETERMINATE, failure, -1, message);
+  }
+
+  private static DnsRecord convert(Record r) {
+    try {
+      if (r instanceof ARecord a) {
+        return new DnsRecord.Address(a.getAddress());
+      } else if (r instanceof AAAARecord a) {
+        return new DnsRecord.Address(a.getAddress());
+      } else if (r instanceof MXRecord mx) {
+        DomainName target = toDomainName(mx.getTarget());
+        return target == null ? null : new DnsRecord.Mx(mx.getPriority(), target);
+      } else if (r instanceof TXTRecord txt) {
+        List<String> strings = new ArrayList<>();
+        for (byte[] b : txt.getStringsAsByteArrays()) {
+          strings.add(new String(b, StandardCharsets.ISO_8859_1));
+        }
+        return new DnsRecord.Txt(strings);
+      } else if (r instanceof TLSARecord t) {
+        return new DnsRecord.Tlsa(t.getCertificateUsage(), t.getSelector(), t.getMatchingType(),
+            t.getCertificateAssociationData());
+      } else if (r instanceof CNAMERecord c) {
+        DomainName target = toDomainName(c.getTarget());
+        return target == null ? null : new DnsRecord.Cname(target);
+      }
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /** A dnsjava name as a {@link DomainName}, or null when it is not a valid one. */
+  static DomainName toDomainName(Name name) {
+    if (name.equals(Name.root)) {
+      return DomainName.ROOT;
+    }
+    try {
+      return DomainName.of(name.toString(true));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+}
