@@ -1,6 +1,7 @@
 package io.mailtls.core.internal.dns;
 
 import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsFailure;
 import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DnssecState;
@@ -25,6 +26,7 @@ import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.ResolverConfig;
@@ -59,13 +61,14 @@ public final class DnsjavaResolver {
       Executor executor) {}
 
   private final Settings settings;
+  private final Resolver head;
   private final Resolver resolver;
   private final ResponseReader reader;
 
   public DnsjavaResolver(Settings settings) {
     this.settings = settings;
     this.reader = new ResponseReader(settings.maxRecords(), settings.maxCnameChain());
-    Resolver head = headResolver(settings);
+    this.head = headResolver(settings);
     if (settings.mode() == DnssecMode.VALIDATE) {
       // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets
       // that property and loads the anchors explicitly below (DESIGN §6).
@@ -103,9 +106,10 @@ public final class DnsjavaResolver {
     ExtendedResolver ext = new ExtendedResolver(simple);
     ext.setLoadBalance(false);
     ext.setRetries(s.retries() + 1);
-    // The ExtendedResolver's own bound covers every server and retry, plus one query's worth of
-    // slack, so that the last query's own SocketTimeoutException is what surfaces.
-    ext.setTimeout(s.queryTimeout().multipliedBy((long) (s.retries() + 1) * simple.size() + 1));
+    // setRetries counts attempts per server. The ExtendedResolver's own bound is the lookup
+    // bound (enforced again around the whole chase), so that after the last attempt the query's
+    // own SocketTimeoutException surfaces rather than a generic IOException.
+    ext.setTimeout(s.lookupTimeout());
     return ext;
   }
 
@@ -133,6 +137,10 @@ public final class DnsjavaResolver {
         .thenCompose(response -> {
           ResponseReader.Step result = reader.read(chase, qname, response);
           if (result.requery() == null) {
+            if (result.answer().state() == DnssecState.BOGUS
+                && settings.mode() == DnssecMode.VALIDATE) {
+              return confirmBogus(chase, qname, result.answer());
+            }
             return CompletableFuture.completedFuture(result.answer());
           }
           if (log.isDebugEnabled()) {
@@ -140,6 +148,30 @@ public final class DnsjavaResolver {
                 result.requery());
           }
           return step(chase, result.requery());
+        });
+  }
+
+  /**
+   * dnsjava's validator also reports "bogus" when the upstream itself failed (SERVFAIL, REFUSED):
+   * it cannot validate a response it did not get. Ask the upstream once more without validation
+   * (CD set, RFC 4035 §3.2.2): if it does not answer NOERROR or NXDOMAIN, the failure is the
+   * upstream's and the state is indeterminate, not bogus. Only reached on the failure path.
+   */
+  private CompletionStage<DnsAnswer> confirmBogus(Chase chase, Name qname, DnsAnswer bogus) {
+    Message probe = Message.newQuery(Record.newRecord(qname, chase.type.code(), DClass.IN));
+    probe.getHeader().setFlag(Flags.CD);
+    return head.sendAsync(probe, settings.executor())
+        .handle((raw, error) -> {
+          if (error != null) {
+            return reader.fromException(chase.name, chase.type, error);
+          }
+          int rcode = raw.getRcode();
+          if (rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN) {
+            return bogus;
+          }
+          return DnsAnswer.failed(chase.name, chase.type, DnssecState.INDETERMINATE,
+              rcode == Rcode.SERVFAIL ? DnsFailure.SERVFAIL : DnsFailure.REFUSED, rcode,
+              "upstream answered " + Rcode.string(rcode));
         });
   }
 

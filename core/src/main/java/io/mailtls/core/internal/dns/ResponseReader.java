@@ -183,8 +183,10 @@ final class ResponseReader {
   }
 
   /**
-   * SERVFAIL: a validation failure when the validator says so (its reason record, or an Extended
-   * DNS Error in the DNSSEC range, RFC 8914 §4), otherwise an undetermined failure.
+   * SERVFAIL: a validation failure when an Extended DNS Error in the DNSSEC range says so (RFC 8914
+   * §4), otherwise an undetermined failure. dnsjava's validator also attaches a reason record
+   * (class 65280) when the upstream itself answered SERVFAIL, and even to insecure answers, so
+   * that record alone proves nothing: it only supplies the text.
    */
   private static DnsAnswer servfail(DnsjavaResolver.Chase chase, Message response) {
     String reason = null;
@@ -192,7 +194,6 @@ final class ResponseReader {
     for (Record r : response.getSection(Section.ADDITIONAL)) {
       if (r instanceof TXTRecord txt && r.getDClass() == ValidatingResolver.VALIDATION_REASON_QCLASS) {
         reason = String.join("", txt.getStrings());
-        bogus = true;
       }
     }
     OPTRecord opt = response.getOPT();

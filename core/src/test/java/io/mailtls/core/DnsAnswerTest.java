@@ -1,0 +1,46 @@
+package io.mailtls.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class DnsAnswerTest {
+
+  private static final DomainName NAME = DomainName.of("example.test");
+
+  @Test
+  void aFailureCanNeverLookSecureOrInsecure() {
+    assertThatThrownBy(() -> new DnsAnswer(NAME, DnsRecordType.MX, DnsOutcome.FAILURE,
+        DnssecState.INSECURE, List.of(), List.of(), 2, Optional.of(DnsFailure.SERVFAIL),
+        Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("INSECURE");
+  }
+
+  @Test
+  void failureIsPresentExactlyForFailures() {
+    assertThatThrownBy(() -> new DnsAnswer(NAME, DnsRecordType.MX, DnsOutcome.NODATA,
+        DnssecState.SECURE, List.of(), List.of(), 0, Optional.of(DnsFailure.SERVFAIL),
+        Optional.empty()))
+        .isInstanceOf(IllegalArgumentException.class);
+    DnsAnswer failed = DnsAnswer.failed(NAME, DnsRecordType.MX, DnssecState.INDETERMINATE,
+        DnsFailure.TIMEOUT, -1, "no answer");
+    assertThat(failed.isSuccess()).isFalse();
+    assertThat(failed.isNegative()).isFalse();
+    assertThat(failed.records()).isEmpty();
+    assertThat(failed.toString()).contains("FAILURE", "TIMEOUT", "no answer");
+  }
+
+  @Test
+  void tlsaDataIsCopiedAndComparedByValue() {
+    byte[] data = {1, 2, 3};
+    DnsRecord.Tlsa t = new DnsRecord.Tlsa(3, 1, 1, data);
+    data[0] = 9;
+    assertThat(t.data()).containsExactly(1, 2, 3);
+    t.data()[1] = 9;
+    assertThat(t).isEqualTo(new DnsRecord.Tlsa(3, 1, 1, new byte[] {1, 2, 3}));
+    assertThat(t.toString()).isEqualTo("3 1 1 010203");
+  }
+}

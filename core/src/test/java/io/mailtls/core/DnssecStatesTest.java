@@ -1,0 +1,205 @@
+package io.mailtls.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.testkit.DnsQuery;
+import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.ValidatingResolverServer;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.xbill.DNS.Type;
+
+/**
+ * The DNSSEC state of answers (RFC 4035 §4.3, RFC 7672 §2.1.1), against the testkit's signed
+ * zones, in both modes: in-process validation ({@link DnssecMode#VALIDATE}) and trust of a
+ * loopback validating resolver's AD bit ({@link DnssecMode#TRUST_AD}).
+ */
+class DnssecStatesTest {
+
+  private static TestDnsServer dns;
+  private static ValidatingResolverServer validatingResolver;
+
+  @BeforeAll
+  static void startServers() {
+    dns = TestDnsServer.builder()
+        .zone("example.test", z -> z
+            .mx("example.test", 10, "mx1.example.test")
+            .a("mx1.example.test", "127.0.0.2")
+            .cname("alias.example.test", "mx1.example.test")
+            .cname("to-unsigned.example.test", "host.unsigned.test")
+            .mx("servfail.example.test", 10, "mx1.example.test")
+            .mx("dropped.example.test", 10, "mx1.example.test")
+            .mx("corrupt.example.test", 10, "mx1.example.test")
+            .txt("big.example.test", bigTxt()))
+        .zone("unsigned.test", z -> z.unsigned()
+            .mx("unsigned.test", 10, "host.unsigned.test")
+            .a("host.unsigned.test", "127.0.0.3"))
+        .zone("wrongds.test", z -> z.wrongDs()
+            .mx("wrongds.test", 10, "mx.wrongds.test")
+            .a("mx.wrongds.test", "127.0.0.4"))
+        .zone("expired.test", z -> z.expiredSignatures()
+            .mx("expired.test", 10, "mx.expired.test")
+            .a("mx.expired.test", "127.0.0.5"))
+        .start();
+    dns.corruptSignatures("corrupt.example.test", Type.MX);
+    dns.servfail("servfail.example.test", Type.MX);
+    dns.drop("dropped.example.test", Type.MX);
+    dns.truncate("big.example.test", Type.TXT);
+    validatingResolver = ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor(),
+        Clock.systemUTC(), InetAddress.getLoopbackAddress());
+  }
+
+  private static String[] bigTxt() {
+    String[] strings = new String[8];
+    for (int i = 0; i < strings.length; i++) {
+      strings[i] = ("chunk" + i + "-").repeat(30).substring(0, 200);
+    }
+    return strings;
+  }
+
+  @AfterAll
+  static void stopServers() {
+    validatingResolver.close();
+    dns.close();
+  }
+
+  @BeforeEach
+  void clearLog() {
+    dns.clearQueryLog();
+  }
+
+  private static DnsResolver resolver(DnssecMode mode) {
+    DnssecResolver.Builder b = DnssecResolver.builder()
+        .mode(mode)
+        .queryTimeout(Duration.ofMillis(mode == DnssecMode.VALIDATE ? 400 : 3000))
+        .retries(0)
+        .lookupTimeout(Duration.ofSeconds(6));
+    if (mode == DnssecMode.VALIDATE) {
+      b.upstream(dns.socketAddress()).trustAnchors(TrustAnchors.parse(dns.trustAnchor()));
+    } else {
+      b.upstream(validatingResolver.socketAddress());
+    }
+    return b.build();
+  }
+
+  private static DnsAnswer ask(DnssecMode mode, String name, DnsRecordType type) {
+    return resolver(mode).resolveBlocking(DomainName.of(name), type);
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void signedMxIsSecure(DnssecMode mode) {
+    DnsAnswer a = ask(mode, "example.test", DnsRecordType.MX);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.DATA);
+    assertThat(a.state()).isEqualTo(DnssecState.SECURE);
+    assertThat(a.records(DnsRecord.Mx.class))
+        .containsExactly(new DnsRecord.Mx(10, DomainName.of("mx1.example.test")));
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void provedNonExistenceIsASecureAnswerNotAnException(DnssecMode mode) {
+    DnsAnswer nx = ask(mode, "nosuch.example.test", DnsRecordType.MX);
+    assertThat(nx.outcome()).isEqualTo(DnsOutcome.NXDOMAIN);
+    assertThat(nx.state()).isEqualTo(DnssecState.SECURE);
+    DnsAnswer nodata = ask(mode, "mx1.example.test", DnsRecordType.TXT);
+    assertThat(nodata.outcome()).isEqualTo(DnsOutcome.NODATA);
+    assertThat(nodata.state()).isEqualTo(DnssecState.SECURE);
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void unsignedDelegationIsInsecure(DnssecMode mode) {
+    DnsAnswer a = ask(mode, "unsigned.test", DnsRecordType.MX);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.DATA);
+    assertThat(a.state()).isEqualTo(DnssecState.INSECURE);
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void dsMatchingNoKeyIsBogusNeverInsecure(DnssecMode mode) {
+    assertBogus(ask(mode, "wrongds.test", DnsRecordType.MX));
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void expiredSignaturesAreBogusNeverInsecure(DnssecMode mode) {
+    assertBogus(ask(mode, "expired.test", DnsRecordType.MX));
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void corruptedRrsigIsBogusNeverInsecure(DnssecMode mode) {
+    assertBogus(ask(mode, "corrupt.example.test", DnsRecordType.MX));
+  }
+
+  private static void assertBogus(DnsAnswer a) {
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(a.state()).isEqualTo(DnssecState.BOGUS);
+    assertThat(a.failure()).contains(DnsFailure.VALIDATION_FAILED);
+    assertThat(a.records()).isEmpty();
+    assertThat(a.reason()).isPresent();
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void servfailIsATemporaryFailureNeverNoRecords(DnssecMode mode) {
+    DnsAnswer a = ask(mode, "servfail.example.test", DnsRecordType.MX);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    // The upstream's own failure is not a validation failure: indeterminate, not bogus.
+    assertThat(a.state()).isEqualTo(DnssecState.INDETERMINATE);
+    assertThat(a.failure()).contains(DnsFailure.SERVFAIL);
+    assertThat(a.isNegative()).isFalse();
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void noAnswerIsIndeterminateNeverNoRecords(DnssecMode mode) {
+    DnsAnswer a = ask(mode, "dropped.example.test", DnsRecordType.MX);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(a.state()).isEqualTo(DnssecState.INDETERMINATE);
+    assertThat(a.failure().orElseThrow()).isIn(DnsFailure.TIMEOUT, DnsFailure.SERVFAIL);
+    assertThat(a.isNegative()).isFalse();
+    if (mode == DnssecMode.VALIDATE) {
+      assertThat(a.failure()).contains(DnsFailure.TIMEOUT);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void truncatedUdpAnswerIsRetriedOverTcp(DnssecMode mode) {
+    DnsAnswer a = ask(mode, "big.example.test", DnsRecordType.TXT);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.DATA);
+    assertThat(a.state()).isEqualTo(DnssecState.SECURE);
+    assertThat(a.records(DnsRecord.Txt.class).get(0).strings()).hasSize(8);
+    assertThat(dns.queries()).anySatisfy(q -> {
+      assertThat(q.name()).isEqualTo("big.example.test.");
+      assertThat(q.transport()).isEqualTo(DnsQuery.Transport.TCP);
+    });
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void secureCnameChainIsSecure(DnssecMode mode) {
+    DnsAnswer a = ask(mode, "alias.example.test", DnsRecordType.A);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.DATA);
+    assertThat(a.state()).isEqualTo(DnssecState.SECURE);
+    assertThat(a.cnameChain()).containsExactly(DomainName.of("mx1.example.test"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void cnameChainWithOneInsecureLinkIsInsecure(DnssecMode mode) {
+    DnsAnswer a = ask(mode, "to-unsigned.example.test", DnsRecordType.A);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.DATA);
+    assertThat(a.state()).isEqualTo(DnssecState.INSECURE);
+    assertThat(a.canonicalName()).isEqualTo(DomainName.of("host.unsigned.test"));
+    assertThat(a.records(DnsRecord.Address.class)).hasSize(1);
+  }
+}

@@ -1,0 +1,71 @@
+package io.mailtls.dane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.DnsRecord;
+import java.util.Arrays;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** RFC 7672 §3.1 and RFC 6698 §2.1: which TLSA records an SMTP client can use. */
+class TlsaUsabilityTest {
+
+  private static byte[] bytes(int n) {
+    byte[] b = new byte[n];
+    Arrays.fill(b, (byte) 0xab);
+    return b;
+  }
+
+  /** A minimal DER SEQUENCE of {@code n} octets in all. */
+  private static byte[] sequence(int n) {
+    byte[] b = bytes(n);
+    b[0] = 0x30;
+    if (n - 2 < 0x80) {
+      b[1] = (byte) (n - 2);
+    } else {
+      b[1] = (byte) 0x82;
+      b[2] = (byte) ((n - 4) >> 8);
+      b[3] = (byte) (n - 4);
+    }
+    return b;
+  }
+
+  @ParameterizedTest(name = "{0} {1} {2} with {3} octets -> usable={4}")
+  @CsvSource({
+      "3, 1, 1, 32, true",   // DANE-EE SPKI SHA2-256: the common case
+      "3, 0, 1, 32, true",
+      "3, 1, 2, 64, true",
+      "2, 0, 1, 32, true",   // DANE-TA
+      "2, 1, 2, 64, true",
+      "3, 1, 1, 31, false",  // wrong digest length
+      "3, 1, 1, 33, false",
+      "3, 1, 2, 32, false",
+      "0, 0, 1, 32, false",  // PKIX-TA: not for SMTP (RFC 7672 §3.1.3)
+      "1, 1, 1, 32, false",  // PKIX-EE
+      "4, 1, 1, 32, false",  // unknown usage
+      "3, 2, 1, 32, false",  // unknown selector
+      "3, 1, 3, 32, false",  // unknown matching type
+      "3, 1, 255, 32, false",
+  })
+  void classifiesDigestRecords(int usage, int selector, int mt, int len, boolean usable) {
+    DnsRecord.Tlsa r = new DnsRecord.Tlsa(usage, selector, mt, bytes(len));
+    assertThat(TlsaUsability.isUsable(r)).isEqualTo(usable);
+    assertThat(TlsaUsability.whyUnusable(r).isPresent()).isEqualTo(!usable);
+  }
+
+  @ParameterizedTest(name = "full data {0} octets")
+  @CsvSource({"40", "300"})
+  void fullRecordsMustBeDerSequences(int len) {
+    assertThat(TlsaUsability.isUsable(new DnsRecord.Tlsa(2, 0, 0, sequence(len)))).isTrue();
+    byte[] truncated = Arrays.copyOf(sequence(len), len - 1);
+    assertThat(TlsaUsability.whyUnusable(new DnsRecord.Tlsa(2, 0, 0, truncated)))
+        .hasValueSatisfying(why -> assertThat(why).contains("DER"));
+    assertThat(TlsaUsability.isUsable(new DnsRecord.Tlsa(3, 1, 0, bytes(len)))).isFalse();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"0, PKIX-TA", "1, PKIX-EE", "2, DANE-TA", "3, DANE-EE", "9, usage(9)"})
+  void usageNamesFollowRfc7218(int usage, String name) {
+    assertThat(TlsaUsability.usageName(usage)).isEqualTo(name);
+  }
+}

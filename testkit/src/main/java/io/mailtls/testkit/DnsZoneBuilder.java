@@ -1,0 +1,264 @@
+package io.mailtls.testkit;
+
+import io.mailtls.testkit.internal.dns.DnsNames;
+import io.mailtls.testkit.internal.dns.ZoneCompiler;
+import io.mailtls.testkit.internal.dns.ZoneDefinition;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.Address;
+import org.xbill.DNS.CNAMERecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.MXRecord;
+import org.xbill.DNS.NSRecord;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.TLSARecord;
+import org.xbill.DNS.TXTRecord;
+import org.xbill.DNS.Type;
+
+/**
+ * The contents of one zone of a {@link TestDnsServer}: its records and how it is signed. Handed to
+ * the callbacks of {@link TestDnsServer.Builder#zone(String, java.util.function.Consumer)} and
+ * {@link TestDnsServer#update(String, java.util.function.Consumer)}; in an update it starts with
+ * the zone's current records and options.
+ *
+ * <p>Names are absolute (a trailing dot is optional), ASCII only (internationalized names as
+ * A-labels, {@code xn--bcher-kva.test}), and must lie at or below the zone's origin. Records are
+ * of class IN with a TTL of 300 s unless {@link #ttl(Duration)} says otherwise. The server adds
+ * the SOA, NS, DNSKEY, NSEC and RRSIG records itself, and the delegation (NS and DS) of any held
+ * zone below this one.
+ *
+ * <p>Not thread-safe: use it only inside the callback it was handed to.
+ */
+public final class DnsZoneBuilder {
+  /** Types the server generates, so a caller may not add them. */
+  private static final Set<Integer> GENERATED =
+      Set.of(
+          Type.SOA, Type.DNSKEY, Type.RRSIG, Type.NSEC, Type.NSEC3, Type.NSEC3PARAM, Type.OPT);
+
+  /** RFC 1035 §3.3: a character-string holds at most 255 octets. */
+  private static final int MAX_CHARACTER_STRING = 255;
+
+  private final Name origin;
+  private final List<Record> records;
+  private boolean signed;
+  private boolean wrongDs;
+  private boolean expiredSignatures;
+  private long ttl = ZoneCompiler.TTL;
+
+  DnsZoneBuilder(ZoneDefinition base) {
+    this.origin = base.origin();
+    this.records = new ArrayList<>(base.records());
+    this.signed = base.signed();
+    this.wrongDs = base.wrongDs();
+    this.expiredSignatures = base.expiredSignatures();
+  }
+
+  /** The zone's origin (apex). */
+  public Name origin() {
+    return origin;
+  }
+
+  /** Sets the TTL of the records added after this call (default 300 s). */
+  public DnsZoneBuilder ttl(Duration ttl) {
+    Objects.requireNonNull(ttl, "ttl");
+    if (ttl.isNegative() || ttl.getSeconds() > 0x7FFFFFFFL) {
+      throw new IllegalArgumentException("TTL out of range (RFC 2181 §8): " + ttl);
+    }
+    this.ttl = ttl.getSeconds();
+    return this;
+  }
+
+  /** Adds an A record; {@code address} is an IPv4 literal such as {@code "127.0.0.2"}. */
+  public DnsZoneBuilder a(String name, String address) {
+    return add(new ARecord(owner(name), DClass.IN, ttl, literal(address, Address.IPv4)));
+  }
+
+  /** Adds an AAAA record; {@code address} is an IPv6 literal such as {@code "::1"}. */
+  public DnsZoneBuilder aaaa(String name, String address) {
+    return add(new AAAARecord(owner(name), DClass.IN, ttl, literal(address, Address.IPv6)));
+  }
+
+  /** Adds an MX record (RFC 5321 §5.1). */
+  public DnsZoneBuilder mx(String name, int preference, String exchange) {
+    checkU16("MX preference", preference);
+    return add(new MXRecord(owner(name), DClass.IN, ttl, preference, DnsNames.parse(exchange)));
+  }
+
+  /** Adds the null MX {@code 0 .} (RFC 7505 §3): the domain accepts no mail. */
+  public DnsZoneBuilder nullMx(String name) {
+    return add(new MXRecord(owner(name), DClass.IN, ttl, 0, Name.root));
+  }
+
+  /**
+   * Adds one TXT record made of the given character-strings (a consumer concatenates them, as
+   * RFC 8461 §3.1 does); each at most 255 characters.
+   */
+  public DnsZoneBuilder txt(String name, String... strings) {
+    Objects.requireNonNull(strings, "strings");
+    if (strings.length == 0) {
+      throw new IllegalArgumentException("a TXT record needs at least one string");
+    }
+    for (String s : strings) {
+      Objects.requireNonNull(s, "TXT string");
+      if (s.length() > MAX_CHARACTER_STRING) {
+        throw new IllegalArgumentException(
+            "TXT string longer than 255 characters (RFC 1035 §3.3.14); split it: " + s);
+      }
+    }
+    return add(new TXTRecord(owner(name), DClass.IN, ttl, Arrays.asList(strings)));
+  }
+
+  /** Adds a CNAME; the name may hold nothing else (RFC 2181 §10.1). */
+  public DnsZoneBuilder cname(String name, String target) {
+    return add(new CNAMERecord(owner(name), DClass.IN, ttl, DnsNames.parse(target)));
+  }
+
+  /**
+   * Adds a TLSA record (RFC 6698 §2.1), e.g. {@code tlsa("_25._tcp.mx1.example.test", 3, 1, 1,
+   * sha256OfSpki)}.
+   */
+  public DnsZoneBuilder tlsa(
+      String name, int usage, int selector, int matchingType, byte[] associationData) {
+    checkU8("TLSA usage", usage);
+    checkU8("TLSA selector", selector);
+    checkU8("TLSA matching type", matchingType);
+    Objects.requireNonNull(associationData, "associationData");
+    return add(
+        new TLSARecord(
+            owner(name), DClass.IN, ttl, usage, selector, matchingType, associationData.clone()));
+  }
+
+  /**
+   * Adds an NS record below the apex: a delegation to a zone this server does not hold, answered
+   * with a referral. (Held zones are delegated automatically.)
+   */
+  public DnsZoneBuilder ns(String name, String target) {
+    Name owner = owner(name);
+    if (owner.equals(origin)) {
+      throw new IllegalArgumentException("the apex NS RRset is generated; delegate below it");
+    }
+    return add(new NSRecord(owner, DClass.IN, ttl, DnsNames.parse(target)));
+  }
+
+  /**
+   * Adds any record of class IN at or below the origin, except the types the server generates
+   * (SOA, DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM). A wildcard owner ({@code *.example.test}) is
+   * expanded as RFC 4592 describes.
+   */
+  public DnsZoneBuilder record(Record record) {
+    Objects.requireNonNull(record, "record");
+    if (record.getDClass() != DClass.IN) {
+      throw new IllegalArgumentException("only class IN is served: " + record);
+    }
+    if (GENERATED.contains(record.getType())) {
+      throw new IllegalArgumentException(
+          Type.string(record.getType()) + " records are generated by the server: " + record);
+    }
+    if (record.getType() == Type.DS && record.getName().equals(origin)) {
+      throw new IllegalArgumentException(
+          "a zone's DS belongs to its parent (RFC 4035 §2.4); see wrongDs(): " + record);
+    }
+    checkInZone(record.getName());
+    return add(record);
+  }
+
+  /** Removes every record of {@code type} at {@code name} ({@link Type#ANY}: every type). */
+  public DnsZoneBuilder remove(String name, int type) {
+    Name owner = owner(name);
+    records.removeIf(r -> r.getName().equals(owner) && (type == Type.ANY || r.getType() == type));
+    return this;
+  }
+
+  /**
+   * Serves the zone unsigned: no DNSKEY, RRSIG or NSEC, and no DS in the parent, whose NSEC at
+   * the delegation then proves the delegation insecure (RFC 4035 §5.2).
+   */
+  public DnsZoneBuilder unsigned() {
+    return unsigned(true);
+  }
+
+  /** Serves the zone unsigned ({@code true}) or signed ({@code false}, the default). */
+  public DnsZoneBuilder unsigned(boolean unsigned) {
+    this.signed = !unsigned;
+    return this;
+  }
+
+  /** Makes the parent publish a DS that matches no key of this zone: the zone is bogus. */
+  public DnsZoneBuilder wrongDs() {
+    return wrongDs(true);
+  }
+
+  /** Switches the mismatching parent DS on or off. */
+  public DnsZoneBuilder wrongDs(boolean wrongDs) {
+    this.wrongDs = wrongDs;
+    return this;
+  }
+
+  /**
+   * Signs every RRset of this zone with an expired signature (inception now - 30 d, expiration
+   * now - 1 d): the zone is bogus (RFC 4035 §5.3.1).
+   */
+  public DnsZoneBuilder expiredSignatures() {
+    return expiredSignatures(true);
+  }
+
+  /** Switches the expired signatures on or off. */
+  public DnsZoneBuilder expiredSignatures(boolean expired) {
+    this.expiredSignatures = expired;
+    return this;
+  }
+
+  /** The definition this builder describes, with the given SOA serial. */
+  ZoneDefinition definition(long serial) {
+    return new ZoneDefinition(origin, records, signed, wrongDs, expiredSignatures, serial);
+  }
+
+  private DnsZoneBuilder add(Record record) {
+    records.add(record);
+    return this;
+  }
+
+  private Name owner(String name) {
+    Name owner = DnsNames.parse(name);
+    checkInZone(owner);
+    return owner;
+  }
+
+  private void checkInZone(Name name) {
+    if (!name.subdomain(origin)) {
+      throw new IllegalArgumentException(name + " is not in zone " + origin);
+    }
+  }
+
+  private static InetAddress literal(String address, int family) {
+    Objects.requireNonNull(address, "address");
+    try {
+      // Address.getByAddress parses literals only: no name is ever resolved here.
+      return Address.getByAddress(address, family);
+    } catch (UnknownHostException e) {
+      String kind = family == Address.IPv4 ? "IPv4" : "IPv6";
+      throw new IllegalArgumentException("not an " + kind + " address literal: " + address, e);
+    }
+  }
+
+  private static void checkU8(String what, int value) {
+    if (value < 0 || value > 0xFF) {
+      throw new IllegalArgumentException(what + " out of range 0..255: " + value);
+    }
+  }
+
+  private static void checkU16(String what, int value) {
+    if (value < 0 || value > 0xFFFF) {
+      throw new IllegalArgumentException(what + " out of range 0..65535: " + value);
+    }
+  }
+}

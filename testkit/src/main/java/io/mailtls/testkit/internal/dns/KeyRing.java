@@ -1,0 +1,35 @@
+package io.mailtls.testkit.internal.dns;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.xbill.DNS.Name;
+
+/**
+ * The keys of every zone a server holds, generated on first use and kept for the server's life,
+ * so that re-signing never changes a DNSKEY (and a validator's cached keys stay valid).
+ *
+ * <p>Thread-safe.
+ */
+public final class KeyRing {
+  private final long ttl;
+  private final Map<Name, ZoneKey> keys = new ConcurrentHashMap<>();
+  private final Map<Name, ZoneKey> decoys = new ConcurrentHashMap<>();
+
+  /** A key ring whose DNSKEY records carry {@code ttl}. */
+  public KeyRing(long ttl) {
+    this.ttl = ttl;
+  }
+
+  /** The signing key of {@code zone}. */
+  public ZoneKey key(Name zone) {
+    return keys.computeIfAbsent(zone, z -> ZoneKey.generate(z, ttl));
+  }
+
+  /**
+   * A key that is never published in {@code zone}: a DS made from it matches no DNSKEY of the
+   * zone, which a validator must treat as bogus (RFC 4035 §5.2).
+   */
+  public ZoneKey decoy(Name zone) {
+    return decoys.computeIfAbsent(zone, z -> ZoneKey.generate(z, ttl));
+  }
+}

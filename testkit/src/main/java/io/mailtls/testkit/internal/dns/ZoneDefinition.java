@@ -1,0 +1,92 @@
+package io.mailtls.testkit.internal.dns;
+
+import java.util.List;
+import java.util.Objects;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+
+/**
+ * What the caller configured for one zone: its origin, its own records (without the SOA, NS,
+ * DNSKEY, NSEC and RRSIG records the server generates) and how it is to be signed.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class ZoneDefinition {
+  private final Name origin;
+  private final List<Record> records;
+  private final boolean signed;
+  private final boolean wrongDs;
+  private final boolean expiredSignatures;
+  private final long serial;
+
+  /**
+   * A zone definition.
+   *
+   * @param origin the zone apex
+   * @param records the caller's records, each at or below {@code origin}
+   * @param signed whether the zone is served signed (otherwise insecure, RFC 4035 §5.2)
+   * @param wrongDs whether the parent publishes a DS that matches no key of this zone
+   * @param expiredSignatures whether every RRSIG of this zone has expired
+   * @param serial the SOA serial
+   */
+  public ZoneDefinition(
+      Name origin,
+      List<Record> records,
+      boolean signed,
+      boolean wrongDs,
+      boolean expiredSignatures,
+      long serial) {
+    this.origin = Objects.requireNonNull(origin, "origin");
+    this.records = List.copyOf(records);
+    this.signed = signed;
+    this.wrongDs = wrongDs;
+    this.expiredSignatures = expiredSignatures;
+    this.serial = serial;
+    for (Record r : this.records) {
+      if (!r.getName().subdomain(origin)) {
+        throw new IllegalArgumentException(r.getName() + " is not in zone " + origin);
+      }
+    }
+  }
+
+  /** The default definition of a zone: no records of its own, signed. */
+  public static ZoneDefinition empty(Name origin) {
+    return new ZoneDefinition(origin, List.of(), true, false, false, 1);
+  }
+
+  /** The zone apex. */
+  public Name origin() {
+    return origin;
+  }
+
+  /** The caller's records. */
+  public List<Record> records() {
+    return records;
+  }
+
+  /** Whether the zone is signed. */
+  public boolean signed() {
+    return signed;
+  }
+
+  /** Whether the parent publishes a DS matching no key of this zone. */
+  public boolean wrongDs() {
+    return wrongDs;
+  }
+
+  /** Whether every RRSIG of this zone is expired. */
+  public boolean expiredSignatures() {
+    return expiredSignatures;
+  }
+
+  /** The SOA serial. */
+  public long serial() {
+    return serial;
+  }
+
+  @Override
+  public String toString() {
+    return "zone " + origin + (signed ? "" : " unsigned") + (wrongDs ? " wrong-DS" : "")
+        + (expiredSignatures ? " expired" : "") + " (" + records.size() + " records)";
+  }
+}
