@@ -1,0 +1,134 @@
+package io.mailtls.testkit.internal.pki;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.Date;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Makes X.509 v3 certificates with Bouncy Castle's builders, signing and converting through the
+ * JDK's default JCA providers (no Bouncy Castle provider is installed: that would be a JVM-global
+ * change).
+ *
+ * <p>Thread-safe: stateless apart from a {@link SecureRandom}.
+ */
+public final class CertificateMinter {
+
+  /** The organisation every test certificate names, so a stray one is easy to recognise. */
+  public static final String ORGANISATION = "mailtls testkit";
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private CertificateMinter() {}
+
+  /** Makes and signs the certificate that {@code spec} describes. */
+  public static X509Certificate mint(CertificateSpec spec) {
+    try {
+      X500Name subject =
+          new X500NameBuilder(BCStyle.INSTANCE)
+              .addRDN(BCStyle.O, ORGANISATION)
+              .addRDN(BCStyle.CN, spec.commonName())
+              .build();
+      X500Name issuer =
+          spec.selfSigned()
+              ? subject
+              : X500Name.getInstance(
+                  spec.issuerCertificate().getSubjectX500Principal().getEncoded());
+      // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets, unique per issuer.
+      BigInteger serial = new BigInteger(64, RANDOM).add(BigInteger.ONE);
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              issuer,
+              serial,
+              Date.from(spec.notBefore()),
+              Date.from(spec.notAfter()),
+              subject,
+              spec.subjectPublicKey());
+      addExtensions(builder, spec);
+      ContentSigner signer =
+          new JcaContentSignerBuilder(signatureAlgorithm(spec.issuerKey())).build(spec.issuerKey());
+      return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
+    } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+      throw new IllegalStateException("cannot mint certificate for " + spec.commonName(), e);
+    }
+  }
+
+  private static void addExtensions(X509v3CertificateBuilder builder, CertificateSpec spec)
+      throws GeneralSecurityException, CertIOException {
+    JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+    // RFC 5280 §4.2.1.2 and §4.2.1.1: key identifiers let path building find the issuer.
+    builder.addExtension(
+        Extension.subjectKeyIdentifier,
+        false,
+        utils.createSubjectKeyIdentifier(spec.subjectPublicKey()));
+    if (!spec.selfSigned()) {
+      builder.addExtension(
+          Extension.authorityKeyIdentifier,
+          false,
+          utils.createAuthorityKeyIdentifier(spec.issuerCertificate().getPublicKey()));
+    }
+    // RFC 5280 §4.2.1.9: basicConstraints is critical in CA certificates.
+    if (spec.basicConstraints()) {
+      BasicConstraints constraints =
+          spec.ca() && spec.pathLength() >= 0
+              ? new BasicConstraints(spec.pathLength())
+              : new BasicConstraints(spec.ca());
+      builder.addExtension(Extension.basicConstraints, true, constraints);
+    }
+    // RFC 5280 §4.2.1.3: keyCertSign for CAs; the leaf usage depends on the key type.
+    int usage;
+    if (spec.ca()) {
+      usage = KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature;
+    } else if ("RSA".equals(spec.subjectPublicKey().getAlgorithm())) {
+      usage = KeyUsage.digitalSignature | KeyUsage.keyEncipherment;
+    } else {
+      usage = KeyUsage.digitalSignature;
+    }
+    builder.addExtension(Extension.keyUsage, true, new KeyUsage(usage));
+    if (!spec.dnsNames().isEmpty()) {
+      GeneralName[] names =
+          spec.dnsNames().stream()
+              .map(name -> new GeneralName(GeneralName.dNSName, name))
+              .toArray(GeneralName[]::new);
+      // RFC 5280 §4.2.1.6: non-critical when the subject DN is not empty.
+      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+    }
+    if (spec.serverAuth()) {
+      builder.addExtension(
+          Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+    }
+  }
+
+  private static String signatureAlgorithm(PrivateKey key) {
+    switch (key.getAlgorithm()) {
+      case "EC":
+        return "SHA256withECDSA";
+      case "RSA":
+        return "SHA256withRSA";
+      default:
+        throw new IllegalArgumentException(
+            "unsupported issuer key algorithm " + key.getAlgorithm());
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package io.mailtls.testkit.internal.pki;
+
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything {@link CertificateMinter} needs to make one X.509 v3 certificate.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param commonName the subject CN
+ * @param subjectKeys the key pair being certified
+ * @param issuerCertificate the issuer's certificate, or {@code null} for a self-signed certificate
+ * @param issuerKey the key that signs, the subject's own private key when self-signed
+ * @param notBefore start of the validity window (RFC 5280 §4.1.2.5)
+ * @param notAfter end of the validity window, inclusive
+ * @param ca {@code true} for a CA (basicConstraints cA=TRUE, keyCertSign), RFC 5280 §4.2.1.9
+ * @param basicConstraints whether to write the basicConstraints extension at all
+ * @param pathLength the pathLenConstraint, or -1 for none
+ * @param dnsNames the subjectAltName dNSName entries; empty for no SAN extension
+ * @param serverAuth whether to add extendedKeyUsage id-kp-serverAuth (RFC 5280 §4.2.1.12)
+ */
+public record CertificateSpec(
+    String commonName,
+    KeyPair subjectKeys,
+    X509Certificate issuerCertificate,
+    PrivateKey issuerKey,
+    Instant notBefore,
+    Instant notAfter,
+    boolean ca,
+    boolean basicConstraints,
+    int pathLength,
+    List<String> dnsNames,
+    boolean serverAuth) {
+
+  /** Validates the fields and copies the name list. */
+  public CertificateSpec {
+    Objects.requireNonNull(commonName, "commonName");
+    Objects.requireNonNull(subjectKeys, "subjectKeys");
+    Objects.requireNonNull(issuerKey, "issuerKey");
+    Objects.requireNonNull(notBefore, "notBefore");
+    Objects.requireNonNull(notAfter, "notAfter");
+    dnsNames = List.copyOf(dnsNames);
+    if (!notAfter.isAfter(notBefore)) {
+      throw new IllegalArgumentException(
+          "notAfter " + notAfter + " must be after notBefore " + notBefore);
+    }
+    if (pathLength < -1) {
+      throw new IllegalArgumentException("pathLength must be >= 0 (or -1 for none): " + pathLength);
+    }
+  }
+
+  /** The public key being certified. */
+  public PublicKey subjectPublicKey() {
+    return subjectKeys.getPublic();
+  }
+
+  /** Whether the certificate signs itself. */
+  public boolean selfSigned() {
+    return issuerCertificate == null;
+  }
+}

@@ -1,0 +1,239 @@
+package io.mailtls.testkit.internal.smtp;
+
+import io.mailtls.testkit.SmtpAction;
+import io.mailtls.testkit.SmtpReply;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * One client connection as the session handler sees it: buffered input and output over the plain
+ * socket and later the TLS one, and the execution of {@link SmtpAction}s (replying, stalling,
+ * hanging, hanging up and the oversized replies).
+ *
+ * <p>Not thread-safe: owned by one session thread; {@link ServerRuntime#close()} ends it from
+ * outside by closing the socket.
+ */
+final class Connection {
+
+  /** Returned by {@link #perform} after a {@link SmtpAction.Kind#RAW} action: counts as failure. */
+  static final SmtpReply RAW_SENT = SmtpReply.of(500, "(raw bytes sent instead of a reply)");
+
+  /** Longest command line accepted; RFC 4954 §4 allows AUTH lines of 12288 octets. */
+  static final int MAX_LINE = 16 * 1024;
+
+  private static final int INPUT_BUFFER = 32 * 1024;
+  private static final Duration POLL = Duration.ofMillis(50);
+
+  final ServerRuntime server;
+  final ServerConfig config;
+  final Socket raw;
+  final SessionRecorder record;
+  private final SmtpInput input;
+  private final ReplyWriter output;
+  private Socket socket;
+  private boolean tls;
+  private boolean closing;
+
+  Connection(ServerRuntime server, Socket raw, SessionRecorder record) throws IOException {
+    this.server = server;
+    this.config = server.config();
+    this.raw = raw;
+    this.record = record;
+    this.socket = raw;
+    // DESIGN §6: without TCP_NODELAY, the last segment of each reply waits for a delayed ACK.
+    raw.setTcpNoDelay(true);
+    raw.setSoTimeout(timeoutMillis(config.idleTimeout()));
+    this.input = new SmtpInput(raw.getInputStream(), INPUT_BUFFER, this::flush);
+    this.output = new ReplyWriter(raw.getOutputStream());
+  }
+
+  private static int timeoutMillis(Duration timeout) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
+  }
+
+  SmtpInput input() {
+    return input;
+  }
+
+  boolean tls() {
+    return tls;
+  }
+
+  /** Whether the session must end after what was just done. */
+  boolean closing() {
+    return closing;
+  }
+
+  void markClosing() {
+    closing = true;
+  }
+
+  /**
+   * Reads and records the next line outside message data. Returns {@code null} at end of stream and
+   * {@link SmtpInput#TOO_LONG} (unrecorded) for a line over {@link #MAX_LINE}.
+   */
+  String readLine() throws IOException {
+    String line = input.readLine(MAX_LINE);
+    if (line != null && line != SmtpInput.TOO_LONG) {
+      record.command(line, tls, input.lastLineReadIndex());
+    }
+    return line;
+  }
+
+  /** Buffers {@code reply}; it leaves with the next flush (at the latest before the next read). */
+  void send(SmtpReply reply, boolean enhanced) throws IOException {
+    output.reply(reply, enhanced);
+  }
+
+  void flush() throws IOException {
+    output.flush();
+  }
+
+  /**
+   * Carries out {@code action} where the server would normally answer {@code normal}. Returns the
+   * reply sent ({@link #RAW_SENT} for raw bytes), or {@code null} if none was and the session must
+   * end. Marks the connection closing after a 421 (RFC 5321 §3.8) or {@code thenDisconnect()}.
+   */
+  SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced) throws IOException {
+    if (!action.delay().isZero() && !pause(action.delay(), true)) {
+      closing = true;
+      return null;
+    }
+    SmtpReply sent;
+    switch (action.kind()) {
+      case PROCEED:
+      case REPLY:
+        sent = action.reply().orElse(normal);
+        output.reply(sent, enhanced);
+        byte[] trailing = action.trailingBytes();
+        if (trailing.length > 0) {
+          output.write(trailing);
+          output.flush(); // the reply and the injected bytes leave in one write
+        }
+        break;
+      case RAW:
+        output.write(action.payload());
+        output.flush();
+        sent = RAW_SENT;
+        break;
+      case DISCONNECT:
+        closing = true;
+        return null;
+      case HANG:
+        pause(null, true);
+        closing = true;
+        return null;
+      case ENDLESS_REPLY:
+        endlessReply(normal.code());
+        closing = true;
+        return null;
+      case UNBOUNDED_LINE:
+        unboundedLine(normal.code());
+        closing = true;
+        return null;
+      default:
+        throw new IllegalStateException("unknown action " + action.kind());
+    }
+    if (action.disconnectsAfter() || sent.code() == 421) {
+      output.flush();
+      closing = true;
+    }
+    return sent;
+  }
+
+  /**
+   * Waits {@code duration} ({@code null}: until the server closes) after flushing pending replies.
+   * Returns {@code false} if the wait was cut short because the server closed or, when {@code
+   * watchClient} and the session is in plaintext, the client closed its side.
+   */
+  boolean pause(Duration duration, boolean watchClient) throws IOException {
+    output.flush();
+    long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+    try {
+      while (true) {
+        if (server.isClosed()) {
+          return false;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return true;
+        }
+        Duration slice = Duration.ofNanos(Math.min(left, POLL.toNanos()));
+        if (watchClient && !tls) {
+          // Reading with a short timeout notices a client that gave up; bytes it sent stay queued.
+          raw.setSoTimeout(timeoutMillis(slice));
+          try {
+            if (input.readAhead() < 0) {
+              return false;
+            }
+            if (input.limit() - input.position() > 0) {
+              server.awaitClose(slice); // bytes are queued: no need to read more now
+            }
+          } catch (SocketTimeoutException e) {
+            // Nothing arrived in this slice.
+          } finally {
+            raw.setSoTimeout(timeoutMillis(config.idleTimeout()));
+          }
+        } else {
+          server.awaitClose(slice);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** RFC 5321 §4.2.1 continuation lines, forever (until a write fails or the server closes). */
+  private void endlessReply(int code) throws IOException {
+    output.write(code + "-" + config.hostname() + " this reply never ends\r\n");
+    for (long i = 1; !server.isClosed(); i++) {
+      output.write(String.format(Locale.ROOT, "%d-X-ENDLESS-%012d%s\r\n", code, i, "-".repeat(40)));
+      if (i % 64 == 0) {
+        output.flush();
+      }
+    }
+  }
+
+  /** A reply line with no end: the code, a space, then text and never a CRLF. */
+  private void unboundedLine(int code) throws IOException {
+    output.write(code + " ");
+    byte[] chunk = new byte[8192];
+    Arrays.fill(chunk, (byte) 'x');
+    while (!server.isClosed()) {
+      output.write(chunk);
+      output.flush();
+    }
+  }
+
+  /** Sends raw bytes on the plain socket, bypassing the buffer (used on the TLS layer's behalf). */
+  void writeRaw(byte[] bytes) throws IOException {
+    output.flush();
+    raw.getOutputStream().write(bytes);
+    raw.getOutputStream().flush();
+  }
+
+  /** Continues the session over {@code ssl}, whose handshake has completed. */
+  void switchToTls(SSLSocket ssl) throws IOException {
+    socket = ssl;
+    tls = true;
+    input.switchTo(ssl.getInputStream());
+    output.switchTo(ssl.getOutputStream());
+  }
+
+  /** Sends what is buffered and closes the connection; failures are ignored. */
+  void close() {
+    try {
+      output.flush();
+    } catch (IOException e) {
+      // The client is gone; nothing left to tell it.
+    }
+    ServerRuntime.closeQuietly(socket);
+    ServerRuntime.closeQuietly(raw);
+  }
+}

@@ -1,0 +1,33 @@
+package io.mailtls.testkit.internal.smtp;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The state of one mail transaction (RFC 5321 §3.3): from an accepted MAIL to the end of the
+ * message, RSET, or anything else that resets it.
+ *
+ * <p>Not thread-safe: owned by one session thread.
+ */
+final class Transaction {
+  final String mailFrom;
+  final List<String> mailParameters;
+  final List<String> recipients = new ArrayList<>();
+
+  /** BDAT was used (RFC 3030 §2 forbids mixing it with DATA in one transaction). */
+  boolean chunked;
+
+  /** A BDAT chunk was refused; the rest of the transaction is refused until RSET. */
+  boolean chunkRefused;
+
+  /** Octets of message content received so far, as counted for the drop-mid-message fault. */
+  long contentOctets;
+
+  /** The BDAT chunks received so far. */
+  MessageSink chunks;
+
+  Transaction(String mailFrom, List<String> mailParameters) {
+    this.mailFrom = mailFrom;
+    this.mailParameters = List.copyOf(mailParameters);
+  }
+}
