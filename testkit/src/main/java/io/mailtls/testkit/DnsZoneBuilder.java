@@ -93,6 +93,19 @@ public final class DnsZoneBuilder {
     return add(new MXRecord(owner(name), DClass.IN, ttl, preference, DnsNames.parse(exchange)));
   }
 
+  /**
+   * Wires a {@link MockSmtpServer} into DNS: an MX record {@code domain → host} with {@code
+   * preference}, and {@code host}'s A (or AAAA) record pointing at the server's address. The
+   * host name must lie in this zone; the server's port is the client's business (all servers of
+   * one test usually share a port on different loopback addresses).
+   */
+  public DnsZoneBuilder mailHost(
+      String domain, int preference, String host, MockSmtpServer server) {
+    mx(domain, preference, host);
+    String address = server.address().getHostAddress();
+    return server.address() instanceof java.net.Inet6Address ? aaaa(host, address) : a(host, address);
+  }
+
   /** Adds the null MX {@code 0 .} (RFC 7505 §3): the domain accepts no mail. */
   public DnsZoneBuilder nullMx(String name) {
     return add(new MXRecord(owner(name), DClass.IN, ttl, 0, Name.root));

@@ -1,0 +1,57 @@
+package io.mailtls.core;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How mail for one next hop is to be delivered: the hosts in order with their TLS requirements,
+ * the hosts skipped, or why no delivery can be attempted. Immutable.
+ *
+ * @param nextHop the recipient domain (or address literal)
+ * @param senderLevel the sender's TLS level that applied
+ * @param mx the MX resolution the plan was built from
+ * @param hosts the hosts to try, in order; empty when {@code failure} is present
+ * @param skipped hosts not to try, with reasons
+ * @param failure why nothing can be tried: the status and reply every recipient gets
+ * @param reasons the decision record: which levels and policies applied, in words
+ */
+public record DeliveryPlan(
+    NextHop nextHop,
+    TlsLevel senderLevel,
+    MxResolution mx,
+    List<PlannedHost> hosts,
+    List<SkippedHost> skipped,
+    Optional<Failure> failure,
+    List<String> reasons) {
+
+  /**
+   * Why no delivery can be attempted.
+   *
+   * @param status {@link DeliveryStatus#DEFERRED} or {@link DeliveryStatus#BOUNCED}
+   * @param reply the locally generated reply for the report
+   * @param type the failure's type
+   */
+  public record Failure(DeliveryStatus status, SmtpReply reply, FailureType type) {
+    public Failure {
+      if (status == DeliveryStatus.DELIVERED) {
+        throw new IllegalArgumentException("a plan failure cannot deliver");
+      }
+      Objects.requireNonNull(reply, "reply");
+      Objects.requireNonNull(type, "type");
+    }
+  }
+
+  public DeliveryPlan {
+    Objects.requireNonNull(nextHop, "nextHop");
+    Objects.requireNonNull(senderLevel, "senderLevel");
+    Objects.requireNonNull(mx, "mx");
+    hosts = List.copyOf(hosts);
+    skipped = List.copyOf(skipped);
+    Objects.requireNonNull(failure, "failure");
+    reasons = List.copyOf(reasons);
+    if (failure.isPresent() && !hosts.isEmpty()) {
+      throw new IllegalArgumentException("a failed plan has no hosts");
+    }
+  }
+}

@@ -1,0 +1,11 @@
+package io.mailtls.core;
+
+/** The outcome for one recipient (DESIGN §1). */
+public enum DeliveryStatus {
+  /** The server answered 250 to the final dot (or BDAT LAST) with this recipient accepted. */
+  DELIVERED,
+  /** Not delivered now; a transient condition: try again later. */
+  DEFERRED,
+  /** Not deliverable: a permanent condition. */
+  BOUNCED
+}

@@ -1,0 +1,361 @@
+package io.mailtls.core;
+
+import io.mailtls.core.internal.smtp.ContentScanner;
+import io.mailtls.core.internal.smtp.SmtpReplyReader;
+import io.mailtls.core.internal.tls.TlsSupport;
+import io.mailtls.core.internal.transport.ConnectionPool;
+import io.mailtls.core.internal.transport.DomainDelivery;
+import io.mailtls.core.internal.transport.SafeListener;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
+import javax.net.SocketFactory;
+
+/**
+ * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (DESIGN §1).
+ * Immutable and thread-safe; build one, share it, {@link #close()} it at shutdown.
+ *
+ * <pre>{@code
+ * SecureSmtpTransport transport = SecureSmtpTransport.builder()
+ *     .dns(DnssecResolver.builder().build())
+ *     .heloName("mail.example.com")
+ *     .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
+ *     .build();
+ * DeliveryReport report = transport.send(Envelope.of("a@example.com", "b@example.org"),
+ *     MessageContent.of(Path.of("message.eml")));
+ * }</pre>
+ *
+ * <p>Recipients are grouped by domain; each domain is planned ({@link TransportPolicyResolver})
+ * and delivered on its own, MX host after MX host. Every recipient gets exactly one result:
+ * delivered only after the server's 250 to the final dot (or BDAT LAST). The content is streamed
+ * (dot-stuffed and CRLF-normalised on the fly), read once to measure it and once per attempt.
+ */
+public final class SecureSmtpTransport implements AutoCloseable {
+
+  private final TransportPolicyResolver resolver;
+  private final SenderPolicy senderPolicy;
+  private final Optional<SmartHost> relay;
+  private final DnsResolver dns;
+  private final SafeListener listener;
+  private final ConnectionPool pool;
+  private final DomainDelivery delivery;
+  private final Executor executor;
+  private final ExecutorService ownedExecutor;
+
+  private SecureSmtpTransport(Builder b) {
+    this.dns = b.dns;
+    this.resolver = TransportPolicyResolver.builder().dns(b.dns).random(b.random).build();
+    this.senderPolicy = b.senderPolicy;
+    this.relay = Optional.ofNullable(b.relay);
+    this.listener = new SafeListener(b.listener);
+    this.pool = new ConnectionPool(b.maxSessionsPerDestination,
+        b.connectionReuse ? b.idleTime : Duration.ZERO,
+        b.connectionReuse ? b.maxTransactionsPerSession : 0,
+        b.timeouts.connect().plus(b.timeouts.dataTermination()), System::nanoTime);
+    this.delivery = new DomainDelivery(new DomainDelivery.Settings(
+        new TlsSupport(b.trustStore), b.socketFactory, b.timeouts, b.heloName,
+        SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay), pool, listener);
+    if (b.executor != null) {
+      this.executor = b.executor;
+      this.ownedExecutor = null;
+    } else {
+      AtomicInteger n = new AtomicInteger();
+      this.ownedExecutor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "mailtls-send-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+      this.executor = ownedExecutor;
+    }
+  }
+
+  /** A builder; {@link Builder#dns(DnsResolver)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Delivers one message to every recipient of the envelope and reports on each. Blocks until
+   * every recipient is decided; throws only for caller mistakes, never for delivery failures.
+   */
+  public DeliveryReport send(Envelope envelope, MessageContent content) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(content, "content");
+    listener.fire(l -> l.deliveryStart(envelope));
+    envelope.recipients().forEach(r -> listener.fire(l -> l.recipientStart(r)));
+    ContentScanner.Result scan;
+    try (InputStream in = content.open()) {
+      scan = ContentScanner.scan(in);
+    } catch (IOException e) {
+      return finish(envelope, unreadable(envelope, e));
+    }
+    TlsLevel level = senderPolicy.levelFor(envelope.senderDomain());
+    Map<NextHop, List<EmailAddress>> groups = new LinkedHashMap<>();
+    for (EmailAddress r : envelope.recipients()) {
+      NextHop hop = relay.<NextHop>map(h -> new NextHop.Domain(h.host())).orElse(r.domain());
+      groups.computeIfAbsent(hop, h -> new ArrayList<>()).add(r);
+    }
+    Map<EmailAddress, RecipientResult> results = new HashMap<>();
+    for (Map.Entry<NextHop, List<EmailAddress>> g : groups.entrySet()) {
+      DeliveryPlan plan = plan(g.getKey(), level);
+      for (RecipientResult r : delivery.deliver(plan, envelope.sender(), g.getValue(), content,
+          scan)) {
+        results.put(r.recipient(), r);
+      }
+    }
+    List<RecipientResult> ordered = new ArrayList<>();
+    for (EmailAddress r : envelope.recipients()) {
+      ordered.add(results.get(r));
+    }
+    return finish(envelope, ordered);
+  }
+
+  /** {@link #send} on the transport's executor. */
+  public CompletionStage<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(content, "content");
+    return CompletableFuture.supplyAsync(() -> send(envelope, content), executor);
+  }
+
+  /** The plan for one next hop under a sender level (what {@link #send} would follow). */
+  public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
+    listener.fire(l -> l.planStart(nextHop, level));
+    DeliveryPlan plan = relay.isPresent() ? relayPlan(relay.get(), level)
+        : resolver.planBlocking(nextHop, level);
+    listener.fire(l -> l.planEnd(plan));
+    return plan;
+  }
+
+  /** A relay takes everything: its own addresses, its own TLS requirement (DESIGN §1). */
+  private DeliveryPlan relayPlan(SmartHost h, TlsLevel level) {
+    NextHop hop = new NextHop.Domain(h.host());
+    DnsAnswer v4 = dns.resolveBlocking(h.host(), DnsRecordType.A);
+    DnsAnswer v6 = dns.resolveBlocking(h.host(), DnsRecordType.AAAA);
+    List<java.net.InetAddress> addresses = new ArrayList<>();
+    for (DnsAnswer a : List.of(v4, v6)) {
+      a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));
+    }
+    MxHost host = new MxHost(h.host(), 0, true, addresses, v4, v6);
+    MxResolution mx = new MxResolution(hop, MxResolution.Kind.IMPLICIT_MX, List.of(host),
+        Optional.empty(), List.of("relay " + h.host() + ":" + h.port()));
+    List<String> reasons = List.of("relay " + h.host() + ":" + h.port()
+        + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"),
+        "relay requirement " + h.requirement().getClass().getSimpleName());
+    if (addresses.isEmpty()) {
+      return new DeliveryPlan(hop, level, mx, List.of(), List.of(), Optional.of(
+          new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
+              EnhancedStatus.DIRECTORY_SERVER_FAILURE, "relay address lookup failed: " + v4),
+              FailureType.DNS_FAILURE)), reasons);
+    }
+    return new DeliveryPlan(hop, level, mx,
+        List.of(new PlannedHost(Optional.of(h.host()), addresses, h.requirement(),
+            PolicySource.SENDER, "relay")), List.of(), Optional.empty(), reasons);
+  }
+
+  private List<RecipientResult> unreadable(Envelope envelope, IOException e) {
+    SmtpReply reply = SmtpReply.local(451, "4.3.0",
+        "message content could not be read: " + e.getMessage());
+    List<RecipientResult> out = new ArrayList<>();
+    for (EmailAddress r : envelope.recipients()) {
+      DeliveryPlan plan = new DeliveryPlan(r.domain(), senderPolicy.levelFor(
+          envelope.senderDomain()), new MxResolution(r.domain(),
+          MxResolution.Kind.TEMPORARY_FAILURE, List.of(), Optional.empty(), List.of()),
+          List.of(), List.of(), Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+              reply, FailureType.CONNECTION_FAILED)), List.of("content unreadable"));
+      out.add(new RecipientResult(r, DeliveryStatus.DEFERRED, reply, Optional.empty(), plan,
+          List.of()));
+    }
+    return out;
+  }
+
+  private DeliveryReport finish(Envelope envelope, List<RecipientResult> results) {
+    DeliveryReport report = new DeliveryReport(results);
+    results.forEach(r -> listener.fire(l -> l.recipientEnd(r)));
+    listener.fire(l -> l.deliveryEnd(envelope, report));
+    return report;
+  }
+
+  /** Closes idle pooled connections (with QUIT) and the transport's own executor. */
+  @Override
+  public void close() {
+    pool.close();
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdown();
+    }
+  }
+
+  /** Configures a {@link SecureSmtpTransport}. Not thread-safe. */
+  public static final class Builder {
+    private DnsResolver dns;
+    private SenderPolicy senderPolicy = SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC);
+    private String heloName = "localhost";
+    private int port = 25;
+    private SmtpTimeouts timeouts = SmtpTimeouts.RFC_5321;
+    private SocketFactory socketFactory = SocketFactory.getDefault();
+    private KeyStore trustStore;
+    private EventListener listener = EventListener.NONE;
+    private Executor executor;
+    private RandomGenerator random = new Random();
+    private SmartHost relay;
+    private int maxSessionsPerDestination = 4;
+    private Duration idleTime = Duration.ofSeconds(5);
+    private int maxTransactionsPerSession = 100;
+    private boolean connectionReuse = true;
+    private int maxAttemptsPerDomain = 5;
+    private final java.util.Set<String> called = new java.util.HashSet<>();
+
+    private Builder() {}
+
+    private void once(String name) {
+      if (!called.add(name)) {
+        throw new IllegalStateException(name + " already set");
+      }
+    }
+
+    /** The DNS resolver for MX, address and policy lookups (required). */
+    public Builder dns(DnsResolver dns) {
+      once("dns");
+      this.dns = Objects.requireNonNull(dns, "dns");
+      return this;
+    }
+
+    /** The sender's TLS level per sending domain; default opportunistic for all. */
+    public Builder senderPolicy(SenderPolicy policy) {
+      once("senderPolicy");
+      this.senderPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** The EHLO name (RFC 5321 §4.1.1.1: the client's FQDN); default {@code localhost}. */
+    public Builder heloName(String name) {
+      once("heloName");
+      this.heloName = DomainName.of(name).toString();
+      return this;
+    }
+
+    /** The SMTP port of MX hosts; default 25. Tests and tools may point it elsewhere. */
+    public Builder port(int port) {
+      once("port");
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port out of range: " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Time bounds per session step; default {@link SmtpTimeouts#RFC_5321}. */
+    public Builder timeouts(SmtpTimeouts timeouts) {
+      once("timeouts");
+      this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+      return this;
+    }
+
+    /** Creates the TCP sockets; default {@link SocketFactory#getDefault()}. */
+    public Builder socketFactory(SocketFactory factory) {
+      once("socketFactory");
+      this.socketFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /** The roots for PKIX verification (MTA-STS, relays); default the JDK's trust store. */
+    public Builder trustStore(KeyStore trustStore) {
+      once("trustStore");
+      this.trustStore = Objects.requireNonNull(trustStore, "trustStore");
+      return this;
+    }
+
+    /** Receives delivery events; must not throw (if it does, delivery goes on). */
+    public Builder eventListener(EventListener listener) {
+      once("eventListener");
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Runs {@link #sendAsync}; default a cached pool of daemon threads owned by the transport. */
+    public Builder executor(Executor executor) {
+      once("executor");
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Orders equal-preference MX hosts; pass a seeded one for deterministic tests. */
+    public Builder random(RandomGenerator random) {
+      once("random");
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** Sends everything through a relay instead of the recipients' MX hosts. */
+    public Builder relay(SmartHost relay) {
+      once("relay");
+      this.relay = Objects.requireNonNull(relay, "relay");
+      return this;
+    }
+
+    /** The most sessions open at once to one destination address; default 4. */
+    public Builder maxSessionsPerDestination(int max) {
+      once("maxSessionsPerDestination");
+      this.maxSessionsPerDestination = max;
+      return this;
+    }
+
+    /**
+     * Connection reuse: how long an idle session is kept (default 5 s) and how many transactions
+     * one session may carry (default 100).
+     */
+    public Builder connectionReuse(Duration idleTime, int maxTransactionsPerSession) {
+      once("connectionReuse");
+      this.idleTime = Objects.requireNonNull(idleTime, "idleTime");
+      this.maxTransactionsPerSession = maxTransactionsPerSession;
+      return this;
+    }
+
+    /** Turns connection reuse off: one session per message. */
+    public Builder noConnectionReuse() {
+      once("connectionReuse");
+      this.connectionReuse = false;
+      return this;
+    }
+
+    /** The most connection attempts (MX addresses) per domain per message; default 5. */
+    public Builder maxAttemptsPerDomain(int max) {
+      once("maxAttemptsPerDomain");
+      this.maxAttemptsPerDomain = max;
+      return this;
+    }
+
+    public SecureSmtpTransport build() {
+      if (dns == null) {
+        throw new IllegalStateException("dns is required");
+      }
+      if (maxSessionsPerDestination < 1) {
+        throw new IllegalArgumentException(
+            "maxSessionsPerDestination must be positive: " + maxSessionsPerDestination);
+      }
+      if (maxAttemptsPerDomain < 1) {
+        throw new IllegalArgumentException(
+            "maxAttemptsPerDomain must be positive: " + maxAttemptsPerDomain);
+      }
+      if (connectionReuse && (idleTime.isNegative() || maxTransactionsPerSession < 1)) {
+        throw new IllegalArgumentException("connection reuse bounds must be positive");
+      }
+      return new SecureSmtpTransport(this);
+    }
+  }
+}

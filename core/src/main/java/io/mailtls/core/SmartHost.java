@@ -1,0 +1,95 @@
+package io.mailtls.core;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A relay that takes all mail instead of the recipients' MX hosts: submission on port 587 with
+ * STARTTLS (RFC 6409), or implicit TLS on 465 (RFC 8314), with optional SMTP AUTH (RFC 4954).
+ * Immutable.
+ *
+ * <p>By default the relay's certificate is verified (PKIX, its host name) and credentials are
+ * only sent over TLS. {@link Builder#allowPlaintextAuth()} exists for tests against local
+ * servers only.
+ *
+ * @param host the relay's host name, resolved through the transport's DNS resolver
+ * @param port the port
+ * @param implicitTls whether TLS starts on connect (RFC 8314 §3) rather than with STARTTLS
+ * @param requirement the TLS requirement for the relay
+ * @param credentials the AUTH credentials, if any
+ * @param allowPlaintextAuth whether credentials may be sent without TLS
+ */
+public record SmartHost(
+    DomainName host,
+    int port,
+    boolean implicitTls,
+    TlsRequirement requirement,
+    Optional<Credentials> credentials,
+    boolean allowPlaintextAuth) {
+
+  public SmartHost {
+    Objects.requireNonNull(host, "host");
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port out of range: " + port);
+    }
+    Objects.requireNonNull(requirement, "requirement");
+    Objects.requireNonNull(credentials, "credentials");
+    if (implicitTls && !requirement.requiresTls()) {
+      throw new IllegalArgumentException("implicit TLS needs a requirement that requires TLS");
+    }
+  }
+
+  /** A builder for {@code host}, port 587 with STARTTLS, PKIX-verified, no credentials. */
+  public static Builder builder(String host) {
+    return new Builder(DomainName.of(host));
+  }
+
+  /** Configures a {@link SmartHost}. Not thread-safe. */
+  public static final class Builder {
+    private final DomainName host;
+    private int port = 587;
+    private boolean implicitTls;
+    private TlsRequirement requirement;
+    private Credentials credentials;
+    private boolean allowPlaintextAuth;
+
+    private Builder(DomainName host) {
+      this.host = host;
+    }
+
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /** Implicit TLS, as on port 465 (RFC 8314 §3.3). */
+    public Builder implicitTls() {
+      this.implicitTls = true;
+      return this;
+    }
+
+    /** The TLS requirement; default PKIX verification of the relay's host name. */
+    public Builder requirement(TlsRequirement requirement) {
+      this.requirement = Objects.requireNonNull(requirement, "requirement");
+      return this;
+    }
+
+    public Builder credentials(String username, String password) {
+      this.credentials = new Credentials(username, password);
+      return this;
+    }
+
+    /** Lets credentials go over plaintext: only for tests against a local server. */
+    public Builder allowPlaintextAuth() {
+      this.allowPlaintextAuth = true;
+      return this;
+    }
+
+    public SmartHost build() {
+      TlsRequirement r = requirement != null ? requirement : new TlsRequirement.Pkix(List.of(host));
+      return new SmartHost(host, port, implicitTls, r, Optional.ofNullable(credentials),
+          allowPlaintextAuth);
+    }
+  }
+}

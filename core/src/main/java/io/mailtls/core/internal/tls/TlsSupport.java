@@ -1,0 +1,115 @@
+package io.mailtls.core.internal.tls;
+
+import io.mailtls.core.DomainName;
+import io.mailtls.core.TlsRequirement;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * Creates TLS client sockets for SMTP: TLS 1.3 and 1.2 only, SNI set to the host name, endpoint
+ * identification off (names are checked by mailtls's own trust managers). Thread-safe.
+ *
+ * <p>Unauthenticated requirements share one {@link SSLContext}, so their sessions can resume.
+ * Each authenticated connection gets its own context: a session resumed from a context that
+ * verified other names, or none, must never skip verification.
+ */
+public final class TlsSupport {
+
+  /** RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8461 §7 and RFC 7672 §8 want 1.2 or newer. */
+  static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+  private final KeyStore trustStore;
+  private final SSLContext unauthenticated;
+
+  /**
+   * @param trustStore the roots for PKIX verification; null for the JDK's default trust store
+   */
+  public TlsSupport(KeyStore trustStore) {
+    this.trustStore = trustStore;
+    this.unauthenticated = context(UnauthenticatedTrustManager.INSTANCE);
+  }
+
+  private static SSLContext context(TrustManager tm) {
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, new TrustManager[] {tm}, null);
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK offers no TLS context", e);
+    }
+  }
+
+  private X509ExtendedTrustManager pkixDelegate() {
+    try {
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trustStore);
+      for (TrustManager tm : tmf.getTrustManagers()) {
+        if (tm instanceof X509ExtendedTrustManager x) {
+          return x;
+        }
+      }
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot load the PKIX trust store", e);
+    }
+    throw new IllegalStateException("no X509ExtendedTrustManager for the trust store");
+  }
+
+  /** The context for a requirement. */
+  SSLContext contextFor(TlsRequirement requirement) {
+    if (requirement instanceof TlsRequirement.Pkix pkix) {
+      return context(new PkixTrustManager(pkixDelegate(), pkix.referenceNames()));
+    }
+    return unauthenticated;
+  }
+
+  /**
+   * Layers TLS over a connected socket (STARTTLS, RFC 3207) or wraps a fresh one (implicit TLS,
+   * RFC 8314), without starting the handshake.
+   */
+  public SSLSocket layer(
+      Socket plain, InetSocketAddress peer, Optional<DomainName> serverName,
+      TlsRequirement requirement) throws IOException {
+    SSLContext ctx = contextFor(requirement);
+    String host = serverName.map(DomainName::toString).orElse(peer.getAddress().getHostAddress());
+    SSLSocket tls = (SSLSocket) ctx.getSocketFactory()
+        .createSocket(plain, host, peer.getPort(), true);
+    tls.setUseClientMode(true);
+    SSLParameters params = tls.getSSLParameters();
+    List<String> enabled = new ArrayList<>();
+    List<String> supported = Arrays.asList(tls.getSupportedProtocols());
+    for (String p : PROTOCOLS) {
+      if (supported.contains(p)) {
+        enabled.add(p);
+      }
+    }
+    params.setProtocols(enabled.toArray(String[]::new));
+    // RFC 8461 §7 / RFC 7672 §8.1: SNI with the MX host name; none for an address literal
+    // (RFC 6066 §3 forbids IP addresses in SNI).
+    serverName.ifPresentOrElse(
+        n -> params.setServerNames(List.of(new SNIHostName(n.toString()))),
+        () -> params.setServerNames(List.of()));
+    params.setEndpointIdentificationAlgorithm(null);
+    tls.setSSLParameters(params);
+    return tls;
+  }
+
+  /** Whether a negotiated protocol meets the TLS 1.2 floor. */
+  public static boolean meetsFloor(String protocol) {
+    return PROTOCOLS.contains(protocol);
+  }
+}

@@ -1,0 +1,349 @@
+package io.mailtls.core.internal.transport;
+
+import io.mailtls.core.Attempt;
+import io.mailtls.core.Credentials;
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.EmailAddress;
+import io.mailtls.core.EnhancedStatus;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.PlannedHost;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SmartHost;
+import io.mailtls.core.SmtpReply;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.smtp.ContentScanner;
+import io.mailtls.core.internal.smtp.EhloCapabilities;
+import io.mailtls.core.internal.smtp.SmtpCommand;
+import io.mailtls.core.internal.smtp.SmtpReplyReader;
+import io.mailtls.core.internal.tls.TlsSupport;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.net.SocketFactory;
+
+/**
+ * Delivers one message to the recipients of one next hop along a {@link DeliveryPlan}: tries the
+ * planned hosts and their addresses in order (RFC 5321 §5.1), applies each host's TLS requirement,
+ * runs the transaction, and decides every recipient. Thread-safe (holds no per-delivery state).
+ */
+public final class DomainDelivery {
+
+  /**
+   * Everything a delivery needs from the transport.
+   *
+   * @param relay when present, the relay's credentials and TLS mode apply to every host
+   */
+  public record Settings(
+      TlsSupport tls,
+      SocketFactory sockets,
+      SmtpTimeouts timeouts,
+      String heloName,
+      SmtpReplyReader.Limits limits,
+      int port,
+      int maxAttempts,
+      Optional<SmartHost> relay) {}
+
+  private final Settings settings;
+  private final ConnectionPool pool;
+  private final SafeListener listener;
+
+  public DomainDelivery(Settings settings, ConnectionPool pool, SafeListener listener) {
+    this.settings = settings;
+    this.pool = pool;
+    this.listener = listener;
+  }
+
+  /** Delivers to {@code recipients} (all of {@code plan}'s next hop); one result each. */
+  public List<RecipientResult> deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
+      List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan) {
+    Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
+    List<Attempt> attempts = new ArrayList<>();
+    if (plan.failure().isPresent()) {
+      DeliveryPlan.Failure f = plan.failure().get();
+      for (EmailAddress r : recipients) {
+        decided.put(r, new Decision(f.status(), f.reply(), null));
+      }
+      return results(plan, recipients, decided, attempts);
+    }
+    List<EmailAddress> pending = new ArrayList<>(recipients);
+    SmtpReply lastFailure = null;
+    hosts:
+    for (PlannedHost host : plan.hosts()) {
+      for (InetAddress address : host.addresses()) {
+        if (pending.isEmpty() || attempts.size() >= settings.maxAttempts()) {
+          break hosts;
+        }
+        AttemptResult result = attempt(host, address, sender, pending, content, scan);
+        attempts.add(result.attempt);
+        listener.fire(l -> l.attemptEnd(result.attempt));
+        decided.putAll(result.decided);
+        pending = result.undecided;
+        if (result.attempt.failure().isPresent()) {
+          lastFailure = result.attempt.reply().orElse(SmtpReply.local(451,
+              EnhancedStatus.NO_ANSWER_FROM_HOST, result.attempt.failure().get() + ": "
+                  + result.attempt.detail()));
+        }
+      }
+    }
+    // RFC 5321 §4.5.4.1: what no host took is deferred, with the last failure as the reason.
+    SmtpReply deferral = lastFailure != null ? lastFailure
+        : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, "no MX host could be tried");
+    if (deferral.isPositiveCompletion() || deferral.isPermanentFailure()) {
+      deferral = SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, deferral.toString());
+    }
+    for (EmailAddress r : pending) {
+      decided.put(r, new Decision(DeliveryStatus.DEFERRED, deferral,
+          attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
+    }
+    return results(plan, recipients, decided, attempts);
+  }
+
+  private record Decision(DeliveryStatus status, SmtpReply reply, Attempt attempt) {}
+
+  private record AttemptResult(Attempt attempt, Map<EmailAddress, Decision> decided,
+      List<EmailAddress> undecided) {}
+
+  private AttemptResult attempt(PlannedHost host, InetAddress address,
+      Optional<EmailAddress> sender, List<EmailAddress> pending, MessageContent content,
+      ContentScanner.Result scan) {
+    int port = settings.relay().map(SmartHost::port).orElse(settings.port());
+    InetSocketAddress target = new InetSocketAddress(address, port);
+    ConnectionPool.Key key = new ConnectionPool.Key(target, host.name(), host.requirement());
+    List<String> notes = new ArrayList<>();
+    SmtpConnection conn = null;
+    try {
+      conn = reuse(key, notes);
+      if (conn == null) {
+        conn = open(host, target, key, notes);
+      }
+    } catch (SessionFailure f) {
+      Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes);
+      if (conn != null) {
+        pool.discard(key, conn);
+      }
+      return new AttemptResult(a, Map.of(), pending);
+    }
+    Transaction.Outcome outcome = Transaction.run(conn, sender, pending, content, scan);
+    notes.addAll(conn.drainNotes());
+    Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
+    Attempt a = attemptRecord(host, target, conn, failure, notes);
+    Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
+    outcome.decided().forEach((r, d) -> decided.put(r, new Decision(d.status(), d.reply(), a)));
+    if (conn.isBroken() || failure.isPresent()) {
+      pool.discard(key, conn);
+    } else {
+      pool.release(key, conn);
+    }
+    return new AttemptResult(a, decided, outcome.undecided());
+  }
+
+  /** An idle pooled connection, made ready with RSET (RFC 5321 §4.1.1.5), or null. */
+  private SmtpConnection reuse(ConnectionPool.Key key, List<String> notes) throws SessionFailure {
+    while (true) {
+      Optional<SmtpConnection> idle = pool.checkout(key);
+      if (idle.isEmpty()) {
+        return null; // a permit is held for a new connection
+      }
+      SmtpConnection c = idle.get();
+      try {
+        SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(), "RSET");
+        if (r.isPositiveCompletion()) {
+          notes.add("reused connection (transaction " + (c.transactions() + 1) + ")");
+          return c;
+        }
+      } catch (SessionFailure f) {
+        // stale connection: drop it and look again
+      }
+      pool.discard(key, c);
+    }
+  }
+
+  /** Connects, greets, EHLOs and applies the TLS requirement; the pool permit is held. */
+  private SmtpConnection open(PlannedHost host, InetSocketAddress target,
+      ConnectionPool.Key key, List<String> notes) throws SessionFailure {
+    try {
+      return openOnce(host, target, notes, false);
+    } catch (PlaintextRetry retry) {
+      // RFC 7435 / DESIGN §1: opportunistic TLS that failed is retried in plaintext on a fresh
+      // connection; the old one is in an unknown state.
+      notes.add("TLS failed (" + retry.getMessage() + "); retrying in plaintext on a new connection");
+      try {
+        return openOnce(host, target, notes, true);
+      } catch (PlaintextRetry impossible) {
+        throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED, impossible.getMessage());
+      }
+    } catch (SessionFailure f) {
+      pool.discard(key, null);
+      throw f;
+    }
+  }
+
+  /** Signals that opportunistic TLS failed and a plaintext connection should be tried. */
+  private static final class PlaintextRetry extends Exception {
+    PlaintextRetry(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private SmtpConnection openOnce(PlannedHost host, InetSocketAddress target, List<String> notes,
+      boolean plaintextOnly) throws SessionFailure, PlaintextRetry {
+    TlsRequirement req = host.requirement();
+    Optional<DomainName> name = host.name();
+    listener.fire(l -> l.connectStart(name, target));
+    SmtpConnection c;
+    try {
+      c = SmtpConnection.connect(settings.sockets(), name, target, req, settings.timeouts(),
+          settings.heloName(), settings.limits());
+      if (settings.relay().map(SmartHost::implicitTls).orElse(false)) {
+        listener.fire(l -> l.handshakeStart(name, target, req));
+        handshakeImplicit(c, name, target);
+      }
+      c.greeting();
+      listener.fire(l -> l.connectEnd(name, target, Optional.empty()));
+    } catch (SessionFailure f) {
+      listener.fire(l -> l.connectEnd(name, target, Optional.of(f.type())));
+      throw f;
+    }
+    try {
+      EhloCapabilities caps = c.ehlo();
+      if (c.tls().isEmpty() && !plaintextOnly) {
+        negotiateTls(c, caps, req, name, target, notes);
+      }
+      notes.addAll(c.drainNotes());
+      authenticate(c);
+      return c;
+    } catch (SessionFailure | PlaintextRetry e) {
+      notes.addAll(c.drainNotes());
+      c.close();
+      throw e;
+    }
+  }
+
+  private void handshakeImplicit(SmtpConnection c, Optional<DomainName> name,
+      InetSocketAddress target) throws SessionFailure {
+    try {
+      c.implicitTls(settings.tls());
+      listener.fire(l -> l.handshakeEnd(name, target, c.tls(), Optional.empty(), "implicit TLS"));
+    } catch (SessionFailure f) {
+      listener.fire(l -> l.handshakeEnd(name, target, Optional.empty(), Optional.of(f.type()),
+          f.getMessage()));
+      throw f;
+    }
+  }
+
+  /** STARTTLS per the requirement (RFC 3207; DESIGN §1's level semantics). */
+  private void negotiateTls(SmtpConnection c, EhloCapabilities caps, TlsRequirement req,
+      Optional<DomainName> name, InetSocketAddress target, List<String> notes)
+      throws SessionFailure, PlaintextRetry {
+    if (!caps.starttls()) {
+      if (req.requiresTls()) {
+        c.quit();
+        throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
+            "TLS required but the server does not offer STARTTLS");
+      }
+      notes.add("server does not offer STARTTLS; plaintext");
+      return;
+    }
+    listener.fire(l -> l.startTlsStart(name, target));
+    SmtpReply reply;
+    try {
+      listener.fire(l -> l.handshakeStart(name, target, req));
+      reply = c.startTls(settings.tls());
+    } catch (SessionFailure f) {
+      listener.fire(l -> l.startTlsEnd(name, target, Optional.empty()));
+      listener.fire(l -> l.handshakeEnd(name, target, Optional.empty(), Optional.of(f.type()),
+          f.getMessage()));
+      if (!req.requiresTls() && isTlsFailure(f.type())) {
+        throw new PlaintextRetry(f.getMessage());
+      }
+      throw f;
+    }
+    SmtpReply r = reply;
+    listener.fire(l -> l.startTlsEnd(name, target, Optional.of(r)));
+    if (reply.code() != 220) {
+      if (req.requiresTls()) {
+        c.quit();
+        throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
+            "TLS required but STARTTLS was refused: " + reply, reply, null);
+      }
+      notes.add("STARTTLS refused (" + reply + "); continuing in plaintext");
+      return;
+    }
+    listener.fire(l -> l.handshakeEnd(name, target, c.tls(), Optional.empty(), "STARTTLS"));
+  }
+
+  private static boolean isTlsFailure(FailureType t) {
+    return t.tlsRptResultType().isPresent() || t == FailureType.TIMEOUT
+        || t == FailureType.CONNECTION_LOST || t == FailureType.PROTOCOL_ERROR;
+  }
+
+  /** SMTP AUTH for a relay (RFC 4954): PLAIN, else LOGIN; never over plaintext unless allowed. */
+  private void authenticate(SmtpConnection c) throws SessionFailure {
+    Optional<SmartHost> relay = settings.relay();
+    if (relay.isEmpty() || relay.get().credentials().isEmpty()) {
+      return;
+    }
+    Credentials creds = relay.get().credentials().get();
+    if (c.tls().isEmpty() && !relay.get().allowPlaintextAuth()) {
+      c.quit();
+      throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
+          "refusing to send credentials without TLS (RFC 4954 §4)");
+    }
+    Set<String> mechanisms = c.capabilities().authMechanisms();
+    SmtpReply r;
+    if (mechanisms.contains("PLAIN")) {
+      r = c.command(SmtpCommand.authPlain("", creds.username(), creds.password()),
+          settings.timeouts().command(), "AUTH");
+    } else if (mechanisms.contains("LOGIN")) {
+      r = c.command(SmtpCommand.authLogin(), settings.timeouts().command(), "AUTH");
+      if (r.code() == 334) {
+        r = c.command(SmtpCommand.authLoginUsername(creds.username()),
+            settings.timeouts().command(), "AUTH");
+      }
+      if (r.code() == 334) {
+        r = c.command(SmtpCommand.authLoginPassword(creds.password()),
+            settings.timeouts().command(), "AUTH");
+      }
+    } else {
+      c.quit();
+      throw new SessionFailure(FailureType.AUTHENTICATION_FAILED,
+          "relay offers no AUTH mechanism mailtls supports (PLAIN, LOGIN): " + mechanisms);
+    }
+    if (r.code() != 235) {
+      c.quit();
+      throw new SessionFailure(FailureType.AUTHENTICATION_FAILED, "AUTH refused: " + r, r, null);
+    }
+  }
+
+  private Attempt attemptRecord(PlannedHost host, InetSocketAddress target, SmtpConnection c,
+      Optional<SessionFailure> failure, List<String> notes) {
+    List<String> detail = new ArrayList<>(notes);
+    failure.ifPresent(f -> detail.add(f.getMessage()));
+    boolean established = c != null && c.capabilities() != null;
+    return new Attempt(host.name(), target, host.requirement(), host.source(),
+        c == null ? Optional.empty() : c.tls(),
+        established ? Optional.of(c.authentication()) : Optional.empty(),
+        failure.map(SessionFailure::type), failure.flatMap(SessionFailure::reply),
+        String.join("; ", detail));
+  }
+
+  private List<RecipientResult> results(DeliveryPlan plan, List<EmailAddress> recipients,
+      Map<EmailAddress, Decision> decided, List<Attempt> attempts) {
+    List<RecipientResult> out = new ArrayList<>();
+    for (EmailAddress r : recipients) {
+      Decision d = decided.get(r);
+      out.add(new RecipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
+          plan, attempts));
+    }
+    return out;
+  }
+}

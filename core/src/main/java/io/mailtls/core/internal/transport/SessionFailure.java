@@ -1,0 +1,34 @@
+package io.mailtls.core.internal.transport;
+
+import io.mailtls.core.FailureType;
+import io.mailtls.core.SmtpReply;
+import java.util.Optional;
+
+/**
+ * A session-level failure: the connection cannot carry the transaction (connect, greeting,
+ * STARTTLS, handshake, a lost connection, a protocol violation). Recipients not yet decided move
+ * on to the next MX. Internal control flow, never seen by users: they get a report.
+ */
+final class SessionFailure extends Exception {
+
+  private final FailureType type;
+  private final SmtpReply reply;
+
+  SessionFailure(FailureType type, String message, SmtpReply reply, Throwable cause) {
+    super(message, cause);
+    this.type = type;
+    this.reply = reply;
+  }
+
+  SessionFailure(FailureType type, String message) {
+    this(type, message, null, null);
+  }
+
+  FailureType type() {
+    return type;
+  }
+
+  Optional<SmtpReply> reply() {
+    return Optional.ofNullable(reply);
+  }
+}

@@ -1,0 +1,351 @@
+package io.mailtls.core.internal.transport;
+
+import io.mailtls.core.Authentication;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.SmtpReply;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsDetails;
+import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.smtp.EhloCapabilities;
+import io.mailtls.core.internal.smtp.SmtpCommand;
+import io.mailtls.core.internal.smtp.SmtpProtocolException;
+import io.mailtls.core.internal.smtp.SmtpReplyReader;
+import io.mailtls.core.internal.tls.CertificateFailure;
+import io.mailtls.core.internal.tls.TlsSupport;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.net.SocketFactory;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * One SMTP client connection: socket, bounded reply reader, capabilities, TLS state. Drives the
+ * session steps up to a ready-for-MAIL state; the transaction itself is {@link Transaction}'s.
+ * Not thread-safe: one thread uses a connection at a time (the pool hands it over).
+ */
+final class SmtpConnection implements AutoCloseable {
+
+  private static final int OUT_BUFFER = 64 * 1024;
+
+  final Optional<DomainName> host;
+  final InetSocketAddress address;
+  final TlsRequirement requirement;
+  final SmtpTimeouts timeouts;
+  private final String heloName;
+  private final SmtpReplyReader.Limits limits;
+
+  private Socket socket;
+  private OutputStream out;
+  private SmtpReplyReader reader;
+  private EhloCapabilities capabilities;
+  private TlsDetails tls;
+  private final List<String> notes = new ArrayList<>();
+  private boolean broken;
+  private int transactions;
+  private long idleSince;
+
+  private SmtpConnection(Optional<DomainName> host, InetSocketAddress address,
+      TlsRequirement requirement, SmtpTimeouts timeouts, String heloName,
+      SmtpReplyReader.Limits limits) {
+    this.host = host;
+    this.address = address;
+    this.requirement = requirement;
+    this.timeouts = timeouts;
+    this.heloName = heloName;
+    this.limits = limits;
+  }
+
+  /** Opens a TCP connection (TCP_NODELAY set: DESIGN §6). */
+  static SmtpConnection connect(SocketFactory factory, Optional<DomainName> host,
+      InetSocketAddress address, TlsRequirement requirement, SmtpTimeouts timeouts,
+      String heloName, SmtpReplyReader.Limits limits) throws SessionFailure {
+    SmtpConnection c = new SmtpConnection(host, address, requirement, timeouts, heloName, limits);
+    Socket s = null;
+    try {
+      s = factory.createSocket();
+      s.setTcpNoDelay(true);
+      s.connect(address, millis(timeouts.connect()));
+    } catch (IOException e) {
+      closeQuietly(s);
+      throw new SessionFailure(FailureType.CONNECTION_FAILED, "cannot connect to " + address + ": " + e.getMessage(), null, e);
+    }
+    c.attach(s);
+    return c;
+  }
+
+  private void attach(Socket s) throws SessionFailure {
+    this.socket = s;
+    try {
+      this.out = new BufferedOutputStream(s.getOutputStream(), OUT_BUFFER);
+      // The reader wraps the raw stream so that buffered() sees every unread byte (RFC 3207 §4.2).
+      this.reader = new SmtpReplyReader(s.getInputStream(), limits);
+    } catch (IOException e) {
+      throw lost("cannot use the connection", e);
+    }
+  }
+
+  /** Implicit TLS (RFC 8314 §3): the handshake comes before the greeting. */
+  void implicitTls(TlsSupport tlsSupport) throws SessionFailure {
+    handshake(tlsSupport);
+  }
+
+  /** Reads the greeting; anything but 220 fails the session (RFC 5321 §3.1, §4.3.2). */
+  SmtpReply greeting() throws SessionFailure {
+    SmtpReply r = read(timeouts.greeting(), "greeting");
+    if (r.code() == 421) {
+      throw new SessionFailure(FailureType.SERVICE_CLOSING, "server closing: " + r, r, null);
+    }
+    if (r.code() != 220) {
+      throw new SessionFailure(FailureType.GREETING_REJECTED, "greeting was not 220: " + r, r,
+          null);
+    }
+    return r;
+  }
+
+  /**
+   * EHLO, falling back to HELO when EHLO gets a 5xx (RFC 5321 §4.1.4, §3.2); HELO gives no
+   * extensions.
+   */
+  EhloCapabilities ehlo() throws SessionFailure {
+    SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), "EHLO");
+    if (r.isPositiveCompletion()) {
+      capabilities = EhloCapabilities.parse(r);
+      return capabilities;
+    }
+    failOnClosing(r, "EHLO");
+    if (r.isPermanentFailure()) {
+      SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), "HELO");
+      if (h.isPositiveCompletion()) {
+        capabilities = EhloCapabilities.parse(h);
+        notes.add("EHLO refused (" + r.code() + "); HELO used, no extensions");
+        return capabilities;
+      }
+      r = h;
+    }
+    throw new SessionFailure(FailureType.PROTOCOL_ERROR, "EHLO/HELO refused: " + r, r, null);
+  }
+
+  /**
+   * STARTTLS (RFC 3207): returns the server's reply when it is not 220 (the caller decides),
+   * otherwise performs the handshake and EHLO again, and returns the 220.
+   */
+  SmtpReply startTls(TlsSupport tlsSupport) throws SessionFailure {
+    SmtpReply r = command(SmtpCommand.starttls(), timeouts.startTls(), "STARTTLS");
+    if (r.code() != 220) {
+      failOnClosing(r, "STARTTLS");
+      return r;
+    }
+    // RFC 3207 §4.2: anything the server sent after its 220 and before the handshake was sent in
+    // plaintext and may be an attacker's; it is discarded, never read as a reply after TLS.
+    int injected = reader.discardBuffered();
+    if (injected > 0) {
+      notes.add(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
+    }
+    handshake(tlsSupport);
+    // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
+    capabilities = null;
+    ehlo();
+    return r;
+  }
+
+  private void handshake(TlsSupport tlsSupport) throws SessionFailure {
+    SSLSocket ssl;
+    try {
+      ssl = tlsSupport.layer(socket, address, host, requirement);
+      ssl.setSoTimeout(millis(timeouts.startTls()));
+      ssl.startHandshake();
+    } catch (IOException e) {
+      broken = true;
+      CertificateFailure cf = CertificateFailure.find(e);
+      if (cf != null) {
+        throw new SessionFailure(cf.type(), cf.getMessage(), null, e);
+      }
+      throw new SessionFailure(
+          e instanceof SocketTimeoutException ? FailureType.TIMEOUT
+              : FailureType.TLS_HANDSHAKE_FAILED,
+          "TLS handshake failed: " + e.getMessage(), null, e);
+    }
+    SSLSession session = ssl.getSession();
+    if (!TlsSupport.meetsFloor(session.getProtocol())) {
+      broken = true;
+      closeQuietly(ssl);
+      throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED,
+          "negotiated " + session.getProtocol() + ", below the TLS 1.2 floor");
+    }
+    List<X509Certificate> chain = new ArrayList<>();
+    try {
+      for (Certificate c : session.getPeerCertificates()) {
+        if (c instanceof X509Certificate x) {
+          chain.add(x);
+        }
+      }
+    } catch (SSLPeerUnverifiedException e) {
+      // anonymous suites are not enabled; an empty chain is reported as such
+    }
+    tls = new TlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
+        host.map(DomainName::toString));
+    attach(ssl);
+  }
+
+  /** Sends one command and reads its reply. */
+  SmtpReply command(SmtpCommand cmd, Duration timeout, String step) throws SessionFailure {
+    write(cmd, step);
+    flush(step);
+    return read(timeout, step);
+  }
+
+  void write(SmtpCommand cmd, String step) throws SessionFailure {
+    try {
+      cmd.writeTo(out);
+    } catch (IOException e) {
+      throw lost(step, e);
+    }
+  }
+
+  void flush(String step) throws SessionFailure {
+    try {
+      out.flush();
+    } catch (IOException e) {
+      throw lost(step, e);
+    }
+  }
+
+  SmtpReply read(Duration timeout, String step) throws SessionFailure {
+    try {
+      socket.setSoTimeout(millis(timeout));
+      return reader.read();
+    } catch (SmtpProtocolException e) {
+      broken = true;
+      FailureType t = switch (e.kind()) {
+        case TIMEOUT -> FailureType.TIMEOUT;
+        case CONNECTION_CLOSED -> FailureType.CONNECTION_LOST;
+        default -> FailureType.PROTOCOL_ERROR;
+      };
+      throw new SessionFailure(t, step + ": " + e.getMessage(), null, e);
+    } catch (IOException e) {
+      throw lost(step, e);
+    }
+  }
+
+  /** The raw output for message content; callers wrap it and flush. */
+  OutputStream contentStream(Duration blockTimeout) throws SessionFailure {
+    try {
+      // SO_TIMEOUT bounds reads only; writes are bounded by the peer's reading and the next read.
+      socket.setSoTimeout(millis(blockTimeout));
+    } catch (IOException e) {
+      throw lost("DATA", e);
+    }
+    return out;
+  }
+
+  SessionFailure lost(String step, IOException e) {
+    broken = true;
+    return new SessionFailure(
+        e instanceof SocketTimeoutException ? FailureType.TIMEOUT : FailureType.CONNECTION_LOST,
+        step + ": " + e.getMessage(), null, e);
+  }
+
+  private void failOnClosing(SmtpReply r, String step) throws SessionFailure {
+    if (r.code() == 421) {
+      broken = true;
+      throw new SessionFailure(FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r,
+          null);
+    }
+  }
+
+  EhloCapabilities capabilities() {
+    return capabilities;
+  }
+
+  Optional<TlsDetails> tls() {
+    return Optional.ofNullable(tls);
+  }
+
+  /** How the peer is authenticated on this connection. */
+  Authentication authentication() {
+    if (tls == null) {
+      return Authentication.PLAINTEXT;
+    }
+    return requirement.requiresAuthentication() ? Authentication.VERIFIED : Authentication.ENCRYPTED;
+  }
+
+  List<String> drainNotes() {
+    List<String> n = List.copyOf(notes);
+    notes.clear();
+    return n;
+  }
+
+  void markBroken() {
+    broken = true;
+  }
+
+  boolean isBroken() {
+    return broken || socket == null || socket.isClosed();
+  }
+
+  int transactions() {
+    return transactions;
+  }
+
+  void transactionDone() {
+    transactions++;
+  }
+
+  long idleSince() {
+    return idleSince;
+  }
+
+  void idleFrom(long nanos) {
+    idleSince = nanos;
+  }
+
+  /** QUIT politely (bounded), then close (RFC 5321 §4.1.1.10). */
+  void quit() {
+    if (!isBroken()) {
+      try {
+        command(SmtpCommand.quit(), Duration.ofSeconds(5), "QUIT");
+      } catch (SessionFailure e) {
+        // closing anyway
+      }
+    }
+    close();
+  }
+
+  @Override
+  public void close() {
+    broken = true;
+    closeQuietly(socket);
+  }
+
+  private static void closeQuietly(Socket s) {
+    if (s != null) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // closing
+      }
+    }
+  }
+
+  static int millis(Duration d) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
+  }
+
+  @Override
+  public String toString() {
+    return "SmtpConnection{" + host.map(DomainName::toString).orElse("") + " " + address
+        + (tls == null ? " plaintext" : " " + tls.protocol()) + "}";
+  }
+}

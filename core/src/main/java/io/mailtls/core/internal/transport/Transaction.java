@@ -1,0 +1,356 @@
+package io.mailtls.core.internal.transport;
+
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.EmailAddress;
+import io.mailtls.core.EnhancedStatus;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.SmtpReply;
+import io.mailtls.core.internal.smtp.BdatOutputStream;
+import io.mailtls.core.internal.smtp.ContentScanner;
+import io.mailtls.core.internal.smtp.DotStuffingOutputStream;
+import io.mailtls.core.internal.smtp.EhloCapabilities;
+import io.mailtls.core.internal.smtp.EsmtpParameter;
+import io.mailtls.core.internal.smtp.SmtpCommand;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One mail transaction on a ready connection: MAIL, RCPT, DATA or BDAT (RFC 5321 §3.3, RFC 2920,
+ * RFC 3030), with the local checks that must come first (SIZE, 8BITMIME, SMTPUTF8). Decides each
+ * recipient it can; a session failure leaves the rest undecided for the next MX.
+ */
+final class Transaction {
+
+  /** A decided recipient: its status and the reply that decided it. */
+  record Decided(DeliveryStatus status, SmtpReply reply) {}
+
+  /**
+   * What the transaction established.
+   *
+   * @param decided the recipients decided on this connection
+   * @param undecided the recipients to try elsewhere
+   * @param failure the session failure that stopped the transaction, if any
+   * @param contentFailure a failure after content started to flow (connection lost mid-DATA):
+   *     recorded for the report, but the recipients it touched are decided (deferred)
+   */
+  record Outcome(Map<EmailAddress, Decided> decided, List<EmailAddress> undecided,
+      Optional<SessionFailure> failure, Optional<SessionFailure> contentFailure) {}
+
+  /** Messages at least this large use BDAT when the server offers CHUNKING (RFC 3030). */
+  static final long BDAT_THRESHOLD = 1 << 20;
+
+  private final SmtpConnection conn;
+  private final Optional<EmailAddress> sender;
+  private final MessageContent content;
+  private final ContentScanner.Result scan;
+  private final Map<EmailAddress, Decided> decided = new LinkedHashMap<>();
+
+  private Transaction(SmtpConnection conn, Optional<EmailAddress> sender, MessageContent content,
+      ContentScanner.Result scan) {
+    this.conn = conn;
+    this.sender = sender;
+    this.content = content;
+    this.scan = scan;
+  }
+
+  static Outcome run(SmtpConnection conn, Optional<EmailAddress> sender,
+      List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan) {
+    return new Transaction(conn, sender, content, scan).run(recipients);
+  }
+
+  private Outcome run(List<EmailAddress> recipients) {
+    EhloCapabilities caps = conn.capabilities();
+    List<EmailAddress> sendable = localChecks(caps, recipients);
+    if (sendable.isEmpty()) {
+      return done(List.of(), null, null);
+    }
+    try {
+      return exchange(caps, sendable);
+    } catch (SessionFailure f) {
+      List<EmailAddress> undecided = new ArrayList<>();
+      for (EmailAddress r : sendable) {
+        if (!decided.containsKey(r)) {
+          undecided.add(r);
+        }
+      }
+      return done(undecided, f, null);
+    }
+  }
+
+  /** Refusals that need no server: RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8. */
+  private List<EmailAddress> localChecks(EhloCapabilities caps, List<EmailAddress> recipients) {
+    long max = caps.size().orElse(0);
+    if (max > 0 && scan.dataSize() > max) {
+      return decideAll(recipients, DeliveryStatus.BOUNCED, SmtpReply.local(552,
+          EnhancedStatus.MESSAGE_TOO_BIG, "message of " + scan.dataSize()
+              + " octets exceeds the server's SIZE limit of " + max + " (RFC 1870)"));
+    }
+    if (scan.needsEightBitMime() && !caps.eightBitMime()) {
+      return decideAll(recipients, DeliveryStatus.BOUNCED, SmtpReply.local(554,
+          EnhancedStatus.CONVERSION_NOT_SUPPORTED,
+          "8-bit content, and the server does not offer 8BITMIME (RFC 6152)"));
+    }
+    if (!caps.smtpUtf8()) {
+      SmtpReply refusal = SmtpReply.local(553, EnhancedStatus.NON_ASCII_ADDRESS_NOT_PERMITTED,
+          "non-ASCII address, and the server does not offer SMTPUTF8 (RFC 6531)");
+      if (sender.map(EmailAddress::needsSmtpUtf8).orElse(false)) {
+        return decideAll(recipients, DeliveryStatus.BOUNCED, refusal);
+      }
+      List<EmailAddress> ok = new ArrayList<>();
+      for (EmailAddress r : recipients) {
+        if (r.needsSmtpUtf8()) {
+          decided.put(r, new Decided(DeliveryStatus.BOUNCED, refusal));
+        } else {
+          ok.add(r);
+        }
+      }
+      return ok;
+    }
+    return recipients;
+  }
+
+  private List<EmailAddress> decideAll(
+      List<EmailAddress> recipients, DeliveryStatus status, SmtpReply reply) {
+    for (EmailAddress r : recipients) {
+      decided.put(r, new Decided(status, reply));
+    }
+    return List.of();
+  }
+
+  private Outcome exchange(EhloCapabilities caps, List<EmailAddress> rcpts)
+      throws SessionFailure {
+    boolean utf8 = caps.smtpUtf8() && (sender.map(EmailAddress::needsSmtpUtf8).orElse(false)
+        || rcpts.stream().anyMatch(EmailAddress::needsSmtpUtf8));
+    List<EsmtpParameter> params = new ArrayList<>();
+    if (caps.size().isPresent()) {
+      params.add(EsmtpParameter.size(scan.dataSize())); // RFC 1870 §6
+    }
+    if (scan.needsEightBitMime()) {
+      params.add(EsmtpParameter.body(EsmtpParameter.Body.EIGHT_BIT_MIME)); // RFC 6152 §3
+    }
+    if (utf8) {
+      params.add(EsmtpParameter.smtpUtf8()); // RFC 6531 §3.4
+    }
+    boolean bdat = caps.chunking() && scan.dataSize() >= BDAT_THRESHOLD;
+    SmtpCommand mail = SmtpCommand.mailFrom(sender.map(EmailAddress::toPath).orElse(""), params);
+    List<SmtpCommand> rcptCommands = new ArrayList<>();
+    for (EmailAddress r : rcpts) {
+      rcptCommands.add(SmtpCommand.rcptTo(r.toPath()));
+    }
+    SmtpReply mailReply;
+    List<SmtpReply> rcptReplies = new ArrayList<>();
+    SmtpReply dataReply = null;
+    if (caps.pipelining()) {
+      // RFC 2920 §3.1: MAIL, every RCPT and DATA in one flush; replies read in order.
+      conn.write(mail, "MAIL");
+      for (SmtpCommand c : rcptCommands) {
+        conn.write(c, "RCPT");
+      }
+      if (!bdat) {
+        conn.write(SmtpCommand.data(), "DATA");
+      }
+      conn.flush("MAIL");
+      mailReply = conn.read(conn.timeouts.command(), "MAIL");
+      for (int i = 0; i < rcptCommands.size(); i++) {
+        rcptReplies.add(conn.read(conn.timeouts.command(), "RCPT"));
+      }
+      if (!bdat) {
+        dataReply = conn.read(conn.timeouts.dataInitiation(), "DATA");
+      }
+    } else {
+      mailReply = conn.command(mail, conn.timeouts.command(), "MAIL");
+      if (mailReply.isPositiveCompletion()) {
+        for (SmtpCommand c : rcptCommands) {
+          SmtpReply r = conn.command(c, conn.timeouts.command(), "RCPT");
+          rcptReplies.add(r);
+          if (r.code() == 421) {
+            break;
+          }
+        }
+      }
+    }
+    closingCheck(mailReply, "MAIL");
+    if (!mailReply.isPositiveCompletion()) {
+      abandonData(dataReply);
+      decideAll(rcpts, statusOf(mailReply), mailReply);
+      return done(List.of(), null, null);
+    }
+    List<EmailAddress> accepted = new ArrayList<>();
+    for (int i = 0; i < rcptReplies.size(); i++) {
+      SmtpReply r = rcptReplies.get(i);
+      closingCheck(r, "RCPT");
+      if (r.isPositiveCompletion()) {
+        accepted.add(rcpts.get(i));
+      } else {
+        decided.put(rcpts.get(i), new Decided(statusOf(r), r));
+      }
+    }
+    if (accepted.isEmpty()) {
+      abandonData(dataReply);
+      return done(List.of(), null, null);
+    }
+    if (bdat) {
+      return sendBdat(accepted);
+    }
+    if (dataReply == null) {
+      dataReply = conn.command(SmtpCommand.data(), conn.timeouts.dataInitiation(), "DATA");
+    }
+    closingCheck(dataReply, "DATA");
+    if (dataReply.code() != 354) {
+      decideAll(accepted, statusOf(dataReply), dataReply);
+      return done(List.of(), null, null);
+    }
+    return sendData(accepted);
+  }
+
+  /**
+   * After a failed MAIL or no accepted RCPT, a pipelined DATA that nevertheless got 354 is ended
+   * with an empty message (RFC 2920 §3.1), whose reply is read and ignored, then RSET.
+   */
+  private void abandonData(SmtpReply dataReply) throws SessionFailure {
+    if (dataReply != null && dataReply.code() == 354) {
+      try {
+        conn.contentStream(conn.timeouts.dataBlock())
+            .write(".\r\n".getBytes(StandardCharsets.US_ASCII));
+      } catch (IOException e) {
+        throw conn.lost("DATA", e);
+      }
+      conn.flush("DATA");
+      conn.read(conn.timeouts.dataTermination(), "DATA");
+      conn.command(SmtpCommand.rset(), conn.timeouts.command(), "RSET");
+    }
+  }
+
+  private Outcome sendData(List<EmailAddress> accepted) throws SessionFailure {
+    OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
+    // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; never the whole message in
+    // memory.
+    try (InputStream in = content.open()) {
+      DotStuffingOutputStream data = new DotStuffingOutputStream(wire);
+      try {
+        in.transferTo(data);
+        data.finish();
+        wire.flush();
+      } catch (IOException e) {
+        return contentLost(accepted, e, "DATA");
+      }
+    } catch (IOException e) {
+      return contentUnreadable(accepted, e);
+    }
+    return finalReply(accepted, "end of DATA");
+  }
+
+  private Outcome sendBdat(List<EmailAddress> accepted) throws SessionFailure {
+    OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
+    SmtpReply[] failed = new SmtpReply[1];
+    // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
+    BdatOutputStream.ChunkSink sink = (cmd, bytes, off, len) -> {
+      if (failed[0] != null) {
+        return;
+      }
+      cmd.writeTo(wire);
+      wire.write(bytes, off, len);
+      wire.flush();
+      if (!cmd.equals(SmtpCommand.bdat(len, true))) {
+        SmtpReply r;
+        try {
+          r = conn.read(conn.timeouts.dataBlock(), "BDAT");
+        } catch (SessionFailure f) {
+          throw new IOException(f.getMessage(), f);
+        }
+        if (!r.isPositiveCompletion()) {
+          failed[0] = r;
+        }
+      }
+    };
+    try (InputStream in = content.open()) {
+      BdatOutputStream bdat = BdatOutputStream.normalizing(sink);
+      try {
+        in.transferTo(bdat);
+        bdat.finish();
+      } catch (IOException e) {
+        if (e.getCause() instanceof SessionFailure f) {
+          conn.markBroken();
+          decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
+          return done(List.of(), null, f);
+        }
+        return contentLost(accepted, e, "BDAT");
+      }
+    } catch (IOException e) {
+      return contentUnreadable(accepted, e);
+    }
+    if (failed[0] != null) {
+      conn.markBroken(); // the server refused a chunk mid-message; start afresh elsewhere
+      decideAll(accepted, statusOf(failed[0]), failed[0]);
+      return done(List.of(), null, null);
+    }
+    return finalReply(accepted, "BDAT LAST");
+  }
+
+  private Outcome finalReply(List<EmailAddress> accepted, String step) {
+    SmtpReply r;
+    try {
+      r = conn.read(conn.timeouts.dataTermination(), step);
+    } catch (SessionFailure f) {
+      // The content went out but no verdict came: deferred, never delivered (DESIGN §1).
+      decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
+      return done(List.of(), null, f);
+    }
+    if (r.code() == 421) {
+      conn.markBroken();
+    }
+    DeliveryStatus status = r.isPositiveCompletion() ? DeliveryStatus.DELIVERED : statusOf(r);
+    decideAll(accepted, status, r);
+    if (status == DeliveryStatus.DELIVERED) {
+      conn.transactionDone();
+    }
+    return done(List.of(), null, null);
+  }
+
+  private Outcome contentLost(List<EmailAddress> accepted, IOException e, String step) {
+    SessionFailure f = conn.lost(step, e);
+    decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
+    return done(List.of(), null, f);
+  }
+
+  private Outcome contentUnreadable(List<EmailAddress> accepted, IOException e) {
+    conn.markBroken();
+    decideAll(accepted, DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
+        "message content could not be read: " + e.getMessage()));
+    return done(List.of(), null, null);
+  }
+
+  private static SmtpReply lostReply(SessionFailure f) {
+    return f.reply().orElse(SmtpReply.local(451, EnhancedStatus.BAD_CONNECTION,
+        "connection lost before the server confirmed the message: " + f.getMessage()));
+  }
+
+  private void closingCheck(SmtpReply r, String step) throws SessionFailure {
+    if (r.code() == 421) {
+      conn.markBroken();
+      throw new SessionFailure(FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r,
+          null);
+    }
+  }
+
+  static DeliveryStatus statusOf(SmtpReply r) {
+    if (r.isPositiveCompletion()) {
+      return DeliveryStatus.DELIVERED;
+    }
+    return r.isPermanentFailure() ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED;
+  }
+
+  private Outcome done(List<EmailAddress> undecided, SessionFailure failure,
+      SessionFailure contentFailure) {
+    return new Outcome(Map.copyOf(decided), undecided, Optional.ofNullable(failure),
+        Optional.ofNullable(contentFailure));
+  }
+}
