@@ -143,7 +143,7 @@ final class Transaction {
     SmtpCommand mail = SmtpCommand.mailFrom(sender.map(EmailAddress::toPath).orElse(""), params);
     List<SmtpCommand> rcptCommands = new ArrayList<>();
     for (EmailAddress r : rcpts) {
-      rcptCommands.add(SmtpCommand.rcptTo(r.toPath()));
+      rcptCommands.add(SmtpCommand.rcptTo(r.toPath(), utf8, List.of()));
     }
     SmtpReply mailReply;
     List<SmtpReply> rcptReplies = new ArrayList<>();
