@@ -1,27 +1,28 @@
 package io.mailtls.core.internal.transport;
 
 import io.mailtls.core.DomainName;
+import io.mailtls.core.FailureType;
 import io.mailtls.core.TlsRequirement;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
  * Idle SMTP connections kept for reuse, and a cap on sessions per destination address. Thread-safe.
  *
- * <p>Every live connection to a destination, busy or idle, holds one of that destination's
- * permits, so no more than {@code maxPerDestination} sessions are ever open to it. A connection
- * is reused only for the same host name, address and TLS requirement (its TLS state was set up
- * for that requirement), within the idle time and transaction count bounds; a connection that
- * saw 421 or any failure is closed, never pooled.
+ * <p>Every live connection to a destination, busy or idle, counts against that destination's cap,
+ * so no more than {@code maxPerDestination} sessions are ever open to it. A caller at the cap
+ * waits for a connection to come back (and takes it if it suits), or for one to close. A
+ * connection is reused only for the same host name, address and TLS requirement (its TLS state
+ * was set up for that requirement), within the idle time and transaction count bounds; a
+ * connection that saw 421 or any failure is closed, never pooled.
  */
 public final class ConnectionPool implements AutoCloseable {
 
@@ -31,9 +32,9 @@ public final class ConnectionPool implements AutoCloseable {
   private final int maxPerDestination;
   private final long idleNanos;
   private final int maxTransactions;
-  private final Duration acquireTimeout;
+  private final long acquireNanos;
   private final LongSupplier nanoTime;
-  private final Map<InetSocketAddress, Semaphore> permits = new HashMap<>();
+  private final Map<InetSocketAddress, Integer> live = new HashMap<>();
   private final Map<Key, Deque<SmtpConnection>> idle = new HashMap<>();
   private boolean closed;
 
@@ -42,99 +43,108 @@ public final class ConnectionPool implements AutoCloseable {
     this.maxPerDestination = maxPerDestination;
     this.idleNanos = idleTime.toNanos();
     this.maxTransactions = maxTransactions;
-    this.acquireTimeout = acquireTimeout;
+    this.acquireNanos = acquireTimeout.toNanos();
     this.nanoTime = nanoTime;
   }
 
   /**
-   * An idle connection for {@code key}, or empty after taking a permit for a new one (the caller
-   * then opens it, and {@link #release}s or {@link #discard}s it). Blocks while the destination is
-   * at its cap.
+   * An idle connection for {@code key}, or empty once a slot for a new connection is reserved
+   * (the caller then opens it, and {@link #release}s or {@link #discard}s it). Waits while the
+   * destination is at its cap.
    *
-   * @throws SessionFailure when no permit frees up within the acquire timeout
+   * @throws SessionFailure when nothing frees up within the acquire timeout
    */
   Optional<SmtpConnection> checkout(Key key) throws SessionFailure {
-    Semaphore sem;
-    synchronized (this) {
-      Deque<SmtpConnection> q = idle.get(key);
-      long now = nanoTime.getAsLong();
-      while (q != null && !q.isEmpty()) {
-        SmtpConnection c = q.pollFirst();
-        if (c.isBroken() || now - c.idleSince() > idleNanos) {
-          closeAndFree(c);
-          continue;
-        }
-        return Optional.of(c);
-      }
-      sem = permits.computeIfAbsent(key.address(), a -> new Semaphore(maxPerDestination, true));
-      if (!sem.tryAcquire()) {
-        // At the cap: an idle connection set up for another requirement may hold the permit.
-        if (evictOneIdle(key.address()) && sem.tryAcquire()) {
-          return Optional.empty();
-        }
-      } else {
-        return Optional.empty();
-      }
-    }
+    List<SmtpConnection> toClose = new ArrayList<>();
     try {
-      if (sem.tryAcquire(acquireTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        return Optional.empty();
+      synchronized (this) {
+        long deadline = nanoTime.getAsLong() + acquireNanos;
+        while (true) {
+          SmtpConnection c = takeIdle(key, toClose);
+          if (c != null) {
+            return Optional.of(c);
+          }
+          int n = live.getOrDefault(key.address(), 0);
+          if (n < maxPerDestination) {
+            live.put(key.address(), n + 1);
+            return Optional.empty();
+          }
+          // At the cap: an idle connection set up for another requirement may hold the slot.
+          SmtpConnection other = takeAnyIdle(key.address());
+          if (other != null) {
+            toClose.add(other); // its slot passes to the caller
+            return Optional.empty();
+          }
+          long left = deadline - nanoTime.getAsLong();
+          if (left <= 0) {
+            throw new SessionFailure(FailureType.CONNECTION_FAILED, "no session to "
+                + key.address() + " became free within " + Duration.ofNanos(acquireNanos));
+          }
+          try {
+            wait(Math.max(1, left / 1_000_000));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SessionFailure(FailureType.CONNECTION_FAILED, "interrupted");
+          }
+        }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    } finally {
+      toClose.forEach(SmtpConnection::quit);
     }
-    throw new SessionFailure(io.mailtls.core.FailureType.CONNECTION_FAILED,
-        "no session to " + key.address() + " became free within " + acquireTimeout);
   }
 
-  private boolean evictOneIdle(InetSocketAddress address) {
-    for (Iterator<Map.Entry<Key, Deque<SmtpConnection>>> it = idle.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<Key, Deque<SmtpConnection>> e = it.next();
+  /** A usable idle connection for the key; stale ones are dropped (their slots freed). */
+  private SmtpConnection takeIdle(Key key, List<SmtpConnection> toClose) {
+    Deque<SmtpConnection> q = idle.get(key);
+    long now = nanoTime.getAsLong();
+    while (q != null && !q.isEmpty()) {
+      SmtpConnection c = q.pollFirst();
+      if (c.isBroken() || now - c.idleSince() > idleNanos) {
+        toClose.add(c);
+        decrement(c.address);
+        continue;
+      }
+      return c;
+    }
+    return null;
+  }
+
+  private SmtpConnection takeAnyIdle(InetSocketAddress address) {
+    for (Map.Entry<Key, Deque<SmtpConnection>> e : idle.entrySet()) {
       if (e.getKey().address().equals(address) && !e.getValue().isEmpty()) {
-        SmtpConnection c = e.getValue().pollLast();
-        c.quit();
-        permits.get(address).release();
-        return true;
+        return e.getValue().pollLast();
       }
     }
-    return false;
+    return null;
   }
 
   /** Returns a healthy connection for reuse, or closes it when it may not be reused. */
   void release(Key key, SmtpConnection c) {
     synchronized (this) {
-      if (!closed && !c.isBroken() && c.transactions() < maxTransactions) {
+      if (!closed && !c.isBroken() && c.transactions() < maxTransactions && idleNanos > 0) {
         c.idleFrom(nanoTime.getAsLong());
         idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addFirst(c);
+        notifyAll();
         return;
       }
+      decrement(key.address());
     }
     c.quit();
-    freePermit(key.address());
   }
 
-  /** Closes a connection (or frees the permit of one that never opened: pass null). */
+  /** Closes a connection (or frees the slot of one that never opened: pass null). */
   void discard(Key key, SmtpConnection c) {
     if (c != null) {
       c.close();
     }
-    freePermit(key.address());
-  }
-
-  private synchronized void freePermit(InetSocketAddress address) {
-    Semaphore sem = permits.get(address);
-    if (sem != null) {
-      sem.release();
+    synchronized (this) {
+      decrement(key.address());
     }
   }
 
-  private void closeAndFree(SmtpConnection c) {
-    c.close();
-    Semaphore sem = permits.get(c.address);
-    if (sem != null) {
-      sem.release();
-    }
+  private void decrement(InetSocketAddress address) {
+    live.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+    notifyAll();
   }
 
   /** The number of idle connections (for tests and metrics). */
@@ -145,15 +155,15 @@ public final class ConnectionPool implements AutoCloseable {
   /** QUITs and closes every idle connection; later releases close instead of pooling. */
   @Override
   public void close() {
-    Deque<SmtpConnection> all = new ArrayDeque<>();
+    List<SmtpConnection> all = new ArrayList<>();
     synchronized (this) {
       closed = true;
       idle.values().forEach(all::addAll);
       idle.clear();
+      for (SmtpConnection c : all) {
+        decrement(c.address);
+      }
     }
-    for (SmtpConnection c : all) {
-      c.quit();
-      freePermit(c.address);
-    }
+    all.forEach(SmtpConnection::quit);
   }
 }

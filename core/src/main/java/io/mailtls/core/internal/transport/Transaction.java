@@ -158,9 +158,13 @@ final class Transaction {
         conn.write(SmtpCommand.data(), "DATA");
       }
       conn.flush("MAIL");
+      // A 421 ends the session at once (RFC 5321 §3.8): stop reading at the first one.
       mailReply = conn.read(conn.timeouts.command(), "MAIL");
+      closingCheck(mailReply, "MAIL");
       for (int i = 0; i < rcptCommands.size(); i++) {
-        rcptReplies.add(conn.read(conn.timeouts.command(), "RCPT"));
+        SmtpReply r = conn.read(conn.timeouts.command(), "RCPT");
+        closingCheck(r, "RCPT");
+        rcptReplies.add(r);
       }
       if (!bdat) {
         dataReply = conn.read(conn.timeouts.dataInitiation(), "DATA");

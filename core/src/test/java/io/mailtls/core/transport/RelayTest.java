@@ -1,0 +1,103 @@
+package io.mailtls.core.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.Authentication;
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SmartHost;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.testkit.MockSmtpServer;
+import java.util.Base64;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/** Delivery through a relay with SMTP AUTH (RFC 4954), over STARTTLS or implicit TLS (RFC 8314). */
+class RelayTest {
+
+  private static final String RELAY = "relay.example.test";
+
+  private static DeliveryReport viaRelay(Fixture f, UnaryOperator<MockSmtpServer.Builder> server,
+      UnaryOperator<SmartHost.Builder> relay) {
+    MockSmtpServer s = f.server("127.0.0.2", b -> server.apply(b.hostname(RELAY)));
+    f.dns(d -> d.zone("example.test", z -> z.a(RELAY, "127.0.0.2")));
+    SmartHost host = relay.apply(SmartHost.builder(RELAY).port(s.port())).build();
+    return f.transport(TlsLevel.OPPORTUNISTIC, b -> b.relay(host)
+        .trustStore(Fixture.PKI.trustStore())).send(
+        io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid", "y@other.invalid"),
+        io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+  }
+
+  @Test
+  void authPlainOverStarttlsWithAVerifiedRelay() throws Exception {
+    try (Fixture f = new Fixture()) {
+      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY))
+          .credentials("user", "s3cret"), h -> h.credentials("user", "s3cret"));
+      assertThat(r.allDelivered()).isTrue();
+      RecipientResult x = r.result("x@elsewhere.invalid");
+      assertThat(x.authentication()).contains(Authentication.VERIFIED);
+      assertThat(x.mxHost().orElseThrow().toString()).isEqualTo(RELAY);
+      assertThat(f.lastServer().sessions().get(0).authenticatedUser()).contains("user");
+      assertThat(f.lastServer().sessions().get(0).commands())
+          .filteredOn(c -> c.verb().equals("AUTH")).allMatch(c -> c.tls());
+      // Credentials never appear in the report, in clear or in base64.
+      String plainB64 = Base64.getEncoder().encodeToString("\0user\0s3cret".getBytes());
+      assertThat(r.toString()).doesNotContain("s3cret").doesNotContain(plainB64);
+    }
+  }
+
+  @Test
+  void credentialsAreNeverSentInPlaintext() throws Exception {
+    try (Fixture f = new Fixture()) {
+      DeliveryReport r = viaRelay(f, b -> b.credentials("user", "s3cret"),
+          h -> h.requirement(new io.mailtls.core.TlsRequirement.Opportunistic())
+              .credentials("user", "s3cret"));
+      RecipientResult x = r.result("x@elsewhere.invalid");
+      assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(x.attempt().orElseThrow().detail()).contains("without TLS");
+      assertThat(f.lastServer().sessions()).allSatisfy(s ->
+          assertThat(s.commandLines()).noneMatch(l -> l.startsWith("AUTH")));
+    }
+  }
+
+  @Test
+  void refusedCredentialsDefer() throws Exception {
+    try (Fixture f = new Fixture()) {
+      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY))
+          .credentials("user", "right"), h -> h.credentials("user", "wrong"));
+      RecipientResult x = r.result("x@elsewhere.invalid");
+      assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(x.attempt().orElseThrow().failure())
+          .contains(FailureType.AUTHENTICATION_FAILED);
+      assertThat(f.lastServer().messages()).isEmpty();
+    }
+  }
+
+  @Test
+  void relayCertificateNotNamingTheRelayIsRefused() throws Exception {
+    try (Fixture f = new Fixture()) {
+      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor("someone-else.example.test")),
+          h -> h);
+      RecipientResult x = r.result("x@elsewhere.invalid");
+      assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(x.attempt().orElseThrow().failure())
+          .contains(FailureType.CERTIFICATE_HOST_MISMATCH);
+      assertThat(f.lastServer().messages()).isEmpty();
+    }
+  }
+
+  @Test
+  void implicitTlsRelay() throws Exception {
+    try (Fixture f = new Fixture()) {
+      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY)).implicitTls()
+          .credentials("user", "s3cret"), h -> h.implicitTls().credentials("user", "s3cret"));
+      assertThat(r.allDelivered()).isTrue();
+      assertThat(r.result("y@other.invalid").tls().orElseThrow().protocol())
+          .isIn("TLSv1.3", "TLSv1.2");
+      assertThat(f.lastServer().sessions().get(0).commandLines())
+          .noneMatch(l -> l.startsWith("STARTTLS"));
+    }
+  }
+}
