@@ -256,19 +256,15 @@ public final class DomainDelivery {
     listener.fire(l -> l.startTlsStart(name, target));
     SmtpReply reply;
     try {
-      listener.fire(l -> l.handshakeStart(name, target, req));
-      reply = c.startTls(settings.tls());
+      reply = c.startTls();
     } catch (SessionFailure f) {
       listener.fire(l -> l.startTlsEnd(name, target, Optional.empty()));
-      listener.fire(l -> l.handshakeEnd(name, target, Optional.empty(), Optional.of(f.type()),
-          f.getMessage()));
       if (!req.requiresTls() && isTlsFailure(f.type())) {
         throw new PlaintextRetry(f.getMessage());
       }
       throw f;
     }
-    SmtpReply r = reply;
-    listener.fire(l -> l.startTlsEnd(name, target, Optional.of(r)));
+    listener.fire(l -> l.startTlsEnd(name, target, Optional.of(reply)));
     if (reply.code() != 220) {
       if (req.requiresTls()) {
         c.quit();
@@ -277,6 +273,17 @@ public final class DomainDelivery {
       }
       notes.add("STARTTLS refused (" + reply + "); continuing in plaintext");
       return;
+    }
+    listener.fire(l -> l.handshakeStart(name, target, req));
+    try {
+      c.upgrade(settings.tls());
+    } catch (SessionFailure f) {
+      listener.fire(l -> l.handshakeEnd(name, target, Optional.empty(), Optional.of(f.type()),
+          f.getMessage()));
+      if (!req.requiresTls() && isTlsFailure(f.type())) {
+        throw new PlaintextRetry(f.getMessage());
+      }
+      throw f;
     }
     listener.fire(l -> l.handshakeEnd(name, target, c.tls(), Optional.empty(), "STARTTLS"));
   }

@@ -138,15 +138,19 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   /**
-   * STARTTLS (RFC 3207): returns the server's reply when it is not 220 (the caller decides),
-   * otherwise performs the handshake and EHLO again, and returns the 220.
+   * Sends STARTTLS (RFC 3207 §4) and returns the server's reply; on 220 the caller goes on with
+   * {@link #upgrade}, otherwise it decides (a 421 fails the session here).
    */
-  SmtpReply startTls(TlsSupport tlsSupport) throws SessionFailure {
+  SmtpReply startTls() throws SessionFailure {
     SmtpReply r = command(SmtpCommand.starttls(), timeouts.startTls(), "STARTTLS");
     if (r.code() != 220) {
       failOnClosing(r, "STARTTLS");
-      return r;
     }
+    return r;
+  }
+
+  /** After a 220 to STARTTLS: the handshake, then EHLO again. */
+  void upgrade(TlsSupport tlsSupport) throws SessionFailure {
     // RFC 3207 §4.2: anything the server sent after its 220 and before the handshake was sent in
     // plaintext and may be an attacker's; it is discarded, never read as a reply after TLS.
     int injected = reader.discardBuffered();
@@ -157,7 +161,6 @@ final class SmtpConnection implements AutoCloseable {
     // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
     capabilities = null;
     ehlo();
-    return r;
   }
 
   private void handshake(TlsSupport tlsSupport) throws SessionFailure {
