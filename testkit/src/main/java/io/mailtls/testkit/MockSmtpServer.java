@@ -268,8 +268,9 @@ public final class MockSmtpServer implements Closeable {
     }
 
     /**
-     * The EHLO keyword lines, replacing {@link #DEFAULT_CAPABILITIES}; may be empty. STARTTLS and
-     * AUTH come from {@link #tls} and {@link #credentials}. What is advertised is also what the
+     * The EHLO keyword lines, replacing {@link #DEFAULT_CAPABILITIES}; may be empty. STARTTLS comes
+     * from {@link #tls}; AUTH PLAIN LOGIN is added with {@link #credentials} unless an AUTH line
+     * here names the mechanisms to offer (e.g. {@code AUTH LOGIN}). What is advertised is also what the
      * server does: BDAT needs CHUNKING, a {@code SIZE n} limit is enforced (RFC 1870), and enhanced
      * codes need ENHANCEDSTATUSCODES.
      */
@@ -280,12 +281,8 @@ public final class MockSmtpServer implements Closeable {
           throw new IllegalArgumentException("not an EHLO keyword line: '" + line + "'");
         }
         String keyword = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
-        if (keyword.equals("STARTTLS") || keyword.equals("AUTH")) {
-          throw new IllegalArgumentException(
-              keyword
-                  + " follows from "
-                  + (keyword.equals("AUTH") ? "credentials" : "tls")
-                  + "(...)");
+        if (keyword.equals("STARTTLS")) {
+          throw new IllegalArgumentException("STARTTLS follows from tls(...)");
         }
       }
       this.capabilities = List.of(lines);

@@ -49,6 +49,19 @@ class RelayTest {
   }
 
   @Test
+  void authLoginWhenPlainIsNotOffered() throws Exception {
+    try (Fixture f = new Fixture()) {
+      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY))
+          .capabilities("PIPELINING", "8BITMIME", "AUTH LOGIN").credentials("user", "s3cret"),
+          h -> h.credentials("user", "s3cret"));
+      assertThat(r.allDelivered()).isTrue();
+      assertThat(f.lastServer().sessions().get(0).commandLines())
+          .anyMatch(l -> l.equals("AUTH LOGIN"));
+      assertThat(f.lastServer().sessions().get(0).authenticatedUser()).contains("user");
+    }
+  }
+
+  @Test
   void credentialsAreNeverSentInPlaintext() throws Exception {
     try (Fixture f = new Fixture()) {
       DeliveryReport r = viaRelay(f, b -> b.credentials("user", "s3cret"),

@@ -60,14 +60,15 @@ public record ServerConfig(
   /**
    * The EHLO keyword lines for a session whose TLS state is {@code tlsActive}: the extensions, then
    * STARTTLS unless TLS is active, implicit, absent or stripped (RFC 3207 §4.2: not offered again
-   * after the handshake), then AUTH PLAIN LOGIN when credentials exist.
+   * after the handshake), then AUTH PLAIN LOGIN when credentials exist and the extensions do not
+   * name AUTH mechanisms themselves (so a test can offer LOGIN only).
    */
   public List<String> ehloKeywords(boolean tlsActive) {
     List<String> lines = new ArrayList<>(extensions);
     if (sslContext != null && !implicitTls && !stripStarttls && !tlsActive) {
       lines.add("STARTTLS");
     }
-    if (!credentials.isEmpty()) {
+    if (!credentials.isEmpty() && !advertises("AUTH")) {
       lines.add("AUTH PLAIN LOGIN");
     }
     return lines;
