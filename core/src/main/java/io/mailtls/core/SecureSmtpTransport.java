@@ -69,7 +69,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
         b.connectionReuse ? b.maxTransactionsPerSession : 0,
         b.timeouts.connect().plus(b.timeouts.dataTermination()), System::nanoTime);
     this.delivery = new DomainDelivery(new DomainDelivery.Settings(
-        new TlsSupport(b.trustStore), b.socketFactory, b.timeouts, b.heloName,
+        new TlsSupport(b.trustStore, b.tlsContexts), b.socketFactory, b.timeouts, b.heloName,
         SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay), pool, listener);
     if (b.executor != null) {
       this.executor = b.executor;
@@ -209,6 +209,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private SmtpTimeouts timeouts = SmtpTimeouts.RFC_5321;
     private SocketFactory socketFactory = SocketFactory.getDefault();
     private KeyStore trustStore;
+    private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
     private EventListener listener = EventListener.NONE;
     private Executor executor;
     private RandomGenerator random = new Random();
@@ -277,6 +278,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
     public Builder trustStore(KeyStore trustStore) {
       once("trustStore");
       this.trustStore = Objects.requireNonNull(trustStore, "trustStore");
+      return this;
+    }
+
+    /**
+     * Builds the TLS contexts (JSSE provider, client certificate); default {@link
+     * TlsContextFactory#JDK}. mailtls still chooses the trust manager of every connection.
+     */
+    public Builder tlsContextFactory(TlsContextFactory factory) {
+      once("tlsContextFactory");
+      this.tlsContexts = Objects.requireNonNull(factory, "factory");
       return this;
     }
 

@@ -49,6 +49,29 @@ class RelayTest {
   }
 
   @Test
+  void theTlsContextFactoryBuildsEveryContextAroundMailtlsTrustManagers() throws Exception {
+    java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.mailtls.core.TlsContextFactory counting = tm -> {
+      built.add(tm.getClass().getSimpleName());
+      return io.mailtls.core.TlsContextFactory.JDK.create(tm);
+    };
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer s = f.server("127.0.0.2", b -> b.hostname(RELAY)
+          .tls(Fixture.certFor(RELAY)));
+      f.dns(d -> d.zone("example.test", z -> z.a(RELAY, "127.0.0.2")));
+      DeliveryReport r = f.transport(TlsLevel.OPPORTUNISTIC, b -> b
+          .relay(SmartHost.builder(RELAY).port(s.port()).build())
+          .trustStore(Fixture.PKI.trustStore()).tlsContextFactory(counting))
+          .send(io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid"),
+              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+      assertThat(r.allDelivered()).isTrue();
+      assertThat(r.result("x@elsewhere.invalid").authentication())
+          .contains(Authentication.VERIFIED);
+      assertThat(built).containsExactly("UnauthenticatedTrustManager", "PkixTrustManager");
+    }
+  }
+
+  @Test
   void authLoginWhenPlainIsNotOffered() throws Exception {
     try (Fixture f = new Fixture()) {
       DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY))

@@ -1,6 +1,7 @@
 package io.mailtls.core.internal.tls;
 
 import io.mailtls.core.DomainName;
+import io.mailtls.core.TlsContextFactory;
 import io.mailtls.core.TlsRequirement;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,23 +34,24 @@ public final class TlsSupport {
   static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
   private final KeyStore trustStore;
+  private final TlsContextFactory contexts;
   private final SSLContext unauthenticated;
 
   /**
    * @param trustStore the roots for PKIX verification; null for the JDK's default trust store
+   * @param contexts builds each context around the trust manager mailtls chooses
    */
-  public TlsSupport(KeyStore trustStore) {
+  public TlsSupport(KeyStore trustStore, TlsContextFactory contexts) {
     this.trustStore = trustStore;
+    this.contexts = contexts;
     this.unauthenticated = context(UnauthenticatedTrustManager.INSTANCE);
   }
 
-  private static SSLContext context(TrustManager tm) {
+  private SSLContext context(X509ExtendedTrustManager tm) {
     try {
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(null, new TrustManager[] {tm}, null);
-      return ctx;
+      return contexts.create(tm);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK offers no TLS context", e);
+      throw new IllegalStateException("cannot create a TLS context", e);
     }
   }
 
