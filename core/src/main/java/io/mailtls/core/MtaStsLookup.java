@@ -1,0 +1,64 @@
+package io.mailtls.core;
+
+import java.util.Objects;
+
+/**
+ * What MTA-STS discovery (RFC 8461 §3, §5.1) says for a policy domain. Immutable.
+ *
+ * <p>"No policy" is a value, and so is a failure; neither is an exception. A failed lookup with
+ * no usable cached policy means delivery proceeds as without MTA-STS (RFC 8461 §5.1), and the
+ * failure is reported (RFC 8460); only the {@code sts-required} sender level refuses then.
+ */
+public sealed interface MtaStsLookup
+    permits MtaStsLookup.Found, MtaStsLookup.NoPolicy, MtaStsLookup.Failed {
+
+  /** The domain whose policy was looked up. */
+  DomainName policyDomain();
+
+  /**
+   * A valid policy applies: freshly fetched, or cached and not expired.
+   *
+   * @param fromCache whether it came from the cache rather than a fetch during this lookup
+   * @param note what happened on the way (e.g. a failed refresh while a cached policy applies)
+   */
+  record Found(DomainName policyDomain, MtaStsPolicy policy, boolean fromCache, String note)
+      implements MtaStsLookup {
+    public Found {
+      Objects.requireNonNull(policyDomain, "policyDomain");
+      Objects.requireNonNull(policy, "policy");
+      Objects.requireNonNull(note, "note");
+    }
+  }
+
+  /**
+   * No policy applies and none is cached.
+   *
+   * @param provablyAbsent whether DNS proved the {@code _mta-sts} record absent (NXDOMAIN or
+   *     NODATA), as opposed to a record that was present but unusable
+   * @param reason why
+   */
+  record NoPolicy(DomainName policyDomain, boolean provablyAbsent, String reason)
+      implements MtaStsLookup {
+    public NoPolicy {
+      Objects.requireNonNull(policyDomain, "policyDomain");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /**
+   * Discovery or fetch failed and no fresh cached policy exists.
+   *
+   * @param type {@link FailureType#STS_POLICY_FETCH_ERROR}, {@link
+   *     FailureType#STS_POLICY_INVALID}, {@link FailureType#STS_WEBPKI_INVALID} or {@link
+   *     FailureType#DNS_FAILURE}
+   * @param reason what failed
+   */
+  record Failed(DomainName policyDomain, FailureType type, String reason)
+      implements MtaStsLookup {
+    public Failed {
+      Objects.requireNonNull(policyDomain, "policyDomain");
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+}
