@@ -15,6 +15,9 @@ import java.util.Optional;
  * @param skipped hosts not to try, with reasons
  * @param failure why nothing can be tried: the status and reply every recipient gets
  * @param reasons the decision record: which levels and policies applied, in words
+ * @param policyFailures recipient-policy failures found while planning (an MTA-STS fetch error,
+ *     MX hosts outside the policy), for TLS-RPT
+ * @param mtaSts the MTA-STS policy that applied ({@code enforce} or {@code testing}), if any
  */
 public record DeliveryPlan(
     NextHop nextHop,
@@ -23,7 +26,16 @@ public record DeliveryPlan(
     List<PlannedHost> hosts,
     List<SkippedHost> skipped,
     Optional<Failure> failure,
-    List<String> reasons) {
+    List<String> reasons,
+    List<PolicyFailure> policyFailures,
+    Optional<MtaStsPolicy> mtaSts) {
+
+  /** A plan without recipient policy. */
+  public DeliveryPlan(NextHop nextHop, TlsLevel senderLevel, MxResolution mx,
+      List<PlannedHost> hosts, List<SkippedHost> skipped, Optional<Failure> failure,
+      List<String> reasons) {
+    this(nextHop, senderLevel, mx, hosts, skipped, failure, reasons, List.of(), Optional.empty());
+  }
 
   /**
    * Why no delivery can be attempted.
@@ -50,6 +62,8 @@ public record DeliveryPlan(
     skipped = List.copyOf(skipped);
     Objects.requireNonNull(failure, "failure");
     reasons = List.copyOf(reasons);
+    policyFailures = List.copyOf(policyFailures);
+    Objects.requireNonNull(mtaSts, "mtaSts");
     if (failure.isPresent() && !hosts.isEmpty()) {
       throw new IllegalArgumentException("a failed plan has no hosts");
     }

@@ -44,6 +44,12 @@ public interface EventListener {
       Optional<DomainName> host, InetSocketAddress address, Optional<TlsDetails> tls,
       Optional<FailureType> failure, String detail) {}
 
+  /**
+   * A recipient policy failed (MTA-STS or DANE): enforced, or only recorded in MTA-STS testing
+   * mode. The input for TLS-RPT (RFC 8460).
+   */
+  default void policyFailure(PolicyFailure failure) {}
+
   /** One connection attempt ended (it is in the report too). */
   default void attemptEnd(Attempt attempt) {}
 

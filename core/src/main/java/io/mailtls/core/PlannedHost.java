@@ -13,13 +13,22 @@ import java.util.Optional;
  * @param requirement what TLS this host requires
  * @param source which policy set the requirement
  * @param why a one-line explanation for the decision record
+ * @param reportOnly a stricter requirement whose failures are reported but not enforced (MTA-STS
+ *     {@code testing} mode, RFC 8461 §5)
  */
 public record PlannedHost(
     Optional<DomainName> name,
     List<InetAddress> addresses,
     TlsRequirement requirement,
     PolicySource source,
-    String why) {
+    String why,
+    Optional<TlsRequirement> reportOnly) {
+
+  /** A host without a report-only requirement. */
+  public PlannedHost(Optional<DomainName> name, List<InetAddress> addresses,
+      TlsRequirement requirement, PolicySource source, String why) {
+    this(name, addresses, requirement, source, why, Optional.empty());
+  }
 
   public PlannedHost {
     Objects.requireNonNull(name, "name");
@@ -30,5 +39,6 @@ public record PlannedHost(
     Objects.requireNonNull(requirement, "requirement");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(why, "why");
+    Objects.requireNonNull(reportOnly, "reportOnly");
   }
 }

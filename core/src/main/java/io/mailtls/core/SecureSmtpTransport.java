@@ -60,7 +60,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
   private SecureSmtpTransport(Builder b) {
     this.dns = b.dns;
-    this.resolver = TransportPolicyResolver.builder().dns(b.dns).random(b.random).build();
+    TransportPolicyResolver.Builder rb =
+        TransportPolicyResolver.builder().dns(b.dns).random(b.random);
+    if (b.mtaSts != null) {
+      rb.mtaSts(b.mtaSts);
+    }
+    this.resolver = rb.build();
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
     this.listener = new SafeListener(b.listener);
@@ -118,12 +123,46 @@ public final class SecureSmtpTransport implements AutoCloseable {
           scan)) {
         results.put(r.recipient(), r);
       }
+      retryUnderNewPolicy(plan, envelope, g.getValue(), content, scan, results);
     }
     List<RecipientResult> ordered = new ArrayList<>();
     for (EmailAddress r : envelope.recipients()) {
       ordered.add(results.get(r));
     }
     return finish(envelope, ordered);
+  }
+
+  /**
+   * RFC 8461 §5.1 step 3: when an {@code enforce} policy left recipients undelivered without any
+   * server refusing them, check for a new policy id; under a changed policy, try once more.
+   */
+  private void retryUnderNewPolicy(DeliveryPlan plan, Envelope envelope,
+      List<EmailAddress> group, MessageContent content, ContentScanner.Result scan,
+      Map<EmailAddress, RecipientResult> results) {
+    if (plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
+      return;
+    }
+    List<EmailAddress> retry = new ArrayList<>();
+    for (EmailAddress r : group) {
+      RecipientResult res = results.get(r);
+      if (res.status() == DeliveryStatus.DEFERRED && res.reply().locallyGenerated()) {
+        retry.add(r);
+      }
+    }
+    if (retry.isEmpty()) {
+      return;
+    }
+    Optional<DeliveryPlan> replanned =
+        resolver.replanIfPolicyChanged(plan).toCompletableFuture().join();
+    if (replanned.isEmpty()) {
+      return;
+    }
+    DeliveryPlan next = replanned.get();
+    listener.fire(l -> l.planEnd(next));
+    next.policyFailures().forEach(f -> listener.fire(l -> l.policyFailure(f)));
+    for (RecipientResult r : delivery.deliver(next, envelope.sender(), retry, content, scan)) {
+      results.put(r.recipient(), r);
+    }
   }
 
   /** {@link #send} on the transport's executor. */
@@ -139,6 +178,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliveryPlan plan = relay.isPresent() ? relayPlan(relay.get(), level)
         : resolver.planBlocking(nextHop, level);
     listener.fire(l -> l.planEnd(plan));
+    plan.policyFailures().forEach(f -> listener.fire(l -> l.policyFailure(f)));
     return plan;
   }
 
@@ -214,6 +254,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private Executor executor;
     private RandomGenerator random = new Random();
     private SmartHost relay;
+    private MtaStsPolicySource mtaSts;
     private int maxSessionsPerDestination = 4;
     private Duration idleTime = Duration.ofSeconds(5);
     private int maxTransactionsPerSession = 100;
@@ -309,6 +350,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
     public Builder random(RandomGenerator random) {
       once("random");
       this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * Honour recipients' MTA-STS policies (RFC 8461) from this source, e.g. {@code
+     * mailtls-mta-sts}'s {@code MtaStsResolver}. Without one, {@code sts-required} fails closed.
+     */
+    public Builder mtaSts(MtaStsPolicySource source) {
+      once("mtaSts");
+      this.mtaSts = Objects.requireNonNull(source, "source");
       return this;
     }
 

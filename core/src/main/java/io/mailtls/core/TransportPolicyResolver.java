@@ -14,10 +14,13 @@ import java.util.random.RandomGenerator;
  * that the sender's level and the recipient's policies impose, and a decision record. Immutable
  * and thread-safe; build once and share.
  *
- * <p>Recipient-side policies (MTA-STS, DANE) come from the {@code mailtls-mta-sts} and {@code
- * mailtls-dane} modules. Without them, the levels {@link TlsLevel#STS_REQUIRED} and {@link
- * TlsLevel#DANE_REQUIRED} fail closed: every recipient is deferred with {@link
- * FailureType#POLICY_UNAVAILABLE}, never delivered opportunistically.
+ * <p>Recipient-side policies arrive through SPIs: MTA-STS through {@link MtaStsPolicySource}
+ * ({@code mailtls-mta-sts} implements it), DANE from {@code mailtls-dane}. An MTA-STS {@code
+ * enforce} policy overrides a weaker sender level: only matching MX hosts, PKIX-verified TLS
+ * (RFC 8461 §4, §5); {@code testing} delivers as the sender level says and reports failures.
+ * Without a provider, {@link TlsLevel#STS_REQUIRED} and {@link TlsLevel#DANE_REQUIRED} fail
+ * closed: every recipient is deferred with {@link FailureType#POLICY_UNAVAILABLE}, never
+ * delivered opportunistically.
  *
  * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA), so a
  * plan costs about one dependent chain of round trips.
@@ -25,9 +28,11 @@ import java.util.random.RandomGenerator;
 public final class TransportPolicyResolver {
 
   private final MxResolver mxResolver;
+  private final Optional<MtaStsPolicySource> mtaSts;
 
   private TransportPolicyResolver(Builder b) {
     this.mxResolver = new MxResolver(b.dns, b.random);
+    this.mtaSts = Optional.ofNullable(b.mtaSts);
   }
 
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
@@ -39,7 +44,11 @@ public final class TransportPolicyResolver {
   public CompletionStage<DeliveryPlan> plan(NextHop nextHop, TlsLevel level) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
-    return mxResolver.resolve(nextHop).thenCompose(mx -> fromMx(nextHop, level, mx));
+    // MX resolution and MTA-STS discovery do not depend on each other: run them together.
+    CompletableFuture<MxResolution> mx = mxResolver.resolve(nextHop).toCompletableFuture();
+    CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false);
+    return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p))
+        .thenCompose(this::fromInputs);
   }
 
   /** Blocking convenience for {@link #plan}. */
@@ -47,8 +56,49 @@ public final class TransportPolicyResolver {
     return plan(nextHop, level).toCompletableFuture().join();
   }
 
-  private CompletionStage<DeliveryPlan> fromMx(NextHop nextHop, TlsLevel level, MxResolution mx) {
+  /**
+   * RFC 8461 §5.1 step 3: before mail fails for good under an {@code enforce} policy, ask for a
+   * new policy id; when the policy changed, the new plan follows it. Empty when no MTA-STS
+   * policy source is configured or the policy did not change.
+   */
+  public CompletionStage<Optional<DeliveryPlan>> replanIfPolicyChanged(DeliveryPlan old) {
+    Optional<String> oldId = enforcedPolicyId(old);
+    if (mtaSts.isEmpty() || oldId.isEmpty()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return stsLookup(old.nextHop(), true).thenCompose(p -> {
+      if (p.isPresent() && p.get() instanceof MtaStsLookup.Found f
+          && !f.policy().id().equals(oldId.get())) {
+        return fromInputs(new Inputs(old.nextHop(), old.senderLevel(), old.mx(), p))
+            .thenApply(Optional::of);
+      }
+      return CompletableFuture.completedFuture(Optional.empty());
+    });
+  }
+
+  private static Optional<String> enforcedPolicyId(DeliveryPlan plan) {
+    return plan.mtaSts().filter(p -> p.mode() == MtaStsMode.ENFORCE).map(MtaStsPolicy::id);
+  }
+
+  private CompletableFuture<Optional<MtaStsLookup>> stsLookup(NextHop hop, boolean recheck) {
+    if (mtaSts.isEmpty() || !(hop instanceof NextHop.Domain d)) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    CompletionStage<MtaStsLookup> stage = recheck
+        ? mtaSts.get().recheck(d.name()) : mtaSts.get().lookup(d.name());
+    return stage.toCompletableFuture().thenApply(Optional::of);
+  }
+
+  /** What a plan is made from. */
+  private record Inputs(NextHop nextHop, TlsLevel level, MxResolution mx,
+      Optional<MtaStsLookup> sts) {}
+
+  private CompletionStage<DeliveryPlan> fromInputs(Inputs in) {
+    NextHop nextHop = in.nextHop();
+    TlsLevel level = in.level();
+    MxResolution mx = in.mx();
     List<String> reasons = new ArrayList<>();
+    List<PolicyFailure> policyFailures = new ArrayList<>();
     reasons.add("sender level " + level);
     reasons.addAll(mx.notes());
     Optional<DeliveryPlan.Failure> mxFailure = mxFailure(mx);
@@ -56,30 +106,46 @@ public final class TransportPolicyResolver {
       reasons.add("MX resolution: " + mx.kind());
       return done(new DeliveryPlan(nextHop, level, mx, List.of(), List.of(), mxFailure, reasons));
     }
-    if (level == TlsLevel.STS_REQUIRED || level == TlsLevel.DANE_REQUIRED) {
-      // Fail closed: these levels need recipient policy that this resolver cannot obtain.
-      String module = level == TlsLevel.STS_REQUIRED ? "mailtls-mta-sts" : "mailtls-dane";
-      String why = level + " needs a recipient policy provider (" + module
-          + ") and none is configured; not delivering rather than downgrading";
-      reasons.add(why);
-      return done(new DeliveryPlan(nextHop, level, mx, List.of(), List.of(),
-          Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
-              SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
-              FailureType.POLICY_UNAVAILABLE)),
-          reasons));
+    if (level == TlsLevel.DANE_REQUIRED) {
+      return done(failClosed(in, reasons, "mailtls-dane"));
     }
-    TlsRequirement requirement = level == TlsLevel.ENFORCED
-        ? new TlsRequirement.Encrypted()
-        : new TlsRequirement.Opportunistic();
-    PolicySource source = level == TlsLevel.ENFORCED ? PolicySource.SENDER : PolicySource.NONE;
-    String why = level == TlsLevel.ENFORCED
-        ? "sender level enforced: TLS 1.2+ required, certificate not checked"
-        : "opportunistic: STARTTLS when offered, plaintext otherwise";
+    Optional<MtaStsPolicy> policy = Optional.empty();
+    if (in.sts().isPresent()) {
+      MtaStsLookup lookup = in.sts().get();
+      reasons.add("MTA-STS: " + describe(lookup));
+      if (lookup instanceof MtaStsLookup.Found f && f.policy().mode() != MtaStsMode.NONE) {
+        policy = Optional.of(f.policy());
+      } else if (lookup instanceof MtaStsLookup.Failed failed) {
+        policyFailures.add(new PolicyFailure(failed.policyDomain(), PolicySource.MTA_STS,
+            false, Optional.empty(), Optional.empty(), failed.type(), failed.reason()));
+      }
+    }
+    if (level == TlsLevel.STS_REQUIRED) {
+      Optional<DeliveryPlan> refused = stsRequiredRefusal(in, policy, reasons, policyFailures);
+      if (refused.isPresent()) {
+        return done(refused.get());
+      }
+    }
+    boolean enforce = policy.isPresent() && policy.get().mode() == MtaStsMode.ENFORCE;
+    TlsRequirement senderRequirement = level == TlsLevel.OPPORTUNISTIC
+        ? new TlsRequirement.Opportunistic() : new TlsRequirement.Encrypted();
+    PolicySource senderSource = level == TlsLevel.OPPORTUNISTIC
+        ? PolicySource.NONE : PolicySource.SENDER;
+    String senderWhy = level == TlsLevel.OPPORTUNISTIC
+        ? "opportunistic: STARTTLS when offered, plaintext otherwise"
+        : "sender level " + level + ": TLS 1.2+ required, certificate not checked";
+    if (enforce) {
+      // RFC 8461 §5: an enforce policy overrides any weaker sender level.
+      reasons.add("MTA-STS enforce (policy id " + policy.get().id() + ", mx "
+          + policy.get().mxPatterns() + ") overrides sender level " + level);
+    } else {
+      reasons.add(senderWhy);
+    }
     List<PlannedHost> hosts = new ArrayList<>();
     List<SkippedHost> skipped = new ArrayList<>();
     if (nextHop instanceof NextHop.AddressLiteral literal) {
-      hosts.add(new PlannedHost(Optional.empty(), List.of(literal.address()), requirement, source,
-          why + " (address literal: no MX, no SNI)"));
+      hosts.add(new PlannedHost(Optional.empty(), List.of(literal.address()), senderRequirement,
+          senderSource, senderWhy + " (address literal: no MX, no SNI)"));
     } else {
       for (MxHost h : mx.hosts()) {
         if (h.addresses().isEmpty()) {
@@ -90,20 +156,123 @@ public final class TransportPolicyResolver {
                   : "host has no A or AAAA records"));
           continue;
         }
-        hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(), requirement, source, why));
+        TlsRequirement pkix = new TlsRequirement.Pkix(List.of(h.name()));
+        if (enforce) {
+          if (!policy.get().matches(h.name())) {
+            // RFC 8461 §4.1, §5: never deliver to an MX host outside an enforce policy.
+            String why = h.name() + " matches none of the MTA-STS mx patterns "
+                + policy.get().mxPatterns();
+            skipped.add(new SkippedHost(h.name(), FailureType.STS_POLICY_INVALID, why));
+            policyFailures.add(new PolicyFailure(dom(nextHop), PolicySource.MTA_STS, true,
+                Optional.of(h.name()), Optional.empty(), FailureType.STS_POLICY_INVALID, why));
+            continue;
+          }
+          hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(), pkix,
+              PolicySource.MTA_STS, "MTA-STS enforce: TLS 1.2+, WebPKI, name " + h.name()));
+        } else if (policy.isPresent()) {
+          // RFC 8461 §5 testing mode: deliver as the sender level says, report what would fail.
+          if (!policy.get().matches(h.name())) {
+            policyFailures.add(new PolicyFailure(dom(nextHop), PolicySource.MTA_STS, false,
+                Optional.of(h.name()), Optional.empty(), FailureType.STS_POLICY_INVALID,
+                h.name() + " matches none of the MTA-STS mx patterns "
+                    + policy.get().mxPatterns() + " (testing mode: delivering anyway)"));
+          }
+          hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(), senderRequirement,
+              senderSource, senderWhy + "; MTA-STS testing: failures reported",
+              Optional.of(pkix)));
+        } else {
+          hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(), senderRequirement,
+              senderSource, senderWhy));
+        }
       }
     }
-    reasons.add(why);
     Optional<DeliveryPlan.Failure> failure = Optional.empty();
     if (hosts.isEmpty()) {
-      boolean dns = skipped.stream().anyMatch(s -> s.failure() == FailureType.DNS_FAILURE);
-      failure = Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
-          SmtpReply.local(451, dns ? EnhancedStatus.DIRECTORY_SERVER_FAILURE
-              : EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
-              "no MX host with a usable address"),
-          dns ? FailureType.DNS_FAILURE : FailureType.CONNECTION_FAILED));
+      failure = Optional.of(noHostFailure(skipped, enforce));
     }
-    return done(new DeliveryPlan(nextHop, level, mx, hosts, skipped, failure, reasons));
+    return done(new DeliveryPlan(nextHop, level, mx, hosts, skipped, failure, reasons,
+        policyFailures, policy));
+  }
+
+  private static DomainName dom(NextHop hop) {
+    return ((NextHop.Domain) hop).name();
+  }
+
+  private static DeliveryPlan.Failure noHostFailure(List<SkippedHost> skipped, boolean enforce) {
+    if (enforce && skipped.stream().anyMatch(s -> s.failure() == FailureType.STS_POLICY_INVALID)) {
+      // RFC 8461 §5.1: a temporary failure; the policy id was re-checked before giving up.
+      return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+          SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+              "no MX host matches the recipient's MTA-STS enforce policy"),
+          FailureType.STS_POLICY_INVALID);
+    }
+    boolean dns = skipped.stream().anyMatch(s -> s.failure() == FailureType.DNS_FAILURE);
+    return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+        SmtpReply.local(451, dns ? EnhancedStatus.DIRECTORY_SERVER_FAILURE
+            : EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
+            "no MX host with a usable address"),
+        dns ? FailureType.DNS_FAILURE : FailureType.CONNECTION_FAILED);
+  }
+
+  /**
+   * The {@code sts-required} level: only a valid {@code enforce} policy lets mail go. Bounced when
+   * the domain provably publishes no policy or one that does not enforce; deferred when
+   * discovery or the fetch failed (it may work later).
+   */
+  private Optional<DeliveryPlan> stsRequiredRefusal(Inputs in, Optional<MtaStsPolicy> policy,
+      List<String> reasons, List<PolicyFailure> failures) {
+    if (mtaSts.isEmpty()) {
+      return Optional.of(failClosed(in, reasons, "mailtls-mta-sts"));
+    }
+    if (policy.isPresent() && policy.get().mode() == MtaStsMode.ENFORCE) {
+      return Optional.empty();
+    }
+    MtaStsLookup lookup = in.sts().orElseThrow();
+    DeliveryPlan.Failure f;
+    if (lookup instanceof MtaStsLookup.NoPolicy none && none.provablyAbsent()) {
+      f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
+          "sts-required: the recipient domain publishes no MTA-STS policy"),
+          FailureType.STS_POLICY_INVALID);
+    } else if (lookup instanceof MtaStsLookup.Found found) {
+      f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
+          "sts-required: the recipient's MTA-STS policy is in mode " + found.policy().mode()
+              + ", not enforce"), FailureType.STS_POLICY_INVALID);
+    } else if (lookup instanceof MtaStsLookup.Failed failed) {
+      f = new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
+          EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: MTA-STS discovery failed: "
+              + failed.reason()), failed.type());
+    } else {
+      f = new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
+          EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: no usable MTA-STS record: "
+              + ((MtaStsLookup.NoPolicy) lookup).reason()), FailureType.STS_POLICY_INVALID);
+    }
+    reasons.add(f.reply().text());
+    return Optional.of(new DeliveryPlan(in.nextHop(), in.level(), in.mx(), List.of(), List.of(),
+        Optional.of(f), reasons, failures, policy));
+  }
+
+  /** Fail closed: the level needs a recipient policy provider that is not configured. */
+  private static DeliveryPlan failClosed(Inputs in, List<String> reasons, String module) {
+    String why = in.level() + " needs a recipient policy provider (" + module
+        + ") and none is configured; not delivering rather than downgrading";
+    reasons.add(why);
+    return new DeliveryPlan(in.nextHop(), in.level(), in.mx(), List.of(), List.of(),
+        Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+            SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
+            FailureType.POLICY_UNAVAILABLE)),
+        reasons);
+  }
+
+  private static String describe(MtaStsLookup lookup) {
+    if (lookup instanceof MtaStsLookup.Found f) {
+      return "policy id=" + f.policy().id() + " mode " + f.policy().mode()
+          + (f.fromCache() ? " (cached)" : " (fetched)")
+          + (f.note().isEmpty() ? "" : "; " + f.note());
+    } else if (lookup instanceof MtaStsLookup.NoPolicy n) {
+      return "no policy (" + n.reason() + ")";
+    }
+    MtaStsLookup.Failed failed = (MtaStsLookup.Failed) lookup;
+    return "lookup failed: " + failed.type() + " " + failed.reason();
   }
 
   /** The failure an MX outcome imposes on every recipient, if any (RFC 5321 §5.1, RFC 7505). */
@@ -136,6 +305,7 @@ public final class TransportPolicyResolver {
   public static final class Builder {
     private DnsResolver dns;
     private RandomGenerator random;
+    private MtaStsPolicySource mtaSts;
 
     private Builder() {}
 
@@ -154,6 +324,15 @@ public final class TransportPolicyResolver {
         throw new IllegalStateException("random already set");
       }
       this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** The source of recipients' MTA-STS policies (RFC 8461), e.g. {@code MtaStsResolver}. */
+    public Builder mtaSts(MtaStsPolicySource source) {
+      if (this.mtaSts != null) {
+        throw new IllegalStateException("mtaSts already set");
+      }
+      this.mtaSts = Objects.requireNonNull(source, "source");
       return this;
     }
 

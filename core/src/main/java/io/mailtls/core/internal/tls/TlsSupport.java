@@ -110,6 +110,25 @@ public final class TlsSupport {
     return tls;
   }
 
+  /**
+   * Checks a presented chain as {@code requirement} would, without failing anything: for
+   * MTA-STS testing mode, which delivers regardless and reports what would have failed (RFC 8461
+   * §5). Returns the failure, or null when the chain passes.
+   */
+  public CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
+      TlsRequirement.Pkix requirement) {
+    try {
+      new PkixTrustManager(pkixDelegate(), requirement.referenceNames())
+          .checkServerTrusted(chain.toArray(java.security.cert.X509Certificate[]::new), "UNKNOWN");
+      return null;
+    } catch (CertificateFailure f) {
+      return f;
+    } catch (java.security.cert.CertificateException e) {
+      return new CertificateFailure(io.mailtls.core.FailureType.VALIDATION_FAILURE,
+          e.getMessage(), e);
+    }
+  }
+
   /** Whether a negotiated protocol meets the TLS 1.2 floor. */
   public static boolean meetsFloor(String protocol) {
     return PROTOCOLS.contains(protocol);

@@ -9,7 +9,10 @@ import io.mailtls.core.EmailAddress;
 import io.mailtls.core.EnhancedStatus;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.NextHop;
 import io.mailtls.core.PlannedHost;
+import io.mailtls.core.PolicyFailure;
+import io.mailtls.core.PolicySource;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SmartHost;
 import io.mailtls.core.SmtpReply;
@@ -19,6 +22,7 @@ import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
+import io.mailtls.core.internal.tls.CertificateFailure;
 import io.mailtls.core.internal.tls.TlsSupport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -82,7 +86,7 @@ public final class DomainDelivery {
         if (pending.isEmpty() || attempts.size() >= settings.maxAttempts()) {
           break hosts;
         }
-        AttemptResult result = attempt(host, address, sender, pending, content, scan);
+        AttemptResult result = attempt(plan, host, address, sender, pending, content, scan);
         attempts.add(result.attempt);
         listener.fire(l -> l.attemptEnd(result.attempt));
         decided.putAll(result.decided);
@@ -112,7 +116,7 @@ public final class DomainDelivery {
   private record AttemptResult(Attempt attempt, Map<EmailAddress, Decision> decided,
       List<EmailAddress> undecided) {}
 
-  private AttemptResult attempt(PlannedHost host, InetAddress address,
+  private AttemptResult attempt(DeliveryPlan plan, PlannedHost host, InetAddress address,
       Optional<EmailAddress> sender, List<EmailAddress> pending, MessageContent content,
       ContentScanner.Result scan) {
     int port = settings.relay().map(SmartHost::port).orElse(settings.port());
@@ -130,8 +134,10 @@ public final class DomainDelivery {
       if (conn != null) {
         pool.discard(key, conn);
       }
+      reportEnforced(plan, host, target, f);
       return new AttemptResult(a, Map.of(), pending);
     }
+    auditReportOnly(plan, host, target, conn);
     Transaction.Outcome outcome = Transaction.run(conn, sender, pending, content, scan);
     notes.addAll(conn.drainNotes());
     Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
@@ -144,6 +150,50 @@ public final class DomainDelivery {
       pool.release(key, conn);
     }
     return new AttemptResult(a, decided, outcome.undecided());
+  }
+
+  /** A failure under a recipient policy that the policy enforced (RFC 8460: it is reported). */
+  private void reportEnforced(DeliveryPlan plan, PlannedHost host, InetSocketAddress target,
+      SessionFailure f) {
+    if (host.source() != PolicySource.MTA_STS || f.type().tlsRptResultType().isEmpty()) {
+      return;
+    }
+    PolicyFailure pf = new PolicyFailure(policyDomain(plan), host.source(), true, host.name(),
+        Optional.of(target), f.type(), f.getMessage());
+    listener.fire(l -> l.policyFailure(pf));
+  }
+
+  /**
+   * MTA-STS testing mode (RFC 8461 §5): the session went ahead under the sender's level; report
+   * what the policy would have refused.
+   */
+  private void auditReportOnly(DeliveryPlan plan, PlannedHost host, InetSocketAddress target,
+      SmtpConnection conn) {
+    if (host.reportOnly().isEmpty()
+        || !(host.reportOnly().get() instanceof TlsRequirement.Pkix pkix)) {
+      return;
+    }
+    FailureType type;
+    String detail;
+    if (conn.tls().isEmpty()) {
+      type = FailureType.STARTTLS_NOT_SUPPORTED;
+      detail = "no TLS with " + host.name().map(DomainName::toString).orElse("the host")
+          + " (MTA-STS testing mode: delivered anyway)";
+    } else {
+      CertificateFailure f = settings.tls().audit(conn.tls().get().peerChain(), pkix);
+      if (f == null) {
+        return;
+      }
+      type = f.type();
+      detail = f.getMessage() + " (MTA-STS testing mode: delivered anyway)";
+    }
+    PolicyFailure pf = new PolicyFailure(policyDomain(plan), PolicySource.MTA_STS, false,
+        host.name(), Optional.of(target), type, detail);
+    listener.fire(l -> l.policyFailure(pf));
+  }
+
+  private static DomainName policyDomain(DeliveryPlan plan) {
+    return plan.nextHop() instanceof NextHop.Domain d ? d.name() : DomainName.ROOT;
   }
 
   /** An idle pooled connection, made ready with RSET (RFC 5321 §4.1.1.5), or null. */
