@@ -21,7 +21,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * not-yet-valid certificate {@code certificate-expired}, an untrusted chain {@code
  * certificate-not-trusted}, a name mismatch {@code certificate-host-mismatch}.
  */
-public final class PkixTrustManager extends X509ExtendedTrustManager {
+public final class PkixTrustManager extends ServerTrustManager {
 
   private final X509ExtendedTrustManager delegate;
   private final List<DomainName> referenceNames;
@@ -86,23 +86,8 @@ public final class PkixTrustManager extends X509ExtendedTrustManager {
         "certificate chain not trusted: " + e.getMessage(), e);
   }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    throw new CertificateException("client certificates are not accepted by an SMTP client");
-  }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    throw new CertificateException("client certificates are not accepted by an SMTP client");
-  }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    throw new CertificateException("client certificates are not accepted by an SMTP client");
-  }
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {

@@ -1,10 +1,8 @@
 package io.mailtls.core.internal.tls;
 
 import java.net.Socket;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * Accepts any server certificate: for the unauthenticated TLS of the {@code opportunistic} and
@@ -13,7 +11,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * {@code VERIFIED}; the peer chain is still recorded from the session. Never used where a policy
  * requires authentication, and never exposed as a public type.
  */
-public final class UnauthenticatedTrustManager extends X509ExtendedTrustManager {
+public final class UnauthenticatedTrustManager extends ServerTrustManager {
 
   /** The one instance; it has no state. */
   public static final UnauthenticatedTrustManager INSTANCE = new UnauthenticatedTrustManager();
@@ -35,23 +33,8 @@ public final class UnauthenticatedTrustManager extends X509ExtendedTrustManager 
     // Unauthenticated by definition of the level; see the class comment.
   }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    throw new CertificateException("client certificates are not accepted by an SMTP client");
-  }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    throw new CertificateException("client certificates are not accepted by an SMTP client");
-  }
 
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    throw new CertificateException("client certificates are not accepted by an SMTP client");
-  }
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {
