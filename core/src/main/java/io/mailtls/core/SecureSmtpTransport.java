@@ -65,6 +65,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (b.mtaSts != null) {
       rb.mtaSts(b.mtaSts);
     }
+    if (b.dane != null) {
+      rb.dane(b.dane);
+    }
     this.resolver = rb.build();
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
@@ -74,7 +77,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
         b.connectionReuse ? b.maxTransactionsPerSession : 0,
         b.timeouts.connect().plus(b.timeouts.dataTermination()), System::nanoTime);
     this.delivery = new DomainDelivery(new DomainDelivery.Settings(
-        new TlsSupport(b.trustStore, b.tlsContexts), b.socketFactory, b.timeouts, b.heloName,
+        new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts, b.heloName,
         SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay), pool, listener);
     if (b.executor != null) {
       this.executor = b.executor;
@@ -255,6 +258,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private RandomGenerator random = new Random();
     private SmartHost relay;
     private MtaStsPolicySource mtaSts;
+    private DaneProvider dane;
     private int maxSessionsPerDestination = 4;
     private Duration idleTime = Duration.ofSeconds(5);
     private int maxTransactionsPerSession = 100;
@@ -360,6 +364,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
     public Builder mtaSts(MtaStsPolicySource source) {
       once("mtaSts");
       this.mtaSts = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /**
+     * Honour recipients' DANE TLSA records (RFC 7672) through this provider, e.g. {@code
+     * mailtls-dane}'s. Without one, {@code dane-required} fails closed.
+     */
+    public Builder dane(DaneProvider provider) {
+      once("dane");
+      this.dane = Objects.requireNonNull(provider, "provider");
       return this;
     }
 

@@ -9,7 +9,8 @@ import java.util.Objects;
  * <p>Wherever TLS is required it is TLS 1.2 or newer; TLS 1.0 and 1.1 are never offered.
  */
 public sealed interface TlsRequirement
-    permits TlsRequirement.Opportunistic, TlsRequirement.Encrypted, TlsRequirement.Pkix {
+    permits TlsRequirement.Opportunistic, TlsRequirement.Encrypted, TlsRequirement.Pkix,
+        TlsRequirement.Dane {
 
   /** Whether delivery without TLS is forbidden. */
   boolean requiresTls();
@@ -52,6 +53,42 @@ public sealed interface TlsRequirement
         throw new IllegalArgumentException("PKIX needs at least one reference name");
       }
       referenceNames.forEach(n -> Objects.requireNonNull(n, "reference name"));
+    }
+
+    @Override
+    public boolean requiresTls() {
+      return true;
+    }
+
+    @Override
+    public boolean requiresAuthentication() {
+      return true;
+    }
+  }
+
+  /**
+   * TLS mandatory, the peer authenticated by DANE (RFC 7672 §3): a usable TLSA record must match
+   * (DANE-EE: the leaf; DANE-TA: a CA of the chain, then a verified path and the name check of
+   * RFC 7672 §3.2.2). PKIX roots play no part.
+   *
+   * @param records the usable TLSA records (RFC 7672 §3.1), at least one
+   * @param baseDomain the TLSA base domain, which is also the SNI name (RFC 7672 §8.1)
+   * @param referenceNames the names a DANE-TA certificate must match (RFC 7672 §3.2.2)
+   * @param mxSecure whether the MX answer was DNSSEC-secure: the peer is then {@code VERIFIED};
+   *     through an insecure MX answer it is only {@code TRUSTED} (RFC 7672 §2.2.1)
+   */
+  record Dane(List<DnsRecord.Tlsa> records, DomainName baseDomain,
+      List<DomainName> referenceNames, boolean mxSecure) implements TlsRequirement {
+    public Dane {
+      records = List.copyOf(records);
+      if (records.isEmpty()) {
+        throw new IllegalArgumentException("DANE needs at least one usable TLSA record");
+      }
+      Objects.requireNonNull(baseDomain, "baseDomain");
+      referenceNames = List.copyOf(referenceNames);
+      if (referenceNames.isEmpty()) {
+        throw new IllegalArgumentException("DANE needs at least one reference name");
+      }
     }
 
     @Override

@@ -1,7 +1,9 @@
 package io.mailtls.core;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -29,10 +31,12 @@ public final class TransportPolicyResolver {
 
   private final MxResolver mxResolver;
   private final Optional<MtaStsPolicySource> mtaSts;
+  private final Optional<DaneProvider> dane;
 
   private TransportPolicyResolver(Builder b) {
     this.mxResolver = new MxResolver(b.dns, b.random);
     this.mtaSts = Optional.ofNullable(b.mtaSts);
+    this.dane = Optional.ofNullable(b.dane);
   }
 
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
@@ -47,7 +51,10 @@ public final class TransportPolicyResolver {
     // MX resolution and MTA-STS discovery do not depend on each other: run them together.
     CompletableFuture<MxResolution> mx = mxResolver.resolve(nextHop).toCompletableFuture();
     CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false);
-    return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p))
+    // TLSA lookups depend on the MX hosts only; they run beside MTA-STS discovery.
+    CompletableFuture<Map<DomainName, TlsaLookup>> tlsa = mx.thenCompose(this::tlsaLookups);
+    return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p, Map.of()))
+        .thenCombine(tlsa, (in, t) -> new Inputs(in.nextHop(), in.level(), in.mx(), in.sts(), t))
         .thenCompose(this::fromInputs);
   }
 
@@ -69,7 +76,8 @@ public final class TransportPolicyResolver {
     return stsLookup(old.nextHop(), true).thenCompose(p -> {
       if (p.isPresent() && p.get() instanceof MtaStsLookup.Found f
           && !f.policy().id().equals(oldId.get())) {
-        return fromInputs(new Inputs(old.nextHop(), old.senderLevel(), old.mx(), p))
+        return tlsaLookups(old.mx()).thenCompose(t -> fromInputs(
+            new Inputs(old.nextHop(), old.senderLevel(), old.mx(), p, t)))
             .thenApply(Optional::of);
       }
       return CompletableFuture.completedFuture(Optional.empty());
@@ -91,7 +99,25 @@ public final class TransportPolicyResolver {
 
   /** What a plan is made from. */
   private record Inputs(NextHop nextHop, TlsLevel level, MxResolution mx,
-      Optional<MtaStsLookup> sts) {}
+      Optional<MtaStsLookup> sts, Map<DomainName, TlsaLookup> tlsa) {}
+
+  /** Every connectable host's TLSA discovery, concurrently (RFC 7672 §2.2). */
+  private CompletableFuture<Map<DomainName, TlsaLookup>> tlsaLookups(MxResolution mx) {
+    if (dane.isEmpty() || mx.kind().isPermanentFailure() || mx.kind().isTemporaryFailure()) {
+      return CompletableFuture.completedFuture(Map.of());
+    }
+    List<CompletableFuture<TlsaLookup>> all = new ArrayList<>();
+    for (MxHost h : mx.hosts()) {
+      if (!h.addresses().isEmpty()) {
+        all.add(dane.get().lookup(h, mx).toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      Map<DomainName, TlsaLookup> out = new HashMap<>();
+      all.forEach(f -> out.put(f.join().host(), f.join()));
+      return out;
+    });
+  }
 
   private CompletionStage<DeliveryPlan> fromInputs(Inputs in) {
     NextHop nextHop = in.nextHop();
@@ -106,7 +132,7 @@ public final class TransportPolicyResolver {
       reasons.add("MX resolution: " + mx.kind());
       return done(new DeliveryPlan(nextHop, level, mx, List.of(), List.of(), mxFailure, reasons));
     }
-    if (level == TlsLevel.DANE_REQUIRED) {
+    if (level == TlsLevel.DANE_REQUIRED && dane.isEmpty()) {
       return done(failClosed(in, reasons, "mailtls-dane"));
     }
     Optional<MtaStsPolicy> policy = Optional.empty();
@@ -119,6 +145,9 @@ public final class TransportPolicyResolver {
         policyFailures.add(new PolicyFailure(failed.policyDomain(), PolicySource.MTA_STS,
             false, Optional.empty(), Optional.empty(), failed.type(), failed.reason()));
       }
+    }
+    if (level == TlsLevel.DANE_REQUIRED) {
+      policy = Optional.empty(); // every host must pass DANE; MTA-STS adds nothing (RFC 8461 §2)
     }
     if (level == TlsLevel.STS_REQUIRED) {
       Optional<DeliveryPlan> refused = stsRequiredRefusal(in, policy, reasons, policyFailures);
@@ -156,6 +185,17 @@ public final class TransportPolicyResolver {
                   : "host has no A or AAAA records"));
           continue;
         }
+        TlsaLookup tlsa = in.tlsa().get(h.name());
+        if (tlsa != null && decideByDane(in, h, tlsa, policy, hosts, skipped, policyFailures)) {
+          continue;
+        }
+        if (level == TlsLevel.DANE_REQUIRED) {
+          // RFC 7672 §6 / Postfix dane-only: a host without usable TLSA is never used.
+          skipped.add(new SkippedHost(h.name(), FailureType.DANE_REQUIRED,
+              "dane-required: no usable TLSA records for " + h.name()
+                  + (tlsa == null ? "" : " (" + describe(tlsa) + ")")));
+          continue;
+        }
         TlsRequirement pkix = new TlsRequirement.Pkix(List.of(h.name()));
         if (enforce) {
           if (!policy.get().matches(h.name())) {
@@ -169,6 +209,13 @@ public final class TransportPolicyResolver {
           }
           hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(), pkix,
               PolicySource.MTA_STS, "MTA-STS enforce: TLS 1.2+, WebPKI, name " + h.name()));
+        } else if (tlsa instanceof TlsaLookup.Unusable unusable) {
+          // RFC 7672 §2.2: secure TLSA records, none usable: TLS mandatory, unauthenticated.
+          hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(),
+              new TlsRequirement.Encrypted(), PolicySource.DANE,
+              "DANE: secure TLSA records, none usable (tlsa-invalid): TLS required, "
+                  + "unauthenticated; " + unusable.reasons(),
+              policy.map(p -> pkix)));
         } else if (policy.isPresent()) {
           // RFC 8461 §5 testing mode: deliver as the sender level says, report what would fail.
           if (!policy.get().matches(h.name())) {
@@ -186,6 +233,11 @@ public final class TransportPolicyResolver {
         }
       }
     }
+    if (level == TlsLevel.DANE_REQUIRED && nextHop instanceof NextHop.AddressLiteral) {
+      hosts.clear();
+      skipped.add(new SkippedHost(DomainName.ROOT, FailureType.DANE_REQUIRED,
+          "dane-required: an address literal has no TLSA records"));
+    }
     Optional<DeliveryPlan.Failure> failure = Optional.empty();
     if (hosts.isEmpty()) {
       failure = Optional.of(noHostFailure(skipped, enforce));
@@ -194,11 +246,69 @@ public final class TransportPolicyResolver {
         policyFailures, policy));
   }
 
+  /**
+   * DANE's say for one host (RFC 7672 §2.2, RFC 8461 §2): usable records make DANE mandatory and
+   * win over MTA-STS; a failed lookup makes the host unusable. Returns whether it decided.
+   */
+  private static boolean decideByDane(Inputs in, MxHost h, TlsaLookup tlsa,
+      Optional<MtaStsPolicy> policy, List<PlannedHost> hosts, List<SkippedHost> skipped,
+      List<PolicyFailure> failures) {
+    if (tlsa instanceof TlsaLookup.Failed f) {
+      // RFC 7672 §2.1.1: bogus or indeterminate DNS data never reads as "no DANE".
+      String why = "DANE lookup failed for " + h.name() + ": " + f.reason();
+      skipped.add(new SkippedHost(h.name(), FailureType.DNSSEC_INVALID, why));
+      failures.add(new PolicyFailure(dom(in.nextHop()), PolicySource.DANE, true,
+          Optional.of(h.name()), Optional.empty(), FailureType.DNSSEC_INVALID, why));
+      return true;
+    }
+    if (tlsa instanceof TlsaLookup.Usable u) {
+      String why = "DANE: " + u.requirement().records().size() + " usable TLSA record(s) at "
+          + u.requirement().baseDomain() + (u.note().isEmpty() ? "" : "; " + u.note())
+          + (policy.isPresent() ? "; DANE wins over MTA-STS for this host (RFC 8461 §2)" : "");
+      hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(), u.requirement(),
+          PolicySource.DANE, why));
+      return true;
+    }
+    if (tlsa instanceof TlsaLookup.Unusable unusable) {
+      failures.add(new PolicyFailure(dom(in.nextHop()), PolicySource.DANE, false,
+          Optional.of(h.name()), Optional.empty(), FailureType.TLSA_INVALID,
+          "no usable TLSA record: " + unusable.reasons()));
+    }
+    return false;
+  }
+
+  private static String describe(TlsaLookup t) {
+    if (t instanceof TlsaLookup.None n) {
+      return "no DANE: " + n.reason();
+    } else if (t instanceof TlsaLookup.Unusable u) {
+      return "TLSA records unusable: " + u.reasons();
+    } else if (t instanceof TlsaLookup.Failed f) {
+      return "TLSA lookup failed: " + f.reason();
+    }
+    return "usable TLSA";
+  }
+
   private static DomainName dom(NextHop hop) {
     return ((NextHop.Domain) hop).name();
   }
 
   private static DeliveryPlan.Failure noHostFailure(List<SkippedHost> skipped, boolean enforce) {
+    if (!skipped.isEmpty()
+        && skipped.stream().allMatch(s -> s.failure() == FailureType.DANE_REQUIRED
+            || s.failure() == FailureType.DNSSEC_INVALID)
+        && skipped.stream().anyMatch(s -> s.failure() == FailureType.DANE_REQUIRED)) {
+      return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+          SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+              "dane-required: no MX host has usable, DNSSEC-secure TLSA records (RFC 7672 §6)"),
+          FailureType.DANE_REQUIRED);
+    }
+    if (!skipped.isEmpty()
+        && skipped.stream().allMatch(s -> s.failure() == FailureType.DNSSEC_INVALID)) {
+      return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+          SmtpReply.local(451, EnhancedStatus.DIRECTORY_SERVER_FAILURE,
+              "DNSSEC data for every MX host is bogus or unavailable (RFC 7672 §2.1.1)"),
+          FailureType.DNSSEC_INVALID);
+    }
     if (enforce && skipped.stream().anyMatch(s -> s.failure() == FailureType.STS_POLICY_INVALID)) {
       // RFC 8461 §5.1: a temporary failure; the policy id was re-checked before giving up.
       return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
@@ -306,6 +416,7 @@ public final class TransportPolicyResolver {
     private DnsResolver dns;
     private RandomGenerator random;
     private MtaStsPolicySource mtaSts;
+    private DaneProvider dane;
 
     private Builder() {}
 
@@ -333,6 +444,15 @@ public final class TransportPolicyResolver {
         throw new IllegalStateException("mtaSts already set");
       }
       this.mtaSts = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /** The DANE provider (RFC 7672), e.g. {@code mailtls-dane}'s. */
+    public Builder dane(DaneProvider provider) {
+      if (this.dane != null) {
+        throw new IllegalStateException("dane already set");
+      }
+      this.dane = Objects.requireNonNull(provider, "provider");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.mailtls.core.internal.tls;
 
+import io.mailtls.core.DaneProvider;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.TlsContextFactory;
 import io.mailtls.core.TlsRequirement;
@@ -35,15 +36,18 @@ public final class TlsSupport {
 
   private final KeyStore trustStore;
   private final TlsContextFactory contexts;
+  private final Optional<DaneProvider> dane;
   private final SSLContext unauthenticated;
 
   /**
    * @param trustStore the roots for PKIX verification; null for the JDK's default trust store
    * @param contexts builds each context around the trust manager mailtls chooses
+   * @param dane the DANE provider whose trust managers authenticate DANE requirements
    */
-  public TlsSupport(KeyStore trustStore, TlsContextFactory contexts) {
+  public TlsSupport(KeyStore trustStore, TlsContextFactory contexts, Optional<DaneProvider> dane) {
     this.trustStore = trustStore;
     this.contexts = contexts;
+    this.dane = dane;
     this.unauthenticated = context(UnauthenticatedTrustManager.INSTANCE);
   }
 
@@ -71,12 +75,20 @@ public final class TlsSupport {
     throw new IllegalStateException("no X509ExtendedTrustManager for the trust store");
   }
 
-  /** The context for a requirement. */
-  SSLContext contextFor(TlsRequirement requirement) {
+  /** The trust manager a requirement calls for; null means the shared unauthenticated one. */
+  public X509ExtendedTrustManager trustManagerFor(TlsRequirement requirement) {
     if (requirement instanceof TlsRequirement.Pkix pkix) {
-      return context(new PkixTrustManager(pkixDelegate(), pkix.referenceNames()));
+      return new PkixTrustManager(pkixDelegate(), pkix.referenceNames());
     }
-    return unauthenticated;
+    if (requirement instanceof TlsRequirement.Dane d) {
+      return dane.orElseThrow(() -> new IllegalStateException(
+          "a DANE requirement without a DANE provider")).trustManager(d);
+    }
+    if (requirement.requiresAuthentication()) {
+      // Fail closed: an authenticating requirement must never fall to the unauthenticated path.
+      throw new IllegalStateException("no trust manager for " + requirement);
+    }
+    return null;
   }
 
   /**
@@ -85,8 +97,8 @@ public final class TlsSupport {
    */
   public SSLSocket layer(
       Socket plain, InetSocketAddress peer, Optional<DomainName> serverName,
-      TlsRequirement requirement) throws IOException {
-    SSLContext ctx = contextFor(requirement);
+      X509ExtendedTrustManager trustManager) throws IOException {
+    SSLContext ctx = trustManager == null ? unauthenticated : context(trustManager);
     String host = serverName.map(DomainName::toString).orElse(peer.getAddress().getHostAddress());
     SSLSocket tls = (SSLSocket) ctx.getSocketFactory()
         .createSocket(plain, host, peer.getPort(), true);

@@ -1,6 +1,7 @@
 package io.mailtls.core.internal.transport;
 
 import io.mailtls.core.Authentication;
+import io.mailtls.core.DaneProvider;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.SmtpReply;
@@ -29,6 +30,7 @@ import javax.net.SocketFactory;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * One SMTP client connection: socket, bounded reply reader, capabilities, TLS state. Drives the
@@ -165,8 +167,12 @@ final class SmtpConnection implements AutoCloseable {
 
   private void handshake(TlsSupport tlsSupport) throws SessionFailure {
     SSLSocket ssl;
+    // RFC 7672 §8.1: with DANE the SNI name is the TLSA base domain; otherwise the MX host name.
+    Optional<DomainName> sni = requirement instanceof TlsRequirement.Dane d
+        ? Optional.of(d.baseDomain()) : host;
+    X509ExtendedTrustManager trustManager = tlsSupport.trustManagerFor(requirement);
     try {
-      ssl = tlsSupport.layer(socket, address, host, requirement);
+      ssl = tlsSupport.layer(socket, address, sni, trustManager);
       ssl.setSoTimeout(millis(timeouts.startTls()));
       ssl.startHandshake();
     } catch (IOException e) {
@@ -198,7 +204,10 @@ final class SmtpConnection implements AutoCloseable {
       // anonymous suites are not enabled; an empty chain is reported as such
     }
     tls = new TlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
-        host.map(DomainName::toString));
+        sni.map(DomainName::toString));
+    if (trustManager instanceof DaneProvider.Matched m) {
+      m.matchedRecord().ifPresent(r -> notes.add("DANE: matched TLSA " + r));
+    }
     attach(ssl);
   }
 
@@ -280,6 +289,9 @@ final class SmtpConnection implements AutoCloseable {
   Authentication authentication() {
     if (tls == null) {
       return Authentication.PLAINTEXT;
+    }
+    if (requirement instanceof TlsRequirement.Dane d && !d.mxSecure()) {
+      return Authentication.TRUSTED; // RFC 7672 §2.2.1: DANE reached through an insecure MX
     }
     return requirement.requiresAuthentication() ? Authentication.VERIFIED : Authentication.ENCRYPTED;
   }
