@@ -1,0 +1,84 @@
+package io.mailtls.mtasts;
+
+import io.mailtls.core.DomainName;
+import io.mailtls.core.FailureType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The last failed policy fetch per domain, so that the same policy id is not fetched again within
+ * the back-off period (RFC 8461 §3.3: "limit further attempts to a period of five minutes or
+ * longer per version ID, to avoid overwhelming resource-constrained recipients with cascading
+ * failures").
+ *
+ * <p>Bounded: past {@value #MAX_TRACKED} domains, failures whose back-off has ended are dropped,
+ * then arbitrary ones (forgetting a failure costs at most one early retry). Thread-safe.
+ */
+final class FetchBackoff {
+
+  /** The most domains whose last failure is remembered. */
+  static final int MAX_TRACKED = 10_000;
+
+  /** A failed fetch of policy {@code id}, at {@code at}. */
+  record Failure(String id, Instant at, FailureType type, String reason) {
+    Failure {
+      Objects.requireNonNull(id, "id");
+      Objects.requireNonNull(at, "at");
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  private final Duration period;
+  private final ConcurrentHashMap<DomainName, Failure> failures = new ConcurrentHashMap<>();
+
+  FetchBackoff(Duration period) {
+    this.period = Objects.requireNonNull(period, "period");
+  }
+
+  /** The back-off period. */
+  Duration period() {
+    return period;
+  }
+
+  /** The failure that forbids fetching {@code id} of {@code domain} at {@code now}, if any. */
+  Optional<Failure> active(DomainName domain, String id, Instant now) {
+    Failure f = failures.get(domain);
+    if (f == null || !f.id().equals(id) || !now.isBefore(retryAt(f))) {
+      return Optional.empty();
+    }
+    return Optional.of(f);
+  }
+
+  /** When the id of {@code failure} may be fetched again. */
+  Instant retryAt(Failure failure) {
+    return failure.at().plus(period);
+  }
+
+  /** Records a failed fetch, replacing the domain's previous one. */
+  void record(DomainName domain, Failure failure) {
+    failures.put(domain, failure);
+    if (failures.size() > MAX_TRACKED) {
+      prune(failure.at());
+    }
+  }
+
+  /** Forgets the domain's failure (after a successful fetch). */
+  void clear(DomainName domain) {
+    failures.remove(domain);
+  }
+
+  private void prune(Instant now) {
+    failures.values().removeIf(f -> !now.isBefore(retryAt(f)));
+    Iterator<Map.Entry<DomainName, Failure>> it = failures.entrySet().iterator();
+    while (failures.size() > MAX_TRACKED && it.hasNext()) {
+      it.next();
+      it.remove();
+    }
+  }
+}

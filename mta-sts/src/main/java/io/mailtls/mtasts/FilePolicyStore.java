@@ -1,0 +1,447 @@
+package io.mailtls.mtasts;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link PolicyStore} kept in one JSON file, so that a restarted sender still applies the
+ * policies it had cached (RFC 8461 §5.1: a policy applies until {@code max_age} after its fetch,
+ * whatever happens to the process; §10.2: the cache is what resists a blocked discovery).
+ *
+ * <p>The file is read once, at construction, and rewritten in full on every change: the new
+ * content goes to a temporary file in the same directory, is flushed to the device ({@code
+ * fsync}), and is renamed over the old file with {@link StandardCopyOption#ATOMIC_MOVE}, so a
+ * reader (or a crash) sees the old file or the new one, never a mix. Entries are held in memory
+ * by an {@link InMemoryPolicyStore} with the same bound and eviction order.
+ *
+ * <p>Format, version 1 (UTF-8 JSON; the comments below explain and are not part of it; unknown
+ * members are ignored, so that later additions that need no new version stay readable; keys of
+ * {@code policies} are policy domains, normalised on reading as {@link DomainName} does):
+ *
+ * <pre>{@code
+ * {
+ *   "format": "mailtls-mta-sts-policy-cache",
+ *   "version": 1,
+ *   "policies": {
+ *     "example.com": {
+ *       "id": "20160831085700Z",                 // RFC 8461 §3.1: 1 to 32 letters and digits
+ *       "mode": "enforce",                       // enforce | testing | none (§3.2)
+ *       "mx": ["mail.example.com", "*.example.net"],
+ *       "max_age": 604800,                       // seconds, 0 to 31557600 (§3.2)
+ *       "fetched_at": "2024-05-01T10:00:00Z",    // ISO-8601 instants (UTC)
+ *       "expires_at": "2024-05-08T10:00:00Z"     // at most fetched_at + max_age
+ *     }
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Never crashes on a bad file: a file that cannot be read, is larger than {@value
+ * #MAX_FILE_BYTES} bytes, is not a regular file, is not JSON, has duplicate keys, or has another
+ * format or version is ignored as a whole (the store starts empty, a warning is logged and kept in
+ * {@link #loadWarnings()}, and the next change replaces the file); an entry that fails validation
+ * is skipped on its own, with a warning. A write that fails is logged; the store keeps serving
+ * from memory and the next change tries again. The directory must exist.
+ *
+ * <p>Thread-safe: reads are served from memory without locking; changes are serialised, and each
+ * is in the file (when the write succeeds) before {@code put} or {@code remove} returns.
+ */
+public final class FilePolicyStore implements PolicyStore {
+
+  /** The largest file read, and written: 16 MiB. */
+  public static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+  /** The value of the {@code format} member. */
+  static final String FORMAT = "mailtls-mta-sts-policy-cache";
+
+  /** The version of the format this class reads and writes. */
+  static final int VERSION = 1;
+
+  private static final Logger log = LoggerFactory.getLogger(FilePolicyStore.class);
+
+  private static final JsonMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .build();
+
+  private final Path file;
+  private final InMemoryPolicyStore memory;
+  private final List<String> loadWarnings;
+  private final Object writeLock = new Object();
+
+  /**
+   * Opens the store in {@code file}, holding at most {@link
+   * InMemoryPolicyStore#DEFAULT_MAX_ENTRIES} entries. A missing file is an empty store.
+   */
+  public FilePolicyStore(Path file) {
+    this(file, InMemoryPolicyStore.DEFAULT_MAX_ENTRIES);
+  }
+
+  /**
+   * Opens the store in {@code file}, holding at most {@code maxEntries} entries (when the file
+   * holds more, those that expire soonest are dropped). A missing file is an empty store.
+   *
+   * @throws IllegalArgumentException if {@code maxEntries} is not positive
+   */
+  public FilePolicyStore(Path file, int maxEntries) {
+    this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
+    this.memory = new InMemoryPolicyStore(maxEntries);
+    List<String> warnings = new ArrayList<>();
+    load(warnings);
+    this.loadWarnings = Collections.unmodifiableList(warnings);
+  }
+
+  /** The file this store lives in (absolute). */
+  public Path file() {
+    return file;
+  }
+
+  /** How many entries the store holds now. */
+  public int size() {
+    return memory.size();
+  }
+
+  /**
+   * What was wrong with the file when it was loaded: one message for a file ignored as a whole,
+   * or one per skipped entry; empty when the file was read cleanly or did not exist. Each was
+   * also logged as a warning.
+   */
+  public List<String> loadWarnings() {
+    return loadWarnings;
+  }
+
+  @Override
+  public Optional<CachedPolicy> get(DomainName policyDomain) {
+    return memory.get(policyDomain);
+  }
+
+  @Override
+  public void put(DomainName policyDomain, CachedPolicy entry) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    Objects.requireNonNull(entry, "entry");
+    synchronized (writeLock) {
+      memory.put(policyDomain, entry);
+      write(memory.snapshot());
+    }
+  }
+
+  @Override
+  public void remove(DomainName policyDomain) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    synchronized (writeLock) {
+      if (memory.get(policyDomain).isEmpty()) {
+        return;
+      }
+      memory.remove(policyDomain);
+      write(memory.snapshot());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FilePolicyStore{" + file + ", " + memory.size() + " entries}";
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private void load(List<String> warnings) {
+    byte[] bytes;
+    try {
+      bytes = readBounded();
+    } catch (NoSuchFileException e) {
+      log.debug("MTA-STS policy store {} does not exist yet; starting empty", file);
+      return;
+    } catch (IOException | RuntimeException e) {
+      ignoreFile(warnings, "cannot read it: " + e);
+      return;
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      ignoreFile(warnings, "not valid JSON: " + e.getOriginalMessage());
+      return;
+    } catch (IOException | RuntimeException e) {
+      ignoreFile(warnings, "cannot parse it: " + e);
+      return;
+    }
+    if (root == null || !root.isObject()) {
+      ignoreFile(warnings, "the top level is not a JSON object");
+      return;
+    }
+    JsonNode format = root.get("format");
+    if (format == null || !format.isTextual() || !format.textValue().equals(FORMAT)) {
+      ignoreFile(warnings, "\"format\" is not \"" + FORMAT + "\"");
+      return;
+    }
+    JsonNode version = root.get("version");
+    if (version == null || !version.isIntegralNumber() || version.asLong() != VERSION) {
+      ignoreFile(warnings, "unsupported \"version\" " + version + " (this code reads " + VERSION
+          + ")");
+      return;
+    }
+    JsonNode policies = root.get("policies");
+    if (policies == null || !policies.isObject()) {
+      ignoreFile(warnings, "\"policies\" is not a JSON object");
+      return;
+    }
+    int loaded = 0;
+    for (Map.Entry<String, JsonNode> field : policies.properties()) {
+      try {
+        DomainName domain = parseDomain(field.getKey());
+        CachedPolicy entry = parseEntry(field.getValue());
+        Optional<CachedPolicy> previous = memory.get(domain);
+        // Two spellings of one name (case, trailing dot): the later fetch wins.
+        if (previous.isEmpty() || previous.get().fetchedAt().isBefore(entry.fetchedAt())) {
+          memory.put(domain, entry);
+        }
+        loaded++;
+      } catch (IllegalArgumentException e) {
+        String warning = "MTA-STS policy store " + file + ": skipping entry \"" + field.getKey()
+            + "\": " + e.getMessage();
+        log.warn(warning);
+        warnings.add(warning);
+      }
+    }
+    log.debug("MTA-STS policy store {}: loaded {} entries", file, loaded);
+  }
+
+  /**
+   * Reads the file, at most {@value #MAX_FILE_BYTES} bytes whatever its size claims.
+   *
+   * @throws NoSuchFileException if there is no file
+   * @throws IOException if it is not a regular file, too large, or unreadable
+   */
+  private byte[] readBounded() throws IOException {
+    BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+    if (!attributes.isRegularFile()) {
+      throw new IOException(attributes.isDirectory() ? "it is a directory" : "not a regular file");
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+      if (bytes.length > MAX_FILE_BYTES) {
+        throw new IOException("larger than " + MAX_FILE_BYTES + " bytes");
+      }
+      return bytes;
+    }
+  }
+
+  private void ignoreFile(List<String> warnings, String why) {
+    String warning = "MTA-STS policy store " + file + " ignored, starting empty (it will be"
+        + " replaced on the next change): " + why;
+    log.warn(warning);
+    warnings.add(warning);
+  }
+
+  private static DomainName parseDomain(String key) {
+    DomainName domain = DomainName.of(key);
+    if (domain.isRoot()) {
+      throw new IllegalArgumentException("the root is not a policy domain");
+    }
+    return domain;
+  }
+
+  /**
+   * Validates one entry.
+   *
+   * @throws IllegalArgumentException naming the member at fault
+   */
+  static CachedPolicy parseEntry(JsonNode node) {
+    if (node == null || !node.isObject()) {
+      throw new IllegalArgumentException("not a JSON object");
+    }
+    String id = text(node, "id");
+    if (!isPolicyId(id)) {
+      throw new IllegalArgumentException("\"id\" must be 1 to 32 letters or digits (RFC 8461"
+          + " §3.1): \"" + id + "\"");
+    }
+    MtaStsMode mode = parseMode(text(node, "mode"));
+    JsonNode mx = node.get("mx");
+    if (mx == null || !mx.isArray()) {
+      throw new IllegalArgumentException("\"mx\" must be an array of strings");
+    }
+    List<String> patterns = new ArrayList<>();
+    for (JsonNode p : mx) {
+      if (!p.isTextual()) {
+        throw new IllegalArgumentException("\"mx\" must be an array of strings, found " + p);
+      }
+      patterns.add(normalisePattern(p.textValue()));
+    }
+    JsonNode maxAgeNode = node.get("max_age");
+    if (maxAgeNode == null || !maxAgeNode.isIntegralNumber() || !maxAgeNode.canConvertToLong()) {
+      throw new IllegalArgumentException("\"max_age\" must be an integer number of seconds");
+    }
+    long maxAgeSeconds = maxAgeNode.longValue();
+    if (maxAgeSeconds < 0 || maxAgeSeconds > MtaStsPolicy.MAX_AGE_LIMIT.getSeconds()) {
+      throw new IllegalArgumentException("\"max_age\" must be 0 to "
+          + MtaStsPolicy.MAX_AGE_LIMIT.getSeconds() + " (RFC 8461 §3.2): " + maxAgeSeconds);
+    }
+    Duration maxAge = Duration.ofSeconds(maxAgeSeconds);
+    Instant fetchedAt = instant(node, "fetched_at");
+    Instant expiresAt = instant(node, "expires_at");
+    if (expiresAt.isBefore(fetchedAt) || expiresAt.isAfter(fetchedAt.plus(maxAge))) {
+      throw new IllegalArgumentException("\"expires_at\" " + expiresAt + " must lie between"
+          + " \"fetched_at\" " + fetchedAt + " and fetched_at + max_age (RFC 8461 §3.2)");
+    }
+    // MtaStsPolicy checks the rest (mx patterns required unless mode is none).
+    MtaStsPolicy policy = new MtaStsPolicy(id, mode, patterns, maxAge);
+    return new CachedPolicy(policy, fetchedAt, expiresAt);
+  }
+
+  private static String text(JsonNode node, String member) {
+    JsonNode value = node.get(member);
+    if (value == null || !value.isTextual()) {
+      throw new IllegalArgumentException("\"" + member + "\" must be a string");
+    }
+    return value.textValue();
+  }
+
+  private static Instant instant(JsonNode node, String member) {
+    String value = text(node, member);
+    try {
+      return Instant.parse(value);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("\"" + member + "\" is not an ISO-8601 instant: \""
+          + value + "\"", e);
+    }
+  }
+
+  private static MtaStsMode parseMode(String token) {
+    for (MtaStsMode mode : MtaStsMode.values()) {
+      if (mode.token().equals(token)) {
+        return mode;
+      }
+    }
+    throw new IllegalArgumentException("\"mode\" must be enforce, testing or none: \"" + token
+        + "\"");
+  }
+
+  // RFC 8461 §4.1: a host name, or "*." and a domain (the wildcard is one left-most label).
+  private static String normalisePattern(String pattern) {
+    boolean wildcard = pattern.startsWith("*.");
+    String name = wildcard ? pattern.substring(2) : pattern;
+    DomainName domain = DomainName.of(name);
+    if (domain.isRoot() || !domain.isHostName()) {
+      throw new IllegalArgumentException("invalid mx pattern \"" + pattern + "\"");
+    }
+    return wildcard ? "*." + domain : domain.toString();
+  }
+
+  // RFC 8461 §3.1: sts-id = 1*32(ALPHA / DIGIT)
+  private static boolean isPolicyId(String id) {
+    if (id.isEmpty() || id.length() > 32) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** The file's content for these entries. */
+  static byte[] encode(Map<DomainName, CachedPolicy> entries) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("format", FORMAT);
+    root.put("version", VERSION);
+    ObjectNode policies = root.putObject("policies");
+    for (Map.Entry<DomainName, CachedPolicy> e : entries.entrySet()) {
+      CachedPolicy entry = e.getValue();
+      MtaStsPolicy policy = entry.policy();
+      ObjectNode node = policies.putObject(e.getKey().toString());
+      node.put("id", policy.id());
+      node.put("mode", policy.mode().token());
+      ArrayNode mx = node.putArray("mx");
+      policy.mxPatterns().forEach(mx::add);
+      node.put("max_age", policy.maxAge().getSeconds());
+      node.put("fetched_at", entry.fetchedAt().toString());
+      node.put("expires_at", entry.expiresAt().toString());
+    }
+    try {
+      return JSON.writeValueAsBytes(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot encode the MTA-STS policy store", e);
+    }
+  }
+
+  /** Replaces the file atomically; logs and returns on failure. Called with writeLock held. */
+  private void write(Map<DomainName, CachedPolicy> entries) {
+    byte[] bytes = encode(entries);
+    if (bytes.length > MAX_FILE_BYTES) {
+      log.error("MTA-STS policy store {} not written: {} entries take {} bytes, more than the {}"
+          + " this store reads back; lower maxEntries", file, entries.size(), bytes.length,
+          MAX_FILE_BYTES);
+      return;
+    }
+    Path directory = file.getParent();
+    Path temp = null;
+    try {
+      temp = Files.createTempFile(directory, "." + file.getFileName() + ".", ".tmp");
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+      temp = null;
+      syncDirectory(directory);
+    } catch (IOException | RuntimeException e) {
+      log.warn("MTA-STS policy store {} not written (the cache stays in memory): {}", file,
+          e.toString());
+    } finally {
+      if (temp != null) {
+        try {
+          Files.deleteIfExists(temp);
+        } catch (IOException e) {
+          log.warn("cannot delete temporary file {}: {}", temp, e.toString());
+        }
+      }
+    }
+  }
+
+  /** Makes the rename durable where the platform allows opening a directory (POSIX). */
+  private static void syncDirectory(Path directory) {
+    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot fsync directory {}: {}", directory, e.toString());
+    }
+  }
+}

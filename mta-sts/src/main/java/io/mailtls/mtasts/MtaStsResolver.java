@@ -1,0 +1,635 @@
+package io.mailtls.mtasts;
+
+import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsRecord;
+import io.mailtls.core.DnsRecordType;
+import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.core.MtaStsPolicySource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * MTA-STS discovery with an RFC 8461 cache: the {@link MtaStsPolicySource} of mailtls.
+ *
+ * <p>Every {@link #lookup} asks DNS for the {@code _mta-sts} TXT record (RFC 8461 §3.1) and
+ * compares its {@code id} with the cached policy's (§3: "the sender need only check the TXT
+ * record's version id against the cached value"):
+ *
+ * <ul>
+ *   <li>same id as a fresh cached policy: the cached policy, no fetch;
+ *   <li>a new id, or nothing cached: fetch (§3.3); on success the policy is cached until {@code
+ *       max_age} after the fetch (§3.2, §5.1); on failure a fresh cached policy still applies,
+ *       and without one the result is {@link MtaStsLookup.Failed};
+ *   <li>no TXT record, an unusable one, or a DNS failure: a fresh cached policy still applies
+ *       (§3.1 note, §3.3: "the sender MUST apply that cached policy"); without one, {@link
+ *       MtaStsLookup.NoPolicy} for a record that is provably absent or unusable, and {@link
+ *       MtaStsLookup.Failed} with {@link FailureType#DNS_FAILURE} for a lookup that failed (a DNS
+ *       failure is never read as "no policy");
+ *   <li>an expired entry counts as nothing cached and is removed.
+ * </ul>
+ *
+ * <p>A failed fetch is not repeated for the same domain and id within {@link
+ * Builder#failureBackoff(Duration)} (RFC 8461 §3.3, five minutes by default); meanwhile the answer
+ * is what the failed fetch gave. Concurrent lookups of one domain share one TXT query and one fetch
+ * (single flight); {@link #recheck} does the same but never joins a lookup that is already
+ * running, so its TXT answer is fresh (§5.1 step 3).
+ *
+ * <p>With a {@link Builder#scheduler(ScheduledExecutorService) scheduler}, cached entries are
+ * refreshed in the background before they expire (RFC 8461 §3.3 "SHOULD proactively refresh",
+ * §10.2): at the earlier of {@code refreshInterval} (a day) after the fetch and {@code
+ * refreshBefore} (an hour) before expiry, less a random jitter. A refresh always fetches the
+ * policy when the TXT record is valid, even with an unchanged id, since only a fetch restarts
+ * {@code max_age} (§5.1: "time-since-fetch"); it fetches nothing when the TXT record is absent,
+ * unusable or unreadable (the record is the discovery signal, and a domain retiring MTA-STS removes
+ * it, §8.3), and is then retried after the back-off period until the entry expires. Failed
+ * refreshes of policies other than {@code none} are logged as warnings (§3.3).
+ *
+ * <p>Immutable and thread-safe; build one per cache and share it. The returned stages complete
+ * normally, DNS and fetch trouble being values. Times come from the injected {@link Clock}; a
+ * stage's callbacks run on the thread that completes the DNS or fetch stage. {@link #close()}
+ * stops background refresh (the scheduler itself belongs to the caller).
+ *
+ * <pre>{@code
+ * MtaStsResolver sts = MtaStsResolver.builder()
+ *     .dns(dnssecResolver)
+ *     .fetcher(policyFetcher)
+ *     .store(new FilePolicyStore(Path.of("/var/lib/mailer/mta-sts.json")))
+ *     .scheduler(scheduledExecutor)
+ *     .build();
+ * }</pre>
+ */
+public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(MtaStsResolver.class);
+  private static final int LOCK_STRIPES = 64;
+
+  /** Why a discovery runs; flights of different kinds are not shared. */
+  private enum Trigger {
+    LOOKUP, RECHECK, REFRESH
+  }
+
+  private record FlightKey(DomainName domain, Trigger trigger) {}
+
+  /** What a discovery knows before DNS answers. */
+  private record Context(DomainName domain, Trigger trigger, Instant started,
+      Optional<CachedPolicy> fresh) {}
+
+  private final DnsResolver dns;
+  private final PolicyFetcher fetcher;
+  private final PolicyStore store;
+  private final Clock clock;
+  private final FetchBackoff backoff;
+  private final RefreshScheduler refresher; // null without a scheduler
+  private final ConcurrentHashMap<FlightKey, CompletableFuture<MtaStsLookup>> inFlight =
+      new ConcurrentHashMap<>();
+  // Serialise read-modify-write of one domain's store entry (compare-and-remove, newest-wins put).
+  private final Object[] stripes = new Object[LOCK_STRIPES];
+
+  private MtaStsResolver(Builder b) {
+    this.dns = b.dns;
+    this.fetcher = b.fetcher;
+    this.store = b.store != null ? b.store : new InMemoryPolicyStore();
+    this.clock = b.clock;
+    this.backoff = new FetchBackoff(b.failureBackoff);
+    for (int i = 0; i < stripes.length; i++) {
+      stripes[i] = new Object();
+    }
+    if (b.scheduler != null) {
+      Duration retryDelay = b.failureBackoff.compareTo(Duration.ofMinutes(1)) > 0
+          ? b.failureBackoff : Duration.ofMinutes(1);
+      this.refresher = new RefreshScheduler(b.scheduler, b.clock, b.refreshInterval,
+          b.refreshBefore, b.refreshJitter, retryDelay, b.random, this::refresh);
+    } else {
+      this.refresher = null;
+    }
+  }
+
+  /** A builder; {@link Builder#dns} and {@link Builder#fetcher} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The store holding this resolver's cache. */
+  public PolicyStore store() {
+    return store;
+  }
+
+  /**
+   * The policy for {@code policyDomain} per RFC 8461 §3 and §5.1 (see the class comment). Joins a
+   * lookup of the same domain that is already running.
+   */
+  @Override
+  public CompletionStage<MtaStsLookup> lookup(DomainName policyDomain) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    return flight(policyDomain, Trigger.LOOKUP).copy();
+  }
+
+  /**
+   * RFC 8461 §5.1 step 3, before a delivery under an {@code enforce} policy fails: a fresh TXT
+   * query; if its id differs from the cached policy's, a fetch (subject to the back-off) and the
+   * new policy; otherwise the cached one. Joins only a recheck already running, never a lookup.
+   */
+  @Override
+  public CompletionStage<MtaStsLookup> recheck(DomainName policyDomain) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    return flight(policyDomain, Trigger.RECHECK).copy();
+  }
+
+  /** Stops background refresh; lookups keep working. Idempotent. */
+  @Override
+  public void close() {
+    if (refresher != null) {
+      refresher.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "MtaStsResolver{store=" + store + ", failureBackoff=" + backoff.period()
+        + (refresher != null ? ", proactive refresh" : "") + "}";
+  }
+
+  // ---------------------------------------------------------------- single flight
+
+  private CompletableFuture<MtaStsLookup> flight(DomainName domain, Trigger trigger) {
+    FlightKey key = new FlightKey(domain, trigger);
+    CompletableFuture<MtaStsLookup> mine = new CompletableFuture<>();
+    CompletableFuture<MtaStsLookup> running = inFlight.putIfAbsent(key, mine);
+    if (running != null) {
+      return running;
+    }
+    CompletionStage<MtaStsLookup> work;
+    try {
+      work = discover(domain, trigger);
+    } catch (RuntimeException e) {
+      work = CompletableFuture.failedFuture(e);
+    }
+    work.whenComplete((result, error) -> {
+      // Leave the map first: a lookup arriving after completion starts a new flight.
+      inFlight.remove(key, mine);
+      mine.complete(error == null && result != null ? result : internalError(domain, error));
+    });
+    return mine;
+  }
+
+  /** The last resort for a bug below us: never downgrade, never throw. */
+  private MtaStsLookup internalError(DomainName domain, Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    log.error("MTA-STS discovery for {} failed unexpectedly", domain, cause);
+    String reason = "internal error: " + cause;
+    Optional<CachedPolicy> fresh = freshEntry(domain, clock.instant());
+    if (fresh.isPresent()) {
+      return cached(domain, fresh.get(), reason + "; the cached policy applies until "
+          + fresh.get().expiresAt());
+    }
+    return new MtaStsLookup.Failed(domain, FailureType.STS_POLICY_FETCH_ERROR, reason);
+  }
+
+  // ---------------------------------------------------------------- discovery
+
+  private CompletionStage<MtaStsLookup> discover(DomainName domain, Trigger trigger) {
+    Instant now = clock.instant();
+    Optional<CachedPolicy> fresh = freshEntry(domain, now);
+    fresh.ifPresent(entry -> {
+      if (refresher != null) {
+        refresher.ensureScheduled(domain, entry); // e.g. an entry loaded from a file
+      }
+    });
+    Context ctx = new Context(domain, trigger, now, fresh);
+    DomainName txtName;
+    try {
+      txtName = domain.prefixed("_mta-sts");
+    } catch (IllegalArgumentException e) {
+      // No such name can exist in the DNS, so no record does: provably absent.
+      return CompletableFuture.completedFuture(noUsableRecord(ctx, true,
+          "_mta-sts." + domain + " is not a valid DNS name: " + e.getMessage()));
+    }
+    CompletionStage<DnsAnswer> answer;
+    try {
+      answer = dns.resolve(txtName, DnsRecordType.TXT);
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    return answer
+        .handle((a, error) -> onTxt(ctx, txtName, a, error))
+        .thenCompose(Function.identity());
+  }
+
+  private CompletionStage<MtaStsLookup> onTxt(Context ctx, DomainName txtName, DnsAnswer answer,
+      Throwable error) {
+    if (error != null || answer == null) {
+      // DnsResolver's contract makes this a bug; still, a failure is not "no policy".
+      return done(dnsFailure(ctx, "TXT " + txtName + ": resolver error: " + error));
+    }
+    switch (answer.outcome()) {
+      case FAILURE:
+        return done(dnsFailure(ctx, answer.toString()));
+      case NXDOMAIN:
+      case NODATA:
+        return done(noUsableRecord(ctx, true, "no MTA-STS TXT record: " + answer));
+      case DATA:
+      default:
+        break;
+    }
+    List<String> texts = answer.records(DnsRecord.Txt.class).stream()
+        .map(DnsRecord.Txt::text) // RFC 8461 §3.1: strings concatenated without spaces
+        .toList();
+    StsRecord.Selection selection = StsRecord.select(texts);
+    if (selection instanceof StsRecord.NotFound notFound) {
+      // RFC 8461 §3.1: not exactly one valid record means no available policy (a cached one
+      // still applies, §5.1).
+      return done(noUsableRecord(ctx, false, "unusable MTA-STS TXT record at " + txtName + ": "
+          + notFound.reason()));
+    }
+    String id = ((StsRecord.Found) selection).record().id();
+    Optional<CachedPolicy> fresh = ctx.fresh();
+    if (fresh.isPresent() && fresh.get().policy().id().equals(id)
+        && ctx.trigger() != Trigger.REFRESH) {
+      // RFC 8461 §3: an unchanged id means an unchanged policy; no fetch.
+      return done(cached(ctx.domain(), fresh.get(), "policy id " + id + " unchanged; cached"
+          + " policy valid until " + fresh.get().expiresAt()));
+    }
+    return fetch(ctx, id);
+  }
+
+  private static CompletionStage<MtaStsLookup> done(MtaStsLookup result) {
+    return CompletableFuture.completedFuture(result);
+  }
+
+  /** The TXT lookup failed (SERVFAIL, timeout, bogus): never read as "no policy". */
+  private MtaStsLookup dnsFailure(Context ctx, String what) {
+    if (ctx.fresh().isPresent()) {
+      // RFC 8461 §3.3: no live policy can be discovered, but a valid cached one exists.
+      return cached(ctx.domain(), ctx.fresh().get(), "MTA-STS TXT lookup failed (" + what
+          + "); the cached policy applies until " + ctx.fresh().get().expiresAt()
+          + " (RFC 8461 §3.3)");
+    }
+    return new MtaStsLookup.Failed(ctx.domain(), FailureType.DNS_FAILURE,
+        "MTA-STS TXT lookup failed: " + what);
+  }
+
+  /** No TXT record, or an unusable one. */
+  private MtaStsLookup noUsableRecord(Context ctx, boolean provablyAbsent, String reason) {
+    if (ctx.fresh().isPresent()) {
+      // RFC 8461 §3.1: the absence of a usable TXT record does not remove a cached policy
+      // (§5.1: it applies until max_age after its fetch).
+      return cached(ctx.domain(), ctx.fresh().get(), reason + "; the cached policy applies"
+          + " until " + ctx.fresh().get().expiresAt() + " (RFC 8461 §3.1, §5.1)");
+    }
+    return new MtaStsLookup.NoPolicy(ctx.domain(), provablyAbsent, reason);
+  }
+
+  private static MtaStsLookup cached(DomainName domain, CachedPolicy entry, String note) {
+    return new MtaStsLookup.Found(domain, entry.policy(), true, note);
+  }
+
+  // ---------------------------------------------------------------- fetch
+
+  private CompletionStage<MtaStsLookup> fetch(Context ctx, String id) {
+    DomainName domain = ctx.domain();
+    Optional<FetchBackoff.Failure> recent = backoff.active(domain, id, ctx.started());
+    if (recent.isPresent()) {
+      // RFC 8461 §3.3: at most one attempt per id in the back-off period.
+      FetchBackoff.Failure f = recent.get();
+      return done(fetchFailed(ctx, id, f.type(), f.reason() + " (at " + f.at()
+          + "; not fetched again before " + backoff.retryAt(f) + ", RFC 8461 §3.3)", false));
+    }
+    CompletionStage<FetchResult> stage;
+    try {
+      stage = fetcher.fetch(domain, id);
+    } catch (RuntimeException e) {
+      stage = CompletableFuture.failedFuture(e);
+    }
+    return stage.handle((result, error) -> {
+      FetchResult outcome = result;
+      if (error != null || result == null) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null
+            ? error.getCause() : error;
+        outcome = new FetchResult.Failure(FailureType.STS_POLICY_FETCH_ERROR,
+            "policy fetcher error: " + cause);
+      } else if (result instanceof FetchResult.Success s && !s.policy().id().equals(id)) {
+        outcome = new FetchResult.Failure(FailureType.STS_POLICY_INVALID,
+            "the fetcher returned a policy with id " + s.policy().id() + " for TXT id " + id);
+      }
+      if (outcome instanceof FetchResult.Success success) {
+        return fetched(ctx, success.policy());
+      }
+      FetchResult.Failure failure = (FetchResult.Failure) outcome;
+      backoff.record(domain, new FetchBackoff.Failure(id, clock.instant(), failure.type(),
+          failure.reason()));
+      return fetchFailed(ctx, id, failure.type(), failure.reason(), true);
+    });
+  }
+
+  private MtaStsLookup fetched(Context ctx, MtaStsPolicy policy) {
+    DomainName domain = ctx.domain();
+    backoff.clear(domain);
+    Instant now = clock.instant();
+    CachedPolicy entry = CachedPolicy.fetched(policy, now);
+    String note;
+    if (entry.isFresh(now)) {
+      // RFC 8461 §3.2, §5.1: cache until max_age after this fetch.
+      storeIfNewer(domain, entry);
+      note = "fetched policy id " + policy.id() + ", cached until " + entry.expiresAt();
+    } else {
+      // max_age 0: applies to this delivery only, and replaces whatever was cached.
+      removeIfUnchanged(domain, ctx.fresh());
+      note = "fetched policy id " + policy.id() + " (max_age 0: not cached)";
+    }
+    Optional<CachedPolicy> previous = ctx.fresh();
+    if (previous.isPresent() && !previous.get().policy().id().equals(policy.id())) {
+      note += "; replaces policy id " + previous.get().policy().id();
+    }
+    log.debug("MTA-STS {}: {}", domain, note);
+    return new MtaStsLookup.Found(domain, policy, false, note);
+  }
+
+  /**
+   * The answer after a failed fetch of {@code id}: the fresh cached policy if any, else Failed.
+   * {@code attempted} is false when the back-off answered for a fetch that failed earlier (logged
+   * then, not again).
+   */
+  private MtaStsLookup fetchFailed(Context ctx, String id, FailureType type, String reason,
+      boolean attempted) {
+    DomainName domain = ctx.domain();
+    if (ctx.fresh().isPresent()) {
+      CachedPolicy entry = ctx.fresh().get();
+      String note = "fetching policy id " + id + " failed (" + tlsRpt(type) + ": " + reason
+          + "); the cached policy id " + entry.policy().id() + " applies until "
+          + entry.expiresAt() + " (RFC 8461 §3.3)";
+      // RFC 8461 §3.3: alert administrators when a refresh fails, unless the mode is none.
+      if (attempted && entry.policy().mode() != MtaStsMode.NONE) {
+        log.warn("MTA-STS {}: {}", domain, note);
+      } else {
+        log.debug("MTA-STS {}: {}", domain, note);
+      }
+      return cached(domain, entry, note);
+    }
+    if (attempted) {
+      log.info("MTA-STS {}: fetching policy id {} failed ({}: {})", domain, id, tlsRpt(type),
+          reason);
+    }
+    return new MtaStsLookup.Failed(domain, type, reason);
+  }
+
+  private static String tlsRpt(FailureType type) {
+    return type.tlsRptResultType().orElse(type.name());
+  }
+
+  // ---------------------------------------------------------------- proactive refresh
+
+  /** Run by the refresh scheduler when {@code scheduled} is due. Never throws. */
+  private void refresh(DomainName domain, CachedPolicy scheduled) {
+    Instant now = clock.instant();
+    Optional<CachedPolicy> current = safeGet(domain);
+    if (current.isEmpty() || !current.get().isFresh(now)) {
+      // Removed, or expired (RFC 8461 §5.1): nothing left to refresh.
+      removeIfUnchanged(domain, current);
+      refresher.cancel(domain);
+      return;
+    }
+    if (!current.get().equals(scheduled)) {
+      refresher.ensureScheduled(domain, current.get()); // replaced meanwhile: plan for the new one
+      return;
+    }
+    flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
+      Optional<CachedPolicy> after = safeGet(domain);
+      if (after.isPresent() && !after.get().equals(scheduled)) {
+        return; // renewed: storeIfNewer scheduled the next refresh
+      }
+      log.debug("MTA-STS {}: background refresh did not renew the policy ({}); retrying",
+          domain, result);
+      refresher.retry(domain, scheduled);
+    });
+  }
+
+  // ---------------------------------------------------------------- store access
+
+  /** The domain's entry if still fresh at {@code now}; an expired one is removed. */
+  private Optional<CachedPolicy> freshEntry(DomainName domain, Instant now) {
+    Optional<CachedPolicy> entry = safeGet(domain);
+    if (entry.isPresent() && !entry.get().isFresh(now)) {
+      // RFC 8461 §5.1: past max_age since its fetch, a policy no longer applies.
+      removeIfUnchanged(domain, entry);
+      if (refresher != null) {
+        refresher.cancel(domain);
+      }
+      return Optional.empty();
+    }
+    return entry;
+  }
+
+  /** Stores {@code entry} unless a later fetch is already stored; schedules its refresh. */
+  private void storeIfNewer(DomainName domain, CachedPolicy entry) {
+    synchronized (stripe(domain)) {
+      Optional<CachedPolicy> current = safeGet(domain);
+      if (current.isPresent() && current.get().fetchedAt().isAfter(entry.fetchedAt())) {
+        return;
+      }
+      try {
+        store.put(domain, entry);
+      } catch (RuntimeException e) {
+        log.warn("MTA-STS policy store {} failed to store {}", store, domain, e);
+      }
+    }
+    if (refresher != null) {
+      refresher.schedule(domain, entry);
+    }
+  }
+
+  /** Removes the domain's entry if it is still {@code expected} (nothing, or the same entry). */
+  private void removeIfUnchanged(DomainName domain, Optional<CachedPolicy> expected) {
+    synchronized (stripe(domain)) {
+      Optional<CachedPolicy> current = safeGet(domain);
+      if (current.isEmpty() || (expected.isPresent() && !current.equals(expected))) {
+        return;
+      }
+      try {
+        store.remove(domain);
+      } catch (RuntimeException e) {
+        log.warn("MTA-STS policy store {} failed to remove {}", store, domain, e);
+      }
+    }
+  }
+
+  private Optional<CachedPolicy> safeGet(DomainName domain) {
+    try {
+      Optional<CachedPolicy> entry = store.get(domain);
+      return entry != null ? entry : Optional.empty();
+    } catch (RuntimeException e) {
+      log.warn("MTA-STS policy store {} failed to read {}", store, domain, e);
+      return Optional.empty();
+    }
+  }
+
+  private Object stripe(DomainName domain) {
+    return stripes[Math.floorMod(domain.hashCode(), stripes.length)];
+  }
+
+  // ---------------------------------------------------------------- builder
+
+  /**
+   * Configures an {@link MtaStsResolver}. Each setter may be called once; values are checked by
+   * {@link #build()}. Not thread-safe.
+   */
+  public static final class Builder {
+    private final Set<String> called = new HashSet<>();
+    private DnsResolver dns;
+    private PolicyFetcher fetcher;
+    private PolicyStore store;
+    private Clock clock = Clock.systemUTC();
+    private ScheduledExecutorService scheduler;
+    private Duration refreshInterval = Duration.ofDays(1);
+    private Duration refreshBefore = Duration.ofHours(1);
+    private Duration refreshJitter = Duration.ofMinutes(10);
+    private RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
+    private Duration failureBackoff = Duration.ofMinutes(5);
+
+    private Builder() {}
+
+    private void once(String setter) {
+      if (!called.add(setter)) {
+        throw new IllegalStateException(setter + " already set");
+      }
+    }
+
+    /** The resolver for {@code _mta-sts} TXT records (required). */
+    public Builder dns(DnsResolver dns) {
+      once("dns");
+      this.dns = Objects.requireNonNull(dns, "dns");
+      return this;
+    }
+
+    /** Fetches policies over HTTPS, RFC 8461 §3.3 (required). */
+    public Builder fetcher(PolicyFetcher fetcher) {
+      once("fetcher");
+      this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
+      return this;
+    }
+
+    /** Where the cache lives; default a new {@link InMemoryPolicyStore}. */
+    public Builder store(PolicyStore store) {
+      once("store");
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** The clock for fetch times, expiry and back-off; default the system UTC clock. */
+    public Builder clock(Clock clock) {
+      once("clock");
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Enables proactive refresh (RFC 8461 §3.3) on this scheduler, which stays the caller's to
+     * shut down. Default: none, so policies are refreshed only when a lookup finds a new id or
+     * an expired entry.
+     */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      once("scheduler");
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * Refresh a cached policy at most this long after its fetch; default one day, the frequency
+     * RFC 8461 §3.3 suggests. At least one minute.
+     */
+    public Builder refreshInterval(Duration interval) {
+      once("refreshInterval");
+      this.refreshInterval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /** Refresh a cached policy at least this long before it expires; default one hour. */
+    public Builder refreshBefore(Duration before) {
+      once("refreshBefore");
+      this.refreshBefore = Objects.requireNonNull(before, "before");
+      return this;
+    }
+
+    /**
+     * Refresh up to this much earlier than planned, at random, so that policies fetched together
+     * are not refreshed together; default ten minutes. Zero disables the jitter.
+     */
+    public Builder refreshJitter(Duration jitter) {
+      once("refreshJitter");
+      this.refreshJitter = Objects.requireNonNull(jitter, "jitter");
+      return this;
+    }
+
+    /**
+     * The source of the refresh jitter; default {@link ThreadLocalRandom}. Calls are serialised,
+     * so a generator that is not thread-safe will do.
+     */
+    public Builder random(RandomGenerator random) {
+      once("random");
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * How long a failed fetch of one policy id blocks another fetch of that id for that domain;
+     * default five minutes (RFC 8461 §3.3: "five minutes or longer per version ID"). Zero
+     * disables the back-off.
+     */
+    public Builder failureBackoff(Duration backoff) {
+      once("failureBackoff");
+      this.failureBackoff = Objects.requireNonNull(backoff, "backoff");
+      return this;
+    }
+
+    /**
+     * Builds the resolver.
+     *
+     * @throws IllegalStateException if {@link #dns} or {@link #fetcher} was not set
+     * @throws IllegalArgumentException for a negative duration or a refresh interval under a
+     *     minute
+     */
+    public MtaStsResolver build() {
+      if (dns == null) {
+        throw new IllegalStateException("dns(DnsResolver) is required");
+      }
+      if (fetcher == null) {
+        throw new IllegalStateException("fetcher(PolicyFetcher) is required");
+      }
+      if (refreshInterval.compareTo(Duration.ofMinutes(1)) < 0) {
+        throw new IllegalArgumentException("refreshInterval must be at least one minute: "
+            + refreshInterval);
+      }
+      requireNotNegative("refreshBefore", refreshBefore);
+      requireNotNegative("refreshJitter", refreshJitter);
+      requireNotNegative("failureBackoff", failureBackoff);
+      return new MtaStsResolver(this);
+    }
+
+    private static void requireNotNegative(String what, Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(what + " must not be negative: " + d);
+      }
+    }
+  }
+}

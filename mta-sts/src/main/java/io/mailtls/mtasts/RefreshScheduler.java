@@ -1,0 +1,229 @@
+package io.mailtls.mtasts;
+
+import io.mailtls.core.DomainName;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Plans the proactive refresh of cached policies (RFC 8461 §3.3: "MTAs SHOULD proactively
+ * refresh cached policies before they expire; a suggested refresh frequency is once per day";
+ * §10.2: an attacker who blocks one refresh should not be able to make a policy lapse).
+ *
+ * <p>An entry fetched at {@code f} that expires at {@code e} is refreshed at the earlier of {@code
+ * f + interval} and {@code e - before} (the latter raised to half its life, {@code (f + e) / 2}, so
+ * that a {@code max_age} shorter than {@code before} cannot cause a refresh storm), minus a random
+ * jitter in {@code [0, jitter)} so that entries fetched together do not refresh together, but
+ * never before half of the shorter of {@code interval} and its life. Entries living less than
+ * {@link #MIN_LIFE} are not refreshed in the background at all. A refresh that did not renew the
+ * entry is retried after {@code retryDelay} while the entry lasts.
+ *
+ * <p>Each domain has at most one task, registered with the entry it is for; scheduling replaces
+ * the domain's previous task. An entry that will not be refreshed in the background (too
+ * short-lived, or no time left for a retry) is <em>parked</em>: registered without a task, so that
+ * {@link #ensureScheduled} leaves it alone until it is replaced or cancelled.
+ *
+ * <p>Delays are computed from the injected clock and handed to the injected scheduler.
+ * Thread-safe.
+ */
+final class RefreshScheduler implements AutoCloseable {
+
+  /** Entries living less than this are refreshed on demand only. */
+  static final Duration MIN_LIFE = Duration.ofMinutes(2);
+
+  private static final Logger log = LoggerFactory.getLogger(RefreshScheduler.class);
+
+  private final ScheduledExecutorService scheduler;
+  private final Clock clock;
+  private final Duration interval;
+  private final Duration before;
+  private final Duration jitter;
+  private final Duration retryDelay;
+  private final RandomGenerator random;
+  private final BiConsumer<DomainName, CachedPolicy> refresh;
+  private final ConcurrentHashMap<DomainName, Task> tasks = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /** A scheduled refresh of {@code entry}; {@code future} is set right after scheduling. */
+  private static final class Task {
+    final CachedPolicy entry;
+    volatile ScheduledFuture<?> future;
+
+    Task(CachedPolicy entry) {
+      this.entry = entry;
+    }
+  }
+
+  /**
+   * @param refresh what to run when an entry is due: given the domain and the entry it was
+   *     scheduled for; must not throw
+   */
+  RefreshScheduler(ScheduledExecutorService scheduler, Clock clock, Duration interval,
+      Duration before, Duration jitter, Duration retryDelay, RandomGenerator random,
+      BiConsumer<DomainName, CachedPolicy> refresh) {
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.interval = Objects.requireNonNull(interval, "interval");
+    this.before = Objects.requireNonNull(before, "before");
+    this.jitter = Objects.requireNonNull(jitter, "jitter");
+    this.retryDelay = Objects.requireNonNull(retryDelay, "retryDelay");
+    this.random = Objects.requireNonNull(random, "random");
+    this.refresh = Objects.requireNonNull(refresh, "refresh");
+  }
+
+  /** When {@code entry} is due for refresh, jitter included; empty if it is too short-lived. */
+  Optional<Instant> dueTime(CachedPolicy entry) {
+    Instant fetched = entry.fetchedAt();
+    Instant expires = entry.expiresAt();
+    Duration life = Duration.between(fetched, expires);
+    if (life.compareTo(MIN_LIFE) < 0) {
+      return Optional.empty();
+    }
+    // The earlier of "interval after the fetch" and "before ahead of expiry"; the latter never
+    // before half the entry's life, so that a max_age shorter than before is not refreshed at once.
+    Instant byInterval = fetched.plus(interval);
+    Instant byExpiry = expires.minus(before);
+    Instant halfLife = fetched.plus(life.dividedBy(2));
+    if (byExpiry.isBefore(halfLife)) {
+      byExpiry = halfLife;
+    }
+    Instant due = byInterval.isBefore(byExpiry) ? byInterval : byExpiry;
+    // Jitter moves the refresh earlier, but not before half of the shorter of interval and life.
+    Instant floor = fetched.plus((interval.compareTo(life) < 0 ? interval : life).dividedBy(2));
+    due = due.minusNanos(nextJitterNanos());
+    return Optional.of(due.isBefore(floor) ? floor : due);
+  }
+
+  /**
+   * Schedules the refresh of {@code entry}, replacing any task for {@code domain}; an entry too
+   * short-lived for background refresh is parked instead.
+   */
+  void schedule(DomainName domain, CachedPolicy entry) {
+    dueTime(entry).ifPresentOrElse(
+        due -> submit(domain, entry, Duration.between(clock.instant(), due)),
+        () -> park(domain, entry));
+  }
+
+  /** Schedules {@code entry}'s refresh unless a task (or a parked entry) for it exists already. */
+  void ensureScheduled(DomainName domain, CachedPolicy entry) {
+    Task existing = tasks.get(domain);
+    if (existing == null || !existing.entry.equals(entry)) {
+      schedule(domain, entry);
+    }
+  }
+
+  /**
+   * Called when a refresh of {@code entry} did not renew it: tries again after the retry delay if
+   * the entry will still be fresh then, and otherwise parks it, so that lookups until its expiry
+   * do not start refreshes of their own.
+   */
+  void retry(DomainName domain, CachedPolicy entry) {
+    Instant now = clock.instant();
+    if (now.plus(retryDelay).isBefore(entry.expiresAt())) {
+      submit(domain, entry, retryDelay);
+    } else {
+      park(domain, entry);
+    }
+  }
+
+  /** When the refresh of {@code domain} is planned, for diagnostics: the entry it is for. */
+  Optional<CachedPolicy> plannedEntry(DomainName domain) {
+    Task task = tasks.get(domain);
+    return task == null ? Optional.empty() : Optional.of(task.entry);
+  }
+
+  /** Cancels the refresh of {@code domain}, if any. */
+  void cancel(DomainName domain) {
+    Task old = tasks.remove(domain);
+    if (old != null && old.future != null) {
+      old.future.cancel(false);
+    }
+  }
+
+  /** Cancels every task; later calls schedule nothing. Does not shut the scheduler down. */
+  @Override
+  public void close() {
+    closed = true;
+    for (DomainName domain : tasks.keySet()) {
+      cancel(domain);
+    }
+  }
+
+  /** Records {@code entry} as handled without scheduling anything. */
+  private void park(DomainName domain, CachedPolicy entry) {
+    if (closed) {
+      return;
+    }
+    Task old = tasks.put(domain, new Task(entry));
+    if (old != null && old.future != null) {
+      old.future.cancel(false);
+    }
+  }
+
+  private void submit(DomainName domain, CachedPolicy entry, Duration delay) {
+    if (closed) {
+      return;
+    }
+    Task task = new Task(entry);
+    Task old = tasks.put(domain, task);
+    if (old != null && old.future != null) {
+      old.future.cancel(false);
+    }
+    long nanos = delay.isNegative() ? 0 : saturatedNanos(delay);
+    try {
+      task.future = scheduler.schedule(() -> run(domain, task), nanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      tasks.remove(domain, task);
+      log.debug("MTA-STS refresh of {} not scheduled: the scheduler refused it ({})", domain,
+          e.toString());
+    }
+    if (closed) {
+      cancel(domain); // close() raced with this submit
+    }
+  }
+
+  /**
+   * Runs a due task. The task stays registered while its refresh runs, so that lookups meanwhile
+   * do not schedule another; the refresh ends by replacing it ({@link #schedule}, {@link #retry})
+   * or removing it ({@link #cancel}).
+   */
+  private void run(DomainName domain, Task task) {
+    if (closed || tasks.get(domain) != task) {
+      return; // replaced or cancelled after it was started
+    }
+    try {
+      refresh.accept(domain, task.entry);
+    } catch (RuntimeException e) {
+      log.error("MTA-STS refresh of {} failed unexpectedly", domain, e);
+    }
+  }
+
+  private long nextJitterNanos() {
+    long bound = saturatedNanos(jitter);
+    if (bound <= 0) {
+      return 0;
+    }
+    synchronized (random) { // an injected generator need not be thread-safe
+      return random.nextLong(bound);
+    }
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package io.mailtls.mtasts;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link ScheduledExecutorService} driven by a {@link FakeClock}: tasks run only when the test
+ * calls {@link #runDue()}, on the test's thread. Thread-safe.
+ */
+final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+
+  private final FakeClock clock;
+  private final List<Task<?>> tasks = new ArrayList<>(); // guarded by this
+  private long sequence; // guarded by this
+  private boolean shutdown; // guarded by this
+
+  ManualScheduler(FakeClock clock) {
+    this.clock = clock;
+  }
+
+  /** A task due at a point on the fake clock. */
+  final class Task<V> extends FutureTask<V> implements ScheduledFuture<V> {
+    final Instant due;
+    final long seq;
+
+    Task(Callable<V> callable, Instant due, long seq) {
+      super(callable);
+      this.due = due;
+      this.seq = seq;
+    }
+
+    @Override
+    public long getDelay(TimeUnit unit) {
+      return unit.convert(Duration.between(clock.instant(), due));
+    }
+
+    @Override
+    public int compareTo(Delayed o) {
+      return Long.compare(getDelay(TimeUnit.NANOSECONDS), o.getDelay(TimeUnit.NANOSECONDS));
+    }
+  }
+
+  /** Runs every task due at the clock's time, oldest due first; returns how many ran. */
+  int runDue() {
+    int ran = 0;
+    while (true) {
+      Task<?> next;
+      synchronized (this) {
+        next = tasks.stream()
+            .filter(t -> !t.isCancelled() && !t.due.isAfter(clock.instant()))
+            .min(Comparator.comparing((Task<?> t) -> t.due).thenComparingLong(t -> t.seq))
+            .orElse(null);
+        if (next == null) {
+          tasks.removeIf(Task::isCancelled);
+          return ran;
+        }
+        tasks.remove(next);
+      }
+      next.run();
+      ran++;
+    }
+  }
+
+  /** The due times of the tasks not yet run nor cancelled, earliest first. */
+  synchronized List<Instant> pending() {
+    return tasks.stream().filter(t -> !t.isCancelled()).map(t -> t.due).sorted().toList();
+  }
+
+  /** The earliest pending due time. */
+  Optional<Instant> nextDue() {
+    List<Instant> p = pending();
+    return p.isEmpty() ? Optional.empty() : Optional.of(p.get(0));
+  }
+
+  @Override
+  public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+    return schedule(Executors.callable(command), delay, unit);
+  }
+
+  @Override
+  public synchronized <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay,
+      TimeUnit unit) {
+    if (shutdown) {
+      throw new RejectedExecutionException("shut down");
+    }
+    Task<V> task = new Task<>(callable, clock.instant().plusNanos(unit.toNanos(delay)),
+        sequence++);
+    tasks.add(task);
+    return task;
+  }
+
+  @Override
+  public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period,
+      TimeUnit unit) {
+    throw new UnsupportedOperationException("not used by mailtls");
+  }
+
+  @Override
+  public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay,
+      long delay, TimeUnit unit) {
+    throw new UnsupportedOperationException("not used by mailtls");
+  }
+
+  @Override
+  public void execute(Runnable command) {
+    schedule(command, 0, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public synchronized void shutdown() {
+    shutdown = true;
+  }
+
+  @Override
+  public synchronized List<Runnable> shutdownNow() {
+    shutdown = true;
+    List<Runnable> left = new ArrayList<>(tasks);
+    tasks.clear();
+    return left;
+  }
+
+  @Override
+  public synchronized boolean isShutdown() {
+    return shutdown;
+  }
+
+  @Override
+  public synchronized boolean isTerminated() {
+    return shutdown && tasks.isEmpty();
+  }
+
+  @Override
+  public boolean awaitTermination(long timeout, TimeUnit unit) {
+    return isTerminated();
+  }
+}
