@@ -1,0 +1,8 @@
+/**
+ * The implementation of {@link io.mailtls.testkit.MtaStsServer}: certificate selection by SNI
+ * ({@link io.mailtls.testkit.internal.mtasts.SniKeyManager}) and a TLS server socket factory whose
+ * context can be renewed ({@link io.mailtls.testkit.internal.mtasts.RenewableSslSocketFactory}).
+ *
+ * <p>Not API: these types may change in any release. Use {@code io.mailtls.testkit}.
+ */
+package io.mailtls.testkit.internal.mtasts;
