@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import javax.net.SocketFactory;
@@ -57,6 +58,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final DomainDelivery delivery;
   private final Executor executor;
   private final ExecutorService ownedExecutor;
+  private final ScheduledThreadPoolExecutor watchdog;
 
   private SecureSmtpTransport(Builder b) {
     this.dns = b.dns;
@@ -76,9 +78,17 @@ public final class SecureSmtpTransport implements AutoCloseable {
         b.connectionReuse ? b.idleTime : Duration.ZERO,
         b.connectionReuse ? b.maxTransactionsPerSession : 0,
         b.timeouts.connect().plus(b.timeouts.dataTermination()), System::nanoTime);
+    // One daemon thread per transport closes sockets whose writes stall (RFC 5321 §4.5.3.2.5).
+    this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "mailtls-write-watchdog");
+      t.setDaemon(true);
+      return t;
+    });
+    watchdog.setRemoveOnCancelPolicy(true);
     this.delivery = new DomainDelivery(new DomainDelivery.Settings(
         new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts, b.heloName,
-        SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay), pool, listener);
+        SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay, watchdog), pool,
+        listener);
     if (b.executor != null) {
       this.executor = b.executor;
       this.ownedExecutor = null;
@@ -238,6 +248,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   @Override
   public void close() {
     pool.close();
+    watchdog.shutdownNow();
     if (ownedExecutor != null) {
       ownedExecutor.shutdown();
     }

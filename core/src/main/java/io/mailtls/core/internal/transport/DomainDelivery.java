@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
 
 /**
@@ -54,7 +55,8 @@ public final class DomainDelivery {
       SmtpReplyReader.Limits limits,
       int port,
       int maxAttempts,
-      Optional<SmartHost> relay) {}
+      Optional<SmartHost> relay,
+      ScheduledExecutorService watchdog) {}
 
   private final Settings settings;
   private final ConnectionPool pool;
@@ -252,7 +254,7 @@ public final class DomainDelivery {
     SmtpConnection c;
     try {
       c = SmtpConnection.connect(settings.sockets(), name, target, req, settings.timeouts(),
-          settings.heloName(), settings.limits());
+          settings.heloName(), settings.limits(), settings.watchdog());
       if (settings.relay().map(SmartHost::implicitTls).orElse(false)) {
         listener.fire(l -> l.handshakeStart(name, target, req));
         handshakeImplicit(c, name, target);

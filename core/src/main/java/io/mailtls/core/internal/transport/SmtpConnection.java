@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -47,6 +48,7 @@ final class SmtpConnection implements AutoCloseable {
   final SmtpTimeouts timeouts;
   private final String heloName;
   private final SmtpReplyReader.Limits limits;
+  private final ScheduledExecutorService watchdog;
 
   private Socket socket;
   private OutputStream out;
@@ -60,20 +62,23 @@ final class SmtpConnection implements AutoCloseable {
 
   private SmtpConnection(Optional<DomainName> host, InetSocketAddress address,
       TlsRequirement requirement, SmtpTimeouts timeouts, String heloName,
-      SmtpReplyReader.Limits limits) {
+      SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog) {
     this.host = host;
     this.address = address;
     this.requirement = requirement;
     this.timeouts = timeouts;
     this.heloName = heloName;
     this.limits = limits;
+    this.watchdog = watchdog;
   }
 
   /** Opens a TCP connection (TCP_NODELAY set: DESIGN §6). */
   static SmtpConnection connect(SocketFactory factory, Optional<DomainName> host,
       InetSocketAddress address, TlsRequirement requirement, SmtpTimeouts timeouts,
-      String heloName, SmtpReplyReader.Limits limits) throws SessionFailure {
-    SmtpConnection c = new SmtpConnection(host, address, requirement, timeouts, heloName, limits);
+      String heloName, SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog)
+      throws SessionFailure {
+    SmtpConnection c = new SmtpConnection(host, address, requirement, timeouts, heloName, limits,
+        watchdog);
     Socket s = null;
     try {
       s = factory.createSocket();
@@ -90,7 +95,9 @@ final class SmtpConnection implements AutoCloseable {
   private void attach(Socket s) throws SessionFailure {
     this.socket = s;
     try {
-      this.out = new BufferedOutputStream(s.getOutputStream(), OUT_BUFFER);
+      // RFC 5321 §4.5.3.2.5: every write is bounded too, not only reads (DeadlineOutputStream).
+      this.out = new BufferedOutputStream(new DeadlineOutputStream(s.getOutputStream(), s,
+          timeouts.dataBlock(), watchdog), OUT_BUFFER);
       // The reader wraps the raw stream so that buffered() sees every unread byte (RFC 3207 §4.2).
       this.reader = new SmtpReplyReader(s.getInputStream(), limits);
     } catch (IOException e) {
@@ -254,7 +261,7 @@ final class SmtpConnection implements AutoCloseable {
   /** The raw output for message content; callers wrap it and flush. */
   OutputStream contentStream(Duration blockTimeout) throws SessionFailure {
     try {
-      // SO_TIMEOUT bounds reads only; writes are bounded by the peer's reading and the next read.
+      // SO_TIMEOUT bounds the reads; DeadlineOutputStream bounds each write.
       socket.setSoTimeout(millis(blockTimeout));
     } catch (IOException e) {
       throw lost("DATA", e);
