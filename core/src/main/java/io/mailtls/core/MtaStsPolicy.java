@@ -31,8 +31,19 @@ public record MtaStsPolicy(String id, MtaStsMode mode, List<String> mxPatterns, 
       throw new IllegalArgumentException("a policy in mode " + mode + " needs mx patterns");
     }
     for (String p : mxPatterns) {
-      if (!p.equals(p.toLowerCase(Locale.ROOT))) {
-        throw new IllegalArgumentException("mx pattern not normalised: " + p);
+      // RFC 8461 §4.1: a host name, or "*." and a domain; normalised, so that matching is a plain
+      // comparison. A pattern that could never match is refused rather than silently kept.
+      String host = p.startsWith("*.") ? p.substring(2) : p;
+      boolean valid;
+      try {
+        valid = DomainName.of(host).toString().equals(host) && !host.isEmpty()
+            && DomainName.of(host).isHostName();
+      } catch (IllegalArgumentException e) {
+        valid = false;
+      }
+      if (!valid || !p.equals(p.toLowerCase(Locale.ROOT))) {
+        throw new IllegalArgumentException("mx pattern not a normalised host name or *.domain: \""
+            + p + "\"");
       }
     }
   }

@@ -105,6 +105,15 @@ class TransportModelTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"mail.example.com.", "*", "*.", "a.*.example.com", "*example.com",
+      "Mail.Example.com", "bücher.example", "-bad.example"})
+  void rfc8461Section4_1PatternsThatCouldNeverMatchAreRefused(String pattern) {
+    assertThatThrownBy(() -> new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of(pattern),
+        java.time.Duration.ofDays(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(pattern);
+  }
+
   @Test
   void credentialsNeverShowThePassword() {
     assertThat(new Credentials("user", "hunter2").toString()).doesNotContain("hunter2");

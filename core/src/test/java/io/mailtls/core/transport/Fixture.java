@@ -78,6 +78,11 @@ final class Fixture implements AutoCloseable {
     return servers.get(servers.size() - 1);
   }
 
+  /** Makes the transport connect to {@code port} (for a peer that is not a MockSmtpServer). */
+  void usePort(int port) {
+    this.port = port;
+  }
+
   /** The port every server shares (and the transport connects to). */
   int port() {
     return port;
