@@ -5,6 +5,7 @@ import io.mailtls.testkit.internal.dns.ZoneCompiler;
 import io.mailtls.testkit.internal.dns.ZoneDefinition;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -148,6 +149,30 @@ public final class DnsZoneBuilder {
     return add(
         new TLSARecord(
             owner(name), DClass.IN, ttl, usage, selector, matchingType, associationData.clone()));
+  }
+
+  /**
+   * Adds a TLSA record for a certificate, computing its association data (RFC 6698 §2.1): {@code
+   * tlsaFor("_25._tcp.mx1.example.test", 3, 1, 1, leaf)} publishes DANE-EE SPKI SHA2-256 of the
+   * leaf, {@code (…, 2, 0, 1, issuingCa)} DANE-TA of a CA certificate, {@code (…, 2, 0, 0, root)}
+   * a full trust anchor. {@link Tlsa#smtpOwner(String)} gives the owner name for an MX host, and
+   * {@link Tlsa#wrongData(int)} data that matches nothing.
+   *
+   * @param selector 0 (the certificate) or 1 (its SubjectPublicKeyInfo)
+   * @param matchingType 0 (full), 1 (SHA2-256) or 2 (SHA2-512)
+   */
+  public DnsZoneBuilder tlsaFor(
+      String name, int usage, int selector, int matchingType, X509Certificate certificate) {
+    Objects.requireNonNull(certificate, "certificate");
+    return tlsa(name, usage, selector, matchingType,
+        Tlsa.associationData(certificate, selector, matchingType));
+  }
+
+  /** As {@link #tlsaFor(String, int, int, int, X509Certificate)}, for a test PKI certificate. */
+  public DnsZoneBuilder tlsaFor(
+      String name, int usage, int selector, int matchingType, TestPki.Certified certified) {
+    Objects.requireNonNull(certified, "certified");
+    return tlsaFor(name, usage, selector, matchingType, certified.certificate());
   }
 
   /**

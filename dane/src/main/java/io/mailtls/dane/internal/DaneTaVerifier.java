@@ -1,0 +1,387 @@
+package io.mailtls.dane.internal;
+
+import io.mailtls.core.DnsRecord;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.internal.tls.HostnameMatcher;
+import java.io.ByteArrayInputStream;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.cert.CertPath;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * Authenticates a server chain with one DANE-TA(2) record (RFC 7672 §3.1.2, RFC 7671 §5.2):
+ * find the trust anchor the record designates, build the path from the leaf up to it from the
+ * certificates the server sent, validate that path with the JDK's PKIX {@link CertPathValidator}
+ * against that anchor alone, then check the leaf's names (RFC 7672 §3.2.2-§3.2.3). Stateless and
+ * thread-safe.
+ *
+ * <p>The rules, each a known failure of other implementations:
+ *
+ * <ul>
+ *   <li>The record must designate a CA: it is matched against the certificates at depth 1 and
+ *       above, never the leaf at depth 0, and never against the leaf's own key wherever it
+ *       appears (a DANE-TA record naming the server's own certificate authenticates nothing; that
+ *       would be DANE-EE without saying so).
+ *   <li>A full record, {@code 2 0 0} (a certificate) or {@code 2 1 0} (a public key), is itself a
+ *       trust anchor, even when the server does not send it (RFC 7671 §5.2).
+ *   <li>No public roots take part: the only {@link TrustAnchor} is the one the record designates
+ *       (DANE-TA is not PKIX-TA, RFC 7672 §3.1.3). Revocation is off (RFC 7672 has no
+ *       revocation); validity dates are checked at the injected time; basic constraints, path
+ *       length and key usage are enforced by the JDK's RFC 5280 §6.1 validation, and for a
+ *       certificate anchor (selector Cert(0)) also on the anchor itself: it must be a CA, valid
+ *       now, with room in its path length constraint, as in OpenSSL's DANE verification that
+ *       Postfix uses. A key anchor (selector SPKI(1)) is only a key: the DNS vouches for the key,
+ *       and the certificate that carried it, if any, is not judged.
+ *   <li>Every certificate of the path that has an extendedKeyUsage must allow serverAuth
+ *       (RFC 5280 §4.2.1.12).
+ *   <li>The leaf must then match a reference identifier: DNS-IDs only, the CN only without any
+ *       DNS-ID, a wildcard only as the complete left-most label ({@link HostnameMatcher}).
+ * </ul>
+ */
+public final class DaneTaVerifier {
+
+  /** At most this many certificates from the leaf up to, excluding, the anchor. */
+  private static final int MAX_PATH = 10;
+
+  private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+  private static final String ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
+  private static final int KEY_CERT_SIGN = 5;
+
+  /** Key algorithms a bare {@code 2 1 0} public key is tried with. */
+  private static final List<String> KEY_ALGORITHMS =
+      List.of("RSA", "EC", "EdDSA", "RSASSA-PSS", "DSA");
+
+  private DaneTaVerifier() {}
+
+  /**
+   * What one DANE-TA record established.
+   *
+   * @param failure empty when the record authenticated the server, else the RFC 8460 type
+   * @param detail what was found, for the failure message or the log
+   * @param cause the underlying exception, if any
+   */
+  public record Outcome(Optional<FailureType> failure, String detail, Throwable cause) {
+
+    static Outcome passed(String detail) {
+      return new Outcome(Optional.empty(), detail, null);
+    }
+
+    static Outcome failed(FailureType type, String detail, Throwable cause) {
+      return new Outcome(Optional.of(type), detail, cause);
+    }
+
+    /** Whether the record authenticated the server. */
+    public boolean passed() {
+      return failure.isEmpty();
+    }
+
+    /** How far the check got: a name mismatch beats expiry, which beats no trust path. */
+    public int progress() {
+      if (failure.isEmpty()) {
+        return 4;
+      }
+      switch (failure.get()) {
+        case CERTIFICATE_HOST_MISMATCH:
+          return 3;
+        case CERTIFICATE_EXPIRED:
+          return 2;
+        default:
+          return 1;
+      }
+    }
+  }
+
+  /**
+   * A trust anchor designated by the record: a certificate (selector Cert(0)) or a bare public
+   * key (selector SPKI(1)), with where it came from.
+   */
+  private record Anchor(String origin, X509Certificate certificate, PublicKey key,
+      X500Principal name) {
+
+    boolean issued(X509Certificate cert) {
+      return (name == null || name.equals(cert.getIssuerX500Principal())) && signedBy(cert, key);
+    }
+  }
+
+  /**
+   * Checks {@code chain} (leaf first, as the server sent it) against one DANE-TA record.
+   *
+   * @param record a usable record of usage DANE-TA(2)
+   * @param chain the server's certificates, at least the leaf
+   * @param referenceNames the names the leaf must match (RFC 7672 §3.2.2)
+   * @param now the time validity is checked at
+   */
+  public static Outcome verify(DnsRecord.Tlsa record, List<X509Certificate> chain,
+      List<DomainName> referenceNames, Date now) {
+    X509Certificate leaf = chain.get(0);
+    byte[] leafKey = leaf.getPublicKey().getEncoded();
+    List<Anchor> anchors = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    if (TlsaData.matches(record, leaf)) {
+      // RFC 7672 §3.1.2 / RFC 7671 §5.2: a trust anchor is a CA; the leaf is DANE-EE's business.
+      notes.add("matches the leaf certificate (depth 0), which a DANE-TA record never "
+          + "authenticates (RFC 7672 §3.1.2)");
+    }
+    for (int depth = 1; depth < chain.size(); depth++) {
+      X509Certificate c = chain.get(depth);
+      if (!TlsaData.matches(record, c)) {
+        continue;
+      }
+      if (Arrays.equals(c.getPublicKey().getEncoded(), leafKey)) {
+        notes.add("matches the certificate at depth " + depth + ", which carries the leaf's own "
+            + "key: not a trust anchor");
+        continue;
+      }
+      String origin = (record.selector() == TlsaData.CERT ? "the certificate" : "the key of the "
+          + "certificate") + " at depth " + depth + " [" + c.getSubjectX500Principal() + "]";
+      anchors.add(record.selector() == TlsaData.CERT
+          ? new Anchor(origin, c, c.getPublicKey(), c.getSubjectX500Principal())
+          : new Anchor(origin, null, c.getPublicKey(), c.getSubjectX500Principal()));
+    }
+    if (record.matchingType() == TlsaData.FULL) {
+      fromRecord(record, leafKey, anchors, notes);
+    }
+    if (anchors.isEmpty()) {
+      if (notes.isEmpty()) {
+        notes.add(chain.size() == 1
+            ? "the server sent only its leaf certificate, and the record is a digest: the "
+                + "trust anchor must be in the chain (RFC 7671 §5.2)"
+            : "matches no CA certificate the server sent (depths 1-" + (chain.size() - 1) + ")");
+      }
+      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, String.join("; ", notes), null);
+    }
+    Outcome best = null;
+    for (Anchor anchor : anchors) {
+      Outcome o = fromAnchor(anchor, chain, referenceNames, now);
+      if (o.passed()) {
+        return o;
+      }
+      if (best == null || o.progress() > best.progress()) {
+        best = o;
+      }
+    }
+    return best;
+  }
+
+  /** RFC 7671 §5.2: a {@code 2 0 0} or {@code 2 1 0} record carries the trust anchor itself. */
+  private static void fromRecord(DnsRecord.Tlsa record, byte[] leafKey, List<Anchor> anchors,
+      List<String> notes) {
+    byte[] data = record.data();
+    if (record.selector() == TlsaData.CERT) {
+      X509Certificate cert = parseCertificate(data);
+      if (cert == null) {
+        notes.add("the full record is not a DER X.509 certificate");
+      } else if (Arrays.equals(cert.getPublicKey().getEncoded(), leafKey)) {
+        notes.add("the record's certificate carries the leaf's own key: not a trust anchor");
+      } else if (anchors.stream().noneMatch(a -> cert.equals(a.certificate()))) {
+        anchors.add(new Anchor("the certificate in the record [" + cert.getSubjectX500Principal()
+            + "]", cert, cert.getPublicKey(), cert.getSubjectX500Principal()));
+      }
+    } else {
+      PublicKey key = parseKey(data);
+      if (key == null) {
+        notes.add("the full record is not a DER SubjectPublicKeyInfo of a supported algorithm");
+      } else if (Arrays.equals(key.getEncoded(), leafKey)) {
+        notes.add("the record's key is the leaf's own key: not a trust anchor");
+      } else if (anchors.stream().noneMatch(a -> a.certificate() == null
+          && Arrays.equals(a.key().getEncoded(), key.getEncoded()))) {
+        anchors.add(new Anchor("the public key in the record", null, key, null));
+      }
+    }
+  }
+
+  private static Outcome fromAnchor(Anchor anchor, List<X509Certificate> chain,
+      List<DomainName> referenceNames, Date now) {
+    String at = "anchor " + anchor.origin() + ": ";
+    List<X509Certificate> pool = new ArrayList<>();
+    for (X509Certificate c : chain.subList(1, chain.size())) {
+      if (!c.equals(anchor.certificate()) && !pool.contains(c)) {
+        pool.add(c);
+      }
+    }
+    List<X509Certificate> path = new ArrayList<>();
+    path.add(chain.get(0));
+    if (!extend(path, anchor, pool)) {
+      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, at + "no chain of signatures "
+          + "from the leaf up to it among the certificates the server sent", null);
+    }
+    if (anchor.certificate() != null) {
+      Outcome bad = checkAnchorCertificate(anchor.certificate(), path.size() - 1, now);
+      if (bad != null) {
+        return new Outcome(bad.failure(), at + bad.detail(), bad.cause());
+      }
+    }
+    X500Principal caName =
+        anchor.name() != null ? anchor.name() : path.get(path.size() - 1).getIssuerX500Principal();
+    TrustAnchor trustAnchor = anchor.certificate() != null
+        ? new TrustAnchor(anchor.certificate(), null)
+        : new TrustAnchor(caName, anchor.key(), null);
+    try {
+      CertPath certPath = CertificateFactory.getInstance("X.509").generateCertPath(path);
+      // The one anchor the record designates; no public roots (RFC 7672 §3.1.3).
+      PKIXParameters params = new PKIXParameters(Set.of(trustAnchor));
+      params.setRevocationEnabled(false);
+      params.setDate(now);
+      CertPathValidator.getInstance("PKIX").validate(certPath, params);
+    } catch (CertPathValidatorException e) {
+      boolean expired = e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
+          || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID;
+      String which = e.getIndex() >= 0 && e.getIndex() < path.size()
+          ? " at [" + path.get(e.getIndex()).getSubjectX500Principal() + "]" : "";
+      return Outcome.failed(
+          expired ? FailureType.CERTIFICATE_EXPIRED : FailureType.CERTIFICATE_NOT_TRUSTED,
+          at + "path validation failed" + which + ": " + e.getMessage()
+              + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"), e);
+    } catch (GeneralSecurityException e) {
+      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED,
+          at + "path validation could not run: " + e, e);
+    }
+    for (X509Certificate c : path) {
+      if (!allowsServerAuth(c)) {
+        return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, at + "[" 
+            + c.getSubjectX500Principal() + "] has an extendedKeyUsage without serverAuth "
+            + "(RFC 5280 §4.2.1.12)", null);
+      }
+    }
+    X509Certificate leaf = chain.get(0);
+    // RFC 7672 §3.2.2-§3.2.3: DANE-TA needs a name check against the reference identifiers.
+    if (!HostnameMatcher.matches(leaf, referenceNames)) {
+      return Outcome.failed(FailureType.CERTIFICATE_HOST_MISMATCH, at + "the path validates, but "
+          + "the leaf's names " + HostnameMatcher.presentedIds(leaf) + " match none of the "
+          + "reference identifiers " + referenceNames + " (RFC 7672 §3.2.2)", null);
+    }
+    return Outcome.passed(at + "path of " + path.size() + " certificate(s) validated, name "
+        + "matched");
+  }
+
+  /**
+   * Grows {@code path} (leaf first) with certificates from {@code pool} until its last one is
+   * issued by the anchor: subject/issuer names chain and each signature verifies. Depth-first,
+   * so a server that sends extra or out-of-order certificates still finds its path.
+   */
+  private static boolean extend(List<X509Certificate> path, Anchor anchor,
+      List<X509Certificate> pool) {
+    X509Certificate last = path.get(path.size() - 1);
+    if (anchor.issued(last)) {
+      return true;
+    }
+    if (path.size() >= MAX_PATH) {
+      return false;
+    }
+    for (X509Certificate c : pool) {
+      if (!path.contains(c)
+          && c.getSubjectX500Principal().equals(last.getIssuerX500Principal())
+          && signedBy(last, c.getPublicKey())) {
+        path.add(c);
+        if (extend(path, anchor, pool)) {
+          return true;
+        }
+        path.remove(path.size() - 1);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Checks on a certificate trust anchor, which PKIX validation leaves alone (RFC 5280 §6.1
+   * takes anchors as given) but OpenSSL's DANE-TA verification applies, since the anchor is part
+   * of the chain it verifies: it must be a CA, may sign certificates, is valid now, and its path
+   * length constraint admits the intermediates below it.
+   */
+  private static Outcome checkAnchorCertificate(X509Certificate ca, int intermediates, Date now) {
+    int pathLen = ca.getBasicConstraints();
+    boolean v1Root = ca.getVersion() == 1
+        && ca.getSubjectX500Principal().equals(ca.getIssuerX500Principal());
+    if (pathLen < 0 && !v1Root) {
+      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, "not a CA certificate "
+          + "(basicConstraints cA is not TRUE, RFC 5280 §4.2.1.9)", null);
+    }
+    boolean[] keyUsage = ca.getKeyUsage();
+    if (keyUsage != null && (keyUsage.length <= KEY_CERT_SIGN || !keyUsage[KEY_CERT_SIGN])) {
+      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED,
+          "its keyUsage lacks keyCertSign (RFC 5280 §4.2.1.3)", null);
+    }
+    if (pathLen >= 0 && pathLen != Integer.MAX_VALUE && intermediates > pathLen) {
+      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, "its pathLenConstraint "
+          + pathLen + " admits fewer than the " + intermediates + " intermediate(s) below it "
+          + "(RFC 5280 §4.2.1.9)", null);
+    }
+    try {
+      ca.checkValidity(now);
+    } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+      return Outcome.failed(FailureType.CERTIFICATE_EXPIRED,
+          "the anchor certificate is outside its validity period: " + e.getMessage(), e);
+    }
+    return null;
+  }
+
+  private static boolean allowsServerAuth(X509Certificate c) {
+    List<String> eku;
+    try {
+      eku = c.getExtendedKeyUsage();
+    } catch (CertificateParsingException e) {
+      return false;
+    }
+    return eku == null || eku.contains(SERVER_AUTH) || eku.contains(ANY_EXTENDED_KEY_USAGE);
+  }
+
+  private static boolean signedBy(X509Certificate cert, PublicKey key) {
+    try {
+      cert.verify(key);
+      return true;
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** The certificate {@code der} encodes exactly (no trailing octets), or null. */
+  static X509Certificate parseCertificate(byte[] der) {
+    try {
+      Certificate c = CertificateFactory.getInstance("X.509")
+          .generateCertificate(new ByteArrayInputStream(der));
+      if (c instanceof X509Certificate x && Arrays.equals(x.getEncoded(), der)) {
+        return x;
+      }
+    } catch (CertificateException | RuntimeException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /** The public key {@code spki} encodes exactly, for the first algorithm that accepts it. */
+  static PublicKey parseKey(byte[] spki) {
+    for (String algorithm : KEY_ALGORITHMS) {
+      try {
+        PublicKey key = KeyFactory.getInstance(algorithm)
+            .generatePublic(new X509EncodedKeySpec(spki));
+        if (Arrays.equals(key.getEncoded(), spki)) {
+          return key;
+        }
+      } catch (GeneralSecurityException | RuntimeException e) {
+        // Not this algorithm; try the next.
+      }
+    }
+    return null;
+  }
+}

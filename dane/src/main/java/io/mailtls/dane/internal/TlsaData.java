@@ -1,0 +1,113 @@
+package io.mailtls.dane.internal;
+
+import io.mailtls.core.DnsRecord;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * Certificate association data (RFC 6698 §2.1.2-§2.1.3): what a selector picks from a
+ * certificate, its digests, and whether a TLSA record matches a certificate. Stateless and
+ * thread-safe.
+ */
+public final class TlsaData {
+
+  /** Selector Cert(0): the whole DER certificate (RFC 6698 §2.1.2). */
+  public static final int CERT = 0;
+  /** Selector SPKI(1): the DER SubjectPublicKeyInfo (RFC 6698 §2.1.2). */
+  public static final int SPKI = 1;
+  /** Matching type Full(0): the selected content itself (RFC 6698 §2.1.3). */
+  public static final int FULL = 0;
+  /** Matching type SHA2-256(1). */
+  public static final int SHA2_256 = 1;
+  /** Matching type SHA2-512(2). */
+  public static final int SHA2_512 = 2;
+
+  /** Association data longer than this many octets is abbreviated in messages. */
+  private static final int SHOWN_OCTETS = 32;
+
+  private static final HexFormat HEX = HexFormat.of();
+
+  private TlsaData() {}
+
+  /**
+   * The content {@code selector} picks from {@code certificate} (RFC 6698 §2.1.2), or empty when
+   * the selector is unknown or the certificate cannot be encoded.
+   */
+  public static Optional<byte[]> selected(X509Certificate certificate, int selector) {
+    try {
+      switch (selector) {
+        case CERT:
+          return Optional.of(certificate.getEncoded());
+        case SPKI:
+          return Optional.ofNullable(certificate.getPublicKey().getEncoded());
+        default:
+          return Optional.empty();
+      }
+    } catch (CertificateEncodingException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The association data a record with {@code selector} and {@code matchingType} would carry for
+   * {@code certificate} (RFC 6698 §2.1.3), or empty for an unknown selector or matching type.
+   */
+  public static Optional<byte[]> associationData(
+      X509Certificate certificate, int selector, int matchingType) {
+    Optional<byte[]> content = selected(certificate, selector);
+    if (content.isEmpty()) {
+      return Optional.empty();
+    }
+    switch (matchingType) {
+      case FULL:
+        return content;
+      case SHA2_256:
+        return Optional.of(digest("SHA-256", content.get()));
+      case SHA2_512:
+        return Optional.of(digest("SHA-512", content.get()));
+      default:
+        return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether {@code record}'s association data equals what its selector and matching type give
+   * for {@code certificate} (RFC 6698 §2.1; the usage is the caller's business).
+   */
+  public static boolean matches(DnsRecord.Tlsa record, X509Certificate certificate) {
+    Optional<byte[]> data =
+        associationData(certificate, record.selector(), record.matchingType());
+    // Constant-time comparison: nothing here is secret, but nothing is lost either.
+    return data.isPresent() && MessageDigest.isEqual(data.get(), record.data());
+  }
+
+  /** The hex SHA-256 of the certificate's SubjectPublicKeyInfo: the data of an {@code x 1 1}. */
+  public static String spkiSha256Hex(X509Certificate certificate) {
+    return associationData(certificate, SPKI, SHA2_256).map(HEX::formatHex).orElse("(no key)");
+  }
+
+  /**
+   * A record in presentation form for messages, e.g. {@code 3 1 1 ab12…}; long data (full
+   * certificates and keys) is shortened to its first octets and length.
+   */
+  public static String describe(DnsRecord.Tlsa record) {
+    byte[] data = record.data();
+    String hex = data.length <= SHOWN_OCTETS
+        ? HEX.formatHex(data)
+        : HEX.formatHex(data, 0, SHOWN_OCTETS) + "…(" + data.length + " octets)";
+    return record.usage() + " " + record.selector() + " " + record.matchingType() + " " + hex;
+  }
+
+  private static byte[] digest(String algorithm, byte[] data) {
+    try {
+      return MessageDigest.getInstance(algorithm).digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      // Every Java SE platform must provide SHA-256 and SHA-512 (MessageDigest Javadoc).
+      throw new IllegalStateException(algorithm + " missing from this JDK", e);
+    }
+  }
+}

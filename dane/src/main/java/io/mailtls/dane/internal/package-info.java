@@ -1,0 +1,11 @@
+/**
+ * Internals of {@code mailtls-dane}: TLSA association data, digest agility and DANE-TA path
+ * validation. Not API: types here may change in any release; use {@link
+ * io.mailtls.dane.DaneResolver} and {@link io.mailtls.dane.DaneTrustManager}.
+ *
+ * <p>Core internals used here, each a documented seam of {@code mailtls-core}: {@code
+ * io.mailtls.core.internal.tls.CertificateFailure} (the typed certificate failure the transport
+ * reads from a failed handshake) and {@code io.mailtls.core.internal.tls.HostnameMatcher} (RFC 6125
+ * name matching shared with PKIX verification).
+ */
+package io.mailtls.dane.internal;

@@ -1,0 +1,49 @@
+package io.mailtls.dane;
+
+import io.mailtls.testkit.TestPki;
+import java.math.BigInteger;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Certificates {@link TestPki} does not make: a leaf whose extendedKeyUsage allows client
+ * authentication only (RFC 5280 §4.2.1.12), to prove DANE-TA checks serverAuth.
+ */
+final class Minting {
+
+  private Minting() {}
+
+  /** A leaf for {@code dnsName} issued by {@code issuer}, EKU id-kp-clientAuth only. */
+  static X509Certificate clientAuthLeaf(TestPki.Ca issuer, String dnsName) throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp256r1"));
+    KeyPair keys = generator.generateKeyPair();
+    Instant now = Instant.now();
+    JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+        issuer.certificate().getSubjectX500Principal(), BigInteger.valueOf(now.toEpochMilli()),
+        Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(30))),
+        new X500Principal("CN=" + dnsName), keys.getPublic());
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    builder.addExtension(Extension.subjectAlternativeName, false,
+        new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
+    builder.addExtension(Extension.extendedKeyUsage, false,
+        new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+    return new JcaX509CertificateConverter().getCertificate(
+        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.privateKey())));
+  }
+}
