@@ -1,0 +1,102 @@
+package io.mailtls.mtasts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.TrustAnchors;
+import io.mailtls.testkit.MtaStsServer;
+import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.TestPki;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.Type;
+
+/**
+ * The cache with the real fetcher: counts are taken at the fixtures themselves (the DNS server's
+ * query log and the HTTPS server's request log), not at a test double.
+ */
+class RealFetchCacheTest {
+
+  private static final TestPki PKI = TestPki.create();
+  private static final String DOMAIN = "example.test";
+
+  private MtaStsServer sts;
+  private TestDnsServer dns;
+  private DnsResolver resolver;
+
+  @BeforeEach
+  void start() {
+    sts = MtaStsServer.builder().pki(PKI)
+        .domain(DOMAIN, MtaStsServer.policyText("enforce", 86400, "mx1." + DOMAIN)).start();
+    dns = TestDnsServer.builder().zone(DOMAIN, z -> sts.publish(z, DOMAIN, "id1")).start();
+    resolver = DnssecResolver.builder().upstream(dns.socketAddress())
+        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+        .queryTimeout(Duration.ofSeconds(2)).build();
+  }
+
+  @AfterEach
+  void stop() {
+    sts.close();
+    dns.close();
+  }
+
+  private MtaStsResolver resolver(PolicyStore store) {
+    OkHttpClient client = new OkHttpClient.Builder()
+        .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager()).build();
+    return MtaStsResolver.builder().dns(resolver).store(store)
+        .fetcher(OkHttpPolicyFetcher.builder().dns(resolver).client(client).port(sts.port())
+            .build())
+        .build();
+  }
+
+  @Test
+  void hundredConcurrentLookupsMakeOneTxtQueryAndOneFetch() throws Exception {
+    try (MtaStsResolver r = resolver(new InMemoryPolicyStore())) {
+      dns.clearQueryLog();
+      List<CompletableFuture<MtaStsLookup>> all = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        all.add(CompletableFuture.supplyAsync(() -> r.lookup(DomainName.of(DOMAIN)))
+            .thenCompose(s -> s));
+      }
+      for (CompletableFuture<MtaStsLookup> f : all) {
+        assertThat(f.get(20, TimeUnit.SECONDS)).isInstanceOf(MtaStsLookup.Found.class);
+      }
+      assertThat(dns.queryCount("_mta-sts." + DOMAIN, Type.TXT)).isEqualTo(1);
+      assertThat(sts.requestCount(DOMAIN)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aRestartedSenderKeepsItsPoliciesWithoutFetching(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("policies.json");
+    try (MtaStsResolver first = resolver(new FilePolicyStore(file))) {
+      assertThat(first.lookup(DomainName.of(DOMAIN)).toCompletableFuture().get())
+          .isInstanceOf(MtaStsLookup.Found.class);
+    }
+    assertThat(Files.exists(file)).isTrue();
+    assertThat(sts.requestCount(DOMAIN)).isEqualTo(1);
+    // The policy host is now down: only the persisted policy can answer.
+    sts.fault(DOMAIN, MtaStsServer.Fault.SERVER_ERROR);
+    try (MtaStsResolver second = resolver(new FilePolicyStore(file))) {
+      MtaStsLookup l = second.lookup(DomainName.of(DOMAIN)).toCompletableFuture().get();
+      assertThat(l).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
+        assertThat(f.fromCache()).isTrue();
+        assertThat(f.policy().id()).isEqualTo("id1");
+      });
+    }
+    assertThat(sts.requestCount(DOMAIN)).isEqualTo(1);
+  }
+}
