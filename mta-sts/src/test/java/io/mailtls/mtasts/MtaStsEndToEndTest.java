@@ -270,6 +270,20 @@ class MtaStsEndToEndTest {
   }
 
   @Test
+  void section5ModeNoneIsAsWithoutAPolicy() {
+    try (World w = new World()) {
+      MockSmtpServer mx = w.smtp("127.0.0.2", "mx1." + DOMAIN, b -> b);
+      w.start(MtaStsServer.policyText("none", 86400), z -> z.mailHost(DOMAIN, 10,
+          "mx1." + DOMAIN, mx));
+      RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+      assertThat(r.plan().mtaSts()).isEmpty();
+      assertThat(w.failures).isEmpty();
+    }
+  }
+
+  @Test
   void stsRequiredWithoutAPolicyIsNotDelivered() {
     try (World w = new World()) {
       MockSmtpServer mx = w.good("127.0.0.2", "mx1." + DOMAIN);
