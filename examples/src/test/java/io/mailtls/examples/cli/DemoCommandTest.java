@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.MxResolution;
+import io.mailtls.examples.demo.DeliveryDemo;
 import io.mailtls.examples.demo.DnsDemo;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -27,6 +28,14 @@ class DemoCommandTest {
   }
 
   @Test
+  void deliveryMatrixMatchesDesignSection1ForEveryLevel() {
+    List<DeliveryDemo.Row> rows = DeliveryDemo.run();
+    assertThat(rows).hasSize(DeliveryDemo.SCENARIOS.size());
+    assertThat(rows).allSatisfy(r -> assertThat(r.actual())
+        .as("%s: %s", r.scenario().domain(), r.reasons()).isEqualTo(r.scenario().required()));
+  }
+
+  @Test
   void demoCommandPrintsTheMatrixAndExitsZero() {
     StringWriter out = new StringWriter();
     CommandLine cl = Mailtls.commandLine();
@@ -35,7 +44,9 @@ class DemoCommandTest {
     assertThat(exit).isZero();
     assertThat(out.toString())
         .contains("secure.test", "MX SECURE", "expired.test", "TEMPORARY_FAILURE BOGUS")
-        .contains("all as the RFCs require")
-        .doesNotContain("MISMATCH");
+        .contains("all as the RFCs require", "all as DESIGN §1 requires")
+        .contains("dane-ee.test", "DELIVERED VERIFIED", "DELIVERED ENCRYPTED")
+        .doesNotContain("MISMATCH (required");
+    assertThat(out.toString().lines()).noneMatch(l -> l.endsWith(" MISMATCH"));
   }
 }
