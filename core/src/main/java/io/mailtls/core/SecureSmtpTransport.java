@@ -49,6 +49,9 @@ import javax.net.SocketFactory;
  */
 public final class SecureSmtpTransport implements AutoCloseable {
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(SecureSmtpTransport.class);
+
   private final TransportPolicyResolver resolver;
   private final SenderPolicy senderPolicy;
   private final Optional<SmartHost> relay;
@@ -131,7 +134,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Map<EmailAddress, RecipientResult> results = new HashMap<>();
     for (Map.Entry<NextHop, List<EmailAddress>> g : groups.entrySet()) {
-      DeliveryPlan plan = plan(g.getKey(), level);
+      DeliveryPlan plan;
+      try {
+        plan = plan(g.getKey(), level);
+      } catch (RuntimeException e) {
+        // A bug or a broken provider must not lose the report: every recipient gets a result.
+        log.warn("planning delivery to {} failed", g.getKey(), e);
+        plan = failedPlan(g.getKey(), level, "planning failed: " + e);
+      }
       for (RecipientResult r : delivery.deliver(plan, envelope.sender(), g.getValue(), content,
           scan)) {
         results.put(r.recipient(), r);
@@ -158,7 +168,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
     List<EmailAddress> retry = new ArrayList<>();
     for (EmailAddress r : group) {
       RecipientResult res = results.get(r);
-      if (res.status() == DeliveryStatus.DEFERRED && res.reply().locallyGenerated()) {
+      // Only what policy or TLS kept from going out: never a message whose content may already
+      // have reached a server (a connection lost during DATA), which would be sent twice.
+      boolean policyKept = res.attempt().isEmpty() || res.attempt().flatMap(Attempt::failure)
+          .map(t -> t.tlsRptResultType().isPresent()).orElse(false);
+      if (res.status() == DeliveryStatus.DEFERRED && res.reply().locallyGenerated()
+          && policyKept) {
         retry.add(r);
       }
     }
@@ -195,9 +210,27 @@ public final class SecureSmtpTransport implements AutoCloseable {
     return plan;
   }
 
-  /** A relay takes everything: its own addresses, its own TLS requirement (DESIGN §1). */
+  /**
+   * A relay takes everything, at its own addresses, under its own TLS requirement raised to the
+   * sender's level: {@code enforced} makes TLS mandatory; {@code sts-required} and {@code
+   * dane-required} concern the recipients' own MX hosts, which a relay hides, so they fail closed
+   * (DESIGN §1: nothing lowers the sender's level).
+   */
   private DeliveryPlan relayPlan(SmartHost h, TlsLevel level) {
     NextHop hop = new NextHop.Domain(h.host());
+    if (level == TlsLevel.STS_REQUIRED || level == TlsLevel.DANE_REQUIRED) {
+      String why = level + " cannot be met through a relay: the recipients' MX hosts are the"
+          + " relay's business; not delivering rather than downgrading";
+      return new DeliveryPlan(hop, level, new MxResolution(hop, MxResolution.Kind.IMPLICIT_MX,
+          List.of(), Optional.empty(), List.of()), List.of(), List.of(), Optional.of(
+          new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
+              EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why), FailureType.POLICY_UNAVAILABLE)),
+          List.of("relay " + h.host() + ":" + h.port(), why));
+    }
+    TlsRequirement requirement = h.requirement();
+    if (level == TlsLevel.ENFORCED && !requirement.requiresTls()) {
+      requirement = new TlsRequirement.Encrypted();
+    }
     DnsAnswer v4 = dns.resolveBlocking(h.host(), DnsRecordType.A);
     DnsAnswer v6 = dns.resolveBlocking(h.host(), DnsRecordType.AAAA);
     List<java.net.InetAddress> addresses = new ArrayList<>();
@@ -209,7 +242,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
         Optional.empty(), List.of("relay " + h.host() + ":" + h.port()));
     List<String> reasons = List.of("relay " + h.host() + ":" + h.port()
         + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"),
-        "relay requirement " + h.requirement().getClass().getSimpleName());
+        "relay requirement " + requirement.getClass().getSimpleName());
     if (addresses.isEmpty()) {
       return new DeliveryPlan(hop, level, mx, List.of(), List.of(), Optional.of(
           new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
@@ -217,8 +250,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
               FailureType.DNS_FAILURE)), reasons);
     }
     return new DeliveryPlan(hop, level, mx,
-        List.of(new PlannedHost(Optional.of(h.host()), addresses, h.requirement(),
+        List.of(new PlannedHost(Optional.of(h.host()), addresses, requirement,
             PolicySource.SENDER, "relay")), List.of(), Optional.empty(), reasons);
+  }
+
+  private static DeliveryPlan failedPlan(NextHop hop, TlsLevel level, String why) {
+    return new DeliveryPlan(hop, level, new MxResolution(hop,
+        MxResolution.Kind.TEMPORARY_FAILURE, List.of(), Optional.empty(), List.of()), List.of(),
+        List.of(), Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+            SmtpReply.local(451, "4.3.0", why), FailureType.POLICY_UNAVAILABLE)), List.of(why));
   }
 
   private List<RecipientResult> unreadable(Envelope envelope, IOException e) {

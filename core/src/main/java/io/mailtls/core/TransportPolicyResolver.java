@@ -186,7 +186,8 @@ public final class TransportPolicyResolver {
           continue;
         }
         TlsaLookup tlsa = in.tlsa().get(h.name());
-        if (tlsa != null && decideByDane(in, h, tlsa, policy, hosts, skipped, policyFailures)) {
+        if (tlsa != null
+            && decideByDane(in, h, tlsa, policy, hosts, skipped, policyFailures, reasons)) {
           continue;
         }
         if (level == TlsLevel.DANE_REQUIRED) {
@@ -211,11 +212,11 @@ public final class TransportPolicyResolver {
               PolicySource.MTA_STS, "MTA-STS enforce: TLS 1.2+, WebPKI, name " + h.name()));
         } else if (tlsa instanceof TlsaLookup.Unusable unusable) {
           // RFC 7672 §2.2: secure TLSA records, none usable: TLS mandatory, unauthenticated.
+          String why = "DANE: secure TLSA records, none usable (tlsa-invalid): TLS required, "
+              + "unauthenticated; " + unusable.reasons();
           hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(),
-              new TlsRequirement.Encrypted(), PolicySource.DANE,
-              "DANE: secure TLSA records, none usable (tlsa-invalid): TLS required, "
-                  + "unauthenticated; " + unusable.reasons(),
-              policy.map(p -> pkix)));
+              new TlsRequirement.Encrypted(), PolicySource.DANE, why, policy.map(p -> pkix)));
+          reasons.add(h.name() + ": " + why);
         } else if (policy.isPresent()) {
           // RFC 8461 §5 testing mode: deliver as the sender level says, report what would fail.
           if (!policy.get().matches(h.name())) {
@@ -248,11 +249,12 @@ public final class TransportPolicyResolver {
 
   /**
    * DANE's say for one host (RFC 7672 §2.2, RFC 8461 §2): usable records make DANE mandatory and
-   * win over MTA-STS; a failed lookup makes the host unusable. Returns whether it decided.
+   * win over MTA-STS; a failed lookup makes the host unusable. Returns whether it decided; when
+   * DANE applies, the decision record says so (the sender level's line alone would misstate it).
    */
   private static boolean decideByDane(Inputs in, MxHost h, TlsaLookup tlsa,
       Optional<MtaStsPolicy> policy, List<PlannedHost> hosts, List<SkippedHost> skipped,
-      List<PolicyFailure> failures) {
+      List<PolicyFailure> failures, List<String> reasons) {
     if (tlsa instanceof TlsaLookup.Failed f) {
       // RFC 7672 §2.1.1: bogus or indeterminate DNS data never reads as "no DANE".
       String why = "DANE lookup failed for " + h.name() + ": " + f.reason();
@@ -267,6 +269,7 @@ public final class TransportPolicyResolver {
           + (policy.isPresent() ? "; DANE wins over MTA-STS for this host (RFC 8461 §2)" : "");
       hosts.add(new PlannedHost(Optional.of(h.name()), h.addresses(), u.requirement(),
           PolicySource.DANE, why));
+      reasons.add(h.name() + ": " + why);
       return true;
     }
     if (tlsa instanceof TlsaLookup.Unusable unusable) {
@@ -337,8 +340,17 @@ public final class TransportPolicyResolver {
     if (policy.isPresent() && policy.get().mode() == MtaStsMode.ENFORCE) {
       return Optional.empty();
     }
-    MtaStsLookup lookup = in.sts().orElseThrow();
     DeliveryPlan.Failure f;
+    if (in.sts().isEmpty()) {
+      // An address literal has no domain, hence no MTA-STS policy (RFC 8461 §3.4).
+      f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
+          "sts-required: an address literal has no MTA-STS policy"),
+          FailureType.STS_POLICY_INVALID);
+      reasons.add(f.reply().text());
+      return Optional.of(new DeliveryPlan(in.nextHop(), in.level(), in.mx(), List.of(),
+          List.of(), Optional.of(f), reasons, failures, policy));
+    }
+    MtaStsLookup lookup = in.sts().get();
     if (lookup instanceof MtaStsLookup.NoPolicy none && none.provablyAbsent()) {
       f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
           "sts-required: the recipient domain publishes no MTA-STS policy"),

@@ -12,12 +12,13 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The default {@link PolicyStore}: a bounded map in memory, lost when the process ends.
  *
- * <p>Eviction: when a new domain would take the store past {@link #maxEntries()}, the entry that
- * <em>expires soonest</em> is removed (ties broken by domain name), never the entry just stored.
- * Expired entries therefore go first, and among fresh ones the policy with the least protection
- * left: RFC 8461 §10.2 asks for policies to live as long as practical, and the entry closest to
- * its {@code max_age} has the least of that value left. Order of use plays no part, so reads need
- * no bookkeeping.
+ * <p>Eviction: when a new domain would take the store past {@link #maxEntries()}, the least
+ * protective entry goes, never the one just stored: mode {@code none} before {@code testing}
+ * before {@code enforce}, and within a mode the entry that <em>expires soonest</em> (ties broken by
+ * domain name). An attacker cannot flush enforce policies with floods of their own long-lived
+ * non-enforcing ones, and among equals the policy with the least life left goes (RFC 8461 §10.2
+ * asks for policies to live as long as practical). Order of use plays no part, so reads need no
+ * bookkeeping.
  *
  * <p>Thread-safe: reads are lock-free; writes take one lock to keep the map and the expiry order
  * consistent. Never throws for storage trouble (there is none in memory).
@@ -27,8 +28,16 @@ public final class InMemoryPolicyStore implements PolicyStore {
   /** The bound used by the no-argument constructor. */
   public static final int DEFAULT_MAX_ENTRIES = 10_000;
 
+  /**
+   * Eviction order: policies that protect least go first (mode none, then testing, then
+   * enforce), soonest expiry first within a mode. An attacker who makes the sender look up many
+   * domains of their own with long-lived non-enforcing policies cannot flush the enforce policies
+   * that stand between a victim domain and a downgrade (RFC 8461 §10.2).
+   */
   private static final Comparator<Slot> BY_EXPIRY =
-      Comparator.comparing((Slot s) -> s.entry().expiresAt()).thenComparing(Slot::domain);
+      Comparator.comparing((Slot s) -> s.entry().policy().mode() == io.mailtls.core.MtaStsMode.ENFORCE
+              ? 2 : s.entry().policy().mode() == io.mailtls.core.MtaStsMode.TESTING ? 1 : 0)
+          .thenComparing((Slot s) -> s.entry().expiresAt()).thenComparing(Slot::domain);
 
   private final int maxEntries;
   private final ConcurrentHashMap<DomainName, CachedPolicy> entries = new ConcurrentHashMap<>();
@@ -110,7 +119,7 @@ public final class InMemoryPolicyStore implements PolicyStore {
     if (entries.size() <= maxEntries) {
       return;
     }
-    // Bounded: evict the entry that expires soonest, skipping the one just stored.
+    // Bounded: evict the least protective entry that expires soonest, never the one just stored.
     for (Slot victim : byExpiry) {
       if (!victim.domain().equals(policyDomain)) {
         byExpiry.remove(victim);

@@ -222,7 +222,7 @@ public final class DaneTaVerifier {
     }
     List<X509Certificate> path = new ArrayList<>();
     path.add(chain.get(0));
-    if (!extend(path, anchor, pool)) {
+    if (!extend(path, anchor, pool, new int[] {MAX_SIGNATURE_CHECKS})) {
       return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, at + "no chain of signatures "
           + "from the leaf up to it among the certificates the server sent", null);
     }
@@ -278,10 +278,15 @@ public final class DaneTaVerifier {
   /**
    * Grows {@code path} (leaf first) with certificates from {@code pool} until its last one is
    * issued by the anchor: subject/issuer names chain and each signature verifies. Depth-first,
-   * so a server that sends extra or out-of-order certificates still finds its path.
+   * so a server that sends extra or out-of-order certificates still finds its path. The search
+   * is bounded by {@code budget} signature checks in all, so a hostile chain of mutually signed
+   * look-alike CAs cannot make it exponential.
    */
+  /** The most signature checks one chain search may make (a real chain needs a handful). */
+  static final int MAX_SIGNATURE_CHECKS = 64;
+
   private static boolean extend(List<X509Certificate> path, Anchor anchor,
-      List<X509Certificate> pool) {
+      List<X509Certificate> pool, int[] budget) {
     X509Certificate last = path.get(path.size() - 1);
     if (anchor.issued(last)) {
       return true;
@@ -291,10 +296,15 @@ public final class DaneTaVerifier {
     }
     for (X509Certificate c : pool) {
       if (!path.contains(c)
-          && c.getSubjectX500Principal().equals(last.getIssuerX500Principal())
-          && signedBy(last, c.getPublicKey())) {
+          && c.getSubjectX500Principal().equals(last.getIssuerX500Principal())) {
+        if (budget[0]-- <= 0) {
+          return false;
+        }
+        if (!signedBy(last, c.getPublicKey())) {
+          continue;
+        }
         path.add(c);
-        if (extend(path, anchor, pool)) {
+        if (extend(path, anchor, pool, budget)) {
           return true;
         }
         path.remove(path.size() - 1);

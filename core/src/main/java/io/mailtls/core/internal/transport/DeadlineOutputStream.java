@@ -7,28 +7,25 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Bounds the time of every write to a socket (RFC 5321 §4.5.3.2.5: a data block must be
  * acknowledged by TCP within the data timeout). {@code SO_TIMEOUT} bounds reads only, so a peer
- * that stops reading would otherwise block a writer forever; here a watchdog closes the socket
- * when one write call runs longer than the limit, and the write fails with a {@link
- * SocketTimeoutException}. Not thread-safe (one writer, as a connection has).
+ * that stops reading would otherwise block a writer forever; each write runs under a {@link
+ * Deadline}, and one cut short fails with a {@link SocketTimeoutException}. Not thread-safe (one
+ * writer, as a connection has).
  */
 final class DeadlineOutputStream extends FilterOutputStream {
 
   private final Socket socket;
-  private final long limitNanos;
+  private final Duration limit;
   private final ScheduledExecutorService watchdog;
-  private volatile boolean expired;
 
   DeadlineOutputStream(OutputStream out, Socket socket, Duration limit,
       ScheduledExecutorService watchdog) {
     super(out);
     this.socket = socket;
-    this.limitNanos = limit.toNanos();
+    this.limit = limit;
     this.watchdog = watchdog;
   }
 
@@ -39,33 +36,24 @@ final class DeadlineOutputStream extends FilterOutputStream {
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
-    ScheduledFuture<?> alarm = watchdog.schedule(this::expire, limitNanos, TimeUnit.NANOSECONDS);
+    Deadline deadline = Deadline.start(watchdog, socket, limit);
     try {
       out.write(b, off, len);
     } catch (IOException e) {
-      if (expired) {
+      if (deadline.fired()) {
         SocketTimeoutException t = new SocketTimeoutException(
-            "write blocked longer than " + Duration.ofNanos(limitNanos) + ": peer stopped reading");
+            "write blocked longer than " + limit + ": peer stopped reading");
         t.initCause(e);
         throw t;
       }
       throw e;
     } finally {
-      alarm.cancel(false);
+      deadline.close();
     }
   }
 
   @Override
   public void flush() throws IOException {
     out.flush();
-  }
-
-  private void expire() {
-    expired = true;
-    try {
-      socket.close();
-    } catch (IOException ignored) {
-      // the blocked write fails now, which is the point
-    }
   }
 }

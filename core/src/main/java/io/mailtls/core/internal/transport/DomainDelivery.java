@@ -140,7 +140,14 @@ public final class DomainDelivery {
       return new AttemptResult(a, Map.of(), pending);
     }
     auditReportOnly(plan, host, target, conn);
-    Transaction.Outcome outcome = Transaction.run(conn, sender, pending, content, scan);
+    Transaction.Outcome outcome;
+    try {
+      outcome = Transaction.run(conn, sender, pending, content, scan);
+    } catch (RuntimeException e) {
+      // Never leak the connection or its slot, whatever escapes (e.g. a failing content source).
+      pool.discard(key, conn);
+      throw e;
+    }
     notes.addAll(conn.drainNotes());
     Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
     Attempt a = attemptRecord(host, target, conn, failure, notes);
@@ -222,20 +229,29 @@ public final class DomainDelivery {
   /** Connects, greets, EHLOs and applies the TLS requirement; the pool permit is held. */
   private SmtpConnection open(PlannedHost host, InetSocketAddress target,
       ConnectionPool.Key key, List<String> notes) throws SessionFailure {
+    // Whatever goes wrong, the slot reserved for this connection is given back exactly once.
+    boolean opened = false;
     try {
-      return openOnce(host, target, notes, false);
-    } catch (PlaintextRetry retry) {
-      // RFC 7435 / DESIGN §1: opportunistic TLS that failed is retried in plaintext on a fresh
-      // connection; the old one is in an unknown state.
-      notes.add("TLS failed (" + retry.getMessage() + "); retrying in plaintext on a new connection");
+      SmtpConnection c;
       try {
-        return openOnce(host, target, notes, true);
-      } catch (PlaintextRetry impossible) {
-        throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED, impossible.getMessage());
+        c = openOnce(host, target, notes, false);
+      } catch (PlaintextRetry retry) {
+        // RFC 7435 / DESIGN §1: opportunistic TLS that failed is retried in plaintext on a fresh
+        // connection; the old one is in an unknown state.
+        notes.add("TLS failed (" + retry.getMessage()
+            + "); retrying in plaintext on a new connection");
+        try {
+          c = openOnce(host, target, notes, true);
+        } catch (PlaintextRetry impossible) {
+          throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED, impossible.getMessage());
+        }
       }
-    } catch (SessionFailure f) {
-      pool.discard(key, null);
-      throw f;
+      opened = true;
+      return c;
+    } finally {
+      if (!opened) {
+        pool.discard(key, null);
+      }
     }
   }
 
@@ -251,7 +267,7 @@ public final class DomainDelivery {
     TlsRequirement req = host.requirement();
     Optional<DomainName> name = host.name();
     listener.fire(l -> l.connectStart(name, target));
-    SmtpConnection c;
+    SmtpConnection c = null;
     try {
       c = SmtpConnection.connect(settings.sockets(), name, target, req, settings.timeouts(),
           settings.heloName(), settings.limits(), settings.watchdog());
@@ -261,8 +277,12 @@ public final class DomainDelivery {
       }
       c.greeting();
       listener.fire(l -> l.connectEnd(name, target, Optional.empty()));
-    } catch (SessionFailure f) {
-      listener.fire(l -> l.connectEnd(name, target, Optional.of(f.type())));
+    } catch (SessionFailure | RuntimeException f) {
+      if (c != null) {
+        c.close();
+      }
+      FailureType t = f instanceof SessionFailure sf ? sf.type() : FailureType.PROTOCOL_ERROR;
+      listener.fire(l -> l.connectEnd(name, target, Optional.of(t)));
       throw f;
     }
     try {
@@ -273,7 +293,7 @@ public final class DomainDelivery {
       notes.addAll(c.drainNotes());
       authenticate(c);
       return c;
-    } catch (SessionFailure | PlaintextRetry e) {
+    } catch (SessionFailure | PlaintextRetry | RuntimeException e) {
       notes.addAll(c.drainNotes());
       c.close();
       throw e;

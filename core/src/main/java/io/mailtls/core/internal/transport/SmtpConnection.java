@@ -88,7 +88,12 @@ final class SmtpConnection implements AutoCloseable {
       closeQuietly(s);
       throw new SessionFailure(FailureType.CONNECTION_FAILED, "cannot connect to " + address + ": " + e.getMessage(), null, e);
     }
-    c.attach(s);
+    try {
+      c.attach(s);
+    } catch (SessionFailure f) {
+      closeQuietly(s);
+      throw f;
+    }
     return c;
   }
 
@@ -178,12 +183,17 @@ final class SmtpConnection implements AutoCloseable {
     Optional<DomainName> sni = requirement instanceof TlsRequirement.Dane d
         ? Optional.of(d.baseDomain()) : host;
     X509ExtendedTrustManager trustManager = tlsSupport.trustManagerFor(requirement);
+    Deadline deadline = Deadline.start(watchdog, socket, timeouts.startTls());
     try {
       ssl = tlsSupport.layer(socket, address, sni, trustManager);
       ssl.setSoTimeout(millis(timeouts.startTls()));
       ssl.startHandshake();
     } catch (IOException e) {
       broken = true;
+      if (deadline.fired()) {
+        throw new SessionFailure(FailureType.TIMEOUT,
+            "TLS handshake not complete within " + timeouts.startTls(), null, e);
+      }
       CertificateFailure cf = CertificateFailure.find(e);
       if (cf != null) {
         throw new SessionFailure(cf.type(), cf.getMessage(), null, e);
@@ -192,6 +202,8 @@ final class SmtpConnection implements AutoCloseable {
           e instanceof SocketTimeoutException ? FailureType.TIMEOUT
               : FailureType.TLS_HANDSHAKE_FAILED,
           "TLS handshake failed: " + e.getMessage(), null, e);
+    } finally {
+      deadline.close();
     }
     SSLSession session = ssl.getSession();
     if (!TlsSupport.meetsFloor(session.getProtocol())) {
@@ -242,9 +254,27 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   SmtpReply read(Duration timeout, String step) throws SessionFailure {
+    // SO_TIMEOUT bounds each read; the deadline bounds the whole reply (a peer dripping one byte
+    // per timeout must not hold the session open indefinitely, RFC 5321 §4.5.3.2).
+    Deadline deadline = Deadline.start(watchdog, socket, timeout);
     try {
       socket.setSoTimeout(millis(timeout));
       return reader.read();
+    } catch (IOException e) {
+      if (deadline.fired()) {
+        broken = true;
+        throw new SessionFailure(FailureType.TIMEOUT,
+            step + ": no complete reply within " + timeout, null, e);
+      }
+      throw classify(e, step);
+    } finally {
+      deadline.close();
+    }
+  }
+
+  private SessionFailure classify(IOException error, String step) {
+    try {
+      throw error;
     } catch (SmtpProtocolException e) {
       broken = true;
       FailureType t = switch (e.kind()) {
@@ -252,9 +282,9 @@ final class SmtpConnection implements AutoCloseable {
         case CONNECTION_CLOSED -> FailureType.CONNECTION_LOST;
         default -> FailureType.PROTOCOL_ERROR;
       };
-      throw new SessionFailure(t, step + ": " + e.getMessage(), null, e);
+      return new SessionFailure(t, step + ": " + e.getMessage(), null, e);
     } catch (IOException e) {
-      throw lost(step, e);
+      return lost(step, e);
     }
   }
 
