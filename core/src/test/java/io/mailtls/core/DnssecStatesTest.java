@@ -11,6 +11,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.xbill.DNS.Type;
@@ -33,13 +34,19 @@ class DnssecStatesTest {
             .a("mx1.example.test", "127.0.0.2")
             .cname("alias.example.test", "mx1.example.test")
             .cname("to-unsigned.example.test", "host.unsigned.test")
+            .cname("c1.example.test", "c2.example.test")
+            .cname("c2.example.test", "c3.example.test")
+            .cname("c3.example.test", "c4.example.test")
+            .cname("c4.example.test", "mx1.example.test")
             .mx("servfail.example.test", 10, "mx1.example.test")
             .mx("dropped.example.test", 10, "mx1.example.test")
             .mx("corrupt.example.test", 10, "mx1.example.test")
             .txt("big.example.test", bigTxt()))
         .zone("unsigned.test", z -> z.unsigned()
             .mx("unsigned.test", 10, "host.unsigned.test")
-            .a("host.unsigned.test", "127.0.0.3"))
+            .a("host.unsigned.test", "127.0.0.3")
+            .cname("loop1.unsigned.test", "loop2.unsigned.test")
+            .cname("loop2.unsigned.test", "loop1.unsigned.test"))
         .zone("wrongds.test", z -> z.wrongDs()
             .mx("wrongds.test", 10, "mx.wrongds.test")
             .a("mx.wrongds.test", "127.0.0.4"))
@@ -201,5 +208,33 @@ class DnssecStatesTest {
     assertThat(a.state()).isEqualTo(DnssecState.INSECURE);
     assertThat(a.canonicalName()).isEqualTo(DomainName.of("host.unsigned.test"));
     assertThat(a.records(DnsRecord.Address.class)).hasSize(1);
+  }
+
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void rfc1034Section3_6_2CnameLoopIsATypedFailureNeverNoRecords(DnssecMode mode) {
+    // In an unsigned zone nothing but mailtls's own loop check stands in the way.
+    DnsAnswer a = ask(mode, "loop1.unsigned.test", DnsRecordType.A);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(a.isNegative()).isFalse();
+    assertThat(a.failure()).contains(DnsFailure.CNAME_CHAIN);
+    assertThat(a.state()).isEqualTo(DnssecState.INDETERMINATE);
+  }
+
+  @Test
+  void aCnameChainLongerThanTheLimitIsATypedFailure() {
+    DnsResolver shortChains = DnssecResolver.builder()
+        .upstream(dns.socketAddress())
+        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+        .maxCnameChain(2)
+        .build();
+    DnsAnswer a = shortChains.resolveBlocking(DomainName.of("c1.example.test"), DnsRecordType.A);
+    assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(a.failure()).contains(DnsFailure.CNAME_CHAIN);
+    DnsAnswer whole = resolver(DnssecMode.VALIDATE)
+        .resolveBlocking(DomainName.of("c1.example.test"), DnsRecordType.A);
+    assertThat(whole.outcome()).isEqualTo(DnsOutcome.DATA);
+    assertThat(whole.cnameChain()).hasSize(4);
+    assertThat(whole.state()).isEqualTo(DnssecState.SECURE);
   }
 }
