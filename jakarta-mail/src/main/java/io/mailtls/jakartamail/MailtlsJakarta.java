@@ -1,0 +1,93 @@
+package io.mailtls.jakartamail;
+
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.jakartamail.internal.Envelopes;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.util.Objects;
+
+/**
+ * Sends Jakarta Mail messages through {@link SecureSmtpTransport}: one call instead of {@code
+ * Transport.send}, with mailtls's TLS levels, MTA-STS, DANE and per-recipient report.
+ *
+ * <pre>{@code
+ * MimeMessage m = new MimeMessage(Session.getInstance(new Properties()));
+ * m.setFrom("alice@bank.example.com");
+ * m.setRecipients(Message.RecipientType.TO, "bob@example.org");
+ * m.setSubject("Statement", "UTF-8");
+ * m.setText("Attached.", "UTF-8");
+ * DeliveryReport report = MailtlsJakarta.send(transport, m);
+ * }</pre>
+ *
+ * <p>The envelope comes from the message (see {@link #envelopeOf}) or is given; the content is
+ * {@link MimeMessageContent}: streamed by {@code writeTo}, Bcc left out. Delivery failures are
+ * in the report, never exceptions; the exceptions are Jakarta Mail's own, for a message that
+ * cannot be read, and {@link IllegalArgumentException} for one that yields no usable envelope.
+ *
+ * <p>Thread-safe (stateless). {@code send} blocks the calling thread until every recipient is
+ * decided, and uses one writer thread per open content stream (see {@link MimeMessageContent}).
+ */
+public final class MailtlsJakarta {
+
+  private MailtlsJakarta() {}
+
+  /**
+   * Saves and delivers {@code message} to every {@code To}, {@code Cc} and {@code Bcc} recipient,
+   * from the envelope sender {@link #envelopeOf} derives.
+   *
+   * @throws MessagingException when the message's headers cannot be parsed or saved
+   * @throws IllegalArgumentException when the message yields no usable envelope
+   */
+  public static DeliveryReport send(SecureSmtpTransport transport, MimeMessage message)
+      throws MessagingException {
+    Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(message, "message");
+    return send(transport, message, envelopeOf(message));
+  }
+
+  /**
+   * Saves and delivers {@code message} under an explicit envelope, e.g. a bounce address as
+   * reverse-path or recipients other than the header fields name. Header fields are sent as they
+   * are, except {@code Bcc}, which is never transmitted.
+   *
+   * <p>Like {@code Transport.send}, this calls {@link MimeMessage#saveChanges()} first, which
+   * brings {@code MIME-Version}, {@code Content-Type}, {@code Content-Transfer-Encoding} and a new
+   * {@code Message-ID} up to date. To send a message exactly as it stands (one parsed from a
+   * file, say), call {@code transport.send(envelope, MimeMessageContent.of(message))} instead.
+   *
+   * @throws MessagingException when the message cannot be saved
+   */
+  public static DeliveryReport send(SecureSmtpTransport transport, MimeMessage message,
+      Envelope envelope) throws MessagingException {
+    Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(envelope, "envelope");
+    message.saveChanges();
+    return transport.send(envelope, MimeMessageContent.of(message));
+  }
+
+  /**
+   * The envelope the message's header fields imply.
+   *
+   * <ul>
+   *   <li>Reverse-path ({@code MAIL FROM}): the {@code Sender} mailbox when present (RFC 5322
+   *       §3.6.2: the agent responsible for the transmission), else the first {@code From}
+   *       mailbox. Its domain selects the sender's TLS level. Unlike Angus Mail, {@code
+   *       mail.smtp.from} and {@code SMTPMessage.setEnvelopeFrom} play no part, and {@code
+   *       Return-Path} is never read (RFC 5321 §4.4: the receiving side writes it).
+   *   <li>Forward-paths ({@code RCPT TO}): {@link MimeMessage#getAllRecipients()}, i.e. {@code
+   *       To}, {@code Cc} and {@code Bcc} in that order, members of groups included, duplicates
+   *       removed. {@code Resent-*} fields are not consulted.
+   * </ul>
+   *
+   * @throws MessagingException when Jakarta Mail cannot parse an address header
+   * @throws IllegalArgumentException when there is no sender or no recipient, a recipient is a
+   *     newsgroup, or an address is not a mailbox mailtls can use ({@link
+   *     io.mailtls.core.EmailAddress#parse})
+   */
+  public static Envelope envelopeOf(MimeMessage message) throws MessagingException {
+    return Envelopes.of(Objects.requireNonNull(message, "message"));
+  }
+}

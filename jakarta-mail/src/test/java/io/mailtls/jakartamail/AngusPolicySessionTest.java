@@ -1,0 +1,274 @@
+package io.mailtls.jakartamail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.NextHop;
+import io.mailtls.core.PlannedHost;
+import io.mailtls.core.PolicySource;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.TransportPolicyResolver;
+import io.mailtls.dane.DaneResolver;
+import io.mailtls.testkit.SmtpMessage;
+import io.mailtls.testkit.SmtpSession;
+import io.mailtls.testkit.TestPki;
+import io.mailtls.testkit.Tlsa;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.internet.MimeMessage;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import javax.net.ssl.SSLSocketFactory;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Angus Mail's own SMTP transport, configured per planned host by {@link AngusPolicySession},
+ * against the testkit's servers: mailtls's requirement decides STARTTLS and trust.
+ */
+class AngusPolicySessionTest {
+
+  private static final DomainName MX = DomainName.of(Loopback.MX);
+
+  private static Properties base() {
+    Properties p = new Properties();
+    p.setProperty("mail.smtp.localhost", "client.sender.test");
+    p.setProperty("mail.smtp.connectiontimeout", "10000");
+    p.setProperty("mail.smtp.timeout", "10000");
+    return p;
+  }
+
+  private static void sendThrough(Session session, MimeMessage m) throws MessagingException {
+    try (Transport t = session.getTransport("smtp")) {
+      t.connect();
+      t.sendMessage(m, m.getAllRecipients());
+    }
+  }
+
+  private static PlannedHost host(Loopback net, TlsRequirement requirement) {
+    return new PlannedHost(Optional.of(MX), List.of(net.server.address()), requirement,
+        PolicySource.MTA_STS, "test");
+  }
+
+  private static AngusPolicySession pkixTrusting(TestPki pki) {
+    return AngusPolicySession.builder().trustStore(pki.trustStore()).build();
+  }
+
+  private static DeliveryPlan plan(Loopback net, TlsLevel level) {
+    return TransportPolicyResolver.builder().dns(net.resolver).build()
+        .planBlocking(NextHop.parse("example.test"), level);
+  }
+
+  // --- sender levels through the resolver's plan ---------------------------------------------
+
+  @Test
+  void enforcedRefusesAServerWithoutStarttlsBeforeMail() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      DeliveryPlan plan = plan(net, TlsLevel.ENFORCED);
+      assertThat(plan.hosts()).singleElement()
+          .satisfies(h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Encrypted.class));
+      List<Session> sessions = AngusPolicySession.builder().build()
+          .sessionsFor(plan, net.server.port(), base());
+      assertThat(sessions).hasSize(1);
+
+      assertThatThrownBy(() -> sendThrough(sessions.get(0), Messages.multipart(new byte[10])))
+          .isInstanceOf(MessagingException.class)
+          .hasMessageContaining("STARTTLS");
+      assertThat(net.sawMail()).isFalse();
+      assertThat(net.server.messages()).isEmpty();
+    }
+  }
+
+  @Test
+  void enforcedDeliversOverTlsToAnyCertificate() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(TestPki.selfSigned("elsewhere.test")
+        .serverSslContext()))) {
+      DeliveryPlan plan = plan(net, TlsLevel.ENFORCED);
+      MimeMessage m = Messages.multipart(Messages.binary(2000));
+      sendThrough(AngusPolicySession.builder().build()
+          .sessionFor(plan.hosts().get(0), net.server.port(), base()), m);
+
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.tls()).isTrue();
+      assertThat(got.dataAsString()).doesNotContain("Bcc:").doesNotContain("hidden@");
+      SmtpSession s = net.server.sessions().get(0);
+      assertThat(s.tlsProtocol()).hasValueSatisfying(p -> assertThat(p).isIn("TLSv1.3", "TLSv1.2"));
+      assertThat(s.clientHelloVersions()).doesNotContain("TLSv1", "TLSv1.1");
+      assertThat(s.sniHostName()).contains(Loopback.MX);
+    }
+  }
+
+  @Test
+  void opportunisticStaysInPlaintextWithoutStarttls() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      DeliveryPlan plan = plan(net, TlsLevel.OPPORTUNISTIC);
+      sendThrough(AngusPolicySession.builder().build()
+          .sessionFor(plan.hosts().get(0), net.server.port(), base()),
+          Messages.multipart(Messages.binary(10)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isFalse();
+    }
+  }
+
+  @Test
+  void aPlanThatFailedClosedYieldsNoSession() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      DeliveryPlan plan = plan(net, TlsLevel.STS_REQUIRED); // no MTA-STS source: fails closed
+      assertThat(plan.failure()).isPresent();
+      assertThat(AngusPolicySession.builder().build().sessionsFor(plan, net.server.port(), base()))
+          .isEmpty();
+    }
+  }
+
+  // --- PKIX (as MTA-STS enforce plans it) ------------------------------------------------------
+
+  @Test
+  void pkixDeliversWithAVerifiedCertificate() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
+      sendThrough(pkixTrusting(Loopback.PKI).sessionFor(h, net.server.port(), base()),
+          Messages.multipart(Messages.binary(10)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
+      assertThat(net.server.sessions().get(0).sniHostName()).contains(Loopback.MX);
+    }
+  }
+
+  @Test
+  void pkixRefusesAWrongNameCertificate() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor("other.example.test")))) {
+      PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
+      assertThatThrownBy(() -> sendThrough(
+          pkixTrusting(Loopback.PKI).sessionFor(h, net.server.port(), base()),
+          Messages.multipart(Messages.binary(10))))
+          .isInstanceOf(MessagingException.class)
+          .hasStackTraceContaining("match none of");
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  @Test
+  void pkixRefusesAnUntrustedChain() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
+      // The JDK's roots do not include the test root.
+      assertThatThrownBy(() -> sendThrough(
+          AngusPolicySession.builder().build().sessionFor(h, net.server.port(), base()),
+          Messages.multipart(Messages.binary(10))))
+          .isInstanceOf(MessagingException.class)
+          .hasStackTraceContaining("not trusted");
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  // --- DANE, through the public DaneProvider SPI -------------------------------------------
+
+  private static final TestPki.Issued DANE_LEAF =
+      TestPki.selfSignedLeaf().dnsNames("unrelated.test").issue();
+
+  @Test
+  void daneDeliversWhenTheTlsaRecordMatches() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
+        z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
+      DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
+      DeliveryPlan plan = TransportPolicyResolver.builder().dns(net.resolver).dane(dane).build()
+          .planBlocking(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
+      assertThat(plan.hosts()).singleElement()
+          .satisfies(h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Dane.class));
+
+      sendThrough(AngusPolicySession.builder().dane(dane).build()
+          .sessionFor(plan.hosts().get(0), net.server.port(), base()),
+          Messages.multipart(Messages.binary(10)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
+      // RFC 7672 §8.1: SNI is the TLSA base domain; DANE-EE ignores the certificate's names.
+      assertThat(net.server.sessions().get(0).sniHostName()).contains(Loopback.MX);
+    }
+  }
+
+  @Test
+  void daneRefusesACertificateNoRecordMatches() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
+        z -> z.tlsa(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, Tlsa.wrongData(1)))) {
+      DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
+      DeliveryPlan plan = TransportPolicyResolver.builder().dns(net.resolver).dane(dane).build()
+          .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+      // RFC 7672 §2.2: a usable record makes DANE mandatory, even under an opportunistic sender.
+      assertThat(plan.hosts().get(0).requirement()).isInstanceOf(TlsRequirement.Dane.class);
+      assertThatThrownBy(() -> sendThrough(AngusPolicySession.builder().dane(dane).build()
+          .sessionFor(plan.hosts().get(0), net.server.port(), base()),
+          Messages.multipart(Messages.binary(10))))
+          .isInstanceOf(MessagingException.class)
+          .hasStackTraceContaining("DANE authentication failed");
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  @Test
+  void aDaneHostWithoutAProviderIsRefused() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
+        z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
+      DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
+      DeliveryPlan plan = TransportPolicyResolver.builder().dns(net.resolver).dane(dane).build()
+          .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+      AngusPolicySession withoutDane = AngusPolicySession.builder().build();
+      assertThatThrownBy(() -> withoutDane.sessionsFor(plan, net.server.port(), base()))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("requires DANE");
+    }
+  }
+
+  // --- the properties themselves -----------------------------------------------------------
+
+  @Test
+  void baseSettingsCannotLoosenThePolicy() throws Exception {
+    InetAddress a = InetAddress.getByName("127.0.0.2");
+    PlannedHost h = new PlannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test");
+    Properties base = base();
+    base.setProperty("mail.smtp.ssl.trust", "*");
+    base.setProperty("mail.smtp.starttls.required", "false");
+    base.setProperty("mail.smtp.ssl.protocols", "TLSv1");
+    base.setProperty("mail.smtp.socketFactory.class", "javax.net.ssl.SSLSocketFactory");
+    base.setProperty("mail.smtp.host", "elsewhere.test");
+    base.put("mail.smtp.ssl.socketFactory", SSLSocketFactory.getDefault());
+
+    Properties p = AngusPolicySession.builder().build().propertiesFor(h, a, 2525, base);
+
+    assertThat(p.getProperty("mail.smtp.host")).isEqualTo("127.0.0.2");
+    assertThat(p.getProperty("mail.smtp.port")).isEqualTo("2525");
+    assertThat(p.getProperty("mail.smtp.starttls.enable")).isEqualTo("true");
+    assertThat(p.getProperty("mail.smtp.starttls.required")).isEqualTo("true");
+    assertThat(p.getProperty("mail.smtp.ssl.protocols")).isEqualTo("TLSv1.3 TLSv1.2");
+    assertThat(p.getProperty("mail.smtp.ssl.checkserveridentity")).isEqualTo("false");
+    assertThat(p.getProperty("mail.smtp.ssl.trust")).isNull();
+    assertThat(p.getProperty("mail.smtp.socketFactory.class")).isNull();
+    assertThat(p.get("mail.smtp.ssl.socketFactory")).isInstanceOf(SSLSocketFactory.class)
+        .isNotSameAs(SSLSocketFactory.getDefault());
+    assertThat(p.getProperty("mail.smtp.localhost")).isEqualTo("client.sender.test");
+    assertThat(base.getProperty("mail.smtp.ssl.trust")).as("base unchanged").isEqualTo("*");
+
+    PlannedHost opportunistic = new PlannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Opportunistic(), PolicySource.SENDER, "test");
+    assertThat(AngusPolicySession.builder().build().propertiesFor(opportunistic, a, 25, base)
+        .getProperty("mail.smtp.starttls.required")).isEqualTo("false");
+  }
+
+  @Test
+  void onlyThePlannedAddressesAndValidPortsAreAccepted() throws Exception {
+    InetAddress a = InetAddress.getByName("127.0.0.2");
+    PlannedHost h = new PlannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test");
+    AngusPolicySession policy = AngusPolicySession.builder().build();
+    assertThatThrownBy(() -> policy.propertiesFor(h, InetAddress.getByName("127.0.0.3"), 25,
+        new Properties())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("127.0.0.3");
+    assertThatThrownBy(() -> policy.propertiesFor(h, a, 0, new Properties()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> AngusPolicySession.builder().trustStore(Loopback.PKI.trustStore())
+        .trustStore(Loopback.PKI.trustStore())).isInstanceOf(IllegalStateException.class);
+  }
+}

@@ -1,0 +1,239 @@
+package io.mailtls.jakartamail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.Authentication;
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.testkit.SmtpMessage;
+import jakarta.mail.BodyPart;
+import jakarta.mail.Multipart;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link MailtlsJakarta#send} end to end with real Angus Mail messages: DNS from the testkit's
+ * signed zones, delivery to a mock SMTP server with real STARTTLS, the received octets compared
+ * with an independent {@code writeTo}.
+ */
+class MailtlsJakartaSendTest {
+
+  private static final List<String> RECIPIENTS =
+      List.of("to@example.test", "cc@example.test", "hidden@example.test");
+
+  @AfterEach
+  void noWriterThreadOutlivesItsTest() throws InterruptedException {
+    assertThat(WriterThreadsProbe.awaitNone(Duration.ofSeconds(10))).isEmpty();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = TlsLevel.class, names = {"OPPORTUNISTIC", "ENFORCED"})
+  void aMultipartMessageArrivesOctetForOctet(TlsLevel level) throws Exception {
+    byte[] attachment = Messages.binary(300 * 1024);
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      MimeMessage m = Messages.multipart(attachment);
+
+      DeliveryReport report = MailtlsJakarta.send(net.transport(level), m);
+
+      assertThat(report.recipients()).hasSize(3).allSatisfy(r -> {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+        assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
+      });
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.tls()).isTrue();
+      assertThat(got.mailFrom()).isEqualTo("a@sender.test");
+      assertThat(got.recipients()).containsExactlyElementsOf(RECIPIENTS);
+      // RFC 5321 §4.5.2: the server undid the dot-stuffing; what is left is writeTo's output.
+      assertThat(got.data()).isEqualTo(Messages.onTheWire(Messages.written(m)));
+      String text = got.dataAsString();
+      assertThat(text).doesNotContainIgnoringCase("\r\nBcc:").doesNotContain("hidden@");
+      assertThat(text).contains("\r\n.a line that starts").isNotEmpty();
+
+      // And it still reads as the same message.
+      MimeMessage back = new MimeMessage(Messages.session(), new ByteArrayInputStream(got.data()));
+      assertThat(back.getSubject()).isEqualTo(Messages.SUBJECT);
+      assertThat(back.getRecipients(jakarta.mail.Message.RecipientType.BCC)).isNull();
+      Multipart parts = (Multipart) back.getContent();
+      BodyPart file = parts.getBodyPart(1);
+      assertThat(file.getFileName()).isEqualTo(Messages.ATTACHMENT_NAME);
+      try (InputStream in = file.getInputStream()) {
+        assertThat(in.readAllBytes()).isEqualTo(attachment);
+      }
+      Multipart alternative = (Multipart) parts.getBodyPart(0).getContent();
+      assertThat((String) alternative.getBodyPart(0).getContent())
+          .isEqualTo(Messages.TEXT.replace("\n", "\r\n"));
+    }
+  }
+
+  @Test
+  void opportunisticDeliversInPlaintextWhenTheServerHasNoStarttls() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = Messages.multipart(Messages.binary(1000));
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+      assertThat(report.recipients()).allSatisfy(r -> {
+        assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+        assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+      });
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.tls()).isFalse();
+      assertThat(got.data()).isEqualTo(Messages.onTheWire(Messages.written(m)));
+    }
+  }
+
+  @Test
+  void enforcedDefersWhenTheServerHasNoStarttls() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.ENFORCED),
+          Messages.multipart(Messages.binary(1000)));
+      assertThat(report.recipients()).allSatisfy(r ->
+          assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED));
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /** Without mailtls-mta-sts or mailtls-dane these levels fail closed (DESIGN §1). */
+  @ParameterizedTest
+  @EnumSource(value = TlsLevel.class, names = {"STS_REQUIRED", "DANE_REQUIRED"})
+  void levelsThatNeedAProviderFailClosed(TlsLevel level) throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      DeliveryReport report = MailtlsJakarta.send(net.transport(level),
+          Messages.multipart(Messages.binary(1000)));
+      assertThat(report.recipients()).hasSize(3).allSatisfy(r -> {
+        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.plan().failure().orElseThrow().type())
+            .isEqualTo(FailureType.POLICY_UNAVAILABLE);
+      });
+      assertThat(net.server.sessions()).isEmpty();
+    }
+  }
+
+  @Test
+  void anExplicitEnvelopeWins() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = Messages.multipart(Messages.binary(100));
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m,
+          Envelope.of("bounces@sender.test", "only@example.test"));
+      assertThat(report.recipients()).singleElement()
+          .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED));
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.mailFrom()).isEqualTo("bounces@sender.test");
+      assertThat(got.recipients()).containsExactly("only@example.test");
+      assertThat(got.dataAsString()).doesNotContain("hidden@");
+    }
+  }
+
+  @Test
+  void aFailingWriteToDefersEveryRecipientBeforeAnyConnection() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = Messages.withSource(new Messages.Failing(100_000, 1));
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+      RecipientResult r = report.result("to@example.test");
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.reply().locallyGenerated()).isTrue();
+      assertThat(r.reply().text()).contains("content could not be read").contains("disk on fire");
+      assertThat(net.server.sessions()).isEmpty();
+    }
+  }
+
+  @Test
+  void aWriteToFailingMidMessageDefersAndNothingIsAccepted() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      // The transport's first read (its scan) succeeds; the read during DATA fails.
+      MimeMessage m = Messages.withSource(new Messages.Failing(200_000, 2));
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+      assertThat(report.result("to@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(net.server.messages()).noneMatch(SmtpMessage::accepted);
+    }
+  }
+
+  @Test
+  void aConnectionLostMidMessageStopsTheWriter() throws Exception {
+    Messages.Generated source = new Messages.Generated(8L * 1024 * 1024);
+    try (Loopback net = Loopback.start(b -> b.dropDuringMessage(100_000))) {
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC),
+          Messages.withSource(source));
+      assertThat(report.result("to@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
+      // The @AfterEach check: the writer of the abandoned stream has ended.
+    }
+  }
+
+  /**
+   * 20 MiB of attachment pass through in constant memory: the content is generated as read, the
+   * server keeps only a digest, and the adapter's pipe holds 64 KiB (see
+   * MimeMessageContentTest#theWriterRunsAtMostOnePipeAheadOfTheReader for the bound itself).
+   */
+  @Test
+  void aTwentyMebibyteAttachmentStreams() throws Exception {
+    Messages.Generated source = new Messages.Generated(20L * 1024 * 1024);
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)).digestOnly())) {
+      MimeMessage m = Messages.withSource(source);
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.ENFORCED), m);
+      assertThat(report.result("to@example.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(30)).get(0);
+
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      long[] size = new long[1];
+      try (OutputStream out = new DigestOutputStream(new OutputStream() {
+        @Override
+        public void write(int b) {
+          size[0]++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+          size[0] += len;
+        }
+      }, sha)) {
+        m.writeTo(out, new String[] {"Bcc", "Content-Length"});
+      }
+      assertThat(got.size()).isEqualTo(size[0]).isGreaterThan(20L * 1024 * 1024);
+      assertThat(got.sha256()).isEqualTo(sha.digest());
+      assertThat(got.chunked()).as("BDAT for a large message").isTrue();
+    }
+  }
+
+  @Test
+  void sendSavesTheMessageLikeTransportSend() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = new MimeMessage(Messages.session());
+      m.setFrom("a@sender.test");
+      m.setRecipients(jakarta.mail.Message.RecipientType.TO, "to@example.test");
+      m.setText("plain", "UTF-8");
+      assertThat(m.getHeader("Message-ID")).isNull();
+      MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+      String id = m.getHeader("Message-ID", null);
+      assertThat(id).isNotNull();
+      String data = new String(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).data(),
+          StandardCharsets.UTF_8);
+      assertThat(data).contains("Message-ID: " + id).contains("MIME-Version: 1.0");
+    }
+  }
+
+  @Test
+  void contentCanBeUsedWithTheTransportDirectly() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = Messages.multipart(Messages.binary(5000));
+      DeliveryReport report = net.transport(TlsLevel.OPPORTUNISTIC).send(
+          MailtlsJakarta.envelopeOf(m), MimeMessageContent.of(m));
+      assertThat(report.recipients()).hasSize(3)
+          .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).data())
+          .isEqualTo(Messages.onTheWire(Messages.written(m)));
+    }
+  }
+}
