@@ -5,6 +5,7 @@ import io.mailtls.examples.demo.DeliveryDemo;
 import io.mailtls.examples.demo.DnsDemo;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,17 +28,17 @@ final class DemoCommand implements Callable<Integer> {
     long start = System.nanoTime();
     List<DnsDemo.Row> rows = DnsDemo.run();
     String format = "%-20s %-40s %-30s %-30s %-30s %s%n";
-    out.printf(format, "domain", "scenario", "required", "VALIDATE", "TRUST_AD", "");
+    out.printf(Locale.ROOT, format, "domain", "scenario", "required", "VALIDATE", "TRUST_AD", "");
     boolean allOk = true;
     for (DnsDemo.Row r : rows) {
       DnsDemo.Scenario s = r.scenario();
-      out.printf(format, s.domain(), s.shows(), s.kind() + " " + s.state(),
+      out.printf(Locale.ROOT, format, s.domain(), s.shows(), s.kind() + " " + s.state(),
           r.validate().kind() + " " + r.validate().state(),
           r.trustAd().kind() + " " + r.trustAd().state(), r.asExpected() ? "ok" : "MISMATCH");
       allOk &= r.asExpected();
     }
     out.println();
-    out.printf("%d DNS scenarios, %s.%n%n", rows.size(),
+    out.printf(Locale.ROOT, "%d DNS scenarios, %s.%n%n", rows.size(),
         allOk ? "all as the RFCs require" : "SOME DIFFER FROM THE RFCs");
 
     out.println("Delivery: one message to each recipient domain under each sender level, through");
@@ -46,16 +47,16 @@ final class DemoCommand implements Callable<Integer> {
     out.println();
     List<DeliveryDemo.Row> delivery = DeliveryDemo.run();
     String cell = "%-20s";
-    out.printf("%-18s %-50s", "domain", "publishes");
+    out.printf(Locale.ROOT, "%-18s %-50s", "domain", "publishes");
     for (TlsLevel level : DeliveryDemo.levels()) {
-      out.printf(cell, level.token());
+      out.printf(Locale.ROOT, cell, level.token());
     }
     out.println();
     boolean deliveryOk = true;
     for (DeliveryDemo.Row r : delivery) {
-      out.printf("%-18s %-50s", r.scenario().domain(), r.scenario().publishes());
+      out.printf(Locale.ROOT, "%-18s %-50s", r.scenario().domain(), r.scenario().publishes());
       for (TlsLevel level : DeliveryDemo.levels()) {
-        out.printf(cell, r.actual().get(level));
+        out.printf(Locale.ROOT, cell, r.actual().get(level));
       }
       out.println(r.asExpected() ? "ok" : "MISMATCH (required " + r.scenario().required() + ")");
       deliveryOk &= r.asExpected();
@@ -64,12 +65,12 @@ final class DemoCommand implements Callable<Integer> {
     out.println("Why, cell by cell:");
     for (DeliveryDemo.Row r : delivery) {
       for (TlsLevel level : DeliveryDemo.levels()) {
-        out.printf("  %-18s %-14s %s%n", r.scenario().domain(), level.token(),
+        out.printf(Locale.ROOT, "  %-18s %-14s %s%n", r.scenario().domain(), level.token(),
             r.reasons().get(level));
       }
     }
     out.println();
-    out.printf("%d delivery scenarios x %d levels, %s, in %d ms in all%n", delivery.size(),
+    out.printf(Locale.ROOT, "%d delivery scenarios x %d levels, %s, in %d ms in all%n", delivery.size(),
         DeliveryDemo.levels().size(),
         deliveryOk ? "all as DESIGN §1 requires" : "SOME DIFFER FROM DESIGN §1",
         (System.nanoTime() - start) / 1_000_000);

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -109,16 +110,16 @@ final class MxCommand implements Callable<Integer> {
   }
 
   static void print(PrintWriter out, MxResolution r) {
-    out.printf("next hop   %s%n", r.nextHop());
-    out.printf("outcome    %s%n", r.kind());
-    r.mxAnswer().ifPresent(a -> out.printf("MX answer  %s%n", describe(a)));
+    out.printf(Locale.ROOT, "next hop   %s%n", r.nextHop());
+    out.printf(Locale.ROOT, "outcome    %s%n", r.kind());
+    r.mxAnswer().ifPresent(a -> out.printf(Locale.ROOT, "MX answer  %s%n", describe(a)));
     for (MxHost h : r.hosts()) {
-      out.printf("  %-4d %-40s %s%n", h.preference(), h.name(), h.addresses());
-      out.printf("       A    %s%n", describe(h.ipv4()));
-      out.printf("       AAAA %s%n", describe(h.ipv6()));
+      out.printf(Locale.ROOT, "  %-4d %-40s %s%n", h.preference(), h.name(), h.addresses());
+      out.printf(Locale.ROOT, "       A    %s%n", describe(h.ipv4()));
+      out.printf(Locale.ROOT, "       AAAA %s%n", describe(h.ipv6()));
     }
     for (String n : r.notes()) {
-      out.printf("note       %s%n", n);
+      out.printf(Locale.ROOT, "note       %s%n", n);
     }
     out.flush();
   }

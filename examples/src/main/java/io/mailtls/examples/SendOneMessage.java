@@ -1,0 +1,104 @@
+package io.mailtls.examples;
+
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SenderPolicy;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.dane.DaneResolver;
+import io.mailtls.mtasts.MtaStsResolver;
+import io.mailtls.mtasts.OkHttpPolicyFetcher;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The smallest complete use of mailtls: send one message, honouring MTA-STS and DANE, and print
+ * what happened to each recipient.
+ *
+ * <pre>
+ * java -cp mailtls-examples-0.1.0-SNAPSHOT-cli.jar io.mailtls.examples.SendOneMessage \
+ *     me@example.com you@example.org message.eml
+ * </pre>
+ *
+ * <p>Real use needs outbound port 25 and DNS with DNSSEC; the test runs it against the testkit's
+ * fixtures through {@link #send(Settings, String, String, MessageContent)}.
+ */
+public final class SendOneMessage {
+
+  /**
+   * Where DNS comes from and where SMTP goes.
+   *
+   * @param dns the resolver for MX, address, MTA-STS and TLSA lookups
+   * @param smtpPort the MX hosts' port (25 in real life)
+   * @param heloName this host's name for EHLO
+   */
+  public record Settings(DnsResolver dns, int smtpPort, String heloName) {
+    public Settings {
+      Objects.requireNonNull(dns, "dns");
+      Objects.requireNonNull(heloName, "heloName");
+    }
+
+    /** The system's resolvers with in-process DNSSEC validation from the IANA root; port 25. */
+    public static Settings defaults(String heloName) {
+      return new Settings(DnssecResolver.builder().build(), 25, heloName);
+    }
+  }
+
+  private SendOneMessage() {}
+
+  /** Sends {@code message} from {@code from} to {@code to} at the opportunistic level. */
+  public static DeliveryReport send(Settings settings, String from, String to,
+      MessageContent message) {
+    DnsResolver dns = settings.dns();
+    try (MtaStsResolver mtaSts = MtaStsResolver.builder()
+            .dns(dns)
+            .fetcher(OkHttpPolicyFetcher.builder().dns(dns).build())
+            .build();
+        SecureSmtpTransport transport = SecureSmtpTransport.builder()
+            .dns(dns)
+            .mtaSts(mtaSts)                                   // RFC 8461
+            .dane(DaneResolver.builder().dns(dns).build())    // RFC 7672
+            .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
+            .heloName(settings.heloName())
+            .port(settings.smtpPort())
+            .build()) {
+      return transport.send(Envelope.of(from, to), message);
+    }
+  }
+
+  /** One line per recipient: status, reply, MX host, TLS and authentication. */
+  public static void print(DeliveryReport report, PrintStream out) {
+    for (RecipientResult r : report.recipients()) {
+      out.printf(Locale.ROOT, "%s: %s %s%s%s%n", r.recipient(), r.status(), r.reply(),
+          r.mxHost().map(h -> " via " + h).orElse(""),
+          r.tls().map(t -> " " + t.protocol()).orElse("")
+              + r.authentication().map(a -> " " + a).orElse(""));
+    }
+  }
+
+  /**
+   * {@code SendOneMessage FROM TO MESSAGE-FILE [HELO-NAME]}; exits 0 when delivered, 75 when
+   * deferred, 69 when bounced.
+   */
+  public static void main(String[] args) {
+    if (args.length < 3 || args.length > 4) {
+      System.err.println("usage: SendOneMessage FROM TO MESSAGE-FILE [HELO-NAME]");
+      System.exit(64);
+    }
+    Settings settings = Settings.defaults(args.length == 4 ? args[3] : "localhost");
+    DeliveryReport report = send(settings, args[0], args[1], MessageContent.of(Path.of(args[2])));
+    print(report, System.out);
+    RecipientResult r = report.recipients().get(0);
+    System.exit(switch (r.status()) {
+      case DELIVERED -> 0;
+      case DEFERRED -> 75;
+      case BOUNCED -> 69;
+    });
+  }
+}
