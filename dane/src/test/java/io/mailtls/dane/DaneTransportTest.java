@@ -42,6 +42,12 @@ class DaneTransportTest {
 
   private static RecipientResult deliver(TlsLevel level, String recipientDomain,
       Consumer<DnsZoneBuilder> exampleZone, Consumer<TestDnsServer> faults) throws Exception {
+    return deliver(level, recipientDomain, exampleZone, faults, io.mailtls.core.EventListener.NONE);
+  }
+
+  private static RecipientResult deliver(TlsLevel level, String recipientDomain,
+      Consumer<DnsZoneBuilder> exampleZone, Consumer<TestDnsServer> faults,
+      io.mailtls.core.EventListener listener) throws Exception {
     try (MockSmtpServer server = MockSmtpServer.builder()
             .address(InetAddress.getByName("127.0.0.2"))
             .hostname(MX)
@@ -68,6 +74,7 @@ class DaneTransportTest {
           .port(server.port())
           .senderPolicy(SenderPolicy.uniform(level))
           .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
+          .eventListener(listener)
           .build()) {
         String rcpt = "b@" + recipientDomain;
         return transport.send(Envelope.of("a@sender.test", rcpt), MessageContent.of(MESSAGE))
@@ -109,6 +116,28 @@ class DaneTransportTest {
     assertThat(r.attempts()).isNotEmpty().allSatisfy(a -> {
       assertThat(a.failure()).contains(FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(a.tls()).isEmpty();
+    });
+  }
+
+  /** RFC 8460: a DANE failure that stopped delivery is reported to the listener for TLS-RPT. */
+  @Test
+  void aDaneMismatchIsReportedAsAnEnforcedPolicyFailure() throws Exception {
+    java.util.List<io.mailtls.core.PolicyFailure> failures =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.mailtls.core.EventListener recorder = new io.mailtls.core.EventListener() {
+      @Override
+      public void policyFailure(io.mailtls.core.PolicyFailure f) {
+        failures.add(f);
+      }
+    };
+    RecipientResult r = deliver(TlsLevel.OPPORTUNISTIC, "example.test",
+        z -> z.tlsa(Tlsa.smtpOwner(MX), 3, 1, 1, Tlsa.wrongData(1)), dns -> { }, recorder);
+    assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(failures).singleElement().satisfies(f -> {
+      assertThat(f.source()).isEqualTo(io.mailtls.core.PolicySource.DANE);
+      assertThat(f.enforced()).isTrue();
+      assertThat(f.type()).isEqualTo(FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertThat(f.type().tlsRptResultType()).contains("certificate-not-trusted");
     });
   }
 

@@ -161,10 +161,14 @@ public final class DomainDelivery {
     return new AttemptResult(a, decided, outcome.undecided());
   }
 
-  /** A failure under a recipient policy that the policy enforced (RFC 8460: it is reported). */
+  /**
+   * A failure under a recipient policy (MTA-STS or DANE) that the policy enforced: RFC 8460
+   * reports it.
+   */
   private void reportEnforced(DeliveryPlan plan, PlannedHost host, InetSocketAddress target,
       SessionFailure f) {
-    if (host.source() != PolicySource.MTA_STS || f.type().tlsRptResultType().isEmpty()) {
+    boolean policy = host.source() == PolicySource.MTA_STS || host.source() == PolicySource.DANE;
+    if (!policy || f.type().tlsRptResultType().isEmpty()) {
       return;
     }
     PolicyFailure pf = new PolicyFailure(policyDomain(plan), host.source(), true, host.name(),
