@@ -1,0 +1,270 @@
+package io.mailtls.interop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.DnssecMode;
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.TrustAnchors;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The running interop environment (interop/up.sh), configured by system properties set in the
+ * module's surefire configuration. {@link #requireUp()} fails (never skips) when it is not up.
+ */
+final class InteropEnv {
+
+  static final Path STATE = Path.of(System.getProperty("interop.state", "../interop/state"))
+      .toAbsolutePath().normalize();
+  static final String UNBOUND = System.getProperty("interop.unbound", "127.0.0.54");
+  static final String NGINX = System.getProperty("interop.nginx", "127.0.0.55");
+  static final String MX_TLS = System.getProperty("interop.mxTls", "127.0.0.60");
+  static final String MX_PLAIN = System.getProperty("interop.mxPlain", "127.0.0.61");
+
+  private InteropEnv() {}
+
+  /** Fails with a pointer to up.sh unless every listener answers and the state is readable. */
+  static void requireUp() {
+    List<String> problems = new ArrayList<>();
+    if (!Files.isReadable(STATE.resolve("root-anchor.ds"))) {
+      problems.add("no " + STATE.resolve("root-anchor.ds"));
+    }
+    if (!Files.isReadable(STATE.resolve("pki/ca.crt"))) {
+      problems.add("no " + STATE.resolve("pki/ca.crt"));
+    }
+    for (String[] hp : new String[][] {
+        {UNBOUND, "53"}, {NGINX, "443"}, {MX_TLS, "25"}, {MX_PLAIN, "25"}}) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress(InetAddress.getByName(hp[0]), Integer.parseInt(hp[1])),
+            2000);
+      } catch (IOException e) {
+        problems.add("nothing listens on " + hp[0] + ":" + hp[1] + " (" + e.getMessage() + ")");
+      }
+    }
+    assertThat(problems)
+        .as("interop environment not up (state %s); run `bash interop/up.sh` as root first",
+            STATE)
+        .isEmpty();
+  }
+
+  static InetSocketAddress unbound() {
+    try {
+      return new InetSocketAddress(InetAddress.getByName(UNBOUND), 53);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** In-process validation from the private root's DS (the anchor up.sh gives Unbound). */
+  static DnssecResolver validatingResolver() {
+    try {
+      return DnssecResolver.builder()
+          .upstream(unbound())
+          .mode(DnssecMode.VALIDATE)
+          .trustAnchors(TrustAnchors.read(STATE.resolve("root-anchor.ds")))
+          .queryTimeout(Duration.ofSeconds(3))
+          .build();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Trusts Unbound's AD bit (loopback). */
+  static DnssecResolver trustAdResolver() {
+    return DnssecResolver.builder()
+        .upstream(unbound())
+        .mode(DnssecMode.TRUST_AD)
+        .queryTimeout(Duration.ofSeconds(3))
+        .build();
+  }
+
+  static X509Certificate caCertificate() {
+    try (InputStream in = Files.newInputStream(STATE.resolve("pki/ca.crt"))) {
+      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A key store holding only the private CA. */
+  static KeyStore caTrustStore() {
+    try {
+      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+      ks.load(null, null);
+      ks.setCertificateEntry("interop-ca", caCertificate());
+      return ks;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Messages and maildirs
+  // -------------------------------------------------------------------------------------------
+
+  /** A unique message (CRLF line ends, a dot-leading line to exercise dot-stuffing). */
+  record TestMessage(String id, String recipient, byte[] wire) {
+    /** What Postfix stores: the same bytes with LF line ends (maildir files use LF). */
+    byte[] stored() {
+      return new String(wire, StandardCharsets.UTF_8).replace("\r\n", "\n")
+          .getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
+  static TestMessage message(String domain, String scenario) {
+    String id = scenario + "." + UUID.randomUUID() + "@interop.mailtls.test";
+    String rcpt = "rcpt-" + scenario.toLowerCase(Locale.ROOT) + "@" + domain;
+    String text = "From: <sender@interop.mailtls.test>\r\n"
+        + "To: <" + rcpt + ">\r\n"
+        + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+        + "Message-ID: <" + id + ">\r\n"
+        + "Subject: interop " + scenario + "\r\n"
+        + "MIME-Version: 1.0\r\n"
+        + "Content-Type: text/plain; charset=us-ascii\r\n"
+        + "\r\n"
+        + "Body line 1 for " + id + "\r\n"
+        + ".a line that starts with a dot\r\n"
+        + "..two dots\r\n"
+        + "\r\n"
+        + "last line\r\n";
+    return new TestMessage(id, rcpt, text.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  static Path maildirNew(String domain) {
+    return STATE.resolve("maildirs").resolve(domain).resolve("new");
+  }
+
+  /** Maildir files (in new/) whose content mentions {@code messageId}. */
+  static List<Path> findInMaildir(String domain, String messageId) throws IOException {
+    Path dir = maildirNew(domain);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    byte[] needle = messageId.getBytes(StandardCharsets.US_ASCII);
+    List<Path> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        byte[] b = Files.readAllBytes(f);
+        if (indexOf(b, needle, 0) >= 0) {
+          out.add(f);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Waits up to {@code timeout} for exactly one maildir file with {@code messageId}. */
+  static Path awaitInMaildir(String domain, String messageId, Duration timeout)
+      throws IOException, InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<Path> found = findInMaildir(domain, messageId);
+      if (!found.isEmpty() || System.nanoTime() > end) {
+        assertThat(found).as("maildir files of %s with Message-ID %s", domain, messageId)
+            .hasSize(1);
+        return found.get(0);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** The headers Postfix prepended, and the rest of the file (the message as received). */
+  record Stored(List<String> prepended, byte[] rest) {
+    List<String> received() {
+      return prepended.stream().filter(h -> h.regionMatches(true, 0, "Received:", 0, 9)).toList();
+    }
+  }
+
+  /**
+   * Splits a maildir file: the leading {@code Return-Path:}, {@code X-Original-To:}, {@code
+   * Delivered-To:} and {@code
+   * Received:} headers (with continuation lines) that the virtual(8) agent and smtpd/cleanup
+   * prepend, and everything after the last of them.
+   */
+  static Stored split(byte[] file) {
+    List<String> prepended = new ArrayList<>();
+    int pos = 0;
+    while (pos < file.length) {
+      int eol = indexOf(file, new byte[] {'\n'}, pos);
+      if (eol < 0) {
+        break;
+      }
+      String line = new String(file, pos, eol - pos, StandardCharsets.ISO_8859_1);
+      boolean continuation = !prepended.isEmpty() && (line.startsWith(" ")
+          || line.startsWith("\t"));
+      boolean known = line.regionMatches(true, 0, "Return-Path:", 0, 12)
+          || line.regionMatches(true, 0, "X-Original-To:", 0, 14)
+          || line.regionMatches(true, 0, "Delivered-To:", 0, 13)
+          || line.regionMatches(true, 0, "Received:", 0, 9);
+      if (continuation) {
+        int last = prepended.size() - 1;
+        prepended.set(last, prepended.get(last) + "\n" + line);
+      } else if (known) {
+        prepended.add(line);
+      } else {
+        break;
+      }
+      pos = eol + 1;
+    }
+    byte[] rest = new byte[file.length - pos];
+    System.arraycopy(file, pos, rest, 0, rest.length);
+    return new Stored(prepended, rest);
+  }
+
+  static int indexOf(byte[] hay, byte[] needle, int from) {
+    outer:
+    for (int i = from; i <= hay.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // posttls-finger
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Runs {@code posttls-finger -c <args>} in a private mount namespace whose resolv.conf names
+   * the local Unbound (as interop/smoke.sh does), with MAIL_CONFIG at the private Postfix config.
+   */
+  static String postTlsFinger(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("unshare", "-m", "bash", "-c",
+        "mount --bind \"$0/resolv.conf\" /etc/resolv.conf && exec posttls-finger \"$@\"",
+        STATE.toString(), "-c", "-t", "5", "-T", "10"));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("MAIL_CONFIG", STATE.resolve("postfix/etc").toString());
+    Process p = pb.start();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (InputStream in = p.getInputStream()) {
+      in.transferTo(out);
+    }
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("posttls-finger timed out");
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+}
