@@ -105,13 +105,79 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
   @Override
   public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period,
       TimeUnit unit) {
-    throw new UnsupportedOperationException("not used by mailtls");
+    return periodic(command, initialDelay, period, unit, true);
   }
 
   @Override
   public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay,
       long delay, TimeUnit unit) {
-    throw new UnsupportedOperationException("not used by mailtls");
+    return periodic(command, initialDelay, delay, unit, false);
+  }
+
+  /**
+   * A repeating task: each run schedules the next one, at {@code due + period} (fixed rate) or
+   * at {@code now + period} (fixed delay), until it is cancelled or the command throws, as the
+   * JDK's scheduler does.
+   */
+  private ScheduledFuture<?> periodic(Runnable command, long initialDelay, long period,
+      TimeUnit unit, boolean fixedRate) {
+    if (period <= 0) {
+      throw new IllegalArgumentException("period must be positive: " + period);
+    }
+    Repeating repeating = new Repeating(command, unit.toNanos(period), fixedRate);
+    repeating.scheduleAt(clock.instant().plusNanos(unit.toNanos(initialDelay)));
+    return repeating;
+  }
+
+  /** The handle of a repeating task; cancelling it cancels the pending run and all later ones. */
+  private final class Repeating extends FutureTask<Void> implements ScheduledFuture<Void> {
+    private final Runnable command;
+    private final long periodNanos;
+    private final boolean fixedRate;
+    private volatile Task<?> pending;
+
+    Repeating(Runnable command, long periodNanos, boolean fixedRate) {
+      super(command, null);
+      this.command = command;
+      this.periodNanos = periodNanos;
+      this.fixedRate = fixedRate;
+    }
+
+    void scheduleAt(Instant due) {
+      synchronized (ManualScheduler.this) {
+        if (shutdown || isCancelled()) {
+          return;
+        }
+        Task<Void> task = new Task<>(() -> {
+          command.run(); // an exception ends the repetition, as with the JDK's scheduler
+          scheduleAt(fixedRate ? pending.due.plusNanos(periodNanos)
+              : clock.instant().plusNanos(periodNanos));
+          return null;
+        }, due, sequence++);
+        pending = task;
+        tasks.add(task);
+      }
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      Task<?> p = pending;
+      if (p != null) {
+        p.cancel(false);
+      }
+      return super.cancel(mayInterruptIfRunning);
+    }
+
+    @Override
+    public long getDelay(TimeUnit unit) {
+      Task<?> p = pending;
+      return p == null ? 0 : p.getDelay(unit);
+    }
+
+    @Override
+    public int compareTo(Delayed o) {
+      return Long.compare(getDelay(TimeUnit.NANOSECONDS), o.getDelay(TimeUnit.NANOSECONDS));
+    }
   }
 
   @Override
