@@ -136,11 +136,13 @@ public final class DeliveryDemo {
             throw new UncheckedIOException(e);
           }
         };
+    java.util.function.BiFunction<String, String, MockSmtpServer> rootSigned = (ip, host) ->
+        smtp.apply(ip, b -> b.hostname(host)
+            .tls(pki.root().leaf().dnsNames(host).issue().serverSslContext()));
     TestPki.Issued daneLeaf = pki.root().leaf().dnsNames("mx.dane-ee.test").issue();
     TestPki.Ca daneCa = pki.root().intermediate("mailtls demo DANE CA");
     TestPki.Issued daneTaLeaf = daneCa.leaf().dnsNames("mx.dane-ta.test").issue();
-    MockSmtpServer good = smtp.apply("127.0.0.11", b -> b.hostname("mx.good.test")
-        .tls(pki.root().leaf().dnsNames("mx.good.test").issue().serverSslContext()));
+    MockSmtpServer good = rootSigned.apply("127.0.0.11", "mx.good.test");
     MockSmtpServer plain = smtp.apply("127.0.0.12", b -> b.hostname("mx.plain.test"));
     MockSmtpServer selfSigned = smtp.apply("127.0.0.13", b -> b.hostname("mx.selfsigned.test")
         .tls(TestPki.selfSigned("mx.selfsigned.test").serverSslContext()));
@@ -148,14 +150,11 @@ public final class DeliveryDemo {
         .tls(daneLeaf.serverSslContext()));
     MockSmtpServer daneTa = smtp.apply("127.0.0.15", b -> b.hostname("mx.dane-ta.test")
         .tls(daneTaLeaf.serverSslContext()));
-    MockSmtpServer daneBad = smtp.apply("127.0.0.16", b -> b.hostname("mx.dane-bad.test")
-        .tls(pki.root().leaf().dnsNames("mx.dane-bad.test").issue().serverSslContext()));
-    MockSmtpServer sts = smtp.apply("127.0.0.17", b -> b.hostname("mx.sts.test")
-        .tls(pki.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext()));
+    MockSmtpServer daneBad = rootSigned.apply("127.0.0.16", "mx.dane-bad.test");
+    MockSmtpServer sts = rootSigned.apply("127.0.0.17", "mx.sts.test");
     MockSmtpServer stsBad = smtp.apply("127.0.0.18", b -> b.hostname("mx.sts-badcert.test")
         .tls(pki.root().leaf().dnsNames("wrong.example").issue().serverSslContext()));
-    MockSmtpServer bogus = smtp.apply("127.0.0.19", b -> b.hostname("mx.bogus.test")
-        .tls(pki.root().leaf().dnsNames("mx.bogus.test").issue().serverSslContext()));
+    MockSmtpServer bogus = rootSigned.apply("127.0.0.19", "mx.bogus.test");
     try (MtaStsServer policies = MtaStsServer.builder().pki(pki)
             .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
             .domain("sts-badcert.test",
