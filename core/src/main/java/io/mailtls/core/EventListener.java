@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -56,4 +57,116 @@ public interface EventListener {
   default void recipientStart(EmailAddress recipient) {}
 
   default void recipientEnd(RecipientResult result) {}
+
+  /**
+   * A listener that passes every event to each of {@code listeners}, in order. A listener that
+   * throws stops the event from reaching the ones after it; the transport isolates the composite
+   * as it does any listener.
+   */
+  static EventListener all(EventListener... listeners) {
+    List<EventListener> copy = List.of(listeners);
+    return new EventListener() {
+      @Override
+      public void deliveryStart(Envelope envelope) {
+        for (EventListener l : copy) {
+          l.deliveryStart(envelope);
+        }
+      }
+
+      @Override
+      public void deliveryEnd(Envelope envelope, DeliveryReport report) {
+        for (EventListener l : copy) {
+          l.deliveryEnd(envelope, report);
+        }
+      }
+
+      @Override
+      public void planStart(NextHop nextHop, TlsLevel level) {
+        for (EventListener l : copy) {
+          l.planStart(nextHop, level);
+        }
+      }
+
+      @Override
+      public void planEnd(DeliveryPlan plan) {
+        for (EventListener l : copy) {
+          l.planEnd(plan);
+        }
+      }
+
+      @Override
+      public void connectStart(Optional<DomainName> host, InetSocketAddress address) {
+        for (EventListener l : copy) {
+          l.connectStart(host, address);
+        }
+      }
+
+      @Override
+      public void connectEnd(Optional<DomainName> host, InetSocketAddress address,
+          Optional<FailureType> failure) {
+        for (EventListener l : copy) {
+          l.connectEnd(host, address, failure);
+        }
+      }
+
+      @Override
+      public void startTlsStart(Optional<DomainName> host, InetSocketAddress address) {
+        for (EventListener l : copy) {
+          l.startTlsStart(host, address);
+        }
+      }
+
+      @Override
+      public void startTlsEnd(Optional<DomainName> host, InetSocketAddress address,
+          Optional<SmtpReply> reply) {
+        for (EventListener l : copy) {
+          l.startTlsEnd(host, address, reply);
+        }
+      }
+
+      @Override
+      public void handshakeStart(Optional<DomainName> host, InetSocketAddress address,
+          TlsRequirement requirement) {
+        for (EventListener l : copy) {
+          l.handshakeStart(host, address, requirement);
+        }
+      }
+
+      @Override
+      public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
+          Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
+        for (EventListener l : copy) {
+          l.handshakeEnd(host, address, tls, failure, detail);
+        }
+      }
+
+      @Override
+      public void policyFailure(PolicyFailure failure) {
+        for (EventListener l : copy) {
+          l.policyFailure(failure);
+        }
+      }
+
+      @Override
+      public void attemptEnd(Attempt attempt) {
+        for (EventListener l : copy) {
+          l.attemptEnd(attempt);
+        }
+      }
+
+      @Override
+      public void recipientStart(EmailAddress recipient) {
+        for (EventListener l : copy) {
+          l.recipientStart(recipient);
+        }
+      }
+
+      @Override
+      public void recipientEnd(RecipientResult result) {
+        for (EventListener l : copy) {
+          l.recipientEnd(result);
+        }
+      }
+    };
+  }
 }

@@ -137,6 +137,26 @@ class EventListenerTest {
   }
 
   @Test
+  void allPassesEveryEventToEachListenerInOrder() throws Exception {
+    try (Fixture f = new Fixture()) {
+      Recorder first = new Recorder();
+      Recorder second = new Recorder();
+      List<String> order = new CopyOnWriteArrayList<>();
+      EventListener marker = new EventListener() {
+        @Override
+        public void recipientEnd(RecipientResult result) {
+          order.add("marker saw " + first.events.get(first.events.size() - 1));
+        }
+      };
+      assertThat(send(f, EventListener.all(first, marker, second)).allDelivered()).isTrue();
+      assertThat(first.events).hasSize(13).isEqualTo(second.events);
+      // every one of the 14 methods is forwarded (policyFailure is covered by the CLI tests)
+      assertThat(first.events).first().isEqualTo("deliveryStart");
+      assertThat(order).containsExactly("marker saw recipientEnd DELIVERED");
+    }
+  }
+
+  @Test
   void aListenerThatThrowsEverywhereChangesNothing() throws Exception {
     EventListener throwing = (EventListener) Proxy.newProxyInstance(
         EventListener.class.getClassLoader(), new Class<?>[] {EventListener.class},

@@ -199,6 +199,11 @@ final class CliContext implements AutoCloseable {
 
   /** A transport delivering at {@code level} with every option of this run. Close it. */
   SecureSmtpTransport transport(TlsLevel level) {
+    return transport(level, EventListener.NONE);
+  }
+
+  /** The same, with {@code also} receiving every event after the trace (if any). */
+  SecureSmtpTransport transport(TlsLevel level, EventListener also) {
     SecureSmtpTransport.Builder b = SecureSmtpTransport.builder()
         .dns(dns)
         .mtaSts(mtaSts)
@@ -207,7 +212,7 @@ final class CliContext implements AutoCloseable {
         .heloName(options.helo)
         .port(options.port)
         .timeouts(SmtpTimeouts.uniform(options.timeout()))
-        .eventListener(listener());
+        .eventListener(EventListener.all(listener(), also));
     if (trust.customised()) {
       b.trustStore(trust.keyStore());
     }

@@ -3,6 +3,8 @@ package io.mailtls.examples.cli;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
+import io.mailtls.core.EventListener;
+import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.TlsLevel;
@@ -13,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -83,6 +88,8 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
     common.validate();
     Path spooled = null;
     DeliveryReport report;
+    // what the RFC 8460 report would carry, connection-time failures included
+    Set<PolicyFailure> policyFailures = Collections.synchronizedSet(new LinkedHashSet<>());
     try {
       MessageContent content;
       if (file != null) {
@@ -93,7 +100,12 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
         content = MessageContent.of(spooled);
       }
       try (CliContext ctx = CliContext.open(common, err);
-          SecureSmtpTransport transport = ctx.transport(tlsLevel)) {
+          SecureSmtpTransport transport = ctx.transport(tlsLevel, new EventListener() {
+            @Override
+            public void policyFailure(PolicyFailure failure) {
+              policyFailures.add(failure);
+            }
+          })) {
         ctx.preflight();
         report = transport.send(envelope, content);
       }
@@ -102,7 +114,10 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
         Files.deleteIfExists(spooled);
       }
     }
-    SendReport result = SendReport.of(envelope.sender(), tlsLevel, report);
+    SendReport result;
+    synchronized (policyFailures) {
+      result = SendReport.of(envelope.sender(), tlsLevel, report, List.copyOf(policyFailures));
+    }
     if (json) {
       out.println(Json.pretty(result));
     } else {

@@ -8,7 +8,9 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.NextHop;
 import io.mailtls.core.PlannedHost;
+import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsLevel;
@@ -54,10 +56,35 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param decision the decision record of the delivery plan, in words
    * @param skipped MX hosts that were not tried, and why
    * @param attempts every connection attempt for the recipient's domain, in order
+   * @param policyFailures every MTA-STS or DANE failure reported for the recipient's domain (what
+   *     an RFC 8460 report would carry), in the order they happened
    */
   record Recipient(String recipient, String status, CheckReport.Reply reply, String mx,
       String address, Integer port, Tls tls, String authentication, Policy policy, String reason,
-      List<String> decision, List<Skipped> skipped, List<AttemptEntry> attempts) {}
+      List<String> decision, List<Skipped> skipped, List<AttemptEntry> attempts,
+      List<PolicyFailureEntry> policyFailures) {}
+
+  /**
+   * A policy failure (RFC 8460 §4.3).
+   *
+   * @param source {@code mta-sts} or {@code dane}
+   * @param enforced whether the policy was enforced ({@code false}: MTA-STS {@code testing},
+   *     reported only)
+   * @param mx the MX host concerned, or null for a failure of the policy itself
+   * @param address its IP address, or null
+   * @param failure the {@code FailureType}
+   * @param tlsRpt its RFC 8460 result type, or null
+   * @param detail what happened, in words
+   */
+  record PolicyFailureEntry(String source, boolean enforced, String mx, String address,
+      String failure, String tlsRpt, String detail) {
+    static PolicyFailureEntry of(PolicyFailure f) {
+      return new PolicyFailureEntry(DomainChecker.source(f.source()), f.enforced(),
+          f.host().map(DomainName::toString).orElse(null),
+          f.address().map(a -> a.getAddress().getHostAddress()).orElse(null),
+          f.type().name(), f.type().tlsRptResultType().orElse(null), f.detail());
+    }
+  }
 
   /**
    * A TLS session.
@@ -122,14 +149,18 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
     }
   }
 
-  /** The report of one send, and the exit code it leads to. */
-  static SendReport of(Optional<EmailAddress> from, TlsLevel level, DeliveryReport report) {
+  /**
+   * The report of one send, and the exit code it leads to; {@code policyFailures} are those the
+   * transport reported during the send (every recipient domain's).
+   */
+  static SendReport of(Optional<EmailAddress> from, TlsLevel level, DeliveryReport report,
+      List<PolicyFailure> policyFailures) {
     int delivered = report.withStatus(DeliveryStatus.DELIVERED).size();
     int deferred = report.withStatus(DeliveryStatus.DEFERRED).size();
     int bounced = report.withStatus(DeliveryStatus.BOUNCED).size();
     return new SendReport(SCHEMA, from.map(EmailAddress::toString).orElse("<>"), level.token(),
         exitCode(deferred, bounced), new Summary(delivered, deferred, bounced),
-        report.recipients().stream().map(SendReport::recipient).toList());
+        report.recipients().stream().map(r -> recipient(r, policyFailures)).toList());
   }
 
   /**
@@ -143,7 +174,7 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
     return bounced > 0 ? Mailtls.EX_UNAVAILABLE : Mailtls.EX_OK;
   }
 
-  private static Recipient recipient(RecipientResult r) {
+  private static Recipient recipient(RecipientResult r, List<PolicyFailure> policyFailures) {
     Optional<Attempt> a = r.attempt();
     DeliveryPlan plan = r.plan();
     return new Recipient(r.recipient().toString(), r.status().name(),
@@ -156,7 +187,10 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
         policy(r), reason(r), plan.reasons(),
         plan.skipped().stream().map(s -> new Skipped(s.host().toString(), s.failure().name(),
             s.reason())).toList(),
-        r.attempts().stream().map(AttemptEntry::of).toList());
+        r.attempts().stream().map(AttemptEntry::of).toList(),
+        policyFailures.stream().filter(f -> r.recipient().domain() instanceof NextHop.Domain d
+            && d.name().equals(f.policyDomain()))
+            .map(PolicyFailureEntry::of).toList());
   }
 
   /**

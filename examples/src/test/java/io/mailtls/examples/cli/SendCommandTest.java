@@ -28,7 +28,9 @@ class SendCommandTest {
   /** The fields docs/cli-json.md documents for a recipient of {@code send}, in order. */
   static final List<String> RECIPIENT_FIELDS = List.of("recipient", "status", "reply", "mx",
       "address", "port", "tls", "authentication", "policy", "reason", "decision", "skipped",
-      "attempts");
+      "attempts", "policyFailures");
+  static final List<String> POLICY_FAILURE_FIELDS = List.of("source", "enforced", "mx",
+      "address", "failure", "tlsRpt", "detail");
   static final List<String> ATTEMPT_FIELDS = List.of("mx", "address", "port", "requirement",
       "source", "tls", "authentication", "failure", "tlsRpt", "reply", "detail");
   static final List<String> TLS_FIELDS = List.of("protocol", "cipher", "serverName",
@@ -208,6 +210,40 @@ class SendCommandTest {
     assertThat(summary.get("delivered").asInt()).isEqualTo(1);
     assertThat(summary.get("deferred").asInt()).isEqualTo(1);
     assertThat(summary.get("bounced").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void policyFailuresCarryWhatTlsRptWouldReport() throws IOException {
+    // MTA-STS testing whose policy does not name the MX: delivered, and the failure reported
+    CliRun run = send(TestWorld.MESSAGE, "--to", "t@sts-testing.test", "--to", "g@good.test",
+        "--json");
+    assertThat(run.exit()).isZero();
+    JsonNode testing = recipient(json(run), "t@sts-testing.test");
+    assertThat(testing.get("status").asText()).isEqualTo("DELIVERED");
+    JsonNode failures = testing.get("policyFailures");
+    assertThat(failures).isNotEmpty();
+    List<String> types = new ArrayList<>();
+    for (JsonNode f : failures) {
+      assertThat(fields(f)).containsExactlyElementsOf(POLICY_FAILURE_FIELDS);
+      assertThat(f.get("source").asText()).isEqualTo("mta-sts");
+      assertThat(f.get("enforced").asBoolean()).isFalse();
+      assertThat(f.get("mx").asText()).isEqualTo("mx.sts-testing.test");
+      types.add(f.get("failure").asText() + " " + f.get("tlsRpt").asText());
+    }
+    // the MX is not in the policy (planning), and its certificate names mx.good.test (handshake)
+    assertThat(types).containsExactly("STS_POLICY_INVALID sts-policy-invalid",
+        "CERTIFICATE_HOST_MISMATCH certificate-host-mismatch");
+    // another domain's failures are not listed under good.test
+    assertThat(recipient(json(run), "g@good.test").get("policyFailures")).isEmpty();
+
+    // DANE: the mismatch is reported as enforced
+    CliRun dane = send(TestWorld.MESSAGE, "--to", "x@dane-bad.test", "--json");
+    JsonNode bad = recipient(json(dane), "x@dane-bad.test").get("policyFailures");
+    assertThat(bad).isNotEmpty();
+    assertThat(bad.get(0).get("source").asText()).isEqualTo("dane");
+    assertThat(bad.get(0).get("enforced").asBoolean()).isTrue();
+    assertThat(bad.get(0).get("mx").asText()).isEqualTo("mx.dane-bad.test");
+    assertThat(bad.get(0).get("tlsRpt").asText()).isEqualTo("certificate-not-trusted");
   }
 
   @Test
