@@ -414,7 +414,9 @@ public final class TransportPolicyResolver {
       case TEMPORARY_FAILURE -> Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
           SmtpReply.local(451, EnhancedStatus.DIRECTORY_SERVER_FAILURE,
               "MX lookup failed: " + mx.mxAnswer().map(DnsAnswer::toString).orElse("")),
-          FailureType.DNS_FAILURE));
+          // a validation failure is RFC 8460's dnssec-invalid; SERVFAIL or a timeout is not
+          mx.mxAnswer().map(DnsAnswer::state).orElse(null) == DnssecState.BOGUS
+              ? FailureType.DNSSEC_INVALID : FailureType.DNS_FAILURE));
       case MX, IMPLICIT_MX, ADDRESS_LITERAL -> Optional.empty();
     };
   }

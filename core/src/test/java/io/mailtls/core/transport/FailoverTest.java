@@ -85,6 +85,8 @@ class FailoverTest {
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.reply().enhancedStatus())
           .contains(EnhancedStatus.DIRECTORY_SERVER_FAILURE);
+      // an upstream failure, not a validation failure: no RFC 8460 dnssec-invalid
+      assertThat(r.plan().failure().orElseThrow().type()).isEqualTo(FailureType.DNS_FAILURE);
       assertThat(r.attempts()).isEmpty();
       assertThat(mx.sessions()).isEmpty();
     }

@@ -285,7 +285,8 @@ class SendCommandTest {
     JsonNode r = recipient(json(run), "x@bogus.test");
     assertThat(r.get("status").asText()).isEqualTo("DEFERRED");
     assertThat(r.get("reply").get("local").asBoolean()).isTrue();
-    assertThat(r.get("reason").asText()).contains("DNS_FAILURE");
+    assertThat(r.get("reason").asText()).startsWith("DNSSEC_INVALID: MX lookup failed");
+    assertThat(r.get("policy").get("source").asText()).isEqualTo("dane");
   }
 
   @Test
