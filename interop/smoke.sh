@@ -59,3 +59,14 @@ md="$STATE/maildirs/dane-ee.test/new"
 for _ in $(seq 1 50); do grep -qs "Subject: $id" "$md"/* && break; sleep 0.1; done
 grep -qs "Subject: $id" "$md"/* || fail "message $id not in $md"
 echo "ok: SMTP to 127.0.0.60 delivered into $md ($(grep -ls "Subject: $id" "$md"/* | head -1))"
+
+# 5. swaks over STARTTLS (Perl's Net::SSLeay, not OpenSSL's s_client nor Java) into the maildir
+id="swaks-$(date +%s%N)"
+swaks --server 127.0.0.60 --port 25 --tls --tls-protocol tlsv1_2,tlsv1_3 \
+  --helo smoke.interop.test --from smoke@interop.test --to swaks@dane-ee.test \
+  --header "Subject: $id" --body "swaks smoke" --timeout 10 >/dev/null 2>&1 || fail "swaks delivery over STARTTLS failed"
+for _ in $(seq 1 50); do grep -qs "Subject: $id" "$md"/* && break; sleep 0.1; done
+f=$(grep -ls "Subject: $id" "$md"/* | head -1)
+[ -n "$f" ] || fail "swaks message $id not in $md"
+grep -q 'with ESMTPS' "$f" || fail "swaks message $id not received with ESMTPS"
+echo "ok: swaks STARTTLS delivery received with ESMTPS ($f)"

@@ -14,8 +14,12 @@ export INTEROP_STATE="$STATE"
 NSD_ADDR=127.0.0.53
 UNBOUND_ADDR=127.0.0.54
 NGINX_ADDR=127.0.0.55
-MX_TLS_ADDR=127.0.0.60     # Postfix, STARTTLS with the private-CA certificate (DANE-EE target)
+MX_TLS_ADDR=127.0.0.60     # Postfix, STARTTLS, leaf from the private PKIX CA naming every MX host on it
 MX_PLAIN_ADDR=127.0.0.61   # Postfix, no STARTTLS
+MX_TA_ADDR=127.0.0.62      # Postfix, STARTTLS, chain leaf <- intermediate <- DANE-TA root (not a PKIX CA)
+MX_SELF_ADDR=127.0.0.63    # Postfix, STARTTLS, self-signed certificate
+MX_NONAME_ADDR=127.0.0.64  # Postfix, STARTTLS, private-CA leaf that names none of its MX hosts
+DEAD_ADDR=127.0.0.69       # nothing listens here: MX failover (connection refused)
 
 T0=${EPOCHREALTIME/./}
 log() { local now=${EPOCHREALTIME/./}; printf '[up %5d ms] %s\n' $(( (now - T0) / 1000 )) "$*"; }
@@ -26,7 +30,7 @@ die() { echo "up.sh: $*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # 1. Packages
 # ---------------------------------------------------------------------------------------------
-PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix openssl curl netcat-openbsd ca-certificates util-linux)
+PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -63,93 +67,232 @@ chown postfix:postfix "$STATE/postfix/data"
 d="$STATE"; while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d="$(dirname "$d")"; done
 
 # ---------------------------------------------------------------------------------------------
-# 3. Private CA and certificates (kept across runs)
+# 3. Certificates (kept across runs; a leaf is re-issued when its names change)
+#    ca        private PKIX CA: trusted for MTA-STS (policy hosts and MX hosts) and posttls-finger -F
+#    ta-root   DANE-TA trust anchor, a CA nobody trusts for PKIX; ta-int its intermediate
+#    untrusted a second self-signed CA, trusted by nobody (the untrusted MTA-STS policy host)
 # ---------------------------------------------------------------------------------------------
 PKI="$STATE/pki"
-if [ ! -s "$PKI/ca.crt" ]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-    -keyout "$PKI/ca.key" -out "$PKI/ca.crt" -subj "/CN=mailtls interop private CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-fi
-issue_cert() { # name  SAN-list
-  local name=$1 san=$2
+new_ca() { # name subject [issuer]  (self-signed root without issuer; otherwise an intermediate)
+  local name=$1 subj=$2 issuer=${3:-}
   [ -s "$PKI/$name.crt" ] && return 0
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "/CN=${san%%,*}" 2>/dev/null
-  printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
-    "$(echo "$san" | sed 's/\([^,]*\)/DNS:\1/g')" > "$PKI/$name.ext"
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
-    -days 825 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
-  cat "$PKI/$name.crt" "$PKI/ca.crt" > "$PKI/$name.chain.pem"
+  if [ -z "$issuer" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -keyout "$PKI/$name.key" -out "$PKI/$name.crt" -subj "/CN=$subj" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  else
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "/CN=$subj" 2>/dev/null
+    printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' > "$PKI/$name.ext"
+    openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$issuer.crt" -CAkey "$PKI/$issuer.key" \
+      -CAcreateserial -days 3650 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
+  fi
   chmod 600 "$PKI/$name.key"
 }
-issue_cert mx "mx.dane-ee.test,mx.sts.test,mx.unsigned.test"
-issue_cert mta-sts "mta-sts.sts.test"
-# TLSA 3 1 1 of the Postfix listener's certificate (SHA-256 of the SubjectPublicKeyInfo)
-TLSA_MX_311=$(openssl x509 -in "$PKI/mx.crt" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+issue_cert() { # name  issuer|self  SAN-list (comma separated)  -> name.crt, name.key, name.chain.pem
+  local name=$1 issuer=$2 san=$3 sanext
+  if [ -s "$PKI/$name.crt" ] && [ "$(cat "$PKI/$name.san" 2>/dev/null)" = "$issuer $san" ]; then return 0; fi
+  sanext="subjectAltName=$(echo "$san" | sed 's/\([^,]*\)/DNS:\1/g')"
+  if [ "$issuer" = self ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+      -keyout "$PKI/$name.key" -out "$PKI/$name.crt" -subj "/CN=${san%%,*}" -addext "$sanext" \
+      -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+    cp "$PKI/$name.crt" "$PKI/$name.chain.pem"
+  else
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "/CN=${san%%,*}" 2>/dev/null
+    printf '%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+      "$sanext" > "$PKI/$name.ext"
+    openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$issuer.crt" -CAkey "$PKI/$issuer.key" -CAcreateserial \
+      -days 825 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
+    # the chain a server presents: leaf, then every CA up to and including the root (a DANE-TA
+    # "2 x 1" anchor must be in the chain, RFC 7671 section 5.2.2)
+    cat "$PKI/$name.crt" > "$PKI/$name.chain.pem"
+    local c=$issuer
+    while [ -n "$c" ]; do
+      cat "$PKI/$c.crt" >> "$PKI/$name.chain.pem"
+      c=$(cat "$PKI/$c.parent" 2>/dev/null || true)
+    done
+  fi
+  chmod 600 "$PKI/$name.key"
+  echo "$issuer $san" > "$PKI/$name.san"
+}
+new_ca ca "mailtls interop private CA"
+new_ca ta-root "mailtls interop DANE-TA root"
+new_ca ta-int "mailtls interop DANE-TA intermediate" ta-root; echo ta-root > "$PKI/ta-int.parent"
+new_ca untrusted "mailtls interop untrusted CA"
+
+# MX hosts on each listener (their certificates name exactly these, except the no-name listener)
+MX_ON_TLS="mx.dane-ee.test,mx.dane-wrong.test,mx2.failover.test,mx1.failover.test,mx.unsigned.test,mx.bogus-expired.test,mx.bogus-ds.test,mx.bogus-mx-sig.test,mx.bogus-tlsa-sig.test,mx.sts.test,mx1.wild.sts-wildcard.test,a.b.wild.sts-wildcard.test,mx.sts-none.test,mx.sts-mx-mismatch.test,mx.sts-redirect.test,mx.sts-ctype.test,mx.sts-malformed.test,mx.sts-404.test,mx.sts-untrusted.test,mx.sts-nohost.test,mx.sts-badtxt.test"
+MX_ON_TA="mx.dane-ta.test,mx.dane-ta-spki.test"
+MX_ON_SELF="mx.dane-self.test,mx.selfsigned.test,mx.sts-selfsigned.test"
+STS_DOMAINS="sts.test sts-testing.test sts-none.test sts-wildcard.test sts-mx-mismatch.test sts-redirect.test sts-ctype.test sts-malformed.test sts-404.test sts-badtxt.test sts-selfsigned.test sts-noname.test sts-nostarttls.test"
+issue_cert mx ca "$MX_ON_TLS"
+issue_cert ta-leaf ta-int "$MX_ON_TA"
+issue_cert self self "$MX_ON_SELF"
+issue_cert noname ca "wrong-name.interop.test"
+issue_cert mta-sts ca "$(for d in $STS_DOMAINS; do printf 'mta-sts.%s,' "$d"; done | sed 's/,$//')"
+issue_cert mta-sts-untrusted untrusted "mta-sts.sts-untrusted.test"
+
+spki_sha256() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1; }
+cert_sha256() { openssl x509 -in "$1" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1; }
+TLSA_MX_311=$(spki_sha256 "$PKI/mx.crt")
+TLSA_SELF_311=$(spki_sha256 "$PKI/self.crt")
+TLSA_TAROOT_201=$(cert_sha256 "$PKI/ta-root.crt")
+TLSA_TAINT_211=$(spki_sha256 "$PKI/ta-int.crt")
+TLSA_WRONG_311=$(printf 'no such key %s' "$(date +%s%N)" | openssl dgst -sha256 -r | cut -d' ' -f1)
 echo "$TLSA_MX_311" > "$STATE/tlsa-mx-3-1-1.txt"
-log "certificates ready (TLSA 3 1 1 $TLSA_MX_311)"
+log "certificates ready"
 
 # ---------------------------------------------------------------------------------------------
-# 4. Zones: private root ".", "test." and children, signed with dnssec-signzone
+# 4. Zones: a private root ".", "test." and one delegated child zone per scenario domain
+#    (interop/README.md has the table). Signed with dnssec-signzone; the bogus ones are broken
+#    on purpose after (or while) signing.
 # ---------------------------------------------------------------------------------------------
 SRC="$STATE/zones/src"; SIGNED="$STATE/zones/signed"; KEYS="$STATE/keys"; DS="$STATE/ds"
+rm -f "$SRC"/*.db "$SIGNED"/*.signed "$DS"/dsset-*
 STS_ID=$(date -u +%Y%m%d%H%M%S)
 echo "$STS_ID" > "$STATE/sts-id.txt"
 SOA='@ 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300'
 
-cat > "$SRC/dane-ee.test.db" <<EOF
-\$ORIGIN dane-ee.test.
-\$TTL 300
-$SOA
-@ IN NS ns.test.
-@ IN MX 10 mx.dane-ee.test.
-mx IN A $MX_TLS_ADDR
-_25._tcp.mx IN TLSA 3 1 1 $TLSA_MX_311
-EOF
+# kind: signed | unsigned | expired (signatures expired in 2020) | badds (the DS in test. matches no
+# key of the zone) | badsig-mx (RRSIG over the MX RRset corrupted) | badsig-tlsa (RRSIG over TLSA)
+declare -A KIND=()
+ZONES=()
+zone() { # name kind; records on stdin
+  KIND[$1]=$2; ZONES+=("$1")
+  { echo "\$ORIGIN $1."; echo "\$TTL 300"; echo "$SOA"; echo "@ IN NS ns.test."; cat; } > "$SRC/$1.db"
+}
+tlsa() { echo "_25._tcp.$1 IN TLSA $2"; }
 
-cat > "$SRC/unsigned.test.db" <<EOF
-\$ORIGIN unsigned.test.
-\$TTL 300
-$SOA
-@ IN NS ns.test.
-@ IN MX 10 mx.unsigned.test.
+# --- DANE (signed) ---------------------------------------------------------------------------
+zone dane-ee.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TLS_ADDR
+$(tlsa mx "3 1 1 $TLSA_MX_311")
+Z
+zone dane-ta.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TA_ADDR
+$(tlsa mx "2 0 1 $TLSA_TAROOT_201")
+Z
+zone dane-ta-spki.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TA_ADDR
+$(tlsa mx "2 1 1 $TLSA_TAINT_211")
+Z
+zone dane-wrong.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TLS_ADDR
+$(tlsa mx "3 1 1 $TLSA_WRONG_311")
+Z
+zone dane-nostarttls.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_PLAIN_ADDR
+$(tlsa mx "3 1 1 $TLSA_MX_311")
+Z
+zone dane-self.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_SELF_ADDR
+$(tlsa mx "3 1 1 $TLSA_SELF_311")
+Z
+zone failover.test signed <<Z
+@ IN MX 10 mx1
+@ IN MX 20 mx2
+mx1 IN A $DEAD_ADDR
+mx2 IN A $MX_TLS_ADDR
+$(tlsa mx1 "3 1 1 $TLSA_MX_311")
+$(tlsa mx2 "3 1 1 $TLSA_MX_311")
+Z
+# --- no DNSSEC ---------------------------------------------------------------------------------
+zone unsigned.test unsigned <<Z
+@ IN MX 10 mx
 mx IN A $MX_TLS_ADDR
 ; TLSA in an unsigned zone: must be ignored by DANE clients
-_25._tcp.mx IN TLSA 3 1 1 $TLSA_MX_311
-EOF
-
-cat > "$SRC/sts.test.db" <<EOF
-\$ORIGIN sts.test.
-\$TTL 300
-$SOA
-@ IN NS ns.test.
-@ IN MX 10 mx.sts.test.
+$(tlsa mx "3 1 1 $TLSA_MX_311")
+Z
+zone plain.test unsigned <<Z
+@ IN MX 10 mx
+mx IN A $MX_PLAIN_ADDR
+Z
+zone selfsigned.test unsigned <<Z
+@ IN MX 10 mx
+mx IN A $MX_SELF_ADDR
+Z
+# --- bogus -------------------------------------------------------------------------------------
+for z in bogus-expired bogus-ds bogus-mx-sig bogus-tlsa-sig; do
+  case $z in bogus-expired) k=expired ;; bogus-ds) k=badds ;; bogus-mx-sig) k=badsig-mx ;; *) k=badsig-tlsa ;; esac
+  zone $z.test $k <<Z
+@ IN MX 10 mx
 mx IN A $MX_TLS_ADDR
-mta-sts IN A $NGINX_ADDR
-_mta-sts IN TXT "v=STSv1; id=$STS_ID"
-EOF
+$(tlsa mx "3 1 1 $TLSA_MX_311")
+Z
+done
+# --- MTA-STS (signed, no TLSA: DANE does not apply) ---------------------------------------------
+sts_zone() { # domain mx-host-records... (policy host and TXT added unless told otherwise)
+  local d=$1 txt=${STS_TXT:-"v=STSv1; id=$STS_ID"} host=${STS_HOST:-yes} records; shift
+  records=$(printf '%s\n' "$@")
+  [ "$host" = yes ] && records+=$'\n'"mta-sts IN A $NGINX_ADDR"
+  zone "$d" signed <<< "$records"$'\n'"_mta-sts IN TXT \"$txt\""
+}
+sts_zone sts.test            "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-testing.test    "@ IN MX 10 mx" "mx IN A $MX_NONAME_ADDR"
+sts_zone sts-none.test       "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-wildcard.test   "@ IN MX 5 a.b.wild" "@ IN MX 10 mx1.wild" "a.b.wild IN A $MX_TLS_ADDR" "mx1.wild IN A $MX_TLS_ADDR"
+sts_zone sts-mx-mismatch.test "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-redirect.test   "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-ctype.test      "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-malformed.test  "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-404.test        "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-untrusted.test  "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+STS_HOST=no sts_zone sts-nohost.test "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+STS_TXT="v=STSv1; id=not-an-id!" sts_zone sts-badtxt.test "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
+sts_zone sts-selfsigned.test "@ IN MX 10 mx" "mx IN A $MX_SELF_ADDR"
+sts_zone sts-noname.test     "@ IN MX 10 mx" "mx IN A $MX_NONAME_ADDR"
+sts_zone sts-nostarttls.test "@ IN MX 10 mx" "mx IN A $MX_PLAIN_ADDR"
+MAILDOMAINS="${ZONES[*]}"
 
-SIGNED_CHILDREN=(dane-ee.test sts.test)
-UNSIGNED_CHILDREN=(unsigned.test)
-
-keygen() { # zone
-  local z=$1 kd="$KEYS/$1"
+keygen() { # zone [keydir]
+  local z=$1 kd=${2:-$KEYS/$1}
   mkdir -p "$kd"
   if ! ls "$kd"/K*.key >/dev/null 2>&1; then
     dnssec-keygen -q -K "$kd" -a ECDSAP256SHA256 -f KSK -n ZONE "$z" >/dev/null
     dnssec-keygen -q -K "$kd" -a ECDSAP256SHA256 -n ZONE "$z" >/dev/null
   fi
 }
-sign() { # zone  srcfile
-  local z=$1 src=$2 zf=${1%.}
+sign() { # zone srcfile [extra dnssec-signzone options]
+  local z=$1 src=$2 zf=${1%.}; shift 2
   [ "$z" = . ] && zf=root
   keygen "$z"
-  dnssec-signzone -q -S -K "$KEYS/$z" -d "$DS" -N unixtime -o "$z" -f "$SIGNED/$zf.signed" "$src" >/dev/null
+  dnssec-signzone -q -S -K "$KEYS/$z" -d "$DS" -N unixtime -O full -o "$z" -f "$SIGNED/$zf.signed" "$@" "$src" >/dev/null
+}
+corrupt_rrsig() { # signed-file owner covered-type: flip one base64 character of that RRSIG's signature
+  awk -v owner="$2" -v type="$3" '
+    $1 == owner && $4 == "RRSIG" && $5 == type && !done {
+      c = substr($NF, 1, 1); $NF = (c == "A" ? "B" : "A") substr($NF, 2); done = 1
+    }
+    { print }
+    END { if (!done) exit 3 }' "$1" > "$1.tmp" || die "no RRSIG $3 at $2 in $1"
+  mv "$1.tmp" "$1"
 }
 
-for z in "${SIGNED_CHILDREN[@]}"; do sign "$z" "$SRC/$z.db"; done
-for z in "${UNSIGNED_CHILDREN[@]}"; do cp "$SRC/$z.db" "$SIGNED/$z.signed"; done
+SIGNED_CHILDREN=(); UNSIGNED_CHILDREN=()
+for z in "${ZONES[@]}"; do
+  case ${KIND[$z]} in
+    unsigned) cp "$SRC/$z.db" "$SIGNED/$z.signed"; UNSIGNED_CHILDREN+=("$z"); continue ;;
+    expired)  sign "$z." "$SRC/$z.db" -P -s 20200101000000 -e 20200201000000 ;;
+    badds)
+      sign "$z." "$SRC/$z.db"
+      keygen "$z." "$KEYS/$z.-decoy"   # a KSK that never signs anything: its DS goes to the parent
+      dnssec-dsfromkey -a SHA-256 "$(ls "$KEYS/$z.-decoy"/K*.key | while read -r k; do grep -q ' 257 ' "$k" && echo "$k"; done | head -1)" \
+        > "$DS/dsset-$z."
+      ;;
+    badsig-mx)   sign "$z." "$SRC/$z.db"; corrupt_rrsig "$SIGNED/$z.signed" "$z." MX ;;
+    badsig-tlsa) sign "$z." "$SRC/$z.db"; corrupt_rrsig "$SIGNED/$z.signed" "_25._tcp.mx.$z." TLSA ;;
+    *) sign "$z." "$SRC/$z.db" ;;
+  esac
+  SIGNED_CHILDREN+=("$z")
+done
 
 {
   echo "\$ORIGIN test."
@@ -157,7 +300,7 @@ for z in "${UNSIGNED_CHILDREN[@]}"; do cp "$SRC/$z.db" "$SIGNED/$z.signed"; done
   echo "$SOA"
   echo "@ IN NS ns.test."
   echo "ns IN A $NSD_ADDR"
-  for z in "${SIGNED_CHILDREN[@]}" "${UNSIGNED_CHILDREN[@]}"; do echo "${z%.test} IN NS ns.test."; done
+  for z in "${ZONES[@]}"; do echo "${z%.test} IN NS ns.test."; done
   for z in "${SIGNED_CHILDREN[@]}"; do cat "$DS/dsset-$z."; done
 } > "$SRC/test.db"
 sign test. "$SRC/test.db"
@@ -173,7 +316,18 @@ sign test. "$SRC/test.db"
 } > "$SRC/root.db"
 sign . "$SRC/root.db"
 cp "$DS/dsset-." "$STATE/root-anchor.ds"
-log "zones signed"
+
+# facts the tests read (nothing in the tests is hard-coded)
+cat > "$STATE/facts.properties" <<P
+sts.id=$STS_ID
+tlsa.mx.311=$TLSA_MX_311
+tlsa.self.311=$TLSA_SELF_311
+tlsa.taroot.201=$TLSA_TAROOT_201
+tlsa.taint.211=$TLSA_TAINT_211
+tlsa.wrong.311=$TLSA_WRONG_311
+domains=${ZONES[*]}
+P
+log "zones signed (${#SIGNED_CHILDREN[@]} signed, ${#UNSIGNED_CHILDREN[@]} unsigned children)"
 
 # ---------------------------------------------------------------------------------------------
 # 5. NSD (authoritative for ., test. and the children) on $NSD_ADDR:53
@@ -255,9 +409,33 @@ printf 'nameserver %s\noptions trust-ad edns0\n' "$UNBOUND_ADDR" > "$STATE/resol
 log "unbound started"
 
 # ---------------------------------------------------------------------------------------------
-# 7. nginx: MTA-STS policy for sts.test on $NGINX_ADDR:443
+# 7. nginx: MTA-STS policy hosts on $NGINX_ADDR:443, one server block per domain (SNI)
 # ---------------------------------------------------------------------------------------------
-cat > "$STATE/nginx/nginx.conf" <<EOF
+policy() { # mode mx-pattern...  -> an RFC 8461 policy body, CRLF line ends, as an nginx string
+  local mode=$1 out; shift
+  out="version: STSv1\r\nmode: $mode\r\n"
+  for m in "$@"; do out+="mx: $m\r\n"; done
+  printf '%s' "${out}max_age: 86400\r\n"
+}
+vhost() { # domain location-body [certificate-name] [more locations]
+  local d=$1 body=$2 cert=${3:-mta-sts} more=${4:-}
+  cat <<V
+    server {
+        listen $NGINX_ADDR:443 ssl;
+        server_name mta-sts.$d;
+        ssl_certificate $PKI/$cert.chain.pem;
+        ssl_certificate_key $PKI/$cert.key;
+        location = /.well-known/mta-sts.txt {
+$body
+        }
+$more
+        location / { return 404; }
+    }
+V
+}
+serve() { printf '            default_type text/plain;\n            return 200 "%s";' "$(policy "$@")"; }
+{
+  cat <<EOF2
 worker_processes 1;
 pid $STATE/run/nginx.pid;
 error_log $STATE/logs/nginx-error.log info;
@@ -271,19 +449,36 @@ http {
     scgi_temp_path $STATE/nginx/tmp/scgi;
     server_tokens off;
     ssl_protocols TLSv1.2 TLSv1.3;
+    # unknown names: no policy host here
     server {
         listen $NGINX_ADDR:443 ssl default_server;
-        server_name mta-sts.sts.test;
-        ssl_certificate $PKI/mta-sts.chain.pem;
-        ssl_certificate_key $PKI/mta-sts.key;
-        location = /.well-known/mta-sts.txt {
-            default_type text/plain;
-            return 200 "version: STSv1\r\nmode: enforce\r\nmx: mx.sts.test\r\nmax_age: 86400\r\n";
-        }
-        location / { return 404; }
+        ssl_certificate $PKI/noname.chain.pem;
+        ssl_certificate_key $PKI/noname.key;
+        return 421;
     }
-}
-EOF
+EOF2
+  vhost sts.test "$(serve enforce mx.sts.test)"
+  vhost sts-testing.test "$(serve testing mx.sts-testing.test)"
+  vhost sts-none.test "$(serve none mx.sts-none.test)"
+  vhost sts-wildcard.test "$(serve enforce '*.wild.sts-wildcard.test')"
+  vhost sts-mx-mismatch.test "$(serve enforce mx.elsewhere.test)"
+  # a redirect to a valid enforce policy: RFC 8461 section 3.3 forbids following it
+  vhost sts-redirect.test "            return 301 https://mta-sts.sts-redirect.test/policy.txt;" mta-sts \
+    "        location = /policy.txt {
+$(serve enforce mx.sts-redirect.test)
+        }"
+  vhost sts-ctype.test "            default_type text/html;
+            return 200 \"$(policy enforce mx.sts-ctype.test)\";"
+  vhost sts-malformed.test "            default_type text/plain;
+            return 200 \"version: STSv1\\r\\nmode: enforce\\r\\nmx mx.sts-malformed.test\\r\\nmax_age: 86400\\r\\n\";"
+  vhost sts-404.test "            return 404;"
+  vhost sts-untrusted.test "$(serve enforce mx.sts-untrusted.test)" mta-sts-untrusted
+  vhost sts-badtxt.test "$(serve enforce mx.sts-badtxt.test)"
+  vhost sts-selfsigned.test "$(serve enforce mx.sts-selfsigned.test)"
+  vhost sts-noname.test "$(serve enforce mx.sts-noname.test)"
+  vhost sts-nostarttls.test "$(serve enforce mx.sts-nostarttls.test)"
+  echo "}"
+} > "$STATE/nginx/nginx.conf"
 nginx -t -q -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log"
 nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log"
 log "nginx started"
@@ -292,7 +487,6 @@ log "nginx started"
 # 8. Postfix with a private config directory
 # ---------------------------------------------------------------------------------------------
 PF="$STATE/postfix/etc"
-MAILDOMAINS="dane-ee.test unsigned.test sts.test"
 cat > "$PF/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $STATE/postfix/spool
@@ -347,6 +541,9 @@ cat > "$PF/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 $MX_TLS_ADDR:smtp inet  n       -       n       -       -       smtpd
 $MX_PLAIN_ADDR:smtp inet n      -       n       -       -       smtpd -o smtpd_tls_security_level=none
+$MX_TA_ADDR:smtp inet    n       -       n       -       -       smtpd -o smtpd_tls_cert_file=$PKI/ta-leaf.chain.pem -o smtpd_tls_key_file=$PKI/ta-leaf.key
+$MX_SELF_ADDR:smtp inet  n       -       n       -       -       smtpd -o smtpd_tls_cert_file=$PKI/self.chain.pem -o smtpd_tls_key_file=$PKI/self.key
+$MX_NONAME_ADDR:smtp inet n      -       n       -       -       smtpd -o smtpd_tls_cert_file=$PKI/noname.chain.pem -o smtpd_tls_key_file=$PKI/noname.key
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -391,6 +588,6 @@ wait_port() { # addr port
   die "nothing listens on $1:$2"
 }
 wait_port $NSD_ADDR 53; wait_port $UNBOUND_ADDR 53; wait_port $NGINX_ADDR 443
-wait_port $MX_TLS_ADDR 25; wait_port $MX_PLAIN_ADDR 25
+for a in $MX_TLS_ADDR $MX_PLAIN_ADDR $MX_TA_ADDR $MX_SELF_ADDR $MX_NONAME_ADDR; do wait_port "$a" 25; done
 "$HERE/smoke.sh"
 log "up: all smoke checks passed"

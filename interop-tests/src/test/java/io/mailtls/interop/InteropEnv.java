@@ -240,31 +240,4 @@ final class InteropEnv {
     }
     return -1;
   }
-
-  // -------------------------------------------------------------------------------------------
-  // posttls-finger
-  // -------------------------------------------------------------------------------------------
-
-  /**
-   * Runs {@code posttls-finger -c <args>} in a private mount namespace whose resolv.conf names
-   * the local Unbound (as interop/smoke.sh does), with MAIL_CONFIG at the private Postfix config.
-   */
-  static String postTlsFinger(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("unshare", "-m", "bash", "-c",
-        "mount --bind \"$0/resolv.conf\" /etc/resolv.conf && exec posttls-finger \"$@\"",
-        STATE.toString(), "-c", "-t", "5", "-T", "10"));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("MAIL_CONFIG", STATE.resolve("postfix/etc").toString());
-    Process p = pb.start();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (InputStream in = p.getInputStream()) {
-      in.transferTo(out);
-    }
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("posttls-finger timed out");
-    }
-    return out.toString(StandardCharsets.UTF_8);
-  }
 }

@@ -63,6 +63,65 @@ class ResolverInteropTest {
     assertSignedAndUnsigned(InteropEnv.validatingResolver());
   }
 
+  /**
+   * The bogus zones, validated in process (Unbound asked with CD, so mailtls sees the broken data
+   * and judges it): expired signatures, a DS matching no key and a corrupted RRSIG over the MX
+   * RRset are BOGUS; a corrupted RRSIG over the TLSA RRset leaves the MX SECURE and the TLSA BOGUS.
+   */
+  @Test
+  void bogusZonesAreBogusWhenValidatedInProcess() throws Exception {
+    DnssecResolver dns = InteropEnv.validatingResolver();
+    for (String zone : new String[] {"bogus-expired.test", "bogus-ds.test", "bogus-mx-sig.test"}) {
+      DnsAnswer mx = resolve(dns, zone, DnsRecordType.MX);
+      assertThat(mx.state()).as("%s", mx).isEqualTo(DnssecState.BOGUS);
+      assertThat(mx.outcome()).as("%s", mx).isEqualTo(DnsOutcome.FAILURE);
+    }
+    DnsAnswer mx = resolve(dns, "bogus-tlsa-sig.test", DnsRecordType.MX);
+    assertThat(mx.state()).as("%s", mx).isEqualTo(DnssecState.SECURE);
+    DnsAnswer tlsa = resolve(dns, "_25._tcp.mx.bogus-tlsa-sig.test", DnsRecordType.TLSA);
+    assertThat(tlsa.state()).as("%s", tlsa).isEqualTo(DnssecState.BOGUS);
+    assertThat(tlsa.outcome()).as("%s", tlsa).isEqualTo(DnsOutcome.FAILURE);
+  }
+
+  /** Unbound itself refuses the bogus data: SERVFAIL, which TRUST_AD can only read as a failure. */
+  @Test
+  void bogusZonesFailThroughUnboundUnderTrustAd() throws Exception {
+    DnssecResolver dns = InteropEnv.trustAdResolver();
+    for (String name : new String[] {"bogus-expired.test", "bogus-ds.test", "bogus-mx-sig.test"}) {
+      DnsAnswer mx = resolve(dns, name, DnsRecordType.MX);
+      assertThat(mx.outcome()).as("%s", mx).isEqualTo(DnsOutcome.FAILURE);
+      assertThat(mx.state()).as("%s", mx).isNotEqualTo(DnssecState.SECURE)
+          .isNotEqualTo(DnssecState.INSECURE);
+    }
+    DnsAnswer tlsa = resolve(dns, "_25._tcp.mx.bogus-tlsa-sig.test", DnsRecordType.TLSA);
+    assertThat(tlsa.outcome()).as("%s", tlsa).isEqualTo(DnsOutcome.FAILURE);
+  }
+
+  /** Every TLSA record up.sh published is served, SECURE, with the digest of its certificate. */
+  @Test
+  void tlsaRecordsMatchTheGeneratedCertificates() throws Exception {
+    java.util.Properties facts = new java.util.Properties();
+    try (var in = Files.newInputStream(InteropEnv.STATE.resolve("facts.properties"))) {
+      facts.load(in);
+    }
+    DnssecResolver dns = InteropEnv.validatingResolver();
+    String[][] expected = {
+        {"_25._tcp.mx.dane-ta.test", "2 0 1", facts.getProperty("tlsa.taroot.201")},
+        {"_25._tcp.mx.dane-ta-spki.test", "2 1 1", facts.getProperty("tlsa.taint.211")},
+        {"_25._tcp.mx.dane-self.test", "3 1 1", facts.getProperty("tlsa.self.311")},
+        {"_25._tcp.mx.dane-wrong.test", "3 1 1", facts.getProperty("tlsa.wrong.311")},
+        {"_25._tcp.mx2.failover.test", "3 1 1", facts.getProperty("tlsa.mx.311")},
+    };
+    for (String[] e : expected) {
+      DnsAnswer a = resolve(dns, e[0], DnsRecordType.TLSA);
+      assertThat(a.state()).as("%s", a).isEqualTo(DnssecState.SECURE);
+      assertThat(a.records(DnsRecord.Tlsa.class)).singleElement().satisfies(t -> {
+        assertThat(t.usage() + " " + t.selector() + " " + t.matchingType()).isEqualTo(e[1]);
+        assertThat(HexFormat.of().formatHex(t.data())).isEqualToIgnoringCase(e[2]);
+      });
+    }
+  }
+
   @Test
   void trustAdModeAgainstUnbound() throws Exception {
     assertSignedAndUnsigned(InteropEnv.trustAdResolver());

@@ -1,0 +1,239 @@
+package io.mailtls.interop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mailtls.core.Authentication;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.PolicySource;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.interop.InteropEnv.Stored;
+import io.mailtls.interop.Scenario.Expect;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The {@code mailtls} command line (its shaded jar, run as a process) against the environment:
+ * one {@code mailtls send --json} per sender level with one recipient at every scenario domain,
+ * checked against {@link Scenario} through the documented JSON (docs/cli-json.md) and Postfix's
+ * maildirs.
+ */
+class CliInteropTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Map<TlsLevel, Run> RUNS = new EnumMap<>(TlsLevel.class);
+
+  /** One CLI run: the message it sent, its exit code and its JSON document. */
+  record Run(String messageId, byte[] message, int exit, JsonNode json, String stderr) {
+    JsonNode recipient(Scenario s) {
+      for (JsonNode r : json.get("recipients")) {
+        if (r.get("recipient").asText().equals(rcpt(s))) {
+          return r;
+        }
+      }
+      throw new AssertionError("no recipient " + rcpt(s) + " in " + json);
+    }
+  }
+
+  static String rcpt(Scenario s) {
+    return "cli@" + s.domain;
+  }
+
+  @BeforeAll
+  static void runTheCliOncePerLevel(@TempDir Path tmp) throws Exception {
+    InteropEnv.requireUp();
+    Path jar = Path.of(System.getProperty("interop.cliJar"));
+    assertThat(jar).as("the CLI jar (built by the examples module)").isRegularFile();
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (TlsLevel level : TlsLevel.values()) {
+      String id = "cli-" + level.token() + "." + UUID.randomUUID() + "@interop.mailtls.test";
+      String text = "From: <" + Library.SENDER + ">\r\n"
+          + "To: <cli@interop.mailtls.test>\r\n"
+          + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+          + "Message-ID: <" + id + ">\r\n"
+          + "Subject: interop CLI " + level.token() + "\r\n"
+          + "\r\n"
+          + "Sent by mailtls send --level " + level.token() + "\r\n"
+          + ".a line that starts with a dot\r\n";
+      byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+      Path file = tmp.resolve(level.token() + ".eml");
+      Files.write(file, bytes);
+      List<String> cmd = new ArrayList<>(List.of(java, "-jar", jar.toString(), "send",
+          "--from", Library.SENDER, "--level", level.token(), "--file", file.toString(),
+          "--resolver", InteropEnv.UNBOUND,
+          "--trust-anchor", InteropEnv.STATE.resolve("root-anchor.ds").toString(),
+          "--ca-file", InteropEnv.STATE.resolve("pki/ca.crt").toString(), "--ca-only",
+          "--helo", "cli.interop.mailtls.test", "--timeout", "10", "--json"));
+      for (Scenario s : Scenario.values()) {
+        cmd.addAll(List.of("--to", rcpt(s)));
+      }
+      all.add(CompletableFuture.runAsync(() -> {
+        Run run = run(cmd, id, bytes);
+        synchronized (RUNS) {
+          RUNS.put(level, run);
+        }
+      }));
+    }
+    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+  }
+
+  private static Run run(List<String> cmd, String id, byte[] message) {
+    try {
+      Process p = new ProcessBuilder(cmd).start();
+      CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+        try (InputStream in = p.getErrorStream()) {
+          return in.readAllBytes();
+        } catch (Exception e) {
+          return new byte[0];
+        }
+      });
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      try (InputStream in = p.getInputStream()) {
+        in.transferTo(out);
+      }
+      assertThat(p.waitFor(4, TimeUnit.MINUTES)).isTrue();
+      String stderr = new String(err.get(), StandardCharsets.UTF_8);
+      JsonNode json = JSON.readTree(out.toByteArray());
+      return new Run(id, message, p.exitValue(), json, stderr);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Stream<Arguments> matrix() {
+    return ScenarioMatrixTest.matrix();
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("matrix")
+  void cliJsonAndMaildir(Scenario s, TlsLevel level) throws Exception {
+    Run run = RUNS.get(level);
+    JsonNode r = run.recipient(s);
+    Expect e = s.expect(level);
+    String what = s + " at " + level + ": " + r;
+    assertThat(r.get("status").asText()).as("status, " + what).isEqualTo(e.status().name());
+    assertThat(text(r.get("authentication"))).as("authentication, " + what)
+        .isEqualTo(e.authentication().map(Authentication::name));
+    assertThat(r.get("policy").get("source").asText()).as("policy.source, " + what)
+        .isEqualTo(token(e.source()));
+    assertThat(r.get("policy").get("level").asText()).isEqualTo(level.token());
+    assertThat(failures(r)).as("failure types, " + what)
+        .containsExactlyInAnyOrderElementsOf(e.failures());
+    for (JsonNode x : iterate(r.get("attempts"), r.get("policyFailures"))) {
+      if (!x.get("failure").isNull()) {
+        assertThat(text(x.get("tlsRpt"))).as("tlsRpt of %s", x)
+            .isEqualTo(FailureType.valueOf(x.get("failure").asText()).tlsRptResultType());
+      }
+    }
+    if (e.status() == DeliveryStatus.DELIVERED) {
+      Path file = InteropEnv.awaitInMaildir(s.domain, run.messageId(), Duration.ofSeconds(10));
+      Stored stored = InteropEnv.split(Files.readAllBytes(file));
+      String received = stored.received().get(0);
+      if (r.get("tls").isNull()) {
+        assertThat(received).contains("with ESMTP ").doesNotContain("ESMTPS");
+      } else {
+        assertThat(received).contains("with ESMTPS")
+            .contains("using " + r.get("tls").get("protocol").asText() + " with cipher ");
+      }
+      String sent = new String(run.message(), StandardCharsets.US_ASCII).replace("\r\n", "\n");
+      assertThat(new String(stored.rest(), StandardCharsets.ISO_8859_1)).as("stored %s", file)
+          .isEqualTo(sent);
+      assertThat(stored.rest()).isEqualTo(sent.getBytes(StandardCharsets.US_ASCII));
+    } else {
+      assertThat(InteropEnv.findInMaildir(s.domain, run.messageId())).as(what).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TlsLevel.class)
+  void exitCodeAndSummary(TlsLevel level) {
+    Run run = RUNS.get(level);
+    int delivered = 0;
+    int deferred = 0;
+    int bounced = 0;
+    for (Scenario s : Scenario.values()) {
+      switch (s.expect(level).status()) {
+        case DELIVERED -> delivered++;
+        case DEFERRED -> deferred++;
+        case BOUNCED -> bounced++;
+      }
+    }
+    int expectedExit = deferred > 0 ? 75 : bounced > 0 ? 69 : 0;
+    assertThat(run.exit()).as("exit code; stderr:\n%s", run.stderr()).isEqualTo(expectedExit);
+    assertThat(run.json().get("exitCode").asInt()).isEqualTo(expectedExit);
+    assertThat(run.json().get("schema").asText()).isEqualTo("mailtls.send/1");
+    JsonNode summary = run.json().get("summary");
+    assertThat(summary.get("delivered").asInt()).isEqualTo(delivered);
+    assertThat(summary.get("deferred").asInt()).isEqualTo(deferred);
+    assertThat(summary.get("bounced").asInt()).isEqualTo(bounced);
+  }
+
+  /**
+   * For DELIVERED: every failure the JSON reports (attempts, skipped hosts, policy failures). For
+   * DEFERRED/BOUNCED: the one that decided: the last failed attempt, else the first skipped host,
+   * else the type that leads the {@code reason}.
+   */
+  private static Set<FailureType> failures(JsonNode r) {
+    Set<FailureType> out = new TreeSet<>();
+    if (r.get("status").asText().equals("DELIVERED")) {
+      for (JsonNode x : iterate(r.get("attempts"), r.get("skipped"), r.get("policyFailures"))) {
+        if (!x.get("failure").isNull()) {
+          out.add(FailureType.valueOf(x.get("failure").asText()));
+        }
+      }
+      return out;
+    }
+    JsonNode attempts = r.get("attempts");
+    for (int i = attempts.size() - 1; i >= 0; i--) {
+      if (!attempts.get(i).get("failure").isNull()) {
+        return Set.of(FailureType.valueOf(attempts.get(i).get("failure").asText()));
+      }
+    }
+    if (!r.get("skipped").isEmpty()) {
+      return Set.of(FailureType.valueOf(r.get("skipped").get(0).get("failure").asText()));
+    }
+    String reason = r.get("reason").asText();
+    return Set.of(FailureType.valueOf(reason.substring(0, reason.indexOf(':'))));
+  }
+
+  private static List<JsonNode> iterate(JsonNode... arrays) {
+    List<JsonNode> out = new ArrayList<>();
+    for (JsonNode a : arrays) {
+      a.forEach(out::add);
+    }
+    return out;
+  }
+
+  private static Optional<String> text(JsonNode n) {
+    return n == null || n.isNull() ? Optional.empty() : Optional.of(n.asText());
+  }
+
+  private static String token(PolicySource s) {
+    return s == PolicySource.MTA_STS ? "mta-sts" : s.name().toLowerCase(Locale.ROOT);
+  }
+}
