@@ -181,6 +181,11 @@ zone dane-ta-spki.test signed <<Z
 mx IN A $MX_TA_ADDR
 $(tlsa mx "2 1 1 $TLSA_TAINT_211")
 Z
+zone dane-ta-noname.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TA_ADDR
+$(tlsa mx "2 0 1 $TLSA_TAROOT_201")
+Z
 zone dane-wrong.test signed <<Z
 @ IN MX 10 mx
 mx IN A $MX_TLS_ADDR

@@ -41,7 +41,8 @@ final class PostTlsFinger {
   /** Runs posttls-finger as the scenario says. */
   static String run(Scenario s) throws IOException, InterruptedException {
     if (s.finger.level().equals("dane")) {
-      return run("-l", "dane", s.domain);
+      // -v: the TLSA lookups show whether DANE applied ("(TLSA): OK")
+      return run("-v", "-l", "dane", s.domain);
     }
     return run("-l", "secure", "-F", InteropEnv.STATE.resolve("pki/ca.crt").toString(),
         "[" + s.finger.host().orElseThrow() + "]", "hostname");
@@ -62,7 +63,9 @@ final class PostTlsFinger {
       return Verdict.TRUSTED;
     }
     if (out.contains("Untrusted TLS connection established")) {
-      if (out.contains("no matching DANE TLSA records")) {
+      boolean dane = out.contains("no matching DANE TLSA records")
+          || out.contains("(TLSA): OK") && out.contains("server certificate verification failed");
+      if (level.equals("dane") && dane) {
         return Verdict.DANE_FAILED;
       }
       // under "secure" a certificate that does not verify is a failure; under "dane" without

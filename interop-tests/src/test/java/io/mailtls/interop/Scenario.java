@@ -42,6 +42,10 @@ enum Scenario {
   DANE_TA_SPKI("dane-ta-spki.test", "signed; TLSA `2 1 1` of the intermediate's key",
       Listener.DANE_TA, Finger.dane(Verdict.VERIFIED),
       ok(VERIFIED, DANE), ok(VERIFIED, DANE), noStsPolicy(), ok(VERIFIED, DANE)),
+  DANE_TA_NONAME("dane-ta-noname.test", "signed; TLSA `2 0 1` of the DANE-TA root; the leaf "
+      + "does not name this MX", Listener.DANE_TA, Finger.dane(Verdict.DANE_FAILED),
+      deferred(DANE, CERTIFICATE_HOST_MISMATCH), deferred(DANE, CERTIFICATE_HOST_MISMATCH),
+      noStsPolicy(), deferred(DANE, CERTIFICATE_HOST_MISMATCH)),
   DANE_WRONG("dane-wrong.test", "signed; TLSA `3 1 1` of a key nobody has", Listener.PKIX,
       Finger.dane(Verdict.DANE_FAILED),
       deferred(DANE, CERTIFICATE_NOT_TRUSTED), deferred(DANE, CERTIFICATE_NOT_TRUSTED),
@@ -167,8 +171,11 @@ enum Scenario {
     TRUSTED("Trusted"),
     /** "Untrusted TLS connection established", no verification demanded. */
     UNTRUSTED("Untrusted"),
-    /** Untrusted, with "no matching DANE TLSA records": Postfix would not deliver. */
-    DANE_FAILED("Untrusted: no matching DANE TLSA records"),
+    /**
+     * Untrusted although TLSA records were found ("no matching DANE TLSA records", or a DANE-TA
+     * chain without the name): Postfix would not deliver.
+     */
+    DANE_FAILED("Untrusted: DANE verification failed"),
     /** Untrusted under {@code -l secure}: the certificate did not verify. */
     CERT_FAILED("Untrusted: certificate verification failed"),
     /** The EHLO reply had no STARTTLS. */
