@@ -3,7 +3,6 @@ package io.mailtls.interop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DeliveryStatus;
-import io.mailtls.core.DnssecMode;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.PolicySource;
 import io.mailtls.core.TlsLevel;
