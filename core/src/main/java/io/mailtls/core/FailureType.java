@@ -35,7 +35,12 @@ public enum FailureType {
   VALIDATION_FAILURE("validation-failure"),
   /** The TLSA records were unusable or malformed. */
   TLSA_INVALID("tlsa-invalid"),
-  /** DNSSEC validation failed, or the DNSSEC state could not be determined. */
+  /**
+   * DNSSEC data that decides security could not be had: the MX answer failed validation (bogus),
+   * or the TLSA lookup failed in any way (bogus, SERVFAIL, timeout: RFC 7672 §2.2 makes the host
+   * unusable, and RFC 8460 §4.3.1 reads "no valid records were returned"). A SERVFAIL or timeout
+   * on the MX lookup is {@link #DNS_FAILURE}: it stops delivery whatever the TLS policy.
+   */
   DNSSEC_INVALID("dnssec-invalid"),
   /** DANE was required by the sender but the host had no usable TLSA records. */
   DANE_REQUIRED("dane-required"),
@@ -45,6 +50,14 @@ public enum FailureType {
   STS_POLICY_INVALID("sts-policy-invalid"),
   /** The MTA-STS policy host's certificate did not verify. */
   STS_WEBPKI_INVALID("sts-webpki-invalid"),
+  /**
+   * The sender's level is {@code sts-required} and the recipient domain has no MTA-STS policy in
+   * {@code enforce} mode (no record, an unusable record, a policy in mode {@code testing} or
+   * {@code none}, or an address literal). The sender's own requirement was not met; the
+   * recipient's policy did not fail, so there is no RFC 8460 result type (a report would tell a
+   * domain with a correct {@code testing} policy that it is invalid).
+   */
+  STS_REQUIRED(null),
   /** A policy required something this configuration cannot do (e.g. no MTA-STS provider). */
   POLICY_UNAVAILABLE(null),
   /** DNS did not give a usable answer (SERVFAIL, timeout) for data delivery depends on. */

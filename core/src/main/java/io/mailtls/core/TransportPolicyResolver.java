@@ -130,7 +130,14 @@ public final class TransportPolicyResolver {
     Optional<DeliveryPlan.Failure> mxFailure = mxFailure(mx);
     if (mxFailure.isPresent()) {
       reasons.add("MX resolution: " + mx.kind());
-      return done(new DeliveryPlan(nextHop, level, mx, List.of(), List.of(), mxFailure, reasons));
+      if (mxFailure.get().type() == FailureType.DNSSEC_INVALID
+          && nextHop instanceof NextHop.Domain d) {
+        // RFC 8460 §4.3.1 dnssec-invalid, reported for the recipient domain like a TLSA failure
+        policyFailures.add(new PolicyFailure(d.name(), PolicySource.DANE, true, Optional.empty(),
+            Optional.empty(), FailureType.DNSSEC_INVALID, mxFailure.get().reply().text()));
+      }
+      return done(new DeliveryPlan(nextHop, level, mx, List.of(), List.of(), mxFailure, reasons,
+          policyFailures, Optional.empty()));
     }
     if (level == TlsLevel.DANE_REQUIRED && dane.isEmpty()) {
       return done(failClosed(in, reasons, "mailtls-dane"));
@@ -345,7 +352,7 @@ public final class TransportPolicyResolver {
       // An address literal has no domain, hence no MTA-STS policy (RFC 8461 §3.4).
       f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
           "sts-required: an address literal has no MTA-STS policy"),
-          FailureType.STS_POLICY_INVALID);
+          FailureType.STS_REQUIRED);
       reasons.add(f.reply().text());
       return Optional.of(new DeliveryPlan(in.nextHop(), in.level(), in.mx(), List.of(),
           List.of(), Optional.of(f), reasons, failures, policy));
@@ -354,11 +361,11 @@ public final class TransportPolicyResolver {
     if (lookup instanceof MtaStsLookup.NoPolicy none && none.provablyAbsent()) {
       f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
           "sts-required: the recipient domain publishes no MTA-STS policy"),
-          FailureType.STS_POLICY_INVALID);
+          FailureType.STS_REQUIRED);
     } else if (lookup instanceof MtaStsLookup.Found found) {
       f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
           "sts-required: the recipient's MTA-STS policy is in mode " + found.policy().mode()
-              + ", not enforce"), FailureType.STS_POLICY_INVALID);
+              + ", not enforce"), FailureType.STS_REQUIRED);
     } else if (lookup instanceof MtaStsLookup.Failed failed) {
       f = new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
           EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: MTA-STS discovery failed: "
@@ -366,7 +373,7 @@ public final class TransportPolicyResolver {
     } else {
       f = new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
           EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: no usable MTA-STS record: "
-              + ((MtaStsLookup.NoPolicy) lookup).reason()), FailureType.STS_POLICY_INVALID);
+              + ((MtaStsLookup.NoPolicy) lookup).reason()), FailureType.STS_REQUIRED);
     }
     reasons.add(f.reply().text());
     return Optional.of(new DeliveryPlan(in.nextHop(), in.level(), in.mx(), List.of(), List.of(),

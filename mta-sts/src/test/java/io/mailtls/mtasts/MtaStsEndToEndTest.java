@@ -291,6 +291,10 @@ class MtaStsEndToEndTest {
       RecipientResult r = w.send(TlsLevel.STS_REQUIRED);
       assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.reply().text()).contains("publishes no MTA-STS policy");
+      // the sender's requirement, not a failure of a recipient policy: no RFC 8460 type
+      assertThat(r.plan().failure().orElseThrow().type()).isEqualTo(FailureType.STS_REQUIRED);
+      assertThat(FailureType.STS_REQUIRED.tlsRptResultType()).isEmpty();
+      assertThat(r.plan().policyFailures()).isEmpty();
       assertThat(mx.sessions()).isEmpty();
     }
   }
@@ -315,6 +319,7 @@ class MtaStsEndToEndTest {
       RecipientResult r = w.send(TlsLevel.STS_REQUIRED);
       assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.reply().text()).contains("not enforce");
+      assertThat(r.plan().failure().orElseThrow().type()).isEqualTo(FailureType.STS_REQUIRED);
       assertThat(mx.sessions()).isEmpty();
     }
   }

@@ -266,7 +266,7 @@ class SendCommandTest {
     assertThat(good.get("status").asText()).isEqualTo("BOUNCED");
     assertThat(good.get("policy").get("source").asText()).isEqualTo("sender");
     assertThat(good.get("policy").get("mode").isNull()).isTrue();
-    assertThat(good.get("reason").asText()).contains("STS_POLICY_INVALID");
+    assertThat(good.get("reason").asText()).startsWith("STS_REQUIRED:");
 
     CliRun dane = send(TestWorld.MESSAGE, "--to", "x@dane-bad.test", "--level",
         "dane-required", "--json");
@@ -287,6 +287,13 @@ class SendCommandTest {
     assertThat(r.get("reply").get("local").asBoolean()).isTrue();
     assertThat(r.get("reason").asText()).startsWith("DNSSEC_INVALID: MX lookup failed");
     assertThat(r.get("policy").get("source").asText()).isEqualTo("dane");
+    // what TLS-RPT would report for the domain: dnssec-invalid (RFC 8460 §4.3.1)
+    assertThat(r.get("policyFailures")).singleElement().satisfies(f -> {
+      assertThat(f.get("source").asText()).isEqualTo("dane");
+      assertThat(f.get("failure").asText()).isEqualTo("DNSSEC_INVALID");
+      assertThat(f.get("tlsRpt").asText()).isEqualTo("dnssec-invalid");
+      assertThat(f.get("mx").isNull()).isTrue();
+    });
   }
 
   @Test
