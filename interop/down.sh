@@ -20,9 +20,9 @@ stop() { # name  pidfile  expected-executable-basename
   if [ "$(basename "$(readlink /proc/"$pid"/exe 2>/dev/null || echo ?)")" != "$exe" ]; then
     echo "down: $name: pid $pid is not $exe, leaving it alone"; rm -f "$pf"; return 0
   fi
-  kill -TERM "$pid"
+  kill -TERM "$pid" 2>/dev/null || true   # it may have exited since the check
   for _ in $(seq 1 200); do alive "$pid" || break; sleep 0.05; done
-  if alive "$pid"; then echo "down: $name: pid $pid still alive, sending KILL"; kill -KILL "$pid" || true; fi
+  if alive "$pid"; then echo "down: $name: pid $pid still alive, sending KILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$pf"
   echo "down: $name (pid $pid) stopped"
 }

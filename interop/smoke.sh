@@ -17,6 +17,10 @@ echo "$out" | grep -q 'status: NOERROR' || fail "unsigned.test MX not NOERROR"
 echo "$out" | grep -qE '^;; flags:[^;]* ad[ ;]' && fail "ad flag set for unsigned.test"
 echo "ok: dig ad for dane-ee.test, no ad for unsigned.test"
 
+# 1b. the dead MX of failover.test must refuse connections, not accept or hang
+if nc -z -w2 127.0.0.69 25 2>/dev/null; then fail "something listens on 127.0.0.69:25 (the dead MX)"; fi
+echo "ok: 127.0.0.69:25 refuses connections (failover.test's dead MX)"
+
 # 2. MTA-STS policy over HTTPS with the private CA (curl --resolve: no DNS involved)
 pol=$(curl -sS --max-time 5 --cacert "$STATE/pki/ca.crt" --resolve mta-sts.sts.test:443:127.0.0.55 \
       https://mta-sts.sts.test/.well-known/mta-sts.txt)

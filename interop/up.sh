@@ -5,9 +5,28 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-STATE="${INTEROP_STATE:-$HERE/state}"
-mkdir -p "$STATE"
-STATE="$(cd "$STATE" && pwd)"
+# The state directory. Postfix's and nginx's unprivileged processes must reach the queue and the
+# maildirs whatever the permissions above the checkout (/root is 0700), and nothing outside the
+# project may be changed to let them: by default the state lives in a root-owned directory under
+# /var/tmp named after the checkout, and interop/state is a symbolic link to it.
+if [ -z "${INTEROP_STATE:-}" ]; then
+  [ "$(id -u)" = 0 ] || { echo "up.sh: must run as root" >&2; exit 1; }
+  REAL="/var/tmp/mailtls-interop-$(printf '%s' "$HERE" | sha256sum | cut -c1-12)"
+  if [ -L "$REAL" ] || { [ -e "$REAL" ] && [ "$(stat -c %u "$REAL")" != 0 ]; }; then
+    echo "up.sh: $REAL exists and is not a root-owned directory; remove it" >&2; exit 1
+  fi
+  mkdir -p "$REAL"; chmod 755 "$REAL"
+  if [ -d "$HERE/state" ] && [ ! -L "$HERE/state" ]; then
+    # a state directory from before: stop what it started, then replace it by the link
+    INTEROP_STATE="$HERE/state" "$HERE/down.sh" || true
+    rm -rf "$HERE/state"
+  fi
+  ln -sfn "$REAL" "$HERE/state"
+  STATE="$REAL"
+else
+  mkdir -p "$INTEROP_STATE"
+  STATE="$(cd "$INTEROP_STATE" && pwd -P)"
+fi
 export INTEROP_STATE="$STATE"
 
 # Addresses (all on 127.0.0.0/8; nothing listens elsewhere, nothing is sent elsewhere).
@@ -30,7 +49,7 @@ die() { echo "up.sh: $*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # 1. Packages
 # ---------------------------------------------------------------------------------------------
-PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux)
+PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux iproute2)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -56,15 +75,35 @@ log "packages ready"
 # ---------------------------------------------------------------------------------------------
 # 2. Stop a previous run (by pid files only)
 # ---------------------------------------------------------------------------------------------
-"$HERE/down.sh" >/dev/null 2>&1 || true
+mkdir -p "$STATE/logs"
+"$HERE/down.sh" >"$STATE/logs/down.log" 2>&1 || { cat "$STATE/logs/down.log" >&2; die "down.sh failed"; }
+
+# Every address:port used here must be free (a wildcard listener, e.g. a system Postfix on
+# 0.0.0.0:25 or systemd-resolved on 127.0.0.53:53, would make a bind fail): wait a little for
+# daemons just stopped, then name what is in the way.
+busy() {
+  ss -Hltun 2>/dev/null | awk '{print $5}' | grep -E \
+    "^(0\.0\.0\.0|\*|\[::\]|${NSD_ADDR//./\\.}|${UNBOUND_ADDR//./\\.}):53\$|^(0\.0\.0\.0|\*|\[::\]|${NGINX_ADDR//./\\.}):443\$|^(0\.0\.0\.0|\*|\[::\]|127\.0\.0\.6[0-4]):25\$" || true
+}
+for _ in $(seq 1 50); do [ -z "$(busy)" ] && break; sleep 0.1; done
+if [ -n "$(busy)" ]; then
+  ss -Hltunp 2>/dev/null | grep -F "$(busy | head -1)" >&2 || true
+  die "address in use: $(busy | tr '\n' ' ')(stop what listens there, or it is not our environment)"
+fi
 
 mkdir -p "$STATE"/{run,logs,pki,keys,ds,zones/src,zones/signed,nsd,unbound,nginx/tmp,postfix/etc,postfix/data,postfix/spool,maildirs}
+# a fresh start for what the tests read: the previous run's mail and logs are kept once, as *.1
+rm -rf "$STATE/maildirs.1" "$STATE/logs.1"
+mv "$STATE/maildirs" "$STATE/maildirs.1"; mv "$STATE/logs" "$STATE/logs.1"
+mkdir -p "$STATE/maildirs" "$STATE/logs"
+mv "$STATE/logs.1/down.log" "$STATE/logs/" 2>/dev/null || true
 chmod 755 "$STATE" "$STATE/maildirs"
 # the virtual(8) delivery agent writes as nobody:nogroup
 chown 65534:65534 "$STATE/maildirs"
 chown postfix:postfix "$STATE/postfix/data"
-# everybody must be able to traverse down to the maildirs
-d="$STATE"; while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d="$(dirname "$d")"; done
+# unprivileged processes must be able to traverse down to the queue and the maildirs
+runuser -u nobody -- test -x "$STATE/maildirs" \
+  || die "user nobody cannot reach $STATE/maildirs: choose an INTEROP_STATE whose parents are traversable"
 
 # ---------------------------------------------------------------------------------------------
 # 3. Certificates (kept across runs; a leaf is re-issued when its names change)
@@ -91,7 +130,9 @@ new_ca() { # name subject [issuer]  (self-signed root without issuer; otherwise 
 }
 issue_cert() { # name  issuer|self  SAN-list (comma separated)  -> name.crt, name.key, name.chain.pem
   local name=$1 issuer=$2 san=$3 sanext
-  if [ -s "$PKI/$name.crt" ] && [ "$(cat "$PKI/$name.san" 2>/dev/null)" = "$issuer $san" ]; then return 0; fi
+  # kept unless its names changed or it expires within 30 days
+  if [ -s "$PKI/$name.crt" ] && [ "$(cat "$PKI/$name.san" 2>/dev/null)" = "$issuer $san" ] \
+     && openssl x509 -in "$PKI/$name.crt" -noout -checkend 2592000 >/dev/null; then return 0; fi
   sanext="subjectAltName=$(echo "$san" | sed 's/\([^,]*\)/DNS:\1/g')"
   if [ "$issuer" = self ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
@@ -123,7 +164,7 @@ new_ca ta-int "mailtls interop DANE-TA intermediate" ta-root; echo ta-root > "$P
 new_ca untrusted "mailtls interop untrusted CA"
 
 # MX hosts on each listener (their certificates name exactly these, except the no-name listener)
-MX_ON_TLS="mx.dane-ee.test,mx.dane-wrong.test,mx2.failover.test,mx1.failover.test,mx.unsigned.test,mx.bogus-expired.test,mx.bogus-ds.test,mx.bogus-mx-sig.test,mx.bogus-tlsa-sig.test,mx.sts.test,mx1.wild.sts-wildcard.test,a.b.wild.sts-wildcard.test,mx.sts-none.test,mx.sts-mx-mismatch.test,mx.sts-redirect.test,mx.sts-ctype.test,mx.sts-malformed.test,mx.sts-404.test,mx.sts-untrusted.test,mx.sts-nohost.test,mx.sts-badtxt.test"
+MX_ON_TLS="mx.dane-ee.test,mx.dane-wrong.test,mx.dane-unusable.test,mx2.failover.test,mx1.failover.test,mx.unsigned.test,mx.bogus-expired.test,mx.bogus-ds.test,mx.bogus-mx-sig.test,mx.bogus-tlsa-sig.test,mx.sts.test,mx1.wild.sts-wildcard.test,a.b.wild.sts-wildcard.test,mx.sts-none.test,mx.sts-mx-mismatch.test,mx.sts-redirect.test,mx.sts-ctype.test,mx.sts-malformed.test,mx.sts-404.test,mx.sts-untrusted.test,mx.sts-nohost.test,mx.sts-badtxt.test"
 MX_ON_TA="mx.dane-ta.test,mx.dane-ta-spki.test"
 MX_ON_SELF="mx.dane-self.test,mx.selfsigned.test,mx.sts-selfsigned.test"
 STS_DOMAINS="sts.test sts-testing.test sts-none.test sts-wildcard.test sts-mx-mismatch.test sts-redirect.test sts-ctype.test sts-malformed.test sts-404.test sts-badtxt.test sts-selfsigned.test sts-noname.test sts-nostarttls.test"
@@ -190,6 +231,18 @@ zone dane-wrong.test signed <<Z
 @ IN MX 10 mx
 mx IN A $MX_TLS_ADDR
 $(tlsa mx "3 1 1 $TLSA_WRONG_311")
+Z
+# secure TLSA records, none usable (PKIX-EE is not for SMTP, RFC 7672 §3.1.3): TLS mandatory,
+# unauthenticated
+zone dane-unusable.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TLS_ADDR
+$(tlsa mx "1 1 1 $TLSA_MX_311")
+Z
+zone dane-unusable-plain.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_PLAIN_ADDR
+$(tlsa mx "1 1 1 $TLSA_MX_311")
 Z
 zone dane-nostarttls.test signed <<Z
 @ IN MX 10 mx

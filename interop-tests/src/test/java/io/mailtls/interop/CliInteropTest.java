@@ -11,8 +11,6 @@ import io.mailtls.core.PolicySource;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.interop.InteropEnv.Stored;
 import io.mailtls.interop.Scenario.Expect;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,21 +45,26 @@ class CliInteropTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<TlsLevel, Run> RUNS = new EnumMap<>(TlsLevel.class);
+  private static final InteropEnv.Undelivered UNDELIVERED = new InteropEnv.Undelivered();
 
   /** One CLI run: the message it sent, its exit code and its JSON document. */
-  record Run(String messageId, byte[] message, int exit, JsonNode json, String stderr) {
+  record Run(TlsLevel level, String messageId, byte[] message, int exit, JsonNode json,
+      String stderr) {
     JsonNode recipient(Scenario s) {
       for (JsonNode r : json.get("recipients")) {
-        if (r.get("recipient").asText().equals(rcpt(s))) {
+        if (r.get("recipient").asText().equals(rcpt(s, level))) {
           return r;
         }
       }
-      throw new AssertionError("no recipient " + rcpt(s) + " in " + json);
+      throw new AssertionError("no recipient " + rcpt(s, level) + " in " + json);
     }
   }
 
-  static String rcpt(Scenario s) {
-    return "cli@" + s.domain;
+  /** This run's recipients: unique, so that Postfix's log tells this run's deliveries apart. */
+  private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+
+  static String rcpt(Scenario s, TlsLevel level) {
+    return "cli-" + level.token() + "-" + RUN + "@" + s.domain;
   }
 
   @BeforeAll
@@ -90,10 +94,10 @@ class CliInteropTest {
           "--ca-file", InteropEnv.STATE.resolve("pki/ca.crt").toString(), "--ca-only",
           "--helo", "cli.interop.mailtls.test", "--timeout", "10", "--json"));
       for (Scenario s : Scenario.values()) {
-        cmd.addAll(List.of("--to", rcpt(s)));
+        cmd.addAll(List.of("--to", rcpt(s, level)));
       }
       all.add(CompletableFuture.runAsync(() -> {
-        Run run = run(cmd, id, bytes);
+        Run run = run(level, cmd, id, bytes);
         synchronized (RUNS) {
           RUNS.put(level, run);
         }
@@ -102,27 +106,20 @@ class CliInteropTest {
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
   }
 
-  private static Run run(List<String> cmd, String id, byte[] message) {
+  private static Run run(TlsLevel level, List<String> cmd, String id, byte[] message) {
     try {
-      Process p = new ProcessBuilder(cmd).start();
-      CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
-        try (InputStream in = p.getErrorStream()) {
-          return in.readAllBytes();
-        } catch (Exception e) {
-          return new byte[0];
-        }
-      });
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      try (InputStream in = p.getInputStream()) {
-        in.transferTo(out);
-      }
-      assertThat(p.waitFor(4, TimeUnit.MINUTES)).isTrue();
-      String stderr = new String(err.get(), StandardCharsets.UTF_8);
-      JsonNode json = JSON.readTree(out.toByteArray());
-      return new Run(id, message, p.exitValue(), json, stderr);
+      InteropEnv.ProcessResult r = InteropEnv.runBounded(new ProcessBuilder(cmd),
+          Duration.ofMinutes(4), "mailtls send");
+      JsonNode json = JSON.readTree(r.stdout());
+      return new Run(level, id, message, r.exit(), json, r.stderr());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @AfterAll
+  static void nothingUndeliveredArrivedLater() throws Exception {
+    UNDELIVERED.assertNoneArrived();
   }
 
   static Stream<Arguments> matrix() {
@@ -144,6 +141,16 @@ class CliInteropTest {
     assertThat(r.get("policy").get("level").asText()).isEqualTo(level.token());
     assertThat(failures(r)).as("failure types, " + what)
         .containsExactlyInAnyOrderElementsOf(e.failures());
+    // a failure of the recipient's policy is what TLS-RPT reports: policyFailures lists it
+    if (e.source() == PolicySource.DANE || e.source() == PolicySource.MTA_STS
+        || e.status() == DeliveryStatus.DELIVERED) {
+      for (FailureType f : e.failures()) {
+        if (f.tlsRptResultType().isPresent()) {
+          assertThat(iterate(r.get("policyFailures"))).as("policyFailures, " + what)
+              .anySatisfy(x -> assertThat(x.get("failure").asText()).isEqualTo(f.name()));
+        }
+      }
+    }
     for (JsonNode x : iterate(r.get("attempts"), r.get("policyFailures"))) {
       if (!x.get("failure").isNull()) {
         assertThat(text(x.get("tlsRpt"))).as("tlsRpt of %s", x)
@@ -152,6 +159,9 @@ class CliInteropTest {
     }
     if (e.status() == DeliveryStatus.DELIVERED) {
       Path file = InteropEnv.awaitInMaildir(s.domain, run.messageId(), Duration.ofSeconds(10));
+      assertThat(InteropEnv.acceptedByPostfix(run.messageId())).as("Postfix's log").isTrue();
+      assertThat(InteropEnv.postfixLogged("to=<" + rcpt(s, level) + ">")).as("Postfix's log")
+          .isTrue();
       Stored stored = InteropEnv.split(Files.readAllBytes(file));
       String received = stored.received().get(0);
       if (r.get("tls").isNull()) {
@@ -165,7 +175,7 @@ class CliInteropTest {
           .isEqualTo(sent);
       assertThat(stored.rest()).isEqualTo(sent.getBytes(StandardCharsets.US_ASCII));
     } else {
-      assertThat(InteropEnv.findInMaildir(s.domain, run.messageId())).as(what).isEmpty();
+      UNDELIVERED.record(s.domain, run.messageId(), "to=<" + rcpt(s, level) + ">", what);
     }
   }
 

@@ -7,6 +7,7 @@ import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.TrustAnchors;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -21,6 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -237,5 +242,104 @@ final class InteropEnv {
       return i;
     }
     return -1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Postfix's log, and messages that must never arrive
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Whether Postfix's log mentions {@code needle}: {@code message-id=<ID>} once cleanup queued a
+   * message, {@code to=<ADDRESS>} once a recipient was delivered (or deferred) by Postfix.
+   */
+  static boolean postfixLogged(String needle) throws IOException {
+    Path log = STATE.resolve("logs/postfix.log");
+    if (!Files.exists(log)) {
+      return false;
+    }
+    return Files.readString(log, StandardCharsets.ISO_8859_1).contains(needle);
+  }
+
+  /** Whether Postfix accepted a message with this Message-ID (cleanup logs every one it queues). */
+  static boolean acceptedByPostfix(String messageId) throws IOException {
+    return postfixLogged("message-id=<" + messageId + ">");
+  }
+
+  /**
+   * Messages a test class reported DEFERRED or BOUNCED: none may be in a maildir or even in
+   * Postfix's log as accepted. Checked when recorded, and again by {@link #assertNoneArrived}
+   * (the class's {@code @AfterAll}) after Postfix had time to deliver anything it took.
+   */
+  static final class Undelivered {
+    private final List<String[]> messages = new ArrayList<>();
+
+    /**
+     * Records a message for {@code domain} with {@code messageId}, whose acceptance by Postfix
+     * would show as {@code logNeedle} in its log (unique to this message and recipient).
+     */
+    synchronized void record(String domain, String messageId, String logNeedle, String what)
+        throws IOException {
+      assertNotArrived(domain, messageId, logNeedle, what);
+      messages.add(new String[] {domain, messageId, logNeedle, what});
+    }
+
+    void assertNoneArrived() throws Exception {
+      Thread.sleep(2000);
+      List<String[]> copy;
+      synchronized (this) {
+        copy = List.copyOf(messages);
+      }
+      for (String[] m : copy) {
+        assertNotArrived(m[0], m[1], m[2], m[3]);
+      }
+    }
+
+    private static void assertNotArrived(String domain, String messageId, String logNeedle,
+        String what) throws IOException {
+      assertThat(findInMaildir(domain, messageId))
+          .as("maildir of %s must not hold %s (%s)", domain, messageId, what).isEmpty();
+      assertThat(postfixLogged(logNeedle))
+          .as("Postfix's log must not show %s (%s)", logNeedle, what).isFalse();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Child processes
+  // -------------------------------------------------------------------------------------------
+
+  /** A finished child process. */
+  record ProcessResult(int exit, String stdout, String stderr) {}
+
+  /**
+   * Runs {@code pb}, draining its output on other threads, and kills it if it has not finished
+   * within {@code timeout}.
+   */
+  static ProcessResult runBounded(ProcessBuilder pb, Duration timeout, String what)
+      throws IOException, InterruptedException {
+    Process p = pb.start();
+    CompletableFuture<byte[]> out = drain(p.getInputStream());
+    CompletableFuture<byte[]> err = drain(p.getErrorStream());
+    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      throw new IllegalStateException(what + " did not finish within " + timeout);
+    }
+    try {
+      return new ProcessResult(p.exitValue(),
+          new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8),
+          new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(what + ": could not read its output", e);
+    }
+  }
+
+  private static CompletableFuture<byte[]> drain(InputStream in) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (in) {
+        return in.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
   }
 }

@@ -1,13 +1,11 @@
 package io.mailtls.interop;
 
 import io.mailtls.interop.Scenario.Verdict;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Locale;
 
 /** Postfix's posttls-finger, run against the environment, and its verdict. */
 final class PostTlsFinger {
@@ -26,16 +24,7 @@ final class PostTlsFinger {
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("MAIL_CONFIG", InteropEnv.STATE.resolve("postfix/etc").toString());
-    Process p = pb.start();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (InputStream in = p.getInputStream()) {
-      in.transferTo(out);
-    }
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("posttls-finger timed out");
-    }
-    return out.toString(StandardCharsets.UTF_8);
+    return InteropEnv.runBounded(pb, Duration.ofSeconds(60), "posttls-finger").stdout();
   }
 
   /** Runs posttls-finger as the scenario says. */
@@ -50,10 +39,12 @@ final class PostTlsFinger {
 
   /**
    * The verdict in posttls-finger's output (see {@link Verdict}) at {@code level} ({@code dane}
-   * or {@code secure}).
+   * or {@code secure}), from positive evidence only; output that shows none of the cases throws.
    */
   static Verdict verdict(String out, String level) {
-    if (out.contains("Host not found, try again") || out.contains("TLSA lookup error")) {
+    boolean established = out.contains("TLS connection established");
+    if (!established
+        && (out.contains("Host not found, try again") || out.contains("TLSA lookup error"))) {
       return Verdict.DNS_FAILURE;
     }
     if (out.contains("Verified TLS connection established")) {
@@ -62,18 +53,24 @@ final class PostTlsFinger {
     if (out.contains("Trusted TLS connection established")) {
       return Verdict.TRUSTED;
     }
+    String lower = out.toLowerCase(Locale.ROOT);
     if (out.contains("Untrusted TLS connection established")) {
-      boolean dane = out.contains("no matching DANE TLSA records")
-          || out.contains("(TLSA): OK") && out.contains("server certificate verification failed");
-      if (level.equals("dane") && dane) {
-        return Verdict.DANE_FAILED;
+      if (!lower.contains("verification failed")) {
+        throw new IllegalStateException("Untrusted without a reason:\n" + out);
       }
-      // under "secure" a certificate that does not verify is a failure; under "dane" without
-      // usable TLSA records it is opportunistic TLS
-      return level.equals("secure") ? Verdict.CERT_FAILED : Verdict.UNTRUSTED;
+      if (level.equals("secure")) {
+        return Verdict.CERT_FAILED;
+      }
+      // -v shows the TLSA lookup: usable records that did not authenticate the peer are a DANE
+      // failure (Postfix's smtp would not deliver); without them it is opportunistic TLS
+      boolean usableTlsa = out.contains("(TLSA): OK")
+          && !out.contains("no usable TLSA records found") && !out.contains("no TLSA records found");
+      return usableTlsa ? Verdict.DANE_FAILED : Verdict.UNTRUSTED;
     }
-    if (out.contains("> EHLO") && !out.contains("< 250-STARTTLS")
-        && !out.contains("< 250 STARTTLS")) {
+    // no TLS: the whole EHLO reply was seen, without STARTTLS, and the client said QUIT
+    int ehlo = out.indexOf("> EHLO");
+    if (ehlo >= 0 && out.indexOf("< 250 ", ehlo) > 0 && out.indexOf("> QUIT", ehlo) > 0
+        && !out.substring(ehlo).contains("STARTTLS")) {
       return Verdict.NO_STARTTLS;
     }
     throw new IllegalStateException("no verdict in posttls-finger output:\n" + out);

@@ -12,6 +12,7 @@ import io.mailtls.interop.Scenario.Expect;
 import io.mailtls.interop.Scenario.Verdict;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -24,9 +25,16 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class PostTlsFingerTest {
 
+  private static final InteropEnv.Undelivered UNDELIVERED = new InteropEnv.Undelivered();
+
   @BeforeAll
   static void environment() {
     InteropEnv.requireUp();
+  }
+
+  @AfterAll
+  static void nothingUndeliveredArrivedLater() throws Exception {
+    UNDELIVERED.assertNoneArrived();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -44,7 +52,7 @@ class PostTlsFingerTest {
         + " " + lib;
     assertThat(agrees(s, verdict, lib)).as(what).isTrue();
     ScenarioMatrixTest.assertOutcome(s, TlsLevel.OPPORTUNISTIC, o,
-        s.expect(TlsLevel.OPPORTUNISTIC));
+        s.expect(TlsLevel.OPPORTUNISTIC), UNDELIVERED);
   }
 
   /**

@@ -11,7 +11,9 @@ import static io.mailtls.core.FailureType.DNSSEC_INVALID;
 import static io.mailtls.core.FailureType.STARTTLS_NOT_SUPPORTED;
 import static io.mailtls.core.FailureType.STS_POLICY_FETCH_ERROR;
 import static io.mailtls.core.FailureType.STS_POLICY_INVALID;
+import static io.mailtls.core.FailureType.STS_REQUIRED;
 import static io.mailtls.core.FailureType.STS_WEBPKI_INVALID;
+import static io.mailtls.core.FailureType.TLSA_INVALID;
 import static io.mailtls.core.PolicySource.DANE;
 import static io.mailtls.core.PolicySource.MTA_STS;
 import static io.mailtls.core.PolicySource.NONE;
@@ -22,7 +24,8 @@ import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.PolicySource;
 import io.mailtls.core.TlsLevel;
-import java.util.List;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -50,6 +53,15 @@ enum Scenario {
       Finger.dane(Verdict.DANE_FAILED),
       deferred(DANE, CERTIFICATE_NOT_TRUSTED), deferred(DANE, CERTIFICATE_NOT_TRUSTED),
       noStsPolicy(), deferred(DANE, CERTIFICATE_NOT_TRUSTED)),
+  DANE_UNUSABLE("dane-unusable.test", "signed; only TLSA `1 1 1` (PKIX-EE, unusable for SMTP, "
+      + "RFC 7672 §3.1.3): TLS mandatory, unauthenticated", Listener.PKIX,
+      Finger.dane(Verdict.UNTRUSTED),
+      ok(ENCRYPTED, DANE, TLSA_INVALID), ok(ENCRYPTED, DANE, TLSA_INVALID), noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  DANE_UNUSABLE_PLAIN("dane-unusable-plain.test", "signed; only TLSA `1 1 1`, MX without "
+      + "STARTTLS", Listener.PLAIN, Finger.dane(Verdict.NO_STARTTLS),
+      deferred(DANE, STARTTLS_NOT_SUPPORTED), deferred(DANE, STARTTLS_NOT_SUPPORTED),
+      noStsPolicy(), deferred(SENDER, DANE_REQUIRED)),
   DANE_NOSTARTTLS("dane-nostarttls.test", "signed; TLSA `3 1 1`, MX without STARTTLS",
       Listener.PLAIN, Finger.dane(Verdict.NO_STARTTLS),
       deferred(DANE, STARTTLS_NOT_SUPPORTED), deferred(DANE, STARTTLS_NOT_SUPPORTED),
@@ -91,10 +103,10 @@ enum Scenario {
       Listener.NO_NAME, Finger.secure("mx.sts-testing.test", Verdict.CERT_FAILED),
       ok(ENCRYPTED, NONE, CERTIFICATE_HOST_MISMATCH), ok(ENCRYPTED, SENDER,
           CERTIFICATE_HOST_MISMATCH),
-      bounced(SENDER, STS_POLICY_INVALID), noTlsa()),
+      noStsPolicy(), noTlsa()),
   STS_NONE("sts-none.test", "policy `none`", Listener.PKIX,
       Finger.secure("mx.sts-none.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), bounced(SENDER, STS_POLICY_INVALID), noTlsa()),
+      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), noStsPolicy(), noTlsa()),
   STS_WILDCARD("sts-wildcard.test", "policy `enforce`, `mx: *.wild.sts-wildcard.test`; MX 5 "
       + "`a.b.wild…` (two labels: no match), MX 10 `mx1.wild…`", Listener.PKIX,
       Finger.secure("mx1.wild.sts-wildcard.test", Verdict.VERIFIED),
@@ -132,7 +144,7 @@ enum Scenario {
   STS_BADTXT("sts-badtxt.test", "invalid TXT `v=STSv1; id=not-an-id!` (an `enforce` policy is "
       + "served but must not be used)", Listener.PKIX,
       Finger.secure("mx.sts-badtxt.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), deferred(SENDER, STS_POLICY_INVALID), noTlsa()),
+      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), deferred(SENDER, STS_REQUIRED), noTlsa()),
   STS_SELF_SIGNED("sts-selfsigned.test", "policy `enforce`; self-signed MX certificate",
       Listener.SELF_SIGNED, Finger.secure("mx.sts-selfsigned.test", Verdict.CERT_FAILED),
       deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED), deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED),
@@ -222,7 +234,7 @@ enum Scenario {
   final String setup;
   final Listener listener;
   final Finger finger;
-  private final List<Expect> expectations;
+  private final Map<TlsLevel, Expect> expectations;
 
   Scenario(String domain, String setup, Listener listener, Finger finger, Expect opportunistic,
       Expect enforced, Expect stsRequired, Expect daneRequired) {
@@ -230,11 +242,17 @@ enum Scenario {
     this.setup = setup;
     this.listener = listener;
     this.finger = finger;
-    this.expectations = List.of(opportunistic, enforced, stsRequired, daneRequired);
+    this.expectations = new EnumMap<>(Map.of(TlsLevel.OPPORTUNISTIC, opportunistic,
+        TlsLevel.ENFORCED, enforced, TlsLevel.STS_REQUIRED, stsRequired,
+        TlsLevel.DANE_REQUIRED, daneRequired));
   }
 
   Expect expect(TlsLevel level) {
-    return expectations.get(level.ordinal());
+    Expect e = expectations.get(level);
+    if (e == null) {
+      throw new IllegalStateException(this + " has no expectation for level " + level);
+    }
+    return e;
   }
 
   static Expect ok(Authentication auth, PolicySource source, FailureType... reported) {
@@ -251,7 +269,7 @@ enum Scenario {
 
   /** sts-required and the domain provably has no MTA-STS policy: a permanent failure. */
   static Expect noStsPolicy() {
-    return bounced(SENDER, STS_POLICY_INVALID);
+    return bounced(SENDER, STS_REQUIRED);
   }
 
   /** dane-required and the MX has no TLSA records: deferred (Postfix dane-only). */

@@ -13,8 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -33,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ScenarioMatrixTest {
 
   /** Messages that must never arrive: checked once more at the end, after Postfix had time. */
-  private static final List<Outcome> NOT_DELIVERED = new ArrayList<>();
+  private static final InteropEnv.Undelivered UNDELIVERED = new InteropEnv.Undelivered();
   private static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
 
   @BeforeAll
@@ -50,7 +48,7 @@ class ScenarioMatrixTest {
   @MethodSource("matrix")
   void validatingInProcess(Scenario s, TlsLevel level) throws Exception {
     Outcome o = Library.send(s, level, InteropEnv.validatingResolver(), "api");
-    assertOutcome(s, level, o, s.expect(level));
+    assertOutcome(s, level, o, s.expect(level), UNDELIVERED);
   }
 
   /**
@@ -68,11 +66,11 @@ class ScenarioMatrixTest {
       e = new Expect(e.status(), e.authentication(), PolicySource.NONE,
           Set.of(FailureType.DNS_FAILURE));
     }
-    assertOutcome(s, TlsLevel.OPPORTUNISTIC, o, e);
+    assertOutcome(s, TlsLevel.OPPORTUNISTIC, o, e, UNDELIVERED);
   }
 
-  static void assertOutcome(Scenario s, TlsLevel level, Outcome o, Expect expected)
-      throws Exception {
+  static void assertOutcome(Scenario s, TlsLevel level, Outcome o, Expect expected,
+      InteropEnv.Undelivered undelivered) throws Exception {
     String what = s + " at " + level + ": " + o.result() + "\n  plan: " + o.result().plan()
         + "\n  events: " + o.events();
     Expect observed = o.observed();
@@ -84,19 +82,26 @@ class ScenarioMatrixTest {
         .containsExactlyInAnyOrderElementsOf(expected.failures());
     for (FailureType f : observed.failures()) {
       // RFC 8460 result types where the failure is a TLS or policy failure
-      if (f != FailureType.CONNECTION_FAILED && f != FailureType.DNS_FAILURE) {
+      if (f != FailureType.CONNECTION_FAILED && f != FailureType.DNS_FAILURE
+          && f != FailureType.STS_REQUIRED) {
         assertThat(f.tlsRptResultType()).as("RFC 8460 result type of %s", f).isPresent();
+      }
+    }
+    // a failure of the recipient's policy is what TLS-RPT reports: it must reach the listener
+    if (expected.source() == PolicySource.DANE || expected.source() == PolicySource.MTA_STS
+        || observed.status() == DeliveryStatus.DELIVERED) {
+      for (FailureType f : observed.failures()) {
+        if (f.tlsRptResultType().isPresent()) {
+          assertThat(o.events()).as("PolicyFailure events, " + what)
+              .anySatisfy(ev -> assertThat(ev.type()).isEqualTo(f));
+        }
       }
     }
     if (observed.status() == DeliveryStatus.DELIVERED) {
       assertDelivered(s, o);
     } else {
-      assertThat(InteropEnv.findInMaildir(s.domain, o.message().id()))
-          .as("maildir of %s must not hold %s (%s)", s.domain, o.message().id(), what)
-          .isEmpty();
-      synchronized (NOT_DELIVERED) {
-        NOT_DELIVERED.add(o);
-      }
+      undelivered.record(s.domain, o.message().id(), "message-id=<" + o.message().id() + ">",
+          what);
     }
   }
 
@@ -104,6 +109,7 @@ class ScenarioMatrixTest {
   static void assertDelivered(Scenario s, Outcome o) throws Exception {
     assertThat(SEEN.add(o.message().id())).isTrue();
     Path file = InteropEnv.awaitInMaildir(s.domain, o.message().id(), Duration.ofSeconds(10));
+    assertThat(InteropEnv.acceptedByPostfix(o.message().id())).as("Postfix's log").isTrue();
     Stored stored = InteropEnv.split(Files.readAllBytes(file));
     assertThat(stored.received()).as("Received: headers in %s", file).isNotEmpty();
     String received = stored.received().get(0);
@@ -127,11 +133,6 @@ class ScenarioMatrixTest {
 
   @AfterAll
   static void nothingUndeliveredArrivedLater() throws Exception {
-    Thread.sleep(2000);
-    for (Outcome o : NOT_DELIVERED) {
-      String domain = o.message().recipient().substring(o.message().recipient().indexOf('@') + 1);
-      assertThat(InteropEnv.findInMaildir(domain, o.message().id()))
-          .as("%s reported %s", o.message().id(), o.result().status()).isEmpty();
-    }
+    UNDELIVERED.assertNoneArrived();
   }
 }

@@ -83,6 +83,7 @@ class ScenarioTableTest {
 
   @Test
   void upShServesExactlyTheseDomains() throws Exception {
+    InteropEnv.requireUp();
     Properties facts = new Properties();
     try (var in = Files.newInputStream(InteropEnv.STATE.resolve("facts.properties"))) {
       facts.load(in);
