@@ -27,7 +27,11 @@ stop() { # name  pidfile  expected-executable-basename
   echo "down: $name (pid $pid) stopped"
 }
 
-stop postfix "$RUN/postfix-master.pid" master
+# up.sh copies Postfix's pid file into run/ once master is up; if it died before, master's own
+# pid file under the queue directory still names it
+pf="$RUN/postfix-master.pid"
+[ -s "$pf" ] || pf="$STATE/postfix/spool/pid/master.pid"
+stop postfix "$pf" master
 stop nginx   "$RUN/nginx.pid"          nginx
 stop unbound "$RUN/unbound.pid"        unbound
 stop nsd     "$RUN/nsd.pid"            nsd

@@ -18,7 +18,8 @@ echo "$out" | grep -qE '^;; flags:[^;]* ad[ ;]' && fail "ad flag set for unsigne
 echo "ok: dig ad for dane-ee.test, no ad for unsigned.test"
 
 # 1b. the dead MX of failover.test must refuse connections, not accept or hang
-if nc -z -w2 127.0.0.69 25 2>/dev/null; then fail "something listens on 127.0.0.69:25 (the dead MX)"; fi
+out=$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.69/25' 2>&1) && fail "something listens on 127.0.0.69:25 (the dead MX)"
+echo "$out" | grep -q 'Connection refused' || fail "127.0.0.69:25 does not refuse at once: ${out:-timeout}"
 echo "ok: 127.0.0.69:25 refuses connections (failover.test's dead MX)"
 
 # 2. MTA-STS policy over HTTPS with the private CA (curl --resolve: no DNS involved)

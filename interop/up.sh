@@ -4,28 +4,41 @@
 # keeps keys and certificates, re-signs the zones and starts everything again.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 # The state directory. Postfix's and nginx's unprivileged processes must reach the queue and the
 # maildirs whatever the permissions above the checkout (/root is 0700), and nothing outside the
 # project may be changed to let them: by default the state lives in a root-owned directory under
 # /var/tmp named after the checkout, and interop/state is a symbolic link to it.
+MARKER=.mailtls-interop-state   # in every state directory up.sh made; it never touches another
+[ "$(id -u)" = 0 ] || { echo "up.sh: must run as root" >&2; exit 1; }
 if [ -z "${INTEROP_STATE:-}" ]; then
-  [ "$(id -u)" = 0 ] || { echo "up.sh: must run as root" >&2; exit 1; }
   REAL="/var/tmp/mailtls-interop-$(printf '%s' "$HERE" | sha256sum | cut -c1-12)"
-  if [ -L "$REAL" ] || { [ -e "$REAL" ] && [ "$(stat -c %u "$REAL")" != 0 ]; }; then
-    echo "up.sh: $REAL exists and is not a root-owned directory; remove it" >&2; exit 1
+  [ -e "$REAL" ] || [ -L "$REAL" ] || mkdir -m 755 "$REAL"
+  # created by root, or refused: /var/tmp is world-writable, anybody could have made the name
+  if [ -L "$REAL" ] || [ ! -d "$REAL" ] || [ "$(stat -c %u:%a "$REAL")" != 0:755 ]; then
+    echo "up.sh: $REAL is not a root-owned directory of mode 755; remove it" >&2; exit 1
   fi
-  mkdir -p "$REAL"; chmod 755 "$REAL"
-  if [ -d "$HERE/state" ] && [ ! -L "$HERE/state" ]; then
-    # a state directory from before: stop what it started, then replace it by the link
+  touch "$REAL/$MARKER"
+  if [ -L "$HERE/state" ] && [ "$(readlink -f "$HERE/state")" != "$REAL" ]; then
+    # the link points at another state (the checkout moved): stop what that one started
+    INTEROP_STATE="$(readlink -f "$HERE/state")" "$HERE/down.sh" || true
+  elif [ -d "$HERE/state" ] && [ ! -L "$HERE/state" ]; then
+    # a state directory from before the link: stop what it started, then replace it
     INTEROP_STATE="$HERE/state" "$HERE/down.sh" || true
     rm -rf "$HERE/state"
   fi
   ln -sfn "$REAL" "$HERE/state"
   STATE="$REAL"
 else
+  # a directory of the user's choice: only an empty one, or one up.sh made before
+  if [ -d "$INTEROP_STATE" ] && [ -n "$(ls -A "$INTEROP_STATE")" ] \
+     && [ ! -e "$INTEROP_STATE/$MARKER" ]; then
+    echo "up.sh: INTEROP_STATE=$INTEROP_STATE is not empty and not an interop state directory" >&2
+    exit 1
+  fi
   mkdir -p "$INTEROP_STATE"
   STATE="$(cd "$INTEROP_STATE" && pwd -P)"
+  touch "$STATE/$MARKER"
 fi
 export INTEROP_STATE="$STATE"
 
@@ -81,9 +94,14 @@ mkdir -p "$STATE/logs"
 # Every address:port used here must be free (a wildcard listener, e.g. a system Postfix on
 # 0.0.0.0:25 or systemd-resolved on 127.0.0.53:53, would make a bind fail): wait a little for
 # daemons just stopped, then name what is in the way.
-busy() {
-  ss -Hltun 2>/dev/null | awk '{print $5}' | grep -E \
-    "^(0\.0\.0\.0|\*|\[::\]|${NSD_ADDR//./\\.}|${UNBOUND_ADDR//./\\.}):53\$|^(0\.0\.0\.0|\*|\[::\]|${NGINX_ADDR//./\\.}):443\$|^(0\.0\.0\.0|\*|\[::\]|127\.0\.0\.6[0-4]):25\$" || true
+busy() { # ss shows a socket bound to a device as ADDR%dev:port (systemd-resolved: 127.0.0.53%lo:53)
+  local any='(0\.0\.0\.0|\*)'
+  {
+    ss -Hltun 2>/dev/null | awk '{print $5}' \
+      | grep -E "^($any|${NSD_ADDR//./\\.}|${UNBOUND_ADDR//./\\.})(%[^:]*)?:53\$"
+    ss -Hltn 2>/dev/null | awk '{print $4}' \
+      | grep -E "^($any|${NGINX_ADDR//./\\.})(%[^:]*)?:443\$|^($any|127\.0\.0\.6[0-4])(%[^:]*)?:25\$"
+  } || true
 }
 for _ in $(seq 1 50); do [ -z "$(busy)" ] && break; sleep 0.1; done
 if [ -n "$(busy)" ]; then
@@ -98,8 +116,6 @@ mv "$STATE/maildirs" "$STATE/maildirs.1"; mv "$STATE/logs" "$STATE/logs.1"
 mkdir -p "$STATE/maildirs" "$STATE/logs"
 mv "$STATE/logs.1/down.log" "$STATE/logs/" 2>/dev/null || true
 chmod 755 "$STATE" "$STATE/maildirs"
-# the virtual(8) delivery agent writes as nobody:nogroup
-chown 65534:65534 "$STATE/maildirs"
 chown postfix:postfix "$STATE/postfix/data"
 # unprivileged processes must be able to traverse down to the queue and the maildirs
 runuser -u nobody -- test -x "$STATE/maildirs" \
@@ -112,9 +128,13 @@ runuser -u nobody -- test -x "$STATE/maildirs" \
 #    untrusted a second self-signed CA, trusted by nobody (the untrusted MTA-STS policy host)
 # ---------------------------------------------------------------------------------------------
 PKI="$STATE/pki"
+# a CA certificate without its key cannot issue anything: start the PKI again
+for c in ca ta-root ta-int untrusted; do
+  if [ -e "$PKI/$c.crt" ] && [ ! -s "$PKI/$c.key" ]; then rm -rf "$PKI"; mkdir -p "$PKI"; break; fi
+done
 new_ca() { # name subject [issuer]  (self-signed root without issuer; otherwise an intermediate)
   local name=$1 subj=$2 issuer=${3:-}
-  [ -s "$PKI/$name.crt" ] && return 0
+  [ -s "$PKI/$name.crt" ] && [ -s "$PKI/$name.key" ] && return 0
   if [ -z "$issuer" ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
       -keyout "$PKI/$name.key" -out "$PKI/$name.crt" -subj "/CN=$subj" \
@@ -131,7 +151,8 @@ new_ca() { # name subject [issuer]  (self-signed root without issuer; otherwise 
 issue_cert() { # name  issuer|self  SAN-list (comma separated)  -> name.crt, name.key, name.chain.pem
   local name=$1 issuer=$2 san=$3 sanext
   # kept unless its names changed or it expires within 30 days
-  if [ -s "$PKI/$name.crt" ] && [ "$(cat "$PKI/$name.san" 2>/dev/null)" = "$issuer $san" ] \
+  if [ -s "$PKI/$name.crt" ] && [ -s "$PKI/$name.key" ] \
+     && [ "$(cat "$PKI/$name.san" 2>/dev/null)" = "$issuer $san" ] \
      && openssl x509 -in "$PKI/$name.crt" -noout -checkend 2592000 >/dev/null; then return 0; fi
   sanext="subjectAltName=$(echo "$san" | sed 's/\([^,]*\)/DNS:\1/g')"
   if [ "$issuer" = self ]; then
@@ -309,6 +330,9 @@ sts_zone sts-selfsigned.test "@ IN MX 10 mx" "mx IN A $MX_SELF_ADDR"
 sts_zone sts-noname.test     "@ IN MX 10 mx" "mx IN A $MX_NONAME_ADDR"
 sts_zone sts-nostarttls.test "@ IN MX 10 mx" "mx IN A $MX_PLAIN_ADDR"
 MAILDOMAINS="${ZONES[*]}"
+# one Maildir per domain, owned by nobody:nogroup as the virtual(8) agent writes; the base stays
+# root's (made before any unprivileged daemon runs, so none can plant a link in it)
+for d in $MAILDOMAINS; do install -d -o 65534 -g 65534 -m 700 "$STATE/maildirs/$d"; done
 
 keygen() { # zone [keydir]
   local z=$1 kd=${2:-$KEYS/$1}
@@ -627,7 +651,6 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
-for d in $MAILDOMAINS; do install -d -o 65534 -g 65534 "$STATE/maildirs/$d"; done
 export MAIL_CONFIG="$PF"
 postfix -c "$PF" check >>"$STATE/logs/postfix-start.log" 2>&1 || { cat "$STATE/logs/postfix-start.log" >&2; die "postfix check failed"; }
 touch "$STATE/postfix/spool/quick-start"   # "postfix check" just ran: skip its repeat in "postfix start"

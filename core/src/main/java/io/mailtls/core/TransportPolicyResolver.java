@@ -130,9 +130,10 @@ public final class TransportPolicyResolver {
     Optional<DeliveryPlan.Failure> mxFailure = mxFailure(mx);
     if (mxFailure.isPresent()) {
       reasons.add("MX resolution: " + mx.kind());
-      if (mxFailure.get().type() == FailureType.DNSSEC_INVALID
+      if (mxFailure.get().type() == FailureType.DNSSEC_INVALID && dane.isPresent()
           && nextHop instanceof NextHop.Domain d) {
         // RFC 8460 §4.3.1 dnssec-invalid, reported for the recipient domain like a TLSA failure
+        // (by a sender that applies DANE, as TLSA failures are)
         policyFailures.add(new PolicyFailure(d.name(), PolicySource.DANE, true, Optional.empty(),
             Optional.empty(), FailureType.DNSSEC_INVALID, mxFailure.get().reply().text()));
       }

@@ -7,7 +7,6 @@ import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.TrustAnchors;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -22,10 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -262,7 +258,30 @@ final class InteropEnv {
 
   /** Whether Postfix accepted a message with this Message-ID (cleanup logs every one it queues). */
   static boolean acceptedByPostfix(String messageId) throws IOException {
-    return postfixLogged("message-id=<" + messageId + ">");
+    return postfixLogged(messageIdNeedle(messageId));
+  }
+
+  /** What cleanup(8) logs for a message it queued. */
+  static String messageIdNeedle(String messageId) {
+    return "message-id=<" + messageId + ">";
+  }
+
+  /** What virtual(8) logs for a recipient it delivered (not smtpd's rejections, no relay=). */
+  static String deliveredNeedle(String recipient) {
+    return "to=<" + recipient + ">, relay=virtual";
+  }
+
+  /** Waits up to {@code timeout} for Postfix's log to mention {@code needle} (postlogd is async). */
+  static boolean awaitPostfixLogged(String needle, Duration timeout)
+      throws IOException, InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (!postfixLogged(needle)) {
+      if (System.nanoTime() > end) {
+        return false;
+      }
+      Thread.sleep(100);
+    }
+    return true;
   }
 
   /**
@@ -311,35 +330,62 @@ final class InteropEnv {
   record ProcessResult(int exit, String stdout, String stderr) {}
 
   /**
-   * Runs {@code pb}, draining its output on other threads, and kills it if it has not finished
-   * within {@code timeout}.
+   * Runs {@code pb}, draining its output on two threads of its own, and kills it (and its
+   * descendants) if it has not finished within {@code timeout} or the caller is interrupted.
    */
   static ProcessResult runBounded(ProcessBuilder pb, Duration timeout, String what)
       throws IOException, InterruptedException {
     Process p = pb.start();
-    CompletableFuture<byte[]> out = drain(p.getInputStream());
-    CompletableFuture<byte[]> err = drain(p.getErrorStream());
-    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      throw new IllegalStateException(what + " did not finish within " + timeout);
-    }
+    Drain out = new Drain(p.getInputStream(), what + " stdout");
+    Drain err = new Drain(p.getErrorStream(), what + " stderr");
+    boolean finished = false;
     try {
-      return new ProcessResult(p.exitValue(),
-          new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8),
-          new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException(what + ": could not read its output", e);
+      finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!finished) {
+        throw new IllegalStateException(what + " did not finish within " + timeout
+            + "; its output so far:\n" + out.text() + err.text());
+      }
+      out.join(Duration.ofSeconds(10));
+      err.join(Duration.ofSeconds(10));
+      return new ProcessResult(p.exitValue(), out.text(), err.text());
+    } finally {
+      if (!finished) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      }
     }
   }
 
-  private static CompletableFuture<byte[]> drain(InputStream in) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (in) {
-        return in.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+  /** Reads a stream to its end on a daemon thread of its own (never a shared pool's). */
+  private static final class Drain {
+    private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    private final Thread thread;
+
+    Drain(InputStream in, String name) {
+      thread = new Thread(() -> {
+        byte[] buf = new byte[8192];
+        try (in) {
+          for (int n; (n = in.read(buf)) > 0; ) {
+            synchronized (bytes) {
+              bytes.write(buf, 0, n);
+            }
+          }
+        } catch (IOException e) {
+          // the process was killed: what was read so far is kept
+        }
+      }, name);
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void join(Duration timeout) throws InterruptedException {
+      thread.join(timeout.toMillis());
+    }
+
+    String text() {
+      synchronized (bytes) {
+        return bytes.toString(StandardCharsets.UTF_8);
       }
-    });
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.mailtls.interop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailtls.core.Attempt;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.PolicySource;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -87,21 +89,22 @@ class ScenarioMatrixTest {
         assertThat(f.tlsRptResultType()).as("RFC 8460 result type of %s", f).isPresent();
       }
     }
-    // a failure of the recipient's policy is what TLS-RPT reports: it must reach the listener
-    if (expected.source() == PolicySource.DANE || expected.source() == PolicySource.MTA_STS
-        || observed.status() == DeliveryStatus.DELIVERED) {
-      for (FailureType f : observed.failures()) {
-        if (f.tlsRptResultType().isPresent()) {
-          assertThat(o.events()).as("PolicyFailure events, " + what)
-              .anySatisfy(ev -> assertThat(ev.type()).isEqualTo(f));
-        }
+    // what TLS-RPT reports must reach the listener: every policy failure of the plan, and every
+    // failed attempt under a recipient policy (DANE, MTA-STS)
+    assertThat(o.events()).as("PolicyFailure events, " + what)
+        .containsAll(o.result().plan().policyFailures());
+    for (Attempt a : o.result().attempts()) {
+      Optional<FailureType> f = a.failure().filter(x -> x.tlsRptResultType().isPresent());
+      if (f.isPresent() && (a.source() == PolicySource.DANE || a.source() == PolicySource.MTA_STS)) {
+        assertThat(o.events()).as("PolicyFailure events, " + what)
+            .anySatisfy(ev -> assertThat(ev.type()).isEqualTo(f.get()));
       }
     }
     if (observed.status() == DeliveryStatus.DELIVERED) {
       assertDelivered(s, o);
     } else {
-      undelivered.record(s.domain, o.message().id(), "message-id=<" + o.message().id() + ">",
-          what);
+      undelivered.record(s.domain, o.message().id(),
+          InteropEnv.messageIdNeedle(o.message().id()), what);
     }
   }
 
@@ -109,7 +112,8 @@ class ScenarioMatrixTest {
   static void assertDelivered(Scenario s, Outcome o) throws Exception {
     assertThat(SEEN.add(o.message().id())).isTrue();
     Path file = InteropEnv.awaitInMaildir(s.domain, o.message().id(), Duration.ofSeconds(10));
-    assertThat(InteropEnv.acceptedByPostfix(o.message().id())).as("Postfix's log").isTrue();
+    assertThat(InteropEnv.awaitPostfixLogged(InteropEnv.messageIdNeedle(o.message().id()),
+        Duration.ofSeconds(10))).as("Postfix's log").isTrue();
     Stored stored = InteropEnv.split(Files.readAllBytes(file));
     assertThat(stored.received()).as("Received: headers in %s", file).isNotEmpty();
     String received = stored.received().get(0);
