@@ -200,7 +200,7 @@ class CliInteropTest {
     }
   }
 
-  @ParameterizedTest
+  @ParameterizedTest(name = "{0}")
   @EnumSource(TlsLevel.class)
   void exitCodeAndSummary(TlsLevel level) {
     Run run = RUNS.get(level);
