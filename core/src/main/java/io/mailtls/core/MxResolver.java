@@ -122,7 +122,9 @@ public final class MxResolver {
       NextHop nextHop, DomainName domain, DnsAnswer mx, List<String> notes) {
     // RFC 5321 §5.1: no MX records → the domain itself is the only host, preference 0.
     return host(domain, 0, true).thenApply(h -> {
-      if (h.addressLookupFailed()) {
+      // One failed address family does not make the domain unreachable when the other family
+      // gave addresses (the planner notes the failure); no address and a failure defers.
+      if (h.addressLookupFailed() && h.addresses().isEmpty()) {
         notes.add("address lookup for implicit MX failed: " + h.ipv4() + "; " + h.ipv6());
         return new MxResolution(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
             Optional.of(mx), notes);
@@ -142,6 +144,9 @@ public final class MxResolver {
     return a.thenCombine(aaaa, (v4, v6) -> {
       List<InetAddress> addresses = new ArrayList<>();
       for (DnsAnswer answer : List.of(v4, v6)) {
+        if (answer.state() == DnssecState.BOGUS || answer.state() == DnssecState.INDETERMINATE) {
+          continue; // RFC 4035 §5.5: data that failed validation is never used
+        }
         for (DnsRecord.Address r : answer.records(DnsRecord.Address.class)) {
           if (!addresses.contains(r.address())) {
             addresses.add(r.address());

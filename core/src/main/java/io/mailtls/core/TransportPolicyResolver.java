@@ -143,6 +143,10 @@ public final class TransportPolicyResolver {
     if (level == TlsLevel.DANE_REQUIRED && dane.isEmpty()) {
       return done(failClosed(in, reasons, "mailtls-dane"));
     }
+    if (level == TlsLevel.DANE_REQUIRED && nextHop instanceof NextHop.Domain d
+        && mx.mxState() != DnssecState.SECURE) {
+      return done(nonDnssecDestination(in, d.name(), reasons));
+    }
     Optional<MtaStsPolicy> policy = Optional.empty();
     if (in.sts().isPresent()) {
       MtaStsLookup lookup = in.sts().get();
@@ -193,8 +197,15 @@ public final class TransportPolicyResolver {
                   : "host has no A or AAAA records"));
           continue;
         }
+        noteFailedAddressFamily(h, reasons);
         TlsaLookup tlsa = in.tlsa().get(h.name());
-        if (tlsa != null
+        // RFC 8461 §4.1, §5.1: under enforce, a host outside the policy's mx patterns is never
+        // used. DANE may stand in for the PKIX check (RFC 8461 §2), never for the MX match:
+        // only a DNSSEC-secure MX answer shows that the domain owner chose this host, since an
+        // insecure one may be forged to point at any signed host with TLSA (RFC 7672 §2.2.1).
+        boolean outsidePolicy = policy.isPresent() && !policy.get().matches(h.name());
+        boolean ownerChoseHost = mx.mxState() == DnssecState.SECURE;
+        if (tlsa != null && (!(enforce && outsidePolicy) || ownerChoseHost)
             && decideByDane(in, h, tlsa, policy, hosts, skipped, policyFailures, reasons)) {
           continue;
         }
@@ -227,7 +238,7 @@ public final class TransportPolicyResolver {
           reasons.add(h.name() + ": " + why);
         } else if (policy.isPresent()) {
           // RFC 8461 §5 testing mode: deliver as the sender level says, report what would fail.
-          if (!policy.get().matches(h.name())) {
+          if (outsidePolicy) {
             policyFailures.add(new PolicyFailure(dom(nextHop), PolicySource.MTA_STS, false,
                 Optional.of(h.name()), Optional.empty(), FailureType.STS_POLICY_INVALID,
                 h.name() + " matches none of the MTA-STS mx patterns "
@@ -286,6 +297,40 @@ public final class TransportPolicyResolver {
           "no usable TLSA record: " + unusable.reasons()));
     }
     return false;
+  }
+
+  /**
+   * {@code dane-required} through an MX answer that is not DNSSEC-secure (an unsigned zone, or an
+   * insecure CNAME on the way): the MX host names may be forged, so DANE on them would
+   * authenticate an attacker's choice of host. Deferred, as Postfix's {@code dane-only} defers a
+   * "non DNSSEC destination" (RFC 7672 §2.2.1, §6).
+   */
+  private static DeliveryPlan nonDnssecDestination(Inputs in, DomainName domain,
+      List<String> reasons) {
+    String why = "dane-required: the MX answer for " + domain + " is " + in.mx().mxState()
+        + ", not DNSSEC-secure (non-DNSSEC destination): its MX host names may be forged"
+        + " (RFC 7672 §2.2.1, §6)";
+    reasons.add(why);
+    List<SkippedHost> skipped = in.mx().hosts().stream().map(h -> new SkippedHost(h.name(),
+        FailureType.DANE_REQUIRED, "dane-required: " + h.name() + " comes from an MX answer"
+            + " that is " + in.mx().mxState())).toList();
+    return new DeliveryPlan(in.nextHop(), in.level(), in.mx(), List.of(), skipped,
+        Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+            SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
+            FailureType.DANE_REQUIRED)), reasons);
+  }
+
+  /**
+   * One address family failed (SERVFAIL, timeout, bogus) and the other resolved: the host is
+   * reached over the family that resolved, as Postfix does, and the record says so.
+   */
+  private static void noteFailedAddressFamily(MxHost h, List<String> reasons) {
+    for (DnsAnswer a : List.of(h.ipv4(), h.ipv6())) {
+      if (!a.isSuccess()) {
+        reasons.add(h.name() + ": " + a.type() + " lookup failed (" + a
+            + "); only the addresses of the other family are used");
+      }
+    }
   }
 
   private static String describe(TlsaLookup t) {

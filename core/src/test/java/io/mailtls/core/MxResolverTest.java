@@ -37,6 +37,8 @@ class MxResolverTest {
             .a("c.shuffle.test", "127.0.0.23").a("d.shuffle.test", "127.0.0.24")
             .a("first.shuffle.test", "127.0.0.25"))
         .zone("implicit.test", z -> z.a("implicit.test", "127.0.0.31"))
+        .zone("implicit6fails.test", z -> z.a("implicit6fails.test", "127.0.0.32"))
+        .zone("implicitbothfail.test", z -> z.a("implicitbothfail.test", "127.0.0.33"))
         .zone("nomail.test", z -> z.txt("nomail.test", "v=spf1 -all"))
         .zone("nullmx.test", z -> z.nullMx("nullmx.test").a("nullmx.test", "127.0.0.41"))
         .zone("xn--bcher-kva.test", z -> z
@@ -56,6 +58,9 @@ class MxResolverTest {
             .a("mx.bogus.test", "127.0.0.81"))
         .start();
     dns.servfail("servfail.test", Type.MX);
+    dns.servfail("implicit6fails.test", Type.AAAA);
+    dns.servfail("implicitbothfail.test", Type.AAAA);
+    dns.servfail("implicitbothfail.test", Type.A);
     resolver = DnssecResolver.builder()
         .upstream(dns.socketAddress())
         .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
@@ -120,6 +125,28 @@ class MxResolverTest {
       assertThat(h.implicit()).isTrue();
       assertThat(h.addresses()).containsExactly(InetAddress.getByName("127.0.0.31"));
     });
+  }
+
+  /**
+   * Issue 11 item 11: a failed AAAA lookup does not make the implicit MX unusable when the A
+   * lookup gave addresses; the IPv4 addresses are used and the failure stays visible.
+   */
+  @Test
+  void aFailedAaaaLookupKeepsTheImplicitMxReachableOverIpv4() throws Exception {
+    MxResolution r = resolve("implicit6fails.test");
+    assertThat(r.kind()).isEqualTo(MxResolution.Kind.IMPLICIT_MX);
+    assertThat(r.hosts()).singleElement().satisfies(h -> {
+      assertThat(h.addresses()).containsExactly(InetAddress.getByName("127.0.0.32"));
+      assertThat(h.addressLookupFailed()).isTrue();
+      assertThat(h.ipv6().isSuccess()).isFalse();
+    });
+  }
+
+  /** Both address lookups failing says nothing about the domain: temporary, never "no host". */
+  @Test
+  void bothAddressLookupsFailingForTheImplicitMxIsTemporary() {
+    MxResolution r = resolve("implicitbothfail.test");
+    assertThat(r.kind()).isEqualTo(MxResolution.Kind.TEMPORARY_FAILURE);
   }
 
   @Test

@@ -39,9 +39,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * <h2>Discovery (RFC 7672 §2.1-§2.2, RFC 7671 §7), following Postfix</h2>
  *
  * <ol>
- *   <li>A failed lookup of DNS data that decides DANE (the MX answer, either address answer, the
+ *   <li>A failed lookup of DNS data that decides DANE (the MX answer, the address answers, the
  *       TLSA answer: SERVFAIL, timeout, bogus or indeterminate) makes the host unusable: {@link
- *       TlsaLookup.Failed}, never "no DANE" (RFC 7672 §2.1.1).
+ *       TlsaLookup.Failed}, never "no DANE" (RFC 7672 §2.1.1). When only one address family
+ *       failed and the other resolved, the failed family is dropped, as Postfix drops it: its
+ *       addresses are not used (they were never collected), DANE is decided by the other answer,
+ *       and the note says so.
  *   <li>The host's address records must be DNSSEC-secure, else no TLSA query is sent and the
  *       host has {@link TlsaLookup.None no DANE} (RFC 7672 §2.2). When the A and AAAA answers
  *       differ (one secure, one insecure, both with addresses), Postfix decides per address: DANE
@@ -140,18 +143,29 @@ public final class DaneResolver implements DaneProvider {
         // RFC 7672 §2.1.1: bogus or indeterminate MX data never reads as "no DANE".
         return done(new TlsaLookup.Failed(name, "MX lookup failed: " + mxAnswer.get()));
       }
-      for (DnsAnswer a : List.of(host.ipv4(), host.ipv6())) {
-        if (failed(a)) {
-          // RFC 7672 §2.1.1: the host's address data is unusable, so is the host.
-          return done(new TlsaLookup.Failed(name, "address lookup failed: " + a));
-        }
-      }
+      // RFC 7672 §2.1.1: failed address data is unusable. When one family failed and the other
+      // resolved, the host is used over the family that resolved, as Postfix does (the failed
+      // family contributes no address); when every family failed, so does the host.
+      List<DnsAnswer> failedFamilies = new ArrayList<>();
       List<DnsAnswer> secure = new ArrayList<>();
       List<DnsAnswer> insecure = new ArrayList<>();
       for (DnsAnswer a : List.of(host.ipv4(), host.ipv6())) {
-        if (a.outcome() == DnsOutcome.DATA) {
+        if (failed(a)) {
+          failedFamilies.add(a);
+        } else if (a.outcome() == DnsOutcome.DATA) {
           (a.isSecure() ? secure : insecure).add(a);
         }
+      }
+      if (!failedFamilies.isEmpty() && secure.isEmpty() && insecure.isEmpty()) {
+        return done(new TlsaLookup.Failed(name, "address lookup failed: "
+            + String.join("; ", failedFamilies.stream()
+            .map(a -> a.type() + " lookup failed (" + a + ")").toList())
+            + (failedFamilies.size() < 2 ? "; no address of the other family" : "")));
+      }
+      for (DnsAnswer a : failedFamilies) {
+        notes.add(a.type() + " lookup failed (" + a + "): those addresses are not used; DANE "
+            + "is decided by the " + (secure.isEmpty() ? insecure : secure).get(0).type()
+            + " answer alone");
       }
       if (secure.isEmpty() && insecure.isEmpty()) {
         return done(new TlsaLookup.None(name, "no address records"));
@@ -182,7 +196,8 @@ public final class DaneResolver implements DaneProvider {
      */
     private CompletionStage<TlsaLookup> insecureAddresses(List<DnsAnswer> insecure) {
       DomainName name = host.name();
-      String why = "address records of " + name + " are " + insecure.get(0).state()
+      String why = (notes.isEmpty() ? "" : String.join("; ", notes) + "; ")
+          + "address records of " + name + " are " + insecure.get(0).state()
           + ": no TLSA lookup (RFC 7672 §2.2)";
       if (host.canonicalName().isEmpty()) {
         return done(new TlsaLookup.None(name, why));

@@ -412,10 +412,11 @@ class DaneEndToEndTest {
 
   /**
    * RFC 7672 §2.2.1: an insecure MX answer with a secure MX host and matching TLSA still uses
-   * DANE, but only the MX host's own names identify the peer: TRUSTED, not VERIFIED.
+   * DANE at the levels that do not demand it, but only the MX host's own names identify the peer:
+   * TRUSTED, not VERIFIED.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("noStsLevels")
+  @MethodSource("unencryptedLevels")
   void section2_2_1_anInsecureMxWithSecureTlsaIsTrusted(DnssecMode mode, TlsLevel level) {
     String host = mx("trusted");
     Delivery d = world.send(mode, level, "trusted.plain.test");
@@ -424,6 +425,101 @@ class DaneEndToEndTest {
     assertThat(d.result().attempt().orElseThrow().requirement())
         .isInstanceOfSatisfying(TlsRequirement.Dane.class,
             dane -> assertThat(dane.mxSecure()).isFalse());
+  }
+
+  /**
+   * Issue 11 item 1, {@code dane-required} through an insecure MX: the MX names of an unsigned
+   * domain may be forged, so {@code dane-required} defers (4.7.5) without connecting, as Postfix's
+   * {@code dane-only} defers a "non DNSSEC destination" (RFC 7672 §2.2.1, §6), though the host
+   * the answer names has matching TLSA.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("modes")
+  void daneRequiredThroughAnInsecureMxDefers(DnssecMode mode) {
+    Delivery d = world.send(mode, TlsLevel.DANE_REQUIRED, "trusted.plain.test");
+    assertNoConnection(d, FailureType.DANE_REQUIRED);
+    assertThat(d.result().reply().enhancedStatus()).hasValueSatisfying(
+        e -> assertThat(e.toString()).isEqualTo("4.7.5"));
+    assertThat(d.result().reply().text()).contains("non-DNSSEC destination");
+  }
+
+  static Stream<Arguments> modes() {
+    return cross(MODES);
+  }
+
+  static Stream<Arguments> everyLevel() {
+    return cross(MODES, List.of(TlsLevel.values()));
+  }
+
+  /**
+   * Issue 11 item 2, MTA-STS {@code mx} patterns bypassed by DANE: an unsigned domain's MX answer
+   * (which an attacker can forge) names a DNSSEC-signed host with usable TLSA that the domain's
+   * {@code enforce} policy does not name. RFC 8461 §4.1 and §5.1: such a host is never used; DANE
+   * may replace the PKIX check, not the MX match. Every level defers; the host sees nothing.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("everyLevel")
+  void stsMxPatternsAreNotBypassedByDaneThroughAnInsecureMx(DnssecMode mode, TlsLevel level) {
+    Delivery d = world.send(mode, level, "sts-forged.plain.test");
+    RecipientResult r = d.result();
+    assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(d.at(mx("trusted"))).as("sessions at the unnamed host").isEmpty();
+    assertThat(r.attempts()).isEmpty();
+    if (level == TlsLevel.DANE_REQUIRED) {
+      assertThat(r.plan().failure()).map(DeliveryPlan.Failure::type)
+          .contains(FailureType.DANE_REQUIRED);
+    } else {
+      assertStsEnforced(r);
+      assertThat(r.plan().failure()).map(DeliveryPlan.Failure::type)
+          .contains(FailureType.STS_POLICY_INVALID);
+      assertThat(r.plan().skipped()).singleElement().satisfies(s -> {
+        assertThat(s.host()).isEqualTo(DomainName.of(mx("trusted")));
+        assertThat(s.failure()).isEqualTo(FailureType.STS_POLICY_INVALID);
+      });
+    }
+  }
+
+  /**
+   * The control for the case above: when the MX answer is DNSSEC-secure the domain owner signed
+   * the choice of host, so DANE for that host wins over the MTA-STS policy (RFC 8461 §2), also
+   * where the policy's {@code mx} patterns do not name it.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("stsLevels")
+  void daneThroughASecureMxStillWinsOverStsMxPatterns(DnssecMode mode, TlsLevel level) {
+    String host = mx("trusted");
+    Delivery d = world.send(mode, level, domain("sts-signed-mx"));
+    assertDaneDelivered(d, host, host, tlsa(3, 1, 1, world.presented.get(host)),
+        Authentication.VERIFIED);
+    assertStsEnforced(d.result());
+    assertDaneWinsInTheRecord(d.result(), host);
+  }
+
+  /**
+   * Issue 11 item 11, a failed AAAA lookup: the host's A answer is secure, its AAAA lookup
+   * SERVFAILs. The failed family is dropped, as Postfix drops it, and DANE decides over IPv4 at
+   * every level; the decision record says the AAAA lookup failed.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("mismatchCases")
+  void aFailedAaaaLookupKeepsTheSecureAddressFamily(DnssecMode mode, TlsLevel level) {
+    String host = mx("aaaa-fails");
+    Delivery d = world.send(mode, level, domain("aaaa-fails"));
+    assertDaneDelivered(d, host, host, tlsa(3, 1, 1, world.presented.get(host)),
+        Authentication.VERIFIED);
+    assertThat(d.result().plan().reasons()).as("decision record")
+        .anySatisfy(reason -> assertThat(reason).startsWith(host + ": AAAA lookup failed"));
+  }
+
+  /** The same with both families failing: nothing to connect to, deferred. */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("mismatchCases")
+  void bothAddressFamiliesFailingDefers(DnssecMode mode, TlsLevel level) {
+    Delivery d = world.send(mode, level, domain("both-fail"));
+    RecipientResult r = d.result();
+    assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(r.attempts()).isEmpty();
+    assertThat(d.all()).isEmpty();
   }
 
   // ------------------------------------------------------------------------ failover

@@ -143,9 +143,13 @@ class DaneResolverStatesTest {
       // speaks for all addresses, so DANE applies to all (the stricter choice).
       "DATA,    SECURE,        DATA,    INSECURE,      Usable, true",
       "DATA,    INSECURE,      DATA,    SECURE,        Usable, true",
-      // RFC 7672 §2.1.1: a failed address lookup makes the host unusable.
-      "FAILURE, BOGUS,         DATA,    SECURE,        Failed, false",
-      "DATA,    SECURE,        FAILURE, INDETERMINATE, Failed, false",
+      // RFC 7672 §2.1.1: failed address data is never used. One failed family is dropped and
+      // the other decides, as Postfix does (issue 11 item 11: a failed AAAA lookup must not make
+      // a host with a secure A answer unusable); no family left with addresses fails the host.
+      "FAILURE, BOGUS,         DATA,    SECURE,        Usable, true",
+      "DATA,    SECURE,        FAILURE, INDETERMINATE, Usable, true",
+      "DATA,    INSECURE,      FAILURE, INDETERMINATE, None,   false",
+      "FAILURE, BOGUS,         NODATA,  SECURE,        Failed, false",
       "FAILURE, INDETERMINATE, FAILURE, BOGUS,         Failed, false",
   })
   void rfc7672Section2_2AddressAnswers(DnsOutcome v4, DnssecState s4, DnsOutcome v6,
@@ -156,8 +160,15 @@ class DaneResolverStatesTest {
     TlsaLookup t = run(dns, host, mx(DnssecState.SECURE, host));
     assertThat(t.getClass().getSimpleName()).as("%s", t).isEqualTo(expected);
     assertThat(dns.asked.contains("TLSA " + OWNER)).isEqualTo(tlsaAsked);
-    if (s4 != s6 && expected.equals("Usable")) {
+    if (s4 != s6 && expected.equals("Usable") && v4 == DnsOutcome.DATA
+        && v6 == DnsOutcome.DATA) {
       assertThat(((TlsaLookup.Usable) t).note()).contains("every address");
+    }
+    if (v4 == DnsOutcome.FAILURE ^ v6 == DnsOutcome.FAILURE) {
+      String failed = v4 == DnsOutcome.FAILURE ? "A" : "AAAA";
+      String note = t instanceof TlsaLookup.Usable u ? u.note()
+          : t instanceof TlsaLookup.None n ? n.reason() : ((TlsaLookup.Failed) t).reason();
+      assertThat(note).as("the failed family is reported").contains(failed + " lookup failed");
     }
   }
 

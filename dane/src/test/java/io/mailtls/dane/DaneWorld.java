@@ -70,6 +70,11 @@ import org.xbill.DNS.Type;
  *       original name must not be used (RFC 7672 §2.2.3).
  *   <li>{@code trusted.plain.test}: unsigned recipient domain, MX host {@code mx.trusted} in the
  *       signed zone with matching TLSA (RFC 7672 §2.2.1).
+ *   <li>{@code sts-forged.plain.test}: unsigned domain with an MTA-STS {@code enforce} policy
+ *       naming {@code mx.elsewhere.test}, whose (insecure) MX answer leads to {@code mx.trusted}:
+ *       the shape of a forged MX answer; {@code sts-signed-mx}: the same in the signed zone.
+ *   <li>{@code aaaa-fails}: DANE-EE host whose AAAA lookups SERVFAIL (the A answer is secure);
+ *       {@code both-fail}: A and AAAA lookups SERVFAIL.
  *   <li>{@code failover}: MX 10 {@code mx1} mismatching, MX 20 {@code mx2} matching.
  * </ul>
  *
@@ -214,6 +219,20 @@ final class DaneWorld implements AutoCloseable {
     example.add(z -> z.a(mx("trusted"), trustedServer.address().getHostAddress())
         .tlsaFor(Tlsa.smtpOwner(mx("trusted")), 3, 1, 1, trustedLeaf));
 
+    // A forged-MX shape: an unsigned domain with an MTA-STS enforce policy whose MX answer names
+    // the signed host with TLSA above, which the policy does not name.
+    plain.add(z -> z.mx("sts-forged.plain.test", 10, mx("trusted")));
+    // The same host under a signed domain whose enforce policy does not name it either: the
+    // secure MX answer is the owner's signed choice, so DANE stands (RFC 8461 §2).
+    example.add(z -> z.mx(domain("sts-signed-mx"), 10, mx("trusted")));
+
+    // One address family fails: AAAA SERVFAILs, the secure A and TLSA records stand.
+    TestPki.Issued v4Leaf = inter.leaf().dnsNames(mx("aaaa-fails")).issue();
+    domain("aaaa-fails", v4Leaf, (z, o) -> z.tlsaFor(o, 3, 1, 1, v4Leaf));
+    // Both families fail.
+    TestPki.Issued noAddressLeaf = inter.leaf().dnsNames(mx("both-fail")).issue();
+    domain("both-fail", noAddressLeaf, (z, o) -> z.tlsaFor(o, 3, 1, 1, noAddressLeaf));
+
     // Failover: MX 10 mismatches, MX 20 matches.
     String mx1 = "mx1.failover." + ZONE;
     String mx2 = "mx2.failover." + ZONE;
@@ -229,8 +248,14 @@ final class DaneWorld implements AutoCloseable {
       // RFC 8461 §3.2: enforce, and the domain's one MX host matches the policy.
       stsBuilder.domain(d, MtaStsServer.policyText("enforce", 86400, "mx." + d));
     }
+    for (String d : List.of("sts-forged.plain.test", domain("sts-signed-mx"))) {
+      // RFC 8461 §4.1: the policy names a host the MX answer does not lead to.
+      stsBuilder.domain(d, MtaStsServer.policyText("enforce", 86400, "mx.elsewhere.test"));
+    }
     sts = stsBuilder.start();
     example.add(z -> stsDomains.forEach(d -> sts.publish(z, d, "e2e1")));
+    example.add(z -> sts.publish(z, domain("sts-signed-mx"), "e2e1"));
+    plain.add(z -> sts.publish(z, "sts-forged.plain.test", "e2e1"));
     dns = TestDnsServer.builder()
         .zone(ZONE, z -> example.forEach(e -> e.accept(z)))
         .zone("hosting.test", z -> hosting.forEach(e -> e.accept(z)))
@@ -241,6 +266,9 @@ final class DaneWorld implements AutoCloseable {
         .start();
     dns.servfail(Tlsa.smtpOwner("mx1.servfail." + ZONE), Type.TLSA);
     dns.servfail(Tlsa.smtpOwner("mx2.servfail." + ZONE), Type.TLSA);
+    dns.servfail(mx("aaaa-fails"), Type.AAAA);
+    dns.servfail(mx("both-fail"), Type.A);
+    dns.servfail(mx("both-fail"), Type.AAAA);
     validator = ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor(),
         Clock.systemUTC(), InetAddress.getLoopbackAddress());
     resolvers.put(DnssecMode.VALIDATE, DnssecResolver.builder()
