@@ -9,7 +9,8 @@ import java.util.Optional;
  * the hosts skipped, or why no delivery can be attempted. Immutable.
  *
  * @param nextHop the recipient domain (or address literal)
- * @param senderLevel the sender's TLS level that applied
+ * @param senderLevel the sender's TLS level that applied; empty when it could not be looked up
+ *     (the plan then fails with {@link FailureType#SENDER_POLICY_UNAVAILABLE})
  * @param mx the MX resolution the plan was built from
  * @param hosts the hosts to try, in order; empty when {@code failure} is present
  * @param skipped hosts not to try, with reasons
@@ -21,7 +22,7 @@ import java.util.Optional;
  */
 public record DeliveryPlan(
     NextHop nextHop,
-    TlsLevel senderLevel,
+    Optional<TlsLevel> senderLevel,
     MxResolution mx,
     List<PlannedHost> hosts,
     List<SkippedHost> skipped,
@@ -30,11 +31,20 @@ public record DeliveryPlan(
     List<PolicyFailure> policyFailures,
     Optional<MtaStsPolicy> mtaSts) {
 
+  /** A plan under a known sender level. */
+  public DeliveryPlan(NextHop nextHop, TlsLevel senderLevel, MxResolution mx,
+      List<PlannedHost> hosts, List<SkippedHost> skipped, Optional<Failure> failure,
+      List<String> reasons, List<PolicyFailure> policyFailures, Optional<MtaStsPolicy> mtaSts) {
+    this(nextHop, Optional.of(senderLevel), mx, hosts, skipped, failure, reasons, policyFailures,
+        mtaSts);
+  }
+
   /** A plan without recipient policy. */
   public DeliveryPlan(NextHop nextHop, TlsLevel senderLevel, MxResolution mx,
       List<PlannedHost> hosts, List<SkippedHost> skipped, Optional<Failure> failure,
       List<String> reasons) {
-    this(nextHop, senderLevel, mx, hosts, skipped, failure, reasons, List.of(), Optional.empty());
+    this(nextHop, Optional.of(senderLevel), mx, hosts, skipped, failure, reasons, List.of(),
+        Optional.empty());
   }
 
   /**

@@ -58,6 +58,11 @@ public enum FailureType {
    * domain with a correct {@code testing} policy that it is invalid).
    */
   STS_REQUIRED(null),
+  /**
+   * The sender's own TLS level could not be looked up (the application's {@link SenderPolicy}
+   * lookup failed): the message is deferred, never sent at a default level.
+   */
+  SENDER_POLICY_UNAVAILABLE(null),
   /** A policy required something this configuration cannot do (e.g. no MTA-STS provider). */
   POLICY_UNAVAILABLE(null),
   /** DNS did not give a usable answer (SERVFAIL, timeout) for data delivery depends on. */

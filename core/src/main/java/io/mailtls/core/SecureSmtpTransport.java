@@ -120,13 +120,24 @@ public final class SecureSmtpTransport implements AutoCloseable {
     Objects.requireNonNull(content, "content");
     listener.fire(l -> l.deliveryStart(envelope));
     envelope.recipients().forEach(r -> listener.fire(l -> l.recipientStart(r)));
+    TlsLevel level;
+    try {
+      level = senderPolicy.levelFor(envelope.senderDomain());
+    } catch (SenderPolicyException e) {
+      // The sender's own requirement is unknown: no default may stand in for it.
+      log.warn("{}; deferring the message", e.getMessage());
+      return finish(envelope, undeliverable(envelope, Optional.empty(), SmtpReply.local(451,
+          "4.3.0", e.getMessage() + "; deferred rather than sent at a default level"),
+          FailureType.SENDER_POLICY_UNAVAILABLE));
+    }
     ContentScanner.Result scan;
     try (InputStream in = content.open()) {
       scan = ContentScanner.scan(in);
     } catch (IOException e) {
-      return finish(envelope, unreadable(envelope, e));
+      return finish(envelope, undeliverable(envelope, Optional.of(level), SmtpReply.local(451,
+          "4.3.0", "message content could not be read: " + e.getMessage()),
+          FailureType.CONNECTION_FAILED));
     }
-    TlsLevel level = senderPolicy.levelFor(envelope.senderDomain());
     Map<NextHop, List<EmailAddress>> groups = new LinkedHashMap<>();
     for (EmailAddress r : envelope.recipients()) {
       NextHop hop = relay.<NextHop>map(h -> new NextHop.Domain(h.host())).orElse(r.domain());
@@ -261,16 +272,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
             SmtpReply.local(451, "4.3.0", why), FailureType.POLICY_UNAVAILABLE)), List.of(why));
   }
 
-  private List<RecipientResult> unreadable(Envelope envelope, IOException e) {
-    SmtpReply reply = SmtpReply.local(451, "4.3.0",
-        "message content could not be read: " + e.getMessage());
+  /** Every recipient deferred before any planning: the message cannot be handled at all. */
+  private static List<RecipientResult> undeliverable(Envelope envelope, Optional<TlsLevel> level,
+      SmtpReply reply, FailureType type) {
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : envelope.recipients()) {
-      DeliveryPlan plan = new DeliveryPlan(r.domain(), senderPolicy.levelFor(
-          envelope.senderDomain()), new MxResolution(r.domain(),
+      DeliveryPlan plan = new DeliveryPlan(r.domain(), level, new MxResolution(r.domain(),
           MxResolution.Kind.TEMPORARY_FAILURE, List.of(), Optional.empty(), List.of()),
           List.of(), List.of(), Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
-              reply, FailureType.CONNECTION_FAILED)), List.of("content unreadable"));
+              reply, type)), List.of(reply.text()), List.of(), Optional.empty());
       out.add(new RecipientResult(r, DeliveryStatus.DEFERRED, reply, Optional.empty(), plan,
           List.of()));
     }

@@ -33,8 +33,12 @@ public final class SenderPolicy {
   }
 
   /**
-   * Levels from a function (for example backed by the application's own configuration store);
-   * an empty result, or a function that throws, falls back to {@code defaultLevel}.
+   * Levels from a function (for example backed by the application's own configuration store).
+   * Only an empty result ("no entry for this domain") means {@code defaultLevel}. A function that
+   * throws or returns null has not said what the sender requires, so {@link #levelFor} throws
+   * {@link SenderPolicyException} and the transport defers the message ({@link
+   * FailureType#SENDER_POLICY_UNAVAILABLE}) rather than send it at a default level that may be
+   * weaker than the one configured.
    */
   public static SenderPolicy of(
       Function<DomainName, Optional<TlsLevel>> levelForDomain, TlsLevel defaultLevel) {
@@ -51,8 +55,12 @@ public final class SenderPolicy {
   /**
    * The level for a sender domain; the default for the null reverse-path (bounces) and for
    * domains without an entry.
+   *
+   * @throws SenderPolicyException when the lookup function threw or returned null: the level is
+   *     unknown, and no default stands in for it
    */
   public TlsLevel levelFor(Optional<DomainName> senderDomain) {
+    Objects.requireNonNull(senderDomain, "senderDomain");
     if (senderDomain.isEmpty()) {
       return defaultLevel;
     }
@@ -60,9 +68,13 @@ public final class SenderPolicy {
     try {
       level = lookup.apply(senderDomain.get());
     } catch (RuntimeException e) {
-      return defaultLevel;
+      throw new SenderPolicyException(senderDomain.get(), "the lookup failed: " + e, e);
     }
-    return level == null ? defaultLevel : level.orElse(defaultLevel);
+    if (level == null) {
+      throw new SenderPolicyException(senderDomain.get(),
+          "the lookup returned null instead of a level or Optional.empty()", null);
+    }
+    return level.orElse(defaultLevel);
   }
 
   /** The level used when no entry applies. */

@@ -77,7 +77,7 @@ public final class TransportPolicyResolver {
       if (p.isPresent() && p.get() instanceof MtaStsLookup.Found f
           && !f.policy().id().equals(oldId.get())) {
         return tlsaLookups(old.mx()).thenCompose(t -> fromInputs(
-            new Inputs(old.nextHop(), old.senderLevel(), old.mx(), p, t)))
+            new Inputs(old.nextHop(), old.senderLevel().orElseThrow(), old.mx(), p, t)))
             .thenApply(Optional::of);
       }
       return CompletableFuture.completedFuture(Optional.empty());

@@ -48,7 +48,7 @@ class TransportModelTest {
   }
 
   @Test
-  void senderPolicyFromAFunctionFallsBackOnEmptyAndOnFailure() {
+  void senderPolicyFromAFunctionFallsBackOnEmptyOnlyAndFailsOnFailure() {
     Map<DomainName, TlsLevel> store = Map.of(DomainName.of("x.example"), TlsLevel.ENFORCED);
     SenderPolicy p = SenderPolicy.of(d -> {
       if (d.toString().equals("broken.example")) {
@@ -59,8 +59,10 @@ class TransportModelTest {
     assertThat(p.levelFor(Optional.of(DomainName.of("x.example")))).isEqualTo(TlsLevel.ENFORCED);
     assertThat(p.levelFor(Optional.of(DomainName.of("y.example"))))
         .isEqualTo(TlsLevel.STS_REQUIRED);
-    assertThat(p.levelFor(Optional.of(DomainName.of("broken.example"))))
-        .isEqualTo(TlsLevel.STS_REQUIRED);
+    // A failed lookup is not "no entry": the level is unknown (issue 11 item 3).
+    assertThatThrownBy(() -> p.levelFor(Optional.of(DomainName.of("broken.example"))))
+        .isInstanceOf(SenderPolicyException.class).hasMessageContaining("broken.example")
+        .hasCauseInstanceOf(IllegalStateException.class);
   }
 
   @ParameterizedTest

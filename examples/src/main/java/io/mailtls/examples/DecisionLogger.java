@@ -56,7 +56,7 @@ public final class DecisionLogger implements EventListener {
   public void planEnd(DeliveryPlan plan) {
     String sts = plan.mtaSts().map(p -> "MTA-STS " + p.mode().name().toLowerCase(Locale.ROOT)
         + " (id " + p.id() + ")").orElse("no MTA-STS policy");
-    log("plan " + plan.nextHop() + ": sender level " + plan.senderLevel() + ", " + sts);
+    log("plan " + plan.nextHop() + ": sender level " + plan.senderLevel().map(String::valueOf).orElse("unknown") + ", " + sts);
     for (PlannedHost h : plan.hosts()) {
       log("  " + h.name().map(DomainName::toString).orElse(plan.nextHop().toString())
           + " -> " + kind(h.requirement()) + " by " + source(h) + ": " + h.why());

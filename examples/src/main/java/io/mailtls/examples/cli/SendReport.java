@@ -201,7 +201,7 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
     DeliveryPlan plan = r.plan();
     StsPolicyRef sts = plan.mtaSts().map(p -> new StsPolicyRef(p.id(),
         p.mode().name().toLowerCase(Locale.ROOT))).orElse(null);
-    String level = plan.senderLevel().token();
+    String level = plan.senderLevel().map(TlsLevel::token).orElse(null);
     if (r.attempt().isPresent()) {
       Attempt a = r.attempt().get();
       return new Policy(DomainChecker.source(a.source()),
@@ -219,7 +219,7 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
     } else if (plan.mtaSts().map(p -> p.mode() == MtaStsMode.ENFORCE).orElse(false)) {
       source = "mta-sts";
     } else {
-      source = plan.senderLevel() == TlsLevel.OPPORTUNISTIC ? "none" : "sender";
+      source = plan.senderLevel().orElse(null) == TlsLevel.OPPORTUNISTIC ? "none" : "sender";
     }
     return new Policy(source, null, level, sts);
   }

@@ -89,7 +89,7 @@ final class TraceListener implements EventListener {
 
   @Override
   public void planEnd(DeliveryPlan plan) {
-    line("plan end " + plan.nextHop() + " (" + plan.senderLevel() + "): "
+    line("plan end " + plan.nextHop() + " (" + plan.senderLevel().map(TlsLevel::token).orElse("level unknown") + "): "
         + plan.failure().map(f -> f.status() + " " + f.reply()).orElse(
             plan.hosts().size() + " host(s) to try"));
     plan.reasons().forEach(r -> line("  decision: " + r));
