@@ -154,6 +154,20 @@ public final class DomainName implements Comparable<DomainName> {
     return !labels.isEmpty();
   }
 
+  /**
+   * Whether this looks like a fully qualified host name, as the EHLO name must be (RFC 5321
+   * §4.1.1.1, §2.3.5): a {@link #isHostName() host name} of at least two labels, not under the
+   * special-use {@code localhost} (RFC 6761 §6.3) nor the {@code localdomain} that unconfigured
+   * machines report. No DNS is asked.
+   */
+  public boolean isFullyQualifiedHostName() {
+    if (!isHostName() || labels.size() < 2) {
+      return false;
+    }
+    String top = labels.get(labels.size() - 1);
+    return !top.equals("localhost") && !top.equals("localdomain");
+  }
+
   /** The parent name (the root's parent is the root). */
   public DomainName parent() {
     if (labels.size() <= 1) {

@@ -32,15 +32,24 @@ import javax.net.SocketFactory;
  * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (DESIGN §1).
  * Immutable and thread-safe; build one, share it, {@link #close()} it at shutdown.
  *
+ * <p>The standard set-up (module {@code mailtls-standard}) wires DNSSEC validation, MTA-STS with a
+ * persistent policy cache, and DANE in one call:
+ *
  * <pre>{@code
- * SecureSmtpTransport transport = SecureSmtpTransport.builder()
- *     .dns(DnssecResolver.builder().build())
- *     .heloName("mail.example.com")
- *     .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
- *     .build();
- * DeliveryReport report = transport.send(Envelope.of("a@example.com", "b@example.org"),
- *     MessageContent.of(Path.of("message.eml")));
+ * try (SecureSmtpTransport transport =
+ *     StandardTransport.builder(Path.of("/var/lib/mailer/mailtls"))
+ *         .heloName("mail.example.com")
+ *         .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
+ *         .build()) {
+ *   DeliveryReport report = transport.send(Envelope.of("a@example.com", "b@example.org"),
+ *       MessageContent.of(Path.of("message.eml")));
+ * }
  * }</pre>
+ *
+ * <p>Built by hand, a transport needs {@link Builder#dns}, {@link Builder#heloName}, and for
+ * each recipient policy either its provider ({@link Builder#mtaSts}, {@link Builder#dane}) or
+ * an explicit opt-out ({@link Builder#withoutMtaSts()}, {@link Builder#withoutDane()}), so that
+ * a transport that ignores recipients' policies is a visible choice, never an accident.
  *
  * <p>Recipients are grouped by domain; each domain is planned ({@link TransportPolicyResolver})
  * and delivered on its own, MX host after MX host. Every recipient gets exactly one result:
@@ -62,6 +71,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final Executor executor;
   private final ExecutorService ownedExecutor;
   private final ScheduledThreadPoolExecutor watchdog;
+  private final List<AutoCloseable> ownedResources;
 
   private SecureSmtpTransport(Builder b) {
     this.dns = b.dns;
@@ -69,11 +79,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
         TransportPolicyResolver.builder().dns(b.dns).random(b.random);
     if (b.mtaSts != null) {
       rb.mtaSts(b.mtaSts);
+    } else {
+      rb.withoutMtaSts();
     }
     if (b.dane != null) {
       rb.dane(b.dane);
+    } else {
+      rb.withoutDane();
     }
     this.resolver = rb.build();
+    this.ownedResources = List.copyOf(b.ownedResources);
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
     this.listener = new SafeListener(b.listener);
@@ -294,7 +309,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     return report;
   }
 
-  /** Closes idle pooled connections (with QUIT) and the transport's own executor. */
+  /**
+   * Closes idle pooled connections (with QUIT), the transport's own executor, and then the
+   * resources handed over with {@link Builder#alsoClose}.
+   */
   @Override
   public void close() {
     pool.close();
@@ -302,13 +320,20 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (ownedExecutor != null) {
       ownedExecutor.shutdown();
     }
+    for (AutoCloseable r : ownedResources) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        log.warn("closing {} failed", r, e);
+      }
+    }
   }
 
   /** Configures a {@link SecureSmtpTransport}. Not thread-safe. */
   public static final class Builder {
     private DnsResolver dns;
     private SenderPolicy senderPolicy = SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC);
-    private String heloName = "localhost";
+    private String heloName;
     private int port = 25;
     private SmtpTimeouts timeouts = SmtpTimeouts.RFC_5321;
     private SocketFactory socketFactory = SocketFactory.getDefault();
@@ -320,6 +345,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private SmartHost relay;
     private MtaStsPolicySource mtaSts;
     private DaneProvider dane;
+    private final List<AutoCloseable> ownedResources = new ArrayList<>();
     private int maxSessionsPerDestination = 4;
     private Duration idleTime = Duration.ofSeconds(5);
     private int maxTransactionsPerSession = 100;
@@ -349,10 +375,21 @@ public final class SecureSmtpTransport implements AutoCloseable {
       return this;
     }
 
-    /** The EHLO name (RFC 5321 §4.1.1.1: the client's FQDN); default {@code localhost}. */
+    /**
+     * The EHLO name (required): this host's fully qualified domain name (RFC 5321 §4.1.1.1).
+     * Many receivers refuse mail from a client that says {@code localhost} or a bare host name.
+     *
+     * @throws IllegalArgumentException if {@code name} is not a fully qualified host name ({@link
+     *     DomainName#isFullyQualifiedHostName()})
+     */
     public Builder heloName(String name) {
       once("heloName");
-      this.heloName = DomainName.of(name).toString();
+      DomainName d = DomainName.of(name);
+      if (!d.isFullyQualifiedHostName()) {
+        throw new IllegalArgumentException("the EHLO name must be this host's fully qualified"
+            + " domain name (RFC 5321 §4.1.1.1), not \"" + name + "\"");
+      }
+      this.heloName = d.toString();
       return this;
     }
 
@@ -420,7 +457,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
     /**
      * Honour recipients' MTA-STS policies (RFC 8461) from this source, e.g. {@code
-     * mailtls-mta-sts}'s {@code MtaStsResolver}. Without one, {@code sts-required} fails closed.
+     * mailtls-mta-sts}'s {@code MtaStsResolver}. This or {@link #withoutMtaSts()} is required.
      */
     public Builder mtaSts(MtaStsPolicySource source) {
       once("mtaSts");
@@ -429,12 +466,41 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
+     * Ignore recipients' MTA-STS policies: an explicit opt-out, visible in code review and in
+     * every decision record. Mail to a domain with an {@code enforce} policy then goes at the
+     * sender's level alone, and {@code sts-required} defers everything.
+     */
+    public Builder withoutMtaSts() {
+      once("mtaSts");
+      return this;
+    }
+
+    /**
      * Honour recipients' DANE TLSA records (RFC 7672) through this provider, e.g. {@code
-     * mailtls-dane}'s. Without one, {@code dane-required} fails closed.
+     * mailtls-dane}'s {@code DaneResolver}. This or {@link #withoutDane()} is required.
      */
     public Builder dane(DaneProvider provider) {
       once("dane");
       this.dane = Objects.requireNonNull(provider, "provider");
+      return this;
+    }
+
+    /**
+     * Ignore recipients' DANE TLSA records: an explicit opt-out, visible in code review and in
+     * every decision record. {@code dane-required} then defers everything.
+     */
+    public Builder withoutDane() {
+      once("dane");
+      return this;
+    }
+
+    /**
+     * Closes {@code resource} when the transport is closed, after its own connections: for
+     * policy sources and schedulers built for this transport alone (the standard set-up hands
+     * over its MTA-STS resolver this way). May be called more than once; closed in call order.
+     */
+    public Builder alsoClose(AutoCloseable resource) {
+      ownedResources.add(Objects.requireNonNull(resource, "resource"));
       return this;
     }
 
@@ -477,9 +543,33 @@ public final class SecureSmtpTransport implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Builds the transport.
+     *
+     * @throws IllegalStateException if {@link #dns} or {@link #heloName} is missing, or if,
+     *     without a relay, neither a recipient policy provider nor its explicit opt-out was given
+     *     for MTA-STS or for DANE (the message names the fix)
+     */
     public SecureSmtpTransport build() {
       if (dns == null) {
         throw new IllegalStateException("dns is required");
+      }
+      if (heloName == null) {
+        throw new IllegalStateException("heloName(...) is required: this host's fully qualified"
+            + " domain name, which receivers expect in EHLO (RFC 5321 §4.1.1.1)");
+      }
+      // A relay hides the recipients' MX hosts, so their policies are the relay's to apply.
+      if (relay == null && !called.contains("mtaSts")) {
+        throw new IllegalStateException("no MTA-STS policy source: recipients' MTA-STS policies"
+            + " (RFC 8461) would be ignored. Use StandardTransport.builder(stateDirectory)"
+            + " (module mailtls-standard), or .mtaSts(MtaStsResolver.builder()...build())"
+            + " (module mailtls-mta-sts), or call .withoutMtaSts() to opt out explicitly");
+      }
+      if (relay == null && !called.contains("dane")) {
+        throw new IllegalStateException("no DANE provider: recipients' DANE TLSA records"
+            + " (RFC 7672) would be ignored. Use StandardTransport.builder(stateDirectory)"
+            + " (module mailtls-standard), or .dane(DaneResolver.builder().dns(dns).build())"
+            + " (module mailtls-dane), or call .withoutDane() to opt out explicitly");
       }
       if (maxSessionsPerDestination < 1) {
         throw new IllegalArgumentException(

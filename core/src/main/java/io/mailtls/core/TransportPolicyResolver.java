@@ -17,7 +17,9 @@ import java.util.random.RandomGenerator;
  * and thread-safe; build once and share.
  *
  * <p>Recipient-side policies arrive through SPIs: MTA-STS through {@link MtaStsPolicySource}
- * ({@code mailtls-mta-sts} implements it), DANE from {@code mailtls-dane}. An MTA-STS {@code
+ * ({@code mailtls-mta-sts} implements it), DANE from {@code mailtls-dane}. Each must be given or
+ * explicitly opted out of ({@link Builder#withoutMtaSts()}, {@link Builder#withoutDane()}). An
+ * MTA-STS {@code
  * enforce} policy overrides a weaker sender level: only matching MX hosts, PKIX-verified TLS
  * (RFC 8461 §4, §5); {@code testing} delivers as the sender level says and reports failures.
  * Without a provider, {@link TlsLevel#STS_REQUIRED} and {@link TlsLevel#DANE_REQUIRED} fail
@@ -126,6 +128,15 @@ public final class TransportPolicyResolver {
     List<String> reasons = new ArrayList<>();
     List<PolicyFailure> policyFailures = new ArrayList<>();
     reasons.add("sender level " + level);
+    if (nextHop instanceof NextHop.Domain) {
+      // The opt-outs are explicit choices; the record shows them wherever they matter.
+      if (mtaSts.isEmpty()) {
+        reasons.add("MTA-STS not consulted: this resolver was built withoutMtaSts()");
+      }
+      if (dane.isEmpty()) {
+        reasons.add("DANE not consulted: this resolver was built withoutDane()");
+      }
+    }
     reasons.addAll(mx.notes());
     Optional<DeliveryPlan.Failure> mxFailure = mxFailure(mx);
     if (mxFailure.isPresent()) {
@@ -484,6 +495,8 @@ public final class TransportPolicyResolver {
     private RandomGenerator random;
     private MtaStsPolicySource mtaSts;
     private DaneProvider dane;
+    private boolean stsChosen;
+    private boolean daneChosen;
 
     private Builder() {}
 
@@ -505,27 +518,69 @@ public final class TransportPolicyResolver {
       return this;
     }
 
-    /** The source of recipients' MTA-STS policies (RFC 8461), e.g. {@code MtaStsResolver}. */
+    /**
+     * The source of recipients' MTA-STS policies (RFC 8461), e.g. {@code MtaStsResolver}. This or
+     * {@link #withoutMtaSts()} is required.
+     */
     public Builder mtaSts(MtaStsPolicySource source) {
-      if (this.mtaSts != null) {
-        throw new IllegalStateException("mtaSts already set");
-      }
+      stsChosen();
       this.mtaSts = Objects.requireNonNull(source, "source");
       return this;
     }
 
-    /** The DANE provider (RFC 7672), e.g. {@code mailtls-dane}'s. */
+    /** Plans without MTA-STS: an explicit opt-out, stated in every decision record. */
+    public Builder withoutMtaSts() {
+      stsChosen();
+      return this;
+    }
+
+    /**
+     * The DANE provider (RFC 7672), e.g. {@code mailtls-dane}'s {@code DaneResolver}. This or
+     * {@link #withoutDane()} is required.
+     */
     public Builder dane(DaneProvider provider) {
-      if (this.dane != null) {
-        throw new IllegalStateException("dane already set");
-      }
+      daneChosen();
       this.dane = Objects.requireNonNull(provider, "provider");
       return this;
     }
 
+    /** Plans without DANE: an explicit opt-out, stated in every decision record. */
+    public Builder withoutDane() {
+      daneChosen();
+      return this;
+    }
+
+    private void stsChosen() {
+      if (stsChosen) {
+        throw new IllegalStateException("mtaSts already chosen");
+      }
+      stsChosen = true;
+    }
+
+    private void daneChosen() {
+      if (daneChosen) {
+        throw new IllegalStateException("dane already chosen");
+      }
+      daneChosen = true;
+    }
+
+    /**
+     * Builds the resolver.
+     *
+     * @throws IllegalStateException without {@link #dns}, or when MTA-STS or DANE was neither
+     *     configured nor explicitly opted out of
+     */
     public TransportPolicyResolver build() {
       if (dns == null) {
         throw new IllegalStateException("dns is required");
+      }
+      if (!stsChosen) {
+        throw new IllegalStateException("MTA-STS: call mtaSts(...) (module mailtls-mta-sts) or"
+            + " withoutMtaSts() to opt out explicitly");
+      }
+      if (!daneChosen) {
+        throw new IllegalStateException("DANE: call dane(...) (module mailtls-dane) or"
+            + " withoutDane() to opt out explicitly");
       }
       if (random == null) {
         random = new Random();

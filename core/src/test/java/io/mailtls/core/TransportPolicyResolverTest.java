@@ -45,7 +45,8 @@ class TransportPolicyResolverTest {
   }
 
   private static TransportPolicyResolver planner(DnsResolver r) {
-    return TransportPolicyResolver.builder().dns(r).random(new Random(3)).build();
+    return TransportPolicyResolver.builder().withoutMtaSts().withoutDane()
+        .dns(r).random(new Random(3)).build();
   }
 
   @Test

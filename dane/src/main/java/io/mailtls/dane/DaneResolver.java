@@ -33,8 +33,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *
  * <pre>{@code
  * DaneResolver dane = DaneResolver.builder().dns(dns).build();
- * SecureSmtpTransport transport = SecureSmtpTransport.builder().dns(dns).dane(dane)...build();
+ * SecureSmtpTransport transport = SecureSmtpTransport.builder().dns(dns).dane(dane)
+ *     .mtaSts(mtaSts).heloName("mail.example.com").build();
  * }</pre>
+ *
+ * <p>{@code mailtls-standard}'s {@code StandardTransport.builder(stateDirectory)} wires it (with
+ * MTA-STS) in one call.
  *
  * <h2>Discovery (RFC 7672 §2.1-§2.2, RFC 7671 §7), following Postfix</h2>
  *

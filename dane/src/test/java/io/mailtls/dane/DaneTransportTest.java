@@ -67,7 +67,7 @@ class DaneTransportTest {
           .queryTimeout(Duration.ofSeconds(1))
           .lookupTimeout(Duration.ofSeconds(5))
           .build();
-      try (SecureSmtpTransport transport = SecureSmtpTransport.builder()
+      try (SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutMtaSts()
           .dns(resolver)
           .dane(DaneResolver.builder().dns(resolver).build())
           .heloName("client.sender.test")

@@ -25,8 +25,8 @@ import java.util.function.Consumer;
  * each TLS handshake; and each recipient's outcome with how its peer was authenticated.
  *
  * <pre>{@code
- * SecureSmtpTransport transport = SecureSmtpTransport.builder()
- *     .dns(dns)
+ * SecureSmtpTransport transport = StandardTransport.builder(stateDirectory)
+ *     .heloName("mail.example.com")
  *     .eventListener(new DecisionLogger(log::info))   // any Consumer<String>, e.g. SLF4J
  *     .build();
  * }</pre>

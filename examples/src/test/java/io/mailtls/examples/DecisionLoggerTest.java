@@ -86,7 +86,8 @@ class DecisionLoggerTest {
 
   @Test
   void aSinkThatThrowsNeverStopsADelivery() {
-    try (SecureSmtpTransport transport = SecureSmtpTransport.builder().dns(world.resolver())
+    try (SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
+        .dns(world.resolver()).heloName("client.sender.test")
         .port(world.smtpPort()).eventListener(new DecisionLogger(line -> {
           throw new IllegalStateException("log full");
         })).build()) {

@@ -33,7 +33,7 @@ class JakartaMailExampleTest {
     byte[] pdf = "%PDF-1.4 not really a pdf\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     MimeMessage message = JakartaMailExample.invoice("billing@sender.test", "customer@good.test",
         "archive@good.test", pdf);
-    try (SecureSmtpTransport transport = SecureSmtpTransport.builder()
+    try (SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
         .dns(world.resolver())
         .port(world.smtpPort())
         .heloName("client.sender.test")

@@ -56,7 +56,8 @@ class RetryingSenderTest {
   @BeforeAll
   static void start() {
     world = new TestWorld();
-    transport = SecureSmtpTransport.builder().dns(world.resolver()).port(world.smtpPort())
+    transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
+        .dns(world.resolver()).port(world.smtpPort())
         .heloName("client.sender.test").timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
         .build();
   }

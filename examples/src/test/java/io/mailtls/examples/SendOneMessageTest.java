@@ -10,9 +10,11 @@ import io.mailtls.core.RecipientResult;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@link SendOneMessage}, run against the testkit's signed DNS and mock SMTP servers. */
 class SendOneMessageTest {
@@ -29,8 +31,12 @@ class SendOneMessageTest {
     world.close();
   }
 
+  @TempDir
+  static Path state;
+
   private static SendOneMessage.Settings settings() {
-    return new SendOneMessage.Settings(world.resolver(), world.smtpPort(), "client.sender.test");
+    return new SendOneMessage.Settings(world.resolver(), world.smtpPort(), "client.sender.test",
+        state);
   }
 
   @Test

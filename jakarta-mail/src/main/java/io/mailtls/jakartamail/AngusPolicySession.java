@@ -28,7 +28,8 @@ import java.util.Set;
  * TlsRequirement}.
  *
  * <pre>{@code
- * TransportPolicyResolver resolver = TransportPolicyResolver.builder().dns(dns).build();
+ * TransportPolicyResolver resolver = TransportPolicyResolver.builder().dns(dns)
+ *     .mtaSts(mtaSts).dane(dane).build();
  * AngusPolicySession policy = AngusPolicySession.builder().build();
  * DeliveryPlan plan = resolver.planBlocking(NextHop.parse("example.org"), TlsLevel.ENFORCED);
  * Properties base = new Properties();

@@ -61,7 +61,7 @@ class AngusPolicySessionTest {
   }
 
   private static DeliveryPlan plan(Loopback net, TlsLevel level) {
-    return TransportPolicyResolver.builder().dns(net.resolver).build()
+    return TransportPolicyResolver.builder().withoutMtaSts().withoutDane().dns(net.resolver).build()
         .planBlocking(NextHop.parse("example.test"), level);
   }
 
@@ -175,7 +175,8 @@ class AngusPolicySessionTest {
     try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
         z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
-      DeliveryPlan plan = TransportPolicyResolver.builder().dns(net.resolver).dane(dane).build()
+      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
+          .dns(net.resolver).dane(dane).build()
           .planBlocking(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
       assertThat(plan.hosts()).singleElement()
           .satisfies(h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Dane.class));
@@ -194,7 +195,8 @@ class AngusPolicySessionTest {
     try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
         z -> z.tlsa(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, Tlsa.wrongData(1)))) {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
-      DeliveryPlan plan = TransportPolicyResolver.builder().dns(net.resolver).dane(dane).build()
+      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
+          .dns(net.resolver).dane(dane).build()
           .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       // RFC 7672 §2.2: a usable record makes DANE mandatory, even under an opportunistic sender.
       assertThat(plan.hosts().get(0).requirement()).isInstanceOf(TlsRequirement.Dane.class);
@@ -212,7 +214,8 @@ class AngusPolicySessionTest {
     try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
         z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
-      DeliveryPlan plan = TransportPolicyResolver.builder().dns(net.resolver).dane(dane).build()
+      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
+          .dns(net.resolver).dane(dane).build()
           .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       AngusPolicySession withoutDane = AngusPolicySession.builder().build();
       assertThatThrownBy(() -> withoutDane.sessionsFor(plan, net.server.port(), base()))

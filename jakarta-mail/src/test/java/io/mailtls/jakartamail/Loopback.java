@@ -81,7 +81,7 @@ final class Loopback implements AutoCloseable {
     if (transport != null) {
       transport.close();
     }
-    transport = SecureSmtpTransport.builder()
+    transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
         .dns(resolver)
         .heloName("client.sender.test")
         .port(server.port())

@@ -124,7 +124,7 @@ class MtaStsEndToEndTest {
         }
       };
       try (mtaSts;
-          SecureSmtpTransport transport = SecureSmtpTransport.builder()
+          SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutDane()
               .dns(resolver)
               .mtaSts(mtaSts)
               .trustStore(PKI.trustStore())

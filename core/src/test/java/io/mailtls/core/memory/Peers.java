@@ -53,7 +53,7 @@ final class Peers implements AutoCloseable {
     dns = TestDnsServer.builder()
         .zone("example.test", z -> z.mailHost("example.test", 10, HOST, server))
         .start();
-    transport = SecureSmtpTransport.builder()
+    transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
         .dns(DnssecResolver.builder()
             .upstream(dns.socketAddress())
             .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))

@@ -4,6 +4,7 @@ import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.MtaStsPolicySource;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
 import io.mailtls.core.SmtpTimeouts;
@@ -41,6 +42,8 @@ final class Fixture implements AutoCloseable {
   SmtpTimeouts timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(5));
   TestDnsServer dns;
   SecureSmtpTransport transport;
+  /** The MTA-STS source of the next transport built; none (an explicit opt-out) by default. */
+  MtaStsPolicySource mtaSts;
 
   /** A server certificate for {@code names}, issued by the test root. */
   static SSLContext certFor(String... names) {
@@ -113,7 +116,13 @@ final class Fixture implements AutoCloseable {
         .heloName("client.sender.test")
         .port(port)
         .random(new Random(1))
-        .senderPolicy(SenderPolicy.uniform(level));
+        .senderPolicy(SenderPolicy.uniform(level))
+        .withoutDane(); // core has no DANE provider; mailtls-dane's tests cover DANE
+    if (mtaSts != null) {
+      b.mtaSts(mtaSts);
+    } else {
+      b.withoutMtaSts();
+    }
     b.timeouts(timeouts);
     extra.accept(b);
     transport = b.build();

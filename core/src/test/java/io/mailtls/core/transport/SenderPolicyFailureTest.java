@@ -41,7 +41,7 @@ class SenderPolicyFailureTest {
     MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
     f.dns(d -> d.zone("example.test",
         z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
-    SecureSmtpTransport transport = SecureSmtpTransport.builder()
+    SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
         .dns(DnssecResolver.builder().upstream(f.dns.socketAddress())
             .trustAnchors(TrustAnchors.parse(f.dns.trustAnchor()))
             .queryTimeout(Duration.ofSeconds(2)).build())

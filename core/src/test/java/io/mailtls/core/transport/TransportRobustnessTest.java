@@ -210,7 +210,8 @@ class TransportRobustnessTest {
           return lookup(d);
         }
       };
-      DeliveryReport report = f.transport(TlsLevel.STS_REQUIRED, b -> b.mtaSts(none))
+      f.mtaSts = none;
+      DeliveryReport report = f.transport(TlsLevel.STS_REQUIRED)
           .send(Envelope.of("a@sender.test", "x@[127.0.0.2]", "y@example.test"), CONTENT);
       assertThat(report.recipients()).hasSize(2);
       assertThat(report.result("x@[127.0.0.2]").status()).isEqualTo(DeliveryStatus.BOUNCED);
@@ -237,7 +238,8 @@ class TransportRobustnessTest {
           throw new IllegalStateException("provider bug");
         }
       };
-      RecipientResult r = f.transport(TlsLevel.OPPORTUNISTIC, b -> b.mtaSts(broken))
+      f.mtaSts = broken;
+      RecipientResult r = f.transport(TlsLevel.OPPORTUNISTIC)
           .send(Envelope.of("a@sender.test", "y@example.test"), CONTENT)
           .result("y@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);

@@ -209,7 +209,7 @@ final class CliContext implements AutoCloseable {
         .mtaSts(mtaSts)
         .dane(dane)
         .senderPolicy(SenderPolicy.uniform(level))
-        .heloName(options.helo)
+        .heloName(options.heloName())
         .port(options.port)
         .timeouts(SmtpTimeouts.uniform(options.timeout()))
         .eventListener(EventListener.all(listener(), also));

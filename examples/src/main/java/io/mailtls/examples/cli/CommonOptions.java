@@ -2,11 +2,14 @@ package io.mailtls.examples.cli;
 
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DomainName;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,9 +68,13 @@ final class CommonOptions {
           + " ${DEFAULT-VALUE})")
   int timeoutSeconds;
 
-  @Option(names = "--helo", paramLabel = "NAME", defaultValue = "localhost",
-      description = "the EHLO name, this host's FQDN (default ${DEFAULT-VALUE})")
+  @Option(names = "--helo", paramLabel = "NAME",
+      description = "the EHLO name: this host's fully qualified domain name (default: this"
+          + " machine's canonical host name, refused unless fully qualified)")
   String helo;
+
+  /** Where this machine's name comes from when {@code --helo} is not given; tests replace it. */
+  Supplier<String> localHostName = CommonOptions::canonicalLocalHostName;
 
   @Option(names = {"-v", "--verbose"},
       description = "trace delivery events on stderr; stack traces with errors")
@@ -87,13 +94,8 @@ final class CommonOptions {
           + timeoutSeconds);
     }
     dnssecMode();
-    try {
-      DomainName name = DomainName.of(helo);
-      if (name.isRoot() || !name.isHostName()) {
-        throw CliException.usage("--helo must be a host name, not \"" + helo + "\"");
-      }
-    } catch (IllegalArgumentException e) {
-      throw CliException.usage("--helo \"" + helo + "\": " + e.getMessage(), e);
+    if (helo != null) {
+      heloName();
     }
     upstreams();
     if (caOnly && caFiles.isEmpty() && truststore == null) {
@@ -131,6 +133,39 @@ final class CommonOptions {
       }
     }
     return out;
+  }
+
+  /**
+   * The EHLO name: {@code --helo}, else this machine's canonical host name; either must be a
+   * fully qualified domain name (RFC 5321 §4.1.1.1), since receivers refuse {@code localhost}
+   * and bare host names. Asked only by commands that speak SMTP.
+   *
+   * @throws CliException a usage error naming the name and the fix
+   */
+  String heloName() {
+    String name = helo != null ? helo : localHostName.get();
+    String origin = helo != null ? "--helo \"" + name + "\""
+        : "this machine's host name \"" + name + "\"";
+    DomainName d;
+    try {
+      d = DomainName.of(name);
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(origin + ": " + e.getMessage(), e);
+    }
+    if (!d.isFullyQualifiedHostName()) {
+      throw CliException.usage(origin + " is not a fully qualified domain name (RFC 5321"
+          + " §4.1.1.1); " + (helo != null ? "give" : "pass") + " --helo NAME, e.g. --helo"
+          + " mail.example.com");
+    }
+    return d.toString();
+  }
+
+  private static String canonicalLocalHostName() {
+    try {
+      return InetAddress.getLocalHost().getCanonicalHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
   }
 
   /** {@code --timeout} as a duration. */

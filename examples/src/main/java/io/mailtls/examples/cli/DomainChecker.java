@@ -67,8 +67,8 @@ final class DomainChecker {
         throw new IllegalStateException("the JDK's PKIX trust manager is not extended");
       }
       CommonOptions o = ctx.options();
-      this.probe = Optional.of(new StarttlsProbe(o.port, o.timeout(), o.helo, pkix, ctx.dane(),
-          ctx.listener()));
+      this.probe = Optional.of(new StarttlsProbe(o.port, o.timeout(), o.heloName(), pkix,
+          ctx.dane(), ctx.listener()));
     } else {
       this.probe = Optional.empty();
     }

@@ -83,6 +83,10 @@ class BadInputTest {
             "cannot read --truststore /nonexistent/ts.p12"),
         Arguments.of("check a.test --truststore $GARBAGE", 64, "cannot read --truststore"),
         Arguments.of("check a.test --helo bad_name!", 64, "--helo"),
+        Arguments.of("check a.test --helo localhost", 64,
+            "--helo \"localhost\" is not a fully qualified domain name"),
+        Arguments.of("send --from a@sender.test --to b@good.test --helo mail", 64,
+            "--helo \"mail\" is not a fully qualified domain name"),
         Arguments.of("check a.test --resolver $DEAD --timeout 1", 69,
             "DNS resolver 127.0.0.1:"),
         Arguments.of("send --to b@good.test", 64, "Missing required option: '--from=ADDRESS'"),
@@ -100,7 +104,7 @@ class BadInputTest {
         Arguments.of("send --from a@sender.test --to b@good.test", 64,
             "standard input is empty"),
         Arguments.of("send --from a@sender.test --to b@good.test --file $GARBAGE"
-            + " --resolver $DEAD --timeout 1", 69, "unreachable"));
+            + " --resolver $DEAD --timeout 1 --helo client.sender.test", 69, "unreachable"));
   }
 
   private static List<String> args(String line) {
