@@ -92,8 +92,10 @@ public final class DnssecResolver implements DnsResolver {
     }
 
     /**
-     * The recursive resolvers to ask, tried in order. Default: the system's, as dnsjava reads
-     * them from {@code /etc/resolv.conf} (or the platform equivalent).
+     * The recursive resolvers to ask, tried in order. Default in {@link DnssecMode#VALIDATE}
+     * mode: the system's, as dnsjava reads them from {@code /etc/resolv.conf} (or the platform
+     * equivalent). In {@link DnssecMode#TRUST_AD} mode they must be named: only a validating
+     * resolver's AD bit means anything.
      */
     public Builder upstream(InetSocketAddress... resolvers) {
       return upstream(List.of(resolvers));
@@ -192,8 +194,8 @@ public final class DnssecResolver implements DnsResolver {
      * Builds the resolver.
      *
      * @throws IllegalArgumentException for out-of-range values, for trust anchors given in
-     *     {@link DnssecMode#TRUST_AD} mode, or for non-loopback upstreams in that mode without
-     *     {@link #allowRemoteAdTrust()}
+     *     {@link DnssecMode#TRUST_AD} mode, for that mode without named upstreams, or for
+     *     non-loopback upstreams in that mode without {@link #allowRemoteAdTrust()}
      */
     public DnssecResolver build() {
       requirePositive("queryTimeout", queryTimeout);
@@ -206,6 +208,12 @@ public final class DnssecResolver implements DnsResolver {
       }
       if (maxRecords < 1) {
         throw new IllegalArgumentException("maxRecords must be positive: " + maxRecords);
+      }
+      if (upstreams.isEmpty() && mode == DnssecMode.TRUST_AD) {
+        throw new IllegalArgumentException("TRUST_AD trusts a resolver's AD bit, so name that"
+            + " validating resolver with upstream(...): the system's resolvers may be a"
+            + " forwarding stub that copies the AD bit without validating (or use VALIDATE,"
+            + " which validates in process over any resolver)");
       }
       if (upstreams.isEmpty()) {
         upstreams.addAll(DnsjavaResolver.systemResolvers());

@@ -120,11 +120,13 @@ final class CliContext implements AutoCloseable {
    * before any real work, so that an unreachable or refusing resolver is one clear error rather
    * than every domain failing.
    *
-   * A root that does not validate (wrong trust anchors) or is not validated (TRUST_AD through a
-   * resolver that does not validate) is a warning on stderr: the checks still run, and show
-   * every answer's state.
+   * A root that does not validate (wrong trust anchors) is a warning on stderr: the checks still
+   * run, and show every answer's state. With {@code --dnssec trust-ad} the resolver must pass
+   * the DNSSEC self-check (a bogus name refused, a signed name secure) or nothing runs: its AD
+   * bit decides DANE, and loopback alone does not prove that it validates.
    *
-   * @throws CliException exit 69 naming the resolver, when it does not answer usably
+   * @throws CliException exit 69 naming the resolver, when it does not answer usably or fails
+   *     the TRUST_AD self-check
    */
   void preflight() {
     DnsAnswer probe = dns.resolveBlocking(DomainName.ROOT, DnsRecordType.TXT);
@@ -134,11 +136,14 @@ final class CliContext implements AutoCloseable {
           + " unreachable: " + probe.failure().get()
           + probe.reason().map(r -> " (" + r + ")").orElse(""));
     }
+    if (options.dnssecMode() == DnssecMode.TRUST_AD) {
+      options.selfCheck.require(dns, describeUpstreams(), trace);
+      return;
+    }
     if (probe.state() != DnssecState.SECURE) {
-      err.println("mailtls: warning: the root zone's answer is " + probe.state() + " ("
-          + (options.dnssecMode() == DnssecMode.VALIDATE
-              ? "trust anchors that do not match, or a resolver that strips DNSSEC records?"
-              : "does the resolver validate DNSSEC?") + "): DANE cannot apply");
+      err.println("mailtls: warning: the root zone's answer is " + probe.state() + " (trust"
+          + " anchors that do not match, or a resolver that strips DNSSEC records?): DANE"
+          + " cannot apply");
       err.flush();
     }
   }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,6 +37,8 @@ final class CommonOptions {
       description = "validate (in process, default) or trust-ad (the AD bit of a loopback"
           + " validating resolver)")
   String dnssec;
+
+  @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
 
   @Option(names = "--ca-file", paramLabel = "PEM",
       description = "PEM certificates to trust for PKIX (MTA-STS policy fetches and MX hosts),"
@@ -94,6 +97,7 @@ final class CommonOptions {
           + timeoutSeconds);
     }
     dnssecMode();
+    selfCheck.names();
     if (helo != null) {
       heloName();
     }

@@ -1,7 +1,6 @@
 package io.mailtls.examples.cli;
 
 import io.mailtls.core.DnsAnswer;
-import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.MxHost;
@@ -19,9 +18,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -48,6 +49,8 @@ final class MxCommand implements Callable<Integer> {
       description = "DS or DNSKEY records in zone-file syntax; default: the IANA root")
   Path trustAnchor;
 
+  @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
       description = "time allowed per lookup (default ${DEFAULT-VALUE})")
   int timeoutSeconds;
@@ -55,7 +58,10 @@ final class MxCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     NextHop hop = NextHop.parse(domain);
-    DnsResolver dns = buildResolver();
+    DnssecResolver dns = buildResolver();
+    if (dns.mode() == DnssecMode.TRUST_AD) {
+      selfCheck.require(dns, dns.upstreams().toString(), Optional.empty());
+    }
     MxResolution r = new MxResolver(dns).resolveBlocking(hop);
     print(spec.commandLine().getOut(), r);
     if (r.kind().isTemporaryFailure()) {
@@ -64,7 +70,7 @@ final class MxCommand implements Callable<Integer> {
     return r.kind().isPermanentFailure() ? Mailtls.EX_UNAVAILABLE : 0;
   }
 
-  private DnsResolver buildResolver() throws IOException {
+  private DnssecResolver buildResolver() throws IOException {
     DnssecMode mode = switch (dnssec) {
       case "validate" -> DnssecMode.VALIDATE;
       case "trust-ad" -> DnssecMode.TRUST_AD;
