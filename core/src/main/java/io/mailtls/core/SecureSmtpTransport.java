@@ -24,6 +24,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import javax.net.SocketFactory;
@@ -96,13 +97,20 @@ public final class SecureSmtpTransport implements AutoCloseable {
         b.connectionReuse ? b.idleTime : Duration.ZERO,
         b.connectionReuse ? b.maxTransactionsPerSession : 0,
         b.timeouts.connect().plus(b.timeouts.dataTermination()), System::nanoTime);
-    // One daemon thread per transport closes sockets whose writes stall (RFC 5321 §4.5.3.2.5).
-    this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "mailtls-write-watchdog");
+    // Two daemon threads per transport: one closes sockets whose writes stall (RFC 5321
+    // §4.5.3.2.5) while the other may be busy expiring idle pooled connections with QUIT.
+    AtomicInteger timers = new AtomicInteger();
+    this.watchdog = new ScheduledThreadPoolExecutor(2, r -> {
+      Thread t = new Thread(r, "mailtls-timer-" + timers.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
     watchdog.setRemoveOnCancelPolicy(true);
+    if (b.connectionReuse) {
+      // Idle connections close on time even when their destination is never used again.
+      long period = Math.min(Math.max(b.idleTime.toMillis() / 2, 50), 30_000);
+      watchdog.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
+    }
     this.delivery = new DomainDelivery(new DomainDelivery.Settings(
         new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts, b.heloName,
         SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay, watchdog), pool,
@@ -118,6 +126,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
         return t;
       });
       this.executor = ownedExecutor;
+    }
+  }
+
+  private void expireIdle() {
+    try {
+      pool.expireIdle();
+    } catch (RuntimeException e) {
+      // A failure here must not cancel the periodic task (ScheduledExecutorService would).
+      log.warn("expiring idle connections failed", e);
     }
   }
 
@@ -519,7 +536,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
-     * Connection reuse: how long an idle session is kept (default 5 s) and how many transactions
+     * Connection reuse: how long an idle session is kept (default 5 s; a timer closes it with
+     * QUIT soon after, whether or not its destination is used again) and how many transactions
      * one session may carry (default 100).
      */
     public Builder connectionReuse(Duration idleTime, int maxTransactionsPerSession) {

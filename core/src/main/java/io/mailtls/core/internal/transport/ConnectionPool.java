@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +24,11 @@ import java.util.function.LongSupplier;
  * connection is reused only for the same host name, address and TLS requirement (its TLS state
  * was set up for that requirement), within the idle time and transaction count bounds; a
  * connection that saw 421 or any failure is closed, never pooled.
+ *
+ * <p>Idle connections expire on a timer too ({@link #expireIdle()}, which the transport runs
+ * periodically), not only when their destination is used again: a sender reaching tens of
+ * thousands of domains a day must not keep a socket, its buffers and TLS state per domain until
+ * shutdown (nor leave peers' closed connections in CLOSE_WAIT).
  */
 public final class ConnectionPool implements AutoCloseable {
 
@@ -97,25 +103,66 @@ public final class ConnectionPool implements AutoCloseable {
   private SmtpConnection takeIdle(Key key, List<SmtpConnection> toClose) {
     Deque<SmtpConnection> q = idle.get(key);
     long now = nanoTime.getAsLong();
-    while (q != null && !q.isEmpty()) {
+    SmtpConnection found = null;
+    while (found == null && q != null && !q.isEmpty()) {
       SmtpConnection c = q.pollFirst();
-      if (c.isBroken() || now - c.idleSince() > idleNanos) {
+      if (expired(c, now)) {
         toClose.add(c);
         decrement(c.address);
         continue;
       }
-      return c;
+      found = c;
     }
-    return null;
+    if (q != null && q.isEmpty()) {
+      idle.remove(key); // no empty queue per destination ever reached
+    }
+    return found;
+  }
+
+  private boolean expired(SmtpConnection c, long now) {
+    return c.isBroken() || now - c.idleSince() > idleNanos;
   }
 
   private SmtpConnection takeAnyIdle(InetSocketAddress address) {
     for (Map.Entry<Key, Deque<SmtpConnection>> e : idle.entrySet()) {
       if (e.getKey().address().equals(address) && !e.getValue().isEmpty()) {
-        return e.getValue().pollLast();
+        SmtpConnection c = e.getValue().pollLast();
+        if (e.getValue().isEmpty()) {
+          idle.remove(e.getKey());
+        }
+        return c;
       }
     }
     return null;
+  }
+
+  /**
+   * Closes every idle connection past its idle time (or found broken), with QUIT (RFC 5321
+   * §4.1.1.10), and frees its slot. The transport calls this on a timer; callers of {@link
+   * #checkout} never wait for it. Returns how many were closed.
+   */
+  public int expireIdle() {
+    List<SmtpConnection> toClose = new ArrayList<>();
+    synchronized (this) {
+      long now = nanoTime.getAsLong();
+      Iterator<Deque<SmtpConnection>> queues = idle.values().iterator();
+      while (queues.hasNext()) {
+        Deque<SmtpConnection> q = queues.next();
+        q.removeIf(c -> {
+          if (expired(c, now)) {
+            toClose.add(c);
+            return true;
+          }
+          return false;
+        });
+        if (q.isEmpty()) {
+          queues.remove();
+        }
+      }
+      toClose.forEach(c -> decrement(c.address));
+    }
+    toClose.forEach(SmtpConnection::quit);
+    return toClose.size();
   }
 
   /** Returns a healthy connection for reuse, or closes it when it may not be reused. */
