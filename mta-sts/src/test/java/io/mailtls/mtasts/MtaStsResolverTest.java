@@ -240,7 +240,7 @@ class MtaStsResolverTest {
     MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
 
     if (trouble.isDnsFailure()) {
-      // A DNS failure is never "no policy" (DESIGN §5).
+      // A DNS failure is never "no policy": the record may well exist.
       assertThat(result).isInstanceOf(MtaStsLookup.Failed.class);
       assertThat(((MtaStsLookup.Failed) result).type()).isEqualTo(FailureType.DNS_FAILURE);
       assertThat(((MtaStsLookup.Failed) result).reason()).contains(TXT_NAME);
