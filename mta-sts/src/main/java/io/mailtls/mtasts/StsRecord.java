@@ -38,9 +38,9 @@ import java.util.Objects;
  * record that does not begin with {@code v=STSv1;} (§3.1). "Begins with {@code v=STSv1;}" is read
  * with the ABNF's own delimiter, {@code sts-version *WSP ";"}: a record {@code "v=STSv1 ; id=1"}
  * is valid by the ABNF, and discarding it would take a domain's policy away (the conflict between
- * the prose and the ABNF is RFC 8461 erratum 6285). A bare {@code v=STSv1}, or {@code v=STSv1}
- * followed by anything but white space and {@code ;}, is not a candidate and cannot stand beside
- * the real record as a second one.
+ * the prose and the ABNF is reported as RFC 8461 erratum 6285, not yet verified; until it is, the
+ * ABNF decides). A bare {@code v=STSv1}, or {@code v=STSv1} followed by anything but white space
+ * and {@code ;}, is not a candidate and cannot stand beside the real record as a second one.
  *
  * @param id the policy id, which changes whenever the policy does
  * @param extensions extension fields in the order given (first occurrence wins)
@@ -57,7 +57,7 @@ public record StsRecord(String id, Map<String, String> extensions) {
   /** What the TXT RRset at {@code _mta-sts.<domain>} says, after §3.1's selection rules. */
   public sealed interface Selection permits Found, NotFound {}
 
-  /** Exactly one record starting with {@code v=STSv1} was published, and it is valid. */
+  /** Exactly one record beginning with {@code v=STSv1;} was published, and it is valid. */
   public record Found(StsRecord record) implements Selection {}
 
   /**
