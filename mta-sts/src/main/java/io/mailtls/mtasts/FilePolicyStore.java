@@ -101,6 +101,18 @@ public final class FilePolicyStore implements PolicyStore {
       .enable(SerializationFeature.INDENT_OUTPUT)
       .build();
 
+  /**
+   * Which loaded entries to keep first: enforce, then testing, then none (only the loss of an
+   * enforce policy is a downgrade, RFC 8461 §5), within a mode the latest to expire (§10.2: a
+   * policy should outlive an attack), then by domain name.
+   */
+  private static final Comparator<Map.Entry<DomainName, CachedPolicy>> MOST_PROTECTIVE_FIRST =
+      Comparator.comparingInt(
+              (Map.Entry<DomainName, CachedPolicy> e) -> protection(e.getValue().policy().mode()))
+          .reversed()
+          .thenComparing(e -> e.getValue().expiresAt(), Comparator.reverseOrder())
+          .thenComparing(Map.Entry::getKey);
+
   private final Path file;
   private final InMemoryPolicyStore memory;
   private final List<String> loadWarnings;
@@ -269,18 +281,6 @@ public final class FilePolicyStore implements PolicyStore {
     log.debug("MTA-STS policy store {}: loaded {} of {} valid entries", file, kept.size(),
         valid.size());
   }
-
-  /**
-   * Which loaded entries to keep first: enforce, then testing, then none (only the loss of an
-   * enforce policy is a downgrade, RFC 8461 §5), within a mode the latest to expire (§10.2: a
-   * policy should outlive an attack), then by domain name.
-   */
-  private static final Comparator<Map.Entry<DomainName, CachedPolicy>> MOST_PROTECTIVE_FIRST =
-      Comparator.comparingInt(
-              (Map.Entry<DomainName, CachedPolicy> e) -> protection(e.getValue().policy().mode()))
-          .reversed()
-          .thenComparing(e -> e.getValue().expiresAt(), Comparator.reverseOrder())
-          .thenComparing(Map.Entry::getKey);
 
   private static int protection(MtaStsMode mode) {
     return switch (mode) {
