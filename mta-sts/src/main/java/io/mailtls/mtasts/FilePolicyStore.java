@@ -21,11 +21,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -42,7 +45,11 @@ import org.slf4j.LoggerFactory;
  * content goes to a temporary file in the same directory, is flushed to the device ({@code
  * fsync}), and is renamed over the old file with {@link StandardCopyOption#ATOMIC_MOVE}, so a
  * reader (or a crash) sees the old file or the new one, never a mix. Entries are held in memory
- * by an {@link InMemoryPolicyStore} with the same bound and eviction order.
+ * by an {@link InMemoryPolicyStore} with the same bound, the same eviction (recently used {@code
+ * enforce} policies pinned, W-TinyLFU for the rest) and the same reads: {@link #get} is a use,
+ * {@link #peek} is not. The file holds exactly what the memory store keeps after each change: an
+ * entry the bound evicts, or refuses, is not written. Uses are not written: after a restart no
+ * entry is pinned until it is read again.
  *
  * <p>Format, version 1 (UTF-8 JSON; the comments below explain and are not part of it; unknown
  * members are ignored, so that later additions that need no new version stay readable; keys of
@@ -94,6 +101,18 @@ public final class FilePolicyStore implements PolicyStore {
       .enable(SerializationFeature.INDENT_OUTPUT)
       .build();
 
+  /**
+   * Which loaded entries to keep first: enforce, then testing, then none (only the loss of an
+   * enforce policy is a downgrade, RFC 8461 §5), within a mode the latest to expire (§10.2: a
+   * policy should outlive an attack), then by domain name.
+   */
+  private static final Comparator<Map.Entry<DomainName, CachedPolicy>> MOST_PROTECTIVE_FIRST =
+      Comparator.comparingInt(
+              (Map.Entry<DomainName, CachedPolicy> e) -> protection(e.getValue().policy().mode()))
+          .reversed()
+          .thenComparing(e -> e.getValue().expiresAt(), Comparator.reverseOrder())
+          .thenComparing(Map.Entry::getKey);
+
   private final Path file;
   private final InMemoryPolicyStore memory;
   private final List<String> loadWarnings;
@@ -108,14 +127,28 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   /**
-   * Opens the store in {@code file}, holding at most {@code maxEntries} entries (when the file
-   * holds more, those that expire soonest are dropped). A missing file is an empty store.
+   * Opens the store in {@code file}, holding at most {@code maxEntries} entries, with the default
+   * recent-use period and the system clock. A missing file is an empty store.
    *
    * @throws IllegalArgumentException if {@code maxEntries} is not positive
    */
   public FilePolicyStore(Path file, int maxEntries) {
+    this(file, maxEntries, InMemoryPolicyStore.DEFAULT_RECENT_USE, Clock.systemUTC());
+  }
+
+  /**
+   * Opens the store in {@code file}, holding at most {@code maxEntries} entries, in which an
+   * {@code enforce} policy read within the last {@code recentUse} is never evicted (see {@link
+   * InMemoryPolicyStore}). When the file holds more than {@code maxEntries} entries, the most
+   * protective are loaded: {@code enforce} before {@code testing} before {@code none}, and within
+   * a mode those that expire last. A missing file is an empty store.
+   *
+   * @throws IllegalArgumentException if {@code maxEntries} is not positive or {@code recentUse}
+   *     is negative
+   */
+  public FilePolicyStore(Path file, int maxEntries, Duration recentUse, Clock clock) {
     this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
-    this.memory = new InMemoryPolicyStore(maxEntries);
+    this.memory = new InMemoryPolicyStore(maxEntries, recentUse, clock);
     List<String> warnings = new ArrayList<>();
     load(warnings);
     this.loadWarnings = Collections.unmodifiableList(warnings);
@@ -140,9 +173,16 @@ public final class FilePolicyStore implements PolicyStore {
     return loadWarnings;
   }
 
+  /** The entry, counted as a use (see {@link InMemoryPolicyStore#get}). */
   @Override
   public Optional<CachedPolicy> get(DomainName policyDomain) {
     return memory.get(policyDomain);
+  }
+
+  /** The entry, not counted as a use. */
+  @Override
+  public Optional<CachedPolicy> peek(DomainName policyDomain) {
+    return memory.peek(policyDomain);
   }
 
   @Override
@@ -159,7 +199,7 @@ public final class FilePolicyStore implements PolicyStore {
   public void remove(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     synchronized (writeLock) {
-      if (memory.get(policyDomain).isEmpty()) {
+      if (memory.peek(policyDomain).isEmpty()) {
         return;
       }
       memory.remove(policyDomain);
@@ -215,17 +255,14 @@ public final class FilePolicyStore implements PolicyStore {
       ignoreFile(warnings, "\"policies\" is not a JSON object");
       return;
     }
-    int loaded = 0;
+    Map<DomainName, CachedPolicy> valid = new HashMap<>();
     for (Map.Entry<String, JsonNode> field : policies.properties()) {
       try {
         DomainName domain = parseDomain(field.getKey());
         CachedPolicy entry = parseEntry(field.getValue());
-        Optional<CachedPolicy> previous = memory.get(domain);
         // Two spellings of one name (case, trailing dot): the later fetch wins.
-        if (previous.isEmpty() || previous.get().fetchedAt().isBefore(entry.fetchedAt())) {
-          memory.put(domain, entry);
-        }
-        loaded++;
+        valid.merge(domain, entry,
+            (previous, next) -> previous.fetchedAt().isBefore(next.fetchedAt()) ? next : previous);
       } catch (IllegalArgumentException e) {
         String warning = "MTA-STS policy store " + file + ": skipping entry \"" + field.getKey()
             + "\": " + e.getMessage();
@@ -233,7 +270,24 @@ public final class FilePolicyStore implements PolicyStore {
         warnings.add(warning);
       }
     }
-    log.debug("MTA-STS policy store {}: loaded {} entries", file, loaded);
+    // More entries than the bound (a smaller maxEntries than the file was written with): keep the
+    // most protective, since nothing was used yet; the rest is dropped before it is stored, so no
+    // eviction decides.
+    List<Map.Entry<DomainName, CachedPolicy>> kept = valid.entrySet().stream()
+        .sorted(MOST_PROTECTIVE_FIRST)
+        .limit(memory.maxEntries())
+        .toList();
+    kept.forEach(e -> memory.put(e.getKey(), e.getValue()));
+    log.debug("MTA-STS policy store {}: loaded {} of {} valid entries", file, kept.size(),
+        valid.size());
+  }
+
+  private static int protection(MtaStsMode mode) {
+    return switch (mode) {
+      case ENFORCE -> 2;
+      case TESTING -> 1;
+      case NONE -> 0;
+    };
   }
 
   /**

@@ -1,51 +1,162 @@
 package io.mailtls.mtasts;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Policy;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.MtaStsMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The default {@link PolicyStore}: a bounded map in memory, lost when the process ends.
+ * The default {@link PolicyStore}: a bounded map in memory, lost when the process ends, whose
+ * eviction an attacker cannot use to flush the policies that protect real recipients (RFC 8461
+ * §10.2).
  *
- * <p>Eviction: when a new domain would take the store past {@link #maxEntries()}, the least
- * protective entry goes, never the one just stored: mode {@code none} before {@code testing}
- * before {@code enforce}, and within a mode the entry that <em>expires soonest</em> (ties broken by
- * domain name). An attacker cannot flush enforce policies with floods of their own long-lived
- * non-enforcing ones, and among equals the policy with the least life left goes (RFC 8461 §10.2
- * asks for policies to live as long as practical). Order of use plays no part, so reads need no
- * bookkeeping.
+ * <p>The threat: an attacker makes the sender look up more domains than the store holds (their
+ * own subdomains, each with a freshly fetched, long-lived {@code enforce} policy), so that the
+ * policies of real recipients are evicted; a DNS spoofer then strips {@code _mta-sts} for a real
+ * recipient and the sender, with nothing cached, sees no policy. Two mechanisms stop it:
  *
- * <p>Thread-safe: reads are lock-free; writes take one lock to keep the map and the expiry order
- * consistent. Never throws for storage trouble (there is none in memory).
+ * <ol>
+ *   <li><b>Recently used {@code enforce} policies are pinned.</b> A read with {@link #get} is a
+ *       <em>use</em> (the resolver reads the store that way when a sender looks a domain up); a
+ *       {@link #put} after a fetch is not, and neither is a {@link #peek}. An {@code enforce}
+ *       policy read within the last {@link #recentUse()} (default seven days) is pinned: the bound
+ *       never evicts it, whatever is stored after it. It leaves the store only by {@link #remove}
+ *       (the resolver removes expired policies), by a {@link #put} for the same domain (the domain
+ *       keeps its last use, so a refreshed or changed {@code enforce} policy stays pinned), or,
+ *       once it has gone {@link #recentUse()} without a read, by being unpinned, and so evictable
+ *       again. Only {@code enforce} policies are pinned because only their loss is a downgrade:
+ *       without a cached {@code testing} or {@code none} policy the sender delivers exactly as
+ *       with one (RFC 8461 §5), so losing one costs a fetch, not protection. This is what remains
+ *       of the earlier preference for evicting {@code none} before {@code testing} before {@code
+ *       enforce}.
+ *   <li><b>The rest is W-TinyLFU.</b> Unpinned entries live in a Caffeine cache bounded by entry
+ *       count, whose W-TinyLFU policy weighs frequency and recency: a new entry displaces an
+ *       established one only when it has been used more often, so a scan of one-time domains
+ *       mostly evicts itself.
+ * </ol>
+ *
+ * <p>Why W-TinyLFU alone is not enough: it estimates frequency, and an attacker controls the
+ * frequency of their own domains. Counters are 4 bits (saturating at 15) and are halved
+ * periodically; from an estimate of 6 up a candidate is admitted at random, one time in 128,
+ * whatever the victim's frequency (Caffeine's defence against hash flooding); and the estimates
+ * are only kept once the cache is half full, so uses before that are not counted at all. In
+ * experiments with Caffeine 3.2.3, a flood of 5,000 domains each looked up five times evicted all
+ * of 100 recently used entries read 30 times each from a cache of 1,000, and a flood of one-time
+ * domains evicted all of them when they had been used before the cache was half full. The pin is
+ * not an estimate: a pinned entry has weight zero, which Caffeine's size-based eviction skips, and
+ * Caffeine re-checks the weight atomically before it evicts an entry.
+ *
+ * <p>The bound: pinned and unpinned entries together never exceed {@link #maxEntries()} once a
+ * write has returned. The unpinned part is bounded by {@code maxEntries} minus the number of
+ * pinned entries, adjusted whenever an entry is pinned or unpinned. When every entry is pinned, a
+ * newly fetched policy is <em>refused</em>: it is dropped at once rather than evicting a pinned
+ * one (the lookup that fetched it still applies it; it is only not cached). Memory is bounded by
+ * {@code maxEntries}: the cache, Caffeine's frequency sketch (sized to it) and the pin index (one
+ * record per pinned entry).
+ *
+ * <p>Thread-safe. Reads are lock-free, except the first read of an unpinned {@code enforce}
+ * entry, which pins it under the store's lock; writes ({@code put}, {@code remove}) take that
+ * lock, and unpin lapsed pins before they store anything. Caffeine's maintenance runs on the
+ * calling thread ({@code executor(Runnable::run)}) and each write finishes it ({@code cleanUp()})
+ * before returning, so eviction is deterministic: when {@code put} returns, the bound holds and
+ * the evicted entries are gone. Time for the recent-use period comes from the injected {@link
+ * Clock}. Never throws for storage trouble (there is none in memory).
  */
 public final class InMemoryPolicyStore implements PolicyStore {
 
-  /** The bound used by the no-argument constructor. */
+  /** The bound used by the constructors that take none. */
   public static final int DEFAULT_MAX_ENTRIES = 10_000;
 
   /**
-   * Eviction order: policies that protect least go first (mode none, then testing, then
-   * enforce), soonest expiry first within a mode. An attacker who makes the sender look up many
-   * domains of their own with long-lived non-enforcing policies cannot flush the enforce policies
-   * that stand between a victim domain and a downgrade (RFC 8461 §10.2).
+   * How long after its last read an {@code enforce} policy stays pinned, by default: a week, so
+   * that a domain mailed weekly stays protected (RFC 8461 §3.2 expects {@code max_age} values of
+   * weeks or more, so the policy itself usually lives longer).
    */
-  private static final Comparator<Slot> BY_EXPIRY =
-      Comparator.comparing((Slot s) -> s.entry().policy().mode() == io.mailtls.core.MtaStsMode.ENFORCE
-              ? 2 : s.entry().policy().mode() == io.mailtls.core.MtaStsMode.TESTING ? 1 : 0)
-          .thenComparing((Slot s) -> s.entry().expiresAt()).thenComparing(Slot::domain);
+  public static final Duration DEFAULT_RECENT_USE = Duration.ofDays(7);
+
+  private static final long NEVER_USED = Long.MIN_VALUE;
+  private static final long RETIRED = Long.MIN_VALUE + 1;
 
   private final int maxEntries;
-  private final ConcurrentHashMap<DomainName, CachedPolicy> entries = new ConcurrentHashMap<>();
+  private final Duration recentUse;
+  private final long recentUseMillis;
+  private final Clock clock;
+  private final Cache<DomainName, Slot> cache;
+  private final Policy.Eviction<DomainName, Slot> eviction;
   private final Object lock = new Object();
-  // Guarded by lock: the same (domain, entry) pairs as entries, ordered by expiry.
-  private final TreeSet<Slot> byExpiry = new TreeSet<>(BY_EXPIRY);
+  // Guarded by lock: the pinned domains, by the instant their pin lapses unless read again (an
+  // entry's own last read can only be later: the sweep re-checks it).
+  private final TreeSet<Pin> pinsByDeadline = new TreeSet<>(
+      Comparator.comparingLong(Pin::deadline).thenComparing(Pin::domain));
+  private final Map<DomainName, Pin> pins = new HashMap<>();
 
-  private record Slot(DomainName domain, CachedPolicy entry) {}
+  private record Pin(DomainName domain, long deadline) {}
+
+  /**
+   * One stored entry. {@code pinned} is fixed per instance because Caffeine evaluates the weight
+   * when an entry is written; pinning and unpinning replace the slot. The last use is a lock-free
+   * timestamp; a slot that has been replaced is retired, so a read that races the replacement
+   * notices and takes the locked path instead of touching a slot that no longer counts.
+   */
+  private static final class Slot {
+    final CachedPolicy entry;
+    final boolean pinned;
+    private final AtomicLong lastUse;
+
+    Slot(CachedPolicy entry, boolean pinned, long lastUse) {
+      this.entry = entry;
+      this.pinned = pinned;
+      this.lastUse = new AtomicLong(lastUse);
+    }
+
+    /** Records a use at {@code now}; false if this slot was retired (replaced meanwhile). */
+    boolean touch(long now) {
+      while (true) {
+        long last = lastUse.get();
+        if (last == RETIRED) {
+          return false;
+        }
+        if (last >= now || lastUse.compareAndSet(last, now)) {
+          return true;
+        }
+      }
+    }
+
+    /** Retires this slot and returns its last use. */
+    long retire() {
+      return lastUse.getAndSet(RETIRED);
+    }
+
+    /** Retires this slot if it was not used since {@code idleSince}; its last use, or RETIRED. */
+    long retireIfIdle(long idleSince) {
+      while (true) {
+        long last = lastUse.get();
+        if (last == RETIRED || last > idleSince) {
+          return RETIRED;
+        }
+        if (lastUse.compareAndSet(last, RETIRED)) {
+          return last;
+        }
+      }
+    }
+
+    long lastUse() {
+      return lastUse.get();
+    }
+  }
 
   /** A store of at most {@value #DEFAULT_MAX_ENTRIES} entries. */
   public InMemoryPolicyStore() {
@@ -53,15 +164,54 @@ public final class InMemoryPolicyStore implements PolicyStore {
   }
 
   /**
-   * A store of at most {@code maxEntries} entries.
+   * A store of at most {@code maxEntries} entries, with the default recent-use period and the
+   * system clock.
    *
    * @throws IllegalArgumentException if {@code maxEntries} is not positive
    */
   public InMemoryPolicyStore(int maxEntries) {
+    this(maxEntries, DEFAULT_RECENT_USE, Clock.systemUTC());
+  }
+
+  /**
+   * A store of at most {@code maxEntries} entries, in which an {@code enforce} policy read within
+   * the last {@code recentUse} is never evicted.
+   *
+   * @param maxEntries the most entries the store holds, pinned or not
+   * @param recentUse how long after its last read an {@code enforce} policy stays pinned; zero
+   *     pins nothing (eviction is then W-TinyLFU alone)
+   * @param clock the time of reads, for the recent-use period
+   * @throws IllegalArgumentException if {@code maxEntries} is not positive or {@code recentUse}
+   *     is negative
+   */
+  public InMemoryPolicyStore(int maxEntries, Duration recentUse, Clock clock) {
     if (maxEntries < 1) {
       throw new IllegalArgumentException("maxEntries must be positive: " + maxEntries);
     }
+    Objects.requireNonNull(recentUse, "recentUse");
+    if (recentUse.isNegative()) {
+      throw new IllegalArgumentException("recentUse must not be negative: " + recentUse);
+    }
     this.maxEntries = maxEntries;
+    this.recentUse = recentUse;
+    this.recentUseMillis = saturatedMillis(recentUse);
+    this.clock = Objects.requireNonNull(clock, "clock");
+    // W-TinyLFU bounded by entry count: each unpinned entry weighs 1, a pinned one 0, which
+    // Caffeine's size-based eviction never selects (and re-checks before evicting).
+    this.cache = Caffeine.newBuilder()
+        .maximumWeight(maxEntries)
+        .weigher((DomainName domain, Slot slot) -> slot.pinned ? 0 : 1)
+        .executor(Runnable::run)
+        .build();
+    this.eviction = cache.policy().eviction().orElseThrow();
+  }
+
+  private static long saturatedMillis(Duration d) {
+    try {
+      return d.toMillis();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /** The most entries this store holds. */
@@ -69,23 +219,98 @@ public final class InMemoryPolicyStore implements PolicyStore {
     return maxEntries;
   }
 
-  /** How many entries the store holds now. */
-  public int size() {
-    return entries.size();
+  /** How long after its last read an {@code enforce} policy stays pinned. */
+  public Duration recentUse() {
+    return recentUse;
   }
 
+  /** How many entries the store holds now. */
+  public int size() {
+    cache.cleanUp();
+    return cache.asMap().size();
+  }
+
+  /** How many entries are pinned now (recently used {@code enforce} policies). */
+  int pinned() {
+    synchronized (lock) {
+      return pins.size();
+    }
+  }
+
+  /**
+   * The entry, counted as a use: W-TinyLFU counts the read, and a fresh or expired {@code enforce}
+   * policy is pinned for {@link #recentUse()} from now.
+   */
   @Override
   public Optional<CachedPolicy> get(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
-    return Optional.ofNullable(entries.get(policyDomain));
+    Slot slot = cache.getIfPresent(policyDomain);
+    if (slot == null) {
+      return Optional.empty();
+    }
+    long now = clock.millis();
+    if (slot.touch(now) && (slot.pinned || !pinnable(slot))) {
+      return Optional.of(slot.entry);
+    }
+    // First use of an unpinned enforce policy, or a read that raced a replacement.
+    synchronized (lock) {
+      Slot current = cache.policy().getIfPresentQuietly(policyDomain);
+      if (current == null) {
+        return Optional.of(slot.entry); // removed meanwhile; the read came first
+      }
+      current.touch(now); // not retired: slots are retired only under the lock
+      if (!current.pinned && pinnable(current) && recentlyUsed(current.lastUse(), now)) {
+        Slot pinned = new Slot(current.entry, true, current.retire());
+        if (cache.asMap().replace(policyDomain, current, pinned)) {
+          addPin(policyDomain, pinned.lastUse());
+          // One entry less counts against the bound, and the bound is one less: nothing moves.
+          resizeUnpinned();
+        }
+      }
+      return Optional.of(current.entry);
+    }
   }
 
+  /** The entry, not counted as a use: neither W-TinyLFU nor the pins see this read. */
+  @Override
+  public Optional<CachedPolicy> peek(DomainName policyDomain) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    Slot slot = cache.policy().getIfPresentQuietly(policyDomain);
+    return slot == null ? Optional.empty() : Optional.of(slot.entry);
+  }
+
+  /**
+   * Stores or replaces the entry; not a use. A new domain's entry is unpinned and may be refused
+   * (dropped at once) when the store is full; a replacement keeps the domain's last use, so an
+   * {@code enforce} policy for a domain in recent use is pinned (a refreshed policy, or a new id,
+   * stays as protected as the one it replaces).
+   */
   @Override
   public void put(DomainName policyDomain, CachedPolicy entry) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(entry, "entry");
     synchronized (lock) {
-      putLocked(policyDomain, entry);
+      long now = clock.millis();
+      unpinLapsed(now);
+      Slot old = cache.policy().getIfPresentQuietly(policyDomain);
+      long lastUse = old == null ? NEVER_USED : old.retire();
+      boolean wasPinned = old != null && old.pinned;
+      boolean pin = isEnforce(entry) && recentlyUsed(lastUse, now);
+      if (wasPinned && !pin) {
+        // The entry will count against the bound again: widen the bound first, so that its
+        // return evicts nothing.
+        removePin(policyDomain);
+        resizeUnpinned();
+      }
+      cache.put(policyDomain, new Slot(entry, pin, lastUse));
+      if (pin) {
+        removePin(policyDomain);
+        addPin(policyDomain, lastUse);
+        if (!wasPinned) {
+          resizeUnpinned(); // one entry less counts against the bound: lower it by one
+        }
+      }
+      cache.cleanUp();
     }
   }
 
@@ -93,46 +318,102 @@ public final class InMemoryPolicyStore implements PolicyStore {
   public void remove(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     synchronized (lock) {
-      CachedPolicy old = entries.remove(policyDomain);
-      if (old != null) {
-        byExpiry.remove(new Slot(policyDomain, old));
+      Slot old = cache.policy().getIfPresentQuietly(policyDomain);
+      if (old == null) {
+        return;
       }
+      old.retire();
+      cache.invalidate(policyDomain);
+      if (old.pinned) {
+        removePin(policyDomain);
+        resizeUnpinned();
+      }
+      cache.cleanUp();
     }
   }
 
-  /** A consistent copy of every entry, ordered by domain name. */
+  /** A consistent copy of every entry, ordered by domain name; reads nothing as a use. */
   Map<DomainName, CachedPolicy> snapshot() {
     synchronized (lock) {
+      cache.cleanUp();
       Map<DomainName, CachedPolicy> copy = new LinkedHashMap<>();
-      entries.keySet().stream().sorted()
-          .forEach(d -> copy.put(d, entries.get(d)));
+      cache.asMap().entrySet().stream()
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(e -> copy.put(e.getKey(), e.getValue().entry));
       return copy;
     }
   }
 
-  private void putLocked(DomainName policyDomain, CachedPolicy entry) {
-    CachedPolicy old = entries.put(policyDomain, entry);
-    if (old != null) {
-      byExpiry.remove(new Slot(policyDomain, old));
+  // ---------------------------------------------------------------- pins (guarded by lock)
+
+  private static boolean isEnforce(CachedPolicy entry) {
+    return entry.policy().mode() == MtaStsMode.ENFORCE;
+  }
+
+  private boolean pinnable(Slot slot) {
+    return recentUseMillis > 0 && isEnforce(slot.entry);
+  }
+
+  private boolean recentlyUsed(long lastUse, long now) {
+    return lastUse != NEVER_USED && lastUse != RETIRED && recentUseMillis > 0
+        && now - lastUse < recentUseMillis;
+  }
+
+  private long deadline(long lastUse) {
+    return lastUse > Long.MAX_VALUE - recentUseMillis ? Long.MAX_VALUE : lastUse + recentUseMillis;
+  }
+
+  private void addPin(DomainName domain, long lastUse) {
+    Pin pin = new Pin(domain, deadline(lastUse));
+    pins.put(domain, pin);
+    pinsByDeadline.add(pin);
+  }
+
+  private void removePin(DomainName domain) {
+    Pin pin = pins.remove(domain);
+    if (pin != null) {
+      pinsByDeadline.remove(pin);
     }
-    byExpiry.add(new Slot(policyDomain, entry));
-    if (entries.size() <= maxEntries) {
-      return;
-    }
-    // Bounded: evict the least protective entry that expires soonest, never the one just stored.
-    for (Slot victim : byExpiry) {
-      if (!victim.domain().equals(policyDomain)) {
-        byExpiry.remove(victim);
-        entries.remove(victim.domain());
-        return;
+  }
+
+  /** Bounds the unpinned entries by what the pinned ones leave of {@link #maxEntries}. */
+  private void resizeUnpinned() {
+    eviction.setMaximum(Math.max(0, maxEntries - pins.size()));
+  }
+
+  private record Unpin(DomainName domain, Slot pinned, Slot unpinned) {}
+
+  /** Unpins the entries that went {@link #recentUse} without a read; they become evictable. */
+  private void unpinLapsed(long now) {
+    List<Unpin> lapsed = new ArrayList<>();
+    while (!pinsByDeadline.isEmpty() && pinsByDeadline.first().deadline() <= now) {
+      Pin due = pinsByDeadline.pollFirst();
+      pins.remove(due.domain());
+      Slot slot = cache.policy().getIfPresentQuietly(due.domain());
+      if (slot == null || !slot.pinned) {
+        continue; // cannot happen: removals and replacements update the pins under the lock
+      }
+      long lastUse = slot.retireIfIdle(now - recentUseMillis);
+      if (lastUse == RETIRED) {
+        addPin(due.domain(), slot.lastUse()); // read since: pinned until its new deadline
+      } else {
+        lapsed.add(new Unpin(due.domain(), slot, new Slot(slot.entry, false, lastUse)));
       }
     }
-    throw new AssertionError("a store over its bound of " + maxEntries + " holds only "
-        + policyDomain);
+    if (lapsed.isEmpty()) {
+      return;
+    }
+    // Widen the bound before the entries count against it again, so that unpinning evicts
+    // nothing by itself; the next write's eviction treats them like any unpinned entry.
+    resizeUnpinned();
+    for (Unpin u : lapsed) {
+      cache.asMap().replace(u.domain(), u.pinned(), u.unpinned());
+    }
   }
 
   @Override
   public String toString() {
-    return "InMemoryPolicyStore{" + entries.size() + "/" + maxEntries + " entries}";
+    return "InMemoryPolicyStore{" + cache.asMap().size() + "/" + maxEntries + " entries, "
+        + pinned() + " pinned, recentUse=" + recentUse + "}";
   }
 }

@@ -65,6 +65,12 @@ import org.slf4j.LoggerFactory;
  * it, §8.3), and is then retried after the back-off period until the entry expires. Failed
  * refreshes of policies other than {@code none} are logged as warnings (§3.3).
  *
+ * <p>The store is read in two ways ({@link PolicyStore}): a {@link #lookup} or {@link #recheck}
+ * reads it with {@link PolicyStore#get}, a sender's use of the policy; background refresh and the
+ * resolver's own compare-before-write reads use {@link PolicyStore#peek}, so that refreshing does
+ * not make every cached policy look used. A bounded store can then keep the policies senders use
+ * over ones an attacker only made it fetch (RFC 8461 §10.2; see {@link InMemoryPolicyStore}).
+ *
  * <p>Immutable and thread-safe; build one per cache and share it. The returned stages complete
  * normally, DNS and fetch trouble being values. Times come from the injected {@link Clock}; a
  * stage's callbacks run on the thread that completes the DNS or fetch stage. {@link #close()}
@@ -109,7 +115,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   private MtaStsResolver(Builder b) {
     this.dns = b.dns;
     this.fetcher = b.fetcher;
-    this.store = b.store != null ? b.store : new InMemoryPolicyStore();
+    this.store = b.store != null ? b.store : new InMemoryPolicyStore(
+        InMemoryPolicyStore.DEFAULT_MAX_ENTRIES, InMemoryPolicyStore.DEFAULT_RECENT_USE, b.clock);
     this.clock = b.clock;
     this.backoff = new FetchBackoff(b.failureBackoff);
     for (int i = 0; i < stripes.length; i++) {
@@ -199,7 +206,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
         ? error.getCause() : error;
     log.error("MTA-STS discovery for {} failed unexpectedly", domain, cause);
     String reason = "internal error: " + cause;
-    Optional<CachedPolicy> fresh = freshEntry(domain, clock.instant());
+    Optional<CachedPolicy> fresh = freshEntry(domain, clock.instant(), false);
     if (fresh.isPresent()) {
       return cached(domain, fresh.get(), reason + "; the cached policy applies until "
           + fresh.get().expiresAt());
@@ -211,7 +218,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   private CompletionStage<MtaStsLookup> discover(DomainName domain, Trigger trigger) {
     Instant now = clock.instant();
-    Optional<CachedPolicy> fresh = freshEntry(domain, now);
+    // A lookup or recheck is a sender's use of the policy; a background refresh is not (the
+    // store keeps used policies over ones only fetched, RFC 8461 §10.2).
+    Optional<CachedPolicy> fresh = freshEntry(domain, now, trigger != Trigger.REFRESH);
     fresh.ifPresent(entry -> {
       if (refresher != null) {
         refresher.ensureScheduled(domain, entry); // e.g. an entry loaded from a file
@@ -403,7 +412,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   /** Run by the refresh scheduler when {@code scheduled} is due. Never throws. */
   private void refresh(DomainName domain, CachedPolicy scheduled) {
     Instant now = clock.instant();
-    Optional<CachedPolicy> current = safeGet(domain);
+    Optional<CachedPolicy> current = safeRead(domain, false);
     if (current.isEmpty() || !current.get().isFresh(now)) {
       // Removed, or expired (RFC 8461 §5.1): nothing left to refresh.
       removeIfUnchanged(domain, current);
@@ -415,7 +424,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       return;
     }
     flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
-      Optional<CachedPolicy> after = safeGet(domain);
+      Optional<CachedPolicy> after = safeRead(domain, false);
       if (after.isPresent() && !after.get().equals(scheduled)) {
         return; // renewed: storeIfNewer scheduled the next refresh
       }
@@ -427,9 +436,13 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   // ---------------------------------------------------------------- store access
 
-  /** The domain's entry if still fresh at {@code now}; an expired one is removed. */
-  private Optional<CachedPolicy> freshEntry(DomainName domain, Instant now) {
-    Optional<CachedPolicy> entry = safeGet(domain);
+  /**
+   * The domain's entry if still fresh at {@code now}; an expired one is removed. {@code use}: the
+   * read is a sender's use of the policy ({@link PolicyStore#get}), not bookkeeping ({@link
+   * PolicyStore#peek}).
+   */
+  private Optional<CachedPolicy> freshEntry(DomainName domain, Instant now, boolean use) {
+    Optional<CachedPolicy> entry = safeRead(domain, use);
     if (entry.isPresent() && !entry.get().isFresh(now)) {
       // RFC 8461 §5.1: past max_age since its fetch, a policy no longer applies.
       removeIfUnchanged(domain, entry);
@@ -444,7 +457,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   /** Stores {@code entry} unless a later fetch is already stored; schedules its refresh. */
   private void storeIfNewer(DomainName domain, CachedPolicy entry) {
     synchronized (stripe(domain)) {
-      Optional<CachedPolicy> current = safeGet(domain);
+      Optional<CachedPolicy> current = safeRead(domain, false);
       if (current.isPresent() && current.get().fetchedAt().isAfter(entry.fetchedAt())) {
         return;
       }
@@ -462,7 +475,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   /** Removes the domain's entry if it is still {@code expected} (nothing, or the same entry). */
   private void removeIfUnchanged(DomainName domain, Optional<CachedPolicy> expected) {
     synchronized (stripe(domain)) {
-      Optional<CachedPolicy> current = safeGet(domain);
+      Optional<CachedPolicy> current = safeRead(domain, false);
       if (current.isEmpty() || (expected.isPresent() && !current.equals(expected))) {
         return;
       }
@@ -474,9 +487,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
   }
 
-  private Optional<CachedPolicy> safeGet(DomainName domain) {
+  private Optional<CachedPolicy> safeRead(DomainName domain, boolean use) {
     try {
-      Optional<CachedPolicy> entry = store.get(domain);
+      Optional<CachedPolicy> entry = use ? store.get(domain) : store.peek(domain);
       return entry != null ? entry : Optional.empty();
     } catch (RuntimeException e) {
       log.warn("MTA-STS policy store {} failed to read {}", store, domain, e);
@@ -529,7 +542,10 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       return this;
     }
 
-    /** Where the cache lives; default a new {@link InMemoryPolicyStore}. */
+    /**
+     * Where the cache lives; default a new {@link InMemoryPolicyStore} of the default size on
+     * this builder's clock.
+     */
     public Builder store(PolicyStore store) {
       once("store");
       this.store = Objects.requireNonNull(store, "store");

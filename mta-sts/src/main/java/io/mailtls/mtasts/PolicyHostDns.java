@@ -82,7 +82,7 @@ final class PolicyHostDns implements Dns {
       return addresses;
     }
     if (answerA.outcome() == DnsOutcome.FAILURE || answerAaaa.outcome() == DnsOutcome.FAILURE) {
-      // A lookup failure is not "no such host": say so (DESIGN §1, RFC 7672 §2.1 states).
+      // A lookup failure is not "no such host": say so (RFC 7672 §2.1 states).
       throw new LookupException("DNS lookup of " + name + " failed: " + answerA + "; "
           + answerAaaa);
     }

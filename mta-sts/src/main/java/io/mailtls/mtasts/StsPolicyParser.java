@@ -38,14 +38,24 @@ import java.util.Set;
  *       are case-sensitive ({@code %s"..."}, RFC 7405). {@code Mode: enforce} is therefore an
  *       extension field, ignored, and the policy then lacks its {@code mode}.
  *   <li>{@code version}, {@code mode} and {@code max_age} are required; {@code mx} is required
- *       unless the mode is {@code none}. Every line must be valid, repeated ones too; of a field
- *       other than {@code mx} the first occurrence counts, {@code mx} lines accumulate (duplicates
- *       are kept once, in order of first appearance).
- *   <li>A line whose name is a defined field but whose value does not fit that field (e.g. {@code
+ *       unless the mode is {@code none}.
+ *   <li>Repeated keys: of a field other than {@code mx} the first occurrence counts and later ones
+ *       are ignored (§3.2: of a duplicated field other than {@code mx}, "all entries except for
+ *       the first SHALL be ignored"). An ignored line is not checked against its field's values
+ *       (a later {@code mode: sometimes} changes nothing) but is still a line of the policy: it
+ *       must fit the generic field grammar, a name, {@code ':'} and a non-empty {@code
+ *       sts-policy-ext-value}. {@code mx} lines accumulate, each must be valid, and duplicates are
+ *       kept once, in order of first appearance. {@link StsRecord} applies the same rule to the
+ *       TXT record.
+ *   <li>A first occurrence of a defined field whose value does not fit that field (e.g. {@code
  *       mode: sometimes}) is an error, not an extension: reading it as an extension would turn a
  *       typo into a silently different policy.
- *   <li>{@code max_age} is 1 to 10 digits; values above 31557600 are clamped to 31557600 (§3.2
- *       gives that maximum; the clamp keeps a policy whose only fault is a long life).
+ *   <li>{@code max_age} is 1 to 10 digits (the ABNF); values above §3.2's maximum of 31557600 are
+ *       clamped to 31557600, not refused. Many implementations refuse such a policy, but a sender
+ *       that refuses it has no policy for the domain, the same as if the domain had published
+ *       none: a downgrade, for a domain that asked for the longest protection there is. The clamp
+ *       keeps the policy, for the longest life the RFC allows, and costs nothing the RFC forbids:
+ *       the policy is cached no longer than any valid policy can be.
  *   <li>{@code mx} is {@code ["*."] Domain} with RFC 5321 §4.1.2's {@code Domain}: LDH labels of
  *       A-labels only; U-labels are rejected (§3.2: the A-label must be given), as are a trailing
  *       dot (not in {@code Domain}), {@code *} alone, {@code *example.com} and {@code
@@ -123,6 +133,12 @@ public final class StsPolicyParser {
     }
     // RFC 8461 §3.2: sts-policy-field-delim = ":" *WSP, and each field is followed by *WSP.
     String value = trimWsp(line.substring(colon + 1));
+    if (fields.isRepeat(name)) {
+      // RFC 8461 §3.2: of a repeated field other than mx, "all entries except for the first SHALL
+      // be ignored"; the line must still be a field (sts-policy-ext-value).
+      checkExtensionValue(name, value, lineNumber);
+      return;
+    }
     switch (name) {
       case "version" -> fields.version(parseVersion(value, lineNumber));
       case "mode" -> fields.mode(parseMode(value, lineNumber));
@@ -161,7 +177,8 @@ public final class StsPolicyParser {
       throw new StsPolicyException(lineNumber,
           "max_age must be 1 to 10 digits, got " + quote(value) + " (RFC 8461 §3.2)");
     }
-    // RFC 8461 §3.2: "maximum value of 31557600"; larger values are clamped, not refused.
+    // RFC 8461 §3.2: "maximum value of 31557600"; larger values are clamped, not refused:
+    // refusing would leave the domain without a policy (see the class comment).
     return Math.min(Long.parseLong(value), MAX_AGE_SECONDS);
   }
 
@@ -311,7 +328,7 @@ public final class StsPolicyParser {
     return sb.append('"').toString();
   }
 
-  /** The fields seen so far; the first occurrence of each wins, except {@code mx}. */
+  /** The fields seen so far; the first occurrence of each counts, except {@code mx}. */
   private static final class Fields {
     private String version;
     private MtaStsMode mode;
@@ -319,23 +336,26 @@ public final class StsPolicyParser {
     private final Set<String> mx = new LinkedHashSet<>();
     private final List<String> nearMisses = new ArrayList<>();
 
-    // RFC 8461 §3.2: a field other than mx that appears more than once: the first one is used.
+    // RFC 8461 §3.2: a defined field other than mx that was seen before; only the first counts.
+    boolean isRepeat(String name) {
+      return switch (name) {
+        case "version" -> version != null;
+        case "mode" -> mode != null;
+        case "max_age" -> maxAge >= 0;
+        default -> false;
+      };
+    }
+
     void version(String value) {
-      if (version == null) {
-        version = value;
-      }
+      version = value;
     }
 
     void mode(MtaStsMode value) {
-      if (mode == null) {
-        mode = value;
-      }
+      mode = value;
     }
 
     void maxAge(long value) {
-      if (maxAge < 0) {
-        maxAge = value;
-      }
+      maxAge = value;
     }
 
     // RFC 8461 §3.2: mx may appear any number of times; the patterns accumulate.

@@ -9,16 +9,45 @@ import java.util.Objects;
 /**
  * An MTA-STS TXT record, {@code _mta-sts.<domain>} (RFC 8461 §3.1). Immutable.
  *
- * <p>Parsing follows the §3.1 ABNF exactly: the record starts with the case-sensitive {@code
- * v=STSv1}; fields are separated by {@code ;} with optional spaces and tabs around it, and a
- * trailing {@code ;} is allowed; {@code id} is 1 to 32 letters and digits and must occur exactly
- * once (a second {@code id} makes the record invalid: which one to trust would be a guess);
- * extensions are {@code name=value} with the §3.1 character sets and are kept but unused.
+ * <p>Parsing follows the §3.1 ABNF exactly:
+ *
+ * <pre>
+ * sts-text-record = sts-version 1*(sts-field-delim sts-field) [sts-field-delim]
+ * sts-field-delim = *WSP ";" *WSP
+ * sts-version     = %s"v=STSv1"
+ * sts-id          = %s"id=" 1*32(ALPHA / DIGIT)
+ * sts-extension   = sts-ext-name "=" sts-ext-value
+ * </pre>
+ *
+ * <ul>
+ *   <li>The record starts with the case-sensitive {@code v=STSv1}; fields are separated by {@code
+ *       ;} with optional spaces and tabs around it, and a trailing {@code ;} is allowed.
+ *   <li>White space is allowed only around a {@code ;}: leading white space, white space between
+ *       two fields without a {@code ;}, and trailing white space after the last field (when no
+ *       {@code ;} follows) make the record invalid.
+ *   <li>{@code id} is 1 to 32 letters and digits and is required.
+ *   <li>A repeated key: the first occurrence counts and later ones are ignored, as RFC 8461 §3.2
+ *       prescribes for policies ("all entries except for the first SHALL be ignored") in the
+ *       paragraph that sets the parsing rules for TXT records and policies alike. An ignored
+ *       field is still a field: it must fit {@code sts-extension} (a later {@code id=} with an
+ *       empty value makes the record invalid). The same rule holds in {@link StsPolicyParser}.
+ *   <li>Extensions are {@code name=value} with the §3.1 character sets and are kept but unused.
+ * </ul>
+ *
+ * <p>Selecting the record of a domain ({@link #select}) discards, before counting, every TXT
+ * record that does not begin with {@code v=STSv1;} (§3.1). "Begins with {@code v=STSv1;}" is read
+ * with the ABNF's own delimiter, {@code sts-version *WSP ";"}: a record {@code "v=STSv1 ; id=1"}
+ * is valid by the ABNF, and discarding it would take a domain's policy away (the conflict between
+ * the prose and the ABNF is reported as RFC 8461 erratum 6285, not yet verified; until it is, the
+ * ABNF decides). A bare {@code v=STSv1}, or {@code v=STSv1} followed by anything but white space
+ * and {@code ;}, is not a candidate and cannot stand beside the real record as a second one.
  *
  * @param id the policy id, which changes whenever the policy does
  * @param extensions extension fields in the order given (first occurrence wins)
  */
 public record StsRecord(String id, Map<String, String> extensions) {
+
+  private static final String VERSION = "v=STSv1";
 
   public StsRecord {
     Objects.requireNonNull(id, "id");
@@ -28,7 +57,7 @@ public record StsRecord(String id, Map<String, String> extensions) {
   /** What the TXT RRset at {@code _mta-sts.<domain>} says, after §3.1's selection rules. */
   public sealed interface Selection permits Found, NotFound {}
 
-  /** Exactly one record starting with {@code v=STSv1} was published, and it is valid. */
+  /** Exactly one record beginning with {@code v=STSv1;} was published, and it is valid. */
   public record Found(StsRecord record) implements Selection {}
 
   /**
@@ -40,21 +69,24 @@ public record StsRecord(String id, Map<String, String> extensions) {
 
   /**
    * Applies RFC 8461 §3.1 to the TXT records of one RRset (each already the concatenation of its
-   * character-strings): records not starting with {@code v=STSv1} are discarded; if not exactly
-   * one remains, or it is invalid, there is no record.
+   * character-strings): records that do not begin with {@code v=STSv1;} (white space allowed
+   * before the {@code ;}) are discarded first; if then not exactly one remains, or it is invalid,
+   * there is no record.
    */
   public static Selection select(List<String> txtRecords) {
     List<String> candidates = new ArrayList<>();
     for (String txt : txtRecords) {
-      if (startsWithVersion(txt)) {
+      // RFC 8461 §3.1: "records that do not begin with "v=STSv1;" are discarded", before the
+      // number of records is checked.
+      if (beginsWithVersionAndDelimiter(txt)) {
         candidates.add(txt);
       }
     }
     if (candidates.isEmpty()) {
-      return new NotFound("no TXT record starts with v=STSv1");
+      return new NotFound("no TXT record begins with v=STSv1;");
     }
     if (candidates.size() > 1) {
-      return new NotFound(candidates.size() + " TXT records start with v=STSv1; exactly one is"
+      return new NotFound(candidates.size() + " TXT records begin with v=STSv1; exactly one is"
           + " allowed (RFC 8461 §3.1)");
     }
     try {
@@ -64,15 +96,13 @@ public record StsRecord(String id, Map<String, String> extensions) {
     }
   }
 
-  private static boolean startsWithVersion(String txt) {
-    if (!txt.startsWith("v=STSv1")) {
+  /** RFC 8461 §3.1: {@code sts-version} and the start of {@code sts-field-delim}, *WSP ";". */
+  private static boolean beginsWithVersionAndDelimiter(String txt) {
+    if (!txt.startsWith(VERSION)) {
       return false;
     }
-    if (txt.length() == 7) {
-      return true;
-    }
-    char next = txt.charAt(7);
-    return next == ';' || next == ' ' || next == '\t';
+    int pos = skipWsp(txt, VERSION.length());
+    return pos < txt.length() && txt.charAt(pos) == ';';
   }
 
   /**
@@ -82,25 +112,30 @@ public record StsRecord(String id, Map<String, String> extensions) {
    */
   public static StsRecord parse(String text) {
     Objects.requireNonNull(text, "text");
-    if (!startsWithVersion(text)) {
+    if (!text.startsWith(VERSION)) {
       throw invalid(text, "must start with v=STSv1");
     }
     String id = null;
     Map<String, String> extensions = new LinkedHashMap<>();
-    int pos = 7;
+    int pos = VERSION.length();
     int n = text.length();
-    boolean sawField = false;
+    // RFC 8461 §3.1: sts-version 1*(sts-field-delim sts-field) [sts-field-delim]
     while (true) {
-      pos = skipWsp(text, pos);
-      if (pos == n) {
+      int afterWsp = skipWsp(text, pos);
+      if (afterWsp == n) {
+        if (afterWsp > pos) {
+          // sts-field-delim = *WSP ";" *WSP: white space only around a ";".
+          throw invalid(text, "trailing white space at offset " + pos + "; white space is allowed"
+              + " only around ';'");
+        }
         break;
       }
-      if (text.charAt(pos) != ';') {
-        throw invalid(text, "expected ';' at offset " + pos);
+      if (text.charAt(afterWsp) != ';') {
+        throw invalid(text, "expected ';' at offset " + afterWsp);
       }
-      pos = skipWsp(text, pos + 1);
+      pos = skipWsp(text, afterWsp + 1);
       if (pos == n) {
-        break; // RFC 8461 §3.1: a trailing ";" is allowed
+        break; // RFC 8461 §3.1: [sts-field-delim], a trailing ";" is allowed
       }
       int eq = text.indexOf('=', pos);
       int end = pos;
@@ -113,27 +148,27 @@ public record StsRecord(String id, Map<String, String> extensions) {
       }
       String name = text.substring(pos, eq);
       String value = text.substring(eq + 1, end);
-      if (name.equals("id")) {
-        if (id != null) {
-          throw invalid(text, "more than one id field");
-        }
+      if (name.equals("id") && id == null) {
         if (!isId(value)) {
           throw invalid(text, "id must be 1 to 32 letters or digits, got \"" + value + "\"");
         }
         id = value;
       } else {
+        // An extension, or a repeated id: RFC 8461 §3.2, "all entries except for the first SHALL
+        // be ignored"; an ignored field must still be one (sts-extension).
         if (!isExtName(name)) {
           throw invalid(text, "invalid extension name \"" + name + "\"");
         }
         if (!isExtValue(value)) {
-          throw invalid(text, "invalid value for extension \"" + name + "\"");
+          throw invalid(text, "invalid value for field \"" + name + "\"");
         }
-        extensions.putIfAbsent(name, value);
+        if (!name.equals("id")) {
+          extensions.putIfAbsent(name, value);
+        }
       }
-      sawField = true;
       pos = end;
     }
-    if (!sawField || id == null) {
+    if (id == null) {
       throw invalid(text, "the id field is required");
     }
     return new StsRecord(id, extensions);

@@ -255,6 +255,29 @@ class FilePolicyStoreTest {
   }
 
   @Test
+  void theFileHoldsExactlyWhatTheBoundedStoreKeepsThroughAFlood() {
+    FakeClock clock = new FakeClock();
+    FilePolicyStore store = new FilePolicyStore(file(), 5, Duration.ofHours(1), clock);
+    store.put(EXAMPLE, ENFORCE);
+    assertThat(store.get(EXAMPLE)).contains(ENFORCE); // a sender's use: pinned
+    List<DomainName> names = new ArrayList<>(List.of(EXAMPLE));
+
+    for (int i = 0; i < 40; i++) {
+      DomainName flood = DomainName.of("flood" + i + ".test");
+      names.add(flood);
+      store.put(flood, entry("1", MtaStsMode.ENFORCE, Duration.ofDays(365), "mx.example.test"));
+
+      FilePolicyStore onDisk = new FilePolicyStore(file());
+      assertThat(store.size()).isLessThanOrEqualTo(5);
+      assertThat(onDisk.size()).as("after %d", i).isEqualTo(store.size());
+      for (DomainName name : names) {
+        assertThat(onDisk.peek(name)).as("%s after %d", name, i).isEqualTo(store.peek(name));
+      }
+    }
+    assertThat(store.peek(EXAMPLE)).contains(ENFORCE);
+  }
+
+  @Test
   void theBoundAppliesOnLoadAndOnWrite() {
     FilePolicyStore big = new FilePolicyStore(file(), 10);
     List<DomainName> names = new ArrayList<>();
@@ -267,8 +290,11 @@ class FilePolicyStoreTest {
     FilePolicyStore small = new FilePolicyStore(file(), 3);
 
     assertThat(small.size()).isEqualTo(3);
-    assertThat(small.get(names.get(9))).isPresent(); // the latest to expire are kept
-    assertThat(small.get(names.get(0))).isEmpty();
+    // Nothing was used yet: the most protective are kept, enforce ones that expire last.
+    assertThat(small.peek(names.get(9))).isPresent();
+    assertThat(small.peek(names.get(8))).isPresent();
+    assertThat(small.peek(names.get(7))).isPresent();
+    assertThat(small.peek(names.get(0))).isEmpty();
     small.put(DomainName.of("new.test"), ENFORCE);
     assertThat(new FilePolicyStore(file()).size()).isEqualTo(3);
   }

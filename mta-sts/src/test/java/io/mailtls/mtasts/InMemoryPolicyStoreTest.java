@@ -15,15 +15,31 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The bounded in-memory store: eviction of the entry that expires soonest. */
+/**
+ * The bounded in-memory store: recently used enforce policies are pinned, the rest is W-TinyLFU
+ * (RFC 8461 §10.2). {@link PolicyCacheFloodTest} floods it.
+ */
 class InMemoryPolicyStoreTest {
 
   private static final Instant T0 = FakeClock.START;
+  private static final Duration RECENT_USE = Duration.ofHours(1);
+
+  private final FakeClock clock = new FakeClock();
+
+  private InMemoryPolicyStore store(int maxEntries) {
+    return new InMemoryPolicyStore(maxEntries, RECENT_USE, clock);
+  }
 
   static CachedPolicy entry(String id, Duration maxAge) {
+    return entry(id, MtaStsMode.ENFORCE, maxAge);
+  }
+
+  static CachedPolicy entry(String id, MtaStsMode mode, Duration maxAge) {
     return CachedPolicy.fetched(
-        new MtaStsPolicy(id, MtaStsMode.ENFORCE, List.of("mx.example.test"), maxAge), T0);
+        new MtaStsPolicy(id, mode, List.of("mx.example.test"), maxAge), T0);
   }
 
   private static DomainName d(String name) {
@@ -45,32 +61,117 @@ class InMemoryPolicyStoreTest {
   }
 
   @Test
-  void boundedStoreEvictsTheEntryThatExpiresSoonest() {
-    InMemoryPolicyStore store = new InMemoryPolicyStore(3);
-    store.put(d("a.test"), entry("1", Duration.ofDays(30)));
-    store.put(d("b.test"), entry("1", Duration.ofDays(1)));   // expires soonest
-    store.put(d("c.test"), entry("1", Duration.ofDays(10)));
+  void aReadEnforcePolicyIsPinnedAndNeverEvictedForOnesOnlyFetched() {
+    InMemoryPolicyStore store = store(3);
+    store.put(d("used.test"), entry("1", Duration.ofHours(1)));
+    assertThat(store.get(d("used.test"))).isPresent();
 
-    store.put(d("d.test"), entry("1", Duration.ofDays(20)));
-
-    assertThat(store.size()).isEqualTo(3);
-    assertThat(store.get(d("b.test"))).isEmpty();
-    assertThat(store.get(d("a.test"))).isPresent();
-    assertThat(store.get(d("c.test"))).isPresent();
-    assertThat(store.get(d("d.test"))).isPresent();
+    for (int i = 0; i < 100; i++) {
+      store.put(d("flood" + i + ".test"), entry("1", MtaStsPolicy.MAX_AGE_LIMIT));
+      assertThat(store.peek(d("used.test"))).as("after %d", i).isPresent();
+      assertThat(store.size()).isLessThanOrEqualTo(3);
+    }
+    assertThat(store.pinned()).isEqualTo(1);
   }
 
   @Test
-  void theEntryJustStoredIsNeverTheOneEvicted() {
-    InMemoryPolicyStore store = new InMemoryPolicyStore(2);
-    store.put(d("a.test"), entry("1", Duration.ofDays(30)));
-    store.put(d("b.test"), entry("1", Duration.ofDays(20)));
+  void onlyGetIsAUsePeekAndPutAreNot() {
+    InMemoryPolicyStore store = store(3);
+    store.put(d("a.test"), entry("1", Duration.ofDays(1)));
+    store.put(d("a.test"), entry("2", Duration.ofDays(1)));
+    assertThat(store.peek(d("a.test"))).isPresent();
+    assertThat(store.pinned()).isZero();
 
-    store.put(d("c.test"), entry("1", Duration.ofHours(1)));
-
-    assertThat(store.get(d("c.test"))).isPresent();
-    assertThat(store.get(d("b.test"))).isEmpty();
     assertThat(store.get(d("a.test"))).isPresent();
+    assertThat(store.pinned()).isEqualTo(1);
+    assertThat(store.get(d("absent.test"))).isEmpty();
+    assertThat(store.pinned()).isEqualTo(1);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = MtaStsMode.class, names = {"TESTING", "NONE"})
+  void onlyEnforcePoliciesArePinned(MtaStsMode mode) {
+    // Without a cached testing or none policy the sender delivers as with one (RFC 8461 §5):
+    // their loss costs a fetch, never protection.
+    InMemoryPolicyStore store = store(3);
+    store.put(d("a.test"), entry("1", mode, Duration.ofDays(1)));
+
+    assertThat(store.get(d("a.test"))).isPresent();
+
+    assertThat(store.pinned()).isZero();
+  }
+
+  @Test
+  void aPinLapsesAfterTheRecentUsePeriodWithoutARead() {
+    InMemoryPolicyStore store = store(3);
+    store.put(d("a.test"), entry("1", Duration.ofDays(1)));
+    store.get(d("a.test"));
+    clock.advance(RECENT_USE.minusMinutes(30));
+    store.get(d("a.test")); // read again: pinned until RECENT_USE after this read
+    clock.advance(RECENT_USE.minusMinutes(1));
+    store.put(d("b.test"), entry("1", Duration.ofDays(1)));
+    assertThat(store.pinned()).isEqualTo(1);
+
+    clock.advance(Duration.ofMinutes(1));
+    store.put(d("c.test"), entry("1", Duration.ofDays(1)));
+
+    assertThat(store.pinned()).isZero();
+    assertThat(store.size()).isEqualTo(3); // unpinning evicts nothing by itself
+    assertThat(store.peek(d("a.test"))).isPresent();
+  }
+
+  @Test
+  void whenEveryEntryIsPinnedANewPolicyIsRefusedAndTheBoundHolds() {
+    InMemoryPolicyStore store = store(3);
+    for (String name : List.of("a.test", "b.test", "c.test")) {
+      store.put(d(name), entry("1", Duration.ofDays(1)));
+      store.get(d(name));
+    }
+
+    store.put(d("new.test"), entry("1", MtaStsPolicy.MAX_AGE_LIMIT));
+
+    assertThat(store.peek(d("new.test"))).isEmpty();
+    assertThat(store.size()).isEqualTo(3);
+    assertThat(store.pinned()).isEqualTo(3);
+    // Removing a pinned policy frees its room.
+    store.remove(d("a.test"));
+    assertThat(store.pinned()).isEqualTo(2);
+    store.put(d("new.test"), entry("1", MtaStsPolicy.MAX_AGE_LIMIT));
+    assertThat(store.peek(d("new.test"))).isPresent();
+    assertThat(store.size()).isEqualTo(3);
+  }
+
+  @Test
+  void aReplacementKeepsTheDomainsUseSoAnEnforcePolicyStaysPinned() {
+    InMemoryPolicyStore store = store(2);
+    store.put(d("a.test"), entry("1", Duration.ofDays(1)));
+    store.get(d("a.test"));
+    store.put(d("b.test"), entry("1", Duration.ofDays(1)));
+
+    store.put(d("a.test"), entry("2", Duration.ofDays(3))); // a refresh, or a new id
+
+    assertThat(store.pinned()).isEqualTo(1);
+    assertThat(store.peek(d("a.test")).orElseThrow().policy().id()).isEqualTo("2");
+    assertThat(store.size()).isEqualTo(2);
+    // A testing policy is not pinned: the replacement unpins without evicting anything.
+    store.put(d("a.test"), entry("3", MtaStsMode.TESTING, Duration.ofDays(3)));
+    assertThat(store.pinned()).isZero();
+    assertThat(store.size()).isEqualTo(2);
+    assertThat(store.peek(d("b.test"))).isPresent();
+    // A used testing policy turning into enforce is pinned at once.
+    store.get(d("a.test"));
+    store.put(d("a.test"), entry("4", Duration.ofDays(3)));
+    assertThat(store.pinned()).isEqualTo(1);
+  }
+
+  @Test
+  void aRecentUsePeriodOfZeroPinsNothing() {
+    InMemoryPolicyStore store = new InMemoryPolicyStore(2, Duration.ZERO, clock);
+    store.put(d("a.test"), entry("1", Duration.ofDays(1)));
+
+    store.get(d("a.test"));
+
+    assertThat(store.pinned()).isZero();
   }
 
   @Test
@@ -83,10 +184,7 @@ class InMemoryPolicyStoreTest {
 
     assertThat(store.size()).isEqualTo(2);
     assertThat(store.get(d("a.test")).orElseThrow().policy().id()).isEqualTo("2");
-    // The replaced entry's old expiry no longer counts: b now expires soonest.
-    store.put(d("c.test"), entry("1", Duration.ofDays(5)));
-    assertThat(store.get(d("b.test"))).isEmpty();
-    assertThat(store.get(d("a.test"))).isPresent();
+    assertThat(store.get(d("b.test"))).isPresent();
   }
 
   @Test
@@ -118,8 +216,55 @@ class InMemoryPolicyStoreTest {
   }
 
   @Test
-  void theBoundMustBePositive() {
+  void concurrentFloodAndUseKeepTheBoundAndThePins() throws Exception {
+    InMemoryPolicyStore store = store(200);
+    List<DomainName> used = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      DomainName name = d("used" + i + ".test");
+      used.add(name);
+      store.put(name, entry("1", Duration.ofDays(1)));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> jobs = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        jobs.add(pool.submit(() -> {
+          for (int round = 0; round < 200; round++) {
+            for (DomainName name : used) {
+              assertThat(store.get(name)).as("%s", name).isPresent();
+            }
+          }
+        }));
+        int writer = t;
+        jobs.add(pool.submit(() -> {
+          for (int i = 0; i < 2_000; i++) {
+            store.put(d("flood" + writer + "-" + i + ".test"),
+                entry("1", MtaStsPolicy.MAX_AGE_LIMIT));
+          }
+        }));
+      }
+      for (Future<?> job : jobs) {
+        job.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(store.size()).isEqualTo(200);
+    assertThat(store.pinned()).isEqualTo(used.size());
+    assertThat(used).allSatisfy(name -> assertThat(store.peek(name)).isPresent());
+  }
+
+  @Test
+  void theArgumentsAreChecked() {
     assertThatThrownBy(() -> new InMemoryPolicyStore(0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
+    assertThatThrownBy(() -> new InMemoryPolicyStore(1, Duration.ofSeconds(-1), clock))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("recentUse");
+    assertThatThrownBy(() -> new InMemoryPolicyStore(1, null, clock))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> new InMemoryPolicyStore(1, RECENT_USE, null))
+        .isInstanceOf(NullPointerException.class);
+    assertThat(new InMemoryPolicyStore().recentUse())
+        .isEqualTo(InMemoryPolicyStore.DEFAULT_RECENT_USE);
   }
 }

@@ -73,6 +73,38 @@ class MtaStsResolverTest {
   }
 
   @Test
+  void section3_1_recordsNotStartingWithVersionAndSemicolonAreDiscardedBeforeCounting() {
+    // Beside the real record "v=STSv1; id=1": a bare "v=STSv1" and one without the ';'.
+    fx.dns.update(DOMAIN, z -> z.txt(TXT_NAME, "v=STSv1").txt(TXT_NAME, "v=STSv1 id=2"));
+    MtaStsResolver sts = fx.sts();
+
+    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+
+    assertThat(result.policy().id()).isEqualTo("1");
+    assertThat(fx.fetcher.calls()).containsExactly(new MapPolicyFetcher.Call(POLICY_DOMAIN, "1"));
+  }
+
+  @Test
+  void section3_1_aRecordWithTrailingWhiteSpaceIsInvalidSoNoPolicy() {
+    fx.publish("v=STSv1; id=1 ");
+    MtaStsResolver sts = fx.sts();
+
+    MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
+
+    assertThat(result).isInstanceOfSatisfying(MtaStsLookup.NoPolicy.class,
+        n -> assertThat(n.reason()).contains("white space"));
+    assertThat(fx.fetcher.calls()).isEmpty();
+  }
+
+  @Test
+  void section3_2_repeatedIdInTheRecordFirstOccurrenceCounts() {
+    fx.publish("v=STSv1; id=1; id=2");
+    MtaStsResolver sts = fx.sts();
+
+    assertThat(found(await(sts.lookup(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
+  }
+
+  @Test
   void section3_sameIdAsFreshCachedPolicyIsNotFetched() {
     MtaStsResolver sts = fx.sts();
     await(sts.lookup(POLICY_DOMAIN));
@@ -208,7 +240,7 @@ class MtaStsResolverTest {
     MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
 
     if (trouble.isDnsFailure()) {
-      // A DNS failure is never "no policy" (DESIGN §5).
+      // A DNS failure is never "no policy": the record may well exist.
       assertThat(result).isInstanceOf(MtaStsLookup.Failed.class);
       assertThat(((MtaStsLookup.Failed) result).type()).isEqualTo(FailureType.DNS_FAILURE);
       assertThat(((MtaStsLookup.Failed) result).reason()).contains(TXT_NAME);

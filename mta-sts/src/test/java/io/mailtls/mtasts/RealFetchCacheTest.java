@@ -6,6 +6,8 @@ import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.TrustAnchors;
 import io.mailtls.testkit.MtaStsServer;
 import io.mailtls.testkit.TestDnsServer;
@@ -76,6 +78,26 @@ class RealFetchCacheTest {
       }
       assertThat(dns.queryCount("_mta-sts." + DOMAIN, Type.TXT)).isEqualTo(1);
       assertThat(sts.requestCount(DOMAIN)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void maxAgeAboveLimitIsClampedSoTheFetchedPolicyStillProtects() throws Exception {
+    // RFC 8461 §3.2 allows max_age up to 31557600; a policy asking for more is kept, for that long,
+    // rather than refused (which would leave the domain without a policy).
+    sts.policy(DOMAIN, MtaStsServer.policyText("enforce", 9_999_999_999L, "mx1." + DOMAIN));
+    InMemoryPolicyStore store = new InMemoryPolicyStore();
+    try (MtaStsResolver r = resolver(store)) {
+      MtaStsLookup l = r.lookup(DomainName.of(DOMAIN)).toCompletableFuture().get(20,
+          TimeUnit.SECONDS);
+
+      assertThat(l).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
+        assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+        assertThat(f.policy().maxAge()).isEqualTo(MtaStsPolicy.MAX_AGE_LIMIT);
+      });
+      CachedPolicy cached = store.get(DomainName.of(DOMAIN)).orElseThrow();
+      assertThat(Duration.between(cached.fetchedAt(), cached.expiresAt()))
+          .isEqualTo(MtaStsPolicy.MAX_AGE_LIMIT);
     }
   }
 

@@ -75,6 +75,21 @@ class RefreshTest {
   }
 
   @Test
+  void section10_2_aBackgroundRefreshIsNotAUseOfThePolicy() {
+    InMemoryPolicyStore store = new InMemoryPolicyStore(10, Duration.ofDays(7), fx.clock);
+    MtaStsResolver sts = fx.sts(b -> b.scheduler(scheduler).refreshJitter(Duration.ZERO)
+        .store(store));
+    await(sts.lookup(POLICY_DOMAIN)); // fetched and stored: not a use
+
+    runNext(); // the refresh reads the entry, fetches and replaces it
+
+    assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
+    assertThat(store.pinned()).isZero();
+    await(sts.lookup(POLICY_DOMAIN)); // a sender's lookup reads it: a use
+    assertThat(store.pinned()).isEqualTo(1);
+  }
+
+  @Test
   void section3_3_aShortLivedPolicyIsRefreshedBeforeItExpires() {
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, Duration.ofHours(3), "mx1.example.test");
     MtaStsResolver sts = refreshing();

@@ -132,8 +132,10 @@ class StsPolicyParserTest {
         arguments("§3.2 mode without a value", "version: STSv1\nmode:\n", 2, "mode must be"),
         arguments("§3.2 mode with two words", "version: STSv1\nmode: enforce testing\n", 2,
             "mode must be"),
-        arguments("§3.2 a repeated field must still be valid", BASE + "mode: bogus\n", 5,
-            "mode must be"),
+        arguments("§3.2 an ignored repeated field is still a field: a value is required",
+            BASE + "mode:\n", 5, "empty value"),
+        arguments("§3.2 an ignored repeated field is still a field: no control characters",
+            BASE + "version: STSv1\u0001\n", 5, "U+0001"),
         // max_age
         arguments("§3.2 max_age negative", head.replace("86400", "-1"), 3, "max_age"),
         arguments("§3.2 max_age with a sign", head.replace("86400", "+5"), 3, "max_age"),
@@ -218,6 +220,41 @@ class StsPolicyParserTest {
             assertThat(e.getMessage()).contains("line " + line + ":");
           }
         });
+  }
+
+  @Test
+  void repeatedKeyFirstOccurrenceCounts() {
+    // RFC 8461 §3.2: of a duplicated field other than mx, "all entries except for the first SHALL
+    // be ignored": a later version, mode or max_age is neither used nor checked against its
+    // field's values.
+    MtaStsPolicy policy = StsPolicyParser.parse(BASE + "version: STSv2\nmode: bogus\n"
+        + "mode: testing\nmax_age: 12345678901\nmax_age: 5\n", "1");
+
+    assertThat(policy.mode()).isEqualTo(MtaStsMode.ENFORCE);
+    assertThat(policy.maxAge()).isEqualTo(Duration.ofSeconds(86400));
+    assertThat(policy.mxPatterns()).containsExactly("mail.example.com");
+    // The first occurrence counts even when it is the invalid one.
+    assertThatThrownBy(() -> StsPolicyParser.parse(
+        "version: STSv2\nversion: STSv1\nmode: enforce\nmx: a.example\nmax_age: 1\n", "1"))
+        .isInstanceOfSatisfying(StsPolicyException.class, e -> assertThat(e.line()).isEqualTo(1));
+    // mx is the one field that repeats: every occurrence counts, so every one must be valid.
+    assertThatThrownBy(() -> StsPolicyParser.parse(BASE + "mx: *\n", "1"))
+        .isInstanceOfSatisfying(StsPolicyException.class, e -> assertThat(e.line()).isEqualTo(5));
+  }
+
+  @Test
+  void maxAgeAboveLimitIsClampedSoTheDomainKeepsItsPolicy() {
+    // RFC 8461 §3.2 caps max_age at 31557600 while its ABNF allows ten digits. Rejecting the
+    // policy would leave the sender with no policy for a domain that asked for the longest
+    // protection (a downgrade); clamping keeps the policy for the longest life the RFC allows.
+    for (String maxAge : List.of("31557601", "99999999", "9999999999")) {
+      MtaStsPolicy policy = StsPolicyParser.parse("version: STSv1\nmode: enforce\n"
+          + "mx: mail.example.com\nmax_age: " + maxAge + "\n", "1");
+      assertThat(policy.mode()).as(maxAge).isEqualTo(MtaStsMode.ENFORCE);
+      assertThat(policy.maxAge()).as(maxAge).isEqualTo(MtaStsPolicy.MAX_AGE_LIMIT);
+    }
+    assertThat(StsPolicyParser.MAX_AGE_SECONDS)
+        .isEqualTo(MtaStsPolicy.MAX_AGE_LIMIT.getSeconds());
   }
 
   @Test
