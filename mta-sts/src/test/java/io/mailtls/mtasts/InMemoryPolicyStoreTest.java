@@ -223,6 +223,9 @@ class InMemoryPolicyStoreTest {
       DomainName name = d("used" + i + ".test");
       used.add(name);
       store.put(name, entry("1", Duration.ofDays(1)));
+      // A sender's lookup: from here on the policy is in use, and pinned. (Before this read it
+      // was only fetched, and a concurrent flood could rightly evict it.)
+      assertThat(store.get(name)).isPresent();
     }
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
