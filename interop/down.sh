@@ -35,3 +35,5 @@ stop postfix "$pf" master
 stop nginx   "$RUN/nginx.pid"          nginx
 stop unbound "$RUN/unbound.pid"        unbound
 stop nsd     "$RUN/nsd.pid"            nsd
+stop hostile-data "$RUN/hostile-data.pid" socat
+stop hostile-ehlo "$RUN/hostile-ehlo.pid" socat

@@ -51,6 +51,8 @@ MX_PLAIN_ADDR=127.0.0.61   # Postfix, no STARTTLS
 MX_TA_ADDR=127.0.0.62      # Postfix, STARTTLS, chain leaf <- intermediate <- DANE-TA root (not a PKIX CA)
 MX_SELF_ADDR=127.0.0.63    # Postfix, STARTTLS, self-signed certificate
 MX_NONAME_ADDR=127.0.0.64  # Postfix, STARTTLS, private-CA leaf that names none of its MX hosts
+HOSTILE_DATA_ADDR=127.0.0.65  # hostile-smtp.sh data250 (socat): answers DATA with 250
+HOSTILE_EHLO_ADDR=127.0.0.66  # hostile-smtp.sh ehlo251 (socat): answers EHLO with 251
 DEAD_ADDR=127.0.0.69       # nothing listens here: MX failover (connection refused)
 
 T0=${EPOCHREALTIME/./}
@@ -62,7 +64,7 @@ die() { echo "up.sh: $*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # 1. Packages
 # ---------------------------------------------------------------------------------------------
-PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux iproute2)
+PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux iproute2 socat)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -100,7 +102,7 @@ busy() { # ss shows a socket bound to a device as ADDR%dev:port (systemd-resolve
     ss -Hltun 2>/dev/null | awk '{print $5}' \
       | grep -E "^($any|${NSD_ADDR//./\\.}|${UNBOUND_ADDR//./\\.})(%[^:]*)?:53\$"
     ss -Hltn 2>/dev/null | awk '{print $4}' \
-      | grep -E "^($any|${NGINX_ADDR//./\\.})(%[^:]*)?:443\$|^($any|127\.0\.0\.6[0-4])(%[^:]*)?:25\$"
+      | grep -E "^($any|${NGINX_ADDR//./\\.})(%[^:]*)?:443\$|^($any|127\.0\.0\.6[0-6])(%[^:]*)?:25\$"
   } || true
 }
 for _ in $(seq 1 50); do [ -z "$(busy)" ] && break; sleep 0.1; done
@@ -188,7 +190,7 @@ new_ca untrusted "mailtls interop untrusted CA"
 MX_ON_TLS="mx.dane-ee.test,mx.dane-wrong.test,mx.dane-unusable.test,mx2.failover.test,mx1.failover.test,mx.unsigned.test,mx.bogus-expired.test,mx.bogus-ds.test,mx.bogus-mx-sig.test,mx.bogus-tlsa-sig.test,mx.sts.test,mx1.wild.sts-wildcard.test,a.b.wild.sts-wildcard.test,mx.sts-none.test,mx.sts-mx-mismatch.test,mx.sts-redirect.test,mx.sts-ctype.test,mx.sts-malformed.test,mx.sts-404.test,mx.sts-untrusted.test,mx.sts-nohost.test,mx.sts-badtxt.test"
 MX_ON_TA="mx.dane-ta.test,mx.dane-ta-spki.test"
 MX_ON_SELF="mx.dane-self.test,mx.selfsigned.test,mx.sts-selfsigned.test"
-STS_DOMAINS="sts.test sts-testing.test sts-none.test sts-wildcard.test sts-mx-mismatch.test sts-redirect.test sts-ctype.test sts-malformed.test sts-404.test sts-badtxt.test sts-selfsigned.test sts-noname.test sts-nostarttls.test"
+STS_DOMAINS="insecure-mx-sts.test sts.test sts-testing.test sts-none.test sts-wildcard.test sts-mx-mismatch.test sts-redirect.test sts-ctype.test sts-malformed.test sts-404.test sts-badtxt.test sts-selfsigned.test sts-noname.test sts-nostarttls.test"
 issue_cert mx ca "$MX_ON_TLS"
 issue_cert ta-leaf ta-int "$MX_ON_TA"
 issue_cert self self "$MX_ON_SELF"
@@ -298,6 +300,20 @@ zone selfsigned.test unsigned <<Z
 @ IN MX 10 mx
 mx IN A $MX_SELF_ADDR
 Z
+# an unsigned domain whose (forgeable) MX answer names a signed host with usable TLSA: DANE at
+# opportunistic/enforced (TRUSTED), never at dane-required (RFC 7672 section 2.2.1, 6)
+# hostile SMTP peers (not Postfix): the transport must defer, never report delivery
+zone hostile-data.test unsigned <<Z
+@ IN MX 10 mx
+mx IN A $HOSTILE_DATA_ADDR
+Z
+zone hostile-ehlo.test unsigned <<Z
+@ IN MX 10 mx
+mx IN A $HOSTILE_EHLO_ADDR
+Z
+zone insecure-mx.test unsigned <<Z
+@ IN MX 10 mx.dane-ee.test.
+Z
 # --- bogus -------------------------------------------------------------------------------------
 for z in bogus-expired bogus-ds bogus-mx-sig bogus-tlsa-sig; do
   case $z in bogus-expired) k=expired ;; bogus-ds) k=badds ;; bogus-mx-sig) k=badsig-mx ;; *) k=badsig-tlsa ;; esac
@@ -312,7 +328,7 @@ sts_zone() { # domain mx-host-records... (policy host and TXT added unless told 
   local d=$1 txt=${STS_TXT:-"v=STSv1; id=$STS_ID"} host=${STS_HOST:-yes} records; shift
   records=$(printf '%s\n' "$@")
   [ "$host" = yes ] && records+=$'\n'"mta-sts IN A $NGINX_ADDR"
-  zone "$d" signed <<< "$records"$'\n'"_mta-sts IN TXT \"$txt\""
+  zone "$d" "${STS_KIND:-signed}" <<< "$records"$'\n'"_mta-sts IN TXT \"$txt\""
 }
 sts_zone sts.test            "@ IN MX 10 mx" "mx IN A $MX_TLS_ADDR"
 sts_zone sts-testing.test    "@ IN MX 10 mx" "mx IN A $MX_NONAME_ADDR"
@@ -329,6 +345,10 @@ STS_TXT="v=STSv1; id=not-an-id!" sts_zone sts-badtxt.test "@ IN MX 10 mx" "mx IN
 sts_zone sts-selfsigned.test "@ IN MX 10 mx" "mx IN A $MX_SELF_ADDR"
 sts_zone sts-noname.test     "@ IN MX 10 mx" "mx IN A $MX_NONAME_ADDR"
 sts_zone sts-nostarttls.test "@ IN MX 10 mx" "mx IN A $MX_PLAIN_ADDR"
+# unsigned, an enforce policy naming mx.insecure-mx-sts.test, and an MX answer naming the signed
+# DANE host mx.dane-ee.test instead (a forged answer's shape): no level may deliver there
+# (RFC 8461 sections 4.1, 5.1)
+STS_KIND=unsigned sts_zone insecure-mx-sts.test "@ IN MX 10 mx.dane-ee.test."
 MAILDOMAINS="${ZONES[*]}"
 # one Maildir per domain, owned by nobody:nogroup as the virtual(8) agent writes; the base stays
 # root's (made before any unprivileged daemon runs, so none can plant a link in it)
@@ -559,6 +579,7 @@ $(serve enforce mx.sts-redirect.test)
   vhost sts-selfsigned.test "$(serve enforce mx.sts-selfsigned.test)"
   vhost sts-noname.test "$(serve enforce mx.sts-noname.test)"
   vhost sts-nostarttls.test "$(serve enforce mx.sts-nostarttls.test)"
+  vhost insecure-mx-sts.test "$(serve enforce mx.insecure-mx-sts.test)"
   echo "}"
 } > "$STATE/nginx/nginx.conf"
 nginx -t -q -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log"
@@ -662,13 +683,30 @@ tr -d ' ' < "$STATE/postfix/spool/pid/master.pid" > "$STATE/run/postfix-master.p
 log "postfix started"
 
 # ---------------------------------------------------------------------------------------------
-# 9. Smoke check
+# 9. Hostile SMTP peers: socat runs interop/hostile-smtp.sh once per connection; every line they
+#    receive is logged to logs/hostile-<mode>.log
+# ---------------------------------------------------------------------------------------------
+hostile() { # name address mode
+  : > "$STATE/logs/hostile-$3.log"
+  socat -T 60 "TCP-LISTEN:25,bind=$2,reuseaddr,fork" \
+    "EXEC:$HERE/hostile-smtp.sh $3 $STATE/logs/hostile-$3.log" \
+    </dev/null >>"$STATE/logs/socat-$1.log" 2>&1 &
+  echo $! > "$STATE/run/hostile-$1.pid"
+}
+hostile data "$HOSTILE_DATA_ADDR" data250
+hostile ehlo "$HOSTILE_EHLO_ADDR" ehlo251
+log "hostile peers started"
+
+# ---------------------------------------------------------------------------------------------
+# 10. Smoke check
 # ---------------------------------------------------------------------------------------------
 wait_port() { # addr port
   for _ in $(seq 1 50); do nc -z -w1 "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
   die "nothing listens on $1:$2"
 }
 wait_port $NSD_ADDR 53; wait_port $UNBOUND_ADDR 53; wait_port $NGINX_ADDR 443
-for a in $MX_TLS_ADDR $MX_PLAIN_ADDR $MX_TA_ADDR $MX_SELF_ADDR $MX_NONAME_ADDR; do wait_port "$a" 25; done
+for a in $MX_TLS_ADDR $MX_PLAIN_ADDR $MX_TA_ADDR $MX_SELF_ADDR $MX_NONAME_ADDR $HOSTILE_DATA_ADDR $HOSTILE_EHLO_ADDR; do
+  wait_port "$a" 25
+done
 "$HERE/smoke.sh"
 log "up: all smoke checks passed"

@@ -102,7 +102,8 @@ final class Library {
     if (plan.mtaSts().map(p -> p.mode() == MtaStsMode.ENFORCE).orElse(false)) {
       return PolicySource.MTA_STS;
     }
-    return plan.senderLevel().orElseThrow() == TlsLevel.OPPORTUNISTIC ? PolicySource.NONE : PolicySource.SENDER;
+    return plan.senderLevel().orElseThrow() == TlsLevel.OPPORTUNISTIC
+        ? PolicySource.NONE : PolicySource.SENDER;
   }
 
   /** OkHttp trusting only the private CA, as a sender configured for this environment would. */

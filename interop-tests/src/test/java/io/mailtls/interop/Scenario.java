@@ -2,12 +2,14 @@ package io.mailtls.interop;
 
 import static io.mailtls.core.Authentication.ENCRYPTED;
 import static io.mailtls.core.Authentication.PLAINTEXT;
+import static io.mailtls.core.Authentication.TRUSTED;
 import static io.mailtls.core.Authentication.VERIFIED;
 import static io.mailtls.core.FailureType.CERTIFICATE_HOST_MISMATCH;
 import static io.mailtls.core.FailureType.CERTIFICATE_NOT_TRUSTED;
 import static io.mailtls.core.FailureType.CONNECTION_FAILED;
 import static io.mailtls.core.FailureType.DANE_REQUIRED;
 import static io.mailtls.core.FailureType.DNSSEC_INVALID;
+import static io.mailtls.core.FailureType.PROTOCOL_ERROR;
 import static io.mailtls.core.FailureType.STARTTLS_NOT_SUPPORTED;
 import static io.mailtls.core.FailureType.STS_POLICY_FETCH_ERROR;
 import static io.mailtls.core.FailureType.STS_POLICY_INVALID;
@@ -84,6 +86,26 @@ enum Scenario {
   SELF_SIGNED("selfsigned.test", "unsigned; self-signed MX certificate", Listener.SELF_SIGNED,
       Finger.dane(Verdict.UNTRUSTED),
       ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), noStsPolicy(), deferred(SENDER, DANE_REQUIRED)),
+  // --- insecure MX answers (forgeable) naming a signed host with usable TLSA ------------------
+  INSECURE_MX("insecure-mx.test", "unsigned; MX → `mx.dane-ee.test` (signed, TLSA `3 1 1`): "
+      + "DANE authenticates the host, not the choice of host (RFC 7672 §2.2.1)", Listener.PKIX,
+      Finger.dane(Verdict.TRUSTED),
+      ok(TRUSTED, DANE), ok(TRUSTED, DANE), noStsPolicy(), deferred(SENDER, DANE_REQUIRED)),
+  INSECURE_MX_STS("insecure-mx-sts.test", "unsigned; policy `enforce`, `mx: "
+      + "mx.insecure-mx-sts.test`; MX → `mx.dane-ee.test` (signed, TLSA): outside the policy, "
+      + "DANE or not (RFC 8461 §4.1)", Listener.PKIX, Finger.dane(Verdict.TRUSTED),
+      deferred(MTA_STS, STS_POLICY_INVALID), deferred(MTA_STS, STS_POLICY_INVALID),
+      deferred(MTA_STS, STS_POLICY_INVALID), deferred(SENDER, DANE_REQUIRED)),
+  // --- hostile SMTP peers (interop/hostile-smtp.sh under socat, not Postfix) ----------------
+  HOSTILE_DATA("hostile-data.test", "unsigned; a peer that answers DATA with 250 (RFC 5321 "
+      + "§4.3.2: only 354 may follow DATA), no STARTTLS", Listener.HOSTILE_DATA,
+      Finger.dane(Verdict.NO_STARTTLS),
+      deferred(NONE, PROTOCOL_ERROR), deferred(SENDER, STARTTLS_NOT_SUPPORTED), noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  HOSTILE_EHLO("hostile-ehlo.test", "unsigned; a peer that answers EHLO with 251",
+      Listener.HOSTILE_EHLO, Finger.dane(Verdict.NO_STARTTLS),
+      deferred(NONE, PROTOCOL_ERROR), deferred(SENDER, PROTOCOL_ERROR), noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
   // --- bogus ---------------------------------------------------------------------------------
   BOGUS_EXPIRED("bogus-expired.test", "signatures expired in 2020", Listener.PKIX,
       Finger.dane(Verdict.DNS_FAILURE), bogus(), bogus(), bogus(), bogus()),
@@ -164,7 +186,9 @@ enum Scenario {
     PLAIN("127.0.0.61", "no STARTTLS"),
     DANE_TA("127.0.0.62", "STARTTLS, leaf ← intermediate ← DANE-TA root (no PKIX trust)"),
     SELF_SIGNED("127.0.0.63", "STARTTLS, self-signed"),
-    NO_NAME("127.0.0.64", "STARTTLS, private-CA leaf naming none of its MX hosts");
+    NO_NAME("127.0.0.64", "STARTTLS, private-CA leaf naming none of its MX hosts"),
+    HOSTILE_DATA("127.0.0.65", "not Postfix: answers DATA with 250, no STARTTLS"),
+    HOSTILE_EHLO("127.0.0.66", "not Postfix: answers EHLO with 251");
 
     final String address;
     final String what;
