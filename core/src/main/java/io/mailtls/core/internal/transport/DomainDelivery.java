@@ -20,6 +20,7 @@ import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
+import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
 import io.mailtls.core.internal.tls.CertificateFailure;
@@ -41,6 +42,9 @@ import javax.net.SocketFactory;
  * runs the transaction, and decides every recipient. Thread-safe (holds no per-delivery state).
  */
 public final class DomainDelivery {
+
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(DomainDelivery.class);
 
   /**
    * Everything a delivery needs from the transport.
@@ -68,17 +72,39 @@ public final class DomainDelivery {
     this.listener = listener;
   }
 
-  /** Delivers to {@code recipients} (all of {@code plan}'s next hop); one result each. */
+  /**
+   * Delivers to {@code recipients} (all of {@code plan}'s next hop); one result each. Never
+   * throws: whatever goes wrong, each recipient still gets exactly one result, so the caller keeps
+   * the results of every other domain of the message.
+   */
   public List<RecipientResult> deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
       List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan) {
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
     List<Attempt> attempts = new ArrayList<>();
+    try {
+      deliver(plan, sender, recipients, content, scan, decided, attempts);
+    } catch (RuntimeException e) {
+      // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
+      log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
+      SmtpReply reply = SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
+          PeerText.clean("delivery failed unexpectedly: " + e));
+      for (EmailAddress r : recipients) {
+        decided.putIfAbsent(r, new Decision(DeliveryStatus.DEFERRED, reply,
+            attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
+      }
+    }
+    return results(plan, recipients, decided, attempts);
+  }
+
+  private void deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
+      List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan,
+      Map<EmailAddress, Decision> decided, List<Attempt> attempts) {
     if (plan.failure().isPresent()) {
       DeliveryPlan.Failure f = plan.failure().get();
       for (EmailAddress r : recipients) {
         decided.put(r, new Decision(f.status(), f.reply(), null));
       }
-      return results(plan, recipients, decided, attempts);
+      return;
     }
     List<EmailAddress> pending = new ArrayList<>(recipients);
     SmtpReply lastFailure = null;
@@ -94,9 +120,7 @@ public final class DomainDelivery {
         decided.putAll(result.decided);
         pending = result.undecided;
         if (result.attempt.failure().isPresent()) {
-          lastFailure = result.attempt.reply().orElse(SmtpReply.local(451,
-              EnhancedStatus.NO_ANSWER_FROM_HOST, result.attempt.failure().get() + ": "
-                  + result.attempt.detail()));
+          lastFailure = deferralFor(result.attempt);
         }
       }
     }
@@ -110,7 +134,21 @@ public final class DomainDelivery {
       decided.put(r, new Decision(DeliveryStatus.DEFERRED, deferral,
           attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
     }
-    return results(plan, recipients, decided, attempts);
+  }
+
+  /**
+   * The reply that defers what a failed attempt left undecided: the server's reply when it ended
+   * the attempt (a 421, say), else a local one. A protocol error is RFC 3463 4.5.0, whatever
+   * code the server sent: it never stands for the recipients (a 250 to DATA delivers nothing).
+   */
+  private static SmtpReply deferralFor(Attempt a) {
+    FailureType type = a.failure().orElseThrow();
+    if (type == FailureType.PROTOCOL_ERROR) {
+      return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
+          "protocol error: " + a.detail());
+    }
+    return a.reply().orElse(SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST,
+        type + ": " + a.detail()));
   }
 
   private record Decision(DeliveryStatus status, SmtpReply reply, Attempt attempt) {}
@@ -127,9 +165,14 @@ public final class DomainDelivery {
     List<String> notes = new ArrayList<>();
     SmtpConnection conn = null;
     try {
-      conn = reuse(key, notes);
-      if (conn == null) {
-        conn = open(host, target, key, notes);
+      try {
+        conn = reuse(key, notes);
+        if (conn == null) {
+          conn = open(host, target, key, notes);
+        }
+      } catch (RuntimeException e) {
+        // Peer input must never escape: anything unexpected is this attempt's protocol error.
+        throw new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
       }
     } catch (SessionFailure f) {
       Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes);
@@ -143,8 +186,9 @@ public final class DomainDelivery {
     Transaction.Outcome outcome;
     try {
       outcome = Transaction.run(conn, sender, pending, content, scan);
-    } catch (RuntimeException e) {
-      // Never leak the connection or its slot, whatever escapes (e.g. a failing content source).
+    } catch (RuntimeException | Error e) {
+      // Transaction.run decides on its own failures; this is a bug. Never leak the connection
+      // or its slot, whatever escapes.
       pool.discard(key, conn);
       throw e;
     }
@@ -411,12 +455,14 @@ public final class DomainDelivery {
       Optional<SessionFailure> failure, List<String> notes) {
     List<String> detail = new ArrayList<>(notes);
     failure.ifPresent(f -> detail.add(f.getMessage()));
+    // Notes and failure messages are clean already (SessionFailure, SmtpConnection.note); this
+    // is where text enters the report, so it is checked once more.
     boolean established = c != null && c.capabilities() != null;
     return new Attempt(host.name(), target, host.requirement(), host.source(),
         c == null ? Optional.empty() : c.tls(),
         established ? Optional.of(c.authentication()) : Optional.empty(),
         failure.map(SessionFailure::type), failure.flatMap(SessionFailure::reply),
-        String.join("; ", detail));
+        PeerText.clean(String.join("; ", detail)));
   }
 
   private List<RecipientResult> results(DeliveryPlan plan, List<EmailAddress> recipients,
@@ -424,6 +470,11 @@ public final class DomainDelivery {
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : recipients) {
       Decision d = decided.get(r);
+      if (d == null) {
+        // Cannot happen: every path decides every recipient. Fail closed if it ever does.
+        d = new Decision(DeliveryStatus.DEFERRED, SmtpReply.local(451,
+            EnhancedStatus.PROTOCOL_ERROR, "no outcome was recorded for this recipient"), null);
+      }
       out.add(new RecipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
           plan, attempts));
     }

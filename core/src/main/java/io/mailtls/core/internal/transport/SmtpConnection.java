@@ -9,6 +9,7 @@ import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
+import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import io.mailtls.core.internal.smtp.SmtpProtocolException;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
@@ -130,25 +131,50 @@ final class SmtpConnection implements AutoCloseable {
 
   /**
    * EHLO, falling back to HELO when EHLO gets a 5xx (RFC 5321 §4.1.4, §3.2); HELO gives no
-   * extensions.
+   * extensions. RFC 5321 §4.3.2: 250 is the only positive reply to either; any other 2xx or a 3xx
+   * is a protocol error.
    */
   EhloCapabilities ehlo() throws SessionFailure {
     SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), "EHLO");
-    if (r.isPositiveCompletion()) {
+    if (r.code() == 250) {
       capabilities = EhloCapabilities.parse(r);
       return capabilities;
     }
     failOnClosing(r, "EHLO");
+    requireCompletion(r, "EHLO", "250");
     if (r.isPermanentFailure()) {
       SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), "HELO");
-      if (h.isPositiveCompletion()) {
+      if (h.code() == 250) {
         capabilities = EhloCapabilities.parse(h);
-        notes.add("EHLO refused (" + r.code() + "); HELO used, no extensions");
+        note("EHLO refused (" + r.code() + "); HELO used, no extensions");
         return capabilities;
       }
+      failOnClosing(h, "HELO");
+      requireCompletion(h, "HELO", "250");
       r = h;
     }
     throw new SessionFailure(FailureType.PROTOCOL_ERROR, "EHLO/HELO refused: " + r, r, null);
+  }
+
+  /**
+   * Fails with a protocol error unless {@code r} is a 4xx or 5xx, i.e. the server answered with a
+   * positive code that {@code step} does not have (RFC 5321 §4.3.2 lists each command's replies).
+   */
+  void requireCompletion(SmtpReply r, String step, String expected) throws SessionFailure {
+    if (!r.isTransientFailure() && !r.isPermanentFailure()) {
+      throw unexpected(r, step, expected);
+    }
+  }
+
+  /**
+   * A reply that RFC 5321 §4.3.2 does not allow at {@code step}: a protocol error, and the
+   * connection is never used again (its replies can no longer be matched to commands).
+   */
+  SessionFailure unexpected(SmtpReply r, String step, String expected) {
+    broken = true;
+    return new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": reply " + r.code()
+        + " where RFC 5321 §4.3.2 allows " + expected + " or 4xx/5xx: "
+        + PeerText.quote(r.toString()), r, null);
   }
 
   /**
@@ -169,7 +195,7 @@ final class SmtpConnection implements AutoCloseable {
     // plaintext and may be an attacker's; it is discarded, never read as a reply after TLS.
     int injected = reader.discardBuffered();
     if (injected > 0) {
-      notes.add(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
+      note(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
     }
     handshake(tlsSupport);
     // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
@@ -225,7 +251,7 @@ final class SmtpConnection implements AutoCloseable {
     tls = new TlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
         sni.map(DomainName::toString));
     if (trustManager instanceof DaneProvider.Matched m) {
-      m.matchedRecord().ifPresent(r -> notes.add("DANE: matched TLSA " + r));
+      m.matchedRecord().ifPresent(r -> note("DANE: matched TLSA " + r));
     }
     attach(ssl);
   }
@@ -267,6 +293,11 @@ final class SmtpConnection implements AutoCloseable {
             step + ": no complete reply within " + timeout, null, e);
       }
       throw classify(e, step);
+    } catch (RuntimeException e) {
+      // Whatever the reply did to the reader, it is the peer's doing: a protocol error.
+      broken = true;
+      throw new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": unreadable reply: " + e,
+          null, e);
     } finally {
       deadline.close();
     }
@@ -331,6 +362,11 @@ final class SmtpConnection implements AutoCloseable {
       return Authentication.TRUSTED; // RFC 7672 §2.2.1: DANE reached through an insecure MX
     }
     return requirement.requiresAuthentication() ? Authentication.VERIFIED : Authentication.ENCRYPTED;
+  }
+
+  /** Adds a note for the attempt's detail; peer text in it is {@linkplain PeerText#clean cleaned}. */
+  void note(String text) {
+    notes.add(PeerText.clean(text));
   }
 
   List<String> drainNotes() {

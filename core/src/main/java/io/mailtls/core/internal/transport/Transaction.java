@@ -52,6 +52,8 @@ final class Transaction {
   private final MessageContent content;
   private final ContentScanner.Result scan;
   private final Map<EmailAddress, Decided> decided = new LinkedHashMap<>();
+  /** Set once message content (or the dot of an abandoned DATA) may have started to flow. */
+  private boolean contentStarted;
 
   private Transaction(SmtpConnection conn, Optional<EmailAddress> sender, MessageContent content,
       ContentScanner.Result scan) {
@@ -75,14 +77,33 @@ final class Transaction {
     try {
       return exchange(caps, sendable);
     } catch (SessionFailure f) {
-      List<EmailAddress> undecided = new ArrayList<>();
-      for (EmailAddress r : sendable) {
-        if (!decided.containsKey(r)) {
-          undecided.add(r);
+      return stopped(sendable, f);
+    } catch (RuntimeException e) {
+      // No peer input may escape (nor a failing content source): a protocol error of this
+      // attempt, the cause kept, and the connection is never used again.
+      conn.markBroken();
+      SessionFailure f = new SessionFailure(FailureType.PROTOCOL_ERROR,
+          "transaction failed unexpectedly: " + e, null, e);
+      if (contentStarted) {
+        // Content may have reached the server: deferred, never tried elsewhere in this call.
+        for (EmailAddress r : sendable) {
+          decided.putIfAbsent(r, new Decided(DeliveryStatus.DEFERRED, lostReply(f)));
         }
+        return done(List.of(), null, f);
       }
-      return done(undecided, f, null);
+      return stopped(sendable, f);
     }
+  }
+
+  /** A session failure before any content went out: what is not decided goes elsewhere. */
+  private Outcome stopped(List<EmailAddress> sendable, SessionFailure f) {
+    List<EmailAddress> undecided = new ArrayList<>();
+    for (EmailAddress r : sendable) {
+      if (!decided.containsKey(r)) {
+        undecided.add(r);
+      }
+    }
+    return done(undecided, f, null);
   }
 
   /** Refusals that need no server: RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8. */
@@ -221,6 +242,7 @@ final class Transaction {
    */
   private void abandonData(SmtpReply dataReply) throws SessionFailure {
     if (dataReply != null && dataReply.code() == 354) {
+      contentStarted = true;
       try {
         conn.contentStream(conn.timeouts.dataBlock())
             .write(".\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -234,6 +256,7 @@ final class Transaction {
   }
 
   private Outcome sendData(List<EmailAddress> accepted) throws SessionFailure {
+    contentStarted = true;
     OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
     // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; never the whole message in
     // memory.
@@ -253,6 +276,7 @@ final class Transaction {
   }
 
   private Outcome sendBdat(List<EmailAddress> accepted) throws SessionFailure {
+    contentStarted = true;
     OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
     SmtpReply[] failed = new SmtpReply[1];
     // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
