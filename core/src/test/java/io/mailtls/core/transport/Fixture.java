@@ -121,7 +121,12 @@ final class Fixture implements AutoCloseable {
   }
 
   DeliveryReport send(TlsLevel level, String... recipients) {
-    return transport(level).send(Envelope.of("a@sender.test", recipients),
+    return send(transport(level), recipients);
+  }
+
+  /** {@link #MESSAGE} from a@sender.test on {@code transport}, e.g. a second message on it. */
+  static DeliveryReport send(SecureSmtpTransport transport, String... recipients) {
+    return transport.send(Envelope.of("a@sender.test", recipients),
         MessageContent.of(MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 

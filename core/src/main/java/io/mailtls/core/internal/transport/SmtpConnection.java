@@ -118,7 +118,7 @@ final class SmtpConnection implements AutoCloseable {
 
   /** Reads the greeting; anything but 220 fails the session (RFC 5321 §3.1, §4.3.2). */
   SmtpReply greeting() throws SessionFailure {
-    SmtpReply r = read(timeouts.greeting(), "greeting");
+    SmtpReply r = readFinal(timeouts.greeting(), "greeting");
     if (r.code() == 421) {
       throw new SessionFailure(FailureType.SERVICE_CLOSING, "server closing: " + r, r, null);
     }
@@ -182,10 +182,17 @@ final class SmtpConnection implements AutoCloseable {
    * {@link #upgrade}, otherwise it decides (a 421 fails the session here).
    */
   SmtpReply startTls() throws SessionFailure {
-    SmtpReply r = command(SmtpCommand.starttls(), timeouts.startTls(), "STARTTLS");
-    if (r.code() != 220) {
-      failOnClosing(r, "STARTTLS");
+    write(SmtpCommand.starttls(), "STARTTLS");
+    flush("STARTTLS");
+    // Octets after a 220 are handled by upgrade() (RFC 3207 §4.2), so no check for them here.
+    SmtpReply r = read(timeouts.startTls(), "STARTTLS");
+    if (r.code() == 220) {
+      return r;
     }
+    requireNoBufferedInput("STARTTLS");
+    failOnClosing(r, "STARTTLS");
+    // RFC 3207 §4: 220, or 501/454 (and other refusals); another positive code is an error.
+    requireCompletion(r, "STARTTLS", "220");
     return r;
   }
 
@@ -256,11 +263,11 @@ final class SmtpConnection implements AutoCloseable {
     attach(ssl);
   }
 
-  /** Sends one command and reads its reply. */
+  /** Sends one command and reads its reply, which must be all the server sent. */
   SmtpReply command(SmtpCommand cmd, Duration timeout, String step) throws SessionFailure {
     write(cmd, step);
     flush(step);
-    return read(timeout, step);
+    return readFinal(timeout, step);
   }
 
   void write(SmtpCommand cmd, String step) throws SessionFailure {
@@ -301,6 +308,46 @@ final class SmtpConnection implements AutoCloseable {
     } finally {
       deadline.close();
     }
+  }
+
+  /**
+   * Reads the last reply the client waits for (of a single command, or of a pipelined group): the
+   * server must have sent nothing beyond it (see {@link #requireNoBufferedInput}).
+   */
+  SmtpReply readFinal(Duration timeout, String step) throws SessionFailure {
+    SmtpReply r = read(timeout, step);
+    requireNoBufferedInput(step);
+    return r;
+  }
+
+  /**
+   * Fails with a protocol error when the server sent more than the replies the client waits for,
+   * e.g. more replies than a pipelined group had commands (RFC 2920 §3.1), or a reply before the
+   * command it would answer: replies could no longer be matched to commands. Only what has already
+   * arrived can be seen; the connection is never used again after a failure.
+   */
+  void requireNoBufferedInput(String step) throws SessionFailure {
+    try {
+      reader.requireNoBufferedInput("after the reply to " + step);
+    } catch (SmtpProtocolException e) {
+      throw classify(e, step);
+    }
+  }
+
+  /**
+   * After a reply whose verdict stands whatever follows (a 2xx to the final dot): if the server
+   * sent more, the octets are dropped, the connection is marked broken (never pooled) and a note
+   * says so. Returns whether there were any.
+   */
+  boolean discardUnsolicited(String step) {
+    if (!reader.hasBufferedInput()) {
+      return false;
+    }
+    int n = reader.discardBuffered();
+    broken = true;
+    note(step + ": server sent " + n + " unsolicited octets after its reply; connection not"
+        + " reused");
+    return true;
   }
 
   private SessionFailure classify(IOException error, String step) {
