@@ -12,6 +12,7 @@ import io.mailtls.core.internal.smtp.DotStuffingOutputStream;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.EsmtpParameter;
 import io.mailtls.core.internal.smtp.PeerText;
+import io.mailtls.core.internal.smtp.PipelineGroups;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import java.io.IOException;
 import java.io.InputStream;
@@ -183,31 +184,49 @@ final class Transaction {
     List<EmailAddress> accepted = new ArrayList<>();
     SmtpReply dataReply = null;
     if (caps.pipelining()) {
-      // RFC 2920 §3.1: MAIL, every RCPT and DATA in one flush; replies read in order.
-      conn.write(mail, "MAIL");
-      for (SmtpCommand c : rcptCommands) {
-        conn.write(c, "RCPT");
-      }
-      if (!bdat) {
-        conn.write(SmtpCommand.data(), "DATA");
-      }
-      conn.flush("MAIL");
-      // A 421 ends the session at once (RFC 5321 §3.8): stop reading at the first one.
-      mailReply = conn.read(conn.timeouts.command(), "MAIL");
-      checkCompletion(mailReply, "MAIL", "250");
-      for (int i = 0; i < rcptCommands.size(); i++) {
-        boolean last = bdat && i == rcptCommands.size() - 1;
-        SmtpReply r = last ? conn.readFinal(conn.timeouts.command(), "RCPT")
-            : conn.read(conn.timeouts.command(), "RCPT");
-        checkCompletion(r, "RCPT", "250/251");
-        if (mailReply.isPositiveCompletion()) {
-          rcptReply(rcpts.get(i), r, accepted);
+      // RFC 2920 §3.1: MAIL, the RCPTs and DATA in groups that fit the TCP window
+      // (PipelineGroups); each group's replies are read, in order, before the next is sent.
+      SmtpCommand data = bdat ? null : SmtpCommand.data();
+      List<Integer> groups = PipelineGroups.sizes(mail, rcptCommands, data);
+      mailReply = null;
+      int next = 0;
+      for (int g = 0; g < groups.size(); g++) {
+        int end = next + groups.get(g);
+        boolean closesWithData = data != null && g == groups.size() - 1;
+        if (g == 0) {
+          conn.write(mail, "MAIL");
         }
-      }
-      if (!bdat) {
-        // RFC 2920 §3.1: the last reply of the group; anything after it is unsolicited.
-        dataReply = conn.readFinal(conn.timeouts.dataInitiation(), "DATA");
-        checkDataReply(dataReply);
+        for (int i = next; i < end; i++) {
+          conn.write(rcptCommands.get(i), "RCPT");
+        }
+        if (closesWithData) {
+          conn.write(data, "DATA");
+        }
+        conn.flush(g == 0 ? "MAIL" : "RCPT");
+        // A 421 ends the session at once (RFC 5321 §3.8): stop reading at the first one; what
+        // was decided before it stands.
+        if (g == 0) {
+          mailReply = conn.read(conn.timeouts.command(), "MAIL");
+          checkCompletion(mailReply, "MAIL", "250");
+        }
+        for (int i = next; i < end; i++) {
+          // The last reply of a group must be all the server sent (RFC 2920 §3.1).
+          boolean groupEnd = i == end - 1 && !closesWithData;
+          SmtpReply r = groupEnd ? conn.readFinal(conn.timeouts.command(), "RCPT")
+              : conn.read(conn.timeouts.command(), "RCPT");
+          checkCompletion(r, "RCPT", "250/251");
+          if (mailReply.isPositiveCompletion()) {
+            rcptReply(rcpts.get(i), r, accepted);
+          }
+        }
+        if (closesWithData) {
+          dataReply = conn.readFinal(conn.timeouts.dataInitiation(), "DATA");
+          checkDataReply(dataReply);
+        }
+        next = end;
+        if (!mailReply.isPositiveCompletion()) {
+          break; // no transaction: the remaining groups would only collect 503s
+        }
       }
     } else {
       mailReply = conn.command(mail, conn.timeouts.command(), "MAIL");
