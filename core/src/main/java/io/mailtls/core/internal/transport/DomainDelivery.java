@@ -99,6 +99,14 @@ public final class DomainDelivery {
   private void deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
       List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan,
       Map<EmailAddress, Decision> decided, List<Attempt> attempts) {
+    if (scan.hasOverlongLines()) {
+      // Decided before any connection: no server could take the message as it is.
+      SmtpReply refusal = overlongLines(scan);
+      for (EmailAddress r : recipients) {
+        decided.put(r, new Decision(DeliveryStatus.BOUNCED, refusal, null));
+      }
+      return;
+    }
     if (plan.failure().isPresent()) {
       DeliveryPlan.Failure f = plan.failure().get();
       for (EmailAddress r : recipients) {
@@ -134,6 +142,21 @@ public final class DomainDelivery {
       decided.put(r, new Decision(DeliveryStatus.DEFERRED, deferral,
           attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
     }
+  }
+
+  /**
+   * RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF, and a line is never
+   * folded or cut in transit, so a message with a longer one is refused, permanently, here: RFC
+   * 3463 5.6.3, "conversion required but not supported". mailtls does not re-encode it itself,
+   * since that would break a signature (DKIM, S/MIME) over the content; the sender's MIME library
+   * must choose a transfer encoding (RFC 2045 §6) that keeps lines short.
+   */
+  private static SmtpReply overlongLines(ContentScanner.Result scan) {
+    return SmtpReply.local(554, EnhancedStatus.CONVERSION_NOT_SUPPORTED, "message not sent: it"
+        + " has a line of " + scan.longestLine() + " octets, and RFC 5321 §4.5.3.1.6 allows "
+        + ContentScanner.MAX_LINE_OCTETS + " (1000 with CRLF); encode the content with a"
+        + " transfer encoding, quoted-printable or base64 (RFC 2045 §6), so that no line is"
+        + " longer");
   }
 
   /**
