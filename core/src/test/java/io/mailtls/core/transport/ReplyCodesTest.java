@@ -176,4 +176,23 @@ class ReplyCodesTest {
       assertThat(mx.sessions()).hasSize(2);
     }
   }
+
+  /**
+   * RFC 5321 §4.3.2: the greeting is 220 (or 554). A 354 greeting fails the attempt, and the
+   * deferral must be a 4xx, never the server's own 354 (a DEFERRED with a 3xx reply used to reach
+   * the report; found by HostilePeerPropertyTest).
+   */
+  @Test
+  void anOddGreetingDefersWithA4xxNotItsOwnCode() throws Exception {
+    try (Fixture f = new Fixture()) {
+      mx(f, b -> b.on(SmtpStep.GREETING, SmtpAction.reply(354, "go ahead, whatever")));
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+      assertThat(report.recipients()).hasSize(RECIPIENTS.length).allSatisfy(r -> {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.reply().code()).isEqualTo(451);
+        assertThat(r.reply().locallyGenerated()).isTrue();
+        assertThat(r.reply().text()).contains("354 go ahead");
+      });
+    }
+  }
 }

@@ -135,9 +135,6 @@ public final class DomainDelivery {
     // RFC 5321 §4.5.4.1: what no host took is deferred, with the last failure as the reason.
     SmtpReply deferral = lastFailure != null ? lastFailure
         : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, "no MX host could be tried");
-    if (deferral.isPositiveCompletion() || deferral.isPermanentFailure()) {
-      deferral = SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, deferral.toString());
-    }
     for (EmailAddress r : pending) {
       decided.put(r, new Decision(DeliveryStatus.DEFERRED, deferral,
           attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
@@ -160,9 +157,11 @@ public final class DomainDelivery {
   }
 
   /**
-   * The reply that defers what a failed attempt left undecided: the server's reply when it ended
-   * the attempt (a 421, say), else a local one. A protocol error is RFC 3463 4.5.0, whatever
-   * code the server sent: it never stands for the recipients (a 250 to DATA delivers nothing).
+   * The reply that defers what a failed attempt left undecided: always a 4xx. The server's own
+   * reply when it was a 4xx (a 421, say); a local 451 otherwise, quoting the server's reply if
+   * there was one (a 554 greeting defers: another host, or a later try, may take the message). A
+   * protocol error is RFC 3463 4.5.0, whatever code the server sent: a 250 to DATA delivers
+   * nothing, and a 354 greeting is no deferral.
    */
   private static SmtpReply deferralFor(Attempt a) {
     FailureType type = a.failure().orElseThrow();
@@ -170,8 +169,12 @@ public final class DomainDelivery {
       return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
           "protocol error: " + a.detail());
     }
-    return a.reply().orElse(SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST,
-        type + ": " + a.detail()));
+    if (a.reply().isEmpty()) {
+      return SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, type + ": " + a.detail());
+    }
+    SmtpReply reply = a.reply().get();
+    return reply.isTransientFailure() ? reply
+        : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, reply.toString());
   }
 
   private record Decision(DeliveryStatus status, SmtpReply reply, Attempt attempt) {}
