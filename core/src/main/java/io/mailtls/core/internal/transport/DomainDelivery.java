@@ -310,7 +310,7 @@ public final class DomainDelivery {
       try {
         c = openOnce(host, target, notes, false);
       } catch (PlaintextRetry retry) {
-        // RFC 7435 / DESIGN §1: opportunistic TLS that failed is retried in plaintext on a fresh
+        // RFC 7435 (opportunistic security): TLS that failed is retried in plaintext on a fresh
         // connection; the old one is in an unknown state.
         notes.add("TLS failed (" + retry.getMessage()
             + "); retrying in plaintext on a new connection");
@@ -386,7 +386,7 @@ public final class DomainDelivery {
     }
   }
 
-  /** STARTTLS per the requirement (RFC 3207; DESIGN §1's level semantics). */
+  /** STARTTLS per the requirement (RFC 3207): required, or opportunistic with a fallback. */
   private void negotiateTls(SmtpConnection c, EhloCapabilities caps, TlsRequirement req,
       Optional<DomainName> name, InetSocketAddress target, List<String> notes)
       throws SessionFailure, PlaintextRetry {

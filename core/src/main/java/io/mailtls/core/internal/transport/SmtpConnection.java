@@ -73,7 +73,10 @@ final class SmtpConnection implements AutoCloseable {
     this.watchdog = watchdog;
   }
 
-  /** Opens a TCP connection (TCP_NODELAY set: DESIGN §6). */
+  /**
+   * Opens a TCP connection, with TCP_NODELAY: a command or the last segment of a message never
+   * waits for a delayed ACK (Nagle's algorithm, RFC 896).
+   */
   static SmtpConnection connect(SocketFactory factory, Optional<DomainName> host,
       InetSocketAddress address, TlsRequirement requirement, SmtpTimeouts timeouts,
       String heloName, SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog)

@@ -295,7 +295,8 @@ final class Transaction {
 
   /**
    * After a failed MAIL or no accepted RCPT, a pipelined DATA that nevertheless got 354 is ended
-   * with an empty message (RFC 2920 §3.1), whose reply is read and ignored, then RSET.
+   * with an empty message (RFC 2920 §3.1), whose reply is read (and must be all the server sent)
+   * and ignored, then RSET.
    */
   private void abandonData(SmtpReply dataReply) throws SessionFailure {
     if (dataReply != null && dataReply.code() == 354) {
@@ -307,7 +308,7 @@ final class Transaction {
         throw conn.lost("DATA", e);
       }
       conn.flush("DATA");
-      SmtpReply end = conn.read(conn.timeouts.dataTermination(), "DATA");
+      SmtpReply end = conn.readFinal(conn.timeouts.dataTermination(), "DATA");
       if (end.code() == 421 || end.isIntermediate()) {
         conn.markBroken(); // closing, or out of step: not worth an RSET
         return;

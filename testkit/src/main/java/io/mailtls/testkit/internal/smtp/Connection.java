@@ -46,7 +46,7 @@ final class Connection {
     this.raw = raw;
     this.record = record;
     this.socket = raw;
-    // DESIGN §6: without TCP_NODELAY, the last segment of each reply waits for a delayed ACK.
+    // Without TCP_NODELAY, the last segment of each reply waits for a delayed ACK (RFC 896).
     raw.setTcpNoDelay(true);
     raw.setSoTimeout(timeoutMillis(config.idleTimeout()));
     this.input = new SmtpInput(raw.getInputStream(), INPUT_BUFFER, this::flush);
