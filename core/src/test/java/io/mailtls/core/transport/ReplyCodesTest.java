@@ -12,9 +12,21 @@ import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpStep;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * RFC 5321 §4.3.2 lists the replies each command may get. A reply outside that list is a protocol
@@ -193,6 +205,82 @@ class ReplyCodesTest {
         assertThat(r.reply().locallyGenerated()).isTrue();
         assertThat(r.reply().text()).contains("354 go ahead");
       });
+    }
+  }
+
+  /**
+   * The strict reading does not touch what is legitimate: a server whose every reply arrives one
+   * octet per TCP segment (a multiline EHLO, the pipelined MAIL/RCPT/DATA group, the final reply)
+   * still gets the message delivered.
+   */
+  @Test
+  @Timeout(30)
+  void repliesSplitAcrossSegmentsStillDeliver() throws Exception {
+    try (ServerSocket listener = new ServerSocket(); Fixture f = new Fixture()) {
+      listener.bind(new InetSocketAddress(Fixture.inet("127.0.0.2"), 0));
+      List<String> received = new CopyOnWriteArrayList<>();
+      Thread peer = new Thread(() -> drip(listener, received), "dripping-smtp-peer");
+      peer.setDaemon(true);
+      peer.start();
+      f.usePort(listener.getLocalPort());
+      f.dns(d -> d.zone("example.test", z -> z.mx("example.test", 10, "mx.example.test")
+          .a("mx.example.test", "127.0.0.2")));
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+      assertThat(report.recipients()).allSatisfy(r ->
+          assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));
+      assertThat(received).contains(".");
+    }
+  }
+
+  /** A minimal SMTP server that writes each reply octet by octet, flushing after each. */
+  private static void drip(ServerSocket listener, List<String> received) {
+    try (Socket s = listener.accept()) {
+      s.setTcpNoDelay(true);
+      BufferedReader in = new BufferedReader(
+          new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      OutputStream out = s.getOutputStream();
+      drip(out, "220 mx.example.test ESMTP\r\n");
+      boolean data = false;
+      String line;
+      while ((line = in.readLine()) != null) {
+        received.add(line);
+        if (data) {
+          if (line.equals(".")) {
+            data = false;
+            drip(out, "250 2.0.0 queued\r\n");
+          }
+          continue;
+        }
+        String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
+        switch (verb) {
+          case "EHLO" -> drip(out, "250-mx.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+          case "MAIL", "RCPT", "RSET" -> drip(out, "250 2.1.0 ok\r\n");
+          case "DATA" -> {
+            data = true;
+            drip(out, "354 go ahead\r\n");
+          }
+          case "QUIT" -> {
+            drip(out, "221 bye\r\n");
+            return;
+          }
+          default -> drip(out, "502 5.5.1 not here\r\n");
+        }
+      }
+    } catch (IOException e) {
+      // the client hung up
+    }
+  }
+
+  private static void drip(OutputStream out, String reply) throws IOException {
+    for (byte b : reply.getBytes(StandardCharsets.US_ASCII)) {
+      out.write(b);
+      out.flush();
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
     }
   }
 }
