@@ -10,6 +10,7 @@ import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpStep;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,9 +19,9 @@ import org.junit.jupiter.api.Test;
  */
 class PeerInputTest {
 
-  /** Two domains: {@code good.test} on a well-behaved server, {@code odd.test} on a scripted one. */
+  /** Two domains: {@code good.test} on a normal server, {@code odd.test} on a scripted one. */
   private static DeliveryReport sendToTwoDomains(Fixture f,
-      java.util.function.UnaryOperator<MockSmtpServer.Builder> odd) {
+      UnaryOperator<MockSmtpServer.Builder> odd) {
     MockSmtpServer good = f.server("127.0.0.2", b -> b.hostname("mx.good.test"));
     MockSmtpServer bad = f.server("127.0.0.3", b -> odd.apply(b.hostname("mx.odd.test")));
     f.dns(d -> d

@@ -86,7 +86,8 @@ public final class DomainDelivery {
     } catch (RuntimeException e) {
       // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
       log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
-      SmtpReply reply = SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
+      // RFC 3463 4.3.0: other or undefined mail system status.
+      SmtpReply reply = SmtpReply.local(451, "4.3.0",
           PeerText.clean("delivery failed unexpectedly: " + e));
       for (EmailAddress r : recipients) {
         decided.putIfAbsent(r, new Decision(DeliveryStatus.DEFERRED, reply,
@@ -498,8 +499,8 @@ public final class DomainDelivery {
       Decision d = decided.get(r);
       if (d == null) {
         // Cannot happen: every path decides every recipient. Fail closed if it ever does.
-        d = new Decision(DeliveryStatus.DEFERRED, SmtpReply.local(451,
-            EnhancedStatus.PROTOCOL_ERROR, "no outcome was recorded for this recipient"), null);
+        d = new Decision(DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
+            "no outcome was recorded for this recipient"), null);
       }
       out.add(new RecipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
           plan, attempts));

@@ -414,7 +414,7 @@ final class SmtpConnection implements AutoCloseable {
     return requirement.requiresAuthentication() ? Authentication.VERIFIED : Authentication.ENCRYPTED;
   }
 
-  /** Adds a note for the attempt's detail; peer text in it is {@linkplain PeerText#clean cleaned}. */
+  /** A note for the attempt's detail; peer text in it is {@linkplain PeerText#clean cleaned}. */
   void note(String text) {
     notes.add(PeerText.clean(text));
   }
