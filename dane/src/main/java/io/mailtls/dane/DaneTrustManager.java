@@ -4,6 +4,7 @@ import io.mailtls.core.DaneProvider;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.tls.CertificateFailure;
 import io.mailtls.dane.internal.DaneTaVerifier;
 import io.mailtls.dane.internal.DigestAgility;
@@ -156,7 +157,8 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
     for (int i = 0; i < certs.size(); i++) {
       X509Certificate c = certs.get(i);
       sb.append("\n    ").append(i).append(": ").append(TlsaData.spkiSha256Hex(c))
-          .append(' ').append(c.getSubjectX500Principal());
+          // The subject is the peer's text: quoted, so no CR or LF of it reaches a reply line.
+          .append(' ').append(PeerText.quote(c.getSubjectX500Principal().toString()));
     }
     sb.append("\n  TLSA records tried:");
     if (tried.isEmpty()) {

@@ -21,6 +21,7 @@ import io.mailtls.core.TrustAnchors;
 import io.mailtls.testkit.DnsZoneBuilder;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -48,10 +49,16 @@ class DaneTransportTest {
   private static RecipientResult deliver(TlsLevel level, String recipientDomain,
       Consumer<DnsZoneBuilder> exampleZone, Consumer<TestDnsServer> faults,
       io.mailtls.core.EventListener listener) throws Exception {
+    return deliver(LEAF, level, recipientDomain, exampleZone, faults, listener);
+  }
+
+  private static RecipientResult deliver(TestPki.Certified presented, TlsLevel level,
+      String recipientDomain, Consumer<DnsZoneBuilder> exampleZone,
+      Consumer<TestDnsServer> faults, io.mailtls.core.EventListener listener) throws Exception {
     try (MockSmtpServer server = MockSmtpServer.builder()
             .address(InetAddress.getByName("127.0.0.2"))
             .hostname(MX)
-            .tls(LEAF.serverSslContext())
+            .tls(presented.serverSslContext())
             .start();
         TestDnsServer dns = TestDnsServer.builder()
             .zone("example.test", z -> {
@@ -150,5 +157,26 @@ class DaneTransportTest {
     assertThat(r.attempts()).isEmpty();
     assertThat(r.plan().skipped()).singleElement()
         .satisfies(s -> assertThat(s.failure()).isEqualTo(FailureType.DNSSEC_INVALID));
+  }
+
+  /**
+   * A certificate is peer input: a CR and LF in its subject reach the DANE failure text, which
+   * used to go as it was into a reply that rejects CR, so {@code send()} threw. Now the subject is
+   * quoted: one result, deferred, and the text shows the CR and LF escaped.
+   */
+  @Test
+  void aCertificateSubjectWithACrIsQuotedNotThrown() throws Exception {
+    TestPki.Issued odd = INTER.leaf().dnsNames(MX)
+        .commonName("mx.example.test\r\n250 2.0.0 delivered, honest").issue();
+    RecipientResult r = deliver(odd, TlsLevel.OPPORTUNISTIC, "example.test",
+        z -> z.tlsa(Tlsa.smtpOwner(MX), 3, 1, 1, Tlsa.wrongData(1)), dns -> { },
+        io.mailtls.core.EventListener.NONE);
+    assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(r.attempts()).isNotEmpty().allSatisfy(a ->
+        assertThat(a.failure()).contains(FailureType.CERTIFICATE_NOT_TRUSTED));
+    String shown = r.reply().text() + r.attempts().get(0).detail();
+    assertThat(shown).contains("mx.example.test\\r\\n250 2.0.0 delivered")
+        .doesNotContain("\r");
+    assertThat(r.reply().lines()).noneMatch(l -> l.startsWith("250"));
   }
 }

@@ -4,6 +4,7 @@ import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.jakartamail.internal.Envelopes;
+import io.mailtls.jakartamail.internal.LongLines;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
 import java.util.Objects;
@@ -54,8 +55,13 @@ public final class MailtlsJakarta {
    *
    * <p>Like {@code Transport.send}, this calls {@link MimeMessage#saveChanges()} first, which
    * brings {@code MIME-Version}, {@code Content-Type}, {@code Content-Transfer-Encoding} and a new
-   * {@code Message-ID} up to date. To send a message exactly as it stands (one parsed from a
-   * file, say), call {@code transport.send(envelope, MimeMessageContent.of(message))} instead.
+   * {@code Message-ID} up to date. A part with a line over 998 octets (RFC 5321 §4.5.3.1.6) that
+   * keeps an encoding of its own (7bit, 8bit, binary, or none, as in a parsed message) gets one
+   * Jakarta Mail chooses instead, quoted-printable or base64, so that it can be sent; parts under
+   * {@code multipart/signed} or {@code multipart/encrypted} are never changed. To send a message
+   * exactly as it stands (one parsed from a file, say), call {@code transport.send(envelope,
+   * MimeMessageContent.of(message))} instead: a line over 998 octets then bounces it (RFC 3463
+   * 5.6.3), before any connection.
    *
    * @throws MessagingException when the message cannot be saved
    */
@@ -65,6 +71,11 @@ public final class MailtlsJakarta {
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(envelope, "envelope");
     message.saveChanges();
+    // RFC 5321 §4.5.3.1.6: lines of at most 998 octets. Parts that keep a 7bit/8bit encoding
+    // with longer lines get one Jakarta Mail chooses (quoted-printable or base64) instead.
+    if (LongLines.encode(message)) {
+      message.saveChanges();
+    }
     return transport.send(envelope, MimeMessageContent.of(message));
   }
 

@@ -12,7 +12,9 @@ import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.SmtpMessage;
 import jakarta.mail.BodyPart;
 import jakarta.mail.Multipart;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -234,6 +236,128 @@ class MailtlsJakartaSendTest {
           .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED));
       assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).data())
           .isEqualTo(Messages.onTheWire(Messages.written(m)));
+    }
+  }
+
+  /** Every line of what the server received is at most 998 octets (RFC 5321 §4.5.3.1.6). */
+  private static void assertShortLines(SmtpMessage got) {
+    assertThat(got.dataAsString().split("\r\n"))
+        .allSatisfy(line -> assertThat(line.getBytes(StandardCharsets.UTF_8).length)
+            .isLessThanOrEqualTo(998));
+  }
+
+  private static MimeMessage toOneRecipient() throws Exception {
+    MimeMessage m = new MimeMessage(Messages.session());
+    m.setFrom("a@sender.test");
+    m.setRecipients(jakarta.mail.Message.RecipientType.TO, "to@example.test");
+    m.setSubject("long lines");
+    return m;
+  }
+
+  /**
+   * RFC 5321 §4.5.3.1.6: no line over 998 octets may go on the wire, and the transport refuses
+   * content with one. A text part that keeps an encoding of its own (here 8bit, set by hand) used
+   * to go out with its long line; now Jakarta Mail chooses quoted-printable or base64 for it, as
+   * it already did for new parts (the other two).
+   */
+  @Test
+  void aLongTextLineGetsATransferEncoding() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = toOneRecipient();
+      MimeBodyPart declared = new MimeBodyPart();
+      String paragraph = "Grüße, " + "sehr lang ".repeat(300) + "\n";
+      declared.setText(paragraph, "UTF-8");
+      declared.setHeader("Content-Transfer-Encoding", "8bit");
+      MimeBodyPart ascii = new MimeBodyPart();
+      ascii.setText("never wrapped: " + "word ".repeat(400) + "\n", "US-ASCII");
+      MimeBodyPart html = new MimeBodyPart();
+      html.setText("<p>" + "<b>x</b>".repeat(500) + "</p>", "UTF-8", "html");
+      m.setContent(new MimeMultipart(declared, ascii, html));
+
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+
+      assertThat(report.result("to@example.test").status()).as("%s", report)
+          .isEqualTo(DeliveryStatus.DELIVERED);
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertShortLines(got);
+      MimeMessage back = new MimeMessage(Messages.session(), new ByteArrayInputStream(got.data()));
+      Multipart parts = (Multipart) back.getContent();
+      assertThat(parts.getCount()).isEqualTo(3);
+      for (int i = 0; i < parts.getCount(); i++) {
+        MimeBodyPart part = (MimeBodyPart) parts.getBodyPart(i);
+        assertThat(part.getEncoding()).as("part %d", i).isIn("quoted-printable", "base64");
+      }
+      assertThat(((String) parts.getBodyPart(0).getContent()).replace("\r\n", "\n"))
+          .isEqualTo(paragraph);
+      assertThat(parts.getBodyPart(0).getContentType()).containsIgnoringCase("charset=UTF-8");
+    }
+  }
+
+  /** A message parsed from a file, no encoding named (7bit implied), with a long line. */
+  @Test
+  void aParsedMessageWithALongLineGetsATransferEncoding() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      String body = "y".repeat(2000) + "\r\nshort\r\n";
+      MimeMessage m = new MimeMessage(Messages.session(), new ByteArrayInputStream((
+          "From: a@sender.test\r\nTo: to@example.test\r\nSubject: parsed\r\n"
+              + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" + body)
+          .getBytes(StandardCharsets.US_ASCII)));
+
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+
+      assertThat(report.result("to@example.test").status()).as("%s", report)
+          .isEqualTo(DeliveryStatus.DELIVERED);
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertShortLines(got);
+      MimeMessage back = new MimeMessage(Messages.session(), new ByteArrayInputStream(got.data()));
+      assertThat(back.getEncoding()).isIn("quoted-printable", "base64");
+      assertThat((String) back.getContent()).isEqualTo(body);
+    }
+  }
+
+  /** A single-part message built in code: Jakarta Mail encodes the message body itself. */
+  @Test
+  void aLongTextLineInASinglePartMessageGetsATransferEncoding() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = toOneRecipient();
+      m.setText("x".repeat(5000), "US-ASCII");
+
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+
+      assertThat(report.result("to@example.test").status()).as("%s", report)
+          .isEqualTo(DeliveryStatus.DELIVERED);
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertShortLines(got);
+      MimeMessage back = new MimeMessage(Messages.session(), new ByteArrayInputStream(got.data()));
+      assertThat(back.getEncoding()).isIn("quoted-printable", "base64");
+      assertThat(((String) back.getContent()).strip()).isEqualTo("x".repeat(5000));
+    }
+  }
+
+  /**
+   * RFC 1847: a signed part is never re-encoded, so its long line stays, and the transport
+   * refuses the message before any connection (RFC 3463 5.6.3), telling the sender to encode.
+   */
+  @Test
+  void aLongLineUnderASignatureIsNeverReencodedAndBounces() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = toOneRecipient();
+      MimeBodyPart signed = new MimeBodyPart();
+      signed.setText("z".repeat(1200) + "\n", "US-ASCII");
+      signed.setHeader("Content-Transfer-Encoding", "7bit");
+      MimeBodyPart signature = new MimeBodyPart();
+      signature.setText("not really a signature", "US-ASCII");
+      signature.setHeader("Content-Type", "application/pgp-signature");
+      MimeMultipart multipart = new MimeMultipart("signed", signed, signature);
+      m.setContent(multipart);
+
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+
+      RecipientResult r = report.result("to@example.test");
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(r.reply().code()).isEqualTo(554);
+      assertThat(r.reply().text()).contains("quoted-printable");
+      assertThat(net.server.sessions()).isEmpty();
     }
   }
 }

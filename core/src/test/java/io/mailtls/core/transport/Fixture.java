@@ -1,6 +1,7 @@
 package io.mailtls.core.transport;
 
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.MessageContent;
@@ -41,6 +42,8 @@ final class Fixture implements AutoCloseable {
   /** The transport's time bounds; tests of stalls shorten them. */
   SmtpTimeouts timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(5));
   TestDnsServer dns;
+  private boolean dnsShared;
+  private DnsResolver sharedResolver;
   SecureSmtpTransport transport;
   /** The MTA-STS source of the next transport built; none (an explicit opt-out) by default. */
   MtaStsPolicySource mtaSts;
@@ -91,6 +94,27 @@ final class Fixture implements AutoCloseable {
     return port;
   }
 
+  /**
+   * Uses a DNS server and a resolver that outlive this fixture (one per test class, say, when a
+   * property test makes a fixture per try, and validated keys need not be fetched every time);
+   * {@link #close()} leaves the server running.
+   */
+  void useDns(TestDnsServer shared, DnsResolver resolver) {
+    dns = shared;
+    dnsShared = true;
+    sharedResolver = resolver;
+  }
+
+  /** The resolver every transport of the fixtures uses: validating, against {@code dns}. */
+  static DnsResolver resolver(TestDnsServer dns) {
+    return DnssecResolver.builder()
+        .upstream(dns.socketAddress())
+        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+        .queryTimeout(Duration.ofSeconds(2))
+        .lookupTimeout(Duration.ofSeconds(10))
+        .build();
+  }
+
   /** Starts the DNS server with the given zones. */
   TestDnsServer dns(UnaryOperator<TestDnsServer.Builder> zones) {
     dns = zones.apply(TestDnsServer.builder()).start();
@@ -107,12 +131,7 @@ final class Fixture implements AutoCloseable {
       transport.close();
     }
     SecureSmtpTransport.Builder b = SecureSmtpTransport.builder()
-        .dns(DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .queryTimeout(Duration.ofSeconds(2))
-            .lookupTimeout(Duration.ofSeconds(10))
-            .build())
+        .dns(sharedResolver != null ? sharedResolver : resolver(dns))
         .heloName("client.sender.test")
         .port(port)
         .random(new Random(1))
@@ -130,7 +149,12 @@ final class Fixture implements AutoCloseable {
   }
 
   DeliveryReport send(TlsLevel level, String... recipients) {
-    return transport(level).send(Envelope.of("a@sender.test", recipients),
+    return send(transport(level), recipients);
+  }
+
+  /** {@link #MESSAGE} from a@sender.test on {@code transport}, e.g. a second message on it. */
+  static DeliveryReport send(SecureSmtpTransport transport, String... recipients) {
+    return transport.send(Envelope.of("a@sender.test", recipients),
         MessageContent.of(MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -149,7 +173,7 @@ final class Fixture implements AutoCloseable {
     for (AutoCloseable c : closeables) {
       c.close();
     }
-    if (dns != null) {
+    if (dns != null && !dnsShared) {
       dns.close();
     }
   }

@@ -3,6 +3,7 @@ package io.mailtls.dane.internal;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
+import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.tls.HostnameMatcher;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
@@ -154,7 +155,7 @@ public final class DaneTaVerifier {
         continue;
       }
       String origin = (record.selector() == TlsaData.CERT ? "the certificate" : "the key of the "
-          + "certificate") + " at depth " + depth + " [" + c.getSubjectX500Principal() + "]";
+          + "certificate") + " at depth " + depth + " " + subject(c);
       anchors.add(record.selector() == TlsaData.CERT
           ? new Anchor(origin, c, c.getPublicKey(), c.getSubjectX500Principal())
           : new Anchor(origin, null, c.getPublicKey(), c.getSubjectX500Principal()));
@@ -195,8 +196,8 @@ public final class DaneTaVerifier {
       } else if (Arrays.equals(cert.getPublicKey().getEncoded(), leafKey)) {
         notes.add("the record's certificate carries the leaf's own key: not a trust anchor");
       } else if (anchors.stream().noneMatch(a -> cert.equals(a.certificate()))) {
-        anchors.add(new Anchor("the certificate in the record [" + cert.getSubjectX500Principal()
-            + "]", cert, cert.getPublicKey(), cert.getSubjectX500Principal()));
+        anchors.add(new Anchor("the certificate in the record " + subject(cert), cert,
+            cert.getPublicKey(), cert.getSubjectX500Principal()));
       }
     } else {
       PublicKey key = parseKey(data);
@@ -248,7 +249,7 @@ public final class DaneTaVerifier {
       boolean expired = e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
           || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID;
       String which = e.getIndex() >= 0 && e.getIndex() < path.size()
-          ? " at [" + path.get(e.getIndex()).getSubjectX500Principal() + "]" : "";
+          ? " at " + subject(path.get(e.getIndex())) : "";
       return Outcome.failed(
           expired ? FailureType.CERTIFICATE_EXPIRED : FailureType.CERTIFICATE_NOT_TRUSTED,
           at + "path validation failed" + which + ": " + e.getMessage()
@@ -259,8 +260,8 @@ public final class DaneTaVerifier {
     }
     for (X509Certificate c : path) {
       if (!allowsServerAuth(c)) {
-        return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, at + "[" 
-            + c.getSubjectX500Principal() + "] has an extendedKeyUsage without serverAuth "
+        return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, at + subject(c)
+            + " has an extendedKeyUsage without serverAuth "
             + "(RFC 5280 §4.2.1.12)", null);
       }
     }
@@ -393,5 +394,10 @@ public final class DaneTaVerifier {
       }
     }
     return null;
+  }
+
+  /** A certificate's subject for a message: peer text, so quoted (no CR or LF of it survives). */
+  private static String subject(X509Certificate c) {
+    return PeerText.quote(c.getSubjectX500Principal().toString());
   }
 }

@@ -19,8 +19,9 @@ import java.util.Optional;
  * {@code ddd}; every line carries the same code (RFC 5321 §4.2.1). Lines end with CRLF; a bare LF
  * is accepted as a line end too, because some servers send it and it is unambiguous, while a bare
  * CR inside a line is rejected (RFC 5321 §2.3.8: CR and LF occur only together). Text is decoded as
- * UTF-8, malformed octets becoming U+FFFD. Enhanced status codes are taken out of the text as
- * {@link SmtpReply} describes (RFC 2034 §4).
+ * UTF-8, malformed octets becoming U+FFFD; control characters other than HTAB are shown escaped
+ * ({@link PeerText#clean}), so reply text is safe in a report or a log line. Enhanced status
+ * codes are taken out of the text as {@link SmtpReply} describes (RFC 2034 §4).
  *
  * <p>Bounds ({@link Limits}): the length of a line, the number of lines in a reply and the octets
  * in a reply. Memory is bounded too: the reader holds one buffer of {@code maxLineLength + 2}
@@ -360,7 +361,10 @@ public final class SmtpReplyReader {
         throw malformed("contains a bare CR", start, length);
       }
     }
-    return length <= 4 ? "" : new String(buffer, start + 4, length - 4, StandardCharsets.UTF_8);
+    // RFC 5321 §4.2: textstring = 1*(%d09 / %d32-126). Other control characters are peer input
+    // that must not reach a report or a log line as they are: shown escaped (PeerText).
+    return length <= 4 ? ""
+        : PeerText.clean(new String(buffer, start + 4, length - 4, StandardCharsets.UTF_8));
   }
 
   private SmtpProtocolException malformed(String why, int start, int length) {

@@ -87,25 +87,9 @@ final class SmtpText {
     return out.append('"').toString();
   }
 
-  /**
-   * Octets in double quotes: printable ASCII as is, everything else as {@code \r}, {@code \n} or
-   * {@code \xHH}; long input is cut.
-   */
+  /** Octets the server sent, quoted: {@link PeerText#quote(byte[], int, int)}. */
   static String quote(byte[] bytes, int offset, int length) {
-    int shown = Math.min(length, MAX_QUOTED);
-    StringBuilder out = new StringBuilder(shown + 8).append('"');
-    for (int i = 0; i < shown; i++) {
-      int b = bytes[offset + i] & 0xFF;
-      if (b > 0x7F) {
-        out.append(String.format(java.util.Locale.ROOT, "\\x%02X", b));
-      } else {
-        appendEscaped(out, (char) b);
-      }
-    }
-    if (shown < length) {
-      out.append("...(").append(length).append(" octets)");
-    }
-    return out.append('"').toString();
+    return PeerText.quote(bytes, offset, length);
   }
 
   private static void appendEscaped(StringBuilder out, char c) {

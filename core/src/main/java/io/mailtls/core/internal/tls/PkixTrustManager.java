@@ -2,6 +2,7 @@ package io.mailtls.core.internal.tls;
 
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
+import io.mailtls.core.internal.smtp.PeerText;
 import java.net.Socket;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
@@ -67,9 +68,14 @@ public final class PkixTrustManager extends ServerTrustManager {
   private void checkNames(X509Certificate[] chain) throws CertificateFailure {
     if (chain.length == 0 || !HostnameMatcher.matches(chain[0], referenceNames)) {
       throw new CertificateFailure(FailureType.CERTIFICATE_HOST_MISMATCH,
-          "certificate names " + (chain.length == 0 ? "[]" : HostnameMatcher.presentedIds(chain[0]))
+          "certificate names " + (chain.length == 0 ? "[]" : presented(chain[0]))
               + " match none of " + referenceNames + " (RFC 6125 §6.4)", null);
     }
+  }
+
+  /** The names a certificate presents, each quoted: they are the peer's text. */
+  private static String presented(X509Certificate leaf) {
+    return HostnameMatcher.presentedIds(leaf).stream().map(PeerText::quote).toList().toString();
   }
 
   private static CertificateFailure classify(CertificateException e) {

@@ -20,6 +20,7 @@ import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
+import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
 import io.mailtls.core.internal.tls.CertificateFailure;
@@ -41,6 +42,9 @@ import javax.net.SocketFactory;
  * runs the transaction, and decides every recipient. Thread-safe (holds no per-delivery state).
  */
 public final class DomainDelivery {
+
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(DomainDelivery.class);
 
   /**
    * Everything a delivery needs from the transport.
@@ -68,17 +72,48 @@ public final class DomainDelivery {
     this.listener = listener;
   }
 
-  /** Delivers to {@code recipients} (all of {@code plan}'s next hop); one result each. */
+  /**
+   * Delivers to {@code recipients} (all of {@code plan}'s next hop); one result each. Never
+   * throws: whatever goes wrong, each recipient still gets exactly one result, so the caller keeps
+   * the results of every other domain of the message.
+   */
   public List<RecipientResult> deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
       List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan) {
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
     List<Attempt> attempts = new ArrayList<>();
+    try {
+      deliver(plan, sender, recipients, content, scan, decided, attempts);
+    } catch (RuntimeException e) {
+      // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
+      log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
+      // RFC 3463 4.3.0: other or undefined mail system status.
+      SmtpReply reply = SmtpReply.local(451, "4.3.0",
+          PeerText.clean("delivery failed unexpectedly: " + e));
+      for (EmailAddress r : recipients) {
+        decided.putIfAbsent(r, new Decision(DeliveryStatus.DEFERRED, reply,
+            attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
+      }
+    }
+    return results(plan, recipients, decided, attempts);
+  }
+
+  private void deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
+      List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan,
+      Map<EmailAddress, Decision> decided, List<Attempt> attempts) {
+    if (scan.hasOverlongLines()) {
+      // Decided before any connection: no server could take the message as it is.
+      SmtpReply refusal = overlongLines(scan);
+      for (EmailAddress r : recipients) {
+        decided.put(r, new Decision(DeliveryStatus.BOUNCED, refusal, null));
+      }
+      return;
+    }
     if (plan.failure().isPresent()) {
       DeliveryPlan.Failure f = plan.failure().get();
       for (EmailAddress r : recipients) {
         decided.put(r, new Decision(f.status(), f.reply(), null));
       }
-      return results(plan, recipients, decided, attempts);
+      return;
     }
     List<EmailAddress> pending = new ArrayList<>(recipients);
     SmtpReply lastFailure = null;
@@ -94,23 +129,53 @@ public final class DomainDelivery {
         decided.putAll(result.decided);
         pending = result.undecided;
         if (result.attempt.failure().isPresent()) {
-          lastFailure = result.attempt.reply().orElse(SmtpReply.local(451,
-              EnhancedStatus.NO_ANSWER_FROM_HOST, result.attempt.failure().get() + ": "
-                  + result.attempt.detail()));
+          lastFailure = deferralFor(result.attempt);
         }
       }
     }
     // RFC 5321 §4.5.4.1: what no host took is deferred, with the last failure as the reason.
     SmtpReply deferral = lastFailure != null ? lastFailure
         : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, "no MX host could be tried");
-    if (deferral.isPositiveCompletion() || deferral.isPermanentFailure()) {
-      deferral = SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, deferral.toString());
-    }
     for (EmailAddress r : pending) {
       decided.put(r, new Decision(DeliveryStatus.DEFERRED, deferral,
           attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
     }
-    return results(plan, recipients, decided, attempts);
+  }
+
+  /**
+   * RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF, and a line is never
+   * folded or cut in transit, so a message with a longer one is refused, permanently, here: RFC
+   * 3463 5.6.3, "conversion required but not supported". mailtls does not re-encode it itself,
+   * since that would break a signature (DKIM, S/MIME) over the content; the sender's MIME library
+   * must choose a transfer encoding (RFC 2045 §6) that keeps lines short.
+   */
+  private static SmtpReply overlongLines(ContentScanner.Result scan) {
+    return SmtpReply.local(554, EnhancedStatus.CONVERSION_NOT_SUPPORTED, "message not sent: it"
+        + " has a line of " + scan.longestLine() + " octets, and RFC 5321 §4.5.3.1.6 allows "
+        + ContentScanner.MAX_LINE_OCTETS + " (1000 with CRLF); encode the content with a"
+        + " transfer encoding, quoted-printable or base64 (RFC 2045 §6), so that no line is"
+        + " longer");
+  }
+
+  /**
+   * The reply that defers what a failed attempt left undecided: always a 4xx. The server's own
+   * reply when it was a 4xx (a 421, say); a local 451 otherwise, quoting the server's reply if
+   * there was one (a 554 greeting defers: another host, or a later try, may take the message). A
+   * protocol error is RFC 3463 4.5.0, whatever code the server sent: a 250 to DATA delivers
+   * nothing, and a 354 greeting is no deferral.
+   */
+  private static SmtpReply deferralFor(Attempt a) {
+    FailureType type = a.failure().orElseThrow();
+    if (type == FailureType.PROTOCOL_ERROR) {
+      return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
+          "protocol error: " + a.detail());
+    }
+    if (a.reply().isEmpty()) {
+      return SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, type + ": " + a.detail());
+    }
+    SmtpReply reply = a.reply().get();
+    return reply.isTransientFailure() ? reply
+        : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, reply.toString());
   }
 
   private record Decision(DeliveryStatus status, SmtpReply reply, Attempt attempt) {}
@@ -127,9 +192,14 @@ public final class DomainDelivery {
     List<String> notes = new ArrayList<>();
     SmtpConnection conn = null;
     try {
-      conn = reuse(key, notes);
-      if (conn == null) {
-        conn = open(host, target, key, notes);
+      try {
+        conn = reuse(key, notes);
+        if (conn == null) {
+          conn = open(host, target, key, notes);
+        }
+      } catch (RuntimeException e) {
+        // Peer input must never escape: anything unexpected is this attempt's protocol error.
+        throw new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
       }
     } catch (SessionFailure f) {
       Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes);
@@ -143,8 +213,9 @@ public final class DomainDelivery {
     Transaction.Outcome outcome;
     try {
       outcome = Transaction.run(conn, sender, pending, content, scan);
-    } catch (RuntimeException e) {
-      // Never leak the connection or its slot, whatever escapes (e.g. a failing content source).
+    } catch (RuntimeException | Error e) {
+      // Transaction.run decides on its own failures; this is a bug. Never leak the connection
+      // or its slot, whatever escapes.
       pool.discard(key, conn);
       throw e;
     }
@@ -240,7 +311,7 @@ public final class DomainDelivery {
       try {
         c = openOnce(host, target, notes, false);
       } catch (PlaintextRetry retry) {
-        // RFC 7435 / DESIGN §1: opportunistic TLS that failed is retried in plaintext on a fresh
+        // RFC 7435 (opportunistic security): TLS that failed is retried in plaintext on a fresh
         // connection; the old one is in an unknown state.
         notes.add("TLS failed (" + retry.getMessage()
             + "); retrying in plaintext on a new connection");
@@ -316,7 +387,7 @@ public final class DomainDelivery {
     }
   }
 
-  /** STARTTLS per the requirement (RFC 3207; DESIGN §1's level semantics). */
+  /** STARTTLS per the requirement (RFC 3207): required, or opportunistic with a fallback. */
   private void negotiateTls(SmtpConnection c, EhloCapabilities caps, TlsRequirement req,
       Optional<DomainName> name, InetSocketAddress target, List<String> notes)
       throws SessionFailure, PlaintextRetry {
@@ -411,12 +482,14 @@ public final class DomainDelivery {
       Optional<SessionFailure> failure, List<String> notes) {
     List<String> detail = new ArrayList<>(notes);
     failure.ifPresent(f -> detail.add(f.getMessage()));
+    // Notes and failure messages are clean already (SessionFailure, SmtpConnection.note); this
+    // is where text enters the report, so it is checked once more.
     boolean established = c != null && c.capabilities() != null;
     return new Attempt(host.name(), target, host.requirement(), host.source(),
         c == null ? Optional.empty() : c.tls(),
         established ? Optional.of(c.authentication()) : Optional.empty(),
         failure.map(SessionFailure::type), failure.flatMap(SessionFailure::reply),
-        String.join("; ", detail));
+        PeerText.clean(String.join("; ", detail)));
   }
 
   private List<RecipientResult> results(DeliveryPlan plan, List<EmailAddress> recipients,
@@ -424,6 +497,11 @@ public final class DomainDelivery {
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : recipients) {
       Decision d = decided.get(r);
+      if (d == null) {
+        // Cannot happen: every path decides every recipient. Fail closed if it ever does.
+        d = new Decision(DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
+            "no outcome was recorded for this recipient"), null);
+      }
       out.add(new RecipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
           plan, attempts));
     }

@@ -2,12 +2,17 @@ package io.mailtls.core.internal.transport;
 
 import io.mailtls.core.FailureType;
 import io.mailtls.core.SmtpReply;
+import io.mailtls.core.internal.smtp.PeerText;
 import java.util.Optional;
 
 /**
  * A session-level failure: the connection cannot carry the transaction (connect, greeting,
  * STARTTLS, handshake, a lost connection, a protocol violation). Recipients not yet decided move
  * on to the next MX. Internal control flow, never seen by users: they get a report.
+ *
+ * <p>The message often carries peer input (reply text, certificate subjects, exception messages);
+ * it is {@linkplain PeerText#clean cleaned} here, once, so it can go into a local reply, an
+ * attempt's detail or an event without further care.
  */
 final class SessionFailure extends Exception {
 
@@ -15,7 +20,7 @@ final class SessionFailure extends Exception {
   private final SmtpReply reply;
 
   SessionFailure(FailureType type, String message, SmtpReply reply, Throwable cause) {
-    super(message, cause);
+    super(PeerText.clean(message), cause);
     this.type = type;
     this.reply = reply;
   }

@@ -9,6 +9,7 @@ import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
+import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import io.mailtls.core.internal.smtp.SmtpProtocolException;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
@@ -72,7 +73,10 @@ final class SmtpConnection implements AutoCloseable {
     this.watchdog = watchdog;
   }
 
-  /** Opens a TCP connection (TCP_NODELAY set: DESIGN §6). */
+  /**
+   * Opens a TCP connection, with TCP_NODELAY: a command or the last segment of a message never
+   * waits for a delayed ACK (Nagle's algorithm, RFC 896).
+   */
   static SmtpConnection connect(SocketFactory factory, Optional<DomainName> host,
       InetSocketAddress address, TlsRequirement requirement, SmtpTimeouts timeouts,
       String heloName, SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog)
@@ -117,7 +121,7 @@ final class SmtpConnection implements AutoCloseable {
 
   /** Reads the greeting; anything but 220 fails the session (RFC 5321 §3.1, §4.3.2). */
   SmtpReply greeting() throws SessionFailure {
-    SmtpReply r = read(timeouts.greeting(), "greeting");
+    SmtpReply r = readFinal(timeouts.greeting(), "greeting");
     if (r.code() == 421) {
       throw new SessionFailure(FailureType.SERVICE_CLOSING, "server closing: " + r, r, null);
     }
@@ -130,25 +134,50 @@ final class SmtpConnection implements AutoCloseable {
 
   /**
    * EHLO, falling back to HELO when EHLO gets a 5xx (RFC 5321 §4.1.4, §3.2); HELO gives no
-   * extensions.
+   * extensions. RFC 5321 §4.3.2: 250 is the only positive reply to either; any other 2xx or a 3xx
+   * is a protocol error.
    */
   EhloCapabilities ehlo() throws SessionFailure {
     SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), "EHLO");
-    if (r.isPositiveCompletion()) {
+    if (r.code() == 250) {
       capabilities = EhloCapabilities.parse(r);
       return capabilities;
     }
     failOnClosing(r, "EHLO");
+    requireCompletion(r, "EHLO", "250");
     if (r.isPermanentFailure()) {
       SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), "HELO");
-      if (h.isPositiveCompletion()) {
+      if (h.code() == 250) {
         capabilities = EhloCapabilities.parse(h);
-        notes.add("EHLO refused (" + r.code() + "); HELO used, no extensions");
+        note("EHLO refused (" + r.code() + "); HELO used, no extensions");
         return capabilities;
       }
+      failOnClosing(h, "HELO");
+      requireCompletion(h, "HELO", "250");
       r = h;
     }
     throw new SessionFailure(FailureType.PROTOCOL_ERROR, "EHLO/HELO refused: " + r, r, null);
+  }
+
+  /**
+   * Fails with a protocol error unless {@code r} is a 4xx or 5xx, i.e. the server answered with a
+   * positive code that {@code step} does not have (RFC 5321 §4.3.2 lists each command's replies).
+   */
+  void requireCompletion(SmtpReply r, String step, String expected) throws SessionFailure {
+    if (!r.isTransientFailure() && !r.isPermanentFailure()) {
+      throw unexpected(r, step, expected);
+    }
+  }
+
+  /**
+   * A reply that RFC 5321 §4.3.2 does not allow at {@code step}: a protocol error, and the
+   * connection is never used again (its replies can no longer be matched to commands).
+   */
+  SessionFailure unexpected(SmtpReply r, String step, String expected) {
+    broken = true;
+    return new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": reply " + r.code()
+        + " where RFC 5321 §4.3.2 allows " + expected + " or 4xx/5xx: "
+        + PeerText.quote(r.toString()), r, null);
   }
 
   /**
@@ -156,10 +185,17 @@ final class SmtpConnection implements AutoCloseable {
    * {@link #upgrade}, otherwise it decides (a 421 fails the session here).
    */
   SmtpReply startTls() throws SessionFailure {
-    SmtpReply r = command(SmtpCommand.starttls(), timeouts.startTls(), "STARTTLS");
-    if (r.code() != 220) {
-      failOnClosing(r, "STARTTLS");
+    write(SmtpCommand.starttls(), "STARTTLS");
+    flush("STARTTLS");
+    // Octets after a 220 are handled by upgrade() (RFC 3207 §4.2), so no check for them here.
+    SmtpReply r = read(timeouts.startTls(), "STARTTLS");
+    if (r.code() == 220) {
+      return r;
     }
+    requireNoBufferedInput("STARTTLS");
+    failOnClosing(r, "STARTTLS");
+    // RFC 3207 §4: 220, or 501/454 (and other refusals); another positive code is an error.
+    requireCompletion(r, "STARTTLS", "220");
     return r;
   }
 
@@ -169,7 +205,7 @@ final class SmtpConnection implements AutoCloseable {
     // plaintext and may be an attacker's; it is discarded, never read as a reply after TLS.
     int injected = reader.discardBuffered();
     if (injected > 0) {
-      notes.add(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
+      note(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
     }
     handshake(tlsSupport);
     // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
@@ -225,16 +261,16 @@ final class SmtpConnection implements AutoCloseable {
     tls = new TlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
         sni.map(DomainName::toString));
     if (trustManager instanceof DaneProvider.Matched m) {
-      m.matchedRecord().ifPresent(r -> notes.add("DANE: matched TLSA " + r));
+      m.matchedRecord().ifPresent(r -> note("DANE: matched TLSA " + r));
     }
     attach(ssl);
   }
 
-  /** Sends one command and reads its reply. */
+  /** Sends one command and reads its reply, which must be all the server sent. */
   SmtpReply command(SmtpCommand cmd, Duration timeout, String step) throws SessionFailure {
     write(cmd, step);
     flush(step);
-    return read(timeout, step);
+    return readFinal(timeout, step);
   }
 
   void write(SmtpCommand cmd, String step) throws SessionFailure {
@@ -267,9 +303,54 @@ final class SmtpConnection implements AutoCloseable {
             step + ": no complete reply within " + timeout, null, e);
       }
       throw classify(e, step);
+    } catch (RuntimeException e) {
+      // Whatever the reply did to the reader, it is the peer's doing: a protocol error.
+      broken = true;
+      throw new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": unreadable reply: " + e,
+          null, e);
     } finally {
       deadline.close();
     }
+  }
+
+  /**
+   * Reads the last reply the client waits for (of a single command, or of a pipelined group): the
+   * server must have sent nothing beyond it (see {@link #requireNoBufferedInput}).
+   */
+  SmtpReply readFinal(Duration timeout, String step) throws SessionFailure {
+    SmtpReply r = read(timeout, step);
+    requireNoBufferedInput(step);
+    return r;
+  }
+
+  /**
+   * Fails with a protocol error when the server sent more than the replies the client waits for,
+   * e.g. more replies than a pipelined group had commands (RFC 2920 §3.1), or a reply before the
+   * command it would answer: replies could no longer be matched to commands. Only what has already
+   * arrived can be seen; the connection is never used again after a failure.
+   */
+  void requireNoBufferedInput(String step) throws SessionFailure {
+    try {
+      reader.requireNoBufferedInput("after the reply to " + step);
+    } catch (SmtpProtocolException e) {
+      throw classify(e, step);
+    }
+  }
+
+  /**
+   * After a reply whose verdict stands whatever follows (a 2xx to the final dot): if the server
+   * sent more, the octets are dropped, the connection is marked broken (never pooled) and a note
+   * says so. Returns whether there were any.
+   */
+  boolean discardUnsolicited(String step) {
+    if (!reader.hasBufferedInput()) {
+      return false;
+    }
+    int n = reader.discardBuffered();
+    broken = true;
+    note(step + ": server sent " + n + " unsolicited octets after its reply; connection not"
+        + " reused");
+    return true;
   }
 
   private SessionFailure classify(IOException error, String step) {
@@ -331,6 +412,11 @@ final class SmtpConnection implements AutoCloseable {
       return Authentication.TRUSTED; // RFC 7672 §2.2.1: DANE reached through an insecure MX
     }
     return requirement.requiresAuthentication() ? Authentication.VERIFIED : Authentication.ENCRYPTED;
+  }
+
+  /** A note for the attempt's detail; peer text in it is {@linkplain PeerText#clean cleaned}. */
+  void note(String text) {
+    notes.add(PeerText.clean(text));
   }
 
   List<String> drainNotes() {

@@ -11,16 +11,20 @@ import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.DotStuffingOutputStream;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.EsmtpParameter;
+import io.mailtls.core.internal.smtp.PeerText;
+import io.mailtls.core.internal.smtp.PipelineGroups;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One mail transaction on a ready connection: MAIL, RCPT, DATA or BDAT (RFC 5321 §3.3, RFC 2920,
@@ -52,6 +56,10 @@ final class Transaction {
   private final MessageContent content;
   private final ContentScanner.Result scan;
   private final Map<EmailAddress, Decided> decided = new LinkedHashMap<>();
+  /** The recipients decided by a server reply (not by a local check). */
+  private final Set<EmailAddress> fromServer = new HashSet<>();
+  /** Set once message content (or the dot of an abandoned DATA) may have started to flow. */
+  private boolean contentStarted;
 
   private Transaction(SmtpConnection conn, Optional<EmailAddress> sender, MessageContent content,
       ContentScanner.Result scan) {
@@ -75,14 +83,41 @@ final class Transaction {
     try {
       return exchange(caps, sendable);
     } catch (SessionFailure f) {
-      List<EmailAddress> undecided = new ArrayList<>();
-      for (EmailAddress r : sendable) {
-        if (!decided.containsKey(r)) {
-          undecided.add(r);
+      return stopped(sendable, f);
+    } catch (RuntimeException e) {
+      // No peer input may escape (nor a failing content source): a protocol error of this
+      // attempt, the cause kept, and the connection is never used again.
+      conn.markBroken();
+      SessionFailure f = new SessionFailure(FailureType.PROTOCOL_ERROR,
+          "transaction failed unexpectedly: " + e, null, e);
+      if (contentStarted) {
+        // Content may have reached the server: deferred, never tried elsewhere in this call.
+        for (EmailAddress r : sendable) {
+          decided.putIfAbsent(r, new Decided(DeliveryStatus.DEFERRED, lostReply(f)));
         }
+        return done(List.of(), null, f);
       }
-      return done(undecided, f, null);
+      return stopped(sendable, f);
     }
+  }
+
+  /**
+   * A session failure before any content went out: what is not decided goes elsewhere. After a
+   * protocol error the server's replies in this transaction cannot be trusted to belong to the
+   * commands they seem to answer, so its refusals are dropped too (fail closed: the recipients are
+   * tried elsewhere or deferred); after a 421 or a lost connection they stand.
+   */
+  private Outcome stopped(List<EmailAddress> sendable, SessionFailure f) {
+    if (f.type() == FailureType.PROTOCOL_ERROR) {
+      fromServer.forEach(decided::remove);
+    }
+    List<EmailAddress> undecided = new ArrayList<>();
+    for (EmailAddress r : sendable) {
+      if (!decided.containsKey(r)) {
+        undecided.add(r);
+      }
+    }
+    return done(undecided, f, null);
   }
 
   /** Refusals that need no server: RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8. */
@@ -146,56 +181,69 @@ final class Transaction {
       rcptCommands.add(SmtpCommand.rcptTo(r.toPath(), utf8, List.of()));
     }
     SmtpReply mailReply;
-    List<SmtpReply> rcptReplies = new ArrayList<>();
+    List<EmailAddress> accepted = new ArrayList<>();
     SmtpReply dataReply = null;
     if (caps.pipelining()) {
-      // RFC 2920 §3.1: MAIL, every RCPT and DATA in one flush; replies read in order.
-      conn.write(mail, "MAIL");
-      for (SmtpCommand c : rcptCommands) {
-        conn.write(c, "RCPT");
-      }
-      if (!bdat) {
-        conn.write(SmtpCommand.data(), "DATA");
-      }
-      conn.flush("MAIL");
-      // A 421 ends the session at once (RFC 5321 §3.8): stop reading at the first one.
-      mailReply = conn.read(conn.timeouts.command(), "MAIL");
-      closingCheck(mailReply, "MAIL");
-      for (int i = 0; i < rcptCommands.size(); i++) {
-        SmtpReply r = conn.read(conn.timeouts.command(), "RCPT");
-        closingCheck(r, "RCPT");
-        rcptReplies.add(r);
-      }
-      if (!bdat) {
-        dataReply = conn.read(conn.timeouts.dataInitiation(), "DATA");
+      // RFC 2920 §3.1: MAIL, the RCPTs and DATA in groups that fit the TCP window
+      // (PipelineGroups); each group's replies are read, in order, before the next is sent.
+      SmtpCommand data = bdat ? null : SmtpCommand.data();
+      List<Integer> groups = PipelineGroups.sizes(mail, rcptCommands, data);
+      mailReply = null;
+      int next = 0;
+      for (int g = 0; g < groups.size(); g++) {
+        int end = next + groups.get(g);
+        boolean closesWithData = data != null && g == groups.size() - 1;
+        if (g == 0) {
+          conn.write(mail, "MAIL");
+        }
+        for (int i = next; i < end; i++) {
+          conn.write(rcptCommands.get(i), "RCPT");
+        }
+        if (closesWithData) {
+          conn.write(data, "DATA");
+        }
+        conn.flush(g == 0 ? "MAIL" : "RCPT");
+        // A 421 ends the session at once (RFC 5321 §3.8): stop reading at the first one; what
+        // was decided before it stands.
+        if (g == 0) {
+          mailReply = conn.read(conn.timeouts.command(), "MAIL");
+          checkCompletion(mailReply, "MAIL", "250");
+        }
+        for (int i = next; i < end; i++) {
+          // The last reply of a group must be all the server sent (RFC 2920 §3.1).
+          boolean groupEnd = i == end - 1 && !closesWithData;
+          SmtpReply r = groupEnd ? conn.readFinal(conn.timeouts.command(), "RCPT")
+              : conn.read(conn.timeouts.command(), "RCPT");
+          checkCompletion(r, "RCPT", "250/251");
+          if (mailReply.isPositiveCompletion()) {
+            rcptReply(rcpts.get(i), r, accepted);
+          }
+        }
+        if (closesWithData) {
+          dataReply = conn.readFinal(conn.timeouts.dataInitiation(), "DATA");
+          checkDataReply(dataReply);
+        }
+        next = end;
+        if (!mailReply.isPositiveCompletion()) {
+          break; // no transaction: the remaining groups would only collect 503s
+        }
       }
     } else {
       mailReply = conn.command(mail, conn.timeouts.command(), "MAIL");
+      checkCompletion(mailReply, "MAIL", "250");
       if (mailReply.isPositiveCompletion()) {
-        for (SmtpCommand c : rcptCommands) {
-          SmtpReply r = conn.command(c, conn.timeouts.command(), "RCPT");
-          rcptReplies.add(r);
-          if (r.code() == 421) {
-            break;
-          }
+        for (int i = 0; i < rcptCommands.size(); i++) {
+          SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(), "RCPT");
+          checkCompletion(r, "RCPT", "250/251");
+          rcptReply(rcpts.get(i), r, accepted);
         }
       }
     }
-    closingCheck(mailReply, "MAIL");
     if (!mailReply.isPositiveCompletion()) {
       abandonData(dataReply);
       decideAll(rcpts, statusOf(mailReply), mailReply);
+      fromServer.addAll(rcpts);
       return done(List.of(), null, null);
-    }
-    List<EmailAddress> accepted = new ArrayList<>();
-    for (int i = 0; i < rcptReplies.size(); i++) {
-      SmtpReply r = rcptReplies.get(i);
-      closingCheck(r, "RCPT");
-      if (r.isPositiveCompletion()) {
-        accepted.add(rcpts.get(i));
-      } else {
-        decided.put(rcpts.get(i), new Decided(statusOf(r), r));
-      }
     }
     if (accepted.isEmpty()) {
       abandonData(dataReply);
@@ -206,8 +254,8 @@ final class Transaction {
     }
     if (dataReply == null) {
       dataReply = conn.command(SmtpCommand.data(), conn.timeouts.dataInitiation(), "DATA");
+      checkDataReply(dataReply);
     }
-    closingCheck(dataReply, "DATA");
     if (dataReply.code() != 354) {
       decideAll(accepted, statusOf(dataReply), dataReply);
       return done(List.of(), null, null);
@@ -215,12 +263,44 @@ final class Transaction {
     return sendData(accepted);
   }
 
+  /** Records one RCPT reply: a 2xx accepts the recipient, a 4xx/5xx decides it. */
+  private void rcptReply(EmailAddress rcpt, SmtpReply r, List<EmailAddress> accepted) {
+    if (r.isPositiveCompletion()) {
+      accepted.add(rcpt);
+    } else {
+      decided.put(rcpt, new Decided(statusOf(r), r));
+      fromServer.add(rcpt);
+    }
+  }
+
+  /**
+   * RFC 5321 §4.3.2: MAIL, RCPT, the final dot (and BDAT, RFC 3030 §2) get a 2xx or a 4xx/5xx; a
+   * 3xx is a protocol error. A 421 ends the session (RFC 5321 §3.8).
+   */
+  private void checkCompletion(SmtpReply r, String step, String expected)
+      throws SessionFailure {
+    closingCheck(r, step);
+    if (r.isIntermediate()) {
+      throw conn.unexpected(r, step, expected);
+    }
+  }
+
+  /** RFC 5321 §4.3.2: 354 is the only positive reply to DATA; any other is a protocol error. */
+  private void checkDataReply(SmtpReply r) throws SessionFailure {
+    closingCheck(r, "DATA");
+    if (r.code() != 354) {
+      conn.requireCompletion(r, "DATA", "354");
+    }
+  }
+
   /**
    * After a failed MAIL or no accepted RCPT, a pipelined DATA that nevertheless got 354 is ended
-   * with an empty message (RFC 2920 §3.1), whose reply is read and ignored, then RSET.
+   * with an empty message (RFC 2920 §3.1), whose reply is read (and must be all the server sent)
+   * and ignored, then RSET.
    */
   private void abandonData(SmtpReply dataReply) throws SessionFailure {
     if (dataReply != null && dataReply.code() == 354) {
+      contentStarted = true;
       try {
         conn.contentStream(conn.timeouts.dataBlock())
             .write(".\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -228,12 +308,20 @@ final class Transaction {
         throw conn.lost("DATA", e);
       }
       conn.flush("DATA");
-      conn.read(conn.timeouts.dataTermination(), "DATA");
-      conn.command(SmtpCommand.rset(), conn.timeouts.command(), "RSET");
+      SmtpReply end = conn.readFinal(conn.timeouts.dataTermination(), "DATA");
+      if (end.code() == 421 || end.isIntermediate()) {
+        conn.markBroken(); // closing, or out of step: not worth an RSET
+        return;
+      }
+      SmtpReply rset = conn.command(SmtpCommand.rset(), conn.timeouts.command(), "RSET");
+      if (!rset.isPositiveCompletion()) {
+        conn.markBroken(); // RFC 5321 §4.1.1.5: RSET gets 250; anything else, start afresh
+      }
     }
   }
 
   private Outcome sendData(List<EmailAddress> accepted) throws SessionFailure {
+    contentStarted = true;
     OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
     // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; never the whole message in
     // memory.
@@ -253,6 +341,7 @@ final class Transaction {
   }
 
   private Outcome sendBdat(List<EmailAddress> accepted) throws SessionFailure {
+    contentStarted = true;
     OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
     SmtpReply[] failed = new SmtpReply[1];
     // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
@@ -266,7 +355,11 @@ final class Transaction {
       if (!cmd.equals(SmtpCommand.bdat(len, true))) {
         SmtpReply r;
         try {
-          r = conn.read(conn.timeouts.dataBlock(), "BDAT");
+          // One reply per chunk (RFC 3030 §2), and nothing after it.
+          r = conn.readFinal(conn.timeouts.dataBlock(), "BDAT");
+          if (r.isIntermediate()) {
+            throw conn.unexpected(r, "BDAT", "250");
+          }
         } catch (SessionFailure f) {
           throw new IOException(f.getMessage(), f);
         }
@@ -304,7 +397,14 @@ final class Transaction {
     try {
       r = conn.read(conn.timeouts.dataTermination(), step);
     } catch (SessionFailure f) {
-      // The content went out but no verdict came: deferred, never delivered (DESIGN §1).
+      // The content went out but no verdict came: deferred, never delivered.
+      decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
+      return done(List.of(), null, f);
+    }
+    if (r.isIntermediate()) {
+      // RFC 5321 §4.3.2: the final dot gets 250 or a 4xx/5xx. Never delivered on a 3xx; the
+      // connection's state is unknown, so it is discarded.
+      SessionFailure f = conn.unexpected(r, step, "250");
       decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
       return done(List.of(), null, f);
     }
@@ -313,6 +413,9 @@ final class Transaction {
     }
     DeliveryStatus status = r.isPositiveCompletion() ? DeliveryStatus.DELIVERED : statusOf(r);
     decideAll(accepted, status, r);
+    // The verdict stands (a 2xx means the server took the message: deferring would send it
+    // twice), but a server that says more than its reply is not talked to again.
+    conn.discardUnsolicited(step);
     if (status == DeliveryStatus.DELIVERED) {
       conn.transactionDone();
     }
@@ -328,13 +431,26 @@ final class Transaction {
   private Outcome contentUnreadable(List<EmailAddress> accepted, IOException e) {
     conn.markBroken();
     decideAll(accepted, DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
-        "message content could not be read: " + e.getMessage()));
+        PeerText.clean("message content could not be read: " + e.getMessage())));
     return done(List.of(), null, null);
   }
 
+  /**
+   * The reply for recipients whose content went out without a verdict: the server's own when it
+   * was a 4xx (a 421 closing), else a local 451 (RFC 3463 4.5.0 after a protocol error, 4.4.2 for
+   * a lost connection). Never a positive code: nothing is delivered without 250 to the final dot.
+   */
   private static SmtpReply lostReply(SessionFailure f) {
-    return f.reply().orElse(SmtpReply.local(451, EnhancedStatus.BAD_CONNECTION,
-        "connection lost before the server confirmed the message: " + f.getMessage()));
+    Optional<SmtpReply> transientReply = f.reply().filter(SmtpReply::isTransientFailure);
+    if (transientReply.isPresent()) {
+      return transientReply.get();
+    }
+    if (f.type() == FailureType.PROTOCOL_ERROR) {
+      return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
+          "protocol error before the server confirmed the message: " + f.getMessage());
+    }
+    return SmtpReply.local(451, EnhancedStatus.BAD_CONNECTION,
+        "connection lost before the server confirmed the message: " + f.getMessage());
   }
 
   private void closingCheck(SmtpReply r, String step) throws SessionFailure {

@@ -14,6 +14,7 @@ import io.mailtls.core.internal.smtp.TestStreams.Scripted;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -170,6 +171,21 @@ class SmtpReplyReaderTest {
       oneByOne[i] = new byte[] {octets[i]};
     }
     assertThat(new SmtpReplyReader(new Scripted(oneByOne)).read()).isEqualTo(expected);
+  }
+
+  /**
+   * RFC 5321 §4.2: reply text is HTAB and printable characters. Other control characters (an
+   * escape sequence for a terminal, a NUL) are peer input shown escaped, never passed on as they
+   * are; UTF-8 text stays.
+   */
+  @Test
+  void controlCharactersInReplyTextAreShownEscaped() throws IOException {
+    byte[] wire = "550 5.1.1 no\u0000such\u001b[31m user\tGr\u00fc\u00dfe\r\n"
+        .getBytes(StandardCharsets.UTF_8);
+    SmtpReply reply = new SmtpReplyReader(new ByteArrayInputStream(wire)).read();
+
+    assertThat(reply.text()).isEqualTo("no\\x00such\\x1B[31m user\tGr\u00fc\u00dfe");
+    assertThat(reply.enhancedStatus()).contains(EnhancedStatus.parse("5.1.1"));
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -45,7 +46,7 @@ final class Connection {
     this.raw = raw;
     this.record = record;
     this.socket = raw;
-    // DESIGN §6: without TCP_NODELAY, the last segment of each reply waits for a delayed ACK.
+    // Without TCP_NODELAY, the last segment of each reply waits for a delayed ACK (RFC 896).
     raw.setTcpNoDelay(true);
     raw.setSoTimeout(timeoutMillis(config.idleTimeout()));
     this.input = new SmtpInput(raw.getInputStream(), INPUT_BUFFER, this::flush);
@@ -100,6 +101,16 @@ final class Connection {
    * end. Marks the connection closing after a 421 (RFC 5321 §3.8) or {@code thenDisconnect()}.
    */
   SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced) throws IOException {
+    return perform(action, normal, enhanced, reply -> { });
+  }
+
+  /**
+   * {@link #perform(SmtpAction, SmtpReply, boolean)}, telling {@code decided} what the server is
+   * about to answer (as {@link #perform} returns it) before any of it can reach the client; not
+   * called if the action's delay is cut short.
+   */
+  SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced,
+      Consumer<SmtpReply> decided) throws IOException {
     if (!action.delay().isZero() && !pause(action.delay(), true)) {
       closing = true;
       return null;
@@ -109,6 +120,7 @@ final class Connection {
       case PROCEED:
       case REPLY:
         sent = action.reply().orElse(normal);
+        decided.accept(sent);
         output.reply(sent, enhanced);
         byte[] trailing = action.trailingBytes();
         if (trailing.length > 0) {
@@ -117,22 +129,27 @@ final class Connection {
         }
         break;
       case RAW:
+        decided.accept(RAW_SENT);
         output.write(action.payload());
         output.flush();
         sent = RAW_SENT;
         break;
       case DISCONNECT:
+        decided.accept(null);
         closing = true;
         return null;
       case HANG:
+        decided.accept(null);
         pause(null, true);
         closing = true;
         return null;
       case ENDLESS_REPLY:
+        decided.accept(null);
         endlessReply(normal.code());
         closing = true;
         return null;
       case UNBOUNDED_LINE:
+        decided.accept(null);
         unboundedLine(normal.code());
         closing = true;
         return null;

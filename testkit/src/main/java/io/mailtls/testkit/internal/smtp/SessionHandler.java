@@ -458,13 +458,21 @@ final class SessionHandler {
             : SmtpReply.of(250, "2.0.0", "Ok: queued as " + queueId);
     Transaction done = tx;
     tx = null;
-    SmtpReply sent = null;
+    boolean[] recorded = {false};
     try {
-      sent = perform(SmtpStep.DATA_END, normal);
+      // Recorded once the reply is chosen and before it can leave (a thenDisconnect or a 421
+      // flushes at once), so a client holding the reply always finds the message.
+      c.perform(script.next(SmtpStep.DATA_END), normal, enhanced(), sent -> {
+        recorded[0] = true;
+        boolean replied = sent != null && sent != Connection.RAW_SENT;
+        record.message(
+            new RecordedMessage(record.id(), done, c.tls(), sink, replied ? sent : null));
+      });
     } finally {
-      // The data arrived in full: record it even if the reply could not be sent.
-      boolean replied = sent != null && sent != Connection.RAW_SENT;
-      record.message(new RecordedMessage(record.id(), done, c.tls(), sink, replied ? sent : null));
+      // The data arrived in full: record it even if no reply was chosen (the server closed).
+      if (!recorded[0]) {
+        record.message(new RecordedMessage(record.id(), done, c.tls(), sink, null));
+      }
     }
   }
 }

@@ -1,0 +1,99 @@
+package io.mailtls.jakartamail.internal;
+
+import io.mailtls.core.internal.smtp.ContentScanner;
+import jakarta.activation.DataHandler;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Multipart;
+import jakarta.mail.Part;
+import jakarta.mail.internet.MimePart;
+import jakarta.mail.util.ByteArrayDataSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Locale;
+
+/**
+ * Lets Jakarta Mail choose a transfer encoding for the parts whose lines are too long to send as
+ * they are.
+ *
+ * <p>RFC 5321 §4.5.3.1.6 limits a line to 998 octets plus CRLF, and {@code SecureSmtpTransport}
+ * refuses content with a longer one. Jakarta Mail already encodes new content (quoted-printable or
+ * base64) when its lines are long, but keeps the encoding a part names itself: a part parsed from
+ * a file, or one given {@code Content-Transfer-Encoding: 7bit} or {@code 8bit} by hand, goes out
+ * with its long lines. For each such leaf part, this replaces the content by its decoded octets
+ * (same type, same charset) and drops the header, so that the next {@code saveChanges()} lets
+ * Jakarta Mail choose again (RFC 2045 §6: quoted-printable or base64).
+ *
+ * <p>Never touched: parts whose encoding is already quoted-printable or base64; parts inside
+ * {@code multipart/signed} or {@code multipart/encrypted} (RFC 1847: any change breaks the
+ * signature); {@code message/*} parts (RFC 2046 §5.2.1: 7bit, 8bit or binary only). A part that
+ * cannot be read is left as it is (the transport reports it). A re-encoded part is held in memory
+ * once: such parts are text, and text with long lines is rarely large.
+ *
+ * <p>Stateless and thread-safe; not for a message that another thread changes meanwhile.
+ */
+public final class LongLines {
+
+  private LongLines() {}
+
+  /**
+   * Prepares every part of {@code part} that needs it; returns whether any changed (then the
+   * caller saves the message again, so that Jakarta Mail sets the new encodings).
+   *
+   * @throws MessagingException when Jakarta Mail cannot parse the message's structure
+   */
+  public static boolean encode(Part part) throws MessagingException {
+    if (part.isMimeType("multipart/signed") || part.isMimeType("multipart/encrypted")
+        || part.isMimeType("message/*")) {
+      return false;
+    }
+    if (part.isMimeType("multipart/*")) {
+      Object content;
+      try {
+        content = part.getContent();
+      } catch (IOException e) {
+        return false;
+      }
+      if (!(content instanceof Multipart multipart)) {
+        return false;
+      }
+      boolean changed = false;
+      for (int i = 0; i < multipart.getCount(); i++) {
+        changed |= encode(multipart.getBodyPart(i));
+      }
+      return changed;
+    }
+    if (!(part instanceof MimePart mime) || !identityEncoding(mime.getEncoding())) {
+      return false;
+    }
+    byte[] octets;
+    try {
+      if (!hasOverlongLines(mime)) {
+        return false;
+      }
+      try (InputStream in = mime.getInputStream()) {
+        octets = in.readAllBytes();
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    // Decoded octets under the same Content-Type: Jakarta Mail picks the encoding on save.
+    mime.setDataHandler(new DataHandler(new ByteArrayDataSource(octets, mime.getContentType())));
+    mime.removeHeader("Content-Transfer-Encoding");
+    return true;
+  }
+
+  /** 7bit, 8bit, binary, or none (RFC 2045 §6.1: 7bit by default): octets sent as they are. */
+  private static boolean identityEncoding(String encoding) {
+    if (encoding == null) {
+      return true;
+    }
+    String e = encoding.strip().toLowerCase(Locale.ROOT);
+    return e.isEmpty() || e.equals("7bit") || e.equals("8bit") || e.equals("binary");
+  }
+
+  private static boolean hasOverlongLines(MimePart part) throws IOException, MessagingException {
+    try (InputStream in = part.getInputStream()) {
+      return ContentScanner.scan(in).hasOverlongLines();
+    }
+  }
+}
