@@ -223,8 +223,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (retry.isEmpty()) {
       return;
     }
-    Optional<DeliveryPlan> replanned =
-        resolver.replanIfPolicyChanged(plan).toCompletableFuture().join();
+    Optional<DeliveryPlan> replanned;
+    try {
+      replanned = resolver.replanIfPolicyChanged(plan).toCompletableFuture().join();
+    } catch (RuntimeException e) {
+      // A failing policy source costs the re-check, never the results already decided.
+      log.warn("re-checking the MTA-STS policy of {} failed", plan.nextHop(), e);
+      return;
+    }
     if (replanned.isEmpty()) {
       return;
     }

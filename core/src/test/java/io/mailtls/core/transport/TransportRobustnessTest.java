@@ -10,6 +10,8 @@ import io.mailtls.core.Envelope;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.MtaStsPolicySource;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
@@ -246,6 +248,42 @@ class TransportRobustnessTest {
       assertThat(r.reply().text()).contains("provider bug");
       assertThat(r.authentication()).isEmpty();
       assertThat(Authentication.values()).isNotEmpty();
+    }
+  }
+  /**
+   * RFC 8461 §5.1's re-check before giving up on an enforce policy runs a policy source again;
+   * if that throws, the results already decided (here another recipient delivered at the same
+   * MX, one skipped by the policy) are kept, and send() returns.
+   */
+  @Test
+  void aThrowingPolicyRecheckKeepsEveryResult() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
+      f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx))
+          .zone("other.test", z -> z.mx("other.test", 10, "mx.example.test")));
+      MtaStsPolicySource recheckFails = new MtaStsPolicySource() {
+        @Override
+        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+          if (!d.equals(DomainName.of("example.test"))) {
+            return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
+          }
+          // enforce, naming a host the MX answer does not lead to: deferred by the policy
+          return CompletableFuture.completedFuture(new MtaStsLookup.Found(d, new MtaStsPolicy(
+              "p1", MtaStsMode.ENFORCE, List.of("mx.elsewhere.test"), Duration.ofDays(1)),
+              false, ""));
+        }
+
+        @Override
+        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+          throw new IllegalStateException("recheck bug");
+        }
+      };
+      f.mtaSts = recheckFails;
+      DeliveryReport report = f.transport(TlsLevel.OPPORTUNISTIC)
+          .send(Envelope.of("a@sender.test", "y@example.test", "z@other.test"), CONTENT);
+      assertThat(report.recipients()).hasSize(2);
+      assertThat(report.result("y@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(report.result("z@other.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
     }
   }
 }
