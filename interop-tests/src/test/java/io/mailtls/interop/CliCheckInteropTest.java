@@ -44,6 +44,8 @@ class CliCheckInteropTest {
       unsigned.test            | MX INSECURE              | absent  | none                          | none           | mx=verified-pkix
       plain.test               | MX INSECURE              | absent  | none                          | none           | mx=plaintext
       selfsigned.test          | MX INSECURE              | absent  | none                          | none           | mx=encrypted
+      hostile-data.test        | MX INSECURE              | absent  | none                          | none           | mx=plaintext
+      hostile-ehlo.test        | MX INSECURE              | absent  | none                          | none           | mx=failed
       insecure-mx.test         | MX INSECURE              | absent  | none                          | usable         | mx=verified-dane
       insecure-mx-sts.test     | MX INSECURE              | valid   | found enforce                 | usable         | mx=verified-pkix
       bogus-expired.test       | TEMPORARY_FAILURE BOGUS  | failed  | failed DNS_FAILURE            |                |

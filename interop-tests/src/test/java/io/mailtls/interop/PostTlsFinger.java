@@ -73,6 +73,11 @@ final class PostTlsFinger {
         && !out.substring(ehlo).contains("STARTTLS")) {
       return Verdict.NO_STARTTLS;
     }
+    // the EHLO reply was not a 250 (a hostile peer): posttls-finger says QUIT straight away
+    if (ehlo >= 0 && out.indexOf("> QUIT", ehlo) > 0 && out.indexOf("< 250", ehlo) < 0
+        && out.indexOf("< 2", ehlo) > 0) {
+      return Verdict.EHLO_REFUSED;
+    }
     throw new IllegalStateException("no verdict in posttls-finger output:\n" + out);
   }
 }

@@ -7,11 +7,16 @@ import io.mailtls.core.DnsOutcome;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DnssecSelfCheck;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
-import java.util.HexFormat;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -125,5 +130,26 @@ class ResolverInteropTest {
   @Test
   void trustAdModeAgainstUnbound() throws Exception {
     assertSignedAndUnsigned(InteropEnv.trustAdResolver());
+  }
+  /**
+   * The TRUST_AD start-up self-check (issue 11 item 5) against real software: Unbound, which
+   * validates, passes it; NSD, a loopback server that answers authoritatively and never
+   * validates, fails it, though TRUST_AD would accept it as an upstream.
+   */
+  @Test
+  void theDnssecSelfCheckTellsAValidatingResolverFromAServerOnLoopback() throws Exception {
+    DomainName bogus = DomainName.of("mx.bogus-expired.test");
+    DomainName signed = DomainName.of("dane-ee.test");
+    DnssecSelfCheck.Result unbound =
+        DnssecSelfCheck.run(InteropEnv.trustAdResolver(), bogus, signed);
+    assertThat(unbound.problems()).as("Unbound").isEmpty();
+
+    DnssecResolver nsd = DnssecResolver.builder().mode(DnssecMode.TRUST_AD)
+        .upstream(new InetSocketAddress(InetAddress.getByName("127.0.0.53"), 53))
+        .queryTimeout(Duration.ofSeconds(3)).build();
+    DnssecSelfCheck.Result authoritative = DnssecSelfCheck.run(nsd, bogus, signed);
+    assertThat(authoritative.passed()).as("NSD: %s", authoritative).isFalse();
+    assertThat(authoritative.problems()).anySatisfy(p -> assertThat(p)
+        .contains("mx.bogus-expired.test resolved").contains("does not validate"));
   }
 }

@@ -100,10 +100,11 @@ enum Scenario {
   HOSTILE_DATA("hostile-data.test", "unsigned; a peer that answers DATA with 250 (RFC 5321 "
       + "§4.3.2: only 354 may follow DATA), no STARTTLS", Listener.HOSTILE_DATA,
       Finger.dane(Verdict.NO_STARTTLS),
-      deferred(NONE, PROTOCOL_ERROR), deferred(SENDER, STARTTLS_NOT_SUPPORTED), noStsPolicy(),
+      deferredAfter(PLAINTEXT, NONE, PROTOCOL_ERROR), deferred(SENDER, STARTTLS_NOT_SUPPORTED),
+      noStsPolicy(),
       deferred(SENDER, DANE_REQUIRED)),
   HOSTILE_EHLO("hostile-ehlo.test", "unsigned; a peer that answers EHLO with 251",
-      Listener.HOSTILE_EHLO, Finger.dane(Verdict.NO_STARTTLS),
+      Listener.HOSTILE_EHLO, Finger.dane(Verdict.EHLO_REFUSED),
       deferred(NONE, PROTOCOL_ERROR), deferred(SENDER, PROTOCOL_ERROR), noStsPolicy(),
       deferred(SENDER, DANE_REQUIRED)),
   // --- bogus ---------------------------------------------------------------------------------
@@ -217,7 +218,9 @@ enum Scenario {
     /** The EHLO reply had no STARTTLS. */
     NO_STARTTLS("no STARTTLS offered"),
     /** The MX or TLSA lookup failed ("Host not found, try again", "TLSA lookup error"). */
-    DNS_FAILURE("DNS lookup failure");
+    DNS_FAILURE("DNS lookup failure"),
+    /** The EHLO reply was a 2xx other than 250: the session ended at once with QUIT. */
+    EHLO_REFUSED("ended the session after an EHLO reply other than 250");
 
     final String text;
 
@@ -285,6 +288,11 @@ enum Scenario {
 
   static Expect deferred(PolicySource source, FailureType failure) {
     return new Expect(DeliveryStatus.DEFERRED, Optional.empty(), source, Set.of(failure));
+  }
+
+  /** Deferred after a session was established (authenticated as {@code auth}), then failed. */
+  static Expect deferredAfter(Authentication auth, PolicySource source, FailureType failure) {
+    return new Expect(DeliveryStatus.DEFERRED, Optional.of(auth), source, Set.of(failure));
   }
 
   static Expect bounced(PolicySource source, FailureType failure) {

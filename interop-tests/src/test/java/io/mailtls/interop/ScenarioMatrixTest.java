@@ -85,7 +85,7 @@ class ScenarioMatrixTest {
     for (FailureType f : observed.failures()) {
       // RFC 8460 result types where the failure is a TLS or policy failure
       if (f != FailureType.CONNECTION_FAILED && f != FailureType.DNS_FAILURE
-          && f != FailureType.STS_REQUIRED) {
+          && f != FailureType.STS_REQUIRED && f != FailureType.PROTOCOL_ERROR) {
         assertThat(f.tlsRptResultType()).as("RFC 8460 result type of %s", f).isPresent();
       }
     }

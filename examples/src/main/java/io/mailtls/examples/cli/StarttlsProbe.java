@@ -242,6 +242,13 @@ final class StarttlsProbe {
       listener.connectEnd(host, peer, Optional.empty());
       send(out, "EHLO " + helo);
       Reply ehlo = Reply.read(in);
+      if (ehlo.code() / 100 != 5 && ehlo.code() != 250) {
+        // RFC 5321 §4.3.2: 250 is EHLO's only success; the transport treats any other non-5xx
+        // reply as a protocol error (a 5xx leads it to HELO, which works without TLS).
+        quit(in, out);
+        fail("EHLO answered " + ehlo + ": a protocol error (RFC 5321 §4.3.2), nothing is sent");
+        return;
+      }
       offered = ehlo.code() == 250 && ehlo.lines().stream().skip(1)
           .anyMatch(l -> l.trim().toUpperCase(Locale.ROOT).equals("STARTTLS"));
       if (!offered) {

@@ -66,6 +66,15 @@ class StarttlsProbeTest {
     assertThat(r.pkixFailure()).isNull();
   }
 
+  /** An EHLO reply of 251 is a protocol error for the transport, so the probe says failed. */
+  @Test
+  void anEhloReplyOtherThan250IsAFailureNotPlaintext() throws Exception {
+    StarttlsProbe.Result r = run(b -> b.on(SmtpStep.EHLO, SmtpAction.reply(251, "odd")),
+        new TlsRequirement.Opportunistic());
+    assertThat(r.verdict()).isEqualTo(StarttlsProbe.Verdict.FAILED);
+    assertThat(r.reason()).contains("251").contains("protocol error");
+  }
+
   @Test
   void aWrongNameIsOnlyEncryptedUnlessMtaStsEnforces() throws Exception {
     UnaryOperator<MockSmtpServer.Builder> wrongName = b -> b.tls(
