@@ -1,6 +1,6 @@
 package io.mailtls.core;
 
-/** The outcome for one recipient (DESIGN §1). */
+/** The outcome for one recipient (docs/design.md §1). */
 public enum DeliveryStatus {
   /** The server answered 250 to the final dot (or BDAT LAST) with this recipient accepted. */
   DELIVERED,

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * Observes deliveries: paired start/end events for the whole send, each plan, each connection,
- * each STARTTLS and handshake, and each recipient (DESIGN §4). TLS-RPT and metrics hang off it.
+ * each STARTTLS and handshake, and each recipient (docs/design.md §5). TLS-RPT and metrics hang off it.
  *
  * <p>Every method has an empty default. Implementations must be thread-safe and fast, and must
  * not throw: an exception from a listener is caught and logged, and never changes a delivery.

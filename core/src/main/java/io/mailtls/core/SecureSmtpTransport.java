@@ -30,7 +30,7 @@ import java.util.random.RandomGenerator;
 import javax.net.SocketFactory;
 
 /**
- * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (DESIGN §1).
+ * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (docs/design.md §1).
  * Immutable and thread-safe; build one, share it, {@link #close()} it at shutdown.
  *
  * <p>The standard set-up (module {@code mailtls-standard}) wires DNSSEC validation, MTA-STS with a
@@ -263,7 +263,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * A relay takes everything, at its own addresses, under its own TLS requirement raised to the
    * sender's level: {@code enforced} makes TLS mandatory; {@code sts-required} and {@code
    * dane-required} concern the recipients' own MX hosts, which a relay hides, so they fail closed
-   * (DESIGN §1: nothing lowers the sender's level).
+   * (docs/design.md §1: nothing lowers the sender's level).
    */
   private DeliveryPlan relayPlan(SmartHost h, TlsLevel level) {
     NextHop hop = new NextHop.Domain(h.host());

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The sender's TLS level for a sending domain (DESIGN §1). A recipient's MTA-STS {@code enforce}
+ * The sender's TLS level for a sending domain (docs/design.md §1). A recipient's MTA-STS {@code enforce}
  * policy or usable DANE records can raise it per MX host; nothing lowers it.
  */
 public enum TlsLevel {

@@ -235,7 +235,7 @@ class DaneEndToEndTest {
       assertThat(a.source()).isEqualTo(PolicySource.DANE);
       assertThat(a.failure()).contains(FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(a.tls()).isEmpty();
-      // DESIGN §4: the diagnostic names the peer's key and the records tried.
+      // docs/design.md §5: the diagnostic names the peer's key and the records tried.
       assertThat(a.detail()).contains("no usable TLSA record matches")
           .contains(HexFormat.of().formatHex(world.presented.get(host).spkiSha256()));
     });

@@ -94,7 +94,7 @@ import java.util.Set;
  * </ul>
  *
  * <p>Uses {@code io.mailtls.core.internal.tls.TlsSupport}, a documented internal seam of {@code
- * mailtls-core} (DESIGN §4), so that this path and the transport share one TLS setup and one
+ * mailtls-core} (docs/design.md §4), so that this path and the transport share one TLS setup and one
  * trust decision, and no second accept-any trust manager exists.
  *
  * <p>Immutable and thread-safe; build once and share. Each session it returns is independent.

@@ -108,7 +108,7 @@ class MailtlsJakartaSendTest {
     }
   }
 
-  /** Without mailtls-mta-sts or mailtls-dane these levels fail closed (DESIGN §1). */
+  /** Without mailtls-mta-sts or mailtls-dane these levels fail closed (docs/design.md §1). */
   @ParameterizedTest
   @EnumSource(value = TlsLevel.class, names = {"STS_REQUIRED", "DANE_REQUIRED"})
   void levelsThatNeedAProviderFailClosed(TlsLevel level) throws Exception {

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * 64 MiB heap: the reply reader's bounds (SmtpReplyReader.Limits: 4096-octet lines, 512 lines,
  * 64 KiB per reply) stop it long before memory runs out or a timeout fires, the attempt reports
  * {@link FailureType#PROTOCOL_ERROR}, and the recipient is {@link DeliveryStatus#DEFERRED} — never
- * delivered, even when the message data reached the server (DESIGN §1: delivered only after the
+ * delivered, even when the message data reached the server (docs/design.md §1: delivered only after the
  * 250 to the final dot or BDAT LAST).
  *
  * <p>Two misbehaviours, table-driven over the steps: {@link SmtpAction#endlessReply()}
@@ -124,7 +124,7 @@ class EndlessReplyMemoryTest {
           .contains(row.clientStep() + ": ")
           .containsPattern("continues past \\d+ lines|exceeds \\d+ octets");
       if (row.dataSent()) {
-        // The server has the whole message but never said 250: not delivered (DESIGN §1).
+        // The server has the whole message but never said 250: not delivered (docs/design.md §1).
         SmtpMessage m = peers.server.awaitMessages(1, Duration.ofSeconds(5)).get(0);
         assertThat(m.finalReply()).isEmpty();
         assertThat(m.accepted()).isFalse();

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A message of more than 256 MiB streams through {@link io.mailtls.core.SecureSmtpTransport} to a
- * mock server in a JVM limited to 64 MiB of heap (DESIGN §1, {@link io.mailtls.core.MessageContent}:
+ * mock server in a JVM limited to 64 MiB of heap (docs/design.md §1, {@link io.mailtls.core.MessageContent}:
  * content is never held in memory). Runs only in the {@code bounded-memory} surefire execution of
  * core/pom.xml, and fails if that execution's {@code -Xmx64m} is not in force.
  *

@@ -17,7 +17,7 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * The downgrade matrix of DESIGN §1 for the two sender levels that need no recipient policy, one
+ * The downgrade matrix of docs/design.md §1 for the two sender levels that need no recipient policy, one
  * test per cell: opportunistic delivers (plaintext or unauthenticated TLS as applicable);
  * enforced delivers only when TLS 1.2+ was negotiated, else defers and never sends MAIL.
  */

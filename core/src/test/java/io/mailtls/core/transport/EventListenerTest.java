@@ -24,7 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
-/** The event listener (DESIGN §4): paired events, and a throwing listener changes nothing. */
+/** The event listener (docs/design.md §5): paired events, and a throwing listener changes nothing. */
 class EventListenerTest {
 
   /** Records event names with a short detail. */

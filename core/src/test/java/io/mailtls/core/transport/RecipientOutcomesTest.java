@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
-/** Per-recipient outcomes (DESIGN §1): delivered only after 250 to the final dot. */
+/** Per-recipient outcomes (docs/design.md §1): delivered only after 250 to the final dot. */
 class RecipientOutcomesTest {
 
   private static DeliveryReport send(Fixture f, UnaryOperator<MockSmtpServer.Builder> server,

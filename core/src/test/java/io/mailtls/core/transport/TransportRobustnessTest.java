@@ -158,7 +158,7 @@ class TransportRobustnessTest {
     }
   }
 
-  /** DESIGN §1: nothing lowers the sender's level, a relay neither. */
+  /** docs/design.md §1: nothing lowers the sender's level, a relay neither. */
   @Test
   void levelsThatConcernTheRecipientsMxHostsFailClosedThroughARelay() throws Exception {
     for (TlsLevel level : new TlsLevel[] {TlsLevel.DANE_REQUIRED, TlsLevel.STS_REQUIRED}) {

@@ -72,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println();
     out.printf(Locale.ROOT, "%d delivery scenarios x %d levels, %s, in %d ms in all%n", delivery.size(),
         DeliveryDemo.levels().size(),
-        deliveryOk ? "all as DESIGN §1 requires" : "SOME DIFFER FROM DESIGN §1",
+        deliveryOk ? "all as docs/design.md §1 requires" : "SOME DIFFER FROM docs/design.md §1",
         (System.nanoTime() - start) / 1_000_000);
     out.flush();
     return allOk && deliveryOk ? 0 : 1;

@@ -92,7 +92,7 @@ public final class DeliveryDemo {
   private static final Outcome DEFERRED = o(DeliveryStatus.DEFERRED, null);
   private static final Outcome BOUNCED = o(DeliveryStatus.BOUNCED, null);
 
-  /** The scenarios and the outcomes DESIGN §1 requires. */
+  /** The scenarios and the outcomes docs/design.md §1 requires. */
   public static final List<Scenario> SCENARIOS = List.of(
       new Scenario("good.test", "STARTTLS, certificate from a private CA",
           row(ENCRYPTED, ENCRYPTED, BOUNCED, DEFERRED)),

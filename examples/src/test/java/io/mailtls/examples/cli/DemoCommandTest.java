@@ -44,7 +44,7 @@ class DemoCommandTest {
     assertThat(exit).isZero();
     assertThat(out.toString())
         .contains("secure.test", "MX SECURE", "expired.test", "TEMPORARY_FAILURE BOGUS")
-        .contains("all as the RFCs require", "all as DESIGN §1 requires")
+        .contains("all as the RFCs require", "all as docs/design.md §1 requires")
         .contains("dane-ee.test", "DELIVERED VERIFIED", "DELIVERED ENCRYPTED")
         .doesNotContain("MISMATCH (required");
     assertThat(out.toString().lines()).noneMatch(l -> l.endsWith(" MISMATCH"));

@@ -5,8 +5,9 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The Angus Mail SMTP property names this module sets, kept in one place (DESIGN §5: string
- * property bags stay at the edge, in this adapter). Stateless and thread-safe.
+ * The Angus Mail SMTP property names this module sets, kept in one place: Angus Mail's string
+ * properties stay at the edge, in this adapter, never in mailtls's own API (docs/design.md §5).
+ * Stateless and thread-safe.
  */
 public final class AngusProperties {
 
@@ -18,7 +19,7 @@ public final class AngusProperties {
   public static final String SSL_ENABLE = "mail.smtp.ssl.enable";
   public static final String SSL_PROTOCOLS = "mail.smtp.ssl.protocols";
   public static final String SSL_CHECK_SERVER_IDENTITY = "mail.smtp.ssl.checkserveridentity";
-  /** An object, not a string: {@code Properties.put}, never {@code setProperty} (DESIGN §6). */
+  /** An object, not a string: {@code Properties.put}, never {@code setProperty} (Angus Mail takes the factory as an object). */
   public static final String SSL_SOCKET_FACTORY = "mail.smtp.ssl.socketFactory";
 
   /** RFC 8996: no TLS 1.0 or 1.1; RFC 8461 §7 and RFC 7672 §8 want 1.2 or newer. */

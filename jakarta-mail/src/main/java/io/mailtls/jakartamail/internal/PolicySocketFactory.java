@@ -61,7 +61,7 @@ public final class PolicySocketFactory extends SSLSocketFactory {
       throw new SocketException("STARTTLS needs a connected socket");
     }
     try {
-      // DESIGN §6: without TCP_NODELAY each message's last segment waits for a delayed ACK.
+      // Without TCP_NODELAY each message's last segment waits for a delayed ACK.
       plain.setTcpNoDelay(true);
     } catch (SocketException e) {
       // A performance hint only; the session works without it.

@@ -71,7 +71,7 @@ public final class DnsjavaResolver {
     this.head = headResolver(settings);
     if (settings.mode() == DnssecMode.VALIDATE) {
       // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets
-      // that property and loads the anchors explicitly below (DESIGN §6).
+      // that property and loads the anchors explicitly below (docs/design.md §5: no JVM globals).
       ValidatingResolver validating = new ValidatingResolver(head, settings.clock());
       validating.setAddReasonToAdditional(true);
       try {
