@@ -428,13 +428,13 @@ public final class FilePolicyStore implements PolicyStore {
   // ---------------------------------------------------------------- writing
 
   /** The file's content for these entries. */
-  static byte[] encode(Map<DomainName, CachedPolicy> entries) {
+  static byte[] encode(Map<DomainName, InMemoryPolicyStore.Stored> entries) {
     ObjectNode root = JSON.createObjectNode();
     root.put("format", FORMAT);
     root.put("version", VERSION);
     ObjectNode policies = root.putObject("policies");
-    for (Map.Entry<DomainName, CachedPolicy> e : entries.entrySet()) {
-      CachedPolicy entry = e.getValue();
+    for (Map.Entry<DomainName, InMemoryPolicyStore.Stored> e : entries.entrySet()) {
+      CachedPolicy entry = e.getValue().entry();
       MtaStsPolicy policy = entry.policy();
       ObjectNode node = policies.putObject(e.getKey().toString());
       node.put("id", policy.id());
@@ -453,7 +453,7 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   /** Replaces the file atomically; logs and returns on failure. Called with writeLock held. */
-  private void write(Map<DomainName, CachedPolicy> entries) {
+  private void write(Map<DomainName, InMemoryPolicyStore.Stored> entries) {
     byte[] bytes = encode(entries);
     if (bytes.length > MAX_FILE_BYTES) {
       log.error("MTA-STS policy store {} not written: {} entries take {} bytes, more than the {}"
