@@ -42,10 +42,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       without a cached {@code testing} or {@code none} policy the sender delivers exactly as
  *       with one (RFC 8461 §5), so losing one costs a fetch, not protection. This is what remains
  *       of the earlier preference for evicting {@code none} before {@code testing} before {@code
- *       enforce}. A use recorded before a restart can be given back with the package-private
- *       {@code restore}, which does not count a use now: a policy used within {@link
- *       #recentUse()} before the restart is then pinned again at once, until {@link
- *       #recentUse()} after that use.
+ *       enforce}. Uses outlive a restart when the store is a {@link FilePolicyStore}: it keeps
+ *       each entry's last use in its file and gives it back on loading (with the package-private
+ *       {@code restore}, which does not count a use now), so a policy used within {@link
+ *       #recentUse()} before the restart is pinned again at once, until {@link #recentUse()}
+ *       after that use.
  *   <li><b>The rest is W-TinyLFU.</b> Unpinned entries live in a Caffeine cache bounded by entry
  *       count, whose W-TinyLFU policy weighs frequency and recency: a new entry displaces an
  *       established one only when it has been used more often, so a scan of one-time domains
@@ -330,11 +331,6 @@ public final class InMemoryPolicyStore implements PolicyStore {
   boolean pinsOnRestore(CachedPolicy entry, Instant lastUse) {
     long now = clock.millis();
     return isEnforce(entry) && recentlyUsed(Math.min(millis(lastUse), now), now);
-  }
-
-  /** Whether a use ({@link #get}) of this entry pins it: an {@code enforce} policy. */
-  boolean pinsWhenUsed(CachedPolicy entry) {
-    return recentUseMillis > 0 && isEnforce(entry);
   }
 
   /**
