@@ -48,8 +48,41 @@ import org.slf4j.LoggerFactory;
  * by an {@link InMemoryPolicyStore} with the same bound, the same eviction (recently used {@code
  * enforce} policies pinned, W-TinyLFU for the rest) and the same reads: {@link #get} is a use,
  * {@link #peek} is not. The file holds exactly what the memory store keeps after each change: an
- * entry the bound evicts, or refuses, is not written. Uses are not written: after a restart no
- * entry is pinned until it is read again.
+ * entry the bound evicts, or refuses, is not written.
+ *
+ * <p>Uses outlive a restart. The file keeps each entry's last use, and loading gives it back, so
+ * an {@code enforce} policy used within {@code recentUse} before the restart is pinned again as
+ * soon as the file is loaded, before anything else can be stored: a flood of lookups right after
+ * a restart cannot evict the policies of real recipients (RFC 8461 §10.2). Its pin lapses {@code
+ * recentUse} after the use the file recorded, unless it is used again. Uses reach the file
+ * without a write per lookup:
+ *
+ * <ul>
+ *   <li>every write (each {@link #put} and {@link #remove} rewrites the file anyway) records the
+ *       last use of every entry as it is then;
+ *   <li>a {@link #get} writes the file itself, before it returns, only when the file has no use of
+ *       that entry yet, or has one more than {@link #maxUseLag() a seventh of recentUse} (a day,
+ *       by default) before this one. So the first use, which pins an {@code enforce} policy, is
+ *       durable at once; after that, lookups cost a write only when the file has fallen that far
+ *       behind, at most one write per entry per seventh of {@code recentUse} however often it is
+ *       looked up, and one write covers every entry, so concurrent uses share it. This holds for
+ *       policies of every mode: a {@code testing} policy is not pinned, but the domain keeps its
+ *       use when a refresh replaces it with an {@code enforce} policy, which is then pinned, after
+ *       a restart as before. A {@code get} that writes waits for the write, as a {@code put}
+ *       does; the other reads never wait for the disk. With a {@code recentUse} of zero nothing
+ *       is pinned, and uses only travel with the other writes.
+ * </ul>
+ *
+ * <p>So, as long as writes succeed, the file's last use of an entry is never more than a seventh
+ * of {@code recentUse} behind the real one, whenever the process stops, crash included: a
+ * restart can shorten a pin by that much at most (a policy last used within six sevenths of
+ * {@code recentUse} before the restart is certainly pinned again). With the defaults, at any
+ * lookup rate, uses cost one write for the first use of a policy and at most one a day for each
+ * policy that keeps being used, on top of the writes of fetches, and fewer when writes for other
+ * reasons are frequent (each takes every use along). An attacker's policies cost the same: each
+ * needs a fetch, itself a write, before its use can cause one. A write that fails is not retried
+ * by the next use (a failing disk would otherwise be tried at every lookup); the next write of
+ * any kind writes every use.
  *
  * <p>Format, version 1 (UTF-8 JSON; the comments below explain and are not part of it; unknown
  * members are ignored, so that later additions that need no new version stay readable; keys of
@@ -66,11 +99,21 @@ import org.slf4j.LoggerFactory;
  *       "mx": ["mail.example.com", "*.example.net"],
  *       "max_age": 604800,                       // seconds, 0 to 31557600 (§3.2)
  *       "fetched_at": "2024-05-01T10:00:00Z",    // ISO-8601 instants (UTC)
- *       "expires_at": "2024-05-08T10:00:00Z"     // at most fetched_at + max_age
+ *       "expires_at": "2024-05-08T10:00:00Z",    // at most fetched_at + max_age
+ *       "last_used": "2024-05-03T08:15:30.250Z"  // optional, see below
  *     }
  *   }
  * }
  * }</pre>
+ *
+ * <p>{@code last_used}, an ISO-8601 instant, is the last time a sender read the domain's policy
+ * with {@link #get} (a use; a policy replaced by a later fetch keeps its domain's last use), as of
+ * the last write. It is optional and needs no new version: files written before it existed lack
+ * it, and so does an entry never used. Absent, or {@code null}, means never used: the entry loads
+ * and is not pinned until it is used. A value that is not an ISO-8601 instant string is ignored
+ * with a warning (the entry loads as never used; a damaged value should not go unnoticed, since it
+ * costs a pin); a value later than the time of loading (the clock went back) counts as a use at
+ * that time. Other programs reading the file may ignore it.
  *
  * <p>Never crashes on a bad file: a file that cannot be read, is larger than {@value
  * #MAX_FILE_BYTES} bytes, is not a regular file, is not JSON, has duplicate keys, or has another
@@ -79,8 +122,9 @@ import org.slf4j.LoggerFactory;
  * is skipped on its own, with a warning. A write that fails is logged; the store keeps serving
  * from memory and the next change tries again. The directory must exist.
  *
- * <p>Thread-safe: reads are served from memory without locking; changes are serialised, and each
- * is in the file (when the write succeeds) before {@code put} or {@code remove} returns.
+ * <p>Thread-safe: reads are served from memory without locking (except a use that owes a write,
+ * above); changes are serialised, and each is in the file (when the write succeeds) before {@code
+ * put} or {@code remove} returns.
  */
 public final class FilePolicyStore implements PolicyStore {
 
@@ -93,6 +137,13 @@ public final class FilePolicyStore implements PolicyStore {
   /** The version of the format this class reads and writes. */
   static final int VERSION = 1;
 
+  /**
+   * A use is written at once when the file's last use of the entry is more than {@code recentUse}
+   * divided by this before it: the file's last uses lag behind by a seventh of {@code recentUse}
+   * at most (a day of the default week).
+   */
+  static final int USE_LAG_DIVISOR = 7;
+
   private static final Logger log = LoggerFactory.getLogger(FilePolicyStore.class);
 
   private static final JsonMapper JSON = JsonMapper.builder()
@@ -102,21 +153,41 @@ public final class FilePolicyStore implements PolicyStore {
       .build();
 
   /**
-   * Which loaded entries to keep first: enforce, then testing, then none (only the loss of an
-   * enforce policy is a downgrade, RFC 8461 §5), within a mode the latest to expire (§10.2: a
-   * policy should outlive an attack), then by domain name.
+   * Among loaded entries not pinned by their use: enforce, then testing, then none (only the loss
+   * of an enforce policy is a downgrade, RFC 8461 §5), within a mode the latest to expire (§10.2:
+   * a policy should outlive an attack).
    */
-  private static final Comparator<Map.Entry<DomainName, CachedPolicy>> MOST_PROTECTIVE_FIRST =
-      Comparator.comparingInt(
-              (Map.Entry<DomainName, CachedPolicy> e) -> protection(e.getValue().policy().mode()))
+  private static final Comparator<CachedPolicy> MOST_PROTECTIVE_FIRST =
+      Comparator.comparingInt((CachedPolicy e) -> protection(e.policy().mode()))
           .reversed()
-          .thenComparing(e -> e.getValue().expiresAt(), Comparator.reverseOrder())
-          .thenComparing(Map.Entry::getKey);
+          .thenComparing(CachedPolicy::expiresAt, Comparator.reverseOrder());
+
+  /**
+   * Which loaded entries to keep first, when the file holds more than the bound: the fresh
+   * enforce policies that their restored use pins, the most recently used first (they are what
+   * the pins protect in memory, and the pin is what a flood cannot break); then the rest, most
+   * protective first; then by domain name.
+   */
+  private static final Comparator<Loaded> LOAD_ORDER =
+      Comparator.comparing(Loaded::pinned).reversed()
+          .thenComparing(l -> l.pinned() ? l.lastUse().orElseThrow() : Instant.MIN,
+              Comparator.reverseOrder())
+          .thenComparing(Loaded::entry, MOST_PROTECTIVE_FIRST)
+          .thenComparing(Loaded::domain);
+
+  /** A valid entry of the file; {@code pinned}: a fresh enforce policy its use pins at load. */
+  private record Loaded(DomainName domain, CachedPolicy entry, Optional<Instant> lastUse,
+      boolean pinned) {}
 
   private final Path file;
   private final InMemoryPolicyStore memory;
+  private final Clock clock;
+  private final Duration maxUseLag;
   private final List<String> loadWarnings;
   private final Object writeLock = new Object();
+  // The last use of each entry as last written (or tried: see writeSnapshot), by which a use
+  // decides whether it owes a write. Replaced by each write, read without locking.
+  private volatile Map<DomainName, Instant> writtenUses = Map.of();
 
   /**
    * Opens the store in {@code file}, holding at most {@link
@@ -139,9 +210,14 @@ public final class FilePolicyStore implements PolicyStore {
   /**
    * Opens the store in {@code file}, holding at most {@code maxEntries} entries, in which an
    * {@code enforce} policy read within the last {@code recentUse} is never evicted (see {@link
-   * InMemoryPolicyStore}). When the file holds more than {@code maxEntries} entries, the most
-   * protective are loaded: {@code enforce} before {@code testing} before {@code none}, and within
-   * a mode those that expire last. A missing file is an empty store.
+   * InMemoryPolicyStore}), a read before a restart included: an {@code enforce} policy whose
+   * {@code last_used} in the file is within {@code recentUse} before now is pinned at once. When
+   * the file holds more than {@code maxEntries} entries (it was written with a larger bound),
+   * these pinned policies are loaded first, the most recently used first, leaving out expired ones
+   * (an expired policy protects nothing, RFC 8461 §5.1); then the most protective of the rest:
+   * {@code enforce} before {@code testing} before {@code none}, and within a mode those that
+   * expire last. The rest is dropped before it is stored, so no eviction decides and nothing the
+   * load keeps is evicted by the load. A missing file is an empty store.
    *
    * @throws IllegalArgumentException if {@code maxEntries} is not positive or {@code recentUse}
    *     is negative
@@ -149,9 +225,12 @@ public final class FilePolicyStore implements PolicyStore {
   public FilePolicyStore(Path file, int maxEntries, Duration recentUse, Clock clock) {
     this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
     this.memory = new InMemoryPolicyStore(maxEntries, recentUse, clock);
+    this.clock = clock;
+    this.maxUseLag = recentUse.dividedBy(USE_LAG_DIVISOR);
     List<String> warnings = new ArrayList<>();
     load(warnings);
     this.loadWarnings = Collections.unmodifiableList(warnings);
+    this.writtenUses = uses(memory.snapshot()); // what the file says, or less (a future use)
   }
 
   /** The file this store lives in (absolute). */
@@ -173,10 +252,41 @@ public final class FilePolicyStore implements PolicyStore {
     return loadWarnings;
   }
 
-  /** The entry, counted as a use (see {@link InMemoryPolicyStore#get}). */
+  /**
+   * How far the file's last use of an entry may lag behind the real one: a seventh of {@code
+   * recentUse}. A use that the file lags behind by more is written before {@link #get} returns
+   * (see the class comment).
+   */
+  public Duration maxUseLag() {
+    return maxUseLag;
+  }
+
+  /**
+   * The entry, counted as a use (see {@link InMemoryPolicyStore#get}). Writes the file first when
+   * the file has no use of the entry, or one more than {@link #maxUseLag()} older (see the class
+   * comment).
+   */
   @Override
   public Optional<CachedPolicy> get(DomainName policyDomain) {
-    return memory.get(policyDomain);
+    Optional<CachedPolicy> entry = memory.get(policyDomain);
+    if (entry.isPresent() && useOwesWrite(policyDomain)) {
+      synchronized (writeLock) {
+        // A write since the check (another use's, or a change) may have taken this use along.
+        if (useOwesWrite(policyDomain) && memory.peek(policyDomain).isPresent()) {
+          writeSnapshot();
+        }
+      }
+    }
+    return entry;
+  }
+
+  /** Whether a use of the entry at now leaves the file too far behind: see the class comment. */
+  private boolean useOwesWrite(DomainName policyDomain) {
+    if (memory.recentUse().isZero()) {
+      return false; // nothing is pinned: uses only travel with other writes
+    }
+    Instant written = writtenUses.get(policyDomain);
+    return written == null || Duration.between(written, clock.instant()).compareTo(maxUseLag) > 0;
   }
 
   /** The entry, not counted as a use. */
@@ -191,7 +301,7 @@ public final class FilePolicyStore implements PolicyStore {
     Objects.requireNonNull(entry, "entry");
     synchronized (writeLock) {
       memory.put(policyDomain, entry);
-      write(memory.snapshot());
+      writeSnapshot();
     }
   }
 
@@ -203,8 +313,18 @@ public final class FilePolicyStore implements PolicyStore {
         return;
       }
       memory.remove(policyDomain);
-      write(memory.snapshot());
+      writeSnapshot();
     }
+  }
+
+  /** How many entries are pinned now (see {@link InMemoryPolicyStore}). */
+  int pinned() {
+    return memory.pinned();
+  }
+
+  /** What memory holds, with the last uses the next write would record. */
+  Map<DomainName, InMemoryPolicyStore.Stored> snapshot() {
+    return memory.snapshot();
   }
 
   @Override
@@ -256,30 +376,59 @@ public final class FilePolicyStore implements PolicyStore {
       return;
     }
     Map<DomainName, CachedPolicy> valid = new HashMap<>();
+    Map<DomainName, Instant> lastUses = new HashMap<>();
     for (Map.Entry<String, JsonNode> field : policies.properties()) {
+      DomainName domain;
+      CachedPolicy entry;
       try {
-        DomainName domain = parseDomain(field.getKey());
-        CachedPolicy entry = parseEntry(field.getValue());
-        // Two spellings of one name (case, trailing dot): the later fetch wins.
-        valid.merge(domain, entry,
-            (previous, next) -> previous.fetchedAt().isBefore(next.fetchedAt()) ? next : previous);
+        domain = parseDomain(field.getKey());
+        entry = parseEntry(field.getValue());
       } catch (IllegalArgumentException e) {
-        String warning = "MTA-STS policy store " + file + ": skipping entry \"" + field.getKey()
-            + "\": " + e.getMessage();
-        log.warn(warning);
-        warnings.add(warning);
+        warn(warnings, "MTA-STS policy store " + file + ": skipping entry \"" + field.getKey()
+            + "\": " + e.getMessage());
+        continue;
+      }
+      // Two spellings of one name (case, trailing dot): the later fetch wins, and the domain
+      // keeps the later use, as it would in memory.
+      valid.merge(domain, entry,
+          (previous, next) -> previous.fetchedAt().isBefore(next.fetchedAt()) ? next : previous);
+      try {
+        parseLastUse(field.getValue())
+            .ifPresent(use -> lastUses.merge(domain, use, (a, b) -> a.isAfter(b) ? a : b));
+      } catch (IllegalArgumentException e) {
+        warn(warnings, "MTA-STS policy store " + file + ": entry \"" + field.getKey()
+            + "\" loaded as never used: " + e.getMessage());
       }
     }
-    // More entries than the bound (a smaller maxEntries than the file was written with): keep the
-    // most protective, since nothing was used yet; the rest is dropped before it is stored, so no
-    // eviction decides.
-    List<Map.Entry<DomainName, CachedPolicy>> kept = valid.entrySet().stream()
-        .sorted(MOST_PROTECTIVE_FIRST)
+    Instant now = clock.instant();
+    List<Loaded> kept = valid.entrySet().stream()
+        .map(e -> loaded(e.getKey(), e.getValue(), Optional.ofNullable(lastUses.get(e.getKey())),
+            now))
+        .sorted(LOAD_ORDER)
         .limit(memory.maxEntries())
         .toList();
-    kept.forEach(e -> memory.put(e.getKey(), e.getValue()));
-    log.debug("MTA-STS policy store {}: loaded {} of {} valid entries", file, kept.size(),
-        valid.size());
+    // At most maxEntries entries, so nothing is evicted: the order above alone decides.
+    for (Loaded l : kept) {
+      if (l.lastUse().isPresent()) {
+        memory.restore(l.domain(), l.entry(), l.lastUse().get());
+      } else {
+        memory.put(l.domain(), l.entry());
+      }
+    }
+    log.debug("MTA-STS policy store {}: loaded {} of {} valid entries, {} pinned by their use",
+        file, kept.size(), valid.size(), memory.pinned());
+  }
+
+  private Loaded loaded(DomainName domain, CachedPolicy entry, Optional<Instant> lastUse,
+      Instant now) {
+    boolean pinned = lastUse.isPresent() && entry.isFresh(now)
+        && memory.pinsOnRestore(entry, lastUse.get());
+    return new Loaded(domain, entry, lastUse, pinned);
+  }
+
+  private static void warn(List<String> warnings, String warning) {
+    log.warn(warning);
+    warnings.add(warning);
   }
 
   private static int protection(MtaStsMode mode) {
@@ -311,10 +460,8 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   private void ignoreFile(List<String> warnings, String why) {
-    String warning = "MTA-STS policy store " + file + " ignored, starting empty (it will be"
-        + " replaced on the next change): " + why;
-    log.warn(warning);
-    warnings.add(warning);
+    warn(warnings, "MTA-STS policy store " + file + " ignored, starting empty (it will be"
+        + " replaced on the next change): " + why);
   }
 
   private static DomainName parseDomain(String key) {
@@ -370,6 +517,19 @@ public final class FilePolicyStore implements PolicyStore {
     // MtaStsPolicy checks the rest (mx patterns required unless mode is none).
     MtaStsPolicy policy = new MtaStsPolicy(id, mode, patterns, maxAge);
     return new CachedPolicy(policy, fetchedAt, expiresAt);
+  }
+
+  /**
+   * The entry's {@code last_used}: empty when absent or null.
+   *
+   * @throws IllegalArgumentException if it is not an ISO-8601 instant string
+   */
+  static Optional<Instant> parseLastUse(JsonNode node) {
+    JsonNode value = node.get("last_used");
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    return Optional.of(instant(node, "last_used"));
   }
 
   private static String text(JsonNode node, String member) {
@@ -428,13 +588,13 @@ public final class FilePolicyStore implements PolicyStore {
   // ---------------------------------------------------------------- writing
 
   /** The file's content for these entries. */
-  static byte[] encode(Map<DomainName, CachedPolicy> entries) {
+  static byte[] encode(Map<DomainName, InMemoryPolicyStore.Stored> entries) {
     ObjectNode root = JSON.createObjectNode();
     root.put("format", FORMAT);
     root.put("version", VERSION);
     ObjectNode policies = root.putObject("policies");
-    for (Map.Entry<DomainName, CachedPolicy> e : entries.entrySet()) {
-      CachedPolicy entry = e.getValue();
+    for (Map.Entry<DomainName, InMemoryPolicyStore.Stored> e : entries.entrySet()) {
+      CachedPolicy entry = e.getValue().entry();
       MtaStsPolicy policy = entry.policy();
       ObjectNode node = policies.putObject(e.getKey().toString());
       node.put("id", policy.id());
@@ -444,6 +604,7 @@ public final class FilePolicyStore implements PolicyStore {
       node.put("max_age", policy.maxAge().getSeconds());
       node.put("fetched_at", entry.fetchedAt().toString());
       node.put("expires_at", entry.expiresAt().toString());
+      e.getValue().lastUse().ifPresent(use -> node.put("last_used", use.toString()));
     }
     try {
       return JSON.writeValueAsBytes(root);
@@ -452,8 +613,24 @@ public final class FilePolicyStore implements PolicyStore {
     }
   }
 
+  /** Writes what memory holds now, with its uses. Called with writeLock held. */
+  private void writeSnapshot() {
+    Map<DomainName, InMemoryPolicyStore.Stored> entries = memory.snapshot();
+    // Recorded even if the write fails: uses do not retry a failing disk at every lookup; the
+    // next put or remove writes every use again.
+    writtenUses = uses(entries);
+    write(entries);
+  }
+
+  private static Map<DomainName, Instant> uses(
+      Map<DomainName, InMemoryPolicyStore.Stored> entries) {
+    Map<DomainName, Instant> uses = new HashMap<>();
+    entries.forEach((domain, stored) -> stored.lastUse().ifPresent(use -> uses.put(domain, use)));
+    return Collections.unmodifiableMap(uses);
+  }
+
   /** Replaces the file atomically; logs and returns on failure. Called with writeLock held. */
-  private void write(Map<DomainName, CachedPolicy> entries) {
+  private void write(Map<DomainName, InMemoryPolicyStore.Stored> entries) {
     byte[] bytes = encode(entries);
     if (bytes.length > MAX_FILE_BYTES) {
       log.error("MTA-STS policy store {} not written: {} entries take {} bytes, more than the {}"

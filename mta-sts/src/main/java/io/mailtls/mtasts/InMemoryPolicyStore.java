@@ -7,6 +7,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -41,7 +42,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       without a cached {@code testing} or {@code none} policy the sender delivers exactly as
  *       with one (RFC 8461 §5), so losing one costs a fetch, not protection. This is what remains
  *       of the earlier preference for evicting {@code none} before {@code testing} before {@code
- *       enforce}.
+ *       enforce}. Uses outlive a restart when the store is a {@link FilePolicyStore}: it keeps
+ *       each entry's last use in its file and gives it back on loading (with the package-private
+ *       {@code restore}, which does not count a use now), so a policy used within {@link
+ *       #recentUse()} before the restart is pinned again at once, until {@link #recentUse()}
+ *       after that use.
  *   <li><b>The rest is W-TinyLFU.</b> Unpinned entries live in a Caffeine cache bounded by entry
  *       count, whose W-TinyLFU policy weighs frequency and recency: a new entry displaces an
  *       established one only when it has been used more often, so a scan of one-time domains
@@ -155,6 +160,15 @@ public final class InMemoryPolicyStore implements PolicyStore {
 
     long lastUse() {
       return lastUse.get();
+    }
+  }
+
+  /** An entry as the store holds it, with its domain's last use (empty: never used). */
+  record Stored(CachedPolicy entry, Optional<Instant> lastUse) {
+
+    Stored {
+      Objects.requireNonNull(entry, "entry");
+      Objects.requireNonNull(lastUse, "lastUse");
     }
   }
 
@@ -289,13 +303,51 @@ public final class InMemoryPolicyStore implements PolicyStore {
   public void put(DomainName policyDomain, CachedPolicy entry) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(entry, "entry");
+    store(policyDomain, entry, NEVER_USED);
+  }
+
+  /**
+   * Stores or replaces the entry as {@link #put} does, for a domain last used at {@code lastUse},
+   * a use known from elsewhere: the file a {@link FilePolicyStore} loads after a restart. This is
+   * not a use: nothing is counted at now, and the pin, if any, lapses {@link #recentUse()} after
+   * {@code lastUse} unless the entry is read again. The domain's last use becomes the later of the
+   * one it has and {@code lastUse}; a {@code lastUse} after now (the clock went back since it was
+   * recorded) counts as now. An {@code enforce} policy whose last use is then within {@link
+   * #recentUse()} is pinned at once. A new domain's pinned entry takes its room from the unpinned
+   * entries (when the store is full, W-TinyLFU evicts one of them); when every entry is already
+   * pinned, a new domain's entry is refused, as a {@link #put} would be, so the bound holds.
+   */
+  void restore(DomainName policyDomain, CachedPolicy entry, Instant lastUse) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(lastUse, "lastUse");
+    store(policyDomain, entry, millis(lastUse));
+  }
+
+  /**
+   * Whether {@link #restore} with this last use would pin the entry now, room permitting: an
+   * {@code enforce} policy last used within {@link #recentUse()} before now (or after it).
+   */
+  boolean pinsOnRestore(CachedPolicy entry, Instant lastUse) {
+    long now = clock.millis();
+    return isEnforce(entry) && recentlyUsed(Math.min(millis(lastUse), now), now);
+  }
+
+  /**
+   * Stores or replaces the entry; the domain's last use becomes the later of its current one and
+   * {@code restoredUse} (at most now), and decides the pin.
+   */
+  private void store(DomainName policyDomain, CachedPolicy entry, long restoredUse) {
     synchronized (lock) {
       long now = clock.millis();
       unpinLapsed(now);
       Slot old = cache.policy().getIfPresentQuietly(policyDomain);
-      long lastUse = old == null ? NEVER_USED : old.retire();
+      long lastUse = Math.max(old == null ? NEVER_USED : old.retire(), Math.min(restoredUse, now));
       boolean wasPinned = old != null && old.pinned;
-      boolean pin = isEnforce(entry) && recentlyUsed(lastUse, now);
+      // A new domain pinned adds a pinned entry: only while one is unpinned, or the bound breaks.
+      // (A put never pins a new domain: it has no use yet.)
+      boolean pin = isEnforce(entry) && recentlyUsed(lastUse, now)
+          && (old != null || pins.size() < maxEntries);
       if (wasPinned && !pin) {
         // The entry will count against the bound again: widen the bound first, so that its
         // return evicts nothing.
@@ -307,7 +359,9 @@ public final class InMemoryPolicyStore implements PolicyStore {
         removePin(policyDomain);
         addPin(policyDomain, lastUse);
         if (!wasPinned) {
-          resizeUnpinned(); // one entry less counts against the bound: lower it by one
+          // One entry less counts against the bound: lower it by one. For a new domain (a
+          // restore), one more entry is held: the lower bound evicts an unpinned one if full.
+          resizeUnpinned();
         }
       }
       cache.cleanUp();
@@ -332,16 +386,36 @@ public final class InMemoryPolicyStore implements PolicyStore {
     }
   }
 
-  /** A consistent copy of every entry, ordered by domain name; reads nothing as a use. */
-  Map<DomainName, CachedPolicy> snapshot() {
+  /**
+   * A consistent copy of every entry with its last use, ordered by domain name; reads nothing as a
+   * use. (A lock-free read racing the copy may or may not be in it.)
+   */
+  Map<DomainName, Stored> snapshot() {
     synchronized (lock) {
       cache.cleanUp();
-      Map<DomainName, CachedPolicy> copy = new LinkedHashMap<>();
+      Map<DomainName, Stored> copy = new LinkedHashMap<>();
       cache.asMap().entrySet().stream()
           .sorted(Map.Entry.comparingByKey())
-          .forEach(e -> copy.put(e.getKey(), e.getValue().entry));
+          .forEach(e -> copy.put(e.getKey(), stored(e.getValue())));
       return copy;
     }
+  }
+
+  private static Stored stored(Slot slot) {
+    long lastUse = slot.lastUse(); // never RETIRED: slots in the cache are retired under the lock
+    return new Stored(slot.entry, lastUse == NEVER_USED || lastUse == RETIRED
+        ? Optional.empty() : Optional.of(Instant.ofEpochMilli(lastUse)));
+  }
+
+  /** An instant as a last use: one too early for a {@code long} of millis is never used. */
+  private static long millis(Instant lastUse) {
+    long millis;
+    try {
+      millis = lastUse.toEpochMilli();
+    } catch (ArithmeticException e) {
+      return lastUse.isBefore(Instant.EPOCH) ? NEVER_USED : Long.MAX_VALUE;
+    }
+    return millis <= RETIRED ? NEVER_USED : millis;
   }
 
   // ---------------------------------------------------------------- pins (guarded by lock)
@@ -355,8 +429,16 @@ public final class InMemoryPolicyStore implements PolicyStore {
   }
 
   private boolean recentlyUsed(long lastUse, long now) {
-    return lastUse != NEVER_USED && lastUse != RETIRED && recentUseMillis > 0
-        && now - lastUse < recentUseMillis;
+    if (lastUse == NEVER_USED || lastUse == RETIRED || recentUseMillis == 0) {
+      return false;
+    }
+    long since;
+    try {
+      since = Math.subtractExact(now, lastUse);
+    } catch (ArithmeticException e) {
+      return lastUse > now; // a restored use in the distant past is not recent
+    }
+    return since < recentUseMillis;
   }
 
   private long deadline(long lastUse) {

@@ -67,7 +67,13 @@ class FilePolicyStoreTest {
 
   @Test
   void theFileHasTheDocumentedVersionedFormat() throws IOException {
-    new FilePolicyStore(file()).put(EXAMPLE, ENFORCE);
+    FakeClock clock = new FakeClock();
+    FilePolicyStore store = new FilePolicyStore(file(), 10, Duration.ofDays(7), clock);
+    store.put(EXAMPLE, ENFORCE);
+    assertThat(new ObjectMapper().readTree(file().toFile()).get("policies").get("example.test")
+        .has("last_used")).isFalse(); // optional: never used
+    clock.advance(Duration.ofMillis(90_250));
+    store.get(EXAMPLE);
 
     JsonNode root = new ObjectMapper().readTree(file().toFile());
 
@@ -80,6 +86,7 @@ class FilePolicyStoreTest {
     assertThat(e.get("max_age").asLong()).isEqualTo(604_800);
     assertThat(e.get("fetched_at").asText()).isEqualTo("2025-03-01T12:00:00Z");
     assertThat(e.get("expires_at").asText()).isEqualTo("2025-03-08T12:00:00Z");
+    assertThat(e.get("last_used").asText()).isEqualTo("2025-03-01T12:01:30.250Z");
   }
 
   @Test

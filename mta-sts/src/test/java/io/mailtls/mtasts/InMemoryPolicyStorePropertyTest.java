@@ -6,6 +6,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,18 +21,22 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * The store's guarantees under any sequence of puts, reads, removals and the passing of time: it
- * never holds more than its bound, never returns a stale entry, and never loses an {@code enforce}
- * policy read within the recent-use period (RFC 8461 §10.2).
+ * The store's guarantees under any sequence of puts, restores (an entry with a use recorded
+ * before a restart, as a file store loads it), reads, removals and the passing of time: it never
+ * holds more than its bound, never returns a stale entry, and never loses an {@code enforce}
+ * policy read, or restored as read, within the recent-use period (RFC 8461 §10.2).
  */
 class InMemoryPolicyStorePropertyTest {
 
   private static final int DOMAINS = 10;
   private static final Duration RECENT_USE = Duration.ofMinutes(30);
 
-  sealed interface Action permits Put, Get, Peek, Remove, Advance {}
+  sealed interface Action permits Put, Restore, Get, Peek, Remove, Advance {}
 
   record Put(int domain, MtaStsMode mode, int id) implements Action {}
+
+  /** A restore with a use {@code minutesAgo} before now (negative: after now). */
+  record Restore(int domain, MtaStsMode mode, int id, int minutesAgo) implements Action {}
 
   record Get(int domain) implements Action {}
 
@@ -48,6 +53,9 @@ class InMemoryPolicyStorePropertyTest {
         Tuple.of(4, Combinators.combine(domain,
                 Arbitraries.of(MtaStsMode.class), Arbitraries.integers().between(1, 3))
             .as(Put::new)),
+        Tuple.of(2, Combinators.combine(domain, Arbitraries.of(MtaStsMode.class),
+                Arbitraries.integers().between(1, 3), Arbitraries.integers().between(-10, 45))
+            .as(Restore::new)),
         Tuple.of(4, domain.map(Get::new)),
         Tuple.of(1, domain.map(Peek::new)),
         Tuple.of(1, domain.map(Remove::new)),
@@ -74,6 +82,15 @@ class InMemoryPolicyStorePropertyTest {
             p.mode(), List.of("mx.example.test"), Duration.ofDays(1)), clock.instant());
         store.put(name(p.domain()), entry);
         lastPut.put(p.domain(), entry);
+      } else if (action instanceof Restore r) {
+        CachedPolicy entry = CachedPolicy.fetched(new MtaStsPolicy(String.valueOf(r.id()),
+            r.mode(), List.of("mx.example.test"), Duration.ofDays(1)), clock.instant());
+        long use = clock.millis() - Duration.ofMinutes(r.minutesAgo()).toMillis();
+        store.restore(name(r.domain()), entry, Instant.ofEpochMilli(use));
+        lastPut.put(r.domain(), entry);
+        if (store.peek(name(r.domain())).isPresent()) { // else refused: every entry was pinned
+          lastUse.merge(r.domain(), Math.min(use, clock.millis()), Math::max);
+        }
       } else if (action instanceof Get g) {
         if (store.get(name(g.domain())).isPresent()) {
           lastUse.put(g.domain(), clock.millis());

@@ -165,11 +165,117 @@ class InMemoryPolicyStoreTest {
   }
 
   @Test
+  void aRestoredRecentUsePinsAtOnceUntilTheRecentUsePeriodAfterThatUse() {
+    InMemoryPolicyStore store = store(3);
+    Instant usedBeforeRestart = T0.minus(Duration.ofMinutes(30));
+
+    store.restore(d("a.test"), entry("1", Duration.ofDays(1)), usedBeforeRestart);
+
+    assertThat(store.pinned()).isEqualTo(1);
+    assertThat(store.snapshot().get(d("a.test")).lastUse()).contains(usedBeforeRestart);
+    // Not a use at now: the pin lapses RECENT_USE after the restored use, not after the restore.
+    clock.advance(Duration.ofMinutes(29));
+    store.put(d("b.test"), entry("1", Duration.ofDays(1)));
+    assertThat(store.pinned()).isEqualTo(1);
+    clock.advance(Duration.ofMinutes(1));
+    store.put(d("c.test"), entry("1", Duration.ofDays(1)));
+    assertThat(store.pinned()).isZero();
+    assertThat(store.peek(d("a.test"))).isPresent();
+  }
+
+  @Test
+  void aRestoredUseOutsideTheRecentUsePeriodOrOfAPolicyNotEnforcedDoesNotPin() {
+    InMemoryPolicyStore store = store(5);
+    Instant justTooOld = T0.minus(RECENT_USE);
+
+    store.restore(d("old.test"), entry("1", Duration.ofDays(1)), justTooOld);
+    store.restore(d("ancient.test"), entry("1", Duration.ofDays(1)), Instant.MIN);
+    store.restore(d("testing.test"), entry("1", MtaStsMode.TESTING, Duration.ofDays(1)), T0);
+    assertThat(store.pinned()).isZero();
+    assertThat(store.size()).isEqualTo(3); // loaded all the same
+    assertThat(store.snapshot().get(d("old.test")).lastUse()).contains(justTooOld);
+    assertThat(store.snapshot().get(d("ancient.test")).lastUse()).isEmpty();
+
+    store.restore(d("recent.test"), entry("1", Duration.ofDays(1)), justTooOld.plusMillis(1));
+    assertThat(store.pinned()).isEqualTo(1);
+  }
+
+  @Test
+  void aRestoredUseAfterNowCountsAsAUseNow() {
+    // The clock went back since the use was recorded (a host whose clock was ahead, corrected).
+    InMemoryPolicyStore store = store(3);
+
+    store.restore(d("a.test"), entry("1", Duration.ofDays(1)), T0.plus(Duration.ofDays(30)));
+
+    assertThat(store.pinned()).isEqualTo(1);
+    assertThat(store.snapshot().get(d("a.test")).lastUse()).contains(T0);
+    clock.advance(RECENT_USE);
+    store.put(d("b.test"), entry("1", Duration.ofDays(1)));
+    assertThat(store.pinned()).isZero();
+  }
+
+  @Test
+  void aRestoredPinTakesItsRoomFromUnpinnedEntriesAndIsRefusedWhenAllArePinned() {
+    InMemoryPolicyStore store = store(2);
+    store.put(d("u1.test"), entry("1", Duration.ofDays(1)));
+    store.put(d("u2.test"), entry("1", Duration.ofDays(1)));
+
+    store.restore(d("p1.test"), entry("1", Duration.ofDays(1)), T0);
+    assertThat(store.size()).isEqualTo(2);
+    assertThat(store.peek(d("p1.test"))).isPresent();
+    store.restore(d("p2.test"), entry("1", Duration.ofDays(1)), T0);
+    assertThat(store.size()).isEqualTo(2);
+    assertThat(store.pinned()).isEqualTo(2);
+    assertThat(store.peek(d("u1.test"))).isEmpty();
+    assertThat(store.peek(d("u2.test"))).isEmpty();
+
+    store.restore(d("p3.test"), entry("1", Duration.ofDays(1)), T0);
+
+    assertThat(store.peek(d("p3.test"))).isEmpty();
+    assertThat(store.size()).isEqualTo(2);
+    assertThat(store.pinned()).isEqualTo(2);
+  }
+
+  @Test
+  void aRestoreKeepsTheLaterOfTheDomainsUses() {
+    InMemoryPolicyStore store = store(3);
+    store.put(d("a.test"), entry("1", Duration.ofDays(1)));
+    clock.advance(Duration.ofMinutes(5));
+    store.get(d("a.test"));
+    Instant used = clock.instant();
+
+    store.restore(d("a.test"), entry("2", Duration.ofDays(1)), used.minusSeconds(60));
+    assertThat(store.snapshot().get(d("a.test")).lastUse()).contains(used);
+    assertThat(store.peek(d("a.test")).orElseThrow().policy().id()).isEqualTo("2");
+
+    clock.advance(Duration.ofMinutes(5));
+    store.restore(d("a.test"), entry("3", Duration.ofDays(1)), used.plusSeconds(60));
+    assertThat(store.snapshot().get(d("a.test")).lastUse()).contains(used.plusSeconds(60));
+    assertThat(store.pinned()).isEqualTo(1);
+  }
+
+  @Test
+  void theSnapshotHasEachEntrysLastUseAndPeekIsNotOne() {
+    InMemoryPolicyStore store = store(3);
+    store.put(d("a.test"), entry("1", MtaStsMode.TESTING, Duration.ofDays(1)));
+    store.put(d("b.test"), entry("1", Duration.ofDays(1)));
+    clock.advance(Duration.ofSeconds(90));
+
+    store.get(d("a.test"));
+    store.peek(d("b.test"));
+
+    assertThat(store.snapshot()).containsOnlyKeys(d("a.test"), d("b.test"));
+    assertThat(store.snapshot().get(d("a.test")).lastUse()).contains(T0.plusSeconds(90));
+    assertThat(store.snapshot().get(d("b.test")).lastUse()).isEmpty();
+  }
+
+  @Test
   void aRecentUsePeriodOfZeroPinsNothing() {
     InMemoryPolicyStore store = new InMemoryPolicyStore(2, Duration.ZERO, clock);
     store.put(d("a.test"), entry("1", Duration.ofDays(1)));
 
     store.get(d("a.test"));
+    store.restore(d("b.test"), entry("1", Duration.ofDays(1)), T0);
 
     assertThat(store.pinned()).isZero();
   }

@@ -9,11 +9,13 @@ import io.mailtls.core.MtaStsLookup;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.testkit.TestDnsServer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.Type;
 
 /**
@@ -27,6 +29,9 @@ class PolicyCacheFloodTest {
 
   private static final Instant T0 = FakeClock.START;
   private static final Duration YEAR = MtaStsPolicy.MAX_AGE_LIMIT;
+
+  @TempDir
+  Path dir;
 
   private static CachedPolicy enforce(Duration maxAge) {
     return CachedPolicy.fetched(
@@ -164,6 +169,79 @@ class PolicyCacheFloodTest {
         });
       }
       for (DomainName r : recipients) {
+        assertThat(fetcher.count(r.toString())).as("fetches of %s", r).isEqualTo(1);
+      }
+      assertThat(store.size()).isEqualTo(capacity);
+    }
+  }
+
+  @Test
+  void throughTheResolverAFloodRightAfterARestartStillMeetsThePoliciesUsedBeforeIt() {
+    // The restart is the attacker's chance: whatever the store pinned was in memory. The file
+    // store keeps the uses, so the restarted store pins the same policies before the flood.
+    int capacity = 30;
+    int realDomains = 5;
+    int flood = 3 * capacity;
+    try (TestDnsServer dns = TestDnsServer.builder()
+        .zone("recipients.example", z -> {
+          for (int i = 0; i < realDomains; i++) {
+            z.txt("_mta-sts.r" + i + ".recipients.example", "v=STSv1; id=1");
+          }
+        })
+        .zone("attacker.example", z -> {
+          for (int i = 0; i < flood; i++) {
+            z.txt("_mta-sts.s" + i + ".attacker.example", "v=STSv1; id=1");
+          }
+        })
+        .start()) {
+      FakeClock clock = new FakeClock();
+      MapPolicyFetcher fetcher = new MapPolicyFetcher();
+      List<DomainName> recipients = new ArrayList<>();
+      for (int i = 0; i < realDomains; i++) {
+        String name = "r" + i + ".recipients.example";
+        recipients.add(DomainName.of(name));
+        fetcher.serve(name, MtaStsMode.ENFORCE, Duration.ofDays(7), "mx." + name);
+      }
+      for (int i = 0; i < flood; i++) {
+        fetcher.serve("s" + i + ".attacker.example", MtaStsMode.ENFORCE, YEAR,
+            "mx.attacker.example");
+      }
+      DnsResolver resolver = StsFixture.dnsResolver(dns);
+      Path file = dir.resolve("mta-sts.json");
+      MtaStsResolver beforeRestart = MtaStsResolver.builder().dns(resolver).fetcher(fetcher)
+          .clock(clock).store(new FilePolicyStore(file, capacity,
+              InMemoryPolicyStore.DEFAULT_RECENT_USE, clock)).build();
+      // Mail to the real recipients: the first delivery fetches, the second uses the cache.
+      for (int delivery = 0; delivery < 2; delivery++) {
+        for (DomainName r : recipients) {
+          assertThat(await(beforeRestart.lookup(r))).isInstanceOf(MtaStsLookup.Found.class);
+        }
+        clock.advance(Duration.ofHours(1));
+      }
+
+      FilePolicyStore store = new FilePolicyStore(file, capacity,
+          InMemoryPolicyStore.DEFAULT_RECENT_USE, clock);
+      MtaStsResolver sts = MtaStsResolver.builder().dns(resolver).fetcher(fetcher).clock(clock)
+          .store(store).build();
+      // Right after the restart, the attacker's mail: two messages per subdomain, so each of
+      // their policies is fetched, then used (and pinned).
+      for (int i = 0; i < flood; i++) {
+        DomainName d = DomainName.of("s" + i + ".attacker.example");
+        for (int message = 0; message < 2; message++) {
+          assertThat(await(sts.lookup(d))).isInstanceOf(MtaStsLookup.Found.class);
+        }
+        assertThat(store.size()).isLessThanOrEqualTo(capacity);
+      }
+      for (int i = 0; i < realDomains; i++) {
+        dns.removeRecords("_mta-sts.r" + i + ".recipients.example", Type.TXT);
+      }
+
+      for (DomainName r : recipients) {
+        MtaStsLookup result = await(sts.lookup(r));
+        assertThat(result).as("%s", r).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
+          assertThat(f.fromCache()).isTrue();
+          assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+        });
         assertThat(fetcher.count(r.toString())).as("fetches of %s", r).isEqualTo(1);
       }
       assertThat(store.size()).isEqualTo(capacity);
