@@ -114,30 +114,11 @@ class PolicyCacheFloodTest {
     int capacity = 60;
     int realDomains = 10;
     int flood = 3 * capacity;
-    try (TestDnsServer dns = TestDnsServer.builder()
-        .zone("recipients.example", z -> {
-          for (int i = 0; i < realDomains; i++) {
-            z.txt("_mta-sts.r" + i + ".recipients.example", "v=STSv1; id=1");
-          }
-        })
-        .zone("attacker.example", z -> {
-          for (int i = 0; i < flood; i++) {
-            z.txt("_mta-sts.s" + i + ".attacker.example", "v=STSv1; id=1");
-          }
-        })
-        .start()) {
+    try (World w = new World(realDomains, flood)) {
+      TestDnsServer dns = w.dns;
       FakeClock clock = new FakeClock();
-      MapPolicyFetcher fetcher = new MapPolicyFetcher();
-      List<DomainName> recipients = new ArrayList<>();
-      for (int i = 0; i < realDomains; i++) {
-        String name = "r" + i + ".recipients.example";
-        recipients.add(DomainName.of(name));
-        fetcher.serve(name, MtaStsMode.ENFORCE, Duration.ofDays(7), "mx." + name);
-      }
-      for (int i = 0; i < flood; i++) {
-        fetcher.serve("s" + i + ".attacker.example", MtaStsMode.ENFORCE, YEAR,
-            "mx.attacker.example");
-      }
+      MapPolicyFetcher fetcher = w.fetcher;
+      List<DomainName> recipients = w.recipients;
       DnsResolver resolver = StsFixture.dnsResolver(dns);
       InMemoryPolicyStore store = new InMemoryPolicyStore(capacity);
       MtaStsResolver sts = MtaStsResolver.builder()
@@ -182,30 +163,11 @@ class PolicyCacheFloodTest {
     int capacity = 30;
     int realDomains = 5;
     int flood = 3 * capacity;
-    try (TestDnsServer dns = TestDnsServer.builder()
-        .zone("recipients.example", z -> {
-          for (int i = 0; i < realDomains; i++) {
-            z.txt("_mta-sts.r" + i + ".recipients.example", "v=STSv1; id=1");
-          }
-        })
-        .zone("attacker.example", z -> {
-          for (int i = 0; i < flood; i++) {
-            z.txt("_mta-sts.s" + i + ".attacker.example", "v=STSv1; id=1");
-          }
-        })
-        .start()) {
+    try (World w = new World(realDomains, flood)) {
+      TestDnsServer dns = w.dns;
       FakeClock clock = new FakeClock();
-      MapPolicyFetcher fetcher = new MapPolicyFetcher();
-      List<DomainName> recipients = new ArrayList<>();
-      for (int i = 0; i < realDomains; i++) {
-        String name = "r" + i + ".recipients.example";
-        recipients.add(DomainName.of(name));
-        fetcher.serve(name, MtaStsMode.ENFORCE, Duration.ofDays(7), "mx." + name);
-      }
-      for (int i = 0; i < flood; i++) {
-        fetcher.serve("s" + i + ".attacker.example", MtaStsMode.ENFORCE, YEAR,
-            "mx.attacker.example");
-      }
+      MapPolicyFetcher fetcher = w.fetcher;
+      List<DomainName> recipients = w.recipients;
       DnsResolver resolver = StsFixture.dnsResolver(dns);
       Path file = dir.resolve("mta-sts.json");
       MtaStsResolver beforeRestart = MtaStsResolver.builder().dns(resolver).fetcher(fetcher)
@@ -245,6 +207,45 @@ class PolicyCacheFloodTest {
         assertThat(fetcher.count(r.toString())).as("fetches of %s", r).isEqualTo(1);
       }
       assertThat(store.size()).isEqualTo(capacity);
+    }
+  }
+  /**
+   * The flood's world: {@code realDomains} recipients {@code r<i>.recipients.example} with
+   * week-long enforce policies, {@code flood} attacker subdomains {@code s<i>.attacker.example}
+   * with year-long ones, each with its {@code _mta-sts} record in the testkit's signed DNS.
+   */
+  private static final class World implements AutoCloseable {
+    final TestDnsServer dns;
+    final MapPolicyFetcher fetcher = new MapPolicyFetcher();
+    final List<DomainName> recipients = new ArrayList<>();
+
+    World(int realDomains, int flood) {
+      dns = TestDnsServer.builder()
+          .zone("recipients.example", z -> {
+            for (int i = 0; i < realDomains; i++) {
+              z.txt("_mta-sts.r" + i + ".recipients.example", "v=STSv1; id=1");
+            }
+          })
+          .zone("attacker.example", z -> {
+            for (int i = 0; i < flood; i++) {
+              z.txt("_mta-sts.s" + i + ".attacker.example", "v=STSv1; id=1");
+            }
+          })
+          .start();
+      for (int i = 0; i < realDomains; i++) {
+        String name = "r" + i + ".recipients.example";
+        recipients.add(DomainName.of(name));
+        fetcher.serve(name, MtaStsMode.ENFORCE, Duration.ofDays(7), "mx." + name);
+      }
+      for (int i = 0; i < flood; i++) {
+        fetcher.serve("s" + i + ".attacker.example", MtaStsMode.ENFORCE, YEAR,
+            "mx.attacker.example");
+      }
+    }
+
+    @Override
+    public void close() {
+      dns.close();
     }
   }
 }
