@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.ValidatingResolverServer;
+import io.mailtls.testkit.junit.TestkitExtension;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 11 item 5, TRUST_AD mode and the system resolvers: trusting the AD bit needs a named
@@ -20,23 +20,14 @@ class TrustAdSelfCheckTest {
   private static final DomainName BOGUS = DomainName.of("mx.bogus.test");
   private static final DomainName SIGNED = DomainName.of("signed.test");
 
-  private static TestDnsServer dns;
-  private static ValidatingResolverServer validator;
+  @RegisterExtension
+  static final TestkitExtension testkit = new TestkitExtension();
 
-  @BeforeAll
-  static void start() {
-    dns = TestDnsServer.builder()
-        .zone("signed.test", z -> z.txt("signed.test", "signed"))
-        .zone("bogus.test", z -> z.wrongDs().a("mx.bogus.test", "127.0.0.81"))
-        .start();
-    validator = ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor());
-  }
-
-  @AfterAll
-  static void stop() {
-    validator.close();
-    dns.close();
-  }
+  private static final TestDnsServer dns = testkit.start(TestDnsServer.builder()
+      .zone("signed.test", z -> z.txt("signed.test", "signed"))
+      .zone("bogus.test", z -> z.wrongDs().a("mx.bogus.test", "127.0.0.81")));
+  private static final ValidatingResolverServer validator = testkit.closeAfter(
+      ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor()));
 
   private static DnssecResolver trustAd(java.net.InetSocketAddress upstream) {
     return DnssecResolver.builder().mode(DnssecMode.TRUST_AD).upstream(upstream)

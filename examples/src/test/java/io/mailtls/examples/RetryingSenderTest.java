@@ -8,11 +8,9 @@ import io.mailtls.core.Envelope;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmtpTimeouts;
-import java.time.Clock;
+import io.mailtls.testkit.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -28,30 +26,6 @@ class RetryingSenderTest {
 
   private static TestWorld world;
   private static SecureSmtpTransport transport;
-
-  /** A clock that moves only when the sleeper says so. */
-  static final class FakeClock extends Clock {
-    private Instant now = Instant.parse("2025-01-01T00:00:00Z");
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
 
   @BeforeAll
   static void start() {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.testkit.FakeClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.testkit.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;

@@ -12,6 +12,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MtaStsLookup;
 import io.mailtls.core.MtaStsMode;
+import io.mailtls.testkit.FakeClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -27,6 +27,7 @@ import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -221,28 +222,29 @@ class OkHttpPolicyFetcherTest {
   }
 
   @Test
+  @Timeout(60)
   void section3_3AStalledServerHitsTheReadTimeout() throws Exception {
     sts.fault(domain("stall"), Fault.STALL);
     OkHttpPolicyFetcher fetcher = fetcher(b -> b.client(trustingClient().build())
         .readTimeout(Duration.ofMillis(500)).callTimeout(Duration.ofSeconds(10)));
-    long start = System.nanoTime();
     FetchResult.Failure f = assertFailure(fetch(fetcher, "stall"),
         FailureType.STS_POLICY_FETCH_ERROR);
-    assertThat(f.reason()).contains("timed out");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    // The read timeout ended the fetch, not the call timeout 20 times longer.
+    assertThat(f.reason()).contains("timed out").contains("read timeout PT0.5S")
+        .doesNotContain("call timeout");
     assertThat(sts.requestCount(domain("stall"))).isEqualTo(1);
   }
 
   @Test
+  @Timeout(60)
   void section3_3TheCallTimeoutBoundsTheWholeFetch() throws Exception {
     sts.fault(domain("stall2"), Fault.STALL);
     OkHttpPolicyFetcher fetcher = fetcher(b -> b.client(trustingClient().build())
         .readTimeout(Duration.ofSeconds(20)).callTimeout(Duration.ofMillis(800)));
-    long start = System.nanoTime();
     FetchResult.Failure f = assertFailure(fetch(fetcher, "stall2"),
         FailureType.STS_POLICY_FETCH_ERROR);
+    // The call timeout ended the fetch, not the read timeout 25 times longer.
     assertThat(f.reason()).contains("call timeout of PT0.8S");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
   }
 
   @ParameterizedTest(name = "{0}")

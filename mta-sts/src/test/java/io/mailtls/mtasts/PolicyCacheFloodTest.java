@@ -8,6 +8,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsLookup;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.testkit.FakeClock;
 import io.mailtls.testkit.TestDnsServer;
 import java.nio.file.Path;
 import java.time.Duration;

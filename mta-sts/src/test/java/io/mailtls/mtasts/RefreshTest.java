@@ -13,6 +13,8 @@ import io.mailtls.core.FailureType;
 import io.mailtls.core.MtaStsLookup;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.testkit.FakeClock;
+import io.mailtls.testkit.ManualScheduler;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -285,8 +285,8 @@ class MockSmtpServerFaultTest {
         Thread.sleep(5);
       }
       smtp.close();
+      // awaitClosed's bound only catches a session that close() failed to end
       assertThat(smtp.sessions().get(0).awaitClosed(WAIT)).isTrue();
-      assertThat(millisSince(started)).isLessThan(3000);
       assertThat(client.readToEnd()).isEmpty();
     } finally {
       client.close();

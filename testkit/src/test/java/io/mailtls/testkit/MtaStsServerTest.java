@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
@@ -171,13 +172,12 @@ class MtaStsServerTest {
   }
 
   @Test
+  @Timeout(60)
   void stallHoldsTheResponse() {
     sts.fault("example.test", MtaStsServer.Fault.STALL);
-    long start = System.nanoTime();
     assertThatThrownBy(() -> client(Duration.ofMillis(300))
         .newCall(new Request.Builder().url(sts.policyUrl("example.test")).build()).execute())
         .isInstanceOf(SocketTimeoutException.class);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     assertThat(sts.requestCount("example.test")).isEqualTo(1);
   }
 

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.HexFormat;
 import java.util.List;
@@ -344,7 +343,7 @@ class TestDnsServerDnssecTest {
 
   @Test
   void signaturesFollowTheClockAndResignRenewsThem() throws IOException {
-    MutableClock clock = new MutableClock(Instant.parse("2031-01-01T00:00:00Z"));
+    FakeClock clock = new FakeClock(Instant.parse("2031-01-01T00:00:00Z"));
     TestDnsServer server =
         TestDnsServer.builder()
             .clock(clock)
@@ -411,33 +410,5 @@ class TestDnsServerDnssecTest {
               assertThat(r.getType()).isEqualTo(Type.TXT);
               assertThat(r.getDClass()).isEqualTo(ValidatingResolver.VALIDATION_REASON_QCLASS);
             });
-  }
-
-  /** A clock a test moves forward. */
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

@@ -71,15 +71,12 @@ class StalledReaderTest {
           return n;
         }
       };
-      long start = System.nanoTime();
       RecipientResult r = f.transport(TlsLevel.OPPORTUNISTIC)
           .send(Envelope.of("a@sender.test", "rcpt@example.test"), endless)
           .result("rcpt@example.test");
-      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.TIMEOUT);
       assertThat(r.attempt().orElseThrow().detail()).contains("stopped reading");
-      assertThat(seconds).isLessThan(20);
     } finally {
       release.countDown();
     }

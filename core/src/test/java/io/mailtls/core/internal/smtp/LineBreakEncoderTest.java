@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -209,7 +210,9 @@ class LineBreakEncoderTest {
         .hasMessageContaining("8");
   }
 
+  /** Correctness on a large input; its speed is a benchmark's business, the timeout bounds a hang. */
   @Test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void largeContentStreamsInWholeBuffers() throws IOException {
     byte[] line = latin1("The quick brown fox jumps over the lazy dog. .......\n.start\r\n");
     byte[] block = new byte[64 * 1024];
@@ -220,20 +223,17 @@ class LineBreakEncoderTest {
     DotStuffingOutputStream data = new DotStuffingOutputStream(out);
     ContentScanner scanner = new ContentScanner();
     int blocks = 512; // 32 MiB
-    long start = System.nanoTime();
     for (int i = 0; i < blocks; i++) {
       data.write(block);
       scanner.write(block);
     }
     data.finish();
-    long millis = (System.nanoTime() - start) / 1_000_000;
 
     assertThat(out.singleByteWrites).as("no per-octet calls on the socket stream").isZero();
     // Buffers go out (nearly) full: at most one write per half buffer.
     assertThat((long) out.arrayWrites)
         .isLessThanOrEqualTo(out.count / (LineBreakEncoder.DEFAULT_BUFFER_SIZE / 2) + 2);
     assertThat(out.count).isEqualTo(scanner.result().dataWireLength());
-    assertThat(millis).as("32 MiB in %d ms", millis).isLessThan(5_000);
   }
 
   @Test

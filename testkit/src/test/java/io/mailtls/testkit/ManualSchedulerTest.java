@@ -1,4 +1,4 @@
-package io.mailtls.mtasts;
+package io.mailtls.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,12 @@
-package io.mailtls.mtasts;
+package io.mailtls.testkit;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
@@ -17,22 +19,44 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link ScheduledExecutorService} driven by a {@link FakeClock}: tasks run only when the test
- * calls {@link #runDue()}, on the test's thread. Thread-safe.
+ * A {@link ScheduledExecutorService} on a test's clock, usually a {@link FakeClock}: nothing runs
+ * by itself. A task is due when the clock reaches its time, and due tasks run when the test calls
+ * {@link #runDue()}, on the test's own thread, so that a test of scheduled work (a proactive
+ * refresh, a retry) decides exactly when it happens and sees its effects at once.
+ *
+ * <pre>{@code
+ * FakeClock clock = new FakeClock();
+ * ManualScheduler scheduler = new ManualScheduler(clock);
+ * service.start(scheduler);              // schedules its work
+ * clock.advance(Duration.ofMinutes(5));
+ * scheduler.runDue();                    // runs what is due by now, here and now
+ * }</pre>
+ *
+ * <p>Repeating tasks behave as with the JDK's scheduler: at a fixed rate the next run is due one
+ * period after the last one was due, with a fixed delay one period after it ran; a run that
+ * throws ends the repetition. {@link #execute} schedules a task due at once. After
+ * {@link #shutdown()} nothing more can be scheduled; {@link #awaitTermination} never waits.
+ * Thread-safe: any thread may schedule tasks.
  */
-final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+public final class ManualScheduler extends AbstractExecutorService
+    implements ScheduledExecutorService {
 
-  private final FakeClock clock;
+  private final Clock clock;
   private final List<Task<?>> tasks = new ArrayList<>(); // guarded by this
   private long sequence; // guarded by this
   private boolean shutdown; // guarded by this
 
-  ManualScheduler(FakeClock clock) {
-    this.clock = clock;
+  /**
+   * A scheduler on {@code clock}, which the test moves.
+   *
+   * @param clock the clock that says which tasks are due, usually a {@link FakeClock}
+   */
+  public ManualScheduler(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /** A task due at a point on the fake clock. */
-  final class Task<V> extends FutureTask<V> implements ScheduledFuture<V> {
+  /** A task due at a point on the clock. */
+  private final class Task<V> extends FutureTask<V> implements ScheduledFuture<V> {
     final Instant due;
     final long seq;
 
@@ -53,8 +77,15 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     }
   }
 
-  /** Runs every task due at the clock's time, oldest due first; returns how many ran. */
-  int runDue() {
+  /**
+   * Runs every task due at the clock's time, on the calling thread, earliest due first (in the
+   * order they were scheduled when due at the same time). A repeating task that becomes due again
+   * during this call runs again in it. A task that throws completes exceptionally; the others
+   * still run.
+   *
+   * @return how many tasks ran
+   */
+  public int runDue() {
     int ran = 0;
     while (true) {
       Task<?> next;
@@ -74,13 +105,21 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     }
   }
 
-  /** The due times of the tasks not yet run nor cancelled, earliest first. */
-  synchronized List<Instant> pending() {
+  /**
+   * The due times of the tasks not yet run nor cancelled, earliest first.
+   *
+   * @return the pending due times
+   */
+  public synchronized List<Instant> pending() {
     return tasks.stream().filter(t -> !t.isCancelled()).map(t -> t.due).sorted().toList();
   }
 
-  /** The earliest pending due time. */
-  Optional<Instant> nextDue() {
+  /**
+   * The earliest pending due time.
+   *
+   * @return it, or empty if no task is pending
+   */
+  public Optional<Instant> nextDue() {
     List<Instant> p = pending();
     return p.isEmpty() ? Optional.empty() : Optional.of(p.get(0));
   }
