@@ -191,6 +191,14 @@ public final class HostPolicy {
           "MTA-STS enforce: TLS 1.2+, WebPKI, name " + h.name(), Optional.empty(), notes,
           failures);
     }
+    if (outsidePolicy) {
+      // RFC 8461 §4.1, §5 testing mode: the host is used, the mismatch reported; also when
+      // unusable TLSA records make TLS mandatory, since the MTA-STS checks still apply then.
+      failures.add(new PolicyFailure(domainName, PolicySource.MTA_STS, false,
+          Optional.of(h.name()), Optional.empty(), FailureType.STS_POLICY_INVALID,
+          h.name() + " matches none of the MTA-STS mx patterns "
+              + policy.get().mxPatterns() + " (testing mode: delivering anyway)"));
+    }
     if (unusable.isPresent()) {
       // RFC 7672 §2.2: secure TLSA records, none usable: TLS mandatory, unauthenticated.
       String why = "DANE: secure TLSA records, none usable (tlsa-invalid): TLS required, "
@@ -201,12 +209,6 @@ public final class HostPolicy {
     }
     if (policy.isPresent()) {
       // RFC 8461 §5 testing mode: deliver as the sender level says, report what would fail.
-      if (outsidePolicy) {
-        failures.add(new PolicyFailure(domainName, PolicySource.MTA_STS, false,
-            Optional.of(h.name()), Optional.empty(), FailureType.STS_POLICY_INVALID,
-            h.name() + " matches none of the MTA-STS mx patterns "
-                + policy.get().mxPatterns() + " (testing mode: delivering anyway)"));
-      }
       return new HostDecision.Use(sender.requirement(), sender.source(),
           sender.why() + "; MTA-STS testing: failures reported", Optional.of(pkix), notes,
           failures);

@@ -460,6 +460,12 @@ class HostPolicyTableTest {
           "RFC 8461 §4.2, §5",
           "TLS 1.2+, WebPKI chain, certificate names the MX host; failure: next MX, then"
               + " deferred after re-checking the policy id (RFC 8461 §5.1)"),
+      rule("an MTA-STS `testing` policy applies, and the host matches none of its `mx` patterns",
+          c -> c.testing() && c.outside(),
+          notes(reportedOnly(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
+          "RFC 8461 §4.1, §5",
+          "the mismatch is reported for TLS-RPT, also for a host whose TLSA records are"
+              + " unusable; the rules below decide"),
       rule("secure TLSA records, none usable, under an MTA-STS `testing` policy",
           c -> c.dane == Dane.UNUSABLE && c.testing(),
           decides(useWithReportOnly(Req.ENCRYPTED, PolicySource.DANE, Req.PKIX)),
@@ -470,12 +476,6 @@ class HostPolicyTableTest {
           decides(use(Req.ENCRYPTED, PolicySource.DANE)),
           "RFC 7672 §2.2",
           "TLS mandatory, unauthenticated"),
-      rule("an MTA-STS `testing` policy applies, and the host matches none of its `mx` patterns",
-          c -> c.testing() && c.outside(),
-          decides(senderLevelReportOnly(Req.PKIX),
-              reportedOnly(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
-          "RFC 8461 §4.1, §5",
-          "delivered as the sender's level says; the mismatch is reported for TLS-RPT"),
       rule("an MTA-STS `testing` policy applies",
           Case::testing,
           decides(senderLevelReportOnly(Req.PKIX)),
@@ -856,6 +856,25 @@ class HostPolicyTableTest {
         assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_INVALID);
         assertThat(f.detail()).endsWith("(testing mode: delivering anyway)");
       });
+    });
+  }
+
+  /**
+   * A host outside a testing policy's mx patterns is reported also when its TLSA records are
+   * secure but unusable: TLS is then mandatory and unauthenticated, and the MTA-STS checks, the
+   * MX match among them, are still reported (RFC 8461 §4.1, §5).
+   */
+  @Test
+  void aTestingPolicyReportsAHostOutsideItAlsoWhenItsTlsaIsUnusable() {
+    HostDecision d = decide(TlsLevel.ENFORCED, Mx.SECURE, Sts.TESTING_OUTSIDE, Dane.UNUSABLE,
+        Addresses.RESOLVED);
+    assertThat(d).isInstanceOfSatisfying(HostDecision.Use.class, u -> {
+      assertThat(u.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
+      assertThat(u.source()).isEqualTo(PolicySource.DANE);
+      assertThat(u.reportOnly()).contains(new TlsRequirement.Pkix(List.of(HOST)));
+      assertThat(u.policyFailures()).extracting(PolicyFailure::type).containsExactly(
+          FailureType.TLSA_INVALID, FailureType.STS_POLICY_INVALID);
+      assertThat(u.policyFailures()).allSatisfy(f -> assertThat(f.enforced()).isFalse());
     });
   }
 
