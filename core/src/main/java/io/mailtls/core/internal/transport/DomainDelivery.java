@@ -289,7 +289,8 @@ public final class DomainDelivery {
       }
       SmtpConnection c = idle.get();
       try {
-        SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(), "RSET");
+        SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(),
+            SmtpStep.RSET);
         if (r.isPositiveCompletion()) {
           notes.add("reused connection (transaction " + (c.transactions() + 1) + ")");
           return c;
@@ -456,16 +457,16 @@ public final class DomainDelivery {
     SmtpReply r;
     if (mechanisms.contains("PLAIN")) {
       r = c.command(SmtpCommand.authPlain("", creds.username(), creds.password()),
-          settings.timeouts().command(), "AUTH");
+          settings.timeouts().command(), SmtpStep.AUTH);
     } else if (mechanisms.contains("LOGIN")) {
-      r = c.command(SmtpCommand.authLogin(), settings.timeouts().command(), "AUTH");
+      r = c.command(SmtpCommand.authLogin(), settings.timeouts().command(), SmtpStep.AUTH);
       if (r.code() == 334) {
         r = c.command(SmtpCommand.authLoginUsername(creds.username()),
-            settings.timeouts().command(), "AUTH");
+            settings.timeouts().command(), SmtpStep.AUTH);
       }
       if (r.code() == 334) {
         r = c.command(SmtpCommand.authLoginPassword(creds.password()),
-            settings.timeouts().command(), "AUTH");
+            settings.timeouts().command(), SmtpStep.AUTH);
       }
     } else {
       c.quit();

@@ -121,7 +121,7 @@ final class SmtpConnection implements AutoCloseable {
 
   /** Reads the greeting; anything but 220 fails the session (RFC 5321 §3.1, §4.3.2). */
   SmtpReply greeting() throws SessionFailure {
-    SmtpReply r = readFinal(timeouts.greeting(), "greeting");
+    SmtpReply r = readFinal(timeouts.greeting(), SmtpStep.GREETING);
     if (r.code() == 421) {
       throw new SessionFailure(FailureType.SERVICE_CLOSING, "server closing: " + r, r, null);
     }
@@ -138,22 +138,22 @@ final class SmtpConnection implements AutoCloseable {
    * is a protocol error.
    */
   EhloCapabilities ehlo() throws SessionFailure {
-    SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), "EHLO");
+    SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), SmtpStep.EHLO);
     if (r.code() == 250) {
       capabilities = EhloCapabilities.parse(r);
       return capabilities;
     }
-    failOnClosing(r, "EHLO");
-    requireCompletion(r, "EHLO", "250");
+    failOnClosing(r, SmtpStep.EHLO);
+    requireCompletion(r, SmtpStep.EHLO, "250");
     if (r.isPermanentFailure()) {
-      SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), "HELO");
+      SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), SmtpStep.HELO);
       if (h.code() == 250) {
         capabilities = EhloCapabilities.parse(h);
         note("EHLO refused (" + r.code() + "); HELO used, no extensions");
         return capabilities;
       }
-      failOnClosing(h, "HELO");
-      requireCompletion(h, "HELO", "250");
+      failOnClosing(h, SmtpStep.HELO);
+      requireCompletion(h, SmtpStep.HELO, "250");
       r = h;
     }
     throw new SessionFailure(FailureType.PROTOCOL_ERROR, "EHLO/HELO refused: " + r, r, null);
@@ -163,7 +163,7 @@ final class SmtpConnection implements AutoCloseable {
    * Fails with a protocol error unless {@code r} is a 4xx or 5xx, i.e. the server answered with a
    * positive code that {@code step} does not have (RFC 5321 §4.3.2 lists each command's replies).
    */
-  void requireCompletion(SmtpReply r, String step, String expected) throws SessionFailure {
+  void requireCompletion(SmtpReply r, SmtpStep step, String expected) throws SessionFailure {
     if (!r.isTransientFailure() && !r.isPermanentFailure()) {
       throw unexpected(r, step, expected);
     }
@@ -173,7 +173,7 @@ final class SmtpConnection implements AutoCloseable {
    * A reply that RFC 5321 §4.3.2 does not allow at {@code step}: a protocol error, and the
    * connection is never used again (its replies can no longer be matched to commands).
    */
-  SessionFailure unexpected(SmtpReply r, String step, String expected) {
+  SessionFailure unexpected(SmtpReply r, SmtpStep step, String expected) {
     broken = true;
     return new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": reply " + r.code()
         + " where RFC 5321 §4.3.2 allows " + expected + " or 4xx/5xx: "
@@ -185,17 +185,17 @@ final class SmtpConnection implements AutoCloseable {
    * {@link #upgrade}, otherwise it decides (a 421 fails the session here).
    */
   SmtpReply startTls() throws SessionFailure {
-    write(SmtpCommand.starttls(), "STARTTLS");
-    flush("STARTTLS");
+    write(SmtpCommand.starttls(), SmtpStep.STARTTLS);
+    flush(SmtpStep.STARTTLS);
     // Octets after a 220 are handled by upgrade() (RFC 3207 §4.2), so no check for them here.
-    SmtpReply r = read(timeouts.startTls(), "STARTTLS");
+    SmtpReply r = read(timeouts.startTls(), SmtpStep.STARTTLS);
     if (r.code() == 220) {
       return r;
     }
-    requireNoBufferedInput("STARTTLS");
-    failOnClosing(r, "STARTTLS");
+    requireNoBufferedInput(SmtpStep.STARTTLS);
+    failOnClosing(r, SmtpStep.STARTTLS);
     // RFC 3207 §4: 220, or 501/454 (and other refusals); another positive code is an error.
-    requireCompletion(r, "STARTTLS", "220");
+    requireCompletion(r, SmtpStep.STARTTLS, "220");
     return r;
   }
 
@@ -267,13 +267,13 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   /** Sends one command and reads its reply, which must be all the server sent. */
-  SmtpReply command(SmtpCommand cmd, Duration timeout, String step) throws SessionFailure {
+  SmtpReply command(SmtpCommand cmd, Duration timeout, SmtpStep step) throws SessionFailure {
     write(cmd, step);
     flush(step);
     return readFinal(timeout, step);
   }
 
-  void write(SmtpCommand cmd, String step) throws SessionFailure {
+  void write(SmtpCommand cmd, SmtpStep step) throws SessionFailure {
     try {
       cmd.writeTo(out);
     } catch (IOException e) {
@@ -281,7 +281,7 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  void flush(String step) throws SessionFailure {
+  void flush(SmtpStep step) throws SessionFailure {
     try {
       out.flush();
     } catch (IOException e) {
@@ -289,7 +289,7 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  SmtpReply read(Duration timeout, String step) throws SessionFailure {
+  SmtpReply read(Duration timeout, SmtpStep step) throws SessionFailure {
     // SO_TIMEOUT bounds each read; the deadline bounds the whole reply (a peer dripping one byte
     // per timeout must not hold the session open indefinitely, RFC 5321 §4.5.3.2).
     Deadline deadline = Deadline.start(watchdog, socket, timeout);
@@ -317,7 +317,7 @@ final class SmtpConnection implements AutoCloseable {
    * Reads the last reply the client waits for (of a single command, or of a pipelined group): the
    * server must have sent nothing beyond it (see {@link #requireNoBufferedInput}).
    */
-  SmtpReply readFinal(Duration timeout, String step) throws SessionFailure {
+  SmtpReply readFinal(Duration timeout, SmtpStep step) throws SessionFailure {
     SmtpReply r = read(timeout, step);
     requireNoBufferedInput(step);
     return r;
@@ -329,7 +329,7 @@ final class SmtpConnection implements AutoCloseable {
    * command it would answer: replies could no longer be matched to commands. Only what has already
    * arrived can be seen; the connection is never used again after a failure.
    */
-  void requireNoBufferedInput(String step) throws SessionFailure {
+  void requireNoBufferedInput(SmtpStep step) throws SessionFailure {
     try {
       reader.requireNoBufferedInput("after the reply to " + step);
     } catch (SmtpProtocolException e) {
@@ -342,7 +342,7 @@ final class SmtpConnection implements AutoCloseable {
    * sent more, the octets are dropped, the connection is marked broken (never pooled) and a note
    * says so. Returns whether there were any.
    */
-  boolean discardUnsolicited(String step) {
+  boolean discardUnsolicited(SmtpStep step) {
     if (!reader.hasBufferedInput()) {
       return false;
     }
@@ -353,7 +353,7 @@ final class SmtpConnection implements AutoCloseable {
     return true;
   }
 
-  private SessionFailure classify(IOException error, String step) {
+  private SessionFailure classify(IOException error, SmtpStep step) {
     try {
       throw error;
     } catch (SmtpProtocolException e) {
@@ -375,19 +375,24 @@ final class SmtpConnection implements AutoCloseable {
       // SO_TIMEOUT bounds the reads; DeadlineOutputStream bounds each write.
       socket.setSoTimeout(millis(blockTimeout));
     } catch (IOException e) {
-      throw lost("DATA", e);
+      throw lost(SmtpStep.DATA, e);
     }
     return out;
   }
 
-  SessionFailure lost(String step, IOException e) {
+  SessionFailure lost(SmtpStep step, IOException e) {
+    return lost(step.toString(), e);
+  }
+
+  /** The connection failed while doing {@code what} (a step, or setting up its streams). */
+  private SessionFailure lost(String what, IOException e) {
     broken = true;
     return new SessionFailure(
         e instanceof SocketTimeoutException ? FailureType.TIMEOUT : FailureType.CONNECTION_LOST,
-        step + ": " + e.getMessage(), null, e);
+        what + ": " + e.getMessage(), null, e);
   }
 
-  private void failOnClosing(SmtpReply r, String step) throws SessionFailure {
+  private void failOnClosing(SmtpReply r, SmtpStep step) throws SessionFailure {
     if (r.code() == 421) {
       broken = true;
       throw new SessionFailure(FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r,
@@ -453,7 +458,7 @@ final class SmtpConnection implements AutoCloseable {
   void quit() {
     if (!isBroken()) {
       try {
-        command(SmtpCommand.quit(), Duration.ofSeconds(5), "QUIT");
+        command(SmtpCommand.quit(), Duration.ofSeconds(5), SmtpStep.QUIT);
       } catch (SessionFailure e) {
         // closing anyway
       }
