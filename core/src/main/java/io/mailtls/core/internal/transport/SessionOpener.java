@@ -104,7 +104,12 @@ final class SessionOpener {
 
   /** Opens a session with TLS as {@code target}'s requirement says. */
   Outcome open(Target target) {
-    return new Session(target, false).open();
+    return open(target, SessionObserver.NONE);
+  }
+
+  /** The same, with {@code observer} seeing the session (it never changes the outcome). */
+  Outcome open(Target target, SessionObserver observer) {
+    return new Session(target, false, observer).open();
   }
 
   /**
@@ -112,7 +117,7 @@ final class SessionOpener {
    * allows plaintext. Never returns {@link TlsFailed}.
    */
   Outcome openPlaintext(Target target) {
-    return new Session(target, true).open();
+    return new Session(target, true, SessionObserver.NONE).open();
   }
 
   /** One session being opened; confined to the calling thread. */
@@ -121,14 +126,16 @@ final class SessionOpener {
     private final InetSocketAddress address;
     private final TlsRequirement requirement;
     private final boolean plaintextOnly;
+    private final SessionObserver observer;
     private final List<String> notes = new ArrayList<>();
     private SmtpStep step = SmtpStep.CONNECT;
 
-    Session(Target target, boolean plaintextOnly) {
+    Session(Target target, boolean plaintextOnly, SessionObserver observer) {
       this.name = target.host();
       this.address = target.address();
       this.requirement = target.requirement();
       this.plaintextOnly = plaintextOnly;
+      this.observer = observer;
     }
 
     Outcome open() {
@@ -142,7 +149,7 @@ final class SessionOpener {
           handshakeImplicit(c);
         }
         step = SmtpStep.GREETING;
-        c.greeting();
+        observer.greeting(c.greeting());
         listener.fire(l -> l.connectEnd(name, address, Optional.empty()));
       } catch (SessionFailure | RuntimeException f) {
         if (c != null) {
@@ -155,6 +162,7 @@ final class SessionOpener {
       try {
         step = SmtpStep.EHLO;
         EhloCapabilities caps = c.ehlo();
+        observer.capabilities(caps);
         if (c.tls().isEmpty() && !plaintextOnly) {
           Optional<SessionFailure> tlsFailed = negotiateTls(c, caps);
           if (tlsFailed.isPresent()) {
@@ -182,7 +190,7 @@ final class SessionOpener {
 
     private void handshakeImplicit(SmtpConnection c) throws SessionFailure {
       try {
-        c.implicitTls(settings.tls());
+        c.implicitTls(settings.tls(), observer);
         listener.fire(l -> l.handshakeEnd(name, address, c.tls(), Optional.empty(),
             "implicit TLS"));
       } catch (SessionFailure f) {
@@ -216,6 +224,7 @@ final class SessionOpener {
         listener.fire(l -> l.startTlsEnd(name, address, Optional.empty()));
         return plaintextAllowed(f);
       }
+      observer.startTls(reply);
       listener.fire(l -> l.startTlsEnd(name, address, Optional.of(reply)));
       if (reply.code() != 220) {
         if (requirement.requiresTls()) {
@@ -229,7 +238,7 @@ final class SessionOpener {
       step = SmtpStep.TLS_HANDSHAKE;
       listener.fire(l -> l.handshakeStart(name, address, requirement));
       try {
-        c.upgrade(settings.tls());
+        c.upgrade(settings.tls(), observer);
       } catch (SessionFailure f) {
         if (c.tls().isPresent()) {
           step = SmtpStep.EHLO; // the handshake completed; the EHLO over TLS failed

@@ -114,9 +114,12 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  /** Implicit TLS (RFC 8314 §3): the handshake comes before the greeting. */
-  void implicitTls(TlsSupport tlsSupport) throws SessionFailure {
-    handshake(tlsSupport);
+  /**
+   * Implicit TLS (RFC 8314 §3): the handshake comes before the greeting. {@code observer} may
+   * watch the trust manager's decision; it never changes it.
+   */
+  void implicitTls(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
+    handshake(tlsSupport, observer);
   }
 
   /** Reads the greeting; anything but 220 fails the session (RFC 5321 §3.1, §4.3.2). */
@@ -199,29 +202,38 @@ final class SmtpConnection implements AutoCloseable {
     return r;
   }
 
-  /** After a 220 to STARTTLS: the handshake, then EHLO again. */
-  void upgrade(TlsSupport tlsSupport) throws SessionFailure {
+  /**
+   * After a 220 to STARTTLS: the handshake, then EHLO again. {@code observer} may watch the trust
+   * manager's decision; it never changes it.
+   */
+  void upgrade(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
     // RFC 3207 §4.2: anything the server sent after its 220 and before the handshake was sent in
     // plaintext and may be an attacker's; it is discarded, never read as a reply after TLS.
     int injected = reader.discardBuffered();
     if (injected > 0) {
       note(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
     }
-    handshake(tlsSupport);
+    handshake(tlsSupport, observer);
     // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
     capabilities = null;
     ehlo();
   }
 
-  private void handshake(TlsSupport tlsSupport) throws SessionFailure {
+  /**
+   * The SNI name of a handshake under {@code requirement} with {@code host} (RFC 7672 §8.1: with
+   * DANE the TLSA base domain; otherwise the MX host name; none for an address literal).
+   */
+  static Optional<DomainName> serverName(TlsRequirement requirement, Optional<DomainName> host) {
+    return requirement instanceof TlsRequirement.Dane d ? Optional.of(d.baseDomain()) : host;
+  }
+
+  private void handshake(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
     SSLSocket ssl;
-    // RFC 7672 §8.1: with DANE the SNI name is the TLSA base domain; otherwise the MX host name.
-    Optional<DomainName> sni = requirement instanceof TlsRequirement.Dane d
-        ? Optional.of(d.baseDomain()) : host;
+    Optional<DomainName> sni = serverName(requirement, host);
     X509ExtendedTrustManager trustManager = tlsSupport.trustManagerFor(requirement);
     Deadline deadline = Deadline.start(watchdog, socket, timeouts.startTls());
     try {
-      ssl = tlsSupport.layer(socket, address, sni, trustManager);
+      ssl = tlsSupport.layer(socket, address, sni, observer.trustManager(trustManager));
       ssl.setSoTimeout(millis(timeouts.startTls()));
       ssl.startHandshake();
     } catch (IOException e) {
