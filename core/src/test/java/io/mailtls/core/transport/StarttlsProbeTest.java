@@ -174,6 +174,8 @@ class StarttlsProbeTest {
     assertThat(opportunistic.verdict()).isEqualTo(ProbeVerdict.PLAINTEXT);
     assertThat(opportunistic.starttlsOffered()).contains(false);
     assertThat(opportunistic.notes()).containsExactly("server does not offer STARTTLS; plaintext");
+    assertThat(opportunistic.reason()).isEqualTo("server does not offer STARTTLS; plaintext; the"
+        + " opportunistic requirement allows plaintext: the transport would deliver without TLS");
     assertThat(opportunistic.authentication()).contains(Authentication.PLAINTEXT);
     assertThat(opportunistic.pkix()).isEmpty();
     assertThat(opportunistic.tls()).isEmpty();

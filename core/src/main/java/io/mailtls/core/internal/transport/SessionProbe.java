@@ -169,8 +169,8 @@ public final class SessionProbe {
       if (outcome instanceof SessionOpener.Ready) {
         if (!tlsUp) {
           verdict = ProbeVerdict.PLAINTEXT;
-          explanation = "no TLS, which the " + words(requirement) + " requirement allows: the"
-              + " transport would deliver in plaintext";
+          explanation = "the " + words(requirement) + " requirement allows plaintext: the"
+              + " transport would deliver without TLS";
         } else if (requirement instanceof TlsRequirement.Dane d) {
           verdict = ProbeVerdict.VERIFIED_DANE;
           explanation = "DANE authenticated the server" + (d.mxSecure() ? ""
