@@ -290,7 +290,8 @@ public final class SessionProbe {
 
     @Override
     public X509ExtendedTrustManager trustManager(X509ExtendedTrustManager required) {
-      // The shared unauthenticated context (null) is the unauthenticated trust manager.
+      // The shared unauthenticated context (null) is the unauthenticated trust manager. Wrapped,
+      // it gets a context of its own: a session resumed from the shared one would show no chain.
       witness = new Witness(required != null ? required : UnauthenticatedTrustManager.INSTANCE);
       return witness;
     }
