@@ -91,11 +91,12 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
     ExecutorService probes = Executors.newCachedThreadPool(daemon("mailtls-probe"));
     try (CliContext ctx = CliContext.open(common, err)) {
       ctx.preflight();
-      DomainChecker checker = new DomainChecker(ctx, probe, probes);
-      if (input == null) {
-        print(out, checker.check(hops.get(0)));
-      } else {
-        bulk(out, err, checker, hops);
+      try (DomainChecker checker = new DomainChecker(ctx, probe, probes)) {
+        if (input == null) {
+          print(out, checker.check(hops.get(0)));
+        } else {
+          bulk(out, err, checker, hops);
+        }
       }
     } finally {
       probes.shutdownNow();

@@ -2,7 +2,9 @@ package io.mailtls.examples.cli;
 
 import io.mailtls.core.DnsAnswer;
 import io.mailtls.core.DnsRecord;
+import io.mailtls.core.ProbeResult;
 import io.mailtls.core.SmtpReply;
+import io.mailtls.core.TlsDetails;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The posture of one recipient domain, as {@code mailtls check} reports it: the JSON document of
@@ -214,15 +217,33 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
       Boolean daneVerified, String daneFailure, String daneMatched, String verdict,
       String reason, long millis) {
 
-    static Probe of(StarttlsProbe.Result r, boolean planned, String requirement, boolean dane) {
-      List<Certificate> chain = r.peerChain().stream().map(Certificate::of).toList();
-      boolean tls = r.protocol() != null;
+    /**
+     * The probe of one address as the document shows it; failures and the reason on one line
+     * (core's DANE failure lists the peer's keys and the records tried on lines of their own).
+     */
+    static Probe of(ProbeResult r, boolean planned, String requirement) {
+      List<Certificate> chain = r.tls().map(t -> t.peerChain().stream().map(Certificate::of)
+          .toList()).orElse(List.of());
       return new Probe(r.address().getAddress().getHostAddress(), r.address().getPort(),
-          planned, requirement, r.serverName(), r.reachable(), r.greeting(),
-          r.starttlsOffered(), r.protocol(), r.cipher(), chain,
-          tls ? r.pkixFailure() == null : null, r.pkixFailure(),
-          tls && dane ? r.daneFailure() == null : null, r.daneFailure(), r.daneMatched(),
-          r.verdict().token(), r.reason(), r.millis());
+          planned, requirement, r.serverName().orElse(null), r.reachable(),
+          r.greeting().map(Probe::reply).orElse(null), r.starttlsOffered().orElse(null),
+          r.tls().map(TlsDetails::protocol).orElse(null),
+          r.tls().map(TlsDetails::cipherSuite).orElse(null), chain,
+          r.pkix().map(ProbeResult.Verification::verified).orElse(null), failure(r.pkix()),
+          r.dane().map(ProbeResult.Verification::verified).orElse(null), failure(r.dane()),
+          r.matchedTlsa().map(DnsRecord.Tlsa::toString).orElse(null), r.verdict().token(),
+          Mailtls.oneLine(r.reason()), r.elapsed().toMillis());
+    }
+
+    /** A reply on one line: the code, then the lines joined with " / ". */
+    private static String reply(SmtpReply r) {
+      return r.code() + r.enhancedStatus().map(s -> " " + s).orElse("") + " "
+          + String.join(" / ", r.lines());
+    }
+
+    private static String failure(Optional<ProbeResult.Verification> check) {
+      return check.filter(v -> !v.verified()).map(v -> Mailtls.oneLine(v.detail()))
+          .orElse(null);
     }
   }
 

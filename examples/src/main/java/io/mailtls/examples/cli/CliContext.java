@@ -11,6 +11,7 @@ import io.mailtls.core.EventListener;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
 import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.StarttlsProbe;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TransportPolicyResolver;
 import io.mailtls.core.TrustAnchors;
@@ -218,6 +219,23 @@ final class CliContext implements AutoCloseable {
         .port(options.port)
         .timeouts(SmtpTimeouts.uniform(options.timeout()))
         .eventListener(EventListener.all(listener(), also));
+    if (trust.customised()) {
+      b.trustStore(trust.keyStore());
+    }
+    return b.build();
+  }
+
+  /**
+   * A STARTTLS probe set up as {@link #transport} sets up delivery: the same roots, DANE
+   * provider, EHLO name, port, time bounds and event trace. Close it.
+   */
+  StarttlsProbe probe() {
+    StarttlsProbe.Builder b = StarttlsProbe.builder()
+        .dane(dane)
+        .heloName(options.heloName())
+        .port(options.port)
+        .timeouts(SmtpTimeouts.uniform(options.timeout()))
+        .eventListener(listener());
     if (trust.customised()) {
       b.trustStore(trust.keyStore());
     }

@@ -16,6 +16,7 @@ import io.mailtls.core.NextHop;
 import io.mailtls.core.PlannedHost;
 import io.mailtls.core.PolicySource;
 import io.mailtls.core.SkippedHost;
+import io.mailtls.core.StarttlsProbe;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TlsaLookup;
@@ -34,18 +35,18 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * Works out the posture of one recipient domain for {@code mailtls check}: MX hosts with their
  * DNSSEC states, the MTA-STS record and policy, every host's TLSA records, the plan under each of
  * the four sender levels ({@link TransportPolicyResolver#planBlocking}), and optionally a live
- * STARTTLS probe of every address. Everything goes through the public API of core, mta-sts and
- * dane; the MTA-STS policy is fetched once and cached for the run.
+ * {@link StarttlsProbe} of every address, which opens its session as delivery does. Everything
+ * goes through the public API of core, mta-sts and dane; the MTA-STS policy is fetched once and
+ * cached for the run.
  *
- * <p>Thread-safe: domains may be checked concurrently.
+ * <p>Thread-safe: domains may be checked concurrently. {@link #close()} closes the probe.
  */
-final class DomainChecker {
+final class DomainChecker implements AutoCloseable {
 
   private final CliContext ctx;
   private final TransportPolicyResolver plans;
@@ -62,16 +63,12 @@ final class DomainChecker {
     this.plans = ctx.policyResolver();
     this.mxResolver = new MxResolver(ctx.dns(), new Random(0));
     this.probeExecutor = probeExecutor;
-    if (probe) {
-      if (!(ctx.trust().trustManager() instanceof X509ExtendedTrustManager pkix)) {
-        throw new IllegalStateException("the JDK's PKIX trust manager is not extended");
-      }
-      CommonOptions o = ctx.options();
-      this.probe = Optional.of(new StarttlsProbe(o.port, o.timeout(), o.heloName(), pkix,
-          ctx.dane(), ctx.listener()));
-    } else {
-      this.probe = Optional.empty();
-    }
+    this.probe = probe ? Optional.of(ctx.probe()) : Optional.empty();
+  }
+
+  @Override
+  public void close() {
+    probe.ifPresent(StarttlsProbe::close);
   }
 
   /** The posture of {@code hop}. */
@@ -261,7 +258,7 @@ final class DomainChecker {
     for (InetAddress a : addresses) {
       Supplier<CheckReport.Probe> task = () -> CheckReport.Probe.of(
           probe.get().probe(host, a, requirement), planned.isPresent(),
-          TraceListener.requirement(requirement), requirement instanceof TlsRequirement.Dane);
+          TraceListener.requirement(requirement));
       each.add(CompletableFuture.supplyAsync(task, probeExecutor));
     }
     return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))

@@ -216,7 +216,13 @@ class CheckCommandTest {
         .get(0);
     assertThat(probe.get("verdict").asText()).isEqualTo("failed");
     assertThat(probe.get("daneVerified").asBoolean()).isFalse();
-    assertThat(probe.get("reason").asText()).contains("DANE required");
+    assertThat(probe.get("reason").asText()).contains("DANE required").doesNotContain("\n");
+    assertThat(probe.get("daneFailure").asText()).contains("no usable TLSA record matches")
+        .doesNotContain("\n");
+    // The handshake was refused, and the probe still shows what the server presented.
+    assertThat(probe.get("protocol").asText()).startsWith("TLSv1.");
+    assertThat(probe.get("peerChain").get(0).get("dnsNames").get(0).asText())
+        .isEqualTo("mx.dane-bad.test");
   }
 
   @Test
@@ -254,13 +260,18 @@ class CheckCommandTest {
 
   @Test
   void mtaStsTestingModeKeepsTheSenderLevelAndReportsPkix() throws IOException {
-    JsonNode doc = checkJson("sts-testing.test");
+    JsonNode doc = checkJson("sts-testing.test", "--probe");
     assertThat(doc.get("mtaSts").get("policy").get("mode").asText()).isEqualTo("testing");
     JsonNode opportunistic = doc.get("hosts").get(0).get("requirements").get("opportunistic");
     assertThat(opportunistic.get("requirement").asText()).isEqualTo("opportunistic");
     assertThat(opportunistic.get("reportOnly").asText()).isEqualTo("pkix");
     assertThat(opportunistic.get("why").asText()).contains("MTA-STS testing");
     assertThat(statuses(doc)).containsExactly("ATTEMPT", "ATTEMPT", "BOUNCED", "DEFERRED");
+    // The MX presents mx.good.test's certificate: delivery goes ahead unauthenticated.
+    JsonNode probe = doc.get("hosts").get(0).get("probes").get(0);
+    assertThat(probe.get("verdict").asText()).isEqualTo("encrypted");
+    assertThat(probe.get("pkixVerified").asBoolean()).isFalse();
+    assertThat(probe.get("pkixFailure").asText()).contains("mx.sts-testing.test");
   }
 
   @Test

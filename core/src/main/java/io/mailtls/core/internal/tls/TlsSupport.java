@@ -92,6 +92,14 @@ public final class TlsSupport {
   }
 
   /**
+   * Whether {@link #trustManagerFor} can serve {@code requirement}: false only for a DANE
+   * requirement without a DANE provider.
+   */
+  public boolean supports(TlsRequirement requirement) {
+    return !(requirement instanceof TlsRequirement.Dane) || dane.isPresent();
+  }
+
+  /**
    * Layers TLS over a connected socket (STARTTLS, RFC 3207) or wraps a fresh one (implicit TLS,
    * RFC 8314), without starting the handshake.
    */
@@ -129,8 +137,18 @@ public final class TlsSupport {
    */
   public CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
       TlsRequirement.Pkix requirement) {
+    return audit(chain, requirement.referenceNames());
+  }
+
+  /**
+   * Checks a presented chain by PKIX with {@code referenceNames}, as {@link #audit(List,
+   * TlsRequirement.Pkix)} does; with no reference name (an address literal) the chain is checked
+   * and no name can match. Returns the failure, or null when the chain passes.
+   */
+  public CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
+      List<DomainName> referenceNames) {
     try {
-      new PkixTrustManager(pkixDelegate(), requirement.referenceNames())
+      new PkixTrustManager(pkixDelegate(), referenceNames)
           .checkServerTrusted(chain.toArray(java.security.cert.X509Certificate[]::new), "UNKNOWN");
       return null;
     } catch (CertificateFailure f) {

@@ -1,7 +1,6 @@
 package io.mailtls.core.internal.transport;
 
 import io.mailtls.core.Attempt;
-import io.mailtls.core.Credentials;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DomainName;
@@ -19,7 +18,6 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.internal.smtp.ContentScanner;
-import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
@@ -32,14 +30,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
 
 /**
  * Delivers one message to the recipients of one next hop along a {@link DeliveryPlan}: tries the
- * planned hosts and their addresses in order (RFC 5321 §5.1), applies each host's TLS requirement,
- * runs the transaction, and decides every recipient. Thread-safe (holds no per-delivery state).
+ * planned hosts and their addresses in order (RFC 5321 §5.1), each session opened under the
+ * host's TLS requirement by {@link SessionOpener} (or reused from the pool), runs the transaction,
+ * reports policy failures, and decides every recipient. Thread-safe (holds no per-delivery
+ * state).
  */
 public final class DomainDelivery {
 
@@ -65,11 +64,15 @@ public final class DomainDelivery {
   private final Settings settings;
   private final ConnectionPool pool;
   private final SafeListener listener;
+  private final SessionOpener opener;
 
   public DomainDelivery(Settings settings, ConnectionPool pool, SafeListener listener) {
     this.settings = settings;
     this.pool = pool;
     this.listener = listener;
+    this.opener = new SessionOpener(new SessionOpener.Settings(settings.tls(),
+        settings.sockets(), settings.timeouts(), settings.heloName(), settings.limits(),
+        settings.relay(), settings.watchdog()), listener);
   }
 
   /**
@@ -289,7 +292,8 @@ public final class DomainDelivery {
       }
       SmtpConnection c = idle.get();
       try {
-        SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(), "RSET");
+        SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(),
+            SmtpStep.RSET);
         if (r.isPositiveCompletion()) {
           notes.add("reused connection (transaction " + (c.transactions() + 1) + ")");
           return c;
@@ -301,180 +305,40 @@ public final class DomainDelivery {
     }
   }
 
-  /** Connects, greets, EHLOs and applies the TLS requirement; the pool permit is held. */
+  /**
+   * Opens a session for {@code host} at {@code target} (the pool permit is held), retrying in
+   * plaintext on a fresh connection when opportunistic TLS failed.
+   */
   private SmtpConnection open(PlannedHost host, InetSocketAddress target,
       ConnectionPool.Key key, List<String> notes) throws SessionFailure {
     // Whatever goes wrong, the slot reserved for this connection is given back exactly once.
     boolean opened = false;
     try {
-      SmtpConnection c;
-      try {
-        c = openOnce(host, target, notes, false);
-      } catch (PlaintextRetry retry) {
+      SessionOpener.Target t = new SessionOpener.Target(host.name(), target, host.requirement());
+      SessionOpener.Outcome outcome = opener.open(t);
+      notes.addAll(outcome.notes());
+      if (outcome instanceof SessionOpener.TlsFailed tlsFailed) {
         // RFC 7435 (opportunistic security): TLS that failed is retried in plaintext on a fresh
         // connection; the old one is in an unknown state.
-        notes.add("TLS failed (" + retry.getMessage()
+        notes.add("TLS failed (" + tlsFailed.failure().getMessage()
             + "); retrying in plaintext on a new connection");
-        try {
-          c = openOnce(host, target, notes, true);
-        } catch (PlaintextRetry impossible) {
-          throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED, impossible.getMessage());
-        }
+        outcome = opener.openPlaintext(t);
+        notes.addAll(outcome.notes());
       }
-      opened = true;
-      return c;
+      if (outcome instanceof SessionOpener.Ready ready) {
+        opened = true;
+        return ready.connection();
+      }
+      if (outcome instanceof SessionOpener.Failed failed) {
+        throw failed.failure();
+      }
+      // openPlaintext never tries TLS, so TLS cannot fail twice; closed should that change.
+      throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED,
+          ((SessionOpener.TlsFailed) outcome).failure().getMessage());
     } finally {
       if (!opened) {
         pool.discard(key, null);
       }
-    }
-  }
-
-  /** Signals that opportunistic TLS failed and a plaintext connection should be tried. */
-  private static final class PlaintextRetry extends Exception {
-    PlaintextRetry(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  private SmtpConnection openOnce(PlannedHost host, InetSocketAddress target, List<String> notes,
-      boolean plaintextOnly) throws SessionFailure, PlaintextRetry {
-    TlsRequirement req = host.requirement();
-    Optional<DomainName> name = host.name();
-    listener.fire(l -> l.connectStart(name, target));
-    SmtpConnection c = null;
-    try {
-      c = SmtpConnection.connect(settings.sockets(), name, target, req, settings.timeouts(),
-          settings.heloName(), settings.limits(), settings.watchdog());
-      if (settings.relay().map(SmartHost::implicitTls).orElse(false)) {
-        listener.fire(l -> l.handshakeStart(name, target, req));
-        handshakeImplicit(c, name, target);
-      }
-      c.greeting();
-      listener.fire(l -> l.connectEnd(name, target, Optional.empty()));
-    } catch (SessionFailure | RuntimeException f) {
-      if (c != null) {
-        c.close();
-      }
-      FailureType t = f instanceof SessionFailure sf ? sf.type() : FailureType.PROTOCOL_ERROR;
-      listener.fire(l -> l.connectEnd(name, target, Optional.of(t)));
-      throw f;
-    }
-    try {
-      EhloCapabilities caps = c.ehlo();
-      if (c.tls().isEmpty() && !plaintextOnly) {
-        negotiateTls(c, caps, req, name, target, notes);
-      }
-      notes.addAll(c.drainNotes());
-      authenticate(c);
-      return c;
-    } catch (SessionFailure | PlaintextRetry | RuntimeException e) {
-      notes.addAll(c.drainNotes());
-      c.close();
-      throw e;
-    }
-  }
-
-  private void handshakeImplicit(SmtpConnection c, Optional<DomainName> name,
-      InetSocketAddress target) throws SessionFailure {
-    try {
-      c.implicitTls(settings.tls());
-      listener.fire(l -> l.handshakeEnd(name, target, c.tls(), Optional.empty(), "implicit TLS"));
-    } catch (SessionFailure f) {
-      listener.fire(l -> l.handshakeEnd(name, target, Optional.empty(), Optional.of(f.type()),
-          f.getMessage()));
-      throw f;
-    }
-  }
-
-  /** STARTTLS per the requirement (RFC 3207): required, or opportunistic with a fallback. */
-  private void negotiateTls(SmtpConnection c, EhloCapabilities caps, TlsRequirement req,
-      Optional<DomainName> name, InetSocketAddress target, List<String> notes)
-      throws SessionFailure, PlaintextRetry {
-    if (!caps.starttls()) {
-      if (req.requiresTls()) {
-        c.quit();
-        throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
-            "TLS required but the server does not offer STARTTLS");
-      }
-      notes.add("server does not offer STARTTLS; plaintext");
-      return;
-    }
-    listener.fire(l -> l.startTlsStart(name, target));
-    SmtpReply reply;
-    try {
-      reply = c.startTls();
-    } catch (SessionFailure f) {
-      listener.fire(l -> l.startTlsEnd(name, target, Optional.empty()));
-      if (!req.requiresTls() && isTlsFailure(f.type())) {
-        throw new PlaintextRetry(f.getMessage());
-      }
-      throw f;
-    }
-    listener.fire(l -> l.startTlsEnd(name, target, Optional.of(reply)));
-    if (reply.code() != 220) {
-      if (req.requiresTls()) {
-        c.quit();
-        throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
-            "TLS required but STARTTLS was refused: " + reply, reply, null);
-      }
-      notes.add("STARTTLS refused (" + reply + "); continuing in plaintext");
-      return;
-    }
-    listener.fire(l -> l.handshakeStart(name, target, req));
-    try {
-      c.upgrade(settings.tls());
-    } catch (SessionFailure f) {
-      listener.fire(l -> l.handshakeEnd(name, target, Optional.empty(), Optional.of(f.type()),
-          f.getMessage()));
-      if (!req.requiresTls() && isTlsFailure(f.type())) {
-        throw new PlaintextRetry(f.getMessage());
-      }
-      throw f;
-    }
-    listener.fire(l -> l.handshakeEnd(name, target, c.tls(), Optional.empty(), "STARTTLS"));
-  }
-
-  private static boolean isTlsFailure(FailureType t) {
-    return t.tlsRptResultType().isPresent() || t == FailureType.TIMEOUT
-        || t == FailureType.CONNECTION_LOST || t == FailureType.PROTOCOL_ERROR;
-  }
-
-  /** SMTP AUTH for a relay (RFC 4954): PLAIN, else LOGIN; never over plaintext unless allowed. */
-  private void authenticate(SmtpConnection c) throws SessionFailure {
-    Optional<SmartHost> relay = settings.relay();
-    if (relay.isEmpty() || relay.get().credentials().isEmpty()) {
-      return;
-    }
-    Credentials creds = relay.get().credentials().get();
-    if (c.tls().isEmpty() && !relay.get().allowPlaintextAuth()) {
-      c.quit();
-      throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
-          "refusing to send credentials without TLS (RFC 4954 §4)");
-    }
-    Set<String> mechanisms = c.capabilities().authMechanisms();
-    SmtpReply r;
-    if (mechanisms.contains("PLAIN")) {
-      r = c.command(SmtpCommand.authPlain("", creds.username(), creds.password()),
-          settings.timeouts().command(), "AUTH");
-    } else if (mechanisms.contains("LOGIN")) {
-      r = c.command(SmtpCommand.authLogin(), settings.timeouts().command(), "AUTH");
-      if (r.code() == 334) {
-        r = c.command(SmtpCommand.authLoginUsername(creds.username()),
-            settings.timeouts().command(), "AUTH");
-      }
-      if (r.code() == 334) {
-        r = c.command(SmtpCommand.authLoginPassword(creds.password()),
-            settings.timeouts().command(), "AUTH");
-      }
-    } else {
-      c.quit();
-      throw new SessionFailure(FailureType.AUTHENTICATION_FAILED,
-          "relay offers no AUTH mechanism mailtls supports (PLAIN, LOGIN): " + mechanisms);
-    }
-    if (r.code() != 235) {
-      c.quit();
-      throw new SessionFailure(FailureType.AUTHENTICATION_FAILED, "AUTH refused: " + r, r, null);
     }
   }
 

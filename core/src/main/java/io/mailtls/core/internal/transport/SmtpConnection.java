@@ -114,14 +114,17 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  /** Implicit TLS (RFC 8314 §3): the handshake comes before the greeting. */
-  void implicitTls(TlsSupport tlsSupport) throws SessionFailure {
-    handshake(tlsSupport);
+  /**
+   * Implicit TLS (RFC 8314 §3): the handshake comes before the greeting. {@code observer} may
+   * watch the trust manager's decision; it never changes it.
+   */
+  void implicitTls(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
+    handshake(tlsSupport, observer);
   }
 
   /** Reads the greeting; anything but 220 fails the session (RFC 5321 §3.1, §4.3.2). */
   SmtpReply greeting() throws SessionFailure {
-    SmtpReply r = readFinal(timeouts.greeting(), "greeting");
+    SmtpReply r = readFinal(timeouts.greeting(), SmtpStep.GREETING);
     if (r.code() == 421) {
       throw new SessionFailure(FailureType.SERVICE_CLOSING, "server closing: " + r, r, null);
     }
@@ -138,22 +141,22 @@ final class SmtpConnection implements AutoCloseable {
    * is a protocol error.
    */
   EhloCapabilities ehlo() throws SessionFailure {
-    SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), "EHLO");
+    SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), SmtpStep.EHLO);
     if (r.code() == 250) {
       capabilities = EhloCapabilities.parse(r);
       return capabilities;
     }
-    failOnClosing(r, "EHLO");
-    requireCompletion(r, "EHLO", "250");
+    failOnClosing(r, SmtpStep.EHLO);
+    requireCompletion(r, SmtpStep.EHLO, "250");
     if (r.isPermanentFailure()) {
-      SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), "HELO");
+      SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), SmtpStep.HELO);
       if (h.code() == 250) {
         capabilities = EhloCapabilities.parse(h);
         note("EHLO refused (" + r.code() + "); HELO used, no extensions");
         return capabilities;
       }
-      failOnClosing(h, "HELO");
-      requireCompletion(h, "HELO", "250");
+      failOnClosing(h, SmtpStep.HELO);
+      requireCompletion(h, SmtpStep.HELO, "250");
       r = h;
     }
     throw new SessionFailure(FailureType.PROTOCOL_ERROR, "EHLO/HELO refused: " + r, r, null);
@@ -163,7 +166,7 @@ final class SmtpConnection implements AutoCloseable {
    * Fails with a protocol error unless {@code r} is a 4xx or 5xx, i.e. the server answered with a
    * positive code that {@code step} does not have (RFC 5321 §4.3.2 lists each command's replies).
    */
-  void requireCompletion(SmtpReply r, String step, String expected) throws SessionFailure {
+  void requireCompletion(SmtpReply r, SmtpStep step, String expected) throws SessionFailure {
     if (!r.isTransientFailure() && !r.isPermanentFailure()) {
       throw unexpected(r, step, expected);
     }
@@ -173,7 +176,7 @@ final class SmtpConnection implements AutoCloseable {
    * A reply that RFC 5321 §4.3.2 does not allow at {@code step}: a protocol error, and the
    * connection is never used again (its replies can no longer be matched to commands).
    */
-  SessionFailure unexpected(SmtpReply r, String step, String expected) {
+  SessionFailure unexpected(SmtpReply r, SmtpStep step, String expected) {
     broken = true;
     return new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": reply " + r.code()
         + " where RFC 5321 §4.3.2 allows " + expected + " or 4xx/5xx: "
@@ -185,43 +188,52 @@ final class SmtpConnection implements AutoCloseable {
    * {@link #upgrade}, otherwise it decides (a 421 fails the session here).
    */
   SmtpReply startTls() throws SessionFailure {
-    write(SmtpCommand.starttls(), "STARTTLS");
-    flush("STARTTLS");
+    write(SmtpCommand.starttls(), SmtpStep.STARTTLS);
+    flush(SmtpStep.STARTTLS);
     // Octets after a 220 are handled by upgrade() (RFC 3207 §4.2), so no check for them here.
-    SmtpReply r = read(timeouts.startTls(), "STARTTLS");
+    SmtpReply r = read(timeouts.startTls(), SmtpStep.STARTTLS);
     if (r.code() == 220) {
       return r;
     }
-    requireNoBufferedInput("STARTTLS");
-    failOnClosing(r, "STARTTLS");
+    requireNoBufferedInput(SmtpStep.STARTTLS);
+    failOnClosing(r, SmtpStep.STARTTLS);
     // RFC 3207 §4: 220, or 501/454 (and other refusals); another positive code is an error.
-    requireCompletion(r, "STARTTLS", "220");
+    requireCompletion(r, SmtpStep.STARTTLS, "220");
     return r;
   }
 
-  /** After a 220 to STARTTLS: the handshake, then EHLO again. */
-  void upgrade(TlsSupport tlsSupport) throws SessionFailure {
+  /**
+   * After a 220 to STARTTLS: the handshake, then EHLO again. {@code observer} may watch the trust
+   * manager's decision; it never changes it.
+   */
+  void upgrade(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
     // RFC 3207 §4.2: anything the server sent after its 220 and before the handshake was sent in
     // plaintext and may be an attacker's; it is discarded, never read as a reply after TLS.
     int injected = reader.discardBuffered();
     if (injected > 0) {
       note(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
     }
-    handshake(tlsSupport);
+    handshake(tlsSupport, observer);
     // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
     capabilities = null;
     ehlo();
   }
 
-  private void handshake(TlsSupport tlsSupport) throws SessionFailure {
+  /**
+   * The SNI name of a handshake under {@code requirement} with {@code host} (RFC 7672 §8.1: with
+   * DANE the TLSA base domain; otherwise the MX host name; none for an address literal).
+   */
+  static Optional<DomainName> serverName(TlsRequirement requirement, Optional<DomainName> host) {
+    return requirement instanceof TlsRequirement.Dane d ? Optional.of(d.baseDomain()) : host;
+  }
+
+  private void handshake(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
     SSLSocket ssl;
-    // RFC 7672 §8.1: with DANE the SNI name is the TLSA base domain; otherwise the MX host name.
-    Optional<DomainName> sni = requirement instanceof TlsRequirement.Dane d
-        ? Optional.of(d.baseDomain()) : host;
+    Optional<DomainName> sni = serverName(requirement, host);
     X509ExtendedTrustManager trustManager = tlsSupport.trustManagerFor(requirement);
     Deadline deadline = Deadline.start(watchdog, socket, timeouts.startTls());
     try {
-      ssl = tlsSupport.layer(socket, address, sni, trustManager);
+      ssl = tlsSupport.layer(socket, address, sni, observer.trustManager(trustManager));
       ssl.setSoTimeout(millis(timeouts.startTls()));
       ssl.startHandshake();
     } catch (IOException e) {
@@ -267,13 +279,13 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   /** Sends one command and reads its reply, which must be all the server sent. */
-  SmtpReply command(SmtpCommand cmd, Duration timeout, String step) throws SessionFailure {
+  SmtpReply command(SmtpCommand cmd, Duration timeout, SmtpStep step) throws SessionFailure {
     write(cmd, step);
     flush(step);
     return readFinal(timeout, step);
   }
 
-  void write(SmtpCommand cmd, String step) throws SessionFailure {
+  void write(SmtpCommand cmd, SmtpStep step) throws SessionFailure {
     try {
       cmd.writeTo(out);
     } catch (IOException e) {
@@ -281,7 +293,7 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  void flush(String step) throws SessionFailure {
+  void flush(SmtpStep step) throws SessionFailure {
     try {
       out.flush();
     } catch (IOException e) {
@@ -289,7 +301,7 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  SmtpReply read(Duration timeout, String step) throws SessionFailure {
+  SmtpReply read(Duration timeout, SmtpStep step) throws SessionFailure {
     // SO_TIMEOUT bounds each read; the deadline bounds the whole reply (a peer dripping one byte
     // per timeout must not hold the session open indefinitely, RFC 5321 §4.5.3.2).
     Deadline deadline = Deadline.start(watchdog, socket, timeout);
@@ -317,7 +329,7 @@ final class SmtpConnection implements AutoCloseable {
    * Reads the last reply the client waits for (of a single command, or of a pipelined group): the
    * server must have sent nothing beyond it (see {@link #requireNoBufferedInput}).
    */
-  SmtpReply readFinal(Duration timeout, String step) throws SessionFailure {
+  SmtpReply readFinal(Duration timeout, SmtpStep step) throws SessionFailure {
     SmtpReply r = read(timeout, step);
     requireNoBufferedInput(step);
     return r;
@@ -329,7 +341,7 @@ final class SmtpConnection implements AutoCloseable {
    * command it would answer: replies could no longer be matched to commands. Only what has already
    * arrived can be seen; the connection is never used again after a failure.
    */
-  void requireNoBufferedInput(String step) throws SessionFailure {
+  void requireNoBufferedInput(SmtpStep step) throws SessionFailure {
     try {
       reader.requireNoBufferedInput("after the reply to " + step);
     } catch (SmtpProtocolException e) {
@@ -342,7 +354,7 @@ final class SmtpConnection implements AutoCloseable {
    * sent more, the octets are dropped, the connection is marked broken (never pooled) and a note
    * says so. Returns whether there were any.
    */
-  boolean discardUnsolicited(String step) {
+  boolean discardUnsolicited(SmtpStep step) {
     if (!reader.hasBufferedInput()) {
       return false;
     }
@@ -353,7 +365,7 @@ final class SmtpConnection implements AutoCloseable {
     return true;
   }
 
-  private SessionFailure classify(IOException error, String step) {
+  private SessionFailure classify(IOException error, SmtpStep step) {
     try {
       throw error;
     } catch (SmtpProtocolException e) {
@@ -375,19 +387,24 @@ final class SmtpConnection implements AutoCloseable {
       // SO_TIMEOUT bounds the reads; DeadlineOutputStream bounds each write.
       socket.setSoTimeout(millis(blockTimeout));
     } catch (IOException e) {
-      throw lost("DATA", e);
+      throw lost(SmtpStep.DATA, e);
     }
     return out;
   }
 
-  SessionFailure lost(String step, IOException e) {
+  SessionFailure lost(SmtpStep step, IOException e) {
+    return lost(step.toString(), e);
+  }
+
+  /** The connection failed while doing {@code what} (a step, or setting up its streams). */
+  private SessionFailure lost(String what, IOException e) {
     broken = true;
     return new SessionFailure(
         e instanceof SocketTimeoutException ? FailureType.TIMEOUT : FailureType.CONNECTION_LOST,
-        step + ": " + e.getMessage(), null, e);
+        what + ": " + e.getMessage(), null, e);
   }
 
-  private void failOnClosing(SmtpReply r, String step) throws SessionFailure {
+  private void failOnClosing(SmtpReply r, SmtpStep step) throws SessionFailure {
     if (r.code() == 421) {
       broken = true;
       throw new SessionFailure(FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r,
@@ -453,7 +470,7 @@ final class SmtpConnection implements AutoCloseable {
   void quit() {
     if (!isBroken()) {
       try {
-        command(SmtpCommand.quit(), Duration.ofSeconds(5), "QUIT");
+        command(SmtpCommand.quit(), Duration.ofSeconds(5), SmtpStep.QUIT);
       } catch (SessionFailure e) {
         // closing anyway
       }

@@ -194,33 +194,33 @@ final class Transaction {
         int end = next + groups.get(g);
         boolean closesWithData = data != null && g == groups.size() - 1;
         if (g == 0) {
-          conn.write(mail, "MAIL");
+          conn.write(mail, SmtpStep.MAIL);
         }
         for (int i = next; i < end; i++) {
-          conn.write(rcptCommands.get(i), "RCPT");
+          conn.write(rcptCommands.get(i), SmtpStep.RCPT);
         }
         if (closesWithData) {
-          conn.write(data, "DATA");
+          conn.write(data, SmtpStep.DATA);
         }
-        conn.flush(g == 0 ? "MAIL" : "RCPT");
+        conn.flush(g == 0 ? SmtpStep.MAIL : SmtpStep.RCPT);
         // A 421 ends the session at once (RFC 5321 §3.8): stop reading at the first one; what
         // was decided before it stands.
         if (g == 0) {
-          mailReply = conn.read(conn.timeouts.command(), "MAIL");
-          checkCompletion(mailReply, "MAIL", "250");
+          mailReply = conn.read(conn.timeouts.command(), SmtpStep.MAIL);
+          checkCompletion(mailReply, SmtpStep.MAIL, "250");
         }
         for (int i = next; i < end; i++) {
           // The last reply of a group must be all the server sent (RFC 2920 §3.1).
           boolean groupEnd = i == end - 1 && !closesWithData;
-          SmtpReply r = groupEnd ? conn.readFinal(conn.timeouts.command(), "RCPT")
-              : conn.read(conn.timeouts.command(), "RCPT");
-          checkCompletion(r, "RCPT", "250/251");
+          SmtpReply r = groupEnd ? conn.readFinal(conn.timeouts.command(), SmtpStep.RCPT)
+              : conn.read(conn.timeouts.command(), SmtpStep.RCPT);
+          checkCompletion(r, SmtpStep.RCPT, "250/251");
           if (mailReply.isPositiveCompletion()) {
             rcptReply(rcpts.get(i), r, accepted);
           }
         }
         if (closesWithData) {
-          dataReply = conn.readFinal(conn.timeouts.dataInitiation(), "DATA");
+          dataReply = conn.readFinal(conn.timeouts.dataInitiation(), SmtpStep.DATA);
           checkDataReply(dataReply);
         }
         next = end;
@@ -229,12 +229,13 @@ final class Transaction {
         }
       }
     } else {
-      mailReply = conn.command(mail, conn.timeouts.command(), "MAIL");
-      checkCompletion(mailReply, "MAIL", "250");
+      mailReply = conn.command(mail, conn.timeouts.command(), SmtpStep.MAIL);
+      checkCompletion(mailReply, SmtpStep.MAIL, "250");
       if (mailReply.isPositiveCompletion()) {
         for (int i = 0; i < rcptCommands.size(); i++) {
-          SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(), "RCPT");
-          checkCompletion(r, "RCPT", "250/251");
+          SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(),
+              SmtpStep.RCPT);
+          checkCompletion(r, SmtpStep.RCPT, "250/251");
           rcptReply(rcpts.get(i), r, accepted);
         }
       }
@@ -253,7 +254,8 @@ final class Transaction {
       return sendBdat(accepted);
     }
     if (dataReply == null) {
-      dataReply = conn.command(SmtpCommand.data(), conn.timeouts.dataInitiation(), "DATA");
+      dataReply = conn.command(SmtpCommand.data(), conn.timeouts.dataInitiation(),
+          SmtpStep.DATA);
       checkDataReply(dataReply);
     }
     if (dataReply.code() != 354) {
@@ -277,7 +279,7 @@ final class Transaction {
    * RFC 5321 §4.3.2: MAIL, RCPT, the final dot (and BDAT, RFC 3030 §2) get a 2xx or a 4xx/5xx; a
    * 3xx is a protocol error. A 421 ends the session (RFC 5321 §3.8).
    */
-  private void checkCompletion(SmtpReply r, String step, String expected)
+  private void checkCompletion(SmtpReply r, SmtpStep step, String expected)
       throws SessionFailure {
     closingCheck(r, step);
     if (r.isIntermediate()) {
@@ -287,9 +289,9 @@ final class Transaction {
 
   /** RFC 5321 §4.3.2: 354 is the only positive reply to DATA; any other is a protocol error. */
   private void checkDataReply(SmtpReply r) throws SessionFailure {
-    closingCheck(r, "DATA");
+    closingCheck(r, SmtpStep.DATA);
     if (r.code() != 354) {
-      conn.requireCompletion(r, "DATA", "354");
+      conn.requireCompletion(r, SmtpStep.DATA, "354");
     }
   }
 
@@ -305,15 +307,16 @@ final class Transaction {
         conn.contentStream(conn.timeouts.dataBlock())
             .write(".\r\n".getBytes(StandardCharsets.US_ASCII));
       } catch (IOException e) {
-        throw conn.lost("DATA", e);
+        throw conn.lost(SmtpStep.DATA, e);
       }
-      conn.flush("DATA");
-      SmtpReply end = conn.readFinal(conn.timeouts.dataTermination(), "DATA");
+      conn.flush(SmtpStep.DATA);
+      SmtpReply end = conn.readFinal(conn.timeouts.dataTermination(), SmtpStep.DATA);
       if (end.code() == 421 || end.isIntermediate()) {
         conn.markBroken(); // closing, or out of step: not worth an RSET
         return;
       }
-      SmtpReply rset = conn.command(SmtpCommand.rset(), conn.timeouts.command(), "RSET");
+      SmtpReply rset = conn.command(SmtpCommand.rset(), conn.timeouts.command(),
+          SmtpStep.RSET);
       if (!rset.isPositiveCompletion()) {
         conn.markBroken(); // RFC 5321 §4.1.1.5: RSET gets 250; anything else, start afresh
       }
@@ -332,12 +335,12 @@ final class Transaction {
         data.finish();
         wire.flush();
       } catch (IOException e) {
-        return contentLost(accepted, e, "DATA");
+        return contentLost(accepted, e, SmtpStep.DATA);
       }
     } catch (IOException e) {
       return contentUnreadable(accepted, e);
     }
-    return finalReply(accepted, "end of DATA");
+    return finalReply(accepted, SmtpStep.END_OF_DATA);
   }
 
   private Outcome sendBdat(List<EmailAddress> accepted) throws SessionFailure {
@@ -356,9 +359,9 @@ final class Transaction {
         SmtpReply r;
         try {
           // One reply per chunk (RFC 3030 §2), and nothing after it.
-          r = conn.readFinal(conn.timeouts.dataBlock(), "BDAT");
+          r = conn.readFinal(conn.timeouts.dataBlock(), SmtpStep.BDAT);
           if (r.isIntermediate()) {
-            throw conn.unexpected(r, "BDAT", "250");
+            throw conn.unexpected(r, SmtpStep.BDAT, "250");
           }
         } catch (SessionFailure f) {
           throw new IOException(f.getMessage(), f);
@@ -379,7 +382,7 @@ final class Transaction {
           decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
           return done(List.of(), null, f);
         }
-        return contentLost(accepted, e, "BDAT");
+        return contentLost(accepted, e, SmtpStep.BDAT);
       }
     } catch (IOException e) {
       return contentUnreadable(accepted, e);
@@ -389,10 +392,10 @@ final class Transaction {
       decideAll(accepted, statusOf(failed[0]), failed[0]);
       return done(List.of(), null, null);
     }
-    return finalReply(accepted, "BDAT LAST");
+    return finalReply(accepted, SmtpStep.BDAT_LAST);
   }
 
-  private Outcome finalReply(List<EmailAddress> accepted, String step) {
+  private Outcome finalReply(List<EmailAddress> accepted, SmtpStep step) {
     SmtpReply r;
     try {
       r = conn.read(conn.timeouts.dataTermination(), step);
@@ -422,7 +425,7 @@ final class Transaction {
     return done(List.of(), null, null);
   }
 
-  private Outcome contentLost(List<EmailAddress> accepted, IOException e, String step) {
+  private Outcome contentLost(List<EmailAddress> accepted, IOException e, SmtpStep step) {
     SessionFailure f = conn.lost(step, e);
     decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
     return done(List.of(), null, f);
@@ -453,7 +456,7 @@ final class Transaction {
         "connection lost before the server confirmed the message: " + f.getMessage());
   }
 
-  private void closingCheck(SmtpReply r, String step) throws SessionFailure {
+  private void closingCheck(SmtpReply r, SmtpStep step) throws SessionFailure {
     if (r.code() == 421) {
       conn.markBroken();
       throw new SessionFailure(FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r,
