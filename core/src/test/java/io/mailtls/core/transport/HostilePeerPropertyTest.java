@@ -62,6 +62,13 @@ class HostilePeerPropertyTest {
       SmtpStep.HELO, SmtpStep.STARTTLS, SmtpStep.TLS_HANDSHAKE, SmtpStep.MAIL, SmtpStep.RCPT,
       SmtpStep.DATA, SmtpStep.DATA_END, SmtpStep.BDAT, SmtpStep.RSET, SmtpStep.QUIT);
 
+  /**
+   * Octets a step sends after its own reply that begin a reply of their own: a complete one, or
+   * the start of one that the next reply completes ("250 ok" then "354 ..." reads as one 250).
+   */
+  private static final java.util.regex.Pattern UNASKED_REPLY =
+      java.util.regex.Pattern.compile("^[2-5][0-9][0-9]([ -]|$)");
+
   private static TestDnsServer dns;
   private static DnsResolver resolver;
 
@@ -85,6 +92,15 @@ class HostilePeerPropertyTest {
 
   /** What one server offers and does. */
   record Peer(List<String> capabilities, Map<SmtpStep, List<SmtpAction>> script) {
+
+    /** Whether some step before the final dot sends octets that begin a reply of their own. */
+    boolean sendsUnaskedReplies() {
+      return script.entrySet().stream()
+          .filter(e -> e.getKey() != SmtpStep.DATA_END && e.getKey() != SmtpStep.QUIT)
+          .flatMap(e -> e.getValue().stream())
+          .anyMatch(a -> UNASKED_REPLY.matcher(
+              new String(a.trailingBytes(), StandardCharsets.ISO_8859_1)).find());
+    }
 
     MockSmtpServer.Builder configure(MockSmtpServer.Builder b) {
       b.capabilities(capabilities.toArray(String[]::new));
@@ -114,6 +130,8 @@ class HostilePeerPropertyTest {
     try (Fixture f = new Fixture()) {
       f.useDns(dns, resolver);
       f.timeouts = SmtpTimeouts.uniform(TIMEOUT);
+      Map<String, List<Peer>> peers = Map.of("a.test", List.of(a), "b.test", List.of(b1, b2),
+          "c.test", List.of(c));
       Map<String, List<MockSmtpServer>> servers = Map.of(
           "a.test", List.of(f.server("127.0.0.2", b -> a.configure(b.hostname("mx.a.test")))),
           "b.test", List.of(f.server("127.0.0.3", b -> b1.configure(b.hostname("mx1.b.test"))),
@@ -132,16 +150,21 @@ class HostilePeerPropertyTest {
         assertConsistent(r);
         if (r.status() == DeliveryStatus.DELIVERED) {
           String address = r.recipient().toString();
+          String domain = r.recipient().domain().toString();
           List<SmtpMessage> received = new ArrayList<>();
-          for (MockSmtpServer s : servers.get(r.recipient().domain().toString())) {
+          for (MockSmtpServer s : servers.get(domain)) {
             received.addAll(s.messages());
           }
-          assertThat(received).as("%s delivered, so a server took the whole message for it", r)
-              .anySatisfy(m -> {
-                assertThat(m.recipients()).contains(address);
-                assertThat(m.accepted()).isTrue();
-                assertThat(m.sha256()).isEqualTo(digest);
-              });
+          boolean took = received.stream().anyMatch(m -> m.recipients().contains(address)
+              && m.accepted() && Arrays.equals(m.sha256(), digest));
+          // A server that sends a reply nobody asked for (a forged 354 after a RCPT reply), or
+          // octets that merge with its next reply into another one ("250 ok" + "354 ..." reads
+          // as a 250), shifts replies onto the wrong commands; when the shift is not visible in
+          // time, no client can tell (RFC 2920 §3.1 matches replies to commands by order alone).
+          // Such a peer lies as one that says 250 and drops the message would: only the 2xx
+          // from the server, checked above, can be asked for then.
+          assertThat(took || peers.get(domain).stream().anyMatch(Peer::sendsUnaskedReplies))
+              .as("%s delivered, so a server took the whole message for it", r).isTrue();
         }
       }
     }

@@ -181,6 +181,9 @@ public final class SmtpReplyReader {
    */
   public void requireNoBufferedInput(String context) throws SmtpProtocolException {
     if (end == pos) {
+      takeAvailable();
+    }
+    if (end == pos) {
       return;
     }
     String excerpt = SmtpText.quote(buffer, pos, end - pos);
@@ -284,6 +287,24 @@ public final class SmtpReplyReader {
         throw closed(linesSoFar, end - pos);
       }
       end += n;
+    }
+  }
+
+  /**
+   * Moves what the stream can give without blocking into the buffer: octets that have arrived but
+   * were not read yet count as sent, too. A stream that cannot tell gives nothing.
+   */
+  private void takeAvailable() {
+    try {
+      int n = Math.min(in.available(), buffer.length - end);
+      if (n > 0) {
+        int read = in.read(buffer, end, n);
+        if (read > 0) {
+          end += read;
+        }
+      }
+    } catch (IOException e) {
+      // nothing more can be told about what the server sent; the next read will fail
     }
   }
 

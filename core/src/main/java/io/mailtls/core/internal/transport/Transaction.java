@@ -332,6 +332,17 @@ final class Transaction {
       DotStuffingOutputStream data = new DotStuffingOutputStream(wire);
       try {
         in.transferTo(data);
+        // RFC 5321 §4.3.2: the server says nothing between 354 and the final dot. Anything that
+        // arrived by now (the real reply to DATA after a forged 354, say) means replies and
+        // commands no longer match: stop before the dot, so that no reply can be taken for its.
+        try {
+          conn.requireNoBufferedInput(SmtpStep.DATA);
+        } catch (SessionFailure f) {
+          conn.markBroken();
+          decideAll(accepted, DeliveryStatus.DEFERRED, SmtpReply.local(451,
+              EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + f.getMessage()));
+          return done(List.of(), null, f);
+        }
         data.finish();
         wire.flush();
       } catch (IOException e) {
