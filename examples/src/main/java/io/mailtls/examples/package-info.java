@@ -3,6 +3,6 @@
  * {@link io.mailtls.examples.SendOneMessage} (the smallest complete send), {@link
  * io.mailtls.examples.RetryingSender} (a custom sender with its own queue and back-off on
  * deferred recipients), and {@link io.mailtls.examples.DecisionLogger} (an event listener that
- * logs every security decision). The command line lives in {@code io.mailtls.examples.cli}.
+ * logs every security decision). The command line is its own module, {@code mailtls-cli}.
  */
 package io.mailtls.examples;

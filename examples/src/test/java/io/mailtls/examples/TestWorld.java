@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,14 +20,14 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * Recipient domains for the examples' and the command line's tests, served on loopback by the
- * testkit: a DNSSEC-signed tree, mock SMTP servers with real STARTTLS on 127.0.4.x sharing one
- * port, and an MTA-STS policy host over HTTPS. One world per test class; {@link #close()} stops
- * everything.
+ * Recipient domains for the examples' tests, served on loopback by the testkit: a DNSSEC-signed
+ * tree, mock SMTP servers with real STARTTLS on 127.0.4.x sharing one port, and an MTA-STS policy
+ * host over HTTPS (the command line's tests have their own, with the same domains). One world per
+ * test class; {@link #close()} stops everything.
  *
  * <ul>
  *   <li>{@code good.test}: STARTTLS, a certificate from the test PKI's root (PKIX-valid when the
- *       root is trusted, e.g. with {@code --ca-file} {@link #caFile()}).
+ *       root is trusted).
  *   <li>{@code plain.test}: no STARTTLS.
  *   <li>{@code dane-ee.test}: DANE-EE {@code 3 1 1} of the server's key, plus one unusable
  *       PKIX-EE record.
@@ -55,7 +53,6 @@ public final class TestWorld implements AutoCloseable {
   private final MockSmtpServer mixed;
   private final MtaStsServer policies;
   private final TestDnsServer dns;
-  private final Path dir;
   private int port;
 
   /** Starts every fixture. */
@@ -98,15 +95,6 @@ public final class TestWorld implements AutoCloseable {
         .zone("nullmx.test", z -> z.nullMx("nullmx.test"))
         .zone("bogus.test", z -> mail("bogus.test", bogus).accept(z.expiredSignatures()))
         .start();
-    try {
-      dir = Files.createTempDirectory("mailtls-world-");
-      Files.writeString(dir.resolve("anchor.txt"), dns.trustAnchor(), StandardCharsets.US_ASCII);
-      Files.writeString(dir.resolve("ca.pem"), pki.root().certificatePem(),
-          StandardCharsets.US_ASCII);
-    } catch (IOException e) {
-      close();
-      throw new UncheckedIOException(e);
-    }
   }
 
   private MockSmtpServer smtp(String ip, UnaryOperator<MockSmtpServer.Builder> config) {
@@ -140,26 +128,6 @@ public final class TestWorld implements AutoCloseable {
     return policies.port();
   }
 
-  /** {@code HOST:PORT} of the signed DNS server. */
-  public String resolverAddress() {
-    return dns.address().getHostAddress() + ":" + dns.port();
-  }
-
-  /** A file holding the DNS tree's trust anchor (a DS record for the root). */
-  public Path trustAnchorFile() {
-    return dir.resolve("anchor.txt");
-  }
-
-  /** A PEM file holding the test PKI's root certificate. */
-  public Path caFile() {
-    return dir.resolve("ca.pem");
-  }
-
-  /** A scratch directory, removed by {@link #close()}. */
-  public Path dir() {
-    return dir;
-  }
-
   /** The test PKI. */
   public TestPki pki() {
     return pki;
@@ -185,17 +153,6 @@ public final class TestWorld implements AutoCloseable {
         .build();
   }
 
-  /**
-   * The command line's options pointing at this world: resolver and trust anchor, SMTP and
-   * MTA-STS ports, the PKI's root as a CA file, a short timeout and an EHLO name.
-   */
-  public List<String> cliOptions() {
-    return List.of("--resolver", resolverAddress(), "--trust-anchor",
-        trustAnchorFile().toString(), "--port", String.valueOf(port), "--mta-sts-port",
-        String.valueOf(mtaStsPort()), "--ca-file", caFile().toString(), "--timeout", "5",
-        "--helo", "client.sender.test");
-  }
-
   @Override
   public void close() {
     servers.forEach(MockSmtpServer::close);
@@ -204,13 +161,6 @@ public final class TestWorld implements AutoCloseable {
     }
     if (dns != null) {
       dns.close();
-    }
-    if (dir != null) {
-      try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        // A leftover temporary directory fails no test.
-      }
     }
   }
 }

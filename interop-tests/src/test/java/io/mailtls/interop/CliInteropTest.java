@@ -73,7 +73,7 @@ class CliInteropTest {
   static void runTheCliOncePerLevel(@TempDir Path tmp) throws Exception {
     InteropEnv.requireUp();
     Path jar = Path.of(System.getProperty("interop.cliJar"));
-    assertThat(jar).as("the CLI jar (built by the examples module)").isRegularFile();
+    assertThat(jar).as("the CLI jar (built by the cli module)").isRegularFile();
     String java = ProcessHandle.current().info().command().orElse("java");
     List<CompletableFuture<Void>> all = new ArrayList<>();
     // one thread per run (each waits for its process), never the shared common pool

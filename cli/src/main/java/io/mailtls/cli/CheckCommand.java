@@ -1,0 +1,209 @@
+package io.mailtls.cli;
+
+import io.mailtls.core.NextHop;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mailtls check DOMAIN} and {@code mailtls check --input FILE}: the transport-security
+ * posture of recipient domains (see {@link DomainChecker}), as tables, one JSON document, or JSON
+ * lines; many domains are checked concurrently with bounded parallelism.
+ */
+@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Check the transport security of recipient domains.",
+        "%nMX hosts with DNSSEC states, the MTA-STS record and policy, TLSA records per MX, the"
+            + " requirement per MX under each sender level, and with --probe a live STARTTLS"
+            + " probe of every MX address. JSON schema: docs/cli-json.md.%n"},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {" 0:the check completed (whatever the posture)", Mailtls.EXIT_64,
+        "69:the DNS resolver is unreachable", Mailtls.EXIT_70})
+final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
+
+  /** The most domains checked at once. */
+  static final int MAX_PARALLEL = 64;
+
+  @Spec CommandSpec spec;
+
+  @Parameters(arity = "0..1", paramLabel = "DOMAIN",
+      description = "the recipient domain (or an address literal such as [192.0.2.1])")
+  String domain;
+
+  @Option(names = "--input", paramLabel = "FILE",
+      description = "check every domain in FILE (one a line; blank lines and # comments"
+          + " skipped)")
+  Path input;
+
+  @Option(names = "--json", description = "print one JSON document (with --input: an array)")
+  boolean json;
+
+  @Option(names = "--json-lines", description = "print one JSON document per line and domain")
+  boolean jsonLines;
+
+  @Option(names = "--probe",
+      description = "connect to every MX address: STARTTLS, protocol, cipher, certificate chain"
+          + " and verdict")
+  boolean probe;
+
+  @Option(names = "--parallel", paramLabel = "N", defaultValue = "8",
+      description = "domains checked at once with --input (default ${DEFAULT-VALUE})")
+  int parallel;
+
+  @Mixin CommonOptions common;
+
+  @Override
+  public boolean verbose() {
+    return common != null && common.verbose;
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if ((domain == null) == (input == null)) {
+      throw CliException.usage(domain == null ? "give a DOMAIN or --input FILE"
+          : "give a DOMAIN or --input FILE, not both");
+    }
+    if (json && jsonLines) {
+      throw CliException.usage("--json and --json-lines exclude each other");
+    }
+    if (parallel < 1 || parallel > MAX_PARALLEL) {
+      throw CliException.usage("--parallel must be 1.." + MAX_PARALLEL + ", not " + parallel);
+    }
+    List<NextHop> hops = input == null ? List.of(parseDomain(domain, "DOMAIN")) : readInput();
+    ExecutorService probes = Executors.newCachedThreadPool(daemon("mailtls-probe"));
+    try (CliContext ctx = CliContext.open(common, err)) {
+      ctx.preflight();
+      try (DomainChecker checker = new DomainChecker(ctx, probe, probes)) {
+        if (input == null) {
+          print(out, checker.check(hops.get(0)));
+        } else {
+          bulk(out, err, checker, hops);
+        }
+      }
+    } finally {
+      probes.shutdownNow();
+    }
+    out.flush();
+    return Mailtls.EX_OK;
+  }
+
+  private void print(PrintWriter out, CheckReport report) {
+    if (json) {
+      out.println(Json.pretty(report));
+    } else if (jsonLines) {
+      out.println(Json.line(report));
+    } else {
+      CheckText.print(out, report);
+    }
+    out.flush();
+  }
+
+  /**
+   * Checks every domain on a pool of {@code --parallel} threads and prints the results in input
+   * order as they become available; a domain whose check fails unexpectedly gets a report with
+   * its {@code error} set, and the others go on.
+   */
+  private void bulk(PrintWriter out, PrintWriter err, DomainChecker checker, List<NextHop> hops) {
+    Optional<ProgressBar> bar = ProgressBar.interactive()
+        ? Optional.of(new ProgressBar(err, hops.size())) : Optional.empty();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, hops.size()),
+        daemon("mailtls-check"));
+    try {
+      List<CompletableFuture<CheckReport>> futures = new ArrayList<>();
+      for (NextHop hop : hops) {
+        futures.add(CompletableFuture.supplyAsync(() -> safeCheck(checker, hop), pool)
+            .whenComplete((r, e) -> bar.ifPresent(b -> b.advance(hop.toString()))));
+      }
+      List<CheckReport> all = new ArrayList<>();
+      for (CompletableFuture<CheckReport> f : futures) {
+        CheckReport report = f.join();
+        if (json) {
+          all.add(report);
+        } else if (bar.isPresent()) {
+          bar.get().above(() -> print(out, report));
+        } else {
+          print(out, report);
+        }
+      }
+      bar.ifPresent(ProgressBar::finish);
+      if (json) {
+        out.println(Json.pretty(all));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private CheckReport safeCheck(DomainChecker checker, NextHop hop) {
+    try {
+      return checker.check(hop);
+    } catch (RuntimeException e) {
+      if (common.verbose) {
+        e.printStackTrace(spec.commandLine().getErr());
+      }
+      return CheckReport.failed(hop.toString(), "check failed: " + Mailtls.oneLine(e.toString()));
+    }
+  }
+
+  private List<NextHop> readInput() {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(input, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e),
+          e);
+    }
+    List<NextHop> hops = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      hops.add(parseDomain(line, "--input " + input + " line " + (i + 1)));
+    }
+    if (hops.isEmpty()) {
+      throw CliException.usage("--input " + input + ": no domain in it");
+    }
+    return hops;
+  }
+
+  /** Parses a recipient domain or address literal; a usage error naming {@code where}. */
+  static NextHop parseDomain(String text, String where) {
+    try {
+      NextHop hop = NextHop.parse(text);
+      if (hop instanceof NextHop.Domain d && (d.name().isRoot() || !d.name().isHostName())) {
+        throw new IllegalArgumentException("not a mail domain");
+      }
+      return hop;
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(where + ": invalid domain \"" + text + "\": " + e.getMessage(), e);
+    }
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,160 @@
+package io.mailtls.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Prints a {@link CheckReport} as human-readable tables: MX hosts, MTA-STS, TLSA, the requirement
+ * per host and sender level, and the probe. Stateless and thread-safe (each call writes to the
+ * writer it is given).
+ */
+final class CheckText {
+
+  private static final int HEX_SHOWN = 16;
+
+  private CheckText() {}
+
+  /** Writes {@code r} to {@code out}. */
+  static void print(PrintWriter out, CheckReport r) {
+    out.printf(Locale.ROOT, "mailtls check %s%n", r.domain());
+    if (r.error() != null) {
+      out.printf(Locale.ROOT, "  error: %s%n%n", r.error());
+      return;
+    }
+    out.printf(Locale.ROOT, "%nMX        %s, MX answer %s%n", r.mx().outcome(), r.mx().dnssec());
+    if (!r.hosts().isEmpty()) {
+      out.printf(Locale.ROOT, "  %-5s %-32s %-8s %s%n", "pref", "host", "DNSSEC", "addresses");
+      for (CheckReport.Host h : r.hosts()) {
+        out.printf(Locale.ROOT, "  %-5d %-32s %-8s %s%n", h.preference(),
+            h.name() + (h.implicit() ? " (implicit)" : ""), h.addressDnssec(),
+            h.addresses().isEmpty() ? "none (" + addressProblem(h) + ")"
+                : String.join(", ", h.addresses()));
+      }
+    }
+    r.mx().notes().forEach(n -> out.printf(Locale.ROOT, "  note: %s%n", n));
+    if (r.mx().answer() != null && r.hosts().isEmpty() && r.mx().notes().isEmpty()) {
+      out.printf(Locale.ROOT, "  %s%n", r.mx().answer());
+    }
+    if (r.mtaSts() != null) {
+      CheckReport.StsRecord rec = r.mtaSts().record();
+      CheckReport.StsPolicy pol = r.mtaSts().policy();
+      out.printf(Locale.ROOT, "%nMTA-STS   TXT record %s (%s)%s%n", rec.status(), rec.dnssec(),
+          rec.id() != null ? ": id " + rec.id() : rec.reason() == null ? "" : ": " + rec.reason());
+      if ("found".equals(pol.status())) {
+        out.printf(Locale.ROOT, "          policy %s, mode %s, mx %s, max_age %d s%s%n", pol.id(),
+            pol.mode(), pol.mx(), pol.maxAgeSeconds(),
+            pol.reason() == null ? "" : " (" + pol.reason() + ")");
+      } else {
+        out.printf(Locale.ROOT, "          policy %s%s: %s%n", pol.status(),
+            pol.failure() == null ? "" : " " + pol.failure(), pol.reason());
+      }
+    }
+    printTlsa(out, r.hosts());
+    printRequirements(out, r);
+    printProbes(out, r.hosts());
+    out.println();
+  }
+
+  private static String addressProblem(CheckReport.Host h) {
+    return "A " + h.a().outcome() + " " + h.a().dnssec() + ", AAAA " + h.aaaa().outcome() + " "
+        + h.aaaa().dnssec();
+  }
+
+  private static void printTlsa(PrintWriter out, List<CheckReport.Host> hosts) {
+    if (hosts.isEmpty()) {
+      return;
+    }
+    out.printf(Locale.ROOT, "%nTLSA%n");
+    for (CheckReport.Host h : hosts) {
+      CheckReport.Tlsa t = h.tlsa();
+      out.printf(Locale.ROOT, "  %-32s %s%s: %s%n", h.name(), t.status(),
+          t.baseDomain() == null ? "" : " (base domain " + t.baseDomain() + ")", t.reason());
+      for (CheckReport.TlsaRecord rec : t.records()) {
+        String data = rec.data().length() > HEX_SHOWN
+            ? rec.data().substring(0, HEX_SHOWN) + "..." : rec.data();
+        out.printf(Locale.ROOT, "      %d %d %d %-19s %-8s %s%n", rec.usage(), rec.selector(),
+            rec.matchingType(), data, rec.usageName(),
+            rec.usable() ? "usable" : "unusable: " + rec.why());
+      }
+    }
+  }
+
+  private static void printRequirements(PrintWriter out, CheckReport r) {
+    Map<String, CheckReport.Level> levels = r.levels();
+    out.printf(Locale.ROOT, "%nRequirement per MX host and sender level%n");
+    out.printf(Locale.ROOT, "  %-32s", "host");
+    levels.keySet().forEach(l -> out.printf(Locale.ROOT, " %-24s", l));
+    out.println();
+    for (CheckReport.Host h : r.hosts()) {
+      out.printf(Locale.ROOT, "  %-32s", h.name());
+      for (String level : levels.keySet()) {
+        out.printf(Locale.ROOT, " %-24s", cell(h.requirements().get(level)));
+      }
+      out.println();
+    }
+    out.printf(Locale.ROOT, "  %-32s", "plan");
+    for (CheckReport.Level l : levels.values()) {
+      out.printf(Locale.ROOT, " %-24s", l.reply() == null ? l.status()
+          : l.status() + " " + l.reply().code() + " "
+              + (l.reply().enhanced() == null ? "" : l.reply().enhanced()));
+    }
+    out.println();
+    out.printf(Locale.ROOT, "  why:%n");
+    levels.forEach((level, l) -> {
+      if (l.reply() != null) {
+        out.printf(Locale.ROOT, "    %-14s %s (%s)%n", level, l.reply().text(), l.failure());
+      }
+    });
+    for (CheckReport.Host h : r.hosts()) {
+      // One line per distinct decision, naming every level it holds for: DANE notes are long.
+      Map<String, List<String>> levelsByWhy = new LinkedHashMap<>();
+      h.requirements().forEach((level, q) -> {
+        if (!"none".equals(q.action())) {
+          levelsByWhy.computeIfAbsent(q.why(), k -> new ArrayList<>()).add(level);
+        }
+      });
+      levelsByWhy.forEach((why, names) -> out.printf(Locale.ROOT, "    %-14s %s: %s%n",
+          String.join(", ", names), h.name(), why));
+    }
+  }
+
+  private static String cell(CheckReport.Requirement q) {
+    if (q == null) {
+      return "-";
+    }
+    return switch (q.action()) {
+      case "try" -> q.requirement() + " (" + q.source() + ")"
+          + (q.reportOnly() == null ? "" : " +" + q.reportOnly() + "?");
+      case "skip" -> "skip " + q.failure();
+      default -> "-";
+    };
+  }
+
+  private static void printProbes(PrintWriter out, List<CheckReport.Host> hosts) {
+    if (hosts.stream().allMatch(h -> h.probes() == null)) {
+      return;
+    }
+    out.printf(Locale.ROOT, "%nProbe%n");
+    out.printf(Locale.ROOT, "  %-28s %-22s %-8s %-8s %-28s %-14s %s%n", "host", "address",
+        "STARTTLS", "protocol", "cipher", "verdict", "reason");
+    for (CheckReport.Host h : hosts) {
+      if (h.probes() == null) {
+        continue;
+      }
+      for (CheckReport.Probe p : h.probes()) {
+        String starttls = p.starttls() == null ? "-" : p.starttls() ? "yes" : "no";
+        out.printf(Locale.ROOT, "  %-28s %-22s %-8s %-8s %-28s %-14s %s%n", h.name(),
+            p.address() + ":" + p.port(), starttls, p.protocol() == null ? "-" : p.protocol(),
+            p.cipher() == null ? "-" : p.cipher(), p.verdict(), p.reason());
+        for (CheckReport.Certificate c : p.peerChain()) {
+          out.printf(Locale.ROOT, "      %s (issuer %s, until %s, SPKI SHA-256 %s)%n",
+              c.subject(), c.issuer(), c.notAfter(), c.spkiSha256());
+        }
+      }
+    }
+  }
+}

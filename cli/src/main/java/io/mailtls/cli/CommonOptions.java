@@ -1,0 +1,179 @@
+package io.mailtls.cli;
+
+import io.mailtls.core.DnssecMode;
+import io.mailtls.core.DomainName;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The options {@code check} and {@code send} share (a picocli mixin): where DNS comes from and how
+ * it is validated, which roots PKIX trusts, the SMTP and MTA-STS ports, time bounds, the EHLO name
+ * and the event trace. Not thread-safe: filled in by picocli, then read.
+ */
+final class CommonOptions {
+
+  /** The longest {@code --timeout} accepted: an hour. */
+  static final int MAX_TIMEOUT_SECONDS = 3600;
+
+  @Option(names = "--resolver", paramLabel = "HOST[:PORT]",
+      description = "recursive resolver to ask, an IP address (repeatable); default: the"
+          + " system's")
+  List<String> resolvers = new ArrayList<>();
+
+  @Option(names = "--trust-anchor", paramLabel = "FILE",
+      description = "DNSSEC trust anchors, DS or DNSKEY records in zone-file syntax; default:"
+          + " the IANA root")
+  Path trustAnchor;
+
+  @Option(names = "--dnssec", paramLabel = "MODE", defaultValue = "validate",
+      description = "validate (in process, default) or trust-ad (the AD bit of a loopback"
+          + " validating resolver)")
+  String dnssec;
+
+  @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
+
+  @Option(names = "--ca-file", paramLabel = "PEM",
+      description = "PEM certificates to trust for PKIX (MTA-STS policy fetches and MX hosts),"
+          + " added to the JDK's roots (repeatable)")
+  List<Path> caFiles = new ArrayList<>();
+
+  @Option(names = "--truststore", paramLabel = "FILE",
+      description = "a key store (PKCS12 or JKS) whose trusted certificates are added to the"
+          + " JDK's roots")
+  Path truststore;
+
+  @Option(names = "--truststore-password", paramLabel = "PASSWORD",
+      description = "password of --truststore, when its certificates are protected by one")
+  String truststorePassword;
+
+  @Option(names = "--ca-only",
+      description = "trust only --ca-file and --truststore, not the JDK's roots")
+  boolean caOnly;
+
+  @Option(names = "--port", paramLabel = "N", defaultValue = "25",
+      description = "SMTP port of every MX host (default ${DEFAULT-VALUE})")
+  int port;
+
+  @Option(names = "--mta-sts-port", paramLabel = "N", defaultValue = "443",
+      description = "HTTPS port for MTA-STS policy fetches (default ${DEFAULT-VALUE})")
+  int mtaStsPort;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "bound on each DNS lookup, each SMTP step and each policy fetch (default"
+          + " ${DEFAULT-VALUE})")
+  int timeoutSeconds;
+
+  @Option(names = "--helo", paramLabel = "NAME",
+      description = "the EHLO name: this host's fully qualified domain name (default: this"
+          + " machine's canonical host name, refused unless fully qualified)")
+  String helo;
+
+  /** Where this machine's name comes from when {@code --helo} is not given; tests replace it. */
+  Supplier<String> localHostName = CommonOptions::canonicalLocalHostName;
+
+  @Option(names = {"-v", "--verbose"},
+      description = "trace delivery events on stderr; stack traces with errors")
+  boolean verbose;
+
+  /**
+   * Checks the values that picocli's types cannot: ranges, the DNSSEC mode, the EHLO name, the
+   * resolver addresses.
+   *
+   * @throws CliException a usage error naming the option and value
+   */
+  void validate() {
+    checkPort("--port", port);
+    checkPort("--mta-sts-port", mtaStsPort);
+    if (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+      throw CliException.usage("--timeout must be 1.." + MAX_TIMEOUT_SECONDS + " seconds, not "
+          + timeoutSeconds);
+    }
+    dnssecMode();
+    selfCheck.names();
+    if (helo != null) {
+      heloName();
+    }
+    upstreams();
+    if (caOnly && caFiles.isEmpty() && truststore == null) {
+      throw CliException.usage("--ca-only needs --ca-file or --truststore");
+    }
+    if (truststorePassword != null && truststore == null) {
+      throw CliException.usage("--truststore-password needs --truststore");
+    }
+  }
+
+  private static void checkPort(String option, int value) {
+    if (value < 1 || value > 65535) {
+      throw CliException.usage(option + " must be 1..65535, not " + value);
+    }
+  }
+
+  /** The DNSSEC mode named by {@code --dnssec}. */
+  DnssecMode dnssecMode() {
+    return switch (dnssec) {
+      case "validate" -> DnssecMode.VALIDATE;
+      case "trust-ad" -> DnssecMode.TRUST_AD;
+      default -> throw CliException.usage(
+          "--dnssec must be validate or trust-ad, not \"" + dnssec + "\"");
+    };
+  }
+
+  /** The {@code --resolver} addresses, parsed; empty for the system's resolvers. */
+  List<InetSocketAddress> upstreams() {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (String r : resolvers) {
+      try {
+        out.add(MxCommand.parseResolver(r));
+      } catch (IllegalArgumentException e) {
+        throw CliException.usage("--resolver: " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The EHLO name: {@code --helo}, else this machine's canonical host name; either must be a
+   * fully qualified domain name (RFC 5321 §4.1.1.1), since receivers refuse {@code localhost}
+   * and bare host names. Asked only by commands that speak SMTP.
+   *
+   * @throws CliException a usage error naming the name and the fix
+   */
+  String heloName() {
+    String name = helo != null ? helo : localHostName.get();
+    String origin = helo != null ? "--helo \"" + name + "\""
+        : "this machine's host name \"" + name + "\"";
+    DomainName d;
+    try {
+      d = DomainName.of(name);
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(origin + ": " + e.getMessage(), e);
+    }
+    if (!d.isFullyQualifiedHostName()) {
+      throw CliException.usage(origin + " is not a fully qualified domain name (RFC 5321"
+          + " §4.1.1.1); " + (helo != null ? "give" : "pass") + " --helo NAME, e.g. --helo"
+          + " mail.example.com");
+    }
+    return d.toString();
+  }
+
+  private static String canonicalLocalHostName() {
+    try {
+      return InetAddress.getLocalHost().getCanonicalHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  /** {@code --timeout} as a duration. */
+  Duration timeout() {
+    return Duration.ofSeconds(timeoutSeconds);
+  }
+}

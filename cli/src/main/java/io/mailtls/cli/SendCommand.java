@@ -1,0 +1,213 @@
+package io.mailtls.cli;
+
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.EmailAddress;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.EventListener;
+import io.mailtls.core.PolicyFailure;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.TlsLevel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mailtls send --from A --to B [--to C...]}: delivers one message (from {@code --file} or
+ * standard input) through {@link SecureSmtpTransport} at a sender level, and prints the report of
+ * every recipient as text or JSON. The exit code says what happened overall.
+ */
+@Command(name = "send", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Send a message and report on every recipient.",
+        "%nDelivers to the recipients' MX hosts under a sender TLS level, honouring MTA-STS and"
+            + " DANE, and prints the per-recipient report. JSON schema: docs/cli-json.md.%n"},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {" 0:every recipient delivered", Mailtls.EXIT_64, Mailtls.EXIT_69,
+        Mailtls.EXIT_70, Mailtls.EXIT_75})
+final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
+
+  @Spec CommandSpec spec;
+
+  @ParentCommand Mailtls parent;
+
+  @Option(names = "--from", required = true, paramLabel = "ADDRESS",
+      description = "the envelope sender (MAIL FROM); <> for the null reverse-path")
+  String from;
+
+  @Option(names = "--to", required = true, paramLabel = "ADDRESS",
+      description = "a recipient (RCPT TO), repeatable")
+  List<String> to = new ArrayList<>();
+
+  @Option(names = "--level", paramLabel = "LEVEL", defaultValue = "opportunistic",
+      description = "the sender's TLS level: opportunistic (default), enforced, sts-required,"
+          + " dane-required")
+  String level;
+
+  @Option(names = "--file", paramLabel = "MESSAGE",
+      description = "the message (RFC 5322, e.g. message.eml); default: standard input")
+  Path file;
+
+  @Option(names = "--json", description = "print one JSON document")
+  boolean json;
+
+  @Mixin CommonOptions common;
+
+  @Override
+  public boolean verbose() {
+    return common != null && common.verbose;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Envelope envelope = envelope();
+    TlsLevel tlsLevel;
+    try {
+      tlsLevel = TlsLevel.parse(level);
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage("--level: " + e.getMessage(), e);
+    }
+    common.validate();
+    Path spooled = null;
+    DeliveryReport report;
+    // what the RFC 8460 report would carry, connection-time failures included
+    Set<PolicyFailure> policyFailures = Collections.synchronizedSet(new LinkedHashSet<>());
+    try {
+      MessageContent content;
+      if (file != null) {
+        checkMessageFile(file);
+        content = MessageContent.of(file);
+      } else {
+        spooled = spool(parent.stdin());
+        content = MessageContent.of(spooled);
+      }
+      try (CliContext ctx = CliContext.open(common, err);
+          SecureSmtpTransport transport = ctx.transport(tlsLevel, new EventListener() {
+            @Override
+            public void policyFailure(PolicyFailure failure) {
+              policyFailures.add(failure);
+            }
+          })) {
+        ctx.preflight();
+        report = transport.send(envelope, content);
+      }
+    } finally {
+      if (spooled != null) {
+        Files.deleteIfExists(spooled);
+      }
+    }
+    SendReport result;
+    synchronized (policyFailures) {
+      result = SendReport.of(envelope.sender(), tlsLevel, report, List.copyOf(policyFailures));
+    }
+    if (json) {
+      out.println(Json.pretty(result));
+    } else {
+      printText(out, result);
+    }
+    out.flush();
+    return result.exitCode();
+  }
+
+  private Envelope envelope() {
+    Optional<EmailAddress> sender = Optional.empty();
+    if (!"<>".equals(from)) {
+      sender = Optional.of(address("--from", from));
+    }
+    List<EmailAddress> recipients = new ArrayList<>();
+    for (String t : to) {
+      recipients.add(address("--to", t));
+    }
+    return new Envelope(sender, recipients);
+  }
+
+  private static EmailAddress address(String option, String text) {
+    try {
+      return EmailAddress.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(option + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkMessageFile(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw CliException.usage("cannot read --file " + file + ": "
+          + (Files.exists(file) ? "not a regular file" : "no such file"));
+    }
+    if (!Files.isReadable(file)) {
+      throw CliException.usage("cannot read --file " + file + ": permission denied");
+    }
+    if (Files.size(file) == 0) {
+      throw CliException.usage("--file " + file + " is empty");
+    }
+  }
+
+  /**
+   * Copies standard input to a private temporary file: the transport reads the content once to
+   * measure it and once per attempt, so it must be re-readable, and it is never held in memory.
+   */
+  private static Path spool(InputStream stdin) throws IOException {
+    Path tmp = Files.createTempFile("mailtls-message-", ".eml");
+    try {
+      long n = Files.copy(stdin, tmp, StandardCopyOption.REPLACE_EXISTING);
+      if (n == 0) {
+        throw CliException.usage("no message: standard input is empty (give --file MESSAGE or"
+            + " pipe the message in)");
+      }
+      return tmp;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  private static void printText(PrintWriter out, SendReport r) {
+    for (SendReport.Recipient x : r.recipients()) {
+      CheckReport.Reply reply = x.reply();
+      out.printf(Locale.ROOT, "%s: %s %d%s %s%s%n", x.recipient(), x.status(), reply.code(),
+          reply.enhanced() == null ? "" : " " + reply.enhanced(), reply.text().replace('\n', ' '),
+          reply.local() ? " (generated locally)" : "");
+      if (x.mx() != null || x.address() != null) {
+        out.printf(Locale.ROOT, "  via       %s [%s]:%d, %s, %s%n",
+            x.mx() == null ? "(address literal)" : x.mx(), x.address(), x.port(),
+            x.tls() == null ? "no TLS" : x.tls().protocol() + " " + x.tls().cipher(),
+            x.authentication() == null ? "no session" : x.authentication());
+      }
+      SendReport.Policy p = x.policy();
+      out.printf(Locale.ROOT, "  policy    source %s, requirement %s, sender level %s%s%n",
+          p.source(), p.mode() == null ? "-" : p.mode(), p.level(), p.mtaSts() == null ? ""
+              : ", MTA-STS " + p.mtaSts().mode() + " (id " + p.mtaSts().id() + ")");
+      out.printf(Locale.ROOT, "  reason    %s%n", x.reason());
+      for (SendReport.Skipped s : x.skipped()) {
+        out.printf(Locale.ROOT, "  skipped   %s %s: %s%n", s.host(), s.failure(), s.reason());
+      }
+      for (SendReport.AttemptEntry a : x.attempts()) {
+        out.printf(Locale.ROOT, "  attempt   %s [%s]:%d %s/%s %s%s%n",
+            a.mx() == null ? "(literal)" : a.mx(), a.address(), a.port(), a.requirement(),
+            a.source(), a.tls() == null ? "plaintext" : a.tls().protocol(),
+            a.failure() == null ? "" : " failed " + a.failure() + ": " + a.detail());
+      }
+    }
+    SendReport.Summary s = r.summary();
+    out.printf(Locale.ROOT, "%d delivered, %d deferred, %d bounced (level %s, exit %d)%n",
+        s.delivered(), s.deferred(), s.bounced(), r.level(), r.exitCode());
+  }
+}
