@@ -66,6 +66,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final SenderPolicy senderPolicy;
   private final Optional<SmartHost> relay;
   private final DnsResolver dns;
+  /** The listener as given, for the resolver's lookup events (it isolates it itself). */
+  private final EventListener rawListener;
   private final SafeListener listener;
   private final ConnectionPool pool;
   private final DomainDelivery delivery;
@@ -92,6 +94,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     this.ownedResources = List.copyOf(b.ownedResources);
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
+    this.rawListener = b.listener;
     this.listener = new SafeListener(b.listener);
     this.pool = new ConnectionPool(b.maxSessionsPerDestination,
         b.connectionReuse ? b.idleTime : Duration.ZERO,
@@ -225,7 +228,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Optional<DeliveryPlan> replanned;
     try {
-      replanned = resolver.replanIfPolicyChanged(plan).toCompletableFuture().join();
+      replanned = resolver.replanIfPolicyChanged(plan, rawListener).toCompletableFuture()
+          .join();
     } catch (RuntimeException e) {
       // A failing policy source costs the re-check, never the results already decided.
       log.warn("re-checking the MTA-STS policy of {} failed", plan.nextHop(), e);
@@ -253,7 +257,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
     listener.fire(l -> l.planStart(nextHop, level));
     DeliveryPlan plan = relay.isPresent() ? relayPlan(relay.get(), level)
-        : resolver.planBlocking(nextHop, level);
+        : resolver.planBlocking(nextHop, level, rawListener);
     listener.fire(l -> l.planEnd(plan));
     plan.policyFailures().forEach(f -> listener.fire(l -> l.policyFailure(f)));
     return plan;
