@@ -256,8 +256,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
   /** The plan for one next hop under a sender level (what {@link #send} would follow). */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
     listener.fire(l -> l.planStart(nextHop, level));
-    DeliveryPlan plan = relay.isPresent() ? relayPlan(relay.get(), level)
-        : resolver.planBlocking(nextHop, level, rawListener);
+    DeliveryPlan plan;
+    try {
+      plan = relay.isPresent() ? relayPlan(relay.get(), level)
+          : resolver.planBlocking(nextHop, level, rawListener);
+    } catch (RuntimeException e) {
+      // The plan still ends for the listener, with the failed plan send() goes on with.
+      DeliveryPlan failed = failedPlan(nextHop, level, "planning failed: " + e);
+      listener.fire(l -> l.planEnd(failed));
+      throw e;
+    }
     listener.fire(l -> l.planEnd(plan));
     plan.policyFailures().forEach(f -> listener.fire(l -> l.policyFailure(f)));
     return plan;

@@ -6,6 +6,7 @@ import io.mailtls.core.Attempt;
 import io.mailtls.core.DaneProvider;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
@@ -233,6 +234,61 @@ class EventListenerTest {
           "connectStart mx.example.test").endsWith("recipientEnd DELIVERED", "deliveryEnd");
     } finally {
       threads.shutdownNow();
+    }
+  }
+
+  /**
+   * A policy source that throws still ends its lookup, with a failure naming the exception, and
+   * the plan still ends, with the failed plan the delivery goes on with: it is deferred as it is
+   * without a listener (TransportRobustnessTest).
+   */
+  @Test
+  void aPolicySourceThatThrowsStillEndsItsLookup() throws Exception {
+    try (Fixture f = new Fixture()) {
+      f.mtaSts = new MtaStsPolicySource() {
+        @Override
+        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+          throw new IllegalStateException("provider bug");
+        }
+
+        @Override
+        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+          throw new IllegalStateException("provider bug");
+        }
+      };
+      List<MtaStsLookup> ends = new CopyOnWriteArrayList<>();
+      List<DeliveryPlan> plans = new CopyOnWriteArrayList<>();
+      Recorder rec = new Recorder() {
+        @Override
+        public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+          super.mtaStsLookupEnd(policyDomain, result);
+          ends.add(result);
+        }
+
+        @Override
+        public void planEnd(DeliveryPlan plan) {
+          super.planEnd(plan);
+          plans.add(plan);
+        }
+      };
+      DeliveryReport report = send(f, rec);
+      assertThat(report.result("rcpt@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(report.result("rcpt@example.test").reply().text()).contains("provider bug");
+      assertThat(rec.events).containsExactly(
+          "deliveryStart",
+          "recipientStart rcpt@example.test",
+          "planStart example.test",
+          "mtaStsLookupStart example.test",
+          "mtaStsLookupEnd example.test Failed",
+          "planEnd 0",
+          "recipientEnd DEFERRED",
+          "deliveryEnd");
+      assertThat(ends).singleElement().isInstanceOfSatisfying(MtaStsLookup.Failed.class, e -> {
+        assertThat(e.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
+        assertThat(e.reason()).isEqualTo("the MTA-STS policy source failed:"
+            + " java.lang.IllegalStateException: provider bug");
+      });
+      assertThat(plans).containsExactly(report.result("rcpt@example.test").plan());
     }
   }
 
