@@ -9,28 +9,55 @@ import java.util.Optional;
  * lookup and TLSA lookup a plan makes, each connection, each STARTTLS and handshake, and each
  * recipient (docs/design.md §5). TLS-RPT and metrics hang off it.
  *
- * <p>Every method has an empty default. Implementations must be thread-safe and fast, and must
- * not throw: an exception from a listener is caught and logged, and never changes a delivery.
- * Events never carry message content or credentials.
+ * <p>Every method has an empty default. Implementations must be fast and must not throw: an
+ * exception from a listener is caught and logged, and never changes a delivery. Events never
+ * carry message content or credentials.
+ *
+ * <p>One listener per call, or one for all: a transport built with {@link
+ * SecureSmtpTransport.Builder#eventListenerFactory} makes a listener for each call ({@link
+ * Factory}), which sees that call's events and no other's; one built with {@link
+ * SecureSmtpTransport.Builder#eventListener} gives every call the same listener, which then sees
+ * the events of concurrent calls at the same time and must be thread-safe.
  *
  * <p>Pairing: every start event is followed by exactly one end event for the same subject, also
  * when the step fails or a provider throws.
  *
- * <p>Threads: the events of one {@code send()} arrive one after another, on the thread that runs
- * it, except the lookup events. A plan's MTA-STS lookup and its TLSA lookups run concurrently,
- * so {@link #mtaStsLookupStart}, {@link #mtaStsLookupEnd}, {@link #tlsaLookupStart} and {@link
- * #tlsaLookupEnd} may arrive on the threads that complete the lookups (the DNS resolver's, the
- * policy fetcher's) and at the same time as one another. All of them come after the plan's
- * {@link #planStart} and before its {@link #planEnd}: each happens-before {@code planEnd}. The
- * one exception is RFC 8461 §5.1's re-check before mail under an {@code enforce} policy is given
- * up: its MTA-STS lookup (and, when the policy changed, the new plan's TLSA lookups) come after
- * the first plan's {@code planEnd}, and before the {@code planEnd} of the new plan when there is
- * one.
+ * <p>Threads: the events of one call arrive one after another, each happening-before the next,
+ * on the thread that runs it ({@code send()}'s caller, the executor's thread for {@code
+ * sendAsync()}), except the lookup events. A plan's MTA-STS lookup and its TLSA lookups run
+ * concurrently, so {@link #mtaStsLookupStart}, {@link #mtaStsLookupEnd}, {@link
+ * #tlsaLookupStart} and {@link #tlsaLookupEnd} may arrive on the threads that complete the lookups
+ * (the DNS resolver's, the policy fetcher's) and at the same time as one another: a listener made
+ * for one call needs no locking for its other events, but what its lookup events touch must be
+ * thread-safe. All of them come after the plan's {@link #planStart} and before its {@link
+ * #planEnd}: each happens-before {@code planEnd}. The one exception is RFC 8461 §5.1's re-check
+ * before mail under an {@code enforce} policy is given up: its MTA-STS lookup (and, when the
+ * policy changed, the new plan's TLSA lookups) come after the first plan's {@code planEnd}, and
+ * before the {@code planEnd} of the new plan when there is one.
  */
 public interface EventListener {
 
   /** A listener that ignores everything. */
   EventListener NONE = new EventListener() {};
+
+  /**
+   * Makes the listener of each call, as OkHttp's {@code EventListener.Factory} does, so that
+   * concurrent deliveries can be told apart: every event of one {@code send()} goes to the
+   * listener made for it, and to no other ({@link
+   * SecureSmtpTransport.Builder#eventListenerFactory}).
+   */
+  @FunctionalInterface
+  interface Factory {
+
+    /**
+     * The listener for {@code call}. Called once per call, on the thread that calls {@code
+     * send}, {@code sendAsync} or {@code plan}, before the call's first event. Must be fast and
+     * must not throw: if it throws or returns null, the call goes on without a listener (and
+     * that is logged). It may return one listener for several calls, which then sees their
+     * events at the same time.
+     */
+    EventListener create(DeliveryCall call);
+  }
 
   default void deliveryStart(Envelope envelope) {}
 
