@@ -36,6 +36,10 @@ import java.util.random.RandomGenerator;
  *
  * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA), so a
  * plan costs about one dependent chain of round trips.
+ *
+ * <p>A resolver has no listener of its own: a caller who wants the MTA-STS and TLSA lookup events
+ * of a plan passes a listener to {@link #plan(NextHop, TlsLevel, EventListener)}, one per plan to
+ * tell concurrent plans apart (as {@link SecureSmtpTransport} passes each call's listener).
  */
 public final class TransportPolicyResolver {
 
