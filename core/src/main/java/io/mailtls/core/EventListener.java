@@ -5,17 +5,59 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Observes deliveries: paired start/end events for the whole send, each plan, each connection,
- * each STARTTLS and handshake, and each recipient (docs/design.md §5). TLS-RPT and metrics hang off it.
+ * Observes deliveries: paired start/end events for the whole send, each plan, each MTA-STS policy
+ * lookup and TLSA lookup a plan makes, each connection, each STARTTLS and handshake, and each
+ * recipient (docs/design.md §5). TLS-RPT and metrics hang off it.
  *
- * <p>Every method has an empty default. Implementations must be thread-safe and fast, and must
- * not throw: an exception from a listener is caught and logged, and never changes a delivery.
- * Events never carry message content or credentials.
+ * <p>Every method has an empty default. Implementations must be fast and must not throw: an
+ * exception from a listener is caught and logged, and never changes a delivery. Events never
+ * carry message content or credentials.
+ *
+ * <p>One listener per call, or one for all: a transport built with {@link
+ * SecureSmtpTransport.Builder#eventListenerFactory} makes a listener for each call ({@link
+ * Factory}), which sees that call's events and no other's; one built with {@link
+ * SecureSmtpTransport.Builder#eventListener} gives every call the same listener, which then sees
+ * the events of concurrent calls at the same time and must be thread-safe.
+ *
+ * <p>Pairing: every start event is followed by exactly one end event for the same subject, also
+ * when the step fails or a provider throws.
+ *
+ * <p>Threads: the events of one call arrive one after another, each happening-before the next,
+ * on the thread that runs it ({@code send()}'s caller, the executor's thread for {@code
+ * sendAsync()}), except the lookup events. A plan's MTA-STS lookup and its TLSA lookups run
+ * concurrently, so {@link #mtaStsLookupStart}, {@link #mtaStsLookupEnd}, {@link
+ * #tlsaLookupStart} and {@link #tlsaLookupEnd} may arrive on the threads that complete the lookups
+ * (the DNS resolver's, the policy fetcher's) and at the same time as one another: a listener made
+ * for one call needs no locking for its other events, but what its lookup events touch must be
+ * thread-safe. All of them come after the plan's {@link #planStart} and before its {@link
+ * #planEnd}: each happens-before {@code planEnd}. The one exception is RFC 8461 §5.1's re-check
+ * before mail under an {@code enforce} policy is given up: its MTA-STS lookup (and, when the
+ * policy changed, the new plan's TLSA lookups) come after the first plan's {@code planEnd}, and
+ * before the {@code planEnd} of the new plan when there is one.
  */
 public interface EventListener {
 
   /** A listener that ignores everything. */
   EventListener NONE = new EventListener() {};
+
+  /**
+   * Makes the listener of each call, as OkHttp's {@code EventListener.Factory} does, so that
+   * concurrent deliveries can be told apart: every event of one {@code send()} goes to the
+   * listener made for it, and to no other ({@link
+   * SecureSmtpTransport.Builder#eventListenerFactory}).
+   */
+  @FunctionalInterface
+  interface Factory {
+
+    /**
+     * The listener for {@code call}. Called once per call, on the thread that calls {@code
+     * send}, {@code sendAsync} or {@code plan}, before the call's first event. Must be fast and
+     * must not throw: if it throws or returns null, the call goes on without a listener (and
+     * that is logged). It may return one listener for several calls, which then sees their
+     * events at the same time.
+     */
+    EventListener create(DeliveryCall call);
+  }
 
   default void deliveryStart(Envelope envelope) {}
 
@@ -50,6 +92,36 @@ public interface EventListener {
    * mode. The input for TLS-RPT (RFC 8460).
    */
   default void policyFailure(PolicyFailure failure) {}
+
+  /**
+   * The MTA-STS policy source is asked for {@code policyDomain}'s policy (RFC 8461 §3, §5.1):
+   * while planning, and again for the re-check before mail under an {@code enforce} policy is given
+   * up (§5.1 step 3). May arrive on another thread than the plan's other events (see the class
+   * comment).
+   */
+  default void mtaStsLookupStart(DomainName policyDomain) {}
+
+  /**
+   * The MTA-STS lookup of {@code policyDomain} ended. When the policy source threw, or its stage
+   * failed or completed with no result, {@code result} is an {@link MtaStsLookup.Failed} of type
+   * {@link FailureType#STS_POLICY_FETCH_ERROR} naming the exception (the plan then fails as it
+   * would without a listener).
+   */
+  default void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {}
+
+  /**
+   * The DANE provider is asked for {@code host}'s TLSA records (RFC 7672 §2.2). The lookups of a
+   * plan's MX hosts run concurrently: their events may interleave, and arrive on other threads
+   * and at the same time as each other (see the class comment).
+   */
+  default void tlsaLookupStart(MxHost host) {}
+
+  /**
+   * The TLSA lookup of {@code host} ended. When the DANE provider threw, or its stage failed or
+   * completed with no result, {@code result} is a {@link TlsaLookup.Failed} naming the exception
+   * (the plan then fails as it would without a listener).
+   */
+  default void tlsaLookupEnd(MxHost host, TlsaLookup result) {}
 
   /** One connection attempt ended (it is in the report too). */
   default void attemptEnd(Attempt attempt) {}
@@ -144,6 +216,34 @@ public interface EventListener {
       public void policyFailure(PolicyFailure failure) {
         for (EventListener l : copy) {
           l.policyFailure(failure);
+        }
+      }
+
+      @Override
+      public void mtaStsLookupStart(DomainName policyDomain) {
+        for (EventListener l : copy) {
+          l.mtaStsLookupStart(policyDomain);
+        }
+      }
+
+      @Override
+      public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+        for (EventListener l : copy) {
+          l.mtaStsLookupEnd(policyDomain, result);
+        }
+      }
+
+      @Override
+      public void tlsaLookupStart(MxHost host) {
+        for (EventListener l : copy) {
+          l.tlsaLookupStart(host);
+        }
+      }
+
+      @Override
+      public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
+        for (EventListener l : copy) {
+          l.tlsaLookupEnd(host, result);
         }
       }
 

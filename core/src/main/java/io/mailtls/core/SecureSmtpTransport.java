@@ -26,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import javax.net.SocketFactory;
 
@@ -66,9 +67,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final SenderPolicy senderPolicy;
   private final Optional<SmartHost> relay;
   private final DnsResolver dns;
-  private final SafeListener listener;
+  private final EventListener.Factory listeners;
+  /** The ids of {@link DeliveryCall}s: the last one handed out. */
+  private final AtomicLong calls = new AtomicLong();
   private final ConnectionPool pool;
-  private final DomainDelivery delivery;
+  private final DomainDelivery.Settings deliverySettings;
   private final Executor executor;
   private final ExecutorService ownedExecutor;
   private final ScheduledThreadPoolExecutor watchdog;
@@ -92,7 +95,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     this.ownedResources = List.copyOf(b.ownedResources);
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
-    this.listener = new SafeListener(b.listener);
+    this.listeners = b.listeners;
     this.pool = new ConnectionPool(b.maxSessionsPerDestination,
         b.connectionReuse ? b.idleTime : Duration.ZERO,
         b.connectionReuse ? b.maxTransactionsPerSession : 0,
@@ -111,10 +114,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
       long period = Math.min(Math.max(b.idleTime.toMillis() / 2, 50), 30_000);
       watchdog.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
     }
-    this.delivery = new DomainDelivery(new DomainDelivery.Settings(
+    this.deliverySettings = new DomainDelivery.Settings(
         new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts, b.heloName,
-        SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay, watchdog), pool,
-        listener);
+        SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay, watchdog);
     if (b.executor != null) {
       this.executor = b.executor;
       this.ownedExecutor = null;
@@ -144,12 +146,35 @@ public final class SecureSmtpTransport implements AutoCloseable {
   }
 
   /**
+   * One call's listener: made by the factory when the call starts, as given (for the resolver,
+   * which isolates it itself) and isolated ({@link SafeListener}).
+   */
+  private final class Call {
+    final EventListener listener;
+    final SafeListener events;
+
+    Call(Optional<Envelope> envelope) {
+      this.listener = SafeListener.create(listeners,
+          new DeliveryCall(calls.incrementAndGet(), envelope));
+      this.events = new SafeListener(listener);
+    }
+  }
+
+  /**
    * Delivers one message to every recipient of the envelope and reports on each. Blocks until
    * every recipient is decided; throws only for caller mistakes, never for delivery failures.
+   * Its events go to the listener made for this call ({@link Builder#eventListenerFactory}).
    */
   public DeliveryReport send(Envelope envelope, MessageContent content) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(content, "content");
+    return send(envelope, content, new Call(Optional.of(envelope)));
+  }
+
+  private DeliveryReport send(Envelope envelope, MessageContent content, Call call) {
+    SafeListener listener = call.events;
+    // The sessions of this call tell its listener: one DomainDelivery per call.
+    DomainDelivery delivery = new DomainDelivery(deliverySettings, pool, listener);
     listener.fire(l -> l.deliveryStart(envelope));
     envelope.recipients().forEach(r -> listener.fire(l -> l.recipientStart(r)));
     TlsLevel level;
@@ -160,7 +185,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       log.warn("{}; deferring the message", e.getMessage());
       return finish(envelope, undeliverable(envelope, Optional.empty(), SmtpReply.local(451,
           "4.3.0", e.getMessage() + "; deferred rather than sent at a default level"),
-          FailureType.SENDER_POLICY_UNAVAILABLE));
+          FailureType.SENDER_POLICY_UNAVAILABLE), listener);
     }
     ContentScanner.Result scan;
     try (InputStream in = content.open()) {
@@ -168,7 +193,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } catch (IOException e) {
       return finish(envelope, undeliverable(envelope, Optional.of(level), SmtpReply.local(451,
           "4.3.0", "message content could not be read: " + e.getMessage()),
-          FailureType.CONNECTION_FAILED));
+          FailureType.CONNECTION_FAILED), listener);
     }
     Map<NextHop, List<EmailAddress>> groups = new LinkedHashMap<>();
     for (EmailAddress r : envelope.recipients()) {
@@ -179,7 +204,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     for (Map.Entry<NextHop, List<EmailAddress>> g : groups.entrySet()) {
       DeliveryPlan plan;
       try {
-        plan = plan(g.getKey(), level);
+        plan = plan(g.getKey(), level, call);
       } catch (RuntimeException e) {
         // A bug or a broken provider must not lose the report: every recipient gets a result.
         log.warn("planning delivery to {} failed", g.getKey(), e);
@@ -189,13 +214,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
           scan)) {
         results.put(r.recipient(), r);
       }
-      retryUnderNewPolicy(plan, envelope, g.getValue(), content, scan, results);
+      retryUnderNewPolicy(plan, envelope, g.getValue(), content, scan, results, call,
+          delivery);
     }
     List<RecipientResult> ordered = new ArrayList<>();
     for (EmailAddress r : envelope.recipients()) {
       ordered.add(results.get(r));
     }
-    return finish(envelope, ordered);
+    return finish(envelope, ordered, listener);
   }
 
   /**
@@ -204,7 +230,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
    */
   private void retryUnderNewPolicy(DeliveryPlan plan, Envelope envelope,
       List<EmailAddress> group, MessageContent content, ContentScanner.Result scan,
-      Map<EmailAddress, RecipientResult> results) {
+      Map<EmailAddress, RecipientResult> results, Call call, DomainDelivery delivery) {
     if (plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
       return;
     }
@@ -225,7 +251,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Optional<DeliveryPlan> replanned;
     try {
-      replanned = resolver.replanIfPolicyChanged(plan).toCompletableFuture().join();
+      replanned = resolver.replanIfPolicyChanged(plan, call.listener).toCompletableFuture()
+          .join();
     } catch (RuntimeException e) {
       // A failing policy source costs the re-check, never the results already decided.
       log.warn("re-checking the MTA-STS policy of {} failed", plan.nextHop(), e);
@@ -235,25 +262,46 @@ public final class SecureSmtpTransport implements AutoCloseable {
       return;
     }
     DeliveryPlan next = replanned.get();
-    listener.fire(l -> l.planEnd(next));
-    next.policyFailures().forEach(f -> listener.fire(l -> l.policyFailure(f)));
+    call.events.fire(l -> l.planEnd(next));
+    next.policyFailures().forEach(f -> call.events.fire(l -> l.policyFailure(f)));
     for (RecipientResult r : delivery.deliver(next, envelope.sender(), retry, content, scan)) {
       results.put(r.recipient(), r);
     }
   }
 
-  /** {@link #send} on the transport's executor. */
+  /**
+   * {@link #send} on the transport's executor. The call's listener is made here, on the calling
+   * thread, before the send is handed to the executor.
+   */
   public CompletionStage<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(content, "content");
-    return CompletableFuture.supplyAsync(() -> send(envelope, content), executor);
+    Call call = new Call(Optional.of(envelope));
+    return CompletableFuture.supplyAsync(() -> send(envelope, content, call), executor);
   }
 
-  /** The plan for one next hop under a sender level (what {@link #send} would follow). */
+  /**
+   * The plan for one next hop under a sender level (what {@link #send} would follow). A call of
+   * its own: the listener made for it ({@link DeliveryCall#envelope()} empty) sees planStart, the
+   * lookups, planEnd and the plan's policy failures.
+   */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
+    return plan(nextHop, level, new Call(Optional.empty()));
+  }
+
+  private DeliveryPlan plan(NextHop nextHop, TlsLevel level, Call call) {
+    SafeListener listener = call.events;
     listener.fire(l -> l.planStart(nextHop, level));
-    DeliveryPlan plan = relay.isPresent() ? relayPlan(relay.get(), level)
-        : resolver.planBlocking(nextHop, level);
+    DeliveryPlan plan;
+    try {
+      plan = relay.isPresent() ? relayPlan(relay.get(), level)
+          : resolver.planBlocking(nextHop, level, call.listener);
+    } catch (RuntimeException e) {
+      // The plan still ends for the listener, with the failed plan send() goes on with.
+      DeliveryPlan failed = failedPlan(nextHop, level, "planning failed: " + e);
+      listener.fire(l -> l.planEnd(failed));
+      throw e;
+    }
     listener.fire(l -> l.planEnd(plan));
     plan.policyFailures().forEach(f -> listener.fire(l -> l.policyFailure(f)));
     return plan;
@@ -325,7 +373,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     return out;
   }
 
-  private DeliveryReport finish(Envelope envelope, List<RecipientResult> results) {
+  private static DeliveryReport finish(Envelope envelope, List<RecipientResult> results,
+      SafeListener listener) {
     DeliveryReport report = new DeliveryReport(results);
     results.forEach(r -> listener.fire(l -> l.recipientEnd(r)));
     listener.fire(l -> l.deliveryEnd(envelope, report));
@@ -362,7 +411,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private SocketFactory socketFactory = SocketFactory.getDefault();
     private KeyStore trustStore;
     private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
-    private EventListener listener = EventListener.NONE;
+    private EventListener.Factory listeners = call -> EventListener.NONE;
     private Executor executor;
     private RandomGenerator random = new Random();
     private SmartHost relay;
@@ -457,11 +506,40 @@ public final class SecureSmtpTransport implements AutoCloseable {
       return this;
     }
 
-    /** Receives delivery events; must not throw (if it does, delivery goes on). */
+    /**
+     * Receives the events of every call, {@code eventListenerFactory(call -> listener)}: it must
+     * be thread-safe, since the events of concurrent calls reach it at the same time, and must
+     * not throw (if it does, delivery goes on). Default none.
+     *
+     * @throws IllegalStateException if a listener or a listener factory was set already
+     */
     public Builder eventListener(EventListener listener) {
-      once("eventListener");
-      this.listener = Objects.requireNonNull(listener, "listener");
+      listenerChosen("eventListener", "eventListenerFactory");
+      Objects.requireNonNull(listener, "listener");
+      this.listeners = call -> listener;
       return this;
+    }
+
+    /**
+     * Makes one listener per call ({@link #send}, {@link #sendAsync}, {@link #plan}), which
+     * receives every event of that call and no other: concurrent deliveries can be told apart.
+     * See {@link EventListener.Factory} for when it is called, and {@link EventListener} for the
+     * threads events arrive on. Default none.
+     *
+     * @throws IllegalStateException if a listener or a listener factory was set already
+     */
+    public Builder eventListenerFactory(EventListener.Factory factory) {
+      listenerChosen("eventListenerFactory", "eventListener");
+      this.listeners = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    private void listenerChosen(String name, String other) {
+      if (called.contains(other)) {
+        throw new IllegalStateException(name + "(...) after " + other + "(...): a transport"
+            + " takes one or the other (a shared listener is the factory call -> listener)");
+      }
+      once(name);
     }
 
     /** Runs {@link #sendAsync}; default a cached pool of daemon threads owned by the transport. */

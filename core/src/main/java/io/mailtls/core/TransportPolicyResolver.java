@@ -5,6 +5,7 @@ import io.mailtls.core.internal.policy.DomainInputs;
 import io.mailtls.core.internal.policy.HostDecision;
 import io.mailtls.core.internal.policy.HostInputs;
 import io.mailtls.core.internal.policy.HostPolicy;
+import io.mailtls.core.internal.transport.SafeListener;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +15,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
 
@@ -34,6 +36,10 @@ import java.util.random.RandomGenerator;
  *
  * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA), so a
  * plan costs about one dependent chain of round trips.
+ *
+ * <p>A resolver has no listener of its own: a caller who wants the MTA-STS and TLSA lookup events
+ * of a plan passes a listener to {@link #plan(NextHop, TlsLevel, EventListener)}, one per plan to
+ * tell concurrent plans apart (as {@link SecureSmtpTransport} passes each call's listener).
  */
 public final class TransportPolicyResolver {
 
@@ -52,39 +58,78 @@ public final class TransportPolicyResolver {
     return new Builder();
   }
 
-  /** Plans delivery to {@code nextHop} under the sender's {@code level}. Completes normally. */
+  /**
+   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling no listener.
+   * Completes normally.
+   */
   public CompletionStage<DeliveryPlan> plan(NextHop nextHop, TlsLevel level) {
+    return plan(nextHop, level, EventListener.NONE);
+  }
+
+  /**
+   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling {@code listener}
+   * of the MTA-STS lookup and each TLSA lookup the plan makes ({@link
+   * EventListener#mtaStsLookupStart} and the others; they may arrive on other threads, see {@link
+   * EventListener}). The plan completes only after every lookup it started has ended, so these
+   * events all happen-before its completion. {@link EventListener#planStart} and {@link
+   * EventListener#planEnd} are the caller's to fire: {@link SecureSmtpTransport} fires them around
+   * this call. Pass a new listener per call to tell concurrent plans apart; a listener that throws
+   * changes nothing. Completes normally.
+   */
+  public CompletionStage<DeliveryPlan> plan(NextHop nextHop, TlsLevel level,
+      EventListener listener) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
+    SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     // MX resolution and MTA-STS discovery do not depend on each other: run them together.
     CompletableFuture<MxResolution> mx = mxResolver.resolve(nextHop).toCompletableFuture();
-    CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false);
+    CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false, events);
     // TLSA lookups depend on the MX hosts only; they run beside MTA-STS discovery.
-    CompletableFuture<Map<DomainName, TlsaLookup>> tlsa = mx.thenCompose(this::tlsaLookups);
+    CompletableFuture<Map<DomainName, TlsaLookup>> tlsa =
+        mx.thenCompose(m -> tlsaLookups(m, events));
+    // thenCombine completes only once both sides have, failed or not: the plan completes after
+    // every lookup it started has ended (tlsaLookups sees to it also for a provider that throws),
+    // so no lookup event of this plan comes after the caller's planEnd.
     return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p, Map.of()))
         .thenCombine(tlsa, (in, t) -> new Inputs(in.nextHop(), in.level(), in.mx(), in.sts(), t))
         .thenCompose(this::fromInputs);
   }
 
-  /** Blocking convenience for {@link #plan}. */
+  /** Blocking convenience for {@link #plan(NextHop, TlsLevel)}. */
   public DeliveryPlan planBlocking(NextHop nextHop, TlsLevel level) {
     return plan(nextHop, level).toCompletableFuture().join();
+  }
+
+  /** Blocking convenience for {@link #plan(NextHop, TlsLevel, EventListener)}. */
+  public DeliveryPlan planBlocking(NextHop nextHop, TlsLevel level, EventListener listener) {
+    return plan(nextHop, level, listener).toCompletableFuture().join();
   }
 
   /**
    * RFC 8461 §5.1 step 3: before mail fails for good under an {@code enforce} policy, ask for a
    * new policy id; when the policy changed, the new plan follows it. Empty when no MTA-STS
-   * policy source is configured or the policy did not change.
+   * policy source is configured or the policy did not change. Tells no listener.
    */
   public CompletionStage<Optional<DeliveryPlan>> replanIfPolicyChanged(DeliveryPlan old) {
+    return replanIfPolicyChanged(old, EventListener.NONE);
+  }
+
+  /**
+   * {@link #replanIfPolicyChanged(DeliveryPlan)}, telling {@code listener} of the re-check's
+   * MTA-STS lookup and, when the policy changed, of the new plan's TLSA lookups, as {@link
+   * #plan(NextHop, TlsLevel, EventListener)} does.
+   */
+  public CompletionStage<Optional<DeliveryPlan>> replanIfPolicyChanged(DeliveryPlan old,
+      EventListener listener) {
+    SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     Optional<String> oldId = enforcedPolicyId(old);
     if (mtaSts.isEmpty() || oldId.isEmpty()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    return stsLookup(old.nextHop(), true).thenCompose(p -> {
+    return stsLookup(old.nextHop(), true, events).thenCompose(p -> {
       if (p.isPresent() && p.get() instanceof MtaStsLookup.Found f
           && !f.policy().id().equals(oldId.get())) {
-        return tlsaLookups(old.mx()).thenCompose(t -> fromInputs(
+        return tlsaLookups(old.mx(), events).thenCompose(t -> fromInputs(
             new Inputs(old.nextHop(), old.senderLevel().orElseThrow(), old.mx(), p, t)))
             .thenApply(Optional::of);
       }
@@ -96,31 +141,90 @@ public final class TransportPolicyResolver {
     return plan.mtaSts().filter(p -> p.mode() == MtaStsMode.ENFORCE).map(MtaStsPolicy::id);
   }
 
-  private CompletableFuture<Optional<MtaStsLookup>> stsLookup(NextHop hop, boolean recheck) {
+  /**
+   * The policy source's lookup (or re-check) of {@code hop}, between its start and end events.
+   * A source that throws still throws from here, as it did before there were events, after the
+   * end event.
+   */
+  private CompletableFuture<Optional<MtaStsLookup>> stsLookup(NextHop hop, boolean recheck,
+      SafeListener events) {
     if (mtaSts.isEmpty() || !(hop instanceof NextHop.Domain d)) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    CompletionStage<MtaStsLookup> stage = recheck
-        ? mtaSts.get().recheck(d.name()) : mtaSts.get().lookup(d.name());
-    return stage.toCompletableFuture().thenApply(Optional::of);
+    DomainName domain = d.name();
+    events.fire(l -> l.mtaStsLookupStart(domain));
+    CompletableFuture<MtaStsLookup> stage;
+    try {
+      stage = (recheck ? mtaSts.get().recheck(domain) : mtaSts.get().lookup(domain))
+          .toCompletableFuture();
+    } catch (RuntimeException | Error e) {
+      events.fire(l -> l.mtaStsLookupEnd(domain, sourceFailed(domain, e)));
+      throw e;
+    }
+    return stage.whenComplete((r, e) -> events.fire(l -> l.mtaStsLookupEnd(domain,
+            e == null && r != null ? r : sourceFailed(domain, e))))
+        .thenApply(Optional::of);
+  }
+
+  /** What the end event says of a policy source that threw, failed or returned nothing. */
+  private static MtaStsLookup sourceFailed(DomainName domain, Throwable e) {
+    return new MtaStsLookup.Failed(domain, FailureType.STS_POLICY_FETCH_ERROR,
+        "the MTA-STS policy source " + failure(e));
+  }
+
+  /** What the end event says of a DANE provider that threw, failed or returned nothing. */
+  private static TlsaLookup providerFailed(MxHost host, Throwable e) {
+    return new TlsaLookup.Failed(host.name(), "the DANE provider " + failure(e));
+  }
+
+  private static String failure(Throwable e) {
+    if (e == null) {
+      return "completed with no result";
+    }
+    Throwable cause = e instanceof CompletionException && e.getCause() != null
+        ? e.getCause() : e;
+    return "failed: " + cause;
   }
 
   /** What a plan is made from. */
   private record Inputs(NextHop nextHop, TlsLevel level, MxResolution mx,
       Optional<MtaStsLookup> sts, Map<DomainName, TlsaLookup> tlsa) {}
 
-  /** Every connectable host's TLSA discovery, concurrently (RFC 7672 §2.2). */
-  private CompletableFuture<Map<DomainName, TlsaLookup>> tlsaLookups(MxResolution mx) {
+  /**
+   * Every connectable host's TLSA discovery, concurrently (RFC 7672 §2.2), each between its start
+   * and end events. A provider that throws fails the result, as it did before there were events,
+   * once the lookups already started have ended; no further lookup is started.
+   */
+  private CompletableFuture<Map<DomainName, TlsaLookup>> tlsaLookups(MxResolution mx,
+      SafeListener events) {
     if (dane.isEmpty() || mx.kind().isPermanentFailure() || mx.kind().isTemporaryFailure()) {
       return CompletableFuture.completedFuture(Map.of());
     }
     List<CompletableFuture<TlsaLookup>> all = new ArrayList<>();
+    Throwable thrown = null;
     for (MxHost h : mx.hosts()) {
-      if (!h.addresses().isEmpty()) {
-        all.add(dane.get().lookup(h, mx).toCompletableFuture());
+      if (h.addresses().isEmpty()) {
+        continue;
       }
+      events.fire(l -> l.tlsaLookupStart(h));
+      CompletableFuture<TlsaLookup> lookup;
+      try {
+        lookup = dane.get().lookup(h, mx).toCompletableFuture();
+      } catch (RuntimeException | Error e) {
+        events.fire(l -> l.tlsaLookupEnd(h, providerFailed(h, e)));
+        thrown = e;
+        break;
+      }
+      all.add(lookup.whenComplete((r, e) -> events.fire(l -> l.tlsaLookupEnd(h,
+          e == null && r != null ? r : providerFailed(h, e)))));
     }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> {
+    CompletableFuture<Void> ended = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    if (thrown != null) {
+      Throwable t = thrown;
+      return ended.handle((v, e) -> null)
+          .thenCompose(v -> CompletableFuture.failedFuture(t));
+    }
+    return ended.thenApply(v -> {
       Map<DomainName, TlsaLookup> out = new HashMap<>();
       all.forEach(f -> out.put(f.join().host(), f.join()));
       return out;

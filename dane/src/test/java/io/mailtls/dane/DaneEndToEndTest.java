@@ -28,6 +28,29 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
+import io.mailtls.core.DeliveryCall;
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.EmailAddress;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.EventListener;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.MxHost;
+import io.mailtls.core.NextHop;
+import io.mailtls.core.PolicyFailure;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.TlsDetails;
+import io.mailtls.core.TlsaLookup;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -545,5 +568,243 @@ class DaneEndToEndTest {
     assertThat(d.at(mx1)).hasSize(1);
     assertThat(d.verbs(mx1)).doesNotContain("MAIL");
     assertThat(d.result().attempts().get(1).failure()).isEmpty();
+  }
+
+  // ------------------------------------------------------------------------ events
+
+  /**
+   * Every event of one call, as {@code <event> <subject>[ <outcome>]}: the subject is what the
+   * event is about (recipient, next hop, policy domain, MX host), so that an event of another
+   * call shows by its name. A barrier in planStart holds the calls until all have started.
+   */
+  private static final class CallEvents implements EventListener {
+    final DeliveryCall call;
+    final CyclicBarrier allStarted;
+    final List<String> events = new CopyOnWriteArrayList<>();
+
+    CallEvents(DeliveryCall call, CyclicBarrier allStarted) {
+      this.call = call;
+      this.allStarted = allStarted;
+    }
+
+    private static String host(Optional<DomainName> host) {
+      return host.map(DomainName::toString).orElse("[literal]");
+    }
+
+    @Override
+    public void deliveryStart(Envelope envelope) {
+      events.add("deliveryStart " + envelope.recipients().get(0));
+    }
+
+    @Override
+    public void deliveryEnd(Envelope envelope, DeliveryReport report) {
+      events.add("deliveryEnd " + envelope.recipients().get(0));
+    }
+
+    @Override
+    public void planStart(NextHop nextHop, TlsLevel level) {
+      events.add("planStart " + nextHop);
+      try {
+        allStarted.await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        events.add("notConcurrent " + e);
+      }
+    }
+
+    @Override
+    public void planEnd(DeliveryPlan plan) {
+      events.add("planEnd " + plan.nextHop());
+    }
+
+    @Override
+    public void mtaStsLookupStart(DomainName policyDomain) {
+      events.add("mtaStsLookupStart " + policyDomain);
+    }
+
+    @Override
+    public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+      events.add("mtaStsLookupEnd " + policyDomain + " " + result.getClass().getSimpleName());
+    }
+
+    @Override
+    public void tlsaLookupStart(MxHost host) {
+      events.add("tlsaLookupStart " + host.name());
+    }
+
+    @Override
+    public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
+      events.add("tlsaLookupEnd " + host.name() + " " + result.getClass().getSimpleName());
+    }
+
+    @Override
+    public void connectStart(Optional<DomainName> host, InetSocketAddress address) {
+      events.add("connectStart " + host(host));
+    }
+
+    @Override
+    public void connectEnd(Optional<DomainName> host, InetSocketAddress address,
+        Optional<FailureType> failure) {
+      events.add("connectEnd " + host(host));
+    }
+
+    @Override
+    public void startTlsStart(Optional<DomainName> host, InetSocketAddress address) {
+      events.add("startTlsStart " + host(host));
+    }
+
+    @Override
+    public void startTlsEnd(Optional<DomainName> host, InetSocketAddress address,
+        Optional<io.mailtls.core.SmtpReply> reply) {
+      events.add("startTlsEnd " + host(host));
+    }
+
+    @Override
+    public void handshakeStart(Optional<DomainName> host, InetSocketAddress address,
+        TlsRequirement requirement) {
+      events.add("handshakeStart " + host(host));
+    }
+
+    @Override
+    public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
+        Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
+      events.add("handshakeEnd " + host(host));
+    }
+
+    @Override
+    public void policyFailure(PolicyFailure failure) {
+      events.add("policyFailure " + failure.policyDomain());
+    }
+
+    @Override
+    public void attemptEnd(Attempt attempt) {
+      events.add("attemptEnd " + host(attempt.host()));
+    }
+
+    @Override
+    public void recipientStart(EmailAddress recipient) {
+      events.add("recipientStart " + recipient);
+    }
+
+    @Override
+    public void recipientEnd(RecipientResult result) {
+      events.add("recipientEnd " + result.recipient());
+    }
+  }
+
+  /** The events that come in start/end pairs (attemptEnd stands alone). */
+  private static final List<String> PAIRED = List.of("delivery", "recipient", "plan",
+      "mtaStsLookup", "tlsaLookup", "connect", "startTls", "handshake");
+
+  /**
+   * Every {@code xStart s} is followed by exactly one {@code xEnd s}, before the next {@code
+   * xStart s}; nothing ends that did not start.
+   */
+  private static void assertPaired(List<String> events) {
+    java.util.Set<String> open = new java.util.HashSet<>();
+    for (String e : events) {
+      String[] words = e.split(" ");
+      String name = words[0].replaceFirst("(Start|End)$", "");
+      if (!PAIRED.contains(name)) {
+        continue;
+      }
+      String subject = name + " " + words[1];
+      if (words[0].endsWith("Start")) {
+        assertThat(open.add(subject)).as("%s starts again before it ended in %s", subject,
+            events).isTrue();
+      } else if (words[0].endsWith("End")) {
+        assertThat(open.remove(subject)).as("%s ends without a start in %s", subject, events)
+            .isTrue();
+      }
+    }
+    assertThat(open).as("started and never ended in %s", events).isEmpty();
+  }
+
+  /**
+   * Issue 12: deliveries that run at the same time on one transport, with the real DANE and
+   * MTA-STS providers, each tell their own listener ({@link EventListener.Factory}), and no
+   * other, of every event, the policy lookups included: an MTA-STS lookup with no policy or an
+   * {@code enforce} one, TLSA lookups that find usable records or SERVFAIL on two hosts at once,
+   * and the re-check of an {@code enforce} policy before a DANE mismatch is given up (RFC 8461
+   * §5.1), which comes after the first plan's end. Every start has one end; a plan's lookups come
+   * between its start and its end.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("modes")
+  void concurrentDeliveriesTellEachCallsListenerOfItsOwnLookups(DnssecMode mode)
+      throws Exception {
+    String ee = domain("ee");
+    String stsDane = domain("dane-" + PkixFailure.UNTRUSTED_ISSUER.label);
+    String servfail = domain("servfail");
+    String stsMismatch = domain("sts-mismatch");
+    List<String> domains = List.of(ee, stsDane, servfail, stsMismatch);
+    CyclicBarrier allStarted = new CyclicBarrier(domains.size());
+    Map<String, CallEvents> byDomain = new ConcurrentHashMap<>();
+    ExecutorService callers = Executors.newFixedThreadPool(2);
+    try (SecureSmtpTransport transport = world.transport(mode, TlsLevel.OPPORTUNISTIC, call -> {
+      CallEvents c = new CallEvents(call, allStarted);
+      byDomain.put(call.envelope().orElseThrow().recipients().get(0).domain().toString(), c);
+      return c;
+    })) {
+      Map<String, CompletableFuture<DeliveryReport>> reports = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < domains.size(); i++) {
+        Envelope envelope = Envelope.of(DaneWorld.SENDER, "b@" + domains.get(i));
+        MessageContent content = MessageContent.of(DaneWorld.MESSAGE);
+        reports.put(domains.get(i), i % 2 == 0
+            ? CompletableFuture.supplyAsync(() -> transport.send(envelope, content), callers)
+            : transport.sendAsync(envelope, content).toCompletableFuture());
+      }
+      Map<String, DeliveryStatus> status = new java.util.HashMap<>();
+      for (Map.Entry<String, CompletableFuture<DeliveryReport>> r : reports.entrySet()) {
+        status.put(r.getKey(), r.getValue().get(60, TimeUnit.SECONDS).recipients().get(0)
+            .status());
+      }
+      assertThat(status).containsEntry(ee, DeliveryStatus.DELIVERED)
+          .containsEntry(stsDane, DeliveryStatus.DELIVERED)
+          .containsEntry(servfail, DeliveryStatus.DEFERRED)
+          .containsEntry(stsMismatch, DeliveryStatus.DEFERRED);
+    } finally {
+      callers.shutdownNow();
+    }
+
+    assertThat(byDomain.keySet()).containsExactlyInAnyOrderElementsOf(domains);
+    assertThat(byDomain.values()).extracting(c -> c.call.id())
+        .containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
+    Map<String, List<String>> lookups = Map.of(
+        ee, List.of("mtaStsLookupEnd " + ee + " NoPolicy",
+            "tlsaLookupEnd " + mx("ee") + " Usable"),
+        stsDane, List.of("mtaStsLookupEnd " + stsDane + " Found",
+            "tlsaLookupEnd mx." + stsDane + " Usable"),
+        servfail, List.of("mtaStsLookupEnd " + servfail + " NoPolicy",
+            "tlsaLookupEnd mx1." + servfail + " Failed",
+            "tlsaLookupEnd mx2." + servfail + " Failed"),
+        stsMismatch, List.of("mtaStsLookupEnd " + stsMismatch + " Found",
+            "tlsaLookupEnd " + mx("sts-mismatch") + " Usable"));
+    for (String domain : domains) {
+      List<String> events = byDomain.get(domain).events;
+      assertPaired(events);
+      assertThat(events).as("every event names %s", domain).allSatisfy(e -> {
+        String subject = e.split(" ")[1];
+        assertThat(subject.equals(domain) || subject.endsWith("." + domain)
+            || subject.endsWith("@" + domain)).as("%s in %s", e, events).isTrue();
+      });
+      assertThat(events).first().isEqualTo("deliveryStart b@" + domain);
+      assertThat(events).last().isEqualTo("deliveryEnd b@" + domain);
+      int planStart = events.indexOf("planStart " + domain);
+      int planEnd = events.indexOf("planEnd " + domain);
+      List<String> planned = events.subList(planStart + 1, planEnd);
+      assertThat(planned).as("the lookups of the plan of %s", domain)
+          .filteredOn(e -> e.contains("LookupEnd")).containsExactlyInAnyOrderElementsOf(
+              lookups.get(domain));
+      assertThat(planned).allMatch(e -> e.contains("Lookup"));
+      List<String> after = events.subList(planEnd + 1, events.size());
+      if (domain.equals(stsMismatch)) {
+        // RFC 8461 §5.1: the policy is asked again before the deferral; it has not changed
+        assertThat(after).containsSubsequence("attemptEnd " + mx("sts-mismatch"),
+            "mtaStsLookupStart " + domain, "mtaStsLookupEnd " + domain + " Found",
+            "recipientEnd b@" + domain);
+      } else {
+        assertThat(after).noneMatch(e -> e.contains("Lookup"));
+      }
+    }
   }
 }

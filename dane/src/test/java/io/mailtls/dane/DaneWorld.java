@@ -4,6 +4,7 @@ import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
+import io.mailtls.core.EventListener;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
@@ -400,23 +401,11 @@ final class DaneWorld implements AutoCloseable {
    * transport and waits for the sessions it opened to end.
    */
   Delivery send(DnssecMode mode, TlsLevel level, String recipientDomain) {
-    DnsResolver resolver = resolvers.get(mode);
     Map<String, Integer> before = new LinkedHashMap<>();
     servers.forEach((h, s) -> before.put(h, s.sessions().size()));
     String rcpt = "b@" + recipientDomain;
     RecipientResult result;
-    try (SecureSmtpTransport transport = SecureSmtpTransport.builder()
-            .dns(resolver)
-            .dane(DaneResolver.builder().dns(resolver).build())
-            .mtaSts(mtaSts.get(mode))
-            .trustStore(pki.trustStore())
-            .heloName("client.sender.test")
-            .port(port)
-            .random(new Random(1))
-            .noConnectionReuse()
-            .senderPolicy(SenderPolicy.uniform(level))
-            .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-            .build()) {
+    try (SecureSmtpTransport transport = builder(mode, level).build()) {
       result = transport.send(Envelope.of(SENDER, rcpt), MessageContent.of(MESSAGE)).result(rcpt);
     }
     // A session is recorded when accepted, before the greeting the transport waits for: every
@@ -435,6 +424,30 @@ final class DaneWorld implements AutoCloseable {
       }
     });
     return new Delivery(result, opened);
+  }
+
+  /**
+   * A transport as {@link #send} builds it, whose calls' listeners {@code listeners} makes, for
+   * a test that sends on it itself (and closes it).
+   */
+  SecureSmtpTransport transport(DnssecMode mode, TlsLevel level,
+      EventListener.Factory listeners) {
+    return builder(mode, level).eventListenerFactory(listeners).build();
+  }
+
+  private SecureSmtpTransport.Builder builder(DnssecMode mode, TlsLevel level) {
+    DnsResolver resolver = resolvers.get(mode);
+    return SecureSmtpTransport.builder()
+        .dns(resolver)
+        .dane(DaneResolver.builder().dns(resolver).build())
+        .mtaSts(mtaSts.get(mode))
+        .trustStore(pki.trustStore())
+        .heloName("client.sender.test")
+        .port(port)
+        .random(new Random(1))
+        .noConnectionReuse()
+        .senderPolicy(SenderPolicy.uniform(level))
+        .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)));
   }
 
   @Override

@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.Attempt;
 import io.mailtls.core.Authentication;
+import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DomainName;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.core.NextHop;
 import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.PolicySource;
 import io.mailtls.core.RecipientResult;
@@ -55,6 +60,8 @@ class MtaStsEndToEndTest {
   private static final class World implements AutoCloseable {
     final List<MockSmtpServer> servers = new ArrayList<>();
     final List<PolicyFailure> failures = new CopyOnWriteArrayList<>();
+    /** The plan and MTA-STS lookup events, with the policy id each found or followed. */
+    final List<String> planEvents = new CopyOnWriteArrayList<>();
     MtaStsServer sts;
     TestDnsServer dns;
     int port;
@@ -121,6 +128,29 @@ class MtaStsEndToEndTest {
         @Override
         public void policyFailure(PolicyFailure failure) {
           failures.add(failure);
+        }
+
+        @Override
+        public void planStart(NextHop nextHop, TlsLevel level) {
+          planEvents.add("planStart " + nextHop);
+        }
+
+        @Override
+        public void planEnd(DeliveryPlan plan) {
+          planEvents.add("planEnd " + plan.nextHop() + " "
+              + plan.mtaSts().map(MtaStsPolicy::id).orElse("no policy"));
+        }
+
+        @Override
+        public void mtaStsLookupStart(DomainName policyDomain) {
+          planEvents.add("mtaStsLookupStart " + policyDomain);
+        }
+
+        @Override
+        public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+          planEvents.add("mtaStsLookupEnd " + policyDomain + " "
+              + (result instanceof MtaStsLookup.Found f ? "Found " + f.policy().id()
+                  : result.getClass().getSimpleName()));
         }
       };
       try (mtaSts;
@@ -380,6 +410,16 @@ class MtaStsEndToEndTest {
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.VERIFIED);
       assertThat(r.plan().mtaSts().orElseThrow().id()).isEqualTo("policy2");
+      // The re-check's lookup comes after the first plan's end, and the plan it made ends too
+      // (EventListener's class comment: the one exception to lookups inside a plan).
+      assertThat(w.planEvents).containsExactly(
+          "planStart " + DOMAIN,
+          "mtaStsLookupStart " + DOMAIN,
+          "mtaStsLookupEnd " + DOMAIN + " Found policy1",
+          "planEnd " + DOMAIN + " policy1",
+          "mtaStsLookupStart " + DOMAIN,
+          "mtaStsLookupEnd " + DOMAIN + " Found policy2",
+          "planEnd " + DOMAIN + " policy2");
     }
   }
 
@@ -401,6 +441,13 @@ class MtaStsEndToEndTest {
           .isEqualTo(FailureType.STS_POLICY_INVALID);
       assertThat(txtQueries.get()).as("the id was re-checked").isEqualTo(2);
       assertThat(mx.sessions()).isEmpty();
+      assertThat(w.planEvents).containsExactly(
+          "planStart " + DOMAIN,
+          "mtaStsLookupStart " + DOMAIN,
+          "mtaStsLookupEnd " + DOMAIN + " Found policy1",
+          "planEnd " + DOMAIN + " policy1",
+          "mtaStsLookupStart " + DOMAIN,
+          "mtaStsLookupEnd " + DOMAIN + " Found policy1");
     }
   }
 

@@ -3,32 +3,47 @@ package io.mailtls.core.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.Attempt;
+import io.mailtls.core.DaneProvider;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.FailureType;
+import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.MtaStsPolicySource;
+import io.mailtls.core.MxHost;
+import io.mailtls.core.MxResolution;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.TlsaLookup;
 import io.mailtls.testkit.MockSmtpServer;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.junit.jupiter.api.Test;
 
 /** The event listener (docs/design.md §5): paired events, and a throwing listener changes nothing. */
 class EventListenerTest {
 
   /** Records event names with a short detail. */
-  static final class Recorder implements EventListener {
+  static class Recorder implements EventListener {
     final List<String> events = new CopyOnWriteArrayList<>();
 
     @Override
@@ -86,6 +101,26 @@ class EventListenerTest {
     }
 
     @Override
+    public void mtaStsLookupStart(DomainName policyDomain) {
+      events.add("mtaStsLookupStart " + policyDomain);
+    }
+
+    @Override
+    public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+      events.add("mtaStsLookupEnd " + policyDomain + " " + result.getClass().getSimpleName());
+    }
+
+    @Override
+    public void tlsaLookupStart(MxHost host) {
+      events.add("tlsaLookupStart " + host.name());
+    }
+
+    @Override
+    public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
+      events.add("tlsaLookupEnd " + host.name() + " " + result.getClass().getSimpleName());
+    }
+
+    @Override
     public void attemptEnd(Attempt attempt) {
       events.add("attemptEnd");
     }
@@ -136,6 +171,155 @@ class EventListenerTest {
     }
   }
 
+  /**
+   * An MTA-STS source that finds no policy, and a DANE provider that finds no TLSA records, both
+   * answering on {@code threads} (as real ones answer on their resolver's and fetcher's threads).
+   * Stand-ins for the SPIs: mailtls-dane's tests send with the real providers.
+   */
+  static MtaStsPolicySource noPolicy(ExecutorService threads) {
+    return new MtaStsPolicySource() {
+      @Override
+      public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+        return CompletableFuture.supplyAsync(() -> new MtaStsLookup.NoPolicy(d, true, "none"),
+            threads);
+      }
+
+      @Override
+      public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+        return lookup(d);
+      }
+    };
+  }
+
+  static DaneProvider noTlsa(ExecutorService threads) {
+    return new DaneProvider() {
+      @Override
+      public CompletionStage<TlsaLookup> lookup(MxHost host, MxResolution mx) {
+        return CompletableFuture.supplyAsync(() -> new TlsaLookup.None(host.name(), "none"),
+            threads);
+      }
+
+      @Override
+      public X509ExtendedTrustManager trustManager(TlsRequirement.Dane requirement) {
+        throw new AssertionError("no lookup here is usable, so no DANE session is opened");
+      }
+    };
+  }
+
+  /**
+   * The MTA-STS lookup and the TLSA lookup of each MX host come after planStart and before
+   * planEnd, each start before its end, though they arrive on the providers' threads.
+   */
+  @Test
+  void policyLookupsComeBetweenPlanStartAndPlanEnd() throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try (Fixture f = new Fixture()) {
+      f.mtaSts = noPolicy(threads);
+      f.dane = noTlsa(threads);
+      Recorder rec = new Recorder();
+      assertThat(send(f, rec).allDelivered()).isTrue();
+      int planStart = rec.events.indexOf("planStart example.test");
+      int planEnd = rec.events.indexOf("planEnd 1");
+      assertThat(rec.events.subList(0, planStart + 1)).containsExactly(
+          "deliveryStart", "recipientStart rcpt@example.test", "planStart example.test");
+      List<String> lookups = rec.events.subList(planStart + 1, planEnd);
+      assertThat(lookups).containsExactlyInAnyOrder(
+          "mtaStsLookupStart example.test", "mtaStsLookupEnd example.test NoPolicy",
+          "tlsaLookupStart mx.example.test", "tlsaLookupEnd mx.example.test None");
+      assertThat(lookups.indexOf("mtaStsLookupStart example.test"))
+          .isLessThan(lookups.indexOf("mtaStsLookupEnd example.test NoPolicy"));
+      assertThat(lookups.indexOf("tlsaLookupStart mx.example.test"))
+          .isLessThan(lookups.indexOf("tlsaLookupEnd mx.example.test None"));
+      assertThat(rec.events.subList(planEnd, rec.events.size())).startsWith("planEnd 1",
+          "connectStart mx.example.test").endsWith("recipientEnd DELIVERED", "deliveryEnd");
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  /**
+   * A policy source that throws still ends its lookup, with a failure naming the exception, and
+   * the plan still ends, with the failed plan the delivery goes on with: it is deferred as it is
+   * without a listener (TransportRobustnessTest).
+   */
+  @Test
+  void aPolicySourceThatThrowsStillEndsItsLookup() throws Exception {
+    try (Fixture f = new Fixture()) {
+      f.mtaSts = new MtaStsPolicySource() {
+        @Override
+        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+          throw new IllegalStateException("provider bug");
+        }
+
+        @Override
+        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+          throw new IllegalStateException("provider bug");
+        }
+      };
+      List<MtaStsLookup> ends = new CopyOnWriteArrayList<>();
+      List<DeliveryPlan> plans = new CopyOnWriteArrayList<>();
+      Recorder rec = new Recorder() {
+        @Override
+        public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+          super.mtaStsLookupEnd(policyDomain, result);
+          ends.add(result);
+        }
+
+        @Override
+        public void planEnd(DeliveryPlan plan) {
+          super.planEnd(plan);
+          plans.add(plan);
+        }
+      };
+      DeliveryReport report = send(f, rec);
+      assertThat(report.result("rcpt@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(report.result("rcpt@example.test").reply().text()).contains("provider bug");
+      assertThat(rec.events).containsExactly(
+          "deliveryStart",
+          "recipientStart rcpt@example.test",
+          "planStart example.test",
+          "mtaStsLookupStart example.test",
+          "mtaStsLookupEnd example.test Failed",
+          "planEnd 0",
+          "recipientEnd DEFERRED",
+          "deliveryEnd");
+      assertThat(ends).singleElement().isInstanceOfSatisfying(MtaStsLookup.Failed.class, e -> {
+        assertThat(e.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
+        assertThat(e.reason()).isEqualTo("the MTA-STS policy source failed:"
+            + " java.lang.IllegalStateException: provider bug");
+      });
+      assertThat(plans).containsExactly(report.result("rcpt@example.test").plan());
+    }
+  }
+
+  /** {@link EventListener#all} forwards every method of the interface, in order. */
+  @Test
+  void allForwardsEveryMethod() throws Exception {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    EventListener first = recording("first", calls);
+    EventListener second = recording("second", calls);
+    EventListener both = EventListener.all(first, second);
+    List<String> expected = new ArrayList<>();
+    for (Method m : EventListener.class.getMethods()) {
+      if (Modifier.isStatic(m.getModifiers())) {
+        continue;
+      }
+      m.invoke(both, new Object[m.getParameterCount()]);
+      expected.add("first " + m.getName());
+      expected.add("second " + m.getName());
+    }
+    assertThat(expected).hasSize(2 * 18);
+    assertThat(calls).isEqualTo(expected);
+  }
+
+  private static EventListener recording(String name, List<String> calls) {
+    return (EventListener) Proxy.newProxyInstance(EventListener.class.getClassLoader(),
+        new Class<?>[] {EventListener.class}, (proxy, method, args) -> {
+          calls.add(name + " " + method.getName());
+          return null;
+        });
+  }
+
   @Test
   void allPassesEveryEventToEachListenerInOrder() throws Exception {
     try (Fixture f = new Fixture()) {
@@ -150,7 +334,7 @@ class EventListenerTest {
       };
       assertThat(send(f, EventListener.all(first, marker, second)).allDelivered()).isTrue();
       assertThat(first.events).hasSize(13).isEqualTo(second.events);
-      // every one of the 14 methods is forwarded (policyFailure is covered by the CLI tests)
+      // allForwardsEveryMethod checks the methods this delivery does not call
       assertThat(first.events).first().isEqualTo("deliveryStart");
       assertThat(order).containsExactly("marker saw recipientEnd DELIVERED");
     }

@@ -1,5 +1,6 @@
 package io.mailtls.core.transport;
 
+import io.mailtls.core.DaneProvider;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecResolver;
@@ -47,6 +48,11 @@ final class Fixture implements AutoCloseable {
   SecureSmtpTransport transport;
   /** The MTA-STS source of the next transport built; none (an explicit opt-out) by default. */
   MtaStsPolicySource mtaSts;
+  /**
+   * The DANE provider of the next transport built; none (an explicit opt-out) by default, since
+   * core has no DANE provider: mailtls-dane's tests cover DANE.
+   */
+  DaneProvider dane;
 
   /** A server certificate for {@code names}, issued by the test root. */
   static SSLContext certFor(String... names) {
@@ -135,8 +141,12 @@ final class Fixture implements AutoCloseable {
         .heloName("client.sender.test")
         .port(port)
         .random(new Random(1))
-        .senderPolicy(SenderPolicy.uniform(level))
-        .withoutDane(); // core has no DANE provider; mailtls-dane's tests cover DANE
+        .senderPolicy(SenderPolicy.uniform(level));
+    if (dane != null) {
+      b.dane(dane);
+    } else {
+      b.withoutDane();
+    }
     if (mtaSts != null) {
       b.mtaSts(mtaSts);
     } else {

@@ -1,5 +1,6 @@
 package io.mailtls.core.internal.transport;
 
+import io.mailtls.core.DeliveryCall;
 import io.mailtls.core.EventListener;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -14,6 +15,27 @@ public final class SafeListener {
 
   public SafeListener(EventListener delegate) {
     this.delegate = delegate;
+  }
+
+  /**
+   * The listener {@code factory} makes for {@code call}, or {@link EventListener#NONE} when it
+   * throws or returns null: a broken factory costs the call its events, never its delivery.
+   */
+  public static EventListener create(EventListener.Factory factory, DeliveryCall call) {
+    try {
+      EventListener listener = factory.create(call);
+      if (listener != null) {
+        return listener;
+      }
+      log.warn("event listener factory returned null for call {}; its events are dropped",
+          call.id());
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      log.warn("event listener factory threw for call {}; its events are dropped", call.id(), e);
+    }
+    return EventListener.NONE;
   }
 
   public void fire(Consumer<EventListener> event) {
