@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,6 +76,7 @@ public final class TestDnsServer implements AutoCloseable {
   private final Clock clock;
   private final InetAddress address;
   private final int requestedPort;
+  private final Duration latency;
   private final KeyRing keys = new KeyRing(ZoneCompiler.TTL);
   private final FaultTable faults = new FaultTable();
   private final QueryRecorder queryLog = new QueryRecorder();
@@ -93,6 +95,7 @@ public final class TestDnsServer implements AutoCloseable {
     this.clock = builder.clock;
     this.address = builder.address;
     this.requestedPort = builder.port;
+    this.latency = builder.latency;
     Map<Name, ZoneDefinition> initial = new LinkedHashMap<>();
     initial.put(Name.root, ZoneDefinition.empty(Name.root));
     initial.put(TEST_TLD, ZoneDefinition.empty(TEST_TLD));
@@ -124,7 +127,7 @@ public final class TestDnsServer implements AutoCloseable {
         throw new IllegalStateException("server already started on " + sockets.localAddress());
       }
       try {
-        sockets = DnsSocketServer.start(address, requestedPort, responder);
+        sockets = DnsSocketServer.start(address, requestedPort, responder, latency.toNanos());
       } catch (IOException e) {
         throw new UncheckedIOException(
             "cannot bind UDP and TCP on " + address.getHostAddress() + ":" + requestedPort, e);
@@ -315,6 +318,14 @@ public final class TestDnsServer implements AutoCloseable {
     return queryLog.count(DnsNames.parse(name), type);
   }
 
+  /**
+   * How many queries were received since the server was built: every well-formed query, also
+   * past the log's 100,000 entries, and not reset by {@link #clearQueryLog()}.
+   */
+  public long totalQueryCount() {
+    return queryLog.total();
+  }
+
   /** Empties the query log. */
   public void clearQueryLog() {
     queryLog.clear();
@@ -357,6 +368,7 @@ public final class TestDnsServer implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private InetAddress address = defaultAddress();
     private int port;
+    private Duration latency = Duration.ZERO;
     private boolean built;
 
     private Builder() {}
@@ -394,6 +406,25 @@ public final class TestDnsServer implements AutoCloseable {
         throw new IllegalArgumentException("port out of range 0..65535: " + port);
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * Holds every response back for {@code latency} before sending it, as a server one round trip
+     * of that length away would: for measuring how a client behaves at a distance. Concurrent
+     * UDP queries are delayed side by side, not one after another; a TCP connection answers its
+     * queries in order, each after the delay. Queries are logged when they arrive. Default:
+     * {@link Duration#ZERO}, no delay.
+     *
+     * @throws IllegalArgumentException if {@code latency} is negative
+     */
+    public Builder latency(Duration latency) {
+      once("latency");
+      Objects.requireNonNull(latency, "latency");
+      if (latency.isNegative()) {
+        throw new IllegalArgumentException("latency must not be negative: " + latency);
+      }
+      this.latency = latency;
       return this;
     }
 

@@ -19,6 +19,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,10 @@ public final class DnsSocketServer implements AutoCloseable {
   private final DatagramSocket udp;
   private final ServerSocket tcp;
   private final Responder responder;
+  /** How long each response is held back before it is sent; 0 for none. */
+  private final long latencyNanos;
+  /** Sends delayed UDP responses, so that a delay never holds up the receiving thread. */
+  private final ScheduledExecutorService delayed;
   private final Thread udpThread;
   private final Thread acceptThread;
   private final ExecutorService connections;
@@ -55,11 +61,17 @@ public final class DnsSocketServer implements AutoCloseable {
   private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  private DnsSocketServer(DatagramSocket udp, ServerSocket tcp, Responder responder) {
+  private DnsSocketServer(DatagramSocket udp, ServerSocket tcp, Responder responder,
+      long latencyNanos) {
     this.udp = udp;
     this.tcp = tcp;
     this.responder = responder;
+    this.latencyNanos = latencyNanos;
     String suffix = "-" + udp.getLocalPort();
+    this.delayed = latencyNanos > 0
+        ? Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "TestDnsServer-udp-delayed" + suffix))
+        : null;
     this.udpThread = daemon(this::serveUdp, "TestDnsServer-udp" + suffix);
     this.acceptThread = daemon(this::acceptTcp, "TestDnsServer-tcp-accept" + suffix);
     AtomicInteger counter = new AtomicInteger();
@@ -80,6 +92,22 @@ public final class DnsSocketServer implements AutoCloseable {
    */
   public static DnsSocketServer start(InetAddress address, int port, Responder responder)
       throws IOException {
+    return start(address, port, responder, 0);
+  }
+
+  /**
+   * As {@link #start(InetAddress, int, Responder)}, holding every response back for {@code
+   * latencyNanos} before it is sent, as a distant server would: UDP responses are sent by a
+   * timer thread, so concurrent queries are delayed side by side, not one after another; a TCP
+   * connection answers its queries in order, each after the delay.
+   *
+   * @param latencyNanos the delay per response, 0 for none
+   */
+  public static DnsSocketServer start(InetAddress address, int port, Responder responder,
+      long latencyNanos) throws IOException {
+    if (latencyNanos < 0) {
+      throw new IllegalArgumentException("latency must not be negative: " + latencyNanos);
+    }
     IOException last = null;
     for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
       DatagramSocket udp = new DatagramSocket(null);
@@ -89,7 +117,7 @@ public final class DnsSocketServer implements AutoCloseable {
         tcp = new ServerSocket();
         tcp.setReuseAddress(true);
         tcp.bind(new InetSocketAddress(address, udp.getLocalPort()), MAX_TCP_CONNECTIONS);
-        DnsSocketServer server = new DnsSocketServer(udp, tcp, responder);
+        DnsSocketServer server = new DnsSocketServer(udp, tcp, responder, latencyNanos);
         server.udpThread.start();
         server.acceptThread.start();
         return server;
@@ -122,7 +150,13 @@ public final class DnsSocketServer implements AutoCloseable {
         byte[] query = Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getLength());
         byte[] response = responder.respond(query, DnsQuery.Transport.UDP);
         if (response != null && response.length > 0) {
-          udp.send(new DatagramPacket(response, response.length, packet.getSocketAddress()));
+          DatagramPacket reply =
+              new DatagramPacket(response, response.length, packet.getSocketAddress());
+          if (delayed == null) {
+            udp.send(reply);
+          } else {
+            sendLater(reply);
+          }
         }
       } catch (IOException e) {
         if (!closed) {
@@ -132,6 +166,22 @@ public final class DnsSocketServer implements AutoCloseable {
         // Never let one message kill the server.
         LOG.warn("unexpected failure answering a UDP query; serving on", e);
       }
+    }
+  }
+
+  private void sendLater(DatagramPacket reply) {
+    try {
+      delayed.schedule(() -> {
+        try {
+          udp.send(reply);
+        } catch (IOException e) {
+          if (!closed) {
+            LOG.debug("delayed UDP response failed", e);
+          }
+        }
+      }, latencyNanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile: the response is dropped, as the socket is
     }
   }
 
@@ -177,6 +227,9 @@ public final class DnsSocketServer implements AutoCloseable {
         if (response == null || response.length == 0) {
           continue; // dropped: the client waits for its timeout
         }
+        if (latencyNanos > 0) {
+          TimeUnit.NANOSECONDS.sleep(latencyNanos);
+        }
         byte[] framed = new byte[response.length + 2];
         framed[0] = (byte) (response.length >>> 8);
         framed[1] = (byte) response.length;
@@ -192,6 +245,8 @@ public final class DnsSocketServer implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       LOG.debug("TCP connection failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // close(): the connection ends
     } finally {
       openSockets.remove(socket);
       connectionSlots.release();
@@ -211,6 +266,9 @@ public final class DnsSocketServer implements AutoCloseable {
       closeQuietly(socket);
     }
     connections.shutdownNow();
+    if (delayed != null) {
+      delayed.shutdownNow();
+    }
     try {
       udpThread.join(JOIN_MILLIS);
       acceptThread.join(JOIN_MILLIS);

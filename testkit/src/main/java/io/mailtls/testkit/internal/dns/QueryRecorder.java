@@ -16,9 +16,11 @@ public final class QueryRecorder {
   public static final int CAPACITY = 100_000;
 
   private final Deque<DnsQuery> queries = new ArrayDeque<>();
+  private long total;
 
   /** Appends one query. */
   public synchronized void record(DnsQuery query) {
+    total++;
     if (queries.size() == CAPACITY) {
       queries.removeFirst();
     }
@@ -41,6 +43,11 @@ public final class QueryRecorder {
       }
     }
     return n;
+  }
+
+  /** How many queries were recorded in all: not bounded by the capacity, not reset by clear. */
+  public synchronized long total() {
+    return total;
   }
 
   /** Empties the log. */
