@@ -103,6 +103,12 @@ public final class PeerProcess implements AutoCloseable {
     return Long.parseLong(ask("fetches " + domain).substring("fetches ".length()));
   }
 
+  /** Writes the peer's DNS query log to {@code file} in the work directory. */
+  public synchronized Path dumpQueryLog(String file) {
+    ask("dump " + file);
+    return work.resolve(file);
+  }
+
   /** Empties the peer's DNS query log and MTA-STS request log. */
   public synchronized void clearLogs() {
     ask("clear");

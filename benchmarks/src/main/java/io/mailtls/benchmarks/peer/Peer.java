@@ -32,6 +32,7 @@ import org.xbill.DNS.Type;
  *       dns_queries=.. sts_requests=.. cpu_ns=..}
  *   <li>{@code count NAME TYPE}: how many DNS queries for that name and type were logged
  *   <li>{@code fetches DOMAIN}: how many times that domain's policy was requested
+ *   <li>{@code dump FILE}: writes the DNS query log (time, type, name) to FILE in the workdir
  *   <li>{@code clear}: empties the DNS query log and the MTA-STS request log
  *   <li>{@code quit} (or end of input): stops
  * </ul>
@@ -118,6 +119,18 @@ public final class Peer {
               + (world == null ? 0 : world.dns.queryCount(cmd[1], Type.value(cmd[2]))));
           case "fetches" -> control.println("fetches "
               + (world == null ? 0 : world.sts.requestCount(cmd[1])));
+          case "dump" -> {
+            // the DNS query log, one query a line with its time: for reading a plan's chain
+            StringBuilder sb = new StringBuilder();
+            if (world != null) {
+              for (var q : world.dns.queries()) {
+                sb.append(q.time()).append(' ').append(Type.string(q.type())).append(' ')
+                    .append(q.name()).append(' ').append(q.transport()).append('\n');
+              }
+            }
+            Files.writeString(work.resolve(cmd[1]), sb);
+            control.println("dumped");
+          }
           case "clear" -> {
             if (world != null) {
               world.dns.clearQueryLog();

@@ -40,6 +40,7 @@ final class World implements AutoCloseable {
     for (int i = 0; i < domains; i++) {
       names.add(domain(i));
     }
+    long t0 = System.nanoTime();
     MtaStsServer.Builder sb = MtaStsServer.builder().pki(pki);
     if (!stsLatency.isZero()) {
       sb.stall(stsLatency);
@@ -54,6 +55,7 @@ final class World implements AutoCloseable {
         sts.fault(d, MtaStsServer.Fault.STALL);
       }
     }
+    long t1 = System.nanoTime();
     TestDnsServer.Builder db = TestDnsServer.builder();
     if (!dnsLatency.isZero()) {
       db.latency(dnsLatency);
@@ -74,6 +76,8 @@ final class World implements AutoCloseable {
       });
     }
     this.dns = db.start();
+    System.err.printf(Locale.ROOT, "world: MTA-STS server %d ms, signed DNS %d ms (%d zones)%n",
+        (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000, names.size() + 1);
   }
 
   /** The name of recipient domain {@code i} (0-based). */
