@@ -25,15 +25,23 @@ import java.util.Locale;
  * With a DNS latency, every DNS response is held back that long; with a policy latency, every
  * policy response (the testkit's STALL fault with that stall time).
  */
-final class World implements AutoCloseable {
+public final class World implements AutoCloseable {
 
-  static final String PROVIDER = "provider.test";
+  public static final String PROVIDER = "provider.test";
   static final String POLICY_ID = "bench1";
 
-  final TestDnsServer dns;
-  final MtaStsServer sts;
+  /** The signed DNS. */
+  public final TestDnsServer dns;
+  /** The MTA-STS policy server (its certificates from the world's PKI). */
+  public final MtaStsServer sts;
 
-  World(TestPki pki, byte[] sinkSpkiSha256, int domains, int mxHosts, Duration dnsLatency,
+  /**
+   * Starts the DNS and MTA-STS servers.
+   *
+   * @param sinkSpkiSha256 SHA-256 of the sink's public key, for the DANE-EE records
+   * @param domains how many recipient domains besides {@code one.test}
+   */
+  public World(TestPki pki, byte[] sinkSpkiSha256, int domains, int mxHosts, Duration dnsLatency,
       Duration stsLatency) {
     List<String> names = new ArrayList<>();
     names.add("one.test");

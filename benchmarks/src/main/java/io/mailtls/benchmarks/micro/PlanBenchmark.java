@@ -1,0 +1,77 @@
+package io.mailtls.benchmarks.micro;
+
+import io.mailtls.benchmarks.Mailtls;
+import io.mailtls.benchmarks.peer.World;
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.TransportPolicyResolver;
+import io.mailtls.testkit.TestPki;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A plan for a known domain against a bare {@link ConcurrentHashMap#get}. mailtls caches no
+ * plans and no DNS answers today: what is cached is the MTA-STS policy (warm here: planned once
+ * in set-up) and the validator's keys. So {@code plan} is a full plan of {@code one.test} (MX,
+ * A, AAAA, TLSA and the {@code _mta-sts} TXT record, validated, against the testkit's signed
+ * DNS on loopback in this JVM), and {@code mapGet} is what a plan cache hit would cost.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class PlanBenchmark {
+
+  private World world;
+  private Mailtls.Policies policies;
+  private TransportPolicyResolver planner;
+  private final ConcurrentHashMap<String, DeliveryPlan> plans = new ConcurrentHashMap<>();
+
+  @Setup
+  public void setUp() {
+    TestPki pki = TestPki.create();
+    TestPki.Issued sink = pki.root().leaf().dnsNames("mx1." + World.PROVIDER).issue();
+    world = new World(pki, sink.spkiSha256(), 0, 1, Duration.ZERO, Duration.ZERO);
+    policies = Mailtls.policies(Mailtls.dnssec(world.dns.socketAddress(),
+        world.dns.trustAnchor()), pki.trustStore(), world.sts.port(), 1000);
+    planner = Mailtls.planner(policies);
+    DeliveryPlan warm = Mailtls.plan(planner, "one.test");
+    if (!Mailtls.daneFirst(warm) || !Mailtls.stsApplied(warm)) {
+      throw new IllegalStateException("the plan does not use DANE and MTA-STS: "
+          + warm.reasons());
+    }
+    plans.put("one.test", warm);
+    for (int i = 0; i < 1000; i++) {
+      plans.put("d" + i + ".test", warm);
+    }
+  }
+
+  @TearDown
+  public void tearDown() {
+    policies.close();
+    world.close();
+  }
+
+  @Benchmark
+  public DeliveryPlan plan() {
+    return Mailtls.plan(planner, "one.test");
+  }
+
+  @Benchmark
+  public DeliveryPlan mapGet() {
+    return plans.get("one.test");
+  }
+}
