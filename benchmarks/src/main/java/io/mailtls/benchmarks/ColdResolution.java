@@ -47,7 +47,7 @@ public final class ColdResolution {
 
   /**
    * Options: {@code --latency-ms} (50), {@code --samples} per scenario (10), {@code --callers}
-   * (1000), {@code --out} (results/cold.csv), {@code --workdir}.
+   * (1000), {@code --out} (benchmarks/results/cold.csv), {@code --workdir}.
    *
    * @return the number of rows written
    */
@@ -56,7 +56,7 @@ public final class ColdResolution {
     int latency = args.integer("latency-ms", 50);
     int samples = args.integer("samples", 10);
     int callers = args.integer("callers", 1000);
-    Path out = Path.of(args.string("out", "results/cold.csv"));
+    Path out = Path.of(args.string("out", "benchmarks/results/cold.csv"));
     Path work = Path.of(args.string("workdir",
         Files.createTempDirectory("mailtls-cold").toString()));
     args.done();

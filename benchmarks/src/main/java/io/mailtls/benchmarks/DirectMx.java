@@ -48,8 +48,8 @@ public final class DirectMx {
   /**
    * Options: {@code --domains} N (10000), {@code --mx-hosts} (4), {@code --seconds} measured
    * per contender (20) over {@code --rounds} (5), {@code --warmup} seconds per contender (3),
-   * {@code --threads} (4), {@code --size} (10240), {@code --out} (results/direct.csv),
-   * {@code --workdir}.
+   * {@code --threads} (4), {@code --size} (10240), {@code --out}
+   * (benchmarks/results/direct.csv), {@code --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
     Args args = new Args(argv);
@@ -60,7 +60,7 @@ public final class DirectMx {
     double warmup = args.decimal("warmup", 3);
     int threads = args.integer("threads", 4);
     int size = args.integer("size", 10240);
-    Path out = Path.of(args.string("out", "results/direct.csv"));
+    Path out = Path.of(args.string("out", "benchmarks/results/direct.csv"));
     Path work = Path.of(args.string("workdir",
         Files.createTempDirectory("mailtls-direct").toString()));
     args.done();

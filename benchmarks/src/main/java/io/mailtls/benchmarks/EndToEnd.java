@@ -52,8 +52,9 @@ public final class EndToEnd {
   /**
    * Options: {@code --seconds} measured seconds per contender and size, split over {@code
    * --rounds} (default 20 and 5), {@code --warmup} seconds per contender and size (default 3),
-   * {@code --threads} (4), {@code --sizes} (10240,102400), {@code --out} (results/e2e.csv; the
-   * ratios go to the same name with {@code -ratios}), {@code --workdir} (a new temporary one).
+   * {@code --threads} (4), {@code --sizes} (10240,102400), {@code --out}
+   * (benchmarks/results/e2e.csv; the ratios go to the same name with {@code -ratios}), {@code
+   * --workdir} (a new temporary one).
    *
    * @return the totals per contender ({@code scenario@size})
    */
@@ -64,7 +65,7 @@ public final class EndToEnd {
     double warmup = args.decimal("warmup", 3);
     int threads = args.integer("threads", 4);
     List<Integer> sizes = args.integers("sizes", "10240,102400");
-    Path out = Path.of(args.string("out", "results/e2e.csv"));
+    Path out = Path.of(args.string("out", "benchmarks/results/e2e.csv"));
     Path work = Path.of(args.string("workdir",
         Files.createTempDirectory("mailtls-e2e").toString()));
     args.done();
@@ -112,7 +113,7 @@ public final class EndToEnd {
     }
   }
 
-  /** {@code results/e2e.csv} → {@code results/e2e-ratios.csv}. */
+  /** {@code e2e.csv} → {@code e2e-ratios.csv}, beside it. */
   static Path ratioFile(Path out) {
     String name = out.getFileName().toString();
     String base = name.endsWith(".csv") ? name.substring(0, name.length() - 4) : name;

@@ -43,7 +43,8 @@ public final class Handshake {
 
   /**
    * Options: {@code --seconds} per requirement (15) over {@code --rounds} (5), {@code --warmup}
-   * (2), {@code --threads} (1), {@code --out} (results/handshake.csv), {@code --workdir}.
+   * (2), {@code --threads} (1), {@code --out} (benchmarks/results/handshake.csv),
+   * {@code --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
     Args args = new Args(argv);
@@ -51,7 +52,7 @@ public final class Handshake {
     int rounds = args.integer("rounds", 5);
     double warmup = args.decimal("warmup", 2);
     int threads = args.integer("threads", 1);
-    Path out = Path.of(args.string("out", "results/handshake.csv"));
+    Path out = Path.of(args.string("out", "benchmarks/results/handshake.csv"));
     Path work = Path.of(args.string("workdir",
         Files.createTempDirectory("mailtls-handshake").toString()));
     args.done();

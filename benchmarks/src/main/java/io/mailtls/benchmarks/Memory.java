@@ -66,7 +66,7 @@ public final class Memory {
 
   /**
    * Options: {@code --entries} (100000), {@code --stream-mib} (1024), {@code --out}
-   * (results/memory.csv), {@code --workdir}.
+   * (benchmarks/results/memory.csv), {@code --workdir}.
    *
    * @return the rows written
    */
@@ -74,7 +74,7 @@ public final class Memory {
     Args args = new Args(argv);
     int entries = args.integer("entries", 100_000);
     int streamMib = args.integer("stream-mib", 1024);
-    Path out = Path.of(args.string("out", "results/memory.csv"));
+    Path out = Path.of(args.string("out", "benchmarks/results/memory.csv"));
     Path work = Path.of(args.string("workdir",
         Files.createTempDirectory("mailtls-memory").toString()));
     args.done();

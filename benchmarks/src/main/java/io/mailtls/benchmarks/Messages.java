@@ -27,8 +27,8 @@ public final class Messages {
     int line = 0;
     while (sb.length() < size) {
       String prefix = line % 20 == 7 ? "." : "";
-      String text = prefix + ("line " + line + " of the benchmark message; the quick brown fox jumps"
-          + " over the lazy dog 0123456789");
+      String text = prefix + "line " + line
+          + " of the benchmark message; the quick brown fox jumps over the lazy dog 0123456789";
       sb.append(text, 0, Math.min(text.length(), 76)).append("\r\n");
       line++;
     }
@@ -47,7 +47,7 @@ public final class Messages {
         + "\r\n";
   }
 
-  /** A complete message of exactly {@code size} octets or a little more, addressed to {@code to}. */
+  /** A complete message of {@code size} octets or up to a line more, addressed to {@code to}. */
   public static byte[] rfc5322(String to, int size) {
     String h = headers(to, size);
     return (h + body(Math.max(0, size - h.length()))).getBytes(StandardCharsets.US_ASCII);
