@@ -55,26 +55,37 @@ public final class SmtpSink implements Closeable {
    */
   public static SmtpSink start(List<InetAddress> addresses, int port, SSLContext tls,
       String hostname) throws IOException {
-    SmtpSink sink = new SmtpSink(tls, hostname);
-    try {
-      int bound = port;
-      for (InetAddress a : addresses) {
-        ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(a, bound), 1024);
-        bound = s.getLocalPort();
-        sink.listeners.add(s);
+    SmtpSink sink = null;
+    for (int attempt = 0; sink == null; attempt++) {
+      SmtpSink candidate = new SmtpSink(tls, hostname);
+      try {
+        int bound = port;
+        for (InetAddress a : addresses) {
+          ServerSocket s = new ServerSocket();
+          candidate.listeners.add(s);
+          s.setReuseAddress(true);
+          s.bind(new InetSocketAddress(a, bound), 1024);
+          bound = s.getLocalPort();
+        }
+        sink = candidate;
+      } catch (java.net.BindException e) {
+        candidate.close();
+        // an ephemeral port free on the first address but taken on another: try another one
+        if (port != 0 || attempt >= 20) {
+          throw e;
+        }
+      } catch (IOException e) {
+        candidate.close();
+        throw e;
       }
-    } catch (IOException e) {
-      sink.close();
-      throw e;
     }
-    for (ServerSocket s : sink.listeners) {
-      Thread t = new Thread(() -> sink.accept(s), "sink-accept-" + s.getInetAddress());
+    SmtpSink started = sink;
+    for (ServerSocket s : started.listeners) {
+      Thread t = new Thread(() -> started.accept(s), "sink-accept-" + s.getInetAddress());
       t.setDaemon(true);
       t.start();
     }
-    return sink;
+    return started;
   }
 
   /** The port every address listens on. */
