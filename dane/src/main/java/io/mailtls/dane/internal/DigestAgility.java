@@ -56,14 +56,14 @@ public final class DigestAgility {
     // matching type numbers happen to order by strength among the digests we support.
     Map<Integer, Integer> strongest = new HashMap<>();
     for (DnsRecord.Tlsa r : usable) {
-      if (r.matchingType() != TlsaData.FULL) {
+      if (r.matchingType() != DnsRecord.Tlsa.FULL) {
         strongest.merge(key(r), r.matchingType(), Math::max);
       }
     }
     List<DnsRecord.Tlsa> used = new ArrayList<>();
     List<DnsRecord.Tlsa> superseded = new ArrayList<>();
     for (DnsRecord.Tlsa r : usable) {
-      if (r.matchingType() == TlsaData.FULL || r.matchingType() == strongest.get(key(r))) {
+      if (r.matchingType() == DnsRecord.Tlsa.FULL || r.matchingType() == strongest.get(key(r))) {
         used.add(r);
       } else {
         superseded.add(r);
