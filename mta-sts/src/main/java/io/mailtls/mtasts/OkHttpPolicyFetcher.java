@@ -21,8 +21,8 @@ import okhttp3.Response;
 
 /**
  * Fetches MTA-STS policies over HTTPS with OkHttp: {@code GET
- * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed by {@link
- * StsPolicyParser}. Immutable and thread-safe; build it once and share it.
+ * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed as RFC 8461 §3.2
+ * says. Immutable and thread-safe; build it once and share it.
  *
  * <pre>{@code
  * PolicyFetcher fetcher = OkHttpPolicyFetcher.builder()
