@@ -39,7 +39,7 @@ import java.util.function.Supplier;
 /**
  * Works out the posture of one recipient domain for {@code mailtls check}: MX hosts with their
  * DNSSEC states, the MTA-STS record and policy, every host's TLSA records, the plan under each of
- * the four sender levels ({@link TransportPolicyResolver#planBlocking}), and optionally a live
+ * the four sender levels ({@link TransportPolicyResolver#plan}), and optionally a live
  * {@link StarttlsProbe} of every address, which opens its session as delivery does. Everything
  * goes through the public API of core, mta-sts and dane; the MTA-STS policy is fetched once and
  * cached for the run.
@@ -73,19 +73,19 @@ final class DomainChecker implements AutoCloseable {
 
   /** The posture of {@code hop}. */
   CheckReport check(NextHop hop) {
-    MxResolution mx = mxResolver.resolveBlocking(hop);
+    MxResolution mx = mxResolver.resolve(hop);
     CheckReport.MtaSts sts = hop instanceof NextHop.Domain d ? mtaSts(d.name()) : null;
     Map<DomainName, TlsaLookup> tlsa = new LinkedHashMap<>();
     for (MxHost h : mx.hosts()) {
       if (!h.addresses().isEmpty()) {
-        tlsa.put(h.name(), ctx.dane().lookup(h, mx).toCompletableFuture().join());
+        tlsa.put(h.name(), ctx.dane().lookupAsync(h, mx).join());
       }
     }
     Map<TlsLevel, DeliveryPlan> byLevel = new EnumMap<>(TlsLevel.class);
     EventListener listener = ctx.listener();
     for (TlsLevel level : TlsLevel.values()) {
       listener.planStart(hop, level);
-      DeliveryPlan plan = plans.planBlocking(hop, level);
+      DeliveryPlan plan = plans.plan(hop, level);
       listener.planEnd(plan);
       plan.policyFailures().forEach(listener::policyFailure);
       byLevel.put(level, plan);
@@ -118,7 +118,7 @@ final class DomainChecker implements AutoCloseable {
   // ------------------------------------------------------------------ MTA-STS
 
   private CheckReport.MtaSts mtaSts(DomainName domain) {
-    DnsAnswer txt = ctx.dns().resolveBlocking(domain.prefixed("_mta-sts"), DnsRecordType.TXT);
+    DnsAnswer txt = ctx.dns().resolve(domain.prefixed("_mta-sts"), DnsRecordType.TXT);
     List<String> texts = txt.records(DnsRecord.Txt.class).stream().map(DnsRecord.Txt::text)
         .toList();
     CheckReport.StsRecord record;
@@ -135,7 +135,7 @@ final class DomainChecker implements AutoCloseable {
       record = new CheckReport.StsRecord("invalid", null, texts, txt.state().name(),
           ((StsRecord.NotFound) StsRecord.select(texts)).reason());
     }
-    MtaStsLookup lookup = ctx.mtaSts().lookup(domain).toCompletableFuture().join();
+    MtaStsLookup lookup = ctx.mtaSts().lookupAsync(domain).join();
     CheckReport.StsPolicy policy;
     if (lookup instanceof MtaStsLookup.Found f) {
       MtaStsPolicy p = f.policy();
@@ -160,7 +160,7 @@ final class DomainChecker implements AutoCloseable {
     if (lookup instanceof TlsaLookup.Usable u) {
       DomainName base = u.requirement().baseDomain();
       // The requirement keeps the usable records only; list the whole RRset, classified.
-      DnsAnswer all = ctx.dns().resolveBlocking(base.prefixed("_25", "_tcp"),
+      DnsAnswer all = ctx.dns().resolve(base.prefixed("_25", "_tcp"),
           DnsRecordType.TLSA);
       List<DnsRecord.Tlsa> records = all.outcome() == DnsOutcome.DATA
           ? all.records(DnsRecord.Tlsa.class) : u.requirement().records();

@@ -9,7 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 
@@ -47,10 +47,10 @@ public final class DnssecResolver implements DnsResolver {
   }
 
   @Override
-  public CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+  public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
-    return delegate.resolve(name, type);
+    return delegate.resolveAsync(name, type);
   }
 
   /** The validation mode. */

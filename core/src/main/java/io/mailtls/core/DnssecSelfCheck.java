@@ -67,8 +67,8 @@ public final class DnssecSelfCheck {
     Objects.requireNonNull(dns, "dns");
     Objects.requireNonNull(bogusName, "bogusName");
     Objects.requireNonNull(signedName, "signedName");
-    DnsAnswer bogus = dns.resolveBlocking(bogusName, DnsRecordType.A);
-    DnsAnswer signed = dns.resolveBlocking(signedName, DnsRecordType.TXT);
+    DnsAnswer bogus = dns.resolve(bogusName, DnsRecordType.A);
+    DnsAnswer signed = dns.resolve(signedName, DnsRecordType.TXT);
     List<String> problems = new ArrayList<>();
     if (bogus.isSuccess()) {
       // RFC 4035 §5.5: a validating resolver answers SERVFAIL for data that fails validation.

@@ -40,21 +40,21 @@ public final class MxResolver {
     this.random = Objects.requireNonNull(random, "random");
   }
 
-  /** Resolves a next hop; the stage always completes normally. */
-  public CompletionStage<MxResolution> resolve(NextHop nextHop) {
+  /** Resolves a next hop without blocking; the future always completes normally. */
+  public CompletableFuture<MxResolution> resolveAsync(NextHop nextHop) {
     Objects.requireNonNull(nextHop, "nextHop");
     if (nextHop instanceof NextHop.AddressLiteral) {
       return CompletableFuture.completedFuture(new MxResolution(
           nextHop, MxResolution.Kind.ADDRESS_LITERAL, List.of(), Optional.empty(), List.of()));
     }
     DomainName domain = ((NextHop.Domain) nextHop).name();
-    return dns.resolve(domain, DnsRecordType.MX)
-        .thenCompose(mx -> fromMxAnswer(nextHop, domain, mx));
+    return dns.resolveAsync(domain, DnsRecordType.MX)
+        .thenCompose(mx -> fromMxAnswer(nextHop, domain, mx)).toCompletableFuture();
   }
 
-  /** Blocking convenience for {@link #resolve(NextHop)}. */
-  public MxResolution resolveBlocking(NextHop nextHop) {
-    return resolve(nextHop).toCompletableFuture().join();
+  /** Resolves a next hop, blocking until {@link #resolveAsync(NextHop)} completes. */
+  public MxResolution resolve(NextHop nextHop) {
+    return resolveAsync(nextHop).join();
   }
 
   private CompletionStage<MxResolution> fromMxAnswer(
@@ -139,8 +139,8 @@ public final class MxResolver {
   }
 
   private CompletableFuture<MxHost> host(DomainName name, int preference, boolean implicit) {
-    CompletableFuture<DnsAnswer> a = dns.resolve(name, DnsRecordType.A).toCompletableFuture();
-    CompletableFuture<DnsAnswer> aaaa = dns.resolve(name, DnsRecordType.AAAA).toCompletableFuture();
+    CompletableFuture<DnsAnswer> a = dns.resolveAsync(name, DnsRecordType.A);
+    CompletableFuture<DnsAnswer> aaaa = dns.resolveAsync(name, DnsRecordType.AAAA);
     return a.thenCombine(aaaa, (v4, v6) -> {
       List<InetAddress> addresses = new ArrayList<>();
       for (DnsAnswer answer : List.of(v4, v6)) {

@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -251,7 +250,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Optional<DeliveryPlan> replanned;
     try {
-      replanned = resolver.replanIfPolicyChanged(plan, call.listener).toCompletableFuture()
+      replanned = resolver.replanIfPolicyChangedAsync(plan, call.listener)
           .join();
     } catch (RuntimeException e) {
       // A failing policy source costs the re-check, never the results already decided.
@@ -273,7 +272,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * {@link #send} on the transport's executor. The call's listener is made here, on the calling
    * thread, before the send is handed to the executor.
    */
-  public CompletionStage<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
+  public CompletableFuture<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(content, "content");
     Call call = new Call(Optional.of(envelope));
@@ -295,7 +294,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliveryPlan plan;
     try {
       plan = relay.isPresent() ? relayPlan(relay.get(), level)
-          : resolver.planBlocking(nextHop, level, call.listener);
+          : resolver.plan(nextHop, level, call.listener);
     } catch (RuntimeException e) {
       // The plan still ends for the listener, with the failed plan send() goes on with.
       DeliveryPlan failed = failedPlan(nextHop, level, "planning failed: " + e);
@@ -328,8 +327,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (level == TlsLevel.ENFORCED && !requirement.requiresTls()) {
       requirement = new TlsRequirement.Encrypted();
     }
-    DnsAnswer v4 = dns.resolveBlocking(h.host(), DnsRecordType.A);
-    DnsAnswer v6 = dns.resolveBlocking(h.host(), DnsRecordType.AAAA);
+    DnsAnswer v4 = dns.resolve(h.host(), DnsRecordType.A);
+    DnsAnswer v6 = dns.resolve(h.host(), DnsRecordType.AAAA);
     List<java.net.InetAddress> addresses = new ArrayList<>();
     for (DnsAnswer a : List.of(v4, v6)) {
       a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));

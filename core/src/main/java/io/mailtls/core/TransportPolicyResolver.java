@@ -59,16 +59,32 @@ public final class TransportPolicyResolver {
   }
 
   /**
-   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling no listener.
-   * Completes normally.
+   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling no listener, and
+   * blocks until the plan is made.
    */
-  public CompletionStage<DeliveryPlan> plan(NextHop nextHop, TlsLevel level) {
-    return plan(nextHop, level, EventListener.NONE);
+  public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
+    return planAsync(nextHop, level).join();
   }
 
   /**
-   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling {@code listener}
-   * of the MTA-STS lookup and each TLSA lookup the plan makes ({@link
+   * {@link #planAsync(NextHop, TlsLevel, EventListener)}, blocking until the plan is made: tells
+   * {@code listener} of the plan's lookups.
+   */
+  public DeliveryPlan plan(NextHop nextHop, TlsLevel level, EventListener listener) {
+    return planAsync(nextHop, level, listener).join();
+  }
+
+  /**
+   * Plans delivery to {@code nextHop} under the sender's {@code level} without blocking, telling
+   * no listener. Completes normally.
+   */
+  public CompletableFuture<DeliveryPlan> planAsync(NextHop nextHop, TlsLevel level) {
+    return planAsync(nextHop, level, EventListener.NONE);
+  }
+
+  /**
+   * Plans delivery to {@code nextHop} under the sender's {@code level} without blocking, telling
+   * {@code listener} of the MTA-STS lookup and each TLSA lookup the plan makes ({@link
    * EventListener#mtaStsLookupStart} and the others; they may arrive on other threads, see {@link
    * EventListener}). The plan completes only after every lookup it started has ended, so these
    * events all happen-before its completion. {@link EventListener#planStart} and {@link
@@ -76,13 +92,13 @@ public final class TransportPolicyResolver {
    * this call. Pass a new listener per call to tell concurrent plans apart; a listener that throws
    * changes nothing. Completes normally.
    */
-  public CompletionStage<DeliveryPlan> plan(NextHop nextHop, TlsLevel level,
+  public CompletableFuture<DeliveryPlan> planAsync(NextHop nextHop, TlsLevel level,
       EventListener listener) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     // MX resolution and MTA-STS discovery do not depend on each other: run them together.
-    CompletableFuture<MxResolution> mx = mxResolver.resolve(nextHop).toCompletableFuture();
+    CompletableFuture<MxResolution> mx = mxResolver.resolveAsync(nextHop);
     CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false, events);
     // TLSA lookups depend on the MX hosts only; they run beside MTA-STS discovery.
     CompletableFuture<Map<DomainName, TlsaLookup>> tlsa =
@@ -95,31 +111,21 @@ public final class TransportPolicyResolver {
         .thenCompose(this::fromInputs);
   }
 
-  /** Blocking convenience for {@link #plan(NextHop, TlsLevel)}. */
-  public DeliveryPlan planBlocking(NextHop nextHop, TlsLevel level) {
-    return plan(nextHop, level).toCompletableFuture().join();
-  }
-
-  /** Blocking convenience for {@link #plan(NextHop, TlsLevel, EventListener)}. */
-  public DeliveryPlan planBlocking(NextHop nextHop, TlsLevel level, EventListener listener) {
-    return plan(nextHop, level, listener).toCompletableFuture().join();
-  }
-
   /**
    * RFC 8461 §5.1 step 3: before mail fails for good under an {@code enforce} policy, ask for a
    * new policy id; when the policy changed, the new plan follows it. Empty when no MTA-STS
    * policy source is configured or the policy did not change. Tells no listener.
    */
-  public CompletionStage<Optional<DeliveryPlan>> replanIfPolicyChanged(DeliveryPlan old) {
-    return replanIfPolicyChanged(old, EventListener.NONE);
+  public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(DeliveryPlan old) {
+    return replanIfPolicyChangedAsync(old, EventListener.NONE);
   }
 
   /**
-   * {@link #replanIfPolicyChanged(DeliveryPlan)}, telling {@code listener} of the re-check's
+   * {@link #replanIfPolicyChangedAsync(DeliveryPlan)}, telling {@code listener} of the re-check's
    * MTA-STS lookup and, when the policy changed, of the new plan's TLSA lookups, as {@link
-   * #plan(NextHop, TlsLevel, EventListener)} does.
+   * #planAsync(NextHop, TlsLevel, EventListener)} does.
    */
-  public CompletionStage<Optional<DeliveryPlan>> replanIfPolicyChanged(DeliveryPlan old,
+  public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(DeliveryPlan old,
       EventListener listener) {
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     Optional<String> oldId = enforcedPolicyId(old);
@@ -155,8 +161,7 @@ public final class TransportPolicyResolver {
     events.fire(l -> l.mtaStsLookupStart(domain));
     CompletableFuture<MtaStsLookup> stage;
     try {
-      stage = (recheck ? mtaSts.get().recheck(domain) : mtaSts.get().lookup(domain))
-          .toCompletableFuture();
+      stage = recheck ? mtaSts.get().recheckAsync(domain) : mtaSts.get().lookupAsync(domain);
     } catch (RuntimeException | Error e) {
       events.fire(l -> l.mtaStsLookupEnd(domain, sourceFailed(domain, e)));
       throw e;
@@ -209,7 +214,7 @@ public final class TransportPolicyResolver {
       events.fire(l -> l.tlsaLookupStart(h));
       CompletableFuture<TlsaLookup> lookup;
       try {
-        lookup = dane.get().lookup(h, mx).toCompletableFuture();
+        lookup = dane.get().lookupAsync(h, mx);
       } catch (RuntimeException | Error e) {
         events.fire(l -> l.tlsaLookupEnd(h, providerFailed(h, e)));
         thrown = e;

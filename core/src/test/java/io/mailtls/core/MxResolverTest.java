@@ -75,7 +75,7 @@ class MxResolverTest {
   }
 
   private static MxResolution resolve(String domain) {
-    return new MxResolver(resolver, new Random(7)).resolveBlocking(NextHop.parse(domain));
+    return new MxResolver(resolver, new Random(7)).resolve(NextHop.parse(domain));
   }
 
   private static List<String> names(MxResolution r) {
@@ -99,15 +99,15 @@ class MxResolverTest {
   @Test
   void rfc5321Section5_1EqualPreferencesAreShuffledDeterministicallyWithASeed() {
     MxResolution once = new MxResolver(resolver, new Random(42))
-        .resolveBlocking(NextHop.parse("shuffle.test"));
+        .resolve(NextHop.parse("shuffle.test"));
     MxResolution again = new MxResolver(resolver, new Random(42))
-        .resolveBlocking(NextHop.parse("shuffle.test"));
+        .resolve(NextHop.parse("shuffle.test"));
     assertThat(names(once)).isEqualTo(names(again));
     assertThat(names(once).get(0)).isEqualTo("first.shuffle.test");
     Set<List<String>> orders = new HashSet<>();
     for (int seed = 0; seed < 20; seed++) {
       List<String> order = names(new MxResolver(resolver, new Random(seed))
-          .resolveBlocking(NextHop.parse("shuffle.test")));
+          .resolve(NextHop.parse("shuffle.test")));
       assertThat(order.get(0)).isEqualTo("first.shuffle.test");
       assertThat(order.subList(1, 5)).containsExactlyInAnyOrder(
           "a.shuffle.test", "b.shuffle.test", "c.shuffle.test", "d.shuffle.test");
@@ -191,7 +191,7 @@ class MxResolverTest {
   void idnRecipientDomainIsResolvedThroughItsALabel() throws Exception {
     EmailAddress rcpt = EmailAddress.parse("user@bücher.test");
     assertThat(rcpt.toPath()).isEqualTo("user@xn--bcher-kva.test");
-    MxResolution r = new MxResolver(resolver).resolveBlocking(rcpt.domain());
+    MxResolution r = new MxResolver(resolver).resolve(rcpt.domain());
     assertThat(r.kind()).isEqualTo(MxResolution.Kind.MX);
     assertThat(names(r)).containsExactly("mx.xn--bcher-kva.test");
     assertThat(r.hosts().get(0).addresses()).containsExactly(InetAddress.getByName("127.0.0.51"));

@@ -51,7 +51,7 @@ class TransportPolicyResolverTest {
 
   @Test
   void opportunisticPlanTriesHostsInOrderAndRecordsSkippedOnes() {
-    DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("example.test"),
+    DeliveryPlan plan = planner(resolver).plan(NextHop.parse("example.test"),
         TlsLevel.OPPORTUNISTIC);
     assertThat(plan.failure()).isEmpty();
     assertThat(plan.hosts()).extracting(h -> h.name().orElseThrow().toString())
@@ -69,7 +69,7 @@ class TransportPolicyResolverTest {
 
   @Test
   void enforcedPlanRequiresTlsFromTheSender() {
-    DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("example.test"),
+    DeliveryPlan plan = planner(resolver).plan(NextHop.parse("example.test"),
         TlsLevel.ENFORCED);
     assertThat(plan.hosts()).allSatisfy(h -> {
       assertThat(h.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
@@ -81,7 +81,7 @@ class TransportPolicyResolverTest {
   @Test
   void stsAndDaneRequiredFailClosedWithoutProviders() {
     for (TlsLevel level : new TlsLevel[] {TlsLevel.STS_REQUIRED, TlsLevel.DANE_REQUIRED}) {
-      DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("example.test"), level);
+      DeliveryPlan plan = planner(resolver).plan(NextHop.parse("example.test"), level);
       assertThat(plan.hosts()).isEmpty();
       assertThat(plan.failure().orElseThrow().status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(plan.failure().orElseThrow().type()).isEqualTo(FailureType.POLICY_UNAVAILABLE);
@@ -90,7 +90,7 @@ class TransportPolicyResolverTest {
 
   @Test
   void addressLiteralIsOneHostWithoutName() throws Exception {
-    DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("[127.0.0.9]"),
+    DeliveryPlan plan = planner(resolver).plan(NextHop.parse("[127.0.0.9]"),
         TlsLevel.OPPORTUNISTIC);
     assertThat(plan.hosts()).singleElement().satisfies(h -> {
       assertThat(h.name()).isEmpty();
@@ -108,7 +108,7 @@ class TransportPolicyResolverTest {
     List<CompletableFuture<Void>> gates = new ArrayList<>();
     CompletableFuture<Void> allAsked = new CompletableFuture<>();
     DnsResolver gated = (name, type) -> {
-      CompletionStage<DnsAnswer> real = resolver.resolve(name, type);
+      CompletableFuture<DnsAnswer> real = resolver.resolveAsync(name, type);
       if (type == DnsRecordType.MX) {
         return real;
       }
@@ -120,8 +120,8 @@ class TransportPolicyResolverTest {
       }
       return allAsked.thenCompose(v -> real);
     };
-    DeliveryPlan plan = planner(gated).plan(NextHop.parse("four.test"), TlsLevel.OPPORTUNISTIC)
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    DeliveryPlan plan = planner(gated).planAsync(NextHop.parse("four.test"),
+        TlsLevel.OPPORTUNISTIC).get(5, TimeUnit.SECONDS);
     assertThat(allAsked).isDone();
     assertThat(plan.hosts()).hasSize(4);
   }

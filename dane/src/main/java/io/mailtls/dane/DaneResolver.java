@@ -98,11 +98,12 @@ public final class DaneResolver implements DaneProvider {
   }
 
   /**
-   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx}. The
-   * stage always completes normally; an unexpected error becomes {@link TlsaLookup.Failed}.
+   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx},
+   * without blocking. The future always completes normally; an unexpected error becomes {@link
+   * TlsaLookup.Failed}.
    */
   @Override
-  public CompletionStage<TlsaLookup> lookup(MxHost host, MxResolution mx) {
+  public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(mx, "mx");
     CompletionStage<TlsaLookup> stage;
@@ -111,8 +112,8 @@ public final class DaneResolver implements DaneProvider {
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }
-    return stage.exceptionally(e -> new TlsaLookup.Failed(host.name(),
-        "TLSA discovery failed unexpectedly: " + e));
+    return stage.exceptionally(e -> (TlsaLookup) new TlsaLookup.Failed(host.name(),
+        "TLSA discovery failed unexpectedly: " + e)).toCompletableFuture();
   }
 
   /** A new {@link DaneTrustManager} for one connection, checking dates at this clock. */
@@ -126,7 +127,7 @@ public final class DaneResolver implements DaneProvider {
     return "DaneResolver{" + dns + "}";
   }
 
-  /** One host's discovery; confined to the callbacks of one {@link #lookup} call. */
+  /** One host's discovery; confined to the callbacks of one {@link #lookupAsync} call. */
   private final class Discovery {
     private final MxHost host;
     private final MxResolution mx;
@@ -206,7 +207,7 @@ public final class DaneResolver implements DaneProvider {
       if (host.canonicalName().isEmpty()) {
         return done(new TlsaLookup.None(name, why));
       }
-      return dns.resolve(name, DnsRecordType.CNAME).thenCompose(cname -> {
+      return dns.resolveAsync(name, DnsRecordType.CNAME).thenCompose(cname -> {
         if (failed(cname)) {
           return done(new TlsaLookup.Failed(name,
               "cannot tell whether the alias " + name + " is secure: " + cname));
@@ -236,7 +237,7 @@ public final class DaneResolver implements DaneProvider {
         String why = "_25._tcp." + base + " is too long to exist (RFC 1035 §2.3.4)";
         return last ? done(none(why)) : next(why, candidates, index);
       }
-      return dns.resolve(owner, DnsRecordType.TLSA).thenCompose(answer -> {
+      return dns.resolveAsync(owner, DnsRecordType.TLSA).thenCompose(answer -> {
         if (failed(answer)) {
           // RFC 7672 §2.1.1: a failed TLSA lookup is never "no DANE"; Postfix does not try the
           // original name after a failure at the expanded one either.

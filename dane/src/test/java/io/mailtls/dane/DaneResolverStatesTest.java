@@ -52,7 +52,8 @@ class DaneResolverStatesTest {
     }
 
     @Override
-    public synchronized CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+    public synchronized CompletableFuture<DnsAnswer> resolveAsync(DomainName name,
+        DnsRecordType type) {
       asked.add(type + " " + name);
       DnsAnswer a = answers.get(type + " " + name);
       return CompletableFuture.completedFuture(a != null ? a
@@ -100,7 +101,7 @@ class DaneResolverStatesTest {
   }
 
   private static TlsaLookup run(TableDns dns, MxHost host, MxResolution mx) {
-    return DaneResolver.builder().dns(dns).build().lookup(host, mx).toCompletableFuture().join();
+    return DaneResolver.builder().dns(dns).build().lookupAsync(host, mx).join();
   }
 
   private static MxHost secureHost() {
@@ -202,7 +203,7 @@ class DaneResolverStatesTest {
         new IllegalStateException("resolver bug"));
     MxHost host = secureHost();
     TlsaLookup t = DaneResolver.builder().dns(broken).build()
-        .lookup(host, mx(DnssecState.SECURE, host)).toCompletableFuture().join();
+        .lookupAsync(host, mx(DnssecState.SECURE, host)).join();
     assertThat(t).isInstanceOf(TlsaLookup.Failed.class);
     assertThat(((TlsaLookup.Failed) t).reason()).contains("resolver bug");
   }

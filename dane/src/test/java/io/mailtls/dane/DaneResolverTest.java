@@ -152,13 +152,13 @@ class DaneResolverTest {
   // ------------------------------------------------------------------------------- helpers
 
   private static MxResolution mx(String nextHop) {
-    return new MxResolver(resolver).resolveBlocking(NextHop.parse(nextHop));
+    return new MxResolver(resolver).resolve(NextHop.parse(nextHop));
   }
 
   private static TlsaLookup lookup(String nextHop) {
     MxResolution mx = mx(nextHop);
     assertThat(mx.hosts()).as("MX hosts of %s: %s", nextHop, mx).hasSize(1);
-    return dane.lookup(mx.hosts().get(0), mx).toCompletableFuture().join();
+    return dane.lookupAsync(mx.hosts().get(0), mx).join();
   }
 
   private static TlsRequirement.Dane usable(TlsaLookup t) {
@@ -253,7 +253,7 @@ class DaneResolverTest {
     void anAddressLiteralHasNoDane() {
       MxResolution literal = mx("[127.0.0.2]");
       MxHost any = mx("example.test").hosts().get(0);
-      assertThat(dane.lookup(any, literal).toCompletableFuture().join())
+      assertThat(dane.lookupAsync(any, literal).join())
           .isInstanceOf(TlsaLookup.None.class);
     }
   }

@@ -31,7 +31,7 @@ import java.util.Set;
  * TransportPolicyResolver resolver = TransportPolicyResolver.builder().dns(dns)
  *     .mtaSts(mtaSts).dane(dane).build();
  * AngusPolicySession policy = AngusPolicySession.builder().build();
- * DeliveryPlan plan = resolver.planBlocking(NextHop.parse("example.org"), TlsLevel.ENFORCED);
+ * DeliveryPlan plan = resolver.plan(NextHop.parse("example.org"), TlsLevel.ENFORCED);
  * Properties base = new Properties();
  * base.setProperty("mail.smtp.localhost", "mail.example.com");   // the EHLO name
  * base.setProperty("mail.smtp.connectiontimeout", "30000");      // Angus waits for ever by default

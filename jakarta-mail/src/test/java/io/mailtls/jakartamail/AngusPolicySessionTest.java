@@ -62,7 +62,7 @@ class AngusPolicySessionTest {
 
   private static DeliveryPlan plan(Loopback net, TlsLevel level) {
     return TransportPolicyResolver.builder().withoutMtaSts().withoutDane().dns(net.resolver).build()
-        .planBlocking(NextHop.parse("example.test"), level);
+        .plan(NextHop.parse("example.test"), level);
   }
 
   // --- sender levels through the resolver's plan ---------------------------------------------
@@ -177,7 +177,7 @@ class AngusPolicySessionTest {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
       DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
           .dns(net.resolver).dane(dane).build()
-          .planBlocking(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
+          .plan(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
       assertThat(plan.hosts()).singleElement()
           .satisfies(h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Dane.class));
 
@@ -197,7 +197,7 @@ class AngusPolicySessionTest {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
       DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
           .dns(net.resolver).dane(dane).build()
-          .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       // RFC 7672 §2.2: a usable record makes DANE mandatory, even under an opportunistic sender.
       assertThat(plan.hosts().get(0).requirement()).isInstanceOf(TlsRequirement.Dane.class);
       assertThatThrownBy(() -> sendThrough(AngusPolicySession.builder().dane(dane).build()
@@ -216,7 +216,7 @@ class AngusPolicySessionTest {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
       DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
           .dns(net.resolver).dane(dane).build()
-          .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       AngusPolicySession withoutDane = AngusPolicySession.builder().build();
       assertThatThrownBy(() -> withoutDane.sessionsFor(plan, net.server.port(), base()))
           .isInstanceOf(IllegalStateException.class)

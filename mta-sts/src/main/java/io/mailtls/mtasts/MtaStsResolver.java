@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * MTA-STS discovery with an RFC 8461 cache: the {@link MtaStsPolicySource} of mailtls.
  *
- * <p>Every {@link #lookup} asks DNS for the {@code _mta-sts} TXT record (RFC 8461 §3.1) and
- * compares its {@code id} with the cached policy's (§3: "the sender need only check the TXT
- * record's version id against the cached value"):
+ * <p>Every {@link #lookupAsync lookup} asks DNS for the {@code _mta-sts} TXT record (RFC 8461
+ * §3.1) and compares its {@code id} with the cached policy's (§3: "the sender need only check the
+ * TXT record's version id against the cached value"):
  *
  * <ul>
  *   <li>same id as a fresh cached policy: the cached policy, no fetch;
@@ -52,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * <p>A failed fetch is not repeated for the same domain and id within {@link
  * Builder#failureBackoff(Duration)} (RFC 8461 §3.3, five minutes by default); meanwhile the answer
  * is what the failed fetch gave. Concurrent lookups of one domain share one TXT query and one fetch
- * (single flight); {@link #recheck} does the same but never joins a lookup that is already
- * running, so its TXT answer is fresh (§5.1 step 3).
+ * (single flight); {@link #recheckAsync recheck} does the same but never joins a lookup that is
+ * already running, so its TXT answer is fresh (§5.1 step 3).
  *
  * <p>With a {@link Builder#scheduler(ScheduledExecutorService) scheduler}, cached entries are
  * refreshed in the background before they expire (RFC 8461 §3.3 "SHOULD proactively refresh",
@@ -65,13 +65,13 @@ import org.slf4j.LoggerFactory;
  * it, §8.3), and is then retried after the back-off period until the entry expires. Failed
  * refreshes of policies other than {@code none} are logged as warnings (§3.3).
  *
- * <p>The store is read in two ways ({@link PolicyStore}): a {@link #lookup} or {@link #recheck}
- * reads it with {@link PolicyStore#get}, a sender's use of the policy; background refresh and the
- * resolver's own compare-before-write reads use {@link PolicyStore#peek}, so that refreshing does
- * not make every cached policy look used. A bounded store can then keep the policies senders use
+ * <p>The store is read in two ways ({@link PolicyStore}): a {@link #lookupAsync lookup} or {@link
+ * #recheckAsync recheck} reads it with {@link PolicyStore#get}, a sender's use of the policy;
+ * background refresh and the resolver's own compare-before-write reads use {@link
+ * PolicyStore#peek}, so that refreshing does not make every cached policy look used. A bounded store can then keep the policies senders use
  * over ones an attacker only made it fetch (RFC 8461 §10.2; see {@link InMemoryPolicyStore}).
  *
- * <p>Immutable and thread-safe; build one per cache and share it. The returned stages complete
+ * <p>Immutable and thread-safe; build one per cache and share it. The returned futures complete
  * normally, DNS and fetch trouble being values. Times come from the injected {@link Clock}; a
  * stage's callbacks run on the thread that completes the DNS or fetch stage. {@link #close()}
  * stops background refresh (the scheduler itself belongs to the caller).
@@ -147,7 +147,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    * lookup of the same domain that is already running.
    */
   @Override
-  public CompletionStage<MtaStsLookup> lookup(DomainName policyDomain) {
+  public CompletableFuture<MtaStsLookup> lookupAsync(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     return flight(policyDomain, Trigger.LOOKUP).copy();
   }
@@ -158,7 +158,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    * new policy; otherwise the cached one. Joins only a recheck already running, never a lookup.
    */
   @Override
-  public CompletionStage<MtaStsLookup> recheck(DomainName policyDomain) {
+  public CompletableFuture<MtaStsLookup> recheckAsync(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     return flight(policyDomain, Trigger.RECHECK).copy();
   }
@@ -237,7 +237,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
     CompletionStage<DnsAnswer> answer;
     try {
-      answer = dns.resolve(txtName, DnsRecordType.TXT);
+      answer = dns.resolveAsync(txtName, DnsRecordType.TXT);
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }
@@ -327,7 +327,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
     CompletionStage<FetchResult> stage;
     try {
-      stage = fetcher.fetch(domain, id);
+      stage = fetcher.fetchAsync(domain, id);
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.HostnameVerifier;
 import okhttp3.Call;
@@ -29,7 +28,7 @@ import okhttp3.Response;
  *     .dns(dnsResolver)                       // required: resolves mta-sts.<domain>
  *     .client(sharedOkHttpClient)             // optional: pool, dispatcher, trust
  *     .build();
- * fetcher.fetch(DomainName.of("example.com"), "20240101").thenAccept(...);
+ * fetcher.fetchAsync(DomainName.of("example.com"), "20240101").thenAccept(...);
  * }</pre>
  *
  * <p>What RFC 8461 requires of the fetch, and how it is done:
@@ -120,13 +119,13 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
   }
 
   /**
-   * Fetches and parses the policy of {@code policyDomain} (RFC 8461 §3.3).
+   * Fetches and parses the policy of {@code policyDomain} (RFC 8461 §3.3), without blocking.
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code policyDomain} is the root
    */
   @Override
-  public CompletionStage<FetchResult> fetch(DomainName policyDomain, String id) {
+  public CompletableFuture<FetchResult> fetchAsync(DomainName policyDomain, String id) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(id, "id");
     if (policyDomain.isRoot()) {

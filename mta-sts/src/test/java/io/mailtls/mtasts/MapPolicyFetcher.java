@@ -66,7 +66,7 @@ final class MapPolicyFetcher implements PolicyFetcher {
   }
 
   @Override
-  public CompletionStage<FetchResult> fetch(DomainName policyDomain, String id) {
+  public CompletableFuture<FetchResult> fetchAsync(DomainName policyDomain, String id) {
     calls.add(new Call(policyDomain, id));
     Response response = responses.get(policyDomain);
     FetchResult result;

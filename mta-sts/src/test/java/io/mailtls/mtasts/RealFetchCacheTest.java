@@ -70,7 +70,7 @@ class RealFetchCacheTest {
       dns.clearQueryLog();
       List<CompletableFuture<MtaStsLookup>> all = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
-        all.add(CompletableFuture.supplyAsync(() -> r.lookup(DomainName.of(DOMAIN)))
+        all.add(CompletableFuture.supplyAsync(() -> r.lookupAsync(DomainName.of(DOMAIN)))
             .thenCompose(s -> s));
       }
       for (CompletableFuture<MtaStsLookup> f : all) {
@@ -88,7 +88,7 @@ class RealFetchCacheTest {
     sts.policy(DOMAIN, MtaStsServer.policyText("enforce", 9_999_999_999L, "mx1." + DOMAIN));
     InMemoryPolicyStore store = new InMemoryPolicyStore();
     try (MtaStsResolver r = resolver(store)) {
-      MtaStsLookup l = r.lookup(DomainName.of(DOMAIN)).toCompletableFuture().get(20,
+      MtaStsLookup l = r.lookupAsync(DomainName.of(DOMAIN)).get(20,
           TimeUnit.SECONDS);
 
       assertThat(l).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
@@ -105,7 +105,7 @@ class RealFetchCacheTest {
   void aRestartedSenderKeepsItsPoliciesWithoutFetching(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("policies.json");
     try (MtaStsResolver first = resolver(new FilePolicyStore(file))) {
-      assertThat(first.lookup(DomainName.of(DOMAIN)).toCompletableFuture().get())
+      assertThat(first.lookupAsync(DomainName.of(DOMAIN)).get())
           .isInstanceOf(MtaStsLookup.Found.class);
     }
     assertThat(Files.exists(file)).isTrue();
@@ -113,7 +113,7 @@ class RealFetchCacheTest {
     // The policy host is now down: only the persisted policy can answer.
     sts.fault(DOMAIN, MtaStsServer.Fault.SERVER_ERROR);
     try (MtaStsResolver second = resolver(new FilePolicyStore(file))) {
-      MtaStsLookup l = second.lookup(DomainName.of(DOMAIN)).toCompletableFuture().get();
+      MtaStsLookup l = second.lookupAsync(DomainName.of(DOMAIN)).get();
       assertThat(l).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
         assertThat(f.fromCache()).isTrue();
         assertThat(f.policy().id()).isEqualTo("id1");

@@ -262,7 +262,7 @@ class EventListenerFactoryTest {
           reports.add(CompletableFuture.supplyAsync(() -> transport.send(envelope, CONTENT),
               callers));
         } else {
-          reports.add(transport.sendAsync(envelope, CONTENT).toCompletableFuture());
+          reports.add(transport.sendAsync(envelope, CONTENT));
         }
       }
       for (CompletableFuture<DeliveryReport> r : reports) {
@@ -312,7 +312,7 @@ class EventListenerFactoryTest {
       Envelope third = Envelope.of("a@sender.test", "y@example.test");
       transport.send(first, CONTENT);
       DeliveryPlan plan = transport.plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
-      transport.sendAsync(third, CONTENT).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      transport.sendAsync(third, CONTENT).get(30, TimeUnit.SECONDS);
 
       assertThat(traces).extracting(t -> t.call).containsExactly(
           new DeliveryCall(1, Optional.of(first)),

@@ -179,14 +179,14 @@ class EventListenerTest {
   static MtaStsPolicySource noPolicy(ExecutorService threads) {
     return new MtaStsPolicySource() {
       @Override
-      public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+      public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
         return CompletableFuture.supplyAsync(() -> new MtaStsLookup.NoPolicy(d, true, "none"),
             threads);
       }
 
       @Override
-      public CompletionStage<MtaStsLookup> recheck(DomainName d) {
-        return lookup(d);
+      public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+        return lookupAsync(d);
       }
     };
   }
@@ -194,7 +194,7 @@ class EventListenerTest {
   static DaneProvider noTlsa(ExecutorService threads) {
     return new DaneProvider() {
       @Override
-      public CompletionStage<TlsaLookup> lookup(MxHost host, MxResolution mx) {
+      public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
         return CompletableFuture.supplyAsync(() -> new TlsaLookup.None(host.name(), "none"),
             threads);
       }
@@ -247,12 +247,12 @@ class EventListenerTest {
     try (Fixture f = new Fixture()) {
       f.mtaSts = new MtaStsPolicySource() {
         @Override
-        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
 
         @Override
-        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
       };
