@@ -11,6 +11,7 @@ import io.mailtls.core.PolicySource;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TransportPolicyResolver;
+import io.mailtls.core.internal.Values;
 import io.mailtls.dane.DaneResolver;
 import io.mailtls.testkit.SmtpMessage;
 import io.mailtls.testkit.SmtpSession;
@@ -52,8 +53,8 @@ class AngusPolicySessionTest {
   }
 
   private static PlannedHost host(Loopback net, TlsRequirement requirement) {
-    return new PlannedHost(Optional.of(MX), List.of(net.server.address()), requirement,
-        PolicySource.MTA_STS, "test");
+    return Values.plannedHost(Optional.of(MX), List.of(net.server.address()), requirement,
+        PolicySource.MTA_STS, "test", Optional.empty());
   }
 
   private static AngusPolicySession pkixTrusting(TestPki pki) {
@@ -229,8 +230,8 @@ class AngusPolicySessionTest {
   @Test
   void baseSettingsCannotLoosenThePolicy() throws Exception {
     InetAddress a = InetAddress.getByName("127.0.0.2");
-    PlannedHost h = new PlannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test");
+    PlannedHost h = Values.plannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test", Optional.empty());
     Properties base = base();
     base.setProperty("mail.smtp.ssl.trust", "*");
     base.setProperty("mail.smtp.starttls.required", "false");
@@ -254,8 +255,8 @@ class AngusPolicySessionTest {
     assertThat(p.getProperty("mail.smtp.localhost")).isEqualTo("client.sender.test");
     assertThat(base.getProperty("mail.smtp.ssl.trust")).as("base unchanged").isEqualTo("*");
 
-    PlannedHost opportunistic = new PlannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Opportunistic(), PolicySource.SENDER, "test");
+    PlannedHost opportunistic = Values.plannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Opportunistic(), PolicySource.SENDER, "test", Optional.empty());
     assertThat(AngusPolicySession.builder().build().propertiesFor(opportunistic, a, 25, base)
         .getProperty("mail.smtp.starttls.required")).isEqualTo("false");
   }
@@ -263,8 +264,8 @@ class AngusPolicySessionTest {
   @Test
   void onlyThePlannedAddressesAndValidPortsAreAccepted() throws Exception {
     InetAddress a = InetAddress.getByName("127.0.0.2");
-    PlannedHost h = new PlannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test");
+    PlannedHost h = Values.plannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test", Optional.empty());
     AngusPolicySession policy = AngusPolicySession.builder().build();
     assertThatThrownBy(() -> policy.propertiesFor(h, InetAddress.getByName("127.0.0.3"), 25,
         new Properties())).isInstanceOf(IllegalArgumentException.class)
