@@ -61,7 +61,7 @@ final class DomainChecker implements AutoCloseable {
   DomainChecker(CliContext ctx, boolean probe, Executor probeExecutor) {
     this.ctx = ctx;
     this.plans = ctx.policyResolver();
-    this.mxResolver = new MxResolver(ctx.dns(), new Random(0));
+    this.mxResolver = MxResolver.builder().dns(ctx.dns()).random(new Random(0)).build();
     this.probeExecutor = probeExecutor;
     this.probe = probe ? Optional.of(ctx.probe()) : Optional.empty();
   }

@@ -9,11 +9,13 @@ import io.mailtls.core.internal.transport.SafeListener;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -37,6 +39,10 @@ import java.util.random.RandomGenerator;
  * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA), so a
  * plan costs about one dependent chain of round trips.
  *
+ * <p>{@link #plan} blocks and returns the plan; {@link #planAsync} returns a {@link
+ * CompletableFuture} (docs/design.md §5). {@link #newBuilder()} derives a resolver with some
+ * settings changed.
+ *
  * <p>A resolver has no listener of its own: a caller who wants the MTA-STS and TLSA lookup events
  * of a plan passes a listener to {@link #plan(NextHop, TlsLevel, EventListener)}, one per plan to
  * tell concurrent plans apart (as {@link SecureSmtpTransport} passes each call's listener).
@@ -46,8 +52,11 @@ public final class TransportPolicyResolver {
   private final MxResolver mxResolver;
   private final Optional<MtaStsPolicySource> mtaSts;
   private final Optional<DaneProvider> dane;
+  /** The settings this resolver was built with, for {@link #newBuilder()}. */
+  private final Builder settings;
 
   private TransportPolicyResolver(Builder b) {
+    this.settings = new Builder(b);
     this.mxResolver = new MxResolver(b.dns, b.random);
     this.mtaSts = Optional.ofNullable(b.mtaSts);
     this.dane = Optional.ofNullable(b.dane);
@@ -56,6 +65,18 @@ public final class TransportPolicyResolver {
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder that starts with every setting of this resolver, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited (an MTA-STS source or DANE provider, or the opt-out from it, included). This
+   * resolver is unchanged. Everything is shared, all of it given by the caller: the DNS resolver,
+   * the random source, the MTA-STS source and the DANE provider; a resolver owns nothing that
+   * needs closing.
+   */
+  public Builder newBuilder() {
+    return new Builder(settings);
   }
 
   /**
@@ -300,7 +321,11 @@ public final class TransportPolicyResolver {
     }
   }
 
-  /** Configures a {@link TransportPolicyResolver}. Not thread-safe. */
+  /**
+   * Configures a {@link TransportPolicyResolver}. Each setter may be called once, also in a
+   * builder from {@link TransportPolicyResolver#newBuilder()}, where it overrides the inherited
+   * setting. Not thread-safe.
+   */
   public static final class Builder {
     private DnsResolver dns;
     private RandomGenerator random;
@@ -308,23 +333,36 @@ public final class TransportPolicyResolver {
     private DaneProvider dane;
     private boolean stsChosen;
     private boolean daneChosen;
+    private final Set<String> called = new HashSet<>();
 
     private Builder() {}
 
+    /** A builder with {@code from}'s settings, none of them set in this builder yet. */
+    private Builder(Builder from) {
+      this.dns = from.dns;
+      this.random = from.random;
+      this.mtaSts = from.mtaSts;
+      this.dane = from.dane;
+      this.stsChosen = from.stsChosen;
+      this.daneChosen = from.daneChosen;
+    }
+
+    private void once(String setter, String what) {
+      if (!called.add(setter)) {
+        throw new IllegalStateException(what);
+      }
+    }
+
     /** The DNS resolver for MX and address lookups (required). */
     public Builder dns(DnsResolver dns) {
-      if (this.dns != null) {
-        throw new IllegalStateException("dns already set");
-      }
+      once("dns", "dns already set");
       this.dns = Objects.requireNonNull(dns, "dns");
       return this;
     }
 
     /** The random source that orders equal-preference MX hosts; default a new {@link Random}. */
     public Builder random(RandomGenerator random) {
-      if (this.random != null) {
-        throw new IllegalStateException("random already set");
-      }
+      once("random", "random already set");
       this.random = Objects.requireNonNull(random, "random");
       return this;
     }
@@ -334,14 +372,17 @@ public final class TransportPolicyResolver {
      * {@link #withoutMtaSts()} is required.
      */
     public Builder mtaSts(MtaStsPolicySource source) {
-      stsChosen();
+      once("mtaSts", "mtaSts already chosen");
       this.mtaSts = Objects.requireNonNull(source, "source");
+      stsChosen = true;
       return this;
     }
 
     /** Plans without MTA-STS: an explicit opt-out, stated in every decision record. */
     public Builder withoutMtaSts() {
-      stsChosen();
+      once("mtaSts", "mtaSts already chosen");
+      this.mtaSts = null;
+      stsChosen = true;
       return this;
     }
 
@@ -350,29 +391,18 @@ public final class TransportPolicyResolver {
      * {@link #withoutDane()} is required.
      */
     public Builder dane(DaneProvider provider) {
-      daneChosen();
+      once("dane", "dane already chosen");
       this.dane = Objects.requireNonNull(provider, "provider");
+      daneChosen = true;
       return this;
     }
 
     /** Plans without DANE: an explicit opt-out, stated in every decision record. */
     public Builder withoutDane() {
-      daneChosen();
-      return this;
-    }
-
-    private void stsChosen() {
-      if (stsChosen) {
-        throw new IllegalStateException("mtaSts already chosen");
-      }
-      stsChosen = true;
-    }
-
-    private void daneChosen() {
-      if (daneChosen) {
-        throw new IllegalStateException("dane already chosen");
-      }
+      once("dane", "dane already chosen");
+      this.dane = null;
       daneChosen = true;
+      return this;
     }
 
     /**

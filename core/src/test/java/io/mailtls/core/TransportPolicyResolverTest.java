@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailtls.testkit.TestDnsServer;
 import java.net.InetAddress;
@@ -123,5 +124,50 @@ class TransportPolicyResolverTest {
         TlsLevel.OPPORTUNISTIC).get(5, TimeUnit.SECONDS);
     assertThat(allAsked).isDone();
     assertThat(plan.hosts()).hasSize(4);
+  }
+
+  /**
+   * {@code newBuilder()}: the derived resolver follows the MTA-STS policy the original opted out
+   * of, and otherwise plans as the original does (the same DNS, random source and DANE opt-out);
+   * the original is unchanged.
+   */
+  @Test
+  void aDerivedResolverOverridesOneSettingAndKeepsEveryOther() {
+    MtaStsPolicySource enforceMx2 = new MtaStsPolicySource() {
+      @Override
+      public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
+        return CompletableFuture.completedFuture(new MtaStsLookup.Found(d, new MtaStsPolicy("1",
+            MtaStsMode.ENFORCE, List.of("mx2.example.test"), Duration.ofDays(1)), false, ""));
+      }
+
+      @Override
+      public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+        return lookupAsync(d);
+      }
+    };
+    TransportPolicyResolver original = planner(resolver);
+    TransportPolicyResolver derived = original.newBuilder().mtaSts(enforceMx2).build();
+
+    DeliveryPlan viaDerived = derived.plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+    assertThat(viaDerived.hosts()).singleElement().satisfies(h -> {
+      assertThat(h.name()).contains(DomainName.of("mx2.example.test"));
+      assertThat(h.requirement()).isInstanceOf(TlsRequirement.Pkix.class);
+      assertThat(h.source()).isEqualTo(PolicySource.MTA_STS);
+    });
+    assertThat(viaDerived.skipped()).extracting(SkippedHost::failure)
+        .containsExactly(FailureType.STS_POLICY_INVALID, FailureType.CONNECTION_FAILED);
+    assertThat(viaDerived.reasons()).anyMatch(r -> r.contains("withoutDane()"))
+        .noneMatch(r -> r.contains("withoutMtaSts()"));
+
+    DeliveryPlan viaOriginal = original.plan(NextHop.parse("example.test"),
+        TlsLevel.OPPORTUNISTIC);
+    assertThat(viaOriginal.hosts()).extracting(h -> h.name().orElseThrow().toString())
+        .containsExactly("mx1.example.test", "mx2.example.test");
+    assertThat(viaOriginal.reasons()).anyMatch(r -> r.contains("withoutMtaSts()"));
+
+    assertThatThrownBy(() -> original.newBuilder().withoutDane().withoutDane())
+        .isInstanceOf(IllegalStateException.class).hasMessage("dane already chosen");
+    assertThatThrownBy(() -> original.newBuilder().dns(resolver).dns(resolver))
+        .isInstanceOf(IllegalStateException.class).hasMessage("dns already set");
   }
 }

@@ -38,7 +38,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * }</pre>
  *
  * <p>{@code mailtls-standard}'s {@code StandardTransport.builder(stateDirectory)} wires it (with
- * MTA-STS) in one call.
+ * MTA-STS) in one call. {@link #lookupAsync} does not block (docs/design.md §5); {@link
+ * #newBuilder()} derives a provider with some settings changed.
  *
  * <h2>Discovery (RFC 7672 §2.1-§2.2, RFC 7671 §7), following Postfix</h2>
  *
@@ -95,6 +96,19 @@ public final class DaneResolver implements DaneProvider {
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder that starts with this provider's settings, to build one that differs in some (as
+   * OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This provider is unchanged. Both settings are shared, the DNS resolver and the
+   * clock; a provider owns nothing that needs closing.
+   */
+  public Builder newBuilder() {
+    Builder b = new Builder();
+    b.dns = dns;
+    b.clock = clock;
+    return b;
   }
 
   /**
@@ -328,7 +342,8 @@ public final class DaneResolver implements DaneProvider {
   }
 
   /**
-   * Configures a {@link DaneResolver}. Each setter may be called once. Not thread-safe.
+   * Configures a {@link DaneResolver}. Each setter may be called once, also in a builder from
+   * {@link DaneResolver#newBuilder()}, where it overrides the inherited setting. Not thread-safe.
    */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();

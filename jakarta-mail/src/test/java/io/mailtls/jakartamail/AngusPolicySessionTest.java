@@ -210,6 +210,40 @@ class AngusPolicySessionTest {
     }
   }
 
+  /**
+   * {@code newBuilder()}: a factory derived from one that trusts the test root and has no DANE
+   * provider gets one, and still trusts the test root; the original still refuses DANE hosts.
+   */
+  @Test
+  void aDerivedFactoryGainsADaneProviderAndKeepsTheTrustStore() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
+        z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
+      DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
+      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
+          .dns(net.resolver).dane(dane).build()
+          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+      AngusPolicySession original = pkixTrusting(Loopback.PKI);
+      AngusPolicySession derived = original.newBuilder().dane(dane).build();
+
+      sendThrough(derived.sessionFor(plan.hosts().get(0), net.server.port(), base()),
+          Messages.multipart(Messages.binary(10)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
+      assertThatThrownBy(() -> original.sessionsFor(plan, net.server.port(), base()))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("requires DANE");
+    }
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      AngusPolicySession derived = pkixTrusting(Loopback.PKI).newBuilder()
+          .dane(DaneResolver.builder().dns(net.resolver).build()).build();
+      PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
+      sendThrough(derived.sessionFor(h, net.server.port(), base()),
+          Messages.multipart(Messages.binary(10)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
+    }
+    assertThatThrownBy(() -> AngusPolicySession.builder().build().newBuilder()
+        .trustStore(Loopback.PKI.trustStore()).trustStore(Loopback.PKI.trustStore()))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
   @Test
   void aDaneHostWithoutAProviderIsRefused() throws Exception {
     try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),

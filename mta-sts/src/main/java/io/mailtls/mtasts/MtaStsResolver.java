@@ -71,6 +71,9 @@ import org.slf4j.LoggerFactory;
  * PolicyStore#peek}, so that refreshing does not make every cached policy look used. A bounded store can then keep the policies senders use
  * over ones an attacker only made it fetch (RFC 8461 §10.2; see {@link InMemoryPolicyStore}).
  *
+ * <p>{@link #lookupAsync} and {@link #recheckAsync} do not block (docs/design.md §5); {@link
+ * #newBuilder()} derives a resolver with some settings changed.
+ *
  * <p>Immutable and thread-safe; build one per cache and share it. The returned futures complete
  * normally, DNS and fetch trouble being values. Times come from the injected {@link Clock}; a
  * stage's callbacks run on the thread that completes the DNS or fetch stage. {@link #close()}
@@ -111,8 +114,11 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       new ConcurrentHashMap<>();
   // Serialise read-modify-write of one domain's store entry (compare-and-remove, newest-wins put).
   private final Object[] stripes = new Object[LOCK_STRIPES];
+  /** The settings as the builder was given them, for {@link #newBuilder()}. */
+  private final Builder given;
 
   private MtaStsResolver(Builder b) {
+    this.given = new Builder(b);
     this.dns = b.dns;
     this.fetcher = b.fetcher;
     this.store = b.store != null ? b.store : new InMemoryPolicyStore(
@@ -135,6 +141,22 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   /** A builder; {@link Builder#dns} and {@link Builder#fetcher} are required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder that starts with every setting of this resolver, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This resolver is unchanged.
+   *
+   * <p>Shared with this resolver: what its builder was given, which stays the caller's (the DNS
+   * resolver, the fetcher, the clock, the scheduler, the random source, and the store if one was
+   * given: the two resolvers then read and write one cache). Made anew: the in-memory store when
+   * none was given (the derived resolver starts with an empty cache), the fetch back-off, the
+   * single-flight table and the refresh plan. {@link #close()} of either stops its own refreshes
+   * only; the scheduler is the caller's to shut down.
+   */
+  public Builder newBuilder() {
+    return new Builder(given);
   }
 
   /** The store holding this resolver's cache. */
@@ -504,8 +526,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   // ---------------------------------------------------------------- builder
 
   /**
-   * Configures an {@link MtaStsResolver}. Each setter may be called once; values are checked by
-   * {@link #build()}. Not thread-safe.
+   * Configures an {@link MtaStsResolver}. Each setter may be called once, also in a builder from
+   * {@link MtaStsResolver#newBuilder()}, where it overrides the inherited setting; values are
+   * checked by {@link #build()}. Not thread-safe.
    */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();
@@ -521,6 +544,20 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     private Duration failureBackoff = Duration.ofMinutes(5);
 
     private Builder() {}
+
+    /** A builder with {@code from}'s settings, none of them set in this builder yet. */
+    private Builder(Builder from) {
+      this.dns = from.dns;
+      this.fetcher = from.fetcher;
+      this.store = from.store;
+      this.clock = from.clock;
+      this.scheduler = from.scheduler;
+      this.refreshInterval = from.refreshInterval;
+      this.refreshBefore = from.refreshBefore;
+      this.refreshJitter = from.refreshJitter;
+      this.random = from.random;
+      this.failureBackoff = from.failureBackoff;
+    }
 
     private void once(String setter) {
       if (!called.add(setter)) {

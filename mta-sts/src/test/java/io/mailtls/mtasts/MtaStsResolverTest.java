@@ -6,6 +6,7 @@ import static io.mailtls.mtasts.StsFixture.POLICY_DOMAIN;
 import static io.mailtls.mtasts.StsFixture.TXT_NAME;
 import static io.mailtls.mtasts.StsFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DomainName;
@@ -514,5 +515,47 @@ class MtaStsResolverTest {
     gate.complete(null);
 
     assertThat(found(await(second)).policy().id()).isEqualTo("1");
+  }
+
+  // ---------------------------------------------------------------- newBuilder()
+
+  /**
+   * A derived resolver fetches with the fetcher it was given and keeps the original's DNS and
+   * clock; without a store of its own it starts with an empty cache of its own.
+   */
+  @Test
+  void aDerivedResolverOverridesTheFetcherAndKeepsEveryOtherSetting() {
+    MtaStsResolver original = fx.sts();
+    MapPolicyFetcher testing = new MapPolicyFetcher()
+        .serve(DOMAIN, MtaStsMode.TESTING, Duration.ofDays(1), "mx1.example.test");
+    MtaStsResolver derived = original.newBuilder().fetcher(testing).build();
+
+    MtaStsLookup.Found viaDerived = found(await(derived.lookupAsync(POLICY_DOMAIN)));
+    assertThat(viaDerived.policy().mode()).isEqualTo(MtaStsMode.TESTING);
+    // the original's DNS found id 1; its clock dated the fetch
+    assertThat(testing.calls()).containsExactly(new MapPolicyFetcher.Call(POLICY_DOMAIN, "1"));
+    assertThat(derived.store().get(POLICY_DOMAIN).orElseThrow().fetchedAt())
+        .isEqualTo(FakeClock.START);
+    assertThat(derived.store()).isNotSameAs(original.store());
+    assertThat(original.store().get(POLICY_DOMAIN)).isEmpty();
+
+    MtaStsLookup.Found viaOriginal = found(await(original.lookupAsync(POLICY_DOMAIN)));
+    assertThat(viaOriginal.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+    assertThat(viaOriginal.fromCache()).isFalse();
+  }
+
+  /** A store given to the original is shared: what the derived resolver caches, it finds. */
+  @Test
+  void aGivenStoreIsShared() {
+    InMemoryPolicyStore store = new InMemoryPolicyStore(100, Duration.ofDays(7), fx.clock);
+    MtaStsResolver original = fx.sts(b -> b.store(store));
+    MtaStsResolver derived = original.newBuilder().failureBackoff(Duration.ZERO).build();
+    assertThat(derived.store()).isSameAs(store);
+
+    assertThat(found(await(derived.lookupAsync(POLICY_DOMAIN))).fromCache()).isFalse();
+    assertThat(found(await(original.lookupAsync(POLICY_DOMAIN))).fromCache()).isTrue();
+    assertThat(fx.fetcher.calls()).hasSize(1);
+    assertThatThrownBy(() -> original.newBuilder().clock(fx.clock).clock(fx.clock))
+        .isInstanceOf(IllegalStateException.class).hasMessage("clock already set");
   }
 }
