@@ -14,7 +14,8 @@ import java.util.concurrent.CompletionException;
  *
  * <p>As everywhere in mailtls (docs/design.md §5), {@link #resolve} blocks and returns the answer,
  * and {@link #resolveAsync} returns a {@link CompletableFuture}. An implementation provides
- * {@code resolveAsync}.
+ * {@code resolveAsync}, and builds its answers with {@link DnsAnswer#builder} (or {@link
+ * DnsAnswer#failed}).
  *
  * @see DnssecResolver the built-in implementation
  */

@@ -1,7 +1,10 @@
 /**
- * Internal seams of {@code mailtls-core} shared with mailtls's own packages, modules and tests:
- * {@link io.mailtls.core.internal.Values}, which builds the read-only values of {@code
- * io.mailtls.core} (docs/design.md §5). Not API: types here may change in any release, and
- * applications must not use them.
+ * Internal seams of {@code mailtls-core}: {@link io.mailtls.core.internal.Values}, which builds
+ * the values of {@code io.mailtls.core} that callers only read (docs/design.md §5).
+ *
+ * <p>Not API: types here may change in any release, without notice. Only {@code io.mailtls.core}
+ * uses them, in its own internal packages (the transport, the planner's rules, the probe), and
+ * mailtls's tests build values with them on the class path; the module does not export this
+ * package. Applications must not use them.
  */
 package io.mailtls.core.internal;
