@@ -85,7 +85,8 @@ final class DomainChecker implements AutoCloseable {
     EventListener listener = ctx.listener();
     for (TlsLevel level : TlsLevel.values()) {
       listener.planStart(hop, level);
-      DeliveryPlan plan = plans.plan(hop, level);
+      // the plan's own MTA-STS and TLSA lookups go to the -v trace too
+      DeliveryPlan plan = plans.plan(hop, level, listener);
       listener.planEnd(plan);
       plan.policyFailures().forEach(listener::policyFailure);
       byLevel.put(level, plan);

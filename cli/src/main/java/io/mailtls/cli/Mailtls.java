@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "mailtls",
     mixinStandardHelpOptions = true,
-    version = "mailtls 0.1.0-SNAPSHOT",
+    versionProvider = Mailtls.Version.class,
     description = "SMTP transport security: DNSSEC-aware MX resolution, MTA-STS and DANE.",
     subcommands = {CheckCommand.class, SendCommand.class, MxCommand.class, DemoCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
@@ -52,6 +52,21 @@ public final class Mailtls implements Runnable {
       + " both apply)";
 
   private final InputStream stdin;
+
+  /** Prints the version the build wrote into {@code version.properties}, never a literal. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws java.io.IOException {
+      java.util.Properties props = new java.util.Properties();
+      try (InputStream in = Mailtls.class.getResourceAsStream("version.properties")) {
+        if (in == null) {
+          throw new java.io.IOException("version.properties is missing from the build");
+        }
+        props.load(in);
+      }
+      return new String[] {"mailtls " + props.getProperty("version")};
+    }
+  }
 
   /** The top command reading standard input from {@link System#in}. */
   public Mailtls() {

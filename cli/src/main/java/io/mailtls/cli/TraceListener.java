@@ -9,6 +9,8 @@ import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.FailureType;
+import io.mailtls.core.MtaStsLookup;
+import io.mailtls.core.MxHost;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.PlannedHost;
 import io.mailtls.core.PolicyFailure;
@@ -18,6 +20,7 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.TlsaLookup;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -147,6 +150,46 @@ final class TraceListener implements EventListener {
   public void policyFailure(PolicyFailure f) {
     line("policy failure " + f.source() + (f.enforced() ? " enforced " : " reported ")
         + f.type() + f.host().map(h -> " at " + h).orElse("") + ": " + f.detail());
+  }
+
+  @Override
+  public void mtaStsLookupStart(DomainName policyDomain) {
+    line("mta-sts lookup start " + policyDomain);
+  }
+
+  @Override
+  public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+    String what;
+    if (result instanceof MtaStsLookup.Found f) {
+      what = "policy " + f.policy().id() + " " + f.policy().mode()
+          + (f.fromCache() ? " (cached)" : "");
+    } else if (result instanceof MtaStsLookup.NoPolicy n) {
+      what = "no policy: " + n.reason();
+    } else {
+      MtaStsLookup.Failed f = (MtaStsLookup.Failed) result;
+      what = "failed " + f.type() + ": " + f.reason();
+    }
+    line("mta-sts lookup end " + policyDomain + ": " + what);
+  }
+
+  @Override
+  public void tlsaLookupStart(MxHost host) {
+    line("tlsa lookup start " + host.name());
+  }
+
+  @Override
+  public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
+    String what;
+    if (result instanceof TlsaLookup.Usable u) {
+      what = "usable " + requirement(u.requirement());
+    } else if (result instanceof TlsaLookup.Unusable u) {
+      what = u.records().size() + " records, none usable";
+    } else if (result instanceof TlsaLookup.None n) {
+      what = "none: " + n.reason();
+    } else {
+      what = "failed: " + ((TlsaLookup.Failed) result).reason();
+    }
+    line("tlsa lookup end " + host.name() + ": " + what);
   }
 
   @Override

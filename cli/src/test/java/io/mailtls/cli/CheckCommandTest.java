@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.TestDnsServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -179,6 +180,23 @@ class CheckCommandTest {
     assertThat(doc.get("mtaSts").get("policy").get("status").asText()).isEqualTo("found");
     assertThat(doc.get("hosts").get(0).get("probes").get(0).get("verdict").asText())
         .isEqualTo("verified-pkix");
+  }
+
+  @Test
+  void theVerboseTraceShowsThePlansOwnPolicyLookups() {
+    CliRun run = check("dane-ee.test", "--json", "-v");
+    assertThat(run.exit()).as(run.err()).isZero();
+    // one MTA-STS lookup and one TLSA lookup per level's plan, each with its start and end
+    assertThat(run.err().lines().filter(l -> l.contains("] mta-sts lookup start dane-ee.test")))
+        .hasSize(TlsLevel.values().length);
+    assertThat(run.err().lines()
+        .filter(l -> l.contains("] mta-sts lookup end dane-ee.test: no policy")))
+        .hasSize(TlsLevel.values().length);
+    assertThat(run.err().lines().filter(l -> l.contains("] tlsa lookup start mx.dane-ee.test")))
+        .hasSize(TlsLevel.values().length);
+    assertThat(run.err().lines()
+        .filter(l -> l.contains("] tlsa lookup end mx.dane-ee.test: usable dane")))
+        .hasSize(TlsLevel.values().length);
   }
 
   @Test

@@ -216,7 +216,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     ContentScanner.Result scan;
     try (InputStream in = content.open()) {
       scan = ContentScanner.scan(in);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // A content that cannot be read, by an I/O error or a bug in its implementation, defers
+      // every recipient: each still gets its one result and its recipientEnd.
       return finish(envelope, undeliverable(envelope, Optional.of(level), SmtpReply.local(451,
           "4.3.0", "message content could not be read: " + e.getMessage()),
           FailureType.CONNECTION_FAILED), listener);

@@ -21,7 +21,7 @@ import java.util.Objects;
  * recipient.
  *
  * <pre>
- * java -cp mailtls-examples-0.1.0-SNAPSHOT-all.jar io.mailtls.examples.SendOneMessage \
+ * java -cp examples/target/mailtls-examples-VERSION-all.jar io.mailtls.examples.SendOneMessage \
  *     me@example.com you@example.org message.eml mail.example.com
  * </pre>
  *

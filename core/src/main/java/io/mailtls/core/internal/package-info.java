@@ -4,7 +4,8 @@
  *
  * <p>Not API: types here may change in any release, without notice. Only {@code io.mailtls.core}
  * uses them, in its own internal packages (the transport, the planner's rules, the probe), and
- * mailtls's tests build values with them on the class path; the module does not export this
- * package. Applications must not use them.
+ * the module does not export this package; the tests of {@code mailtls-dane} and {@code
+ * mailtls-jakarta-mail} build values with them, compiled with {@code --add-exports}. Applications
+ * must not use them.
  */
 package io.mailtls.core.internal;

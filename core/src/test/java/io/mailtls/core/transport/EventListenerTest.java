@@ -18,7 +18,9 @@ import io.mailtls.core.MxHost;
 import io.mailtls.core.MxResolution;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SmartHost;
 import io.mailtls.core.SmtpReply;
+import io.mailtls.core.TlsContextFactory;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
@@ -35,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.junit.jupiter.api.Test;
 
@@ -167,6 +170,73 @@ class EventListenerTest {
           "deliveryEnd");
       assertThat(rec.events.stream().filter(e -> e.startsWith("handshakeEnd")).findFirst()
           .orElseThrow()).matches("handshakeEnd TLSv1\\.[23]");
+    }
+  }
+
+  /**
+   * A TLS context factory that throws (a bug, not a handshake failure) still ends the STARTTLS
+   * handshake it started: the recipient is deferred as a protocol error of that session.
+   */
+  @Test
+  void aThrowingTlsContextFactoryStillEndsTheHandshake() throws Exception {
+    try (Fixture f = new Fixture()) {
+      // a relay, PKIX-verified by default: its session needs a context of its own
+      MockSmtpServer relay = f.server("127.0.0.2", b -> b.hostname("relay.example.test")
+          .tls(Fixture.certFor("relay.example.test")));
+      f.dns(d -> d.zone("example.test", z -> z.a("relay.example.test", "127.0.0.2")));
+      SmartHost host = SmartHost.builder("relay.example.test").port(relay.port()).build();
+      Recorder rec = new Recorder();
+      // the transport builds its unauthenticated context at construction; the relay session's
+      // PKIX context is the second call
+      AtomicInteger calls = new AtomicInteger();
+      TlsContextFactory broken = tm -> {
+        if (calls.incrementAndGet() == 1) {
+          return TlsContextFactory.JDK.create(tm);
+        }
+        throw new IllegalStateException("factory bug");
+      };
+      DeliveryReport report = f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec)
+              .relay(host).tlsContextFactory(broken))
+          .send(Envelope.of("a@sender.test", "rcpt@elsewhere.invalid"),
+              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+      assertThat(calls).hasValueGreaterThan(1);
+      assertThat(report.recipients()).singleElement().satisfies(r -> {
+        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.attempt().flatMap(Attempt::failure)).contains(FailureType.PROTOCOL_ERROR);
+      });
+      assertThat(rec.events).containsSubsequence("startTlsStart", "startTlsEnd 220",
+          "handshakeStart", "handshakeEnd none", "attemptEnd", "recipientEnd DEFERRED",
+          "deliveryEnd");
+      assertThat(rec.events.stream().filter(e -> e.startsWith("handshakeStart")).count())
+          .isEqualTo(rec.events.stream().filter(e -> e.startsWith("handshakeEnd")).count());
+      assertThat(relay.messages()).isEmpty();
+    }
+  }
+
+  /**
+   * Content whose {@code open()} throws (a bug in the caller's {@code MessageContent}) defers the
+   * recipient with its result and events; {@code send} does not throw.
+   */
+  @Test
+  void contentThatThrowsOnOpenDefersWithEveryEvent() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test")
+          .tls(Fixture.certFor("mx.example.test")));
+      f.dns(d -> d.zone("example.test",
+          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      Recorder rec = new Recorder();
+      io.mailtls.core.MessageContent broken = () -> {
+        throw new IllegalStateException("content bug");
+      };
+      DeliveryReport report = f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec))
+          .send(Envelope.of("a@sender.test", "rcpt@example.test"), broken);
+      assertThat(report.recipients()).singleElement().satisfies(r -> {
+        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.reply().text()).contains("content bug");
+      });
+      assertThat(rec.events).containsExactly("deliveryStart", "recipientStart rcpt@example.test",
+          "recipientEnd DEFERRED", "deliveryEnd");
+      assertThat(mx.sessions()).isEmpty();
     }
   }
 

@@ -54,6 +54,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * asks). If one fails to close the others still close, and the first failure fails the test or
  * the class. The extension expects the tests of one class to run one at a time.
  */
+// "exports": its JUnit supertypes come from a module the testkit requires static, not transitive
+// (module-info.java says why); a test that registers the extension reads JUnit itself.
+@SuppressWarnings("exports")
 public final class TestkitExtension
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
 

@@ -5,8 +5,9 @@
  * tests generate from the same rules). No I/O, no clock, no state: the same inputs always give the
  * same decision.
  *
- * <p>Not API: types here may change in any release. Only {@code io.mailtls.core} uses them:
- * {@code TransportPolicyResolver} does the lookups and assembles a {@code DeliveryPlan} from
- * these decisions. Other modules plan through {@code TransportPolicyResolver}.
+ * <p>Not API: types here may change in any release, without notice. Only {@code io.mailtls.core}
+ * uses them, and the module does not export this package: {@code TransportPolicyResolver} does
+ * the lookups and assembles a {@code DeliveryPlan} from these decisions. Other modules plan
+ * through {@code TransportPolicyResolver}.
  */
 package io.mailtls.core.internal.policy;

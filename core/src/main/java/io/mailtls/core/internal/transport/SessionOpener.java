@@ -193,7 +193,9 @@ final class SessionOpener {
         c.implicitTls(settings.tls(), observer);
         listener.fire(l -> l.handshakeEnd(name, address, c.tls(), Optional.empty(),
             "implicit TLS"));
-      } catch (SessionFailure f) {
+      } catch (SessionFailure | RuntimeException e) {
+        // Every handshakeStart gets its handshakeEnd, whatever went wrong.
+        SessionFailure f = failure(e);
         listener.fire(l -> l.handshakeEnd(name, address, Optional.empty(), Optional.of(f.type()),
             f.getMessage()));
         throw f;
@@ -220,9 +222,9 @@ final class SessionOpener {
       SmtpReply reply;
       try {
         reply = c.startTls();
-      } catch (SessionFailure f) {
+      } catch (SessionFailure | RuntimeException e) {
         listener.fire(l -> l.startTlsEnd(name, address, Optional.empty()));
-        return plaintextAllowed(f);
+        return plaintextAllowed(failure(e));
       }
       observer.startTls(reply);
       listener.fire(l -> l.startTlsEnd(name, address, Optional.of(reply)));
@@ -239,7 +241,8 @@ final class SessionOpener {
       listener.fire(l -> l.handshakeStart(name, address, requirement));
       try {
         c.upgrade(settings.tls(), observer);
-      } catch (SessionFailure f) {
+      } catch (SessionFailure | RuntimeException e) {
+        SessionFailure f = failure(e);
         if (c.tls().isPresent()) {
           step = SmtpStep.EHLO; // the handshake completed; the EHLO over TLS failed
         }

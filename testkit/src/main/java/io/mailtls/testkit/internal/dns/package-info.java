@@ -4,6 +4,8 @@
  * §4.3.2, RFC 4035 §3.1) in {@link io.mailtls.testkit.internal.dns.ServedZone}, message handling
  * in {@link io.mailtls.testkit.internal.dns.Responder}, and the UDP/TCP sockets.
  *
- * <p>Not API: these types may change in any release. Use {@code io.mailtls.testkit}.
+ * <p>Not API: these types may change in any release, without notice. Only {@code
+ * io.mailtls.testkit} uses them; the module does not export this package. Use {@code
+ * io.mailtls.testkit}.
  */
 package io.mailtls.testkit.internal.dns;

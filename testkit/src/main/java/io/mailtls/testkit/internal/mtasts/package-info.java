@@ -3,6 +3,8 @@
  * ({@link io.mailtls.testkit.internal.mtasts.SniKeyManager}) and a TLS server socket factory whose
  * context can be renewed ({@link io.mailtls.testkit.internal.mtasts.RenewableSslSocketFactory}).
  *
- * <p>Not API: these types may change in any release. Use {@code io.mailtls.testkit}.
+ * <p>Not API: these types may change in any release, without notice. Only {@code
+ * io.mailtls.testkit} uses them; the module does not export this package. Use {@code
+ * io.mailtls.testkit}.
  */
 package io.mailtls.testkit.internal.mtasts;
