@@ -8,4 +8,7 @@
  * reads from a failed handshake) and {@code io.mailtls.core.internal.tls.HostnameMatcher} (RFC 6125
  * name matching shared with PKIX verification).
  */
+@NullMarked
 package io.mailtls.dane.internal;
+
+import org.jspecify.annotations.NullMarked;

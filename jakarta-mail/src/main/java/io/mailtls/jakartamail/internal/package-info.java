@@ -10,4 +10,7 @@
  * io.mailtls.core.internal.smtp.ContentScanner}, so that {@code LongLines} measures lines exactly
  * as the transport does before it refuses a line over 998 octets.
  */
+@NullMarked
 package io.mailtls.jakartamail.internal;
+
+import org.jspecify.annotations.NullMarked;

@@ -6,4 +6,7 @@
  *
  * <p>Not API: these types may change in any release. Use {@code io.mailtls.testkit}.
  */
+@NullMarked
 package io.mailtls.testkit.internal.dns;
+
+import org.jspecify.annotations.NullMarked;

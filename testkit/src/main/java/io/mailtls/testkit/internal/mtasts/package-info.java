@@ -5,4 +5,7 @@
  *
  * <p>Not API: these types may change in any release. Use {@code io.mailtls.testkit}.
  */
+@NullMarked
 package io.mailtls.testkit.internal.mtasts;
+
+import org.jspecify.annotations.NullMarked;

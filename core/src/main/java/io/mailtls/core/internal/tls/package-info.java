@@ -1,0 +1,4 @@
+@NullMarked
+package io.mailtls.core.internal.tls;
+
+import org.jspecify.annotations.NullMarked;

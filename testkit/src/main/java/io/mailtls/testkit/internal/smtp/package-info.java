@@ -1,0 +1,4 @@
+@NullMarked
+package io.mailtls.testkit.internal.smtp;
+
+import org.jspecify.annotations.NullMarked;
