@@ -276,6 +276,9 @@ public final class DaneTaVerifier {
         + "matched");
   }
 
+  /** The most signature checks one chain search may make (a real chain needs a handful). */
+  static final int MAX_SIGNATURE_CHECKS = 64;
+
   /**
    * Grows {@code path} (leaf first) with certificates from {@code pool} until its last one is
    * issued by the anchor: subject/issuer names chain and each signature verifies. Depth-first,
@@ -283,9 +286,6 @@ public final class DaneTaVerifier {
    * is bounded by {@code budget} signature checks in all, so a hostile chain of mutually signed
    * look-alike CAs cannot make it exponential.
    */
-  /** The most signature checks one chain search may make (a real chain needs a handful). */
-  static final int MAX_SIGNATURE_CHECKS = 64;
-
   private static boolean extend(List<X509Certificate> path, Anchor anchor,
       List<X509Certificate> pool, int[] budget) {
     X509Certificate last = path.get(path.size() - 1);
