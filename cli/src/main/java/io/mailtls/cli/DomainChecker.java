@@ -98,7 +98,7 @@ final class DomainChecker implements AutoCloseable {
       hosts.add(new CheckReport.Host(h.name().toString(), h.preference(), h.implicit(),
           h.addresses().stream().map(InetAddress::getHostAddress).toList(),
           h.addressState().name(), CheckReport.Answer.of(h.ipv4()),
-          CheckReport.Answer.of(h.ipv6()), tlsa(h, tlsa.get(h.name())),
+          CheckReport.Answer.of(h.ipv6()), tlsa(tlsa.get(h.name())),
           requirements(h.name(), byLevel), p == null ? null : p.join()));
     }
     if (hop instanceof NextHop.AddressLiteral literal && probes.containsKey("")) {
@@ -153,7 +153,7 @@ final class DomainChecker implements AutoCloseable {
 
   // ------------------------------------------------------------------ DANE
 
-  private CheckReport.Tlsa tlsa(MxHost host, TlsaLookup lookup) {
+  private CheckReport.Tlsa tlsa(TlsaLookup lookup) {
     if (lookup == null) {
       return new CheckReport.Tlsa("skipped", null, "no address: TLSA not looked up", List.of());
     }

@@ -79,6 +79,8 @@ public sealed interface DnsRecord
   }
 
   /** A TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, association data. */
+  // The array is copied in and out, and equals, hashCode and toString use its content.
+  @SuppressWarnings("ArrayRecordComponent")
   record Tlsa(int usage, int selector, int matchingType, byte[] data) implements DnsRecord {
     public Tlsa {
       checkOctet("usage", usage);

@@ -112,7 +112,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (b.connectionReuse) {
       // Idle connections close on time even when their destination is never used again.
       long period = Math.min(Math.max(b.idleTime.toMillis() / 2, 50), 30_000);
-      watchdog.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
+      // Runs until the watchdog shuts down; expireIdle throws nothing that would end it early.
+      var unused = watchdog.scheduleWithFixedDelay(
+          this::expireIdle, period, period, TimeUnit.MILLISECONDS);
     }
     this.deliverySettings = new DomainDelivery.Settings(
         new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts, b.heloName,

@@ -503,9 +503,9 @@ public final class FilePolicyStore implements PolicyStore {
       throw new IllegalArgumentException("\"max_age\" must be an integer number of seconds");
     }
     long maxAgeSeconds = maxAgeNode.longValue();
-    if (maxAgeSeconds < 0 || maxAgeSeconds > MtaStsPolicy.MAX_AGE_LIMIT.getSeconds()) {
+    if (maxAgeSeconds < 0 || maxAgeSeconds > MtaStsPolicy.MAX_AGE_LIMIT.toSeconds()) {
       throw new IllegalArgumentException("\"max_age\" must be 0 to "
-          + MtaStsPolicy.MAX_AGE_LIMIT.getSeconds() + " (RFC 8461 §3.2): " + maxAgeSeconds);
+          + MtaStsPolicy.MAX_AGE_LIMIT.toSeconds() + " (RFC 8461 §3.2): " + maxAgeSeconds);
     }
     Duration maxAge = Duration.ofSeconds(maxAgeSeconds);
     Instant fetchedAt = instant(node, "fetched_at");
@@ -601,7 +601,7 @@ public final class FilePolicyStore implements PolicyStore {
       node.put("mode", policy.mode().token());
       ArrayNode mx = node.putArray("mx");
       policy.mxPatterns().forEach(mx::add);
-      node.put("max_age", policy.maxAge().getSeconds());
+      node.put("max_age", policy.maxAge().toSeconds());
       node.put("fetched_at", entry.fetchedAt().toString());
       node.put("expires_at", entry.expiresAt().toString());
       e.getValue().lastUse().ifPresent(use -> node.put("last_used", use.toString()));

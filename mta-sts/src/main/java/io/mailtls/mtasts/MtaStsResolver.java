@@ -423,7 +423,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       refresher.ensureScheduled(domain, current.get()); // replaced meanwhile: plan for the new one
       return;
     }
-    flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
+    // Nothing waits for a background refresh: its outcome is the cache's state, read above.
+    var unused = flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
       Optional<CachedPolicy> after = safeRead(domain, false);
       if (after.isPresent() && !after.get().equals(scheduled)) {
         return; // renewed: storeIfNewer scheduled the next refresh

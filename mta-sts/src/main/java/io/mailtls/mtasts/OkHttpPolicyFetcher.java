@@ -155,7 +155,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     // OkHttp's call timeout starts when the dispatcher runs the call; this one starts now, so a
     // busy dispatcher cannot stretch the fetch either.
     result.completeOnTimeout(timedOut, callTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    result.whenComplete((r, e) -> {
+    // Only cancels the call; the caller gets result itself.
+    var unused = result.whenComplete((r, e) -> {
       if (r == timedOut) {
         call.cancel();
       }

@@ -221,7 +221,8 @@ public final class ManualScheduler extends AbstractExecutorService
 
   @Override
   public void execute(Runnable command) {
-    schedule(command, 0, TimeUnit.NANOSECONDS);
+    // As ScheduledThreadPoolExecutor.execute: what the task throws stays in its future.
+    var unused = schedule(command, 0, TimeUnit.NANOSECONDS);
   }
 
   @Override

@@ -124,10 +124,10 @@ public final class SmtpReply {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof SmtpReply
-        && ((SmtpReply) o).code == code
-        && Objects.equals(((SmtpReply) o).enhancedCode, enhancedCode)
-        && ((SmtpReply) o).lines.equals(lines);
+    return o instanceof SmtpReply r
+        && r.code == code
+        && Objects.equals(r.enhancedCode, enhancedCode)
+        && r.lines.equals(lines);
   }
 
   @Override

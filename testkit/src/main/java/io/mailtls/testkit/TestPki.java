@@ -165,8 +165,8 @@ public final class TestPki {
   /** A new JDK PKIX trust manager that trusts only the root. */
   public X509TrustManager trustManager() {
     for (TrustManager manager : trustManagerFactory().getTrustManagers()) {
-      if (manager instanceof X509TrustManager) {
-        return (X509TrustManager) manager;
+      if (manager instanceof X509TrustManager x509) {
+        return x509;
       }
     }
     throw new IllegalStateException("the default TrustManagerFactory made no X509TrustManager");

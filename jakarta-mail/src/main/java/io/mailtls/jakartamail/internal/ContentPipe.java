@@ -95,6 +95,7 @@ public final class ContentPipe {
     }
   }
 
+  @SuppressWarnings("WaitNotInLoop") // every caller waits in a loop that re-checks its condition
   private static void await(Condition c) throws InterruptedIOException {
     try {
       c.await();

@@ -242,7 +242,7 @@ final class ResponseReader {
       failure = DnsFailure.MALFORMED;
     } else if (e instanceof IOException) {
       failure = DnsFailure.NETWORK;
-    } else if (e instanceof RuntimeException re && !(e instanceof IllegalStateException)) {
+    } else if (e instanceof RuntimeException && !(e instanceof IllegalStateException)) {
       // dnsjava signals some malformed data with unchecked exceptions while parsing records.
       failure = DnsFailure.MALFORMED;
     } else {

@@ -123,6 +123,7 @@ public final class ConnectionPool implements AutoCloseable {
     return c.isBroken() || now - c.idleSince() > idleNanos;
   }
 
+  @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // returns right after the removal
   private SmtpConnection takeAnyIdle(InetSocketAddress address) {
     for (Map.Entry<Key, Deque<SmtpConnection>> e : idle.entrySet()) {
       if (e.getKey().address().equals(address) && !e.getValue().isEmpty()) {

@@ -77,7 +77,7 @@ public final class ServedZone {
     }
     Map<Integer, RRset> node = nodes.get(qname);
     if (node != null) {
-      return fromNode(qname, node, qtype);
+      return fromNode(node, qtype);
     }
     if (hasDescendants(qname)) {
       // An empty non-terminal exists but holds no data: NODATA, proved by the NSEC whose owner
@@ -89,7 +89,7 @@ public final class ServedZone {
     Name wildcard = DnsNames.wildcardOf(closestEncloser);
     Map<Integer, RRset> wildNode = wildcard == null ? null : nodes.get(wildcard);
     if (wildNode != null) {
-      return fromWildcard(qname, wildcard, wildNode, qtype);
+      return fromWildcard(qname, wildNode, qtype);
     }
     // RFC 4035 §3.1.3.2: NXDOMAIN needs the NSEC covering qname and the NSEC covering the
     // wildcard at the closest encloser (one RRset if both are the same).
@@ -100,7 +100,7 @@ public final class ServedZone {
     return ZoneAnswer.nxdomain(authority);
   }
 
-  private ZoneAnswer fromNode(Name qname, Map<Integer, RRset> node, int qtype) {
+  private ZoneAnswer fromNode(Map<Integer, RRset> node, int qtype) {
     if (qtype == Type.ANY) {
       return ZoneAnswer.answer(new ArrayList<>(node.values()), List.of());
     }
@@ -124,8 +124,7 @@ public final class ServedZone {
     return ZoneAnswer.nodata(withProofs(soa(), node.get(Type.NSEC)));
   }
 
-  private ZoneAnswer fromWildcard(
-      Name qname, Name wildcard, Map<Integer, RRset> wildNode, int qtype) {
+  private ZoneAnswer fromWildcard(Name qname, Map<Integer, RRset> wildNode, int qtype) {
     // RFC 4035 §3.1.3.3: an answer expanded from a wildcard carries the NSEC proving that
     // qname itself does not exist.
     RRset noQname = covering(qname);

@@ -90,7 +90,7 @@ final class AuthExchange {
         c.markClosing();
         return null;
       }
-      if (line == SmtpInput.TOO_LONG) {
+      if (SmtpInput.isTooLong(line)) {
         c.send(SmtpReply.of(500, "5.5.6", "authentication exchange line too long"), enhanced);
         return null;
       }

@@ -80,7 +80,7 @@ final class Connection {
    */
   String readLine() throws IOException {
     String line = input.readLine(MAX_LINE);
-    if (line != null && line != SmtpInput.TOO_LONG) {
+    if (line != null && !SmtpInput.isTooLong(line)) {
       record.command(line, tls, input.lastLineReadIndex());
     }
     return line;

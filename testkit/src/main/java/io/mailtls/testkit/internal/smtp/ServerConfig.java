@@ -88,7 +88,7 @@ public record ServerConfig(
   /** The fixed SIZE limit (RFC 1870 §4), or 0 for none. */
   public long sizeLimit() {
     for (String line : extensions) {
-      String[] words = line.split(" ");
+      String[] words = line.split(" ", -1);
       if (words[0].toUpperCase(Locale.ROOT).equals("SIZE") && words.length > 1) {
         try {
           return Long.parseLong(words[1]);

@@ -62,7 +62,7 @@ final class SessionHandler {
         if (line == null) {
           break;
         }
-        if (line == SmtpInput.TOO_LONG) {
+        if (SmtpInput.isTooLong(line)) {
           // RFC 5321 §4.5.3.1.4 sets 512 octets; this server tolerates far more, but not this.
           c.send(SmtpReply.of(500, "5.5.6", "line too long"), enhanced());
           continue;
@@ -252,7 +252,7 @@ final class SessionHandler {
     }
     List<String> result = new ArrayList<>();
     result.add(rest.substring(1, close));
-    for (String param : rest.substring(close + 1).trim().split(" +")) {
+    for (String param : rest.substring(close + 1).trim().split(" +", -1)) {
       if (!param.isEmpty()) {
         result.add(param);
       }
@@ -364,7 +364,7 @@ final class SessionHandler {
 
   private void bdat(String args) throws IOException {
     // RFC 3030 §2: BDAT SP chunk-size [ SP end-marker ]
-    String[] words = args.split(" +");
+    String[] words = args.split(" +", -1);
     long size = -1;
     boolean last = false;
     if (words.length >= 1 && words.length <= 2 && words[0].matches("[0-9]{1,18}")) {
@@ -464,6 +464,7 @@ final class SessionHandler {
       // flushes at once), so a client holding the reply always finds the message.
       c.perform(script.next(SmtpStep.DATA_END), normal, enhanced(), sent -> {
         recorded[0] = true;
+        @SuppressWarnings("ReferenceEquality") // RAW_SENT is a sentinel, compared by identity
         boolean replied = sent != null && sent != Connection.RAW_SENT;
         record.message(
             new RecordedMessage(record.id(), done, c.tls(), sink, replied ? sent : null));

@@ -28,6 +28,12 @@ public final class SmtpInput {
   /** Result of {@link #readLine(int)} when the line exceeded the limit (it was discarded). */
   public static final String TOO_LONG = new String("line too long");
 
+  /** Whether {@code line} is {@link #TOO_LONG}: by identity, as a client may send that text. */
+  @SuppressWarnings("ReferenceEquality") // a sentinel: identity is the point
+  public static boolean isTooLong(String line) {
+    return line == TOO_LONG;
+  }
+
   private final byte[] buffer;
   private final IoHook beforeBlockingRead;
   private InputStream in;
