@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One resource record's data, as mailtls uses it. Immutable.
@@ -107,7 +108,7 @@ public sealed interface DnsRecord
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
       return o instanceof Tlsa t
           && t.usage == usage
           && t.selector == selector
