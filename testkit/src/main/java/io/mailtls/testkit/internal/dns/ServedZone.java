@@ -5,7 +5,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
@@ -57,7 +59,7 @@ public final class ServedZone {
   }
 
   /** The RRset of {@code type} at {@code name}, with its signatures; null if there is none. */
-  public RRset rrset(Name name, int type) {
+  public @Nullable RRset rrset(Name name, int type) {
     Map<Integer, RRset> node = nodes.get(name);
     return node == null ? null : node.get(type);
   }
@@ -154,8 +156,9 @@ public final class ServedZone {
   }
 
   private ZoneAnswer referral(Name cut) {
-    Map<Integer, RRset> node = nodes.get(cut);
-    RRset ns = node.get(Type.NS);
+    // A cut is a name with an NS RRset (cutAbove).
+    Map<Integer, RRset> node = Objects.requireNonNull(nodes.get(cut));
+    RRset ns = Objects.requireNonNull(node.get(Type.NS));
     List<RRset> authority = new ArrayList<>();
     authority.add(ns);
     // RFC 4035 §3.1.4: a signed referral carries the DS RRset, or the NSEC proving its absence.
@@ -179,7 +182,7 @@ public final class ServedZone {
     return ZoneAnswer.referral(authority, additional);
   }
 
-  private RRset glueOrData(Name name, int type) {
+  private @Nullable RRset glueOrData(Name name, int type) {
     Map<Integer, RRset> node = glue.get(name);
     if (node == null) {
       node = nodes.get(name);
@@ -187,7 +190,7 @@ public final class ServedZone {
     return node == null ? null : node.get(type);
   }
 
-  private Name cutAbove(Name qname, int qtype) {
+  private @Nullable Name cutAbove(Name qname, int qtype) {
     if (cuts.isEmpty()) {
       return null;
     }
@@ -228,7 +231,7 @@ public final class ServedZone {
   }
 
   /** The NSEC RRset whose owner is the last authoritative name before {@code name}. */
-  private RRset covering(Name name) {
+  private @Nullable RRset covering(Name name) {
     if (!signed) {
       return null;
     }
@@ -238,10 +241,11 @@ public final class ServedZone {
   }
 
   private RRset soa() {
-    return nodes.get(origin).get(Type.SOA);
+    // The compiler refuses a zone without an SOA at its apex.
+    return Objects.requireNonNull(Objects.requireNonNull(nodes.get(origin)).get(Type.SOA));
   }
 
-  private static List<RRset> withProofs(RRset... rrsets) {
+  private static List<RRset> withProofs(@Nullable RRset... rrsets) {
     List<RRset> list = new ArrayList<>();
     for (RRset rrset : rrsets) {
       addProof(list, rrset);
@@ -249,7 +253,7 @@ public final class ServedZone {
     return list;
   }
 
-  private static void addProof(List<RRset> list, RRset rrset) {
+  private static void addProof(List<RRset> list, @Nullable RRset rrset) {
     if (rrset != null && !list.contains(rrset)) {
       list.add(rrset);
     }

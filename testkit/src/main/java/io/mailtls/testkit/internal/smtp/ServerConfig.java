@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The validated, immutable configuration of one mock SMTP server, built by {@code
@@ -36,7 +37,7 @@ public record ServerConfig(
     InetAddress address,
     int port,
     String hostname,
-    SSLContext sslContext,
+    @Nullable SSLContext sslContext,
     boolean implicitTls,
     boolean stripStarttls,
     List<String> tlsProtocols,
