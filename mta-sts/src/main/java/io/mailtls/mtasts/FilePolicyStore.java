@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -668,7 +669,10 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   /** Makes the rename durable where the platform allows opening a directory (POSIX). */
-  private static void syncDirectory(Path directory) {
+  private static void syncDirectory(@Nullable Path directory) {
+    if (directory == null) {
+      return; // a file at the root: no directory of its own to sync
+    }
     try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException | RuntimeException e) {
