@@ -30,11 +30,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Works out the posture of one recipient domain for {@code mailtls check}: MX hosts with their
@@ -90,7 +92,7 @@ final class DomainChecker implements AutoCloseable {
       plan.policyFailures().forEach(listener::policyFailure);
       byLevel.put(level, plan);
     }
-    DeliveryPlan base = byLevel.get(TlsLevel.OPPORTUNISTIC);
+    DeliveryPlan base = Objects.requireNonNull(byLevel.get(TlsLevel.OPPORTUNISTIC)); // planned above
     Map<String, CompletableFuture<List<CheckReport.Probe>>> probes = startProbes(hop, mx, base);
     List<CheckReport.Host> hosts = new ArrayList<>();
     for (MxHost h : mx.hosts()) {
@@ -153,7 +155,7 @@ final class DomainChecker implements AutoCloseable {
 
   // ------------------------------------------------------------------ DANE
 
-  private CheckReport.Tlsa tlsa(TlsaLookup lookup) {
+  private CheckReport.Tlsa tlsa(@Nullable TlsaLookup lookup) {
     if (lookup == null) {
       return new CheckReport.Tlsa("skipped", null, "no address: TLSA not looked up", List.of());
     }
@@ -182,14 +184,15 @@ final class DomainChecker implements AutoCloseable {
 
   // ------------------------------------------------------------------ plans
 
-  private static Map<String, CheckReport.Requirement> requirements(DomainName host,
+  private static Map<String, CheckReport.Requirement> requirements(@Nullable DomainName host,
       Map<TlsLevel, DeliveryPlan> byLevel) {
     Map<String, CheckReport.Requirement> out = new LinkedHashMap<>();
     byLevel.forEach((level, plan) -> out.put(level.token(), requirement(host, plan)));
     return out;
   }
 
-  private static CheckReport.Requirement requirement(DomainName host, DeliveryPlan plan) {
+  private static CheckReport.Requirement requirement(
+      @Nullable DomainName host, DeliveryPlan plan) {
     Optional<DomainName> name = Optional.ofNullable(host);
     for (PlannedHost p : plan.hosts()) {
       if (p.name().equals(name)) {
@@ -199,7 +202,7 @@ final class DomainChecker implements AutoCloseable {
       }
     }
     for (SkippedHost s : plan.skipped()) {
-      if (name.isPresent() && s.host().equals(host)) {
+      if (name.isPresent() && s.host().equals(name.get())) {
         return new CheckReport.Requirement("skip", null, null, null, s.failure().name(),
             s.reason());
       }
