@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One resource record's data, as mailtls uses it. Immutable.
@@ -79,6 +80,8 @@ public sealed interface DnsRecord
   }
 
   /** A TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, association data. */
+  // The array is copied in and out, and equals, hashCode and toString use its content.
+  @SuppressWarnings("ArrayRecordComponent")
   record Tlsa(int usage, int selector, int matchingType, byte[] data) implements DnsRecord {
     public Tlsa {
       checkOctet("usage", usage);
@@ -105,7 +108,7 @@ public sealed interface DnsRecord
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
       return o instanceof Tlsa t
           && t.usage == usage
           && t.selector == selector

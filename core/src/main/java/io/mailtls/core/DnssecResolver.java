@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The built-in {@link DnsResolver}: dnsjava over UDP (TCP on truncation) to one or more upstream
@@ -73,7 +74,7 @@ public final class DnssecResolver implements DnsResolver {
     private final Set<String> called = new HashSet<>();
     private final List<InetSocketAddress> upstreams = new ArrayList<>();
     private DnssecMode mode = DnssecMode.VALIDATE;
-    private TrustAnchors trustAnchors;
+    private @Nullable TrustAnchors trustAnchors;
     private boolean allowRemoteAdTrust;
     private Clock clock = Clock.systemUTC();
     private Duration queryTimeout = Duration.ofSeconds(5);
