@@ -200,7 +200,7 @@ class EventListenerTest {
       DeliveryReport report = f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec)
               .relay(host).tlsContextFactory(broken))
           .send(Envelope.of("a@sender.test", "rcpt@elsewhere.invalid"),
-              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
       assertThat(calls).hasValueGreaterThan(1);
       assertThat(report.recipients()).singleElement().satisfies(r -> {
         assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
