@@ -112,7 +112,7 @@ final class CliContext implements AutoCloseable {
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
-      throw CliException.usage(e.getMessage(), e);
+      throw CliException.usage(String.valueOf(e.getMessage()), e);
     }
   }
 
@@ -219,7 +219,7 @@ final class CliContext implements AutoCloseable {
         .port(options.port)
         .timeouts(SmtpTimeouts.uniform(options.timeout()))
         .eventListener(EventListener.all(listener(), also));
-    if (trust.customised()) {
+    if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }
     return b.build();
@@ -236,7 +236,7 @@ final class CliContext implements AutoCloseable {
         .port(options.port)
         .timeouts(SmtpTimeouts.uniform(options.timeout()))
         .eventListener(listener());
-    if (trust.customised()) {
+    if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }
     return b.build();

@@ -30,11 +30,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Works out the posture of one recipient domain for {@code mailtls check}: MX hosts with their
@@ -91,7 +93,7 @@ final class DomainChecker implements AutoCloseable {
       plan.policyFailures().forEach(listener::policyFailure);
       byLevel.put(level, plan);
     }
-    DeliveryPlan base = byLevel.get(TlsLevel.OPPORTUNISTIC);
+    DeliveryPlan base = Objects.requireNonNull(byLevel.get(TlsLevel.OPPORTUNISTIC)); // planned above
     Map<String, CompletableFuture<List<CheckReport.Probe>>> probes = startProbes(hop, mx, base);
     List<CheckReport.Host> hosts = new ArrayList<>();
     for (MxHost h : mx.hosts()) {
@@ -99,7 +101,7 @@ final class DomainChecker implements AutoCloseable {
       hosts.add(new CheckReport.Host(h.name().toString(), h.preference(), h.implicit(),
           h.addresses().stream().map(InetAddress::getHostAddress).toList(),
           h.addressState().name(), CheckReport.Answer.of(h.ipv4()),
-          CheckReport.Answer.of(h.ipv6()), tlsa(h, tlsa.get(h.name())),
+          CheckReport.Answer.of(h.ipv6()), tlsa(tlsa.get(h.name())),
           requirements(h.name(), byLevel), p == null ? null : p.join()));
     }
     if (hop instanceof NextHop.AddressLiteral literal && probes.containsKey("")) {
@@ -154,7 +156,7 @@ final class DomainChecker implements AutoCloseable {
 
   // ------------------------------------------------------------------ DANE
 
-  private CheckReport.Tlsa tlsa(MxHost host, TlsaLookup lookup) {
+  private CheckReport.Tlsa tlsa(@Nullable TlsaLookup lookup) {
     if (lookup == null) {
       return new CheckReport.Tlsa("skipped", null, "no address: TLSA not looked up", List.of());
     }
@@ -183,14 +185,15 @@ final class DomainChecker implements AutoCloseable {
 
   // ------------------------------------------------------------------ plans
 
-  private static Map<String, CheckReport.Requirement> requirements(DomainName host,
+  private static Map<String, CheckReport.Requirement> requirements(@Nullable DomainName host,
       Map<TlsLevel, DeliveryPlan> byLevel) {
     Map<String, CheckReport.Requirement> out = new LinkedHashMap<>();
     byLevel.forEach((level, plan) -> out.put(level.token(), requirement(host, plan)));
     return out;
   }
 
-  private static CheckReport.Requirement requirement(DomainName host, DeliveryPlan plan) {
+  private static CheckReport.Requirement requirement(
+      @Nullable DomainName host, DeliveryPlan plan) {
     Optional<DomainName> name = Optional.ofNullable(host);
     for (PlannedHost p : plan.hosts()) {
       if (p.name().equals(name)) {
@@ -200,7 +203,7 @@ final class DomainChecker implements AutoCloseable {
       }
     }
     for (SkippedHost s : plan.skipped()) {
-      if (name.isPresent() && s.host().equals(host)) {
+      if (name.isPresent() && s.host().equals(name.get())) {
         return new CheckReport.Requirement("skip", null, null, null, s.failure().name(),
             s.reason());
       }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One resource record's data, as mailtls uses it. Immutable.
@@ -85,6 +86,8 @@ public sealed interface DnsRecord
    * defines is kept (and reported as unusable) rather than lost; the constants below name the
    * defined values (RFC 7218 acronyms). They are mailtls's one set of TLSA field constants.
    */
+  // The array is copied in and out, and equals, hashCode and toString use its content.
+  @SuppressWarnings("ArrayRecordComponent")
   record Tlsa(int usage, int selector, int matchingType, byte[] data) implements DnsRecord {
 
     /** Certificate usage PKIX-TA(0) (RFC 6698 §2.1.1); not usable for SMTP (RFC 7672 §3.1.3). */
@@ -131,7 +134,7 @@ public sealed interface DnsRecord
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
       return o instanceof Tlsa t
           && t.usage == usage
           && t.selector == selector

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The built-in {@link DnsResolver}: dnsjava over UDP (TCP on truncation) to one or more upstream
@@ -38,7 +39,8 @@ public final class DnssecResolver implements DnsResolver {
   /** The settings as the builder was given them, defaults not filled in, for newBuilder(). */
   private final Builder given;
 
-  private DnssecResolver(Builder b, List<InetSocketAddress> upstreams, TrustAnchors anchors) {
+  private DnssecResolver(Builder b, List<InetSocketAddress> upstreams,
+      @Nullable TrustAnchors anchors) {
     this.given = new Builder(b);
     this.settings = new DnsjavaResolver.Settings(
         List.copyOf(upstreams), b.mode, anchors, b.clock, b.queryTimeout,
@@ -99,7 +101,7 @@ public final class DnssecResolver implements DnsResolver {
     private final Set<String> called = new HashSet<>();
     private final List<InetSocketAddress> upstreams = new ArrayList<>();
     private DnssecMode mode = DnssecMode.VALIDATE;
-    private TrustAnchors trustAnchors;
+    private @Nullable TrustAnchors trustAnchors;
     private boolean allowRemoteAdTrust;
     private Clock clock = Clock.systemUTC();
     private Duration queryTimeout = Duration.ofSeconds(5);
@@ -255,7 +257,7 @@ public final class DnssecResolver implements DnsResolver {
       if (maxRecords < 1) {
         throw new IllegalArgumentException("maxRecords must be positive: " + maxRecords);
       }
-      TrustAnchors anchors = trustAnchors;
+      @Nullable TrustAnchors anchors = trustAnchors;
       if (mode == DnssecMode.TRUST_AD && anchorsInherited) {
         anchors = null; // a derived builder: anchors named for VALIDATE mode are not given here
       }

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Resolves a next hop into its mail exchangers (RFC 5321 §5.1, RFC 7505). Thread-safe.
@@ -225,8 +226,8 @@ public final class MxResolver {
    * {@link MxResolver#newBuilder()}, where it overrides the inherited setting. Not thread-safe.
    */
   public static final class Builder {
-    private DnsResolver dns;
-    private RandomGenerator random;
+    private @Nullable DnsResolver dns;
+    private @Nullable RandomGenerator random;
     private final Set<String> called = new HashSet<>();
 
     private Builder() {}

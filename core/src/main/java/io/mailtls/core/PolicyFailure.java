@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A failure of a recipient policy (MTA-STS or DANE), for reporting (RFC 8460 TLS-RPT): in
- * {@code enforce} mode it stopped a delivery; in {@code testing} mode it was only recorded.
+ * A failure of a recipient policy (MTA-STS or DANE), for reporting (RFC 8460 TLS-RPT): under
+ * {@code mode: enforce} it stopped a delivery; under {@code mode: testing} it was only recorded.
  *
  * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
  * may gain components without breaking callers (docs/design.md §5).

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import javax.net.SocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (docs/design.md §1).
@@ -77,7 +78,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final ConnectionPool pool;
   private final DomainDelivery.Settings deliverySettings;
   private final Executor executor;
-  private final ExecutorService ownedExecutor;
+  private final @Nullable ExecutorService ownedExecutor;
   private final ScheduledThreadPoolExecutor watchdog;
   private final List<AutoCloseable> ownedResources;
   /** The settings this transport was built with, for {@link #newBuilder()}. */
@@ -85,9 +86,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
   private SecureSmtpTransport(Builder b) {
     this.settings = new Builder(b);
-    this.dns = b.dns;
+    this.dns = Objects.requireNonNull(b.dns, "dns"); // build() checked it
     TransportPolicyResolver.Builder rb =
-        TransportPolicyResolver.builder().dns(b.dns).random(b.random);
+        TransportPolicyResolver.builder().dns(dns).random(b.random);
     if (b.mtaSts != null) {
       rb.mtaSts(b.mtaSts);
     } else {
@@ -119,10 +120,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (b.connectionReuse) {
       // Idle connections close on time even when their destination is never used again.
       long period = Math.min(Math.max(b.idleTime.toMillis() / 2, 50), 30_000);
-      watchdog.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
+      // Runs until the watchdog shuts down; expireIdle throws nothing that would end it early.
+      var unused = watchdog.scheduleWithFixedDelay(
+          this::expireIdle, period, period, TimeUnit.MILLISECONDS);
     }
     this.deliverySettings = new DomainDelivery.Settings(
-        new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts, b.heloName,
+        new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts,
+        Objects.requireNonNull(b.heloName, "heloName"),
         SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay, watchdog);
     if (b.executor != null) {
       this.executor = b.executor;
@@ -264,7 +268,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     List<EmailAddress> retry = new ArrayList<>();
     for (EmailAddress r : group) {
-      RecipientResult res = results.get(r);
+      RecipientResult res = Objects.requireNonNull(results.get(r)); // every recipient has one
       // Only what policy or TLS kept from going out: never a message whose content may already
       // have reached a server (a connection lost during DATA), which would be sent twice.
       boolean policyKept = res.attempt().isEmpty() || res.attempt().flatMap(Attempt::failure)
@@ -435,20 +439,20 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * thread-safe.
    */
   public static final class Builder {
-    private DnsResolver dns;
+    private @Nullable DnsResolver dns;
     private SenderPolicy senderPolicy = SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC);
-    private String heloName;
+    private @Nullable String heloName;
     private int port = 25;
     private SmtpTimeouts timeouts = SmtpTimeouts.RFC_5321;
     private SocketFactory socketFactory = SocketFactory.getDefault();
-    private KeyStore trustStore;
+    private @Nullable KeyStore trustStore;
     private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
     private EventListener.Factory listeners = call -> EventListener.NONE;
-    private Executor executor;
+    private @Nullable Executor executor;
     private RandomGenerator random = new Random();
-    private SmartHost relay;
-    private MtaStsPolicySource mtaSts;
-    private DaneProvider dane;
+    private @Nullable SmartHost relay;
+    private @Nullable MtaStsPolicySource mtaSts;
+    private @Nullable DaneProvider dane;
     private final List<AutoCloseable> ownedResources = new ArrayList<>();
     private int maxSessionsPerDestination = 4;
     private Duration idleTime = Duration.ofSeconds(5);

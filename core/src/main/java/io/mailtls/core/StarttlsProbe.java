@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.SocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A live STARTTLS probe of one MX address: connects, reads the greeting, says EHLO and applies a
@@ -61,7 +62,8 @@ public final class StarttlsProbe implements AutoCloseable {
     watchdog.setRemoveOnCancelPolicy(true);
     this.probe = new SessionProbe(new SessionProbe.Settings(
         new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)),
-        b.socketFactory, b.timeouts, b.heloName, b.port, watchdog), new SafeListener(b.listener));
+        b.socketFactory, b.timeouts, Objects.requireNonNull(b.heloName, "heloName"), b.port,
+        watchdog), new SafeListener(b.listener));
   }
 
   /** A builder; {@link Builder#heloName} is required. */
@@ -115,13 +117,13 @@ public final class StarttlsProbe implements AutoCloseable {
    * inherited setting. Not thread-safe.
    */
   public static final class Builder {
-    private String heloName;
+    private @Nullable String heloName;
     private int port = 25;
     private SmtpTimeouts timeouts = SmtpTimeouts.RFC_5321;
     private SocketFactory socketFactory = SocketFactory.getDefault();
-    private KeyStore trustStore;
+    private @Nullable KeyStore trustStore;
     private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
-    private DaneProvider dane;
+    private @Nullable DaneProvider dane;
     private EventListener listener = EventListener.NONE;
     private final Set<String> called = new HashSet<>();
 

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Plans delivery for a recipient domain: its MX hosts in order, each with the TLS requirement
@@ -57,7 +58,8 @@ public final class TransportPolicyResolver {
 
   private TransportPolicyResolver(Builder b) {
     this.settings = new Builder(b);
-    this.mxResolver = new MxResolver(b.dns, b.random);
+    // build() checked dns and chose random
+    this.mxResolver = new MxResolver(Objects.requireNonNull(b.dns), Objects.requireNonNull(b.random));
     this.mtaSts = Optional.ofNullable(b.mtaSts);
     this.dane = Optional.ofNullable(b.dane);
   }
@@ -327,10 +329,10 @@ public final class TransportPolicyResolver {
    * setting. Not thread-safe.
    */
   public static final class Builder {
-    private DnsResolver dns;
-    private RandomGenerator random;
-    private MtaStsPolicySource mtaSts;
-    private DaneProvider dane;
+    private @Nullable DnsResolver dns;
+    private @Nullable RandomGenerator random;
+    private @Nullable MtaStsPolicySource mtaSts;
+    private @Nullable DaneProvider dane;
     private boolean stsChosen;
     private boolean daneChosen;
     private final Set<String> called = new HashSet<>();

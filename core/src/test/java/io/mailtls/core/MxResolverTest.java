@@ -86,6 +86,7 @@ class MxResolverTest {
   }
 
   @Test
+  @SuppressWarnings("AddressSelection") // ::1 is the zone's AAAA record, not a choice of loopback
   void rfc5321Section5_1PreferenceOrder() throws Exception {
     MxResolution r = resolve("pref.test");
     assertThat(r.kind()).isEqualTo(MxResolution.Kind.MX);

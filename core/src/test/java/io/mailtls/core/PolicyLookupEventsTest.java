@@ -215,7 +215,7 @@ class PolicyLookupEventsTest {
       assertThat(atCompletion).containsExactlyInAnyOrderElementsOf(expected);
       for (String subject : List.of("mtaStsLookup example.test", "tlsaLookup mx1.example.test",
           "tlsaLookup mx2.example.test")) {
-        String[] s = subject.split(" ");
+        String[] s = subject.split(" ", -1);
         int started = atCompletion.indexOf(s[0] + "Start " + s[1]);
         int ended = indexOfPrefix(atCompletion, s[0] + "End " + s[1]);
         assertThat(ended).as("%s ends after it starts in %s", subject, atCompletion)
@@ -228,8 +228,8 @@ class PolicyLookupEventsTest {
       Outcome throwing = outcome(() -> planner(sts, tlsa, threads).planAsync(DOMAIN,
           TlsLevel.OPPORTUNISTIC, THROWING));
       assertThat(observed).isEqualTo(without).isEqualTo(throwing);
-      boolean fails = sts != Answer.NOW && sts != Answer.LATER
-          || tlsa != Answer.NOW && tlsa != Answer.LATER;
+      boolean fails = (sts != Answer.NOW && sts != Answer.LATER)
+          || (tlsa != Answer.NOW && tlsa != Answer.LATER);
       assertThat(observed.thrown() != null).as("%s", observed).isEqualTo(fails);
 
       threads.shutdown();

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The DANE provider (RFC 7672): finds the TLSA records of each MX host and makes the trust
@@ -89,7 +90,7 @@ public final class DaneResolver implements DaneProvider {
   private final Clock clock;
 
   private DaneResolver(Builder b) {
-    this.dns = b.dns;
+    this.dns = Objects.requireNonNull(b.dns, "dns"); // build() checked it
     this.clock = b.clock;
   }
 
@@ -347,7 +348,7 @@ public final class DaneResolver implements DaneProvider {
    */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();
-    private DnsResolver dns;
+    private @Nullable DnsResolver dns;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}

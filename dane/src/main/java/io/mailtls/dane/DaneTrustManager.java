@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates an SMTP server by DANE (RFC 7672 §3, RFC 7671 §5): the JSSE trust manager for
@@ -61,7 +62,7 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
 
   private final TlsRequirement.Dane requirement;
   private final Clock clock;
-  private volatile DnsRecord.Tlsa matched;
+  private volatile DnsRecord.@Nullable Tlsa matched;
 
   /** A trust manager for {@code requirement} that checks dates on the system clock. */
   public DaneTrustManager(TlsRequirement.Dane requirement) {

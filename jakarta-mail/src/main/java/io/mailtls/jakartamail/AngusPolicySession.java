@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps Angus Mail's own {@code SMTPTransport} while mailtls supplies the policy: plan the MX
@@ -212,9 +213,9 @@ public final class AngusPolicySession {
    * thread-safe.
    */
   public static final class Builder {
-    private KeyStore trustStore;
+    private @Nullable KeyStore trustStore;
     private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
-    private DaneProvider dane;
+    private @Nullable DaneProvider dane;
     private final Set<String> called = new HashSet<>();
 
     private Builder() {}

@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,7 +110,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   private final PolicyStore store;
   private final Clock clock;
   private final FetchBackoff backoff;
-  private final RefreshScheduler refresher; // null without a scheduler
+  private final @Nullable RefreshScheduler refresher; // null without a scheduler
   private final ConcurrentHashMap<FlightKey, CompletableFuture<MtaStsLookup>> inFlight =
       new ConcurrentHashMap<>();
   // Serialise read-modify-write of one domain's store entry (compare-and-remove, newest-wins put).
@@ -119,8 +120,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   private MtaStsResolver(Builder b) {
     this.given = new Builder(b);
-    this.dns = b.dns;
-    this.fetcher = b.fetcher;
+    this.dns = Objects.requireNonNull(b.dns, "dns"); // build() checked both
+    this.fetcher = Objects.requireNonNull(b.fetcher, "fetcher");
     this.store = b.store != null ? b.store : new InMemoryPolicyStore(
         InMemoryPolicyStore.DEFAULT_MAX_ENTRIES, InMemoryPolicyStore.DEFAULT_RECENT_USE, b.clock);
     this.clock = b.clock;
@@ -433,6 +434,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   /** Run by the refresh scheduler when {@code scheduled} is due. Never throws. */
   private void refresh(DomainName domain, CachedPolicy scheduled) {
+    RefreshScheduler refresher = Objects.requireNonNull(this.refresher); // its caller
     Instant now = clock.instant();
     Optional<CachedPolicy> current = safeRead(domain, false);
     if (current.isEmpty() || !current.get().isFresh(now)) {
@@ -445,7 +447,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       refresher.ensureScheduled(domain, current.get()); // replaced meanwhile: plan for the new one
       return;
     }
-    flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
+    // Nothing waits for a background refresh: its outcome is the cache's state, read above.
+    var unused = flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
       Optional<CachedPolicy> after = safeRead(domain, false);
       if (after.isPresent() && !after.get().equals(scheduled)) {
         return; // renewed: storeIfNewer scheduled the next refresh
@@ -532,11 +535,11 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();
-    private DnsResolver dns;
-    private PolicyFetcher fetcher;
-    private PolicyStore store;
+    private @Nullable DnsResolver dns;
+    private @Nullable PolicyFetcher fetcher;
+    private @Nullable PolicyStore store;
     private Clock clock = Clock.systemUTC();
-    private ScheduledExecutorService scheduler;
+    private @Nullable ScheduledExecutorService scheduler;
     private Duration refreshInterval = Duration.ofDays(1);
     private Duration refreshBefore = Duration.ofHours(1);
     private Duration refreshJitter = Duration.ofMinutes(10);

@@ -17,6 +17,7 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Fetches MTA-STS policies over HTTPS with OkHttp: {@code GET
@@ -98,7 +99,7 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
         .followSslRedirects(false)
         // RFC 8461 §3.3: HTTP caching (RFC 7234) MUST NOT be used.
         .cache(null)
-        .dns(new PolicyHostDns(b.dns, b.callTimeout))
+        .dns(new PolicyHostDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
         // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
         .hostnameVerifier(DefaultVerifier.INSTANCE)
         .connectTimeout(b.connectTimeout)
@@ -154,7 +155,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     // OkHttp's call timeout starts when the dispatcher runs the call; this one starts now, so a
     // busy dispatcher cannot stretch the fetch either.
     result.completeOnTimeout(timedOut, callTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    result.whenComplete((r, e) -> {
+    // Only cancels the call; the caller gets result itself.
+    var unused = result.whenComplete((r, e) -> {
       if (r == timedOut) {
         call.cancel();
       }
@@ -201,8 +203,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
    */
   public static final class Builder {
     private final List<String> called = new ArrayList<>();
-    private OkHttpClient client;
-    private DnsResolver dns;
+    private @Nullable OkHttpClient client;
+    private @Nullable DnsResolver dns;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;

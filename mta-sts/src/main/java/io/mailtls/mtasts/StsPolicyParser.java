@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Parses an MTA-STS policy body, the {@code .well-known/mta-sts.txt} resource (RFC 8461 §3.2).
@@ -222,7 +223,7 @@ final class StsPolicyParser {
    * RFC 5321 §4.1.2: {@code Domain = sub-domain *("." sub-domain)}, {@code sub-domain = Let-dig
    * [Ldh-str]}: letters, digits and inner hyphens; no empty label, so no trailing dot.
    */
-  private static String domainSyntaxError(String domain) {
+  private static @Nullable String domainSyntaxError(String domain) {
     if (domain.isEmpty()) {
       return "empty host name";
     }
@@ -334,8 +335,8 @@ final class StsPolicyParser {
 
   /** The fields seen so far; the first occurrence of each counts, except {@code mx}. */
   private static final class Fields {
-    private String version;
-    private MtaStsMode mode;
+    private @Nullable String version;
+    private @Nullable MtaStsMode mode;
     private long maxAge = -1;
     private final Set<String> mx = new LinkedHashSet<>();
     private final List<String> nearMisses = new ArrayList<>();

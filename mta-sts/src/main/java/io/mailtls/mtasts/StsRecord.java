@@ -92,7 +92,7 @@ public record StsRecord(String id, Map<String, String> extensions) {
     try {
       return new Found(parse(candidates.get(0)));
     } catch (IllegalArgumentException e) {
-      return new NotFound(e.getMessage());
+      return new NotFound(String.valueOf(e.getMessage()));
     }
   }
 

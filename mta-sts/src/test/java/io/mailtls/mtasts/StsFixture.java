@@ -67,7 +67,7 @@ final class StsFixture implements AutoCloseable {
     public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
       outstanding.incrementAndGet();
       CompletableFuture<DnsAnswer> handedOn = new CompletableFuture<>();
-      delegate.resolveAsync(name, type).whenComplete((answer, error) -> {
+      var unused = delegate.resolveAsync(name, type).whenComplete((answer, error) -> {
         try {
           if (error != null) {
             handedOn.completeExceptionally(error);

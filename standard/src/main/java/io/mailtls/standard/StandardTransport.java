@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The standard set-up of a {@link SecureSmtpTransport}, in one call: every recipient policy on,
@@ -81,8 +82,8 @@ public final class StandardTransport {
   public static final class Setup {
     private final Path stateDirectory;
     private final Set<String> called = new HashSet<>();
-    private DnsResolver dns;
-    private OkHttpClient httpClient;
+    private @Nullable DnsResolver dns;
+    private @Nullable OkHttpClient httpClient;
     private int policyPort = OkHttpPolicyFetcher.DEFAULT_PORT;
 
     private Setup(Path stateDirectory) {

@@ -33,6 +33,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds the values of {@code io.mailtls.core} that callers read but never build: results, plans,
@@ -55,7 +56,7 @@ public abstract class Values {
 
   private static final String BRIDGE = "io.mailtls.core.ValuesBridge";
 
-  private static volatile Values bridge;
+  private static volatile @Nullable Values bridge;
 
   /** For {@code io.mailtls.core.ValuesBridge} alone; {@link #install} accepts no other. */
   protected Values() {}

@@ -8,4 +8,7 @@
  * mailtls-jakarta-mail} build values with them, compiled with {@code --add-exports}. Applications
  * must not use them.
  */
+@NullMarked
 package io.mailtls.core.internal;
+
+import org.jspecify.annotations.NullMarked;

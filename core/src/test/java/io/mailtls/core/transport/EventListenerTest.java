@@ -30,6 +30,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -145,7 +146,7 @@ class EventListenerTest {
         z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
     return f.transport(TlsLevel.ENFORCED, b -> b.eventListener(listener))
         .send(Envelope.of("a@sender.test", "rcpt@example.test"),
-            io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+            io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -198,7 +199,7 @@ class EventListenerTest {
       DeliveryReport report = f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec)
               .relay(host).tlsContextFactory(broken))
           .send(Envelope.of("a@sender.test", "rcpt@elsewhere.invalid"),
-              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
       assertThat(calls).hasValueGreaterThan(1);
       assertThat(report.recipients()).singleElement().satisfies(r -> {
         assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);

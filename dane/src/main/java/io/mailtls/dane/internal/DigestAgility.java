@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -63,7 +64,8 @@ public final class DigestAgility {
     List<DnsRecord.Tlsa> used = new ArrayList<>();
     List<DnsRecord.Tlsa> superseded = new ArrayList<>();
     for (DnsRecord.Tlsa r : usable) {
-      if (r.matchingType() == DnsRecord.Tlsa.FULL || r.matchingType() == strongest.get(key(r))) {
+      if (r.matchingType() == DnsRecord.Tlsa.FULL
+          || r.matchingType() == Objects.requireNonNull(strongest.get(key(r)))) { // merged above
         used.add(r);
       } else {
         superseded.add(r);

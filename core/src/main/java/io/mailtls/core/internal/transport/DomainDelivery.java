@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Delivers one message to the recipients of one next hop along a {@link DeliveryPlan}: tries the
@@ -182,7 +183,7 @@ public final class DomainDelivery {
         : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, reply.toString());
   }
 
-  private record Decision(DeliveryStatus status, SmtpReply reply, Attempt attempt) {}
+  private record Decision(DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt) {}
 
   private record AttemptResult(Attempt attempt, Map<EmailAddress, Decision> decided,
       List<EmailAddress> undecided) {}
@@ -285,7 +286,8 @@ public final class DomainDelivery {
   }
 
   /** An idle pooled connection, made ready with RSET (RFC 5321 §4.1.1.5), or null. */
-  private SmtpConnection reuse(ConnectionPool.Key key, List<String> notes) throws SessionFailure {
+  private @Nullable SmtpConnection reuse(ConnectionPool.Key key, List<String> notes)
+      throws SessionFailure {
     while (true) {
       Optional<SmtpConnection> idle = pool.checkout(key);
       if (idle.isEmpty()) {
@@ -343,8 +345,8 @@ public final class DomainDelivery {
     }
   }
 
-  private Attempt attemptRecord(PlannedHost host, InetSocketAddress target, SmtpConnection c,
-      Optional<SessionFailure> failure, List<String> notes) {
+  private Attempt attemptRecord(PlannedHost host, InetSocketAddress target,
+      @Nullable SmtpConnection c, Optional<SessionFailure> failure, List<String> notes) {
     List<String> detail = new ArrayList<>(notes);
     failure.ifPresent(f -> detail.add(f.getMessage()));
     // Notes and failure messages are clean already (SessionFailure, SmtpConnection.note); this
@@ -352,7 +354,7 @@ public final class DomainDelivery {
     boolean established = c != null && c.capabilities() != null;
     return Values.attempt(host.name(), target, host.requirement(), host.source(),
         c == null ? Optional.empty() : c.tls(),
-        established ? Optional.of(c.authentication()) : Optional.empty(),
+        established && c != null ? Optional.of(c.authentication()) : Optional.empty(),
         failure.map(SessionFailure::type), failure.flatMap(SessionFailure::reply),
         PeerText.clean(String.join("; ", detail)));
   }

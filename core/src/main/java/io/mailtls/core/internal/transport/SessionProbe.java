@@ -35,6 +35,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The STARTTLS probe behind {@link io.mailtls.core.StarttlsProbe}: one session opened by {@link
@@ -133,14 +134,13 @@ public final class SessionProbe {
       }
       boolean tlsUp = tls.isPresent();
       Witness w = seen.witness;
-      boolean certificateSeen = w != null && w.chain != null;
-      if (!tlsUp && certificateSeen && w.protocol != null && w.cipher != null) {
+      if (!tlsUp && w != null && w.chain != null && w.protocol != null && w.cipher != null) {
         tls = Optional.of(Values.tlsDetails(w.protocol, w.cipher, w.chain, sni));
       }
       Optional<ProbeResult.Verification> pkix = Optional.empty();
       Optional<ProbeResult.Verification> dane = Optional.empty();
       Optional<DnsRecord.Tlsa> matched = Optional.empty();
-      if (certificateSeen) {
+      if (w != null && w.chain != null) { // a certificate was seen
         List<DomainName> names = pkixNames();
         pkix = Optional.of(requirement instanceof TlsRequirement.Pkix
             ? w.verification("PKIX verified for " + names(names)) : audit(w.chain, names));
@@ -227,7 +227,7 @@ public final class SessionProbe {
       return Values.verification(false, Optional.of(f.type()), detail);
     }
 
-    private String failureWords(SmtpStep step, SessionFailure f,
+    private String failureWords(@Nullable SmtpStep step, SessionFailure f,
         Optional<ProbeResult.Verification> pkix, Optional<ProbeResult.Verification> dane) {
       if (step == SmtpStep.CONNECT) {
         return "connection failed: " + f.getMessage();
@@ -269,10 +269,10 @@ public final class SessionProbe {
 
   /** What one session showed; written and read on the probing thread. */
   private static final class Observed implements SessionObserver {
-    private SmtpReply greeting;
-    private EhloCapabilities capabilities;
-    private SmtpReply startTls;
-    private Witness witness;
+    private @Nullable SmtpReply greeting;
+    private @Nullable EhloCapabilities capabilities;
+    private @Nullable SmtpReply startTls;
+    private @Nullable Witness witness;
 
     @Override
     public void greeting(SmtpReply reply) {
@@ -290,7 +290,7 @@ public final class SessionProbe {
     }
 
     @Override
-    public X509ExtendedTrustManager trustManager(X509ExtendedTrustManager required) {
+    public X509ExtendedTrustManager trustManager(@Nullable X509ExtendedTrustManager required) {
       // The shared unauthenticated context (null) is the unauthenticated trust manager. Wrapped,
       // it gets a context of its own: a session resumed from the shared one would show no chain.
       witness = new Witness(required != null ? required : UnauthenticatedTrustManager.INSTANCE);
@@ -305,17 +305,17 @@ public final class SessionProbe {
    */
   private static final class Witness extends ServerTrustManager {
     private final X509ExtendedTrustManager required;
-    private volatile List<X509Certificate> chain;
-    private volatile String protocol;
-    private volatile String cipher;
-    private volatile Exception refusal;
+    private volatile @Nullable List<X509Certificate> chain;
+    private volatile @Nullable String protocol;
+    private volatile @Nullable String cipher;
+    private volatile @Nullable Exception refusal;
     private volatile Optional<DnsRecord.Tlsa> matched = Optional.empty();
 
     Witness(X509ExtendedTrustManager required) {
       this.required = required;
     }
 
-    private void seen(X509Certificate[] presented, SSLSession handshake) {
+    private void seen(X509Certificate[] presented, @Nullable SSLSession handshake) {
       chain = presented == null ? List.of() : List.of(presented);
       if (handshake != null) {
         protocol = handshake.getProtocol();
