@@ -130,7 +130,7 @@ final class CliContext implements AutoCloseable {
    *     the TRUST_AD self-check
    */
   void preflight() {
-    DnsAnswer probe = dns.resolveBlocking(DomainName.ROOT, DnsRecordType.TXT);
+    DnsAnswer probe = dns.resolve(DomainName.ROOT, DnsRecordType.TXT);
     trace.ifPresent(t -> t.line("resolver check: " + probe));
     if (probe.failure().isPresent() && UNREACHABLE.contains(probe.failure().get())) {
       throw new CliException(Mailtls.EX_UNAVAILABLE, "DNS resolver " + describeUpstreams()

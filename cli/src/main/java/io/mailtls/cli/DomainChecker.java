@@ -41,7 +41,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Works out the posture of one recipient domain for {@code mailtls check}: MX hosts with their
  * DNSSEC states, the MTA-STS record and policy, every host's TLSA records, the plan under each of
- * the four sender levels ({@link TransportPolicyResolver#planBlocking}), and optionally a live
+ * the four sender levels ({@link TransportPolicyResolver#plan}), and optionally a live
  * {@link StarttlsProbe} of every address, which opens its session as delivery does. Everything
  * goes through the public API of core, mta-sts and dane; the MTA-STS policy is fetched once and
  * cached for the run.
@@ -63,7 +63,7 @@ final class DomainChecker implements AutoCloseable {
   DomainChecker(CliContext ctx, boolean probe, Executor probeExecutor) {
     this.ctx = ctx;
     this.plans = ctx.policyResolver();
-    this.mxResolver = new MxResolver(ctx.dns(), new Random(0));
+    this.mxResolver = MxResolver.builder().dns(ctx.dns()).random(new Random(0)).build();
     this.probeExecutor = probeExecutor;
     this.probe = probe ? Optional.of(ctx.probe()) : Optional.empty();
   }
@@ -75,12 +75,12 @@ final class DomainChecker implements AutoCloseable {
 
   /** The posture of {@code hop}. */
   CheckReport check(NextHop hop) {
-    MxResolution mx = mxResolver.resolveBlocking(hop);
+    MxResolution mx = mxResolver.resolve(hop);
     CheckReport.MtaSts sts = hop instanceof NextHop.Domain d ? mtaSts(d.name()) : null;
     Map<DomainName, TlsaLookup> tlsa = new LinkedHashMap<>();
     for (MxHost h : mx.hosts()) {
       if (!h.addresses().isEmpty()) {
-        tlsa.put(h.name(), ctx.dane().lookup(h, mx).toCompletableFuture().join());
+        tlsa.put(h.name(), ctx.dane().lookupAsync(h, mx).join());
       }
     }
     Map<TlsLevel, DeliveryPlan> byLevel = new EnumMap<>(TlsLevel.class);
@@ -88,7 +88,7 @@ final class DomainChecker implements AutoCloseable {
     for (TlsLevel level : TlsLevel.values()) {
       listener.planStart(hop, level);
       // the plan's own MTA-STS and TLSA lookups go to the -v trace too
-      DeliveryPlan plan = plans.planBlocking(hop, level, listener);
+      DeliveryPlan plan = plans.plan(hop, level, listener);
       listener.planEnd(plan);
       plan.policyFailures().forEach(listener::policyFailure);
       byLevel.put(level, plan);
@@ -121,7 +121,7 @@ final class DomainChecker implements AutoCloseable {
   // ------------------------------------------------------------------ MTA-STS
 
   private CheckReport.MtaSts mtaSts(DomainName domain) {
-    DnsAnswer txt = ctx.dns().resolveBlocking(domain.prefixed("_mta-sts"), DnsRecordType.TXT);
+    DnsAnswer txt = ctx.dns().resolve(domain.prefixed("_mta-sts"), DnsRecordType.TXT);
     List<String> texts = txt.records(DnsRecord.Txt.class).stream().map(DnsRecord.Txt::text)
         .toList();
     CheckReport.StsRecord record;
@@ -138,7 +138,7 @@ final class DomainChecker implements AutoCloseable {
       record = new CheckReport.StsRecord("invalid", null, texts, txt.state().name(),
           ((StsRecord.NotFound) StsRecord.select(texts)).reason());
     }
-    MtaStsLookup lookup = ctx.mtaSts().lookup(domain).toCompletableFuture().join();
+    MtaStsLookup lookup = ctx.mtaSts().lookupAsync(domain).join();
     CheckReport.StsPolicy policy;
     if (lookup instanceof MtaStsLookup.Found f) {
       MtaStsPolicy p = f.policy();
@@ -163,7 +163,7 @@ final class DomainChecker implements AutoCloseable {
     if (lookup instanceof TlsaLookup.Usable u) {
       DomainName base = u.requirement().baseDomain();
       // The requirement keeps the usable records only; list the whole RRset, classified.
-      DnsAnswer all = ctx.dns().resolveBlocking(base.prefixed("_25", "_tcp"),
+      DnsAnswer all = ctx.dns().resolve(base.prefixed("_25", "_tcp"),
           DnsRecordType.TLSA);
       List<DnsRecord.Tlsa> records = all.outcome() == DnsOutcome.DATA
           ? all.records(DnsRecord.Tlsa.class) : u.requirement().records();

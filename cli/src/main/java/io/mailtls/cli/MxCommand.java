@@ -63,7 +63,7 @@ final class MxCommand implements Callable<Integer> {
     if (dns.mode() == DnssecMode.TRUST_AD) {
       selfCheck.require(dns, dns.upstreams().toString(), Optional.empty());
     }
-    MxResolution r = new MxResolver(dns).resolveBlocking(hop);
+    MxResolution r = MxResolver.builder().dns(dns).build().resolve(hop);
     print(spec.commandLine().getOut(), r);
     if (r.kind().isTemporaryFailure()) {
       return Mailtls.EX_TEMPFAIL;

@@ -114,7 +114,7 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
     List<String> tried = new ArrayList<>();
     // DANE-EE first: one comparison each, no path to build (RFC 7671 §5.1).
     for (DnsRecord.Tlsa r : selection.used()) {
-      if (r.usage() == TlsaUsability.DANE_EE) {
+      if (r.usage() == DnsRecord.Tlsa.DANE_EE) {
         if (TlsaData.matches(r, certs.get(0))) {
           matched = r;
           return;
@@ -125,7 +125,7 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
     Date now = Date.from(clock.instant());
     DaneTaVerifier.Outcome best = null;
     for (DnsRecord.Tlsa r : selection.used()) {
-      if (r.usage() == TlsaUsability.DANE_TA) {
+      if (r.usage() == DnsRecord.Tlsa.DANE_TA) {
         DaneTaVerifier.Outcome o =
             DaneTaVerifier.verify(r, certs, requirement.referenceNames(), now);
         if (o.passed()) {

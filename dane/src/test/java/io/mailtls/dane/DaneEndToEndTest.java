@@ -751,7 +751,7 @@ class DaneEndToEndTest {
         MessageContent content = MessageContent.of(DaneWorld.MESSAGE);
         reports.put(domains.get(i), i % 2 == 0
             ? CompletableFuture.supplyAsync(() -> transport.send(envelope, content), callers)
-            : transport.sendAsync(envelope, content).toCompletableFuture());
+            : transport.sendAsync(envelope, content));
       }
       Map<String, DeliveryStatus> status = new java.util.HashMap<>();
       for (Map.Entry<String, CompletableFuture<DeliveryReport>> r : reports.entrySet()) {

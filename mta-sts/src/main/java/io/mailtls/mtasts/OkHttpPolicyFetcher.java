@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.HostnameVerifier;
 import okhttp3.Call;
@@ -22,15 +21,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Fetches MTA-STS policies over HTTPS with OkHttp: {@code GET
- * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed by {@link
- * StsPolicyParser}. Immutable and thread-safe; build it once and share it.
+ * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed as RFC 8461 §3.2
+ * says. Immutable and thread-safe; build it once and share it.
  *
  * <pre>{@code
  * PolicyFetcher fetcher = OkHttpPolicyFetcher.builder()
  *     .dns(dnsResolver)                       // required: resolves mta-sts.<domain>
  *     .client(sharedOkHttpClient)             // optional: pool, dispatcher, trust
  *     .build();
- * fetcher.fetch(DomainName.of("example.com"), "20240101").thenAccept(...);
+ * fetcher.fetchAsync(DomainName.of("example.com"), "20240101").thenAccept(...);
  * }</pre>
  *
  * <p>What RFC 8461 requires of the fetch, and how it is done:
@@ -121,13 +120,13 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
   }
 
   /**
-   * Fetches and parses the policy of {@code policyDomain} (RFC 8461 §3.3).
+   * Fetches and parses the policy of {@code policyDomain} (RFC 8461 §3.3), without blocking.
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code policyDomain} is the root
    */
   @Override
-  public CompletionStage<FetchResult> fetch(DomainName policyDomain, String id) {
+  public CompletableFuture<FetchResult> fetchAsync(DomainName policyDomain, String id) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(id, "id");
     if (policyDomain.isRoot()) {

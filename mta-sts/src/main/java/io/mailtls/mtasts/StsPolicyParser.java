@@ -64,8 +64,12 @@ import org.jspecify.annotations.Nullable;
  *   <li>Unknown fields that fit the extension grammar are ignored (§3.2); extension values may hold
  *       UTF-8 characters but no control characters or tabs.
  * </ul>
+ *
+ * <p>Package-private: {@link OkHttpPolicyFetcher} is its one user (through {@code
+ * PolicyResponses}); other fetchers return a parsed {@link MtaStsPolicy} in a {@link
+ * FetchResult.Success}.
  */
-public final class StsPolicyParser {
+final class StsPolicyParser {
 
   /** RFC 8461 §3.2: the largest {@code max_age}, in seconds (about a year). */
   public static final long MAX_AGE_SECONDS = 31_557_600L;

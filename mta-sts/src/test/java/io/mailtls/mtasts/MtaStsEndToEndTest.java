@@ -114,7 +114,7 @@ class MtaStsEndToEndTest {
           .build();
       DnsResolver resolver = (name, type) -> {
         beforeQuery.accept(name, type);
-        return real.resolve(name, type);
+        return real.resolveAsync(name, type);
       };
       OkHttpClient client = new OkHttpClient.Builder()
           .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())

@@ -49,7 +49,9 @@ import org.jspecify.annotations.Nullable;
  * <p>The returned {@link SecureSmtpTransport.Builder} takes every other option (sender policy,
  * listener, timeouts, ...); {@link SecureSmtpTransport.Builder#heloName} is still required. The
  * transport owns the MTA-STS resolver and its refresh thread and stops both when it is closed.
- * Thread-safety: the methods are; a {@link Setup} is not.
+ * A transport derived from it with {@link SecureSmtpTransport#newBuilder()} shares the DNS
+ * resolver, the MTA-STS resolver and the DANE provider but closes none of them: close it before
+ * the original. Thread-safety: the methods are; a {@link Setup} is not.
  */
 public final class StandardTransport {
 

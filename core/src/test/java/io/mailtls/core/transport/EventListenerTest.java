@@ -35,7 +35,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -250,14 +249,14 @@ class EventListenerTest {
   static MtaStsPolicySource noPolicy(ExecutorService threads) {
     return new MtaStsPolicySource() {
       @Override
-      public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+      public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
         return CompletableFuture.supplyAsync(() -> new MtaStsLookup.NoPolicy(d, true, "none"),
             threads);
       }
 
       @Override
-      public CompletionStage<MtaStsLookup> recheck(DomainName d) {
-        return lookup(d);
+      public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+        return lookupAsync(d);
       }
     };
   }
@@ -265,7 +264,7 @@ class EventListenerTest {
   static DaneProvider noTlsa(ExecutorService threads) {
     return new DaneProvider() {
       @Override
-      public CompletionStage<TlsaLookup> lookup(MxHost host, MxResolution mx) {
+      public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
         return CompletableFuture.supplyAsync(() -> new TlsaLookup.None(host.name(), "none"),
             threads);
       }
@@ -318,12 +317,12 @@ class EventListenerTest {
     try (Fixture f = new Fixture()) {
       f.mtaSts = new MtaStsPolicySource() {
         @Override
-        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
 
         @Override
-        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
       };

@@ -157,13 +157,13 @@ public final class DaneTaVerifier {
             + "key: not a trust anchor");
         continue;
       }
-      String origin = (record.selector() == TlsaData.CERT ? "the certificate" : "the key of the "
-          + "certificate") + " at depth " + depth + " " + subject(c);
-      anchors.add(record.selector() == TlsaData.CERT
+      String origin = (record.selector() == DnsRecord.Tlsa.CERT ? "the certificate"
+          : "the key of the certificate") + " at depth " + depth + " " + subject(c);
+      anchors.add(record.selector() == DnsRecord.Tlsa.CERT
           ? new Anchor(origin, c, c.getPublicKey(), c.getSubjectX500Principal())
           : new Anchor(origin, null, c.getPublicKey(), c.getSubjectX500Principal()));
     }
-    if (record.matchingType() == TlsaData.FULL) {
+    if (record.matchingType() == DnsRecord.Tlsa.FULL) {
       fromRecord(record, leafKey, anchors, notes);
     }
     if (anchors.isEmpty()) {
@@ -192,7 +192,7 @@ public final class DaneTaVerifier {
   private static void fromRecord(DnsRecord.Tlsa record, byte[] leafKey, List<Anchor> anchors,
       List<String> notes) {
     byte[] data = record.data();
-    if (record.selector() == TlsaData.CERT) {
+    if (record.selector() == DnsRecord.Tlsa.CERT) {
       X509Certificate cert = parseCertificate(data);
       if (cert == null) {
         notes.add("the full record is not a DER X.509 certificate");

@@ -57,14 +57,14 @@ public final class DigestAgility {
     // matching type numbers happen to order by strength among the digests we support.
     Map<Integer, Integer> strongest = new HashMap<>();
     for (DnsRecord.Tlsa r : usable) {
-      if (r.matchingType() != TlsaData.FULL) {
+      if (r.matchingType() != DnsRecord.Tlsa.FULL) {
         strongest.merge(key(r), r.matchingType(), Math::max);
       }
     }
     List<DnsRecord.Tlsa> used = new ArrayList<>();
     List<DnsRecord.Tlsa> superseded = new ArrayList<>();
     for (DnsRecord.Tlsa r : usable) {
-      if (r.matchingType() == TlsaData.FULL
+      if (r.matchingType() == DnsRecord.Tlsa.FULL
           || r.matchingType() == Objects.requireNonNull(strongest.get(key(r)))) { // merged above
         used.add(r);
       } else {

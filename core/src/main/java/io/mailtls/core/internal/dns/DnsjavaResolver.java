@@ -117,7 +117,7 @@ public final class DnsjavaResolver {
   }
 
   /** Resolves {@code type} at {@code name}; always completes normally within the lookup bound. */
-  public CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+  public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
     Name qname;
     try {
       qname = Name.fromString(name.toFqdn());

@@ -12,7 +12,6 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -168,8 +167,9 @@ final class ResponseReader {
   private static DnsAnswer answer(
       DnsjavaResolver.Chase chase, DnsOutcome outcome, List<DnsRecord> records, int rcode,
       @Nullable String reason) {
-    return new DnsAnswer(chase.name, chase.type, outcome, chase.state, records, chase.chain, rcode,
-        Optional.empty(), Optional.ofNullable(reason));
+    DnsAnswer.Builder answer = DnsAnswer.builder(chase.name, chase.type, outcome, chase.state)
+        .records(records).cnameChain(chase.chain).rcode(rcode);
+    return (reason != null ? answer.reason(reason) : answer).build();
   }
 
   private static DnsAnswer failed(
@@ -179,8 +179,9 @@ final class ResponseReader {
     if (s != DnssecState.BOGUS) {
       s = DnssecState.INDETERMINATE;
     }
-    return new DnsAnswer(chase.name, chase.type, DnsOutcome.FAILURE, s, List.of(), chase.chain,
-        rcode, Optional.of(failure), Optional.ofNullable(reason));
+    DnsAnswer.Builder answer = DnsAnswer.builder(chase.name, chase.type, DnsOutcome.FAILURE, s)
+        .cnameChain(chase.chain).rcode(rcode).failure(failure);
+    return (reason != null ? answer.reason(reason) : answer).build();
   }
 
   /**

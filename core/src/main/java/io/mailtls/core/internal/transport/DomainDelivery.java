@@ -17,6 +17,7 @@ import io.mailtls.core.SmartHost;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.Values;
 import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
@@ -246,7 +247,7 @@ public final class DomainDelivery {
     if (!policy || f.type().tlsRptResultType().isEmpty()) {
       return;
     }
-    PolicyFailure pf = new PolicyFailure(policyDomain(plan), host.source(), true, host.name(),
+    PolicyFailure pf = Values.policyFailure(policyDomain(plan), host.source(), true, host.name(),
         Optional.of(target), f.type(), f.getMessage());
     listener.fire(l -> l.policyFailure(pf));
   }
@@ -275,7 +276,7 @@ public final class DomainDelivery {
       type = f.type();
       detail = f.getMessage() + " (MTA-STS testing mode: delivered anyway)";
     }
-    PolicyFailure pf = new PolicyFailure(policyDomain(plan), PolicySource.MTA_STS, false,
+    PolicyFailure pf = Values.policyFailure(policyDomain(plan), PolicySource.MTA_STS, false,
         host.name(), Optional.of(target), type, detail);
     listener.fire(l -> l.policyFailure(pf));
   }
@@ -351,7 +352,7 @@ public final class DomainDelivery {
     // Notes and failure messages are clean already (SessionFailure, SmtpConnection.note); this
     // is where text enters the report, so it is checked once more.
     boolean established = c != null && c.capabilities() != null;
-    return new Attempt(host.name(), target, host.requirement(), host.source(),
+    return Values.attempt(host.name(), target, host.requirement(), host.source(),
         c == null ? Optional.empty() : c.tls(),
         established && c != null ? Optional.of(c.authentication()) : Optional.empty(),
         failure.map(SessionFailure::type), failure.flatMap(SessionFailure::reply),
@@ -368,7 +369,7 @@ public final class DomainDelivery {
         d = new Decision(DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
             "no outcome was recorded for this recipient"), null);
       }
-      out.add(new RecipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
+      out.add(Values.recipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
           plan, attempts));
     }
     return out;

@@ -11,6 +11,7 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.Values;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
@@ -84,7 +85,7 @@ public final class SessionProbe {
     } catch (RuntimeException e) {
       // A bug, not peer input (the opener turns that into outcomes): a failed probe, logged.
       log.warn("probe of {} failed unexpectedly", target, e);
-      return new ProbeResult(host, target, requirement, sni, false, Optional.empty(),
+      return Values.probeResult(host, target, requirement, sni, false, Optional.empty(),
           Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
           Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
           ProbeVerdict.FAILED, PeerText.clean("probe failed unexpectedly: " + e), List.of(),
@@ -114,7 +115,7 @@ public final class SessionProbe {
 
     ProbeResult run(long start) {
       if (!settings.tls().supports(requirement)) {
-        return new ProbeResult(host, target, requirement, sni, false, Optional.empty(),
+        return Values.probeResult(host, target, requirement, sni, false, Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.of(FailureType.POLICY_UNAVAILABLE), ProbeVerdict.FAILED,
@@ -134,7 +135,7 @@ public final class SessionProbe {
       boolean tlsUp = tls.isPresent();
       Witness w = seen.witness;
       if (!tlsUp && w != null && w.chain != null && w.protocol != null && w.cipher != null) {
-        tls = Optional.of(new TlsDetails(w.protocol, w.cipher, w.chain, sni));
+        tls = Optional.of(Values.tlsDetails(w.protocol, w.cipher, w.chain, sni));
       }
       Optional<ProbeResult.Verification> pkix = Optional.empty();
       Optional<ProbeResult.Verification> dane = Optional.empty();
@@ -198,7 +199,7 @@ public final class SessionProbe {
       reason.add(explanation);
       boolean reachable = !(outcome instanceof SessionOpener.Failed f
           && f.step() == SmtpStep.CONNECT);
-      return new ProbeResult(host, target, requirement, sni, reachable, greeting,
+      return Values.probeResult(host, target, requirement, sni, reachable, greeting,
           Optional.ofNullable(seen.capabilities).map(EhloCapabilities::starttls), startTlsReply,
           tls, pkix, dane, matched, authentication, failure.map(SessionFailure::type), verdict,
           PeerText.clean(String.join("; ", reason)), outcome.notes(), elapsed(start));
@@ -216,14 +217,14 @@ public final class SessionProbe {
     private ProbeResult.Verification audit(List<X509Certificate> chain, List<DomainName> names) {
       CertificateFailure f = settings.tls().audit(chain, names);
       if (f == null) {
-        return new ProbeResult.Verification(true, Optional.empty(),
+        return Values.verification(true, Optional.empty(),
             "PKIX verified for " + names(names));
       }
       String detail = PeerText.clean(f.getMessage());
       if (names.isEmpty() && f.type() == FailureType.CERTIFICATE_HOST_MISMATCH) {
         detail = "no host name to match (an address literal): " + detail;
       }
-      return new ProbeResult.Verification(false, Optional.of(f.type()), detail);
+      return Values.verification(false, Optional.of(f.type()), detail);
     }
 
     private String failureWords(@Nullable SmtpStep step, SessionFailure f,
@@ -376,10 +377,10 @@ public final class SessionProbe {
     ProbeResult.Verification verification(String passed) {
       Exception e = refusal;
       if (e == null) {
-        return new ProbeResult.Verification(true, Optional.empty(), passed);
+        return Values.verification(true, Optional.empty(), passed);
       }
       CertificateFailure f = CertificateFailure.find(e);
-      return new ProbeResult.Verification(false,
+      return Values.verification(false,
           Optional.of(f != null ? f.type() : FailureType.VALIDATION_FAILURE),
           PeerText.clean(f != null ? f.getMessage() : String.valueOf(e.getMessage())));
     }

@@ -8,6 +8,7 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.Values;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
@@ -271,7 +272,7 @@ final class SmtpConnection implements AutoCloseable {
     } catch (SSLPeerUnverifiedException e) {
       // anonymous suites are not enabled; an empty chain is reported as such
     }
-    tls = new TlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
+    tls = Values.tlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
         sni.map(DomainName::toString));
     if (trustManager instanceof DaneProvider.Matched m) {
       m.matchedRecord().ifPresent(r -> note("DANE: matched TLSA " + r));
