@@ -14,6 +14,7 @@
 @SuppressWarnings("module")
 module io.mailtls.core {
   // HostnameMatcher reads certificate subjects with javax.naming.ldap.LdapName.
+  requires transitive org.jspecify;
   requires java.naming;
   requires org.dnsjava;
   requires org.slf4j;

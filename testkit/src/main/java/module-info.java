@@ -7,6 +7,7 @@
 module io.mailtls.testkit {
   // DnsZoneBuilder and TestDnsServer take and return dnsjava records and names.
   requires transitive org.dnsjava;
+  requires transitive org.jspecify;
   requires org.bouncycastle.pkix;
   requires org.bouncycastle.provider;
   requires org.slf4j;

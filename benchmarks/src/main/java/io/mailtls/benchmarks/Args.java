@@ -49,7 +49,7 @@ public final class Args {
   /** A comma-separated list of integers. */
   public List<Integer> integers(String name, String fallback) {
     List<Integer> out = new ArrayList<>();
-    for (String s : string(name, fallback).split(",")) {
+    for (String s : string(name, fallback).split(",", -1)) {
       out.add(Integer.parseInt(s.trim()));
     }
     return out;

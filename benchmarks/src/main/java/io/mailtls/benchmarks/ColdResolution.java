@@ -68,7 +68,7 @@ public final class ColdResolution {
         Integer.toString(2 * samples + 1), "--mx-hosts", "4", "--dns-latency-ms",
         Integer.toString(latency), "--sts-latency-ms", Integer.toString(latency))) {
       KeyStore trust = peer.trustStore();
-      InetSocketAddress dnsAt = new InetSocketAddress("127.0.0.1", peer.port("dns_port"));
+      InetSocketAddress dnsAt = new InetSocketAddress(Mailtls.loopback(), peer.port("dns_port"));
       String anchor = peer.dnsTrustAnchor();
       int stsPort = peer.port("sts_port");
 

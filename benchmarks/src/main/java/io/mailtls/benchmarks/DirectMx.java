@@ -73,7 +73,7 @@ public final class DirectMx {
           + peer.worldMillis() + " ms");
       KeyStore trust = peer.trustStore();
       int smtpPort = peer.port("smtp_port");
-      DnsResolver dns = Mailtls.dnssec(new InetSocketAddress("127.0.0.1",
+      DnsResolver dns = Mailtls.dnssec(new InetSocketAddress(Mailtls.loopback(),
           peer.port("dns_port")), peer.dnsTrustAnchor());
       byte[] toOne = Messages.rfc5322("rcpt@one.test", size);
       try (Mailtls.Policies policies = Mailtls.policies(dns, trust, peer.port("sts_port"),
@@ -165,7 +165,7 @@ public final class DirectMx {
 
   static final class Direct extends Rounds.Contender {
     private final SecureSmtpTransport transport;
-    private final DomainOf domains;
+    private final DomainOf domainOf;
     private final byte[] message;
     private final AtomicLong next = new AtomicLong();
     private final int count;
@@ -174,14 +174,14 @@ public final class DirectMx {
         DomainOf domains) {
       super(scenario, "mailtls", "bytes", size, count);
       this.transport = transport;
-      this.domains = domains;
+      this.domainOf = domains;
       this.count = count;
       this.message = Messages.rfc5322("rcpt@recipient.test", size);
     }
 
     @Override
     protected boolean send(int thread) {
-      String d = domains.of(next.getAndIncrement() % count);
+      String d = domainOf.of(next.getAndIncrement() % count);
       return Mailtls.send(transport, Messages.FROM, "rcpt@" + d, message);
     }
   }

@@ -74,7 +74,7 @@ public final class Handshake {
           .trustStore(trust)
           .dane(DaneResolver.builder().dns(Mailtls.hostsFile()).build())
           .build()) {
-        InetAddress address = InetAddress.getByName("127.0.0.1");
+        InetAddress address = Mailtls.loopback();
         List<Rounds.Contender> all = new ArrayList<>();
         all.add(new Probe("pkix", probe, host, address, pkix));
         all.add(new Probe("dane_ee", probe, host, address, ee));

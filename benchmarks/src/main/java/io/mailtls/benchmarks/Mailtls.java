@@ -35,7 +35,6 @@ import java.net.UnknownHostException;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -67,19 +66,19 @@ public final class Mailtls {
     return (name, type) -> {
       DnsAnswer a;
       if (name.equals(DomainName.of("localhost")) && type == DnsRecordType.A) {
-        a = new DnsAnswer(name, type, DnsOutcome.DATA, DnssecState.INSECURE,
-            List.of(new DnsRecord.Address(loopback())), List.of(), 0, Optional.empty(),
-            Optional.empty());
+        a = DnsAnswer.builder(name, type, DnsOutcome.DATA, DnssecState.INSECURE)
+            .records(List.of(new DnsRecord.Address(loopback())))
+            .build();
       } else {
-        a = new DnsAnswer(name, type, name.equals(DomainName.of("localhost"))
-            ? DnsOutcome.NODATA : DnsOutcome.NXDOMAIN, DnssecState.INSECURE, List.of(),
-            List.of(), 0, Optional.empty(), Optional.empty());
+        a = DnsAnswer.builder(name, type, name.equals(DomainName.of("localhost"))
+            ? DnsOutcome.NODATA : DnsOutcome.NXDOMAIN, DnssecState.INSECURE).build();
       }
       return CompletableFuture.completedFuture(a);
     };
   }
 
-  private static InetAddress loopback() {
+  /** 127.0.0.1, named {@code localhost}, with no lookup. */
+  public static InetAddress loopback() {
     try {
       return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
     } catch (UnknownHostException e) {
@@ -181,7 +180,7 @@ public final class Mailtls {
 
   /** Plans delivery to {@code domain} at the opportunistic level, blocking. */
   public static DeliveryPlan plan(TransportPolicyResolver planner, String domain) {
-    return planner.planBlocking(new NextHop.Domain(DomainName.of(domain)),
+    return planner.plan(new NextHop.Domain(DomainName.of(domain)),
         TlsLevel.OPPORTUNISTIC);
   }
 

@@ -8,12 +8,11 @@ import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.mtasts.CachedPolicy;
 import io.mailtls.mtasts.InMemoryPolicyStore;
-import io.mailtls.mtasts.StsPolicyParser;
-import io.mailtls.testkit.MtaStsServer;
 import io.mailtls.testkit.TestDnsServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -25,6 +24,7 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,8 +39,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>{@code policy_cache}: retained heap per cached MTA-STS policy in an {@link
- *       InMemoryPolicyStore} of {@code --entries} (100,000) domains, each policy parsed by {@link
- *       StsPolicyParser} from an {@code enforce} policy with two MX patterns; measured as heap in
+ *       InMemoryPolicyStore} of {@code --entries} (100,000) domains, each an {@code enforce} policy
+ *       with two MX patterns; measured as heap in
  *       use after forced full collections ({@code -XX:+UseSerialGC}, fixed heap), before and
  *       after filling, divided by the entries;
  *   <li>{@code dns_answer_mx}, {@code dns_answer_a}: the same for {@link DnsAnswer}s held in a
@@ -100,7 +100,7 @@ public final class Memory {
   /** A result line {@code key=value ...} in the CSV's column order. */
   private static Map<String, String> emit(Csv csv, String line) {
     Map<String, String> v = new HashMap<>();
-    for (String part : line.split(" ")) {
+    for (String part : line.split(" ", -1)) {
       int eq = part.indexOf('=');
       v.put(part.substring(0, eq), part.substring(eq + 1));
     }
@@ -177,7 +177,6 @@ public final class Memory {
         case "a" -> realAnswers()[1];
         default -> throw new IllegalArgumentException("--what policy, mx or a: " + what);
       };
-      StsPolicyParser.parse(MtaStsServer.policyText("enforce", 1, "x.test"), "warm");
       long before = settledHeap();
       int count;
       if (template == null) {
@@ -185,8 +184,8 @@ public final class Memory {
         kept = store;
         for (int i = 0; i < n; i++) {
           String d = String.format(Locale.ROOT, "d%06d.test", i);
-          MtaStsPolicy p = StsPolicyParser.parse(MtaStsServer.policyText("enforce", 604800,
-              "mx1." + d, "*.mx." + d), "20260101T00000" + i);
+          MtaStsPolicy p = new MtaStsPolicy("20260101T00000" + i, MtaStsMode.ENFORCE,
+              List.of("mx1." + d, "*.mx." + d), Duration.ofDays(7));
           store.put(DomainName.of(d), CachedPolicy.fetched(p, now));
         }
         count = store.size();
@@ -222,8 +221,8 @@ public final class Memory {
               .a("mx1.d000000.test", "127.0.0.11"))
           .start()) {
         DnsResolver r = Mailtls.dnssec(dns.socketAddress(), dns.trustAnchor());
-        DnsAnswer mx = r.resolveBlocking(DomainName.of("d000000.test"), DnsRecordType.MX);
-        DnsAnswer a = r.resolveBlocking(DomainName.of("mx1.d000000.test"), DnsRecordType.A);
+        DnsAnswer mx = r.resolve(DomainName.of("d000000.test"), DnsRecordType.MX);
+        DnsAnswer a = r.resolve(DomainName.of("mx1.d000000.test"), DnsRecordType.A);
         for (DnsAnswer x : List.of(mx, a)) {
           if (x.outcome() != DnsOutcome.DATA || x.state() != DnssecState.SECURE
               || x.records().size() != 1) {
@@ -246,9 +245,13 @@ public final class Memory {
       } else {
         throw new IllegalStateException("unexpected record " + real.records());
       }
-      return new DnsAnswer(name, real.type(), real.outcome(), real.state(), List.of(record),
-          real.cnameChain(), real.rcode(), real.failure(),
-          real.reason().map(String::new));
+      DnsAnswer.Builder copy = DnsAnswer.builder(name, real.type(), real.outcome(), real.state())
+          .records(List.of(record))
+          .cnameChain(real.cnameChain())
+          .rcode(real.rcode());
+      real.failure().ifPresent(copy::failure);
+      real.reason().map(String::new).ifPresent(copy::reason);
+      return copy.build();
     }
   }
 

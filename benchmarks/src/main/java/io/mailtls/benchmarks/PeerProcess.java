@@ -172,7 +172,7 @@ public final class PeerProcess implements AutoCloseable {
 
   private static Map<String, Long> parse(String line) {
     Map<String, Long> out = new HashMap<>();
-    for (String part : line.split(" ")) {
+    for (String part : line.split(" ", -1)) {
       int eq = part.indexOf('=');
       if (eq > 0) {
         out.put(part.substring(0, eq), Long.parseLong(part.substring(eq + 1)));

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,12 +46,12 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   @Parameters(arity = "0..1", paramLabel = "DOMAIN",
       description = "the recipient domain (or an address literal such as [192.0.2.1])")
-  String domain;
+  @Nullable String domain;
 
   @Option(names = "--input", paramLabel = "FILE",
       description = "check every domain in FILE (one a line; blank lines and # comments"
           + " skipped)")
-  Path input;
+  @Nullable Path input;
 
   @Option(names = "--json", description = "print one JSON document (with --input: an array)")
   boolean json;
@@ -87,7 +89,9 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
     if (parallel < 1 || parallel > MAX_PARALLEL) {
       throw CliException.usage("--parallel must be 1.." + MAX_PARALLEL + ", not " + parallel);
     }
-    List<NextHop> hops = input == null ? List.of(parseDomain(domain, "DOMAIN")) : readInput();
+    List<NextHop> hops = input == null
+        ? List.of(parseDomain(Objects.requireNonNull(domain), "DOMAIN")) // one of the two, above
+        : readInput();
     ExecutorService probes = Executors.newCachedThreadPool(daemon("mailtls-probe"));
     try (CliContext ctx = CliContext.open(common, err)) {
       ctx.preflight();

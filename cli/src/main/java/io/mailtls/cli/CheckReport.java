@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The posture of one recipient domain, as {@code mailtls check} reports it: the JSON document of
@@ -30,8 +31,8 @@ import java.util.Optional;
  * @param hosts the MX hosts in the order delivery tries them
  * @param levels the delivery plan under each sender level, by level token
  */
-record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mtaSts,
-    List<Host> hosts, Map<String, Level> levels) {
+record CheckReport(String schema, String domain, @Nullable String error, @Nullable Mx mx,
+    @Nullable MtaSts mtaSts, List<Host> hosts, Map<String, Level> levels) {
 
   /** The schema name and version of the {@code check} document. */
   static final String SCHEMA = "mailtls.check/1";
@@ -50,10 +51,11 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param answer the MX answer in words, or null for an address literal
    * @param notes what was ignored or noteworthy
    */
-  record Mx(String outcome, String dnssec, String answer, List<String> notes) {}
+  record Mx(String outcome, String dnssec, @Nullable String answer, List<String> notes) {}
 
   /** One DNS answer: outcome, DNSSEC state, and the failure with its reason when it failed. */
-  record Answer(String outcome, String dnssec, String failure, String reason) {
+  record Answer(
+      String outcome, String dnssec, @Nullable String failure, @Nullable String reason) {
     static Answer of(DnsAnswer a) {
       return new Answer(a.outcome().name(), a.state().name(),
           a.failure().map(Enum::name).orElse(null), a.reason().orElse(null));
@@ -75,8 +77,8 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param probes the live probe of each address; null without {@code --probe}
    */
   record Host(String name, int preference, boolean implicit, List<String> addresses,
-      String addressDnssec, Answer a, Answer aaaa, Tlsa tlsa,
-      Map<String, Requirement> requirements, List<Probe> probes) {}
+      String addressDnssec, @Nullable Answer a, @Nullable Answer aaaa, Tlsa tlsa,
+      Map<String, Requirement> requirements, @Nullable List<Probe> probes) {}
 
   /**
    * The DANE outcome for one host (RFC 7672 §2.2).
@@ -88,7 +90,8 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param reason how it was decided
    * @param records the records, each classified (RFC 7672 §3.1)
    */
-  record Tlsa(String status, String baseDomain, String reason, List<TlsaRecord> records) {}
+  record Tlsa(
+      String status, @Nullable String baseDomain, String reason, List<TlsaRecord> records) {}
 
   /**
    * One TLSA record.
@@ -102,8 +105,8 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param why why it is unusable, else null
    */
   record TlsaRecord(int usage, int selector, int matchingType, String data, String usageName,
-      boolean usable, String why) {
-    static TlsaRecord of(DnsRecord.Tlsa r, String usageName, String why) {
+      boolean usable, @Nullable String why) {
+    static TlsaRecord of(DnsRecord.Tlsa r, String usageName, @Nullable String why) {
       return new TlsaRecord(r.usage(), r.selector(), r.matchingType(),
           HexFormat.of().formatHex(r.data()), usageName, why == null, why);
     }
@@ -122,8 +125,8 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param failure why the host is skipped ({@code FailureType}), else null
    * @param why the decision in words
    */
-  record Requirement(String action, String requirement, String source, String reportOnly,
-      String failure, String why) {}
+  record Requirement(String action, @Nullable String requirement, @Nullable String source,
+      @Nullable String reportOnly, @Nullable String failure, String why) {}
 
   /**
    * The plan under one sender level.
@@ -135,8 +138,8 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param hosts the hosts to try, in order
    * @param decision the decision record, in words
    */
-  record Level(String status, Reply reply, String failure, List<String> hosts,
-      List<String> decision) {}
+  record Level(String status, @Nullable Reply reply, @Nullable String failure,
+      List<String> hosts, List<String> decision) {}
 
   /**
    * An SMTP reply.
@@ -146,7 +149,7 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param text the text, lines joined with a line feed
    * @param local whether mailtls generated it (no server said it)
    */
-  record Reply(int code, String enhanced, String text, boolean local) {
+  record Reply(int code, @Nullable String enhanced, String text, boolean local) {
     static Reply of(SmtpReply r) {
       return new Reply(r.code(), r.enhancedStatus().map(Object::toString).orElse(null),
           r.text(), r.locallyGenerated());
@@ -171,7 +174,8 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param dnssec the answer's DNSSEC state
    * @param reason why it is not valid, else null
    */
-  record StsRecord(String status, String id, List<String> txt, String dnssec, String reason) {}
+  record StsRecord(String status, @Nullable String id, List<String> txt, String dnssec,
+      @Nullable String reason) {}
 
   /**
    * The MTA-STS policy lookup.
@@ -184,8 +188,8 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param failure the failure type ({@code FailureType}) when failed, else null
    * @param reason why there is none, or what failed, or a note
    */
-  record StsPolicy(String status, String id, String mode, List<String> mx, Long maxAgeSeconds,
-      String failure, String reason) {}
+  record StsPolicy(String status, @Nullable String id, @Nullable String mode, List<String> mx,
+      @Nullable Long maxAgeSeconds, @Nullable String failure, @Nullable String reason) {}
 
   /**
    * The live probe of one address ({@code --probe}).
@@ -211,11 +215,12 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
    * @param reason why
    * @param millis how long the probe took
    */
-  record Probe(String address, int port, boolean planned, String requirement, String serverName,
-      boolean reachable, String greeting, Boolean starttls, String protocol, String cipher,
-      List<Certificate> peerChain, Boolean pkixVerified, String pkixFailure,
-      Boolean daneVerified, String daneFailure, String daneMatched, String verdict,
-      String reason, long millis) {
+  record Probe(String address, int port, boolean planned, String requirement,
+      @Nullable String serverName, boolean reachable, @Nullable String greeting,
+      @Nullable Boolean starttls, @Nullable String protocol, @Nullable String cipher,
+      List<Certificate> peerChain, @Nullable Boolean pkixVerified, @Nullable String pkixFailure,
+      @Nullable Boolean daneVerified, @Nullable String daneFailure, @Nullable String daneMatched,
+      String verdict, String reason, long millis) {
 
     /**
      * The probe of one address as the document shows it; failures and the reason on one line
@@ -241,7 +246,7 @@ record CheckReport(String schema, String domain, String error, Mx mx, MtaSts mta
           + String.join(" / ", r.lines());
     }
 
-    private static String failure(Optional<ProbeResult.Verification> check) {
+    private static @Nullable String failure(Optional<ProbeResult.Verification> check) {
       return check.filter(v -> !v.verified()).map(v -> Mailtls.oneLine(v.detail()))
           .orElse(null);
     }

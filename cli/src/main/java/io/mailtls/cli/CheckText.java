@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Prints a {@link CheckReport} as human-readable tables: MX hosts, MTA-STS, TLSA, the requirement
@@ -25,7 +27,8 @@ final class CheckText {
       out.printf(Locale.ROOT, "  error: %s%n%n", r.error());
       return;
     }
-    out.printf(Locale.ROOT, "%nMX        %s, MX answer %s%n", r.mx().outcome(), r.mx().dnssec());
+    CheckReport.Mx mx = Objects.requireNonNull(r.mx()); // there when there is no error
+    out.printf(Locale.ROOT, "%nMX        %s, MX answer %s%n", mx.outcome(), mx.dnssec());
     if (!r.hosts().isEmpty()) {
       out.printf(Locale.ROOT, "  %-5s %-32s %-8s %s%n", "pref", "host", "DNSSEC", "addresses");
       for (CheckReport.Host h : r.hosts()) {
@@ -35,9 +38,9 @@ final class CheckText {
                 : String.join(", ", h.addresses()));
       }
     }
-    r.mx().notes().forEach(n -> out.printf(Locale.ROOT, "  note: %s%n", n));
-    if (r.mx().answer() != null && r.hosts().isEmpty() && r.mx().notes().isEmpty()) {
-      out.printf(Locale.ROOT, "  %s%n", r.mx().answer());
+    mx.notes().forEach(n -> out.printf(Locale.ROOT, "  note: %s%n", n));
+    if (mx.answer() != null && r.hosts().isEmpty() && mx.notes().isEmpty()) {
+      out.printf(Locale.ROOT, "  %s%n", mx.answer());
     }
     if (r.mtaSts() != null) {
       CheckReport.StsRecord rec = r.mtaSts().record();
@@ -60,8 +63,11 @@ final class CheckText {
   }
 
   private static String addressProblem(CheckReport.Host h) {
-    return "A " + h.a().outcome() + " " + h.a().dnssec() + ", AAAA " + h.aaaa().outcome() + " "
-        + h.aaaa().dnssec();
+    // A host without addresses was looked up: both answers are there (a literal has its address).
+    CheckReport.Answer a = Objects.requireNonNull(h.a());
+    CheckReport.Answer aaaa = Objects.requireNonNull(h.aaaa());
+    return "A " + a.outcome() + " " + a.dnssec() + ", AAAA " + aaaa.outcome() + " "
+        + aaaa.dnssec();
   }
 
   private static void printTlsa(PrintWriter out, List<CheckReport.Host> hosts) {
@@ -122,7 +128,7 @@ final class CheckText {
     }
   }
 
-  private static String cell(CheckReport.Requirement q) {
+  private static String cell(CheckReport.@Nullable Requirement q) {
     if (q == null) {
       return "-";
     }

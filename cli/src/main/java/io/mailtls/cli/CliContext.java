@@ -112,7 +112,7 @@ final class CliContext implements AutoCloseable {
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
-      throw CliException.usage(e.getMessage(), e);
+      throw CliException.usage(String.valueOf(e.getMessage()), e);
     }
   }
 
@@ -130,7 +130,7 @@ final class CliContext implements AutoCloseable {
    *     the TRUST_AD self-check
    */
   void preflight() {
-    DnsAnswer probe = dns.resolveBlocking(DomainName.ROOT, DnsRecordType.TXT);
+    DnsAnswer probe = dns.resolve(DomainName.ROOT, DnsRecordType.TXT);
     trace.ifPresent(t -> t.line("resolver check: " + probe));
     if (probe.failure().isPresent() && UNREACHABLE.contains(probe.failure().get())) {
       throw new CliException(Mailtls.EX_UNAVAILABLE, "DNS resolver " + describeUpstreams()
@@ -219,7 +219,7 @@ final class CliContext implements AutoCloseable {
         .port(options.port)
         .timeouts(SmtpTimeouts.uniform(options.timeout()))
         .eventListener(EventListener.all(listener(), also));
-    if (trust.customised()) {
+    if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }
     return b.build();
@@ -236,7 +236,7 @@ final class CliContext implements AutoCloseable {
         .port(options.port)
         .timeouts(SmtpTimeouts.uniform(options.timeout()))
         .eventListener(listener());
-    if (trust.customised()) {
+    if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }
     return b.build();

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -31,7 +32,7 @@ final class CommonOptions {
   @Option(names = "--trust-anchor", paramLabel = "FILE",
       description = "DNSSEC trust anchors, DS or DNSKEY records in zone-file syntax; default:"
           + " the IANA root")
-  Path trustAnchor;
+  @Nullable Path trustAnchor;
 
   @Option(names = "--dnssec", paramLabel = "MODE", defaultValue = "validate",
       description = "validate (in process, default) or trust-ad (the AD bit of a loopback"
@@ -48,11 +49,11 @@ final class CommonOptions {
   @Option(names = "--truststore", paramLabel = "FILE",
       description = "a key store (PKCS12 or JKS) whose trusted certificates are added to the"
           + " JDK's roots")
-  Path truststore;
+  @Nullable Path truststore;
 
   @Option(names = "--truststore-password", paramLabel = "PASSWORD",
       description = "password of --truststore, when its certificates are protected by one")
-  String truststorePassword;
+  @Nullable String truststorePassword;
 
   @Option(names = "--ca-only",
       description = "trust only --ca-file and --truststore, not the JDK's roots")
@@ -74,7 +75,7 @@ final class CommonOptions {
   @Option(names = "--helo", paramLabel = "NAME",
       description = "the EHLO name: this host's fully qualified domain name (default: this"
           + " machine's canonical host name, refused unless fully qualified)")
-  String helo;
+  @Nullable String helo;
 
   /** Where this machine's name comes from when {@code --helo} is not given; tests replace it. */
   Supplier<String> localHostName = CommonOptions::canonicalLocalHostName;

@@ -30,16 +30,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Works out the posture of one recipient domain for {@code mailtls check}: MX hosts with their
  * DNSSEC states, the MTA-STS record and policy, every host's TLSA records, the plan under each of
- * the four sender levels ({@link TransportPolicyResolver#planBlocking}), and optionally a live
+ * the four sender levels ({@link TransportPolicyResolver#plan}), and optionally a live
  * {@link StarttlsProbe} of every address, which opens its session as delivery does. Everything
  * goes through the public API of core, mta-sts and dane; the MTA-STS policy is fetched once and
  * cached for the run.
@@ -61,7 +63,7 @@ final class DomainChecker implements AutoCloseable {
   DomainChecker(CliContext ctx, boolean probe, Executor probeExecutor) {
     this.ctx = ctx;
     this.plans = ctx.policyResolver();
-    this.mxResolver = new MxResolver(ctx.dns(), new Random(0));
+    this.mxResolver = MxResolver.builder().dns(ctx.dns()).random(new Random(0)).build();
     this.probeExecutor = probeExecutor;
     this.probe = probe ? Optional.of(ctx.probe()) : Optional.empty();
   }
@@ -73,12 +75,12 @@ final class DomainChecker implements AutoCloseable {
 
   /** The posture of {@code hop}. */
   CheckReport check(NextHop hop) {
-    MxResolution mx = mxResolver.resolveBlocking(hop);
+    MxResolution mx = mxResolver.resolve(hop);
     CheckReport.MtaSts sts = hop instanceof NextHop.Domain d ? mtaSts(d.name()) : null;
     Map<DomainName, TlsaLookup> tlsa = new LinkedHashMap<>();
     for (MxHost h : mx.hosts()) {
       if (!h.addresses().isEmpty()) {
-        tlsa.put(h.name(), ctx.dane().lookup(h, mx).toCompletableFuture().join());
+        tlsa.put(h.name(), ctx.dane().lookupAsync(h, mx).join());
       }
     }
     Map<TlsLevel, DeliveryPlan> byLevel = new EnumMap<>(TlsLevel.class);
@@ -86,12 +88,12 @@ final class DomainChecker implements AutoCloseable {
     for (TlsLevel level : TlsLevel.values()) {
       listener.planStart(hop, level);
       // the plan's own MTA-STS and TLSA lookups go to the -v trace too
-      DeliveryPlan plan = plans.planBlocking(hop, level, listener);
+      DeliveryPlan plan = plans.plan(hop, level, listener);
       listener.planEnd(plan);
       plan.policyFailures().forEach(listener::policyFailure);
       byLevel.put(level, plan);
     }
-    DeliveryPlan base = byLevel.get(TlsLevel.OPPORTUNISTIC);
+    DeliveryPlan base = Objects.requireNonNull(byLevel.get(TlsLevel.OPPORTUNISTIC)); // planned above
     Map<String, CompletableFuture<List<CheckReport.Probe>>> probes = startProbes(hop, mx, base);
     List<CheckReport.Host> hosts = new ArrayList<>();
     for (MxHost h : mx.hosts()) {
@@ -99,7 +101,7 @@ final class DomainChecker implements AutoCloseable {
       hosts.add(new CheckReport.Host(h.name().toString(), h.preference(), h.implicit(),
           h.addresses().stream().map(InetAddress::getHostAddress).toList(),
           h.addressState().name(), CheckReport.Answer.of(h.ipv4()),
-          CheckReport.Answer.of(h.ipv6()), tlsa(h, tlsa.get(h.name())),
+          CheckReport.Answer.of(h.ipv6()), tlsa(tlsa.get(h.name())),
           requirements(h.name(), byLevel), p == null ? null : p.join()));
     }
     if (hop instanceof NextHop.AddressLiteral literal && probes.containsKey("")) {
@@ -119,7 +121,7 @@ final class DomainChecker implements AutoCloseable {
   // ------------------------------------------------------------------ MTA-STS
 
   private CheckReport.MtaSts mtaSts(DomainName domain) {
-    DnsAnswer txt = ctx.dns().resolveBlocking(domain.prefixed("_mta-sts"), DnsRecordType.TXT);
+    DnsAnswer txt = ctx.dns().resolve(domain.prefixed("_mta-sts"), DnsRecordType.TXT);
     List<String> texts = txt.records(DnsRecord.Txt.class).stream().map(DnsRecord.Txt::text)
         .toList();
     CheckReport.StsRecord record;
@@ -136,7 +138,7 @@ final class DomainChecker implements AutoCloseable {
       record = new CheckReport.StsRecord("invalid", null, texts, txt.state().name(),
           ((StsRecord.NotFound) StsRecord.select(texts)).reason());
     }
-    MtaStsLookup lookup = ctx.mtaSts().lookup(domain).toCompletableFuture().join();
+    MtaStsLookup lookup = ctx.mtaSts().lookupAsync(domain).join();
     CheckReport.StsPolicy policy;
     if (lookup instanceof MtaStsLookup.Found f) {
       MtaStsPolicy p = f.policy();
@@ -154,14 +156,14 @@ final class DomainChecker implements AutoCloseable {
 
   // ------------------------------------------------------------------ DANE
 
-  private CheckReport.Tlsa tlsa(MxHost host, TlsaLookup lookup) {
+  private CheckReport.Tlsa tlsa(@Nullable TlsaLookup lookup) {
     if (lookup == null) {
       return new CheckReport.Tlsa("skipped", null, "no address: TLSA not looked up", List.of());
     }
     if (lookup instanceof TlsaLookup.Usable u) {
       DomainName base = u.requirement().baseDomain();
       // The requirement keeps the usable records only; list the whole RRset, classified.
-      DnsAnswer all = ctx.dns().resolveBlocking(base.prefixed("_25", "_tcp"),
+      DnsAnswer all = ctx.dns().resolve(base.prefixed("_25", "_tcp"),
           DnsRecordType.TLSA);
       List<DnsRecord.Tlsa> records = all.outcome() == DnsOutcome.DATA
           ? all.records(DnsRecord.Tlsa.class) : u.requirement().records();
@@ -183,14 +185,15 @@ final class DomainChecker implements AutoCloseable {
 
   // ------------------------------------------------------------------ plans
 
-  private static Map<String, CheckReport.Requirement> requirements(DomainName host,
+  private static Map<String, CheckReport.Requirement> requirements(@Nullable DomainName host,
       Map<TlsLevel, DeliveryPlan> byLevel) {
     Map<String, CheckReport.Requirement> out = new LinkedHashMap<>();
     byLevel.forEach((level, plan) -> out.put(level.token(), requirement(host, plan)));
     return out;
   }
 
-  private static CheckReport.Requirement requirement(DomainName host, DeliveryPlan plan) {
+  private static CheckReport.Requirement requirement(
+      @Nullable DomainName host, DeliveryPlan plan) {
     Optional<DomainName> name = Optional.ofNullable(host);
     for (PlannedHost p : plan.hosts()) {
       if (p.name().equals(name)) {
@@ -200,7 +203,7 @@ final class DomainChecker implements AutoCloseable {
       }
     }
     for (SkippedHost s : plan.skipped()) {
-      if (name.isPresent() && s.host().equals(host)) {
+      if (name.isPresent() && s.host().equals(name.get())) {
         return new CheckReport.Requirement("skip", null, null, null, s.failure().name(),
             s.reason());
       }

@@ -3,6 +3,7 @@ package io.mailtls.cli;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -130,7 +131,7 @@ public final class Mailtls implements Runnable {
   }
 
   /** A message on one line: errors are one line, whatever their cause put in them. */
-  static String oneLine(String message) {
+  static String oneLine(@Nullable String message) {
     return message == null ? "(no message)" : message.replace("\r", "").replace('\n', ' ');
   }
 

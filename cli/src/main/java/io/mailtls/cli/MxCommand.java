@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -47,7 +48,7 @@ final class MxCommand implements Callable<Integer> {
 
   @Option(names = "--trust-anchor", paramLabel = "FILE",
       description = "DS or DNSKEY records in zone-file syntax; default: the IANA root")
-  Path trustAnchor;
+  @Nullable Path trustAnchor;
 
   @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
 
@@ -62,7 +63,7 @@ final class MxCommand implements Callable<Integer> {
     if (dns.mode() == DnssecMode.TRUST_AD) {
       selfCheck.require(dns, dns.upstreams().toString(), Optional.empty());
     }
-    MxResolution r = new MxResolver(dns).resolveBlocking(hop);
+    MxResolution r = MxResolver.builder().dns(dns).build().resolve(hop);
     print(spec.commandLine().getOut(), r);
     if (r.kind().isTemporaryFailure()) {
       return Mailtls.EX_TEMPFAIL;

@@ -1,5 +1,6 @@
 package io.mailtls.cli;
 
+import java.io.Console;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -27,8 +28,21 @@ final class ProgressBar {
   }
 
   /** Whether a bar should be shown: the process has a console (a terminal on both ends). */
+  @SuppressWarnings("SystemConsoleNull") // null before JDK 22; isTerminal() covers later ones
   static boolean interactive() {
-    return System.console() != null;
+    Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    // From JDK 22 on, System.console() may be a console also when not on a terminal; it then
+    // says so with isTerminal(), which the Java 17 API lacks: asked for by name.
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (NoSuchMethodException e) {
+      return true; // before JDK 22: a console is a terminal
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
   }
 
   /** Counts one more item done ({@code label}, e.g. its domain) and redraws. */

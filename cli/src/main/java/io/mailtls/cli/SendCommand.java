@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,7 +63,7 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   @Option(names = "--file", paramLabel = "MESSAGE",
       description = "the message (RFC 5322, e.g. message.eml); default: standard input")
-  Path file;
+  @Nullable Path file;
 
   @Option(names = "--json", description = "print one JSON document")
   boolean json;

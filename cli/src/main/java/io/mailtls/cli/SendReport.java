@@ -17,6 +17,7 @@ import io.mailtls.core.TlsLevel;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@code mailtls send} reports: the JSON document of docs/cli-json.md (schema {@value
@@ -59,8 +60,9 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param policyFailures every MTA-STS or DANE failure reported for the recipient's domain (what
    *     an RFC 8460 report would carry), in the order they happened
    */
-  record Recipient(String recipient, String status, CheckReport.Reply reply, String mx,
-      String address, Integer port, Tls tls, String authentication, Policy policy, String reason,
+  record Recipient(String recipient, String status, CheckReport.Reply reply, @Nullable String mx,
+      @Nullable String address, @Nullable Integer port, @Nullable Tls tls,
+      @Nullable String authentication, Policy policy, String reason,
       List<String> decision, List<Skipped> skipped, List<AttemptEntry> attempts,
       List<PolicyFailureEntry> policyFailures) {}
 
@@ -76,8 +78,8 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param tlsRpt its RFC 8460 result type, or null
    * @param detail what happened, in words
    */
-  record PolicyFailureEntry(String source, boolean enforced, String mx, String address,
-      String failure, String tlsRpt, String detail) {
+  record PolicyFailureEntry(String source, boolean enforced, @Nullable String mx,
+      @Nullable String address, String failure, @Nullable String tlsRpt, String detail) {
     static PolicyFailureEntry of(PolicyFailure f) {
       return new PolicyFailureEntry(DomainChecker.source(f.source()), f.enforced(),
           f.host().map(DomainName::toString).orElse(null),
@@ -94,7 +96,7 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param serverName the SNI name sent, or null
    * @param peerChain the certificates presented, leaf first
    */
-  record Tls(String protocol, String cipher, String serverName,
+  record Tls(String protocol, String cipher, @Nullable String serverName,
       List<CheckReport.Certificate> peerChain) {
     static Tls of(TlsDetails t) {
       return new Tls(t.protocol(), t.cipherSuite(), t.serverName().orElse(null),
@@ -112,7 +114,8 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param mtaSts the recipient's MTA-STS policy when one applied ({@code enforce} or {@code
    *     testing}), else null
    */
-  record Policy(String source, String mode, String level, StsPolicyRef mtaSts) {}
+  record Policy(String source, @Nullable String mode, @Nullable String level,
+      @Nullable StsPolicyRef mtaSts) {}
 
   /** An MTA-STS policy by id and mode. */
   record StsPolicyRef(String id, String mode) {}
@@ -135,9 +138,9 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param reply the reply that ended the attempt, or null
    * @param detail what happened, in words
    */
-  record AttemptEntry(String mx, String address, int port, String requirement, String source,
-      Tls tls, String authentication, String failure, String tlsRpt, CheckReport.Reply reply,
-      String detail) {
+  record AttemptEntry(@Nullable String mx, String address, int port, String requirement,
+      String source, @Nullable Tls tls, @Nullable String authentication, @Nullable String failure,
+      @Nullable String tlsRpt, CheckReport.@Nullable Reply reply, String detail) {
     static AttemptEntry of(Attempt a) {
       return new AttemptEntry(a.host().map(DomainName::toString).orElse(null),
           a.address().getAddress().getHostAddress(), a.address().getPort(),

@@ -20,6 +20,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The PKIX roots of the command line: the JDK's, plus {@code --ca-file} and {@code --truststore}
@@ -31,7 +32,7 @@ import javax.net.ssl.X509TrustManager;
  * @param trustManager a trust manager over the same roots
  * @param summary how the roots were assembled, for the trace
  */
-record TrustConfig(KeyStore keyStore, X509TrustManager trustManager, String summary) {
+record TrustConfig(@Nullable KeyStore keyStore, X509TrustManager trustManager, String summary) {
 
   /** Whether the roots differ from the JDK's defaults. */
   boolean customised() {
@@ -44,7 +45,8 @@ record TrustConfig(KeyStore keyStore, X509TrustManager trustManager, String summ
    * @throws CliException a usage error naming the file that cannot be read or holds no
    *     certificate
    */
-  static TrustConfig load(List<Path> caFiles, Path truststore, String password, boolean caOnly) {
+  static TrustConfig load(List<Path> caFiles, @Nullable Path truststore, @Nullable String password,
+      boolean caOnly) {
     if (caFiles.isEmpty() && truststore == null) {
       return new TrustConfig(null, trustManager(null), "the JDK's default roots");
     }
@@ -90,7 +92,7 @@ record TrustConfig(KeyStore keyStore, X509TrustManager trustManager, String summ
     }
   }
 
-  private static int addTrusted(KeyStore into, Path file, String password, int offset)
+  private static int addTrusted(KeyStore into, Path file, @Nullable String password, int offset)
       throws GeneralSecurityException {
     KeyStore source;
     try {
@@ -130,7 +132,7 @@ record TrustConfig(KeyStore keyStore, X509TrustManager trustManager, String summ
   }
 
   /** The JDK's PKIX trust manager over {@code ks} (null: the default trust store). */
-  static X509TrustManager trustManager(KeyStore ks) {
+  static X509TrustManager trustManager(@Nullable KeyStore ks) {
     try {
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

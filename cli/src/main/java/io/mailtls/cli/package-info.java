@@ -5,4 +5,7 @@
  * in docs/cli-json.md; {@link io.mailtls.cli.Mailtls#commandLine()} is the entry point
  * tests run in-process.
  */
+@NullMarked
 package io.mailtls.cli;
+
+import org.jspecify.annotations.NullMarked;

@@ -108,7 +108,7 @@ class BadInputTest {
 
   private static List<String> args(String line) {
     List<String> out = new ArrayList<>();
-    for (String a : line.split(" ")) {
+    for (String a : line.split(" ", -1)) {
       out.add(a.replace("$GARBAGE", garbage.toString()).replace("$LIST", badList.toString())
           .replace("$DEAD", deadResolver));
     }

@@ -25,7 +25,7 @@ class TrustAdCliTest {
   @BeforeAll
   static void start() throws IOException {
     world = new TestWorld();
-    String[] hostPort = world.resolverAddress().split(":");
+    String[] hostPort = world.resolverAddress().split(":", -1);
     validator = ValidatingResolverServer.start(
         new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])),
         Files.readString(world.trustAnchorFile(), StandardCharsets.UTF_8));

@@ -6,30 +6,26 @@ import java.util.Optional;
 
 /**
  * One connection attempt to one address of an MX host (or relay), as the report records it.
- * Immutable.
  *
- * @param host the MX host name; empty for an address literal
- * @param address the address and port connected to
- * @param requirement the TLS requirement that applied
- * @param source which policy set that requirement
- * @param tls the negotiated TLS session, when TLS was used
- * @param authentication how the peer was authenticated, once a session was established
- * @param failure why the attempt did not complete a transaction, if it did not
- * @param reply the server reply that ended the attempt, if any
- * @param detail a human-readable account (never message content or credentials)
+ * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
+ * may gain components without breaking callers (docs/design.md §5).
  */
-public record Attempt(
-    Optional<DomainName> host,
-    InetSocketAddress address,
-    TlsRequirement requirement,
-    PolicySource source,
-    Optional<TlsDetails> tls,
-    Optional<Authentication> authentication,
-    Optional<FailureType> failure,
-    Optional<SmtpReply> reply,
-    String detail) {
+public final class Attempt {
 
-  public Attempt {
+  private final Optional<DomainName> host;
+  private final InetSocketAddress address;
+  private final TlsRequirement requirement;
+  private final PolicySource source;
+  private final Optional<TlsDetails> tls;
+  private final Optional<Authentication> authentication;
+  private final Optional<FailureType> failure;
+  private final Optional<SmtpReply> reply;
+  private final String detail;
+
+  /** Not public: built by the transport. */
+  Attempt(Optional<DomainName> host, InetSocketAddress address, TlsRequirement requirement,
+      PolicySource source, Optional<TlsDetails> tls, Optional<Authentication> authentication,
+      Optional<FailureType> failure, Optional<SmtpReply> reply, String detail) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -39,6 +35,81 @@ public record Attempt(
     Objects.requireNonNull(failure, "failure");
     Objects.requireNonNull(reply, "reply");
     Objects.requireNonNull(detail, "detail");
+    this.host = host;
+    this.address = address;
+    this.requirement = requirement;
+    this.source = source;
+    this.tls = tls;
+    this.authentication = authentication;
+    this.failure = failure;
+    this.reply = reply;
+    this.detail = detail;
+  }
+
+  /** The MX host name; empty for an address literal. */
+  public Optional<DomainName> host() {
+    return host;
+  }
+
+  /** The address and port connected to. */
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  /** The TLS requirement that applied. */
+  public TlsRequirement requirement() {
+    return requirement;
+  }
+
+  /** Which policy set that requirement. */
+  public PolicySource source() {
+    return source;
+  }
+
+  /** The negotiated TLS session, when TLS was used. */
+  public Optional<TlsDetails> tls() {
+    return tls;
+  }
+
+  /** How the peer was authenticated, once a session was established. */
+  public Optional<Authentication> authentication() {
+    return authentication;
+  }
+
+  /** Why the attempt did not complete a transaction, if it did not. */
+  public Optional<FailureType> failure() {
+    return failure;
+  }
+
+  /** The server reply that ended the attempt, if any. */
+  public Optional<SmtpReply> reply() {
+    return reply;
+  }
+
+  /** A human-readable account (never message content or credentials). */
+  public String detail() {
+    return detail;
+  }
+
+  /** Equal when every component is. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Attempt other
+        && host.equals(other.host)
+        && address.equals(other.address)
+        && requirement.equals(other.requirement)
+        && source.equals(other.source)
+        && tls.equals(other.tls)
+        && authentication.equals(other.authentication)
+        && failure.equals(other.failure)
+        && reply.equals(other.reply)
+        && detail.equals(other.detail);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(host, address, requirement, source, tls, authentication, failure, reply,
+        detail);
   }
 
   @Override

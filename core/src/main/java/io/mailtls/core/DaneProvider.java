@@ -1,21 +1,23 @@
 package io.mailtls.core;
 
 import java.util.Optional;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The DANE service provider interface (RFC 7672): TLSA discovery per MX host, and the trust
  * manager that authenticates a peer against usable records. {@code mailtls-dane} implements it.
- * Implementations are thread-safe; stages complete normally.
+ * Implementations are thread-safe; futures complete normally. An implementation builds the
+ * {@link TlsaLookup} results and the {@link TlsRequirement.Dane} in them.
  */
 public interface DaneProvider {
 
   /**
    * Discovers the TLSA records of one MX host (RFC 7672 §2.2), given the MX answer's security
    * ({@code mx}), so that the reference identifiers and base domain follow RFC 7672 §2.2.1-§2.2.3.
+   * Does not block (docs/design.md §5).
    */
-  CompletionStage<TlsaLookup> lookup(MxHost host, MxResolution mx);
+  CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx);
 
   /**
    * A trust manager for one connection under {@code requirement}: it accepts the server's chain

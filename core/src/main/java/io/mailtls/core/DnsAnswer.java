@@ -5,38 +5,32 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The answer to one DNS question, with its DNSSEC state. Immutable.
+ * The answer to one DNS question, with its DNSSEC state.
  *
  * <p>Non-existence is an answer ({@link DnsOutcome#NXDOMAIN}, {@link DnsOutcome#NODATA}) with a
  * state, not an exception; so is failure ({@link DnsOutcome#FAILURE}, with a {@link DnsFailure}
  * and a state of {@link DnssecState#BOGUS} or {@link DnssecState#INDETERMINATE}).
  *
- * @param name the name asked for
- * @param type the type asked for
- * @param outcome what the lookup established
- * @param state the DNSSEC state: the weakest over every response the answer was built from
- * @param records the records of {@code type} at the end of the CNAME chain (empty unless {@link
- *     DnsOutcome#DATA})
- * @param cnameChain the CNAME targets followed, in order (empty when {@code name} had no CNAME);
- *     the last one is the canonical name
- * @param rcode the DNS response code of the last response (RFC 1035 §4.1.1, RFC 6895), or -1 when
- *     no response arrived
- * @param failure why nothing was established, present exactly when {@code outcome} is {@link
- *     DnsOutcome#FAILURE}
- * @param reason the validator's reason or the Extended DNS Error text (RFC 8914), when given
+ * <p>Immutable. Callers read answers; a {@link DnsResolver} implementation makes them with {@link
+ * #builder} or {@link #failed}, the only public ways to build one, so that an answer may gain
+ * components without breaking either (docs/design.md §5).
  */
-public record DnsAnswer(
-    DomainName name,
-    DnsRecordType type,
-    DnsOutcome outcome,
-    DnssecState state,
-    List<DnsRecord> records,
-    List<DomainName> cnameChain,
-    int rcode,
-    Optional<DnsFailure> failure,
-    Optional<String> reason) {
+public final class DnsAnswer {
 
-  public DnsAnswer {
+  private final DomainName name;
+  private final DnsRecordType type;
+  private final DnsOutcome outcome;
+  private final DnssecState state;
+  private final List<DnsRecord> records;
+  private final List<DomainName> cnameChain;
+  private final int rcode;
+  private final Optional<DnsFailure> failure;
+  private final Optional<String> reason;
+
+  /** Private: {@link #builder} and {@link #failed} build answers. */
+  private DnsAnswer(DomainName name, DnsRecordType type, DnsOutcome outcome, DnssecState state,
+      List<DnsRecord> records, List<DomainName> cnameChain, int rcode, Optional<DnsFailure> failure,
+      Optional<String> reason) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(outcome, "outcome");
@@ -56,6 +50,28 @@ public record DnsAnswer(
     if (outcome != DnsOutcome.DATA && !records.isEmpty()) {
       throw new IllegalArgumentException("records present for outcome " + outcome);
     }
+    this.name = name;
+    this.type = type;
+    this.outcome = outcome;
+    this.state = state;
+    this.records = records;
+    this.cnameChain = cnameChain;
+    this.rcode = rcode;
+    this.failure = failure;
+    this.reason = reason;
+  }
+
+  /**
+   * A builder of one answer, for {@link DnsResolver} implementations: the only way to make an
+   * answer outside mailtls. {@code outcome} and {@code state} are required; everything else has a
+   * default (no records, no CNAME chain, response code 0, no failure, no reason).
+   *
+   * <p>Example: {@code DnsAnswer.builder(name, DnsRecordType.A, DnsOutcome.DATA,
+   * DnssecState.SECURE).records(List.of(new DnsRecord.Address(address))).build()}.
+   */
+  public static Builder builder(DomainName name, DnsRecordType type, DnsOutcome outcome,
+      DnssecState state) {
+    return new Builder(name, type, outcome, state);
   }
 
   /** A failed lookup. */
@@ -64,6 +80,83 @@ public record DnsAnswer(
       String reason) {
     return new DnsAnswer(name, type, DnsOutcome.FAILURE, state, List.of(), List.of(), rcode,
         Optional.of(failure), Optional.ofNullable(reason));
+  }
+
+  /** The name asked for. */
+  public DomainName name() {
+    return name;
+  }
+
+  /** The type asked for. */
+  public DnsRecordType type() {
+    return type;
+  }
+
+  /** What the lookup established. */
+  public DnsOutcome outcome() {
+    return outcome;
+  }
+
+  /** The DNSSEC state: the weakest over every response the answer was built from. */
+  public DnssecState state() {
+    return state;
+  }
+
+  /**
+   * The records of {@link #type()} at the end of the CNAME chain (empty unless {@link
+   * DnsOutcome#DATA}).
+   */
+  public List<DnsRecord> records() {
+    return records;
+  }
+
+  /**
+   * The CNAME targets followed, in order (empty when {@link #name()} had no CNAME); the last one is
+   * the canonical name.
+   */
+  public List<DomainName> cnameChain() {
+    return cnameChain;
+  }
+
+  /**
+   * The DNS response code of the last response (RFC 1035 §4.1.1, RFC 6895), or -1 when no response
+   * arrived.
+   */
+  public int rcode() {
+    return rcode;
+  }
+
+  /**
+   * Why nothing was established, present exactly when {@link #outcome()} is {@link
+   * DnsOutcome#FAILURE}.
+   */
+  public Optional<DnsFailure> failure() {
+    return failure;
+  }
+
+  /** The validator's reason or the Extended DNS Error text (RFC 8914), when given. */
+  public Optional<String> reason() {
+    return reason;
+  }
+
+  /** Equal when every component is. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof DnsAnswer other
+        && name.equals(other.name)
+        && type.equals(other.type)
+        && outcome.equals(other.outcome)
+        && state.equals(other.state)
+        && records.equals(other.records)
+        && cnameChain.equals(other.cnameChain)
+        && rcode == other.rcode
+        && failure.equals(other.failure)
+        && reason.equals(other.reason);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, type, outcome, state, records, cnameChain, rcode, failure, reason);
   }
 
   /** The name at the end of the CNAME chain ({@link #name()} when there was none). */
@@ -106,5 +199,69 @@ public record DnsAnswer(
     }
     reason.ifPresent(r -> sb.append(" [").append(r).append(']'));
     return sb.toString();
+  }
+
+  /**
+   * Builds a {@link DnsAnswer}; {@link #build()} checks the answer as a whole (a failure exactly
+   * for {@link DnsOutcome#FAILURE}, records only for {@link DnsOutcome#DATA}). Not thread-safe.
+   */
+  public static final class Builder {
+    private final DomainName name;
+    private final DnsRecordType type;
+    private final DnsOutcome outcome;
+    private final DnssecState state;
+    private List<DnsRecord> records = List.of();
+    private List<DomainName> cnameChain = List.of();
+    private int rcode;
+    private Optional<DnsFailure> failure = Optional.empty();
+    private Optional<String> reason = Optional.empty();
+
+    private Builder(DomainName name, DnsRecordType type, DnsOutcome outcome, DnssecState state) {
+      this.name = Objects.requireNonNull(name, "name");
+      this.type = Objects.requireNonNull(type, "type");
+      this.outcome = Objects.requireNonNull(outcome, "outcome");
+      this.state = Objects.requireNonNull(state, "state");
+    }
+
+    /** The records of the type asked for at the end of the CNAME chain; default none. */
+    public Builder records(List<? extends DnsRecord> records) {
+      this.records = List.copyOf(records);
+      return this;
+    }
+
+    /** The CNAME targets followed, in order; default none. */
+    public Builder cnameChain(List<DomainName> cnameChain) {
+      this.cnameChain = List.copyOf(cnameChain);
+      return this;
+    }
+
+    /** The response code of the last response, or -1 when none arrived; default 0 (NOERROR). */
+    public Builder rcode(int rcode) {
+      this.rcode = rcode;
+      return this;
+    }
+
+    /** Why nothing was established; required for, and only for, {@link DnsOutcome#FAILURE}. */
+    public Builder failure(DnsFailure failure) {
+      this.failure = Optional.of(failure);
+      return this;
+    }
+
+    /** The validator's reason or the Extended DNS Error text (RFC 8914); default none. */
+    public Builder reason(String reason) {
+      this.reason = Optional.of(reason);
+      return this;
+    }
+
+    /**
+     * The answer.
+     *
+     * @throws IllegalArgumentException when the parts do not make an answer (see {@link
+     *     DnsAnswer})
+     */
+    public DnsAnswer build() {
+      return new DnsAnswer(name, type, outcome, state, records, cnameChain, rcode, failure,
+          reason);
+    }
   }
 }

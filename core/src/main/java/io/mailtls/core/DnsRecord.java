@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One resource record's data, as mailtls uses it. Immutable.
@@ -78,8 +79,36 @@ public sealed interface DnsRecord
     }
   }
 
-  /** A TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, association data. */
+  /**
+   * A TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, association data.
+   *
+   * <p>The fields are the record's octets as published, so that a record with a value no RFC
+   * defines is kept (and reported as unusable) rather than lost; the constants below name the
+   * defined values (RFC 7218 acronyms). They are mailtls's one set of TLSA field constants.
+   */
+  // The array is copied in and out, and equals, hashCode and toString use its content.
+  @SuppressWarnings("ArrayRecordComponent")
   record Tlsa(int usage, int selector, int matchingType, byte[] data) implements DnsRecord {
+
+    /** Certificate usage PKIX-TA(0) (RFC 6698 §2.1.1); not usable for SMTP (RFC 7672 §3.1.3). */
+    public static final int PKIX_TA = 0;
+    /** Certificate usage PKIX-EE(1) (RFC 6698 §2.1.1); not usable for SMTP (RFC 7672 §3.1.3). */
+    public static final int PKIX_EE = 1;
+    /** Certificate usage DANE-TA(2): a trust anchor of the chain (RFC 6698 §2.1.1). */
+    public static final int DANE_TA = 2;
+    /** Certificate usage DANE-EE(3): the server's own certificate (RFC 6698 §2.1.1). */
+    public static final int DANE_EE = 3;
+    /** Selector Cert(0): the whole DER certificate (RFC 6698 §2.1.2). */
+    public static final int CERT = 0;
+    /** Selector SPKI(1): the DER SubjectPublicKeyInfo (RFC 6698 §2.1.2). */
+    public static final int SPKI = 1;
+    /** Matching type Full(0): the selected content itself (RFC 6698 §2.1.3). */
+    public static final int FULL = 0;
+    /** Matching type SHA2-256(1): the SHA-256 digest of the selected content (RFC 6698 §2.1.3). */
+    public static final int SHA2_256 = 1;
+    /** Matching type SHA2-512(2): the SHA-512 digest of the selected content (RFC 6698 §2.1.3). */
+    public static final int SHA2_512 = 2;
+
     public Tlsa {
       checkOctet("usage", usage);
       checkOctet("selector", selector);
@@ -105,7 +134,7 @@ public sealed interface DnsRecord
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
       return o instanceof Tlsa t
           && t.usage == usage
           && t.selector == selector

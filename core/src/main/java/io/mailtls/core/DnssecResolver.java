@@ -9,9 +9,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The built-in {@link DnsResolver}: dnsjava over UDP (TCP on truncation) to one or more upstream
@@ -20,7 +21,9 @@ import java.util.concurrent.ForkJoinPool;
  *
  * <p>Immutable and thread-safe; build one and share it (validated DNSKEYs are cached inside). It
  * touches no dnsjava global state: no default resolver, cache or system property is set or read
- * for configuration.
+ * for configuration. {@link #resolve} blocks and returns the answer, {@link #resolveAsync} returns
+ * a {@link CompletableFuture} (docs/design.md §5); {@link #newBuilder()} derives a resolver with
+ * some settings changed.
  *
  * <pre>{@code
  * DnsResolver dns = DnssecResolver.builder()
@@ -33,10 +36,14 @@ public final class DnssecResolver implements DnsResolver {
 
   private final DnsjavaResolver.Settings settings;
   private final DnsjavaResolver delegate;
+  /** The settings as the builder was given them, defaults not filled in, for newBuilder(). */
+  private final Builder given;
 
-  private DnssecResolver(Builder b) {
+  private DnssecResolver(Builder b, List<InetSocketAddress> upstreams,
+      @Nullable TrustAnchors anchors) {
+    this.given = new Builder(b);
     this.settings = new DnsjavaResolver.Settings(
-        List.copyOf(b.upstreams), b.mode, b.trustAnchors, b.clock, b.queryTimeout,
+        List.copyOf(upstreams), b.mode, anchors, b.clock, b.queryTimeout,
         b.lookupTimeout, b.retries, b.maxCnameChain, b.maxRecords, b.executor);
     this.delegate = new DnsjavaResolver(settings);
   }
@@ -46,11 +53,28 @@ public final class DnssecResolver implements DnsResolver {
     return new Builder();
   }
 
+  /**
+   * A builder that starts with every setting of this resolver, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This resolver is unchanged.
+   *
+   * <p>Settings left to their defaults stay defaults: without named upstreams the derived
+   * resolver asks the system's resolvers as they are configured when it is built, and without
+   * named trust anchors it validates from the IANA root. Trust anchors named for this resolver
+   * are not carried into {@link DnssecMode#TRUST_AD} mode, which uses none. Shared with this
+   * resolver: the executor, the clock and the trust anchors. Made anew: the dnsjava resolvers
+   * and the validator with its cache of validated keys; a resolver owns nothing that needs
+   * closing.
+   */
+  public Builder newBuilder() {
+    return new Builder(given);
+  }
+
   @Override
-  public CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+  public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
-    return delegate.resolve(name, type);
+    return delegate.resolveAsync(name, type);
   }
 
   /** The validation mode. */
@@ -68,12 +92,16 @@ public final class DnssecResolver implements DnsResolver {
     return "DnssecResolver{" + settings.mode() + " via " + settings.upstreams() + "}";
   }
 
-  /** Configures a {@link DnssecResolver}. Each setter may be called once. Not thread-safe. */
+  /**
+   * Configures a {@link DnssecResolver}. Each setter may be called once, also in a builder from
+   * {@link DnssecResolver#newBuilder()}, where it overrides the inherited setting. Not
+   * thread-safe.
+   */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();
     private final List<InetSocketAddress> upstreams = new ArrayList<>();
     private DnssecMode mode = DnssecMode.VALIDATE;
-    private TrustAnchors trustAnchors;
+    private @Nullable TrustAnchors trustAnchors;
     private boolean allowRemoteAdTrust;
     private Clock clock = Clock.systemUTC();
     private Duration queryTimeout = Duration.ofSeconds(5);
@@ -82,8 +110,26 @@ public final class DnssecResolver implements DnsResolver {
     private int maxCnameChain = 8;
     private int maxRecords = 256;
     private Executor executor = ForkJoinPool.commonPool();
+    /** Whether {@link #trustAnchors} came from the resolver this builder was derived from. */
+    private boolean anchorsInherited;
 
     private Builder() {}
+
+    /** A builder with {@code from}'s settings, none of them set in this builder yet. */
+    private Builder(Builder from) {
+      this.upstreams.addAll(from.upstreams);
+      this.mode = from.mode;
+      this.trustAnchors = from.trustAnchors;
+      this.anchorsInherited = from.trustAnchors != null;
+      this.allowRemoteAdTrust = from.allowRemoteAdTrust;
+      this.clock = from.clock;
+      this.queryTimeout = from.queryTimeout;
+      this.lookupTimeout = from.lookupTimeout;
+      this.retries = from.retries;
+      this.maxCnameChain = from.maxCnameChain;
+      this.maxRecords = from.maxRecords;
+      this.executor = from.executor;
+    }
 
     private void once(String setter) {
       if (!called.add(setter)) {
@@ -104,6 +150,7 @@ public final class DnssecResolver implements DnsResolver {
     /** As {@link #upstream(InetSocketAddress...)}. */
     public Builder upstream(List<InetSocketAddress> resolvers) {
       once("upstream");
+      upstreams.clear();
       for (InetSocketAddress a : resolvers) {
         Objects.requireNonNull(a, "upstream resolver");
         if (a.isUnresolved()) {
@@ -118,6 +165,7 @@ public final class DnssecResolver implements DnsResolver {
     public Builder trustAnchors(TrustAnchors anchors) {
       once("trustAnchors");
       this.trustAnchors = Objects.requireNonNull(anchors, "anchors");
+      this.anchorsInherited = false;
       return this;
     }
 
@@ -209,24 +257,29 @@ public final class DnssecResolver implements DnsResolver {
       if (maxRecords < 1) {
         throw new IllegalArgumentException("maxRecords must be positive: " + maxRecords);
       }
+      @Nullable TrustAnchors anchors = trustAnchors;
+      if (mode == DnssecMode.TRUST_AD && anchorsInherited) {
+        anchors = null; // a derived builder: anchors named for VALIDATE mode are not given here
+      }
       if (upstreams.isEmpty() && mode == DnssecMode.TRUST_AD) {
         throw new IllegalArgumentException("TRUST_AD trusts a resolver's AD bit, so name that"
             + " validating resolver with upstream(...): the system's resolvers may be a"
             + " forwarding stub that copies the AD bit without validating (or use VALIDATE,"
             + " which validates in process over any resolver)");
       }
-      if (upstreams.isEmpty()) {
-        upstreams.addAll(DnsjavaResolver.systemResolvers());
-        if (upstreams.isEmpty()) {
+      List<InetSocketAddress> servers = upstreams;
+      if (servers.isEmpty()) {
+        servers = DnsjavaResolver.systemResolvers();
+        if (servers.isEmpty()) {
           throw new IllegalArgumentException("no upstream resolver given and none configured");
         }
       }
       if (mode == DnssecMode.TRUST_AD) {
-        if (trustAnchors != null) {
+        if (anchors != null) {
           throw new IllegalArgumentException("trust anchors are not used in TRUST_AD mode");
         }
         if (!allowRemoteAdTrust) {
-          for (InetSocketAddress a : upstreams) {
+          for (InetSocketAddress a : servers) {
             if (!a.getAddress().isLoopbackAddress()) {
               throw new IllegalArgumentException(
                   "TRUST_AD over a non-loopback resolver can be forged on the path: " + a
@@ -234,10 +287,10 @@ public final class DnssecResolver implements DnsResolver {
             }
           }
         }
-      } else if (trustAnchors == null) {
-        trustAnchors = TrustAnchors.ianaRoot();
+      } else if (anchors == null) {
+        anchors = TrustAnchors.ianaRoot();
       }
-      return new DnssecResolver(this);
+      return new DnssecResolver(this, servers, anchors);
     }
 
     private static void requirePositive(String what, Duration d) {

@@ -39,21 +39,67 @@ public final class DnssecSelfCheck {
   /**
    * What the check found.
    *
-   * @param bogus the answer for the bogus name (type A): must be a failure
-   * @param signed the answer for the signed name (type TXT): secure data or a secure denial,
-   *     either of which only a validating resolver marks secure
-   * @param problems what was wrong, in words; empty when the check passed
+   * <p>Immutable; built by {@link DnssecSelfCheck#run}, read by callers (docs/design.md §5).
    */
-  public record Result(DnsAnswer bogus, DnsAnswer signed, List<String> problems) {
-    public Result {
+  public static final class Result {
+
+    private final DnsAnswer bogus;
+    private final DnsAnswer signed;
+    private final List<String> problems;
+
+    /** Private: {@link DnssecSelfCheck#run} builds results. */
+    private Result(DnsAnswer bogus, DnsAnswer signed, List<String> problems) {
       Objects.requireNonNull(bogus, "bogus");
       Objects.requireNonNull(signed, "signed");
       problems = List.copyOf(problems);
+      this.bogus = bogus;
+      this.signed = signed;
+      this.problems = problems;
+    }
+
+    /** The answer for the bogus name (type A): must be a failure. */
+    public DnsAnswer bogus() {
+      return bogus;
+    }
+
+    /**
+     * The answer for the signed name (type TXT): secure data or a secure denial, either of which
+     * only a validating resolver marks secure.
+     */
+    public DnsAnswer signed() {
+      return signed;
+    }
+
+    /** What was wrong, in words; empty when the check passed. */
+    public List<String> problems() {
+      return problems;
+    }
+
+    /** Equal when every component is. */
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Result other
+          && bogus.equals(other.bogus)
+          && signed.equals(other.signed)
+          && problems.equals(other.problems);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(bogus, signed, problems);
     }
 
     /** Whether the resolver behaved as a validating resolver on both names. */
     public boolean passed() {
       return problems.isEmpty();
+    }
+
+    /** In the form a record has: {@code Result[bogus=…, …]}. */
+    @Override
+    public String toString() {
+      return "Result[bogus=" + bogus
+          + ", signed=" + signed
+          + ", problems=" + problems + "]";
     }
   }
 
@@ -67,8 +113,8 @@ public final class DnssecSelfCheck {
     Objects.requireNonNull(dns, "dns");
     Objects.requireNonNull(bogusName, "bogusName");
     Objects.requireNonNull(signedName, "signedName");
-    DnsAnswer bogus = dns.resolveBlocking(bogusName, DnsRecordType.A);
-    DnsAnswer signed = dns.resolveBlocking(signedName, DnsRecordType.TXT);
+    DnsAnswer bogus = dns.resolve(bogusName, DnsRecordType.A);
+    DnsAnswer signed = dns.resolve(signedName, DnsRecordType.TXT);
     List<String> problems = new ArrayList<>();
     if (bogus.isSuccess()) {
       // RFC 4035 §5.5: a validating resolver answers SERVFAIL for data that fails validation.

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A DNS domain name in normal form: A-labels (IDNA), lower case, no trailing dot.
@@ -213,7 +214,7 @@ public final class DomainName implements Comparable<DomainName> {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof DomainName other && ascii.equals(other.ascii);
   }
 

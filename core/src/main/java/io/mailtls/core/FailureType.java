@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Why a connection attempt, or a host, did not lead to delivery. The TLS and policy failures
@@ -68,9 +69,9 @@ public enum FailureType {
   /** DNS did not give a usable answer (SERVFAIL, timeout) for data delivery depends on. */
   DNS_FAILURE(null);
 
-  private final String tlsRpt;
+  private final @Nullable String tlsRpt;
 
-  FailureType(String tlsRpt) {
+  FailureType(@Nullable String tlsRpt) {
     this.tlsRpt = tlsRpt;
   }
 

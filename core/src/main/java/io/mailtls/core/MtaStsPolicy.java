@@ -17,6 +17,7 @@ import java.util.Objects;
 public record MtaStsPolicy(String id, MtaStsMode mode, List<String> mxPatterns, Duration maxAge) {
 
   /** RFC 8461 §3.2: max_age is at most 31557600 seconds (about a year). */
+  @SuppressWarnings("CanonicalDuration") // in seconds, as the RFC and a policy's max_age give it
   public static final Duration MAX_AGE_LIMIT = Duration.ofSeconds(31_557_600);
 
   public MtaStsPolicy {

@@ -7,29 +7,79 @@ import java.util.Optional;
 
 /**
  * One mail exchanger for a domain with its addresses and the DNS answers they came from.
- * Immutable.
  *
- * @param name the MX target (or the domain itself for an implicit MX)
- * @param preference the MX preference (0 for an implicit MX)
- * @param implicit whether the domain had no MX records and its own addresses are used (RFC 5321
- *     §5.1)
- * @param addresses the addresses to connect to, IPv4 first, then IPv6
- * @param ipv4 the A answer
- * @param ipv6 the AAAA answer
+ * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
+ * may gain components without breaking callers (docs/design.md §5).
  */
-public record MxHost(
-    DomainName name,
-    int preference,
-    boolean implicit,
-    List<InetAddress> addresses,
-    DnsAnswer ipv4,
-    DnsAnswer ipv6) {
+public final class MxHost {
 
-  public MxHost {
+  private final DomainName name;
+  private final int preference;
+  private final boolean implicit;
+  private final List<InetAddress> addresses;
+  private final DnsAnswer ipv4;
+  private final DnsAnswer ipv6;
+
+  /** Not public: built by {@link MxResolver}. */
+  MxHost(DomainName name, int preference, boolean implicit, List<InetAddress> addresses,
+      DnsAnswer ipv4, DnsAnswer ipv6) {
     Objects.requireNonNull(name, "name");
     addresses = List.copyOf(addresses);
     Objects.requireNonNull(ipv4, "ipv4");
     Objects.requireNonNull(ipv6, "ipv6");
+    this.name = name;
+    this.preference = preference;
+    this.implicit = implicit;
+    this.addresses = addresses;
+    this.ipv4 = ipv4;
+    this.ipv6 = ipv6;
+  }
+
+  /** The MX target (or the domain itself for an implicit MX). */
+  public DomainName name() {
+    return name;
+  }
+
+  /** The MX preference (0 for an implicit MX). */
+  public int preference() {
+    return preference;
+  }
+
+  /** Whether the domain had no MX records and its own addresses are used (RFC 5321 §5.1). */
+  public boolean implicit() {
+    return implicit;
+  }
+
+  /** The addresses to connect to, IPv4 first, then IPv6. */
+  public List<InetAddress> addresses() {
+    return addresses;
+  }
+
+  /** The A answer. */
+  public DnsAnswer ipv4() {
+    return ipv4;
+  }
+
+  /** The AAAA answer. */
+  public DnsAnswer ipv6() {
+    return ipv6;
+  }
+
+  /** Equal when every component is. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof MxHost other
+        && name.equals(other.name)
+        && preference == other.preference
+        && implicit == other.implicit
+        && addresses.equals(other.addresses)
+        && ipv4.equals(other.ipv4)
+        && ipv6.equals(other.ipv6);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, preference, implicit, addresses, ipv4, ipv6);
   }
 
   /**

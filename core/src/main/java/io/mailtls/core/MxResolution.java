@@ -5,23 +5,80 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The mail exchangers of a next hop, or why there are none. Immutable.
+ * The mail exchangers of a next hop, or why there are none.
  *
- * @param nextHop what was resolved
- * @param kind the outcome
- * @param hosts the hosts in the order to try them (preference order, shuffled among equal
- *     preferences, RFC 5321 §5.1); empty unless {@code kind} is {@link Kind#MX} or {@link
- *     Kind#IMPLICIT_MX}
- * @param mxAnswer the MX answer; empty for an address literal
- * @param notes what was ignored or noteworthy on the way (a null MX among others, an IP address
- *     as MX target, an aliased MX host), for the decision record
+ * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
+ * may gain components without breaking callers (docs/design.md §5).
  */
-public record MxResolution(
-    NextHop nextHop,
-    Kind kind,
-    List<MxHost> hosts,
-    Optional<DnsAnswer> mxAnswer,
-    List<String> notes) {
+public final class MxResolution {
+
+  private final NextHop nextHop;
+  private final Kind kind;
+  private final List<MxHost> hosts;
+  private final Optional<DnsAnswer> mxAnswer;
+  private final List<String> notes;
+
+  /** Not public: built by {@link MxResolver} and the transport. */
+  MxResolution(NextHop nextHop, Kind kind, List<MxHost> hosts, Optional<DnsAnswer> mxAnswer,
+      List<String> notes) {
+    Objects.requireNonNull(nextHop, "nextHop");
+    Objects.requireNonNull(kind, "kind");
+    hosts = List.copyOf(hosts);
+    Objects.requireNonNull(mxAnswer, "mxAnswer");
+    notes = List.copyOf(notes);
+    this.nextHop = nextHop;
+    this.kind = kind;
+    this.hosts = hosts;
+    this.mxAnswer = mxAnswer;
+    this.notes = notes;
+  }
+
+  /** What was resolved. */
+  public NextHop nextHop() {
+    return nextHop;
+  }
+
+  /** The outcome. */
+  public Kind kind() {
+    return kind;
+  }
+
+  /**
+   * The hosts in the order to try them (preference order, shuffled among equal preferences, RFC
+   * 5321 §5.1); empty unless {@link #kind()} is {@link Kind#MX} or {@link Kind#IMPLICIT_MX}.
+   */
+  public List<MxHost> hosts() {
+    return hosts;
+  }
+
+  /** The MX answer; empty for an address literal. */
+  public Optional<DnsAnswer> mxAnswer() {
+    return mxAnswer;
+  }
+
+  /**
+   * What was ignored or noteworthy on the way (a null MX among others, an IP address as MX target,
+   * an aliased MX host), for the decision record.
+   */
+  public List<String> notes() {
+    return notes;
+  }
+
+  /** Equal when every component is. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof MxResolution other
+        && nextHop.equals(other.nextHop)
+        && kind.equals(other.kind)
+        && hosts.equals(other.hosts)
+        && mxAnswer.equals(other.mxAnswer)
+        && notes.equals(other.notes);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(nextHop, kind, hosts, mxAnswer, notes);
+  }
 
   /** What MX resolution established. */
   public enum Kind {
@@ -62,14 +119,6 @@ public record MxResolution(
     }
   }
 
-  public MxResolution {
-    Objects.requireNonNull(nextHop, "nextHop");
-    Objects.requireNonNull(kind, "kind");
-    hosts = List.copyOf(hosts);
-    Objects.requireNonNull(mxAnswer, "mxAnswer");
-    notes = List.copyOf(notes);
-  }
-
   /**
    * The DNSSEC state of the MX answer ({@link DnssecState#INSECURE} for an implicit MX reached
    * through an insecure answer, {@link DnssecState#INDETERMINATE} for an address literal).
@@ -81,5 +130,15 @@ public record MxResolution(
   /** The hosts that have at least one address. */
   public List<MxHost> connectableHosts() {
     return hosts.stream().filter(h -> !h.addresses().isEmpty()).toList();
+  }
+
+  /** In the form a record has: {@code MxResolution[nextHop=…, …]}. */
+  @Override
+  public String toString() {
+    return "MxResolution[nextHop=" + nextHop
+        + ", kind=" + kind
+        + ", hosts=" + hosts
+        + ", mxAnswer=" + mxAnswer
+        + ", notes=" + notes + "]";
   }
 }

@@ -2,15 +2,18 @@ package io.mailtls.core;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Resolves a next hop into its mail exchangers (RFC 5321 §5.1, RFC 7505). Thread-safe.
@@ -20,41 +23,59 @@ import java.util.random.RandomGenerator;
  * or {@link MxResolution.Kind#NO_MAIL_HOST}; any failure (SERVFAIL, timeout, bogus) → {@link
  * MxResolution.Kind#TEMPORARY_FAILURE}, never "no MX". Then every host's A and AAAA lookups run
  * concurrently, so resolution costs two dependent round trips, not one per host.
+ *
+ * <p>{@link #resolve} blocks and returns the resolution; {@link #resolveAsync} returns a {@link
+ * CompletableFuture} (docs/design.md §5).
+ *
+ * <pre>{@code
+ * MxResolution mx = MxResolver.builder().dns(dns).build().resolve(NextHop.parse("example.org"));
+ * }</pre>
  */
 public final class MxResolver {
 
   private final DnsResolver dns;
   private final RandomGenerator random;
 
-  /** A resolver that shuffles equal preferences with a fresh {@link Random}. */
-  public MxResolver(DnsResolver dns) {
-    this(dns, new Random());
-  }
-
-  /**
-   * A resolver with its own random source for ordering equal-preference hosts; pass a seeded one
-   * for deterministic tests. Access to {@code random} is synchronised.
-   */
-  public MxResolver(DnsResolver dns, RandomGenerator random) {
+  /** Not public: {@link #builder()} builds resolvers; {@link TransportPolicyResolver} has one. */
+  MxResolver(DnsResolver dns, RandomGenerator random) {
     this.dns = Objects.requireNonNull(dns, "dns");
     this.random = Objects.requireNonNull(random, "random");
   }
 
-  /** Resolves a next hop; the stage always completes normally. */
-  public CompletionStage<MxResolution> resolve(NextHop nextHop) {
+  /** A builder; {@link Builder#dns(DnsResolver)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A builder that starts with this resolver's settings, to build one that differs in some (as
+   * OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This resolver is unchanged. Both settings are shared: the DNS resolver, and the
+   * random source (a default one included), whose use both synchronise on; a resolver owns
+   * nothing that needs closing.
+   */
+  public Builder newBuilder() {
+    Builder b = new Builder();
+    b.dns = dns;
+    b.random = random;
+    return b;
+  }
+
+  /** Resolves a next hop without blocking; the future always completes normally. */
+  public CompletableFuture<MxResolution> resolveAsync(NextHop nextHop) {
     Objects.requireNonNull(nextHop, "nextHop");
     if (nextHop instanceof NextHop.AddressLiteral) {
       return CompletableFuture.completedFuture(new MxResolution(
           nextHop, MxResolution.Kind.ADDRESS_LITERAL, List.of(), Optional.empty(), List.of()));
     }
     DomainName domain = ((NextHop.Domain) nextHop).name();
-    return dns.resolve(domain, DnsRecordType.MX)
-        .thenCompose(mx -> fromMxAnswer(nextHop, domain, mx));
+    return dns.resolveAsync(domain, DnsRecordType.MX)
+        .thenCompose(mx -> fromMxAnswer(nextHop, domain, mx)).toCompletableFuture();
   }
 
-  /** Blocking convenience for {@link #resolve(NextHop)}. */
-  public MxResolution resolveBlocking(NextHop nextHop) {
-    return resolve(nextHop).toCompletableFuture().join();
+  /** Resolves a next hop, blocking until {@link #resolveAsync(NextHop)} completes. */
+  public MxResolution resolve(NextHop nextHop) {
+    return resolveAsync(nextHop).join();
   }
 
   private CompletionStage<MxResolution> fromMxAnswer(
@@ -139,8 +160,8 @@ public final class MxResolver {
   }
 
   private CompletableFuture<MxHost> host(DomainName name, int preference, boolean implicit) {
-    CompletableFuture<DnsAnswer> a = dns.resolve(name, DnsRecordType.A).toCompletableFuture();
-    CompletableFuture<DnsAnswer> aaaa = dns.resolve(name, DnsRecordType.AAAA).toCompletableFuture();
+    CompletableFuture<DnsAnswer> a = dns.resolveAsync(name, DnsRecordType.A);
+    CompletableFuture<DnsAnswer> aaaa = dns.resolveAsync(name, DnsRecordType.AAAA);
     return a.thenCombine(aaaa, (v4, v6) -> {
       List<InetAddress> addresses = new ArrayList<>();
       for (DnsAnswer answer : List.of(v4, v6)) {
@@ -198,5 +219,52 @@ public final class MxResolver {
       List<String> notes) {
     return CompletableFuture.completedFuture(
         new MxResolution(nextHop, kind, hosts, Optional.of(mx), notes));
+  }
+
+  /**
+   * Configures an {@link MxResolver}. Each setter may be called once, also in a builder from
+   * {@link MxResolver#newBuilder()}, where it overrides the inherited setting. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable DnsResolver dns;
+    private @Nullable RandomGenerator random;
+    private final Set<String> called = new HashSet<>();
+
+    private Builder() {}
+
+    private void once(String setter) {
+      if (!called.add(setter)) {
+        throw new IllegalStateException(setter + " already set");
+      }
+    }
+
+    /** The DNS resolver for the MX and address lookups (required). */
+    public Builder dns(DnsResolver dns) {
+      once("dns");
+      this.dns = Objects.requireNonNull(dns, "dns");
+      return this;
+    }
+
+    /**
+     * Orders equal-preference hosts (RFC 5321 §5.1); default a new {@link Random}. Pass a seeded
+     * one for deterministic tests. Access to it is synchronised.
+     */
+    public Builder random(RandomGenerator random) {
+      once("random");
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * Builds the resolver.
+     *
+     * @throws IllegalStateException without {@link #dns}
+     */
+    public MxResolver build() {
+      if (dns == null) {
+        throw new IllegalStateException("dns is required");
+      }
+      return new MxResolver(dns, random != null ? random : new Random());
+    }
   }
 }

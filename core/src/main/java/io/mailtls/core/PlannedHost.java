@@ -6,31 +6,23 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A host the transport will try, in plan order, with its TLS requirement. Immutable.
+ * A host the transport will try, in plan order, with its TLS requirement.
  *
- * @param name the MX host name (the TLS SNI name); empty for an address literal
- * @param addresses the addresses to try, in order
- * @param requirement what TLS this host requires
- * @param source which policy set the requirement
- * @param why a one-line explanation for the decision record
- * @param reportOnly a stricter requirement whose failures are reported but not enforced (MTA-STS
- *     {@code testing} mode, RFC 8461 §5)
+ * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
+ * may gain components without breaking callers (docs/design.md §5).
  */
-public record PlannedHost(
-    Optional<DomainName> name,
-    List<InetAddress> addresses,
-    TlsRequirement requirement,
-    PolicySource source,
-    String why,
-    Optional<TlsRequirement> reportOnly) {
+public final class PlannedHost {
 
-  /** A host without a report-only requirement. */
-  public PlannedHost(Optional<DomainName> name, List<InetAddress> addresses,
-      TlsRequirement requirement, PolicySource source, String why) {
-    this(name, addresses, requirement, source, why, Optional.empty());
-  }
+  private final Optional<DomainName> name;
+  private final List<InetAddress> addresses;
+  private final TlsRequirement requirement;
+  private final PolicySource source;
+  private final String why;
+  private final Optional<TlsRequirement> reportOnly;
 
-  public PlannedHost {
+  /** Not public: built by the planner. */
+  PlannedHost(Optional<DomainName> name, List<InetAddress> addresses, TlsRequirement requirement,
+      PolicySource source, String why, Optional<TlsRequirement> reportOnly) {
     Objects.requireNonNull(name, "name");
     addresses = List.copyOf(addresses);
     if (addresses.isEmpty()) {
@@ -40,5 +32,78 @@ public record PlannedHost(
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(why, "why");
     Objects.requireNonNull(reportOnly, "reportOnly");
+    this.name = name;
+    this.addresses = addresses;
+    this.requirement = requirement;
+    this.source = source;
+    this.why = why;
+    this.reportOnly = reportOnly;
+  }
+
+  /** A host without a report-only requirement. Not public: built by the planner. */
+  PlannedHost(Optional<DomainName> name, List<InetAddress> addresses,
+      TlsRequirement requirement, PolicySource source, String why) {
+    this(name, addresses, requirement, source, why, Optional.empty());
+  }
+
+  /** The MX host name (the TLS SNI name); empty for an address literal. */
+  public Optional<DomainName> name() {
+    return name;
+  }
+
+  /** The addresses to try, in order. */
+  public List<InetAddress> addresses() {
+    return addresses;
+  }
+
+  /** What TLS this host requires. */
+  public TlsRequirement requirement() {
+    return requirement;
+  }
+
+  /** Which policy set the requirement. */
+  public PolicySource source() {
+    return source;
+  }
+
+  /** A one-line explanation for the decision record. */
+  public String why() {
+    return why;
+  }
+
+  /**
+   * A stricter requirement whose failures are reported but not enforced (MTA-STS {@code testing}
+   * mode, RFC 8461 §5).
+   */
+  public Optional<TlsRequirement> reportOnly() {
+    return reportOnly;
+  }
+
+  /** Equal when every component is. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PlannedHost other
+        && name.equals(other.name)
+        && addresses.equals(other.addresses)
+        && requirement.equals(other.requirement)
+        && source.equals(other.source)
+        && why.equals(other.why)
+        && reportOnly.equals(other.reportOnly);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, addresses, requirement, source, why, reportOnly);
+  }
+
+  /** In the form a record has: {@code PlannedHost[name=…, …]}. */
+  @Override
+  public String toString() {
+    return "PlannedHost[name=" + name
+        + ", addresses=" + addresses
+        + ", requirement=" + requirement
+        + ", source=" + source
+        + ", why=" + why
+        + ", reportOnly=" + reportOnly + "]";
   }
 }

@@ -5,33 +5,103 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A failure of a recipient policy (MTA-STS or DANE), for reporting (RFC 8460 TLS-RPT): in
- * {@code enforce} mode it stopped a delivery; in {@code testing} mode it was only recorded.
- * Immutable.
+ * A failure of a recipient policy (MTA-STS or DANE), for reporting (RFC 8460 TLS-RPT): under
+ * {@code mode: enforce} it stopped a delivery; under {@code mode: testing} it was only recorded.
  *
- * @param policyDomain the recipient domain whose policy failed
- * @param source which policy
- * @param enforced whether the failure prevented delivery (false in MTA-STS testing mode)
- * @param host the MX host concerned, if one was
- * @param address the address connected to, if any
- * @param type the RFC 8460 result type ({@link FailureType#tlsRptResultType()})
- * @param detail a human-readable account
+ * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
+ * may gain components without breaking callers (docs/design.md §5).
  */
-public record PolicyFailure(
-    DomainName policyDomain,
-    PolicySource source,
-    boolean enforced,
-    Optional<DomainName> host,
-    Optional<InetSocketAddress> address,
-    FailureType type,
-    String detail) {
+public final class PolicyFailure {
 
-  public PolicyFailure {
+  private final DomainName policyDomain;
+  private final PolicySource source;
+  private final boolean enforced;
+  private final Optional<DomainName> host;
+  private final Optional<InetSocketAddress> address;
+  private final FailureType type;
+  private final String detail;
+
+  /** Not public: built by the planner and the transport. */
+  PolicyFailure(DomainName policyDomain, PolicySource source, boolean enforced,
+      Optional<DomainName> host, Optional<InetSocketAddress> address, FailureType type,
+      String detail) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(detail, "detail");
+    this.policyDomain = policyDomain;
+    this.source = source;
+    this.enforced = enforced;
+    this.host = host;
+    this.address = address;
+    this.type = type;
+    this.detail = detail;
+  }
+
+  /** The recipient domain whose policy failed. */
+  public DomainName policyDomain() {
+    return policyDomain;
+  }
+
+  /** Which policy. */
+  public PolicySource source() {
+    return source;
+  }
+
+  /** Whether the failure prevented delivery (false in MTA-STS testing mode). */
+  public boolean enforced() {
+    return enforced;
+  }
+
+  /** The MX host concerned, if one was. */
+  public Optional<DomainName> host() {
+    return host;
+  }
+
+  /** The address connected to, if any. */
+  public Optional<InetSocketAddress> address() {
+    return address;
+  }
+
+  /** The RFC 8460 result type ({@link FailureType#tlsRptResultType()}). */
+  public FailureType type() {
+    return type;
+  }
+
+  /** A human-readable account. */
+  public String detail() {
+    return detail;
+  }
+
+  /** Equal when every component is. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PolicyFailure other
+        && policyDomain.equals(other.policyDomain)
+        && source.equals(other.source)
+        && enforced == other.enforced
+        && host.equals(other.host)
+        && address.equals(other.address)
+        && type.equals(other.type)
+        && detail.equals(other.detail);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(policyDomain, source, enforced, host, address, type, detail);
+  }
+
+  /** In the form a record has: {@code PolicyFailure[policyDomain=…, …]}. */
+  @Override
+  public String toString() {
+    return "PolicyFailure[policyDomain=" + policyDomain
+        + ", source=" + source
+        + ", enforced=" + enforced
+        + ", host=" + host
+        + ", address=" + address
+        + ", type=" + type
+        + ", detail=" + detail + "]";
   }
 }

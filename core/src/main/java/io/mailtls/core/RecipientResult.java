@@ -5,32 +5,88 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The outcome for one recipient. Immutable.
+ * The outcome for one recipient.
  *
- * @param recipient the recipient
- * @param status delivered, deferred or bounced
- * @param reply the SMTP reply that decided (locally generated when no server said anything: see
- *     {@link SmtpReply})
- * @param attempt the connection attempt that decided, if one did (MX host, address, TLS details,
- *     authentication)
- * @param plan the delivery plan for the recipient's domain: the decision record
- * @param attempts every connection attempt made for the recipient's domain, in order
+ * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
+ * may gain components without breaking callers (docs/design.md §5).
  */
-public record RecipientResult(
-    EmailAddress recipient,
-    DeliveryStatus status,
-    SmtpReply reply,
-    Optional<Attempt> attempt,
-    DeliveryPlan plan,
-    List<Attempt> attempts) {
+public final class RecipientResult {
 
-  public RecipientResult {
+  private final EmailAddress recipient;
+  private final DeliveryStatus status;
+  private final SmtpReply reply;
+  private final Optional<Attempt> attempt;
+  private final DeliveryPlan plan;
+  private final List<Attempt> attempts;
+
+  /** Not public: built by the transport. */
+  RecipientResult(EmailAddress recipient, DeliveryStatus status, SmtpReply reply,
+      Optional<Attempt> attempt, DeliveryPlan plan, List<Attempt> attempts) {
     Objects.requireNonNull(recipient, "recipient");
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(reply, "reply");
     Objects.requireNonNull(attempt, "attempt");
     Objects.requireNonNull(plan, "plan");
     attempts = List.copyOf(attempts);
+    this.recipient = recipient;
+    this.status = status;
+    this.reply = reply;
+    this.attempt = attempt;
+    this.plan = plan;
+    this.attempts = attempts;
+  }
+
+  /** The recipient. */
+  public EmailAddress recipient() {
+    return recipient;
+  }
+
+  /** Delivered, deferred or bounced. */
+  public DeliveryStatus status() {
+    return status;
+  }
+
+  /**
+   * The SMTP reply that decided (locally generated when no server said anything: see {@link
+   * SmtpReply}).
+   */
+  public SmtpReply reply() {
+    return reply;
+  }
+
+  /**
+   * The connection attempt that decided, if one did (MX host, address, TLS details,
+   * authentication).
+   */
+  public Optional<Attempt> attempt() {
+    return attempt;
+  }
+
+  /** The delivery plan for the recipient's domain: the decision record. */
+  public DeliveryPlan plan() {
+    return plan;
+  }
+
+  /** Every connection attempt made for the recipient's domain, in order. */
+  public List<Attempt> attempts() {
+    return attempts;
+  }
+
+  /** Equal when every component is. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RecipientResult other
+        && recipient.equals(other.recipient)
+        && status.equals(other.status)
+        && reply.equals(other.reply)
+        && attempt.equals(other.attempt)
+        && plan.equals(other.plan)
+        && attempts.equals(other.attempts);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(recipient, status, reply, attempt, plan, attempts);
   }
 
   /** The TLS session of the deciding attempt, if it used TLS. */

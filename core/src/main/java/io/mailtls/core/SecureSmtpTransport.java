@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,10 +28,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import javax.net.SocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (docs/design.md §1).
- * Immutable and thread-safe; build one, share it, {@link #close()} it at shutdown.
+ * Immutable and thread-safe; build one, share it, {@link #close()} it at shutdown; {@link
+ * #newBuilder()} derives a transport with some settings changed.
+ *
+ * <p>Blocking and asynchronous calls are named as everywhere in mailtls (docs/design.md §5):
+ * {@link #send} and {@link #plan} block and return the value, {@link #sendAsync} returns a
+ * {@link CompletableFuture}.
  *
  * <p>The standard set-up (module {@code mailtls-standard}) wires DNSSEC validation, MTA-STS with a
  * persistent policy cache, and DANE in one call:
@@ -73,14 +78,17 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final ConnectionPool pool;
   private final DomainDelivery.Settings deliverySettings;
   private final Executor executor;
-  private final ExecutorService ownedExecutor;
+  private final @Nullable ExecutorService ownedExecutor;
   private final ScheduledThreadPoolExecutor watchdog;
   private final List<AutoCloseable> ownedResources;
+  /** The settings this transport was built with, for {@link #newBuilder()}. */
+  private final Builder settings;
 
   private SecureSmtpTransport(Builder b) {
-    this.dns = b.dns;
+    this.settings = new Builder(b);
+    this.dns = Objects.requireNonNull(b.dns, "dns"); // build() checked it
     TransportPolicyResolver.Builder rb =
-        TransportPolicyResolver.builder().dns(b.dns).random(b.random);
+        TransportPolicyResolver.builder().dns(dns).random(b.random);
     if (b.mtaSts != null) {
       rb.mtaSts(b.mtaSts);
     } else {
@@ -112,10 +120,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (b.connectionReuse) {
       // Idle connections close on time even when their destination is never used again.
       long period = Math.min(Math.max(b.idleTime.toMillis() / 2, 50), 30_000);
-      watchdog.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
+      // Runs until the watchdog shuts down; expireIdle throws nothing that would end it early.
+      var unused = watchdog.scheduleWithFixedDelay(
+          this::expireIdle, period, period, TimeUnit.MILLISECONDS);
     }
     this.deliverySettings = new DomainDelivery.Settings(
-        new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts, b.heloName,
+        new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts,
+        Objects.requireNonNull(b.heloName, "heloName"),
         SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay, watchdog);
     if (b.executor != null) {
       this.executor = b.executor;
@@ -143,6 +154,25 @@ public final class SecureSmtpTransport implements AutoCloseable {
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder that starts with every setting of this transport, to build one that differs in
+   * some (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the
+   * setting it inherited. This transport is unchanged.
+   *
+   * <p>Shared with this transport: what its builder was given, which stays the caller's (the
+   * DNS resolver, the sender policy, the MTA-STS source and the DANE provider, the socket
+   * factory, the trust store, the TLS context factory, the listener or listener factory, the
+   * random source, the relay, and the executor if one was given). Made anew, owned and closed by
+   * the derived transport: what a transport makes for itself, namely its connection pool (no
+   * connection is shared), its timer threads, its executor when none was given, and its call ids
+   * ({@link DeliveryCall#id()} starts at 1). Resources handed over with {@link
+   * Builder#alsoClose} stay this transport's: the derived one uses what it shares of them (the
+   * standard set-up's MTA-STS resolver, say) and closes none, so close it before this one.
+   */
+  public Builder newBuilder() {
+    return new Builder(settings);
   }
 
   /**
@@ -238,7 +268,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     List<EmailAddress> retry = new ArrayList<>();
     for (EmailAddress r : group) {
-      RecipientResult res = results.get(r);
+      RecipientResult res = Objects.requireNonNull(results.get(r)); // every recipient has one
       // Only what policy or TLS kept from going out: never a message whose content may already
       // have reached a server (a connection lost during DATA), which would be sent twice.
       boolean policyKept = res.attempt().isEmpty() || res.attempt().flatMap(Attempt::failure)
@@ -253,7 +283,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Optional<DeliveryPlan> replanned;
     try {
-      replanned = resolver.replanIfPolicyChanged(plan, call.listener).toCompletableFuture()
+      replanned = resolver.replanIfPolicyChangedAsync(plan, call.listener)
           .join();
     } catch (RuntimeException e) {
       // A failing policy source costs the re-check, never the results already decided.
@@ -275,7 +305,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * {@link #send} on the transport's executor. The call's listener is made here, on the calling
    * thread, before the send is handed to the executor.
    */
-  public CompletionStage<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
+  public CompletableFuture<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(content, "content");
     Call call = new Call(Optional.of(envelope));
@@ -297,7 +327,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliveryPlan plan;
     try {
       plan = relay.isPresent() ? relayPlan(relay.get(), level)
-          : resolver.planBlocking(nextHop, level, call.listener);
+          : resolver.plan(nextHop, level, call.listener);
     } catch (RuntimeException e) {
       // The plan still ends for the listener, with the failed plan send() goes on with.
       DeliveryPlan failed = failedPlan(nextHop, level, "planning failed: " + e);
@@ -330,8 +360,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (level == TlsLevel.ENFORCED && !requirement.requiresTls()) {
       requirement = new TlsRequirement.Encrypted();
     }
-    DnsAnswer v4 = dns.resolveBlocking(h.host(), DnsRecordType.A);
-    DnsAnswer v6 = dns.resolveBlocking(h.host(), DnsRecordType.AAAA);
+    DnsAnswer v4 = dns.resolve(h.host(), DnsRecordType.A);
+    DnsAnswer v6 = dns.resolve(h.host(), DnsRecordType.AAAA);
     List<java.net.InetAddress> addresses = new ArrayList<>();
     for (DnsAnswer a : List.of(v4, v6)) {
       a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));
@@ -403,31 +433,65 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
   }
 
-  /** Configures a {@link SecureSmtpTransport}. Not thread-safe. */
+  /**
+   * Configures a {@link SecureSmtpTransport}. Each setter may be called once, also in a builder
+   * from {@link SecureSmtpTransport#newBuilder()}, where it overrides the inherited setting. Not
+   * thread-safe.
+   */
   public static final class Builder {
-    private DnsResolver dns;
+    private @Nullable DnsResolver dns;
     private SenderPolicy senderPolicy = SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC);
-    private String heloName;
+    private @Nullable String heloName;
     private int port = 25;
     private SmtpTimeouts timeouts = SmtpTimeouts.RFC_5321;
     private SocketFactory socketFactory = SocketFactory.getDefault();
-    private KeyStore trustStore;
+    private @Nullable KeyStore trustStore;
     private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
     private EventListener.Factory listeners = call -> EventListener.NONE;
-    private Executor executor;
+    private @Nullable Executor executor;
     private RandomGenerator random = new Random();
-    private SmartHost relay;
-    private MtaStsPolicySource mtaSts;
-    private DaneProvider dane;
+    private @Nullable SmartHost relay;
+    private @Nullable MtaStsPolicySource mtaSts;
+    private @Nullable DaneProvider dane;
     private final List<AutoCloseable> ownedResources = new ArrayList<>();
     private int maxSessionsPerDestination = 4;
     private Duration idleTime = Duration.ofSeconds(5);
     private int maxTransactionsPerSession = 100;
     private boolean connectionReuse = true;
     private int maxAttemptsPerDomain = 5;
+    private boolean mtaStsChosen;
+    private boolean daneChosen;
     private final java.util.Set<String> called = new java.util.HashSet<>();
 
     private Builder() {}
+
+    /**
+     * A builder with {@code from}'s settings, none of them set in this builder yet, and no
+     * resource to close ({@link SecureSmtpTransport#newBuilder()}).
+     */
+    private Builder(Builder from) {
+      this.dns = from.dns;
+      this.senderPolicy = from.senderPolicy;
+      this.heloName = from.heloName;
+      this.port = from.port;
+      this.timeouts = from.timeouts;
+      this.socketFactory = from.socketFactory;
+      this.trustStore = from.trustStore;
+      this.tlsContexts = from.tlsContexts;
+      this.listeners = from.listeners;
+      this.executor = from.executor;
+      this.random = from.random;
+      this.relay = from.relay;
+      this.mtaSts = from.mtaSts;
+      this.dane = from.dane;
+      this.maxSessionsPerDestination = from.maxSessionsPerDestination;
+      this.idleTime = from.idleTime;
+      this.maxTransactionsPerSession = from.maxTransactionsPerSession;
+      this.connectionReuse = from.connectionReuse;
+      this.maxAttemptsPerDomain = from.maxAttemptsPerDomain;
+      this.mtaStsChosen = from.mtaStsChosen;
+      this.daneChosen = from.daneChosen;
+    }
 
     private void once(String name) {
       if (!called.add(name)) {
@@ -565,6 +629,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     public Builder mtaSts(MtaStsPolicySource source) {
       once("mtaSts");
       this.mtaSts = Objects.requireNonNull(source, "source");
+      this.mtaStsChosen = true;
       return this;
     }
 
@@ -575,6 +640,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
      */
     public Builder withoutMtaSts() {
       once("mtaSts");
+      this.mtaSts = null;
+      this.mtaStsChosen = true;
       return this;
     }
 
@@ -585,6 +652,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     public Builder dane(DaneProvider provider) {
       once("dane");
       this.dane = Objects.requireNonNull(provider, "provider");
+      this.daneChosen = true;
       return this;
     }
 
@@ -594,6 +662,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
      */
     public Builder withoutDane() {
       once("dane");
+      this.dane = null;
+      this.daneChosen = true;
       return this;
     }
 
@@ -630,6 +700,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       once("connectionReuse");
       this.idleTime = Objects.requireNonNull(idleTime, "idleTime");
       this.maxTransactionsPerSession = maxTransactionsPerSession;
+      this.connectionReuse = true;
       return this;
     }
 
@@ -663,13 +734,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
             + " domain name, which receivers expect in EHLO (RFC 5321 §4.1.1.1)");
       }
       // A relay hides the recipients' MX hosts, so their policies are the relay's to apply.
-      if (relay == null && !called.contains("mtaSts")) {
+      if (relay == null && !mtaStsChosen) {
         throw new IllegalStateException("no MTA-STS policy source: recipients' MTA-STS policies"
             + " (RFC 8461) would be ignored. Use StandardTransport.builder(stateDirectory)"
             + " (module mailtls-standard), or .mtaSts(MtaStsResolver.builder()...build())"
             + " (module mailtls-mta-sts), or call .withoutMtaSts() to opt out explicitly");
       }
-      if (relay == null && !called.contains("dane")) {
+      if (relay == null && !daneChosen) {
         throw new IllegalStateException("no DANE provider: recipients' DANE TLSA records"
             + " (RFC 7672) would be ignored. Use StandardTransport.builder(stateDirectory)"
             + " (module mailtls-standard), or .dane(DaneResolver.builder().dns(dns).build())"

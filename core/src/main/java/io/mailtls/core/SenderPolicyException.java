@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sender's TLS level for a sending domain could not be determined: the application's lookup
@@ -14,7 +15,7 @@ public final class SenderPolicyException extends RuntimeException {
 
   private final transient DomainName senderDomain;
 
-  SenderPolicyException(DomainName senderDomain, String reason, Throwable cause) {
+  SenderPolicyException(DomainName senderDomain, String reason, @Nullable Throwable cause) {
     super("sender TLS level for " + Objects.requireNonNull(senderDomain, "senderDomain")
         + " unknown: " + reason, cause);
     this.senderDomain = senderDomain;

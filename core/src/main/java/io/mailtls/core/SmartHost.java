@@ -3,6 +3,7 @@ package io.mailtls.core;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A relay that takes all mail instead of the recipients' MX hosts: submission on port 587 with
@@ -50,8 +51,8 @@ public record SmartHost(
     private final DomainName host;
     private int port = 587;
     private boolean implicitTls;
-    private TlsRequirement requirement;
-    private Credentials credentials;
+    private @Nullable TlsRequirement requirement;
+    private @Nullable Credentials credentials;
     private boolean allowPlaintextAuth;
 
     private Builder(DomainName host) {

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.SocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A live STARTTLS probe of one MX address: connects, reads the greeting, says EHLO and applies a
@@ -38,16 +39,20 @@ import javax.net.SocketFactory;
  * plaintext on a fresh connection; the probe does not make that second connection.
  *
  * <p>Thread-safe: probes may run concurrently, each on its own connection. No server behaviour
- * makes {@link #probe} throw; every step is bounded by the {@link SmtpTimeouts}. {@link #close()}
- * stops the probe's timer thread.
+ * makes {@link #probe} throw; every step is bounded by the {@link SmtpTimeouts}. {@link #probe}
+ * blocks (docs/design.md §5). {@link #close()} stops the probe's timer thread; {@link
+ * #newBuilder()} derives a probe with some settings changed.
  */
 public final class StarttlsProbe implements AutoCloseable {
 
   private final SessionProbe probe;
   private final ScheduledThreadPoolExecutor watchdog;
   private volatile boolean closed;
+  /** The settings this probe was built with, for {@link #newBuilder()}. */
+  private final Builder settings;
 
   private StarttlsProbe(Builder b) {
+    this.settings = new Builder(b);
     AtomicInteger timers = new AtomicInteger();
     this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "mailtls-probe-timer-" + timers.incrementAndGet());
@@ -57,12 +62,26 @@ public final class StarttlsProbe implements AutoCloseable {
     watchdog.setRemoveOnCancelPolicy(true);
     this.probe = new SessionProbe(new SessionProbe.Settings(
         new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)),
-        b.socketFactory, b.timeouts, b.heloName, b.port, watchdog), new SafeListener(b.listener));
+        b.socketFactory, b.timeouts, Objects.requireNonNull(b.heloName, "heloName"), b.port,
+        watchdog), new SafeListener(b.listener));
   }
 
   /** A builder; {@link Builder#heloName} is required. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder that starts with every setting of this probe, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This probe is unchanged.
+   *
+   * <p>Shared with this probe: what its builder was given (the socket factory, the trust store,
+   * the TLS context factory, the DANE provider, the listener). Made anew, and stopped by the
+   * derived probe's {@link #close()}: its timer thread. Either probe may be closed first.
+   */
+  public Builder newBuilder() {
+    return new Builder(settings);
   }
 
   /**
@@ -92,19 +111,35 @@ public final class StarttlsProbe implements AutoCloseable {
     watchdog.shutdownNow();
   }
 
-  /** Configures a {@link StarttlsProbe} as a {@link SecureSmtpTransport} is. Not thread-safe. */
+  /**
+   * Configures a {@link StarttlsProbe} as a {@link SecureSmtpTransport} is. Each setter may be
+   * called once, also in a builder from {@link StarttlsProbe#newBuilder()}, where it overrides the
+   * inherited setting. Not thread-safe.
+   */
   public static final class Builder {
-    private String heloName;
+    private @Nullable String heloName;
     private int port = 25;
     private SmtpTimeouts timeouts = SmtpTimeouts.RFC_5321;
     private SocketFactory socketFactory = SocketFactory.getDefault();
-    private KeyStore trustStore;
+    private @Nullable KeyStore trustStore;
     private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
-    private DaneProvider dane;
+    private @Nullable DaneProvider dane;
     private EventListener listener = EventListener.NONE;
     private final Set<String> called = new HashSet<>();
 
     private Builder() {}
+
+    /** A builder with {@code from}'s settings, none of them set in this builder yet. */
+    private Builder(Builder from) {
+      this.heloName = from.heloName;
+      this.port = from.port;
+      this.timeouts = from.timeouts;
+      this.socketFactory = from.socketFactory;
+      this.trustStore = from.trustStore;
+      this.tlsContexts = from.tlsContexts;
+      this.dane = from.dane;
+      this.listener = from.listener;
+    }
 
     private void once(String name) {
       if (!called.add(name)) {

@@ -9,15 +9,18 @@ import io.mailtls.core.internal.transport.SafeListener;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Plans delivery for a recipient domain: its MX hosts in order, each with the TLS requirement
@@ -37,6 +40,10 @@ import java.util.random.RandomGenerator;
  * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA), so a
  * plan costs about one dependent chain of round trips.
  *
+ * <p>{@link #plan} blocks and returns the plan; {@link #planAsync} returns a {@link
+ * CompletableFuture} (docs/design.md §5). {@link #newBuilder()} derives a resolver with some
+ * settings changed.
+ *
  * <p>A resolver has no listener of its own: a caller who wants the MTA-STS and TLSA lookup events
  * of a plan passes a listener to {@link #plan(NextHop, TlsLevel, EventListener)}, one per plan to
  * tell concurrent plans apart (as {@link SecureSmtpTransport} passes each call's listener).
@@ -46,9 +53,13 @@ public final class TransportPolicyResolver {
   private final MxResolver mxResolver;
   private final Optional<MtaStsPolicySource> mtaSts;
   private final Optional<DaneProvider> dane;
+  /** The settings this resolver was built with, for {@link #newBuilder()}. */
+  private final Builder settings;
 
   private TransportPolicyResolver(Builder b) {
-    this.mxResolver = new MxResolver(b.dns, b.random);
+    this.settings = new Builder(b);
+    // build() checked dns and chose random
+    this.mxResolver = new MxResolver(Objects.requireNonNull(b.dns), Objects.requireNonNull(b.random));
     this.mtaSts = Optional.ofNullable(b.mtaSts);
     this.dane = Optional.ofNullable(b.dane);
   }
@@ -59,16 +70,44 @@ public final class TransportPolicyResolver {
   }
 
   /**
-   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling no listener.
-   * Completes normally.
+   * A builder that starts with every setting of this resolver, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited (an MTA-STS source or DANE provider, or the opt-out from it, included). This
+   * resolver is unchanged. Everything is shared, all of it given by the caller: the DNS resolver,
+   * the random source, the MTA-STS source and the DANE provider; a resolver owns nothing that
+   * needs closing.
    */
-  public CompletionStage<DeliveryPlan> plan(NextHop nextHop, TlsLevel level) {
-    return plan(nextHop, level, EventListener.NONE);
+  public Builder newBuilder() {
+    return new Builder(settings);
   }
 
   /**
-   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling {@code listener}
-   * of the MTA-STS lookup and each TLSA lookup the plan makes ({@link
+   * Plans delivery to {@code nextHop} under the sender's {@code level}, telling no listener, and
+   * blocks until the plan is made.
+   */
+  public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
+    return planAsync(nextHop, level).join();
+  }
+
+  /**
+   * {@link #planAsync(NextHop, TlsLevel, EventListener)}, blocking until the plan is made: tells
+   * {@code listener} of the plan's lookups.
+   */
+  public DeliveryPlan plan(NextHop nextHop, TlsLevel level, EventListener listener) {
+    return planAsync(nextHop, level, listener).join();
+  }
+
+  /**
+   * Plans delivery to {@code nextHop} under the sender's {@code level} without blocking, telling
+   * no listener. Completes normally.
+   */
+  public CompletableFuture<DeliveryPlan> planAsync(NextHop nextHop, TlsLevel level) {
+    return planAsync(nextHop, level, EventListener.NONE);
+  }
+
+  /**
+   * Plans delivery to {@code nextHop} under the sender's {@code level} without blocking, telling
+   * {@code listener} of the MTA-STS lookup and each TLSA lookup the plan makes ({@link
    * EventListener#mtaStsLookupStart} and the others; they may arrive on other threads, see {@link
    * EventListener}). The plan completes only after every lookup it started has ended, so these
    * events all happen-before its completion. {@link EventListener#planStart} and {@link
@@ -76,13 +115,13 @@ public final class TransportPolicyResolver {
    * this call. Pass a new listener per call to tell concurrent plans apart; a listener that throws
    * changes nothing. Completes normally.
    */
-  public CompletionStage<DeliveryPlan> plan(NextHop nextHop, TlsLevel level,
+  public CompletableFuture<DeliveryPlan> planAsync(NextHop nextHop, TlsLevel level,
       EventListener listener) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     // MX resolution and MTA-STS discovery do not depend on each other: run them together.
-    CompletableFuture<MxResolution> mx = mxResolver.resolve(nextHop).toCompletableFuture();
+    CompletableFuture<MxResolution> mx = mxResolver.resolveAsync(nextHop);
     CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false, events);
     // TLSA lookups depend on the MX hosts only; they run beside MTA-STS discovery.
     CompletableFuture<Map<DomainName, TlsaLookup>> tlsa =
@@ -95,31 +134,21 @@ public final class TransportPolicyResolver {
         .thenCompose(this::fromInputs);
   }
 
-  /** Blocking convenience for {@link #plan(NextHop, TlsLevel)}. */
-  public DeliveryPlan planBlocking(NextHop nextHop, TlsLevel level) {
-    return plan(nextHop, level).toCompletableFuture().join();
-  }
-
-  /** Blocking convenience for {@link #plan(NextHop, TlsLevel, EventListener)}. */
-  public DeliveryPlan planBlocking(NextHop nextHop, TlsLevel level, EventListener listener) {
-    return plan(nextHop, level, listener).toCompletableFuture().join();
-  }
-
   /**
    * RFC 8461 §5.1 step 3: before mail fails for good under an {@code enforce} policy, ask for a
    * new policy id; when the policy changed, the new plan follows it. Empty when no MTA-STS
    * policy source is configured or the policy did not change. Tells no listener.
    */
-  public CompletionStage<Optional<DeliveryPlan>> replanIfPolicyChanged(DeliveryPlan old) {
-    return replanIfPolicyChanged(old, EventListener.NONE);
+  public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(DeliveryPlan old) {
+    return replanIfPolicyChangedAsync(old, EventListener.NONE);
   }
 
   /**
-   * {@link #replanIfPolicyChanged(DeliveryPlan)}, telling {@code listener} of the re-check's
+   * {@link #replanIfPolicyChangedAsync(DeliveryPlan)}, telling {@code listener} of the re-check's
    * MTA-STS lookup and, when the policy changed, of the new plan's TLSA lookups, as {@link
-   * #plan(NextHop, TlsLevel, EventListener)} does.
+   * #planAsync(NextHop, TlsLevel, EventListener)} does.
    */
-  public CompletionStage<Optional<DeliveryPlan>> replanIfPolicyChanged(DeliveryPlan old,
+  public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(DeliveryPlan old,
       EventListener listener) {
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     Optional<String> oldId = enforcedPolicyId(old);
@@ -155,8 +184,7 @@ public final class TransportPolicyResolver {
     events.fire(l -> l.mtaStsLookupStart(domain));
     CompletableFuture<MtaStsLookup> stage;
     try {
-      stage = (recheck ? mtaSts.get().recheck(domain) : mtaSts.get().lookup(domain))
-          .toCompletableFuture();
+      stage = recheck ? mtaSts.get().recheckAsync(domain) : mtaSts.get().lookupAsync(domain);
     } catch (RuntimeException | Error e) {
       events.fire(l -> l.mtaStsLookupEnd(domain, sourceFailed(domain, e)));
       throw e;
@@ -209,7 +237,7 @@ public final class TransportPolicyResolver {
       events.fire(l -> l.tlsaLookupStart(h));
       CompletableFuture<TlsaLookup> lookup;
       try {
-        lookup = dane.get().lookup(h, mx).toCompletableFuture();
+        lookup = dane.get().lookupAsync(h, mx);
       } catch (RuntimeException | Error e) {
         events.fire(l -> l.tlsaLookupEnd(h, providerFailed(h, e)));
         thrown = e;
@@ -295,31 +323,48 @@ public final class TransportPolicyResolver {
     }
   }
 
-  /** Configures a {@link TransportPolicyResolver}. Not thread-safe. */
+  /**
+   * Configures a {@link TransportPolicyResolver}. Each setter may be called once, also in a
+   * builder from {@link TransportPolicyResolver#newBuilder()}, where it overrides the inherited
+   * setting. Not thread-safe.
+   */
   public static final class Builder {
-    private DnsResolver dns;
-    private RandomGenerator random;
-    private MtaStsPolicySource mtaSts;
-    private DaneProvider dane;
+    private @Nullable DnsResolver dns;
+    private @Nullable RandomGenerator random;
+    private @Nullable MtaStsPolicySource mtaSts;
+    private @Nullable DaneProvider dane;
     private boolean stsChosen;
     private boolean daneChosen;
+    private final Set<String> called = new HashSet<>();
 
     private Builder() {}
 
+    /** A builder with {@code from}'s settings, none of them set in this builder yet. */
+    private Builder(Builder from) {
+      this.dns = from.dns;
+      this.random = from.random;
+      this.mtaSts = from.mtaSts;
+      this.dane = from.dane;
+      this.stsChosen = from.stsChosen;
+      this.daneChosen = from.daneChosen;
+    }
+
+    private void once(String setter, String what) {
+      if (!called.add(setter)) {
+        throw new IllegalStateException(what);
+      }
+    }
+
     /** The DNS resolver for MX and address lookups (required). */
     public Builder dns(DnsResolver dns) {
-      if (this.dns != null) {
-        throw new IllegalStateException("dns already set");
-      }
+      once("dns", "dns already set");
       this.dns = Objects.requireNonNull(dns, "dns");
       return this;
     }
 
     /** The random source that orders equal-preference MX hosts; default a new {@link Random}. */
     public Builder random(RandomGenerator random) {
-      if (this.random != null) {
-        throw new IllegalStateException("random already set");
-      }
+      once("random", "random already set");
       this.random = Objects.requireNonNull(random, "random");
       return this;
     }
@@ -329,14 +374,17 @@ public final class TransportPolicyResolver {
      * {@link #withoutMtaSts()} is required.
      */
     public Builder mtaSts(MtaStsPolicySource source) {
-      stsChosen();
+      once("mtaSts", "mtaSts already chosen");
       this.mtaSts = Objects.requireNonNull(source, "source");
+      stsChosen = true;
       return this;
     }
 
     /** Plans without MTA-STS: an explicit opt-out, stated in every decision record. */
     public Builder withoutMtaSts() {
-      stsChosen();
+      once("mtaSts", "mtaSts already chosen");
+      this.mtaSts = null;
+      stsChosen = true;
       return this;
     }
 
@@ -345,29 +393,18 @@ public final class TransportPolicyResolver {
      * {@link #withoutDane()} is required.
      */
     public Builder dane(DaneProvider provider) {
-      daneChosen();
+      once("dane", "dane already chosen");
       this.dane = Objects.requireNonNull(provider, "provider");
+      daneChosen = true;
       return this;
     }
 
     /** Plans without DANE: an explicit opt-out, stated in every decision record. */
     public Builder withoutDane() {
-      daneChosen();
-      return this;
-    }
-
-    private void stsChosen() {
-      if (stsChosen) {
-        throw new IllegalStateException("mtaSts already chosen");
-      }
-      stsChosen = true;
-    }
-
-    private void daneChosen() {
-      if (daneChosen) {
-        throw new IllegalStateException("dane already chosen");
-      }
+      once("dane", "dane already chosen");
+      this.dane = null;
       daneChosen = true;
+      return this;
     }
 
     /**

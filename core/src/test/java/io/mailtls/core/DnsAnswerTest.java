@@ -3,8 +3,6 @@ package io.mailtls.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class DnsAnswerTest {
@@ -13,17 +11,18 @@ class DnsAnswerTest {
 
   @Test
   void aFailureCanNeverLookSecureOrInsecure() {
-    assertThatThrownBy(() -> new DnsAnswer(NAME, DnsRecordType.MX, DnsOutcome.FAILURE,
-        DnssecState.INSECURE, List.of(), List.of(), 2, Optional.of(DnsFailure.SERVFAIL),
-        Optional.empty()))
+    assertThatThrownBy(() -> DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.FAILURE,
+        DnssecState.INSECURE).rcode(2).failure(DnsFailure.SERVFAIL).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("INSECURE");
   }
 
   @Test
   void failureIsPresentExactlyForFailures() {
-    assertThatThrownBy(() -> new DnsAnswer(NAME, DnsRecordType.MX, DnsOutcome.NODATA,
-        DnssecState.SECURE, List.of(), List.of(), 0, Optional.of(DnsFailure.SERVFAIL),
-        Optional.empty()))
+    assertThatThrownBy(() -> DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.NODATA,
+        DnssecState.SECURE).failure(DnsFailure.SERVFAIL).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.FAILURE,
+        DnssecState.BOGUS).build())
         .isInstanceOf(IllegalArgumentException.class);
     DnsAnswer failed = DnsAnswer.failed(NAME, DnsRecordType.MX, DnssecState.INDETERMINATE,
         DnsFailure.TIMEOUT, -1, "no answer");

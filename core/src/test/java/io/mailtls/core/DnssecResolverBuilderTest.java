@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 class DnssecResolverBuilderTest {
 
-  private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 53);
+  private static final InetSocketAddress LOOPBACK =
+      new InetSocketAddress(InetAddress.getLoopbackAddress(), 53);
 
   @Test
   void validateIsTheDefaultModeWithTheIanaRoot() {

@@ -96,7 +96,7 @@ class DnssecStatesTest {
   }
 
   private static DnsAnswer ask(DnssecMode mode, String name, DnsRecordType type) {
-    return resolver(mode).resolveBlocking(DomainName.of(name), type);
+    return resolver(mode).resolve(DomainName.of(name), type);
   }
 
   @ParameterizedTest
@@ -228,11 +228,11 @@ class DnssecStatesTest {
         .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
         .maxCnameChain(2)
         .build();
-    DnsAnswer a = shortChains.resolveBlocking(DomainName.of("c1.example.test"), DnsRecordType.A);
+    DnsAnswer a = shortChains.resolve(DomainName.of("c1.example.test"), DnsRecordType.A);
     assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
     assertThat(a.failure()).contains(DnsFailure.CNAME_CHAIN);
     DnsAnswer whole = resolver(DnssecMode.VALIDATE)
-        .resolveBlocking(DomainName.of("c1.example.test"), DnsRecordType.A);
+        .resolve(DomainName.of("c1.example.test"), DnsRecordType.A);
     assertThat(whole.outcome()).isEqualTo(DnsOutcome.DATA);
     assertThat(whole.cnameChain()).hasSize(4);
     assertThat(whole.state()).isEqualTo(DnssecState.SECURE);

@@ -67,7 +67,7 @@ class MalformedDnsResponseTest {
         .retries(0)
         .maxRecords(maxRecords)
         .build();
-    return dns.resolveBlocking(DomainName.of("www.example.test"), DnsRecordType.A);
+    return dns.resolve(DomainName.of("www.example.test"), DnsRecordType.A);
   }
 
   @Test
@@ -144,7 +144,7 @@ class MalformedDnsResponseTest {
           .retries(1)
           .lookupTimeout(Duration.ofSeconds(5))
           .build();
-      DnsAnswer a = dns.resolveBlocking(DomainName.of("example.test"), DnsRecordType.MX);
+      DnsAnswer a = dns.resolve(DomainName.of("example.test"), DnsRecordType.MX);
       assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
       assertThat(a.failure()).contains(DnsFailure.TIMEOUT);
       assertThat(a.state()).isEqualTo(DnssecState.INDETERMINATE);
@@ -163,7 +163,7 @@ class MalformedDnsResponseTest {
           .retries(3)
           .lookupTimeout(Duration.ofMillis(300))
           .build();
-      DnsAnswer a = dns.resolveBlocking(DomainName.of("example.test"), DnsRecordType.MX);
+      DnsAnswer a = dns.resolve(DomainName.of("example.test"), DnsRecordType.MX);
       assertThat(a.failure()).contains(DnsFailure.TIMEOUT);
     }
   }

@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailtls.testkit.TestDnsServer;
 import java.net.InetAddress;
@@ -9,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,7 +77,8 @@ class MxResolverTest {
   }
 
   private static MxResolution resolve(String domain) {
-    return new MxResolver(resolver, new Random(7)).resolveBlocking(NextHop.parse(domain));
+    return MxResolver.builder().dns(resolver).random(new Random(7)).build()
+        .resolve(NextHop.parse(domain));
   }
 
   private static List<String> names(MxResolution r) {
@@ -83,6 +86,7 @@ class MxResolverTest {
   }
 
   @Test
+  @SuppressWarnings("AddressSelection") // ::1 is the zone's AAAA record, not a choice of loopback
   void rfc5321Section5_1PreferenceOrder() throws Exception {
     MxResolution r = resolve("pref.test");
     assertThat(r.kind()).isEqualTo(MxResolution.Kind.MX);
@@ -98,16 +102,16 @@ class MxResolverTest {
 
   @Test
   void rfc5321Section5_1EqualPreferencesAreShuffledDeterministicallyWithASeed() {
-    MxResolution once = new MxResolver(resolver, new Random(42))
-        .resolveBlocking(NextHop.parse("shuffle.test"));
-    MxResolution again = new MxResolver(resolver, new Random(42))
-        .resolveBlocking(NextHop.parse("shuffle.test"));
+    MxResolution once = MxResolver.builder().dns(resolver).random(new Random(42)).build()
+        .resolve(NextHop.parse("shuffle.test"));
+    MxResolution again = MxResolver.builder().dns(resolver).random(new Random(42)).build()
+        .resolve(NextHop.parse("shuffle.test"));
     assertThat(names(once)).isEqualTo(names(again));
     assertThat(names(once).get(0)).isEqualTo("first.shuffle.test");
     Set<List<String>> orders = new HashSet<>();
     for (int seed = 0; seed < 20; seed++) {
-      List<String> order = names(new MxResolver(resolver, new Random(seed))
-          .resolveBlocking(NextHop.parse("shuffle.test")));
+      List<String> order = names(MxResolver.builder().dns(resolver).random(new Random(seed)).build()
+          .resolve(NextHop.parse("shuffle.test")));
       assertThat(order.get(0)).isEqualTo("first.shuffle.test");
       assertThat(order.subList(1, 5)).containsExactlyInAnyOrder(
           "a.shuffle.test", "b.shuffle.test", "c.shuffle.test", "d.shuffle.test");
@@ -191,7 +195,7 @@ class MxResolverTest {
   void idnRecipientDomainIsResolvedThroughItsALabel() throws Exception {
     EmailAddress rcpt = EmailAddress.parse("user@bücher.test");
     assertThat(rcpt.toPath()).isEqualTo("user@xn--bcher-kva.test");
-    MxResolution r = new MxResolver(resolver).resolveBlocking(rcpt.domain());
+    MxResolution r = MxResolver.builder().dns(resolver).build().resolve(rcpt.domain());
     assertThat(r.kind()).isEqualTo(MxResolution.Kind.MX);
     assertThat(names(r)).containsExactly("mx.xn--bcher-kva.test");
     assertThat(r.hosts().get(0).addresses()).containsExactly(InetAddress.getByName("127.0.0.51"));
@@ -233,5 +237,34 @@ class MxResolverTest {
     assertThat(r.nextHop())
         .isEqualTo(new NextHop.AddressLiteral(InetAddress.getByName("127.0.0.9")));
     assertThat(dns.queries()).isEmpty();
+  }
+
+  /**
+   * {@code newBuilder()}: the derived resolver asks the DNS it was given and orders hosts with the
+   * original's random source; the original still asks its own DNS.
+   */
+  @Test
+  void aDerivedResolverOverridesTheDnsAndKeepsTheRandomSource() {
+    List<String> asked = new CopyOnWriteArrayList<>();
+    DnsResolver recording = (name, type) -> {
+      asked.add(type + " " + name);
+      return resolver.resolveAsync(name, type);
+    };
+    MxResolver original = MxResolver.builder().dns(resolver).random(new Random(42)).build();
+    MxResolver derived = original.newBuilder().dns(recording).build();
+
+    MxResolution viaDerived = derived.resolve(NextHop.parse("shuffle.test"));
+    assertThat(asked).contains("MX shuffle.test");
+    assertThat(names(viaDerived)).as("the order a fresh Random(42) gives")
+        .isEqualTo(names(MxResolver.builder().dns(resolver).random(new Random(42)).build()
+            .resolve(NextHop.parse("shuffle.test"))));
+
+    asked.clear();
+    assertThat(original.resolve(NextHop.parse("shuffle.test")).hosts()).hasSize(5);
+    assertThat(asked).as("the original asks its own DNS").isEmpty();
+    assertThatThrownBy(() -> original.newBuilder().dns(resolver).dns(resolver))
+        .isInstanceOf(IllegalStateException.class).hasMessage("dns already set");
+    assertThatThrownBy(() -> MxResolver.builder().build())
+        .isInstanceOf(IllegalStateException.class);
   }
 }

@@ -59,7 +59,7 @@ class SecureByDefaultTest {
             CompletableFuture.completedFuture(DnsAnswer.failed(name, type,
                 DnssecState.INDETERMINATE, DnsFailure.SERVFAIL, 2, "test")))
         .withoutMtaSts().withoutDane().build()
-        .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+        .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
     assertThat(plan.reasons())
         .contains("MTA-STS not consulted: this resolver was built withoutMtaSts()")
         .contains("DANE not consulted: this resolver was built withoutDane()");

@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailtls.testkit.TestDnsServer;
 import java.net.InetAddress;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,7 +51,7 @@ class TransportPolicyResolverTest {
 
   @Test
   void opportunisticPlanTriesHostsInOrderAndRecordsSkippedOnes() {
-    DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("example.test"),
+    DeliveryPlan plan = planner(resolver).plan(NextHop.parse("example.test"),
         TlsLevel.OPPORTUNISTIC);
     assertThat(plan.failure()).isEmpty();
     assertThat(plan.hosts()).extracting(h -> h.name().orElseThrow().toString())
@@ -69,7 +69,7 @@ class TransportPolicyResolverTest {
 
   @Test
   void enforcedPlanRequiresTlsFromTheSender() {
-    DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("example.test"),
+    DeliveryPlan plan = planner(resolver).plan(NextHop.parse("example.test"),
         TlsLevel.ENFORCED);
     assertThat(plan.hosts()).allSatisfy(h -> {
       assertThat(h.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
@@ -81,7 +81,7 @@ class TransportPolicyResolverTest {
   @Test
   void stsAndDaneRequiredFailClosedWithoutProviders() {
     for (TlsLevel level : new TlsLevel[] {TlsLevel.STS_REQUIRED, TlsLevel.DANE_REQUIRED}) {
-      DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("example.test"), level);
+      DeliveryPlan plan = planner(resolver).plan(NextHop.parse("example.test"), level);
       assertThat(plan.hosts()).isEmpty();
       assertThat(plan.failure().orElseThrow().status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(plan.failure().orElseThrow().type()).isEqualTo(FailureType.POLICY_UNAVAILABLE);
@@ -90,7 +90,7 @@ class TransportPolicyResolverTest {
 
   @Test
   void addressLiteralIsOneHostWithoutName() throws Exception {
-    DeliveryPlan plan = planner(resolver).planBlocking(NextHop.parse("[127.0.0.9]"),
+    DeliveryPlan plan = planner(resolver).plan(NextHop.parse("[127.0.0.9]"),
         TlsLevel.OPPORTUNISTIC);
     assertThat(plan.hosts()).singleElement().satisfies(h -> {
       assertThat(h.name()).isEmpty();
@@ -108,7 +108,7 @@ class TransportPolicyResolverTest {
     List<CompletableFuture<Void>> gates = new ArrayList<>();
     CompletableFuture<Void> allAsked = new CompletableFuture<>();
     DnsResolver gated = (name, type) -> {
-      CompletionStage<DnsAnswer> real = resolver.resolve(name, type);
+      CompletableFuture<DnsAnswer> real = resolver.resolveAsync(name, type);
       if (type == DnsRecordType.MX) {
         return real;
       }
@@ -120,9 +120,54 @@ class TransportPolicyResolverTest {
       }
       return allAsked.thenCompose(v -> real);
     };
-    DeliveryPlan plan = planner(gated).plan(NextHop.parse("four.test"), TlsLevel.OPPORTUNISTIC)
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    DeliveryPlan plan = planner(gated).planAsync(NextHop.parse("four.test"),
+        TlsLevel.OPPORTUNISTIC).get(5, TimeUnit.SECONDS);
     assertThat(allAsked).isDone();
     assertThat(plan.hosts()).hasSize(4);
+  }
+
+  /**
+   * {@code newBuilder()}: the derived resolver follows the MTA-STS policy the original opted out
+   * of, and otherwise plans as the original does (the same DNS, random source and DANE opt-out);
+   * the original is unchanged.
+   */
+  @Test
+  void aDerivedResolverOverridesOneSettingAndKeepsEveryOther() {
+    MtaStsPolicySource enforceMx2 = new MtaStsPolicySource() {
+      @Override
+      public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
+        return CompletableFuture.completedFuture(new MtaStsLookup.Found(d, new MtaStsPolicy("1",
+            MtaStsMode.ENFORCE, List.of("mx2.example.test"), Duration.ofDays(1)), false, ""));
+      }
+
+      @Override
+      public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+        return lookupAsync(d);
+      }
+    };
+    TransportPolicyResolver original = planner(resolver);
+    TransportPolicyResolver derived = original.newBuilder().mtaSts(enforceMx2).build();
+
+    DeliveryPlan viaDerived = derived.plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+    assertThat(viaDerived.hosts()).singleElement().satisfies(h -> {
+      assertThat(h.name()).contains(DomainName.of("mx2.example.test"));
+      assertThat(h.requirement()).isInstanceOf(TlsRequirement.Pkix.class);
+      assertThat(h.source()).isEqualTo(PolicySource.MTA_STS);
+    });
+    assertThat(viaDerived.skipped()).extracting(SkippedHost::failure)
+        .containsExactly(FailureType.STS_POLICY_INVALID, FailureType.CONNECTION_FAILED);
+    assertThat(viaDerived.reasons()).anyMatch(r -> r.contains("withoutDane()"))
+        .noneMatch(r -> r.contains("withoutMtaSts()"));
+
+    DeliveryPlan viaOriginal = original.plan(NextHop.parse("example.test"),
+        TlsLevel.OPPORTUNISTIC);
+    assertThat(viaOriginal.hosts()).extracting(h -> h.name().orElseThrow().toString())
+        .containsExactly("mx1.example.test", "mx2.example.test");
+    assertThat(viaOriginal.reasons()).anyMatch(r -> r.contains("withoutMtaSts()"));
+
+    assertThatThrownBy(() -> original.newBuilder().withoutDane().withoutDane())
+        .isInstanceOf(IllegalStateException.class).hasMessage("dane already chosen");
+    assertThatThrownBy(() -> original.newBuilder().dns(resolver).dns(resolver))
+        .isInstanceOf(IllegalStateException.class).hasMessage("dns already set");
   }
 }

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The DANE provider (RFC 7672): finds the TLSA records of each MX host and makes the trust
@@ -38,7 +39,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * }</pre>
  *
  * <p>{@code mailtls-standard}'s {@code StandardTransport.builder(stateDirectory)} wires it (with
- * MTA-STS) in one call.
+ * MTA-STS) in one call. {@link #lookupAsync} does not block (docs/design.md §5); {@link
+ * #newBuilder()} derives a provider with some settings changed.
  *
  * <h2>Discovery (RFC 7672 §2.1-§2.2, RFC 7671 §7), following Postfix</h2>
  *
@@ -88,7 +90,7 @@ public final class DaneResolver implements DaneProvider {
   private final Clock clock;
 
   private DaneResolver(Builder b) {
-    this.dns = b.dns;
+    this.dns = Objects.requireNonNull(b.dns, "dns"); // build() checked it
     this.clock = b.clock;
   }
 
@@ -98,11 +100,25 @@ public final class DaneResolver implements DaneProvider {
   }
 
   /**
-   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx}. The
-   * stage always completes normally; an unexpected error becomes {@link TlsaLookup.Failed}.
+   * A builder that starts with this provider's settings, to build one that differs in some (as
+   * OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This provider is unchanged. Both settings are shared, the DNS resolver and the
+   * clock; a provider owns nothing that needs closing.
+   */
+  public Builder newBuilder() {
+    Builder b = new Builder();
+    b.dns = dns;
+    b.clock = clock;
+    return b;
+  }
+
+  /**
+   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx},
+   * without blocking. The future always completes normally; an unexpected error becomes {@link
+   * TlsaLookup.Failed}.
    */
   @Override
-  public CompletionStage<TlsaLookup> lookup(MxHost host, MxResolution mx) {
+  public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(mx, "mx");
     CompletionStage<TlsaLookup> stage;
@@ -111,8 +127,8 @@ public final class DaneResolver implements DaneProvider {
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }
-    return stage.exceptionally(e -> new TlsaLookup.Failed(host.name(),
-        "TLSA discovery failed unexpectedly: " + e));
+    return stage.exceptionally(e -> (TlsaLookup) new TlsaLookup.Failed(host.name(),
+        "TLSA discovery failed unexpectedly: " + e)).toCompletableFuture();
   }
 
   /** A new {@link DaneTrustManager} for one connection, checking dates at this clock. */
@@ -126,7 +142,7 @@ public final class DaneResolver implements DaneProvider {
     return "DaneResolver{" + dns + "}";
   }
 
-  /** One host's discovery; confined to the callbacks of one {@link #lookup} call. */
+  /** One host's discovery; confined to the callbacks of one {@link #lookupAsync} call. */
   private final class Discovery {
     private final MxHost host;
     private final MxResolution mx;
@@ -206,7 +222,7 @@ public final class DaneResolver implements DaneProvider {
       if (host.canonicalName().isEmpty()) {
         return done(new TlsaLookup.None(name, why));
       }
-      return dns.resolve(name, DnsRecordType.CNAME).thenCompose(cname -> {
+      return dns.resolveAsync(name, DnsRecordType.CNAME).thenCompose(cname -> {
         if (failed(cname)) {
           return done(new TlsaLookup.Failed(name,
               "cannot tell whether the alias " + name + " is secure: " + cname));
@@ -236,7 +252,7 @@ public final class DaneResolver implements DaneProvider {
         String why = "_25._tcp." + base + " is too long to exist (RFC 1035 §2.3.4)";
         return last ? done(none(why)) : next(why, candidates, index);
       }
-      return dns.resolve(owner, DnsRecordType.TLSA).thenCompose(answer -> {
+      return dns.resolveAsync(owner, DnsRecordType.TLSA).thenCompose(answer -> {
         if (failed(answer)) {
           // RFC 7672 §2.1.1: a failed TLSA lookup is never "no DANE"; Postfix does not try the
           // original name after a failure at the expanded one either.
@@ -327,11 +343,12 @@ public final class DaneResolver implements DaneProvider {
   }
 
   /**
-   * Configures a {@link DaneResolver}. Each setter may be called once. Not thread-safe.
+   * Configures a {@link DaneResolver}. Each setter may be called once, also in a builder from
+   * {@link DaneResolver#newBuilder()}, where it overrides the inherited setting. Not thread-safe.
    */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();
-    private DnsResolver dns;
+    private @Nullable DnsResolver dns;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates an SMTP server by DANE (RFC 7672 §3, RFC 7671 §5): the JSSE trust manager for
@@ -61,7 +62,7 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
 
   private final TlsRequirement.Dane requirement;
   private final Clock clock;
-  private volatile DnsRecord.Tlsa matched;
+  private volatile DnsRecord.@Nullable Tlsa matched;
 
   /** A trust manager for {@code requirement} that checks dates on the system clock. */
   public DaneTrustManager(TlsRequirement.Dane requirement) {
@@ -113,7 +114,7 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
     List<String> tried = new ArrayList<>();
     // DANE-EE first: one comparison each, no path to build (RFC 7671 §5.1).
     for (DnsRecord.Tlsa r : selection.used()) {
-      if (r.usage() == TlsaUsability.DANE_EE) {
+      if (r.usage() == DnsRecord.Tlsa.DANE_EE) {
         if (TlsaData.matches(r, certs.get(0))) {
           matched = r;
           return;
@@ -124,7 +125,7 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
     Date now = Date.from(clock.instant());
     DaneTaVerifier.Outcome best = null;
     for (DnsRecord.Tlsa r : selection.used()) {
-      if (r.usage() == TlsaUsability.DANE_TA) {
+      if (r.usage() == DnsRecord.Tlsa.DANE_TA) {
         DaneTaVerifier.Outcome o =
             DaneTaVerifier.verify(r, certs, requirement.referenceNames(), now);
         if (o.passed()) {

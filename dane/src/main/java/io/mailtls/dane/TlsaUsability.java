@@ -1,5 +1,15 @@
 package io.mailtls.dane;
 
+import static io.mailtls.core.DnsRecord.Tlsa.CERT;
+import static io.mailtls.core.DnsRecord.Tlsa.DANE_EE;
+import static io.mailtls.core.DnsRecord.Tlsa.DANE_TA;
+import static io.mailtls.core.DnsRecord.Tlsa.FULL;
+import static io.mailtls.core.DnsRecord.Tlsa.PKIX_EE;
+import static io.mailtls.core.DnsRecord.Tlsa.PKIX_TA;
+import static io.mailtls.core.DnsRecord.Tlsa.SHA2_256;
+import static io.mailtls.core.DnsRecord.Tlsa.SHA2_512;
+import static io.mailtls.core.DnsRecord.Tlsa.SPKI;
+
 import io.mailtls.core.DnsRecord;
 import java.util.Optional;
 
@@ -12,23 +22,9 @@ import java.util.Optional;
  * octets for a digest, a DER SEQUENCE for full data). PKIX-TA(0) and PKIX-EE(1) are not usable
  * for SMTP (RFC 7672 §3.1.3): a client has no agreed set of public roots for MX hosts. A secure
  * TLSA RRset with no usable record still makes TLS mandatory, unauthenticated (RFC 7672 §2.2).
+ * The field values are named by the constants of {@link DnsRecord.Tlsa}.
  */
 public final class TlsaUsability {
-
-  /** Certificate usage DANE-TA (RFC 7218 acronym). */
-  public static final int DANE_TA = 2;
-  /** Certificate usage DANE-EE. */
-  public static final int DANE_EE = 3;
-  /** Selector: the full certificate. */
-  public static final int CERT = 0;
-  /** Selector: the SubjectPublicKeyInfo. */
-  public static final int SPKI = 1;
-  /** Matching type: the full data. */
-  public static final int FULL = 0;
-  /** Matching type: SHA2-256. */
-  public static final int SHA2_256 = 1;
-  /** Matching type: SHA2-512. */
-  public static final int SHA2_512 = 2;
 
   private TlsaUsability() {}
 
@@ -40,7 +36,7 @@ public final class TlsaUsability {
   /** Why the record cannot be used, or empty when it can. */
   public static Optional<String> whyUnusable(DnsRecord.Tlsa r) {
     switch (r.usage()) {
-      case 0, 1:
+      case PKIX_TA, PKIX_EE:
         return Optional.of("certificate usage " + usageName(r.usage())
             + " is not usable for SMTP (RFC 7672 §3.1.3)");
       case DANE_TA, DANE_EE:
@@ -73,10 +69,10 @@ public final class TlsaUsability {
   /** The RFC 7218 acronym of a certificate usage, e.g. {@code DANE-EE}. */
   public static String usageName(int usage) {
     return switch (usage) {
-      case 0 -> "PKIX-TA";
-      case 1 -> "PKIX-EE";
-      case 2 -> "DANE-TA";
-      case 3 -> "DANE-EE";
+      case PKIX_TA -> "PKIX-TA";
+      case PKIX_EE -> "PKIX-EE";
+      case DANE_TA -> "DANE-TA";
+      case DANE_EE -> "DANE-EE";
       default -> "usage(" + usage + ")";
     };
   }

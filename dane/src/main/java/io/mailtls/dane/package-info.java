@@ -9,4 +9,7 @@
  * is validated against its own anchor and never against public roots, and DANE-TA always checks
  * names. Implementation details live in {@code io.mailtls.dane.internal}, which is not API.
  */
+@NullMarked
 package io.mailtls.dane;
+
+import org.jspecify.annotations.NullMarked;

@@ -15,6 +15,7 @@ import io.mailtls.core.MxHost;
 import io.mailtls.core.MxResolution;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.TlsaLookup;
+import io.mailtls.core.internal.Values;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -52,7 +52,8 @@ class DaneResolverStatesTest {
     }
 
     @Override
-    public synchronized CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+    public synchronized CompletableFuture<DnsAnswer> resolveAsync(DomainName name,
+        DnsRecordType type) {
       asked.add(type + " " + name);
       DnsAnswer a = answers.get(type + " " + name);
       return CompletableFuture.completedFuture(a != null ? a
@@ -67,8 +68,7 @@ class DaneResolverStatesTest {
           state == DnssecState.BOGUS ? DnsFailure.VALIDATION_FAILED : DnsFailure.SERVFAIL, 2,
           "test");
     }
-    return new DnsAnswer(name, type, outcome, state, records, List.of(), 0, Optional.empty(),
-        Optional.empty());
+    return DnsAnswer.builder(name, type, outcome, state).records(records).build();
   }
 
   private static DnsAnswer address(DnsRecordType type, DnsOutcome outcome, DnssecState state) {
@@ -89,18 +89,18 @@ class DaneResolverStatesTest {
     for (DnsAnswer a : List.of(v4, v6)) {
       a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));
     }
-    return new MxHost(HOST, 10, false, addresses, v4, v6);
+    return Values.mxHost(HOST, 10, false, addresses, v4, v6);
   }
 
   private static MxResolution mx(DnssecState state, MxHost host) {
     DnsAnswer mx = answer(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA, state,
         List.of(new DnsRecord.Mx(10, HOST)));
-    return new MxResolution(new NextHop.Domain(DOMAIN), MxResolution.Kind.MX, List.of(host),
+    return Values.mxResolution(new NextHop.Domain(DOMAIN), MxResolution.Kind.MX, List.of(host),
         Optional.of(mx), List.of());
   }
 
   private static TlsaLookup run(TableDns dns, MxHost host, MxResolution mx) {
-    return DaneResolver.builder().dns(dns).build().lookup(host, mx).toCompletableFuture().join();
+    return DaneResolver.builder().dns(dns).build().lookupAsync(host, mx).join();
   }
 
   private static MxHost secureHost() {
@@ -191,7 +191,7 @@ class DaneResolverStatesTest {
     MxHost host = secureHost();
     DnsAnswer failed = DnsAnswer.failed(DOMAIN, DnsRecordType.MX, DnssecState.BOGUS,
         DnsFailure.VALIDATION_FAILED, 2, "test");
-    MxResolution mx = new MxResolution(new NextHop.Domain(DOMAIN), MxResolution.Kind.MX,
+    MxResolution mx = Values.mxResolution(new NextHop.Domain(DOMAIN), MxResolution.Kind.MX,
         List.of(host), Optional.of(failed), List.of());
     assertThat(run(new TableDns(), host, mx)).isInstanceOf(TlsaLookup.Failed.class);
   }
@@ -202,7 +202,7 @@ class DaneResolverStatesTest {
         new IllegalStateException("resolver bug"));
     MxHost host = secureHost();
     TlsaLookup t = DaneResolver.builder().dns(broken).build()
-        .lookup(host, mx(DnssecState.SECURE, host)).toCompletableFuture().join();
+        .lookupAsync(host, mx(DnssecState.SECURE, host)).join();
     assertThat(t).isInstanceOf(TlsaLookup.Failed.class);
     assertThat(((TlsaLookup.Failed) t).reason()).contains("resolver bug");
   }
@@ -210,9 +210,9 @@ class DaneResolverStatesTest {
   @Test
   void aFailureAtTheExpandedNameIsNotRetriedAtTheOriginal() {
     DomainName target = DomainName.of("real.example.net");
-    DnsAnswer v4 = new DnsAnswer(HOST, DnsRecordType.A, DnsOutcome.DATA, DnssecState.SECURE,
-        address(DnsRecordType.A, DnsOutcome.DATA, DnssecState.SECURE).records(), List.of(target),
-        0, Optional.empty(), Optional.empty());
+    DnsAnswer v4 = DnsAnswer.builder(HOST, DnsRecordType.A, DnsOutcome.DATA, DnssecState.SECURE)
+        .records(address(DnsRecordType.A, DnsOutcome.DATA, DnssecState.SECURE).records())
+        .cnameChain(List.of(target)).build();
     MxHost host = host(v4, address(DnsRecordType.AAAA, DnsOutcome.NODATA, DnssecState.SECURE));
     TableDns dns = new TableDns()
         .put(answer(DomainName.of("_25._tcp.real.example.net"), DnsRecordType.TLSA,

@@ -18,10 +18,15 @@ import io.mailtls.core.TlsaLookup;
 import io.mailtls.core.TrustAnchors;
 import io.mailtls.testkit.DnsQuery;
 import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -152,13 +157,13 @@ class DaneResolverTest {
   // ------------------------------------------------------------------------------- helpers
 
   private static MxResolution mx(String nextHop) {
-    return new MxResolver(resolver).resolveBlocking(NextHop.parse(nextHop));
+    return MxResolver.builder().dns(resolver).build().resolve(NextHop.parse(nextHop));
   }
 
   private static TlsaLookup lookup(String nextHop) {
     MxResolution mx = mx(nextHop);
     assertThat(mx.hosts()).as("MX hosts of %s: %s", nextHop, mx).hasSize(1);
-    return dane.lookup(mx.hosts().get(0), mx).toCompletableFuture().join();
+    return dane.lookupAsync(mx.hosts().get(0), mx).join();
   }
 
   private static TlsRequirement.Dane usable(TlsaLookup t) {
@@ -253,7 +258,7 @@ class DaneResolverTest {
     void anAddressLiteralHasNoDane() {
       MxResolution literal = mx("[127.0.0.2]");
       MxHost any = mx("example.test").hosts().get(0);
-      assertThat(dane.lookup(any, literal).toCompletableFuture().join())
+      assertThat(dane.lookupAsync(any, literal).join())
           .isInstanceOf(TlsaLookup.None.class);
     }
   }
@@ -411,5 +416,47 @@ class DaneResolverTest {
     TlsRequirement.Dane d = usable(lookup("example.test"));
     assertThat(dane.trustManager(d)).isInstanceOf(DaneTrustManager.class)
         .isNotSameAs(dane.trustManager(d));
+  }
+
+  /**
+   * {@code newBuilder()}: a derived provider asks the DNS it was given and keeps the original's
+   * clock, which dates DANE-TA chains; the original is unchanged.
+   */
+  @Test
+  void aDerivedProviderOverridesTheDnsAndKeepsTheClock() throws Exception {
+    List<String> asked = new CopyOnWriteArrayList<>();
+    DnsResolver recording = (name, type) -> {
+      asked.add(type + " " + name);
+      return resolver.resolveAsync(name, type);
+    };
+    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofDays(3650));
+    DaneResolver original = DaneResolver.builder().dns(resolver).clock(later).build();
+    DaneResolver derived = original.newBuilder().dns(recording).build();
+
+    MxResolution mx = mx("example.test");
+    assertThat(derived.lookupAsync(mx.hosts().get(0), mx).join())
+        .isInstanceOf(TlsaLookup.Usable.class);
+    assertThat(asked).contains("TLSA _25._tcp.mx1.example.test");
+    asked.clear();
+    assertThat(original.lookupAsync(mx.hosts().get(0), mx).join())
+        .isInstanceOf(TlsaLookup.Usable.class);
+    assertThat(asked).as("the original asks its own DNS").isEmpty();
+
+    // a DANE-TA chain valid today is expired by the clock both providers share
+    TestPki.Issued leaf = INTER.leaf().dnsNames("mx1.example.test").issue();
+    DomainName host = DomainName.of("mx1.example.test");
+    TlsRequirement.Dane ta = new TlsRequirement.Dane(List.of(new DnsRecord.Tlsa(
+        DnsRecord.Tlsa.DANE_TA, DnsRecord.Tlsa.CERT, DnsRecord.Tlsa.SHA2_256,
+        INTER.tlsaAssociationData(DnsRecord.Tlsa.CERT, DnsRecord.Tlsa.SHA2_256))), host,
+        List.of(host), true);
+    X509Certificate[] chain = leaf.chain().toArray(X509Certificate[]::new);
+    for (DaneResolver later10y : List.of(original, derived)) {
+      assertThatThrownBy(() -> later10y.trustManager(ta).checkServerTrusted(chain, "ECDHE_ECDSA"))
+          .isInstanceOf(CertificateException.class);
+    }
+    DaneResolver.builder().dns(resolver).build().trustManager(ta)
+        .checkServerTrusted(chain, "ECDHE_ECDSA");
+    assertThatThrownBy(() -> original.newBuilder().clock(later).clock(later))
+        .isInstanceOf(IllegalStateException.class).hasMessage("clock already set");
   }
 }

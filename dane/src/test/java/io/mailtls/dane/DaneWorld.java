@@ -57,7 +57,7 @@ import org.xbill.DNS.Type;
  *       issuing intermediate, the leaf naming the MX host.
  *   <li>{@code mismatch}: only records whose data match nothing; the certificate is PKIX-valid.
  *   <li>{@code unusable-nostarttls}, {@code unusable-selfsigned}, {@code unusable-wrongname}: a
- *       secure TLSA RRset with no usable record ({@link #UNUSABLE}); a server without STARTTLS, a
+ *       secure TLSA RRset with no usable record ({@link #unusable}); a server without STARTTLS, a
  *       self-signed certificate, a wrong-name certificate.
  *   <li>{@code notlsa}: secure zone, no TLSA (NODATA); {@code plain.test}: an unsigned zone whose
  *       (insecure) TLSA records would match.

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DnsRecord;
 import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -67,5 +69,21 @@ class TlsaUsabilityTest {
   @CsvSource({"0, PKIX-TA", "1, PKIX-EE", "2, DANE-TA", "3, DANE-EE", "9, usage(9)"})
   void usageNamesFollowRfc7218(int usage, String name) {
     assertThat(TlsaUsability.usageName(usage)).isEqualTo(name);
+  }
+
+  /**
+   * The one set of TLSA field constants ({@link DnsRecord.Tlsa}) holds the IANA registry values
+   * (RFC 6698 §7.2-§7.4, acronyms of RFC 7218), and a record built from them is usable.
+   */
+  @Test
+  void theFieldConstantsAreTheRegistryValues() {
+    assertThat(List.of(DnsRecord.Tlsa.PKIX_TA, DnsRecord.Tlsa.PKIX_EE, DnsRecord.Tlsa.DANE_TA,
+        DnsRecord.Tlsa.DANE_EE)).containsExactly(0, 1, 2, 3);
+    assertThat(List.of(DnsRecord.Tlsa.CERT, DnsRecord.Tlsa.SPKI)).containsExactly(0, 1);
+    assertThat(List.of(DnsRecord.Tlsa.FULL, DnsRecord.Tlsa.SHA2_256, DnsRecord.Tlsa.SHA2_512))
+        .containsExactly(0, 1, 2);
+    assertThat(TlsaUsability.usageName(DnsRecord.Tlsa.DANE_EE)).isEqualTo("DANE-EE");
+    assertThat(TlsaUsability.isUsable(new DnsRecord.Tlsa(DnsRecord.Tlsa.DANE_EE,
+        DnsRecord.Tlsa.SPKI, DnsRecord.Tlsa.SHA2_256, bytes(32)))).isTrue();
   }
 }

@@ -71,7 +71,11 @@ public final class RetryingSender {
 
     /** The final status of one recipient. */
     public DeliveryStatus status(String recipient) {
-      return results.get(EmailAddress.parse(recipient)).status();
+      RecipientResult result = results.get(EmailAddress.parse(recipient));
+      if (result == null) {
+        throw new IllegalArgumentException("not a recipient of this delivery: " + recipient);
+      }
+      return result.status();
     }
   }
 

@@ -5,4 +5,7 @@
  * deferred recipients), and {@link io.mailtls.examples.DecisionLogger} (an event listener that
  * logs every security decision). The command line is its own module, {@code mailtls-cli}.
  */
+@NullMarked
 package io.mailtls.examples;
+
+import org.jspecify.annotations.NullMarked;

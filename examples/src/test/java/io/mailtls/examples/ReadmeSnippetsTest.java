@@ -39,7 +39,7 @@ class ReadmeSnippetsTest {
     while (m.find()) {
       assertThat(m.group(1)).as("a README java snippet without a source comment").isNotNull();
       String source = Files.readString(root.resolve(m.group(1)), StandardCharsets.UTF_8);
-      for (String line : m.group(2).split("\n")) {
+      for (String line : m.group(2).split("\n", -1)) {
         if (!line.isBlank()) {
           assertThat(source).as("README line from %s", m.group(1)).contains(line.strip());
         }

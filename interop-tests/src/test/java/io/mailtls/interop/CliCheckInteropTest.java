@@ -89,7 +89,7 @@ class CliCheckInteropTest {
     InteropEnv.ProcessResult r = InteropEnv.runBounded(new ProcessBuilder(cmd),
         Duration.ofMinutes(4), "mailtls check");
     exit = r.exit();
-    for (String line : r.stdout().split("\n")) {
+    for (String line : r.stdout().split("\n", -1)) {
       if (!line.isBlank()) {
         JsonNode d = JSON.readTree(line);
         CHECKS.put(d.get("domain").asText(), d);
@@ -99,7 +99,7 @@ class CliCheckInteropTest {
 
   private static Map<String, String[]> expected() {
     Map<String, String[]> out = new HashMap<>();
-    for (String line : EXPECTED.strip().split("\n")) {
+    for (String line : EXPECTED.strip().split("\n", -1)) {
       String[] f = line.split("\\|", -1);
       for (int i = 0; i < f.length; i++) {
         f[i] = f[i].strip();
@@ -138,7 +138,7 @@ class CliCheckInteropTest {
     List<String> probes = new ArrayList<>();
     for (JsonNode h : d.get("hosts")) {
       tlsa.add(h.get("tlsa").get("status").asText());
-      String label = h.get("name").asText().split("\\.")[0];
+      String label = h.get("name").asText().split("\\.", -1)[0];
       assertThat(h.get("probes")).as("probes of %s", h.get("name")).isNotEmpty();
       for (JsonNode probe : h.get("probes")) {
         probes.add(label + "=" + probe.get("verdict").asText());

@@ -50,6 +50,7 @@ class CliInteropTest {
   private static final InteropEnv.Undelivered UNDELIVERED = new InteropEnv.Undelivered();
 
   /** One CLI run: the message it sent, its exit code and its JSON document. */
+  @SuppressWarnings("ArrayRecordComponent") // a result read once, never compared
   record Run(TlsLevel level, String messageId, byte[] message, int exit, JsonNode json,
       String stderr) {
     JsonNode recipient(Scenario s) {

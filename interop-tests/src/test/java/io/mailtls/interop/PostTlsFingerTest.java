@@ -101,7 +101,7 @@ class PostTlsFingerTest {
     }
     boolean enforce = lib.source() == PolicySource.MTA_STS;
     boolean testing = s == Scenario.STS_TESTING;
-    if (!enforce && !testing || s == Scenario.STS_MX_MISMATCH) {
+    if ((!enforce && !testing) || s == Scenario.STS_MX_MISMATCH) {
       return documentedDifference(s, v, lib);
     }
     return switch (v) {

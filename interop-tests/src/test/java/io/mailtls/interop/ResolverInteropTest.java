@@ -31,7 +31,7 @@ class ResolverInteropTest {
 
   private static DnsAnswer resolve(DnsResolver dns, String name, DnsRecordType type)
       throws Exception {
-    return dns.resolve(DomainName.of(name), type).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return dns.resolveAsync(DomainName.of(name), type).get(30, TimeUnit.SECONDS);
   }
 
   private static void assertSignedAndUnsigned(DnssecResolver dns) throws Exception {

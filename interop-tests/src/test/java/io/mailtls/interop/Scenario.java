@@ -36,6 +36,7 @@ import java.util.Set;
  * posttls-finger must say about it. This table is the oracle of the suite; {@link
  * ScenarioTableTest} checks that interop/README.md shows exactly it.
  */
+@SuppressWarnings("ImmutableEnumChecker") // the suite's oracle: filled once, only ever read
 enum Scenario {
   // --- DANE (signed zones) -------------------------------------------------------------------
   DANE_EE("dane-ee.test", "signed; TLSA `3 1 1` of the listener's key", Listener.PKIX,

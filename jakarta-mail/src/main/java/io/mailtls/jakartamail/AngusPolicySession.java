@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps Angus Mail's own {@code SMTPTransport} while mailtls supplies the policy: plan the MX
@@ -31,7 +32,7 @@ import java.util.Set;
  * TransportPolicyResolver resolver = TransportPolicyResolver.builder().dns(dns)
  *     .mtaSts(mtaSts).dane(dane).build();
  * AngusPolicySession policy = AngusPolicySession.builder().build();
- * DeliveryPlan plan = resolver.planBlocking(NextHop.parse("example.org"), TlsLevel.ENFORCED);
+ * DeliveryPlan plan = resolver.plan(NextHop.parse("example.org"), TlsLevel.ENFORCED);
  * Properties base = new Properties();
  * base.setProperty("mail.smtp.localhost", "mail.example.com");   // the EHLO name
  * base.setProperty("mail.smtp.connectiontimeout", "30000");      // Angus waits for ever by default
@@ -98,13 +99,17 @@ import java.util.Set;
  * trust decision, and no second accept-any trust manager exists.
  *
  * <p>Immutable and thread-safe; build once and share. Each session it returns is independent.
+ * {@link #newBuilder()} derives a factory with some settings changed.
  */
 public final class AngusPolicySession {
 
   private final TlsSupport tls;
   private final boolean hasDane;
+  /** The settings this factory was built with, for {@link #newBuilder()}. */
+  private final Builder settings;
 
   private AngusPolicySession(Builder b) {
+    this.settings = new Builder(b);
     this.tls = new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane));
     this.hasDane = b.dane != null;
   }
@@ -112,6 +117,17 @@ public final class AngusPolicySession {
   /** A builder; every setting is optional. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder that starts with every setting of this factory, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This factory is unchanged. Shared: the trust store, the TLS context factory and
+   * the DANE provider, all given by the caller; sessions are independent anyway, and a factory
+   * owns nothing that needs closing.
+   */
+  public Builder newBuilder() {
+    return new Builder(settings);
   }
 
   /**
@@ -191,14 +207,25 @@ public final class AngusPolicySession {
     return p;
   }
 
-  /** Configures an {@link AngusPolicySession}. Not thread-safe. */
+  /**
+   * Configures an {@link AngusPolicySession}. Each setter may be called once, also in a builder
+   * from {@link AngusPolicySession#newBuilder()}, where it overrides the inherited setting. Not
+   * thread-safe.
+   */
   public static final class Builder {
-    private KeyStore trustStore;
+    private @Nullable KeyStore trustStore;
     private TlsContextFactory tlsContexts = TlsContextFactory.JDK;
-    private DaneProvider dane;
+    private @Nullable DaneProvider dane;
     private final Set<String> called = new HashSet<>();
 
     private Builder() {}
+
+    /** A builder with {@code from}'s settings, none of them set in this builder yet. */
+    private Builder(Builder from) {
+      this.trustStore = from.trustStore;
+      this.tlsContexts = from.tlsContexts;
+      this.dane = from.dane;
+    }
 
     private void once(String name) {
       if (!called.add(name)) {

@@ -7,4 +7,7 @@
  * <p>Jakarta Mail ({@code jakarta.mail-api}, with an implementation such as Angus Mail) is the
  * application's dependency; this module declares it {@code provided}.
  */
+@NullMarked
 package io.mailtls.jakartamail;
+
+import org.jspecify.annotations.NullMarked;

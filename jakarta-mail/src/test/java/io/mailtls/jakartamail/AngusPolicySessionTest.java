@@ -11,6 +11,7 @@ import io.mailtls.core.PolicySource;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TransportPolicyResolver;
+import io.mailtls.core.internal.Values;
 import io.mailtls.dane.DaneResolver;
 import io.mailtls.testkit.SmtpMessage;
 import io.mailtls.testkit.SmtpSession;
@@ -52,8 +53,8 @@ class AngusPolicySessionTest {
   }
 
   private static PlannedHost host(Loopback net, TlsRequirement requirement) {
-    return new PlannedHost(Optional.of(MX), List.of(net.server.address()), requirement,
-        PolicySource.MTA_STS, "test");
+    return Values.plannedHost(Optional.of(MX), List.of(net.server.address()), requirement,
+        PolicySource.MTA_STS, "test", Optional.empty());
   }
 
   private static AngusPolicySession pkixTrusting(TestPki pki) {
@@ -62,7 +63,7 @@ class AngusPolicySessionTest {
 
   private static DeliveryPlan plan(Loopback net, TlsLevel level) {
     return TransportPolicyResolver.builder().withoutMtaSts().withoutDane().dns(net.resolver).build()
-        .planBlocking(NextHop.parse("example.test"), level);
+        .plan(NextHop.parse("example.test"), level);
   }
 
   // --- sender levels through the resolver's plan ---------------------------------------------
@@ -177,7 +178,7 @@ class AngusPolicySessionTest {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
       DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
           .dns(net.resolver).dane(dane).build()
-          .planBlocking(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
+          .plan(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
       assertThat(plan.hosts()).singleElement()
           .satisfies(h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Dane.class));
 
@@ -197,7 +198,7 @@ class AngusPolicySessionTest {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
       DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
           .dns(net.resolver).dane(dane).build()
-          .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       // RFC 7672 §2.2: a usable record makes DANE mandatory, even under an opportunistic sender.
       assertThat(plan.hosts().get(0).requirement()).isInstanceOf(TlsRequirement.Dane.class);
       assertThatThrownBy(() -> sendThrough(AngusPolicySession.builder().dane(dane).build()
@@ -209,6 +210,40 @@ class AngusPolicySessionTest {
     }
   }
 
+  /**
+   * {@code newBuilder()}: a factory derived from one that trusts the test root and has no DANE
+   * provider gets one, and still trusts the test root; the original still refuses DANE hosts.
+   */
+  @Test
+  void aDerivedFactoryGainsADaneProviderAndKeepsTheTrustStore() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
+        z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
+      DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
+      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
+          .dns(net.resolver).dane(dane).build()
+          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+      AngusPolicySession original = pkixTrusting(Loopback.PKI);
+      AngusPolicySession derived = original.newBuilder().dane(dane).build();
+
+      sendThrough(derived.sessionFor(plan.hosts().get(0), net.server.port(), base()),
+          Messages.multipart(Messages.binary(10)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
+      assertThatThrownBy(() -> original.sessionsFor(plan, net.server.port(), base()))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("requires DANE");
+    }
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      AngusPolicySession derived = pkixTrusting(Loopback.PKI).newBuilder()
+          .dane(DaneResolver.builder().dns(net.resolver).build()).build();
+      PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
+      sendThrough(derived.sessionFor(h, net.server.port(), base()),
+          Messages.multipart(Messages.binary(10)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
+    }
+    assertThatThrownBy(() -> AngusPolicySession.builder().build().newBuilder()
+        .trustStore(Loopback.PKI.trustStore()).trustStore(Loopback.PKI.trustStore()))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
   @Test
   void aDaneHostWithoutAProviderIsRefused() throws Exception {
     try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
@@ -216,7 +251,7 @@ class AngusPolicySessionTest {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
       DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
           .dns(net.resolver).dane(dane).build()
-          .planBlocking(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       AngusPolicySession withoutDane = AngusPolicySession.builder().build();
       assertThatThrownBy(() -> withoutDane.sessionsFor(plan, net.server.port(), base()))
           .isInstanceOf(IllegalStateException.class)
@@ -229,8 +264,8 @@ class AngusPolicySessionTest {
   @Test
   void baseSettingsCannotLoosenThePolicy() throws Exception {
     InetAddress a = InetAddress.getByName("127.0.0.2");
-    PlannedHost h = new PlannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test");
+    PlannedHost h = Values.plannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test", Optional.empty());
     Properties base = base();
     base.setProperty("mail.smtp.ssl.trust", "*");
     base.setProperty("mail.smtp.starttls.required", "false");
@@ -254,8 +289,8 @@ class AngusPolicySessionTest {
     assertThat(p.getProperty("mail.smtp.localhost")).isEqualTo("client.sender.test");
     assertThat(base.getProperty("mail.smtp.ssl.trust")).as("base unchanged").isEqualTo("*");
 
-    PlannedHost opportunistic = new PlannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Opportunistic(), PolicySource.SENDER, "test");
+    PlannedHost opportunistic = Values.plannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Opportunistic(), PolicySource.SENDER, "test", Optional.empty());
     assertThat(AngusPolicySession.builder().build().propertiesFor(opportunistic, a, 25, base)
         .getProperty("mail.smtp.starttls.required")).isEqualTo("false");
   }
@@ -263,8 +298,8 @@ class AngusPolicySessionTest {
   @Test
   void onlyThePlannedAddressesAndValidPortsAreAccepted() throws Exception {
     InetAddress a = InetAddress.getByName("127.0.0.2");
-    PlannedHost h = new PlannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test");
+    PlannedHost h = Values.plannedHost(Optional.of(MX), List.of(a),
+        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test", Optional.empty());
     AngusPolicySession policy = AngusPolicySession.builder().build();
     assertThatThrownBy(() -> policy.propertiesFor(h, InetAddress.getByName("127.0.0.3"), 25,
         new Properties())).isInstanceOf(IllegalArgumentException.class)

@@ -53,7 +53,7 @@ final class Messages {
     m.setRecipients(Message.RecipientType.CC, "cc@example.test");
     m.setRecipients(Message.RecipientType.BCC, "hidden@example.test");
     m.setSubject(SUBJECT, "UTF-8");
-    m.setSentDate(new java.util.Date(1_700_000_000_000L));
+    m.setSentDate(java.util.Date.from(java.time.Instant.ofEpochMilli(1_700_000_000_000L)));
 
     MimeBodyPart text = new MimeBodyPart();
     text.setText(TEXT, "UTF-8");
@@ -210,6 +210,7 @@ final class Messages {
     }
 
     @Override
+    @SuppressWarnings("InputStreamSlowMultibyteRead") // a test double: a few octets, read once
     public InputStream getInputStream() {
       boolean fail = opens.incrementAndGet() >= failFromOpen;
       return new InputStream() {

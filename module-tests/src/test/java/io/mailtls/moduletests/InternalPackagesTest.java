@@ -57,9 +57,9 @@ class InternalPackagesTest {
     assertThat(modulesWithInternalPackages()).contains(
         "io.mailtls.core", "io.mailtls.dane", "io.mailtls.jakartamail", "io.mailtls.testkit");
     assertThat(MailtlsModules.internalPackages(descriptor(all, "io.mailtls.core")))
-        .containsExactly("io.mailtls.core.internal.dns", "io.mailtls.core.internal.policy",
-            "io.mailtls.core.internal.smtp", "io.mailtls.core.internal.tls",
-            "io.mailtls.core.internal.transport");
+        .containsExactly("io.mailtls.core.internal", "io.mailtls.core.internal.dns",
+            "io.mailtls.core.internal.policy", "io.mailtls.core.internal.smtp",
+            "io.mailtls.core.internal.tls", "io.mailtls.core.internal.transport");
   }
 
   @ParameterizedTest(name = "{0}")

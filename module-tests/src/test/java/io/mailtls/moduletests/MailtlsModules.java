@@ -92,7 +92,7 @@ final class MailtlsModules {
       mailtls.add(m.location());
     }
     List<Path> path = new ArrayList<>(mailtls);
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator, -1)) {
       Path p = Path.of(entry).toAbsolutePath().normalize();
       if (p.toString().endsWith(".jar") && Files.isRegularFile(p) && !mailtls.contains(p)) {
         path.add(p);

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -503,9 +504,9 @@ public final class FilePolicyStore implements PolicyStore {
       throw new IllegalArgumentException("\"max_age\" must be an integer number of seconds");
     }
     long maxAgeSeconds = maxAgeNode.longValue();
-    if (maxAgeSeconds < 0 || maxAgeSeconds > MtaStsPolicy.MAX_AGE_LIMIT.getSeconds()) {
+    if (maxAgeSeconds < 0 || maxAgeSeconds > MtaStsPolicy.MAX_AGE_LIMIT.toSeconds()) {
       throw new IllegalArgumentException("\"max_age\" must be 0 to "
-          + MtaStsPolicy.MAX_AGE_LIMIT.getSeconds() + " (RFC 8461 §3.2): " + maxAgeSeconds);
+          + MtaStsPolicy.MAX_AGE_LIMIT.toSeconds() + " (RFC 8461 §3.2): " + maxAgeSeconds);
     }
     Duration maxAge = Duration.ofSeconds(maxAgeSeconds);
     Instant fetchedAt = instant(node, "fetched_at");
@@ -601,7 +602,7 @@ public final class FilePolicyStore implements PolicyStore {
       node.put("mode", policy.mode().token());
       ArrayNode mx = node.putArray("mx");
       policy.mxPatterns().forEach(mx::add);
-      node.put("max_age", policy.maxAge().getSeconds());
+      node.put("max_age", policy.maxAge().toSeconds());
       node.put("fetched_at", entry.fetchedAt().toString());
       node.put("expires_at", entry.expiresAt().toString());
       e.getValue().lastUse().ifPresent(use -> node.put("last_used", use.toString()));
@@ -668,7 +669,10 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   /** Makes the rename durable where the platform allows opening a directory (POSIX). */
-  private static void syncDirectory(Path directory) {
+  private static void syncDirectory(@Nullable Path directory) {
+    if (directory == null) {
+      return; // a file at the root: no directory of its own to sync
+    }
     try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException | RuntimeException e) {

@@ -26,15 +26,16 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * MTA-STS discovery with an RFC 8461 cache: the {@link MtaStsPolicySource} of mailtls.
  *
- * <p>Every {@link #lookup} asks DNS for the {@code _mta-sts} TXT record (RFC 8461 §3.1) and
- * compares its {@code id} with the cached policy's (§3: "the sender need only check the TXT
- * record's version id against the cached value"):
+ * <p>Every {@link #lookupAsync lookup} asks DNS for the {@code _mta-sts} TXT record (RFC 8461
+ * §3.1) and compares its {@code id} with the cached policy's (§3: "the sender need only check the
+ * TXT record's version id against the cached value"):
  *
  * <ul>
  *   <li>same id as a fresh cached policy: the cached policy, no fetch;
@@ -52,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * <p>A failed fetch is not repeated for the same domain and id within {@link
  * Builder#failureBackoff(Duration)} (RFC 8461 §3.3, five minutes by default); meanwhile the answer
  * is what the failed fetch gave. Concurrent lookups of one domain share one TXT query and one fetch
- * (single flight); {@link #recheck} does the same but never joins a lookup that is already
- * running, so its TXT answer is fresh (§5.1 step 3).
+ * (single flight); {@link #recheckAsync recheck} does the same but never joins a lookup that is
+ * already running, so its TXT answer is fresh (§5.1 step 3).
  *
  * <p>With a {@link Builder#scheduler(ScheduledExecutorService) scheduler}, cached entries are
  * refreshed in the background before they expire (RFC 8461 §3.3 "SHOULD proactively refresh",
@@ -65,13 +66,16 @@ import org.slf4j.LoggerFactory;
  * it, §8.3), and is then retried after the back-off period until the entry expires. Failed
  * refreshes of policies other than {@code none} are logged as warnings (§3.3).
  *
- * <p>The store is read in two ways ({@link PolicyStore}): a {@link #lookup} or {@link #recheck}
- * reads it with {@link PolicyStore#get}, a sender's use of the policy; background refresh and the
- * resolver's own compare-before-write reads use {@link PolicyStore#peek}, so that refreshing does
- * not make every cached policy look used. A bounded store can then keep the policies senders use
+ * <p>The store is read in two ways ({@link PolicyStore}): a {@link #lookupAsync lookup} or {@link
+ * #recheckAsync recheck} reads it with {@link PolicyStore#get}, a sender's use of the policy;
+ * background refresh and the resolver's own compare-before-write reads use {@link
+ * PolicyStore#peek}, so that refreshing does not make every cached policy look used. A bounded store can then keep the policies senders use
  * over ones an attacker only made it fetch (RFC 8461 §10.2; see {@link InMemoryPolicyStore}).
  *
- * <p>Immutable and thread-safe; build one per cache and share it. The returned stages complete
+ * <p>{@link #lookupAsync} and {@link #recheckAsync} do not block (docs/design.md §5); {@link
+ * #newBuilder()} derives a resolver with some settings changed.
+ *
+ * <p>Immutable and thread-safe; build one per cache and share it. The returned futures complete
  * normally, DNS and fetch trouble being values. Times come from the injected {@link Clock}; a
  * stage's callbacks run on the thread that completes the DNS or fetch stage. {@link #close()}
  * stops background refresh (the scheduler itself belongs to the caller).
@@ -106,15 +110,18 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   private final PolicyStore store;
   private final Clock clock;
   private final FetchBackoff backoff;
-  private final RefreshScheduler refresher; // null without a scheduler
+  private final @Nullable RefreshScheduler refresher; // null without a scheduler
   private final ConcurrentHashMap<FlightKey, CompletableFuture<MtaStsLookup>> inFlight =
       new ConcurrentHashMap<>();
   // Serialise read-modify-write of one domain's store entry (compare-and-remove, newest-wins put).
   private final Object[] stripes = new Object[LOCK_STRIPES];
+  /** The settings as the builder was given them, for {@link #newBuilder()}. */
+  private final Builder given;
 
   private MtaStsResolver(Builder b) {
-    this.dns = b.dns;
-    this.fetcher = b.fetcher;
+    this.given = new Builder(b);
+    this.dns = Objects.requireNonNull(b.dns, "dns"); // build() checked both
+    this.fetcher = Objects.requireNonNull(b.fetcher, "fetcher");
     this.store = b.store != null ? b.store : new InMemoryPolicyStore(
         InMemoryPolicyStore.DEFAULT_MAX_ENTRIES, InMemoryPolicyStore.DEFAULT_RECENT_USE, b.clock);
     this.clock = b.clock;
@@ -137,6 +144,22 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     return new Builder();
   }
 
+  /**
+   * A builder that starts with every setting of this resolver, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This resolver is unchanged.
+   *
+   * <p>Shared with this resolver: what its builder was given, which stays the caller's (the DNS
+   * resolver, the fetcher, the clock, the scheduler, the random source, and the store if one was
+   * given: the two resolvers then read and write one cache). Made anew: the in-memory store when
+   * none was given (the derived resolver starts with an empty cache), the fetch back-off, the
+   * single-flight table and the refresh plan. {@link #close()} of either stops its own refreshes
+   * only; the scheduler is the caller's to shut down.
+   */
+  public Builder newBuilder() {
+    return new Builder(given);
+  }
+
   /** The store holding this resolver's cache. */
   public PolicyStore store() {
     return store;
@@ -147,7 +170,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    * lookup of the same domain that is already running.
    */
   @Override
-  public CompletionStage<MtaStsLookup> lookup(DomainName policyDomain) {
+  public CompletableFuture<MtaStsLookup> lookupAsync(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     return flight(policyDomain, Trigger.LOOKUP).copy();
   }
@@ -158,7 +181,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    * new policy; otherwise the cached one. Joins only a recheck already running, never a lookup.
    */
   @Override
-  public CompletionStage<MtaStsLookup> recheck(DomainName policyDomain) {
+  public CompletableFuture<MtaStsLookup> recheckAsync(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     return flight(policyDomain, Trigger.RECHECK).copy();
   }
@@ -237,7 +260,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
     CompletionStage<DnsAnswer> answer;
     try {
-      answer = dns.resolve(txtName, DnsRecordType.TXT);
+      answer = dns.resolveAsync(txtName, DnsRecordType.TXT);
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }
@@ -327,7 +350,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
     CompletionStage<FetchResult> stage;
     try {
-      stage = fetcher.fetch(domain, id);
+      stage = fetcher.fetchAsync(domain, id);
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }
@@ -411,6 +434,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   /** Run by the refresh scheduler when {@code scheduled} is due. Never throws. */
   private void refresh(DomainName domain, CachedPolicy scheduled) {
+    RefreshScheduler refresher = Objects.requireNonNull(this.refresher); // its caller
     Instant now = clock.instant();
     Optional<CachedPolicy> current = safeRead(domain, false);
     if (current.isEmpty() || !current.get().isFresh(now)) {
@@ -423,7 +447,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       refresher.ensureScheduled(domain, current.get()); // replaced meanwhile: plan for the new one
       return;
     }
-    flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
+    // Nothing waits for a background refresh: its outcome is the cache's state, read above.
+    var unused = flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
       Optional<CachedPolicy> after = safeRead(domain, false);
       if (after.isPresent() && !after.get().equals(scheduled)) {
         return; // renewed: storeIfNewer scheduled the next refresh
@@ -504,16 +529,17 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   // ---------------------------------------------------------------- builder
 
   /**
-   * Configures an {@link MtaStsResolver}. Each setter may be called once; values are checked by
-   * {@link #build()}. Not thread-safe.
+   * Configures an {@link MtaStsResolver}. Each setter may be called once, also in a builder from
+   * {@link MtaStsResolver#newBuilder()}, where it overrides the inherited setting; values are
+   * checked by {@link #build()}. Not thread-safe.
    */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();
-    private DnsResolver dns;
-    private PolicyFetcher fetcher;
-    private PolicyStore store;
+    private @Nullable DnsResolver dns;
+    private @Nullable PolicyFetcher fetcher;
+    private @Nullable PolicyStore store;
     private Clock clock = Clock.systemUTC();
-    private ScheduledExecutorService scheduler;
+    private @Nullable ScheduledExecutorService scheduler;
     private Duration refreshInterval = Duration.ofDays(1);
     private Duration refreshBefore = Duration.ofHours(1);
     private Duration refreshJitter = Duration.ofMinutes(10);
@@ -521,6 +547,20 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     private Duration failureBackoff = Duration.ofMinutes(5);
 
     private Builder() {}
+
+    /** A builder with {@code from}'s settings, none of them set in this builder yet. */
+    private Builder(Builder from) {
+      this.dns = from.dns;
+      this.fetcher = from.fetcher;
+      this.store = from.store;
+      this.clock = from.clock;
+      this.scheduler = from.scheduler;
+      this.refreshInterval = from.refreshInterval;
+      this.refreshBefore = from.refreshBefore;
+      this.refreshJitter = from.refreshJitter;
+      this.random = from.random;
+      this.failureBackoff = from.failureBackoff;
+    }
 
     private void once(String setter) {
       if (!called.add(setter)) {

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.HostnameVerifier;
 import okhttp3.Call;
@@ -18,18 +17,19 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Fetches MTA-STS policies over HTTPS with OkHttp: {@code GET
- * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed by {@link
- * StsPolicyParser}. Immutable and thread-safe; build it once and share it.
+ * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed as RFC 8461 §3.2
+ * says. Immutable and thread-safe; build it once and share it.
  *
  * <pre>{@code
  * PolicyFetcher fetcher = OkHttpPolicyFetcher.builder()
  *     .dns(dnsResolver)                       // required: resolves mta-sts.<domain>
  *     .client(sharedOkHttpClient)             // optional: pool, dispatcher, trust
  *     .build();
- * fetcher.fetch(DomainName.of("example.com"), "20240101").thenAccept(...);
+ * fetcher.fetchAsync(DomainName.of("example.com"), "20240101").thenAccept(...);
  * }</pre>
  *
  * <p>What RFC 8461 requires of the fetch, and how it is done:
@@ -99,7 +99,7 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
         .followSslRedirects(false)
         // RFC 8461 §3.3: HTTP caching (RFC 7234) MUST NOT be used.
         .cache(null)
-        .dns(new PolicyHostDns(b.dns, b.callTimeout))
+        .dns(new PolicyHostDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
         // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
         .hostnameVerifier(DefaultVerifier.INSTANCE)
         .connectTimeout(b.connectTimeout)
@@ -120,13 +120,13 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
   }
 
   /**
-   * Fetches and parses the policy of {@code policyDomain} (RFC 8461 §3.3).
+   * Fetches and parses the policy of {@code policyDomain} (RFC 8461 §3.3), without blocking.
    *
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code policyDomain} is the root
    */
   @Override
-  public CompletionStage<FetchResult> fetch(DomainName policyDomain, String id) {
+  public CompletableFuture<FetchResult> fetchAsync(DomainName policyDomain, String id) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(id, "id");
     if (policyDomain.isRoot()) {
@@ -155,7 +155,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     // OkHttp's call timeout starts when the dispatcher runs the call; this one starts now, so a
     // busy dispatcher cannot stretch the fetch either.
     result.completeOnTimeout(timedOut, callTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    result.whenComplete((r, e) -> {
+    // Only cancels the call; the caller gets result itself.
+    var unused = result.whenComplete((r, e) -> {
       if (r == timedOut) {
         call.cancel();
       }
@@ -202,8 +203,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
    */
   public static final class Builder {
     private final List<String> called = new ArrayList<>();
-    private OkHttpClient client;
-    private DnsResolver dns;
+    private @Nullable OkHttpClient client;
+    private @Nullable DnsResolver dns;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;

@@ -52,9 +52,9 @@ final class PolicyHostDns implements Dns {
     } catch (IllegalArgumentException e) {
       throw new LookupException("not a valid host name: " + e.getMessage());
     }
-    CompletableFuture<DnsAnswer> a = resolver.resolve(name, DnsRecordType.A).toCompletableFuture();
+    CompletableFuture<DnsAnswer> a = resolver.resolveAsync(name, DnsRecordType.A);
     CompletableFuture<DnsAnswer> aaaa =
-        resolver.resolve(name, DnsRecordType.AAAA).toCompletableFuture();
+        resolver.resolveAsync(name, DnsRecordType.AAAA);
     try {
       // The resolver bounds its own time; this bound keeps a broken resolver from holding the
       // fetch past its call timeout.

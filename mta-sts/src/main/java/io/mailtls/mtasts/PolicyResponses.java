@@ -22,6 +22,7 @@ import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.Buffer;
 import okio.BufferedSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns an HTTP response, or the exception of a failed call, into a {@link FetchResult} by the
@@ -100,7 +101,7 @@ final class PolicyResponses {
    *
    * @return the body, or null when it is longer than {@code limit}
    */
-  static byte[] readAtMost(BufferedSource source, int limit) throws IOException {
+  static byte @Nullable [] readAtMost(BufferedSource source, int limit) throws IOException {
     Buffer buffer = new Buffer();
     long wanted = limit + 1L;
     while (buffer.size() < wanted) {
@@ -180,7 +181,7 @@ final class PolicyResponses {
   }
 
   /** A message on one line: OkHttp's certificate diagnostics span several. */
-  private static String oneLine(String message) {
+  private static String oneLine(@Nullable String message) {
     return message == null ? "(no message)" : message.strip().replaceAll("\\s*\\R\\s*", " ");
   }
 

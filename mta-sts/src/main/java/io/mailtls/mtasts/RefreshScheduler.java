@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +59,7 @@ final class RefreshScheduler implements AutoCloseable {
   /** A scheduled refresh of {@code entry}; {@code future} is set right after scheduling. */
   private static final class Task {
     final CachedPolicy entry;
-    volatile ScheduledFuture<?> future;
+    volatile @Nullable ScheduledFuture<?> future;
 
     Task(CachedPolicy entry) {
       this.entry = entry;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Parses an MTA-STS policy body, the {@code .well-known/mta-sts.txt} resource (RFC 8461 §3.2).
@@ -63,8 +64,12 @@ import java.util.Set;
  *   <li>Unknown fields that fit the extension grammar are ignored (§3.2); extension values may hold
  *       UTF-8 characters but no control characters or tabs.
  * </ul>
+ *
+ * <p>Package-private: {@link OkHttpPolicyFetcher} is its one user (through {@code
+ * PolicyResponses}); other fetchers return a parsed {@link MtaStsPolicy} in a {@link
+ * FetchResult.Success}.
  */
-public final class StsPolicyParser {
+final class StsPolicyParser {
 
   /** RFC 8461 §3.2: the largest {@code max_age}, in seconds (about a year). */
   public static final long MAX_AGE_SECONDS = 31_557_600L;
@@ -218,7 +223,7 @@ public final class StsPolicyParser {
    * RFC 5321 §4.1.2: {@code Domain = sub-domain *("." sub-domain)}, {@code sub-domain = Let-dig
    * [Ldh-str]}: letters, digits and inner hyphens; no empty label, so no trailing dot.
    */
-  private static String domainSyntaxError(String domain) {
+  private static @Nullable String domainSyntaxError(String domain) {
     if (domain.isEmpty()) {
       return "empty host name";
     }
@@ -330,8 +335,8 @@ public final class StsPolicyParser {
 
   /** The fields seen so far; the first occurrence of each counts, except {@code mx}. */
   private static final class Fields {
-    private String version;
-    private MtaStsMode mode;
+    private @Nullable String version;
+    private @Nullable MtaStsMode mode;
     private long maxAge = -1;
     private final Set<String> mx = new LinkedHashSet<>();
     private final List<String> nearMisses = new ArrayList<>();

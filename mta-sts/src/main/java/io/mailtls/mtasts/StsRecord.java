@@ -30,7 +30,7 @@ import java.util.Objects;
  *       prescribes for policies ("all entries except for the first SHALL be ignored") in the
  *       paragraph that sets the parsing rules for TXT records and policies alike. An ignored
  *       field is still a field: it must fit {@code sts-extension} (a later {@code id=} with an
- *       empty value makes the record invalid). The same rule holds in {@link StsPolicyParser}.
+ *       empty value makes the record invalid). The same rule holds for the policy.
  *   <li>Extensions are {@code name=value} with the §3.1 character sets and are kept but unused.
  * </ul>
  *
@@ -92,7 +92,7 @@ public record StsRecord(String id, Map<String, String> extensions) {
     try {
       return new Found(parse(candidates.get(0)));
     } catch (IllegalArgumentException e) {
-      return new NotFound(e.getMessage());
+      return new NotFound(String.valueOf(e.getMessage()));
     }
   }
 

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -66,7 +65,7 @@ final class MapPolicyFetcher implements PolicyFetcher {
   }
 
   @Override
-  public CompletionStage<FetchResult> fetch(DomainName policyDomain, String id) {
+  public CompletableFuture<FetchResult> fetchAsync(DomainName policyDomain, String id) {
     calls.add(new Call(policyDomain, id));
     Response response = responses.get(policyDomain);
     FetchResult result;

@@ -114,7 +114,7 @@ class MtaStsEndToEndTest {
           .build();
       DnsResolver resolver = (name, type) -> {
         beforeQuery.accept(name, type);
-        return real.resolve(name, type);
+        return real.resolveAsync(name, type);
       };
       OkHttpClient client = new OkHttpClient.Builder()
           .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
@@ -236,7 +236,7 @@ class MtaStsEndToEndTest {
   }
 
   @Test
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array can only be created raw
   void section5EnforceRefusesWrongNameSelfSignedAndPlaintextMxHostsThenTriesTheNext() {
     try (World w = new World()) {
       Consumer<DnsZoneBuilder>[] zone = new Consumer[1];
@@ -266,7 +266,7 @@ class MtaStsEndToEndTest {
   }
 
   @Test
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array can only be created raw
   void section5EnforceWithOnlyBadHostsDefersNeverPlaintext() {
     try (World w = new World()) {
       Consumer<DnsZoneBuilder>[] zone = new Consumer[1];
@@ -283,7 +283,7 @@ class MtaStsEndToEndTest {
   }
 
   @Test
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array can only be created raw
   void section5TestingModeDeliversAsTheSenderLevelSaysAndReportsEachFailure() {
     try (World w = new World()) {
       Consumer<DnsZoneBuilder>[] zone = new Consumer[1];

@@ -6,6 +6,7 @@ import static io.mailtls.mtasts.StsFixture.POLICY_DOMAIN;
 import static io.mailtls.mtasts.StsFixture.TXT_NAME;
 import static io.mailtls.mtasts.StsFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DomainName;
@@ -50,7 +51,7 @@ class MtaStsResolverTest {
   void section3_1And3_3_validTxtRecordWithNothingCachedFetchesAndCaches() {
     MtaStsResolver sts = fx.sts();
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isFalse();
     assertThat(result.policy().id()).isEqualTo("1");
@@ -70,7 +71,8 @@ class MtaStsResolverTest {
     fx.publish("v=STSv1; id=20250301", "T1200Z;");
     MtaStsResolver sts = fx.sts();
 
-    assertThat(found(await(sts.lookup(POLICY_DOMAIN))).policy().id()).isEqualTo("20250301T1200Z");
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).policy().id())
+        .isEqualTo("20250301T1200Z");
   }
 
   @Test
@@ -79,7 +81,7 @@ class MtaStsResolverTest {
     fx.dns.update(DOMAIN, z -> z.txt(TXT_NAME, "v=STSv1").txt(TXT_NAME, "v=STSv1 id=2"));
     MtaStsResolver sts = fx.sts();
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.policy().id()).isEqualTo("1");
     assertThat(fx.fetcher.calls()).containsExactly(new MapPolicyFetcher.Call(POLICY_DOMAIN, "1"));
@@ -90,7 +92,7 @@ class MtaStsResolverTest {
     fx.publish("v=STSv1; id=1 ");
     MtaStsResolver sts = fx.sts();
 
-    MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isInstanceOfSatisfying(MtaStsLookup.NoPolicy.class,
         n -> assertThat(n.reason()).contains("white space"));
@@ -102,16 +104,16 @@ class MtaStsResolverTest {
     fx.publish("v=STSv1; id=1; id=2");
     MtaStsResolver sts = fx.sts();
 
-    assertThat(found(await(sts.lookup(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
   }
 
   @Test
   void section3_sameIdAsFreshCachedPolicyIsNotFetched() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.clock.advance(Duration.ofDays(3));
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isTrue();
     assertThat(result.note()).contains("unchanged");
@@ -125,12 +127,12 @@ class MtaStsResolverTest {
   @Test
   void section3_newIdIsFetchedAndReplacesTheCachedPolicy() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.clock.advance(Duration.ofHours(5));
     fx.publish("v=STSv1; id=2");
     fx.fetcher.serve(DOMAIN, MtaStsMode.TESTING, Duration.ofDays(1), "mx2.example.test");
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isFalse();
     assertThat(result.policy().id()).isEqualTo("2");
@@ -144,11 +146,11 @@ class MtaStsResolverTest {
   @Test
   void section3_3_newIdThatFailsToFetchKeepsTheFreshCachedPolicy() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.publish("v=STSv1; id=2");
     fx.fetcher.fail(DOMAIN, FailureType.STS_WEBPKI_INVALID, "certificate expired");
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isTrue();
     assertThat(result.policy().id()).isEqualTo("1");
@@ -164,7 +166,7 @@ class MtaStsResolverTest {
     fx.fetcher.fail(DOMAIN, type, "why: " + type);
     MtaStsResolver sts = fx.sts();
 
-    MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isEqualTo(new MtaStsLookup.Failed(POLICY_DOMAIN, type, "why: " + type));
     assertThat(sts.store().get(POLICY_DOMAIN)).isEmpty();
@@ -175,9 +177,9 @@ class MtaStsResolverTest {
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, Duration.ZERO, "mx1.example.test");
     MtaStsResolver sts = fx.sts();
 
-    assertThat(found(await(sts.lookup(POLICY_DOMAIN))).fromCache()).isFalse();
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).fromCache()).isFalse();
     assertThat(sts.store().get(POLICY_DOMAIN)).isEmpty();
-    assertThat(found(await(sts.lookup(POLICY_DOMAIN))).fromCache()).isFalse();
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).fromCache()).isFalse();
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
   }
 
@@ -218,11 +220,11 @@ class MtaStsResolverTest {
   @MethodSource("txtTrouble")
   void section5_1_cachedPolicyStillAppliesWhenTheTxtRecordIsUnusable(TxtTrouble trouble) {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     trouble.apply().accept(fx);
     fx.clock.advance(MAX_AGE.minusSeconds(1));
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isTrue();
     assertThat(result.policy().id()).isEqualTo("1");
@@ -238,7 +240,7 @@ class MtaStsResolverTest {
     MtaStsResolver sts = fx.sts();
     trouble.apply().accept(fx);
 
-    MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
     if (trouble.isDnsFailure()) {
       // A DNS failure is never "no policy": the record may well exist.
@@ -259,11 +261,11 @@ class MtaStsResolverTest {
   @MethodSource("txtTrouble")
   void section5_1_anExpiredPolicyThatCannotBeRefreshedNoLongerApplies(TxtTrouble trouble) {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     trouble.apply().accept(fx);
     fx.clock.advance(MAX_AGE); // time-since-fetch reaches max_age
 
-    MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isNotInstanceOf(MtaStsLookup.Found.class);
     assertThat(result).isInstanceOf(trouble.isDnsFailure()
@@ -274,10 +276,10 @@ class MtaStsResolverTest {
   @Test
   void section5_1_anExpiredPolicyWithTheSameIdIsFetchedAgain() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.clock.advance(MAX_AGE.plusMinutes(1));
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isFalse();
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
@@ -288,12 +290,12 @@ class MtaStsResolverTest {
   @Test
   void section5_1_anExpiredPolicyWhoseRefetchFailsIsFailedNotTheOldPolicy() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "connection refused");
     fx.clock.advance(MAX_AGE);
 
-    assertThat(await(sts.lookup(POLICY_DOMAIN))).isEqualTo(new MtaStsLookup.Failed(POLICY_DOMAIN,
-        FailureType.STS_POLICY_FETCH_ERROR, "connection refused"));
+    assertThat(await(sts.lookupAsync(POLICY_DOMAIN))).isEqualTo(new MtaStsLookup.Failed(
+        POLICY_DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "connection refused"));
     assertThat(sts.store().get(POLICY_DOMAIN)).isEmpty();
   }
 
@@ -303,10 +305,10 @@ class MtaStsResolverTest {
   void section3_3_aFailedIdIsNotFetchedAgainWithinTheBackoff() {
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "HTTP 503");
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
 
     fx.clock.advance(Duration.ofMinutes(5).minusSeconds(1));
-    MtaStsLookup during = await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup during = await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(1);
     assertThat(during).isInstanceOf(MtaStsLookup.Failed.class);
@@ -317,20 +319,20 @@ class MtaStsResolverTest {
 
     fx.clock.advance(Duration.ofSeconds(1));
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test");
-    assertThat(found(await(sts.lookup(POLICY_DOMAIN))).fromCache()).isFalse();
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).fromCache()).isFalse();
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
   }
 
   @Test
   void section3_3_duringTheBackoffAFreshCachedPolicyApplies() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.publish("v=STSv1; id=2");
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_INVALID, "mode missing");
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.clock.advance(Duration.ofMinutes(2));
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.policy().id()).isEqualTo("1");
     assertThat(result.fromCache()).isTrue();
@@ -342,12 +344,12 @@ class MtaStsResolverTest {
   void section3_3_theBackoffIsPerIdSoANewIdIsFetchedAtOnce() {
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "HTTP 503");
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.publish("v=STSv1; id=2");
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test");
     fx.clock.advance(Duration.ofSeconds(10));
 
-    MtaStsLookup.Found result = found(await(sts.lookup(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
 
     assertThat(result.policy().id()).isEqualTo("2");
     assertThat(fx.fetcher.calls()).extracting(MapPolicyFetcher.Call::id).containsExactly("1", "2");
@@ -357,12 +359,12 @@ class MtaStsResolverTest {
   void section3_3_theBackoffIsConfigurable() {
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "HTTP 503");
     MtaStsResolver sts = fx.sts(b -> b.failureBackoff(Duration.ofMinutes(30)));
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.clock.advance(Duration.ofMinutes(29));
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(1);
     fx.clock.advance(Duration.ofMinutes(1));
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
   }
 
@@ -371,11 +373,11 @@ class MtaStsResolverTest {
   @Test
   void section5_1_recheckFindsANewIdAndFetchesIt() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.publish("v=STSv1; id=2");
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx-new.example.test");
 
-    MtaStsLookup.Found result = found(await(sts.recheck(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.recheckAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isFalse();
     assertThat(result.policy().id()).isEqualTo("2");
@@ -386,9 +388,9 @@ class MtaStsResolverTest {
   @Test
   void section5_1_recheckWithAnUnchangedIdQueriesDnsAndReturnsTheCachedPolicy() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
 
-    MtaStsLookup.Found result = found(await(sts.recheck(POLICY_DOMAIN)));
+    MtaStsLookup.Found result = found(await(sts.recheckAsync(POLICY_DOMAIN)));
 
     assertThat(result.fromCache()).isTrue();
     assertThat(fx.txtQueries()).isEqualTo(2);
@@ -398,12 +400,12 @@ class MtaStsResolverTest {
   @Test
   void section5_1_recheckIsSubjectToTheBackoff() {
     MtaStsResolver sts = fx.sts();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.publish("v=STSv1; id=2");
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "timeout");
-    assertThat(found(await(sts.recheck(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
+    assertThat(found(await(sts.recheckAsync(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
 
-    MtaStsLookup.Found again = found(await(sts.recheck(POLICY_DOMAIN)));
+    MtaStsLookup.Found again = found(await(sts.recheckAsync(POLICY_DOMAIN)));
 
     assertThat(again.policy().id()).isEqualTo("1");
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
@@ -414,10 +416,10 @@ class MtaStsResolverTest {
   void section5_1_recheckDoesNotJoinALookupInFlight() {
     MtaStsResolver sts = fx.sts();
     CompletableFuture<Void> gate = fx.fetcher.hold();
-    CompletableFuture<MtaStsLookup> lookup = sts.lookup(POLICY_DOMAIN).toCompletableFuture();
+    CompletableFuture<MtaStsLookup> lookup = sts.lookupAsync(POLICY_DOMAIN);
     StsFixture.eventually("the lookup's fetch", () -> fx.fetcher.count(DOMAIN) == 1);
 
-    CompletableFuture<MtaStsLookup> recheck = sts.recheck(POLICY_DOMAIN).toCompletableFuture();
+    CompletableFuture<MtaStsLookup> recheck = sts.recheckAsync(POLICY_DOMAIN);
     StsFixture.eventually("the recheck's fetch", () -> fx.fetcher.count(DOMAIN) == 2);
     gate.complete(null);
 
@@ -435,21 +437,21 @@ class MtaStsResolverTest {
     };
     MtaStsResolver brokenDns = MtaStsResolver.builder().dns(throwing).fetcher(fx.fetcher)
         .clock(fx.clock).build();
-    MtaStsLookup r1 = await(brokenDns.lookup(POLICY_DOMAIN));
+    MtaStsLookup r1 = await(brokenDns.lookupAsync(POLICY_DOMAIN));
     assertThat(r1).isInstanceOf(MtaStsLookup.Failed.class);
     assertThat(((MtaStsLookup.Failed) r1).type()).isEqualTo(FailureType.DNS_FAILURE);
 
     DnsResolver failing = (name, type) ->
         CompletableFuture.failedFuture(new IllegalStateException("async resolver bug"));
     MtaStsLookup r2 = await(MtaStsResolver.builder().dns(failing).fetcher(fx.fetcher)
-        .clock(fx.clock).build().lookup(POLICY_DOMAIN));
+        .clock(fx.clock).build().lookupAsync(POLICY_DOMAIN));
     assertThat(((MtaStsLookup.Failed) r2).type()).isEqualTo(FailureType.DNS_FAILURE);
 
     PolicyFetcher throwingFetcher = (domain, id) -> {
       throw new IllegalStateException("fetcher bug");
     };
     MtaStsLookup r3 = await(MtaStsResolver.builder().dns(fx.resolver).fetcher(throwingFetcher)
-        .clock(fx.clock).build().lookup(POLICY_DOMAIN));
+        .clock(fx.clock).build().lookupAsync(POLICY_DOMAIN));
     assertThat(r3).isInstanceOf(MtaStsLookup.Failed.class);
     assertThat(((MtaStsLookup.Failed) r3).type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(((MtaStsLookup.Failed) r3).reason()).contains("fetcher bug");
@@ -457,11 +459,11 @@ class MtaStsResolverTest {
 
   @Test
   void aPolicyWhoseIdDiffersFromTheTxtRecordIsRefused() {
-    PolicyFetcher wrongId = (domain, id) -> fx.fetcher.fetch(domain, "other");
+    PolicyFetcher wrongId = (domain, id) -> fx.fetcher.fetchAsync(domain, "other");
     MtaStsResolver sts = MtaStsResolver.builder().dns(fx.resolver).fetcher(wrongId)
         .clock(fx.clock).build();
 
-    MtaStsLookup result = await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isInstanceOf(MtaStsLookup.Failed.class);
     assertThat(((MtaStsLookup.Failed) result).type()).isEqualTo(FailureType.STS_POLICY_INVALID);
@@ -488,7 +490,7 @@ class MtaStsResolverTest {
     };
     MtaStsResolver sts = fx.sts(b -> b.store(broken));
 
-    assertThat(found(await(sts.lookup(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
   }
 
   @Test
@@ -496,7 +498,7 @@ class MtaStsResolverTest {
     String label = "a".repeat(60);
     DomainName longName = DomainName.of(String.join(".", List.of(label, label, label,
         "b".repeat(60), "test")));
-    MtaStsLookup result = await(fx.sts().lookup(longName));
+    MtaStsLookup result = await(fx.sts().lookupAsync(longName));
 
     assertThat(result).isInstanceOf(MtaStsLookup.NoPolicy.class);
     assertThat(((MtaStsLookup.NoPolicy) result).provablyAbsent()).isTrue();
@@ -506,12 +508,54 @@ class MtaStsResolverTest {
   void theReturnedStageCannotCompleteTheSharedOne() {
     MtaStsResolver sts = fx.sts();
     CompletableFuture<Void> gate = fx.fetcher.hold();
-    CompletableFuture<MtaStsLookup> first = sts.lookup(POLICY_DOMAIN).toCompletableFuture();
-    CompletableFuture<MtaStsLookup> second = sts.lookup(POLICY_DOMAIN).toCompletableFuture();
+    CompletableFuture<MtaStsLookup> first = sts.lookupAsync(POLICY_DOMAIN);
+    CompletableFuture<MtaStsLookup> second = sts.lookupAsync(POLICY_DOMAIN);
     first.complete(new MtaStsLookup.NoPolicy(POLICY_DOMAIN, true, "forged by a caller"));
     StsFixture.eventually("the fetch", () -> fx.fetcher.count(DOMAIN) == 1);
     gate.complete(null);
 
     assertThat(found(await(second)).policy().id()).isEqualTo("1");
+  }
+
+  // ---------------------------------------------------------------- newBuilder()
+
+  /**
+   * A derived resolver fetches with the fetcher it was given and keeps the original's DNS and
+   * clock; without a store of its own it starts with an empty cache of its own.
+   */
+  @Test
+  void aDerivedResolverOverridesTheFetcherAndKeepsEveryOtherSetting() {
+    MtaStsResolver original = fx.sts();
+    MapPolicyFetcher testing = new MapPolicyFetcher()
+        .serve(DOMAIN, MtaStsMode.TESTING, Duration.ofDays(1), "mx1.example.test");
+    MtaStsResolver derived = original.newBuilder().fetcher(testing).build();
+
+    MtaStsLookup.Found viaDerived = found(await(derived.lookupAsync(POLICY_DOMAIN)));
+    assertThat(viaDerived.policy().mode()).isEqualTo(MtaStsMode.TESTING);
+    // the original's DNS found id 1; its clock dated the fetch
+    assertThat(testing.calls()).containsExactly(new MapPolicyFetcher.Call(POLICY_DOMAIN, "1"));
+    assertThat(derived.store().get(POLICY_DOMAIN).orElseThrow().fetchedAt())
+        .isEqualTo(FakeClock.START);
+    assertThat(derived.store()).isNotSameAs(original.store());
+    assertThat(original.store().get(POLICY_DOMAIN)).isEmpty();
+
+    MtaStsLookup.Found viaOriginal = found(await(original.lookupAsync(POLICY_DOMAIN)));
+    assertThat(viaOriginal.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+    assertThat(viaOriginal.fromCache()).isFalse();
+  }
+
+  /** A store given to the original is shared: what the derived resolver caches, it finds. */
+  @Test
+  void aGivenStoreIsShared() {
+    InMemoryPolicyStore store = new InMemoryPolicyStore(100, Duration.ofDays(7), fx.clock);
+    MtaStsResolver original = fx.sts(b -> b.store(store));
+    MtaStsResolver derived = original.newBuilder().failureBackoff(Duration.ZERO).build();
+    assertThat(derived.store()).isSameAs(store);
+
+    assertThat(found(await(derived.lookupAsync(POLICY_DOMAIN))).fromCache()).isFalse();
+    assertThat(found(await(original.lookupAsync(POLICY_DOMAIN))).fromCache()).isTrue();
+    assertThat(fx.fetcher.calls()).hasSize(1);
+    assertThatThrownBy(() -> original.newBuilder().clock(fx.clock).clock(fx.clock))
+        .isInstanceOf(IllegalStateException.class).hasMessage("clock already set");
   }
 }

@@ -103,7 +103,7 @@ class OkHttpPolicyFetcherTest {
   }
 
   private static FetchResult fetch(OkHttpPolicyFetcher fetcher, String label) throws Exception {
-    return fetcher.fetch(DomainName.of(domain(label)), "id" + label)
+    return fetcher.fetchAsync(DomainName.of(domain(label)), "id" + label)
         .toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
@@ -312,7 +312,7 @@ class OkHttpPolicyFetcherTest {
   @Test
   void aPolicyHostWithoutAddressIsAFetchError() throws Exception {
     FetchResult.Failure f = assertFailure(
-        fetcher().fetch(DomainName.of(domain("nohost")), "1").toCompletableFuture().get(),
+        fetcher().fetchAsync(DomainName.of(domain("nohost")), "1").get(),
         FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("mta-sts.nohost.example.test has no A or AAAA records");
   }
@@ -338,7 +338,7 @@ class OkHttpPolicyFetcherTest {
     String label = "a".repeat(60);
     DomainName longest = DomainName.of(label + "." + label + "." + label + "." + label + ".test");
     FetchResult.Failure f = assertFailure(
-        fetcher().fetch(longest, "1").toCompletableFuture().get(),
+        fetcher().fetchAsync(longest, "1").get(),
         FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("no policy host");
   }
@@ -348,7 +348,7 @@ class OkHttpPolicyFetcherTest {
     OkHttpPolicyFetcher fetcher = fetcherWithClient(trustingClient().build());
     List<CompletableFuture<FetchResult>> results = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      results.add(fetcher.fetch(DomainName.of(domain("ok")), "idok").toCompletableFuture());
+      results.add(fetcher.fetchAsync(DomainName.of(domain("ok")), "idok"));
     }
     for (CompletableFuture<FetchResult> r : results) {
       assertThat(r.get(20, TimeUnit.SECONDS)).isInstanceOf(FetchResult.Success.class);
@@ -391,9 +391,9 @@ class OkHttpPolicyFetcherTest {
     assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().dns(null))
         .isInstanceOf(NullPointerException.class);
     OkHttpPolicyFetcher fetcher = OkHttpPolicyFetcher.builder().dns(resolver).build();
-    assertThatThrownBy(() -> fetcher.fetch(DomainName.ROOT, "1"))
+    assertThatThrownBy(() -> fetcher.fetchAsync(DomainName.ROOT, "1"))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> fetcher.fetch(DomainName.of("example.test"), null))
+    assertThatThrownBy(() -> fetcher.fetchAsync(DomainName.of("example.test"), null))
         .isInstanceOf(NullPointerException.class);
   }
 }

@@ -43,11 +43,11 @@ class PersistenceTest {
 
   @Test
   void section5_1_aRestartedResolverUsesThePersistedPolicyWithoutFetching() {
-    await(resolverOnFile(fx.fetcher).lookup(POLICY_DOMAIN));
+    await(resolverOnFile(fx.fetcher).lookupAsync(POLICY_DOMAIN));
     fx.clock.advance(Duration.ofDays(2));
     MapPolicyFetcher afterRestart = new MapPolicyFetcher();
 
-    MtaStsLookup result = await(resolverOnFile(afterRestart).lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(resolverOnFile(afterRestart).lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isInstanceOf(MtaStsLookup.Found.class);
     MtaStsLookup.Found found = (MtaStsLookup.Found) result;
@@ -60,11 +60,11 @@ class PersistenceTest {
 
   @Test
   void section10_2_aRestartDuringADnsOutageKeepsThePolicy() {
-    await(resolverOnFile(fx.fetcher).lookup(POLICY_DOMAIN));
+    await(resolverOnFile(fx.fetcher).lookupAsync(POLICY_DOMAIN));
     fx.dns.servfail(TXT_NAME, Type.TXT);
     fx.clock.advance(MAX_AGE.minusMinutes(1));
 
-    MtaStsLookup result = await(resolverOnFile(new MapPolicyFetcher()).lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(resolverOnFile(new MapPolicyFetcher()).lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isInstanceOf(MtaStsLookup.Found.class);
     assertThat(((MtaStsLookup.Found) result).note()).contains("TXT lookup failed");
@@ -72,11 +72,11 @@ class PersistenceTest {
 
   @Test
   void section5_1_aPersistedPolicyExpiresOnScheduleAfterARestart() {
-    await(resolverOnFile(fx.fetcher).lookup(POLICY_DOMAIN));
+    await(resolverOnFile(fx.fetcher).lookupAsync(POLICY_DOMAIN));
     fx.dns.removeRecords(TXT_NAME, Type.TXT);
     fx.clock.advance(MAX_AGE);
 
-    MtaStsLookup result = await(resolverOnFile(new MapPolicyFetcher()).lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(resolverOnFile(new MapPolicyFetcher()).lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isInstanceOf(MtaStsLookup.NoPolicy.class);
     assertThat(new FilePolicyStore(dir.resolve("sts.json")).get(POLICY_DOMAIN)).isEmpty();
@@ -86,7 +86,7 @@ class PersistenceTest {
   void aCorruptStoreFileMeansAColdCacheNotACrash() throws Exception {
     Files.writeString(dir.resolve("sts.json"), "{\"format\": \"mailtls-mta-sts-pol");
 
-    MtaStsLookup result = await(resolverOnFile(fx.fetcher).lookup(POLICY_DOMAIN));
+    MtaStsLookup result = await(resolverOnFile(fx.fetcher).lookupAsync(POLICY_DOMAIN));
 
     assertThat(((MtaStsLookup.Found) result).fromCache()).isFalse();
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(1);

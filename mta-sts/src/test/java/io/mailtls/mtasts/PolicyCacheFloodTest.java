@@ -128,14 +128,14 @@ class PolicyCacheFloodTest {
       // Mail to the real recipients: the first delivery fetches, the next ones use the cache.
       for (int delivery = 0; delivery < 3; delivery++) {
         for (DomainName r : recipients) {
-          assertThat(await(sts.lookup(r))).isInstanceOf(MtaStsLookup.Found.class);
+          assertThat(await(sts.lookupAsync(r))).isInstanceOf(MtaStsLookup.Found.class);
         }
         clock.advance(Duration.ofHours(1));
       }
       // The attacker's mail: one lookup, so one fetch, per subdomain.
       for (int i = 0; i < flood; i++) {
         DomainName d = DomainName.of("s" + i + ".attacker.example");
-        assertThat(await(sts.lookup(d))).isInstanceOf(MtaStsLookup.Found.class);
+        assertThat(await(sts.lookupAsync(d))).isInstanceOf(MtaStsLookup.Found.class);
         assertThat(store.size()).isLessThanOrEqualTo(capacity);
       }
       // The spoofer strips _mta-sts for every real recipient.
@@ -144,7 +144,7 @@ class PolicyCacheFloodTest {
       }
 
       for (DomainName r : recipients) {
-        MtaStsLookup result = await(sts.lookup(r));
+        MtaStsLookup result = await(sts.lookupAsync(r));
         assertThat(result).as("%s", r).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
           assertThat(f.fromCache()).isTrue();
           assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
@@ -177,7 +177,7 @@ class PolicyCacheFloodTest {
       // Mail to the real recipients: the first delivery fetches, the second uses the cache.
       for (int delivery = 0; delivery < 2; delivery++) {
         for (DomainName r : recipients) {
-          assertThat(await(beforeRestart.lookup(r))).isInstanceOf(MtaStsLookup.Found.class);
+          assertThat(await(beforeRestart.lookupAsync(r))).isInstanceOf(MtaStsLookup.Found.class);
         }
         clock.advance(Duration.ofHours(1));
       }
@@ -191,7 +191,7 @@ class PolicyCacheFloodTest {
       for (int i = 0; i < flood; i++) {
         DomainName d = DomainName.of("s" + i + ".attacker.example");
         for (int message = 0; message < 2; message++) {
-          assertThat(await(sts.lookup(d))).isInstanceOf(MtaStsLookup.Found.class);
+          assertThat(await(sts.lookupAsync(d))).isInstanceOf(MtaStsLookup.Found.class);
         }
         assertThat(store.size()).isLessThanOrEqualTo(capacity);
       }
@@ -200,7 +200,7 @@ class PolicyCacheFloodTest {
       }
 
       for (DomainName r : recipients) {
-        MtaStsLookup result = await(sts.lookup(r));
+        MtaStsLookup result = await(sts.lookupAsync(r));
         assertThat(result).as("%s", r).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
           assertThat(f.fromCache()).isTrue();
           assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);

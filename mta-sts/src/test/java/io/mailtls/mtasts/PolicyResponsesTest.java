@@ -70,7 +70,7 @@ class PolicyResponsesTest {
   }
 
   private static byte[] hexBytes(String hex) {
-    String[] parts = hex.trim().split("\\s+");
+    String[] parts = hex.trim().split("\\s+", -1);
     byte[] out = new byte[parts.length];
     for (int i = 0; i < parts.length; i++) {
       out[i] = (byte) Integer.parseInt(parts[i], 16);

@@ -62,7 +62,7 @@ class RefreshTest {
   @Test
   void section3_3_aCachedPolicyIsRefetchedDailyWhichRestartsMaxAge() {
     MtaStsResolver sts = refreshing();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     assertThat(scheduler.pending()).containsExactly(T0.plus(Duration.ofDays(1)));
 
     runNext();
@@ -73,7 +73,7 @@ class RefreshTest {
     assertThat(entry.fetchedAt()).isEqualTo(T0.plus(Duration.ofDays(1)));
     assertThat(entry.expiresAt()).isEqualTo(T0.plus(Duration.ofDays(1)).plus(MAX_AGE));
     assertThat(scheduler.pending()).containsExactly(T0.plus(Duration.ofDays(2)));
-    assertThat(((MtaStsLookup.Found) await(sts.lookup(POLICY_DOMAIN))).fromCache()).isTrue();
+    assertThat(((MtaStsLookup.Found) await(sts.lookupAsync(POLICY_DOMAIN))).fromCache()).isTrue();
   }
 
   @Test
@@ -81,13 +81,13 @@ class RefreshTest {
     InMemoryPolicyStore store = new InMemoryPolicyStore(10, Duration.ofDays(7), fx.clock);
     MtaStsResolver sts = fx.sts(b -> b.scheduler(scheduler).refreshJitter(Duration.ZERO)
         .store(store));
-    await(sts.lookup(POLICY_DOMAIN)); // fetched and stored: not a use
+    await(sts.lookupAsync(POLICY_DOMAIN)); // fetched and stored: not a use
 
     runNext(); // the refresh reads the entry, fetches and replaces it
 
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
     assertThat(store.pinned()).isZero();
-    await(sts.lookup(POLICY_DOMAIN)); // a sender's lookup reads it: a use
+    await(sts.lookupAsync(POLICY_DOMAIN)); // a sender's lookup reads it: a use
     assertThat(store.pinned()).isEqualTo(1);
   }
 
@@ -95,7 +95,7 @@ class RefreshTest {
   void section3_3_aShortLivedPolicyIsRefreshedBeforeItExpires() {
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, Duration.ofHours(3), "mx1.example.test");
     MtaStsResolver sts = refreshing();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
 
     // refreshBefore (1 h) before expiry comes before refreshInterval (1 day) after the fetch.
     assertThat(scheduler.pending()).containsExactly(T0.plus(Duration.ofHours(2)));
@@ -107,14 +107,14 @@ class RefreshTest {
   @Test
   void section3_3_aRefreshThatFindsANewIdFetchesTheNewPolicy() {
     MtaStsResolver sts = refreshing();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.publish("v=STSv1; id=2");
     fx.fetcher.serve(DOMAIN, MtaStsMode.TESTING, MAX_AGE, "mx9.example.test");
 
     runNext();
 
     assertThat(fx.fetcher.calls()).extracting(MapPolicyFetcher.Call::id).containsExactly("1", "2");
-    MtaStsLookup.Found result = (MtaStsLookup.Found) await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup.Found result = (MtaStsLookup.Found) await(sts.lookupAsync(POLICY_DOMAIN));
     assertThat(result.fromCache()).isTrue();
     assertThat(result.policy().id()).isEqualTo("2");
     assertThat(result.policy().mode()).isEqualTo(MtaStsMode.TESTING);
@@ -123,7 +123,7 @@ class RefreshTest {
   @Test
   void section3_3_aFailedRefreshKeepsThePolicyAndRetriesAfterTheBackoff() {
     MtaStsResolver sts = refreshing();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "HTTP 500");
 
     Instant first = runNext();
@@ -143,7 +143,7 @@ class RefreshTest {
   void section8_3_withoutATxtRecordARefreshFetchesNothingAndThePolicyLapsesOnSchedule() {
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, Duration.ofHours(2), "mx1.example.test");
     MtaStsResolver sts = refreshing();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.dns.removeRecords(TXT_NAME, Type.TXT);
 
     int refreshes = 0;
@@ -157,18 +157,18 @@ class RefreshTest {
     assertThat(refreshes).isEqualTo(12);
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(1);
     assertThat(fx.clock.instant()).isEqualTo(T0.plus(Duration.ofMinutes(115)));
-    assertThat(((MtaStsLookup.Found) await(sts.lookup(POLICY_DOMAIN))).policy().id())
+    assertThat(((MtaStsLookup.Found) await(sts.lookupAsync(POLICY_DOMAIN))).policy().id())
         .isEqualTo("1");
     // Parked: lookups in the last minutes start no refresh of their own.
     assertThat(scheduler.pending()).isEmpty();
     fx.clock.set(T0.plus(Duration.ofHours(2)));
-    assertThat(await(sts.lookup(POLICY_DOMAIN))).isInstanceOf(MtaStsLookup.NoPolicy.class);
+    assertThat(await(sts.lookupAsync(POLICY_DOMAIN))).isInstanceOf(MtaStsLookup.NoPolicy.class);
   }
 
   @Test
   void section10_2_aDnsFailureAtRefreshTimeIsRetried() {
     MtaStsResolver sts = refreshing();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
     fx.dns.servfail(TXT_NAME, Type.TXT);
 
     Instant first = runNext();
@@ -190,7 +190,7 @@ class RefreshTest {
         .store(new FilePolicyStore(file)));
     assertThat(scheduler.pending()).isEmpty();
 
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(fx.fetcher.calls()).isEmpty();
     assertThat(scheduler.pending()).containsExactly(T0.plus(Duration.ofHours(21)));
@@ -199,13 +199,13 @@ class RefreshTest {
   @Test
   void closeCancelsBackgroundRefreshButLookupsStillWork() {
     MtaStsResolver sts = refreshing();
-    await(sts.lookup(POLICY_DOMAIN));
+    await(sts.lookupAsync(POLICY_DOMAIN));
 
     sts.close();
 
     assertThat(scheduler.pending()).isEmpty();
     fx.publish("v=STSv1; id=2");
-    assertThat(((MtaStsLookup.Found) await(sts.lookup(POLICY_DOMAIN))).policy().id())
+    assertThat(((MtaStsLookup.Found) await(sts.lookupAsync(POLICY_DOMAIN))).policy().id())
         .isEqualTo("2");
     assertThat(scheduler.pending()).isEmpty();
   }
@@ -215,7 +215,7 @@ class RefreshTest {
     scheduler.shutdown();
     MtaStsResolver sts = refreshing();
 
-    assertThat(await(sts.lookup(POLICY_DOMAIN))).isInstanceOf(MtaStsLookup.Found.class);
+    assertThat(await(sts.lookupAsync(POLICY_DOMAIN))).isInstanceOf(MtaStsLookup.Found.class);
   }
 
   // ---------------------------------------------------------------- the plan itself

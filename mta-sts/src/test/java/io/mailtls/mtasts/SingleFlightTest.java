@@ -43,7 +43,7 @@ class SingleFlightTest {
     for (int i = 0; i < CALLERS; i++) {
       calls.add(pool.submit(() -> {
         start.await();
-        return sts.lookup(POLICY_DOMAIN);
+        return sts.lookupAsync(POLICY_DOMAIN);
       }));
     }
     start.countDown();
@@ -82,7 +82,7 @@ class SingleFlightTest {
     gate.complete(null);
     stages.forEach(StsFixture::await);
 
-    MtaStsLookup later = await(sts.lookup(POLICY_DOMAIN));
+    MtaStsLookup later = await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(((MtaStsLookup.Found) later).fromCache()).isTrue();
     assertThat(fx.txtQueries()).isEqualTo(2);

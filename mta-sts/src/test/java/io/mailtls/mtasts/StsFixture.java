@@ -64,10 +64,10 @@ final class StsFixture implements AutoCloseable {
     }
 
     @Override
-    public CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+    public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
       outstanding.incrementAndGet();
       CompletableFuture<DnsAnswer> handedOn = new CompletableFuture<>();
-      delegate.resolve(name, type).whenComplete((answer, error) -> {
+      var unused = delegate.resolveAsync(name, type).whenComplete((answer, error) -> {
         try {
           if (error != null) {
             handedOn.completeExceptionally(error);

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The standard set-up of a {@link SecureSmtpTransport}, in one call: every recipient policy on,
@@ -48,7 +49,9 @@ import okhttp3.OkHttpClient;
  * <p>The returned {@link SecureSmtpTransport.Builder} takes every other option (sender policy,
  * listener, timeouts, ...); {@link SecureSmtpTransport.Builder#heloName} is still required. The
  * transport owns the MTA-STS resolver and its refresh thread and stops both when it is closed.
- * Thread-safety: the methods are; a {@link Setup} is not.
+ * A transport derived from it with {@link SecureSmtpTransport#newBuilder()} shares the DNS
+ * resolver, the MTA-STS resolver and the DANE provider but closes none of them: close it before
+ * the original. Thread-safety: the methods are; a {@link Setup} is not.
  */
 public final class StandardTransport {
 
@@ -79,8 +82,8 @@ public final class StandardTransport {
   public static final class Setup {
     private final Path stateDirectory;
     private final Set<String> called = new HashSet<>();
-    private DnsResolver dns;
-    private OkHttpClient httpClient;
+    private @Nullable DnsResolver dns;
+    private @Nullable OkHttpClient httpClient;
     private int policyPort = OkHttpPolicyFetcher.DEFAULT_PORT;
 
     private Setup(Path stateDirectory) {

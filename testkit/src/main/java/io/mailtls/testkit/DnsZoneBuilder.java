@@ -71,10 +71,10 @@ public final class DnsZoneBuilder {
   /** Sets the TTL of the records added after this call (default 300 s). */
   public DnsZoneBuilder ttl(Duration ttl) {
     Objects.requireNonNull(ttl, "ttl");
-    if (ttl.isNegative() || ttl.getSeconds() > 0x7FFFFFFFL) {
+    if (ttl.isNegative() || ttl.toSeconds() > 0x7FFFFFFFL) {
       throw new IllegalArgumentException("TTL out of range (RFC 2181 §8): " + ttl);
     }
-    this.ttl = ttl.getSeconds();
+    this.ttl = ttl.toSeconds();
     return this;
   }
 

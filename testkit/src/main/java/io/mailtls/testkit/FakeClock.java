@@ -65,7 +65,7 @@ public final class FakeClock extends Clock {
 
   @Override
   public Instant instant() {
-    return now.get();
+    return Objects.requireNonNull(now.get()); // set at construction, never to null
   }
 
   /** Always UTC. */

@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link ScheduledExecutorService} on a test's clock, usually a {@link FakeClock}: nothing runs
@@ -173,7 +174,7 @@ public final class ManualScheduler extends AbstractExecutorService
     private final Runnable command;
     private final long periodNanos;
     private final boolean fixedRate;
-    private volatile Task<?> pending;
+    private volatile @Nullable Task<?> pending;
 
     Repeating(Runnable command, long periodNanos, boolean fixedRate) {
       super(command, null);
@@ -189,7 +190,8 @@ public final class ManualScheduler extends AbstractExecutorService
         }
         Task<Void> task = new Task<>(() -> {
           command.run(); // an exception ends the repetition, as with the JDK's scheduler
-          scheduleAt(fixedRate ? pending.due.plusNanos(periodNanos)
+          // this task is the pending one while it runs
+          scheduleAt(fixedRate ? Objects.requireNonNull(pending).due.plusNanos(periodNanos)
               : clock.instant().plusNanos(periodNanos));
           return null;
         }, due, sequence++);
@@ -221,7 +223,8 @@ public final class ManualScheduler extends AbstractExecutorService
 
   @Override
   public void execute(Runnable command) {
-    schedule(command, 0, TimeUnit.NANOSECONDS);
+    // As ScheduledThreadPoolExecutor.execute: what the task throws stays in its future.
+    var unused = schedule(command, 0, TimeUnit.NANOSECONDS);
   }
 
   @Override

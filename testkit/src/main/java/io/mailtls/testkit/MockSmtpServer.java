@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An SMTP server on a real loopback socket, with real STARTTLS, that records everything a client
@@ -160,7 +161,7 @@ public final class MockSmtpServer implements Closeable {
     private InetAddress address = InetAddress.getLoopbackAddress();
     private int port;
     private String hostname = "mx.example.test";
-    private SSLContext sslContext;
+    private @Nullable SSLContext sslContext;
     private boolean implicitTls;
     private boolean stripStarttls;
     private List<String> tlsProtocols = List.of();
@@ -426,7 +427,7 @@ public final class MockSmtpServer implements Closeable {
 
     /** The legacy version to emulate, or -1 when JSSE can run what was asked for. */
     private int legacyVersionToEmulate() {
-      if (tlsProtocols.isEmpty()) {
+      if (tlsProtocols.isEmpty() || sslContext == null) { // no protocols without TLS (validateTls)
         return -1;
       }
       int highest = -1;

@@ -25,6 +25,7 @@ import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import okhttp3.Protocol;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An MTA-STS policy host for tests (RFC 8461 §3.3): an HTTPS server on a loopback address, built
@@ -152,7 +153,8 @@ public final class MtaStsServer implements AutoCloseable {
   }
 
   /** What one domain serves. */
-  private record Site(String policy, Fault fault, String contentType, String cacheControl) {}
+  private record Site(
+      String policy, @Nullable Fault fault, String contentType, @Nullable String cacheControl) {}
 
   private final TestPki pki;
   private final InetAddress address;
@@ -238,7 +240,7 @@ public final class MtaStsServer implements AutoCloseable {
    * to {@code domain}'s responses: an HTTP cache would keep them, an MTA-STS fetcher must not
    * (RFC 8461 §3.3). {@code null} removes them.
    */
-  public void cacheControl(String domain, String value) {
+  public void cacheControl(String domain, @Nullable String value) {
     update(domain, s -> new Site(s.policy(), s.fault(), s.contentType(), value));
   }
 
@@ -541,7 +543,7 @@ public final class MtaStsServer implements AutoCloseable {
   public static final class Builder {
     private final List<String> called = new ArrayList<>();
     private final Map<String, String> policies = new LinkedHashMap<>();
-    private TestPki pki;
+    private @Nullable TestPki pki;
     private InetAddress address = InetAddress.getLoopbackAddress();
     private int port;
     private Duration stall = DEFAULT_STALL;

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link MockSmtpServer} does at one {@link SmtpStep}: answer normally, answer something else,
@@ -42,7 +43,7 @@ public final class SmtpAction {
   private static final byte[] NONE = new byte[0];
 
   private final Kind kind;
-  private final SmtpReply reply;
+  private final @Nullable SmtpReply reply;
   private final byte[] payload;
   private final Duration delay;
   private final byte[] trailing;
@@ -50,7 +51,7 @@ public final class SmtpAction {
 
   private SmtpAction(
       Kind kind,
-      SmtpReply reply,
+      @Nullable SmtpReply reply,
       byte[] payload,
       Duration delay,
       byte[] trailing,

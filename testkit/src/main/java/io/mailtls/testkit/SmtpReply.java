@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An SMTP reply as {@link MockSmtpServer} sends it: a three-digit code (RFC 5321 §4.2), an optional
@@ -18,10 +19,10 @@ public final class SmtpReply {
   private static final Pattern ENHANCED = Pattern.compile("[245]\\.[0-9]{1,3}\\.[0-9]{1,3}");
 
   private final int code;
-  private final String enhancedCode;
+  private final @Nullable String enhancedCode;
   private final List<String> lines;
 
-  private SmtpReply(int code, String enhancedCode, List<String> lines) {
+  private SmtpReply(int code, @Nullable String enhancedCode, List<String> lines) {
     if (code < 200 || code > 599) {
       throw new IllegalArgumentException("SMTP reply code must be 200..599: " + code);
     }
@@ -62,7 +63,7 @@ public final class SmtpReply {
    * A multi-line reply (RFC 5321 §4.2.1: {@code code-text} on all lines but the last); {@code
    * enhancedCode} may be {@code null}.
    */
-  public static SmtpReply multiline(int code, String enhancedCode, List<String> lines) {
+  public static SmtpReply multiline(int code, @Nullable String enhancedCode, List<String> lines) {
     return new SmtpReply(code, enhancedCode, lines);
   }
 
@@ -123,11 +124,11 @@ public final class SmtpReply {
   }
 
   @Override
-  public boolean equals(Object o) {
-    return o instanceof SmtpReply
-        && ((SmtpReply) o).code == code
-        && Objects.equals(((SmtpReply) o).enhancedCode, enhancedCode)
-        && ((SmtpReply) o).lines.equals(lines);
+  public boolean equals(@Nullable Object o) {
+    return o instanceof SmtpReply r
+        && r.code == code
+        && Objects.equals(r.enhancedCode, enhancedCode)
+        && r.lines.equals(lines);
   }
 
   @Override

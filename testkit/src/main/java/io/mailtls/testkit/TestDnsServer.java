@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.DSRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Type;
@@ -88,7 +89,7 @@ public final class TestDnsServer implements AutoCloseable {
   private Map<Name, ZoneDefinition> definitions;
   private volatile ZoneSet zones;
   // Guarded by lock.
-  private DnsSocketServer sockets;
+  private @Nullable DnsSocketServer sockets;
   private boolean closed;
 
   private TestDnsServer(Builder builder) {

@@ -26,6 +26,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A throw-away public key infrastructure for tests: a root CA, intermediates of any depth, server
@@ -165,8 +166,8 @@ public final class TestPki {
   /** A new JDK PKIX trust manager that trusts only the root. */
   public X509TrustManager trustManager() {
     for (TrustManager manager : trustManagerFactory().getTrustManagers()) {
-      if (manager instanceof X509TrustManager) {
-        return (X509TrustManager) manager;
+      if (manager instanceof X509TrustManager x509) {
+        return x509;
       }
     }
     throw new IllegalStateException("the default TrustManagerFactory made no X509TrustManager");
@@ -257,10 +258,11 @@ public final class TestPki {
   public abstract static class Certified {
     private final X509Certificate certificate;
     private final KeyPair keyPair;
-    private final Certified issuer;
+    private final @Nullable Certified issuer;
     private final String name;
 
-    Certified(X509Certificate certificate, KeyPair keyPair, Certified issuer, String name) {
+    Certified(
+        X509Certificate certificate, KeyPair keyPair, @Nullable Certified issuer, String name) {
       this.certificate = certificate;
       this.keyPair = keyPair;
       this.issuer = issuer;
@@ -417,7 +419,7 @@ public final class TestPki {
         String name,
         X509Certificate certificate,
         KeyPair keys,
-        Certified issuer,
+        @Nullable Certified issuer,
         KeyType keyType,
         Clock clock) {
       super(certificate, keys, issuer, name);
@@ -466,7 +468,7 @@ public final class TestPki {
         String name,
         X509Certificate certificate,
         KeyPair keys,
-        Certified issuer,
+        @Nullable Certified issuer,
         List<String> dnsNames) {
       super(certificate, keys, issuer, name);
       this.dnsNames = dnsNames;
@@ -606,18 +608,18 @@ public final class TestPki {
    * <p>Not thread-safe.
    */
   public static final class LeafBuilder {
-    private final Ca issuer;
+    private final @Nullable Ca issuer;
     private final Clock clock;
     private final ValidityWindow validity = new ValidityWindow(LEAF_AGE, LEAF_VALIDITY);
     private final List<String> called = new ArrayList<>();
     private KeyType keyType;
-    private KeyPair keyPair;
+    private @Nullable KeyPair keyPair;
     private List<String> dnsNames = List.of();
-    private String commonName;
+    private @Nullable String commonName;
     private boolean subjectAltName = true;
     private boolean serverAuth = true;
 
-    private LeafBuilder(Ca issuer, Clock clock, KeyType keyType) {
+    private LeafBuilder(@Nullable Ca issuer, Clock clock, KeyType keyType) {
       this.issuer = issuer;
       this.clock = clock;
       this.keyType = keyType;

@@ -36,7 +36,7 @@ class ManualSchedulerTest {
     FakeClock clock = new FakeClock(Instant.parse("2026-01-01T00:00:00Z"));
     ManualScheduler scheduler = new ManualScheduler(clock);
     AtomicInteger runs = new AtomicInteger();
-    scheduler.scheduleWithFixedDelay(runs::incrementAndGet, 0, 10, TimeUnit.SECONDS);
+    var unused = scheduler.scheduleWithFixedDelay(runs::incrementAndGet, 0, 10, TimeUnit.SECONDS);
     clock.advance(Duration.ofSeconds(25)); // late: the next run is 10 s after this one
     assertThat(scheduler.runDue()).isEqualTo(1);
     assertThat(scheduler.nextDue()).contains(clock.instant().plusSeconds(10));

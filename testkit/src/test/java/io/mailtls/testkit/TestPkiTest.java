@@ -49,7 +49,7 @@ class TestPkiTest {
   }
 
   private static void validate(List<X509Certificate> chain) throws Exception {
-    validate(chain, PKI.root(), new Date());
+    validate(chain, PKI.root(), Date.from(Instant.now()));
   }
 
   private static List<String> dnsNames(X509Certificate certificate) throws Exception {
@@ -206,7 +206,7 @@ class TestPkiTest {
 
     assertThat(pki.root().publicKey().getAlgorithm()).isEqualTo("RSA");
     assertThat(leaf.certificate().getSigAlgName()).isEqualTo("SHA256withRSA");
-    validate(leaf.chain(), pki.root(), new Date());
+    validate(leaf.chain(), pki.root(), Date.from(Instant.now()));
   }
 
   @Test

@@ -83,9 +83,9 @@ public final class Peer {
     Files.writeString(work.resolve("sink-chain.pem"), leaf.chainPem());
 
     List<InetAddress> addresses = new ArrayList<>();
-    addresses.add(InetAddress.getByName("127.0.0.1"));
+    addresses.add(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}));
     for (int k = 1; k <= mxHosts; k++) {
-      addresses.add(InetAddress.getByName(World.mxAddress(k)));
+      addresses.add(InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) (10 + k)}));
     }
     SmtpSink sink = SmtpSink.start(addresses, 0, leaf.serverSslContext(), "mx.bench.test");
     World world = null;
@@ -107,7 +107,7 @@ public final class Peer {
     String line;
     try {
       while ((line = in.readLine()) != null) {
-        String[] cmd = line.trim().split(" +");
+        String[] cmd = line.trim().split(" +", -1);
         switch (cmd[0]) {
           case "stats" -> control.println("stats messages=" + sink.messages()
               + " bytes=" + sink.bytes() + " connections=" + sink.connections()

@@ -199,7 +199,7 @@ public final class SmtpSink implements Closeable {
             reply("250 2.0.0 OK accepted\r\n");
           }
           case "BDAT" -> {
-            String[] parts = line.trim().split(" +");
+            String[] parts = line.trim().split(" +", -1);
             long size = Long.parseLong(parts[1]);
             if (!skip(size)) {
               return socket;

@@ -30,9 +30,11 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The delivery part of the embedded demo: recipient domains with every kind of transport
@@ -42,7 +44,7 @@ import okhttp3.OkHttpClient;
 public final class DeliveryDemo {
 
   /** A cell's outcome: status, and for deliveries how the peer was authenticated. */
-  public record Outcome(DeliveryStatus status, Authentication authentication) {
+  public record Outcome(DeliveryStatus status, @Nullable Authentication authentication) {
     static Outcome of(RecipientResult r) {
       return new Outcome(r.status(), r.status() == DeliveryStatus.DELIVERED
           ? r.authentication().orElse(null) : null);
@@ -82,7 +84,7 @@ public final class DeliveryDemo {
     return m;
   }
 
-  private static Outcome o(DeliveryStatus s, Authentication a) {
+  private static Outcome o(DeliveryStatus s, @Nullable Authentication a) {
     return new Outcome(s, a);
   }
 
@@ -208,7 +210,7 @@ public final class DeliveryDemo {
           Map<TlsLevel, Outcome> actual = new EnumMap<>(TlsLevel.class);
           Map<TlsLevel, String> reasons = new EnumMap<>(TlsLevel.class);
           for (TlsLevel level : LEVELS) {
-            RecipientResult r = transports.get(level).send(
+            RecipientResult r = Objects.requireNonNull(transports.get(level)).send(
                 Envelope.of("demo@sender.test", "someone@" + s.domain()),
                 MessageContent.of(MESSAGE)).result("someone@" + s.domain());
             actual.put(level, Outcome.of(r));

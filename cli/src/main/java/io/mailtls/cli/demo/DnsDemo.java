@@ -91,7 +91,7 @@ public final class DnsDemo {
   }
 
   private static Outcome resolve(DnsResolver dns, Scenario s) {
-    MxResolution r = new MxResolver(dns).resolveBlocking(NextHop.parse(s.domain()));
+    MxResolution r = MxResolver.builder().dns(dns).build().resolve(NextHop.parse(s.domain()));
     String detail = switch (r.kind()) {
       case MX, IMPLICIT_MX -> r.hosts().get(0).name() + " " + r.hosts().get(0).addresses();
       default -> r.mxAnswer().flatMap(a -> a.failure().map(Enum::name)

@@ -4,4 +4,7 @@
  * loopback. The only package of the command line that uses the testkit (cli/README.md says why
  * the command line may, and no library may).
  */
+@NullMarked
 package io.mailtls.cli.demo;
+
+import org.jspecify.annotations.NullMarked;

@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class EndlessReplyMemoryTest {
 
   private static final MessageContent SMALL = MessageContent.of(
-      ("From: a@sender.test\r\nTo: rcpt@example.test\r\nSubject: hi\r\n\r\nHello.\r\n")
+      "From: a@sender.test\r\nTo: rcpt@example.test\r\nSubject: hi\r\n\r\nHello.\r\n"
           .getBytes(StandardCharsets.US_ASCII));
 
   /** 2 MiB and more: sent with BDAT in 1 MiB chunks when the server offers CHUNKING. */

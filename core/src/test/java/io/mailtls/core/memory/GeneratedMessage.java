@@ -29,6 +29,7 @@ import java.util.Objects;
 final class GeneratedMessage implements MessageContent {
 
   /** SHA-256 and length of a stream. */
+  @SuppressWarnings("ArrayRecordComponent") // its components are compared, never the record
   record Digest(long size, byte[] sha256) {}
 
   private static final byte[][] HEADER = {

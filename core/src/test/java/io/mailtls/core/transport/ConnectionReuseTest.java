@@ -12,6 +12,7 @@ import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpReply;
 import io.mailtls.testkit.SmtpStep;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,8 @@ class ConnectionReuseTest {
     return mx;
   }
 
-  private static final MessageContent CONTENT = MessageContent.of(Fixture.MESSAGE.getBytes());
+  private static final MessageContent CONTENT =
+      MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8));
 
   @Test
   void twoHundredMessagesToOneDestinationStayWithinTheSessionCap() throws Exception {

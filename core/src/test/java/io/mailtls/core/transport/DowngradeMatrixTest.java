@@ -99,8 +99,8 @@ class DowngradeMatrixTest {
 
   // --- plaintext injected after the STARTTLS 220 (RFC 3207 §4.2) -------------------------------
 
-  private static UnaryOperator<MockSmtpServer.Builder> injecting() {
-    return b -> b.tls(Fixture.certFor(HOST)).on(SmtpStep.STARTTLS,
+  private static MockSmtpServer.Builder injecting(MockSmtpServer.Builder b) {
+    return b.tls(Fixture.certFor(HOST)).on(SmtpStep.STARTTLS,
         SmtpAction.proceed().followedBy("250-PIPELINING\r\n250 INJECTED\r\n"));
   }
 
@@ -116,7 +116,7 @@ class DowngradeMatrixTest {
 
   private static void assertInjectionIgnored(TlsLevel level) throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(level, injecting(), f);
+      RecipientResult r = deliver(level, DowngradeMatrixTest::injecting, f);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
       assertThat(r.attempt().orElseThrow().detail()).contains("discarded");

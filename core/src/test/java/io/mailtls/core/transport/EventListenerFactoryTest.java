@@ -24,6 +24,7 @@ import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TlsaLookup;
+import io.mailtls.core.internal.Values;
 import io.mailtls.testkit.MockSmtpServer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -262,7 +263,7 @@ class EventListenerFactoryTest {
           reports.add(CompletableFuture.supplyAsync(() -> transport.send(envelope, CONTENT),
               callers));
         } else {
-          reports.add(transport.sendAsync(envelope, CONTENT).toCompletableFuture());
+          reports.add(transport.sendAsync(envelope, CONTENT));
         }
       }
       for (CompletableFuture<DeliveryReport> r : reports) {
@@ -312,12 +313,12 @@ class EventListenerFactoryTest {
       Envelope third = Envelope.of("a@sender.test", "y@example.test");
       transport.send(first, CONTENT);
       DeliveryPlan plan = transport.plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
-      transport.sendAsync(third, CONTENT).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      transport.sendAsync(third, CONTENT).get(30, TimeUnit.SECONDS);
 
       assertThat(traces).extracting(t -> t.call).containsExactly(
-          new DeliveryCall(1, Optional.of(first)),
-          new DeliveryCall(2, Optional.empty()),
-          new DeliveryCall(3, Optional.of(third)));
+          Values.deliveryCall(1, Optional.of(first)),
+          Values.deliveryCall(2, Optional.empty()),
+          Values.deliveryCall(3, Optional.of(third)));
       assertThat(traces.get(1).events).containsExactly("planStart example.test",
           "planEnd example.test " + plan.hosts().size());
       assertThat(traces.get(0).events).first().isEqualTo("deliveryStart [x@example.test]");
@@ -385,7 +386,7 @@ class EventListenerFactoryTest {
 
   @Test
   void aCallIdIsPositive() {
-    assertThatThrownBy(() -> new DeliveryCall(0, Optional.empty()))
+    assertThatThrownBy(() -> Values.deliveryCall(0, Optional.empty()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
   }
 }

@@ -30,11 +30,11 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -146,7 +146,7 @@ class EventListenerTest {
         z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
     return f.transport(TlsLevel.ENFORCED, b -> b.eventListener(listener))
         .send(Envelope.of("a@sender.test", "rcpt@example.test"),
-            io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+            io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -199,7 +199,7 @@ class EventListenerTest {
       DeliveryReport report = f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec)
               .relay(host).tlsContextFactory(broken))
           .send(Envelope.of("a@sender.test", "rcpt@elsewhere.invalid"),
-              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
       assertThat(calls).hasValueGreaterThan(1);
       assertThat(report.recipients()).singleElement().satisfies(r -> {
         assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
@@ -249,14 +249,14 @@ class EventListenerTest {
   static MtaStsPolicySource noPolicy(ExecutorService threads) {
     return new MtaStsPolicySource() {
       @Override
-      public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+      public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
         return CompletableFuture.supplyAsync(() -> new MtaStsLookup.NoPolicy(d, true, "none"),
             threads);
       }
 
       @Override
-      public CompletionStage<MtaStsLookup> recheck(DomainName d) {
-        return lookup(d);
+      public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+        return lookupAsync(d);
       }
     };
   }
@@ -264,7 +264,7 @@ class EventListenerTest {
   static DaneProvider noTlsa(ExecutorService threads) {
     return new DaneProvider() {
       @Override
-      public CompletionStage<TlsaLookup> lookup(MxHost host, MxResolution mx) {
+      public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
         return CompletableFuture.supplyAsync(() -> new TlsaLookup.None(host.name(), "none"),
             threads);
       }
@@ -317,12 +317,12 @@ class EventListenerTest {
     try (Fixture f = new Fixture()) {
       f.mtaSts = new MtaStsPolicySource() {
         @Override
-        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
 
         @Override
-        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
       };

@@ -38,7 +38,7 @@ final class Fixture implements AutoCloseable {
       + "Hello.\r\n";
 
   private final List<MockSmtpServer> servers = new ArrayList<>();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final List<SecureSmtpTransport> closeables = new ArrayList<>();
   private int port;
   /** The transport's time bounds; tests of stalls shorten them. */
   SmtpTimeouts timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(5));
@@ -168,19 +168,19 @@ final class Fixture implements AutoCloseable {
         MessageContent.of(MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
-  void closeLater(AutoCloseable c) {
+  void closeLater(SecureSmtpTransport c) {
     closeables.add(c);
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (transport != null) {
       transport.close();
     }
     for (MockSmtpServer s : servers) {
       s.close();
     }
-    for (AutoCloseable c : closeables) {
+    for (SecureSmtpTransport c : closeables) {
       c.close();
     }
     if (dns != null && !dnsShared) {

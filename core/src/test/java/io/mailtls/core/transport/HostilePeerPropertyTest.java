@@ -110,6 +110,7 @@ class HostilePeerPropertyTest {
   }
 
   /** The message sent: short, large enough for BDAT (RFC 3030), or with a line too long. */
+  @SuppressWarnings("ImmutableEnumChecker") // a table of test cases: nothing writes to bytes
   enum Content {
     SHORT(Fixture.MESSAGE),
     LARGE("From: a@sender.test\r\nSubject: large\r\n\r\n"

@@ -10,6 +10,7 @@ import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SmartHost;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class RelayTest {
     return f.transport(TlsLevel.OPPORTUNISTIC, b -> b.relay(host)
         .trustStore(Fixture.PKI.trustStore())).send(
         io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid", "y@other.invalid"),
-        io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+        io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -43,7 +44,8 @@ class RelayTest {
       assertThat(f.lastServer().sessions().get(0).commands())
           .filteredOn(c -> c.verb().equals("AUTH")).allMatch(c -> c.tls());
       // Credentials never appear in the report, in clear or in base64.
-      String plainB64 = Base64.getEncoder().encodeToString("\0user\0s3cret".getBytes());
+      String plainB64 = Base64.getEncoder()
+          .encodeToString("\0user\0s3cret".getBytes(StandardCharsets.US_ASCII));
       assertThat(r.toString()).doesNotContain("s3cret").doesNotContain(plainB64);
     }
   }
@@ -63,7 +65,8 @@ class RelayTest {
           .relay(SmartHost.builder(RELAY).port(s.port()).build())
           .trustStore(Fixture.PKI.trustStore()).tlsContextFactory(counting))
           .send(io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid"),
-              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes()));
+              io.mailtls.core.MessageContent.of(
+                  Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
       assertThat(r.allDelivered()).isTrue();
       assertThat(r.result("x@elsewhere.invalid").authentication())
           .contains(Authentication.VERIFIED);

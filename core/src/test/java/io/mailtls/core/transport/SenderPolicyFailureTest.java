@@ -21,7 +21,6 @@ import io.mailtls.testkit.MockSmtpServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,9 +31,9 @@ import org.junit.jupiter.api.Test;
  */
 class SenderPolicyFailureTest {
 
-  private static final Function<DomainName, Optional<TlsLevel>> STORE_DOWN = d -> {
+  private static Optional<TlsLevel> storeDown(DomainName d) {
     throw new IllegalStateException("configuration store unreachable");
-  };
+  }
 
   /** A plaintext-only MX for example.test, and a transport under {@code policy}. */
   private static DeliveryReport send(Fixture f, SenderPolicy policy) {
@@ -57,7 +56,8 @@ class SenderPolicyFailureTest {
   @Test
   void aFailingSenderPolicyLookupDefersInsteadOfLoweringTheLevel() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport report = send(f, SenderPolicy.of(STORE_DOWN, TlsLevel.OPPORTUNISTIC));
+      DeliveryReport report =
+          send(f, SenderPolicy.of(SenderPolicyFailureTest::storeDown, TlsLevel.OPPORTUNISTIC));
       assertThat(report.recipients()).hasSize(2).allSatisfy(r -> {
         assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
         assertThat(r.reply().code()).isEqualTo(451);
@@ -100,7 +100,8 @@ class SenderPolicyFailureTest {
 
   @Test
   void levelForThrowsATypedExceptionKeepingTheCause() {
-    SenderPolicy policy = SenderPolicy.of(STORE_DOWN, TlsLevel.OPPORTUNISTIC);
+    SenderPolicy policy =
+        SenderPolicy.of(SenderPolicyFailureTest::storeDown, TlsLevel.OPPORTUNISTIC);
     assertThatThrownBy(() -> policy.levelFor(Optional.of(DomainName.of("sender.test"))))
         .isInstanceOfSatisfying(SenderPolicyException.class, e -> {
           assertThat(e.senderDomain()).isEqualTo(DomainName.of("sender.test"));

@@ -311,6 +311,7 @@ class StarttlsProbeTest {
   }
 
   /** Misbehaviour at every step of the session the probe opens. */
+  @SuppressWarnings("ImmutableEnumChecker") // SmtpAction is immutable, but not annotated so
   enum Hostile {
     DISCONNECT(SmtpAction.disconnect()),
     HANG(SmtpAction.hang()),
@@ -354,6 +355,7 @@ class StarttlsProbeTest {
   // ------------------------------------------------------------------ probe versus delivery
 
   /** Servers whose verdict the probe and delivery must agree on. */
+  @SuppressWarnings("ImmutableEnumChecker") // stateless lambdas, not annotated as immutable
   enum Peer {
     GOOD(b -> b.tls(Fixture.certFor(HOST))),
     WRONG_NAME(b -> b.tls(Fixture.certFor("other.test"))),

@@ -31,7 +31,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.net.SocketFactory;
 import org.junit.jupiter.api.Test;
@@ -204,13 +203,13 @@ class TransportRobustnessTest {
       example(f, mx);
       MtaStsPolicySource none = new MtaStsPolicySource() {
         @Override
-        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
           return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
         }
 
         @Override
-        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
-          return lookup(d);
+        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+          return lookupAsync(d);
         }
       };
       f.mtaSts = none;
@@ -232,12 +231,12 @@ class TransportRobustnessTest {
       example(f, mx);
       MtaStsPolicySource broken = new MtaStsPolicySource() {
         @Override
-        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
 
         @Override
-        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
           throw new IllegalStateException("provider bug");
         }
       };
@@ -264,7 +263,7 @@ class TransportRobustnessTest {
           .zone("other.test", z -> z.mx("other.test", 10, "mx.example.test")));
       MtaStsPolicySource recheckFails = new MtaStsPolicySource() {
         @Override
-        public CompletionStage<MtaStsLookup> lookup(DomainName d) {
+        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
           if (!d.equals(DomainName.of("example.test"))) {
             return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
           }
@@ -275,7 +274,7 @@ class TransportRobustnessTest {
         }
 
         @Override
-        public CompletionStage<MtaStsLookup> recheck(DomainName d) {
+        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
           throw new IllegalStateException("recheck bug");
         }
       };

@@ -26,9 +26,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import javax.security.auth.x500.X500Principal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates a server chain with one DANE-TA(2) record (RFC 7672 §3.1.2, RFC 7671 §5.2):
@@ -82,13 +84,14 @@ public final class DaneTaVerifier {
    * @param detail what was found, for the failure message or the log
    * @param cause the underlying exception, if any
    */
-  public record Outcome(Optional<FailureType> failure, String detail, Throwable cause) {
+  public record Outcome(
+      Optional<FailureType> failure, String detail, @Nullable Throwable cause) {
 
     static Outcome passed(String detail) {
       return new Outcome(Optional.empty(), detail, null);
     }
 
-    static Outcome failed(FailureType type, String detail, Throwable cause) {
+    static Outcome failed(FailureType type, String detail, @Nullable Throwable cause) {
       return new Outcome(Optional.of(type), detail, cause);
     }
 
@@ -117,8 +120,8 @@ public final class DaneTaVerifier {
    * A trust anchor designated by the record: a certificate (selector Cert(0)) or a bare public
    * key (selector SPKI(1)), with where it came from.
    */
-  private record Anchor(String origin, X509Certificate certificate, PublicKey key,
-      X500Principal name) {
+  private record Anchor(String origin, @Nullable X509Certificate certificate, PublicKey key,
+      @Nullable X500Principal name) {
 
     boolean issued(X509Certificate cert) {
       return (name == null || name.equals(cert.getIssuerX500Principal())) && signedBy(cert, key);
@@ -154,13 +157,13 @@ public final class DaneTaVerifier {
             + "key: not a trust anchor");
         continue;
       }
-      String origin = (record.selector() == TlsaData.CERT ? "the certificate" : "the key of the "
-          + "certificate") + " at depth " + depth + " " + subject(c);
-      anchors.add(record.selector() == TlsaData.CERT
+      String origin = (record.selector() == DnsRecord.Tlsa.CERT ? "the certificate"
+          : "the key of the certificate") + " at depth " + depth + " " + subject(c);
+      anchors.add(record.selector() == DnsRecord.Tlsa.CERT
           ? new Anchor(origin, c, c.getPublicKey(), c.getSubjectX500Principal())
           : new Anchor(origin, null, c.getPublicKey(), c.getSubjectX500Principal()));
     }
-    if (record.matchingType() == TlsaData.FULL) {
+    if (record.matchingType() == DnsRecord.Tlsa.FULL) {
       fromRecord(record, leafKey, anchors, notes);
     }
     if (anchors.isEmpty()) {
@@ -182,14 +185,14 @@ public final class DaneTaVerifier {
         best = o;
       }
     }
-    return best;
+    return Objects.requireNonNull(best); // anchors is not empty
   }
 
   /** RFC 7671 §5.2: a {@code 2 0 0} or {@code 2 1 0} record carries the trust anchor itself. */
   private static void fromRecord(DnsRecord.Tlsa record, byte[] leafKey, List<Anchor> anchors,
       List<String> notes) {
     byte[] data = record.data();
-    if (record.selector() == TlsaData.CERT) {
+    if (record.selector() == DnsRecord.Tlsa.CERT) {
       X509Certificate cert = parseCertificate(data);
       if (cert == null) {
         notes.add("the full record is not a DER X.509 certificate");
@@ -276,6 +279,9 @@ public final class DaneTaVerifier {
         + "matched");
   }
 
+  /** The most signature checks one chain search may make (a real chain needs a handful). */
+  static final int MAX_SIGNATURE_CHECKS = 64;
+
   /**
    * Grows {@code path} (leaf first) with certificates from {@code pool} until its last one is
    * issued by the anchor: subject/issuer names chain and each signature verifies. Depth-first,
@@ -283,9 +289,6 @@ public final class DaneTaVerifier {
    * is bounded by {@code budget} signature checks in all, so a hostile chain of mutually signed
    * look-alike CAs cannot make it exponential.
    */
-  /** The most signature checks one chain search may make (a real chain needs a handful). */
-  static final int MAX_SIGNATURE_CHECKS = 64;
-
   private static boolean extend(List<X509Certificate> path, Anchor anchor,
       List<X509Certificate> pool, int[] budget) {
     X509Certificate last = path.get(path.size() - 1);
@@ -320,7 +323,8 @@ public final class DaneTaVerifier {
    * of the chain it verifies: it must be a CA, may sign certificates, is valid now, and its path
    * length constraint admits the intermediates below it.
    */
-  private static Outcome checkAnchorCertificate(X509Certificate ca, int intermediates, Date now) {
+  private static @Nullable Outcome checkAnchorCertificate(
+      X509Certificate ca, int intermediates, Date now) {
     int pathLen = ca.getBasicConstraints();
     boolean v1Root = ca.getVersion() == 1
         && ca.getSubjectX500Principal().equals(ca.getIssuerX500Principal());
@@ -367,7 +371,7 @@ public final class DaneTaVerifier {
   }
 
   /** The certificate {@code der} encodes exactly (no trailing octets), or null. */
-  static X509Certificate parseCertificate(byte[] der) {
+  static @Nullable X509Certificate parseCertificate(byte[] der) {
     try {
       Certificate c = CertificateFactory.getInstance("X.509")
           .generateCertificate(new ByteArrayInputStream(der));
@@ -381,7 +385,7 @@ public final class DaneTaVerifier {
   }
 
   /** The public key {@code spki} encodes exactly, for the first algorithm that accepts it. */
-  static PublicKey parseKey(byte[] spki) {
+  static @Nullable PublicKey parseKey(byte[] spki) {
     for (String algorithm : KEY_ALGORITHMS) {
       try {
         PublicKey key = KeyFactory.getInstance(algorithm)

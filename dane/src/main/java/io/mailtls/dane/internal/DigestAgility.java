@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -56,14 +57,15 @@ public final class DigestAgility {
     // matching type numbers happen to order by strength among the digests we support.
     Map<Integer, Integer> strongest = new HashMap<>();
     for (DnsRecord.Tlsa r : usable) {
-      if (r.matchingType() != TlsaData.FULL) {
+      if (r.matchingType() != DnsRecord.Tlsa.FULL) {
         strongest.merge(key(r), r.matchingType(), Math::max);
       }
     }
     List<DnsRecord.Tlsa> used = new ArrayList<>();
     List<DnsRecord.Tlsa> superseded = new ArrayList<>();
     for (DnsRecord.Tlsa r : usable) {
-      if (r.matchingType() == TlsaData.FULL || r.matchingType() == strongest.get(key(r))) {
+      if (r.matchingType() == DnsRecord.Tlsa.FULL
+          || r.matchingType() == Objects.requireNonNull(strongest.get(key(r)))) { // merged above
         used.add(r);
       } else {
         superseded.add(r);

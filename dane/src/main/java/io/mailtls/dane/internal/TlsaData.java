@@ -1,5 +1,11 @@
 package io.mailtls.dane.internal;
 
+import static io.mailtls.core.DnsRecord.Tlsa.CERT;
+import static io.mailtls.core.DnsRecord.Tlsa.FULL;
+import static io.mailtls.core.DnsRecord.Tlsa.SHA2_256;
+import static io.mailtls.core.DnsRecord.Tlsa.SHA2_512;
+import static io.mailtls.core.DnsRecord.Tlsa.SPKI;
+
 import io.mailtls.core.DnsRecord;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,21 +16,10 @@ import java.util.Optional;
 
 /**
  * Certificate association data (RFC 6698 §2.1.2-§2.1.3): what a selector picks from a
- * certificate, its digests, and whether a TLSA record matches a certificate. Stateless and
- * thread-safe.
+ * certificate, its digests, and whether a TLSA record matches a certificate. The field values
+ * are the constants of {@link DnsRecord.Tlsa}. Stateless and thread-safe.
  */
 public final class TlsaData {
-
-  /** Selector Cert(0): the whole DER certificate (RFC 6698 §2.1.2). */
-  public static final int CERT = 0;
-  /** Selector SPKI(1): the DER SubjectPublicKeyInfo (RFC 6698 §2.1.2). */
-  public static final int SPKI = 1;
-  /** Matching type Full(0): the selected content itself (RFC 6698 §2.1.3). */
-  public static final int FULL = 0;
-  /** Matching type SHA2-256(1). */
-  public static final int SHA2_256 = 1;
-  /** Matching type SHA2-512(2). */
-  public static final int SHA2_512 = 2;
 
   /** Association data longer than this many octets is abbreviated in messages. */
   private static final int SHOWN_OCTETS = 32;

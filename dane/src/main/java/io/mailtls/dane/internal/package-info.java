@@ -10,4 +10,7 @@
  * name matching shared with PKIX verification), which {@code io.mailtls.core} exports to this
  * module by name.
  */
+@NullMarked
 package io.mailtls.dane.internal;
+
+import org.jspecify.annotations.NullMarked;

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded in-memory pipe from one writer thread to one reader: the writer blocks while the
@@ -40,7 +41,7 @@ public final class ContentPipe {
   private int head;
   private int count;
   private boolean writerDone;
-  private Throwable failure;
+  private @Nullable Throwable failure;
   private boolean readerClosed;
   private final InputStream source = new Source();
   private final OutputStream sink = new Sink();
@@ -71,7 +72,7 @@ public final class ContentPipe {
    * content is incomplete, which the reader then receives as the cause of an {@link IOException}.
    * Only the first call counts.
    */
-  public void finish(Throwable failure) {
+  public void finish(@Nullable Throwable failure) {
     lock.lock();
     try {
       if (writerDone) {
@@ -95,6 +96,7 @@ public final class ContentPipe {
     }
   }
 
+  @SuppressWarnings("WaitNotInLoop") // every caller waits in a loop that re-checks its condition
   private static void await(Condition c) throws InterruptedIOException {
     try {
       c.await();

@@ -12,4 +12,7 @@
  * as the transport does before it refuses a line over 998 octets. {@code io.mailtls.core} exports
  * both packages to this module by name.
  */
+@NullMarked
 package io.mailtls.jakartamail.internal;
+
+import org.jspecify.annotations.NullMarked;

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -66,7 +67,7 @@ public final class TestkitExtension
   /** One entry per class being run (the outer class, then each @Nested class inside it). */
   private final Deque<List<AutoCloseable>> classes = new ArrayDeque<>(); // guarded by lock
   /** The running test's resources; null between tests. */
-  private List<AutoCloseable> test; // guarded by lock
+  private @Nullable List<AutoCloseable> test; // guarded by lock
   private boolean registeredForClasses; // guarded by lock
 
   /** An extension with nothing started yet; register it with {@code @RegisterExtension}. */

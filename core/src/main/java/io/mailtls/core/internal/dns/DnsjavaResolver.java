@@ -16,10 +16,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.ExtendedResolver;
@@ -51,7 +53,7 @@ public final class DnsjavaResolver {
   public record Settings(
       List<InetSocketAddress> upstreams,
       DnssecMode mode,
-      TrustAnchors trustAnchors,
+      @Nullable TrustAnchors trustAnchors,
       Clock clock,
       Duration queryTimeout,
       Duration lookupTimeout,
@@ -76,7 +78,8 @@ public final class DnsjavaResolver {
       validating.setAddReasonToAdditional(true);
       try {
         validating.loadTrustAnchors(new ByteArrayInputStream(
-            settings.trustAnchors().text().getBytes(StandardCharsets.UTF_8)));
+            Objects.requireNonNull(settings.trustAnchors(), "VALIDATE without trust anchors")
+                .text().getBytes(StandardCharsets.UTF_8)));
       } catch (IOException e) {
         throw new UncheckedIOException("trust anchors rejected by the validator", e);
       }
@@ -114,7 +117,7 @@ public final class DnsjavaResolver {
   }
 
   /** Resolves {@code type} at {@code name}; always completes normally within the lookup bound. */
-  public CompletionStage<DnsAnswer> resolve(DomainName name, DnsRecordType type) {
+  public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
     Name qname;
     try {
       qname = Name.fromString(name.toFqdn());
@@ -136,18 +139,18 @@ public final class DnsjavaResolver {
     return resolver.sendAsync(query, settings.executor())
         .thenCompose(response -> {
           ResponseReader.Step result = reader.read(chase, qname, response);
-          if (result.requery() == null) {
-            if (result.answer().state() == DnssecState.BOGUS
-                && settings.mode() == DnssecMode.VALIDATE) {
-              return confirmBogus(chase, qname, result.answer());
+          DnsAnswer answer = result.answer();
+          if (answer != null) { // else a requery
+            if (answer.state() == DnssecState.BOGUS && settings.mode() == DnssecMode.VALIDATE) {
+              return confirmBogus(chase, qname, answer);
             }
-            return CompletableFuture.completedFuture(result.answer());
+            return CompletableFuture.completedFuture(answer);
           }
           if (log.isDebugEnabled()) {
             log.debug("{} {}: CNAME chain incomplete, asking for {}", chase.type, chase.name,
                 result.requery());
           }
-          return step(chase, result.requery());
+          return step(chase, Objects.requireNonNull(result.requery()));
         });
   }
 

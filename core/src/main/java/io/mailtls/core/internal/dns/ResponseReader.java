@@ -12,10 +12,10 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
@@ -41,7 +41,7 @@ import org.xbill.DNS.dnssec.ValidatingResolver;
 final class ResponseReader {
 
   /** Either a final answer, or the next name to ask for (an incomplete CNAME chain). */
-  record Step(DnsAnswer answer, Name requery) {}
+  record Step(@Nullable DnsAnswer answer, @Nullable Name requery) {}
 
   private final int maxRecords;
   private final int maxCnameChain;
@@ -146,7 +146,7 @@ final class ResponseReader {
     return new Step(answer, null);
   }
 
-  private static RRset find(List<RRset> sets, Name owner, int type) {
+  private static @Nullable RRset find(List<RRset> sets, Name owner, int type) {
     for (RRset set : sets) {
       if (set.getType() == type && set.getDClass() == DClass.IN && set.getName().equals(owner)) {
         return set;
@@ -166,20 +166,22 @@ final class ResponseReader {
 
   private static DnsAnswer answer(
       DnsjavaResolver.Chase chase, DnsOutcome outcome, List<DnsRecord> records, int rcode,
-      String reason) {
-    return new DnsAnswer(chase.name, chase.type, outcome, chase.state, records, chase.chain, rcode,
-        Optional.empty(), Optional.ofNullable(reason));
+      @Nullable String reason) {
+    DnsAnswer.Builder answer = DnsAnswer.builder(chase.name, chase.type, outcome, chase.state)
+        .records(records).cnameChain(chase.chain).rcode(rcode);
+    return (reason != null ? answer.reason(reason) : answer).build();
   }
 
   private static DnsAnswer failed(
       DnsjavaResolver.Chase chase, DnssecState state, DnsFailure failure, int rcode,
-      String reason) {
+      @Nullable String reason) {
     DnssecState s = chase.state.weakest(state);
     if (s != DnssecState.BOGUS) {
       s = DnssecState.INDETERMINATE;
     }
-    return new DnsAnswer(chase.name, chase.type, DnsOutcome.FAILURE, s, List.of(), chase.chain,
-        rcode, Optional.of(failure), Optional.ofNullable(reason));
+    DnsAnswer.Builder answer = DnsAnswer.builder(chase.name, chase.type, DnsOutcome.FAILURE, s)
+        .cnameChain(chase.chain).rcode(rcode).failure(failure);
+    return (reason != null ? answer.reason(reason) : answer).build();
   }
 
   /**
@@ -242,7 +244,7 @@ final class ResponseReader {
       failure = DnsFailure.MALFORMED;
     } else if (e instanceof IOException) {
       failure = DnsFailure.NETWORK;
-    } else if (e instanceof RuntimeException re && !(e instanceof IllegalStateException)) {
+    } else if (e instanceof RuntimeException && !(e instanceof IllegalStateException)) {
       // dnsjava signals some malformed data with unchecked exceptions while parsing records.
       failure = DnsFailure.MALFORMED;
     } else {
@@ -253,7 +255,7 @@ final class ResponseReader {
     return DnsAnswer.failed(name, type, DnssecState.INDETERMINATE, failure, -1, message);
   }
 
-  private static DnsRecord convert(Record r) {
+  private static @Nullable DnsRecord convert(Record r) {
     try {
       if (r instanceof ARecord a) {
         return new DnsRecord.Address(a.getAddress());
@@ -282,7 +284,7 @@ final class ResponseReader {
   }
 
   /** A dnsjava name as a {@link DomainName}, or null when it is not a valid one. */
-  static DomainName toDomainName(Name name) {
+  static @Nullable DomainName toDomainName(Name name) {
     if (name.equals(Name.root)) {
       return DomainName.ROOT;
     }

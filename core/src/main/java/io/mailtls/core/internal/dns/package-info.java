@@ -7,4 +7,7 @@
  * uses them; the module does not export this package. Use {@code DnssecResolver} and {@code
  * DnsResolver}.
  */
+@NullMarked
 package io.mailtls.core.internal.dns;
+
+import org.jspecify.annotations.NullMarked;

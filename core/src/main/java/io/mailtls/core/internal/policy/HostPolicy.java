@@ -20,6 +20,7 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TlsaLookup;
+import io.mailtls.core.internal.Values;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -68,7 +69,7 @@ public final class HostPolicy {
           && nextHop instanceof NextHop.Domain d) {
         // RFC 8460 §4.3.1 dnssec-invalid, reported for the recipient domain like a TLSA failure
         // (by a sender that applies DANE, as TLSA failures are)
-        policyFailures.add(new PolicyFailure(d.name(), PolicySource.DANE, true, Optional.empty(),
+        policyFailures.add(Values.policyFailure(d.name(), PolicySource.DANE, true, Optional.empty(),
             Optional.empty(), FailureType.DNSSEC_INVALID, mxFailure.get().reply().text()));
       }
       return new DomainDecision.Fail(mxFailure.get(), List.of(), Optional.empty(), reasons,
@@ -88,7 +89,7 @@ public final class HostPolicy {
       if (lookup instanceof MtaStsLookup.Found f && f.policy().mode() != MtaStsMode.NONE) {
         policy = Optional.of(f.policy());
       } else if (lookup instanceof MtaStsLookup.Failed failed) {
-        policyFailures.add(new PolicyFailure(failed.policyDomain(), PolicySource.MTA_STS,
+        policyFailures.add(Values.policyFailure(failed.policyDomain(), PolicySource.MTA_STS,
             false, Optional.empty(), Optional.empty(), failed.type(), failed.reason()));
       }
     }
@@ -156,7 +157,7 @@ public final class HostPolicy {
     if (tlsa.isPresent() && tlsa.get() instanceof TlsaLookup.Failed f) {
       // RFC 7672 §2.1.1: bogus or indeterminate DNS data never reads as "no DANE".
       String why = "DANE lookup failed for " + h.name() + ": " + f.reason();
-      failures.add(new PolicyFailure(domainName, PolicySource.DANE, true, Optional.of(h.name()),
+      failures.add(Values.policyFailure(domainName, PolicySource.DANE, true, Optional.of(h.name()),
           Optional.empty(), FailureType.DNSSEC_INVALID, why));
       return new HostDecision.Skip(FailureType.DNSSEC_INVALID, why, notes, failures);
     }
@@ -172,7 +173,7 @@ public final class HostPolicy {
     Optional<TlsaLookup.Unusable> unusable = tlsa.filter(TlsaLookup.Unusable.class::isInstance)
         .map(TlsaLookup.Unusable.class::cast);
     if (unusable.isPresent()) {
-      failures.add(new PolicyFailure(domainName, PolicySource.DANE, false, Optional.of(h.name()),
+      failures.add(Values.policyFailure(domainName, PolicySource.DANE, false, Optional.of(h.name()),
           Optional.empty(), FailureType.TLSA_INVALID,
           "no usable TLSA record: " + unusable.get().reasons()));
     }
@@ -194,7 +195,7 @@ public final class HostPolicy {
     if (outsidePolicy) {
       // RFC 8461 §4.1, §5 testing mode: the host is used, the mismatch reported; also when
       // unusable TLSA records make TLS mandatory, since the MTA-STS checks still apply then.
-      failures.add(new PolicyFailure(domainName, PolicySource.MTA_STS, false,
+      failures.add(Values.policyFailure(domainName, PolicySource.MTA_STS, false,
           Optional.of(h.name()), Optional.empty(), FailureType.STS_POLICY_INVALID,
           h.name() + " matches none of the MTA-STS mx patterns "
               + policy.get().mxPatterns() + " (testing mode: delivering anyway)"));
@@ -229,27 +230,27 @@ public final class HostPolicy {
         && skipped.stream().allMatch(s -> s.failure() == FailureType.DANE_REQUIRED
             || s.failure() == FailureType.DNSSEC_INVALID)
         && skipped.stream().anyMatch(s -> s.failure() == FailureType.DANE_REQUIRED)) {
-      return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+      return Values.planFailure(DeliveryStatus.DEFERRED,
           SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
               "dane-required: no MX host has usable, DNSSEC-secure TLSA records (RFC 7672 §6)"),
           FailureType.DANE_REQUIRED);
     }
     if (!skipped.isEmpty()
         && skipped.stream().allMatch(s -> s.failure() == FailureType.DNSSEC_INVALID)) {
-      return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+      return Values.planFailure(DeliveryStatus.DEFERRED,
           SmtpReply.local(451, EnhancedStatus.DIRECTORY_SERVER_FAILURE,
               "DNSSEC data for every MX host is bogus or unavailable (RFC 7672 §2.1.1)"),
           FailureType.DNSSEC_INVALID);
     }
     if (enforce && skipped.stream().anyMatch(s -> s.failure() == FailureType.STS_POLICY_INVALID)) {
       // RFC 8461 §5.1: a temporary failure; the policy id was re-checked before giving up.
-      return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+      return Values.planFailure(DeliveryStatus.DEFERRED,
           SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
               "no MX host matches the recipient's MTA-STS enforce policy"),
           FailureType.STS_POLICY_INVALID);
     }
     boolean dns = skipped.stream().anyMatch(s -> s.failure() == FailureType.DNS_FAILURE);
-    return new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+    return Values.planFailure(DeliveryStatus.DEFERRED,
         SmtpReply.local(451, dns ? EnhancedStatus.DIRECTORY_SERVER_FAILURE
             : EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
             "no MX host with a usable address"),
@@ -260,7 +261,7 @@ public final class HostPolicy {
   private static HostDecision.Skip outsideEnforcePolicy(DomainName domain, MxHost h,
       MtaStsPolicy policy, List<String> notes, List<PolicyFailure> failures) {
     String why = h.name() + " matches none of the MTA-STS mx patterns " + policy.mxPatterns();
-    failures.add(new PolicyFailure(domain, PolicySource.MTA_STS, true, Optional.of(h.name()),
+    failures.add(Values.policyFailure(domain, PolicySource.MTA_STS, true, Optional.of(h.name()),
         Optional.empty(), FailureType.STS_POLICY_INVALID, why));
     return new HostDecision.Skip(FailureType.STS_POLICY_INVALID, why, notes, failures);
   }
@@ -288,10 +289,10 @@ public final class HostPolicy {
         + ", not DNSSEC-secure (non-DNSSEC destination): its MX host names may be forged"
         + " (RFC 7672 §2.2.1, §6)";
     reasons.add(why);
-    List<SkippedHost> skipped = mx.hosts().stream().map(h -> new SkippedHost(h.name(),
+    List<SkippedHost> skipped = mx.hosts().stream().map(h -> Values.skippedHost(h.name(),
         FailureType.DANE_REQUIRED, "dane-required: " + h.name() + " comes from an MX answer"
             + " that is " + mx.mxState())).toList();
-    return new DomainDecision.Fail(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+    return new DomainDecision.Fail(Values.planFailure(DeliveryStatus.DEFERRED,
         SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
         FailureType.DANE_REQUIRED), skipped, Optional.empty(), reasons, List.of());
   }
@@ -309,23 +310,23 @@ public final class HostPolicy {
     DeliveryPlan.Failure f;
     if (in.sts().isEmpty()) {
       // An address literal has no domain, hence no MTA-STS policy (RFC 8461 §3.4).
-      f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
+      f = Values.planFailure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
           "sts-required: an address literal has no MTA-STS policy"),
           FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.NoPolicy none && none.provablyAbsent()) {
-      f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
+      f = Values.planFailure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
           "sts-required: the recipient domain publishes no MTA-STS policy"),
           FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.Found found) {
-      f = new DeliveryPlan.Failure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
+      f = Values.planFailure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
           "sts-required: the recipient's MTA-STS policy is in mode " + found.policy().mode()
               + ", not enforce"), FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.Failed failed) {
-      f = new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
+      f = Values.planFailure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
           EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: MTA-STS discovery failed: "
               + failed.reason()), failed.type());
     } else {
-      f = new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
+      f = Values.planFailure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
           EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: no usable MTA-STS record: "
               + ((MtaStsLookup.NoPolicy) in.sts().get()).reason()), FailureType.STS_REQUIRED);
     }
@@ -339,7 +340,7 @@ public final class HostPolicy {
     String why = level + " needs a recipient policy provider (" + module
         + ") and none is configured; not delivering rather than downgrading";
     reasons.add(why);
-    return new DomainDecision.Fail(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+    return new DomainDecision.Fail(Values.planFailure(DeliveryStatus.DEFERRED,
         SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
         FailureType.POLICY_UNAVAILABLE), List.of(), Optional.empty(), reasons, List.of());
   }
@@ -347,18 +348,18 @@ public final class HostPolicy {
   /** The failure an MX outcome imposes on every recipient, if any (RFC 5321 §5.1, RFC 7505). */
   private static Optional<DeliveryPlan.Failure> mxFailure(MxResolution mx) {
     return switch (mx.kind()) {
-      case NULL_MX -> Optional.of(new DeliveryPlan.Failure(DeliveryStatus.BOUNCED,
+      case NULL_MX -> Optional.of(Values.planFailure(DeliveryStatus.BOUNCED,
           SmtpReply.local(556, EnhancedStatus.NULL_MX,
               "recipient domain accepts no mail (null MX, RFC 7505)"),
           FailureType.DNS_FAILURE));
-      case NO_SUCH_DOMAIN -> Optional.of(new DeliveryPlan.Failure(DeliveryStatus.BOUNCED,
+      case NO_SUCH_DOMAIN -> Optional.of(Values.planFailure(DeliveryStatus.BOUNCED,
           SmtpReply.local(550, "5.1.2", "recipient domain does not exist (NXDOMAIN)"),
           FailureType.DNS_FAILURE));
-      case NO_MAIL_HOST -> Optional.of(new DeliveryPlan.Failure(DeliveryStatus.BOUNCED,
+      case NO_MAIL_HOST -> Optional.of(Values.planFailure(DeliveryStatus.BOUNCED,
           SmtpReply.local(550, EnhancedStatus.UNABLE_TO_ROUTE,
               "recipient domain has neither MX nor address records"),
           FailureType.DNS_FAILURE));
-      case TEMPORARY_FAILURE -> Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
+      case TEMPORARY_FAILURE -> Optional.of(Values.planFailure(DeliveryStatus.DEFERRED,
           SmtpReply.local(451, EnhancedStatus.DIRECTORY_SERVER_FAILURE,
               "MX lookup failed: " + mx.mxAnswer().map(DnsAnswer::toString).orElse("")),
           // a validation failure is RFC 8460's dnssec-invalid; SERVFAIL or a timeout is not

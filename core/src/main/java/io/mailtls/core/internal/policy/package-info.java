@@ -10,4 +10,7 @@
  * the lookups and assembles a {@code DeliveryPlan} from these decisions. Other modules plan
  * through {@code TransportPolicyResolver}.
  */
+@NullMarked
 package io.mailtls.core.internal.policy;
+
+import org.jspecify.annotations.NullMarked;

@@ -3,6 +3,7 @@ package io.mailtls.core.internal.smtp;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Cuts message content into BDAT chunks (RFC 3030 §2) and hands each, with its {@code BDAT n} or
@@ -46,7 +47,7 @@ public final class BdatOutputStream extends OutputStream {
 
   private final Chunker chunker;
   private final OutputStream content;
-  private final CrlfNormalizingOutputStream normalizer;
+  private final @Nullable CrlfNormalizingOutputStream normalizer;
   private boolean finished;
   private boolean closed;
 
@@ -61,7 +62,7 @@ public final class BdatOutputStream extends OutputStream {
         normalize
             ? new CrlfNormalizingOutputStream(chunker, false, LineBreakEncoder.DEFAULT_BUFFER_SIZE)
             : null;
-    this.content = normalize ? normalizer : chunker;
+    this.content = normalizer != null ? normalizer : chunker;
   }
 
   /** Normalising line breaks, with {@link #DEFAULT_CHUNK_SIZE} chunks. */

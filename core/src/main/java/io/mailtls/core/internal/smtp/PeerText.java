@@ -1,6 +1,7 @@
 package io.mailtls.core.internal.smtp;
 
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one place where text a peer controls (reply text, certificate subjects, exception messages
@@ -89,7 +90,7 @@ public final class PeerText {
    * bidirectional formatting characters and unpaired surrogates. Printable characters, non-ASCII
    * ones included, stay as they are. Unbounded: callers bound what they pass.
    */
-  public static String clean(CharSequence text) {
+  public static String clean(@Nullable CharSequence text) {
     if (text == null) {
       return "null";
     }

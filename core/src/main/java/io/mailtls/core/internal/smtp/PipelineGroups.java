@@ -3,6 +3,7 @@ package io.mailtls.core.internal.smtp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Splits the RCPT commands of a pipelined transaction into groups, each sent in one flush and
@@ -36,12 +37,13 @@ public final class PipelineGroups {
    * @param last the command that closes the last group (DATA), or null when there is none (BDAT
    *     follows in its own exchange)
    */
-  public static List<Integer> sizes(SmtpCommand first, List<SmtpCommand> rcpts, SmtpCommand last) {
+  public static List<Integer> sizes(
+      SmtpCommand first, List<SmtpCommand> rcpts, @Nullable SmtpCommand last) {
     return sizes(first, rcpts, last, MAX_RCPTS, MAX_OCTETS);
   }
 
-  static List<Integer> sizes(SmtpCommand first, List<SmtpCommand> rcpts, SmtpCommand last,
-      int maxRcpts, int maxOctets) {
+  static List<Integer> sizes(SmtpCommand first, List<SmtpCommand> rcpts,
+      @Nullable SmtpCommand last, int maxRcpts, int maxOctets) {
     Objects.requireNonNull(first, "first");
     if (rcpts.isEmpty()) {
       throw new IllegalArgumentException("no RCPT commands");

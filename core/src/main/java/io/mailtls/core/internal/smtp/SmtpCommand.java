@@ -7,6 +7,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One SMTP command line, validated and ready to encode (RFC 5321 §4.1.1 and the extensions the
@@ -340,7 +341,7 @@ public final class SmtpCommand {
   }
 
   @Override
-  public boolean equals(Object other) {
+  public boolean equals(@Nullable Object other) {
     return other instanceof SmtpCommand that
         && verb == that.verb
         && utf8 == that.utf8

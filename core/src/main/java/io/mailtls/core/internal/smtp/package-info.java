@@ -10,4 +10,7 @@
  * so that long lines are measured as the transport measures them). Any other module, yours
  * included, cannot read it on the module path and must not use it on the class path.
  */
+@NullMarked
 package io.mailtls.core.internal.smtp;
+
+import org.jspecify.annotations.NullMarked;

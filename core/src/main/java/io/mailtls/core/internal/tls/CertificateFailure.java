@@ -2,6 +2,7 @@ package io.mailtls.core.internal.tls;
 
 import io.mailtls.core.FailureType;
 import java.security.cert.CertificateException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A certificate rejected by one of mailtls's trust managers, with the RFC 8460 result type that
@@ -11,7 +12,8 @@ public final class CertificateFailure extends CertificateException {
 
   private final FailureType type;
 
-  public CertificateFailure(FailureType type, String message, Throwable cause) {
+  public CertificateFailure(
+      FailureType type, @Nullable String message, @Nullable Throwable cause) {
     super(message, cause);
     this.type = type;
   }
@@ -21,7 +23,7 @@ public final class CertificateFailure extends CertificateException {
   }
 
   /** The certificate failure somewhere in {@code error}'s cause chain, or null. */
-  public static CertificateFailure find(Throwable error) {
+  public static @Nullable CertificateFailure find(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof CertificateFailure f) {
         return f;

@@ -20,6 +20,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Creates TLS client sockets for SMTP: TLS 1.3 and 1.2 only, SNI set to the host name, endpoint
@@ -34,7 +35,7 @@ public final class TlsSupport {
   /** RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8461 §7 and RFC 7672 §8 want 1.2 or newer. */
   static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
-  private final KeyStore trustStore;
+  private final @Nullable KeyStore trustStore;
   private final TlsContextFactory contexts;
   private final Optional<DaneProvider> dane;
   private final SSLContext unauthenticated;
@@ -44,7 +45,8 @@ public final class TlsSupport {
    * @param contexts builds each context around the trust manager mailtls chooses
    * @param dane the DANE provider whose trust managers authenticate DANE requirements
    */
-  public TlsSupport(KeyStore trustStore, TlsContextFactory contexts, Optional<DaneProvider> dane) {
+  public TlsSupport(
+      @Nullable KeyStore trustStore, TlsContextFactory contexts, Optional<DaneProvider> dane) {
     this.trustStore = trustStore;
     this.contexts = contexts;
     this.dane = dane;
@@ -76,7 +78,7 @@ public final class TlsSupport {
   }
 
   /** The trust manager a requirement calls for; null means the shared unauthenticated one. */
-  public X509ExtendedTrustManager trustManagerFor(TlsRequirement requirement) {
+  public @Nullable X509ExtendedTrustManager trustManagerFor(TlsRequirement requirement) {
     if (requirement instanceof TlsRequirement.Pkix pkix) {
       return new PkixTrustManager(pkixDelegate(), pkix.referenceNames());
     }
@@ -105,7 +107,7 @@ public final class TlsSupport {
    */
   public SSLSocket layer(
       Socket plain, InetSocketAddress peer, Optional<DomainName> serverName,
-      X509ExtendedTrustManager trustManager) throws IOException {
+      @Nullable X509ExtendedTrustManager trustManager) throws IOException {
     SSLContext ctx = trustManager == null ? unauthenticated : context(trustManager);
     String host = serverName.map(DomainName::toString).orElse(peer.getAddress().getHostAddress());
     SSLSocket tls = (SSLSocket) ctx.getSocketFactory()
@@ -135,7 +137,7 @@ public final class TlsSupport {
    * MTA-STS testing mode, which delivers regardless and reports what would have failed (RFC 8461
    * §5). Returns the failure, or null when the chain passes.
    */
-  public CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
+  public @Nullable CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
       TlsRequirement.Pkix requirement) {
     return audit(chain, requirement.referenceNames());
   }
@@ -145,7 +147,7 @@ public final class TlsSupport {
    * TlsRequirement.Pkix)} does; with no reference name (an address literal) the chain is checked
    * and no name can match. Returns the failure, or null when the chain passes.
    */
-  public CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
+  public @Nullable CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
       List<DomainName> referenceNames) {
     try {
       new PkixTrustManager(pkixDelegate(), referenceNames)

@@ -12,4 +12,7 @@
  * trust decision as the transport). Any other module, yours included, cannot read it on the module
  * path and must not use it on the class path.
  */
+@NullMarked
 package io.mailtls.core.internal.tls;
+
+import org.jspecify.annotations.NullMarked;

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Idle SMTP connections kept for reuse, and a cap on sessions per destination address. Thread-safe.
@@ -100,7 +101,7 @@ public final class ConnectionPool implements AutoCloseable {
   }
 
   /** A usable idle connection for the key; stale ones are dropped (their slots freed). */
-  private SmtpConnection takeIdle(Key key, List<SmtpConnection> toClose) {
+  private @Nullable SmtpConnection takeIdle(Key key, List<SmtpConnection> toClose) {
     Deque<SmtpConnection> q = idle.get(key);
     long now = nanoTime.getAsLong();
     SmtpConnection found = null;
@@ -123,7 +124,8 @@ public final class ConnectionPool implements AutoCloseable {
     return c.isBroken() || now - c.idleSince() > idleNanos;
   }
 
-  private SmtpConnection takeAnyIdle(InetSocketAddress address) {
+  @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // returns right after the removal
+  private @Nullable SmtpConnection takeAnyIdle(InetSocketAddress address) {
     for (Map.Entry<Key, Deque<SmtpConnection>> e : idle.entrySet()) {
       if (e.getKey().address().equals(address) && !e.getValue().isEmpty()) {
         SmtpConnection c = e.getValue().pollLast();
@@ -180,7 +182,7 @@ public final class ConnectionPool implements AutoCloseable {
   }
 
   /** Closes a connection (or frees the slot of one that never opened: pass null). */
-  void discard(Key key, SmtpConnection c) {
+  void discard(Key key, @Nullable SmtpConnection c) {
     if (c != null) {
       c.close();
     }

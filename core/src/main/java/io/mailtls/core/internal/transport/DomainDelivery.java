@@ -17,6 +17,7 @@ import io.mailtls.core.SmartHost;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.Values;
 import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
@@ -32,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Delivers one message to the recipients of one next hop along a {@link DeliveryPlan}: tries the
@@ -181,7 +183,7 @@ public final class DomainDelivery {
         : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, reply.toString());
   }
 
-  private record Decision(DeliveryStatus status, SmtpReply reply, Attempt attempt) {}
+  private record Decision(DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt) {}
 
   private record AttemptResult(Attempt attempt, Map<EmailAddress, Decision> decided,
       List<EmailAddress> undecided) {}
@@ -245,7 +247,7 @@ public final class DomainDelivery {
     if (!policy || f.type().tlsRptResultType().isEmpty()) {
       return;
     }
-    PolicyFailure pf = new PolicyFailure(policyDomain(plan), host.source(), true, host.name(),
+    PolicyFailure pf = Values.policyFailure(policyDomain(plan), host.source(), true, host.name(),
         Optional.of(target), f.type(), f.getMessage());
     listener.fire(l -> l.policyFailure(pf));
   }
@@ -274,7 +276,7 @@ public final class DomainDelivery {
       type = f.type();
       detail = f.getMessage() + " (MTA-STS testing mode: delivered anyway)";
     }
-    PolicyFailure pf = new PolicyFailure(policyDomain(plan), PolicySource.MTA_STS, false,
+    PolicyFailure pf = Values.policyFailure(policyDomain(plan), PolicySource.MTA_STS, false,
         host.name(), Optional.of(target), type, detail);
     listener.fire(l -> l.policyFailure(pf));
   }
@@ -284,7 +286,8 @@ public final class DomainDelivery {
   }
 
   /** An idle pooled connection, made ready with RSET (RFC 5321 §4.1.1.5), or null. */
-  private SmtpConnection reuse(ConnectionPool.Key key, List<String> notes) throws SessionFailure {
+  private @Nullable SmtpConnection reuse(ConnectionPool.Key key, List<String> notes)
+      throws SessionFailure {
     while (true) {
       Optional<SmtpConnection> idle = pool.checkout(key);
       if (idle.isEmpty()) {
@@ -342,16 +345,16 @@ public final class DomainDelivery {
     }
   }
 
-  private Attempt attemptRecord(PlannedHost host, InetSocketAddress target, SmtpConnection c,
-      Optional<SessionFailure> failure, List<String> notes) {
+  private Attempt attemptRecord(PlannedHost host, InetSocketAddress target,
+      @Nullable SmtpConnection c, Optional<SessionFailure> failure, List<String> notes) {
     List<String> detail = new ArrayList<>(notes);
     failure.ifPresent(f -> detail.add(f.getMessage()));
     // Notes and failure messages are clean already (SessionFailure, SmtpConnection.note); this
     // is where text enters the report, so it is checked once more.
     boolean established = c != null && c.capabilities() != null;
-    return new Attempt(host.name(), target, host.requirement(), host.source(),
+    return Values.attempt(host.name(), target, host.requirement(), host.source(),
         c == null ? Optional.empty() : c.tls(),
-        established ? Optional.of(c.authentication()) : Optional.empty(),
+        established && c != null ? Optional.of(c.authentication()) : Optional.empty(),
         failure.map(SessionFailure::type), failure.flatMap(SessionFailure::reply),
         PeerText.clean(String.join("; ", detail)));
   }
@@ -366,7 +369,7 @@ public final class DomainDelivery {
         d = new Decision(DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
             "no outcome was recorded for this recipient"), null);
       }
-      out.add(new RecipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
+      out.add(Values.recipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
           plan, attempts));
     }
     return out;

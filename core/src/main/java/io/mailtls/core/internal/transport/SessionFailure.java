@@ -3,7 +3,9 @@ package io.mailtls.core.internal.transport;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.internal.smtp.PeerText;
+import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A session-level failure: the connection cannot carry the transaction (connect, greeting,
@@ -17,9 +19,10 @@ import java.util.Optional;
 final class SessionFailure extends Exception {
 
   private final FailureType type;
-  private final SmtpReply reply;
+  private final @Nullable SmtpReply reply;
 
-  SessionFailure(FailureType type, String message, SmtpReply reply, Throwable cause) {
+  SessionFailure(FailureType type, @Nullable String message, @Nullable SmtpReply reply,
+      @Nullable Throwable cause) {
     super(PeerText.clean(message), cause);
     this.type = type;
     this.reply = reply;
@@ -27,6 +30,12 @@ final class SessionFailure extends Exception {
 
   SessionFailure(FailureType type, String message) {
     this(type, message, null, null);
+  }
+
+  /** The cleaned message: never null. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
   }
 
   FailureType type() {

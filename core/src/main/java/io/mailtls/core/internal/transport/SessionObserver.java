@@ -3,6 +3,7 @@ package io.mailtls.core.internal.transport;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sees what {@link SessionOpener} meets while it opens one session, for a caller that reports on
@@ -30,7 +31,8 @@ interface SessionObserver {
    * means the shared unauthenticated one): that one itself, or a wrapper that delegates every
    * decision to it.
    */
-  default X509ExtendedTrustManager trustManager(X509ExtendedTrustManager required) {
+  default @Nullable X509ExtendedTrustManager trustManager(
+      @Nullable X509ExtendedTrustManager required) {
     return required;
   }
 }

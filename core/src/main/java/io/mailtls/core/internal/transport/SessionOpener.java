@@ -14,6 +14,7 @@ import io.mailtls.core.internal.tls.TlsSupport;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
@@ -274,7 +275,8 @@ final class SessionOpener {
         throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
             "refusing to send credentials without TLS (RFC 4954 §4)");
       }
-      Set<String> mechanisms = c.capabilities().authMechanisms();
+      Set<String> mechanisms =
+          Objects.requireNonNull(c.capabilities(), "AUTH follows EHLO").authMechanisms();
       SmtpReply r;
       if (mechanisms.contains("PLAIN")) {
         r = c.command(SmtpCommand.authPlain("", creds.username(), creds.password()),

@@ -11,6 +11,7 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.Values;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
@@ -34,6 +35,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The STARTTLS probe behind {@link io.mailtls.core.StarttlsProbe}: one session opened by {@link
@@ -83,7 +85,7 @@ public final class SessionProbe {
     } catch (RuntimeException e) {
       // A bug, not peer input (the opener turns that into outcomes): a failed probe, logged.
       log.warn("probe of {} failed unexpectedly", target, e);
-      return new ProbeResult(host, target, requirement, sni, false, Optional.empty(),
+      return Values.probeResult(host, target, requirement, sni, false, Optional.empty(),
           Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
           Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
           ProbeVerdict.FAILED, PeerText.clean("probe failed unexpectedly: " + e), List.of(),
@@ -113,7 +115,7 @@ public final class SessionProbe {
 
     ProbeResult run(long start) {
       if (!settings.tls().supports(requirement)) {
-        return new ProbeResult(host, target, requirement, sni, false, Optional.empty(),
+        return Values.probeResult(host, target, requirement, sni, false, Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.of(FailureType.POLICY_UNAVAILABLE), ProbeVerdict.FAILED,
@@ -132,14 +134,13 @@ public final class SessionProbe {
       }
       boolean tlsUp = tls.isPresent();
       Witness w = seen.witness;
-      boolean certificateSeen = w != null && w.chain != null;
-      if (!tlsUp && certificateSeen && w.protocol != null && w.cipher != null) {
-        tls = Optional.of(new TlsDetails(w.protocol, w.cipher, w.chain, sni));
+      if (!tlsUp && w != null && w.chain != null && w.protocol != null && w.cipher != null) {
+        tls = Optional.of(Values.tlsDetails(w.protocol, w.cipher, w.chain, sni));
       }
       Optional<ProbeResult.Verification> pkix = Optional.empty();
       Optional<ProbeResult.Verification> dane = Optional.empty();
       Optional<DnsRecord.Tlsa> matched = Optional.empty();
-      if (certificateSeen) {
+      if (w != null && w.chain != null) { // a certificate was seen
         List<DomainName> names = pkixNames();
         pkix = Optional.of(requirement instanceof TlsRequirement.Pkix
             ? w.verification("PKIX verified for " + names(names)) : audit(w.chain, names));
@@ -198,7 +199,7 @@ public final class SessionProbe {
       reason.add(explanation);
       boolean reachable = !(outcome instanceof SessionOpener.Failed f
           && f.step() == SmtpStep.CONNECT);
-      return new ProbeResult(host, target, requirement, sni, reachable, greeting,
+      return Values.probeResult(host, target, requirement, sni, reachable, greeting,
           Optional.ofNullable(seen.capabilities).map(EhloCapabilities::starttls), startTlsReply,
           tls, pkix, dane, matched, authentication, failure.map(SessionFailure::type), verdict,
           PeerText.clean(String.join("; ", reason)), outcome.notes(), elapsed(start));
@@ -216,17 +217,17 @@ public final class SessionProbe {
     private ProbeResult.Verification audit(List<X509Certificate> chain, List<DomainName> names) {
       CertificateFailure f = settings.tls().audit(chain, names);
       if (f == null) {
-        return new ProbeResult.Verification(true, Optional.empty(),
+        return Values.verification(true, Optional.empty(),
             "PKIX verified for " + names(names));
       }
       String detail = PeerText.clean(f.getMessage());
       if (names.isEmpty() && f.type() == FailureType.CERTIFICATE_HOST_MISMATCH) {
         detail = "no host name to match (an address literal): " + detail;
       }
-      return new ProbeResult.Verification(false, Optional.of(f.type()), detail);
+      return Values.verification(false, Optional.of(f.type()), detail);
     }
 
-    private String failureWords(SmtpStep step, SessionFailure f,
+    private String failureWords(@Nullable SmtpStep step, SessionFailure f,
         Optional<ProbeResult.Verification> pkix, Optional<ProbeResult.Verification> dane) {
       if (step == SmtpStep.CONNECT) {
         return "connection failed: " + f.getMessage();
@@ -268,10 +269,10 @@ public final class SessionProbe {
 
   /** What one session showed; written and read on the probing thread. */
   private static final class Observed implements SessionObserver {
-    private SmtpReply greeting;
-    private EhloCapabilities capabilities;
-    private SmtpReply startTls;
-    private Witness witness;
+    private @Nullable SmtpReply greeting;
+    private @Nullable EhloCapabilities capabilities;
+    private @Nullable SmtpReply startTls;
+    private @Nullable Witness witness;
 
     @Override
     public void greeting(SmtpReply reply) {
@@ -289,7 +290,7 @@ public final class SessionProbe {
     }
 
     @Override
-    public X509ExtendedTrustManager trustManager(X509ExtendedTrustManager required) {
+    public X509ExtendedTrustManager trustManager(@Nullable X509ExtendedTrustManager required) {
       // The shared unauthenticated context (null) is the unauthenticated trust manager. Wrapped,
       // it gets a context of its own: a session resumed from the shared one would show no chain.
       witness = new Witness(required != null ? required : UnauthenticatedTrustManager.INSTANCE);
@@ -304,17 +305,17 @@ public final class SessionProbe {
    */
   private static final class Witness extends ServerTrustManager {
     private final X509ExtendedTrustManager required;
-    private volatile List<X509Certificate> chain;
-    private volatile String protocol;
-    private volatile String cipher;
-    private volatile Exception refusal;
+    private volatile @Nullable List<X509Certificate> chain;
+    private volatile @Nullable String protocol;
+    private volatile @Nullable String cipher;
+    private volatile @Nullable Exception refusal;
     private volatile Optional<DnsRecord.Tlsa> matched = Optional.empty();
 
     Witness(X509ExtendedTrustManager required) {
       this.required = required;
     }
 
-    private void seen(X509Certificate[] presented, SSLSession handshake) {
+    private void seen(X509Certificate[] presented, @Nullable SSLSession handshake) {
       chain = presented == null ? List.of() : List.of(presented);
       if (handshake != null) {
         protocol = handshake.getProtocol();
@@ -376,10 +377,10 @@ public final class SessionProbe {
     ProbeResult.Verification verification(String passed) {
       Exception e = refusal;
       if (e == null) {
-        return new ProbeResult.Verification(true, Optional.empty(), passed);
+        return Values.verification(true, Optional.empty(), passed);
       }
       CertificateFailure f = CertificateFailure.find(e);
-      return new ProbeResult.Verification(false,
+      return Values.verification(false,
           Optional.of(f != null ? f.type() : FailureType.VALIDATION_FAILURE),
           PeerText.clean(f != null ? f.getMessage() : String.valueOf(e.getMessage())));
     }

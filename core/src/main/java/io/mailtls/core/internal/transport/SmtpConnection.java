@@ -8,6 +8,7 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.Values;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
@@ -33,6 +34,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One SMTP client connection: socket, bounded reply reader, capabilities, TLS state. Drives the
@@ -54,8 +56,8 @@ final class SmtpConnection implements AutoCloseable {
   private Socket socket;
   private OutputStream out;
   private SmtpReplyReader reader;
-  private EhloCapabilities capabilities;
-  private TlsDetails tls;
+  private @Nullable EhloCapabilities capabilities;
+  private @Nullable TlsDetails tls;
   private final List<String> notes = new ArrayList<>();
   private boolean broken;
   private int transactions;
@@ -63,7 +65,8 @@ final class SmtpConnection implements AutoCloseable {
 
   private SmtpConnection(Optional<DomainName> host, InetSocketAddress address,
       TlsRequirement requirement, SmtpTimeouts timeouts, String heloName,
-      SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog) {
+      SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog, Socket s)
+      throws SessionFailure {
     this.host = host;
     this.address = address;
     this.requirement = requirement;
@@ -71,6 +74,7 @@ final class SmtpConnection implements AutoCloseable {
     this.heloName = heloName;
     this.limits = limits;
     this.watchdog = watchdog;
+    attach(s);
   }
 
   /**
@@ -81,8 +85,6 @@ final class SmtpConnection implements AutoCloseable {
       InetSocketAddress address, TlsRequirement requirement, SmtpTimeouts timeouts,
       String heloName, SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog)
       throws SessionFailure {
-    SmtpConnection c = new SmtpConnection(host, address, requirement, timeouts, heloName, limits,
-        watchdog);
     Socket s = null;
     try {
       s = factory.createSocket();
@@ -93,12 +95,12 @@ final class SmtpConnection implements AutoCloseable {
       throw new SessionFailure(FailureType.CONNECTION_FAILED, "cannot connect to " + address + ": " + e.getMessage(), null, e);
     }
     try {
-      c.attach(s);
+      return new SmtpConnection(host, address, requirement, timeouts, heloName, limits, watchdog,
+          s);
     } catch (SessionFailure f) {
       closeQuietly(s);
       throw f;
     }
-    return c;
   }
 
   private void attach(Socket s) throws SessionFailure {
@@ -270,7 +272,7 @@ final class SmtpConnection implements AutoCloseable {
     } catch (SSLPeerUnverifiedException e) {
       // anonymous suites are not enabled; an empty chain is reported as such
     }
-    tls = new TlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
+    tls = Values.tlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
         sni.map(DomainName::toString));
     if (trustManager instanceof DaneProvider.Matched m) {
       m.matchedRecord().ifPresent(r -> note("DANE: matched TLSA " + r));
@@ -412,7 +414,8 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  EhloCapabilities capabilities() {
+  /** What the last EHLO said; null before it, and again after STARTTLS until the next. */
+  @Nullable EhloCapabilities capabilities() {
     return capabilities;
   }
 
@@ -484,7 +487,7 @@ final class SmtpConnection implements AutoCloseable {
     closeQuietly(socket);
   }
 
-  private static void closeQuietly(Socket s) {
+  private static void closeQuietly(@Nullable Socket s) {
     if (s != null) {
       try {
         s.close();

@@ -23,8 +23,10 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One mail transaction on a ready connection: MAIL, RCPT, DATA or BDAT (RFC 5321 §3.3, RFC 2920,
@@ -75,7 +77,7 @@ final class Transaction {
   }
 
   private Outcome run(List<EmailAddress> recipients) {
-    EhloCapabilities caps = conn.capabilities();
+    EhloCapabilities caps = Objects.requireNonNull(conn.capabilities(), "MAIL follows EHLO");
     List<EmailAddress> sendable = localChecks(caps, recipients);
     if (sendable.isEmpty()) {
       return done(List.of(), null, null);
@@ -199,7 +201,7 @@ final class Transaction {
         for (int i = next; i < end; i++) {
           conn.write(rcptCommands.get(i), SmtpStep.RCPT);
         }
-        if (closesWithData) {
+        if (closesWithData && data != null) {
           conn.write(data, SmtpStep.DATA);
         }
         conn.flush(g == 0 ? SmtpStep.MAIL : SmtpStep.RCPT);
@@ -209,6 +211,7 @@ final class Transaction {
           mailReply = conn.read(conn.timeouts.command(), SmtpStep.MAIL);
           checkCompletion(mailReply, SmtpStep.MAIL, "250");
         }
+        Objects.requireNonNull(mailReply, "read with the first group");
         for (int i = next; i < end; i++) {
           // The last reply of a group must be all the server sent (RFC 2920 §3.1).
           boolean groupEnd = i == end - 1 && !closesWithData;
@@ -240,7 +243,7 @@ final class Transaction {
         }
       }
     }
-    if (!mailReply.isPositiveCompletion()) {
+    if (!Objects.requireNonNull(mailReply).isPositiveCompletion()) {
       abandonData(dataReply);
       decideAll(rcpts, statusOf(mailReply), mailReply);
       fromServer.addAll(rcpts);
@@ -300,7 +303,7 @@ final class Transaction {
    * with an empty message (RFC 2920 §3.1), whose reply is read (and must be all the server sent)
    * and ignored, then RSET.
    */
-  private void abandonData(SmtpReply dataReply) throws SessionFailure {
+  private void abandonData(@Nullable SmtpReply dataReply) throws SessionFailure {
     if (dataReply != null && dataReply.code() == 354) {
       contentStarted = true;
       try {
@@ -482,8 +485,8 @@ final class Transaction {
     return r.isPermanentFailure() ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED;
   }
 
-  private Outcome done(List<EmailAddress> undecided, SessionFailure failure,
-      SessionFailure contentFailure) {
+  private Outcome done(List<EmailAddress> undecided, @Nullable SessionFailure failure,
+      @Nullable SessionFailure contentFailure) {
     return new Outcome(Map.copyOf(decided), undecided, Optional.ofNullable(failure),
         Optional.ofNullable(contentFailure));
   }

@@ -8,4 +8,7 @@
  * uses them; the module does not export this package. Use {@code SecureSmtpTransport} and {@code
  * StarttlsProbe}.
  */
+@NullMarked
 package io.mailtls.core.internal.transport;
+
+import org.jspecify.annotations.NullMarked;

@@ -25,6 +25,7 @@ import io.mailtls.core.SkippedHost;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TlsaLookup;
+import io.mailtls.core.internal.Values;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -547,40 +548,38 @@ class HostPolicyTableTest {
 
   static MxHost host(Addresses a) {
     return switch (a) {
-      case RESOLVED -> new MxHost(HOST, 10, false, List.of(ip("192.0.2.10")),
+      case RESOLVED -> Values.mxHost(HOST, 10, false, List.of(ip("192.0.2.10")),
           address(DnsRecordType.A, "192.0.2.10"), nodata(HOST, DnsRecordType.AAAA));
-      case ONE_FAMILY_FAILED -> new MxHost(HOST, 10, false, List.of(ip("192.0.2.10")),
+      case ONE_FAMILY_FAILED -> Values.mxHost(HOST, 10, false, List.of(ip("192.0.2.10")),
           address(DnsRecordType.A, "192.0.2.10"),
           failed(HOST, DnsRecordType.AAAA, DnssecState.INDETERMINATE));
-      case NO_RECORDS -> new MxHost(HOST, 10, false, List.of(),
+      case NO_RECORDS -> Values.mxHost(HOST, 10, false, List.of(),
           nodata(HOST, DnsRecordType.A), nodata(HOST, DnsRecordType.AAAA));
-      case LOOKUP_FAILED -> new MxHost(HOST, 10, false, List.of(),
+      case LOOKUP_FAILED -> Values.mxHost(HOST, 10, false, List.of(),
           failed(HOST, DnsRecordType.A, DnssecState.BOGUS), nodata(HOST, DnsRecordType.AAAA));
     };
   }
 
   static MxResolution mxResolution(NextHop hop, Mx mx, MxHost host) {
     return switch (mx) {
-      case SECURE, INSECURE -> new MxResolution(hop, MxResolution.Kind.MX, List.of(host),
-          Optional.of(new DnsAnswer(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA,
-              mx == Mx.SECURE ? DnssecState.SECURE : DnssecState.INSECURE,
-              List.of(new DnsRecord.Mx(10, HOST)), List.of(), 0, Optional.empty(),
-              Optional.empty())), List.of());
-      case BOGUS -> new MxResolution(hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
+      case SECURE, INSECURE -> Values.mxResolution(hop, MxResolution.Kind.MX, List.of(host),
+          Optional.of(DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA,
+              mx == Mx.SECURE ? DnssecState.SECURE : DnssecState.INSECURE)
+              .records(List.of(new DnsRecord.Mx(10, HOST))).build()), List.of());
+      case BOGUS -> Values.mxResolution(hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
           Optional.of(failed(DOMAIN, DnsRecordType.MX, DnssecState.BOGUS)), List.of());
-      case UNAVAILABLE -> new MxResolution(hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
+      case UNAVAILABLE -> Values.mxResolution(hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
           Optional.of(failed(DOMAIN, DnsRecordType.MX, DnssecState.INDETERMINATE)), List.of());
-      case NULL_MX -> new MxResolution(hop, MxResolution.Kind.NULL_MX, List.of(),
-          Optional.of(new DnsAnswer(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA,
-              DnssecState.SECURE, List.of(new DnsRecord.Mx(0, DomainName.ROOT)), List.of(), 0,
-              Optional.empty(), Optional.empty())), List.of());
-      case NO_SUCH_DOMAIN -> new MxResolution(hop, MxResolution.Kind.NO_SUCH_DOMAIN, List.of(),
-          Optional.of(new DnsAnswer(DOMAIN, DnsRecordType.MX, DnsOutcome.NXDOMAIN,
-              DnssecState.SECURE, List.of(), List.of(), 3, Optional.empty(), Optional.empty())),
+      case NULL_MX -> Values.mxResolution(hop, MxResolution.Kind.NULL_MX, List.of(),
+          Optional.of(DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA,
+              DnssecState.SECURE).records(List.of(new DnsRecord.Mx(0, DomainName.ROOT))).build()),
           List.of());
-      case NO_MAIL_HOST -> new MxResolution(hop, MxResolution.Kind.NO_MAIL_HOST, List.of(),
+      case NO_SUCH_DOMAIN -> Values.mxResolution(hop, MxResolution.Kind.NO_SUCH_DOMAIN, List.of(),
+          Optional.of(DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.NXDOMAIN,
+              DnssecState.SECURE).rcode(3).build()), List.of());
+      case NO_MAIL_HOST -> Values.mxResolution(hop, MxResolution.Kind.NO_MAIL_HOST, List.of(),
           Optional.of(nodata(DOMAIN, DnsRecordType.MX)), List.of());
-      case ADDRESS_LITERAL -> new MxResolution(hop, MxResolution.Kind.ADDRESS_LITERAL,
+      case ADDRESS_LITERAL -> Values.mxResolution(hop, MxResolution.Kind.ADDRESS_LITERAL,
           List.of(), Optional.empty(), List.of());
     };
   }
@@ -619,14 +618,12 @@ class HostPolicyTableTest {
   }
 
   static DnsAnswer address(DnsRecordType type, String ip) {
-    return new DnsAnswer(HOST, type, DnsOutcome.DATA, DnssecState.SECURE,
-        List.of(new DnsRecord.Address(ip(ip))), List.of(), 0, Optional.empty(),
-        Optional.empty());
+    return DnsAnswer.builder(HOST, type, DnsOutcome.DATA, DnssecState.SECURE)
+        .records(List.of(new DnsRecord.Address(ip(ip)))).build();
   }
 
   static DnsAnswer nodata(DomainName name, DnsRecordType type) {
-    return new DnsAnswer(name, type, DnsOutcome.NODATA, DnssecState.SECURE, List.of(),
-        List.of(), 0, Optional.empty(), Optional.empty());
+    return DnsAnswer.builder(name, type, DnsOutcome.NODATA, DnssecState.SECURE).build();
   }
 
   static DnsAnswer failed(DomainName name, DnsRecordType type, DnssecState state) {
@@ -750,7 +747,7 @@ class HostPolicyTableTest {
         for (int i = 0; i < SKIP_TYPES.size(); i++) {
           if ((mask & 1 << i) != 0) {
             types.add(SKIP_TYPES.get(i));
-            skipped.add(new SkippedHost(DomainName.of("mx" + i + ".example.test"),
+            skipped.add(Values.skippedHost(DomainName.of("mx" + i + ".example.test"),
                 SKIP_TYPES.get(i), "skipped"));
           }
         }

@@ -56,10 +56,9 @@ class ContentScannerTest {
       long nuls,
       long longest) {
     byte[] content = latin1(unescape(escaped.strip()));
-    Result result = new ContentScanner().result();
     ContentScanner scanner = new ContentScanner();
     scanner.write(content, 0, content.length);
-    result = scanner.result();
+    Result result = scanner.result();
 
     assertThat(result.inputOctets()).isEqualTo(content.length);
     assertThat(result.size()).isEqualTo(size);

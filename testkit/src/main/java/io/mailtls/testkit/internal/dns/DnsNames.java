@@ -1,6 +1,7 @@
 package io.mailtls.testkit.internal.dns;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.NameTooLongException;
 import org.xbill.DNS.TextParseException;
@@ -58,7 +59,7 @@ public final class DnsNames {
   }
 
   /** The wildcard name {@code *.<closestEncloser>} (RFC 4592 §2.1.1). */
-  public static Name wildcardOf(Name closestEncloser) {
+  public static @Nullable Name wildcardOf(Name closestEncloser) {
     try {
       return Name.concatenate(WILDCARD_LABEL, closestEncloser);
     } catch (NameTooLongException e) {

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sockets of a test DNS server: one UDP socket and one TCP listener on the same address and
@@ -53,7 +54,7 @@ public final class DnsSocketServer implements AutoCloseable {
   /** How long each response is held back before it is sent; 0 for none. */
   private final long latencyNanos;
   /** Sends delayed UDP responses, so that a delay never holds up the receiving thread. */
-  private final ScheduledExecutorService delayed;
+  private final @Nullable ScheduledExecutorService delayed;
   private final Thread udpThread;
   private final Thread acceptThread;
   private final ExecutorService connections;
@@ -152,10 +153,11 @@ public final class DnsSocketServer implements AutoCloseable {
         if (response != null && response.length > 0) {
           DatagramPacket reply =
               new DatagramPacket(response, response.length, packet.getSocketAddress());
-          if (delayed == null) {
+          ScheduledExecutorService timer = delayed;
+          if (timer == null) {
             udp.send(reply);
           } else {
-            sendLater(reply);
+            sendLater(timer, reply);
           }
         }
       } catch (IOException e) {
@@ -169,9 +171,10 @@ public final class DnsSocketServer implements AutoCloseable {
     }
   }
 
-  private void sendLater(DatagramPacket reply) {
+  private void sendLater(ScheduledExecutorService timer, DatagramPacket reply) {
     try {
-      delayed.schedule(() -> {
+      // Nothing waits for the send: a failure is logged by the task itself.
+      var unused = timer.schedule(() -> {
         try {
           udp.send(reply);
         } catch (IOException e) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
@@ -69,7 +70,7 @@ public final class Responder {
    * @param transport how it arrived; decides the size limit and the truncate fault
    * @return the response, or null when nothing is to be sent
    */
-  public byte[] respond(byte[] wire, DnsQuery.Transport transport) {
+  public byte @Nullable [] respond(byte[] wire, DnsQuery.Transport transport) {
     Message query;
     try {
       query = new Message(wire);
@@ -175,7 +176,7 @@ public final class Responder {
         break;
       }
       visited.add(name);
-      name = answer.target();
+      name = Objects.requireNonNull(answer.target()); // a CNAME answer has one
       if (visited.contains(name)) {
         break; // a CNAME loop: return the chain once
       }
@@ -261,7 +262,7 @@ public final class Responder {
    * RFC 1035 §4.1.1: FORMERR for a message that cannot be parsed, if at least its header can be
    * read and it is not itself a response; null (no answer) otherwise.
    */
-  private static byte[] formatError(byte[] wire) {
+  private static byte @Nullable [] formatError(byte[] wire) {
     if (wire.length < Header.LENGTH || (wire[2] & 0x80) != 0) {
       return null;
     }

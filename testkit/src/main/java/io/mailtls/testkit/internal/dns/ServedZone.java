@@ -5,7 +5,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
@@ -57,7 +59,7 @@ public final class ServedZone {
   }
 
   /** The RRset of {@code type} at {@code name}, with its signatures; null if there is none. */
-  public RRset rrset(Name name, int type) {
+  public @Nullable RRset rrset(Name name, int type) {
     Map<Integer, RRset> node = nodes.get(name);
     return node == null ? null : node.get(type);
   }
@@ -77,7 +79,7 @@ public final class ServedZone {
     }
     Map<Integer, RRset> node = nodes.get(qname);
     if (node != null) {
-      return fromNode(qname, node, qtype);
+      return fromNode(node, qtype);
     }
     if (hasDescendants(qname)) {
       // An empty non-terminal exists but holds no data: NODATA, proved by the NSEC whose owner
@@ -89,7 +91,7 @@ public final class ServedZone {
     Name wildcard = DnsNames.wildcardOf(closestEncloser);
     Map<Integer, RRset> wildNode = wildcard == null ? null : nodes.get(wildcard);
     if (wildNode != null) {
-      return fromWildcard(qname, wildcard, wildNode, qtype);
+      return fromWildcard(qname, wildNode, qtype);
     }
     // RFC 4035 §3.1.3.2: NXDOMAIN needs the NSEC covering qname and the NSEC covering the
     // wildcard at the closest encloser (one RRset if both are the same).
@@ -100,7 +102,7 @@ public final class ServedZone {
     return ZoneAnswer.nxdomain(authority);
   }
 
-  private ZoneAnswer fromNode(Name qname, Map<Integer, RRset> node, int qtype) {
+  private ZoneAnswer fromNode(Map<Integer, RRset> node, int qtype) {
     if (qtype == Type.ANY) {
       return ZoneAnswer.answer(new ArrayList<>(node.values()), List.of());
     }
@@ -124,8 +126,7 @@ public final class ServedZone {
     return ZoneAnswer.nodata(withProofs(soa(), node.get(Type.NSEC)));
   }
 
-  private ZoneAnswer fromWildcard(
-      Name qname, Name wildcard, Map<Integer, RRset> wildNode, int qtype) {
+  private ZoneAnswer fromWildcard(Name qname, Map<Integer, RRset> wildNode, int qtype) {
     // RFC 4035 §3.1.3.3: an answer expanded from a wildcard carries the NSEC proving that
     // qname itself does not exist.
     RRset noQname = covering(qname);
@@ -155,8 +156,9 @@ public final class ServedZone {
   }
 
   private ZoneAnswer referral(Name cut) {
-    Map<Integer, RRset> node = nodes.get(cut);
-    RRset ns = node.get(Type.NS);
+    // A cut is a name with an NS RRset (cutAbove).
+    Map<Integer, RRset> node = Objects.requireNonNull(nodes.get(cut));
+    RRset ns = Objects.requireNonNull(node.get(Type.NS));
     List<RRset> authority = new ArrayList<>();
     authority.add(ns);
     // RFC 4035 §3.1.4: a signed referral carries the DS RRset, or the NSEC proving its absence.
@@ -180,7 +182,7 @@ public final class ServedZone {
     return ZoneAnswer.referral(authority, additional);
   }
 
-  private RRset glueOrData(Name name, int type) {
+  private @Nullable RRset glueOrData(Name name, int type) {
     Map<Integer, RRset> node = glue.get(name);
     if (node == null) {
       node = nodes.get(name);
@@ -188,7 +190,7 @@ public final class ServedZone {
     return node == null ? null : node.get(type);
   }
 
-  private Name cutAbove(Name qname, int qtype) {
+  private @Nullable Name cutAbove(Name qname, int qtype) {
     if (cuts.isEmpty()) {
       return null;
     }
@@ -229,7 +231,7 @@ public final class ServedZone {
   }
 
   /** The NSEC RRset whose owner is the last authoritative name before {@code name}. */
-  private RRset covering(Name name) {
+  private @Nullable RRset covering(Name name) {
     if (!signed) {
       return null;
     }
@@ -239,10 +241,11 @@ public final class ServedZone {
   }
 
   private RRset soa() {
-    return nodes.get(origin).get(Type.SOA);
+    // The compiler refuses a zone without an SOA at its apex.
+    return Objects.requireNonNull(Objects.requireNonNull(nodes.get(origin)).get(Type.SOA));
   }
 
-  private static List<RRset> withProofs(RRset... rrsets) {
+  private static List<RRset> withProofs(@Nullable RRset... rrsets) {
     List<RRset> list = new ArrayList<>();
     for (RRset rrset : rrsets) {
       addProof(list, rrset);
@@ -250,7 +253,7 @@ public final class ServedZone {
     return list;
   }
 
-  private static void addProof(List<RRset> list, RRset rrset) {
+  private static void addProof(List<RRset> list, @Nullable RRset rrset) {
     if (rrset != null && !list.contains(rrset)) {
       list.add(rrset);
     }

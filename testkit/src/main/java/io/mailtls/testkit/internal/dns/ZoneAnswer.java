@@ -1,6 +1,7 @@
 package io.mailtls.testkit.internal.dns;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.RRset;
 
@@ -29,10 +30,11 @@ public final class ZoneAnswer {
   private final List<RRset> answer;
   private final List<RRset> authority;
   private final List<RRset> additional;
-  private final Name target;
+  private final @Nullable Name target;
 
   private ZoneAnswer(
-      Kind kind, List<RRset> answer, List<RRset> authority, List<RRset> additional, Name target) {
+      Kind kind, List<RRset> answer, List<RRset> authority, List<RRset> additional,
+      @Nullable Name target) {
     this.kind = kind;
     this.answer = List.copyOf(answer);
     this.authority = List.copyOf(authority);
@@ -81,7 +83,7 @@ public final class ZoneAnswer {
   }
 
   /** For {@link Kind#CNAME}, the canonical name to follow; otherwise null. */
-  public Name target() {
+  public @Nullable Name target() {
     return target;
   }
 }

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import org.xbill.DNS.DClass;
@@ -236,7 +237,7 @@ public final class ZoneCompiler {
     for (int i = 0; i < names.size(); i++) {
       Name owner = names.get(i);
       Name next = i + 1 < names.size() ? names.get(i + 1) : origin;
-      Map<Integer, RRset> node = nodes.get(owner);
+      Map<Integer, RRset> node = Objects.requireNonNull(nodes.get(owner)); // one of its keys
       int[] types = new int[node.size() + 2];
       int n = 0;
       for (int type : node.keySet()) {

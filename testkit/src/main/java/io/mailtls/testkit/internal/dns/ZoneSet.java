@@ -1,6 +1,8 @@
 package io.mailtls.testkit.internal.dns;
 
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Type;
 
@@ -36,11 +38,11 @@ public final class ZoneSet {
         return zone;
       }
     }
-    return zones.get(Name.root);
+    return Objects.requireNonNull(zones.get(Name.root)); // the constructor requires it
   }
 
   /** The zone with this apex, or null. */
-  public ServedZone zone(Name origin) {
+  public @Nullable ServedZone zone(Name origin) {
     return zones.get(origin);
   }
 

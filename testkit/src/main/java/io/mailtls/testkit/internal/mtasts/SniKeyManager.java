@@ -19,6 +19,7 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.StandardConstants;
 import javax.net.ssl.X509ExtendedKeyManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A server key manager that picks the certificate by the client's SNI host name (RFC 6066 §3), as
@@ -51,17 +52,18 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
   }
 
   @Override
-  public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+  public @Nullable String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
     SSLSession session = socket instanceof SSLSocket s ? s.getHandshakeSession() : null;
     return choose(keyType, session);
   }
 
   @Override
-  public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+  public @Nullable String chooseEngineServerAlias(
+      String keyType, Principal[] issuers, SSLEngine engine) {
     return choose(keyType, engine == null ? null : engine.getHandshakeSession());
   }
 
-  private String choose(String keyType, SSLSession session) {
+  private @Nullable String choose(String keyType, @Nullable SSLSession session) {
     Optional<String> serverName = requestedHostName(session);
     String alias = chooser.apply(serverName);
     if (alias == null) {
@@ -76,7 +78,7 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
   }
 
   /** The host name of the SNI extension, in lower case, if the client sent one. */
-  static Optional<String> requestedHostName(SSLSession session) {
+  static Optional<String> requestedHostName(@Nullable SSLSession session) {
     if (!(session instanceof ExtendedSSLSession extended)) {
       return Optional.empty();
     }
@@ -103,17 +105,17 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
   }
 
   @Override
-  public String[] getServerAliases(String keyType, Principal[] issuers) {
+  public String @Nullable [] getServerAliases(String keyType, Principal[] issuers) {
     return null;
   }
 
   @Override
-  public String[] getClientAliases(String keyType, Principal[] issuers) {
+  public String @Nullable [] getClientAliases(String keyType, Principal[] issuers) {
     return null;
   }
 
   @Override
-  public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+  public @Nullable String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
     return null;
   }
 }

@@ -50,11 +50,11 @@ public final class CertificateMinter {
               .addRDN(BCStyle.O, ORGANISATION)
               .addRDN(BCStyle.CN, spec.commonName())
               .build();
+      X509Certificate issuerCertificate = spec.issuerCertificate(); // null when self-signed
       X500Name issuer =
-          spec.selfSigned()
+          issuerCertificate == null
               ? subject
-              : X500Name.getInstance(
-                  spec.issuerCertificate().getSubjectX500Principal().getEncoded());
+              : X500Name.getInstance(issuerCertificate.getSubjectX500Principal().getEncoded());
       // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets, unique per issuer.
       BigInteger serial = new BigInteger(64, RANDOM).add(BigInteger.ONE);
       X509v3CertificateBuilder builder =
@@ -82,11 +82,12 @@ public final class CertificateMinter {
         Extension.subjectKeyIdentifier,
         false,
         utils.createSubjectKeyIdentifier(spec.subjectPublicKey()));
-    if (!spec.selfSigned()) {
+    X509Certificate issuerCertificate = spec.issuerCertificate(); // null when self-signed
+    if (issuerCertificate != null) {
       builder.addExtension(
           Extension.authorityKeyIdentifier,
           false,
-          utils.createAuthorityKeyIdentifier(spec.issuerCertificate().getPublicKey()));
+          utils.createAuthorityKeyIdentifier(issuerCertificate.getPublicKey()));
     }
     // RFC 5280 §4.2.1.9: basicConstraints is critical in CA certificates.
     if (spec.basicConstraints()) {

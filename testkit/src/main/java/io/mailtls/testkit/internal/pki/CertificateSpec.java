@@ -7,6 +7,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything {@link CertificateMinter} needs to make one X.509 v3 certificate.
@@ -28,7 +29,7 @@ import java.util.Objects;
 public record CertificateSpec(
     String commonName,
     KeyPair subjectKeys,
-    X509Certificate issuerCertificate,
+    @Nullable X509Certificate issuerCertificate,
     PrivateKey issuerKey,
     Instant notBefore,
     Instant notAfter,

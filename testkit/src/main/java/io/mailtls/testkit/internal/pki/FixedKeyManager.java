@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key manager with exactly one private key and the certificate chain to present with it, sent as
@@ -41,11 +42,11 @@ public final class FixedKeyManager extends X509ExtendedKeyManager {
     return privateKey.getAlgorithm().equals(keyType);
   }
 
-  private String aliasFor(String keyType) {
+  private @Nullable String aliasFor(String keyType) {
     return matches(keyType) ? ALIAS : null;
   }
 
-  private String aliasForAny(String[] keyTypes) {
+  private @Nullable String aliasForAny(String @Nullable [] keyTypes) {
     if (keyTypes != null) {
       for (String keyType : keyTypes) {
         if (matches(keyType)) {
@@ -57,42 +58,44 @@ public final class FixedKeyManager extends X509ExtendedKeyManager {
   }
 
   @Override
-  public String[] getClientAliases(String keyType, Principal[] issuers) {
+  public String @Nullable [] getClientAliases(String keyType, Principal[] issuers) {
     return matches(keyType) ? new String[] {ALIAS} : null;
   }
 
   @Override
-  public String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
+  public @Nullable String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
     return aliasForAny(keyTypes);
   }
 
   @Override
-  public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, SSLEngine engine) {
+  public @Nullable String chooseEngineClientAlias(
+      String[] keyTypes, Principal[] issuers, SSLEngine engine) {
     return aliasForAny(keyTypes);
   }
 
   @Override
-  public String[] getServerAliases(String keyType, Principal[] issuers) {
+  public String @Nullable [] getServerAliases(String keyType, Principal[] issuers) {
     return matches(keyType) ? new String[] {ALIAS} : null;
   }
 
   @Override
-  public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+  public @Nullable String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
     return aliasFor(keyType);
   }
 
   @Override
-  public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+  public @Nullable String chooseEngineServerAlias(
+      String keyType, Principal[] issuers, SSLEngine engine) {
     return aliasFor(keyType);
   }
 
   @Override
-  public X509Certificate[] getCertificateChain(String alias) {
+  public X509Certificate @Nullable [] getCertificateChain(String alias) {
     return ALIAS.equals(alias) ? chain.clone() : null;
   }
 
   @Override
-  public PrivateKey getPrivateKey(String alias) {
+  public @Nullable PrivateKey getPrivateKey(String alias) {
     return ALIAS.equals(alias) ? privateKey : null;
   }
 

@@ -16,6 +16,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Encodings of test PKI material: DER, PEM, digests, in-memory PKCS#12 stores and JSSE contexts.
@@ -161,7 +162,8 @@ public final class PkiEncoding {
   }
 
   /** A new {@code "TLS"} context from the JDK's default provider. */
-  public static SSLContext sslContext(KeyManager[] keyManagers, TrustManager[] trustManagers) {
+  public static SSLContext sslContext(
+      KeyManager @Nullable [] keyManagers, TrustManager @Nullable [] trustManagers) {
     try {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(keyManagers, trustManagers, null);

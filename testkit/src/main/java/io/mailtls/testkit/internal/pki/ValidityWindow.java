@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Collects the validity choices of a certificate builder and resolves them to a window (RFC 5280
@@ -22,10 +23,10 @@ public final class ValidityWindow {
 
   private final Duration defaultAge;
   private final Duration defaultDuration;
-  private Instant notBefore;
-  private Instant notAfter;
-  private Duration validFor;
-  private String preset;
+  private @Nullable Instant notBefore;
+  private @Nullable Instant notAfter;
+  private @Nullable Duration validFor;
+  private @Nullable String preset;
 
   /** A window that starts {@code defaultAge} ago and lasts {@code defaultDuration} by default. */
   public ValidityWindow(Duration defaultAge, Duration defaultDuration) {

@@ -7,4 +7,7 @@
  * io.mailtls.testkit} uses them; the module does not export this package. Use {@code
  * io.mailtls.testkit}.
  */
+@NullMarked
 package io.mailtls.testkit.internal.pki;
+
+import org.jspecify.annotations.NullMarked;

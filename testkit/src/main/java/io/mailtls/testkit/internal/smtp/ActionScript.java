@@ -7,7 +7,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The scripted actions of one server: per step, and per RCPT address. The n-th occurrence of a step
@@ -45,17 +47,19 @@ public final class ActionScript {
 
   /** The action for the next occurrence of {@code step}. */
   public SmtpAction next(SmtpStep step) {
-    return pick(bySteps.get(step), stepCounters.get(step));
+    return pick(bySteps.get(step), Objects.requireNonNull(stepCounters.get(step))); // one per step
   }
 
   /** The action for the next RCPT of {@code address}: its own script, else the RCPT script. */
   public SmtpAction nextForRecipient(String address) {
     String key = key(address);
     List<SmtpAction> actions = byRecipient.get(key);
-    return actions != null ? pick(actions, recipientCounters.get(key)) : next(SmtpStep.RCPT);
+    return actions != null
+        ? pick(actions, Objects.requireNonNull(recipientCounters.get(key))) // one per script
+        : next(SmtpStep.RCPT);
   }
 
-  private static SmtpAction pick(List<SmtpAction> actions, AtomicInteger counter) {
+  private static SmtpAction pick(@Nullable List<SmtpAction> actions, AtomicInteger counter) {
     if (actions == null || actions.isEmpty()) {
       return SmtpAction.proceed();
     }

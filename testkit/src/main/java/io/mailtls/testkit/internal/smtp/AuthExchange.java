@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server side of SMTP AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN mechanisms, checked
@@ -25,7 +26,7 @@ final class AuthExchange {
    * Runs the exchange that {@code AUTH args} opens. Returns the authenticated user, or {@code null}
    * when authentication did not succeed (the reply has been sent either way).
    */
-  static String run(Connection c, String args, boolean enhanced) throws IOException {
+  static @Nullable String run(Connection c, String args, boolean enhanced) throws IOException {
     String[] words = args.split(" ", 2);
     String mechanism = words[0].toUpperCase(Locale.ROOT);
     String initial = words.length > 1 ? words[1].trim() : null;
@@ -80,7 +81,8 @@ final class AuthExchange {
    * the answer to a 334 {@code challenge}. Returns {@code null} after replying to a cancellation or
    * bad base64, or at end of stream.
    */
-  private static byte[] respond(Connection c, String initial, String challenge, boolean enhanced)
+  private static byte @Nullable [] respond(
+      Connection c, @Nullable String initial, String challenge, boolean enhanced)
       throws IOException {
     String line = initial;
     if (line == null) {
@@ -90,7 +92,7 @@ final class AuthExchange {
         c.markClosing();
         return null;
       }
-      if (line == SmtpInput.TOO_LONG) {
+      if (SmtpInput.isTooLong(line)) {
         c.send(SmtpReply.of(500, "5.5.6", "authentication exchange line too long"), enhanced);
         return null;
       }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The parts of a TLS ClientHello the mock server records or answers from: the offered versions,
@@ -27,7 +28,7 @@ public record ClientHello(
     int legacyVersion,
     List<Integer> supportedVersions,
     List<Integer> cipherSuites,
-    String serverName) {
+    @Nullable String serverName) {
 
   /** TLS record content type of handshake messages (RFC 8446 §5.1). */
   static final int HANDSHAKE = 22;
@@ -49,7 +50,7 @@ public record ClientHello(
    *
    * @throws IOException if the stream ends inside the record or the header is not TLS
    */
-  public static byte[] readRecord(InputStream in) throws IOException {
+  public static byte @Nullable [] readRecord(InputStream in) throws IOException {
     byte[] header = new byte[5];
     int first = in.read();
     if (first < 0) {
@@ -82,7 +83,7 @@ public record ClientHello(
   }
 
   /** Parses the ClientHello in {@code record}, or returns {@code null} if it holds none. */
-  public static ClientHello parse(byte[] record) {
+  public static @Nullable ClientHello parse(byte[] record) {
     if (record.length < 9 || (record[0] & 0xff) != HANDSHAKE || record[5] != 1) {
       return null;
     }
@@ -125,7 +126,7 @@ public record ClientHello(
     return new ClientHello(legacyVersion, versions, suites, serverName);
   }
 
-  private static String parseServerName(ByteBuffer in) {
+  private static @Nullable String parseServerName(ByteBuffer in) {
     // RFC 6066 §3: ServerNameList of {name_type, opaque HostName<1..2^16-1>}; type 0 = host_name.
     int end = u16(in) + in.position();
     while (in.position() < end) {

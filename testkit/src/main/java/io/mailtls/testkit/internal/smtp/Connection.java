@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLSocket;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One client connection as the session handler sees it: buffered input and output over the plain
@@ -78,9 +79,9 @@ final class Connection {
    * Reads and records the next line outside message data. Returns {@code null} at end of stream and
    * {@link SmtpInput#TOO_LONG} (unrecorded) for a line over {@link #MAX_LINE}.
    */
-  String readLine() throws IOException {
+  @Nullable String readLine() throws IOException {
     String line = input.readLine(MAX_LINE);
-    if (line != null && line != SmtpInput.TOO_LONG) {
+    if (line != null && !SmtpInput.isTooLong(line)) {
       record.command(line, tls, input.lastLineReadIndex());
     }
     return line;
@@ -100,7 +101,8 @@ final class Connection {
    * reply sent ({@link #RAW_SENT} for raw bytes), or {@code null} if none was and the session must
    * end. Marks the connection closing after a 421 (RFC 5321 §3.8) or {@code thenDisconnect()}.
    */
-  SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced) throws IOException {
+  @Nullable SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced)
+      throws IOException {
     return perform(action, normal, enhanced, reply -> { });
   }
 
@@ -109,7 +111,7 @@ final class Connection {
    * about to answer (as {@link #perform} returns it) before any of it can reach the client; not
    * called if the action's delay is cut short.
    */
-  SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced,
+  @Nullable SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced,
       Consumer<SmtpReply> decided) throws IOException {
     if (!action.delay().isZero() && !pause(action.delay(), true)) {
       closing = true;
@@ -168,7 +170,7 @@ final class Connection {
    * Returns {@code false} if the wait was cut short because the server closed or, when {@code
    * watchClient} and the session is in plaintext, the client closed its side.
    */
-  boolean pause(Duration duration, boolean watchClient) throws IOException {
+  boolean pause(@Nullable Duration duration, boolean watchClient) throws IOException {
     output.flush();
     long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     try {

@@ -3,6 +3,7 @@ package io.mailtls.testkit.internal.smtp;
 import java.io.ByteArrayOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Receives the octets of one message: always counts them and hashes them with SHA-256, and keeps
@@ -13,7 +14,7 @@ import java.security.NoSuchAlgorithmException;
 public final class MessageSink {
 
   private final MessageDigest sha256;
-  private final ByteArrayOutputStream bytes;
+  private final @Nullable ByteArrayOutputStream bytes;
   private long size;
 
   /** A sink that keeps the octets if {@code keepBytes}. */
@@ -49,7 +50,7 @@ public final class MessageSink {
   }
 
   /** The octets, or {@code null} in digest-only mode. */
-  public byte[] bytes() {
+  public byte @Nullable [] bytes() {
     return bytes == null ? null : bytes.toByteArray();
   }
 

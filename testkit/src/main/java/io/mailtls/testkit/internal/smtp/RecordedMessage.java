@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link SmtpMessage} the mock server records.
@@ -22,11 +23,12 @@ final class RecordedMessage implements SmtpMessage {
   private final boolean chunked;
   private final long size;
   private final byte[] sha256;
-  private final byte[] data;
-  private final SmtpReply finalReply;
+  private final byte @Nullable [] data;
+  private final @Nullable SmtpReply finalReply;
 
   RecordedMessage(
-      int sessionId, Transaction transaction, boolean tls, MessageSink sink, SmtpReply finalReply) {
+      int sessionId, Transaction transaction, boolean tls, MessageSink sink,
+      @Nullable SmtpReply finalReply) {
     this.sessionId = sessionId;
     this.mailFrom = transaction.mailFrom;
     this.mailParameters = List.copyOf(transaction.mailParameters);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The validated, immutable configuration of one mock SMTP server, built by {@code
@@ -36,7 +37,7 @@ public record ServerConfig(
     InetAddress address,
     int port,
     String hostname,
-    SSLContext sslContext,
+    @Nullable SSLContext sslContext,
     boolean implicitTls,
     boolean stripStarttls,
     List<String> tlsProtocols,
@@ -88,7 +89,7 @@ public record ServerConfig(
   /** The fixed SIZE limit (RFC 1870 §4), or 0 for none. */
   public long sizeLimit() {
     for (String line : extensions) {
-      String[] words = line.split(" ");
+      String[] words = line.split(" ", -1);
       if (words[0].toUpperCase(Locale.ROOT).equals("SIZE") && words.length > 1) {
         try {
           return Long.parseLong(words[1]);

@@ -8,6 +8,8 @@ import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,7 @@ final class SessionHandler {
   private final SessionRecorder record;
   private final ServerConfig config;
   private final ActionScript script;
+  @SuppressWarnings("NullAway.Init") // made first thing in run(), before anything uses it
   private Connection c;
 
   /** EHLO or HELO accepted since the last reset. */
@@ -38,8 +41,8 @@ final class SessionHandler {
   /** The greeting refused service: RFC 5321 §3.1, only QUIT is served. */
   private boolean serviceRefused;
 
-  private String authenticatedUser;
-  private Transaction tx;
+  private @Nullable String authenticatedUser;
+  private @Nullable Transaction tx;
   private int messageCount;
 
   SessionHandler(ServerRuntime server, Socket socket, SessionRecorder record) {
@@ -62,7 +65,7 @@ final class SessionHandler {
         if (line == null) {
           break;
         }
-        if (line == SmtpInput.TOO_LONG) {
+        if (SmtpInput.isTooLong(line)) {
           // RFC 5321 §4.5.3.1.4 sets 512 octets; this server tolerates far more, but not this.
           c.send(SmtpReply.of(500, "5.5.6", "line too long"), enhanced());
           continue;
@@ -92,7 +95,7 @@ final class SessionHandler {
     return esmtp && config.advertises("ENHANCEDSTATUSCODES");
   }
 
-  private SmtpReply perform(SmtpStep step, SmtpReply normal) throws IOException {
+  private @Nullable SmtpReply perform(SmtpStep step, SmtpReply normal) throws IOException {
     boolean enhanced = enhanced() && step != SmtpStep.EHLO && step != SmtpStep.HELO;
     return c.perform(script.next(step), normal, enhanced);
   }
@@ -241,7 +244,7 @@ final class SessionHandler {
   }
 
   /** A path in angle brackets after {@code prefix}, and the parameters after it. */
-  private static List<String> parsePath(String args, String prefix) {
+  private static @Nullable List<String> parsePath(String args, String prefix) {
     if (!args.regionMatches(true, 0, prefix, 0, prefix.length())) {
       return null;
     }
@@ -252,7 +255,7 @@ final class SessionHandler {
     }
     List<String> result = new ArrayList<>();
     result.add(rest.substring(1, close));
-    for (String param : rest.substring(close + 1).trim().split(" +")) {
+    for (String param : rest.substring(close + 1).trim().split(" +", -1)) {
       if (!param.isEmpty()) {
         result.add(param);
       }
@@ -314,7 +317,7 @@ final class SessionHandler {
   }
 
   /** Null if the transaction may take message content, else the reply that refuses it. */
-  private SmtpReply contentRefusal() {
+  private @Nullable SmtpReply contentRefusal() {
     if (tx == null) {
       return SmtpReply.of(503, "5.5.1", "need MAIL command");
     }
@@ -324,13 +327,18 @@ final class SessionHandler {
     return null;
   }
 
+  /** The transaction content goes to: there is one once contentRefusal() has said null. */
+  private Transaction current() {
+    return Objects.requireNonNull(tx, "no transaction");
+  }
+
   private void data(String args) throws IOException {
     if (!args.isEmpty()) {
       send(501, "5.5.4", "Syntax: DATA");
       return;
     }
     SmtpReply refusal = contentRefusal();
-    if (refusal == null && tx.chunked) {
+    if (refusal == null && current().chunked) {
       refusal = SmtpReply.of(503, "5.5.1", "DATA after BDAT"); // RFC 3030 §2: no mixing
     }
     if (refusal != null) {
@@ -357,14 +365,14 @@ final class SessionHandler {
       }
       int used = unstuffer.process(in.buffer(), in.position(), allowed);
       in.consume(used);
-      tx.contentOctets += used;
+      current().contentOctets += used;
     }
     finishMessage(sink);
   }
 
   private void bdat(String args) throws IOException {
     // RFC 3030 §2: BDAT SP chunk-size [ SP end-marker ]
-    String[] words = args.split(" +");
+    String[] words = args.split(" +", -1);
     long size = -1;
     boolean last = false;
     if (words.length >= 1 && words.length <= 2 && words[0].matches("[0-9]{1,18}")) {
@@ -385,33 +393,33 @@ final class SessionHandler {
       refusal = SmtpReply.of(502, "5.5.1", "BDAT not available");
     } else {
       refusal = contentRefusal();
-      if (refusal == null && tx.chunkRefused) {
+      if (refusal == null && current().chunkRefused) {
         refusal = SmtpReply.of(503, "5.5.1", "an earlier chunk was refused; send RSET");
       }
     }
-    if (refusal == null && tx.chunks == null) {
-      tx.chunked = true;
-      tx.chunks = new MessageSink(config.keepMessageBytes());
+    if (refusal == null && current().chunks == null) {
+      current().chunked = true;
+      current().chunks = new MessageSink(config.keepMessageBytes());
     }
     // RFC 3030 §2: the chunk is read in full even when the command is refused.
-    if (!readChunk(size, refusal == null ? tx.chunks : null)) {
+    if (!readChunk(size, refusal == null ? current().chunks : null)) {
       return;
     }
     if (refusal != null) {
       c.send(refusal, enhanced());
     } else if (last) {
-      finishMessage(tx.chunks);
+      finishMessage(Objects.requireNonNull(current().chunks)); // made for the first chunk
     } else {
       SmtpReply sent =
           perform(SmtpStep.BDAT, SmtpReply.of(250, "2.0.0", size + " octets received"));
       if (sent != null && !sent.isPositiveCompletion()) {
-        tx.chunkRefused = true;
+        current().chunkRefused = true;
       }
     }
   }
 
   /** Reads a chunk of {@code size} octets into {@code sink} (or nowhere); false if cut off. */
-  private boolean readChunk(long size, MessageSink sink) throws IOException {
+  private boolean readChunk(long size, @Nullable MessageSink sink) throws IOException {
     SmtpInput in = c.input();
     long left = size;
     while (left > 0) {
@@ -428,7 +436,7 @@ final class SessionHandler {
           return false;
         }
         sink.write(in.buffer(), in.position(), n);
-        tx.contentOctets += n;
+        current().contentOctets += n;
       }
       in.consume(n);
       left -= n;
@@ -439,7 +447,8 @@ final class SessionHandler {
   /** How many of {@code available} content octets may be read before the scripted drop. */
   private int allowance(int available) {
     long drop = config.dropAfterMessageBytes();
-    return drop < 0 ? available : (int) Math.min(available, Math.max(0, drop - tx.contentOctets));
+    return drop < 0 ? available
+        : (int) Math.min(available, Math.max(0, drop - current().contentOctets));
   }
 
   private void dropMidMessage() throws IOException {
@@ -456,7 +465,7 @@ final class SessionHandler {
         limit > 0 && sink.size() > limit
             ? SmtpReply.of(552, "5.3.4", "message exceeds fixed maximum size " + limit)
             : SmtpReply.of(250, "2.0.0", "Ok: queued as " + queueId);
-    Transaction done = tx;
+    Transaction done = current();
     tx = null;
     boolean[] recorded = {false};
     try {
@@ -464,6 +473,7 @@ final class SessionHandler {
       // flushes at once), so a client holding the reply always finds the message.
       c.perform(script.next(SmtpStep.DATA_END), normal, enhanced(), sent -> {
         recorded[0] = true;
+        @SuppressWarnings("ReferenceEquality") // RAW_SENT is a sentinel, compared by identity
         boolean replied = sent != null && sent != Connection.RAW_SENT;
         record.message(
             new RecordedMessage(record.id(), done, c.tls(), sink, replied ? sent : null));

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link SmtpSession} the mock server fills in as a connection runs.
@@ -34,15 +35,15 @@ final class SessionRecorder implements SmtpSession {
 
   private final List<SmtpCommand> commands = new ArrayList<>();
   private final List<SmtpMessage> messages = new ArrayList<>();
-  private String clientName;
+  private @Nullable String clientName;
   private boolean tlsNegotiated;
-  private String sniHostName;
+  private @Nullable String sniHostName;
   private List<String> clientHelloVersions = List.of();
-  private String tlsProtocol;
-  private String tlsCipherSuite;
-  private String tlsFailure;
+  private @Nullable String tlsProtocol;
+  private @Nullable String tlsCipherSuite;
+  private @Nullable String tlsFailure;
   private int bytesDiscardedAtStarttls;
-  private String authenticatedUser;
+  private @Nullable String authenticatedUser;
 
   SessionRecorder(
       int id, InetSocketAddress remoteAddress, InetSocketAddress localAddress, Listener listener) {

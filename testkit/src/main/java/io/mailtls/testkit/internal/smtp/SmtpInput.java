@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server's buffered view of what the client sends: command lines, and raw access to the buffer
@@ -27,6 +28,12 @@ public final class SmtpInput {
 
   /** Result of {@link #readLine(int)} when the line exceeded the limit (it was discarded). */
   public static final String TOO_LONG = new String("line too long");
+
+  /** Whether {@code line} is {@link #TOO_LONG}: by identity, as a client may send that text. */
+  @SuppressWarnings("ReferenceEquality") // a sentinel: identity is the point
+  public static boolean isTooLong(@Nullable String line) {
+    return line == TOO_LONG;
+  }
 
   private final byte[] buffer;
   private final IoHook beforeBlockingRead;
@@ -58,7 +65,7 @@ public final class SmtpInput {
    * addresses; malformed octets become U+FFFD). Returns {@code null} at end of stream and {@link
    * #TOO_LONG} (by identity) after discarding a line longer than {@code maxLength}.
    */
-  public String readLine(int maxLength) throws IOException {
+  public @Nullable String readLine(int maxLength) throws IOException {
     if (maxLength >= buffer.length) {
       throw new IllegalArgumentException(
           "maxLength must be below the buffer size " + buffer.length);

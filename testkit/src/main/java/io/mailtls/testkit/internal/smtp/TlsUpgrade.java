@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Objects;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 
@@ -90,8 +91,7 @@ final class TlsUpgrade {
 
     SSLSocket ssl =
         (SSLSocket)
-            config
-                .sslContext()
+            Objects.requireNonNull(config.sslContext(), "TLS is served only with tls(...)")
                 .getSocketFactory()
                 .createSocket(c.raw, new ByteArrayInputStream(first), true);
     if (!config.tlsProtocols().isEmpty()) {

@@ -2,6 +2,7 @@ package io.mailtls.testkit.internal.smtp;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The state of one mail transaction (RFC 5321 §3.3): from an accepted MAIL to the end of the
@@ -24,7 +25,7 @@ final class Transaction {
   long contentOctets;
 
   /** The BDAT chunks received so far. */
-  MessageSink chunks;
+  @Nullable MessageSink chunks;
 
   Transaction(String mailFrom, List<String> mailParameters) {
     this.mailFrom = mailFrom;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import javax.net.ssl.SNIHostName;
@@ -63,9 +64,9 @@ class ClientHelloTest {
     cut[4] = 55; // a record that ends inside the ClientHello
 
     assertThat(ClientHello.parse(cut)).isNotNull();
-    assertThat(ClientHello.parse("EHLO x\r\n".getBytes())).isNull();
+    assertThat(ClientHello.parse("EHLO x\r\n".getBytes(StandardCharsets.US_ASCII))).isNull();
     assertThatThrownBy(
-            () -> ClientHello.readRecord(new ByteArrayInputStream("EHLO x\r\n".getBytes())))
+            () -> ClientHello.readRecord(new ByteArrayInputStream("EHLO x\r\n".getBytes(StandardCharsets.US_ASCII))))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("not a TLS record");
     assertThat(ClientHello.readRecord(new ByteArrayInputStream(new byte[0]))).isNull();
