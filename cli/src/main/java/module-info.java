@@ -1,7 +1,7 @@
 /**
- * The {@code mailtls} command line, an application: it exports nothing. Run it on the module
- * path with {@code java -p DIR -m io.mailtls.cli/io.mailtls.cli.Mailtls}, or from its shaded
- * jar on the class path.
+ * The {@code mailtls} command line, an application: it exports nothing. Run it on the module path
+ * with {@code java -p DIR -m io.mailtls.cli/io.mailtls.cli.Mailtls}, or from its shaded jar on the
+ * class path.
  */
 module io.mailtls.cli {
   requires io.mailtls.core;

@@ -3,10 +3,10 @@
  * per-recipient delivery reports, and the interfaces the MTA-STS and DANE modules plug into. The
  * API is {@link io.mailtls.core}.
  *
- * <p>The {@code internal} packages are not API. Two are exported, each only to the sibling
- * modules that share its code (docs/design.md §5): {@code io.mailtls.core.internal.smtp} and
- * {@code io.mailtls.core.internal.tls} to {@code io.mailtls.dane} and {@code
- * io.mailtls.jakartamail}. The others are not exported at all.
+ * <p>The {@code internal} packages are not API. Two are exported, each only to the sibling modules
+ * that share its code (docs/design.md §5): {@code io.mailtls.core.internal.smtp} and {@code
+ * io.mailtls.core.internal.tls} to {@code io.mailtls.dane} and {@code io.mailtls.jakartamail}. The
+ * others are not exported at all.
  */
 // "module": the qualified exports name sibling modules that are not on the module path when
 // this one is compiled; javac's "module not found" warning says only that. A misspelt target
@@ -20,7 +20,6 @@ module io.mailtls.core {
   requires org.slf4j;
 
   exports io.mailtls.core;
-
   exports io.mailtls.core.internal.smtp to
       io.mailtls.dane,
       io.mailtls.jakartamail;

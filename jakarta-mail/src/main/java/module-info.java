@@ -1,7 +1,7 @@
 /**
  * The Jakarta Mail adapter of mailtls: sends a {@code MimeMessage} through a mailtls transport and
- * returns its delivery report, or keeps Angus Mail's own transport under mailtls's policy. The
- * API is {@link io.mailtls.jakartamail}; {@code io.mailtls.jakartamail.internal} is not exported.
+ * returns its delivery report, or keeps Angus Mail's own transport under mailtls's policy. The API
+ * is {@link io.mailtls.jakartamail}; {@code io.mailtls.jakartamail.internal} is not exported.
  */
 module io.mailtls.jakartamail {
   requires transitive io.mailtls.core;

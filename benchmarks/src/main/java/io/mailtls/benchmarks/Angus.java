@@ -10,10 +10,10 @@ import javax.net.SocketFactory;
 
 /**
  * Angus Mail set up as an application that verifies its relay would: STARTTLS required, the
- * server's certificate checked against the same trust store and host name as mailtls checks
- * ({@code mail.smtp.ssl.checkserveridentity}), the EHLO name given. With {@code noDelay}, its
- * plain sockets come from a factory that sets {@code TCP_NODELAY} (Angus has no property for it;
- * the STARTTLS layer sits on that socket).
+ * server's certificate checked against the same trust store and host name as mailtls checks ({@code
+ * mail.smtp.ssl.checkserveridentity}), the EHLO name given. With {@code noDelay}, its plain sockets
+ * come from a factory that sets {@code TCP_NODELAY} (Angus has no property for it; the STARTTLS
+ * layer sits on that socket).
  */
 final class Angus {
 

@@ -13,19 +13,19 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Planning at a distance (docs/benchmarks.md "Cold resolution"): the peer's DNS server holds
- * every response back {@code --latency-ms} (50 ms), and its MTA-STS server every policy response
- * as long. Every plan uses full policy (DNSSEC validation in process, MTA-STS, DANE).
+ * Planning at a distance (docs/benchmarks.md "Cold resolution"): the peer's DNS server holds every
+ * response back {@code --latency-ms} (50 ms), and its MTA-STS server every policy response as long.
+ * Every plan uses full policy (DNSSEC validation in process, MTA-STS, DANE).
  *
  * <ul>
- *   <li>{@code cold}: a new resolver stack per plan (no validated key, no policy cached), one
- *       new domain each;
- *   <li>{@code warm_keys_new_domain}: one stack that has planned another domain: the keys of
- *       {@code .}, {@code test.} and {@code provider.test} are cached, the domain's are not;
- *   <li>{@code warm_same_domain}: the same domain again: keys and policy cached (mailtls has no
- *       DNS answer cache, so MX, addresses, TLSA and TXT are asked again);
- *   <li>{@code concurrent}: {@code --callers} (1000) threads plan {@code one.test} at once on a
- *       new stack: how many TXT queries and policy fetches that makes.
+ *   <li>{@code cold}: a new resolver stack per plan (no validated key, no policy cached), one new
+ *       domain each;
+ *   <li>{@code warm_keys_new_domain}: one stack that has planned another domain: the keys of {@code
+ *       .}, {@code test.} and {@code provider.test} are cached, the domain's are not;
+ *   <li>{@code warm_same_domain}: the same domain again: keys and policy cached (mailtls has no DNS
+ *       answer cache, so MX, addresses, TLSA and TXT are asked again);
+ *   <li>{@code concurrent}: {@code --callers} (1000) threads plan {@code one.test} at once on a new
+ *       stack: how many TXT queries and policy fetches that makes.
  * </ul>
  *
  * Each row has the plan's longest dependent chain of round trips, counted from its structure
@@ -33,10 +33,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ColdResolution {
 
-  static final List<String> COLUMNS = List.of("benchmark", "scenario", "sample", "domain",
-      "callers", "latency_ms", "plan_ms", "structural_round_trips", "observed_dns_rounds",
-      "measured_round_trips", "dns_queries", "mx_queries", "txt_queries", "policy_fetches",
-      "plans_with_dane", "plans_with_mta_sts", "client_cpu_ms", "peer_cpu_ms");
+  static final List<String> COLUMNS =
+      List.of(
+          "benchmark",
+          "scenario",
+          "sample",
+          "domain",
+          "callers",
+          "latency_ms",
+          "plan_ms",
+          "structural_round_trips",
+          "observed_dns_rounds",
+          "measured_round_trips",
+          "dns_queries",
+          "mx_queries",
+          "txt_queries",
+          "policy_fetches",
+          "plans_with_dane",
+          "plans_with_mta_sts",
+          "client_cpu_ms",
+          "peer_cpu_ms");
 
   private ColdResolution() {}
 
@@ -57,40 +73,55 @@ public final class ColdResolution {
     int samples = args.integer("samples", 10);
     int callers = args.integer("callers", 1000);
     Path out = Path.of(args.string("out", "benchmarks/results/cold.csv"));
-    Path work = Path.of(args.string("workdir",
-        Files.createTempDirectory("mailtls-cold").toString()));
+    Path work =
+        Path.of(args.string("workdir", Files.createTempDirectory("mailtls-cold").toString()));
     args.done();
 
     Csv csv = new Csv(out, COLUMNS);
     int rows = 0;
     // Domains 0..samples-1 for cold plans, samples..2*samples for the warm-key ones.
-    try (PeerProcess peer = PeerProcess.start(work, List.of(), "--domains",
-        Integer.toString(2 * samples + 1), "--mx-hosts", "4", "--dns-latency-ms",
-        Integer.toString(latency), "--sts-latency-ms", Integer.toString(latency))) {
+    try (PeerProcess peer =
+        PeerProcess.start(
+            work,
+            List.of(),
+            "--domains",
+            Integer.toString(2 * samples + 1),
+            "--mx-hosts",
+            "4",
+            "--dns-latency-ms",
+            Integer.toString(latency),
+            "--sts-latency-ms",
+            Integer.toString(latency))) {
       KeyStore trust = peer.trustStore();
       InetSocketAddress dnsAt = new InetSocketAddress(Mailtls.loopback(), peer.port("dns_port"));
       String anchor = peer.dnsTrustAnchor();
       int stsPort = peer.port("sts_port");
 
       for (int i = 0; i < samples; i++) {
-        try (Mailtls.Policies p = Mailtls.policies(Mailtls.dnssec(dnsAt, anchor), trust,
-            stsPort, 1000)) {
+        try (Mailtls.Policies p =
+            Mailtls.policies(Mailtls.dnssec(dnsAt, anchor), trust, stsPort, 1000)) {
           row(csv, peer, "cold", i, DirectMx.domain(i), latency, Mailtls.planner(p), true);
           rows++;
         }
       }
-      try (Mailtls.Policies p = Mailtls.policies(Mailtls.dnssec(dnsAt, anchor), trust, stsPort,
-          1000)) {
+      try (Mailtls.Policies p =
+          Mailtls.policies(Mailtls.dnssec(dnsAt, anchor), trust, stsPort, 1000)) {
         TransportPolicyResolver planner = Mailtls.planner(p);
         Mailtls.plan(planner, DirectMx.domain(samples));
         for (int i = 0; i < samples; i++) {
-          row(csv, peer, "warm_keys_new_domain", i, DirectMx.domain(samples + 1 + i), latency,
-              planner, false);
+          row(
+              csv,
+              peer,
+              "warm_keys_new_domain",
+              i,
+              DirectMx.domain(samples + 1 + i),
+              latency,
+              planner,
+              false);
           rows++;
         }
         for (int i = 0; i < samples; i++) {
-          row(csv, peer, "warm_same_domain", i, DirectMx.domain(samples), latency, planner,
-              false);
+          row(csv, peer, "warm_same_domain", i, DirectMx.domain(samples), latency, planner, false);
           rows++;
         }
       }
@@ -100,8 +131,15 @@ public final class ColdResolution {
     return rows;
   }
 
-  private static void row(Csv csv, PeerProcess peer, String scenario, int sample, String domain,
-      int latency, TransportPolicyResolver planner, boolean cold) {
+  private static void row(
+      Csv csv,
+      PeerProcess peer,
+      String scenario,
+      int sample,
+      String domain,
+      int latency,
+      TransportPolicyResolver planner,
+      boolean cold) {
     Map<String, Long> before = peer.stats();
     peer.clearLogs();
     long cpu0 = cpuNanos();
@@ -111,28 +149,41 @@ public final class ColdResolution {
     Map<String, Long> after = peer.stats();
     Path log = peer.dumpQueryLog("queries-" + scenario + "-" + sample + ".txt");
     boolean sameDomainAgain = scenario.equals("warm_same_domain");
-    csv.row("cold", scenario, sample, domain, 1, latency, ms,
-        expectedChain(plan, cold, !sameDomainAgain), dnsRounds(log, latency), ms / latency,
-        after.get("dns_queries") - before.get("dns_queries"), peer.dnsQueries(domain, "MX"),
-        peer.dnsQueries("_mta-sts." + domain, "TXT"), peer.policyFetches(domain),
-        Mailtls.daneFirst(plan) ? 1 : 0, Mailtls.stsApplied(plan) ? 1 : 0,
-        (cpuNanos() - cpu0) / 1e6, (after.get("cpu_ns") - before.get("cpu_ns")) / 1e6);
+    csv.row(
+        "cold",
+        scenario,
+        sample,
+        domain,
+        1,
+        latency,
+        ms,
+        expectedChain(plan, cold, !sameDomainAgain),
+        dnsRounds(log, latency),
+        ms / latency,
+        after.get("dns_queries") - before.get("dns_queries"),
+        peer.dnsQueries(domain, "MX"),
+        peer.dnsQueries("_mta-sts." + domain, "TXT"),
+        peer.policyFetches(domain),
+        Mailtls.daneFirst(plan) ? 1 : 0,
+        Mailtls.stsApplied(plan) ? 1 : 0,
+        (cpuNanos() - cpu0) / 1e6,
+        (after.get("cpu_ns") - before.get("cpu_ns")) / 1e6);
   }
 
   /**
    * The longest dependent chain of round trips a plan of this structure makes, the larger of
    *
    * <ul>
-   *   <li>MX: the MX query; the validator's key fetches for the domain's zone; the MX host's A
-   *       and AAAA (in parallel, one round trip) with the key fetches for the host's zone; the
-   *       TLSA query when DANE applies;
+   *   <li>MX: the MX query; the validator's key fetches for the domain's zone; the MX host's A and
+   *       AAAA (in parallel, one round trip) with the key fetches for the host's zone; the TLSA
+   *       query when DANE applies;
    *   <li>MTA-STS: the TXT query with the domain zone's key fetches; when the policy is fetched,
-   *       the policy host's A and AAAA and the HTTPS fetch (counted as the one response delay
-   *       the server injects).
+   *       the policy host's A and AAAA and the HTTPS fetch (counted as the one response delay the
+   *       server injects).
    * </ul>
    *
-   * Key fetches, sequential as dnsjava's validator makes them: cold, the root's DNSKEY, then DS
-   * and DNSKEY for {@code test.} and for the domain's zone (5); with {@code .} and {@code test.}
+   * Key fetches, sequential as dnsjava's validator makes them: cold, the root's DNSKEY, then DS and
+   * DNSKEY for {@code test.} and for the domain's zone (5); with {@code .} and {@code test.}
    * cached, DS and DNSKEY of the domain's zone (2) unless it was validated before. The MX host's
    * zone ({@code provider.test}) adds its DS and DNSKEY when cold.
    */
@@ -146,7 +197,8 @@ public final class ColdResolution {
 
   static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean)
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /**
@@ -179,10 +231,18 @@ public final class ColdResolution {
     return rounds;
   }
 
-  private static void concurrent(Csv csv, PeerProcess peer, InetSocketAddress dnsAt,
-      String anchor, KeyStore trust, int stsPort, int latency, int callers) throws Exception {
-    try (Mailtls.Policies p = Mailtls.policies(Mailtls.dnssec(dnsAt, anchor), trust, stsPort,
-        1000)) {
+  private static void concurrent(
+      Csv csv,
+      PeerProcess peer,
+      InetSocketAddress dnsAt,
+      String anchor,
+      KeyStore trust,
+      int stsPort,
+      int latency,
+      int callers)
+      throws Exception {
+    try (Mailtls.Policies p =
+        Mailtls.policies(Mailtls.dnssec(dnsAt, anchor), trust, stsPort, 1000)) {
       TransportPolicyResolver planner = Mailtls.planner(p);
       peer.clearLogs();
       Map<String, Long> before = peer.stats();
@@ -192,21 +252,24 @@ public final class ColdResolution {
       AtomicInteger sts = new AtomicInteger();
       List<Thread> threads = new ArrayList<>();
       for (int i = 0; i < callers; i++) {
-        Thread t = new Thread(() -> {
-          ready.countDown();
-          try {
-            go.await();
-          } catch (InterruptedException e) {
-            return;
-          }
-          DeliveryPlan plan = Mailtls.plan(planner, "one.test");
-          if (Mailtls.daneFirst(plan)) {
-            dane.incrementAndGet();
-          }
-          if (Mailtls.stsApplied(plan)) {
-            sts.incrementAndGet();
-          }
-        }, "caller-" + i);
+        Thread t =
+            new Thread(
+                () -> {
+                  ready.countDown();
+                  try {
+                    go.await();
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  DeliveryPlan plan = Mailtls.plan(planner, "one.test");
+                  if (Mailtls.daneFirst(plan)) {
+                    dane.incrementAndGet();
+                  }
+                  if (Mailtls.stsApplied(plan)) {
+                    sts.incrementAndGet();
+                  }
+                },
+                "caller-" + i);
         t.setDaemon(true);
         threads.add(t);
         t.start();
@@ -221,11 +284,24 @@ public final class ColdResolution {
       double ms = (System.nanoTime() - t0) / 1e6;
       Map<String, Long> after = peer.stats();
       Path log = peer.dumpQueryLog("queries-concurrent.txt");
-      csv.row("cold", "concurrent", 0, "one.test", callers, latency, ms, "",
-          dnsRounds(log, latency), ms / latency,
-          after.get("dns_queries") - before.get("dns_queries"), peer.dnsQueries("one.test", "MX"),
-          peer.dnsQueries("_mta-sts.one.test", "TXT"), peer.policyFetches("one.test"),
-          dane.get(), sts.get(), (cpuNanos() - cpu0) / 1e6,
+      csv.row(
+          "cold",
+          "concurrent",
+          0,
+          "one.test",
+          callers,
+          latency,
+          ms,
+          "",
+          dnsRounds(log, latency),
+          ms / latency,
+          after.get("dns_queries") - before.get("dns_queries"),
+          peer.dnsQueries("one.test", "MX"),
+          peer.dnsQueries("_mta-sts.one.test", "TXT"),
+          peer.policyFetches("one.test"),
+          dane.get(),
+          sts.get(),
+          (cpuNanos() - cpu0) / 1e6,
           (after.get("cpu_ns") - before.get("cpu_ns")) / 1e6);
     }
   }

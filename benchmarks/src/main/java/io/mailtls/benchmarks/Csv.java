@@ -37,8 +37,8 @@ public final class Csv {
    */
   public synchronized void row(Object... values) {
     if (values.length != columns.size()) {
-      throw new IllegalArgumentException("expected " + columns.size() + " values for "
-          + columns + ", got " + values.length);
+      throw new IllegalArgumentException(
+          "expected " + columns.size() + " values for " + columns + ", got " + values.length);
     }
     List<String> r = new ArrayList<>();
     for (Object v : values) {

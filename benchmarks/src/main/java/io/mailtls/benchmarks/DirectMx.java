@@ -21,19 +21,19 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Direct to MX with full recipient policy, against relay speed, in one run of interleaved rounds
  * (docs/benchmarks.md "Direct to MX"). The peer serves testkit-signed zones, an MTA-STS policy
- * ({@code enforce}) for every domain, and the sink as every MX host with a DANE-EE TLSA record
- * of its key. The client validates DNSSEC in process ({@code DnssecResolver} with the peer's
- * trust anchor), looks up MTA-STS through {@code MtaStsResolver} and {@code OkHttpPolicyFetcher}
+ * ({@code enforce}) for every domain, and the sink as every MX host with a DANE-EE TLSA record of
+ * its key. The client validates DNSSEC in process ({@code DnssecResolver} with the peer's trust
+ * anchor), looks up MTA-STS through {@code MtaStsResolver} and {@code OkHttpPolicyFetcher}
  * (in-memory cache large enough for every domain) and DANE through {@code DaneResolver}; every
  * message is planned, and delivered DANE-verified (checked before timing starts).
  *
  * <ul>
  *   <li>{@code direct_one_domain}: every message to {@code one.test};
  *   <li>{@code direct_n_domains}: messages to {@code d00000.test ... d(N-1).test} in turn, over
- *       {@code --mx-hosts} MX hosts; before timing, each domain is planned once (its policy
- *       fetched and cached), reported as the row {@code warmup_plan_n_domains};
- *   <li>{@code relay_reuse}: the relay path of {@link EndToEnd} ({@code a_mailtls_reuse}) to
- *       the same sink, the yardstick of "full policy at relay speed".
+ *       {@code --mx-hosts} MX hosts; before timing, each domain is planned once (its policy fetched
+ *       and cached), reported as the row {@code warmup_plan_n_domains};
+ *   <li>{@code relay_reuse}: the relay path of {@link EndToEnd} ({@code a_mailtls_reuse}) to the
+ *       same sink, the yardstick of "full policy at relay speed".
  * </ul>
  */
 public final class DirectMx {
@@ -46,10 +46,10 @@ public final class DirectMx {
   }
 
   /**
-   * Options: {@code --domains} N (10000), {@code --mx-hosts} (4), {@code --seconds} measured
-   * per contender (20) over {@code --rounds} (5), {@code --warmup} seconds per contender (3),
-   * {@code --threads} (4), {@code --size} (10240), {@code --out}
-   * (benchmarks/results/direct.csv), {@code --workdir}.
+   * Options: {@code --domains} N (10000), {@code --mx-hosts} (4), {@code --seconds} measured per
+   * contender (20) over {@code --rounds} (5), {@code --warmup} seconds per contender (3), {@code
+   * --threads} (4), {@code --size} (10240), {@code --out} (benchmarks/results/direct.csv), {@code
+   * --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
     Args args = new Args(argv);
@@ -61,41 +61,50 @@ public final class DirectMx {
     int threads = args.integer("threads", 4);
     int size = args.integer("size", 10240);
     Path out = Path.of(args.string("out", "benchmarks/results/direct.csv"));
-    Path work = Path.of(args.string("workdir",
-        Files.createTempDirectory("mailtls-direct").toString()));
+    Path work =
+        Path.of(args.string("workdir", Files.createTempDirectory("mailtls-direct").toString()));
     args.done();
 
     Csv csv = new Csv(out, Rounds.COLUMNS);
     Csv ratios = new Csv(EndToEnd.ratioFile(out), Rounds.RATIO_COLUMNS);
-    try (PeerProcess peer = PeerProcess.start(work, List.of(), "--domains",
-        Integer.toString(domains), "--mx-hosts", Integer.toString(mxHosts))) {
-      System.err.println("peer world of " + domains + " domains built in "
-          + peer.worldMillis() + " ms");
+    try (PeerProcess peer =
+        PeerProcess.start(
+            work,
+            List.of(),
+            "--domains",
+            Integer.toString(domains),
+            "--mx-hosts",
+            Integer.toString(mxHosts))) {
+      System.err.println(
+          "peer world of " + domains + " domains built in " + peer.worldMillis() + " ms");
       KeyStore trust = peer.trustStore();
       int smtpPort = peer.port("smtp_port");
-      DnsResolver dns = Mailtls.dnssec(new InetSocketAddress(Mailtls.loopback(),
-          peer.port("dns_port")), peer.dnsTrustAnchor());
+      DnsResolver dns =
+          Mailtls.dnssec(
+              new InetSocketAddress(Mailtls.loopback(), peer.port("dns_port")),
+              peer.dnsTrustAnchor());
       byte[] toOne = Messages.rfc5322("rcpt@one.test", size);
-      try (Mailtls.Policies policies = Mailtls.policies(dns, trust, peer.port("sts_port"),
-              domains + 100);
+      try (Mailtls.Policies policies =
+              Mailtls.policies(dns, trust, peer.port("sts_port"), domains + 100);
           SecureSmtpTransport direct = Mailtls.direct(policies, trust, smtpPort);
           SecureSmtpTransport relay = Mailtls.relay(trust, smtpPort, true)) {
         // Before timing: full policy really applies, and delivery is DANE-verified.
         for (String d : List.of("one.test", domain(0))) {
           RecipientResult r = Mailtls.sendChecked(direct, Messages.FROM, "rcpt@" + d, toOne);
           if (!Mailtls.deliveredDaneVerified(r) || !Mailtls.stsApplied(r.plan())) {
-            throw new IllegalStateException("not delivered DANE-verified under MTA-STS: " + r
-                + "\n" + r.plan().reasons());
+            throw new IllegalStateException(
+                "not delivered DANE-verified under MTA-STS: " + r + "\n" + r.plan().reasons());
           }
         }
         warmPlans(csv, peer, Mailtls.planner(policies), domains, threads, mxHosts);
-        List<Rounds.Contender> all = List.of(
-            new Direct("direct_one_domain", direct, size, 1, i -> "one.test"),
-            new Direct("direct_n_domains", direct, size, domains, DirectMx::domain),
-            new EndToEnd.MailtlsBytes("relay_reuse", relay, Messages.rfc5322(EndToEnd.TO, size),
-                size));
-        Map<String, Rounds.Result> totals = new Rounds("direct", peer, threads, csv)
-            .run(all, warmup, rounds, seconds / rounds);
+        List<Rounds.Contender> all =
+            List.of(
+                new Direct("direct_one_domain", direct, size, 1, i -> "one.test"),
+                new Direct("direct_n_domains", direct, size, domains, DirectMx::domain),
+                new EndToEnd.MailtlsBytes(
+                    "relay_reuse", relay, Messages.rfc5322(EndToEnd.TO, size), size));
+        Map<String, Rounds.Result> totals =
+            new Rounds("direct", peer, threads, csv).run(all, warmup, rounds, seconds / rounds);
         Rounds.ratio(ratios, "direct", size, "direct_one_domain", "relay_reuse", totals);
         Rounds.ratio(ratios, "direct", size, "direct_n_domains", "relay_reuse", totals);
         return totals;
@@ -109,29 +118,39 @@ public final class DirectMx {
   }
 
   /**
-   * Plans every domain once, on {@code threads} threads, so that timed sending finds their
-   * policies cached; every plan must use DANE and MTA-STS. Written as one row.
+   * Plans every domain once, on {@code threads} threads, so that timed sending finds their policies
+   * cached; every plan must use DANE and MTA-STS. Written as one row.
    */
-  private static void warmPlans(Csv csv, PeerProcess peer, TransportPolicyResolver planner,
-      int domains, int threads, int mxHosts) throws Exception {
+  private static void warmPlans(
+      Csv csv,
+      PeerProcess peer,
+      TransportPolicyResolver planner,
+      int domains,
+      int threads,
+      int mxHosts)
+      throws Exception {
     Map<String, Long> before = peer.stats();
-    long cpu0 = ((com.sun.management.OperatingSystemMXBean)
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    long cpu0 =
+        ((com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime();
     long t0 = System.nanoTime();
     AtomicLong next = new AtomicLong();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<Future<Long>> futures = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      futures.add(pool.submit(() -> {
-        long bad = 0;
-        for (long i = next.getAndIncrement(); i < domains; i = next.getAndIncrement()) {
-          DeliveryPlan p = Mailtls.plan(planner, domain(i));
-          if (!Mailtls.daneFirst(p) || !Mailtls.stsApplied(p)) {
-            bad++;
-          }
-        }
-        return bad;
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                long bad = 0;
+                for (long i = next.getAndIncrement(); i < domains; i = next.getAndIncrement()) {
+                  DeliveryPlan p = Mailtls.plan(planner, domain(i));
+                  if (!Mailtls.daneFirst(p) || !Mailtls.stsApplied(p)) {
+                    bad++;
+                  }
+                }
+                return bad;
+              }));
     }
     long bad = 0;
     for (Future<Long> f : futures) {
@@ -139,21 +158,40 @@ public final class DirectMx {
     }
     pool.shutdown();
     long nanos = System.nanoTime() - t0;
-    long cpu = ((com.sun.management.OperatingSystemMXBean)
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime()
-        - cpu0;
+    long cpu =
+        ((com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime()
+            - cpu0;
     Map<String, Long> after = peer.stats();
     long queries = after.get("dns_queries") - before.get("dns_queries");
-    csv.row("direct", "warmup_plan_n_domains", "mailtls", "plan", 0, threads, domains, "warmup",
-        nanos / 1e9, domains - bad, bad, domains * 1e9 / nanos,
-        domains == 0 ? Double.NaN : cpu / 1e3 / domains, 0,
-        domains == 0 ? Double.NaN
-            : (after.get("cpu_ns") - before.get("cpu_ns")) / 1e3 / domains,
-        0, domains == 0 ? Double.NaN : (double) queries / domains,
+    csv.row(
+        "direct",
+        "warmup_plan_n_domains",
+        "mailtls",
+        "plan",
+        0,
+        threads,
+        domains,
+        "warmup",
+        nanos / 1e9,
+        domains - bad,
+        bad,
+        domains * 1e9 / nanos,
+        domains == 0 ? Double.NaN : cpu / 1e3 / domains,
+        0,
+        domains == 0 ? Double.NaN : (after.get("cpu_ns") - before.get("cpu_ns")) / 1e3 / domains,
+        0,
+        domains == 0 ? Double.NaN : (double) queries / domains,
         after.get("sts_requests") - before.get("sts_requests"));
     if (bad > 0) {
-      throw new IllegalStateException(bad + " of " + domains
-          + " plans did not apply DANE and MTA-STS (" + mxHosts + " MX hosts)");
+      throw new IllegalStateException(
+          bad
+              + " of "
+              + domains
+              + " plans did not apply DANE and MTA-STS ("
+              + mxHosts
+              + " MX hosts)");
     }
   }
 
@@ -170,8 +208,7 @@ public final class DirectMx {
     private final AtomicLong next = new AtomicLong();
     private final int count;
 
-    Direct(String scenario, SecureSmtpTransport transport, int size, int count,
-        DomainOf domains) {
+    Direct(String scenario, SecureSmtpTransport transport, int size, int count, DomainOf domains) {
       super(scenario, "mailtls", "bytes", size, count);
       this.transport = transport;
       this.domainOf = domains;

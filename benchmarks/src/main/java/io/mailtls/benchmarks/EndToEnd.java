@@ -1,8 +1,8 @@
 package io.mailtls.benchmarks;
 
 import io.mailtls.core.SecureSmtpTransport;
-import jakarta.mail.Session;
 import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
 import jakarta.mail.Transport;
 import jakarta.mail.internet.MimeMessage;
 import java.nio.file.Files;
@@ -21,18 +21,18 @@ import java.util.Map;
  *   <li>{@code a_mailtls_reuse}: one shared transport, relay = SmartHost, connection reuse with the
  *       library's defaults (4 sessions, 100 messages each); input: ready-made RFC 5322 bytes.
  *   <li>{@code b_mailtls_newconn}: one shared transport with {@code noConnectionReuse()}: a new
- *       connection (TCP, EHLO, STARTTLS, full handshake) per message. A fresh transport per
- *       message would also time building a transport (its timer threads, trust managers), which
- *       Angus's {@code Transport.send} has no counterpart of; one shared non-reusing transport is
- *       the fair match.
+ *       connection (TCP, EHLO, STARTTLS, full handshake) per message. A fresh transport per message
+ *       would also time building a transport (its timer threads, trust managers), which Angus's
+ *       {@code Transport.send} has no counterpart of; one shared non-reusing transport is the fair
+ *       match.
  *   <li>{@code b_angus_send_nodelay}: {@code Transport.send} per message (a new connection each),
  *       sockets with TCP_NODELAY.
  *   <li>{@code c_angus_send_default}: {@code Transport.send} with Angus's defaults.
  *   <li>{@code d_angus_reuse_nodelay}: one connected {@code Transport} per client thread, reused,
  *       TCP_NODELAY; {@code sendMessage} of the message parsed from the bytes.
  *   <li>{@code e_mailtls_jakarta}: {@code MailtlsJakarta.send} of a {@code MimeMessage} built per
- *       message, on a shared reusing transport; {@code e_angus_reuse_nodelay_mime}: the same
- *       {@code MimeMessage}, saved and sent by Angus as in {@code d}.
+ *       message, on a shared reusing transport; {@code e_angus_reuse_nodelay_mime}: the same {@code
+ *       MimeMessage}, saved and sent by Angus as in {@code d}.
  * </ul>
  *
  * Angus Mail cannot send bytes: its "bytes" input is a {@code MimeMessage} parsed from the same
@@ -51,11 +51,10 @@ public final class EndToEnd {
   }
 
   /**
-   * Options: {@code --seconds} measured seconds per contender and size, split over {@code
-   * --rounds} (default 20 and 5), {@code --warmup} seconds per contender and size (default 3),
-   * {@code --threads} (4), {@code --sizes} (10240,102400), {@code --out}
-   * (benchmarks/results/e2e.csv; the ratios go to the same name with {@code -ratios}), {@code
-   * --workdir} (a new temporary one).
+   * Options: {@code --seconds} measured seconds per contender and size, split over {@code --rounds}
+   * (default 20 and 5), {@code --warmup} seconds per contender and size (default 3), {@code
+   * --threads} (4), {@code --sizes} (10240,102400), {@code --out} (benchmarks/results/e2e.csv; the
+   * ratios go to the same name with {@code -ratios}), {@code --workdir} (a new temporary one).
    *
    * @return the totals per contender ({@code scenario@size})
    */
@@ -67,8 +66,8 @@ public final class EndToEnd {
     int threads = args.integer("threads", 4);
     List<Integer> sizes = args.integers("sizes", "10240,102400");
     Path out = Path.of(args.string("out", "benchmarks/results/e2e.csv"));
-    Path work = Path.of(args.string("workdir",
-        Files.createTempDirectory("mailtls-e2e").toString()));
+    Path work =
+        Path.of(args.string("workdir", Files.createTempDirectory("mailtls-e2e").toString()));
     args.done();
 
     Csv csv = new Csv(out, Rounds.COLUMNS);
@@ -85,25 +84,26 @@ public final class EndToEnd {
         for (int size : sizes) {
           byte[] bytes = Messages.rfc5322(TO, size);
           all.add(new MailtlsBytes("a_mailtls_reuse", reuse, bytes, size));
-          all.add(new AngusReuse("d_angus_reuse_nodelay", "bytes", angusNoDelay, threads, size,
-              bytes));
+          all.add(
+              new AngusReuse("d_angus_reuse_nodelay", "bytes", angusNoDelay, threads, size, bytes));
           all.add(new MailtlsBytes("b_mailtls_newconn", newConn, bytes, size));
           all.add(new AngusSend("b_angus_send_nodelay", angusNoDelay, bytes, size));
           all.add(new AngusSend("c_angus_send_default", angusDefault, bytes, size));
           all.add(new MailtlsMime("e_mailtls_jakarta", jakarta, size));
-          all.add(new AngusReuse("e_angus_reuse_nodelay_mime", "mime", angusNoDelay, threads,
-              size, null));
+          all.add(
+              new AngusReuse(
+                  "e_angus_reuse_nodelay_mime", "mime", angusNoDelay, threads, size, null));
         }
         checkFirst(all);
-        Map<String, Rounds.Result> totals = new Rounds("e2e", peer, threads, csv)
-            .run(all, warmup, rounds, seconds / rounds);
+        Map<String, Rounds.Result> totals =
+            new Rounds("e2e", peer, threads, csv).run(all, warmup, rounds, seconds / rounds);
         for (int size : sizes) {
           Rounds.ratio(ratios, "e2e", size, "a_mailtls_reuse", "d_angus_reuse_nodelay", totals);
           Rounds.ratio(ratios, "e2e", size, "b_mailtls_newconn", "b_angus_send_nodelay", totals);
-          Rounds.ratio(ratios, "e2e", size, "c_angus_send_default", "d_angus_reuse_nodelay",
-              totals);
-          Rounds.ratio(ratios, "e2e", size, "e_mailtls_jakarta", "e_angus_reuse_nodelay_mime",
-              totals);
+          Rounds.ratio(
+              ratios, "e2e", size, "c_angus_send_default", "d_angus_reuse_nodelay", totals);
+          Rounds.ratio(
+              ratios, "e2e", size, "e_mailtls_jakarta", "e_angus_reuse_nodelay_mime", totals);
         }
         return totals;
       } finally {
@@ -186,8 +186,8 @@ public final class EndToEnd {
     private final byte[] bytes;
     private final Transport[] transports;
 
-    AngusReuse(String scenario, String input, Session session, int threads, int size,
-        byte[] bytes) {
+    AngusReuse(
+        String scenario, String input, Session session, int threads, int size, byte[] bytes) {
       super(scenario, "angus", input, size, 0);
       this.session = session;
       this.bytes = bytes;

@@ -18,10 +18,15 @@ public final class GeneratedContent {
 
   /** A message of about {@code size} octets (a whole number of lines). */
   public GeneratedContent(String to, long size) {
-    this.header = ("From: <" + Messages.FROM + ">\r\nTo: <" + to + ">\r\n"
-        + "Subject: large message\r\nMIME-Version: 1.0\r\n"
-        + "Content-Type: text/plain; charset=us-ascii\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII);
+    this.header =
+        ("From: <"
+                + Messages.FROM
+                + ">\r\nTo: <"
+                + to
+                + ">\r\n"
+                + "Subject: large message\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: text/plain; charset=us-ascii\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
     this.bodyLines = Math.max(0, (size - header.length) / LINE);
   }
 
@@ -66,8 +71,9 @@ public final class GeneratedContent {
   private static byte[] block() {
     byte[] line = new byte[LINE];
     Arrays.fill(line, (byte) 'x');
-    byte[] text = "generated line of the large message, 0123456789 abcdefghijklmnopqrstuvwxyz"
-        .getBytes(StandardCharsets.US_ASCII);
+    byte[] text =
+        "generated line of the large message, 0123456789 abcdefghijklmnopqrstuvwxyz"
+            .getBytes(StandardCharsets.US_ASCII);
     System.arraycopy(text, 0, line, 0, Math.min(text.length, 76));
     line[76] = '\r';
     line[77] = '\n';

@@ -43,8 +43,8 @@ public final class Handshake {
 
   /**
    * Options: {@code --seconds} per requirement (15) over {@code --rounds} (5), {@code --warmup}
-   * (2), {@code --threads} (1), {@code --out} (benchmarks/results/handshake.csv),
-   * {@code --workdir}.
+   * (2), {@code --threads} (1), {@code --out} (benchmarks/results/handshake.csv), {@code
+   * --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
     Args args = new Args(argv);
@@ -53,8 +53,8 @@ public final class Handshake {
     double warmup = args.decimal("warmup", 2);
     int threads = args.integer("threads", 1);
     Path out = Path.of(args.string("out", "benchmarks/results/handshake.csv"));
-    Path work = Path.of(args.string("workdir",
-        Files.createTempDirectory("mailtls-handshake").toString()));
+    Path work =
+        Path.of(args.string("workdir", Files.createTempDirectory("mailtls-handshake").toString()));
     args.done();
 
     Csv csv = new Csv(out, Rounds.COLUMNS);
@@ -64,24 +64,33 @@ public final class Handshake {
       List<X509Certificate> chain = peer.sinkChain();
       DomainName host = DomainName.of("mx.bench.test");
       TlsRequirement pkix = new TlsRequirement.Pkix(List.of(host));
-      TlsRequirement ee = new TlsRequirement.Dane(List.of(new DnsRecord.Tlsa(3, 1, 1,
-          spkiSha256(chain.get(0)))), host, List.of(host), true);
-      TlsRequirement ta = new TlsRequirement.Dane(List.of(new DnsRecord.Tlsa(2, 1, 1,
-          spkiSha256(chain.get(1)))), host, List.of(host), true);
-      try (StarttlsProbe probe = StarttlsProbe.builder()
-          .heloName(Mailtls.HELO)
-          .port(peer.port("smtp_port"))
-          .trustStore(trust)
-          .dane(DaneResolver.builder().dns(Mailtls.hostsFile()).build())
-          .build()) {
+      TlsRequirement ee =
+          new TlsRequirement.Dane(
+              List.of(new DnsRecord.Tlsa(3, 1, 1, spkiSha256(chain.get(0)))),
+              host,
+              List.of(host),
+              true);
+      TlsRequirement ta =
+          new TlsRequirement.Dane(
+              List.of(new DnsRecord.Tlsa(2, 1, 1, spkiSha256(chain.get(1)))),
+              host,
+              List.of(host),
+              true);
+      try (StarttlsProbe probe =
+          StarttlsProbe.builder()
+              .heloName(Mailtls.HELO)
+              .port(peer.port("smtp_port"))
+              .trustStore(trust)
+              .dane(DaneResolver.builder().dns(Mailtls.hostsFile()).build())
+              .build()) {
         InetAddress address = Mailtls.loopback();
         List<Rounds.Contender> all = new ArrayList<>();
         all.add(new Probe("pkix", probe, host, address, pkix));
         all.add(new Probe("dane_ee", probe, host, address, ee));
         all.add(new Probe("dane_ta", probe, host, address, ta));
         EndToEnd.checkFirst(all);
-        Map<String, Rounds.Result> totals = new Rounds("handshake", peer, threads, csv)
-            .run(all, warmup, rounds, seconds / rounds);
+        Map<String, Rounds.Result> totals =
+            new Rounds("handshake", peer, threads, csv).run(all, warmup, rounds, seconds / rounds);
         Rounds.ratio(ratios, "handshake", 0, "dane_ee", "pkix", totals);
         Rounds.ratio(ratios, "handshake", 0, "dane_ta", "pkix", totals);
         return totals;
@@ -100,7 +109,11 @@ public final class Handshake {
     private final InetAddress address;
     private final TlsRequirement requirement;
 
-    Probe(String scenario, StarttlsProbe probe, DomainName host, InetAddress address,
+    Probe(
+        String scenario,
+        StarttlsProbe probe,
+        DomainName host,
+        InetAddress address,
         TlsRequirement requirement) {
       super(scenario, "mailtls", "handshake", 0, 0);
       this.probe = probe;

@@ -44,8 +44,8 @@ import okhttp3.OkHttpClient;
 
 /**
  * Every call the end-to-end drivers make into mailtls, in one place: when the API changes (the
- * blocking and asynchronous method names of issue 13's follow-up, result records becoming
- * classes), this file is the one to fix.
+ * blocking and asynchronous method names of issue 13's follow-up, result records becoming classes),
+ * this file is the one to fix.
  */
 public final class Mailtls {
 
@@ -59,19 +59,27 @@ public final class Mailtls {
   /**
    * A DNS resolver that answers from a fixed table, as {@code /etc/hosts} does for Angus Mail
    * (through {@code InetAddress}): {@code localhost} has the A record 127.0.0.1 and no AAAA, all
-   * else does not exist. The relay benchmarks use it so that both clients find the relay the
-   * same way; mailtls has no DNS cache, and a real resolver would add two queries per message.
+   * else does not exist. The relay benchmarks use it so that both clients find the relay the same
+   * way; mailtls has no DNS cache, and a real resolver would add two queries per message.
    */
   public static DnsResolver hostsFile() {
     return (name, type) -> {
       DnsAnswer a;
       if (name.equals(DomainName.of("localhost")) && type == DnsRecordType.A) {
-        a = DnsAnswer.builder(name, type, DnsOutcome.DATA, DnssecState.INSECURE)
-            .records(List.of(new DnsRecord.Address(loopback())))
-            .build();
+        a =
+            DnsAnswer.builder(name, type, DnsOutcome.DATA, DnssecState.INSECURE)
+                .records(List.of(new DnsRecord.Address(loopback())))
+                .build();
       } else {
-        a = DnsAnswer.builder(name, type, name.equals(DomainName.of("localhost"))
-            ? DnsOutcome.NODATA : DnsOutcome.NXDOMAIN, DnssecState.INSECURE).build();
+        a =
+            DnsAnswer.builder(
+                    name,
+                    type,
+                    name.equals(DomainName.of("localhost"))
+                        ? DnsOutcome.NODATA
+                        : DnsOutcome.NXDOMAIN,
+                    DnssecState.INSECURE)
+                .build();
       }
       return CompletableFuture.completedFuture(a);
     };
@@ -105,11 +113,12 @@ public final class Mailtls {
    * @param reuse connection reuse with the library's defaults; false: one connection per message
    */
   public static SecureSmtpTransport relay(KeyStore trust, int port, boolean reuse) {
-    SecureSmtpTransport.Builder b = SecureSmtpTransport.builder()
-        .dns(hostsFile())
-        .heloName(HELO)
-        .trustStore(trust)
-        .relay(SmartHost.builder("localhost").port(port).build());
+    SecureSmtpTransport.Builder b =
+        SecureSmtpTransport.builder()
+            .dns(hostsFile())
+            .heloName(HELO)
+            .trustStore(trust)
+            .relay(SmartHost.builder("localhost").port(port).build());
     if (!reuse) {
       b.noConnectionReuse();
     }
@@ -117,8 +126,8 @@ public final class Mailtls {
   }
 
   /** The recipient-policy providers a direct transport uses, built on one resolver. */
-  public record Policies(DnsResolver dns, MtaStsResolver mtaSts, DaneResolver dane) implements
-      AutoCloseable {
+  public record Policies(DnsResolver dns, MtaStsResolver mtaSts, DaneResolver dane)
+      implements AutoCloseable {
     @Override
     public void close() {
       mtaSts.close();
@@ -126,26 +135,28 @@ public final class Mailtls {
   }
 
   /**
-   * The real MTA-STS and DANE providers: {@link MtaStsResolver} with {@link
-   * OkHttpPolicyFetcher} (policy port {@code stsPort}, the peer's root trusted) and an in-memory
-   * cache of {@code cacheEntries}, and {@link DaneResolver}; both on {@code dns}.
+   * The real MTA-STS and DANE providers: {@link MtaStsResolver} with {@link OkHttpPolicyFetcher}
+   * (policy port {@code stsPort}, the peer's root trusted) and an in-memory cache of {@code
+   * cacheEntries}, and {@link DaneResolver}; both on {@code dns}.
    */
-  public static Policies policies(DnsResolver dns, KeyStore trust, int stsPort,
-      int cacheEntries) {
-    OkHttpClient http = new OkHttpClient.Builder()
-        .sslSocketFactory(sslContext(trust).getSocketFactory(), trustManager(trust))
-        .build();
-    MtaStsResolver sts = MtaStsResolver.builder()
-        .dns(dns)
-        .fetcher(OkHttpPolicyFetcher.builder()
-            .client(http)
+  public static Policies policies(DnsResolver dns, KeyStore trust, int stsPort, int cacheEntries) {
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(sslContext(trust).getSocketFactory(), trustManager(trust))
+            .build();
+    MtaStsResolver sts =
+        MtaStsResolver.builder()
             .dns(dns)
-            .port(stsPort)
-            .connectTimeout(Duration.ofSeconds(5))
-            .callTimeout(Duration.ofSeconds(20))
-            .build())
-        .store(new InMemoryPolicyStore(cacheEntries))
-        .build();
+            .fetcher(
+                OkHttpPolicyFetcher.builder()
+                    .client(http)
+                    .dns(dns)
+                    .port(stsPort)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .callTimeout(Duration.ofSeconds(20))
+                    .build())
+            .store(new InMemoryPolicyStore(cacheEntries))
+            .build();
     return new Policies(dns, sts, DaneResolver.builder().dns(dns).build());
   }
 
@@ -171,8 +182,8 @@ public final class Mailtls {
     return planner(p.dns(), p.mtaSts(), p.dane());
   }
 
-  static TransportPolicyResolver planner(DnsResolver dns, MtaStsPolicySource sts,
-      DaneProvider dane) {
+  static TransportPolicyResolver planner(
+      DnsResolver dns, MtaStsPolicySource sts, DaneProvider dane) {
     return TransportPolicyResolver.builder().dns(dns).mtaSts(sts).dane(dane).build();
   }
 
@@ -180,14 +191,13 @@ public final class Mailtls {
 
   /** Plans delivery to {@code domain} at the opportunistic level, blocking. */
   public static DeliveryPlan plan(TransportPolicyResolver planner, String domain) {
-    return planner.plan(new NextHop.Domain(DomainName.of(domain)),
-        TlsLevel.OPPORTUNISTIC);
+    return planner.plan(new NextHop.Domain(DomainName.of(domain)), TlsLevel.OPPORTUNISTIC);
   }
 
   /** Whether the plan authenticates its first host by DANE (a usable TLSA record). */
   public static boolean daneFirst(DeliveryPlan plan) {
-    return !plan.hosts().isEmpty() && plan.hosts().get(0).requirement()
-        instanceof io.mailtls.core.TlsRequirement.Dane;
+    return !plan.hosts().isEmpty()
+        && plan.hosts().get(0).requirement() instanceof io.mailtls.core.TlsRequirement.Dane;
   }
 
   /** Whether an MTA-STS policy applied to the plan. */
@@ -206,14 +216,14 @@ public final class Mailtls {
   }
 
   /** Sends a re-openable content; true when every recipient was delivered. */
-  public static boolean send(SecureSmtpTransport t, String from, String to,
-      MessageContent content) {
+  public static boolean send(
+      SecureSmtpTransport t, String from, String to, MessageContent content) {
     return t.send(Envelope.of(from, to), content).allDelivered();
   }
 
   /** As {@link #send}, returning the one recipient's result for a check of how it went. */
-  public static RecipientResult sendChecked(SecureSmtpTransport t, String from, String to,
-      byte[] message) {
+  public static RecipientResult sendChecked(
+      SecureSmtpTransport t, String from, String to, byte[] message) {
     DeliveryReport r = t.send(Envelope.of(from, to), MessageContent.of(message));
     return r.recipients().get(0);
   }
@@ -242,8 +252,8 @@ public final class Mailtls {
   /** The X.509 trust manager of a trust store. */
   public static X509TrustManager trustManager(KeyStore trust) {
     try {
-      TrustManagerFactory f = TrustManagerFactory.getInstance(
-          TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory f =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       f.init(trust);
       return (X509TrustManager) f.getTrustManagers()[0];
     } catch (java.security.GeneralSecurityException e) {

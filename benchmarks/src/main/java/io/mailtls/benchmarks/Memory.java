@@ -40,22 +40,30 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code policy_cache}: retained heap per cached MTA-STS policy in an {@link
  *       InMemoryPolicyStore} of {@code --entries} (100,000) domains, each an {@code enforce} policy
- *       with two MX patterns; measured as heap in
- *       use after forced full collections ({@code -XX:+UseSerialGC}, fixed heap), before and
- *       after filling, divided by the entries;
- *   <li>{@code dns_answer_mx}, {@code dns_answer_a}: the same for {@link DnsAnswer}s held in a
- *       map keyed by name and type. mailtls has no DNS answer cache today; this is what one would
- *       hold per entry. The answers have the shape the validating resolver returns (checked
- *       against a real MX and A answer from the testkit's signed DNS), with a name per domain;
- *   <li>{@code stream}: a generated message of {@code --stream-mib} (1024) MiB sent through a
- *       relay transport to the sink under {@code -Xmx64m}: delivered or not, time, peak heap.
+ *       with two MX patterns; measured as heap in use after forced full collections ({@code
+ *       -XX:+UseSerialGC}, fixed heap), before and after filling, divided by the entries;
+ *   <li>{@code dns_answer_mx}, {@code dns_answer_a}: the same for {@link DnsAnswer}s held in a map
+ *       keyed by name and type. mailtls has no DNS answer cache today; this is what one would hold
+ *       per entry. The answers have the shape the validating resolver returns (checked against a
+ *       real MX and A answer from the testkit's signed DNS), with a name per domain;
+ *   <li>{@code stream}: a generated message of {@code --stream-mib} (1024) MiB sent through a relay
+ *       transport to the sink under {@code -Xmx64m}: delivered or not, time, peak heap.
  * </ul>
  */
 public final class Memory {
 
-  static final List<String> COLUMNS = List.of("benchmark", "measurement", "count",
-      "retained_bytes", "bytes_per_entry", "seconds", "mib_per_s", "heap_max_mib",
-      "heap_peak_mib", "delivered");
+  static final List<String> COLUMNS =
+      List.of(
+          "benchmark",
+          "measurement",
+          "count",
+          "retained_bytes",
+          "bytes_per_entry",
+          "seconds",
+          "mib_per_s",
+          "heap_max_mib",
+          "heap_peak_mib",
+          "delivered");
 
   private Memory() {}
 
@@ -75,22 +83,34 @@ public final class Memory {
     int entries = args.integer("entries", 100_000);
     int streamMib = args.integer("stream-mib", 1024);
     Path out = Path.of(args.string("out", "benchmarks/results/memory.csv"));
-    Path work = Path.of(args.string("workdir",
-        Files.createTempDirectory("mailtls-memory").toString()));
+    Path work =
+        Path.of(args.string("workdir", Files.createTempDirectory("mailtls-memory").toString()));
     args.done();
     Csv csv = new Csv(out, COLUMNS);
     List<Map<String, String>> rows = new ArrayList<>();
     for (String what : List.of("policy", "mx", "a")) {
-      for (String line : child(List.of("-Xms1g", "-Xmx1g", "-XX:+UseSerialGC"),
-          CacheProbe.class, "--entries", Integer.toString(entries), "--what", what)) {
+      for (String line :
+          child(
+              List.of("-Xms1g", "-Xmx1g", "-XX:+UseSerialGC"),
+              CacheProbe.class,
+              "--entries",
+              Integer.toString(entries),
+              "--what",
+              what)) {
         rows.add(emit(csv, line));
       }
     }
     try (PeerProcess peer = PeerProcess.start(work, List.of(), "--mx-hosts", "0")) {
-      for (String line : child(List.of("-Xmx64m"), StreamProbe.class,
-          "--port", Integer.toString(peer.port("smtp_port")),
-          "--truststore", peer.trustStoreFile().toString(),
-          "--mib", Integer.toString(streamMib))) {
+      for (String line :
+          child(
+              List.of("-Xmx64m"),
+              StreamProbe.class,
+              "--port",
+              Integer.toString(peer.port("smtp_port")),
+              "--truststore",
+              peer.trustStoreFile().toString(),
+              "--mib",
+              Integer.toString(streamMib))) {
         rows.add(emit(csv, line));
       }
     }
@@ -124,8 +144,8 @@ public final class Memory {
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     List<String> results = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-        StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         if (line.startsWith("benchmark=")) {
@@ -134,8 +154,8 @@ public final class Memory {
       }
     }
     if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new IllegalStateException(main.getSimpleName() + " failed (exit "
-          + (p.isAlive() ? "none" : p.exitValue()) + ")");
+      throw new IllegalStateException(
+          main.getSimpleName() + " failed (exit " + (p.isAlive() ? "none" : p.exitValue()) + ")");
     }
     return results;
   }
@@ -171,12 +191,13 @@ public final class Memory {
       Instant now = Instant.now();
       // One structure per JVM: whatever the set-up leaves behind (the DNS server of the real
       // answers, loaded classes) is in the heap before the baseline is read.
-      DnsAnswer template = switch (what) {
-        case "policy" -> null;
-        case "mx" -> realAnswers()[0];
-        case "a" -> realAnswers()[1];
-        default -> throw new IllegalArgumentException("--what policy, mx or a: " + what);
-      };
+      DnsAnswer template =
+          switch (what) {
+            case "policy" -> null;
+            case "mx" -> realAnswers()[0];
+            case "a" -> realAnswers()[1];
+            default -> throw new IllegalArgumentException("--what policy, mx or a: " + what);
+          };
       long before = settledHeap();
       int count;
       if (template == null) {
@@ -184,8 +205,12 @@ public final class Memory {
         kept = store;
         for (int i = 0; i < n; i++) {
           String d = String.format(Locale.ROOT, "d%06d.test", i);
-          MtaStsPolicy p = new MtaStsPolicy("20260101T00000" + i, MtaStsMode.ENFORCE,
-              List.of("mx1." + d, "*.mx." + d), Duration.ofDays(7));
+          MtaStsPolicy p =
+              new MtaStsPolicy(
+                  "20260101T00000" + i,
+                  MtaStsMode.ENFORCE,
+                  List.of("mx1." + d, "*.mx." + d),
+                  Duration.ofDays(7));
           store.put(DomainName.of(d), CachedPolicy.fetched(p, now));
         }
         count = store.size();
@@ -202,29 +227,45 @@ public final class Memory {
       if (count != n) {
         throw new IllegalStateException("the structure holds " + count + ", not " + n);
       }
-      print(template == null ? "policy_cache"
-          : "dns_answer_" + template.type().name().toLowerCase(Locale.ROOT), n, after - before);
+      print(
+          template == null
+              ? "policy_cache"
+              : "dns_answer_" + template.type().name().toLowerCase(Locale.ROOT),
+          n,
+          after - before);
       System.out.println("done " + (kept != null));
       System.exit(0);
     }
 
     private static void print(String what, int n, long bytes) {
-      System.out.println(String.format(Locale.ROOT, "benchmark=memory measurement=%s count=%d"
-          + " retained_bytes=%d bytes_per_entry=%.1f heap_max_mib=%d", what, n, bytes,
-          (double) bytes / n, Runtime.getRuntime().maxMemory() >> 20));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "benchmark=memory measurement=%s count=%d"
+                  + " retained_bytes=%d bytes_per_entry=%.1f heap_max_mib=%d",
+              what,
+              n,
+              bytes,
+              (double) bytes / n,
+              Runtime.getRuntime().maxMemory() >> 20));
     }
 
     /** A real MX and a real A answer, from the validating resolver against signed zones. */
     private static DnsAnswer[] realAnswers() {
-      try (TestDnsServer dns = TestDnsServer.builder()
-          .zone("d000000.test", z -> z.mx("d000000.test", 10, "mx1.d000000.test")
-              .a("mx1.d000000.test", "127.0.0.11"))
-          .start()) {
+      try (TestDnsServer dns =
+          TestDnsServer.builder()
+              .zone(
+                  "d000000.test",
+                  z ->
+                      z.mx("d000000.test", 10, "mx1.d000000.test")
+                          .a("mx1.d000000.test", "127.0.0.11"))
+              .start()) {
         DnsResolver r = Mailtls.dnssec(dns.socketAddress(), dns.trustAnchor());
         DnsAnswer mx = r.resolve(DomainName.of("d000000.test"), DnsRecordType.MX);
         DnsAnswer a = r.resolve(DomainName.of("mx1.d000000.test"), DnsRecordType.A);
         for (DnsAnswer x : List.of(mx, a)) {
-          if (x.outcome() != DnsOutcome.DATA || x.state() != DnssecState.SECURE
+          if (x.outcome() != DnsOutcome.DATA
+              || x.state() != DnssecState.SECURE
               || x.records().size() != 1) {
             throw new IllegalStateException("unexpected answer from the signed zone: " + x);
           }
@@ -240,15 +281,18 @@ public final class Memory {
       if (first instanceof DnsRecord.Mx mx) {
         record = new DnsRecord.Mx(mx.preference(), DomainName.of("mx1." + name));
       } else if (first instanceof DnsRecord.Address) {
-        record = new DnsRecord.Address(InetAddress.getByAddress(
-            new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i}));
+        record =
+            new DnsRecord.Address(
+                InetAddress.getByAddress(
+                    new byte[] {10, (byte) (i >> 16), (byte) (i >> 8), (byte) i}));
       } else {
         throw new IllegalStateException("unexpected record " + real.records());
       }
-      DnsAnswer.Builder copy = DnsAnswer.builder(name, real.type(), real.outcome(), real.state())
-          .records(List.of(record))
-          .cnameChain(real.cnameChain())
-          .rcode(real.rcode());
+      DnsAnswer.Builder copy =
+          DnsAnswer.builder(name, real.type(), real.outcome(), real.state())
+              .records(List.of(record))
+              .cnameChain(real.cnameChain())
+              .rcode(real.rcode());
       real.failure().ifPresent(copy::failure);
       real.reason().map(String::new).ifPresent(copy::reason);
       return copy.build();
@@ -291,10 +335,19 @@ public final class Memory {
         gcs += Math.max(0, gc.getCollectionCount());
       }
       System.err.println("stream: " + gcs + " collections");
-      System.out.println(String.format(Locale.ROOT, "benchmark=memory measurement=stream_%dmib"
-          + " count=%d seconds=%.3f mib_per_s=%.1f heap_max_mib=%d heap_peak_mib=%.1f"
-          + " delivered=%s", mib, content.size(), seconds, content.size() / 1048576.0 / seconds,
-          Runtime.getRuntime().maxMemory() >> 20, peak / 1048576.0, delivered));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "benchmark=memory measurement=stream_%dmib"
+                  + " count=%d seconds=%.3f mib_per_s=%.1f heap_max_mib=%d heap_peak_mib=%.1f"
+                  + " delivered=%s",
+              mib,
+              content.size(),
+              seconds,
+              content.size() / 1048576.0 / seconds,
+              Runtime.getRuntime().maxMemory() >> 20,
+              peak / 1048576.0,
+              delivered));
       System.exit(delivered ? 0 : 1);
     }
   }

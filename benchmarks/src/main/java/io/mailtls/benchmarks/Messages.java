@@ -10,10 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 
 /**
- * The benchmark's input, the same for every client: a ready-made RFC 5322 message of a given
- * size ({@link #rfc5322}), or a {@link MimeMessage} built through the Jakarta Mail API with the
- * same header fields and body ({@link #mime}). The body is 7-bit text in lines of 76 characters,
- * every 20th of which starts with a dot (dot-stuffing has work to do).
+ * The benchmark's input, the same for every client: a ready-made RFC 5322 message of a given size
+ * ({@link #rfc5322}), or a {@link MimeMessage} built through the Jakarta Mail API with the same
+ * header fields and body ({@link #mime}). The body is 7-bit text in lines of 76 characters, every
+ * 20th of which starts with a dot (dot-stuffing has work to do).
  */
 public final class Messages {
 
@@ -27,8 +27,11 @@ public final class Messages {
     int line = 0;
     while (sb.length() < size) {
       String prefix = line % 20 == 7 ? "." : "";
-      String text = prefix + "line " + line
-          + " of the benchmark message; the quick brown fox jumps over the lazy dog 0123456789";
+      String text =
+          prefix
+              + "line "
+              + line
+              + " of the benchmark message; the quick brown fox jumps over the lazy dog 0123456789";
       sb.append(text, 0, Math.min(text.length(), 76)).append("\r\n");
       line++;
     }
@@ -36,11 +39,19 @@ public final class Messages {
   }
 
   private static String headers(String to, int n) {
-    return "From: Benchmark <" + FROM + ">\r\n"
-        + "To: <" + to + ">\r\n"
-        + "Subject: benchmark message " + n + "\r\n"
+    return "From: Benchmark <"
+        + FROM
+        + ">\r\n"
+        + "To: <"
+        + to
+        + ">\r\n"
+        + "Subject: benchmark message "
+        + n
+        + "\r\n"
         + "Date: Thu, 03 Dec 2026 12:00:00 +0000\r\n"
-        + "Message-ID: <bench." + n + "@sender.bench.test>\r\n"
+        + "Message-ID: <bench."
+        + n
+        + "@sender.bench.test>\r\n"
         + "MIME-Version: 1.0\r\n"
         + "Content-Type: text/plain; charset=us-ascii\r\n"
         + "Content-Transfer-Encoding: 7bit\r\n"
@@ -67,8 +78,8 @@ public final class Messages {
   public static MimeMessage mime(Session session, String to, int size) throws MessagingException {
     MimeMessage m = new MimeMessage(session);
     m.setFrom(new InternetAddress(FROM, false));
-    m.setRecipients(Message.RecipientType.TO, new InternetAddress[] {
-        new InternetAddress(to, false)});
+    m.setRecipients(
+        Message.RecipientType.TO, new InternetAddress[] {new InternetAddress(to, false)});
     m.setSubject("benchmark message " + size, "us-ascii");
     m.setText(body(Math.max(0, size - 300)), "us-ascii");
     return m;

@@ -36,13 +36,18 @@ public final class PeerProcess implements AutoCloseable {
     this.process = process;
     this.work = work;
     this.commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-    this.replies = new BufferedReader(new InputStreamReader(process.getInputStream(),
-        StandardCharsets.UTF_8));
+    this.replies =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line = replies.readLine();
     if (line == null || !line.startsWith("ready ")) {
       process.destroyForcibly();
-      throw new IOException("the peer did not start (" + line + "); see "
-          + work.resolve("peer.log") + ":\n" + tail(work.resolve("peer.log")));
+      throw new IOException(
+          "the peer did not start ("
+              + line
+              + "); see "
+              + work.resolve("peer.log")
+              + ":\n"
+              + tail(work.resolve("peer.log")));
     }
     this.ready = parse(line);
   }
@@ -64,8 +69,7 @@ public final class PeerProcess implements AutoCloseable {
     cmd.add("--workdir");
     cmd.add(work.toString());
     cmd.addAll(List.of(options));
-    ProcessBuilder pb = new ProcessBuilder(cmd)
-        .redirectError(work.resolve("peer.log").toFile());
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(work.resolve("peer.log").toFile());
     return new PeerProcess(pb.start(), work);
   }
 
@@ -161,8 +165,11 @@ public final class PeerProcess implements AutoCloseable {
     try {
       String line = replies.readLine();
       if (line == null) {
-        throw new IllegalStateException("the peer stopped; see " + work.resolve("peer.log")
-            + ":\n" + tail(work.resolve("peer.log")));
+        throw new IllegalStateException(
+            "the peer stopped; see "
+                + work.resolve("peer.log")
+                + ":\n"
+                + tail(work.resolve("peer.log")));
       }
       return line;
     } catch (IOException e) {

@@ -10,22 +10,45 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs contenders against one peer in interleaved rounds: round r runs every contender once, for
- * the same time, in an order rotated by r, so that a slow spell of a shared machine hits each
- * about equally and the ratios of one run hold. Counts messages, errors, this process's CPU time
- * (the client's: the peer is another process) and the peer's counters over each run.
+ * the same time, in an order rotated by r, so that a slow spell of a shared machine hits each about
+ * equally and the ratios of one run hold. Counts messages, errors, this process's CPU time (the
+ * client's: the peer is another process) and the peer's counters over each run.
  */
 public final class Rounds {
 
   /** The CSV columns of the end-to-end drivers. */
-  public static final List<String> COLUMNS = List.of("benchmark", "scenario", "client", "input",
-      "size_bytes", "threads", "domains", "round", "seconds", "messages", "errors", "msg_per_s",
-      "client_cpu_us_per_msg", "peer_messages", "peer_cpu_us_per_msg", "connections",
-      "dns_queries_per_msg", "policy_fetches");
+  public static final List<String> COLUMNS =
+      List.of(
+          "benchmark",
+          "scenario",
+          "client",
+          "input",
+          "size_bytes",
+          "threads",
+          "domains",
+          "round",
+          "seconds",
+          "messages",
+          "errors",
+          "msg_per_s",
+          "client_cpu_us_per_msg",
+          "peer_messages",
+          "peer_cpu_us_per_msg",
+          "connections",
+          "dns_queries_per_msg",
+          "policy_fetches");
 
   /** The CSV columns of the ratio files. */
-  public static final List<String> RATIO_COLUMNS = List.of("benchmark", "size_bytes", "numerator",
-      "denominator", "msg_per_s_ratio", "min_round_ratio", "max_round_ratio",
-      "client_cpu_per_msg_ratio");
+  public static final List<String> RATIO_COLUMNS =
+      List.of(
+          "benchmark",
+          "size_bytes",
+          "numerator",
+          "denominator",
+          "msg_per_s_ratio",
+          "min_round_ratio",
+          "max_round_ratio",
+          "client_cpu_per_msg_ratio");
 
   /** One way of sending: a client, an input and a message size. */
   public abstract static class Contender implements AutoCloseable {
@@ -110,17 +133,21 @@ public final class Rounds {
   }
 
   private static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean)
-        ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /**
-   * Runs {@code warmupSeconds} of each contender unrecorded, then {@code rounds} rounds of
-   * {@code secondsPerRound} each, writing a row per contender and round and one row per
-   * contender for all rounds ({@code round = all}).
+   * Runs {@code warmupSeconds} of each contender unrecorded, then {@code rounds} rounds of {@code
+   * secondsPerRound} each, writing a row per contender and round and one row per contender for all
+   * rounds ({@code round = all}).
    */
-  public Map<String, Result> run(List<? extends Contender> contenders, double warmupSeconds,
-      int rounds, double secondsPerRound) throws InterruptedException {
+  public Map<String, Result> run(
+      List<? extends Contender> contenders,
+      double warmupSeconds,
+      int rounds,
+      double secondsPerRound)
+      throws InterruptedException {
     if (warmupSeconds > 0) {
       for (Contender c : contenders) {
         once(c, warmupSeconds);
@@ -144,10 +171,25 @@ public final class Rounds {
   }
 
   private void row(Contender c, String round, Result r) {
-    csv.row(benchmark, c.scenario, c.client, c.input, c.size, threads, c.domains, round,
-        r.nanos / 1e9, r.messages, r.errors, r.rate(), r.cpuMicrosPerMessage(), r.peerMessages,
-        r.messages == 0 ? Double.NaN : r.peerCpuNanos / 1e3 / r.messages, r.connections,
-        r.messages == 0 ? Double.NaN : (double) r.dnsQueries / r.messages, r.fetches);
+    csv.row(
+        benchmark,
+        c.scenario,
+        c.client,
+        c.input,
+        c.size,
+        threads,
+        c.domains,
+        round,
+        r.nanos / 1e9,
+        r.messages,
+        r.errors,
+        r.rate(),
+        r.cpuMicrosPerMessage(),
+        r.peerMessages,
+        r.messages == 0 ? Double.NaN : r.peerCpuNanos / 1e3 / r.messages,
+        r.connections,
+        r.messages == 0 ? Double.NaN : (double) r.dnsQueries / r.messages,
+        r.fetches);
   }
 
   /** One timed run of a contender on {@link #threads} threads. */
@@ -160,27 +202,30 @@ public final class Rounds {
     long[] end = new long[1];
     for (int t = 0; t < threads; t++) {
       int id = t;
-      Thread w = new Thread(() -> {
-        try {
-          go.await();
-        } catch (InterruptedException e) {
-          return;
-        }
-        long stop = end[0];
-        while (System.nanoTime() < stop) {
-          try {
-            if (c.send(id)) {
-              ok.incrementAndGet();
-            } else {
-              failed.incrementAndGet();
-              report(c, null);
-            }
-          } catch (Exception | Error e) {
-            failed.incrementAndGet();
-            report(c, e);
-          }
-        }
-      }, "client-" + c.scenario + "-" + t);
+      Thread w =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                long stop = end[0];
+                while (System.nanoTime() < stop) {
+                  try {
+                    if (c.send(id)) {
+                      ok.incrementAndGet();
+                    } else {
+                      failed.incrementAndGet();
+                      report(c, null);
+                    }
+                  } catch (Exception | Error e) {
+                    failed.incrementAndGet();
+                    report(c, e);
+                  }
+                }
+              },
+              "client-" + c.scenario + "-" + t);
       workers.add(w);
       w.start();
     }
@@ -219,11 +264,16 @@ public final class Rounds {
   }
 
   /**
-   * Writes the ratio of two contenders' totals (numerator over denominator), with the smallest
-   * and largest ratio of a single round.
+   * Writes the ratio of two contenders' totals (numerator over denominator), with the smallest and
+   * largest ratio of a single round.
    */
-  public static void ratio(Csv out, String benchmark, int size, String numerator,
-      String denominator, Map<String, Result> totals) {
+  public static void ratio(
+      Csv out,
+      String benchmark,
+      int size,
+      String numerator,
+      String denominator,
+      Map<String, Result> totals) {
     Result n = totals.get(numerator + "@" + size);
     Result d = totals.get(denominator + "@" + size);
     if (n == null || d == null) {
@@ -236,7 +286,14 @@ public final class Rounds {
       min = Math.min(min, ratio);
       max = Math.max(max, ratio);
     }
-    out.row(benchmark, size, numerator, denominator, n.rate() / d.rate(), min, max,
+    out.row(
+        benchmark,
+        size,
+        numerator,
+        denominator,
+        n.rate() / d.rate(),
+        min,
+        max,
         n.cpuMicrosPerMessage() / d.cpuMicrosPerMessage());
   }
 }

@@ -14,9 +14,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * MTA-STS parsing: the policy body (RFC 8461 §3.2) and the {@code _mta-sts} TXT record (§3.1).
- * The policy parser is package-private in the {@code mta-sts} module, so this benchmark lives
- * in its package; the benchmarks run on the class path, where that package is not sealed.
+ * MTA-STS parsing: the policy body (RFC 8461 §3.2) and the {@code _mta-sts} TXT record (§3.1). The
+ * policy parser is package-private in the {@code mta-sts} module, so this benchmark lives in its
+ * package; the benchmarks run on the class path, where that package is not sealed.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -26,8 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class StsPolicyParseBenchmark {
 
-  private final String policy = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
-      + "mx: mx2.example.com\r\nmx: *.backup.example.net\r\nmax_age: 604800\r\n";
+  private final String policy =
+      "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
+          + "mx: mx2.example.com\r\nmx: *.backup.example.net\r\nmax_age: 604800\r\n";
   private final List<String> txt = List.of("v=spf1 -all", "v=STSv1; id=20260101T000000;");
 
   @Benchmark

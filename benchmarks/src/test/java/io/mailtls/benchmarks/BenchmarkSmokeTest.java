@@ -8,23 +8,24 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * CI's run of every end-to-end driver: each for a fraction of a second, on the real peer
- * process, asserting no timing, only that it ran and wrote well-formed CSV with every expected
- * column, a row per scenario, and messages (or handshakes, plans) that were actually delivered.
+ * CI's run of every end-to-end driver: each for a fraction of a second, on the real peer process,
+ * asserting no timing, only that it ran and wrote well-formed CSV with every expected column, a row
+ * per scenario, and messages (or handshakes, plans) that were actually delivered.
  */
 class BenchmarkSmokeTest {
 
-  private static final Path DIR = Path.of(System.getProperty("benchmarks.smokeDir",
-      "target/smoke"));
+  private static final Path DIR =
+      Path.of(System.getProperty("benchmarks.smokeDir", "target/smoke"));
 
   /** Every scenario has a total row with messages, and nothing went undelivered. */
   private static void assertTotals(SmokeCsv csv, List<String> scenarios, List<Integer> sizes) {
     for (int size : sizes) {
       for (String s : scenarios) {
-        List<Map<String, String>> total = csv.where("scenario", s).stream()
-            .filter(r -> r.get("round").equals("all"))
-            .filter(r -> r.get("size_bytes").equals(Integer.toString(size)))
-            .toList();
+        List<Map<String, String>> total =
+            csv.where("scenario", s).stream()
+                .filter(r -> r.get("round").equals("all"))
+                .filter(r -> r.get("size_bytes").equals(Integer.toString(size)))
+                .toList();
         assertThat(total).as("total row of %s at %d", s, size).hasSize(1);
         Map<String, String> r = total.get(0);
         assertThat(SmokeCsv.number(r, "messages")).as("messages of %s", s).isPositive();
@@ -41,12 +42,29 @@ class BenchmarkSmokeTest {
   @Test
   void endToEnd() throws Exception {
     Path out = DIR.resolve("e2e.csv");
-    EndToEnd.run(new String[] {"--seconds", "0.2", "--rounds", "1", "--warmup", "0",
-        "--out", out.toString(), "--workdir", DIR.resolve("e2e-work").toString()});
+    EndToEnd.run(
+        new String[] {
+          "--seconds",
+          "0.2",
+          "--rounds",
+          "1",
+          "--warmup",
+          "0",
+          "--out",
+          out.toString(),
+          "--workdir",
+          DIR.resolve("e2e-work").toString()
+        });
     SmokeCsv csv = new SmokeCsv(out, Rounds.COLUMNS, E2E_EMPTY);
-    List<String> scenarios = List.of("a_mailtls_reuse", "d_angus_reuse_nodelay",
-        "b_mailtls_newconn", "b_angus_send_nodelay", "c_angus_send_default",
-        "e_mailtls_jakarta", "e_angus_reuse_nodelay_mime");
+    List<String> scenarios =
+        List.of(
+            "a_mailtls_reuse",
+            "d_angus_reuse_nodelay",
+            "b_mailtls_newconn",
+            "b_angus_send_nodelay",
+            "c_angus_send_default",
+            "e_mailtls_jakarta",
+            "e_angus_reuse_nodelay_mime");
     assertTotals(csv, scenarios, List.of(10240, 102400));
     // Every message the clients counted reached the sink (through the peer's own count).
     for (Map<String, String> r : csv.where("round", "all")) {
@@ -55,19 +73,31 @@ class BenchmarkSmokeTest {
     }
     SmokeCsv ratios = new SmokeCsv(EndToEnd.ratioFile(out), Rounds.RATIO_COLUMNS, RATIO_EMPTY);
     assertThat(ratios.rows).hasSize(8);
-    assertThat(ratios.rows).allSatisfy(r ->
-        assertThat(SmokeCsv.number(r, "msg_per_s_ratio")).isPositive());
+    assertThat(ratios.rows)
+        .allSatisfy(r -> assertThat(SmokeCsv.number(r, "msg_per_s_ratio")).isPositive());
   }
 
   @Test
   void directToMx() throws Exception {
     Path out = DIR.resolve("direct.csv");
-    DirectMx.run(new String[] {"--domains", "10", "--seconds", "0.6", "--rounds", "1",
-        "--warmup", "0", "--out", out.toString(),
-        "--workdir", DIR.resolve("direct-work").toString()});
+    DirectMx.run(
+        new String[] {
+          "--domains",
+          "10",
+          "--seconds",
+          "0.6",
+          "--rounds",
+          "1",
+          "--warmup",
+          "0",
+          "--out",
+          out.toString(),
+          "--workdir",
+          DIR.resolve("direct-work").toString()
+        });
     SmokeCsv csv = new SmokeCsv(out, Rounds.COLUMNS, E2E_EMPTY);
-    assertTotals(csv, List.of("direct_one_domain", "direct_n_domains", "relay_reuse"),
-        List.of(10240));
+    assertTotals(
+        csv, List.of("direct_one_domain", "direct_n_domains", "relay_reuse"), List.of(10240));
     Map<String, String> warm = csv.where("scenario", "warmup_plan_n_domains").get(0);
     assertThat(SmokeCsv.number(warm, "messages")).isEqualTo(10);
     // d00000.test's policy was fetched by the check before the warm-up
@@ -78,10 +108,19 @@ class BenchmarkSmokeTest {
   @Test
   void coldResolution() throws Exception {
     Path out = DIR.resolve("cold.csv");
-    int rows = ColdResolution.run(new String[] {"--samples", "1", "--callers", "20",
-        "--out", out.toString(), "--workdir", DIR.resolve("cold-work").toString()});
-    SmokeCsv csv = new SmokeCsv(out, ColdResolution.COLUMNS,
-        List.of("structural_round_trips"));
+    int rows =
+        ColdResolution.run(
+            new String[] {
+              "--samples",
+              "1",
+              "--callers",
+              "20",
+              "--out",
+              out.toString(),
+              "--workdir",
+              DIR.resolve("cold-work").toString()
+            });
+    SmokeCsv csv = new SmokeCsv(out, ColdResolution.COLUMNS, List.of("structural_round_trips"));
     assertThat(csv.rows).hasSize(rows).hasSize(4);
     for (String s : List.of("cold", "warm_keys_new_domain", "warm_same_domain")) {
       Map<String, String> r = csv.where("scenario", s).get(0);
@@ -98,8 +137,17 @@ class BenchmarkSmokeTest {
   @Test
   void memory() throws Exception {
     Path out = DIR.resolve("memory.csv");
-    Memory.run(new String[] {"--entries", "1000", "--stream-mib", "16", "--out",
-        out.toString(), "--workdir", DIR.resolve("memory-work").toString()});
+    Memory.run(
+        new String[] {
+          "--entries",
+          "1000",
+          "--stream-mib",
+          "16",
+          "--out",
+          out.toString(),
+          "--workdir",
+          DIR.resolve("memory-work").toString()
+        });
     SmokeCsv csv = new SmokeCsv(out, Memory.COLUMNS, Memory.COLUMNS);
     for (String m : List.of("policy_cache", "dns_answer_mx", "dns_answer_a")) {
       Map<String, String> r = csv.where("measurement", m).get(0);
@@ -115,8 +163,19 @@ class BenchmarkSmokeTest {
   @Test
   void handshakes() throws Exception {
     Path out = DIR.resolve("handshake.csv");
-    Handshake.run(new String[] {"--seconds", "0.3", "--rounds", "1", "--warmup", "0",
-        "--out", out.toString(), "--workdir", DIR.resolve("handshake-work").toString()});
+    Handshake.run(
+        new String[] {
+          "--seconds",
+          "0.3",
+          "--rounds",
+          "1",
+          "--warmup",
+          "0",
+          "--out",
+          out.toString(),
+          "--workdir",
+          DIR.resolve("handshake-work").toString()
+        });
     SmokeCsv csv = new SmokeCsv(out, Rounds.COLUMNS, E2E_EMPTY);
     assertTotals(csv, List.of("pkix", "dane_ee", "dane_ta"), List.of(0));
     for (Map<String, String> r : csv.where("round", "all")) {

@@ -19,7 +19,8 @@ final class SmokeCsv {
   SmokeCsv(Path file, List<String> columns, List<String> mayBeEmpty) throws IOException {
     List<String> lines = Files.readAllLines(file);
     assertThat(lines).as("%s", file).isNotEmpty();
-    assertThat(List.of(lines.get(0).split(",", -1))).as("header of %s", file)
+    assertThat(List.of(lines.get(0).split(",", -1)))
+        .as("header of %s", file)
         .containsExactlyElementsOf(columns);
     for (String line : lines.subList(1, lines.size())) {
       String[] values = line.split(",", -1);

@@ -29,14 +29,23 @@ import picocli.CommandLine.Spec;
  * posture of recipient domains (see {@link DomainChecker}), as tables, one JSON document, or JSON
  * lines; many domains are checked concurrently with bounded parallelism.
  */
-@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Check the transport security of recipient domains.",
-        "%nMX hosts with DNSSEC states, the MTA-STS record and policy, TLSA records per MX, the"
-            + " requirement per MX under each sender level, and with --probe a live STARTTLS"
-            + " probe of every MX address. JSON schema: docs/cli-json.md.%n"},
+@Command(
+    name = "check",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Check the transport security of recipient domains.",
+      "%nMX hosts with DNSSEC states, the MTA-STS record and policy, TLSA records per MX, the"
+          + " requirement per MX under each sender level, and with --probe a live STARTTLS"
+          + " probe of every MX address. JSON schema: docs/cli-json.md.%n"
+    },
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {" 0:the check completed (whatever the posture)", Mailtls.EXIT_64,
-        "69:the DNS resolver is unreachable", Mailtls.EXIT_70})
+    exitCodeList = {
+      " 0:the check completed (whatever the posture)",
+      Mailtls.EXIT_64,
+      "69:the DNS resolver is unreachable",
+      Mailtls.EXIT_70
+    })
 final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   /** The most domains checked at once. */
@@ -44,13 +53,17 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   @Spec CommandSpec spec;
 
-  @Parameters(arity = "0..1", paramLabel = "DOMAIN",
+  @Parameters(
+      arity = "0..1",
+      paramLabel = "DOMAIN",
       description = "the recipient domain (or an address literal such as [192.0.2.1])")
   @Nullable String domain;
 
-  @Option(names = "--input", paramLabel = "FILE",
-      description = "check every domain in FILE (one a line; blank lines and # comments"
-          + " skipped)")
+  @Option(
+      names = "--input",
+      paramLabel = "FILE",
+      description =
+          "check every domain in FILE (one a line; blank lines and # comments" + " skipped)")
   @Nullable Path input;
 
   @Option(names = "--json", description = "print one JSON document (with --input: an array)")
@@ -59,12 +72,17 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
   @Option(names = "--json-lines", description = "print one JSON document per line and domain")
   boolean jsonLines;
 
-  @Option(names = "--probe",
-      description = "connect to every MX address: STARTTLS, protocol, cipher, certificate chain"
-          + " and verdict")
+  @Option(
+      names = "--probe",
+      description =
+          "connect to every MX address: STARTTLS, protocol, cipher, certificate chain"
+              + " and verdict")
   boolean probe;
 
-  @Option(names = "--parallel", paramLabel = "N", defaultValue = "8",
+  @Option(
+      names = "--parallel",
+      paramLabel = "N",
+      defaultValue = "8",
       description = "domains checked at once with --input (default ${DEFAULT-VALUE})")
   int parallel;
 
@@ -80,8 +98,10 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if ((domain == null) == (input == null)) {
-      throw CliException.usage(domain == null ? "give a DOMAIN or --input FILE"
-          : "give a DOMAIN or --input FILE, not both");
+      throw CliException.usage(
+          domain == null
+              ? "give a DOMAIN or --input FILE"
+              : "give a DOMAIN or --input FILE, not both");
     }
     if (json && jsonLines) {
       throw CliException.usage("--json and --json-lines exclude each other");
@@ -89,9 +109,11 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
     if (parallel < 1 || parallel > MAX_PARALLEL) {
       throw CliException.usage("--parallel must be 1.." + MAX_PARALLEL + ", not " + parallel);
     }
-    List<NextHop> hops = input == null
-        ? List.of(parseDomain(Objects.requireNonNull(domain), "DOMAIN")) // one of the two, above
-        : readInput();
+    List<NextHop> hops =
+        input == null
+            ? List.of(
+                parseDomain(Objects.requireNonNull(domain), "DOMAIN")) // one of the two, above
+            : readInput();
     ExecutorService probes = Executors.newCachedThreadPool(daemon("mailtls-probe"));
     try (CliContext ctx = CliContext.open(common, err)) {
       ctx.preflight();
@@ -122,19 +144,22 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   /**
    * Checks every domain on a pool of {@code --parallel} threads and prints the results in input
-   * order as they become available; a domain whose check fails unexpectedly gets a report with
-   * its {@code error} set, and the others go on.
+   * order as they become available; a domain whose check fails unexpectedly gets a report with its
+   * {@code error} set, and the others go on.
    */
   private void bulk(PrintWriter out, PrintWriter err, DomainChecker checker, List<NextHop> hops) {
-    Optional<ProgressBar> bar = ProgressBar.interactive()
-        ? Optional.of(new ProgressBar(err, hops.size())) : Optional.empty();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, hops.size()),
-        daemon("mailtls-check"));
+    Optional<ProgressBar> bar =
+        ProgressBar.interactive()
+            ? Optional.of(new ProgressBar(err, hops.size()))
+            : Optional.empty();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(Math.min(parallel, hops.size()), daemon("mailtls-check"));
     try {
       List<CompletableFuture<CheckReport>> futures = new ArrayList<>();
       for (NextHop hop : hops) {
-        futures.add(CompletableFuture.supplyAsync(() -> safeCheck(checker, hop), pool)
-            .whenComplete((r, e) -> bar.ifPresent(b -> b.advance(hop.toString()))));
+        futures.add(
+            CompletableFuture.supplyAsync(() -> safeCheck(checker, hop), pool)
+                .whenComplete((r, e) -> bar.ifPresent(b -> b.advance(hop.toString()))));
       }
       List<CheckReport> all = new ArrayList<>();
       for (CompletableFuture<CheckReport> f : futures) {
@@ -172,8 +197,7 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
     try {
       lines = Files.readAllLines(input, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e),
-          e);
+      throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e), e);
     }
     List<NextHop> hops = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {

@@ -31,8 +31,14 @@ import org.jspecify.annotations.Nullable;
  * @param hosts the MX hosts in the order delivery tries them
  * @param levels the delivery plan under each sender level, by level token
  */
-record CheckReport(String schema, String domain, @Nullable String error, @Nullable Mx mx,
-    @Nullable MtaSts mtaSts, List<Host> hosts, Map<String, Level> levels) {
+record CheckReport(
+    String schema,
+    String domain,
+    @Nullable String error,
+    @Nullable Mx mx,
+    @Nullable MtaSts mtaSts,
+    List<Host> hosts,
+    Map<String, Level> levels) {
 
   /** The schema name and version of the {@code check} document. */
   static final String SCHEMA = "mailtls.check/1";
@@ -54,11 +60,13 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
   record Mx(String outcome, String dnssec, @Nullable String answer, List<String> notes) {}
 
   /** One DNS answer: outcome, DNSSEC state, and the failure with its reason when it failed. */
-  record Answer(
-      String outcome, String dnssec, @Nullable String failure, @Nullable String reason) {
+  record Answer(String outcome, String dnssec, @Nullable String failure, @Nullable String reason) {
     static Answer of(DnsAnswer a) {
-      return new Answer(a.outcome().name(), a.state().name(),
-          a.failure().map(Enum::name).orElse(null), a.reason().orElse(null));
+      return new Answer(
+          a.outcome().name(),
+          a.state().name(),
+          a.failure().map(Enum::name).orElse(null),
+          a.reason().orElse(null));
     }
   }
 
@@ -76,9 +84,17 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    * @param requirements what each sender level requires of it, by level token
    * @param probes the live probe of each address; null without {@code --probe}
    */
-  record Host(String name, int preference, boolean implicit, List<String> addresses,
-      String addressDnssec, @Nullable Answer a, @Nullable Answer aaaa, Tlsa tlsa,
-      Map<String, Requirement> requirements, @Nullable List<Probe> probes) {}
+  record Host(
+      String name,
+      int preference,
+      boolean implicit,
+      List<String> addresses,
+      String addressDnssec,
+      @Nullable Answer a,
+      @Nullable Answer aaaa,
+      Tlsa tlsa,
+      Map<String, Requirement> requirements,
+      @Nullable List<Probe> probes) {}
 
   /**
    * The DANE outcome for one host (RFC 7672 §2.2).
@@ -104,11 +120,23 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    * @param usable whether an SMTP client can authenticate with it (RFC 7672 §3.1)
    * @param why why it is unusable, else null
    */
-  record TlsaRecord(int usage, int selector, int matchingType, String data, String usageName,
-      boolean usable, @Nullable String why) {
+  record TlsaRecord(
+      int usage,
+      int selector,
+      int matchingType,
+      String data,
+      String usageName,
+      boolean usable,
+      @Nullable String why) {
     static TlsaRecord of(DnsRecord.Tlsa r, String usageName, @Nullable String why) {
-      return new TlsaRecord(r.usage(), r.selector(), r.matchingType(),
-          HexFormat.of().formatHex(r.data()), usageName, why == null, why);
+      return new TlsaRecord(
+          r.usage(),
+          r.selector(),
+          r.matchingType(),
+          HexFormat.of().formatHex(r.data()),
+          usageName,
+          why == null,
+          why);
     }
   }
 
@@ -117,16 +145,21 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    *
    * @param action {@code try} (planned), {@code skip} (not used, see {@code failure}) or {@code
    *     none} (nothing is tried at this level: see the level's status)
-   * @param requirement {@code opportunistic}, {@code encrypted}, {@code pkix} or {@code dane};
+   * @param requirement {@code opportunistic}, {@code encrypted}, {@code pkix} or {@code dane}; null
+   *     unless tried
+   * @param source which policy set it: {@code none}, {@code sender}, {@code mta-sts}, {@code dane};
    *     null unless tried
-   * @param source which policy set it: {@code none}, {@code sender}, {@code mta-sts}, {@code
-   *     dane}; null unless tried
    * @param reportOnly a stricter requirement only reported on (MTA-STS {@code testing}), or null
    * @param failure why the host is skipped ({@code FailureType}), else null
    * @param why the decision in words
    */
-  record Requirement(String action, @Nullable String requirement, @Nullable String source,
-      @Nullable String reportOnly, @Nullable String failure, String why) {}
+  record Requirement(
+      String action,
+      @Nullable String requirement,
+      @Nullable String source,
+      @Nullable String reportOnly,
+      @Nullable String failure,
+      String why) {}
 
   /**
    * The plan under one sender level.
@@ -138,8 +171,12 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    * @param hosts the hosts to try, in order
    * @param decision the decision record, in words
    */
-  record Level(String status, @Nullable Reply reply, @Nullable String failure,
-      List<String> hosts, List<String> decision) {}
+  record Level(
+      String status,
+      @Nullable Reply reply,
+      @Nullable String failure,
+      List<String> hosts,
+      List<String> decision) {}
 
   /**
    * An SMTP reply.
@@ -151,8 +188,11 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    */
   record Reply(int code, @Nullable String enhanced, String text, boolean local) {
     static Reply of(SmtpReply r) {
-      return new Reply(r.code(), r.enhancedStatus().map(Object::toString).orElse(null),
-          r.text(), r.locallyGenerated());
+      return new Reply(
+          r.code(),
+          r.enhancedStatus().map(Object::toString).orElse(null),
+          r.text(),
+          r.locallyGenerated());
     }
   }
 
@@ -167,14 +207,18 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
   /**
    * The {@code _mta-sts} TXT lookup.
    *
-   * @param status {@code valid}, {@code absent} (NXDOMAIN or NODATA), {@code invalid} (present
-   *     but unusable, RFC 8461 §3.1) or {@code failed} (the lookup failed)
+   * @param status {@code valid}, {@code absent} (NXDOMAIN or NODATA), {@code invalid} (present but
+   *     unusable, RFC 8461 §3.1) or {@code failed} (the lookup failed)
    * @param id the policy id when valid, else null
    * @param txt the TXT records found
    * @param dnssec the answer's DNSSEC state
    * @param reason why it is not valid, else null
    */
-  record StsRecord(String status, @Nullable String id, List<String> txt, String dnssec,
+  record StsRecord(
+      String status,
+      @Nullable String id,
+      List<String> txt,
+      String dnssec,
       @Nullable String reason) {}
 
   /**
@@ -188,8 +232,14 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    * @param failure the failure type ({@code FailureType}) when failed, else null
    * @param reason why there is none, or what failed, or a note
    */
-  record StsPolicy(String status, @Nullable String id, @Nullable String mode, List<String> mx,
-      @Nullable Long maxAgeSeconds, @Nullable String failure, @Nullable String reason) {}
+  record StsPolicy(
+      String status,
+      @Nullable String id,
+      @Nullable String mode,
+      List<String> mx,
+      @Nullable Long maxAgeSeconds,
+      @Nullable String failure,
+      @Nullable String reason) {}
 
   /**
    * The live probe of one address ({@code --probe}).
@@ -215,40 +265,66 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    * @param reason why
    * @param millis how long the probe took
    */
-  record Probe(String address, int port, boolean planned, String requirement,
-      @Nullable String serverName, boolean reachable, @Nullable String greeting,
-      @Nullable Boolean starttls, @Nullable String protocol, @Nullable String cipher,
-      List<Certificate> peerChain, @Nullable Boolean pkixVerified, @Nullable String pkixFailure,
-      @Nullable Boolean daneVerified, @Nullable String daneFailure, @Nullable String daneMatched,
-      String verdict, String reason, long millis) {
+  record Probe(
+      String address,
+      int port,
+      boolean planned,
+      String requirement,
+      @Nullable String serverName,
+      boolean reachable,
+      @Nullable String greeting,
+      @Nullable Boolean starttls,
+      @Nullable String protocol,
+      @Nullable String cipher,
+      List<Certificate> peerChain,
+      @Nullable Boolean pkixVerified,
+      @Nullable String pkixFailure,
+      @Nullable Boolean daneVerified,
+      @Nullable String daneFailure,
+      @Nullable String daneMatched,
+      String verdict,
+      String reason,
+      long millis) {
 
     /**
      * The probe of one address as the document shows it; failures and the reason on one line
      * (core's DANE failure lists the peer's keys and the records tried on lines of their own).
      */
     static Probe of(ProbeResult r, boolean planned, String requirement) {
-      List<Certificate> chain = r.tls().map(t -> t.peerChain().stream().map(Certificate::of)
-          .toList()).orElse(List.of());
-      return new Probe(r.address().getAddress().getHostAddress(), r.address().getPort(),
-          planned, requirement, r.serverName().orElse(null), r.reachable(),
-          r.greeting().map(Probe::reply).orElse(null), r.starttlsOffered().orElse(null),
+      List<Certificate> chain =
+          r.tls().map(t -> t.peerChain().stream().map(Certificate::of).toList()).orElse(List.of());
+      return new Probe(
+          r.address().getAddress().getHostAddress(),
+          r.address().getPort(),
+          planned,
+          requirement,
+          r.serverName().orElse(null),
+          r.reachable(),
+          r.greeting().map(Probe::reply).orElse(null),
+          r.starttlsOffered().orElse(null),
           r.tls().map(TlsDetails::protocol).orElse(null),
-          r.tls().map(TlsDetails::cipherSuite).orElse(null), chain,
-          r.pkix().map(ProbeResult.Verification::verified).orElse(null), failure(r.pkix()),
-          r.dane().map(ProbeResult.Verification::verified).orElse(null), failure(r.dane()),
-          r.matchedTlsa().map(DnsRecord.Tlsa::toString).orElse(null), r.verdict().token(),
-          Mailtls.oneLine(r.reason()), r.elapsed().toMillis());
+          r.tls().map(TlsDetails::cipherSuite).orElse(null),
+          chain,
+          r.pkix().map(ProbeResult.Verification::verified).orElse(null),
+          failure(r.pkix()),
+          r.dane().map(ProbeResult.Verification::verified).orElse(null),
+          failure(r.dane()),
+          r.matchedTlsa().map(DnsRecord.Tlsa::toString).orElse(null),
+          r.verdict().token(),
+          Mailtls.oneLine(r.reason()),
+          r.elapsed().toMillis());
     }
 
     /** A reply on one line: the code, then the lines joined with " / ". */
     private static String reply(SmtpReply r) {
-      return r.code() + r.enhancedStatus().map(s -> " " + s).orElse("") + " "
+      return r.code()
+          + r.enhancedStatus().map(s -> " " + s).orElse("")
+          + " "
           + String.join(" / ", r.lines());
     }
 
     private static @Nullable String failure(Optional<ProbeResult.Verification> check) {
-      return check.filter(v -> !v.verified()).map(v -> Mailtls.oneLine(v.detail()))
-          .orElse(null);
+      return check.filter(v -> !v.verified()).map(v -> Mailtls.oneLine(v.detail())).orElse(null);
     }
   }
 
@@ -264,18 +340,30 @@ record CheckReport(String schema, String domain, @Nullable String error, @Nullab
    * @param sha256 SHA-256 of the DER certificate (TLSA {@code x 0 1})
    * @param spkiSha256 SHA-256 of the SubjectPublicKeyInfo (TLSA {@code x 1 1})
    */
-  record Certificate(String subject, String issuer, String serial, String notBefore,
-      String notAfter, List<String> dnsNames, String sha256, String spkiSha256) {
+  record Certificate(
+      String subject,
+      String issuer,
+      String serial,
+      String notBefore,
+      String notAfter,
+      List<String> dnsNames,
+      String sha256,
+      String spkiSha256) {
 
     static Certificate of(X509Certificate c) {
       try {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         String certHash = HexFormat.of().formatHex(sha.digest(c.getEncoded()));
         String spkiHash = HexFormat.of().formatHex(sha.digest(c.getPublicKey().getEncoded()));
-        return new Certificate(c.getSubjectX500Principal().getName(),
-            c.getIssuerX500Principal().getName(), c.getSerialNumber().toString(16),
-            c.getNotBefore().toInstant().toString(), c.getNotAfter().toInstant().toString(),
-            dnsNames(c), certHash, spkiHash);
+        return new Certificate(
+            c.getSubjectX500Principal().getName(),
+            c.getIssuerX500Principal().getName(),
+            c.getSerialNumber().toString(16),
+            c.getNotBefore().toInstant().toString(),
+            c.getNotAfter().toInstant().toString(),
+            dnsNames(c),
+            certHash,
+            spkiHash);
       } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
         throw new IllegalStateException("cannot digest a certificate", e);
       }

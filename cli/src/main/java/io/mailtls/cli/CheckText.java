@@ -32,9 +32,14 @@ final class CheckText {
     if (!r.hosts().isEmpty()) {
       out.printf(Locale.ROOT, "  %-5s %-32s %-8s %s%n", "pref", "host", "DNSSEC", "addresses");
       for (CheckReport.Host h : r.hosts()) {
-        out.printf(Locale.ROOT, "  %-5d %-32s %-8s %s%n", h.preference(),
-            h.name() + (h.implicit() ? " (implicit)" : ""), h.addressDnssec(),
-            h.addresses().isEmpty() ? "none (" + addressProblem(h) + ")"
+        out.printf(
+            Locale.ROOT,
+            "  %-5d %-32s %-8s %s%n",
+            h.preference(),
+            h.name() + (h.implicit() ? " (implicit)" : ""),
+            h.addressDnssec(),
+            h.addresses().isEmpty()
+                ? "none (" + addressProblem(h) + ")"
                 : String.join(", ", h.addresses()));
       }
     }
@@ -45,15 +50,28 @@ final class CheckText {
     if (r.mtaSts() != null) {
       CheckReport.StsRecord rec = r.mtaSts().record();
       CheckReport.StsPolicy pol = r.mtaSts().policy();
-      out.printf(Locale.ROOT, "%nMTA-STS   TXT record %s (%s)%s%n", rec.status(), rec.dnssec(),
+      out.printf(
+          Locale.ROOT,
+          "%nMTA-STS   TXT record %s (%s)%s%n",
+          rec.status(),
+          rec.dnssec(),
           rec.id() != null ? ": id " + rec.id() : rec.reason() == null ? "" : ": " + rec.reason());
       if ("found".equals(pol.status())) {
-        out.printf(Locale.ROOT, "          policy %s, mode %s, mx %s, max_age %d s%s%n", pol.id(),
-            pol.mode(), pol.mx(), pol.maxAgeSeconds(),
+        out.printf(
+            Locale.ROOT,
+            "          policy %s, mode %s, mx %s, max_age %d s%s%n",
+            pol.id(),
+            pol.mode(),
+            pol.mx(),
+            pol.maxAgeSeconds(),
             pol.reason() == null ? "" : " (" + pol.reason() + ")");
       } else {
-        out.printf(Locale.ROOT, "          policy %s%s: %s%n", pol.status(),
-            pol.failure() == null ? "" : " " + pol.failure(), pol.reason());
+        out.printf(
+            Locale.ROOT,
+            "          policy %s%s: %s%n",
+            pol.status(),
+            pol.failure() == null ? "" : " " + pol.failure(),
+            pol.reason());
       }
     }
     printTlsa(out, r.hosts());
@@ -66,8 +84,7 @@ final class CheckText {
     // A host without addresses was looked up: both answers are there (a literal has its address).
     CheckReport.Answer a = Objects.requireNonNull(h.a());
     CheckReport.Answer aaaa = Objects.requireNonNull(h.aaaa());
-    return "A " + a.outcome() + " " + a.dnssec() + ", AAAA " + aaaa.outcome() + " "
-        + aaaa.dnssec();
+    return "A " + a.outcome() + " " + a.dnssec() + ", AAAA " + aaaa.outcome() + " " + aaaa.dnssec();
   }
 
   private static void printTlsa(PrintWriter out, List<CheckReport.Host> hosts) {
@@ -77,13 +94,26 @@ final class CheckText {
     out.printf(Locale.ROOT, "%nTLSA%n");
     for (CheckReport.Host h : hosts) {
       CheckReport.Tlsa t = h.tlsa();
-      out.printf(Locale.ROOT, "  %-32s %s%s: %s%n", h.name(), t.status(),
-          t.baseDomain() == null ? "" : " (base domain " + t.baseDomain() + ")", t.reason());
+      out.printf(
+          Locale.ROOT,
+          "  %-32s %s%s: %s%n",
+          h.name(),
+          t.status(),
+          t.baseDomain() == null ? "" : " (base domain " + t.baseDomain() + ")",
+          t.reason());
       for (CheckReport.TlsaRecord rec : t.records()) {
-        String data = rec.data().length() > HEX_SHOWN
-            ? rec.data().substring(0, HEX_SHOWN) + "..." : rec.data();
-        out.printf(Locale.ROOT, "      %d %d %d %-19s %-8s %s%n", rec.usage(), rec.selector(),
-            rec.matchingType(), data, rec.usageName(),
+        String data =
+            rec.data().length() > HEX_SHOWN
+                ? rec.data().substring(0, HEX_SHOWN) + "..."
+                : rec.data();
+        out.printf(
+            Locale.ROOT,
+            "      %d %d %d %-19s %-8s %s%n",
+            rec.usage(),
+            rec.selector(),
+            rec.matchingType(),
+            data,
+            rec.usageName(),
             rec.usable() ? "usable" : "unusable: " + rec.why());
       }
     }
@@ -104,27 +134,39 @@ final class CheckText {
     }
     out.printf(Locale.ROOT, "  %-32s", "plan");
     for (CheckReport.Level l : levels.values()) {
-      out.printf(Locale.ROOT, " %-24s", l.reply() == null ? l.status()
-          : l.status() + " " + l.reply().code() + " "
-              + (l.reply().enhanced() == null ? "" : l.reply().enhanced()));
+      out.printf(
+          Locale.ROOT,
+          " %-24s",
+          l.reply() == null
+              ? l.status()
+              : l.status()
+                  + " "
+                  + l.reply().code()
+                  + " "
+                  + (l.reply().enhanced() == null ? "" : l.reply().enhanced()));
     }
     out.println();
     out.printf(Locale.ROOT, "  why:%n");
-    levels.forEach((level, l) -> {
-      if (l.reply() != null) {
-        out.printf(Locale.ROOT, "    %-14s %s (%s)%n", level, l.reply().text(), l.failure());
-      }
-    });
+    levels.forEach(
+        (level, l) -> {
+          if (l.reply() != null) {
+            out.printf(Locale.ROOT, "    %-14s %s (%s)%n", level, l.reply().text(), l.failure());
+          }
+        });
     for (CheckReport.Host h : r.hosts()) {
       // One line per distinct decision, naming every level it holds for: DANE notes are long.
       Map<String, List<String>> levelsByWhy = new LinkedHashMap<>();
-      h.requirements().forEach((level, q) -> {
-        if (!"none".equals(q.action())) {
-          levelsByWhy.computeIfAbsent(q.why(), k -> new ArrayList<>()).add(level);
-        }
-      });
-      levelsByWhy.forEach((why, names) -> out.printf(Locale.ROOT, "    %-14s %s: %s%n",
-          String.join(", ", names), h.name(), why));
+      h.requirements()
+          .forEach(
+              (level, q) -> {
+                if (!"none".equals(q.action())) {
+                  levelsByWhy.computeIfAbsent(q.why(), k -> new ArrayList<>()).add(level);
+                }
+              });
+      levelsByWhy.forEach(
+          (why, names) ->
+              out.printf(
+                  Locale.ROOT, "    %-14s %s: %s%n", String.join(", ", names), h.name(), why));
     }
   }
 
@@ -133,8 +175,12 @@ final class CheckText {
       return "-";
     }
     return switch (q.action()) {
-      case "try" -> q.requirement() + " (" + q.source() + ")"
-          + (q.reportOnly() == null ? "" : " +" + q.reportOnly() + "?");
+      case "try" ->
+          q.requirement()
+              + " ("
+              + q.source()
+              + ")"
+              + (q.reportOnly() == null ? "" : " +" + q.reportOnly() + "?");
       case "skip" -> "skip " + q.failure();
       default -> "-";
     };
@@ -145,20 +191,40 @@ final class CheckText {
       return;
     }
     out.printf(Locale.ROOT, "%nProbe%n");
-    out.printf(Locale.ROOT, "  %-28s %-22s %-8s %-8s %-28s %-14s %s%n", "host", "address",
-        "STARTTLS", "protocol", "cipher", "verdict", "reason");
+    out.printf(
+        Locale.ROOT,
+        "  %-28s %-22s %-8s %-8s %-28s %-14s %s%n",
+        "host",
+        "address",
+        "STARTTLS",
+        "protocol",
+        "cipher",
+        "verdict",
+        "reason");
     for (CheckReport.Host h : hosts) {
       if (h.probes() == null) {
         continue;
       }
       for (CheckReport.Probe p : h.probes()) {
         String starttls = p.starttls() == null ? "-" : p.starttls() ? "yes" : "no";
-        out.printf(Locale.ROOT, "  %-28s %-22s %-8s %-8s %-28s %-14s %s%n", h.name(),
-            p.address() + ":" + p.port(), starttls, p.protocol() == null ? "-" : p.protocol(),
-            p.cipher() == null ? "-" : p.cipher(), p.verdict(), p.reason());
+        out.printf(
+            Locale.ROOT,
+            "  %-28s %-22s %-8s %-8s %-28s %-14s %s%n",
+            h.name(),
+            p.address() + ":" + p.port(),
+            starttls,
+            p.protocol() == null ? "-" : p.protocol(),
+            p.cipher() == null ? "-" : p.cipher(),
+            p.verdict(),
+            p.reason());
         for (CheckReport.Certificate c : p.peerChain()) {
-          out.printf(Locale.ROOT, "      %s (issuer %s, until %s, SPKI SHA-256 %s)%n",
-              c.subject(), c.issuer(), c.notAfter(), c.spkiSha256());
+          out.printf(
+              Locale.ROOT,
+              "      %s (issuer %s, until %s, SPKI SHA-256 %s)%n",
+              c.subject(),
+              c.issuer(),
+              c.notAfter(),
+              c.spkiSha256());
         }
       }
     }

@@ -31,8 +31,8 @@ import okhttp3.OkHttpClient;
 /**
  * What one run of {@code check} or {@code send} is wired from, built from {@link CommonOptions}:
  * the DNSSEC-aware resolver, the PKIX roots, the MTA-STS resolver (OkHttp fetch, in-memory cache
- * for the run), the DANE provider and the event listener. Thread-safe once built; {@link
- * #close()} releases the HTTP client's threads and connections.
+ * for the run), the DANE provider and the event listener. Thread-safe once built; {@link #close()}
+ * releases the HTTP client's threads and connections.
  */
 final class CliContext implements AutoCloseable {
 
@@ -49,8 +49,14 @@ final class CliContext implements AutoCloseable {
   private final Optional<TraceListener> trace;
   private final PrintWriter err;
 
-  private CliContext(CommonOptions options, DnssecResolver dns, TrustConfig trust,
-      OkHttpClient http, MtaStsResolver mtaSts, DaneResolver dane, Optional<TraceListener> trace,
+  private CliContext(
+      CommonOptions options,
+      DnssecResolver dns,
+      TrustConfig trust,
+      OkHttpClient http,
+      MtaStsResolver mtaSts,
+      DaneResolver dane,
+      Optional<TraceListener> trace,
       PrintWriter err) {
     this.err = err;
     this.options = options;
@@ -69,11 +75,10 @@ final class CliContext implements AutoCloseable {
    */
   static CliContext open(CommonOptions o, PrintWriter err) {
     o.validate();
-    Optional<TraceListener> trace = o.verbose ? Optional.of(new TraceListener(err))
-        : Optional.empty();
+    Optional<TraceListener> trace =
+        o.verbose ? Optional.of(new TraceListener(err)) : Optional.empty();
     DnssecResolver dns = resolver(o);
-    TrustConfig trust = TrustConfig.load(o.caFiles, o.truststore, o.truststorePassword,
-        o.caOnly);
+    TrustConfig trust = TrustConfig.load(o.caFiles, o.truststore, o.truststorePassword, o.caOnly);
     trace.ifPresent(t -> t.line("DNS " + dns + "; PKIX roots: " + trust.summary()));
     OkHttpClient.Builder hb = new OkHttpClient.Builder();
     if (trust.customised()) {
@@ -81,20 +86,29 @@ final class CliContext implements AutoCloseable {
     }
     OkHttpClient http = hb.build();
     Duration timeout = o.timeout();
-    MtaStsResolver mtaSts = MtaStsResolver.builder()
-        .dns(dns)
-        .fetcher(OkHttpPolicyFetcher.builder().dns(dns).client(http).port(o.mtaStsPort)
-            .connectTimeout(timeout).readTimeout(timeout).callTimeout(timeout).build())
-        .build();
+    MtaStsResolver mtaSts =
+        MtaStsResolver.builder()
+            .dns(dns)
+            .fetcher(
+                OkHttpPolicyFetcher.builder()
+                    .dns(dns)
+                    .client(http)
+                    .port(o.mtaStsPort)
+                    .connectTimeout(timeout)
+                    .readTimeout(timeout)
+                    .callTimeout(timeout)
+                    .build())
+            .build();
     DaneResolver dane = DaneResolver.builder().dns(dns).build();
     return new CliContext(o, dns, trust, http, mtaSts, dane, trace, err);
   }
 
   private static DnssecResolver resolver(CommonOptions o) {
-    DnssecResolver.Builder b = DnssecResolver.builder()
-        .mode(o.dnssecMode())
-        .lookupTimeout(o.timeout())
-        .queryTimeout(Duration.ofSeconds(Math.min(5, o.timeoutSeconds)));
+    DnssecResolver.Builder b =
+        DnssecResolver.builder()
+            .mode(o.dnssecMode())
+            .lookupTimeout(o.timeout())
+            .queryTimeout(Duration.ofSeconds(Math.min(5, o.timeoutSeconds)));
     List<InetSocketAddress> upstreams = o.upstreams();
     if (!upstreams.isEmpty()) {
       b.upstream(upstreams);
@@ -103,8 +117,8 @@ final class CliContext implements AutoCloseable {
       try {
         b.trustAnchors(TrustAnchors.read(o.trustAnchor));
       } catch (IOException e) {
-        throw CliException.usage("cannot read --trust-anchor " + o.trustAnchor + ": "
-            + TrustConfig.describe(e), e);
+        throw CliException.usage(
+            "cannot read --trust-anchor " + o.trustAnchor + ": " + TrustConfig.describe(e), e);
       } catch (IllegalArgumentException e) {
         throw CliException.usage("--trust-anchor " + o.trustAnchor + ": " + e.getMessage(), e);
       }
@@ -117,34 +131,41 @@ final class CliContext implements AutoCloseable {
   }
 
   /**
-   * Asks the resolver one question (the root's TXT records, which every resolver can answer)
-   * before any real work, so that an unreachable or refusing resolver is one clear error rather
-   * than every domain failing.
+   * Asks the resolver one question (the root's TXT records, which every resolver can answer) before
+   * any real work, so that an unreachable or refusing resolver is one clear error rather than every
+   * domain failing.
    *
-   * A root that does not validate (wrong trust anchors) is a warning on stderr: the checks still
-   * run, and show every answer's state. With {@code --dnssec trust-ad} the resolver must pass
-   * the DNSSEC self-check (a bogus name refused, a signed name secure) or nothing runs: its AD
-   * bit decides DANE, and loopback alone does not prove that it validates.
+   * <p>A root that does not validate (wrong trust anchors) is a warning on stderr: the checks still
+   * run, and show every answer's state. With {@code --dnssec trust-ad} the resolver must pass the
+   * DNSSEC self-check (a bogus name refused, a signed name secure) or nothing runs: its AD bit
+   * decides DANE, and loopback alone does not prove that it validates.
    *
-   * @throws CliException exit 69 naming the resolver, when it does not answer usably or fails
-   *     the TRUST_AD self-check
+   * @throws CliException exit 69 naming the resolver, when it does not answer usably or fails the
+   *     TRUST_AD self-check
    */
   void preflight() {
     DnsAnswer probe = dns.resolve(DomainName.ROOT, DnsRecordType.TXT);
     trace.ifPresent(t -> t.line("resolver check: " + probe));
     if (probe.failure().isPresent() && UNREACHABLE.contains(probe.failure().get())) {
-      throw new CliException(Mailtls.EX_UNAVAILABLE, "DNS resolver " + describeUpstreams()
-          + " unreachable: " + probe.failure().get()
-          + probe.reason().map(r -> " (" + r + ")").orElse(""));
+      throw new CliException(
+          Mailtls.EX_UNAVAILABLE,
+          "DNS resolver "
+              + describeUpstreams()
+              + " unreachable: "
+              + probe.failure().get()
+              + probe.reason().map(r -> " (" + r + ")").orElse(""));
     }
     if (options.dnssecMode() == DnssecMode.TRUST_AD) {
       options.selfCheck.require(dns, describeUpstreams(), trace);
       return;
     }
     if (probe.state() != DnssecState.SECURE) {
-      err.println("mailtls: warning: the root zone's answer is " + probe.state() + " (trust"
-          + " anchors that do not match, or a resolver that strips DNSSEC records?): DANE"
-          + " cannot apply");
+      err.println(
+          "mailtls: warning: the root zone's answer is "
+              + probe.state()
+              + " (trust"
+              + " anchors that do not match, or a resolver that strips DNSSEC records?): DANE"
+              + " cannot apply");
       err.flush();
     }
   }
@@ -153,8 +174,10 @@ final class CliContext implements AutoCloseable {
     List<InetSocketAddress> u = dns.upstreams();
     StringBuilder sb = new StringBuilder();
     for (InetSocketAddress a : u) {
-      sb.append(sb.length() == 0 ? "" : ", ").append(a.getAddress().getHostAddress())
-          .append(':').append(a.getPort());
+      sb.append(sb.length() == 0 ? "" : ", ")
+          .append(a.getAddress().getHostAddress())
+          .append(':')
+          .append(a.getPort());
     }
     return sb.toString();
   }
@@ -199,8 +222,12 @@ final class CliContext implements AutoCloseable {
    * ordered by a fixed seed so that the plans of one check list them alike.
    */
   TransportPolicyResolver policyResolver() {
-    return TransportPolicyResolver.builder().dns(dns).mtaSts(mtaSts).dane(dane)
-        .random(new Random(0)).build();
+    return TransportPolicyResolver.builder()
+        .dns(dns)
+        .mtaSts(mtaSts)
+        .dane(dane)
+        .random(new Random(0))
+        .build();
   }
 
   /** A transport delivering at {@code level} with every option of this run. Close it. */
@@ -210,15 +237,16 @@ final class CliContext implements AutoCloseable {
 
   /** The same, with {@code also} receiving every event after the trace (if any). */
   SecureSmtpTransport transport(TlsLevel level, EventListener also) {
-    SecureSmtpTransport.Builder b = SecureSmtpTransport.builder()
-        .dns(dns)
-        .mtaSts(mtaSts)
-        .dane(dane)
-        .senderPolicy(SenderPolicy.uniform(level))
-        .heloName(options.heloName())
-        .port(options.port)
-        .timeouts(SmtpTimeouts.uniform(options.timeout()))
-        .eventListener(EventListener.all(listener(), also));
+    SecureSmtpTransport.Builder b =
+        SecureSmtpTransport.builder()
+            .dns(dns)
+            .mtaSts(mtaSts)
+            .dane(dane)
+            .senderPolicy(SenderPolicy.uniform(level))
+            .heloName(options.heloName())
+            .port(options.port)
+            .timeouts(SmtpTimeouts.uniform(options.timeout()))
+            .eventListener(EventListener.all(listener(), also));
     if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }
@@ -226,16 +254,17 @@ final class CliContext implements AutoCloseable {
   }
 
   /**
-   * A STARTTLS probe set up as {@link #transport} sets up delivery: the same roots, DANE
-   * provider, EHLO name, port, time bounds and event trace. Close it.
+   * A STARTTLS probe set up as {@link #transport} sets up delivery: the same roots, DANE provider,
+   * EHLO name, port, time bounds and event trace. Close it.
    */
   StarttlsProbe probe() {
-    StarttlsProbe.Builder b = StarttlsProbe.builder()
-        .dane(dane)
-        .heloName(options.heloName())
-        .port(options.port)
-        .timeouts(SmtpTimeouts.uniform(options.timeout()))
-        .eventListener(listener());
+    StarttlsProbe.Builder b =
+        StarttlsProbe.builder()
+            .dane(dane)
+            .heloName(options.heloName())
+            .port(options.port)
+            .timeouts(SmtpTimeouts.uniform(options.timeout()))
+            .eventListener(listener());
     if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }

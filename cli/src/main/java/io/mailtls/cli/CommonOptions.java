@@ -24,63 +24,95 @@ final class CommonOptions {
   /** The longest {@code --timeout} accepted: an hour. */
   static final int MAX_TIMEOUT_SECONDS = 3600;
 
-  @Option(names = "--resolver", paramLabel = "HOST[:PORT]",
-      description = "recursive resolver to ask, an IP address (repeatable); default: the"
-          + " system's")
+  @Option(
+      names = "--resolver",
+      paramLabel = "HOST[:PORT]",
+      description =
+          "recursive resolver to ask, an IP address (repeatable); default: the" + " system's")
   List<String> resolvers = new ArrayList<>();
 
-  @Option(names = "--trust-anchor", paramLabel = "FILE",
-      description = "DNSSEC trust anchors, DS or DNSKEY records in zone-file syntax; default:"
-          + " the IANA root")
+  @Option(
+      names = "--trust-anchor",
+      paramLabel = "FILE",
+      description =
+          "DNSSEC trust anchors, DS or DNSKEY records in zone-file syntax; default:"
+              + " the IANA root")
   @Nullable Path trustAnchor;
 
-  @Option(names = "--dnssec", paramLabel = "MODE", defaultValue = "validate",
-      description = "validate (in process, default) or trust-ad (the AD bit of a loopback"
-          + " validating resolver)")
+  @Option(
+      names = "--dnssec",
+      paramLabel = "MODE",
+      defaultValue = "validate",
+      description =
+          "validate (in process, default) or trust-ad (the AD bit of a loopback"
+              + " validating resolver)")
   String dnssec;
 
   @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
 
-  @Option(names = "--ca-file", paramLabel = "PEM",
-      description = "PEM certificates to trust for PKIX (MTA-STS policy fetches and MX hosts),"
-          + " added to the JDK's roots (repeatable)")
+  @Option(
+      names = "--ca-file",
+      paramLabel = "PEM",
+      description =
+          "PEM certificates to trust for PKIX (MTA-STS policy fetches and MX hosts),"
+              + " added to the JDK's roots (repeatable)")
   List<Path> caFiles = new ArrayList<>();
 
-  @Option(names = "--truststore", paramLabel = "FILE",
-      description = "a key store (PKCS12 or JKS) whose trusted certificates are added to the"
-          + " JDK's roots")
+  @Option(
+      names = "--truststore",
+      paramLabel = "FILE",
+      description =
+          "a key store (PKCS12 or JKS) whose trusted certificates are added to the"
+              + " JDK's roots")
   @Nullable Path truststore;
 
-  @Option(names = "--truststore-password", paramLabel = "PASSWORD",
+  @Option(
+      names = "--truststore-password",
+      paramLabel = "PASSWORD",
       description = "password of --truststore, when its certificates are protected by one")
   @Nullable String truststorePassword;
 
-  @Option(names = "--ca-only",
+  @Option(
+      names = "--ca-only",
       description = "trust only --ca-file and --truststore, not the JDK's roots")
   boolean caOnly;
 
-  @Option(names = "--port", paramLabel = "N", defaultValue = "25",
+  @Option(
+      names = "--port",
+      paramLabel = "N",
+      defaultValue = "25",
       description = "SMTP port of every MX host (default ${DEFAULT-VALUE})")
   int port;
 
-  @Option(names = "--mta-sts-port", paramLabel = "N", defaultValue = "443",
+  @Option(
+      names = "--mta-sts-port",
+      paramLabel = "N",
+      defaultValue = "443",
       description = "HTTPS port for MTA-STS policy fetches (default ${DEFAULT-VALUE})")
   int mtaStsPort;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-      description = "bound on each DNS lookup, each SMTP step and each policy fetch (default"
-          + " ${DEFAULT-VALUE})")
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "30",
+      description =
+          "bound on each DNS lookup, each SMTP step and each policy fetch (default"
+              + " ${DEFAULT-VALUE})")
   int timeoutSeconds;
 
-  @Option(names = "--helo", paramLabel = "NAME",
-      description = "the EHLO name: this host's fully qualified domain name (default: this"
-          + " machine's canonical host name, refused unless fully qualified)")
+  @Option(
+      names = "--helo",
+      paramLabel = "NAME",
+      description =
+          "the EHLO name: this host's fully qualified domain name (default: this"
+              + " machine's canonical host name, refused unless fully qualified)")
   @Nullable String helo;
 
   /** Where this machine's name comes from when {@code --helo} is not given; tests replace it. */
   Supplier<String> localHostName = CommonOptions::canonicalLocalHostName;
 
-  @Option(names = {"-v", "--verbose"},
+  @Option(
+      names = {"-v", "--verbose"},
       description = "trace delivery events on stderr; stack traces with errors")
   boolean verbose;
 
@@ -94,8 +126,8 @@ final class CommonOptions {
     checkPort("--port", port);
     checkPort("--mta-sts-port", mtaStsPort);
     if (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
-      throw CliException.usage("--timeout must be 1.." + MAX_TIMEOUT_SECONDS + " seconds, not "
-          + timeoutSeconds);
+      throw CliException.usage(
+          "--timeout must be 1.." + MAX_TIMEOUT_SECONDS + " seconds, not " + timeoutSeconds);
     }
     dnssecMode();
     selfCheck.names();
@@ -122,8 +154,8 @@ final class CommonOptions {
     return switch (dnssec) {
       case "validate" -> DnssecMode.VALIDATE;
       case "trust-ad" -> DnssecMode.TRUST_AD;
-      default -> throw CliException.usage(
-          "--dnssec must be validate or trust-ad, not \"" + dnssec + "\"");
+      default ->
+          throw CliException.usage("--dnssec must be validate or trust-ad, not \"" + dnssec + "\"");
     };
   }
 
@@ -141,16 +173,16 @@ final class CommonOptions {
   }
 
   /**
-   * The EHLO name: {@code --helo}, else this machine's canonical host name; either must be a
-   * fully qualified domain name (RFC 5321 §4.1.1.1), since receivers refuse {@code localhost}
-   * and bare host names. Asked only by commands that speak SMTP.
+   * The EHLO name: {@code --helo}, else this machine's canonical host name; either must be a fully
+   * qualified domain name (RFC 5321 §4.1.1.1), since receivers refuse {@code localhost} and bare
+   * host names. Asked only by commands that speak SMTP.
    *
    * @throws CliException a usage error naming the name and the fix
    */
   String heloName() {
     String name = helo != null ? helo : localHostName.get();
-    String origin = helo != null ? "--helo \"" + name + "\""
-        : "this machine's host name \"" + name + "\"";
+    String origin =
+        helo != null ? "--helo \"" + name + "\"" : "this machine's host name \"" + name + "\"";
     DomainName d;
     try {
       d = DomainName.of(name);
@@ -158,9 +190,13 @@ final class CommonOptions {
       throw CliException.usage(origin + ": " + e.getMessage(), e);
     }
     if (!d.isFullyQualifiedHostName()) {
-      throw CliException.usage(origin + " is not a fully qualified domain name (RFC 5321"
-          + " §4.1.1.1); " + (helo != null ? "give" : "pass") + " --helo NAME, e.g. --helo"
-          + " mail.example.com");
+      throw CliException.usage(
+          origin
+              + " is not a fully qualified domain name (RFC 5321"
+              + " §4.1.1.1); "
+              + (helo != null ? "give" : "pass")
+              + " --helo NAME, e.g. --helo"
+              + " mail.example.com");
     }
     return d.toString();
   }

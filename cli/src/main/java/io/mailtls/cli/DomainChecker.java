@@ -41,10 +41,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * Works out the posture of one recipient domain for {@code mailtls check}: MX hosts with their
  * DNSSEC states, the MTA-STS record and policy, every host's TLSA records, the plan under each of
- * the four sender levels ({@link TransportPolicyResolver#plan}), and optionally a live
- * {@link StarttlsProbe} of every address, which opens its session as delivery does. Everything
- * goes through the public API of core, mta-sts and dane; the MTA-STS policy is fetched once and
- * cached for the run.
+ * the four sender levels ({@link TransportPolicyResolver#plan}), and optionally a live {@link
+ * StarttlsProbe} of every address, which opens its session as delivery does. Everything goes
+ * through the public API of core, mta-sts and dane; the MTA-STS policy is fetched once and cached
+ * for the run.
  *
  * <p>Thread-safe: domains may be checked concurrently. {@link #close()} closes the probe.
  */
@@ -93,63 +93,106 @@ final class DomainChecker implements AutoCloseable {
       plan.policyFailures().forEach(listener::policyFailure);
       byLevel.put(level, plan);
     }
-    DeliveryPlan base = Objects.requireNonNull(byLevel.get(TlsLevel.OPPORTUNISTIC)); // planned above
+    DeliveryPlan base =
+        Objects.requireNonNull(byLevel.get(TlsLevel.OPPORTUNISTIC)); // planned above
     Map<String, CompletableFuture<List<CheckReport.Probe>>> probes = startProbes(hop, mx, base);
     List<CheckReport.Host> hosts = new ArrayList<>();
     for (MxHost h : mx.hosts()) {
       CompletableFuture<List<CheckReport.Probe>> p = probes.get(h.name().toString());
-      hosts.add(new CheckReport.Host(h.name().toString(), h.preference(), h.implicit(),
-          h.addresses().stream().map(InetAddress::getHostAddress).toList(),
-          h.addressState().name(), CheckReport.Answer.of(h.ipv4()),
-          CheckReport.Answer.of(h.ipv6()), tlsa(tlsa.get(h.name())),
-          requirements(h.name(), byLevel), p == null ? null : p.join()));
+      hosts.add(
+          new CheckReport.Host(
+              h.name().toString(),
+              h.preference(),
+              h.implicit(),
+              h.addresses().stream().map(InetAddress::getHostAddress).toList(),
+              h.addressState().name(),
+              CheckReport.Answer.of(h.ipv4()),
+              CheckReport.Answer.of(h.ipv6()),
+              tlsa(tlsa.get(h.name())),
+              requirements(h.name(), byLevel),
+              p == null ? null : p.join()));
     }
     if (hop instanceof NextHop.AddressLiteral literal && probes.containsKey("")) {
-      hosts.add(new CheckReport.Host(hop.toString(), 0, true,
-          List.of(literal.address().getHostAddress()), "INDETERMINATE", null, null,
-          new CheckReport.Tlsa("none", null, "an address literal has no TLSA base domain",
-              List.of()), requirements(null, byLevel), probes.get("").join()));
+      hosts.add(
+          new CheckReport.Host(
+              hop.toString(),
+              0,
+              true,
+              List.of(literal.address().getHostAddress()),
+              "INDETERMINATE",
+              null,
+              null,
+              new CheckReport.Tlsa(
+                  "none", null, "an address literal has no TLSA base domain", List.of()),
+              requirements(null, byLevel),
+              probes.get("").join()));
     }
     Map<String, CheckReport.Level> levels = new LinkedHashMap<>();
     byLevel.forEach((level, plan) -> levels.put(level.token(), level(plan)));
-    return new CheckReport(CheckReport.SCHEMA, hop.toString(), null,
-        new CheckReport.Mx(mx.kind().name(), mx.mxState().name(),
-            mx.mxAnswer().map(DnsAnswer::toString).orElse(null), mx.notes()),
-        sts, hosts, levels);
+    return new CheckReport(
+        CheckReport.SCHEMA,
+        hop.toString(),
+        null,
+        new CheckReport.Mx(
+            mx.kind().name(),
+            mx.mxState().name(),
+            mx.mxAnswer().map(DnsAnswer::toString).orElse(null),
+            mx.notes()),
+        sts,
+        hosts,
+        levels);
   }
 
   // ------------------------------------------------------------------ MTA-STS
 
   private CheckReport.MtaSts mtaSts(DomainName domain) {
     DnsAnswer txt = ctx.dns().resolve(domain.prefixed("_mta-sts"), DnsRecordType.TXT);
-    List<String> texts = txt.records(DnsRecord.Txt.class).stream().map(DnsRecord.Txt::text)
-        .toList();
+    List<String> texts =
+        txt.records(DnsRecord.Txt.class).stream().map(DnsRecord.Txt::text).toList();
     CheckReport.StsRecord record;
     if (!txt.isSuccess()) {
-      record = new CheckReport.StsRecord("failed", null, texts, txt.state().name(),
-          "TXT lookup failed: " + txt);
+      record =
+          new CheckReport.StsRecord(
+              "failed", null, texts, txt.state().name(), "TXT lookup failed: " + txt);
     } else if (txt.isNegative()) {
-      record = new CheckReport.StsRecord("absent", null, texts, txt.state().name(),
-          "no TXT records at _mta-sts." + domain + " (" + txt.outcome() + ")");
+      record =
+          new CheckReport.StsRecord(
+              "absent",
+              null,
+              texts,
+              txt.state().name(),
+              "no TXT records at _mta-sts." + domain + " (" + txt.outcome() + ")");
     } else if (StsRecord.select(texts) instanceof StsRecord.Found f) {
-      record = new CheckReport.StsRecord("valid", f.record().id(), texts, txt.state().name(),
-          null);
+      record = new CheckReport.StsRecord("valid", f.record().id(), texts, txt.state().name(), null);
     } else {
-      record = new CheckReport.StsRecord("invalid", null, texts, txt.state().name(),
-          ((StsRecord.NotFound) StsRecord.select(texts)).reason());
+      record =
+          new CheckReport.StsRecord(
+              "invalid",
+              null,
+              texts,
+              txt.state().name(),
+              ((StsRecord.NotFound) StsRecord.select(texts)).reason());
     }
     MtaStsLookup lookup = ctx.mtaSts().lookupAsync(domain).join();
     CheckReport.StsPolicy policy;
     if (lookup instanceof MtaStsLookup.Found f) {
       MtaStsPolicy p = f.policy();
-      policy = new CheckReport.StsPolicy("found", p.id(), p.mode().name().toLowerCase(Locale.ROOT),
-          p.mxPatterns(), p.maxAge().toSeconds(), null, f.note().isEmpty() ? null : f.note());
+      policy =
+          new CheckReport.StsPolicy(
+              "found",
+              p.id(),
+              p.mode().name().toLowerCase(Locale.ROOT),
+              p.mxPatterns(),
+              p.maxAge().toSeconds(),
+              null,
+              f.note().isEmpty() ? null : f.note());
     } else if (lookup instanceof MtaStsLookup.NoPolicy n) {
       policy = new CheckReport.StsPolicy("none", null, null, List.of(), null, null, n.reason());
     } else {
       MtaStsLookup.Failed failed = (MtaStsLookup.Failed) lookup;
-      policy = new CheckReport.StsPolicy("failed", null, null, List.of(), null,
-          failed.type().name(), failed.reason());
+      policy =
+          new CheckReport.StsPolicy(
+              "failed", null, null, List.of(), null, failed.type().name(), failed.reason());
     }
     return new CheckReport.MtaSts(record, policy);
   }
@@ -163,52 +206,68 @@ final class DomainChecker implements AutoCloseable {
     if (lookup instanceof TlsaLookup.Usable u) {
       DomainName base = u.requirement().baseDomain();
       // The requirement keeps the usable records only; list the whole RRset, classified.
-      DnsAnswer all = ctx.dns().resolve(base.prefixed("_25", "_tcp"),
-          DnsRecordType.TLSA);
-      List<DnsRecord.Tlsa> records = all.outcome() == DnsOutcome.DATA
-          ? all.records(DnsRecord.Tlsa.class) : u.requirement().records();
+      DnsAnswer all = ctx.dns().resolve(base.prefixed("_25", "_tcp"), DnsRecordType.TLSA);
+      List<DnsRecord.Tlsa> records =
+          all.outcome() == DnsOutcome.DATA
+              ? all.records(DnsRecord.Tlsa.class)
+              : u.requirement().records();
       return new CheckReport.Tlsa("usable", base.toString(), u.note(), classify(records));
     } else if (lookup instanceof TlsaLookup.Unusable u) {
-      return new CheckReport.Tlsa("unusable", null, "secure TLSA records, none usable"
-          + " (tlsa-invalid): TLS mandatory, unauthenticated", classify(u.records()));
+      return new CheckReport.Tlsa(
+          "unusable",
+          null,
+          "secure TLSA records, none usable" + " (tlsa-invalid): TLS mandatory, unauthenticated",
+          classify(u.records()));
     } else if (lookup instanceof TlsaLookup.None n) {
       return new CheckReport.Tlsa("none", null, n.reason(), List.of());
     }
-    return new CheckReport.Tlsa("failed", null, ((TlsaLookup.Failed) lookup).reason(),
-        List.of());
+    return new CheckReport.Tlsa("failed", null, ((TlsaLookup.Failed) lookup).reason(), List.of());
   }
 
   private static List<CheckReport.TlsaRecord> classify(List<DnsRecord.Tlsa> records) {
-    return records.stream().map(r -> CheckReport.TlsaRecord.of(r,
-        TlsaUsability.usageName(r.usage()), TlsaUsability.whyUnusable(r).orElse(null))).toList();
+    return records.stream()
+        .map(
+            r ->
+                CheckReport.TlsaRecord.of(
+                    r,
+                    TlsaUsability.usageName(r.usage()),
+                    TlsaUsability.whyUnusable(r).orElse(null)))
+        .toList();
   }
 
   // ------------------------------------------------------------------ plans
 
-  private static Map<String, CheckReport.Requirement> requirements(@Nullable DomainName host,
-      Map<TlsLevel, DeliveryPlan> byLevel) {
+  private static Map<String, CheckReport.Requirement> requirements(
+      @Nullable DomainName host, Map<TlsLevel, DeliveryPlan> byLevel) {
     Map<String, CheckReport.Requirement> out = new LinkedHashMap<>();
     byLevel.forEach((level, plan) -> out.put(level.token(), requirement(host, plan)));
     return out;
   }
 
-  private static CheckReport.Requirement requirement(
-      @Nullable DomainName host, DeliveryPlan plan) {
+  private static CheckReport.Requirement requirement(@Nullable DomainName host, DeliveryPlan plan) {
     Optional<DomainName> name = Optional.ofNullable(host);
     for (PlannedHost p : plan.hosts()) {
       if (p.name().equals(name)) {
-        return new CheckReport.Requirement("try", TraceListener.requirement(p.requirement()),
-            source(p.source()), p.reportOnly().map(TraceListener::requirement).orElse(null),
-            null, p.why());
+        return new CheckReport.Requirement(
+            "try",
+            TraceListener.requirement(p.requirement()),
+            source(p.source()),
+            p.reportOnly().map(TraceListener::requirement).orElse(null),
+            null,
+            p.why());
       }
     }
     for (SkippedHost s : plan.skipped()) {
       if (name.isPresent() && s.host().equals(name.get())) {
-        return new CheckReport.Requirement("skip", null, null, null, s.failure().name(),
-            s.reason());
+        return new CheckReport.Requirement(
+            "skip", null, null, null, s.failure().name(), s.reason());
       }
     }
-    return new CheckReport.Requirement("none", null, null, null,
+    return new CheckReport.Requirement(
+        "none",
+        null,
+        null,
+        null,
         plan.failure().map(f -> f.type().name()).orElse(null),
         plan.failure().map(f -> f.reply().text()).orElse("not part of the plan"));
   }
@@ -216,12 +275,21 @@ final class DomainChecker implements AutoCloseable {
   private static CheckReport.Level level(DeliveryPlan plan) {
     if (plan.failure().isPresent()) {
       DeliveryPlan.Failure f = plan.failure().get();
-      return new CheckReport.Level(f.status().name(), CheckReport.Reply.of(f.reply()),
-          f.type().name(), List.of(), plan.reasons());
+      return new CheckReport.Level(
+          f.status().name(),
+          CheckReport.Reply.of(f.reply()),
+          f.type().name(),
+          List.of(),
+          plan.reasons());
     }
-    return new CheckReport.Level("ATTEMPT", null, null, plan.hosts().stream()
-        .map(h -> h.name().map(DomainName::toString).orElse(plan.nextHop().toString()))
-        .toList(), plan.reasons());
+    return new CheckReport.Level(
+        "ATTEMPT",
+        null,
+        null,
+        plan.hosts().stream()
+            .map(h -> h.name().map(DomainName::toString).orElse(plan.nextHop().toString()))
+            .toList(),
+        plan.reasons());
   }
 
   /** The JSON token of a policy source: {@code none}, {@code sender}, {@code mta-sts}. */
@@ -233,11 +301,11 @@ final class DomainChecker implements AutoCloseable {
 
   /**
    * Starts a probe of every address of every MX host (keyed by host name; "" for an address
-   * literal), under the requirement of the opportunistic plan, which is the recipient's own
-   * policy; a host that plan skips is probed as opportunistic and marked unplanned.
+   * literal), under the requirement of the opportunistic plan, which is the recipient's own policy;
+   * a host that plan skips is probed as opportunistic and marked unplanned.
    */
-  private Map<String, CompletableFuture<List<CheckReport.Probe>>> startProbes(NextHop hop,
-      MxResolution mx, DeliveryPlan base) {
+  private Map<String, CompletableFuture<List<CheckReport.Probe>>> startProbes(
+      NextHop hop, MxResolution mx, DeliveryPlan base) {
     Map<String, CompletableFuture<List<CheckReport.Probe>>> out = new LinkedHashMap<>();
     if (probe.isEmpty()) {
       return out;
@@ -252,17 +320,20 @@ final class DomainChecker implements AutoCloseable {
     return out;
   }
 
-  private CompletableFuture<List<CheckReport.Probe>> probeAll(Optional<DomainName> host,
-      List<InetAddress> addresses, DeliveryPlan base) {
-    Optional<PlannedHost> planned = base.hosts().stream()
-        .filter(p -> p.name().equals(host)).findFirst();
-    TlsRequirement requirement = planned.map(PlannedHost::requirement)
-        .orElse(new TlsRequirement.Opportunistic());
+  private CompletableFuture<List<CheckReport.Probe>> probeAll(
+      Optional<DomainName> host, List<InetAddress> addresses, DeliveryPlan base) {
+    Optional<PlannedHost> planned =
+        base.hosts().stream().filter(p -> p.name().equals(host)).findFirst();
+    TlsRequirement requirement =
+        planned.map(PlannedHost::requirement).orElse(new TlsRequirement.Opportunistic());
     List<CompletableFuture<CheckReport.Probe>> each = new ArrayList<>();
     for (InetAddress a : addresses) {
-      Supplier<CheckReport.Probe> task = () -> CheckReport.Probe.of(
-          probe.get().probe(host, a, requirement), planned.isPresent(),
-          TraceListener.requirement(requirement));
+      Supplier<CheckReport.Probe> task =
+          () ->
+              CheckReport.Probe.of(
+                  probe.get().probe(host, a, requirement),
+                  planned.isPresent(),
+                  TraceListener.requirement(requirement));
       each.add(CompletableFuture.supplyAsync(task, probeExecutor));
     }
     return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))

@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 /**
  * The command line's JSON writer (Jackson): records written field by field in declaration order,
- * absent values as {@code null}, never HTML-escaped or locale-dependent. Thread-safe: the mapper
- * is configured once and only used afterwards.
+ * absent values as {@code null}, never HTML-escaped or locale-dependent. Thread-safe: the mapper is
+ * configured once and only used afterwards.
  */
 final class Json {
 
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
   private Json() {}
 

@@ -8,8 +8,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code mailtls} command line: check a recipient domain's transport security, send a
- * message, resolve MX hosts, and the embedded demo.
+ * The {@code mailtls} command line: check a recipient domain's transport security, send a message,
+ * resolve MX hosts, and the embedded demo.
  *
  * <p>Exit codes follow sysexits(3): {@value #EX_OK} done (every recipient delivered, or the check
  * completed), {@value #EX_USAGE} usage errors, {@value #EX_UNAVAILABLE} something permanently
@@ -25,32 +25,45 @@ import picocli.CommandLine.Command;
     subcommands = {CheckCommand.class, SendCommand.class, MxCommand.class, DemoCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-        Mailtls.EXIT_0, Mailtls.EXIT_64, Mailtls.EXIT_69, Mailtls.EXIT_70, Mailtls.EXIT_75})
+      Mailtls.EXIT_0,
+      Mailtls.EXIT_64,
+      Mailtls.EXIT_69,
+      Mailtls.EXIT_70,
+      Mailtls.EXIT_75
+    })
 public final class Mailtls implements Runnable {
 
   /** Exit code when everything asked for was done. */
   static final int EX_OK = 0;
+
   /** Exit code for usage errors (sysexits EX_USAGE). */
   static final int EX_USAGE = 64;
+
   /** Exit code when something is permanently impossible (sysexits EX_UNAVAILABLE). */
   static final int EX_UNAVAILABLE = 69;
+
   /** Exit code for an internal error, a bug (sysexits EX_SOFTWARE). */
   static final int EX_SOFTWARE = 70;
+
   /** Exit code when something failed temporarily (sysexits EX_TEMPFAIL). */
   static final int EX_TEMPFAIL = 75;
 
   /** Help text for exit code 0 (shared by the subcommands' help). */
   static final String EXIT_0 = " 0:every recipient delivered (send); the check completed (check)";
+
   /** Help text for exit code 64. */
-  static final String EXIT_64 = "64:usage error: unknown option, malformed address or domain,"
-      + " unreadable file";
+  static final String EXIT_64 =
+      "64:usage error: unknown option, malformed address or domain," + " unreadable file";
+
   /** Help text for exit code 69. */
   static final String EXIT_69 = "69:a recipient bounced, or the DNS resolver is unreachable";
+
   /** Help text for exit code 70. */
   static final String EXIT_70 = "70:internal error (run with -v for the stack trace)";
+
   /** Help text for exit code 75. */
-  static final String EXIT_75 = "75:a recipient was deferred: a retry may help (wins over 69 when"
-      + " both apply)";
+  static final String EXIT_75 =
+      "75:a recipient was deferred: a retry may help (wins over 69 when" + " both apply)";
 
   private final InputStream stdin;
 
@@ -100,33 +113,35 @@ public final class Mailtls implements Runnable {
    */
   public static CommandLine commandLine(InputStream stdin) {
     CommandLine cl = new CommandLine(new Mailtls(stdin));
-    cl.setParameterExceptionHandler((ex, args) -> {
-      PrintWriter err = ex.getCommandLine().getErr();
-      err.println("mailtls: " + ex.getMessage());
-      err.flush();
-      return EX_USAGE;
-    });
-    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-      PrintWriter err = commandLine.getErr();
-      int code;
-      String message;
-      if (ex instanceof CliException c) {
-        code = c.exitCode();
-        message = c.getMessage();
-      } else if (ex instanceof IllegalArgumentException) {
-        code = EX_USAGE;
-        message = ex.getMessage();
-      } else {
-        code = EX_SOFTWARE;
-        message = "internal error: " + ex;
-      }
-      err.println("mailtls: " + oneLine(message));
-      if (commandLine.getCommand() instanceof Verbosity v && v.verbose()) {
-        ex.printStackTrace(err);
-      }
-      err.flush();
-      return code;
-    });
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          PrintWriter err = ex.getCommandLine().getErr();
+          err.println("mailtls: " + ex.getMessage());
+          err.flush();
+          return EX_USAGE;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          PrintWriter err = commandLine.getErr();
+          int code;
+          String message;
+          if (ex instanceof CliException c) {
+            code = c.exitCode();
+            message = c.getMessage();
+          } else if (ex instanceof IllegalArgumentException) {
+            code = EX_USAGE;
+            message = ex.getMessage();
+          } else {
+            code = EX_SOFTWARE;
+            message = "internal error: " + ex;
+          }
+          err.println("mailtls: " + oneLine(message));
+          if (commandLine.getCommand() instanceof Verbosity v && v.verbose()) {
+            ex.printStackTrace(err);
+          }
+          err.flush();
+          return code;
+        });
     return cl;
   }
 

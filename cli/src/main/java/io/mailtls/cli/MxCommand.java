@@ -22,15 +22,18 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code mailtls mx DOMAIN}: the MX hosts of a domain with the DNSSEC state of each step. */
-@Command(name = "mx", mixinStandardHelpOptions = true,
-    description = "Resolve a domain's MX hosts and addresses, with the DNSSEC state of each answer.")
+@Command(
+    name = "mx",
+    mixinStandardHelpOptions = true,
+    description =
+        "Resolve a domain's MX hosts and addresses, with the DNSSEC state of each answer.")
 final class MxCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -38,21 +41,31 @@ final class MxCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DOMAIN", description = "recipient domain, or an address literal")
   String domain;
 
-  @Option(names = "--resolver", paramLabel = "HOST[:PORT]",
+  @Option(
+      names = "--resolver",
+      paramLabel = "HOST[:PORT]",
       description = "recursive resolver to ask (repeatable); default: the system's")
   List<String> resolvers = new ArrayList<>();
 
-  @Option(names = "--dnssec", paramLabel = "MODE", defaultValue = "validate",
+  @Option(
+      names = "--dnssec",
+      paramLabel = "MODE",
+      defaultValue = "validate",
       description = "validate (in process, default) or trust-ad (a loopback validating resolver)")
   String dnssec;
 
-  @Option(names = "--trust-anchor", paramLabel = "FILE",
+  @Option(
+      names = "--trust-anchor",
+      paramLabel = "FILE",
       description = "DS or DNSKEY records in zone-file syntax; default: the IANA root")
   @Nullable Path trustAnchor;
 
   @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
       description = "time allowed per lookup (default ${DEFAULT-VALUE})")
   int timeoutSeconds;
 
@@ -72,15 +85,19 @@ final class MxCommand implements Callable<Integer> {
   }
 
   private DnssecResolver buildResolver() throws IOException {
-    DnssecMode mode = switch (dnssec) {
-      case "validate" -> DnssecMode.VALIDATE;
-      case "trust-ad" -> DnssecMode.TRUST_AD;
-      default -> throw new IllegalArgumentException(
-          "--dnssec must be validate or trust-ad, not \"" + dnssec + "\"");
-    };
-    DnssecResolver.Builder b = DnssecResolver.builder().mode(mode)
-        .lookupTimeout(Duration.ofSeconds(timeoutSeconds))
-        .queryTimeout(Duration.ofSeconds(Math.min(5, timeoutSeconds)));
+    DnssecMode mode =
+        switch (dnssec) {
+          case "validate" -> DnssecMode.VALIDATE;
+          case "trust-ad" -> DnssecMode.TRUST_AD;
+          default ->
+              throw new IllegalArgumentException(
+                  "--dnssec must be validate or trust-ad, not \"" + dnssec + "\"");
+        };
+    DnssecResolver.Builder b =
+        DnssecResolver.builder()
+            .mode(mode)
+            .lookupTimeout(Duration.ofSeconds(timeoutSeconds))
+            .queryTimeout(Duration.ofSeconds(Math.min(5, timeoutSeconds)));
     if (!resolvers.isEmpty()) {
       List<InetSocketAddress> upstream = new ArrayList<>();
       for (String r : resolvers) {

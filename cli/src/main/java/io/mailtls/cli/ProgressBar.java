@@ -5,10 +5,9 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * A one-line progress bar on stderr for bulk checks, redrawn in place with a carriage return;
- * shown only when stderr is a terminal ({@link #interactive()}), so that logs and pipes never get
- * control characters. Thread-safe: workers advance it while the main thread prints results above
- * it.
+ * A one-line progress bar on stderr for bulk checks, redrawn in place with a carriage return; shown
+ * only when stderr is a terminal ({@link #interactive()}), so that logs and pipes never get control
+ * characters. Thread-safe: workers advance it while the main thread prints results above it.
  */
 final class ProgressBar {
 
@@ -64,14 +63,20 @@ final class ProgressBar {
     clear();
   }
 
-  /** The bar's text, e.g. {@code [#########.....]  3/10 example.org}. */
+  /** The bar's text, e.g. {@code [#########.....] 3/10 example.org}. */
   synchronized String render() {
     int filled = total == 0 ? BAR_WIDTH : done * BAR_WIDTH / total;
-    String shown = label.length() > LABEL_WIDTH ? label.substring(0, LABEL_WIDTH - 3) + "..."
-        : label;
+    String shown =
+        label.length() > LABEL_WIDTH ? label.substring(0, LABEL_WIDTH - 3) + "..." : label;
     int digits = String.valueOf(total).length();
-    return String.format(Locale.ROOT, "[%s%s] %" + digits + "d/%d %s", "#".repeat(filled),
-        ".".repeat(BAR_WIDTH - filled), done, total, shown);
+    return String.format(
+        Locale.ROOT,
+        "[%s%s] %" + digits + "d/%d %s",
+        "#".repeat(filled),
+        ".".repeat(BAR_WIDTH - filled),
+        done,
+        total,
+        shown);
   }
 
   private void draw() {

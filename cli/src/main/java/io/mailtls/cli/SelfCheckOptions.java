@@ -14,14 +14,22 @@ import picocli.CommandLine.Option;
  */
 final class SelfCheckOptions {
 
-  @Option(names = "--selfcheck-bogus", paramLabel = "NAME", defaultValue = "dnssec-failed.org",
-      description = "with --dnssec trust-ad: a deliberately bogus name that a validating"
-          + " resolver must refuse (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--selfcheck-bogus",
+      paramLabel = "NAME",
+      defaultValue = "dnssec-failed.org",
+      description =
+          "with --dnssec trust-ad: a deliberately bogus name that a validating"
+              + " resolver must refuse (default: ${DEFAULT-VALUE})")
   String bogus;
 
-  @Option(names = "--selfcheck-signed", paramLabel = "NAME", defaultValue = ".",
-      description = "with --dnssec trust-ad: a signed name that a validating resolver must"
-          + " mark secure (default: the root zone, ${DEFAULT-VALUE})")
+  @Option(
+      names = "--selfcheck-signed",
+      paramLabel = "NAME",
+      defaultValue = ".",
+      description =
+          "with --dnssec trust-ad: a signed name that a validating resolver must"
+              + " mark secure (default: the root zone, ${DEFAULT-VALUE})")
   String signed;
 
   /** The bogus name, then the signed one. */
@@ -41,13 +49,16 @@ final class SelfCheckOptions {
   void require(DnsResolver dns, String resolver, Optional<TraceListener> trace) {
     List<DomainName> n = names();
     DnssecSelfCheck.Result check = DnssecSelfCheck.run(dns, n.get(0), n.get(1));
-    trace.ifPresent(t -> t.line("DNSSEC self-check: bogus " + check.bogus() + "; signed "
-        + check.signed()));
+    trace.ifPresent(
+        t -> t.line("DNSSEC self-check: bogus " + check.bogus() + "; signed " + check.signed()));
     if (!check.passed()) {
-      throw new CliException(Mailtls.EX_UNAVAILABLE, "DNS resolver " + resolver
-          + " failed the DNSSEC self-check that --dnssec trust-ad requires: "
-          + String.join("; ", check.problems())
-          + " (name a validating resolver, or use --dnssec validate)");
+      throw new CliException(
+          Mailtls.EX_UNAVAILABLE,
+          "DNS resolver "
+              + resolver
+              + " failed the DNSSEC self-check that --dnssec trust-ad requires: "
+              + String.join("; ", check.problems())
+              + " (name a validating resolver, or use --dnssec validate)");
     }
   }
 }

@@ -4,8 +4,8 @@ import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
-import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.TlsLevel;
 import java.io.IOException;
@@ -17,10 +17,10 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -35,33 +35,55 @@ import picocli.CommandLine.Spec;
  * standard input) through {@link SecureSmtpTransport} at a sender level, and prints the report of
  * every recipient as text or JSON. The exit code says what happened overall.
  */
-@Command(name = "send", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Send a message and report on every recipient.",
-        "%nDelivers to the recipients' MX hosts under a sender TLS level, honouring MTA-STS and"
-            + " DANE, and prints the per-recipient report. JSON schema: docs/cli-json.md.%n"},
+@Command(
+    name = "send",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Send a message and report on every recipient.",
+      "%nDelivers to the recipients' MX hosts under a sender TLS level, honouring MTA-STS and"
+          + " DANE, and prints the per-recipient report. JSON schema: docs/cli-json.md.%n"
+    },
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {" 0:every recipient delivered", Mailtls.EXIT_64, Mailtls.EXIT_69,
-        Mailtls.EXIT_70, Mailtls.EXIT_75})
+    exitCodeList = {
+      " 0:every recipient delivered",
+      Mailtls.EXIT_64,
+      Mailtls.EXIT_69,
+      Mailtls.EXIT_70,
+      Mailtls.EXIT_75
+    })
 final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   @Spec CommandSpec spec;
 
   @ParentCommand Mailtls parent;
 
-  @Option(names = "--from", required = true, paramLabel = "ADDRESS",
+  @Option(
+      names = "--from",
+      required = true,
+      paramLabel = "ADDRESS",
       description = "the envelope sender (MAIL FROM); <> for the null reverse-path")
   String from;
 
-  @Option(names = "--to", required = true, paramLabel = "ADDRESS",
+  @Option(
+      names = "--to",
+      required = true,
+      paramLabel = "ADDRESS",
       description = "a recipient (RCPT TO), repeatable")
   List<String> to = new ArrayList<>();
 
-  @Option(names = "--level", paramLabel = "LEVEL", defaultValue = "opportunistic",
-      description = "the sender's TLS level: opportunistic (default), enforced, sts-required,"
-          + " dane-required")
+  @Option(
+      names = "--level",
+      paramLabel = "LEVEL",
+      defaultValue = "opportunistic",
+      description =
+          "the sender's TLS level: opportunistic (default), enforced, sts-required,"
+              + " dane-required")
   String level;
 
-  @Option(names = "--file", paramLabel = "MESSAGE",
+  @Option(
+      names = "--file",
+      paramLabel = "MESSAGE",
       description = "the message (RFC 5322, e.g. message.eml); default: standard input")
   @Nullable Path file;
 
@@ -101,12 +123,15 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
         content = MessageContent.of(spooled);
       }
       try (CliContext ctx = CliContext.open(common, err);
-          SecureSmtpTransport transport = ctx.transport(tlsLevel, new EventListener() {
-            @Override
-            public void policyFailure(PolicyFailure failure) {
-              policyFailures.add(failure);
-            }
-          })) {
+          SecureSmtpTransport transport =
+              ctx.transport(
+                  tlsLevel,
+                  new EventListener() {
+                    @Override
+                    public void policyFailure(PolicyFailure failure) {
+                      policyFailures.add(failure);
+                    }
+                  })) {
         ctx.preflight();
         report = transport.send(envelope, content);
       }
@@ -150,8 +175,11 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   private static void checkMessageFile(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw CliException.usage("cannot read --file " + file + ": "
-          + (Files.exists(file) ? "not a regular file" : "no such file"));
+      throw CliException.usage(
+          "cannot read --file "
+              + file
+              + ": "
+              + (Files.exists(file) ? "not a regular file" : "no such file"));
     }
     if (!Files.isReadable(file)) {
       throw CliException.usage("cannot read --file " + file + ": permission denied");
@@ -170,8 +198,9 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
     try {
       long n = Files.copy(stdin, tmp, StandardCopyOption.REPLACE_EXISTING);
       if (n == 0) {
-        throw CliException.usage("no message: standard input is empty (give --file MESSAGE or"
-            + " pipe the message in)");
+        throw CliException.usage(
+            "no message: standard input is empty (give --file MESSAGE or"
+                + " pipe the message in)");
       }
       return tmp;
     } catch (IOException | RuntimeException e) {
@@ -183,32 +212,60 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
   private static void printText(PrintWriter out, SendReport r) {
     for (SendReport.Recipient x : r.recipients()) {
       CheckReport.Reply reply = x.reply();
-      out.printf(Locale.ROOT, "%s: %s %d%s %s%s%n", x.recipient(), x.status(), reply.code(),
-          reply.enhanced() == null ? "" : " " + reply.enhanced(), reply.text().replace('\n', ' '),
+      out.printf(
+          Locale.ROOT,
+          "%s: %s %d%s %s%s%n",
+          x.recipient(),
+          x.status(),
+          reply.code(),
+          reply.enhanced() == null ? "" : " " + reply.enhanced(),
+          reply.text().replace('\n', ' '),
           reply.local() ? " (generated locally)" : "");
       if (x.mx() != null || x.address() != null) {
-        out.printf(Locale.ROOT, "  via       %s [%s]:%d, %s, %s%n",
-            x.mx() == null ? "(address literal)" : x.mx(), x.address(), x.port(),
+        out.printf(
+            Locale.ROOT,
+            "  via       %s [%s]:%d, %s, %s%n",
+            x.mx() == null ? "(address literal)" : x.mx(),
+            x.address(),
+            x.port(),
             x.tls() == null ? "no TLS" : x.tls().protocol() + " " + x.tls().cipher(),
             x.authentication() == null ? "no session" : x.authentication());
       }
       SendReport.Policy p = x.policy();
-      out.printf(Locale.ROOT, "  policy    source %s, requirement %s, sender level %s%s%n",
-          p.source(), p.mode() == null ? "-" : p.mode(), p.level(), p.mtaSts() == null ? ""
+      out.printf(
+          Locale.ROOT,
+          "  policy    source %s, requirement %s, sender level %s%s%n",
+          p.source(),
+          p.mode() == null ? "-" : p.mode(),
+          p.level(),
+          p.mtaSts() == null
+              ? ""
               : ", MTA-STS " + p.mtaSts().mode() + " (id " + p.mtaSts().id() + ")");
       out.printf(Locale.ROOT, "  reason    %s%n", x.reason());
       for (SendReport.Skipped s : x.skipped()) {
         out.printf(Locale.ROOT, "  skipped   %s %s: %s%n", s.host(), s.failure(), s.reason());
       }
       for (SendReport.AttemptEntry a : x.attempts()) {
-        out.printf(Locale.ROOT, "  attempt   %s [%s]:%d %s/%s %s%s%n",
-            a.mx() == null ? "(literal)" : a.mx(), a.address(), a.port(), a.requirement(),
-            a.source(), a.tls() == null ? "plaintext" : a.tls().protocol(),
+        out.printf(
+            Locale.ROOT,
+            "  attempt   %s [%s]:%d %s/%s %s%s%n",
+            a.mx() == null ? "(literal)" : a.mx(),
+            a.address(),
+            a.port(),
+            a.requirement(),
+            a.source(),
+            a.tls() == null ? "plaintext" : a.tls().protocol(),
             a.failure() == null ? "" : " failed " + a.failure() + ": " + a.detail());
       }
     }
     SendReport.Summary s = r.summary();
-    out.printf(Locale.ROOT, "%d delivered, %d deferred, %d bounced (level %s, exit %d)%n",
-        s.delivered(), s.deferred(), s.bounced(), r.level(), r.exitCode());
+    out.printf(
+        Locale.ROOT,
+        "%d delivered, %d deferred, %d bounced (level %s, exit %d)%n",
+        s.delivered(),
+        s.deferred(),
+        s.bounced(),
+        r.level(),
+        r.exitCode());
   }
 }

@@ -31,7 +31,12 @@ import org.jspecify.annotations.Nullable;
  * @param summary how many recipients ended in each status
  * @param recipients one result per recipient
  */
-record SendReport(String schema, String from, String level, int exitCode, Summary summary,
+record SendReport(
+    String schema,
+    String from,
+    String level,
+    int exitCode,
+    Summary summary,
     List<Recipient> recipients) {
 
   /** The schema name and version of the {@code send} document. */
@@ -60,10 +65,20 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param policyFailures every MTA-STS or DANE failure reported for the recipient's domain (what
    *     an RFC 8460 report would carry), in the order they happened
    */
-  record Recipient(String recipient, String status, CheckReport.Reply reply, @Nullable String mx,
-      @Nullable String address, @Nullable Integer port, @Nullable Tls tls,
-      @Nullable String authentication, Policy policy, String reason,
-      List<String> decision, List<Skipped> skipped, List<AttemptEntry> attempts,
+  record Recipient(
+      String recipient,
+      String status,
+      CheckReport.Reply reply,
+      @Nullable String mx,
+      @Nullable String address,
+      @Nullable Integer port,
+      @Nullable Tls tls,
+      @Nullable String authentication,
+      Policy policy,
+      String reason,
+      List<String> decision,
+      List<Skipped> skipped,
+      List<AttemptEntry> attempts,
       List<PolicyFailureEntry> policyFailures) {}
 
   /**
@@ -78,13 +93,23 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param tlsRpt its RFC 8460 result type, or null
    * @param detail what happened, in words
    */
-  record PolicyFailureEntry(String source, boolean enforced, @Nullable String mx,
-      @Nullable String address, String failure, @Nullable String tlsRpt, String detail) {
+  record PolicyFailureEntry(
+      String source,
+      boolean enforced,
+      @Nullable String mx,
+      @Nullable String address,
+      String failure,
+      @Nullable String tlsRpt,
+      String detail) {
     static PolicyFailureEntry of(PolicyFailure f) {
-      return new PolicyFailureEntry(DomainChecker.source(f.source()), f.enforced(),
+      return new PolicyFailureEntry(
+          DomainChecker.source(f.source()),
+          f.enforced(),
           f.host().map(DomainName::toString).orElse(null),
           f.address().map(a -> a.getAddress().getHostAddress()).orElse(null),
-          f.type().name(), f.type().tlsRptResultType().orElse(null), f.detail());
+          f.type().name(),
+          f.type().tlsRptResultType().orElse(null),
+          f.detail());
     }
   }
 
@@ -96,10 +121,16 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param serverName the SNI name sent, or null
    * @param peerChain the certificates presented, leaf first
    */
-  record Tls(String protocol, String cipher, @Nullable String serverName,
+  record Tls(
+      String protocol,
+      String cipher,
+      @Nullable String serverName,
       List<CheckReport.Certificate> peerChain) {
     static Tls of(TlsDetails t) {
-      return new Tls(t.protocol(), t.cipherSuite(), t.serverName().orElse(null),
+      return new Tls(
+          t.protocol(),
+          t.cipherSuite(),
+          t.serverName().orElse(null),
           t.peerChain().stream().map(CheckReport.Certificate::of).toList());
     }
   }
@@ -108,13 +139,16 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * The policy that decided.
    *
    * @param source {@code none}, {@code mta-sts}, {@code dane} or {@code sender}
-   * @param mode the TLS requirement that applied: {@code opportunistic}, {@code encrypted},
-   *     {@code pkix} or {@code dane}; null when no host was tried
+   * @param mode the TLS requirement that applied: {@code opportunistic}, {@code encrypted}, {@code
+   *     pkix} or {@code dane}; null when no host was tried
    * @param level the sender's level token
    * @param mtaSts the recipient's MTA-STS policy when one applied ({@code enforce} or {@code
    *     testing}), else null
    */
-  record Policy(String source, @Nullable String mode, @Nullable String level,
+  record Policy(
+      String source,
+      @Nullable String mode,
+      @Nullable String level,
       @Nullable StsPolicyRef mtaSts) {}
 
   /** An MTA-STS policy by id and mode. */
@@ -138,17 +172,31 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * @param reply the reply that ended the attempt, or null
    * @param detail what happened, in words
    */
-  record AttemptEntry(@Nullable String mx, String address, int port, String requirement,
-      String source, @Nullable Tls tls, @Nullable String authentication, @Nullable String failure,
-      @Nullable String tlsRpt, CheckReport.@Nullable Reply reply, String detail) {
+  record AttemptEntry(
+      @Nullable String mx,
+      String address,
+      int port,
+      String requirement,
+      String source,
+      @Nullable Tls tls,
+      @Nullable String authentication,
+      @Nullable String failure,
+      @Nullable String tlsRpt,
+      CheckReport.@Nullable Reply reply,
+      String detail) {
     static AttemptEntry of(Attempt a) {
-      return new AttemptEntry(a.host().map(DomainName::toString).orElse(null),
-          a.address().getAddress().getHostAddress(), a.address().getPort(),
-          TraceListener.requirement(a.requirement()), DomainChecker.source(a.source()),
-          a.tls().map(Tls::of).orElse(null), a.authentication().map(Enum::name).orElse(null),
+      return new AttemptEntry(
+          a.host().map(DomainName::toString).orElse(null),
+          a.address().getAddress().getHostAddress(),
+          a.address().getPort(),
+          TraceListener.requirement(a.requirement()),
+          DomainChecker.source(a.source()),
+          a.tls().map(Tls::of).orElse(null),
+          a.authentication().map(Enum::name).orElse(null),
           a.failure().map(Enum::name).orElse(null),
           a.failure().flatMap(FailureType::tlsRptResultType).orElse(null),
-          a.reply().map(CheckReport.Reply::of).orElse(null), a.detail());
+          a.reply().map(CheckReport.Reply::of).orElse(null),
+          a.detail());
     }
   }
 
@@ -156,19 +204,26 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    * The report of one send, and the exit code it leads to; {@code policyFailures} are those the
    * transport reported during the send (every recipient domain's).
    */
-  static SendReport of(Optional<EmailAddress> from, TlsLevel level, DeliveryReport report,
+  static SendReport of(
+      Optional<EmailAddress> from,
+      TlsLevel level,
+      DeliveryReport report,
       List<PolicyFailure> policyFailures) {
     int delivered = report.withStatus(DeliveryStatus.DELIVERED).size();
     int deferred = report.withStatus(DeliveryStatus.DEFERRED).size();
     int bounced = report.withStatus(DeliveryStatus.BOUNCED).size();
-    return new SendReport(SCHEMA, from.map(EmailAddress::toString).orElse("<>"), level.token(),
-        exitCode(deferred, bounced), new Summary(delivered, deferred, bounced),
+    return new SendReport(
+        SCHEMA,
+        from.map(EmailAddress::toString).orElse("<>"),
+        level.token(),
+        exitCode(deferred, bounced),
+        new Summary(delivered, deferred, bounced),
         report.recipients().stream().map(r -> recipient(r, policyFailures)).toList());
   }
 
   /**
-   * The exit code: {@value Mailtls#EX_TEMPFAIL} when anything was deferred (a retry may help),
-   * else {@value Mailtls#EX_UNAVAILABLE} when anything bounced, else 0.
+   * The exit code: {@value Mailtls#EX_TEMPFAIL} when anything was deferred (a retry may help), else
+   * {@value Mailtls#EX_UNAVAILABLE} when anything bounced, else 0.
    */
   static int exitCode(int deferred, int bounced) {
     if (deferred > 0) {
@@ -180,20 +235,29 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
   private static Recipient recipient(RecipientResult r, List<PolicyFailure> policyFailures) {
     Optional<Attempt> a = r.attempt();
     DeliveryPlan plan = r.plan();
-    return new Recipient(r.recipient().toString(), r.status().name(),
+    return new Recipient(
+        r.recipient().toString(),
+        r.status().name(),
         CheckReport.Reply.of(r.reply()),
         r.mxHost().map(DomainName::toString).orElse(null),
         a.map(x -> x.address().getAddress().getHostAddress()).orElse(null),
         a.map(x -> x.address().getPort()).orElse(null),
         r.tls().map(Tls::of).orElse(null),
         r.authentication().map(Enum::name).orElse(null),
-        policy(r), reason(r), plan.reasons(),
-        plan.skipped().stream().map(s -> new Skipped(s.host().toString(), s.failure().name(),
-            s.reason())).toList(),
+        policy(r),
+        reason(r),
+        plan.reasons(),
+        plan.skipped().stream()
+            .map(s -> new Skipped(s.host().toString(), s.failure().name(), s.reason()))
+            .toList(),
         r.attempts().stream().map(AttemptEntry::of).toList(),
-        policyFailures.stream().filter(f -> r.recipient().domain() instanceof NextHop.Domain d
-            && d.name().equals(f.policyDomain()))
-            .map(PolicyFailureEntry::of).toList());
+        policyFailures.stream()
+            .filter(
+                f ->
+                    r.recipient().domain() instanceof NextHop.Domain d
+                        && d.name().equals(f.policyDomain()))
+            .map(PolicyFailureEntry::of)
+            .toList());
   }
 
   /**
@@ -202,18 +266,20 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
    */
   private static Policy policy(RecipientResult r) {
     DeliveryPlan plan = r.plan();
-    StsPolicyRef sts = plan.mtaSts().map(p -> new StsPolicyRef(p.id(),
-        p.mode().name().toLowerCase(Locale.ROOT))).orElse(null);
+    StsPolicyRef sts =
+        plan.mtaSts()
+            .map(p -> new StsPolicyRef(p.id(), p.mode().name().toLowerCase(Locale.ROOT)))
+            .orElse(null);
     String level = plan.senderLevel().map(TlsLevel::token).orElse(null);
     if (r.attempt().isPresent()) {
       Attempt a = r.attempt().get();
-      return new Policy(DomainChecker.source(a.source()),
-          TraceListener.requirement(a.requirement()), level, sts);
+      return new Policy(
+          DomainChecker.source(a.source()), TraceListener.requirement(a.requirement()), level, sts);
     }
     if (!plan.hosts().isEmpty()) {
       PlannedHost h = plan.hosts().get(0);
-      return new Policy(DomainChecker.source(h.source()),
-          TraceListener.requirement(h.requirement()), level, sts);
+      return new Policy(
+          DomainChecker.source(h.source()), TraceListener.requirement(h.requirement()), level, sts);
     }
     FailureType type = plan.failure().map(DeliveryPlan.Failure::type).orElse(null);
     String source;
@@ -230,14 +296,24 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
   /** The outcome in one line: what carried the message, or what stopped it. */
   private static String reason(RecipientResult r) {
     if (r.status() == DeliveryStatus.DELIVERED) {
-      Optional<String> why = r.attempt().flatMap(a -> r.plan().hosts().stream()
-          .filter(h -> h.name().equals(a.host())).map(PlannedHost::why).findFirst());
-      return "delivered " + r.tls().map(t -> "over " + t.protocol()).orElse("in plaintext")
-          + r.mxHost().map(h -> " to " + h).orElse("") + why.map(w -> ": " + w).orElse("");
+      Optional<String> why =
+          r.attempt()
+              .flatMap(
+                  a ->
+                      r.plan().hosts().stream()
+                          .filter(h -> h.name().equals(a.host()))
+                          .map(PlannedHost::why)
+                          .findFirst());
+      return "delivered "
+          + r.tls().map(t -> "over " + t.protocol()).orElse("in plaintext")
+          + r.mxHost().map(h -> " to " + h).orElse("")
+          + why.map(w -> ": " + w).orElse("");
     }
     if (!r.reply().locallyGenerated()) {
       String host = r.mxHost().map(DomainName::toString).orElse("the server");
-      return host + " answered " + r.reply().toString().replace('\n', ' ')
+      return host
+          + " answered "
+          + r.reply().toString().replace('\n', ' ')
           + r.attempt().flatMap(a -> a.failure().map(f -> " (" + f + ")")).orElse("");
     }
     if (r.attempt().isPresent()) {
@@ -245,7 +321,9 @@ record SendReport(String schema, String from, String level, int exitCode, Summar
       String what = a.detail().isEmpty() ? r.reply().text() : a.detail();
       return a.failure().map(f -> f.name() + ": " + what).orElse(what);
     }
-    return r.plan().failure().map(f -> f.type().name() + ": " + f.reply().text())
+    return r.plan()
+        .failure()
+        .map(f -> f.type().name() + ": " + f.reply().text())
         .orElse(r.reply().text());
   }
 }

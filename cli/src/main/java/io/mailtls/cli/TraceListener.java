@@ -30,7 +30,7 @@ import java.util.function.LongSupplier;
 
 /**
  * The {@code -v} event trace: every {@link EventListener} event as one line on stderr, with the
- * milliseconds since the command started, e.g. {@code mailtls: [   12 ms] handshake end
+ * milliseconds since the command started, e.g. {@code mailtls: [ 12 ms] handshake end
  * mx.example.test [127.0.0.1]:25 TLSv1.3 TLS_AES_128_GCM_SHA256}.
  *
  * <p>Thread-safe (lines are written whole, under a lock) and never throws, as the {@link
@@ -59,8 +59,7 @@ final class TraceListener implements EventListener {
     try {
       long ms = (nanos.getAsLong() - start) / 1_000_000;
       synchronized (err) {
-        err.println(String.format(Locale.ROOT, "mailtls: [%5d ms] %s", ms,
-            Mailtls.oneLine(text)));
+        err.println(String.format(Locale.ROOT, "mailtls: [%5d ms] %s", ms, Mailtls.oneLine(text)));
         err.flush();
       }
     } catch (RuntimeException e) {
@@ -75,14 +74,21 @@ final class TraceListener implements EventListener {
 
   @Override
   public void deliveryStart(Envelope envelope) {
-    line("delivery start from " + envelope.sender().map(EmailAddress::toString).orElse("<>")
-        + " to " + envelope.recipients());
+    line(
+        "delivery start from "
+            + envelope.sender().map(EmailAddress::toString).orElse("<>")
+            + " to "
+            + envelope.recipients());
   }
 
   @Override
   public void deliveryEnd(Envelope envelope, DeliveryReport report) {
-    line("delivery end: " + report.withStatus(DeliveryStatus.DELIVERED).size()
-        + " of " + report.recipients().size() + " delivered");
+    line(
+        "delivery end: "
+            + report.withStatus(DeliveryStatus.DELIVERED).size()
+            + " of "
+            + report.recipients().size()
+            + " delivered");
   }
 
   @Override
@@ -92,15 +98,28 @@ final class TraceListener implements EventListener {
 
   @Override
   public void planEnd(DeliveryPlan plan) {
-    line("plan end " + plan.nextHop() + " (" + plan.senderLevel().map(TlsLevel::token).orElse("level unknown") + "): "
-        + plan.failure().map(f -> f.status() + " " + f.reply()).orElse(
-            plan.hosts().size() + " host(s) to try"));
+    line(
+        "plan end "
+            + plan.nextHop()
+            + " ("
+            + plan.senderLevel().map(TlsLevel::token).orElse("level unknown")
+            + "): "
+            + plan.failure()
+                .map(f -> f.status() + " " + f.reply())
+                .orElse(plan.hosts().size() + " host(s) to try"));
     plan.reasons().forEach(r -> line("  decision: " + r));
     for (PlannedHost h : plan.hosts()) {
-      line("  try " + h.name().map(DomainName::toString).orElse("[literal]") + " "
-          + h.addresses().stream().map(InetAddress::getHostAddress).toList() + " "
-          + requirement(h.requirement()) + " (" + DomainChecker.source(h.source()) + "): "
-          + h.why());
+      line(
+          "  try "
+              + h.name().map(DomainName::toString).orElse("[literal]")
+              + " "
+              + h.addresses().stream().map(InetAddress::getHostAddress).toList()
+              + " "
+              + requirement(h.requirement())
+              + " ("
+              + DomainChecker.source(h.source())
+              + "): "
+              + h.why());
     }
     for (SkippedHost s : plan.skipped()) {
       line("  skip " + s.host() + " " + s.failure() + ": " + s.reason());
@@ -115,8 +134,10 @@ final class TraceListener implements EventListener {
   @Override
   public void connectEnd(
       Optional<DomainName> host, InetSocketAddress address, Optional<FailureType> failure) {
-    line("connect end " + host(host, address)
-        + failure.map(f -> " failed: " + f).orElse(": greeted"));
+    line(
+        "connect end "
+            + host(host, address)
+            + failure.map(f -> " failed: " + f).orElse(": greeted"));
   }
 
   @Override
@@ -127,8 +148,11 @@ final class TraceListener implements EventListener {
   @Override
   public void startTlsEnd(
       Optional<DomainName> host, InetSocketAddress address, Optional<SmtpReply> reply) {
-    line("STARTTLS reply " + host(host, address) + ": "
-        + reply.map(SmtpReply::toString).orElse("none"));
+    line(
+        "STARTTLS reply "
+            + host(host, address)
+            + ": "
+            + reply.map(SmtpReply::toString).orElse("none"));
   }
 
   @Override
@@ -138,18 +162,31 @@ final class TraceListener implements EventListener {
   }
 
   @Override
-  public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
-      Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
-    line("handshake end " + host(host, address) + " "
-        + tls.map(t -> t.protocol() + " " + t.cipherSuite()).orElse("no session")
-        + failure.map(f -> " failed: " + f).orElse("")
-        + (detail.isEmpty() ? "" : " (" + detail + ")"));
+  public void handshakeEnd(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      Optional<TlsDetails> tls,
+      Optional<FailureType> failure,
+      String detail) {
+    line(
+        "handshake end "
+            + host(host, address)
+            + " "
+            + tls.map(t -> t.protocol() + " " + t.cipherSuite()).orElse("no session")
+            + failure.map(f -> " failed: " + f).orElse("")
+            + (detail.isEmpty() ? "" : " (" + detail + ")"));
   }
 
   @Override
   public void policyFailure(PolicyFailure f) {
-    line("policy failure " + f.source() + (f.enforced() ? " enforced " : " reported ")
-        + f.type() + f.host().map(h -> " at " + h).orElse("") + ": " + f.detail());
+    line(
+        "policy failure "
+            + f.source()
+            + (f.enforced() ? " enforced " : " reported ")
+            + f.type()
+            + f.host().map(h -> " at " + h).orElse("")
+            + ": "
+            + f.detail());
   }
 
   @Override
@@ -161,8 +198,12 @@ final class TraceListener implements EventListener {
   public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
     String what;
     if (result instanceof MtaStsLookup.Found f) {
-      what = "policy " + f.policy().id() + " " + f.policy().mode()
-          + (f.fromCache() ? " (cached)" : "");
+      what =
+          "policy "
+              + f.policy().id()
+              + " "
+              + f.policy().mode()
+              + (f.fromCache() ? " (cached)" : "");
     } else if (result instanceof MtaStsLookup.NoPolicy n) {
       what = "no policy: " + n.reason();
     } else {
@@ -204,8 +245,14 @@ final class TraceListener implements EventListener {
 
   @Override
   public void recipientEnd(RecipientResult result) {
-    line("recipient end " + result.recipient() + ": " + result.status() + " " + result.reply()
-        + result.authentication().map(a -> " " + a).orElse(""));
+    line(
+        "recipient end "
+            + result.recipient()
+            + ": "
+            + result.status()
+            + " "
+            + result.reply()
+            + result.authentication().map(a -> " " + a).orElse(""));
   }
 
   /** A requirement in one word, as the JSON output names it (docs/cli-json.md). */

@@ -24,8 +24,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The PKIX roots of the command line: the JDK's, plus {@code --ca-file} and {@code --truststore}
- * certificates, or only those with {@code --ca-only}. The same roots serve the MTA-STS policy
- * fetch (RFC 8461 §3.3), PKIX-verified MX hosts (§4.2) and the STARTTLS probe. Immutable.
+ * certificates, or only those with {@code --ca-only}. The same roots serve the MTA-STS policy fetch
+ * (RFC 8461 §3.3), PKIX-verified MX hosts (§4.2) and the STARTTLS probe. Immutable.
  *
  * @param keyStore the roots as a key store of trusted certificates; null when nothing was added,
  *     which means the JDK's default trust store
@@ -42,11 +42,10 @@ record TrustConfig(@Nullable KeyStore keyStore, X509TrustManager trustManager, S
   /**
    * Assembles the roots.
    *
-   * @throws CliException a usage error naming the file that cannot be read or holds no
-   *     certificate
+   * @throws CliException a usage error naming the file that cannot be read or holds no certificate
    */
-  static TrustConfig load(List<Path> caFiles, @Nullable Path truststore, @Nullable String password,
-      boolean caOnly) {
+  static TrustConfig load(
+      List<Path> caFiles, @Nullable Path truststore, @Nullable String password, boolean caOnly) {
     if (caFiles.isEmpty() && truststore == null) {
       return new TrustConfig(null, trustManager(null), "the JDK's default roots");
     }
@@ -68,8 +67,10 @@ record TrustConfig(@Nullable KeyStore keyStore, X509TrustManager trustManager, S
       if (truststore != null) {
         added += addTrusted(ks, truststore, password, added);
       }
-      String summary = added + " certificate(s) from --ca-file/--truststore"
-          + (caOnly ? " only (--ca-only)" : " added to " + jdk + " JDK roots");
+      String summary =
+          added
+              + " certificate(s) from --ca-file/--truststore"
+              + (caOnly ? " only (--ca-only)" : " added to " + jdk + " JDK roots");
       return new TrustConfig(ks, trustManager(ks), summary);
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("cannot build the trust store", e);
@@ -85,8 +86,8 @@ record TrustConfig(@Nullable KeyStore keyStore, X509TrustManager trustManager, S
       }
       return certs;
     } catch (CertificateException e) {
-      throw CliException.usage("--ca-file " + file + ": not PEM or DER certificates ("
-          + e.getMessage() + ")", e);
+      throw CliException.usage(
+          "--ca-file " + file + ": not PEM or DER certificates (" + e.getMessage() + ")", e);
     } catch (IOException e) {
       throw CliException.usage("cannot read --ca-file " + file + ": " + describe(e), e);
     }
@@ -96,12 +97,16 @@ record TrustConfig(@Nullable KeyStore keyStore, X509TrustManager trustManager, S
       throws GeneralSecurityException {
     KeyStore source;
     try {
-      source = KeyStore.getInstance(file.toFile(),
-          password == null ? null : password.toCharArray());
+      source =
+          KeyStore.getInstance(file.toFile(), password == null ? null : password.toCharArray());
     } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
       // KeyStore.getInstance(File, ...) says IllegalArgumentException for a missing file.
-      throw CliException.usage("cannot read --truststore " + file + ": "
-          + (Files.isRegularFile(file) ? describe(e) : "no such file"), e);
+      throw CliException.usage(
+          "cannot read --truststore "
+              + file
+              + ": "
+              + (Files.isRegularFile(file) ? describe(e) : "no such file"),
+          e);
     }
     int n = 0;
     for (Enumeration<String> aliases = source.aliases(); aliases.hasMoreElements(); ) {
@@ -111,8 +116,11 @@ record TrustConfig(@Nullable KeyStore keyStore, X509TrustManager trustManager, S
       }
     }
     if (n == 0) {
-      throw CliException.usage("--truststore " + file + ": no trusted certificate entry in it"
-          + (password == null ? " (protected? give --truststore-password)" : ""));
+      throw CliException.usage(
+          "--truststore "
+              + file
+              + ": no trusted certificate entry in it"
+              + (password == null ? " (protected? give --truststore-password)" : ""));
     }
     return n;
   }

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Bad input to {@code check} and {@code send}, case by case: one line on stderr naming the
- * problem, the exit code, and never a stack trace (unless {@code -v}).
+ * Bad input to {@code check} and {@code send}, case by case: one line on stderr naming the problem,
+ * the exit code, and never a stack trace (unless {@code -v}).
  */
 class BadInputTest {
 
@@ -33,8 +33,8 @@ class BadInputTest {
   static void start() throws IOException {
     world = new TestWorld();
     garbage = world.dir().resolve("garbage.txt");
-    Files.writeString(garbage, "this is not a certificate, nor a DS record\n",
-        StandardCharsets.US_ASCII);
+    Files.writeString(
+        garbage, "this is not a certificate, nor a DS record\n", StandardCharsets.US_ASCII);
     badList = world.dir().resolve("bad-list.txt");
     Files.writeString(badList, "good.test\nexa..mple.test\n", StandardCharsets.US_ASCII);
     try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
@@ -55,7 +55,9 @@ class BadInputTest {
         Arguments.of("check exa..mple.test", 64, "DOMAIN: invalid domain \"exa..mple.test\""),
         Arguments.of("check _tcp.example.test", 64, "not a mail domain"),
         Arguments.of("check a.test --input $LIST", 64, "not both"),
-        Arguments.of("check --input /nonexistent/domains.txt", 64,
+        Arguments.of(
+            "check --input /nonexistent/domains.txt",
+            64,
             "cannot read --input /nonexistent/domains.txt: no such file"),
         Arguments.of("check --input $LIST", 64, "line 2: invalid domain \"exa..mple.test\""),
         Arguments.of("check --input $GARBAGE", 64, "line 1: invalid domain"),
@@ -67,50 +69,73 @@ class BadInputTest {
         Arguments.of("check a.test --mta-sts-port 70000", 64, "--mta-sts-port must be 1..65535"),
         Arguments.of("check a.test --timeout 0", 64, "--timeout must be 1..3600 seconds"),
         Arguments.of("check a.test --dnssec maybe", 64, "--dnssec must be validate or trust-ad"),
-        Arguments.of("check a.test --resolver dns.example", 64,
+        Arguments.of(
+            "check a.test --resolver dns.example",
+            64,
             "--resolver: resolver must be an IP address"),
         Arguments.of("check a.test --resolver 127.0.0.1:x", 64, "invalid resolver port"),
         Arguments.of("check a.test --dnssec trust-ad --resolver 192.0.2.1", 64, "non-loopback"),
-        Arguments.of("check a.test --trust-anchor /nonexistent/anchor", 64,
+        Arguments.of(
+            "check a.test --trust-anchor /nonexistent/anchor",
+            64,
             "cannot read --trust-anchor /nonexistent/anchor: no such file"),
         Arguments.of("check a.test --trust-anchor $GARBAGE", 64, "--trust-anchor"),
-        Arguments.of("check a.test --ca-file /nonexistent/ca.pem", 64,
+        Arguments.of(
+            "check a.test --ca-file /nonexistent/ca.pem",
+            64,
             "cannot read --ca-file /nonexistent/ca.pem: no such file"),
         Arguments.of("check a.test --ca-file $GARBAGE", 64, "--ca-file"),
         Arguments.of("check a.test --ca-only", 64, "--ca-only needs --ca-file or --truststore"),
-        Arguments.of("check a.test --truststore /nonexistent/ts.p12", 64,
+        Arguments.of(
+            "check a.test --truststore /nonexistent/ts.p12",
+            64,
             "cannot read --truststore /nonexistent/ts.p12"),
         Arguments.of("check a.test --truststore $GARBAGE", 64, "cannot read --truststore"),
         Arguments.of("check a.test --helo bad_name!", 64, "--helo"),
-        Arguments.of("check a.test --helo localhost", 64,
+        Arguments.of(
+            "check a.test --helo localhost",
+            64,
             "--helo \"localhost\" is not a fully qualified domain name"),
-        Arguments.of("send --from a@sender.test --to b@good.test --helo mail", 64,
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --helo mail",
+            64,
             "--helo \"mail\" is not a fully qualified domain name"),
-        Arguments.of("check a.test --resolver $DEAD --timeout 1", 69,
-            "DNS resolver 127.0.0.1:"),
+        Arguments.of("check a.test --resolver $DEAD --timeout 1", 69, "DNS resolver 127.0.0.1:"),
         Arguments.of("send --to b@good.test", 64, "Missing required option: '--from=ADDRESS'"),
         Arguments.of("send --from a@sender.test", 64, "Missing required option: '--to=ADDRESS'"),
-        Arguments.of("send --from a@sender.test --to not-an-address", 64,
+        Arguments.of(
+            "send --from a@sender.test --to not-an-address",
+            64,
             "--to: not a mailbox (local@domain): \"not-an-address\""),
-        Arguments.of("send --from a..b@sender.test --to b@good.test", 64,
-            "--from: invalid mailbox"),
-        Arguments.of("send --from a@sender.test --to b@exa..mple.test", 64,
+        Arguments.of(
+            "send --from a..b@sender.test --to b@good.test", 64, "--from: invalid mailbox"),
+        Arguments.of(
+            "send --from a@sender.test --to b@exa..mple.test",
+            64,
             "--to: invalid mailbox \"b@exa..mple.test\""),
-        Arguments.of("send --from a@sender.test --to b@good.test --level paranoid", 64,
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --level paranoid",
+            64,
             "--level: unknown TLS level \"paranoid\""),
-        Arguments.of("send --from a@sender.test --to b@good.test --file /nonexistent/m.eml", 64,
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --file /nonexistent/m.eml",
+            64,
             "cannot read --file /nonexistent/m.eml: no such file"),
-        Arguments.of("send --from a@sender.test --to b@good.test", 64,
-            "standard input is empty"),
-        Arguments.of("send --from a@sender.test --to b@good.test --file $GARBAGE"
-            + " --resolver $DEAD --timeout 1 --helo client.sender.test", 69, "unreachable"));
+        Arguments.of("send --from a@sender.test --to b@good.test", 64, "standard input is empty"),
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --file $GARBAGE"
+                + " --resolver $DEAD --timeout 1 --helo client.sender.test",
+            69,
+            "unreachable"));
   }
 
   private static List<String> args(String line) {
     List<String> out = new ArrayList<>();
     for (String a : line.split(" ", -1)) {
-      out.add(a.replace("$GARBAGE", garbage.toString()).replace("$LIST", badList.toString())
-          .replace("$DEAD", deadResolver));
+      out.add(
+          a.replace("$GARBAGE", garbage.toString())
+              .replace("$LIST", badList.toString())
+              .replace("$DEAD", deadResolver));
     }
     return out;
   }
@@ -120,8 +145,11 @@ class BadInputTest {
   void oneLineNamingTheProblem(String line, int exit, String message) {
     CliRun run = CliRun.run(args(line));
     assertThat(run.exit()).as(run.err()).isEqualTo(exit);
-    assertThat(run.err()).startsWith("mailtls: ").contains(message)
-        .doesNotContain("Exception:").doesNotContain("\tat ");
+    assertThat(run.err())
+        .startsWith("mailtls: ")
+        .contains(message)
+        .doesNotContain("Exception:")
+        .doesNotContain("\tat ");
     assertThat(run.err().lines()).as(run.err()).hasSize(1);
     assertThat(run.out()).isEmpty();
   }

@@ -26,16 +26,43 @@ import org.junit.jupiter.api.Test;
  */
 class CheckCommandTest {
 
-  static final List<String> TOP_FIELDS = List.of("schema", "domain", "error", "mx", "mtaSts",
-      "hosts", "levels");
-  static final List<String> HOST_FIELDS = List.of("name", "preference", "implicit",
-      "addresses", "addressDnssec", "a", "aaaa", "tlsa", "requirements", "probes");
-  static final List<String> PROBE_FIELDS = List.of("address", "port", "planned", "requirement",
-      "serverName", "reachable", "greeting", "starttls", "protocol", "cipher", "peerChain",
-      "pkixVerified", "pkixFailure", "daneVerified", "daneFailure", "daneMatched", "verdict",
-      "reason", "millis");
-  static final List<String> LEVELS = List.of("opportunistic", "enforced", "sts-required",
-      "dane-required");
+  static final List<String> TOP_FIELDS =
+      List.of("schema", "domain", "error", "mx", "mtaSts", "hosts", "levels");
+  static final List<String> HOST_FIELDS =
+      List.of(
+          "name",
+          "preference",
+          "implicit",
+          "addresses",
+          "addressDnssec",
+          "a",
+          "aaaa",
+          "tlsa",
+          "requirements",
+          "probes");
+  static final List<String> PROBE_FIELDS =
+      List.of(
+          "address",
+          "port",
+          "planned",
+          "requirement",
+          "serverName",
+          "reachable",
+          "greeting",
+          "starttls",
+          "protocol",
+          "cipher",
+          "peerChain",
+          "pkixVerified",
+          "pkixFailure",
+          "daneVerified",
+          "daneFailure",
+          "daneMatched",
+          "verdict",
+          "reason",
+          "millis");
+  static final List<String> LEVELS =
+      List.of("opportunistic", "enforced", "sts-required", "dane-required");
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static TestWorld world;
@@ -113,8 +140,7 @@ class CheckCommandTest {
         .isEqualTo("opportunistic");
     assertThat(host.get("requirements").get("enforced").get("requirement").asText())
         .isEqualTo("encrypted");
-    assertThat(host.get("requirements").get("enforced").get("source").asText())
-        .isEqualTo("sender");
+    assertThat(host.get("requirements").get("enforced").get("source").asText()).isEqualTo("sender");
     assertThat(host.get("requirements").get("dane-required").get("action").asText())
         .isEqualTo("skip");
     assertThat(host.get("requirements").get("dane-required").get("failure").asText())
@@ -169,13 +195,22 @@ class CheckCommandTest {
     int ca = options.indexOf("--ca-file");
     options.set(ca, "--truststore");
     options.set(ca + 1, store.toString());
-    List<String> args = new ArrayList<>(List.of("check", "sts.test", "--probe", "--json",
-        "--ca-only", "--truststore-password", "secret", "-v"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "check",
+                "sts.test",
+                "--probe",
+                "--json",
+                "--ca-only",
+                "--truststore-password",
+                "secret",
+                "-v"));
     args.addAll(options);
     CliRun run = CliRun.run(args);
     assertThat(run.exit()).as(run.err()).isZero();
-    assertThat(run.err()).contains("PKIX roots: 1 certificate(s) from --ca-file/--truststore"
-        + " only (--ca-only)");
+    assertThat(run.err())
+        .contains("PKIX roots: 1 certificate(s) from --ca-file/--truststore" + " only (--ca-only)");
     JsonNode doc = JSON.readTree(run.out());
     assertThat(doc.get("mtaSts").get("policy").get("status").asText()).isEqualTo("found");
     assertThat(doc.get("hosts").get(0).get("probes").get(0).get("verdict").asText())
@@ -189,13 +224,17 @@ class CheckCommandTest {
     // one MTA-STS lookup and one TLSA lookup per level's plan, each with its start and end
     assertThat(run.err().lines().filter(l -> l.contains("] mta-sts lookup start dane-ee.test")))
         .hasSize(TlsLevel.values().length);
-    assertThat(run.err().lines()
-        .filter(l -> l.contains("] mta-sts lookup end dane-ee.test: no policy")))
+    assertThat(
+            run.err()
+                .lines()
+                .filter(l -> l.contains("] mta-sts lookup end dane-ee.test: no policy")))
         .hasSize(TlsLevel.values().length);
     assertThat(run.err().lines().filter(l -> l.contains("] tlsa lookup start mx.dane-ee.test")))
         .hasSize(TlsLevel.values().length);
-    assertThat(run.err().lines()
-        .filter(l -> l.contains("] tlsa lookup end mx.dane-ee.test: usable dane")))
+    assertThat(
+            run.err()
+                .lines()
+                .filter(l -> l.contains("] tlsa lookup end mx.dane-ee.test: usable dane")))
         .hasSize(TlsLevel.values().length);
   }
 
@@ -208,16 +247,16 @@ class CheckCommandTest {
     assertThat(tlsa.get("baseDomain").asText()).isEqualTo("mx.dane-ee.test");
     assertThat(tlsa.get("records")).hasSize(2);
     for (JsonNode r : tlsa.get("records")) {
-      assertThat(fields(r)).containsExactly("usage", "selector", "matchingType", "data",
-          "usageName", "usable", "why");
+      assertThat(fields(r))
+          .containsExactly(
+              "usage", "selector", "matchingType", "data", "usageName", "usable", "why");
       boolean daneEe = r.get("usage").asInt() == 3;
       assertThat(r.get("usable").asBoolean()).isEqualTo(daneEe);
       assertThat(r.get("usageName").asText()).isEqualTo(daneEe ? "DANE-EE" : "PKIX-EE");
       assertThat(r.get("why").isNull()).isEqualTo(daneEe);
     }
     for (String level : List.of("opportunistic", "enforced", "dane-required")) {
-      assertThat(host.get("requirements").get(level).get("requirement").asText())
-          .isEqualTo("dane");
+      assertThat(host.get("requirements").get(level).get("requirement").asText()).isEqualTo("dane");
     }
     assertThat(statuses(doc)).containsExactly("ATTEMPT", "ATTEMPT", "BOUNCED", "ATTEMPT");
     JsonNode probe = host.get("probes").get(0);
@@ -229,12 +268,12 @@ class CheckCommandTest {
 
   @Test
   void mismatchingTlsaFailsTheProbe() throws IOException {
-    JsonNode probe = checkJson("dane-bad.test", "--probe").get("hosts").get(0).get("probes")
-        .get(0);
+    JsonNode probe = checkJson("dane-bad.test", "--probe").get("hosts").get(0).get("probes").get(0);
     assertThat(probe.get("verdict").asText()).isEqualTo("failed");
     assertThat(probe.get("daneVerified").asBoolean()).isFalse();
     assertThat(probe.get("reason").asText()).contains("DANE required").doesNotContain("\n");
-    assertThat(probe.get("daneFailure").asText()).contains("no usable TLSA record matches")
+    assertThat(probe.get("daneFailure").asText())
+        .contains("no usable TLSA record matches")
         .doesNotContain("\n");
     // The handshake was refused, and the probe still shows what the server presented.
     assertThat(probe.get("protocol").asText()).startsWith("TLSv1.");
@@ -244,8 +283,7 @@ class CheckCommandTest {
 
   @Test
   void plaintextServerIsReportedAsSuch() throws IOException {
-    JsonNode probe = checkJson("plain.test", "--probe").get("hosts").get(0).get("probes")
-        .get(0);
+    JsonNode probe = checkJson("plain.test", "--probe").get("hosts").get(0).get("probes").get(0);
     assertThat(probe.get("starttls").asBoolean()).isFalse();
     assertThat(probe.get("protocol").isNull()).isTrue();
     assertThat(probe.get("pkixVerified").isNull()).isTrue();
@@ -266,10 +304,8 @@ class CheckCommandTest {
     assertThat(policy.get("maxAgeSeconds").asLong()).isEqualTo(86400);
     JsonNode host = doc.get("hosts").get(0);
     for (String level : List.of("opportunistic", "enforced", "sts-required")) {
-      assertThat(host.get("requirements").get(level).get("requirement").asText())
-          .isEqualTo("pkix");
-      assertThat(host.get("requirements").get(level).get("source").asText())
-          .isEqualTo("mta-sts");
+      assertThat(host.get("requirements").get(level).get("requirement").asText()).isEqualTo("pkix");
+      assertThat(host.get("requirements").get(level).get("source").asText()).isEqualTo("mta-sts");
     }
     assertThat(statuses(doc)).containsExactly("ATTEMPT", "ATTEMPT", "ATTEMPT", "DEFERRED");
     assertThat(host.get("probes").get(0).get("verdict").asText()).isEqualTo("verified-pkix");
@@ -344,17 +380,28 @@ class CheckCommandTest {
   void tablesByDefault() {
     CliRun run = check("dane-ee.test", "--probe");
     assertThat(run.exit()).as(run.err()).isZero();
-    assertThat(run.out()).contains("mailtls check dane-ee.test", "MX ", "MTA-STS", "TLSA",
-        "Requirement per MX host and sender level", "Probe", "verified-dane", "DANE-EE",
-        "unusable: certificate usage PKIX-EE");
+    assertThat(run.out())
+        .contains(
+            "mailtls check dane-ee.test",
+            "MX ",
+            "MTA-STS",
+            "TLSA",
+            "Requirement per MX host and sender level",
+            "Probe",
+            "verified-dane",
+            "DANE-EE",
+            "unusable: certificate usage PKIX-EE");
     assertThat(run.err()).isEmpty();
   }
 
   @Test
   void bulkInputGivesOneJsonLinePerDomainInInputOrder() throws IOException {
     Path list = world.dir().resolve("domains.txt");
-    Files.writeString(list, "# recipient domains\ngood.test\n\nsts.test\nnullmx.test\n"
-        + "  dane-ee.test  \nbogus.test\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        list,
+        "# recipient domains\ngood.test\n\nsts.test\nnullmx.test\n"
+            + "  dane-ee.test  \nbogus.test\n",
+        StandardCharsets.UTF_8);
     CliRun run = check("--input", list.toString(), "--json-lines", "--parallel", "3");
     assertThat(run.exit()).as(run.err()).isZero();
     List<String> lines = run.out().lines().toList();
@@ -365,8 +412,8 @@ class CheckCommandTest {
       assertThat(fields(doc)).containsExactlyElementsOf(TOP_FIELDS);
       domains.add(doc.get("domain").asText());
     }
-    assertThat(domains).containsExactly("good.test", "sts.test", "nullmx.test", "dane-ee.test",
-        "bogus.test");
+    assertThat(domains)
+        .containsExactly("good.test", "sts.test", "nullmx.test", "dane-ee.test", "bogus.test");
     assertThat(run.err()).as("no progress bar without a terminal").isEmpty();
   }
 

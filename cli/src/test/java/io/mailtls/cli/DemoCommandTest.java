@@ -2,10 +2,10 @@ package io.mailtls.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mailtls.core.DnssecState;
-import io.mailtls.core.MxResolution;
 import io.mailtls.cli.demo.DeliveryDemo;
 import io.mailtls.cli.demo.DnsDemo;
+import io.mailtls.core.DnssecState;
+import io.mailtls.core.MxResolution;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -18,21 +18,31 @@ class DemoCommandTest {
   void demoMatrixMatchesWhatTheRfcsRequireInBothModes() {
     List<DnsDemo.Row> rows = DnsDemo.run();
     assertThat(rows).hasSize(DnsDemo.SCENARIOS.size());
-    assertThat(rows).allSatisfy(r -> assertThat(r.asExpected())
-        .as("%s: validate=%s trustAd=%s", r.scenario(), r.validate(), r.trustAd()).isTrue());
-    assertThat(rows).anySatisfy(r -> {
-      assertThat(r.scenario().domain()).isEqualTo("expired.test");
-      assertThat(r.validate().kind()).isEqualTo(MxResolution.Kind.TEMPORARY_FAILURE);
-      assertThat(r.validate().state()).isEqualTo(DnssecState.BOGUS);
-    });
+    assertThat(rows)
+        .allSatisfy(
+            r ->
+                assertThat(r.asExpected())
+                    .as("%s: validate=%s trustAd=%s", r.scenario(), r.validate(), r.trustAd())
+                    .isTrue());
+    assertThat(rows)
+        .anySatisfy(
+            r -> {
+              assertThat(r.scenario().domain()).isEqualTo("expired.test");
+              assertThat(r.validate().kind()).isEqualTo(MxResolution.Kind.TEMPORARY_FAILURE);
+              assertThat(r.validate().state()).isEqualTo(DnssecState.BOGUS);
+            });
   }
 
   @Test
   void deliveryMatrixMatchesDesignSection1ForEveryLevel() {
     List<DeliveryDemo.Row> rows = DeliveryDemo.run();
     assertThat(rows).hasSize(DeliveryDemo.SCENARIOS.size());
-    assertThat(rows).allSatisfy(r -> assertThat(r.actual())
-        .as("%s: %s", r.scenario().domain(), r.reasons()).isEqualTo(r.scenario().required()));
+    assertThat(rows)
+        .allSatisfy(
+            r ->
+                assertThat(r.actual())
+                    .as("%s: %s", r.scenario().domain(), r.reasons())
+                    .isEqualTo(r.scenario().required()));
   }
 
   @Test

@@ -12,15 +12,17 @@ import picocli.CommandLine;
 class MxCommandTest {
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {
-      "mx exa..mple.test|empty label",
-      "mx example.test --dnssec maybe|--dnssec must be validate or trust-ad",
-      "mx example.test --resolver dns.example|resolver must be an IP address",
-      "mx example.test --resolver 127.0.0.1:x|invalid resolver port",
-      "mx example.test --bogus|Unknown option",
-      "mx|Missing required parameter",
-      "mx example.test --dnssec trust-ad --resolver 192.0.2.1|non-loopback",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "mx exa..mple.test|empty label",
+        "mx example.test --dnssec maybe|--dnssec must be validate or trust-ad",
+        "mx example.test --resolver dns.example|resolver must be an IP address",
+        "mx example.test --resolver 127.0.0.1:x|invalid resolver port",
+        "mx example.test --bogus|Unknown option",
+        "mx|Missing required parameter",
+        "mx example.test --dnssec trust-ad --resolver 192.0.2.1|non-loopback",
+      })
   void badInputIsOneLineAndExit64(String args, String message) {
     StringWriter err = new StringWriter();
     StringWriter out = new StringWriter();
@@ -29,7 +31,10 @@ class MxCommandTest {
     cl.setOut(new PrintWriter(out));
     int exit = cl.execute(args.split(" "));
     assertThat(exit).isEqualTo(64);
-    assertThat(err.toString()).startsWith("mailtls: ").contains(message)
-        .doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(err.toString())
+        .startsWith("mailtls: ")
+        .contains(message)
+        .doesNotContain("Exception")
+        .doesNotContain("\tat ");
   }
 }

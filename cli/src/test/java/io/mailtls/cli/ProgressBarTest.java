@@ -15,7 +15,8 @@ class ProgressBarTest {
     assertThat(bar.render()).isEqualTo("[..............................]  0/10 ");
     bar.advance("good.test");
     bar.advance("a-very-long-domain-name-that-does-not-fit-in-the-bar.example.test");
-    assertThat(bar.render()).startsWith("[######........................]  2/10 a-very-long")
+    assertThat(bar.render())
+        .startsWith("[######........................]  2/10 a-very-long")
         .endsWith("...");
   }
 

@@ -19,23 +19,55 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code mailtls send}, run in-process against the testkit's signed DNS, mock SMTP servers and
- * MTA-STS host: the JSON document of docs/cli-json.md (every documented field, right statuses)
- * and the exit codes 0, 75 and 69.
+ * MTA-STS host: the JSON document of docs/cli-json.md (every documented field, right statuses) and
+ * the exit codes 0, 75 and 69.
  */
 class SendCommandTest {
 
   /** The fields docs/cli-json.md documents for a recipient of {@code send}, in order. */
-  static final List<String> RECIPIENT_FIELDS = List.of("recipient", "status", "reply", "mx",
-      "address", "port", "tls", "authentication", "policy", "reason", "decision", "skipped",
-      "attempts", "policyFailures");
-  static final List<String> POLICY_FAILURE_FIELDS = List.of("source", "enforced", "mx",
-      "address", "failure", "tlsRpt", "detail");
-  static final List<String> ATTEMPT_FIELDS = List.of("mx", "address", "port", "requirement",
-      "source", "tls", "authentication", "failure", "tlsRpt", "reply", "detail");
-  static final List<String> TLS_FIELDS = List.of("protocol", "cipher", "serverName",
-      "peerChain");
-  static final List<String> CERT_FIELDS = List.of("subject", "issuer", "serial", "notBefore",
-      "notAfter", "dnsNames", "sha256", "spkiSha256");
+  static final List<String> RECIPIENT_FIELDS =
+      List.of(
+          "recipient",
+          "status",
+          "reply",
+          "mx",
+          "address",
+          "port",
+          "tls",
+          "authentication",
+          "policy",
+          "reason",
+          "decision",
+          "skipped",
+          "attempts",
+          "policyFailures");
+
+  static final List<String> POLICY_FAILURE_FIELDS =
+      List.of("source", "enforced", "mx", "address", "failure", "tlsRpt", "detail");
+  static final List<String> ATTEMPT_FIELDS =
+      List.of(
+          "mx",
+          "address",
+          "port",
+          "requirement",
+          "source",
+          "tls",
+          "authentication",
+          "failure",
+          "tlsRpt",
+          "reply",
+          "detail");
+  static final List<String> TLS_FIELDS = List.of("protocol", "cipher", "serverName", "peerChain");
+  static final List<String> CERT_FIELDS =
+      List.of(
+          "subject",
+          "issuer",
+          "serial",
+          "notBefore",
+          "notAfter",
+          "dnsNames",
+          "sha256",
+          "spkiSha256");
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static TestWorld world;
@@ -82,13 +114,23 @@ class SendCommandTest {
   void deliversFromFileWithEveryDocumentedFieldAndExitsZero() throws IOException {
     Path eml = world.dir().resolve("message.eml");
     Files.write(eml, TestWorld.MESSAGE);
-    CliRun run = send(new byte[0], "--to", "x@good.test", "--to", "y@sts.test", "--to",
-        "z@dane-ee.test", "--file", eml.toString(), "--json");
+    CliRun run =
+        send(
+            new byte[0],
+            "--to",
+            "x@good.test",
+            "--to",
+            "y@sts.test",
+            "--to",
+            "z@dane-ee.test",
+            "--file",
+            eml.toString(),
+            "--json");
 
     assertThat(run.exit()).as(run.err()).isZero();
     JsonNode doc = json(run);
-    assertThat(fields(doc)).containsExactly("schema", "from", "level", "exitCode", "summary",
-        "recipients");
+    assertThat(fields(doc))
+        .containsExactly("schema", "from", "level", "exitCode", "summary", "recipients");
     assertThat(doc.get("schema").asText()).isEqualTo("mailtls.send/1");
     assertThat(doc.get("exitCode").asInt()).isZero();
     assertThat(doc.get("summary").get("delivered").asInt()).isEqualTo(3);
@@ -131,37 +173,44 @@ class SendCommandTest {
 
   @Test
   void readsTheMessageFromStandardInput() throws Exception {
-    byte[] message = ("From: a@sender.test\r\nTo: stdin@good.test\r\nSubject: via stdin\r\n\r\n"
-        + "Piped in.\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] message =
+        ("From: a@sender.test\r\nTo: stdin@good.test\r\nSubject: via stdin\r\n\r\n"
+                + "Piped in.\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
     CliRun run = send(message, "--to", "stdin@good.test");
 
     assertThat(run.exit()).as(run.err()).isZero();
-    assertThat(run.out()).contains("stdin@good.test: DELIVERED 250",
-        "1 delivered, 0 deferred, 0 bounced");
-    SmtpMessage received = world.good().messages().stream()
-        .filter(m -> m.recipients().contains("stdin@good.test")).findFirst().orElseThrow();
+    assertThat(run.out())
+        .contains("stdin@good.test: DELIVERED 250", "1 delivered, 0 deferred, 0 bounced");
+    SmtpMessage received =
+        world.good().messages().stream()
+            .filter(m -> m.recipients().contains("stdin@good.test"))
+            .findFirst()
+            .orElseThrow();
     assertThat(received.dataAsString()).contains("Subject: via stdin", "Piped in.");
     assertThat(received.tls()).isTrue();
   }
 
   @Test
   void theNullReversePathIsAccepted() throws IOException {
-    List<String> args = new ArrayList<>(List.of("send", "--from", "<>", "--to", "n@good.test",
-        "--json"));
+    List<String> args =
+        new ArrayList<>(List.of("send", "--from", "<>", "--to", "n@good.test", "--json"));
     args.addAll(world.cliOptions());
     CliRun run = CliRun.run(new ByteArrayInputStream(TestWorld.MESSAGE), args);
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(json(run).get("from").asText()).isEqualTo("<>");
-    assertThat(world.good().messages()).anySatisfy(m -> {
-      assertThat(m.recipients()).containsExactly("n@good.test");
-      assertThat(m.mailFrom()).isEmpty();
-    });
+    assertThat(world.good().messages())
+        .anySatisfy(
+            m -> {
+              assertThat(m.recipients()).containsExactly("n@good.test");
+              assertThat(m.mailFrom()).isEmpty();
+            });
   }
 
   @Test
   void plaintextDeliveryHasNullTls() throws IOException {
-    JsonNode r = recipient(json(send(TestWorld.MESSAGE, "--to", "p@plain.test", "--json")),
-        "p@plain.test");
+    JsonNode r =
+        recipient(json(send(TestWorld.MESSAGE, "--to", "p@plain.test", "--json")), "p@plain.test");
     assertThat(r.get("status").asText()).isEqualTo("DELIVERED");
     assertThat(r.has("tls")).isTrue();
     assertThat(r.get("tls").isNull()).isTrue();
@@ -182,8 +231,8 @@ class SendCommandTest {
 
   @Test
   void aBouncedRecipientExits69() throws IOException {
-    CliRun run = send(TestWorld.MESSAGE, "--to", "nobody@mixed.test", "--to", "n@nullmx.test",
-        "--json");
+    CliRun run =
+        send(TestWorld.MESSAGE, "--to", "nobody@mixed.test", "--to", "n@nullmx.test", "--json");
     assertThat(run.exit()).isEqualTo(69);
     JsonNode doc = json(run);
     assertThat(doc.get("exitCode").asInt()).isEqualTo(69);
@@ -202,8 +251,16 @@ class SendCommandTest {
 
   @Test
   void deferredWinsOverBouncedAndDeliveredRecipientsStillCount() throws IOException {
-    CliRun run = send(TestWorld.MESSAGE, "--to", "ok@mixed.test", "--to", "busy@mixed.test",
-        "--to", "nobody@mixed.test", "--json");
+    CliRun run =
+        send(
+            TestWorld.MESSAGE,
+            "--to",
+            "ok@mixed.test",
+            "--to",
+            "busy@mixed.test",
+            "--to",
+            "nobody@mixed.test",
+            "--json");
     assertThat(run.exit()).isEqualTo(75);
     JsonNode summary = json(run).get("summary");
     assertThat(summary.get("delivered").asInt()).isEqualTo(1);
@@ -214,8 +271,8 @@ class SendCommandTest {
   @Test
   void policyFailuresCarryWhatTlsRptWouldReport() throws IOException {
     // MTA-STS testing whose policy does not name the MX: delivered, and the failure reported
-    CliRun run = send(TestWorld.MESSAGE, "--to", "t@sts-testing.test", "--to", "g@good.test",
-        "--json");
+    CliRun run =
+        send(TestWorld.MESSAGE, "--to", "t@sts-testing.test", "--to", "g@good.test", "--json");
     assertThat(run.exit()).isZero();
     JsonNode testing = recipient(json(run), "t@sts-testing.test");
     assertThat(testing.get("status").asText()).isEqualTo("DELIVERED");
@@ -230,8 +287,10 @@ class SendCommandTest {
       types.add(f.get("failure").asText() + " " + f.get("tlsRpt").asText());
     }
     // the MX is not in the policy (planning), and its certificate names mx.good.test (handshake)
-    assertThat(types).containsExactly("STS_POLICY_INVALID sts-policy-invalid",
-        "CERTIFICATE_HOST_MISMATCH certificate-host-mismatch");
+    assertThat(types)
+        .containsExactly(
+            "STS_POLICY_INVALID sts-policy-invalid",
+            "CERTIFICATE_HOST_MISMATCH certificate-host-mismatch");
     // another domain's failures are not listed under good.test
     assertThat(recipient(json(run), "g@good.test").get("policyFailures")).isEmpty();
 
@@ -247,8 +306,8 @@ class SendCommandTest {
 
   @Test
   void senderLevelsAreHonoured() throws IOException {
-    CliRun enforced = send(TestWorld.MESSAGE, "--to", "p@plain.test", "--level", "enforced",
-        "--json");
+    CliRun enforced =
+        send(TestWorld.MESSAGE, "--to", "p@plain.test", "--level", "enforced", "--json");
     assertThat(enforced.exit()).isEqualTo(75);
     JsonNode plain = recipient(json(enforced), "p@plain.test");
     assertThat(plain.get("status").asText()).isEqualTo("DEFERRED");
@@ -258,8 +317,8 @@ class SendCommandTest {
     assertThat(plain.get("attempts").get(0).get("tlsRpt").asText())
         .isEqualTo("starttls-not-supported");
 
-    CliRun sts = send(TestWorld.MESSAGE, "--to", "x@good.test", "--level", "sts-required",
-        "--json");
+    CliRun sts =
+        send(TestWorld.MESSAGE, "--to", "x@good.test", "--level", "sts-required", "--json");
     assertThat(sts.exit()).isEqualTo(69);
     JsonNode good = recipient(json(sts), "x@good.test");
     assertThat(good.get("status").asText()).isEqualTo("BOUNCED");
@@ -267,8 +326,8 @@ class SendCommandTest {
     assertThat(good.get("policy").get("mode").isNull()).isTrue();
     assertThat(good.get("reason").asText()).startsWith("STS_REQUIRED:");
 
-    CliRun dane = send(TestWorld.MESSAGE, "--to", "x@dane-bad.test", "--level",
-        "dane-required", "--json");
+    CliRun dane =
+        send(TestWorld.MESSAGE, "--to", "x@dane-bad.test", "--level", "dane-required", "--json");
     assertThat(dane.exit()).isEqualTo(75);
     JsonNode bad = recipient(json(dane), "x@dane-bad.test");
     assertThat(bad.get("status").asText()).isEqualTo("DEFERRED");
@@ -287,20 +346,26 @@ class SendCommandTest {
     assertThat(r.get("reason").asText()).startsWith("DNSSEC_INVALID: MX lookup failed");
     assertThat(r.get("policy").get("source").asText()).isEqualTo("dane");
     // what TLS-RPT would report for the domain: dnssec-invalid (RFC 8460 §4.3.1)
-    assertThat(r.get("policyFailures")).singleElement().satisfies(f -> {
-      assertThat(f.get("source").asText()).isEqualTo("dane");
-      assertThat(f.get("failure").asText()).isEqualTo("DNSSEC_INVALID");
-      assertThat(f.get("tlsRpt").asText()).isEqualTo("dnssec-invalid");
-      assertThat(f.get("mx").isNull()).isTrue();
-    });
+    assertThat(r.get("policyFailures"))
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.get("source").asText()).isEqualTo("dane");
+              assertThat(f.get("failure").asText()).isEqualTo("DNSSEC_INVALID");
+              assertThat(f.get("tlsRpt").asText()).isEqualTo("dnssec-invalid");
+              assertThat(f.get("mx").isNull()).isTrue();
+            });
   }
 
   @Test
   void verboseTracesEventsOnStderrAndKeepsStdoutJson() throws IOException {
     CliRun run = send(TestWorld.MESSAGE, "--to", "x@good.test", "--json", "-v");
     assertThat(run.exit()).isZero();
-    assertThat(run.err()).contains("plan start good.test at level opportunistic",
-        "handshake end mx.good.test", "recipient end x@good.test: DELIVERED");
+    assertThat(run.err())
+        .contains(
+            "plan start good.test at level opportunistic",
+            "handshake end mx.good.test",
+            "recipient end x@good.test: DELIVERED");
     assertThat(json(run).get("recipients")).hasSize(1);
   }
 

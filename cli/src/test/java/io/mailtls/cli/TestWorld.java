@@ -29,12 +29,12 @@ import java.util.function.UnaryOperator;
  *   <li>{@code good.test}: STARTTLS, a certificate from the test PKI's root (PKIX-valid when the
  *       root is trusted, e.g. with {@code --ca-file} {@link #caFile()}).
  *   <li>{@code plain.test}: no STARTTLS.
- *   <li>{@code dane-ee.test}: DANE-EE {@code 3 1 1} of the server's key, plus one unusable
- *       PKIX-EE record.
+ *   <li>{@code dane-ee.test}: DANE-EE {@code 3 1 1} of the server's key, plus one unusable PKIX-EE
+ *       record.
  *   <li>{@code dane-bad.test}: a TLSA record that matches nothing.
  *   <li>{@code sts.test}: MTA-STS {@code enforce} naming {@code mx.sts.test}.
- *   <li>{@code sts-testing.test}: MTA-STS {@code testing} naming another host than its MX,
- *       {@code mx.sts-testing.test}, which is {@code good.test}'s server.
+ *   <li>{@code sts-testing.test}: MTA-STS {@code testing} naming another host than its MX, {@code
+ *       mx.sts-testing.test}, which is {@code good.test}'s server.
  *   <li>{@code mixed.test}: {@code busy@} gets 451, {@code nobody@} 550, {@code flaky@} 451 twice
  *       and then 250, everyone else 250.
  *   <li>{@code nullmx.test}: a null MX (RFC 7505); {@code bogus.test}: expired signatures.
@@ -43,9 +43,10 @@ import java.util.function.UnaryOperator;
 public final class TestWorld implements AutoCloseable {
 
   /** A message for the tests. */
-  public static final byte[] MESSAGE = ("From: a@sender.test\r\nTo: b@good.test\r\n"
-      + "Subject: mailtls test\r\n\r\nHello from a mailtls test.\r\n")
-      .getBytes(StandardCharsets.US_ASCII);
+  public static final byte[] MESSAGE =
+      ("From: a@sender.test\r\nTo: b@good.test\r\n"
+              + "Subject: mailtls test\r\n\r\nHello from a mailtls test.\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
 
   private final TestPki pki = TestPki.create();
   private final List<MockSmtpServer> servers = new ArrayList<>();
@@ -58,48 +59,85 @@ public final class TestWorld implements AutoCloseable {
   /** Starts every fixture. */
   public TestWorld() {
     TestPki.Issued daneLeaf = pki.root().leaf().dnsNames("mx.dane-ee.test").issue();
-    good = smtp("127.0.4.1", b -> b.hostname("mx.good.test")
-        .tls(pki.root().leaf().dnsNames("mx.good.test").issue().serverSslContext()));
+    good =
+        smtp(
+            "127.0.4.1",
+            b ->
+                b.hostname("mx.good.test")
+                    .tls(pki.root().leaf().dnsNames("mx.good.test").issue().serverSslContext()));
     MockSmtpServer plain = smtp("127.0.4.2", b -> b.hostname("mx.plain.test"));
-    MockSmtpServer daneEe = smtp("127.0.4.3", b -> b.hostname("mx.dane-ee.test")
-        .tls(daneLeaf.serverSslContext()));
-    MockSmtpServer daneBad = smtp("127.0.4.4", b -> b.hostname("mx.dane-bad.test")
-        .tls(pki.root().leaf().dnsNames("mx.dane-bad.test").issue().serverSslContext()));
-    MockSmtpServer sts = smtp("127.0.4.5", b -> b.hostname("mx.sts.test")
-        .tls(pki.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext()));
-    MockSmtpServer mixed = smtp("127.0.4.6", b -> b.hostname("mx.mixed.test")
-        .tls(pki.root().leaf().dnsNames("mx.mixed.test").issue().serverSslContext())
-        .onRecipient("busy@mixed.test", SmtpAction.reply(451, "4.2.1", "mailbox busy"))
-        .onRecipient("nobody@mixed.test", SmtpAction.reply(550, "5.1.1", "no such user"))
-        .onRecipient("flaky@mixed.test", SmtpAction.reply(451, "4.3.0", "try again"),
-            SmtpAction.reply(451, "4.3.0", "try again"), SmtpAction.proceed()));
+    MockSmtpServer daneEe =
+        smtp("127.0.4.3", b -> b.hostname("mx.dane-ee.test").tls(daneLeaf.serverSslContext()));
+    MockSmtpServer daneBad =
+        smtp(
+            "127.0.4.4",
+            b ->
+                b.hostname("mx.dane-bad.test")
+                    .tls(
+                        pki.root().leaf().dnsNames("mx.dane-bad.test").issue().serverSslContext()));
+    MockSmtpServer sts =
+        smtp(
+            "127.0.4.5",
+            b ->
+                b.hostname("mx.sts.test")
+                    .tls(pki.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext()));
+    MockSmtpServer mixed =
+        smtp(
+            "127.0.4.6",
+            b ->
+                b.hostname("mx.mixed.test")
+                    .tls(pki.root().leaf().dnsNames("mx.mixed.test").issue().serverSslContext())
+                    .onRecipient("busy@mixed.test", SmtpAction.reply(451, "4.2.1", "mailbox busy"))
+                    .onRecipient(
+                        "nobody@mixed.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                    .onRecipient(
+                        "flaky@mixed.test",
+                        SmtpAction.reply(451, "4.3.0", "try again"),
+                        SmtpAction.reply(451, "4.3.0", "try again"),
+                        SmtpAction.proceed()));
     MockSmtpServer bogus = smtp("127.0.4.7", b -> b.hostname("mx.bogus.test"));
-    policies = MtaStsServer.builder().pki(pki)
-        .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
-        .domain("sts-testing.test",
-            MtaStsServer.policyText("testing", 86400, "other.sts-testing.test"))
-        .start();
-    dns = TestDnsServer.builder()
-        .zone("good.test", mail("good.test", good))
-        .zone("plain.test", mail("plain.test", plain))
-        .zone("dane-ee.test", z -> mail("dane-ee.test", daneEe).accept(
-            z.tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 3, 1, 1, daneLeaf)
-                .tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 1, 1, 1, daneLeaf)))
-        .zone("dane-bad.test", z -> mail("dane-bad.test", daneBad).accept(
-            z.tlsa(Tlsa.smtpOwner("mx.dane-bad.test"), 3, 1, 1, Tlsa.wrongData(1))))
-        .zone("sts.test", z -> mail("sts.test", sts).accept(
-            policies.publish(z, "sts.test", "world1")))
-        .zone("sts-testing.test", z -> mail("sts-testing.test", good).accept(
-            policies.publish(z, "sts-testing.test", "testing1")))
-        .zone("mixed.test", mail("mixed.test", mixed))
-        .zone("nullmx.test", z -> z.nullMx("nullmx.test"))
-        .zone("bogus.test", z -> mail("bogus.test", bogus).accept(z.expiredSignatures()))
-        .start();
+    policies =
+        MtaStsServer.builder()
+            .pki(pki)
+            .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
+            .domain(
+                "sts-testing.test",
+                MtaStsServer.policyText("testing", 86400, "other.sts-testing.test"))
+            .start();
+    dns =
+        TestDnsServer.builder()
+            .zone("good.test", mail("good.test", good))
+            .zone("plain.test", mail("plain.test", plain))
+            .zone(
+                "dane-ee.test",
+                z ->
+                    mail("dane-ee.test", daneEe)
+                        .accept(
+                            z.tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 3, 1, 1, daneLeaf)
+                                .tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 1, 1, 1, daneLeaf)))
+            .zone(
+                "dane-bad.test",
+                z ->
+                    mail("dane-bad.test", daneBad)
+                        .accept(
+                            z.tlsa(Tlsa.smtpOwner("mx.dane-bad.test"), 3, 1, 1, Tlsa.wrongData(1))))
+            .zone(
+                "sts.test",
+                z -> mail("sts.test", sts).accept(policies.publish(z, "sts.test", "world1")))
+            .zone(
+                "sts-testing.test",
+                z ->
+                    mail("sts-testing.test", good)
+                        .accept(policies.publish(z, "sts-testing.test", "testing1")))
+            .zone("mixed.test", mail("mixed.test", mixed))
+            .zone("nullmx.test", z -> z.nullMx("nullmx.test"))
+            .zone("bogus.test", z -> mail("bogus.test", bogus).accept(z.expiredSignatures()))
+            .start();
     try {
       dir = Files.createTempDirectory("mailtls-world-");
       Files.writeString(dir.resolve("anchor.txt"), dns.trustAnchor(), StandardCharsets.US_ASCII);
-      Files.writeString(dir.resolve("ca.pem"), pki.root().certificatePem(),
-          StandardCharsets.US_ASCII);
+      Files.writeString(
+          dir.resolve("ca.pem"), pki.root().certificatePem(), StandardCharsets.US_ASCII);
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(e);
@@ -108,8 +146,10 @@ public final class TestWorld implements AutoCloseable {
 
   private MockSmtpServer smtp(String ip, UnaryOperator<MockSmtpServer.Builder> config) {
     try {
-      MockSmtpServer.Builder b = MockSmtpServer.builder().address(InetAddress.getByName(ip))
-          .idleTimeout(Duration.ofSeconds(20));
+      MockSmtpServer.Builder b =
+          MockSmtpServer.builder()
+              .address(InetAddress.getByName(ip))
+              .idleTimeout(Duration.ofSeconds(20));
       if (port != 0) {
         b.port(port);
       }
@@ -168,14 +208,25 @@ public final class TestWorld implements AutoCloseable {
   }
 
   /**
-   * The command line's options pointing at this world: resolver and trust anchor, SMTP and
-   * MTA-STS ports, the PKI's root as a CA file, a short timeout and an EHLO name.
+   * The command line's options pointing at this world: resolver and trust anchor, SMTP and MTA-STS
+   * ports, the PKI's root as a CA file, a short timeout and an EHLO name.
    */
   public List<String> cliOptions() {
-    return List.of("--resolver", resolverAddress(), "--trust-anchor",
-        trustAnchorFile().toString(), "--port", String.valueOf(port), "--mta-sts-port",
-        String.valueOf(mtaStsPort()), "--ca-file", caFile().toString(), "--timeout", "5",
-        "--helo", "client.sender.test");
+    return List.of(
+        "--resolver",
+        resolverAddress(),
+        "--trust-anchor",
+        trustAnchorFile().toString(),
+        "--port",
+        String.valueOf(port),
+        "--mta-sts-port",
+        String.valueOf(mtaStsPort()),
+        "--ca-file",
+        caFile().toString(),
+        "--timeout",
+        "5",
+        "--helo",
+        "client.sender.test");
   }
 
   @Override

@@ -25,14 +25,18 @@ class TestkitOnlyInDemoTest {
   void onlyTheDemoPackageNamesTheTestkit() throws IOException {
     List<Path> sources;
     try (Stream<Path> files = Files.walk(MAIN)) {
-      sources = files.filter(p -> p.toString().endsWith(".java")).sorted()
-          .collect(Collectors.toList());
+      sources =
+          files.filter(p -> p.toString().endsWith(".java")).sorted().collect(Collectors.toList());
     }
-    List<Path> naming = sources.stream().filter(TestkitOnlyInDemoTest::namesTheTestkit)
-        .map(MAIN::relativize).collect(Collectors.toList());
+    List<Path> naming =
+        sources.stream()
+            .filter(TestkitOnlyInDemoTest::namesTheTestkit)
+            .map(MAIN::relativize)
+            .collect(Collectors.toList());
 
     assertThat(sources).as("the command line's sources").hasSizeGreaterThan(10);
-    assertThat(naming).as("sources naming io.mailtls.testkit")
+    assertThat(naming)
+        .as("sources naming io.mailtls.testkit")
         .isNotEmpty()
         .allSatisfy(p -> assertThat(p.getName(0)).hasToString("demo"));
   }

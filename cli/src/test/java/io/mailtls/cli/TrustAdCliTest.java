@@ -26,9 +26,10 @@ class TrustAdCliTest {
   static void start() throws IOException {
     world = new TestWorld();
     String[] hostPort = world.resolverAddress().split(":", -1);
-    validator = ValidatingResolverServer.start(
-        new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])),
-        Files.readString(world.trustAnchorFile(), StandardCharsets.UTF_8));
+    validator =
+        ValidatingResolverServer.start(
+            new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])),
+            Files.readString(world.trustAnchorFile(), StandardCharsets.UTF_8));
   }
 
   @AfterAll
@@ -39,9 +40,19 @@ class TrustAdCliTest {
 
   /** The world's options, with TRUST_AD through {@code resolver} and the world's test names. */
   private static CliRun run(String command, String domain, String resolver) {
-    List<String> args = new ArrayList<>(List.of(command, domain, "--dnssec", "trust-ad",
-        "--resolver", resolver, "--selfcheck-bogus", "mx.bogus.test",
-        "--selfcheck-signed", "good.test"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command,
+                domain,
+                "--dnssec",
+                "trust-ad",
+                "--resolver",
+                resolver,
+                "--selfcheck-bogus",
+                "mx.bogus.test",
+                "--selfcheck-signed",
+                "good.test"));
     if (!command.equals("mx")) {
       args.addAll(List.of("--port", "1", "--timeout", "5", "--helo", "client.sender.test"));
     }
@@ -49,7 +60,8 @@ class TrustAdCliTest {
   }
 
   private static String validating() {
-    return validator.socketAddress().getAddress().getHostAddress() + ":"
+    return validator.socketAddress().getAddress().getHostAddress()
+        + ":"
         + validator.socketAddress().getPort();
   }
 
@@ -67,7 +79,8 @@ class TrustAdCliTest {
     for (String command : List.of("check", "mx")) {
       CliRun run = run(command, "good.test", world.resolverAddress());
       assertThat(run.exit()).as(run.err()).isEqualTo(69);
-      assertThat(run.err()).startsWith("mailtls: DNS resolver ")
+      assertThat(run.err())
+          .startsWith("mailtls: DNS resolver ")
           .contains("failed the DNSSEC self-check that --dnssec trust-ad requires")
           .contains("mx.bogus.test resolved");
       assertThat(run.out()).as("no work done").isEmpty();

@@ -23,9 +23,16 @@ public final class Attempt {
   private final String detail;
 
   /** Not public: built by the transport. */
-  Attempt(Optional<DomainName> host, InetSocketAddress address, TlsRequirement requirement,
-      PolicySource source, Optional<TlsDetails> tls, Optional<Authentication> authentication,
-      Optional<FailureType> failure, Optional<SmtpReply> reply, String detail) {
+  Attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -108,13 +115,15 @@ public final class Attempt {
 
   @Override
   public int hashCode() {
-    return Objects.hash(host, address, requirement, source, tls, authentication, failure, reply,
-        detail);
+    return Objects.hash(
+        host, address, requirement, source, tls, authentication, failure, reply, detail);
   }
 
   @Override
   public String toString() {
-    return host.map(DomainName::toString).orElse("[literal]") + " " + address
+    return host.map(DomainName::toString).orElse("[literal]")
+        + " "
+        + address
         + tls.map(t -> " " + t.protocol()).orElse(" plaintext")
         + failure.map(f -> " failed: " + f).orElse("")
         + reply.map(r -> " reply: " + r).orElse("")

@@ -8,8 +8,8 @@ public enum Authentication {
    */
   VERIFIED,
   /**
-   * TLS, verified by DANE through TLSA records reached via an insecure MX answer: only the MX
-   * host name was a reference identifier (Postfix calls such a peer "Trusted", RFC 7672 §2.2.1).
+   * TLS, verified by DANE through TLSA records reached via an insecure MX answer: only the MX host
+   * name was a reference identifier (Postfix calls such a peer "Trusted", RFC 7672 §2.2.1).
    */
   TRUSTED,
   /** TLS without authentication of the peer (opportunistic or enforced level). */

@@ -5,10 +5,10 @@ import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The DANE service provider interface (RFC 7672): TLSA discovery per MX host, and the trust
- * manager that authenticates a peer against usable records. {@code mailtls-dane} implements it.
- * Implementations are thread-safe; futures complete normally. An implementation builds the
- * {@link TlsaLookup} results and the {@link TlsRequirement.Dane} in them.
+ * The DANE service provider interface (RFC 7672): TLSA discovery per MX host, and the trust manager
+ * that authenticates a peer against usable records. {@code mailtls-dane} implements it.
+ * Implementations are thread-safe; futures complete normally. An implementation builds the {@link
+ * TlsaLookup} results and the {@link TlsRequirement.Dane} in them.
  */
 public interface DaneProvider {
 
@@ -21,8 +21,8 @@ public interface DaneProvider {
 
   /**
    * A trust manager for one connection under {@code requirement}: it accepts the server's chain
-   * only when a record matches and, for DANE-TA, the path and name checks pass (RFC 7672 §3,
-   * RFC 7671 §5). Failures are {@link java.security.cert.CertificateException}s; the manager may
+   * only when a record matches and, for DANE-TA, the path and name checks pass (RFC 7672 §3, RFC
+   * 7671 §5). Failures are {@link java.security.cert.CertificateException}s; the manager may
    * implement {@link Matched} to tell which record matched.
    */
   X509ExtendedTrustManager trustManager(TlsRequirement.Dane requirement);

@@ -5,8 +5,8 @@ import java.util.Optional;
 
 /**
  * One call of a {@link SecureSmtpTransport} that an {@link EventListener.Factory} makes a listener
- * for: one {@link SecureSmtpTransport#send send} or {@link SecureSmtpTransport#sendAsync
- * sendAsync} of an envelope, or one {@link SecureSmtpTransport#plan plan} on its own.
+ * for: one {@link SecureSmtpTransport#send send} or {@link SecureSmtpTransport#sendAsync sendAsync}
+ * of an envelope, or one {@link SecureSmtpTransport#plan plan} on its own.
  *
  * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
  * may gain components without breaking callers (docs/design.md §5).
@@ -42,9 +42,7 @@ public final class DeliveryCall {
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof DeliveryCall other
-        && id == other.id
-        && envelope.equals(other.envelope);
+    return o instanceof DeliveryCall other && id == other.id && envelope.equals(other.envelope);
   }
 
   @Override
@@ -55,7 +53,6 @@ public final class DeliveryCall {
   /** In the form a record has: {@code DeliveryCall[id=…, …]}. */
   @Override
   public String toString() {
-    return "DeliveryCall[id=" + id
-        + ", envelope=" + envelope + "]";
+    return "DeliveryCall[id=" + id + ", envelope=" + envelope + "]";
   }
 }

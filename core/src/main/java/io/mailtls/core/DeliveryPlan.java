@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * How mail for one next hop is to be delivered: the hosts in order with their TLS requirements,
- * the hosts skipped, or why no delivery can be attempted.
+ * How mail for one next hop is to be delivered: the hosts in order with their TLS requirements, the
+ * hosts skipped, or why no delivery can be attempted.
  *
  * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
  * may gain components without breaking callers (docs/design.md §5).
@@ -24,9 +24,16 @@ public final class DeliveryPlan {
   private final Optional<MtaStsPolicy> mtaSts;
 
   /** Not public: built by the planner and the transport. */
-  DeliveryPlan(NextHop nextHop, Optional<TlsLevel> senderLevel, MxResolution mx,
-      List<PlannedHost> hosts, List<SkippedHost> skipped, Optional<Failure> failure,
-      List<String> reasons, List<PolicyFailure> policyFailures, Optional<MtaStsPolicy> mtaSts) {
+  DeliveryPlan(
+      NextHop nextHop,
+      Optional<TlsLevel> senderLevel,
+      MxResolution mx,
+      List<PlannedHost> hosts,
+      List<SkippedHost> skipped,
+      Optional<Failure> failure,
+      List<String> reasons,
+      List<PolicyFailure> policyFailures,
+      Optional<MtaStsPolicy> mtaSts) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(senderLevel, "senderLevel");
     Objects.requireNonNull(mx, "mx");
@@ -51,18 +58,46 @@ public final class DeliveryPlan {
   }
 
   /** A plan under a known sender level. Not public: built by the planner. */
-  DeliveryPlan(NextHop nextHop, TlsLevel senderLevel, MxResolution mx,
-      List<PlannedHost> hosts, List<SkippedHost> skipped, Optional<Failure> failure,
-      List<String> reasons, List<PolicyFailure> policyFailures, Optional<MtaStsPolicy> mtaSts) {
-    this(nextHop, Optional.of(senderLevel), mx, hosts, skipped, failure, reasons, policyFailures,
+  DeliveryPlan(
+      NextHop nextHop,
+      TlsLevel senderLevel,
+      MxResolution mx,
+      List<PlannedHost> hosts,
+      List<SkippedHost> skipped,
+      Optional<Failure> failure,
+      List<String> reasons,
+      List<PolicyFailure> policyFailures,
+      Optional<MtaStsPolicy> mtaSts) {
+    this(
+        nextHop,
+        Optional.of(senderLevel),
+        mx,
+        hosts,
+        skipped,
+        failure,
+        reasons,
+        policyFailures,
         mtaSts);
   }
 
   /** A plan without recipient policy. Not public: built by the transport. */
-  DeliveryPlan(NextHop nextHop, TlsLevel senderLevel, MxResolution mx,
-      List<PlannedHost> hosts, List<SkippedHost> skipped, Optional<Failure> failure,
+  DeliveryPlan(
+      NextHop nextHop,
+      TlsLevel senderLevel,
+      MxResolution mx,
+      List<PlannedHost> hosts,
+      List<SkippedHost> skipped,
+      Optional<Failure> failure,
       List<String> reasons) {
-    this(nextHop, Optional.of(senderLevel), mx, hosts, skipped, failure, reasons, List.of(),
+    this(
+        nextHop,
+        Optional.of(senderLevel),
+        mx,
+        hosts,
+        skipped,
+        failure,
+        reasons,
+        List.of(),
         Optional.empty());
   }
 
@@ -134,8 +169,8 @@ public final class DeliveryPlan {
 
   @Override
   public int hashCode() {
-    return Objects.hash(nextHop, senderLevel, mx, hosts, skipped, failure, reasons, policyFailures,
-        mtaSts);
+    return Objects.hash(
+        nextHop, senderLevel, mx, hosts, skipped, failure, reasons, policyFailures, mtaSts);
   }
 
   /**
@@ -194,23 +229,31 @@ public final class DeliveryPlan {
     /** In the form a record has: {@code Failure[status=…, …]}. */
     @Override
     public String toString() {
-      return "Failure[status=" + status
-          + ", reply=" + reply
-          + ", type=" + type + "]";
+      return "Failure[status=" + status + ", reply=" + reply + ", type=" + type + "]";
     }
   }
 
   /** In the form a record has: {@code DeliveryPlan[nextHop=…, …]}. */
   @Override
   public String toString() {
-    return "DeliveryPlan[nextHop=" + nextHop
-        + ", senderLevel=" + senderLevel
-        + ", mx=" + mx
-        + ", hosts=" + hosts
-        + ", skipped=" + skipped
-        + ", failure=" + failure
-        + ", reasons=" + reasons
-        + ", policyFailures=" + policyFailures
-        + ", mtaSts=" + mtaSts + "]";
+    return "DeliveryPlan[nextHop="
+        + nextHop
+        + ", senderLevel="
+        + senderLevel
+        + ", mx="
+        + mx
+        + ", hosts="
+        + hosts
+        + ", skipped="
+        + skipped
+        + ", failure="
+        + failure
+        + ", reasons="
+        + reasons
+        + ", policyFailures="
+        + policyFailures
+        + ", mtaSts="
+        + mtaSts
+        + "]";
   }
 }

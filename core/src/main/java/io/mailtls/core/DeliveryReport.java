@@ -29,8 +29,7 @@ public final class DeliveryReport {
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof DeliveryReport other
-        && recipients.equals(other.recipients);
+    return o instanceof DeliveryReport other && recipients.equals(other.recipients);
   }
 
   @Override
@@ -40,7 +39,9 @@ public final class DeliveryReport {
 
   /** The result for one recipient. */
   public RecipientResult result(EmailAddress recipient) {
-    return recipients.stream().filter(r -> r.recipient().equals(recipient)).findFirst()
+    return recipients.stream()
+        .filter(r -> r.recipient().equals(recipient))
+        .findFirst()
         .orElseThrow(() -> new NoSuchElementException("no result for " + recipient));
   }
 

@@ -8,8 +8,8 @@ import java.util.Optional;
  * The answer to one DNS question, with its DNSSEC state.
  *
  * <p>Non-existence is an answer ({@link DnsOutcome#NXDOMAIN}, {@link DnsOutcome#NODATA}) with a
- * state, not an exception; so is failure ({@link DnsOutcome#FAILURE}, with a {@link DnsFailure}
- * and a state of {@link DnssecState#BOGUS} or {@link DnssecState#INDETERMINATE}).
+ * state, not an exception; so is failure ({@link DnsOutcome#FAILURE}, with a {@link DnsFailure} and
+ * a state of {@link DnssecState#BOGUS} or {@link DnssecState#INDETERMINATE}).
  *
  * <p>Immutable. Callers read answers; a {@link DnsResolver} implementation makes them with {@link
  * #builder} or {@link #failed}, the only public ways to build one, so that an answer may gain
@@ -28,8 +28,15 @@ public final class DnsAnswer {
   private final Optional<String> reason;
 
   /** Private: {@link #builder} and {@link #failed} build answers. */
-  private DnsAnswer(DomainName name, DnsRecordType type, DnsOutcome outcome, DnssecState state,
-      List<DnsRecord> records, List<DomainName> cnameChain, int rcode, Optional<DnsFailure> failure,
+  private DnsAnswer(
+      DomainName name,
+      DnsRecordType type,
+      DnsOutcome outcome,
+      DnssecState state,
+      List<DnsRecord> records,
+      List<DomainName> cnameChain,
+      int rcode,
+      Optional<DnsFailure> failure,
       Optional<String> reason) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
@@ -69,17 +76,29 @@ public final class DnsAnswer {
    * <p>Example: {@code DnsAnswer.builder(name, DnsRecordType.A, DnsOutcome.DATA,
    * DnssecState.SECURE).records(List.of(new DnsRecord.Address(address))).build()}.
    */
-  public static Builder builder(DomainName name, DnsRecordType type, DnsOutcome outcome,
-      DnssecState state) {
+  public static Builder builder(
+      DomainName name, DnsRecordType type, DnsOutcome outcome, DnssecState state) {
     return new Builder(name, type, outcome, state);
   }
 
   /** A failed lookup. */
   public static DnsAnswer failed(
-      DomainName name, DnsRecordType type, DnssecState state, DnsFailure failure, int rcode,
+      DomainName name,
+      DnsRecordType type,
+      DnssecState state,
+      DnsFailure failure,
+      int rcode,
       String reason) {
-    return new DnsAnswer(name, type, DnsOutcome.FAILURE, state, List.of(), List.of(), rcode,
-        Optional.of(failure), Optional.ofNullable(reason));
+    return new DnsAnswer(
+        name,
+        type,
+        DnsOutcome.FAILURE,
+        state,
+        List.of(),
+        List.of(),
+        rcode,
+        Optional.of(failure),
+        Optional.ofNullable(reason));
   }
 
   /** The name asked for. */
@@ -187,9 +206,15 @@ public final class DnsAnswer {
   /** A short human-readable form, e.g. {@code MX example.test: DATA SECURE (2 records)}. */
   @Override
   public String toString() {
-    StringBuilder sb = new StringBuilder()
-        .append(type).append(' ').append(name).append(": ").append(outcome).append(' ')
-        .append(state);
+    StringBuilder sb =
+        new StringBuilder()
+            .append(type)
+            .append(' ')
+            .append(name)
+            .append(": ")
+            .append(outcome)
+            .append(' ')
+            .append(state);
     failure.ifPresent(f -> sb.append(' ').append(f));
     if (!cnameChain.isEmpty()) {
       sb.append(" via CNAME ").append(cnameChain);
@@ -256,12 +281,10 @@ public final class DnsAnswer {
     /**
      * The answer.
      *
-     * @throws IllegalArgumentException when the parts do not make an answer (see {@link
-     *     DnsAnswer})
+     * @throws IllegalArgumentException when the parts do not make an answer (see {@link DnsAnswer})
      */
     public DnsAnswer build() {
-      return new DnsAnswer(name, type, outcome, state, records, cnameChain, rcode, failure,
-          reason);
+      return new DnsAnswer(name, type, outcome, state, records, cnameChain, rcode, failure, reason);
     }
   }
 }

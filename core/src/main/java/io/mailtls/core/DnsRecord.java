@@ -32,8 +32,7 @@ public sealed interface DnsRecord
   }
 
   /**
-   * An MX record (RFC 1035 §3.3.9). An exchange of {@link DomainName#ROOT} is a null MX (RFC
-   * 7505).
+   * An MX record (RFC 1035 §3.3.9). An exchange of {@link DomainName#ROOT} is a null MX (RFC 7505).
    */
   record Mx(int preference, DomainName exchange) implements DnsRecord {
     public Mx {
@@ -55,8 +54,8 @@ public sealed interface DnsRecord
   }
 
   /**
-   * A TXT record: its character-strings, each decoded as ISO-8859-1 so that every octet maps to
-   * one char and non-ASCII octets stay visible to strict parsers (RFC 1035 §3.3.14).
+   * A TXT record: its character-strings, each decoded as ISO-8859-1 so that every octet maps to one
+   * char and non-ASCII octets stay visible to strict parsers (RFC 1035 §3.3.14).
    */
   record Txt(List<String> strings) implements DnsRecord {
     public Txt {
@@ -92,20 +91,28 @@ public sealed interface DnsRecord
 
     /** Certificate usage PKIX-TA(0) (RFC 6698 §2.1.1); not usable for SMTP (RFC 7672 §3.1.3). */
     public static final int PKIX_TA = 0;
+
     /** Certificate usage PKIX-EE(1) (RFC 6698 §2.1.1); not usable for SMTP (RFC 7672 §3.1.3). */
     public static final int PKIX_EE = 1;
+
     /** Certificate usage DANE-TA(2): a trust anchor of the chain (RFC 6698 §2.1.1). */
     public static final int DANE_TA = 2;
+
     /** Certificate usage DANE-EE(3): the server's own certificate (RFC 6698 §2.1.1). */
     public static final int DANE_EE = 3;
+
     /** Selector Cert(0): the whole DER certificate (RFC 6698 §2.1.2). */
     public static final int CERT = 0;
+
     /** Selector SPKI(1): the DER SubjectPublicKeyInfo (RFC 6698 §2.1.2). */
     public static final int SPKI = 1;
+
     /** Matching type Full(0): the selected content itself (RFC 6698 §2.1.3). */
     public static final int FULL = 0;
+
     /** Matching type SHA2-256(1): the SHA-256 digest of the selected content (RFC 6698 §2.1.3). */
     public static final int SHA2_256 = 1;
+
     /** Matching type SHA2-512(2): the SHA-512 digest of the selected content (RFC 6698 §2.1.3). */
     public static final int SHA2_512 = 2;
 

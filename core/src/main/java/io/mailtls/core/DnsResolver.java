@@ -7,14 +7,14 @@ import java.util.concurrent.CompletionException;
  * Answers DNS questions together with their DNSSEC state: the seam through which every lookup in
  * mailtls goes (like OkHttp's {@code Dns}). Implementations are thread-safe.
  *
- * <p>Contract: the returned future completes within the implementation's time bound, and
- * completes normally for every DNS outcome, failures included ({@link DnsOutcome#FAILURE}); it
- * completes exceptionally only for programming errors. CNAME chains are followed (RFC 1034
- * §3.6.2), and the answer's state is the weakest over the chain.
+ * <p>Contract: the returned future completes within the implementation's time bound, and completes
+ * normally for every DNS outcome, failures included ({@link DnsOutcome#FAILURE}); it completes
+ * exceptionally only for programming errors. CNAME chains are followed (RFC 1034 §3.6.2), and the
+ * answer's state is the weakest over the chain.
  *
  * <p>As everywhere in mailtls (docs/design.md §5), {@link #resolve} blocks and returns the answer,
- * and {@link #resolveAsync} returns a {@link CompletableFuture}. An implementation provides
- * {@code resolveAsync}, and builds its answers with {@link DnsAnswer#builder} (or {@link
+ * and {@link #resolveAsync} returns a {@link CompletableFuture}. An implementation provides {@code
+ * resolveAsync}, and builds its answers with {@link DnsAnswer#builder} (or {@link
  * DnsAnswer#failed}).
  *
  * @see DnssecResolver the built-in implementation

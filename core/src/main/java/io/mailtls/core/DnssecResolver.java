@@ -20,10 +20,10 @@ import org.jspecify.annotations.Nullable;
  * DnssecMode#VALIDATE}) or from a trusted local resolver's AD bit ({@link DnssecMode#TRUST_AD}).
  *
  * <p>Immutable and thread-safe; build one and share it (validated DNSKEYs are cached inside). It
- * touches no dnsjava global state: no default resolver, cache or system property is set or read
- * for configuration. {@link #resolve} blocks and returns the answer, {@link #resolveAsync} returns
- * a {@link CompletableFuture} (docs/design.md §5); {@link #newBuilder()} derives a resolver with
- * some settings changed.
+ * touches no dnsjava global state: no default resolver, cache or system property is set or read for
+ * configuration. {@link #resolve} blocks and returns the answer, {@link #resolveAsync} returns a
+ * {@link CompletableFuture} (docs/design.md §5); {@link #newBuilder()} derives a resolver with some
+ * settings changed.
  *
  * <pre>{@code
  * DnsResolver dns = DnssecResolver.builder()
@@ -36,15 +36,25 @@ public final class DnssecResolver implements DnsResolver {
 
   private final DnsjavaResolver.Settings settings;
   private final DnsjavaResolver delegate;
+
   /** The settings as the builder was given them, defaults not filled in, for newBuilder(). */
   private final Builder given;
 
-  private DnssecResolver(Builder b, List<InetSocketAddress> upstreams,
-      @Nullable TrustAnchors anchors) {
+  private DnssecResolver(
+      Builder b, List<InetSocketAddress> upstreams, @Nullable TrustAnchors anchors) {
     this.given = new Builder(b);
-    this.settings = new DnsjavaResolver.Settings(
-        List.copyOf(upstreams), b.mode, anchors, b.clock, b.queryTimeout,
-        b.lookupTimeout, b.retries, b.maxCnameChain, b.maxRecords, b.executor);
+    this.settings =
+        new DnsjavaResolver.Settings(
+            List.copyOf(upstreams),
+            b.mode,
+            anchors,
+            b.clock,
+            b.queryTimeout,
+            b.lookupTimeout,
+            b.retries,
+            b.maxCnameChain,
+            b.maxRecords,
+            b.executor);
     this.delegate = new DnsjavaResolver(settings);
   }
 
@@ -58,13 +68,12 @@ public final class DnssecResolver implements DnsResolver {
    * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
    * inherited. This resolver is unchanged.
    *
-   * <p>Settings left to their defaults stay defaults: without named upstreams the derived
-   * resolver asks the system's resolvers as they are configured when it is built, and without
-   * named trust anchors it validates from the IANA root. Trust anchors named for this resolver
-   * are not carried into {@link DnssecMode#TRUST_AD} mode, which uses none. Shared with this
-   * resolver: the executor, the clock and the trust anchors. Made anew: the dnsjava resolvers
-   * and the validator with its cache of validated keys; a resolver owns nothing that needs
-   * closing.
+   * <p>Settings left to their defaults stay defaults: without named upstreams the derived resolver
+   * asks the system's resolvers as they are configured when it is built, and without named trust
+   * anchors it validates from the IANA root. Trust anchors named for this resolver are not carried
+   * into {@link DnssecMode#TRUST_AD} mode, which uses none. Shared with this resolver: the
+   * executor, the clock and the trust anchors. Made anew: the dnsjava resolvers and the validator
+   * with its cache of validated keys; a resolver owns nothing that needs closing.
    */
   public Builder newBuilder() {
     return new Builder(given);
@@ -94,8 +103,7 @@ public final class DnssecResolver implements DnsResolver {
 
   /**
    * Configures a {@link DnssecResolver}. Each setter may be called once, also in a builder from
-   * {@link DnssecResolver#newBuilder()}, where it overrides the inherited setting. Not
-   * thread-safe.
+   * {@link DnssecResolver#newBuilder()}, where it overrides the inherited setting. Not thread-safe.
    */
   public static final class Builder {
     private final Set<String> called = new HashSet<>();
@@ -110,6 +118,7 @@ public final class DnssecResolver implements DnsResolver {
     private int maxCnameChain = 8;
     private int maxRecords = 256;
     private Executor executor = ForkJoinPool.commonPool();
+
     /** Whether {@link #trustAnchors} came from the resolver this builder was derived from. */
     private boolean anchorsInherited;
 
@@ -138,8 +147,8 @@ public final class DnssecResolver implements DnsResolver {
     }
 
     /**
-     * The recursive resolvers to ask, tried in order. Default in {@link DnssecMode#VALIDATE}
-     * mode: the system's, as dnsjava reads them from {@code /etc/resolv.conf} (or the platform
+     * The recursive resolvers to ask, tried in order. Default in {@link DnssecMode#VALIDATE} mode:
+     * the system's, as dnsjava reads them from {@code /etc/resolv.conf} (or the platform
      * equivalent). In {@link DnssecMode#TRUST_AD} mode they must be named: only a validating
      * resolver's AD bit means anything.
      */
@@ -241,9 +250,9 @@ public final class DnssecResolver implements DnsResolver {
     /**
      * Builds the resolver.
      *
-     * @throws IllegalArgumentException for out-of-range values, for trust anchors given in
-     *     {@link DnssecMode#TRUST_AD} mode, for that mode without named upstreams, or for
-     *     non-loopback upstreams in that mode without {@link #allowRemoteAdTrust()}
+     * @throws IllegalArgumentException for out-of-range values, for trust anchors given in {@link
+     *     DnssecMode#TRUST_AD} mode, for that mode without named upstreams, or for non-loopback
+     *     upstreams in that mode without {@link #allowRemoteAdTrust()}
      */
     public DnssecResolver build() {
       requirePositive("queryTimeout", queryTimeout);
@@ -262,10 +271,11 @@ public final class DnssecResolver implements DnsResolver {
         anchors = null; // a derived builder: anchors named for VALIDATE mode are not given here
       }
       if (upstreams.isEmpty() && mode == DnssecMode.TRUST_AD) {
-        throw new IllegalArgumentException("TRUST_AD trusts a resolver's AD bit, so name that"
-            + " validating resolver with upstream(...): the system's resolvers may be a"
-            + " forwarding stub that copies the AD bit without validating (or use VALIDATE,"
-            + " which validates in process over any resolver)");
+        throw new IllegalArgumentException(
+            "TRUST_AD trusts a resolver's AD bit, so name that"
+                + " validating resolver with upstream(...): the system's resolvers may be a"
+                + " forwarding stub that copies the AD bit without validating (or use VALIDATE,"
+                + " which validates in process over any resolver)");
       }
       List<InetSocketAddress> servers = upstreams;
       if (servers.isEmpty()) {
@@ -282,7 +292,8 @@ public final class DnssecResolver implements DnsResolver {
           for (InetSocketAddress a : servers) {
             if (!a.getAddress().isLoopbackAddress()) {
               throw new IllegalArgumentException(
-                  "TRUST_AD over a non-loopback resolver can be forged on the path: " + a
+                  "TRUST_AD over a non-loopback resolver can be forged on the path: "
+                      + a
                       + " (use VALIDATE, or allowRemoteAdTrust() for a protected path)");
             }
           }

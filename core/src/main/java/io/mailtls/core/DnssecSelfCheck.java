@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A start-up check that a resolver really validates DNSSEC: a deliberately bogus name must fail
- * to resolve, and a signed name must resolve as secure. Run it before trusting a resolver's AD
- * bit ({@link DnssecMode#TRUST_AD}): a loopback address proves only that nobody on a network
- * path can set the bit, not that the resolver behind it validates; a forwarding stub copies the
- * AD bit of whatever answered it, and a non-validating resolver happily returns bogus data.
+ * A start-up check that a resolver really validates DNSSEC: a deliberately bogus name must fail to
+ * resolve, and a signed name must resolve as secure. Run it before trusting a resolver's AD bit
+ * ({@link DnssecMode#TRUST_AD}): a loopback address proves only that nobody on a network path can
+ * set the bit, not that the resolver behind it validates; a forwarding stub copies the AD bit of
+ * whatever answered it, and a non-validating resolver happily returns bogus data.
  *
  * <pre>{@code
  * DnssecResolver dns = DnssecResolver.builder().mode(DnssecMode.TRUST_AD)
@@ -20,9 +20,9 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>The defaults are public names on the internet: {@value #DEFAULT_BOGUS_NAME_TEXT}, a zone
- * kept deliberately broken for this purpose, and the root zone, signed since 2010. Private
- * networks name their own. Stateless and thread-safe; each run sends two queries.
+ * <p>The defaults are public names on the internet: {@value #DEFAULT_BOGUS_NAME_TEXT}, a zone kept
+ * deliberately broken for this purpose, and the root zone, signed since 2010. Private networks name
+ * their own. Stateless and thread-safe; each run sends two queries.
  */
 public final class DnssecSelfCheck {
 
@@ -97,9 +97,7 @@ public final class DnssecSelfCheck {
     /** In the form a record has: {@code Result[bogus=…, …]}. */
     @Override
     public String toString() {
-      return "Result[bogus=" + bogus
-          + ", signed=" + signed
-          + ", problems=" + problems + "]";
+      return "Result[bogus=" + bogus + ", signed=" + signed + ", problems=" + problems + "]";
     }
   }
 
@@ -118,19 +116,37 @@ public final class DnssecSelfCheck {
     List<String> problems = new ArrayList<>();
     if (bogus.isSuccess()) {
       // RFC 4035 §5.5: a validating resolver answers SERVFAIL for data that fails validation.
-      problems.add("the deliberately bogus name " + bogusName + " resolved (" + bogus.outcome()
-          + ", " + bogus.state() + "): the resolver does not validate DNSSEC");
+      problems.add(
+          "the deliberately bogus name "
+              + bogusName
+              + " resolved ("
+              + bogus.outcome()
+              + ", "
+              + bogus.state()
+              + "): the resolver does not validate DNSSEC");
     } else if (bogus.rcode() < 0) {
-      problems.add("no answer for the deliberately bogus name " + bogusName + " ("
-          + bogus.failure().orElseThrow() + "): cannot tell whether the resolver validates");
+      problems.add(
+          "no answer for the deliberately bogus name "
+              + bogusName
+              + " ("
+              + bogus.failure().orElseThrow()
+              + "): cannot tell whether the resolver validates");
     }
     if (!signed.isSuccess()) {
-      problems.add("the signed name " + signedName + " did not resolve (" + signed
-          + "): cannot tell whether the resolver validates");
+      problems.add(
+          "the signed name "
+              + signedName
+              + " did not resolve ("
+              + signed
+              + "): cannot tell whether the resolver validates");
     } else if (signed.state() != DnssecState.SECURE) {
       // RFC 4035 §3.2.3: a validating resolver sets AD on data it validated.
-      problems.add("the signed name " + signedName + " resolved " + signed.state()
-          + ", not SECURE: the resolver does not set the AD bit, or does not validate");
+      problems.add(
+          "the signed name "
+              + signedName
+              + " resolved "
+              + signed.state()
+              + ", not SECURE: the resolver does not set the AD bit, or does not validate");
     }
     return new Result(bogus, signed, problems);
   }

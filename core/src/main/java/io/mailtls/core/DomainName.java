@@ -17,8 +17,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Rules: each label is 1 to 63 octets, the whole name at most 253 octets in text form (255 on
  * the wire, RFC 1035 §2.3.4); labels are letters, digits and hyphens, not starting or ending with a
  * hyphen (RFC 1123 §2.1), or service labels starting with an underscore ({@code _25}, {@code
- * _mta-sts}, RFC 8552). Non-ASCII labels are converted with IDNA2003 ({@link IDN#toASCII}, the
- * only IDNA the JDK ships); the full stops U+3002, U+FF0E and U+FF61 separate labels as in RFC 3490
+ * _mta-sts}, RFC 8552). Non-ASCII labels are converted with IDNA2003 ({@link IDN#toASCII}, the only
+ * IDNA the JDK ships); the full stops U+3002, U+FF0E and U+FF61 separate labels as in RFC 3490
  * §3.1. The root is {@link #ROOT}, written {@code "."}.
  */
 public final class DomainName implements Comparable<DomainName> {
@@ -68,7 +68,13 @@ public final class DomainName implements Comparable<DomainName> {
     String ascii = String.join(".", labels);
     if (ascii.length() > MAX_NAME) {
       throw new IllegalArgumentException(
-          "domain name longer than " + MAX_NAME + " octets (" + ascii.length() + "): \"" + name + "\"");
+          "domain name longer than "
+              + MAX_NAME
+              + " octets ("
+              + ascii.length()
+              + "): \""
+              + name
+              + "\"");
     }
     return new DomainName(ascii, Collections.unmodifiableList(labels));
   }
@@ -90,17 +96,27 @@ public final class DomainName implements Comparable<DomainName> {
     label = label.toLowerCase(Locale.ROOT);
     if (label.length() > MAX_LABEL) {
       throw new IllegalArgumentException(
-          "label longer than " + MAX_LABEL + " octets (" + label.length() + ") in domain name: \""
-              + name + "\"");
+          "label longer than "
+              + MAX_LABEL
+              + " octets ("
+              + label.length()
+              + ") in domain name: \""
+              + name
+              + "\"");
     }
     for (int i = 0; i < label.length(); i++) {
       char c = label.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-          || (c == '_' && i == 0);
+      boolean ok =
+          (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (c == '_' && i == 0);
       if (!ok) {
         throw new IllegalArgumentException(
-            "invalid character '" + printable(c) + "' in label \"" + raw + "\" of domain name: \""
-                + name + "\"");
+            "invalid character '"
+                + printable(c)
+                + "' in label \""
+                + raw
+                + "\" of domain name: \""
+                + name
+                + "\"");
       }
     }
     // RFC 1123 §2.1: a label neither starts nor ends with a hyphen.
@@ -120,7 +136,9 @@ public final class DomainName implements Comparable<DomainName> {
   }
 
   private static String printable(char c) {
-    return c < 0x20 || c > 0x7e ? String.format(Locale.ROOT, "\\u%04x", (int) c) : String.valueOf(c);
+    return c < 0x20 || c > 0x7e
+        ? String.format(Locale.ROOT, "\\u%04x", (int) c)
+        : String.valueOf(c);
   }
 
   private static boolean isAscii(String s) {

@@ -7,9 +7,9 @@ import java.util.Objects;
  * A mailbox, {@code local-part@domain} (RFC 5321 §4.1.2), with the domain normalised as a {@link
  * NextHop}. Immutable.
  *
- * <p>The local part is kept as given (it is case-sensitive, RFC 5321 §2.4); it may be a dot-atom
- * or a quoted string, and may hold UTF-8, which then needs SMTPUTF8 (RFC 6531 §3.3). A U-label
- * domain is sent as its A-label, which needs no SMTPUTF8 (RFC 6531 §3.2).
+ * <p>The local part is kept as given (it is case-sensitive, RFC 5321 §2.4); it may be a dot-atom or
+ * a quoted string, and may hold UTF-8, which then needs SMTPUTF8 (RFC 6531 §3.3). A U-label domain
+ * is sent as its A-label, which needs no SMTPUTF8 (RFC 6531 §3.2).
  */
 public record EmailAddress(String localPart, NextHop domain) {
 
@@ -41,8 +41,8 @@ public record EmailAddress(String localPart, NextHop domain) {
           "invalid mailbox \"" + address + "\": " + e.getMessage(), e);
     }
     if (parsed.toPath().getBytes(StandardCharsets.UTF_8).length > MAX_PATH) {
-      throw new IllegalArgumentException("mailbox longer than " + MAX_PATH + " octets: \""
-          + address + "\"");
+      throw new IllegalArgumentException(
+          "mailbox longer than " + MAX_PATH + " octets: \"" + address + "\"");
     }
     return parsed;
   }
@@ -81,14 +81,16 @@ public record EmailAddress(String localPart, NextHop domain) {
           throw new IllegalArgumentException("invalid quoted pair in: \"" + local + "\"");
         }
       } else if (c == '"' || (c < 0x20) || c == 0x7f) {
-        throw new IllegalArgumentException("invalid character in quoted local part: \""
-            + local + "\"");
+        throw new IllegalArgumentException(
+            "invalid character in quoted local part: \"" + local + "\"");
       }
     }
   }
 
   private static boolean isAtext(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
         || "!#$%&'*+-/=?^_`{|}~".indexOf(c) >= 0;
   }
 

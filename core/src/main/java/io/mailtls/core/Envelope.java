@@ -9,8 +9,7 @@ import java.util.Optional;
 /**
  * The SMTP envelope: reverse-path and forward-paths (RFC 5321 §2.3.1). Immutable.
  *
- * @param sender the reverse-path; empty for the null path {@code <>} of bounces (RFC 5321
- *     §4.5.5)
+ * @param sender the reverse-path; empty for the null path {@code <>} of bounces (RFC 5321 §4.5.5)
  * @param recipients one or more recipients, without duplicates, in order
  */
 public record Envelope(Optional<EmailAddress> sender, List<EmailAddress> recipients) {
@@ -43,7 +42,7 @@ public record Envelope(Optional<EmailAddress> sender, List<EmailAddress> recipie
 
   /** The sender's domain, which selects the sender's TLS level; empty for the null path. */
   public Optional<DomainName> senderDomain() {
-    return sender.flatMap(s -> s.domain() instanceof NextHop.Domain d
-        ? Optional.of(d.name()) : Optional.empty());
+    return sender.flatMap(
+        s -> s.domain() instanceof NextHop.Domain d ? Optional.of(d.name()) : Optional.empty());
   }
 }

@@ -10,8 +10,8 @@ import java.util.Optional;
  * recipient (docs/design.md §5). TLS-RPT and metrics hang off it.
  *
  * <p>Every method has an empty default. Implementations must be fast and must not throw: an
- * exception from a listener is caught and logged, and never changes a delivery. Events never
- * carry message content or credentials.
+ * exception from a listener is caught and logged, and never changes a delivery. Events never carry
+ * message content or credentials.
  *
  * <p>One listener per call, or one for all: a transport built with {@link
  * SecureSmtpTransport.Builder#eventListenerFactory} makes a listener for each call ({@link
@@ -22,18 +22,18 @@ import java.util.Optional;
  * <p>Pairing: every start event is followed by exactly one end event for the same subject, also
  * when the step fails or a provider throws.
  *
- * <p>Threads: the events of one call arrive one after another, each happening-before the next,
- * on the thread that runs it ({@code send()}'s caller, the executor's thread for {@code
- * sendAsync()}), except the lookup events. A plan's MTA-STS lookup and its TLSA lookups run
- * concurrently, so {@link #mtaStsLookupStart}, {@link #mtaStsLookupEnd}, {@link
- * #tlsaLookupStart} and {@link #tlsaLookupEnd} may arrive on the threads that complete the lookups
- * (the DNS resolver's, the policy fetcher's) and at the same time as one another: a listener made
- * for one call needs no locking for its other events, but what its lookup events touch must be
- * thread-safe. All of them come after the plan's {@link #planStart} and before its {@link
- * #planEnd}: each happens-before {@code planEnd}. The one exception is RFC 8461 §5.1's re-check
- * before mail under an {@code enforce} policy is given up: its MTA-STS lookup (and, when the
- * policy changed, the new plan's TLSA lookups) come after the first plan's {@code planEnd}, and
- * before the {@code planEnd} of the new plan when there is one.
+ * <p>Threads: the events of one call arrive one after another, each happening-before the next, on
+ * the thread that runs it ({@code send()}'s caller, the executor's thread for {@code sendAsync()}),
+ * except the lookup events. A plan's MTA-STS lookup and its TLSA lookups run concurrently, so
+ * {@link #mtaStsLookupStart}, {@link #mtaStsLookupEnd}, {@link #tlsaLookupStart} and {@link
+ * #tlsaLookupEnd} may arrive on the threads that complete the lookups (the DNS resolver's, the
+ * policy fetcher's) and at the same time as one another: a listener made for one call needs no
+ * locking for its other events, but what its lookup events touch must be thread-safe. All of them
+ * come after the plan's {@link #planStart} and before its {@link #planEnd}: each happens-before
+ * {@code planEnd}. The one exception is RFC 8461 §5.1's re-check before mail under an {@code
+ * enforce} policy is given up: its MTA-STS lookup (and, when the policy changed, the new plan's
+ * TLSA lookups) come after the first plan's {@code planEnd}, and before the {@code planEnd} of the
+ * new plan when there is one.
  */
 public interface EventListener {
 
@@ -42,19 +42,18 @@ public interface EventListener {
 
   /**
    * Makes the listener of each call, as OkHttp's {@code EventListener.Factory} does, so that
-   * concurrent deliveries can be told apart: every event of one {@code send()} goes to the
-   * listener made for it, and to no other ({@link
-   * SecureSmtpTransport.Builder#eventListenerFactory}).
+   * concurrent deliveries can be told apart: every event of one {@code send()} goes to the listener
+   * made for it, and to no other ({@link SecureSmtpTransport.Builder#eventListenerFactory}).
    */
   @FunctionalInterface
   interface Factory {
 
     /**
-     * The listener for {@code call}. Called once per call, on the thread that calls {@code
-     * send}, {@code sendAsync} or {@code plan}, before the call's first event. Must be fast and
-     * must not throw: if it throws or returns null, the call goes on without a listener (and
-     * that is logged). It may return one listener for several calls, which then sees their
-     * events at the same time.
+     * The listener for {@code call}. Called once per call, on the thread that calls {@code send},
+     * {@code sendAsync} or {@code plan}, before the call's first event. Must be fast and must not
+     * throw: if it throws or returns null, the call goes on without a listener (and that is
+     * logged). It may return one listener for several calls, which then sees their events at the
+     * same time.
      */
     EventListener create(DeliveryCall call);
   }
@@ -84,8 +83,11 @@ public interface EventListener {
 
   /** The handshake and verification ended: with the session, or with why it failed. */
   default void handshakeEnd(
-      Optional<DomainName> host, InetSocketAddress address, Optional<TlsDetails> tls,
-      Optional<FailureType> failure, String detail) {}
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      Optional<TlsDetails> tls,
+      Optional<FailureType> failure,
+      String detail) {}
 
   /**
    * A recipient policy failed (MTA-STS or DANE): enforced, or only recorded in MTA-STS testing
@@ -94,9 +96,9 @@ public interface EventListener {
   default void policyFailure(PolicyFailure failure) {}
 
   /**
-   * The MTA-STS policy source is asked for {@code policyDomain}'s policy (RFC 8461 §3, §5.1):
-   * while planning, and again for the re-check before mail under an {@code enforce} policy is given
-   * up (§5.1 step 3). May arrive on another thread than the plan's other events (see the class
+   * The MTA-STS policy source is asked for {@code policyDomain}'s policy (RFC 8461 §3, §5.1): while
+   * planning, and again for the re-check before mail under an {@code enforce} policy is given up
+   * (§5.1 step 3). May arrive on another thread than the plan's other events (see the class
    * comment).
    */
   default void mtaStsLookupStart(DomainName policyDomain) {}
@@ -111,8 +113,8 @@ public interface EventListener {
 
   /**
    * The DANE provider is asked for {@code host}'s TLSA records (RFC 7672 §2.2). The lookups of a
-   * plan's MX hosts run concurrently: their events may interleave, and arrive on other threads
-   * and at the same time as each other (see the class comment).
+   * plan's MX hosts run concurrently: their events may interleave, and arrive on other threads and
+   * at the same time as each other (see the class comment).
    */
   default void tlsaLookupStart(MxHost host) {}
 
@@ -132,8 +134,8 @@ public interface EventListener {
 
   /**
    * A listener that passes every event to each of {@code listeners}, in order. A listener that
-   * throws stops the event from reaching the ones after it; the transport isolates the composite
-   * as it does any listener.
+   * throws stops the event from reaching the ones after it; the transport isolates the composite as
+   * it does any listener.
    */
   static EventListener all(EventListener... listeners) {
     List<EventListener> copy = List.of(listeners);
@@ -174,8 +176,8 @@ public interface EventListener {
       }
 
       @Override
-      public void connectEnd(Optional<DomainName> host, InetSocketAddress address,
-          Optional<FailureType> failure) {
+      public void connectEnd(
+          Optional<DomainName> host, InetSocketAddress address, Optional<FailureType> failure) {
         for (EventListener l : copy) {
           l.connectEnd(host, address, failure);
         }
@@ -189,24 +191,28 @@ public interface EventListener {
       }
 
       @Override
-      public void startTlsEnd(Optional<DomainName> host, InetSocketAddress address,
-          Optional<SmtpReply> reply) {
+      public void startTlsEnd(
+          Optional<DomainName> host, InetSocketAddress address, Optional<SmtpReply> reply) {
         for (EventListener l : copy) {
           l.startTlsEnd(host, address, reply);
         }
       }
 
       @Override
-      public void handshakeStart(Optional<DomainName> host, InetSocketAddress address,
-          TlsRequirement requirement) {
+      public void handshakeStart(
+          Optional<DomainName> host, InetSocketAddress address, TlsRequirement requirement) {
         for (EventListener l : copy) {
           l.handshakeStart(host, address, requirement);
         }
       }
 
       @Override
-      public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
-          Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
+      public void handshakeEnd(
+          Optional<DomainName> host,
+          InetSocketAddress address,
+          Optional<TlsDetails> tls,
+          Optional<FailureType> failure,
+          String detail) {
         for (EventListener l : copy) {
           l.handshakeEnd(host, address, tls, failure, detail);
         }

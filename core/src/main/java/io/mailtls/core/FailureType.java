@@ -4,8 +4,8 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Why a connection attempt, or a host, did not lead to delivery. The TLS and policy failures
- * mirror the RFC 8460 §4.3 result types (see {@link #tlsRptResultType()}).
+ * Why a connection attempt, or a host, did not lead to delivery. The TLS and policy failures mirror
+ * the RFC 8460 §4.3 result types (see {@link #tlsRptResultType()}).
  */
 public enum FailureType {
   /** TCP connection refused, unreachable or timed out. */
@@ -37,10 +37,10 @@ public enum FailureType {
   /** The TLSA records were unusable or malformed. */
   TLSA_INVALID("tlsa-invalid"),
   /**
-   * DNSSEC data that decides security could not be had: the MX answer failed validation (bogus),
-   * or the TLSA lookup failed in any way (bogus, SERVFAIL, timeout: RFC 7672 §2.2 makes the host
-   * unusable, and RFC 8460 §4.3.1 reads "no valid records were returned"). A SERVFAIL or timeout
-   * on the MX lookup is {@link #DNS_FAILURE}: it stops delivery whatever the TLS policy.
+   * DNSSEC data that decides security could not be had: the MX answer failed validation (bogus), or
+   * the TLSA lookup failed in any way (bogus, SERVFAIL, timeout: RFC 7672 §2.2 makes the host
+   * unusable, and RFC 8460 §4.3.1 reads "no valid records were returned"). A SERVFAIL or timeout on
+   * the MX lookup is {@link #DNS_FAILURE}: it stops delivery whatever the TLS policy.
    */
   DNSSEC_INVALID("dnssec-invalid"),
   /** DANE was required by the sender but the host had no usable TLSA records. */
@@ -53,10 +53,10 @@ public enum FailureType {
   STS_WEBPKI_INVALID("sts-webpki-invalid"),
   /**
    * The sender's level is {@code sts-required} and the recipient domain has no MTA-STS policy in
-   * {@code enforce} mode (no record, an unusable record, a policy in mode {@code testing} or
-   * {@code none}, or an address literal). The sender's own requirement was not met; the
-   * recipient's policy did not fail, so there is no RFC 8460 result type (a report would tell a
-   * domain with a correct {@code testing} policy that it is invalid).
+   * {@code enforce} mode (no record, an unusable record, a policy in mode {@code testing} or {@code
+   * none}, or an address literal). The sender's own requirement was not met; the recipient's policy
+   * did not fail, so there is no RFC 8460 result type (a report would tell a domain with a correct
+   * {@code testing} policy that it is invalid).
    */
   STS_REQUIRED(null),
   /**

@@ -12,8 +12,7 @@ import java.util.Objects;
  * as it needs (once to measure it, once per delivery attempt). Never held in memory by mailtls.
  *
  * <p>Line ends may be CRLF or bare LF; the transport normalises them to CRLF and dot-stuffs on the
- * fly (RFC 5321 §4.5.2). Implementations must return a fresh stream, from the start, on every
- * call.
+ * fly (RFC 5321 §4.5.2). Implementations must return a fresh stream, from the start, on every call.
  */
 @FunctionalInterface
 public interface MessageContent {

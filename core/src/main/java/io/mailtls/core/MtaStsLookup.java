@@ -5,9 +5,9 @@ import java.util.Objects;
 /**
  * What MTA-STS discovery (RFC 8461 §3, §5.1) says for a policy domain. Immutable.
  *
- * <p>"No policy" is a value, and so is a failure; neither is an exception. A failed lookup with
- * no usable cached policy means delivery proceeds as without MTA-STS (RFC 8461 §5.1), and the
- * failure is reported (RFC 8460); only the {@code sts-required} sender level refuses then.
+ * <p>"No policy" is a value, and so is a failure; neither is an exception. A failed lookup with no
+ * usable cached policy means delivery proceeds as without MTA-STS (RFC 8461 §5.1), and the failure
+ * is reported (RFC 8460); only the {@code sts-required} sender level refuses then.
  */
 public sealed interface MtaStsLookup
     permits MtaStsLookup.Found, MtaStsLookup.NoPolicy, MtaStsLookup.Failed {
@@ -48,13 +48,11 @@ public sealed interface MtaStsLookup
   /**
    * Discovery or fetch failed and no fresh cached policy exists.
    *
-   * @param type {@link FailureType#STS_POLICY_FETCH_ERROR}, {@link
-   *     FailureType#STS_POLICY_INVALID}, {@link FailureType#STS_WEBPKI_INVALID} or {@link
-   *     FailureType#DNS_FAILURE}
+   * @param type {@link FailureType#STS_POLICY_FETCH_ERROR}, {@link FailureType#STS_POLICY_INVALID},
+   *     {@link FailureType#STS_WEBPKI_INVALID} or {@link FailureType#DNS_FAILURE}
    * @param reason what failed
    */
-  record Failed(DomainName policyDomain, FailureType type, String reason)
-      implements MtaStsLookup {
+  record Failed(DomainName policyDomain, FailureType type, String reason) implements MtaStsLookup {
     public Failed {
       Objects.requireNonNull(policyDomain, "policyDomain");
       Objects.requireNonNull(type, "type");

@@ -37,23 +37,24 @@ public record MtaStsPolicy(String id, MtaStsMode mode, List<String> mxPatterns, 
       String host = p.startsWith("*.") ? p.substring(2) : p;
       boolean valid;
       try {
-        valid = DomainName.of(host).toString().equals(host) && !host.isEmpty()
-            && DomainName.of(host).isHostName();
+        valid =
+            DomainName.of(host).toString().equals(host)
+                && !host.isEmpty()
+                && DomainName.of(host).isHostName();
       } catch (IllegalArgumentException e) {
         valid = false;
       }
       if (!valid || !p.equals(p.toLowerCase(Locale.ROOT))) {
-        throw new IllegalArgumentException("mx pattern not a normalised host name or *.domain: \""
-            + p + "\"");
+        throw new IllegalArgumentException(
+            "mx pattern not a normalised host name or *.domain: \"" + p + "\"");
       }
     }
   }
 
   /**
    * Whether an MX host matches one of the patterns (RFC 8461 §4.1): exactly, or by a wildcard
-   * {@code *.example.com} that stands for exactly one left-most label. Names compare in normal
-   * form (case, trailing dot and IDN do not matter); no regular expression is built from a
-   * pattern.
+   * {@code *.example.com} that stands for exactly one left-most label. Names compare in normal form
+   * (case, trailing dot and IDN do not matter); no regular expression is built from a pattern.
    */
   public boolean matches(DomainName mxHost) {
     String host = mxHost.toString();

@@ -4,8 +4,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The MTA-STS service provider interface: where {@link TransportPolicyResolver} gets a recipient
- * domain's policy. {@code mailtls-mta-sts} implements it with DNS discovery, an HTTPS fetch and
- * an RFC 8461 cache. Implementations are thread-safe, and their futures complete normally.
+ * domain's policy. {@code mailtls-mta-sts} implements it with DNS discovery, an HTTPS fetch and an
+ * RFC 8461 cache. Implementations are thread-safe, and their futures complete normally.
  *
  * <p>Both methods are asynchronous, and named so ({@code ...Async}, docs/design.md §5). An
  * implementation builds the {@link MtaStsLookup} results and the {@link MtaStsPolicy} in them.

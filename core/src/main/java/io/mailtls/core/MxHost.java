@@ -21,8 +21,13 @@ public final class MxHost {
   private final DnsAnswer ipv6;
 
   /** Not public: built by {@link MxResolver}. */
-  MxHost(DomainName name, int preference, boolean implicit, List<InetAddress> addresses,
-      DnsAnswer ipv4, DnsAnswer ipv6) {
+  MxHost(
+      DomainName name,
+      int preference,
+      boolean implicit,
+      List<InetAddress> addresses,
+      DnsAnswer ipv4,
+      DnsAnswer ipv6) {
     Objects.requireNonNull(name, "name");
     addresses = List.copyOf(addresses);
     Objects.requireNonNull(ipv4, "ipv4");
@@ -110,7 +115,13 @@ public final class MxHost {
 
   @Override
   public String toString() {
-    return name + " (pref " + preference + (implicit ? ", implicit" : "") + ") " + addresses + " "
+    return name
+        + " (pref "
+        + preference
+        + (implicit ? ", implicit" : "")
+        + ") "
+        + addresses
+        + " "
         + addressState();
   }
 }

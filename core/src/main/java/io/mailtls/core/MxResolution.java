@@ -19,7 +19,11 @@ public final class MxResolution {
   private final List<String> notes;
 
   /** Not public: built by {@link MxResolver} and the transport. */
-  MxResolution(NextHop nextHop, Kind kind, List<MxHost> hosts, Optional<DnsAnswer> mxAnswer,
+  MxResolution(
+      NextHop nextHop,
+      Kind kind,
+      List<MxHost> hosts,
+      Optional<DnsAnswer> mxAnswer,
       List<String> notes) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(kind, "kind");
@@ -135,10 +139,16 @@ public final class MxResolution {
   /** In the form a record has: {@code MxResolution[nextHop=…, …]}. */
   @Override
   public String toString() {
-    return "MxResolution[nextHop=" + nextHop
-        + ", kind=" + kind
-        + ", hosts=" + hosts
-        + ", mxAnswer=" + mxAnswer
-        + ", notes=" + notes + "]";
+    return "MxResolution[nextHop="
+        + nextHop
+        + ", kind="
+        + kind
+        + ", hosts="
+        + hosts
+        + ", mxAnswer="
+        + mxAnswer
+        + ", notes="
+        + notes
+        + "]";
   }
 }

@@ -18,9 +18,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Resolves a next hop into its mail exchangers (RFC 5321 §5.1, RFC 7505). Thread-safe.
  *
- * <p>The MX answer decides first: NXDOMAIN → {@link MxResolution.Kind#NO_SUCH_DOMAIN}; a lone
- * null MX → {@link MxResolution.Kind#NULL_MX}; no MX → the domain's own addresses (implicit MX)
- * or {@link MxResolution.Kind#NO_MAIL_HOST}; any failure (SERVFAIL, timeout, bogus) → {@link
+ * <p>The MX answer decides first: NXDOMAIN → {@link MxResolution.Kind#NO_SUCH_DOMAIN}; a lone null
+ * MX → {@link MxResolution.Kind#NULL_MX}; no MX → the domain's own addresses (implicit MX) or
+ * {@link MxResolution.Kind#NO_MAIL_HOST}; any failure (SERVFAIL, timeout, bogus) → {@link
  * MxResolution.Kind#TEMPORARY_FAILURE}, never "no MX". Then every host's A and AAAA lookups run
  * concurrently, so resolution costs two dependent round trips, not one per host.
  *
@@ -51,8 +51,8 @@ public final class MxResolver {
    * A builder that starts with this resolver's settings, to build one that differs in some (as
    * OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
    * inherited. This resolver is unchanged. Both settings are shared: the DNS resolver, and the
-   * random source (a default one included), whose use both synchronise on; a resolver owns
-   * nothing that needs closing.
+   * random source (a default one included), whose use both synchronise on; a resolver owns nothing
+   * that needs closing.
    */
   public Builder newBuilder() {
     Builder b = new Builder();
@@ -65,12 +65,14 @@ public final class MxResolver {
   public CompletableFuture<MxResolution> resolveAsync(NextHop nextHop) {
     Objects.requireNonNull(nextHop, "nextHop");
     if (nextHop instanceof NextHop.AddressLiteral) {
-      return CompletableFuture.completedFuture(new MxResolution(
-          nextHop, MxResolution.Kind.ADDRESS_LITERAL, List.of(), Optional.empty(), List.of()));
+      return CompletableFuture.completedFuture(
+          new MxResolution(
+              nextHop, MxResolution.Kind.ADDRESS_LITERAL, List.of(), Optional.empty(), List.of()));
     }
     DomainName domain = ((NextHop.Domain) nextHop).name();
     return dns.resolveAsync(domain, DnsRecordType.MX)
-        .thenCompose(mx -> fromMxAnswer(nextHop, domain, mx)).toCompletableFuture();
+        .thenCompose(mx -> fromMxAnswer(nextHop, domain, mx))
+        .toCompletableFuture();
   }
 
   /** Resolves a next hop, blocking until {@link #resolveAsync(NextHop)} completes. */
@@ -129,53 +131,73 @@ public final class MxResolver {
     for (Map.Entry<DomainName, Integer> e : ordered) {
       hosts.add(host(e.getKey(), e.getValue(), false));
     }
-    return CompletableFuture.allOf(hosts.toArray(CompletableFuture[]::new)).thenApply(v -> {
-      List<MxHost> result = hosts.stream().map(CompletableFuture::join).toList();
-      for (MxHost h : result) {
-        h.canonicalName().ifPresent(c ->
-            notes.add("MX host " + h.name() + " is an alias of " + c + " (RFC 2181 §10.3)"));
-      }
-      return new MxResolution(nextHop, MxResolution.Kind.MX, result, Optional.of(mx), notes);
-    });
+    return CompletableFuture.allOf(hosts.toArray(CompletableFuture[]::new))
+        .thenApply(
+            v -> {
+              List<MxHost> result = hosts.stream().map(CompletableFuture::join).toList();
+              for (MxHost h : result) {
+                h.canonicalName()
+                    .ifPresent(
+                        c ->
+                            notes.add(
+                                "MX host "
+                                    + h.name()
+                                    + " is an alias of "
+                                    + c
+                                    + " (RFC 2181 §10.3)"));
+              }
+              return new MxResolution(
+                  nextHop, MxResolution.Kind.MX, result, Optional.of(mx), notes);
+            });
   }
 
   private CompletionStage<MxResolution> implicitMx(
       NextHop nextHop, DomainName domain, DnsAnswer mx, List<String> notes) {
     // RFC 5321 §5.1: no MX records → the domain itself is the only host, preference 0.
-    return host(domain, 0, true).thenApply(h -> {
-      // One failed address family does not make the domain unreachable when the other family
-      // gave addresses (the planner notes the failure); no address and a failure defers.
-      if (h.addressLookupFailed() && h.addresses().isEmpty()) {
-        notes.add("address lookup for implicit MX failed: " + h.ipv4() + "; " + h.ipv6());
-        return new MxResolution(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
-            Optional.of(mx), notes);
-      }
-      if (h.addresses().isEmpty()) {
-        return new MxResolution(nextHop, MxResolution.Kind.NO_MAIL_HOST, List.of(),
-            Optional.of(mx), notes);
-      }
-      return new MxResolution(nextHop, MxResolution.Kind.IMPLICIT_MX, List.of(h),
-          Optional.of(mx), notes);
-    });
+    return host(domain, 0, true)
+        .thenApply(
+            h -> {
+              // One failed address family does not make the domain unreachable when the other
+              // family
+              // gave addresses (the planner notes the failure); no address and a failure defers.
+              if (h.addressLookupFailed() && h.addresses().isEmpty()) {
+                notes.add("address lookup for implicit MX failed: " + h.ipv4() + "; " + h.ipv6());
+                return new MxResolution(
+                    nextHop,
+                    MxResolution.Kind.TEMPORARY_FAILURE,
+                    List.of(),
+                    Optional.of(mx),
+                    notes);
+              }
+              if (h.addresses().isEmpty()) {
+                return new MxResolution(
+                    nextHop, MxResolution.Kind.NO_MAIL_HOST, List.of(), Optional.of(mx), notes);
+              }
+              return new MxResolution(
+                  nextHop, MxResolution.Kind.IMPLICIT_MX, List.of(h), Optional.of(mx), notes);
+            });
   }
 
   private CompletableFuture<MxHost> host(DomainName name, int preference, boolean implicit) {
     CompletableFuture<DnsAnswer> a = dns.resolveAsync(name, DnsRecordType.A);
     CompletableFuture<DnsAnswer> aaaa = dns.resolveAsync(name, DnsRecordType.AAAA);
-    return a.thenCombine(aaaa, (v4, v6) -> {
-      List<InetAddress> addresses = new ArrayList<>();
-      for (DnsAnswer answer : List.of(v4, v6)) {
-        if (answer.state() == DnssecState.BOGUS || answer.state() == DnssecState.INDETERMINATE) {
-          continue; // RFC 4035 §5.5: data that failed validation is never used
-        }
-        for (DnsRecord.Address r : answer.records(DnsRecord.Address.class)) {
-          if (!addresses.contains(r.address())) {
-            addresses.add(r.address());
+    return a.thenCombine(
+        aaaa,
+        (v4, v6) -> {
+          List<InetAddress> addresses = new ArrayList<>();
+          for (DnsAnswer answer : List.of(v4, v6)) {
+            if (answer.state() == DnssecState.BOGUS
+                || answer.state() == DnssecState.INDETERMINATE) {
+              continue; // RFC 4035 §5.5: data that failed validation is never used
+            }
+            for (DnsRecord.Address r : answer.records(DnsRecord.Address.class)) {
+              if (!addresses.contains(r.address())) {
+                addresses.add(r.address());
+              }
+            }
           }
-        }
-      }
-      return new MxHost(name, preference, implicit, addresses, v4, v6);
-    });
+          return new MxHost(name, preference, implicit, addresses, v4, v6);
+        });
   }
 
   /** Sorts by preference and shuffles runs of equal preference (RFC 5321 §5.1). */
@@ -215,15 +237,18 @@ public final class MxResolver {
   }
 
   private static CompletionStage<MxResolution> done(
-      NextHop nextHop, MxResolution.Kind kind, List<MxHost> hosts, DnsAnswer mx,
+      NextHop nextHop,
+      MxResolution.Kind kind,
+      List<MxHost> hosts,
+      DnsAnswer mx,
       List<String> notes) {
     return CompletableFuture.completedFuture(
         new MxResolution(nextHop, kind, hosts, Optional.of(mx), notes));
   }
 
   /**
-   * Configures an {@link MxResolver}. Each setter may be called once, also in a builder from
-   * {@link MxResolver#newBuilder()}, where it overrides the inherited setting. Not thread-safe.
+   * Configures an {@link MxResolver}. Each setter may be called once, also in a builder from {@link
+   * MxResolver#newBuilder()}, where it overrides the inherited setting. Not thread-safe.
    */
   public static final class Builder {
     private @Nullable DnsResolver dns;

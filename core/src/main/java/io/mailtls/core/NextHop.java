@@ -7,16 +7,16 @@ import java.util.Objects;
 
 /**
  * Where mail for a recipient goes: a domain (resolved through MX, RFC 5321 §5.1) or an address
- * literal such as {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]} (RFC 5321 §4.1.3), used as
- * is. Immutable.
+ * literal such as {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]} (RFC 5321 §4.1.3), used as is.
+ * Immutable.
  */
 public sealed interface NextHop permits NextHop.Domain, NextHop.AddressLiteral {
 
   /**
    * Parses the domain part of an address.
    *
-   * @throws IllegalArgumentException naming the value when it is neither a valid domain nor a
-   *     valid address literal
+   * @throws IllegalArgumentException naming the value when it is neither a valid domain nor a valid
+   *     address literal
    */
   static NextHop parse(String domainPart) {
     Objects.requireNonNull(domainPart, "domainPart");
@@ -46,7 +46,9 @@ public sealed interface NextHop permits NextHop.Domain, NextHop.AddressLiteral {
       return false;
     }
     for (String p : parts) {
-      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')
+      if (p.isEmpty()
+          || p.length() > 3
+          || !p.chars().allMatch(c -> c >= '0' && c <= '9')
           || Integer.parseInt(p) > 255) {
         return false;
       }
@@ -55,9 +57,12 @@ public sealed interface NextHop permits NextHop.Domain, NextHop.AddressLiteral {
   }
 
   private static boolean isIpv6Text(String s) {
-    return !s.isEmpty() && s.contains(":")
-        && s.toLowerCase(Locale.ROOT).chars().allMatch(c -> (c >= '0' && c <= '9')
-            || (c >= 'a' && c <= 'f') || c == ':' || c == '.');
+    return !s.isEmpty()
+        && s.contains(":")
+        && s.toLowerCase(Locale.ROOT)
+            .chars()
+            .allMatch(
+                c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.');
   }
 
   /** A domain whose MX records are looked up. */

@@ -21,8 +21,13 @@ public final class PlannedHost {
   private final Optional<TlsRequirement> reportOnly;
 
   /** Not public: built by the planner. */
-  PlannedHost(Optional<DomainName> name, List<InetAddress> addresses, TlsRequirement requirement,
-      PolicySource source, String why, Optional<TlsRequirement> reportOnly) {
+  PlannedHost(
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      TlsRequirement requirement,
+      PolicySource source,
+      String why,
+      Optional<TlsRequirement> reportOnly) {
     Objects.requireNonNull(name, "name");
     addresses = List.copyOf(addresses);
     if (addresses.isEmpty()) {
@@ -41,8 +46,12 @@ public final class PlannedHost {
   }
 
   /** A host without a report-only requirement. Not public: built by the planner. */
-  PlannedHost(Optional<DomainName> name, List<InetAddress> addresses,
-      TlsRequirement requirement, PolicySource source, String why) {
+  PlannedHost(
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      TlsRequirement requirement,
+      PolicySource source,
+      String why) {
     this(name, addresses, requirement, source, why, Optional.empty());
   }
 
@@ -99,11 +108,18 @@ public final class PlannedHost {
   /** In the form a record has: {@code PlannedHost[name=…, …]}. */
   @Override
   public String toString() {
-    return "PlannedHost[name=" + name
-        + ", addresses=" + addresses
-        + ", requirement=" + requirement
-        + ", source=" + source
-        + ", why=" + why
-        + ", reportOnly=" + reportOnly + "]";
+    return "PlannedHost[name="
+        + name
+        + ", addresses="
+        + addresses
+        + ", requirement="
+        + requirement
+        + ", source="
+        + source
+        + ", why="
+        + why
+        + ", reportOnly="
+        + reportOnly
+        + "]";
   }
 }

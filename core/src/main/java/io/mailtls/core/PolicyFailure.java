@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A failure of a recipient policy (MTA-STS or DANE), for reporting (RFC 8460 TLS-RPT): under
- * {@code mode: enforce} it stopped a delivery; under {@code mode: testing} it was only recorded.
+ * A failure of a recipient policy (MTA-STS or DANE), for reporting (RFC 8460 TLS-RPT): under {@code
+ * mode: enforce} it stopped a delivery; under {@code mode: testing} it was only recorded.
  *
  * <p>Immutable. mailtls builds it and callers read it: its constructor is not public, so that it
  * may gain components without breaking callers (docs/design.md §5).
@@ -22,8 +22,13 @@ public final class PolicyFailure {
   private final String detail;
 
   /** Not public: built by the planner and the transport. */
-  PolicyFailure(DomainName policyDomain, PolicySource source, boolean enforced,
-      Optional<DomainName> host, Optional<InetSocketAddress> address, FailureType type,
+  PolicyFailure(
+      DomainName policyDomain,
+      PolicySource source,
+      boolean enforced,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      FailureType type,
       String detail) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(source, "source");
@@ -96,12 +101,20 @@ public final class PolicyFailure {
   /** In the form a record has: {@code PolicyFailure[policyDomain=…, …]}. */
   @Override
   public String toString() {
-    return "PolicyFailure[policyDomain=" + policyDomain
-        + ", source=" + source
-        + ", enforced=" + enforced
-        + ", host=" + host
-        + ", address=" + address
-        + ", type=" + type
-        + ", detail=" + detail + "]";
+    return "PolicyFailure[policyDomain="
+        + policyDomain
+        + ", source="
+        + source
+        + ", enforced="
+        + enforced
+        + ", host="
+        + host
+        + ", address="
+        + address
+        + ", type="
+        + type
+        + ", detail="
+        + detail
+        + "]";
   }
 }

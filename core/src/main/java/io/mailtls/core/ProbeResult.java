@@ -36,12 +36,24 @@ public final class ProbeResult {
   private final Duration elapsed;
 
   /** Not public: built by the probe. */
-  ProbeResult(Optional<DomainName> host, InetSocketAddress address, TlsRequirement requirement,
-      Optional<String> serverName, boolean reachable, Optional<SmtpReply> greeting,
-      Optional<Boolean> starttlsOffered, Optional<SmtpReply> starttlsReply,
-      Optional<TlsDetails> tls, Optional<Verification> pkix, Optional<Verification> dane,
-      Optional<DnsRecord.Tlsa> matchedTlsa, Optional<Authentication> authentication,
-      Optional<FailureType> failure, ProbeVerdict verdict, String reason, List<String> notes,
+  ProbeResult(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      Optional<String> serverName,
+      boolean reachable,
+      Optional<SmtpReply> greeting,
+      Optional<Boolean> starttlsOffered,
+      Optional<SmtpReply> starttlsReply,
+      Optional<TlsDetails> tls,
+      Optional<Verification> pkix,
+      Optional<Verification> dane,
+      Optional<DnsRecord.Tlsa> matchedTlsa,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      ProbeVerdict verdict,
+      String reason,
+      List<String> notes,
       Duration elapsed) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
@@ -212,9 +224,25 @@ public final class ProbeResult {
 
   @Override
   public int hashCode() {
-    return Objects.hash(host, address, requirement, serverName, reachable, greeting,
-        starttlsOffered, starttlsReply, tls, pkix, dane, matchedTlsa, authentication, failure,
-        verdict, reason, notes, elapsed);
+    return Objects.hash(
+        host,
+        address,
+        requirement,
+        serverName,
+        reachable,
+        greeting,
+        starttlsOffered,
+        starttlsReply,
+        tls,
+        pkix,
+        dane,
+        matchedTlsa,
+        authentication,
+        failure,
+        verdict,
+        reason,
+        notes,
+        elapsed);
   }
 
   /**
@@ -272,32 +300,55 @@ public final class ProbeResult {
     /** In the form a record has: {@code Verification[verified=…, …]}. */
     @Override
     public String toString() {
-      return "Verification[verified=" + verified
-          + ", failure=" + failure
-          + ", detail=" + detail + "]";
+      return "Verification[verified="
+          + verified
+          + ", failure="
+          + failure
+          + ", detail="
+          + detail
+          + "]";
     }
   }
 
   /** In the form a record has: {@code ProbeResult[host=…, …]}. */
   @Override
   public String toString() {
-    return "ProbeResult[host=" + host
-        + ", address=" + address
-        + ", requirement=" + requirement
-        + ", serverName=" + serverName
-        + ", reachable=" + reachable
-        + ", greeting=" + greeting
-        + ", starttlsOffered=" + starttlsOffered
-        + ", starttlsReply=" + starttlsReply
-        + ", tls=" + tls
-        + ", pkix=" + pkix
-        + ", dane=" + dane
-        + ", matchedTlsa=" + matchedTlsa
-        + ", authentication=" + authentication
-        + ", failure=" + failure
-        + ", verdict=" + verdict
-        + ", reason=" + reason
-        + ", notes=" + notes
-        + ", elapsed=" + elapsed + "]";
+    return "ProbeResult[host="
+        + host
+        + ", address="
+        + address
+        + ", requirement="
+        + requirement
+        + ", serverName="
+        + serverName
+        + ", reachable="
+        + reachable
+        + ", greeting="
+        + greeting
+        + ", starttlsOffered="
+        + starttlsOffered
+        + ", starttlsReply="
+        + starttlsReply
+        + ", tls="
+        + tls
+        + ", pkix="
+        + pkix
+        + ", dane="
+        + dane
+        + ", matchedTlsa="
+        + matchedTlsa
+        + ", authentication="
+        + authentication
+        + ", failure="
+        + failure
+        + ", verdict="
+        + verdict
+        + ", reason="
+        + reason
+        + ", notes="
+        + notes
+        + ", elapsed="
+        + elapsed
+        + "]";
   }
 }

@@ -17,9 +17,9 @@ public enum ProbeVerdict {
   /** No TLS (STARTTLS not offered, or refused), and the requirement allows plaintext. */
   PLAINTEXT("plaintext"),
   /**
-   * No session that delivery could use: unreachable, a refused greeting, a protocol error, a
-   * failed handshake (for an opportunistic requirement delivery would then retry in plaintext on
-   * a fresh connection), or short of what the requirement demands.
+   * No session that delivery could use: unreachable, a refused greeting, a protocol error, a failed
+   * handshake (for an opportunistic requirement delivery would then retry in plaintext on a fresh
+   * connection), or short of what the requirement demands.
    */
   FAILED("failed");
 

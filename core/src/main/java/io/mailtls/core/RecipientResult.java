@@ -20,8 +20,13 @@ public final class RecipientResult {
   private final List<Attempt> attempts;
 
   /** Not public: built by the transport. */
-  RecipientResult(EmailAddress recipient, DeliveryStatus status, SmtpReply reply,
-      Optional<Attempt> attempt, DeliveryPlan plan, List<Attempt> attempts) {
+  RecipientResult(
+      EmailAddress recipient,
+      DeliveryStatus status,
+      SmtpReply reply,
+      Optional<Attempt> attempt,
+      DeliveryPlan plan,
+      List<Attempt> attempts) {
     Objects.requireNonNull(recipient, "recipient");
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(reply, "reply");
@@ -106,7 +111,6 @@ public final class RecipientResult {
 
   @Override
   public String toString() {
-    return recipient + ": " + status + " " + reply
-        + attempt.map(a -> " via " + a).orElse("");
+    return recipient + ": " + status + " " + reply + attempt.map(a -> " via " + a).orElse("");
   }
 }

@@ -31,13 +31,13 @@ import javax.net.SocketFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (docs/design.md §1).
- * Immutable and thread-safe; build one, share it, {@link #close()} it at shutdown; {@link
+ * Delivers mail over SMTP under the sender's TLS level and the recipients' policies (docs/design.md
+ * §1). Immutable and thread-safe; build one, share it, {@link #close()} it at shutdown; {@link
  * #newBuilder()} derives a transport with some settings changed.
  *
- * <p>Blocking and asynchronous calls are named as everywhere in mailtls (docs/design.md §5):
- * {@link #send} and {@link #plan} block and return the value, {@link #sendAsync} returns a
- * {@link CompletableFuture}.
+ * <p>Blocking and asynchronous calls are named as everywhere in mailtls (docs/design.md §5): {@link
+ * #send} and {@link #plan} block and return the value, {@link #sendAsync} returns a {@link
+ * CompletableFuture}.
  *
  * <p>The standard set-up (module {@code mailtls-standard}) wires DNSSEC validation, MTA-STS with a
  * persistent policy cache, and DANE in one call:
@@ -53,15 +53,15 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
- * <p>Built by hand, a transport needs {@link Builder#dns}, {@link Builder#heloName}, and for
- * each recipient policy either its provider ({@link Builder#mtaSts}, {@link Builder#dane}) or
- * an explicit opt-out ({@link Builder#withoutMtaSts()}, {@link Builder#withoutDane()}), so that
- * a transport that ignores recipients' policies is a visible choice, never an accident.
+ * <p>Built by hand, a transport needs {@link Builder#dns}, {@link Builder#heloName}, and for each
+ * recipient policy either its provider ({@link Builder#mtaSts}, {@link Builder#dane}) or an
+ * explicit opt-out ({@link Builder#withoutMtaSts()}, {@link Builder#withoutDane()}), so that a
+ * transport that ignores recipients' policies is a visible choice, never an accident.
  *
- * <p>Recipients are grouped by domain; each domain is planned ({@link TransportPolicyResolver})
- * and delivered on its own, MX host after MX host. Every recipient gets exactly one result:
- * delivered only after the server's 250 to the final dot (or BDAT LAST). The content is streamed
- * (dot-stuffed and CRLF-normalised on the fly), read once to measure it and once per attempt.
+ * <p>Recipients are grouped by domain; each domain is planned ({@link TransportPolicyResolver}) and
+ * delivered on its own, MX host after MX host. Every recipient gets exactly one result: delivered
+ * only after the server's 250 to the final dot (or BDAT LAST). The content is streamed (dot-stuffed
+ * and CRLF-normalised on the fly), read once to measure it and once per attempt.
  */
 public final class SecureSmtpTransport implements AutoCloseable {
 
@@ -73,14 +73,17 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final Optional<SmartHost> relay;
   private final DnsResolver dns;
   private final EventListener.Factory listeners;
+
   /** The ids of {@link DeliveryCall}s: the last one handed out. */
   private final AtomicLong calls = new AtomicLong();
+
   private final ConnectionPool pool;
   private final DomainDelivery.Settings deliverySettings;
   private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
   private final ScheduledThreadPoolExecutor watchdog;
   private final List<AutoCloseable> ownedResources;
+
   /** The settings this transport was built with, for {@link #newBuilder()}. */
   private final Builder settings;
 
@@ -104,40 +107,55 @@ public final class SecureSmtpTransport implements AutoCloseable {
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
     this.listeners = b.listeners;
-    this.pool = new ConnectionPool(b.maxSessionsPerDestination,
-        b.connectionReuse ? b.idleTime : Duration.ZERO,
-        b.connectionReuse ? b.maxTransactionsPerSession : 0,
-        b.timeouts.connect().plus(b.timeouts.dataTermination()), System::nanoTime);
+    this.pool =
+        new ConnectionPool(
+            b.maxSessionsPerDestination,
+            b.connectionReuse ? b.idleTime : Duration.ZERO,
+            b.connectionReuse ? b.maxTransactionsPerSession : 0,
+            b.timeouts.connect().plus(b.timeouts.dataTermination()),
+            System::nanoTime);
     // Two daemon threads per transport: one closes sockets whose writes stall (RFC 5321
     // §4.5.3.2.5) while the other may be busy expiring idle pooled connections with QUIT.
     AtomicInteger timers = new AtomicInteger();
-    this.watchdog = new ScheduledThreadPoolExecutor(2, r -> {
-      Thread t = new Thread(r, "mailtls-timer-" + timers.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.watchdog =
+        new ScheduledThreadPoolExecutor(
+            2,
+            r -> {
+              Thread t = new Thread(r, "mailtls-timer-" + timers.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     watchdog.setRemoveOnCancelPolicy(true);
     if (b.connectionReuse) {
       // Idle connections close on time even when their destination is never used again.
       long period = Math.min(Math.max(b.idleTime.toMillis() / 2, 50), 30_000);
       // Runs until the watchdog shuts down; expireIdle throws nothing that would end it early.
-      var unused = watchdog.scheduleWithFixedDelay(
-          this::expireIdle, period, period, TimeUnit.MILLISECONDS);
+      var unused =
+          watchdog.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
     }
-    this.deliverySettings = new DomainDelivery.Settings(
-        new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)), b.socketFactory, b.timeouts,
-        Objects.requireNonNull(b.heloName, "heloName"),
-        SmtpReplyReader.Limits.DEFAULT, b.port, b.maxAttemptsPerDomain, relay, watchdog);
+    this.deliverySettings =
+        new DomainDelivery.Settings(
+            new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)),
+            b.socketFactory,
+            b.timeouts,
+            Objects.requireNonNull(b.heloName, "heloName"),
+            SmtpReplyReader.Limits.DEFAULT,
+            b.port,
+            b.maxAttemptsPerDomain,
+            relay,
+            watchdog);
     if (b.executor != null) {
       this.executor = b.executor;
       this.ownedExecutor = null;
     } else {
       AtomicInteger n = new AtomicInteger();
-      this.ownedExecutor = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "mailtls-send-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+      this.ownedExecutor =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "mailtls-send-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
       this.executor = ownedExecutor;
     }
   }
@@ -157,19 +175,19 @@ public final class SecureSmtpTransport implements AutoCloseable {
   }
 
   /**
-   * A builder that starts with every setting of this transport, to build one that differs in
-   * some (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the
-   * setting it inherited. This transport is unchanged.
+   * A builder that starts with every setting of this transport, to build one that differs in some
+   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This transport is unchanged.
    *
-   * <p>Shared with this transport: what its builder was given, which stays the caller's (the
-   * DNS resolver, the sender policy, the MTA-STS source and the DANE provider, the socket
-   * factory, the trust store, the TLS context factory, the listener or listener factory, the
-   * random source, the relay, and the executor if one was given). Made anew, owned and closed by
-   * the derived transport: what a transport makes for itself, namely its connection pool (no
-   * connection is shared), its timer threads, its executor when none was given, and its call ids
-   * ({@link DeliveryCall#id()} starts at 1). Resources handed over with {@link
-   * Builder#alsoClose} stay this transport's: the derived one uses what it shares of them (the
-   * standard set-up's MTA-STS resolver, say) and closes none, so close it before this one.
+   * <p>Shared with this transport: what its builder was given, which stays the caller's (the DNS
+   * resolver, the sender policy, the MTA-STS source and the DANE provider, the socket factory, the
+   * trust store, the TLS context factory, the listener or listener factory, the random source, the
+   * relay, and the executor if one was given). Made anew, owned and closed by the derived
+   * transport: what a transport makes for itself, namely its connection pool (no connection is
+   * shared), its timer threads, its executor when none was given, and its call ids ({@link
+   * DeliveryCall#id()} starts at 1). Resources handed over with {@link Builder#alsoClose} stay this
+   * transport's: the derived one uses what it shares of them (the standard set-up's MTA-STS
+   * resolver, say) and closes none, so close it before this one.
    */
   public Builder newBuilder() {
     return new Builder(settings);
@@ -184,16 +202,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
     final SafeListener events;
 
     Call(Optional<Envelope> envelope) {
-      this.listener = SafeListener.create(listeners,
-          new DeliveryCall(calls.incrementAndGet(), envelope));
+      this.listener =
+          SafeListener.create(listeners, new DeliveryCall(calls.incrementAndGet(), envelope));
       this.events = new SafeListener(listener);
     }
   }
 
   /**
-   * Delivers one message to every recipient of the envelope and reports on each. Blocks until
-   * every recipient is decided; throws only for caller mistakes, never for delivery failures.
-   * Its events go to the listener made for this call ({@link Builder#eventListenerFactory}).
+   * Delivers one message to every recipient of the envelope and reports on each. Blocks until every
+   * recipient is decided; throws only for caller mistakes, never for delivery failures. Its events
+   * go to the listener made for this call ({@link Builder#eventListenerFactory}).
    */
   public DeliveryReport send(Envelope envelope, MessageContent content) {
     Objects.requireNonNull(envelope, "envelope");
@@ -213,9 +231,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } catch (SenderPolicyException e) {
       // The sender's own requirement is unknown: no default may stand in for it.
       log.warn("{}; deferring the message", e.getMessage());
-      return finish(envelope, undeliverable(envelope, Optional.empty(), SmtpReply.local(451,
-          "4.3.0", e.getMessage() + "; deferred rather than sent at a default level"),
-          FailureType.SENDER_POLICY_UNAVAILABLE), listener);
+      return finish(
+          envelope,
+          undeliverable(
+              envelope,
+              Optional.empty(),
+              SmtpReply.local(
+                  451, "4.3.0", e.getMessage() + "; deferred rather than sent at a default level"),
+              FailureType.SENDER_POLICY_UNAVAILABLE),
+          listener);
     }
     ContentScanner.Result scan;
     try (InputStream in = content.open()) {
@@ -223,9 +247,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       // A content that cannot be read, by an I/O error or a bug in its implementation, defers
       // every recipient: each still gets its one result and its recipientEnd.
-      return finish(envelope, undeliverable(envelope, Optional.of(level), SmtpReply.local(451,
-          "4.3.0", "message content could not be read: " + e.getMessage()),
-          FailureType.CONNECTION_FAILED), listener);
+      return finish(
+          envelope,
+          undeliverable(
+              envelope,
+              Optional.of(level),
+              SmtpReply.local(451, "4.3.0", "message content could not be read: " + e.getMessage()),
+              FailureType.CONNECTION_FAILED),
+          listener);
     }
     Map<NextHop, List<EmailAddress>> groups = new LinkedHashMap<>();
     for (EmailAddress r : envelope.recipients()) {
@@ -242,12 +271,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
         log.warn("planning delivery to {} failed", g.getKey(), e);
         plan = failedPlan(g.getKey(), level, "planning failed: " + e);
       }
-      for (RecipientResult r : delivery.deliver(plan, envelope.sender(), g.getValue(), content,
-          scan)) {
+      for (RecipientResult r :
+          delivery.deliver(plan, envelope.sender(), g.getValue(), content, scan)) {
         results.put(r.recipient(), r);
       }
-      retryUnderNewPolicy(plan, envelope, g.getValue(), content, scan, results, call,
-          delivery);
+      retryUnderNewPolicy(plan, envelope, g.getValue(), content, scan, results, call, delivery);
     }
     List<RecipientResult> ordered = new ArrayList<>();
     for (EmailAddress r : envelope.recipients()) {
@@ -260,9 +288,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * RFC 8461 §5.1 step 3: when an {@code enforce} policy left recipients undelivered without any
    * server refusing them, check for a new policy id; under a changed policy, try once more.
    */
-  private void retryUnderNewPolicy(DeliveryPlan plan, Envelope envelope,
-      List<EmailAddress> group, MessageContent content, ContentScanner.Result scan,
-      Map<EmailAddress, RecipientResult> results, Call call, DomainDelivery delivery) {
+  private void retryUnderNewPolicy(
+      DeliveryPlan plan,
+      Envelope envelope,
+      List<EmailAddress> group,
+      MessageContent content,
+      ContentScanner.Result scan,
+      Map<EmailAddress, RecipientResult> results,
+      Call call,
+      DomainDelivery delivery) {
     if (plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
       return;
     }
@@ -271,10 +305,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
       RecipientResult res = Objects.requireNonNull(results.get(r)); // every recipient has one
       // Only what policy or TLS kept from going out: never a message whose content may already
       // have reached a server (a connection lost during DATA), which would be sent twice.
-      boolean policyKept = res.attempt().isEmpty() || res.attempt().flatMap(Attempt::failure)
-          .map(t -> t.tlsRptResultType().isPresent()).orElse(false);
-      if (res.status() == DeliveryStatus.DEFERRED && res.reply().locallyGenerated()
-          && policyKept) {
+      boolean policyKept =
+          res.attempt().isEmpty()
+              || res.attempt()
+                  .flatMap(Attempt::failure)
+                  .map(t -> t.tlsRptResultType().isPresent())
+                  .orElse(false);
+      if (res.status() == DeliveryStatus.DEFERRED && res.reply().locallyGenerated() && policyKept) {
         retry.add(r);
       }
     }
@@ -283,8 +320,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Optional<DeliveryPlan> replanned;
     try {
-      replanned = resolver.replanIfPolicyChangedAsync(plan, call.listener)
-          .join();
+      replanned = resolver.replanIfPolicyChangedAsync(plan, call.listener).join();
     } catch (RuntimeException e) {
       // A failing policy source costs the re-check, never the results already decided.
       log.warn("re-checking the MTA-STS policy of {} failed", plan.nextHop(), e);
@@ -313,8 +349,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
   }
 
   /**
-   * The plan for one next hop under a sender level (what {@link #send} would follow). A call of
-   * its own: the listener made for it ({@link DeliveryCall#envelope()} empty) sees planStart, the
+   * The plan for one next hop under a sender level (what {@link #send} would follow). A call of its
+   * own: the listener made for it ({@link DeliveryCall#envelope()} empty) sees planStart, the
    * lookups, planEnd and the plan's policy failures.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
@@ -326,8 +362,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     listener.fire(l -> l.planStart(nextHop, level));
     DeliveryPlan plan;
     try {
-      plan = relay.isPresent() ? relayPlan(relay.get(), level)
-          : resolver.plan(nextHop, level, call.listener);
+      plan =
+          relay.isPresent()
+              ? relayPlan(relay.get(), level)
+              : resolver.plan(nextHop, level, call.listener);
     } catch (RuntimeException e) {
       // The plan still ends for the listener, with the failed plan send() goes on with.
       DeliveryPlan failed = failedPlan(nextHop, level, "planning failed: " + e);
@@ -348,12 +386,22 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private DeliveryPlan relayPlan(SmartHost h, TlsLevel level) {
     NextHop hop = new NextHop.Domain(h.host());
     if (level == TlsLevel.STS_REQUIRED || level == TlsLevel.DANE_REQUIRED) {
-      String why = level + " cannot be met through a relay: the recipients' MX hosts are the"
-          + " relay's business; not delivering rather than downgrading";
-      return new DeliveryPlan(hop, level, new MxResolution(hop, MxResolution.Kind.IMPLICIT_MX,
-          List.of(), Optional.empty(), List.of()), List.of(), List.of(), Optional.of(
-          new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
-              EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why), FailureType.POLICY_UNAVAILABLE)),
+      String why =
+          level
+              + " cannot be met through a relay: the recipients' MX hosts are the"
+              + " relay's business; not delivering rather than downgrading";
+      return new DeliveryPlan(
+          hop,
+          level,
+          new MxResolution(
+              hop, MxResolution.Kind.IMPLICIT_MX, List.of(), Optional.empty(), List.of()),
+          List.of(),
+          List.of(),
+          Optional.of(
+              new DeliveryPlan.Failure(
+                  DeliveryStatus.DEFERRED,
+                  SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
+                  FailureType.POLICY_UNAVAILABLE)),
           List.of("relay " + h.host() + ":" + h.port(), why));
     }
     TlsRequirement requirement = h.requirement();
@@ -367,46 +415,96 @@ public final class SecureSmtpTransport implements AutoCloseable {
       a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));
     }
     MxHost host = new MxHost(h.host(), 0, true, addresses, v4, v6);
-    MxResolution mx = new MxResolution(hop, MxResolution.Kind.IMPLICIT_MX, List.of(host),
-        Optional.empty(), List.of("relay " + h.host() + ":" + h.port()));
-    List<String> reasons = List.of("relay " + h.host() + ":" + h.port()
-        + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"),
-        "relay requirement " + requirement.getClass().getSimpleName());
+    MxResolution mx =
+        new MxResolution(
+            hop,
+            MxResolution.Kind.IMPLICIT_MX,
+            List.of(host),
+            Optional.empty(),
+            List.of("relay " + h.host() + ":" + h.port()));
+    List<String> reasons =
+        List.of(
+            "relay "
+                + h.host()
+                + ":"
+                + h.port()
+                + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"),
+            "relay requirement " + requirement.getClass().getSimpleName());
     if (addresses.isEmpty()) {
-      return new DeliveryPlan(hop, level, mx, List.of(), List.of(), Optional.of(
-          new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
-              EnhancedStatus.DIRECTORY_SERVER_FAILURE, "relay address lookup failed: " + v4),
-              FailureType.DNS_FAILURE)), reasons);
+      return new DeliveryPlan(
+          hop,
+          level,
+          mx,
+          List.of(),
+          List.of(),
+          Optional.of(
+              new DeliveryPlan.Failure(
+                  DeliveryStatus.DEFERRED,
+                  SmtpReply.local(
+                      451,
+                      EnhancedStatus.DIRECTORY_SERVER_FAILURE,
+                      "relay address lookup failed: " + v4),
+                  FailureType.DNS_FAILURE)),
+          reasons);
     }
-    return new DeliveryPlan(hop, level, mx,
-        List.of(new PlannedHost(Optional.of(h.host()), addresses, requirement,
-            PolicySource.SENDER, "relay")), List.of(), Optional.empty(), reasons);
+    return new DeliveryPlan(
+        hop,
+        level,
+        mx,
+        List.of(
+            new PlannedHost(
+                Optional.of(h.host()), addresses, requirement, PolicySource.SENDER, "relay")),
+        List.of(),
+        Optional.empty(),
+        reasons);
   }
 
   private static DeliveryPlan failedPlan(NextHop hop, TlsLevel level, String why) {
-    return new DeliveryPlan(hop, level, new MxResolution(hop,
-        MxResolution.Kind.TEMPORARY_FAILURE, List.of(), Optional.empty(), List.of()), List.of(),
-        List.of(), Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
-            SmtpReply.local(451, "4.3.0", why), FailureType.POLICY_UNAVAILABLE)), List.of(why));
+    return new DeliveryPlan(
+        hop,
+        level,
+        new MxResolution(
+            hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(), Optional.empty(), List.of()),
+        List.of(),
+        List.of(),
+        Optional.of(
+            new DeliveryPlan.Failure(
+                DeliveryStatus.DEFERRED,
+                SmtpReply.local(451, "4.3.0", why),
+                FailureType.POLICY_UNAVAILABLE)),
+        List.of(why));
   }
 
   /** Every recipient deferred before any planning: the message cannot be handled at all. */
-  private static List<RecipientResult> undeliverable(Envelope envelope, Optional<TlsLevel> level,
-      SmtpReply reply, FailureType type) {
+  private static List<RecipientResult> undeliverable(
+      Envelope envelope, Optional<TlsLevel> level, SmtpReply reply, FailureType type) {
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : envelope.recipients()) {
-      DeliveryPlan plan = new DeliveryPlan(r.domain(), level, new MxResolution(r.domain(),
-          MxResolution.Kind.TEMPORARY_FAILURE, List.of(), Optional.empty(), List.of()),
-          List.of(), List.of(), Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED,
-              reply, type)), List.of(reply.text()), List.of(), Optional.empty());
-      out.add(new RecipientResult(r, DeliveryStatus.DEFERRED, reply, Optional.empty(), plan,
-          List.of()));
+      DeliveryPlan plan =
+          new DeliveryPlan(
+              r.domain(),
+              level,
+              new MxResolution(
+                  r.domain(),
+                  MxResolution.Kind.TEMPORARY_FAILURE,
+                  List.of(),
+                  Optional.empty(),
+                  List.of()),
+              List.of(),
+              List.of(),
+              Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, reply, type)),
+              List.of(reply.text()),
+              List.of(),
+              Optional.empty());
+      out.add(
+          new RecipientResult(
+              r, DeliveryStatus.DEFERRED, reply, Optional.empty(), plan, List.of()));
     }
     return out;
   }
 
-  private static DeliveryReport finish(Envelope envelope, List<RecipientResult> results,
-      SafeListener listener) {
+  private static DeliveryReport finish(
+      Envelope envelope, List<RecipientResult> results, SafeListener listener) {
     DeliveryReport report = new DeliveryReport(results);
     results.forEach(r -> listener.fire(l -> l.recipientEnd(r)));
     listener.fire(l -> l.deliveryEnd(envelope, report));
@@ -466,8 +564,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private Builder() {}
 
     /**
-     * A builder with {@code from}'s settings, none of them set in this builder yet, and no
-     * resource to close ({@link SecureSmtpTransport#newBuilder()}).
+     * A builder with {@code from}'s settings, none of them set in this builder yet, and no resource
+     * to close ({@link SecureSmtpTransport#newBuilder()}).
      */
     private Builder(Builder from) {
       this.dns = from.dns;
@@ -514,8 +612,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
-     * The EHLO name (required): this host's fully qualified domain name (RFC 5321 §4.1.1.1).
-     * Many receivers refuse mail from a client that says {@code localhost} or a bare host name.
+     * The EHLO name (required): this host's fully qualified domain name (RFC 5321 §4.1.1.1). Many
+     * receivers refuse mail from a client that says {@code localhost} or a bare host name.
      *
      * @throws IllegalArgumentException if {@code name} is not a fully qualified host name ({@link
      *     DomainName#isFullyQualifiedHostName()})
@@ -524,8 +622,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
       once("heloName");
       DomainName d = DomainName.of(name);
       if (!d.isFullyQualifiedHostName()) {
-        throw new IllegalArgumentException("the EHLO name must be this host's fully qualified"
-            + " domain name (RFC 5321 §4.1.1.1), not \"" + name + "\"");
+        throw new IllegalArgumentException(
+            "the EHLO name must be this host's fully qualified"
+                + " domain name (RFC 5321 §4.1.1.1), not \""
+                + name
+                + "\"");
       }
       this.heloName = d.toString();
       return this;
@@ -573,9 +674,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
-     * Receives the events of every call, {@code eventListenerFactory(call -> listener)}: it must
-     * be thread-safe, since the events of concurrent calls reach it at the same time, and must
-     * not throw (if it does, delivery goes on). Default none.
+     * Receives the events of every call, {@code eventListenerFactory(call -> listener)}: it must be
+     * thread-safe, since the events of concurrent calls reach it at the same time, and must not
+     * throw (if it does, delivery goes on). Default none.
      *
      * @throws IllegalStateException if a listener or a listener factory was set already
      */
@@ -588,8 +689,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
     /**
      * Makes one listener per call ({@link #send}, {@link #sendAsync}, {@link #plan}), which
-     * receives every event of that call and no other: concurrent deliveries can be told apart.
-     * See {@link EventListener.Factory} for when it is called, and {@link EventListener} for the
+     * receives every event of that call and no other: concurrent deliveries can be told apart. See
+     * {@link EventListener.Factory} for when it is called, and {@link EventListener} for the
      * threads events arrive on. Default none.
      *
      * @throws IllegalStateException if a listener or a listener factory was set already
@@ -602,8 +703,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
     private void listenerChosen(String name, String other) {
       if (called.contains(other)) {
-        throw new IllegalStateException(name + "(...) after " + other + "(...): a transport"
-            + " takes one or the other (a shared listener is the factory call -> listener)");
+        throw new IllegalStateException(
+            name
+                + "(...) after "
+                + other
+                + "(...): a transport"
+                + " takes one or the other (a shared listener is the factory call -> listener)");
       }
       once(name);
     }
@@ -634,9 +739,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
-     * Ignore recipients' MTA-STS policies: an explicit opt-out, visible in code review and in
-     * every decision record. Mail to a domain with an {@code enforce} policy then goes at the
-     * sender's level alone, and {@code sts-required} defers everything.
+     * Ignore recipients' MTA-STS policies: an explicit opt-out, visible in code review and in every
+     * decision record. Mail to a domain with an {@code enforce} policy then goes at the sender's
+     * level alone, and {@code sts-required} defers everything.
      */
     public Builder withoutMtaSts() {
       once("mtaSts");
@@ -668,9 +773,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
-     * Closes {@code resource} when the transport is closed, after its own connections: for
-     * policy sources and schedulers built for this transport alone (the standard set-up hands
-     * over its MTA-STS resolver this way). May be called more than once; closed in call order.
+     * Closes {@code resource} when the transport is closed, after its own connections: for policy
+     * sources and schedulers built for this transport alone (the standard set-up hands over its
+     * MTA-STS resolver this way). May be called more than once; closed in call order.
      */
     public Builder alsoClose(AutoCloseable resource) {
       ownedResources.add(Objects.requireNonNull(resource, "resource"));
@@ -692,9 +797,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
-     * Connection reuse: how long an idle session is kept (default 5 s; a timer closes it with
-     * QUIT soon after, whether or not its destination is used again) and how many transactions
-     * one session may carry (default 100).
+     * Connection reuse: how long an idle session is kept (default 5 s; a timer closes it with QUIT
+     * soon after, whether or not its destination is used again) and how many transactions one
+     * session may carry (default 100).
      */
     public Builder connectionReuse(Duration idleTime, int maxTransactionsPerSession) {
       once("connectionReuse");
@@ -721,30 +826,33 @@ public final class SecureSmtpTransport implements AutoCloseable {
     /**
      * Builds the transport.
      *
-     * @throws IllegalStateException if {@link #dns} or {@link #heloName} is missing, or if,
-     *     without a relay, neither a recipient policy provider nor its explicit opt-out was given
-     *     for MTA-STS or for DANE (the message names the fix)
+     * @throws IllegalStateException if {@link #dns} or {@link #heloName} is missing, or if, without
+     *     a relay, neither a recipient policy provider nor its explicit opt-out was given for
+     *     MTA-STS or for DANE (the message names the fix)
      */
     public SecureSmtpTransport build() {
       if (dns == null) {
         throw new IllegalStateException("dns is required");
       }
       if (heloName == null) {
-        throw new IllegalStateException("heloName(...) is required: this host's fully qualified"
-            + " domain name, which receivers expect in EHLO (RFC 5321 §4.1.1.1)");
+        throw new IllegalStateException(
+            "heloName(...) is required: this host's fully qualified"
+                + " domain name, which receivers expect in EHLO (RFC 5321 §4.1.1.1)");
       }
       // A relay hides the recipients' MX hosts, so their policies are the relay's to apply.
       if (relay == null && !mtaStsChosen) {
-        throw new IllegalStateException("no MTA-STS policy source: recipients' MTA-STS policies"
-            + " (RFC 8461) would be ignored. Use StandardTransport.builder(stateDirectory)"
-            + " (module mailtls-standard), or .mtaSts(MtaStsResolver.builder()...build())"
-            + " (module mailtls-mta-sts), or call .withoutMtaSts() to opt out explicitly");
+        throw new IllegalStateException(
+            "no MTA-STS policy source: recipients' MTA-STS policies"
+                + " (RFC 8461) would be ignored. Use StandardTransport.builder(stateDirectory)"
+                + " (module mailtls-standard), or .mtaSts(MtaStsResolver.builder()...build())"
+                + " (module mailtls-mta-sts), or call .withoutMtaSts() to opt out explicitly");
       }
       if (relay == null && !daneChosen) {
-        throw new IllegalStateException("no DANE provider: recipients' DANE TLSA records"
-            + " (RFC 7672) would be ignored. Use StandardTransport.builder(stateDirectory)"
-            + " (module mailtls-standard), or .dane(DaneResolver.builder().dns(dns).build())"
-            + " (module mailtls-dane), or call .withoutDane() to opt out explicitly");
+        throw new IllegalStateException(
+            "no DANE provider: recipients' DANE TLSA records"
+                + " (RFC 7672) would be ignored. Use StandardTransport.builder(stateDirectory)"
+                + " (module mailtls-standard), or .dane(DaneResolver.builder().dns(dns).build())"
+                + " (module mailtls-dane), or call .withoutDane() to opt out explicitly");
       }
       if (maxSessionsPerDestination < 1) {
         throw new IllegalArgumentException(

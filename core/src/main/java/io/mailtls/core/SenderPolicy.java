@@ -33,10 +33,10 @@ public final class SenderPolicy {
   }
 
   /**
-   * Levels from a function (for example backed by the application's own configuration store).
-   * Only an empty result ("no entry for this domain") means {@code defaultLevel}. A function that
-   * throws or returns null has not said what the sender requires, so {@link #levelFor} throws
-   * {@link SenderPolicyException} and the transport defers the message ({@link
+   * Levels from a function (for example backed by the application's own configuration store). Only
+   * an empty result ("no entry for this domain") means {@code defaultLevel}. A function that throws
+   * or returns null has not said what the sender requires, so {@link #levelFor} throws {@link
+   * SenderPolicyException} and the transport defers the message ({@link
    * FailureType#SENDER_POLICY_UNAVAILABLE}) rather than send it at a default level that may be
    * weaker than the one configured.
    */
@@ -53,8 +53,8 @@ public final class SenderPolicy {
   }
 
   /**
-   * The level for a sender domain; the default for the null reverse-path (bounces) and for
-   * domains without an entry.
+   * The level for a sender domain; the default for the null reverse-path (bounces) and for domains
+   * without an entry.
    *
    * @throws SenderPolicyException when the lookup function threw or returned null: the level is
    *     unknown, and no default stands in for it
@@ -71,8 +71,10 @@ public final class SenderPolicy {
       throw new SenderPolicyException(senderDomain.get(), "the lookup failed: " + e, e);
     }
     if (level == null) {
-      throw new SenderPolicyException(senderDomain.get(),
-          "the lookup returned null instead of a level or Optional.empty()", null);
+      throw new SenderPolicyException(
+          senderDomain.get(),
+          "the lookup returned null instead of a level or Optional.empty()",
+          null);
     }
     return level.orElse(defaultLevel);
   }

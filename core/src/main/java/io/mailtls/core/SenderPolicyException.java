@@ -16,8 +16,12 @@ public final class SenderPolicyException extends RuntimeException {
   private final transient DomainName senderDomain;
 
   SenderPolicyException(DomainName senderDomain, String reason, @Nullable Throwable cause) {
-    super("sender TLS level for " + Objects.requireNonNull(senderDomain, "senderDomain")
-        + " unknown: " + reason, cause);
+    super(
+        "sender TLS level for "
+            + Objects.requireNonNull(senderDomain, "senderDomain")
+            + " unknown: "
+            + reason,
+        cause);
     this.senderDomain = senderDomain;
   }
 

@@ -56,8 +56,6 @@ public final class SkippedHost {
   /** In the form a record has: {@code SkippedHost[host=…, …]}. */
   @Override
   public String toString() {
-    return "SkippedHost[host=" + host
-        + ", failure=" + failure
-        + ", reason=" + reason + "]";
+    return "SkippedHost[host=" + host + ", failure=" + failure + ", reason=" + reason + "]";
   }
 }

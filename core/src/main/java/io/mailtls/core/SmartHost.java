@@ -10,9 +10,8 @@ import org.jspecify.annotations.Nullable;
  * STARTTLS (RFC 6409), or implicit TLS on 465 (RFC 8314), with optional SMTP AUTH (RFC 4954).
  * Immutable.
  *
- * <p>By default the relay's certificate is verified (PKIX, its host name) and credentials are
- * only sent over TLS. {@link Builder#allowPlaintextAuth()} exists for tests against local
- * servers only.
+ * <p>By default the relay's certificate is verified (PKIX, its host name) and credentials are only
+ * sent over TLS. {@link Builder#allowPlaintextAuth()} exists for tests against local servers only.
  *
  * @param host the relay's host name, resolved through the transport's DNS resolver
  * @param port the port
@@ -89,8 +88,8 @@ public record SmartHost(
 
     public SmartHost build() {
       TlsRequirement r = requirement != null ? requirement : new TlsRequirement.Pkix(List.of(host));
-      return new SmartHost(host, port, implicitTls, r, Optional.ofNullable(credentials),
-          allowPlaintextAuth);
+      return new SmartHost(
+          host, port, implicitTls, r, Optional.ofNullable(credentials), allowPlaintextAuth);
     }
   }
 }

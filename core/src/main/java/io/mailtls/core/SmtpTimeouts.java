@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Time bounds for each step of an SMTP session. Immutable. The defaults are RFC 5321
- * §4.5.3.2's minimums, with connect and STARTTLS as Postfix has them.
+ * Time bounds for each step of an SMTP session. Immutable. The defaults are RFC 5321 §4.5.3.2's
+ * minimums, with connect and STARTTLS as Postfix has them.
  *
  * @param connect TCP connection establishment (Postfix: 30 s)
  * @param greeting the 220 greeting (RFC 5321 §4.5.3.2.1: 5 min)
@@ -25,13 +25,21 @@ public record SmtpTimeouts(
     Duration dataTermination) {
 
   /** The RFC 5321 §4.5.3.2 values. */
-  public static final SmtpTimeouts RFC_5321 = new SmtpTimeouts(Duration.ofSeconds(30),
-      Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(2),
-      Duration.ofMinutes(3), Duration.ofMinutes(10));
+  public static final SmtpTimeouts RFC_5321 =
+      new SmtpTimeouts(
+          Duration.ofSeconds(30),
+          Duration.ofMinutes(5),
+          Duration.ofMinutes(5),
+          Duration.ofMinutes(5),
+          Duration.ofMinutes(2),
+          Duration.ofMinutes(3),
+          Duration.ofMinutes(10));
 
   public SmtpTimeouts {
-    for (Duration d : new Duration[] {connect, greeting, command, startTls, dataInitiation,
-        dataBlock, dataTermination}) {
+    for (Duration d :
+        new Duration[] {
+          connect, greeting, command, startTls, dataInitiation, dataBlock, dataTermination
+        }) {
       Objects.requireNonNull(d, "timeout");
       if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("timeout out of range: " + d);

@@ -48,22 +48,32 @@ public final class StarttlsProbe implements AutoCloseable {
   private final SessionProbe probe;
   private final ScheduledThreadPoolExecutor watchdog;
   private volatile boolean closed;
+
   /** The settings this probe was built with, for {@link #newBuilder()}. */
   private final Builder settings;
 
   private StarttlsProbe(Builder b) {
     this.settings = new Builder(b);
     AtomicInteger timers = new AtomicInteger();
-    this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "mailtls-probe-timer-" + timers.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.watchdog =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "mailtls-probe-timer-" + timers.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     watchdog.setRemoveOnCancelPolicy(true);
-    this.probe = new SessionProbe(new SessionProbe.Settings(
-        new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)),
-        b.socketFactory, b.timeouts, Objects.requireNonNull(b.heloName, "heloName"), b.port,
-        watchdog), new SafeListener(b.listener));
+    this.probe =
+        new SessionProbe(
+            new SessionProbe.Settings(
+                new TlsSupport(b.trustStore, b.tlsContexts, Optional.ofNullable(b.dane)),
+                b.socketFactory,
+                b.timeouts,
+                Objects.requireNonNull(b.heloName, "heloName"),
+                b.port,
+                watchdog),
+            new SafeListener(b.listener));
   }
 
   /** A builder; {@link Builder#heloName} is required. */
@@ -72,13 +82,13 @@ public final class StarttlsProbe implements AutoCloseable {
   }
 
   /**
-   * A builder that starts with every setting of this probe, to build one that differs in some
-   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * A builder that starts with every setting of this probe, to build one that differs in some (as
+   * OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
    * inherited. This probe is unchanged.
    *
-   * <p>Shared with this probe: what its builder was given (the socket factory, the trust store,
-   * the TLS context factory, the DANE provider, the listener). Made anew, and stopped by the
-   * derived probe's {@link #close()}: its timer thread. Either probe may be closed first.
+   * <p>Shared with this probe: what its builder was given (the socket factory, the trust store, the
+   * TLS context factory, the DANE provider, the listener). Made anew, and stopped by the derived
+   * probe's {@link #close()}: its timer thread. Either probe may be closed first.
    */
   public Builder newBuilder() {
     return new Builder(settings);
@@ -93,8 +103,8 @@ public final class StarttlsProbe implements AutoCloseable {
    * @param host the MX host name; empty for an address literal
    * @throws IllegalStateException if the probe is closed
    */
-  public ProbeResult probe(Optional<DomainName> host, InetAddress address,
-      TlsRequirement requirement) {
+  public ProbeResult probe(
+      Optional<DomainName> host, InetAddress address, TlsRequirement requirement) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -156,8 +166,11 @@ public final class StarttlsProbe implements AutoCloseable {
       once("heloName");
       DomainName d = DomainName.of(name);
       if (!d.isFullyQualifiedHostName()) {
-        throw new IllegalArgumentException("the EHLO name must be this host's fully qualified"
-            + " domain name (RFC 5321 §4.1.1.1), not \"" + name + "\"");
+        throw new IllegalArgumentException(
+            "the EHLO name must be this host's fully qualified"
+                + " domain name (RFC 5321 §4.1.1.1), not \""
+                + name
+                + "\"");
       }
       this.heloName = d.toString();
       return this;
@@ -225,8 +238,9 @@ public final class StarttlsProbe implements AutoCloseable {
      */
     public StarttlsProbe build() {
       if (heloName == null) {
-        throw new IllegalStateException("heloName(...) is required: this host's fully qualified"
-            + " domain name, which receivers expect in EHLO (RFC 5321 §4.1.1.1)");
+        throw new IllegalStateException(
+            "heloName(...) is required: this host's fully qualified"
+                + " domain name, which receivers expect in EHLO (RFC 5321 §4.1.1.1)");
       }
       return new StarttlsProbe(this);
     }

@@ -19,7 +19,10 @@ public final class TlsDetails {
   private final Optional<String> serverName;
 
   /** Not public: built by the transport and the probe. */
-  TlsDetails(String protocol, String cipherSuite, List<X509Certificate> peerChain,
+  TlsDetails(
+      String protocol,
+      String cipherSuite,
+      List<X509Certificate> peerChain,
       Optional<String> serverName) {
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(cipherSuite, "cipherSuite");
@@ -68,7 +71,9 @@ public final class TlsDetails {
 
   @Override
   public String toString() {
-    return protocol + " " + cipherSuite
+    return protocol
+        + " "
+        + cipherSuite
         + (peerChain.isEmpty() ? "" : " peer=" + peerChain.get(0).getSubjectX500Principal());
   }
 }

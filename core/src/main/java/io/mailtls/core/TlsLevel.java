@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The sender's TLS level for a sending domain (docs/design.md §1). A recipient's MTA-STS {@code enforce}
- * policy or usable DANE records can raise it per MX host; nothing lowers it.
+ * The sender's TLS level for a sending domain (docs/design.md §1). A recipient's MTA-STS {@code
+ * enforce} policy or usable DANE records can raise it per MX host; nothing lowers it.
  */
 public enum TlsLevel {
   /**
@@ -51,8 +51,10 @@ public enum TlsLevel {
         return level;
       }
     }
-    throw new IllegalArgumentException("unknown TLS level \"" + token
-        + "\" (expected opportunistic, enforced, sts-required or dane-required)");
+    throw new IllegalArgumentException(
+        "unknown TLS level \""
+            + token
+            + "\" (expected opportunistic, enforced, sts-required or dane-required)");
   }
 
   @Override

@@ -9,7 +9,9 @@ import java.util.Objects;
  * <p>Wherever TLS is required it is TLS 1.2 or newer; TLS 1.0 and 1.1 are never offered.
  */
 public sealed interface TlsRequirement
-    permits TlsRequirement.Opportunistic, TlsRequirement.Encrypted, TlsRequirement.Pkix,
+    permits TlsRequirement.Opportunistic,
+        TlsRequirement.Encrypted,
+        TlsRequirement.Pkix,
         TlsRequirement.Dane {
 
   /** Whether delivery without TLS is forbidden. */
@@ -40,9 +42,9 @@ public sealed interface TlsRequirement
   }
 
   /**
-   * TLS mandatory, the certificate chain verified against the trust store (WebPKI) and matching
-   * one of the reference names as a DNS-ID (RFC 6125 §6.4; wildcard only as the whole left-most
-   * label; the subject CN only when the certificate has no DNS-ID).
+   * TLS mandatory, the certificate chain verified against the trust store (WebPKI) and matching one
+   * of the reference names as a DNS-ID (RFC 6125 §6.4; wildcard only as the whole left-most label;
+   * the subject CN only when the certificate has no DNS-ID).
    *
    * @param referenceNames the names the certificate must match, e.g. the MX host name
    */
@@ -68,8 +70,8 @@ public sealed interface TlsRequirement
 
   /**
    * TLS mandatory, the peer authenticated by DANE (RFC 7672 §3): a usable TLSA record must match
-   * (DANE-EE: the leaf; DANE-TA: a CA of the chain, then a verified path and the name check of
-   * RFC 7672 §3.2.2). PKIX roots play no part.
+   * (DANE-EE: the leaf; DANE-TA: a CA of the chain, then a verified path and the name check of RFC
+   * 7672 §3.2.2). PKIX roots play no part.
    *
    * @param records the usable TLSA records (RFC 7672 §3.1), at least one
    * @param baseDomain the TLSA base domain, which is also the SNI name (RFC 7672 §8.1)
@@ -77,8 +79,12 @@ public sealed interface TlsRequirement
    * @param mxSecure whether the MX answer was DNSSEC-secure: the peer is then {@code VERIFIED};
    *     through an insecure MX answer it is only {@code TRUSTED} (RFC 7672 §2.2.1)
    */
-  record Dane(List<DnsRecord.Tlsa> records, DomainName baseDomain,
-      List<DomainName> referenceNames, boolean mxSecure) implements TlsRequirement {
+  record Dane(
+      List<DnsRecord.Tlsa> records,
+      DomainName baseDomain,
+      List<DomainName> referenceNames,
+      boolean mxSecure)
+      implements TlsRequirement {
     public Dane {
       records = List.copyOf(records);
       if (records.isEmpty()) {

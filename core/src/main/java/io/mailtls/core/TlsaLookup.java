@@ -6,8 +6,8 @@ import java.util.Objects;
 /**
  * What DANE discovery (RFC 7672 §2.2) established for one MX host. Immutable.
  *
- * <p>A lookup failure is its own outcome and makes the host unusable; it is never read as "no
- * DANE" (the downgrade RFC 7672 §2.1.1 forbids).
+ * <p>A lookup failure is its own outcome and makes the host unusable; it is never read as "no DANE"
+ * (the downgrade RFC 7672 §2.1.1 forbids).
  */
 public sealed interface TlsaLookup
     permits TlsaLookup.Usable, TlsaLookup.Unusable, TlsaLookup.None, TlsaLookup.Failed {
@@ -31,8 +31,8 @@ public sealed interface TlsaLookup
   }
 
   /**
-   * Secure TLSA records, none usable: TLS is mandatory but unauthenticated (RFC 7672 §2.2,
-   * {@code tlsa-invalid}).
+   * Secure TLSA records, none usable: TLS is mandatory but unauthenticated (RFC 7672 §2.2, {@code
+   * tlsa-invalid}).
    *
    * @param records the records found
    * @param reasons why each is unusable

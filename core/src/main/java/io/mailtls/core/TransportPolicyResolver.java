@@ -23,19 +23,18 @@ import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Plans delivery for a recipient domain: its MX hosts in order, each with the TLS requirement
- * that the sender's level and the recipient's policies impose, and a decision record. Immutable
- * and thread-safe; build once and share.
+ * Plans delivery for a recipient domain: its MX hosts in order, each with the TLS requirement that
+ * the sender's level and the recipient's policies impose, and a decision record. Immutable and
+ * thread-safe; build once and share.
  *
  * <p>Recipient-side policies arrive through SPIs: MTA-STS through {@link MtaStsPolicySource}
  * ({@code mailtls-mta-sts} implements it), DANE from {@code mailtls-dane}. Each must be given or
  * explicitly opted out of ({@link Builder#withoutMtaSts()}, {@link Builder#withoutDane()}). An
- * MTA-STS {@code
- * enforce} policy overrides a weaker sender level: only matching MX hosts, PKIX-verified TLS
- * (RFC 8461 §4, §5); {@code testing} delivers as the sender level says and reports failures.
- * Without a provider, {@link TlsLevel#STS_REQUIRED} and {@link TlsLevel#DANE_REQUIRED} fail
- * closed: every recipient is deferred with {@link FailureType#POLICY_UNAVAILABLE}, never
- * delivered opportunistically.
+ * MTA-STS {@code enforce} policy overrides a weaker sender level: only matching MX hosts,
+ * PKIX-verified TLS (RFC 8461 §4, §5); {@code testing} delivers as the sender level says and
+ * reports failures. Without a provider, {@link TlsLevel#STS_REQUIRED} and {@link
+ * TlsLevel#DANE_REQUIRED} fail closed: every recipient is deferred with {@link
+ * FailureType#POLICY_UNAVAILABLE}, never delivered opportunistically.
  *
  * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA), so a
  * plan costs about one dependent chain of round trips.
@@ -53,13 +52,15 @@ public final class TransportPolicyResolver {
   private final MxResolver mxResolver;
   private final Optional<MtaStsPolicySource> mtaSts;
   private final Optional<DaneProvider> dane;
+
   /** The settings this resolver was built with, for {@link #newBuilder()}. */
   private final Builder settings;
 
   private TransportPolicyResolver(Builder b) {
     this.settings = new Builder(b);
     // build() checked dns and chose random
-    this.mxResolver = new MxResolver(Objects.requireNonNull(b.dns), Objects.requireNonNull(b.random));
+    this.mxResolver =
+        new MxResolver(Objects.requireNonNull(b.dns), Objects.requireNonNull(b.random));
     this.mtaSts = Optional.ofNullable(b.mtaSts);
     this.dane = Optional.ofNullable(b.dane);
   }
@@ -72,10 +73,9 @@ public final class TransportPolicyResolver {
   /**
    * A builder that starts with every setting of this resolver, to build one that differs in some
    * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
-   * inherited (an MTA-STS source or DANE provider, or the opt-out from it, included). This
-   * resolver is unchanged. Everything is shared, all of it given by the caller: the DNS resolver,
-   * the random source, the MTA-STS source and the DANE provider; a resolver owns nothing that
-   * needs closing.
+   * inherited (an MTA-STS source or DANE provider, or the opt-out from it, included). This resolver
+   * is unchanged. Everything is shared, all of it given by the caller: the DNS resolver, the random
+   * source, the MTA-STS source and the DANE provider; a resolver owns nothing that needs closing.
    */
   public Builder newBuilder() {
     return new Builder(settings);
@@ -98,8 +98,8 @@ public final class TransportPolicyResolver {
   }
 
   /**
-   * Plans delivery to {@code nextHop} under the sender's {@code level} without blocking, telling
-   * no listener. Completes normally.
+   * Plans delivery to {@code nextHop} under the sender's {@code level} without blocking, telling no
+   * listener. Completes normally.
    */
   public CompletableFuture<DeliveryPlan> planAsync(NextHop nextHop, TlsLevel level) {
     return planAsync(nextHop, level, EventListener.NONE);
@@ -115,8 +115,8 @@ public final class TransportPolicyResolver {
    * this call. Pass a new listener per call to tell concurrent plans apart; a listener that throws
    * changes nothing. Completes normally.
    */
-  public CompletableFuture<DeliveryPlan> planAsync(NextHop nextHop, TlsLevel level,
-      EventListener listener) {
+  public CompletableFuture<DeliveryPlan> planAsync(
+      NextHop nextHop, TlsLevel level, EventListener listener) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
@@ -135,9 +135,9 @@ public final class TransportPolicyResolver {
   }
 
   /**
-   * RFC 8461 §5.1 step 3: before mail fails for good under an {@code enforce} policy, ask for a
-   * new policy id; when the policy changed, the new plan follows it. Empty when no MTA-STS
-   * policy source is configured or the policy did not change. Tells no listener.
+   * RFC 8461 §5.1 step 3: before mail fails for good under an {@code enforce} policy, ask for a new
+   * policy id; when the policy changed, the new plan follows it. Empty when no MTA-STS policy
+   * source is configured or the policy did not change. Tells no listener.
    */
   public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(DeliveryPlan old) {
     return replanIfPolicyChangedAsync(old, EventListener.NONE);
@@ -148,22 +148,33 @@ public final class TransportPolicyResolver {
    * MTA-STS lookup and, when the policy changed, of the new plan's TLSA lookups, as {@link
    * #planAsync(NextHop, TlsLevel, EventListener)} does.
    */
-  public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(DeliveryPlan old,
-      EventListener listener) {
+  public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(
+      DeliveryPlan old, EventListener listener) {
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     Optional<String> oldId = enforcedPolicyId(old);
     if (mtaSts.isEmpty() || oldId.isEmpty()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    return stsLookup(old.nextHop(), true, events).thenCompose(p -> {
-      if (p.isPresent() && p.get() instanceof MtaStsLookup.Found f
-          && !f.policy().id().equals(oldId.get())) {
-        return tlsaLookups(old.mx(), events).thenCompose(t -> fromInputs(
-            new Inputs(old.nextHop(), old.senderLevel().orElseThrow(), old.mx(), p, t)))
-            .thenApply(Optional::of);
-      }
-      return CompletableFuture.completedFuture(Optional.empty());
-    });
+    return stsLookup(old.nextHop(), true, events)
+        .thenCompose(
+            p -> {
+              if (p.isPresent()
+                  && p.get() instanceof MtaStsLookup.Found f
+                  && !f.policy().id().equals(oldId.get())) {
+                return tlsaLookups(old.mx(), events)
+                    .thenCompose(
+                        t ->
+                            fromInputs(
+                                new Inputs(
+                                    old.nextHop(),
+                                    old.senderLevel().orElseThrow(),
+                                    old.mx(),
+                                    p,
+                                    t)))
+                    .thenApply(Optional::of);
+              }
+              return CompletableFuture.completedFuture(Optional.empty());
+            });
   }
 
   private static Optional<String> enforcedPolicyId(DeliveryPlan plan) {
@@ -171,12 +182,12 @@ public final class TransportPolicyResolver {
   }
 
   /**
-   * The policy source's lookup (or re-check) of {@code hop}, between its start and end events.
-   * A source that throws still throws from here, as it did before there were events, after the
-   * end event.
+   * The policy source's lookup (or re-check) of {@code hop}, between its start and end events. A
+   * source that throws still throws from here, as it did before there were events, after the end
+   * event.
    */
-  private CompletableFuture<Optional<MtaStsLookup>> stsLookup(NextHop hop, boolean recheck,
-      SafeListener events) {
+  private CompletableFuture<Optional<MtaStsLookup>> stsLookup(
+      NextHop hop, boolean recheck, SafeListener events) {
     if (mtaSts.isEmpty() || !(hop instanceof NextHop.Domain d)) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
@@ -189,15 +200,20 @@ public final class TransportPolicyResolver {
       events.fire(l -> l.mtaStsLookupEnd(domain, sourceFailed(domain, e)));
       throw e;
     }
-    return stage.whenComplete((r, e) -> events.fire(l -> l.mtaStsLookupEnd(domain,
-            e == null && r != null ? r : sourceFailed(domain, e))))
+    return stage
+        .whenComplete(
+            (r, e) ->
+                events.fire(
+                    l ->
+                        l.mtaStsLookupEnd(
+                            domain, e == null && r != null ? r : sourceFailed(domain, e))))
         .thenApply(Optional::of);
   }
 
   /** What the end event says of a policy source that threw, failed or returned nothing. */
   private static MtaStsLookup sourceFailed(DomainName domain, Throwable e) {
-    return new MtaStsLookup.Failed(domain, FailureType.STS_POLICY_FETCH_ERROR,
-        "the MTA-STS policy source " + failure(e));
+    return new MtaStsLookup.Failed(
+        domain, FailureType.STS_POLICY_FETCH_ERROR, "the MTA-STS policy source " + failure(e));
   }
 
   /** What the end event says of a DANE provider that threw, failed or returned nothing. */
@@ -209,22 +225,25 @@ public final class TransportPolicyResolver {
     if (e == null) {
       return "completed with no result";
     }
-    Throwable cause = e instanceof CompletionException && e.getCause() != null
-        ? e.getCause() : e;
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     return "failed: " + cause;
   }
 
   /** What a plan is made from. */
-  private record Inputs(NextHop nextHop, TlsLevel level, MxResolution mx,
-      Optional<MtaStsLookup> sts, Map<DomainName, TlsaLookup> tlsa) {}
+  private record Inputs(
+      NextHop nextHop,
+      TlsLevel level,
+      MxResolution mx,
+      Optional<MtaStsLookup> sts,
+      Map<DomainName, TlsaLookup> tlsa) {}
 
   /**
    * Every connectable host's TLSA discovery, concurrently (RFC 7672 §2.2), each between its start
    * and end events. A provider that throws fails the result, as it did before there were events,
    * once the lookups already started have ended; no further lookup is started.
    */
-  private CompletableFuture<Map<DomainName, TlsaLookup>> tlsaLookups(MxResolution mx,
-      SafeListener events) {
+  private CompletableFuture<Map<DomainName, TlsaLookup>> tlsaLookups(
+      MxResolution mx, SafeListener events) {
     if (dane.isEmpty() || mx.kind().isPermanentFailure() || mx.kind().isTemporaryFailure()) {
       return CompletableFuture.completedFuture(Map.of());
     }
@@ -243,26 +262,31 @@ public final class TransportPolicyResolver {
         thrown = e;
         break;
       }
-      all.add(lookup.whenComplete((r, e) -> events.fire(l -> l.tlsaLookupEnd(h,
-          e == null && r != null ? r : providerFailed(h, e)))));
+      all.add(
+          lookup.whenComplete(
+              (r, e) ->
+                  events.fire(
+                      l -> l.tlsaLookupEnd(h, e == null && r != null ? r : providerFailed(h, e)))));
     }
     CompletableFuture<Void> ended = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     if (thrown != null) {
       Throwable t = thrown;
-      return ended.handle((v, e) -> null)
-          .thenCompose(v -> CompletableFuture.failedFuture(t));
+      return ended.handle((v, e) -> null).thenCompose(v -> CompletableFuture.failedFuture(t));
     }
-    return ended.thenApply(v -> {
-      Map<DomainName, TlsaLookup> out = new HashMap<>();
-      all.forEach(f -> out.put(f.join().host(), f.join()));
-      return out;
-    });
+    return ended.thenApply(
+        v -> {
+          Map<DomainName, TlsaLookup> out = new HashMap<>();
+          all.forEach(f -> out.put(f.join().host(), f.join()));
+          return out;
+        });
   }
 
   private CompletionStage<DeliveryPlan> fromInputs(Inputs in) {
-    return CompletableFuture.completedFuture(assemble(
-        new DomainInputs(in.nextHop(), in.level(), mtaSts.isPresent(), dane.isPresent(), in.mx(),
-            in.sts()), in.tlsa()));
+    return CompletableFuture.completedFuture(
+        assemble(
+            new DomainInputs(
+                in.nextHop(), in.level(), mtaSts.isPresent(), dane.isPresent(), in.mx(), in.sts()),
+            in.tlsa()));
   }
 
   /**
@@ -275,8 +299,16 @@ public final class TransportPolicyResolver {
     MxResolution mx = in.mx();
     DomainDecision domain = HostPolicy.decideDomain(in);
     if (domain instanceof DomainDecision.Fail fail) {
-      return new DeliveryPlan(nextHop, level, mx, List.of(), fail.skipped(),
-          Optional.of(fail.failure()), fail.reasons(), fail.policyFailures(), fail.mtaSts());
+      return new DeliveryPlan(
+          nextHop,
+          level,
+          mx,
+          List.of(),
+          fail.skipped(),
+          Optional.of(fail.failure()),
+          fail.reasons(),
+          fail.policyFailures(),
+          fail.mtaSts());
     }
     DomainDecision.Proceed proceed = (DomainDecision.Proceed) domain;
     List<String> reasons = new ArrayList<>(proceed.reasons());
@@ -285,12 +317,11 @@ public final class TransportPolicyResolver {
     List<SkippedHost> skipped = new ArrayList<>();
     if (nextHop instanceof NextHop.AddressLiteral literal) {
       HostDecision d = HostPolicy.decide(HostInputs.addressLiteral(in));
-      add(d, Optional.empty(), List.of(literal.address()), hosts, skipped, reasons,
-          policyFailures);
+      add(d, Optional.empty(), List.of(literal.address()), hosts, skipped, reasons, policyFailures);
     } else {
       for (MxHost h : mx.hosts()) {
-        HostDecision d = HostPolicy.decide(
-            HostInputs.mxHost(in, h, Optional.ofNullable(tlsa.get(h.name()))));
+        HostDecision d =
+            HostPolicy.decide(HostInputs.mxHost(in, h, Optional.ofNullable(tlsa.get(h.name()))));
         add(d, Optional.of(h.name()), h.addresses(), hosts, skipped, reasons, policyFailures);
       }
     }
@@ -298,19 +329,25 @@ public final class TransportPolicyResolver {
     if (hosts.isEmpty()) {
       failure = Optional.of(HostPolicy.noHostLeft(skipped, proceed.enforce()));
     }
-    return new DeliveryPlan(nextHop, level, mx, hosts, skipped, failure, reasons,
-        policyFailures, proceed.mtaSts());
+    return new DeliveryPlan(
+        nextHop, level, mx, hosts, skipped, failure, reasons, policyFailures, proceed.mtaSts());
   }
 
   /** Adds one host's decision to the plan being assembled. */
-  private static void add(HostDecision d, Optional<DomainName> name, List<InetAddress> addresses,
-      List<PlannedHost> hosts, List<SkippedHost> skipped, List<String> reasons,
+  private static void add(
+      HostDecision d,
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      List<PlannedHost> hosts,
+      List<SkippedHost> skipped,
+      List<String> reasons,
       List<PolicyFailure> policyFailures) {
     if (d instanceof HostDecision.Use use) {
       reasons.addAll(use.notes());
       policyFailures.addAll(use.policyFailures());
-      hosts.add(new PlannedHost(name, addresses, use.requirement(), use.source(), use.why(),
-          use.reportOnly()));
+      hosts.add(
+          new PlannedHost(
+              name, addresses, use.requirement(), use.source(), use.why(), use.reportOnly()));
     } else if (d instanceof HostDecision.Skip skip) {
       reasons.addAll(skip.notes());
       policyFailures.addAll(skip.policyFailures());
@@ -318,15 +355,15 @@ public final class TransportPolicyResolver {
       skipped.add(new SkippedHost(name.orElse(DomainName.ROOT), skip.failure(), skip.reason()));
     } else {
       // decideDomain proceeded, and decide applies the same domain rules first
-      throw new IllegalStateException("a domain rule decided a host after the domain proceeded: "
-          + d);
+      throw new IllegalStateException(
+          "a domain rule decided a host after the domain proceeded: " + d);
     }
   }
 
   /**
-   * Configures a {@link TransportPolicyResolver}. Each setter may be called once, also in a
-   * builder from {@link TransportPolicyResolver#newBuilder()}, where it overrides the inherited
-   * setting. Not thread-safe.
+   * Configures a {@link TransportPolicyResolver}. Each setter may be called once, also in a builder
+   * from {@link TransportPolicyResolver#newBuilder()}, where it overrides the inherited setting.
+   * Not thread-safe.
    */
   public static final class Builder {
     private @Nullable DnsResolver dns;
@@ -418,12 +455,14 @@ public final class TransportPolicyResolver {
         throw new IllegalStateException("dns is required");
       }
       if (!stsChosen) {
-        throw new IllegalStateException("MTA-STS: call mtaSts(...) (module mailtls-mta-sts) or"
-            + " withoutMtaSts() to opt out explicitly");
+        throw new IllegalStateException(
+            "MTA-STS: call mtaSts(...) (module mailtls-mta-sts) or"
+                + " withoutMtaSts() to opt out explicitly");
       }
       if (!daneChosen) {
-        throw new IllegalStateException("DANE: call dane(...) (module mailtls-dane) or"
-            + " withoutDane() to opt out explicitly");
+        throw new IllegalStateException(
+            "DANE: call dane(...) (module mailtls-dane) or"
+                + " withoutDane() to opt out explicitly");
       }
       if (random == null) {
         random = new Random();

@@ -15,8 +15,8 @@ import java.util.Objects;
  * Immutable and thread-safe.
  *
  * <p>{@link #ianaRoot()} is the bundled IANA root anchor set (KSK-2017, key tag 20326, and
- * KSK-2024, key tag 38696). Anchors are always passed to a resolver explicitly; mailtls never
- * reads dnsjava's trust-anchor system property.
+ * KSK-2024, key tag 38696). Anchors are always passed to a resolver explicitly; mailtls never reads
+ * dnsjava's trust-anchor system property.
  */
 public final class TrustAnchors {
 
@@ -46,8 +46,8 @@ public final class TrustAnchors {
   /**
    * Parses DS and DNSKEY records in zone-file syntax, one or more, with absolute owner names.
    *
-   * @throws IllegalArgumentException if the text holds no record, another record type, or does
-   *     not parse; the message names the offending line
+   * @throws IllegalArgumentException if the text holds no record, another record type, or does not
+   *     parse; the message names the offending line
    */
   public static TrustAnchors parse(String zoneFileText) {
     Objects.requireNonNull(zoneFileText, "zoneFileText");

@@ -22,12 +22,18 @@ final class ValuesBridge extends Values {
   private ValuesBridge() {}
 
   @Override
-  protected Attempt newAttempt(Optional<DomainName> host, InetSocketAddress address,
-      TlsRequirement requirement, PolicySource source, Optional<TlsDetails> tls,
-      Optional<Authentication> authentication, Optional<FailureType> failure,
-      Optional<SmtpReply> reply, String detail) {
-    return new Attempt(host, address, requirement, source, tls, authentication, failure, reply,
-        detail);
+  protected Attempt newAttempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail) {
+    return new Attempt(
+        host, address, requirement, source, tls, authentication, failure, reply, detail);
   }
 
   @Override
@@ -36,17 +42,23 @@ final class ValuesBridge extends Values {
   }
 
   @Override
-  protected DeliveryPlan newDeliveryPlan(NextHop nextHop, Optional<TlsLevel> senderLevel,
-      MxResolution mx, List<PlannedHost> hosts, List<SkippedHost> skipped,
-      Optional<DeliveryPlan.Failure> failure, List<String> reasons,
-      List<PolicyFailure> policyFailures, Optional<MtaStsPolicy> mtaSts) {
-    return new DeliveryPlan(nextHop, senderLevel, mx, hosts, skipped, failure, reasons,
-        policyFailures, mtaSts);
+  protected DeliveryPlan newDeliveryPlan(
+      NextHop nextHop,
+      Optional<TlsLevel> senderLevel,
+      MxResolution mx,
+      List<PlannedHost> hosts,
+      List<SkippedHost> skipped,
+      Optional<DeliveryPlan.Failure> failure,
+      List<String> reasons,
+      List<PolicyFailure> policyFailures,
+      Optional<MtaStsPolicy> mtaSts) {
+    return new DeliveryPlan(
+        nextHop, senderLevel, mx, hosts, skipped, failure, reasons, policyFailures, mtaSts);
   }
 
   @Override
-  protected DeliveryPlan.Failure newPlanFailure(DeliveryStatus status, SmtpReply reply,
-      FailureType type) {
+  protected DeliveryPlan.Failure newPlanFailure(
+      DeliveryStatus status, SmtpReply reply, FailureType type) {
     return new DeliveryPlan.Failure(status, reply, type);
   }
 
@@ -56,54 +68,104 @@ final class ValuesBridge extends Values {
   }
 
   @Override
-  protected MxHost newMxHost(DomainName name, int preference, boolean implicit,
-      List<InetAddress> addresses, DnsAnswer ipv4, DnsAnswer ipv6) {
+  protected MxHost newMxHost(
+      DomainName name,
+      int preference,
+      boolean implicit,
+      List<InetAddress> addresses,
+      DnsAnswer ipv4,
+      DnsAnswer ipv6) {
     return new MxHost(name, preference, implicit, addresses, ipv4, ipv6);
   }
 
   @Override
-  protected MxResolution newMxResolution(NextHop nextHop, MxResolution.Kind kind,
-      List<MxHost> hosts, Optional<DnsAnswer> mxAnswer, List<String> notes) {
+  protected MxResolution newMxResolution(
+      NextHop nextHop,
+      MxResolution.Kind kind,
+      List<MxHost> hosts,
+      Optional<DnsAnswer> mxAnswer,
+      List<String> notes) {
     return new MxResolution(nextHop, kind, hosts, mxAnswer, notes);
   }
 
   @Override
-  protected PlannedHost newPlannedHost(Optional<DomainName> name, List<InetAddress> addresses,
-      TlsRequirement requirement, PolicySource source, String why,
+  protected PlannedHost newPlannedHost(
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      TlsRequirement requirement,
+      PolicySource source,
+      String why,
       Optional<TlsRequirement> reportOnly) {
     return new PlannedHost(name, addresses, requirement, source, why, reportOnly);
   }
 
   @Override
-  protected PolicyFailure newPolicyFailure(DomainName policyDomain, PolicySource source,
-      boolean enforced, Optional<DomainName> host, Optional<InetSocketAddress> address,
-      FailureType type, String detail) {
+  protected PolicyFailure newPolicyFailure(
+      DomainName policyDomain,
+      PolicySource source,
+      boolean enforced,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      FailureType type,
+      String detail) {
     return new PolicyFailure(policyDomain, source, enforced, host, address, type, detail);
   }
 
   @Override
-  protected ProbeResult newProbeResult(Optional<DomainName> host, InetSocketAddress address,
-      TlsRequirement requirement, Optional<String> serverName, boolean reachable,
-      Optional<SmtpReply> greeting, Optional<Boolean> starttlsOffered,
-      Optional<SmtpReply> starttlsReply, Optional<TlsDetails> tls,
-      Optional<ProbeResult.Verification> pkix, Optional<ProbeResult.Verification> dane,
-      Optional<DnsRecord.Tlsa> matchedTlsa, Optional<Authentication> authentication,
-      Optional<FailureType> failure, ProbeVerdict verdict, String reason, List<String> notes,
+  protected ProbeResult newProbeResult(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      Optional<String> serverName,
+      boolean reachable,
+      Optional<SmtpReply> greeting,
+      Optional<Boolean> starttlsOffered,
+      Optional<SmtpReply> starttlsReply,
+      Optional<TlsDetails> tls,
+      Optional<ProbeResult.Verification> pkix,
+      Optional<ProbeResult.Verification> dane,
+      Optional<DnsRecord.Tlsa> matchedTlsa,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      ProbeVerdict verdict,
+      String reason,
+      List<String> notes,
       Duration elapsed) {
-    return new ProbeResult(host, address, requirement, serverName, reachable, greeting,
-        starttlsOffered, starttlsReply, tls, pkix, dane, matchedTlsa, authentication, failure,
-        verdict, reason, notes, elapsed);
+    return new ProbeResult(
+        host,
+        address,
+        requirement,
+        serverName,
+        reachable,
+        greeting,
+        starttlsOffered,
+        starttlsReply,
+        tls,
+        pkix,
+        dane,
+        matchedTlsa,
+        authentication,
+        failure,
+        verdict,
+        reason,
+        notes,
+        elapsed);
   }
 
   @Override
-  protected ProbeResult.Verification newVerification(boolean verified,
-      Optional<FailureType> failure, String detail) {
+  protected ProbeResult.Verification newVerification(
+      boolean verified, Optional<FailureType> failure, String detail) {
     return new ProbeResult.Verification(verified, failure, detail);
   }
 
   @Override
-  protected RecipientResult newRecipientResult(EmailAddress recipient, DeliveryStatus status,
-      SmtpReply reply, Optional<Attempt> attempt, DeliveryPlan plan, List<Attempt> attempts) {
+  protected RecipientResult newRecipientResult(
+      EmailAddress recipient,
+      DeliveryStatus status,
+      SmtpReply reply,
+      Optional<Attempt> attempt,
+      DeliveryPlan plan,
+      List<Attempt> attempts) {
     return new RecipientResult(recipient, status, reply, attempt, plan, attempts);
   }
 
@@ -113,8 +175,11 @@ final class ValuesBridge extends Values {
   }
 
   @Override
-  protected TlsDetails newTlsDetails(String protocol, String cipherSuite,
-      List<X509Certificate> peerChain, Optional<String> serverName) {
+  protected TlsDetails newTlsDetails(
+      String protocol,
+      String cipherSuite,
+      List<X509Certificate> peerChain,
+      Optional<String> serverName) {
     return new TlsDetails(protocol, cipherSuite, peerChain, serverName);
   }
 }

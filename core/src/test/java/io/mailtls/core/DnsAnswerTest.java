@@ -11,21 +11,32 @@ class DnsAnswerTest {
 
   @Test
   void aFailureCanNeverLookSecureOrInsecure() {
-    assertThatThrownBy(() -> DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.FAILURE,
-        DnssecState.INSECURE).rcode(2).failure(DnsFailure.SERVFAIL).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("INSECURE");
+    assertThatThrownBy(
+            () ->
+                DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.FAILURE, DnssecState.INSECURE)
+                    .rcode(2)
+                    .failure(DnsFailure.SERVFAIL)
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("INSECURE");
   }
 
   @Test
   void failureIsPresentExactlyForFailures() {
-    assertThatThrownBy(() -> DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.NODATA,
-        DnssecState.SECURE).failure(DnsFailure.SERVFAIL).build())
+    assertThatThrownBy(
+            () ->
+                DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.NODATA, DnssecState.SECURE)
+                    .failure(DnsFailure.SERVFAIL)
+                    .build())
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.FAILURE,
-        DnssecState.BOGUS).build())
+    assertThatThrownBy(
+            () ->
+                DnsAnswer.builder(NAME, DnsRecordType.MX, DnsOutcome.FAILURE, DnssecState.BOGUS)
+                    .build())
         .isInstanceOf(IllegalArgumentException.class);
-    DnsAnswer failed = DnsAnswer.failed(NAME, DnsRecordType.MX, DnssecState.INDETERMINATE,
-        DnsFailure.TIMEOUT, -1, "no answer");
+    DnsAnswer failed =
+        DnsAnswer.failed(
+            NAME, DnsRecordType.MX, DnssecState.INDETERMINATE, DnsFailure.TIMEOUT, -1, "no answer");
     assertThat(failed.isSuccess()).isFalse();
     assertThat(failed.isNegative()).isFalse();
     assertThat(failed.records()).isEmpty();

@@ -23,21 +23,32 @@ class DnssecResolverBuilderTest {
   @Test
   void trustAdRefusesARemoteResolverUnlessExplicitlyAllowed() throws Exception {
     InetSocketAddress remote = new InetSocketAddress(InetAddress.getByName("192.0.2.53"), 53);
-    assertThatThrownBy(() ->
-        DnssecResolver.builder().mode(DnssecMode.TRUST_AD).upstream(remote).build())
+    assertThatThrownBy(
+            () -> DnssecResolver.builder().mode(DnssecMode.TRUST_AD).upstream(remote).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("192.0.2.53")
         .hasMessageContaining("non-loopback");
-    assertThat(DnssecResolver.builder().mode(DnssecMode.TRUST_AD).upstream(remote)
-        .allowRemoteAdTrust().build().mode()).isEqualTo(DnssecMode.TRUST_AD);
-    assertThat(DnssecResolver.builder().mode(DnssecMode.TRUST_AD).upstream(LOOPBACK).build()
-        .mode()).isEqualTo(DnssecMode.TRUST_AD);
+    assertThat(
+            DnssecResolver.builder()
+                .mode(DnssecMode.TRUST_AD)
+                .upstream(remote)
+                .allowRemoteAdTrust()
+                .build()
+                .mode())
+        .isEqualTo(DnssecMode.TRUST_AD);
+    assertThat(DnssecResolver.builder().mode(DnssecMode.TRUST_AD).upstream(LOOPBACK).build().mode())
+        .isEqualTo(DnssecMode.TRUST_AD);
   }
 
   @Test
   void trustAnchorsMakeNoSenseInTrustAdMode() {
-    assertThatThrownBy(() -> DnssecResolver.builder().mode(DnssecMode.TRUST_AD)
-        .upstream(LOOPBACK).trustAnchors(TrustAnchors.ianaRoot()).build())
+    assertThatThrownBy(
+            () ->
+                DnssecResolver.builder()
+                    .mode(DnssecMode.TRUST_AD)
+                    .upstream(LOOPBACK)
+                    .trustAnchors(TrustAnchors.ianaRoot())
+                    .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("TRUST_AD");
   }
@@ -52,15 +63,21 @@ class DnssecResolverBuilderTest {
 
   @Test
   void buildValidatesValues() {
-    assertThatThrownBy(() -> DnssecResolver.builder().upstream(LOOPBACK)
-        .queryTimeout(Duration.ZERO).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT0S");
+    assertThatThrownBy(
+            () -> DnssecResolver.builder().upstream(LOOPBACK).queryTimeout(Duration.ZERO).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("PT0S");
     assertThatThrownBy(() -> DnssecResolver.builder().upstream(LOOPBACK).retries(-1).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-1");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-1");
     assertThatThrownBy(() -> DnssecResolver.builder().upstream(LOOPBACK).maxCnameChain(99).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("99");
-    assertThatThrownBy(() -> DnssecResolver.builder()
-        .upstream(InetSocketAddress.createUnresolved("dns.example", 53)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dns.example");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("99");
+    assertThatThrownBy(
+            () ->
+                DnssecResolver.builder()
+                    .upstream(InetSocketAddress.createUnresolved("dns.example", 53)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dns.example");
   }
 }

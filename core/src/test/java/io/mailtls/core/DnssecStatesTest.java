@@ -17,9 +17,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.xbill.DNS.Type;
 
 /**
- * The DNSSEC state of answers (RFC 4035 §4.3, RFC 7672 §2.1.1), against the testkit's signed
- * zones, in both modes: in-process validation ({@link DnssecMode#VALIDATE}) and trust of a
- * loopback validating resolver's AD bit ({@link DnssecMode#TRUST_AD}).
+ * The DNSSEC state of answers (RFC 4035 §4.3, RFC 7672 §2.1.1), against the testkit's signed zones,
+ * in both modes: in-process validation ({@link DnssecMode#VALIDATE}) and trust of a loopback
+ * validating resolver's AD bit ({@link DnssecMode#TRUST_AD}).
  */
 class DnssecStatesTest {
 
@@ -28,38 +28,54 @@ class DnssecStatesTest {
 
   @BeforeAll
   static void startServers() {
-    dns = TestDnsServer.builder()
-        .zone("example.test", z -> z
-            .mx("example.test", 10, "mx1.example.test")
-            .a("mx1.example.test", "127.0.0.2")
-            .cname("alias.example.test", "mx1.example.test")
-            .cname("to-unsigned.example.test", "host.unsigned.test")
-            .cname("c1.example.test", "c2.example.test")
-            .cname("c2.example.test", "c3.example.test")
-            .cname("c3.example.test", "c4.example.test")
-            .cname("c4.example.test", "mx1.example.test")
-            .mx("servfail.example.test", 10, "mx1.example.test")
-            .mx("dropped.example.test", 10, "mx1.example.test")
-            .mx("corrupt.example.test", 10, "mx1.example.test")
-            .txt("big.example.test", bigTxt()))
-        .zone("unsigned.test", z -> z.unsigned()
-            .mx("unsigned.test", 10, "host.unsigned.test")
-            .a("host.unsigned.test", "127.0.0.3")
-            .cname("loop1.unsigned.test", "loop2.unsigned.test")
-            .cname("loop2.unsigned.test", "loop1.unsigned.test"))
-        .zone("wrongds.test", z -> z.wrongDs()
-            .mx("wrongds.test", 10, "mx.wrongds.test")
-            .a("mx.wrongds.test", "127.0.0.4"))
-        .zone("expired.test", z -> z.expiredSignatures()
-            .mx("expired.test", 10, "mx.expired.test")
-            .a("mx.expired.test", "127.0.0.5"))
-        .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                "example.test",
+                z ->
+                    z.mx("example.test", 10, "mx1.example.test")
+                        .a("mx1.example.test", "127.0.0.2")
+                        .cname("alias.example.test", "mx1.example.test")
+                        .cname("to-unsigned.example.test", "host.unsigned.test")
+                        .cname("c1.example.test", "c2.example.test")
+                        .cname("c2.example.test", "c3.example.test")
+                        .cname("c3.example.test", "c4.example.test")
+                        .cname("c4.example.test", "mx1.example.test")
+                        .mx("servfail.example.test", 10, "mx1.example.test")
+                        .mx("dropped.example.test", 10, "mx1.example.test")
+                        .mx("corrupt.example.test", 10, "mx1.example.test")
+                        .txt("big.example.test", bigTxt()))
+            .zone(
+                "unsigned.test",
+                z ->
+                    z.unsigned()
+                        .mx("unsigned.test", 10, "host.unsigned.test")
+                        .a("host.unsigned.test", "127.0.0.3")
+                        .cname("loop1.unsigned.test", "loop2.unsigned.test")
+                        .cname("loop2.unsigned.test", "loop1.unsigned.test"))
+            .zone(
+                "wrongds.test",
+                z ->
+                    z.wrongDs()
+                        .mx("wrongds.test", 10, "mx.wrongds.test")
+                        .a("mx.wrongds.test", "127.0.0.4"))
+            .zone(
+                "expired.test",
+                z ->
+                    z.expiredSignatures()
+                        .mx("expired.test", 10, "mx.expired.test")
+                        .a("mx.expired.test", "127.0.0.5"))
+            .start();
     dns.corruptSignatures("corrupt.example.test", Type.MX);
     dns.servfail("servfail.example.test", Type.MX);
     dns.drop("dropped.example.test", Type.MX);
     dns.truncate("big.example.test", Type.TXT);
-    validatingResolver = ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor(),
-        Clock.systemUTC(), InetAddress.getLoopbackAddress());
+    validatingResolver =
+        ValidatingResolverServer.start(
+            dns.socketAddress(),
+            dns.trustAnchor(),
+            Clock.systemUTC(),
+            InetAddress.getLoopbackAddress());
   }
 
   private static String[] bigTxt() {
@@ -82,11 +98,12 @@ class DnssecStatesTest {
   }
 
   private static DnsResolver resolver(DnssecMode mode) {
-    DnssecResolver.Builder b = DnssecResolver.builder()
-        .mode(mode)
-        .queryTimeout(Duration.ofMillis(mode == DnssecMode.VALIDATE ? 400 : 3000))
-        .retries(0)
-        .lookupTimeout(Duration.ofSeconds(6));
+    DnssecResolver.Builder b =
+        DnssecResolver.builder()
+            .mode(mode)
+            .queryTimeout(Duration.ofMillis(mode == DnssecMode.VALIDATE ? 400 : 3000))
+            .retries(0)
+            .lookupTimeout(Duration.ofSeconds(6));
     if (mode == DnssecMode.VALIDATE) {
       b.upstream(dns.socketAddress()).trustAnchors(TrustAnchors.parse(dns.trustAnchor()));
     } else {
@@ -185,10 +202,12 @@ class DnssecStatesTest {
     assertThat(a.outcome()).isEqualTo(DnsOutcome.DATA);
     assertThat(a.state()).isEqualTo(DnssecState.SECURE);
     assertThat(a.records(DnsRecord.Txt.class).get(0).strings()).hasSize(8);
-    assertThat(dns.queries()).anySatisfy(q -> {
-      assertThat(q.name()).isEqualTo("big.example.test.");
-      assertThat(q.transport()).isEqualTo(DnsQuery.Transport.TCP);
-    });
+    assertThat(dns.queries())
+        .anySatisfy(
+            q -> {
+              assertThat(q.name()).isEqualTo("big.example.test.");
+              assertThat(q.transport()).isEqualTo(DnsQuery.Transport.TCP);
+            });
   }
 
   @ParameterizedTest
@@ -223,16 +242,17 @@ class DnssecStatesTest {
 
   @Test
   void aCnameChainLongerThanTheLimitIsATypedFailure() {
-    DnsResolver shortChains = DnssecResolver.builder()
-        .upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .maxCnameChain(2)
-        .build();
+    DnsResolver shortChains =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .maxCnameChain(2)
+            .build();
     DnsAnswer a = shortChains.resolve(DomainName.of("c1.example.test"), DnsRecordType.A);
     assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
     assertThat(a.failure()).contains(DnsFailure.CNAME_CHAIN);
-    DnsAnswer whole = resolver(DnssecMode.VALIDATE)
-        .resolve(DomainName.of("c1.example.test"), DnsRecordType.A);
+    DnsAnswer whole =
+        resolver(DnssecMode.VALIDATE).resolve(DomainName.of("c1.example.test"), DnsRecordType.A);
     assertThat(whole.outcome()).isEqualTo(DnsOutcome.DATA);
     assertThat(whole.cnameChain()).hasSize(4);
     assertThat(whole.state()).isEqualTo(DnssecState.SECURE);

@@ -17,9 +17,9 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Section;
 
 /**
- * Responses that a broken or hostile server sends: each becomes a typed failure, never a crash
- * and never "no records". The peer is a real UDP socket on loopback that answers with bytes the
- * test chooses.
+ * Responses that a broken or hostile server sends: each becomes a typed failure, never a crash and
+ * never "no records". The peer is a real UDP socket on loopback that answers with bytes the test
+ * chooses.
  */
 class MalformedDnsResponseTest {
 
@@ -30,20 +30,22 @@ class MalformedDnsResponseTest {
 
     RawUdpServer(UnaryOperator<byte[]> reply) throws Exception {
       socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      thread = new Thread(() -> {
-        byte[] buf = new byte[4096];
-        while (!socket.isClosed()) {
-          try {
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            socket.receive(p);
-            byte[] q = java.util.Arrays.copyOf(p.getData(), p.getLength());
-            byte[] out = reply.apply(q);
-            socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
-          } catch (Exception e) {
-            return;
-          }
-        }
-      });
+      thread =
+          new Thread(
+              () -> {
+                byte[] buf = new byte[4096];
+                while (!socket.isClosed()) {
+                  try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    socket.receive(p);
+                    byte[] q = java.util.Arrays.copyOf(p.getData(), p.getLength());
+                    byte[] out = reply.apply(q);
+                    socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                  } catch (Exception e) {
+                    return;
+                  }
+                }
+              });
       thread.setDaemon(true);
       thread.start();
     }
@@ -59,25 +61,28 @@ class MalformedDnsResponseTest {
   }
 
   private static DnsAnswer askA(RawUdpServer server, int maxRecords) {
-    DnssecResolver dns = DnssecResolver.builder()
-        .mode(DnssecMode.TRUST_AD)
-        .upstream(server.address())
-        .queryTimeout(Duration.ofMillis(500))
-        .lookupTimeout(Duration.ofSeconds(3))
-        .retries(0)
-        .maxRecords(maxRecords)
-        .build();
+    DnssecResolver dns =
+        DnssecResolver.builder()
+            .mode(DnssecMode.TRUST_AD)
+            .upstream(server.address())
+            .queryTimeout(Duration.ofMillis(500))
+            .lookupTimeout(Duration.ofSeconds(3))
+            .retries(0)
+            .maxRecords(maxRecords)
+            .build();
     return dns.resolve(DomainName.of("www.example.test"), DnsRecordType.A);
   }
 
   @Test
   void truncatedGarbageAfterTheHeaderIsMalformed() throws Exception {
-    try (RawUdpServer server = new RawUdpServer(q -> {
-      byte[] out = java.util.Arrays.copyOf(q, q.length + 7);
-      out[2] |= (byte) 0x80; // QR
-      out[7] = 5; // claims 5 answers that are not there
-      return out;
-    })) {
+    try (RawUdpServer server =
+        new RawUdpServer(
+            q -> {
+              byte[] out = java.util.Arrays.copyOf(q, q.length + 7);
+              out[2] |= (byte) 0x80; // QR
+              out[7] = 5; // claims 5 answers that are not there
+              return out;
+            })) {
       DnsAnswer a = askA(server, 256);
       assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
       assertThat(a.failure()).contains(DnsFailure.MALFORMED);
@@ -87,19 +92,22 @@ class MalformedDnsResponseTest {
 
   @Test
   void aResponseToAnotherQuestionIsMalformed() throws Exception {
-    try (RawUdpServer server = new RawUdpServer(q -> {
-      try {
-        Message query = new Message(q);
-        Message r = new Message(query.getHeader().getID());
-        r.getHeader().setFlag(Flags.QR);
-        Name other = Name.fromString("other.example.test.");
-        r.addRecord(org.xbill.DNS.Record.newRecord(other, query.getQuestion().getType(),
-            DClass.IN), Section.QUESTION);
-        return r.toWire();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    })) {
+    try (RawUdpServer server =
+        new RawUdpServer(
+            q -> {
+              try {
+                Message query = new Message(q);
+                Message r = new Message(query.getHeader().getID());
+                r.getHeader().setFlag(Flags.QR);
+                Name other = Name.fromString("other.example.test.");
+                r.addRecord(
+                    org.xbill.DNS.Record.newRecord(other, query.getQuestion().getType(), DClass.IN),
+                    Section.QUESTION);
+                return r.toWire();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            })) {
       DnsAnswer a = askA(server, 256);
       assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
       assertThat(a.failure()).contains(DnsFailure.MALFORMED);
@@ -108,21 +116,28 @@ class MalformedDnsResponseTest {
 
   @Test
   void anAnswerLargerThanTheLimitIsTooLarge() throws Exception {
-    try (RawUdpServer server = new RawUdpServer(q -> {
-      try {
-        Message query = new Message(q);
-        Message r = new Message(query.getHeader().getID());
-        r.getHeader().setFlag(Flags.QR);
-        r.addRecord(query.getQuestion(), Section.QUESTION);
-        for (int i = 1; i <= 40; i++) {
-          r.addRecord(new ARecord(query.getQuestion().getName(), DClass.IN, 60,
-              InetAddress.getByAddress(new byte[] {127, 0, 1, (byte) i})), Section.ANSWER);
-        }
-        return r.toWire();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    })) {
+    try (RawUdpServer server =
+        new RawUdpServer(
+            q -> {
+              try {
+                Message query = new Message(q);
+                Message r = new Message(query.getHeader().getID());
+                r.getHeader().setFlag(Flags.QR);
+                r.addRecord(query.getQuestion(), Section.QUESTION);
+                for (int i = 1; i <= 40; i++) {
+                  r.addRecord(
+                      new ARecord(
+                          query.getQuestion().getName(),
+                          DClass.IN,
+                          60,
+                          InetAddress.getByAddress(new byte[] {127, 0, 1, (byte) i})),
+                      Section.ANSWER);
+                }
+                return r.toWire();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            })) {
       DnsAnswer a = askA(server, 16);
       assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
       assertThat(a.failure()).contains(DnsFailure.TOO_LARGE);
@@ -137,13 +152,14 @@ class MalformedDnsResponseTest {
   void silenceIsATimeoutNeverNoRecords() throws Exception {
     try (DatagramSocket blackHole =
         new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-      DnssecResolver dns = DnssecResolver.builder()
-          .mode(DnssecMode.TRUST_AD)
-          .upstream((InetSocketAddress) blackHole.getLocalSocketAddress())
-          .queryTimeout(Duration.ofMillis(200))
-          .retries(1)
-          .lookupTimeout(Duration.ofSeconds(5))
-          .build();
+      DnssecResolver dns =
+          DnssecResolver.builder()
+              .mode(DnssecMode.TRUST_AD)
+              .upstream((InetSocketAddress) blackHole.getLocalSocketAddress())
+              .queryTimeout(Duration.ofMillis(200))
+              .retries(1)
+              .lookupTimeout(Duration.ofSeconds(5))
+              .build();
       DnsAnswer a = dns.resolve(DomainName.of("example.test"), DnsRecordType.MX);
       assertThat(a.outcome()).isEqualTo(DnsOutcome.FAILURE);
       assertThat(a.failure()).contains(DnsFailure.TIMEOUT);
@@ -156,13 +172,14 @@ class MalformedDnsResponseTest {
   void theLookupBoundCutsALongRetryLoop() throws Exception {
     try (DatagramSocket blackHole =
         new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-      DnssecResolver dns = DnssecResolver.builder()
-          .mode(DnssecMode.TRUST_AD)
-          .upstream((InetSocketAddress) blackHole.getLocalSocketAddress())
-          .queryTimeout(Duration.ofSeconds(5))
-          .retries(3)
-          .lookupTimeout(Duration.ofMillis(300))
-          .build();
+      DnssecResolver dns =
+          DnssecResolver.builder()
+              .mode(DnssecMode.TRUST_AD)
+              .upstream((InetSocketAddress) blackHole.getLocalSocketAddress())
+              .queryTimeout(Duration.ofSeconds(5))
+              .retries(3)
+              .lookupTimeout(Duration.ofMillis(300))
+              .build();
       DnsAnswer a = dns.resolve(DomainName.of("example.test"), DnsRecordType.MX);
       assertThat(a.failure()).contains(DnsFailure.TIMEOUT);
     }

@@ -24,51 +24,73 @@ class MxResolverTest {
 
   @BeforeAll
   static void start() {
-    dns = TestDnsServer.builder()
-        .zone("pref.test", z -> z
-            .mx("pref.test", 20, "b.pref.test")
-            .mx("pref.test", 10, "a.pref.test")
-            .mx("pref.test", 30, "c.pref.test")
-            .a("a.pref.test", "127.0.0.11").a("b.pref.test", "127.0.0.12")
-            .a("c.pref.test", "127.0.0.13").aaaa("c.pref.test", "::1"))
-        .zone("shuffle.test", z -> z
-            .mx("shuffle.test", 10, "a.shuffle.test").mx("shuffle.test", 10, "b.shuffle.test")
-            .mx("shuffle.test", 10, "c.shuffle.test").mx("shuffle.test", 10, "d.shuffle.test")
-            .mx("shuffle.test", 5, "first.shuffle.test")
-            .a("a.shuffle.test", "127.0.0.21").a("b.shuffle.test", "127.0.0.22")
-            .a("c.shuffle.test", "127.0.0.23").a("d.shuffle.test", "127.0.0.24")
-            .a("first.shuffle.test", "127.0.0.25"))
-        .zone("implicit.test", z -> z.a("implicit.test", "127.0.0.31"))
-        .zone("implicit6fails.test", z -> z.a("implicit6fails.test", "127.0.0.32"))
-        .zone("implicitbothfail.test", z -> z.a("implicitbothfail.test", "127.0.0.33"))
-        .zone("nomail.test", z -> z.txt("nomail.test", "v=spf1 -all"))
-        .zone("nullmx.test", z -> z.nullMx("nullmx.test").a("nullmx.test", "127.0.0.41"))
-        .zone("xn--bcher-kva.test", z -> z
-            .mx("xn--bcher-kva.test", 10, "mx.xn--bcher-kva.test")
-            .a("mx.xn--bcher-kva.test", "127.0.0.51"))
-        .zone("alias.test", z -> z
-            .mx("alias.test", 10, "mx.alias.test")
-            .cname("mx.alias.test", "real.alias.test")
-            .a("real.alias.test", "127.0.0.61"))
-        .zone("ipmx.test", z -> z.mx("ipmx.test", 10, "192.0.2.1"))
-        .zone("partial.test", z -> z
-            .mx("partial.test", 10, "gone.partial.test")
-            .mx("partial.test", 20, "ok.partial.test")
-            .a("ok.partial.test", "127.0.0.71"))
-        .zone("servfail.test", z -> z.mx("servfail.test", 10, "mx.servfail.test"))
-        .zone("bogus.test", z -> z.wrongDs().mx("bogus.test", 10, "mx.bogus.test")
-            .a("mx.bogus.test", "127.0.0.81"))
-        .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                "pref.test",
+                z ->
+                    z.mx("pref.test", 20, "b.pref.test")
+                        .mx("pref.test", 10, "a.pref.test")
+                        .mx("pref.test", 30, "c.pref.test")
+                        .a("a.pref.test", "127.0.0.11")
+                        .a("b.pref.test", "127.0.0.12")
+                        .a("c.pref.test", "127.0.0.13")
+                        .aaaa("c.pref.test", "::1"))
+            .zone(
+                "shuffle.test",
+                z ->
+                    z.mx("shuffle.test", 10, "a.shuffle.test")
+                        .mx("shuffle.test", 10, "b.shuffle.test")
+                        .mx("shuffle.test", 10, "c.shuffle.test")
+                        .mx("shuffle.test", 10, "d.shuffle.test")
+                        .mx("shuffle.test", 5, "first.shuffle.test")
+                        .a("a.shuffle.test", "127.0.0.21")
+                        .a("b.shuffle.test", "127.0.0.22")
+                        .a("c.shuffle.test", "127.0.0.23")
+                        .a("d.shuffle.test", "127.0.0.24")
+                        .a("first.shuffle.test", "127.0.0.25"))
+            .zone("implicit.test", z -> z.a("implicit.test", "127.0.0.31"))
+            .zone("implicit6fails.test", z -> z.a("implicit6fails.test", "127.0.0.32"))
+            .zone("implicitbothfail.test", z -> z.a("implicitbothfail.test", "127.0.0.33"))
+            .zone("nomail.test", z -> z.txt("nomail.test", "v=spf1 -all"))
+            .zone("nullmx.test", z -> z.nullMx("nullmx.test").a("nullmx.test", "127.0.0.41"))
+            .zone(
+                "xn--bcher-kva.test",
+                z ->
+                    z.mx("xn--bcher-kva.test", 10, "mx.xn--bcher-kva.test")
+                        .a("mx.xn--bcher-kva.test", "127.0.0.51"))
+            .zone(
+                "alias.test",
+                z ->
+                    z.mx("alias.test", 10, "mx.alias.test")
+                        .cname("mx.alias.test", "real.alias.test")
+                        .a("real.alias.test", "127.0.0.61"))
+            .zone("ipmx.test", z -> z.mx("ipmx.test", 10, "192.0.2.1"))
+            .zone(
+                "partial.test",
+                z ->
+                    z.mx("partial.test", 10, "gone.partial.test")
+                        .mx("partial.test", 20, "ok.partial.test")
+                        .a("ok.partial.test", "127.0.0.71"))
+            .zone("servfail.test", z -> z.mx("servfail.test", 10, "mx.servfail.test"))
+            .zone(
+                "bogus.test",
+                z ->
+                    z.wrongDs()
+                        .mx("bogus.test", 10, "mx.bogus.test")
+                        .a("mx.bogus.test", "127.0.0.81"))
+            .start();
     dns.servfail("servfail.test", Type.MX);
     dns.servfail("implicit6fails.test", Type.AAAA);
     dns.servfail("implicitbothfail.test", Type.AAAA);
     dns.servfail("implicitbothfail.test", Type.A);
-    resolver = DnssecResolver.builder()
-        .upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofMillis(500))
-        .lookupTimeout(Duration.ofSeconds(5))
-        .build();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofMillis(500))
+            .lookupTimeout(Duration.ofSeconds(5))
+            .build();
   }
 
   @AfterAll
@@ -77,7 +99,10 @@ class MxResolverTest {
   }
 
   private static MxResolution resolve(String domain) {
-    return MxResolver.builder().dns(resolver).random(new Random(7)).build()
+    return MxResolver.builder()
+        .dns(resolver)
+        .random(new Random(7))
+        .build()
         .resolve(NextHop.parse(domain));
   }
 
@@ -94,27 +119,41 @@ class MxResolverTest {
     assertThat(names(r)).containsExactly("a.pref.test", "b.pref.test", "c.pref.test");
     MxHost c = r.hosts().get(2);
     assertThat(c.preference()).isEqualTo(30);
-    assertThat(c.addresses()).containsExactly(
-        InetAddress.getByName("127.0.0.13"), InetAddress.getByName("::1"));
+    assertThat(c.addresses())
+        .containsExactly(InetAddress.getByName("127.0.0.13"), InetAddress.getByName("::1"));
     assertThat(c.addressState()).isEqualTo(DnssecState.SECURE);
     assertThat(r.hosts().get(0).addresses()).containsExactly(InetAddress.getByName("127.0.0.11"));
   }
 
   @Test
   void rfc5321Section5_1EqualPreferencesAreShuffledDeterministicallyWithASeed() {
-    MxResolution once = MxResolver.builder().dns(resolver).random(new Random(42)).build()
-        .resolve(NextHop.parse("shuffle.test"));
-    MxResolution again = MxResolver.builder().dns(resolver).random(new Random(42)).build()
-        .resolve(NextHop.parse("shuffle.test"));
+    MxResolution once =
+        MxResolver.builder()
+            .dns(resolver)
+            .random(new Random(42))
+            .build()
+            .resolve(NextHop.parse("shuffle.test"));
+    MxResolution again =
+        MxResolver.builder()
+            .dns(resolver)
+            .random(new Random(42))
+            .build()
+            .resolve(NextHop.parse("shuffle.test"));
     assertThat(names(once)).isEqualTo(names(again));
     assertThat(names(once).get(0)).isEqualTo("first.shuffle.test");
     Set<List<String>> orders = new HashSet<>();
     for (int seed = 0; seed < 20; seed++) {
-      List<String> order = names(MxResolver.builder().dns(resolver).random(new Random(seed)).build()
-          .resolve(NextHop.parse("shuffle.test")));
+      List<String> order =
+          names(
+              MxResolver.builder()
+                  .dns(resolver)
+                  .random(new Random(seed))
+                  .build()
+                  .resolve(NextHop.parse("shuffle.test")));
       assertThat(order.get(0)).isEqualTo("first.shuffle.test");
-      assertThat(order.subList(1, 5)).containsExactlyInAnyOrder(
-          "a.shuffle.test", "b.shuffle.test", "c.shuffle.test", "d.shuffle.test");
+      assertThat(order.subList(1, 5))
+          .containsExactlyInAnyOrder(
+              "a.shuffle.test", "b.shuffle.test", "c.shuffle.test", "d.shuffle.test");
       orders.add(order);
     }
     assertThat(orders).hasSizeGreaterThan(3);
@@ -124,26 +163,32 @@ class MxResolverTest {
   void rfc5321Section5_1ImplicitMx() throws Exception {
     MxResolution r = resolve("implicit.test");
     assertThat(r.kind()).isEqualTo(MxResolution.Kind.IMPLICIT_MX);
-    assertThat(r.hosts()).singleElement().satisfies(h -> {
-      assertThat(h.name()).isEqualTo(DomainName.of("implicit.test"));
-      assertThat(h.implicit()).isTrue();
-      assertThat(h.addresses()).containsExactly(InetAddress.getByName("127.0.0.31"));
-    });
+    assertThat(r.hosts())
+        .singleElement()
+        .satisfies(
+            h -> {
+              assertThat(h.name()).isEqualTo(DomainName.of("implicit.test"));
+              assertThat(h.implicit()).isTrue();
+              assertThat(h.addresses()).containsExactly(InetAddress.getByName("127.0.0.31"));
+            });
   }
 
   /**
-   * Issue 11 item 11: a failed AAAA lookup does not make the implicit MX unusable when the A
-   * lookup gave addresses; the IPv4 addresses are used and the failure stays visible.
+   * Issue 11 item 11: a failed AAAA lookup does not make the implicit MX unusable when the A lookup
+   * gave addresses; the IPv4 addresses are used and the failure stays visible.
    */
   @Test
   void aFailedAaaaLookupKeepsTheImplicitMxReachableOverIpv4() throws Exception {
     MxResolution r = resolve("implicit6fails.test");
     assertThat(r.kind()).isEqualTo(MxResolution.Kind.IMPLICIT_MX);
-    assertThat(r.hosts()).singleElement().satisfies(h -> {
-      assertThat(h.addresses()).containsExactly(InetAddress.getByName("127.0.0.32"));
-      assertThat(h.addressLookupFailed()).isTrue();
-      assertThat(h.ipv6().isSuccess()).isFalse();
-    });
+    assertThat(r.hosts())
+        .singleElement()
+        .satisfies(
+            h -> {
+              assertThat(h.addresses()).containsExactly(InetAddress.getByName("127.0.0.32"));
+              assertThat(h.addressLookupFailed()).isTrue();
+              assertThat(h.ipv6().isSuccess()).isFalse();
+            });
   }
 
   /** Both address lookups failing says nothing about the domain: temporary, never "no host". */
@@ -225,7 +270,8 @@ class MxResolverTest {
     assertThat(names(r)).containsExactly("gone.partial.test", "ok.partial.test");
     assertThat(r.hosts().get(0).addresses()).isEmpty();
     assertThat(r.hosts().get(0).ipv4().outcome()).isEqualTo(DnsOutcome.NXDOMAIN);
-    assertThat(r.connectableHosts()).extracting(h -> h.name().toString())
+    assertThat(r.connectableHosts())
+        .extracting(h -> h.name().toString())
         .containsExactly("ok.partial.test");
   }
 
@@ -246,24 +292,32 @@ class MxResolverTest {
   @Test
   void aDerivedResolverOverridesTheDnsAndKeepsTheRandomSource() {
     List<String> asked = new CopyOnWriteArrayList<>();
-    DnsResolver recording = (name, type) -> {
-      asked.add(type + " " + name);
-      return resolver.resolveAsync(name, type);
-    };
+    DnsResolver recording =
+        (name, type) -> {
+          asked.add(type + " " + name);
+          return resolver.resolveAsync(name, type);
+        };
     MxResolver original = MxResolver.builder().dns(resolver).random(new Random(42)).build();
     MxResolver derived = original.newBuilder().dns(recording).build();
 
     MxResolution viaDerived = derived.resolve(NextHop.parse("shuffle.test"));
     assertThat(asked).contains("MX shuffle.test");
-    assertThat(names(viaDerived)).as("the order a fresh Random(42) gives")
-        .isEqualTo(names(MxResolver.builder().dns(resolver).random(new Random(42)).build()
-            .resolve(NextHop.parse("shuffle.test"))));
+    assertThat(names(viaDerived))
+        .as("the order a fresh Random(42) gives")
+        .isEqualTo(
+            names(
+                MxResolver.builder()
+                    .dns(resolver)
+                    .random(new Random(42))
+                    .build()
+                    .resolve(NextHop.parse("shuffle.test"))));
 
     asked.clear();
     assertThat(original.resolve(NextHop.parse("shuffle.test")).hosts()).hasSize(5);
     assertThat(asked).as("the original asks its own DNS").isEmpty();
     assertThatThrownBy(() -> original.newBuilder().dns(resolver).dns(resolver))
-        .isInstanceOf(IllegalStateException.class).hasMessage("dns already set");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("dns already set");
     assertThatThrownBy(() -> MxResolver.builder().build())
         .isInstanceOf(IllegalStateException.class);
   }

@@ -27,8 +27,17 @@ class NextHopTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"[192.0.2.1", "[192.0.2.256]", "[1.2.3]", "[example.test]",
-      "[2001:db8::1]", "[IPv6:zz::1]", "[]", "exa mple.test"})
+  @ValueSource(
+      strings = {
+        "[192.0.2.1",
+        "[192.0.2.256]",
+        "[1.2.3]",
+        "[example.test]",
+        "[2001:db8::1]",
+        "[IPv6:zz::1]",
+        "[]",
+        "exa mple.test"
+      })
   void rejectsMalformedNamingTheValue(String input) {
     assertThatThrownBy(() -> NextHop.parse(input))
         .isInstanceOf(IllegalArgumentException.class)

@@ -26,8 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The MTA-STS and TLSA lookup events of a plan ({@link TransportPolicyResolver#plan(NextHop,
- * TlsLevel, EventListener)}): every start has exactly one end, for every way a provider can
- * answer, and all of them have arrived when the plan completes; a listener, even one that throws
+ * TlsLevel, EventListener)}): every start has exactly one end, for every way a provider can answer,
+ * and all of them have arrived when the plan completes; a listener, even one that throws
  * everywhere, changes no plan.
  *
  * <p>The providers here are stand-ins for the SPIs, answering as each case needs (a value at once
@@ -60,15 +60,23 @@ class PolicyLookupEventsTest {
   @BeforeAll
   static void start() {
     // mx1 and mx2 have addresses (two TLSA lookups); gone has none (no lookup)
-    dns = TestDnsServer.builder()
-        .zone("example.test", z -> z
-            .mx("example.test", 10, "mx1.example.test").a("mx1.example.test", "127.0.0.2")
-            .mx("example.test", 20, "mx2.example.test").a("mx2.example.test", "127.0.0.3")
-            .mx("example.test", 30, "gone.example.test"))
-        .start();
-    resolver = DnssecResolver.builder().upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofSeconds(2)).build();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                "example.test",
+                z ->
+                    z.mx("example.test", 10, "mx1.example.test")
+                        .a("mx1.example.test", "127.0.0.2")
+                        .mx("example.test", 20, "mx2.example.test")
+                        .a("mx2.example.test", "127.0.0.3")
+                        .mx("example.test", 30, "gone.example.test"))
+            .start();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .build();
   }
 
   @AfterAll
@@ -88,8 +96,8 @@ class PolicyLookupEventsTest {
   }
 
   /** {@code value} answered as {@code answer} says, later ones on {@code threads}. */
-  private static <T> CompletableFuture<T> answer(Answer answer, Supplier<T> value,
-      ExecutorService threads) {
+  private static <T> CompletableFuture<T> answer(
+      Answer answer, Supplier<T> value, ExecutorService threads) {
     IllegalStateException bug = new IllegalStateException("provider bug (" + answer + ")");
     var later = CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS, threads);
     return switch (answer) {
@@ -97,9 +105,12 @@ class PolicyLookupEventsTest {
       case LATER -> CompletableFuture.supplyAsync(value, later);
       case THROWS -> throw bug;
       case FAILS -> CompletableFuture.failedFuture(bug);
-      case FAILS_LATER -> CompletableFuture.supplyAsync(() -> {
-        throw bug;
-      }, later);
+      case FAILS_LATER ->
+          CompletableFuture.supplyAsync(
+              () -> {
+                throw bug;
+              },
+              later);
       case NULL -> CompletableFuture.completedFuture(null);
     };
   }
@@ -134,15 +145,21 @@ class PolicyLookupEventsTest {
     };
   }
 
-  private static TransportPolicyResolver planner(Answer sts, Answer tlsa,
-      ExecutorService threads) {
-    return TransportPolicyResolver.builder().dns(resolver).random(new Random(3))
-        .mtaSts(source(sts, threads)).dane(dane(tlsa, threads)).build();
+  private static TransportPolicyResolver planner(Answer sts, Answer tlsa, ExecutorService threads) {
+    return TransportPolicyResolver.builder()
+        .dns(resolver)
+        .random(new Random(3))
+        .mtaSts(source(sts, threads))
+        .dane(dane(tlsa, threads))
+        .build();
   }
 
   /** What a plan came to: the plan's hosts, failure and reasons, or the exception. */
-  private record Outcome(String thrown, List<PlannedHost> hosts,
-      Optional<DeliveryPlan.Failure> failure, List<String> reasons) {}
+  private record Outcome(
+      String thrown,
+      List<PlannedHost> hosts,
+      Optional<DeliveryPlan.Failure> failure,
+      List<String> reasons) {}
 
   private static Outcome outcome(Supplier<CompletionStage<DeliveryPlan>> plan) {
     try {
@@ -154,9 +171,9 @@ class PolicyLookupEventsTest {
   }
 
   /**
-   * Records the lookup events, each with the subject it names; an end whose result is about
-   * another subject is recorded with that subject too (an assertion here would be swallowed, as
-   * anything a listener throws is).
+   * Records the lookup events, each with the subject it names; an end whose result is about another
+   * subject is recorded with that subject too (an assertion here would be swallowed, as anything a
+   * listener throws is).
    */
   static final class Recorder implements EventListener {
     final List<String> events = new CopyOnWriteArrayList<>();
@@ -168,8 +185,12 @@ class PolicyLookupEventsTest {
 
     @Override
     public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
-      events.add("mtaStsLookupEnd " + policyDomain + " " + result.getClass().getSimpleName()
-          + (result.policyDomain().equals(policyDomain) ? "" : " of " + result.policyDomain()));
+      events.add(
+          "mtaStsLookupEnd "
+              + policyDomain
+              + " "
+              + result.getClass().getSimpleName()
+              + (result.policyDomain().equals(policyDomain) ? "" : " of " + result.policyDomain()));
     }
 
     @Override
@@ -179,16 +200,23 @@ class PolicyLookupEventsTest {
 
     @Override
     public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
-      events.add("tlsaLookupEnd " + host.name() + " " + result.getClass().getSimpleName()
-          + (result.host().equals(host.name()) ? "" : " of " + result.host()));
+      events.add(
+          "tlsaLookupEnd "
+              + host.name()
+              + " "
+              + result.getClass().getSimpleName()
+              + (result.host().equals(host.name()) ? "" : " of " + result.host()));
     }
   }
 
-  private static final EventListener THROWING = (EventListener) Proxy.newProxyInstance(
-      EventListener.class.getClassLoader(), new Class<?>[] {EventListener.class},
-      (proxy, method, args) -> {
-        throw new IllegalStateException("listener bug in " + method.getName());
-      });
+  private static final EventListener THROWING =
+      (EventListener)
+          Proxy.newProxyInstance(
+              EventListener.class.getClassLoader(),
+              new Class<?>[] {EventListener.class},
+              (proxy, method, args) -> {
+                throw new IllegalStateException("listener bug in " + method.getName());
+              });
 
   private static String expectedEnd(Answer a, String subject, String value) {
     return subject + " " + (a == Answer.NOW || a == Answer.LATER ? value : "Failed");
@@ -200,42 +228,54 @@ class PolicyLookupEventsTest {
     ExecutorService threads = Executors.newFixedThreadPool(2);
     try {
       Recorder rec = new Recorder();
-      Outcome observed = outcome(() -> planner(sts, tlsa, threads).planAsync(DOMAIN,
-          TlsLevel.OPPORTUNISTIC, rec));
+      Outcome observed =
+          outcome(() -> planner(sts, tlsa, threads).planAsync(DOMAIN, TlsLevel.OPPORTUNISTIC, rec));
       List<String> atCompletion = List.copyOf(rec.events);
 
-      List<String> expected = new ArrayList<>(List.of("mtaStsLookupStart example.test",
-          expectedEnd(sts, "mtaStsLookupEnd example.test", "NoPolicy")));
+      List<String> expected =
+          new ArrayList<>(
+              List.of(
+                  "mtaStsLookupStart example.test",
+                  expectedEnd(sts, "mtaStsLookupEnd example.test", "NoPolicy")));
       if (sts != Answer.THROWS) {
         // a source that throws fails the plan before the MX hosts are known
-        expected.addAll(List.of("tlsaLookupStart mx1.example.test",
-            "tlsaLookupEnd mx1.example.test None", "tlsaLookupStart mx2.example.test",
-            expectedEnd(tlsa, "tlsaLookupEnd mx2.example.test", "None")));
+        expected.addAll(
+            List.of(
+                "tlsaLookupStart mx1.example.test",
+                "tlsaLookupEnd mx1.example.test None",
+                "tlsaLookupStart mx2.example.test",
+                expectedEnd(tlsa, "tlsaLookupEnd mx2.example.test", "None")));
       }
       assertThat(atCompletion).containsExactlyInAnyOrderElementsOf(expected);
-      for (String subject : List.of("mtaStsLookup example.test", "tlsaLookup mx1.example.test",
-          "tlsaLookup mx2.example.test")) {
+      for (String subject :
+          List.of(
+              "mtaStsLookup example.test",
+              "tlsaLookup mx1.example.test",
+              "tlsaLookup mx2.example.test")) {
         String[] s = subject.split(" ", -1);
         int started = atCompletion.indexOf(s[0] + "Start " + s[1]);
         int ended = indexOfPrefix(atCompletion, s[0] + "End " + s[1]);
-        assertThat(ended).as("%s ends after it starts in %s", subject, atCompletion)
+        assertThat(ended)
+            .as("%s ends after it starts in %s", subject, atCompletion)
             .isGreaterThanOrEqualTo(started);
       }
 
       // the listener changes nothing, not even when it throws from every event
-      Outcome without = outcome(() -> planner(sts, tlsa, threads).planAsync(DOMAIN,
-          TlsLevel.OPPORTUNISTIC));
-      Outcome throwing = outcome(() -> planner(sts, tlsa, threads).planAsync(DOMAIN,
-          TlsLevel.OPPORTUNISTIC, THROWING));
+      Outcome without =
+          outcome(() -> planner(sts, tlsa, threads).planAsync(DOMAIN, TlsLevel.OPPORTUNISTIC));
+      Outcome throwing =
+          outcome(
+              () ->
+                  planner(sts, tlsa, threads).planAsync(DOMAIN, TlsLevel.OPPORTUNISTIC, THROWING));
       assertThat(observed).isEqualTo(without).isEqualTo(throwing);
-      boolean fails = (sts != Answer.NOW && sts != Answer.LATER)
-          || (tlsa != Answer.NOW && tlsa != Answer.LATER);
+      boolean fails =
+          (sts != Answer.NOW && sts != Answer.LATER)
+              || (tlsa != Answer.NOW && tlsa != Answer.LATER);
       assertThat(observed.thrown() != null).as("%s", observed).isEqualTo(fails);
 
       threads.shutdown();
       assertThat(threads.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-      assertThat(rec.events).as("nothing arrives after the plan completed")
-          .isEqualTo(atCompletion);
+      assertThat(rec.events).as("nothing arrives after the plan completed").isEqualTo(atCompletion);
     } finally {
       threads.shutdownNow();
     }
@@ -258,32 +298,44 @@ class PolicyLookupEventsTest {
     try {
       List<MtaStsLookup> sts = new CopyOnWriteArrayList<>();
       List<TlsaLookup> tlsa = new CopyOnWriteArrayList<>();
-      EventListener listener = new EventListener() {
-        @Override
-        public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
-          sts.add(result);
-        }
+      EventListener listener =
+          new EventListener() {
+            @Override
+            public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+              sts.add(result);
+            }
 
-        @Override
-        public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
-          tlsa.add(result);
-        }
-      };
-      outcome(() -> planner(a, Answer.NOW, threads).planAsync(DOMAIN, TlsLevel.OPPORTUNISTIC,
-          listener));
-      outcome(() -> planner(Answer.NOW, a, threads).planAsync(DOMAIN, TlsLevel.OPPORTUNISTIC,
-          listener));
-      String why = a == Answer.NULL ? "completed with no result"
-          : "failed: java.lang.IllegalStateException: provider bug (" + a + ")";
-      assertThat(sts).filteredOn(r -> r instanceof MtaStsLookup.Failed).singleElement()
-          .satisfies(r -> {
-            MtaStsLookup.Failed f = (MtaStsLookup.Failed) r;
-            assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
-            assertThat(f.reason()).isEqualTo("the MTA-STS policy source " + why);
-          });
-      assertThat(tlsa).filteredOn(r -> r instanceof TlsaLookup.Failed).singleElement()
-          .satisfies(r -> assertThat(((TlsaLookup.Failed) r).reason())
-              .isEqualTo("the DANE provider " + why));
+            @Override
+            public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
+              tlsa.add(result);
+            }
+          };
+      outcome(
+          () ->
+              planner(a, Answer.NOW, threads).planAsync(DOMAIN, TlsLevel.OPPORTUNISTIC, listener));
+      outcome(
+          () ->
+              planner(Answer.NOW, a, threads).planAsync(DOMAIN, TlsLevel.OPPORTUNISTIC, listener));
+      String why =
+          a == Answer.NULL
+              ? "completed with no result"
+              : "failed: java.lang.IllegalStateException: provider bug (" + a + ")";
+      assertThat(sts)
+          .filteredOn(r -> r instanceof MtaStsLookup.Failed)
+          .singleElement()
+          .satisfies(
+              r -> {
+                MtaStsLookup.Failed f = (MtaStsLookup.Failed) r;
+                assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
+                assertThat(f.reason()).isEqualTo("the MTA-STS policy source " + why);
+              });
+      assertThat(tlsa)
+          .filteredOn(r -> r instanceof TlsaLookup.Failed)
+          .singleElement()
+          .satisfies(
+              r ->
+                  assertThat(((TlsaLookup.Failed) r).reason())
+                      .isEqualTo("the DANE provider " + why));
     } finally {
       threads.shutdownNow();
     }

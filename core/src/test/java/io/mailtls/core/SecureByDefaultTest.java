@@ -9,31 +9,42 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 11 items 4 and 12: a transport that ignores recipients' MTA-STS or DANE policies cannot
- * be built by accident, the opt-out is explicit and shows in the decision record, and the EHLO
- * name is required and fully qualified.
+ * Issue 11 items 4 and 12: a transport that ignores recipients' MTA-STS or DANE policies cannot be
+ * built by accident, the opt-out is explicit and shows in the decision record, and the EHLO name is
+ * required and fully qualified.
  */
 class SecureByDefaultTest {
 
   /** Never asked: these tests build, they do not resolve (a plan answers from an address). */
-  private static final DnsResolver NO_DNS = (name, type) ->
-      CompletableFuture.failedFuture(new AssertionError("no lookup expected: " + name));
+  private static final DnsResolver NO_DNS =
+      (name, type) ->
+          CompletableFuture.failedFuture(new AssertionError("no lookup expected: " + name));
 
   @Test
   void recipientPoliciesOffByDefaultCannotBeBuiltByAccident() {
-    assertThatThrownBy(() -> SecureSmtpTransport.builder().dns(NO_DNS)
-        .heloName("mail.example.com").build())
+    assertThatThrownBy(
+            () -> SecureSmtpTransport.builder().dns(NO_DNS).heloName("mail.example.com").build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("MTA-STS")
         .hasMessageContaining("StandardTransport.builder(stateDirectory)")
         .hasMessageContaining(".withoutMtaSts()");
-    assertThatThrownBy(() -> SecureSmtpTransport.builder().dns(NO_DNS)
-        .heloName("mail.example.com").withoutMtaSts().build())
+    assertThatThrownBy(
+            () ->
+                SecureSmtpTransport.builder()
+                    .dns(NO_DNS)
+                    .heloName("mail.example.com")
+                    .withoutMtaSts()
+                    .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("DANE")
         .hasMessageContaining(".withoutDane()");
-    SecureSmtpTransport.builder().dns(NO_DNS).heloName("mail.example.com")
-        .withoutMtaSts().withoutDane().build().close();
+    SecureSmtpTransport.builder()
+        .dns(NO_DNS)
+        .heloName("mail.example.com")
+        .withoutMtaSts()
+        .withoutDane()
+        .build()
+        .close();
   }
 
   @Test
@@ -47,19 +58,26 @@ class SecureByDefaultTest {
   @Test
   void thePolicyResolverNeedsTheSameChoice() {
     assertThatThrownBy(() -> TransportPolicyResolver.builder().dns(NO_DNS).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("withoutMtaSts()");
-    assertThatThrownBy(() -> TransportPolicyResolver.builder().dns(NO_DNS).withoutMtaSts()
-        .build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("withoutDane()");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("withoutMtaSts()");
+    assertThatThrownBy(() -> TransportPolicyResolver.builder().dns(NO_DNS).withoutMtaSts().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("withoutDane()");
   }
 
   @Test
   void anOptOutIsVisibleInTheDecisionRecord() {
-    DeliveryPlan plan = TransportPolicyResolver.builder().dns((name, type) ->
-            CompletableFuture.completedFuture(DnsAnswer.failed(name, type,
-                DnssecState.INDETERMINATE, DnsFailure.SERVFAIL, 2, "test")))
-        .withoutMtaSts().withoutDane().build()
-        .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+    DeliveryPlan plan =
+        TransportPolicyResolver.builder()
+            .dns(
+                (name, type) ->
+                    CompletableFuture.completedFuture(
+                        DnsAnswer.failed(
+                            name, type, DnssecState.INDETERMINATE, DnsFailure.SERVFAIL, 2, "test")))
+            .withoutMtaSts()
+            .withoutDane()
+            .build()
+            .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
     assertThat(plan.reasons())
         .contains("MTA-STS not consulted: this resolver was built withoutMtaSts()")
         .contains("DANE not consulted: this resolver was built withoutDane()");
@@ -67,22 +85,33 @@ class SecureByDefaultTest {
 
   @Test
   void aRelayHidesRecipientsPoliciesSoNeedsNoOptOut() {
-    SecureSmtpTransport.builder().dns(NO_DNS).heloName("mail.example.com")
-        .relay(SmartHost.builder("relay.example.com").build()).build().close();
+    SecureSmtpTransport.builder()
+        .dns(NO_DNS)
+        .heloName("mail.example.com")
+        .relay(SmartHost.builder("relay.example.com").build())
+        .build()
+        .close();
   }
 
   @Test
   void ehloNameIsRequired() {
-    assertThatThrownBy(() -> SecureSmtpTransport.builder().dns(NO_DNS)
-        .withoutMtaSts().withoutDane().build())
+    assertThatThrownBy(
+            () -> SecureSmtpTransport.builder().dns(NO_DNS).withoutMtaSts().withoutDane().build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("heloName")
         .hasMessageContaining("RFC 5321 §4.1.1.1");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"localhost", "mail", "localhost.localdomain", "mail.localdomain",
-      "mx.localhost", "_smtp.example.com"})
+  @ValueSource(
+      strings = {
+        "localhost",
+        "mail",
+        "localhost.localdomain",
+        "mail.localdomain",
+        "mx.localhost",
+        "_smtp.example.com"
+      })
   void ehloNameMustBeFullyQualified(String name) {
     assertThatThrownBy(() -> SecureSmtpTransport.builder().heloName(name))
         .isInstanceOf(IllegalArgumentException.class)

@@ -12,26 +12,31 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 11 item 5, TRUST_AD mode and the system resolvers: trusting the AD bit needs a named
- * validating resolver, and the start-up self-check tells a validating resolver from one that
- * merely sits on loopback.
+ * validating resolver, and the start-up self-check tells a validating resolver from one that merely
+ * sits on loopback.
  */
 class TrustAdSelfCheckTest {
 
   private static final DomainName BOGUS = DomainName.of("mx.bogus.test");
   private static final DomainName SIGNED = DomainName.of("signed.test");
 
-  @RegisterExtension
-  static final TestkitExtension testkit = new TestkitExtension();
+  @RegisterExtension static final TestkitExtension testkit = new TestkitExtension();
 
-  private static final TestDnsServer dns = testkit.start(TestDnsServer.builder()
-      .zone("signed.test", z -> z.txt("signed.test", "signed"))
-      .zone("bogus.test", z -> z.wrongDs().a("mx.bogus.test", "127.0.0.81")));
-  private static final ValidatingResolverServer validator = testkit.closeAfter(
-      ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor()));
+  private static final TestDnsServer dns =
+      testkit.start(
+          TestDnsServer.builder()
+              .zone("signed.test", z -> z.txt("signed.test", "signed"))
+              .zone("bogus.test", z -> z.wrongDs().a("mx.bogus.test", "127.0.0.81")));
+  private static final ValidatingResolverServer validator =
+      testkit.closeAfter(ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor()));
 
   private static DnssecResolver trustAd(java.net.InetSocketAddress upstream) {
-    return DnssecResolver.builder().mode(DnssecMode.TRUST_AD).upstream(upstream)
-        .queryTimeout(Duration.ofSeconds(2)).lookupTimeout(Duration.ofSeconds(5)).build();
+    return DnssecResolver.builder()
+        .mode(DnssecMode.TRUST_AD)
+        .upstream(upstream)
+        .queryTimeout(Duration.ofSeconds(2))
+        .lookupTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   @Test
@@ -44,8 +49,8 @@ class TrustAdSelfCheckTest {
 
   @Test
   void aValidatingResolverPassesTheSelfCheck() {
-    DnssecSelfCheck.Result r = DnssecSelfCheck.run(trustAd(validator.socketAddress()), BOGUS,
-        SIGNED);
+    DnssecSelfCheck.Result r =
+        DnssecSelfCheck.run(trustAd(validator.socketAddress()), BOGUS, SIGNED);
     assertThat(r.problems()).isEmpty();
     assertThat(r.passed()).isTrue();
     assertThat(r.bogus().isSuccess()).isFalse();
@@ -61,7 +66,8 @@ class TrustAdSelfCheckTest {
     DnssecSelfCheck.Result r = DnssecSelfCheck.run(trustAd(dns.socketAddress()), BOGUS, SIGNED);
     assertThat(r.passed()).isFalse();
     assertThat(r.problems()).hasSize(2);
-    assertThat(r.problems().get(0)).contains("mx.bogus.test resolved")
+    assertThat(r.problems().get(0))
+        .contains("mx.bogus.test resolved")
         .contains("does not validate");
     assertThat(r.problems().get(1)).contains("signed.test resolved INSECURE");
   }
@@ -69,9 +75,12 @@ class TrustAdSelfCheckTest {
   /** In-process validation passes the same check, so the check is about the resolver. */
   @Test
   void inProcessValidationPassesTheSelfCheckOverTheSameServer() {
-    DnssecResolver validating = DnssecResolver.builder().upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofSeconds(2)).build();
+    DnssecResolver validating =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .build();
     assertThat(DnssecSelfCheck.run(validating, BOGUS, SIGNED).problems()).isEmpty();
   }
 }

@@ -16,9 +16,10 @@ class TrustAnchorsTest {
 
   @Test
   void parsesDnskeyAnchors() {
-    TrustAnchors a = TrustAnchors.parse(
-        "test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
-            + "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n");
+    TrustAnchors a =
+        TrustAnchors.parse(
+            "test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+                + "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n");
     assertThat(a.summary()).hasSize(1);
     assertThat(a.summary().get(0)).startsWith("test. DNSKEY ");
   }

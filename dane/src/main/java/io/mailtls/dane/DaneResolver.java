@@ -28,9 +28,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The DANE provider (RFC 7672): finds the TLSA records of each MX host and makes the trust
- * managers that authenticate against them. Build one per application and share it: it is
- * immutable and thread-safe, and keeps no cache (the {@link DnsResolver} may).
+ * The DANE provider (RFC 7672): finds the TLSA records of each MX host and makes the trust managers
+ * that authenticate against them. Build one per application and share it: it is immutable and
+ * thread-safe, and keeps no cache (the {@link DnsResolver} may).
  *
  * <pre>{@code
  * DaneResolver dane = DaneResolver.builder().dns(dns).build();
@@ -45,30 +45,29 @@ import org.jspecify.annotations.Nullable;
  * <h2>Discovery (RFC 7672 §2.1-§2.2, RFC 7671 §7), following Postfix</h2>
  *
  * <ol>
- *   <li>A failed lookup of DNS data that decides DANE (the MX answer, the address answers, the
- *       TLSA answer: SERVFAIL, timeout, bogus or indeterminate) makes the host unusable: {@link
- *       TlsaLookup.Failed}, never "no DANE" (RFC 7672 §2.1.1). When only one address family
- *       failed and the other resolved, the failed family is dropped, as Postfix drops it: its
- *       addresses are not used (they were never collected), DANE is decided by the other answer,
- *       and the note says so.
- *   <li>The host's address records must be DNSSEC-secure, else no TLSA query is sent and the
- *       host has {@link TlsaLookup.None no DANE} (RFC 7672 §2.2). When the A and AAAA answers
- *       differ (one secure, one insecure, both with addresses), Postfix decides per address: DANE
- *       for the addresses from the secure answer, none for the others. A {@link TlsaLookup} speaks
- *       for every address of a host, so this provider takes the stricter side: TLSA is looked up
- *       because some addresses are secure, and then DANE applies to all of them (the note says
- *       so). When only insecure answers carry addresses, DANE does not apply.
+ *   <li>A failed lookup of DNS data that decides DANE (the MX answer, the address answers, the TLSA
+ *       answer: SERVFAIL, timeout, bogus or indeterminate) makes the host unusable: {@link
+ *       TlsaLookup.Failed}, never "no DANE" (RFC 7672 §2.1.1). When only one address family failed
+ *       and the other resolved, the failed family is dropped, as Postfix drops it: its addresses
+ *       are not used (they were never collected), DANE is decided by the other answer, and the note
+ *       says so.
+ *   <li>The host's address records must be DNSSEC-secure, else no TLSA query is sent and the host
+ *       has {@link TlsaLookup.None no DANE} (RFC 7672 §2.2). When the A and AAAA answers differ
+ *       (one secure, one insecure, both with addresses), Postfix decides per address: DANE for the
+ *       addresses from the secure answer, none for the others. A {@link TlsaLookup} speaks for
+ *       every address of a host, so this provider takes the stricter side: TLSA is looked up
+ *       because some addresses are secure, and then DANE applies to all of them (the note says so).
+ *       When only insecure answers carry addresses, DANE does not apply.
  *   <li>When the host name is an alias and the whole CNAME chain to the addresses is secure, TLSA
  *       is looked up at {@code _25._tcp.}<i>fully expanded name</i> first, then, if none is found
  *       there (secure or insecure denial, or insecure records), at {@code _25._tcp.}<i>original
- *       name</i>; names in the middle of the chain are never used (RFC 7671 §7, RFC 7672
- *       §2.2.3). A failure at the expanded name fails the host; the original is not tried. When
- *       the chain has an insecure link the expanded name's records are ignored; if the first
- *       link (the CNAME at the host name) is itself secure, the host's own zone is signed and TLSA
- *       at the original name still applies (Postfix checks this with a CNAME query); otherwise
- *       there is no DANE.
- *   <li>A CNAME at {@code _25._tcp.<host>} is followed by the DNS layer; it moves where the
- *       records are found, not the TLSA base domain. The port is always 25.
+ *       name</i>; names in the middle of the chain are never used (RFC 7671 §7, RFC 7672 §2.2.3). A
+ *       failure at the expanded name fails the host; the original is not tried. When the chain has
+ *       an insecure link the expanded name's records are ignored; if the first link (the CNAME at
+ *       the host name) is itself secure, the host's own zone is signed and TLSA at the original
+ *       name still applies (Postfix checks this with a CNAME query); otherwise there is no DANE.
+ *   <li>A CNAME at {@code _25._tcp.<host>} is followed by the DNS layer; it moves where the records
+ *       are found, not the TLSA base domain. The port is always 25.
  *   <li>The TLSA answer: secure with at least one usable record (RFC 7672 §3.1) → {@link
  *       TlsaLookup.Usable}; secure, none usable → {@link TlsaLookup.Unusable} (TLS mandatory,
  *       unauthenticated); insecure, NXDOMAIN or NODATA → {@link TlsaLookup.None}.
@@ -76,10 +75,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Reference identifiers (RFC 7672 §3.2.2), for DANE-TA</h2>
  *
- * The TLSA base domain; the original MX host name when the base domain is its expansion (RFC
- * 7671 §7, as mox does); and, only when the MX answer was DNSSEC-secure, the next-hop domain and
- * its CNAME expansion. When the MX answer is insecure but the host's addresses and TLSA records
- * are secure, DANE still applies (RFC 7672 §2.2.1, Postfix's default {@code
+ * The TLSA base domain; the original MX host name when the base domain is its expansion (RFC 7671
+ * §7, as mox does); and, only when the MX answer was DNSSEC-secure, the next-hop domain and its
+ * CNAME expansion. When the MX answer is insecure but the host's addresses and TLSA records are
+ * secure, DANE still applies (RFC 7672 §2.2.1, Postfix's default {@code
  * smtp_tls_dane_insecure_mx_policy = dane}) with the host's names only, and the requirement says
  * {@code mxSecure = false}: the peer is then "trusted", not "verified", since the MX host name
  * itself could have been forged.
@@ -113,8 +112,8 @@ public final class DaneResolver implements DaneProvider {
   }
 
   /**
-   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx},
-   * without blocking. The future always completes normally; an unexpected error becomes {@link
+   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx}, without
+   * blocking. The future always completes normally; an unexpected error becomes {@link
    * TlsaLookup.Failed}.
    */
   @Override
@@ -127,8 +126,12 @@ public final class DaneResolver implements DaneProvider {
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }
-    return stage.exceptionally(e -> (TlsaLookup) new TlsaLookup.Failed(host.name(),
-        "TLSA discovery failed unexpectedly: " + e)).toCompletableFuture();
+    return stage
+        .exceptionally(
+            e ->
+                (TlsaLookup)
+                    new TlsaLookup.Failed(host.name(), "TLSA discovery failed unexpectedly: " + e))
+        .toCompletableFuture();
   }
 
   /** A new {@link DaneTrustManager} for one connection, checking dates at this clock. */
@@ -177,15 +180,26 @@ public final class DaneResolver implements DaneProvider {
         }
       }
       if (!failedFamilies.isEmpty() && secure.isEmpty() && insecure.isEmpty()) {
-        return done(new TlsaLookup.Failed(name, "address lookup failed: "
-            + String.join("; ", failedFamilies.stream()
-            .map(a -> a.type() + " lookup failed (" + a + ")").toList())
-            + (failedFamilies.size() < 2 ? "; no address of the other family" : "")));
+        return done(
+            new TlsaLookup.Failed(
+                name,
+                "address lookup failed: "
+                    + String.join(
+                        "; ",
+                        failedFamilies.stream()
+                            .map(a -> a.type() + " lookup failed (" + a + ")")
+                            .toList())
+                    + (failedFamilies.size() < 2 ? "; no address of the other family" : "")));
       }
       for (DnsAnswer a : failedFamilies) {
-        notes.add(a.type() + " lookup failed (" + a + "): those addresses are not used; DANE "
-            + "is decided by the " + (secure.isEmpty() ? insecure : secure).get(0).type()
-            + " answer alone");
+        notes.add(
+            a.type()
+                + " lookup failed ("
+                + a
+                + "): those addresses are not used; DANE "
+                + "is decided by the "
+                + (secure.isEmpty() ? insecure : secure).get(0).type()
+                + " answer alone");
       }
       if (secure.isEmpty() && insecure.isEmpty()) {
         return done(new TlsaLookup.None(name, "no address records"));
@@ -194,9 +208,14 @@ public final class DaneResolver implements DaneProvider {
         return insecureAddresses(insecure);
       }
       if (!insecure.isEmpty()) {
-        notes.add(secure.get(0).type() + " answer SECURE but " + insecure.get(0).type()
-            + " answer " + insecure.get(0).state() + ": DANE applies to every address of the "
-            + "host (stricter than Postfix's per-address choice)");
+        notes.add(
+            secure.get(0).type()
+                + " answer SECURE but "
+                + insecure.get(0).type()
+                + " answer "
+                + insecure.get(0).state()
+                + ": DANE applies to every address of the "
+                + "host (stricter than Postfix's per-address choice)");
       }
       DnsAnswer addresses = secure.get(0);
       if (addresses.cnameChain().isEmpty()) {
@@ -210,35 +229,51 @@ public final class DaneResolver implements DaneProvider {
     }
 
     /**
-     * RFC 7672 §2.2: insecure addresses mean no DANE and no TLSA query; except, as Postfix and
-     * RFC 7672's author have it, when the host name is an alias whose own CNAME is secure: the
-     * host's zone is signed, so its TLSA records (at the original name only) still count.
+     * RFC 7672 §2.2: insecure addresses mean no DANE and no TLSA query; except, as Postfix and RFC
+     * 7672's author have it, when the host name is an alias whose own CNAME is secure: the host's
+     * zone is signed, so its TLSA records (at the original name only) still count.
      */
     private CompletionStage<TlsaLookup> insecureAddresses(List<DnsAnswer> insecure) {
       DomainName name = host.name();
-      String why = (notes.isEmpty() ? "" : String.join("; ", notes) + "; ")
-          + "address records of " + name + " are " + insecure.get(0).state()
-          + ": no TLSA lookup (RFC 7672 §2.2)";
+      String why =
+          (notes.isEmpty() ? "" : String.join("; ", notes) + "; ")
+              + "address records of "
+              + name
+              + " are "
+              + insecure.get(0).state()
+              + ": no TLSA lookup (RFC 7672 §2.2)";
       if (host.canonicalName().isEmpty()) {
         return done(new TlsaLookup.None(name, why));
       }
-      return dns.resolveAsync(name, DnsRecordType.CNAME).thenCompose(cname -> {
-        if (failed(cname)) {
-          return done(new TlsaLookup.Failed(name,
-              "cannot tell whether the alias " + name + " is secure: " + cname));
-        }
-        if (cname.outcome() != DnsOutcome.DATA) {
-          // The name was an alias for the address lookups and is not now: DNS changed under us.
-          return done(new TlsaLookup.Failed(name, name + " is no longer an alias (" + cname
-              + "); DNS data changed during the lookup"));
-        }
-        if (!cname.isSecure()) {
-          return done(new TlsaLookup.None(name, why + "; the alias itself is insecure"));
-        }
-        notes.add(name + " is a secure alias into insecure data (" + host.canonicalName().get()
-            + "): TLSA at the original name only");
-        return tlsa(List.of(name), 0);
-      });
+      return dns.resolveAsync(name, DnsRecordType.CNAME)
+          .thenCompose(
+              cname -> {
+                if (failed(cname)) {
+                  return done(
+                      new TlsaLookup.Failed(
+                          name, "cannot tell whether the alias " + name + " is secure: " + cname));
+                }
+                if (cname.outcome() != DnsOutcome.DATA) {
+                  // The name was an alias for the address lookups and is not now: DNS changed under
+                  // us.
+                  return done(
+                      new TlsaLookup.Failed(
+                          name,
+                          name
+                              + " is no longer an alias ("
+                              + cname
+                              + "); DNS data changed during the lookup"));
+                }
+                if (!cname.isSecure()) {
+                  return done(new TlsaLookup.None(name, why + "; the alias itself is insecure"));
+                }
+                notes.add(
+                    name
+                        + " is a secure alias into insecure data ("
+                        + host.canonicalName().get()
+                        + "): TLSA at the original name only");
+                return tlsa(List.of(name), 0);
+              });
     }
 
     /** Looks up TLSA at {@code candidates[index]}, falling back to the next one (RFC 7671 §7). */
@@ -252,21 +287,30 @@ public final class DaneResolver implements DaneProvider {
         String why = "_25._tcp." + base + " is too long to exist (RFC 1035 §2.3.4)";
         return last ? done(none(why)) : next(why, candidates, index);
       }
-      return dns.resolveAsync(owner, DnsRecordType.TLSA).thenCompose(answer -> {
-        if (failed(answer)) {
-          // RFC 7672 §2.1.1: a failed TLSA lookup is never "no DANE"; Postfix does not try the
-          // original name after a failure at the expanded one either.
-          return done(new TlsaLookup.Failed(host.name(), "TLSA lookup failed: " + answer));
-        }
-        if (answer.outcome() == DnsOutcome.DATA && answer.isSecure()) {
-          return done(classify(base, owner, answer));
-        }
-        String why = answer.outcome() == DnsOutcome.DATA
-            ? "TLSA records at " + owner + " are " + answer.state() + " (RFC 7672 §2.2)"
-            : "no TLSA records at " + owner + " (" + answer.outcome() + ", " + answer.state()
-                + ")";
-        return last ? done(none(why)) : next(why, candidates, index);
-      });
+      return dns.resolveAsync(owner, DnsRecordType.TLSA)
+          .thenCompose(
+              answer -> {
+                if (failed(answer)) {
+                  // RFC 7672 §2.1.1: a failed TLSA lookup is never "no DANE"; Postfix does not try
+                  // the
+                  // original name after a failure at the expanded one either.
+                  return done(new TlsaLookup.Failed(host.name(), "TLSA lookup failed: " + answer));
+                }
+                if (answer.outcome() == DnsOutcome.DATA && answer.isSecure()) {
+                  return done(classify(base, owner, answer));
+                }
+                String why =
+                    answer.outcome() == DnsOutcome.DATA
+                        ? "TLSA records at " + owner + " are " + answer.state() + " (RFC 7672 §2.2)"
+                        : "no TLSA records at "
+                            + owner
+                            + " ("
+                            + answer.outcome()
+                            + ", "
+                            + answer.state()
+                            + ")";
+                return last ? done(none(why)) : next(why, candidates, index);
+              });
     }
 
     private CompletionStage<TlsaLookup> next(String why, List<DomainName> candidates, int index) {
@@ -297,26 +341,36 @@ public final class DaneResolver implements DaneProvider {
       }
       boolean mxSecure = mx.mxState() == DnssecState.SECURE;
       List<DomainName> references = referenceNames(base, mxSecure);
-      notes.add(usable.size() + " usable TLSA record(s) at " + owner
-          + (answer.cnameChain().isEmpty() ? "" : " via CNAME " + answer.cnameChain())
-          + "; TLSA base domain and SNI " + base + " (RFC 7672 §8.1)");
+      notes.add(
+          usable.size()
+              + " usable TLSA record(s) at "
+              + owner
+              + (answer.cnameChain().isEmpty() ? "" : " via CNAME " + answer.cnameChain())
+              + "; TLSA base domain and SNI "
+              + base
+              + " (RFC 7672 §8.1)");
       if (!reasons.isEmpty()) {
         notes.add("unusable records ignored: " + reasons);
       }
       if (!mxSecure) {
-        notes.add("MX answer " + mx.mxState() + ": DANE applies with the MX host's names as the "
-            + "only reference identifiers; the peer can be TRUSTED, not VERIFIED (RFC 7672 "
-            + "§2.2.1)");
+        notes.add(
+            "MX answer "
+                + mx.mxState()
+                + ": DANE applies with the MX host's names as the "
+                + "only reference identifiers; the peer can be TRUSTED, not VERIFIED (RFC 7672 "
+                + "§2.2.1)");
       }
       notes.add("reference identifiers " + references + " (RFC 7672 §3.2.2)");
-      return new TlsaLookup.Usable(host.name(),
-          new TlsRequirement.Dane(usable, base, references, mxSecure), String.join("; ", notes));
+      return new TlsaLookup.Usable(
+          host.name(),
+          new TlsRequirement.Dane(usable, base, references, mxSecure),
+          String.join("; ", notes));
     }
 
     /**
-     * RFC 7672 §3.2.2: the TLSA base domain; the original MX host name when the base domain is
-     * its expansion (RFC 7671 §7); with a secure MX answer also the next-hop domain and its
-     * CNAME expansion.
+     * RFC 7672 §3.2.2: the TLSA base domain; the original MX host name when the base domain is its
+     * expansion (RFC 7671 §7); with a secure MX answer also the next-hop domain and its CNAME
+     * expansion.
      */
     private List<DomainName> referenceNames(DomainName base, boolean mxSecure) {
       Set<DomainName> names = new LinkedHashSet<>();
@@ -334,7 +388,8 @@ public final class DaneResolver implements DaneProvider {
 
   /** A lookup that established nothing, or whose data is bogus or indeterminate. */
   private static boolean failed(DnsAnswer a) {
-    return !a.isSuccess() || a.state() == DnssecState.BOGUS
+    return !a.isSuccess()
+        || a.state() == DnssecState.BOGUS
         || a.state() == DnssecState.INDETERMINATE;
   }
 
@@ -360,8 +415,8 @@ public final class DaneResolver implements DaneProvider {
     }
 
     /**
-     * The resolver TLSA (and, for aliased hosts, CNAME) lookups go through: required, and best
-     * the transport's own. It must report DNSSEC states truthfully, as {@link
+     * The resolver TLSA (and, for aliased hosts, CNAME) lookups go through: required, and best the
+     * transport's own. It must report DNSSEC states truthfully, as {@link
      * io.mailtls.core.DnssecResolver} does; DANE is only as good as that.
      */
     public Builder dns(DnsResolver dns) {

@@ -24,36 +24,36 @@ import javax.net.ssl.X509ExtendedTrustManager;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Authenticates an SMTP server by DANE (RFC 7672 §3, RFC 7671 §5): the JSSE trust manager for
- * one connection under a {@link TlsRequirement.Dane}. Public roots play no part.
+ * Authenticates an SMTP server by DANE (RFC 7672 §3, RFC 7671 §5): the JSSE trust manager for one
+ * connection under a {@link TlsRequirement.Dane}. Public roots play no part.
  *
  * <ul>
  *   <li>DANE-EE(3) records (RFC 7671 §5.1, RFC 7672 §3.1.1) match the leaf certificate (selector
  *       Cert(0)) or its public key (SPKI(1)), exactly (Full(0)) or by SHA2-256(1) or SHA2-512(2)
  *       digest. Nothing else is checked: not the names (RFC 7672 §3.2.1), not the validity dates,
- *       not the chain. A self-signed, expired or misnamed certificate whose key the zone
- *       publishes is authentic.
- *   <li>DANE-TA(2) records (RFC 7671 §5.2, RFC 7672 §3.1.2) designate a trust anchor among the
- *       CA certificates the server sent (never the leaf), or carry it in full ({@code 2 0 0},
- *       {@code 2 1 0}); the path from the leaf to that anchor is validated with the JDK's PKIX
- *       validator and that anchor alone, dates at this manager's clock; then the leaf must match
- *       a reference identifier (RFC 7672 §3.2.2-§3.2.3).
+ *       not the chain. A self-signed, expired or misnamed certificate whose key the zone publishes
+ *       is authentic.
+ *   <li>DANE-TA(2) records (RFC 7671 §5.2, RFC 7672 §3.1.2) designate a trust anchor among the CA
+ *       certificates the server sent (never the leaf), or carry it in full ({@code 2 0 0}, {@code 2
+ *       1 0}); the path from the leaf to that anchor is validated with the JDK's PKIX validator and
+ *       that anchor alone, dates at this manager's clock; then the leaf must match a reference
+ *       identifier (RFC 7672 §3.2.2-§3.2.3).
  *   <li>Any one usable record that authenticates is enough (RFC 6698 §2.1). Before matching,
- *       unusable records are dropped (RFC 7672 §3.1) and digest algorithm agility applies (RFC
- *       7671 §9): per usage and selector only the strongest digest present counts.
+ *       unusable records are dropped (RFC 7672 §3.1) and digest algorithm agility applies (RFC 7671
+ *       §9): per usage and selector only the strongest digest present counts.
  * </ul>
  *
- * <p>A rejection is a {@link CertificateFailure} (core's typed {@link CertificateException},
- * which the transport reads from the failed handshake) of type {@link
+ * <p>A rejection is a {@link CertificateFailure} (core's typed {@link CertificateException}, which
+ * the transport reads from the failed handshake) of type {@link
  * FailureType#CERTIFICATE_NOT_TRUSTED} when no record matched, {@link
- * FailureType#CERTIFICATE_HOST_MISMATCH} when a DANE-TA path validated but the name did not,
- * {@link FailureType#CERTIFICATE_EXPIRED} when a DANE-TA path failed on validity dates. Its
- * message lists the SPKI SHA-256 of every certificate the server sent and what each record made
- * of them, as OkHttp's {@code CertificatePinner} does for pins.
+ * FailureType#CERTIFICATE_HOST_MISMATCH} when a DANE-TA path validated but the name did not, {@link
+ * FailureType#CERTIFICATE_EXPIRED} when a DANE-TA path failed on validity dates. Its message lists
+ * the SPKI SHA-256 of every certificate the server sent and what each record made of them, as
+ * OkHttp's {@code CertificatePinner} does for pins.
  *
  * <p>Thread-safe; meant for one connection (JSSE makes one check per handshake). {@link
- * #matchedRecord()} reports the last successful check. Client certificates are never accepted:
- * an SMTP client has no business judging them.
+ * #matchedRecord()} reports the last successful check. Client certificates are never accepted: an
+ * SMTP client has no business judging them.
  */
 public final class DaneTrustManager extends X509ExtendedTrustManager
     implements DaneProvider.Matched {
@@ -107,8 +107,10 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
     matched = null;
     List<X509Certificate> certs = chain == null ? List.of() : Arrays.asList(chain.clone());
     if (certs.isEmpty() || certs.contains(null)) {
-      throw new CertificateFailure(FailureType.CERTIFICATE_NOT_TRUSTED,
-          "DANE: the server presented no certificate (RFC 7672 §3)", null);
+      throw new CertificateFailure(
+          FailureType.CERTIFICATE_NOT_TRUSTED,
+          "DANE: the server presented no certificate (RFC 7672 §3)",
+          null);
     }
     DigestAgility.Selection selection = DigestAgility.select(requirement.records());
     List<String> tried = new ArrayList<>();
@@ -139,27 +141,38 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
       }
     }
     FailureType type = best == null ? FailureType.CERTIFICATE_NOT_TRUSTED : best.failure().get();
-    throw new CertificateFailure(type, message(type, certs, tried, selection),
-        best == null ? null : best.cause());
+    throw new CertificateFailure(
+        type, message(type, certs, tried, selection), best == null ? null : best.cause());
   }
 
-  private String message(FailureType type, List<X509Certificate> certs, List<String> tried,
+  private String message(
+      FailureType type,
+      List<X509Certificate> certs,
+      List<String> tried,
       DigestAgility.Selection selection) {
-    StringBuilder sb = new StringBuilder()
-        .append("DANE authentication failed (RFC 7672 §3): ")
-        .append(type == FailureType.CERTIFICATE_NOT_TRUSTED
-            ? "no usable TLSA record matches the server's certificates"
-            : type == FailureType.CERTIFICATE_HOST_MISMATCH
-                ? "the DANE-TA chain validates but the certificate names the wrong host"
-                : "a certificate of the DANE-TA chain is outside its validity period")
-        .append("\n  TLSA base domain: ").append(requirement.baseDomain())
-        .append("; reference identifiers: ").append(requirement.referenceNames())
-        .append("\n  Peer certificate chain (SPKI SHA-256, the data of an \"x 1 1\" record):");
+    StringBuilder sb =
+        new StringBuilder()
+            .append("DANE authentication failed (RFC 7672 §3): ")
+            .append(
+                type == FailureType.CERTIFICATE_NOT_TRUSTED
+                    ? "no usable TLSA record matches the server's certificates"
+                    : type == FailureType.CERTIFICATE_HOST_MISMATCH
+                        ? "the DANE-TA chain validates but the certificate names the wrong host"
+                        : "a certificate of the DANE-TA chain is outside its validity period")
+            .append("\n  TLSA base domain: ")
+            .append(requirement.baseDomain())
+            .append("; reference identifiers: ")
+            .append(requirement.referenceNames())
+            .append("\n  Peer certificate chain (SPKI SHA-256, the data of an \"x 1 1\" record):");
     for (int i = 0; i < certs.size(); i++) {
       X509Certificate c = certs.get(i);
-      sb.append("\n    ").append(i).append(": ").append(TlsaData.spkiSha256Hex(c))
+      sb.append("\n    ")
+          .append(i)
+          .append(": ")
+          .append(TlsaData.spkiSha256Hex(c))
           // The subject is the peer's text: quoted, so no CR or LF of it reaches a reply line.
-          .append(' ').append(PeerText.quote(c.getSubjectX500Principal().toString()));
+          .append(' ')
+          .append(PeerText.quote(c.getSubjectX500Principal().toString()));
     }
     sb.append("\n  TLSA records tried:");
     if (tried.isEmpty()) {
@@ -169,8 +182,9 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
       sb.append("\n    ").append(t);
     }
     if (!selection.superseded().isEmpty()) {
-      sb.append("\n  Not tried, a stronger digest exists for the same usage and selector "
-          + "(RFC 7671 §9):");
+      sb.append(
+          "\n  Not tried, a stronger digest exists for the same usage and selector "
+              + "(RFC 7671 §9):");
       for (DnsRecord.Tlsa r : selection.superseded()) {
         sb.append("\n    ").append(TlsaData.describe(r));
       }
@@ -214,7 +228,10 @@ public final class DaneTrustManager extends X509ExtendedTrustManager
 
   @Override
   public String toString() {
-    return "DaneTrustManager{" + requirement.baseDomain() + ", " + requirement.records().size()
+    return "DaneTrustManager{"
+        + requirement.baseDomain()
+        + ", "
+        + requirement.records().size()
         + " record(s)}";
   }
 }

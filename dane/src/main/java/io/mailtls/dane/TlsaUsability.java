@@ -17,12 +17,12 @@ import java.util.Optional;
  * Which TLSA records an SMTP client can use (RFC 7672 §3.1, RFC 6698 §2.1, RFC 7671 §4-§5).
  * Stateless and thread-safe.
  *
- * <p>Usable: certificate usage DANE-TA(2) or DANE-EE(3), selector Cert(0) or SPKI(1), matching
- * type Full(0), SHA2-256(1) or SHA2-512(2), with association data of the right shape (32 or 64
- * octets for a digest, a DER SEQUENCE for full data). PKIX-TA(0) and PKIX-EE(1) are not usable
- * for SMTP (RFC 7672 §3.1.3): a client has no agreed set of public roots for MX hosts. A secure
- * TLSA RRset with no usable record still makes TLS mandatory, unauthenticated (RFC 7672 §2.2).
- * The field values are named by the constants of {@link DnsRecord.Tlsa}.
+ * <p>Usable: certificate usage DANE-TA(2) or DANE-EE(3), selector Cert(0) or SPKI(1), matching type
+ * Full(0), SHA2-256(1) or SHA2-512(2), with association data of the right shape (32 or 64 octets
+ * for a digest, a DER SEQUENCE for full data). PKIX-TA(0) and PKIX-EE(1) are not usable for SMTP
+ * (RFC 7672 §3.1.3): a client has no agreed set of public roots for MX hosts. A secure TLSA RRset
+ * with no usable record still makes TLS mandatory, unauthenticated (RFC 7672 §2.2). The field
+ * values are named by the constants of {@link DnsRecord.Tlsa}.
  */
 public final class TlsaUsability {
 
@@ -37,8 +37,10 @@ public final class TlsaUsability {
   public static Optional<String> whyUnusable(DnsRecord.Tlsa r) {
     switch (r.usage()) {
       case PKIX_TA, PKIX_EE:
-        return Optional.of("certificate usage " + usageName(r.usage())
-            + " is not usable for SMTP (RFC 7672 §3.1.3)");
+        return Optional.of(
+            "certificate usage "
+                + usageName(r.usage())
+                + " is not usable for SMTP (RFC 7672 §3.1.3)");
       case DANE_TA, DANE_EE:
         break;
       default:

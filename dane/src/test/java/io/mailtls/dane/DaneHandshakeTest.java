@@ -30,41 +30,50 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The trust manager inside real JSSE handshakes on loopback, configured as the transport does
- * (SNI = TLSA base domain, endpoint identification off): it is consulted, a match completes the
+ * The trust manager inside real JSSE handshakes on loopback, configured as the transport does (SNI
+ * = TLSA base domain, endpoint identification off): it is consulted, a match completes the
  * handshake, and a rejection surfaces as core's typed {@link CertificateFailure}.
  */
 class DaneHandshakeTest {
 
   /** Runs one handshake: the server presents {@code server}; returns the client's manager. */
-  private static DaneTrustManager handshake(SSLContext server, String protocol,
-      DnsRecord.Tlsa... records) throws Exception {
+  private static DaneTrustManager handshake(
+      SSLContext server, String protocol, DnsRecord.Tlsa... records) throws Exception {
     DaneTrustManager tm = new DaneTrustManager(requirement(List.of(MX), records));
-    try (SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory()
-        .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Thread peer = new Thread(() -> {
-        try (SSLSocket s = (SSLSocket) listener.accept()) {
-          s.setSoTimeout(5000);
-          s.startHandshake();
-          InputStream in = s.getInputStream();
-          while (in.read() >= 0) {
-            // until the client closes
-          }
-        } catch (IOException expectedWhenTheClientRejects) {
-          // the client's verdict is what the test checks
-        }
-      }, "dane-test-tls-server");
+    try (SSLServerSocket listener =
+        (SSLServerSocket)
+            server
+                .getServerSocketFactory()
+                .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread peer =
+          new Thread(
+              () -> {
+                try (SSLSocket s = (SSLSocket) listener.accept()) {
+                  s.setSoTimeout(5000);
+                  s.startHandshake();
+                  InputStream in = s.getInputStream();
+                  while (in.read() >= 0) {
+                    // until the client closes
+                  }
+                } catch (IOException expectedWhenTheClientRejects) {
+                  // the client's verdict is what the test checks
+                }
+              },
+              "dane-test-tls-server");
       peer.setDaemon(true);
       peer.start();
       SSLContext client = SSLContext.getInstance("TLS");
       client.init(null, new TrustManager[] {tm}, null);
-      try (SSLSocket socket = (SSLSocket) client.getSocketFactory()
-          .createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+      try (SSLSocket socket =
+          (SSLSocket)
+              client
+                  .getSocketFactory()
+                  .createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
         socket.setSoTimeout(5000);
         SSLParameters params = socket.getSSLParameters();
         params.setProtocols(new String[] {protocol});
-        params.setServerNames(List.of(new SNIHostName(MX)));   // RFC 7672 §8.1
-        params.setEndpointIdentificationAlgorithm(null);        // names are DANE's business
+        params.setServerNames(List.of(new SNIHostName(MX))); // RFC 7672 §8.1
+        params.setEndpointIdentificationAlgorithm(null); // names are DANE's business
         socket.setSSLParameters(params);
         socket.startHandshake();
       } finally {
@@ -102,21 +111,24 @@ class DaneHandshakeTest {
   void aMismatchAbortsTheHandshakeWithATypedFailure() {
     assertThatThrownBy(() -> handshake(LEAF.serverSslContext(), "TLSv1.3", wrong(3, 1, 1)))
         .isInstanceOf(SSLHandshakeException.class)
-        .satisfies(e -> {
-          CertificateFailure f = CertificateFailure.find(e);
-          assertThat(f).isNotNull();
-          assertThat(f.type()).isEqualTo(FailureType.CERTIFICATE_NOT_TRUSTED);
-          assertThat(f.getMessage()).contains("Peer certificate chain");
-        });
+        .satisfies(
+            e -> {
+              CertificateFailure f = CertificateFailure.find(e);
+              assertThat(f).isNotNull();
+              assertThat(f.type()).isEqualTo(FailureType.CERTIFICATE_NOT_TRUSTED);
+              assertThat(f.getMessage()).contains("Peer certificate chain");
+            });
   }
 
   @Test
   void aDaneTaNameMismatchAbortsTheHandshake() {
     TestPki.Issued misnamed = INTER.leaf().dnsNames("other.example.test").issue();
-    assertThatThrownBy(() -> handshake(misnamed.serverSslContext(), "TLSv1.2",
-        record(2, 1, 1, INTER)))
+    assertThatThrownBy(
+            () -> handshake(misnamed.serverSslContext(), "TLSv1.2", record(2, 1, 1, INTER)))
         .isInstanceOf(SSLHandshakeException.class)
-        .satisfies(e -> assertThat(CertificateFailure.find(e).type())
-            .isEqualTo(FailureType.CERTIFICATE_HOST_MISMATCH));
+        .satisfies(
+            e ->
+                assertThat(CertificateFailure.find(e).type())
+                    .isEqualTo(FailureType.CERTIFICATE_HOST_MISMATCH));
   }
 }

@@ -1,7 +1,7 @@
 package io.mailtls.dane;
 
-import static io.mailtls.dane.DaneTrustManagerTest.LEAF;
 import static io.mailtls.dane.DaneTrustManagerTest.INTER;
+import static io.mailtls.dane.DaneTrustManagerTest.LEAF;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -34,10 +34,10 @@ import org.junit.jupiter.api.Test;
 import org.xbill.DNS.Type;
 
 /**
- * TLSA discovery against real DNS (RFC 7672 §2.1-§2.2, RFC 7671 §7): the testkit's signed,
- * unsigned and bogus zones on a loopback server, validated in process by core's {@link
- * DnssecResolver}, and MX resolution by core's {@link MxResolver}. Each test uses its own names,
- * so the query log of the shared server can prove which TLSA queries were (not) sent.
+ * TLSA discovery against real DNS (RFC 7672 §2.1-§2.2, RFC 7671 §7): the testkit's signed, unsigned
+ * and bogus zones on a loopback server, validated in process by core's {@link DnssecResolver}, and
+ * MX resolution by core's {@link MxResolver}. Each test uses its own names, so the query log of the
+ * shared server can prove which TLSA queries were (not) sent.
  */
 class DaneResolverTest {
 
@@ -47,105 +47,115 @@ class DaneResolverTest {
 
   @BeforeAll
   static void start() {
-    dns = TestDnsServer.builder()
-        .zone("example.test", z -> z
-            // The common case: signed MX, signed host, DANE-EE 3 1 1.
-            .mx("example.test", 10, "mx1.example.test")
-            .a("mx1.example.test", "127.0.0.2")
-            .tlsaFor(Tlsa.smtpOwner("mx1.example.test"), 3, 1, 1, LEAF)
-            // A CNAME'd next-hop domain (RFC 7672 §3.2.2: its expansion is a reference too).
-            .cname("alias.example.test", "example.test")
-            // Records present, none usable.
-            .mx("unusable.example.test", 10, "mx-unusable.example.test")
-            .a("mx-unusable.example.test", "127.0.0.3")
-            .tlsaFor(Tlsa.smtpOwner("mx-unusable.example.test"), 1, 1, 1, LEAF)
-            .tlsa(Tlsa.smtpOwner("mx-unusable.example.test"), 3, 1, 1, new byte[31])
-            // Usable and unusable together.
-            .mx("mixed.example.test", 10, "mx-mixed.example.test")
-            .a("mx-mixed.example.test", "127.0.0.3")
-            .tlsaFor(Tlsa.smtpOwner("mx-mixed.example.test"), 0, 0, 1, INTER)
-            .tlsaFor(Tlsa.smtpOwner("mx-mixed.example.test"), 3, 1, 1, LEAF)
-            // Provably no TLSA: NXDOMAIN, and NODATA.
-            .mx("absent.example.test", 10, "mx-absent.example.test")
-            .a("mx-absent.example.test", "127.0.0.3")
-            .mx("nodata.example.test", 10, "mx-nodata.example.test")
-            .a("mx-nodata.example.test", "127.0.0.3")
-            .txt(Tlsa.smtpOwner("mx-nodata.example.test"), "not a TLSA record")
-            // Failures: TLSA SERVFAIL, timeout, bad signatures; address SERVFAIL.
-            .mx("tlsa-servfail.example.test", 10, "mx-sf.example.test")
-            .a("mx-sf.example.test", "127.0.0.3")
-            .tlsaFor(Tlsa.smtpOwner("mx-sf.example.test"), 3, 1, 1, LEAF)
-            .mx("tlsa-timeout.example.test", 10, "mx-drop.example.test")
-            .a("mx-drop.example.test", "127.0.0.3")
-            .tlsaFor(Tlsa.smtpOwner("mx-drop.example.test"), 3, 1, 1, LEAF)
-            .mx("tlsa-bogus.example.test", 10, "mx-badsig.example.test")
-            .a("mx-badsig.example.test", "127.0.0.3")
-            .tlsaFor(Tlsa.smtpOwner("mx-badsig.example.test"), 3, 1, 1, LEAF)
-            .mx("addr-servfail.example.test", 10, "mx-addrsf.example.test")
-            .a("mx-addrsf.example.test", "127.0.0.3")
-            .tlsaFor(Tlsa.smtpOwner("mx-addrsf.example.test"), 3, 1, 1, LEAF)
-            .mx("addr-bogus.example.test", 10, "mx.bogus.test")
-            .mx("tlsa-zone-bogus.example.test", 10, "mx.tlsazone.test")
-            // A CNAME at the TLSA owner: followed, base domain unchanged.
-            .mx("tlsa-cname.example.test", 10, "mx-tc.example.test")
-            .a("mx-tc.example.test", "127.0.0.3")
-            .cname(Tlsa.smtpOwner("mx-tc.example.test"), "_dane.example.test")
-            .tlsaFor("_dane.example.test", 3, 1, 1, LEAF)
-            .mx("tlsa-cname-insecure.example.test", 10, "mx-tci.example.test")
-            .a("mx-tci.example.test", "127.0.0.3")
-            .cname(Tlsa.smtpOwner("mx-tci.example.test"), "tlsa.plain.test")
-            // CNAME'd MX hosts (RFC 7671 §7).
-            .mx("alias-host.example.test", 10, "mx-alias1.example.test")
-            .cname("mx-alias1.example.test", "mx1.real.test")
-            .tlsaFor(Tlsa.smtpOwner("mx-alias1.example.test"), 3, 1, 2, LEAF)
-            .mx("alias-orig.example.test", 10, "mx-alias2.example.test")
-            .cname("mx-alias2.example.test", "mx2.real.test")
-            .tlsaFor(Tlsa.smtpOwner("mx-alias2.example.test"), 2, 0, 1, INTER)
-            .mx("alias-mid.example.test", 10, "mx-alias3.example.test")
-            .cname("mx-alias3.example.test", "mid.real.test")
-            .mx("alias-insecure.example.test", 10, "mx-alias4.example.test")
-            .cname("mx-alias4.example.test", "mx4.plain.test")
-            .tlsaFor(Tlsa.smtpOwner("mx-alias4.example.test"), 3, 1, 1, LEAF)
-            .mx("alias-insecure-none.example.test", 10, "mx-alias5.example.test")
-            .cname("mx-alias5.example.test", "mx5.plain.test")
-            // A secure MX pointing at an insecure host.
-            .mx("insecure-host.example.test", 10, "mx.plain.test")
-            // Implicit MX (RFC 5321 §5.1) with TLSA at the domain itself.
-            .a("implicit.example.test", "127.0.0.5")
-            .tlsaFor(Tlsa.smtpOwner("implicit.example.test"), 3, 0, 1, LEAF))
-        .zone("real.test", z -> z
-            .a("mx1.real.test", "127.0.0.6")
-            .tlsaFor(Tlsa.smtpOwner("mx1.real.test"), 3, 1, 1, LEAF)
-            .a("mx2.real.test", "127.0.0.6")
-            .cname("mid.real.test", "mx3.real.test")
-            .tlsaFor(Tlsa.smtpOwner("mid.real.test"), 3, 1, 1, LEAF)
-            .a("mx3.real.test", "127.0.0.6"))
-        .zone("plain.test", z -> z
-            .unsigned()
-            .mx("plain.test", 10, "mx1.example.test")
-            .a("mx.plain.test", "127.0.0.7")
-            .tlsaFor(Tlsa.smtpOwner("mx.plain.test"), 3, 1, 1, LEAF)
-            .tlsaFor("tlsa.plain.test", 3, 1, 1, LEAF)
-            .a("mx4.plain.test", "127.0.0.7")
-            .tlsaFor(Tlsa.smtpOwner("mx4.plain.test"), 3, 1, 1, LEAF)
-            .a("mx5.plain.test", "127.0.0.7")
-            .tlsaFor(Tlsa.smtpOwner("mx5.plain.test"), 3, 1, 1, LEAF))
-        .zone("bogus.test", z -> z.wrongDs().a("mx.bogus.test", "127.0.0.8"))
-        .zone("tlsazone.test", z -> z.a("mx.tlsazone.test", "127.0.0.9"))
-        .zone("_tcp.mx.tlsazone.test", z -> z
-            .wrongDs()
-            .tlsaFor(Tlsa.smtpOwner("mx.tlsazone.test"), 3, 1, 1, LEAF))
-        .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                "example.test",
+                z ->
+                    z
+                        // The common case: signed MX, signed host, DANE-EE 3 1 1.
+                        .mx("example.test", 10, "mx1.example.test")
+                        .a("mx1.example.test", "127.0.0.2")
+                        .tlsaFor(Tlsa.smtpOwner("mx1.example.test"), 3, 1, 1, LEAF)
+                        // A CNAME'd next-hop domain (RFC 7672 §3.2.2: its expansion is a reference
+                        // too).
+                        .cname("alias.example.test", "example.test")
+                        // Records present, none usable.
+                        .mx("unusable.example.test", 10, "mx-unusable.example.test")
+                        .a("mx-unusable.example.test", "127.0.0.3")
+                        .tlsaFor(Tlsa.smtpOwner("mx-unusable.example.test"), 1, 1, 1, LEAF)
+                        .tlsa(Tlsa.smtpOwner("mx-unusable.example.test"), 3, 1, 1, new byte[31])
+                        // Usable and unusable together.
+                        .mx("mixed.example.test", 10, "mx-mixed.example.test")
+                        .a("mx-mixed.example.test", "127.0.0.3")
+                        .tlsaFor(Tlsa.smtpOwner("mx-mixed.example.test"), 0, 0, 1, INTER)
+                        .tlsaFor(Tlsa.smtpOwner("mx-mixed.example.test"), 3, 1, 1, LEAF)
+                        // Provably no TLSA: NXDOMAIN, and NODATA.
+                        .mx("absent.example.test", 10, "mx-absent.example.test")
+                        .a("mx-absent.example.test", "127.0.0.3")
+                        .mx("nodata.example.test", 10, "mx-nodata.example.test")
+                        .a("mx-nodata.example.test", "127.0.0.3")
+                        .txt(Tlsa.smtpOwner("mx-nodata.example.test"), "not a TLSA record")
+                        // Failures: TLSA SERVFAIL, timeout, bad signatures; address SERVFAIL.
+                        .mx("tlsa-servfail.example.test", 10, "mx-sf.example.test")
+                        .a("mx-sf.example.test", "127.0.0.3")
+                        .tlsaFor(Tlsa.smtpOwner("mx-sf.example.test"), 3, 1, 1, LEAF)
+                        .mx("tlsa-timeout.example.test", 10, "mx-drop.example.test")
+                        .a("mx-drop.example.test", "127.0.0.3")
+                        .tlsaFor(Tlsa.smtpOwner("mx-drop.example.test"), 3, 1, 1, LEAF)
+                        .mx("tlsa-bogus.example.test", 10, "mx-badsig.example.test")
+                        .a("mx-badsig.example.test", "127.0.0.3")
+                        .tlsaFor(Tlsa.smtpOwner("mx-badsig.example.test"), 3, 1, 1, LEAF)
+                        .mx("addr-servfail.example.test", 10, "mx-addrsf.example.test")
+                        .a("mx-addrsf.example.test", "127.0.0.3")
+                        .tlsaFor(Tlsa.smtpOwner("mx-addrsf.example.test"), 3, 1, 1, LEAF)
+                        .mx("addr-bogus.example.test", 10, "mx.bogus.test")
+                        .mx("tlsa-zone-bogus.example.test", 10, "mx.tlsazone.test")
+                        // A CNAME at the TLSA owner: followed, base domain unchanged.
+                        .mx("tlsa-cname.example.test", 10, "mx-tc.example.test")
+                        .a("mx-tc.example.test", "127.0.0.3")
+                        .cname(Tlsa.smtpOwner("mx-tc.example.test"), "_dane.example.test")
+                        .tlsaFor("_dane.example.test", 3, 1, 1, LEAF)
+                        .mx("tlsa-cname-insecure.example.test", 10, "mx-tci.example.test")
+                        .a("mx-tci.example.test", "127.0.0.3")
+                        .cname(Tlsa.smtpOwner("mx-tci.example.test"), "tlsa.plain.test")
+                        // CNAME'd MX hosts (RFC 7671 §7).
+                        .mx("alias-host.example.test", 10, "mx-alias1.example.test")
+                        .cname("mx-alias1.example.test", "mx1.real.test")
+                        .tlsaFor(Tlsa.smtpOwner("mx-alias1.example.test"), 3, 1, 2, LEAF)
+                        .mx("alias-orig.example.test", 10, "mx-alias2.example.test")
+                        .cname("mx-alias2.example.test", "mx2.real.test")
+                        .tlsaFor(Tlsa.smtpOwner("mx-alias2.example.test"), 2, 0, 1, INTER)
+                        .mx("alias-mid.example.test", 10, "mx-alias3.example.test")
+                        .cname("mx-alias3.example.test", "mid.real.test")
+                        .mx("alias-insecure.example.test", 10, "mx-alias4.example.test")
+                        .cname("mx-alias4.example.test", "mx4.plain.test")
+                        .tlsaFor(Tlsa.smtpOwner("mx-alias4.example.test"), 3, 1, 1, LEAF)
+                        .mx("alias-insecure-none.example.test", 10, "mx-alias5.example.test")
+                        .cname("mx-alias5.example.test", "mx5.plain.test")
+                        // A secure MX pointing at an insecure host.
+                        .mx("insecure-host.example.test", 10, "mx.plain.test")
+                        // Implicit MX (RFC 5321 §5.1) with TLSA at the domain itself.
+                        .a("implicit.example.test", "127.0.0.5")
+                        .tlsaFor(Tlsa.smtpOwner("implicit.example.test"), 3, 0, 1, LEAF))
+            .zone(
+                "real.test",
+                z ->
+                    z.a("mx1.real.test", "127.0.0.6")
+                        .tlsaFor(Tlsa.smtpOwner("mx1.real.test"), 3, 1, 1, LEAF)
+                        .a("mx2.real.test", "127.0.0.6")
+                        .cname("mid.real.test", "mx3.real.test")
+                        .tlsaFor(Tlsa.smtpOwner("mid.real.test"), 3, 1, 1, LEAF)
+                        .a("mx3.real.test", "127.0.0.6"))
+            .zone(
+                "plain.test",
+                z ->
+                    z.unsigned()
+                        .mx("plain.test", 10, "mx1.example.test")
+                        .a("mx.plain.test", "127.0.0.7")
+                        .tlsaFor(Tlsa.smtpOwner("mx.plain.test"), 3, 1, 1, LEAF)
+                        .tlsaFor("tlsa.plain.test", 3, 1, 1, LEAF)
+                        .a("mx4.plain.test", "127.0.0.7")
+                        .tlsaFor(Tlsa.smtpOwner("mx4.plain.test"), 3, 1, 1, LEAF)
+                        .a("mx5.plain.test", "127.0.0.7")
+                        .tlsaFor(Tlsa.smtpOwner("mx5.plain.test"), 3, 1, 1, LEAF))
+            .zone("bogus.test", z -> z.wrongDs().a("mx.bogus.test", "127.0.0.8"))
+            .zone("tlsazone.test", z -> z.a("mx.tlsazone.test", "127.0.0.9"))
+            .zone(
+                "_tcp.mx.tlsazone.test",
+                z -> z.wrongDs().tlsaFor(Tlsa.smtpOwner("mx.tlsazone.test"), 3, 1, 1, LEAF))
+            .start();
     dns.servfail(Tlsa.smtpOwner("mx-sf.example.test"), Type.TLSA);
     dns.drop(Tlsa.smtpOwner("mx-drop.example.test"), Type.TLSA);
     dns.corruptSignatures(Tlsa.smtpOwner("mx-badsig.example.test"), Type.TLSA);
     dns.servfail("mx-addrsf.example.test", Type.A);
-    resolver = DnssecResolver.builder()
-        .upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofMillis(400))
-        .lookupTimeout(Duration.ofSeconds(3))
-        .build();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofMillis(400))
+            .lookupTimeout(Duration.ofSeconds(3))
+            .build();
     dane = DaneResolver.builder().dns(resolver).build();
   }
 
@@ -200,8 +210,7 @@ class DaneResolverTest {
     @Test
     void secureUsableRecordsMakeDaneMandatory() {
       TlsRequirement.Dane d = usable(lookup("example.test"));
-      assertThat(d.records())
-          .containsExactly(new DnsRecord.Tlsa(3, 1, 1, LEAF.spkiSha256()));
+      assertThat(d.records()).containsExactly(new DnsRecord.Tlsa(3, 1, 1, LEAF.spkiSha256()));
       assertThat(d.baseDomain()).isEqualTo(DomainName.of("mx1.example.test"));
       assertThat(d.mxSecure()).isTrue();
     }
@@ -212,7 +221,8 @@ class DaneResolverTest {
       assertThat(t).isInstanceOf(TlsaLookup.Unusable.class);
       TlsaLookup.Unusable u = (TlsaLookup.Unusable) t;
       assertThat(u.records()).hasSize(2);
-      assertThat(u.reasons()).anySatisfy(r -> assertThat(r).contains("PKIX-EE"))
+      assertThat(u.reasons())
+          .anySatisfy(r -> assertThat(r).contains("PKIX-EE"))
           .anySatisfy(r -> assertThat(r).contains("31 octets"));
     }
 
@@ -226,9 +236,11 @@ class DaneResolverTest {
 
     @Test
     void provablyAbsentRecordsMeanNoDane() {
-      assertThat(lookup("absent.example.test")).isInstanceOf(TlsaLookup.None.class)
+      assertThat(lookup("absent.example.test"))
+          .isInstanceOf(TlsaLookup.None.class)
           .satisfies(t -> assertThat(((TlsaLookup.None) t).reason()).contains("NXDOMAIN"));
-      assertThat(lookup("nodata.example.test")).isInstanceOf(TlsaLookup.None.class)
+      assertThat(lookup("nodata.example.test"))
+          .isInstanceOf(TlsaLookup.None.class)
           .satisfies(t -> assertThat(((TlsaLookup.None) t).reason()).contains("NODATA"));
     }
 
@@ -258,8 +270,7 @@ class DaneResolverTest {
     void anAddressLiteralHasNoDane() {
       MxResolution literal = mx("[127.0.0.2]");
       MxHost any = mx("example.test").hosts().get(0);
-      assertThat(dane.lookupAsync(any, literal).join())
-          .isInstanceOf(TlsaLookup.None.class);
+      assertThat(dane.lookupAsync(any, literal).join()).isInstanceOf(TlsaLookup.None.class);
     }
   }
 
@@ -331,18 +342,22 @@ class DaneResolverTest {
       assertThat(d.records()).containsExactly(new DnsRecord.Tlsa(3, 1, 1, LEAF.spkiSha256()));
       assertThat(tlsaQueries("mx-alias1.example.test")).isZero();
       // RFC 7671 §7: SNI is the expanded name; the original MX name is a reference too.
-      assertThat(d.referenceNames()).containsExactly(DomainName.of("mx1.real.test"),
-          DomainName.of("mx-alias1.example.test"), DomainName.of("alias-host.example.test"));
+      assertThat(d.referenceNames())
+          .containsExactly(
+              DomainName.of("mx1.real.test"),
+              DomainName.of("mx-alias1.example.test"),
+              DomainName.of("alias-host.example.test"));
     }
 
     @Test
     void withNothingAtTheExpandedNameTheOriginalIsTried() {
       TlsRequirement.Dane d = usable(lookup("alias-orig.example.test"));
       assertThat(d.baseDomain()).isEqualTo(DomainName.of("mx-alias2.example.test"));
-      assertThat(tlsaQueryOrder(Tlsa.smtpOwner("mx2.real.test"),
-          Tlsa.smtpOwner("mx-alias2.example.test")))
-          .containsExactly(Tlsa.smtpOwner("mx2.real.test"),
-              Tlsa.smtpOwner("mx-alias2.example.test"));
+      assertThat(
+              tlsaQueryOrder(
+                  Tlsa.smtpOwner("mx2.real.test"), Tlsa.smtpOwner("mx-alias2.example.test")))
+          .containsExactly(
+              Tlsa.smtpOwner("mx2.real.test"), Tlsa.smtpOwner("mx-alias2.example.test"));
     }
 
     @Test
@@ -380,15 +395,16 @@ class DaneResolverTest {
     @Test
     void aSecureMxAddsTheNextHopDomain() {
       TlsRequirement.Dane d = usable(lookup("example.test"));
-      assertThat(d.referenceNames()).containsExactlyElementsOf(
-          names("mx1.example.test", "example.test"));
+      assertThat(d.referenceNames())
+          .containsExactlyElementsOf(names("mx1.example.test", "example.test"));
     }
 
     @Test
     void aSecureCnamedNextHopAddsItsExpansion() {
       TlsRequirement.Dane d = usable(lookup("alias.example.test"));
-      assertThat(d.referenceNames()).containsExactlyElementsOf(
-          names("mx1.example.test", "alias.example.test", "example.test"));
+      assertThat(d.referenceNames())
+          .containsExactlyElementsOf(
+              names("mx1.example.test", "alias.example.test", "example.test"));
     }
 
     @Test
@@ -406,7 +422,8 @@ class DaneResolverTest {
   @Test
   void theBuilderNeedsADnsResolverAndRejectsSecondCalls() {
     assertThatThrownBy(() -> DaneResolver.builder().build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("dns");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("dns");
     assertThatThrownBy(() -> DaneResolver.builder().dns(resolver).dns(resolver))
         .isInstanceOf(IllegalStateException.class);
   }
@@ -414,7 +431,8 @@ class DaneResolverTest {
   @Test
   void trustManagersAreFreshDaneTrustManagers() {
     TlsRequirement.Dane d = usable(lookup("example.test"));
-    assertThat(dane.trustManager(d)).isInstanceOf(DaneTrustManager.class)
+    assertThat(dane.trustManager(d))
+        .isInstanceOf(DaneTrustManager.class)
         .isNotSameAs(dane.trustManager(d));
   }
 
@@ -425,10 +443,11 @@ class DaneResolverTest {
   @Test
   void aDerivedProviderOverridesTheDnsAndKeepsTheClock() throws Exception {
     List<String> asked = new CopyOnWriteArrayList<>();
-    DnsResolver recording = (name, type) -> {
-      asked.add(type + " " + name);
-      return resolver.resolveAsync(name, type);
-    };
+    DnsResolver recording =
+        (name, type) -> {
+          asked.add(type + " " + name);
+          return resolver.resolveAsync(name, type);
+        };
     Clock later = Clock.offset(Clock.systemUTC(), Duration.ofDays(3650));
     DaneResolver original = DaneResolver.builder().dns(resolver).clock(later).build();
     DaneResolver derived = original.newBuilder().dns(recording).build();
@@ -445,18 +464,29 @@ class DaneResolverTest {
     // a DANE-TA chain valid today is expired by the clock both providers share
     TestPki.Issued leaf = INTER.leaf().dnsNames("mx1.example.test").issue();
     DomainName host = DomainName.of("mx1.example.test");
-    TlsRequirement.Dane ta = new TlsRequirement.Dane(List.of(new DnsRecord.Tlsa(
-        DnsRecord.Tlsa.DANE_TA, DnsRecord.Tlsa.CERT, DnsRecord.Tlsa.SHA2_256,
-        INTER.tlsaAssociationData(DnsRecord.Tlsa.CERT, DnsRecord.Tlsa.SHA2_256))), host,
-        List.of(host), true);
+    TlsRequirement.Dane ta =
+        new TlsRequirement.Dane(
+            List.of(
+                new DnsRecord.Tlsa(
+                    DnsRecord.Tlsa.DANE_TA,
+                    DnsRecord.Tlsa.CERT,
+                    DnsRecord.Tlsa.SHA2_256,
+                    INTER.tlsaAssociationData(DnsRecord.Tlsa.CERT, DnsRecord.Tlsa.SHA2_256))),
+            host,
+            List.of(host),
+            true);
     X509Certificate[] chain = leaf.chain().toArray(X509Certificate[]::new);
     for (DaneResolver later10y : List.of(original, derived)) {
       assertThatThrownBy(() -> later10y.trustManager(ta).checkServerTrusted(chain, "ECDHE_ECDSA"))
           .isInstanceOf(CertificateException.class);
     }
-    DaneResolver.builder().dns(resolver).build().trustManager(ta)
+    DaneResolver.builder()
+        .dns(resolver)
+        .build()
+        .trustManager(ta)
         .checkServerTrusted(chain, "ECDHE_ECDSA");
     assertThatThrownBy(() -> original.newBuilder().clock(later).clock(later))
-        .isInstanceOf(IllegalStateException.class).hasMessage("clock already set");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("clock already set");
   }
 }

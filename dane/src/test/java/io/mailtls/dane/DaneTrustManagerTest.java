@@ -27,9 +27,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * DANE authentication of presented chains (RFC 7672 §3, RFC 7671 §5 and §9), driven directly
- * with real certificates from {@link TestPki}; {@link DaneHandshakeTest} repeats the essentials
- * inside JSSE. Each nested class is one RFC section.
+ * DANE authentication of presented chains (RFC 7672 §3, RFC 7671 §5 and §9), driven directly with
+ * real certificates from {@link TestPki}; {@link DaneHandshakeTest} repeats the essentials inside
+ * JSSE. Each nested class is one RFC section.
  */
 class DaneTrustManagerTest {
 
@@ -76,14 +76,16 @@ class DaneTrustManagerTest {
     assertThat(tm.matchedRecord()).contains(expected);
   }
 
-  static CertificateFailure assertFails(DaneTrustManager tm, X509Certificate[] chain,
-      FailureType type) {
+  static CertificateFailure assertFails(
+      DaneTrustManager tm, X509Certificate[] chain, FailureType type) {
     CertificateFailure[] caught = new CertificateFailure[1];
     assertThatThrownBy(() -> tm.checkServerTrusted(chain, "ECDHE_ECDSA"))
-        .isInstanceOfSatisfying(CertificateFailure.class, f -> {
-          assertThat(f.type()).as(f.getMessage()).isEqualTo(type);
-          caught[0] = f;
-        });
+        .isInstanceOfSatisfying(
+            CertificateFailure.class,
+            f -> {
+              assertThat(f.type()).as(f.getMessage()).isEqualTo(type);
+              caught[0] = f;
+            });
     assertThat(tm.matchedRecord()).isEmpty();
     return caught[0];
   }
@@ -95,15 +97,17 @@ class DaneTrustManagerTest {
   class Rfc7671Section5_1DaneEe {
 
     static Stream<Arguments> leavesAndParameters() {
-      List<TestPki.Issued> leaves = List.of(
-          INTER.leaf().dnsNames(MX).issue(),
-          INTER.leaf().dnsNames(MX).expired().issue(),
-          INTER.leaf().dnsNames(MX).notYetValid().issue(),
-          INTER.leaf().dnsNames("wrong.example.net").issue(),
-          TestPki.selfSigned("unrelated.invalid"),
-          PKI.otherCa().leaf().dnsNames(MX).issue());
-      List<String> kinds = List.of("valid", "expired", "not yet valid", "wrong name",
-          "self-signed", "untrusted issuer");
+      List<TestPki.Issued> leaves =
+          List.of(
+              INTER.leaf().dnsNames(MX).issue(),
+              INTER.leaf().dnsNames(MX).expired().issue(),
+              INTER.leaf().dnsNames(MX).notYetValid().issue(),
+              INTER.leaf().dnsNames("wrong.example.net").issue(),
+              TestPki.selfSigned("unrelated.invalid"),
+              PKI.otherCa().leaf().dnsNames(MX).issue());
+      List<String> kinds =
+          List.of(
+              "valid", "expired", "not yet valid", "wrong name", "self-signed", "untrusted issuer");
       List<Arguments> out = new ArrayList<>();
       for (int i = 0; i < leaves.size(); i++) {
         for (int selector = 0; selector <= 1; selector++) {
@@ -117,8 +121,8 @@ class DaneTrustManagerTest {
 
     @ParameterizedTest(name = "{0} leaf, 3 {2} {3}")
     @MethodSource("leavesAndParameters")
-    void leafMatchAuthenticatesWhateverItsNameDatesOrIssuer(String kind, TestPki.Issued leaf,
-        int selector, int matching) throws CertificateException {
+    void leafMatchAuthenticatesWhateverItsNameDatesOrIssuer(
+        String kind, TestPki.Issued leaf, int selector, int matching) throws CertificateException {
       DnsRecord.Tlsa r = record(3, selector, matching, leaf);
       assertPasses(tm(r), sent(leaf), r);
       // The chain is not looked at: garbage after the leaf changes nothing.
@@ -128,7 +132,9 @@ class DaneTrustManagerTest {
     @Test
     void onlyTheLeafIsMatched() {
       // A DANE-EE record of the issuing CA authenticates nothing.
-      assertFails(tm(record(3, 0, 1, INTER), record(3, 1, 1, ROOT)), sentWithRoot(LEAF),
+      assertFails(
+          tm(record(3, 0, 1, INTER), record(3, 1, 1, ROOT)),
+          sentWithRoot(LEAF),
           FailureType.CERTIFICATE_NOT_TRUSTED);
     }
 
@@ -155,8 +161,8 @@ class DaneTrustManagerTest {
   // ------------------------------------------------------------------------------- DANE-TA
 
   /**
-   * RFC 7671 §5.2, RFC 7672 §3.1.2: DANE-TA designates a CA of the chain (or carries one in
-   * full); the path from the leaf to it is validated with that anchor alone.
+   * RFC 7671 §5.2, RFC 7672 §3.1.2: DANE-TA designates a CA of the chain (or carries one in full);
+   * the path from the leaf to it is validated with that anchor alone.
    */
   @Nested
   class Rfc7671Section5_2DaneTa {
@@ -178,8 +184,8 @@ class DaneTrustManagerTest {
     @Test
     void aDigestOfARootTheServerDoesNotSendFails() {
       // RFC 7671 §5.2: with a digest record the anchor must be in the chain.
-      CertificateFailure f = assertFails(tm(record(2, 0, 1, ROOT)), sent(LEAF),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      CertificateFailure f =
+          assertFails(tm(record(2, 0, 1, ROOT)), sent(LEAF), FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(f.getMessage()).contains("matches no CA certificate the server sent");
     }
 
@@ -201,7 +207,9 @@ class DaneTrustManagerTest {
     @CsvSource({"0, 1", "1, 1", "0, 2", "1, 2", "0, 0", "1, 0"})
     void aRecordOfTheLeafNeverAuthenticates(int selector, int matching) {
       // The leaf is DANE-EE's business; a DANE-TA record naming it is not a trust anchor.
-      assertFails(tm(record(2, selector, matching, LEAF)), sentWithRoot(LEAF),
+      assertFails(
+          tm(record(2, selector, matching, LEAF)),
+          sentWithRoot(LEAF),
           FailureType.CERTIFICATE_NOT_TRUSTED);
     }
 
@@ -218,17 +226,19 @@ class DaneTrustManagerTest {
     @Test
     void anUnrelatedCaPaddedIntoTheChainFails() {
       // The record matches a CA the server sent, but that CA did not issue the leaf's chain.
-      X509Certificate[] padded = chain(LEAF.certificate(), INTER.certificate(),
-          PKI.otherCa().certificate());
-      CertificateFailure f = assertFails(tm(record(2, 0, 1, PKI.otherCa())), padded,
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      X509Certificate[] padded =
+          chain(LEAF.certificate(), INTER.certificate(), PKI.otherCa().certificate());
+      CertificateFailure f =
+          assertFails(
+              tm(record(2, 0, 1, PKI.otherCa())), padded, FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(f.getMessage()).contains("no chain of signatures");
     }
 
     @Test
     void aLeafFromAnotherCaUnderTheRightAnchorFails() {
       TestPki.Issued rogue = PKI.otherCa().leaf().dnsNames(MX).issue();
-      assertFails(tm(record(2, 0, 1, ROOT)),
+      assertFails(
+          tm(record(2, 0, 1, ROOT)),
           chain(rogue.certificate(), INTER.certificate(), ROOT.certificate()),
           FailureType.CERTIFICATE_NOT_TRUSTED);
     }
@@ -236,16 +246,23 @@ class DaneTrustManagerTest {
     @Test
     void extraAndOutOfOrderCertificatesAreTolerated() throws CertificateException {
       DnsRecord.Tlsa r = record(2, 0, 1, ROOT);
-      assertPasses(tm(r), chain(LEAF.certificate(), PKI.otherCa().certificate(),
-          ROOT.certificate(), INTER.certificate()), r);
+      assertPasses(
+          tm(r),
+          chain(
+              LEAF.certificate(),
+              PKI.otherCa().certificate(),
+              ROOT.certificate(),
+              INTER.certificate()),
+          r);
     }
 
     @Test
     void anExpiredIntermediateFails() {
       TestPki.Ca expired = ROOT.newIntermediate("mailtls Expired Intermediate").expired().issue();
       TestPki.Issued leaf = expired.leaf().dnsNames(MX).issue();
-      CertificateFailure f = assertFails(tm(record(2, 0, 1, ROOT)), sentWithRoot(leaf),
-          FailureType.CERTIFICATE_EXPIRED);
+      CertificateFailure f =
+          assertFails(
+              tm(record(2, 0, 1, ROOT)), sentWithRoot(leaf), FailureType.CERTIFICATE_EXPIRED);
       assertThat(f.getMessage()).contains("mailtls Expired Intermediate");
       // Named as the anchor itself, the expired CA fails too (OpenSSL checks the anchor's dates).
       assertFails(tm(record(2, 0, 1, expired)), sent(leaf), FailureType.CERTIFICATE_EXPIRED);
@@ -253,17 +270,23 @@ class DaneTrustManagerTest {
 
     @Test
     void anExpiredOrNotYetValidLeafFails() {
-      assertFails(tm(record(2, 0, 1, INTER)), sent(INTER.leaf().dnsNames(MX).expired().issue()),
+      assertFails(
+          tm(record(2, 0, 1, INTER)),
+          sent(INTER.leaf().dnsNames(MX).expired().issue()),
           FailureType.CERTIFICATE_EXPIRED);
-      assertFails(tm(record(2, 0, 1, INTER)),
-          sent(INTER.leaf().dnsNames(MX).notYetValid().issue()), FailureType.CERTIFICATE_EXPIRED);
+      assertFails(
+          tm(record(2, 0, 1, INTER)),
+          sent(INTER.leaf().dnsNames(MX).notYetValid().issue()),
+          FailureType.CERTIFICATE_EXPIRED);
     }
 
     @Test
     void datesComeFromTheInjectedClock() throws CertificateException {
       Clock later = Clock.offset(Clock.systemUTC(), Duration.ofDays(200));
       DnsRecord.Tlsa ta = record(2, 0, 1, INTER);
-      assertFails(new DaneTrustManager(requirement(List.of(MX), ta), later), sent(LEAF),
+      assertFails(
+          new DaneTrustManager(requirement(List.of(MX), ta), later),
+          sent(LEAF),
           FailureType.CERTIFICATE_EXPIRED);
       // DANE-EE ignores dates whatever the clock says (RFC 7671 §5.1).
       DnsRecord.Tlsa ee = record(3, 1, 1, LEAF);
@@ -274,8 +297,8 @@ class DaneTrustManagerTest {
     void aCaWithoutBasicConstraintsCaIsRejected() {
       TestPki.Ca notCa = ROOT.newIntermediate("mailtls Not A CA").notCa().issue();
       TestPki.Issued leaf = notCa.leaf().dnsNames(MX).issue();
-      assertFails(tm(record(2, 0, 1, ROOT)), sentWithRoot(leaf),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertFails(
+          tm(record(2, 0, 1, ROOT)), sentWithRoot(leaf), FailureType.CERTIFICATE_NOT_TRUSTED);
       assertFails(tm(record(2, 0, 1, notCa)), sent(leaf), FailureType.CERTIFICATE_NOT_TRUSTED);
     }
 
@@ -285,11 +308,11 @@ class DaneTrustManagerTest {
       TestPki.Ca sub = zero.intermediate("mailtls Sub CA");
       TestPki.Issued leaf = sub.leaf().dnsNames(MX).issue();
       // Root as anchor: the JDK's validation refuses the sub-CA under pathLen 0.
-      assertFails(tm(record(2, 0, 1, ROOT)), sentWithRoot(leaf),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertFails(
+          tm(record(2, 0, 1, ROOT)), sentWithRoot(leaf), FailureType.CERTIFICATE_NOT_TRUSTED);
       // The constrained CA as anchor: its own constraint still binds.
-      CertificateFailure f = assertFails(tm(record(2, 0, 1, zero)), sent(leaf),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      CertificateFailure f =
+          assertFails(tm(record(2, 0, 1, zero)), sent(leaf), FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(f.getMessage()).contains("pathLenConstraint 0");
     }
 
@@ -307,8 +330,9 @@ class DaneTrustManagerTest {
       DnsRecord.Tlsa r = record(2, 0, 1, INTER);
       assertPasses(tm(r), sent(noEku), r);
       X509Certificate clientOnly = Minting.clientAuthLeaf(INTER, MX);
-      CertificateFailure f = assertFails(tm(r), chain(clientOnly, INTER.certificate()),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      CertificateFailure f =
+          assertFails(
+              tm(r), chain(clientOnly, INTER.certificate()), FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(f.getMessage()).contains("serverAuth");
     }
 
@@ -324,8 +348,8 @@ class DaneTrustManagerTest {
   // ------------------------------------------------------------------------------- names
 
   /**
-   * RFC 7672 §3.2.2-§3.2.3 (RFC 6125 §6.4): a DANE-TA chain must also name a reference
-   * identifier; DANE-EE never checks names (§3.2.1).
+   * RFC 7672 §3.2.2-§3.2.3 (RFC 6125 §6.4): a DANE-TA chain must also name a reference identifier;
+   * DANE-EE never checks names (§3.2.1).
    */
   @Nested
   class Rfc7672Section3_2NameChecks {
@@ -338,24 +362,23 @@ class DaneTrustManagerTest {
       if (passes) {
         assertPasses(tm, sent(leaf), ta);
       } else {
-        CertificateFailure f =
-            assertFails(tm, sent(leaf), FailureType.CERTIFICATE_HOST_MISMATCH);
+        CertificateFailure f = assertFails(tm, sent(leaf), FailureType.CERTIFICATE_HOST_MISMATCH);
         assertThat(f.getMessage()).contains("reference identifiers");
       }
     }
 
     @ParameterizedTest(name = "SAN {0} vs {1} -> {2}")
     @CsvSource({
-        "mx.example.test,        mx.example.test,   true",
-        "MX.Example.TEST,        mx.example.test,   true",
-        "other.example.test,     mx.example.test,   false",
-        "*.example.test,         mx.example.test,   true",
-        "*.example.test,         a.mx.example.test, false",  // one label only
-        "*.example.test,         example.test,      false",
-        "m*.example.test,        mx.example.test,   false",  // partial wildcards refused
-        "*x.example.test,        mx.example.test,   false",
-        "mx.*.test,              mx.example.test,   false",
-        "*.test,                 example.test,      false",  // no wildcard over a TLD
+      "mx.example.test,        mx.example.test,   true",
+      "MX.Example.TEST,        mx.example.test,   true",
+      "other.example.test,     mx.example.test,   false",
+      "*.example.test,         mx.example.test,   true",
+      "*.example.test,         a.mx.example.test, false", // one label only
+      "*.example.test,         example.test,      false",
+      "m*.example.test,        mx.example.test,   false", // partial wildcards refused
+      "*x.example.test,        mx.example.test,   false",
+      "mx.*.test,              mx.example.test,   false",
+      "*.test,                 example.test,      false", // no wildcard over a TLD
     })
     void dnsIds(String san, String reference, boolean passes) throws CertificateException {
       check(List.of(reference), INTER.leaf().dnsNames(san).issue(), passes);
@@ -364,11 +387,10 @@ class DaneTrustManagerTest {
     @Test
     void commonNameOnlyWithoutAnyDnsId() throws CertificateException {
       check(List.of(MX), INTER.leaf().commonName(MX).noSubjectAltName().issue(), true);
-      check(List.of(MX), INTER.leaf().commonName("*.example.test").noSubjectAltName().issue(),
-          true);
+      check(
+          List.of(MX), INTER.leaf().commonName("*.example.test").noSubjectAltName().issue(), true);
       // With a DNS-ID present the CN is ignored (RFC 6125 §6.4.4).
-      check(List.of(MX), INTER.leaf().dnsNames("other.example.test").commonName(MX).issue(),
-          false);
+      check(List.of(MX), INTER.leaf().dnsNames("other.example.test").commonName(MX).issue(), false);
     }
 
     @Test
@@ -400,15 +422,21 @@ class DaneTrustManagerTest {
 
     @Test
     void rightSha256DoesNotCountNextToASha512() {
-      CertificateFailure f = assertFails(tm(record(3, 1, 1, LEAF), wrong(3, 1, 2)), sent(LEAF),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
-      assertThat(f.getMessage()).contains("RFC 7671 §9")
+      CertificateFailure f =
+          assertFails(
+              tm(record(3, 1, 1, LEAF), wrong(3, 1, 2)),
+              sent(LEAF),
+              FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertThat(f.getMessage())
+          .contains("RFC 7671 §9")
           .contains(TlsaDescriptions.of(record(3, 1, 1, LEAF)));
     }
 
     @Test
     void theSameHoldsForDaneTa() {
-      assertFails(tm(record(2, 0, 1, INTER), wrong(2, 0, 2)), sent(LEAF),
+      assertFails(
+          tm(record(2, 0, 1, INTER), wrong(2, 0, 2)),
+          sent(LEAF),
           FailureType.CERTIFICATE_NOT_TRUSTED);
     }
 
@@ -450,21 +478,24 @@ class DaneTrustManagerTest {
 
     @Test
     void mixedUsableAndUnusableRecords() throws CertificateException {
-      DnsRecord.Tlsa pkixEe = record(1, 1, 1, LEAF);   // right data, usage not for SMTP
+      DnsRecord.Tlsa pkixEe = record(1, 1, 1, LEAF); // right data, usage not for SMTP
       DnsRecord.Tlsa pkixTa = record(0, 0, 1, INTER);
       DnsRecord.Tlsa ee = record(3, 1, 1, LEAF);
       assertPasses(tm(pkixEe, pkixTa, ee), sent(LEAF), ee);
-      CertificateFailure f = assertFails(tm(pkixEe, pkixTa, wrong(3, 1, 1)), sent(LEAF),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      CertificateFailure f =
+          assertFails(
+              tm(pkixEe, pkixTa, wrong(3, 1, 1)), sent(LEAF), FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(f.getMessage()).contains("Unusable (RFC 7672 §3.1)").contains("PKIX-EE");
     }
 
     @Test
     void unusableRecordsAloneNeverAuthenticate() {
       byte[] shortDigest = Arrays.copyOf(LEAF.spkiSha256(), 31);
-      CertificateFailure f = assertFails(
-          tm(record(1, 1, 1, LEAF), new DnsRecord.Tlsa(3, 1, 1, shortDigest)), sent(LEAF),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      CertificateFailure f =
+          assertFails(
+              tm(record(1, 1, 1, LEAF), new DnsRecord.Tlsa(3, 1, 1, shortDigest)),
+              sent(LEAF),
+              FailureType.CERTIFICATE_NOT_TRUSTED);
       assertThat(f.getMessage()).contains("(none usable)");
     }
 
@@ -472,8 +503,8 @@ class DaneTrustManagerTest {
     void theFailureListsPeerKeysAndRecords() {
       DnsRecord.Tlsa ee = wrong(3, 1, 1);
       DnsRecord.Tlsa ta = record(2, 0, 1, PKI.otherCa());
-      CertificateFailure f = assertFails(tm(ee, ta), sentWithRoot(LEAF),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      CertificateFailure f =
+          assertFails(tm(ee, ta), sentWithRoot(LEAF), FailureType.CERTIFICATE_NOT_TRUSTED);
       HexFormat hex = HexFormat.of();
       assertThat(f.getMessage())
           .contains("TLSA base domain: " + MX)
@@ -488,8 +519,10 @@ class DaneTrustManagerTest {
     void theMostSpecificFailureWins() {
       // A name mismatch after a valid path says more than another record's mismatch.
       TestPki.Issued misnamed = INTER.leaf().dnsNames("other.example.test").issue();
-      assertFails(tm(wrong(3, 1, 1), record(2, 0, 1, INTER), record(2, 0, 1, PKI.otherCa())),
-          sent(misnamed), FailureType.CERTIFICATE_HOST_MISMATCH);
+      assertFails(
+          tm(wrong(3, 1, 1), record(2, 0, 1, INTER), record(2, 0, 1, PKI.otherCa())),
+          sent(misnamed),
+          FailureType.CERTIFICATE_HOST_MISMATCH);
     }
 
     @Test
@@ -497,8 +530,7 @@ class DaneTrustManagerTest {
       DnsRecord.Tlsa ee = record(3, 1, 1, LEAF);
       DaneTrustManager tm = tm(ee);
       assertPasses(tm, sent(LEAF), ee);
-      assertFails(tm, sent(INTER.leaf().dnsNames(MX).issue()),
-          FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertFails(tm, sent(INTER.leaf().dnsNames(MX).issue()), FailureType.CERTIFICATE_NOT_TRUSTED);
     }
   }
 

@@ -63,8 +63,8 @@ import org.xbill.DNS.Type;
  *       (insecure) TLSA records would match.
  *   <li>{@code sts-mismatch}: MTA-STS {@code enforce}, a PKIX-valid certificate, mismatching TLSA.
  *   <li>{@code dane-<kind>} and {@code pkix-<kind>} for each {@link PkixFailure}: MTA-STS {@code
- *       enforce} and a certificate that fails PKIX; matching TLSA records for {@code dane-},
- *       none for {@code pkix-} (the control showing PKIX really fails).
+ *       enforce} and a certificate that fails PKIX; matching TLSA records for {@code dane-}, none
+ *       for {@code pkix-} (the control showing PKIX really fails).
  *   <li>{@code servfail}: two MX hosts with matching TLSA records, every TLSA query SERVFAILs.
  *   <li>{@code cname}: the MX host {@code mx.cname.example.test} is a secure alias of {@code
  *       smtp.hosting.test} (signed zone), whose TLSA records match; a mismatching RRset at the
@@ -85,12 +85,14 @@ final class DaneWorld implements AutoCloseable {
 
   static final String ZONE = "example.test";
   static final String SENDER = "a@sender.test";
-  static final byte[] MESSAGE = ("From: a@sender.test\r\nTo: b@example.test\r\n"
-      + "Subject: dane end to end\r\n\r\nHello.\r\n").getBytes(StandardCharsets.US_ASCII);
+  static final byte[] MESSAGE =
+      ("From: a@sender.test\r\nTo: b@example.test\r\n"
+              + "Subject: dane end to end\r\n\r\nHello.\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
 
   /**
-   * A certificate that fails PKIX while DANE can authenticate it: the MTA-STS cases where DANE
-   * must win (RFC 8461 §2).
+   * A certificate that fails PKIX while DANE can authenticate it: the MTA-STS cases where DANE must
+   * win (RFC 8461 §2).
    */
   enum PkixFailure {
     /** A leaf from a CA outside the transport's trust store, with the right name; DANE-EE. */
@@ -110,8 +112,8 @@ final class DaneWorld implements AutoCloseable {
   /**
    * A secure TLSA RRset in which no record is usable (RFC 7672 §3.1): PKIX-TA(0) and PKIX-EE(1)
    * usages, and DANE usages whose digests have the wrong length or whose full data is no DER
-   * SEQUENCE (RFC 6698 §2.1.3). Takes the presented certificate so that the PKIX usages would
-   * match it if they were (wrongly) honoured.
+   * SEQUENCE (RFC 6698 §2.1.3). Takes the presented certificate so that the PKIX usages would match
+   * it if they were (wrongly) honoured.
    */
   static void unusable(DnsZoneBuilder z, String owner, TestPki.Certified presented) {
     z.tlsaFor(owner, 0, 0, 1, presented)
@@ -124,8 +126,10 @@ final class DaneWorld implements AutoCloseable {
   final TestPki pki = TestPki.create();
   final TestPki.Ca inter = pki.root().intermediate("mailtls E2E Intermediate");
   final TestPki.Ca otherInter = pki.otherCa().intermediate("mailtls E2E Untrusted Intermediate");
+
   /** The certificate each MX host presents (absent: no STARTTLS). */
   final Map<String, TestPki.Certified> presented = new LinkedHashMap<>();
+
   private final Map<String, MockSmtpServer> servers = new LinkedHashMap<>();
   private final List<Consumer<DnsZoneBuilder>> example = new ArrayList<>();
   private final List<Consumer<DnsZoneBuilder>> hosting = new ArrayList<>();
@@ -135,8 +139,10 @@ final class DaneWorld implements AutoCloseable {
   private final ValidatingResolverServer validator;
   private final OkHttpClient http;
   private final Map<DnssecMode, DnsResolver> resolvers = new EnumMap<>(DnssecMode.class);
+
   /** One MTA-STS provider (with its policy cache) per mode, shared as an MTA shares it. */
   private final Map<DnssecMode, MtaStsResolver> mtaSts = new EnumMap<>(DnssecMode.class);
+
   private int port;
   private int nextIp = 10;
 
@@ -150,10 +156,13 @@ final class DaneWorld implements AutoCloseable {
     domain("ta", inter.leaf().dnsNames(mx("ta")).issue(), (z, o) -> z.tlsaFor(o, 2, 1, 1, inter));
 
     // DANE mismatch with a certificate PKIX would accept.
-    domain("mismatch", pki.root().leaf().dnsNames(mx("mismatch")).issue(), (z, o) -> z
-        .tlsa(o, 3, 1, 1, Tlsa.wrongData(1))
-        .tlsa(o, 2, 1, 1, Tlsa.wrongData(1))
-        .tlsa(o, 3, 0, 2, Tlsa.wrongData(2)));
+    domain(
+        "mismatch",
+        pki.root().leaf().dnsNames(mx("mismatch")).issue(),
+        (z, o) ->
+            z.tlsa(o, 3, 1, 1, Tlsa.wrongData(1))
+                .tlsa(o, 2, 1, 1, Tlsa.wrongData(1))
+                .tlsa(o, 3, 0, 2, Tlsa.wrongData(2)));
 
     // Secure TLSA, none usable.
     TestPki.Issued unpresented = inter.leaf().dnsNames(mx("unusable-nostarttls")).issue();
@@ -164,14 +173,18 @@ final class DaneWorld implements AutoCloseable {
     domain("unusable-wrongname", wrongName, (z, o) -> unusable(z, o, wrongName));
 
     // No DANE: secure NODATA; an unsigned zone (whose TLSA would match, were it secure).
-    domain("notlsa", pki.root().leaf().dnsNames(mx("notlsa")).issue(), (z, o) -> { });
+    domain("notlsa", pki.root().leaf().dnsNames(mx("notlsa")).issue(), (z, o) -> {});
     TestPki.Issued plainLeaf = inter.leaf().dnsNames("mx.plain.test").issue();
     MockSmtpServer plainServer = server("mx.plain.test", plainLeaf);
-    plain.add(z -> z.mailHost("plain.test", 10, "mx.plain.test", plainServer)
-        .tlsaFor(Tlsa.smtpOwner("mx.plain.test"), 3, 1, 1, plainLeaf));
+    plain.add(
+        z ->
+            z.mailHost("plain.test", 10, "mx.plain.test", plainServer)
+                .tlsaFor(Tlsa.smtpOwner("mx.plain.test"), 3, 1, 1, plainLeaf));
 
     // MTA-STS enforce with a DANE mismatch, the certificate PKIX-valid.
-    domain("sts-mismatch", pki.root().leaf().dnsNames(mx("sts-mismatch")).issue(),
+    domain(
+        "sts-mismatch",
+        pki.root().leaf().dnsNames(mx("sts-mismatch")).issue(),
         (z, o) -> z.tlsa(o, 3, 1, 1, Tlsa.wrongData(1)));
     stsDomains.add(domain("sts-mismatch"));
 
@@ -179,18 +192,22 @@ final class DaneWorld implements AutoCloseable {
     for (PkixFailure kind : PkixFailure.values()) {
       for (boolean withTlsa : new boolean[] {true, false}) {
         String label = (withTlsa ? "dane-" : "pkix-") + kind.label;
-        TestPki.Issued leaf = switch (kind) {
-          case UNTRUSTED_ISSUER -> pki.otherCa().leaf().dnsNames(mx(label)).issue();
-          case WRONG_NAME -> pki.root().leaf().dnsNames("wrong.invalid").issue();
-          case UNTRUSTED_TA -> otherInter.leaf().dnsNames(mx(label)).issue();
-        };
-        domain(label, leaf, (z, o) -> {
-          if (withTlsa && kind == PkixFailure.UNTRUSTED_TA) {
-            z.tlsaFor(o, 2, 1, 1, otherInter);
-          } else if (withTlsa) {
-            z.tlsaFor(o, 3, 1, 1, leaf);
-          }
-        });
+        TestPki.Issued leaf =
+            switch (kind) {
+              case UNTRUSTED_ISSUER -> pki.otherCa().leaf().dnsNames(mx(label)).issue();
+              case WRONG_NAME -> pki.root().leaf().dnsNames("wrong.invalid").issue();
+              case UNTRUSTED_TA -> otherInter.leaf().dnsNames(mx(label)).issue();
+            };
+        domain(
+            label,
+            leaf,
+            (z, o) -> {
+              if (withTlsa && kind == PkixFailure.UNTRUSTED_TA) {
+                z.tlsaFor(o, 2, 1, 1, otherInter);
+              } else if (withTlsa) {
+                z.tlsaFor(o, 3, 1, 1, leaf);
+              }
+            });
         stsDomains.add(domain(label));
       }
     }
@@ -200,25 +217,33 @@ final class DaneWorld implements AutoCloseable {
       TestPki.Issued leaf = inter.leaf().dnsNames(host).issue();
       MockSmtpServer s = server(host, leaf);
       int preference = host.startsWith("mx1") ? 10 : 20;
-      example.add(z -> z.mailHost(domain("servfail"), preference, host, s)
-          .tlsaFor(Tlsa.smtpOwner(host), 3, 1, 1, leaf));
+      example.add(
+          z ->
+              z.mailHost(domain("servfail"), preference, host, s)
+                  .tlsaFor(Tlsa.smtpOwner(host), 3, 1, 1, leaf));
     }
 
     // A secure CNAME'd MX host: TLSA at the expanded name wins over the original's.
     TestPki.Issued cnameLeaf = inter.leaf().dnsNames("smtp.hosting.test").issue();
     MockSmtpServer cnameServer = server("smtp.hosting.test", cnameLeaf);
-    example.add(z -> z.mx(domain("cname"), 10, mx("cname"))
-        .cname(mx("cname"), "smtp.hosting.test")
-        .tlsa(Tlsa.smtpOwner(mx("cname")), 3, 1, 1, Tlsa.wrongData(1)));
-    hosting.add(z -> z.a("smtp.hosting.test", cnameServer.address().getHostAddress())
-        .tlsaFor(Tlsa.smtpOwner("smtp.hosting.test"), 3, 1, 1, cnameLeaf));
+    example.add(
+        z ->
+            z.mx(domain("cname"), 10, mx("cname"))
+                .cname(mx("cname"), "smtp.hosting.test")
+                .tlsa(Tlsa.smtpOwner(mx("cname")), 3, 1, 1, Tlsa.wrongData(1)));
+    hosting.add(
+        z ->
+            z.a("smtp.hosting.test", cnameServer.address().getHostAddress())
+                .tlsaFor(Tlsa.smtpOwner("smtp.hosting.test"), 3, 1, 1, cnameLeaf));
 
     // Insecure MX answer (unsigned recipient zone), secure MX host with TLSA.
     TestPki.Issued trustedLeaf = inter.leaf().dnsNames(mx("trusted")).issue();
     MockSmtpServer trustedServer = server(mx("trusted"), trustedLeaf);
     plain.add(z -> z.mx("trusted.plain.test", 10, mx("trusted")));
-    example.add(z -> z.a(mx("trusted"), trustedServer.address().getHostAddress())
-        .tlsaFor(Tlsa.smtpOwner(mx("trusted")), 3, 1, 1, trustedLeaf));
+    example.add(
+        z ->
+            z.a(mx("trusted"), trustedServer.address().getHostAddress())
+                .tlsaFor(Tlsa.smtpOwner(mx("trusted")), 3, 1, 1, trustedLeaf));
 
     // A forged-MX shape: an unsigned domain with an MTA-STS enforce policy whose MX answer names
     // the signed host with TLSA above, which the policy does not name.
@@ -240,10 +265,12 @@ final class DaneWorld implements AutoCloseable {
     MockSmtpServer failover1 = server(mx1, pki.root().leaf().dnsNames(mx1).issue());
     TestPki.Issued failoverLeaf = inter.leaf().dnsNames(mx2).issue();
     MockSmtpServer failover2 = server(mx2, failoverLeaf);
-    example.add(z -> z.mailHost(domain("failover"), 10, mx1, failover1)
-        .mailHost(domain("failover"), 20, mx2, failover2)
-        .tlsa(Tlsa.smtpOwner(mx1), 3, 1, 1, Tlsa.wrongData(1))
-        .tlsaFor(Tlsa.smtpOwner(mx2), 3, 1, 1, failoverLeaf));
+    example.add(
+        z ->
+            z.mailHost(domain("failover"), 10, mx1, failover1)
+                .mailHost(domain("failover"), 20, mx2, failover2)
+                .tlsa(Tlsa.smtpOwner(mx1), 3, 1, 1, Tlsa.wrongData(1))
+                .tlsaFor(Tlsa.smtpOwner(mx2), 3, 1, 1, failoverLeaf));
 
     for (String d : stsDomains) {
       // RFC 8461 §3.2: enforce, and the domain's one MX host matches the policy.
@@ -257,47 +284,64 @@ final class DaneWorld implements AutoCloseable {
     example.add(z -> stsDomains.forEach(d -> sts.publish(z, d, "e2e1")));
     example.add(z -> sts.publish(z, domain("sts-signed-mx"), "e2e1"));
     plain.add(z -> sts.publish(z, "sts-forged.plain.test", "e2e1"));
-    dns = TestDnsServer.builder()
-        .zone(ZONE, z -> example.forEach(e -> e.accept(z)))
-        .zone("hosting.test", z -> hosting.forEach(e -> e.accept(z)))
-        .zone("plain.test", z -> {
-          z.unsigned();
-          plain.forEach(e -> e.accept(z));
-        })
-        .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(ZONE, z -> example.forEach(e -> e.accept(z)))
+            .zone("hosting.test", z -> hosting.forEach(e -> e.accept(z)))
+            .zone(
+                "plain.test",
+                z -> {
+                  z.unsigned();
+                  plain.forEach(e -> e.accept(z));
+                })
+            .start();
     dns.servfail(Tlsa.smtpOwner("mx1.servfail." + ZONE), Type.TLSA);
     dns.servfail(Tlsa.smtpOwner("mx2.servfail." + ZONE), Type.TLSA);
     dns.servfail(mx("aaaa-fails"), Type.AAAA);
     dns.servfail(mx("both-fail"), Type.A);
     dns.servfail(mx("both-fail"), Type.AAAA);
-    validator = ValidatingResolverServer.start(dns.socketAddress(), dns.trustAnchor(),
-        Clock.systemUTC(), InetAddress.getLoopbackAddress());
-    resolvers.put(DnssecMode.VALIDATE, DnssecResolver.builder()
-        .upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofSeconds(2))
-        .lookupTimeout(Duration.ofSeconds(10))
-        .build());
-    resolvers.put(DnssecMode.TRUST_AD, DnssecResolver.builder()
-        .mode(DnssecMode.TRUST_AD)
-        .upstream(validator.socketAddress())
-        .queryTimeout(Duration.ofSeconds(2))
-        .lookupTimeout(Duration.ofSeconds(10))
-        .build());
+    validator =
+        ValidatingResolverServer.start(
+            dns.socketAddress(),
+            dns.trustAnchor(),
+            Clock.systemUTC(),
+            InetAddress.getLoopbackAddress());
+    resolvers.put(
+        DnssecMode.VALIDATE,
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .lookupTimeout(Duration.ofSeconds(10))
+            .build());
+    resolvers.put(
+        DnssecMode.TRUST_AD,
+        DnssecResolver.builder()
+            .mode(DnssecMode.TRUST_AD)
+            .upstream(validator.socketAddress())
+            .queryTimeout(Duration.ofSeconds(2))
+            .lookupTimeout(Duration.ofSeconds(10))
+            .build());
     // The policy host's certificate is issued by the test root: trust it, as a user would.
-    http = new OkHttpClient.Builder()
-        .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
-        .build();
-    resolvers.forEach((mode, resolver) -> mtaSts.put(mode, MtaStsResolver.builder()
-        .dns(resolver)
-        .fetcher(OkHttpPolicyFetcher.builder()
-            .client(http)
-            .dns(resolver)
-            .port(sts.port())
-            .connectTimeout(Duration.ofSeconds(2))
-            .callTimeout(Duration.ofSeconds(10))
-            .build())
-        .build()));
+    http =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
+            .build();
+    resolvers.forEach(
+        (mode, resolver) ->
+            mtaSts.put(
+                mode,
+                MtaStsResolver.builder()
+                    .dns(resolver)
+                    .fetcher(
+                        OkHttpPolicyFetcher.builder()
+                            .client(http)
+                            .dns(resolver)
+                            .port(sts.port())
+                            .connectTimeout(Duration.ofSeconds(2))
+                            .callTimeout(Duration.ofSeconds(10))
+                            .build())
+                    .build()));
   }
 
   /** {@code <label>.example.test}. */
@@ -327,10 +371,11 @@ final class DaneWorld implements AutoCloseable {
   private void domain(String label, TestPki.Certified cert, TlsaRecords tlsa) {
     String host = mx(label);
     MockSmtpServer s = server(host, cert);
-    example.add(z -> {
-      z.mailHost(domain(label), 10, host, s);
-      tlsa.add(z, Tlsa.smtpOwner(host));
-    });
+    example.add(
+        z -> {
+          z.mailHost(domain(label), 10, host, s);
+          tlsa.add(z, Tlsa.smtpOwner(host));
+        });
   }
 
   /** Adds TLSA records at an owner name. */
@@ -341,9 +386,8 @@ final class DaneWorld implements AutoCloseable {
 
   /** Starts the mock server of {@code host} on the next 127.0.9.x, on the shared port. */
   private MockSmtpServer server(String host, TestPki.Certified cert) {
-    MockSmtpServer.Builder b = MockSmtpServer.builder()
-        .address(loopback("127.0.9." + nextIp++))
-        .hostname(host);
+    MockSmtpServer.Builder b =
+        MockSmtpServer.builder().address(loopback("127.0.9." + nextIp++)).hostname(host);
     if (port != 0) {
       b.port(port);
     }
@@ -371,8 +415,8 @@ final class DaneWorld implements AutoCloseable {
   }
 
   /**
-   * What one delivery did: the recipient's result, and per MX host the sessions the delivery
-   * opened at its server (ended before this is returned).
+   * What one delivery did: the recipient's result, and per MX host the sessions the delivery opened
+   * at its server (ended before this is returned).
    */
   record Delivery(RecipientResult result, Map<String, List<SmtpSession>> sessions) {
 
@@ -383,8 +427,7 @@ final class DaneWorld implements AutoCloseable {
 
     /** Every command verb the server of {@code host} received, in order. */
     List<String> verbs(String host) {
-      return at(host).stream().flatMap(s -> s.commands().stream()).map(SmtpCommand::verb)
-          .toList();
+      return at(host).stream().flatMap(s -> s.commands().stream()).map(SmtpCommand::verb).toList();
     }
 
     /** Every session the delivery opened, at any server. */
@@ -411,27 +454,27 @@ final class DaneWorld implements AutoCloseable {
     // A session is recorded when accepted, before the greeting the transport waits for: every
     // connection this delivery made is counted by now.
     Map<String, List<SmtpSession>> opened = new LinkedHashMap<>();
-    servers.forEach((h, s) -> {
-      int from = before.get(h);
-      int to = s.sessions().size();
-      if (to > from) {
-        try {
-          opened.put(h, s.awaitSessions(to, Duration.ofSeconds(5)).subList(from, to));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new AssertionError("interrupted waiting for sessions at " + h, e);
-        }
-      }
-    });
+    servers.forEach(
+        (h, s) -> {
+          int from = before.get(h);
+          int to = s.sessions().size();
+          if (to > from) {
+            try {
+              opened.put(h, s.awaitSessions(to, Duration.ofSeconds(5)).subList(from, to));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new AssertionError("interrupted waiting for sessions at " + h, e);
+            }
+          }
+        });
     return new Delivery(result, opened);
   }
 
   /**
-   * A transport as {@link #send} builds it, whose calls' listeners {@code listeners} makes, for
-   * a test that sends on it itself (and closes it).
+   * A transport as {@link #send} builds it, whose calls' listeners {@code listeners} makes, for a
+   * test that sends on it itself (and closes it).
    */
-  SecureSmtpTransport transport(DnssecMode mode, TlsLevel level,
-      EventListener.Factory listeners) {
+  SecureSmtpTransport transport(DnssecMode mode, TlsLevel level, EventListener.Factory listeners) {
     return builder(mode, level).eventListenerFactory(listeners).build();
   }
 

@@ -34,20 +34,20 @@ class TlsaUsabilityTest {
 
   @ParameterizedTest(name = "{0} {1} {2} with {3} octets -> usable={4}")
   @CsvSource({
-      "3, 1, 1, 32, true",   // DANE-EE SPKI SHA2-256: the common case
-      "3, 0, 1, 32, true",
-      "3, 1, 2, 64, true",
-      "2, 0, 1, 32, true",   // DANE-TA
-      "2, 1, 2, 64, true",
-      "3, 1, 1, 31, false",  // wrong digest length
-      "3, 1, 1, 33, false",
-      "3, 1, 2, 32, false",
-      "0, 0, 1, 32, false",  // PKIX-TA: not for SMTP (RFC 7672 §3.1.3)
-      "1, 1, 1, 32, false",  // PKIX-EE
-      "4, 1, 1, 32, false",  // unknown usage
-      "3, 2, 1, 32, false",  // unknown selector
-      "3, 1, 3, 32, false",  // unknown matching type
-      "3, 1, 255, 32, false",
+    "3, 1, 1, 32, true", // DANE-EE SPKI SHA2-256: the common case
+    "3, 0, 1, 32, true",
+    "3, 1, 2, 64, true",
+    "2, 0, 1, 32, true", // DANE-TA
+    "2, 1, 2, 64, true",
+    "3, 1, 1, 31, false", // wrong digest length
+    "3, 1, 1, 33, false",
+    "3, 1, 2, 32, false",
+    "0, 0, 1, 32, false", // PKIX-TA: not for SMTP (RFC 7672 §3.1.3)
+    "1, 1, 1, 32, false", // PKIX-EE
+    "4, 1, 1, 32, false", // unknown usage
+    "3, 2, 1, 32, false", // unknown selector
+    "3, 1, 3, 32, false", // unknown matching type
+    "3, 1, 255, 32, false",
   })
   void classifiesDigestRecords(int usage, int selector, int mt, int len, boolean usable) {
     DnsRecord.Tlsa r = new DnsRecord.Tlsa(usage, selector, mt, bytes(len));
@@ -77,13 +77,24 @@ class TlsaUsabilityTest {
    */
   @Test
   void theFieldConstantsAreTheRegistryValues() {
-    assertThat(List.of(DnsRecord.Tlsa.PKIX_TA, DnsRecord.Tlsa.PKIX_EE, DnsRecord.Tlsa.DANE_TA,
-        DnsRecord.Tlsa.DANE_EE)).containsExactly(0, 1, 2, 3);
+    assertThat(
+            List.of(
+                DnsRecord.Tlsa.PKIX_TA,
+                DnsRecord.Tlsa.PKIX_EE,
+                DnsRecord.Tlsa.DANE_TA,
+                DnsRecord.Tlsa.DANE_EE))
+        .containsExactly(0, 1, 2, 3);
     assertThat(List.of(DnsRecord.Tlsa.CERT, DnsRecord.Tlsa.SPKI)).containsExactly(0, 1);
     assertThat(List.of(DnsRecord.Tlsa.FULL, DnsRecord.Tlsa.SHA2_256, DnsRecord.Tlsa.SHA2_512))
         .containsExactly(0, 1, 2);
     assertThat(TlsaUsability.usageName(DnsRecord.Tlsa.DANE_EE)).isEqualTo("DANE-EE");
-    assertThat(TlsaUsability.isUsable(new DnsRecord.Tlsa(DnsRecord.Tlsa.DANE_EE,
-        DnsRecord.Tlsa.SPKI, DnsRecord.Tlsa.SHA2_256, bytes(32)))).isTrue();
+    assertThat(
+            TlsaUsability.isUsable(
+                new DnsRecord.Tlsa(
+                    DnsRecord.Tlsa.DANE_EE,
+                    DnsRecord.Tlsa.SPKI,
+                    DnsRecord.Tlsa.SHA2_256,
+                    bytes(32))))
+        .isTrue();
   }
 }

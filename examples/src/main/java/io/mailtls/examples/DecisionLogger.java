@@ -20,9 +20,9 @@ import java.util.function.Consumer;
 
 /**
  * An {@link EventListener} that logs the transport's security decisions, one line each: per
- * recipient domain the sender level, the MTA-STS policy and every MX host's requirement and why
- * (or why nothing can be tried); skipped hosts; recipient-policy failures (the TLS-RPT input);
- * each TLS handshake; and each recipient's outcome with how its peer was authenticated.
+ * recipient domain the sender level, the MTA-STS policy and every MX host's requirement and why (or
+ * why nothing can be tried); skipped hosts; recipient-policy failures (the TLS-RPT input); each TLS
+ * handshake; and each recipient's outcome with how its peer was authenticated.
  *
  * <pre>{@code
  * SecureSmtpTransport transport = StandardTransport.builder(stateDirectory)
@@ -54,12 +54,28 @@ public final class DecisionLogger implements EventListener {
 
   @Override
   public void planEnd(DeliveryPlan plan) {
-    String sts = plan.mtaSts().map(p -> "MTA-STS " + p.mode().name().toLowerCase(Locale.ROOT)
-        + " (id " + p.id() + ")").orElse("no MTA-STS policy");
-    log("plan " + plan.nextHop() + ": sender level " + plan.senderLevel().map(String::valueOf).orElse("unknown") + ", " + sts);
+    String sts =
+        plan.mtaSts()
+            .map(
+                p -> "MTA-STS " + p.mode().name().toLowerCase(Locale.ROOT) + " (id " + p.id() + ")")
+            .orElse("no MTA-STS policy");
+    log(
+        "plan "
+            + plan.nextHop()
+            + ": sender level "
+            + plan.senderLevel().map(String::valueOf).orElse("unknown")
+            + ", "
+            + sts);
     for (PlannedHost h : plan.hosts()) {
-      log("  " + h.name().map(DomainName::toString).orElse(plan.nextHop().toString())
-          + " -> " + kind(h.requirement()) + " by " + source(h) + ": " + h.why());
+      log(
+          "  "
+              + h.name().map(DomainName::toString).orElse(plan.nextHop().toString())
+              + " -> "
+              + kind(h.requirement())
+              + " by "
+              + source(h)
+              + ": "
+              + h.why());
     }
     for (SkippedHost s : plan.skipped()) {
       log("  " + s.host() + " skipped, " + s.failure() + ": " + s.reason());
@@ -69,17 +85,26 @@ public final class DecisionLogger implements EventListener {
 
   @Override
   public void policyFailure(PolicyFailure f) {
-    log("policy failure " + f.source() + " " + f.type()
-        + f.type().tlsRptResultType().map(t -> " (TLS-RPT " + t + ")").orElse("")
-        + (f.enforced() ? ", enforced" : ", reported only") + f.host().map(h -> " at " + h)
-            .orElse("") + ": " + f.detail());
+    log(
+        "policy failure "
+            + f.source()
+            + " "
+            + f.type()
+            + f.type().tlsRptResultType().map(t -> " (TLS-RPT " + t + ")").orElse("")
+            + (f.enforced() ? ", enforced" : ", reported only")
+            + f.host().map(h -> " at " + h).orElse("")
+            + ": "
+            + f.detail());
   }
 
   @Override
-  public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
-      Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
-    String who = host.map(DomainName::toString).orElse("") + " [" + ip(address.getAddress())
-        + "]";
+  public void handshakeEnd(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      Optional<TlsDetails> tls,
+      Optional<FailureType> failure,
+      String detail) {
+    String who = host.map(DomainName::toString).orElse("") + " [" + ip(address.getAddress()) + "]";
     if (failure.isPresent()) {
       log("TLS " + who + " failed, " + failure.get() + ": " + detail);
     } else {
@@ -89,17 +114,29 @@ public final class DecisionLogger implements EventListener {
 
   @Override
   public void attemptEnd(Attempt a) {
-    log("attempt " + a.host().map(DomainName::toString).orElse("") + " ["
-        + ip(a.address().getAddress()) + "] " + kind(a.requirement()) + ": "
-        + a.failure().map(f -> "failed " + f)
-            .orElse(a.authentication().map(Enum::name).orElse("done")));
+    log(
+        "attempt "
+            + a.host().map(DomainName::toString).orElse("")
+            + " ["
+            + ip(a.address().getAddress())
+            + "] "
+            + kind(a.requirement())
+            + ": "
+            + a.failure()
+                .map(f -> "failed " + f)
+                .orElse(a.authentication().map(Enum::name).orElse("done")));
   }
 
   @Override
   public void recipientEnd(RecipientResult r) {
-    log(r.recipient() + " " + r.status() + " " + r.reply()
-        + r.mxHost().map(h -> " via " + h).orElse("")
-        + r.authentication().map(a -> " " + a).orElse(""));
+    log(
+        r.recipient()
+            + " "
+            + r.status()
+            + " "
+            + r.reply()
+            + r.mxHost().map(h -> " via " + h).orElse("")
+            + r.authentication().map(a -> " " + a).orElse(""));
   }
 
   private static String ip(InetAddress a) {

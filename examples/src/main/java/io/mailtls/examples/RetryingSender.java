@@ -20,10 +20,10 @@ import java.util.PriorityQueue;
 
 /**
  * A custom sender on top of {@link SecureSmtpTransport}: its own queue, and retries of the
- * recipients that were {@link DeliveryStatus#DEFERRED} with exponential back-off, as an MTA's
- * queue manager does (RFC 5321 §4.5.4.1: retry, with a growing interval, until a give-up time).
- * Delivered and bounced recipients are final and never sent again; a retry carries only the
- * deferred recipients.
+ * recipients that were {@link DeliveryStatus#DEFERRED} with exponential back-off, as an MTA's queue
+ * manager does (RFC 5321 §4.5.4.1: retry, with a growing interval, until a give-up time). Delivered
+ * and bounced recipients are final and never sent again; a retry carries only the deferred
+ * recipients.
  *
  * <pre>{@code
  * RetryingSender sender = RetryingSender.builder(transport::send)
@@ -62,8 +62,11 @@ public final class RetryingSender {
    * @param attempts how many times the message was sent
    * @param waits the back-off waited before each retry, in order
    */
-  public record Outcome(Envelope envelope, Map<EmailAddress, RecipientResult> results,
-      int attempts, List<Duration> waits) {
+  public record Outcome(
+      Envelope envelope,
+      Map<EmailAddress, RecipientResult> results,
+      int attempts,
+      List<Duration> waits) {
     public Outcome {
       results = Collections.unmodifiableMap(new LinkedHashMap<>(results));
       waits = List.copyOf(waits);
@@ -106,10 +109,12 @@ public final class RetryingSender {
   private final Duration initialBackoff;
   private final double multiplier;
   private final Duration maxBackoff;
-  private final PriorityQueue<Job> queue = new PriorityQueue<>((a, b) -> {
-    int byDue = a.due.compareTo(b.due);
-    return byDue != 0 ? byDue : Long.compare(a.order, b.order);
-  });
+  private final PriorityQueue<Job> queue =
+      new PriorityQueue<>(
+          (a, b) -> {
+            int byDue = a.due.compareTo(b.due);
+            return byDue != 0 ? byDue : Long.compare(a.order, b.order);
+          });
   private final List<Job> submitted = new ArrayList<>();
   private long next;
 
@@ -165,8 +170,8 @@ public final class RetryingSender {
 
   private void attempt(Job job) {
     job.attempts++;
-    DeliveryReport report = sender.send(new Envelope(job.envelope.sender(), job.pending),
-        job.content);
+    DeliveryReport report =
+        sender.send(new Envelope(job.envelope.sender(), job.pending), job.content);
     List<EmailAddress> deferred = new ArrayList<>();
     for (RecipientResult r : report.recipients()) {
       job.results.put(r.recipient(), r);
@@ -254,8 +259,8 @@ public final class RetryingSender {
     /**
      * Builds the sender.
      *
-     * @throws IllegalArgumentException naming the value when attempts are not positive, a
-     *     back-off is not positive, or the multiplier is below 1
+     * @throws IllegalArgumentException naming the value when attempts are not positive, a back-off
+     *     is not positive, or the multiplier is below 1
      */
     public RetryingSender build() {
       if (maxAttempts < 1) {
@@ -265,8 +270,8 @@ public final class RetryingSender {
         throw new IllegalArgumentException("initialBackoff must be positive: " + initialBackoff);
       }
       if (maxBackoff.compareTo(initialBackoff) < 0) {
-        throw new IllegalArgumentException("maxBackoff " + maxBackoff
-            + " is shorter than initialBackoff " + initialBackoff);
+        throw new IllegalArgumentException(
+            "maxBackoff " + maxBackoff + " is shorter than initialBackoff " + initialBackoff);
       }
       if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
         throw new IllegalArgumentException("multiplier must be at least 1: " + multiplier);

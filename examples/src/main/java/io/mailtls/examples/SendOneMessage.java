@@ -46,11 +46,14 @@ public final class SendOneMessage {
     }
 
     /**
-     * The system's resolvers with in-process DNSSEC validation from the IANA root; port 25;
-     * state in {@code ~/.mailtls}.
+     * The system's resolvers with in-process DNSSEC validation from the IANA root; port 25; state
+     * in {@code ~/.mailtls}.
      */
     public static Settings defaults(String heloName) {
-      return new Settings(DnssecResolver.builder().build(), 25, heloName,
+      return new Settings(
+          DnssecResolver.builder().build(),
+          25,
+          heloName,
           Path.of(System.getProperty("user.home"), ".mailtls"));
     }
   }
@@ -58,11 +61,12 @@ public final class SendOneMessage {
   private SendOneMessage() {}
 
   /** Sends {@code message} from {@code from} to {@code to} at the opportunistic level. */
-  public static DeliveryReport send(Settings settings, String from, String to,
-      MessageContent message) {
-    try (SecureSmtpTransport transport = StandardTransport.setup(settings.stateDirectory())
-            .dns(settings.dns())          // validates DNSSEC; MTA-STS and DANE use it too
-            .transportBuilder()           // MTA-STS (RFC 8461) and DANE (RFC 7672) wired in
+  public static DeliveryReport send(
+      Settings settings, String from, String to, MessageContent message) {
+    try (SecureSmtpTransport transport =
+        StandardTransport.setup(settings.stateDirectory())
+            .dns(settings.dns()) // validates DNSSEC; MTA-STS and DANE use it too
+            .transportBuilder() // MTA-STS (RFC 8461) and DANE (RFC 7672) wired in
             .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
             .heloName(settings.heloName())
             .port(settings.smtpPort())
@@ -74,7 +78,12 @@ public final class SendOneMessage {
   /** One line per recipient: status, reply, MX host, TLS and authentication. */
   public static void print(DeliveryReport report, PrintStream out) {
     for (RecipientResult r : report.recipients()) {
-      out.printf(Locale.ROOT, "%s: %s %s%s%s%n", r.recipient(), r.status(), r.reply(),
+      out.printf(
+          Locale.ROOT,
+          "%s: %s %s%s%s%n",
+          r.recipient(),
+          r.status(),
+          r.reply(),
           r.mxHost().map(h -> " via " + h).orElse(""),
           r.tls().map(t -> " " + t.protocol()).orElse("")
               + r.authentication().map(a -> " " + a).orElse(""));
@@ -94,10 +103,11 @@ public final class SendOneMessage {
     DeliveryReport report = send(settings, args[0], args[1], MessageContent.of(Path.of(args[2])));
     print(report, System.out);
     RecipientResult r = report.recipients().get(0);
-    System.exit(switch (r.status()) {
-      case DELIVERED -> 0;
-      case DEFERRED -> 75;
-      case BOUNCED -> 69;
-    });
+    System.exit(
+        switch (r.status()) {
+          case DELIVERED -> 0;
+          case DEFERRED -> 75;
+          case BOUNCED -> 69;
+        });
   }
 }

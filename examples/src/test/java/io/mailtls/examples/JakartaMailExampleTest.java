@@ -31,26 +31,36 @@ class JakartaMailExampleTest {
   @Test
   void aMimeMessageIsDeliveredWithAReportAndWithoutItsBccHeader() throws Exception {
     byte[] pdf = "%PDF-1.4 not really a pdf\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    MimeMessage message = JakartaMailExample.invoice("billing@sender.test", "customer@good.test",
-        "archive@good.test", pdf);
-    try (SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
-        .dns(world.resolver())
-        .port(world.smtpPort())
-        .heloName("client.sender.test")
-        .senderPolicy(SenderPolicy.uniform(TlsLevel.ENFORCED))
-        .build()) {
+    MimeMessage message =
+        JakartaMailExample.invoice(
+            "billing@sender.test", "customer@good.test", "archive@good.test", pdf);
+    try (SecureSmtpTransport transport =
+        SecureSmtpTransport.builder()
+            .withoutMtaSts()
+            .withoutDane()
+            .dns(world.resolver())
+            .port(world.smtpPort())
+            .heloName("client.sender.test")
+            .senderPolicy(SenderPolicy.uniform(TlsLevel.ENFORCED))
+            .build()) {
       DeliveryReport report = JakartaMailExample.send(transport, message);
-      assertThat(report.recipients()).extracting(r -> r.recipient().toString())
+      assertThat(report.recipients())
+          .extracting(r -> r.recipient().toString())
           .containsExactly("customer@good.test", "archive@good.test");
-      assertThat(report.recipients()).allSatisfy(r -> {
-        assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
-        assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
-      });
+      assertThat(report.recipients())
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+                assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
+              });
     }
-    assertThat(world.good().messages()).anySatisfy(m -> {
-      assertThat(m.recipients()).containsExactly("customer@good.test", "archive@good.test");
-      assertThat(m.dataAsString()).contains("Subject: Your invoice", "invoice.pdf")
-          .doesNotContain("Bcc:");
-    });
+    assertThat(world.good().messages())
+        .anySatisfy(
+            m -> {
+              assertThat(m.recipients()).containsExactly("customer@good.test", "archive@good.test");
+              assertThat(m.dataAsString())
+                  .contains("Subject: Your invoice", "invoice.pdf")
+                  .doesNotContain("Bcc:");
+            });
   }
 }

@@ -13,14 +13,14 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every Java snippet in the README is taken from a compiled example file: each must name its
- * source in the comment line above it, and every line of the snippet must stand in that file, so
- * a snippet cannot drift from code that compiles and runs in CI.
+ * Every Java snippet in the README is taken from a compiled example file: each must name its source
+ * in the comment line above it, and every line of the snippet must stand in that file, so a snippet
+ * cannot drift from code that compiles and runs in CI.
  */
 class ReadmeSnippetsTest {
 
-  private static final Pattern SNIPPET = Pattern.compile(
-      "(?:<!-- from (\\S+)[^\\n]*-->\\n)?```java\\n(.*?)```", Pattern.DOTALL);
+  private static final Pattern SNIPPET =
+      Pattern.compile("(?:<!-- from (\\S+)[^\\n]*-->\\n)?```java\\n(.*?)```", Pattern.DOTALL);
 
   private static Path root() {
     Path p = Path.of("").toAbsolutePath();

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link RetryingSender} against a mock server that defers some recipients: retries carry only the
- * deferred ones, back-off grows and is capped, attempts are bounded. A fake clock stands in for
- * the hours of waiting, so the test takes well under a second.
+ * deferred ones, back-off grows and is capped, attempts are bounded. A fake clock stands in for the
+ * hours of waiting, so the test takes well under a second.
  */
 class RetryingSenderTest {
 
@@ -30,10 +30,15 @@ class RetryingSenderTest {
   @BeforeAll
   static void start() {
     world = new TestWorld();
-    transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
-        .dns(world.resolver()).port(world.smtpPort())
-        .heloName("client.sender.test").timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-        .build();
+    transport =
+        SecureSmtpTransport.builder()
+            .withoutMtaSts()
+            .withoutDane()
+            .dns(world.resolver())
+            .port(world.smtpPort())
+            .heloName("client.sender.test")
+            .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
+            .build();
   }
 
   @AfterAll
@@ -47,16 +52,25 @@ class RetryingSenderTest {
     FakeClock clock = new FakeClock();
     List<Duration> slept = new ArrayList<>();
     List<Integer> recipientsPerSend = new ArrayList<>();
-    RetryingSender sender = RetryingSender.builder((env, content) -> {
-      recipientsPerSend.add(env.recipients().size());
-      return transport.send(env, content);
-    }).clock(clock).sleeper(d -> {
-      slept.add(d);
-      clock.advance(d);
-    }).maxAttempts(5).initialBackoff(Duration.ofMinutes(1)).build();
+    RetryingSender sender =
+        RetryingSender.builder(
+                (env, content) -> {
+                  recipientsPerSend.add(env.recipients().size());
+                  return transport.send(env, content);
+                })
+            .clock(clock)
+            .sleeper(
+                d -> {
+                  slept.add(d);
+                  clock.advance(d);
+                })
+            .maxAttempts(5)
+            .initialBackoff(Duration.ofMinutes(1))
+            .build();
 
-    sender.submit(Envelope.of("a@sender.test", "flaky@mixed.test", "ok@mixed.test",
-        "nobody@mixed.test"), MessageContent.of(TestWorld.MESSAGE));
+    sender.submit(
+        Envelope.of("a@sender.test", "flaky@mixed.test", "ok@mixed.test", "nobody@mixed.test"),
+        MessageContent.of(TestWorld.MESSAGE));
     List<RetryingSender.Outcome> outcomes = sender.drain();
 
     assertThat(outcomes).hasSize(1);
@@ -68,28 +82,36 @@ class RetryingSenderTest {
     assertThat(recipientsPerSend).containsExactly(3, 1, 1);
     assertThat(o.waits()).containsExactly(Duration.ofMinutes(1), Duration.ofMinutes(2));
     assertThat(slept).isEqualTo(o.waits());
-    assertThat(o.results().keySet()).extracting(Object::toString)
+    assertThat(o.results().keySet())
+        .extracting(Object::toString)
         .containsExactly("flaky@mixed.test", "ok@mixed.test", "nobody@mixed.test");
-    assertThat(world.mixed().messages()).filteredOn(m -> m.recipients()
-        .contains("ok@mixed.test")).hasSize(1);
+    assertThat(world.mixed().messages())
+        .filteredOn(m -> m.recipients().contains("ok@mixed.test"))
+        .hasSize(1);
   }
 
   @Test
   void givesUpAfterTheLastAttemptWithCappedBackoff() throws InterruptedException {
     FakeClock clock = new FakeClock();
-    RetryingSender sender = RetryingSender.builder(transport::send).clock(clock)
-        .sleeper(clock::advance).maxAttempts(4).initialBackoff(Duration.ofMinutes(10))
-        .multiplier(3).maxBackoff(Duration.ofMinutes(45)).build();
+    RetryingSender sender =
+        RetryingSender.builder(transport::send)
+            .clock(clock)
+            .sleeper(clock::advance)
+            .maxAttempts(4)
+            .initialBackoff(Duration.ofMinutes(10))
+            .multiplier(3)
+            .maxBackoff(Duration.ofMinutes(45))
+            .build();
     Instant start = clock.instant();
 
-    sender.submit(Envelope.of("a@sender.test", "busy@mixed.test"),
-        MessageContent.of(TestWorld.MESSAGE));
+    sender.submit(
+        Envelope.of("a@sender.test", "busy@mixed.test"), MessageContent.of(TestWorld.MESSAGE));
     RetryingSender.Outcome o = sender.drain().get(0);
 
     assertThat(o.status("busy@mixed.test")).isEqualTo(DeliveryStatus.DEFERRED);
     assertThat(o.attempts()).isEqualTo(4);
-    assertThat(o.waits()).containsExactly(Duration.ofMinutes(10), Duration.ofMinutes(30),
-        Duration.ofMinutes(45));
+    assertThat(o.waits())
+        .containsExactly(Duration.ofMinutes(10), Duration.ofMinutes(30), Duration.ofMinutes(45));
     assertThat(Duration.between(start, clock.instant())).isEqualTo(Duration.ofMinutes(85));
   }
 
@@ -97,30 +119,43 @@ class RetryingSenderTest {
   void queuedMessagesAreSentInDueOrder() throws InterruptedException {
     FakeClock clock = new FakeClock();
     List<String> order = new ArrayList<>();
-    RetryingSender sender = RetryingSender.builder((env, content) -> {
-      order.add(env.recipients().toString());
-      return transport.send(env, content);
-    }).clock(clock).sleeper(clock::advance).maxAttempts(2).build();
+    RetryingSender sender =
+        RetryingSender.builder(
+                (env, content) -> {
+                  order.add(env.recipients().toString());
+                  return transport.send(env, content);
+                })
+            .clock(clock)
+            .sleeper(clock::advance)
+            .maxAttempts(2)
+            .build();
 
-    sender.submit(Envelope.of("a@sender.test", "busy@mixed.test"),
-        MessageContent.of(TestWorld.MESSAGE));
-    sender.submit(Envelope.of("a@sender.test", "second@good.test"),
-        MessageContent.of(TestWorld.MESSAGE));
+    sender.submit(
+        Envelope.of("a@sender.test", "busy@mixed.test"), MessageContent.of(TestWorld.MESSAGE));
+    sender.submit(
+        Envelope.of("a@sender.test", "second@good.test"), MessageContent.of(TestWorld.MESSAGE));
     List<RetryingSender.Outcome> outcomes = sender.drain();
 
-    assertThat(order).containsExactly("[busy@mixed.test]", "[second@good.test]",
-        "[busy@mixed.test]");
+    assertThat(order)
+        .containsExactly("[busy@mixed.test]", "[second@good.test]", "[busy@mixed.test]");
     assertThat(outcomes.get(1).status("second@good.test")).isEqualTo(DeliveryStatus.DELIVERED);
   }
 
   @Test
   void builderRejectsNonsense() {
     assertThatThrownBy(() -> RetryingSender.builder(transport::send).maxAttempts(0).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxAttempts");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxAttempts");
     assertThatThrownBy(() -> RetryingSender.builder(transport::send).multiplier(0.5).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiplier");
-    assertThatThrownBy(() -> RetryingSender.builder(transport::send)
-        .initialBackoff(Duration.ofHours(2)).maxBackoff(Duration.ofHours(1)).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBackoff");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("multiplier");
+    assertThatThrownBy(
+            () ->
+                RetryingSender.builder(transport::send)
+                    .initialBackoff(Duration.ofHours(2))
+                    .maxBackoff(Duration.ofHours(1))
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxBackoff");
   }
 }

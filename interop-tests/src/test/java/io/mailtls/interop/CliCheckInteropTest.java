@@ -20,17 +20,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * {@code mailtls check --input FILE --json-lines --probe} (the shaded jar, as a process) over
- * every scenario domain: the posture it reads from Unbound and nginx, and a live STARTTLS probe
- * of every MX address against Postfix, as the table below says.
+ * {@code mailtls check --input FILE --json-lines --probe} (the shaded jar, as a process) over every
+ * scenario domain: the posture it reads from Unbound and nginx, and a live STARTTLS probe of every
+ * MX address against Postfix, as the table below says.
  */
 class CliCheckInteropTest {
 
   /**
-   * Per domain: MX outcome and DNSSEC state | {@code _mta-sts} record status | policy status
-   * (with mode or failure) | TLSA status per MX host | probe verdict per MX host (first label).
+   * Per domain: MX outcome and DNSSEC state | {@code _mta-sts} record status | policy status (with
+   * mode or failure) | TLSA status per MX host | probe verdict per MX host (first label).
    */
-  private static final String EXPECTED = """
+  private static final String EXPECTED =
+      """
       dane-ee.test             | MX SECURE                | absent  | none                          | usable         | mx=verified-dane
       dane-ta.test             | MX SECURE                | absent  | none                          | usable         | mx=verified-dane
       dane-ta-spki.test        | MX SECURE                | absent  | none                          | usable         | mx=verified-dane
@@ -77,17 +78,36 @@ class CliCheckInteropTest {
   static void runCheckOnce(@TempDir Path tmp) throws Exception {
     InteropEnv.requireUp();
     Path input = tmp.resolve("domains.txt");
-    Files.writeString(input, Stream.of(Scenario.values()).map(s -> s.domain)
-        .collect(Collectors.joining("\n", "# every scenario domain\n", "\n")));
+    Files.writeString(
+        input,
+        Stream.of(Scenario.values())
+            .map(s -> s.domain)
+            .collect(Collectors.joining("\n", "# every scenario domain\n", "\n")));
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-jar", System.getProperty("interop.cliJar"),
-        "check", "--input", input.toString(), "--json-lines", "--probe",
-        "--resolver", InteropEnv.UNBOUND,
-        "--trust-anchor", InteropEnv.STATE.resolve("root-anchor.ds").toString(),
-        "--ca-file", InteropEnv.STATE.resolve("pki/ca.crt").toString(), "--ca-only",
-        "--helo", "check.interop.mailtls.test", "--timeout", "10"));
-    InteropEnv.ProcessResult r = InteropEnv.runBounded(new ProcessBuilder(cmd),
-        Duration.ofMinutes(4), "mailtls check");
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-jar",
+                System.getProperty("interop.cliJar"),
+                "check",
+                "--input",
+                input.toString(),
+                "--json-lines",
+                "--probe",
+                "--resolver",
+                InteropEnv.UNBOUND,
+                "--trust-anchor",
+                InteropEnv.STATE.resolve("root-anchor.ds").toString(),
+                "--ca-file",
+                InteropEnv.STATE.resolve("pki/ca.crt").toString(),
+                "--ca-only",
+                "--helo",
+                "check.interop.mailtls.test",
+                "--timeout",
+                "10"));
+    InteropEnv.ProcessResult r =
+        InteropEnv.runBounded(new ProcessBuilder(cmd), Duration.ofMinutes(4), "mailtls check");
     exit = r.exit();
     for (String line : r.stdout().split("\n", -1)) {
       if (!line.isBlank()) {
@@ -111,8 +131,9 @@ class CliCheckInteropTest {
 
   @Test
   void everyScenarioHasARowAndTheCheckCompleted() {
-    assertThat(expected().keySet()).containsExactlyInAnyOrderElementsOf(
-        Stream.of(Scenario.values()).map(s -> s.domain).toList());
+    assertThat(expected().keySet())
+        .containsExactlyInAnyOrderElementsOf(
+            Stream.of(Scenario.values()).map(s -> s.domain).toList());
     assertThat(exit).as("check's exit code (a bogus zone is a result, not an error)").isZero();
     assertThat(CHECKS).hasSize(Scenario.values().length);
   }
@@ -126,13 +147,15 @@ class CliCheckInteropTest {
     String what = s.domain + ": " + d;
     assertThat(d.get("error").isNull()).as(what).isTrue();
     assertThat(d.get("mx").get("outcome").asText() + " " + d.get("mx").get("dnssec").asText())
-        .as("mx, " + what).isEqualTo(e[1]);
+        .as("mx, " + what)
+        .isEqualTo(e[1]);
     JsonNode sts = d.get("mtaSts");
     assertThat(sts.get("record").get("status").asText()).as("record, " + what).isEqualTo(e[2]);
     JsonNode policy = sts.get("policy");
-    String p = policy.get("status").asText()
-        + (policy.get("mode").isNull() ? "" : " " + policy.get("mode").asText())
-        + (policy.get("failure").isNull() ? "" : " " + policy.get("failure").asText());
+    String p =
+        policy.get("status").asText()
+            + (policy.get("mode").isNull() ? "" : " " + policy.get("mode").asText())
+            + (policy.get("failure").isNull() ? "" : " " + policy.get("failure").asText());
     assertThat(p).as("policy, " + what).isEqualTo(e[3]);
     List<String> tlsa = new ArrayList<>();
     List<String> probes = new ArrayList<>();

@@ -38,10 +38,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The {@code mailtls} command line (its shaded jar, run as a process) against the environment:
- * one {@code mailtls send --json} per sender level with one recipient at every scenario domain,
- * checked against {@link Scenario} through the documented JSON (docs/cli-json.md) and Postfix's
- * maildirs.
+ * The {@code mailtls} command line (its shaded jar, run as a process) against the environment: one
+ * {@code mailtls send --json} per sender level with one recipient at every scenario domain, checked
+ * against {@link Scenario} through the documented JSON (docs/cli-json.md) and Postfix's maildirs.
  */
 class CliInteropTest {
 
@@ -51,8 +50,8 @@ class CliInteropTest {
 
   /** One CLI run: the message it sent, its exit code and its JSON document. */
   @SuppressWarnings("ArrayRecordComponent") // a result read once, never compared
-  record Run(TlsLevel level, String messageId, byte[] message, int exit, JsonNode json,
-      String stderr) {
+  record Run(
+      TlsLevel level, String messageId, byte[] message, int exit, JsonNode json, String stderr) {
     JsonNode recipient(Scenario s) {
       for (JsonNode r : json.get("recipients")) {
         if (r.get("recipient").asText().equals(rcpt(s, level))) {
@@ -81,32 +80,63 @@ class CliInteropTest {
     ExecutorService pool = Executors.newFixedThreadPool(TlsLevel.values().length);
     for (TlsLevel level : TlsLevel.values()) {
       String id = "cli-" + level.token() + "." + UUID.randomUUID() + "@interop.mailtls.test";
-      String text = "From: <" + Library.SENDER + ">\r\n"
-          + "To: <cli@interop.mailtls.test>\r\n"
-          + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"
-          + "Message-ID: <" + id + ">\r\n"
-          + "Subject: interop CLI " + level.token() + "\r\n"
-          + "\r\n"
-          + "Sent by mailtls send --level " + level.token() + "\r\n"
-          + ".a line that starts with a dot\r\n";
+      String text =
+          "From: <"
+              + Library.SENDER
+              + ">\r\n"
+              + "To: <cli@interop.mailtls.test>\r\n"
+              + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+              + "Message-ID: <"
+              + id
+              + ">\r\n"
+              + "Subject: interop CLI "
+              + level.token()
+              + "\r\n"
+              + "\r\n"
+              + "Sent by mailtls send --level "
+              + level.token()
+              + "\r\n"
+              + ".a line that starts with a dot\r\n";
       byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
       Path file = tmp.resolve(level.token() + ".eml");
       Files.write(file, bytes);
-      List<String> cmd = new ArrayList<>(List.of(java, "-jar", jar.toString(), "send",
-          "--from", Library.SENDER, "--level", level.token(), "--file", file.toString(),
-          "--resolver", InteropEnv.UNBOUND,
-          "--trust-anchor", InteropEnv.STATE.resolve("root-anchor.ds").toString(),
-          "--ca-file", InteropEnv.STATE.resolve("pki/ca.crt").toString(), "--ca-only",
-          "--helo", "cli.interop.mailtls.test", "--timeout", "10", "--json"));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  java,
+                  "-jar",
+                  jar.toString(),
+                  "send",
+                  "--from",
+                  Library.SENDER,
+                  "--level",
+                  level.token(),
+                  "--file",
+                  file.toString(),
+                  "--resolver",
+                  InteropEnv.UNBOUND,
+                  "--trust-anchor",
+                  InteropEnv.STATE.resolve("root-anchor.ds").toString(),
+                  "--ca-file",
+                  InteropEnv.STATE.resolve("pki/ca.crt").toString(),
+                  "--ca-only",
+                  "--helo",
+                  "cli.interop.mailtls.test",
+                  "--timeout",
+                  "10",
+                  "--json"));
       for (Scenario s : Scenario.values()) {
         cmd.addAll(List.of("--to", rcpt(s, level)));
       }
-      all.add(CompletableFuture.runAsync(() -> {
-        Run run = run(level, cmd, id, bytes);
-        synchronized (RUNS) {
-          RUNS.put(level, run);
-        }
-      }, pool));
+      all.add(
+          CompletableFuture.runAsync(
+              () -> {
+                Run run = run(level, cmd, id, bytes);
+                synchronized (RUNS) {
+                  RUNS.put(level, run);
+                }
+              },
+              pool));
     }
     try {
       CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
@@ -117,8 +147,8 @@ class CliInteropTest {
 
   private static Run run(TlsLevel level, List<String> cmd, String id, byte[] message) {
     try {
-      InteropEnv.ProcessResult r = InteropEnv.runBounded(new ProcessBuilder(cmd),
-          Duration.ofMinutes(4), "mailtls send");
+      InteropEnv.ProcessResult r =
+          InteropEnv.runBounded(new ProcessBuilder(cmd), Duration.ofMinutes(4), "mailtls send");
       JsonNode json = JSON.readTree(r.stdout());
       return new Run(level, id, message, r.exit(), json, r.stderr());
     } catch (Exception e) {
@@ -143,25 +173,29 @@ class CliInteropTest {
     Expect e = s.expect(level);
     String what = s + " at " + level + ": " + r;
     assertThat(r.get("status").asText()).as("status, " + what).isEqualTo(e.status().name());
-    assertThat(text(r.get("authentication"))).as("authentication, " + what)
+    assertThat(text(r.get("authentication")))
+        .as("authentication, " + what)
         .isEqualTo(e.authentication().map(Authentication::name));
-    assertThat(r.get("policy").get("source").asText()).as("policy.source, " + what)
+    assertThat(r.get("policy").get("source").asText())
+        .as("policy.source, " + what)
         .isEqualTo(token(e.source()));
     assertThat(r.get("policy").get("level").asText()).isEqualTo(level.token());
-    assertThat(failures(r)).as("failure types, " + what)
+    assertThat(failures(r))
+        .as("failure types, " + what)
         .containsExactlyInAnyOrderElementsOf(e.failures());
     // what TLS-RPT reports, policyFailures lists: every failed attempt under a recipient policy
     // (DANE, MTA-STS), and every failure of a delivered message that no attempt shows (a policy
     // that could not be had, a testing-mode failure)
-    List<String> policyFailures = iterate(r.get("policyFailures")).stream()
-        .map(x -> x.get("failure").asText()).toList();
+    List<String> policyFailures =
+        iterate(r.get("policyFailures")).stream().map(x -> x.get("failure").asText()).toList();
     Set<String> attemptFailures = new TreeSet<>();
     for (JsonNode a : r.get("attempts")) {
       if (!a.get("failure").isNull()) {
         attemptFailures.add(a.get("failure").asText());
         if (Set.of("dane", "mta-sts").contains(a.get("source").asText())
             && !a.get("tlsRpt").isNull()) {
-          assertThat(policyFailures).as("policyFailures, " + what)
+          assertThat(policyFailures)
+              .as("policyFailures, " + what)
               .contains(a.get("failure").asText());
         }
       }
@@ -175,29 +209,35 @@ class CliInteropTest {
     }
     for (JsonNode x : iterate(r.get("attempts"), r.get("policyFailures"))) {
       if (!x.get("failure").isNull()) {
-        assertThat(text(x.get("tlsRpt"))).as("tlsRpt of %s", x)
+        assertThat(text(x.get("tlsRpt")))
+            .as("tlsRpt of %s", x)
             .isEqualTo(FailureType.valueOf(x.get("failure").asText()).tlsRptResultType());
       }
     }
     if (e.status() == DeliveryStatus.DELIVERED) {
       Path file = InteropEnv.awaitInMaildir(s.domain, run.messageId(), Duration.ofSeconds(10));
-      assertThat(InteropEnv.awaitPostfixLogged(InteropEnv.deliveredNeedle(rcpt(s, level)),
-          Duration.ofSeconds(10))).as("Postfix's log").isTrue();
+      assertThat(
+              InteropEnv.awaitPostfixLogged(
+                  InteropEnv.deliveredNeedle(rcpt(s, level)), Duration.ofSeconds(10)))
+          .as("Postfix's log")
+          .isTrue();
       Stored stored = InteropEnv.split(Files.readAllBytes(file));
       String received = stored.received().get(0);
       if (r.get("tls").isNull()) {
         assertThat(received).contains("with ESMTP ").doesNotContain("ESMTPS");
       } else {
-        assertThat(received).contains("with ESMTPS")
+        assertThat(received)
+            .contains("with ESMTPS")
             .contains("using " + r.get("tls").get("protocol").asText() + " with cipher ");
       }
       String sent = new String(run.message(), StandardCharsets.US_ASCII).replace("\r\n", "\n");
-      assertThat(new String(stored.rest(), StandardCharsets.ISO_8859_1)).as("stored %s", file)
+      assertThat(new String(stored.rest(), StandardCharsets.ISO_8859_1))
+          .as("stored %s", file)
           .isEqualTo(sent);
       assertThat(stored.rest()).isEqualTo(sent.getBytes(StandardCharsets.US_ASCII));
     } else {
-      UNDELIVERED.record(s.domain, run.messageId(), InteropEnv.deliveredNeedle(rcpt(s, level)),
-          what);
+      UNDELIVERED.record(
+          s.domain, run.messageId(), InteropEnv.deliveredNeedle(rcpt(s, level)), what);
     }
   }
 

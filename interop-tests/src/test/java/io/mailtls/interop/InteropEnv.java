@@ -30,8 +30,8 @@ import java.util.stream.Stream;
  */
 final class InteropEnv {
 
-  static final Path STATE = Path.of(System.getProperty("interop.state", "../interop/state"))
-      .toAbsolutePath().normalize();
+  static final Path STATE =
+      Path.of(System.getProperty("interop.state", "../interop/state")).toAbsolutePath().normalize();
   static final String UNBOUND = System.getProperty("interop.unbound", "127.0.0.54");
   static final String NGINX = System.getProperty("interop.nginx", "127.0.0.55");
   static final String MX_TLS = System.getProperty("interop.mxTls", "127.0.0.60");
@@ -48,18 +48,17 @@ final class InteropEnv {
     if (!Files.isReadable(STATE.resolve("pki/ca.crt"))) {
       problems.add("no " + STATE.resolve("pki/ca.crt"));
     }
-    for (String[] hp : new String[][] {
-        {UNBOUND, "53"}, {NGINX, "443"}, {MX_TLS, "25"}, {MX_PLAIN, "25"}}) {
+    for (String[] hp :
+        new String[][] {{UNBOUND, "53"}, {NGINX, "443"}, {MX_TLS, "25"}, {MX_PLAIN, "25"}}) {
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress(InetAddress.getByName(hp[0]), Integer.parseInt(hp[1])),
-            2000);
+        s.connect(
+            new InetSocketAddress(InetAddress.getByName(hp[0]), Integer.parseInt(hp[1])), 2000);
       } catch (IOException e) {
         problems.add("nothing listens on " + hp[0] + ":" + hp[1] + " (" + e.getMessage() + ")");
       }
     }
     assertThat(problems)
-        .as("interop environment not up (state %s); run `bash interop/up.sh` as root first",
-            STATE)
+        .as("interop environment not up (state %s); run `bash interop/up.sh` as root first", STATE)
         .isEmpty();
   }
 
@@ -123,7 +122,8 @@ final class InteropEnv {
   record TestMessage(String id, String recipient, byte[] wire) {
     /** What Postfix stores: the same bytes with LF line ends (maildir files use LF). */
     byte[] stored() {
-      return new String(wire, StandardCharsets.UTF_8).replace("\r\n", "\n")
+      return new String(wire, StandardCharsets.UTF_8)
+          .replace("\r\n", "\n")
           .getBytes(StandardCharsets.UTF_8);
     }
   }
@@ -131,19 +131,28 @@ final class InteropEnv {
   static TestMessage message(String domain, String scenario) {
     String id = scenario + "." + UUID.randomUUID() + "@interop.mailtls.test";
     String rcpt = "rcpt-" + scenario.toLowerCase(Locale.ROOT) + "@" + domain;
-    String text = "From: <sender@interop.mailtls.test>\r\n"
-        + "To: <" + rcpt + ">\r\n"
-        + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"
-        + "Message-ID: <" + id + ">\r\n"
-        + "Subject: interop " + scenario + "\r\n"
-        + "MIME-Version: 1.0\r\n"
-        + "Content-Type: text/plain; charset=us-ascii\r\n"
-        + "\r\n"
-        + "Body line 1 for " + id + "\r\n"
-        + ".a line that starts with a dot\r\n"
-        + "..two dots\r\n"
-        + "\r\n"
-        + "last line\r\n";
+    String text =
+        "From: <sender@interop.mailtls.test>\r\n"
+            + "To: <"
+            + rcpt
+            + ">\r\n"
+            + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+            + "Message-ID: <"
+            + id
+            + ">\r\n"
+            + "Subject: interop "
+            + scenario
+            + "\r\n"
+            + "MIME-Version: 1.0\r\n"
+            + "Content-Type: text/plain; charset=us-ascii\r\n"
+            + "\r\n"
+            + "Body line 1 for "
+            + id
+            + "\r\n"
+            + ".a line that starts with a dot\r\n"
+            + "..two dots\r\n"
+            + "\r\n"
+            + "last line\r\n";
     return new TestMessage(id, rcpt, text.getBytes(StandardCharsets.US_ASCII));
   }
 
@@ -177,7 +186,8 @@ final class InteropEnv {
     while (true) {
       List<Path> found = findInMaildir(domain, messageId);
       if (!found.isEmpty() || System.nanoTime() > end) {
-        assertThat(found).as("maildir files of %s with Message-ID %s", domain, messageId)
+        assertThat(found)
+            .as("maildir files of %s with Message-ID %s", domain, messageId)
             .hasSize(1);
         return found.get(0);
       }
@@ -195,9 +205,8 @@ final class InteropEnv {
 
   /**
    * Splits a maildir file: the leading {@code Return-Path:}, {@code X-Original-To:}, {@code
-   * Delivered-To:} and {@code
-   * Received:} headers (with continuation lines) that the virtual(8) agent and smtpd/cleanup
-   * prepend, and everything after the last of them.
+   * Delivered-To:} and {@code Received:} headers (with continuation lines) that the virtual(8)
+   * agent and smtpd/cleanup prepend, and everything after the last of them.
    */
   static Stored split(byte[] file) {
     List<String> prepended = new ArrayList<>();
@@ -208,12 +217,13 @@ final class InteropEnv {
         break;
       }
       String line = new String(file, pos, eol - pos, StandardCharsets.ISO_8859_1);
-      boolean continuation = !prepended.isEmpty() && (line.startsWith(" ")
-          || line.startsWith("\t"));
-      boolean known = line.regionMatches(true, 0, "Return-Path:", 0, 12)
-          || line.regionMatches(true, 0, "X-Original-To:", 0, 14)
-          || line.regionMatches(true, 0, "Delivered-To:", 0, 13)
-          || line.regionMatches(true, 0, "Received:", 0, 9);
+      boolean continuation =
+          !prepended.isEmpty() && (line.startsWith(" ") || line.startsWith("\t"));
+      boolean known =
+          line.regionMatches(true, 0, "Return-Path:", 0, 12)
+              || line.regionMatches(true, 0, "X-Original-To:", 0, 14)
+              || line.regionMatches(true, 0, "Delivered-To:", 0, 13)
+              || line.regionMatches(true, 0, "Received:", 0, 9);
       if (continuation) {
         int last = prepended.size() - 1;
         prepended.set(last, prepended.get(last) + "\n" + line);
@@ -273,7 +283,9 @@ final class InteropEnv {
     return "to=<" + recipient + ">, relay=virtual";
   }
 
-  /** Waits up to {@code timeout} for Postfix's log to mention {@code needle} (postlogd is async). */
+  /**
+   * Waits up to {@code timeout} for Postfix's log to mention {@code needle} (postlogd is async).
+   */
   static boolean awaitPostfixLogged(String needle, Duration timeout)
       throws IOException, InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
@@ -288,8 +300,8 @@ final class InteropEnv {
 
   /**
    * Messages a test class reported DEFERRED or BOUNCED: none may be in a maildir or even in
-   * Postfix's log as accepted. Checked when recorded, and again by {@link #assertNoneArrived}
-   * (the class's {@code @AfterAll}) after Postfix had time to deliver anything it took.
+   * Postfix's log as accepted. Checked when recorded, and again by {@link #assertNoneArrived} (the
+   * class's {@code @AfterAll}) after Postfix had time to deliver anything it took.
    */
   static final class Undelivered {
     private final List<String[]> messages = new ArrayList<>();
@@ -315,12 +327,14 @@ final class InteropEnv {
       }
     }
 
-    private static void assertNotArrived(String domain, String messageId, String logNeedle,
-        String what) throws IOException {
+    private static void assertNotArrived(
+        String domain, String messageId, String logNeedle, String what) throws IOException {
       assertThat(findInMaildir(domain, messageId))
-          .as("maildir of %s must not hold %s (%s)", domain, messageId, what).isEmpty();
+          .as("maildir of %s must not hold %s (%s)", domain, messageId, what)
+          .isEmpty();
       assertThat(postfixLogged(logNeedle))
-          .as("Postfix's log must not show %s (%s)", logNeedle, what).isFalse();
+          .as("Postfix's log must not show %s (%s)", logNeedle, what)
+          .isFalse();
     }
   }
 
@@ -344,8 +358,13 @@ final class InteropEnv {
     try {
       finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
       if (!finished) {
-        throw new IllegalStateException(what + " did not finish within " + timeout
-            + "; its output so far:\n" + out.text() + err.text());
+        throw new IllegalStateException(
+            what
+                + " did not finish within "
+                + timeout
+                + "; its output so far:\n"
+                + out.text()
+                + err.text());
       }
       out.join(Duration.ofSeconds(10));
       err.join(Duration.ofSeconds(10));
@@ -364,18 +383,21 @@ final class InteropEnv {
     private final Thread thread;
 
     Drain(InputStream in, String name) {
-      thread = new Thread(() -> {
-        byte[] buf = new byte[8192];
-        try (in) {
-          for (int n; (n = in.read(buf)) > 0; ) {
-            synchronized (bytes) {
-              bytes.write(buf, 0, n);
-            }
-          }
-        } catch (IOException e) {
-          // the process was killed: what was read so far is kept
-        }
-      }, name);
+      thread =
+          new Thread(
+              () -> {
+                byte[] buf = new byte[8192];
+                try (in) {
+                  for (int n; (n = in.read(buf)) > 0; ) {
+                    synchronized (bytes) {
+                      bytes.write(buf, 0, n);
+                    }
+                  }
+                } catch (IOException e) {
+                  // the process was killed: what was read so far is kept
+                }
+              },
+              name);
       thread.setDaemon(true);
       thread.start();
     }

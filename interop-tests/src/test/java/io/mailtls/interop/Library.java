@@ -52,7 +52,9 @@ final class Library {
       Set<FailureType> failures = new TreeSet<>();
       RecipientResult r = result;
       if (r.status() == DeliveryStatus.DELIVERED) {
-        r.attempts().stream().map(Attempt::failure).flatMap(Optional::stream)
+        r.attempts().stream()
+            .map(Attempt::failure)
+            .flatMap(Optional::stream)
             .forEach(failures::add);
         r.plan().skipped().stream().map(SkippedHost::failure).forEach(failures::add);
         r.plan().policyFailures().stream().map(PolicyFailure::type).forEach(failures::add);
@@ -103,7 +105,8 @@ final class Library {
       return PolicySource.MTA_STS;
     }
     return plan.senderLevel().orElseThrow() == TlsLevel.OPPORTUNISTIC
-        ? PolicySource.NONE : PolicySource.SENDER;
+        ? PolicySource.NONE
+        : PolicySource.SENDER;
   }
 
   /** OkHttp trusting only the private CA, as a sender configured for this environment would. */
@@ -115,10 +118,11 @@ final class Library {
       X509TrustManager tm = (X509TrustManager) tmf.getTrustManagers()[0];
       SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(null, new TrustManager[] {tm}, null);
-      OkHttpClient client = new OkHttpClient.Builder()
-          .sslSocketFactory(ctx.getSocketFactory(), tm)
-          .callTimeout(Duration.ofSeconds(10))
-          .build();
+      OkHttpClient client =
+          new OkHttpClient.Builder()
+              .sslSocketFactory(ctx.getSocketFactory(), tm)
+              .callTimeout(Duration.ofSeconds(10))
+              .build();
       return MtaStsResolver.builder()
           .dns(dns)
           .fetcher(OkHttpPolicyFetcher.builder().dns(dns).client(client).port(443).build())
@@ -129,33 +133,35 @@ final class Library {
   }
 
   /**
-   * Sends a fresh message to the scenario's domain at {@code level}: DNS from Unbound (validated
-   * in process, or Unbound's AD bit trusted), MTA-STS with the private CA, DANE, PKIX trust = the
+   * Sends a fresh message to the scenario's domain at {@code level}: DNS from Unbound (validated in
+   * process, or Unbound's AD bit trusted), MTA-STS with the private CA, DANE, PKIX trust = the
    * private CA only.
    */
   static Outcome send(Scenario s, TlsLevel level, DnsResolver dns, String tag) {
     TestMessage m = InteropEnv.message(s.domain, tag + "-" + s.name() + "-" + level.token());
     List<PolicyFailure> events = new CopyOnWriteArrayList<>();
-    EventListener listener = new EventListener() {
-      @Override
-      public void policyFailure(PolicyFailure failure) {
-        events.add(failure);
-      }
-    };
+    EventListener listener =
+        new EventListener() {
+          @Override
+          public void policyFailure(PolicyFailure failure) {
+            events.add(failure);
+          }
+        };
     try (MtaStsResolver sts = mtaSts(dns);
-        SecureSmtpTransport t = SecureSmtpTransport.builder()
-            .dns(dns)
-            .dane(DaneResolver.builder().dns(dns).build())
-            .mtaSts(sts)
-            .trustStore(InteropEnv.caTrustStore())
-            .senderPolicy(SenderPolicy.uniform(level))
-            .heloName("client.interop.mailtls.test")
-            .port(25)
-            .eventListener(listener)
-            .noConnectionReuse()
-            .build()) {
-      DeliveryReport report = t.send(Envelope.of(SENDER, m.recipient()),
-          MessageContent.of(m.wire()));
+        SecureSmtpTransport t =
+            SecureSmtpTransport.builder()
+                .dns(dns)
+                .dane(DaneResolver.builder().dns(dns).build())
+                .mtaSts(sts)
+                .trustStore(InteropEnv.caTrustStore())
+                .senderPolicy(SenderPolicy.uniform(level))
+                .heloName("client.interop.mailtls.test")
+                .port(25)
+                .eventListener(listener)
+                .noConnectionReuse()
+                .build()) {
+      DeliveryReport report =
+          t.send(Envelope.of(SENDER, m.recipient()), MessageContent.of(m.wire()));
       assertThat(report.recipients()).hasSize(1);
       return new Outcome(m, report.recipients().get(0), List.copyOf(events));
     }

@@ -38,18 +38,22 @@ class ResolverInteropTest {
     DnsAnswer mx = resolve(dns, "dane-ee.test", DnsRecordType.MX);
     assertThat(mx.outcome()).as("%s", mx).isEqualTo(DnsOutcome.DATA);
     assertThat(mx.state()).as("%s", mx).isEqualTo(DnssecState.SECURE);
-    assertThat(mx.records(DnsRecord.Mx.class)).extracting(m -> m.exchange().toString())
+    assertThat(mx.records(DnsRecord.Mx.class))
+        .extracting(m -> m.exchange().toString())
         .anySatisfy(x -> assertThat(x).startsWith("mx.dane-ee.test"));
 
     DnsAnswer tlsa = resolve(dns, "_25._tcp.mx.dane-ee.test", DnsRecordType.TLSA);
     assertThat(tlsa.state()).as("%s", tlsa).isEqualTo(DnssecState.SECURE);
     String expected = Files.readString(InteropEnv.STATE.resolve("tlsa-mx-3-1-1.txt")).trim();
-    assertThat(tlsa.records(DnsRecord.Tlsa.class)).singleElement().satisfies(t -> {
-      assertThat(t.usage()).isEqualTo(3);
-      assertThat(t.selector()).isEqualTo(1);
-      assertThat(t.matchingType()).isEqualTo(1);
-      assertThat(HexFormat.of().formatHex(t.data())).isEqualToIgnoringCase(expected);
-    });
+    assertThat(tlsa.records(DnsRecord.Tlsa.class))
+        .singleElement()
+        .satisfies(
+            t -> {
+              assertThat(t.usage()).isEqualTo(3);
+              assertThat(t.selector()).isEqualTo(1);
+              assertThat(t.matchingType()).isEqualTo(1);
+              assertThat(HexFormat.of().formatHex(t.data())).isEqualToIgnoringCase(expected);
+            });
 
     DnsAnswer unsigned = resolve(dns, "unsigned.test", DnsRecordType.MX);
     assertThat(unsigned.outcome()).as("%s", unsigned).isEqualTo(DnsOutcome.DATA);
@@ -95,7 +99,9 @@ class ResolverInteropTest {
     for (String name : new String[] {"bogus-expired.test", "bogus-ds.test", "bogus-mx-sig.test"}) {
       DnsAnswer mx = resolve(dns, name, DnsRecordType.MX);
       assertThat(mx.outcome()).as("%s", mx).isEqualTo(DnsOutcome.FAILURE);
-      assertThat(mx.state()).as("%s", mx).isNotEqualTo(DnssecState.SECURE)
+      assertThat(mx.state())
+          .as("%s", mx)
+          .isNotEqualTo(DnssecState.SECURE)
           .isNotEqualTo(DnssecState.INSECURE);
     }
     DnsAnswer tlsa = resolve(dns, "_25._tcp.mx.bogus-tlsa-sig.test", DnsRecordType.TLSA);
@@ -111,19 +117,22 @@ class ResolverInteropTest {
     }
     DnssecResolver dns = InteropEnv.validatingResolver();
     String[][] expected = {
-        {"_25._tcp.mx.dane-ta.test", "2 0 1", facts.getProperty("tlsa.taroot.201")},
-        {"_25._tcp.mx.dane-ta-spki.test", "2 1 1", facts.getProperty("tlsa.taint.211")},
-        {"_25._tcp.mx.dane-self.test", "3 1 1", facts.getProperty("tlsa.self.311")},
-        {"_25._tcp.mx.dane-wrong.test", "3 1 1", facts.getProperty("tlsa.wrong.311")},
-        {"_25._tcp.mx2.failover.test", "3 1 1", facts.getProperty("tlsa.mx.311")},
+      {"_25._tcp.mx.dane-ta.test", "2 0 1", facts.getProperty("tlsa.taroot.201")},
+      {"_25._tcp.mx.dane-ta-spki.test", "2 1 1", facts.getProperty("tlsa.taint.211")},
+      {"_25._tcp.mx.dane-self.test", "3 1 1", facts.getProperty("tlsa.self.311")},
+      {"_25._tcp.mx.dane-wrong.test", "3 1 1", facts.getProperty("tlsa.wrong.311")},
+      {"_25._tcp.mx2.failover.test", "3 1 1", facts.getProperty("tlsa.mx.311")},
     };
     for (String[] e : expected) {
       DnsAnswer a = resolve(dns, e[0], DnsRecordType.TLSA);
       assertThat(a.state()).as("%s", a).isEqualTo(DnssecState.SECURE);
-      assertThat(a.records(DnsRecord.Tlsa.class)).singleElement().satisfies(t -> {
-        assertThat(t.usage() + " " + t.selector() + " " + t.matchingType()).isEqualTo(e[1]);
-        assertThat(HexFormat.of().formatHex(t.data())).isEqualToIgnoringCase(e[2]);
-      });
+      assertThat(a.records(DnsRecord.Tlsa.class))
+          .singleElement()
+          .satisfies(
+              t -> {
+                assertThat(t.usage() + " " + t.selector() + " " + t.matchingType()).isEqualTo(e[1]);
+                assertThat(HexFormat.of().formatHex(t.data())).isEqualToIgnoringCase(e[2]);
+              });
     }
   }
 
@@ -131,10 +140,11 @@ class ResolverInteropTest {
   void trustAdModeAgainstUnbound() throws Exception {
     assertSignedAndUnsigned(InteropEnv.trustAdResolver());
   }
+
   /**
    * The TRUST_AD start-up self-check (issue 11 item 5) against real software: Unbound, which
-   * validates, passes it; NSD, a loopback server that answers authoritatively and never
-   * validates, fails it, though TRUST_AD would accept it as an upstream.
+   * validates, passes it; NSD, a loopback server that answers authoritatively and never validates,
+   * fails it, though TRUST_AD would accept it as an upstream.
    */
   @Test
   void theDnssecSelfCheckTellsAValidatingResolverFromAServerOnLoopback() throws Exception {
@@ -144,12 +154,19 @@ class ResolverInteropTest {
         DnssecSelfCheck.run(InteropEnv.trustAdResolver(), bogus, signed);
     assertThat(unbound.problems()).as("Unbound").isEmpty();
 
-    DnssecResolver nsd = DnssecResolver.builder().mode(DnssecMode.TRUST_AD)
-        .upstream(new InetSocketAddress(InetAddress.getByName("127.0.0.53"), 53))
-        .queryTimeout(Duration.ofSeconds(3)).build();
+    DnssecResolver nsd =
+        DnssecResolver.builder()
+            .mode(DnssecMode.TRUST_AD)
+            .upstream(new InetSocketAddress(InetAddress.getByName("127.0.0.53"), 53))
+            .queryTimeout(Duration.ofSeconds(3))
+            .build();
     DnssecSelfCheck.Result authoritative = DnssecSelfCheck.run(nsd, bogus, signed);
     assertThat(authoritative.passed()).as("NSD: %s", authoritative).isFalse();
-    assertThat(authoritative.problems()).anySatisfy(p -> assertThat(p)
-        .contains("mx.bogus-expired.test resolved").contains("does not validate"));
+    assertThat(authoritative.problems())
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("mx.bogus-expired.test resolved")
+                    .contains("does not validate"));
   }
 }

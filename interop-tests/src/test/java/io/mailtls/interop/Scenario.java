@@ -39,148 +39,342 @@ import java.util.Set;
 @SuppressWarnings("ImmutableEnumChecker") // the suite's oracle: filled once, only ever read
 enum Scenario {
   // --- DANE (signed zones) -------------------------------------------------------------------
-  DANE_EE("dane-ee.test", "signed; TLSA `3 1 1` of the listener's key", Listener.PKIX,
+  DANE_EE(
+      "dane-ee.test",
+      "signed; TLSA `3 1 1` of the listener's key",
+      Listener.PKIX,
       Finger.dane(Verdict.VERIFIED),
-      ok(VERIFIED, DANE), ok(VERIFIED, DANE), noStsPolicy(), ok(VERIFIED, DANE)),
-  DANE_TA("dane-ta.test", "signed; TLSA `2 0 1` of the DANE-TA root (in the chain)",
-      Listener.DANE_TA, Finger.dane(Verdict.VERIFIED),
-      ok(VERIFIED, DANE), ok(VERIFIED, DANE), noStsPolicy(), ok(VERIFIED, DANE)),
-  DANE_TA_SPKI("dane-ta-spki.test", "signed; TLSA `2 1 1` of the intermediate's key",
-      Listener.DANE_TA, Finger.dane(Verdict.VERIFIED),
-      ok(VERIFIED, DANE), ok(VERIFIED, DANE), noStsPolicy(), ok(VERIFIED, DANE)),
-  DANE_TA_NONAME("dane-ta-noname.test", "signed; TLSA `2 0 1` of the DANE-TA root; the leaf "
-      + "does not name this MX", Listener.DANE_TA, Finger.dane(Verdict.DANE_FAILED),
-      deferred(DANE, CERTIFICATE_HOST_MISMATCH), deferred(DANE, CERTIFICATE_HOST_MISMATCH),
-      noStsPolicy(), deferred(DANE, CERTIFICATE_HOST_MISMATCH)),
-  DANE_WRONG("dane-wrong.test", "signed; TLSA `3 1 1` of a key nobody has", Listener.PKIX,
+      ok(VERIFIED, DANE),
+      ok(VERIFIED, DANE),
+      noStsPolicy(),
+      ok(VERIFIED, DANE)),
+  DANE_TA(
+      "dane-ta.test",
+      "signed; TLSA `2 0 1` of the DANE-TA root (in the chain)",
+      Listener.DANE_TA,
+      Finger.dane(Verdict.VERIFIED),
+      ok(VERIFIED, DANE),
+      ok(VERIFIED, DANE),
+      noStsPolicy(),
+      ok(VERIFIED, DANE)),
+  DANE_TA_SPKI(
+      "dane-ta-spki.test",
+      "signed; TLSA `2 1 1` of the intermediate's key",
+      Listener.DANE_TA,
+      Finger.dane(Verdict.VERIFIED),
+      ok(VERIFIED, DANE),
+      ok(VERIFIED, DANE),
+      noStsPolicy(),
+      ok(VERIFIED, DANE)),
+  DANE_TA_NONAME(
+      "dane-ta-noname.test",
+      "signed; TLSA `2 0 1` of the DANE-TA root; the leaf " + "does not name this MX",
+      Listener.DANE_TA,
       Finger.dane(Verdict.DANE_FAILED),
-      deferred(DANE, CERTIFICATE_NOT_TRUSTED), deferred(DANE, CERTIFICATE_NOT_TRUSTED),
-      noStsPolicy(), deferred(DANE, CERTIFICATE_NOT_TRUSTED)),
-  DANE_UNUSABLE("dane-unusable.test", "signed; only TLSA `1 1 1` (PKIX-EE, unusable for SMTP, "
-      + "RFC 7672 §3.1.3): TLS mandatory, unauthenticated", Listener.PKIX,
+      deferred(DANE, CERTIFICATE_HOST_MISMATCH),
+      deferred(DANE, CERTIFICATE_HOST_MISMATCH),
+      noStsPolicy(),
+      deferred(DANE, CERTIFICATE_HOST_MISMATCH)),
+  DANE_WRONG(
+      "dane-wrong.test",
+      "signed; TLSA `3 1 1` of a key nobody has",
+      Listener.PKIX,
+      Finger.dane(Verdict.DANE_FAILED),
+      deferred(DANE, CERTIFICATE_NOT_TRUSTED),
+      deferred(DANE, CERTIFICATE_NOT_TRUSTED),
+      noStsPolicy(),
+      deferred(DANE, CERTIFICATE_NOT_TRUSTED)),
+  DANE_UNUSABLE(
+      "dane-unusable.test",
+      "signed; only TLSA `1 1 1` (PKIX-EE, unusable for SMTP, "
+          + "RFC 7672 §3.1.3): TLS mandatory, unauthenticated",
+      Listener.PKIX,
       Finger.dane(Verdict.UNTRUSTED),
-      ok(ENCRYPTED, DANE, TLSA_INVALID), ok(ENCRYPTED, DANE, TLSA_INVALID), noStsPolicy(),
-      deferred(SENDER, DANE_REQUIRED)),
-  DANE_UNUSABLE_PLAIN("dane-unusable-plain.test", "signed; only TLSA `1 1 1`, MX without "
-      + "STARTTLS", Listener.PLAIN, Finger.dane(Verdict.NO_STARTTLS),
-      deferred(DANE, STARTTLS_NOT_SUPPORTED), deferred(DANE, STARTTLS_NOT_SUPPORTED),
-      noStsPolicy(), deferred(SENDER, DANE_REQUIRED)),
-  DANE_NOSTARTTLS("dane-nostarttls.test", "signed; TLSA `3 1 1`, MX without STARTTLS",
-      Listener.PLAIN, Finger.dane(Verdict.NO_STARTTLS),
-      deferred(DANE, STARTTLS_NOT_SUPPORTED), deferred(DANE, STARTTLS_NOT_SUPPORTED),
-      noStsPolicy(), deferred(DANE, STARTTLS_NOT_SUPPORTED)),
-  DANE_SELF("dane-self.test", "signed; TLSA `3 1 1` of a self-signed certificate",
-      Listener.SELF_SIGNED, Finger.dane(Verdict.VERIFIED),
-      ok(VERIFIED, DANE), ok(VERIFIED, DANE), noStsPolicy(), ok(VERIFIED, DANE)),
-  FAILOVER("failover.test", "signed; MX 10 at a dead address (127.0.0.69), MX 20 good; TLSA "
-      + "`3 1 1` on both", Listener.PKIX, Finger.dane(Verdict.VERIFIED),
-      ok(VERIFIED, DANE, CONNECTION_FAILED), ok(VERIFIED, DANE, CONNECTION_FAILED), noStsPolicy(),
-      ok(VERIFIED, DANE, CONNECTION_FAILED)),
-  // --- no DNSSEC -----------------------------------------------------------------------------
-  UNSIGNED("unsigned.test", "unsigned; a TLSA record that must be ignored", Listener.PKIX,
-      Finger.dane(Verdict.UNTRUSTED),
-      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), noStsPolicy(), deferred(SENDER, DANE_REQUIRED)),
-  PLAIN("plain.test", "unsigned; MX without STARTTLS", Listener.PLAIN,
-      Finger.dane(Verdict.NO_STARTTLS),
-      ok(PLAINTEXT, NONE), deferred(SENDER, STARTTLS_NOT_SUPPORTED), noStsPolicy(),
-      deferred(SENDER, DANE_REQUIRED)),
-  SELF_SIGNED("selfsigned.test", "unsigned; self-signed MX certificate", Listener.SELF_SIGNED,
-      Finger.dane(Verdict.UNTRUSTED),
-      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), noStsPolicy(), deferred(SENDER, DANE_REQUIRED)),
-  // --- insecure MX answers (forgeable) naming a signed host with usable TLSA ------------------
-  INSECURE_MX("insecure-mx.test", "unsigned; MX → `mx.dane-ee.test` (signed, TLSA `3 1 1`): "
-      + "DANE authenticates the host, not the choice of host (RFC 7672 §2.2.1)", Listener.PKIX,
-      Finger.dane(Verdict.TRUSTED),
-      ok(TRUSTED, DANE), ok(TRUSTED, DANE), noStsPolicy(), deferred(SENDER, DANE_REQUIRED)),
-  INSECURE_MX_STS("insecure-mx-sts.test", "unsigned; policy `enforce`, `mx: "
-      + "mx.insecure-mx-sts.test`; MX → `mx.dane-ee.test` (signed, TLSA): outside the policy, "
-      + "DANE or not (RFC 8461 §4.1)", Listener.PKIX, Finger.dane(Verdict.TRUSTED),
-      deferred(MTA_STS, STS_POLICY_INVALID), deferred(MTA_STS, STS_POLICY_INVALID),
-      deferred(MTA_STS, STS_POLICY_INVALID), deferred(SENDER, DANE_REQUIRED)),
-  // --- hostile SMTP peers (interop/hostile-smtp.sh under socat, not Postfix) ----------------
-  HOSTILE_DATA("hostile-data.test", "unsigned; a peer that answers DATA with 250 (RFC 5321 "
-      + "§4.3.2: only 354 may follow DATA), no STARTTLS", Listener.HOSTILE_DATA,
-      Finger.dane(Verdict.NO_STARTTLS),
-      deferredAfter(PLAINTEXT, NONE, PROTOCOL_ERROR), deferred(SENDER, STARTTLS_NOT_SUPPORTED),
+      ok(ENCRYPTED, DANE, TLSA_INVALID),
+      ok(ENCRYPTED, DANE, TLSA_INVALID),
       noStsPolicy(),
       deferred(SENDER, DANE_REQUIRED)),
-  HOSTILE_EHLO("hostile-ehlo.test", "unsigned; a peer that answers EHLO with 251",
-      Listener.HOSTILE_EHLO, Finger.dane(Verdict.EHLO_REFUSED),
-      deferred(NONE, PROTOCOL_ERROR), deferred(SENDER, PROTOCOL_ERROR), noStsPolicy(),
+  DANE_UNUSABLE_PLAIN(
+      "dane-unusable-plain.test",
+      "signed; only TLSA `1 1 1`, MX without " + "STARTTLS",
+      Listener.PLAIN,
+      Finger.dane(Verdict.NO_STARTTLS),
+      deferred(DANE, STARTTLS_NOT_SUPPORTED),
+      deferred(DANE, STARTTLS_NOT_SUPPORTED),
+      noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  DANE_NOSTARTTLS(
+      "dane-nostarttls.test",
+      "signed; TLSA `3 1 1`, MX without STARTTLS",
+      Listener.PLAIN,
+      Finger.dane(Verdict.NO_STARTTLS),
+      deferred(DANE, STARTTLS_NOT_SUPPORTED),
+      deferred(DANE, STARTTLS_NOT_SUPPORTED),
+      noStsPolicy(),
+      deferred(DANE, STARTTLS_NOT_SUPPORTED)),
+  DANE_SELF(
+      "dane-self.test",
+      "signed; TLSA `3 1 1` of a self-signed certificate",
+      Listener.SELF_SIGNED,
+      Finger.dane(Verdict.VERIFIED),
+      ok(VERIFIED, DANE),
+      ok(VERIFIED, DANE),
+      noStsPolicy(),
+      ok(VERIFIED, DANE)),
+  FAILOVER(
+      "failover.test",
+      "signed; MX 10 at a dead address (127.0.0.69), MX 20 good; TLSA " + "`3 1 1` on both",
+      Listener.PKIX,
+      Finger.dane(Verdict.VERIFIED),
+      ok(VERIFIED, DANE, CONNECTION_FAILED),
+      ok(VERIFIED, DANE, CONNECTION_FAILED),
+      noStsPolicy(),
+      ok(VERIFIED, DANE, CONNECTION_FAILED)),
+  // --- no DNSSEC -----------------------------------------------------------------------------
+  UNSIGNED(
+      "unsigned.test",
+      "unsigned; a TLSA record that must be ignored",
+      Listener.PKIX,
+      Finger.dane(Verdict.UNTRUSTED),
+      ok(ENCRYPTED, NONE),
+      ok(ENCRYPTED, SENDER),
+      noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  PLAIN(
+      "plain.test",
+      "unsigned; MX without STARTTLS",
+      Listener.PLAIN,
+      Finger.dane(Verdict.NO_STARTTLS),
+      ok(PLAINTEXT, NONE),
+      deferred(SENDER, STARTTLS_NOT_SUPPORTED),
+      noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  SELF_SIGNED(
+      "selfsigned.test",
+      "unsigned; self-signed MX certificate",
+      Listener.SELF_SIGNED,
+      Finger.dane(Verdict.UNTRUSTED),
+      ok(ENCRYPTED, NONE),
+      ok(ENCRYPTED, SENDER),
+      noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  // --- insecure MX answers (forgeable) naming a signed host with usable TLSA ------------------
+  INSECURE_MX(
+      "insecure-mx.test",
+      "unsigned; MX → `mx.dane-ee.test` (signed, TLSA `3 1 1`): "
+          + "DANE authenticates the host, not the choice of host (RFC 7672 §2.2.1)",
+      Listener.PKIX,
+      Finger.dane(Verdict.TRUSTED),
+      ok(TRUSTED, DANE),
+      ok(TRUSTED, DANE),
+      noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  INSECURE_MX_STS(
+      "insecure-mx-sts.test",
+      "unsigned; policy `enforce`, `mx: "
+          + "mx.insecure-mx-sts.test`; MX → `mx.dane-ee.test` (signed, TLSA): outside the policy, "
+          + "DANE or not (RFC 8461 §4.1)",
+      Listener.PKIX,
+      Finger.dane(Verdict.TRUSTED),
+      deferred(MTA_STS, STS_POLICY_INVALID),
+      deferred(MTA_STS, STS_POLICY_INVALID),
+      deferred(MTA_STS, STS_POLICY_INVALID),
+      deferred(SENDER, DANE_REQUIRED)),
+  // --- hostile SMTP peers (interop/hostile-smtp.sh under socat, not Postfix) ----------------
+  HOSTILE_DATA(
+      "hostile-data.test",
+      "unsigned; a peer that answers DATA with 250 (RFC 5321 "
+          + "§4.3.2: only 354 may follow DATA), no STARTTLS",
+      Listener.HOSTILE_DATA,
+      Finger.dane(Verdict.NO_STARTTLS),
+      deferredAfter(PLAINTEXT, NONE, PROTOCOL_ERROR),
+      deferred(SENDER, STARTTLS_NOT_SUPPORTED),
+      noStsPolicy(),
+      deferred(SENDER, DANE_REQUIRED)),
+  HOSTILE_EHLO(
+      "hostile-ehlo.test",
+      "unsigned; a peer that answers EHLO with 251",
+      Listener.HOSTILE_EHLO,
+      Finger.dane(Verdict.EHLO_REFUSED),
+      deferred(NONE, PROTOCOL_ERROR),
+      deferred(SENDER, PROTOCOL_ERROR),
+      noStsPolicy(),
       deferred(SENDER, DANE_REQUIRED)),
   // --- bogus ---------------------------------------------------------------------------------
-  BOGUS_EXPIRED("bogus-expired.test", "signatures expired in 2020", Listener.PKIX,
-      Finger.dane(Verdict.DNS_FAILURE), bogus(), bogus(), bogus(), bogus()),
-  BOGUS_DS("bogus-ds.test", "the DS in `test.` matches no key of the zone", Listener.PKIX,
-      Finger.dane(Verdict.DNS_FAILURE), bogus(), bogus(), bogus(), bogus()),
-  BOGUS_MX_SIG("bogus-mx-sig.test", "RRSIG over the MX RRset corrupted", Listener.PKIX,
-      Finger.dane(Verdict.DNS_FAILURE), bogus(), bogus(), bogus(), bogus()),
-  BOGUS_TLSA_SIG("bogus-tlsa-sig.test", "MX secure; RRSIG over the TLSA RRset corrupted",
-      Listener.PKIX, Finger.dane(Verdict.DNS_FAILURE),
-      deferred(DANE, DNSSEC_INVALID), deferred(DANE, DNSSEC_INVALID), noStsPolicy(),
+  BOGUS_EXPIRED(
+      "bogus-expired.test",
+      "signatures expired in 2020",
+      Listener.PKIX,
+      Finger.dane(Verdict.DNS_FAILURE),
+      bogus(),
+      bogus(),
+      bogus(),
+      bogus()),
+  BOGUS_DS(
+      "bogus-ds.test",
+      "the DS in `test.` matches no key of the zone",
+      Listener.PKIX,
+      Finger.dane(Verdict.DNS_FAILURE),
+      bogus(),
+      bogus(),
+      bogus(),
+      bogus()),
+  BOGUS_MX_SIG(
+      "bogus-mx-sig.test",
+      "RRSIG over the MX RRset corrupted",
+      Listener.PKIX,
+      Finger.dane(Verdict.DNS_FAILURE),
+      bogus(),
+      bogus(),
+      bogus(),
+      bogus()),
+  BOGUS_TLSA_SIG(
+      "bogus-tlsa-sig.test",
+      "MX secure; RRSIG over the TLSA RRset corrupted",
+      Listener.PKIX,
+      Finger.dane(Verdict.DNS_FAILURE),
+      deferred(DANE, DNSSEC_INVALID),
+      deferred(DANE, DNSSEC_INVALID),
+      noStsPolicy(),
       deferred(DANE, DNSSEC_INVALID)),
   // --- MTA-STS (signed zones without TLSA; policies from nginx) ------------------------------
-  STS("sts.test", "policy `enforce`, `mx: mx.sts.test`", Listener.PKIX,
+  STS(
+      "sts.test",
+      "policy `enforce`, `mx: mx.sts.test`",
+      Listener.PKIX,
       Finger.secure("mx.sts.test", Verdict.VERIFIED),
-      ok(VERIFIED, MTA_STS), ok(VERIFIED, MTA_STS), ok(VERIFIED, MTA_STS), noTlsa()),
-  STS_TESTING("sts-testing.test", "policy `testing`; the MX certificate lacks the MX name",
-      Listener.NO_NAME, Finger.secure("mx.sts-testing.test", Verdict.CERT_FAILED),
-      ok(ENCRYPTED, NONE, CERTIFICATE_HOST_MISMATCH), ok(ENCRYPTED, SENDER,
-          CERTIFICATE_HOST_MISMATCH),
-      noStsPolicy(), noTlsa()),
-  STS_NONE("sts-none.test", "policy `none`", Listener.PKIX,
+      ok(VERIFIED, MTA_STS),
+      ok(VERIFIED, MTA_STS),
+      ok(VERIFIED, MTA_STS),
+      noTlsa()),
+  STS_TESTING(
+      "sts-testing.test",
+      "policy `testing`; the MX certificate lacks the MX name",
+      Listener.NO_NAME,
+      Finger.secure("mx.sts-testing.test", Verdict.CERT_FAILED),
+      ok(ENCRYPTED, NONE, CERTIFICATE_HOST_MISMATCH),
+      ok(ENCRYPTED, SENDER, CERTIFICATE_HOST_MISMATCH),
+      noStsPolicy(),
+      noTlsa()),
+  STS_NONE(
+      "sts-none.test",
+      "policy `none`",
+      Listener.PKIX,
       Finger.secure("mx.sts-none.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), noStsPolicy(), noTlsa()),
-  STS_WILDCARD("sts-wildcard.test", "policy `enforce`, `mx: *.wild.sts-wildcard.test`; MX 5 "
-      + "`a.b.wild…` (two labels: no match), MX 10 `mx1.wild…`", Listener.PKIX,
+      ok(ENCRYPTED, NONE),
+      ok(ENCRYPTED, SENDER),
+      noStsPolicy(),
+      noTlsa()),
+  STS_WILDCARD(
+      "sts-wildcard.test",
+      "policy `enforce`, `mx: *.wild.sts-wildcard.test`; MX 5 "
+          + "`a.b.wild…` (two labels: no match), MX 10 `mx1.wild…`",
+      Listener.PKIX,
       Finger.secure("mx1.wild.sts-wildcard.test", Verdict.VERIFIED),
-      ok(VERIFIED, MTA_STS, STS_POLICY_INVALID), ok(VERIFIED, MTA_STS, STS_POLICY_INVALID),
-      ok(VERIFIED, MTA_STS, STS_POLICY_INVALID), noTlsa()),
-  STS_MX_MISMATCH("sts-mx-mismatch.test", "policy `enforce`, `mx: mx.elsewhere.test` (the MX is "
-      + "not in the policy)", Listener.PKIX,
+      ok(VERIFIED, MTA_STS, STS_POLICY_INVALID),
+      ok(VERIFIED, MTA_STS, STS_POLICY_INVALID),
+      ok(VERIFIED, MTA_STS, STS_POLICY_INVALID),
+      noTlsa()),
+  STS_MX_MISMATCH(
+      "sts-mx-mismatch.test",
+      "policy `enforce`, `mx: mx.elsewhere.test` (the MX is " + "not in the policy)",
+      Listener.PKIX,
       Finger.secure("mx.sts-mx-mismatch.test", Verdict.VERIFIED),
-      deferred(MTA_STS, STS_POLICY_INVALID), deferred(MTA_STS, STS_POLICY_INVALID),
-      deferred(MTA_STS, STS_POLICY_INVALID), noTlsa()),
-  STS_REDIRECT("sts-redirect.test", "policy URL answers 301 to a valid `enforce` policy",
-      Listener.PKIX, Finger.secure("mx.sts-redirect.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR), ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
-      deferred(SENDER, STS_POLICY_FETCH_ERROR), noTlsa()),
-  STS_CTYPE("sts-ctype.test", "valid `enforce` policy served as `text/html`", Listener.PKIX,
+      deferred(MTA_STS, STS_POLICY_INVALID),
+      deferred(MTA_STS, STS_POLICY_INVALID),
+      deferred(MTA_STS, STS_POLICY_INVALID),
+      noTlsa()),
+  STS_REDIRECT(
+      "sts-redirect.test",
+      "policy URL answers 301 to a valid `enforce` policy",
+      Listener.PKIX,
+      Finger.secure("mx.sts-redirect.test", Verdict.VERIFIED),
+      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR),
+      ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
+      deferred(SENDER, STS_POLICY_FETCH_ERROR),
+      noTlsa()),
+  STS_CTYPE(
+      "sts-ctype.test",
+      "valid `enforce` policy served as `text/html`",
+      Listener.PKIX,
       Finger.secure("mx.sts-ctype.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR), ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
-      deferred(SENDER, STS_POLICY_FETCH_ERROR), noTlsa()),
-  STS_MALFORMED("sts-malformed.test", "policy with a line lacking `:`", Listener.PKIX,
+      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR),
+      ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
+      deferred(SENDER, STS_POLICY_FETCH_ERROR),
+      noTlsa()),
+  STS_MALFORMED(
+      "sts-malformed.test",
+      "policy with a line lacking `:`",
+      Listener.PKIX,
       Finger.secure("mx.sts-malformed.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE, STS_POLICY_INVALID), ok(ENCRYPTED, SENDER, STS_POLICY_INVALID),
-      deferred(SENDER, STS_POLICY_INVALID), noTlsa()),
-  STS_404("sts-404.test", "policy URL answers 404", Listener.PKIX,
+      ok(ENCRYPTED, NONE, STS_POLICY_INVALID),
+      ok(ENCRYPTED, SENDER, STS_POLICY_INVALID),
+      deferred(SENDER, STS_POLICY_INVALID),
+      noTlsa()),
+  STS_404(
+      "sts-404.test",
+      "policy URL answers 404",
+      Listener.PKIX,
       Finger.secure("mx.sts-404.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR), ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
-      deferred(SENDER, STS_POLICY_FETCH_ERROR), noTlsa()),
-  STS_UNTRUSTED("sts-untrusted.test", "policy host's certificate from an untrusted CA",
-      Listener.PKIX, Finger.secure("mx.sts-untrusted.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE, STS_WEBPKI_INVALID), ok(ENCRYPTED, SENDER, STS_WEBPKI_INVALID),
-      deferred(SENDER, STS_WEBPKI_INVALID), noTlsa()),
-  STS_NOHOST("sts-nohost.test", "`_mta-sts` TXT but no `mta-sts` host (NXDOMAIN)",
-      Listener.PKIX, Finger.secure("mx.sts-nohost.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR), ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
-      deferred(SENDER, STS_POLICY_FETCH_ERROR), noTlsa()),
-  STS_BADTXT("sts-badtxt.test", "invalid TXT `v=STSv1; id=not-an-id!` (an `enforce` policy is "
-      + "served but must not be used)", Listener.PKIX,
+      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR),
+      ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
+      deferred(SENDER, STS_POLICY_FETCH_ERROR),
+      noTlsa()),
+  STS_UNTRUSTED(
+      "sts-untrusted.test",
+      "policy host's certificate from an untrusted CA",
+      Listener.PKIX,
+      Finger.secure("mx.sts-untrusted.test", Verdict.VERIFIED),
+      ok(ENCRYPTED, NONE, STS_WEBPKI_INVALID),
+      ok(ENCRYPTED, SENDER, STS_WEBPKI_INVALID),
+      deferred(SENDER, STS_WEBPKI_INVALID),
+      noTlsa()),
+  STS_NOHOST(
+      "sts-nohost.test",
+      "`_mta-sts` TXT but no `mta-sts` host (NXDOMAIN)",
+      Listener.PKIX,
+      Finger.secure("mx.sts-nohost.test", Verdict.VERIFIED),
+      ok(ENCRYPTED, NONE, STS_POLICY_FETCH_ERROR),
+      ok(ENCRYPTED, SENDER, STS_POLICY_FETCH_ERROR),
+      deferred(SENDER, STS_POLICY_FETCH_ERROR),
+      noTlsa()),
+  STS_BADTXT(
+      "sts-badtxt.test",
+      "invalid TXT `v=STSv1; id=not-an-id!` (an `enforce` policy is "
+          + "served but must not be used)",
+      Listener.PKIX,
       Finger.secure("mx.sts-badtxt.test", Verdict.VERIFIED),
-      ok(ENCRYPTED, NONE), ok(ENCRYPTED, SENDER), deferred(SENDER, STS_REQUIRED), noTlsa()),
-  STS_SELF_SIGNED("sts-selfsigned.test", "policy `enforce`; self-signed MX certificate",
-      Listener.SELF_SIGNED, Finger.secure("mx.sts-selfsigned.test", Verdict.CERT_FAILED),
-      deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED), deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED),
-      deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED), noTlsa()),
-  STS_NONAME("sts-noname.test", "policy `enforce`; MX certificate without the MX name",
-      Listener.NO_NAME, Finger.secure("mx.sts-noname.test", Verdict.CERT_FAILED),
-      deferred(MTA_STS, CERTIFICATE_HOST_MISMATCH), deferred(MTA_STS, CERTIFICATE_HOST_MISMATCH),
-      deferred(MTA_STS, CERTIFICATE_HOST_MISMATCH), noTlsa()),
-  STS_NOSTARTTLS("sts-nostarttls.test", "policy `enforce`; MX without STARTTLS", Listener.PLAIN,
+      ok(ENCRYPTED, NONE),
+      ok(ENCRYPTED, SENDER),
+      deferred(SENDER, STS_REQUIRED),
+      noTlsa()),
+  STS_SELF_SIGNED(
+      "sts-selfsigned.test",
+      "policy `enforce`; self-signed MX certificate",
+      Listener.SELF_SIGNED,
+      Finger.secure("mx.sts-selfsigned.test", Verdict.CERT_FAILED),
+      deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED),
+      deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED),
+      deferred(MTA_STS, CERTIFICATE_NOT_TRUSTED),
+      noTlsa()),
+  STS_NONAME(
+      "sts-noname.test",
+      "policy `enforce`; MX certificate without the MX name",
+      Listener.NO_NAME,
+      Finger.secure("mx.sts-noname.test", Verdict.CERT_FAILED),
+      deferred(MTA_STS, CERTIFICATE_HOST_MISMATCH),
+      deferred(MTA_STS, CERTIFICATE_HOST_MISMATCH),
+      deferred(MTA_STS, CERTIFICATE_HOST_MISMATCH),
+      noTlsa()),
+  STS_NOSTARTTLS(
+      "sts-nostarttls.test",
+      "policy `enforce`; MX without STARTTLS",
+      Listener.PLAIN,
       Finger.secure("mx.sts-nostarttls.test", Verdict.NO_STARTTLS),
-      deferred(MTA_STS, STARTTLS_NOT_SUPPORTED), deferred(MTA_STS, STARTTLS_NOT_SUPPORTED),
-      deferred(MTA_STS, STARTTLS_NOT_SUPPORTED), noTlsa());
+      deferred(MTA_STS, STARTTLS_NOT_SUPPORTED),
+      deferred(MTA_STS, STARTTLS_NOT_SUPPORTED),
+      deferred(MTA_STS, STARTTLS_NOT_SUPPORTED),
+      noTlsa());
 
   /** The Postfix listener the domain's (working) MX points at. */
   enum Listener {
@@ -232,8 +426,8 @@ enum Scenario {
 
   /**
    * How posttls-finger is run for the scenario: {@code -l dane <domain>}, or {@code -l secure -F
-   * ca.crt [host] hostname} for MTA-STS domains (the MX host the policy would use, its name
-   * matched as RFC 8461 §4.2 does).
+   * ca.crt [host] hostname} for MTA-STS domains (the MX host the policy would use, its name matched
+   * as RFC 8461 §4.2 does).
    */
   record Finger(String level, Optional<String> host, Verdict verdict) {
     static Finger dane(Verdict v) {
@@ -255,8 +449,11 @@ enum Scenario {
    * @param failures for DEFERRED/BOUNCED: the one failure that decided; for DELIVERED: every
    *     failure reported on the way (failed attempts, skipped hosts, policy failures)
    */
-  record Expect(DeliveryStatus status, Optional<Authentication> authentication,
-      PolicySource source, Set<FailureType> failures) {}
+  record Expect(
+      DeliveryStatus status,
+      Optional<Authentication> authentication,
+      PolicySource source,
+      Set<FailureType> failures) {}
 
   final String domain;
   final String setup;
@@ -264,15 +461,30 @@ enum Scenario {
   final Finger finger;
   private final Map<TlsLevel, Expect> expectations;
 
-  Scenario(String domain, String setup, Listener listener, Finger finger, Expect opportunistic,
-      Expect enforced, Expect stsRequired, Expect daneRequired) {
+  Scenario(
+      String domain,
+      String setup,
+      Listener listener,
+      Finger finger,
+      Expect opportunistic,
+      Expect enforced,
+      Expect stsRequired,
+      Expect daneRequired) {
     this.domain = domain;
     this.setup = setup;
     this.listener = listener;
     this.finger = finger;
-    this.expectations = new EnumMap<>(Map.of(TlsLevel.OPPORTUNISTIC, opportunistic,
-        TlsLevel.ENFORCED, enforced, TlsLevel.STS_REQUIRED, stsRequired,
-        TlsLevel.DANE_REQUIRED, daneRequired));
+    this.expectations =
+        new EnumMap<>(
+            Map.of(
+                TlsLevel.OPPORTUNISTIC,
+                opportunistic,
+                TlsLevel.ENFORCED,
+                enforced,
+                TlsLevel.STS_REQUIRED,
+                stsRequired,
+                TlsLevel.DANE_REQUIRED,
+                daneRequired));
   }
 
   Expect expect(TlsLevel level) {

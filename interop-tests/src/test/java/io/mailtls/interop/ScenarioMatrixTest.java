@@ -34,6 +34,7 @@ class ScenarioMatrixTest {
 
   /** Messages that must never arrive: checked once more at the end, after Postfix had time. */
   private static final InteropEnv.Undelivered UNDELIVERED = new InteropEnv.Undelivered();
+
   private static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
 
   @BeforeAll
@@ -42,8 +43,8 @@ class ScenarioMatrixTest {
   }
 
   static Stream<Arguments> matrix() {
-    return Stream.of(Scenario.values()).flatMap(s -> Stream.of(TlsLevel.values())
-        .map(l -> Arguments.of(s, l)));
+    return Stream.of(Scenario.values())
+        .flatMap(s -> Stream.of(TlsLevel.values()).map(l -> Arguments.of(s, l)));
   }
 
   @ParameterizedTest(name = "{0} {1}")
@@ -65,46 +66,63 @@ class ScenarioMatrixTest {
     Outcome o = Library.send(s, TlsLevel.OPPORTUNISTIC, InteropEnv.trustAdResolver(), "ad");
     Expect e = s.expect(TlsLevel.OPPORTUNISTIC);
     if (s == Scenario.BOGUS_EXPIRED || s == Scenario.BOGUS_DS || s == Scenario.BOGUS_MX_SIG) {
-      e = new Expect(e.status(), e.authentication(), PolicySource.NONE,
-          Set.of(FailureType.DNS_FAILURE));
+      e =
+          new Expect(
+              e.status(), e.authentication(), PolicySource.NONE, Set.of(FailureType.DNS_FAILURE));
     }
     assertOutcome(s, TlsLevel.OPPORTUNISTIC, o, e, UNDELIVERED);
   }
 
-  static void assertOutcome(Scenario s, TlsLevel level, Outcome o, Expect expected,
-      InteropEnv.Undelivered undelivered) throws Exception {
-    String what = s + " at " + level + ": " + o.result() + "\n  plan: " + o.result().plan()
-        + "\n  events: " + o.events();
+  static void assertOutcome(
+      Scenario s, TlsLevel level, Outcome o, Expect expected, InteropEnv.Undelivered undelivered)
+      throws Exception {
+    String what =
+        s
+            + " at "
+            + level
+            + ": "
+            + o.result()
+            + "\n  plan: "
+            + o.result().plan()
+            + "\n  events: "
+            + o.events();
     Expect observed = o.observed();
     assertThat(observed.status()).as("status, " + what).isEqualTo(expected.status());
-    assertThat(observed.authentication()).as("authentication, " + what)
+    assertThat(observed.authentication())
+        .as("authentication, " + what)
         .isEqualTo(expected.authentication());
     assertThat(observed.source()).as("policy source, " + what).isEqualTo(expected.source());
-    assertThat(observed.failures()).as("failure types, " + what)
+    assertThat(observed.failures())
+        .as("failure types, " + what)
         .containsExactlyInAnyOrderElementsOf(expected.failures());
     for (FailureType f : observed.failures()) {
       // RFC 8460 result types where the failure is a TLS or policy failure
-      if (f != FailureType.CONNECTION_FAILED && f != FailureType.DNS_FAILURE
-          && f != FailureType.STS_REQUIRED && f != FailureType.PROTOCOL_ERROR) {
+      if (f != FailureType.CONNECTION_FAILED
+          && f != FailureType.DNS_FAILURE
+          && f != FailureType.STS_REQUIRED
+          && f != FailureType.PROTOCOL_ERROR) {
         assertThat(f.tlsRptResultType()).as("RFC 8460 result type of %s", f).isPresent();
       }
     }
     // what TLS-RPT reports must reach the listener: every policy failure of the plan, and every
     // failed attempt under a recipient policy (DANE, MTA-STS)
-    assertThat(o.events()).as("PolicyFailure events, " + what)
+    assertThat(o.events())
+        .as("PolicyFailure events, " + what)
         .containsAll(o.result().plan().policyFailures());
     for (Attempt a : o.result().attempts()) {
       Optional<FailureType> f = a.failure().filter(x -> x.tlsRptResultType().isPresent());
-      if (f.isPresent() && (a.source() == PolicySource.DANE || a.source() == PolicySource.MTA_STS)) {
-        assertThat(o.events()).as("PolicyFailure events, " + what)
+      if (f.isPresent()
+          && (a.source() == PolicySource.DANE || a.source() == PolicySource.MTA_STS)) {
+        assertThat(o.events())
+            .as("PolicyFailure events, " + what)
             .anySatisfy(ev -> assertThat(ev.type()).isEqualTo(f.get()));
       }
     }
     if (observed.status() == DeliveryStatus.DELIVERED) {
       assertDelivered(s, o);
     } else {
-      undelivered.record(s.domain, o.message().id(),
-          InteropEnv.messageIdNeedle(o.message().id()), what);
+      undelivered.record(
+          s.domain, o.message().id(), InteropEnv.messageIdNeedle(o.message().id()), what);
     }
   }
 
@@ -112,21 +130,29 @@ class ScenarioMatrixTest {
   static void assertDelivered(Scenario s, Outcome o) throws Exception {
     assertThat(SEEN.add(o.message().id())).isTrue();
     Path file = InteropEnv.awaitInMaildir(s.domain, o.message().id(), Duration.ofSeconds(10));
-    assertThat(InteropEnv.awaitPostfixLogged(InteropEnv.messageIdNeedle(o.message().id()),
-        Duration.ofSeconds(10))).as("Postfix's log").isTrue();
+    assertThat(
+            InteropEnv.awaitPostfixLogged(
+                InteropEnv.messageIdNeedle(o.message().id()), Duration.ofSeconds(10)))
+        .as("Postfix's log")
+        .isTrue();
     Stored stored = InteropEnv.split(Files.readAllBytes(file));
     assertThat(stored.received()).as("Received: headers in %s", file).isNotEmpty();
     String received = stored.received().get(0);
     if (o.result().tls().isPresent()) {
       String protocol = o.result().tls().get().protocol();
       assertThat(protocol).isIn("TLSv1.2", "TLSv1.3");
-      assertThat(received).as(file.toString()).contains("with ESMTPS")
+      assertThat(received)
+          .as(file.toString())
+          .contains("with ESMTPS")
           .contains("using " + protocol + " with cipher ");
       if (protocol.equals("TLSv1.3")) { // OpenSSL and JSSE name TLS 1.3 suites alike
         assertThat(received).contains(" with cipher " + o.result().tls().get().cipherSuite());
       }
     } else {
-      assertThat(received).as(file.toString()).contains("with ESMTP ").doesNotContain("ESMTPS")
+      assertThat(received)
+          .as(file.toString())
+          .contains("with ESMTP ")
+          .doesNotContain("ESMTPS")
           .doesNotContain("using TLS");
     }
     assertThat(new String(stored.rest(), StandardCharsets.ISO_8859_1))

@@ -20,41 +20,57 @@ import org.junit.jupiter.api.Test;
 
 /**
  * interop/README.md shows the scenario table exactly as {@link Scenario} defines it, and up.sh
- * serves exactly the domains the table lists. On a mismatch the rendered table is written to
- * {@code target/scenario-table.md} to paste between the markers.
+ * serves exactly the domains the table lists. On a mismatch the rendered table is written to {@code
+ * target/scenario-table.md} to paste between the markers.
  */
 class ScenarioTableTest {
 
-  static final String BEGIN = "<!-- scenario-table:begin (generated from Scenario.java; "
-      + "ScenarioTableTest checks it) -->";
+  static final String BEGIN =
+      "<!-- scenario-table:begin (generated from Scenario.java; "
+          + "ScenarioTableTest checks it) -->";
   static final String END = "<!-- scenario-table:end -->";
 
   static String render() {
     StringBuilder b = new StringBuilder();
-    b.append("| domain | set-up | MX listener | opportunistic | enforced | sts-required "
-        + "| dane-required | posttls-finger |\n");
+    b.append(
+        "| domain | set-up | MX listener | opportunistic | enforced | sts-required "
+            + "| dane-required | posttls-finger |\n");
     b.append("|---|---|---|---|---|---|---|---|\n");
     for (Scenario s : Scenario.values()) {
-      b.append("| `").append(s.domain).append("` | ").append(s.setup).append(" | ")
-          .append(s.listener.address).append(" (").append(s.listener.name()
-              .toLowerCase(Locale.ROOT).replace('_', '-')).append(") | ");
+      b.append("| `")
+          .append(s.domain)
+          .append("` | ")
+          .append(s.setup)
+          .append(" | ")
+          .append(s.listener.address)
+          .append(" (")
+          .append(s.listener.name().toLowerCase(Locale.ROOT).replace('_', '-'))
+          .append(") | ");
       for (TlsLevel level : TlsLevel.values()) {
         b.append(cell(s.expect(level))).append(" | ");
       }
-      b.append('`').append("-l ").append(s.finger.level())
-          .append(s.finger.host().map(h -> " [" + h + "]").orElse("")).append("`: ")
-          .append(s.finger.verdict().text).append(" |\n");
+      b.append('`')
+          .append("-l ")
+          .append(s.finger.level())
+          .append(s.finger.host().map(h -> " [" + h + "]").orElse(""))
+          .append("`: ")
+          .append(s.finger.verdict().text)
+          .append(" |\n");
     }
     return b.toString();
   }
 
   static String cell(Expect e) {
-    String source = e.source() == PolicySource.MTA_STS ? "mta-sts"
-        : e.source().name().toLowerCase(Locale.ROOT);
-    String failures = e.failures().stream().map(ScenarioTableTest::name)
-        .collect(Collectors.joining(", "));
+    String source =
+        e.source() == PolicySource.MTA_STS ? "mta-sts" : e.source().name().toLowerCase(Locale.ROOT);
+    String failures =
+        e.failures().stream().map(ScenarioTableTest::name).collect(Collectors.joining(", "));
     if (e.status() == DeliveryStatus.DELIVERED) {
-      return "**DELIVERED** " + e.authentication().orElseThrow() + " (" + source + ")"
+      return "**DELIVERED** "
+          + e.authentication().orElseThrow()
+          + " ("
+          + source
+          + ")"
           + (failures.isEmpty() ? "" : "; reported: " + failures);
     }
     return e.status() + " (" + source + "): " + failures;

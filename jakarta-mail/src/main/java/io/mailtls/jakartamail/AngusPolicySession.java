@@ -23,9 +23,9 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Keeps Angus Mail's own {@code SMTPTransport} while mailtls supplies the policy: plan the MX
- * hosts with {@link TransportPolicyResolver}, then send through a Jakarta Mail {@link Session}
- * configured for one planned host, whose STARTTLS and certificate checks follow the host's {@link
+ * Keeps Angus Mail's own {@code SMTPTransport} while mailtls supplies the policy: plan the MX hosts
+ * with {@link TransportPolicyResolver}, then send through a Jakarta Mail {@link Session} configured
+ * for one planned host, whose STARTTLS and certificate checks follow the host's {@link
  * TlsRequirement}.
  *
  * <pre>{@code
@@ -68,9 +68,9 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  *
  * <p>{@code mail.smtp.ssl.checkserveridentity} is {@code false}: names are checked by the trust
- * managers above against the planned names, and Angus's own check (against {@code
- * mail.smtp.host}, which here is an IP address) would be wrong for DANE-EE, which ignores names
- * (RFC 7671 §5.1). Every other {@code mail.smtp.ssl.*}, {@code mail.smtp.starttls.*} and {@code
+ * managers above against the planned names, and Angus's own check (against {@code mail.smtp.host},
+ * which here is an IP address) would be wrong for DANE-EE, which ignores names (RFC 7671 §5.1).
+ * Every other {@code mail.smtp.ssl.*}, {@code mail.smtp.starttls.*} and {@code
  * mail.smtp.socketFactory*} property of the base is dropped, so {@code mail.smtp.ssl.trust} and
  * friends cannot loosen the policy.
  *
@@ -95,8 +95,8 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  *
  * <p>Uses {@code io.mailtls.core.internal.tls.TlsSupport}, a documented internal seam of {@code
- * mailtls-core} (docs/design.md §4), so that this path and the transport share one TLS setup and one
- * trust decision, and no second accept-any trust manager exists.
+ * mailtls-core} (docs/design.md §4), so that this path and the transport share one TLS setup and
+ * one trust decision, and no second accept-any trust manager exists.
  *
  * <p>Immutable and thread-safe; build once and share. Each session it returns is independent.
  * {@link #newBuilder()} derives a factory with some settings changed.
@@ -105,6 +105,7 @@ public final class AngusPolicySession {
 
   private final TlsSupport tls;
   private final boolean hasDane;
+
   /** The settings this factory was built with, for {@link #newBuilder()}. */
   private final Builder settings;
 
@@ -120,11 +121,11 @@ public final class AngusPolicySession {
   }
 
   /**
-   * A builder that starts with every setting of this factory, to build one that differs in some
-   * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
-   * inherited. This factory is unchanged. Shared: the trust store, the TLS context factory and
-   * the DANE provider, all given by the caller; sessions are independent anyway, and a factory
-   * owns nothing that needs closing.
+   * A builder that starts with every setting of this factory, to build one that differs in some (as
+   * OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
+   * inherited. This factory is unchanged. Shared: the trust store, the TLS context factory and the
+   * DANE provider, all given by the caller; sessions are independent anyway, and a factory owns
+   * nothing that needs closing.
    */
   public Builder newBuilder() {
     return new Builder(settings);
@@ -147,15 +148,17 @@ public final class AngusPolicySession {
     return out;
   }
 
-  /** {@link #sessionFor(PlannedHost, InetAddress, int, Properties)} for the host's first address. */
+  /**
+   * {@link #sessionFor(PlannedHost, InetAddress, int, Properties)} for the host's first address.
+   */
   public Session sessionFor(PlannedHost host, int port, Properties base) {
     Objects.requireNonNull(host, "host");
     return sessionFor(host, host.addresses().get(0), port, base);
   }
 
   /**
-   * A session that connects to {@code address}, one of {@code host}'s, on {@code port} and
-   * secures the connection as {@code host}'s requirement says. Use it with {@code
+   * A session that connects to {@code address}, one of {@code host}'s, on {@code port} and secures
+   * the connection as {@code host}'s requirement says. Use it with {@code
    * session.getTransport("smtp")}.
    *
    * @param base further Angus properties (EHLO name, timeouts, authentication); not changed
@@ -168,32 +171,36 @@ public final class AngusPolicySession {
   }
 
   /**
-   * The properties of {@link #sessionFor(PlannedHost, InetAddress, int, Properties)}, for
-   * building the session yourself, e.g. with an {@code Authenticator}. They hold an object
-   * (the socket factory): copy them with {@code putAll}, not through string properties.
+   * The properties of {@link #sessionFor(PlannedHost, InetAddress, int, Properties)}, for building
+   * the session yourself, e.g. with an {@code Authenticator}. They hold an object (the socket
+   * factory): copy them with {@code putAll}, not through string properties.
    */
-  public Properties propertiesFor(PlannedHost host, InetAddress address, int port,
-      Properties base) {
+  public Properties propertiesFor(
+      PlannedHost host, InetAddress address, int port, Properties base) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(base, "base");
     if (!host.addresses().contains(address)) {
-      throw new IllegalArgumentException(address + " is not an address of the planned host "
-          + host.name().map(DomainName::toString).orElse("(address literal)") + ": "
-          + host.addresses());
+      throw new IllegalArgumentException(
+          address
+              + " is not an address of the planned host "
+              + host.name().map(DomainName::toString).orElse("(address literal)")
+              + ": "
+              + host.addresses());
     }
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
     TlsRequirement requirement = host.requirement();
     if (requirement instanceof TlsRequirement.Dane && !hasDane) {
-      throw new IllegalStateException(host.name().map(DomainName::toString).orElse("the host")
-          + " requires DANE (RFC 7672) and this AngusPolicySession has no DaneProvider; "
-          + "refusing rather than downgrading");
+      throw new IllegalStateException(
+          host.name().map(DomainName::toString).orElse("the host")
+              + " requires DANE (RFC 7672) and this AngusPolicySession has no DaneProvider; "
+              + "refusing rather than downgrading");
     }
     // RFC 7672 §8.1: with DANE the SNI name is the TLSA base domain; otherwise the MX host name.
-    Optional<DomainName> sni = requirement instanceof TlsRequirement.Dane d
-        ? Optional.of(d.baseDomain()) : host.name();
+    Optional<DomainName> sni =
+        requirement instanceof TlsRequirement.Dane d ? Optional.of(d.baseDomain()) : host.name();
     Properties p = AngusProperties.copyWithoutPolicy(base);
     p.setProperty(AngusProperties.TRANSPORT_PROTOCOL, "smtp");
     p.setProperty(AngusProperties.HOST, address.getHostAddress());

@@ -23,9 +23,9 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>The envelope comes from the message (see {@link #envelopeOf}) or is given; the content is
- * {@link MimeMessageContent}: streamed by {@code writeTo}, Bcc left out. Delivery failures are
- * in the report, never exceptions; the exceptions are Jakarta Mail's own, for a message that
- * cannot be read, and {@link IllegalArgumentException} for one that yields no usable envelope.
+ * {@link MimeMessageContent}: streamed by {@code writeTo}, Bcc left out. Delivery failures are in
+ * the report, never exceptions; the exceptions are Jakarta Mail's own, for a message that cannot be
+ * read, and {@link IllegalArgumentException} for one that yields no usable envelope.
  *
  * <p>Thread-safe (stateless). {@code send} blocks the calling thread until every recipient is
  * decided, and uses one writer thread per open content stream (see {@link MimeMessageContent}).
@@ -65,8 +65,9 @@ public final class MailtlsJakarta {
    *
    * @throws MessagingException when the message cannot be saved
    */
-  public static DeliveryReport send(SecureSmtpTransport transport, MimeMessage message,
-      Envelope envelope) throws MessagingException {
+  public static DeliveryReport send(
+      SecureSmtpTransport transport, MimeMessage message, Envelope envelope)
+      throws MessagingException {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(envelope, "envelope");
@@ -84,13 +85,13 @@ public final class MailtlsJakarta {
    *
    * <ul>
    *   <li>Reverse-path ({@code MAIL FROM}): the {@code Sender} mailbox when present (RFC 5322
-   *       §3.6.2: the agent responsible for the transmission), else the first {@code From}
-   *       mailbox. Its domain selects the sender's TLS level. Unlike Angus Mail, {@code
-   *       mail.smtp.from} and {@code SMTPMessage.setEnvelopeFrom} play no part, and {@code
-   *       Return-Path} is never read (RFC 5321 §4.4: the receiving side writes it).
-   *   <li>Forward-paths ({@code RCPT TO}): {@link MimeMessage#getAllRecipients()}, i.e. {@code
-   *       To}, {@code Cc} and {@code Bcc} in that order, members of groups included, duplicates
-   *       removed. {@code Resent-*} fields are not consulted.
+   *       §3.6.2: the agent responsible for the transmission), else the first {@code From} mailbox.
+   *       Its domain selects the sender's TLS level. Unlike Angus Mail, {@code mail.smtp.from} and
+   *       {@code SMTPMessage.setEnvelopeFrom} play no part, and {@code Return-Path} is never read
+   *       (RFC 5321 §4.4: the receiving side writes it).
+   *   <li>Forward-paths ({@code RCPT TO}): {@link MimeMessage#getAllRecipients()}, i.e. {@code To},
+   *       {@code Cc} and {@code Bcc} in that order, members of groups included, duplicates removed.
+   *       {@code Resent-*} fields are not consulted.
    * </ul>
    *
    * @throws MessagingException when Jakarta Mail cannot parse an address header

@@ -18,11 +18,11 @@ import java.util.concurrent.RejectedExecutionException;
  * whole, so attachments of any size pass in constant memory.
  *
  * <p>The {@code Bcc} and {@code Content-Length} header fields are left out, as Angus Mail's {@code
- * SMTPTransport} leaves them out: blind recipients stay blind (RFC 5322 §3.6.3). A message that
- * was never saved is saved by its first {@code writeTo} (Jakarta Mail's rule), so every later
- * stream carries the same octets. This class does not call {@link MimeMessage#saveChanges()}
- * otherwise: a message parsed from a file goes out as it stands. ({@link MailtlsJakarta#send}
- * saves first, as {@code Transport.send} does.)
+ * SMTPTransport} leaves them out: blind recipients stay blind (RFC 5322 §3.6.3). A message that was
+ * never saved is saved by its first {@code writeTo} (Jakarta Mail's rule), so every later stream
+ * carries the same octets. This class does not call {@link MimeMessage#saveChanges()} otherwise: a
+ * message parsed from a file goes out as it stands. ({@link MailtlsJakarta#send} saves first, as
+ * {@code Transport.send} does.)
  *
  * <p><b>Threads.</b> {@code writeTo} pushes and the transport pulls, so each open stream has one
  * writer task on another thread, joined to the reader by a 64 KiB pipe:
@@ -35,12 +35,12 @@ import java.util.concurrent.RejectedExecutionException;
  *       #of(MimeMessage, Executor)} to draw them from a pool of your own instead; it must run each
  *       task promptly on a thread other than the caller's (a task it runs on the reading thread
  *       fails instead of deadlocking; a task it rejects fails the open).
- *   <li>If {@code writeTo} throws, the reader's next read throws an {@link IOException} whose
- *       cause is that exception, so the transport defers the recipients (content unreadable).
+ *   <li>If {@code writeTo} throws, the reader's next read throws an {@link IOException} whose cause
+ *       is that exception, so the transport defers the recipients (content unreadable).
  *   <li>If the reader closes the stream early (a connection lost mid-message), the writer's next
- *       write fails and its thread ends: writers never outlive their stream by more than one
- *       {@code write}. A writer blocked outside the pipe (in a slow {@code DataSource}) ends at its
- *       next write.
+ *       write fails and its thread ends: writers never outlive their stream by more than one {@code
+ *       write}. A writer blocked outside the pipe (in a slow {@code DataSource}) ends at its next
+ *       write.
  * </ul>
  *
  * <p>Thread-safe, but the message is not: do not change it while a send is in progress.
@@ -70,8 +70,8 @@ public final class MimeMessageContent implements MessageContent {
 
   /** The message's content, written by tasks on {@code writers} (see the class comment). */
   public static MimeMessageContent of(MimeMessage message, Executor writers) {
-    return new MimeMessageContent(Objects.requireNonNull(message, "message"),
-        Objects.requireNonNull(writers, "writers"));
+    return new MimeMessageContent(
+        Objects.requireNonNull(message, "message"), Objects.requireNonNull(writers, "writers"));
   }
 
   /**
@@ -85,8 +85,7 @@ public final class MimeMessageContent implements MessageContent {
     try {
       writers.execute(new MessageWriter(message, IGNORED_HEADERS, pipe, Thread.currentThread()));
     } catch (RejectedExecutionException e) {
-      throw new IOException("no thread to write the message: " + writers + " rejected the task",
-          e);
+      throw new IOException("no thread to write the message: " + writers + " rejected the task", e);
     }
     return pipe.source();
   }

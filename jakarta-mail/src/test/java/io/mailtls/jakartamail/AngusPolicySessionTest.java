@@ -53,8 +53,13 @@ class AngusPolicySessionTest {
   }
 
   private static PlannedHost host(Loopback net, TlsRequirement requirement) {
-    return Values.plannedHost(Optional.of(MX), List.of(net.server.address()), requirement,
-        PolicySource.MTA_STS, "test", Optional.empty());
+    return Values.plannedHost(
+        Optional.of(MX),
+        List.of(net.server.address()),
+        requirement,
+        PolicySource.MTA_STS,
+        "test",
+        Optional.empty());
   }
 
   private static AngusPolicySession pkixTrusting(TestPki pki) {
@@ -62,7 +67,11 @@ class AngusPolicySessionTest {
   }
 
   private static DeliveryPlan plan(Loopback net, TlsLevel level) {
-    return TransportPolicyResolver.builder().withoutMtaSts().withoutDane().dns(net.resolver).build()
+    return TransportPolicyResolver.builder()
+        .withoutMtaSts()
+        .withoutDane()
+        .dns(net.resolver)
+        .build()
         .plan(NextHop.parse("example.test"), level);
   }
 
@@ -72,10 +81,11 @@ class AngusPolicySessionTest {
   void enforcedRefusesAServerWithoutStarttlsBeforeMail() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {
       DeliveryPlan plan = plan(net, TlsLevel.ENFORCED);
-      assertThat(plan.hosts()).singleElement()
+      assertThat(plan.hosts())
+          .singleElement()
           .satisfies(h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Encrypted.class));
-      List<Session> sessions = AngusPolicySession.builder().build()
-          .sessionsFor(plan, net.server.port(), base());
+      List<Session> sessions =
+          AngusPolicySession.builder().build().sessionsFor(plan, net.server.port(), base());
       assertThat(sessions).hasSize(1);
 
       assertThatThrownBy(() -> sendThrough(sessions.get(0), Messages.multipart(new byte[10])))
@@ -88,12 +98,15 @@ class AngusPolicySessionTest {
 
   @Test
   void enforcedDeliversOverTlsToAnyCertificate() throws Exception {
-    try (Loopback net = Loopback.start(b -> b.tls(TestPki.selfSigned("elsewhere.test")
-        .serverSslContext()))) {
+    try (Loopback net =
+        Loopback.start(b -> b.tls(TestPki.selfSigned("elsewhere.test").serverSslContext()))) {
       DeliveryPlan plan = plan(net, TlsLevel.ENFORCED);
       MimeMessage m = Messages.multipart(Messages.binary(2000));
-      sendThrough(AngusPolicySession.builder().build()
-          .sessionFor(plan.hosts().get(0), net.server.port(), base()), m);
+      sendThrough(
+          AngusPolicySession.builder()
+              .build()
+              .sessionFor(plan.hosts().get(0), net.server.port(), base()),
+          m);
 
       SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
       assertThat(got.tls()).isTrue();
@@ -109,8 +122,10 @@ class AngusPolicySessionTest {
   void opportunisticStaysInPlaintextWithoutStarttls() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {
       DeliveryPlan plan = plan(net, TlsLevel.OPPORTUNISTIC);
-      sendThrough(AngusPolicySession.builder().build()
-          .sessionFor(plan.hosts().get(0), net.server.port(), base()),
+      sendThrough(
+          AngusPolicySession.builder()
+              .build()
+              .sessionFor(plan.hosts().get(0), net.server.port(), base()),
           Messages.multipart(Messages.binary(10)));
       assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isFalse();
     }
@@ -132,7 +147,8 @@ class AngusPolicySessionTest {
   void pkixDeliversWithAVerifiedCertificate() throws Exception {
     try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
       PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
-      sendThrough(pkixTrusting(Loopback.PKI).sessionFor(h, net.server.port(), base()),
+      sendThrough(
+          pkixTrusting(Loopback.PKI).sessionFor(h, net.server.port(), base()),
           Messages.multipart(Messages.binary(10)));
       assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
       assertThat(net.server.sessions().get(0).sniHostName()).contains(Loopback.MX);
@@ -143,9 +159,11 @@ class AngusPolicySessionTest {
   void pkixRefusesAWrongNameCertificate() throws Exception {
     try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor("other.example.test")))) {
       PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
-      assertThatThrownBy(() -> sendThrough(
-          pkixTrusting(Loopback.PKI).sessionFor(h, net.server.port(), base()),
-          Messages.multipart(Messages.binary(10))))
+      assertThatThrownBy(
+              () ->
+                  sendThrough(
+                      pkixTrusting(Loopback.PKI).sessionFor(h, net.server.port(), base()),
+                      Messages.multipart(Messages.binary(10))))
           .isInstanceOf(MessagingException.class)
           .hasStackTraceContaining("match none of");
       assertThat(net.sawMail()).isFalse();
@@ -157,9 +175,11 @@ class AngusPolicySessionTest {
     try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
       PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
       // The JDK's roots do not include the test root.
-      assertThatThrownBy(() -> sendThrough(
-          AngusPolicySession.builder().build().sessionFor(h, net.server.port(), base()),
-          Messages.multipart(Messages.binary(10))))
+      assertThatThrownBy(
+              () ->
+                  sendThrough(
+                      AngusPolicySession.builder().build().sessionFor(h, net.server.port(), base()),
+                      Messages.multipart(Messages.binary(10))))
           .isInstanceOf(MessagingException.class)
           .hasStackTraceContaining("not trusted");
       assertThat(net.sawMail()).isFalse();
@@ -173,17 +193,27 @@ class AngusPolicySessionTest {
 
   @Test
   void daneDeliversWhenTheTlsaRecordMatches() throws Exception {
-    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
-        z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
+    try (Loopback net =
+        Loopback.start(
+            b -> b.tls(DANE_LEAF.serverSslContext()),
+            z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
-      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
-          .dns(net.resolver).dane(dane).build()
-          .plan(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
-      assertThat(plan.hosts()).singleElement()
+      DeliveryPlan plan =
+          TransportPolicyResolver.builder()
+              .withoutMtaSts()
+              .dns(net.resolver)
+              .dane(dane)
+              .build()
+              .plan(NextHop.parse("example.test"), TlsLevel.DANE_REQUIRED);
+      assertThat(plan.hosts())
+          .singleElement()
           .satisfies(h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Dane.class));
 
-      sendThrough(AngusPolicySession.builder().dane(dane).build()
-          .sessionFor(plan.hosts().get(0), net.server.port(), base()),
+      sendThrough(
+          AngusPolicySession.builder()
+              .dane(dane)
+              .build()
+              .sessionFor(plan.hosts().get(0), net.server.port(), base()),
           Messages.multipart(Messages.binary(10)));
       assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
       // RFC 7672 §8.1: SNI is the TLSA base domain; DANE-EE ignores the certificate's names.
@@ -193,17 +223,28 @@ class AngusPolicySessionTest {
 
   @Test
   void daneRefusesACertificateNoRecordMatches() throws Exception {
-    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
-        z -> z.tlsa(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, Tlsa.wrongData(1)))) {
+    try (Loopback net =
+        Loopback.start(
+            b -> b.tls(DANE_LEAF.serverSslContext()),
+            z -> z.tlsa(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, Tlsa.wrongData(1)))) {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
-      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
-          .dns(net.resolver).dane(dane).build()
-          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+      DeliveryPlan plan =
+          TransportPolicyResolver.builder()
+              .withoutMtaSts()
+              .dns(net.resolver)
+              .dane(dane)
+              .build()
+              .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       // RFC 7672 §2.2: a usable record makes DANE mandatory, even under an opportunistic sender.
       assertThat(plan.hosts().get(0).requirement()).isInstanceOf(TlsRequirement.Dane.class);
-      assertThatThrownBy(() -> sendThrough(AngusPolicySession.builder().dane(dane).build()
-          .sessionFor(plan.hosts().get(0), net.server.port(), base()),
-          Messages.multipart(Messages.binary(10))))
+      assertThatThrownBy(
+              () ->
+                  sendThrough(
+                      AngusPolicySession.builder()
+                          .dane(dane)
+                          .build()
+                          .sessionFor(plan.hosts().get(0), net.server.port(), base()),
+                      Messages.multipart(Messages.binary(10))))
           .isInstanceOf(MessagingException.class)
           .hasStackTraceContaining("DANE authentication failed");
       assertThat(net.sawMail()).isFalse();
@@ -216,42 +257,65 @@ class AngusPolicySessionTest {
    */
   @Test
   void aDerivedFactoryGainsADaneProviderAndKeepsTheTrustStore() throws Exception {
-    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
-        z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
+    try (Loopback net =
+        Loopback.start(
+            b -> b.tls(DANE_LEAF.serverSslContext()),
+            z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
-      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
-          .dns(net.resolver).dane(dane).build()
-          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+      DeliveryPlan plan =
+          TransportPolicyResolver.builder()
+              .withoutMtaSts()
+              .dns(net.resolver)
+              .dane(dane)
+              .build()
+              .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       AngusPolicySession original = pkixTrusting(Loopback.PKI);
       AngusPolicySession derived = original.newBuilder().dane(dane).build();
 
-      sendThrough(derived.sessionFor(plan.hosts().get(0), net.server.port(), base()),
+      sendThrough(
+          derived.sessionFor(plan.hosts().get(0), net.server.port(), base()),
           Messages.multipart(Messages.binary(10)));
       assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
       assertThatThrownBy(() -> original.sessionsFor(plan, net.server.port(), base()))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("requires DANE");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("requires DANE");
     }
     try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
-      AngusPolicySession derived = pkixTrusting(Loopback.PKI).newBuilder()
-          .dane(DaneResolver.builder().dns(net.resolver).build()).build();
+      AngusPolicySession derived =
+          pkixTrusting(Loopback.PKI)
+              .newBuilder()
+              .dane(DaneResolver.builder().dns(net.resolver).build())
+              .build();
       PlannedHost h = host(net, new TlsRequirement.Pkix(List.of(MX)));
-      sendThrough(derived.sessionFor(h, net.server.port(), base()),
+      sendThrough(
+          derived.sessionFor(h, net.server.port(), base()),
           Messages.multipart(Messages.binary(10)));
       assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
     }
-    assertThatThrownBy(() -> AngusPolicySession.builder().build().newBuilder()
-        .trustStore(Loopback.PKI.trustStore()).trustStore(Loopback.PKI.trustStore()))
+    assertThatThrownBy(
+            () ->
+                AngusPolicySession.builder()
+                    .build()
+                    .newBuilder()
+                    .trustStore(Loopback.PKI.trustStore())
+                    .trustStore(Loopback.PKI.trustStore()))
         .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void aDaneHostWithoutAProviderIsRefused() throws Exception {
-    try (Loopback net = Loopback.start(b -> b.tls(DANE_LEAF.serverSslContext()),
-        z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
+    try (Loopback net =
+        Loopback.start(
+            b -> b.tls(DANE_LEAF.serverSslContext()),
+            z -> z.tlsaFor(Tlsa.smtpOwner(Loopback.MX), 3, 1, 1, DANE_LEAF))) {
       DaneResolver dane = DaneResolver.builder().dns(net.resolver).build();
-      DeliveryPlan plan = TransportPolicyResolver.builder().withoutMtaSts()
-          .dns(net.resolver).dane(dane).build()
-          .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
+      DeliveryPlan plan =
+          TransportPolicyResolver.builder()
+              .withoutMtaSts()
+              .dns(net.resolver)
+              .dane(dane)
+              .build()
+              .plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       AngusPolicySession withoutDane = AngusPolicySession.builder().build();
       assertThatThrownBy(() -> withoutDane.sessionsFor(plan, net.server.port(), base()))
           .isInstanceOf(IllegalStateException.class)
@@ -264,8 +328,14 @@ class AngusPolicySessionTest {
   @Test
   void baseSettingsCannotLoosenThePolicy() throws Exception {
     InetAddress a = InetAddress.getByName("127.0.0.2");
-    PlannedHost h = Values.plannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test", Optional.empty());
+    PlannedHost h =
+        Values.plannedHost(
+            Optional.of(MX),
+            List.of(a),
+            new TlsRequirement.Encrypted(),
+            PolicySource.SENDER,
+            "test",
+            Optional.empty());
     Properties base = base();
     base.setProperty("mail.smtp.ssl.trust", "*");
     base.setProperty("mail.smtp.starttls.required", "false");
@@ -284,29 +354,51 @@ class AngusPolicySessionTest {
     assertThat(p.getProperty("mail.smtp.ssl.checkserveridentity")).isEqualTo("false");
     assertThat(p.getProperty("mail.smtp.ssl.trust")).isNull();
     assertThat(p.getProperty("mail.smtp.socketFactory.class")).isNull();
-    assertThat(p.get("mail.smtp.ssl.socketFactory")).isInstanceOf(SSLSocketFactory.class)
+    assertThat(p.get("mail.smtp.ssl.socketFactory"))
+        .isInstanceOf(SSLSocketFactory.class)
         .isNotSameAs(SSLSocketFactory.getDefault());
     assertThat(p.getProperty("mail.smtp.localhost")).isEqualTo("client.sender.test");
     assertThat(base.getProperty("mail.smtp.ssl.trust")).as("base unchanged").isEqualTo("*");
 
-    PlannedHost opportunistic = Values.plannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Opportunistic(), PolicySource.SENDER, "test", Optional.empty());
-    assertThat(AngusPolicySession.builder().build().propertiesFor(opportunistic, a, 25, base)
-        .getProperty("mail.smtp.starttls.required")).isEqualTo("false");
+    PlannedHost opportunistic =
+        Values.plannedHost(
+            Optional.of(MX),
+            List.of(a),
+            new TlsRequirement.Opportunistic(),
+            PolicySource.SENDER,
+            "test",
+            Optional.empty());
+    assertThat(
+            AngusPolicySession.builder()
+                .build()
+                .propertiesFor(opportunistic, a, 25, base)
+                .getProperty("mail.smtp.starttls.required"))
+        .isEqualTo("false");
   }
 
   @Test
   void onlyThePlannedAddressesAndValidPortsAreAccepted() throws Exception {
     InetAddress a = InetAddress.getByName("127.0.0.2");
-    PlannedHost h = Values.plannedHost(Optional.of(MX), List.of(a),
-        new TlsRequirement.Encrypted(), PolicySource.SENDER, "test", Optional.empty());
+    PlannedHost h =
+        Values.plannedHost(
+            Optional.of(MX),
+            List.of(a),
+            new TlsRequirement.Encrypted(),
+            PolicySource.SENDER,
+            "test",
+            Optional.empty());
     AngusPolicySession policy = AngusPolicySession.builder().build();
-    assertThatThrownBy(() -> policy.propertiesFor(h, InetAddress.getByName("127.0.0.3"), 25,
-        new Properties())).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(
+            () -> policy.propertiesFor(h, InetAddress.getByName("127.0.0.3"), 25, new Properties()))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("127.0.0.3");
     assertThatThrownBy(() -> policy.propertiesFor(h, a, 0, new Properties()))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> AngusPolicySession.builder().trustStore(Loopback.PKI.trustStore())
-        .trustStore(Loopback.PKI.trustStore())).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(
+            () ->
+                AngusPolicySession.builder()
+                    .trustStore(Loopback.PKI.trustStore())
+                    .trustStore(Loopback.PKI.trustStore()))
+        .isInstanceOf(IllegalStateException.class);
   }
 }

@@ -55,7 +55,8 @@ class EnvelopeOfTest {
     m.setRecipients(Message.RecipientType.TO, "t1@example.org, t2@example.org");
     m.setRecipients(Message.RecipientType.CC, "c@example.net, t1@example.org");
     m.setRecipients(Message.RecipientType.BCC, "b@example.com");
-    assertThat(MailtlsJakarta.envelopeOf(m).recipients()).map(EmailAddress::toString)
+    assertThat(MailtlsJakarta.envelopeOf(m).recipients())
+        .map(EmailAddress::toString)
         .containsExactly("t1@example.org", "t2@example.org", "c@example.net", "b@example.com");
   }
 
@@ -66,7 +67,8 @@ class EnvelopeOfTest {
     m.setHeader("To", "undisclosed-recipients:;");
     m.setHeader("Cc", "Team: x@example.org, y@example.org;");
     m.setRecipients(Message.RecipientType.BCC, "b@example.com");
-    assertThat(MailtlsJakarta.envelopeOf(m).recipients()).map(EmailAddress::toString)
+    assertThat(MailtlsJakarta.envelopeOf(m).recipients())
+        .map(EmailAddress::toString)
         .containsExactly("x@example.org", "y@example.org", "b@example.com");
   }
 
@@ -75,62 +77,79 @@ class EnvelopeOfTest {
     MimeMessage m = message();
     m.setFrom("a@sender.example");
     m.setRecipients(Message.RecipientType.TO, "jörg@bücher.example");
-    assertThat(MailtlsJakarta.envelopeOf(m).recipients()).singleElement()
-        .satisfies(r -> {
-          assertThat(r.toPath()).isEqualTo("jörg@xn--bcher-kva.example");
-          assertThat(r.needsSmtpUtf8()).isTrue();
-        });
+    assertThat(MailtlsJakarta.envelopeOf(m).recipients())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.toPath()).isEqualTo("jörg@xn--bcher-kva.example");
+              assertThat(r.needsSmtpUtf8()).isTrue();
+            });
   }
 
   @Test
   void noSenderIsACallerMistake() {
     MimeMessage m = message();
-    assertThatThrownBy(() -> {
-      m.setRecipients(Message.RecipientType.TO, "bob@example.org");
-      MailtlsJakarta.envelopeOf(m);
-    }).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("neither a Sender nor");
+    assertThatThrownBy(
+            () -> {
+              m.setRecipients(Message.RecipientType.TO, "bob@example.org");
+              MailtlsJakarta.envelopeOf(m);
+            })
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("neither a Sender nor");
   }
 
   @Test
   void noRecipientIsACallerMistake() {
-    assertThatThrownBy(() -> {
-      MimeMessage m = message();
-      m.setFrom("a@sender.example");
-      MailtlsJakarta.envelopeOf(m);
-    }).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no To, Cc or Bcc");
+    assertThatThrownBy(
+            () -> {
+              MimeMessage m = message();
+              m.setFrom("a@sender.example");
+              MailtlsJakarta.envelopeOf(m);
+            })
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no To, Cc or Bcc");
   }
 
   @Test
   void newsgroupsAreRefusedRatherThanDroppedSilently() {
-    assertThatThrownBy(() -> {
-      MimeMessage m = message();
-      m.setFrom("a@sender.example");
-      m.setRecipients(Message.RecipientType.TO, "bob@example.org");
-      m.setRecipients(MimeMessage.RecipientType.NEWSGROUPS,
-          new NewsAddress[] {new NewsAddress("comp.mail.misc")});
-      MailtlsJakarta.envelopeOf(m);
-    }).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("comp.mail.misc");
+    assertThatThrownBy(
+            () -> {
+              MimeMessage m = message();
+              m.setFrom("a@sender.example");
+              m.setRecipients(Message.RecipientType.TO, "bob@example.org");
+              m.setRecipients(
+                  MimeMessage.RecipientType.NEWSGROUPS,
+                  new NewsAddress[] {new NewsAddress("comp.mail.misc")});
+              MailtlsJakarta.envelopeOf(m);
+            })
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("comp.mail.misc");
   }
 
   /** RFC 5321 §4.5.3.1.1: Jakarta Mail accepts a 65-octet local part; SMTP does not. */
   @Test
   void anAddressMailtlsCannotUseIsNamed() {
     String tooLong = "x".repeat(65) + "@example.org";
-    assertThatThrownBy(() -> {
-      MimeMessage m = message();
-      m.setFrom("a@sender.example");
-      m.setHeader("To", tooLong);
-      MailtlsJakarta.envelopeOf(m);
-    }).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(tooLong);
+    assertThatThrownBy(
+            () -> {
+              MimeMessage m = message();
+              m.setFrom("a@sender.example");
+              m.setHeader("To", tooLong);
+              MailtlsJakarta.envelopeOf(m);
+            })
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(tooLong);
   }
 
   @Test
   void aHeaderJakartaMailCannotParseIsItsOwnException() {
-    assertThatThrownBy(() -> {
-      MimeMessage m = message();
-      m.setFrom("a@sender.example");
-      m.setHeader("To", "bob@exa_mple..org");
-      MailtlsJakarta.envelopeOf(m);
-    }).isInstanceOf(MessagingException.class);
+    assertThatThrownBy(
+            () -> {
+              MimeMessage m = message();
+              m.setFrom("a@sender.example");
+              m.setHeader("To", "bob@exa_mple..org");
+              MailtlsJakarta.envelopeOf(m);
+            })
+        .isInstanceOf(MessagingException.class);
   }
 }

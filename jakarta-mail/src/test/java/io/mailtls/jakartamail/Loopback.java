@@ -38,36 +38,42 @@ final class Loopback implements AutoCloseable {
   private Loopback(MockSmtpServer server, TestDnsServer dns) {
     this.server = server;
     this.dns = dns;
-    this.resolver = DnssecResolver.builder()
-        .upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofSeconds(2))
-        .lookupTimeout(Duration.ofSeconds(10))
-        .build();
+    this.resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .lookupTimeout(Duration.ofSeconds(10))
+            .build();
   }
 
   /** A server configured by {@code config}, as the MX host of example.test. */
   static Loopback start(UnaryOperator<MockSmtpServer.Builder> config) {
-    return start(config, z -> { });
+    return start(config, z -> {});
   }
 
   /** As {@link #start(UnaryOperator)}, with more records in the example.test zone. */
-  static Loopback start(UnaryOperator<MockSmtpServer.Builder> config,
-      Consumer<DnsZoneBuilder> zone) {
+  static Loopback start(
+      UnaryOperator<MockSmtpServer.Builder> config, Consumer<DnsZoneBuilder> zone) {
     MockSmtpServer server;
     try {
-      server = config.apply(MockSmtpServer.builder()
-          .address(InetAddress.getByName("127.0.0.2"))
-          .hostname(MX)).start();
+      server =
+          config
+              .apply(
+                  MockSmtpServer.builder().address(InetAddress.getByName("127.0.0.2")).hostname(MX))
+              .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the mock server", e);
     }
-    TestDnsServer dns = TestDnsServer.builder()
-        .zone("example.test", z -> {
-          z.mailHost("example.test", 10, MX, server);
-          zone.accept(z);
-        })
-        .start();
+    TestDnsServer dns =
+        TestDnsServer.builder()
+            .zone(
+                "example.test",
+                z -> {
+                  z.mailHost("example.test", 10, MX, server);
+                  zone.accept(z);
+                })
+            .start();
     return new Loopback(server, dns);
   }
 
@@ -81,20 +87,24 @@ final class Loopback implements AutoCloseable {
     if (transport != null) {
       transport.close();
     }
-    transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
-        .dns(resolver)
-        .heloName("client.sender.test")
-        .port(server.port())
-        .senderPolicy(SenderPolicy.uniform(level))
-        .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(10)))
-        .build();
+    transport =
+        SecureSmtpTransport.builder()
+            .withoutMtaSts()
+            .withoutDane()
+            .dns(resolver)
+            .heloName("client.sender.test")
+            .port(server.port())
+            .senderPolicy(SenderPolicy.uniform(level))
+            .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(10)))
+            .build();
     return transport;
   }
 
   /** Whether any session of the server got as far as MAIL FROM. */
   boolean sawMail() {
     List<SmtpSession> sessions = server.sessions();
-    return sessions.stream().flatMap(s -> s.commandLines().stream())
+    return sessions.stream()
+        .flatMap(s -> s.commandLines().stream())
         .anyMatch(l -> l.regionMatches(true, 0, "MAIL", 0, 4));
   }
 

@@ -44,7 +44,9 @@ class MailtlsJakartaSendTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = TlsLevel.class, names = {"OPPORTUNISTIC", "ENFORCED"})
+  @EnumSource(
+      value = TlsLevel.class,
+      names = {"OPPORTUNISTIC", "ENFORCED"})
   void aMultipartMessageArrivesOctetForOctet(TlsLevel level) throws Exception {
     byte[] attachment = Messages.binary(300 * 1024);
     try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
@@ -52,10 +54,13 @@ class MailtlsJakartaSendTest {
 
       DeliveryReport report = MailtlsJakarta.send(net.transport(level), m);
 
-      assertThat(report.recipients()).hasSize(3).allSatisfy(r -> {
-        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
-        assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
-      });
+      assertThat(report.recipients())
+          .hasSize(3)
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+                assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
+              });
       SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
       assertThat(got.tls()).isTrue();
       assertThat(got.mailFrom()).isEqualTo("a@sender.test");
@@ -87,10 +92,12 @@ class MailtlsJakartaSendTest {
     try (Loopback net = Loopback.start(b -> b)) {
       MimeMessage m = Messages.multipart(Messages.binary(1000));
       DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
-      assertThat(report.recipients()).allSatisfy(r -> {
-        assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
-        assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
-      });
+      assertThat(report.recipients())
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+                assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+              });
       SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
       assertThat(got.tls()).isFalse();
       assertThat(got.data()).isEqualTo(Messages.onTheWire(Messages.written(m)));
@@ -100,26 +107,32 @@ class MailtlsJakartaSendTest {
   @Test
   void enforcedDefersWhenTheServerHasNoStarttls() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {
-      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.ENFORCED),
-          Messages.multipart(Messages.binary(1000)));
-      assertThat(report.recipients()).allSatisfy(r ->
-          assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED));
+      DeliveryReport report =
+          MailtlsJakarta.send(
+              net.transport(TlsLevel.ENFORCED), Messages.multipart(Messages.binary(1000)));
+      assertThat(report.recipients())
+          .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED));
       assertThat(net.sawMail()).isFalse();
     }
   }
 
   /** Without mailtls-mta-sts or mailtls-dane these levels fail closed (docs/design.md §1). */
   @ParameterizedTest
-  @EnumSource(value = TlsLevel.class, names = {"STS_REQUIRED", "DANE_REQUIRED"})
+  @EnumSource(
+      value = TlsLevel.class,
+      names = {"STS_REQUIRED", "DANE_REQUIRED"})
   void levelsThatNeedAProviderFailClosed(TlsLevel level) throws Exception {
     try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
-      DeliveryReport report = MailtlsJakarta.send(net.transport(level),
-          Messages.multipart(Messages.binary(1000)));
-      assertThat(report.recipients()).hasSize(3).allSatisfy(r -> {
-        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.plan().failure().orElseThrow().type())
-            .isEqualTo(FailureType.POLICY_UNAVAILABLE);
-      });
+      DeliveryReport report =
+          MailtlsJakarta.send(net.transport(level), Messages.multipart(Messages.binary(1000)));
+      assertThat(report.recipients())
+          .hasSize(3)
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(r.plan().failure().orElseThrow().type())
+                    .isEqualTo(FailureType.POLICY_UNAVAILABLE);
+              });
       assertThat(net.server.sessions()).isEmpty();
     }
   }
@@ -128,9 +141,13 @@ class MailtlsJakartaSendTest {
   void anExplicitEnvelopeWins() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {
       MimeMessage m = Messages.multipart(Messages.binary(100));
-      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m,
-          Envelope.of("bounces@sender.test", "only@example.test"));
-      assertThat(report.recipients()).singleElement()
+      DeliveryReport report =
+          MailtlsJakarta.send(
+              net.transport(TlsLevel.OPPORTUNISTIC),
+              m,
+              Envelope.of("bounces@sender.test", "only@example.test"));
+      assertThat(report.recipients())
+          .singleElement()
           .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED));
       SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
       assertThat(got.mailFrom()).isEqualTo("bounces@sender.test");
@@ -167,8 +184,8 @@ class MailtlsJakartaSendTest {
   void aConnectionLostMidMessageStopsTheWriter() throws Exception {
     Messages.Generated source = new Messages.Generated(8L * 1024 * 1024);
     try (Loopback net = Loopback.start(b -> b.dropDuringMessage(100_000))) {
-      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC),
-          Messages.withSource(source));
+      DeliveryReport report =
+          MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), Messages.withSource(source));
       assertThat(report.result("to@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
       // The @AfterEach check: the writer of the abandoned stream has ended.
     }
@@ -190,17 +207,20 @@ class MailtlsJakartaSendTest {
 
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       long[] size = new long[1];
-      try (OutputStream out = new DigestOutputStream(new OutputStream() {
-        @Override
-        public void write(int b) {
-          size[0]++;
-        }
+      try (OutputStream out =
+          new DigestOutputStream(
+              new OutputStream() {
+                @Override
+                public void write(int b) {
+                  size[0]++;
+                }
 
-        @Override
-        public void write(byte[] b, int off, int len) {
-          size[0] += len;
-        }
-      }, sha)) {
+                @Override
+                public void write(byte[] b, int off, int len) {
+                  size[0] += len;
+                }
+              },
+              sha)) {
         m.writeTo(out, new String[] {"Bcc", "Content-Length"});
       }
       assertThat(got.size()).isEqualTo(size[0]).isGreaterThan(20L * 1024 * 1024);
@@ -220,8 +240,10 @@ class MailtlsJakartaSendTest {
       MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
       String id = m.getHeader("Message-ID", null);
       assertThat(id).isNotNull();
-      String data = new String(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).data(),
-          StandardCharsets.UTF_8);
+      String data =
+          new String(
+              net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).data(),
+              StandardCharsets.UTF_8);
       assertThat(data).contains("Message-ID: " + id).contains("MIME-Version: 1.0");
     }
   }
@@ -230,9 +252,11 @@ class MailtlsJakartaSendTest {
   void contentCanBeUsedWithTheTransportDirectly() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {
       MimeMessage m = Messages.multipart(Messages.binary(5000));
-      DeliveryReport report = net.transport(TlsLevel.OPPORTUNISTIC).send(
-          MailtlsJakarta.envelopeOf(m), MimeMessageContent.of(m));
-      assertThat(report.recipients()).hasSize(3)
+      DeliveryReport report =
+          net.transport(TlsLevel.OPPORTUNISTIC)
+              .send(MailtlsJakarta.envelopeOf(m), MimeMessageContent.of(m));
+      assertThat(report.recipients())
+          .hasSize(3)
           .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED));
       assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).data())
           .isEqualTo(Messages.onTheWire(Messages.written(m)));
@@ -242,8 +266,9 @@ class MailtlsJakartaSendTest {
   /** Every line of what the server received is at most 998 octets (RFC 5321 §4.5.3.1.6). */
   private static void assertShortLines(SmtpMessage got) {
     assertThat(got.dataAsString().split("\r\n"))
-        .allSatisfy(line -> assertThat(line.getBytes(StandardCharsets.UTF_8).length)
-            .isLessThanOrEqualTo(998));
+        .allSatisfy(
+            line ->
+                assertThat(line.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(998));
   }
 
   private static MimeMessage toOneRecipient() throws Exception {
@@ -257,8 +282,8 @@ class MailtlsJakartaSendTest {
   /**
    * RFC 5321 §4.5.3.1.6: no line over 998 octets may go on the wire, and the transport refuses
    * content with one. A text part that keeps an encoding of its own (here 8bit, set by hand) used
-   * to go out with its long line; now Jakarta Mail chooses quoted-printable or base64 for it, as
-   * it already did for new parts (the other two).
+   * to go out with its long line; now Jakarta Mail chooses quoted-printable or base64 for it, as it
+   * already did for new parts (the other two).
    */
   @Test
   void aLongTextLineGetsATransferEncoding() throws Exception {
@@ -276,7 +301,8 @@ class MailtlsJakartaSendTest {
 
       DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
 
-      assertThat(report.result("to@example.test").status()).as("%s", report)
+      assertThat(report.result("to@example.test").status())
+          .as("%s", report)
           .isEqualTo(DeliveryStatus.DELIVERED);
       SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
       assertShortLines(got);
@@ -298,14 +324,19 @@ class MailtlsJakartaSendTest {
   void aParsedMessageWithALongLineGetsATransferEncoding() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {
       String body = "y".repeat(2000) + "\r\nshort\r\n";
-      MimeMessage m = new MimeMessage(Messages.session(), new ByteArrayInputStream((
-          "From: a@sender.test\r\nTo: to@example.test\r\nSubject: parsed\r\n"
-              + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" + body)
-          .getBytes(StandardCharsets.US_ASCII)));
+      MimeMessage m =
+          new MimeMessage(
+              Messages.session(),
+              new ByteArrayInputStream(
+                  ("From: a@sender.test\r\nTo: to@example.test\r\nSubject: parsed\r\n"
+                          + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+                          + body)
+                      .getBytes(StandardCharsets.US_ASCII)));
 
       DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
 
-      assertThat(report.result("to@example.test").status()).as("%s", report)
+      assertThat(report.result("to@example.test").status())
+          .as("%s", report)
           .isEqualTo(DeliveryStatus.DELIVERED);
       SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
       assertShortLines(got);
@@ -324,7 +355,8 @@ class MailtlsJakartaSendTest {
 
       DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
 
-      assertThat(report.result("to@example.test").status()).as("%s", report)
+      assertThat(report.result("to@example.test").status())
+          .as("%s", report)
           .isEqualTo(DeliveryStatus.DELIVERED);
       SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
       assertShortLines(got);
@@ -335,8 +367,8 @@ class MailtlsJakartaSendTest {
   }
 
   /**
-   * RFC 1847: a signed part is never re-encoded, so its long line stays, and the transport
-   * refuses the message before any connection (RFC 3463 5.6.3), telling the sender to encode.
+   * RFC 1847: a signed part is never re-encoded, so its long line stays, and the transport refuses
+   * the message before any connection (RFC 3463 5.6.3), telling the sender to encode.
    */
   @Test
   void aLongLineUnderASignatureIsNeverReencodedAndBounces() throws Exception {

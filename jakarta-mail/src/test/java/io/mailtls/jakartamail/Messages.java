@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Messages for the tests, built with Jakarta Mail as an application would. */
 final class Messages {
 
-  static final String TEXT = "Grüße aus Köln.\n.a line that starts with a dot\n..and two\n"
-      + "€ 12,50\n";
+  static final String TEXT =
+      "Grüße aus Köln.\n.a line that starts with a dot\n..and two\n" + "€ 12,50\n";
   static final String HTML = "<p>Grüße aus <b>Köln</b>.</p>\n";
   static final String SUBJECT = "Grüße — ☃ Prüfbericht";
   static final String ATTACHMENT_NAME = "résumé.bin";
@@ -64,8 +64,8 @@ final class Messages {
     body.setContent(alternative);
 
     MimeBodyPart file = new MimeBodyPart();
-    file.setDataHandler(new DataHandler(
-        new ByteArrayDataSource(attachment, "application/octet-stream")));
+    file.setDataHandler(
+        new DataHandler(new ByteArrayDataSource(attachment, "application/octet-stream")));
     file.setFileName(ATTACHMENT_NAME);
     file.setDisposition(MimeBodyPart.ATTACHMENT);
 
@@ -135,8 +135,8 @@ final class Messages {
   }
 
   /**
-   * Generated content of {@code size} octets, never held in memory; counts the octets read from
-   * all its streams.
+   * Generated content of {@code size} octets, never held in memory; counts the octets read from all
+   * its streams.
    */
   static final class Generated implements DataSource {
     final long size;

@@ -35,8 +35,10 @@ class MimeMessageContentTest {
     }
     assertThat(first).isEqualTo(second).isEqualTo(Messages.written(m));
     String text = new String(first, java.nio.charset.StandardCharsets.UTF_8);
-    assertThat(text).contains("\r\nTo: to@example.test\r\n", "\r\nCc: cc@example.test\r\n")
-        .doesNotContain("Bcc:").doesNotContain("hidden@example.test");
+    assertThat(text)
+        .contains("\r\nTo: to@example.test\r\n", "\r\nCc: cc@example.test\r\n")
+        .doesNotContain("Bcc:")
+        .doesNotContain("hidden@example.test");
   }
 
   @Test
@@ -58,7 +60,8 @@ class MimeMessageContentTest {
     MimeMessage m = Messages.withSource(new Messages.Generated(4L * 1024 * 1024));
     InputStream in = MimeMessageContent.of(m).open();
     assertThat(in.read()).isNotNegative();
-    assertThat(WriterThreadsProbe.live()).singleElement()
+    assertThat(WriterThreadsProbe.live())
+        .singleElement()
         .satisfies(t -> assertThat(t.isDaemon()).isTrue());
     in.close();
     // @AfterEach: the writer, blocked on the full pipe, wakes up, fails its write and ends.
@@ -77,8 +80,8 @@ class MimeMessageContentTest {
   }
 
   /**
-   * "Streamed, not buffered": with a reader that reads nothing, the writer pulls no more of a
-   * 20 MiB attachment than fits the 64 KiB pipe, the 8 KiB batch and the encoders' buffers, then
+   * "Streamed, not buffered": with a reader that reads nothing, the writer pulls no more of a 20
+   * MiB attachment than fits the 64 KiB pipe, the 8 KiB batch and the encoders' buffers, then
    * waits; closing the stream ends it.
    */
   @Test
@@ -87,12 +90,13 @@ class MimeMessageContentTest {
     MimeMessage m = Messages.withSource(source);
     m.saveChanges();
     AtomicReference<Thread> writer = new AtomicReference<>();
-    Executor own = task -> {
-      Thread t = new Thread(task, MimeMessageContent.WRITER_THREAD_PREFIX + "own");
-      t.setDaemon(true);
-      writer.set(t);
-      t.start();
-    };
+    Executor own =
+        task -> {
+          Thread t = new Thread(task, MimeMessageContent.WRITER_THREAD_PREFIX + "own");
+          t.setDaemon(true);
+          writer.set(t);
+          t.start();
+        };
     InputStream in = MimeMessageContent.of(m, own).open();
     awaitParked(writer.get());
     long pulled = source.pulled.get();
@@ -112,7 +116,8 @@ class MimeMessageContentTest {
   void anExecutorThatRunsTheWriterOnTheReadingThreadFailsInsteadOfDeadlocking() throws Exception {
     MimeMessage m = Messages.multipart(Messages.binary(1_000_000));
     try (InputStream in = MimeMessageContent.of(m, Runnable::run).open()) {
-      assertThatThrownBy(in::readAllBytes).isInstanceOf(IOException.class)
+      assertThatThrownBy(in::readAllBytes)
+          .isInstanceOf(IOException.class)
           .hasMessageContaining("reading thread");
     }
   }
@@ -120,9 +125,10 @@ class MimeMessageContentTest {
   @Test
   void aRejectedWriterFailsTheOpen() throws Exception {
     MimeMessage m = Messages.multipart(Messages.binary(10));
-    Executor full = task -> {
-      throw new RejectedExecutionException("pool exhausted");
-    };
+    Executor full =
+        task -> {
+          throw new RejectedExecutionException("pool exhausted");
+        };
     assertThatThrownBy(() -> MimeMessageContent.of(m, full).open())
         .isInstanceOf(IOException.class)
         .hasMessageContaining("no thread to write the message")

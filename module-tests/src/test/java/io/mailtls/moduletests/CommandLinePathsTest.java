@@ -31,8 +31,7 @@ class CommandLinePathsTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   private static MtaStsServer policies;
   private static TestDnsServer dns;
@@ -42,21 +41,41 @@ class CommandLinePathsTest {
   @BeforeAll
   static void startFixtures() throws IOException {
     TestPki pki = TestPki.create();
-    policies = MtaStsServer.builder().pki(pki)
-        .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
-        .start();
-    dns = TestDnsServer.builder()
-        .zone("sts.test", z -> policies.publish(
-            z.mx("sts.test", 10, "mx.sts.test").a("mx.sts.test", "127.0.0.1"), "sts.test", "id1"))
-        .start();
-    Path anchor = Files.writeString(dir.resolve("anchor.txt"), dns.trustAnchor(),
-        StandardCharsets.US_ASCII);
-    Path ca = Files.writeString(dir.resolve("ca.pem"), pki.root().certificatePem(),
-        StandardCharsets.US_ASCII);
-    checkOptions = List.of("check", "sts.test", "--json",
-        "--resolver", dns.address().getHostAddress() + ":" + dns.port(),
-        "--trust-anchor", anchor.toString(), "--mta-sts-port", String.valueOf(policies.port()),
-        "--ca-file", ca.toString(), "--timeout", "5");
+    policies =
+        MtaStsServer.builder()
+            .pki(pki)
+            .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
+            .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                "sts.test",
+                z ->
+                    policies.publish(
+                        z.mx("sts.test", 10, "mx.sts.test").a("mx.sts.test", "127.0.0.1"),
+                        "sts.test",
+                        "id1"))
+            .start();
+    Path anchor =
+        Files.writeString(dir.resolve("anchor.txt"), dns.trustAnchor(), StandardCharsets.US_ASCII);
+    Path ca =
+        Files.writeString(
+            dir.resolve("ca.pem"), pki.root().certificatePem(), StandardCharsets.US_ASCII);
+    checkOptions =
+        List.of(
+            "check",
+            "sts.test",
+            "--json",
+            "--resolver",
+            dns.address().getHostAddress() + ":" + dns.port(),
+            "--trust-anchor",
+            anchor.toString(),
+            "--mta-sts-port",
+            String.valueOf(policies.port()),
+            "--ca-file",
+            ca.toString(),
+            "--timeout",
+            "5");
   }
 
   @AfterAll
@@ -113,36 +132,49 @@ class CommandLinePathsTest {
   private record Run(int exit, String out, String err) {}
 
   private static Run onModulePath(List<String> args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        "--module-path", MailtlsModules.modulePathString(),
-        "--module", "io.mailtls.cli/" + Mailtls.class.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "--module-path",
+                MailtlsModules.modulePathString(),
+                "--module",
+                "io.mailtls.cli/" + Mailtls.class.getName()));
     command.addAll(args);
     return java(command);
   }
 
   private static Run onClassPath(List<String> args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("-cp", MailtlsModules.modulePathString(),
-        Mailtls.class.getName()));
+    List<String> command =
+        new ArrayList<>(List.of("-cp", MailtlsModules.modulePathString(), Mailtls.class.getName()));
     command.addAll(args);
     return java(command);
   }
 
   private static Run java(List<String> args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Duser.language=tr", "-Duser.country=TR"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Duser.language=tr",
+                "-Duser.country=TR"));
     command.addAll(args);
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
-    Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
-        .redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .redirectInput(ProcessBuilder.Redirect.PIPE)
+            .start();
     p.getOutputStream().close();
     if (!p.waitFor(3, TimeUnit.MINUTES)) {
       p.destroyForcibly().waitFor();
-      throw new AssertionError("still running after 3 minutes: " + command + "\n"
-          + Files.readString(err));
+      throw new AssertionError(
+          "still running after 3 minutes: " + command + "\n" + Files.readString(err));
     }
-    return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+    return new Run(
+        p.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
         Files.readString(err, StandardCharsets.UTF_8));
   }
 }

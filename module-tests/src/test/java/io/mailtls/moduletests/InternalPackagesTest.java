@@ -54,12 +54,17 @@ class InternalPackagesTest {
 
   @Test
   void theModulesWithInternalPackagesAreFoundFromTheirDescriptors() {
-    assertThat(modulesWithInternalPackages()).contains(
-        "io.mailtls.core", "io.mailtls.dane", "io.mailtls.jakartamail", "io.mailtls.testkit");
+    assertThat(modulesWithInternalPackages())
+        .contains(
+            "io.mailtls.core", "io.mailtls.dane", "io.mailtls.jakartamail", "io.mailtls.testkit");
     assertThat(MailtlsModules.internalPackages(descriptor(all, "io.mailtls.core")))
-        .containsExactly("io.mailtls.core.internal", "io.mailtls.core.internal.dns",
-            "io.mailtls.core.internal.policy", "io.mailtls.core.internal.smtp",
-            "io.mailtls.core.internal.tls", "io.mailtls.core.internal.transport");
+        .containsExactly(
+            "io.mailtls.core.internal",
+            "io.mailtls.core.internal.dns",
+            "io.mailtls.core.internal.policy",
+            "io.mailtls.core.internal.smtp",
+            "io.mailtls.core.internal.tls",
+            "io.mailtls.core.internal.transport");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -68,8 +73,9 @@ class InternalPackagesTest {
       String module, @TempDir Path dir) throws IOException {
     // The control: the same module path and the same requires, importing the API, compiles.
     String api = MailtlsModules.named(module).apiClass().getName();
-    Compilation ok = OutsideModule.compile(dir.resolve("api"), List.of(module),
-        Map.of("UsesApi", uses("UsesApi", api)));
+    Compilation ok =
+        OutsideModule.compile(
+            dir.resolve("api"), List.of(module), Map.of("UsesApi", uses("UsesApi", api)));
     assertThat(ok.success()).as("%s %s", ok.describe(), ok.log()).isTrue();
 
     // One source file per internal package, each importing a class of it.
@@ -83,14 +89,23 @@ class InternalPackagesTest {
     Compilation refused = OutsideModule.compile(dir.resolve("internal"), List.of(module), sources);
 
     assertThat(refused.success()).as("compiling %s", internal.values()).isFalse();
-    assertThat(refused.errors()).as("%s", refused.describe())
+    assertThat(refused.errors())
+        .as("%s", refused.describe())
         .hasSize(internal.size())
         .allSatisfy(d -> assertThat(d.getCode()).isEqualTo("compiler.err.package.not.visible"));
     for (String pkg : internal.keySet()) {
-      assertThat(refused.describe()).as(pkg).anySatisfy(e -> assertThat(e)
-          .contains("package " + pkg + " is not visible")
-          .contains("package " + pkg + " is declared in module " + module
-              + ", which does not export it"));
+      assertThat(refused.describe())
+          .as(pkg)
+          .anySatisfy(
+              e ->
+                  assertThat(e)
+                      .contains("package " + pkg + " is not visible")
+                      .contains(
+                          "package "
+                              + pkg
+                              + " is declared in module "
+                              + module
+                              + ", which does not export it"));
     }
   }
 
@@ -98,19 +113,20 @@ class InternalPackagesTest {
   @MethodSource("modulesWithInternalPackages")
   void reflectionFromAnOutsideModuleCannotReachAnInternalPackage(String module, @TempDir Path dir)
       throws Exception {
-    Compilation compiled = OutsideModule.compile(dir, List.of(module),
-        Map.of("Probe", OutsideModule.PROBE));
+    Compilation compiled =
+        OutsideModule.compile(dir, List.of(module), Map.of("Probe", OutsideModule.PROBE));
     assertThat(compiled.success()).as("%s %s", compiled.describe(), compiled.log()).isTrue();
-    ModuleLayer layer = MailtlsModules.layer(MailtlsModules.finder(compiled.classes()),
-        List.of(OutsideModule.NAME));
+    ModuleLayer layer =
+        MailtlsModules.layer(
+            MailtlsModules.finder(compiled.classes()), List.of(OutsideModule.NAME));
     Module outside = layer.findModule(OutsideModule.NAME).orElseThrow();
     Module target = layer.findModule(module).orElseThrow();
     Class<?> probe = Class.forName(outside, "com.example.outside.Probe");
     assertThat(outside.canRead(target)).isTrue();
 
     // The control: the probe reaches the module's API.
-    Class<?> api = (Class<?>) call(probe, "find", module,
-        MailtlsModules.named(module).apiClass().getName());
+    Class<?> api =
+        (Class<?>) call(probe, "find", module, MailtlsModules.named(module).apiClass().getName());
     assertThat(call(probe, "lookupAccess", api)).isSameAs(api);
 
     for (Map.Entry<String, String> e : representatives(module).entrySet()) {
@@ -121,19 +137,25 @@ class InternalPackagesTest {
       Class<?> c = (Class<?>) call(probe, "find", module, e.getValue());
       assertThat(c.getModule()).isSameAs(target);
       if (Modifier.isPublic(c.getModifiers())) {
-        assertThatThrownBy(() -> call(probe, "lookupAccess", c)).as(c.getName())
+        assertThatThrownBy(() -> call(probe, "lookupAccess", c))
+            .as(c.getName())
             .isInstanceOf(IllegalAccessException.class);
         if (hasPublicEntryPoint(c)) {
-          assertThatThrownBy(() -> call(probe, "invokePublicMember", c)).as(c.getName())
+          assertThatThrownBy(() -> call(probe, "invokePublicMember", c))
+              .as(c.getName())
               .isInstanceOf(IllegalAccessException.class)
               .hasMessageContaining("does not export " + pkg + " to module " + OutsideModule.NAME);
         }
       }
       // "exports" for a public member of a public class, else "opens"
-      assertThatThrownBy(() -> call(probe, "deepReflect", c)).as(c.getName())
+      assertThatThrownBy(() -> call(probe, "deepReflect", c))
+          .as(c.getName())
           .isInstanceOf(InaccessibleObjectException.class)
-          .hasMessageFindingMatch("does not \"(exports|opens) " + Pattern.quote(pkg)
-              + "\" to module " + Pattern.quote(OutsideModule.NAME));
+          .hasMessageFindingMatch(
+              "does not \"(exports|opens) "
+                  + Pattern.quote(pkg)
+                  + "\" to module "
+                  + Pattern.quote(OutsideModule.NAME));
     }
   }
 
@@ -160,7 +182,8 @@ class InternalPackagesTest {
         for (String other : MailtlsModules.names()) {
           if (!other.equals(name) && !e.targets().contains(other)) {
             assertThat(owner.isExported(e.source(), all.findModule(other).orElseThrow()))
-                .as("%s to %s", e.source(), other).isFalse();
+                .as("%s to %s", e.source(), other)
+                .isFalse();
           }
         }
       }
@@ -170,8 +193,13 @@ class InternalPackagesTest {
 
   /** {@code simple}: a class of the outside module with a field of type {@code className}. */
   private static String uses(String simple, String className) {
-    return "import " + className + ";\n\nfinal class " + simple + " {\n  "
-        + className.substring(className.lastIndexOf('.') + 1) + " field;\n}\n";
+    return "import "
+        + className
+        + ";\n\nfinal class "
+        + simple
+        + " {\n  "
+        + className.substring(className.lastIndexOf('.') + 1)
+        + " field;\n}\n";
   }
 
   /**
@@ -185,13 +213,20 @@ class InternalPackagesTest {
     ModuleReference ref = all.configuration().findModule(module).orElseThrow().reference();
     Map<String, String> chosen = new LinkedHashMap<>();
     for (String pkg : MailtlsModules.internalPackages(d)) {
-      List<Class<?>> classes = classesOf(ref, pkg).stream()
-          .<Class<?>>map(n -> Class.forName(m, n)).sorted(Comparator.comparing(Class::getName))
-          .toList();
+      List<Class<?>> classes =
+          classesOf(ref, pkg).stream()
+              .<Class<?>>map(n -> Class.forName(m, n))
+              .sorted(Comparator.comparing(Class::getName))
+              .toList();
       assertThat(classes).as(pkg).isNotEmpty();
-      Class<?> c = classes.stream().filter(InternalPackagesTest::hasPublicEntryPoint).findFirst()
-          .or(() -> classes.stream().filter(k -> Modifier.isPublic(k.getModifiers())).findFirst())
-          .orElse(classes.get(0));
+      Class<?> c =
+          classes.stream()
+              .filter(InternalPackagesTest::hasPublicEntryPoint)
+              .findFirst()
+              .or(
+                  () ->
+                      classes.stream().filter(k -> Modifier.isPublic(k.getModifiers())).findFirst())
+              .orElse(classes.get(0));
       chosen.put(pkg, c.getName());
     }
     return chosen;
@@ -201,8 +236,9 @@ class InternalPackagesTest {
     if (!Modifier.isPublic(c.getModifiers())) {
       return false;
     }
-    boolean staticMethod = Arrays.stream(c.getMethods())
-        .anyMatch(x -> x.getDeclaringClass() == c && Modifier.isStatic(x.getModifiers()));
+    boolean staticMethod =
+        Arrays.stream(c.getMethods())
+            .anyMatch(x -> x.getDeclaringClass() == c && Modifier.isStatic(x.getModifiers()));
     Constructor<?>[] constructors = c.getConstructors();
     return staticMethod || constructors.length > 0;
   }
@@ -211,7 +247,8 @@ class InternalPackagesTest {
   private static Set<String> classesOf(ModuleReference ref, String pkg) {
     String dir = pkg.replace('.', '/') + "/";
     try (ModuleReader reader = ref.open()) {
-      return reader.list()
+      return reader
+          .list()
           .filter(n -> n.startsWith(dir) && n.endsWith(".class"))
           .map(n -> n.substring(dir.length(), n.length() - ".class".length()))
           .filter(n -> !n.contains("/") && !n.contains("$") && !n.equals("package-info"))
@@ -228,8 +265,11 @@ class InternalPackagesTest {
 
   /** Calls a static method of the probe; what it throws comes out as itself. */
   private static Object call(Class<?> probe, String method, Object... args) throws Exception {
-    Method target = Arrays.stream(probe.getMethods()).filter(x -> x.getName().equals(method))
-        .findFirst().orElseThrow();
+    Method target =
+        Arrays.stream(probe.getMethods())
+            .filter(x -> x.getName().equals(method))
+            .findFirst()
+            .orElseThrow();
     try {
       return target.invoke(null, args);
     } catch (InvocationTargetException e) {

@@ -25,9 +25,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The mailtls modules and a real module path to load them from: the jars (or class directories)
- * the reactor built, found through one public class of each, and every third-party jar on this
- * test's class path. The tests themselves run on the class path, where nothing is a named module;
+ * The mailtls modules and a real module path to load them from: the jars (or class directories) the
+ * reactor built, found through one public class of each, and every third-party jar on this test's
+ * class path. The tests themselves run on the class path, where nothing is a named module;
  * everything they prove about modules happens in layers and compilations built from this path.
  */
 final class MailtlsModules {
@@ -51,24 +51,28 @@ final class MailtlsModules {
   }
 
   /** Every mailtls module, the command line included (examples stay on the class path). */
-  static final List<MailtlsModule> ALL = List.of(
-      new MailtlsModule("io.mailtls.core", "core", DomainName.class),
-      new MailtlsModule("io.mailtls.mtasts", "mta-sts", MtaStsResolver.class),
-      new MailtlsModule("io.mailtls.dane", "dane", DaneResolver.class),
-      new MailtlsModule("io.mailtls.standard", "standard", StandardTransport.class),
-      new MailtlsModule("io.mailtls.jakartamail", "jakarta-mail", MailtlsJakarta.class),
-      new MailtlsModule("io.mailtls.testkit", "testkit", TestDnsServer.class),
-      new MailtlsModule("io.mailtls.cli", "cli", Mailtls.class));
+  static final List<MailtlsModule> ALL =
+      List.of(
+          new MailtlsModule("io.mailtls.core", "core", DomainName.class),
+          new MailtlsModule("io.mailtls.mtasts", "mta-sts", MtaStsResolver.class),
+          new MailtlsModule("io.mailtls.dane", "dane", DaneResolver.class),
+          new MailtlsModule("io.mailtls.standard", "standard", StandardTransport.class),
+          new MailtlsModule("io.mailtls.jakartamail", "jakarta-mail", MailtlsJakarta.class),
+          new MailtlsModule("io.mailtls.testkit", "testkit", TestDnsServer.class),
+          new MailtlsModule("io.mailtls.cli", "cli", Mailtls.class));
 
   private MailtlsModules() {}
 
   static MailtlsModule named(String name) {
-    return ALL.stream().filter(m -> m.name().equals(name)).findFirst()
+    return ALL.stream()
+        .filter(m -> m.name().equals(name))
+        .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("not a mailtls module: " + name));
   }
 
   static Set<String> names() {
-    return ALL.stream().map(MailtlsModule::name)
+    return ALL.stream()
+        .map(MailtlsModule::name)
         .collect(Collectors.toCollection(LinkedHashSet::new));
   }
 
@@ -83,8 +87,8 @@ final class MailtlsModules {
   }
 
   /**
-   * The module path: each mailtls module's location, then every jar on the class path that is
-   * not one of them (third-party libraries, and the test tools, which nothing here requires).
+   * The module path: each mailtls module's location, then every jar on the class path that is not
+   * one of them (third-party libraries, and the test tools, which nothing here requires).
    */
   static List<Path> modulePath() {
     Set<Path> mailtls = new LinkedHashSet<>();
@@ -103,7 +107,8 @@ final class MailtlsModules {
 
   /** {@link #modulePath()} in the form of {@code --module-path} and {@code -cp}. */
   static String modulePathString() {
-    return modulePath().stream().map(Path::toString)
+    return modulePath().stream()
+        .map(Path::toString)
         .collect(Collectors.joining(File.pathSeparator));
   }
 
@@ -115,8 +120,8 @@ final class MailtlsModules {
   }
 
   /**
-   * A layer over the boot layer holding {@code roots} and everything they require, each module
-   * with its own class loader, as a launcher given {@code --module-path} would.
+   * A layer over the boot layer holding {@code roots} and everything they require, each module with
+   * its own class loader, as a launcher given {@code --module-path} would.
    */
   static ModuleLayer layer(ModuleFinder finder, Collection<String> roots) {
     ModuleLayer boot = ModuleLayer.boot();
@@ -138,8 +143,10 @@ final class MailtlsModules {
 
   /** The packages of a mailtls module that are not API: those with an {@code internal} segment. */
   static Set<String> internalPackages(ModuleDescriptor descriptor) {
-    return descriptor.packages().stream().filter(MailtlsModules::isInternal)
-        .sorted().collect(Collectors.toCollection(LinkedHashSet::new));
+    return descriptor.packages().stream()
+        .filter(MailtlsModules::isInternal)
+        .sorted()
+        .collect(Collectors.toCollection(LinkedHashSet::new));
   }
 
   static boolean isInternal(String pkg) {

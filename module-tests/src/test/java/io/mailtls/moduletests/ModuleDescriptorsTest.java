@@ -27,42 +27,46 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every mailtls module resolves on a real module path, and its descriptor says exactly what
- * docs/design.md §5 promises: the API exported to everyone, each internal package exported only
- * to the sibling modules that use it, and nothing else exported or opened.
+ * docs/design.md §5 promises: the API exported to everyone, each internal package exported only to
+ * the sibling modules that use it, and nothing else exported or opened.
  */
 class ModuleDescriptorsTest {
 
   /**
-   * Each module's exports, one entry per package and target: {@code "p"} for an export to
-   * everyone, {@code "p to m"} for a qualified one. A new internal package needs no line here while
-   * it is not exported; an export of one to a sibling needs its {@code "p to m"} line.
+   * Each module's exports, one entry per package and target: {@code "p"} for an export to everyone,
+   * {@code "p to m"} for a qualified one. A new internal package needs no line here while it is not
+   * exported; an export of one to a sibling needs its {@code "p to m"} line.
    */
-  private static final Map<String, Set<String>> EXPORTS = Map.of(
-      "io.mailtls.core", Set.of(
+  private static final Map<String, Set<String>> EXPORTS =
+      Map.of(
           "io.mailtls.core",
-          "io.mailtls.core.internal.smtp to io.mailtls.dane",
-          "io.mailtls.core.internal.smtp to io.mailtls.jakartamail",
-          "io.mailtls.core.internal.tls to io.mailtls.dane",
-          "io.mailtls.core.internal.tls to io.mailtls.jakartamail"),
-      "io.mailtls.mtasts", Set.of("io.mailtls.mtasts"),
-      "io.mailtls.dane", Set.of("io.mailtls.dane"),
-      "io.mailtls.standard", Set.of("io.mailtls.standard"),
-      "io.mailtls.jakartamail", Set.of("io.mailtls.jakartamail"),
-      "io.mailtls.testkit", Set.of("io.mailtls.testkit", "io.mailtls.testkit.junit"),
-      // an application: nothing
-      "io.mailtls.cli", Set.of());
+              Set.of(
+                  "io.mailtls.core",
+                  "io.mailtls.core.internal.smtp to io.mailtls.dane",
+                  "io.mailtls.core.internal.smtp to io.mailtls.jakartamail",
+                  "io.mailtls.core.internal.tls to io.mailtls.dane",
+                  "io.mailtls.core.internal.tls to io.mailtls.jakartamail"),
+          "io.mailtls.mtasts", Set.of("io.mailtls.mtasts"),
+          "io.mailtls.dane", Set.of("io.mailtls.dane"),
+          "io.mailtls.standard", Set.of("io.mailtls.standard"),
+          "io.mailtls.jakartamail", Set.of("io.mailtls.jakartamail"),
+          "io.mailtls.testkit", Set.of("io.mailtls.testkit", "io.mailtls.testkit.junit"),
+          // an application: nothing
+          "io.mailtls.cli", Set.of());
 
   /** Each module's opens, in the same form: only the command line's, for its reflective tools. */
-  private static final Map<String, Set<String>> OPENS = Map.of(
-      "io.mailtls.core", Set.of(),
-      "io.mailtls.mtasts", Set.of(),
-      "io.mailtls.dane", Set.of(),
-      "io.mailtls.standard", Set.of(),
-      "io.mailtls.jakartamail", Set.of(),
-      "io.mailtls.testkit", Set.of(),
-      "io.mailtls.cli", Set.of(
-          "io.mailtls.cli to com.fasterxml.jackson.databind",
-          "io.mailtls.cli to info.picocli"));
+  private static final Map<String, Set<String>> OPENS =
+      Map.of(
+          "io.mailtls.core", Set.of(),
+          "io.mailtls.mtasts", Set.of(),
+          "io.mailtls.dane", Set.of(),
+          "io.mailtls.standard", Set.of(),
+          "io.mailtls.jakartamail", Set.of(),
+          "io.mailtls.testkit", Set.of(),
+          "io.mailtls.cli",
+              Set.of(
+                  "io.mailtls.cli to com.fasterxml.jackson.databind",
+                  "io.mailtls.cli to info.picocli"));
 
   private static ModuleLayer layer;
   private static Map<String, ModuleReference> resolved;
@@ -96,9 +100,11 @@ class ModuleDescriptorsTest {
   void eachModuleExportsExactlyItsApiAndItsInternalsOnlyToNamedSiblings() {
     for (String name : MailtlsModules.names()) {
       ModuleDescriptor d = resolved.get(name).descriptor();
-      assertThat(exports(d)).as("exports of %s", name)
+      assertThat(exports(d))
+          .as("exports of %s", name)
           .containsExactlyInAnyOrderElementsOf(EXPORTS.get(name));
-      assertThat(opens(d)).as("opens of %s", name)
+      assertThat(opens(d))
+          .as("opens of %s", name)
           .containsExactlyInAnyOrderElementsOf(OPENS.get(name));
     }
   }
@@ -114,21 +120,22 @@ class ModuleDescriptorsTest {
       for (ModuleDescriptor.Exports e : d.exports()) {
         if (packages.contains(e.source())) {
           assertThat(e.isQualified()).as("%s exports %s to everyone", name, e.source()).isTrue();
-          assertThat(e.targets()).as("%s exports %s to", name, e.source())
-              .isSubsetOf(mailtls).doesNotContain(name);
+          assertThat(e.targets())
+              .as("%s exports %s to", name, e.source())
+              .isSubsetOf(mailtls)
+              .doesNotContain(name);
         }
       }
-      assertThat(d.opens()).as("%s opens", name)
-          .noneMatch(o -> packages.contains(o.source()));
+      assertThat(d.opens()).as("%s opens", name).noneMatch(o -> packages.contains(o.source()));
     }
     // core's six, dane's one, jakarta-mail's one, the testkit's four
     assertThat(internal).isGreaterThanOrEqualTo(11);
   }
 
   /**
-   * "Exported only to the siblings that need it", checked against the bytecode: a sibling named
-   * in a qualified export must refer to a class of that package, and a sibling that refers to one
-   * must be named. Unexported internal packages are referred to by no other module.
+   * "Exported only to the siblings that need it", checked against the bytecode: a sibling named in
+   * a qualified export must refer to a class of that package, and a sibling that refers to one must
+   * be named. Unexported internal packages are referred to by no other module.
    */
   @Test
   void internalPackagesAreExportedToExactlyTheSiblingsWhoseClassesReferToThem() throws IOException {
@@ -142,8 +149,11 @@ class ModuleDescriptorsTest {
     for (String owner : MailtlsModules.names()) {
       ModuleDescriptor d = resolved.get(owner).descriptor();
       for (String pkg : MailtlsModules.internalPackages(d)) {
-        Set<String> targets = d.exports().stream().filter(e -> e.source().equals(pkg))
-            .flatMap(e -> e.targets().stream()).collect(Collectors.toCollection(TreeSet::new));
+        Set<String> targets =
+            d.exports().stream()
+                .filter(e -> e.source().equals(pkg))
+                .flatMap(e -> e.targets().stream())
+                .collect(Collectors.toCollection(TreeSet::new));
         Set<String> users = new TreeSet<>(referencedBy.getOrDefault(pkg, Set.of()));
         users.remove(owner);
         assertThat(targets).as("modules %s exports %s to", owner, pkg).isEqualTo(users);
@@ -164,19 +174,25 @@ class ModuleDescriptorsTest {
         Path info = m.sources().resolve(pkg.replace('.', '/')).resolve("package-info.java");
         assertThat(info).as(pkg).isRegularFile();
         // the comment's lines joined, without their leading asterisks
-        String text = Files.readString(info, StandardCharsets.UTF_8)
-            .replaceAll("\\s*\\n\\s*\\*?\\s*", " ");
+        String text =
+            Files.readString(info, StandardCharsets.UTF_8).replaceAll("\\s*\\n\\s*\\*?\\s*", " ");
         // not API, may change without notice, and who may use it: the module itself, and the
         // siblings it exports the package to, or none
-        assertThat(text).as(info.toString()).contains("Not API", "without notice",
-            "{@code " + m.name() + "}", "package " + pkg + ";");
-        Set<String> targets = d.exports().stream().filter(e -> e.source().equals(pkg))
-            .flatMap(e -> e.targets().stream()).collect(Collectors.toSet());
+        assertThat(text)
+            .as(info.toString())
+            .contains(
+                "Not API", "without notice", "{@code " + m.name() + "}", "package " + pkg + ";");
+        Set<String> targets =
+            d.exports().stream()
+                .filter(e -> e.source().equals(pkg))
+                .flatMap(e -> e.targets().stream())
+                .collect(Collectors.toSet());
         if (targets.isEmpty()) {
           assertThat(text).as(info.toString()).contains("does not export");
         } else {
-          assertThat(text).as(info.toString()).contains(targets.stream()
-              .map(t -> "{@code " + t + "}").toArray(String[]::new));
+          assertThat(text)
+              .as(info.toString())
+              .contains(targets.stream().map(t -> "{@code " + t + "}").toArray(String[]::new));
         }
         checked++;
       }
@@ -185,16 +201,22 @@ class ModuleDescriptorsTest {
   }
 
   private static Set<String> exports(ModuleDescriptor d) {
-    return d.exports().stream().flatMap(e -> e.isQualified()
-            ? e.targets().stream().map(t -> e.source() + " to " + t)
-            : Stream.of(e.source()))
+    return d.exports().stream()
+        .flatMap(
+            e ->
+                e.isQualified()
+                    ? e.targets().stream().map(t -> e.source() + " to " + t)
+                    : Stream.of(e.source()))
         .collect(Collectors.toSet());
   }
 
   private static Set<String> opens(ModuleDescriptor d) {
-    return d.opens().stream().flatMap(o -> o.isQualified()
-            ? o.targets().stream().map(t -> o.source() + " to " + t)
-            : Stream.of(o.source()))
+    return d.opens().stream()
+        .flatMap(
+            o ->
+                o.isQualified()
+                    ? o.targets().stream().map(t -> o.source() + " to " + t)
+                    : Stream.of(o.source()))
         .collect(Collectors.toSet());
   }
 
@@ -202,16 +224,20 @@ class ModuleDescriptorsTest {
   private static Set<String> referencedPackages(ModuleReference module) throws IOException {
     Set<String> packages = new TreeSet<>();
     try (ModuleReader reader = module.open()) {
-      List<String> classes = reader.list().filter(n -> n.endsWith(".class"))
-          .filter(n -> !n.equals("module-info.class") && !n.startsWith("META-INF/")).toList();
+      List<String> classes =
+          reader
+              .list()
+              .filter(n -> n.endsWith(".class"))
+              .filter(n -> !n.equals("module-info.class") && !n.startsWith("META-INF/"))
+              .toList();
       for (String name : classes) {
         try (InputStream in = reader.open(name).orElseThrow()) {
           for (String utf8 : constantPoolStrings(in.readAllBytes())) {
             Matcher matcher = CLASS_NAME.matcher(utf8);
             while (matcher.find()) {
               String internalName = matcher.group();
-              packages.add(internalName.substring(0, internalName.lastIndexOf('/'))
-                  .replace('/', '.'));
+              packages.add(
+                  internalName.substring(0, internalName.lastIndexOf('/')).replace('/', '.'));
             }
           }
         }

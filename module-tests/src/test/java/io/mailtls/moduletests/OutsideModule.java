@@ -18,9 +18,9 @@ import javax.tools.StandardLocation;
 import javax.tools.ToolProvider;
 
 /**
- * A module that is not part of mailtls, {@code com.example.outside}, compiled at test time with
- * the JDK's compiler against the mailtls modules on a real module path, as an application module
- * would be.
+ * A module that is not part of mailtls, {@code com.example.outside}, compiled at test time with the
+ * JDK's compiler against the mailtls modules on a real module path, as an application module would
+ * be.
  */
 final class OutsideModule {
 
@@ -29,20 +29,24 @@ final class OutsideModule {
   private OutsideModule() {}
 
   /** The result of one compilation: whether it succeeded, its errors, and where the classes are. */
-  record Compilation(boolean success, List<Diagnostic<? extends JavaFileObject>> errors,
-      Path classes, String log) {
+  record Compilation(
+      boolean success,
+      List<Diagnostic<? extends JavaFileObject>> errors,
+      Path classes,
+      String log) {
 
     /** Each error as {@code code: message}, in the root locale. */
     List<String> describe() {
       return errors.stream()
-          .map(d -> d.getCode() + ": " + d.getMessage(Locale.ROOT).replace('\n', ' ')).toList();
+          .map(d -> d.getCode() + ": " + d.getMessage(Locale.ROOT).replace('\n', ' '))
+          .toList();
     }
   }
 
   /**
-   * Compiles {@code module com.example.outside { requires <requires>; exports
-   * com.example.outside; }} with {@code sources} (simple class name to the body that follows the
-   * package declaration) into {@code dir}/classes.
+   * Compiles {@code module com.example.outside { requires <requires>; exports com.example.outside;
+   * }} with {@code sources} (simple class name to the body that follows the package declaration)
+   * into {@code dir}/classes.
    */
   static Compilation compile(Path dir, List<String> requires, Map<String, String> sources)
       throws IOException {
@@ -57,8 +61,11 @@ final class OutsideModule {
     List<Path> files = new ArrayList<>();
     files.add(Files.writeString(src.resolve("module-info.java"), moduleInfo));
     for (Map.Entry<String, String> s : sources.entrySet()) {
-      files.add(Files.writeString(pkg.resolve(s.getKey() + ".java"),
-          "package com.example.outside;\n\n" + s.getValue(), StandardCharsets.UTF_8));
+      files.add(
+          Files.writeString(
+              pkg.resolve(s.getKey() + ".java"),
+              "package com.example.outside;\n\n" + s.getValue(),
+              StandardCharsets.UTF_8));
     }
     Path classes = Files.createDirectories(dir.resolve("classes"));
 
@@ -71,17 +78,31 @@ final class OutsideModule {
       // No class path: javac would otherwise take this JVM's, where every mailtls class is, and
       // find the unexported packages in the unnamed module instead.
       fileManager.setLocation(StandardLocation.CLASS_PATH, List.of());
-      List<String> options = List.of(
-          "--release", "17",
-          "--module-path", MailtlsModules.modulePathString(),
-          "-d", classes.toString(),
-          "-proc:none",
-          "-implicit:none");
-      ok = javac.getTask(log, fileManager, diagnostics, options, null,
-          fileManager.getJavaFileObjectsFromPaths(files)).call();
+      List<String> options =
+          List.of(
+              "--release",
+              "17",
+              "--module-path",
+              MailtlsModules.modulePathString(),
+              "-d",
+              classes.toString(),
+              "-proc:none",
+              "-implicit:none");
+      ok =
+          javac
+              .getTask(
+                  log,
+                  fileManager,
+                  diagnostics,
+                  options,
+                  null,
+                  fileManager.getJavaFileObjectsFromPaths(files))
+              .call();
     }
-    List<Diagnostic<? extends JavaFileObject>> errors = diagnostics.getDiagnostics().stream()
-        .filter(d -> d.getKind() == Diagnostic.Kind.ERROR).toList();
+    List<Diagnostic<? extends JavaFileObject>> errors =
+        diagnostics.getDiagnostics().stream()
+            .filter(d -> d.getKind() == Diagnostic.Kind.ERROR)
+            .toList();
     return new Compilation(ok, errors, classes, log.toString());
   }
 
@@ -89,7 +110,8 @@ final class OutsideModule {
    * The probe the reflective tests call: each method runs inside {@code com.example.outside}, so
    * the JDK checks access for a caller in that module.
    */
-  static final String PROBE = """
+  static final String PROBE =
+      """
       import java.lang.invoke.MethodHandles;
       import java.lang.reflect.Constructor;
       import java.lang.reflect.Executable;

@@ -12,9 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The last failed policy fetch per domain, so that the same policy id is not fetched again within
- * the back-off period (RFC 8461 §3.3: "limit further attempts to a period of five minutes or
- * longer per version ID, to avoid overwhelming resource-constrained recipients with cascading
- * failures").
+ * the back-off period (RFC 8461 §3.3: "limit further attempts to a period of five minutes or longer
+ * per version ID, to avoid overwhelming resource-constrained recipients with cascading failures").
  *
  * <p>Bounded: past {@value #MAX_TRACKED} domains, failures whose back-off has ended are dropped,
  * then arbitrary ones (forgetting a failure costs at most one early retry). Thread-safe.

@@ -17,10 +17,10 @@ public sealed interface FetchResult permits FetchResult.Success, FetchResult.Fai
   /**
    * The fetch failed.
    *
-   * @param type the RFC 8460 result type: {@link FailureType#STS_POLICY_FETCH_ERROR} (network,
-   *     DNS, status, redirect, media type, size, time), {@link FailureType#STS_POLICY_INVALID}
-   *     (the body does not parse) or {@link FailureType#STS_WEBPKI_INVALID} (the HTTPS
-   *     certificate does not verify for {@code mta-sts.<domain>})
+   * @param type the RFC 8460 result type: {@link FailureType#STS_POLICY_FETCH_ERROR} (network, DNS,
+   *     status, redirect, media type, size, time), {@link FailureType#STS_POLICY_INVALID} (the body
+   *     does not parse) or {@link FailureType#STS_WEBPKI_INVALID} (the HTTPS certificate does not
+   *     verify for {@code mta-sts.<domain>})
    * @param reason a human-readable account
    */
   record Failure(FailureType type, String reason) implements FetchResult {

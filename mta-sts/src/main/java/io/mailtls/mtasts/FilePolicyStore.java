@@ -42,48 +42,47 @@ import org.slf4j.LoggerFactory;
  * policies it had cached (RFC 8461 §5.1: a policy applies until {@code max_age} after its fetch,
  * whatever happens to the process; §10.2: the cache is what resists a blocked discovery).
  *
- * <p>The file is read once, at construction, and rewritten in full on every change: the new
- * content goes to a temporary file in the same directory, is flushed to the device ({@code
- * fsync}), and is renamed over the old file with {@link StandardCopyOption#ATOMIC_MOVE}, so a
- * reader (or a crash) sees the old file or the new one, never a mix. Entries are held in memory
- * by an {@link InMemoryPolicyStore} with the same bound, the same eviction (recently used {@code
- * enforce} policies pinned, W-TinyLFU for the rest) and the same reads: {@link #get} is a use,
- * {@link #peek} is not. The file holds exactly what the memory store keeps after each change: an
- * entry the bound evicts, or refuses, is not written.
+ * <p>The file is read once, at construction, and rewritten in full on every change: the new content
+ * goes to a temporary file in the same directory, is flushed to the device ({@code fsync}), and is
+ * renamed over the old file with {@link StandardCopyOption#ATOMIC_MOVE}, so a reader (or a crash)
+ * sees the old file or the new one, never a mix. Entries are held in memory by an {@link
+ * InMemoryPolicyStore} with the same bound, the same eviction (recently used {@code enforce}
+ * policies pinned, W-TinyLFU for the rest) and the same reads: {@link #get} is a use, {@link #peek}
+ * is not. The file holds exactly what the memory store keeps after each change: an entry the bound
+ * evicts, or refuses, is not written.
  *
- * <p>Uses outlive a restart. The file keeps each entry's last use, and loading gives it back, so
- * an {@code enforce} policy used within {@code recentUse} before the restart is pinned again as
- * soon as the file is loaded, before anything else can be stored: a flood of lookups right after
- * a restart cannot evict the policies of real recipients (RFC 8461 §10.2). Its pin lapses {@code
- * recentUse} after the use the file recorded, unless it is used again. Uses reach the file
- * without a write per lookup:
+ * <p>Uses outlive a restart. The file keeps each entry's last use, and loading gives it back, so an
+ * {@code enforce} policy used within {@code recentUse} before the restart is pinned again as soon
+ * as the file is loaded, before anything else can be stored: a flood of lookups right after a
+ * restart cannot evict the policies of real recipients (RFC 8461 §10.2). Its pin lapses {@code
+ * recentUse} after the use the file recorded, unless it is used again. Uses reach the file without
+ * a write per lookup:
  *
  * <ul>
  *   <li>every write (each {@link #put} and {@link #remove} rewrites the file anyway) records the
  *       last use of every entry as it is then;
  *   <li>a {@link #get} writes the file itself, before it returns, only when the file has no use of
- *       that entry yet, or has one more than {@link #maxUseLag() a seventh of recentUse} (a day,
- *       by default) before this one. So the first use, which pins an {@code enforce} policy, is
+ *       that entry yet, or has one more than {@link #maxUseLag() a seventh of recentUse} (a day, by
+ *       default) before this one. So the first use, which pins an {@code enforce} policy, is
  *       durable at once; after that, lookups cost a write only when the file has fallen that far
  *       behind, at most one write per entry per seventh of {@code recentUse} however often it is
  *       looked up, and one write covers every entry, so concurrent uses share it. This holds for
  *       policies of every mode: a {@code testing} policy is not pinned, but the domain keeps its
  *       use when a refresh replaces it with an {@code enforce} policy, which is then pinned, after
- *       a restart as before. A {@code get} that writes waits for the write, as a {@code put}
- *       does; the other reads never wait for the disk. With a {@code recentUse} of zero nothing
- *       is pinned, and uses only travel with the other writes.
+ *       a restart as before. A {@code get} that writes waits for the write, as a {@code put} does;
+ *       the other reads never wait for the disk. With a {@code recentUse} of zero nothing is
+ *       pinned, and uses only travel with the other writes.
  * </ul>
  *
- * <p>So, as long as writes succeed, the file's last use of an entry is never more than a seventh
- * of {@code recentUse} behind the real one, whenever the process stops, crash included: a
- * restart can shorten a pin by that much at most (a policy last used within six sevenths of
- * {@code recentUse} before the restart is certainly pinned again). With the defaults, at any
- * lookup rate, uses cost one write for the first use of a policy and at most one a day for each
- * policy that keeps being used, on top of the writes of fetches, and fewer when writes for other
- * reasons are frequent (each takes every use along). An attacker's policies cost the same: each
- * needs a fetch, itself a write, before its use can cause one. A write that fails is not retried
- * by the next use (a failing disk would otherwise be tried at every lookup); the next write of
- * any kind writes every use.
+ * <p>So, as long as writes succeed, the file's last use of an entry is never more than a seventh of
+ * {@code recentUse} behind the real one, whenever the process stops, crash included: a restart can
+ * shorten a pin by that much at most (a policy last used within six sevenths of {@code recentUse}
+ * before the restart is certainly pinned again). With the defaults, at any lookup rate, uses cost
+ * one write for the first use of a policy and at most one a day for each policy that keeps being
+ * used, on top of the writes of fetches, and fewer when writes for other reasons are frequent (each
+ * takes every use along). An attacker's policies cost the same: each needs a fetch, itself a write,
+ * before its use can cause one. A write that fails is not retried by the next use (a failing disk
+ * would otherwise be tried at every lookup); the next write of any kind writes every use.
  *
  * <p>Format, version 1 (UTF-8 JSON; the comments below explain and are not part of it; unknown
  * members are ignored, so that later additions that need no new version stay readable; keys of
@@ -109,19 +108,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code last_used}, an ISO-8601 instant, is the last time a sender read the domain's policy
  * with {@link #get} (a use; a policy replaced by a later fetch keeps its domain's last use), as of
- * the last write. It is optional and needs no new version: files written before it existed lack
- * it, and so does an entry never used. Absent, or {@code null}, means never used: the entry loads
- * and is not pinned until it is used. A value that is not an ISO-8601 instant string is ignored
- * with a warning (the entry loads as never used; a damaged value should not go unnoticed, since it
- * costs a pin); a value later than the time of loading (the clock went back) counts as a use at
- * that time. Other programs reading the file may ignore it.
+ * the last write. It is optional and needs no new version: files written before it existed lack it,
+ * and so does an entry never used. Absent, or {@code null}, means never used: the entry loads and
+ * is not pinned until it is used. A value that is not an ISO-8601 instant string is ignored with a
+ * warning (the entry loads as never used; a damaged value should not go unnoticed, since it costs a
+ * pin); a value later than the time of loading (the clock went back) counts as a use at that time.
+ * Other programs reading the file may ignore it.
  *
  * <p>Never crashes on a bad file: a file that cannot be read, is larger than {@value
  * #MAX_FILE_BYTES} bytes, is not a regular file, is not JSON, has duplicate keys, or has another
  * format or version is ignored as a whole (the store starts empty, a warning is logged and kept in
  * {@link #loadWarnings()}, and the next change replaces the file); an entry that fails validation
- * is skipped on its own, with a warning. A write that fails is logged; the store keeps serving
- * from memory and the next change tries again. The directory must exist.
+ * is skipped on its own, with a warning. A write that fails is logged; the store keeps serving from
+ * memory and the next change tries again. The directory must exist.
  *
  * <p>Thread-safe: reads are served from memory without locking (except a use that owes a write,
  * above); changes are serialised, and each is in the file (when the write succeeds) before {@code
@@ -140,23 +139,24 @@ public final class FilePolicyStore implements PolicyStore {
 
   /**
    * A use is written at once when the file's last use of the entry is more than {@code recentUse}
-   * divided by this before it: the file's last uses lag behind by a seventh of {@code recentUse}
-   * at most (a day of the default week).
+   * divided by this before it: the file's last uses lag behind by a seventh of {@code recentUse} at
+   * most (a day of the default week).
    */
   static final int USE_LAG_DIVISOR = 7;
 
   private static final Logger log = LoggerFactory.getLogger(FilePolicyStore.class);
 
-  private static final JsonMapper JSON = JsonMapper.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .build();
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .build();
 
   /**
    * Among loaded entries not pinned by their use: enforce, then testing, then none (only the loss
-   * of an enforce policy is a downgrade, RFC 8461 §5), within a mode the latest to expire (§10.2:
-   * a policy should outlive an attack).
+   * of an enforce policy is a downgrade, RFC 8461 §5), within a mode the latest to expire (§10.2: a
+   * policy should outlive an attack).
    */
   private static final Comparator<CachedPolicy> MOST_PROTECTIVE_FIRST =
       Comparator.comparingInt((CachedPolicy e) -> protection(e.policy().mode()))
@@ -164,21 +164,22 @@ public final class FilePolicyStore implements PolicyStore {
           .thenComparing(CachedPolicy::expiresAt, Comparator.reverseOrder());
 
   /**
-   * Which loaded entries to keep first, when the file holds more than the bound: the fresh
-   * enforce policies that their restored use pins, the most recently used first (they are what
-   * the pins protect in memory, and the pin is what a flood cannot break); then the rest, most
-   * protective first; then by domain name.
+   * Which loaded entries to keep first, when the file holds more than the bound: the fresh enforce
+   * policies that their restored use pins, the most recently used first (they are what the pins
+   * protect in memory, and the pin is what a flood cannot break); then the rest, most protective
+   * first; then by domain name.
    */
   private static final Comparator<Loaded> LOAD_ORDER =
-      Comparator.comparing(Loaded::pinned).reversed()
-          .thenComparing(l -> l.pinned() ? l.lastUse().orElseThrow() : Instant.MIN,
-              Comparator.reverseOrder())
+      Comparator.comparing(Loaded::pinned)
+          .reversed()
+          .thenComparing(
+              l -> l.pinned() ? l.lastUse().orElseThrow() : Instant.MIN, Comparator.reverseOrder())
           .thenComparing(Loaded::entry, MOST_PROTECTIVE_FIRST)
           .thenComparing(Loaded::domain);
 
   /** A valid entry of the file; {@code pinned}: a fresh enforce policy its use pins at load. */
-  private record Loaded(DomainName domain, CachedPolicy entry, Optional<Instant> lastUse,
-      boolean pinned) {}
+  private record Loaded(
+      DomainName domain, CachedPolicy entry, Optional<Instant> lastUse, boolean pinned) {}
 
   private final Path file;
   private final InMemoryPolicyStore memory;
@@ -209,19 +210,19 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   /**
-   * Opens the store in {@code file}, holding at most {@code maxEntries} entries, in which an
-   * {@code enforce} policy read within the last {@code recentUse} is never evicted (see {@link
-   * InMemoryPolicyStore}), a read before a restart included: an {@code enforce} policy whose
-   * {@code last_used} in the file is within {@code recentUse} before now is pinned at once. When
-   * the file holds more than {@code maxEntries} entries (it was written with a larger bound),
-   * these pinned policies are loaded first, the most recently used first, leaving out expired ones
-   * (an expired policy protects nothing, RFC 8461 §5.1); then the most protective of the rest:
-   * {@code enforce} before {@code testing} before {@code none}, and within a mode those that
-   * expire last. The rest is dropped before it is stored, so no eviction decides and nothing the
-   * load keeps is evicted by the load. A missing file is an empty store.
+   * Opens the store in {@code file}, holding at most {@code maxEntries} entries, in which an {@code
+   * enforce} policy read within the last {@code recentUse} is never evicted (see {@link
+   * InMemoryPolicyStore}), a read before a restart included: an {@code enforce} policy whose {@code
+   * last_used} in the file is within {@code recentUse} before now is pinned at once. When the file
+   * holds more than {@code maxEntries} entries (it was written with a larger bound), these pinned
+   * policies are loaded first, the most recently used first, leaving out expired ones (an expired
+   * policy protects nothing, RFC 8461 §5.1); then the most protective of the rest: {@code enforce}
+   * before {@code testing} before {@code none}, and within a mode those that expire last. The rest
+   * is dropped before it is stored, so no eviction decides and nothing the load keeps is evicted by
+   * the load. A missing file is an empty store.
    *
-   * @throws IllegalArgumentException if {@code maxEntries} is not positive or {@code recentUse}
-   *     is negative
+   * @throws IllegalArgumentException if {@code maxEntries} is not positive or {@code recentUse} is
+   *     negative
    */
   public FilePolicyStore(Path file, int maxEntries, Duration recentUse, Clock clock) {
     this.file = Objects.requireNonNull(file, "file").toAbsolutePath();
@@ -245,9 +246,9 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   /**
-   * What was wrong with the file when it was loaded: one message for a file ignored as a whole,
-   * or one per skipped entry; empty when the file was read cleanly or did not exist. Each was
-   * also logged as a warning.
+   * What was wrong with the file when it was loaded: one message for a file ignored as a whole, or
+   * one per skipped entry; empty when the file was read cleanly or did not exist. Each was also
+   * logged as a warning.
    */
   public List<String> loadWarnings() {
     return loadWarnings;
@@ -255,8 +256,8 @@ public final class FilePolicyStore implements PolicyStore {
 
   /**
    * How far the file's last use of an entry may lag behind the real one: a seventh of {@code
-   * recentUse}. A use that the file lags behind by more is written before {@link #get} returns
-   * (see the class comment).
+   * recentUse}. A use that the file lags behind by more is written before {@link #get} returns (see
+   * the class comment).
    */
   public Duration maxUseLag() {
     return maxUseLag;
@@ -367,8 +368,8 @@ public final class FilePolicyStore implements PolicyStore {
     }
     JsonNode version = root.get("version");
     if (version == null || !version.isIntegralNumber() || version.asLong() != VERSION) {
-      ignoreFile(warnings, "unsupported \"version\" " + version + " (this code reads " + VERSION
-          + ")");
+      ignoreFile(
+          warnings, "unsupported \"version\" " + version + " (this code reads " + VERSION + ")");
       return;
     }
     JsonNode policies = root.get("policies");
@@ -385,29 +386,49 @@ public final class FilePolicyStore implements PolicyStore {
         domain = parseDomain(field.getKey());
         entry = parseEntry(field.getValue());
       } catch (IllegalArgumentException e) {
-        warn(warnings, "MTA-STS policy store " + file + ": skipping entry \"" + field.getKey()
-            + "\": " + e.getMessage());
+        warn(
+            warnings,
+            "MTA-STS policy store "
+                + file
+                + ": skipping entry \""
+                + field.getKey()
+                + "\": "
+                + e.getMessage());
         continue;
       }
       // Two spellings of one name (case, trailing dot): the later fetch wins, and the domain
       // keeps the later use, as it would in memory.
-      valid.merge(domain, entry,
+      valid.merge(
+          domain,
+          entry,
           (previous, next) -> previous.fetchedAt().isBefore(next.fetchedAt()) ? next : previous);
       try {
         parseLastUse(field.getValue())
             .ifPresent(use -> lastUses.merge(domain, use, (a, b) -> a.isAfter(b) ? a : b));
       } catch (IllegalArgumentException e) {
-        warn(warnings, "MTA-STS policy store " + file + ": entry \"" + field.getKey()
-            + "\" loaded as never used: " + e.getMessage());
+        warn(
+            warnings,
+            "MTA-STS policy store "
+                + file
+                + ": entry \""
+                + field.getKey()
+                + "\" loaded as never used: "
+                + e.getMessage());
       }
     }
     Instant now = clock.instant();
-    List<Loaded> kept = valid.entrySet().stream()
-        .map(e -> loaded(e.getKey(), e.getValue(), Optional.ofNullable(lastUses.get(e.getKey())),
-            now))
-        .sorted(LOAD_ORDER)
-        .limit(memory.maxEntries())
-        .toList();
+    List<Loaded> kept =
+        valid.entrySet().stream()
+            .map(
+                e ->
+                    loaded(
+                        e.getKey(),
+                        e.getValue(),
+                        Optional.ofNullable(lastUses.get(e.getKey())),
+                        now))
+            .sorted(LOAD_ORDER)
+            .limit(memory.maxEntries())
+            .toList();
     // At most maxEntries entries, so nothing is evicted: the order above alone decides.
     for (Loaded l : kept) {
       if (l.lastUse().isPresent()) {
@@ -416,14 +437,18 @@ public final class FilePolicyStore implements PolicyStore {
         memory.put(l.domain(), l.entry());
       }
     }
-    log.debug("MTA-STS policy store {}: loaded {} of {} valid entries, {} pinned by their use",
-        file, kept.size(), valid.size(), memory.pinned());
+    log.debug(
+        "MTA-STS policy store {}: loaded {} of {} valid entries, {} pinned by their use",
+        file,
+        kept.size(),
+        valid.size(),
+        memory.pinned());
   }
 
-  private Loaded loaded(DomainName domain, CachedPolicy entry, Optional<Instant> lastUse,
-      Instant now) {
-    boolean pinned = lastUse.isPresent() && entry.isFresh(now)
-        && memory.pinsOnRestore(entry, lastUse.get());
+  private Loaded loaded(
+      DomainName domain, CachedPolicy entry, Optional<Instant> lastUse, Instant now) {
+    boolean pinned =
+        lastUse.isPresent() && entry.isFresh(now) && memory.pinsOnRestore(entry, lastUse.get());
     return new Loaded(domain, entry, lastUse, pinned);
   }
 
@@ -461,8 +486,13 @@ public final class FilePolicyStore implements PolicyStore {
   }
 
   private void ignoreFile(List<String> warnings, String why) {
-    warn(warnings, "MTA-STS policy store " + file + " ignored, starting empty (it will be"
-        + " replaced on the next change): " + why);
+    warn(
+        warnings,
+        "MTA-STS policy store "
+            + file
+            + " ignored, starting empty (it will be"
+            + " replaced on the next change): "
+            + why);
   }
 
   private static DomainName parseDomain(String key) {
@@ -484,8 +514,8 @@ public final class FilePolicyStore implements PolicyStore {
     }
     String id = text(node, "id");
     if (!isPolicyId(id)) {
-      throw new IllegalArgumentException("\"id\" must be 1 to 32 letters or digits (RFC 8461"
-          + " §3.1): \"" + id + "\"");
+      throw new IllegalArgumentException(
+          "\"id\" must be 1 to 32 letters or digits (RFC 8461" + " §3.1): \"" + id + "\"");
     }
     MtaStsMode mode = parseMode(text(node, "mode"));
     JsonNode mx = node.get("mx");
@@ -505,15 +535,23 @@ public final class FilePolicyStore implements PolicyStore {
     }
     long maxAgeSeconds = maxAgeNode.longValue();
     if (maxAgeSeconds < 0 || maxAgeSeconds > MtaStsPolicy.MAX_AGE_LIMIT.toSeconds()) {
-      throw new IllegalArgumentException("\"max_age\" must be 0 to "
-          + MtaStsPolicy.MAX_AGE_LIMIT.toSeconds() + " (RFC 8461 §3.2): " + maxAgeSeconds);
+      throw new IllegalArgumentException(
+          "\"max_age\" must be 0 to "
+              + MtaStsPolicy.MAX_AGE_LIMIT.toSeconds()
+              + " (RFC 8461 §3.2): "
+              + maxAgeSeconds);
     }
     Duration maxAge = Duration.ofSeconds(maxAgeSeconds);
     Instant fetchedAt = instant(node, "fetched_at");
     Instant expiresAt = instant(node, "expires_at");
     if (expiresAt.isBefore(fetchedAt) || expiresAt.isAfter(fetchedAt.plus(maxAge))) {
-      throw new IllegalArgumentException("\"expires_at\" " + expiresAt + " must lie between"
-          + " \"fetched_at\" " + fetchedAt + " and fetched_at + max_age (RFC 8461 §3.2)");
+      throw new IllegalArgumentException(
+          "\"expires_at\" "
+              + expiresAt
+              + " must lie between"
+              + " \"fetched_at\" "
+              + fetchedAt
+              + " and fetched_at + max_age (RFC 8461 §3.2)");
     }
     // MtaStsPolicy checks the rest (mx patterns required unless mode is none).
     MtaStsPolicy policy = new MtaStsPolicy(id, mode, patterns, maxAge);
@@ -546,8 +584,8 @@ public final class FilePolicyStore implements PolicyStore {
     try {
       return Instant.parse(value);
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("\"" + member + "\" is not an ISO-8601 instant: \""
-          + value + "\"", e);
+      throw new IllegalArgumentException(
+          "\"" + member + "\" is not an ISO-8601 instant: \"" + value + "\"", e);
     }
   }
 
@@ -557,8 +595,8 @@ public final class FilePolicyStore implements PolicyStore {
         return mode;
       }
     }
-    throw new IllegalArgumentException("\"mode\" must be enforce, testing or none: \"" + token
-        + "\"");
+    throw new IllegalArgumentException(
+        "\"mode\" must be enforce, testing or none: \"" + token + "\"");
   }
 
   // RFC 8461 §4.1: a host name, or "*." and a domain (the wildcard is one left-most label).
@@ -634,8 +672,12 @@ public final class FilePolicyStore implements PolicyStore {
   private void write(Map<DomainName, InMemoryPolicyStore.Stored> entries) {
     byte[] bytes = encode(entries);
     if (bytes.length > MAX_FILE_BYTES) {
-      log.error("MTA-STS policy store {} not written: {} entries take {} bytes, more than the {}"
-          + " this store reads back; lower maxEntries", file, entries.size(), bytes.length,
+      log.error(
+          "MTA-STS policy store {} not written: {} entries take {} bytes, more than the {}"
+              + " this store reads back; lower maxEntries",
+          file,
+          entries.size(),
+          bytes.length,
           MAX_FILE_BYTES);
       return;
     }
@@ -650,12 +692,13 @@ public final class FilePolicyStore implements PolicyStore {
         }
         channel.force(true);
       }
-      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       temp = null;
       syncDirectory(directory);
     } catch (IOException | RuntimeException e) {
-      log.warn("MTA-STS policy store {} not written (the cache stays in memory): {}", file,
+      log.warn(
+          "MTA-STS policy store {} not written (the cache stays in memory): {}",
+          file,
           e.toString());
     } finally {
       if (temp != null) {

@@ -24,10 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * eviction an attacker cannot use to flush the policies that protect real recipients (RFC 8461
  * §10.2).
  *
- * <p>The threat: an attacker makes the sender look up more domains than the store holds (their
- * own subdomains, each with a freshly fetched, long-lived {@code enforce} policy), so that the
- * policies of real recipients are evicted; a DNS spoofer then strips {@code _mta-sts} for a real
- * recipient and the sender, with nothing cached, sees no policy. Two mechanisms stop it:
+ * <p>The threat: an attacker makes the sender look up more domains than the store holds (their own
+ * subdomains, each with a freshly fetched, long-lived {@code enforce} policy), so that the policies
+ * of real recipients are evicted; a DNS spoofer then strips {@code _mta-sts} for a real recipient
+ * and the sender, with nothing cached, sees no policy. Two mechanisms stop it:
  *
  * <ol>
  *   <li><b>Recently used {@code enforce} policies are pinned.</b> A read with {@link #get} is a
@@ -39,46 +39,45 @@ import java.util.concurrent.atomic.AtomicLong;
  *       keeps its last use, so a refreshed or changed {@code enforce} policy stays pinned), or,
  *       once it has gone {@link #recentUse()} without a read, by being unpinned, and so evictable
  *       again. Only {@code enforce} policies are pinned because only their loss is a downgrade:
- *       without a cached {@code testing} or {@code none} policy the sender delivers exactly as
- *       with one (RFC 8461 §5), so losing one costs a fetch, not protection. This is what remains
- *       of the earlier preference for evicting {@code none} before {@code testing} before {@code
- *       enforce}. Uses outlive a restart when the store is a {@link FilePolicyStore}: it keeps
- *       each entry's last use in its file and gives it back on loading (with the package-private
- *       {@code restore}, which does not count a use now), so a policy used within {@link
- *       #recentUse()} before the restart is pinned again at once, until {@link #recentUse()}
- *       after that use.
+ *       without a cached {@code testing} or {@code none} policy the sender delivers exactly as with
+ *       one (RFC 8461 §5), so losing one costs a fetch, not protection. This is what remains of the
+ *       earlier preference for evicting {@code none} before {@code testing} before {@code enforce}.
+ *       Uses outlive a restart when the store is a {@link FilePolicyStore}: it keeps each entry's
+ *       last use in its file and gives it back on loading (with the package-private {@code
+ *       restore}, which does not count a use now), so a policy used within {@link #recentUse()}
+ *       before the restart is pinned again at once, until {@link #recentUse()} after that use.
  *   <li><b>The rest is W-TinyLFU.</b> Unpinned entries live in a Caffeine cache bounded by entry
  *       count, whose W-TinyLFU policy weighs frequency and recency: a new entry displaces an
- *       established one only when it has been used more often, so a scan of one-time domains
- *       mostly evicts itself.
+ *       established one only when it has been used more often, so a scan of one-time domains mostly
+ *       evicts itself.
  * </ol>
  *
  * <p>Why W-TinyLFU alone is not enough: it estimates frequency, and an attacker controls the
  * frequency of their own domains. Counters are 4 bits (saturating at 15) and are halved
  * periodically; from an estimate of 6 up a candidate is admitted at random, one time in 128,
- * whatever the victim's frequency (Caffeine's defence against hash flooding); and the estimates
- * are only kept once the cache is half full, so uses before that are not counted at all. In
- * experiments with Caffeine 3.2.3, a flood of 5,000 domains each looked up five times evicted all
- * of 100 recently used entries read 30 times each from a cache of 1,000, and a flood of one-time
- * domains evicted all of them when they had been used before the cache was half full. The pin is
- * not an estimate: a pinned entry has weight zero, which Caffeine's size-based eviction skips, and
+ * whatever the victim's frequency (Caffeine's defence against hash flooding); and the estimates are
+ * only kept once the cache is half full, so uses before that are not counted at all. In experiments
+ * with Caffeine 3.2.3, a flood of 5,000 domains each looked up five times evicted all of 100
+ * recently used entries read 30 times each from a cache of 1,000, and a flood of one-time domains
+ * evicted all of them when they had been used before the cache was half full. The pin is not an
+ * estimate: a pinned entry has weight zero, which Caffeine's size-based eviction skips, and
  * Caffeine re-checks the weight atomically before it evicts an entry.
  *
  * <p>The bound: pinned and unpinned entries together never exceed {@link #maxEntries()} once a
- * write has returned. The unpinned part is bounded by {@code maxEntries} minus the number of
- * pinned entries, adjusted whenever an entry is pinned or unpinned. When every entry is pinned, a
- * newly fetched policy is <em>refused</em>: it is dropped at once rather than evicting a pinned
- * one (the lookup that fetched it still applies it; it is only not cached). Memory is bounded by
- * {@code maxEntries}: the cache, Caffeine's frequency sketch (sized to it) and the pin index (one
- * record per pinned entry).
+ * write has returned. The unpinned part is bounded by {@code maxEntries} minus the number of pinned
+ * entries, adjusted whenever an entry is pinned or unpinned. When every entry is pinned, a newly
+ * fetched policy is <em>refused</em>: it is dropped at once rather than evicting a pinned one (the
+ * lookup that fetched it still applies it; it is only not cached). Memory is bounded by {@code
+ * maxEntries}: the cache, Caffeine's frequency sketch (sized to it) and the pin index (one record
+ * per pinned entry).
  *
- * <p>Thread-safe. Reads are lock-free, except the first read of an unpinned {@code enforce}
- * entry, which pins it under the store's lock; writes ({@code put}, {@code remove}) take that
- * lock, and unpin lapsed pins before they store anything. Caffeine's maintenance runs on the
- * calling thread ({@code executor(Runnable::run)}) and each write finishes it ({@code cleanUp()})
- * before returning, so eviction is deterministic: when {@code put} returns, the bound holds and
- * the evicted entries are gone. Time for the recent-use period comes from the injected {@link
- * Clock}. Never throws for storage trouble (there is none in memory).
+ * <p>Thread-safe. Reads are lock-free, except the first read of an unpinned {@code enforce} entry,
+ * which pins it under the store's lock; writes ({@code put}, {@code remove}) take that lock, and
+ * unpin lapsed pins before they store anything. Caffeine's maintenance runs on the calling thread
+ * ({@code executor(Runnable::run)}) and each write finishes it ({@code cleanUp()}) before
+ * returning, so eviction is deterministic: when {@code put} returns, the bound holds and the
+ * evicted entries are gone. Time for the recent-use period comes from the injected {@link Clock}.
+ * Never throws for storage trouble (there is none in memory).
  */
 public final class InMemoryPolicyStore implements PolicyStore {
 
@@ -104,8 +103,8 @@ public final class InMemoryPolicyStore implements PolicyStore {
   private final Object lock = new Object();
   // Guarded by lock: the pinned domains, by the instant their pin lapses unless read again (an
   // entry's own last read can only be later: the sweep re-checks it).
-  private final TreeSet<Pin> pinsByDeadline = new TreeSet<>(
-      Comparator.comparingLong(Pin::deadline).thenComparing(Pin::domain));
+  private final TreeSet<Pin> pinsByDeadline =
+      new TreeSet<>(Comparator.comparingLong(Pin::deadline).thenComparing(Pin::domain));
   private final Map<DomainName, Pin> pins = new HashMap<>();
 
   private record Pin(DomainName domain, long deadline) {}
@@ -192,11 +191,11 @@ public final class InMemoryPolicyStore implements PolicyStore {
    * the last {@code recentUse} is never evicted.
    *
    * @param maxEntries the most entries the store holds, pinned or not
-   * @param recentUse how long after its last read an {@code enforce} policy stays pinned; zero
-   *     pins nothing (eviction is then W-TinyLFU alone)
+   * @param recentUse how long after its last read an {@code enforce} policy stays pinned; zero pins
+   *     nothing (eviction is then W-TinyLFU alone)
    * @param clock the time of reads, for the recent-use period
-   * @throws IllegalArgumentException if {@code maxEntries} is not positive or {@code recentUse}
-   *     is negative
+   * @throws IllegalArgumentException if {@code maxEntries} is not positive or {@code recentUse} is
+   *     negative
    */
   public InMemoryPolicyStore(int maxEntries, Duration recentUse, Clock clock) {
     if (maxEntries < 1) {
@@ -212,11 +211,12 @@ public final class InMemoryPolicyStore implements PolicyStore {
     this.clock = Objects.requireNonNull(clock, "clock");
     // W-TinyLFU bounded by entry count: each unpinned entry weighs 1, a pinned one 0, which
     // Caffeine's size-based eviction never selects (and re-checks before evicting).
-    this.cache = Caffeine.newBuilder()
-        .maximumWeight(maxEntries)
-        .weigher((DomainName domain, Slot slot) -> slot.pinned ? 0 : 1)
-        .executor(Runnable::run)
-        .build();
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumWeight(maxEntries)
+            .weigher((DomainName domain, Slot slot) -> slot.pinned ? 0 : 1)
+            .executor(Runnable::run)
+            .build();
     this.eviction = cache.policy().eviction().orElseThrow();
   }
 
@@ -307,11 +307,11 @@ public final class InMemoryPolicyStore implements PolicyStore {
   }
 
   /**
-   * Stores or replaces the entry as {@link #put} does, for a domain last used at {@code lastUse},
-   * a use known from elsewhere: the file a {@link FilePolicyStore} loads after a restart. This is
-   * not a use: nothing is counted at now, and the pin, if any, lapses {@link #recentUse()} after
-   * {@code lastUse} unless the entry is read again. The domain's last use becomes the later of the
-   * one it has and {@code lastUse}; a {@code lastUse} after now (the clock went back since it was
+   * Stores or replaces the entry as {@link #put} does, for a domain last used at {@code lastUse}, a
+   * use known from elsewhere: the file a {@link FilePolicyStore} loads after a restart. This is not
+   * a use: nothing is counted at now, and the pin, if any, lapses {@link #recentUse()} after {@code
+   * lastUse} unless the entry is read again. The domain's last use becomes the later of the one it
+   * has and {@code lastUse}; a {@code lastUse} after now (the clock went back since it was
    * recorded) counts as now. An {@code enforce} policy whose last use is then within {@link
    * #recentUse()} is pinned at once. A new domain's pinned entry takes its room from the unpinned
    * entries (when the store is full, W-TinyLFU evicts one of them); when every entry is already
@@ -325,8 +325,8 @@ public final class InMemoryPolicyStore implements PolicyStore {
   }
 
   /**
-   * Whether {@link #restore} with this last use would pin the entry now, room permitting: an
-   * {@code enforce} policy last used within {@link #recentUse()} before now (or after it).
+   * Whether {@link #restore} with this last use would pin the entry now, room permitting: an {@code
+   * enforce} policy last used within {@link #recentUse()} before now (or after it).
    */
   boolean pinsOnRestore(CachedPolicy entry, Instant lastUse) {
     long now = clock.millis();
@@ -346,8 +346,10 @@ public final class InMemoryPolicyStore implements PolicyStore {
       boolean wasPinned = old != null && old.pinned;
       // A new domain pinned adds a pinned entry: only while one is unpinned, or the bound breaks.
       // (A put never pins a new domain: it has no use yet.)
-      boolean pin = isEnforce(entry) && recentlyUsed(lastUse, now)
-          && (old != null || pins.size() < maxEntries);
+      boolean pin =
+          isEnforce(entry)
+              && recentlyUsed(lastUse, now)
+              && (old != null || pins.size() < maxEntries);
       if (wasPinned && !pin) {
         // The entry will count against the bound again: widen the bound first, so that its
         // return evicts nothing.
@@ -403,8 +405,11 @@ public final class InMemoryPolicyStore implements PolicyStore {
 
   private static Stored stored(Slot slot) {
     long lastUse = slot.lastUse(); // never RETIRED: slots in the cache are retired under the lock
-    return new Stored(slot.entry, lastUse == NEVER_USED || lastUse == RETIRED
-        ? Optional.empty() : Optional.of(Instant.ofEpochMilli(lastUse)));
+    return new Stored(
+        slot.entry,
+        lastUse == NEVER_USED || lastUse == RETIRED
+            ? Optional.empty()
+            : Optional.of(Instant.ofEpochMilli(lastUse)));
   }
 
   /** An instant as a last use: one too early for a {@code long} of millis is never used. */
@@ -495,7 +500,14 @@ public final class InMemoryPolicyStore implements PolicyStore {
 
   @Override
   public String toString() {
-    return "InMemoryPolicyStore{" + cache.asMap().size() + "/" + maxEntries + " entries, "
-        + pinned() + " pinned, recentUse=" + recentUse + "}";
+    return "InMemoryPolicyStore{"
+        + cache.asMap().size()
+        + "/"
+        + maxEntries
+        + " entries, "
+        + pinned()
+        + " pinned, recentUse="
+        + recentUse
+        + "}";
   }
 }

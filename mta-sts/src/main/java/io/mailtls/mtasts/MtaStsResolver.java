@@ -33,17 +33,17 @@ import org.slf4j.LoggerFactory;
 /**
  * MTA-STS discovery with an RFC 8461 cache: the {@link MtaStsPolicySource} of mailtls.
  *
- * <p>Every {@link #lookupAsync lookup} asks DNS for the {@code _mta-sts} TXT record (RFC 8461
- * §3.1) and compares its {@code id} with the cached policy's (§3: "the sender need only check the
- * TXT record's version id against the cached value"):
+ * <p>Every {@link #lookupAsync lookup} asks DNS for the {@code _mta-sts} TXT record (RFC 8461 §3.1)
+ * and compares its {@code id} with the cached policy's (§3: "the sender need only check the TXT
+ * record's version id against the cached value"):
  *
  * <ul>
  *   <li>same id as a fresh cached policy: the cached policy, no fetch;
  *   <li>a new id, or nothing cached: fetch (§3.3); on success the policy is cached until {@code
- *       max_age} after the fetch (§3.2, §5.1); on failure a fresh cached policy still applies,
- *       and without one the result is {@link MtaStsLookup.Failed};
- *   <li>no TXT record, an unusable one, or a DNS failure: a fresh cached policy still applies
- *       (§3.1 note, §3.3: "the sender MUST apply that cached policy"); without one, {@link
+ *       max_age} after the fetch (§3.2, §5.1); on failure a fresh cached policy still applies, and
+ *       without one the result is {@link MtaStsLookup.Failed};
+ *   <li>no TXT record, an unusable one, or a DNS failure: a fresh cached policy still applies (§3.1
+ *       note, §3.3: "the sender MUST apply that cached policy"); without one, {@link
  *       MtaStsLookup.NoPolicy} for a record that is provably absent or unusable, and {@link
  *       MtaStsLookup.Failed} with {@link FailureType#DNS_FAILURE} for a lookup that failed (a DNS
  *       failure is never read as "no policy");
@@ -59,26 +59,27 @@ import org.slf4j.LoggerFactory;
  * <p>With a {@link Builder#scheduler(ScheduledExecutorService) scheduler}, cached entries are
  * refreshed in the background before they expire (RFC 8461 §3.3 "SHOULD proactively refresh",
  * §10.2): at the earlier of {@code refreshInterval} (a day) after the fetch and {@code
- * refreshBefore} (an hour) before expiry, less a random jitter. A refresh always fetches the
- * policy when the TXT record is valid, even with an unchanged id, since only a fetch restarts
- * {@code max_age} (§5.1: "time-since-fetch"); it fetches nothing when the TXT record is absent,
- * unusable or unreadable (the record is the discovery signal, and a domain retiring MTA-STS removes
- * it, §8.3), and is then retried after the back-off period until the entry expires. Failed
- * refreshes of policies other than {@code none} are logged as warnings (§3.3).
+ * refreshBefore} (an hour) before expiry, less a random jitter. A refresh always fetches the policy
+ * when the TXT record is valid, even with an unchanged id, since only a fetch restarts {@code
+ * max_age} (§5.1: "time-since-fetch"); it fetches nothing when the TXT record is absent, unusable
+ * or unreadable (the record is the discovery signal, and a domain retiring MTA-STS removes it,
+ * §8.3), and is then retried after the back-off period until the entry expires. Failed refreshes of
+ * policies other than {@code none} are logged as warnings (§3.3).
  *
  * <p>The store is read in two ways ({@link PolicyStore}): a {@link #lookupAsync lookup} or {@link
  * #recheckAsync recheck} reads it with {@link PolicyStore#get}, a sender's use of the policy;
  * background refresh and the resolver's own compare-before-write reads use {@link
- * PolicyStore#peek}, so that refreshing does not make every cached policy look used. A bounded store can then keep the policies senders use
- * over ones an attacker only made it fetch (RFC 8461 §10.2; see {@link InMemoryPolicyStore}).
+ * PolicyStore#peek}, so that refreshing does not make every cached policy look used. A bounded
+ * store can then keep the policies senders use over ones an attacker only made it fetch (RFC 8461
+ * §10.2; see {@link InMemoryPolicyStore}).
  *
  * <p>{@link #lookupAsync} and {@link #recheckAsync} do not block (docs/design.md §5); {@link
  * #newBuilder()} derives a resolver with some settings changed.
  *
  * <p>Immutable and thread-safe; build one per cache and share it. The returned futures complete
  * normally, DNS and fetch trouble being values. Times come from the injected {@link Clock}; a
- * stage's callbacks run on the thread that completes the DNS or fetch stage. {@link #close()}
- * stops background refresh (the scheduler itself belongs to the caller).
+ * stage's callbacks run on the thread that completes the DNS or fetch stage. {@link #close()} stops
+ * background refresh (the scheduler itself belongs to the caller).
  *
  * <pre>{@code
  * MtaStsResolver sts = MtaStsResolver.builder()
@@ -96,14 +97,16 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   /** Why a discovery runs; flights of different kinds are not shared. */
   private enum Trigger {
-    LOOKUP, RECHECK, REFRESH
+    LOOKUP,
+    RECHECK,
+    REFRESH
   }
 
   private record FlightKey(DomainName domain, Trigger trigger) {}
 
   /** What a discovery knows before DNS answers. */
-  private record Context(DomainName domain, Trigger trigger, Instant started,
-      Optional<CachedPolicy> fresh) {}
+  private record Context(
+      DomainName domain, Trigger trigger, Instant started, Optional<CachedPolicy> fresh) {}
 
   private final DnsResolver dns;
   private final PolicyFetcher fetcher;
@@ -115,6 +118,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       new ConcurrentHashMap<>();
   // Serialise read-modify-write of one domain's store entry (compare-and-remove, newest-wins put).
   private final Object[] stripes = new Object[LOCK_STRIPES];
+
   /** The settings as the builder was given them, for {@link #newBuilder()}. */
   private final Builder given;
 
@@ -122,18 +126,33 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     this.given = new Builder(b);
     this.dns = Objects.requireNonNull(b.dns, "dns"); // build() checked both
     this.fetcher = Objects.requireNonNull(b.fetcher, "fetcher");
-    this.store = b.store != null ? b.store : new InMemoryPolicyStore(
-        InMemoryPolicyStore.DEFAULT_MAX_ENTRIES, InMemoryPolicyStore.DEFAULT_RECENT_USE, b.clock);
+    this.store =
+        b.store != null
+            ? b.store
+            : new InMemoryPolicyStore(
+                InMemoryPolicyStore.DEFAULT_MAX_ENTRIES,
+                InMemoryPolicyStore.DEFAULT_RECENT_USE,
+                b.clock);
     this.clock = b.clock;
     this.backoff = new FetchBackoff(b.failureBackoff);
     for (int i = 0; i < stripes.length; i++) {
       stripes[i] = new Object();
     }
     if (b.scheduler != null) {
-      Duration retryDelay = b.failureBackoff.compareTo(Duration.ofMinutes(1)) > 0
-          ? b.failureBackoff : Duration.ofMinutes(1);
-      this.refresher = new RefreshScheduler(b.scheduler, b.clock, b.refreshInterval,
-          b.refreshBefore, b.refreshJitter, retryDelay, b.random, this::refresh);
+      Duration retryDelay =
+          b.failureBackoff.compareTo(Duration.ofMinutes(1)) > 0
+              ? b.failureBackoff
+              : Duration.ofMinutes(1);
+      this.refresher =
+          new RefreshScheduler(
+              b.scheduler,
+              b.clock,
+              b.refreshInterval,
+              b.refreshBefore,
+              b.refreshJitter,
+              retryDelay,
+              b.random,
+              this::refresh);
     } else {
       this.refresher = null;
     }
@@ -196,8 +215,12 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   @Override
   public String toString() {
-    return "MtaStsResolver{store=" + store + ", failureBackoff=" + backoff.period()
-        + (refresher != null ? ", proactive refresh" : "") + "}";
+    return "MtaStsResolver{store="
+        + store
+        + ", failureBackoff="
+        + backoff.period()
+        + (refresher != null ? ", proactive refresh" : "")
+        + "}";
   }
 
   // ---------------------------------------------------------------- single flight
@@ -215,24 +238,27 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     } catch (RuntimeException e) {
       work = CompletableFuture.failedFuture(e);
     }
-    work.whenComplete((result, error) -> {
-      // Leave the map first: a lookup arriving after completion starts a new flight.
-      inFlight.remove(key, mine);
-      mine.complete(error == null && result != null ? result : internalError(domain, error));
-    });
+    work.whenComplete(
+        (result, error) -> {
+          // Leave the map first: a lookup arriving after completion starts a new flight.
+          inFlight.remove(key, mine);
+          mine.complete(error == null && result != null ? result : internalError(domain, error));
+        });
     return mine;
   }
 
   /** The last resort for a bug below us: never downgrade, never throw. */
   private MtaStsLookup internalError(DomainName domain, Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause() : error;
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     log.error("MTA-STS discovery for {} failed unexpectedly", domain, cause);
     String reason = "internal error: " + cause;
     Optional<CachedPolicy> fresh = freshEntry(domain, clock.instant(), false);
     if (fresh.isPresent()) {
-      return cached(domain, fresh.get(), reason + "; the cached policy applies until "
-          + fresh.get().expiresAt());
+      return cached(
+          domain,
+          fresh.get(),
+          reason + "; the cached policy applies until " + fresh.get().expiresAt());
     }
     return new MtaStsLookup.Failed(domain, FailureType.STS_POLICY_FETCH_ERROR, reason);
   }
@@ -244,19 +270,21 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     // A lookup or recheck is a sender's use of the policy; a background refresh is not (the
     // store keeps used policies over ones only fetched, RFC 8461 §10.2).
     Optional<CachedPolicy> fresh = freshEntry(domain, now, trigger != Trigger.REFRESH);
-    fresh.ifPresent(entry -> {
-      if (refresher != null) {
-        refresher.ensureScheduled(domain, entry); // e.g. an entry loaded from a file
-      }
-    });
+    fresh.ifPresent(
+        entry -> {
+          if (refresher != null) {
+            refresher.ensureScheduled(domain, entry); // e.g. an entry loaded from a file
+          }
+        });
     Context ctx = new Context(domain, trigger, now, fresh);
     DomainName txtName;
     try {
       txtName = domain.prefixed("_mta-sts");
     } catch (IllegalArgumentException e) {
       // No such name can exist in the DNS, so no record does: provably absent.
-      return CompletableFuture.completedFuture(noUsableRecord(ctx, true,
-          "_mta-sts." + domain + " is not a valid DNS name: " + e.getMessage()));
+      return CompletableFuture.completedFuture(
+          noUsableRecord(
+              ctx, true, "_mta-sts." + domain + " is not a valid DNS name: " + e.getMessage()));
     }
     CompletionStage<DnsAnswer> answer;
     try {
@@ -269,8 +297,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
         .thenCompose(Function.identity());
   }
 
-  private CompletionStage<MtaStsLookup> onTxt(Context ctx, DomainName txtName, DnsAnswer answer,
-      Throwable error) {
+  private CompletionStage<MtaStsLookup> onTxt(
+      Context ctx, DomainName txtName, DnsAnswer answer, Throwable error) {
     if (error != null || answer == null) {
       // DnsResolver's contract makes this a bug; still, a failure is not "no policy".
       return done(dnsFailure(ctx, "TXT " + txtName + ": resolver error: " + error));
@@ -285,23 +313,33 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       default:
         break;
     }
-    List<String> texts = answer.records(DnsRecord.Txt.class).stream()
-        .map(DnsRecord.Txt::text) // RFC 8461 §3.1: strings concatenated without spaces
-        .toList();
+    List<String> texts =
+        answer.records(DnsRecord.Txt.class).stream()
+            .map(DnsRecord.Txt::text) // RFC 8461 §3.1: strings concatenated without spaces
+            .toList();
     StsRecord.Selection selection = StsRecord.select(texts);
     if (selection instanceof StsRecord.NotFound notFound) {
       // RFC 8461 §3.1: not exactly one valid record means no available policy (a cached one
       // still applies, §5.1).
-      return done(noUsableRecord(ctx, false, "unusable MTA-STS TXT record at " + txtName + ": "
-          + notFound.reason()));
+      return done(
+          noUsableRecord(
+              ctx, false, "unusable MTA-STS TXT record at " + txtName + ": " + notFound.reason()));
     }
     String id = ((StsRecord.Found) selection).record().id();
     Optional<CachedPolicy> fresh = ctx.fresh();
-    if (fresh.isPresent() && fresh.get().policy().id().equals(id)
+    if (fresh.isPresent()
+        && fresh.get().policy().id().equals(id)
         && ctx.trigger() != Trigger.REFRESH) {
       // RFC 8461 §3: an unchanged id means an unchanged policy; no fetch.
-      return done(cached(ctx.domain(), fresh.get(), "policy id " + id + " unchanged; cached"
-          + " policy valid until " + fresh.get().expiresAt()));
+      return done(
+          cached(
+              ctx.domain(),
+              fresh.get(),
+              "policy id "
+                  + id
+                  + " unchanged; cached"
+                  + " policy valid until "
+                  + fresh.get().expiresAt()));
     }
     return fetch(ctx, id);
   }
@@ -314,12 +352,17 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   private MtaStsLookup dnsFailure(Context ctx, String what) {
     if (ctx.fresh().isPresent()) {
       // RFC 8461 §3.3: no live policy can be discovered, but a valid cached one exists.
-      return cached(ctx.domain(), ctx.fresh().get(), "MTA-STS TXT lookup failed (" + what
-          + "); the cached policy applies until " + ctx.fresh().get().expiresAt()
-          + " (RFC 8461 §3.3)");
+      return cached(
+          ctx.domain(),
+          ctx.fresh().get(),
+          "MTA-STS TXT lookup failed ("
+              + what
+              + "); the cached policy applies until "
+              + ctx.fresh().get().expiresAt()
+              + " (RFC 8461 §3.3)");
     }
-    return new MtaStsLookup.Failed(ctx.domain(), FailureType.DNS_FAILURE,
-        "MTA-STS TXT lookup failed: " + what);
+    return new MtaStsLookup.Failed(
+        ctx.domain(), FailureType.DNS_FAILURE, "MTA-STS TXT lookup failed: " + what);
   }
 
   /** No TXT record, or an unusable one. */
@@ -327,8 +370,14 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     if (ctx.fresh().isPresent()) {
       // RFC 8461 §3.1: the absence of a usable TXT record does not remove a cached policy
       // (§5.1: it applies until max_age after its fetch).
-      return cached(ctx.domain(), ctx.fresh().get(), reason + "; the cached policy applies"
-          + " until " + ctx.fresh().get().expiresAt() + " (RFC 8461 §3.1, §5.1)");
+      return cached(
+          ctx.domain(),
+          ctx.fresh().get(),
+          reason
+              + "; the cached policy applies"
+              + " until "
+              + ctx.fresh().get().expiresAt()
+              + " (RFC 8461 §3.1, §5.1)");
     }
     return new MtaStsLookup.NoPolicy(ctx.domain(), provablyAbsent, reason);
   }
@@ -345,8 +394,18 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     if (recent.isPresent()) {
       // RFC 8461 §3.3: at most one attempt per id in the back-off period.
       FetchBackoff.Failure f = recent.get();
-      return done(fetchFailed(ctx, id, f.type(), f.reason() + " (at " + f.at()
-          + "; not fetched again before " + backoff.retryAt(f) + ", RFC 8461 §3.3)", false));
+      return done(
+          fetchFailed(
+              ctx,
+              id,
+              f.type(),
+              f.reason()
+                  + " (at "
+                  + f.at()
+                  + "; not fetched again before "
+                  + backoff.retryAt(f)
+                  + ", RFC 8461 §3.3)",
+              false));
     }
     CompletionStage<FetchResult> stage;
     try {
@@ -354,25 +413,35 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }
-    return stage.handle((result, error) -> {
-      FetchResult outcome = result;
-      if (error != null || result == null) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null
-            ? error.getCause() : error;
-        outcome = new FetchResult.Failure(FailureType.STS_POLICY_FETCH_ERROR,
-            "policy fetcher error: " + cause);
-      } else if (result instanceof FetchResult.Success s && !s.policy().id().equals(id)) {
-        outcome = new FetchResult.Failure(FailureType.STS_POLICY_INVALID,
-            "the fetcher returned a policy with id " + s.policy().id() + " for TXT id " + id);
-      }
-      if (outcome instanceof FetchResult.Success success) {
-        return fetched(ctx, success.policy());
-      }
-      FetchResult.Failure failure = (FetchResult.Failure) outcome;
-      backoff.record(domain, new FetchBackoff.Failure(id, clock.instant(), failure.type(),
-          failure.reason()));
-      return fetchFailed(ctx, id, failure.type(), failure.reason(), true);
-    });
+    return stage.handle(
+        (result, error) -> {
+          FetchResult outcome = result;
+          if (error != null || result == null) {
+            Throwable cause =
+                error instanceof CompletionException && error.getCause() != null
+                    ? error.getCause()
+                    : error;
+            outcome =
+                new FetchResult.Failure(
+                    FailureType.STS_POLICY_FETCH_ERROR, "policy fetcher error: " + cause);
+          } else if (result instanceof FetchResult.Success s && !s.policy().id().equals(id)) {
+            outcome =
+                new FetchResult.Failure(
+                    FailureType.STS_POLICY_INVALID,
+                    "the fetcher returned a policy with id "
+                        + s.policy().id()
+                        + " for TXT id "
+                        + id);
+          }
+          if (outcome instanceof FetchResult.Success success) {
+            return fetched(ctx, success.policy());
+          }
+          FetchResult.Failure failure = (FetchResult.Failure) outcome;
+          backoff.record(
+              domain,
+              new FetchBackoff.Failure(id, clock.instant(), failure.type(), failure.reason()));
+          return fetchFailed(ctx, id, failure.type(), failure.reason(), true);
+        });
   }
 
   private MtaStsLookup fetched(Context ctx, MtaStsPolicy policy) {
@@ -403,14 +472,23 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    * {@code attempted} is false when the back-off answered for a fetch that failed earlier (logged
    * then, not again).
    */
-  private MtaStsLookup fetchFailed(Context ctx, String id, FailureType type, String reason,
-      boolean attempted) {
+  private MtaStsLookup fetchFailed(
+      Context ctx, String id, FailureType type, String reason, boolean attempted) {
     DomainName domain = ctx.domain();
     if (ctx.fresh().isPresent()) {
       CachedPolicy entry = ctx.fresh().get();
-      String note = "fetching policy id " + id + " failed (" + tlsRpt(type) + ": " + reason
-          + "); the cached policy id " + entry.policy().id() + " applies until "
-          + entry.expiresAt() + " (RFC 8461 §3.3)";
+      String note =
+          "fetching policy id "
+              + id
+              + " failed ("
+              + tlsRpt(type)
+              + ": "
+              + reason
+              + "); the cached policy id "
+              + entry.policy().id()
+              + " applies until "
+              + entry.expiresAt()
+              + " (RFC 8461 §3.3)";
       // RFC 8461 §3.3: alert administrators when a refresh fails, unless the mode is none.
       if (attempted && entry.policy().mode() != MtaStsMode.NONE) {
         log.warn("MTA-STS {}: {}", domain, note);
@@ -420,8 +498,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       return cached(domain, entry, note);
     }
     if (attempted) {
-      log.info("MTA-STS {}: fetching policy id {} failed ({}: {})", domain, id, tlsRpt(type),
-          reason);
+      log.info(
+          "MTA-STS {}: fetching policy id {} failed ({}: {})", domain, id, tlsRpt(type), reason);
     }
     return new MtaStsLookup.Failed(domain, type, reason);
   }
@@ -448,15 +526,20 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       return;
     }
     // Nothing waits for a background refresh: its outcome is the cache's state, read above.
-    var unused = flight(domain, Trigger.REFRESH).whenComplete((result, error) -> {
-      Optional<CachedPolicy> after = safeRead(domain, false);
-      if (after.isPresent() && !after.get().equals(scheduled)) {
-        return; // renewed: storeIfNewer scheduled the next refresh
-      }
-      log.debug("MTA-STS {}: background refresh did not renew the policy ({}); retrying",
-          domain, result);
-      refresher.retry(domain, scheduled);
-    });
+    var unused =
+        flight(domain, Trigger.REFRESH)
+            .whenComplete(
+                (result, error) -> {
+                  Optional<CachedPolicy> after = safeRead(domain, false);
+                  if (after.isPresent() && !after.get().equals(scheduled)) {
+                    return; // renewed: storeIfNewer scheduled the next refresh
+                  }
+                  log.debug(
+                      "MTA-STS {}: background refresh did not renew the policy ({}); retrying",
+                      domain,
+                      result);
+                  refresher.retry(domain, scheduled);
+                });
   }
 
   // ---------------------------------------------------------------- store access
@@ -583,8 +666,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
 
     /**
-     * Where the cache lives; default a new {@link InMemoryPolicyStore} of the default size on
-     * this builder's clock.
+     * Where the cache lives; default a new {@link InMemoryPolicyStore} of the default size on this
+     * builder's clock.
      */
     public Builder store(PolicyStore store) {
       once("store");
@@ -600,9 +683,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
 
     /**
-     * Enables proactive refresh (RFC 8461 §3.3) on this scheduler, which stays the caller's to
-     * shut down. Default: none, so policies are refreshed only when a lookup finds a new id or
-     * an expired entry.
+     * Enables proactive refresh (RFC 8461 §3.3) on this scheduler, which stays the caller's to shut
+     * down. Default: none, so policies are refreshed only when a lookup finds a new id or an
+     * expired entry.
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       once("scheduler");
@@ -611,8 +694,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
 
     /**
-     * Refresh a cached policy at most this long after its fetch; default one day, the frequency
-     * RFC 8461 §3.3 suggests. At least one minute.
+     * Refresh a cached policy at most this long after its fetch; default one day, the frequency RFC
+     * 8461 §3.3 suggests. At least one minute.
      */
     public Builder refreshInterval(Duration interval) {
       once("refreshInterval");
@@ -638,8 +721,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     }
 
     /**
-     * The source of the refresh jitter; default {@link ThreadLocalRandom}. Calls are serialised,
-     * so a generator that is not thread-safe will do.
+     * The source of the refresh jitter; default {@link ThreadLocalRandom}. Calls are serialised, so
+     * a generator that is not thread-safe will do.
      */
     public Builder random(RandomGenerator random) {
       once("random");
@@ -649,8 +732,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
     /**
      * How long a failed fetch of one policy id blocks another fetch of that id for that domain;
-     * default five minutes (RFC 8461 §3.3: "five minutes or longer per version ID"). Zero
-     * disables the back-off.
+     * default five minutes (RFC 8461 §3.3: "five minutes or longer per version ID"). Zero disables
+     * the back-off.
      */
     public Builder failureBackoff(Duration backoff) {
       once("failureBackoff");
@@ -662,8 +745,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
      * Builds the resolver.
      *
      * @throws IllegalStateException if {@link #dns} or {@link #fetcher} was not set
-     * @throws IllegalArgumentException for a negative duration or a refresh interval under a
-     *     minute
+     * @throws IllegalArgumentException for a negative duration or a refresh interval under a minute
      */
     public MtaStsResolver build() {
       if (dns == null) {
@@ -673,8 +755,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
         throw new IllegalStateException("fetcher(PolicyFetcher) is required");
       }
       if (refreshInterval.compareTo(Duration.ofMinutes(1)) < 0) {
-        throw new IllegalArgumentException("refreshInterval must be at least one minute: "
-            + refreshInterval);
+        throw new IllegalArgumentException(
+            "refreshInterval must be at least one minute: " + refreshInterval);
       }
       requireNotNegative("refreshBefore", refreshBefore);
       requireNotNegative("refreshJitter", refreshJitter);

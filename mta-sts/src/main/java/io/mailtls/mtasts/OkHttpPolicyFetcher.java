@@ -21,8 +21,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Fetches MTA-STS policies over HTTPS with OkHttp: {@code GET
- * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed as RFC 8461 §3.2
- * says. Immutable and thread-safe; build it once and share it.
+ * https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), parsed as RFC 8461 §3.2 says.
+ * Immutable and thread-safe; build it once and share it.
  *
  * <pre>{@code
  * PolicyFetcher fetcher = OkHttpPolicyFetcher.builder()
@@ -47,17 +47,17 @@ import org.jspecify.annotations.Nullable;
  *       Certificate failures are {@link FailureType#STS_WEBPKI_INVALID}.
  *   <li>§3.2: the media type must be {@code text/plain} (case-insensitive; parameters such as
  *       {@code charset} are ignored and the body is always read as UTF-8).
- *   <li>§3.3: the body is bounded to {@value #MAX_BODY_BYTES} bytes whatever {@code
- *       Content-Length} or the chunking says (at most one byte more is read); the whole call is
- *       bounded by the call timeout.
+ *   <li>§3.3: the body is bounded to {@value #MAX_BODY_BYTES} bytes whatever {@code Content-Length}
+ *       or the chunking says (at most one byte more is read); the whole call is bounded by the call
+ *       timeout.
  *   <li>The body must be valid UTF-8 and parse (§3.2); otherwise {@link
  *       FailureType#STS_POLICY_INVALID}.
  * </ul>
  *
  * <p>The host {@code mta-sts.<domain>} is resolved through the configured {@link DnsResolver} (A
- * and AAAA); a DNS failure is {@link FailureType#STS_POLICY_FETCH_ERROR}. Calls run on the
- * client's dispatcher ({@link Call#enqueue}); the returned stage always completes normally, within
- * the call timeout.
+ * and AAAA); a DNS failure is {@link FailureType#STS_POLICY_FETCH_ERROR}. Calls run on the client's
+ * dispatcher ({@link Call#enqueue}); the returned stage always completes normally, within the call
+ * timeout.
  */
 public final class OkHttpPolicyFetcher implements PolicyFetcher {
 
@@ -93,20 +93,21 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     this.connectTimeout = b.connectTimeout;
     this.readTimeout = b.readTimeout;
     this.callTimeout = b.callTimeout;
-    this.client = base.newBuilder()
-        // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
-        .followRedirects(false)
-        .followSslRedirects(false)
-        // RFC 8461 §3.3: HTTP caching (RFC 7234) MUST NOT be used.
-        .cache(null)
-        .dns(new PolicyHostDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
-        // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
-        .hostnameVerifier(DefaultVerifier.INSTANCE)
-        .connectTimeout(b.connectTimeout)
-        .readTimeout(b.readTimeout)
-        .writeTimeout(b.readTimeout)
-        .callTimeout(b.callTimeout)
-        .build();
+    this.client =
+        base.newBuilder()
+            // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
+            .followRedirects(false)
+            .followSslRedirects(false)
+            // RFC 8461 §3.3: HTTP caching (RFC 7234) MUST NOT be used.
+            .cache(null)
+            .dns(new PolicyHostDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
+            // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
+            .hostnameVerifier(DefaultVerifier.INSTANCE)
+            .connectTimeout(b.connectTimeout)
+            .readTimeout(b.readTimeout)
+            .writeTimeout(b.readTimeout)
+            .callTimeout(b.callTimeout)
+            .build();
   }
 
   /** Starts configuring a fetcher; {@link Builder#dns(DnsResolver)} is required. */
@@ -137,57 +138,75 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
       // RFC 8461 §3.3: the policy host is "mta-sts" prepended to the policy domain.
       host = policyDomain.prefixed("mta-sts");
     } catch (IllegalArgumentException e) {
-      return CompletableFuture.completedFuture(new FetchResult.Failure(
-          FailureType.STS_POLICY_FETCH_ERROR, "no policy host for " + policyDomain + ": "
-              + e.getMessage()));
+      return CompletableFuture.completedFuture(
+          new FetchResult.Failure(
+              FailureType.STS_POLICY_FETCH_ERROR,
+              "no policy host for " + policyDomain + ": " + e.getMessage()));
     }
-    HttpUrl url = new HttpUrl.Builder()
-        .scheme("https")
-        .host(host.toString())
-        .port(port)
-        .encodedPath(WELL_KNOWN_PATH)
-        .build();
+    HttpUrl url =
+        new HttpUrl.Builder()
+            .scheme("https")
+            .host(host.toString())
+            .port(port)
+            .encodedPath(WELL_KNOWN_PATH)
+            .build();
     Request request = new Request.Builder().url(url).get().build();
     Call call = client.newCall(request);
     CompletableFuture<FetchResult> result = new CompletableFuture<>();
-    FetchResult.Failure timedOut = new FetchResult.Failure(FailureType.STS_POLICY_FETCH_ERROR,
-        "GET " + url + ": no complete answer within the call timeout of " + callTimeout);
+    FetchResult.Failure timedOut =
+        new FetchResult.Failure(
+            FailureType.STS_POLICY_FETCH_ERROR,
+            "GET " + url + ": no complete answer within the call timeout of " + callTimeout);
     // OkHttp's call timeout starts when the dispatcher runs the call; this one starts now, so a
     // busy dispatcher cannot stretch the fetch either.
     result.completeOnTimeout(timedOut, callTimeout.toMillis(), TimeUnit.MILLISECONDS);
     // Only cancels the call; the caller gets result itself.
-    var unused = result.whenComplete((r, e) -> {
-      if (r == timedOut) {
-        call.cancel();
-      }
-    });
-    call.enqueue(new Callback() {
-      @Override
-      public void onFailure(Call c, IOException e) {
-        result.complete(PolicyResponses.failure(e, url.toString(), connectTimeout, readTimeout,
-            callTimeout));
-      }
+    var unused =
+        result.whenComplete(
+            (r, e) -> {
+              if (r == timedOut) {
+                call.cancel();
+              }
+            });
+    call.enqueue(
+        new Callback() {
+          @Override
+          public void onFailure(Call c, IOException e) {
+            result.complete(
+                PolicyResponses.failure(
+                    e, url.toString(), connectTimeout, readTimeout, callTimeout));
+          }
 
-      @Override
-      public void onResponse(Call c, Response response) {
-        try (response) {
-          result.complete(PolicyResponses.read(response, id, MAX_BODY_BYTES));
-        } catch (IOException e) {
-          result.complete(PolicyResponses.failure(e, url.toString(), connectTimeout,
-              readTimeout, callTimeout));
-        } catch (RuntimeException e) {
-          result.complete(new FetchResult.Failure(FailureType.STS_POLICY_FETCH_ERROR,
-              "GET " + url + ": unexpected failure: " + e));
-        }
-      }
-    });
+          @Override
+          public void onResponse(Call c, Response response) {
+            try (response) {
+              result.complete(PolicyResponses.read(response, id, MAX_BODY_BYTES));
+            } catch (IOException e) {
+              result.complete(
+                  PolicyResponses.failure(
+                      e, url.toString(), connectTimeout, readTimeout, callTimeout));
+            } catch (RuntimeException e) {
+              result.complete(
+                  new FetchResult.Failure(
+                      FailureType.STS_POLICY_FETCH_ERROR,
+                      "GET " + url + ": unexpected failure: " + e));
+            }
+          }
+        });
     return result;
   }
 
   @Override
   public String toString() {
-    return "OkHttpPolicyFetcher{port=" + port + ", connectTimeout=" + connectTimeout
-        + ", readTimeout=" + readTimeout + ", callTimeout=" + callTimeout + "}";
+    return "OkHttpPolicyFetcher{port="
+        + port
+        + ", connectTimeout="
+        + connectTimeout
+        + ", readTimeout="
+        + readTimeout
+        + ", callTimeout="
+        + callTimeout
+        + "}";
   }
 
   /** OkHttp's default (RFC 6125) host name verifier, taken from a default client once. */
@@ -220,8 +239,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     }
 
     /**
-     * The client to build on (its connection pool, dispatcher, proxy, TLS socket factory and
-     * trust manager); default a new {@code OkHttpClient}. It is rebuilt with {@code newBuilder()}:
+     * The client to build on (its connection pool, dispatcher, proxy, TLS socket factory and trust
+     * manager); default a new {@code OkHttpClient}. It is rebuilt with {@code newBuilder()}:
      * redirects off, no cache, this fetcher's DNS, OkHttp's host name verifier and timeouts.
      */
     public Builder client(OkHttpClient client) {
@@ -288,8 +307,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
       // OkHttp keeps timeouts as int milliseconds.
       if (d.compareTo(Duration.ofMillis(1)) < 0
           || d.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0) {
-        throw new IllegalArgumentException(what + " out of range 1 ms.." + Integer.MAX_VALUE
-            + " ms: " + d);
+        throw new IllegalArgumentException(
+            what + " out of range 1 ms.." + Integer.MAX_VALUE + " ms: " + d);
       }
     }
   }

@@ -13,8 +13,8 @@ import java.util.concurrent.CompletableFuture;
 public interface PolicyFetcher {
 
   /**
-   * Fetches the policy of {@code policyDomain} without blocking (docs/design.md §5); {@code id}
-   * is the TXT record's id, which the returned policy carries.
+   * Fetches the policy of {@code policyDomain} without blocking (docs/design.md §5); {@code id} is
+   * the TXT record's id, which the returned policy carries.
    */
   CompletableFuture<FetchResult> fetchAsync(DomainName policyDomain, String id);
 }

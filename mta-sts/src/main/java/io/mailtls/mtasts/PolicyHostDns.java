@@ -20,8 +20,8 @@ import okhttp3.Dns;
 
 /**
  * OkHttp's {@link Dns} seam over a mailtls {@link DnsResolver}: the policy host {@code
- * mta-sts.<domain>} (RFC 8461 §3.3) is resolved through the same resolver as everything else,
- * never through the JVM's resolver. Thread-safe.
+ * mta-sts.<domain>} (RFC 8461 §3.3) is resolved through the same resolver as everything else, never
+ * through the JVM's resolver. Thread-safe.
  *
  * <p>A and AAAA are asked in parallel; the addresses come back A first, then AAAA. The DNSSEC state
  * does not matter here (the HTTPS certificate authenticates the host, RFC 8461 §3.3), but a lookup
@@ -53,8 +53,7 @@ final class PolicyHostDns implements Dns {
       throw new LookupException("not a valid host name: " + e.getMessage());
     }
     CompletableFuture<DnsAnswer> a = resolver.resolveAsync(name, DnsRecordType.A);
-    CompletableFuture<DnsAnswer> aaaa =
-        resolver.resolveAsync(name, DnsRecordType.AAAA);
+    CompletableFuture<DnsAnswer> aaaa = resolver.resolveAsync(name, DnsRecordType.AAAA);
     try {
       // The resolver bounds its own time; this bound keeps a broken resolver from holding the
       // fetch past its call timeout.
@@ -83,8 +82,8 @@ final class PolicyHostDns implements Dns {
     }
     if (answerA.outcome() == DnsOutcome.FAILURE || answerAaaa.outcome() == DnsOutcome.FAILURE) {
       // A lookup failure is not "no such host": say so (RFC 7672 §2.1 states).
-      throw new LookupException("DNS lookup of " + name + " failed: " + answerA + "; "
-          + answerAaaa);
+      throw new LookupException(
+          "DNS lookup of " + name + " failed: " + answerA + "; " + answerAaaa);
     }
     throw new LookupException(name + " has no A or AAAA records: " + answerA + "; " + answerAaaa);
   }

@@ -44,45 +44,69 @@ final class PolicyResponses {
       // RFC 8461 §3.3: only 200 is valid; a 3xx redirect is never followed.
       if (code >= 300 && code < 400) {
         String location = response.header("Location");
-        return fetchError("GET " + url + ": HTTP " + code + " redirect"
-            + (location == null ? "" : " to " + location) + " not followed (RFC 8461 §3.3)");
+        return fetchError(
+            "GET "
+                + url
+                + ": HTTP "
+                + code
+                + " redirect"
+                + (location == null ? "" : " to " + location)
+                + " not followed (RFC 8461 §3.3)");
       }
-      return fetchError("GET " + url + ": HTTP " + code
-          + (response.message().isEmpty() ? "" : " " + response.message())
-          + "; only 200 is valid (RFC 8461 §3.3)");
+      return fetchError(
+          "GET "
+              + url
+              + ": HTTP "
+              + code
+              + (response.message().isEmpty() ? "" : " " + response.message())
+              + "; only 200 is valid (RFC 8461 §3.3)");
     }
     // RFC 8461 §3.2: the media type must be text/plain (parameters are ignored).
     List<String> contentTypes = response.headers("Content-Type");
     if (contentTypes.size() != 1 || !isTextPlain(contentTypes.get(0))) {
-      return fetchError("GET " + url + ": Content-Type "
-          + (contentTypes.isEmpty() ? "missing" : String.join(", ", contentTypes))
-          + "; text/plain is required (RFC 8461 §3.2)");
+      return fetchError(
+          "GET "
+              + url
+              + ": Content-Type "
+              + (contentTypes.isEmpty() ? "missing" : String.join(", ", contentTypes))
+              + "; text/plain is required (RFC 8461 §3.2)");
     }
     ResponseBody body = response.body();
     long declared = body.contentLength();
     if (declared > maxBytes) {
       // RFC 8461 §3.3: a bound on the body size; nothing is read past it.
-      return fetchError("GET " + url + ": Content-Length " + declared + " exceeds the limit of "
-          + maxBytes + " bytes (RFC 8461 §3.3)");
+      return fetchError(
+          "GET "
+              + url
+              + ": Content-Length "
+              + declared
+              + " exceeds the limit of "
+              + maxBytes
+              + " bytes (RFC 8461 §3.3)");
     }
     byte[] bytes = readAtMost(body.source(), maxBytes);
     if (bytes == null) {
-      return fetchError("GET " + url + ": body exceeds the limit of " + maxBytes
-          + " bytes (RFC 8461 §3.3)");
+      return fetchError(
+          "GET " + url + ": body exceeds the limit of " + maxBytes + " bytes (RFC 8461 §3.3)");
     }
     String text;
     try {
       text = decodeUtf8(bytes);
     } catch (MalformedUtf8 e) {
       // RFC 8461 §3.2: the policy is UTF-8 (sts-policy-vchar); other bytes make it invalid.
-      return new FetchResult.Failure(FailureType.STS_POLICY_INVALID, "GET " + url
-          + ": the body is not valid UTF-8 (byte offset " + e.offset + ") (RFC 8461 §3.2)");
+      return new FetchResult.Failure(
+          FailureType.STS_POLICY_INVALID,
+          "GET "
+              + url
+              + ": the body is not valid UTF-8 (byte offset "
+              + e.offset
+              + ") (RFC 8461 §3.2)");
     }
     try {
       return new FetchResult.Success(StsPolicyParser.parse(text, id));
     } catch (StsPolicyException e) {
-      return new FetchResult.Failure(FailureType.STS_POLICY_INVALID,
-          "GET " + url + ": " + e.getMessage());
+      return new FetchResult.Failure(
+          FailureType.STS_POLICY_INVALID, "GET " + url + ": " + e.getMessage());
     }
   }
 
@@ -124,9 +148,11 @@ final class PolicyResponses {
 
   /** Strict UTF-8 (RFC 3629): malformed or overlong sequences and surrogates are refused. */
   static String decodeUtf8(byte[] bytes) throws MalformedUtf8 {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(bytes);
     // UTF-8 never yields more UTF-16 units than bytes.
     CharBuffer out = CharBuffer.allocate(bytes.length);
@@ -147,32 +173,57 @@ final class PolicyResponses {
    * and be valid for {@code mta-sts.<domain>}); everything else is {@link
    * FailureType#STS_POLICY_FETCH_ERROR}.
    */
-  static FetchResult.Failure failure(IOException e, String url, Duration connectTimeout,
-      Duration readTimeout, Duration callTimeout) {
+  static FetchResult.Failure failure(
+      IOException e,
+      String url,
+      Duration connectTimeout,
+      Duration readTimeout,
+      Duration callTimeout) {
     if (e instanceof PolicyHostDns.LookupException) {
       return fetchError("GET " + url + ": " + e.getMessage());
     }
     if (e instanceof SSLPeerUnverifiedException) {
-      return new FetchResult.Failure(FailureType.STS_WEBPKI_INVALID, "GET " + url
-          + ": the certificate is not valid for the policy host: " + oneLine(e.getMessage())
-          + " (RFC 8461 §3.3)");
+      return new FetchResult.Failure(
+          FailureType.STS_WEBPKI_INVALID,
+          "GET "
+              + url
+              + ": the certificate is not valid for the policy host: "
+              + oneLine(e.getMessage())
+              + " (RFC 8461 §3.3)");
     }
     if (e instanceof SSLHandshakeException && hasCertificateCause(e)) {
-      return new FetchResult.Failure(FailureType.STS_WEBPKI_INVALID, "GET " + url
-          + ": the certificate does not verify: " + oneLine(e.getMessage())
-          + " (RFC 8461 §3.3)");
+      return new FetchResult.Failure(
+          FailureType.STS_WEBPKI_INVALID,
+          "GET "
+              + url
+              + ": the certificate does not verify: "
+              + oneLine(e.getMessage())
+              + " (RFC 8461 §3.3)");
     }
     if (e instanceof SSLException) {
       return fetchError("GET " + url + ": TLS failed: " + oneLine(e.getMessage()));
     }
     if (e instanceof SocketTimeoutException) {
-      return fetchError("GET " + url + ": timed out (connect timeout " + connectTimeout
-          + ", read timeout " + readTimeout + "): " + oneLine(e.getMessage()));
+      return fetchError(
+          "GET "
+              + url
+              + ": timed out (connect timeout "
+              + connectTimeout
+              + ", read timeout "
+              + readTimeout
+              + "): "
+              + oneLine(e.getMessage()));
     }
     if (e instanceof InterruptedIOException) {
       // OkHttp's call timeout (or cancellation) interrupts the call.
-      return fetchError("GET " + url + ": no complete answer within the call timeout of "
-          + callTimeout + " (" + oneLine(e.getMessage()) + ")");
+      return fetchError(
+          "GET "
+              + url
+              + ": no complete answer within the call timeout of "
+              + callTimeout
+              + " ("
+              + oneLine(e.getMessage())
+              + ")");
     }
     if (e instanceof ConnectException) {
       return fetchError("GET " + url + ": cannot connect: " + oneLine(e.getMessage()));

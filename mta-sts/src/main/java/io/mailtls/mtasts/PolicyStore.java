@@ -16,14 +16,14 @@ import java.util.Optional;
 public interface PolicyStore {
 
   /**
-   * The cached entry for a policy domain, fresh or not, read for a delivery: the store may count
-   * it as a use of the policy (see {@link InMemoryPolicyStore}).
+   * The cached entry for a policy domain, fresh or not, read for a delivery: the store may count it
+   * as a use of the policy (see {@link InMemoryPolicyStore}).
    */
   Optional<CachedPolicy> get(DomainName policyDomain);
 
   /**
-   * The cached entry for a policy domain, fresh or not, read without counting as a use. The
-   * default calls {@link #get}, for stores that do not tell uses apart.
+   * The cached entry for a policy domain, fresh or not, read without counting as a use. The default
+   * calls {@link #get}, for stores that do not tell uses apart.
    */
   default Optional<CachedPolicy> peek(DomainName policyDomain) {
     return get(policyDomain);

@@ -18,25 +18,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plans the proactive refresh of cached policies (RFC 8461 §3.3: "MTAs SHOULD proactively
- * refresh cached policies before they expire; a suggested refresh frequency is once per day";
- * §10.2: an attacker who blocks one refresh should not be able to make a policy lapse).
+ * Plans the proactive refresh of cached policies (RFC 8461 §3.3: "MTAs SHOULD proactively refresh
+ * cached policies before they expire; a suggested refresh frequency is once per day"; §10.2: an
+ * attacker who blocks one refresh should not be able to make a policy lapse).
  *
  * <p>An entry fetched at {@code f} that expires at {@code e} is refreshed at the earlier of {@code
  * f + interval} and {@code e - before} (the latter raised to half its life, {@code (f + e) / 2}, so
  * that a {@code max_age} shorter than {@code before} cannot cause a refresh storm), minus a random
- * jitter in {@code [0, jitter)} so that entries fetched together do not refresh together, but
- * never before half of the shorter of {@code interval} and its life. Entries living less than
- * {@link #MIN_LIFE} are not refreshed in the background at all. A refresh that did not renew the
- * entry is retried after {@code retryDelay} while the entry lasts.
+ * jitter in {@code [0, jitter)} so that entries fetched together do not refresh together, but never
+ * before half of the shorter of {@code interval} and its life. Entries living less than {@link
+ * #MIN_LIFE} are not refreshed in the background at all. A refresh that did not renew the entry is
+ * retried after {@code retryDelay} while the entry lasts.
  *
- * <p>Each domain has at most one task, registered with the entry it is for; scheduling replaces
- * the domain's previous task. An entry that will not be refreshed in the background (too
- * short-lived, or no time left for a retry) is <em>parked</em>: registered without a task, so that
- * {@link #ensureScheduled} leaves it alone until it is replaced or cancelled.
+ * <p>Each domain has at most one task, registered with the entry it is for; scheduling replaces the
+ * domain's previous task. An entry that will not be refreshed in the background (too short-lived,
+ * or no time left for a retry) is <em>parked</em>: registered without a task, so that {@link
+ * #ensureScheduled} leaves it alone until it is replaced or cancelled.
  *
- * <p>Delays are computed from the injected clock and handed to the injected scheduler.
- * Thread-safe.
+ * <p>Delays are computed from the injected clock and handed to the injected scheduler. Thread-safe.
  */
 final class RefreshScheduler implements AutoCloseable {
 
@@ -70,8 +69,14 @@ final class RefreshScheduler implements AutoCloseable {
    * @param refresh what to run when an entry is due: given the domain and the entry it was
    *     scheduled for; must not throw
    */
-  RefreshScheduler(ScheduledExecutorService scheduler, Clock clock, Duration interval,
-      Duration before, Duration jitter, Duration retryDelay, RandomGenerator random,
+  RefreshScheduler(
+      ScheduledExecutorService scheduler,
+      Clock clock,
+      Duration interval,
+      Duration before,
+      Duration jitter,
+      Duration retryDelay,
+      RandomGenerator random,
       BiConsumer<DomainName, CachedPolicy> refresh) {
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -111,9 +116,10 @@ final class RefreshScheduler implements AutoCloseable {
    * short-lived for background refresh is parked instead.
    */
   void schedule(DomainName domain, CachedPolicy entry) {
-    dueTime(entry).ifPresentOrElse(
-        due -> submit(domain, entry, Duration.between(clock.instant(), due)),
-        () -> park(domain, entry));
+    dueTime(entry)
+        .ifPresentOrElse(
+            due -> submit(domain, entry, Duration.between(clock.instant(), due)),
+            () -> park(domain, entry));
   }
 
   /** Schedules {@code entry}'s refresh unless a task (or a parked entry) for it exists already. */
@@ -126,8 +132,8 @@ final class RefreshScheduler implements AutoCloseable {
 
   /**
    * Called when a refresh of {@code entry} did not renew it: tries again after the retry delay if
-   * the entry will still be fresh then, and otherwise parks it, so that lookups until its expiry
-   * do not start refreshes of their own.
+   * the entry will still be fresh then, and otherwise parks it, so that lookups until its expiry do
+   * not start refreshes of their own.
    */
   void retry(DomainName domain, CachedPolicy entry) {
     Instant now = clock.instant();
@@ -186,7 +192,9 @@ final class RefreshScheduler implements AutoCloseable {
       task.future = scheduler.schedule(() -> run(domain, task), nanos, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       tasks.remove(domain, task);
-      log.debug("MTA-STS refresh of {} not scheduled: the scheduler refused it ({})", domain,
+      log.debug(
+          "MTA-STS refresh of {} not scheduled: the scheduler refused it ({})",
+          domain,
           e.toString());
     }
     if (closed) {
@@ -195,9 +203,9 @@ final class RefreshScheduler implements AutoCloseable {
   }
 
   /**
-   * Runs a due task. The task stays registered while its refresh runs, so that lookups meanwhile
-   * do not schedule another; the refresh ends by replacing it ({@link #schedule}, {@link #retry})
-   * or removing it ({@link #cancel}).
+   * Runs a due task. The task stays registered while its refresh runs, so that lookups meanwhile do
+   * not schedule another; the refresh ends by replacing it ({@link #schedule}, {@link #retry}) or
+   * removing it ({@link #cancel}).
    */
   private void run(DomainName domain, Task task) {
     if (closed || tasks.get(domain) != task) {

@@ -6,8 +6,8 @@ package io.mailtls.mtasts;
  *
  * <p>{@link #line()} is the 1-based line of the offending field, or 0 when the error concerns the
  * policy as a whole (a required field is missing); {@link #reason()} says which rule was broken,
- * quoting the value and citing the RFC section. Package-private, as {@link StsPolicyParser} is:
- * it never leaves this package (a fetch reports it as a {@link FetchResult.Failure}).
+ * quoting the value and citing the RFC section. Package-private, as {@link StsPolicyParser} is: it
+ * never leaves this package (a fetch reports it as a {@link FetchResult.Failure}).
  */
 final class StsPolicyException extends RuntimeException {
 

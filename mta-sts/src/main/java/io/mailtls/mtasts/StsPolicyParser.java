@@ -41,22 +41,22 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code version}, {@code mode} and {@code max_age} are required; {@code mx} is required
  *       unless the mode is {@code none}.
  *   <li>Repeated keys: of a field other than {@code mx} the first occurrence counts and later ones
- *       are ignored (§3.2: of a duplicated field other than {@code mx}, "all entries except for
- *       the first SHALL be ignored"). An ignored line is not checked against its field's values
- *       (a later {@code mode: sometimes} changes nothing) but is still a line of the policy: it
- *       must fit the generic field grammar, a name, {@code ':'} and a non-empty {@code
+ *       are ignored (§3.2: of a duplicated field other than {@code mx}, "all entries except for the
+ *       first SHALL be ignored"). An ignored line is not checked against its field's values (a
+ *       later {@code mode: sometimes} changes nothing) but is still a line of the policy: it must
+ *       fit the generic field grammar, a name, {@code ':'} and a non-empty {@code
  *       sts-policy-ext-value}. {@code mx} lines accumulate, each must be valid, and duplicates are
- *       kept once, in order of first appearance. {@link StsRecord} applies the same rule to the
- *       TXT record.
+ *       kept once, in order of first appearance. {@link StsRecord} applies the same rule to the TXT
+ *       record.
  *   <li>A first occurrence of a defined field whose value does not fit that field (e.g. {@code
  *       mode: sometimes}) is an error, not an extension: reading it as an extension would turn a
  *       typo into a silently different policy.
  *   <li>{@code max_age} is 1 to 10 digits (the ABNF); values above §3.2's maximum of 31557600 are
  *       clamped to 31557600, not refused. Many implementations refuse such a policy, but a sender
- *       that refuses it has no policy for the domain, the same as if the domain had published
- *       none: a downgrade, for a domain that asked for the longest protection there is. The clamp
- *       keeps the policy, for the longest life the RFC allows, and costs nothing the RFC forbids:
- *       the policy is cached no longer than any valid policy can be.
+ *       that refuses it has no policy for the domain, the same as if the domain had published none:
+ *       a downgrade, for a domain that asked for the longest protection there is. The clamp keeps
+ *       the policy, for the longest life the RFC allows, and costs nothing the RFC forbids: the
+ *       policy is cached no longer than any valid policy can be.
  *   <li>{@code mx} is {@code ["*."] Domain} with RFC 5321 §4.1.2's {@code Domain}: LDH labels of
  *       A-labels only; U-labels are rejected (§3.2: the A-label must be given), as are a trailing
  *       dot (not in {@code Domain}), {@code *} alone, {@code *example.com} and {@code
@@ -108,8 +108,8 @@ final class StsPolicyParser {
       }
       if (end < n && text.charAt(end) == '\r' && (end + 1 == n || text.charAt(end + 1) != '\n')) {
         // RFC 8461 §3.2: sts-policy-term = LF / CRLF; a lone CR is neither.
-        throw new StsPolicyException(lineNumber,
-            "bare CR; lines end in LF or CRLF (RFC 8461 §3.2)");
+        throw new StsPolicyException(
+            lineNumber, "bare CR; lines end in LF or CRLF (RFC 8461 §3.2)");
       }
       parseLine(text.substring(pos, end), lineNumber, fields);
       if (end == n) {
@@ -127,14 +127,17 @@ final class StsPolicyParser {
     }
     int colon = line.indexOf(':');
     if (colon < 0) {
-      throw new StsPolicyException(lineNumber,
-          "no ':' in " + quote(line) + "; fields are \"name: value\" (RFC 8461 §3.2)");
+      throw new StsPolicyException(
+          lineNumber, "no ':' in " + quote(line) + "; fields are \"name: value\" (RFC 8461 §3.2)");
     }
     String name = line.substring(0, colon);
     if (!isFieldName(name)) {
-      throw new StsPolicyException(lineNumber, "invalid field name " + quote(name)
-          + ": 1 to 32 letters, digits, '_', '-' or '.', starting with a letter or digit, with no"
-          + " white space before ':' (RFC 8461 §3.2)");
+      throw new StsPolicyException(
+          lineNumber,
+          "invalid field name "
+              + quote(name)
+              + ": 1 to 32 letters, digits, '_', '-' or '.', starting with a letter or digit, with no"
+              + " white space before ':' (RFC 8461 §3.2)");
     }
     // RFC 8461 §3.2: sts-policy-field-delim = ":" *WSP, and each field is followed by *WSP.
     String value = trimWsp(line.substring(colon + 1));
@@ -159,7 +162,8 @@ final class StsPolicyParser {
   // sts-policy-version-value = %s"STSv1"
   private static String parseVersion(String value, int lineNumber) {
     if (!value.equals("STSv1")) {
-      throw new StsPolicyException(lineNumber,
+      throw new StsPolicyException(
+          lineNumber,
           "version must be STSv1 (case-sensitive), got " + quote(value) + " (RFC 8461 §3.2)");
     }
     return value;
@@ -172,15 +176,19 @@ final class StsPolicyParser {
         return mode;
       }
     }
-    throw new StsPolicyException(lineNumber, "mode must be enforce, testing or none"
-        + " (case-sensitive), got " + quote(value) + " (RFC 8461 §3.2)");
+    throw new StsPolicyException(
+        lineNumber,
+        "mode must be enforce, testing or none"
+            + " (case-sensitive), got "
+            + quote(value)
+            + " (RFC 8461 §3.2)");
   }
 
   // sts-policy-max-age-value = 1*10(DIGIT)
   private static long parseMaxAge(String value, int lineNumber) {
     if (value.isEmpty() || value.length() > 10 || !allAsciiDigits(value)) {
-      throw new StsPolicyException(lineNumber,
-          "max_age must be 1 to 10 digits, got " + quote(value) + " (RFC 8461 §3.2)");
+      throw new StsPolicyException(
+          lineNumber, "max_age must be 1 to 10 digits, got " + quote(value) + " (RFC 8461 §3.2)");
     }
     // RFC 8461 §3.2: "maximum value of 31557600"; larger values are clamped, not refused:
     // refusing would leave the domain without a policy (see the class comment).
@@ -192,29 +200,38 @@ final class StsPolicyParser {
     for (int i = 0; i < value.length(); i++) {
       if (value.charAt(i) > 0x7f) {
         // RFC 8461 §3.2: for an IDN the mx value is the A-label, never the U-label.
-        throw new StsPolicyException(lineNumber, "mx " + quote(value) + " holds a U-label; give"
-            + " the A-label (xn--...) instead (RFC 8461 §3.2)");
+        throw new StsPolicyException(
+            lineNumber,
+            "mx "
+                + quote(value)
+                + " holds a U-label; give"
+                + " the A-label (xn--...) instead (RFC 8461 §3.2)");
       }
     }
     boolean wildcard = value.startsWith("*.");
     String domain = wildcard ? value.substring(2) : value;
     if (domain.indexOf('*') >= 0) {
       // RFC 8461 §4.1: "*" only as the whole left-most label, written "*.".
-      throw new StsPolicyException(lineNumber, "mx " + quote(value) + ": a wildcard is allowed"
-          + " only as a whole left-most label \"*.\" (RFC 8461 §3.2, §4.1)");
+      throw new StsPolicyException(
+          lineNumber,
+          "mx "
+              + quote(value)
+              + ": a wildcard is allowed"
+              + " only as a whole left-most label \"*.\" (RFC 8461 §3.2, §4.1)");
     }
     String syntaxError = domainSyntaxError(domain);
     if (syntaxError != null) {
-      throw new StsPolicyException(lineNumber, "mx " + quote(value) + ": " + syntaxError
-          + " (RFC 8461 §3.2, RFC 5321 §4.1.2)");
+      throw new StsPolicyException(
+          lineNumber,
+          "mx " + quote(value) + ": " + syntaxError + " (RFC 8461 §3.2, RFC 5321 §4.1.2)");
     }
     DomainName normal;
     try {
       // Length limits (RFC 1035 §2.3.4) and A-label validity (RFC 5890 §2.3.2.1).
       normal = DomainName.of(domain);
     } catch (IllegalArgumentException e) {
-      throw new StsPolicyException(lineNumber, "mx " + quote(value) + ": " + e.getMessage()
-          + " (RFC 8461 §3.2)");
+      throw new StsPolicyException(
+          lineNumber, "mx " + quote(value) + ": " + e.getMessage() + " (RFC 8461 §3.2)");
     }
     return wildcard ? "*." + normal : normal.toString();
   }
@@ -235,13 +252,15 @@ final class StsPolicyParser {
         return dot < 0 && start > 0 ? "trailing dot (a Domain has none)" : "empty label";
       }
       if (!isLetDig(domain.charAt(start)) || !isLetDig(domain.charAt(end - 1))) {
-        return "label " + quote(domain.substring(start, end))
+        return "label "
+            + quote(domain.substring(start, end))
             + " must start and end with a letter or digit";
       }
       for (int i = start + 1; i < end - 1; i++) {
         char c = domain.charAt(i);
         if (!isLetDig(c) && c != '-') {
-          return "label " + quote(domain.substring(start, end))
+          return "label "
+              + quote(domain.substring(start, end))
               + " holds a character other than a letter, digit or '-'";
         }
       }
@@ -256,17 +275,23 @@ final class StsPolicyParser {
   // sts-policy-vchar     = %x21-7E / UTF8-2 / UTF8-3 / UTF8-4
   private static void checkExtensionValue(String name, String value, int lineNumber) {
     if (value.isEmpty()) {
-      throw new StsPolicyException(lineNumber,
-          "extension field " + quote(name) + " has an empty value (RFC 8461 §3.2)");
+      throw new StsPolicyException(
+          lineNumber, "extension field " + quote(name) + " has an empty value (RFC 8461 §3.2)");
     }
     for (int i = 0; i < value.length(); ) {
       int cp = value.codePointAt(i);
-      boolean ok = cp == ' ' || (cp >= 0x21 && cp <= 0x7e)
-          || (cp >= 0x80 && (cp < 0xD800 || cp > 0xDFFF)); // UTF8-2 / UTF8-3 / UTF8-4
+      boolean ok =
+          cp == ' '
+              || (cp >= 0x21 && cp <= 0x7e)
+              || (cp >= 0x80 && (cp < 0xD800 || cp > 0xDFFF)); // UTF8-2 / UTF8-3 / UTF8-4
       if (!ok) {
-        throw new StsPolicyException(lineNumber, "extension field " + quote(name)
-            + ": character " + String.format(Locale.ROOT, "U+%04X", cp)
-            + " is not allowed in a value (RFC 8461 §3.2)");
+        throw new StsPolicyException(
+            lineNumber,
+            "extension field "
+                + quote(name)
+                + ": character "
+                + String.format(Locale.ROOT, "U+%04X", cp)
+                + " is not allowed in a value (RFC 8461 §3.2)");
       }
       i += Character.charCount(cp);
     }
@@ -372,8 +397,11 @@ final class StsPolicyParser {
     // only to explain a missing field.
     void extension(String name) {
       String lower = name.toLowerCase(Locale.ROOT);
-      if ((lower.equals("version") || lower.equals("mode") || lower.equals("max_age")
-          || lower.equals("mx")) && !nearMisses.contains(name)) {
+      if ((lower.equals("version")
+              || lower.equals("mode")
+              || lower.equals("max_age")
+              || lower.equals("mx"))
+          && !nearMisses.contains(name)) {
         nearMisses.add(name);
       }
     }
@@ -402,8 +430,12 @@ final class StsPolicyParser {
       }
       for (String nearMiss : nearMisses) {
         if (nearMiss.toLowerCase(Locale.ROOT).equals(field)) {
-          reason += " (field names are case-sensitive: " + quote(nearMiss) + " is not "
-              + quote(field) + ")";
+          reason +=
+              " (field names are case-sensitive: "
+                  + quote(nearMiss)
+                  + " is not "
+                  + quote(field)
+                  + ")";
         }
       }
       return new StsPolicyException(0, reason + " (RFC 8461 §3.2)");

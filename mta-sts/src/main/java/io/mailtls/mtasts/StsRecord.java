@@ -28,19 +28,19 @@ import java.util.Objects;
  *   <li>{@code id} is 1 to 32 letters and digits and is required.
  *   <li>A repeated key: the first occurrence counts and later ones are ignored, as RFC 8461 §3.2
  *       prescribes for policies ("all entries except for the first SHALL be ignored") in the
- *       paragraph that sets the parsing rules for TXT records and policies alike. An ignored
- *       field is still a field: it must fit {@code sts-extension} (a later {@code id=} with an
- *       empty value makes the record invalid). The same rule holds for the policy.
+ *       paragraph that sets the parsing rules for TXT records and policies alike. An ignored field
+ *       is still a field: it must fit {@code sts-extension} (a later {@code id=} with an empty
+ *       value makes the record invalid). The same rule holds for the policy.
  *   <li>Extensions are {@code name=value} with the §3.1 character sets and are kept but unused.
  * </ul>
  *
- * <p>Selecting the record of a domain ({@link #select}) discards, before counting, every TXT
- * record that does not begin with {@code v=STSv1;} (§3.1). "Begins with {@code v=STSv1;}" is read
- * with the ABNF's own delimiter, {@code sts-version *WSP ";"}: a record {@code "v=STSv1 ; id=1"}
- * is valid by the ABNF, and discarding it would take a domain's policy away (the conflict between
- * the prose and the ABNF is reported as RFC 8461 erratum 6285, not yet verified; until it is, the
- * ABNF decides). A bare {@code v=STSv1}, or {@code v=STSv1} followed by anything but white space
- * and {@code ;}, is not a candidate and cannot stand beside the real record as a second one.
+ * <p>Selecting the record of a domain ({@link #select}) discards, before counting, every TXT record
+ * that does not begin with {@code v=STSv1;} (§3.1). "Begins with {@code v=STSv1;}" is read with the
+ * ABNF's own delimiter, {@code sts-version *WSP ";"}: a record {@code "v=STSv1 ; id=1"} is valid by
+ * the ABNF, and discarding it would take a domain's policy away (the conflict between the prose and
+ * the ABNF is reported as RFC 8461 erratum 6285, not yet verified; until it is, the ABNF decides).
+ * A bare {@code v=STSv1}, or {@code v=STSv1} followed by anything but white space and {@code ;}, is
+ * not a candidate and cannot stand beside the real record as a second one.
  *
  * @param id the policy id, which changes whenever the policy does
  * @param extensions extension fields in the order given (first occurrence wins)
@@ -61,17 +61,17 @@ public record StsRecord(String id, Map<String, String> extensions) {
   public record Found(StsRecord record) implements Selection {}
 
   /**
-   * No usable record: none, several, or one that does not parse ({@code reason} says which).
-   * RFC 8461 §3.1: the sender then assumes no MTA-STS policy is available (a cached policy still
+   * No usable record: none, several, or one that does not parse ({@code reason} says which). RFC
+   * 8461 §3.1: the sender then assumes no MTA-STS policy is available (a cached policy still
    * applies, §5.1).
    */
   public record NotFound(String reason) implements Selection {}
 
   /**
    * Applies RFC 8461 §3.1 to the TXT records of one RRset (each already the concatenation of its
-   * character-strings): records that do not begin with {@code v=STSv1;} (white space allowed
-   * before the {@code ;}) are discarded first; if then not exactly one remains, or it is invalid,
-   * there is no record.
+   * character-strings): records that do not begin with {@code v=STSv1;} (white space allowed before
+   * the {@code ;}) are discarded first; if then not exactly one remains, or it is invalid, there is
+   * no record.
    */
   public static Selection select(List<String> txtRecords) {
     List<String> candidates = new ArrayList<>();
@@ -86,8 +86,10 @@ public record StsRecord(String id, Map<String, String> extensions) {
       return new NotFound("no TXT record begins with v=STSv1;");
     }
     if (candidates.size() > 1) {
-      return new NotFound(candidates.size() + " TXT records begin with v=STSv1; exactly one is"
-          + " allowed (RFC 8461 §3.1)");
+      return new NotFound(
+          candidates.size()
+              + " TXT records begin with v=STSv1; exactly one is"
+              + " allowed (RFC 8461 §3.1)");
     }
     try {
       return new Found(parse(candidates.get(0)));
@@ -125,8 +127,12 @@ public record StsRecord(String id, Map<String, String> extensions) {
       if (afterWsp == n) {
         if (afterWsp > pos) {
           // sts-field-delim = *WSP ";" *WSP: white space only around a ";".
-          throw invalid(text, "trailing white space at offset " + pos + "; white space is allowed"
-              + " only around ';'");
+          throw invalid(
+              text,
+              "trailing white space at offset "
+                  + pos
+                  + "; white space is allowed"
+                  + " only around ';'");
         }
         break;
       }
@@ -139,7 +145,9 @@ public record StsRecord(String id, Map<String, String> extensions) {
       }
       int eq = text.indexOf('=', pos);
       int end = pos;
-      while (end < n && text.charAt(end) != ';' && text.charAt(end) != ' '
+      while (end < n
+          && text.charAt(end) != ';'
+          && text.charAt(end) != ' '
           && text.charAt(end) != '\t') {
         end++;
       }
@@ -227,7 +235,7 @@ public record StsRecord(String id, Map<String, String> extensions) {
   }
 
   private static IllegalArgumentException invalid(String text, String why) {
-    return new IllegalArgumentException("invalid MTA-STS TXT record \"" + text + "\": " + why
-        + " (RFC 8461 §3.1)");
+    return new IllegalArgumentException(
+        "invalid MTA-STS TXT record \"" + text + "\": " + why + " (RFC 8461 §3.1)");
   }
 }

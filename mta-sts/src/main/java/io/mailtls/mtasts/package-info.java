@@ -1,6 +1,6 @@
 /**
- * MTA-STS (RFC 8461) for mailtls: {@link io.mailtls.mtasts.MtaStsResolver} and its policy
- * fetcher and stores.
+ * MTA-STS (RFC 8461) for mailtls: {@link io.mailtls.mtasts.MtaStsResolver} and its policy fetcher
+ * and stores.
  */
 @NullMarked
 package io.mailtls.mtasts;

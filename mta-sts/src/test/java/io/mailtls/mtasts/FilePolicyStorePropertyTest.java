@@ -28,11 +28,11 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * The file store across restarts, under any sequence of puts, reads, removals, the passing of
- * time and restarts (a new store on the same file): a restart keeps every entry, and every use of
- * an {@code enforce} policy up to {@link FilePolicyStore#maxUseLag()}; so an {@code enforce}
- * policy read within the recent-use period less that lag is never lost, restarts or not (RFC 8461
- * §10.2), and the bound always holds.
+ * The file store across restarts, under any sequence of puts, reads, removals, the passing of time
+ * and restarts (a new store on the same file): a restart keeps every entry, and every use of an
+ * {@code enforce} policy up to {@link FilePolicyStore#maxUseLag()}; so an {@code enforce} policy
+ * read within the recent-use period less that lag is never lost, restarts or not (RFC 8461 §10.2),
+ * and the bound always holds.
  */
 class FilePolicyStorePropertyTest {
 
@@ -54,14 +54,19 @@ class FilePolicyStorePropertyTest {
   @Provide
   Arbitrary<List<Action>> actions() {
     Arbitrary<Integer> domain = Arbitraries.integers().between(0, DOMAINS - 1);
-    Arbitrary<Action> action = Arbitraries.frequencyOf(
-        Tuple.of(4, Combinators.combine(domain,
-                Arbitraries.of(MtaStsMode.class), Arbitraries.integers().between(1, 3))
-            .as(Put::new)),
-        Tuple.of(5, domain.map(Get::new)),
-        Tuple.of(1, domain.map(Remove::new)),
-        Tuple.of(3, Arbitraries.integers().between(0, 12).map(Advance::new)),
-        Tuple.of(2, Arbitraries.just(new Restart())));
+    Arbitrary<Action> action =
+        Arbitraries.frequencyOf(
+            Tuple.of(
+                4,
+                Combinators.combine(
+                        domain,
+                        Arbitraries.of(MtaStsMode.class),
+                        Arbitraries.integers().between(1, 3))
+                    .as(Put::new)),
+            Tuple.of(5, domain.map(Get::new)),
+            Tuple.of(1, domain.map(Remove::new)),
+            Tuple.of(3, Arbitraries.integers().between(0, 12).map(Advance::new)),
+            Tuple.of(2, Arbitraries.just(new Restart())));
     return action.list().ofMaxSize(60);
   }
 
@@ -71,8 +76,8 @@ class FilePolicyStorePropertyTest {
 
   @Property(tries = 500)
   void restartsKeepEveryEntryAndEveryUseUpToTheLag(
-      @ForAll @IntRange(min = 1, max = 4) int maxEntries,
-      @ForAll("actions") List<Action> actions) throws IOException {
+      @ForAll @IntRange(min = 1, max = 4) int maxEntries, @ForAll("actions") List<Action> actions)
+      throws IOException {
     Path dir = Files.createTempDirectory("file-policy-store-property");
     try {
       run(dir.resolve("cache.json"), maxEntries, actions);
@@ -91,8 +96,14 @@ class FilePolicyStorePropertyTest {
 
     for (Action action : actions) {
       if (action instanceof Put p) {
-        CachedPolicy entry = CachedPolicy.fetched(new MtaStsPolicy(String.valueOf(p.id()),
-            p.mode(), List.of("mx.example.test"), Duration.ofDays(1)), clock.instant());
+        CachedPolicy entry =
+            CachedPolicy.fetched(
+                new MtaStsPolicy(
+                    String.valueOf(p.id()),
+                    p.mode(),
+                    List.of("mx.example.test"),
+                    Duration.ofDays(1)),
+                clock.instant());
         store.put(name(p.domain()), entry);
         lastPut.put(p.domain(), entry);
       } else if (action instanceof Get g) {
@@ -117,7 +128,8 @@ class FilePolicyStorePropertyTest {
           if (was.entry().policy().mode() == MtaStsMode.ENFORCE && was.lastUse().isPresent()) {
             Instant use = was.lastUse().get();
             assertThat(is.lastUse()).as("%s", e.getKey()).isPresent();
-            assertThat(is.lastUse().get()).as("%s", e.getKey())
+            assertThat(is.lastUse().get())
+                .as("%s", e.getKey())
                 .isBetween(use.minusMillis(lag), use);
           }
         }
@@ -131,24 +143,32 @@ class FilePolicyStorePropertyTest {
           continue;
         }
         Long used = lastUse.remove(i); // gone: a later stay starts without uses
-        boolean mustBeHeld = used != null && lastPut.containsKey(i)
-            && lastPut.get(i).policy().mode() == MtaStsMode.ENFORCE
-            && clock.millis() - used < RECENT_USE.toMillis() - lag;
-        assertThat(mustBeHeld).as("d%d, an enforce policy read %d ms ago, lost after %s", i,
-            used == null ? -1 : clock.millis() - used, action).isFalse();
+        boolean mustBeHeld =
+            used != null
+                && lastPut.containsKey(i)
+                && lastPut.get(i).policy().mode() == MtaStsMode.ENFORCE
+                && clock.millis() - used < RECENT_USE.toMillis() - lag;
+        assertThat(mustBeHeld)
+            .as(
+                "d%d, an enforce policy read %d ms ago, lost after %s",
+                i, used == null ? -1 : clock.millis() - used, action)
+            .isFalse();
       }
     }
   }
 
   private static void deleteTree(Path dir) throws IOException {
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     }
   }
 }

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Uses across a restart (RFC 8461 §10.2): the file keeps each entry's last use ({@code
- * last_used}), so that the {@code enforce} policies senders used recently are pinned again as soon
- * as the file is loaded, before an attacker can flood the restarted store; and uses reach the file
- * without a write per lookup.
+ * Uses across a restart (RFC 8461 §10.2): the file keeps each entry's last use ({@code last_used}),
+ * so that the {@code enforce} policies senders used recently are pinned again as soon as the file
+ * is loaded, before an attacker can flood the restarted store; and uses reach the file without a
+ * write per lookup.
  */
 class FilePolicyStoreRestartTest {
 
@@ -33,8 +33,7 @@ class FilePolicyStoreRestartTest {
 
   private final FakeClock clock = new FakeClock();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Path file() {
     return dir.resolve("mta-sts-cache.json");
@@ -59,8 +58,8 @@ class FilePolicyStoreRestartTest {
 
   /** The entry's {@code last_used} member as the file has it now; empty when absent. */
   private Optional<String> lastUsedInFile(DomainName domain) throws IOException {
-    JsonNode entry = new ObjectMapper().readTree(file().toFile()).get("policies")
-        .get(domain.toString());
+    JsonNode entry =
+        new ObjectMapper().readTree(file().toFile()).get("policies").get(domain.toString());
     assertThat(entry).as("%s in the file", domain).isNotNull();
     JsonNode lastUsed = entry.get("last_used");
     return lastUsed == null ? Optional.empty() : Optional.of(lastUsed.asText());
@@ -68,8 +67,8 @@ class FilePolicyStoreRestartTest {
 
   /**
    * The attack after a restart: the attacker's mail makes the sender fetch a policy for each of
-   * many of their own domains and then use it (a second message to each), so each of their
-   * policies is pinned and takes its room from the unpinned entries.
+   * many of their own domains and then use it (a second message to each), so each of their policies
+   * is pinned and takes its room from the unpinned entries.
    */
   private void flood(FilePolicyStore store, int domains) {
     for (int i = 0; i < domains; i++) {
@@ -104,7 +103,8 @@ class FilePolicyStoreRestartTest {
     assertThat(onDisk.size()).isEqualTo(MAX);
     for (int i = 0; i < real.size(); i++) {
       assertThat(after.peek(real.get(i))).as("%s in memory", real.get(i)).contains(policies.get(i));
-      assertThat(onDisk.peek(real.get(i))).as("%s in the file", real.get(i))
+      assertThat(onDisk.peek(real.get(i)))
+          .as("%s in the file", real.get(i))
           .contains(policies.get(i));
     }
   }
@@ -136,14 +136,23 @@ class FilePolicyStoreRestartTest {
   void aFileWithoutLastUsedStillLoadsAndItsEntriesAreNotPinned() throws IOException {
     // The format as written before last_used existed (and by a writer with nothing to say: null),
     // beside an entry used an hour before now.
-    String policy = "\"id\":\"1\",\"mode\":\"enforce\",\"mx\":[\"mx.example.test\"],"
-        + "\"max_age\":2592000,\"fetched_at\":\"2025-03-01T10:00:00Z\","
-        + "\"expires_at\":\"2025-03-31T10:00:00Z\"";
-    Files.writeString(file(), "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,"
-        + "\"policies\":{"
-        + "\"legacy.example\":{" + policy + "},"
-        + "\"null.example\":{" + policy + ",\"last_used\":null},"
-        + "\"used.example\":{" + policy + ",\"last_used\":\"2025-03-01T11:00:00Z\"}}}");
+    String policy =
+        "\"id\":\"1\",\"mode\":\"enforce\",\"mx\":[\"mx.example.test\"],"
+            + "\"max_age\":2592000,\"fetched_at\":\"2025-03-01T10:00:00Z\","
+            + "\"expires_at\":\"2025-03-31T10:00:00Z\"";
+    Files.writeString(
+        file(),
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,"
+            + "\"policies\":{"
+            + "\"legacy.example\":{"
+            + policy
+            + "},"
+            + "\"null.example\":{"
+            + policy
+            + ",\"last_used\":null},"
+            + "\"used.example\":{"
+            + policy
+            + ",\"last_used\":\"2025-03-01T11:00:00Z\"}}}");
 
     FilePolicyStore store = open();
 
@@ -158,20 +167,30 @@ class FilePolicyStoreRestartTest {
 
   @Test
   void aMalformedLastUsedIsIgnoredWithAWarningAndTheEntryLoadsAsNeverUsed() throws IOException {
-    String policy = "\"id\":\"1\",\"mode\":\"enforce\",\"mx\":[\"mx.example.test\"],"
-        + "\"max_age\":2592000,\"fetched_at\":\"2025-03-01T10:00:00Z\","
-        + "\"expires_at\":\"2025-03-31T10:00:00Z\"";
-    Files.writeString(file(), "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,"
-        + "\"policies\":{"
-        + "\"text.example\":{" + policy + ",\"last_used\":\"an hour ago\"},"
-        + "\"number.example\":{" + policy + ",\"last_used\":1740826800},"
-        + "\"used.example\":{" + policy + ",\"last_used\":\"2025-03-01T11:00:00Z\"}}}");
+    String policy =
+        "\"id\":\"1\",\"mode\":\"enforce\",\"mx\":[\"mx.example.test\"],"
+            + "\"max_age\":2592000,\"fetched_at\":\"2025-03-01T10:00:00Z\","
+            + "\"expires_at\":\"2025-03-31T10:00:00Z\"";
+    Files.writeString(
+        file(),
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,"
+            + "\"policies\":{"
+            + "\"text.example\":{"
+            + policy
+            + ",\"last_used\":\"an hour ago\"},"
+            + "\"number.example\":{"
+            + policy
+            + ",\"last_used\":1740826800},"
+            + "\"used.example\":{"
+            + policy
+            + ",\"last_used\":\"2025-03-01T11:00:00Z\"}}}");
 
     FilePolicyStore store = open();
 
     assertThat(store.size()).isEqualTo(3);
     assertThat(store.pinned()).isEqualTo(1);
-    assertThat(store.loadWarnings()).hasSize(2)
+    assertThat(store.loadWarnings())
+        .hasSize(2)
         .anySatisfy(w -> assertThat(w).contains("text.example", "last_used", "an hour ago"))
         .anySatisfy(w -> assertThat(w).contains("number.example", "last_used"))
         .allSatisfy(w -> assertThat(w).contains(file().toString(), "never used"));
@@ -303,8 +322,8 @@ class FilePolicyStoreRestartTest {
 
     // Pinned by their use (and still fresh: an expired policy protects nothing), the most recently
     // used first; then the most protective of the rest, as when nothing was used.
-    assertThat(three.snapshot()).containsOnlyKeys(
-        d("used-last.example"), d("used-first.example"), d("n6.example"));
+    assertThat(three.snapshot())
+        .containsOnlyKeys(d("used-last.example"), d("used-first.example"), d("n6.example"));
     assertThat(three.pinned()).isEqualTo(2);
     assertThat(one.snapshot()).containsOnlyKeys(d("used-last.example"));
   }
@@ -312,12 +331,18 @@ class FilePolicyStoreRestartTest {
   @Test
   void twoSpellingsOfOneDomainKeepTheLaterFetchAndTheLaterUse() throws IOException {
     String policy = "\"mode\":\"enforce\",\"mx\":[\"mx.example.test\"],\"max_age\":2592000";
-    Files.writeString(file(), "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,"
-        + "\"policies\":{"
-        + "\"A.Example.\":{\"id\":\"old\"," + policy + ",\"fetched_at\":\"2025-02-01T00:00:00Z\","
-        + "\"expires_at\":\"2025-03-03T00:00:00Z\",\"last_used\":\"2025-03-01T11:00:00Z\"},"
-        + "\"a.example\":{\"id\":\"new\"," + policy + ",\"fetched_at\":\"2025-02-02T00:00:00Z\","
-        + "\"expires_at\":\"2025-03-04T00:00:00Z\",\"last_used\":\"2025-02-03T00:00:00Z\"}}}");
+    Files.writeString(
+        file(),
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,"
+            + "\"policies\":{"
+            + "\"A.Example.\":{\"id\":\"old\","
+            + policy
+            + ",\"fetched_at\":\"2025-02-01T00:00:00Z\","
+            + "\"expires_at\":\"2025-03-03T00:00:00Z\",\"last_used\":\"2025-03-01T11:00:00Z\"},"
+            + "\"a.example\":{\"id\":\"new\","
+            + policy
+            + ",\"fetched_at\":\"2025-02-02T00:00:00Z\","
+            + "\"expires_at\":\"2025-03-04T00:00:00Z\",\"last_used\":\"2025-02-03T00:00:00Z\"}}}");
 
     FilePolicyStore store = open();
 

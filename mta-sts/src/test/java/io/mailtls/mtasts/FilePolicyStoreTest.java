@@ -31,8 +31,7 @@ class FilePolicyStoreTest {
   private static final Instant T0 = FakeClock.START;
   private static final DomainName EXAMPLE = DomainName.of("example.test");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Path file() {
     return dir.resolve("mta-sts-cache.json");
@@ -42,8 +41,13 @@ class FilePolicyStoreTest {
     return CachedPolicy.fetched(new MtaStsPolicy(id, mode, List.of(mx), maxAge), T0);
   }
 
-  private static final CachedPolicy ENFORCE = entry("20250301T1200Z", MtaStsMode.ENFORCE,
-      Duration.ofDays(7), "mx1.example.test", "*.mx.example.test");
+  private static final CachedPolicy ENFORCE =
+      entry(
+          "20250301T1200Z",
+          MtaStsMode.ENFORCE,
+          Duration.ofDays(7),
+          "mx1.example.test",
+          "*.mx.example.test");
 
   private List<Path> directoryListing() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
@@ -71,8 +75,13 @@ class FilePolicyStoreTest {
     FakeClock clock = new FakeClock();
     FilePolicyStore store = new FilePolicyStore(file(), 10, Duration.ofDays(7), clock);
     store.put(EXAMPLE, ENFORCE);
-    assertThat(new ObjectMapper().readTree(file().toFile()).get("policies").get("example.test")
-        .has("last_used")).isFalse(); // optional: never used
+    assertThat(
+            new ObjectMapper()
+                .readTree(file().toFile())
+                .get("policies")
+                .get("example.test")
+                .has("last_used"))
+        .isFalse(); // optional: never used
     clock.advance(Duration.ofMillis(90_250));
     store.get(EXAMPLE);
 
@@ -110,21 +119,22 @@ class FilePolicyStoreTest {
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
-  @ValueSource(strings = {
-      "",                                                               // empty file
-      "\u0000\u0001garbage\u00ff",                                      // not JSON
-      "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{\"a.test\":",
-      "[1, 2, 3]",                                                      // not an object
-      "null",
-      "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":[]}",
-      "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":\"1\",\"policies\":{}}",
-      "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":2,\"policies\":{}}",
-      "{\"format\":\"something-else\",\"version\":1,\"policies\":{}}",
-      "{\"version\":1,\"policies\":{}}",
-      "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1}",
-      "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{}} trailing",
-      "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"version\":1,\"policies\":{}}",
-  })
+  @ValueSource(
+      strings = {
+        "", // empty file
+        "\u0000\u0001garbage\u00ff", // not JSON
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{\"a.test\":",
+        "[1, 2, 3]", // not an object
+        "null",
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":[]}",
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":\"1\",\"policies\":{}}",
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":2,\"policies\":{}}",
+        "{\"format\":\"something-else\",\"version\":1,\"policies\":{}}",
+        "{\"version\":1,\"policies\":{}}",
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1}",
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{}} trailing",
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"version\":1,\"policies\":{}}",
+      })
   void aCorruptFileIsIgnoredWithAWarningAndReplacedOnTheNextChange(String content)
       throws IOException {
     Files.writeString(file(), content, StandardCharsets.ISO_8859_1);
@@ -132,7 +142,9 @@ class FilePolicyStoreTest {
     FilePolicyStore store = new FilePolicyStore(file());
 
     assertThat(store.size()).isZero();
-    assertThat(store.loadWarnings()).singleElement().asString()
+    assertThat(store.loadWarnings())
+        .singleElement()
+        .asString()
         .contains(file().toString(), "starting empty");
     store.put(EXAMPLE, ENFORCE);
     assertThat(new FilePolicyStore(file()).get(EXAMPLE)).contains(ENFORCE);
@@ -186,41 +198,50 @@ class FilePolicyStoreTest {
 
   @Test
   void entriesThatFailValidationAreSkippedOneByOne() throws IOException {
-    String valid = "{\"id\":\"abc\",\"mode\":\"testing\",\"mx\":[\"MX.Example.TEST\"],"
-        + "\"max_age\":86400,\"fetched_at\":\"2025-03-01T12:00:00Z\","
-        + "\"expires_at\":\"2025-03-02T12:00:00Z\",\"future_member\":true}";
+    String valid =
+        "{\"id\":\"abc\",\"mode\":\"testing\",\"mx\":[\"MX.Example.TEST\"],"
+            + "\"max_age\":86400,\"fetched_at\":\"2025-03-01T12:00:00Z\","
+            + "\"expires_at\":\"2025-03-02T12:00:00Z\",\"future_member\":true}";
     String[] invalid = {
-        "\"bad-id.test\":" + valid.replace("\"abc\"", "\"a-b\""),              // §3.1 id
-        "\"long-id.test\":" + valid.replace("\"abc\"", "\"" + "a".repeat(33) + "\""),
-        "\"mode.test\":" + valid.replace("\"testing\"", "\"Enforce\""),
-        "\"mx-type.test\":" + valid.replace("[\"MX.Example.TEST\"]", "\"mx.example.test\""),
-        "\"mx-item.test\":" + valid.replace("[\"MX.Example.TEST\"]", "[1]"),
-        "\"mx-bad.test\":" + valid.replace("MX.Example.TEST", "mx..example.test"),
-        "\"mx-empty.test\":" + valid.replace("[\"MX.Example.TEST\"]", "[]"),   // testing needs mx
-        "\"age-big.test\":" + valid.replace("86400", "31557601"),
-        "\"age-neg.test\":" + valid.replace("86400", "-1"),
-        "\"age-text.test\":" + valid.replace("86400", "\"86400\""),
-        "\"age-frac.test\":" + valid.replace("86400", "86400.5"),
-        "\"time.test\":" + valid.replace("2025-03-01T12:00:00Z", "yesterday"),
-        "\"extended.test\":" + valid.replace("2025-03-02T12:00:00Z", "2025-03-03T12:00:00Z"),
-        "\"backwards.test\":" + valid.replace("2025-03-02T12:00:00Z", "2025-02-28T12:00:00Z"),
-        "\"no-id.test\":" + valid.replace("\"id\":\"abc\",", ""),
-        "\"array.test\":[]",
-        "\"not..a..domain\":" + valid,
-        "\".\":" + valid,
+      "\"bad-id.test\":" + valid.replace("\"abc\"", "\"a-b\""), // §3.1 id
+      "\"long-id.test\":" + valid.replace("\"abc\"", "\"" + "a".repeat(33) + "\""),
+      "\"mode.test\":" + valid.replace("\"testing\"", "\"Enforce\""),
+      "\"mx-type.test\":" + valid.replace("[\"MX.Example.TEST\"]", "\"mx.example.test\""),
+      "\"mx-item.test\":" + valid.replace("[\"MX.Example.TEST\"]", "[1]"),
+      "\"mx-bad.test\":" + valid.replace("MX.Example.TEST", "mx..example.test"),
+      "\"mx-empty.test\":" + valid.replace("[\"MX.Example.TEST\"]", "[]"), // testing needs mx
+      "\"age-big.test\":" + valid.replace("86400", "31557601"),
+      "\"age-neg.test\":" + valid.replace("86400", "-1"),
+      "\"age-text.test\":" + valid.replace("86400", "\"86400\""),
+      "\"age-frac.test\":" + valid.replace("86400", "86400.5"),
+      "\"time.test\":" + valid.replace("2025-03-01T12:00:00Z", "yesterday"),
+      "\"extended.test\":" + valid.replace("2025-03-02T12:00:00Z", "2025-03-03T12:00:00Z"),
+      "\"backwards.test\":" + valid.replace("2025-03-02T12:00:00Z", "2025-02-28T12:00:00Z"),
+      "\"no-id.test\":" + valid.replace("\"id\":\"abc\",", ""),
+      "\"array.test\":[]",
+      "\"not..a..domain\":" + valid,
+      "\".\":" + valid,
     };
-    String json = "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{"
-        + "\"Good.TEST.\":" + valid + "," + String.join(",", invalid) + "}}";
+    String json =
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{"
+            + "\"Good.TEST.\":"
+            + valid
+            + ","
+            + String.join(",", invalid)
+            + "}}";
     Files.writeString(file(), json);
 
     FilePolicyStore store = new FilePolicyStore(file());
 
     assertThat(store.size()).isEqualTo(1);
     CachedPolicy good = store.get(DomainName.of("good.test")).orElseThrow();
-    assertThat(good.policy()).isEqualTo(new MtaStsPolicy("abc", MtaStsMode.TESTING,
-        List.of("mx.example.test"), Duration.ofDays(1)));
+    assertThat(good.policy())
+        .isEqualTo(
+            new MtaStsPolicy(
+                "abc", MtaStsMode.TESTING, List.of("mx.example.test"), Duration.ofDays(1)));
     assertThat(good.expiresAt()).isEqualTo(Instant.parse("2025-03-02T12:00:00Z"));
-    assertThat(store.loadWarnings()).hasSize(invalid.length)
+    assertThat(store.loadWarnings())
+        .hasSize(invalid.length)
         .allSatisfy(w -> assertThat(w).contains("skipping entry"));
   }
 
@@ -239,19 +260,21 @@ class FilePolicyStoreTest {
     ObjectMapper json = new ObjectMapper();
     AtomicBoolean writing = new AtomicBoolean(true);
     // A reader racing the writer only ever sees a complete file, old or new.
-    CompletableFuture<Integer> reader = CompletableFuture.supplyAsync(() -> {
-      int reads = 0;
-      while (writing.get()) {
-        try {
-          JsonNode root = json.readTree(Files.readAllBytes(file()));
-          assertThat(root.get("policies").size()).isPositive();
-          reads++;
-        } catch (IOException e) {
-          throw new AssertionError("a reader saw a partial file", e);
-        }
-      }
-      return reads;
-    });
+    CompletableFuture<Integer> reader =
+        CompletableFuture.supplyAsync(
+            () -> {
+              int reads = 0;
+              while (writing.get()) {
+                try {
+                  JsonNode root = json.readTree(Files.readAllBytes(file()));
+                  assertThat(root.get("policies").size()).isPositive();
+                  reads++;
+                } catch (IOException e) {
+                  throw new AssertionError("a reader saw a partial file", e);
+                }
+              }
+              return reads;
+            });
     for (int i = 0; i < 300; i++) {
       store.put(DomainName.of("d" + i + ".test"), ENFORCE);
     }

@@ -22,10 +22,10 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * The store's guarantees under any sequence of puts, restores (an entry with a use recorded
- * before a restart, as a file store loads it), reads, removals and the passing of time: it never
- * holds more than its bound, never returns a stale entry, and never loses an {@code enforce}
- * policy read, or restored as read, within the recent-use period (RFC 8461 §10.2).
+ * The store's guarantees under any sequence of puts, restores (an entry with a use recorded before
+ * a restart, as a file store loads it), reads, removals and the passing of time: it never holds
+ * more than its bound, never returns a stale entry, and never loses an {@code enforce} policy read,
+ * or restored as read, within the recent-use period (RFC 8461 §10.2).
  */
 class InMemoryPolicyStorePropertyTest {
 
@@ -50,17 +50,27 @@ class InMemoryPolicyStorePropertyTest {
   @Provide
   Arbitrary<List<Action>> actions() {
     Arbitrary<Integer> domain = Arbitraries.integers().between(0, DOMAINS - 1);
-    Arbitrary<Action> action = Arbitraries.frequencyOf(
-        Tuple.of(4, Combinators.combine(domain,
-                Arbitraries.of(MtaStsMode.class), Arbitraries.integers().between(1, 3))
-            .as(Put::new)),
-        Tuple.of(2, Combinators.combine(domain, Arbitraries.of(MtaStsMode.class),
-                Arbitraries.integers().between(1, 3), Arbitraries.integers().between(-10, 45))
-            .as(Restore::new)),
-        Tuple.of(4, domain.map(Get::new)),
-        Tuple.of(1, domain.map(Peek::new)),
-        Tuple.of(1, domain.map(Remove::new)),
-        Tuple.of(2, Arbitraries.integers().between(0, 45).map(Advance::new)));
+    Arbitrary<Action> action =
+        Arbitraries.frequencyOf(
+            Tuple.of(
+                4,
+                Combinators.combine(
+                        domain,
+                        Arbitraries.of(MtaStsMode.class),
+                        Arbitraries.integers().between(1, 3))
+                    .as(Put::new)),
+            Tuple.of(
+                2,
+                Combinators.combine(
+                        domain,
+                        Arbitraries.of(MtaStsMode.class),
+                        Arbitraries.integers().between(1, 3),
+                        Arbitraries.integers().between(-10, 45))
+                    .as(Restore::new)),
+            Tuple.of(4, domain.map(Get::new)),
+            Tuple.of(1, domain.map(Peek::new)),
+            Tuple.of(1, domain.map(Remove::new)),
+            Tuple.of(2, Arbitraries.integers().between(0, 45).map(Advance::new)));
     return action.list().ofMaxSize(120);
   }
 
@@ -70,8 +80,7 @@ class InMemoryPolicyStorePropertyTest {
 
   @Property(tries = 1000)
   void boundedFreshAndNeverLosesARecentlyUsedEnforcePolicy(
-      @ForAll @IntRange(min = 1, max = 5) int maxEntries,
-      @ForAll("actions") List<Action> actions) {
+      @ForAll @IntRange(min = 1, max = 5) int maxEntries, @ForAll("actions") List<Action> actions) {
     FakeClock clock = new FakeClock();
     InMemoryPolicyStore store = new InMemoryPolicyStore(maxEntries, RECENT_USE, clock);
     Map<Integer, CachedPolicy> lastPut = new HashMap<>();
@@ -79,13 +88,25 @@ class InMemoryPolicyStorePropertyTest {
 
     for (Action action : actions) {
       if (action instanceof Put p) {
-        CachedPolicy entry = CachedPolicy.fetched(new MtaStsPolicy(String.valueOf(p.id()),
-            p.mode(), List.of("mx.example.test"), Duration.ofDays(1)), clock.instant());
+        CachedPolicy entry =
+            CachedPolicy.fetched(
+                new MtaStsPolicy(
+                    String.valueOf(p.id()),
+                    p.mode(),
+                    List.of("mx.example.test"),
+                    Duration.ofDays(1)),
+                clock.instant());
         store.put(name(p.domain()), entry);
         lastPut.put(p.domain(), entry);
       } else if (action instanceof Restore r) {
-        CachedPolicy entry = CachedPolicy.fetched(new MtaStsPolicy(String.valueOf(r.id()),
-            r.mode(), List.of("mx.example.test"), Duration.ofDays(1)), clock.instant());
+        CachedPolicy entry =
+            CachedPolicy.fetched(
+                new MtaStsPolicy(
+                    String.valueOf(r.id()),
+                    r.mode(),
+                    List.of("mx.example.test"),
+                    Duration.ofDays(1)),
+                clock.instant());
         long use = clock.millis() - Duration.ofMinutes(r.minutesAgo()).toMillis();
         store.restore(name(r.domain()), entry, Instant.ofEpochMilli(use));
         lastPut.put(r.domain(), entry);
@@ -113,11 +134,16 @@ class InMemoryPolicyStorePropertyTest {
           continue;
         }
         Long used = lastUse.remove(i); // gone: a later stay starts without uses
-        boolean mustBeHeld = used != null && lastPut.containsKey(i)
-            && lastPut.get(i).policy().mode() == MtaStsMode.ENFORCE
-            && clock.millis() - used < RECENT_USE.toMillis();
-        assertThat(mustBeHeld).as("d%d, an enforce policy read %d ms ago, lost after %s", i,
-            used == null ? -1 : clock.millis() - used, action).isFalse();
+        boolean mustBeHeld =
+            used != null
+                && lastPut.containsKey(i)
+                && lastPut.get(i).policy().mode() == MtaStsMode.ENFORCE
+                && clock.millis() - used < RECENT_USE.toMillis();
+        assertThat(mustBeHeld)
+            .as(
+                "d%d, an enforce policy read %d ms ago, lost after %s",
+                i, used == null ? -1 : clock.millis() - used, action)
+            .isFalse();
       }
     }
   }

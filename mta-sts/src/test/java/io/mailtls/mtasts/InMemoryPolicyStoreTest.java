@@ -39,8 +39,7 @@ class InMemoryPolicyStoreTest {
   }
 
   static CachedPolicy entry(String id, MtaStsMode mode, Duration maxAge) {
-    return CachedPolicy.fetched(
-        new MtaStsPolicy(id, mode, List.of("mx.example.test"), maxAge), T0);
+    return CachedPolicy.fetched(new MtaStsPolicy(id, mode, List.of("mx.example.test"), maxAge), T0);
   }
 
   private static DomainName d(String name) {
@@ -90,7 +89,9 @@ class InMemoryPolicyStoreTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = MtaStsMode.class, names = {"TESTING", "NONE"})
+  @EnumSource(
+      value = MtaStsMode.class,
+      names = {"TESTING", "NONE"})
   void onlyEnforcePoliciesArePinned(MtaStsMode mode) {
     // Without a cached testing or none policy the sender delivers as with one (RFC 8461 §5):
     // their loss costs a fetch, never protection.
@@ -302,15 +303,17 @@ class InMemoryPolicyStoreTest {
       List<Future<?>> jobs = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         int thread = t;
-        jobs.add(pool.submit(() -> {
-          for (int i = 0; i < 500; i++) {
-            DomainName name = d("d" + thread + "-" + i + ".test");
-            store.put(name, entry("1", Duration.ofSeconds(1 + (i * 7919L) % 10_000)));
-            if (i % 3 == 0) {
-              store.remove(name);
-            }
-          }
-        }));
+        jobs.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 500; i++) {
+                    DomainName name = d("d" + thread + "-" + i + ".test");
+                    store.put(name, entry("1", Duration.ofSeconds(1 + (i * 7919L) % 10_000)));
+                    if (i % 3 == 0) {
+                      store.remove(name);
+                    }
+                  }
+                }));
       }
       for (Future<?> job : jobs) {
         job.get(30, TimeUnit.SECONDS);
@@ -338,20 +341,25 @@ class InMemoryPolicyStoreTest {
     try {
       List<Future<?>> jobs = new ArrayList<>();
       for (int t = 0; t < 2; t++) {
-        jobs.add(pool.submit(() -> {
-          for (int round = 0; round < 200; round++) {
-            for (DomainName name : used) {
-              assertThat(store.get(name)).as("%s", name).isPresent();
-            }
-          }
-        }));
+        jobs.add(
+            pool.submit(
+                () -> {
+                  for (int round = 0; round < 200; round++) {
+                    for (DomainName name : used) {
+                      assertThat(store.get(name)).as("%s", name).isPresent();
+                    }
+                  }
+                }));
         int writer = t;
-        jobs.add(pool.submit(() -> {
-          for (int i = 0; i < 2_000; i++) {
-            store.put(d("flood" + writer + "-" + i + ".test"),
-                entry("1", MtaStsPolicy.MAX_AGE_LIMIT));
-          }
-        }));
+        jobs.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 2_000; i++) {
+                    store.put(
+                        d("flood" + writer + "-" + i + ".test"),
+                        entry("1", MtaStsPolicy.MAX_AGE_LIMIT));
+                  }
+                }));
       }
       for (Future<?> job : jobs) {
         job.get(60, TimeUnit.SECONDS);
@@ -367,9 +375,11 @@ class InMemoryPolicyStoreTest {
   @Test
   void theArgumentsAreChecked() {
     assertThatThrownBy(() -> new InMemoryPolicyStore(0))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0");
     assertThatThrownBy(() -> new InMemoryPolicyStore(1, Duration.ofSeconds(-1), clock))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("recentUse");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("recentUse");
     assertThatThrownBy(() -> new InMemoryPolicyStore(1, null, clock))
         .isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> new InMemoryPolicyStore(1, RECENT_USE, null))

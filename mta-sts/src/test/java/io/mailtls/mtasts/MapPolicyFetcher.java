@@ -74,8 +74,10 @@ final class MapPolicyFetcher implements PolicyFetcher {
     } else if (response instanceof Fail f) {
       result = new FetchResult.Failure(f.type(), f.reason());
     } else {
-      result = new FetchResult.Failure(FailureType.STS_POLICY_FETCH_ERROR,
-          "HTTP 404 from https://mta-sts." + policyDomain + "/.well-known/mta-sts.txt");
+      result =
+          new FetchResult.Failure(
+              FailureType.STS_POLICY_FETCH_ERROR,
+              "HTTP 404 from https://mta-sts." + policyDomain + "/.well-known/mta-sts.txt");
     }
     return gate.get().thenApply(ignored -> result);
   }

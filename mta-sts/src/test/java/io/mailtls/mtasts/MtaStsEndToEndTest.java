@@ -60,16 +60,18 @@ class MtaStsEndToEndTest {
   private static final class World implements AutoCloseable {
     final List<MockSmtpServer> servers = new ArrayList<>();
     final List<PolicyFailure> failures = new CopyOnWriteArrayList<>();
+
     /** The plan and MTA-STS lookup events, with the policy id each found or followed. */
     final List<String> planEvents = new CopyOnWriteArrayList<>();
+
     MtaStsServer sts;
     TestDnsServer dns;
     int port;
 
     MockSmtpServer smtp(String ip, String host, UnaryOperator<MockSmtpServer.Builder> config) {
       try {
-        MockSmtpServer.Builder b = MockSmtpServer.builder()
-            .address(InetAddress.getByName(ip)).hostname(host);
+        MockSmtpServer.Builder b =
+            MockSmtpServer.builder().address(InetAddress.getByName(ip)).hostname(host);
         if (port != 0) {
           b.port(port);
         }
@@ -84,8 +86,8 @@ class MtaStsEndToEndTest {
 
     /** A server presenting a certificate for its own name, issued by the trusted test root. */
     MockSmtpServer good(String ip, String host) {
-      return smtp(ip, host, b -> b.tls(PKI.root().leaf().dnsNames(host).issue()
-          .serverSslContext()));
+      return smtp(
+          ip, host, b -> b.tls(PKI.root().leaf().dnsNames(host).issue().serverSslContext()));
     }
 
     void start(String policyText, Consumer<DnsZoneBuilder> zone) {
@@ -93,79 +95,103 @@ class MtaStsEndToEndTest {
       if (policyText != null) {
         sts.policy(DOMAIN, policyText);
       }
-      dns = TestDnsServer.builder().zone(DOMAIN, z -> {
-        if (policyText != null) {
-          sts.publish(z, DOMAIN, "policy1");
-        }
-        zone.accept(z);
-      }).start();
+      dns =
+          TestDnsServer.builder()
+              .zone(
+                  DOMAIN,
+                  z -> {
+                    if (policyText != null) {
+                      sts.publish(z, DOMAIN, "policy1");
+                    }
+                    zone.accept(z);
+                  })
+              .start();
     }
 
     /** Runs before each DNS question is sent; a test may change the zone there. */
     java.util.function.BiConsumer<io.mailtls.core.DomainName, io.mailtls.core.DnsRecordType>
-        beforeQuery = (n, t) -> { };
+        beforeQuery = (n, t) -> {};
 
     RecipientResult send(TlsLevel level) {
-      DnsResolver real = DnssecResolver.builder()
-          .upstream(dns.socketAddress())
-          .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-          .queryTimeout(Duration.ofSeconds(2))
-          .lookupTimeout(Duration.ofSeconds(8))
-          .build();
-      DnsResolver resolver = (name, type) -> {
-        beforeQuery.accept(name, type);
-        return real.resolveAsync(name, type);
-      };
-      OkHttpClient client = new OkHttpClient.Builder()
-          .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
-          .build();
-      MtaStsResolver mtaSts = MtaStsResolver.builder()
-          .dns(resolver)
-          .fetcher(OkHttpPolicyFetcher.builder().dns(resolver).client(client).port(sts.port())
-              .callTimeout(Duration.ofSeconds(5)).build())
-          .build();
-      EventListener recorder = new EventListener() {
-        @Override
-        public void policyFailure(PolicyFailure failure) {
-          failures.add(failure);
-        }
-
-        @Override
-        public void planStart(NextHop nextHop, TlsLevel level) {
-          planEvents.add("planStart " + nextHop);
-        }
-
-        @Override
-        public void planEnd(DeliveryPlan plan) {
-          planEvents.add("planEnd " + plan.nextHop() + " "
-              + plan.mtaSts().map(MtaStsPolicy::id).orElse("no policy"));
-        }
-
-        @Override
-        public void mtaStsLookupStart(DomainName policyDomain) {
-          planEvents.add("mtaStsLookupStart " + policyDomain);
-        }
-
-        @Override
-        public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
-          planEvents.add("mtaStsLookupEnd " + policyDomain + " "
-              + (result instanceof MtaStsLookup.Found f ? "Found " + f.policy().id()
-                  : result.getClass().getSimpleName()));
-        }
-      };
-      try (mtaSts;
-          SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutDane()
+      DnsResolver real =
+          DnssecResolver.builder()
+              .upstream(dns.socketAddress())
+              .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+              .queryTimeout(Duration.ofSeconds(2))
+              .lookupTimeout(Duration.ofSeconds(8))
+              .build();
+      DnsResolver resolver =
+          (name, type) -> {
+            beforeQuery.accept(name, type);
+            return real.resolveAsync(name, type);
+          };
+      OkHttpClient client =
+          new OkHttpClient.Builder()
+              .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
+              .build();
+      MtaStsResolver mtaSts =
+          MtaStsResolver.builder()
               .dns(resolver)
-              .mtaSts(mtaSts)
-              .trustStore(PKI.trustStore())
-              .heloName("client.sender.test")
-              .port(port)
-              .senderPolicy(SenderPolicy.uniform(level))
-              .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-              .eventListener(recorder)
-              .build()) {
-        DeliveryReport report = transport.send(Envelope.of("a@sender.test", "b@" + DOMAIN),
-            MessageContent.of(MESSAGE));
+              .fetcher(
+                  OkHttpPolicyFetcher.builder()
+                      .dns(resolver)
+                      .client(client)
+                      .port(sts.port())
+                      .callTimeout(Duration.ofSeconds(5))
+                      .build())
+              .build();
+      EventListener recorder =
+          new EventListener() {
+            @Override
+            public void policyFailure(PolicyFailure failure) {
+              failures.add(failure);
+            }
+
+            @Override
+            public void planStart(NextHop nextHop, TlsLevel level) {
+              planEvents.add("planStart " + nextHop);
+            }
+
+            @Override
+            public void planEnd(DeliveryPlan plan) {
+              planEvents.add(
+                  "planEnd "
+                      + plan.nextHop()
+                      + " "
+                      + plan.mtaSts().map(MtaStsPolicy::id).orElse("no policy"));
+            }
+
+            @Override
+            public void mtaStsLookupStart(DomainName policyDomain) {
+              planEvents.add("mtaStsLookupStart " + policyDomain);
+            }
+
+            @Override
+            public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+              planEvents.add(
+                  "mtaStsLookupEnd "
+                      + policyDomain
+                      + " "
+                      + (result instanceof MtaStsLookup.Found f
+                          ? "Found " + f.policy().id()
+                          : result.getClass().getSimpleName()));
+            }
+          };
+      try (mtaSts;
+          SecureSmtpTransport transport =
+              SecureSmtpTransport.builder()
+                  .withoutDane()
+                  .dns(resolver)
+                  .mtaSts(mtaSts)
+                  .trustStore(PKI.trustStore())
+                  .heloName("client.sender.test")
+                  .port(port)
+                  .senderPolicy(SenderPolicy.uniform(level))
+                  .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
+                  .eventListener(recorder)
+                  .build()) {
+        DeliveryReport report =
+            transport.send(Envelope.of("a@sender.test", "b@" + DOMAIN), MessageContent.of(MESSAGE));
         return report.result("b@" + DOMAIN);
       }
     }
@@ -206,33 +232,48 @@ class MtaStsEndToEndTest {
     try (World w = new World()) {
       MockSmtpServer outside = w.good("127.0.0.2", "mx0." + DOMAIN);
       MockSmtpServer inside = w.good("127.0.0.3", "mx1." + DOMAIN);
-      w.start(enforce("mx1." + DOMAIN), z -> z
-          .mailHost(DOMAIN, 5, "mx0." + DOMAIN, outside)
-          .mailHost(DOMAIN, 10, "mx1." + DOMAIN, inside));
+      w.start(
+          enforce("mx1." + DOMAIN),
+          z ->
+              z.mailHost(DOMAIN, 5, "mx0." + DOMAIN, outside)
+                  .mailHost(DOMAIN, 10, "mx1." + DOMAIN, inside));
       RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.mxHost().orElseThrow().toString()).isEqualTo("mx1." + DOMAIN);
       assertThat(outside.sessions()).isEmpty();
-      assertThat(r.plan().skipped()).singleElement().satisfies(s -> {
-        assertThat(s.host().toString()).isEqualTo("mx0." + DOMAIN);
-        assertThat(s.failure()).isEqualTo(FailureType.STS_POLICY_INVALID);
-      });
-      assertThat(w.failures).anySatisfy(f -> {
-        assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_INVALID);
-        assertThat(f.enforced()).isTrue();
-      });
+      assertThat(r.plan().skipped())
+          .singleElement()
+          .satisfies(
+              s -> {
+                assertThat(s.host().toString()).isEqualTo("mx0." + DOMAIN);
+                assertThat(s.failure()).isEqualTo(FailureType.STS_POLICY_INVALID);
+              });
+      assertThat(w.failures)
+          .anySatisfy(
+              f -> {
+                assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_INVALID);
+                assertThat(f.enforced()).isTrue();
+              });
     }
   }
 
   private static void badHosts(World w, Consumer<DnsZoneBuilder>[] zone) {
-    MockSmtpServer wrongName = w.smtp("127.0.0.2", "mx1." + DOMAIN,
-        b -> b.tls(PKI.root().leaf().dnsNames("elsewhere.example").issue().serverSslContext()));
-    MockSmtpServer selfSigned = w.smtp("127.0.0.3", "mx2." + DOMAIN,
-        b -> b.tls(TestPki.selfSigned("mx2." + DOMAIN).serverSslContext()));
+    MockSmtpServer wrongName =
+        w.smtp(
+            "127.0.0.2",
+            "mx1." + DOMAIN,
+            b -> b.tls(PKI.root().leaf().dnsNames("elsewhere.example").issue().serverSslContext()));
+    MockSmtpServer selfSigned =
+        w.smtp(
+            "127.0.0.3",
+            "mx2." + DOMAIN,
+            b -> b.tls(TestPki.selfSigned("mx2." + DOMAIN).serverSslContext()));
     MockSmtpServer plain = w.smtp("127.0.0.4", "mx3." + DOMAIN, b -> b);
-    zone[0] = z -> z.mailHost(DOMAIN, 10, "mx1." + DOMAIN, wrongName)
-        .mailHost(DOMAIN, 20, "mx2." + DOMAIN, selfSigned)
-        .mailHost(DOMAIN, 30, "mx3." + DOMAIN, plain);
+    zone[0] =
+        z ->
+            z.mailHost(DOMAIN, 10, "mx1." + DOMAIN, wrongName)
+                .mailHost(DOMAIN, 20, "mx2." + DOMAIN, selfSigned)
+                .mailHost(DOMAIN, 30, "mx3." + DOMAIN, plain);
   }
 
   @Test
@@ -242,25 +283,34 @@ class MtaStsEndToEndTest {
       Consumer<DnsZoneBuilder>[] zone = new Consumer[1];
       badHosts(w, zone);
       MockSmtpServer good = w.good("127.0.0.5", "mx4." + DOMAIN);
-      w.start(enforce("*." + DOMAIN), z -> {
-        zone[0].accept(z);
-        z.mailHost(DOMAIN, 40, "mx4." + DOMAIN, good);
-      });
+      w.start(
+          enforce("*." + DOMAIN),
+          z -> {
+            zone[0].accept(z);
+            z.mailHost(DOMAIN, 40, "mx4." + DOMAIN, good);
+          });
       RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.mxHost().orElseThrow().toString()).isEqualTo("mx4." + DOMAIN);
       assertThat(r.authentication()).contains(Authentication.VERIFIED);
-      assertThat(r.attempts()).extracting(a -> a.failure().orElse(null)).containsExactly(
-          FailureType.CERTIFICATE_HOST_MISMATCH, FailureType.CERTIFICATE_NOT_TRUSTED,
-          FailureType.STARTTLS_NOT_SUPPORTED, null);
+      assertThat(r.attempts())
+          .extracting(a -> a.failure().orElse(null))
+          .containsExactly(
+              FailureType.CERTIFICATE_HOST_MISMATCH,
+              FailureType.CERTIFICATE_NOT_TRUSTED,
+              FailureType.STARTTLS_NOT_SUPPORTED,
+              null);
       // No plaintext fallback, no MAIL to any refused host.
       for (MockSmtpServer s : w.servers.subList(0, 3)) {
-        assertThat(s.sessions()).allSatisfy(x ->
-            assertThat(x.commandLines()).noneMatch(l -> l.startsWith("MAIL")));
+        assertThat(s.sessions())
+            .allSatisfy(x -> assertThat(x.commandLines()).noneMatch(l -> l.startsWith("MAIL")));
       }
-      assertThat(w.failures).extracting(PolicyFailure::type).contains(
-          FailureType.CERTIFICATE_HOST_MISMATCH, FailureType.CERTIFICATE_NOT_TRUSTED,
-          FailureType.STARTTLS_NOT_SUPPORTED);
+      assertThat(w.failures)
+          .extracting(PolicyFailure::type)
+          .contains(
+              FailureType.CERTIFICATE_HOST_MISMATCH,
+              FailureType.CERTIFICATE_NOT_TRUSTED,
+              FailureType.STARTTLS_NOT_SUPPORTED);
       assertThat(w.failures).allMatch(PolicyFailure::enforced);
     }
   }
@@ -274,9 +324,12 @@ class MtaStsEndToEndTest {
       w.start(enforce("*." + DOMAIN), zone[0]);
       RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(r.attempts()).extracting(a -> a.failure().orElseThrow()).containsExactly(
-          FailureType.CERTIFICATE_HOST_MISMATCH, FailureType.CERTIFICATE_NOT_TRUSTED,
-          FailureType.STARTTLS_NOT_SUPPORTED);
+      assertThat(r.attempts())
+          .extracting(a -> a.failure().orElseThrow())
+          .containsExactly(
+              FailureType.CERTIFICATE_HOST_MISMATCH,
+              FailureType.CERTIFICATE_NOT_TRUSTED,
+              FailureType.STARTTLS_NOT_SUPPORTED);
       assertThat(r.reply().isTransientFailure()).isTrue();
       assertThat(w.servers).allSatisfy(s -> assertThat(s.messages()).isEmpty());
     }
@@ -294,8 +347,9 @@ class MtaStsEndToEndTest {
       assertThat(r.mxHost().orElseThrow().toString()).isEqualTo("mx1." + DOMAIN);
       assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
       assertThat(w.failures).isNotEmpty().noneMatch(PolicyFailure::enforced);
-      assertThat(w.failures).extracting(PolicyFailure::type).contains(
-          FailureType.STS_POLICY_INVALID, FailureType.CERTIFICATE_HOST_MISMATCH);
+      assertThat(w.failures)
+          .extracting(PolicyFailure::type)
+          .contains(FailureType.STS_POLICY_INVALID, FailureType.CERTIFICATE_HOST_MISMATCH);
     }
   }
 
@@ -303,8 +357,8 @@ class MtaStsEndToEndTest {
   void section5ModeNoneIsAsWithoutAPolicy() {
     try (World w = new World()) {
       MockSmtpServer mx = w.smtp("127.0.0.2", "mx1." + DOMAIN, b -> b);
-      w.start(MtaStsServer.policyText("none", 86400), z -> z.mailHost(DOMAIN, 10,
-          "mx1." + DOMAIN, mx));
+      w.start(
+          MtaStsServer.policyText("none", 86400), z -> z.mailHost(DOMAIN, 10, "mx1." + DOMAIN, mx));
       RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
@@ -344,7 +398,8 @@ class MtaStsEndToEndTest {
   void stsRequiredWithATestingPolicyBounces() {
     try (World w = new World()) {
       MockSmtpServer mx = w.good("127.0.0.2", "mx1." + DOMAIN);
-      w.start(MtaStsServer.policyText("testing", 86400, "mx1." + DOMAIN),
+      w.start(
+          MtaStsServer.policyText("testing", 86400, "mx1." + DOMAIN),
           z -> z.mailHost(DOMAIN, 10, "mx1." + DOMAIN, mx));
       RecipientResult r = w.send(TlsLevel.STS_REQUIRED);
       assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
@@ -363,10 +418,12 @@ class MtaStsEndToEndTest {
       RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
-      assertThat(w.failures).anySatisfy(f -> {
-        assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
-        assertThat(f.source()).isEqualTo(PolicySource.MTA_STS);
-      });
+      assertThat(w.failures)
+          .anySatisfy(
+              f -> {
+                assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
+                assertThat(f.source()).isEqualTo(PolicySource.MTA_STS);
+              });
       assertThat(r.plan().reasons()).anyMatch(s -> s.contains("lookup failed"));
     }
   }
@@ -397,14 +454,17 @@ class MtaStsEndToEndTest {
       w.start(enforce("mx9." + DOMAIN), z -> z.mailHost(DOMAIN, 10, "mx1." + DOMAIN, mx));
       java.util.concurrent.atomic.AtomicInteger txtQueries =
           new java.util.concurrent.atomic.AtomicInteger();
-      w.beforeQuery = (name, type) -> {
-        if (name.toString().equals("_mta-sts." + DOMAIN)
-            && txtQueries.incrementAndGet() == 2) {
-          w.sts.policy(DOMAIN, enforce("mx1." + DOMAIN));
-          w.dns.update(DOMAIN, z -> z.remove("_mta-sts." + DOMAIN, org.xbill.DNS.Type.TXT)
-              .txt("_mta-sts." + DOMAIN, MtaStsServer.stsRecord("policy2")));
-        }
-      };
+      w.beforeQuery =
+          (name, type) -> {
+            if (name.toString().equals("_mta-sts." + DOMAIN) && txtQueries.incrementAndGet() == 2) {
+              w.sts.policy(DOMAIN, enforce("mx1." + DOMAIN));
+              w.dns.update(
+                  DOMAIN,
+                  z ->
+                      z.remove("_mta-sts." + DOMAIN, org.xbill.DNS.Type.TXT)
+                          .txt("_mta-sts." + DOMAIN, MtaStsServer.stsRecord("policy2")));
+            }
+          };
       RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
       assertThat(txtQueries.get()).isEqualTo(2);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
@@ -412,14 +472,15 @@ class MtaStsEndToEndTest {
       assertThat(r.plan().mtaSts().orElseThrow().id()).isEqualTo("policy2");
       // The re-check's lookup comes after the first plan's end, and the plan it made ends too
       // (EventListener's class comment: the one exception to lookups inside a plan).
-      assertThat(w.planEvents).containsExactly(
-          "planStart " + DOMAIN,
-          "mtaStsLookupStart " + DOMAIN,
-          "mtaStsLookupEnd " + DOMAIN + " Found policy1",
-          "planEnd " + DOMAIN + " policy1",
-          "mtaStsLookupStart " + DOMAIN,
-          "mtaStsLookupEnd " + DOMAIN + " Found policy2",
-          "planEnd " + DOMAIN + " policy2");
+      assertThat(w.planEvents)
+          .containsExactly(
+              "planStart " + DOMAIN,
+              "mtaStsLookupStart " + DOMAIN,
+              "mtaStsLookupEnd " + DOMAIN + " Found policy1",
+              "planEnd " + DOMAIN + " policy1",
+              "mtaStsLookupStart " + DOMAIN,
+              "mtaStsLookupEnd " + DOMAIN + " Found policy2",
+              "planEnd " + DOMAIN + " policy2");
     }
   }
 
@@ -430,24 +491,25 @@ class MtaStsEndToEndTest {
       w.start(enforce("mx9." + DOMAIN), z -> z.mailHost(DOMAIN, 10, "mx1." + DOMAIN, mx));
       java.util.concurrent.atomic.AtomicInteger txtQueries =
           new java.util.concurrent.atomic.AtomicInteger();
-      w.beforeQuery = (name, type) -> {
-        if (name.toString().equals("_mta-sts." + DOMAIN)) {
-          txtQueries.incrementAndGet();
-        }
-      };
+      w.beforeQuery =
+          (name, type) -> {
+            if (name.toString().equals("_mta-sts." + DOMAIN)) {
+              txtQueries.incrementAndGet();
+            }
+          };
       RecipientResult r = w.send(TlsLevel.OPPORTUNISTIC);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(r.plan().failure().orElseThrow().type())
-          .isEqualTo(FailureType.STS_POLICY_INVALID);
+      assertThat(r.plan().failure().orElseThrow().type()).isEqualTo(FailureType.STS_POLICY_INVALID);
       assertThat(txtQueries.get()).as("the id was re-checked").isEqualTo(2);
       assertThat(mx.sessions()).isEmpty();
-      assertThat(w.planEvents).containsExactly(
-          "planStart " + DOMAIN,
-          "mtaStsLookupStart " + DOMAIN,
-          "mtaStsLookupEnd " + DOMAIN + " Found policy1",
-          "planEnd " + DOMAIN + " policy1",
-          "mtaStsLookupStart " + DOMAIN,
-          "mtaStsLookupEnd " + DOMAIN + " Found policy1");
+      assertThat(w.planEvents)
+          .containsExactly(
+              "planStart " + DOMAIN,
+              "mtaStsLookupStart " + DOMAIN,
+              "mtaStsLookupEnd " + DOMAIN + " Found policy1",
+              "planEnd " + DOMAIN + " policy1",
+              "mtaStsLookupStart " + DOMAIN,
+              "mtaStsLookupEnd " + DOMAIN + " Found policy1");
     }
   }
 

@@ -56,8 +56,8 @@ class MtaStsResolverTest {
     assertThat(result.fromCache()).isFalse();
     assertThat(result.policy().id()).isEqualTo("1");
     assertThat(result.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
-    assertThat(result.policy().mxPatterns()).containsExactly("mx1.example.test",
-        "*.mx.example.test");
+    assertThat(result.policy().mxPatterns())
+        .containsExactly("mx1.example.test", "*.mx.example.test");
     assertThat(fx.fetcher.calls()).containsExactly(new MapPolicyFetcher.Call(POLICY_DOMAIN, "1"));
     // §3.2, §5.1: cached until max_age after the fetch.
     CachedPolicy entry = sts.store().get(POLICY_DOMAIN).orElseThrow();
@@ -94,8 +94,9 @@ class MtaStsResolverTest {
 
     MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
-    assertThat(result).isInstanceOfSatisfying(MtaStsLookup.NoPolicy.class,
-        n -> assertThat(n.reason()).contains("white space"));
+    assertThat(result)
+        .isInstanceOfSatisfying(
+            MtaStsLookup.NoPolicy.class, n -> assertThat(n.reason()).contains("white space"));
     assertThat(fx.fetcher.calls()).isEmpty();
   }
 
@@ -120,8 +121,7 @@ class MtaStsResolverTest {
     assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(1);
     assertThat(fx.txtQueries()).isEqualTo(2); // the TXT record is still checked every time
     // Seeing the same id does not extend the entry: only a fetch restarts max_age (§5.1).
-    assertThat(sts.store().get(POLICY_DOMAIN).orElseThrow().fetchedAt())
-        .isEqualTo(FakeClock.START);
+    assertThat(sts.store().get(POLICY_DOMAIN).orElseThrow().fetchedAt()).isEqualTo(FakeClock.START);
   }
 
   @Test
@@ -154,13 +154,18 @@ class MtaStsResolverTest {
 
     assertThat(result.fromCache()).isTrue();
     assertThat(result.policy().id()).isEqualTo("1");
-    assertThat(result.note()).contains("policy id 2 failed", "sts-webpki-invalid",
-        "certificate expired", "cached policy id 1");
+    assertThat(result.note())
+        .contains(
+            "policy id 2 failed",
+            "sts-webpki-invalid",
+            "certificate expired",
+            "cached policy id 1");
     assertThat(sts.store().get(POLICY_DOMAIN).orElseThrow().policy().id()).isEqualTo("1");
   }
 
   @ParameterizedTest
-  @EnumSource(value = FailureType.class,
+  @EnumSource(
+      value = FailureType.class,
       names = {"STS_POLICY_FETCH_ERROR", "STS_POLICY_INVALID", "STS_WEBPKI_INVALID"})
   void section3_3_fetchFailureWithNothingCachedIsFailed(FailureType type) {
     fx.fetcher.fail(DOMAIN, type, "why: " + type);
@@ -186,8 +191,8 @@ class MtaStsResolverTest {
   // ---------------------------------------------------------------- §3.1, §5.1: TXT trouble
 
   /** A change to the DNS that leaves no usable TXT record, and what it proves. */
-  record TxtTrouble(String name, Consumer<StsFixture> apply, boolean isDnsFailure,
-      boolean provablyAbsent) {
+  record TxtTrouble(
+      String name, Consumer<StsFixture> apply, boolean isDnsFailure, boolean provablyAbsent) {
     @Override
     public String toString() {
       return name;
@@ -196,23 +201,31 @@ class MtaStsResolverTest {
 
   static Stream<Arguments> txtTrouble() {
     return Stream.of(
-        new TxtTrouble("NXDOMAIN (record removed)",
-            f -> f.dns.removeRecords(TXT_NAME, Type.TXT), false, true),
-        new TxtTrouble("NODATA (name has only an A record)",
-            f -> f.dns.update(DOMAIN, z -> z.remove(TXT_NAME, Type.TXT).a(TXT_NAME, "127.0.0.9")),
-            false, true),
-        new TxtTrouble("no record starts with v=STSv1",
-            f -> f.publish("v=spf1 -all"), false, false),
-        new TxtTrouble("invalid record (id missing)",
-            f -> f.publish("v=STSv1; foo=bar"), false, false),
-        new TxtTrouble("two STS records",
-            f -> f.dns.update(DOMAIN, z -> z.txt(TXT_NAME, "v=STSv1; id=2")), false, false),
-        new TxtTrouble("SERVFAIL",
-            f -> f.dns.servfail(TXT_NAME, Type.TXT), true, false),
-        new TxtTrouble("bogus signature",
-            f -> f.dns.corruptSignatures(TXT_NAME, Type.TXT), true, false),
-        new TxtTrouble("timeout",
-            f -> f.dns.drop(TXT_NAME, Type.TXT), true, false))
+            new TxtTrouble(
+                "NXDOMAIN (record removed)",
+                f -> f.dns.removeRecords(TXT_NAME, Type.TXT),
+                false,
+                true),
+            new TxtTrouble(
+                "NODATA (name has only an A record)",
+                f ->
+                    f.dns.update(
+                        DOMAIN, z -> z.remove(TXT_NAME, Type.TXT).a(TXT_NAME, "127.0.0.9")),
+                false,
+                true),
+            new TxtTrouble(
+                "no record starts with v=STSv1", f -> f.publish("v=spf1 -all"), false, false),
+            new TxtTrouble(
+                "invalid record (id missing)", f -> f.publish("v=STSv1; foo=bar"), false, false),
+            new TxtTrouble(
+                "two STS records",
+                f -> f.dns.update(DOMAIN, z -> z.txt(TXT_NAME, "v=STSv1; id=2")),
+                false,
+                false),
+            new TxtTrouble("SERVFAIL", f -> f.dns.servfail(TXT_NAME, Type.TXT), true, false),
+            new TxtTrouble(
+                "bogus signature", f -> f.dns.corruptSignatures(TXT_NAME, Type.TXT), true, false),
+            new TxtTrouble("timeout", f -> f.dns.drop(TXT_NAME, Type.TXT), true, false))
         .map(Arguments::of);
   }
 
@@ -235,8 +248,7 @@ class MtaStsResolverTest {
 
   @ParameterizedTest(name = "[{index}] {0}")
   @MethodSource("txtTrouble")
-  void section3_1_withNothingCachedAnUnusableRecordIsNoPolicyAndAFailureIsNot(
-      TxtTrouble trouble) {
+  void section3_1_withNothingCachedAnUnusableRecordIsNoPolicyAndAFailureIsNot(TxtTrouble trouble) {
     MtaStsResolver sts = fx.sts();
     trouble.apply().accept(fx);
 
@@ -268,8 +280,9 @@ class MtaStsResolverTest {
     MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
     assertThat(result).isNotInstanceOf(MtaStsLookup.Found.class);
-    assertThat(result).isInstanceOf(trouble.isDnsFailure()
-        ? MtaStsLookup.Failed.class : MtaStsLookup.NoPolicy.class);
+    assertThat(result)
+        .isInstanceOf(
+            trouble.isDnsFailure() ? MtaStsLookup.Failed.class : MtaStsLookup.NoPolicy.class);
     assertThat(sts.store().get(POLICY_DOMAIN)).isEmpty(); // the expired entry is removed
   }
 
@@ -294,8 +307,10 @@ class MtaStsResolverTest {
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "connection refused");
     fx.clock.advance(MAX_AGE);
 
-    assertThat(await(sts.lookupAsync(POLICY_DOMAIN))).isEqualTo(new MtaStsLookup.Failed(
-        POLICY_DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "connection refused"));
+    assertThat(await(sts.lookupAsync(POLICY_DOMAIN)))
+        .isEqualTo(
+            new MtaStsLookup.Failed(
+                POLICY_DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "connection refused"));
     assertThat(sts.store().get(POLICY_DOMAIN)).isEmpty();
   }
 
@@ -314,8 +329,11 @@ class MtaStsResolverTest {
     assertThat(during).isInstanceOf(MtaStsLookup.Failed.class);
     MtaStsLookup.Failed failed = (MtaStsLookup.Failed) during;
     assertThat(failed.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
-    assertThat(failed.reason()).contains("HTTP 503", "not fetched again before",
-        FakeClock.START.plus(Duration.ofMinutes(5)).toString());
+    assertThat(failed.reason())
+        .contains(
+            "HTTP 503",
+            "not fetched again before",
+            FakeClock.START.plus(Duration.ofMinutes(5)).toString());
 
     fx.clock.advance(Duration.ofSeconds(1));
     fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test");
@@ -432,26 +450,41 @@ class MtaStsResolverTest {
 
   @Test
   void stagesCompleteNormallyWhenTheResolverOrFetcherThrows() {
-    DnsResolver throwing = (name, type) -> {
-      throw new IllegalStateException("resolver bug");
-    };
-    MtaStsResolver brokenDns = MtaStsResolver.builder().dns(throwing).fetcher(fx.fetcher)
-        .clock(fx.clock).build();
+    DnsResolver throwing =
+        (name, type) -> {
+          throw new IllegalStateException("resolver bug");
+        };
+    MtaStsResolver brokenDns =
+        MtaStsResolver.builder().dns(throwing).fetcher(fx.fetcher).clock(fx.clock).build();
     MtaStsLookup r1 = await(brokenDns.lookupAsync(POLICY_DOMAIN));
     assertThat(r1).isInstanceOf(MtaStsLookup.Failed.class);
     assertThat(((MtaStsLookup.Failed) r1).type()).isEqualTo(FailureType.DNS_FAILURE);
 
-    DnsResolver failing = (name, type) ->
-        CompletableFuture.failedFuture(new IllegalStateException("async resolver bug"));
-    MtaStsLookup r2 = await(MtaStsResolver.builder().dns(failing).fetcher(fx.fetcher)
-        .clock(fx.clock).build().lookupAsync(POLICY_DOMAIN));
+    DnsResolver failing =
+        (name, type) ->
+            CompletableFuture.failedFuture(new IllegalStateException("async resolver bug"));
+    MtaStsLookup r2 =
+        await(
+            MtaStsResolver.builder()
+                .dns(failing)
+                .fetcher(fx.fetcher)
+                .clock(fx.clock)
+                .build()
+                .lookupAsync(POLICY_DOMAIN));
     assertThat(((MtaStsLookup.Failed) r2).type()).isEqualTo(FailureType.DNS_FAILURE);
 
-    PolicyFetcher throwingFetcher = (domain, id) -> {
-      throw new IllegalStateException("fetcher bug");
-    };
-    MtaStsLookup r3 = await(MtaStsResolver.builder().dns(fx.resolver).fetcher(throwingFetcher)
-        .clock(fx.clock).build().lookupAsync(POLICY_DOMAIN));
+    PolicyFetcher throwingFetcher =
+        (domain, id) -> {
+          throw new IllegalStateException("fetcher bug");
+        };
+    MtaStsLookup r3 =
+        await(
+            MtaStsResolver.builder()
+                .dns(fx.resolver)
+                .fetcher(throwingFetcher)
+                .clock(fx.clock)
+                .build()
+                .lookupAsync(POLICY_DOMAIN));
     assertThat(r3).isInstanceOf(MtaStsLookup.Failed.class);
     assertThat(((MtaStsLookup.Failed) r3).type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(((MtaStsLookup.Failed) r3).reason()).contains("fetcher bug");
@@ -460,8 +493,8 @@ class MtaStsResolverTest {
   @Test
   void aPolicyWhoseIdDiffersFromTheTxtRecordIsRefused() {
     PolicyFetcher wrongId = (domain, id) -> fx.fetcher.fetchAsync(domain, "other");
-    MtaStsResolver sts = MtaStsResolver.builder().dns(fx.resolver).fetcher(wrongId)
-        .clock(fx.clock).build();
+    MtaStsResolver sts =
+        MtaStsResolver.builder().dns(fx.resolver).fetcher(wrongId).clock(fx.clock).build();
 
     MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
 
@@ -472,22 +505,23 @@ class MtaStsResolverTest {
 
   @Test
   void aStoreThatThrowsDoesNotBreakLookups() {
-    PolicyStore broken = new PolicyStore() {
-      @Override
-      public java.util.Optional<CachedPolicy> get(DomainName policyDomain) {
-        throw new IllegalStateException("disk on fire");
-      }
+    PolicyStore broken =
+        new PolicyStore() {
+          @Override
+          public java.util.Optional<CachedPolicy> get(DomainName policyDomain) {
+            throw new IllegalStateException("disk on fire");
+          }
 
-      @Override
-      public void put(DomainName policyDomain, CachedPolicy entry) {
-        throw new IllegalStateException("disk on fire");
-      }
+          @Override
+          public void put(DomainName policyDomain, CachedPolicy entry) {
+            throw new IllegalStateException("disk on fire");
+          }
 
-      @Override
-      public void remove(DomainName policyDomain) {
-        throw new IllegalStateException("disk on fire");
-      }
-    };
+          @Override
+          public void remove(DomainName policyDomain) {
+            throw new IllegalStateException("disk on fire");
+          }
+        };
     MtaStsResolver sts = fx.sts(b -> b.store(broken));
 
     assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).policy().id()).isEqualTo("1");
@@ -496,8 +530,8 @@ class MtaStsResolverTest {
   @Test
   void aPolicyDomainTooLongForAnMtaStsLabelHasProvablyNoPolicy() {
     String label = "a".repeat(60);
-    DomainName longName = DomainName.of(String.join(".", List.of(label, label, label,
-        "b".repeat(60), "test")));
+    DomainName longName =
+        DomainName.of(String.join(".", List.of(label, label, label, "b".repeat(60), "test")));
     MtaStsLookup result = await(fx.sts().lookupAsync(longName));
 
     assertThat(result).isInstanceOf(MtaStsLookup.NoPolicy.class);
@@ -526,8 +560,9 @@ class MtaStsResolverTest {
   @Test
   void aDerivedResolverOverridesTheFetcherAndKeepsEveryOtherSetting() {
     MtaStsResolver original = fx.sts();
-    MapPolicyFetcher testing = new MapPolicyFetcher()
-        .serve(DOMAIN, MtaStsMode.TESTING, Duration.ofDays(1), "mx1.example.test");
+    MapPolicyFetcher testing =
+        new MapPolicyFetcher()
+            .serve(DOMAIN, MtaStsMode.TESTING, Duration.ofDays(1), "mx1.example.test");
     MtaStsResolver derived = original.newBuilder().fetcher(testing).build();
 
     MtaStsLookup.Found viaDerived = found(await(derived.lookupAsync(POLICY_DOMAIN)));
@@ -556,6 +591,7 @@ class MtaStsResolverTest {
     assertThat(found(await(original.lookupAsync(POLICY_DOMAIN))).fromCache()).isTrue();
     assertThat(fx.fetcher.calls()).hasSize(1);
     assertThatThrownBy(() -> original.newBuilder().clock(fx.clock).clock(fx.clock))
-        .isInstanceOf(IllegalStateException.class).hasMessage("clock already set");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("clock already set");
   }
 }

@@ -41,9 +41,27 @@ class OkHttpPolicyFetcherTest {
 
   private static final TestPki PKI = TestPki.create();
   private static final String ZONE = "example.test";
-  private static final List<String> DOMAINS = List.of("ok", "types", "redirect", "notfound",
-      "error", "html", "bigcl", "bigchunked", "exact", "stall", "stall2", "wrongname",
-      "untrusted", "selfsigned", "expired", "malformed", "cache", "verifier", "dnsfail");
+  private static final List<String> DOMAINS =
+      List.of(
+          "ok",
+          "types",
+          "redirect",
+          "notfound",
+          "error",
+          "html",
+          "bigcl",
+          "bigchunked",
+          "exact",
+          "stall",
+          "stall2",
+          "wrongname",
+          "untrusted",
+          "selfsigned",
+          "expired",
+          "malformed",
+          "cache",
+          "verifier",
+          "dnsfail");
 
   private static MtaStsServer sts;
   private static TestDnsServer dns;
@@ -53,25 +71,30 @@ class OkHttpPolicyFetcherTest {
   static void startServers() {
     sts = MtaStsServer.builder().pki(PKI).stall(Duration.ofSeconds(30)).start();
     for (String d : DOMAINS) {
-      sts.policy(domain(d), MtaStsServer.policyText("enforce", 86400, "mx1." + domain(d),
-          "*.mx." + domain(d)));
+      sts.policy(
+          domain(d),
+          MtaStsServer.policyText("enforce", 86400, "mx1." + domain(d), "*.mx." + domain(d)));
     }
-    dns = TestDnsServer.builder()
-        .zone(ZONE, z -> {
-          for (String d : DOMAINS) {
-            sts.publish(z, domain(d), "id" + d);
-          }
-          // A TXT record but no policy host address.
-          z.txt("_mta-sts.nohost." + ZONE, MtaStsServer.stsRecord("1"));
-        })
-        .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                ZONE,
+                z -> {
+                  for (String d : DOMAINS) {
+                    sts.publish(z, domain(d), "id" + d);
+                  }
+                  // A TXT record but no policy host address.
+                  z.txt("_mta-sts.nohost." + ZONE, MtaStsServer.stsRecord("1"));
+                })
+            .start();
     dns.servfail("mta-sts." + domain("dnsfail"));
-    resolver = DnssecResolver.builder()
-        .upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofSeconds(2))
-        .lookupTimeout(Duration.ofSeconds(5))
-        .build();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .lookupTimeout(Duration.ofSeconds(5))
+            .build();
   }
 
   @AfterAll
@@ -95,16 +118,20 @@ class OkHttpPolicyFetcherTest {
   }
 
   private static OkHttpPolicyFetcher fetcher(UnaryOperator<OkHttpPolicyFetcher.Builder> config) {
-    return config.apply(OkHttpPolicyFetcher.builder()
-            .dns(resolver)
-            .port(sts.port())
-            .connectTimeout(Duration.ofSeconds(2)))
+    return config
+        .apply(
+            OkHttpPolicyFetcher.builder()
+                .dns(resolver)
+                .port(sts.port())
+                .connectTimeout(Duration.ofSeconds(2)))
         .build();
   }
 
   private static FetchResult fetch(OkHttpPolicyFetcher fetcher, String label) throws Exception {
-    return fetcher.fetchAsync(DomainName.of(domain(label)), "id" + label)
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    return fetcher
+        .fetchAsync(DomainName.of(domain(label)), "id" + label)
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
   }
 
   private static FetchResult.Failure assertFailure(FetchResult result, FailureType type) {
@@ -137,8 +164,15 @@ class OkHttpPolicyFetcherTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"text/plain", "TEXT/PLAIN", "text/plain; charset=utf-8",
-      "Text/Plain;charset=US-ASCII", "text/plain ; format=flowed", "text/plain; charset=latin1"})
+  @ValueSource(
+      strings = {
+        "text/plain",
+        "TEXT/PLAIN",
+        "text/plain; charset=utf-8",
+        "Text/Plain;charset=US-ASCII",
+        "text/plain ; format=flowed",
+        "text/plain; charset=latin1"
+      })
   void section3_2MediaTypeTextPlainWithAnyParameters(String contentType) throws Exception {
     sts.contentType(domain("types"), contentType);
     assertThat(fetch(fetcherWithClient(trustingClient().build()), "types"))
@@ -148,8 +182,10 @@ class OkHttpPolicyFetcherTest {
   @Test
   void section3_2OtherMediaTypesAreFetchErrors() throws Exception {
     sts.fault(domain("html"), Fault.WRONG_CONTENT_TYPE);
-    FetchResult.Failure f = assertFailure(fetch(fetcherWithClient(trustingClient().build()),
-        "html"), FailureType.STS_POLICY_FETCH_ERROR);
+    FetchResult.Failure f =
+        assertFailure(
+            fetch(fetcherWithClient(trustingClient().build()), "html"),
+            FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("Content-Type text/html; charset=utf-8").contains("§3.2");
   }
 
@@ -157,11 +193,13 @@ class OkHttpPolicyFetcherTest {
   void section3_3RedirectsAreFailuresAndNeverFollowed() throws Exception {
     sts.fault(domain("redirect"), Fault.REDIRECT);
     // Even a client built to follow redirects does not follow them here.
-    OkHttpClient following = trustingClient().followRedirects(true).followSslRedirects(true)
-        .build();
-    FetchResult.Failure f = assertFailure(fetch(fetcherWithClient(following), "redirect"),
-        FailureType.STS_POLICY_FETCH_ERROR);
-    assertThat(f.reason()).contains("HTTP 301 redirect to https://mta-sts.redirect.example.test")
+    OkHttpClient following =
+        trustingClient().followRedirects(true).followSslRedirects(true).build();
+    FetchResult.Failure f =
+        assertFailure(
+            fetch(fetcherWithClient(following), "redirect"), FailureType.STS_POLICY_FETCH_ERROR);
+    assertThat(f.reason())
+        .contains("HTTP 301 redirect to https://mta-sts.redirect.example.test")
         .contains("not followed");
     assertThat(sts.redirectTargetRequested(domain("redirect"))).isFalse();
     assertThat(sts.requests(domain("redirect"))).hasSize(1);
@@ -172,26 +210,33 @@ class OkHttpPolicyFetcherTest {
     sts.fault(domain("notfound"), Fault.NOT_FOUND);
     sts.fault(domain("error"), Fault.SERVER_ERROR);
     OkHttpPolicyFetcher fetcher = fetcherWithClient(trustingClient().build());
-    assertThat(assertFailure(fetch(fetcher, "notfound"), FailureType.STS_POLICY_FETCH_ERROR)
-        .reason()).contains("HTTP 404").contains("only 200");
-    assertThat(assertFailure(fetch(fetcher, "error"), FailureType.STS_POLICY_FETCH_ERROR)
-        .reason()).contains("HTTP 500");
+    assertThat(
+            assertFailure(fetch(fetcher, "notfound"), FailureType.STS_POLICY_FETCH_ERROR).reason())
+        .contains("HTTP 404")
+        .contains("only 200");
+    assertThat(assertFailure(fetch(fetcher, "error"), FailureType.STS_POLICY_FETCH_ERROR).reason())
+        .contains("HTTP 500");
   }
 
   @Test
   void section3_3BodyOverTheLimitWithContentLength() throws Exception {
     sts.fault(domain("bigcl"), Fault.OVERSIZE_BODY);
-    FetchResult.Failure f = assertFailure(fetch(fetcherWithClient(trustingClient().build()),
-        "bigcl"), FailureType.STS_POLICY_FETCH_ERROR);
-    assertThat(f.reason()).contains("Content-Length " + MtaStsServer.OVERSIZE_BODY_BYTES)
+    FetchResult.Failure f =
+        assertFailure(
+            fetch(fetcherWithClient(trustingClient().build()), "bigcl"),
+            FailureType.STS_POLICY_FETCH_ERROR);
+    assertThat(f.reason())
+        .contains("Content-Length " + MtaStsServer.OVERSIZE_BODY_BYTES)
         .contains("65536");
   }
 
   @Test
   void section3_3BodyOverTheLimitChunked() throws Exception {
     sts.fault(domain("bigchunked"), Fault.OVERSIZE_CHUNKED_BODY);
-    FetchResult.Failure f = assertFailure(fetch(fetcherWithClient(trustingClient().build()),
-        "bigchunked"), FailureType.STS_POLICY_FETCH_ERROR);
+    FetchResult.Failure f =
+        assertFailure(
+            fetch(fetcherWithClient(trustingClient().build()), "bigchunked"),
+            FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("body exceeds the limit of 65536 bytes");
   }
 
@@ -225,12 +270,18 @@ class OkHttpPolicyFetcherTest {
   @Timeout(60)
   void section3_3AStalledServerHitsTheReadTimeout() throws Exception {
     sts.fault(domain("stall"), Fault.STALL);
-    OkHttpPolicyFetcher fetcher = fetcher(b -> b.client(trustingClient().build())
-        .readTimeout(Duration.ofMillis(500)).callTimeout(Duration.ofSeconds(10)));
-    FetchResult.Failure f = assertFailure(fetch(fetcher, "stall"),
-        FailureType.STS_POLICY_FETCH_ERROR);
+    OkHttpPolicyFetcher fetcher =
+        fetcher(
+            b ->
+                b.client(trustingClient().build())
+                    .readTimeout(Duration.ofMillis(500))
+                    .callTimeout(Duration.ofSeconds(10)));
+    FetchResult.Failure f =
+        assertFailure(fetch(fetcher, "stall"), FailureType.STS_POLICY_FETCH_ERROR);
     // The read timeout ended the fetch, not the call timeout 20 times longer.
-    assertThat(f.reason()).contains("timed out").contains("read timeout PT0.5S")
+    assertThat(f.reason())
+        .contains("timed out")
+        .contains("read timeout PT0.5S")
         .doesNotContain("call timeout");
     assertThat(sts.requestCount(domain("stall"))).isEqualTo(1);
   }
@@ -239,27 +290,40 @@ class OkHttpPolicyFetcherTest {
   @Timeout(60)
   void section3_3TheCallTimeoutBoundsTheWholeFetch() throws Exception {
     sts.fault(domain("stall2"), Fault.STALL);
-    OkHttpPolicyFetcher fetcher = fetcher(b -> b.client(trustingClient().build())
-        .readTimeout(Duration.ofSeconds(20)).callTimeout(Duration.ofMillis(800)));
-    FetchResult.Failure f = assertFailure(fetch(fetcher, "stall2"),
-        FailureType.STS_POLICY_FETCH_ERROR);
+    OkHttpPolicyFetcher fetcher =
+        fetcher(
+            b ->
+                b.client(trustingClient().build())
+                    .readTimeout(Duration.ofSeconds(20))
+                    .callTimeout(Duration.ofMillis(800)));
+    FetchResult.Failure f =
+        assertFailure(fetch(fetcher, "stall2"), FailureType.STS_POLICY_FETCH_ERROR);
     // The call timeout ended the fetch, not the read timeout 25 times longer.
     assertThat(f.reason()).contains("call timeout of PT0.8S");
   }
 
   @ParameterizedTest(name = "{0}")
-  @EnumSource(value = Fault.class, names = {"WRONG_NAME_CERTIFICATE", "UNTRUSTED_CERTIFICATE",
-      "SELF_SIGNED_CERTIFICATE", "EXPIRED_CERTIFICATE"})
+  @EnumSource(
+      value = Fault.class,
+      names = {
+        "WRONG_NAME_CERTIFICATE",
+        "UNTRUSTED_CERTIFICATE",
+        "SELF_SIGNED_CERTIFICATE",
+        "EXPIRED_CERTIFICATE"
+      })
   void section3_3CertificateFailuresAreWebPkiInvalid(Fault fault) throws Exception {
-    String label = switch (fault) {
-      case WRONG_NAME_CERTIFICATE -> "wrongname";
-      case UNTRUSTED_CERTIFICATE -> "untrusted";
-      case SELF_SIGNED_CERTIFICATE -> "selfsigned";
-      default -> "expired";
-    };
+    String label =
+        switch (fault) {
+          case WRONG_NAME_CERTIFICATE -> "wrongname";
+          case UNTRUSTED_CERTIFICATE -> "untrusted";
+          case SELF_SIGNED_CERTIFICATE -> "selfsigned";
+          default -> "expired";
+        };
     sts.fault(domain(label), fault);
-    FetchResult.Failure f = assertFailure(fetch(fetcherWithClient(trustingClient().build()),
-        label), FailureType.STS_WEBPKI_INVALID);
+    FetchResult.Failure f =
+        assertFailure(
+            fetch(fetcherWithClient(trustingClient().build()), label),
+            FailureType.STS_WEBPKI_INVALID);
     assertThat(f.reason()).contains("https://mta-sts." + domain(label)).contains("§3.3");
     if (fault == Fault.WRONG_NAME_CERTIFICATE) {
       assertThat(f.reason()).contains("not valid for the policy host");
@@ -274,24 +338,24 @@ class OkHttpPolicyFetcherTest {
   void section3_3APermissiveHostnameVerifierIsReplaced() throws Exception {
     sts.fault(domain("verifier"), Fault.WRONG_NAME_CERTIFICATE);
     OkHttpClient permissive = trustingClient().hostnameVerifier((host, session) -> true).build();
-    assertFailure(fetch(fetcherWithClient(permissive), "verifier"),
-        FailureType.STS_WEBPKI_INVALID);
+    assertFailure(fetch(fetcherWithClient(permissive), "verifier"), FailureType.STS_WEBPKI_INVALID);
   }
 
   @Test
   void section3_2AMalformedPolicyIsInvalid() throws Exception {
     sts.fault(domain("malformed"), Fault.MALFORMED_POLICY);
-    FetchResult.Failure f = assertFailure(fetch(fetcherWithClient(trustingClient().build()),
-        "malformed"), FailureType.STS_POLICY_INVALID);
+    FetchResult.Failure f =
+        assertFailure(
+            fetch(fetcherWithClient(trustingClient().build()), "malformed"),
+            FailureType.STS_POLICY_INVALID);
     assertThat(f.reason()).contains("line 2").contains("mode must be").contains("\"sometimes\"");
   }
 
   @Test
   void section3_3NoHttpCaching(@TempDir Path cacheDir) throws Exception {
     sts.cacheControl(domain("cache"), "max-age=86400, public");
-    OkHttpClient cachingClient = trustingClient()
-        .cache(new Cache(cacheDir.toFile(), 1024 * 1024))
-        .build();
+    OkHttpClient cachingClient =
+        trustingClient().cache(new Cache(cacheDir.toFile(), 1024 * 1024)).build();
     OkHttpPolicyFetcher fetcher = fetcherWithClient(cachingClient);
     assertThat(fetcher.client().cache()).isNull();
     assertThat(fetch(fetcher, "cache")).isInstanceOf(FetchResult.Success.class);
@@ -303,17 +367,18 @@ class OkHttpPolicyFetcherTest {
 
   @Test
   void aDnsFailureOfThePolicyHostIsAFetchError() throws Exception {
-    FetchResult.Failure f = assertFailure(fetch(fetcher(), "dnsfail"),
-        FailureType.STS_POLICY_FETCH_ERROR);
+    FetchResult.Failure f =
+        assertFailure(fetch(fetcher(), "dnsfail"), FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("DNS lookup of mta-sts.dnsfail.example.test failed");
     assertThat(sts.requestCount(domain("dnsfail"))).isZero();
   }
 
   @Test
   void aPolicyHostWithoutAddressIsAFetchError() throws Exception {
-    FetchResult.Failure f = assertFailure(
-        fetcher().fetchAsync(DomainName.of(domain("nohost")), "1").get(),
-        FailureType.STS_POLICY_FETCH_ERROR);
+    FetchResult.Failure f =
+        assertFailure(
+            fetcher().fetchAsync(DomainName.of(domain("nohost")), "1").get(),
+            FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("mta-sts.nohost.example.test has no A or AAAA records");
   }
 
@@ -323,13 +388,13 @@ class OkHttpPolicyFetcherTest {
     try (ServerSocket s = new ServerSocket(0, 1, sts.address())) {
       closedPort = s.getLocalPort();
     }
-    OkHttpPolicyFetcher fetcher = OkHttpPolicyFetcher.builder()
-        .client(trustingClient().build())
-        .dns(resolver)
-        .port(closedPort)
-        .build();
-    FetchResult.Failure f = assertFailure(fetch(fetcher, "ok"),
-        FailureType.STS_POLICY_FETCH_ERROR);
+    OkHttpPolicyFetcher fetcher =
+        OkHttpPolicyFetcher.builder()
+            .client(trustingClient().build())
+            .dns(resolver)
+            .port(closedPort)
+            .build();
+    FetchResult.Failure f = assertFailure(fetch(fetcher, "ok"), FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).containsIgnoringCase("connect");
   }
 
@@ -337,9 +402,8 @@ class OkHttpPolicyFetcherTest {
   void aDomainTooLongForThePolicyHostIsAFetchError() throws Exception {
     String label = "a".repeat(60);
     DomainName longest = DomainName.of(label + "." + label + "." + label + "." + label + ".test");
-    FetchResult.Failure f = assertFailure(
-        fetcher().fetchAsync(longest, "1").get(),
-        FailureType.STS_POLICY_FETCH_ERROR);
+    FetchResult.Failure f =
+        assertFailure(fetcher().fetchAsync(longest, "1").get(), FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("no policy host");
   }
 
@@ -358,8 +422,7 @@ class OkHttpPolicyFetcherTest {
   @Test
   void theClientIsRebuiltForRfc8461() {
     OkHttpClient user = trustingClient().followRedirects(true).build();
-    OkHttpPolicyFetcher fetcher = OkHttpPolicyFetcher.builder().client(user).dns(resolver)
-        .build();
+    OkHttpPolicyFetcher fetcher = OkHttpPolicyFetcher.builder().client(user).dns(resolver).build();
     OkHttpClient client = fetcher.client();
     assertThat(client.followRedirects()).isFalse();
     assertThat(client.followSslRedirects()).isFalse();
@@ -374,20 +437,34 @@ class OkHttpPolicyFetcherTest {
   @Test
   void builderChecksItsArguments() {
     assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("dns");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("dns");
     assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().port(1).port(2))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("port");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("port");
     assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().dns(resolver).port(0).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
-    assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().dns(resolver)
-        .callTimeout(Duration.ZERO).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("callTimeout");
-    assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().dns(resolver)
-        .readTimeout(Duration.ofMillis(-1)).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("readTimeout");
-    assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().dns(resolver)
-        .connectTimeout(Duration.ofDays(30)).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectTimeout");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0");
+    assertThatThrownBy(
+            () -> OkHttpPolicyFetcher.builder().dns(resolver).callTimeout(Duration.ZERO).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("callTimeout");
+    assertThatThrownBy(
+            () ->
+                OkHttpPolicyFetcher.builder()
+                    .dns(resolver)
+                    .readTimeout(Duration.ofMillis(-1))
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("readTimeout");
+    assertThatThrownBy(
+            () ->
+                OkHttpPolicyFetcher.builder()
+                    .dns(resolver)
+                    .connectTimeout(Duration.ofDays(30))
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("connectTimeout");
     assertThatThrownBy(() -> OkHttpPolicyFetcher.builder().dns(null))
         .isInstanceOf(NullPointerException.class);
     OkHttpPolicyFetcher fetcher = OkHttpPolicyFetcher.builder().dns(resolver).build();

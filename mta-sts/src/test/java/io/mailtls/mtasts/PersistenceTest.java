@@ -24,8 +24,7 @@ class PersistenceTest {
 
   private final StsFixture fx = new StsFixture();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void close() {
@@ -53,8 +52,8 @@ class PersistenceTest {
     MtaStsLookup.Found found = (MtaStsLookup.Found) result;
     assertThat(found.fromCache()).isTrue();
     assertThat(found.policy().id()).isEqualTo("1");
-    assertThat(found.policy().mxPatterns()).containsExactly("mx1.example.test",
-        "*.mx.example.test");
+    assertThat(found.policy().mxPatterns())
+        .containsExactly("mx1.example.test", "*.mx.example.test");
     assertThat(afterRestart.calls()).isEmpty();
   }
 

@@ -22,17 +22,16 @@ import org.xbill.DNS.Type;
 /**
  * RFC 8461 §10.2 against a cache flood: an attacker makes the sender look up more domains than the
  * cache holds (their own subdomains, each with a freshly fetched {@code enforce} policy of the
- * longest {@code max_age}, the worst case), hoping to evict the policies of real recipients so
- * that a DNS spoofer can then strip {@code _mta-sts} unnoticed. Every policy a sender used
- * recently must survive, the store must stay within its bound, and it must keep working.
+ * longest {@code max_age}, the worst case), hoping to evict the policies of real recipients so that
+ * a DNS spoofer can then strip {@code _mta-sts} unnoticed. Every policy a sender used recently must
+ * survive, the store must stay within its bound, and it must keep working.
  */
 class PolicyCacheFloodTest {
 
   private static final Instant T0 = FakeClock.START;
   private static final Duration YEAR = MtaStsPolicy.MAX_AGE_LIMIT;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static CachedPolicy enforce(Duration maxAge) {
     return CachedPolicy.fetched(
@@ -122,8 +121,8 @@ class PolicyCacheFloodTest {
       List<DomainName> recipients = w.recipients;
       DnsResolver resolver = StsFixture.dnsResolver(dns);
       InMemoryPolicyStore store = new InMemoryPolicyStore(capacity);
-      MtaStsResolver sts = MtaStsResolver.builder()
-          .dns(resolver).fetcher(fetcher).clock(clock).store(store).build();
+      MtaStsResolver sts =
+          MtaStsResolver.builder().dns(resolver).fetcher(fetcher).clock(clock).store(store).build();
 
       // Mail to the real recipients: the first delivery fetches, the next ones use the cache.
       for (int delivery = 0; delivery < 3; delivery++) {
@@ -145,10 +144,14 @@ class PolicyCacheFloodTest {
 
       for (DomainName r : recipients) {
         MtaStsLookup result = await(sts.lookupAsync(r));
-        assertThat(result).as("%s", r).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
-          assertThat(f.fromCache()).isTrue();
-          assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
-        });
+        assertThat(result)
+            .as("%s", r)
+            .isInstanceOfSatisfying(
+                MtaStsLookup.Found.class,
+                f -> {
+                  assertThat(f.fromCache()).isTrue();
+                  assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+                });
       }
       for (DomainName r : recipients) {
         assertThat(fetcher.count(r.toString())).as("fetches of %s", r).isEqualTo(1);
@@ -171,9 +174,15 @@ class PolicyCacheFloodTest {
       List<DomainName> recipients = w.recipients;
       DnsResolver resolver = StsFixture.dnsResolver(dns);
       Path file = dir.resolve("mta-sts.json");
-      MtaStsResolver beforeRestart = MtaStsResolver.builder().dns(resolver).fetcher(fetcher)
-          .clock(clock).store(new FilePolicyStore(file, capacity,
-              InMemoryPolicyStore.DEFAULT_RECENT_USE, clock)).build();
+      MtaStsResolver beforeRestart =
+          MtaStsResolver.builder()
+              .dns(resolver)
+              .fetcher(fetcher)
+              .clock(clock)
+              .store(
+                  new FilePolicyStore(
+                      file, capacity, InMemoryPolicyStore.DEFAULT_RECENT_USE, clock))
+              .build();
       // Mail to the real recipients: the first delivery fetches, the second uses the cache.
       for (int delivery = 0; delivery < 2; delivery++) {
         for (DomainName r : recipients) {
@@ -182,10 +191,10 @@ class PolicyCacheFloodTest {
         clock.advance(Duration.ofHours(1));
       }
 
-      FilePolicyStore store = new FilePolicyStore(file, capacity,
-          InMemoryPolicyStore.DEFAULT_RECENT_USE, clock);
-      MtaStsResolver sts = MtaStsResolver.builder().dns(resolver).fetcher(fetcher).clock(clock)
-          .store(store).build();
+      FilePolicyStore store =
+          new FilePolicyStore(file, capacity, InMemoryPolicyStore.DEFAULT_RECENT_USE, clock);
+      MtaStsResolver sts =
+          MtaStsResolver.builder().dns(resolver).fetcher(fetcher).clock(clock).store(store).build();
       // Right after the restart, the attacker's mail: two messages per subdomain, so each of
       // their policies is fetched, then used (and pinned).
       for (int i = 0; i < flood; i++) {
@@ -201,15 +210,20 @@ class PolicyCacheFloodTest {
 
       for (DomainName r : recipients) {
         MtaStsLookup result = await(sts.lookupAsync(r));
-        assertThat(result).as("%s", r).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
-          assertThat(f.fromCache()).isTrue();
-          assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
-        });
+        assertThat(result)
+            .as("%s", r)
+            .isInstanceOfSatisfying(
+                MtaStsLookup.Found.class,
+                f -> {
+                  assertThat(f.fromCache()).isTrue();
+                  assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+                });
         assertThat(fetcher.count(r.toString())).as("fetches of %s", r).isEqualTo(1);
       }
       assertThat(store.size()).isEqualTo(capacity);
     }
   }
+
   /**
    * The flood's world: {@code realDomains} recipients {@code r<i>.recipients.example} with
    * week-long enforce policies, {@code flood} attacker subdomains {@code s<i>.attacker.example}
@@ -221,26 +235,31 @@ class PolicyCacheFloodTest {
     final List<DomainName> recipients = new ArrayList<>();
 
     World(int realDomains, int flood) {
-      dns = TestDnsServer.builder()
-          .zone("recipients.example", z -> {
-            for (int i = 0; i < realDomains; i++) {
-              z.txt("_mta-sts.r" + i + ".recipients.example", "v=STSv1; id=1");
-            }
-          })
-          .zone("attacker.example", z -> {
-            for (int i = 0; i < flood; i++) {
-              z.txt("_mta-sts.s" + i + ".attacker.example", "v=STSv1; id=1");
-            }
-          })
-          .start();
+      dns =
+          TestDnsServer.builder()
+              .zone(
+                  "recipients.example",
+                  z -> {
+                    for (int i = 0; i < realDomains; i++) {
+                      z.txt("_mta-sts.r" + i + ".recipients.example", "v=STSv1; id=1");
+                    }
+                  })
+              .zone(
+                  "attacker.example",
+                  z -> {
+                    for (int i = 0; i < flood; i++) {
+                      z.txt("_mta-sts.s" + i + ".attacker.example", "v=STSv1; id=1");
+                    }
+                  })
+              .start();
       for (int i = 0; i < realDomains; i++) {
         String name = "r" + i + ".recipients.example";
         recipients.add(DomainName.of(name));
         fetcher.serve(name, MtaStsMode.ENFORCE, Duration.ofDays(7), "mx." + name);
       }
       for (int i = 0; i < flood; i++) {
-        fetcher.serve("s" + i + ".attacker.example", MtaStsMode.ENFORCE, YEAR,
-            "mx.attacker.example");
+        fetcher.serve(
+            "s" + i + ".attacker.example", MtaStsMode.ENFORCE, YEAR, "mx.attacker.example");
       }
     }
 

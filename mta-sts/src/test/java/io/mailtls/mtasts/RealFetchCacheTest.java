@@ -41,12 +41,18 @@ class RealFetchCacheTest {
 
   @BeforeEach
   void start() {
-    sts = MtaStsServer.builder().pki(PKI)
-        .domain(DOMAIN, MtaStsServer.policyText("enforce", 86400, "mx1." + DOMAIN)).start();
+    sts =
+        MtaStsServer.builder()
+            .pki(PKI)
+            .domain(DOMAIN, MtaStsServer.policyText("enforce", 86400, "mx1." + DOMAIN))
+            .start();
     dns = TestDnsServer.builder().zone(DOMAIN, z -> sts.publish(z, DOMAIN, "id1")).start();
-    resolver = DnssecResolver.builder().upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofSeconds(2)).build();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .build();
   }
 
   @AfterEach
@@ -56,11 +62,15 @@ class RealFetchCacheTest {
   }
 
   private MtaStsResolver resolver(PolicyStore store) {
-    OkHttpClient client = new OkHttpClient.Builder()
-        .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager()).build();
-    return MtaStsResolver.builder().dns(resolver).store(store)
-        .fetcher(OkHttpPolicyFetcher.builder().dns(resolver).client(client).port(sts.port())
-            .build())
+    OkHttpClient client =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
+            .build();
+    return MtaStsResolver.builder()
+        .dns(resolver)
+        .store(store)
+        .fetcher(
+            OkHttpPolicyFetcher.builder().dns(resolver).client(client).port(sts.port()).build())
         .build();
   }
 
@@ -71,8 +81,8 @@ class RealFetchCacheTest {
       List<CompletableFuture<MtaStsLookup>> all = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         // each lookup starts on a pool thread, all at about the same time
-        all.add(CompletableFuture.supplyAsync(() -> DomainName.of(DOMAIN))
-            .thenCompose(r::lookupAsync));
+        all.add(
+            CompletableFuture.supplyAsync(() -> DomainName.of(DOMAIN)).thenCompose(r::lookupAsync));
       }
       for (CompletableFuture<MtaStsLookup> f : all) {
         assertThat(f.get(20, TimeUnit.SECONDS)).isInstanceOf(MtaStsLookup.Found.class);
@@ -89,13 +99,15 @@ class RealFetchCacheTest {
     sts.policy(DOMAIN, MtaStsServer.policyText("enforce", 9_999_999_999L, "mx1." + DOMAIN));
     InMemoryPolicyStore store = new InMemoryPolicyStore();
     try (MtaStsResolver r = resolver(store)) {
-      MtaStsLookup l = r.lookupAsync(DomainName.of(DOMAIN)).get(20,
-          TimeUnit.SECONDS);
+      MtaStsLookup l = r.lookupAsync(DomainName.of(DOMAIN)).get(20, TimeUnit.SECONDS);
 
-      assertThat(l).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
-        assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
-        assertThat(f.policy().maxAge()).isEqualTo(MtaStsPolicy.MAX_AGE_LIMIT);
-      });
+      assertThat(l)
+          .isInstanceOfSatisfying(
+              MtaStsLookup.Found.class,
+              f -> {
+                assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+                assertThat(f.policy().maxAge()).isEqualTo(MtaStsPolicy.MAX_AGE_LIMIT);
+              });
       CachedPolicy cached = store.get(DomainName.of(DOMAIN)).orElseThrow();
       assertThat(Duration.between(cached.fetchedAt(), cached.expiresAt()))
           .isEqualTo(MtaStsPolicy.MAX_AGE_LIMIT);
@@ -115,10 +127,13 @@ class RealFetchCacheTest {
     sts.fault(DOMAIN, MtaStsServer.Fault.SERVER_ERROR);
     try (MtaStsResolver second = resolver(new FilePolicyStore(file))) {
       MtaStsLookup l = second.lookupAsync(DomainName.of(DOMAIN)).get();
-      assertThat(l).isInstanceOfSatisfying(MtaStsLookup.Found.class, f -> {
-        assertThat(f.fromCache()).isTrue();
-        assertThat(f.policy().id()).isEqualTo("id1");
-      });
+      assertThat(l)
+          .isInstanceOfSatisfying(
+              MtaStsLookup.Found.class,
+              f -> {
+                assertThat(f.fromCache()).isTrue();
+                assertThat(f.policy().id()).isEqualTo("id1");
+              });
     }
     assertThat(sts.requestCount(DOMAIN)).isEqualTo(1);
   }

@@ -38,8 +38,7 @@ class RefreshTest {
   private final StsFixture fx = new StsFixture();
   private final ManualScheduler scheduler = new ManualScheduler(fx.clock);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void close() {
@@ -79,8 +78,8 @@ class RefreshTest {
   @Test
   void section10_2_aBackgroundRefreshIsNotAUseOfThePolicy() {
     InMemoryPolicyStore store = new InMemoryPolicyStore(10, Duration.ofDays(7), fx.clock);
-    MtaStsResolver sts = fx.sts(b -> b.scheduler(scheduler).refreshJitter(Duration.ZERO)
-        .store(store));
+    MtaStsResolver sts =
+        fx.sts(b -> b.scheduler(scheduler).refreshJitter(Duration.ZERO).store(store));
     await(sts.lookupAsync(POLICY_DOMAIN)); // fetched and stored: not a use
 
     runNext(); // the refresh reads the entry, fetches and replaces it
@@ -184,10 +183,18 @@ class RefreshTest {
   @Test
   void entriesLoadedFromAFileAreScheduledOnFirstUse() {
     Path file = dir.resolve("sts.json");
-    new FilePolicyStore(file).put(POLICY_DOMAIN, CachedPolicy.fetched(new MtaStsPolicy("1",
-        MtaStsMode.ENFORCE, List.of("mx1.example.test"), MAX_AGE), T0.minus(Duration.ofHours(3))));
-    MtaStsResolver sts = fx.sts(b -> b.scheduler(scheduler).refreshJitter(Duration.ZERO)
-        .store(new FilePolicyStore(file)));
+    new FilePolicyStore(file)
+        .put(
+            POLICY_DOMAIN,
+            CachedPolicy.fetched(
+                new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of("mx1.example.test"), MAX_AGE),
+                T0.minus(Duration.ofHours(3))));
+    MtaStsResolver sts =
+        fx.sts(
+            b ->
+                b.scheduler(scheduler)
+                    .refreshJitter(Duration.ZERO)
+                    .store(new FilePolicyStore(file)));
     assertThat(scheduler.pending()).isEmpty();
 
     await(sts.lookupAsync(POLICY_DOMAIN));
@@ -221,13 +228,20 @@ class RefreshTest {
   // ---------------------------------------------------------------- the plan itself
 
   private RefreshScheduler plan(Duration jitter, long seed) {
-    return new RefreshScheduler(scheduler, fx.clock, Duration.ofDays(1), Duration.ofHours(1),
-        jitter, Duration.ofMinutes(5), new SplittableRandom(seed), (d, e) -> { });
+    return new RefreshScheduler(
+        scheduler,
+        fx.clock,
+        Duration.ofDays(1),
+        Duration.ofHours(1),
+        jitter,
+        Duration.ofMinutes(5),
+        new SplittableRandom(seed),
+        (d, e) -> {});
   }
 
   private static CachedPolicy lasting(Duration maxAge) {
-    return CachedPolicy.fetched(new MtaStsPolicy("1", MtaStsMode.ENFORCE,
-        List.of("mx.example.test"), maxAge), T0);
+    return CachedPolicy.fetched(
+        new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of("mx.example.test"), maxAge), T0);
   }
 
   @Test
@@ -272,17 +286,23 @@ class RefreshTest {
   @Test
   void builderRequiresDnsAndFetcherAndRejectsBadValues() {
     assertThatThrownBy(() -> MtaStsResolver.builder().fetcher(fx.fetcher).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("dns");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("dns");
     assertThatThrownBy(() -> MtaStsResolver.builder().dns(fx.resolver).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("fetcher");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("fetcher");
     assertThatThrownBy(() -> MtaStsResolver.builder().clock(fx.clock).clock(fx.clock))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("clock already set");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("clock already set");
     assertThatThrownBy(() -> fx.sts(b -> b.failureBackoff(Duration.ofSeconds(-1))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-1S");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("PT-1S");
     assertThatThrownBy(() -> fx.sts(b -> b.refreshInterval(Duration.ZERO)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("refreshInterval");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("refreshInterval");
     assertThatThrownBy(() -> fx.sts(b -> b.refreshBefore(Duration.ofHours(-1))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("refreshBefore");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("refreshBefore");
     assertThatThrownBy(() -> MtaStsResolver.builder().store(null))
         .isInstanceOf(NullPointerException.class);
   }

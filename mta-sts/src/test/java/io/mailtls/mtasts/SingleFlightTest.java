@@ -19,8 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Concurrent lookups of one domain share one TXT query and one fetch, counted where they happen:
- * at the DNS server and at the fetcher.
+ * Concurrent lookups of one domain share one TXT query and one fetch, counted where they happen: at
+ * the DNS server and at the fetcher.
  */
 class SingleFlightTest {
 
@@ -41,10 +41,12 @@ class SingleFlightTest {
     CountDownLatch start = new CountDownLatch(1);
     List<Future<CompletionStage<MtaStsLookup>>> calls = new ArrayList<>();
     for (int i = 0; i < CALLERS; i++) {
-      calls.add(pool.submit(() -> {
-        start.await();
-        return sts.lookupAsync(POLICY_DOMAIN);
-      }));
+      calls.add(
+          pool.submit(
+              () -> {
+                start.await();
+                return sts.lookupAsync(POLICY_DOMAIN);
+              }));
     }
     start.countDown();
     List<CompletionStage<MtaStsLookup>> stages = new ArrayList<>();

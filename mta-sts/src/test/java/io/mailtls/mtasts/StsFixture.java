@@ -22,8 +22,8 @@ import org.xbill.DNS.Type;
 /**
  * Real DNS for cache tests: the testkit's signed DNS server on loopback publishing {@code
  * _mta-sts.example.test}, a validating {@link DnssecResolver} pointed at it, a fake clock, and a
- * {@link MapPolicyFetcher} serving an {@code enforce} policy for {@code example.test} with a
- * {@code max_age} of one week.
+ * {@link MapPolicyFetcher} serving an {@code enforce} policy for {@code example.test} with a {@code
+ * max_age} of one week.
  */
 final class StsFixture implements AutoCloseable {
 
@@ -33,8 +33,9 @@ final class StsFixture implements AutoCloseable {
   static final Duration MAX_AGE = Duration.ofDays(7);
 
   final FakeClock clock = new FakeClock();
-  final MapPolicyFetcher fetcher = new MapPolicyFetcher()
-      .serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test", "*.mx.example.test");
+  final MapPolicyFetcher fetcher =
+      new MapPolicyFetcher()
+          .serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test", "*.mx.example.test");
   final TestDnsServer dns;
   final DnsResolver resolver;
 
@@ -44,16 +45,17 @@ final class StsFixture implements AutoCloseable {
 
   /** Publishes one TXT record of these strings at {@code _mta-sts.example.test}. */
   StsFixture(String... txtStrings) {
-    dns = TestDnsServer.builder()
-        .zone(DOMAIN, z -> z.txt(TXT_NAME, txtStrings).a("mx1.example.test", "127.0.0.2"))
-        .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(DOMAIN, z -> z.txt(TXT_NAME, txtStrings).a("mx1.example.test", "127.0.0.2"))
+            .start();
     resolver = new TrackingDns(dnsResolver(dns));
   }
 
   /**
-   * Decorates the real resolver so that a test can wait until every answer has been processed:
-   * the answer is handed on by completing our own stage, which runs the resolver's callbacks
-   * (and the synchronous fetch after them) before the lookup counts as settled.
+   * Decorates the real resolver so that a test can wait until every answer has been processed: the
+   * answer is handed on by completing our own stage, which runs the resolver's callbacks (and the
+   * synchronous fetch after them) before the lookup counts as settled.
    */
   static final class TrackingDns implements DnsResolver {
     private final DnsResolver delegate;
@@ -67,17 +69,21 @@ final class StsFixture implements AutoCloseable {
     public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
       outstanding.incrementAndGet();
       CompletableFuture<DnsAnswer> handedOn = new CompletableFuture<>();
-      var unused = delegate.resolveAsync(name, type).whenComplete((answer, error) -> {
-        try {
-          if (error != null) {
-            handedOn.completeExceptionally(error);
-          } else {
-            handedOn.complete(answer);
-          }
-        } finally {
-          outstanding.decrementAndGet();
-        }
-      });
+      var unused =
+          delegate
+              .resolveAsync(name, type)
+              .whenComplete(
+                  (answer, error) -> {
+                    try {
+                      if (error != null) {
+                        handedOn.completeExceptionally(error);
+                      } else {
+                        handedOn.complete(answer);
+                      }
+                    } finally {
+                      outstanding.decrementAndGet();
+                    }
+                  });
       return handedOn;
     }
   }
@@ -100,10 +106,9 @@ final class StsFixture implements AutoCloseable {
 
   /** A resolver on this fixture's DNS, fetcher and clock, configured further by {@code extra}. */
   MtaStsResolver sts(UnaryOperator<MtaStsResolver.Builder> extra) {
-    return extra.apply(MtaStsResolver.builder()
-        .dns(resolver)
-        .fetcher(fetcher)
-        .clock(clock)).build();
+    return extra
+        .apply(MtaStsResolver.builder().dns(resolver).fetcher(fetcher).clock(clock))
+        .build();
   }
 
   /** A resolver with the defaults (in-memory store, no scheduler). */

@@ -14,14 +14,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 class StsRecordTest {
 
   @ParameterizedTest(name = "[{index}] {0}")
-  @CsvSource(delimiter = '|', value = {
-      "v=STSv1; id=20160831085700Z;|20160831085700Z",
-      "v=STSv1; id=20160831085700Z|20160831085700Z",
-      "v=STSv1;id=abc|abc",
-      "v=STSv1 ;\tid=abc ; |abc",
-      "v=STSv1; id=12345678901234567890123456789012|12345678901234567890123456789012",
-      "v=STSv1; ext-1.a_b=val!ue; id=X|X",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "v=STSv1; id=20160831085700Z;|20160831085700Z",
+        "v=STSv1; id=20160831085700Z|20160831085700Z",
+        "v=STSv1;id=abc|abc",
+        "v=STSv1 ;\tid=abc ; |abc",
+        "v=STSv1; id=12345678901234567890123456789012|12345678901234567890123456789012",
+        "v=STSv1; ext-1.a_b=val!ue; id=X|X",
+      })
   void section3_1ValidRecords(String text, String id) {
     assertThat(StsRecord.parse(text).id()).isEqualTo(id);
   }
@@ -33,25 +35,26 @@ class StsRecordTest {
   }
 
   @ParameterizedTest(name = "[{index}] \"{0}\"")
-  @ValueSource(strings = {
-      "v=STSv1",                                      // id is required
-      "v=STSv1;",                                      // id is required
-      "V=STSv1; id=1",                                // version is case-sensitive
-      "v=stsv1; id=1",
-      "v=STSv2; id=1",
-      "v=STSv1 id=1",                                 // fields need ';'
-      "v=STSv1; ID=1",                                 // %s"id=" is case-sensitive: ID is an
-                                                       // extension, so id is missing
-      "v=STSv1; id=",                                  // 1*32
-      "v=STSv1; id=123456789012345678901234567890123", // 33 characters
-      "v=STSv1; id=abc-def",                           // ALPHA / DIGIT only
-      "v=STSv1; id=1;; x=y",
-      "v=STSv1; id=1; _x=y",                           // ext name starts with ALPHA / DIGIT
-      "v=STSv1; id=1; x=",                             // ext value 1*
-      "v=STSv1; id=1; x=a=b",                          // '=' not allowed in a value
-      "v=STSv1; id=1; x=é",                            // visible ASCII only
-      " v=STSv1; id=1",                                // must start with the version
-  })
+  @ValueSource(
+      strings = {
+        "v=STSv1", // id is required
+        "v=STSv1;", // id is required
+        "V=STSv1; id=1", // version is case-sensitive
+        "v=stsv1; id=1",
+        "v=STSv2; id=1",
+        "v=STSv1 id=1", // fields need ';'
+        "v=STSv1; ID=1", // %s"id=" is case-sensitive: ID is an
+        // extension, so id is missing
+        "v=STSv1; id=", // 1*32
+        "v=STSv1; id=123456789012345678901234567890123", // 33 characters
+        "v=STSv1; id=abc-def", // ALPHA / DIGIT only
+        "v=STSv1; id=1;; x=y",
+        "v=STSv1; id=1; _x=y", // ext name starts with ALPHA / DIGIT
+        "v=STSv1; id=1; x=", // ext value 1*
+        "v=STSv1; id=1; x=a=b", // '=' not allowed in a value
+        "v=STSv1; id=1; x=é", // visible ASCII only
+        " v=STSv1; id=1", // must start with the version
+      })
   void section3_1InvalidRecords(String text) {
     assertThatThrownBy(() -> StsRecord.parse(text))
         .isInstanceOf(IllegalArgumentException.class)
@@ -60,8 +63,8 @@ class StsRecordTest {
 
   @Test
   void section3_1RecordsNotStartingWithTheVersionAreDiscarded() {
-    StsRecord.Selection s = StsRecord.select(List.of("v=spf1 -all", "v=STSv1; id=42;",
-        "v=STSv10; id=7"));
+    StsRecord.Selection s =
+        StsRecord.select(List.of("v=spf1 -all", "v=STSv1; id=42;", "v=STSv10; id=7"));
     assertThat(s).isEqualTo(new StsRecord.Found(new StsRecord("42", Map.of())));
   }
 
@@ -69,9 +72,18 @@ class StsRecordTest {
   void recordsNotStartingWithVersionAndSemicolonAreDiscardedBeforeCounting() {
     // RFC 8461 §3.1: only a record that begins with "v=STSv1;" is a candidate; the rest are
     // discarded before the count, so none of these stands beside the valid record as a second one.
-    for (String other : List.of("v=STSv1", "v=STSv1 ", "v=STSv1\t", "v=STSv1 id=2",
-        "v=STSv1\tid=2", "v=STSv1-x; id=2", "v=STSv10; id=2", " v=STSv1; id=2",
-        "id=2; v=STSv1", "v=spf1 -all")) {
+    for (String other :
+        List.of(
+            "v=STSv1",
+            "v=STSv1 ",
+            "v=STSv1\t",
+            "v=STSv1 id=2",
+            "v=STSv1\tid=2",
+            "v=STSv1-x; id=2",
+            "v=STSv10; id=2",
+            " v=STSv1; id=2",
+            "id=2; v=STSv1",
+            "v=spf1 -all")) {
       assertThat(StsRecord.select(List.of(other, "v=STSv1; id=good")))
           .as("beside \"%s\"", other)
           .isEqualTo(new StsRecord.Found(new StsRecord("good", Map.of())));
@@ -88,8 +100,8 @@ class StsRecordTest {
     for (String other : List.of("v=STSv1;", "v=STSv1; id=", "v=STSv1;id=bad-id", "v=STSv1; x")) {
       assertThat(StsRecord.select(List.of(other, "v=STSv1; id=good")))
           .as("beside \"%s\"", other)
-          .isInstanceOfSatisfying(StsRecord.NotFound.class,
-              n -> assertThat(n.reason()).contains("2 TXT records"));
+          .isInstanceOfSatisfying(
+              StsRecord.NotFound.class, n -> assertThat(n.reason()).contains("2 TXT records"));
     }
   }
 
@@ -104,12 +116,13 @@ class StsRecordTest {
   }
 
   @ParameterizedTest(name = "[{index}] \"{0}\"")
-  @ValueSource(strings = {
-      "v=STSv1; id=1 ",
-      "v=STSv1; id=1\t",
-      "v=STSv1; id=1;x=y  ",
-      "v=STSv1;id=1 \t",
-  })
+  @ValueSource(
+      strings = {
+        "v=STSv1; id=1 ",
+        "v=STSv1; id=1\t",
+        "v=STSv1; id=1;x=y  ",
+        "v=STSv1;id=1 \t",
+      })
   void trailingWhiteSpaceIsInvalid(String text) {
     // RFC 8461 §3.1 ABNF: white space belongs to sts-field-delim, *WSP ";" *WSP; after the last
     // field it may only come with a ";".
@@ -121,8 +134,13 @@ class StsRecordTest {
   }
 
   @ParameterizedTest(name = "[{index}] \"{0}\"")
-  @ValueSource(strings = {"v=STSv1; id=1;", "v=STSv1; id=1; ", "v=STSv1; id=1 ;\t",
-      "v=STSv1; id=1 \t; x=y; "})
+  @ValueSource(
+      strings = {
+        "v=STSv1; id=1;",
+        "v=STSv1; id=1; ",
+        "v=STSv1; id=1 ;\t",
+        "v=STSv1; id=1 \t; x=y; "
+      })
   void whiteSpaceAroundATrailingSemicolonIsValid(String text) {
     assertThat(StsRecord.parse(text).id()).isEqualTo("1");
   }
@@ -139,20 +157,23 @@ class StsRecordTest {
         .isEqualTo(new StsRecord.Found(new StsRecord("1", Map.of())));
     // The first occurrence counts even when it is the invalid one.
     assertThatThrownBy(() -> StsRecord.parse("v=STSv1; id=a-b; id=ok"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("id must be");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("id must be");
     // An ignored field is still a field: it must fit the record's grammar.
     assertThatThrownBy(() -> StsRecord.parse("v=STSv1; id=1; id="))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RFC 8461 §3.1");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RFC 8461 §3.1");
     assertThatThrownBy(() -> StsRecord.parse("v=STSv1; id=1; id=a=b"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("RFC 8461 §3.1");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RFC 8461 §3.1");
   }
 
   @Test
   void section3_1NotExactlyOneRecordMeansNoPolicy() {
     assertThat(StsRecord.select(List.of())).isInstanceOf(StsRecord.NotFound.class);
     assertThat(StsRecord.select(List.of("v=STSv1; id=1", "v=STSv1; id=2")))
-        .isInstanceOfSatisfying(StsRecord.NotFound.class,
-            n -> assertThat(n.reason()).contains("2 TXT records"));
+        .isInstanceOfSatisfying(
+            StsRecord.NotFound.class, n -> assertThat(n.reason()).contains("2 TXT records"));
     assertThat(StsRecord.select(List.of("v=STSv1; id=bad-id")))
         .isInstanceOf(StsRecord.NotFound.class);
   }

@@ -40,18 +40,18 @@ import org.jspecify.annotations.Nullable;
  *       will do; nothing on the path can forge a secure answer), unless {@link Setup#dns} names
  *       another resolver.
  *   <li>MTA-STS (RFC 8461): an {@link MtaStsResolver} fetching policies with the hardened {@link
- *       OkHttpPolicyFetcher}, caching them in a {@link FilePolicyStore} at {@value #POLICY_FILE}
- *       in the state directory so that policies survive restarts (RFC 8461 §10.2), and refreshing
- *       them before they expire on a daemon thread of its own (RFC 8461 §3.3).
+ *       OkHttpPolicyFetcher}, caching them in a {@link FilePolicyStore} at {@value #POLICY_FILE} in
+ *       the state directory so that policies survive restarts (RFC 8461 §10.2), and refreshing them
+ *       before they expire on a daemon thread of its own (RFC 8461 §3.3).
  *   <li>DANE (RFC 7672): a {@link DaneResolver} on the same DNS.
  * </ul>
  *
  * <p>The returned {@link SecureSmtpTransport.Builder} takes every other option (sender policy,
  * listener, timeouts, ...); {@link SecureSmtpTransport.Builder#heloName} is still required. The
- * transport owns the MTA-STS resolver and its refresh thread and stops both when it is closed.
- * A transport derived from it with {@link SecureSmtpTransport#newBuilder()} shares the DNS
- * resolver, the MTA-STS resolver and the DANE provider but closes none of them: close it before
- * the original. Thread-safety: the methods are; a {@link Setup} is not.
+ * transport owns the MTA-STS resolver and its refresh thread and stops both when it is closed. A
+ * transport derived from it with {@link SecureSmtpTransport#newBuilder()} shares the DNS resolver,
+ * the MTA-STS resolver and the DANE provider but closes none of them: close it before the original.
+ * Thread-safety: the methods are; a {@link Setup} is not.
  */
 public final class StandardTransport {
 
@@ -97,8 +97,8 @@ public final class StandardTransport {
     }
 
     /**
-     * The resolver for every lookup (MX, addresses, {@code _mta-sts}, TLSA). It must report
-     * DNSSEC states truthfully, as {@link DnssecResolver} does: DANE is only as good as that.
+     * The resolver for every lookup (MX, addresses, {@code _mta-sts}, TLSA). It must report DNSSEC
+     * states truthfully, as {@link DnssecResolver} does: DANE is only as good as that.
      */
     public Setup dns(DnsResolver dns) {
       once("dns");
@@ -108,8 +108,8 @@ public final class StandardTransport {
 
     /**
      * The HTTPS client for policy fetches (its trust store, proxy, connection pool); the fetcher
-     * still turns off redirects and caching on it (RFC 8461 §3.3). Default: a new client
-     * trusting the JDK's roots.
+     * still turns off redirects and caching on it (RFC 8461 §3.3). Default: a new client trusting
+     * the JDK's roots.
      */
     public Setup policyHttpClient(OkHttpClient client) {
       once("policyHttpClient");
@@ -128,8 +128,8 @@ public final class StandardTransport {
     }
 
     /**
-     * Creates the state directory and the policy providers, and returns a transport builder
-     * that owns them. Call once.
+     * Creates the state directory and the policy providers, and returns a transport builder that
+     * owns them. Call once.
      *
      * @throws UncheckedIOException if the state directory cannot be created
      */
@@ -141,22 +141,25 @@ public final class StandardTransport {
         throw new UncheckedIOException("cannot create the state directory " + stateDirectory, e);
       }
       DnsResolver resolver = dns != null ? dns : DnssecResolver.builder().build();
-      OkHttpPolicyFetcher.Builder fetcher = OkHttpPolicyFetcher.builder().dns(resolver)
-          .port(policyPort);
+      OkHttpPolicyFetcher.Builder fetcher =
+          OkHttpPolicyFetcher.builder().dns(resolver).port(policyPort);
       if (httpClient != null) {
         fetcher.client(httpClient);
       }
-      ScheduledExecutorService refresh = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "mailtls-mta-sts-refresh");
-        t.setDaemon(true);
-        return t;
-      });
-      MtaStsResolver mtaSts = MtaStsResolver.builder()
-          .dns(resolver)
-          .fetcher(fetcher.build())
-          .store(new FilePolicyStore(stateDirectory.resolve(POLICY_FILE)))
-          .scheduler(refresh)
-          .build();
+      ScheduledExecutorService refresh =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "mailtls-mta-sts-refresh");
+                t.setDaemon(true);
+                return t;
+              });
+      MtaStsResolver mtaSts =
+          MtaStsResolver.builder()
+              .dns(resolver)
+              .fetcher(fetcher.build())
+              .store(new FilePolicyStore(stateDirectory.resolve(POLICY_FILE)))
+              .scheduler(refresh)
+              .build();
       return SecureSmtpTransport.builder()
           .dns(resolver)
           .mtaSts(mtaSts)

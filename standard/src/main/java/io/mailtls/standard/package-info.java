@@ -1,6 +1,4 @@
-/**
- * The recommended wiring in one call: {@link io.mailtls.standard.StandardTransport}.
- */
+/** The recommended wiring in one call: {@link io.mailtls.standard.StandardTransport}. */
 @NullMarked
 package io.mailtls.standard;
 

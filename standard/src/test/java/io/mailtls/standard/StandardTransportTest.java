@@ -35,9 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 11 item 4, recipient policies off by default: the one-call standard set-up, run against
- * real peers (the testkit's signed DNS, an HTTPS policy host, mock SMTP servers with STARTTLS):
- * it honours MTA-STS and DANE, keeps policies in the state directory across restarts, and stops
- * its refresh thread when the transport closes.
+ * real peers (the testkit's signed DNS, an HTTPS policy host, mock SMTP servers with STARTTLS): it
+ * honours MTA-STS and DANE, keeps policies in the state directory across restarts, and stops its
+ * refresh thread when the transport closes.
  */
 class StandardTransportTest {
 
@@ -54,29 +54,49 @@ class StandardTransportTest {
 
   @BeforeAll
   static void start() throws IOException {
-    stsMx = MockSmtpServer.builder().address(InetAddress.getByName("127.0.0.2"))
-        .hostname("mx.sts.test")
-        .tls(PKI.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext())
-        .start();
+    stsMx =
+        MockSmtpServer.builder()
+            .address(InetAddress.getByName("127.0.0.2"))
+            .hostname("mx.sts.test")
+            .tls(PKI.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext())
+            .start();
     // A self-signed certificate: only DANE can authenticate it.
     TestPki.Issued daneLeaf = TestPki.selfSigned("mx.dane.test");
-    daneMx = MockSmtpServer.builder().address(InetAddress.getByName("127.0.0.3"))
-        .port(stsMx.port()).hostname("mx.dane.test").tls(daneLeaf.serverSslContext()).start();
-    sts = MtaStsServer.builder().pki(PKI)
-        .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
-        .start();
-    dns = TestDnsServer.builder()
-        .zone("sts.test", z -> sts.publish(z.mailHost("sts.test", 10, "mx.sts.test", stsMx),
-            "sts.test", "standard1"))
-        .zone("dane.test", z -> z.mailHost("dane.test", 10, "mx.dane.test", daneMx)
-            .tlsaFor(Tlsa.smtpOwner("mx.dane.test"), 3, 1, 1, daneLeaf))
-        .start();
-    resolver = DnssecResolver.builder().upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-        .queryTimeout(Duration.ofSeconds(2)).build();
-    http = new OkHttpClient.Builder()
-        .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
-        .build();
+    daneMx =
+        MockSmtpServer.builder()
+            .address(InetAddress.getByName("127.0.0.3"))
+            .port(stsMx.port())
+            .hostname("mx.dane.test")
+            .tls(daneLeaf.serverSslContext())
+            .start();
+    sts =
+        MtaStsServer.builder()
+            .pki(PKI)
+            .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
+            .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                "sts.test",
+                z ->
+                    sts.publish(
+                        z.mailHost("sts.test", 10, "mx.sts.test", stsMx), "sts.test", "standard1"))
+            .zone(
+                "dane.test",
+                z ->
+                    z.mailHost("dane.test", 10, "mx.dane.test", daneMx)
+                        .tlsaFor(Tlsa.smtpOwner("mx.dane.test"), 3, 1, 1, daneLeaf))
+            .start();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .build();
+    http =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
+            .build();
   }
 
   @AfterAll
@@ -156,14 +176,15 @@ class StandardTransportTest {
 
   @Test
   void theEhloNameIsStillRequired(@TempDir Path state) {
-    SecureSmtpTransport.Builder b = StandardTransport.setup(state).dns(resolver)
-        .transportBuilder();
-    assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class)
+    SecureSmtpTransport.Builder b = StandardTransport.setup(state).dns(resolver).transportBuilder();
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("heloName");
   }
 
   private static long refreshThreads() {
     return Thread.getAllStackTraces().keySet().stream()
-        .filter(th -> th.getName().equals("mailtls-mta-sts-refresh") && th.isAlive()).count();
+        .filter(th -> th.getName().equals("mailtls-mta-sts-refresh") && th.isAlive())
+        .count();
   }
 }

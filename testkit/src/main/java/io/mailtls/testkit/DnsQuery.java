@@ -9,15 +9,14 @@ import org.xbill.DNS.Type;
  *
  * <p>Immutable and thread-safe.
  *
- * @param name the query name in presentation format, absolute (with the trailing dot), its
- *     letter case as received: {@code "mx1.example.test."}
+ * @param name the query name in presentation format, absolute (with the trailing dot), its letter
+ *     case as received: {@code "mx1.example.test."}
  * @param type the query type, a {@link Type} constant
  * @param transport how the query arrived
  * @param time when it arrived, by the server's clock
  * @param dnssecOk whether the query set the EDNS DO bit (RFC 3225 §3)
  */
-public record DnsQuery(
-    String name, int type, Transport transport, Instant time, boolean dnssecOk) {
+public record DnsQuery(String name, int type, Transport transport, Instant time, boolean dnssecOk) {
 
   /** The transport a query arrived on. */
   public enum Transport {
@@ -36,7 +35,13 @@ public record DnsQuery(
 
   @Override
   public String toString() {
-    return Type.string(type) + " " + name + " over " + transport + (dnssecOk ? " (DO)" : "")
-        + " at " + time;
+    return Type.string(type)
+        + " "
+        + name
+        + " over "
+        + transport
+        + (dnssecOk ? " (DO)" : "")
+        + " at "
+        + time;
   }
 }

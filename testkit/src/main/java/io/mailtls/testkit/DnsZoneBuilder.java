@@ -32,18 +32,17 @@ import org.xbill.DNS.Type;
  * the zone's current records and options.
  *
  * <p>Names are absolute (a trailing dot is optional), ASCII only (internationalized names as
- * A-labels, {@code xn--bcher-kva.test}), and must lie at or below the zone's origin. Records are
- * of class IN with a TTL of 300 s unless {@link #ttl(Duration)} says otherwise. The server adds
- * the SOA, NS, DNSKEY, NSEC and RRSIG records itself, and the delegation (NS and DS) of any held
- * zone below this one.
+ * A-labels, {@code xn--bcher-kva.test}), and must lie at or below the zone's origin. Records are of
+ * class IN with a TTL of 300 s unless {@link #ttl(Duration)} says otherwise. The server adds the
+ * SOA, NS, DNSKEY, NSEC and RRSIG records itself, and the delegation (NS and DS) of any held zone
+ * below this one.
  *
  * <p>Not thread-safe: use it only inside the callback it was handed to.
  */
 public final class DnsZoneBuilder {
   /** Types the server generates, so a caller may not add them. */
   private static final Set<Integer> GENERATED =
-      Set.of(
-          Type.SOA, Type.DNSKEY, Type.RRSIG, Type.NSEC, Type.NSEC3, Type.NSEC3PARAM, Type.OPT);
+      Set.of(Type.SOA, Type.DNSKEY, Type.RRSIG, Type.NSEC, Type.NSEC3, Type.NSEC3PARAM, Type.OPT);
 
   /** RFC 1035 §3.3: a character-string holds at most 255 octets. */
   private static final int MAX_CHARACTER_STRING = 255;
@@ -96,15 +95,17 @@ public final class DnsZoneBuilder {
 
   /**
    * Wires a {@link MockSmtpServer} into DNS: an MX record {@code domain → host} with {@code
-   * preference}, and {@code host}'s A (or AAAA) record pointing at the server's address. The
-   * host name must lie in this zone; the server's port is the client's business (all servers of
-   * one test usually share a port on different loopback addresses).
+   * preference}, and {@code host}'s A (or AAAA) record pointing at the server's address. The host
+   * name must lie in this zone; the server's port is the client's business (all servers of one test
+   * usually share a port on different loopback addresses).
    */
   public DnsZoneBuilder mailHost(
       String domain, int preference, String host, MockSmtpServer server) {
     mx(domain, preference, host);
     String address = server.address().getHostAddress();
-    return server.address() instanceof java.net.Inet6Address ? aaaa(host, address) : a(host, address);
+    return server.address() instanceof java.net.Inet6Address
+        ? aaaa(host, address)
+        : a(host, address);
   }
 
   /** Adds the null MX {@code 0 .} (RFC 7505 §3): the domain accepts no mail. */
@@ -113,8 +114,8 @@ public final class DnsZoneBuilder {
   }
 
   /**
-   * Adds one TXT record made of the given character-strings (a consumer concatenates them, as
-   * RFC 8461 §3.1 does); each at most 255 characters.
+   * Adds one TXT record made of the given character-strings (a consumer concatenates them, as RFC
+   * 8461 §3.1 does); each at most 255 characters.
    */
   public DnsZoneBuilder txt(String name, String... strings) {
     Objects.requireNonNull(strings, "strings");
@@ -154,8 +155,8 @@ public final class DnsZoneBuilder {
   /**
    * Adds a TLSA record for a certificate, computing its association data (RFC 6698 §2.1): {@code
    * tlsaFor("_25._tcp.mx1.example.test", 3, 1, 1, leaf)} publishes DANE-EE SPKI SHA2-256 of the
-   * leaf, {@code (…, 2, 0, 1, issuingCa)} DANE-TA of a CA certificate, {@code (…, 2, 0, 0, root)}
-   * a full trust anchor. {@link Tlsa#smtpOwner(String)} gives the owner name for an MX host, and
+   * leaf, {@code (…, 2, 0, 1, issuingCa)} DANE-TA of a CA certificate, {@code (…, 2, 0, 0, root)} a
+   * full trust anchor. {@link Tlsa#smtpOwner(String)} gives the owner name for an MX host, and
    * {@link Tlsa#wrongData(int)} data that matches nothing.
    *
    * @param selector 0 (the certificate) or 1 (its SubjectPublicKeyInfo)
@@ -164,7 +165,11 @@ public final class DnsZoneBuilder {
   public DnsZoneBuilder tlsaFor(
       String name, int usage, int selector, int matchingType, X509Certificate certificate) {
     Objects.requireNonNull(certificate, "certificate");
-    return tlsa(name, usage, selector, matchingType,
+    return tlsa(
+        name,
+        usage,
+        selector,
+        matchingType,
         Tlsa.associationData(certificate, selector, matchingType));
   }
 
@@ -188,9 +193,9 @@ public final class DnsZoneBuilder {
   }
 
   /**
-   * Adds any record of class IN at or below the origin, except the types the server generates
-   * (SOA, DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM). A wildcard owner ({@code *.example.test}) is
-   * expanded as RFC 4592 describes.
+   * Adds any record of class IN at or below the origin, except the types the server generates (SOA,
+   * DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM). A wildcard owner ({@code *.example.test}) is expanded
+   * as RFC 4592 describes.
    */
   public DnsZoneBuilder record(Record record) {
     Objects.requireNonNull(record, "record");
@@ -217,8 +222,8 @@ public final class DnsZoneBuilder {
   }
 
   /**
-   * Serves the zone unsigned: no DNSKEY, RRSIG or NSEC, and no DS in the parent, whose NSEC at
-   * the delegation then proves the delegation insecure (RFC 4035 §5.2).
+   * Serves the zone unsigned: no DNSKEY, RRSIG or NSEC, and no DS in the parent, whose NSEC at the
+   * delegation then proves the delegation insecure (RFC 4035 §5.2).
    */
   public DnsZoneBuilder unsigned() {
     return unsigned(true);
@@ -242,8 +247,8 @@ public final class DnsZoneBuilder {
   }
 
   /**
-   * Signs every RRset of this zone with an expired signature (inception now - 30 d, expiration
-   * now - 1 d): the zone is bogus (RFC 4035 §5.3.1).
+   * Signs every RRset of this zone with an expired signature (inception now - 30 d, expiration now
+   * - 1 d): the zone is bogus (RFC 4035 §5.3.1).
    */
   public DnsZoneBuilder expiredSignatures() {
     return expiredSignatures(true);

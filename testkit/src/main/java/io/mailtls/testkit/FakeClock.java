@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A {@link Clock} that stands still until the test moves it, so that code which reads the time
  * (policy expiry, refresh schedules, retry back-off) is tested without sleeping. Hand it to the
- * code under test wherever that takes a {@code Clock}, and drive scheduled work with a
- * {@link ManualScheduler} on the same clock.
+ * code under test wherever that takes a {@code Clock}, and drive scheduled work with a {@link
+ * ManualScheduler} on the same clock.
  *
  * <pre>{@code
  * FakeClock clock = new FakeClock();

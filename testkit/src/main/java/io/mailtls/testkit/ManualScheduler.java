@@ -34,10 +34,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Repeating tasks behave as with the JDK's scheduler: at a fixed rate the next run is due one
- * period after the last one was due, with a fixed delay one period after it ran; a run that
- * throws ends the repetition. {@link #execute} schedules a task due at once. After
- * {@link #shutdown()} nothing more can be scheduled; {@link #awaitTermination} never waits.
- * Thread-safe: any thread may schedule tasks.
+ * period after the last one was due, with a fixed delay one period after it ran; a run that throws
+ * ends the repetition. {@link #execute} schedules a task due at once. After {@link #shutdown()}
+ * nothing more can be scheduled; {@link #awaitTermination} never waits. Thread-safe: any thread may
+ * schedule tasks.
  */
 public final class ManualScheduler extends AbstractExecutorService
     implements ScheduledExecutorService {
@@ -81,8 +81,8 @@ public final class ManualScheduler extends AbstractExecutorService
   /**
    * Runs every task due at the clock's time, on the calling thread, earliest due first (in the
    * order they were scheduled when due at the same time). A repeating task that becomes due again
-   * during this call runs again in it. A task that throws completes exceptionally; the others
-   * still run.
+   * during this call runs again in it. A task that throws completes exceptionally; the others still
+   * run.
    *
    * @return how many tasks ran
    */
@@ -91,10 +91,11 @@ public final class ManualScheduler extends AbstractExecutorService
     while (true) {
       Task<?> next;
       synchronized (this) {
-        next = tasks.stream()
-            .filter(t -> !t.isCancelled() && !t.due.isAfter(clock.instant()))
-            .min(Comparator.comparing((Task<?> t) -> t.due).thenComparingLong(t -> t.seq))
-            .orElse(null);
+        next =
+            tasks.stream()
+                .filter(t -> !t.isCancelled() && !t.due.isAfter(clock.instant()))
+                .min(Comparator.comparing((Task<?> t) -> t.due).thenComparingLong(t -> t.seq))
+                .orElse(null);
         if (next == null) {
           tasks.removeIf(Task::isCancelled);
           return ran;
@@ -131,36 +132,35 @@ public final class ManualScheduler extends AbstractExecutorService
   }
 
   @Override
-  public synchronized <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay,
-      TimeUnit unit) {
+  public synchronized <V> ScheduledFuture<V> schedule(
+      Callable<V> callable, long delay, TimeUnit unit) {
     if (shutdown) {
       throw new RejectedExecutionException("shut down");
     }
-    Task<V> task = new Task<>(callable, clock.instant().plusNanos(unit.toNanos(delay)),
-        sequence++);
+    Task<V> task = new Task<>(callable, clock.instant().plusNanos(unit.toNanos(delay)), sequence++);
     tasks.add(task);
     return task;
   }
 
   @Override
-  public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period,
-      TimeUnit unit) {
+  public ScheduledFuture<?> scheduleAtFixedRate(
+      Runnable command, long initialDelay, long period, TimeUnit unit) {
     return periodic(command, initialDelay, period, unit, true);
   }
 
   @Override
-  public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay,
-      long delay, TimeUnit unit) {
+  public ScheduledFuture<?> scheduleWithFixedDelay(
+      Runnable command, long initialDelay, long delay, TimeUnit unit) {
     return periodic(command, initialDelay, delay, unit, false);
   }
 
   /**
-   * A repeating task: each run schedules the next one, at {@code due + period} (fixed rate) or
-   * at {@code now + period} (fixed delay), until it is cancelled or the command throws, as the
-   * JDK's scheduler does.
+   * A repeating task: each run schedules the next one, at {@code due + period} (fixed rate) or at
+   * {@code now + period} (fixed delay), until it is cancelled or the command throws, as the JDK's
+   * scheduler does.
    */
-  private ScheduledFuture<?> periodic(Runnable command, long initialDelay, long period,
-      TimeUnit unit, boolean fixedRate) {
+  private ScheduledFuture<?> periodic(
+      Runnable command, long initialDelay, long period, TimeUnit unit, boolean fixedRate) {
     if (period <= 0) {
       throw new IllegalArgumentException("period must be positive: " + period);
     }
@@ -188,13 +188,19 @@ public final class ManualScheduler extends AbstractExecutorService
         if (shutdown || isCancelled()) {
           return;
         }
-        Task<Void> task = new Task<>(() -> {
-          command.run(); // an exception ends the repetition, as with the JDK's scheduler
-          // this task is the pending one while it runs
-          scheduleAt(fixedRate ? Objects.requireNonNull(pending).due.plusNanos(periodNanos)
-              : clock.instant().plusNanos(periodNanos));
-          return null;
-        }, due, sequence++);
+        Task<Void> task =
+            new Task<>(
+                () -> {
+                  command.run(); // an exception ends the repetition, as with the JDK's scheduler
+                  // this task is the pending one while it runs
+                  scheduleAt(
+                      fixedRate
+                          ? Objects.requireNonNull(pending).due.plusNanos(periodNanos)
+                          : clock.instant().plusNanos(periodNanos));
+                  return null;
+                },
+                due,
+                sequence++);
         pending = task;
         tasks.add(task);
       }

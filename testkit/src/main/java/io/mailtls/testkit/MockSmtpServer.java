@@ -271,9 +271,9 @@ public final class MockSmtpServer implements Closeable {
     /**
      * The EHLO keyword lines, replacing {@link #DEFAULT_CAPABILITIES}; may be empty. STARTTLS comes
      * from {@link #tls}; AUTH PLAIN LOGIN is added with {@link #credentials} unless an AUTH line
-     * here names the mechanisms to offer (e.g. {@code AUTH LOGIN}). What is advertised is also what the
-     * server does: BDAT needs CHUNKING, a {@code SIZE n} limit is enforced (RFC 1870), and enhanced
-     * codes need ENHANCEDSTATUSCODES.
+     * here names the mechanisms to offer (e.g. {@code AUTH LOGIN}). What is advertised is also what
+     * the server does: BDAT needs CHUNKING, a {@code SIZE n} limit is enforced (RFC 1870), and
+     * enhanced codes need ENHANCEDSTATUSCODES.
      */
     public Builder capabilities(String... lines) {
       once("capabilities");

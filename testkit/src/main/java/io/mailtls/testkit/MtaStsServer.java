@@ -28,8 +28,8 @@ import okhttp3.Protocol;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An MTA-STS policy host for tests (RFC 8461 §3.3): an HTTPS server on a loopback address, built
- * on OkHttp's {@code MockWebServer}, that answers as {@code mta-sts.<domain>} for the domains it is
+ * An MTA-STS policy host for tests (RFC 8461 §3.3): an HTTPS server on a loopback address, built on
+ * OkHttp's {@code MockWebServer}, that answers as {@code mta-sts.<domain>} for the domains it is
  * given, and can be switched per domain to every way a policy fetch can fail.
  *
  * <pre>{@code
@@ -54,8 +54,7 @@ import org.jspecify.annotations.Nullable;
  * mta-sts.<domain>}. Other hosts and paths get 404; a handshake without SNI, or for a name this
  * server does not hold, gets a certificate for {@value #FALLBACK_HOST}. Every response carries
  * {@code Connection: close}, so each fetch is a new connection with a full handshake; and every
- * configuration change starts a new TLS context, so no client can resume a session from before
- * it.
+ * configuration change starts a new TLS context, so no client can resume a session from before it.
  *
  * <p>Thread-safe: domains, faults and headers may be changed from any thread while requests are
  * served. Requests and handshakes are recorded until {@link #clearRequests()}. {@link #close()}
@@ -171,16 +170,19 @@ public final class MtaStsServer implements AutoCloseable {
     this.pki = b.pki != null ? b.pki : TestPki.create();
     this.address = b.address;
     this.stall = b.stall;
-    this.tls = new RenewableSslSocketFactory(new SniKeyManager(
-        this::chooseCertificate,
-        alias -> certificates.computeIfAbsent(alias, this::mint),
-        name -> handshakeNames.add(name.orElse(""))));
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        return respond(request);
-      }
-    });
+    this.tls =
+        new RenewableSslSocketFactory(
+            new SniKeyManager(
+                this::chooseCertificate,
+                alias -> certificates.computeIfAbsent(alias, this::mint),
+                name -> handshakeNames.add(name.orElse(""))));
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+            return respond(request);
+          }
+        });
     // HTTP/1.1 only, so that "Connection: close" ends every exchange's connection.
     server.setProtocols(List.of(Protocol.HTTP_1_1));
     server.useHttps(tls);
@@ -197,8 +199,11 @@ public final class MtaStsServer implements AutoCloseable {
    * "mx1.example.test", "*.example.net")}.
    */
   public static String policyText(String mode, long maxAgeSeconds, String... mx) {
-    StringBuilder sb = new StringBuilder("version: STSv1\r\n")
-        .append("mode: ").append(Objects.requireNonNull(mode, "mode")).append("\r\n");
+    StringBuilder sb =
+        new StringBuilder("version: STSv1\r\n")
+            .append("mode: ")
+            .append(Objects.requireNonNull(mode, "mode"))
+            .append("\r\n");
     for (String pattern : mx) {
       sb.append("mx: ").append(Objects.requireNonNull(pattern, "mx")).append("\r\n");
     }
@@ -236,9 +241,9 @@ public final class MtaStsServer implements AutoCloseable {
   }
 
   /**
-   * Adds {@code Cache-Control: <value>} (e.g. {@code max-age=86400}) and a matching {@code ETag}
-   * to {@code domain}'s responses: an HTTP cache would keep them, an MTA-STS fetcher must not
-   * (RFC 8461 §3.3). {@code null} removes them.
+   * Adds {@code Cache-Control: <value>} (e.g. {@code max-age=86400}) and a matching {@code ETag} to
+   * {@code domain}'s responses: an HTTP cache would keep them, an MTA-STS fetcher must not (RFC
+   * 8461 §3.3). {@code null} removes them.
    */
   public void cacheControl(String domain, @Nullable String value) {
     update(domain, s -> new Site(s.policy(), s.fault(), s.contentType(), value));
@@ -252,8 +257,11 @@ public final class MtaStsServer implements AutoCloseable {
 
   private void update(String domain, UnaryOperator<Site> change) {
     String d = normalise(domain);
-    sites.compute(d, (k, old) -> change.apply(
-        old != null ? old : new Site(defaultPolicy(k), null, DEFAULT_CONTENT_TYPE, null)));
+    sites.compute(
+        d,
+        (k, old) ->
+            change.apply(
+                old != null ? old : new Site(defaultPolicy(k), null, DEFAULT_CONTENT_TYPE, null)));
     // A new TLS context: a session resumed from before this change would skip the certificate.
     tls.renew();
   }
@@ -265,9 +273,9 @@ public final class MtaStsServer implements AutoCloseable {
   // ---------------------------------------------------------------- DNS
 
   /**
-   * Publishes {@code domain}'s MTA-STS records in a zone of a {@link TestDnsServer}: the TXT
-   * record {@code _mta-sts.<domain>} ({@link #stsRecord(String)}) and the policy host's address
-   * ({@link #publishHost}). Both names must lie in the zone.
+   * Publishes {@code domain}'s MTA-STS records in a zone of a {@link TestDnsServer}: the TXT record
+   * {@code _mta-sts.<domain>} ({@link #stsRecord(String)}) and the policy host's address ({@link
+   * #publishHost}). Both names must lie in the zone.
    */
   public DnsZoneBuilder publish(DnsZoneBuilder zone, String domain, String id) {
     String d = normalise(domain);
@@ -360,10 +368,15 @@ public final class MtaStsServer implements AutoCloseable {
     String target = recorded.getTarget();
     int query = target.indexOf('?');
     String path = query < 0 ? target : target.substring(0, query);
-    requests.add(new Request(host, path, recorded.getMethod(),
-        recorded.getHandshakeServerNames(), recorded.getHeaders().toMultimap()));
-    Site site = host.startsWith(HOST_PREFIX) ? sites.get(host.substring(HOST_PREFIX.length()))
-        : null;
+    requests.add(
+        new Request(
+            host,
+            path,
+            recorded.getMethod(),
+            recorded.getHandshakeServerNames(),
+            recorded.getHeaders().toMultimap()));
+    Site site =
+        host.startsWith(HOST_PREFIX) ? sites.get(host.substring(HOST_PREFIX.length())) : null;
     if (site == null) {
       return plain(404, "no MTA-STS policy host " + host + " here\n");
     }
@@ -379,41 +392,49 @@ public final class MtaStsServer implements AutoCloseable {
       return policyResponse(site, site.contentType()).body(site.policy()).build();
     }
     return switch (fault) {
-      case REDIRECT -> new MockResponse.Builder()
-          .code(301)
-          .setHeader("Location", "https://" + host + ":" + port() + REDIRECT_TARGET_PATH)
-          .setHeader("Connection", "close")
-          .body("moved\n")
-          .build();
+      case REDIRECT ->
+          new MockResponse.Builder()
+              .code(301)
+              .setHeader("Location", "https://" + host + ":" + port() + REDIRECT_TARGET_PATH)
+              .setHeader("Connection", "close")
+              .body("moved\n")
+              .build();
       case NOT_FOUND -> plain(404, "not found\n");
       case SERVER_ERROR -> plain(500, "internal error\n");
       case WRONG_CONTENT_TYPE ->
           policyResponse(site, "text/html; charset=utf-8").body(site.policy()).build();
       case OVERSIZE_BODY ->
           policyResponse(site, site.contentType()).body(oversized(site.policy())).build();
-      case OVERSIZE_CHUNKED_BODY -> policyResponse(site, site.contentType())
-          .chunkedBody(oversized(site.policy()), 4096)
-          .build();
+      case OVERSIZE_CHUNKED_BODY ->
+          policyResponse(site, site.contentType())
+              .chunkedBody(oversized(site.policy()), 4096)
+              .build();
       case STALL -> {
         // Hold the answer; close() releases it at once.
         closing.await(stall.toMillis(), TimeUnit.MILLISECONDS);
         yield policyResponse(site, site.contentType()).body(site.policy()).build();
       }
-      case MALFORMED_POLICY -> policyResponse(site, site.contentType())
-          .body("version: STSv1\r\nmode: sometimes\r\nmx: mail."
-              + host.substring(HOST_PREFIX.length()) + "\r\nmax_age: 86400\r\n")
-          .build();
-      case WRONG_NAME_CERTIFICATE, UNTRUSTED_CERTIFICATE, SELF_SIGNED_CERTIFICATE,
+      case MALFORMED_POLICY ->
+          policyResponse(site, site.contentType())
+              .body(
+                  "version: STSv1\r\nmode: sometimes\r\nmx: mail."
+                      + host.substring(HOST_PREFIX.length())
+                      + "\r\nmax_age: 86400\r\n")
+              .build();
+      case WRONG_NAME_CERTIFICATE,
+          UNTRUSTED_CERTIFICATE,
+          SELF_SIGNED_CERTIFICATE,
           EXPIRED_CERTIFICATE ->
           policyResponse(site, site.contentType()).body(site.policy()).build();
     };
   }
 
   private static MockResponse.Builder policyResponse(Site site, String contentType) {
-    MockResponse.Builder b = new MockResponse.Builder()
-        .code(200)
-        .setHeader("Content-Type", contentType)
-        .setHeader("Connection", "close");
+    MockResponse.Builder b =
+        new MockResponse.Builder()
+            .code(200)
+            .setHeader("Content-Type", contentType)
+            .setHeader("Connection", "close");
     if (site.cacheControl() != null) {
       b.setHeader("Cache-Control", site.cacheControl())
           .setHeader("ETag", "\"" + Integer.toHexString(site.policy().hashCode()) + "\"");
@@ -531,8 +552,13 @@ public final class MtaStsServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "MtaStsServer{" + address.getHostAddress() + ":" + server.getPort() + ", domains="
-        + sites.keySet() + "}";
+    return "MtaStsServer{"
+        + address.getHostAddress()
+        + ":"
+        + server.getPort()
+        + ", domains="
+        + sites.keySet()
+        + "}";
   }
 
   /**

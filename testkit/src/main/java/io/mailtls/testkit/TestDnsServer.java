@@ -35,9 +35,9 @@ import org.xbill.DNS.Type;
 /**
  * An authoritative DNS server for tests, on real loopback UDP and TCP sockets (one ephemeral port
  * for both), serving zones built in code and signed with DNSSEC (ECDSA P-256, algorithm 13) under
- * its own root key. A validating stub such as dnsjava's {@code ValidatingResolver}, pointed at
- * this one server and given {@link #trustAnchor()}, validates the full chain {@code .} → {@code
- * test.} → your zone.
+ * its own root key. A validating stub such as dnsjava's {@code ValidatingResolver}, pointed at this
+ * one server and given {@link #trustAnchor()}, validates the full chain {@code .} → {@code test.} →
+ * your zone.
  *
  * <pre>{@code
  * try (TestDnsServer dns = TestDnsServer.builder()
@@ -55,21 +55,21 @@ import org.xbill.DNS.Type;
  *
  * <p>What it serves: the zones {@code .} and {@code test.} always exist; every held zone is
  * delegated from its nearest held parent (NS, and DS unless unsigned), so deeper zones such as
- * {@code sub.example.test} chain up too. Answers follow RFC 1034 §4.3.2 and RFC 4035 §3.1: AA
- * set, RRSIGs only for queries with the EDNS DO bit, NSEC proofs for NODATA, empty non-terminals,
+ * {@code sub.example.test} chain up too. Answers follow RFC 1034 §4.3.2 and RFC 4035 §3.1: AA set,
+ * RRSIGs only for queries with the EDNS DO bit, NSEC proofs for NODATA, empty non-terminals,
  * NXDOMAIN and wildcard answers, DS from the parent side of a cut, referrals for delegations (made
  * with {@link DnsZoneBuilder#ns}) to zones it does not hold. CNAMEs are followed through the held
  * zones, as a recursive resolver would, so that a stub gets the whole chain. UDP answers that do
  * not fit the requester's EDNS size (at least 512 bytes) are truncated with TC set; TCP takes
- * several length-prefixed queries per connection. Malformed queries get FORMERR or no answer.
- * Every NS RRset names {@code ns.mailtls-testkit.invalid.}: clients reach the server by address.
+ * several length-prefixed queries per connection. Malformed queries get FORMERR or no answer. Every
+ * NS RRset names {@code ns.mailtls-testkit.invalid.}: clients reach the server by address.
  *
  * <p>Signatures are made at {@link Builder#build()}, at every {@link #update} and at {@link
  * #resign()}, valid from one hour before to 30 days after the configured clock's time.
  *
- * <p>Thread-safe: zone updates, fault switches and the query log may be used from any thread
- * while queries are answered. Server threads are daemon threads; {@link #close()} frees the ports
- * and waits for them.
+ * <p>Thread-safe: zone updates, fault switches and the query log may be used from any thread while
+ * queries are answered. Server threads are daemon threads; {@link #close()} frees the ports and
+ * waits for them.
  */
 public final class TestDnsServer implements AutoCloseable {
   private static final Name TEST_TLD = Name.fromConstantString("test.");
@@ -191,8 +191,8 @@ public final class TestDnsServer implements AutoCloseable {
   // ---------------------------------------------------------------- faults
 
   /**
-   * Serves every RRSIG over the RRsets owned by {@code name}, of any type, with one signature
-   * byte flipped: a validator finds them bogus.
+   * Serves every RRSIG over the RRsets owned by {@code name}, of any type, with one signature byte
+   * flipped: a validator finds them bogus.
    */
   public void corruptSignatures(String name) {
     faults.add(Fault.CORRUPT_SIGNATURES, DnsNames.parse(name), FaultTable.ANY_TYPE);
@@ -229,16 +229,16 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   /**
-   * Answers UDP queries for {@code name}, any type, with TC set and empty sections; TCP queries
-   * get the full answer.
+   * Answers UDP queries for {@code name}, any type, with TC set and empty sections; TCP queries get
+   * the full answer.
    */
   public void truncate(String name) {
     faults.add(Fault.TRUNCATE, DnsNames.parse(name), FaultTable.ANY_TYPE);
   }
 
   /**
-   * Answers UDP queries for {@code name}/{@code type} with TC set and empty sections (RFC 7766
-   * §5: the client retries over TCP); TCP queries get the full answer.
+   * Answers UDP queries for {@code name}/{@code type} with TC set and empty sections (RFC 7766 §5:
+   * the client retries over TCP); TCP queries get the full answer.
    */
   public void truncate(String name, int type) {
     faults.add(Fault.TRUNCATE, DnsNames.parse(name), checkType(type));
@@ -256,8 +256,8 @@ public final class TestDnsServer implements AutoCloseable {
    * the zone's current records and options; its SOA serial goes up by one.
    *
    * @param zone the zone's origin, e.g. {@code "example.test"}
-   * @throws IllegalArgumentException if the server holds no such zone, or the edit is invalid
-   *     (the server then keeps serving the previous data)
+   * @throws IllegalArgumentException if the server holds no such zone, or the edit is invalid (the
+   *     server then keeps serving the previous data)
    */
   public void update(String zone, Consumer<DnsZoneBuilder> edit) {
     Name origin = DnsNames.parse(zone);
@@ -277,8 +277,8 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   /**
-   * Removes the records of {@code type} ({@link Type#ANY}: of every type) that were added at
-   * {@code name}, in the held zone that holds the name, and re-signs.
+   * Removes the records of {@code type} ({@link Type#ANY}: of every type) that were added at {@code
+   * name}, in the held zone that holds the name, and re-signs.
    */
   public void removeRecords(String name, int type) {
     Name owner = DnsNames.parse(name);
@@ -292,8 +292,8 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   /**
-   * Signs every zone again with the clock's current time: call it after advancing a test clock
-   * past the signatures' 30-day validity.
+   * Signs every zone again with the clock's current time: call it after advancing a test clock past
+   * the signatures' 30-day validity.
    */
   public void resign() {
     synchronized (lock) {
@@ -320,8 +320,8 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   /**
-   * How many queries were received since the server was built: every well-formed query, also
-   * past the log's 100,000 entries, and not reset by {@link #clearQueryLog()}.
+   * How many queries were received since the server was built: every well-formed query, also past
+   * the log's 100,000 entries, and not reset by {@link #clearQueryLog()}.
    */
   public long totalQueryCount() {
     return queryLog.total();
@@ -412,10 +412,10 @@ public final class TestDnsServer implements AutoCloseable {
 
     /**
      * Holds every response back for {@code latency} before sending it, as a server one round trip
-     * of that length away would: for measuring how a client behaves at a distance. Concurrent
-     * UDP queries are delayed side by side, not one after another; a TCP connection answers its
-     * queries in order, each after the delay. Queries are logged when they arrive. Default:
-     * {@link Duration#ZERO}, no delay.
+     * of that length away would: for measuring how a client behaves at a distance. Concurrent UDP
+     * queries are delayed side by side, not one after another; a TCP connection answers its queries
+     * in order, each after the delay. Queries are logged when they arrive. Default: {@link
+     * Duration#ZERO}, no delay.
      *
      * @throws IllegalArgumentException if {@code latency} is negative
      */
@@ -430,8 +430,8 @@ public final class TestDnsServer implements AutoCloseable {
     }
 
     /**
-     * Defines a zone, signed unless the callback says {@link DnsZoneBuilder#unsigned()}. The
-     * zones {@code .} and {@code test.} exist anyway; defining one of them adds to it.
+     * Defines a zone, signed unless the callback says {@link DnsZoneBuilder#unsigned()}. The zones
+     * {@code .} and {@code test.} exist anyway; defining one of them adds to it.
      *
      * @param origin the zone apex, e.g. {@code "example.test"} (ASCII; IDNs as A-labels)
      * @throws IllegalArgumentException if the zone was already defined
@@ -456,8 +456,8 @@ public final class TestDnsServer implements AutoCloseable {
     /**
      * Generates the keys, signs the zones and returns the server, not yet listening.
      *
-     * @throws IllegalArgumentException if a record lies in another held zone, or a CNAME shares
-     *     its name with other data (RFC 2181 §10.1)
+     * @throws IllegalArgumentException if a record lies in another held zone, or a CNAME shares its
+     *     name with other data (RFC 2181 §10.1)
      * @throws IllegalStateException if called twice
      */
     public TestDnsServer build() {

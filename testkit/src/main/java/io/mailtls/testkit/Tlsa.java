@@ -6,8 +6,8 @@ import java.security.cert.X509Certificate;
 import java.util.Objects;
 
 /**
- * TLSA record data for tests (RFC 6698 §2.1, RFC 7672 §2.2.3): owner names for SMTP and
- * association data computed from certificates, or made to match nothing. Use it with {@link
+ * TLSA record data for tests (RFC 6698 §2.1, RFC 7672 §2.2.3): owner names for SMTP and association
+ * data computed from certificates, or made to match nothing. Use it with {@link
  * DnsZoneBuilder#tlsa} and {@link DnsZoneBuilder#tlsaFor}:
  *
  * <pre>{@code
@@ -60,9 +60,9 @@ public final class Tlsa {
   }
 
   /**
-   * Well-formed association data for {@code matchingType} that matches no certificate: a digest
-   * of the right length (32 or 64 octets), or for Full(0) a DER SEQUENCE that is neither a
-   * certificate nor a key. The record stays usable (RFC 7672 §3.1) and simply never matches.
+   * Well-formed association data for {@code matchingType} that matches no certificate: a digest of
+   * the right length (32 or 64 octets), or for Full(0) a DER SEQUENCE that is neither a certificate
+   * nor a key. The record stays usable (RFC 7672 §3.1) and simply never matches.
    */
   public static byte[] wrongData(int matchingType) {
     switch (matchingType) {

@@ -33,15 +33,15 @@ import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.dnssec.ValidatingResolver;
 
 /**
- * A validating recursive resolver on a loopback socket, for testing code that trusts the AD bit
- * (as Postfix does with a local Unbound). Thread-safe.
+ * A validating recursive resolver on a loopback socket, for testing code that trusts the AD bit (as
+ * Postfix does with a local Unbound). Thread-safe.
  *
  * <p>It forwards each query to one upstream (normally a {@link TestDnsServer}) through dnsjava's
  * {@code ValidatingResolver} with the given trust anchor, and answers as a validating resolver
- * would: AD set on validated data, SERVFAIL with an Extended DNS Error (RFC 8914) on bogus data,
- * no AD on insecure data. The dnsjava-specific validation-reason record is removed, so clients
- * see only standard signals. UDP answers larger than the requester's EDNS size are truncated
- * (TC set), TCP answers are complete.
+ * would: AD set on validated data, SERVFAIL with an Extended DNS Error (RFC 8914) on bogus data, no
+ * AD on insecure data. The dnsjava-specific validation-reason record is removed, so clients see
+ * only standard signals. UDP answers larger than the requester's EDNS size are truncated (TC set),
+ * TCP answers are complete.
  */
 public final class ValidatingResolverServer implements AutoCloseable {
 
@@ -57,8 +57,12 @@ public final class ValidatingResolverServer implements AutoCloseable {
   private volatile boolean closed;
 
   private ValidatingResolverServer(
-      InetSocketAddress upstream, InputStream trustAnchor, Clock clock, InetAddress bind,
-      Duration upstreamTimeout) throws IOException {
+      InetSocketAddress upstream,
+      InputStream trustAnchor,
+      Clock clock,
+      InetAddress bind,
+      Duration upstreamTimeout)
+      throws IOException {
     SimpleResolver head = new SimpleResolver(upstream);
     head.setTimeout(upstreamTimeout);
     this.validator = new ValidatingResolver(head, clock);
@@ -70,11 +74,13 @@ public final class ValidatingResolverServer implements AutoCloseable {
     this.tcp = new ServerSocket();
     this.tcp.bind(new InetSocketAddress(bind, udp.getLocalPort()), 16);
     AtomicInteger n = new AtomicInteger();
-    this.workers = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "validating-resolver-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.workers =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "validating-resolver-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     workers.execute(this::udpLoop);
     workers.execute(this::tcpLoop);
   }
@@ -95,9 +101,12 @@ public final class ValidatingResolverServer implements AutoCloseable {
       throw new IllegalArgumentException("test servers bind to loopback only: " + bind);
     }
     try {
-      return new ValidatingResolverServer(upstream,
+      return new ValidatingResolverServer(
+          upstream,
           new ByteArrayInputStream(trustAnchor.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
-          clock, bind, Duration.ofSeconds(2));
+          clock,
+          bind,
+          Duration.ofSeconds(2));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start validating resolver", e);
     }
@@ -249,7 +258,8 @@ public final class ValidatingResolverServer implements AutoCloseable {
     if (query.getQuestion() != null) {
       response.addRecord(query.getQuestion(), Section.QUESTION);
     }
-    response.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new ExtendedErrorCodeOption(ede))),
+    response.addRecord(
+        new OPTRecord(1232, 0, 0, 0, List.of(new ExtendedErrorCodeOption(ede))),
         Section.ADDITIONAL);
     return response;
   }

@@ -17,8 +17,8 @@ class ManualSchedulerTest {
     FakeClock clock = new FakeClock(Instant.parse("2026-01-01T00:00:00Z"));
     ManualScheduler scheduler = new ManualScheduler(clock);
     AtomicInteger runs = new AtomicInteger();
-    ScheduledFuture<?> f = scheduler.scheduleAtFixedRate(runs::incrementAndGet, 1, 10,
-        TimeUnit.SECONDS);
+    ScheduledFuture<?> f =
+        scheduler.scheduleAtFixedRate(runs::incrementAndGet, 1, 10, TimeUnit.SECONDS);
     assertThat(scheduler.runDue()).isZero();
     for (int i = 1; i <= 3; i++) {
       clock.advance(Duration.ofSeconds(i == 1 ? 1 : 10));

@@ -296,15 +296,19 @@ class MockSmtpServerFaultTest {
   /**
    * A client that has the reply to its final dot finds the message in {@code messages()} at once,
    * with that reply, also when the reply left early (then disconnect, a 421, injected bytes): the
-   * message is recorded before its reply can reach the client. It used to be recorded after, a
-   * race that made a test see a reply for a message the server had "not received".
+   * message is recorded before its reply can reach the client. It used to be recorded after, a race
+   * that made a test see a reply for a message the server had "not received".
    */
   @Test
   void aMessageIsRecordedBeforeItsFinalReplyReachesTheClient() throws Exception {
-    MockSmtpServer smtp = start(MockSmtpServer.builder().on(SmtpStep.DATA_END,
-        SmtpAction.reply(250, "2.0.0", "taken").thenDisconnect(),
-        SmtpAction.reply(421, "4.3.2", "taken, but going away"),
-        SmtpAction.proceed().followedBy("250 extra\r\n").thenDisconnect()));
+    MockSmtpServer smtp =
+        start(
+            MockSmtpServer.builder()
+                .on(
+                    SmtpStep.DATA_END,
+                    SmtpAction.reply(250, "2.0.0", "taken").thenDisconnect(),
+                    SmtpAction.reply(421, "4.3.2", "taken, but going away"),
+                    SmtpAction.proceed().followedBy("250 extra\r\n").thenDisconnect()));
     for (int i = 1; i <= 60; i++) {
       try (MockSmtpServerTestClient client = MockSmtpServerTestClient.connect(smtp)) {
         assertThat(upToData(client)).startsWith("354");
@@ -313,8 +317,8 @@ class MockSmtpServerFaultTest {
         assertThat(reply).matches("(250|421) .*");
         List<SmtpMessage> messages = smtp.messages();
         assertThat(messages).as("after %d messages", i).hasSize(i);
-        assertThat(messages.get(i - 1).finalReply()).hasValueSatisfying(
-            r -> assertThat(reply).startsWith(Integer.toString(r.code())));
+        assertThat(messages.get(i - 1).finalReply())
+            .hasValueSatisfying(r -> assertThat(reply).startsWith(Integer.toString(r.code())));
       }
     }
   }

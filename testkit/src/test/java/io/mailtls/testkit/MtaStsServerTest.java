@@ -33,17 +33,18 @@ import org.xbill.DNS.Type;
 class MtaStsServerTest {
 
   private static final TestPki PKI = TestPki.create();
-  private static final String POLICY = MtaStsServer.policyText("enforce", 86400,
-      "mx1.example.test");
+  private static final String POLICY =
+      MtaStsServer.policyText("enforce", 86400, "mx1.example.test");
   private static MtaStsServer sts;
 
   @BeforeAll
   static void start() {
-    sts = MtaStsServer.builder()
-        .pki(PKI)
-        .stall(Duration.ofSeconds(30))
-        .domain("example.test", POLICY)
-        .start();
+    sts =
+        MtaStsServer.builder()
+            .pki(PKI)
+            .stall(Duration.ofSeconds(30))
+            .domain("example.test", POLICY)
+            .start();
   }
 
   @AfterAll
@@ -68,8 +69,7 @@ class MtaStsServerTest {
   }
 
   private static Response get(String url) throws IOException {
-    return client(Duration.ofSeconds(5)).newCall(new Request.Builder().url(url).build())
-        .execute();
+    return client(Duration.ofSeconds(5)).newCall(new Request.Builder().url(url).build()).execute();
   }
 
   @Test
@@ -114,8 +114,9 @@ class MtaStsServerTest {
       assertThat(r.code()).isEqualTo(301);
       location = r.header("Location");
     }
-    assertThat(location).isEqualTo("https://mta-sts.example.test:" + sts.port()
-        + MtaStsServer.REDIRECT_TARGET_PATH);
+    assertThat(location)
+        .isEqualTo(
+            "https://mta-sts.example.test:" + sts.port() + MtaStsServer.REDIRECT_TARGET_PATH);
     assertThat(sts.redirectTargetRequested("example.test")).isFalse();
     try (Response r = get(location)) {
       assertThat(r.code()).isEqualTo(200);
@@ -175,8 +176,11 @@ class MtaStsServerTest {
   @Timeout(60)
   void stallHoldsTheResponse() {
     sts.fault("example.test", MtaStsServer.Fault.STALL);
-    assertThatThrownBy(() -> client(Duration.ofMillis(300))
-        .newCall(new Request.Builder().url(sts.policyUrl("example.test")).build()).execute())
+    assertThatThrownBy(
+            () ->
+                client(Duration.ofMillis(300))
+                    .newCall(new Request.Builder().url(sts.policyUrl("example.test")).build())
+                    .execute())
         .isInstanceOf(SocketTimeoutException.class);
     assertThat(sts.requestCount("example.test")).isEqualTo(1);
   }
@@ -214,27 +218,37 @@ class MtaStsServerTest {
 
   @Test
   void publishesTheTxtRecordAndTheHostAddress() throws Exception {
-    try (TestDnsServer dns = TestDnsServer.builder()
-        .zone("example.test", z -> sts.publish(z, "example.test", "20240101"))
-        .start()) {
+    try (TestDnsServer dns =
+        TestDnsServer.builder()
+            .zone("example.test", z -> sts.publish(z, "example.test", "20240101"))
+            .start()) {
       SimpleResolver resolver = new SimpleResolver(dns.socketAddress());
-      Message txt = resolver.send(Message.newQuery(Record.newRecord(
-          Name.fromString("_mta-sts.example.test."), Type.TXT, DClass.IN)));
-      assertThat(txt.getSection(Section.ANSWER)).singleElement()
-          .isInstanceOfSatisfying(TXTRecord.class,
+      Message txt =
+          resolver.send(
+              Message.newQuery(
+                  Record.newRecord(
+                      Name.fromString("_mta-sts.example.test."), Type.TXT, DClass.IN)));
+      assertThat(txt.getSection(Section.ANSWER))
+          .singleElement()
+          .isInstanceOfSatisfying(
+              TXTRecord.class,
               r -> assertThat(r.getStrings()).containsExactly("v=STSv1; id=20240101;"));
-      Message a = resolver.send(Message.newQuery(Record.newRecord(
-          Name.fromString("mta-sts.example.test."), Type.A, DClass.IN)));
-      assertThat(a.getSection(Section.ANSWER)).singleElement()
-          .isInstanceOfSatisfying(ARecord.class,
-              r -> assertThat(r.getAddress()).isEqualTo(sts.address()));
+      Message a =
+          resolver.send(
+              Message.newQuery(
+                  Record.newRecord(Name.fromString("mta-sts.example.test."), Type.A, DClass.IN)));
+      assertThat(a.getSection(Section.ANSWER))
+          .singleElement()
+          .isInstanceOfSatisfying(
+              ARecord.class, r -> assertThat(r.getAddress()).isEqualTo(sts.address()));
     }
   }
 
   @Test
   void onlyLoopbackAddresses() throws Exception {
-    assertThatThrownBy(() -> MtaStsServer.builder()
-        .address(InetAddress.getByAddress(new byte[] {10, 0, 0, 1})))
+    assertThatThrownBy(
+            () ->
+                MtaStsServer.builder().address(InetAddress.getByAddress(new byte[] {10, 0, 0, 1})))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> sts.policy("b\u00fccher.test", POLICY))
         .isInstanceOf(IllegalArgumentException.class);

@@ -72,8 +72,7 @@ class TestDnsServerBuilderTest {
         .hasMessageContaining("IPv4");
     assertThatThrownBy(
             () ->
-                TestDnsServer.builder()
-                    .zone("example.test", z -> z.a("example.test", "localhost")))
+                TestDnsServer.builder().zone("example.test", z -> z.a("example.test", "localhost")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("localhost");
     assertThatThrownBy(
@@ -112,8 +111,7 @@ class TestDnsServerBuilderTest {
             .zone(
                 "example.test",
                 z ->
-                    z.cname("www.example.test", "example.test")
-                        .a("www.example.test", "127.0.0.1"));
+                    z.cname("www.example.test", "example.test").a("www.example.test", "127.0.0.1"));
 
     assertThatThrownBy(builder::build)
         .isInstanceOf(IllegalArgumentException.class)

@@ -31,8 +31,8 @@ import org.xbill.DNS.dnssec.ValidatingResolver;
 
 /**
  * dnsjava's {@link ValidatingResolver}, pointed at a {@link TestDnsServer} as a stub with the
- * server's trust anchor, validates what the server serves (RFC 4035 §5) and rejects what it
- * breaks on purpose.
+ * server's trust anchor, validates what the server serves (RFC 4035 §5) and rejects what it breaks
+ * on purpose.
  */
 class TestDnsServerDnssecTest {
   private static final Clock CLOCK =

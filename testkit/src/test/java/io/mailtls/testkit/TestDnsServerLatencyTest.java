@@ -20,16 +20,16 @@ import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /**
- * {@link TestDnsServer.Builder#latency}: every response held back, UDP responses side by side;
- * and {@link TestDnsServer#totalQueryCount()}, which the bounded log does not limit.
+ * {@link TestDnsServer.Builder#latency}: every response held back, UDP responses side by side; and
+ * {@link TestDnsServer#totalQueryCount()}, which the bounded log does not limit.
  */
 class TestDnsServerLatencyTest {
 
   private static final Duration LATENCY = Duration.ofMillis(150);
 
   private static TestDnsServer server(Duration latency) {
-    TestDnsServer.Builder b = TestDnsServer.builder()
-        .zone("example.test", z -> z.a("host.example.test", "127.0.0.2"));
+    TestDnsServer.Builder b =
+        TestDnsServer.builder().zone("example.test", z -> z.a("host.example.test", "127.0.0.2"));
     if (latency != null) {
       b.latency(latency);
     }
@@ -40,8 +40,9 @@ class TestDnsServerLatencyTest {
     SimpleResolver r = new SimpleResolver(dns.socketAddress());
     r.setTCP(tcp);
     r.setTimeout(Duration.ofSeconds(5));
-    return r.send(Message.newQuery(
-        Record.newRecord(Name.fromString("host.example.test."), Type.A, DClass.IN)));
+    return r.send(
+        Message.newQuery(
+            Record.newRecord(Name.fromString("host.example.test."), Type.A, DClass.IN)));
   }
 
   @Test
@@ -66,13 +67,16 @@ class TestDnsServerLatencyTest {
       long start = System.nanoTime();
       List<CompletableFuture<Message>> all = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        all.add(CompletableFuture.supplyAsync(() -> {
-          try {
-            return query(dns, false);
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        }, runnable -> new Thread(runnable).start()));
+        all.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return query(dns, false);
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                },
+                runnable -> new Thread(runnable).start()));
       }
       for (CompletableFuture<Message> f : all) {
         assertThat(f.get(10, TimeUnit.SECONDS).getRcode()).isEqualTo(Rcode.NOERROR);

@@ -42,8 +42,8 @@ import org.xbill.DNS.Type;
 import org.xbill.DNS.dnssec.ValidatingResolver;
 
 /**
- * The wire behaviour of {@link TestDnsServer}: EDNS, truncation and TCP, the run-time faults,
- * the query log, and robustness against malformed input.
+ * The wire behaviour of {@link TestDnsServer}: EDNS, truncation and TCP, the run-time faults, the
+ * query log, and robustness against malformed input.
  */
 class TestDnsServerTransportTest {
   private TestDnsServer dns;
@@ -104,10 +104,12 @@ class TestDnsServerTransportTest {
 
     // RFC 4035 §3.1: no RRSIG and no NSEC proof without DO.
     assertThat(plain.getRcode()).isEqualTo(Rcode.NXDOMAIN);
-    assertThat(plain.getSection(Section.AUTHORITY)).extracting(Record::getType)
+    assertThat(plain.getSection(Section.AUTHORITY))
+        .extracting(Record::getType)
         .containsExactly(Type.SOA);
     assertThat(dnssec.getRcode()).isEqualTo(Rcode.NXDOMAIN);
-    assertThat(dnssec.getSection(Section.AUTHORITY)).extracting(Record::getType)
+    assertThat(dnssec.getSection(Section.AUTHORITY))
+        .extracting(Record::getType)
         .contains(Type.SOA, Type.RRSIG, Type.NSEC);
     assertThat(dnssec.getOPT().getFlags() & ExtendedFlags.DO).isEqualTo(ExtendedFlags.DO);
     assertThat(dns.queries()).extracting(DnsQuery::dnssecOk).containsExactly(false, true);
@@ -253,8 +255,10 @@ class TestDnsServerTransportTest {
       assertThat(secondResponse.getHeader().getID()).isEqualTo(second.getHeader().getID());
       assertThat(records(secondResponse, Section.ANSWER, Type.A)).hasSize(1);
     }
-    assertThat(dns.queries()).extracting(DnsQuery::transport)
-        .containsOnly(DnsQuery.Transport.TCP).hasSize(2);
+    assertThat(dns.queries())
+        .extracting(DnsQuery::transport)
+        .containsOnly(DnsQuery.Transport.TCP)
+        .hasSize(2);
   }
 
   @Test
@@ -291,8 +295,8 @@ class TestDnsServerTransportTest {
 
     Message update = Message.newQuery(question("example.test", Type.SOA));
     update.getHeader().setOpcode(Opcode.UPDATE);
-    Message chaos = Message.newQuery(Record.newRecord(Name.fromString("version.bind."), Type.TXT,
-        DClass.CH));
+    Message chaos =
+        Message.newQuery(Record.newRecord(Name.fromString("version.bind."), Type.TXT, DClass.CH));
     Message ednsVersion1 = Message.newQuery(question("example.test", Type.MX));
     ednsVersion1.addRecord(new OPTRecord(1232, 0, 1), Section.ADDITIONAL);
 

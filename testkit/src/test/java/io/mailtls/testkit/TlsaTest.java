@@ -25,15 +25,15 @@ class TlsaTest {
     assertThat(Tlsa.smtpOwner("mx1.example.test.")).isEqualTo("_25._tcp.mx1.example.test");
     assertThat(Tlsa.owner(465, "mx1.example.test")).isEqualTo("_465._tcp.mx1.example.test");
     assertThatThrownBy(() -> Tlsa.owner(70000, "x.test"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("70000");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("70000");
   }
 
   @Test
   void associationDataIsWhatTheCertificateGives() {
     TestPki.Issued leaf = PKI.root().leaf().dnsNames("mx1.example.test").issue();
     assertThat(Tlsa.associationData(leaf.certificate(), 1, 1)).isEqualTo(leaf.spkiSha256());
-    assertThat(Tlsa.associationData(leaf.certificate(), 0, 2))
-        .isEqualTo(leaf.certificateSha512());
+    assertThat(Tlsa.associationData(leaf.certificate(), 0, 2)).isEqualTo(leaf.certificateSha512());
     assertThat(Tlsa.associationData(leaf.certificate(), 0, 0)).isEqualTo(leaf.certificateDer());
   }
 
@@ -50,14 +50,20 @@ class TlsaTest {
   void tlsaForServesTheCertificatesData() throws IOException {
     TestPki.Ca inter = PKI.root().intermediate("mailtls Tlsa Intermediate");
     TestPki.Issued leaf = inter.leaf().dnsNames("mx1.example.test").issue();
-    try (TestDnsServer dns = TestDnsServer.builder()
-        .zone("example.test", z -> z
-            .a("mx1.example.test", "127.0.0.2")
-            .tlsaFor(Tlsa.smtpOwner("mx1.example.test"), 3, 1, 1, leaf)
-            .tlsaFor(Tlsa.smtpOwner("mx1.example.test"), 2, 0, 1, inter.certificate()))
-        .start()) {
-      Message answer = query(new SimpleResolver(dns.socketAddress()),
-          Tlsa.smtpOwner("mx1.example.test"), Type.TLSA);
+    try (TestDnsServer dns =
+        TestDnsServer.builder()
+            .zone(
+                "example.test",
+                z ->
+                    z.a("mx1.example.test", "127.0.0.2")
+                        .tlsaFor(Tlsa.smtpOwner("mx1.example.test"), 3, 1, 1, leaf)
+                        .tlsaFor(Tlsa.smtpOwner("mx1.example.test"), 2, 0, 1, inter.certificate()))
+            .start()) {
+      Message answer =
+          query(
+              new SimpleResolver(dns.socketAddress()),
+              Tlsa.smtpOwner("mx1.example.test"),
+              Type.TLSA);
       List<Record> tlsa = records(answer, Section.ANSWER, Type.TLSA);
       assertThat(tlsa).hasSize(2).allSatisfy(r -> assertThat(r).isInstanceOf(TLSARecord.class));
       assertThat(tlsa.stream().map(r -> ((TLSARecord) r).getCertificateAssociationData()))

@@ -26,9 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * invocation counts {@value #SIZE} operations): the DATA encoder (dot-stuffing and CRLF
  * normalisation, {@code DotStuffingOutputStream}), the BDAT encoder (CRLF only, {@code
  * CrlfNormalizingOutputStream}) and the scan every message gets before sending ({@code
- * ContentScanner}: size, 8-bit, line lengths), over a 100 KB message with CRLF line ends and
- * the same with bare LF. The classes are in {@code io.mailtls.core.internal.smtp}, called on the
- * class path (see {@link SmtpReplyBenchmark}).
+ * ContentScanner}: size, 8-bit, line lengths), over a 100 KB message with CRLF line ends and the
+ * same with bare LF. The classes are in {@code io.mailtls.core.internal.smtp}, called on the class
+ * path (see {@link SmtpReplyBenchmark}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -41,8 +41,10 @@ public class EncoderBenchmark {
   static final int SIZE = 102_400;
 
   private final byte[] crlf = Messages.rfc5322("rcpt@bench.test", SIZE);
-  private final byte[] lf = new String(crlf, StandardCharsets.US_ASCII).replace("\r\n", "\n")
-      .getBytes(StandardCharsets.US_ASCII);
+  private final byte[] lf =
+      new String(crlf, StandardCharsets.US_ASCII)
+          .replace("\r\n", "\n")
+          .getBytes(StandardCharsets.US_ASCII);
   private final OutputStream discard = OutputStream.nullOutputStream();
 
   private long encode(LineBreakEncoder e, byte[] message) throws IOException {

@@ -21,11 +21,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * A plan for a known domain against a bare {@link ConcurrentHashMap#get}. mailtls caches no
- * plans and no DNS answers today: what is cached is the MTA-STS policy (warm here: planned once
- * in set-up) and the validator's keys. So {@code plan} is a full plan of {@code one.test} (MX,
- * A, AAAA, TLSA and the {@code _mta-sts} TXT record, validated, against the testkit's signed
- * DNS on loopback in this JVM), and {@code mapGet} is what a plan cache hit would cost.
+ * A plan for a known domain against a bare {@link ConcurrentHashMap#get}. mailtls caches no plans
+ * and no DNS answers today: what is cached is the MTA-STS policy (warm here: planned once in
+ * set-up) and the validator's keys. So {@code plan} is a full plan of {@code one.test} (MX, A,
+ * AAAA, TLSA and the {@code _mta-sts} TXT record, validated, against the testkit's signed DNS on
+ * loopback in this JVM), and {@code mapGet} is what a plan cache hit would cost.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,13 +45,16 @@ public class PlanBenchmark {
     TestPki pki = TestPki.create();
     TestPki.Issued sink = pki.root().leaf().dnsNames("mx1." + World.PROVIDER).issue();
     world = new World(pki, sink.spkiSha256(), 0, 1, Duration.ZERO, Duration.ZERO);
-    policies = Mailtls.policies(Mailtls.dnssec(world.dns.socketAddress(),
-        world.dns.trustAnchor()), pki.trustStore(), world.sts.port(), 1000);
+    policies =
+        Mailtls.policies(
+            Mailtls.dnssec(world.dns.socketAddress(), world.dns.trustAnchor()),
+            pki.trustStore(),
+            world.sts.port(),
+            1000);
     planner = Mailtls.planner(policies);
     DeliveryPlan warm = Mailtls.plan(planner, "one.test");
     if (!Mailtls.daneFirst(warm) || !Mailtls.stsApplied(warm)) {
-      throw new IllegalStateException("the plan does not use DANE and MTA-STS: "
-          + warm.reasons());
+      throw new IllegalStateException("the plan does not use DANE and MTA-STS: " + warm.reasons());
     }
     plans.put("one.test", warm);
     for (int i = 0; i < 1000; i++) {

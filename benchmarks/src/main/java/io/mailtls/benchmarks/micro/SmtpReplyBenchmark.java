@@ -35,9 +35,11 @@ public class SmtpReplyBenchmark {
   static final int REPLIES = 1000;
 
   private final byte[] single = repeat("250 2.1.5 Recipient OK\r\n");
-  private final byte[] ehlo = repeat("250-mx.example.com Hello client.example.org\r\n"
-      + "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-STARTTLS\r\n"
-      + "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
+  private final byte[] ehlo =
+      repeat(
+          "250-mx.example.com Hello client.example.org\r\n"
+              + "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-STARTTLS\r\n"
+              + "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
 
   private static byte[] repeat(String reply) {
     return reply.repeat(REPLIES).getBytes(StandardCharsets.US_ASCII);

@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Certificate checks of one chain (EC P-256 leaf and intermediate from the testkit's PKI): a new
- * {@link DaneTrustManager} per check, as mailtls makes one per connection, for DANE-EE ({@code 3
- * 1 1} of the leaf) and DANE-TA ({@code 2 1 1} of the intermediate, then path and name); and the
+ * {@link DaneTrustManager} per check, as mailtls makes one per connection, for DANE-EE ({@code 3 1
+ * 1} of the leaf) and DANE-TA ({@code 2 1 1} of the intermediate, then path and name); and the
  * JDK's PKIX trust manager over the same chain to the root, for scale.
  */
 @State(Scope.Benchmark)
@@ -49,10 +49,18 @@ public class TlsaMatchBenchmark {
     TestPki.Issued leaf = inter.leaf().dnsNames("mx.bench.test").issue();
     chain = leaf.chain().toArray(X509Certificate[]::new);
     DomainName host = DomainName.of("mx.bench.test");
-    ee = new TlsRequirement.Dane(List.of(new DnsRecord.Tlsa(3, 1, 1,
-        leaf.tlsaAssociationData(1, 1))), host, List.of(host), true);
-    ta = new TlsRequirement.Dane(List.of(new DnsRecord.Tlsa(2, 1, 1,
-        inter.tlsaAssociationData(1, 1))), host, List.of(host), true);
+    ee =
+        new TlsRequirement.Dane(
+            List.of(new DnsRecord.Tlsa(3, 1, 1, leaf.tlsaAssociationData(1, 1))),
+            host,
+            List.of(host),
+            true);
+    ta =
+        new TlsRequirement.Dane(
+            List.of(new DnsRecord.Tlsa(2, 1, 1, inter.tlsaAssociationData(1, 1))),
+            host,
+            List.of(host),
+            true);
     TrustManagerFactory f = TrustManagerFactory.getInstance("PKIX");
     f.init(pki.trustStore());
     pkix = (X509TrustManager) f.getTrustManagers()[0];

@@ -45,10 +45,10 @@ public final class Peer {
   private Peer() {}
 
   /**
-   * Options: {@code --workdir DIR} (required), {@code --mx-hosts K} (addresses 127.0.0.11.. for
-   * the sink besides 127.0.0.1; default 4), {@code --domains N} (start the DNS and MTA-STS world
-   * with N recipient domains besides one.test; default none), {@code --dns-latency-ms},
-   * {@code --sts-latency-ms}.
+   * Options: {@code --workdir DIR} (required), {@code --mx-hosts K} (addresses 127.0.0.11.. for the
+   * sink besides 127.0.0.1; default 4), {@code --domains N} (start the DNS and MTA-STS world with N
+   * recipient domains besides one.test; default none), {@code --dns-latency-ms}, {@code
+   * --sts-latency-ms}.
    */
   public static void main(String[] argv) throws Exception {
     Args args = new Args(argv);
@@ -59,8 +59,9 @@ public final class Peer {
     Duration stsLatency = Duration.ofMillis(args.integer("sts-latency-ms", 0));
     args.done();
     // Standard output is the control channel: nothing else may write to it.
-    PrintStream control = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
-        true, StandardCharsets.UTF_8);
+    PrintStream control =
+        new PrintStream(
+            new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
     System.setOut(System.err);
 
     TestPki pki = TestPki.create();
@@ -94,14 +95,18 @@ public final class Peer {
       long t0 = System.nanoTime();
       world = new World(pki, leaf.spkiSha256(), domains, mxHosts, dnsLatency, stsLatency);
       Files.writeString(work.resolve("dns-anchor.txt"), world.dns.trustAnchor());
-      ready.append(" dns_port=").append(world.dns.port())
-          .append(" sts_port=").append(world.sts.port())
-          .append(" world_ms=").append((System.nanoTime() - t0) / 1_000_000);
+      ready
+          .append(" dns_port=")
+          .append(world.dns.port())
+          .append(" sts_port=")
+          .append(world.sts.port())
+          .append(" world_ms=")
+          .append((System.nanoTime() - t0) / 1_000_000);
     }
     control.println(ready);
 
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in,
-        StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     String line;
@@ -109,23 +114,41 @@ public final class Peer {
       while ((line = in.readLine()) != null) {
         String[] cmd = line.trim().split(" +", -1);
         switch (cmd[0]) {
-          case "stats" -> control.println("stats messages=" + sink.messages()
-              + " bytes=" + sink.bytes() + " connections=" + sink.connections()
-              + " handshakes=" + sink.handshakes()
-              + " dns_queries=" + (world == null ? 0 : world.dns.totalQueryCount())
-              + " sts_requests=" + (world == null ? 0 : world.sts.requests().size())
-              + " cpu_ns=" + os.getProcessCpuTime());
-          case "count" -> control.println("count "
-              + (world == null ? 0 : world.dns.queryCount(cmd[1], Type.value(cmd[2]))));
-          case "fetches" -> control.println("fetches "
-              + (world == null ? 0 : world.sts.requestCount(cmd[1])));
+          case "stats" ->
+              control.println(
+                  "stats messages="
+                      + sink.messages()
+                      + " bytes="
+                      + sink.bytes()
+                      + " connections="
+                      + sink.connections()
+                      + " handshakes="
+                      + sink.handshakes()
+                      + " dns_queries="
+                      + (world == null ? 0 : world.dns.totalQueryCount())
+                      + " sts_requests="
+                      + (world == null ? 0 : world.sts.requests().size())
+                      + " cpu_ns="
+                      + os.getProcessCpuTime());
+          case "count" ->
+              control.println(
+                  "count "
+                      + (world == null ? 0 : world.dns.queryCount(cmd[1], Type.value(cmd[2]))));
+          case "fetches" ->
+              control.println("fetches " + (world == null ? 0 : world.sts.requestCount(cmd[1])));
           case "dump" -> {
             // the DNS query log, one query a line with its time: for reading a plan's chain
             StringBuilder sb = new StringBuilder();
             if (world != null) {
               for (var q : world.dns.queries()) {
-                sb.append(q.time()).append(' ').append(Type.string(q.type())).append(' ')
-                    .append(q.name()).append(' ').append(q.transport()).append('\n');
+                sb.append(q.time())
+                    .append(' ')
+                    .append(Type.string(q.type()))
+                    .append(' ')
+                    .append(q.name())
+                    .append(' ')
+                    .append(q.transport())
+                    .append('\n');
               }
             }
             Files.writeString(work.resolve(cmd[1]), sb);

@@ -21,8 +21,8 @@ import javax.net.ssl.SSLSocket;
 /**
  * A lean SMTP server for benchmarks: accepts every command, offers STARTTLS, PIPELINING, SIZE,
  * 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES and CHUNKING, discards message data and counts what it
- * accepted. The testkit's {@code MockSmtpServer} records every session and message in memory (it
- * is made for assertions), which neither a long run nor a 1 GiB message can afford.
+ * accepted. The testkit's {@code MockSmtpServer} records every session and message in memory (it is
+ * made for assertions), which neither a long run nor a 1 GiB message can afford.
  *
  * <p>One thread per connection, blocking I/O, 64 KiB buffers; replies to pipelined commands are
  * flushed together when the client's input is used up. Listens on one port on each of several
@@ -53,8 +53,8 @@ public final class SmtpSink implements Closeable {
    *
    * @param tls the server context STARTTLS uses
    */
-  public static SmtpSink start(List<InetAddress> addresses, int port, SSLContext tls,
-      String hostname) throws IOException {
+  public static SmtpSink start(
+      List<InetAddress> addresses, int port, SSLContext tls, String hostname) throws IOException {
     SmtpSink sink = null;
     for (int attempt = 0; sink == null; attempt++) {
       SmtpSink candidate = new SmtpSink(tls, hostname);
@@ -173,9 +173,13 @@ public final class SmtpSink implements Closeable {
         String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase(Locale.ROOT) : "";
         switch (verb) {
           case "EHLO" -> {
-            reply("250-" + hostname + "\r\n250-PIPELINING\r\n250-SIZE 0\r\n250-8BITMIME\r\n"
-                + "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
-                + (secure ? "" : "250-STARTTLS\r\n") + "250 CHUNKING\r\n");
+            reply(
+                "250-"
+                    + hostname
+                    + "\r\n250-PIPELINING\r\n250-SIZE 0\r\n250-8BITMIME\r\n"
+                    + "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
+                    + (secure ? "" : "250-STARTTLS\r\n")
+                    + "250 CHUNKING\r\n");
           }
           case "HELO" -> reply("250 " + hostname + "\r\n");
           case "STAR" -> {
@@ -229,8 +233,8 @@ public final class SmtpSink implements Closeable {
       if (pos < limit) {
         throw new IOException("plaintext after STARTTLS"); // RFC 3207 §4.2: never used
       }
-      SSLSocket ssl = (SSLSocket) tls.getSocketFactory()
-          .createSocket(socket, null, socket.getPort(), true);
+      SSLSocket ssl =
+          (SSLSocket) tls.getSocketFactory().createSocket(socket, null, socket.getPort(), true);
       ssl.setUseClientMode(false);
       ssl.startHandshake();
       handshakes.increment();

@@ -14,8 +14,8 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>zone {@code provider.test}: MX hosts {@code mx1..mxK.provider.test} at 127.0.0.11 upwards
- *       (where the sink listens), each with a DANE-EE {@code 3 1 1} TLSA record of the sink's
- *       key at {@code _25._tcp};
+ *       (where the sink listens), each with a DANE-EE {@code 3 1 1} TLSA record of the sink's key
+ *       at {@code _25._tcp};
  *   <li>zone {@code one.test} and zones {@code d00000.test ...}: each one signed zone of its own
  *       (as real domains are), with one MX record (domain i uses {@code mx(i mod K + 1)}), the
  *       {@code _mta-sts} TXT record and the policy host's address; the MTA-STS server serves each
@@ -32,6 +32,7 @@ public final class World implements AutoCloseable {
 
   /** The signed DNS. */
   public final TestDnsServer dns;
+
   /** The MTA-STS policy server (its certificates from the world's PKI). */
   public final MtaStsServer sts;
 
@@ -41,7 +42,12 @@ public final class World implements AutoCloseable {
    * @param sinkSpkiSha256 SHA-256 of the sink's public key, for the DANE-EE records
    * @param domains how many recipient domains besides {@code one.test}
    */
-  public World(TestPki pki, byte[] sinkSpkiSha256, int domains, int mxHosts, Duration dnsLatency,
+  public World(
+      TestPki pki,
+      byte[] sinkSpkiSha256,
+      int domains,
+      int mxHosts,
+      Duration dnsLatency,
       Duration stsLatency) {
     List<String> names = new ArrayList<>();
     names.add("one.test");
@@ -68,24 +74,32 @@ public final class World implements AutoCloseable {
     if (!dnsLatency.isZero()) {
       db.latency(dnsLatency);
     }
-    db.zone(PROVIDER, z -> {
-      for (int k = 1; k <= mxHosts; k++) {
-        String host = "mx" + k + "." + PROVIDER;
-        z.a(host, mxAddress(k));
-        z.tlsa("_25._tcp." + host, 3, 1, 1, sinkSpkiSha256);
-      }
-    });
+    db.zone(
+        PROVIDER,
+        z -> {
+          for (int k = 1; k <= mxHosts; k++) {
+            String host = "mx" + k + "." + PROVIDER;
+            z.a(host, mxAddress(k));
+            z.tlsa("_25._tcp." + host, 3, 1, 1, sinkSpkiSha256);
+          }
+        });
     for (int i = 0; i < names.size(); i++) {
       String d = names.get(i);
       int k = i == 0 ? 1 : ((i - 1) % mxHosts) + 1;
-      db.zone(d, z -> {
-        z.mx(d, 10, "mx" + k + "." + PROVIDER);
-        sts.publish(z, d, POLICY_ID);
-      });
+      db.zone(
+          d,
+          z -> {
+            z.mx(d, 10, "mx" + k + "." + PROVIDER);
+            sts.publish(z, d, POLICY_ID);
+          });
     }
     this.dns = db.start();
-    System.err.printf(Locale.ROOT, "world: MTA-STS server %d ms, signed DNS %d ms (%d zones)%n",
-        (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000, names.size() + 1);
+    System.err.printf(
+        Locale.ROOT,
+        "world: MTA-STS server %d ms, signed DNS %d ms (%d zones)%n",
+        (t1 - t0) / 1_000_000,
+        (System.nanoTime() - t1) / 1_000_000,
+        names.size() + 1);
   }
 
   /** The name of recipient domain {@code i} (0-based). */

@@ -43,12 +43,11 @@ import org.jspecify.annotations.Nullable;
  * this class may change in any release.
  *
  * <p>How it reaches the constructors: they are package-private, and {@code
- * io.mailtls.core.ValuesBridge}, a package-private subclass in that package, implements the
- * {@code new...} methods with them. The bridge installs itself when its class is initialised;
- * the first factory call here initialises that class ({@link Class#forName(String, boolean,
- * ClassLoader)}), so the bridge is in place before any factory runs, whichever class was loaded
- * first, and class initialisation makes it visible to every thread. No other object can be
- * installed.
+ * io.mailtls.core.ValuesBridge}, a package-private subclass in that package, implements the {@code
+ * new...} methods with them. The bridge installs itself when its class is initialised; the first
+ * factory call here initialises that class ({@link Class#forName(String, boolean, ClassLoader)}),
+ * so the bridge is in place before any factory runs, whichever class was loaded first, and class
+ * initialisation makes it visible to every thread. No other object can be installed.
  *
  * <p>Each factory checks its arguments as the type's constructor does (the same exceptions).
  */
@@ -98,12 +97,19 @@ public abstract class Values {
   }
 
   /** One connection attempt, as {@link Attempt} describes it. */
-  public static Attempt attempt(Optional<DomainName> host, InetSocketAddress address,
-      TlsRequirement requirement, PolicySource source, Optional<TlsDetails> tls,
-      Optional<Authentication> authentication, Optional<FailureType> failure,
-      Optional<SmtpReply> reply, String detail) {
-    return bridge().newAttempt(host, address, requirement, source, tls, authentication, failure,
-        reply, detail);
+  public static Attempt attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail) {
+    return bridge()
+        .newAttempt(
+            host, address, requirement, source, tls, authentication, failure, reply, detail);
   }
 
   /** One call of a transport. */
@@ -112,17 +118,24 @@ public abstract class Values {
   }
 
   /** A delivery plan. */
-  public static DeliveryPlan deliveryPlan(NextHop nextHop, Optional<TlsLevel> senderLevel,
-      MxResolution mx, List<PlannedHost> hosts, List<SkippedHost> skipped,
-      Optional<DeliveryPlan.Failure> failure, List<String> reasons,
-      List<PolicyFailure> policyFailures, Optional<MtaStsPolicy> mtaSts) {
-    return bridge().newDeliveryPlan(nextHop, senderLevel, mx, hosts, skipped, failure, reasons,
-        policyFailures, mtaSts);
+  public static DeliveryPlan deliveryPlan(
+      NextHop nextHop,
+      Optional<TlsLevel> senderLevel,
+      MxResolution mx,
+      List<PlannedHost> hosts,
+      List<SkippedHost> skipped,
+      Optional<DeliveryPlan.Failure> failure,
+      List<String> reasons,
+      List<PolicyFailure> policyFailures,
+      Optional<MtaStsPolicy> mtaSts) {
+    return bridge()
+        .newDeliveryPlan(
+            nextHop, senderLevel, mx, hosts, skipped, failure, reasons, policyFailures, mtaSts);
   }
 
   /** Why a plan can attempt no delivery. */
-  public static DeliveryPlan.Failure planFailure(DeliveryStatus status, SmtpReply reply,
-      FailureType type) {
+  public static DeliveryPlan.Failure planFailure(
+      DeliveryStatus status, SmtpReply reply, FailureType type) {
     return bridge().newPlanFailure(status, reply, type);
   }
 
@@ -132,54 +145,105 @@ public abstract class Values {
   }
 
   /** One mail exchanger. */
-  public static MxHost mxHost(DomainName name, int preference, boolean implicit,
-      List<InetAddress> addresses, DnsAnswer ipv4, DnsAnswer ipv6) {
+  public static MxHost mxHost(
+      DomainName name,
+      int preference,
+      boolean implicit,
+      List<InetAddress> addresses,
+      DnsAnswer ipv4,
+      DnsAnswer ipv6) {
     return bridge().newMxHost(name, preference, implicit, addresses, ipv4, ipv6);
   }
 
   /** The mail exchangers of a next hop. */
-  public static MxResolution mxResolution(NextHop nextHop, MxResolution.Kind kind,
-      List<MxHost> hosts, Optional<DnsAnswer> mxAnswer, List<String> notes) {
+  public static MxResolution mxResolution(
+      NextHop nextHop,
+      MxResolution.Kind kind,
+      List<MxHost> hosts,
+      Optional<DnsAnswer> mxAnswer,
+      List<String> notes) {
     return bridge().newMxResolution(nextHop, kind, hosts, mxAnswer, notes);
   }
 
   /** A host of a plan. */
-  public static PlannedHost plannedHost(Optional<DomainName> name, List<InetAddress> addresses,
-      TlsRequirement requirement, PolicySource source, String why,
+  public static PlannedHost plannedHost(
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      TlsRequirement requirement,
+      PolicySource source,
+      String why,
       Optional<TlsRequirement> reportOnly) {
     return bridge().newPlannedHost(name, addresses, requirement, source, why, reportOnly);
   }
 
   /** A recipient policy's failure, for TLS-RPT. */
-  public static PolicyFailure policyFailure(DomainName policyDomain, PolicySource source,
-      boolean enforced, Optional<DomainName> host, Optional<InetSocketAddress> address,
-      FailureType type, String detail) {
+  public static PolicyFailure policyFailure(
+      DomainName policyDomain,
+      PolicySource source,
+      boolean enforced,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      FailureType type,
+      String detail) {
     return bridge().newPolicyFailure(policyDomain, source, enforced, host, address, type, detail);
   }
 
   /** What a STARTTLS probe saw. */
-  public static ProbeResult probeResult(Optional<DomainName> host, InetSocketAddress address,
-      TlsRequirement requirement, Optional<String> serverName, boolean reachable,
-      Optional<SmtpReply> greeting, Optional<Boolean> starttlsOffered,
-      Optional<SmtpReply> starttlsReply, Optional<TlsDetails> tls,
-      Optional<ProbeResult.Verification> pkix, Optional<ProbeResult.Verification> dane,
-      Optional<DnsRecord.Tlsa> matchedTlsa, Optional<Authentication> authentication,
-      Optional<FailureType> failure, ProbeVerdict verdict, String reason, List<String> notes,
+  public static ProbeResult probeResult(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      Optional<String> serverName,
+      boolean reachable,
+      Optional<SmtpReply> greeting,
+      Optional<Boolean> starttlsOffered,
+      Optional<SmtpReply> starttlsReply,
+      Optional<TlsDetails> tls,
+      Optional<ProbeResult.Verification> pkix,
+      Optional<ProbeResult.Verification> dane,
+      Optional<DnsRecord.Tlsa> matchedTlsa,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      ProbeVerdict verdict,
+      String reason,
+      List<String> notes,
       Duration elapsed) {
-    return bridge().newProbeResult(host, address, requirement, serverName, reachable, greeting,
-        starttlsOffered, starttlsReply, tls, pkix, dane, matchedTlsa, authentication, failure,
-        verdict, reason, notes, elapsed);
+    return bridge()
+        .newProbeResult(
+            host,
+            address,
+            requirement,
+            serverName,
+            reachable,
+            greeting,
+            starttlsOffered,
+            starttlsReply,
+            tls,
+            pkix,
+            dane,
+            matchedTlsa,
+            authentication,
+            failure,
+            verdict,
+            reason,
+            notes,
+            elapsed);
   }
 
   /** One certificate check of a probe. */
-  public static ProbeResult.Verification verification(boolean verified,
-      Optional<FailureType> failure, String detail) {
+  public static ProbeResult.Verification verification(
+      boolean verified, Optional<FailureType> failure, String detail) {
     return bridge().newVerification(verified, failure, detail);
   }
 
   /** The outcome for one recipient. */
-  public static RecipientResult recipientResult(EmailAddress recipient, DeliveryStatus status,
-      SmtpReply reply, Optional<Attempt> attempt, DeliveryPlan plan, List<Attempt> attempts) {
+  public static RecipientResult recipientResult(
+      EmailAddress recipient,
+      DeliveryStatus status,
+      SmtpReply reply,
+      Optional<Attempt> attempt,
+      DeliveryPlan plan,
+      List<Attempt> attempts) {
     return bridge().newRecipientResult(recipient, status, reply, attempt, plan, attempts);
   }
 
@@ -189,63 +253,114 @@ public abstract class Values {
   }
 
   /** What a TLS session negotiated. */
-  public static TlsDetails tlsDetails(String protocol, String cipherSuite,
-      List<X509Certificate> peerChain, Optional<String> serverName) {
+  public static TlsDetails tlsDetails(
+      String protocol,
+      String cipherSuite,
+      List<X509Certificate> peerChain,
+      Optional<String> serverName) {
     return bridge().newTlsDetails(protocol, cipherSuite, peerChain, serverName);
   }
 
   // What the bridge implements: one method per factory above, each calling the constructor.
 
-  protected abstract Attempt newAttempt(Optional<DomainName> host, InetSocketAddress address,
-      TlsRequirement requirement, PolicySource source, Optional<TlsDetails> tls,
-      Optional<Authentication> authentication, Optional<FailureType> failure,
-      Optional<SmtpReply> reply, String detail);
+  protected abstract Attempt newAttempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 
-  protected abstract DeliveryPlan newDeliveryPlan(NextHop nextHop, Optional<TlsLevel> senderLevel,
-      MxResolution mx, List<PlannedHost> hosts, List<SkippedHost> skipped,
-      Optional<DeliveryPlan.Failure> failure, List<String> reasons,
-      List<PolicyFailure> policyFailures, Optional<MtaStsPolicy> mtaSts);
+  protected abstract DeliveryPlan newDeliveryPlan(
+      NextHop nextHop,
+      Optional<TlsLevel> senderLevel,
+      MxResolution mx,
+      List<PlannedHost> hosts,
+      List<SkippedHost> skipped,
+      Optional<DeliveryPlan.Failure> failure,
+      List<String> reasons,
+      List<PolicyFailure> policyFailures,
+      Optional<MtaStsPolicy> mtaSts);
 
-  protected abstract DeliveryPlan.Failure newPlanFailure(DeliveryStatus status, SmtpReply reply,
-      FailureType type);
+  protected abstract DeliveryPlan.Failure newPlanFailure(
+      DeliveryStatus status, SmtpReply reply, FailureType type);
 
   protected abstract DeliveryReport newDeliveryReport(List<RecipientResult> recipients);
 
-  protected abstract MxHost newMxHost(DomainName name, int preference, boolean implicit,
-      List<InetAddress> addresses, DnsAnswer ipv4, DnsAnswer ipv6);
+  protected abstract MxHost newMxHost(
+      DomainName name,
+      int preference,
+      boolean implicit,
+      List<InetAddress> addresses,
+      DnsAnswer ipv4,
+      DnsAnswer ipv6);
 
-  protected abstract MxResolution newMxResolution(NextHop nextHop, MxResolution.Kind kind,
-      List<MxHost> hosts, Optional<DnsAnswer> mxAnswer, List<String> notes);
+  protected abstract MxResolution newMxResolution(
+      NextHop nextHop,
+      MxResolution.Kind kind,
+      List<MxHost> hosts,
+      Optional<DnsAnswer> mxAnswer,
+      List<String> notes);
 
-  protected abstract PlannedHost newPlannedHost(Optional<DomainName> name,
-      List<InetAddress> addresses, TlsRequirement requirement, PolicySource source, String why,
+  protected abstract PlannedHost newPlannedHost(
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      TlsRequirement requirement,
+      PolicySource source,
+      String why,
       Optional<TlsRequirement> reportOnly);
 
-  protected abstract PolicyFailure newPolicyFailure(DomainName policyDomain, PolicySource source,
-      boolean enforced, Optional<DomainName> host, Optional<InetSocketAddress> address,
-      FailureType type, String detail);
+  protected abstract PolicyFailure newPolicyFailure(
+      DomainName policyDomain,
+      PolicySource source,
+      boolean enforced,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      FailureType type,
+      String detail);
 
-  protected abstract ProbeResult newProbeResult(Optional<DomainName> host,
-      InetSocketAddress address, TlsRequirement requirement, Optional<String> serverName,
-      boolean reachable, Optional<SmtpReply> greeting, Optional<Boolean> starttlsOffered,
-      Optional<SmtpReply> starttlsReply, Optional<TlsDetails> tls,
-      Optional<ProbeResult.Verification> pkix, Optional<ProbeResult.Verification> dane,
-      Optional<DnsRecord.Tlsa> matchedTlsa, Optional<Authentication> authentication,
-      Optional<FailureType> failure, ProbeVerdict verdict, String reason, List<String> notes,
+  protected abstract ProbeResult newProbeResult(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      Optional<String> serverName,
+      boolean reachable,
+      Optional<SmtpReply> greeting,
+      Optional<Boolean> starttlsOffered,
+      Optional<SmtpReply> starttlsReply,
+      Optional<TlsDetails> tls,
+      Optional<ProbeResult.Verification> pkix,
+      Optional<ProbeResult.Verification> dane,
+      Optional<DnsRecord.Tlsa> matchedTlsa,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      ProbeVerdict verdict,
+      String reason,
+      List<String> notes,
       Duration elapsed);
 
-  protected abstract ProbeResult.Verification newVerification(boolean verified,
-      Optional<FailureType> failure, String detail);
+  protected abstract ProbeResult.Verification newVerification(
+      boolean verified, Optional<FailureType> failure, String detail);
 
-  protected abstract RecipientResult newRecipientResult(EmailAddress recipient,
-      DeliveryStatus status, SmtpReply reply, Optional<Attempt> attempt, DeliveryPlan plan,
+  protected abstract RecipientResult newRecipientResult(
+      EmailAddress recipient,
+      DeliveryStatus status,
+      SmtpReply reply,
+      Optional<Attempt> attempt,
+      DeliveryPlan plan,
       List<Attempt> attempts);
 
-  protected abstract SkippedHost newSkippedHost(DomainName host, FailureType failure,
-      String reason);
+  protected abstract SkippedHost newSkippedHost(
+      DomainName host, FailureType failure, String reason);
 
-  protected abstract TlsDetails newTlsDetails(String protocol, String cipherSuite,
-      List<X509Certificate> peerChain, Optional<String> serverName);
+  protected abstract TlsDetails newTlsDetails(
+      String protocol,
+      String cipherSuite,
+      List<X509Certificate> peerChain,
+      Optional<String> serverName);
 }

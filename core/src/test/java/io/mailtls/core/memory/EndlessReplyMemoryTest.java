@@ -26,12 +26,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A server whose reply never ends, at each step of a session, fails the attempt cleanly under a
- * 64 MiB heap: the reply reader's bounds (SmtpReplyReader.Limits: 4096-octet lines, 512 lines,
- * 64 KiB per reply) stop it long before memory runs out or a timeout fires, the attempt reports
- * {@link FailureType#PROTOCOL_ERROR}, and the recipient is {@link DeliveryStatus#DEFERRED} — never
- * delivered, even when the message data reached the server (docs/design.md §1: delivered only after the
- * 250 to the final dot or BDAT LAST).
+ * A server whose reply never ends, at each step of a session, fails the attempt cleanly under a 64
+ * MiB heap: the reply reader's bounds (SmtpReplyReader.Limits: 4096-octet lines, 512 lines, 64 KiB
+ * per reply) stop it long before memory runs out or a timeout fires, the attempt reports {@link
+ * FailureType#PROTOCOL_ERROR}, and the recipient is {@link DeliveryStatus#DEFERRED} — never
+ * delivered, even when the message data reached the server (docs/design.md §1: delivered only after
+ * the 250 to the final dot or BDAT LAST).
  *
  * <p>Two misbehaviours, table-driven over the steps: {@link SmtpAction#endlessReply()}
  * (continuation lines forever, RFC 5321 §4.2.1) and {@link SmtpAction#unboundedLine()} (one line
@@ -40,9 +40,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class EndlessReplyMemoryTest {
 
-  private static final MessageContent SMALL = MessageContent.of(
-      "From: a@sender.test\r\nTo: rcpt@example.test\r\nSubject: hi\r\n\r\nHello.\r\n"
-          .getBytes(StandardCharsets.US_ASCII));
+  private static final MessageContent SMALL =
+      MessageContent.of(
+          "From: a@sender.test\r\nTo: rcpt@example.test\r\nSubject: hi\r\n\r\nHello.\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
 
   /** 2 MiB and more: sent with BDAT in 1 MiB chunks when the server offers CHUNKING. */
   private static final MessageContent CHUNKED = new GeneratedMessage(2L << 20);
@@ -67,8 +68,14 @@ class EndlessReplyMemoryTest {
    * @param clientStep how the transport names the step in the attempt's detail
    * @param dataSent whether the server has the complete message when it misbehaves
    */
-  record Row(String name, TlsLevel level, UnaryOperator<MockSmtpServer.Builder> server,
-      SmtpStep step, List<SmtpAction> earlier, MessageContent content, String clientStep,
+  record Row(
+      String name,
+      TlsLevel level,
+      UnaryOperator<MockSmtpServer.Builder> server,
+      SmtpStep step,
+      List<SmtpAction> earlier,
+      MessageContent content,
+      String clientStep,
       boolean dataSent) {
 
     @Override
@@ -86,10 +93,17 @@ class EndlessReplyMemoryTest {
         new Row("greeting", opp, plain, SmtpStep.GREETING, none, SMALL, "greeting", false),
         new Row("EHLO", opp, plain, SmtpStep.EHLO, none, SMALL, "EHLO", false),
         // RFC 3207 §4.2: the EHLO after TLS; enforced, so no plaintext retry hides the failure.
-        new Row("EHLO after STARTTLS", TlsLevel.ENFORCED, tls, SmtpStep.EHLO,
-            List.of(SmtpAction.proceed()), SMALL, "EHLO", false),
-        new Row("STARTTLS", TlsLevel.ENFORCED, tls, SmtpStep.STARTTLS, none, SMALL, "STARTTLS",
+        new Row(
+            "EHLO after STARTTLS",
+            TlsLevel.ENFORCED,
+            tls,
+            SmtpStep.EHLO,
+            List.of(SmtpAction.proceed()),
+            SMALL,
+            "EHLO",
             false),
+        new Row(
+            "STARTTLS", TlsLevel.ENFORCED, tls, SmtpStep.STARTTLS, none, SMALL, "STARTTLS", false),
         new Row("MAIL", opp, plain, SmtpStep.MAIL, none, SMALL, "MAIL", false),
         new Row("RCPT", opp, plain, SmtpStep.RCPT, none, SMALL, "RCPT", false),
         new Row("DATA", opp, plain, SmtpStep.DATA, none, SMALL, "DATA", false),
@@ -99,9 +113,14 @@ class EndlessReplyMemoryTest {
   }
 
   static Stream<Arguments> cases() {
-    return rows().flatMap(r -> Stream.of(
-        Arguments.of(r, "endlessReply", (Supplier<SmtpAction>) SmtpAction::endlessReply),
-        Arguments.of(r, "unboundedLine", (Supplier<SmtpAction>) SmtpAction::unboundedLine)));
+    return rows()
+        .flatMap(
+            r ->
+                Stream.of(
+                    Arguments.of(
+                        r, "endlessReply", (Supplier<SmtpAction>) SmtpAction::endlessReply),
+                    Arguments.of(
+                        r, "unboundedLine", (Supplier<SmtpAction>) SmtpAction::unboundedLine)));
   }
 
   @ParameterizedTest(name = "{1} at {0}")
@@ -109,10 +128,11 @@ class EndlessReplyMemoryTest {
   @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void failsCleanlyWithBoundedMemory(Row row, String kind, Supplier<SmtpAction> misbehaviour)
       throws InterruptedException {
-    SmtpAction[] script = Stream.concat(row.earlier().stream(), Stream.of(misbehaviour.get()))
-        .toArray(SmtpAction[]::new);
-    try (Peers peers = new Peers(row.level(),
-        b -> row.server().apply(b.digestOnly().on(row.step(), script)))) {
+    SmtpAction[] script =
+        Stream.concat(row.earlier().stream(), Stream.of(misbehaviour.get()))
+            .toArray(SmtpAction[]::new);
+    try (Peers peers =
+        new Peers(row.level(), b -> row.server().apply(b.digestOnly().on(row.step(), script)))) {
       RecipientResult r = peers.send(row.content());
 
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);

@@ -14,10 +14,10 @@ import java.util.Objects;
  * produced. Every {@link #open()} starts a new, identical stream, as {@link MessageContent}
  * requires.
  *
- * <p>The body exercises what the transport rewrites on the way out (RFC 5321 §4.5.2, §2.3.8):
- * lines starting with {@code "."} and {@code ".."}, lines that are a lone {@code "."} (which would
- * end the DATA transfer if left unstuffed), empty lines, every thirteenth line ending with a bare
- * LF, and some 8-bit UTF-8 text (so {@code BODY=8BITMIME}, RFC 6152). Lines are at most 100 octets,
+ * <p>The body exercises what the transport rewrites on the way out (RFC 5321 §4.5.2, §2.3.8): lines
+ * starting with {@code "."} and {@code ".."}, lines that are a lone {@code "."} (which would end
+ * the DATA transfer if left unstuffed), empty lines, every thirteenth line ending with a bare LF,
+ * and some 8-bit UTF-8 text (so {@code BODY=8BITMIME}, RFC 6152). Lines are at most 100 octets,
  * well within RFC 5321 §4.5.3.1.6.
  *
  * <p>{@link #expectedDigest()} streams the same lines in the form the server must record after

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A message of more than 256 MiB streams through {@link io.mailtls.core.SecureSmtpTransport} to a
- * mock server in a JVM limited to 64 MiB of heap (docs/design.md §1, {@link io.mailtls.core.MessageContent}:
- * content is never held in memory). Runs only in the {@code bounded-memory} surefire execution of
- * core/pom.xml, and fails if that execution's {@code -Xmx64m} is not in force.
+ * mock server in a JVM limited to 64 MiB of heap (docs/design.md §1, {@link
+ * io.mailtls.core.MessageContent}: content is never held in memory). Runs only in the {@code
+ * bounded-memory} surefire execution of core/pom.xml, and fails if that execution's {@code -Xmx64m}
+ * is not in force.
  *
  * <p>The content is generated on the fly ({@link GeneratedMessage}) and the mock server keeps only
  * the SHA-256 and size of what it received after dot-unstuffing ({@code digestOnly()}); both are
@@ -85,8 +86,11 @@ class LargeMessageMemoryTest {
 
   @Test
   void streamsOverDataInPlaintext() {
-    SmtpMessage m = deliver(TlsLevel.OPPORTUNISTIC, b -> b.capabilities(WITHOUT_CHUNKING),
-        Authentication.PLAINTEXT);
+    SmtpMessage m =
+        deliver(
+            TlsLevel.OPPORTUNISTIC,
+            b -> b.capabilities(WITHOUT_CHUNKING),
+            Authentication.PLAINTEXT);
     assertThat(m.chunked()).isFalse();
     assertThat(m.tls()).isFalse();
   }
@@ -100,17 +104,20 @@ class LargeMessageMemoryTest {
 
   @Test
   void streamsOverBdatInsideStarttls() {
-    SmtpMessage m = deliver(TlsLevel.OPPORTUNISTIC, b -> b.tls(CERT.serverSslContext()),
-        Authentication.ENCRYPTED);
+    SmtpMessage m =
+        deliver(
+            TlsLevel.OPPORTUNISTIC, b -> b.tls(CERT.serverSslContext()), Authentication.ENCRYPTED);
     assertThat(m.chunked()).isTrue();
     assertThat(m.tls()).isTrue();
   }
 
   @Test
   void streamsOverDataInsideStarttls() {
-    SmtpMessage m = deliver(TlsLevel.OPPORTUNISTIC,
-        b -> b.tls(CERT.serverSslContext()).capabilities(WITHOUT_CHUNKING),
-        Authentication.ENCRYPTED);
+    SmtpMessage m =
+        deliver(
+            TlsLevel.OPPORTUNISTIC,
+            b -> b.tls(CERT.serverSslContext()).capabilities(WITHOUT_CHUNKING),
+            Authentication.ENCRYPTED);
     assertThat(m.chunked()).isFalse();
     assertThat(m.tls()).isTrue();
   }
@@ -119,8 +126,8 @@ class LargeMessageMemoryTest {
    * Sends {@link #MESSAGE} to a digest-only server configured by {@code server}; asserts delivery,
    * the peer authentication, and that the server received exactly the expected octets.
    */
-  private static SmtpMessage deliver(TlsLevel level, UnaryOperator<MockSmtpServer.Builder> server,
-      Authentication authentication) {
+  private static SmtpMessage deliver(
+      TlsLevel level, UnaryOperator<MockSmtpServer.Builder> server, Authentication authentication) {
     try (Peers peers = new Peers(level, b -> server.apply(b.digestOnly()))) {
       RecipientResult r = peers.send(MESSAGE);
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);

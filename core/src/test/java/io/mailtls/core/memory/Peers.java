@@ -50,22 +50,27 @@ final class Peers implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the mock SMTP server", e);
     }
-    dns = TestDnsServer.builder()
-        .zone("example.test", z -> z.mailHost("example.test", 10, HOST, server))
-        .start();
-    transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
-        .dns(DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .queryTimeout(Duration.ofSeconds(2))
-            .lookupTimeout(Duration.ofSeconds(10))
-            .build())
-        .heloName("client.sender.test")
-        .port(server.port())
-        .random(new Random(1))
-        .senderPolicy(SenderPolicy.uniform(level))
-        .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-        .build();
+    dns =
+        TestDnsServer.builder()
+            .zone("example.test", z -> z.mailHost("example.test", 10, HOST, server))
+            .start();
+    transport =
+        SecureSmtpTransport.builder()
+            .withoutMtaSts()
+            .withoutDane()
+            .dns(
+                DnssecResolver.builder()
+                    .upstream(dns.socketAddress())
+                    .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+                    .queryTimeout(Duration.ofSeconds(2))
+                    .lookupTimeout(Duration.ofSeconds(10))
+                    .build())
+            .heloName("client.sender.test")
+            .port(server.port())
+            .random(new Random(1))
+            .senderPolicy(SenderPolicy.uniform(level))
+            .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
+            .build();
   }
 
   /** Sends {@code content} from a@sender.test to {@link #RECIPIENT}; returns its result. */

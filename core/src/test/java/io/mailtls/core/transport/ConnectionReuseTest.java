@@ -25,12 +25,15 @@ import org.junit.jupiter.api.Test;
 /** Connection reuse and the per-destination session cap. */
 class ConnectionReuseTest {
 
-  private static MockSmtpServer start(Fixture f, java.util.function.UnaryOperator<
-      MockSmtpServer.Builder> config) {
-    MockSmtpServer mx = f.server("127.0.0.2", b -> config.apply(b.hostname("mx.example.test")
-        .tls(Fixture.certFor("mx.example.test"))));
-    f.dns(d -> d.zone("example.test",
-        z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+  private static MockSmtpServer start(
+      Fixture f, java.util.function.UnaryOperator<MockSmtpServer.Builder> config) {
+    MockSmtpServer mx =
+        f.server(
+            "127.0.0.2",
+            b ->
+                config.apply(
+                    b.hostname("mx.example.test").tls(Fixture.certFor("mx.example.test"))));
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
     return mx;
   }
 
@@ -43,13 +46,18 @@ class ConnectionReuseTest {
       MockSmtpServer mx = start(f, b -> b.digestOnly());
       ExecutorService pool = Executors.newFixedThreadPool(16);
       try {
-        SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC,
-            b -> b.maxSessionsPerDestination(3).executor(pool)
-                .connectionReuse(Duration.ofSeconds(30), 1000));
+        SecureSmtpTransport t =
+            f.transport(
+                TlsLevel.OPPORTUNISTIC,
+                b ->
+                    b.maxSessionsPerDestination(3)
+                        .executor(pool)
+                        .connectionReuse(Duration.ofSeconds(30), 1000));
         List<CompletableFuture<DeliveryReport>> all = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
-          all.add(t.sendAsync(Envelope.of("a@sender.test", "r" + i + "@example.test"), CONTENT)
-              .toCompletableFuture());
+          all.add(
+              t.sendAsync(Envelope.of("a@sender.test", "r" + i + "@example.test"), CONTENT)
+                  .toCompletableFuture());
         }
         for (CompletableFuture<DeliveryReport> r : all) {
           DeliveryReport report = r.get(60, TimeUnit.SECONDS);
@@ -69,14 +77,12 @@ class ConnectionReuseTest {
       MockSmtpServer mx = start(f, b -> b);
       SecureSmtpTransport t = f.transport(TlsLevel.ENFORCED);
       for (int i = 0; i < 5; i++) {
-        DeliveryReport r = t.send(Envelope.of("a@sender.test", "r" + i + "@example.test"),
-            CONTENT);
+        DeliveryReport r = t.send(Envelope.of("a@sender.test", "r" + i + "@example.test"), CONTENT);
         assertThat(r.allDelivered()).isTrue();
         assertThat(r.result("r" + i + "@example.test").tls()).isPresent();
       }
       assertThat(mx.sessions()).hasSize(1);
-      assertThat(mx.sessions().get(0).commandLines()).filteredOn(l -> l.equals("RSET"))
-          .hasSize(4);
+      assertThat(mx.sessions().get(0).commandLines()).filteredOn(l -> l.equals("RSET")).hasSize(4);
       assertThat(mx.messages()).hasSize(5);
     }
   }
@@ -84,16 +90,23 @@ class ConnectionReuseTest {
   @Test
   void aSessionThatSaid421IsNeverReused() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = start(f, b -> b.on(SmtpStep.MAIL, SmtpAction.proceed(),
-          SmtpAction.reply(SmtpReply.of(421, "4.3.2", "closing")), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          start(
+              f,
+              b ->
+                  b.on(
+                      SmtpStep.MAIL,
+                      SmtpAction.proceed(),
+                      SmtpAction.reply(SmtpReply.of(421, "4.3.2", "closing")),
+                      SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
-      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT)
-          .allDelivered()).isTrue();
+      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
+          .isTrue();
       DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
       assertThat(second.result("two@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(second.result("two@example.test").reply().code()).isEqualTo(421);
-      assertThat(t.send(Envelope.of("a@sender.test", "three@example.test"), CONTENT)
-          .allDelivered()).isTrue();
+      assertThat(t.send(Envelope.of("a@sender.test", "three@example.test"), CONTENT).allDelivered())
+          .isTrue();
       assertThat(mx.sessions()).hasSize(2);
     }
   }
@@ -104,12 +117,11 @@ class ConnectionReuseTest {
       MockSmtpServer mx = start(f, b -> b);
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC, b -> b.noConnectionReuse());
       for (int i = 0; i < 3; i++) {
-        assertThat(t.send(Envelope.of("a@sender.test", "r@example.test"), CONTENT)
-            .allDelivered()).isTrue();
+        assertThat(t.send(Envelope.of("a@sender.test", "r@example.test"), CONTENT).allDelivered())
+            .isTrue();
       }
       assertThat(mx.sessions()).hasSize(3);
-      assertThat(mx.sessions()).allSatisfy(s ->
-          assertThat(s.commandLines()).contains("QUIT"));
+      assertThat(mx.sessions()).allSatisfy(s -> assertThat(s.commandLines()).contains("QUIT"));
     }
   }
 }

@@ -17,16 +17,17 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * The downgrade matrix of docs/design.md §1 for the two sender levels that need no recipient policy, one
- * test per cell: opportunistic delivers (plaintext or unauthenticated TLS as applicable);
- * enforced delivers only when TLS 1.2+ was negotiated, else defers and never sends MAIL.
+ * The downgrade matrix of docs/design.md §1 for the two sender levels that need no recipient
+ * policy, one test per cell: opportunistic delivers (plaintext or unauthenticated TLS as
+ * applicable); enforced delivers only when TLS 1.2+ was negotiated, else defers and never sends
+ * MAIL.
  */
 class DowngradeMatrixTest {
 
   private static final String HOST = "mx.example.test";
 
-  private static RecipientResult deliver(TlsLevel level,
-      UnaryOperator<MockSmtpServer.Builder> server, Fixture f) {
+  private static RecipientResult deliver(
+      TlsLevel level, UnaryOperator<MockSmtpServer.Builder> server, Fixture f) {
     MockSmtpServer mx = f.server("127.0.0.2", b -> server.apply(b.hostname(HOST)));
     f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, HOST, mx)));
     DeliveryReport report = f.send(level, "rcpt@example.test");
@@ -58,8 +59,8 @@ class DowngradeMatrixTest {
   @Test
   void starttlsStrippedOpportunisticDeliversInPlaintext() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.OPPORTUNISTIC,
-          b -> b.tls(Fixture.certFor(HOST)).stripStarttls(), f);
+      RecipientResult r =
+          deliver(TlsLevel.OPPORTUNISTIC, b -> b.tls(Fixture.certFor(HOST)).stripStarttls(), f);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
     }
@@ -68,8 +69,8 @@ class DowngradeMatrixTest {
   @Test
   void starttlsStrippedEnforcedDefers() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.ENFORCED,
-          b -> b.tls(Fixture.certFor(HOST)).stripStarttls(), f);
+      RecipientResult r =
+          deliver(TlsLevel.ENFORCED, b -> b.tls(Fixture.certFor(HOST)).stripStarttls(), f);
       assertNotDelivered(r, FailureType.STARTTLS_NOT_SUPPORTED);
     }
   }
@@ -79,8 +80,13 @@ class DowngradeMatrixTest {
   @Test
   void starttlsRefusedOpportunisticDeliversInPlaintext() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.OPPORTUNISTIC, b -> b.tls(Fixture.certFor(HOST))
-          .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available")), f);
+      RecipientResult r =
+          deliver(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.tls(Fixture.certFor(HOST))
+                      .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available")),
+              f);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
       assertThat(r.attempt().orElseThrow().detail()).contains("STARTTLS refused");
@@ -90,8 +96,13 @@ class DowngradeMatrixTest {
   @Test
   void starttlsRefusedEnforcedDefers() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.ENFORCED, b -> b.tls(Fixture.certFor(HOST))
-          .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available")), f);
+      RecipientResult r =
+          deliver(
+              TlsLevel.ENFORCED,
+              b ->
+                  b.tls(Fixture.certFor(HOST))
+                      .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available")),
+              f);
       assertNotDelivered(r, FailureType.STARTTLS_NOT_SUPPORTED);
       assertThat(r.attempt().orElseThrow().reply().orElseThrow().code()).isEqualTo(454);
     }
@@ -100,8 +111,10 @@ class DowngradeMatrixTest {
   // --- plaintext injected after the STARTTLS 220 (RFC 3207 §4.2) -------------------------------
 
   private static MockSmtpServer.Builder injecting(MockSmtpServer.Builder b) {
-    return b.tls(Fixture.certFor(HOST)).on(SmtpStep.STARTTLS,
-        SmtpAction.proceed().followedBy("250-PIPELINING\r\n250 INJECTED\r\n"));
+    return b.tls(Fixture.certFor(HOST))
+        .on(
+            SmtpStep.STARTTLS,
+            SmtpAction.proceed().followedBy("250-PIPELINING\r\n250 INJECTED\r\n"));
   }
 
   @Test
@@ -122,8 +135,11 @@ class DowngradeMatrixTest {
       assertThat(r.attempt().orElseThrow().detail()).contains("discarded");
       // Capabilities re-learned: an EHLO went over TLS before MAIL.
       SmtpSession s = sessions(f).get(0);
-      assertThat(s.commands()).filteredOn(c -> c.tls()).extracting(c -> c.verb())
-          .startsWith("EHLO").contains("MAIL", "RCPT");
+      assertThat(s.commands())
+          .filteredOn(c -> c.tls())
+          .extracting(c -> c.verb())
+          .startsWith("EHLO")
+          .contains("MAIL", "RCPT");
     }
   }
 
@@ -132,8 +148,9 @@ class DowngradeMatrixTest {
   @Test
   void tls10OnlyOpportunisticDeliversInPlaintextOnAFreshConnection() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.OPPORTUNISTIC,
-          b -> b.tls(Fixture.certFor(HOST)).tlsProtocols("TLSv1"), f);
+      RecipientResult r =
+          deliver(
+              TlsLevel.OPPORTUNISTIC, b -> b.tls(Fixture.certFor(HOST)).tlsProtocols("TLSv1"), f);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
       assertThat(r.attempt().orElseThrow().detail()).contains("retrying in plaintext");
@@ -145,8 +162,8 @@ class DowngradeMatrixTest {
   @Test
   void tls10OnlyEnforcedDefers() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.ENFORCED,
-          b -> b.tls(Fixture.certFor(HOST)).tlsProtocols("TLSv1"), f);
+      RecipientResult r =
+          deliver(TlsLevel.ENFORCED, b -> b.tls(Fixture.certFor(HOST)).tlsProtocols("TLSv1"), f);
       assertNotDelivered(r, FailureType.TLS_HANDSHAKE_FAILED);
     }
   }
@@ -156,8 +173,13 @@ class DowngradeMatrixTest {
   @Test
   void handshakeAbortOpportunisticDeliversInPlaintextOnAFreshConnection() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.OPPORTUNISTIC, b -> b.tls(Fixture.certFor(HOST))
-          .on(SmtpStep.TLS_HANDSHAKE, SmtpAction.disconnect(), SmtpAction.proceed()), f);
+      RecipientResult r =
+          deliver(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.tls(Fixture.certFor(HOST))
+                      .on(SmtpStep.TLS_HANDSHAKE, SmtpAction.disconnect(), SmtpAction.proceed()),
+              f);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
       assertThat(sessions(f)).hasSize(2);
@@ -167,12 +189,15 @@ class DowngradeMatrixTest {
   @Test
   void handshakeAbortEnforcedDefers() throws Exception {
     try (Fixture f = new Fixture()) {
-      RecipientResult r = deliver(TlsLevel.ENFORCED, b -> b.tls(Fixture.certFor(HOST))
-          .on(SmtpStep.TLS_HANDSHAKE, SmtpAction.disconnect()), f);
+      RecipientResult r =
+          deliver(
+              TlsLevel.ENFORCED,
+              b -> b.tls(Fixture.certFor(HOST)).on(SmtpStep.TLS_HANDSHAKE, SmtpAction.disconnect()),
+              f);
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.attempt().orElseThrow().failure()).isPresent();
-      assertThat(sessions(f)).allSatisfy(s -> assertThat(s.commandLines())
-          .noneMatch(l -> l.startsWith("MAIL")));
+      assertThat(sessions(f))
+          .allSatisfy(s -> assertThat(s.commandLines()).noneMatch(l -> l.startsWith("MAIL")));
     }
   }
 

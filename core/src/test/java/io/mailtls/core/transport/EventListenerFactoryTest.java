@@ -110,8 +110,8 @@ class EventListenerFactoryTest {
     }
 
     @Override
-    public void connectEnd(Optional<DomainName> host, InetSocketAddress address,
-        Optional<FailureType> failure) {
+    public void connectEnd(
+        Optional<DomainName> host, InetSocketAddress address, Optional<FailureType> failure) {
       events.add("connectEnd " + host(host) + " " + failure.map(Enum::name).orElse("ok"));
     }
 
@@ -121,20 +121,24 @@ class EventListenerFactoryTest {
     }
 
     @Override
-    public void startTlsEnd(Optional<DomainName> host, InetSocketAddress address,
-        Optional<SmtpReply> reply) {
+    public void startTlsEnd(
+        Optional<DomainName> host, InetSocketAddress address, Optional<SmtpReply> reply) {
       events.add("startTlsEnd " + host(host) + " " + reply.map(SmtpReply::code).orElse(0));
     }
 
     @Override
-    public void handshakeStart(Optional<DomainName> host, InetSocketAddress address,
-        TlsRequirement requirement) {
+    public void handshakeStart(
+        Optional<DomainName> host, InetSocketAddress address, TlsRequirement requirement) {
       events.add("handshakeStart " + host(host));
     }
 
     @Override
-    public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
-        Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
+    public void handshakeEnd(
+        Optional<DomainName> host,
+        InetSocketAddress address,
+        Optional<TlsDetails> tls,
+        Optional<FailureType> failure,
+        String detail) {
       events.add("handshakeEnd " + host(host) + " " + (tls.isPresent() ? "ok" : "failed"));
     }
 
@@ -193,7 +197,8 @@ class EventListenerFactoryTest {
   private static void assertOneDelivery(List<String> events, String domain) {
     List<String> want = expected(domain);
     List<String> lookups = want.subList(4, 8);
-    assertThat(events).as("events of the call to %s", domain)
+    assertThat(events)
+        .as("events of the call to %s", domain)
         .containsExactlyInAnyOrderElementsOf(want);
     assertThat(events.subList(0, 4)).isEqualTo(want.subList(0, 4));
     assertThat(events.subList(4, 8)).containsExactlyInAnyOrderElementsOf(lookups);
@@ -203,11 +208,11 @@ class EventListenerFactoryTest {
   }
 
   /**
-   * Deliveries running at the same time, two through send() on threads of their own and two
-   * through sendAsync(), each to two recipients of its own domain with its own MX server: each
-   * call's listener sees exactly its own recipients' events, paired and in order, and the lookup
-   * events that arrived on the providers' threads. A barrier in planStart holds every delivery
-   * until all have started, so they do overlap.
+   * Deliveries running at the same time, two through send() on threads of their own and two through
+   * sendAsync(), each to two recipients of its own domain with its own MX server: each call's
+   * listener sees exactly its own recipients' events, paired and in order, and the lookup events
+   * that arrived on the providers' threads. A barrier in planStart holds every delivery until all
+   * have started, so they do overlap.
    */
   @Test
   void concurrentDeliveriesEachTellOnlyTheirOwnListener() throws Exception {
@@ -221,47 +226,52 @@ class EventListenerFactoryTest {
         String domain = "d" + i + ".test";
         String mx = "mx." + domain;
         domains.add(domain);
-        servers.add(f.server("127.0.0." + (20 + i), b -> b.hostname(mx)
-            .tls(Fixture.certFor(mx))));
+        servers.add(f.server("127.0.0." + (20 + i), b -> b.hostname(mx).tls(Fixture.certFor(mx))));
       }
-      f.dns(d -> {
-        for (int i = 0; i < calls; i++) {
-          String domain = domains.get(i);
-          MockSmtpServer s = servers.get(i);
-          d.zone(domain, z -> z.mailHost(domain, 10, "mx." + domain, s));
-        }
-        return d;
-      });
+      f.dns(
+          d -> {
+            for (int i = 0; i < calls; i++) {
+              String domain = domains.get(i);
+              MockSmtpServer s = servers.get(i);
+              d.zone(domain, z -> z.mailHost(domain, 10, "mx." + domain, s));
+            }
+            return d;
+          });
       f.mtaSts = EventListenerTest.noPolicy(providers);
       f.dane = EventListenerTest.noTlsa(providers);
       CyclicBarrier allStarted = new CyclicBarrier(calls);
       Map<Long, Trace> traces = new ConcurrentHashMap<>();
       List<String> factoryThreads = new CopyOnWriteArrayList<>();
-      SecureSmtpTransport transport = f.transport(TlsLevel.ENFORCED,
-          b -> b.eventListenerFactory(call -> {
-            factoryThreads.add(Thread.currentThread().getName());
-            Trace t = new Trace(call) {
-              @Override
-              public void planStart(NextHop nextHop, TlsLevel level) {
-                super.planStart(nextHop, level);
-                try {
-                  allStarted.await(20, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                  events.add("not concurrent: " + e);
-                }
-              }
-            };
-            traces.put(call.id(), t);
-            return t;
-          }));
+      SecureSmtpTransport transport =
+          f.transport(
+              TlsLevel.ENFORCED,
+              b ->
+                  b.eventListenerFactory(
+                      call -> {
+                        factoryThreads.add(Thread.currentThread().getName());
+                        Trace t =
+                            new Trace(call) {
+                              @Override
+                              public void planStart(NextHop nextHop, TlsLevel level) {
+                                super.planStart(nextHop, level);
+                                try {
+                                  allStarted.await(20, TimeUnit.SECONDS);
+                                } catch (Exception e) {
+                                  events.add("not concurrent: " + e);
+                                }
+                              }
+                            };
+                        traces.put(call.id(), t);
+                        return t;
+                      }));
 
       List<CompletableFuture<DeliveryReport>> reports = new ArrayList<>();
       for (int i = 0; i < calls; i++) {
-        Envelope envelope = Envelope.of("a@sender.test", "r1@" + domains.get(i),
-            "r2@" + domains.get(i));
+        Envelope envelope =
+            Envelope.of("a@sender.test", "r1@" + domains.get(i), "r2@" + domains.get(i));
         if (i % 2 == 0) {
-          reports.add(CompletableFuture.supplyAsync(() -> transport.send(envelope, CONTENT),
-              callers));
+          reports.add(
+              CompletableFuture.supplyAsync(() -> transport.send(envelope, CONTENT), callers));
         } else {
           reports.add(transport.sendAsync(envelope, CONTENT));
         }
@@ -278,13 +288,17 @@ class EventListenerFactoryTest {
         String domain = envelope.recipients().get(0).domain().toString();
         assertOneDelivery(t.events, domain);
       }
-      assertThat(traces.values().stream()
-          .map(t -> t.call.envelope().orElseThrow().recipients().get(0).domain().toString())
-          .collect(Collectors.toSet())).containsExactlyInAnyOrderElementsOf(domains);
+      assertThat(
+              traces.values().stream()
+                  .map(t -> t.call.envelope().orElseThrow().recipients().get(0).domain().toString())
+                  .collect(Collectors.toSet()))
+          .containsExactlyInAnyOrderElementsOf(domains);
       for (int i = 0; i < calls; i++) {
         String domain = domains.get(i);
-        assertThat(servers.get(i).messages()).singleElement().satisfies(m -> assertThat(
-            m.recipients()).containsExactly("r1@" + domain, "r2@" + domain));
+        assertThat(servers.get(i).messages())
+            .singleElement()
+            .satisfies(
+                m -> assertThat(m.recipients()).containsExactly("r1@" + domain, "r2@" + domain));
       }
     } finally {
       callers.shutdownNow();
@@ -300,27 +314,33 @@ class EventListenerFactoryTest {
   void callsAreNumberedAndCarryTheirEnvelope() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
-      f.dns(d -> d.zone("example.test",
-          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
       List<Trace> traces = new CopyOnWriteArrayList<>();
-      SecureSmtpTransport transport = f.transport(TlsLevel.OPPORTUNISTIC,
-          b -> b.eventListenerFactory(call -> {
-            Trace t = new Trace(call);
-            traces.add(t);
-            return t;
-          }));
+      SecureSmtpTransport transport =
+          f.transport(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.eventListenerFactory(
+                      call -> {
+                        Trace t = new Trace(call);
+                        traces.add(t);
+                        return t;
+                      }));
       Envelope first = Envelope.of("a@sender.test", "x@example.test");
       Envelope third = Envelope.of("a@sender.test", "y@example.test");
       transport.send(first, CONTENT);
       DeliveryPlan plan = transport.plan(NextHop.parse("example.test"), TlsLevel.OPPORTUNISTIC);
       transport.sendAsync(third, CONTENT).get(30, TimeUnit.SECONDS);
 
-      assertThat(traces).extracting(t -> t.call).containsExactly(
-          Values.deliveryCall(1, Optional.of(first)),
-          Values.deliveryCall(2, Optional.empty()),
-          Values.deliveryCall(3, Optional.of(third)));
-      assertThat(traces.get(1).events).containsExactly("planStart example.test",
-          "planEnd example.test " + plan.hosts().size());
+      assertThat(traces)
+          .extracting(t -> t.call)
+          .containsExactly(
+              Values.deliveryCall(1, Optional.of(first)),
+              Values.deliveryCall(2, Optional.empty()),
+              Values.deliveryCall(3, Optional.of(third)));
+      assertThat(traces.get(1).events)
+          .containsExactly("planStart example.test", "planEnd example.test " + plan.hosts().size());
       assertThat(traces.get(0).events).first().isEqualTo("deliveryStart [x@example.test]");
       assertThat(traces.get(2).events).first().isEqualTo("deliveryStart [y@example.test]");
     }
@@ -334,31 +354,38 @@ class EventListenerFactoryTest {
   void aBrokenFactoryCostsOnlyThatCallsEvents() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
-      f.dns(d -> d.zone("example.test",
-          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
       List<Trace> made = new CopyOnWriteArrayList<>();
-      SecureSmtpTransport transport = f.transport(TlsLevel.OPPORTUNISTIC,
-          b -> b.eventListenerFactory(call -> {
-            if (call.id() == 1) {
-              throw new IllegalStateException("factory bug");
-            }
-            if (call.id() == 2) {
-              return null;
-            }
-            Trace t = new Trace(call);
-            made.add(t);
-            return t;
-          }));
+      SecureSmtpTransport transport =
+          f.transport(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.eventListenerFactory(
+                      call -> {
+                        if (call.id() == 1) {
+                          throw new IllegalStateException("factory bug");
+                        }
+                        if (call.id() == 2) {
+                          return null;
+                        }
+                        Trace t = new Trace(call);
+                        made.add(t);
+                        return t;
+                      }));
       assertThat(Fixture.send(transport, "a@example.test").allDelivered()).isTrue();
       assertThat(Fixture.send(transport, "b@example.test").allDelivered()).isTrue();
       assertThat(Fixture.send(transport, "c@example.test").allDelivered()).isTrue();
       assertThat(mx.messages()).hasSize(3);
-      assertThat(made).singleElement().satisfies(t -> {
-        assertThat(t.call.id()).isEqualTo(3);
-        assertThat(t.events).first().isEqualTo("deliveryStart [c@example.test]");
-        assertThat(t.events).last().isEqualTo("deliveryEnd [c@example.test]");
-        assertThat(t.events).contains("recipientEnd c@example.test DELIVERED");
-      });
+      assertThat(made)
+          .singleElement()
+          .satisfies(
+              t -> {
+                assertThat(t.call.id()).isEqualTo(3);
+                assertThat(t.events).first().isEqualTo("deliveryStart [c@example.test]");
+                assertThat(t.events).last().isEqualTo("deliveryEnd [c@example.test]");
+                assertThat(t.events).contains("recipientEnd c@example.test DELIVERED");
+              });
     }
   }
 
@@ -366,20 +393,32 @@ class EventListenerFactoryTest {
   @Test
   void aListenerAndAFactoryAreOneChoice() {
     EventListener.Factory factory = call -> EventListener.NONE;
-    assertThatThrownBy(() -> SecureSmtpTransport.builder().eventListener(EventListener.NONE)
-        .eventListenerFactory(factory))
+    assertThatThrownBy(
+            () ->
+                SecureSmtpTransport.builder()
+                    .eventListener(EventListener.NONE)
+                    .eventListenerFactory(factory))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("eventListenerFactory(...) after eventListener(...)");
-    assertThatThrownBy(() -> SecureSmtpTransport.builder().eventListenerFactory(factory)
-        .eventListener(EventListener.NONE))
+    assertThatThrownBy(
+            () ->
+                SecureSmtpTransport.builder()
+                    .eventListenerFactory(factory)
+                    .eventListener(EventListener.NONE))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("eventListener(...) after eventListenerFactory(...)");
-    assertThatThrownBy(() -> SecureSmtpTransport.builder().eventListenerFactory(factory)
-        .eventListenerFactory(factory))
+    assertThatThrownBy(
+            () ->
+                SecureSmtpTransport.builder()
+                    .eventListenerFactory(factory)
+                    .eventListenerFactory(factory))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("eventListenerFactory already set");
-    assertThatThrownBy(() -> SecureSmtpTransport.builder().eventListener(EventListener.NONE)
-        .eventListener(EventListener.NONE))
+    assertThatThrownBy(
+            () ->
+                SecureSmtpTransport.builder()
+                    .eventListener(EventListener.NONE)
+                    .eventListener(EventListener.NONE))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("eventListener already set");
   }
@@ -387,6 +426,7 @@ class EventListenerFactoryTest {
   @Test
   void aCallIdIsPositive() {
     assertThatThrownBy(() -> Values.deliveryCall(0, Optional.empty()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0");
   }
 }

@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.junit.jupiter.api.Test;
 
-/** The event listener (docs/design.md §5): paired events, and a throwing listener changes nothing. */
+/**
+ * The event listener (docs/design.md §5): paired events, and a throwing listener changes nothing.
+ */
 class EventListenerTest {
 
   /** Records event names with a short detail. */
@@ -75,8 +77,8 @@ class EventListenerTest {
     }
 
     @Override
-    public void connectEnd(Optional<DomainName> host, InetSocketAddress address,
-        Optional<FailureType> failure) {
+    public void connectEnd(
+        Optional<DomainName> host, InetSocketAddress address, Optional<FailureType> failure) {
       events.add("connectEnd " + failure.map(Enum::name).orElse("ok"));
     }
 
@@ -86,20 +88,24 @@ class EventListenerTest {
     }
 
     @Override
-    public void startTlsEnd(Optional<DomainName> host, InetSocketAddress address,
-        Optional<SmtpReply> reply) {
+    public void startTlsEnd(
+        Optional<DomainName> host, InetSocketAddress address, Optional<SmtpReply> reply) {
       events.add("startTlsEnd " + reply.map(SmtpReply::code).orElse(0));
     }
 
     @Override
-    public void handshakeStart(Optional<DomainName> host, InetSocketAddress address,
-        TlsRequirement requirement) {
+    public void handshakeStart(
+        Optional<DomainName> host, InetSocketAddress address, TlsRequirement requirement) {
       events.add("handshakeStart");
     }
 
     @Override
-    public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
-        Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
+    public void handshakeEnd(
+        Optional<DomainName> host,
+        InetSocketAddress address,
+        Optional<TlsDetails> tls,
+        Optional<FailureType> failure,
+        String detail) {
       events.add("handshakeEnd " + tls.map(TlsDetails::protocol).orElse("none"));
     }
 
@@ -140,12 +146,14 @@ class EventListenerTest {
   }
 
   private static DeliveryReport send(Fixture f, EventListener listener) {
-    MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test")
-        .tls(Fixture.certFor("mx.example.test")));
-    f.dns(d -> d.zone("example.test",
-        z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+    MockSmtpServer mx =
+        f.server(
+            "127.0.0.2",
+            b -> b.hostname("mx.example.test").tls(Fixture.certFor("mx.example.test")));
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
     return f.transport(TlsLevel.ENFORCED, b -> b.eventListener(listener))
-        .send(Envelope.of("a@sender.test", "rcpt@example.test"),
+        .send(
+            Envelope.of("a@sender.test", "rcpt@example.test"),
             io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -154,23 +162,32 @@ class EventListenerTest {
     try (Fixture f = new Fixture()) {
       Recorder rec = new Recorder();
       assertThat(send(f, rec).allDelivered()).isTrue();
-      assertThat(rec.events).containsExactly(
-          "deliveryStart",
-          "recipientStart rcpt@example.test",
-          "planStart example.test",
-          "planEnd 1",
-          "connectStart mx.example.test",
-          "connectEnd ok",
-          "startTlsStart",
-          "startTlsEnd 220",
-          "handshakeStart",
-          "handshakeEnd " + rec.events.stream().filter(e -> e.startsWith("handshakeEnd"))
-              .findFirst().orElseThrow().substring("handshakeEnd ".length()),
-          "attemptEnd",
-          "recipientEnd DELIVERED",
-          "deliveryEnd");
-      assertThat(rec.events.stream().filter(e -> e.startsWith("handshakeEnd")).findFirst()
-          .orElseThrow()).matches("handshakeEnd TLSv1\\.[23]");
+      assertThat(rec.events)
+          .containsExactly(
+              "deliveryStart",
+              "recipientStart rcpt@example.test",
+              "planStart example.test",
+              "planEnd 1",
+              "connectStart mx.example.test",
+              "connectEnd ok",
+              "startTlsStart",
+              "startTlsEnd 220",
+              "handshakeStart",
+              "handshakeEnd "
+                  + rec.events.stream()
+                      .filter(e -> e.startsWith("handshakeEnd"))
+                      .findFirst()
+                      .orElseThrow()
+                      .substring("handshakeEnd ".length()),
+              "attemptEnd",
+              "recipientEnd DELIVERED",
+              "deliveryEnd");
+      assertThat(
+              rec.events.stream()
+                  .filter(e -> e.startsWith("handshakeEnd"))
+                  .findFirst()
+                  .orElseThrow())
+          .matches("handshakeEnd TLSv1\\.[23]");
     }
   }
 
@@ -182,32 +199,49 @@ class EventListenerTest {
   void aThrowingTlsContextFactoryStillEndsTheHandshake() throws Exception {
     try (Fixture f = new Fixture()) {
       // a relay, PKIX-verified by default: its session needs a context of its own
-      MockSmtpServer relay = f.server("127.0.0.2", b -> b.hostname("relay.example.test")
-          .tls(Fixture.certFor("relay.example.test")));
+      MockSmtpServer relay =
+          f.server(
+              "127.0.0.2",
+              b -> b.hostname("relay.example.test").tls(Fixture.certFor("relay.example.test")));
       f.dns(d -> d.zone("example.test", z -> z.a("relay.example.test", "127.0.0.2")));
       SmartHost host = SmartHost.builder("relay.example.test").port(relay.port()).build();
       Recorder rec = new Recorder();
       // the transport builds its unauthenticated context at construction; the relay session's
       // PKIX context is the second call
       AtomicInteger calls = new AtomicInteger();
-      TlsContextFactory broken = tm -> {
-        if (calls.incrementAndGet() == 1) {
-          return TlsContextFactory.JDK.create(tm);
-        }
-        throw new IllegalStateException("factory bug");
-      };
-      DeliveryReport report = f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec)
-              .relay(host).tlsContextFactory(broken))
-          .send(Envelope.of("a@sender.test", "rcpt@elsewhere.invalid"),
-              io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
+      TlsContextFactory broken =
+          tm -> {
+            if (calls.incrementAndGet() == 1) {
+              return TlsContextFactory.JDK.create(tm);
+            }
+            throw new IllegalStateException("factory bug");
+          };
+      DeliveryReport report =
+          f.transport(
+                  TlsLevel.ENFORCED,
+                  b -> b.eventListener(rec).relay(host).tlsContextFactory(broken))
+              .send(
+                  Envelope.of("a@sender.test", "rcpt@elsewhere.invalid"),
+                  io.mailtls.core.MessageContent.of(
+                      Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
       assertThat(calls).hasValueGreaterThan(1);
-      assertThat(report.recipients()).singleElement().satisfies(r -> {
-        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.attempt().flatMap(Attempt::failure)).contains(FailureType.PROTOCOL_ERROR);
-      });
-      assertThat(rec.events).containsSubsequence("startTlsStart", "startTlsEnd 220",
-          "handshakeStart", "handshakeEnd none", "attemptEnd", "recipientEnd DEFERRED",
-          "deliveryEnd");
+      assertThat(report.recipients())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(r.attempt().flatMap(Attempt::failure))
+                    .contains(FailureType.PROTOCOL_ERROR);
+              });
+      assertThat(rec.events)
+          .containsSubsequence(
+              "startTlsStart",
+              "startTlsEnd 220",
+              "handshakeStart",
+              "handshakeEnd none",
+              "attemptEnd",
+              "recipientEnd DEFERRED",
+              "deliveryEnd");
       assertThat(rec.events.stream().filter(e -> e.startsWith("handshakeStart")).count())
           .isEqualTo(rec.events.stream().filter(e -> e.startsWith("handshakeEnd")).count());
       assertThat(relay.messages()).isEmpty();
@@ -221,22 +255,33 @@ class EventListenerTest {
   @Test
   void contentThatThrowsOnOpenDefersWithEveryEvent() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test")
-          .tls(Fixture.certFor("mx.example.test")));
-      f.dns(d -> d.zone("example.test",
-          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b -> b.hostname("mx.example.test").tls(Fixture.certFor("mx.example.test")));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
       Recorder rec = new Recorder();
-      io.mailtls.core.MessageContent broken = () -> {
-        throw new IllegalStateException("content bug");
-      };
-      DeliveryReport report = f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec))
-          .send(Envelope.of("a@sender.test", "rcpt@example.test"), broken);
-      assertThat(report.recipients()).singleElement().satisfies(r -> {
-        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.reply().text()).contains("content bug");
-      });
-      assertThat(rec.events).containsExactly("deliveryStart", "recipientStart rcpt@example.test",
-          "recipientEnd DEFERRED", "deliveryEnd");
+      io.mailtls.core.MessageContent broken =
+          () -> {
+            throw new IllegalStateException("content bug");
+          };
+      DeliveryReport report =
+          f.transport(TlsLevel.ENFORCED, b -> b.eventListener(rec))
+              .send(Envelope.of("a@sender.test", "rcpt@example.test"), broken);
+      assertThat(report.recipients())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(r.reply().text()).contains("content bug");
+              });
+      assertThat(rec.events)
+          .containsExactly(
+              "deliveryStart",
+              "recipientStart rcpt@example.test",
+              "recipientEnd DEFERRED",
+              "deliveryEnd");
       assertThat(mx.sessions()).isEmpty();
     }
   }
@@ -250,8 +295,8 @@ class EventListenerTest {
     return new MtaStsPolicySource() {
       @Override
       public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
-        return CompletableFuture.supplyAsync(() -> new MtaStsLookup.NoPolicy(d, true, "none"),
-            threads);
+        return CompletableFuture.supplyAsync(
+            () -> new MtaStsLookup.NoPolicy(d, true, "none"), threads);
       }
 
       @Override
@@ -265,8 +310,8 @@ class EventListenerTest {
     return new DaneProvider() {
       @Override
       public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
-        return CompletableFuture.supplyAsync(() -> new TlsaLookup.None(host.name(), "none"),
-            threads);
+        return CompletableFuture.supplyAsync(
+            () -> new TlsaLookup.None(host.name(), "none"), threads);
       }
 
       @Override
@@ -277,8 +322,8 @@ class EventListenerTest {
   }
 
   /**
-   * The MTA-STS lookup and the TLSA lookup of each MX host come after planStart and before
-   * planEnd, each start before its end, though they arrive on the providers' threads.
+   * The MTA-STS lookup and the TLSA lookup of each MX host come after planStart and before planEnd,
+   * each start before its end, though they arrive on the providers' threads.
    */
   @Test
   void policyLookupsComeBetweenPlanStartAndPlanEnd() throws Exception {
@@ -290,74 +335,86 @@ class EventListenerTest {
       assertThat(send(f, rec).allDelivered()).isTrue();
       int planStart = rec.events.indexOf("planStart example.test");
       int planEnd = rec.events.indexOf("planEnd 1");
-      assertThat(rec.events.subList(0, planStart + 1)).containsExactly(
-          "deliveryStart", "recipientStart rcpt@example.test", "planStart example.test");
+      assertThat(rec.events.subList(0, planStart + 1))
+          .containsExactly(
+              "deliveryStart", "recipientStart rcpt@example.test", "planStart example.test");
       List<String> lookups = rec.events.subList(planStart + 1, planEnd);
-      assertThat(lookups).containsExactlyInAnyOrder(
-          "mtaStsLookupStart example.test", "mtaStsLookupEnd example.test NoPolicy",
-          "tlsaLookupStart mx.example.test", "tlsaLookupEnd mx.example.test None");
+      assertThat(lookups)
+          .containsExactlyInAnyOrder(
+              "mtaStsLookupStart example.test", "mtaStsLookupEnd example.test NoPolicy",
+              "tlsaLookupStart mx.example.test", "tlsaLookupEnd mx.example.test None");
       assertThat(lookups.indexOf("mtaStsLookupStart example.test"))
           .isLessThan(lookups.indexOf("mtaStsLookupEnd example.test NoPolicy"));
       assertThat(lookups.indexOf("tlsaLookupStart mx.example.test"))
           .isLessThan(lookups.indexOf("tlsaLookupEnd mx.example.test None"));
-      assertThat(rec.events.subList(planEnd, rec.events.size())).startsWith("planEnd 1",
-          "connectStart mx.example.test").endsWith("recipientEnd DELIVERED", "deliveryEnd");
+      assertThat(rec.events.subList(planEnd, rec.events.size()))
+          .startsWith("planEnd 1", "connectStart mx.example.test")
+          .endsWith("recipientEnd DELIVERED", "deliveryEnd");
     } finally {
       threads.shutdownNow();
     }
   }
 
   /**
-   * A policy source that throws still ends its lookup, with a failure naming the exception, and
-   * the plan still ends, with the failed plan the delivery goes on with: it is deferred as it is
+   * A policy source that throws still ends its lookup, with a failure naming the exception, and the
+   * plan still ends, with the failed plan the delivery goes on with: it is deferred as it is
    * without a listener (TransportRobustnessTest).
    */
   @Test
   void aPolicySourceThatThrowsStillEndsItsLookup() throws Exception {
     try (Fixture f = new Fixture()) {
-      f.mtaSts = new MtaStsPolicySource() {
-        @Override
-        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
-          throw new IllegalStateException("provider bug");
-        }
+      f.mtaSts =
+          new MtaStsPolicySource() {
+            @Override
+            public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
+              throw new IllegalStateException("provider bug");
+            }
 
-        @Override
-        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
-          throw new IllegalStateException("provider bug");
-        }
-      };
+            @Override
+            public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+              throw new IllegalStateException("provider bug");
+            }
+          };
       List<MtaStsLookup> ends = new CopyOnWriteArrayList<>();
       List<DeliveryPlan> plans = new CopyOnWriteArrayList<>();
-      Recorder rec = new Recorder() {
-        @Override
-        public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
-          super.mtaStsLookupEnd(policyDomain, result);
-          ends.add(result);
-        }
+      Recorder rec =
+          new Recorder() {
+            @Override
+            public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+              super.mtaStsLookupEnd(policyDomain, result);
+              ends.add(result);
+            }
 
-        @Override
-        public void planEnd(DeliveryPlan plan) {
-          super.planEnd(plan);
-          plans.add(plan);
-        }
-      };
+            @Override
+            public void planEnd(DeliveryPlan plan) {
+              super.planEnd(plan);
+              plans.add(plan);
+            }
+          };
       DeliveryReport report = send(f, rec);
       assertThat(report.result("rcpt@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(report.result("rcpt@example.test").reply().text()).contains("provider bug");
-      assertThat(rec.events).containsExactly(
-          "deliveryStart",
-          "recipientStart rcpt@example.test",
-          "planStart example.test",
-          "mtaStsLookupStart example.test",
-          "mtaStsLookupEnd example.test Failed",
-          "planEnd 0",
-          "recipientEnd DEFERRED",
-          "deliveryEnd");
-      assertThat(ends).singleElement().isInstanceOfSatisfying(MtaStsLookup.Failed.class, e -> {
-        assertThat(e.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
-        assertThat(e.reason()).isEqualTo("the MTA-STS policy source failed:"
-            + " java.lang.IllegalStateException: provider bug");
-      });
+      assertThat(rec.events)
+          .containsExactly(
+              "deliveryStart",
+              "recipientStart rcpt@example.test",
+              "planStart example.test",
+              "mtaStsLookupStart example.test",
+              "mtaStsLookupEnd example.test Failed",
+              "planEnd 0",
+              "recipientEnd DEFERRED",
+              "deliveryEnd");
+      assertThat(ends)
+          .singleElement()
+          .isInstanceOfSatisfying(
+              MtaStsLookup.Failed.class,
+              e -> {
+                assertThat(e.type()).isEqualTo(FailureType.STS_POLICY_FETCH_ERROR);
+                assertThat(e.reason())
+                    .isEqualTo(
+                        "the MTA-STS policy source failed:"
+                            + " java.lang.IllegalStateException: provider bug");
+              });
       assertThat(plans).containsExactly(report.result("rcpt@example.test").plan());
     }
   }
@@ -383,11 +440,14 @@ class EventListenerTest {
   }
 
   private static EventListener recording(String name, List<String> calls) {
-    return (EventListener) Proxy.newProxyInstance(EventListener.class.getClassLoader(),
-        new Class<?>[] {EventListener.class}, (proxy, method, args) -> {
-          calls.add(name + " " + method.getName());
-          return null;
-        });
+    return (EventListener)
+        Proxy.newProxyInstance(
+            EventListener.class.getClassLoader(),
+            new Class<?>[] {EventListener.class},
+            (proxy, method, args) -> {
+              calls.add(name + " " + method.getName());
+              return null;
+            });
   }
 
   @Test
@@ -396,12 +456,13 @@ class EventListenerTest {
       Recorder first = new Recorder();
       Recorder second = new Recorder();
       List<String> order = new CopyOnWriteArrayList<>();
-      EventListener marker = new EventListener() {
-        @Override
-        public void recipientEnd(RecipientResult result) {
-          order.add("marker saw " + first.events.get(first.events.size() - 1));
-        }
-      };
+      EventListener marker =
+          new EventListener() {
+            @Override
+            public void recipientEnd(RecipientResult result) {
+              order.add("marker saw " + first.events.get(first.events.size() - 1));
+            }
+          };
       assertThat(send(f, EventListener.all(first, marker, second)).allDelivered()).isTrue();
       assertThat(first.events).hasSize(13).isEqualTo(second.events);
       // allForwardsEveryMethod checks the methods this delivery does not call
@@ -412,11 +473,14 @@ class EventListenerTest {
 
   @Test
   void aListenerThatThrowsEverywhereChangesNothing() throws Exception {
-    EventListener throwing = (EventListener) Proxy.newProxyInstance(
-        EventListener.class.getClassLoader(), new Class<?>[] {EventListener.class},
-        (proxy, method, args) -> {
-          throw new IllegalStateException("listener bug in " + method.getName());
-        });
+    EventListener throwing =
+        (EventListener)
+            Proxy.newProxyInstance(
+                EventListener.class.getClassLoader(),
+                new Class<?>[] {EventListener.class},
+                (proxy, method, args) -> {
+                  throw new IllegalStateException("listener bug in " + method.getName());
+                });
     try (Fixture f = new Fixture()) {
       DeliveryReport report = send(f, throwing);
       assertThat(report.allDelivered()).isTrue();

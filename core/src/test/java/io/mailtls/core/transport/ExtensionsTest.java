@@ -23,14 +23,13 @@ class ExtensionsTest {
 
   private static MockSmtpServer start(Fixture f, UnaryOperator<MockSmtpServer.Builder> server) {
     MockSmtpServer mx = f.server("127.0.0.2", b -> server.apply(b.hostname("mx.example.test")));
-    f.dns(d -> d.zone("example.test",
-        z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
     return mx;
   }
 
   private static DeliveryReport send(Fixture f, byte[] content, String... rcpts) {
-    return f.transport(TlsLevel.OPPORTUNISTIC).send(Envelope.of("a@sender.test", rcpts),
-        MessageContent.of(content));
+    return f.transport(TlsLevel.OPPORTUNISTIC)
+        .send(Envelope.of("a@sender.test", rcpts), MessageContent.of(content));
   }
 
   private static byte[] ascii(String s) {
@@ -43,9 +42,15 @@ class ExtensionsTest {
       MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME"));
       send(f, ascii(Fixture.MESSAGE), "a@example.test", "b@example.test");
       SmtpSession s = mx.sessions().get(0);
-      assertThat(s.commandBatches()).anySatisfy(batch -> assertThat(batch).containsExactly(
-          "MAIL FROM:<a@sender.test>", "RCPT TO:<a@example.test>", "RCPT TO:<b@example.test>",
-          "DATA"));
+      assertThat(s.commandBatches())
+          .anySatisfy(
+              batch ->
+                  assertThat(batch)
+                      .containsExactly(
+                          "MAIL FROM:<a@sender.test>",
+                          "RCPT TO:<a@example.test>",
+                          "RCPT TO:<b@example.test>",
+                          "DATA"));
     }
   }
 
@@ -55,8 +60,8 @@ class ExtensionsTest {
       MockSmtpServer mx = start(f, b -> b.capabilities("8BITMIME"));
       send(f, ascii(Fixture.MESSAGE), "a@example.test", "b@example.test");
       SmtpSession s = mx.sessions().get(0);
-      assertThat(s.commandBatches()).noneSatisfy(batch ->
-          assertThat(batch.size()).isGreaterThan(1));
+      assertThat(s.commandBatches())
+          .noneSatisfy(batch -> assertThat(batch.size()).isGreaterThan(1));
       assertThat(mx.messages()).hasSize(1);
     }
   }
@@ -65,8 +70,8 @@ class ExtensionsTest {
   void rfc1870MessageOverTheSizeLimitBouncesWithoutMail() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "SIZE 100", "8BITMIME"));
-      DeliveryReport r = send(f, ascii(Fixture.MESSAGE + "x".repeat(200) + "\r\n"),
-          "a@example.test");
+      DeliveryReport r =
+          send(f, ascii(Fixture.MESSAGE + "x".repeat(200) + "\r\n"), "a@example.test");
       assertThat(r.result("a@example.test").status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.result("a@example.test").reply().enhancedStatus())
           .contains(EnhancedStatus.MESSAGE_TOO_BIG);
@@ -109,11 +114,15 @@ class ExtensionsTest {
   void rfc6531Utf8AddressToAServerWithoutSmtputf8BouncesThatRecipientOnly() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME"));
-      DeliveryReport r = f.transport(TlsLevel.OPPORTUNISTIC).send(
-          new Envelope(Optional.of(EmailAddress.parse("a@sender.test")),
-              List.of(EmailAddress.parse("josé@example.test"),
-                  EmailAddress.parse("jose@example.test"))),
-          MessageContent.of(ascii(Fixture.MESSAGE)));
+      DeliveryReport r =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(
+                  new Envelope(
+                      Optional.of(EmailAddress.parse("a@sender.test")),
+                      List.of(
+                          EmailAddress.parse("josé@example.test"),
+                          EmailAddress.parse("jose@example.test"))),
+                  MessageContent.of(ascii(Fixture.MESSAGE)));
       assertThat(r.result("josé@example.test").status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.result("josé@example.test").reply().enhancedStatus())
           .contains(EnhancedStatus.NON_ASCII_ADDRESS_NOT_PERMITTED);
@@ -142,8 +151,9 @@ class ExtensionsTest {
       assertThat(r.allDelivered()).isTrue();
       SmtpMessage m = mx.messages().get(0);
       // After the server un-stuffs: CRLF everywhere, the original dots, a final CRLF added.
-      assertThat(m.dataAsString()).isEqualTo(
-          "Subject: dots\r\n\r\n.leading dot\r\n..two dots\r\n.\r\nbare LF\r\nCRLF\r\nend\r\n");
+      assertThat(m.dataAsString())
+          .isEqualTo(
+              "Subject: dots\r\n\r\n.leading dot\r\n..two dots\r\n.\r\nbare LF\r\nCRLF\r\nend\r\n");
     }
   }
 

@@ -20,14 +20,24 @@ class FailoverTest {
   @Test
   void deadAnd421HostsAreSkippedInPreferenceOrder() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer closing = f.server("127.0.0.3", b -> b.hostname("mx2.example.test")
-          .on(SmtpStep.GREETING, SmtpAction.reply(421, "4.3.2", "shutting down")));
+      MockSmtpServer closing =
+          f.server(
+              "127.0.0.3",
+              b ->
+                  b.hostname("mx2.example.test")
+                      .on(SmtpStep.GREETING, SmtpAction.reply(421, "4.3.2", "shutting down")));
       MockSmtpServer good = f.server("127.0.0.4", b -> b.hostname("mx3.example.test"));
-      f.dns(d -> d.zone("example.test", z -> z
-          // mx1 has an address where nothing listens on the shared port.
-          .mx("example.test", 10, "mx1.example.test").a("mx1.example.test", "127.0.0.5")
-          .mailHost("example.test", 20, "mx2.example.test", closing)
-          .mailHost("example.test", 30, "mx3.example.test", good)));
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z
+                          // mx1 has an address where nothing listens on the shared port.
+                          .mx("example.test", 10, "mx1.example.test")
+                          .a("mx1.example.test", "127.0.0.5")
+                          .mailHost("example.test", 20, "mx2.example.test", closing)
+                          .mailHost("example.test", 30, "mx3.example.test", good)));
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, "rcpt@example.test");
       RecipientResult r = report.result("rcpt@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
@@ -44,13 +54,22 @@ class FailoverTest {
   @Test
   void allHostsFailingDefersWithTheLastReason() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer closing = f.server("127.0.0.3", b -> b.hostname("mx2.example.test")
-          .on(SmtpStep.GREETING, SmtpAction.reply(421, "4.3.2", "shutting down")));
-      f.dns(d -> d.zone("example.test", z -> z
-          .mx("example.test", 10, "mx1.example.test").a("mx1.example.test", "127.0.0.5")
-          .mailHost("example.test", 20, "mx2.example.test", closing)));
-      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "rcpt@example.test")
-          .result("rcpt@example.test");
+      MockSmtpServer closing =
+          f.server(
+              "127.0.0.3",
+              b ->
+                  b.hostname("mx2.example.test")
+                      .on(SmtpStep.GREETING, SmtpAction.reply(421, "4.3.2", "shutting down")));
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mx("example.test", 10, "mx1.example.test")
+                          .a("mx1.example.test", "127.0.0.5")
+                          .mailHost("example.test", 20, "mx2.example.test", closing)));
+      RecipientResult r =
+          f.send(TlsLevel.OPPORTUNISTIC, "rcpt@example.test").result("rcpt@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.reply().code()).isEqualTo(421);
       assertThat(r.attempts()).hasSize(2);
@@ -61,10 +80,11 @@ class FailoverTest {
   void rfc7505NullMxBouncesWithoutAnyConnection() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer bystander = f.server("127.0.0.2", b -> b);
-      f.dns(d -> d.zone("example.test", z -> z.nullMx("example.test")
-          .a("example.test", "127.0.0.2")));
-      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "rcpt@example.test")
-          .result("rcpt@example.test");
+      f.dns(
+          d ->
+              d.zone("example.test", z -> z.nullMx("example.test").a("example.test", "127.0.0.2")));
+      RecipientResult r =
+          f.send(TlsLevel.OPPORTUNISTIC, "rcpt@example.test").result("rcpt@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.NULL_MX);
       assertThat(r.reply().locallyGenerated()).isTrue();
@@ -77,14 +97,13 @@ class FailoverTest {
   void servfailOnMxDefersWithoutAnyConnection() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
-      f.dns(d -> d.zone("example.test",
-          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
       f.dns.servfail("example.test", Type.MX);
-      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "rcpt@example.test")
-          .result("rcpt@example.test");
+      RecipientResult r =
+          f.send(TlsLevel.OPPORTUNISTIC, "rcpt@example.test").result("rcpt@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(r.reply().enhancedStatus())
-          .contains(EnhancedStatus.DIRECTORY_SERVER_FAILURE);
+      assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.DIRECTORY_SERVER_FAILURE);
       // an upstream failure, not a validation failure: no RFC 8460 dnssec-invalid
       assertThat(r.plan().failure().orElseThrow().type()).isEqualTo(FailureType.DNS_FAILURE);
       assertThat(r.attempts()).isEmpty();
@@ -97,8 +116,9 @@ class FailoverTest {
     try (Fixture f = new Fixture()) {
       f.server("127.0.0.2", b -> b);
       f.dns(d -> d.zone("example.test", z -> z.a("example.test", "127.0.0.2")));
-      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "rcpt@nosuch.example.test")
-          .result("rcpt@nosuch.example.test");
+      RecipientResult r =
+          f.send(TlsLevel.OPPORTUNISTIC, "rcpt@nosuch.example.test")
+              .result("rcpt@nosuch.example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.attempts()).isEmpty();
     }
@@ -109,18 +129,21 @@ class FailoverTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer one = f.server("127.0.0.2", b -> b.hostname("mx.one.test"));
       MockSmtpServer two = f.server("127.0.0.3", b -> b.hostname("mx.two.test"));
-      f.dns(d -> d
-          .zone("one.test", z -> z.mailHost("one.test", 10, "mx.one.test", one))
-          .zone("two.test", z -> z.mailHost("two.test", 10, "mx.two.test", two)));
-      DeliveryReport r = f.send(TlsLevel.OPPORTUNISTIC, "a@one.test", "b@two.test",
-          "c@one.test");
+      f.dns(
+          d ->
+              d.zone("one.test", z -> z.mailHost("one.test", 10, "mx.one.test", one))
+                  .zone("two.test", z -> z.mailHost("two.test", 10, "mx.two.test", two)));
+      DeliveryReport r = f.send(TlsLevel.OPPORTUNISTIC, "a@one.test", "b@two.test", "c@one.test");
       assertThat(r.allDelivered()).isTrue();
-      assertThat(r.recipients()).extracting(x -> x.recipient().toString())
+      assertThat(r.recipients())
+          .extracting(x -> x.recipient().toString())
           .containsExactly("a@one.test", "b@two.test", "c@one.test");
-      assertThat(one.messages()).singleElement().satisfies(m ->
-          assertThat(m.recipients()).containsExactly("a@one.test", "c@one.test"));
-      assertThat(two.messages()).singleElement().satisfies(m ->
-          assertThat(m.recipients()).containsExactly("b@two.test"));
+      assertThat(one.messages())
+          .singleElement()
+          .satisfies(m -> assertThat(m.recipients()).containsExactly("a@one.test", "c@one.test"));
+      assertThat(two.messages())
+          .singleElement()
+          .satisfies(m -> assertThat(m.recipients()).containsExactly("b@two.test"));
     }
   }
 
@@ -128,10 +151,13 @@ class FailoverTest {
   void stsRequiredAndDaneRequiredFailClosedWithoutTheirModules() throws Exception {
     for (TlsLevel level : new TlsLevel[] {TlsLevel.STS_REQUIRED, TlsLevel.DANE_REQUIRED}) {
       try (Fixture f = new Fixture()) {
-        MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test")
-            .tls(Fixture.certFor("mx.example.test")));
-        f.dns(d -> d.zone("example.test",
-            z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+        MockSmtpServer mx =
+            f.server(
+                "127.0.0.2",
+                b -> b.hostname("mx.example.test").tls(Fixture.certFor("mx.example.test")));
+        f.dns(
+            d ->
+                d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
         RecipientResult r = f.send(level, "rcpt@example.test").result("rcpt@example.test");
         assertThat(r.status()).as(level.token()).isEqualTo(DeliveryStatus.DEFERRED);
         assertThat(r.plan().failure().orElseThrow().type())

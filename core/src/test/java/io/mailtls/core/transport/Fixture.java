@@ -34,20 +34,24 @@ import javax.net.ssl.SSLContext;
 final class Fixture implements AutoCloseable {
 
   static final TestPki PKI = TestPki.create();
-  static final String MESSAGE = "From: a@sender.test\r\nTo: b@example.test\r\nSubject: hi\r\n\r\n"
-      + "Hello.\r\n";
+  static final String MESSAGE =
+      "From: a@sender.test\r\nTo: b@example.test\r\nSubject: hi\r\n\r\n" + "Hello.\r\n";
 
   private final List<MockSmtpServer> servers = new ArrayList<>();
   private final List<SecureSmtpTransport> closeables = new ArrayList<>();
   private int port;
+
   /** The transport's time bounds; tests of stalls shorten them. */
   SmtpTimeouts timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(5));
+
   TestDnsServer dns;
   private boolean dnsShared;
   private DnsResolver sharedResolver;
   SecureSmtpTransport transport;
+
   /** The MTA-STS source of the next transport built; none (an explicit opt-out) by default. */
   MtaStsPolicySource mtaSts;
+
   /**
    * The DANE provider of the next transport built; none (an explicit opt-out) by default, since
    * core has no DANE provider: mailtls-dane's tests cover DANE.
@@ -129,19 +133,20 @@ final class Fixture implements AutoCloseable {
 
   /** The transport for a sender level, with short timeouts; built on first use. */
   SecureSmtpTransport transport(TlsLevel level) {
-    return transport(level, b -> { });
+    return transport(level, b -> {});
   }
 
   SecureSmtpTransport transport(TlsLevel level, Consumer<SecureSmtpTransport.Builder> extra) {
     if (transport != null) {
       transport.close();
     }
-    SecureSmtpTransport.Builder b = SecureSmtpTransport.builder()
-        .dns(sharedResolver != null ? sharedResolver : resolver(dns))
-        .heloName("client.sender.test")
-        .port(port)
-        .random(new Random(1))
-        .senderPolicy(SenderPolicy.uniform(level));
+    SecureSmtpTransport.Builder b =
+        SecureSmtpTransport.builder()
+            .dns(sharedResolver != null ? sharedResolver : resolver(dns))
+            .heloName("client.sender.test")
+            .port(port)
+            .random(new Random(1))
+            .senderPolicy(SenderPolicy.uniform(level));
     if (dane != null) {
       b.dane(dane);
     } else {
@@ -164,7 +169,8 @@ final class Fixture implements AutoCloseable {
 
   /** {@link #MESSAGE} from a@sender.test on {@code transport}, e.g. a second message on it. */
   static DeliveryReport send(SecureSmtpTransport transport, String... recipients) {
-    return transport.send(Envelope.of("a@sender.test", recipients),
+    return transport.send(
+        Envelope.of("a@sender.test", recipients),
         MessageContent.of(MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 

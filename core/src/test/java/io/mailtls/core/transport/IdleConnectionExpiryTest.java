@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
-import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.SecureSmtpTransport;
@@ -35,13 +34,15 @@ class IdleConnectionExpiryTest {
   /** This process's open sockets (Linux: the socket entries among its file descriptors). */
   private static long openSockets() throws IOException {
     try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.filter(fd -> {
-        try {
-          return Files.readSymbolicLink(fd).toString().startsWith("socket:");
-        } catch (IOException e) {
-          return false; // closed while listing
-        }
-      }).count();
+      return fds.filter(
+              fd -> {
+                try {
+                  return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                } catch (IOException e) {
+                  return false; // closed while listing
+                }
+              })
+          .count();
     }
   }
 
@@ -56,9 +57,11 @@ class IdleConnectionExpiryTest {
     try {
       int port = 0;
       for (int i = 0; i < DESTINATIONS; i++) {
-        MockSmtpServer.Builder b = MockSmtpServer.builder()
-            .address(InetAddress.getByName(address(i))).hostname("mx" + i + ".example.test")
-            .digestOnly();
+        MockSmtpServer.Builder b =
+            MockSmtpServer.builder()
+                .address(InetAddress.getByName(address(i)))
+                .hostname("mx" + i + ".example.test")
+                .digestOnly();
         if (port != 0) {
           b.port(port);
         }
@@ -71,22 +74,30 @@ class IdleConnectionExpiryTest {
       for (int i = 0; i < DESTINATIONS; i++) {
         recipients.add("rcpt@[" + address(i) + "]");
       }
-      try (SecureSmtpTransport transport = SecureSmtpTransport.builder()
-          .dns((name, type) -> { throw new AssertionError("address literals need no DNS"); })
-          .withoutMtaSts().withoutDane()
-          .heloName("client.sender.test")
-          .port(port)
-          .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-          .connectionReuse(IDLE, 100)
-          .build()) {
-        DeliveryReport report = transport.send(
-            Envelope.of("a@sender.test", recipients.toArray(String[]::new)),
-            MessageContent.of("Subject: idle\r\n\r\nHi.\r\n".getBytes(StandardCharsets.UTF_8)));
-        assertThat(report.recipients()).hasSize(DESTINATIONS)
+      try (SecureSmtpTransport transport =
+          SecureSmtpTransport.builder()
+              .dns(
+                  (name, type) -> {
+                    throw new AssertionError("address literals need no DNS");
+                  })
+              .withoutMtaSts()
+              .withoutDane()
+              .heloName("client.sender.test")
+              .port(port)
+              .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
+              .connectionReuse(IDLE, 100)
+              .build()) {
+        DeliveryReport report =
+            transport.send(
+                Envelope.of("a@sender.test", recipients.toArray(String[]::new)),
+                MessageContent.of("Subject: idle\r\n\r\nHi.\r\n".getBytes(StandardCharsets.UTF_8)));
+        assertThat(report.recipients())
+            .hasSize(DESTINATIONS)
             .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED));
         // The pool kept the sessions for reuse, a client and a server socket each; the first
         // ones may already have expired while the last were being delivered.
-        assertThat(openSockets()).as("sockets right after the deliveries")
+        assertThat(openSockets())
+            .as("sockets right after the deliveries")
             .isGreaterThanOrEqualTo(baseline + DESTINATIONS / 4);
 
         long deadline = System.nanoTime() + IDLE.multipliedBy(10).toNanos();
@@ -95,13 +106,18 @@ class IdleConnectionExpiryTest {
           Thread.sleep(100);
           open = openSockets();
         }
-        assertThat(open).as("open sockets after the idle time, transport still open")
+        assertThat(open)
+            .as("open sockets after the idle time, transport still open")
             .isLessThanOrEqualTo(baseline);
         // Each expired session was ended politely (RFC 5321 §4.1.1.10).
         for (MockSmtpServer s : servers) {
-          assertThat(s.sessions()).singleElement().satisfies(session ->
-              assertThat(session.commands()).last()
-                  .satisfies(c -> assertThat(c.verb()).isEqualTo("QUIT")));
+          assertThat(s.sessions())
+              .singleElement()
+              .satisfies(
+                  session ->
+                      assertThat(session.commands())
+                          .last()
+                          .satisfies(c -> assertThat(c.verb()).isEqualTo("QUIT")));
         }
       }
     } finally {

@@ -22,7 +22,9 @@ class LongLinesTest {
 
   private static byte[] messageWithALineOf(int octets) {
     return ("From: a@sender.test\r\nTo: b@one.test\r\nSubject: long\r\n\r\nbefore\r\n"
-        + "y".repeat(octets) + "\r\nafter\r\n").getBytes(StandardCharsets.US_ASCII);
+            + "y".repeat(octets)
+            + "\r\nafter\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
   }
 
   private record Sent(DeliveryReport report, MockSmtpServer one, MockSmtpServer two) {}
@@ -30,12 +32,17 @@ class LongLinesTest {
   private static Sent send(Fixture f, byte[] message) {
     MockSmtpServer one = f.server("127.0.0.2", b -> b.hostname("mx.one.test"));
     MockSmtpServer two = f.server("127.0.0.3", b -> b.hostname("mx.two.test"));
-    f.dns(d -> d
-        .zone("one.test", z -> z.mailHost("one.test", 10, "mx.one.test", one))
-        .zone("two.test", z -> z.mailHost("two.test", 10, "mx.two.test", two)));
-    return new Sent(f.transport(TlsLevel.OPPORTUNISTIC).send(
-        Envelope.of("a@sender.test", "b@one.test", "c@one.test", "d@two.test"),
-        MessageContent.of(message)), one, two);
+    f.dns(
+        d ->
+            d.zone("one.test", z -> z.mailHost("one.test", 10, "mx.one.test", one))
+                .zone("two.test", z -> z.mailHost("two.test", 10, "mx.two.test", two)));
+    return new Sent(
+        f.transport(TlsLevel.OPPORTUNISTIC)
+            .send(
+                Envelope.of("a@sender.test", "b@one.test", "c@one.test", "d@two.test"),
+                MessageContent.of(message)),
+        one,
+        two);
   }
 
   @Test
@@ -43,15 +50,21 @@ class LongLinesTest {
     try (Fixture f = new Fixture()) {
       Sent sent = send(f, messageWithALineOf(999));
       DeliveryReport report = sent.report();
-      assertThat(report.recipients()).hasSize(3).allSatisfy(r -> {
-        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
-        assertThat(r.reply().code()).isEqualTo(554);
-        assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.CONVERSION_NOT_SUPPORTED);
-        assertThat(r.reply().locallyGenerated()).isTrue();
-        assertThat(r.reply().text()).contains("999 octets").contains("quoted-printable")
-            .contains("base64");
-        assertThat(r.attempts()).isEmpty();
-      });
+      assertThat(report.recipients())
+          .hasSize(3)
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
+                assertThat(r.reply().code()).isEqualTo(554);
+                assertThat(r.reply().enhancedStatus())
+                    .contains(EnhancedStatus.CONVERSION_NOT_SUPPORTED);
+                assertThat(r.reply().locallyGenerated()).isTrue();
+                assertThat(r.reply().text())
+                    .contains("999 octets")
+                    .contains("quoted-printable")
+                    .contains("base64");
+                assertThat(r.attempts()).isEmpty();
+              });
       // Not on the wire: no server even saw a connection.
       assertThat(sent.one().sessions()).isEmpty();
       assertThat(sent.two().sessions()).isEmpty();
@@ -65,10 +78,12 @@ class LongLinesTest {
       byte[] message = messageWithALineOf(998);
       Sent sent = send(f, message);
       DeliveryReport report = sent.report();
-      assertThat(report.recipients()).hasSize(3).allSatisfy(r ->
-          assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));
+      assertThat(report.recipients())
+          .hasSize(3)
+          .allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));
       for (MockSmtpServer mx : new MockSmtpServer[] {sent.one(), sent.two()}) {
-        assertThat(mx.awaitMessages(1, Duration.ofSeconds(5))).singleElement()
+        assertThat(mx.awaitMessages(1, Duration.ofSeconds(5)))
+            .singleElement()
             .satisfies(m -> assertThat(m.data()).isEqualTo(message));
       }
     }

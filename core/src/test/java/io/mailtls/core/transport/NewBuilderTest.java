@@ -35,8 +35,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code newBuilder()} of the transport and the probe: a derived instance overrides what its
- * builder is told and keeps every other setting, the original is unchanged, and what each made
- * for itself (connection pool, timer threads) is its own, so either may be closed first.
+ * builder is told and keeps every other setting, the original is unchanged, and what each made for
+ * itself (connection pool, timer threads) is its own, so either may be closed first.
  */
 class NewBuilderTest {
 
@@ -59,18 +59,22 @@ class NewBuilderTest {
       MockSmtpServer mx = start(f);
       List<DeliveryCall> calls = new CopyOnWriteArrayList<>();
       AtomicInteger handedOverClosed = new AtomicInteger();
-      SecureSmtpTransport original = f.transport(TlsLevel.ENFORCED, b -> b
-          .eventListenerFactory(call -> {
-            calls.add(call);
-            return EventListener.NONE;
-          })
-          .alsoClose(handedOverClosed::incrementAndGet));
+      SecureSmtpTransport original =
+          f.transport(
+              TlsLevel.ENFORCED,
+              b ->
+                  b.eventListenerFactory(
+                          call -> {
+                            calls.add(call);
+                            return EventListener.NONE;
+                          })
+                      .alsoClose(handedOverClosed::incrementAndGet));
       SecureSmtpTransport derived = original.newBuilder().heloName("other.sender.test").build();
 
       // the derived transport: its own EHLO name; the original's DNS, port, sender level
       // (enforced: TLS mandatory) and listener factory
-      RecipientResult viaDerived = Fixture.send(derived, "rcpt@example.test")
-          .result("rcpt@example.test");
+      RecipientResult viaDerived =
+          Fixture.send(derived, "rcpt@example.test").result("rcpt@example.test");
       assertThat(viaDerived.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(viaDerived.plan().senderLevel()).contains(TlsLevel.ENFORCED);
       assertThat(viaDerived.tls()).isPresent();
@@ -78,8 +82,8 @@ class NewBuilderTest {
       assertThat(ehloNames(mx)).containsExactly("other.sender.test");
 
       // the original is unchanged
-      RecipientResult viaOriginal = Fixture.send(original, "rcpt@example.test")
-          .result("rcpt@example.test");
+      RecipientResult viaOriginal =
+          Fixture.send(original, "rcpt@example.test").result("rcpt@example.test");
       assertThat(viaOriginal.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(ehloNames(mx)).containsExactly("other.sender.test", "client.sender.test");
 
@@ -90,8 +94,7 @@ class NewBuilderTest {
       derived.close();
       assertThat(handedOverClosed).hasValue(0);
       assertThat(Fixture.send(original, "again@example.test").allDelivered()).isTrue();
-      assertThat(mx.sessions()).as("the original reused its own pooled session")
-          .hasSize(2);
+      assertThat(mx.sessions()).as("the original reused its own pooled session").hasSize(2);
       original.close();
       assertThat(handedOverClosed).hasValue(1);
     }
@@ -122,49 +125,65 @@ class NewBuilderTest {
     try (Fixture f = new Fixture()) {
       start(f);
       SecureSmtpTransport original = f.transport(TlsLevel.OPPORTUNISTIC);
-      assertThatThrownBy(() -> original.newBuilder().heloName("a.sender.test")
-          .heloName("b.sender.test"))
-          .isInstanceOf(IllegalStateException.class).hasMessage("heloName already set");
+      assertThatThrownBy(
+              () -> original.newBuilder().heloName("a.sender.test").heloName("b.sender.test"))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("heloName already set");
       // the original opted out of MTA-STS; the derived one may choose, once
-      MtaStsPolicySource none = new MtaStsPolicySource() {
-        @Override
-        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
-          return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
-        }
+      MtaStsPolicySource none =
+          new MtaStsPolicySource() {
+            @Override
+            public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
+              return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
+            }
 
-        @Override
-        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
-          return lookupAsync(d);
-        }
-      };
+            @Override
+            public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+              return lookupAsync(d);
+            }
+          };
       SecureSmtpTransport.Builder b = original.newBuilder().mtaSts(none);
       assertThatThrownBy(b::withoutMtaSts).isInstanceOf(IllegalStateException.class);
       try (SecureSmtpTransport derived = b.build()) {
-        RecipientResult r = Fixture.send(derived, "rcpt@example.test")
-            .result("rcpt@example.test");
-        assertThat(r.plan().reasons()).noneMatch(s -> s.contains("withoutMtaSts()"))
+        RecipientResult r = Fixture.send(derived, "rcpt@example.test").result("rcpt@example.test");
+        assertThat(r.plan().reasons())
+            .noneMatch(s -> s.contains("withoutMtaSts()"))
             .anyMatch(s -> s.contains("withoutDane()"));
-        assertThat(Fixture.send(original, "rcpt@example.test").result("rcpt@example.test")
-            .plan().reasons()).anyMatch(s -> s.contains("withoutMtaSts()"));
+        assertThat(
+                Fixture.send(original, "rcpt@example.test")
+                    .result("rcpt@example.test")
+                    .plan()
+                    .reasons())
+            .anyMatch(s -> s.contains("withoutMtaSts()"));
       }
     }
   }
 
   @Test
   void aDerivedProbeOverridesOneSettingAndKeepsEveryOther() throws Exception {
-    try (MockSmtpServer server = MockSmtpServer.builder().hostname(HOST)
-        .tls(Fixture.certFor(HOST)).start()) {
+    try (MockSmtpServer server =
+        MockSmtpServer.builder().hostname(HOST).tls(Fixture.certFor(HOST)).start()) {
       List<String> events = new CopyOnWriteArrayList<>();
-      EventListener listener = new EventListener() {
-        @Override
-        public void handshakeEnd(Optional<DomainName> host, InetSocketAddress address,
-            Optional<TlsDetails> tls, Optional<FailureType> failure, String detail) {
-          events.add("handshakeEnd " + tls.isPresent());
-        }
-      };
-      StarttlsProbe original = StarttlsProbe.builder().heloName("client.sender.test")
-          .port(server.port()).timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(3)))
-          .trustStore(Fixture.PKI.trustStore()).eventListener(listener).build();
+      EventListener listener =
+          new EventListener() {
+            @Override
+            public void handshakeEnd(
+                Optional<DomainName> host,
+                InetSocketAddress address,
+                Optional<TlsDetails> tls,
+                Optional<FailureType> failure,
+                String detail) {
+              events.add("handshakeEnd " + tls.isPresent());
+            }
+          };
+      StarttlsProbe original =
+          StarttlsProbe.builder()
+              .heloName("client.sender.test")
+              .port(server.port())
+              .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(3)))
+              .trustStore(Fixture.PKI.trustStore())
+              .eventListener(listener)
+              .build();
       StarttlsProbe derived = original.newBuilder().heloName("other.sender.test").build();
       TlsRequirement pkix = new TlsRequirement.Pkix(List.of(DomainName.of(HOST)));
       InetAddress address = server.address();
@@ -182,7 +201,8 @@ class NewBuilderTest {
       assertThat(o.verdict()).isEqualTo(ProbeVerdict.VERIFIED_PKIX);
       original.close();
       List<SmtpSession> sessions = server.awaitSessions(2, Duration.ofSeconds(5));
-      assertThat(sessions).extracting(s -> s.clientName().orElse("?"))
+      assertThat(sessions)
+          .extracting(s -> s.clientName().orElse("?"))
           .containsExactly("other.sender.test", "client.sender.test");
     }
   }

@@ -20,13 +20,14 @@ import org.junit.jupiter.api.Test;
 class PeerInputTest {
 
   /** Two domains: {@code good.test} on a normal server, {@code odd.test} on a scripted one. */
-  private static DeliveryReport sendToTwoDomains(Fixture f,
-      UnaryOperator<MockSmtpServer.Builder> odd) {
+  private static DeliveryReport sendToTwoDomains(
+      Fixture f, UnaryOperator<MockSmtpServer.Builder> odd) {
     MockSmtpServer good = f.server("127.0.0.2", b -> b.hostname("mx.good.test"));
     MockSmtpServer bad = f.server("127.0.0.3", b -> odd.apply(b.hostname("mx.odd.test")));
-    f.dns(d -> d
-        .zone("good.test", z -> z.mailHost("good.test", 10, "mx.good.test", good))
-        .zone("odd.test", z -> z.mailHost("odd.test", 10, "mx.odd.test", bad)));
+    f.dns(
+        d ->
+            d.zone("good.test", z -> z.mailHost("good.test", 10, "mx.good.test", good))
+                .zone("odd.test", z -> z.mailHost("odd.test", 10, "mx.odd.test", bad)));
     return f.send(TlsLevel.OPPORTUNISTIC, "a@good.test", "b@odd.test", "c@good.test");
   }
 
@@ -38,8 +39,8 @@ class PeerInputTest {
   @Test
   void anEhloReplyOf251IsAProtocolErrorNotAnException() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport report = sendToTwoDomains(f,
-          b -> b.on(SmtpStep.EHLO, SmtpAction.reply(251, "odd but positive")));
+      DeliveryReport report =
+          sendToTwoDomains(f, b -> b.on(SmtpStep.EHLO, SmtpAction.reply(251, "odd but positive")));
       assertThat(report.recipients()).hasSize(3);
       assertThat(report.result("a@good.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(report.result("c@good.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
@@ -55,9 +56,12 @@ class PeerInputTest {
   @Test
   void aHeloReplyOf251IsAProtocolErrorNotAnException() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport report = sendToTwoDomains(f, b -> b
-          .on(SmtpStep.EHLO, SmtpAction.reply(502, "5.5.1", "no ESMTP here"))
-          .on(SmtpStep.HELO, SmtpAction.reply(251, "odd")));
+      DeliveryReport report =
+          sendToTwoDomains(
+              f,
+              b ->
+                  b.on(SmtpStep.EHLO, SmtpAction.reply(502, "5.5.1", "no ESMTP here"))
+                      .on(SmtpStep.HELO, SmtpAction.reply(251, "odd")));
       assertThat(report.recipients()).hasSize(3);
       assertThat(report.result("a@good.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
       RecipientResult odd = report.result("b@odd.test");

@@ -39,8 +39,8 @@ class RcptPipeliningTest {
     return String.format(Locale.ROOT, "r%03d@example.test", i);
   }
 
-  private static MockSmtpServer mx(Fixture f, String ip, String name,
-      UnaryOperator<MockSmtpServer.Builder> script) {
+  private static MockSmtpServer mx(
+      Fixture f, String ip, String name, UnaryOperator<MockSmtpServer.Builder> script) {
     return f.server(ip, b -> script.apply(b.hostname(name)));
   }
 
@@ -73,12 +73,17 @@ class RcptPipeliningTest {
   @Test
   void rcptPipeliningIsCappedAt100PerGroupAndResultsStayExact() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, "127.0.0.2", "mx.example.test", b -> b
-          .onRecipient(r(150), SmtpAction.reply(451, "4.2.1", "mailbox busy"))
-          .onRecipient(r(160), SmtpAction.reply(550, "5.1.1", "no such user"))
-          .onRecipient(r(201), SmtpAction.reply(452, "4.5.3", "too many recipients")));
-      f.dns(d -> d.zone("example.test",
-          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      MockSmtpServer mx =
+          mx(
+              f,
+              "127.0.0.2",
+              "mx.example.test",
+              b ->
+                  b.onRecipient(r(150), SmtpAction.reply(451, "4.2.1", "mailbox busy"))
+                      .onRecipient(r(160), SmtpAction.reply(550, "5.1.1", "no such user"))
+                      .onRecipient(r(201), SmtpAction.reply(452, "4.5.3", "too many recipients")));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
       String[] all = recipients(250, "r");
 
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, all);
@@ -104,7 +109,8 @@ class RcptPipeliningTest {
       }
       List<String> expected = new ArrayList<>(List.of(all));
       expected.removeAll(List.of(r(150), r(160), r(201)));
-      assertThat(mx.awaitMessages(1, Duration.ofSeconds(10))).singleElement()
+      assertThat(mx.awaitMessages(1, Duration.ofSeconds(10)))
+          .singleElement()
           .satisfies(m -> assertThat(m.recipients()).containsExactlyElementsOf(expected));
       SmtpSession session = mx.sessions().get(0);
       List<List<String>> batches = rcptBatches(session);
@@ -120,14 +126,15 @@ class RcptPipeliningTest {
   void rcptPipeliningKeepsEachGroupWithin4096Octets() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = mx(f, "127.0.0.2", "mx.example.test", b -> b);
-      f.dns(d -> d.zone("example.test",
-          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
       // RFC 5321 §4.5.3.1.1: a local part has at most 64 octets.
       String[] all = recipients(100, "x".repeat(61));
 
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, all);
 
-      assertThat(report.recipients()).hasSize(100)
+      assertThat(report.recipients())
+          .hasSize(100)
           .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED));
       List<List<String>> batches = rcptBatches(mx.sessions().get(0));
       assertThat(batches.stream().mapToLong(RcptPipeliningTest::rcpts).sum()).isEqualTo(100);
@@ -136,20 +143,29 @@ class RcptPipeliningTest {
   }
 
   /**
-   * A 421 in the middle of the third group: the refusals read before it stand, and the
-   * recipients the first host had accepted, or not answered yet, go to the next MX host.
+   * A 421 in the middle of the third group: the refusals read before it stand, and the recipients
+   * the first host had accepted, or not answered yet, go to the next MX host.
    */
   @Test
   void a421InTheMiddleOfTheThirdGroupKeepsEveryEarlierVerdict() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx1 = mx(f, "127.0.0.2", "mx1.example.test", b -> b
-          .onRecipient(r(120), SmtpAction.reply(550, "5.1.1", "no such user"))
-          .onRecipient(r(130), SmtpAction.reply(451, "4.2.1", "mailbox busy"))
-          .onRecipient(r(230), SmtpAction.reply(421, "4.3.2", "shutting down")));
+      MockSmtpServer mx1 =
+          mx(
+              f,
+              "127.0.0.2",
+              "mx1.example.test",
+              b ->
+                  b.onRecipient(r(120), SmtpAction.reply(550, "5.1.1", "no such user"))
+                      .onRecipient(r(130), SmtpAction.reply(451, "4.2.1", "mailbox busy"))
+                      .onRecipient(r(230), SmtpAction.reply(421, "4.3.2", "shutting down")));
       MockSmtpServer mx2 = mx(f, "127.0.0.3", "mx2.example.test", b -> b);
-      f.dns(d -> d.zone("example.test", z -> z
-          .mailHost("example.test", 10, "mx1.example.test", mx1)
-          .mailHost("example.test", 20, "mx2.example.test", mx2)));
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mailHost("example.test", 10, "mx1.example.test", mx1)
+                          .mailHost("example.test", 20, "mx2.example.test", mx2)));
       String[] all = recipients(250, "r");
 
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, all);
@@ -173,7 +189,8 @@ class RcptPipeliningTest {
       List<List<String>> first = rcptBatches(mx1.awaitSessions(1, Duration.ofSeconds(10)).get(0));
       // The server stops reading at its 421 (RFC 5321 §3.8).
       assertThat(first.stream().mapToLong(RcptPipeliningTest::rcpts).sum()).isBetween(230L, 250L);
-      assertThat(mx2.awaitMessages(1, Duration.ofSeconds(10))).singleElement()
+      assertThat(mx2.awaitMessages(1, Duration.ofSeconds(10)))
+          .singleElement()
           .satisfies(m -> assertThat(m.recipients()).containsExactlyElementsOf(rest));
       rcptBatches(mx2.sessions().get(0));
     }

@@ -20,22 +20,28 @@ import org.junit.jupiter.api.Test;
 /** Per-recipient outcomes (docs/design.md §1): delivered only after 250 to the final dot. */
 class RecipientOutcomesTest {
 
-  private static DeliveryReport send(Fixture f, UnaryOperator<MockSmtpServer.Builder> server,
-      String... recipients) {
+  private static DeliveryReport send(
+      Fixture f, UnaryOperator<MockSmtpServer.Builder> server, String... recipients) {
     MockSmtpServer mx = f.server("127.0.0.2", b -> server.apply(b.hostname("mx.example.test")));
-    f.dns(d -> d.zone("example.test",
-        z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
     return f.send(TlsLevel.OPPORTUNISTIC, recipients);
   }
 
   @Test
   void rcptRepliesDecideEachRecipient() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = send(f, b -> b
-          .onRecipient("ok@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
-          .onRecipient("later@example.test", SmtpAction.reply(451, "4.2.0", "try later"))
-          .onRecipient("gone@example.test", SmtpAction.reply(550, "5.1.1", "no such user")),
-          "ok@example.test", "later@example.test", "gone@example.test");
+      DeliveryReport r =
+          send(
+              f,
+              b ->
+                  b.onRecipient("ok@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
+                      .onRecipient(
+                          "later@example.test", SmtpAction.reply(451, "4.2.0", "try later"))
+                      .onRecipient(
+                          "gone@example.test", SmtpAction.reply(550, "5.1.1", "no such user")),
+              "ok@example.test",
+              "later@example.test",
+              "gone@example.test");
       RecipientResult ok = r.result("ok@example.test");
       assertThat(ok.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(ok.reply().code()).isEqualTo(250);
@@ -49,7 +55,8 @@ class RecipientOutcomesTest {
       assertThat(gone.status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(gone.reply().enhancedStatus()).contains(EnhancedStatus.parse("5.1.1"));
       assertThat(gone.reply().text()).contains("no such user");
-      assertThat(f.lastServer().messages()).singleElement()
+      assertThat(f.lastServer().messages())
+          .singleElement()
           .satisfies(m -> assertThat(m.recipients()).containsExactly("ok@example.test"));
     }
   }
@@ -57,46 +64,63 @@ class RecipientOutcomesTest {
   @Test
   void permanentFailureAtTheFinalDotBouncesAll() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = send(f, b -> b.on(SmtpStep.DATA_END,
-          SmtpAction.reply(554, "5.7.1", "rejected as spam")), "a@example.test", "b@example.test");
-      assertThat(r.recipients()).allSatisfy(x -> {
-        assertThat(x.status()).isEqualTo(DeliveryStatus.BOUNCED);
-        assertThat(x.reply().code()).isEqualTo(554);
-      });
+      DeliveryReport r =
+          send(
+              f,
+              b -> b.on(SmtpStep.DATA_END, SmtpAction.reply(554, "5.7.1", "rejected as spam")),
+              "a@example.test",
+              "b@example.test");
+      assertThat(r.recipients())
+          .allSatisfy(
+              x -> {
+                assertThat(x.status()).isEqualTo(DeliveryStatus.BOUNCED);
+                assertThat(x.reply().code()).isEqualTo(554);
+              });
     }
   }
 
   @Test
   void transientFailureAtTheFinalDotDefersAll() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = send(f, b -> b.on(SmtpStep.DATA_END,
-          SmtpAction.reply(451, "4.3.0", "local error")), "a@example.test", "b@example.test");
-      assertThat(r.recipients()).allSatisfy(x -> {
-        assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(x.reply().code()).isEqualTo(451);
-      });
+      DeliveryReport r =
+          send(
+              f,
+              b -> b.on(SmtpStep.DATA_END, SmtpAction.reply(451, "4.3.0", "local error")),
+              "a@example.test",
+              "b@example.test");
+      assertThat(r.recipients())
+          .allSatisfy(
+              x -> {
+                assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(x.reply().code()).isEqualTo(451);
+              });
     }
   }
 
   @Test
   void connectionDroppedMidDataDefersNeverDelivers() throws Exception {
     try (Fixture f = new Fixture()) {
-      byte[] big = ("Subject: x\r\n\r\n" + "line of text\r\n".repeat(20_000))
-          .getBytes(StandardCharsets.US_ASCII);
-      MockSmtpServer mx = f.server("127.0.0.2",
-          b -> b.hostname("mx.example.test").dropDuringMessage(10_000));
-      f.dns(d -> d.zone("example.test",
-          z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
-      DeliveryReport r = f.transport(TlsLevel.OPPORTUNISTIC).send(
-          Envelope.of("a@sender.test", "a@example.test", "b@example.test"),
-          MessageContent.of(big));
-      assertThat(r.recipients()).allSatisfy(x -> {
-        assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(x.reply().locallyGenerated()).isTrue();
-        assertThat(x.attempt().orElseThrow().failure())
-            .hasValueSatisfying(t -> assertThat(t).isIn(FailureType.CONNECTION_LOST,
-                FailureType.TIMEOUT));
-      });
+      byte[] big =
+          ("Subject: x\r\n\r\n" + "line of text\r\n".repeat(20_000))
+              .getBytes(StandardCharsets.US_ASCII);
+      MockSmtpServer mx =
+          f.server("127.0.0.2", b -> b.hostname("mx.example.test").dropDuringMessage(10_000));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      DeliveryReport r =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(
+                  Envelope.of("a@sender.test", "a@example.test", "b@example.test"),
+                  MessageContent.of(big));
+      assertThat(r.recipients())
+          .allSatisfy(
+              x -> {
+                assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(x.reply().locallyGenerated()).isTrue();
+                assertThat(x.attempt().orElseThrow().failure())
+                    .hasValueSatisfying(
+                        t -> assertThat(t).isIn(FailureType.CONNECTION_LOST, FailureType.TIMEOUT));
+              });
       assertThat(mx.messages()).isEmpty();
     }
   }
@@ -104,8 +128,11 @@ class RecipientOutcomesTest {
   @Test
   void rejectedMailFromDecidesEveryRecipient() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = send(f, b -> b.on(SmtpStep.MAIL,
-          SmtpAction.reply(550, "5.7.1", "sender blocked")), "a@example.test");
+      DeliveryReport r =
+          send(
+              f,
+              b -> b.on(SmtpStep.MAIL, SmtpAction.reply(550, "5.7.1", "sender blocked")),
+              "a@example.test");
       assertThat(r.result("a@example.test").status()).isEqualTo(DeliveryStatus.BOUNCED);
     }
   }

@@ -20,32 +20,39 @@ class RelayTest {
 
   private static final String RELAY = "relay.example.test";
 
-  private static DeliveryReport viaRelay(Fixture f, UnaryOperator<MockSmtpServer.Builder> server,
+  private static DeliveryReport viaRelay(
+      Fixture f,
+      UnaryOperator<MockSmtpServer.Builder> server,
       UnaryOperator<SmartHost.Builder> relay) {
     MockSmtpServer s = f.server("127.0.0.2", b -> server.apply(b.hostname(RELAY)));
     f.dns(d -> d.zone("example.test", z -> z.a(RELAY, "127.0.0.2")));
     SmartHost host = relay.apply(SmartHost.builder(RELAY).port(s.port())).build();
-    return f.transport(TlsLevel.OPPORTUNISTIC, b -> b.relay(host)
-        .trustStore(Fixture.PKI.trustStore())).send(
-        io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid", "y@other.invalid"),
-        io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
+    return f.transport(
+            TlsLevel.OPPORTUNISTIC, b -> b.relay(host).trustStore(Fixture.PKI.trustStore()))
+        .send(
+            io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid", "y@other.invalid"),
+            io.mailtls.core.MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
   void authPlainOverStarttlsWithAVerifiedRelay() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY))
-          .credentials("user", "s3cret"), h -> h.credentials("user", "s3cret"));
+      DeliveryReport r =
+          viaRelay(
+              f,
+              b -> b.tls(Fixture.certFor(RELAY)).credentials("user", "s3cret"),
+              h -> h.credentials("user", "s3cret"));
       assertThat(r.allDelivered()).isTrue();
       RecipientResult x = r.result("x@elsewhere.invalid");
       assertThat(x.authentication()).contains(Authentication.VERIFIED);
       assertThat(x.mxHost().orElseThrow().toString()).isEqualTo(RELAY);
       assertThat(f.lastServer().sessions().get(0).authenticatedUser()).contains("user");
       assertThat(f.lastServer().sessions().get(0).commands())
-          .filteredOn(c -> c.verb().equals("AUTH")).allMatch(c -> c.tls());
+          .filteredOn(c -> c.verb().equals("AUTH"))
+          .allMatch(c -> c.tls());
       // Credentials never appear in the report, in clear or in base64.
-      String plainB64 = Base64.getEncoder()
-          .encodeToString("\0user\0s3cret".getBytes(StandardCharsets.US_ASCII));
+      String plainB64 =
+          Base64.getEncoder().encodeToString("\0user\0s3cret".getBytes(StandardCharsets.US_ASCII));
       assertThat(r.toString()).doesNotContain("s3cret").doesNotContain(plainB64);
     }
   }
@@ -53,20 +60,25 @@ class RelayTest {
   @Test
   void theTlsContextFactoryBuildsEveryContextAroundMailtlsTrustManagers() throws Exception {
     java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
-    io.mailtls.core.TlsContextFactory counting = tm -> {
-      built.add(tm.getClass().getSimpleName());
-      return io.mailtls.core.TlsContextFactory.JDK.create(tm);
-    };
+    io.mailtls.core.TlsContextFactory counting =
+        tm -> {
+          built.add(tm.getClass().getSimpleName());
+          return io.mailtls.core.TlsContextFactory.JDK.create(tm);
+        };
     try (Fixture f = new Fixture()) {
-      MockSmtpServer s = f.server("127.0.0.2", b -> b.hostname(RELAY)
-          .tls(Fixture.certFor(RELAY)));
+      MockSmtpServer s = f.server("127.0.0.2", b -> b.hostname(RELAY).tls(Fixture.certFor(RELAY)));
       f.dns(d -> d.zone("example.test", z -> z.a(RELAY, "127.0.0.2")));
-      DeliveryReport r = f.transport(TlsLevel.OPPORTUNISTIC, b -> b
-          .relay(SmartHost.builder(RELAY).port(s.port()).build())
-          .trustStore(Fixture.PKI.trustStore()).tlsContextFactory(counting))
-          .send(io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid"),
-              io.mailtls.core.MessageContent.of(
-                  Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
+      DeliveryReport r =
+          f.transport(
+                  TlsLevel.OPPORTUNISTIC,
+                  b ->
+                      b.relay(SmartHost.builder(RELAY).port(s.port()).build())
+                          .trustStore(Fixture.PKI.trustStore())
+                          .tlsContextFactory(counting))
+              .send(
+                  io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid"),
+                  io.mailtls.core.MessageContent.of(
+                      Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
       assertThat(r.allDelivered()).isTrue();
       assertThat(r.result("x@elsewhere.invalid").authentication())
           .contains(Authentication.VERIFIED);
@@ -77,9 +89,14 @@ class RelayTest {
   @Test
   void authLoginWhenPlainIsNotOffered() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY))
-          .capabilities("PIPELINING", "8BITMIME", "AUTH LOGIN").credentials("user", "s3cret"),
-          h -> h.credentials("user", "s3cret"));
+      DeliveryReport r =
+          viaRelay(
+              f,
+              b ->
+                  b.tls(Fixture.certFor(RELAY))
+                      .capabilities("PIPELINING", "8BITMIME", "AUTH LOGIN")
+                      .credentials("user", "s3cret"),
+              h -> h.credentials("user", "s3cret"));
       assertThat(r.allDelivered()).isTrue();
       assertThat(f.lastServer().sessions().get(0).commandLines())
           .anyMatch(l -> l.equals("AUTH LOGIN"));
@@ -90,26 +107,32 @@ class RelayTest {
   @Test
   void credentialsAreNeverSentInPlaintext() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = viaRelay(f, b -> b.credentials("user", "s3cret"),
-          h -> h.requirement(new io.mailtls.core.TlsRequirement.Opportunistic())
-              .credentials("user", "s3cret"));
+      DeliveryReport r =
+          viaRelay(
+              f,
+              b -> b.credentials("user", "s3cret"),
+              h ->
+                  h.requirement(new io.mailtls.core.TlsRequirement.Opportunistic())
+                      .credentials("user", "s3cret"));
       RecipientResult x = r.result("x@elsewhere.invalid");
       assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(x.attempt().orElseThrow().detail()).contains("without TLS");
-      assertThat(f.lastServer().sessions()).allSatisfy(s ->
-          assertThat(s.commandLines()).noneMatch(l -> l.startsWith("AUTH")));
+      assertThat(f.lastServer().sessions())
+          .allSatisfy(s -> assertThat(s.commandLines()).noneMatch(l -> l.startsWith("AUTH")));
     }
   }
 
   @Test
   void refusedCredentialsDefer() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY))
-          .credentials("user", "right"), h -> h.credentials("user", "wrong"));
+      DeliveryReport r =
+          viaRelay(
+              f,
+              b -> b.tls(Fixture.certFor(RELAY)).credentials("user", "right"),
+              h -> h.credentials("user", "wrong"));
       RecipientResult x = r.result("x@elsewhere.invalid");
       assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(x.attempt().orElseThrow().failure())
-          .contains(FailureType.AUTHENTICATION_FAILED);
+      assertThat(x.attempt().orElseThrow().failure()).contains(FailureType.AUTHENTICATION_FAILED);
       assertThat(f.lastServer().messages()).isEmpty();
     }
   }
@@ -117,8 +140,8 @@ class RelayTest {
   @Test
   void relayCertificateNotNamingTheRelayIsRefused() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor("someone-else.example.test")),
-          h -> h);
+      DeliveryReport r =
+          viaRelay(f, b -> b.tls(Fixture.certFor("someone-else.example.test")), h -> h);
       RecipientResult x = r.result("x@elsewhere.invalid");
       assertThat(x.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(x.attempt().orElseThrow().failure())
@@ -130,8 +153,11 @@ class RelayTest {
   @Test
   void implicitTlsRelay() throws Exception {
     try (Fixture f = new Fixture()) {
-      DeliveryReport r = viaRelay(f, b -> b.tls(Fixture.certFor(RELAY)).implicitTls()
-          .credentials("user", "s3cret"), h -> h.implicitTls().credentials("user", "s3cret"));
+      DeliveryReport r =
+          viaRelay(
+              f,
+              b -> b.tls(Fixture.certFor(RELAY)).implicitTls().credentials("user", "s3cret"),
+              h -> h.implicitTls().credentials("user", "s3cret"));
       assertThat(r.allDelivered()).isTrue();
       assertThat(r.result("y@other.invalid").tls().orElseThrow().protocol())
           .isIn("TLSv1.3", "TLSv1.2");

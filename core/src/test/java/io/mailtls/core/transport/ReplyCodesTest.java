@@ -39,19 +39,21 @@ class ReplyCodesTest {
 
   private static MockSmtpServer mx(Fixture f, UnaryOperator<MockSmtpServer.Builder> script) {
     MockSmtpServer mx = f.server("127.0.0.2", b -> script.apply(b.hostname("mx.example.test")));
-    f.dns(d -> d.zone("example.test",
-        z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
     return mx;
   }
 
   /** Each recipient deferred by a protocol error, with RFC 3463 4.5.0, not the server's code. */
   private static void assertProtocolError(DeliveryReport report) {
-    assertThat(report.recipients()).hasSize(RECIPIENTS.length).allSatisfy(r -> {
-      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
-      assertThat(r.reply().code()).isEqualTo(451);
-      assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.PROTOCOL_ERROR);
-    });
+    assertThat(report.recipients())
+        .hasSize(RECIPIENTS.length)
+        .allSatisfy(
+            r -> {
+              assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+              assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+              assertThat(r.reply().code()).isEqualTo(451);
+              assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.PROTOCOL_ERROR);
+            });
   }
 
   /**
@@ -63,7 +65,8 @@ class ReplyCodesTest {
     DeliveryReport next = Fixture.send(t, "c@example.test");
     assertThat(next.result("c@example.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
     assertThat(mx.sessions()).hasSize(2);
-    assertThat(mx.awaitMessages(1, Duration.ofSeconds(5))).singleElement()
+    assertThat(mx.awaitMessages(1, Duration.ofSeconds(5)))
+        .singleElement()
         .satisfies(m -> assertThat(m.recipients()).containsExactly("c@example.test"));
   }
 
@@ -74,8 +77,14 @@ class ReplyCodesTest {
   @Test
   void a250ReplyToDataIsAProtocolErrorNeverDelivered() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.on(SmtpStep.DATA,
-          SmtpAction.reply(250, "2.0.0", "sure, whatever"), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.on(
+                      SmtpStep.DATA,
+                      SmtpAction.reply(250, "2.0.0", "sure, whatever"),
+                      SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       assertProtocolError(Fixture.send(t, RECIPIENTS));
       assertNextMessageUsesANewSession(t, mx);
@@ -86,8 +95,15 @@ class ReplyCodesTest {
   @Test
   void a250ReplyToDataWithoutPipeliningIsAProtocolError() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.capabilities("8BITMIME").on(SmtpStep.DATA,
-          SmtpAction.reply(250, "2.0.0", "sure"), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.capabilities("8BITMIME")
+                      .on(
+                          SmtpStep.DATA,
+                          SmtpAction.reply(250, "2.0.0", "sure"),
+                          SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       assertProtocolError(Fixture.send(t, RECIPIENTS));
       assertNextMessageUsesANewSession(t, mx);
@@ -98,8 +114,8 @@ class ReplyCodesTest {
   @Test
   void a354ReplyToRcptIsAProtocolError() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.on(SmtpStep.RCPT,
-          SmtpAction.reply(354, "go ahead"), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(f, b -> b.on(SmtpStep.RCPT, SmtpAction.reply(354, "go ahead"), SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       assertProtocolError(Fixture.send(t, RECIPIENTS));
       assertNextMessageUsesANewSession(t, mx);
@@ -110,8 +126,12 @@ class ReplyCodesTest {
   @Test
   void a3xxReplyToMailIsAProtocolError() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.capabilities("8BITMIME").on(SmtpStep.MAIL,
-          SmtpAction.reply(334, "what?"), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.capabilities("8BITMIME")
+                      .on(SmtpStep.MAIL, SmtpAction.reply(334, "what?"), SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       assertProtocolError(Fixture.send(t, RECIPIENTS));
       assertNextMessageUsesANewSession(t, mx);
@@ -126,9 +146,14 @@ class ReplyCodesTest {
   @Test
   void morePipelinedRepliesThanCommandsIsAProtocolError() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.on(SmtpStep.DATA,
-          SmtpAction.proceed().followedBy("250 2.0.0 queued, honest\r\n"),
-          SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.on(
+                      SmtpStep.DATA,
+                      SmtpAction.proceed().followedBy("250 2.0.0 queued, honest\r\n"),
+                      SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       assertProtocolError(Fixture.send(t, RECIPIENTS));
       assertNextMessageUsesANewSession(t, mx);
@@ -139,9 +164,16 @@ class ReplyCodesTest {
   @Test
   void anUnsolicitedReplyAfterMailIsAProtocolError() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.capabilities("8BITMIME").on(SmtpStep.MAIL,
-          SmtpAction.proceed().followedBy("250 2.1.5 a recipient you have not named\r\n"),
-          SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.capabilities("8BITMIME")
+                      .on(
+                          SmtpStep.MAIL,
+                          SmtpAction.proceed()
+                              .followedBy("250 2.1.5 a recipient you have not named\r\n"),
+                          SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       assertProtocolError(Fixture.send(t, RECIPIENTS));
       assertNextMessageUsesANewSession(t, mx);
@@ -155,8 +187,14 @@ class ReplyCodesTest {
   @Test
   void a3xxReplyToTheFinalDotIsAProtocolErrorAndTheConnectionIsDiscarded() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.on(SmtpStep.DATA_END,
-          SmtpAction.reply(354, "more, please"), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.on(
+                      SmtpStep.DATA_END,
+                      SmtpAction.reply(354, "more, please"),
+                      SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       DeliveryReport report = Fixture.send(t, RECIPIENTS);
       assertProtocolError(report);
@@ -175,12 +213,18 @@ class ReplyCodesTest {
   @Test
   void extraInputAfterTheFinalReplyKeepsTheVerdictButDiscardsTheConnection() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b.on(SmtpStep.DATA_END,
-          SmtpAction.proceed().followedBy("250 2.0.0 and again\r\n"), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.on(
+                      SmtpStep.DATA_END,
+                      SmtpAction.proceed().followedBy("250 2.0.0 and again\r\n"),
+                      SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       DeliveryReport report = Fixture.send(t, RECIPIENTS);
-      assertThat(report.recipients()).allSatisfy(r ->
-          assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));
+      assertThat(report.recipients())
+          .allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));
       RecipientResult a = report.result(RECIPIENTS[0]);
       assertThat(a.attempt().orElseThrow().detail()).contains("unsolicited");
       DeliveryReport next = Fixture.send(t, "c@example.test");
@@ -199,12 +243,15 @@ class ReplyCodesTest {
     try (Fixture f = new Fixture()) {
       mx(f, b -> b.on(SmtpStep.GREETING, SmtpAction.reply(354, "go ahead, whatever")));
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
-      assertThat(report.recipients()).hasSize(RECIPIENTS.length).allSatisfy(r -> {
-        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.reply().code()).isEqualTo(451);
-        assertThat(r.reply().locallyGenerated()).isTrue();
-        assertThat(r.reply().text()).contains("354 go ahead");
-      });
+      assertThat(report.recipients())
+          .hasSize(RECIPIENTS.length)
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(r.reply().code()).isEqualTo(451);
+                assertThat(r.reply().locallyGenerated()).isTrue();
+                assertThat(r.reply().text()).contains("354 go ahead");
+              });
     }
   }
 
@@ -216,18 +263,24 @@ class ReplyCodesTest {
   @Test
   @Timeout(30)
   void repliesSplitAcrossSegmentsStillDeliver() throws Exception {
-    try (ServerSocket listener = new ServerSocket(); Fixture f = new Fixture()) {
+    try (ServerSocket listener = new ServerSocket();
+        Fixture f = new Fixture()) {
       listener.bind(new InetSocketAddress(Fixture.inet("127.0.0.2"), 0));
       List<String> received = new CopyOnWriteArrayList<>();
       Thread peer = new Thread(() -> drip(listener, received), "dripping-smtp-peer");
       peer.setDaemon(true);
       peer.start();
       f.usePort(listener.getLocalPort());
-      f.dns(d -> d.zone("example.test", z -> z.mx("example.test", 10, "mx.example.test")
-          .a("mx.example.test", "127.0.0.2")));
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mx("example.test", 10, "mx.example.test")
+                          .a("mx.example.test", "127.0.0.2")));
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
-      assertThat(report.recipients()).allSatisfy(r ->
-          assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));
+      assertThat(report.recipients())
+          .allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));
       assertThat(received).contains(".");
     }
   }
@@ -236,8 +289,8 @@ class ReplyCodesTest {
   private static void drip(ServerSocket listener, List<String> received) {
     try (Socket s = listener.accept()) {
       s.setTcpNoDelay(true);
-      BufferedReader in = new BufferedReader(
-          new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
       OutputStream out = s.getOutputStream();
       drip(out, "220 mx.example.test ESMTP\r\n");
       boolean data = false;
@@ -283,6 +336,7 @@ class ReplyCodesTest {
       }
     }
   }
+
   /**
    * A forged 354 right after the RCPT reply desynchronises a pipelined exchange: the client takes
    * it for the reply to DATA. Here the server's next reply came in the same write as the forgery,
@@ -294,15 +348,23 @@ class ReplyCodesTest {
   @Test
   void aForged354WithTheNextReplyBehindItNeverReachesTheFinalDot() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = mx(f, b -> b
-          .on(SmtpStep.RCPT, SmtpAction.proceed()
-              .followedBy("354 forged go ahead\r\n250 2.0.0 a reply nobody asked for\r\n")));
-      RecipientResult r = Fixture.send(f.transport(TlsLevel.OPPORTUNISTIC), "a@example.test")
-          .result("a@example.test");
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.on(
+                      SmtpStep.RCPT,
+                      SmtpAction.proceed()
+                          .followedBy(
+                              "354 forged go ahead\r\n250 2.0.0 a reply nobody asked for\r\n")));
+      RecipientResult r =
+          Fixture.send(f.transport(TlsLevel.OPPORTUNISTIC), "a@example.test")
+              .result("a@example.test");
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
       assertThat(mx.awaitSessions(1, Duration.ofSeconds(5)).get(0).commandLines())
-          .as("no final dot was sent").doesNotContain(".");
+          .as("no final dot was sent")
+          .doesNotContain(".");
       assertThat(mx.messages()).isEmpty();
     }
   }

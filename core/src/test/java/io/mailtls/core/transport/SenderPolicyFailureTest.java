@@ -24,10 +24,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 11 item 3, a failing sender-policy lookup lowers the level: the application's lookup of
- * the sender's TLS level (a configuration store) fails. The message must be deferred with a typed
- * reason, never sent at the (usually opportunistic) default; only an explicit "no entry" means
- * the default.
+ * Issue 11 item 3, a failing sender-policy lookup lowers the level: the application's lookup of the
+ * sender's TLS level (a configuration store) fails. The message must be deferred with a typed
+ * reason, never sent at the (usually opportunistic) default; only an explicit "no entry" means the
+ * default.
  */
 class SenderPolicyFailureTest {
 
@@ -38,18 +38,24 @@ class SenderPolicyFailureTest {
   /** A plaintext-only MX for example.test, and a transport under {@code policy}. */
   private static DeliveryReport send(Fixture f, SenderPolicy policy) {
     MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
-    f.dns(d -> d.zone("example.test",
-        z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
-    SecureSmtpTransport transport = SecureSmtpTransport.builder().withoutMtaSts().withoutDane()
-        .dns(DnssecResolver.builder().upstream(f.dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(f.dns.trustAnchor()))
-            .queryTimeout(Duration.ofSeconds(2)).build())
-        .heloName("client.sender.test")
-        .port(f.port())
-        .senderPolicy(policy)
-        .build();
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+    SecureSmtpTransport transport =
+        SecureSmtpTransport.builder()
+            .withoutMtaSts()
+            .withoutDane()
+            .dns(
+                DnssecResolver.builder()
+                    .upstream(f.dns.socketAddress())
+                    .trustAnchors(TrustAnchors.parse(f.dns.trustAnchor()))
+                    .queryTimeout(Duration.ofSeconds(2))
+                    .build())
+            .heloName("client.sender.test")
+            .port(f.port())
+            .senderPolicy(policy)
+            .build();
     f.closeLater(transport);
-    return transport.send(Envelope.of("a@sender.test", "b@example.test", "c@example.test"),
+    return transport.send(
+        Envelope.of("a@sender.test", "b@example.test", "c@example.test"),
         MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -58,17 +64,22 @@ class SenderPolicyFailureTest {
     try (Fixture f = new Fixture()) {
       DeliveryReport report =
           send(f, SenderPolicy.of(SenderPolicyFailureTest::storeDown, TlsLevel.OPPORTUNISTIC));
-      assertThat(report.recipients()).hasSize(2).allSatisfy(r -> {
-        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.reply().code()).isEqualTo(451);
-        assertThat(r.reply().locallyGenerated()).isTrue();
-        assertThat(r.reply().text()).contains("sender.test")
-            .contains("configuration store unreachable");
-        assertThat(r.plan().failure()).map(DeliveryPlan.Failure::type)
-            .contains(FailureType.SENDER_POLICY_UNAVAILABLE);
-        assertThat(r.plan().senderLevel()).as("no level applied").isEmpty();
-        assertThat(r.attempts()).isEmpty();
-      });
+      assertThat(report.recipients())
+          .hasSize(2)
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(r.reply().code()).isEqualTo(451);
+                assertThat(r.reply().locallyGenerated()).isTrue();
+                assertThat(r.reply().text())
+                    .contains("sender.test")
+                    .contains("configuration store unreachable");
+                assertThat(r.plan().failure())
+                    .map(DeliveryPlan.Failure::type)
+                    .contains(FailureType.SENDER_POLICY_UNAVAILABLE);
+                assertThat(r.plan().senderLevel()).as("no level applied").isEmpty();
+                assertThat(r.attempts()).isEmpty();
+              });
       assertThat(f.lastServer().sessions()).as("nothing was sent opportunistically").isEmpty();
     }
   }
@@ -77,11 +88,14 @@ class SenderPolicyFailureTest {
   void aLookupReturningNullIsAFailureNotTheDefault() throws Exception {
     try (Fixture f = new Fixture()) {
       DeliveryReport report = send(f, SenderPolicy.of(d -> null, TlsLevel.OPPORTUNISTIC));
-      assertThat(report.recipients()).allSatisfy(r -> {
-        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.plan().failure()).map(DeliveryPlan.Failure::type)
-            .contains(FailureType.SENDER_POLICY_UNAVAILABLE);
-      });
+      assertThat(report.recipients())
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(r.plan().failure())
+                    .map(DeliveryPlan.Failure::type)
+                    .contains(FailureType.SENDER_POLICY_UNAVAILABLE);
+              });
       assertThat(f.lastServer().sessions()).isEmpty();
     }
   }
@@ -103,10 +117,12 @@ class SenderPolicyFailureTest {
     SenderPolicy policy =
         SenderPolicy.of(SenderPolicyFailureTest::storeDown, TlsLevel.OPPORTUNISTIC);
     assertThatThrownBy(() -> policy.levelFor(Optional.of(DomainName.of("sender.test"))))
-        .isInstanceOfSatisfying(SenderPolicyException.class, e -> {
-          assertThat(e.senderDomain()).isEqualTo(DomainName.of("sender.test"));
-          assertThat(e.getCause()).isInstanceOf(IllegalStateException.class);
-        });
+        .isInstanceOfSatisfying(
+            SenderPolicyException.class,
+            e -> {
+              assertThat(e.senderDomain()).isEqualTo(DomainName.of("sender.test"));
+              assertThat(e.getCause()).isInstanceOf(IllegalStateException.class);
+            });
     // The null reverse-path (a bounce) has no sending domain to look up: the default applies.
     assertThat(policy.levelFor(Optional.empty())).isEqualTo(TlsLevel.OPPORTUNISTIC);
   }

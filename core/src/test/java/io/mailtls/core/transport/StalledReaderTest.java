@@ -40,40 +40,55 @@ class StalledReaderTest {
       peer.setDaemon(true);
       peer.start();
       f.usePort(server.getLocalPort());
-      f.dns(d -> d.zone("example.test", z -> z.mx("example.test", 10, "mx.example.test")
-          .a("mx.example.test", "127.0.0.2")));
-      f.timeouts = new SmtpTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5),
-          Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
-          Duration.ofSeconds(1), Duration.ofSeconds(5));
-      byte[] line = "a line of message text that keeps coming\r\n".getBytes(StandardCharsets.US_ASCII);
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mx("example.test", 10, "mx.example.test")
+                          .a("mx.example.test", "127.0.0.2")));
+      f.timeouts =
+          new SmtpTimeouts(
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(1),
+              Duration.ofSeconds(5));
+      byte[] line =
+          "a line of message text that keeps coming\r\n".getBytes(StandardCharsets.US_ASCII);
       // 64 MiB: far more than the loopback socket buffers hold, so writes block.
-      MessageContent endless = () -> new InputStream() {
-        long left = 64L << 20;
-        int pos;
+      MessageContent endless =
+          () ->
+              new InputStream() {
+                long left = 64L << 20;
+                int pos;
 
-        @Override
-        public int read() {
-          byte[] one = new byte[1];
-          return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
+                @Override
+                public int read() {
+                  byte[] one = new byte[1];
+                  return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
 
-        @Override
-        public int read(byte[] b, int off, int len) {
-          if (left <= 0) {
-            return -1;
-          }
-          int n = (int) Math.min(len, left);
-          for (int i = 0; i < n; i++) {
-            b[off + i] = line[pos];
-            pos = (pos + 1) % line.length;
-          }
-          left -= n;
-          return n;
-        }
-      };
-      RecipientResult r = f.transport(TlsLevel.OPPORTUNISTIC)
-          .send(Envelope.of("a@sender.test", "rcpt@example.test"), endless)
-          .result("rcpt@example.test");
+                @Override
+                public int read(byte[] b, int off, int len) {
+                  if (left <= 0) {
+                    return -1;
+                  }
+                  int n = (int) Math.min(len, left);
+                  for (int i = 0; i < n; i++) {
+                    b[off + i] = line[pos];
+                    pos = (pos + 1) % line.length;
+                  }
+                  left -= n;
+                  return n;
+                }
+              };
+      RecipientResult r =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "rcpt@example.test"), endless)
+              .result("rcpt@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.TIMEOUT);
       assertThat(r.attempt().orElseThrow().detail()).contains("stopped reading");
@@ -86,8 +101,9 @@ class StalledReaderTest {
   private static void stallAfter354(ServerSocket server, CountDownLatch release) {
     try (Socket s = server.accept()) {
       OutputStream out = s.getOutputStream();
-      BufferedReader in = new BufferedReader(
-          new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII), 1);
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII), 1);
       out.write("220 stall.example.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
       while (true) {
         String cmd = in.readLine();
@@ -95,11 +111,12 @@ class StalledReaderTest {
           return;
         }
         String verb = cmd.split(" ", 2)[0];
-        String reply = switch (verb) {
-          case "EHLO" -> "250 stall.example.test\r\n";
-          case "DATA" -> "354 go ahead\r\n";
-          default -> "250 ok\r\n";
-        };
+        String reply =
+            switch (verb) {
+              case "EHLO" -> "250 stall.example.test\r\n";
+              case "DATA" -> "354 go ahead\r\n";
+              default -> "250 ok\r\n";
+            };
         out.write(reply.getBytes(StandardCharsets.US_ASCII));
         out.flush();
         if (verb.equals("DATA")) {

@@ -50,23 +50,33 @@ class StarttlsProbeTest {
 
   /** A probe of {@code port} trusting the test PKI's root, every step bounded by 3 s. */
   private static StarttlsProbe probe(int port, EventListener listener) {
-    return StarttlsProbe.builder().heloName("client.sender.test").port(port)
+    return StarttlsProbe.builder()
+        .heloName("client.sender.test")
+        .port(port)
         .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(3)))
-        .trustStore(Fixture.PKI.trustStore()).eventListener(listener).build();
+        .trustStore(Fixture.PKI.trustStore())
+        .eventListener(listener)
+        .build();
   }
 
   /** Probes one server configured by {@code config}; checks that no mail was ever started. */
-  private static ProbeResult run(UnaryOperator<MockSmtpServer.Builder> config,
-      TlsRequirement requirement) throws IOException, InterruptedException {
+  private static ProbeResult run(
+      UnaryOperator<MockSmtpServer.Builder> config, TlsRequirement requirement)
+      throws IOException, InterruptedException {
     try (MockSmtpServer server = config.apply(MockSmtpServer.builder().hostname(HOST)).start();
         StarttlsProbe probe = probe(server.port(), EventListener.NONE)) {
       ProbeResult r = probe.probe(Optional.of(NAME), server.address(), requirement);
       List<SmtpSession> sessions = server.awaitSessions(1, Duration.ofSeconds(5));
       assertThat(sessions).hasSize(1);
       assertThat(sessions.get(0).awaitClosed(Duration.ofSeconds(5))).isTrue();
-      assertThat(sessions.get(0).commandLines()).as("the probe never starts a transaction")
-          .noneMatch(l -> l.startsWith("MAIL") || l.startsWith("RCPT") || l.startsWith("DATA")
-              || l.startsWith("BDAT"));
+      assertThat(sessions.get(0).commandLines())
+          .as("the probe never starts a transaction")
+          .noneMatch(
+              l ->
+                  l.startsWith("MAIL")
+                      || l.startsWith("RCPT")
+                      || l.startsWith("DATA")
+                      || l.startsWith("BDAT"));
       return r;
     }
   }
@@ -112,8 +122,9 @@ class StarttlsProbeTest {
       assertThat(s.awaitClosed(Duration.ofSeconds(5))).isTrue();
       assertThat(s.sniHostName()).contains(HOST);
       assertThat(s.clientHelloVersions()).containsOnly("TLSv1.3", "TLSv1.2");
-      assertThat(s.commandLines()).containsExactly("EHLO client.sender.test", "STARTTLS",
-          "EHLO client.sender.test", "QUIT");
+      assertThat(s.commandLines())
+          .containsExactly(
+              "EHLO client.sender.test", "STARTTLS", "EHLO client.sender.test", "QUIT");
     }
   }
 
@@ -141,8 +152,9 @@ class StarttlsProbeTest {
     assertThat(required.failure()).contains(FailureType.CERTIFICATE_HOST_MISMATCH);
     assertThat(required.reason()).startsWith("PKIX required: ");
     // The handshake was refused, and still the probe reports what the server presented.
-    assertThat(required.tls().orElseThrow().peerChain().get(0).getSubjectAlternativeNames()
-        .toString()).contains("other.test");
+    assertThat(
+            required.tls().orElseThrow().peerChain().get(0).getSubjectAlternativeNames().toString())
+        .contains("other.test");
     assertThat(required.authentication()).isEmpty();
   }
 
@@ -174,8 +186,10 @@ class StarttlsProbeTest {
     assertThat(opportunistic.verdict()).isEqualTo(ProbeVerdict.PLAINTEXT);
     assertThat(opportunistic.starttlsOffered()).contains(false);
     assertThat(opportunistic.notes()).containsExactly("server does not offer STARTTLS; plaintext");
-    assertThat(opportunistic.reason()).isEqualTo("server does not offer STARTTLS; plaintext; the"
-        + " opportunistic requirement allows plaintext: the transport would deliver without TLS");
+    assertThat(opportunistic.reason())
+        .isEqualTo(
+            "server does not offer STARTTLS; plaintext; the"
+                + " opportunistic requirement allows plaintext: the transport would deliver without TLS");
     assertThat(opportunistic.authentication()).contains(Authentication.PLAINTEXT);
     assertThat(opportunistic.pkix()).isEmpty();
     assertThat(opportunistic.tls()).isEmpty();
@@ -189,8 +203,8 @@ class StarttlsProbeTest {
 
   @Test
   void aRefusedStarttlsIsReportedWithTheReply() throws Exception {
-    UnaryOperator<MockSmtpServer.Builder> refusing = b -> good(b).on(SmtpStep.STARTTLS,
-        SmtpAction.reply(454, "4.7.0", "TLS not available"));
+    UnaryOperator<MockSmtpServer.Builder> refusing =
+        b -> good(b).on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available"));
     ProbeResult opportunistic = run(refusing, OPPORTUNISTIC);
     assertThat(opportunistic.verdict()).isEqualTo(ProbeVerdict.PLAINTEXT);
     assertThat(opportunistic.starttlsOffered()).contains(true);
@@ -204,28 +218,38 @@ class StarttlsProbeTest {
   }
 
   /**
-   * Octets after the 220 to STARTTLS and before the handshake are discarded, never read as a
-   * reply (RFC 3207 §4.2), and the session goes on as delivery's would: the probe says so and
-   * judges the TLS that follows.
+   * Octets after the 220 to STARTTLS and before the handshake are discarded, never read as a reply
+   * (RFC 3207 §4.2), and the session goes on as delivery's would: the probe says so and judges the
+   * TLS that follows.
    */
   @Test
   void bytesInjectedAfterTheStarttlsReplyAreDiscardedAsDeliveryDiscardsThem() throws Exception {
-    ProbeResult r = run(b -> good(b).on(SmtpStep.STARTTLS,
-        SmtpAction.proceed().followedBy("250-PIPELINING\r\n250 INJECTED\r\n")), OPPORTUNISTIC);
-    assertThat(r.notes()).anySatisfy(n -> assertThat(n)
-        .contains("octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)"));
+    ProbeResult r =
+        run(
+            b ->
+                good(b)
+                    .on(
+                        SmtpStep.STARTTLS,
+                        SmtpAction.proceed().followedBy("250-PIPELINING\r\n250 INJECTED\r\n")),
+            OPPORTUNISTIC);
+    assertThat(r.notes())
+        .anySatisfy(
+            n ->
+                assertThat(n)
+                    .contains(
+                        "octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)"));
     assertThat(r.reason()).contains("discarded");
     assertThat(r.verdict()).isEqualTo(ProbeVerdict.VERIFIED_PKIX);
   }
 
   @Test
-  void aLegacyTlsOnlyServerFailsTheHandshakeAndDeliveryWouldFallBackToPlaintext()
-      throws Exception {
+  void aLegacyTlsOnlyServerFailsTheHandshakeAndDeliveryWouldFallBackToPlaintext() throws Exception {
     UnaryOperator<MockSmtpServer.Builder> legacy = b -> good(b).tlsProtocols("TLSv1");
     ProbeResult opportunistic = run(legacy, OPPORTUNISTIC);
     assertThat(opportunistic.verdict()).isEqualTo(ProbeVerdict.FAILED);
     assertThat(opportunistic.failure()).contains(FailureType.TLS_HANDSHAKE_FAILED);
-    assertThat(opportunistic.reason()).contains("TLS handshake failed")
+    assertThat(opportunistic.reason())
+        .contains("TLS handshake failed")
         .endsWith("(opportunistic: the transport would retry in plaintext on a fresh connection)");
 
     ProbeResult required = run(legacy, ENCRYPTED);
@@ -235,8 +259,10 @@ class StarttlsProbeTest {
 
   @Test
   void aRefusingGreetingFails() throws Exception {
-    ProbeResult r = run(b -> good(b).on(SmtpStep.GREETING,
-        SmtpAction.reply(554, "5.3.2", "no service")), OPPORTUNISTIC);
+    ProbeResult r =
+        run(
+            b -> good(b).on(SmtpStep.GREETING, SmtpAction.reply(554, "5.3.2", "no service")),
+            OPPORTUNISTIC);
     assertThat(r.verdict()).isEqualTo(ProbeVerdict.FAILED);
     assertThat(r.reachable()).isTrue();
     assertThat(r.failure()).contains(FailureType.GREETING_REJECTED);
@@ -252,8 +278,8 @@ class StarttlsProbeTest {
       port = s.getLocalPort();
     }
     try (StarttlsProbe probe = probe(port, EventListener.NONE)) {
-      ProbeResult r = probe.probe(Optional.of(NAME), InetAddress.getLoopbackAddress(),
-          OPPORTUNISTIC);
+      ProbeResult r =
+          probe.probe(Optional.of(NAME), InetAddress.getLoopbackAddress(), OPPORTUNISTIC);
       assertThat(r.reachable()).isFalse();
       assertThat(r.verdict()).isEqualTo(ProbeVerdict.FAILED);
       assertThat(r.failure()).contains(FailureType.CONNECTION_FAILED);
@@ -297,8 +323,13 @@ class StarttlsProbeTest {
       probe.probe(Optional.of(NAME), server.address(), OPPORTUNISTIC);
     }
     assertThat(rec.events).hasSize(6);
-    assertThat(rec.events.subList(0, 5)).containsExactly("connectStart " + HOST,
-        "connectEnd ok", "startTlsStart", "startTlsEnd 220", "handshakeStart");
+    assertThat(rec.events.subList(0, 5))
+        .containsExactly(
+            "connectStart " + HOST,
+            "connectEnd ok",
+            "startTlsStart",
+            "startTlsEnd 220",
+            "handshakeStart");
     assertThat(rec.events.get(5)).matches("handshakeEnd TLSv1\\.[23]");
   }
 
@@ -306,8 +337,9 @@ class StarttlsProbeTest {
   void aClosedProbeRefusesToProbe() {
     StarttlsProbe probe = probe(25, EventListener.NONE);
     probe.close();
-    assertThatThrownBy(() -> probe.probe(Optional.of(NAME), InetAddress.getLoopbackAddress(),
-        OPPORTUNISTIC)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(
+            () -> probe.probe(Optional.of(NAME), InetAddress.getLoopbackAddress(), OPPORTUNISTIC))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   /** Misbehaviour at every step of the session the probe opens. */
@@ -330,20 +362,27 @@ class StarttlsProbeTest {
   @ParameterizedTest
   @EnumSource(Hostile.class)
   void noPeerMakesTheProbeThrowOrHang(Hostile hostile) throws Exception {
-    for (SmtpStep step : List.of(SmtpStep.GREETING, SmtpStep.EHLO, SmtpStep.STARTTLS,
-        SmtpStep.TLS_HANDSHAKE)) {
-      if (step == SmtpStep.TLS_HANDSHAKE && (hostile == Hostile.ENDLESS_REPLY
-          || hostile == Hostile.UNBOUNDED_LINE || hostile == Hostile.ODD_CODE)) {
+    for (SmtpStep step :
+        List.of(SmtpStep.GREETING, SmtpStep.EHLO, SmtpStep.STARTTLS, SmtpStep.TLS_HANDSHAKE)) {
+      if (step == SmtpStep.TLS_HANDSHAKE
+          && (hostile == Hostile.ENDLESS_REPLY
+              || hostile == Hostile.UNBOUNDED_LINE
+              || hostile == Hostile.ODD_CODE)) {
         continue; // the mock allows only transport-level faults in the handshake
       }
-      try (MockSmtpServer server = good(MockSmtpServer.builder().hostname(HOST))
-              .on(step, hostile.action).start();
-          StarttlsProbe probe = StarttlsProbe.builder().heloName("client.sender.test")
-              .port(server.port()).timeouts(SmtpTimeouts.uniform(Duration.ofMillis(500)))
-              .trustStore(Fixture.PKI.trustStore()).build()) {
+      try (MockSmtpServer server =
+              good(MockSmtpServer.builder().hostname(HOST)).on(step, hostile.action).start();
+          StarttlsProbe probe =
+              StarttlsProbe.builder()
+                  .heloName("client.sender.test")
+                  .port(server.port())
+                  .timeouts(SmtpTimeouts.uniform(Duration.ofMillis(500)))
+                  .trustStore(Fixture.PKI.trustStore())
+                  .build()) {
         long start = System.nanoTime();
         ProbeResult r = probe.probe(Optional.of(NAME), server.address(), ENCRYPTED);
-        assertThat(r.verdict()).as("%s at %s: %s", hostile, step, r.reason())
+        assertThat(r.verdict())
+            .as("%s at %s: %s", hostile, step, r.reason())
             .isEqualTo(ProbeVerdict.FAILED);
         assertThat(r.failure()).as("%s at %s", hostile, step).isPresent();
         assertThat(r.reason()).doesNotContain("unexpected");
@@ -361,11 +400,15 @@ class StarttlsProbeTest {
     WRONG_NAME(b -> b.tls(Fixture.certFor("other.test"))),
     SELF_SIGNED(b -> b.tls(TestPki.selfSigned(HOST).serverSslContext())),
     NO_STARTTLS(b -> b),
-    STARTTLS_REFUSED(b -> b.tls(Fixture.certFor(HOST))
-        .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available"))),
+    STARTTLS_REFUSED(
+        b ->
+            b.tls(Fixture.certFor(HOST))
+                .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available"))),
     LEGACY_TLS(b -> b.tls(Fixture.certFor(HOST)).tlsProtocols("TLSv1")),
-    INJECTING(b -> b.tls(Fixture.certFor(HOST)).on(SmtpStep.STARTTLS,
-        SmtpAction.proceed().followedBy("250 INJECTED\r\n"))),
+    INJECTING(
+        b ->
+            b.tls(Fixture.certFor(HOST))
+                .on(SmtpStep.STARTTLS, SmtpAction.proceed().followedBy("250 INJECTED\r\n"))),
     EHLO_251(b -> b.on(SmtpStep.EHLO, SmtpAction.reply(251, "odd")));
 
     final UnaryOperator<MockSmtpServer.Builder> config;
@@ -376,10 +419,10 @@ class StarttlsProbeTest {
   }
 
   /**
-   * The probe, given the requirement the delivery plan sets for the host, says what delivery to
-   * the same server then does: a verdict other than failed means delivered, authenticated as the
-   * probe said; failed means not delivered, for the same reason, except that after a failed
-   * opportunistic handshake delivery retries in plaintext, as the probe's reason announces.
+   * The probe, given the requirement the delivery plan sets for the host, says what delivery to the
+   * same server then does: a verdict other than failed means delivered, authenticated as the probe
+   * said; failed means not delivered, for the same reason, except that after a failed opportunistic
+   * handshake delivery retries in plaintext, as the probe's reason announces.
    */
   @ParameterizedTest
   @EnumSource(Peer.class)
@@ -396,8 +439,16 @@ class StarttlsProbeTest {
         }
         DeliveryReport report = f.send(level, "rcpt@probe.test");
         RecipientResult delivered = report.result("rcpt@probe.test");
-        String what = peer + " at " + level + ": probe " + probed.verdict() + " ("
-            + probed.reason() + "), delivery " + delivered;
+        String what =
+            peer
+                + " at "
+                + level
+                + ": probe "
+                + probed.verdict()
+                + " ("
+                + probed.reason()
+                + "), delivery "
+                + delivered;
         if (probed.verdict() != ProbeVerdict.FAILED) {
           assertThat(delivered.status()).as(what).isEqualTo(DeliveryStatus.DELIVERED);
           assertThat(delivered.authentication()).as(what).isEqualTo(probed.authentication());
@@ -406,8 +457,7 @@ class StarttlsProbeTest {
           assertThat(delivered.authentication()).as(what).contains(Authentication.PLAINTEXT);
         } else {
           assertThat(delivered.status()).as(what).isNotEqualTo(DeliveryStatus.DELIVERED);
-          assertThat(delivered.attempts().get(0).failure()).as(what)
-              .isEqualTo(probed.failure());
+          assertThat(delivered.attempts().get(0).failure()).as(what).isEqualTo(probed.failure());
         }
       }
     }

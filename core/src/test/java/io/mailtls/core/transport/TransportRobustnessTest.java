@@ -47,8 +47,7 @@ class TransportRobustnessTest {
       MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.US_ASCII));
 
   private static void example(Fixture f, MockSmtpServer mx) {
-    f.dns(d -> d.zone("example.test",
-        z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
   }
 
   /**
@@ -58,19 +57,29 @@ class TransportRobustnessTest {
   @Test
   void aFailedPlaintextRetryGivesItsSessionSlotBack() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test")
-          .tls(Fixture.certFor("mx.example.test"))
-          .on(SmtpStep.GREETING, SmtpAction.proceed(), SmtpAction.reply(554, "5.3.2", "go away"),
-              SmtpAction.proceed())
-          .on(SmtpStep.TLS_HANDSHAKE, SmtpAction.disconnect(), SmtpAction.proceed()));
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .tls(Fixture.certFor("mx.example.test"))
+                      .on(
+                          SmtpStep.GREETING,
+                          SmtpAction.proceed(),
+                          SmtpAction.reply(554, "5.3.2", "go away"),
+                          SmtpAction.proceed())
+                      .on(SmtpStep.TLS_HANDSHAKE, SmtpAction.disconnect(), SmtpAction.proceed()));
       example(f, mx);
       f.timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(2));
-      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC,
-          b -> b.maxSessionsPerDestination(1));
-      assertThat(t.send(Envelope.of("a@sender.test", "r@example.test"), CONTENT)
-          .result("r@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
-      RecipientResult second = t.send(Envelope.of("a@sender.test", "r@example.test"), CONTENT)
-          .result("r@example.test");
+      SecureSmtpTransport t =
+          f.transport(TlsLevel.OPPORTUNISTIC, b -> b.maxSessionsPerDestination(1));
+      assertThat(
+              t.send(Envelope.of("a@sender.test", "r@example.test"), CONTENT)
+                  .result("r@example.test")
+                  .status())
+          .isEqualTo(DeliveryStatus.DEFERRED);
+      RecipientResult second =
+          t.send(Envelope.of("a@sender.test", "r@example.test"), CONTENT).result("r@example.test");
       assertThat(second.status()).as("%s", second).isEqualTo(DeliveryStatus.DELIVERED);
     }
   }
@@ -79,41 +88,48 @@ class TransportRobustnessTest {
   @Test
   void aRejectedGreetingClosesTheSocket() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test")
-          .on(SmtpStep.GREETING, SmtpAction.reply(554, "5.3.2", "go away")));
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .on(SmtpStep.GREETING, SmtpAction.reply(554, "5.3.2", "go away")));
       example(f, mx);
       List<Socket> made = new CopyOnWriteArrayList<>();
-      SocketFactory recording = new SocketFactory() {
-        @Override
-        public Socket createSocket() {
-          Socket s = new Socket();
-          made.add(s);
-          return s;
-        }
+      SocketFactory recording =
+          new SocketFactory() {
+            @Override
+            public Socket createSocket() {
+              Socket s = new Socket();
+              made.add(s);
+              return s;
+            }
 
-        @Override
-        public Socket createSocket(String host, int port) {
-          throw new IllegalStateException("the transport creates unconnected sockets");
-        }
+            @Override
+            public Socket createSocket(String host, int port) {
+              throw new IllegalStateException("the transport creates unconnected sockets");
+            }
 
-        @Override
-        public Socket createSocket(String host, int port, InetAddress local, int localPort) {
-          throw new IllegalStateException("the transport creates unconnected sockets");
-        }
+            @Override
+            public Socket createSocket(String host, int port, InetAddress local, int localPort) {
+              throw new IllegalStateException("the transport creates unconnected sockets");
+            }
 
-        @Override
-        public Socket createSocket(InetAddress host, int port) {
-          throw new IllegalStateException("the transport creates unconnected sockets");
-        }
+            @Override
+            public Socket createSocket(InetAddress host, int port) {
+              throw new IllegalStateException("the transport creates unconnected sockets");
+            }
 
-        @Override
-        public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) {
-          throw new IllegalStateException("the transport creates unconnected sockets");
-        }
-      };
-      RecipientResult r = f.transport(TlsLevel.OPPORTUNISTIC, b -> b.socketFactory(recording))
-          .send(Envelope.of("a@sender.test", "r@example.test"), CONTENT)
-          .result("r@example.test");
+            @Override
+            public Socket createSocket(
+                InetAddress host, int port, InetAddress local, int localPort) {
+              throw new IllegalStateException("the transport creates unconnected sockets");
+            }
+          };
+      RecipientResult r =
+          f.transport(TlsLevel.OPPORTUNISTIC, b -> b.socketFactory(recording))
+              .send(Envelope.of("a@sender.test", "r@example.test"), CONTENT)
+              .result("r@example.test");
       assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.GREETING_REJECTED);
       assertThat(made).isNotEmpty().allMatch(Socket::isClosed);
     }
@@ -126,29 +142,40 @@ class TransportRobustnessTest {
   @Test
   @Timeout(30)
   void aDrippedGreetingIsBoundedByTheGreetingTimeout() throws Exception {
-    try (ServerSocket server = new ServerSocket(); Fixture f = new Fixture()) {
+    try (ServerSocket server = new ServerSocket();
+        Fixture f = new Fixture()) {
       server.bind(new InetSocketAddress(Fixture.inet("127.0.0.2"), 0));
-      Thread peer = new Thread(() -> {
-        try (Socket s = server.accept()) {
-          OutputStream out = s.getOutputStream();
-          for (byte b : "220 drip.example.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII)) {
-            out.write(b);
-            out.flush();
-            Thread.sleep(700);
-          }
-        } catch (Exception e) {
-          // the client hung up: expected
-        }
-      }, "dripping-peer");
+      Thread peer =
+          new Thread(
+              () -> {
+                try (Socket s = server.accept()) {
+                  OutputStream out = s.getOutputStream();
+                  for (byte b :
+                      "220 drip.example.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII)) {
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(700);
+                  }
+                } catch (Exception e) {
+                  // the client hung up: expected
+                }
+              },
+              "dripping-peer");
       peer.setDaemon(true);
       peer.start();
       f.usePort(server.getLocalPort());
-      f.dns(d -> d.zone("example.test", z -> z.mx("example.test", 10, "mx.example.test")
-          .a("mx.example.test", "127.0.0.2")));
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mx("example.test", 10, "mx.example.test")
+                          .a("mx.example.test", "127.0.0.2")));
       f.timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(1));
-      RecipientResult r = f.transport(TlsLevel.OPPORTUNISTIC)
-          .send(Envelope.of("a@sender.test", "rcpt@example.test"), CONTENT)
-          .result("rcpt@example.test");
+      RecipientResult r =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "rcpt@example.test"), CONTENT)
+              .result("rcpt@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.TIMEOUT);
       // The bound on the whole reply ended it: each octet came within the 1 s read timeout, so
@@ -165,11 +192,15 @@ class TransportRobustnessTest {
       try (Fixture f = new Fixture()) {
         MockSmtpServer relay = f.server("127.0.0.2", b -> b.hostname("relay.example.test"));
         f.dns(d -> d.zone("example.test", z -> z.a("relay.example.test", "127.0.0.2")));
-        SmartHost host = SmartHost.builder("relay.example.test").port(relay.port())
-            .requirement(new TlsRequirement.Opportunistic()).build();
-        RecipientResult r = f.transport(level, b -> b.relay(host))
-            .send(Envelope.of("a@sender.test", "x@elsewhere.invalid"), CONTENT)
-            .result("x@elsewhere.invalid");
+        SmartHost host =
+            SmartHost.builder("relay.example.test")
+                .port(relay.port())
+                .requirement(new TlsRequirement.Opportunistic())
+                .build();
+        RecipientResult r =
+            f.transport(level, b -> b.relay(host))
+                .send(Envelope.of("a@sender.test", "x@elsewhere.invalid"), CONTENT)
+                .result("x@elsewhere.invalid");
         assertThat(r.status()).as(level.token()).isEqualTo(DeliveryStatus.DEFERRED);
         assertThat(r.plan().failure().orElseThrow().type())
             .isEqualTo(FailureType.POLICY_UNAVAILABLE);
@@ -183,14 +214,17 @@ class TransportRobustnessTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer relay = f.server("127.0.0.2", b -> b.hostname("relay.example.test"));
       f.dns(d -> d.zone("example.test", z -> z.a("relay.example.test", "127.0.0.2")));
-      SmartHost host = SmartHost.builder("relay.example.test").port(relay.port())
-          .requirement(new TlsRequirement.Opportunistic()).build();
-      RecipientResult r = f.transport(TlsLevel.ENFORCED, b -> b.relay(host))
-          .send(Envelope.of("a@sender.test", "x@elsewhere.invalid"), CONTENT)
-          .result("x@elsewhere.invalid");
+      SmartHost host =
+          SmartHost.builder("relay.example.test")
+              .port(relay.port())
+              .requirement(new TlsRequirement.Opportunistic())
+              .build();
+      RecipientResult r =
+          f.transport(TlsLevel.ENFORCED, b -> b.relay(host))
+              .send(Envelope.of("a@sender.test", "x@elsewhere.invalid"), CONTENT)
+              .result("x@elsewhere.invalid");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(r.attempt().orElseThrow().failure())
-          .contains(FailureType.STARTTLS_NOT_SUPPORTED);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.STARTTLS_NOT_SUPPORTED);
       assertThat(relay.messages()).isEmpty();
     }
   }
@@ -201,20 +235,22 @@ class TransportRobustnessTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
       example(f, mx);
-      MtaStsPolicySource none = new MtaStsPolicySource() {
-        @Override
-        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
-          return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
-        }
+      MtaStsPolicySource none =
+          new MtaStsPolicySource() {
+            @Override
+            public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
+              return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
+            }
 
-        @Override
-        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
-          return lookupAsync(d);
-        }
-      };
+            @Override
+            public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+              return lookupAsync(d);
+            }
+          };
       f.mtaSts = none;
-      DeliveryReport report = f.transport(TlsLevel.STS_REQUIRED)
-          .send(Envelope.of("a@sender.test", "x@[127.0.0.2]", "y@example.test"), CONTENT);
+      DeliveryReport report =
+          f.transport(TlsLevel.STS_REQUIRED)
+              .send(Envelope.of("a@sender.test", "x@[127.0.0.2]", "y@example.test"), CONTENT);
       assertThat(report.recipients()).hasSize(2);
       assertThat(report.result("x@[127.0.0.2]").status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(report.result("x@[127.0.0.2]").reply().text()).contains("address literal");
@@ -229,58 +265,73 @@ class TransportRobustnessTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
       example(f, mx);
-      MtaStsPolicySource broken = new MtaStsPolicySource() {
-        @Override
-        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
-          throw new IllegalStateException("provider bug");
-        }
+      MtaStsPolicySource broken =
+          new MtaStsPolicySource() {
+            @Override
+            public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
+              throw new IllegalStateException("provider bug");
+            }
 
-        @Override
-        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
-          throw new IllegalStateException("provider bug");
-        }
-      };
+            @Override
+            public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+              throw new IllegalStateException("provider bug");
+            }
+          };
       f.mtaSts = broken;
-      RecipientResult r = f.transport(TlsLevel.OPPORTUNISTIC)
-          .send(Envelope.of("a@sender.test", "y@example.test"), CONTENT)
-          .result("y@example.test");
+      RecipientResult r =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "y@example.test"), CONTENT)
+              .result("y@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.reply().text()).contains("provider bug");
       assertThat(r.authentication()).isEmpty();
       assertThat(Authentication.values()).isNotEmpty();
     }
   }
+
   /**
-   * RFC 8461 §5.1's re-check before giving up on an enforce policy runs a policy source again;
-   * if that throws, the results already decided (here another recipient delivered at the same
-   * MX, one skipped by the policy) are kept, and send() returns.
+   * RFC 8461 §5.1's re-check before giving up on an enforce policy runs a policy source again; if
+   * that throws, the results already decided (here another recipient delivered at the same MX, one
+   * skipped by the policy) are kept, and send() returns.
    */
   @Test
   void aThrowingPolicyRecheckKeepsEveryResult() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
-      f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx))
-          .zone("other.test", z -> z.mx("other.test", 10, "mx.example.test")));
-      MtaStsPolicySource recheckFails = new MtaStsPolicySource() {
-        @Override
-        public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
-          if (!d.equals(DomainName.of("example.test"))) {
-            return CompletableFuture.completedFuture(new MtaStsLookup.NoPolicy(d, true, "none"));
-          }
-          // enforce, naming a host the MX answer does not lead to: deferred by the policy
-          return CompletableFuture.completedFuture(new MtaStsLookup.Found(d, new MtaStsPolicy(
-              "p1", MtaStsMode.ENFORCE, List.of("mx.elsewhere.test"), Duration.ofDays(1)),
-              false, ""));
-        }
+      f.dns(
+          d ->
+              d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx))
+                  .zone("other.test", z -> z.mx("other.test", 10, "mx.example.test")));
+      MtaStsPolicySource recheckFails =
+          new MtaStsPolicySource() {
+            @Override
+            public CompletableFuture<MtaStsLookup> lookupAsync(DomainName d) {
+              if (!d.equals(DomainName.of("example.test"))) {
+                return CompletableFuture.completedFuture(
+                    new MtaStsLookup.NoPolicy(d, true, "none"));
+              }
+              // enforce, naming a host the MX answer does not lead to: deferred by the policy
+              return CompletableFuture.completedFuture(
+                  new MtaStsLookup.Found(
+                      d,
+                      new MtaStsPolicy(
+                          "p1",
+                          MtaStsMode.ENFORCE,
+                          List.of("mx.elsewhere.test"),
+                          Duration.ofDays(1)),
+                      false,
+                      ""));
+            }
 
-        @Override
-        public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
-          throw new IllegalStateException("recheck bug");
-        }
-      };
+            @Override
+            public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
+              throw new IllegalStateException("recheck bug");
+            }
+          };
       f.mtaSts = recheckFails;
-      DeliveryReport report = f.transport(TlsLevel.OPPORTUNISTIC)
-          .send(Envelope.of("a@sender.test", "y@example.test", "z@other.test"), CONTENT);
+      DeliveryReport report =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "y@example.test", "z@other.test"), CONTENT);
       assertThat(report.recipients()).hasSize(2);
       assertThat(report.result("y@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(report.result("z@other.test").status()).isEqualTo(DeliveryStatus.DELIVERED);

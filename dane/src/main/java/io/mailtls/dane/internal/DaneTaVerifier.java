@@ -33,8 +33,8 @@ import javax.security.auth.x500.X500Principal;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Authenticates a server chain with one DANE-TA(2) record (RFC 7672 §3.1.2, RFC 7671 §5.2):
- * find the trust anchor the record designates, build the path from the leaf up to it from the
+ * Authenticates a server chain with one DANE-TA(2) record (RFC 7672 §3.1.2, RFC 7671 §5.2): find
+ * the trust anchor the record designates, build the path from the leaf up to it from the
  * certificates the server sent, validate that path with the JDK's PKIX {@link CertPathValidator}
  * against that anchor alone, then check the leaf's names (RFC 7672 §3.2.2-§3.2.3). Stateless and
  * thread-safe.
@@ -43,21 +43,21 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>The record must designate a CA: it is matched against the certificates at depth 1 and
- *       above, never the leaf at depth 0, and never against the leaf's own key wherever it
- *       appears (a DANE-TA record naming the server's own certificate authenticates nothing; that
- *       would be DANE-EE without saying so).
+ *       above, never the leaf at depth 0, and never against the leaf's own key wherever it appears
+ *       (a DANE-TA record naming the server's own certificate authenticates nothing; that would be
+ *       DANE-EE without saying so).
  *   <li>A full record, {@code 2 0 0} (a certificate) or {@code 2 1 0} (a public key), is itself a
  *       trust anchor, even when the server does not send it (RFC 7671 §5.2).
  *   <li>No public roots take part: the only {@link TrustAnchor} is the one the record designates
- *       (DANE-TA is not PKIX-TA, RFC 7672 §3.1.3). Revocation is off (RFC 7672 has no
- *       revocation); validity dates are checked at the injected time; basic constraints, path
- *       length and key usage are enforced by the JDK's RFC 5280 §6.1 validation, and for a
- *       certificate anchor (selector Cert(0)) also on the anchor itself: it must be a CA, valid
- *       now, with room in its path length constraint, as in OpenSSL's DANE verification that
- *       Postfix uses. A key anchor (selector SPKI(1)) is only a key: the DNS vouches for the key,
- *       and the certificate that carried it, if any, is not judged.
- *   <li>Every certificate of the path that has an extendedKeyUsage must allow serverAuth
- *       (RFC 5280 §4.2.1.12).
+ *       (DANE-TA is not PKIX-TA, RFC 7672 §3.1.3). Revocation is off (RFC 7672 has no revocation);
+ *       validity dates are checked at the injected time; basic constraints, path length and key
+ *       usage are enforced by the JDK's RFC 5280 §6.1 validation, and for a certificate anchor
+ *       (selector Cert(0)) also on the anchor itself: it must be a CA, valid now, with room in its
+ *       path length constraint, as in OpenSSL's DANE verification that Postfix uses. A key anchor
+ *       (selector SPKI(1)) is only a key: the DNS vouches for the key, and the certificate that
+ *       carried it, if any, is not judged.
+ *   <li>Every certificate of the path that has an extendedKeyUsage must allow serverAuth (RFC 5280
+ *       §4.2.1.12).
  *   <li>The leaf must then match a reference identifier: DNS-IDs only, the CN only without any
  *       DNS-ID, a wildcard only as the complete left-most label ({@link HostnameMatcher}).
  * </ul>
@@ -84,8 +84,7 @@ public final class DaneTaVerifier {
    * @param detail what was found, for the failure message or the log
    * @param cause the underlying exception, if any
    */
-  public record Outcome(
-      Optional<FailureType> failure, String detail, @Nullable Throwable cause) {
+  public record Outcome(Optional<FailureType> failure, String detail, @Nullable Throwable cause) {
 
     static Outcome passed(String detail) {
       return new Outcome(Optional.empty(), detail, null);
@@ -117,10 +116,13 @@ public final class DaneTaVerifier {
   }
 
   /**
-   * A trust anchor designated by the record: a certificate (selector Cert(0)) or a bare public
-   * key (selector SPKI(1)), with where it came from.
+   * A trust anchor designated by the record: a certificate (selector Cert(0)) or a bare public key
+   * (selector SPKI(1)), with where it came from.
    */
-  private record Anchor(String origin, @Nullable X509Certificate certificate, PublicKey key,
+  private record Anchor(
+      String origin,
+      @Nullable X509Certificate certificate,
+      PublicKey key,
       @Nullable X500Principal name) {
 
     boolean issued(X509Certificate cert) {
@@ -136,16 +138,20 @@ public final class DaneTaVerifier {
    * @param referenceNames the names the leaf must match (RFC 7672 §3.2.2)
    * @param now the time validity is checked at
    */
-  public static Outcome verify(DnsRecord.Tlsa record, List<X509Certificate> chain,
-      List<DomainName> referenceNames, Date now) {
+  public static Outcome verify(
+      DnsRecord.Tlsa record,
+      List<X509Certificate> chain,
+      List<DomainName> referenceNames,
+      Date now) {
     X509Certificate leaf = chain.get(0);
     byte[] leafKey = leaf.getPublicKey().getEncoded();
     List<Anchor> anchors = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     if (TlsaData.matches(record, leaf)) {
       // RFC 7672 §3.1.2 / RFC 7671 §5.2: a trust anchor is a CA; the leaf is DANE-EE's business.
-      notes.add("matches the leaf certificate (depth 0), which a DANE-TA record never "
-          + "authenticates (RFC 7672 §3.1.2)");
+      notes.add(
+          "matches the leaf certificate (depth 0), which a DANE-TA record never "
+              + "authenticates (RFC 7672 §3.1.2)");
     }
     for (int depth = 1; depth < chain.size(); depth++) {
       X509Certificate c = chain.get(depth);
@@ -153,25 +159,38 @@ public final class DaneTaVerifier {
         continue;
       }
       if (Arrays.equals(c.getPublicKey().getEncoded(), leafKey)) {
-        notes.add("matches the certificate at depth " + depth + ", which carries the leaf's own "
-            + "key: not a trust anchor");
+        notes.add(
+            "matches the certificate at depth "
+                + depth
+                + ", which carries the leaf's own "
+                + "key: not a trust anchor");
         continue;
       }
-      String origin = (record.selector() == DnsRecord.Tlsa.CERT ? "the certificate"
-          : "the key of the certificate") + " at depth " + depth + " " + subject(c);
-      anchors.add(record.selector() == DnsRecord.Tlsa.CERT
-          ? new Anchor(origin, c, c.getPublicKey(), c.getSubjectX500Principal())
-          : new Anchor(origin, null, c.getPublicKey(), c.getSubjectX500Principal()));
+      String origin =
+          (record.selector() == DnsRecord.Tlsa.CERT
+                  ? "the certificate"
+                  : "the key of the certificate")
+              + " at depth "
+              + depth
+              + " "
+              + subject(c);
+      anchors.add(
+          record.selector() == DnsRecord.Tlsa.CERT
+              ? new Anchor(origin, c, c.getPublicKey(), c.getSubjectX500Principal())
+              : new Anchor(origin, null, c.getPublicKey(), c.getSubjectX500Principal()));
     }
     if (record.matchingType() == DnsRecord.Tlsa.FULL) {
       fromRecord(record, leafKey, anchors, notes);
     }
     if (anchors.isEmpty()) {
       if (notes.isEmpty()) {
-        notes.add(chain.size() == 1
-            ? "the server sent only its leaf certificate, and the record is a digest: the "
-                + "trust anchor must be in the chain (RFC 7671 §5.2)"
-            : "matches no CA certificate the server sent (depths 1-" + (chain.size() - 1) + ")");
+        notes.add(
+            chain.size() == 1
+                ? "the server sent only its leaf certificate, and the record is a digest: the "
+                    + "trust anchor must be in the chain (RFC 7671 §5.2)"
+                : "matches no CA certificate the server sent (depths 1-"
+                    + (chain.size() - 1)
+                    + ")");
       }
       return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, String.join("; ", notes), null);
     }
@@ -189,8 +208,8 @@ public final class DaneTaVerifier {
   }
 
   /** RFC 7671 §5.2: a {@code 2 0 0} or {@code 2 1 0} record carries the trust anchor itself. */
-  private static void fromRecord(DnsRecord.Tlsa record, byte[] leafKey, List<Anchor> anchors,
-      List<String> notes) {
+  private static void fromRecord(
+      DnsRecord.Tlsa record, byte[] leafKey, List<Anchor> anchors, List<String> notes) {
     byte[] data = record.data();
     if (record.selector() == DnsRecord.Tlsa.CERT) {
       X509Certificate cert = parseCertificate(data);
@@ -199,8 +218,12 @@ public final class DaneTaVerifier {
       } else if (Arrays.equals(cert.getPublicKey().getEncoded(), leafKey)) {
         notes.add("the record's certificate carries the leaf's own key: not a trust anchor");
       } else if (anchors.stream().noneMatch(a -> cert.equals(a.certificate()))) {
-        anchors.add(new Anchor("the certificate in the record " + subject(cert), cert,
-            cert.getPublicKey(), cert.getSubjectX500Principal()));
+        anchors.add(
+            new Anchor(
+                "the certificate in the record " + subject(cert),
+                cert,
+                cert.getPublicKey(),
+                cert.getSubjectX500Principal()));
       }
     } else {
       PublicKey key = parseKey(data);
@@ -208,15 +231,18 @@ public final class DaneTaVerifier {
         notes.add("the full record is not a DER SubjectPublicKeyInfo of a supported algorithm");
       } else if (Arrays.equals(key.getEncoded(), leafKey)) {
         notes.add("the record's key is the leaf's own key: not a trust anchor");
-      } else if (anchors.stream().noneMatch(a -> a.certificate() == null
-          && Arrays.equals(a.key().getEncoded(), key.getEncoded()))) {
+      } else if (anchors.stream()
+          .noneMatch(
+              a ->
+                  a.certificate() == null
+                      && Arrays.equals(a.key().getEncoded(), key.getEncoded()))) {
         anchors.add(new Anchor("the public key in the record", null, key, null));
       }
     }
   }
 
-  private static Outcome fromAnchor(Anchor anchor, List<X509Certificate> chain,
-      List<DomainName> referenceNames, Date now) {
+  private static Outcome fromAnchor(
+      Anchor anchor, List<X509Certificate> chain, List<DomainName> referenceNames, Date now) {
     String at = "anchor " + anchor.origin() + ": ";
     List<X509Certificate> pool = new ArrayList<>();
     for (X509Certificate c : chain.subList(1, chain.size())) {
@@ -227,8 +253,12 @@ public final class DaneTaVerifier {
     List<X509Certificate> path = new ArrayList<>();
     path.add(chain.get(0));
     if (!extend(path, anchor, pool, new int[] {MAX_SIGNATURE_CHECKS})) {
-      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, at + "no chain of signatures "
-          + "from the leaf up to it among the certificates the server sent", null);
+      return Outcome.failed(
+          FailureType.CERTIFICATE_NOT_TRUSTED,
+          at
+              + "no chain of signatures "
+              + "from the leaf up to it among the certificates the server sent",
+          null);
     }
     if (anchor.certificate() != null) {
       Outcome bad = checkAnchorCertificate(anchor.certificate(), path.size() - 1, now);
@@ -238,9 +268,10 @@ public final class DaneTaVerifier {
     }
     X500Principal caName =
         anchor.name() != null ? anchor.name() : path.get(path.size() - 1).getIssuerX500Principal();
-    TrustAnchor trustAnchor = anchor.certificate() != null
-        ? new TrustAnchor(anchor.certificate(), null)
-        : new TrustAnchor(caName, anchor.key(), null);
+    TrustAnchor trustAnchor =
+        anchor.certificate() != null
+            ? new TrustAnchor(anchor.certificate(), null)
+            : new TrustAnchor(caName, anchor.key(), null);
     try {
       CertPath certPath = CertificateFactory.getInstance("X.509").generateCertPath(path);
       // The one anchor the record designates; no public roots (RFC 7672 §3.1.3).
@@ -249,34 +280,54 @@ public final class DaneTaVerifier {
       params.setDate(now);
       CertPathValidator.getInstance("PKIX").validate(certPath, params);
     } catch (CertPathValidatorException e) {
-      boolean expired = e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
-          || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID;
-      String which = e.getIndex() >= 0 && e.getIndex() < path.size()
-          ? " at " + subject(path.get(e.getIndex())) : "";
+      boolean expired =
+          e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
+              || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID;
+      String which =
+          e.getIndex() >= 0 && e.getIndex() < path.size()
+              ? " at " + subject(path.get(e.getIndex()))
+              : "";
       return Outcome.failed(
           expired ? FailureType.CERTIFICATE_EXPIRED : FailureType.CERTIFICATE_NOT_TRUSTED,
-          at + "path validation failed" + which + ": " + e.getMessage()
-              + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"), e);
+          at
+              + "path validation failed"
+              + which
+              + ": "
+              + e.getMessage()
+              + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"),
+          e);
     } catch (GeneralSecurityException e) {
-      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED,
-          at + "path validation could not run: " + e, e);
+      return Outcome.failed(
+          FailureType.CERTIFICATE_NOT_TRUSTED, at + "path validation could not run: " + e, e);
     }
     for (X509Certificate c : path) {
       if (!allowsServerAuth(c)) {
-        return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, at + subject(c)
-            + " has an extendedKeyUsage without serverAuth "
-            + "(RFC 5280 §4.2.1.12)", null);
+        return Outcome.failed(
+            FailureType.CERTIFICATE_NOT_TRUSTED,
+            at
+                + subject(c)
+                + " has an extendedKeyUsage without serverAuth "
+                + "(RFC 5280 §4.2.1.12)",
+            null);
       }
     }
     X509Certificate leaf = chain.get(0);
     // RFC 7672 §3.2.2-§3.2.3: DANE-TA needs a name check against the reference identifiers.
     if (!HostnameMatcher.matches(leaf, referenceNames)) {
-      return Outcome.failed(FailureType.CERTIFICATE_HOST_MISMATCH, at + "the path validates, but "
-          + "the leaf's names " + HostnameMatcher.presentedIds(leaf) + " match none of the "
-          + "reference identifiers " + referenceNames + " (RFC 7672 §3.2.2)", null);
+      return Outcome.failed(
+          FailureType.CERTIFICATE_HOST_MISMATCH,
+          at
+              + "the path validates, but "
+              + "the leaf's names "
+              + HostnameMatcher.presentedIds(leaf)
+              + " match none of the "
+              + "reference identifiers "
+              + referenceNames
+              + " (RFC 7672 §3.2.2)",
+          null);
     }
-    return Outcome.passed(at + "path of " + path.size() + " certificate(s) validated, name "
-        + "matched");
+    return Outcome.passed(
+        at + "path of " + path.size() + " certificate(s) validated, name " + "matched");
   }
 
   /** The most signature checks one chain search may make (a real chain needs a handful). */
@@ -284,13 +335,13 @@ public final class DaneTaVerifier {
 
   /**
    * Grows {@code path} (leaf first) with certificates from {@code pool} until its last one is
-   * issued by the anchor: subject/issuer names chain and each signature verifies. Depth-first,
-   * so a server that sends extra or out-of-order certificates still finds its path. The search
-   * is bounded by {@code budget} signature checks in all, so a hostile chain of mutually signed
+   * issued by the anchor: subject/issuer names chain and each signature verifies. Depth-first, so a
+   * server that sends extra or out-of-order certificates still finds its path. The search is
+   * bounded by {@code budget} signature checks in all, so a hostile chain of mutually signed
    * look-alike CAs cannot make it exponential.
    */
-  private static boolean extend(List<X509Certificate> path, Anchor anchor,
-      List<X509Certificate> pool, int[] budget) {
+  private static boolean extend(
+      List<X509Certificate> path, Anchor anchor, List<X509Certificate> pool, int[] budget) {
     X509Certificate last = path.get(path.size() - 1);
     if (anchor.issued(last)) {
       return true;
@@ -299,8 +350,7 @@ public final class DaneTaVerifier {
       return false;
     }
     for (X509Certificate c : pool) {
-      if (!path.contains(c)
-          && c.getSubjectX500Principal().equals(last.getIssuerX500Principal())) {
+      if (!path.contains(c) && c.getSubjectX500Principal().equals(last.getIssuerX500Principal())) {
         if (budget[0]-- <= 0) {
           return false;
         }
@@ -318,35 +368,47 @@ public final class DaneTaVerifier {
   }
 
   /**
-   * Checks on a certificate trust anchor, which PKIX validation leaves alone (RFC 5280 §6.1
-   * takes anchors as given) but OpenSSL's DANE-TA verification applies, since the anchor is part
-   * of the chain it verifies: it must be a CA, may sign certificates, is valid now, and its path
-   * length constraint admits the intermediates below it.
+   * Checks on a certificate trust anchor, which PKIX validation leaves alone (RFC 5280 §6.1 takes
+   * anchors as given) but OpenSSL's DANE-TA verification applies, since the anchor is part of the
+   * chain it verifies: it must be a CA, may sign certificates, is valid now, and its path length
+   * constraint admits the intermediates below it.
    */
   private static @Nullable Outcome checkAnchorCertificate(
       X509Certificate ca, int intermediates, Date now) {
     int pathLen = ca.getBasicConstraints();
-    boolean v1Root = ca.getVersion() == 1
-        && ca.getSubjectX500Principal().equals(ca.getIssuerX500Principal());
+    boolean v1Root =
+        ca.getVersion() == 1 && ca.getSubjectX500Principal().equals(ca.getIssuerX500Principal());
     if (pathLen < 0 && !v1Root) {
-      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, "not a CA certificate "
-          + "(basicConstraints cA is not TRUE, RFC 5280 §4.2.1.9)", null);
+      return Outcome.failed(
+          FailureType.CERTIFICATE_NOT_TRUSTED,
+          "not a CA certificate " + "(basicConstraints cA is not TRUE, RFC 5280 §4.2.1.9)",
+          null);
     }
     boolean[] keyUsage = ca.getKeyUsage();
     if (keyUsage != null && (keyUsage.length <= KEY_CERT_SIGN || !keyUsage[KEY_CERT_SIGN])) {
-      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED,
-          "its keyUsage lacks keyCertSign (RFC 5280 §4.2.1.3)", null);
+      return Outcome.failed(
+          FailureType.CERTIFICATE_NOT_TRUSTED,
+          "its keyUsage lacks keyCertSign (RFC 5280 §4.2.1.3)",
+          null);
     }
     if (pathLen >= 0 && pathLen != Integer.MAX_VALUE && intermediates > pathLen) {
-      return Outcome.failed(FailureType.CERTIFICATE_NOT_TRUSTED, "its pathLenConstraint "
-          + pathLen + " admits fewer than the " + intermediates + " intermediate(s) below it "
-          + "(RFC 5280 §4.2.1.9)", null);
+      return Outcome.failed(
+          FailureType.CERTIFICATE_NOT_TRUSTED,
+          "its pathLenConstraint "
+              + pathLen
+              + " admits fewer than the "
+              + intermediates
+              + " intermediate(s) below it "
+              + "(RFC 5280 §4.2.1.9)",
+          null);
     }
     try {
       ca.checkValidity(now);
     } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-      return Outcome.failed(FailureType.CERTIFICATE_EXPIRED,
-          "the anchor certificate is outside its validity period: " + e.getMessage(), e);
+      return Outcome.failed(
+          FailureType.CERTIFICATE_EXPIRED,
+          "the anchor certificate is outside its validity period: " + e.getMessage(),
+          e);
     }
     return null;
   }
@@ -373,8 +435,9 @@ public final class DaneTaVerifier {
   /** The certificate {@code der} encodes exactly (no trailing octets), or null. */
   static @Nullable X509Certificate parseCertificate(byte[] der) {
     try {
-      Certificate c = CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(der));
+      Certificate c =
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(der));
       if (c instanceof X509Certificate x && Arrays.equals(x.getEncoded(), der)) {
         return x;
       }
@@ -388,8 +451,8 @@ public final class DaneTaVerifier {
   static @Nullable PublicKey parseKey(byte[] spki) {
     for (String algorithm : KEY_ALGORITHMS) {
       try {
-        PublicKey key = KeyFactory.getInstance(algorithm)
-            .generatePublic(new X509EncodedKeySpec(spki));
+        PublicKey key =
+            KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(spki));
         if (Arrays.equals(key.getEncoded(), spki)) {
           return key;
         }

@@ -14,11 +14,11 @@ import java.util.Optional;
  * digest algorithm agility (RFC 7671 §9). Stateless and thread-safe.
  *
  * <p>RFC 7671 §9: for each combination of certificate usage and selector, only records with the
- * strongest digest matching type present are used (SHA2-512 over SHA2-256); records with
- * matching type Full(0) are not digests and always stay. So with {@code 3 1 1 X} and {@code 3 1 2
- * Y} a key matching only {@code X} is refused: an attacker who can break the weaker digest gains
- * nothing. Unusable records take no part in the choice, so an unknown matching type never
- * suppresses a known one.
+ * strongest digest matching type present are used (SHA2-512 over SHA2-256); records with matching
+ * type Full(0) are not digests and always stay. So with {@code 3 1 1 X} and {@code 3 1 2 Y} a key
+ * matching only {@code X} is refused: an attacker who can break the weaker digest gains nothing.
+ * Unusable records take no part in the choice, so an unknown matching type never suppresses a known
+ * one.
  */
 public final class DigestAgility {
 

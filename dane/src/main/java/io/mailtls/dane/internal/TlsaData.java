@@ -15,9 +15,9 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * Certificate association data (RFC 6698 §2.1.2-§2.1.3): what a selector picks from a
- * certificate, its digests, and whether a TLSA record matches a certificate. The field values
- * are the constants of {@link DnsRecord.Tlsa}. Stateless and thread-safe.
+ * Certificate association data (RFC 6698 §2.1.2-§2.1.3): what a selector picks from a certificate,
+ * its digests, and whether a TLSA record matches a certificate. The field values are the constants
+ * of {@link DnsRecord.Tlsa}. Stateless and thread-safe.
  */
 public final class TlsaData {
 
@@ -70,12 +70,11 @@ public final class TlsaData {
   }
 
   /**
-   * Whether {@code record}'s association data equals what its selector and matching type give
-   * for {@code certificate} (RFC 6698 §2.1; the usage is the caller's business).
+   * Whether {@code record}'s association data equals what its selector and matching type give for
+   * {@code certificate} (RFC 6698 §2.1; the usage is the caller's business).
    */
   public static boolean matches(DnsRecord.Tlsa record, X509Certificate certificate) {
-    Optional<byte[]> data =
-        associationData(certificate, record.selector(), record.matchingType());
+    Optional<byte[]> data = associationData(certificate, record.selector(), record.matchingType());
     // Constant-time comparison: nothing here is secret, but nothing is lost either.
     return data.isPresent() && MessageDigest.isEqual(data.get(), record.data());
   }
@@ -91,9 +90,10 @@ public final class TlsaData {
    */
   public static String describe(DnsRecord.Tlsa record) {
     byte[] data = record.data();
-    String hex = data.length <= SHOWN_OCTETS
-        ? HEX.formatHex(data)
-        : HEX.formatHex(data, 0, SHOWN_OCTETS) + "…(" + data.length + " octets)";
+    String hex =
+        data.length <= SHOWN_OCTETS
+            ? HEX.formatHex(data)
+            : HEX.formatHex(data, 0, SHOWN_OCTETS) + "…(" + data.length + " octets)";
     return record.usage() + " " + record.selector() + " " + record.matchingType() + " " + hex;
   }
 

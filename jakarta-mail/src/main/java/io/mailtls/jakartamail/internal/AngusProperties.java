@@ -19,17 +19,21 @@ public final class AngusProperties {
   public static final String SSL_ENABLE = "mail.smtp.ssl.enable";
   public static final String SSL_PROTOCOLS = "mail.smtp.ssl.protocols";
   public static final String SSL_CHECK_SERVER_IDENTITY = "mail.smtp.ssl.checkserveridentity";
-  /** An object, not a string: {@code Properties.put}, never {@code setProperty} (Angus Mail takes the factory as an object). */
+
+  /**
+   * An object, not a string: {@code Properties.put}, never {@code setProperty} (Angus Mail takes
+   * the factory as an object).
+   */
   public static final String SSL_SOCKET_FACTORY = "mail.smtp.ssl.socketFactory";
 
   /** RFC 8996: no TLS 1.0 or 1.1; RFC 8461 §7 and RFC 7672 §8 want 1.2 or newer. */
   public static final String PROTOCOLS = "TLSv1.3 TLSv1.2";
 
   /**
-   * Base properties that could weaken or bypass the policy, dropped before ours are set: every
-   * TLS and STARTTLS setting ({@code ssl.trust}, {@code ssl.hostnameverifier}, other protocols),
-   * the socket factories (an {@code SSLSocketFactory} as plain factory means implicit TLS with
-   * someone else's trust), and the host and port the session is for.
+   * Base properties that could weaken or bypass the policy, dropped before ours are set: every TLS
+   * and STARTTLS setting ({@code ssl.trust}, {@code ssl.hostnameverifier}, other protocols), the
+   * socket factories (an {@code SSLSocketFactory} as plain factory means implicit TLS with someone
+   * else's trust), and the host and port the session is for.
    */
   private static final List<String> OVERRIDDEN_PREFIXES =
       List.of("mail.smtp.ssl.", "mail.smtp.starttls.", "mail.smtp.socketFactory");

@@ -10,13 +10,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A bounded in-memory pipe from one writer thread to one reader: the writer blocks while the
- * buffer is full, the reader while it is empty. At most {@code capacity} octets are ever held, so a
+ * A bounded in-memory pipe from one writer thread to one reader: the writer blocks while the buffer
+ * is full, the reader while it is empty. At most {@code capacity} octets are ever held, so a
  * message of any size streams through in constant memory.
  *
  * <p>Unlike {@link java.io.PipedInputStream} it neither polls (no one-second wake-ups) nor judges
- * the other side by whether its thread is alive (pooled threads outlive their task), and it
- * carries the writer's failure to the reader:
+ * the other side by whether its thread is alive (pooled threads outlive their task), and it carries
+ * the writer's failure to the reader:
  *
  * <ul>
  *   <li>the writer ends with {@link #finish(Throwable)}: {@code null} gives the reader end of
@@ -102,8 +102,8 @@ public final class ContentPipe {
       c.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      InterruptedIOException ie = new InterruptedIOException("interrupted while waiting on the "
-          + "message content pipe");
+      InterruptedIOException ie =
+          new InterruptedIOException("interrupted while waiting on the " + "message content pipe");
       ie.initCause(e);
       throw ie;
     }

@@ -11,9 +11,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Derives an SMTP envelope from a message's header fields (see {@code
- * MailtlsJakarta#envelopeOf}). Stateless and thread-safe; the message itself is not, so do not
- * change it concurrently.
+ * Derives an SMTP envelope from a message's header fields (see {@code MailtlsJakarta#envelopeOf}).
+ * Stateless and thread-safe; the message itself is not, so do not change it concurrently.
  */
 public final class Envelopes {
 
@@ -40,8 +39,8 @@ public final class Envelopes {
     }
     Address[] from = message.getFrom(); // From, or Sender when From is absent
     if (from == null || from.length == 0) {
-      throw new IllegalArgumentException("the message has neither a Sender nor a From address; "
-          + "pass an explicit Envelope");
+      throw new IllegalArgumentException(
+          "the message has neither a Sender nor a From address; " + "pass an explicit Envelope");
     }
     return convert(from[0], "From");
   }
@@ -65,16 +64,20 @@ public final class Envelopes {
       }
     }
     if (out.isEmpty()) {
-      throw new IllegalArgumentException("the message has no To, Cc or Bcc recipient; "
-          + "pass an explicit Envelope");
+      throw new IllegalArgumentException(
+          "the message has no To, Cc or Bcc recipient; " + "pass an explicit Envelope");
     }
     return out;
   }
 
   private static EmailAddress convert(Address a, String field) {
     if (!(a instanceof InternetAddress ia)) {
-      throw new IllegalArgumentException("mailtls sends over SMTP only; the message names " + a
-          + " (" + a.getType() + ") among its recipients; pass an explicit Envelope");
+      throw new IllegalArgumentException(
+          "mailtls sends over SMTP only; the message names "
+              + a
+              + " ("
+              + a.getType()
+              + ") among its recipients; pass an explicit Envelope");
     }
     if (ia.isGroup()) {
       throw new IllegalArgumentException("a group cannot be the " + field + " address: " + ia);
@@ -86,8 +89,8 @@ public final class Envelopes {
     try {
       return EmailAddress.parse(address);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unusable " + field + " address \""
-          + address + "\": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "unusable " + field + " address \"" + address + "\": " + e.getMessage(), e);
     }
   }
 }

@@ -17,17 +17,17 @@ import java.util.Locale;
  *
  * <p>RFC 5321 §4.5.3.1.6 limits a line to 998 octets plus CRLF, and {@code SecureSmtpTransport}
  * refuses content with a longer one. Jakarta Mail already encodes new content (quoted-printable or
- * base64) when its lines are long, but keeps the encoding a part names itself: a part parsed from
- * a file, or one given {@code Content-Transfer-Encoding: 7bit} or {@code 8bit} by hand, goes out
- * with its long lines. For each such leaf part, this replaces the content by its decoded octets
- * (same type, same charset) and drops the header, so that the next {@code saveChanges()} lets
- * Jakarta Mail choose again (RFC 2045 §6: quoted-printable or base64).
+ * base64) when its lines are long, but keeps the encoding a part names itself: a part parsed from a
+ * file, or one given {@code Content-Transfer-Encoding: 7bit} or {@code 8bit} by hand, goes out with
+ * its long lines. For each such leaf part, this replaces the content by its decoded octets (same
+ * type, same charset) and drops the header, so that the next {@code saveChanges()} lets Jakarta
+ * Mail choose again (RFC 2045 §6: quoted-printable or base64).
  *
- * <p>Never touched: parts whose encoding is already quoted-printable or base64; parts inside
- * {@code multipart/signed} or {@code multipart/encrypted} (RFC 1847: any change breaks the
- * signature); {@code message/*} parts (RFC 2046 §5.2.1: 7bit, 8bit or binary only). A part that
- * cannot be read is left as it is (the transport reports it). A re-encoded part is held in memory
- * once: such parts are text, and text with long lines is rarely large.
+ * <p>Never touched: parts whose encoding is already quoted-printable or base64; parts inside {@code
+ * multipart/signed} or {@code multipart/encrypted} (RFC 1847: any change breaks the signature);
+ * {@code message/*} parts (RFC 2046 §5.2.1: 7bit, 8bit or binary only). A part that cannot be read
+ * is left as it is (the transport reports it). A re-encoded part is held in memory once: such parts
+ * are text, and text with long lines is rarely large.
  *
  * <p>Stateless and thread-safe; not for a message that another thread changes meanwhile.
  */
@@ -36,13 +36,14 @@ public final class LongLines {
   private LongLines() {}
 
   /**
-   * Prepares every part of {@code part} that needs it; returns whether any changed (then the
-   * caller saves the message again, so that Jakarta Mail sets the new encodings).
+   * Prepares every part of {@code part} that needs it; returns whether any changed (then the caller
+   * saves the message again, so that Jakarta Mail sets the new encodings).
    *
    * @throws MessagingException when Jakarta Mail cannot parse the message's structure
    */
   public static boolean encode(Part part) throws MessagingException {
-    if (part.isMimeType("multipart/signed") || part.isMimeType("multipart/encrypted")
+    if (part.isMimeType("multipart/signed")
+        || part.isMimeType("multipart/encrypted")
         || part.isMimeType("message/*")) {
       return false;
     }

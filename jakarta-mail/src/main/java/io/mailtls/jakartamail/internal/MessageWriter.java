@@ -30,8 +30,8 @@ public final class MessageWriter implements Runnable {
    * @param reader the thread that will read the pipe; running on it would deadlock once the pipe
    *     fills, so the task refuses to
    */
-  public MessageWriter(MimeMessage message, List<String> ignoredHeaders, ContentPipe pipe,
-      Thread reader) {
+  public MessageWriter(
+      MimeMessage message, List<String> ignoredHeaders, ContentPipe pipe, Thread reader) {
     this.message = message;
     this.ignoredHeaders = ignoredHeaders.toArray(String[]::new);
     this.pipe = pipe;
@@ -42,8 +42,10 @@ public final class MessageWriter implements Runnable {
   public void run() {
     if (Thread.currentThread() == reader) {
       // A same-thread executor: writing here would block for ever on a full pipe.
-      pipe.finish(new IOException("the executor ran the message writer on the reading thread; "
-          + "MimeMessageContent needs an executor that runs tasks on other threads"));
+      pipe.finish(
+          new IOException(
+              "the executor ran the message writer on the reading thread; "
+                  + "MimeMessageContent needs an executor that runs tasks on other threads"));
       return;
     }
     Throwable failure = null;

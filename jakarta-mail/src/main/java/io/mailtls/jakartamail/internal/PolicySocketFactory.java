@@ -34,11 +34,11 @@ public final class PolicySocketFactory extends SSLSocketFactory {
   /**
    * @param tls mailtls's TLS setup (core internal, see the package comment)
    * @param requirement what the connection requires
-   * @param serverName the SNI name: the TLSA base domain for DANE (RFC 7672 §8.1), else the MX
-   *     host name; empty for an address literal (RFC 6066 §3)
+   * @param serverName the SNI name: the TLSA base domain for DANE (RFC 7672 §8.1), else the MX host
+   *     name; empty for an address literal (RFC 6066 §3)
    */
-  public PolicySocketFactory(TlsSupport tls, TlsRequirement requirement,
-      Optional<DomainName> serverName) {
+  public PolicySocketFactory(
+      TlsSupport tls, TlsRequirement requirement, Optional<DomainName> serverName) {
     this.tls = Objects.requireNonNull(tls, "tls");
     this.requirement = Objects.requireNonNull(requirement, "requirement");
     this.serverName = Objects.requireNonNull(serverName, "serverName");
@@ -67,8 +67,8 @@ public final class PolicySocketFactory extends SSLSocketFactory {
       // A performance hint only; the session works without it.
     }
     X509ExtendedTrustManager trustManager = tls.trustManagerFor(requirement);
-    return tls.layer(plain, new InetSocketAddress(plain.getInetAddress(), port), serverName,
-        trustManager);
+    return tls.layer(
+        plain, new InetSocketAddress(plain.getInetAddress(), port), serverName, trustManager);
   }
 
   @Override
@@ -93,14 +93,15 @@ public final class PolicySocketFactory extends SSLSocketFactory {
   }
 
   @Override
-  public Socket createSocket(InetAddress address, int port, InetAddress localAddress,
-      int localPort) throws IOException {
+  public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+      throws IOException {
     throw implicitTls();
   }
 
   private static SocketException implicitTls() {
-    return new SocketException("the mailtls policy socket factory supports STARTTLS only, "
-        + "not implicit TLS (mail.smtp.ssl.enable)");
+    return new SocketException(
+        "the mailtls policy socket factory supports STARTTLS only, "
+            + "not implicit TLS (mail.smtp.ssl.enable)");
   }
 
   @Override
@@ -123,7 +124,9 @@ public final class PolicySocketFactory extends SSLSocketFactory {
 
   @Override
   public String toString() {
-    return "mailtls policy socket factory (" + requirement.getClass().getSimpleName()
-        + serverName.map(n -> ", SNI " + n).orElse(", no SNI") + ")";
+    return "mailtls policy socket factory ("
+        + requirement.getClass().getSimpleName()
+        + serverName.map(n -> ", SNI " + n).orElse(", no SNI")
+        + ")";
   }
 }

@@ -5,10 +5,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The default writer executor: one new daemon thread per task, named {@code prefix + n}. Nothing
- * is pooled, so nothing needs shutting down; each thread ends when its {@code writeTo} returns or
- * fails (which it does promptly once the reader closes the pipe). The writer inherits the
- * opener's context class loader, which Jakarta Activation uses to find data content handlers.
+ * The default writer executor: one new daemon thread per task, named {@code prefix + n}. Nothing is
+ * pooled, so nothing needs shutting down; each thread ends when its {@code writeTo} returns or
+ * fails (which it does promptly once the reader closes the pipe). The writer inherits the opener's
+ * context class loader, which Jakarta Activation uses to find data content handlers.
  *
  * <p>Thread-safe.
  */

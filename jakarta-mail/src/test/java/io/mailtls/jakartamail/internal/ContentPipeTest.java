@@ -25,26 +25,28 @@ class ContentPipeTest {
     ContentPipe pipe = new ContentPipe(7);
     byte[] data = new byte[100_003];
     new Random(1).nextBytes(data);
-    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-      try {
-        OutputStream out = pipe.sink();
-        int pos = 0;
-        int step = 1;
-        while (pos < data.length) {
-          int n = Math.min(step, data.length - pos);
-          if (n == 1) {
-            out.write(data[pos]);
-          } else {
-            out.write(data, pos, n);
-          }
-          pos += n;
-          step = step % 13 + 1;
-        }
-        pipe.finish(null);
-      } catch (IOException e) {
-        pipe.finish(e);
-      }
-    });
+    CompletableFuture<Void> writer =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                OutputStream out = pipe.sink();
+                int pos = 0;
+                int step = 1;
+                while (pos < data.length) {
+                  int n = Math.min(step, data.length - pos);
+                  if (n == 1) {
+                    out.write(data[pos]);
+                  } else {
+                    out.write(data, pos, n);
+                  }
+                  pos += n;
+                  step = step % 13 + 1;
+                }
+                pipe.finish(null);
+              } catch (IOException e) {
+                pipe.finish(e);
+              }
+            });
     ByteArrayOutputStream got = new ByteArrayOutputStream();
     try (InputStream in = pipe.source()) {
       byte[] buf = new byte[5];
@@ -76,20 +78,23 @@ class ContentPipeTest {
     pipe.finish(null);
     pipe.finish(new IOException("late"));
     assertThat(pipe.source().read()).isEqualTo(-1);
-    assertThatThrownBy(() -> pipe.sink().write(1)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> pipe.sink().write(1))
+        .isInstanceOf(IOException.class)
         .hasMessageContaining("after");
   }
 
   @Test
   void closingTheReaderReleasesABlockedWriter() throws Exception {
     ContentPipe pipe = new ContentPipe(4);
-    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-      try {
-        pipe.sink().write(new byte[1000]); // blocks after 4 octets
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
+    CompletableFuture<Void> writer =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                pipe.sink().write(new byte[1000]); // blocks after 4 octets
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
     InputStream in = pipe.source();
     assertThat(in.read()).isZero();
     in.close();

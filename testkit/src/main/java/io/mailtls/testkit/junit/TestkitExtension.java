@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A JUnit 5 extension that starts testkit servers for a test class and closes them when they are
- * no longer needed, so that a test declares its servers and writes no {@code @AfterAll} for them.
+ * A JUnit 5 extension that starts testkit servers for a test class and closes them when they are no
+ * longer needed, so that a test declares its servers and writes no {@code @AfterAll} for them.
  *
  * <pre>{@code
  * class DeliveryTest {
@@ -43,17 +43,17 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * class that started it:
  *
  * <ul>
- *   <li>started while a test runs (from its {@code @BeforeEach} methods to its
- *       {@code @AfterEach} methods): closed after that test;
+ *   <li>started while a test runs (from its {@code @BeforeEach} methods to its {@code @AfterEach}
+ *       methods): closed after that test;
  *   <li>started before the first test (a static field's initializer, {@code @BeforeAll}): closed
  *       after the class's last test, or for a {@code @Nested} class after that class's last test;
- *   <li>with the extension in an instance field rather than a static one, JUnit calls it for
- *       each test alone: everything it started is closed after that test.
+ *   <li>with the extension in an instance field rather than a static one, JUnit calls it for each
+ *       test alone: everything it started is closed after that test.
  * </ul>
  *
  * <p>Resources close in the reverse order of their start (a resolver before the DNS server it
- * asks). If one fails to close the others still close, and the first failure fails the test or
- * the class. The extension expects the tests of one class to run one at a time.
+ * asks). If one fails to close the others still close, and the first failure fails the test or the
+ * class. The extension expects the tests of one class to run one at a time.
  */
 // "exports": its JUnit supertypes come from a module the testkit requires static, not transitive
 // (module-info.java says why); a test that registers the extension reads JUnit itself.
@@ -62,12 +62,16 @@ public final class TestkitExtension
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
 
   private final Object lock = new Object();
+
   /** Started before JUnit called this extension (static initializers): closed last. */
   private final List<AutoCloseable> beforeAnyClass = new ArrayList<>(); // guarded by lock
+
   /** One entry per class being run (the outer class, then each @Nested class inside it). */
   private final Deque<List<AutoCloseable>> classes = new ArrayDeque<>(); // guarded by lock
+
   /** The running test's resources; null between tests. */
   private @Nullable List<AutoCloseable> test; // guarded by lock
+
   private boolean registeredForClasses; // guarded by lock
 
   /** An extension with nothing started yet; register it with {@code @RegisterExtension}. */
@@ -109,8 +113,8 @@ public final class TestkitExtension
   }
 
   /**
-   * Closes {@code resource} when its scope ends, as if this extension had started it: for a
-   * server started some other way, such as a {@code ValidatingResolverServer}.
+   * Closes {@code resource} when its scope ends, as if this extension had started it: for a server
+   * started some other way, such as a {@code ValidatingResolverServer}.
    *
    * @param resource what to close
    * @param <T> its type

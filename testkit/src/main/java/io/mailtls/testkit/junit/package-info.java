@@ -1,6 +1,4 @@
-/**
- * JUnit 5 support for the testkit: {@link io.mailtls.testkit.junit.TestkitExtension}.
- */
+/** JUnit 5 support for the testkit: {@link io.mailtls.testkit.junit.TestkitExtension}. */
 @NullMarked
 package io.mailtls.testkit.junit;
 

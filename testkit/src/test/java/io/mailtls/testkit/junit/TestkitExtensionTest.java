@@ -28,9 +28,9 @@ import org.junit.platform.testkit.engine.Event;
 import org.junit.platform.testkit.engine.Events;
 
 /**
- * The extension starts what a test class declares and closes each server when its scope ends:
- * the test, the class, or for an extension in an instance field, the test. The sample classes
- * below run on their own engine, so that what happened after them can be checked.
+ * The extension starts what a test class declares and closes each server when its scope ends: the
+ * test, the class, or for an extension in an instance field, the test. The sample classes below run
+ * on their own engine, so that what happened after them can be checked.
  */
 class TestkitExtensionTest {
 
@@ -62,15 +62,16 @@ class TestkitExtensionTest {
 
   private static Events run(Class<?> sample) {
     started.clear();
-    Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(sample)).execute()
-        .testEvents();
+    Events tests =
+        EngineTestKit.engine("junit-jupiter").selectors(selectClass(sample)).execute().testEvents();
     // a sample's own failures, for the report when its statistics are not the expected ones
     tests.failed().stream().map(TestkitExtensionTest::failure).forEach(Throwable::printStackTrace);
     return tests;
   }
 
   private static Throwable failure(Event e) {
-    return e.getPayload(TestExecutionResult.class).flatMap(TestExecutionResult::getThrowable)
+    return e.getPayload(TestExecutionResult.class)
+        .flatMap(TestExecutionResult::getThrowable)
         .orElseThrow();
   }
 
@@ -79,11 +80,12 @@ class TestkitExtensionTest {
   @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
   @TestClassOrder(ClassOrderer.OrderAnnotation.class)
   static class StaticSample {
-    @RegisterExtension
-    static final TestkitExtension testkit = new TestkitExtension();
+    @RegisterExtension static final TestkitExtension testkit = new TestkitExtension();
 
-    static final TestDnsServer dns = testkit.start(TestDnsServer.builder()
-        .zone("example.test", z -> z.mx("example.test", 10, "mx.example.test")));
+    static final TestDnsServer dns =
+        testkit.start(
+            TestDnsServer.builder()
+                .zone("example.test", z -> z.mx("example.test", 10, "mx.example.test")));
 
     static MtaStsServer sts;
     MockSmtpServer smtp;
@@ -141,8 +143,8 @@ class TestkitExtensionTest {
     class AfterInner {
       @Test
       void innerClosedItsServerWhileTheOuterClassKeepsItsOwn() {
-        Listener inner = started.stream().filter(l -> l.what().equals("inner")).findFirst()
-            .orElseThrow();
+        Listener inner =
+            started.stream().filter(l -> l.what().equals("inner")).findFirst().orElseThrow();
         assertThat(listening(inner)).isFalse();
         assertThat(listening(of("dns", dns))).isTrue();
         assertThat(listening(of("sts", sts))).isTrue();
@@ -163,8 +165,7 @@ class TestkitExtensionTest {
   // ---------------------------------------------------------------- instance extension
 
   static class InstanceSample {
-    @RegisterExtension
-    final TestkitExtension testkit = new TestkitExtension();
+    @RegisterExtension final TestkitExtension testkit = new TestkitExtension();
 
     final MockSmtpServer smtp = testkit.start(MockSmtpServer.builder());
 
@@ -194,16 +195,16 @@ class TestkitExtensionTest {
   static final List<String> closed = new CopyOnWriteArrayList<>();
 
   static class FailingCloseSample {
-    @RegisterExtension
-    static final TestkitExtension testkit = new TestkitExtension();
+    @RegisterExtension static final TestkitExtension testkit = new TestkitExtension();
 
     @Test
     void startsThree() {
       testkit.closeAfter(() -> closed.add("first"));
-      testkit.closeAfter(() -> {
-        closed.add("second");
-        throw new IOException("second cannot close");
-      });
+      testkit.closeAfter(
+          () -> {
+            closed.add("second");
+            throw new IOException("second cannot close");
+          });
       testkit.closeAfter(() -> closed.add("third"));
     }
   }
@@ -214,7 +215,9 @@ class TestkitExtensionTest {
     Events tests = run(FailingCloseSample.class);
     tests.assertStatistics(s -> s.started(1).failed(1));
     assertThat(closed).containsExactly("third", "second", "first");
-    assertThat(failure(tests.failed().stream().findFirst().orElseThrow())).isInstanceOf(IOException.class).hasMessage("second cannot close");
+    assertThat(failure(tests.failed().stream().findFirst().orElseThrow()))
+        .isInstanceOf(IOException.class)
+        .hasMessage("second cannot close");
   }
 
   @Test

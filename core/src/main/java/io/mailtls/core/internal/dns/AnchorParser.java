@@ -30,14 +30,22 @@ public final class AnchorParser {
       Record r;
       while ((r = master.nextRecord()) != null) {
         if (r instanceof DSRecord ds) {
-          out.add(r.getName() + " DS " + ds.getFootprint() + " " + ds.getAlgorithm() + " "
-              + ds.getDigestID());
+          out.add(
+              r.getName()
+                  + " DS "
+                  + ds.getFootprint()
+                  + " "
+                  + ds.getAlgorithm()
+                  + " "
+                  + ds.getDigestID());
         } else if (r instanceof DNSKEYRecord key) {
           out.add(r.getName() + " DNSKEY " + key.getFootprint() + " " + key.getAlgorithm());
         } else {
           throw new IllegalArgumentException(
-              "trust anchors must be DS or DNSKEY records, got " + Type.string(r.getType())
-                  + ": " + r);
+              "trust anchors must be DS or DNSKEY records, got "
+                  + Type.string(r.getType())
+                  + ": "
+                  + r);
         }
       }
     } catch (IOException e) {

@@ -22,6 +22,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.ExtendedResolver;
@@ -35,8 +37,6 @@ import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.dnssec.ValidatingResolver;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The dnsjava-backed engine behind {@code DnssecResolver}: sends queries, follows CNAME chains and
@@ -77,9 +77,11 @@ public final class DnsjavaResolver {
       ValidatingResolver validating = new ValidatingResolver(head, settings.clock());
       validating.setAddReasonToAdditional(true);
       try {
-        validating.loadTrustAnchors(new ByteArrayInputStream(
-            Objects.requireNonNull(settings.trustAnchors(), "VALIDATE without trust anchors")
-                .text().getBytes(StandardCharsets.UTF_8)));
+        validating.loadTrustAnchors(
+            new ByteArrayInputStream(
+                Objects.requireNonNull(settings.trustAnchors(), "VALIDATE without trust anchors")
+                    .text()
+                    .getBytes(StandardCharsets.UTF_8)));
       } catch (IOException e) {
         throw new UncheckedIOException("trust anchors rejected by the validator", e);
       }
@@ -136,46 +138,56 @@ public final class DnsjavaResolver {
     if (settings.mode() == DnssecMode.TRUST_AD) {
       query.getHeader().setFlag(Flags.AD);
     }
-    return resolver.sendAsync(query, settings.executor())
-        .thenCompose(response -> {
-          ResponseReader.Step result = reader.read(chase, qname, response);
-          DnsAnswer answer = result.answer();
-          if (answer != null) { // else a requery
-            if (answer.state() == DnssecState.BOGUS && settings.mode() == DnssecMode.VALIDATE) {
-              return confirmBogus(chase, qname, answer);
-            }
-            return CompletableFuture.completedFuture(answer);
-          }
-          if (log.isDebugEnabled()) {
-            log.debug("{} {}: CNAME chain incomplete, asking for {}", chase.type, chase.name,
-                result.requery());
-          }
-          return step(chase, Objects.requireNonNull(result.requery()));
-        });
+    return resolver
+        .sendAsync(query, settings.executor())
+        .thenCompose(
+            response -> {
+              ResponseReader.Step result = reader.read(chase, qname, response);
+              DnsAnswer answer = result.answer();
+              if (answer != null) { // else a requery
+                if (answer.state() == DnssecState.BOGUS && settings.mode() == DnssecMode.VALIDATE) {
+                  return confirmBogus(chase, qname, answer);
+                }
+                return CompletableFuture.completedFuture(answer);
+              }
+              if (log.isDebugEnabled()) {
+                log.debug(
+                    "{} {}: CNAME chain incomplete, asking for {}",
+                    chase.type,
+                    chase.name,
+                    result.requery());
+              }
+              return step(chase, Objects.requireNonNull(result.requery()));
+            });
   }
 
   /**
    * dnsjava's validator also reports "bogus" when the upstream itself failed (SERVFAIL, REFUSED):
-   * it cannot validate a response it did not get. Ask the upstream once more without validation
-   * (CD set, RFC 4035 §3.2.2): if it does not answer NOERROR or NXDOMAIN, the failure is the
-   * upstream's and the state is indeterminate, not bogus. Only reached on the failure path.
+   * it cannot validate a response it did not get. Ask the upstream once more without validation (CD
+   * set, RFC 4035 §3.2.2): if it does not answer NOERROR or NXDOMAIN, the failure is the upstream's
+   * and the state is indeterminate, not bogus. Only reached on the failure path.
    */
   private CompletionStage<DnsAnswer> confirmBogus(Chase chase, Name qname, DnsAnswer bogus) {
     Message probe = Message.newQuery(Record.newRecord(qname, chase.type.code(), DClass.IN));
     probe.getHeader().setFlag(Flags.CD);
     return head.sendAsync(probe, settings.executor())
-        .handle((raw, error) -> {
-          if (error != null) {
-            return reader.fromException(chase.name, chase.type, error);
-          }
-          int rcode = raw.getRcode();
-          if (rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN) {
-            return bogus;
-          }
-          return DnsAnswer.failed(chase.name, chase.type, DnssecState.INDETERMINATE,
-              rcode == Rcode.SERVFAIL ? DnsFailure.SERVFAIL : DnsFailure.REFUSED, rcode,
-              "upstream answered " + Rcode.string(rcode));
-        });
+        .handle(
+            (raw, error) -> {
+              if (error != null) {
+                return reader.fromException(chase.name, chase.type, error);
+              }
+              int rcode = raw.getRcode();
+              if (rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN) {
+                return bogus;
+              }
+              return DnsAnswer.failed(
+                  chase.name,
+                  chase.type,
+                  DnssecState.INDETERMINATE,
+                  rcode == Rcode.SERVFAIL ? DnsFailure.SERVFAIL : DnsFailure.REFUSED,
+                  rcode,
+                  "upstream answered " + Rcode.string(rcode));
+            });
   }
 
   /** Mutable state of one lookup's CNAME chase; confined to one lookup's callback chain. */

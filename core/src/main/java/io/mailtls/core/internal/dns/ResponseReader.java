@@ -37,7 +37,9 @@ import org.xbill.DNS.Type;
 import org.xbill.DNS.WireParseException;
 import org.xbill.DNS.dnssec.ValidatingResolver;
 
-/** Turns one dnsjava response into a {@link DnsAnswer}, or into a request for the next CNAME hop. */
+/**
+ * Turns one dnsjava response into a {@link DnsAnswer}, or into a request for the next CNAME hop.
+ */
 final class ResponseReader {
 
   /** Either a final answer, or the next name to ask for (an incomplete CNAME chain). */
@@ -57,15 +59,25 @@ final class ResponseReader {
     if (question == null
         || !question.getName().equals(qname)
         || question.getType() != chase.type.code()) {
-      return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.MALFORMED, rcode,
-          "response does not answer the question " + qname + " " + chase.type));
+      return done(
+          failed(
+              chase,
+              DnssecState.INDETERMINATE,
+              DnsFailure.MALFORMED,
+              rcode,
+              "response does not answer the question " + qname + " " + chase.type));
     }
     if (rcode == Rcode.SERVFAIL) {
       return done(servfail(chase, response));
     }
     if (rcode != Rcode.NOERROR && rcode != Rcode.NXDOMAIN) {
-      return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.REFUSED, rcode,
-          "resolver answered " + Rcode.string(rcode)));
+      return done(
+          failed(
+              chase,
+              DnssecState.INDETERMINATE,
+              DnsFailure.REFUSED,
+              rcode,
+              "resolver answered " + Rcode.string(rcode)));
     }
     // RFC 4035 §3.2.3 / RFC 6840 §5.8: AD set by a validating resolver means every RRset in the
     // answer and authority sections validated; dnsjava's ValidatingResolver sets it likewise.
@@ -78,8 +90,13 @@ final class ResponseReader {
       count += set.size();
     }
     if (count > maxRecords) {
-      return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.TOO_LARGE, rcode,
-          count + " answer records, more than the limit of " + maxRecords));
+      return done(
+          failed(
+              chase,
+              DnssecState.INDETERMINATE,
+              DnsFailure.TOO_LARGE,
+              rcode,
+              count + " answer records, more than the limit of " + maxRecords));
     }
 
     // RFC 1034 §3.6.2 / RFC 2181 §10.1: follow CNAMEs from the question name to the data.
@@ -97,16 +114,31 @@ final class ResponseReader {
       Name target = ((CNAMERecord) cname.first()).getTarget();
       DomainName targetName = toDomainName(target);
       if (targetName == null) {
-        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.MALFORMED, rcode,
-            "CNAME target is not a valid domain name: " + target));
+        return done(
+            failed(
+                chase,
+                DnssecState.INDETERMINATE,
+                DnsFailure.MALFORMED,
+                rcode,
+                "CNAME target is not a valid domain name: " + target));
       }
       if (targetName.equals(chase.name) || chase.chain.contains(targetName)) {
-        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.CNAME_CHAIN, rcode,
-            "CNAME loop at " + targetName));
+        return done(
+            failed(
+                chase,
+                DnssecState.INDETERMINATE,
+                DnsFailure.CNAME_CHAIN,
+                rcode,
+                "CNAME loop at " + targetName));
       }
       if (chase.chain.size() >= maxCnameChain) {
-        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.CNAME_CHAIN, rcode,
-            "CNAME chain longer than " + maxCnameChain));
+        return done(
+            failed(
+                chase,
+                DnssecState.INDETERMINATE,
+                DnsFailure.CNAME_CHAIN,
+                rcode,
+                "CNAME chain longer than " + maxCnameChain));
       }
       chase.chain.add(targetName);
       current = target;
@@ -124,11 +156,21 @@ final class ResponseReader {
         }
       }
       if (records.isEmpty()) {
-        return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.MALFORMED, rcode,
-            "no usable record in " + chase.type + " RRset: " + rejected));
+        return done(
+            failed(
+                chase,
+                DnssecState.INDETERMINATE,
+                DnsFailure.MALFORMED,
+                rcode,
+                "no usable record in " + chase.type + " RRset: " + rejected));
       }
-      return done(answer(chase, DnsOutcome.DATA, records, rcode,
-          rejected.isEmpty() ? null : "ignored malformed records: " + rejected));
+      return done(
+          answer(
+              chase,
+              DnsOutcome.DATA,
+              records,
+              rcode,
+              rejected.isEmpty() ? null : "ignored malformed records: " + rejected));
     }
     if (rcode == Rcode.NXDOMAIN) {
       // RFC 6604 §3: with a CNAME chain the rcode speaks of the last name in it.
@@ -165,36 +207,49 @@ final class ResponseReader {
   }
 
   private static DnsAnswer answer(
-      DnsjavaResolver.Chase chase, DnsOutcome outcome, List<DnsRecord> records, int rcode,
+      DnsjavaResolver.Chase chase,
+      DnsOutcome outcome,
+      List<DnsRecord> records,
+      int rcode,
       @Nullable String reason) {
-    DnsAnswer.Builder answer = DnsAnswer.builder(chase.name, chase.type, outcome, chase.state)
-        .records(records).cnameChain(chase.chain).rcode(rcode);
+    DnsAnswer.Builder answer =
+        DnsAnswer.builder(chase.name, chase.type, outcome, chase.state)
+            .records(records)
+            .cnameChain(chase.chain)
+            .rcode(rcode);
     return (reason != null ? answer.reason(reason) : answer).build();
   }
 
   private static DnsAnswer failed(
-      DnsjavaResolver.Chase chase, DnssecState state, DnsFailure failure, int rcode,
+      DnsjavaResolver.Chase chase,
+      DnssecState state,
+      DnsFailure failure,
+      int rcode,
       @Nullable String reason) {
     DnssecState s = chase.state.weakest(state);
     if (s != DnssecState.BOGUS) {
       s = DnssecState.INDETERMINATE;
     }
-    DnsAnswer.Builder answer = DnsAnswer.builder(chase.name, chase.type, DnsOutcome.FAILURE, s)
-        .cnameChain(chase.chain).rcode(rcode).failure(failure);
+    DnsAnswer.Builder answer =
+        DnsAnswer.builder(chase.name, chase.type, DnsOutcome.FAILURE, s)
+            .cnameChain(chase.chain)
+            .rcode(rcode)
+            .failure(failure);
     return (reason != null ? answer.reason(reason) : answer).build();
   }
 
   /**
    * SERVFAIL: a validation failure when an Extended DNS Error in the DNSSEC range says so (RFC 8914
    * §4), otherwise an undetermined failure. dnsjava's validator also attaches a reason record
-   * (class 65280) when the upstream itself answered SERVFAIL, and even to insecure answers, so
-   * that record alone proves nothing: it only supplies the text.
+   * (class 65280) when the upstream itself answered SERVFAIL, and even to insecure answers, so that
+   * record alone proves nothing: it only supplies the text.
    */
   private static DnsAnswer servfail(DnsjavaResolver.Chase chase, Message response) {
     String reason = null;
     boolean bogus = false;
     for (Record r : response.getSection(Section.ADDITIONAL)) {
-      if (r instanceof TXTRecord txt && r.getDClass() == ValidatingResolver.VALIDATION_REASON_QCLASS) {
+      if (r instanceof TXTRecord txt
+          && r.getDClass() == ValidatingResolver.VALIDATION_REASON_QCLASS) {
         reason = String.join("", txt.getStrings());
       }
     }
@@ -203,8 +258,13 @@ final class ResponseReader {
       for (EDNSOption o : opt.getOptions()) {
         if (o instanceof ExtendedErrorCodeOption ede) {
           int code = ede.getErrorCode();
-          String text = "EDE " + code + " (" + ExtendedErrorCodeOption.text(code) + ")"
-              + (ede.getText() == null || ede.getText().isEmpty() ? "" : ": " + ede.getText());
+          String text =
+              "EDE "
+                  + code
+                  + " ("
+                  + ExtendedErrorCodeOption.text(code)
+                  + ")"
+                  + (ede.getText() == null || ede.getText().isEmpty() ? "" : ": " + ede.getText());
           reason = reason == null ? text : reason + "; " + text;
           bogus |= isValidationFailure(code);
         }
@@ -214,7 +274,11 @@ final class ResponseReader {
       chase.state = DnssecState.BOGUS;
       return failed(chase, DnssecState.BOGUS, DnsFailure.VALIDATION_FAILED, Rcode.SERVFAIL, reason);
     }
-    return failed(chase, DnssecState.INDETERMINATE, DnsFailure.SERVFAIL, Rcode.SERVFAIL,
+    return failed(
+        chase,
+        DnssecState.INDETERMINATE,
+        DnsFailure.SERVFAIL,
+        Rcode.SERVFAIL,
         reason == null ? "resolver answered SERVFAIL" : reason);
   }
 
@@ -250,8 +314,8 @@ final class ResponseReader {
     } else {
       failure = DnsFailure.NETWORK;
     }
-    String message = e.getClass().getSimpleName()
-        + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    String message =
+        e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     return DnsAnswer.failed(name, type, DnssecState.INDETERMINATE, failure, -1, message);
   }
 
@@ -271,7 +335,10 @@ final class ResponseReader {
         }
         return new DnsRecord.Txt(strings);
       } else if (r instanceof TLSARecord t) {
-        return new DnsRecord.Tlsa(t.getCertificateUsage(), t.getSelector(), t.getMatchingType(),
+        return new DnsRecord.Tlsa(
+            t.getCertificateUsage(),
+            t.getSelector(),
+            t.getMatchingType(),
             t.getCertificateAssociationData());
       } else if (r instanceof CNAMERecord c) {
         DomainName target = toDomainName(c.getTarget());

@@ -27,8 +27,9 @@ public sealed interface DomainDecision permits DomainDecision.Proceed, DomainDec
   Optional<MtaStsPolicy> mtaSts();
 
   /** No domain-level rule applies: each host is decided ({@link HostPolicy#decide}). */
-  record Proceed(Optional<MtaStsPolicy> mtaSts, List<String> reasons,
-      List<PolicyFailure> policyFailures) implements DomainDecision {
+  record Proceed(
+      Optional<MtaStsPolicy> mtaSts, List<String> reasons, List<PolicyFailure> policyFailures)
+      implements DomainDecision {
     public Proceed {
       Objects.requireNonNull(mtaSts, "mtaSts");
       reasons = List.copyOf(reasons);
@@ -46,8 +47,12 @@ public sealed interface DomainDecision permits DomainDecision.Proceed, DomainDec
    *
    * @param skipped the MX hosts the rule rules out, each with the reason (may be empty)
    */
-  record Fail(DeliveryPlan.Failure failure, List<SkippedHost> skipped,
-      Optional<MtaStsPolicy> mtaSts, List<String> reasons, List<PolicyFailure> policyFailures)
+  record Fail(
+      DeliveryPlan.Failure failure,
+      List<SkippedHost> skipped,
+      Optional<MtaStsPolicy> mtaSts,
+      List<String> reasons,
+      List<PolicyFailure> policyFailures)
       implements DomainDecision {
     public Fail {
       Objects.requireNonNull(failure, "failure");

@@ -16,8 +16,8 @@ import java.util.Optional;
  *     withoutMtaSts()})
  * @param daneConfigured whether a DANE provider is configured (not {@code withoutDane()})
  * @param mx the MX resolution: its outcome, the DNSSEC state of its answer, its hosts
- * @param sts the MTA-STS lookup; present exactly when a source is configured and the next hop is
- *     a domain
+ * @param sts the MTA-STS lookup; present exactly when a source is configured and the next hop is a
+ *     domain
  */
 public record DomainInputs(
     NextHop nextHop,

@@ -23,8 +23,13 @@ public sealed interface HostDecision
    * @param notes lines for the plan's decision record
    * @param policyFailures recipient-policy failures found for this host (for TLS-RPT)
    */
-  record Use(TlsRequirement requirement, PolicySource source, String why,
-      Optional<TlsRequirement> reportOnly, List<String> notes, List<PolicyFailure> policyFailures)
+  record Use(
+      TlsRequirement requirement,
+      PolicySource source,
+      String why,
+      Optional<TlsRequirement> reportOnly,
+      List<String> notes,
+      List<PolicyFailure> policyFailures)
       implements HostDecision {
     public Use {
       Objects.requireNonNull(requirement, "requirement");
@@ -44,8 +49,9 @@ public sealed interface HostDecision
    * @param notes lines for the plan's decision record
    * @param policyFailures recipient-policy failures found for this host (for TLS-RPT)
    */
-  record Skip(FailureType failure, String reason, List<String> notes,
-      List<PolicyFailure> policyFailures) implements HostDecision {
+  record Skip(
+      FailureType failure, String reason, List<String> notes, List<PolicyFailure> policyFailures)
+      implements HostDecision {
     public Skip {
       Objects.requireNonNull(failure, "failure");
       Objects.requireNonNull(reason, "reason");
@@ -55,8 +61,8 @@ public sealed interface HostDecision
   }
 
   /**
-   * A rule for the whole domain applies before any host is looked at (an MX failure, a level
-   * that cannot be met): the domain is deferred or bounced, whatever the host.
+   * A rule for the whole domain applies before any host is looked at (an MX failure, a level that
+   * cannot be met): the domain is deferred or bounced, whatever the host.
    */
   record FailDomain(DomainDecision.Fail fail) implements HostDecision {
     public FailDomain {

@@ -13,8 +13,8 @@ import java.util.Optional;
  * @param domain the domain-level inputs
  * @param host the MX host; empty exactly when the next hop is an address literal (the literal is
  *     then the one host)
- * @param tlsa the host's TLSA lookup; empty when DANE is not configured or the host was not
- *     looked up (no address)
+ * @param tlsa the host's TLSA lookup; empty when DANE is not configured or the host was not looked
+ *     up (no address)
  */
 public record HostInputs(DomainInputs domain, Optional<MxHost> host, Optional<TlsaLookup> tlsa) {
 
@@ -23,8 +23,8 @@ public record HostInputs(DomainInputs domain, Optional<MxHost> host, Optional<Tl
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(tlsa, "tlsa");
     if (host.isPresent() != (domain.nextHop() instanceof NextHop.Domain)) {
-      throw new IllegalArgumentException("an MX host goes with a domain, none with an address"
-          + " literal: " + domain.nextHop());
+      throw new IllegalArgumentException(
+          "an MX host goes with a domain, none with an address" + " literal: " + domain.nextHop());
     }
     if (tlsa.isPresent() && (host.isEmpty() || !domain.daneConfigured())) {
       throw new IllegalArgumentException("a TLSA lookup needs an MX host and a DANE provider");

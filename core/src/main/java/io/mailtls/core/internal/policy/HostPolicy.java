@@ -32,8 +32,8 @@ import java.util.Optional;
  *
  * <p>Three functions, applied in this order by {@code TransportPolicyResolver}: {@link
  * #decideDomain} (the rules that apply before any host: MX failures, levels that cannot be met),
- * {@link #decide} for each host (which applies {@link #decideDomain} first, so that it alone
- * states the whole precedence), and {@link #noHostLeft} when every host was skipped.
+ * {@link #decide} for each host (which applies {@link #decideDomain} first, so that it alone states
+ * the whole precedence), and {@link #noHostLeft} when every host was skipped.
  */
 public final class HostPolicy {
 
@@ -65,20 +65,29 @@ public final class HostPolicy {
     Optional<DeliveryPlan.Failure> mxFailure = mxFailure(mx);
     if (mxFailure.isPresent()) {
       reasons.add("MX resolution: " + mx.kind());
-      if (mxFailure.get().type() == FailureType.DNSSEC_INVALID && in.daneConfigured()
+      if (mxFailure.get().type() == FailureType.DNSSEC_INVALID
+          && in.daneConfigured()
           && nextHop instanceof NextHop.Domain d) {
         // RFC 8460 §4.3.1 dnssec-invalid, reported for the recipient domain like a TLSA failure
         // (by a sender that applies DANE, as TLSA failures are)
-        policyFailures.add(Values.policyFailure(d.name(), PolicySource.DANE, true, Optional.empty(),
-            Optional.empty(), FailureType.DNSSEC_INVALID, mxFailure.get().reply().text()));
+        policyFailures.add(
+            Values.policyFailure(
+                d.name(),
+                PolicySource.DANE,
+                true,
+                Optional.empty(),
+                Optional.empty(),
+                FailureType.DNSSEC_INVALID,
+                mxFailure.get().reply().text()));
       }
-      return new DomainDecision.Fail(mxFailure.get(), List.of(), Optional.empty(), reasons,
-          policyFailures);
+      return new DomainDecision.Fail(
+          mxFailure.get(), List.of(), Optional.empty(), reasons, policyFailures);
     }
     if (level == TlsLevel.DANE_REQUIRED && !in.daneConfigured()) {
       return failClosed(level, reasons, "mailtls-dane");
     }
-    if (level == TlsLevel.DANE_REQUIRED && nextHop instanceof NextHop.Domain d
+    if (level == TlsLevel.DANE_REQUIRED
+        && nextHop instanceof NextHop.Domain d
         && mx.mxState() != DnssecState.SECURE) {
       return nonDnssecDestination(mx, d.name(), reasons);
     }
@@ -89,8 +98,15 @@ public final class HostPolicy {
       if (lookup instanceof MtaStsLookup.Found f && f.policy().mode() != MtaStsMode.NONE) {
         policy = Optional.of(f.policy());
       } else if (lookup instanceof MtaStsLookup.Failed failed) {
-        policyFailures.add(Values.policyFailure(failed.policyDomain(), PolicySource.MTA_STS,
-            false, Optional.empty(), Optional.empty(), failed.type(), failed.reason()));
+        policyFailures.add(
+            Values.policyFailure(
+                failed.policyDomain(),
+                PolicySource.MTA_STS,
+                false,
+                Optional.empty(),
+                Optional.empty(),
+                failed.type(),
+                failed.reason()));
       }
     }
     if (level == TlsLevel.DANE_REQUIRED) {
@@ -102,8 +118,13 @@ public final class HostPolicy {
     }
     if (enforce) {
       // RFC 8461 §5: an enforce policy overrides any weaker sender level.
-      reasons.add("MTA-STS enforce (policy id " + policy.get().id() + ", mx "
-          + policy.get().mxPatterns() + ") overrides sender level " + level);
+      reasons.add(
+          "MTA-STS enforce (policy id "
+              + policy.get().id()
+              + ", mx "
+              + policy.get().mxPatterns()
+              + ") overrides sender level "
+              + level);
     } else {
       reasons.add(Sender.of(level).why());
     }
@@ -124,11 +145,18 @@ public final class HostPolicy {
     Sender sender = Sender.of(level);
     if (in.host().isEmpty()) {
       if (level == TlsLevel.DANE_REQUIRED) {
-        return new HostDecision.Skip(FailureType.DANE_REQUIRED,
-            "dane-required: an address literal has no TLSA records", List.of(), List.of());
+        return new HostDecision.Skip(
+            FailureType.DANE_REQUIRED,
+            "dane-required: an address literal has no TLSA records",
+            List.of(),
+            List.of());
       }
-      return new HostDecision.Use(sender.requirement(), sender.source(),
-          sender.why() + " (address literal: no MX, no SNI)", Optional.empty(), List.of(),
+      return new HostDecision.Use(
+          sender.requirement(),
+          sender.source(),
+          sender.why() + " (address literal: no MX, no SNI)",
+          Optional.empty(),
+          List.of(),
           List.of());
     }
     MxHost h = in.host().get();
@@ -138,7 +166,9 @@ public final class HostPolicy {
           h.addressLookupFailed() ? FailureType.DNS_FAILURE : FailureType.CONNECTION_FAILED,
           h.addressLookupFailed()
               ? "address lookup failed: " + h.ipv4() + "; " + h.ipv6()
-              : "host has no A or AAAA records", List.of(), List.of());
+              : "host has no A or AAAA records",
+          List.of(),
+          List.of());
     }
     List<String> notes = failedAddressFamilies(h);
     List<PolicyFailure> failures = new ArrayList<>();
@@ -157,65 +187,109 @@ public final class HostPolicy {
     if (tlsa.isPresent() && tlsa.get() instanceof TlsaLookup.Failed f) {
       // RFC 7672 §2.1.1: bogus or indeterminate DNS data never reads as "no DANE".
       String why = "DANE lookup failed for " + h.name() + ": " + f.reason();
-      failures.add(Values.policyFailure(domainName, PolicySource.DANE, true, Optional.of(h.name()),
-          Optional.empty(), FailureType.DNSSEC_INVALID, why));
+      failures.add(
+          Values.policyFailure(
+              domainName,
+              PolicySource.DANE,
+              true,
+              Optional.of(h.name()),
+              Optional.empty(),
+              FailureType.DNSSEC_INVALID,
+              why));
       return new HostDecision.Skip(FailureType.DNSSEC_INVALID, why, notes, failures);
     }
     if (tlsa.isPresent() && tlsa.get() instanceof TlsaLookup.Usable u) {
       // RFC 7672 §2.2, RFC 8461 §2: usable records make DANE mandatory and win over MTA-STS.
-      String why = "DANE: " + u.requirement().records().size() + " usable TLSA record(s) at "
-          + u.requirement().baseDomain() + (u.note().isEmpty() ? "" : "; " + u.note())
-          + (policy.isPresent() ? "; DANE wins over MTA-STS for this host (RFC 8461 §2)" : "");
+      String why =
+          "DANE: "
+              + u.requirement().records().size()
+              + " usable TLSA record(s) at "
+              + u.requirement().baseDomain()
+              + (u.note().isEmpty() ? "" : "; " + u.note())
+              + (policy.isPresent() ? "; DANE wins over MTA-STS for this host (RFC 8461 §2)" : "");
       notes.add(h.name() + ": " + why);
-      return new HostDecision.Use(u.requirement(), PolicySource.DANE, why, Optional.empty(),
-          notes, failures);
+      return new HostDecision.Use(
+          u.requirement(), PolicySource.DANE, why, Optional.empty(), notes, failures);
     }
-    Optional<TlsaLookup.Unusable> unusable = tlsa.filter(TlsaLookup.Unusable.class::isInstance)
-        .map(TlsaLookup.Unusable.class::cast);
+    Optional<TlsaLookup.Unusable> unusable =
+        tlsa.filter(TlsaLookup.Unusable.class::isInstance).map(TlsaLookup.Unusable.class::cast);
     if (unusable.isPresent()) {
-      failures.add(Values.policyFailure(domainName, PolicySource.DANE, false, Optional.of(h.name()),
-          Optional.empty(), FailureType.TLSA_INVALID,
-          "no usable TLSA record: " + unusable.get().reasons()));
+      failures.add(
+          Values.policyFailure(
+              domainName,
+              PolicySource.DANE,
+              false,
+              Optional.of(h.name()),
+              Optional.empty(),
+              FailureType.TLSA_INVALID,
+              "no usable TLSA record: " + unusable.get().reasons()));
     }
     if (level == TlsLevel.DANE_REQUIRED) {
       // RFC 7672 §6 / Postfix dane-only: a host without usable TLSA is never used.
-      return new HostDecision.Skip(FailureType.DANE_REQUIRED,
-          "dane-required: no usable TLSA records for " + h.name()
-              + tlsa.map(t -> " (" + describe(t) + ")").orElse(""), notes, failures);
+      return new HostDecision.Skip(
+          FailureType.DANE_REQUIRED,
+          "dane-required: no usable TLSA records for "
+              + h.name()
+              + tlsa.map(t -> " (" + describe(t) + ")").orElse(""),
+          notes,
+          failures);
     }
     TlsRequirement pkix = new TlsRequirement.Pkix(List.of(h.name()));
     if (enforce) {
       if (outsidePolicy) {
         return outsideEnforcePolicy(domainName, h, policy.get(), notes, failures);
       }
-      return new HostDecision.Use(pkix, PolicySource.MTA_STS,
-          "MTA-STS enforce: TLS 1.2+, WebPKI, name " + h.name(), Optional.empty(), notes,
+      return new HostDecision.Use(
+          pkix,
+          PolicySource.MTA_STS,
+          "MTA-STS enforce: TLS 1.2+, WebPKI, name " + h.name(),
+          Optional.empty(),
+          notes,
           failures);
     }
     if (outsidePolicy) {
       // RFC 8461 §4.1, §5 testing mode: the host is used, the mismatch reported; also when
       // unusable TLSA records make TLS mandatory, since the MTA-STS checks still apply then.
-      failures.add(Values.policyFailure(domainName, PolicySource.MTA_STS, false,
-          Optional.of(h.name()), Optional.empty(), FailureType.STS_POLICY_INVALID,
-          h.name() + " matches none of the MTA-STS mx patterns "
-              + policy.get().mxPatterns() + " (testing mode: delivering anyway)"));
+      failures.add(
+          Values.policyFailure(
+              domainName,
+              PolicySource.MTA_STS,
+              false,
+              Optional.of(h.name()),
+              Optional.empty(),
+              FailureType.STS_POLICY_INVALID,
+              h.name()
+                  + " matches none of the MTA-STS mx patterns "
+                  + policy.get().mxPatterns()
+                  + " (testing mode: delivering anyway)"));
     }
     if (unusable.isPresent()) {
       // RFC 7672 §2.2: secure TLSA records, none usable: TLS mandatory, unauthenticated.
-      String why = "DANE: secure TLSA records, none usable (tlsa-invalid): TLS required, "
-          + "unauthenticated; " + unusable.get().reasons();
+      String why =
+          "DANE: secure TLSA records, none usable (tlsa-invalid): TLS required, "
+              + "unauthenticated; "
+              + unusable.get().reasons();
       notes.add(h.name() + ": " + why);
-      return new HostDecision.Use(new TlsRequirement.Encrypted(), PolicySource.DANE, why,
-          policy.map(p -> pkix), notes, failures);
+      return new HostDecision.Use(
+          new TlsRequirement.Encrypted(),
+          PolicySource.DANE,
+          why,
+          policy.map(p -> pkix),
+          notes,
+          failures);
     }
     if (policy.isPresent()) {
       // RFC 8461 §5 testing mode: deliver as the sender level says, report what would fail.
-      return new HostDecision.Use(sender.requirement(), sender.source(),
-          sender.why() + "; MTA-STS testing: failures reported", Optional.of(pkix), notes,
+      return new HostDecision.Use(
+          sender.requirement(),
+          sender.source(),
+          sender.why() + "; MTA-STS testing: failures reported",
+          Optional.of(pkix),
+          notes,
           failures);
     }
-    return new HostDecision.Use(sender.requirement(), sender.source(), sender.why(),
-        Optional.empty(), notes, failures);
+    return new HostDecision.Use(
+        sender.requirement(), sender.source(), sender.why(), Optional.empty(), notes, failures);
   }
 
   /**
@@ -227,42 +301,69 @@ public final class HostPolicy {
    */
   public static DeliveryPlan.Failure noHostLeft(List<SkippedHost> skipped, boolean enforce) {
     if (!skipped.isEmpty()
-        && skipped.stream().allMatch(s -> s.failure() == FailureType.DANE_REQUIRED
-            || s.failure() == FailureType.DNSSEC_INVALID)
+        && skipped.stream()
+            .allMatch(
+                s ->
+                    s.failure() == FailureType.DANE_REQUIRED
+                        || s.failure() == FailureType.DNSSEC_INVALID)
         && skipped.stream().anyMatch(s -> s.failure() == FailureType.DANE_REQUIRED)) {
-      return Values.planFailure(DeliveryStatus.DEFERRED,
-          SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+      return Values.planFailure(
+          DeliveryStatus.DEFERRED,
+          SmtpReply.local(
+              451,
+              EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
               "dane-required: no MX host has usable, DNSSEC-secure TLSA records (RFC 7672 §6)"),
           FailureType.DANE_REQUIRED);
     }
     if (!skipped.isEmpty()
         && skipped.stream().allMatch(s -> s.failure() == FailureType.DNSSEC_INVALID)) {
-      return Values.planFailure(DeliveryStatus.DEFERRED,
-          SmtpReply.local(451, EnhancedStatus.DIRECTORY_SERVER_FAILURE,
+      return Values.planFailure(
+          DeliveryStatus.DEFERRED,
+          SmtpReply.local(
+              451,
+              EnhancedStatus.DIRECTORY_SERVER_FAILURE,
               "DNSSEC data for every MX host is bogus or unavailable (RFC 7672 §2.1.1)"),
           FailureType.DNSSEC_INVALID);
     }
     if (enforce && skipped.stream().anyMatch(s -> s.failure() == FailureType.STS_POLICY_INVALID)) {
       // RFC 8461 §5.1: a temporary failure; the policy id was re-checked before giving up.
-      return Values.planFailure(DeliveryStatus.DEFERRED,
-          SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+      return Values.planFailure(
+          DeliveryStatus.DEFERRED,
+          SmtpReply.local(
+              451,
+              EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
               "no MX host matches the recipient's MTA-STS enforce policy"),
           FailureType.STS_POLICY_INVALID);
     }
     boolean dns = skipped.stream().anyMatch(s -> s.failure() == FailureType.DNS_FAILURE);
-    return Values.planFailure(DeliveryStatus.DEFERRED,
-        SmtpReply.local(451, dns ? EnhancedStatus.DIRECTORY_SERVER_FAILURE
-            : EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
+    return Values.planFailure(
+        DeliveryStatus.DEFERRED,
+        SmtpReply.local(
+            451,
+            dns
+                ? EnhancedStatus.DIRECTORY_SERVER_FAILURE
+                : EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
             "no MX host with a usable address"),
         dns ? FailureType.DNS_FAILURE : FailureType.CONNECTION_FAILED);
   }
 
   /** RFC 8461 §4.1, §5: never deliver to an MX host outside an enforce policy. */
-  private static HostDecision.Skip outsideEnforcePolicy(DomainName domain, MxHost h,
-      MtaStsPolicy policy, List<String> notes, List<PolicyFailure> failures) {
+  private static HostDecision.Skip outsideEnforcePolicy(
+      DomainName domain,
+      MxHost h,
+      MtaStsPolicy policy,
+      List<String> notes,
+      List<PolicyFailure> failures) {
     String why = h.name() + " matches none of the MTA-STS mx patterns " + policy.mxPatterns();
-    failures.add(Values.policyFailure(domain, PolicySource.MTA_STS, true, Optional.of(h.name()),
-        Optional.empty(), FailureType.STS_POLICY_INVALID, why));
+    failures.add(
+        Values.policyFailure(
+            domain,
+            PolicySource.MTA_STS,
+            true,
+            Optional.of(h.name()),
+            Optional.empty(),
+            FailureType.STS_POLICY_INVALID,
+            why));
     return new HostDecision.Skip(FailureType.STS_POLICY_INVALID, why, notes, failures);
   }
 
@@ -270,101 +371,180 @@ public final class HostPolicy {
   private record Sender(TlsRequirement requirement, PolicySource source, String why) {
     static Sender of(TlsLevel level) {
       return level == TlsLevel.OPPORTUNISTIC
-          ? new Sender(new TlsRequirement.Opportunistic(), PolicySource.NONE,
+          ? new Sender(
+              new TlsRequirement.Opportunistic(),
+              PolicySource.NONE,
               "opportunistic: STARTTLS when offered, plaintext otherwise")
-          : new Sender(new TlsRequirement.Encrypted(), PolicySource.SENDER,
+          : new Sender(
+              new TlsRequirement.Encrypted(),
+              PolicySource.SENDER,
               "sender level " + level + ": TLS 1.2+ required, certificate not checked");
     }
   }
 
   /**
    * {@code dane-required} through an MX answer that is not DNSSEC-secure (an unsigned zone, or an
-   * insecure CNAME on the way): the MX host names may be forged, so DANE on them would
-   * authenticate an attacker's choice of host. Deferred, as Postfix's {@code dane-only} defers a
-   * "non DNSSEC destination" (RFC 7672 §2.2.1, §6).
+   * insecure CNAME on the way): the MX host names may be forged, so DANE on them would authenticate
+   * an attacker's choice of host. Deferred, as Postfix's {@code dane-only} defers a "non DNSSEC
+   * destination" (RFC 7672 §2.2.1, §6).
    */
-  private static DomainDecision.Fail nonDnssecDestination(MxResolution mx, DomainName domain,
-      List<String> reasons) {
-    String why = "dane-required: the MX answer for " + domain + " is " + mx.mxState()
-        + ", not DNSSEC-secure (non-DNSSEC destination): its MX host names may be forged"
-        + " (RFC 7672 §2.2.1, §6)";
+  private static DomainDecision.Fail nonDnssecDestination(
+      MxResolution mx, DomainName domain, List<String> reasons) {
+    String why =
+        "dane-required: the MX answer for "
+            + domain
+            + " is "
+            + mx.mxState()
+            + ", not DNSSEC-secure (non-DNSSEC destination): its MX host names may be forged"
+            + " (RFC 7672 §2.2.1, §6)";
     reasons.add(why);
-    List<SkippedHost> skipped = mx.hosts().stream().map(h -> Values.skippedHost(h.name(),
-        FailureType.DANE_REQUIRED, "dane-required: " + h.name() + " comes from an MX answer"
-            + " that is " + mx.mxState())).toList();
-    return new DomainDecision.Fail(Values.planFailure(DeliveryStatus.DEFERRED,
-        SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
-        FailureType.DANE_REQUIRED), skipped, Optional.empty(), reasons, List.of());
+    List<SkippedHost> skipped =
+        mx.hosts().stream()
+            .map(
+                h ->
+                    Values.skippedHost(
+                        h.name(),
+                        FailureType.DANE_REQUIRED,
+                        "dane-required: "
+                            + h.name()
+                            + " comes from an MX answer"
+                            + " that is "
+                            + mx.mxState()))
+            .toList();
+    return new DomainDecision.Fail(
+        Values.planFailure(
+            DeliveryStatus.DEFERRED,
+            SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
+            FailureType.DANE_REQUIRED),
+        skipped,
+        Optional.empty(),
+        reasons,
+        List.of());
   }
 
   /**
-   * The {@code sts-required} level without an {@code enforce} policy: only a valid {@code
-   * enforce} policy lets mail go. Bounced when the domain provably publishes no policy or one
-   * that does not enforce; deferred when discovery or the fetch failed (it may work later).
+   * The {@code sts-required} level without an {@code enforce} policy: only a valid {@code enforce}
+   * policy lets mail go. Bounced when the domain provably publishes no policy or one that does not
+   * enforce; deferred when discovery or the fetch failed (it may work later).
    */
-  private static DomainDecision.Fail stsRequiredRefusal(DomainInputs in,
-      Optional<MtaStsPolicy> policy, List<String> reasons, List<PolicyFailure> failures) {
+  private static DomainDecision.Fail stsRequiredRefusal(
+      DomainInputs in,
+      Optional<MtaStsPolicy> policy,
+      List<String> reasons,
+      List<PolicyFailure> failures) {
     if (!in.mtaStsConfigured()) {
       return failClosed(in.level(), reasons, "mailtls-mta-sts");
     }
     DeliveryPlan.Failure f;
     if (in.sts().isEmpty()) {
       // An address literal has no domain, hence no MTA-STS policy (RFC 8461 §3.4).
-      f = Values.planFailure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
-          "sts-required: an address literal has no MTA-STS policy"),
-          FailureType.STS_REQUIRED);
+      f =
+          Values.planFailure(
+              DeliveryStatus.BOUNCED,
+              SmtpReply.local(
+                  550, "5.7.10", "sts-required: an address literal has no MTA-STS policy"),
+              FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.NoPolicy none && none.provablyAbsent()) {
-      f = Values.planFailure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
-          "sts-required: the recipient domain publishes no MTA-STS policy"),
-          FailureType.STS_REQUIRED);
+      f =
+          Values.planFailure(
+              DeliveryStatus.BOUNCED,
+              SmtpReply.local(
+                  550, "5.7.10", "sts-required: the recipient domain publishes no MTA-STS policy"),
+              FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.Found found) {
-      f = Values.planFailure(DeliveryStatus.BOUNCED, SmtpReply.local(550, "5.7.10",
-          "sts-required: the recipient's MTA-STS policy is in mode " + found.policy().mode()
-              + ", not enforce"), FailureType.STS_REQUIRED);
+      f =
+          Values.planFailure(
+              DeliveryStatus.BOUNCED,
+              SmtpReply.local(
+                  550,
+                  "5.7.10",
+                  "sts-required: the recipient's MTA-STS policy is in mode "
+                      + found.policy().mode()
+                      + ", not enforce"),
+              FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.Failed failed) {
-      f = Values.planFailure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
-          EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: MTA-STS discovery failed: "
-              + failed.reason()), failed.type());
+      f =
+          Values.planFailure(
+              DeliveryStatus.DEFERRED,
+              SmtpReply.local(
+                  451,
+                  EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+                  "sts-required: MTA-STS discovery failed: " + failed.reason()),
+              failed.type());
     } else {
-      f = Values.planFailure(DeliveryStatus.DEFERRED, SmtpReply.local(451,
-          EnhancedStatus.CRYPTOGRAPHIC_FAILURE, "sts-required: no usable MTA-STS record: "
-              + ((MtaStsLookup.NoPolicy) in.sts().get()).reason()), FailureType.STS_REQUIRED);
+      f =
+          Values.planFailure(
+              DeliveryStatus.DEFERRED,
+              SmtpReply.local(
+                  451,
+                  EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+                  "sts-required: no usable MTA-STS record: "
+                      + ((MtaStsLookup.NoPolicy) in.sts().get()).reason()),
+              FailureType.STS_REQUIRED);
     }
     reasons.add(f.reply().text());
     return new DomainDecision.Fail(f, List.of(), policy, reasons, failures);
   }
 
   /** Fail closed: the level needs a recipient policy provider that is not configured. */
-  private static DomainDecision.Fail failClosed(TlsLevel level, List<String> reasons,
-      String module) {
-    String why = level + " needs a recipient policy provider (" + module
-        + ") and none is configured; not delivering rather than downgrading";
+  private static DomainDecision.Fail failClosed(
+      TlsLevel level, List<String> reasons, String module) {
+    String why =
+        level
+            + " needs a recipient policy provider ("
+            + module
+            + ") and none is configured; not delivering rather than downgrading";
     reasons.add(why);
-    return new DomainDecision.Fail(Values.planFailure(DeliveryStatus.DEFERRED,
-        SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
-        FailureType.POLICY_UNAVAILABLE), List.of(), Optional.empty(), reasons, List.of());
+    return new DomainDecision.Fail(
+        Values.planFailure(
+            DeliveryStatus.DEFERRED,
+            SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
+            FailureType.POLICY_UNAVAILABLE),
+        List.of(),
+        Optional.empty(),
+        reasons,
+        List.of());
   }
 
   /** The failure an MX outcome imposes on every recipient, if any (RFC 5321 §5.1, RFC 7505). */
   private static Optional<DeliveryPlan.Failure> mxFailure(MxResolution mx) {
     return switch (mx.kind()) {
-      case NULL_MX -> Optional.of(Values.planFailure(DeliveryStatus.BOUNCED,
-          SmtpReply.local(556, EnhancedStatus.NULL_MX,
-              "recipient domain accepts no mail (null MX, RFC 7505)"),
-          FailureType.DNS_FAILURE));
-      case NO_SUCH_DOMAIN -> Optional.of(Values.planFailure(DeliveryStatus.BOUNCED,
-          SmtpReply.local(550, "5.1.2", "recipient domain does not exist (NXDOMAIN)"),
-          FailureType.DNS_FAILURE));
-      case NO_MAIL_HOST -> Optional.of(Values.planFailure(DeliveryStatus.BOUNCED,
-          SmtpReply.local(550, EnhancedStatus.UNABLE_TO_ROUTE,
-              "recipient domain has neither MX nor address records"),
-          FailureType.DNS_FAILURE));
-      case TEMPORARY_FAILURE -> Optional.of(Values.planFailure(DeliveryStatus.DEFERRED,
-          SmtpReply.local(451, EnhancedStatus.DIRECTORY_SERVER_FAILURE,
-              "MX lookup failed: " + mx.mxAnswer().map(DnsAnswer::toString).orElse("")),
-          // a validation failure is RFC 8460's dnssec-invalid; SERVFAIL or a timeout is not
-          mx.mxAnswer().map(DnsAnswer::state).orElse(null) == DnssecState.BOGUS
-              ? FailureType.DNSSEC_INVALID : FailureType.DNS_FAILURE));
+      case NULL_MX ->
+          Optional.of(
+              Values.planFailure(
+                  DeliveryStatus.BOUNCED,
+                  SmtpReply.local(
+                      556,
+                      EnhancedStatus.NULL_MX,
+                      "recipient domain accepts no mail (null MX, RFC 7505)"),
+                  FailureType.DNS_FAILURE));
+      case NO_SUCH_DOMAIN ->
+          Optional.of(
+              Values.planFailure(
+                  DeliveryStatus.BOUNCED,
+                  SmtpReply.local(550, "5.1.2", "recipient domain does not exist (NXDOMAIN)"),
+                  FailureType.DNS_FAILURE));
+      case NO_MAIL_HOST ->
+          Optional.of(
+              Values.planFailure(
+                  DeliveryStatus.BOUNCED,
+                  SmtpReply.local(
+                      550,
+                      EnhancedStatus.UNABLE_TO_ROUTE,
+                      "recipient domain has neither MX nor address records"),
+                  FailureType.DNS_FAILURE));
+      case TEMPORARY_FAILURE ->
+          Optional.of(
+              Values.planFailure(
+                  DeliveryStatus.DEFERRED,
+                  SmtpReply.local(
+                      451,
+                      EnhancedStatus.DIRECTORY_SERVER_FAILURE,
+                      "MX lookup failed: " + mx.mxAnswer().map(DnsAnswer::toString).orElse("")),
+                  // a validation failure is RFC 8460's dnssec-invalid; SERVFAIL or a timeout is not
+                  mx.mxAnswer().map(DnsAnswer::state).orElse(null) == DnssecState.BOGUS
+                      ? FailureType.DNSSEC_INVALID
+                      : FailureType.DNS_FAILURE));
       case MX, IMPLICIT_MX, ADDRESS_LITERAL -> Optional.empty();
     };
   }
@@ -377,8 +557,13 @@ public final class HostPolicy {
     List<String> notes = new ArrayList<>();
     for (DnsAnswer a : List.of(h.ipv4(), h.ipv6())) {
       if (!a.isSuccess()) {
-        notes.add(h.name() + ": " + a.type() + " lookup failed (" + a
-            + "); only the addresses of the other family are used");
+        notes.add(
+            h.name()
+                + ": "
+                + a.type()
+                + " lookup failed ("
+                + a
+                + "); only the addresses of the other family are used");
       }
     }
     return notes;
@@ -399,7 +584,10 @@ public final class HostPolicy {
   /** The MTA-STS outcome in words, for the decision record. */
   static String describe(MtaStsLookup lookup) {
     if (lookup instanceof MtaStsLookup.Found f) {
-      return "policy id=" + f.policy().id() + " mode " + f.policy().mode()
+      return "policy id="
+          + f.policy().id()
+          + " mode "
+          + f.policy().mode()
           + (f.fromCache() ? " (cached)" : " (fetched)")
           + (f.note().isEmpty() ? "" : "; " + f.note());
     } else if (lookup instanceof MtaStsLookup.NoPolicy n) {

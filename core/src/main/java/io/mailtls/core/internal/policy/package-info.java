@@ -6,9 +6,9 @@
  * same decision.
  *
  * <p>Not API: types here may change in any release, without notice. Only {@code io.mailtls.core}
- * uses them, and the module does not export this package: {@code TransportPolicyResolver} does
- * the lookups and assembles a {@code DeliveryPlan} from these decisions. Other modules plan
- * through {@code TransportPolicyResolver}.
+ * uses them, and the module does not export this package: {@code TransportPolicyResolver} does the
+ * lookups and assembles a {@code DeliveryPlan} from these decisions. Other modules plan through
+ * {@code TransportPolicyResolver}.
  */
 @NullMarked
 package io.mailtls.core.internal.policy;

@@ -13,13 +13,13 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>{@link #quote} for a fragment known to come from the peer: in double quotes, every
  *       character outside printable US-ASCII escaped ({@code \r}, {@code \n}, {@code \t}, {@code
- *       \xHH}, {@code \\uHHHH}), and cut when long. Nothing the peer sends can end a line, forge
- *       a reply line, reorder the display or end the quotes.
- *   <li>{@link #clean} for whole messages that mix mailtls's own text with peer fragments: LF
- *       stays (it separates the lines of a local reply), HTAB and printable characters stay,
- *       every other control character (CR, NUL, ESC, DEL, C1), every bidirectional formatting
- *       character and every unpaired surrogate is escaped. So a local reply built from it never
- *       fails {@link io.mailtls.core.SmtpReply}'s own checks (RFC 5321 §2.3.8: no CR outside CRLF).
+ *       \xHH}, {@code \\uHHHH}), and cut when long. Nothing the peer sends can end a line, forge a
+ *       reply line, reorder the display or end the quotes.
+ *   <li>{@link #clean} for whole messages that mix mailtls's own text with peer fragments: LF stays
+ *       (it separates the lines of a local reply), HTAB and printable characters stay, every other
+ *       control character (CR, NUL, ESC, DEL, C1), every bidirectional formatting character and
+ *       every unpaired surrogate is escaped. So a local reply built from it never fails {@link
+ *       io.mailtls.core.SmtpReply}'s own checks (RFC 5321 §2.3.8: no CR outside CRLF).
  * </ul>
  *
  * <p>Stateless and thread-safe.
@@ -85,8 +85,8 @@ public final class PeerText {
   }
 
   /**
-   * The text with LF kept as a line separator and every other character that could corrupt a
-   * reply line, a log line or its display escaped: C0 controls but HTAB and LF, DEL, C1 controls,
+   * The text with LF kept as a line separator and every other character that could corrupt a reply
+   * line, a log line or its display escaped: C0 controls but HTAB and LF, DEL, C1 controls,
    * bidirectional formatting characters and unpaired surrogates. Printable characters, non-ASCII
    * ones included, stay as they are. Unbounded: callers bound what they pass.
    */
@@ -133,7 +133,10 @@ public final class PeerText {
 
   /** Unicode bidirectional formatting characters (UAX #9 §2), which reorder what is displayed. */
   private static boolean isBidiControl(char c) {
-    return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E)
+    return c == 0x061C
+        || c == 0x200E
+        || c == 0x200F
+        || (c >= 0x202A && c <= 0x202E)
         || (c >= 0x2066 && c <= 0x2069);
   }
 

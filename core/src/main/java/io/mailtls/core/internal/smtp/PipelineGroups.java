@@ -10,12 +10,12 @@ import org.jspecify.annotations.Nullable;
  * answered in full before the next goes out (RFC 2920 §3.1).
  *
  * <p>RFC 2920 §3.1: a client that does not read replies while it writes "MUST also check the TCP
- * window size and make sure that each group of commands fits entirely within the window. The
- * window size is usually, but not always, 4K octets." mailtls writes a whole group before reading,
- * so a group is at most {@value #MAX_OCTETS} octets on the wire, MAIL (first group) and DATA (last
- * group) included, and at most {@value #MAX_RCPTS} RCPT commands, the number of recipients RFC
- * 5321 §4.5.3.1.8 requires a server to buffer, which also bounds the replies the server has to
- * hold unread. A group always has at least one RCPT, even one longer than the budget alone.
+ * window size and make sure that each group of commands fits entirely within the window. The window
+ * size is usually, but not always, 4K octets." mailtls writes a whole group before reading, so a
+ * group is at most {@value #MAX_OCTETS} octets on the wire, MAIL (first group) and DATA (last
+ * group) included, and at most {@value #MAX_RCPTS} RCPT commands, the number of recipients RFC 5321
+ * §4.5.3.1.8 requires a server to buffer, which also bounds the replies the server has to hold
+ * unread. A group always has at least one RCPT, even one longer than the budget alone.
  *
  * <p>Stateless and thread-safe.
  */
@@ -42,8 +42,12 @@ public final class PipelineGroups {
     return sizes(first, rcpts, last, MAX_RCPTS, MAX_OCTETS);
   }
 
-  static List<Integer> sizes(SmtpCommand first, List<SmtpCommand> rcpts,
-      @Nullable SmtpCommand last, int maxRcpts, int maxOctets) {
+  static List<Integer> sizes(
+      SmtpCommand first,
+      List<SmtpCommand> rcpts,
+      @Nullable SmtpCommand last,
+      int maxRcpts,
+      int maxOctets) {
     Objects.requireNonNull(first, "first");
     if (rcpts.isEmpty()) {
       throw new IllegalArgumentException("no RCPT commands");

@@ -20,8 +20,8 @@ import java.util.Optional;
  * is accepted as a line end too, because some servers send it and it is unambiguous, while a bare
  * CR inside a line is rejected (RFC 5321 §2.3.8: CR and LF occur only together). Text is decoded as
  * UTF-8, malformed octets becoming U+FFFD; control characters other than HTAB are shown escaped
- * ({@link PeerText#clean}), so reply text is safe in a report or a log line. Enhanced status
- * codes are taken out of the text as {@link SmtpReply} describes (RFC 2034 §4).
+ * ({@link PeerText#clean}), so reply text is safe in a report or a log line. Enhanced status codes
+ * are taken out of the text as {@link SmtpReply} describes (RFC 2034 §4).
  *
  * <p>Bounds ({@link Limits}): the length of a line, the number of lines in a reply and the octets
  * in a reply. Memory is bounded too: the reader holds one buffer of {@code maxLineLength + 2}
@@ -384,7 +384,8 @@ public final class SmtpReplyReader {
     }
     // RFC 5321 §4.2: textstring = 1*(%d09 / %d32-126). Other control characters are peer input
     // that must not reach a report or a log line as they are: shown escaped (PeerText).
-    return length <= 4 ? ""
+    return length <= 4
+        ? ""
         : PeerText.clean(new String(buffer, start + 4, length - 4, StandardCharsets.UTF_8));
   }
 

@@ -6,9 +6,9 @@
  * <p>Not API: types here may change in any release, without notice. Besides {@code
  * io.mailtls.core}, only two sibling modules may use it, and the module exports it to them alone
  * ({@code exports ... to}, docs/design.md §5): {@code io.mailtls.dane} ({@code PeerText}, for
- * certificate text in DANE failures) and {@code io.mailtls.jakartamail} ({@code ContentScanner},
- * so that long lines are measured as the transport measures them). Any other module, yours
- * included, cannot read it on the module path and must not use it on the class path.
+ * certificate text in DANE failures) and {@code io.mailtls.jakartamail} ({@code ContentScanner}, so
+ * that long lines are measured as the transport measures them). Any other module, yours included,
+ * cannot read it on the module path and must not use it on the class path.
  */
 @NullMarked
 package io.mailtls.core.internal.smtp;

@@ -5,15 +5,14 @@ import java.security.cert.CertificateException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A certificate rejected by one of mailtls's trust managers, with the RFC 8460 result type that
- * the report and TLS-RPT need. JSSE wraps it in its handshake exception; {@link #find} digs it out.
+ * A certificate rejected by one of mailtls's trust managers, with the RFC 8460 result type that the
+ * report and TLS-RPT need. JSSE wraps it in its handshake exception; {@link #find} digs it out.
  */
 public final class CertificateFailure extends CertificateException {
 
   private final FailureType type;
 
-  public CertificateFailure(
-      FailureType type, @Nullable String message, @Nullable Throwable cause) {
+  public CertificateFailure(FailureType type, @Nullable String message, @Nullable Throwable cause) {
     super(message, cause);
     this.type = type;
   }

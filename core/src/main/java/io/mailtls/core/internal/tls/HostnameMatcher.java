@@ -12,14 +12,14 @@ import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 
 /**
- * Matches a server certificate against reference identifiers (RFC 6125 §6.4, as RFC 8461 §4.2
- * and RFC 7672 §3.2.3 apply it to SMTP). Stateless and thread-safe.
+ * Matches a server certificate against reference identifiers (RFC 6125 §6.4, as RFC 8461 §4.2 and
+ * RFC 7672 §3.2.3 apply it to SMTP). Stateless and thread-safe.
  *
  * <ul>
  *   <li>DNS-IDs (subjectAltName dNSName) are compared case-insensitively as A-labels.
  *   <li>A wildcard is accepted only as the complete left-most label ({@code *.example.com}) and
- *       matches exactly one label (RFC 6125 §6.4.3; RFC 8461 §4.2); {@code f*.example.com},
- *       {@code *} and {@code *.com}-style single-label bases are refused.
+ *       matches exactly one label (RFC 6125 §6.4.3; RFC 8461 §4.2); {@code f*.example.com}, {@code
+ *       *} and {@code *.com}-style single-label bases are refused.
  *   <li>The subject CN is consulted only when the certificate has no DNS-ID (RFC 6125 §6.4.4).
  * </ul>
  */
@@ -42,7 +42,9 @@ public final class HostnameMatcher {
       return out;
     }
     for (List<?> san : sans) {
-      if (san.size() >= 2 && san.get(0) instanceof Integer t && t == SAN_DNS
+      if (san.size() >= 2
+          && san.get(0) instanceof Integer t
+          && t == SAN_DNS
           && san.get(1) instanceof String name) {
         out.add(name.toLowerCase(Locale.ROOT));
       }

@@ -14,8 +14,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * Verifies a server chain with the configured trust store (WebPKI) and then its names against
- * the reference identifiers (RFC 6125, via {@link HostnameMatcher}). Used where a policy needs an
+ * Verifies a server chain with the configured trust store (WebPKI) and then its names against the
+ * reference identifiers (RFC 6125, via {@link HostnameMatcher}). Used where a policy needs an
  * authenticated peer: MTA-STS {@code enforce} (RFC 8461 §4.2) and relays. Thread-safe.
  *
  * <p>Failures are {@link CertificateFailure}s typed as RFC 8460 result types: an expired or
@@ -67,9 +67,14 @@ public final class PkixTrustManager extends ServerTrustManager {
 
   private void checkNames(X509Certificate[] chain) throws CertificateFailure {
     if (chain.length == 0 || !HostnameMatcher.matches(chain[0], referenceNames)) {
-      throw new CertificateFailure(FailureType.CERTIFICATE_HOST_MISMATCH,
-          "certificate names " + (chain.length == 0 ? "[]" : presented(chain[0]))
-              + " match none of " + referenceNames + " (RFC 6125 §6.4)", null);
+      throw new CertificateFailure(
+          FailureType.CERTIFICATE_HOST_MISMATCH,
+          "certificate names "
+              + (chain.length == 0 ? "[]" : presented(chain[0]))
+              + " match none of "
+              + referenceNames
+              + " (RFC 6125 §6.4)",
+          null);
     }
   }
 
@@ -80,20 +85,20 @@ public final class PkixTrustManager extends ServerTrustManager {
 
   private static CertificateFailure classify(CertificateException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException
+      if (t instanceof CertificateExpiredException
+          || t instanceof CertificateNotYetValidException
           || (t instanceof CertPathValidatorException cpve
               && (cpve.getReason() == CertPathValidatorException.BasicReason.EXPIRED
                   || cpve.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID))) {
-        return new CertificateFailure(FailureType.CERTIFICATE_EXPIRED,
-            "certificate outside its validity period: " + t.getMessage(), e);
+        return new CertificateFailure(
+            FailureType.CERTIFICATE_EXPIRED,
+            "certificate outside its validity period: " + t.getMessage(),
+            e);
       }
     }
-    return new CertificateFailure(FailureType.CERTIFICATE_NOT_TRUSTED,
-        "certificate chain not trusted: " + e.getMessage(), e);
+    return new CertificateFailure(
+        FailureType.CERTIFICATE_NOT_TRUSTED, "certificate chain not trusted: " + e.getMessage(), e);
   }
-
-
-
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {

@@ -26,9 +26,9 @@ import org.jspecify.annotations.Nullable;
  * Creates TLS client sockets for SMTP: TLS 1.3 and 1.2 only, SNI set to the host name, endpoint
  * identification off (names are checked by mailtls's own trust managers). Thread-safe.
  *
- * <p>Unauthenticated requirements share one {@link SSLContext}, so their sessions can resume.
- * Each authenticated connection gets its own context: a session resumed from a context that
- * verified other names, or none, must never skip verification.
+ * <p>Unauthenticated requirements share one {@link SSLContext}, so their sessions can resume. Each
+ * authenticated connection gets its own context: a session resumed from a context that verified
+ * other names, or none, must never skip verification.
  */
 public final class TlsSupport {
 
@@ -83,8 +83,9 @@ public final class TlsSupport {
       return new PkixTrustManager(pkixDelegate(), pkix.referenceNames());
     }
     if (requirement instanceof TlsRequirement.Dane d) {
-      return dane.orElseThrow(() -> new IllegalStateException(
-          "a DANE requirement without a DANE provider")).trustManager(d);
+      return dane.orElseThrow(
+              () -> new IllegalStateException("a DANE requirement without a DANE provider"))
+          .trustManager(d);
     }
     if (requirement.requiresAuthentication()) {
       // Fail closed: an authenticating requirement must never fall to the unauthenticated path.
@@ -102,16 +103,19 @@ public final class TlsSupport {
   }
 
   /**
-   * Layers TLS over a connected socket (STARTTLS, RFC 3207) or wraps a fresh one (implicit TLS,
-   * RFC 8314), without starting the handshake.
+   * Layers TLS over a connected socket (STARTTLS, RFC 3207) or wraps a fresh one (implicit TLS, RFC
+   * 8314), without starting the handshake.
    */
   public SSLSocket layer(
-      Socket plain, InetSocketAddress peer, Optional<DomainName> serverName,
-      @Nullable X509ExtendedTrustManager trustManager) throws IOException {
+      Socket plain,
+      InetSocketAddress peer,
+      Optional<DomainName> serverName,
+      @Nullable X509ExtendedTrustManager trustManager)
+      throws IOException {
     SSLContext ctx = trustManager == null ? unauthenticated : context(trustManager);
     String host = serverName.map(DomainName::toString).orElse(peer.getAddress().getHostAddress());
-    SSLSocket tls = (SSLSocket) ctx.getSocketFactory()
-        .createSocket(plain, host, peer.getPort(), true);
+    SSLSocket tls =
+        (SSLSocket) ctx.getSocketFactory().createSocket(plain, host, peer.getPort(), true);
     tls.setUseClientMode(true);
     SSLParameters params = tls.getSSLParameters();
     List<String> enabled = new ArrayList<>();
@@ -133,12 +137,12 @@ public final class TlsSupport {
   }
 
   /**
-   * Checks a presented chain as {@code requirement} would, without failing anything: for
-   * MTA-STS testing mode, which delivers regardless and reports what would have failed (RFC 8461
-   * §5). Returns the failure, or null when the chain passes.
+   * Checks a presented chain as {@code requirement} would, without failing anything: for MTA-STS
+   * testing mode, which delivers regardless and reports what would have failed (RFC 8461 §5).
+   * Returns the failure, or null when the chain passes.
    */
-  public @Nullable CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
-      TlsRequirement.Pkix requirement) {
+  public @Nullable CertificateFailure audit(
+      List<java.security.cert.X509Certificate> chain, TlsRequirement.Pkix requirement) {
     return audit(chain, requirement.referenceNames());
   }
 
@@ -147,8 +151,8 @@ public final class TlsSupport {
    * TlsRequirement.Pkix)} does; with no reference name (an address literal) the chain is checked
    * and no name can match. Returns the failure, or null when the chain passes.
    */
-  public @Nullable CertificateFailure audit(List<java.security.cert.X509Certificate> chain,
-      List<DomainName> referenceNames) {
+  public @Nullable CertificateFailure audit(
+      List<java.security.cert.X509Certificate> chain, List<DomainName> referenceNames) {
     try {
       new PkixTrustManager(pkixDelegate(), referenceNames)
           .checkServerTrusted(chain.toArray(java.security.cert.X509Certificate[]::new), "UNKNOWN");
@@ -156,8 +160,8 @@ public final class TlsSupport {
     } catch (CertificateFailure f) {
       return f;
     } catch (java.security.cert.CertificateException e) {
-      return new CertificateFailure(io.mailtls.core.FailureType.VALIDATION_FAILURE,
-          e.getMessage(), e);
+      return new CertificateFailure(
+          io.mailtls.core.FailureType.VALIDATION_FAILURE, e.getMessage(), e);
     }
   }
 

@@ -6,10 +6,10 @@ import javax.net.ssl.SSLEngine;
 
 /**
  * Accepts any server certificate: for the unauthenticated TLS of the {@code opportunistic} and
- * {@code enforced} levels only (RFC 7435 §1: encryption without authentication beats plaintext;
- * RFC 7672 §2.2 for secure-but-unusable TLSA). The report then says {@code ENCRYPTED}, never
- * {@code VERIFIED}; the peer chain is still recorded from the session. Never used where a policy
- * requires authentication, and never exposed as a public type.
+ * {@code enforced} levels only (RFC 7435 §1: encryption without authentication beats plaintext; RFC
+ * 7672 §2.2 for secure-but-unusable TLSA). The report then says {@code ENCRYPTED}, never {@code
+ * VERIFIED}; the peer chain is still recorded from the session. Never used where a policy requires
+ * authentication, and never exposed as a public type.
  */
 public final class UnauthenticatedTrustManager extends ServerTrustManager {
 
@@ -32,9 +32,6 @@ public final class UnauthenticatedTrustManager extends ServerTrustManager {
   public void checkServerTrusted(X509Certificate[] chain, String authType) {
     // Unauthenticated by definition of the level; see the class comment.
   }
-
-
-
 
   @Override
   public X509Certificate[] getAcceptedIssuers() {

@@ -1,8 +1,8 @@
 /**
- * TLS for SMTP in {@code mailtls-core}: client sockets with the TLS versions and SNI the
- * transport uses ({@link io.mailtls.core.internal.tls.TlsSupport}), mailtls's trust managers,
- * RFC 6125 name matching ({@link io.mailtls.core.internal.tls.HostnameMatcher}) and the typed
- * {@link io.mailtls.core.internal.tls.CertificateFailure}.
+ * TLS for SMTP in {@code mailtls-core}: client sockets with the TLS versions and SNI the transport
+ * uses ({@link io.mailtls.core.internal.tls.TlsSupport}), mailtls's trust managers, RFC 6125 name
+ * matching ({@link io.mailtls.core.internal.tls.HostnameMatcher}) and the typed {@link
+ * io.mailtls.core.internal.tls.CertificateFailure}.
  *
  * <p>Not API: types here may change in any release, without notice. Besides {@code
  * io.mailtls.core}, only two sibling modules may use it, and the module exports it to them alone

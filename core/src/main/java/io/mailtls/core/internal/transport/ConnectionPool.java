@@ -20,16 +20,16 @@ import org.jspecify.annotations.Nullable;
  * Idle SMTP connections kept for reuse, and a cap on sessions per destination address. Thread-safe.
  *
  * <p>Every live connection to a destination, busy or idle, counts against that destination's cap,
- * so no more than {@code maxPerDestination} sessions are ever open to it. A caller at the cap
- * waits for a connection to come back (and takes it if it suits), or for one to close. A
- * connection is reused only for the same host name, address and TLS requirement (its TLS state
- * was set up for that requirement), within the idle time and transaction count bounds; a
- * connection that saw 421 or any failure is closed, never pooled.
+ * so no more than {@code maxPerDestination} sessions are ever open to it. A caller at the cap waits
+ * for a connection to come back (and takes it if it suits), or for one to close. A connection is
+ * reused only for the same host name, address and TLS requirement (its TLS state was set up for
+ * that requirement), within the idle time and transaction count bounds; a connection that saw 421
+ * or any failure is closed, never pooled.
  *
  * <p>Idle connections expire on a timer too ({@link #expireIdle()}, which the transport runs
- * periodically), not only when their destination is used again: a sender reaching tens of
- * thousands of domains a day must not keep a socket, its buffers and TLS state per domain until
- * shutdown (nor leave peers' closed connections in CLOSE_WAIT).
+ * periodically), not only when their destination is used again: a sender reaching tens of thousands
+ * of domains a day must not keep a socket, its buffers and TLS state per domain until shutdown (nor
+ * leave peers' closed connections in CLOSE_WAIT).
  */
 public final class ConnectionPool implements AutoCloseable {
 
@@ -45,8 +45,12 @@ public final class ConnectionPool implements AutoCloseable {
   private final Map<Key, Deque<SmtpConnection>> idle = new HashMap<>();
   private boolean closed;
 
-  public ConnectionPool(int maxPerDestination, Duration idleTime, int maxTransactions,
-      Duration acquireTimeout, LongSupplier nanoTime) {
+  public ConnectionPool(
+      int maxPerDestination,
+      Duration idleTime,
+      int maxTransactions,
+      Duration acquireTimeout,
+      LongSupplier nanoTime) {
     this.maxPerDestination = maxPerDestination;
     this.idleNanos = idleTime.toNanos();
     this.maxTransactions = maxTransactions;
@@ -55,8 +59,8 @@ public final class ConnectionPool implements AutoCloseable {
   }
 
   /**
-   * An idle connection for {@code key}, or empty once a slot for a new connection is reserved
-   * (the caller then opens it, and {@link #release}s or {@link #discard}s it). Waits while the
+   * An idle connection for {@code key}, or empty once a slot for a new connection is reserved (the
+   * caller then opens it, and {@link #release}s or {@link #discard}s it). Waits while the
    * destination is at its cap.
    *
    * @throws SessionFailure when nothing frees up within the acquire timeout
@@ -84,8 +88,12 @@ public final class ConnectionPool implements AutoCloseable {
           }
           long left = deadline - nanoTime.getAsLong();
           if (left <= 0) {
-            throw new SessionFailure(FailureType.CONNECTION_FAILED, "no session to "
-                + key.address() + " became free within " + Duration.ofNanos(acquireNanos));
+            throw new SessionFailure(
+                FailureType.CONNECTION_FAILED,
+                "no session to "
+                    + key.address()
+                    + " became free within "
+                    + Duration.ofNanos(acquireNanos));
           }
           try {
             wait(Math.max(1, left / 1_000_000));
@@ -150,13 +158,14 @@ public final class ConnectionPool implements AutoCloseable {
       Iterator<Deque<SmtpConnection>> queues = idle.values().iterator();
       while (queues.hasNext()) {
         Deque<SmtpConnection> q = queues.next();
-        q.removeIf(c -> {
-          if (expired(c, now)) {
-            toClose.add(c);
-            return true;
-          }
-          return false;
-        });
+        q.removeIf(
+            c -> {
+              if (expired(c, now)) {
+                toClose.add(c);
+                return true;
+              }
+              return false;
+            });
         if (q.isEmpty()) {
           queues.remove();
         }

@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An overall time bound on one blocking socket operation: when it runs out, the socket is closed,
  * which ends the operation with an exception that the caller reports as a timeout. {@code
- * SO_TIMEOUT} alone bounds each read, so a peer that drips one byte per timeout could hold a
- * reply, a handshake or a write open for weeks. Thread-safe; one operation per instance.
+ * SO_TIMEOUT} alone bounds each read, so a peer that drips one byte per timeout could hold a reply,
+ * a handshake or a write open for weeks. Thread-safe; one operation per instance.
  */
 final class Deadline implements AutoCloseable {
 

@@ -21,8 +21,8 @@ final class DeadlineOutputStream extends FilterOutputStream {
   private final Duration limit;
   private final ScheduledExecutorService watchdog;
 
-  DeadlineOutputStream(OutputStream out, Socket socket, Duration limit,
-      ScheduledExecutorService watchdog) {
+  DeadlineOutputStream(
+      OutputStream out, Socket socket, Duration limit, ScheduledExecutorService watchdog) {
     super(out);
     this.socket = socket;
     this.limit = limit;
@@ -41,8 +41,9 @@ final class DeadlineOutputStream extends FilterOutputStream {
       out.write(b, off, len);
     } catch (IOException e) {
       if (deadline.fired()) {
-        SocketTimeoutException t = new SocketTimeoutException(
-            "write blocked longer than " + limit + ": peer stopped reading");
+        SocketTimeoutException t =
+            new SocketTimeoutException(
+                "write blocked longer than " + limit + ": peer stopped reading");
         t.initCause(e);
         throw t;
       }

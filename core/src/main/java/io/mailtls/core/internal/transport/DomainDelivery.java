@@ -37,10 +37,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Delivers one message to the recipients of one next hop along a {@link DeliveryPlan}: tries the
- * planned hosts and their addresses in order (RFC 5321 §5.1), each session opened under the
- * host's TLS requirement by {@link SessionOpener} (or reused from the pool), runs the transaction,
- * reports policy failures, and decides every recipient. Thread-safe (holds no per-delivery
- * state).
+ * planned hosts and their addresses in order (RFC 5321 §5.1), each session opened under the host's
+ * TLS requirement by {@link SessionOpener} (or reused from the pool), runs the transaction, reports
+ * policy failures, and decides every recipient. Thread-safe (holds no per-delivery state).
  */
 public final class DomainDelivery {
 
@@ -72,18 +71,30 @@ public final class DomainDelivery {
     this.settings = settings;
     this.pool = pool;
     this.listener = listener;
-    this.opener = new SessionOpener(new SessionOpener.Settings(settings.tls(),
-        settings.sockets(), settings.timeouts(), settings.heloName(), settings.limits(),
-        settings.relay(), settings.watchdog()), listener);
+    this.opener =
+        new SessionOpener(
+            new SessionOpener.Settings(
+                settings.tls(),
+                settings.sockets(),
+                settings.timeouts(),
+                settings.heloName(),
+                settings.limits(),
+                settings.relay(),
+                settings.watchdog()),
+            listener);
   }
 
   /**
-   * Delivers to {@code recipients} (all of {@code plan}'s next hop); one result each. Never
-   * throws: whatever goes wrong, each recipient still gets exactly one result, so the caller keeps
-   * the results of every other domain of the message.
+   * Delivers to {@code recipients} (all of {@code plan}'s next hop); one result each. Never throws:
+   * whatever goes wrong, each recipient still gets exactly one result, so the caller keeps the
+   * results of every other domain of the message.
    */
-  public List<RecipientResult> deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
-      List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan) {
+  public List<RecipientResult> deliver(
+      DeliveryPlan plan,
+      Optional<EmailAddress> sender,
+      List<EmailAddress> recipients,
+      MessageContent content,
+      ContentScanner.Result scan) {
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
     List<Attempt> attempts = new ArrayList<>();
     try {
@@ -92,19 +103,28 @@ public final class DomainDelivery {
       // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
       log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
       // RFC 3463 4.3.0: other or undefined mail system status.
-      SmtpReply reply = SmtpReply.local(451, "4.3.0",
-          PeerText.clean("delivery failed unexpectedly: " + e));
+      SmtpReply reply =
+          SmtpReply.local(451, "4.3.0", PeerText.clean("delivery failed unexpectedly: " + e));
       for (EmailAddress r : recipients) {
-        decided.putIfAbsent(r, new Decision(DeliveryStatus.DEFERRED, reply,
-            attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
+        decided.putIfAbsent(
+            r,
+            new Decision(
+                DeliveryStatus.DEFERRED,
+                reply,
+                attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
       }
     }
     return results(plan, recipients, decided, attempts);
   }
 
-  private void deliver(DeliveryPlan plan, Optional<EmailAddress> sender,
-      List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan,
-      Map<EmailAddress, Decision> decided, List<Attempt> attempts) {
+  private void deliver(
+      DeliveryPlan plan,
+      Optional<EmailAddress> sender,
+      List<EmailAddress> recipients,
+      MessageContent content,
+      ContentScanner.Result scan,
+      Map<EmailAddress, Decision> decided,
+      List<Attempt> attempts) {
     if (scan.hasOverlongLines()) {
       // Decided before any connection: no server could take the message as it is.
       SmtpReply refusal = overlongLines(scan);
@@ -139,11 +159,17 @@ public final class DomainDelivery {
       }
     }
     // RFC 5321 §4.5.4.1: what no host took is deferred, with the last failure as the reason.
-    SmtpReply deferral = lastFailure != null ? lastFailure
-        : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, "no MX host could be tried");
+    SmtpReply deferral =
+        lastFailure != null
+            ? lastFailure
+            : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, "no MX host could be tried");
     for (EmailAddress r : pending) {
-      decided.put(r, new Decision(DeliveryStatus.DEFERRED, deferral,
-          attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
+      decided.put(
+          r,
+          new Decision(
+              DeliveryStatus.DEFERRED,
+              deferral,
+              attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
     }
   }
 
@@ -155,11 +181,17 @@ public final class DomainDelivery {
    * must choose a transfer encoding (RFC 2045 §6) that keeps lines short.
    */
   private static SmtpReply overlongLines(ContentScanner.Result scan) {
-    return SmtpReply.local(554, EnhancedStatus.CONVERSION_NOT_SUPPORTED, "message not sent: it"
-        + " has a line of " + scan.longestLine() + " octets, and RFC 5321 §4.5.3.1.6 allows "
-        + ContentScanner.MAX_LINE_OCTETS + " (1000 with CRLF); encode the content with a"
-        + " transfer encoding, quoted-printable or base64 (RFC 2045 §6), so that no line is"
-        + " longer");
+    return SmtpReply.local(
+        554,
+        EnhancedStatus.CONVERSION_NOT_SUPPORTED,
+        "message not sent: it"
+            + " has a line of "
+            + scan.longestLine()
+            + " octets, and RFC 5321 §4.5.3.1.6 allows "
+            + ContentScanner.MAX_LINE_OCTETS
+            + " (1000 with CRLF); encode the content with a"
+            + " transfer encoding, quoted-printable or base64 (RFC 2045 §6), so that no line is"
+            + " longer");
   }
 
   /**
@@ -172,24 +204,29 @@ public final class DomainDelivery {
   private static SmtpReply deferralFor(Attempt a) {
     FailureType type = a.failure().orElseThrow();
     if (type == FailureType.PROTOCOL_ERROR) {
-      return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
-          "protocol error: " + a.detail());
+      return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + a.detail());
     }
     if (a.reply().isEmpty()) {
       return SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, type + ": " + a.detail());
     }
     SmtpReply reply = a.reply().get();
-    return reply.isTransientFailure() ? reply
+    return reply.isTransientFailure()
+        ? reply
         : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, reply.toString());
   }
 
   private record Decision(DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt) {}
 
-  private record AttemptResult(Attempt attempt, Map<EmailAddress, Decision> decided,
-      List<EmailAddress> undecided) {}
+  private record AttemptResult(
+      Attempt attempt, Map<EmailAddress, Decision> decided, List<EmailAddress> undecided) {}
 
-  private AttemptResult attempt(DeliveryPlan plan, PlannedHost host, InetAddress address,
-      Optional<EmailAddress> sender, List<EmailAddress> pending, MessageContent content,
+  private AttemptResult attempt(
+      DeliveryPlan plan,
+      PlannedHost host,
+      InetAddress address,
+      Optional<EmailAddress> sender,
+      List<EmailAddress> pending,
+      MessageContent content,
       ContentScanner.Result scan) {
     int port = settings.relay().map(SmartHost::port).orElse(settings.port());
     InetSocketAddress target = new InetSocketAddress(address, port);
@@ -238,17 +275,24 @@ public final class DomainDelivery {
   }
 
   /**
-   * A failure under a recipient policy (MTA-STS or DANE) that the policy enforced: RFC 8460
-   * reports it.
+   * A failure under a recipient policy (MTA-STS or DANE) that the policy enforced: RFC 8460 reports
+   * it.
    */
-  private void reportEnforced(DeliveryPlan plan, PlannedHost host, InetSocketAddress target,
-      SessionFailure f) {
+  private void reportEnforced(
+      DeliveryPlan plan, PlannedHost host, InetSocketAddress target, SessionFailure f) {
     boolean policy = host.source() == PolicySource.MTA_STS || host.source() == PolicySource.DANE;
     if (!policy || f.type().tlsRptResultType().isEmpty()) {
       return;
     }
-    PolicyFailure pf = Values.policyFailure(policyDomain(plan), host.source(), true, host.name(),
-        Optional.of(target), f.type(), f.getMessage());
+    PolicyFailure pf =
+        Values.policyFailure(
+            policyDomain(plan),
+            host.source(),
+            true,
+            host.name(),
+            Optional.of(target),
+            f.type(),
+            f.getMessage());
     listener.fire(l -> l.policyFailure(pf));
   }
 
@@ -256,8 +300,8 @@ public final class DomainDelivery {
    * MTA-STS testing mode (RFC 8461 §5): the session went ahead under the sender's level; report
    * what the policy would have refused.
    */
-  private void auditReportOnly(DeliveryPlan plan, PlannedHost host, InetSocketAddress target,
-      SmtpConnection conn) {
+  private void auditReportOnly(
+      DeliveryPlan plan, PlannedHost host, InetSocketAddress target, SmtpConnection conn) {
     if (host.reportOnly().isEmpty()
         || !(host.reportOnly().get() instanceof TlsRequirement.Pkix pkix)) {
       return;
@@ -266,8 +310,10 @@ public final class DomainDelivery {
     String detail;
     if (conn.tls().isEmpty()) {
       type = FailureType.STARTTLS_NOT_SUPPORTED;
-      detail = "no TLS with " + host.name().map(DomainName::toString).orElse("the host")
-          + " (MTA-STS testing mode: delivered anyway)";
+      detail =
+          "no TLS with "
+              + host.name().map(DomainName::toString).orElse("the host")
+              + " (MTA-STS testing mode: delivered anyway)";
     } else {
       CertificateFailure f = settings.tls().audit(conn.tls().get().peerChain(), pkix);
       if (f == null) {
@@ -276,8 +322,15 @@ public final class DomainDelivery {
       type = f.type();
       detail = f.getMessage() + " (MTA-STS testing mode: delivered anyway)";
     }
-    PolicyFailure pf = Values.policyFailure(policyDomain(plan), PolicySource.MTA_STS, false,
-        host.name(), Optional.of(target), type, detail);
+    PolicyFailure pf =
+        Values.policyFailure(
+            policyDomain(plan),
+            PolicySource.MTA_STS,
+            false,
+            host.name(),
+            Optional.of(target),
+            type,
+            detail);
     listener.fire(l -> l.policyFailure(pf));
   }
 
@@ -295,8 +348,7 @@ public final class DomainDelivery {
       }
       SmtpConnection c = idle.get();
       try {
-        SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(),
-            SmtpStep.RSET);
+        SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(), SmtpStep.RSET);
         if (r.isPositiveCompletion()) {
           notes.add("reused connection (transaction " + (c.transactions() + 1) + ")");
           return c;
@@ -312,8 +364,9 @@ public final class DomainDelivery {
    * Opens a session for {@code host} at {@code target} (the pool permit is held), retrying in
    * plaintext on a fresh connection when opportunistic TLS failed.
    */
-  private SmtpConnection open(PlannedHost host, InetSocketAddress target,
-      ConnectionPool.Key key, List<String> notes) throws SessionFailure {
+  private SmtpConnection open(
+      PlannedHost host, InetSocketAddress target, ConnectionPool.Key key, List<String> notes)
+      throws SessionFailure {
     // Whatever goes wrong, the slot reserved for this connection is given back exactly once.
     boolean opened = false;
     try {
@@ -323,8 +376,10 @@ public final class DomainDelivery {
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed) {
         // RFC 7435 (opportunistic security): TLS that failed is retried in plaintext on a fresh
         // connection; the old one is in an unknown state.
-        notes.add("TLS failed (" + tlsFailed.failure().getMessage()
-            + "); retrying in plaintext on a new connection");
+        notes.add(
+            "TLS failed ("
+                + tlsFailed.failure().getMessage()
+                + "); retrying in plaintext on a new connection");
         outcome = opener.openPlaintext(t);
         notes.addAll(outcome.notes());
       }
@@ -336,7 +391,8 @@ public final class DomainDelivery {
         throw failed.failure();
       }
       // openPlaintext never tries TLS, so TLS cannot fail twice; closed should that change.
-      throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED,
+      throw new SessionFailure(
+          FailureType.TLS_HANDSHAKE_FAILED,
           ((SessionOpener.TlsFailed) outcome).failure().getMessage());
     } finally {
       if (!opened) {
@@ -345,32 +401,48 @@ public final class DomainDelivery {
     }
   }
 
-  private Attempt attemptRecord(PlannedHost host, InetSocketAddress target,
-      @Nullable SmtpConnection c, Optional<SessionFailure> failure, List<String> notes) {
+  private Attempt attemptRecord(
+      PlannedHost host,
+      InetSocketAddress target,
+      @Nullable SmtpConnection c,
+      Optional<SessionFailure> failure,
+      List<String> notes) {
     List<String> detail = new ArrayList<>(notes);
     failure.ifPresent(f -> detail.add(f.getMessage()));
     // Notes and failure messages are clean already (SessionFailure, SmtpConnection.note); this
     // is where text enters the report, so it is checked once more.
     boolean established = c != null && c.capabilities() != null;
-    return Values.attempt(host.name(), target, host.requirement(), host.source(),
+    return Values.attempt(
+        host.name(),
+        target,
+        host.requirement(),
+        host.source(),
         c == null ? Optional.empty() : c.tls(),
         established && c != null ? Optional.of(c.authentication()) : Optional.empty(),
-        failure.map(SessionFailure::type), failure.flatMap(SessionFailure::reply),
+        failure.map(SessionFailure::type),
+        failure.flatMap(SessionFailure::reply),
         PeerText.clean(String.join("; ", detail)));
   }
 
-  private List<RecipientResult> results(DeliveryPlan plan, List<EmailAddress> recipients,
-      Map<EmailAddress, Decision> decided, List<Attempt> attempts) {
+  private List<RecipientResult> results(
+      DeliveryPlan plan,
+      List<EmailAddress> recipients,
+      Map<EmailAddress, Decision> decided,
+      List<Attempt> attempts) {
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : recipients) {
       Decision d = decided.get(r);
       if (d == null) {
         // Cannot happen: every path decides every recipient. Fail closed if it ever does.
-        d = new Decision(DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
-            "no outcome was recorded for this recipient"), null);
+        d =
+            new Decision(
+                DeliveryStatus.DEFERRED,
+                SmtpReply.local(451, "4.3.0", "no outcome was recorded for this recipient"),
+                null);
       }
-      out.add(Values.recipientResult(r, d.status(), d.reply(), Optional.ofNullable(d.attempt()),
-          plan, attempts));
+      out.add(
+          Values.recipientResult(
+              r, d.status(), d.reply(), Optional.ofNullable(d.attempt()), plan, attempts));
     }
     return out;
   }

@@ -27,8 +27,8 @@ public final class SafeListener {
       if (listener != null) {
         return listener;
       }
-      log.warn("event listener factory returned null for call {}; its events are dropped",
-          call.id());
+      log.warn(
+          "event listener factory returned null for call {}; its events are dropped", call.id());
     } catch (RuntimeException | Error e) {
       if (e instanceof VirtualMachineError vme) {
         throw vme;

@@ -9,8 +9,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A session-level failure: the connection cannot carry the transaction (connect, greeting,
- * STARTTLS, handshake, a lost connection, a protocol violation). Recipients not yet decided move
- * on to the next MX. Internal control flow, never seen by users: they get a report.
+ * STARTTLS, handshake, a lost connection, a protocol violation). Recipients not yet decided move on
+ * to the next MX. Internal control flow, never seen by users: they get a report.
  *
  * <p>The message often carries peer input (reply text, certificate subjects, exception messages);
  * it is {@linkplain PeerText#clean cleaned} here, once, so it can go into a local reply, an
@@ -21,7 +21,10 @@ final class SessionFailure extends Exception {
   private final FailureType type;
   private final @Nullable SmtpReply reply;
 
-  SessionFailure(FailureType type, @Nullable String message, @Nullable SmtpReply reply,
+  SessionFailure(
+      FailureType type,
+      @Nullable String message,
+      @Nullable SmtpReply reply,
       @Nullable Throwable cause) {
     super(PeerText.clean(message), cause);
     this.type = type;

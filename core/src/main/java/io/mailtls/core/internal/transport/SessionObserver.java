@@ -6,11 +6,11 @@ import javax.net.ssl.X509ExtendedTrustManager;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Sees what {@link SessionOpener} meets while it opens one session, for a caller that reports on
- * it rather than delivers (the STARTTLS probe). It observes and never decides: the trust manager
- * it hands back must accept exactly what the one it is given accepts. Delivery passes {@link
- * #NONE}. One instance serves one session, on the thread that opens it (the handshake calls the
- * trust manager on that thread too).
+ * Sees what {@link SessionOpener} meets while it opens one session, for a caller that reports on it
+ * rather than delivers (the STARTTLS probe). It observes and never decides: the trust manager it
+ * hands back must accept exactly what the one it is given accepts. Delivery passes {@link #NONE}.
+ * One instance serves one session, on the thread that opens it (the handshake calls the trust
+ * manager on that thread too).
  */
 interface SessionObserver {
 

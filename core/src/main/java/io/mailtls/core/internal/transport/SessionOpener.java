@@ -24,8 +24,8 @@ import javax.net.SocketFactory;
  * Opens one SMTP session to one address under one {@link TlsRequirement}: connects (with implicit
  * TLS for a relay that asks for it, RFC 8314), reads the greeting, says EHLO, applies the
  * requirement with STARTTLS (RFC 3207) and authenticates to a relay (RFC 4954). The result is a
- * connection ready for MAIL, or a value saying why there is none; nothing is thrown, and the
- * caller decides what to try next (another address, or plaintext after opportunistic TLS failed).
+ * connection ready for MAIL, or a value saying why there is none; nothing is thrown, and the caller
+ * decides what to try next (another address, or plaintext after opportunistic TLS failed).
  *
  * <p>Fires the connect, STARTTLS and handshake events of the session. Thread-safe: it holds no
  * per-session state, and the connection it hands out belongs to the caller.
@@ -53,8 +53,7 @@ final class SessionOpener {
    * @param address the address and port to connect to
    * @param requirement the TLS requirement the session must meet
    */
-  record Target(Optional<DomainName> host, InetSocketAddress address,
-      TlsRequirement requirement) {}
+  record Target(Optional<DomainName> host, InetSocketAddress address, TlsRequirement requirement) {}
 
   /** How opening a session ended. Each outcome carries the notes the session made, in order. */
   sealed interface Outcome permits Ready, Failed, TlsFailed {
@@ -143,8 +142,16 @@ final class SessionOpener {
       listener.fire(l -> l.connectStart(name, address));
       SmtpConnection c = null;
       try {
-        c = SmtpConnection.connect(settings.sockets(), name, address, requirement,
-            settings.timeouts(), settings.heloName(), settings.limits(), settings.watchdog());
+        c =
+            SmtpConnection.connect(
+                settings.sockets(),
+                name,
+                address,
+                requirement,
+                settings.timeouts(),
+                settings.heloName(),
+                settings.limits(),
+                settings.watchdog());
         if (settings.relay().map(SmartHost::implicitTls).orElse(false)) {
           listener.fire(l -> l.handshakeStart(name, address, requirement));
           handshakeImplicit(c);
@@ -185,34 +192,38 @@ final class SessionOpener {
 
     /** Peer input must never escape: anything unexpected is this session's protocol error. */
     private SessionFailure failure(Exception e) {
-      return e instanceof SessionFailure f ? f : new SessionFailure(FailureType.PROTOCOL_ERROR,
-          "unexpected failure: " + e, null, e);
+      return e instanceof SessionFailure f
+          ? f
+          : new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
     }
 
     private void handshakeImplicit(SmtpConnection c) throws SessionFailure {
       try {
         c.implicitTls(settings.tls(), observer);
-        listener.fire(l -> l.handshakeEnd(name, address, c.tls(), Optional.empty(),
-            "implicit TLS"));
+        listener.fire(
+            l -> l.handshakeEnd(name, address, c.tls(), Optional.empty(), "implicit TLS"));
       } catch (SessionFailure | RuntimeException e) {
         // Every handshakeStart gets its handshakeEnd, whatever went wrong.
         SessionFailure f = failure(e);
-        listener.fire(l -> l.handshakeEnd(name, address, Optional.empty(), Optional.of(f.type()),
-            f.getMessage()));
+        listener.fire(
+            l ->
+                l.handshakeEnd(
+                    name, address, Optional.empty(), Optional.of(f.type()), f.getMessage()));
         throw f;
       }
     }
 
     /**
-     * STARTTLS per the requirement (RFC 3207): required, or opportunistic with a fallback.
-     * Returns the failure when opportunistic TLS failed and plaintext may be tried instead.
+     * STARTTLS per the requirement (RFC 3207): required, or opportunistic with a fallback. Returns
+     * the failure when opportunistic TLS failed and plaintext may be tried instead.
      */
     private Optional<SessionFailure> negotiateTls(SmtpConnection c, EhloCapabilities caps)
         throws SessionFailure {
       if (!caps.starttls()) {
         if (requirement.requiresTls()) {
           c.quit();
-          throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
+          throw new SessionFailure(
+              FailureType.STARTTLS_NOT_SUPPORTED,
               "TLS required but the server does not offer STARTTLS");
         }
         notes.add("server does not offer STARTTLS; plaintext");
@@ -232,8 +243,11 @@ final class SessionOpener {
       if (reply.code() != 220) {
         if (requirement.requiresTls()) {
           c.quit();
-          throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
-              "TLS required but STARTTLS was refused: " + reply, reply, null);
+          throw new SessionFailure(
+              FailureType.STARTTLS_NOT_SUPPORTED,
+              "TLS required but STARTTLS was refused: " + reply,
+              reply,
+              null);
         }
         notes.add("STARTTLS refused (" + reply + "); continuing in plaintext");
         return Optional.empty();
@@ -247,8 +261,10 @@ final class SessionOpener {
         if (c.tls().isPresent()) {
           step = SmtpStep.EHLO; // the handshake completed; the EHLO over TLS failed
         }
-        listener.fire(l -> l.handshakeEnd(name, address, Optional.empty(),
-            Optional.of(f.type()), f.getMessage()));
+        listener.fire(
+            l ->
+                l.handshakeEnd(
+                    name, address, Optional.empty(), Optional.of(f.type()), f.getMessage()));
         return plaintextAllowed(f);
       }
       listener.fire(l -> l.handshakeEnd(name, address, c.tls(), Optional.empty(), "STARTTLS"));
@@ -272,40 +288,52 @@ final class SessionOpener {
       Credentials creds = relay.get().credentials().get();
       if (c.tls().isEmpty() && !relay.get().allowPlaintextAuth()) {
         c.quit();
-        throw new SessionFailure(FailureType.STARTTLS_NOT_SUPPORTED,
+        throw new SessionFailure(
+            FailureType.STARTTLS_NOT_SUPPORTED,
             "refusing to send credentials without TLS (RFC 4954 §4)");
       }
       Set<String> mechanisms =
           Objects.requireNonNull(c.capabilities(), "AUTH follows EHLO").authMechanisms();
       SmtpReply r;
       if (mechanisms.contains("PLAIN")) {
-        r = c.command(SmtpCommand.authPlain("", creds.username(), creds.password()),
-            settings.timeouts().command(), SmtpStep.AUTH);
+        r =
+            c.command(
+                SmtpCommand.authPlain("", creds.username(), creds.password()),
+                settings.timeouts().command(),
+                SmtpStep.AUTH);
       } else if (mechanisms.contains("LOGIN")) {
         r = c.command(SmtpCommand.authLogin(), settings.timeouts().command(), SmtpStep.AUTH);
         if (r.code() == 334) {
-          r = c.command(SmtpCommand.authLoginUsername(creds.username()),
-              settings.timeouts().command(), SmtpStep.AUTH);
+          r =
+              c.command(
+                  SmtpCommand.authLoginUsername(creds.username()),
+                  settings.timeouts().command(),
+                  SmtpStep.AUTH);
         }
         if (r.code() == 334) {
-          r = c.command(SmtpCommand.authLoginPassword(creds.password()),
-              settings.timeouts().command(), SmtpStep.AUTH);
+          r =
+              c.command(
+                  SmtpCommand.authLoginPassword(creds.password()),
+                  settings.timeouts().command(),
+                  SmtpStep.AUTH);
         }
       } else {
         c.quit();
-        throw new SessionFailure(FailureType.AUTHENTICATION_FAILED,
+        throw new SessionFailure(
+            FailureType.AUTHENTICATION_FAILED,
             "relay offers no AUTH mechanism mailtls supports (PLAIN, LOGIN): " + mechanisms);
       }
       if (r.code() != 235) {
         c.quit();
-        throw new SessionFailure(FailureType.AUTHENTICATION_FAILED, "AUTH refused: " + r, r,
-            null);
+        throw new SessionFailure(FailureType.AUTHENTICATION_FAILED, "AUTH refused: " + r, r, null);
       }
     }
   }
 
   private static boolean isTlsFailure(FailureType t) {
-    return t.tlsRptResultType().isPresent() || t == FailureType.TIMEOUT
-        || t == FailureType.CONNECTION_LOST || t == FailureType.PROTOCOL_ERROR;
+    return t.tlsRptResultType().isPresent()
+        || t == FailureType.TIMEOUT
+        || t == FailureType.CONNECTION_LOST
+        || t == FailureType.PROTOCOL_ERROR;
   }
 }

@@ -48,8 +48,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class SessionProbe {
 
-  private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(SessionProbe.class);
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionProbe.class);
 
   /**
    * What a probe needs.
@@ -61,22 +60,35 @@ public final class SessionProbe {
    * @param port the SMTP port
    * @param watchdog runs the deadlines of blocking socket operations
    */
-  public record Settings(TlsSupport tls, SocketFactory sockets, SmtpTimeouts timeouts,
-      String heloName, int port, ScheduledExecutorService watchdog) {}
+  public record Settings(
+      TlsSupport tls,
+      SocketFactory sockets,
+      SmtpTimeouts timeouts,
+      String heloName,
+      int port,
+      ScheduledExecutorService watchdog) {}
 
   private final Settings settings;
   private final SessionOpener opener;
 
   public SessionProbe(Settings settings, SafeListener listener) {
     this.settings = settings;
-    this.opener = new SessionOpener(new SessionOpener.Settings(settings.tls(), settings.sockets(),
-        settings.timeouts(), settings.heloName(), SmtpReplyReader.Limits.DEFAULT,
-        Optional.empty(), settings.watchdog()), listener);
+    this.opener =
+        new SessionOpener(
+            new SessionOpener.Settings(
+                settings.tls(),
+                settings.sockets(),
+                settings.timeouts(),
+                settings.heloName(),
+                SmtpReplyReader.Limits.DEFAULT,
+                Optional.empty(),
+                settings.watchdog()),
+            listener);
   }
 
   /** Probes {@code address} of {@code host} under {@code requirement}. Never throws. */
-  public ProbeResult probe(Optional<DomainName> host, InetAddress address,
-      TlsRequirement requirement) {
+  public ProbeResult probe(
+      Optional<DomainName> host, InetAddress address, TlsRequirement requirement) {
     long start = System.nanoTime();
     InetSocketAddress target = new InetSocketAddress(address, settings.port());
     Optional<String> sni = SmtpConnection.serverName(requirement, host).map(DomainName::toString);
@@ -85,10 +97,24 @@ public final class SessionProbe {
     } catch (RuntimeException e) {
       // A bug, not peer input (the opener turns that into outcomes): a failed probe, logged.
       log.warn("probe of {} failed unexpectedly", target, e);
-      return Values.probeResult(host, target, requirement, sni, false, Optional.empty(),
-          Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-          Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-          ProbeVerdict.FAILED, PeerText.clean("probe failed unexpectedly: " + e), List.of(),
+      return Values.probeResult(
+          host,
+          target,
+          requirement,
+          sni,
+          false,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          ProbeVerdict.FAILED,
+          PeerText.clean("probe failed unexpectedly: " + e),
+          List.of(),
           elapsed(start));
     }
   }
@@ -105,7 +131,10 @@ public final class SessionProbe {
     private final Optional<String> sni;
     private final Observed seen = new Observed();
 
-    Run(Optional<DomainName> host, InetSocketAddress target, TlsRequirement requirement,
+    Run(
+        Optional<DomainName> host,
+        InetSocketAddress target,
+        TlsRequirement requirement,
         Optional<String> sni) {
       this.host = host;
       this.target = target;
@@ -115,12 +144,25 @@ public final class SessionProbe {
 
     ProbeResult run(long start) {
       if (!settings.tls().supports(requirement)) {
-        return Values.probeResult(host, target, requirement, sni, false, Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty(),
-            Optional.of(FailureType.POLICY_UNAVAILABLE), ProbeVerdict.FAILED,
+        return Values.probeResult(
+            host,
+            target,
+            requirement,
+            sni,
+            false,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(FailureType.POLICY_UNAVAILABLE),
+            ProbeVerdict.FAILED,
             "a DANE requirement, and this probe has no DANE provider: not connected",
-            List.of(), elapsed(start));
+            List.of(),
+            elapsed(start));
       }
       SessionOpener.Outcome outcome =
           opener.open(new SessionOpener.Target(host, target, requirement), seen);
@@ -142,8 +184,11 @@ public final class SessionProbe {
       Optional<DnsRecord.Tlsa> matched = Optional.empty();
       if (w != null && w.chain != null) { // a certificate was seen
         List<DomainName> names = pkixNames();
-        pkix = Optional.of(requirement instanceof TlsRequirement.Pkix
-            ? w.verification("PKIX verified for " + names(names)) : audit(w.chain, names));
+        pkix =
+            Optional.of(
+                requirement instanceof TlsRequirement.Pkix
+                    ? w.verification("PKIX verified for " + names(names))
+                    : audit(w.chain, names));
         if (requirement instanceof TlsRequirement.Dane) {
           dane = Optional.of(w.verification("DANE verified"));
           matched = w.matched;
@@ -160,49 +205,83 @@ public final class SessionProbe {
       }
       SmtpStep failedAt = step;
       Optional<SmtpReply> failureReply = failure.flatMap(SessionFailure::reply);
-      Optional<SmtpReply> greeting = Optional.ofNullable(seen.greeting)
-          .or(() -> failedAt == SmtpStep.GREETING ? failureReply : Optional.empty());
-      Optional<SmtpReply> startTlsReply = Optional.ofNullable(seen.startTls)
-          .or(() -> failedAt == SmtpStep.STARTTLS ? failureReply : Optional.empty());
+      Optional<SmtpReply> greeting =
+          Optional.ofNullable(seen.greeting)
+              .or(() -> failedAt == SmtpStep.GREETING ? failureReply : Optional.empty());
+      Optional<SmtpReply> startTlsReply =
+          Optional.ofNullable(seen.startTls)
+              .or(() -> failedAt == SmtpStep.STARTTLS ? failureReply : Optional.empty());
 
       ProbeVerdict verdict;
       String explanation;
       if (outcome instanceof SessionOpener.Ready) {
         if (!tlsUp) {
           verdict = ProbeVerdict.PLAINTEXT;
-          explanation = "the " + words(requirement) + " requirement allows plaintext: the"
-              + " transport would deliver without TLS";
+          explanation =
+              "the "
+                  + words(requirement)
+                  + " requirement allows plaintext: the"
+                  + " transport would deliver without TLS";
         } else if (requirement instanceof TlsRequirement.Dane d) {
           verdict = ProbeVerdict.VERIFIED_DANE;
-          explanation = "DANE authenticated the server" + (d.mxSecure() ? ""
-              : " (through an insecure MX answer: trusted, RFC 7672 §2.2.1)") + "; "
-              + pkixWords(pkix);
+          explanation =
+              "DANE authenticated the server"
+                  + (d.mxSecure()
+                      ? ""
+                      : " (through an insecure MX answer: trusted, RFC 7672 §2.2.1)")
+                  + "; "
+                  + pkixWords(pkix);
         } else if (requirement instanceof TlsRequirement.Pkix) {
           verdict = ProbeVerdict.VERIFIED_PKIX;
           explanation = pkixWords(pkix) + ", as the pkix requirement demands";
         } else if (pkix.isPresent() && pkix.get().verified()) {
           verdict = ProbeVerdict.VERIFIED_PKIX;
-          explanation = pkixWords(pkix) + ", though the " + words(requirement)
-              + " requirement does not ask for it";
+          explanation =
+              pkixWords(pkix)
+                  + ", though the "
+                  + words(requirement)
+                  + " requirement does not ask for it";
         } else {
           verdict = ProbeVerdict.ENCRYPTED;
-          explanation = "TLS; " + pkixWords(pkix) + ", which the " + words(requirement)
-              + " requirement does not ask for";
+          explanation =
+              "TLS; "
+                  + pkixWords(pkix)
+                  + ", which the "
+                  + words(requirement)
+                  + " requirement does not ask for";
         }
       } else {
         verdict = ProbeVerdict.FAILED;
-        explanation = failureWords(step, failure.orElseThrow(), pkix, dane)
-            + (outcome instanceof SessionOpener.TlsFailed ? " (opportunistic: the transport"
-                + " would retry in plaintext on a fresh connection)" : "");
+        explanation =
+            failureWords(step, failure.orElseThrow(), pkix, dane)
+                + (outcome instanceof SessionOpener.TlsFailed
+                    ? " (opportunistic: the transport"
+                        + " would retry in plaintext on a fresh connection)"
+                    : "");
       }
       List<String> reason = new ArrayList<>(outcome.notes());
       reason.add(explanation);
-      boolean reachable = !(outcome instanceof SessionOpener.Failed f
-          && f.step() == SmtpStep.CONNECT);
-      return Values.probeResult(host, target, requirement, sni, reachable, greeting,
-          Optional.ofNullable(seen.capabilities).map(EhloCapabilities::starttls), startTlsReply,
-          tls, pkix, dane, matched, authentication, failure.map(SessionFailure::type), verdict,
-          PeerText.clean(String.join("; ", reason)), outcome.notes(), elapsed(start));
+      boolean reachable =
+          !(outcome instanceof SessionOpener.Failed f && f.step() == SmtpStep.CONNECT);
+      return Values.probeResult(
+          host,
+          target,
+          requirement,
+          sni,
+          reachable,
+          greeting,
+          Optional.ofNullable(seen.capabilities).map(EhloCapabilities::starttls),
+          startTlsReply,
+          tls,
+          pkix,
+          dane,
+          matched,
+          authentication,
+          failure.map(SessionFailure::type),
+          verdict,
+          PeerText.clean(String.join("; ", reason)),
+          outcome.notes(),
+          elapsed(start));
     }
 
     /** The names PKIX checks: the requirement's, else the MX host name (RFC 8461 §4.2). */
@@ -217,8 +296,7 @@ public final class SessionProbe {
     private ProbeResult.Verification audit(List<X509Certificate> chain, List<DomainName> names) {
       CertificateFailure f = settings.tls().audit(chain, names);
       if (f == null) {
-        return Values.verification(true, Optional.empty(),
-            "PKIX verified for " + names(names));
+        return Values.verification(true, Optional.empty(), "PKIX verified for " + names(names));
       }
       String detail = PeerText.clean(f.getMessage());
       if (names.isEmpty() && f.type() == FailureType.CERTIFICATE_HOST_MISMATCH) {
@@ -227,16 +305,21 @@ public final class SessionProbe {
       return Values.verification(false, Optional.of(f.type()), detail);
     }
 
-    private String failureWords(@Nullable SmtpStep step, SessionFailure f,
-        Optional<ProbeResult.Verification> pkix, Optional<ProbeResult.Verification> dane) {
+    private String failureWords(
+        @Nullable SmtpStep step,
+        SessionFailure f,
+        Optional<ProbeResult.Verification> pkix,
+        Optional<ProbeResult.Verification> dane) {
       if (step == SmtpStep.CONNECT) {
         return "connection failed: " + f.getMessage();
       }
       if (step == SmtpStep.TLS_HANDSHAKE && dane.isPresent() && !dane.get().verified()) {
         return "DANE required: " + dane.get().detail() + "; " + pkixWords(pkix);
       }
-      if (step == SmtpStep.TLS_HANDSHAKE && requirement instanceof TlsRequirement.Pkix
-          && pkix.isPresent() && !pkix.get().verified()) {
+      if (step == SmtpStep.TLS_HANDSHAKE
+          && requirement instanceof TlsRequirement.Pkix
+          && pkix.isPresent()
+          && !pkix.get().verified()) {
         return "PKIX required: " + pkix.get().detail();
       }
       return (f.type() == FailureType.PROTOCOL_ERROR ? "protocol error: " : "") + f.getMessage();
@@ -252,7 +335,8 @@ public final class SessionProbe {
   }
 
   private static String names(List<DomainName> names) {
-    return names.isEmpty() ? "no name"
+    return names.isEmpty()
+        ? "no name"
         : names.stream().map(DomainName::toString).collect(Collectors.joining(", "));
   }
 
@@ -299,9 +383,9 @@ public final class SessionProbe {
   }
 
   /**
-   * Delegates every decision to the requirement's own trust manager and records what it was
-   * shown and what it said: the chain, the negotiated protocol and suite, the refusal, the TLSA
-   * record that matched.
+   * Delegates every decision to the requirement's own trust manager and records what it was shown
+   * and what it said: the chain, the negotiated protocol and suite, the refusal, the TLSA record
+   * that matched.
    */
   private static final class Witness extends ServerTrustManager {
     private final X509ExtendedTrustManager required;
@@ -343,8 +427,8 @@ public final class SessionProbe {
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] presented, String authType,
-        SSLEngine engine) throws CertificateException {
+    public void checkServerTrusted(X509Certificate[] presented, String authType, SSLEngine engine)
+        throws CertificateException {
       seen(presented, engine == null ? null : engine.getHandshakeSession());
       try {
         required.checkServerTrusted(presented, authType, engine);
@@ -380,7 +464,8 @@ public final class SessionProbe {
         return Values.verification(true, Optional.empty(), passed);
       }
       CertificateFailure f = CertificateFailure.find(e);
-      return Values.verification(false,
+      return Values.verification(
+          false,
           Optional.of(f != null ? f.type() : FailureType.VALIDATION_FAILURE),
           PeerText.clean(f != null ? f.getMessage() : String.valueOf(e.getMessage())));
     }

@@ -38,8 +38,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One SMTP client connection: socket, bounded reply reader, capabilities, TLS state. Drives the
- * session steps up to a ready-for-MAIL state; the transaction itself is {@link Transaction}'s.
- * Not thread-safe: one thread uses a connection at a time (the pool hands it over).
+ * session steps up to a ready-for-MAIL state; the transaction itself is {@link Transaction}'s. Not
+ * thread-safe: one thread uses a connection at a time (the pool hands it over).
  */
 final class SmtpConnection implements AutoCloseable {
 
@@ -63,9 +63,15 @@ final class SmtpConnection implements AutoCloseable {
   private int transactions;
   private long idleSince;
 
-  private SmtpConnection(Optional<DomainName> host, InetSocketAddress address,
-      TlsRequirement requirement, SmtpTimeouts timeouts, String heloName,
-      SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog, Socket s)
+  private SmtpConnection(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      SmtpTimeouts timeouts,
+      String heloName,
+      SmtpReplyReader.Limits limits,
+      ScheduledExecutorService watchdog,
+      Socket s)
       throws SessionFailure {
     this.host = host;
     this.address = address;
@@ -81,9 +87,15 @@ final class SmtpConnection implements AutoCloseable {
    * Opens a TCP connection, with TCP_NODELAY: a command or the last segment of a message never
    * waits for a delayed ACK (Nagle's algorithm, RFC 896).
    */
-  static SmtpConnection connect(SocketFactory factory, Optional<DomainName> host,
-      InetSocketAddress address, TlsRequirement requirement, SmtpTimeouts timeouts,
-      String heloName, SmtpReplyReader.Limits limits, ScheduledExecutorService watchdog)
+  static SmtpConnection connect(
+      SocketFactory factory,
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      SmtpTimeouts timeouts,
+      String heloName,
+      SmtpReplyReader.Limits limits,
+      ScheduledExecutorService watchdog)
       throws SessionFailure {
     Socket s = null;
     try {
@@ -92,11 +104,15 @@ final class SmtpConnection implements AutoCloseable {
       s.connect(address, millis(timeouts.connect()));
     } catch (IOException e) {
       closeQuietly(s);
-      throw new SessionFailure(FailureType.CONNECTION_FAILED, "cannot connect to " + address + ": " + e.getMessage(), null, e);
+      throw new SessionFailure(
+          FailureType.CONNECTION_FAILED,
+          "cannot connect to " + address + ": " + e.getMessage(),
+          null,
+          e);
     }
     try {
-      return new SmtpConnection(host, address, requirement, timeouts, heloName, limits, watchdog,
-          s);
+      return new SmtpConnection(
+          host, address, requirement, timeouts, heloName, limits, watchdog, s);
     } catch (SessionFailure f) {
       closeQuietly(s);
       throw f;
@@ -107,8 +123,10 @@ final class SmtpConnection implements AutoCloseable {
     this.socket = s;
     try {
       // RFC 5321 §4.5.3.2.5: every write is bounded too, not only reads (DeadlineOutputStream).
-      this.out = new BufferedOutputStream(new DeadlineOutputStream(s.getOutputStream(), s,
-          timeouts.dataBlock(), watchdog), OUT_BUFFER);
+      this.out =
+          new BufferedOutputStream(
+              new DeadlineOutputStream(s.getOutputStream(), s, timeouts.dataBlock(), watchdog),
+              OUT_BUFFER);
       // The reader wraps the raw stream so that buffered() sees every unread byte (RFC 3207 §4.2).
       this.reader = new SmtpReplyReader(s.getInputStream(), limits);
     } catch (IOException e) {
@@ -117,8 +135,8 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   /**
-   * Implicit TLS (RFC 8314 §3): the handshake comes before the greeting. {@code observer} may
-   * watch the trust manager's decision; it never changes it.
+   * Implicit TLS (RFC 8314 §3): the handshake comes before the greeting. {@code observer} may watch
+   * the trust manager's decision; it never changes it.
    */
   void implicitTls(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
     handshake(tlsSupport, observer);
@@ -131,8 +149,8 @@ final class SmtpConnection implements AutoCloseable {
       throw new SessionFailure(FailureType.SERVICE_CLOSING, "server closing: " + r, r, null);
     }
     if (r.code() != 220) {
-      throw new SessionFailure(FailureType.GREETING_REJECTED, "greeting was not 220: " + r, r,
-          null);
+      throw new SessionFailure(
+          FailureType.GREETING_REJECTED, "greeting was not 220: " + r, r, null);
     }
     return r;
   }
@@ -180,9 +198,17 @@ final class SmtpConnection implements AutoCloseable {
    */
   SessionFailure unexpected(SmtpReply r, SmtpStep step, String expected) {
     broken = true;
-    return new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": reply " + r.code()
-        + " where RFC 5321 §4.3.2 allows " + expected + " or 4xx/5xx: "
-        + PeerText.quote(r.toString()), r, null);
+    return new SessionFailure(
+        FailureType.PROTOCOL_ERROR,
+        step
+            + ": reply "
+            + r.code()
+            + " where RFC 5321 §4.3.2 allows "
+            + expected
+            + " or 4xx/5xx: "
+            + PeerText.quote(r.toString()),
+        r,
+        null);
   }
 
   /**
@@ -241,17 +267,23 @@ final class SmtpConnection implements AutoCloseable {
     } catch (IOException e) {
       broken = true;
       if (deadline.fired()) {
-        throw new SessionFailure(FailureType.TIMEOUT,
-            "TLS handshake not complete within " + timeouts.startTls(), null, e);
+        throw new SessionFailure(
+            FailureType.TIMEOUT,
+            "TLS handshake not complete within " + timeouts.startTls(),
+            null,
+            e);
       }
       CertificateFailure cf = CertificateFailure.find(e);
       if (cf != null) {
         throw new SessionFailure(cf.type(), cf.getMessage(), null, e);
       }
       throw new SessionFailure(
-          e instanceof SocketTimeoutException ? FailureType.TIMEOUT
+          e instanceof SocketTimeoutException
+              ? FailureType.TIMEOUT
               : FailureType.TLS_HANDSHAKE_FAILED,
-          "TLS handshake failed: " + e.getMessage(), null, e);
+          "TLS handshake failed: " + e.getMessage(),
+          null,
+          e);
     } finally {
       deadline.close();
     }
@@ -259,7 +291,8 @@ final class SmtpConnection implements AutoCloseable {
     if (!TlsSupport.meetsFloor(session.getProtocol())) {
       broken = true;
       closeQuietly(ssl);
-      throw new SessionFailure(FailureType.TLS_HANDSHAKE_FAILED,
+      throw new SessionFailure(
+          FailureType.TLS_HANDSHAKE_FAILED,
           "negotiated " + session.getProtocol() + ", below the TLS 1.2 floor");
     }
     List<X509Certificate> chain = new ArrayList<>();
@@ -272,8 +305,9 @@ final class SmtpConnection implements AutoCloseable {
     } catch (SSLPeerUnverifiedException e) {
       // anonymous suites are not enabled; an empty chain is reported as such
     }
-    tls = Values.tlsDetails(session.getProtocol(), session.getCipherSuite(), chain,
-        sni.map(DomainName::toString));
+    tls =
+        Values.tlsDetails(
+            session.getProtocol(), session.getCipherSuite(), chain, sni.map(DomainName::toString));
     if (trustManager instanceof DaneProvider.Matched m) {
       m.matchedRecord().ifPresent(r -> note("DANE: matched TLSA " + r));
     }
@@ -313,15 +347,15 @@ final class SmtpConnection implements AutoCloseable {
     } catch (IOException e) {
       if (deadline.fired()) {
         broken = true;
-        throw new SessionFailure(FailureType.TIMEOUT,
-            step + ": no complete reply within " + timeout, null, e);
+        throw new SessionFailure(
+            FailureType.TIMEOUT, step + ": no complete reply within " + timeout, null, e);
       }
       throw classify(e, step);
     } catch (RuntimeException e) {
       // Whatever the reply did to the reader, it is the peer's doing: a protocol error.
       broken = true;
-      throw new SessionFailure(FailureType.PROTOCOL_ERROR, step + ": unreadable reply: " + e,
-          null, e);
+      throw new SessionFailure(
+          FailureType.PROTOCOL_ERROR, step + ": unreadable reply: " + e, null, e);
     } finally {
       deadline.close();
     }
@@ -362,8 +396,12 @@ final class SmtpConnection implements AutoCloseable {
     }
     int n = reader.discardBuffered();
     broken = true;
-    note(step + ": server sent " + n + " unsolicited octets after its reply; connection not"
-        + " reused");
+    note(
+        step
+            + ": server sent "
+            + n
+            + " unsolicited octets after its reply; connection not"
+            + " reused");
     return true;
   }
 
@@ -372,11 +410,12 @@ final class SmtpConnection implements AutoCloseable {
       throw error;
     } catch (SmtpProtocolException e) {
       broken = true;
-      FailureType t = switch (e.kind()) {
-        case TIMEOUT -> FailureType.TIMEOUT;
-        case CONNECTION_CLOSED -> FailureType.CONNECTION_LOST;
-        default -> FailureType.PROTOCOL_ERROR;
-      };
+      FailureType t =
+          switch (e.kind()) {
+            case TIMEOUT -> FailureType.TIMEOUT;
+            case CONNECTION_CLOSED -> FailureType.CONNECTION_LOST;
+            default -> FailureType.PROTOCOL_ERROR;
+          };
       return new SessionFailure(t, step + ": " + e.getMessage(), null, e);
     } catch (IOException e) {
       return lost(step, e);
@@ -403,14 +442,16 @@ final class SmtpConnection implements AutoCloseable {
     broken = true;
     return new SessionFailure(
         e instanceof SocketTimeoutException ? FailureType.TIMEOUT : FailureType.CONNECTION_LOST,
-        what + ": " + e.getMessage(), null, e);
+        what + ": " + e.getMessage(),
+        null,
+        e);
   }
 
   private void failOnClosing(SmtpReply r, SmtpStep step) throws SessionFailure {
     if (r.code() == 421) {
       broken = true;
-      throw new SessionFailure(FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r,
-          null);
+      throw new SessionFailure(
+          FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r, null);
     }
   }
 
@@ -431,7 +472,9 @@ final class SmtpConnection implements AutoCloseable {
     if (requirement instanceof TlsRequirement.Dane d && !d.mxSecure()) {
       return Authentication.TRUSTED; // RFC 7672 §2.2.1: DANE reached through an insecure MX
     }
-    return requirement.requiresAuthentication() ? Authentication.VERIFIED : Authentication.ENCRYPTED;
+    return requirement.requiresAuthentication()
+        ? Authentication.VERIFIED
+        : Authentication.ENCRYPTED;
   }
 
   /** A note for the attempt's detail; peer text in it is {@linkplain PeerText#clean cleaned}. */
@@ -503,7 +546,11 @@ final class SmtpConnection implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "SmtpConnection{" + host.map(DomainName::toString).orElse("") + " " + address
-        + (tls == null ? " plaintext" : " " + tls.protocol()) + "}";
+    return "SmtpConnection{"
+        + host.map(DomainName::toString).orElse("")
+        + " "
+        + address
+        + (tls == null ? " plaintext" : " " + tls.protocol())
+        + "}";
   }
 }

@@ -1,9 +1,9 @@
 package io.mailtls.core.internal.transport;
 
 /**
- * The steps of a client SMTP session, as failures, notes and reports name them. {@link
- * #toString()} is the text those messages print ({@code "MAIL"}, {@code "end of DATA"}), so that
- * a step is never passed around as a bare string. Immutable.
+ * The steps of a client SMTP session, as failures, notes and reports name them. {@link #toString()}
+ * is the text those messages print ({@code "MAIL"}, {@code "end of DATA"}), so that a step is never
+ * passed around as a bare string. Immutable.
  */
 enum SmtpStep {
   /** The TCP connection (and, for implicit TLS, the handshake before the greeting). */

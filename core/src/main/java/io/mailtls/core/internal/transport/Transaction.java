@@ -47,8 +47,11 @@ final class Transaction {
    * @param contentFailure a failure after content started to flow (connection lost mid-DATA):
    *     recorded for the report, but the recipients it touched are decided (deferred)
    */
-  record Outcome(Map<EmailAddress, Decided> decided, List<EmailAddress> undecided,
-      Optional<SessionFailure> failure, Optional<SessionFailure> contentFailure) {}
+  record Outcome(
+      Map<EmailAddress, Decided> decided,
+      List<EmailAddress> undecided,
+      Optional<SessionFailure> failure,
+      Optional<SessionFailure> contentFailure) {}
 
   /** Messages at least this large use BDAT when the server offers CHUNKING (RFC 3030). */
   static final long BDAT_THRESHOLD = 1 << 20;
@@ -58,12 +61,17 @@ final class Transaction {
   private final MessageContent content;
   private final ContentScanner.Result scan;
   private final Map<EmailAddress, Decided> decided = new LinkedHashMap<>();
+
   /** The recipients decided by a server reply (not by a local check). */
   private final Set<EmailAddress> fromServer = new HashSet<>();
+
   /** Set once message content (or the dot of an abandoned DATA) may have started to flow. */
   private boolean contentStarted;
 
-  private Transaction(SmtpConnection conn, Optional<EmailAddress> sender, MessageContent content,
+  private Transaction(
+      SmtpConnection conn,
+      Optional<EmailAddress> sender,
+      MessageContent content,
       ContentScanner.Result scan) {
     this.conn = conn;
     this.sender = sender;
@@ -71,8 +79,12 @@ final class Transaction {
     this.scan = scan;
   }
 
-  static Outcome run(SmtpConnection conn, Optional<EmailAddress> sender,
-      List<EmailAddress> recipients, MessageContent content, ContentScanner.Result scan) {
+  static Outcome run(
+      SmtpConnection conn,
+      Optional<EmailAddress> sender,
+      List<EmailAddress> recipients,
+      MessageContent content,
+      ContentScanner.Result scan) {
     return new Transaction(conn, sender, content, scan).run(recipients);
   }
 
@@ -90,8 +102,9 @@ final class Transaction {
       // No peer input may escape (nor a failing content source): a protocol error of this
       // attempt, the cause kept, and the connection is never used again.
       conn.markBroken();
-      SessionFailure f = new SessionFailure(FailureType.PROTOCOL_ERROR,
-          "transaction failed unexpectedly: " + e, null, e);
+      SessionFailure f =
+          new SessionFailure(
+              FailureType.PROTOCOL_ERROR, "transaction failed unexpectedly: " + e, null, e);
       if (contentStarted) {
         // Content may have reached the server: deferred, never tried elsewhere in this call.
         for (EmailAddress r : sendable) {
@@ -126,18 +139,33 @@ final class Transaction {
   private List<EmailAddress> localChecks(EhloCapabilities caps, List<EmailAddress> recipients) {
     long max = caps.size().orElse(0);
     if (max > 0 && scan.dataSize() > max) {
-      return decideAll(recipients, DeliveryStatus.BOUNCED, SmtpReply.local(552,
-          EnhancedStatus.MESSAGE_TOO_BIG, "message of " + scan.dataSize()
-              + " octets exceeds the server's SIZE limit of " + max + " (RFC 1870)"));
+      return decideAll(
+          recipients,
+          DeliveryStatus.BOUNCED,
+          SmtpReply.local(
+              552,
+              EnhancedStatus.MESSAGE_TOO_BIG,
+              "message of "
+                  + scan.dataSize()
+                  + " octets exceeds the server's SIZE limit of "
+                  + max
+                  + " (RFC 1870)"));
     }
     if (scan.needsEightBitMime() && !caps.eightBitMime()) {
-      return decideAll(recipients, DeliveryStatus.BOUNCED, SmtpReply.local(554,
-          EnhancedStatus.CONVERSION_NOT_SUPPORTED,
-          "8-bit content, and the server does not offer 8BITMIME (RFC 6152)"));
+      return decideAll(
+          recipients,
+          DeliveryStatus.BOUNCED,
+          SmtpReply.local(
+              554,
+              EnhancedStatus.CONVERSION_NOT_SUPPORTED,
+              "8-bit content, and the server does not offer 8BITMIME (RFC 6152)"));
     }
     if (!caps.smtpUtf8()) {
-      SmtpReply refusal = SmtpReply.local(553, EnhancedStatus.NON_ASCII_ADDRESS_NOT_PERMITTED,
-          "non-ASCII address, and the server does not offer SMTPUTF8 (RFC 6531)");
+      SmtpReply refusal =
+          SmtpReply.local(
+              553,
+              EnhancedStatus.NON_ASCII_ADDRESS_NOT_PERMITTED,
+              "non-ASCII address, and the server does not offer SMTPUTF8 (RFC 6531)");
       if (sender.map(EmailAddress::needsSmtpUtf8).orElse(false)) {
         return decideAll(recipients, DeliveryStatus.BOUNCED, refusal);
       }
@@ -162,10 +190,11 @@ final class Transaction {
     return List.of();
   }
 
-  private Outcome exchange(EhloCapabilities caps, List<EmailAddress> rcpts)
-      throws SessionFailure {
-    boolean utf8 = caps.smtpUtf8() && (sender.map(EmailAddress::needsSmtpUtf8).orElse(false)
-        || rcpts.stream().anyMatch(EmailAddress::needsSmtpUtf8));
+  private Outcome exchange(EhloCapabilities caps, List<EmailAddress> rcpts) throws SessionFailure {
+    boolean utf8 =
+        caps.smtpUtf8()
+            && (sender.map(EmailAddress::needsSmtpUtf8).orElse(false)
+                || rcpts.stream().anyMatch(EmailAddress::needsSmtpUtf8));
     List<EsmtpParameter> params = new ArrayList<>();
     if (caps.size().isPresent()) {
       params.add(EsmtpParameter.size(scan.dataSize())); // RFC 1870 §6
@@ -215,8 +244,10 @@ final class Transaction {
         for (int i = next; i < end; i++) {
           // The last reply of a group must be all the server sent (RFC 2920 §3.1).
           boolean groupEnd = i == end - 1 && !closesWithData;
-          SmtpReply r = groupEnd ? conn.readFinal(conn.timeouts.command(), SmtpStep.RCPT)
-              : conn.read(conn.timeouts.command(), SmtpStep.RCPT);
+          SmtpReply r =
+              groupEnd
+                  ? conn.readFinal(conn.timeouts.command(), SmtpStep.RCPT)
+                  : conn.read(conn.timeouts.command(), SmtpStep.RCPT);
           checkCompletion(r, SmtpStep.RCPT, "250/251");
           if (mailReply.isPositiveCompletion()) {
             rcptReply(rcpts.get(i), r, accepted);
@@ -236,8 +267,7 @@ final class Transaction {
       checkCompletion(mailReply, SmtpStep.MAIL, "250");
       if (mailReply.isPositiveCompletion()) {
         for (int i = 0; i < rcptCommands.size(); i++) {
-          SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(),
-              SmtpStep.RCPT);
+          SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(), SmtpStep.RCPT);
           checkCompletion(r, SmtpStep.RCPT, "250/251");
           rcptReply(rcpts.get(i), r, accepted);
         }
@@ -257,8 +287,7 @@ final class Transaction {
       return sendBdat(accepted);
     }
     if (dataReply == null) {
-      dataReply = conn.command(SmtpCommand.data(), conn.timeouts.dataInitiation(),
-          SmtpStep.DATA);
+      dataReply = conn.command(SmtpCommand.data(), conn.timeouts.dataInitiation(), SmtpStep.DATA);
       checkDataReply(dataReply);
     }
     if (dataReply.code() != 354) {
@@ -282,8 +311,7 @@ final class Transaction {
    * RFC 5321 §4.3.2: MAIL, RCPT, the final dot (and BDAT, RFC 3030 §2) get a 2xx or a 4xx/5xx; a
    * 3xx is a protocol error. A 421 ends the session (RFC 5321 §3.8).
    */
-  private void checkCompletion(SmtpReply r, SmtpStep step, String expected)
-      throws SessionFailure {
+  private void checkCompletion(SmtpReply r, SmtpStep step, String expected) throws SessionFailure {
     closingCheck(r, step);
     if (r.isIntermediate()) {
       throw conn.unexpected(r, step, expected);
@@ -318,8 +346,7 @@ final class Transaction {
         conn.markBroken(); // closing, or out of step: not worth an RSET
         return;
       }
-      SmtpReply rset = conn.command(SmtpCommand.rset(), conn.timeouts.command(),
-          SmtpStep.RSET);
+      SmtpReply rset = conn.command(SmtpCommand.rset(), conn.timeouts.command(), SmtpStep.RSET);
       if (!rset.isPositiveCompletion()) {
         conn.markBroken(); // RFC 5321 §4.1.1.5: RSET gets 250; anything else, start afresh
       }
@@ -342,8 +369,11 @@ final class Transaction {
           conn.requireNoBufferedInput(SmtpStep.DATA);
         } catch (SessionFailure f) {
           conn.markBroken();
-          decideAll(accepted, DeliveryStatus.DEFERRED, SmtpReply.local(451,
-              EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + f.getMessage()));
+          decideAll(
+              accepted,
+              DeliveryStatus.DEFERRED,
+              SmtpReply.local(
+                  451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + f.getMessage()));
           return done(List.of(), null, f);
         }
         data.finish();
@@ -362,29 +392,30 @@ final class Transaction {
     OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
     SmtpReply[] failed = new SmtpReply[1];
     // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
-    BdatOutputStream.ChunkSink sink = (cmd, bytes, off, len) -> {
-      if (failed[0] != null) {
-        return;
-      }
-      cmd.writeTo(wire);
-      wire.write(bytes, off, len);
-      wire.flush();
-      if (!cmd.equals(SmtpCommand.bdat(len, true))) {
-        SmtpReply r;
-        try {
-          // One reply per chunk (RFC 3030 §2), and nothing after it.
-          r = conn.readFinal(conn.timeouts.dataBlock(), SmtpStep.BDAT);
-          if (r.isIntermediate()) {
-            throw conn.unexpected(r, SmtpStep.BDAT, "250");
+    BdatOutputStream.ChunkSink sink =
+        (cmd, bytes, off, len) -> {
+          if (failed[0] != null) {
+            return;
           }
-        } catch (SessionFailure f) {
-          throw new IOException(f.getMessage(), f);
-        }
-        if (!r.isPositiveCompletion()) {
-          failed[0] = r;
-        }
-      }
-    };
+          cmd.writeTo(wire);
+          wire.write(bytes, off, len);
+          wire.flush();
+          if (!cmd.equals(SmtpCommand.bdat(len, true))) {
+            SmtpReply r;
+            try {
+              // One reply per chunk (RFC 3030 §2), and nothing after it.
+              r = conn.readFinal(conn.timeouts.dataBlock(), SmtpStep.BDAT);
+              if (r.isIntermediate()) {
+                throw conn.unexpected(r, SmtpStep.BDAT, "250");
+              }
+            } catch (SessionFailure f) {
+              throw new IOException(f.getMessage(), f);
+            }
+            if (!r.isPositiveCompletion()) {
+              failed[0] = r;
+            }
+          }
+        };
     try (InputStream in = content.open()) {
       BdatOutputStream bdat = BdatOutputStream.normalizing(sink);
       try {
@@ -447,15 +478,18 @@ final class Transaction {
 
   private Outcome contentUnreadable(List<EmailAddress> accepted, IOException e) {
     conn.markBroken();
-    decideAll(accepted, DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0",
-        PeerText.clean("message content could not be read: " + e.getMessage())));
+    decideAll(
+        accepted,
+        DeliveryStatus.DEFERRED,
+        SmtpReply.local(
+            451, "4.3.0", PeerText.clean("message content could not be read: " + e.getMessage())));
     return done(List.of(), null, null);
   }
 
   /**
-   * The reply for recipients whose content went out without a verdict: the server's own when it
-   * was a 4xx (a 421 closing), else a local 451 (RFC 3463 4.5.0 after a protocol error, 4.4.2 for
-   * a lost connection). Never a positive code: nothing is delivered without 250 to the final dot.
+   * The reply for recipients whose content went out without a verdict: the server's own when it was
+   * a 4xx (a 421 closing), else a local 451 (RFC 3463 4.5.0 after a protocol error, 4.4.2 for a
+   * lost connection). Never a positive code: nothing is delivered without 250 to the final dot.
    */
   private static SmtpReply lostReply(SessionFailure f) {
     Optional<SmtpReply> transientReply = f.reply().filter(SmtpReply::isTransientFailure);
@@ -463,18 +497,22 @@ final class Transaction {
       return transientReply.get();
     }
     if (f.type() == FailureType.PROTOCOL_ERROR) {
-      return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR,
+      return SmtpReply.local(
+          451,
+          EnhancedStatus.PROTOCOL_ERROR,
           "protocol error before the server confirmed the message: " + f.getMessage());
     }
-    return SmtpReply.local(451, EnhancedStatus.BAD_CONNECTION,
+    return SmtpReply.local(
+        451,
+        EnhancedStatus.BAD_CONNECTION,
         "connection lost before the server confirmed the message: " + f.getMessage());
   }
 
   private void closingCheck(SmtpReply r, SmtpStep step) throws SessionFailure {
     if (r.code() == 421) {
       conn.markBroken();
-      throw new SessionFailure(FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r,
-          null);
+      throw new SessionFailure(
+          FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r, null);
     }
   }
 
@@ -485,9 +523,14 @@ final class Transaction {
     return r.isPermanentFailure() ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED;
   }
 
-  private Outcome done(List<EmailAddress> undecided, @Nullable SessionFailure failure,
+  private Outcome done(
+      List<EmailAddress> undecided,
+      @Nullable SessionFailure failure,
       @Nullable SessionFailure contentFailure) {
-    return new Outcome(Map.copyOf(decided), undecided, Optional.ofNullable(failure),
+    return new Outcome(
+        Map.copyOf(decided),
+        undecided,
+        Optional.ofNullable(failure),
         Optional.ofNullable(contentFailure));
   }
 }

@@ -45,12 +45,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The precedence of docs/design.md §1 as a table: the rules in order, each with its condition,
- * outcome, RFC section and a one-line statement. For every combination of the input dimensions
- * (the cartesian product of the enums below, so that a new value cannot be left out), {@link
- * HostPolicy#decide} must give the outcome of the first rule that holds; every rule must decide
- * (or note) at least one combination. The same rules render the precedence table of
- * docs/design.md §1; on a difference the fresh rendering is in {@code core/target/precedence.md},
- * to paste between the markers.
+ * outcome, RFC section and a one-line statement. For every combination of the input dimensions (the
+ * cartesian product of the enums below, so that a new value cannot be left out), {@link
+ * HostPolicy#decide} must give the outcome of the first rule that holds; every rule must decide (or
+ * note) at least one combination. The same rules render the precedence table of docs/design.md §1;
+ * on a difference the fresh rendering is in {@code core/target/precedence.md}, to paste between the
+ * markers.
  */
 class HostPolicyTableTest {
 
@@ -166,8 +166,15 @@ class HostPolicyTableTest {
 
     @Override
     public String toString() {
-      return level + ", " + mx.text + ", MTA-STS " + sts.text + ", DANE " + dane.text
-          + ", addresses " + addresses.text;
+      return level
+          + ", "
+          + mx.text
+          + ", MTA-STS "
+          + sts.text
+          + ", DANE "
+          + dane.text
+          + ", addresses "
+          + addresses.text;
     }
   }
 
@@ -205,7 +212,9 @@ class HostPolicyTableTest {
     }
 
     String render() {
-      return (source == PolicySource.MTA_STS ? "MTA-STS" : source.name()) + " " + name(type)
+      return (source == PolicySource.MTA_STS ? "MTA-STS" : source.name())
+          + " "
+          + name(type)
           + (enforced ? "" : " (not enforced)");
     }
   }
@@ -224,23 +233,27 @@ class HostPolicyTableTest {
     default Outcome at(TlsLevel level) {
       if (this instanceof Use u && u.requirement().isEmpty()) {
         boolean opportunistic = level == TlsLevel.OPPORTUNISTIC;
-        return new Use(Optional.of(opportunistic ? Req.OPPORTUNISTIC : Req.ENCRYPTED),
-            Optional.of(opportunistic ? PolicySource.NONE : PolicySource.SENDER), u.reportOnly());
+        return new Use(
+            Optional.of(opportunistic ? Req.OPPORTUNISTIC : Req.ENCRYPTED),
+            Optional.of(opportunistic ? PolicySource.NONE : PolicySource.SENDER),
+            u.reportOnly());
       }
       return this;
     }
 
     default String render() {
       if (this instanceof Use u) {
-        return "use host: " + u.requirement()
-            .map(r -> r.text + " (set by " + source(u.source().get()) + ")")
-            .orElse("the sender's level") + u.reportOnly().map(r -> "; report-only " + r.text)
-            .orElse("");
+        return "use host: "
+            + u.requirement()
+                .map(r -> r.text + " (set by " + source(u.source().get()) + ")")
+                .orElse("the sender's level")
+            + u.reportOnly().map(r -> "; report-only " + r.text).orElse("");
       } else if (this instanceof Skip s) {
         return "skip host: " + name(s.failure());
       }
       FailDomain f = (FailDomain) this;
-      return (f.status() == DeliveryStatus.BOUNCED ? "bounce" : "defer") + " domain: "
+      return (f.status() == DeliveryStatus.BOUNCED ? "bounce" : "defer")
+          + " domain: "
           + name(f.failure());
     }
   }
@@ -261,8 +274,8 @@ class HostPolicyTableTest {
   }
 
   /**
-   * What a decision shows for one case: the outcome, the reports in order, and whether the
-   * record notes a failed address family.
+   * What a decision shows for one case: the outcome, the reports in order, and whether the record
+   * notes a failed address family.
    */
   record Seen(Outcome outcome, List<Report> reports, boolean familyNote) {}
 
@@ -271,8 +284,7 @@ class HostPolicyTableTest {
   }
 
   static Outcome useWithReportOnly(Req requirement, PolicySource source, Req reportOnly) {
-    return new Outcome.Use(Optional.of(requirement), Optional.of(source),
-        Optional.of(reportOnly));
+    return new Outcome.Use(Optional.of(requirement), Optional.of(source), Optional.of(reportOnly));
   }
 
   static Outcome senderLevel() {
@@ -314,183 +326,222 @@ class HostPolicyTableTest {
    * @param rfc the rule's source
    * @param statement the rule in one line
    */
-  record Rule(String when, Predicate<Case> applies, Effect effect, String rfc,
-      String statement) {}
+  record Rule(String when, Predicate<Case> applies, Effect effect, String rfc, String statement) {}
 
-  static Rule rule(String when, Predicate<Case> applies, Effect effect, String rfc,
-      String statement) {
+  static Rule rule(
+      String when, Predicate<Case> applies, Effect effect, String rfc, String statement) {
     return new Rule(when, applies, effect, rfc, statement);
   }
 
   /** docs/design.md §1, in order: the first rule whose condition holds decides. */
-  static final List<Rule> RULES = List.of(
-      // Before any host: the domain as a whole.
-      rule("the MX answer is bogus, and DANE is configured",
-          c -> c.mx == Mx.BOGUS && c.dane != Dane.NOT_CONFIGURED,
-          decides(defer(FailureType.DNSSEC_INVALID),
-              reported(PolicySource.DANE, FailureType.DNSSEC_INVALID)),
-          "RFC 7672 §2.1.1, RFC 8460 §4.3.1",
-          "never read as \"no MX\"; reported like a failed TLSA lookup"),
-      rule("the MX answer is bogus",
-          c -> c.mx == Mx.BOGUS,
-          decides(defer(FailureType.DNSSEC_INVALID)),
-          "RFC 4035 §5.5, RFC 7672 §2.1.1",
-          "data that failed validation is never used, never read as \"no MX\""),
-      rule("the MX lookup failed (SERVFAIL, timeout)",
-          c -> c.mx == Mx.UNAVAILABLE,
-          decides(defer(FailureType.DNS_FAILURE)),
-          "RFC 5321 §5.1",
-          "try again later; never read as \"no MX\""),
-      rule("the domain accepts no mail: a null MX, no such domain, or neither MX nor address"
-              + " records",
-          c -> c.mx == Mx.NULL_MX || c.mx == Mx.NO_SUCH_DOMAIN || c.mx == Mx.NO_MAIL_HOST,
-          decides(bounce(FailureType.DNS_FAILURE)),
-          "RFC 7505 §3, RFC 5321 §5.1",
-          "5.1.10, 5.1.2 or 5.4.4; no retry can change it"),
-      rule("`dane-required`, and no DANE provider is configured",
-          c -> c.at(TlsLevel.DANE_REQUIRED) && c.dane == Dane.NOT_CONFIGURED,
-          decides(defer(FailureType.POLICY_UNAVAILABLE)),
-          "RFC 7672 §6",
-          "fail closed: not delivering rather than downgrading"),
-      rule("`dane-required`, and the MX answer (or a CNAME on the way to it) is not"
-              + " DNSSEC-secure",
-          c -> c.at(TlsLevel.DANE_REQUIRED) && !c.literal() && c.mx != Mx.SECURE,
-          decides(defer(FailureType.DANE_REQUIRED)),
-          "RFC 7672 §2.2.1, §6",
-          "4.7.5 before any connection (\"non DNSSEC destination\"): the MX names may be forged,"
-              + " so DANE on the named host would authenticate an attacker's choice"),
-      rule("`sts-required`, and no MTA-STS source is configured",
-          c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.NOT_CONFIGURED,
-          decides(defer(FailureType.POLICY_UNAVAILABLE)),
-          "RFC 8461 §5",
-          "fail closed: not delivering rather than downgrading"),
-      rule("`sts-required`, and the next hop is an address literal",
-          c -> c.at(TlsLevel.STS_REQUIRED) && c.literal(),
-          decides(bounce(FailureType.STS_REQUIRED)),
-          "RFC 8461 §3.4",
-          "an address literal has no domain, hence no policy"),
-      rule("`sts-required`, and the domain provably publishes no MTA-STS record",
-          c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.NO_RECORD,
-          decides(bounce(FailureType.STS_REQUIRED)),
-          "RFC 8461 §3.1",
-          "5.7.10: the sender's own requirement cannot be met"),
-      rule("`sts-required`, and the policy is in mode `testing` or `none`",
-          c -> c.at(TlsLevel.STS_REQUIRED) && (c.testing() || c.sts == Sts.MODE_NONE),
-          decides(bounce(FailureType.STS_REQUIRED)),
-          "RFC 8461 §5",
-          "5.7.10: only `enforce` lets mail go"),
-      rule("`sts-required`, and MTA-STS discovery or the policy fetch failed",
-          c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.FAILED,
-          decides(defer(FailureType.STS_POLICY_FETCH_ERROR),
-              reportedOnly(PolicySource.MTA_STS, FailureType.STS_POLICY_FETCH_ERROR)),
-          "RFC 8461 §3.3, §5.1",
-          "it may work later; the failure keeps the lookup's type and is reported"),
-      rule("`sts-required`, and the `_mta-sts` record is present but unusable",
-          c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.UNUSABLE_RECORD,
-          decides(defer(FailureType.STS_REQUIRED)),
-          "RFC 8461 §3.1",
-          "it may be fixed; deferred"),
-      // Each host.
-      rule("the next hop is an address literal, at `dane-required`",
-          c -> c.literal() && c.at(TlsLevel.DANE_REQUIRED),
-          decides(skip(FailureType.DANE_REQUIRED)),
-          "RFC 7672 §6",
-          "an address literal has no TLSA records; nothing left, deferred"),
-      rule("the next hop is an address literal",
-          Case::literal,
-          decides(senderLevel()),
-          "RFC 5321 §4.1.3, RFC 6066 §3",
-          "one host, no MX, no SNI"),
-      rule("the host has no address, and an address lookup failed (SERVFAIL, timeout, bogus)",
-          c -> c.addresses == Addresses.LOOKUP_FAILED,
-          decides(skip(FailureType.DNS_FAILURE)),
-          "RFC 4035 §5.5, RFC 5321 §5.1",
-          "failed address data is never read as \"no address\"; none left, deferred"),
-      rule("the host has no A or AAAA records",
-          c -> c.addresses == Addresses.NO_RECORDS,
-          decides(skip(FailureType.CONNECTION_FAILED)),
-          "RFC 5321 §5.1",
-          "nothing to connect to"),
-      rule("one address family failed (say AAAA SERVFAIL) and the other resolved",
-          c -> c.addresses == Addresses.ONE_FAMILY_FAILED,
-          notesFailedFamily(),
-          "RFC 7672 §2.1.1",
-          "that family is dropped and the record says so; the host is used over the other"
-              + " family, as Postfix does"),
-      rule("an MTA-STS `enforce` policy applies, the host matches none of its `mx` patterns,"
-              + " and the MX answer is not DNSSEC-secure",
-          c -> c.enforce() && c.outside() && c.mx != Mx.SECURE,
-          decides(skip(FailureType.STS_POLICY_INVALID),
-              reported(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
-          "RFC 8461 §4.1, §5.1, RFC 7672 §2.2.1",
-          "skipped even with usable TLSA: DANE may replace the PKIX check of MTA-STS, never the"
-              + " MX match, unless the domain owner signed the choice of host"),
-      rule("the host's TLSA lookup failed (bogus, SERVFAIL, timeout)",
-          c -> c.dane == Dane.FAILED,
-          decides(skip(FailureType.DNSSEC_INVALID),
-              reported(PolicySource.DANE, FailureType.DNSSEC_INVALID)),
-          "RFC 7672 §2.1.1",
-          "never read as \"no DANE\"; when every host is skipped, deferred"),
-      rule("secure TLSA records, at least one usable (DANE-TA or DANE-EE, known selector and"
-              + " matching type)",
-          c -> c.dane == Dane.USABLE,
-          decides(use(Req.DANE, PolicySource.DANE)),
-          "RFC 7672 §2.2, §3.1, RFC 8461 §2",
-          "DANE authentication mandatory, PKIX not needed, MTA-STS not consulted for this host;"
-              + " a mismatch is never delivered, never downgraded. `VERIFIED`, or `TRUSTED`"
-              + " through an insecure MX answer (never at `dane-required`)"),
-      rule("secure TLSA records, none usable",
-          c -> c.dane == Dane.UNUSABLE,
-          notes(reportedOnly(PolicySource.DANE, FailureType.TLSA_INVALID)),
-          "RFC 7672 §2.2, RFC 8460 §4.3.1",
-          "reported as `tlsa-invalid`; the rules below decide"),
-      rule("`dane-required`, and the host has no usable TLSA",
-          c -> c.at(TlsLevel.DANE_REQUIRED),
-          decides(skip(FailureType.DANE_REQUIRED)),
-          "RFC 7672 §6",
-          "never used; none left, deferred"),
-      rule("an MTA-STS `enforce` policy applies, and the host matches none of its `mx` patterns",
-          c -> c.enforce() && c.outside(),
-          decides(skip(FailureType.STS_POLICY_INVALID),
-              reported(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
-          "RFC 8461 §4.1, §5",
-          "never used; none left, deferred after re-checking the policy id"),
-      rule("an MTA-STS `enforce` policy applies",
-          Case::enforce,
-          decides(use(Req.PKIX, PolicySource.MTA_STS)),
-          "RFC 8461 §4.2, §5",
-          "TLS 1.2+, WebPKI chain, certificate names the MX host; failure: next MX, then"
-              + " deferred after re-checking the policy id (RFC 8461 §5.1)"),
-      rule("an MTA-STS `testing` policy applies, and the host matches none of its `mx` patterns",
-          c -> c.testing() && c.outside(),
-          notes(reportedOnly(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
-          "RFC 8461 §4.1, §5",
-          "the mismatch is reported for TLS-RPT, also for a host whose TLSA records are"
-              + " unusable; the rules below decide"),
-      rule("secure TLSA records, none usable, under an MTA-STS `testing` policy",
-          c -> c.dane == Dane.UNUSABLE && c.testing(),
-          decides(useWithReportOnly(Req.ENCRYPTED, PolicySource.DANE, Req.PKIX)),
-          "RFC 7672 §2.2, RFC 8461 §5",
-          "TLS mandatory, unauthenticated; the MTA-STS checks only reported"),
-      rule("secure TLSA records, none usable",
-          c -> c.dane == Dane.UNUSABLE,
-          decides(use(Req.ENCRYPTED, PolicySource.DANE)),
-          "RFC 7672 §2.2",
-          "TLS mandatory, unauthenticated"),
-      rule("an MTA-STS `testing` policy applies",
-          Case::testing,
-          decides(senderLevelReportOnly(Req.PKIX)),
-          "RFC 8461 §5",
-          "delivered as the sender's level says; every MTA-STS failure reported for TLS-RPT"),
-      rule("no policy, a policy in mode `none`, or one that cannot be fetched",
-          c -> true,
-          decides(senderLevel()),
-          "RFC 8461 §5.1, RFC 7435",
-          "the sender's level (a failed fetch is reported once for the domain)"));
+  static final List<Rule> RULES =
+      List.of(
+          // Before any host: the domain as a whole.
+          rule(
+              "the MX answer is bogus, and DANE is configured",
+              c -> c.mx == Mx.BOGUS && c.dane != Dane.NOT_CONFIGURED,
+              decides(
+                  defer(FailureType.DNSSEC_INVALID),
+                  reported(PolicySource.DANE, FailureType.DNSSEC_INVALID)),
+              "RFC 7672 §2.1.1, RFC 8460 §4.3.1",
+              "never read as \"no MX\"; reported like a failed TLSA lookup"),
+          rule(
+              "the MX answer is bogus",
+              c -> c.mx == Mx.BOGUS,
+              decides(defer(FailureType.DNSSEC_INVALID)),
+              "RFC 4035 §5.5, RFC 7672 §2.1.1",
+              "data that failed validation is never used, never read as \"no MX\""),
+          rule(
+              "the MX lookup failed (SERVFAIL, timeout)",
+              c -> c.mx == Mx.UNAVAILABLE,
+              decides(defer(FailureType.DNS_FAILURE)),
+              "RFC 5321 §5.1",
+              "try again later; never read as \"no MX\""),
+          rule(
+              "the domain accepts no mail: a null MX, no such domain, or neither MX nor address"
+                  + " records",
+              c -> c.mx == Mx.NULL_MX || c.mx == Mx.NO_SUCH_DOMAIN || c.mx == Mx.NO_MAIL_HOST,
+              decides(bounce(FailureType.DNS_FAILURE)),
+              "RFC 7505 §3, RFC 5321 §5.1",
+              "5.1.10, 5.1.2 or 5.4.4; no retry can change it"),
+          rule(
+              "`dane-required`, and no DANE provider is configured",
+              c -> c.at(TlsLevel.DANE_REQUIRED) && c.dane == Dane.NOT_CONFIGURED,
+              decides(defer(FailureType.POLICY_UNAVAILABLE)),
+              "RFC 7672 §6",
+              "fail closed: not delivering rather than downgrading"),
+          rule(
+              "`dane-required`, and the MX answer (or a CNAME on the way to it) is not"
+                  + " DNSSEC-secure",
+              c -> c.at(TlsLevel.DANE_REQUIRED) && !c.literal() && c.mx != Mx.SECURE,
+              decides(defer(FailureType.DANE_REQUIRED)),
+              "RFC 7672 §2.2.1, §6",
+              "4.7.5 before any connection (\"non DNSSEC destination\"): the MX names may be forged,"
+                  + " so DANE on the named host would authenticate an attacker's choice"),
+          rule(
+              "`sts-required`, and no MTA-STS source is configured",
+              c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.NOT_CONFIGURED,
+              decides(defer(FailureType.POLICY_UNAVAILABLE)),
+              "RFC 8461 §5",
+              "fail closed: not delivering rather than downgrading"),
+          rule(
+              "`sts-required`, and the next hop is an address literal",
+              c -> c.at(TlsLevel.STS_REQUIRED) && c.literal(),
+              decides(bounce(FailureType.STS_REQUIRED)),
+              "RFC 8461 §3.4",
+              "an address literal has no domain, hence no policy"),
+          rule(
+              "`sts-required`, and the domain provably publishes no MTA-STS record",
+              c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.NO_RECORD,
+              decides(bounce(FailureType.STS_REQUIRED)),
+              "RFC 8461 §3.1",
+              "5.7.10: the sender's own requirement cannot be met"),
+          rule(
+              "`sts-required`, and the policy is in mode `testing` or `none`",
+              c -> c.at(TlsLevel.STS_REQUIRED) && (c.testing() || c.sts == Sts.MODE_NONE),
+              decides(bounce(FailureType.STS_REQUIRED)),
+              "RFC 8461 §5",
+              "5.7.10: only `enforce` lets mail go"),
+          rule(
+              "`sts-required`, and MTA-STS discovery or the policy fetch failed",
+              c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.FAILED,
+              decides(
+                  defer(FailureType.STS_POLICY_FETCH_ERROR),
+                  reportedOnly(PolicySource.MTA_STS, FailureType.STS_POLICY_FETCH_ERROR)),
+              "RFC 8461 §3.3, §5.1",
+              "it may work later; the failure keeps the lookup's type and is reported"),
+          rule(
+              "`sts-required`, and the `_mta-sts` record is present but unusable",
+              c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.UNUSABLE_RECORD,
+              decides(defer(FailureType.STS_REQUIRED)),
+              "RFC 8461 §3.1",
+              "it may be fixed; deferred"),
+          // Each host.
+          rule(
+              "the next hop is an address literal, at `dane-required`",
+              c -> c.literal() && c.at(TlsLevel.DANE_REQUIRED),
+              decides(skip(FailureType.DANE_REQUIRED)),
+              "RFC 7672 §6",
+              "an address literal has no TLSA records; nothing left, deferred"),
+          rule(
+              "the next hop is an address literal",
+              Case::literal,
+              decides(senderLevel()),
+              "RFC 5321 §4.1.3, RFC 6066 §3",
+              "one host, no MX, no SNI"),
+          rule(
+              "the host has no address, and an address lookup failed (SERVFAIL, timeout, bogus)",
+              c -> c.addresses == Addresses.LOOKUP_FAILED,
+              decides(skip(FailureType.DNS_FAILURE)),
+              "RFC 4035 §5.5, RFC 5321 §5.1",
+              "failed address data is never read as \"no address\"; none left, deferred"),
+          rule(
+              "the host has no A or AAAA records",
+              c -> c.addresses == Addresses.NO_RECORDS,
+              decides(skip(FailureType.CONNECTION_FAILED)),
+              "RFC 5321 §5.1",
+              "nothing to connect to"),
+          rule(
+              "one address family failed (say AAAA SERVFAIL) and the other resolved",
+              c -> c.addresses == Addresses.ONE_FAMILY_FAILED,
+              notesFailedFamily(),
+              "RFC 7672 §2.1.1",
+              "that family is dropped and the record says so; the host is used over the other"
+                  + " family, as Postfix does"),
+          rule(
+              "an MTA-STS `enforce` policy applies, the host matches none of its `mx` patterns,"
+                  + " and the MX answer is not DNSSEC-secure",
+              c -> c.enforce() && c.outside() && c.mx != Mx.SECURE,
+              decides(
+                  skip(FailureType.STS_POLICY_INVALID),
+                  reported(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
+              "RFC 8461 §4.1, §5.1, RFC 7672 §2.2.1",
+              "skipped even with usable TLSA: DANE may replace the PKIX check of MTA-STS, never the"
+                  + " MX match, unless the domain owner signed the choice of host"),
+          rule(
+              "the host's TLSA lookup failed (bogus, SERVFAIL, timeout)",
+              c -> c.dane == Dane.FAILED,
+              decides(
+                  skip(FailureType.DNSSEC_INVALID),
+                  reported(PolicySource.DANE, FailureType.DNSSEC_INVALID)),
+              "RFC 7672 §2.1.1",
+              "never read as \"no DANE\"; when every host is skipped, deferred"),
+          rule(
+              "secure TLSA records, at least one usable (DANE-TA or DANE-EE, known selector and"
+                  + " matching type)",
+              c -> c.dane == Dane.USABLE,
+              decides(use(Req.DANE, PolicySource.DANE)),
+              "RFC 7672 §2.2, §3.1, RFC 8461 §2",
+              "DANE authentication mandatory, PKIX not needed, MTA-STS not consulted for this host;"
+                  + " a mismatch is never delivered, never downgraded. `VERIFIED`, or `TRUSTED`"
+                  + " through an insecure MX answer (never at `dane-required`)"),
+          rule(
+              "secure TLSA records, none usable",
+              c -> c.dane == Dane.UNUSABLE,
+              notes(reportedOnly(PolicySource.DANE, FailureType.TLSA_INVALID)),
+              "RFC 7672 §2.2, RFC 8460 §4.3.1",
+              "reported as `tlsa-invalid`; the rules below decide"),
+          rule(
+              "`dane-required`, and the host has no usable TLSA",
+              c -> c.at(TlsLevel.DANE_REQUIRED),
+              decides(skip(FailureType.DANE_REQUIRED)),
+              "RFC 7672 §6",
+              "never used; none left, deferred"),
+          rule(
+              "an MTA-STS `enforce` policy applies, and the host matches none of its `mx` patterns",
+              c -> c.enforce() && c.outside(),
+              decides(
+                  skip(FailureType.STS_POLICY_INVALID),
+                  reported(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
+              "RFC 8461 §4.1, §5",
+              "never used; none left, deferred after re-checking the policy id"),
+          rule(
+              "an MTA-STS `enforce` policy applies",
+              Case::enforce,
+              decides(use(Req.PKIX, PolicySource.MTA_STS)),
+              "RFC 8461 §4.2, §5",
+              "TLS 1.2+, WebPKI chain, certificate names the MX host; failure: next MX, then"
+                  + " deferred after re-checking the policy id (RFC 8461 §5.1)"),
+          rule(
+              "an MTA-STS `testing` policy applies, and the host matches none of its `mx` patterns",
+              c -> c.testing() && c.outside(),
+              notes(reportedOnly(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
+              "RFC 8461 §4.1, §5",
+              "the mismatch is reported for TLS-RPT, also for a host whose TLSA records are"
+                  + " unusable; the rules below decide"),
+          rule(
+              "secure TLSA records, none usable, under an MTA-STS `testing` policy",
+              c -> c.dane == Dane.UNUSABLE && c.testing(),
+              decides(useWithReportOnly(Req.ENCRYPTED, PolicySource.DANE, Req.PKIX)),
+              "RFC 7672 §2.2, RFC 8461 §5",
+              "TLS mandatory, unauthenticated; the MTA-STS checks only reported"),
+          rule(
+              "secure TLSA records, none usable",
+              c -> c.dane == Dane.UNUSABLE,
+              decides(use(Req.ENCRYPTED, PolicySource.DANE)),
+              "RFC 7672 §2.2",
+              "TLS mandatory, unauthenticated"),
+          rule(
+              "an MTA-STS `testing` policy applies",
+              Case::testing,
+              decides(senderLevelReportOnly(Req.PKIX)),
+              "RFC 8461 §5",
+              "delivered as the sender's level says; every MTA-STS failure reported for TLS-RPT"),
+          rule(
+              "no policy, a policy in mode `none`, or one that cannot be fetched",
+              c -> true,
+              decides(senderLevel()),
+              "RFC 8461 §5.1, RFC 7435",
+              "the sender's level (a failed fetch is reported once for the domain)"));
 
   /** When every host was skipped (or there was none): the first rule that holds decides. */
-  record NoHostRule(String when, Predicate<NoHostCase> applies, DeliveryStatus status,
-      FailureType type, String enhanced, String rfc) {}
+  record NoHostRule(
+      String when,
+      Predicate<NoHostCase> applies,
+      DeliveryStatus status,
+      FailureType type,
+      String enhanced,
+      String rfc) {}
 
   /** The failure types of the skipped hosts, and whether an {@code enforce} policy applied. */
   record NoHostCase(Set<FailureType> skipped, boolean enforce) {
@@ -500,27 +551,53 @@ class HostPolicyTableTest {
   }
 
   /** The reasons a host can be skipped for. */
-  static final List<FailureType> SKIP_TYPES = List.of(FailureType.DANE_REQUIRED,
-      FailureType.DNSSEC_INVALID, FailureType.STS_POLICY_INVALID, FailureType.DNS_FAILURE,
-      FailureType.CONNECTION_FAILED);
+  static final List<FailureType> SKIP_TYPES =
+      List.of(
+          FailureType.DANE_REQUIRED,
+          FailureType.DNSSEC_INVALID,
+          FailureType.STS_POLICY_INVALID,
+          FailureType.DNS_FAILURE,
+          FailureType.CONNECTION_FAILED);
 
-  static final List<NoHostRule> NO_HOST_RULES = List.of(
-      new NoHostRule("some for `dane-required`, the others for `dnssec-invalid`",
-          c -> c.onlyOf(FailureType.DANE_REQUIRED, FailureType.DNSSEC_INVALID)
-              && c.skipped().contains(FailureType.DANE_REQUIRED),
-          DeliveryStatus.DEFERRED, FailureType.DANE_REQUIRED, "4.7.5", "RFC 7672 §6"),
-      new NoHostRule("all for `dnssec-invalid`",
-          c -> c.onlyOf(FailureType.DNSSEC_INVALID),
-          DeliveryStatus.DEFERRED, FailureType.DNSSEC_INVALID, "4.4.3", "RFC 7672 §2.1.1"),
-      new NoHostRule("some outside the `mx` patterns of an `enforce` policy",
-          c -> c.enforce() && c.skipped().contains(FailureType.STS_POLICY_INVALID),
-          DeliveryStatus.DEFERRED, FailureType.STS_POLICY_INVALID, "4.7.5", "RFC 8461 §5.1"),
-      new NoHostRule("some because an address lookup failed",
-          c -> c.skipped().contains(FailureType.DNS_FAILURE),
-          DeliveryStatus.DEFERRED, FailureType.DNS_FAILURE, "4.4.3", "RFC 5321 §5.1"),
-      new NoHostRule("otherwise (no address, or no host at all)",
-          c -> true,
-          DeliveryStatus.DEFERRED, FailureType.CONNECTION_FAILED, "4.4.4", "RFC 5321 §5.1"));
+  static final List<NoHostRule> NO_HOST_RULES =
+      List.of(
+          new NoHostRule(
+              "some for `dane-required`, the others for `dnssec-invalid`",
+              c ->
+                  c.onlyOf(FailureType.DANE_REQUIRED, FailureType.DNSSEC_INVALID)
+                      && c.skipped().contains(FailureType.DANE_REQUIRED),
+              DeliveryStatus.DEFERRED,
+              FailureType.DANE_REQUIRED,
+              "4.7.5",
+              "RFC 7672 §6"),
+          new NoHostRule(
+              "all for `dnssec-invalid`",
+              c -> c.onlyOf(FailureType.DNSSEC_INVALID),
+              DeliveryStatus.DEFERRED,
+              FailureType.DNSSEC_INVALID,
+              "4.4.3",
+              "RFC 7672 §2.1.1"),
+          new NoHostRule(
+              "some outside the `mx` patterns of an `enforce` policy",
+              c -> c.enforce() && c.skipped().contains(FailureType.STS_POLICY_INVALID),
+              DeliveryStatus.DEFERRED,
+              FailureType.STS_POLICY_INVALID,
+              "4.7.5",
+              "RFC 8461 §5.1"),
+          new NoHostRule(
+              "some because an address lookup failed",
+              c -> c.skipped().contains(FailureType.DNS_FAILURE),
+              DeliveryStatus.DEFERRED,
+              FailureType.DNS_FAILURE,
+              "4.4.3",
+              "RFC 5321 §5.1"),
+          new NoHostRule(
+              "otherwise (no address, or no host at all)",
+              c -> true,
+              DeliveryStatus.DEFERRED,
+              FailureType.CONNECTION_FAILED,
+              "4.4.4",
+              "RFC 5321 §5.1"));
 
   // ----------------------------------------------------------------------- inputs per case
 
@@ -533,54 +610,117 @@ class HostPolicyTableTest {
     MxResolution mx = mxResolution(hop, c.mx, host);
     boolean stsConfigured = c.sts != Sts.NOT_CONFIGURED;
     boolean daneConfigured = c.dane != Dane.NOT_CONFIGURED;
-    Optional<MtaStsLookup> sts = stsConfigured && !c.literal()
-        ? Optional.of(stsLookup(c.sts)) : Optional.empty();
+    Optional<MtaStsLookup> sts =
+        stsConfigured && !c.literal() ? Optional.of(stsLookup(c.sts)) : Optional.empty();
     DomainInputs domain = new DomainInputs(hop, c.level, stsConfigured, daneConfigured, mx, sts);
     if (c.literal()) {
       return HostInputs.addressLiteral(domain);
     }
     // TLSA discovery runs for hosts with an address, after a usable MX answer
-    boolean lookedUp = daneConfigured && !host.addresses().isEmpty()
-        && (c.mx == Mx.SECURE || c.mx == Mx.INSECURE);
-    return HostInputs.mxHost(domain, host,
-        lookedUp ? Optional.of(tlsa(c.dane, c.mx == Mx.SECURE)) : Optional.empty());
+    boolean lookedUp =
+        daneConfigured && !host.addresses().isEmpty() && (c.mx == Mx.SECURE || c.mx == Mx.INSECURE);
+    return HostInputs.mxHost(
+        domain, host, lookedUp ? Optional.of(tlsa(c.dane, c.mx == Mx.SECURE)) : Optional.empty());
   }
 
   static MxHost host(Addresses a) {
     return switch (a) {
-      case RESOLVED -> Values.mxHost(HOST, 10, false, List.of(ip("192.0.2.10")),
-          address(DnsRecordType.A, "192.0.2.10"), nodata(HOST, DnsRecordType.AAAA));
-      case ONE_FAMILY_FAILED -> Values.mxHost(HOST, 10, false, List.of(ip("192.0.2.10")),
-          address(DnsRecordType.A, "192.0.2.10"),
-          failed(HOST, DnsRecordType.AAAA, DnssecState.INDETERMINATE));
-      case NO_RECORDS -> Values.mxHost(HOST, 10, false, List.of(),
-          nodata(HOST, DnsRecordType.A), nodata(HOST, DnsRecordType.AAAA));
-      case LOOKUP_FAILED -> Values.mxHost(HOST, 10, false, List.of(),
-          failed(HOST, DnsRecordType.A, DnssecState.BOGUS), nodata(HOST, DnsRecordType.AAAA));
+      case RESOLVED ->
+          Values.mxHost(
+              HOST,
+              10,
+              false,
+              List.of(ip("192.0.2.10")),
+              address(DnsRecordType.A, "192.0.2.10"),
+              nodata(HOST, DnsRecordType.AAAA));
+      case ONE_FAMILY_FAILED ->
+          Values.mxHost(
+              HOST,
+              10,
+              false,
+              List.of(ip("192.0.2.10")),
+              address(DnsRecordType.A, "192.0.2.10"),
+              failed(HOST, DnsRecordType.AAAA, DnssecState.INDETERMINATE));
+      case NO_RECORDS ->
+          Values.mxHost(
+              HOST,
+              10,
+              false,
+              List.of(),
+              nodata(HOST, DnsRecordType.A),
+              nodata(HOST, DnsRecordType.AAAA));
+      case LOOKUP_FAILED ->
+          Values.mxHost(
+              HOST,
+              10,
+              false,
+              List.of(),
+              failed(HOST, DnsRecordType.A, DnssecState.BOGUS),
+              nodata(HOST, DnsRecordType.AAAA));
     };
   }
 
   static MxResolution mxResolution(NextHop hop, Mx mx, MxHost host) {
     return switch (mx) {
-      case SECURE, INSECURE -> Values.mxResolution(hop, MxResolution.Kind.MX, List.of(host),
-          Optional.of(DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA,
-              mx == Mx.SECURE ? DnssecState.SECURE : DnssecState.INSECURE)
-              .records(List.of(new DnsRecord.Mx(10, HOST))).build()), List.of());
-      case BOGUS -> Values.mxResolution(hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
-          Optional.of(failed(DOMAIN, DnsRecordType.MX, DnssecState.BOGUS)), List.of());
-      case UNAVAILABLE -> Values.mxResolution(hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(),
-          Optional.of(failed(DOMAIN, DnsRecordType.MX, DnssecState.INDETERMINATE)), List.of());
-      case NULL_MX -> Values.mxResolution(hop, MxResolution.Kind.NULL_MX, List.of(),
-          Optional.of(DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA,
-              DnssecState.SECURE).records(List.of(new DnsRecord.Mx(0, DomainName.ROOT))).build()),
-          List.of());
-      case NO_SUCH_DOMAIN -> Values.mxResolution(hop, MxResolution.Kind.NO_SUCH_DOMAIN, List.of(),
-          Optional.of(DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.NXDOMAIN,
-              DnssecState.SECURE).rcode(3).build()), List.of());
-      case NO_MAIL_HOST -> Values.mxResolution(hop, MxResolution.Kind.NO_MAIL_HOST, List.of(),
-          Optional.of(nodata(DOMAIN, DnsRecordType.MX)), List.of());
-      case ADDRESS_LITERAL -> Values.mxResolution(hop, MxResolution.Kind.ADDRESS_LITERAL,
-          List.of(), Optional.empty(), List.of());
+      case SECURE, INSECURE ->
+          Values.mxResolution(
+              hop,
+              MxResolution.Kind.MX,
+              List.of(host),
+              Optional.of(
+                  DnsAnswer.builder(
+                          DOMAIN,
+                          DnsRecordType.MX,
+                          DnsOutcome.DATA,
+                          mx == Mx.SECURE ? DnssecState.SECURE : DnssecState.INSECURE)
+                      .records(List.of(new DnsRecord.Mx(10, HOST)))
+                      .build()),
+              List.of());
+      case BOGUS ->
+          Values.mxResolution(
+              hop,
+              MxResolution.Kind.TEMPORARY_FAILURE,
+              List.of(),
+              Optional.of(failed(DOMAIN, DnsRecordType.MX, DnssecState.BOGUS)),
+              List.of());
+      case UNAVAILABLE ->
+          Values.mxResolution(
+              hop,
+              MxResolution.Kind.TEMPORARY_FAILURE,
+              List.of(),
+              Optional.of(failed(DOMAIN, DnsRecordType.MX, DnssecState.INDETERMINATE)),
+              List.of());
+      case NULL_MX ->
+          Values.mxResolution(
+              hop,
+              MxResolution.Kind.NULL_MX,
+              List.of(),
+              Optional.of(
+                  DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA, DnssecState.SECURE)
+                      .records(List.of(new DnsRecord.Mx(0, DomainName.ROOT)))
+                      .build()),
+              List.of());
+      case NO_SUCH_DOMAIN ->
+          Values.mxResolution(
+              hop,
+              MxResolution.Kind.NO_SUCH_DOMAIN,
+              List.of(),
+              Optional.of(
+                  DnsAnswer.builder(
+                          DOMAIN, DnsRecordType.MX, DnsOutcome.NXDOMAIN, DnssecState.SECURE)
+                      .rcode(3)
+                      .build()),
+              List.of());
+      case NO_MAIL_HOST ->
+          Values.mxResolution(
+              hop,
+              MxResolution.Kind.NO_MAIL_HOST,
+              List.of(),
+              Optional.of(nodata(DOMAIN, DnsRecordType.MX)),
+              List.of());
+      case ADDRESS_LITERAL ->
+          Values.mxResolution(
+              hop, MxResolution.Kind.ADDRESS_LITERAL, List.of(), Optional.empty(), List.of());
     };
   }
 
@@ -588,8 +728,8 @@ class HostPolicyTableTest {
     return switch (sts) {
       case NO_RECORD -> new MtaStsLookup.NoPolicy(DOMAIN, true, "no _mta-sts record (NXDOMAIN)");
       case UNUSABLE_RECORD -> new MtaStsLookup.NoPolicy(DOMAIN, false, "2 TXT records");
-      case FAILED -> new MtaStsLookup.Failed(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR,
-          "HTTP 503");
+      case FAILED ->
+          new MtaStsLookup.Failed(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "HTTP 503");
       case MODE_NONE -> found(MtaStsMode.NONE, "other.example.test");
       case TESTING_MATCH -> found(MtaStsMode.TESTING, "*.example.test");
       case TESTING_OUTSIDE -> found(MtaStsMode.TESTING, "other.example.test");
@@ -600,17 +740,24 @@ class HostPolicyTableTest {
   }
 
   static MtaStsLookup found(MtaStsMode mode, String pattern) {
-    return new MtaStsLookup.Found(DOMAIN, new MtaStsPolicy("20240101", mode, List.of(pattern),
-        Duration.ofDays(7)), false, "");
+    return new MtaStsLookup.Found(
+        DOMAIN,
+        new MtaStsPolicy("20240101", mode, List.of(pattern), Duration.ofDays(7)),
+        false,
+        "");
   }
 
   static TlsaLookup tlsa(Dane dane, boolean mxSecure) {
     DnsRecord.Tlsa record = new DnsRecord.Tlsa(3, 1, 1, new byte[32]);
     return switch (dane) {
-      case USABLE -> new TlsaLookup.Usable(HOST,
-          new TlsRequirement.Dane(List.of(record), HOST, List.of(HOST), mxSecure), "");
-      case UNUSABLE -> new TlsaLookup.Unusable(HOST,
-          List.of(new DnsRecord.Tlsa(1, 1, 1, new byte[32])), List.of("PKIX-EE: not usable"));
+      case USABLE ->
+          new TlsaLookup.Usable(
+              HOST, new TlsRequirement.Dane(List.of(record), HOST, List.of(HOST), mxSecure), "");
+      case UNUSABLE ->
+          new TlsaLookup.Unusable(
+              HOST,
+              List.of(new DnsRecord.Tlsa(1, 1, 1, new byte[32])),
+              List.of("PKIX-EE: not usable"));
       case NONE -> new TlsaLookup.None(HOST, "no TLSA records (NXDOMAIN, SECURE)");
       case FAILED -> new TlsaLookup.Failed(HOST, "TLSA lookup failed: SERVFAIL");
       case NOT_CONFIGURED -> throw new IllegalArgumentException("no lookup without DANE");
@@ -619,7 +766,8 @@ class HostPolicyTableTest {
 
   static DnsAnswer address(DnsRecordType type, String ip) {
     return DnsAnswer.builder(HOST, type, DnsOutcome.DATA, DnssecState.SECURE)
-        .records(List.of(new DnsRecord.Address(ip(ip)))).build();
+        .records(List.of(new DnsRecord.Address(ip(ip))))
+        .build();
   }
 
   static DnsAnswer nodata(DomainName name, DnsRecordType type) {
@@ -627,8 +775,13 @@ class HostPolicyTableTest {
   }
 
   static DnsAnswer failed(DomainName name, DnsRecordType type, DnssecState state) {
-    return DnsAnswer.failed(name, type, state, state == DnssecState.BOGUS
-        ? DnsFailure.VALIDATION_FAILED : DnsFailure.SERVFAIL, 2, null);
+    return DnsAnswer.failed(
+        name,
+        type,
+        state,
+        state == DnssecState.BOGUS ? DnsFailure.VALIDATION_FAILED : DnsFailure.SERVFAIL,
+        2,
+        null);
   }
 
   static InetAddress ip(String literal) {
@@ -661,16 +814,22 @@ class HostPolicyTableTest {
   /** What the function decided for one case. */
   static Seen seen(HostDecision d) {
     if (d instanceof HostDecision.Use u) {
-      return new Seen(new Outcome.Use(Optional.of(Req.of(u.requirement())),
-          Optional.of(u.source()), u.reportOnly().map(Req::of)), reports(u.policyFailures()),
+      return new Seen(
+          new Outcome.Use(
+              Optional.of(Req.of(u.requirement())),
+              Optional.of(u.source()),
+              u.reportOnly().map(Req::of)),
+          reports(u.policyFailures()),
           familyNote(u.notes()));
     } else if (d instanceof HostDecision.Skip s) {
-      return new Seen(new Outcome.Skip(s.failure()), reports(s.policyFailures()),
-          familyNote(s.notes()));
+      return new Seen(
+          new Outcome.Skip(s.failure()), reports(s.policyFailures()), familyNote(s.notes()));
     }
     DomainDecision.Fail f = ((HostDecision.FailDomain) d).fail();
-    return new Seen(new Outcome.FailDomain(f.failure().status(), f.failure().type()),
-        reports(f.policyFailures()), familyNote(f.reasons()));
+    return new Seen(
+        new Outcome.FailDomain(f.failure().status(), f.failure().type()),
+        reports(f.policyFailures()),
+        familyNote(f.reasons()));
   }
 
   static List<Report> reports(List<PolicyFailure> failures) {
@@ -684,8 +843,13 @@ class HostPolicyTableTest {
   @Test
   void everyCombinationIsDecidedByTheFirstRuleThatHolds() {
     List<Case> all = Case.all();
-    assertThat(all).hasSize(TlsLevel.values().length * Mx.values().length
-        * Sts.values().length * Dane.values().length * Addresses.values().length);
+    assertThat(all)
+        .hasSize(
+            TlsLevel.values().length
+                * Mx.values().length
+                * Sts.values().length
+                * Dane.values().length
+                * Addresses.values().length);
     List<String> wrong = new ArrayList<>();
     for (Case c : all) {
       Seen expected = expected(c);
@@ -703,8 +867,7 @@ class HostPolicyTableTest {
     for (Case c : Case.all()) {
       reachedRules(c, reached);
     }
-    List<String> dead = RULES.stream().filter(r -> !reached.contains(r))
-        .map(Rule::when).toList();
+    List<String> dead = RULES.stream().filter(r -> !reached.contains(r)).map(Rule::when).toList();
     assertThat(dead).as("rules no combination reaches (shadowed by earlier rules)").isEmpty();
   }
 
@@ -729,7 +892,8 @@ class HostPolicyTableTest {
       DomainDecision domain = HostPolicy.decideDomain(in.domain());
       HostDecision host = HostPolicy.decide(in);
       assertThat(host instanceof HostDecision.FailDomain)
-          .as("%s", c).isEqualTo(domain instanceof DomainDecision.Fail);
+          .as("%s", c)
+          .isEqualTo(domain instanceof DomainDecision.Fail);
       if (host instanceof HostDecision.FailDomain f) {
         assertThat(f.fail()).as("%s", c).isEqualTo(domain);
       }
@@ -747,18 +911,20 @@ class HostPolicyTableTest {
         for (int i = 0; i < SKIP_TYPES.size(); i++) {
           if ((mask & 1 << i) != 0) {
             types.add(SKIP_TYPES.get(i));
-            skipped.add(Values.skippedHost(DomainName.of("mx" + i + ".example.test"),
-                SKIP_TYPES.get(i), "skipped"));
+            skipped.add(
+                Values.skippedHost(
+                    DomainName.of("mx" + i + ".example.test"), SKIP_TYPES.get(i), "skipped"));
           }
         }
         NoHostCase c = new NoHostCase(types, enforce);
-        NoHostRule rule = NO_HOST_RULES.stream().filter(r -> r.applies().test(c)).findFirst()
-            .orElseThrow();
+        NoHostRule rule =
+            NO_HOST_RULES.stream().filter(r -> r.applies().test(c)).findFirst().orElseThrow();
         reached.add(rule);
         DeliveryPlan.Failure f = HostPolicy.noHostLeft(skipped, enforce);
         assertThat(f.status()).as("%s", c).isEqualTo(rule.status());
         assertThat(f.type()).as("%s", c).isEqualTo(rule.type());
-        assertThat(f.reply().enhancedStatus().orElseThrow()).as("%s", c)
+        assertThat(f.reply().enhancedStatus().orElseThrow())
+            .as("%s", c)
             .hasToString(rule.enhanced());
         assertThat(f.reply().code()).as("%s", c).isEqualTo(451);
         cases++;
@@ -777,18 +943,30 @@ class HostPolicyTableTest {
   /** Issue 11 item 1: an insecure MX answer at dane-required defers before any connection. */
   @Test
   void daneRequiredThroughAnInsecureMxDefersTheDomainWhateverTheHostsTlsa() {
-    HostDecision d = decide(TlsLevel.DANE_REQUIRED, Mx.INSECURE, Sts.ENFORCE_MATCH, Dane.USABLE,
-        Addresses.RESOLVED);
-    assertThat(d).isInstanceOfSatisfying(HostDecision.FailDomain.class, f -> {
-      assertThat(f.fail().failure().status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(f.fail().failure().reply().code()).isEqualTo(451);
-      assertThat(f.fail().failure().reply().enhancedStatus().orElseThrow()).hasToString("4.7.5");
-      assertThat(f.fail().failure().reply().text()).contains("non-DNSSEC destination");
-      assertThat(f.fail().skipped()).singleElement().satisfies(s -> {
-        assertThat(s.host()).isEqualTo(HOST);
-        assertThat(s.failure()).isEqualTo(FailureType.DANE_REQUIRED);
-      });
-    });
+    HostDecision d =
+        decide(
+            TlsLevel.DANE_REQUIRED,
+            Mx.INSECURE,
+            Sts.ENFORCE_MATCH,
+            Dane.USABLE,
+            Addresses.RESOLVED);
+    assertThat(d)
+        .isInstanceOfSatisfying(
+            HostDecision.FailDomain.class,
+            f -> {
+              assertThat(f.fail().failure().status()).isEqualTo(DeliveryStatus.DEFERRED);
+              assertThat(f.fail().failure().reply().code()).isEqualTo(451);
+              assertThat(f.fail().failure().reply().enhancedStatus().orElseThrow())
+                  .hasToString("4.7.5");
+              assertThat(f.fail().failure().reply().text()).contains("non-DNSSEC destination");
+              assertThat(f.fail().skipped())
+                  .singleElement()
+                  .satisfies(
+                      s -> {
+                        assertThat(s.host()).isEqualTo(HOST);
+                        assertThat(s.failure()).isEqualTo(FailureType.DANE_REQUIRED);
+                      });
+            });
   }
 
   /**
@@ -797,175 +975,282 @@ class HostPolicyTableTest {
    */
   @Test
   void daneStandsInForPkixNeverForTheMxMatchUnlessTheMxAnswerIsSigned() {
-    HostDecision forged = decide(TlsLevel.ENFORCED, Mx.INSECURE, Sts.ENFORCE_OUTSIDE,
-        Dane.USABLE, Addresses.RESOLVED);
-    assertThat(forged).isInstanceOfSatisfying(HostDecision.Skip.class, s -> {
-      assertThat(s.failure()).isEqualTo(FailureType.STS_POLICY_INVALID);
-      assertThat(s.reason()).isEqualTo(
-          "mx.example.test matches none of the MTA-STS mx patterns [other.example.test]");
-      assertThat(s.policyFailures()).singleElement().satisfies(f -> {
-        assertThat(f.source()).isEqualTo(PolicySource.MTA_STS);
-        assertThat(f.enforced()).isTrue();
-        assertThat(f.host()).contains(HOST);
-      });
-    });
-    HostDecision signed = decide(TlsLevel.ENFORCED, Mx.SECURE, Sts.ENFORCE_OUTSIDE,
-        Dane.USABLE, Addresses.RESOLVED);
-    assertThat(signed).isInstanceOfSatisfying(HostDecision.Use.class, u -> {
-      assertThat(u.requirement()).isInstanceOfSatisfying(TlsRequirement.Dane.class,
-          dane -> assertThat(dane.mxSecure()).isTrue());
-      assertThat(u.source()).isEqualTo(PolicySource.DANE);
-      assertThat(u.why()).contains("DANE wins over MTA-STS for this host (RFC 8461 §2)");
-      assertThat(u.notes()).singleElement().asString().startsWith("mx.example.test: DANE: ");
-      assertThat(u.policyFailures()).isEmpty();
-    });
+    HostDecision forged =
+        decide(
+            TlsLevel.ENFORCED, Mx.INSECURE, Sts.ENFORCE_OUTSIDE, Dane.USABLE, Addresses.RESOLVED);
+    assertThat(forged)
+        .isInstanceOfSatisfying(
+            HostDecision.Skip.class,
+            s -> {
+              assertThat(s.failure()).isEqualTo(FailureType.STS_POLICY_INVALID);
+              assertThat(s.reason())
+                  .isEqualTo(
+                      "mx.example.test matches none of the MTA-STS mx patterns [other.example.test]");
+              assertThat(s.policyFailures())
+                  .singleElement()
+                  .satisfies(
+                      f -> {
+                        assertThat(f.source()).isEqualTo(PolicySource.MTA_STS);
+                        assertThat(f.enforced()).isTrue();
+                        assertThat(f.host()).contains(HOST);
+                      });
+            });
+    HostDecision signed =
+        decide(TlsLevel.ENFORCED, Mx.SECURE, Sts.ENFORCE_OUTSIDE, Dane.USABLE, Addresses.RESOLVED);
+    assertThat(signed)
+        .isInstanceOfSatisfying(
+            HostDecision.Use.class,
+            u -> {
+              assertThat(u.requirement())
+                  .isInstanceOfSatisfying(
+                      TlsRequirement.Dane.class, dane -> assertThat(dane.mxSecure()).isTrue());
+              assertThat(u.source()).isEqualTo(PolicySource.DANE);
+              assertThat(u.why()).contains("DANE wins over MTA-STS for this host (RFC 8461 §2)");
+              assertThat(u.notes())
+                  .singleElement()
+                  .asString()
+                  .startsWith("mx.example.test: DANE: ");
+              assertThat(u.policyFailures()).isEmpty();
+            });
   }
 
   /** RFC 7672 §2.1.1: a failed TLSA lookup is never "no DANE", even at opportunistic. */
   @Test
   void aFailedTlsaLookupSkipsTheHostAtOpportunistic() {
-    HostDecision d = decide(TlsLevel.OPPORTUNISTIC, Mx.SECURE, Sts.NO_RECORD, Dane.FAILED,
-        Addresses.RESOLVED);
-    assertThat(d).isInstanceOfSatisfying(HostDecision.Skip.class, s -> {
-      assertThat(s.failure()).isEqualTo(FailureType.DNSSEC_INVALID);
-      assertThat(s.reason()).isEqualTo(
-          "DANE lookup failed for mx.example.test: TLSA lookup failed: SERVFAIL");
-      assertThat(s.policyFailures()).singleElement().satisfies(f -> {
-        assertThat(f.source()).isEqualTo(PolicySource.DANE);
-        assertThat(f.type()).isEqualTo(FailureType.DNSSEC_INVALID);
-        assertThat(f.enforced()).isTrue();
-      });
-    });
+    HostDecision d =
+        decide(TlsLevel.OPPORTUNISTIC, Mx.SECURE, Sts.NO_RECORD, Dane.FAILED, Addresses.RESOLVED);
+    assertThat(d)
+        .isInstanceOfSatisfying(
+            HostDecision.Skip.class,
+            s -> {
+              assertThat(s.failure()).isEqualTo(FailureType.DNSSEC_INVALID);
+              assertThat(s.reason())
+                  .isEqualTo(
+                      "DANE lookup failed for mx.example.test: TLSA lookup failed: SERVFAIL");
+              assertThat(s.policyFailures())
+                  .singleElement()
+                  .satisfies(
+                      f -> {
+                        assertThat(f.source()).isEqualTo(PolicySource.DANE);
+                        assertThat(f.type()).isEqualTo(FailureType.DNSSEC_INVALID);
+                        assertThat(f.enforced()).isTrue();
+                      });
+            });
   }
 
   /** RFC 8461 §5: testing delivers as the sender's level says and reports the mismatch. */
   @Test
   void aTestingPolicyDeliversAtTheSenderLevelAndReportsAHostOutsideIt() {
-    HostDecision d = decide(TlsLevel.OPPORTUNISTIC, Mx.SECURE, Sts.TESTING_OUTSIDE, Dane.NONE,
-        Addresses.RESOLVED);
-    assertThat(d).isInstanceOfSatisfying(HostDecision.Use.class, u -> {
-      assertThat(u.requirement()).isInstanceOf(TlsRequirement.Opportunistic.class);
-      assertThat(u.source()).isEqualTo(PolicySource.NONE);
-      assertThat(u.reportOnly()).contains(new TlsRequirement.Pkix(List.of(HOST)));
-      assertThat(u.why()).endsWith("; MTA-STS testing: failures reported");
-      assertThat(u.policyFailures()).singleElement().satisfies(f -> {
-        assertThat(f.enforced()).isFalse();
-        assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_INVALID);
-        assertThat(f.detail()).endsWith("(testing mode: delivering anyway)");
-      });
-    });
+    HostDecision d =
+        decide(
+            TlsLevel.OPPORTUNISTIC, Mx.SECURE, Sts.TESTING_OUTSIDE, Dane.NONE, Addresses.RESOLVED);
+    assertThat(d)
+        .isInstanceOfSatisfying(
+            HostDecision.Use.class,
+            u -> {
+              assertThat(u.requirement()).isInstanceOf(TlsRequirement.Opportunistic.class);
+              assertThat(u.source()).isEqualTo(PolicySource.NONE);
+              assertThat(u.reportOnly()).contains(new TlsRequirement.Pkix(List.of(HOST)));
+              assertThat(u.why()).endsWith("; MTA-STS testing: failures reported");
+              assertThat(u.policyFailures())
+                  .singleElement()
+                  .satisfies(
+                      f -> {
+                        assertThat(f.enforced()).isFalse();
+                        assertThat(f.type()).isEqualTo(FailureType.STS_POLICY_INVALID);
+                        assertThat(f.detail()).endsWith("(testing mode: delivering anyway)");
+                      });
+            });
   }
 
   /**
-   * A host outside a testing policy's mx patterns is reported also when its TLSA records are
-   * secure but unusable: TLS is then mandatory and unauthenticated, and the MTA-STS checks, the
-   * MX match among them, are still reported (RFC 8461 §4.1, §5).
+   * A host outside a testing policy's mx patterns is reported also when its TLSA records are secure
+   * but unusable: TLS is then mandatory and unauthenticated, and the MTA-STS checks, the MX match
+   * among them, are still reported (RFC 8461 §4.1, §5).
    */
   @Test
   void aTestingPolicyReportsAHostOutsideItAlsoWhenItsTlsaIsUnusable() {
-    HostDecision d = decide(TlsLevel.ENFORCED, Mx.SECURE, Sts.TESTING_OUTSIDE, Dane.UNUSABLE,
-        Addresses.RESOLVED);
-    assertThat(d).isInstanceOfSatisfying(HostDecision.Use.class, u -> {
-      assertThat(u.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
-      assertThat(u.source()).isEqualTo(PolicySource.DANE);
-      assertThat(u.reportOnly()).contains(new TlsRequirement.Pkix(List.of(HOST)));
-      assertThat(u.policyFailures()).extracting(PolicyFailure::type).containsExactly(
-          FailureType.TLSA_INVALID, FailureType.STS_POLICY_INVALID);
-      assertThat(u.policyFailures()).allSatisfy(f -> assertThat(f.enforced()).isFalse());
-    });
+    HostDecision d =
+        decide(
+            TlsLevel.ENFORCED, Mx.SECURE, Sts.TESTING_OUTSIDE, Dane.UNUSABLE, Addresses.RESOLVED);
+    assertThat(d)
+        .isInstanceOfSatisfying(
+            HostDecision.Use.class,
+            u -> {
+              assertThat(u.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
+              assertThat(u.source()).isEqualTo(PolicySource.DANE);
+              assertThat(u.reportOnly()).contains(new TlsRequirement.Pkix(List.of(HOST)));
+              assertThat(u.policyFailures())
+                  .extracting(PolicyFailure::type)
+                  .containsExactly(FailureType.TLSA_INVALID, FailureType.STS_POLICY_INVALID);
+              assertThat(u.policyFailures()).allSatisfy(f -> assertThat(f.enforced()).isFalse());
+            });
   }
 
   /** sts-required bounces a domain that provably publishes no policy (5.7.10). */
   @Test
   void stsRequiredBouncesADomainWithoutAPolicy() {
-    HostDecision d = decide(TlsLevel.STS_REQUIRED, Mx.SECURE, Sts.NO_RECORD, Dane.USABLE,
-        Addresses.RESOLVED);
-    assertThat(d).isInstanceOfSatisfying(HostDecision.FailDomain.class, f -> {
-      assertThat(f.fail().failure().status()).isEqualTo(DeliveryStatus.BOUNCED);
-      assertThat(f.fail().failure().reply().code()).isEqualTo(550);
-      assertThat(f.fail().failure().reply().text()).contains("publishes no MTA-STS policy");
-      assertThat(f.fail().reasons()).last().isEqualTo(f.fail().failure().reply().text());
-    });
+    HostDecision d =
+        decide(TlsLevel.STS_REQUIRED, Mx.SECURE, Sts.NO_RECORD, Dane.USABLE, Addresses.RESOLVED);
+    assertThat(d)
+        .isInstanceOfSatisfying(
+            HostDecision.FailDomain.class,
+            f -> {
+              assertThat(f.fail().failure().status()).isEqualTo(DeliveryStatus.BOUNCED);
+              assertThat(f.fail().failure().reply().code()).isEqualTo(550);
+              assertThat(f.fail().failure().reply().text()).contains("publishes no MTA-STS policy");
+              assertThat(f.fail().reasons()).last().isEqualTo(f.fail().failure().reply().text());
+            });
   }
 
   /** One failed address family: the host is used over the other, and the record says so. */
   @Test
   void aFailedAddressFamilyIsDroppedAndNoted() {
-    HostDecision d = decide(TlsLevel.ENFORCED, Mx.SECURE, Sts.NOT_CONFIGURED,
-        Dane.NOT_CONFIGURED, Addresses.ONE_FAMILY_FAILED);
-    assertThat(d).isInstanceOfSatisfying(HostDecision.Use.class, u -> {
-      assertThat(u.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
-      assertThat(u.source()).isEqualTo(PolicySource.SENDER);
-      assertThat(u.notes()).singleElement().asString()
-          .startsWith("mx.example.test: AAAA lookup failed (")
-          .endsWith("); only the addresses of the other family are used");
-    });
+    HostDecision d =
+        decide(
+            TlsLevel.ENFORCED,
+            Mx.SECURE,
+            Sts.NOT_CONFIGURED,
+            Dane.NOT_CONFIGURED,
+            Addresses.ONE_FAMILY_FAILED);
+    assertThat(d)
+        .isInstanceOfSatisfying(
+            HostDecision.Use.class,
+            u -> {
+              assertThat(u.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
+              assertThat(u.source()).isEqualTo(PolicySource.SENDER);
+              assertThat(u.notes())
+                  .singleElement()
+                  .asString()
+                  .startsWith("mx.example.test: AAAA lookup failed (")
+                  .endsWith("); only the addresses of the other family are used");
+            });
   }
 
   /** Without a DANE provider, dane-required fails closed: deferred, never downgraded. */
   @Test
   void daneRequiredWithoutAProviderFailsClosed() {
-    HostDecision d = decide(TlsLevel.DANE_REQUIRED, Mx.SECURE, Sts.ENFORCE_MATCH,
-        Dane.NOT_CONFIGURED, Addresses.RESOLVED);
-    assertThat(d).isInstanceOfSatisfying(HostDecision.FailDomain.class, f -> {
-      assertThat(f.fail().failure().type()).isEqualTo(FailureType.POLICY_UNAVAILABLE);
-      assertThat(f.fail().failure().status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(f.fail().failure().reply().text()).contains("mailtls-dane")
-          .contains("not delivering rather than downgrading");
-    });
+    HostDecision d =
+        decide(
+            TlsLevel.DANE_REQUIRED,
+            Mx.SECURE,
+            Sts.ENFORCE_MATCH,
+            Dane.NOT_CONFIGURED,
+            Addresses.RESOLVED);
+    assertThat(d)
+        .isInstanceOfSatisfying(
+            HostDecision.FailDomain.class,
+            f -> {
+              assertThat(f.fail().failure().type()).isEqualTo(FailureType.POLICY_UNAVAILABLE);
+              assertThat(f.fail().failure().status()).isEqualTo(DeliveryStatus.DEFERRED);
+              assertThat(f.fail().failure().reply().text())
+                  .contains("mailtls-dane")
+                  .contains("not delivering rather than downgrading");
+            });
   }
 
   /** Inputs that no lookup can produce are refused rather than decided. */
   @Test
   void inputsThatNoLookupProducesAreRefused() {
-    HostInputs valid = inputs(new Case(TlsLevel.OPPORTUNISTIC, Mx.SECURE, Sts.NO_RECORD,
-        Dane.NONE, Addresses.RESOLVED));
-    DomainInputs withoutSts = new DomainInputs(valid.domain().nextHop(), TlsLevel.OPPORTUNISTIC,
-        false, true, valid.domain().mx(), Optional.empty());
-    assertThatThrownBy(() -> new DomainInputs(valid.domain().nextHop(), TlsLevel.OPPORTUNISTIC,
-        false, true, valid.domain().mx(), valid.domain().sts()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("MTA-STS lookup");
-    DomainInputs withoutDane = new DomainInputs(valid.domain().nextHop(),
-        TlsLevel.OPPORTUNISTIC, true, false, valid.domain().mx(), valid.domain().sts());
-    assertThatThrownBy(() -> HostInputs.mxHost(withoutDane, valid.host().orElseThrow(),
-        valid.tlsa())).isInstanceOf(IllegalArgumentException.class)
+    HostInputs valid =
+        inputs(
+            new Case(
+                TlsLevel.OPPORTUNISTIC, Mx.SECURE, Sts.NO_RECORD, Dane.NONE, Addresses.RESOLVED));
+    DomainInputs withoutSts =
+        new DomainInputs(
+            valid.domain().nextHop(),
+            TlsLevel.OPPORTUNISTIC,
+            false,
+            true,
+            valid.domain().mx(),
+            Optional.empty());
+    assertThatThrownBy(
+            () ->
+                new DomainInputs(
+                    valid.domain().nextHop(),
+                    TlsLevel.OPPORTUNISTIC,
+                    false,
+                    true,
+                    valid.domain().mx(),
+                    valid.domain().sts()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("MTA-STS lookup");
+    DomainInputs withoutDane =
+        new DomainInputs(
+            valid.domain().nextHop(),
+            TlsLevel.OPPORTUNISTIC,
+            true,
+            false,
+            valid.domain().mx(),
+            valid.domain().sts());
+    assertThatThrownBy(
+            () -> HostInputs.mxHost(withoutDane, valid.host().orElseThrow(), valid.tlsa()))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("TLSA lookup");
     assertThatThrownBy(() -> HostInputs.addressLiteral(withoutSts))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("address literal");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("address literal");
   }
 
   // ------------------------------------------------------------------------------- rendering
 
   static String render() {
     StringBuilder b = new StringBuilder();
-    b.append("Read in order: the first rule whose condition holds decides; a rule that *notes*"
-        + " adds a report or a line to the decision record, and reading goes on. ")
-        .append("`HostPolicyTableTest` checks `HostPolicy` against these rules for every"
-            + " combination of sender level (").append(TlsLevel.values().length)
-        .append(") × MX answer (").append(Mx.values().length)
-        .append(") × MTA-STS (").append(Sts.values().length)
-        .append(") × DANE (").append(Dane.values().length)
-        .append(") × the host's address answers (").append(Addresses.values().length)
-        .append("): ").append(Case.all().size()).append(" combinations.\n\n");
-    b.append("| # | the DNS and the recipient say | outcome | reported for TLS-RPT | why | rule |\n");
+    b.append(
+            "Read in order: the first rule whose condition holds decides; a rule that *notes*"
+                + " adds a report or a line to the decision record, and reading goes on. ")
+        .append(
+            "`HostPolicyTableTest` checks `HostPolicy` against these rules for every"
+                + " combination of sender level (")
+        .append(TlsLevel.values().length)
+        .append(") × MX answer (")
+        .append(Mx.values().length)
+        .append(") × MTA-STS (")
+        .append(Sts.values().length)
+        .append(") × DANE (")
+        .append(Dane.values().length)
+        .append(") × the host's address answers (")
+        .append(Addresses.values().length)
+        .append("): ")
+        .append(Case.all().size())
+        .append(" combinations.\n\n");
+    b.append(
+        "| # | the DNS and the recipient say | outcome | reported for TLS-RPT | why | rule |\n");
     b.append("|---|---|---|---|---|---|\n");
     int n = 1;
     for (Rule r : RULES) {
       Effect e = r.effect();
       String outcome = e.decides().map(Outcome::render).orElse("*notes*; reading goes on");
-      String reports = e.reports().stream().map(Report::render)
-          .collect(Collectors.joining(", "));
-      b.append("| ").append(n++).append(" | ").append(r.when()).append(" | ").append(outcome)
-          .append(" | ").append(reports.isEmpty() ? "—" : reports).append(" | ")
-          .append(r.statement()).append(" | ").append(r.rfc()).append(" |\n");
+      String reports = e.reports().stream().map(Report::render).collect(Collectors.joining(", "));
+      b.append("| ")
+          .append(n++)
+          .append(" | ")
+          .append(r.when())
+          .append(" | ")
+          .append(outcome)
+          .append(" | ")
+          .append(reports.isEmpty() ? "—" : reports)
+          .append(" | ")
+          .append(r.statement())
+          .append(" | ")
+          .append(r.rfc())
+          .append(" |\n");
     }
-    b.append("\nWhen every host was skipped (or there was none), the domain is deferred; the"
-        + " first row that holds gives the reply:\n\n");
+    b.append(
+        "\nWhen every host was skipped (or there was none), the domain is deferred; the"
+            + " first row that holds gives the reply:\n\n");
     b.append("| the hosts were skipped | deferred as | rule |\n");
     b.append("|---|---|---|\n");
     for (NoHostRule r : NO_HOST_RULES) {
-      b.append("| ").append(r.when()).append(" | ").append(r.enhanced()).append(' ')
-          .append(name(r.type())).append(" | ").append(r.rfc()).append(" |\n");
+      b.append("| ")
+          .append(r.when())
+          .append(" | ")
+          .append(r.enhanced())
+          .append(' ')
+          .append(name(r.type()))
+          .append(" | ")
+          .append(r.rfc())
+          .append(" |\n");
     }
     return b.toString();
   }

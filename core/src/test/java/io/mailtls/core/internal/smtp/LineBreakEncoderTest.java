@@ -210,7 +210,9 @@ class LineBreakEncoderTest {
         .hasMessageContaining("8");
   }
 
-  /** Correctness on a large input; its speed is a benchmark's business, the timeout bounds a hang. */
+  /**
+   * Correctness on a large input; its speed is a benchmark's business, the timeout bounds a hang.
+   */
   @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void largeContentStreamsInWholeBuffers() throws IOException {

@@ -17,7 +17,8 @@ class PeerTextTest {
   @Test
   void quoteCutsLongText() {
     String quoted = PeerText.quote("x".repeat(1000));
-    assertThat(quoted).hasSize(PeerText.MAX_QUOTED + "\"...(1000 chars)\"".length())
+    assertThat(quoted)
+        .hasSize(PeerText.MAX_QUOTED + "\"...(1000 chars)\"".length())
         .endsWith("...(1000 chars)\"");
   }
 

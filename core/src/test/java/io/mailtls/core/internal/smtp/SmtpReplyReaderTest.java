@@ -174,14 +174,15 @@ class SmtpReplyReaderTest {
   }
 
   /**
-   * RFC 5321 §4.2: reply text is HTAB and printable characters. Other control characters (an
-   * escape sequence for a terminal, a NUL) are peer input shown escaped, never passed on as they
-   * are; UTF-8 text stays.
+   * RFC 5321 §4.2: reply text is HTAB and printable characters. Other control characters (an escape
+   * sequence for a terminal, a NUL) are peer input shown escaped, never passed on as they are;
+   * UTF-8 text stays.
    */
   @Test
   void controlCharactersInReplyTextAreShownEscaped() throws IOException {
-    byte[] wire = "550 5.1.1 no\u0000such\u001b[31m user\tGr\u00fc\u00dfe\r\n"
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] wire =
+        "550 5.1.1 no\u0000such\u001b[31m user\tGr\u00fc\u00dfe\r\n"
+            .getBytes(StandardCharsets.UTF_8);
     SmtpReply reply = new SmtpReplyReader(new ByteArrayInputStream(wire)).read();
 
     assertThat(reply.text()).isEqualTo("no\\x00such\\x1B[31m user\tGr\u00fc\u00dfe");

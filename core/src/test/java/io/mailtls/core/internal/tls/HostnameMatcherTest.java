@@ -14,19 +14,19 @@ class HostnameMatcherTest {
 
   @ParameterizedTest(name = "{0} vs {1} -> {2}")
   @CsvSource({
-      "mx.example.com, mx.example.com, true",
-      "MX.Example.COM, mx.example.com, true",
-      "mx.example.com., mx.example.com, true",
-      "*.example.com, mx.example.com, true",
-      "*.example.com, example.com, false",          // one label exactly
-      "*.example.com, a.mx.example.com, false",
-      "f*.example.com, foo.example.com, false",     // partial wildcards refused
-      "*mx.example.com, amx.example.com, false",
-      "mx.*.com, mx.example.com, false",
-      "*.com, example.com, false",                  // no single-label base
-      "*, mx, false",
-      "other.example.com, mx.example.com, false",
-      "xn--bcher-kva.example, xn--bcher-kva.example, true",
+    "mx.example.com, mx.example.com, true",
+    "MX.Example.COM, mx.example.com, true",
+    "mx.example.com., mx.example.com, true",
+    "*.example.com, mx.example.com, true",
+    "*.example.com, example.com, false", // one label exactly
+    "*.example.com, a.mx.example.com, false",
+    "f*.example.com, foo.example.com, false", // partial wildcards refused
+    "*mx.example.com, amx.example.com, false",
+    "mx.*.com, mx.example.com, false",
+    "*.com, example.com, false", // no single-label base
+    "*, mx, false",
+    "other.example.com, mx.example.com, false",
+    "xn--bcher-kva.example, xn--bcher-kva.example, true",
   })
   void rfc6125Section6_4(String presented, String reference, boolean matches) {
     assertThat(HostnameMatcher.matches(presented, DomainName.of(reference))).isEqualTo(matches);
@@ -35,15 +35,19 @@ class HostnameMatcherTest {
   @Test
   void commonNameOnlyWhenThereIsNoDnsId() {
     TestPki pki = TestPki.create();
-    TestPki.Issued cnOnly = pki.root().leaf().commonName("mx.example.com").noSubjectAltName()
-        .issue();
-    assertThat(HostnameMatcher.matches(cnOnly.certificate(),
-        List.of(DomainName.of("mx.example.com")))).isTrue();
-    TestPki.Issued both = pki.root().leaf().commonName("mx.example.com")
-        .dnsNames("other.example.com").issue();
-    assertThat(HostnameMatcher.matches(both.certificate(),
-        List.of(DomainName.of("mx.example.com")))).isFalse();
-    assertThat(HostnameMatcher.matches(both.certificate(),
-        List.of(DomainName.of("other.example.com")))).isTrue();
+    TestPki.Issued cnOnly =
+        pki.root().leaf().commonName("mx.example.com").noSubjectAltName().issue();
+    assertThat(
+            HostnameMatcher.matches(cnOnly.certificate(), List.of(DomainName.of("mx.example.com"))))
+        .isTrue();
+    TestPki.Issued both =
+        pki.root().leaf().commonName("mx.example.com").dnsNames("other.example.com").issue();
+    assertThat(
+            HostnameMatcher.matches(both.certificate(), List.of(DomainName.of("mx.example.com"))))
+        .isFalse();
+    assertThat(
+            HostnameMatcher.matches(
+                both.certificate(), List.of(DomainName.of("other.example.com"))))
+        .isTrue();
   }
 }

@@ -25,16 +25,16 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The sockets of a test DNS server: one UDP socket and one TCP listener on the same address and
  * port, each served by daemon threads that hand every message to a {@link Responder}.
  *
- * <p>Thread-safe. Bounded: at most {@link #MAX_TCP_CONNECTIONS} TCP connections at once (more
- * are closed at once), each closed after {@link #TCP_IDLE_MILLIS} without a query.
+ * <p>Thread-safe. Bounded: at most {@link #MAX_TCP_CONNECTIONS} TCP connections at once (more are
+ * closed at once), each closed after {@link #TCP_IDLE_MILLIS} without a query.
  */
 public final class DnsSocketServer implements AutoCloseable {
   /** The most TCP connections served at once. */
@@ -51,10 +51,13 @@ public final class DnsSocketServer implements AutoCloseable {
   private final DatagramSocket udp;
   private final ServerSocket tcp;
   private final Responder responder;
+
   /** How long each response is held back before it is sent; 0 for none. */
   private final long latencyNanos;
+
   /** Sends delayed UDP responses, so that a delay never holds up the receiving thread. */
   private final @Nullable ScheduledExecutorService delayed;
+
   private final Thread udpThread;
   private final Thread acceptThread;
   private final ExecutorService connections;
@@ -62,17 +65,18 @@ public final class DnsSocketServer implements AutoCloseable {
   private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  private DnsSocketServer(DatagramSocket udp, ServerSocket tcp, Responder responder,
-      long latencyNanos) {
+  private DnsSocketServer(
+      DatagramSocket udp, ServerSocket tcp, Responder responder, long latencyNanos) {
     this.udp = udp;
     this.tcp = tcp;
     this.responder = responder;
     this.latencyNanos = latencyNanos;
     String suffix = "-" + udp.getLocalPort();
-    this.delayed = latencyNanos > 0
-        ? Executors.newSingleThreadScheduledExecutor(
-            r -> daemon(r, "TestDnsServer-udp-delayed" + suffix))
-        : null;
+    this.delayed =
+        latencyNanos > 0
+            ? Executors.newSingleThreadScheduledExecutor(
+                r -> daemon(r, "TestDnsServer-udp-delayed" + suffix))
+            : null;
     this.udpThread = daemon(this::serveUdp, "TestDnsServer-udp" + suffix);
     this.acceptThread = daemon(this::acceptTcp, "TestDnsServer-tcp-accept" + suffix);
     AtomicInteger counter = new AtomicInteger();
@@ -98,14 +102,14 @@ public final class DnsSocketServer implements AutoCloseable {
 
   /**
    * As {@link #start(InetAddress, int, Responder)}, holding every response back for {@code
-   * latencyNanos} before it is sent, as a distant server would: UDP responses are sent by a
-   * timer thread, so concurrent queries are delayed side by side, not one after another; a TCP
-   * connection answers its queries in order, each after the delay.
+   * latencyNanos} before it is sent, as a distant server would: UDP responses are sent by a timer
+   * thread, so concurrent queries are delayed side by side, not one after another; a TCP connection
+   * answers its queries in order, each after the delay.
    *
    * @param latencyNanos the delay per response, 0 for none
    */
-  public static DnsSocketServer start(InetAddress address, int port, Responder responder,
-      long latencyNanos) throws IOException {
+  public static DnsSocketServer start(
+      InetAddress address, int port, Responder responder, long latencyNanos) throws IOException {
     if (latencyNanos < 0) {
       throw new IllegalArgumentException("latency must not be negative: " + latencyNanos);
     }
@@ -174,15 +178,19 @@ public final class DnsSocketServer implements AutoCloseable {
   private void sendLater(ScheduledExecutorService timer, DatagramPacket reply) {
     try {
       // Nothing waits for the send: a failure is logged by the task itself.
-      var unused = timer.schedule(() -> {
-        try {
-          udp.send(reply);
-        } catch (IOException e) {
-          if (!closed) {
-            LOG.debug("delayed UDP response failed", e);
-          }
-        }
-      }, latencyNanos, TimeUnit.NANOSECONDS);
+      var unused =
+          timer.schedule(
+              () -> {
+                try {
+                  udp.send(reply);
+                } catch (IOException e) {
+                  if (!closed) {
+                    LOG.debug("delayed UDP response failed", e);
+                  }
+                }
+              },
+              latencyNanos,
+              TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // closed meanwhile: the response is dropped, as the socket is
     }

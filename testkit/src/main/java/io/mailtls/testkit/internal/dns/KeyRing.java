@@ -5,8 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.xbill.DNS.Name;
 
 /**
- * The keys of every zone a server holds, generated on first use and kept for the server's life,
- * so that re-signing never changes a DNSKEY (and a validator's cached keys stay valid).
+ * The keys of every zone a server holds, generated on first use and kept for the server's life, so
+ * that re-signing never changes a DNSKEY (and a validator's cached keys stay valid).
  *
  * <p>Thread-safe.
  */
@@ -26,8 +26,8 @@ public final class KeyRing {
   }
 
   /**
-   * A key that is never published in {@code zone}: a DS made from it matches no DNSKEY of the
-   * zone, which a validator must treat as bogus (RFC 4035 §5.2).
+   * A key that is never published in {@code zone}: a DS made from it matches no DNSKEY of the zone,
+   * which a validator must treat as bogus (RFC 4035 §5.2).
    */
   public ZoneKey decoy(Name zone) {
     return decoys.computeIfAbsent(zone, z -> ZoneKey.generate(z, ttl));

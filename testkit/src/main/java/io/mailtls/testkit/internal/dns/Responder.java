@@ -28,8 +28,8 @@ import org.xbill.DNS.Type;
 
 /**
  * Turns one query datagram (or TCP message) into the response bytes, as an authoritative server
- * holding every configured zone would, and as a recursive resolver would for CNAME chains that
- * stay within those zones. Applies the switched-on faults and logs every well-formed query.
+ * holding every configured zone would, and as a recursive resolver would for CNAME chains that stay
+ * within those zones. Applies the switched-on faults and logs every well-formed query.
  *
  * <p>Thread-safe: it reads an immutable {@link ZoneSet} per query.
  */
@@ -170,8 +170,7 @@ public final class Responder {
         }
       }
       // RFC 6604 §3: the rcode describes the last name of the chain.
-      resolution.rcode =
-          answer.kind() == ZoneAnswer.Kind.NXDOMAIN ? Rcode.NXDOMAIN : Rcode.NOERROR;
+      resolution.rcode = answer.kind() == ZoneAnswer.Kind.NXDOMAIN ? Rcode.NXDOMAIN : Rcode.NOERROR;
       if (answer.kind() != ZoneAnswer.Kind.CNAME) {
         break;
       }
@@ -193,8 +192,7 @@ public final class Responder {
     }
     // RFC 4035 §3.1.1: RRSIGs go with their RRset when DO is set (or when asked for).
     if (dnssecOk || signaturesOnly) {
-      boolean corrupt =
-          faults.matches(Fault.CORRUPT_SIGNATURES, rrset.getName(), rrset.getType());
+      boolean corrupt = faults.matches(Fault.CORRUPT_SIGNATURES, rrset.getName(), rrset.getType());
       for (RRSIGRecord sig : rrset.sigs()) {
         response.addRecord(corrupt ? corrupted(sig) : sig, section);
       }

@@ -33,7 +33,10 @@ public final class ZoneAnswer {
   private final @Nullable Name target;
 
   private ZoneAnswer(
-      Kind kind, List<RRset> answer, List<RRset> authority, List<RRset> additional,
+      Kind kind,
+      List<RRset> answer,
+      List<RRset> authority,
+      List<RRset> additional,
       @Nullable Name target) {
     this.kind = kind;
     this.answer = List.copyOf(answer);

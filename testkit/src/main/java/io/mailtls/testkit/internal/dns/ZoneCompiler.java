@@ -24,9 +24,9 @@ import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Type;
 
 /**
- * Turns zone definitions into served zones: adds each zone's SOA, NS and DNSKEY, the delegation
- * (NS and DS) of every held child zone in its nearest held parent, the NSEC chain, and signs
- * every authoritative RRset.
+ * Turns zone definitions into served zones: adds each zone's SOA, NS and DNSKEY, the delegation (NS
+ * and DS) of every held child zone in its nearest held parent, the NSEC chain, and signs every
+ * authoritative RRset.
  *
  * <p>Stateless and thread-safe.
  */
@@ -35,8 +35,8 @@ public final class ZoneCompiler {
   public static final long TTL = 300;
 
   /**
-   * The name server named by every NS RRset. It lies under {@code invalid.} (RFC 6761 §6.4), so
-   * it needs no glue and never shadows a caller's name; clients reach the server by address.
+   * The name server named by every NS RRset. It lies under {@code invalid.} (RFC 6761 §6.4), so it
+   * needs no glue and never shadows a caller's name; clients reach the server by address.
    */
   public static final Name NAME_SERVER = Name.fromConstantString("ns.mailtls-testkit.invalid.");
 
@@ -59,8 +59,7 @@ public final class ZoneCompiler {
    * @throws IllegalArgumentException if a record lies in another held zone or breaks the CNAME
    *     rules of RFC 2181 §10.1
    */
-  public static ZoneSet compile(
-      Collection<ZoneDefinition> definitions, KeyRing keys, Instant now) {
+  public static ZoneSet compile(Collection<ZoneDefinition> definitions, KeyRing keys, Instant now) {
     Map<Name, ZoneDefinition> byOrigin = new HashMap<>();
     for (ZoneDefinition definition : definitions) {
       if (byOrigin.put(definition.origin(), definition) != null) {
@@ -78,8 +77,7 @@ public final class ZoneCompiler {
     for (ZoneDefinition definition : definitions) {
       List<ZoneDefinition> delegated =
           children.getOrDefault(definition.origin(), Collections.emptyList());
-      served.put(
-          definition.origin(), compileZone(definition, delegated, byOrigin, keys, now));
+      served.put(definition.origin(), compileZone(definition, delegated, byOrigin, keys, now));
     }
     return new ZoneSet(served);
   }
@@ -228,8 +226,8 @@ public final class ZoneCompiler {
   }
 
   /**
-   * RFC 4034 §4.1 and RFC 4035 §2.3: one NSEC per authoritative name, in canonical order, the
-   * last pointing back to the apex; the bitmap lists the types present plus NSEC and RRSIG (at a
+   * RFC 4034 §4.1 and RFC 4035 §2.3: one NSEC per authoritative name, in canonical order, the last
+   * pointing back to the apex; the bitmap lists the types present plus NSEC and RRSIG (at a
    * delegation: NS, DS if any, NSEC, RRSIG).
    */
   private static void addNsecChain(NavigableMap<Name, Map<Integer, RRset>> nodes, Name origin) {

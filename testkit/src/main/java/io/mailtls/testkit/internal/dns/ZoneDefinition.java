@@ -86,7 +86,13 @@ public final class ZoneDefinition {
 
   @Override
   public String toString() {
-    return "zone " + origin + (signed ? "" : " unsigned") + (wrongDs ? " wrong-DS" : "")
-        + (expiredSignatures ? " expired" : "") + " (" + records.size() + " records)";
+    return "zone "
+        + origin
+        + (signed ? "" : " unsigned")
+        + (wrongDs ? " wrong-DS" : "")
+        + (expiredSignatures ? " expired" : "")
+        + " ("
+        + records.size()
+        + " records)";
   }
 }

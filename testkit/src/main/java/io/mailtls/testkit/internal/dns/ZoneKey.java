@@ -16,8 +16,8 @@ import org.xbill.DNS.RRSIGRecord;
 import org.xbill.DNS.RRset;
 
 /**
- * One zone's signing key: an ECDSA P-256 key pair (algorithm 13, RFC 6605) published as a
- * combined signing key (DNSKEY flags 257: Zone Key and SEP, RFC 4034 §2.1.1).
+ * One zone's signing key: an ECDSA P-256 key pair (algorithm 13, RFC 6605) published as a combined
+ * signing key (DNSKEY flags 257: Zone Key and SEP, RFC 4034 §2.1.1).
  *
  * <p>Immutable and thread-safe.
  */

@@ -22,9 +22,8 @@ public final class ZoneSet {
   }
 
   /**
-   * The zone that answers {@code qname}/{@code qtype}: the most specific held zone enclosing
-   * qname, except that DS at a zone apex comes from the parent side of the cut (RFC 4035
-   * §3.1.4.1).
+   * The zone that answers {@code qname}/{@code qtype}: the most specific held zone enclosing qname,
+   * except that DS at a zone apex comes from the parent side of the cut (RFC 4035 §3.1.4.1).
    */
   public ServedZone select(Name qname, int qtype) {
     for (int strip = 0; strip < qname.labels(); strip++) {

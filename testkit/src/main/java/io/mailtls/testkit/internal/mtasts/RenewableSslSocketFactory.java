@@ -15,8 +15,8 @@ import javax.net.ssl.X509TrustManager;
 
 /**
  * A server-side {@link SSLSocketFactory} over one key manager whose {@link SSLContext} can be
- * renewed: a fresh context has an empty session cache and new session-ticket keys, so no client
- * can resume a session made before {@link #renew()} and skip the certificate now chosen.
+ * renewed: a fresh context has an empty session cache and new session-ticket keys, so no client can
+ * resume a session made before {@link #renew()} and skip the certificate now chosen.
  *
  * <p>Thread-safe.
  */
@@ -86,8 +86,8 @@ public final class RenewableSslSocketFactory extends SSLSocketFactory {
   }
 
   @Override
-  public Socket createSocket(
-      InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
+  public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+      throws IOException {
     return current.createSocket(address, port, localAddress, localPort);
   }
 

@@ -22,9 +22,9 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A server key manager that picks the certificate by the client's SNI host name (RFC 6066 §3), as
- * a virtual-hosting web server does. The choice is made per handshake by a function of the
- * requested name (absent without SNI), so a test can switch certificates while the server runs.
+ * A server key manager that picks the certificate by the client's SNI host name (RFC 6066 §3), as a
+ * virtual-hosting web server does. The choice is made per handshake by a function of the requested
+ * name (absent without SNI), so a test can switch certificates while the server runs.
  *
  * <p>Aliases are opaque strings that the chooser hands out and the resolver maps back to a
  * certificate; they must be stable for a given certificate. Thread-safe if the functions are.
@@ -85,9 +85,10 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
     List<SNIServerName> names = extended.getRequestedServerNames();
     for (SNIServerName name : names) {
       if (name.getType() == StandardConstants.SNI_HOST_NAME) {
-        String ascii = name instanceof SNIHostName host
-            ? host.getAsciiName()
-            : new SNIHostName(name.getEncoded()).getAsciiName();
+        String ascii =
+            name instanceof SNIHostName host
+                ? host.getAsciiName()
+                : new SNIHostName(name.getEncoded()).getAsciiName();
         return Optional.of(ascii.toLowerCase(Locale.ROOT));
       }
     }

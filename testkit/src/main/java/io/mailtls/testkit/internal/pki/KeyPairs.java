@@ -28,6 +28,7 @@ public final class KeyPairs {
 
   private static final BlockingQueue<KeyPair> RSA_SPARES = new LinkedBlockingQueue<>();
   private static final AtomicBoolean REFILL_PENDING = new AtomicBoolean();
+
   // MIN_PRIORITY is a hint to leave the tests' own threads the CPU; nothing depends on it.
   @SuppressWarnings("ThreadPriorityCheck")
   private static final ExecutorService REFILLER =

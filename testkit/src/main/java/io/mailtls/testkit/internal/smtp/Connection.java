@@ -103,7 +103,7 @@ final class Connection {
    */
   @Nullable SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced)
       throws IOException {
-    return perform(action, normal, enhanced, reply -> { });
+    return perform(action, normal, enhanced, reply -> {});
   }
 
   /**
@@ -111,8 +111,9 @@ final class Connection {
    * about to answer (as {@link #perform} returns it) before any of it can reach the client; not
    * called if the action's delay is cut short.
    */
-  @Nullable SmtpReply perform(SmtpAction action, SmtpReply normal, boolean enhanced,
-      Consumer<SmtpReply> decided) throws IOException {
+  @Nullable SmtpReply perform(
+      SmtpAction action, SmtpReply normal, boolean enhanced, Consumer<SmtpReply> decided)
+      throws IOException {
     if (!action.delay().isZero() && !pause(action.delay(), true)) {
       closing = true;
       return null;

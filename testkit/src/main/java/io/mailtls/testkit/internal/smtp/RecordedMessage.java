@@ -27,7 +27,10 @@ final class RecordedMessage implements SmtpMessage {
   private final @Nullable SmtpReply finalReply;
 
   RecordedMessage(
-      int sessionId, Transaction transaction, boolean tls, MessageSink sink,
+      int sessionId,
+      Transaction transaction,
+      boolean tls,
+      MessageSink sink,
       @Nullable SmtpReply finalReply) {
     this.sessionId = sessionId;
     this.mailFrom = transaction.mailFrom;

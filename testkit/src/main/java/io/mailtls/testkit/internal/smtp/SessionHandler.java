@@ -29,6 +29,7 @@ final class SessionHandler {
   private final SessionRecorder record;
   private final ServerConfig config;
   private final ActionScript script;
+
   @SuppressWarnings("NullAway.Init") // made first thing in run(), before anything uses it
   private Connection c;
 
@@ -447,7 +448,8 @@ final class SessionHandler {
   /** How many of {@code available} content octets may be read before the scripted drop. */
   private int allowance(int available) {
     long drop = config.dropAfterMessageBytes();
-    return drop < 0 ? available
+    return drop < 0
+        ? available
         : (int) Math.min(available, Math.max(0, drop - current().contentOctets));
   }
 
@@ -471,13 +473,17 @@ final class SessionHandler {
     try {
       // Recorded once the reply is chosen and before it can leave (a thenDisconnect or a 421
       // flushes at once), so a client holding the reply always finds the message.
-      c.perform(script.next(SmtpStep.DATA_END), normal, enhanced(), sent -> {
-        recorded[0] = true;
-        @SuppressWarnings("ReferenceEquality") // RAW_SENT is a sentinel, compared by identity
-        boolean replied = sent != null && sent != Connection.RAW_SENT;
-        record.message(
-            new RecordedMessage(record.id(), done, c.tls(), sink, replied ? sent : null));
-      });
+      c.perform(
+          script.next(SmtpStep.DATA_END),
+          normal,
+          enhanced(),
+          sent -> {
+            recorded[0] = true;
+            @SuppressWarnings("ReferenceEquality") // RAW_SENT is a sentinel, compared by identity
+            boolean replied = sent != null && sent != Connection.RAW_SENT;
+            record.message(
+                new RecordedMessage(record.id(), done, c.tls(), sink, replied ? sent : null));
+          });
     } finally {
       // The data arrived in full: record it even if no reply was chosen (the server closed).
       if (!recorded[0]) {

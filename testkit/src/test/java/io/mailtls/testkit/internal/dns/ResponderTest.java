@@ -43,10 +43,7 @@ class ResponderTest {
           List.of(
               ZoneDefinition.empty(Name.root),
               ZoneDefinition.empty(Name.fromConstantString("test.")),
-              new ZoneDefinition(
-                  EXAMPLE,
-                  records(),
-                  true, false, false, 1)),
+              new ZoneDefinition(EXAMPLE, records(), true, false, false, 1)),
           keys,
           NOW);
   private final Responder responder =
@@ -69,21 +66,18 @@ class ResponderTest {
   void corruptedSignatureNoLongerVerifies() throws IOException {
     faults.add(Fault.CORRUPT_SIGNATURES, Name.fromConstantString("big.example.test."), Type.TXT);
 
-    Message response =
-        exchange(query("big.example.test.", Type.TXT, 65535, true), UDP);
+    Message response = exchange(query("big.example.test.", Type.TXT, 65535, true), UDP);
 
     RRset rrset = response.getSectionRRsets(Section.ANSWER).get(0);
     RRSIGRecord sig = rrset.sigs().get(0);
     assertThat(sig.getLabels()).isEqualTo(3);
-    assertThatThrownBy(
-            () -> DNSSEC.verify(rrset, sig, keys.key(EXAMPLE).dnskey(), NOW))
+    assertThatThrownBy(() -> DNSSEC.verify(rrset, sig, keys.key(EXAMPLE).dnskey(), NOW))
         .isInstanceOf(DNSSEC.DNSSECException.class);
   }
 
   @Test
   void cnameLoopIsReturnedOnce() throws IOException {
-    Message response =
-        exchange(query("loop1.example.test.", Type.A, 1232, false), UDP);
+    Message response = exchange(query("loop1.example.test.", Type.A, 1232, false), UDP);
 
     assertThat(response.getRcode()).isEqualTo(Rcode.NOERROR);
     assertThat(response.getSection(Section.ANSWER))
@@ -100,9 +94,7 @@ class ResponderTest {
 
     assertThat(responder.respond(query.toWire(), UDP)).isNull();
     assertThat(responder.respond(new byte[] {1, 2, 3}, UDP)).isNull();
-    byte[] formerr =
-        responder.respond(
-            new byte[] {7, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 9}, UDP);
+    byte[] formerr = responder.respond(new byte[] {7, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 9}, UDP);
     assertThat(new Message(formerr).getRcode()).isEqualTo(Rcode.FORMERR);
     assertThat(new Message(formerr).getHeader().getID()).isEqualTo(0x0708);
     assertThat(log.snapshot()).isEmpty();
@@ -115,7 +107,8 @@ class ResponderTest {
     Message response = exchange(query, UDP);
 
     assertThat(response.getOPT()).isNull();
-    assertThat(response.getSection(Section.ANSWER)).extracting(Record::getType)
+    assertThat(response.getSection(Section.ANSWER))
+        .extracting(Record::getType)
         .containsExactly(Type.SOA);
   }
 
@@ -156,11 +149,15 @@ class ResponderTest {
     }
     records.add(
         new CNAMERecord(
-            Name.fromConstantString("loop1.example.test."), DClass.IN, 300,
+            Name.fromConstantString("loop1.example.test."),
+            DClass.IN,
+            300,
             Name.fromConstantString("loop2.example.test.")));
     records.add(
         new CNAMERecord(
-            Name.fromConstantString("loop2.example.test."), DClass.IN, 300,
+            Name.fromConstantString("loop2.example.test."),
+            DClass.IN,
+            300,
             Name.fromConstantString("loop1.example.test.")));
     return records;
   }

@@ -32,13 +32,13 @@ class ZoneCompilerTest {
   void nsecChainIsInCanonicalOrderAndWrapsToTheApex() {
     ServedZone zone =
         compile(
-            zone(
-                EXAMPLE,
-                a("z.example.test."),
-                a("a.example.test."),
-                a("*.example.test."),
-                a("b.a.example.test."),
-                a("_25._tcp.a.example.test.")))
+                zone(
+                    EXAMPLE,
+                    a("z.example.test."),
+                    a("a.example.test."),
+                    a("*.example.test."),
+                    a("b.a.example.test."),
+                    a("_25._tcp.a.example.test.")))
             .zone(EXAMPLE);
 
     // RFC 4034 §6.1: sort by labels right to left; a name's descendants follow it.
@@ -209,10 +209,7 @@ class ZoneCompilerTest {
   @Test
   void wildcardExpansionKeepsTheSignatureLabelCount() {
     ServedZone zone =
-        compile(
-                zone(
-                    EXAMPLE,
-                    new MXRecord(name("*.example.test."), DClass.IN, 300, 10, EXAMPLE)))
+        compile(zone(EXAMPLE, new MXRecord(name("*.example.test."), DClass.IN, 300, 10, EXAMPLE)))
             .zone(EXAMPLE);
 
     ZoneAnswer answer = zone.lookup(name("a.b.example.test."), Type.MX);

@@ -66,7 +66,9 @@ class ClientHelloTest {
     assertThat(ClientHello.parse(cut)).isNotNull();
     assertThat(ClientHello.parse("EHLO x\r\n".getBytes(StandardCharsets.US_ASCII))).isNull();
     assertThatThrownBy(
-            () -> ClientHello.readRecord(new ByteArrayInputStream("EHLO x\r\n".getBytes(StandardCharsets.US_ASCII))))
+            () ->
+                ClientHello.readRecord(
+                    new ByteArrayInputStream("EHLO x\r\n".getBytes(StandardCharsets.US_ASCII))))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("not a TLS record");
     assertThat(ClientHello.readRecord(new ByteArrayInputStream(new byte[0]))).isNull();
