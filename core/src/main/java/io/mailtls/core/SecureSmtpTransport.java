@@ -1,13 +1,12 @@
 package io.mailtls.core;
 
-import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
 import io.mailtls.core.internal.tls.TlsSupport;
 import io.mailtls.core.internal.transport.ConnectionPool;
+import io.mailtls.core.internal.transport.ContentFacts;
 import io.mailtls.core.internal.transport.DomainDelivery;
 import io.mailtls.core.internal.transport.SafeListener;
 import java.io.IOException;
-import java.io.InputStream;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -241,9 +240,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
               FailureType.SENDER_POLICY_UNAVAILABLE),
           listener);
     }
-    ContentScanner.Result scan;
-    try (InputStream in = content.open()) {
-      scan = ContentScanner.scan(in);
+    ContentFacts scan;
+    try {
+      // The content's own descriptor, or one measuring pass (RFC 1870 SIZE, RFC 6152 8BITMIME).
+      scan = ContentFacts.of(content);
     } catch (IOException | RuntimeException e) {
       // A content that cannot be read, by an I/O error or a bug in its implementation, defers
       // every recipient: each still gets its one result and its recipientEnd.
@@ -293,7 +293,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       Envelope envelope,
       List<EmailAddress> group,
       MessageContent content,
-      ContentScanner.Result scan,
+      ContentFacts scan,
       Map<EmailAddress, RecipientResult> results,
       Call call,
       DomainDelivery delivery) {

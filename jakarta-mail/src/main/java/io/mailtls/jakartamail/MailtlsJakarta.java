@@ -5,9 +5,12 @@ import io.mailtls.core.Envelope;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.jakartamail.internal.Envelopes;
 import io.mailtls.jakartamail.internal.LongLines;
+import io.mailtls.jakartamail.internal.MimeFacts;
 import jakarta.mail.MessagingException;
+import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Sends Jakarta Mail messages through {@link SecureSmtpTransport}: one call instead of {@code
@@ -23,12 +26,13 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>The envelope comes from the message (see {@link #envelopeOf}) or is given; the content is
- * {@link MimeMessageContent}: streamed by {@code writeTo}, Bcc left out. Delivery failures are in
- * the report, never exceptions; the exceptions are Jakarta Mail's own, for a message that cannot be
- * read, and {@link IllegalArgumentException} for one that yields no usable envelope.
+ * {@link MimeMessageContent}: written by {@code writeTo} straight into the session, once per
+ * attempt, Bcc left out. Delivery failures are in the report, never exceptions; the exceptions are
+ * Jakarta Mail's own, for a message that cannot be read, and {@link IllegalArgumentException} for
+ * one that yields no usable envelope.
  *
  * <p>Thread-safe (stateless). {@code send} blocks the calling thread until every recipient is
- * decided, and uses one writer thread per open content stream (see {@link MimeMessageContent}).
+ * decided, and writes the message on that thread (no thread of its own).
  */
 public final class MailtlsJakarta {
 
@@ -71,13 +75,16 @@ public final class MailtlsJakarta {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(envelope, "envelope");
+    // The leaves Jakarta Mail reads to choose an encoding in this save: those it makes 7bit need
+    // no second reading for 8BITMIME or line length (MimeFacts).
+    Set<Part> chosen = MimeFacts.unencodedLeaves(message);
     message.saveChanges();
     // RFC 5321 §4.5.3.1.6: lines of at most 998 octets. Parts that keep a 7bit/8bit encoding
     // with longer lines get one Jakarta Mail chooses (quoted-printable or base64) instead.
-    if (LongLines.encode(message)) {
+    if (LongLines.encode(message, chosen)) {
       message.saveChanges();
     }
-    return transport.send(envelope, MimeMessageContent.of(message));
+    return transport.send(envelope, MimeMessageContent.saved(message, chosen));
   }
 
   /**

@@ -1,77 +1,135 @@
 package io.mailtls.jakartamail;
 
+import io.mailtls.core.ContentDescriptor;
 import io.mailtls.core.MessageContent;
 import io.mailtls.jakartamail.internal.ContentPipe;
 import io.mailtls.jakartamail.internal.MessageWriter;
+import io.mailtls.jakartamail.internal.MimeFacts;
 import io.mailtls.jakartamail.internal.WriterThreads;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * A {@link MimeMessage} as {@link MessageContent}: every {@link #open()} streams a fresh {@link
- * MimeMessage#writeTo(java.io.OutputStream, String[]) writeTo} of the message, never buffering it
- * whole, so attachments of any size pass in constant memory.
+ * A {@link MimeMessage} as {@link MessageContent}: the transport has the message {@link
+ * MimeMessage#writeTo(java.io.OutputStream, String[]) write itself} straight into the session's
+ * encoder ({@link #writeTo}), once per delivery attempt, on the sending thread, never buffering it
+ * whole, so attachments of any size pass in constant memory. Its {@link #descriptor()} tells the
+ * transport, from the message's structure, whether the message needs 8BITMIME and whether its
+ * header fields carry UTF-8, so the transport need not write it an extra time to find out.
  *
  * <p>The {@code Bcc} and {@code Content-Length} header fields are left out, as Angus Mail's {@code
  * SMTPTransport} leaves them out: blind recipients stay blind (RFC 5322 §3.6.3). A message that was
- * never saved is saved by its first {@code writeTo} (Jakarta Mail's rule), so every later stream
+ * never saved is saved by its first {@code writeTo} (Jakarta Mail's rule), so every later write
  * carries the same octets. This class does not call {@link MimeMessage#saveChanges()} otherwise: a
  * message parsed from a file goes out as it stands. ({@link MailtlsJakarta#send} saves first, as
  * {@code Transport.send} does.)
  *
- * <p><b>Threads.</b> {@code writeTo} pushes and the transport pulls, so each open stream has one
- * writer task on another thread, joined to the reader by a 64 KiB pipe:
+ * <p><b>Descriptor.</b> 8-bit when any header field has a non-ASCII character (which also asks for
+ * SMTPUTF8 where offered, RFC 6531 §3.4), or any part with an identity transfer encoding (7bit,
+ * 8bit, binary or none) has an octet above 127; parts encoded base64 or quoted-printable are 7-bit.
+ * Identity-encoded parts, and content kept as parsed, are measured for this (unless Jakarta Mail
+ * measured them itself in the save {@link MailtlsJakarta#send} made); a message with a line over
+ * 998 octets, or an encoding the adapter does not know, declares nothing, and the transport
+ * measures it (and refuses the long line, RFC 5321 §4.5.3.1.6). The transport checks the
+ * declaration while the message goes out.
  *
- * <ul>
- *   <li>By default each {@code open()} starts one daemon thread named {@value
- *       #WRITER_THREAD_PREFIX}{@code n}, which ends with its {@code writeTo}. {@code
- *       SecureSmtpTransport} reads one stream of a message at a time (a scan, then one per
- *       attempt), so a send holds at most one writer thread. Pass an {@link Executor} to {@link
- *       #of(MimeMessage, Executor)} to draw them from a pool of your own instead; it must run each
- *       task promptly on a thread other than the caller's (a task it runs on the reading thread
- *       fails instead of deadlocking; a task it rejects fails the open).
- *   <li>If {@code writeTo} throws, the reader's next read throws an {@link IOException} whose cause
- *       is that exception, so the transport defers the recipients (content unreadable).
- *   <li>If the reader closes the stream early (a connection lost mid-message), the writer's next
- *       write fails and its thread ends: writers never outlive their stream by more than one {@code
- *       write}. A writer blocked outside the pipe (in a slow {@code DataSource}) ends at its next
- *       write.
- * </ul>
+ * <p><b>Failures.</b> If {@code writeTo} fails (a {@code DataSource} that cannot be read, a {@link
+ * MessagingException}), the transport defers the recipients (content unreadable) and never ends the
+ * data, so the server keeps nothing. If the connection fails mid-message, {@code writeTo} returns
+ * with the connection's exception, and nothing outlives the call.
+ *
+ * <p><b>{@link #open()}</b> is for readers other than the transport (which never calls it): it
+ * starts one daemon writer thread named {@value #WRITER_THREAD_PREFIX}{@code n}, joined to the
+ * returned stream by a 64 KiB pipe, or a task on the {@link Executor} given to {@link
+ * #of(MimeMessage, Executor)}. If {@code writeTo} throws, the reader's next read throws an {@link
+ * IOException} whose cause is that exception; a reader that closes the stream early ends the writer
+ * at its next write.
  *
  * <p>Thread-safe, but the message is not: do not change it while a send is in progress.
  */
 public final class MimeMessageContent implements MessageContent {
 
-  /** The name prefix of the default writer threads. */
+  /** The name prefix of the default writer threads of {@link #open()}. */
   public static final String WRITER_THREAD_PREFIX = "mailtls-jakarta-writer-";
 
   /** As Angus Mail's SMTPTransport: never transmit Bcc; Content-Length is meaningless on SMTP. */
   private static final List<String> IGNORED_HEADERS = List.of("Bcc", "Content-Length");
 
+  private static final String[] IGNORED = IGNORED_HEADERS.toArray(String[]::new);
+
+  /** Small writes of {@code writeTo} (header lines, encoder output) are batched. */
+  private static final int BATCH = 8 * 1024;
+
   private static final Executor DEFAULT_WRITERS = new WriterThreads(WRITER_THREAD_PREFIX);
 
   private final MimeMessage message;
   private final Executor writers;
+  private final Set<Part> chosenByJakarta;
 
-  private MimeMessageContent(MimeMessage message, Executor writers) {
+  private MimeMessageContent(MimeMessage message, Executor writers, Set<Part> chosenByJakarta) {
     this.message = message;
     this.writers = writers;
+    this.chosenByJakarta = chosenByJakarta;
   }
 
-  /** The message's content, written by a new daemon thread per open stream. */
+  /** The message's content; {@link #open()} starts a new daemon thread per open stream. */
   public static MimeMessageContent of(MimeMessage message) {
-    return new MimeMessageContent(Objects.requireNonNull(message, "message"), DEFAULT_WRITERS);
+    return new MimeMessageContent(
+        Objects.requireNonNull(message, "message"), DEFAULT_WRITERS, Set.of());
   }
 
-  /** The message's content, written by tasks on {@code writers} (see the class comment). */
+  /** The message's content; {@link #open()} writes by tasks on {@code writers}. */
   public static MimeMessageContent of(MimeMessage message, Executor writers) {
     return new MimeMessageContent(
-        Objects.requireNonNull(message, "message"), Objects.requireNonNull(writers, "writers"));
+        Objects.requireNonNull(message, "message"),
+        Objects.requireNonNull(writers, "writers"),
+        Set.of());
+  }
+
+  /**
+   * For {@link MailtlsJakarta#send}: a message just saved, {@code chosenByJakarta} the leaves whose
+   * transfer encoding that save chose ({@link MimeFacts#unencodedLeaves} before it).
+   */
+  static MimeMessageContent saved(MimeMessage message, Set<Part> chosenByJakarta) {
+    return new MimeMessageContent(message, DEFAULT_WRITERS, chosenByJakarta);
+  }
+
+  /**
+   * Writes the message into {@code out} ({@code Bcc} and {@code Content-Length} left out), on the
+   * calling thread.
+   *
+   * @throws IOException from {@code out}, or for a message that cannot be written (its cause)
+   */
+  @Override
+  public void writeTo(OutputStream out) throws IOException {
+    BufferedOutputStream batched = new BufferedOutputStream(out, BATCH);
+    try {
+      // Saves a never-saved message first, as MimeMessage.writeTo always does.
+      message.writeTo(batched, IGNORED);
+    } catch (MessagingException | RuntimeException e) {
+      throw new IOException("the message could not be written: " + e, e);
+    }
+    batched.flush();
+  }
+
+  /**
+   * What the message's structure says of its octets: 8-bit or not, UTF-8 header fields or not;
+   * empty when it cannot tell (see the class comment).
+   */
+  @Override
+  public Optional<ContentDescriptor> descriptor() {
+    return MimeFacts.describe(message, IGNORED, chosenByJakarta);
   }
 
   /**
@@ -92,6 +150,6 @@ public final class MimeMessageContent implements MessageContent {
 
   @Override
   public String toString() {
-    return "MimeMessageContent[" + message + " via " + writers + "]";
+    return "MimeMessageContent[" + message + "]";
   }
 }

@@ -10,6 +10,7 @@ import jakarta.mail.util.ByteArrayDataSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Lets Jakarta Mail choose a transfer encoding for the parts whose lines are too long to send as
@@ -39,9 +40,12 @@ public final class LongLines {
    * Prepares every part of {@code part} that needs it; returns whether any changed (then the caller
    * saves the message again, so that Jakarta Mail sets the new encodings).
    *
+   * @param chosenByJakarta leaves whose encoding Jakarta Mail chose in the save just made ({@link
+   *     MimeFacts#unencodedLeaves}): it reads a leaf to choose, and chooses 7bit only for lines of
+   *     at most 998 octets, so these are not read again
    * @throws MessagingException when Jakarta Mail cannot parse the message's structure
    */
-  public static boolean encode(Part part) throws MessagingException {
+  public static boolean encode(Part part, Set<Part> chosenByJakarta) throws MessagingException {
     if (part.isMimeType("multipart/signed")
         || part.isMimeType("multipart/encrypted")
         || part.isMimeType("message/*")) {
@@ -59,11 +63,13 @@ public final class LongLines {
       }
       boolean changed = false;
       for (int i = 0; i < multipart.getCount(); i++) {
-        changed |= encode(multipart.getBodyPart(i));
+        changed |= encode(multipart.getBodyPart(i), chosenByJakarta);
       }
       return changed;
     }
-    if (!(part instanceof MimePart mime) || !identityEncoding(mime.getEncoding())) {
+    if (!(part instanceof MimePart mime)
+        || !identityEncoding(mime.getEncoding())
+        || MimeFacts.measuredByJakarta(part, chosenByJakarta)) {
       return false;
     }
     byte[] octets;
@@ -93,8 +99,9 @@ public final class LongLines {
   }
 
   private static boolean hasOverlongLines(MimePart part) throws IOException, MessagingException {
-    try (InputStream in = part.getInputStream()) {
-      return ContentScanner.scan(in).hasOverlongLines();
-    }
+    // Written, not read: a DataHandler's getInputStream would start a thread per call.
+    ContentScanner scanner = new ContentScanner();
+    part.getDataHandler().writeTo(scanner);
+    return scanner.result().hasOverlongLines();
   }
 }

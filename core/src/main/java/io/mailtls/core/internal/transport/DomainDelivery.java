@@ -94,7 +94,7 @@ public final class DomainDelivery {
       Optional<EmailAddress> sender,
       List<EmailAddress> recipients,
       MessageContent content,
-      ContentScanner.Result scan) {
+      ContentFacts scan) {
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
     List<Attempt> attempts = new ArrayList<>();
     try {
@@ -122,7 +122,7 @@ public final class DomainDelivery {
       Optional<EmailAddress> sender,
       List<EmailAddress> recipients,
       MessageContent content,
-      ContentScanner.Result scan,
+      ContentFacts scan,
       Map<EmailAddress, Decision> decided,
       List<Attempt> attempts) {
     if (scan.hasOverlongLines()) {
@@ -180,7 +180,7 @@ public final class DomainDelivery {
    * since that would break a signature (DKIM, S/MIME) over the content; the sender's MIME library
    * must choose a transfer encoding (RFC 2045 §6) that keeps lines short.
    */
-  private static SmtpReply overlongLines(ContentScanner.Result scan) {
+  private static SmtpReply overlongLines(ContentFacts scan) {
     return SmtpReply.local(
         554,
         EnhancedStatus.CONVERSION_NOT_SUPPORTED,
@@ -227,7 +227,7 @@ public final class DomainDelivery {
       Optional<EmailAddress> sender,
       List<EmailAddress> pending,
       MessageContent content,
-      ContentScanner.Result scan) {
+      ContentFacts scan) {
     int port = settings.relay().map(SmartHost::port).orElse(settings.port());
     InetSocketAddress target = new InetSocketAddress(address, port);
     ConnectionPool.Key key = new ConnectionPool.Key(target, host.name(), host.requirement());

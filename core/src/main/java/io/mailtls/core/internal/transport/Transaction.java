@@ -7,7 +7,6 @@ import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.internal.smtp.BdatOutputStream;
-import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.DotStuffingOutputStream;
 import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.EsmtpParameter;
@@ -15,8 +14,6 @@ import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.PipelineGroups;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -59,7 +56,7 @@ final class Transaction {
   private final SmtpConnection conn;
   private final Optional<EmailAddress> sender;
   private final MessageContent content;
-  private final ContentScanner.Result scan;
+  private final ContentFacts scan;
   private final Map<EmailAddress, Decided> decided = new LinkedHashMap<>();
 
   /** The recipients decided by a server reply (not by a local check). */
@@ -72,7 +69,7 @@ final class Transaction {
       SmtpConnection conn,
       Optional<EmailAddress> sender,
       MessageContent content,
-      ContentScanner.Result scan) {
+      ContentFacts scan) {
     this.conn = conn;
     this.sender = sender;
     this.content = content;
@@ -84,7 +81,7 @@ final class Transaction {
       Optional<EmailAddress> sender,
       List<EmailAddress> recipients,
       MessageContent content,
-      ContentScanner.Result scan) {
+      ContentFacts scan) {
     return new Transaction(conn, sender, content, scan).run(recipients);
   }
 
@@ -138,7 +135,8 @@ final class Transaction {
   /** Refusals that need no server: RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8. */
   private List<EmailAddress> localChecks(EhloCapabilities caps, List<EmailAddress> recipients) {
     long max = caps.size().orElse(0);
-    if (max > 0 && scan.dataSize() > max) {
+    long size = scan.dataSize().orElse(0); // unknown: the server judges it at the end of data
+    if (max > 0 && size > max) {
       return decideAll(
           recipients,
           DeliveryStatus.BOUNCED,
@@ -146,12 +144,12 @@ final class Transaction {
               552,
               EnhancedStatus.MESSAGE_TOO_BIG,
               "message of "
-                  + scan.dataSize()
+                  + size
                   + " octets exceeds the server's SIZE limit of "
                   + max
                   + " (RFC 1870)"));
     }
-    if (scan.needsEightBitMime() && !caps.eightBitMime()) {
+    if (scan.eightBit() && !caps.eightBitMime()) {
       return decideAll(
           recipients,
           DeliveryStatus.BOUNCED,
@@ -191,21 +189,23 @@ final class Transaction {
   }
 
   private Outcome exchange(EhloCapabilities caps, List<EmailAddress> rcpts) throws SessionFailure {
-    boolean utf8 =
-        caps.smtpUtf8()
-            && (sender.map(EmailAddress::needsSmtpUtf8).orElse(false)
-                || rcpts.stream().anyMatch(EmailAddress::needsSmtpUtf8));
+    boolean utf8Addresses =
+        sender.map(EmailAddress::needsSmtpUtf8).orElse(false)
+            || rcpts.stream().anyMatch(EmailAddress::needsSmtpUtf8);
+    // RFC 6531 §3.4: SMTPUTF8 for UTF-8 addresses, or header fields the content declares UTF-8
+    // (RFC 6532). Without the extension, such header fields go as 8BITMIME content, as before.
+    boolean utf8 = caps.smtpUtf8() && (utf8Addresses || scan.utf8Headers());
     List<EsmtpParameter> params = new ArrayList<>();
-    if (caps.size().isPresent()) {
-      params.add(EsmtpParameter.size(scan.dataSize())); // RFC 1870 §6
+    if (caps.size().isPresent() && scan.dataSize().isPresent()) {
+      params.add(EsmtpParameter.size(scan.dataSize().getAsLong())); // RFC 1870 §6
     }
-    if (scan.needsEightBitMime()) {
+    if (scan.eightBit()) {
       params.add(EsmtpParameter.body(EsmtpParameter.Body.EIGHT_BIT_MIME)); // RFC 6152 §3
     }
     if (utf8) {
       params.add(EsmtpParameter.smtpUtf8()); // RFC 6531 §3.4
     }
-    boolean bdat = caps.chunking() && scan.dataSize() >= BDAT_THRESHOLD;
+    boolean bdat = caps.chunking() && scan.dataSize().orElse(0) >= BDAT_THRESHOLD;
     SmtpCommand mail = SmtpCommand.mailFrom(sender.map(EmailAddress::toPath).orElse(""), params);
     List<SmtpCommand> rcptCommands = new ArrayList<>();
     for (EmailAddress r : rcpts) {
@@ -355,42 +355,43 @@ final class Transaction {
 
   private Outcome sendData(List<EmailAddress> accepted) throws SessionFailure {
     contentStarted = true;
-    OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
-    // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; never the whole message in
-    // memory.
-    try (InputStream in = content.open()) {
-      DotStuffingOutputStream data = new DotStuffingOutputStream(wire);
+    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream(conn.timeouts.dataBlock()));
+    // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; the content writes itself into
+    // the encoder, never whole in memory.
+    DotStuffingOutputStream data = new DotStuffingOutputStream(wire);
+    ContentOutput out = new ContentOutput(data, scan.declared());
+    Outcome failed = write(accepted, out, wire, null, SmtpStep.DATA);
+    if (failed != null) {
+      return failed;
+    }
+    try {
+      // RFC 5321 §4.3.2: the server says nothing between 354 and the final dot. Anything that
+      // arrived by now (the real reply to DATA after a forged 354, say) means replies and
+      // commands no longer match: stop before the dot, so that no reply can be taken for its.
       try {
-        in.transferTo(data);
-        // RFC 5321 §4.3.2: the server says nothing between 354 and the final dot. Anything that
-        // arrived by now (the real reply to DATA after a forged 354, say) means replies and
-        // commands no longer match: stop before the dot, so that no reply can be taken for its.
-        try {
-          conn.requireNoBufferedInput(SmtpStep.DATA);
-        } catch (SessionFailure f) {
-          conn.markBroken();
-          decideAll(
-              accepted,
-              DeliveryStatus.DEFERRED,
-              SmtpReply.local(
-                  451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + f.getMessage()));
-          return done(List.of(), null, f);
-        }
-        data.finish();
-        wire.flush();
-      } catch (IOException e) {
-        return contentLost(accepted, e, SmtpStep.DATA);
+        conn.requireNoBufferedInput(SmtpStep.DATA);
+      } catch (SessionFailure f) {
+        conn.markBroken();
+        decideAll(
+            accepted,
+            DeliveryStatus.DEFERRED,
+            SmtpReply.local(
+                451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + f.getMessage()));
+        return done(List.of(), null, f);
       }
+      data.finish();
+      wire.flush();
     } catch (IOException e) {
-      return contentUnreadable(accepted, e);
+      return contentLost(accepted, e, SmtpStep.DATA);
     }
     return finalReply(accepted, SmtpStep.END_OF_DATA);
   }
 
   private Outcome sendBdat(List<EmailAddress> accepted) throws SessionFailure {
     contentStarted = true;
-    OutputStream wire = conn.contentStream(conn.timeouts.dataBlock());
+    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream(conn.timeouts.dataBlock()));
     SmtpReply[] failed = new SmtpReply[1];
+    SessionFailure[] chunkFailure = new SessionFailure[1];
     // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
     BdatOutputStream.ChunkSink sink =
         (cmd, bytes, off, len) -> {
@@ -409,6 +410,7 @@ final class Transaction {
                 throw conn.unexpected(r, SmtpStep.BDAT, "250");
               }
             } catch (SessionFailure f) {
+              chunkFailure[0] = f;
               throw new IOException(f.getMessage(), f);
             }
             if (!r.isPositiveCompletion()) {
@@ -416,21 +418,21 @@ final class Transaction {
             }
           }
         };
-    try (InputStream in = content.open()) {
-      BdatOutputStream bdat = BdatOutputStream.normalizing(sink);
-      try {
-        in.transferTo(bdat);
-        bdat.finish();
-      } catch (IOException e) {
-        if (e.getCause() instanceof SessionFailure f) {
-          conn.markBroken();
-          decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
-          return done(List.of(), null, f);
-        }
-        return contentLost(accepted, e, SmtpStep.BDAT);
-      }
+    BdatOutputStream bdat = BdatOutputStream.normalizing(sink);
+    ContentOutput out = new ContentOutput(bdat, scan.declared());
+    Outcome stopped = write(accepted, out, wire, chunkFailure, SmtpStep.BDAT);
+    if (stopped != null) {
+      return stopped;
+    }
+    try {
+      bdat.finish();
     } catch (IOException e) {
-      return contentUnreadable(accepted, e);
+      if (chunkFailure[0] != null) {
+        conn.markBroken();
+        decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(chunkFailure[0]));
+        return done(List.of(), null, chunkFailure[0]);
+      }
+      return contentLost(accepted, e, SmtpStep.BDAT);
     }
     if (failed[0] != null) {
       conn.markBroken(); // the server refused a chunk mid-message; start afresh elsewhere
@@ -438,6 +440,59 @@ final class Transaction {
       return done(List.of(), null, null);
     }
     return finalReply(accepted, SmtpStep.BDAT_LAST);
+  }
+
+  /**
+   * Has the content write itself into {@code out}, short of the end of data. Returns the outcome
+   * when the message cannot be completed: the connection failed (the wire's own exception, however
+   * the content passed it on), the content failed (unreadable), or broke its declaration. Returns
+   * null when the end of data may follow.
+   */
+  private @Nullable Outcome write(
+      List<EmailAddress> accepted,
+      ContentOutput out,
+      ContentOutput.Wire wire,
+      SessionFailure @Nullable [] chunkFailure,
+      SmtpStep step)
+      throws SessionFailure {
+    Exception contentFailure = null;
+    try {
+      content.writeTo(out);
+    } catch (IOException | RuntimeException e) {
+      contentFailure = e;
+    }
+    // The connection's failures first: a content may wrap them, or even swallow them.
+    if (chunkFailure != null && chunkFailure[0] != null) {
+      SessionFailure f = chunkFailure[0];
+      conn.markBroken();
+      decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
+      return done(List.of(), null, f);
+    }
+    IOException lost = wire.failure();
+    if (lost != null) {
+      return contentLost(accepted, lost, step);
+    }
+    if (contentFailure instanceof RuntimeException e) {
+      throw e; // a bug in the content: run() defers, the connection unused again
+    }
+    if (contentFailure != null) {
+      return contentUnreadable(accepted, (IOException) contentFailure);
+    }
+    Optional<String> broken = out.measured().flatMap(scan::brokenPromise);
+    if (broken.isPresent()) {
+      // Sent without the end of data, and the connection is never used again: the server
+      // discards what it received (RFC 5321 §4.1.1.4, RFC 3030 §2), so nothing is delivered.
+      conn.markBroken();
+      decideAll(
+          accepted,
+          DeliveryStatus.DEFERRED,
+          SmtpReply.local(
+              451,
+              "4.3.0",
+              "message not sent: the content broke its declaration (" + broken.get() + ")"));
+      return done(List.of(), null, null);
+    }
+    return null;
   }
 
   private Outcome finalReply(List<EmailAddress> accepted, SmtpStep step) {

@@ -1,0 +1,60 @@
+package io.mailtls.core;
+
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * What a {@link MessageContent} declares about itself, so that the transport can choose the {@code
+ * MAIL} parameters without reading the content first ({@link MessageContent#descriptor()}). Content
+ * that declares nothing is read once before sending, to learn the same facts.
+ *
+ * <p>A descriptor is a promise, and the transport holds the content to it:
+ *
+ * <ul>
+ *   <li>{@code eightBit == false} promises that no octet is above 127, so the message goes without
+ *       {@code BODY=8BITMIME} (RFC 6152 §3) and to servers that do not offer 8BITMIME. Declare
+ *       {@code true} when unsure: 8-bit content is refused (RFC 3463 5.6.3) by a server without
+ *       8BITMIME, as it is when the transport's own reading finds it.
+ *   <li>{@code utf8Headers} says that header fields carry UTF-8 (RFC 6532); the transport then adds
+ *       {@code SMTPUTF8} (RFC 6531 §3.4) to {@code MAIL} when the server offers it. It implies
+ *       {@code eightBit}.
+ *   <li>Every line is at most 998 octets without its line break (RFC 5321 §4.5.3.1.6). Content that
+ *       cannot promise that must declare nothing, so that the transport reads it and refuses it
+ *       before any connection.
+ *   <li>{@code size}, when present, is the content's size after line-break normalisation, CRLF
+ *       included (RFC 1870 §4); it is then sent as {@code SIZE=} and chooses BDAT for a large
+ *       message (RFC 3030). Without it, {@code MAIL} carries no {@code SIZE=} (RFC 1870 makes it
+ *       optional) and the content goes with DATA.
+ * </ul>
+ *
+ * <p>The transport checks the 8-bit and line-length promises while the content goes out; when one
+ * is broken it abandons the transaction before its end (no final dot, no {@code BDAT LAST}), so the
+ * server never takes the message, and defers the recipients.
+ *
+ * @param eightBit whether any octet may be above 127
+ * @param utf8Headers whether header fields carry UTF-8 (RFC 6532)
+ * @param size the size after line-break normalisation, if known
+ */
+public record ContentDescriptor(boolean eightBit, boolean utf8Headers, OptionalLong size) {
+
+  /**
+   * A descriptor.
+   *
+   * @throws IllegalArgumentException when {@code utf8Headers} is declared without {@code eightBit},
+   *     or the size is negative
+   */
+  public ContentDescriptor {
+    Objects.requireNonNull(size, "size");
+    if (utf8Headers && !eightBit) {
+      throw new IllegalArgumentException("UTF-8 header fields are 8-bit content");
+    }
+    if (size.isPresent() && size.getAsLong() < 0) {
+      throw new IllegalArgumentException("negative size: " + size.getAsLong());
+    }
+  }
+
+  /** Content of unknown size: 8-bit or not, UTF-8 header fields or not. */
+  public static ContentDescriptor of(boolean eightBit, boolean utf8Headers) {
+    return new ContentDescriptor(eightBit, utf8Headers, OptionalLong.empty());
+  }
+}

@@ -1,0 +1,80 @@
+package io.mailtls.core.internal.transport;
+
+import io.mailtls.core.ContentDescriptor;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.internal.smtp.ContentScanner;
+import java.io.IOException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * What the transport knows about a message's content before sending it: from the content's own
+ * {@link ContentDescriptor} when it offers one, else from one {@link ContentScanner} pass over
+ * {@link MessageContent#writeTo}.
+ *
+ * @param dataSize the size DATA carries (RFC 1870 {@code SIZE=}), if known
+ * @param eightBit whether BODY=8BITMIME is needed (RFC 6152)
+ * @param utf8Headers whether header fields carry UTF-8, so SMTPUTF8 is asked for when offered (RFC
+ *     6531 §3.4)
+ * @param longestLine octets in the longest line, 0 for declared content (which promises at most
+ *     {@value ContentScanner#MAX_LINE_OCTETS})
+ * @param declared whether the facts are the content's promise (checked while it goes out) rather
+ *     than measured
+ */
+public record ContentFacts(
+    OptionalLong dataSize,
+    boolean eightBit,
+    boolean utf8Headers,
+    long longestLine,
+    boolean declared) {
+
+  /** The facts of {@code content}: its descriptor, or one pass of measuring. */
+  public static ContentFacts of(MessageContent content) throws IOException {
+    Optional<ContentDescriptor> d = content.descriptor();
+    if (d.isPresent()) {
+      return declared(d.get());
+    }
+    ContentScanner scanner = new ContentScanner();
+    content.writeTo(scanner);
+    return measured(scanner.result());
+  }
+
+  /** What a scan measured. */
+  public static ContentFacts measured(ContentScanner.Result r) {
+    return new ContentFacts(
+        OptionalLong.of(r.dataSize()), r.needsEightBitMime(), false, r.longestLine(), false);
+  }
+
+  /** What content declares. */
+  public static ContentFacts declared(ContentDescriptor d) {
+    Objects.requireNonNull(d, "descriptor");
+    return new ContentFacts(d.size(), d.eightBit(), d.utf8Headers(), 0, true);
+  }
+
+  /** Whether a line is longer than 998 octets, beyond RFC 5321 §4.5.3.1.6. */
+  public boolean hasOverlongLines() {
+    return longestLine > ContentScanner.MAX_LINE_OCTETS;
+  }
+
+  /**
+   * Why content that went out broke its declaration, as {@code measured} shows, or empty when it
+   * kept it: an octet above 127 under a 7-bit declaration, or a line over 998 octets.
+   */
+  Optional<String> brokenPromise(ContentScanner.Result measured) {
+    if (!declared) {
+      return Optional.empty();
+    }
+    if (measured.needsEightBitMime() && !eightBit) {
+      return Optional.of("8-bit octets in content declared 7-bit");
+    }
+    if (measured.hasOverlongLines()) {
+      return Optional.of(
+          "a line of "
+              + measured.longestLine()
+              + " octets in content that declared none over "
+              + ContentScanner.MAX_LINE_OCTETS);
+    }
+    return Optional.empty();
+  }
+}
