@@ -209,6 +209,10 @@ public final class TlsSupport {
       Optional<DomainName> serverName,
       TlsRequirement requirement)
       throws IOException {
+    if (!supports(requirement)) {
+      // As trustManagerFor: before any handshake, never inside one.
+      throw new IllegalStateException("a DANE requirement without a DANE provider");
+    }
     String host = peerHost(peer, serverName);
     Resuming r =
         resuming(
