@@ -19,7 +19,8 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code a_mailtls_reuse}: one shared transport, relay = SmartHost, connection reuse with the
- *       library's defaults (4 sessions, 100 messages each); input: ready-made RFC 5322 bytes.
+ *       library's defaults (4 sessions, each reused for up to 300 s); input: ready-made RFC 5322
+ *       bytes.
  *   <li>{@code b_mailtls_newconn}: one shared transport with {@code noConnectionReuse()}: a new
  *       connection (TCP, EHLO, STARTTLS, full handshake) per message. A fresh transport per message
  *       would also time building a transport (its timer threads, trust managers), which Angus's

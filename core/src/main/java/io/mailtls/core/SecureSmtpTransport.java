@@ -77,6 +77,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final AtomicLong calls = new AtomicLong();
 
   private final ConnectionPool pool;
+
+  /**
+   * The default reuse time limit of a session: 300 s, as Postfix's {@code
+   * smtp_connection_reuse_time_limit}.
+   */
+  static final Duration DEFAULT_REUSE_TIME_LIMIT = Duration.ofMinutes(5);
+
   private final DomainDelivery.Settings deliverySettings;
   private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
@@ -110,7 +117,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
         new ConnectionPool(
             b.maxSessionsPerDestination,
             b.connectionReuse ? b.idleTime : Duration.ZERO,
-            b.connectionReuse ? b.maxTransactionsPerSession : 0,
+            b.reuseTimeLimit,
+            b.maxTransactionsPerSession,
             b.timeouts.connect().plus(b.timeouts.dataTermination()),
             System::nanoTime);
     // Two daemon threads per transport: one closes sockets whose writes stall (RFC 5321
@@ -554,7 +562,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private final List<AutoCloseable> ownedResources = new ArrayList<>();
     private int maxSessionsPerDestination = 4;
     private Duration idleTime = Duration.ofSeconds(5);
-    private int maxTransactionsPerSession = 100;
+    private Duration reuseTimeLimit = DEFAULT_REUSE_TIME_LIMIT;
+    private int maxTransactionsPerSession = Integer.MAX_VALUE;
     private boolean connectionReuse = true;
     private int maxAttemptsPerDomain = 5;
     private boolean mtaStsChosen;
@@ -584,6 +593,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       this.dane = from.dane;
       this.maxSessionsPerDestination = from.maxSessionsPerDestination;
       this.idleTime = from.idleTime;
+      this.reuseTimeLimit = from.reuseTimeLimit;
       this.maxTransactionsPerSession = from.maxTransactionsPerSession;
       this.connectionReuse = from.connectionReuse;
       this.maxAttemptsPerDomain = from.maxAttemptsPerDomain;
@@ -797,15 +807,31 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
-     * Connection reuse: how long an idle session is kept (default 5 s; a timer closes it with QUIT
-     * soon after, whether or not its destination is used again) and how many transactions one
-     * session may carry (default 100).
+     * Connection reuse, limited by time as Postfix limits it ({@code
+     * smtp_connection_idle_time_limit} and {@code smtp_connection_reuse_time_limit}): an idle
+     * session is kept for {@code idleTime} (default 5 s; a timer closes it with QUIT soon after,
+     * whether or not its destination is used again), and a session is reused for a new message only
+     * while it is younger than {@code reuseTimeLimit} (default 300 s, counted from when it was
+     * opened; a message already under way finishes). By default there is no cap on the number of
+     * transactions per session: see {@link #maxTransactionsPerSession}.
      */
-    public Builder connectionReuse(Duration idleTime, int maxTransactionsPerSession) {
+    public Builder connectionReuse(Duration idleTime, Duration reuseTimeLimit) {
       once("connectionReuse");
       this.idleTime = Objects.requireNonNull(idleTime, "idleTime");
-      this.maxTransactionsPerSession = maxTransactionsPerSession;
+      this.reuseTimeLimit = Objects.requireNonNull(reuseTimeLimit, "reuseTimeLimit");
       this.connectionReuse = true;
+      return this;
+    }
+
+    /**
+     * The most transactions (messages) one reused session carries; by default no cap: the reuse
+     * time limit of {@link #connectionReuse} bounds a session, as Postfix's does (its {@code
+     * smtp_connection_reuse_count_limit} is 0, no limit, by default), and a server that wants fewer
+     * says 421. A cap is for a server that misbehaves after some number of messages.
+     */
+    public Builder maxTransactionsPerSession(int max) {
+      once("maxTransactionsPerSession");
+      this.maxTransactionsPerSession = max;
       return this;
     }
 
@@ -862,7 +888,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
         throw new IllegalArgumentException(
             "maxAttemptsPerDomain must be positive: " + maxAttemptsPerDomain);
       }
-      if (connectionReuse && (idleTime.isNegative() || maxTransactionsPerSession < 1)) {
+      boolean badReuse =
+          idleTime.isNegative() || reuseTimeLimit.isNegative() || reuseTimeLimit.isZero();
+      if ((connectionReuse && badReuse) || maxTransactionsPerSession < 1) {
         throw new IllegalArgumentException("connection reuse bounds must be positive");
       }
       return new SecureSmtpTransport(this);

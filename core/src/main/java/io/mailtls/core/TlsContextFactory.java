@@ -10,6 +10,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * choice, or a client certificate's key manager. mailtls passes the trust manager that enforces the
  * connection's requirement; the factory must use exactly that one, so that verification stays
  * mailtls's. Implementations are thread-safe.
+ *
+ * <p>Each call must return a new context: mailtls keeps one context, with its client session cache,
+ * per server, port and verification, so that TLS sessions resume only where the same check passed
+ * (docs/design.md §1); a context shared between calls would share sessions between verifications.
  */
 @FunctionalInterface
 public interface TlsContextFactory {

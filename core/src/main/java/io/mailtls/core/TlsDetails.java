@@ -17,13 +17,15 @@ public final class TlsDetails {
   private final String cipherSuite;
   private final List<X509Certificate> peerChain;
   private final Optional<String> serverName;
+  private final boolean resumed;
 
   /** Not public: built by the transport and the probe. */
   TlsDetails(
       String protocol,
       String cipherSuite,
       List<X509Certificate> peerChain,
-      Optional<String> serverName) {
+      Optional<String> serverName,
+      boolean resumed) {
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(cipherSuite, "cipherSuite");
     peerChain = List.copyOf(peerChain);
@@ -32,6 +34,7 @@ public final class TlsDetails {
     this.cipherSuite = cipherSuite;
     this.peerChain = peerChain;
     this.serverName = serverName;
+    this.resumed = resumed;
   }
 
   /** The protocol, e.g. {@code TLSv1.3}. */
@@ -54,6 +57,17 @@ public final class TlsDetails {
     return serverName;
   }
 
+  /**
+   * Whether the session was resumed (TLS 1.3 PSK, RFC 8446 §2.2, or a TLS 1.2 session ID) rather
+   * than fully handshaken. A resumed session presents no certificate: its {@link #peerChain()} is
+   * the one verified at the full handshake, and mailtls resumes only a session whose full handshake
+   * verified the peer under the same host, port and verification, so the connection's
+   * authentication is what that handshake established (docs/design.md, "TLS session resumption").
+   */
+  public boolean resumed() {
+    return resumed;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -61,12 +75,13 @@ public final class TlsDetails {
         && protocol.equals(other.protocol)
         && cipherSuite.equals(other.cipherSuite)
         && peerChain.equals(other.peerChain)
-        && serverName.equals(other.serverName);
+        && serverName.equals(other.serverName)
+        && resumed == other.resumed;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(protocol, cipherSuite, peerChain, serverName);
+    return Objects.hash(protocol, cipherSuite, peerChain, serverName, resumed);
   }
 
   @Override
@@ -74,6 +89,7 @@ public final class TlsDetails {
     return protocol
         + " "
         + cipherSuite
+        + (resumed ? " resumed" : "")
         + (peerChain.isEmpty() ? "" : " peer=" + peerChain.get(0).getSubjectX500Principal());
   }
 }

@@ -179,7 +179,8 @@ final class ValuesBridge extends Values {
       String protocol,
       String cipherSuite,
       List<X509Certificate> peerChain,
-      Optional<String> serverName) {
-    return new TlsDetails(protocol, cipherSuite, peerChain, serverName);
+      Optional<String> serverName,
+      boolean resumed) {
+    return new TlsDetails(protocol, cipherSuite, peerChain, serverName, resumed);
   }
 }

@@ -258,7 +258,17 @@ public abstract class Values {
       String cipherSuite,
       List<X509Certificate> peerChain,
       Optional<String> serverName) {
-    return bridge().newTlsDetails(protocol, cipherSuite, peerChain, serverName);
+    return bridge().newTlsDetails(protocol, cipherSuite, peerChain, serverName, false);
+  }
+
+  /** What a TLS session negotiated; {@code resumed} when it was resumed, not fully handshaken. */
+  public static TlsDetails tlsDetails(
+      String protocol,
+      String cipherSuite,
+      List<X509Certificate> peerChain,
+      Optional<String> serverName,
+      boolean resumed) {
+    return bridge().newTlsDetails(protocol, cipherSuite, peerChain, serverName, resumed);
   }
 
   // What the bridge implements: one method per factory above, each calling the constructor.
@@ -362,5 +372,6 @@ public abstract class Values {
       String protocol,
       String cipherSuite,
       List<X509Certificate> peerChain,
-      Optional<String> serverName);
+      Optional<String> serverName,
+      boolean resumed);
 }

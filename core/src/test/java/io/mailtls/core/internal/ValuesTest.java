@@ -612,7 +612,8 @@ class ValuesTest {
         String protocol,
         String cipherSuite,
         List<X509Certificate> peerChain,
-        Optional<String> serverName) {
+        Optional<String> serverName,
+        boolean resumed) {
       throw new AssertionError();
     }
   }

@@ -52,7 +52,7 @@ class ConnectionReuseTest {
                 b ->
                     b.maxSessionsPerDestination(3)
                         .executor(pool)
-                        .connectionReuse(Duration.ofSeconds(30), 1000));
+                        .connectionReuse(Duration.ofSeconds(30), Duration.ofMinutes(5)));
         List<CompletableFuture<DeliveryReport>> all = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
           all.add(

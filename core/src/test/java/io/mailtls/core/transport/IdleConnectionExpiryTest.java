@@ -85,7 +85,7 @@ class IdleConnectionExpiryTest {
               .heloName("client.sender.test")
               .port(port)
               .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-              .connectionReuse(IDLE, 100)
+              .connectionReuse(IDLE, Duration.ofMinutes(5))
               .build()) {
         DeliveryReport report =
             transport.send(

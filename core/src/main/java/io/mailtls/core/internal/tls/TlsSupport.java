@@ -9,13 +9,21 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -26,9 +34,20 @@ import org.jspecify.annotations.Nullable;
  * Creates TLS client sockets for SMTP: TLS 1.3 and 1.2 only, SNI set to the host name, endpoint
  * identification off (names are checked by mailtls's own trust managers). Thread-safe.
  *
- * <p>Unauthenticated requirements share one {@link SSLContext}, so their sessions can resume. Each
- * authenticated connection gets its own context: a session resumed from a context that verified
- * other names, or none, must never skip verification.
+ * <p>TLS session resumption ({@link #resumable}): one {@link SSLContext}, with JSSE's client
+ * session cache, per session key: the server name (or address) the socket is layered for, the port,
+ * and the {@link TlsVerification} of the requirement. On resumption (a TLS 1.3 PSK, RFC 8446 §2.2,
+ * or a TLS 1.2 session ID) JSSE does not call the trust manager again; a session enters a context's
+ * cache only after a full handshake whose check, by that context's own trust manager, passed. So a
+ * resumed session is only ever offered where a full handshake would have verified the peer the same
+ * way, and it carries that verification; a different host, port or verification (another TLSA
+ * RRset, other reference names, or none) has another context and never sees the session. Contexts
+ * are kept for at most {@value #MAX_CONTEXTS} keys (least recently used dropped) and their sessions
+ * for {@link #SESSION_TIMEOUT_SECONDS} seconds (Postfix's {@code smtp_tls_session_cache_timeout}),
+ * so that a verification does not outlive the certificates' and the policies' changes by long.
+ *
+ * <p>{@link #layer} (the STARTTLS probe, Angus Mail sessions) makes a fresh context per connection
+ * around the trust manager it is given: a full handshake, never a resumed one.
  */
 public final class TlsSupport {
 
@@ -39,6 +58,24 @@ public final class TlsSupport {
   private final TlsContextFactory contexts;
   private final Optional<DaneProvider> dane;
   private final SSLContext unauthenticated;
+  private volatile @Nullable X509ExtendedTrustManager pkixDelegate;
+
+  /** The most session keys with a context of their own. */
+  static final int MAX_CONTEXTS = 1024;
+
+  /** How long a cached TLS session may be resumed: one hour, as Postfix's default. */
+  public static final int SESSION_TIMEOUT_SECONDS = 3600;
+
+  /** Where a resumable session may go: see the class comment. */
+  private record SessionKey(String peerHost, int port, TlsVerification verification) {}
+
+  private final Map<SessionKey, Resuming> resuming =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<SessionKey, Resuming> eldest) {
+          return size() > MAX_CONTEXTS;
+        }
+      };
 
   /**
    * @param trustStore the roots for PKIX verification; null for the JDK's default trust store
@@ -61,7 +98,17 @@ public final class TlsSupport {
     }
   }
 
+  /** The WebPKI trust manager over the trust store, made once (JSSE's is thread-safe). */
   private X509ExtendedTrustManager pkixDelegate() {
+    X509ExtendedTrustManager d = pkixDelegate;
+    if (d == null) {
+      d = loadPkixDelegate();
+      pkixDelegate = d;
+    }
+    return d;
+  }
+
+  private X509ExtendedTrustManager loadPkixDelegate() {
     try {
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -113,7 +160,21 @@ public final class TlsSupport {
       @Nullable X509ExtendedTrustManager trustManager)
       throws IOException {
     SSLContext ctx = trustManager == null ? unauthenticated : context(trustManager);
-    String host = serverName.map(DomainName::toString).orElse(peer.getAddress().getHostAddress());
+    return configure(ctx, plain, peerHost(peer, serverName), peer, serverName);
+  }
+
+  private static String peerHost(InetSocketAddress peer, Optional<DomainName> serverName) {
+    return serverName.map(DomainName::toString).orElse(peer.getAddress().getHostAddress());
+  }
+
+  private static SSLSocket configure(
+      SSLContext ctx,
+      Socket plain,
+      String host,
+      InetSocketAddress peer,
+      Optional<DomainName> serverName)
+      throws IOException {
+    // Layered with the peer's host and port: JSSE looks its client session cache up by them.
     SSLSocket tls =
         (SSLSocket) ctx.getSocketFactory().createSocket(plain, host, peer.getPort(), true);
     tls.setUseClientMode(true);
@@ -134,6 +195,148 @@ public final class TlsSupport {
     params.setEndpointIdentificationAlgorithm(null);
     tls.setSSLParameters(params);
     return tls;
+  }
+
+  /**
+   * Layers TLS over a connected socket (STARTTLS) or wraps a fresh one (implicit TLS) for a session
+   * under {@code requirement}, without starting the handshake, in the context of its session key,
+   * so that JSSE may resume a session verified under the same key (see the class comment). After
+   * the handshake, or its failure, call {@link Handshake#finish()} once.
+   */
+  public Handshake resumable(
+      Socket plain,
+      InetSocketAddress peer,
+      Optional<DomainName> serverName,
+      TlsRequirement requirement)
+      throws IOException {
+    if (!supports(requirement)) {
+      // As trustManagerFor: before any handshake, never inside one.
+      throw new IllegalStateException("a DANE requirement without a DANE provider");
+    }
+    String host = peerHost(peer, serverName);
+    Resuming r =
+        resuming(
+            new SessionKey(host, peer.getPort(), TlsVerification.of(requirement)), requirement);
+    SSLSocket tls = configure(r.context, plain, host, peer, serverName);
+    return new Handshake(tls, r.trust);
+  }
+
+  private Resuming resuming(SessionKey key, TlsRequirement requirement) {
+    synchronized (resuming) {
+      Resuming r = resuming.get(key);
+      if (r != null) {
+        return r;
+      }
+    }
+    // Made outside the lock (a context takes a while); a racing twin is simply dropped.
+    RecordingTrustManager trust =
+        new RecordingTrustManager(
+            () -> {
+              X509ExtendedTrustManager tm = trustManagerFor(requirement);
+              return tm == null ? UnauthenticatedTrustManager.INSTANCE : tm;
+            });
+    SSLContext ctx = context(trust);
+    SSLSessionContext sessions = ctx.getClientSessionContext();
+    if (sessions != null) {
+      sessions.setSessionTimeout(SESSION_TIMEOUT_SECONDS);
+    }
+    Resuming made = new Resuming(ctx, trust);
+    synchronized (resuming) {
+      Resuming raced = resuming.putIfAbsent(key, made);
+      return raced != null ? raced : made;
+    }
+  }
+
+  /** The number of session keys with a context (for tests). */
+  int resumingContexts() {
+    synchronized (resuming) {
+      return resuming.size();
+    }
+  }
+
+  private record Resuming(SSLContext context, RecordingTrustManager trust) {}
+
+  /**
+   * One handshake in a resuming context: the socket to start it on, and what its certificate check
+   * found, if there was one.
+   */
+  public static final class Handshake {
+    private final SSLSocket socket;
+    private final RecordingTrustManager trust;
+
+    Handshake(SSLSocket socket, RecordingTrustManager trust) {
+      this.socket = socket;
+      this.trust = trust;
+    }
+
+    /** The TLS socket; its handshake is not started. */
+    public SSLSocket socket() {
+      return socket;
+    }
+
+    /**
+     * What this handshake's certificate check found: empty when the trust manager was not called
+     * for it, which after a successful handshake means that a cached session was resumed. Forgets
+     * the handshake; call it once, after the handshake or its failure.
+     */
+    public Optional<Checked> finish() {
+      return trust.take(socket);
+    }
+  }
+
+  /**
+   * A certificate check that passed in a full handshake.
+   *
+   * @param matched the TLSA record that authenticated the peer, for DANE
+   */
+  public record Checked(Optional<io.mailtls.core.DnsRecord.Tlsa> matched) {}
+
+  /**
+   * The trust manager of a resuming context: each check goes to a fresh trust manager for the key's
+   * requirement (a DANE manager remembers its match, so one manager is never shared between
+   * handshakes), and a check that passes is recorded against its socket.
+   */
+  static final class RecordingTrustManager extends ServerTrustManager {
+    private final Supplier<X509ExtendedTrustManager> checks;
+    private final Map<Socket, Checked> passed = new ConcurrentHashMap<>();
+
+    RecordingTrustManager(Supplier<X509ExtendedTrustManager> checks) {
+      this.checks = checks;
+    }
+
+    Optional<Checked> take(Socket socket) {
+      return Optional.ofNullable(passed.remove(socket));
+    }
+
+    private static Checked checked(X509ExtendedTrustManager tm) {
+      return new Checked(
+          tm instanceof DaneProvider.Matched m ? m.matchedRecord() : Optional.empty());
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
+      X509ExtendedTrustManager tm = checks.get();
+      tm.checkServerTrusted(chain, authType, socket);
+      passed.put(socket, checked(tm));
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
+      checks.get().checkServerTrusted(chain, authType, engine);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      checks.get().checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ package io.mailtls.core.internal.transport;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.internal.tls.TlsVerification;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -22,9 +23,11 @@ import org.jspecify.annotations.Nullable;
  * <p>Every live connection to a destination, busy or idle, counts against that destination's cap,
  * so no more than {@code maxPerDestination} sessions are ever open to it. A caller at the cap waits
  * for a connection to come back (and takes it if it suits), or for one to close. A connection is
- * reused only for the same host name, address and TLS requirement (its TLS state was set up for
- * that requirement), within the idle time and transaction count bounds; a connection that saw 421
- * or any failure is closed, never pooled.
+ * reused only for the same host name, address and TLS verification (its TLS state was set up for
+ * it: {@link Key}), while it is younger than the reuse time limit and has been idle no longer than
+ * the idle time (as Postfix's {@code smtp_connection_reuse_time_limit}, 300 s by default, bounds
+ * reuse by time rather than by a small count), and within the optional transaction count cap; a
+ * connection that saw 421 or any failure is closed, never pooled.
  *
  * <p>Idle connections expire on a timer too ({@link #expireIdle()}, which the transport runs
  * periodically), not only when their destination is used again: a sender reaching tens of thousands
@@ -33,11 +36,29 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ConnectionPool implements AutoCloseable {
 
-  /** What a pooled connection was set up for. */
-  record Key(InetSocketAddress address, Optional<DomainName> host, TlsRequirement requirement) {}
+  /**
+   * What a pooled connection was set up for: the address, the host name, whether TLS was required
+   * (an opportunistic session may be plaintext) and the substance of the verification its handshake
+   * passed ({@link TlsVerification}), not the recipient domain that asked for it. A connection is
+   * reused only for a key that is equal, so only where its handshake would have verified the peer
+   * the same way.
+   */
+  record Key(
+      InetSocketAddress address,
+      Optional<DomainName> host,
+      boolean requiresTls,
+      TlsVerification verification) {
+
+    /** The key of a session to {@code address} for {@code host} under {@code requirement}. */
+    static Key of(
+        InetSocketAddress address, Optional<DomainName> host, TlsRequirement requirement) {
+      return new Key(address, host, requirement.requiresTls(), TlsVerification.of(requirement));
+    }
+  }
 
   private final int maxPerDestination;
   private final long idleNanos;
+  private final long reuseNanos;
   private final int maxTransactions;
   private final long acquireNanos;
   private final LongSupplier nanoTime;
@@ -45,14 +66,25 @@ public final class ConnectionPool implements AutoCloseable {
   private final Map<Key, Deque<SmtpConnection>> idle = new HashMap<>();
   private boolean closed;
 
+  /**
+   * @param maxPerDestination the most live sessions to one address
+   * @param idleTime how long an idle session is kept; zero turns reuse off
+   * @param reuseTimeLimit how long after it was opened a session may still be reused
+   * @param maxTransactions the most transactions one session carries ({@link Integer#MAX_VALUE}: no
+   *     cap)
+   * @param acquireTimeout how long {@link #checkout} waits at the cap
+   * @param nanoTime the clock of every bound (injectable for tests)
+   */
   public ConnectionPool(
       int maxPerDestination,
       Duration idleTime,
+      Duration reuseTimeLimit,
       int maxTransactions,
       Duration acquireTimeout,
       LongSupplier nanoTime) {
     this.maxPerDestination = maxPerDestination;
     this.idleNanos = idleTime.toNanos();
+    this.reuseNanos = reuseTimeLimit.toNanos();
     this.maxTransactions = maxTransactions;
     this.acquireNanos = acquireTimeout.toNanos();
     this.nanoTime = nanoTime;
@@ -129,7 +161,17 @@ public final class ConnectionPool implements AutoCloseable {
   }
 
   private boolean expired(SmtpConnection c, long now) {
-    return c.isBroken() || now - c.idleSince() > idleNanos;
+    return c.isBroken() || now - c.idleSince() > idleNanos || tooOld(c, now);
+  }
+
+  /** Past the reuse time limit, counted from when the session was opened. */
+  private boolean tooOld(SmtpConnection c, long now) {
+    return now - c.openedAt() >= reuseNanos;
+  }
+
+  /** Notes that {@code c} was opened now: its reuse time limit counts from here. */
+  void opened(SmtpConnection c) {
+    c.openedAt(nanoTime.getAsLong());
   }
 
   @SuppressWarnings("ModifyCollectionInEnhancedForLoop") // returns right after the removal
@@ -179,8 +221,16 @@ public final class ConnectionPool implements AutoCloseable {
   /** Returns a healthy connection for reuse, or closes it when it may not be reused. */
   void release(Key key, SmtpConnection c) {
     synchronized (this) {
-      if (!closed && !c.isBroken() && c.transactions() < maxTransactions && idleNanos > 0) {
-        c.idleFrom(nanoTime.getAsLong());
+      long now = nanoTime.getAsLong();
+      if (!c.hasOpenedAt()) {
+        c.openedAt(now); // not stamped at open: its reuse time limit counts from now
+      }
+      if (!closed
+          && !c.isBroken()
+          && c.transactions() < maxTransactions
+          && idleNanos > 0
+          && !tooOld(c, now)) {
+        c.idleFrom(now);
         idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addFirst(c);
         notifyAll();
         return;

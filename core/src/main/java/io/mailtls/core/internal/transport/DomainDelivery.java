@@ -230,7 +230,7 @@ public final class DomainDelivery {
       ContentFacts scan) {
     int port = settings.relay().map(SmartHost::port).orElse(settings.port());
     InetSocketAddress target = new InetSocketAddress(address, port);
-    ConnectionPool.Key key = new ConnectionPool.Key(target, host.name(), host.requirement());
+    ConnectionPool.Key key = ConnectionPool.Key.of(target, host.name(), host.requirement());
     List<String> notes = new ArrayList<>();
     SmtpConnection conn = null;
     try {
@@ -385,6 +385,7 @@ public final class DomainDelivery {
       }
       if (outcome instanceof SessionOpener.Ready ready) {
         opened = true;
+        pool.opened(ready.connection());
         return ready.connection();
       }
       if (outcome instanceof SessionOpener.Failed failed) {

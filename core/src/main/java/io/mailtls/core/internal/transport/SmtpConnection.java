@@ -62,6 +62,8 @@ final class SmtpConnection implements AutoCloseable {
   private boolean broken;
   private int transactions;
   private long idleSince;
+  private long openedAt;
+  private boolean openedAtSet;
 
   private SmtpConnection(
       Optional<DomainName> host,
@@ -258,10 +260,21 @@ final class SmtpConnection implements AutoCloseable {
   private void handshake(TlsSupport tlsSupport, SessionObserver observer) throws SessionFailure {
     SSLSocket ssl;
     Optional<DomainName> sni = serverName(requirement, host);
-    X509ExtendedTrustManager trustManager = tlsSupport.trustManagerFor(requirement);
+    // Delivery resumes TLS sessions verified under the same key (TlsSupport.resumable); an
+    // observer that watches the trust manager (the probe) gets a full handshake of its own.
+    boolean resumable = observer == SessionObserver.NONE;
+    X509ExtendedTrustManager trustManager =
+        resumable ? null : tlsSupport.trustManagerFor(requirement);
+    TlsSupport.Handshake handshake = null;
+    Optional<TlsSupport.Checked> checked = Optional.empty();
     Deadline deadline = Deadline.start(watchdog, socket, timeouts.startTls());
     try {
-      ssl = tlsSupport.layer(socket, address, sni, observer.trustManager(trustManager));
+      if (resumable) {
+        handshake = tlsSupport.resumable(socket, address, sni, requirement);
+        ssl = handshake.socket();
+      } else {
+        ssl = tlsSupport.layer(socket, address, sni, observer.trustManager(trustManager));
+      }
       ssl.setSoTimeout(millis(timeouts.startTls()));
       ssl.startHandshake();
     } catch (IOException e) {
@@ -286,6 +299,9 @@ final class SmtpConnection implements AutoCloseable {
           e);
     } finally {
       deadline.close();
+      if (handshake != null) {
+        checked = handshake.finish(); // forgets the handshake, whatever happened
+      }
     }
     SSLSession session = ssl.getSession();
     if (!TlsSupport.meetsFloor(session.getProtocol())) {
@@ -305,9 +321,24 @@ final class SmtpConnection implements AutoCloseable {
     } catch (SSLPeerUnverifiedException e) {
       // anonymous suites are not enabled; an empty chain is reported as such
     }
+    // In a resuming context, a handshake that completed without a certificate check resumed a
+    // session that a full handshake under the same key verified (TlsSupport's class comment).
+    boolean resumed = resumable && checked.isEmpty();
     tls =
         Values.tlsDetails(
-            session.getProtocol(), session.getCipherSuite(), chain, sni.map(DomainName::toString));
+            session.getProtocol(),
+            session.getCipherSuite(),
+            chain,
+            sni.map(DomainName::toString),
+            resumed);
+    if (resumed) {
+      note(
+          "TLS session resumed (RFC 8446 §2.2): the peer was "
+              + (requirement.requiresAuthentication()
+                  ? "verified under the same requirement at its full handshake"
+                  : "not authenticated, as at its full handshake"));
+    }
+    checked.flatMap(TlsSupport.Checked::matched).ifPresent(r -> note("DANE: matched TLSA " + r));
     if (trustManager instanceof DaneProvider.Matched m) {
       m.matchedRecord().ifPresent(r -> note("DANE: matched TLSA " + r));
     }
@@ -510,6 +541,21 @@ final class SmtpConnection implements AutoCloseable {
 
   void idleFrom(long nanos) {
     idleSince = nanos;
+  }
+
+  /** When the session was opened, on the pool's clock (see {@link #hasOpenedAt()}). */
+  long openedAt() {
+    return openedAt;
+  }
+
+  /** Whether {@link #openedAt(long)} was called. */
+  boolean hasOpenedAt() {
+    return openedAtSet;
+  }
+
+  void openedAt(long nanos) {
+    openedAt = nanos;
+    openedAtSet = true;
   }
 
   /** QUIT politely (bounded), then close (RFC 5321 §4.1.1.10). */
