@@ -61,9 +61,11 @@ import org.jspecify.annotations.Nullable;
  * transport that ignores recipients' policies is a visible choice, never an accident.
  *
  * <p>Recipients are grouped by domain; each domain is planned ({@link TransportPolicyResolver}) and
- * delivered on its own, MX host after MX host. Every recipient gets exactly one result: delivered
- * only after the server's 250 to the final dot (or BDAT LAST). The content is streamed (dot-stuffed
- * and CRLF-normalised on the fly), read once to measure it and once per attempt.
+ * delivered on its own, MX host after MX host, and the domains of one message at the same time, at
+ * most {@link Builder#maxConcurrentDeliveries} on the transport at once (docs/design.md §1). Every
+ * recipient gets exactly one result: delivered only after the server's 250 to the final dot (or
+ * BDAT LAST). The content is streamed (dot-stuffed and CRLF-normalised on the fly), read once to
+ * measure it and once per attempt.
  */
 public final class SecureSmtpTransport implements AutoCloseable {
 
