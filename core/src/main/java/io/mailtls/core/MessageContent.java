@@ -12,7 +12,9 @@ import java.util.Objects;
  * as it needs (once to measure it, once per delivery attempt). Never held in memory by mailtls.
  *
  * <p>Line ends may be CRLF or bare LF; the transport normalises them to CRLF and dot-stuffs on the
- * fly (RFC 5321 §4.5.2). Implementations must return a fresh stream, from the start, on every call.
+ * fly (RFC 5321 §4.5.2). Implementations must return a fresh stream, from the start, on every call,
+ * and may be opened by several threads at once: the recipient domains of one message are delivered
+ * at the same time, each reading its own stream.
  */
 @FunctionalInterface
 public interface MessageContent {

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -354,7 +355,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
               }
               try {
                 executor.execute(
-                    () -> part.complete(deliverGranted(slot, group, envelope, content, p, call)));
+                    () -> {
+                      try {
+                        part.complete(deliverGranted(slot, group, envelope, content, p, call));
+                      } catch (RuntimeException | Error e) {
+                        // Only an Error gets here (deliverGranted decides on the rest): it
+                        // reaches the caller as it would have on the caller's own thread.
+                        part.completeExceptionally(e);
+                        throw e;
+                      }
+                    });
               } catch (RuntimeException e) {
                 // RejectedExecutionException: the executor is shut down (or full).
                 slot.release();
@@ -568,15 +578,19 @@ public final class SecureSmtpTransport implements AutoCloseable {
           CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]));
       Runnable complete =
           () -> {
-            List<List<RecipientResult>> done = new ArrayList<>();
-            parts.forEach(part -> done.add(part.join()));
-            result.complete(finish(envelope, inEnvelopeOrder(envelope, done), call.events));
+            try {
+              List<List<RecipientResult>> done = new ArrayList<>();
+              parts.forEach(part -> done.add(part.join()));
+              result.complete(finish(envelope, inEnvelopeOrder(envelope, done), call.events));
+            } catch (RuntimeException | Error e) {
+              result.completeExceptionally(e instanceof CompletionException c ? c.getCause() : e);
+            }
           };
       if (all.isDone()) {
         complete.run();
       } else {
         // Off the thread that completed the last domain, which may be the timer's or close()'s.
-        var unused = all.thenRun(() -> executeOrRun(complete));
+        var unused = all.whenComplete((v, e) -> executeOrRun(complete));
       }
     } catch (RuntimeException | Error e) {
       if (e instanceof VirtualMachineError vme) {
