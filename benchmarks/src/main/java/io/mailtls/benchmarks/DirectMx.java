@@ -32,6 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code direct_n_domains}: messages to {@code d00000.test ... d(N-1).test} in turn, over
  *       {@code --mx-hosts} MX hosts; before timing, each domain is planned once (its policy fetched
  *       and cached), reported as the row {@code warmup_plan_n_domains};
+ *   <li>{@code direct_fanout_domains}: every message to {@code --fanout} recipients, each in
+ *       another of the N domains (the domains of one message are delivered at the same time, issue
+ *       13); a row's messages are such messages, not recipients;
  *   <li>{@code relay_reuse}: the relay path of {@link EndToEnd} ({@code a_mailtls_reuse}) to the
  *       same sink, the yardstick of "full policy at relay speed".
  * </ul>
@@ -48,7 +51,8 @@ public final class DirectMx {
   /**
    * Options: {@code --domains} N (10000), {@code --mx-hosts} (4), {@code --seconds} measured per
    * contender (20) over {@code --rounds} (5), {@code --warmup} seconds per contender (3), {@code
-   * --threads} (4), {@code --size} (10240), {@code --out} (benchmarks/results/direct.csv), {@code
+   * --threads} (4), {@code --size} (10240), {@code --fanout} recipient domains per message of
+   * {@code direct_fanout_domains} (10), {@code --out} (benchmarks/results/direct.csv), {@code
    * --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
@@ -60,6 +64,7 @@ public final class DirectMx {
     double warmup = args.decimal("warmup", 3);
     int threads = args.integer("threads", 4);
     int size = args.integer("size", 10240);
+    int fanout = args.integer("fanout", 10);
     Path out = Path.of(args.string("out", "benchmarks/results/direct.csv"));
     Path work =
         Path.of(args.string("workdir", Files.createTempDirectory("mailtls-direct").toString()));
@@ -101,6 +106,7 @@ public final class DirectMx {
             List.of(
                 new Direct("direct_one_domain", direct, size, 1, i -> "one.test"),
                 new Direct("direct_n_domains", direct, size, domains, DirectMx::domain),
+                new FanOut("direct_fanout_domains", direct, size, domains, fanout),
                 new EndToEnd.MailtlsBytes(
                     "relay_reuse", relay, Messages.rfc5322(EndToEnd.TO, size), size));
         Map<String, Rounds.Result> totals =
@@ -220,6 +226,40 @@ public final class DirectMx {
     protected boolean send(int thread) {
       String d = domainOf.of(next.getAndIncrement() % count);
       return Mailtls.send(transport, Messages.FROM, "rcpt@" + d, message);
+    }
+  }
+
+  /** One message to {@code fanout} recipients in as many consecutive domains of the N. */
+  static final class FanOut extends Rounds.Contender {
+    private final SecureSmtpTransport transport;
+    private final byte[] message;
+    private final AtomicLong next = new AtomicLong();
+    private final int count;
+    private final int fanout;
+
+    FanOut(String scenario, SecureSmtpTransport transport, int size, int count, int fanout) {
+      super(scenario, "mailtls", "bytes", size, count);
+      if (fanout < 1) {
+        throw new IllegalArgumentException("--fanout must be positive: " + fanout);
+      }
+      this.transport = transport;
+      this.count = count;
+      this.fanout = Math.min(fanout, count);
+      this.message = Messages.rfc5322("rcpt@recipient.test", size);
+    }
+
+    @Override
+    protected boolean send(int thread) {
+      long first = next.getAndAdd(fanout);
+      String[] to = new String[fanout];
+      for (int i = 0; i < fanout; i++) {
+        to[i] = "rcpt@" + domain((first + i) % count);
+      }
+      return transport
+          .send(
+              io.mailtls.core.Envelope.of(Messages.FROM, to),
+              io.mailtls.core.MessageContent.of(message))
+          .allDelivered();
     }
   }
 }

@@ -97,7 +97,9 @@ class BenchmarkSmokeTest {
         });
     SmokeCsv csv = new SmokeCsv(out, Rounds.COLUMNS, E2E_EMPTY);
     assertTotals(
-        csv, List.of("direct_one_domain", "direct_n_domains", "relay_reuse"), List.of(10240));
+        csv,
+        List.of("direct_one_domain", "direct_n_domains", "direct_fanout_domains", "relay_reuse"),
+        List.of(10240));
     Map<String, String> warm = csv.where("scenario", "warmup_plan_n_domains").get(0);
     assertThat(SmokeCsv.number(warm, "messages")).isEqualTo(10);
     // d00000.test's policy was fetched by the check before the warm-up

@@ -22,18 +22,23 @@ import java.util.Optional;
  * <p>Pairing: every start event is followed by exactly one end event for the same subject, also
  * when the step fails or a provider throws.
  *
- * <p>Threads: the events of one call arrive one after another, each happening-before the next, on
- * the thread that runs it ({@code send()}'s caller, the executor's thread for {@code sendAsync()}),
- * except the lookup events. A plan's MTA-STS lookup and its TLSA lookups run concurrently, so
- * {@link #mtaStsLookupStart}, {@link #mtaStsLookupEnd}, {@link #tlsaLookupStart} and {@link
- * #tlsaLookupEnd} may arrive on the threads that complete the lookups (the DNS resolver's, the
- * policy fetcher's) and at the same time as one another: a listener made for one call needs no
- * locking for its other events, but what its lookup events touch must be thread-safe. All of them
- * come after the plan's {@link #planStart} and before its {@link #planEnd}: each happens-before
- * {@code planEnd}. The one exception is RFC 8461 §5.1's re-check before mail under an {@code
- * enforce} policy is given up: its MTA-STS lookup (and, when the policy changed, the new plan's
- * TLSA lookups) come after the first plan's {@code planEnd}, and before the {@code planEnd} of the
- * new plan when there is one.
+ * <p>Threads: the events of one call arrive one after another, never at the same time, each
+ * happening-before the next, except the lookup events. They may come from several threads: the
+ * recipient domains of one message are delivered at the same time (docs/design.md §1), each on its
+ * own thread ({@code send()}'s caller for one of them, the transport's executor for the others), so
+ * the events of different domains interleave; the transport serializes them, so a listener made for
+ * one call still needs no locking for them. {@link #deliveryStart} and the {@link #recipientStart}s
+ * come first, the {@link #recipientEnd}s (in envelope order) and {@link #deliveryEnd} last. A
+ * plan's MTA-STS lookup and its TLSA lookups run concurrently, so {@link #mtaStsLookupStart},
+ * {@link #mtaStsLookupEnd}, {@link #tlsaLookupStart} and {@link #tlsaLookupEnd} may arrive on the
+ * threads that complete the lookups (the DNS resolver's, the policy fetcher's) and at the same time
+ * as one another: a listener made for one call needs no locking for its other events, but what its
+ * lookup events touch must be thread-safe. All of them come after the plan's {@link #planStart} and
+ * before its {@link #planEnd}: each happens-before {@code planEnd}; they may arrive at the same
+ * time as another domain's events. The one exception is RFC 8461 §5.1's re-check before mail under
+ * an {@code enforce} policy is given up: its MTA-STS lookup (and, when the policy changed, the new
+ * plan's TLSA lookups) come after the first plan's {@code planEnd}, and before the {@code planEnd}
+ * of the new plan when there is one.
  */
 public interface EventListener {
 

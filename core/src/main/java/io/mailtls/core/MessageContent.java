@@ -16,7 +16,9 @@ import java.util.Optional;
  *
  * <p>Line ends may be CRLF or bare LF; the transport normalises them to CRLF and dot-stuffs on the
  * fly (RFC 5321 §4.5.2). Implementations must return a fresh stream, from the start, on every call
- * of {@link #open()}, and write the same octets on every call of {@link #writeTo}.
+ * of {@link #open()}, and write the same octets on every call of {@link #writeTo}. Both may be
+ * called by several threads at once: the recipient domains of one message are delivered at the same
+ * time, each writing its own copy.
  *
  * <p>The transport only ever calls {@link #writeTo} and {@link #descriptor()}: content that can
  * write itself (a MIME message) overrides {@code writeTo} to push its octets straight into the

@@ -1,11 +1,14 @@
 package io.mailtls.core;
 
+import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
 import io.mailtls.core.internal.tls.TlsSupport;
 import io.mailtls.core.internal.transport.ConnectionPool;
 import io.mailtls.core.internal.transport.ContentFacts;
+import io.mailtls.core.internal.transport.DeliverySlots;
 import io.mailtls.core.internal.transport.DomainDelivery;
 import io.mailtls.core.internal.transport.SafeListener;
+import io.mailtls.core.internal.transport.SendThreads;
 import java.io.IOException;
 import java.security.KeyStore;
 import java.time.Duration;
@@ -18,9 +21,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,14 +61,25 @@ import org.jspecify.annotations.Nullable;
  * transport that ignores recipients' policies is a visible choice, never an accident.
  *
  * <p>Recipients are grouped by domain; each domain is planned ({@link TransportPolicyResolver}) and
- * delivered on its own, MX host after MX host. Every recipient gets exactly one result: delivered
- * only after the server's 250 to the final dot (or BDAT LAST). The content is streamed (dot-stuffed
- * and CRLF-normalised on the fly), read once to measure it and once per attempt.
+ * delivered on its own, MX host after MX host, and the domains of one message at the same time, at
+ * most {@link Builder#maxConcurrentDeliveries} on the transport at once (docs/design.md §1). Every
+ * recipient gets exactly one result: delivered only after the server's 250 to the final dot (or
+ * BDAT LAST). The content is streamed (dot-stuffed and CRLF-normalised on the fly), read once to
+ * measure it and once per attempt.
  */
 public final class SecureSmtpTransport implements AutoCloseable {
 
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(SecureSmtpTransport.class);
+
+  /**
+   * The default of {@link Builder#maxConcurrentDeliveries}: 32, eight times the default sessions
+   * per destination. Enough to overlap the network waits of a message to many domains (DNS, TLS
+   * handshakes, replies) while bounding the threads, sockets and TLS state one transport holds;
+   * more adds little once the CPU work of DNSSEC and TLS fills the cores, and a sender that needs
+   * more (Postfix runs up to 100 deliveries by default) sets it.
+   */
+  public static final int DEFAULT_MAX_CONCURRENT_DELIVERIES = 32;
 
   private final TransportPolicyResolver resolver;
   private final SenderPolicy senderPolicy;
@@ -87,6 +101,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final DomainDelivery.Settings deliverySettings;
   private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
+
+  /** Bounds the domain deliveries in progress at once, over every call on this transport. */
+  private final DeliverySlots slots;
+
   private final ScheduledThreadPoolExecutor watchdog;
   private final List<AutoCloseable> ownedResources;
 
@@ -155,16 +173,16 @@ public final class SecureSmtpTransport implements AutoCloseable {
       this.executor = b.executor;
       this.ownedExecutor = null;
     } else {
-      AtomicInteger n = new AtomicInteger();
-      this.ownedExecutor =
-          Executors.newCachedThreadPool(
-              r -> {
-                Thread t = new Thread(r, "mailtls-send-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              });
+      this.ownedExecutor = SendThreads.create(b.maxConcurrentDeliveries);
       this.executor = ownedExecutor;
     }
+    // A delivery waits for a slot at most as long as for a session in the pool: both wait for
+    // sessions that each of their steps' timeouts bounds.
+    this.slots =
+        new DeliverySlots(
+            b.maxConcurrentDeliveries,
+            b.timeouts.connect().plus(b.timeouts.dataTermination()),
+            watchdog);
   }
 
   private void expireIdle() {
@@ -202,16 +220,20 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
   /**
    * One call's listener: made by the factory when the call starts, as given (for the resolver,
-   * which isolates it itself) and isolated ({@link SafeListener}).
+   * which isolates it itself) and isolated and serialized ({@link SafeListener}).
    */
   private final class Call {
     final EventListener listener;
     final SafeListener events;
 
+    /** The sessions of this call tell its listener: one DomainDelivery per call. */
+    final DomainDelivery delivery;
+
     Call(Optional<Envelope> envelope) {
       this.listener =
           SafeListener.create(listeners, new DeliveryCall(calls.incrementAndGet(), envelope));
       this.events = new SafeListener(listener);
+      this.delivery = new DomainDelivery(deliverySettings, pool, events);
     }
   }
 
@@ -227,9 +249,46 @@ public final class SecureSmtpTransport implements AutoCloseable {
   }
 
   private DeliveryReport send(Envelope envelope, MessageContent content, Call call) {
+    Start start = start(envelope, content, call);
+    if (start instanceof Done done) {
+      return done.report();
+    }
+    Prepared p = (Prepared) start;
+    List<CompletableFuture<List<RecipientResult>>> parts = new ArrayList<>();
+    for (int i = 0; i < p.groups().size() - 1; i++) {
+      parts.add(dispatch(slots.acquire(), p.groups().get(i), envelope, content, p, call));
+    }
+    // The caller delivers the last domain itself once a slot is free (waiting here is the
+    // back-pressure of a blocking send): a message to one domain never changes threads.
+    Group last = p.groups().get(p.groups().size() - 1);
+    List<RecipientResult> lastResults =
+        deliverGranted(slots.acquire().join(), last, envelope, content, p, call);
+    List<List<RecipientResult>> all = new ArrayList<>();
+    for (CompletableFuture<List<RecipientResult>> part : parts) {
+      all.add(part.join()); // never exceptional (dispatch)
+    }
+    all.add(lastResults);
+    return finish(envelope, inEnvelopeOrder(envelope, all), call.events);
+  }
+
+  /** How a send goes on after {@link #start}: a report already, or its domains to deliver. */
+  private sealed interface Start permits Done, Prepared {}
+
+  /** Every recipient is decided before any domain: the sender's level or the content failed. */
+  private record Done(DeliveryReport report) implements Start {}
+
+  /** The sender's level, the content's scan, and the recipients grouped by next hop. */
+  private record Prepared(TlsLevel level, ContentFacts scan, List<Group> groups) implements Start {}
+
+  /** The recipients of one next hop, in envelope order. */
+  private record Group(NextHop hop, List<EmailAddress> recipients) {}
+
+  /**
+   * Fires the call's first events, looks up the sender's level, reads the content once, and groups
+   * the recipients by next hop (in the order of their first recipient).
+   */
+  private Start start(Envelope envelope, MessageContent content, Call call) {
     SafeListener listener = call.events;
-    // The sessions of this call tell its listener: one DomainDelivery per call.
-    DomainDelivery delivery = new DomainDelivery(deliverySettings, pool, listener);
     listener.fire(l -> l.deliveryStart(envelope));
     envelope.recipients().forEach(r -> listener.fire(l -> l.recipientStart(r)));
     TlsLevel level;
@@ -238,15 +297,18 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } catch (SenderPolicyException e) {
       // The sender's own requirement is unknown: no default may stand in for it.
       log.warn("{}; deferring the message", e.getMessage());
-      return finish(
-          envelope,
-          undeliverable(
+      return new Done(
+          finish(
               envelope,
-              Optional.empty(),
-              SmtpReply.local(
-                  451, "4.3.0", e.getMessage() + "; deferred rather than sent at a default level"),
-              FailureType.SENDER_POLICY_UNAVAILABLE),
-          listener);
+              undeliverable(
+                  envelope.recipients(),
+                  Optional.empty(),
+                  SmtpReply.local(
+                      451,
+                      "4.3.0",
+                      e.getMessage() + "; deferred rather than sent at a default level"),
+                  FailureType.SENDER_POLICY_UNAVAILABLE),
+              listener));
     }
     ContentFacts scan;
     try {
@@ -255,41 +317,155 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       // A content that cannot be read, by an I/O error or a bug in its implementation, defers
       // every recipient: each still gets its one result and its recipientEnd.
-      return finish(
-          envelope,
-          undeliverable(
+      return new Done(
+          finish(
               envelope,
-              Optional.of(level),
-              SmtpReply.local(451, "4.3.0", "message content could not be read: " + e.getMessage()),
-              FailureType.CONNECTION_FAILED),
-          listener);
+              undeliverable(
+                  envelope.recipients(),
+                  Optional.of(level),
+                  SmtpReply.local(
+                      451, "4.3.0", "message content could not be read: " + e.getMessage()),
+                  FailureType.CONNECTION_FAILED),
+              listener));
     }
     Map<NextHop, List<EmailAddress>> groups = new LinkedHashMap<>();
     for (EmailAddress r : envelope.recipients()) {
       NextHop hop = relay.<NextHop>map(h -> new NextHop.Domain(h.host())).orElse(r.domain());
       groups.computeIfAbsent(hop, h -> new ArrayList<>()).add(r);
     }
+    List<Group> list = new ArrayList<>();
+    groups.forEach((hop, rcpts) -> list.add(new Group(hop, List.copyOf(rcpts))));
+    return new Prepared(level, scan, list);
+  }
+
+  /**
+   * Delivers {@code group} on the executor once {@code grantLater} gives a slot. The future
+   * completes with one result per recipient of the group, never exceptionally: a refused slot, a
+   * rejected task or a bug defers the group's recipients.
+   */
+  private CompletableFuture<List<RecipientResult>> dispatch(
+      CompletableFuture<DeliverySlots.Grant> grantLater,
+      Group group,
+      Envelope envelope,
+      MessageContent content,
+      Prepared p,
+      Call call) {
+    CompletableFuture<List<RecipientResult>> part = new CompletableFuture<>();
+    // Runs here when a slot is free now, else on the thread that frees one (or that times the
+    // wait out, or closes the transport): only hands the work over, never does it.
+    var unused =
+        grantLater.thenAccept(
+            grant -> {
+              if (!(grant instanceof DeliverySlots.Slot slot)) {
+                part.complete(deliverGranted(grant, group, envelope, content, p, call));
+                return;
+              }
+              try {
+                executor.execute(
+                    () -> {
+                      try {
+                        part.complete(deliverGranted(slot, group, envelope, content, p, call));
+                      } catch (RuntimeException | Error e) {
+                        // Only an Error gets here (deliverGranted decides on the rest): it
+                        // reaches the caller as it would have on the caller's own thread.
+                        part.completeExceptionally(e);
+                        throw e;
+                      }
+                    });
+              } catch (RuntimeException e) {
+                // RejectedExecutionException: the executor is shut down (or full).
+                slot.release();
+                part.complete(
+                    refused(
+                        group,
+                        p.level(),
+                        "4.3.0",
+                        "the executor refused this delivery (" + e + "); deferred"));
+              }
+            });
+    return part;
+  }
+
+  /**
+   * One domain's delivery, under the slot {@code grant} (released here), or its deferral when no
+   * slot was given. Exactly one result per recipient of the group, in its order; never throws.
+   */
+  private List<RecipientResult> deliverGranted(
+      DeliverySlots.Grant grant,
+      Group group,
+      Envelope envelope,
+      MessageContent content,
+      Prepared p,
+      Call call) {
+    if (grant instanceof DeliverySlots.Refused refusal) {
+      // RFC 3463: 4.3.0 (other mail system status) when closed; 4.4.5, mail system congestion,
+      // when no slot freed up in time. Either way the message may go later.
+      return refused(group, p.level(), refusal.closed() ? "4.3.0" : "4.4.5", refusal.reason());
+    }
+    DeliverySlots.Slot slot = (DeliverySlots.Slot) grant;
+    try {
+      return deliverGroup(group, envelope, content, p, call);
+    } catch (RuntimeException e) {
+      // deliverGroup decides every recipient itself; this is a bug. The report stays whole.
+      log.warn("delivery to {} failed unexpectedly", group.hop(), e);
+      return refused(
+          group, p.level(), "4.3.0", PeerText.clean("delivery failed unexpectedly: " + e));
+    } finally {
+      slot.release();
+    }
+  }
+
+  /** Plans one next hop and delivers to its recipients (each domain exactly as on its own). */
+  private List<RecipientResult> deliverGroup(
+      Group group, Envelope envelope, MessageContent content, Prepared p, Call call) {
+    DeliveryPlan plan;
+    try {
+      plan = plan(group.hop(), p.level(), call);
+    } catch (RuntimeException e) {
+      // A bug or a broken provider must not lose the report: every recipient gets a result.
+      log.warn("planning delivery to {} failed", group.hop(), e);
+      plan = failedPlan(group.hop(), p.level(), "planning failed: " + e);
+    }
     Map<EmailAddress, RecipientResult> results = new HashMap<>();
-    for (Map.Entry<NextHop, List<EmailAddress>> g : groups.entrySet()) {
-      DeliveryPlan plan;
-      try {
-        plan = plan(g.getKey(), level, call);
-      } catch (RuntimeException e) {
-        // A bug or a broken provider must not lose the report: every recipient gets a result.
-        log.warn("planning delivery to {} failed", g.getKey(), e);
-        plan = failedPlan(g.getKey(), level, "planning failed: " + e);
+    for (RecipientResult r :
+        call.delivery.deliver(plan, envelope.sender(), group.recipients(), content, p.scan())) {
+      results.put(r.recipient(), r);
+    }
+    retryUnderNewPolicy(plan, envelope, group.recipients(), content, p.scan(), results, call);
+    List<RecipientResult> out = new ArrayList<>();
+    for (EmailAddress r : group.recipients()) {
+      out.add(Objects.requireNonNull(results.get(r))); // DomainDelivery decides every one
+    }
+    return out;
+  }
+
+  /**
+   * The results of every domain in the envelope's recipient order, whatever order the domains
+   * finished in: each recipient exactly once.
+   */
+  private static List<RecipientResult> inEnvelopeOrder(
+      Envelope envelope, List<List<RecipientResult>> parts) {
+    Map<EmailAddress, RecipientResult> byRecipient = new HashMap<>();
+    for (List<RecipientResult> part : parts) {
+      for (RecipientResult r : part) {
+        byRecipient.put(r.recipient(), r);
       }
-      for (RecipientResult r :
-          delivery.deliver(plan, envelope.sender(), g.getValue(), content, scan)) {
-        results.put(r.recipient(), r);
-      }
-      retryUnderNewPolicy(plan, envelope, g.getValue(), content, scan, results, call, delivery);
     }
     List<RecipientResult> ordered = new ArrayList<>();
     for (EmailAddress r : envelope.recipients()) {
-      ordered.add(results.get(r));
+      ordered.add(Objects.requireNonNull(byRecipient.get(r))); // every group answers for all
     }
-    return finish(envelope, ordered, listener);
+    return ordered;
+  }
+
+  /** The group's recipients deferred without a connection: no slot, or no thread, was given. */
+  private static List<RecipientResult> refused(
+      Group group, TlsLevel level, String status, String why) {
+    return undeliverable(
+        group.recipients(),
+        Optional.of(level),
+        SmtpReply.local(451, status, why),
+        FailureType.CONNECTION_FAILED);
   }
 
   /**
@@ -303,8 +479,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       MessageContent content,
       ContentFacts scan,
       Map<EmailAddress, RecipientResult> results,
-      Call call,
-      DomainDelivery delivery) {
+      Call call) {
     if (plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
       return;
     }
@@ -340,20 +515,105 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliveryPlan next = replanned.get();
     call.events.fire(l -> l.planEnd(next));
     next.policyFailures().forEach(f -> call.events.fire(l -> l.policyFailure(f)));
-    for (RecipientResult r : delivery.deliver(next, envelope.sender(), retry, content, scan)) {
+    for (RecipientResult r : call.delivery.deliver(next, envelope.sender(), retry, content, scan)) {
       results.put(r.recipient(), r);
     }
   }
 
   /**
-   * {@link #send} on the transport's executor. The call's listener is made here, on the calling
-   * thread, before the send is handed to the executor.
+   * {@link #send} without blocking: the message is read and its domains delivered on the
+   * transport's executor, and the future completes with the report (never exceptionally for a
+   * delivery failure). The call's listener is made here, on the calling thread. When the transport
+   * is at its limit of deliveries at once ({@link Builder#maxConcurrentDeliveries}), domains wait
+   * for a slot without holding a thread, and the future completes later; once the transport is
+   * closed, it completes with every recipient deferred.
    */
   public CompletableFuture<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(content, "content");
     Call call = new Call(Optional.of(envelope));
-    return CompletableFuture.supplyAsync(() -> send(envelope, content, call), executor);
+    CompletableFuture<DeliveryReport> result = new CompletableFuture<>();
+    try {
+      executor.execute(() -> sendAsync(envelope, content, call, result));
+    } catch (RuntimeException e) {
+      // RejectedExecutionException: the transport is closed (its own executor is shut down) or
+      // the caller's executor is full. A result, not an exception to parse.
+      String why = "the executor refused the message (" + e + "); deferred";
+      SafeListener listener = call.events;
+      listener.fire(l -> l.deliveryStart(envelope));
+      envelope.recipients().forEach(r -> listener.fire(l -> l.recipientStart(r)));
+      result.complete(
+          finish(
+              envelope,
+              undeliverable(
+                  envelope.recipients(),
+                  Optional.empty(),
+                  SmtpReply.local(451, "4.3.0", why),
+                  FailureType.CONNECTION_FAILED),
+              listener));
+    }
+    return result;
+  }
+
+  private void sendAsync(
+      Envelope envelope,
+      MessageContent content,
+      Call call,
+      CompletableFuture<DeliveryReport> result) {
+    try {
+      Start start = start(envelope, content, call);
+      if (start instanceof Done done) {
+        result.complete(done.report());
+        return;
+      }
+      Prepared p = (Prepared) start;
+      List<CompletableFuture<List<RecipientResult>>> parts = new ArrayList<>();
+      for (int i = 0; i < p.groups().size() - 1; i++) {
+        parts.add(dispatch(slots.acquire(), p.groups().get(i), envelope, content, p, call));
+      }
+      // The last domain stays on this thread when a slot is free now; else it waits without one.
+      Group last = p.groups().get(p.groups().size() - 1);
+      CompletableFuture<DeliverySlots.Grant> grant = slots.acquire();
+      if (grant.isDone()) {
+        parts.add(
+            CompletableFuture.completedFuture(
+                deliverGranted(grant.join(), last, envelope, content, p, call)));
+      } else {
+        parts.add(dispatch(grant, last, envelope, content, p, call));
+      }
+      CompletableFuture<Void> all =
+          CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]));
+      Runnable complete =
+          () -> {
+            try {
+              List<List<RecipientResult>> done = new ArrayList<>();
+              parts.forEach(part -> done.add(part.join()));
+              result.complete(finish(envelope, inEnvelopeOrder(envelope, done), call.events));
+            } catch (RuntimeException | Error e) {
+              result.completeExceptionally(e instanceof CompletionException c ? c.getCause() : e);
+            }
+          };
+      if (all.isDone()) {
+        complete.run();
+      } else {
+        // Off the thread that completed the last domain, which may be the timer's or close()'s.
+        var unused = all.whenComplete((v, e) -> executeOrRun(complete));
+      }
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      result.completeExceptionally(e);
+    }
+  }
+
+  /** Runs {@code task} on the executor, or here when the executor refuses it (closed). */
+  private void executeOrRun(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RuntimeException e) {
+      task.run();
+    }
   }
 
   /**
@@ -483,11 +743,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
         List.of(why));
   }
 
-  /** Every recipient deferred before any planning: the message cannot be handled at all. */
+  /** {@code recipients} deferred before any planning or connection. */
   private static List<RecipientResult> undeliverable(
-      Envelope envelope, Optional<TlsLevel> level, SmtpReply reply, FailureType type) {
+      List<EmailAddress> recipients, Optional<TlsLevel> level, SmtpReply reply, FailureType type) {
     List<RecipientResult> out = new ArrayList<>();
-    for (EmailAddress r : envelope.recipients()) {
+    for (EmailAddress r : recipients) {
       DeliveryPlan plan =
           new DeliveryPlan(
               r.domain(),
@@ -521,10 +781,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
   /**
    * Closes idle pooled connections (with QUIT), the transport's own executor, and then the
-   * resources handed over with {@link Builder#alsoClose}.
+   * resources handed over with {@link Builder#alsoClose}. Domains still waiting for a delivery
+   * slot, and every later call, are deferred (451 4.3.0, "the transport was closed"): their {@link
+   * #send} returns and their {@link #sendAsync} completes with that result. Sessions under way go
+   * on, without their pooled connections' reuse.
    */
   @Override
   public void close() {
+    slots.close();
     pool.close();
     watchdog.shutdownNow();
     if (ownedExecutor != null) {
@@ -566,6 +830,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private int maxTransactionsPerSession = Integer.MAX_VALUE;
     private boolean connectionReuse = true;
     private int maxAttemptsPerDomain = 5;
+    private int maxConcurrentDeliveries = DEFAULT_MAX_CONCURRENT_DELIVERIES;
     private boolean mtaStsChosen;
     private boolean daneChosen;
     private final java.util.Set<String> called = new java.util.HashSet<>();
@@ -597,6 +862,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       this.maxTransactionsPerSession = from.maxTransactionsPerSession;
       this.connectionReuse = from.connectionReuse;
       this.maxAttemptsPerDomain = from.maxAttemptsPerDomain;
+      this.maxConcurrentDeliveries = from.maxConcurrentDeliveries;
       this.mtaStsChosen = from.mtaStsChosen;
       this.daneChosen = from.daneChosen;
     }
@@ -723,7 +989,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
       once(name);
     }
 
-    /** Runs {@link #sendAsync}; default a cached pool of daemon threads owned by the transport. */
+    /**
+     * Runs {@link #sendAsync} and the domains of a message delivered at the same time (the last
+     * domain of a blocking {@link #send} stays on the caller's thread). It should run each task on
+     * another thread: one that runs tasks where they are submitted makes domains wait for each
+     * other, and may run one call's domain on the thread of another. Default: owned and shut down
+     * by the transport, a virtual thread per task on Java 24 and later, else a pool of at most
+     * {@link #maxConcurrentDeliveries} daemon threads, named {@code mailtls-send-N} (docs/design.md
+     * §5).
+     */
     public Builder executor(Executor executor) {
       once("executor");
       this.executor = Objects.requireNonNull(executor, "executor");
@@ -850,6 +1124,27 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
 
     /**
+     * The most domain deliveries in progress at once on this transport, over all its calls; default
+     * {@value SecureSmtpTransport#DEFAULT_MAX_CONCURRENT_DELIVERIES}. The recipient domains of one
+     * message are delivered at the same time, each on its own as it would be alone (its plan, MX
+     * failover and results); a delivery holds its slot from planning to its last result. At the
+     * limit, further domains wait for a slot, first come first served: a blocking {@link
+     * SecureSmtpTransport#send} blocks, and the future of {@link SecureSmtpTransport#sendAsync}
+     * completes later, without a thread held while it waits. A domain that waits longer than the
+     * connect and data-termination timeouts together ({@link #timeouts}) is deferred, 451 4.4.5
+     * (RFC 3463: mail system congestion), as is one still waiting when the transport is closed (451
+     * 4.3.0).
+     *
+     * <p>Also the size of the transport's own thread pool when no {@link #executor} is given and
+     * virtual threads are not used.
+     */
+    public Builder maxConcurrentDeliveries(int max) {
+      once("maxConcurrentDeliveries");
+      this.maxConcurrentDeliveries = max;
+      return this;
+    }
+
+    /**
      * Builds the transport.
      *
      * @throws IllegalStateException if {@link #dns} or {@link #heloName} is missing, or if, without
@@ -883,6 +1178,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
       if (maxSessionsPerDestination < 1) {
         throw new IllegalArgumentException(
             "maxSessionsPerDestination must be positive: " + maxSessionsPerDestination);
+      }
+      if (maxConcurrentDeliveries < 1) {
+        throw new IllegalArgumentException(
+            "maxConcurrentDeliveries must be positive: " + maxConcurrentDeliveries);
       }
       if (maxAttemptsPerDomain < 1) {
         throw new IllegalArgumentException(

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A {@link MimeMessage} as {@link MessageContent}: the transport has the message {@link
@@ -56,7 +57,11 @@ import java.util.concurrent.RejectedExecutionException;
  * IOException} whose cause is that exception; a reader that closes the stream early ends the writer
  * at its next write.
  *
- * <p>Thread-safe, but the message is not: do not change it while a send is in progress.
+ * <p>Thread-safe, but the message is not: do not change it while a send is in progress. The
+ * recipient domains of one send are delivered at the same time, each writing the message: the first
+ * write of a message that may be unsaved ({@link #of}) runs alone, since it may save the message;
+ * the others wait for it, then write side by side. ({@link MailtlsJakarta#send} saves before
+ * sending, so its writes never wait.)
  */
 public final class MimeMessageContent implements MessageContent {
 
@@ -77,16 +82,28 @@ public final class MimeMessageContent implements MessageContent {
   private final Executor writers;
   private final Set<Part> chosenByJakarta;
 
-  private MimeMessageContent(MimeMessage message, Executor writers, Set<Part> chosenByJakarta) {
+  /**
+   * Held by the first {@link #writeTo} until it has written the message whole. That write may save
+   * a never-saved message (new Message-ID, Date, MIME headers): a second write at the same time
+   * (another recipient domain of the same send) would save it again and read header fields while
+   * they change. Later writes only read the message and run side by side.
+   */
+  private final ReentrantLock firstWrite = new ReentrantLock();
+
+  private volatile boolean written;
+
+  private MimeMessageContent(
+      MimeMessage message, Executor writers, Set<Part> chosenByJakarta, boolean saved) {
     this.message = message;
     this.writers = writers;
     this.chosenByJakarta = chosenByJakarta;
+    this.written = saved;
   }
 
   /** The message's content; {@link #open()} starts a new daemon thread per open stream. */
   public static MimeMessageContent of(MimeMessage message) {
     return new MimeMessageContent(
-        Objects.requireNonNull(message, "message"), DEFAULT_WRITERS, Set.of());
+        Objects.requireNonNull(message, "message"), DEFAULT_WRITERS, Set.of(), false);
   }
 
   /** The message's content; {@link #open()} writes by tasks on {@code writers}. */
@@ -94,7 +111,8 @@ public final class MimeMessageContent implements MessageContent {
     return new MimeMessageContent(
         Objects.requireNonNull(message, "message"),
         Objects.requireNonNull(writers, "writers"),
-        Set.of());
+        Set.of(),
+        false);
   }
 
   /**
@@ -102,7 +120,7 @@ public final class MimeMessageContent implements MessageContent {
    * transfer encoding that save chose ({@link MimeFacts#unencodedLeaves} before it).
    */
   static MimeMessageContent saved(MimeMessage message, Set<Part> chosenByJakarta) {
-    return new MimeMessageContent(message, DEFAULT_WRITERS, chosenByJakarta);
+    return new MimeMessageContent(message, DEFAULT_WRITERS, chosenByJakarta, true);
   }
 
   /**
@@ -113,6 +131,22 @@ public final class MimeMessageContent implements MessageContent {
    */
   @Override
   public void writeTo(OutputStream out) throws IOException {
+    if (!written) {
+      firstWrite.lock();
+      try {
+        if (!written) {
+          write(out);
+          written = true;
+          return;
+        }
+      } finally {
+        firstWrite.unlock();
+      }
+    }
+    write(out);
+  }
+
+  private void write(OutputStream out) throws IOException {
     BufferedOutputStream batched = new BufferedOutputStream(out, BATCH);
     try {
       // Saves a never-saved message first, as MimeMessage.writeTo always does.

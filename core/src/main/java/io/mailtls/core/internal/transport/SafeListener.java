@@ -6,12 +6,18 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Calls the user's {@link EventListener}, so that a listener that throws changes nothing. */
+/**
+ * Calls the user's {@link EventListener}, so that a listener that throws changes nothing, and one
+ * event at a time: the domains of one call are delivered on several threads at once, and their
+ * events still reach the call's listener one after another, each happening-before the next (the
+ * lock of this instance, one per call, orders them).
+ */
 public final class SafeListener {
 
   private static final Logger log = LoggerFactory.getLogger(SafeListener.class);
 
   private final EventListener delegate;
+  private final Object lock = new Object();
 
   public SafeListener(EventListener delegate) {
     this.delegate = delegate;
@@ -39,6 +45,12 @@ public final class SafeListener {
   }
 
   public void fire(Consumer<EventListener> event) {
+    synchronized (lock) {
+      fireLocked(event);
+    }
+  }
+
+  private void fireLocked(Consumer<EventListener> event) {
     try {
       event.accept(delegate);
     } catch (RuntimeException | Error e) {
