@@ -265,7 +265,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
         deliverGranted(slots.acquire().join(), last, envelope, content, p, call);
     List<List<RecipientResult>> all = new ArrayList<>();
     for (CompletableFuture<List<RecipientResult>> part : parts) {
-      all.add(part.join()); // never exceptional (dispatch)
+      all.add(part.join()); // exceptional only for an Error (dispatch), which then propagates
     }
     all.add(lastResults);
     return finish(envelope, inEnvelopeOrder(envelope, all), call.events);
@@ -527,6 +527,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * is at its limit of deliveries at once ({@link Builder#maxConcurrentDeliveries}), domains wait
    * for a slot without holding a thread, and the future completes later; once the transport is
    * closed, it completes with every recipient deferred.
+   *
+   * <p>The future completes on a thread of the transport's executor: a stage that calls the
+   * blocking {@link #send} should run elsewhere ({@code thenApplyAsync} with an executor of your
+   * own), since with the default pool of platform threads, enough such blocked threads would leave
+   * none for the domains they wait for.
    */
   public CompletableFuture<DeliveryReport> sendAsync(Envelope envelope, MessageContent content) {
     Objects.requireNonNull(envelope, "envelope");
