@@ -16,6 +16,7 @@ module io.mailtls.core {
   // HostnameMatcher reads certificate subjects with javax.naming.ldap.LdapName.
   requires transitive org.jspecify;
   requires java.naming;
+  requires com.github.benmanes.caffeine;
   requires org.dnsjava;
   requires org.slf4j;
 

@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * its key. The client validates DNSSEC in process ({@code DnssecResolver} with the peer's trust
  * anchor), looks up MTA-STS through {@code MtaStsResolver} and {@code OkHttpPolicyFetcher}
  * (in-memory cache large enough for every domain) and DANE through {@code DaneResolver}; every
- * message is planned, and delivered DANE-verified (checked before timing starts).
+ * message asks the planner for its plan (reused from the plan cache until the earliest TTL among
+ * its inputs, with DNS answers from the resolver's validated-answer cache), and is delivered
+ * DANE-verified (checked before timing starts).
  *
  * <ul>
  *   <li>{@code direct_one_domain}: every message to {@code one.test};
@@ -124,8 +126,9 @@ public final class DirectMx {
   }
 
   /**
-   * Plans every domain once, on {@code threads} threads, so that timed sending finds their policies
-   * cached; every plan must use DANE and MTA-STS. Written as one row.
+   * Plans every domain once, on {@code threads} threads, so that timed sending finds their
+   * policies, DNS answers and plans cached; every plan must use DANE and MTA-STS. Written as one
+   * row.
    */
   private static void warmPlans(
       Csv csv,

@@ -51,6 +51,8 @@ class MicroBenchmarkSmokeTest {
     assertThat(ran)
         .containsExactlyInAnyOrder(
             PlanBenchmark.class.getName() + ".plan",
+            PlanBenchmark.class.getName() + ".planKnownHop",
+            PlanBenchmark.class.getName() + ".planUncached",
             PlanBenchmark.class.getName() + ".mapGet",
             StsPolicyParseBenchmark.class.getName() + ".parsePolicy",
             StsPolicyParseBenchmark.class.getName() + ".selectTxtRecord",

@@ -1,5 +1,6 @@
 package io.mailtls.core;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,6 +27,13 @@ public final class DnsAnswer {
   private final int rcode;
   private final Optional<DnsFailure> failure;
   private final Optional<String> reason;
+  private final Duration ttl;
+
+  /**
+   * The longest {@link #ttl()} an answer may carry: RFC 2181 §8 limits a TTL to 2<sup>31</sup>-1
+   * seconds.
+   */
+  public static final Duration MAX_TTL = Duration.ofSeconds(Integer.MAX_VALUE);
 
   /** Private: {@link #builder} and {@link #failed} build answers. */
   private DnsAnswer(
@@ -37,7 +45,8 @@ public final class DnsAnswer {
       List<DomainName> cnameChain,
       int rcode,
       Optional<DnsFailure> failure,
-      Optional<String> reason) {
+      Optional<String> reason,
+      Duration ttl) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(outcome, "outcome");
@@ -46,6 +55,10 @@ public final class DnsAnswer {
     cnameChain = List.copyOf(cnameChain);
     Objects.requireNonNull(failure, "failure");
     Objects.requireNonNull(reason, "reason");
+    Objects.requireNonNull(ttl, "ttl");
+    if (ttl.isNegative() || ttl.compareTo(MAX_TTL) > 0) {
+      throw new IllegalArgumentException("ttl out of range: " + ttl);
+    }
     if ((outcome == DnsOutcome.FAILURE) != failure.isPresent()) {
       throw new IllegalArgumentException("failure must be present exactly for FAILURE: " + outcome);
     }
@@ -66,12 +79,14 @@ public final class DnsAnswer {
     this.rcode = rcode;
     this.failure = failure;
     this.reason = reason;
+    this.ttl = ttl;
   }
 
   /**
    * A builder of one answer, for {@link DnsResolver} implementations: the only way to make an
    * answer outside mailtls. {@code outcome} and {@code state} are required; everything else has a
-   * default (no records, no CNAME chain, response code 0, no failure, no reason).
+   * default (no records, no CNAME chain, response code 0, no failure, no reason, a {@link #ttl()}
+   * of zero).
    *
    * <p>Example: {@code DnsAnswer.builder(name, DnsRecordType.A, DnsOutcome.DATA,
    * DnssecState.SECURE).records(List.of(new DnsRecord.Address(address))).build()}.
@@ -98,7 +113,8 @@ public final class DnsAnswer {
         List.of(),
         rcode,
         Optional.of(failure),
-        Optional.ofNullable(reason));
+        Optional.ofNullable(reason),
+        Duration.ZERO);
   }
 
   /** The name asked for. */
@@ -158,7 +174,39 @@ public final class DnsAnswer {
     return reason;
   }
 
-  /** Equal when every component is. */
+  /**
+   * How long this answer may be reused from when it was delivered: for data the smallest TTL of the
+   * RRsets it was built from (the answer and every CNAME on the way, RFC 2181 §5.2, §10.1.1), no
+   * longer than the original TTL or the expiry of their signatures (RFC 4034 §3.1.4, RFC 4035
+   * §5.3.3); for {@link DnsOutcome#NXDOMAIN} and {@link DnsOutcome#NODATA} the negative TTL of RFC
+   * 2308 §5, the smaller of the SOA record's TTL and its MINIMUM field. An answer read from a cache
+   * carries what is left of it.
+   *
+   * <p>Zero means "do not reuse": the default for answers built without a TTL (so a {@link
+   * DnsResolver} that says nothing about TTLs makes no answer or plan outlive its lookup), and what
+   * every {@link DnsOutcome#FAILURE} carries (RFC 2308 §7 lets a resolver remember failures
+   * briefly; that is a cache's decision, never a property of the failed answer).
+   */
+  public Duration ttl() {
+    return ttl;
+  }
+
+  /**
+   * This answer with {@code ttl} in place of its {@link #ttl()}: what a cache hands out, with the
+   * time that is left.
+   */
+  public DnsAnswer withTtl(Duration ttl) {
+    if (ttl.equals(this.ttl) || outcome == DnsOutcome.FAILURE) {
+      return this;
+    }
+    return new DnsAnswer(
+        name, type, outcome, state, records, cnameChain, rcode, failure, reason, ttl);
+  }
+
+  /**
+   * Equal when every component is but {@link #ttl()}: the same data read from a cache at two
+   * moments is the same answer.
+   */
   @Override
   public boolean equals(Object o) {
     return o instanceof DnsAnswer other
@@ -222,6 +270,9 @@ public final class DnsAnswer {
     if (!records.isEmpty()) {
       sb.append(" (").append(records.size()).append(records.size() == 1 ? " record)" : " records)");
     }
+    if (!ttl.isZero()) {
+      sb.append(" ttl ").append(ttl.toSeconds()).append('s');
+    }
     reason.ifPresent(r -> sb.append(" [").append(r).append(']'));
     return sb.toString();
   }
@@ -240,6 +291,7 @@ public final class DnsAnswer {
     private int rcode;
     private Optional<DnsFailure> failure = Optional.empty();
     private Optional<String> reason = Optional.empty();
+    private Duration ttl = Duration.ZERO;
 
     private Builder(DomainName name, DnsRecordType type, DnsOutcome outcome, DnssecState state) {
       this.name = Objects.requireNonNull(name, "name");
@@ -279,12 +331,37 @@ public final class DnsAnswer {
     }
 
     /**
+     * How long the answer may be reused, see {@link DnsAnswer#ttl()}; default zero (not reused).
+     * Ignored for {@link DnsOutcome#FAILURE}, which is never reused as an answer.
+     *
+     * @throws IllegalArgumentException when negative or above {@link DnsAnswer#MAX_TTL}
+     */
+    public Builder ttl(Duration ttl) {
+      Objects.requireNonNull(ttl, "ttl");
+      if (ttl.isNegative() || ttl.compareTo(MAX_TTL) > 0) {
+        throw new IllegalArgumentException("ttl out of range: " + ttl);
+      }
+      this.ttl = ttl;
+      return this;
+    }
+
+    /**
      * The answer.
      *
      * @throws IllegalArgumentException when the parts do not make an answer (see {@link DnsAnswer})
      */
     public DnsAnswer build() {
-      return new DnsAnswer(name, type, outcome, state, records, cnameChain, rcode, failure, reason);
+      return new DnsAnswer(
+          name,
+          type,
+          outcome,
+          state,
+          records,
+          cnameChain,
+          rcode,
+          failure,
+          reason,
+          outcome == DnsOutcome.FAILURE ? Duration.ZERO : ttl);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.mailtls.core;
 
+import io.mailtls.core.internal.dns.AnswerCache;
 import io.mailtls.core.internal.dns.DnsjavaResolver;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -19,8 +20,17 @@ import org.jspecify.annotations.Nullable;
  * recursive resolvers, with the DNSSEC state from in-process validation ({@link
  * DnssecMode#VALIDATE}) or from a trusted local resolver's AD bit ({@link DnssecMode#TRUST_AD}).
  *
- * <p>Immutable and thread-safe; build one and share it (validated DNSKEYs are cached inside). It
- * touches no dnsjava global state: no default resolver, cache or system property is set or read for
+ * <p>Answers are cached with their DNSSEC state, each for its {@link DnsAnswer#ttl()} (negative
+ * answers for the negative TTL of RFC 2308 §5), at most {@link Builder#maxCacheTtl} and as the
+ * {@linkplain Builder#clock clock} tells time, in a cache of {@link Builder#cacheSize} entries;
+ * failures, bogus answers among them, are remembered only as failures and only for {@link
+ * Builder#failureCacheTtl} (RFC 2308 §7, RFC 9520 §3.2), so a cache never turns a bogus answer into
+ * a secure or insecure one (RFC 4035 §4.7). Concurrent identical lookups share one resolution. The
+ * validator's cache of validated DNSKEYs is sized with the answer cache, so that many zones do not
+ * evict each other (docs/design.md, "DNS caching").
+ *
+ * <p>Immutable and thread-safe; build one and share it, so that its caches are shared. It touches
+ * no dnsjava global state: no default resolver, cache or system property is set or read for
  * configuration. {@link #resolve} blocks and returns the answer, {@link #resolveAsync} returns a
  * {@link CompletableFuture} (docs/design.md §5); {@link #newBuilder()} derives a resolver with some
  * settings changed.
@@ -34,8 +44,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class DnssecResolver implements DnsResolver {
 
+  /** The answer cache's default size, see {@link Builder#cacheSize}. */
+  public static final int DEFAULT_CACHE_SIZE = 100_000;
+
   private final DnsjavaResolver.Settings settings;
-  private final DnsjavaResolver delegate;
+  private final AnswerCache cache;
 
   /** The settings as the builder was given them, defaults not filled in, for newBuilder(). */
   private final Builder given;
@@ -54,8 +67,21 @@ public final class DnssecResolver implements DnsResolver {
             b.retries,
             b.maxCnameChain,
             b.maxRecords,
-            b.executor);
-    this.delegate = new DnsjavaResolver(settings);
+            b.executor,
+            keyCacheSize(b.cacheSize));
+    DnsjavaResolver delegate = new DnsjavaResolver(settings);
+    this.cache =
+        new AnswerCache(
+            delegate::resolveAsync, b.clock, b.cacheSize, b.maxCacheTtl, b.failureCacheTtl);
+  }
+
+  /**
+   * The validator's key cache holds one entry per zone (its validated DNSKEYs, or the proof that it
+   * is unsigned): a quarter of the answer cache (each zone has several answers: MX, A, AAAA, TLSA,
+   * TXT), and never fewer than dnsjava's default of 1,000.
+   */
+  private static int keyCacheSize(int cacheSize) {
+    return Math.max(1000, cacheSize / 4);
   }
 
   /** A builder with the defaults listed on its setters. */
@@ -72,8 +98,9 @@ public final class DnssecResolver implements DnsResolver {
    * asks the system's resolvers as they are configured when it is built, and without named trust
    * anchors it validates from the IANA root. Trust anchors named for this resolver are not carried
    * into {@link DnssecMode#TRUST_AD} mode, which uses none. Shared with this resolver: the
-   * executor, the clock and the trust anchors. Made anew: the dnsjava resolvers and the validator
-   * with its cache of validated keys; a resolver owns nothing that needs closing.
+   * executor, the clock and the trust anchors. Made anew: the dnsjava resolvers, the validator with
+   * its cache of validated keys, and the answer cache (it starts empty); a resolver owns nothing
+   * that needs closing.
    */
   public Builder newBuilder() {
     return new Builder(given);
@@ -83,7 +110,7 @@ public final class DnssecResolver implements DnsResolver {
   public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
-    return delegate.resolveAsync(name, type);
+    return cache.resolveAsync(name, type);
   }
 
   /** The validation mode. */
@@ -118,6 +145,9 @@ public final class DnssecResolver implements DnsResolver {
     private int maxCnameChain = 8;
     private int maxRecords = 256;
     private Executor executor = ForkJoinPool.commonPool();
+    private int cacheSize = DEFAULT_CACHE_SIZE;
+    private Duration maxCacheTtl = Duration.ofDays(1);
+    private Duration failureCacheTtl = Duration.ofSeconds(1);
 
     /** Whether {@link #trustAnchors} came from the resolver this builder was derived from. */
     private boolean anchorsInherited;
@@ -138,6 +168,9 @@ public final class DnssecResolver implements DnsResolver {
       this.maxCnameChain = from.maxCnameChain;
       this.maxRecords = from.maxRecords;
       this.executor = from.executor;
+      this.cacheSize = from.cacheSize;
+      this.maxCacheTtl = from.maxCacheTtl;
+      this.failureCacheTtl = from.failureCacheTtl;
     }
 
     private void once(String setter) {
@@ -248,11 +281,48 @@ public final class DnssecResolver implements DnsResolver {
     }
 
     /**
+     * The most answers the answer cache holds (the least recently and frequently used go first);
+     * default {@value DnssecResolver#DEFAULT_CACHE_SIZE}, about 10,000 recipient domains' MX, A,
+     * AAAA, TLSA and MTA-STS TXT answers. 0 turns the cache off: every lookup asks the upstream
+     * again (concurrent identical lookups still share one resolution). The validator's key cache
+     * holds a quarter as many zones, at least 1,000.
+     */
+    public Builder cacheSize(int entries) {
+      once("cacheSize");
+      this.cacheSize = entries;
+      return this;
+    }
+
+    /**
+     * The longest an answer is cached, whatever its TTL; default one day (RFC 8767 §4 suggests a
+     * cap of 7 days; RFC 2308 §5 and BIND use 3 hours for negative answers, which their SOA MINIMUM
+     * usually bounds far lower).
+     */
+    public Builder maxCacheTtl(Duration ttl) {
+      once("maxCacheTtl");
+      this.maxCacheTtl = Objects.requireNonNull(ttl, "ttl");
+      return this;
+    }
+
+    /**
+     * How long a failed lookup (SERVFAIL, timeout, refused, bogus) is remembered as that failure,
+     * so that a failing domain is not asked again for every message; default 1 s, the least RFC
+     * 9520 §3.2 asks of a resolver; at most 5 minutes (RFC 2308 §7.1); zero remembers none. A
+     * remembered failure is handed back as the failure it was, never as data.
+     */
+    public Builder failureCacheTtl(Duration ttl) {
+      once("failureCacheTtl");
+      this.failureCacheTtl = Objects.requireNonNull(ttl, "ttl");
+      return this;
+    }
+
+    /**
      * Builds the resolver.
      *
-     * @throws IllegalArgumentException for out-of-range values, for trust anchors given in {@link
-     *     DnssecMode#TRUST_AD} mode, for that mode without named upstreams, or for non-loopback
-     *     upstreams in that mode without {@link #allowRemoteAdTrust()}
+     * @throws IllegalArgumentException for out-of-range values (a negative cache size, a failure
+     *     cache TTL over 5 minutes), for trust anchors given in {@link DnssecMode#TRUST_AD} mode,
+     *     for that mode without named upstreams, or for non-loopback upstreams in that mode without
+     *     {@link #allowRemoteAdTrust()}
      */
     public DnssecResolver build() {
       requirePositive("queryTimeout", queryTimeout);
@@ -265,6 +335,15 @@ public final class DnssecResolver implements DnsResolver {
       }
       if (maxRecords < 1) {
         throw new IllegalArgumentException("maxRecords must be positive: " + maxRecords);
+      }
+      if (cacheSize < 0) {
+        throw new IllegalArgumentException("cacheSize must not be negative: " + cacheSize);
+      }
+      requirePositive("maxCacheTtl", maxCacheTtl);
+      if (failureCacheTtl.isNegative()
+          || failureCacheTtl.compareTo(AnswerCache.MAX_FAILURE_TTL) > 0) {
+        throw new IllegalArgumentException(
+            "failureCacheTtl must be 0..5 minutes: " + failureCacheTtl);
       }
       @Nullable TrustAnchors anchors = trustAnchors;
       if (mode == DnssecMode.TRUST_AD && anchorsInherited) {

@@ -1,6 +1,8 @@
 package io.mailtls.core;
 
+import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What MTA-STS discovery (RFC 8461 §3, §5.1) says for a policy domain. Immutable.
@@ -16,17 +18,39 @@ public sealed interface MtaStsLookup
   DomainName policyDomain();
 
   /**
+   * How long a plan made with this result may be reused, counted from when the lookup began; empty
+   * when the source does not say, and always for {@link Failed}, whose plans are not reused.
+   */
+  Optional<Duration> ttl();
+
+  /**
    * A valid policy applies: freshly fetched, or cached and not expired.
    *
    * @param fromCache whether it came from the cache rather than a fetch during this lookup
    * @param note what happened on the way (e.g. a failed refresh while a cached policy applies)
+   * @param ttl how long a plan made with this result may be reused, counted from when the lookup
+   *     began: no longer than the {@code _mta-sts} TXT answer's TTL (a new policy id can be seen
+   *     only after it) nor than the policy's cache lifetime (RFC 8461 §5.1); empty when the source
+   *     does not say, and then a plan is reused only briefly ({@link
+   *     TransportPolicyResolver.Builder#planCacheSize})
    */
-  record Found(DomainName policyDomain, MtaStsPolicy policy, boolean fromCache, String note)
+  record Found(
+      DomainName policyDomain,
+      MtaStsPolicy policy,
+      boolean fromCache,
+      String note,
+      Optional<Duration> ttl)
       implements MtaStsLookup {
     public Found {
       Objects.requireNonNull(policyDomain, "policyDomain");
       Objects.requireNonNull(policy, "policy");
       Objects.requireNonNull(note, "note");
+      Objects.requireNonNull(ttl, "ttl");
+    }
+
+    /** A result that says nothing of how long it holds (an empty {@code ttl}). */
+    public Found(DomainName policyDomain, MtaStsPolicy policy, boolean fromCache, String note) {
+      this(policyDomain, policy, fromCache, note, Optional.empty());
     }
   }
 
@@ -36,12 +60,24 @@ public sealed interface MtaStsLookup
    * @param provablyAbsent whether DNS proved the {@code _mta-sts} record absent (NXDOMAIN or
    *     NODATA), as opposed to a record that was present but unusable
    * @param reason why
+   * @param ttl how long a plan made with this result may be reused, counted from when the lookup
+   *     began: no longer than the {@code _mta-sts} TXT answer's TTL (a new policy id can be seen
+   *     only after it) (for an absent record, its negative TTL); empty when the source does not
+   *     say, and then a plan is reused only briefly ({@link
+   *     TransportPolicyResolver.Builder#planCacheSize})
    */
-  record NoPolicy(DomainName policyDomain, boolean provablyAbsent, String reason)
+  record NoPolicy(
+      DomainName policyDomain, boolean provablyAbsent, String reason, Optional<Duration> ttl)
       implements MtaStsLookup {
     public NoPolicy {
       Objects.requireNonNull(policyDomain, "policyDomain");
       Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(ttl, "ttl");
+    }
+
+    /** A result that says nothing of how long it holds (an empty {@code ttl}). */
+    public NoPolicy(DomainName policyDomain, boolean provablyAbsent, String reason) {
+      this(policyDomain, provablyAbsent, reason, Optional.empty());
     }
   }
 
@@ -57,6 +93,12 @@ public sealed interface MtaStsLookup
       Objects.requireNonNull(policyDomain, "policyDomain");
       Objects.requireNonNull(type, "type");
       Objects.requireNonNull(reason, "reason");
+    }
+
+    /** Always empty: a plan made with a failed lookup is not reused. */
+    @Override
+    public Optional<Duration> ttl() {
+      return Optional.empty();
     }
   }
 }

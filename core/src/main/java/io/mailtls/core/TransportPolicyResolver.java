@@ -5,8 +5,11 @@ import io.mailtls.core.internal.policy.DomainInputs;
 import io.mailtls.core.internal.policy.HostDecision;
 import io.mailtls.core.internal.policy.HostInputs;
 import io.mailtls.core.internal.policy.HostPolicy;
+import io.mailtls.core.internal.policy.PlanCache;
 import io.mailtls.core.internal.transport.SafeListener;
 import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,7 +21,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
@@ -43,15 +45,38 @@ import org.jspecify.annotations.Nullable;
  * CompletableFuture} (docs/design.md §5). {@link #newBuilder()} derives a resolver with some
  * settings changed.
  *
+ * <p>Plans are cached (docs/design.md, "DNS caching"): a plan for a next hop under a sender level
+ * is reused until the earliest expiry among its inputs, the TTLs of its MX, A, AAAA and TLSA
+ * answers and how long the MTA-STS result holds ({@link MtaStsLookup#ttl()}, {@link
+ * TlsaLookup#ttl()}); an input whose source does not say is trusted for {@link #UNKNOWN_INPUT_TTL}
+ * at most, and no plan for longer than {@link #MAX_PLAN_TTL}. A plan that failed or rests on a
+ * failed lookup is not reused. {@link Builder#planCacheSize} sizes or turns off the cache. A reused
+ * plan makes no lookup, so it tells a listener of none; {@link SecureSmtpTransport} still fires
+ * {@link EventListener#planStart}, {@link EventListener#planEnd} and the plan's policy failures for
+ * it, as for a new plan.
+ *
  * <p>A resolver has no listener of its own: a caller who wants the MTA-STS and TLSA lookup events
  * of a plan passes a listener to {@link #plan(NextHop, TlsLevel, EventListener)}, one per plan to
  * tell concurrent plans apart (as {@link SecureSmtpTransport} passes each call's listener).
  */
 public final class TransportPolicyResolver {
 
+  /**
+   * How long a plan is reused at most when an MTA-STS source or DANE provider does not say how long
+   * its result holds (an empty {@link MtaStsLookup#ttl()} or {@link TlsaLookup#ttl()}).
+   */
+  public static final Duration UNKNOWN_INPUT_TTL = Duration.ofSeconds(30);
+
+  /** The longest a plan is reused, whatever its inputs' TTLs. */
+  public static final Duration MAX_PLAN_TTL = Duration.ofDays(1);
+
+  /** The plan cache's default size, in next hops; see {@link Builder#planCacheSize}. */
+  public static final int DEFAULT_PLAN_CACHE_SIZE = 10_000;
+
   private final MxResolver mxResolver;
   private final Optional<MtaStsPolicySource> mtaSts;
   private final Optional<DaneProvider> dane;
+  private final @Nullable PlanCache plans;
 
   /** The settings this resolver was built with, for {@link #newBuilder()}. */
   private final Builder settings;
@@ -63,6 +88,7 @@ public final class TransportPolicyResolver {
         new MxResolver(Objects.requireNonNull(b.dns), Objects.requireNonNull(b.random));
     this.mtaSts = Optional.ofNullable(b.mtaSts);
     this.dane = Optional.ofNullable(b.dane);
+    this.plans = b.planCacheSize == 0 ? null : new PlanCache(b.clock, b.planCacheSize);
   }
 
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
@@ -75,7 +101,8 @@ public final class TransportPolicyResolver {
    * (as OkHttp's {@code newBuilder()}): each setter may be called once, overriding the setting it
    * inherited (an MTA-STS source or DANE provider, or the opt-out from it, included). This resolver
    * is unchanged. Everything is shared, all of it given by the caller: the DNS resolver, the random
-   * source, the MTA-STS source and the DANE provider; a resolver owns nothing that needs closing.
+   * source, the MTA-STS source, the DANE provider and the clock; a resolver owns nothing that needs
+   * closing. The plan cache is made anew, empty.
    */
   public Builder newBuilder() {
     return new Builder(settings);
@@ -86,7 +113,7 @@ public final class TransportPolicyResolver {
    * blocks until the plan is made.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
-    return planAsync(nextHop, level).join();
+    return plan(nextHop, level, EventListener.NONE);
   }
 
   /**
@@ -94,6 +121,17 @@ public final class TransportPolicyResolver {
    * {@code listener} of the plan's lookups.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level, EventListener listener) {
+    PlanCache cache = plans;
+    if (cache != null) {
+      // the hot path: a map lookup and an expiry check, no future
+      DeliveryPlan hit =
+          cache.get(
+              Objects.requireNonNull(nextHop, "nextHop"), Objects.requireNonNull(level, "level"));
+      if (hit != null) {
+        Objects.requireNonNull(listener, "listener");
+        return hit;
+      }
+    }
     return planAsync(nextHop, level, listener).join();
   }
 
@@ -113,13 +151,25 @@ public final class TransportPolicyResolver {
    * events all happen-before its completion. {@link EventListener#planStart} and {@link
    * EventListener#planEnd} are the caller's to fire: {@link SecureSmtpTransport} fires them around
    * this call. Pass a new listener per call to tell concurrent plans apart; a listener that throws
-   * changes nothing. Completes normally.
+   * changes nothing. A plan reused from the cache makes no lookup and tells {@code listener}
+   * nothing. Completes normally.
    */
   public CompletableFuture<DeliveryPlan> planAsync(
       NextHop nextHop, TlsLevel level, EventListener listener) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
+    PlanCache cache = plans;
+    long started = 0;
+    if (cache != null) {
+      DeliveryPlan hit = cache.get(nextHop, level);
+      if (hit != null) {
+        return CompletableFuture.completedFuture(hit);
+      }
+      // Inputs' TTLs count from when they are looked up, so from now at the earliest.
+      started = cache.now();
+    }
+    long since = started;
     // MX resolution and MTA-STS discovery do not depend on each other: run them together.
     CompletableFuture<MxResolution> mx = mxResolver.resolveAsync(nextHop);
     CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false, events);
@@ -131,7 +181,7 @@ public final class TransportPolicyResolver {
     // so no lookup event of this plan comes after the caller's planEnd.
     return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p, Map.of()))
         .thenCombine(tlsa, (in, t) -> new Inputs(in.nextHop(), in.level(), in.mx(), in.sts(), t))
-        .thenCompose(this::fromInputs);
+        .thenApply(in -> remember(in, assemble(in), since));
   }
 
   /**
@@ -155,23 +205,24 @@ public final class TransportPolicyResolver {
     if (mtaSts.isEmpty() || oldId.isEmpty()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
+    PlanCache cache = plans;
+    long started = cache == null ? 0 : cache.now();
     return stsLookup(old.nextHop(), true, events)
         .thenCompose(
             p -> {
               if (p.isPresent()
                   && p.get() instanceof MtaStsLookup.Found f
                   && !f.policy().id().equals(oldId.get())) {
+                // The new plan replaces the cached one (or, when it may not be reused, removes it):
+                // no later plan() reuses the plan of the superseded policy.
                 return tlsaLookups(old.mx(), events)
-                    .thenCompose(
-                        t ->
-                            fromInputs(
-                                new Inputs(
-                                    old.nextHop(),
-                                    old.senderLevel().orElseThrow(),
-                                    old.mx(),
-                                    p,
-                                    t)))
-                    .thenApply(Optional::of);
+                    .thenApply(
+                        t -> {
+                          Inputs in =
+                              new Inputs(
+                                  old.nextHop(), old.senderLevel().orElseThrow(), old.mx(), p, t);
+                          return Optional.of(remember(in, assemble(in), started));
+                        });
               }
               return CompletableFuture.completedFuture(Optional.empty());
             });
@@ -281,12 +332,67 @@ public final class TransportPolicyResolver {
         });
   }
 
-  private CompletionStage<DeliveryPlan> fromInputs(Inputs in) {
-    return CompletableFuture.completedFuture(
-        assemble(
-            new DomainInputs(
-                in.nextHop(), in.level(), mtaSts.isPresent(), dane.isPresent(), in.mx(), in.sts()),
-            in.tlsa()));
+  private DeliveryPlan assemble(Inputs in) {
+    return assemble(
+        new DomainInputs(
+            in.nextHop(), in.level(), mtaSts.isPresent(), dane.isPresent(), in.mx(), in.sts()),
+        in.tlsa());
+  }
+
+  /**
+   * Caches {@code plan} until the earliest expiry among its inputs, counted from {@code
+   * startedMillis} (when they started to be looked up, so never later than they expire), or forgets
+   * the plan for its key when it may not be reused. Returns {@code plan}.
+   */
+  private DeliveryPlan remember(Inputs in, DeliveryPlan plan, long startedMillis) {
+    PlanCache cache = plans;
+    if (cache == null) {
+      return plan;
+    }
+    long reuse = reuseMillis(in, plan);
+    if (reuse <= 0) {
+      cache.remove(in.nextHop(), in.level());
+    } else {
+      cache.put(in.nextHop(), in.level(), plan, startedMillis + reuse);
+    }
+    return plan;
+  }
+
+  /**
+   * How long a plan may be reused: the smallest TTL among its inputs, or 0 when it may not be (the
+   * plan failed, or rests on a failed lookup or on an answer without a TTL).
+   */
+  private static long reuseMillis(Inputs in, DeliveryPlan plan) {
+    if (plan.failure().isPresent()) {
+      return 0; // deferred or failed: the next message looks again
+    }
+    long ttl = MAX_PLAN_TTL.toMillis();
+    MxResolution mx = in.mx();
+    if (mx.mxAnswer().isPresent()) {
+      ttl = Math.min(ttl, answerTtl(mx.mxAnswer().get()));
+    }
+    for (MxHost h : mx.hosts()) {
+      ttl = Math.min(ttl, Math.min(answerTtl(h.ipv4()), answerTtl(h.ipv6())));
+    }
+    if (in.sts().isPresent()) {
+      MtaStsLookup sts = in.sts().get();
+      if (sts instanceof MtaStsLookup.Failed) {
+        return 0;
+      }
+      ttl = Math.min(ttl, sts.ttl().orElse(UNKNOWN_INPUT_TTL).toMillis());
+    }
+    for (TlsaLookup t : in.tlsa().values()) {
+      if (t instanceof TlsaLookup.Failed) {
+        return 0;
+      }
+      ttl = Math.min(ttl, t.ttl().orElse(UNKNOWN_INPUT_TTL).toMillis());
+    }
+    return Math.max(0, ttl);
+  }
+
+  /** A failed answer's TTL is zero, and so makes the plan not reusable. */
+  private static long answerTtl(DnsAnswer answer) {
+    return answer.isSuccess() ? answer.ttl().toMillis() : 0;
   }
 
   /**
@@ -372,6 +478,8 @@ public final class TransportPolicyResolver {
     private @Nullable DaneProvider dane;
     private boolean stsChosen;
     private boolean daneChosen;
+    private Clock clock = Clock.systemUTC();
+    private int planCacheSize = DEFAULT_PLAN_CACHE_SIZE;
     private final Set<String> called = new HashSet<>();
 
     private Builder() {}
@@ -384,6 +492,8 @@ public final class TransportPolicyResolver {
       this.dane = from.dane;
       this.stsChosen = from.stsChosen;
       this.daneChosen = from.daneChosen;
+      this.clock = from.clock;
+      this.planCacheSize = from.planCacheSize;
     }
 
     private void once(String setter, String what) {
@@ -441,6 +551,32 @@ public final class TransportPolicyResolver {
       once("dane", "dane already chosen");
       this.dane = null;
       daneChosen = true;
+      return this;
+    }
+
+    /**
+     * The clock that tells when a cached plan expires; default the system UTC clock. Give the same
+     * clock as the DNS resolver's and the MTA-STS source's.
+     */
+    public Builder clock(Clock clock) {
+      once("clock", "clock already set");
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * How many next hops' plans are cached (each under any of the sender levels); default {@value
+     * TransportPolicyResolver#DEFAULT_PLAN_CACHE_SIZE}. 0 turns the plan cache off: every plan asks
+     * its DNS resolver and policy sources again (whose own caches still apply).
+     *
+     * @throws IllegalArgumentException when negative
+     */
+    public Builder planCacheSize(int nextHops) {
+      once("planCacheSize", "planCacheSize already set");
+      if (nextHops < 0) {
+        throw new IllegalArgumentException("planCacheSize must not be negative: " + nextHops);
+      }
+      this.planCacheSize = nextHops;
       return this;
     }
 

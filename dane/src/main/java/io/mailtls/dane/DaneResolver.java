@@ -15,6 +15,7 @@ import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TlsaLookup;
 import io.mailtls.dane.internal.TlsaData;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -122,7 +123,8 @@ public final class DaneResolver implements DaneProvider {
     Objects.requireNonNull(mx, "mx");
     CompletionStage<TlsaLookup> stage;
     try {
-      stage = new Discovery(host, mx).start();
+      Discovery discovery = new Discovery(host, mx);
+      stage = discovery.start().thenApply(discovery::withTtl);
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }
@@ -150,6 +152,12 @@ public final class DaneResolver implements DaneProvider {
     private final MxHost host;
     private final MxResolution mx;
     private final List<String> notes = new ArrayList<>();
+
+    /**
+     * The smallest TTL of the answers this discovery asked for (CNAME, TLSA); the MX and address
+     * answers it read are the plan's own inputs, whose TTLs the planner counts itself.
+     */
+    private Duration ttl = DnsAnswer.MAX_TTL;
 
     Discovery(MxHost host, MxResolution mx) {
       this.host = host;
@@ -248,6 +256,7 @@ public final class DaneResolver implements DaneProvider {
       return dns.resolveAsync(name, DnsRecordType.CNAME)
           .thenCompose(
               cname -> {
+                used(cname);
                 if (failed(cname)) {
                   return done(
                       new TlsaLookup.Failed(
@@ -290,6 +299,7 @@ public final class DaneResolver implements DaneProvider {
       return dns.resolveAsync(owner, DnsRecordType.TLSA)
           .thenCompose(
               answer -> {
+                used(answer);
                 if (failed(answer)) {
                   // RFC 7672 §2.1.1: a failed TLSA lookup is never "no DANE"; Postfix does not try
                   // the
@@ -311,6 +321,28 @@ public final class DaneResolver implements DaneProvider {
                             + ")";
                 return last ? done(none(why)) : next(why, candidates, index);
               });
+    }
+
+    private void used(DnsAnswer answer) {
+      if (answer.ttl().compareTo(ttl) < 0) {
+        ttl = answer.ttl();
+      }
+    }
+
+    /**
+     * {@code result} with the TTL of the answers it was decided from ({@link TlsaLookup#ttl()}); a
+     * failure is never reused and has none.
+     */
+    TlsaLookup withTtl(TlsaLookup result) {
+      Optional<Duration> t = Optional.of(ttl);
+      if (result instanceof TlsaLookup.Usable u) {
+        return new TlsaLookup.Usable(u.host(), u.requirement(), u.note(), t);
+      } else if (result instanceof TlsaLookup.Unusable u) {
+        return new TlsaLookup.Unusable(u.host(), u.records(), u.reasons(), t);
+      } else if (result instanceof TlsaLookup.None n) {
+        return new TlsaLookup.None(n.host(), n.reason(), t);
+      }
+      return result;
     }
 
     private CompletionStage<TlsaLookup> next(String why, List<DomainName> candidates, int index) {

@@ -255,10 +255,11 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     String reason = "internal error: " + cause;
     Optional<CachedPolicy> fresh = freshEntry(domain, clock.instant(), false);
     if (fresh.isPresent()) {
-      return cached(
-          domain,
-          fresh.get(),
-          reason + "; the cached policy applies until " + fresh.get().expiresAt());
+      return notReusable(
+          cached(
+              domain,
+              fresh.get(),
+              reason + "; the cached policy applies until " + fresh.get().expiresAt()));
     }
     return new MtaStsLookup.Failed(domain, FailureType.STS_POLICY_FETCH_ERROR, reason);
   }
@@ -303,6 +304,13 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       // DnsResolver's contract makes this a bug; still, a failure is not "no policy".
       return done(dnsFailure(ctx, "TXT " + txtName + ": resolver error: " + error));
     }
+    // A result holds no longer than the TXT answer: only a new answer can show a new policy id
+    // (RFC 8461 §3.1, §5.1); a failed answer's TTL is zero.
+    return txtResult(ctx, txtName, answer).thenApply(r -> holdingAtMost(r, answer.ttl()));
+  }
+
+  private CompletionStage<MtaStsLookup> txtResult(
+      Context ctx, DomainName txtName, DnsAnswer answer) {
     switch (answer.outcome()) {
       case FAILURE:
         return done(dnsFailure(ctx, answer.toString()));
@@ -344,6 +352,25 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     return fetch(ctx, id);
   }
 
+  /** {@code result} with a {@link MtaStsLookup#ttl()} no longer than {@code limit}. */
+  private static MtaStsLookup holdingAtMost(MtaStsLookup result, Duration limit) {
+    Duration ttl = result.ttl().filter(t -> t.compareTo(limit) < 0).orElse(limit);
+    if (result instanceof MtaStsLookup.Found f) {
+      return new MtaStsLookup.Found(
+          f.policyDomain(), f.policy(), f.fromCache(), f.note(), Optional.of(ttl));
+    }
+    if (result instanceof MtaStsLookup.NoPolicy n) {
+      return new MtaStsLookup.NoPolicy(
+          n.policyDomain(), n.provablyAbsent(), n.reason(), Optional.of(ttl));
+    }
+    return result; // Failed: never reused
+  }
+
+  /** {@code result} marked as not to be reused (a zero {@link MtaStsLookup#ttl()}). */
+  private static MtaStsLookup notReusable(MtaStsLookup result) {
+    return holdingAtMost(result, Duration.ZERO);
+  }
+
   private static CompletionStage<MtaStsLookup> done(MtaStsLookup result) {
     return CompletableFuture.completedFuture(result);
   }
@@ -351,15 +378,17 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   /** The TXT lookup failed (SERVFAIL, timeout, bogus): never read as "no policy". */
   private MtaStsLookup dnsFailure(Context ctx, String what) {
     if (ctx.fresh().isPresent()) {
-      // RFC 8461 §3.3: no live policy can be discovered, but a valid cached one exists.
-      return cached(
-          ctx.domain(),
-          ctx.fresh().get(),
-          "MTA-STS TXT lookup failed ("
-              + what
-              + "); the cached policy applies until "
-              + ctx.fresh().get().expiresAt()
-              + " (RFC 8461 §3.3)");
+      // RFC 8461 §3.3: no live policy can be discovered, but a valid cached one exists. A plan
+      // with it is not reused: the next message asks DNS again.
+      return notReusable(
+          cached(
+              ctx.domain(),
+              ctx.fresh().get(),
+              "MTA-STS TXT lookup failed ("
+                  + what
+                  + "); the cached policy applies until "
+                  + ctx.fresh().get().expiresAt()
+                  + " (RFC 8461 §3.3)"));
     }
     return new MtaStsLookup.Failed(
         ctx.domain(), FailureType.DNS_FAILURE, "MTA-STS TXT lookup failed: " + what);
@@ -382,8 +411,15 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     return new MtaStsLookup.NoPolicy(ctx.domain(), provablyAbsent, reason);
   }
 
-  private static MtaStsLookup cached(DomainName domain, CachedPolicy entry, String note) {
-    return new MtaStsLookup.Found(domain, entry.policy(), true, note);
+  /** A cached policy, holding until it expires (RFC 8461 §5.1). */
+  private MtaStsLookup cached(DomainName domain, CachedPolicy entry, String note) {
+    return new MtaStsLookup.Found(
+        domain, entry.policy(), true, note, Optional.of(timeLeft(entry.expiresAt())));
+  }
+
+  private Duration timeLeft(Instant expiresAt) {
+    Duration left = Duration.between(clock.instant(), expiresAt);
+    return left.isNegative() ? Duration.ZERO : left;
   }
 
   // ---------------------------------------------------------------- fetch
@@ -464,7 +500,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       note += "; replaces policy id " + previous.get().policy().id();
     }
     log.debug("MTA-STS {}: {}", domain, note);
-    return new MtaStsLookup.Found(domain, policy, false, note);
+    // max_age 0 applies to this delivery only: not to be reused
+    Duration ttl = entry.isFresh(now) ? timeLeft(entry.expiresAt()) : Duration.ZERO;
+    return new MtaStsLookup.Found(domain, policy, false, note, Optional.of(ttl));
   }
 
   /**
@@ -495,7 +533,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       } else {
         log.debug("MTA-STS {}: {}", domain, note);
       }
-      return cached(domain, entry, note);
+      // The TXT record names a policy that could not be fetched: a plan with the cached policy is
+      // not reused, so that the next message looks again (within the back-off, RFC 8461 §3.3).
+      return notReusable(cached(domain, entry, note));
     }
     if (attempted) {
       log.info(

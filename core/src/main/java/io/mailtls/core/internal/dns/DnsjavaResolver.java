@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -60,7 +61,8 @@ public final class DnsjavaResolver {
       int retries,
       int maxCnameChain,
       int maxRecords,
-      Executor executor) {}
+      Executor executor,
+      int keyCacheSize) {}
 
   private final Settings settings;
   private final Resolver head;
@@ -69,14 +71,25 @@ public final class DnsjavaResolver {
 
   public DnsjavaResolver(Settings settings) {
     this.settings = settings;
-    this.reader = new ResponseReader(settings.maxRecords(), settings.maxCnameChain());
+    this.reader =
+        new ResponseReader(settings.maxRecords(), settings.maxCnameChain(), settings.clock());
     this.head = headResolver(settings);
     if (settings.mode() == DnssecMode.VALIDATE) {
       // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets
       // that property and loads the anchors explicitly below (docs/design.md §5: no JVM globals).
-      ValidatingResolver validating = new ValidatingResolver(head, settings.clock());
+      // Identical concurrent queries, the validator's DNSKEY and DS queries among them, go
+      // upstream once.
+      ValidatingResolver validating =
+          new ValidatingResolver(new CoalescingResolver(head), settings.clock());
       validating.setAddReasonToAdditional(true);
       try {
+        // Properties of this validator only (never System properties): its cache of validated
+        // DNSKEYs holds one entry per zone, 1,000 by default; sized so that many recipient
+        // zones do not evict each other and the chain from the root is not validated again.
+        Properties keyCache = new Properties();
+        keyCache.setProperty(
+            "dnsjava.dnssec.keycache.max_size", Integer.toString(settings.keyCacheSize()));
+        validating.init(keyCache);
         validating.loadTrustAnchors(
             new ByteArrayInputStream(
                 Objects.requireNonNull(settings.trustAnchors(), "VALIDATE without trust anchors")
@@ -89,7 +102,7 @@ public final class DnsjavaResolver {
     } else {
       // RFC 6840 §5.7 / RFC 3225: ask for DNSSEC so that a validating resolver reports AD.
       head.setEDNS(0, EDNS_PAYLOAD, ExtendedFlags.DO);
-      this.resolver = head;
+      this.resolver = new CoalescingResolver(head);
     }
   }
 
@@ -196,6 +209,9 @@ public final class DnsjavaResolver {
     final DnsRecordType type;
     final List<DomainName> chain = new ArrayList<>();
     DnssecState state = DnssecState.SECURE;
+
+    /** The smallest TTL, in seconds, of the RRsets used so far (the CNAMEs, then the data). */
+    long ttlSeconds = Long.MAX_VALUE;
 
     Chase(DomainName name, DnsRecordType type) {
       this.name = name;

@@ -10,6 +10,9 @@ import io.mailtls.core.DomainName;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -27,9 +30,11 @@ import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.RRSIGRecord;
 import org.xbill.DNS.RRset;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TLSARecord;
 import org.xbill.DNS.TXTRecord;
@@ -47,10 +52,12 @@ final class ResponseReader {
 
   private final int maxRecords;
   private final int maxCnameChain;
+  private final Clock clock;
 
-  ResponseReader(int maxRecords, int maxCnameChain) {
+  ResponseReader(int maxRecords, int maxCnameChain, Clock clock) {
     this.maxRecords = maxRecords;
     this.maxCnameChain = maxCnameChain;
+    this.clock = clock;
   }
 
   Step read(DnsjavaResolver.Chase chase, Name qname, Message response) {
@@ -141,6 +148,7 @@ final class ResponseReader {
                 "CNAME chain longer than " + maxCnameChain));
       }
       chase.chain.add(targetName);
+      chase.ttlSeconds = Math.min(chase.ttlSeconds, ttlOf(cname));
       current = target;
     }
 
@@ -164,6 +172,7 @@ final class ResponseReader {
                 rcode,
                 "no usable record in " + chase.type + " RRset: " + rejected));
       }
+      chase.ttlSeconds = Math.min(chase.ttlSeconds, ttlOf(data));
       return done(
           answer(
               chase,
@@ -174,6 +183,7 @@ final class ResponseReader {
     }
     if (rcode == Rcode.NXDOMAIN) {
       // RFC 6604 §3: with a CNAME chain the rcode speaks of the last name in it.
+      chase.ttlSeconds = Math.min(chase.ttlSeconds, negativeTtl(response));
       return done(answer(chase, DnsOutcome.NXDOMAIN, List.of(), rcode, null));
     }
     if (!current.equals(qname) && !hasSoaFor(response, current)) {
@@ -181,11 +191,47 @@ final class ResponseReader {
       // ask for the target itself.
       return new Step(null, current);
     }
+    chase.ttlSeconds = Math.min(chase.ttlSeconds, negativeTtl(response));
     return done(answer(chase, DnsOutcome.NODATA, List.of(), rcode, null));
   }
 
   private static Step done(DnsAnswer answer) {
     return new Step(answer, null);
+  }
+
+  /**
+   * How long an RRset may be reused, in seconds: its TTL (dnsjava gives an RRset the smallest TTL
+   * of its records), bounded by each covering signature's original TTL (RFC 4034 §3.1.4, RFC 4035
+   * §5.3.3) and by the time left until the signature expires. Signatures are there when the
+   * response carries them (dnsjava's validator keeps them in the RRsets it validated).
+   */
+  private long ttlOf(RRset set) {
+    long ttl = set.getTTL();
+    Instant now = null;
+    for (RRSIGRecord sig : set.sigs()) {
+      ttl = Math.min(ttl, sig.getOrigTTL());
+      if (now == null) {
+        now = clock.instant();
+      }
+      ttl = Math.min(ttl, Math.max(0, Duration.between(now, sig.getExpire()).toSeconds()));
+    }
+    return Math.max(0, ttl);
+  }
+
+  /**
+   * RFC 2308 §5: a negative answer is cached for the smaller of the SOA record's TTL and its
+   * MINIMUM field, the SOA from the authority section; without one it is not cached (§5: "negative
+   * responses without SOA records SHOULD NOT be cached").
+   */
+  private long negativeTtl(Message response) {
+    long best = -1;
+    for (RRset set : response.getSectionRRsets(Section.AUTHORITY)) {
+      if (set.getType() == Type.SOA && set.first() instanceof SOARecord soa) {
+        long ttl = Math.min(ttlOf(set), soa.getMinimum());
+        best = best < 0 ? ttl : Math.min(best, ttl);
+      }
+    }
+    return Math.max(0, best);
   }
 
   private static @Nullable RRset find(List<RRset> sets, Name owner, int type) {
@@ -216,7 +262,8 @@ final class ResponseReader {
         DnsAnswer.builder(chase.name, chase.type, outcome, chase.state)
             .records(records)
             .cnameChain(chase.chain)
-            .rcode(rcode);
+            .rcode(rcode)
+            .ttl(Duration.ofSeconds(Math.min(chase.ttlSeconds, DnsAnswer.MAX_TTL.toSeconds())));
     return (reason != null ? answer.reason(reason) : answer).build();
   }
 

@@ -1,0 +1,158 @@
+package io.mailtls.core.internal.dns;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsOutcome;
+import io.mailtls.core.DnsRecordType;
+import io.mailtls.core.DnssecState;
+import io.mailtls.core.DomainName;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The validated-answer cache in front of {@link DnsjavaResolver}: answers keyed by (name, type),
+ * each kept with its DNSSEC state for its own {@link DnsAnswer#ttl()} (capped) as the injected
+ * clock tells time, bounded by entry count; and a single-flight table, so that concurrent identical
+ * lookups share one resolution. Thread-safe.
+ *
+ * <p>Only {@link DnsOutcome#DATA}, {@link DnsOutcome#NXDOMAIN} and {@link DnsOutcome#NODATA}
+ * answers that are {@link DnssecState#SECURE} or {@link DnssecState#INSECURE} are kept as data. A
+ * failure (bogus, indeterminate, SERVFAIL, timeout) is kept, as the failure it is and with its
+ * state, for the failure TTL only (RFC 2308 §7, RFC 9520 §3.2), and never for longer than 5
+ * minutes: a cache hands back exactly the state the resolution established, so nothing bogus can
+ * come out of it secure or insecure (RFC 4035 §4.7).
+ */
+public final class AnswerCache {
+
+  /** RFC 2308 §7.1, RFC 9520 §3.2: resolution failures are remembered at most 5 minutes. */
+  public static final Duration MAX_FAILURE_TTL = Duration.ofMinutes(5);
+
+  private record Key(DomainName name, DnsRecordType type) {}
+
+  /** An answer and the clock millisecond at which it expires. */
+  private record Entry(DnsAnswer answer, long expiresAtMillis) {}
+
+  private final BiFunction<DomainName, DnsRecordType, CompletableFuture<DnsAnswer>> source;
+  private final Clock clock;
+  private final @Nullable Cache<Key, Entry> cache;
+  private final long maxTtlMillis;
+  private final long failureTtlMillis;
+  private final ConcurrentHashMap<Key, CompletableFuture<DnsAnswer>> inFlight =
+      new ConcurrentHashMap<>();
+
+  /**
+   * @param source the resolution behind the cache; its futures complete normally
+   * @param maxEntries the most answers kept; 0 keeps none (lookups are still single-flight)
+   * @param maxTtl the longest an answer is kept, whatever its TTL
+   * @param failureTtl how long a failure is kept, at most {@link #MAX_FAILURE_TTL}
+   */
+  public AnswerCache(
+      BiFunction<DomainName, DnsRecordType, CompletableFuture<DnsAnswer>> source,
+      Clock clock,
+      int maxEntries,
+      Duration maxTtl,
+      Duration failureTtl) {
+    this.source = source;
+    this.clock = clock;
+    this.cache =
+        maxEntries == 0
+            ? null
+            : Caffeine.newBuilder()
+                .maximumSize(maxEntries)
+                // eviction runs on the calling thread: no pool of our own, none of the JVM's
+                .executor(Runnable::run)
+                .build();
+    this.maxTtlMillis = maxTtl.toMillis();
+    this.failureTtlMillis = Math.min(failureTtl.toMillis(), MAX_FAILURE_TTL.toMillis());
+  }
+
+  /** The cached answer, with the time left as its TTL, or the (shared) resolution. */
+  public CompletableFuture<DnsAnswer> resolveAsync(DomainName name, DnsRecordType type) {
+    Key key = new Key(name, type);
+    DnsAnswer hit = cached(key);
+    if (hit != null) {
+      return CompletableFuture.completedFuture(hit);
+    }
+    CompletableFuture<DnsAnswer> mine = new CompletableFuture<>();
+    CompletableFuture<DnsAnswer> running = inFlight.putIfAbsent(key, mine);
+    if (running != null) {
+      // copy(): a caller that completes or cancels its future cannot touch the shared one
+      return running.copy();
+    }
+    // Checked again now that this lookup owns the flight: another may have stored the answer
+    // between the first check and putIfAbsent.
+    hit = cached(key);
+    if (hit != null) {
+      inFlight.remove(key, mine);
+      mine.complete(hit);
+      return mine.copy();
+    }
+    CompletableFuture<DnsAnswer> resolution;
+    try {
+      resolution = source.apply(name, type);
+    } catch (RuntimeException | Error e) {
+      inFlight.remove(key, mine);
+      mine.completeExceptionally(e);
+      throw e;
+    }
+    var unused =
+        resolution.whenComplete(
+            (answer, error) -> {
+              if (error == null && answer != null) {
+                store(key, answer);
+              }
+              // Stored first, then out of the table: a lookup in between finds one or the other.
+              inFlight.remove(key, mine);
+              if (error != null) {
+                mine.completeExceptionally(error);
+              } else {
+                mine.complete(answer);
+              }
+            });
+    return mine.copy();
+  }
+
+  private @Nullable DnsAnswer cached(Key key) {
+    if (cache == null) {
+      return null;
+    }
+    Entry e = cache.getIfPresent(key);
+    if (e == null) {
+      return null;
+    }
+    long left = e.expiresAtMillis() - clock.millis();
+    if (left <= 0) {
+      cache.asMap().remove(key, e);
+      return null;
+    }
+    return e.answer().withTtl(Duration.ofSeconds(left / 1000));
+  }
+
+  private void store(Key key, DnsAnswer answer) {
+    if (cache == null) {
+      return;
+    }
+    long ttl;
+    if (reusableAsData(answer)) {
+      ttl = Math.min(answer.ttl().toMillis(), maxTtlMillis);
+    } else {
+      ttl = failureTtlMillis;
+    }
+    if (ttl <= 0) {
+      cache.invalidate(key);
+      return;
+    }
+    cache.put(key, new Entry(answer, clock.millis() + ttl));
+  }
+
+  /** Data or a proof of absence, secure or provably insecure: what may be kept for its TTL. */
+  private static boolean reusableAsData(DnsAnswer answer) {
+    return answer.outcome() != DnsOutcome.FAILURE
+        && (answer.state() == DnssecState.SECURE || answer.state() == DnssecState.INSECURE);
+  }
+}

@@ -1,0 +1,125 @@
+package io.mailtls.core.internal.dns;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import org.xbill.DNS.EDNSOption;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.TSIG;
+
+/**
+ * Sends identical concurrent queries upstream once: a query asked while the same question (name,
+ * type, class, the header's RD, CD and AD bits and the EDNS flags) is in flight waits for that
+ * query's response, and gets its own copy with its own message id. It sits between dnsjava's
+ * validator and the upstreams, so that the lookups of one zone that start together (a domain's MX
+ * and MTA-STS TXT records) fetch its DNSKEY and DS records once, not once each. Thread-safe.
+ */
+final class CoalescingResolver implements Resolver {
+
+  private record Key(Name name, int type, int dclass, int flags, int ednsFlags) {}
+
+  private final Resolver upstream;
+  private final ConcurrentHashMap<Key, CompletableFuture<Message>> inFlight =
+      new ConcurrentHashMap<>();
+
+  CoalescingResolver(Resolver upstream) {
+    this.upstream = upstream;
+  }
+
+  @Override
+  public CompletionStage<Message> sendAsync(Message query, Executor executor) {
+    Record question = query.getQuestion();
+    if (question == null) {
+      return upstream.sendAsync(query, executor);
+    }
+    OPTRecord opt = query.getOPT();
+    int flags =
+        (query.getHeader().getFlag(Flags.RD) ? 1 : 0)
+            | (query.getHeader().getFlag(Flags.CD) ? 2 : 0)
+            | (query.getHeader().getFlag(Flags.AD) ? 4 : 0);
+    Key key =
+        new Key(
+            question.getName(),
+            question.getType(),
+            question.getDClass(),
+            flags,
+            opt == null ? -1 : opt.getFlags());
+    CompletableFuture<Message> mine = new CompletableFuture<>();
+    CompletableFuture<Message> running = inFlight.putIfAbsent(key, mine);
+    CompletableFuture<Message> shared = running == null ? mine : running;
+    if (running == null) {
+      CompletionStage<Message> sent;
+      try {
+        sent = upstream.sendAsync(query, executor);
+      } catch (RuntimeException e) {
+        sent = CompletableFuture.failedFuture(e);
+      }
+      var unused =
+          sent.whenComplete(
+              (response, error) -> {
+                inFlight.remove(key, mine);
+                if (error != null) {
+                  mine.completeExceptionally(error);
+                } else {
+                  mine.complete(response);
+                }
+              });
+    }
+    int id = query.getHeader().getID();
+    // Each caller gets a copy: the validator rewrites the responses it is given.
+    return shared.thenApply(
+        response -> {
+          Message copy = response.clone();
+          copy.getHeader().setID(id);
+          return copy;
+        });
+  }
+
+  @Override
+  public void setPort(int port) {
+    upstream.setPort(port);
+  }
+
+  @Override
+  public void setTCP(boolean flag) {
+    upstream.setTCP(flag);
+  }
+
+  @Override
+  public void setIgnoreTruncation(boolean flag) {
+    upstream.setIgnoreTruncation(flag);
+  }
+
+  @Override
+  public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
+    upstream.setEDNS(version, payloadSize, flags, options);
+  }
+
+  @Override
+  public void setTSIGKey(TSIG key) {
+    upstream.setTSIGKey(key);
+  }
+
+  @Override
+  public void setTimeout(Duration timeout) {
+    upstream.setTimeout(timeout);
+  }
+
+  @Override
+  public Duration getTimeout() {
+    return upstream.getTimeout();
+  }
+
+  @Override
+  public String toString() {
+    return "Coalescing(" + upstream + ")";
+  }
+}

@@ -1,0 +1,126 @@
+package io.mailtls.core.internal.policy;
+
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.NextHop;
+import io.mailtls.core.TlsLevel;
+import java.time.Clock;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Plans by (next hop, sender level), each until its own expiry as the clock tells time, at most
+ * {@code maxEntries} next hops. A hit costs one {@link ConcurrentHashMap#get}, an array read and a
+ * clock read: no key is allocated (the levels of one next hop share an array indexed by {@link
+ * TlsLevel#ordinal()}). Thread-safe: arrays are never changed once published, only replaced.
+ */
+public final class PlanCache {
+
+  /** A plan and the clock millisecond at which it expires. */
+  private record Entry(DeliveryPlan plan, long expiresAtMillis) {}
+
+  private static final int LEVELS = TlsLevel.values().length;
+
+  private final ConcurrentHashMap<NextHop, Entry[]> plans = new ConcurrentHashMap<>();
+  private final Clock clock;
+  private final int maxEntries;
+
+  public PlanCache(Clock clock, int maxEntries) {
+    this.clock = clock;
+    this.maxEntries = maxEntries;
+  }
+
+  /** A level's slot: in memory only, never stored, so the ordinal may change between releases. */
+  @SuppressWarnings("EnumOrdinal")
+  private static int index(TlsLevel level) {
+    return level.ordinal();
+  }
+
+  /** The unexpired plan for {@code hop} under {@code level}, or null. */
+  public @Nullable DeliveryPlan get(NextHop hop, TlsLevel level) {
+    Entry[] levels = plans.get(hop);
+    if (levels == null) {
+      return null;
+    }
+    Entry e = levels[index(level)];
+    if (e == null || clock.millis() - e.expiresAtMillis() >= 0) {
+      return null;
+    }
+    return e.plan();
+  }
+
+  /** The clock's time, in milliseconds: when a plan's inputs start to be looked up. */
+  public long now() {
+    return clock.millis();
+  }
+
+  /** Keeps {@code plan} until {@code expiresAtMillis} (nothing when that is not in the future). */
+  public void put(NextHop hop, TlsLevel level, DeliveryPlan plan, long expiresAtMillis) {
+    if (expiresAtMillis - clock.millis() <= 0) {
+      remove(hop, level);
+      return;
+    }
+    if (plans.size() >= maxEntries && !plans.containsKey(hop)) {
+      makeRoom();
+    }
+    Entry entry = new Entry(plan, expiresAtMillis);
+    plans.compute(
+        hop,
+        (h, old) -> {
+          Entry[] next = old == null ? new Entry[LEVELS] : old.clone();
+          next[index(level)] = entry;
+          return next;
+        });
+  }
+
+  /** Forgets the plan for {@code hop} under {@code level}. */
+  public void remove(NextHop hop, TlsLevel level) {
+    plans.computeIfPresent(
+        hop,
+        (h, old) -> {
+          if (old[index(level)] == null) {
+            return old;
+          }
+          Entry[] next = old.clone();
+          next[index(level)] = null;
+          for (Entry e : next) {
+            if (e != null) {
+              return next;
+            }
+          }
+          return null;
+        });
+  }
+
+  /** How many next hops have plans (expired ones included until they are dropped). */
+  public int size() {
+    return plans.size();
+  }
+
+  /**
+   * Drops every expired plan; when that frees too little, an arbitrary tenth of the rest.
+   * Amortised: it runs once per tenth of {@code maxEntries} insertions at most.
+   */
+  private void makeRoom() {
+    long now = clock.millis();
+    for (Iterator<Map.Entry<NextHop, Entry[]>> it = plans.entrySet().iterator(); it.hasNext(); ) {
+      boolean live = false;
+      for (Entry e : it.next().getValue()) {
+        if (e != null && e.expiresAtMillis() - now > 0) {
+          live = true;
+          break;
+        }
+      }
+      if (!live) {
+        it.remove();
+      }
+    }
+    int target = maxEntries - Math.max(1, maxEntries / 10);
+    for (Iterator<NextHop> it = plans.keySet().iterator();
+        it.hasNext() && plans.size() > target; ) {
+      it.next();
+      it.remove();
+    }
+  }
+}
