@@ -54,8 +54,8 @@ public final class DirectMx {
    * Options: {@code --domains} N (10000), {@code --mx-hosts} (4), {@code --seconds} measured per
    * contender (20) over {@code --rounds} (5), {@code --warmup} seconds per contender (3), {@code
    * --threads} (4), {@code --size} (10240), {@code --fanout} recipient domains per message of
-   * {@code direct_fanout_domains} (10), {@code --out} (benchmarks/results/direct.csv), {@code
-   * --workdir}.
+   * {@code direct_fanout_domains} (10), {@code --ttl-s} the TTL of the peer's records (300, the
+   * testkit's default), {@code --out} (benchmarks/results/direct.csv), {@code --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
     Args args = new Args(argv);
@@ -67,6 +67,7 @@ public final class DirectMx {
     int threads = args.integer("threads", 4);
     int size = args.integer("size", 10240);
     int fanout = args.integer("fanout", 10);
+    int ttl = args.integer("ttl-s", 300);
     Path out = Path.of(args.string("out", "benchmarks/results/direct.csv"));
     Path work =
         Path.of(args.string("workdir", Files.createTempDirectory("mailtls-direct").toString()));
@@ -81,7 +82,9 @@ public final class DirectMx {
             "--domains",
             Integer.toString(domains),
             "--mx-hosts",
-            Integer.toString(mxHosts))) {
+            Integer.toString(mxHosts),
+            "--ttl-s",
+            Integer.toString(ttl))) {
       System.err.println(
           "peer world of " + domains + " domains built in " + peer.worldMillis() + " ms");
       KeyStore trust = peer.trustStore();

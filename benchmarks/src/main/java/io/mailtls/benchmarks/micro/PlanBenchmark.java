@@ -53,7 +53,9 @@ public class PlanBenchmark {
   public void setUp() {
     TestPki pki = TestPki.create();
     TestPki.Issued sink = pki.root().leaf().dnsNames("mx1." + World.PROVIDER).issue();
-    world = new World(pki, sink.spkiSha256(), 0, 1, Duration.ZERO, Duration.ZERO);
+    world =
+        new World(
+            pki, sink.spkiSha256(), 0, 1, Duration.ZERO, Duration.ZERO, Duration.ofMinutes(5));
     policies =
         Mailtls.policies(
             Mailtls.dnssec(world.dns.socketAddress(), world.dns.trustAnchor()),

@@ -57,6 +57,7 @@ public final class Peer {
     int domains = args.integer("domains", -1);
     Duration dnsLatency = Duration.ofMillis(args.integer("dns-latency-ms", 0));
     Duration stsLatency = Duration.ofMillis(args.integer("sts-latency-ms", 0));
+    Duration ttl = Duration.ofSeconds(args.integer("ttl-s", 300));
     args.done();
     // Standard output is the control channel: nothing else may write to it.
     PrintStream control =
@@ -93,7 +94,7 @@ public final class Peer {
     StringBuilder ready = new StringBuilder("ready smtp_port=").append(sink.port());
     if (domains >= 0) {
       long t0 = System.nanoTime();
-      world = new World(pki, leaf.spkiSha256(), domains, mxHosts, dnsLatency, stsLatency);
+      world = new World(pki, leaf.spkiSha256(), domains, mxHosts, dnsLatency, stsLatency, ttl);
       Files.writeString(work.resolve("dns-anchor.txt"), world.dns.trustAnchor());
       ready
           .append(" dns_port=")

@@ -41,6 +41,7 @@ public final class World implements AutoCloseable {
    *
    * @param sinkSpkiSha256 SHA-256 of the sink's public key, for the DANE-EE records
    * @param domains how many recipient domains besides {@code one.test}
+   * @param ttl the TTL of every record of the provider's and the recipient domains' zones
    */
   public World(
       TestPki pki,
@@ -48,7 +49,8 @@ public final class World implements AutoCloseable {
       int domains,
       int mxHosts,
       Duration dnsLatency,
-      Duration stsLatency) {
+      Duration stsLatency,
+      Duration ttl) {
     List<String> names = new ArrayList<>();
     names.add("one.test");
     for (int i = 0; i < domains; i++) {
@@ -77,6 +79,7 @@ public final class World implements AutoCloseable {
     db.zone(
         PROVIDER,
         z -> {
+          z.ttl(ttl);
           for (int k = 1; k <= mxHosts; k++) {
             String host = "mx" + k + "." + PROVIDER;
             z.a(host, mxAddress(k));
@@ -89,6 +92,7 @@ public final class World implements AutoCloseable {
       db.zone(
           d,
           z -> {
+            z.ttl(ttl);
             z.mx(d, 10, "mx" + k + "." + PROVIDER);
             sts.publish(z, d, POLICY_ID);
           });
