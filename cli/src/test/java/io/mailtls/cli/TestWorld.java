@@ -1,185 +1,56 @@
 package io.mailtls.cli;
 
-import io.mailtls.testkit.DnsZoneBuilder;
 import io.mailtls.testkit.MockSmtpServer;
-import io.mailtls.testkit.MtaStsServer;
-import io.mailtls.testkit.SmtpAction;
-import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.SampleDomains;
 import io.mailtls.testkit.TestPki;
-import io.mailtls.testkit.Tlsa;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.function.Consumer;
-import java.util.function.UnaryOperator;
 
 /**
- * Recipient domains for the command line's tests, served on loopback by the testkit: a
- * DNSSEC-signed tree, mock SMTP servers with real STARTTLS on 127.0.4.x sharing one port, and an
- * MTA-STS policy host over HTTPS (the examples' tests have their own, with the same domains). One
- * world per test class; {@link #close()} stops everything.
- *
- * <ul>
- *   <li>{@code good.test}: STARTTLS, a certificate from the test PKI's root (PKIX-valid when the
- *       root is trusted, e.g. with {@code --ca-file} {@link #caFile()}).
- *   <li>{@code plain.test}: no STARTTLS.
- *   <li>{@code dane-ee.test}: DANE-EE {@code 3 1 1} of the server's key, plus one unusable PKIX-EE
- *       record.
- *   <li>{@code dane-bad.test}: a TLSA record that matches nothing.
- *   <li>{@code sts.test}: MTA-STS {@code enforce} naming {@code mx.sts.test}.
- *   <li>{@code sts-testing.test}: MTA-STS {@code testing} naming another host than its MX, {@code
- *       mx.sts-testing.test}, which is {@code good.test}'s server.
- *   <li>{@code mixed.test}: {@code busy@} gets 451, {@code nobody@} 550, {@code flaky@} 451 twice
- *       and then 250, everyone else 250.
- *   <li>{@code nullmx.test}: a null MX (RFC 7505); {@code bogus.test}: expired signatures.
- * </ul>
+ * The testkit's {@link SampleDomains} as the command line sees them: the trust anchor and the test
+ * PKI's root written to files, and the options that point the command line at this world. One world
+ * per test class; {@link #close()} stops everything and removes the files.
  */
 public final class TestWorld implements AutoCloseable {
 
   /** A message for the tests. */
-  public static final byte[] MESSAGE =
-      ("From: a@sender.test\r\nTo: b@good.test\r\n"
-              + "Subject: mailtls test\r\n\r\nHello from a mailtls test.\r\n")
-          .getBytes(StandardCharsets.US_ASCII);
+  public static final byte[] MESSAGE = SampleDomains.message();
 
-  private final TestPki pki = TestPki.create();
-  private final List<MockSmtpServer> servers = new ArrayList<>();
-  private final MockSmtpServer good;
-  private final MtaStsServer policies;
-  private final TestDnsServer dns;
+  private final SampleDomains domains = new SampleDomains();
   private final Path dir;
-  private int port;
 
   /** Starts every fixture. */
   public TestWorld() {
-    TestPki.Issued daneLeaf = pki.root().leaf().dnsNames("mx.dane-ee.test").issue();
-    good =
-        smtp(
-            "127.0.4.1",
-            b ->
-                b.hostname("mx.good.test")
-                    .tls(pki.root().leaf().dnsNames("mx.good.test").issue().serverSslContext()));
-    MockSmtpServer plain = smtp("127.0.4.2", b -> b.hostname("mx.plain.test"));
-    MockSmtpServer daneEe =
-        smtp("127.0.4.3", b -> b.hostname("mx.dane-ee.test").tls(daneLeaf.serverSslContext()));
-    MockSmtpServer daneBad =
-        smtp(
-            "127.0.4.4",
-            b ->
-                b.hostname("mx.dane-bad.test")
-                    .tls(
-                        pki.root().leaf().dnsNames("mx.dane-bad.test").issue().serverSslContext()));
-    MockSmtpServer sts =
-        smtp(
-            "127.0.4.5",
-            b ->
-                b.hostname("mx.sts.test")
-                    .tls(pki.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext()));
-    MockSmtpServer mixed =
-        smtp(
-            "127.0.4.6",
-            b ->
-                b.hostname("mx.mixed.test")
-                    .tls(pki.root().leaf().dnsNames("mx.mixed.test").issue().serverSslContext())
-                    .onRecipient("busy@mixed.test", SmtpAction.reply(451, "4.2.1", "mailbox busy"))
-                    .onRecipient(
-                        "nobody@mixed.test", SmtpAction.reply(550, "5.1.1", "no such user"))
-                    .onRecipient(
-                        "flaky@mixed.test",
-                        SmtpAction.reply(451, "4.3.0", "try again"),
-                        SmtpAction.reply(451, "4.3.0", "try again"),
-                        SmtpAction.proceed()));
-    MockSmtpServer bogus = smtp("127.0.4.7", b -> b.hostname("mx.bogus.test"));
-    policies =
-        MtaStsServer.builder()
-            .pki(pki)
-            .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
-            .domain(
-                "sts-testing.test",
-                MtaStsServer.policyText("testing", 86400, "other.sts-testing.test"))
-            .start();
-    dns =
-        TestDnsServer.builder()
-            .zone("good.test", mail("good.test", good))
-            .zone("plain.test", mail("plain.test", plain))
-            .zone(
-                "dane-ee.test",
-                z ->
-                    mail("dane-ee.test", daneEe)
-                        .accept(
-                            z.tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 3, 1, 1, daneLeaf)
-                                .tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 1, 1, 1, daneLeaf)))
-            .zone(
-                "dane-bad.test",
-                z ->
-                    mail("dane-bad.test", daneBad)
-                        .accept(
-                            z.tlsa(Tlsa.smtpOwner("mx.dane-bad.test"), 3, 1, 1, Tlsa.wrongData(1))))
-            .zone(
-                "sts.test",
-                z -> mail("sts.test", sts).accept(policies.publish(z, "sts.test", "world1")))
-            .zone(
-                "sts-testing.test",
-                z ->
-                    mail("sts-testing.test", good)
-                        .accept(policies.publish(z, "sts-testing.test", "testing1")))
-            .zone("mixed.test", mail("mixed.test", mixed))
-            .zone("nullmx.test", z -> z.nullMx("nullmx.test"))
-            .zone("bogus.test", z -> mail("bogus.test", bogus).accept(z.expiredSignatures()))
-            .start();
     try {
       dir = Files.createTempDirectory("mailtls-world-");
-      Files.writeString(dir.resolve("anchor.txt"), dns.trustAnchor(), StandardCharsets.US_ASCII);
       Files.writeString(
-          dir.resolve("ca.pem"), pki.root().certificatePem(), StandardCharsets.US_ASCII);
+          dir.resolve("anchor.txt"), domains.dns().trustAnchor(), StandardCharsets.US_ASCII);
+      Files.writeString(
+          dir.resolve("ca.pem"), domains.pki().root().certificatePem(), StandardCharsets.US_ASCII);
     } catch (IOException e) {
-      close();
+      domains.close();
       throw new UncheckedIOException(e);
     }
-  }
-
-  private MockSmtpServer smtp(String ip, UnaryOperator<MockSmtpServer.Builder> config) {
-    try {
-      MockSmtpServer.Builder b =
-          MockSmtpServer.builder()
-              .address(InetAddress.getByName(ip))
-              .idleTimeout(Duration.ofSeconds(20));
-      if (port != 0) {
-        b.port(port);
-      }
-      MockSmtpServer s = config.apply(b).start();
-      port = s.port();
-      servers.add(s);
-      return s;
-    } catch (IOException e) {
-      servers.forEach(MockSmtpServer::close);
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static Consumer<DnsZoneBuilder> mail(String domain, MockSmtpServer server) {
-    return z -> z.mailHost(domain, 10, "mx." + domain, server);
   }
 
   /** The SMTP port every mock server listens on (each on its own loopback address). */
   public int smtpPort() {
-    return port;
+    return domains.smtpPort();
   }
 
   /** The MTA-STS policy host's HTTPS port. */
   public int mtaStsPort() {
-    return policies.port();
+    return domains.mtaStsPort();
   }
 
   /** {@code HOST:PORT} of the signed DNS server. */
   public String resolverAddress() {
-    return dns.address().getHostAddress() + ":" + dns.port();
+    return domains.dns().address().getHostAddress() + ":" + domains.dns().port();
   }
 
   /** A file holding the DNS tree's trust anchor (a DS record for the root). */
@@ -199,12 +70,12 @@ public final class TestWorld implements AutoCloseable {
 
   /** The test PKI. */
   public TestPki pki() {
-    return pki;
+    return domains.pki();
   }
 
   /** The server of {@code good.test}. */
   public MockSmtpServer good() {
-    return good;
+    return domains.good();
   }
 
   /**
@@ -218,7 +89,7 @@ public final class TestWorld implements AutoCloseable {
         "--trust-anchor",
         trustAnchorFile().toString(),
         "--port",
-        String.valueOf(port),
+        String.valueOf(smtpPort()),
         "--mta-sts-port",
         String.valueOf(mtaStsPort()),
         "--ca-file",
@@ -231,19 +102,11 @@ public final class TestWorld implements AutoCloseable {
 
   @Override
   public void close() {
-    servers.forEach(MockSmtpServer::close);
-    if (policies != null) {
-      policies.close();
-    }
-    if (dns != null) {
-      dns.close();
-    }
-    if (dir != null) {
-      try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        // A leftover temporary directory fails no test.
-      }
+    domains.close();
+    try (var files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // A leftover temporary directory fails no test.
     }
   }
 }

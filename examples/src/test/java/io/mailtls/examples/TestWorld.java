@@ -2,192 +2,52 @@ package io.mailtls.examples;
 
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.TrustAnchors;
-import io.mailtls.testkit.DnsZoneBuilder;
 import io.mailtls.testkit.MockSmtpServer;
-import io.mailtls.testkit.MtaStsServer;
-import io.mailtls.testkit.SmtpAction;
-import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.SampleDomains;
 import io.mailtls.testkit.TestPki;
-import io.mailtls.testkit.Tlsa;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Consumer;
-import java.util.function.UnaryOperator;
 
 /**
- * Recipient domains for the examples' tests, served on loopback by the testkit: a DNSSEC-signed
- * tree, mock SMTP servers with real STARTTLS on 127.0.4.x sharing one port, and an MTA-STS policy
- * host over HTTPS (the command line's tests have their own, with the same domains). One world per
- * test class; {@link #close()} stops everything.
- *
- * <ul>
- *   <li>{@code good.test}: STARTTLS, a certificate from the test PKI's root (PKIX-valid when the
- *       root is trusted).
- *   <li>{@code plain.test}: no STARTTLS.
- *   <li>{@code dane-ee.test}: DANE-EE {@code 3 1 1} of the server's key, plus one unusable PKIX-EE
- *       record.
- *   <li>{@code dane-bad.test}: a TLSA record that matches nothing.
- *   <li>{@code sts.test}: MTA-STS {@code enforce} naming {@code mx.sts.test}.
- *   <li>{@code sts-testing.test}: MTA-STS {@code testing} naming another host than its MX, {@code
- *       mx.sts-testing.test}, which is {@code good.test}'s server.
- *   <li>{@code mixed.test}: {@code busy@} gets 451, {@code nobody@} 550, {@code flaky@} 451 twice
- *       and then 250, everyone else 250.
- *   <li>{@code nullmx.test}: a null MX (RFC 7505); {@code bogus.test}: expired signatures.
- * </ul>
+ * The testkit's {@link SampleDomains} as the examples use them, with a resolver that validates the
+ * signed tree. One world per test class; {@link #close()} stops everything.
  */
 public final class TestWorld implements AutoCloseable {
 
   /** A message for the tests. */
-  public static final byte[] MESSAGE =
-      ("From: a@sender.test\r\nTo: b@good.test\r\n"
-              + "Subject: mailtls test\r\n\r\nHello from a mailtls test.\r\n")
-          .getBytes(StandardCharsets.US_ASCII);
+  public static final byte[] MESSAGE = SampleDomains.message();
 
-  private final TestPki pki = TestPki.create();
-  private final List<MockSmtpServer> servers = new ArrayList<>();
-  private final MockSmtpServer good;
-  private final MockSmtpServer mixed;
-  private final MtaStsServer policies;
-  private final TestDnsServer dns;
-  private int port;
-
-  /** Starts every fixture. */
-  public TestWorld() {
-    TestPki.Issued daneLeaf = pki.root().leaf().dnsNames("mx.dane-ee.test").issue();
-    good =
-        smtp(
-            "127.0.4.1",
-            b ->
-                b.hostname("mx.good.test")
-                    .tls(pki.root().leaf().dnsNames("mx.good.test").issue().serverSslContext()));
-    MockSmtpServer plain = smtp("127.0.4.2", b -> b.hostname("mx.plain.test"));
-    MockSmtpServer daneEe =
-        smtp("127.0.4.3", b -> b.hostname("mx.dane-ee.test").tls(daneLeaf.serverSslContext()));
-    MockSmtpServer daneBad =
-        smtp(
-            "127.0.4.4",
-            b ->
-                b.hostname("mx.dane-bad.test")
-                    .tls(
-                        pki.root().leaf().dnsNames("mx.dane-bad.test").issue().serverSslContext()));
-    MockSmtpServer sts =
-        smtp(
-            "127.0.4.5",
-            b ->
-                b.hostname("mx.sts.test")
-                    .tls(pki.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext()));
-    mixed =
-        smtp(
-            "127.0.4.6",
-            b ->
-                b.hostname("mx.mixed.test")
-                    .tls(pki.root().leaf().dnsNames("mx.mixed.test").issue().serverSslContext())
-                    .onRecipient("busy@mixed.test", SmtpAction.reply(451, "4.2.1", "mailbox busy"))
-                    .onRecipient(
-                        "nobody@mixed.test", SmtpAction.reply(550, "5.1.1", "no such user"))
-                    .onRecipient(
-                        "flaky@mixed.test",
-                        SmtpAction.reply(451, "4.3.0", "try again"),
-                        SmtpAction.reply(451, "4.3.0", "try again"),
-                        SmtpAction.proceed()));
-    MockSmtpServer bogus = smtp("127.0.4.7", b -> b.hostname("mx.bogus.test"));
-    policies =
-        MtaStsServer.builder()
-            .pki(pki)
-            .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
-            .domain(
-                "sts-testing.test",
-                MtaStsServer.policyText("testing", 86400, "other.sts-testing.test"))
-            .start();
-    dns =
-        TestDnsServer.builder()
-            .zone("good.test", mail("good.test", good))
-            .zone("plain.test", mail("plain.test", plain))
-            .zone(
-                "dane-ee.test",
-                z ->
-                    mail("dane-ee.test", daneEe)
-                        .accept(
-                            z.tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 3, 1, 1, daneLeaf)
-                                .tlsaFor(Tlsa.smtpOwner("mx.dane-ee.test"), 1, 1, 1, daneLeaf)))
-            .zone(
-                "dane-bad.test",
-                z ->
-                    mail("dane-bad.test", daneBad)
-                        .accept(
-                            z.tlsa(Tlsa.smtpOwner("mx.dane-bad.test"), 3, 1, 1, Tlsa.wrongData(1))))
-            .zone(
-                "sts.test",
-                z -> mail("sts.test", sts).accept(policies.publish(z, "sts.test", "world1")))
-            .zone(
-                "sts-testing.test",
-                z ->
-                    mail("sts-testing.test", good)
-                        .accept(policies.publish(z, "sts-testing.test", "testing1")))
-            .zone("mixed.test", mail("mixed.test", mixed))
-            .zone("nullmx.test", z -> z.nullMx("nullmx.test"))
-            .zone("bogus.test", z -> mail("bogus.test", bogus).accept(z.expiredSignatures()))
-            .start();
-  }
-
-  private MockSmtpServer smtp(String ip, UnaryOperator<MockSmtpServer.Builder> config) {
-    try {
-      MockSmtpServer.Builder b =
-          MockSmtpServer.builder()
-              .address(InetAddress.getByName(ip))
-              .idleTimeout(Duration.ofSeconds(20));
-      if (port != 0) {
-        b.port(port);
-      }
-      MockSmtpServer s = config.apply(b).start();
-      port = s.port();
-      servers.add(s);
-      return s;
-    } catch (IOException e) {
-      servers.forEach(MockSmtpServer::close);
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static Consumer<DnsZoneBuilder> mail(String domain, MockSmtpServer server) {
-    return z -> z.mailHost(domain, 10, "mx." + domain, server);
-  }
+  private final SampleDomains domains = new SampleDomains();
 
   /** The SMTP port every mock server listens on (each on its own loopback address). */
   public int smtpPort() {
-    return port;
+    return domains.smtpPort();
   }
 
   /** The MTA-STS policy host's HTTPS port. */
   public int mtaStsPort() {
-    return policies.port();
+    return domains.mtaStsPort();
   }
 
   /** The test PKI. */
   public TestPki pki() {
-    return pki;
+    return domains.pki();
   }
 
   /** The server of {@code good.test}. */
   public MockSmtpServer good() {
-    return good;
+    return domains.good();
   }
 
   /** The server of {@code mixed.test}. */
   public MockSmtpServer mixed() {
-    return mixed;
+    return domains.mixed();
   }
 
   /** A resolver validating the signed tree from its trust anchor. */
   public DnssecResolver resolver() {
     return DnssecResolver.builder()
-        .upstream(dns.socketAddress())
-        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+        .upstream(domains.dns().socketAddress())
+        .trustAnchors(TrustAnchors.parse(domains.dns().trustAnchor()))
         .queryTimeout(Duration.ofSeconds(2))
         .lookupTimeout(Duration.ofSeconds(8))
         .build();
@@ -195,12 +55,6 @@ public final class TestWorld implements AutoCloseable {
 
   @Override
   public void close() {
-    servers.forEach(MockSmtpServer::close);
-    if (policies != null) {
-      policies.close();
-    }
-    if (dns != null) {
-      dns.close();
-    }
+    domains.close();
   }
 }
