@@ -137,6 +137,9 @@ class SoakTest {
             seconds));
     summary.append("  per status:").append(filtered(run, "status.")).append('\n');
     summary.append("  per level and status:").append(filtered(run, "level.")).append('\n');
+    summary.append("  bounces by domain kind, level, reply code, failure:")
+        .append(filtered(run, "bounce."))
+        .append('\n');
     summary.append("  accounting:").append(filtered(run, "acct.")).append('\n');
     summary.append("  SMTP faults injected: ").append(faults.counts()).append('\n');
     summary.append("  DNS/HTTPS weather applied: ").append(run.weather).append('\n');
@@ -457,8 +460,18 @@ class SoakTest {
       run.count("status." + r.status());
       run.count("level." + s.level() + "." + r.status());
       run.outcomes.put(s.id() + "|" + rcpt, new Outcome(r.status(), r.tls().isPresent()));
+      SoakWorld.Domain d = world.domains.get(rcpt.substring(rcpt.indexOf('@') + 1));
+      if (r.status() == DeliveryStatus.BOUNCED) {
+        run.count(
+            "bounce."
+                + d.kind()
+                + "."
+                + s.level()
+                + "."
+                + r.reply().code()
+                + r.attempt().flatMap(a -> a.failure()).map(f -> "." + f).orElse(""));
+      }
       if (r.status() == DeliveryStatus.DELIVERED) {
-        SoakWorld.Domain d = world.domains.get(rcpt.substring(rcpt.indexOf('@') + 1));
         String why = policyViolation(d, s.level(), r);
         if (why != null) {
           run.violation(s.id() + ": " + rcpt + " at " + s.level() + " to " + d.kind() + ": " + why + " " + r);
