@@ -3,7 +3,6 @@ package io.mailtls.reliability.soak;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpFaultContext;
 import io.mailtls.testkit.SmtpFaultInjector;
-import io.mailtls.testkit.SmtpStep;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -17,9 +16,9 @@ import java.util.concurrent.atomic.LongAdder;
  * The SMTP faults of the soak, drawn at random from a fixed seed: per session (greeting, EHLO,
  * STARTTLS, the TLS handshake, RSET, QUIT) and per transaction (MAIL, each RCPT, DATA, the content,
  * the reply to the final dot). A transaction's draw depends only on the seed, the domain, the
- * envelope sender (unique per message) and how many times this server has seen that sender, so
- * the same message meets the same faults whatever the threads do; a session's draw depends on the
- * seed, the domain and the session's number. Every fault is counted when the server carries it out.
+ * envelope sender (unique per message) and how many times this server has seen that sender, so the
+ * same message meets the same faults whatever the threads do; a session's draw depends on the seed,
+ * the domain and the session's number. Every fault is counted when the server carries it out.
  */
 final class SoakFaults {
 
@@ -55,6 +54,10 @@ final class SoakFaults {
     DATA_DISCONNECT,
     MID_DATA_DROP,
     SLOW_READER,
+    /** The first BDAT chunk of a large message: the connection drops instead of a reply. */
+    BDAT_DISCONNECT,
+    /** The first BDAT chunk of a large message is refused. */
+    BDAT_451,
     DATA_END_451,
     DATA_END_554,
     DATA_END_421,
@@ -209,6 +212,8 @@ final class SoakFaults {
           return data(c);
         case DATA_END:
           return dataEnd(c);
+        case BDAT:
+          return bdat(c);
         default:
           return Optional.empty();
       }
@@ -278,6 +283,18 @@ final class SoakFaults {
         default:
           return Optional.empty();
       }
+    }
+
+    private Optional<SmtpAction> bdat(SmtpFaultContext c) {
+      TxPlan plan = plan(c);
+      if (plan.fault() == TxFault.BDAT_DISCONNECT || plan.fault() == TxFault.BDAT_451) {
+        // Once per transaction: the plan is replaced by a fault-free one.
+        transactions.put(c.sessionId(), new TxPlan(TxFault.NONE, plan.seedForRecipients(), -1, -1));
+        return plan.fault() == TxFault.BDAT_DISCONNECT
+            ? fire(plan.fault().name(), SmtpAction.disconnect())
+            : fire(plan.fault().name(), SmtpAction.reply(451, "4.3.0", "soak: chunk refused"));
+      }
+      return Optional.empty();
     }
 
     private Optional<SmtpAction> dataEnd(SmtpFaultContext c) {

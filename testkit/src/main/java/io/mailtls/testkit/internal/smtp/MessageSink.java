@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
 public final class MessageSink {
 
   private final MessageDigest sha256;
+
   /** The most octets of a header section kept in digest-only mode. */
   public static final int MAX_HEADER_SECTION = 64 * 1024;
 

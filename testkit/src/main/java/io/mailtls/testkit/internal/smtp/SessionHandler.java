@@ -465,8 +465,8 @@ final class SessionHandler {
   }
 
   /**
-   * Asks the fault injector, if any, how to read the content of the transaction's message: sets
-   * its drop point, and returns the pause after each read.
+   * Asks the fault injector, if any, how to read the content of the transaction's message: sets its
+   * drop point, and returns the pause after each read.
    */
   private Duration contentFaults(SmtpStep step) {
     SmtpFaultInjector injector = config.faultInjector();
