@@ -74,6 +74,9 @@ final class SoakFaults {
   private volatile boolean enabled;
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 
+  /** "sender|domain" of every transaction whose 250 came after the client's timeout. */
+  final java.util.Set<String> lateReplies = ConcurrentHashMap.newKeySet();
+
   SoakFaults(long seed, Duration stall) {
     this.seed = seed;
     this.stall = stall;
@@ -310,6 +313,7 @@ final class SoakFaults {
         case DATA_END_DISCONNECT:
           return fire(f.name(), SmtpAction.disconnect());
         case DATA_END_LATE_250:
+          lateReplies.add(c.mailFrom().orElse("") + "|" + domain);
           return fire(f.name(), SmtpAction.stall(stall));
         case DATA_END_250_THEN_DISCONNECT:
           return fire(f.name(), SmtpAction.proceed().thenDisconnect());
