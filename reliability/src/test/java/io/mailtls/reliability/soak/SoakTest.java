@@ -81,7 +81,7 @@ class SoakTest {
           TlsLevel.OPPORTUNISTIC, TlsLevel.ENFORCED, TlsLevel.STS_REQUIRED, TlsLevel.DANE_REQUIRED);
 
   /** One message: its id, level, and recipients with their domains. */
-  record Sent(int id, TlsLevel level, String sender, List<String> recipients) {}
+  record Sent(int id, TlsLevel level, String sender, List<String> recipients, boolean eightBit) {}
 
   /** One recipient's result, compactly. */
   record Outcome(DeliveryStatus status, boolean tls) {}
@@ -297,7 +297,8 @@ class SoakTest {
                     id,
                     TlsLevel.OPPORTUNISTIC,
                     sender(id, TlsLevel.OPPORTUNISTIC),
-                    List.of("warm" + id + "@" + domain));
+                    List.of("warm" + id + "@" + domain),
+                    false);
             id++;
             sent.put(s.sender(), s);
             DeliveryReport report = transport.send(envelope(s), content(s, 300, random));
@@ -372,7 +373,7 @@ class SoakTest {
     for (int i = 0; i < count; i++) {
       recipients.add("u" + id + "-" + i + "@" + chosen.get(i % domainCount));
     }
-    return new Sent(id, level, sender(id, level), recipients);
+    return new Sent(id, level, sender(id, level), recipients, r.nextInt(20) == 0);
   }
 
   private static int size(SplittableRandom r) {
@@ -398,7 +399,10 @@ class SoakTest {
     b.append("Message-ID: <soak-").append(s.id()).append("@sender.test>\r\n");
     b.append("X-Soak-Id: ").append(s.id()).append("\r\n\r\n");
     long lineSeed = r.nextLong();
-    boolean eightBit = r.nextInt(20) == 0;
+    boolean eightBit = s.eightBit();
+    if (eightBit) {
+      b.append("Grüße aus Köln\r\n"); // at least one 8-bit line (RFC 6152)
+    }
     SplittableRandom lines = new SplittableRandom(lineSeed);
     while (b.length() < size) {
       if (eightBit && lines.nextInt(10) == 0) {
@@ -509,6 +513,9 @@ class SoakTest {
       if (r.reply().code() / 100 != expectedClass) {
         run.violation(s.id() + ": " + rcpt + " " + r.status() + " with reply " + r.reply());
       }
+      if (s.eightBit() && d.kind() == SoakWorld.Kind.NONE_PLAIN) {
+        run.count("acct.eightBitToServerWithout8BITMIME." + r.status());
+      }
       if (r.status() == DeliveryStatus.DELIVERED && r.attempt().isEmpty()) {
         run.violation(s.id() + ": " + rcpt + " DELIVERED without the attempt that delivered it");
       }
@@ -588,6 +595,15 @@ class SoakTest {
         if (s == null || !header.equals(Integer.toString(s.id()))) {
           run.violation(d.name() + ": a message the soak did not send: " + m);
           continue;
+        }
+        if (m.accepted() && s.eightBit()) {
+          run.count("acct.eightBitAccepted");
+          if (d.kind() == SoakWorld.Kind.NONE_PLAIN) { // offers no 8BITMIME
+            run.violation(
+                d.name() + ": 8-bit message " + s.id() + " sent to a server without 8BITMIME");
+          } else if (!m.mailParameters().contains("BODY=8BITMIME")) {
+            run.violation(d.name() + ": 8-bit message " + s.id() + " sent without BODY=8BITMIME");
+          }
         }
         for (String rcpt : m.recipients()) {
           String key = s.id() + "|" + rcpt;

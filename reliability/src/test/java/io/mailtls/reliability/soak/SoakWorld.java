@@ -92,6 +92,10 @@ final class SoakWorld implements AutoCloseable {
         if (smtpPort != 0) {
           b.port(smtpPort);
         }
+        if (e.getValue() == Kind.NONE_PLAIN) {
+          // A minimal server: no PIPELINING, 8BITMIME, SMTPUTF8 or CHUNKING, and a 1 MiB limit.
+          b.capabilities("SIZE 1048576", "ENHANCEDSTATUSCODES");
+        }
         if (e.getValue() == Kind.NONE_TLS) {
           b.tls(TestPki.selfSigned(mx).serverSslContext());
         } else if (e.getValue() != Kind.NONE_PLAIN) {
