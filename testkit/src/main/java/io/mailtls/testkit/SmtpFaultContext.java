@@ -14,8 +14,8 @@ import java.util.Optional;
  * @param mailFrom the reverse-path of the transaction under way, without angle brackets (empty
  *     string for the null sender); empty outside a transaction
  * @param recipient at {@link SmtpStep#RCPT}: the forward-path being answered
- * @param transaction the 1-based number of the transaction within the session (counting accepted
- *     MAIL commands); 0 before the first
+ * @param transaction how many well-formed MAIL commands the session has received (the current one
+ *     included, from the MAIL step on), accepted or not; 0 before the first
  */
 public record SmtpFaultContext(
     int sessionId,
