@@ -173,6 +173,8 @@ public final class MockSmtpServer implements Closeable {
     private long dropAfter = -1;
     private boolean keepMessageBytes = true;
     private Duration idleTimeout = Duration.ofMinutes(5);
+    private @Nullable SmtpFaultInjector faultInjector;
+    private boolean keepHeaders;
 
     private Builder() {}
 
@@ -359,6 +361,26 @@ public final class MockSmtpServer implements Closeable {
       return this;
     }
 
+    /**
+     * Decides at run time how the server misbehaves, before the script is asked (see {@link
+     * SmtpFaultInjector}); default none, the script alone.
+     */
+    public Builder faultInjector(SmtpFaultInjector injector) {
+      once("faultInjector");
+      this.faultInjector = Objects.requireNonNull(injector, "injector");
+      return this;
+    }
+
+    /**
+     * With {@link #digestOnly()}, still keeps each message's header section (at most 64 KiB), so
+     * that {@link SmtpMessage#header} can match messages by a header such as {@code Message-ID}.
+     */
+    public Builder keepHeaders() {
+      once("keepHeaders");
+      this.keepHeaders = true;
+      return this;
+    }
+
     /** How long the server waits for a client line before a 421; default 5 minutes. */
     public Builder idleTimeout(Duration timeout) {
       once("idleTimeout");
@@ -391,7 +413,9 @@ public final class MockSmtpServer implements Closeable {
               new ActionScript(steps, recipients),
               dropAfter,
               keepMessageBytes,
-              idleTimeout);
+              idleTimeout,
+              faultInjector,
+              keepHeaders);
       return new MockSmtpServer(ServerRuntime.start(config));
     }
 

@@ -24,6 +24,7 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
 import okhttp3.Protocol;
 import org.jspecify.annotations.Nullable;
 
@@ -110,7 +111,12 @@ public final class MtaStsServer implements AutoCloseable {
     /** A certificate for the policy host from the trusted root, expired a day ago. */
     EXPIRED_CERTIFICATE,
     /** 200 text/plain with a policy whose line 2 is {@code mode: sometimes}. */
-    MALFORMED_POLICY
+    MALFORMED_POLICY,
+    /**
+     * 200 with the policy's full {@code Content-Length}, but the connection is closed part-way
+     * through the body: a truncated response.
+     */
+    TRUNCATED_BODY
   }
 
   /**
@@ -420,6 +426,11 @@ public final class MtaStsServer implements AutoCloseable {
                   "version: STSv1\r\nmode: sometimes\r\nmx: mail."
                       + host.substring(HOST_PREFIX.length())
                       + "\r\nmax_age: 86400\r\n")
+              .build();
+      case TRUNCATED_BODY ->
+          policyResponse(site, site.contentType())
+              .body(site.policy())
+              .onResponseBody(new SocketEffect.CloseSocket())
               .build();
       case WRONG_NAME_CERTIFICATE,
           UNTRUSTED_CERTIFICATE,

@@ -45,6 +45,16 @@ public interface SmtpMessage {
    */
   byte[] data();
 
+  /**
+   * The value of the first header field named {@code name} (case-insensitive) in the message's
+   * header section (RFC 5322 §2.2), unfolded and trimmed; empty if there is none, or if the server
+   * kept neither the octets nor, with {@link MockSmtpServer.Builder#keepHeaders()}, the header
+   * section.
+   */
+  default Optional<String> header(String name) {
+    return Optional.empty();
+  }
+
   /** {@link #data()} decoded as UTF-8. */
   String dataAsString();
 

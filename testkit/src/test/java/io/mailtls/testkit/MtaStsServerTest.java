@@ -173,6 +173,16 @@ class MtaStsServerTest {
   }
 
   @Test
+  void truncatedBodyEndsBeforeItsContentLength() throws IOException {
+    sts.fault("example.test", MtaStsServer.Fault.TRUNCATED_BODY);
+    try (Response r = get(sts.policyUrl("example.test"))) {
+      assertThat(r.code()).isEqualTo(200);
+      assertThat(r.header("Content-Length")).isEqualTo(String.valueOf(POLICY.length()));
+      assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class);
+    }
+  }
+
+  @Test
   @Timeout(60)
   void stallHoldsTheResponse() {
     sts.fault("example.test", MtaStsServer.Fault.STALL);

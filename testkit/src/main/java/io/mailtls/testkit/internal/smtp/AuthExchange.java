@@ -72,7 +72,7 @@ final class AuthExchange {
         valid
             ? SmtpReply.of(235, "2.7.0", "Authentication successful")
             : SmtpReply.of(535, "5.7.8", "Authentication credentials invalid");
-    SmtpReply sent = c.perform(c.config.script().next(SmtpStep.AUTH), normal, enhanced);
+    SmtpReply sent = c.perform(c.action(SmtpStep.AUTH, null), normal, enhanced);
     return sent != null && sent.isPositiveCompletion() ? user : null;
   }
 

@@ -1,13 +1,17 @@
 package io.mailtls.testkit.internal.smtp;
 
 import io.mailtls.testkit.SmtpAction;
+import io.mailtls.testkit.SmtpFaultContext;
+import io.mailtls.testkit.SmtpFaultInjector;
 import io.mailtls.testkit.SmtpReply;
+import io.mailtls.testkit.SmtpStep;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLSocket;
 import org.jspecify.annotations.Nullable;
@@ -40,6 +44,12 @@ final class Connection {
   private Socket socket;
   private boolean tls;
   private boolean closing;
+
+  /** The reverse-path of the transaction under way, for the fault injector; null outside one. */
+  @Nullable String mailFrom;
+
+  /** Accepted MAIL commands so far on this connection. */
+  int transactions;
 
   Connection(ServerRuntime server, Socket raw, SessionRecorder record) throws IOException {
     this.server = server;
@@ -85,6 +95,34 @@ final class Connection {
       record.command(line, tls, input.lastLineReadIndex());
     }
     return line;
+  }
+
+  /**
+   * The action for the next occurrence of {@code step} ({@code recipient}: the RCPT being
+   * answered): the fault injector's, if it has one, else the script's.
+   */
+  SmtpAction action(SmtpStep step, @Nullable String recipient) {
+    SmtpFaultInjector injector = config.faultInjector();
+    if (injector != null) {
+      Optional<SmtpAction> injected = injector.at(faultContext(step, recipient));
+      if (injected.isPresent()) {
+        return injected.get();
+      }
+    }
+    return recipient != null && step == SmtpStep.RCPT
+        ? config.script().nextForRecipient(recipient)
+        : config.script().next(step);
+  }
+
+  /** Where this session is, for the fault injector. */
+  SmtpFaultContext faultContext(SmtpStep step, @Nullable String recipient) {
+    return new SmtpFaultContext(
+        record.id(),
+        step,
+        tls,
+        Optional.ofNullable(mailFrom),
+        Optional.ofNullable(recipient),
+        transactions);
   }
 
   /** Buffers {@code reply}; it leaves with the next flush (at the latest before the next read). */

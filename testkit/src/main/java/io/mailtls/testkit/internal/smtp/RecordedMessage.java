@@ -24,6 +24,7 @@ final class RecordedMessage implements SmtpMessage {
   private final long size;
   private final byte[] sha256;
   private final byte @Nullable [] data;
+  private final byte @Nullable [] headerSection;
   private final @Nullable SmtpReply finalReply;
 
   RecordedMessage(
@@ -41,6 +42,7 @@ final class RecordedMessage implements SmtpMessage {
     this.size = sink.size();
     this.sha256 = sink.finishSha256();
     this.data = sink.bytes();
+    this.headerSection = sink.headerSection();
     this.finalReply = finalReply;
   }
 
@@ -100,6 +102,14 @@ final class RecordedMessage implements SmtpMessage {
   @Override
   public String dataAsString() {
     return new String(data(), StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public Optional<String> header(String name) {
+    if (data != null) {
+      return HeaderScan.first(data, name);
+    }
+    return headerSection == null ? Optional.empty() : HeaderScan.first(headerSection, name);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.mailtls.testkit.internal.smtp;
 
+import io.mailtls.testkit.SmtpFaultInjector;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +33,8 @@ import org.jspecify.annotations.Nullable;
  *     as sent, or BDAT chunk octets), -1 for never
  * @param keepMessageBytes keep message octets, not only size and SHA-256
  * @param idleTimeout how long a read may wait before the server gives up (RFC 5321 §4.5.3.2.7)
+ * @param faultInjector decides actions at run time before the script is asked, or {@code null}
+ * @param keepHeaders keep each message's header section even in digest-only mode
  */
 public record ServerConfig(
     InetAddress address,
@@ -48,7 +51,9 @@ public record ServerConfig(
     ActionScript script,
     long dropAfterMessageBytes,
     boolean keepMessageBytes,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    @Nullable SmtpFaultInjector faultInjector,
+    boolean keepHeaders) {
 
   /** Copies the collections. */
   public ServerConfig {

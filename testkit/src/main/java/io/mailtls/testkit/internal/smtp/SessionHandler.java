@@ -1,10 +1,13 @@
 package io.mailtls.testkit.internal.smtp;
 
+import io.mailtls.testkit.SmtpFaultContext;
+import io.mailtls.testkit.SmtpFaultInjector;
 import io.mailtls.testkit.SmtpReply;
 import io.mailtls.testkit.SmtpStep;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +31,6 @@ final class SessionHandler {
   private final Socket socket;
   private final SessionRecorder record;
   private final ServerConfig config;
-  private final ActionScript script;
 
   @SuppressWarnings("NullAway.Init") // made first thing in run(), before anything uses it
   private Connection c;
@@ -51,7 +53,6 @@ final class SessionHandler {
     this.socket = socket;
     this.record = record;
     this.config = server.config();
-    this.script = config.script();
   }
 
   void run() {
@@ -98,7 +99,7 @@ final class SessionHandler {
 
   private @Nullable SmtpReply perform(SmtpStep step, SmtpReply normal) throws IOException {
     boolean enhanced = enhanced() && step != SmtpStep.EHLO && step != SmtpStep.HELO;
-    return c.perform(script.next(step), normal, enhanced);
+    return c.perform(c.action(step, null), normal, enhanced);
   }
 
   private void send(int code, String enhancedCode, String text) throws IOException {
@@ -107,7 +108,7 @@ final class SessionHandler {
 
   private void greet() throws IOException {
     SmtpReply normal = SmtpReply.of(220, config.hostname() + " ESMTP mailtls testkit");
-    SmtpReply sent = c.perform(script.next(SmtpStep.GREETING), normal, false);
+    SmtpReply sent = c.perform(c.action(SmtpStep.GREETING, null), normal, false);
     if (sent != null && !sent.isPositiveCompletion()) {
       serviceRefused = true;
     }
@@ -148,6 +149,7 @@ final class SessionHandler {
         break;
       case "RSET":
         tx = null; // RFC 5321 §4.1.1.5
+        c.mailFrom = null;
         perform(SmtpStep.RSET, SmtpReply.of(250, "2.0.0", "Ok"));
         break;
       case "NOOP":
@@ -185,6 +187,7 @@ final class SessionHandler {
       greeted = true;
       esmtp = extended;
       tx = null;
+      c.mailFrom = null;
       record.clientName(args);
     }
   }
@@ -221,6 +224,7 @@ final class SessionHandler {
     greeted = false;
     esmtp = false;
     tx = null;
+    c.mailFrom = null;
     authenticatedUser = null;
   }
 
@@ -293,9 +297,13 @@ final class SessionHandler {
         }
       }
     }
+    c.mailFrom = path.get(0);
+    c.transactions++;
     SmtpReply sent = perform(SmtpStep.MAIL, normal);
     if (sent != null && sent.isPositiveCompletion()) {
-      tx = new Transaction(path.get(0), params);
+      tx = new Transaction(path.get(0), params, config.dropAfterMessageBytes());
+    } else {
+      c.mailFrom = null;
     }
   }
 
@@ -311,7 +319,7 @@ final class SessionHandler {
     }
     String address = path.get(0);
     SmtpReply normal = SmtpReply.of(250, "2.1.5", "Recipient <" + address + "> OK");
-    SmtpReply sent = c.perform(script.nextForRecipient(address), normal, enhanced());
+    SmtpReply sent = c.perform(c.action(SmtpStep.RCPT, address), normal, enhanced());
     if (sent != null && sent.isPositiveCompletion()) {
       tx.recipients.add(address);
     }
@@ -350,9 +358,10 @@ final class SessionHandler {
     if (sent == null || sent.code() != 354 || c.closing()) {
       return;
     }
-    MessageSink sink = new MessageSink(config.keepMessageBytes());
+    MessageSink sink = new MessageSink(config.keepMessageBytes(), config.keepHeaders());
     DotUnstuffer unstuffer = new DotUnstuffer(sink);
     SmtpInput in = c.input();
+    Duration readPause = contentFaults(SmtpStep.DATA);
     while (!unstuffer.isDone()) {
       int available = in.fill();
       if (available < 0) {
@@ -367,6 +376,10 @@ final class SessionHandler {
       int used = unstuffer.process(in.buffer(), in.position(), allowed);
       in.consume(used);
       current().contentOctets += used;
+      if (!readPause.isZero() && !unstuffer.isDone() && !c.pause(readPause, false)) {
+        c.markClosing(); // the server is closing
+        return;
+      }
     }
     finishMessage(sink);
   }
@@ -400,7 +413,8 @@ final class SessionHandler {
     }
     if (refusal == null && current().chunks == null) {
       current().chunked = true;
-      current().chunks = new MessageSink(config.keepMessageBytes());
+      current().chunks = new MessageSink(config.keepMessageBytes(), config.keepHeaders());
+      current().readPause = contentFaults(SmtpStep.BDAT);
     }
     // RFC 3030 §2: the chunk is read in full even when the command is refused.
     if (!readChunk(size, refusal == null ? current().chunks : null)) {
@@ -441,13 +455,36 @@ final class SessionHandler {
       }
       in.consume(n);
       left -= n;
+      Duration pause = sink != null ? current().readPause : Duration.ZERO;
+      if (!pause.isZero() && left > 0 && !c.pause(pause, false)) {
+        c.markClosing();
+        return false;
+      }
     }
     return true;
   }
 
+  /**
+   * Asks the fault injector, if any, how to read the content of the transaction's message: sets its
+   * drop point, and returns the pause after each read.
+   */
+  private Duration contentFaults(SmtpStep step) {
+    SmtpFaultInjector injector = config.faultInjector();
+    if (injector == null) {
+      return Duration.ZERO;
+    }
+    SmtpFaultContext context = c.faultContext(step, null);
+    long drop = injector.dropAfterContentOctets(context);
+    if (drop >= 0) {
+      current().dropAfter = drop;
+    }
+    Duration pause = injector.contentReadPause(context);
+    return pause.isNegative() ? Duration.ZERO : pause;
+  }
+
   /** How many of {@code available} content octets may be read before the scripted drop. */
   private int allowance(int available) {
-    long drop = config.dropAfterMessageBytes();
+    long drop = current().dropAfter;
     return drop < 0
         ? available
         : (int) Math.min(available, Math.max(0, drop - current().contentOctets));
@@ -468,13 +505,13 @@ final class SessionHandler {
             ? SmtpReply.of(552, "5.3.4", "message exceeds fixed maximum size " + limit)
             : SmtpReply.of(250, "2.0.0", "Ok: queued as " + queueId);
     Transaction done = current();
-    tx = null;
+    tx = null; // c.mailFrom stays until the reply is chosen, for the fault injector
     boolean[] recorded = {false};
     try {
       // Recorded once the reply is chosen and before it can leave (a thenDisconnect or a 421
       // flushes at once), so a client holding the reply always finds the message.
       c.perform(
-          script.next(SmtpStep.DATA_END),
+          c.action(SmtpStep.DATA_END, null),
           normal,
           enhanced(),
           sent -> {
@@ -485,6 +522,7 @@ final class SessionHandler {
                 new RecordedMessage(record.id(), done, c.tls(), sink, replied ? sent : null));
           });
     } finally {
+      c.mailFrom = null;
       // The data arrived in full: record it even if no reply was chosen (the server closed).
       if (!recorded[0]) {
         record.message(new RecordedMessage(record.id(), done, c.tls(), sink, null));

@@ -33,6 +33,18 @@ final class TlsUpgrade {
 
   private TlsUpgrade() {}
 
+  private static boolean allowedAtHandshake(SmtpAction action) {
+    switch (action.kind()) {
+      case PROCEED:
+      case DISCONNECT:
+      case HANG:
+      case RAW:
+        return action.trailingBytes().length == 0 && !action.disconnectsAfter();
+      default:
+        return false;
+    }
+  }
+
   /**
    * Runs the handshake on {@code c}. Returns {@code true} when the connection now speaks TLS;
    * otherwise the failure has been recorded and the session must end.
@@ -60,7 +72,10 @@ final class TlsUpgrade {
     }
     c.record.clientHello(hello);
 
-    SmtpAction action = config.script().next(SmtpStep.TLS_HANDSHAKE);
+    SmtpAction action = c.action(SmtpStep.TLS_HANDSHAKE, null);
+    if (!allowedAtHandshake(action)) {
+      action = SmtpAction.proceed(); // an injector's action this step cannot carry out
+    }
     if (!action.delay().isZero() && !c.pause(action.delay(), false)) {
       c.record.tlsFailure("the server closed while stalling the handshake");
       return false;

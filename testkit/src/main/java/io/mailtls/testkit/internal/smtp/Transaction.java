@@ -1,5 +1,6 @@
 package io.mailtls.testkit.internal.smtp;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -27,8 +28,15 @@ final class Transaction {
   /** The BDAT chunks received so far. */
   @Nullable MessageSink chunks;
 
-  Transaction(String mailFrom, List<String> mailParameters) {
+  /** Drop the connection once this many content octets have arrived; -1 for never. */
+  long dropAfter;
+
+  /** The pause after each read of BDAT chunk content (a slow reader). */
+  Duration readPause = Duration.ZERO;
+
+  Transaction(String mailFrom, List<String> mailParameters, long dropAfter) {
     this.mailFrom = mailFrom;
     this.mailParameters = List.copyOf(mailParameters);
+    this.dropAfter = dropAfter;
   }
 }
