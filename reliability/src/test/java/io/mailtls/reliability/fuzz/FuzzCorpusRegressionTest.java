@@ -2,7 +2,6 @@ package io.mailtls.reliability.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,13 +20,14 @@ class FuzzCorpusRegressionTest {
   @TestFactory
   List<DynamicContainer> everyCorpusInput() {
     List<DynamicContainer> containers = new ArrayList<>();
-    for (FuzzTarget target : FuzzTargets.ALL) {
+    for (String name : FuzzTargets.names()) {
+      FuzzTarget target = FuzzTargets.byName(name);
       List<DynamicTest> tests = new ArrayList<>();
       for (Path file : FuzzCorpus.files(target)) {
-        String name = file.getParent().getFileName() + "/" + file.getFileName();
+        String display = file.getParent().getFileName() + "/" + file.getFileName();
         tests.add(
             DynamicTest.dynamicTest(
-                name, file.toUri(), () -> FuzzHarness.check(target, Files.readAllBytes(file))));
+                display, file.toUri(), () -> FuzzHarness.check(target, Files.readAllBytes(file))));
       }
       containers.add(DynamicContainer.dynamicContainer(target.name(), tests));
     }
@@ -35,10 +35,11 @@ class FuzzCorpusRegressionTest {
   }
 
   @Test
-  void everyTargetHasSeeds() throws IOException {
-    for (FuzzTarget target : FuzzTargets.ALL) {
-      assertThat(FuzzCorpus.files(target)).as(target.name()).hasSizeGreaterThanOrEqualTo(3);
-      assertThat(FuzzTargets.byName(target.name())).isSameAs(target);
+  void everyTargetHasSeeds() {
+    for (String name : FuzzTargets.names()) {
+      FuzzTarget target = FuzzTargets.byName(name);
+      assertThat(target.name()).isEqualTo(name);
+      assertThat(FuzzCorpus.files(target)).as(name).hasSizeGreaterThanOrEqualTo(3);
     }
   }
 }

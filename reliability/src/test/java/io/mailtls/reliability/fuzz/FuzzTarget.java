@@ -26,10 +26,18 @@ public abstract class FuzzTarget {
     return List.of();
   }
 
+  /**
+   * Packages besides {@code io.mailtls} whose coverage guides the fuzzer, in Jazzer's {@code
+   * --instrumentation_includes} syntax (e.g. {@code org.xbill.DNS.**}). Each costs start-up time:
+   * Jazzer instruments every class of them that the target loads.
+   */
+  protected List<String> instrumented() {
+    return List.of();
+  }
+
   /** The target's name: its corpus directory and the argument of the long-run command. */
   public final String name() {
-    String simple = getClass().getSimpleName();
-    return simple.endsWith("Target") ? simple.substring(0, simple.length() - 6) : simple;
+    return FuzzTargets.name(getClass());
   }
 
   @Override

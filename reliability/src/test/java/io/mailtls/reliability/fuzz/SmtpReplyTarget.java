@@ -86,16 +86,32 @@ public final class SmtpReplyTarget extends FuzzTarget {
     check(ehlo.extensions().size() <= 128, "more than 128 keywords kept");
     for (Map.Entry<String, List<String>> e : ehlo.extensions().entrySet()) {
       String keyword = e.getKey();
-      check(keyword.matches("[A-Z0-9][A-Z0-9-]*"), "keyword outside RFC 5321 §4.1.1.1: " + keyword);
+      check(isKeyword(keyword), "keyword outside RFC 5321 §4.1.1.1: " + keyword);
       check(e.getValue().size() <= 65, "more than 65 parameters for " + keyword);
     }
     for (String mechanism : ehlo.authMechanisms()) {
-      check(mechanism.matches("[A-Z0-9_-]{1,20}"), "AUTH mechanism not a SASL name: " + mechanism);
+      check(
+          !mechanism.isEmpty()
+              && mechanism.length() <= 20
+              && mechanism.chars().allMatch(c -> isUpperAlnum(c) || c == '-' || c == '_'),
+          "AUTH mechanism not a SASL name: " + mechanism);
     }
     ehlo.size().ifPresent(size -> check(size > 0, "SIZE " + size));
     ehlo.pipelining();
     ehlo.starttls();
     ehlo.requireTls();
+  }
+
+  // RFC 5321 §4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"), kept in upper case
+  private static boolean isKeyword(String keyword) {
+    if (keyword.isEmpty() || !isUpperAlnum(keyword.charAt(0))) {
+      return false;
+    }
+    return keyword.chars().allMatch(c -> isUpperAlnum(c) || c == '-');
+  }
+
+  private static boolean isUpperAlnum(int c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 
   private static void check(boolean condition, String what) {

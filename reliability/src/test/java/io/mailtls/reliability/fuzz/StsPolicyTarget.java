@@ -42,8 +42,7 @@ public final class StsPolicyTarget extends FuzzTarget {
   }
 
   private static void check(MtaStsPolicy policy) {
-    if (policy.maxAge().isNegative()
-        || policy.maxAge().compareTo(MtaStsPolicy.MAX_AGE_LIMIT) > 0) {
+    if (policy.maxAge().isNegative() || policy.maxAge().compareTo(MtaStsPolicy.MAX_AGE_LIMIT) > 0) {
       throw new AssertionError("max_age out of range: " + policy);
     }
     List<String> patterns = policy.mxPatterns();

@@ -39,13 +39,27 @@ public final class StsRecordTarget extends FuzzTarget {
     }
   }
 
+  private static boolean isAlnum(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  }
+
   private static void check(StsRecord record) {
-    if (!record.id().matches("[A-Za-z0-9]{1,32}")) {
+    String id = record.id();
+    if (id.isEmpty() || id.length() > 32 || !id.chars().allMatch(StsRecordTarget::isAlnum)) {
       throw new AssertionError("id outside RFC 8461 §3.1: " + record.id());
     }
     for (Map.Entry<String, String> e : record.extensions().entrySet()) {
-      if (!e.getKey().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-          || !e.getValue().matches("[\\x21-\\x3a\\x3c\\x3e-\\x7e]+")) {
+      String name = e.getKey();
+      String value = e.getValue();
+      boolean nameOk =
+          !name.isEmpty()
+              && name.length() <= 32
+              && isAlnum(name.charAt(0))
+              && name.chars().allMatch(c -> isAlnum(c) || c == '_' || c == '.' || c == '-');
+      boolean valueOk =
+          !value.isEmpty()
+              && value.chars().allMatch(c -> c >= 0x21 && c <= 0x7e && c != ';' && c != '=');
+      if (!nameOk || !valueOk) {
         throw new AssertionError("extension outside RFC 8461 §3.1: " + e);
       }
     }

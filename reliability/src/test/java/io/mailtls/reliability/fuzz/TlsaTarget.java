@@ -6,18 +6,24 @@ import io.mailtls.core.TlsRequirement;
 import io.mailtls.dane.DaneTrustManager;
 import io.mailtls.dane.TlsaUsability;
 import io.mailtls.dane.internal.TlsaData;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
@@ -80,12 +86,62 @@ public final class TlsaTarget extends FuzzTarget {
     if (!usable.contains(matched)) {
       throw new AssertionError("accepted by a record not in the RRset: " + matched);
     }
-    boolean matchesOne = false;
-    for (X509Certificate c : CHAIN) {
-      matchesOne |= TlsaData.matches(matched, c);
+    if (!vouchesForChain(matched)) {
+      throw new AssertionError(
+          "accepted by a record that vouches for no certificate of the chain: "
+              + TlsaData.describe(matched));
     }
-    if (!matchesOne) {
-      throw new AssertionError("accepted by a record matching no certificate: " + matched);
+  }
+
+  /**
+   * Whether the record matches a certificate of the chain, or, a DANE-TA record carrying the trust
+   * anchor itself (matching type Full, RFC 7671 §5.2.2: the anchor need not be in the chain), holds
+   * the key that signed one of them. The anchor's own signature and validity do not matter then:
+   * DNSSEC vouches for the key.
+   */
+  private static boolean vouchesForChain(DnsRecord.Tlsa record) {
+    for (X509Certificate c : CHAIN) {
+      if (TlsaData.matches(record, c)) {
+        return true;
+      }
+    }
+    if (record.usage() != DnsRecord.Tlsa.DANE_TA || record.matchingType() != DnsRecord.Tlsa.FULL) {
+      return false;
+    }
+    PublicKey key = anchorKey(record);
+    if (key == null) {
+      return false;
+    }
+    for (X509Certificate c : CHAIN) {
+      try {
+        c.verify(key);
+        return true;
+      } catch (GeneralSecurityException notThisOne) {
+        // signed by another key
+      }
+    }
+    return false;
+  }
+
+  /** The key of a DANE-TA Full record: of the certificate (Cert) or the SPKI itself. */
+  private static @Nullable PublicKey anchorKey(DnsRecord.Tlsa record) {
+    try {
+      if (record.selector() == DnsRecord.Tlsa.CERT) {
+        return CertificateFactory.getInstance("X.509")
+            .generateCertificate(new ByteArrayInputStream(record.data()))
+            .getPublicKey();
+      }
+      for (String algorithm : List.of("EC", "RSA", "Ed25519")) {
+        try {
+          return KeyFactory.getInstance(algorithm)
+              .generatePublic(new X509EncodedKeySpec(record.data()));
+        } catch (GeneralSecurityException otherAlgorithm) {
+          // try the next
+        }
+      }
+      return null;
+    } catch (CertificateException | RuntimeException unparsable) {
+      return null;
     }
   }
 
