@@ -50,9 +50,9 @@ import net.jqwik.api.constraints.Size;
  *       file reads back equal, without warnings.
  * </ul>
  *
- * The command line's JSON is in {@code io.mailtls.cli.SendReportJsonRoundTripProperties}.
+ * The command line's JSON is in {@code io.mailtls.cli.SendReportJsonRoundTripPropertyTest}.
  */
-class RoundTripProperties {
+class RoundTripPropertyTest {
 
   // ---- dot-stuffing and CRLF normalisation
 
@@ -132,9 +132,9 @@ class RoundTripProperties {
     Arbitrary<String> pairs = Arbitraries.of("\ud83d\udce7", "\u00ff", "+2B", "==");
     return Arbitraries.oneOf(
         Arbitraries.strings().withChars('+', '=', ' ', 'a', '\u00e9').ofMaxLength(40),
-        edge.list().ofMaxSize(30).map(RoundTripProperties::join),
+        edge.list().ofMaxSize(30).map(RoundTripPropertyTest::join),
         pairs.list().ofMaxSize(10).map(l -> String.join("", l)),
-        Arbitraries.strings().all().ofMaxLength(40).filter(RoundTripProperties::wellFormed));
+        Arbitraries.strings().all().ofMaxLength(40).filter(RoundTripPropertyTest::wellFormed));
   }
 
   @Property(tries = 2000)

@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * characters, quotes, backslashes, line and paragraph separators, unpaired surrogates) reads back
  * equal with a plain JSON parser, and a {@code --json-lines} document is one line.
  */
-class SendReportJsonRoundTripProperties {
+class SendReportJsonRoundTripPropertyTest {
 
   private static final ObjectMapper READER = new ObjectMapper();
 
