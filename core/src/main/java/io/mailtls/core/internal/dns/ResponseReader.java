@@ -118,7 +118,17 @@ final class ResponseReader {
       if (cname == null) {
         break;
       }
-      Name target = ((CNAMERecord) cname.first()).getTarget();
+      if (!(cname.first() instanceof CNAMERecord cnameRecord)) {
+        // A CNAME with empty RDATA parses as dnsjava's EmptyRecord: no target to follow.
+        return done(
+            failed(
+                chase,
+                DnssecState.INDETERMINATE,
+                DnsFailure.MALFORMED,
+                rcode,
+                "CNAME record at " + current + " has no target (RFC 1035 §3.3.1)"));
+      }
+      Name target = cnameRecord.getTarget();
       DomainName targetName = toDomainName(target);
       if (targetName == null) {
         return done(
