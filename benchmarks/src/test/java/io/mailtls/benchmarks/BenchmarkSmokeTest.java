@@ -186,4 +186,44 @@ class BenchmarkSmokeTest {
           .isGreaterThanOrEqualTo(SmokeCsv.number(r, "messages"));
     }
   }
+
+  @Test
+  void handshakeFloor() throws Exception {
+    Path out = DIR.resolve("floor.csv");
+    HandshakeFloor.run(
+        new String[] {
+          "--seconds",
+          "0.6",
+          "--rounds",
+          "1",
+          "--warmup",
+          "0",
+          "--cpu-samples",
+          "10",
+          "--out",
+          out.toString(),
+          "--workdir",
+          DIR.resolve("floor-work").toString()
+        });
+    SmokeCsv csv = new SmokeCsv(out, Rounds.COLUMNS, E2E_EMPTY);
+    assertTotals(csv, List.of("jdk_full", "mailtls_full", "jdk_resumed"), List.of(0));
+    assertTotals(
+        csv,
+        List.of("jdk_resumed_send", "b_mailtls_newconn", "b_angus_send_nodelay"),
+        List.of(10240));
+    for (Map<String, String> r : csv.where("round", "all")) {
+      // a new connection per handshake or message
+      assertThat(SmokeCsv.number(r, "connections"))
+          .isGreaterThanOrEqualTo(SmokeCsv.number(r, "messages"));
+    }
+    SmokeCsv ratios = new SmokeCsv(EndToEnd.ratioFile(out), Rounds.RATIO_COLUMNS, RATIO_EMPTY);
+    assertThat(ratios.rows).hasSize(4);
+    SmokeCsv cpu =
+        new SmokeCsv(HandshakeFloor.cpuFile(out), HandshakeFloor.CPU_COLUMNS, RATIO_EMPTY);
+    assertThat(cpu.rows).hasSize(3);
+    for (Map<String, String> r : cpu.rows) {
+      assertThat(SmokeCsv.number(r, "samples")).isEqualTo(10);
+      assertThat(SmokeCsv.number(r, "median_cpu_us")).as(r.get("requirement")).isPositive();
+    }
+  }
 }
