@@ -55,25 +55,30 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *       with {@code TCP_NODELAY}, both resuming sessions.
  * </ul>
  *
- * With {@code --cpu-samples} N (0 = none), it then measures DANE against PKIX handshake CPU: N
- * times each of {@code pkix}, {@code dane_ee}, {@code dane_ta} in rotation, each a full handshake
- * through mailtls's own TLS layer ({@link TlsSupport#layer} with the trust manager the transport
- * uses for the requirement, a new context per handshake as for an unresumed session), and the CPU
- * time of this thread ({@link ThreadMXBean}) over the handshake and its certificate check alone
- * (not the SMTP exchange around it): written to {@code <out>-cpu.csv}, one row per requirement.
+ * With {@code --cpu-samples} N (0 = none), it then runs every contender above N times in rotation,
+ * one operation at a time, and records this process's CPU time over each ({@code process_cpu_op}:
+ * the medians resolve what the rounds' totals blur on a shared machine); then DANE against PKIX
+ * handshake CPU ({@code thread_cpu_handshake}): N times each of {@code pkix}, {@code dane_ee},
+ * {@code dane_ta} in rotation, each a full handshake through mailtls's own TLS layer ({@link
+ * TlsSupport#layer} with the trust manager the transport uses for the requirement, a new context
+ * per handshake as for an unresumed session), and the CPU time of this thread ({@link
+ * ThreadMXBean}) over the handshake and its certificate check alone (not the SMTP exchange around
+ * it): written to {@code <out>-cpu.csv}, one row per requirement.
  */
 public final class HandshakeFloor {
 
   static final List<String> CPU_COLUMNS =
       List.of(
           "benchmark",
-          "requirement",
+          "measure",
+          "contender",
+          "baseline",
           "samples",
           "median_cpu_us",
           "mean_cpu_us",
           "trimmed_mean_cpu_us",
-          "ratio_to_pkix_median",
-          "ratio_to_pkix_trimmed_mean",
+          "ratio_median",
+          "ratio_trimmed_mean",
           "min_block_ratio",
           "max_block_ratio");
 
@@ -146,7 +151,13 @@ public final class HandshakeFloor {
         Rounds.ratio(ratios, "floor", size, "b_angus_send_nodelay", "jdk_resumed_send", totals);
         Rounds.ratio(ratios, "floor", size, "b_mailtls_newconn", "b_angus_send_nodelay", totals);
         if (cpuSamples > 0) {
-          daneAgainstPkix(peer, sink, trust, cpuSamples, cpuFile(out));
+          Csv cpuCsv = new Csv(cpuFile(out), CPU_COLUMNS);
+          Map<String, Op> ops = new LinkedHashMap<>();
+          for (Rounds.Contender c : all) {
+            ops.put(c.scenario, () -> c.send(0));
+          }
+          alternate("process_cpu_op", ops, cpuSamples, cpuCsv, HandshakeFloor::processCpu);
+          daneAgainstPkix(peer, sink, trust, cpuSamples, cpuCsv);
         }
         return totals;
       } finally {
@@ -166,8 +177,92 @@ public final class HandshakeFloor {
 
   // ------------------------------------------------------------------ DANE against PKIX, CPU
 
+  /** One operation of a contender; true when it did what it should. */
+  @FunctionalInterface
+  interface Op {
+    boolean run() throws Exception;
+  }
+
+  private static long processCpu() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /**
+   * Runs every op {@code samples} times in rotation (after a tenth as many unrecorded), measuring
+   * {@code cpu} around each, and writes per op its median and trimmed mean and their ratios to the
+   * ratio's baseline: for {@code jdk_*} ops none, for {@code mailtls_full} {@code jdk_full}, for
+   * the (b) ops {@code jdk_resumed_send}; and {@code b_mailtls_newconn} against {@code
+   * b_angus_send_nodelay}.
+   */
+  private static void alternate(
+      String measure,
+      Map<String, Op> ops,
+      int samples,
+      Csv csv,
+      java.util.function.LongSupplier cpu)
+      throws Exception {
+    List<String> names = new ArrayList<>(ops.keySet());
+    Map<String, long[]> v = new LinkedHashMap<>();
+    for (String n : names) {
+      v.put(n, new long[samples]);
+    }
+    int warm = Math.max(20, samples / 10);
+    for (int i = -warm; i < samples; i++) {
+      for (int k = 0; k < names.size(); k++) {
+        String n = names.get((k + Math.floorMod(i, names.size())) % names.size());
+        long t0 = cpu.getAsLong();
+        if (!ops.get(n).run()) {
+          throw new IllegalStateException(n + " failed");
+        }
+        long t = cpu.getAsLong() - t0;
+        if (i >= 0) {
+          v.get(n)[i] = t;
+        }
+      }
+    }
+    Map<String, String> baselines = new LinkedHashMap<>();
+    baselines.put("jdk_full", "jdk_full");
+    baselines.put("mailtls_full", "jdk_full");
+    baselines.put("jdk_resumed", "jdk_full");
+    baselines.put("jdk_resumed_send", "jdk_resumed_send");
+    baselines.put("b_mailtls_newconn", "jdk_resumed_send");
+    baselines.put("b_angus_send_nodelay", "jdk_resumed_send");
+    for (String n : names) {
+      String base = baselines.getOrDefault(n, n);
+      cpuRow(csv, measure, n, base, v.get(n), v.get(base));
+    }
+    if (v.containsKey("b_mailtls_newconn") && v.containsKey("b_angus_send_nodelay")) {
+      cpuRow(
+          csv,
+          measure,
+          "b_mailtls_newconn",
+          "b_angus_send_nodelay",
+          v.get("b_mailtls_newconn"),
+          v.get("b_angus_send_nodelay"));
+    }
+  }
+
+  private static void cpuRow(
+      Csv csv, String measure, String name, String baseName, long[] v, long[] base) {
+    double[] blocks = blockRatios(v, base, 10);
+    csv.row(
+        "floor",
+        measure,
+        name,
+        baseName,
+        v.length,
+        median(v) / 1e3,
+        Arrays.stream(v).average().orElse(Double.NaN) / 1e3,
+        trimmedMean(v) / 1e3,
+        median(v) / median(base),
+        trimmedMean(v) / trimmedMean(base),
+        Arrays.stream(blocks).min().orElse(Double.NaN),
+        Arrays.stream(blocks).max().orElse(Double.NaN));
+  }
+
   private static void daneAgainstPkix(
-      PeerProcess peer, InetSocketAddress sink, KeyStore trust, int samples, Path file)
+      PeerProcess peer, InetSocketAddress sink, KeyStore trust, int samples, Csv csv)
       throws Exception {
     List<X509Certificate> chain = peer.sinkChain();
     DomainName host = DomainName.of("mx.bench.test");
@@ -209,22 +304,8 @@ public final class HandshakeFloor {
         }
       }
     }
-    Csv csv = new Csv(file, CPU_COLUMNS);
-    long[] pkix = cpu.get("pkix");
     for (String n : names) {
-      long[] v = cpu.get(n);
-      double[] blocks = blockRatios(v, pkix, 10);
-      csv.row(
-          "floor",
-          n,
-          samples,
-          median(v) / 1e3,
-          Arrays.stream(v).average().orElse(Double.NaN) / 1e3,
-          trimmedMean(v) / 1e3,
-          median(v) / median(pkix),
-          trimmedMean(v) / trimmedMean(pkix),
-          Arrays.stream(blocks).min().orElse(Double.NaN),
-          Arrays.stream(blocks).max().orElse(Double.NaN));
+      cpuRow(csv, "thread_cpu_handshake", n, "pkix", cpu.get(n), cpu.get("pkix"));
     }
   }
 
