@@ -194,6 +194,14 @@ public final class Mailtls {
     return planner.plan(new NextHop.Domain(DomainName.of(domain)), TlsLevel.OPPORTUNISTIC);
   }
 
+  /**
+   * Plans delivery to {@code domain} at the transport's sender level (opportunistic here) through
+   * the transport's own planner and plan cache, blocking.
+   */
+  public static DeliveryPlan plan(SecureSmtpTransport transport, String domain) {
+    return transport.plan(new NextHop.Domain(DomainName.of(domain)), TlsLevel.OPPORTUNISTIC);
+  }
+
   /** Whether the plan authenticates its first host by DANE (a usable TLSA record). */
   public static boolean daneFirst(DeliveryPlan plan) {
     return !plan.hosts().isEmpty()

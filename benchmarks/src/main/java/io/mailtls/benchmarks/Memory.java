@@ -1,5 +1,6 @@
 package io.mailtls.benchmarks;
 
+import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DnsAnswer;
 import io.mailtls.core.DnsOutcome;
 import io.mailtls.core.DnsRecord;
@@ -8,9 +9,15 @@ import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.MtaStsLookup;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.core.MtaStsPolicySource;
+import io.mailtls.core.NextHop;
 import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.core.TransportPolicyResolver;
+import io.mailtls.dane.DaneResolver;
 import io.mailtls.mtasts.CachedPolicy;
 import io.mailtls.mtasts.InMemoryPolicyStore;
 import io.mailtls.testkit.TestDnsServer;
@@ -31,6 +38,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -46,6 +54,9 @@ import java.util.concurrent.TimeUnit;
  *       keyed by name and type. mailtls has no DNS answer cache today; this is what one would hold
  *       per entry. The answers have the shape the validating resolver returns (checked against a
  *       real MX and A answer from the testkit's signed DNS), with a name per domain;
+ *   <li>{@code plan_cache}: retained heap per cached plan in a {@link TransportPolicyResolver}'s
+ *       plan cache of {@code --entries} next hops, each plan with its MX, A, AAAA, TLSA answers and
+ *       MTA-STS policy ({@link CacheProbe#planner});
  *   <li>{@code stream}: a generated message of {@code --stream-mib} (1024) MiB sent through a relay
  *       transport to the sink under {@code -Xmx64m}: delivered or not, time, peak heap.
  * </ul>
@@ -88,7 +99,7 @@ public final class Memory {
     args.done();
     Csv csv = new Csv(out, COLUMNS);
     List<Map<String, String>> rows = new ArrayList<>();
-    for (String what : List.of("policy", "mx", "a")) {
+    for (String what : List.of("policy", "mx", "a", "plan")) {
       for (String line :
           child(
               List.of("-Xms1g", "-Xmx1g", "-XX:+UseSerialGC"),
@@ -183,6 +194,7 @@ public final class Memory {
 
     private CacheProbe() {}
 
+    @SuppressWarnings("ReferenceEquality") // the same plan object again: a plan-cache hit
     public static void main(String[] argv) throws Exception {
       Args args = new Args(argv);
       int n = args.integer("entries", 100_000);
@@ -193,14 +205,31 @@ public final class Memory {
       // answers, loaded classes) is in the heap before the baseline is read.
       DnsAnswer template =
           switch (what) {
-            case "policy" -> null;
+            case "policy", "plan" -> null;
             case "mx" -> realAnswers()[0];
             case "a" -> realAnswers()[1];
-            default -> throw new IllegalArgumentException("--what policy, mx or a: " + what);
+            default -> throw new IllegalArgumentException("--what policy, mx, a or plan: " + what);
           };
       long before = settledHeap();
       int count;
-      if (template == null) {
+      if (what.equals("plan")) {
+        TransportPolicyResolver planner = planner(n + 1);
+        kept = planner;
+        for (int i = 0; i < n; i++) {
+          DeliveryPlan p = Mailtls.plan(planner, String.format(Locale.ROOT, "d%06d.test", i));
+          if (!Mailtls.daneFirst(p) || !Mailtls.stsApplied(p)) {
+            throw new IllegalStateException("not a DANE and MTA-STS plan: " + p.reasons());
+          }
+        }
+        // every plan is a hit now: the cache holds them all
+        count = 0;
+        for (int i = 0; i < n; i++) {
+          NextHop hop =
+              new NextHop.Domain(DomainName.of(String.format(Locale.ROOT, "d%06d.test", i)));
+          DeliveryPlan again = planner.plan(hop, TlsLevel.OPPORTUNISTIC);
+          count += again == planner.plan(hop, TlsLevel.OPPORTUNISTIC) ? 1 : 0;
+        }
+      } else if (template == null) {
         InMemoryPolicyStore store = new InMemoryPolicyStore(n + 1);
         kept = store;
         for (int i = 0; i < n; i++) {
@@ -228,9 +257,11 @@ public final class Memory {
         throw new IllegalStateException("the structure holds " + count + ", not " + n);
       }
       print(
-          template == null
-              ? "policy_cache"
-              : "dns_answer_" + template.type().name().toLowerCase(Locale.ROOT),
+          what.equals("plan")
+              ? "plan_cache"
+              : template == null
+                  ? "policy_cache"
+                  : "dns_answer_" + template.type().name().toLowerCase(Locale.ROOT),
           n,
           after - before);
       System.out.println("done " + (kept != null));
@@ -248,6 +279,89 @@ public final class Memory {
               bytes,
               (double) bytes / n,
               Runtime.getRuntime().maxMemory() >> 20));
+    }
+
+    /**
+     * A planner with a plan cache of {@code size} next hops over answers shaped as the validating
+     * resolver's (secure, one-hour TTL) from a table in memory: {@code dN.test} has the MX host
+     * {@code mx1.dN.test} (one host per domain, none shared: the most a plan can hold on its own),
+     * an A record, no AAAA, a DANE-EE TLSA record, and an {@code enforce} MTA-STS policy. The
+     * answers, TLSA records and policy a plan refers to are counted with it (in a real resolver the
+     * DNS answer cache and policy store hold the same objects).
+     */
+    static TransportPolicyResolver planner(int size) {
+      Duration ttl = Duration.ofHours(1);
+      DnsResolver dns =
+          (name, type) -> {
+            String n = name.toString();
+            String domain =
+                n.startsWith("_25._tcp.mx1.")
+                    ? n.substring(13)
+                    : n.startsWith("mx1.") ? n.substring(4) : n;
+            int i = Integer.parseInt(domain.substring(1, 7));
+            DnsAnswer.Builder b;
+            switch (type) {
+              case MX ->
+                  b =
+                      DnsAnswer.builder(name, type, DnsOutcome.DATA, DnssecState.SECURE)
+                          .records(List.of(new DnsRecord.Mx(10, DomainName.of("mx1." + domain))));
+              case A -> {
+                try {
+                  b =
+                      DnsAnswer.builder(name, type, DnsOutcome.DATA, DnssecState.SECURE)
+                          .records(
+                              List.of(
+                                  new DnsRecord.Address(
+                                      InetAddress.getByAddress(
+                                          new byte[] {
+                                            10, (byte) (i >> 16), (byte) (i >> 8), (byte) i
+                                          }))));
+                } catch (java.net.UnknownHostException e) {
+                  throw new IllegalStateException(e);
+                }
+              }
+              case TLSA -> {
+                byte[] key = new byte[32];
+                java.util.Arrays.fill(key, (byte) i);
+                b =
+                    DnsAnswer.builder(name, type, DnsOutcome.DATA, DnssecState.SECURE)
+                        .records(List.of(new DnsRecord.Tlsa(3, 1, 1, key)));
+              }
+              default -> b = DnsAnswer.builder(name, type, DnsOutcome.NODATA, DnssecState.SECURE);
+            }
+            return java.util.concurrent.CompletableFuture.completedFuture(b.ttl(ttl).build());
+          };
+      MtaStsPolicySource sts =
+          new MtaStsPolicySource() {
+            @Override
+            public java.util.concurrent.CompletableFuture<MtaStsLookup> lookupAsync(
+                DomainName domain) {
+              String d = domain.toString();
+              return java.util.concurrent.CompletableFuture.completedFuture(
+                  new MtaStsLookup.Found(
+                      domain,
+                      new MtaStsPolicy(
+                          "20260101T000000" + d,
+                          MtaStsMode.ENFORCE,
+                          List.of("mx1." + d, "*.mx." + d),
+                          Duration.ofDays(7)),
+                      true,
+                      "",
+                      Optional.of(ttl)));
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<MtaStsLookup> recheckAsync(
+                DomainName domain) {
+              return lookupAsync(domain);
+            }
+          };
+      return TransportPolicyResolver.builder()
+          .dns(dns)
+          .mtaSts(sts)
+          .dane(DaneResolver.builder().dns(dns).build())
+          .planCacheSize(size)
+          .build();
     }
 
     /** A real MX and a real A answer, from the validating resolver against signed zones. */

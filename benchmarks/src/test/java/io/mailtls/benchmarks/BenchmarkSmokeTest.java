@@ -151,7 +151,7 @@ class BenchmarkSmokeTest {
           DIR.resolve("memory-work").toString()
         });
     SmokeCsv csv = new SmokeCsv(out, Memory.COLUMNS, Memory.COLUMNS);
-    for (String m : List.of("policy_cache", "dns_answer_mx", "dns_answer_a")) {
+    for (String m : List.of("policy_cache", "dns_answer_mx", "dns_answer_a", "plan_cache")) {
       Map<String, String> r = csv.where("measurement", m).get(0);
       assertThat(SmokeCsv.number(r, "count")).isEqualTo(1000);
       assertThat(SmokeCsv.number(r, "bytes_per_entry")).as(m).isPositive();
@@ -184,6 +184,58 @@ class BenchmarkSmokeTest {
       // one connection per handshake
       assertThat(SmokeCsv.number(r, "connections"))
           .isGreaterThanOrEqualTo(SmokeCsv.number(r, "messages"));
+    }
+  }
+
+  @Test
+  void handshakeFloor() throws Exception {
+    Path out = DIR.resolve("floor.csv");
+    HandshakeFloor.run(
+        new String[] {
+          "--seconds",
+          "0.6",
+          "--rounds",
+          "1",
+          "--warmup",
+          "0",
+          "--cpu-samples",
+          "10",
+          "--out",
+          out.toString(),
+          "--workdir",
+          DIR.resolve("floor-work").toString()
+        });
+    SmokeCsv csv = new SmokeCsv(out, Rounds.COLUMNS, E2E_EMPTY);
+    assertTotals(csv, List.of("jdk_full", "mailtls_full", "jdk_resumed"), List.of(0));
+    assertTotals(
+        csv,
+        List.of("jdk_resumed_send", "b_mailtls_newconn", "b_angus_send_nodelay"),
+        List.of(10240));
+    for (Map<String, String> r : csv.where("round", "all")) {
+      // a new connection per handshake or message
+      assertThat(SmokeCsv.number(r, "connections"))
+          .isGreaterThanOrEqualTo(SmokeCsv.number(r, "messages"));
+    }
+    SmokeCsv ratios = new SmokeCsv(EndToEnd.ratioFile(out), Rounds.RATIO_COLUMNS, RATIO_EMPTY);
+    assertThat(ratios.rows).hasSize(4);
+    // Process CPU time moves in 10 ms steps on some machines: a short operation may measure 0,
+    // and a ratio to 0 is empty.
+    SmokeCsv cpu =
+        new SmokeCsv(
+            HandshakeFloor.cpuFile(out),
+            HandshakeFloor.CPU_COLUMNS,
+            List.of("ratio_median", "ratio_trimmed_mean", "min_block_ratio", "max_block_ratio"));
+    // six contenders, mailtls (b) against Angus (b), three requirements
+    assertThat(cpu.rows).hasSize(10);
+    assertThat(cpu.where("measure", "thread_cpu_handshake")).hasSize(3);
+    for (Map<String, String> r : cpu.rows) {
+      assertThat(SmokeCsv.number(r, "samples")).isEqualTo(10);
+      assertThat(SmokeCsv.number(r, "mean_cpu_us")).as(r.get("contender")).isNotNegative();
+    }
+    for (Map<String, String> r : cpu.where("measure", "thread_cpu_handshake")) {
+      // thread CPU time is exact: every handshake costs some
+      assertThat(SmokeCsv.number(r, "median_cpu_us")).as(r.get("contender")).isPositive();
+      assertThat(SmokeCsv.number(r, "ratio_median")).as(r.get("contender")).isPositive();
     }
   }
 }

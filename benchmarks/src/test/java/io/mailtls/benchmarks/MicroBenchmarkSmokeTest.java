@@ -54,6 +54,8 @@ class MicroBenchmarkSmokeTest {
             PlanBenchmark.class.getName() + ".planKnownHop",
             PlanBenchmark.class.getName() + ".planUncached",
             PlanBenchmark.class.getName() + ".mapGet",
+            PlanBenchmark.class.getName() + ".mapGetNextHop",
+            PlanBenchmark.class.getName() + ".systemClockMillis",
             StsPolicyParseBenchmark.class.getName() + ".parsePolicy",
             StsPolicyParseBenchmark.class.getName() + ".selectTxtRecord",
             TlsaMatchBenchmark.class.getName() + ".daneEe",

@@ -12,10 +12,21 @@ import org.jspecify.annotations.Nullable;
 /**
  * Plans by (next hop, sender level), each until its own expiry as the clock tells time, at most
  * {@code maxEntries} next hops. A hit costs one {@link ConcurrentHashMap#get}, an array read and a
- * clock read: no key is allocated (the levels of one next hop share an array indexed by {@link
+ * time check: no key is allocated (the levels of one next hop share an array indexed by {@link
  * TlsLevel#ordinal()}). Thread-safe: arrays are never changed once published, only replaced.
+ *
+ * <p>With the system clock, a hit whose plan expires more than {@link #COARSE_MARGIN_MILLIS} from
+ * now checks expiry against {@link CoarseClock} (a time one shared thread reads every {@value
+ * CoarseClock#TICK_MILLIS} ms) instead of reading the clock; within the margin, and with any other
+ * (injected) clock, it reads the clock, so expiry is exact there. A plan is therefore used after
+ * its expiry only when the coarse time lags the clock by more than the margin, that is when the
+ * clock thread has been stalled for more than a second, and then by at most the stall less the
+ * margin.
  */
 public final class PlanCache {
+
+  /** How close to its expiry a plan is checked against the real clock, not the coarse time. */
+  static final long COARSE_MARGIN_MILLIS = 1000;
 
   /** A plan and the clock millisecond at which it expires. */
   private record Entry(DeliveryPlan plan, long expiresAtMillis) {}
@@ -24,10 +35,13 @@ public final class PlanCache {
 
   private final ConcurrentHashMap<NextHop, Entry[]> plans = new ConcurrentHashMap<>();
   private final Clock clock;
+  private final boolean systemClock;
   private final int maxEntries;
 
   public PlanCache(Clock clock, int maxEntries) {
     this.clock = clock;
+    // any zone: millis() is the system's
+    this.systemClock = clock.getClass() == Clock.systemUTC().getClass();
     this.maxEntries = maxEntries;
   }
 
@@ -44,7 +58,15 @@ public final class PlanCache {
       return null;
     }
     Entry e = levels[index(level)];
-    if (e == null || clock.millis() - e.expiresAtMillis() >= 0) {
+    if (e == null) {
+      return null;
+    }
+    long expires = e.expiresAtMillis();
+    // Long.MIN_VALUE (no coarse time) overflows to a negative difference: the clock is read
+    if (systemClock && expires - CoarseClock.millis() > COARSE_MARGIN_MILLIS) {
+      return e.plan();
+    }
+    if (clock.millis() - expires >= 0) {
       return null;
     }
     return e.plan();

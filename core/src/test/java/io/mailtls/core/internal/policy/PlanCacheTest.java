@@ -1,0 +1,108 @@
+package io.mailtls.core.internal.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.MxResolution;
+import io.mailtls.core.NextHop;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.core.internal.Values;
+import io.mailtls.testkit.FakeClock;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Expiry of cached plans: exact with an injected clock, and with the system clock never used after
+ * expiry while the coarse time keeps up (a hit within {@link PlanCache#COARSE_MARGIN_MILLIS} of
+ * expiry reads the real clock).
+ */
+class PlanCacheTest {
+
+  private static final NextHop HOP = new NextHop.Domain(DomainName.of("example.test"));
+
+  private static DeliveryPlan plan() {
+    return Values.deliveryPlan(
+        HOP,
+        Optional.of(TlsLevel.OPPORTUNISTIC),
+        Values.mxResolution(
+            HOP, MxResolution.Kind.NO_MAIL_HOST, List.of(), Optional.empty(), List.of()),
+        List.of(),
+        List.of(),
+        Optional.empty(),
+        List.of("test plan"),
+        List.of(),
+        Optional.empty());
+  }
+
+  @Test
+  void anInjectedClockExpiresAPlanToTheMillisecond() {
+    FakeClock clock = new FakeClock();
+    PlanCache cache = new PlanCache(clock, 10);
+    DeliveryPlan p = plan();
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, p, clock.millis() + 5_000);
+    clock.advance(Duration.ofMillis(4_999));
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(p);
+    clock.advance(Duration.ofMillis(1));
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+    assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isNull();
+  }
+
+  @Test
+  void theSystemClockNeverServesAPlanPastItsExpiry() {
+    for (Clock clock : List.of(Clock.systemUTC(), Clock.system(ZoneId.of("Europe/Istanbul")))) {
+      PlanCache cache = new PlanCache(clock, 10);
+      DeliveryPlan p = plan();
+      // Far from expiry first (the coarse time serves it), then through the margin to expiry.
+      long expires = System.currentTimeMillis() + PlanCache.COARSE_MARGIN_MILLIS + 300;
+      cache.put(HOP, TlsLevel.OPPORTUNISTIC, p, expires);
+      long hits = 0;
+      long missedAt = 0;
+      while (missedAt == 0) {
+        long before = System.currentTimeMillis();
+        DeliveryPlan got = cache.get(HOP, TlsLevel.OPPORTUNISTIC);
+        if (got != null) {
+          hits++;
+          assertThat(before).as("a hit only before the expiry").isLessThan(expires);
+        } else {
+          missedAt = System.currentTimeMillis();
+        }
+      }
+      assertThat(hits).isPositive();
+      assertThat(missedAt).isGreaterThanOrEqualTo(expires);
+      assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+    }
+  }
+
+  @Test
+  void theCoarseTimeKeepsUpWhileAskedAndItsThreadStopsWhenIdle() throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 10_000;
+    CoarseClock.millis(); // starts the thread if it is not running
+    while (!CoarseClock.running() && System.currentTimeMillis() < deadline) {
+      CoarseClock.millis();
+      Thread.sleep(1);
+    }
+    assertThat(CoarseClock.running()).isTrue();
+    for (int i = 0; i < 50; i++) {
+      long coarse = CoarseClock.millis();
+      long real = System.currentTimeMillis();
+      if (coarse != Long.MIN_VALUE) {
+        // never ahead of the clock; behind by the tick and however late the thread ran (loose
+        // bound: the machine running the tests is shared)
+        assertThat(coarse).isLessThanOrEqualTo(real);
+        assertThat(real - coarse).isLessThan(2_000);
+      }
+      Thread.sleep(3);
+    }
+    // Nobody asks: the thread stops after IDLE_TICKS ticks.
+    while (CoarseClock.running() && System.currentTimeMillis() < deadline + 20_000) {
+      Thread.sleep(50);
+    }
+    assertThat(CoarseClock.running()).isFalse();
+    assertThat(CoarseClock.millis()).as("no coarse time while stopped").isEqualTo(Long.MIN_VALUE);
+  }
+}
