@@ -99,6 +99,8 @@ public final class ConnectionPool implements AutoCloseable {
    */
   Optional<SmtpConnection> checkout(Key key) throws SessionFailure {
     List<SmtpConnection> toClose = new ArrayList<>();
+    // Slots of connections in toClose that pass to the caller instead of being freed.
+    int handedOver = 0;
     try {
       synchronized (this) {
         long deadline = nanoTime.getAsLong() + acquireNanos;
@@ -112,10 +114,17 @@ public final class ConnectionPool implements AutoCloseable {
             live.put(key.address(), n + 1);
             return Optional.empty();
           }
-          // At the cap: an idle connection set up for another requirement may hold the slot.
+          // At the cap: a stale idle connection dropped above still holds its slot until its
+          // QUIT is done (below); the caller takes it over and opens only after that.
+          if (!toClose.isEmpty()) {
+            handedOver = 1;
+            return Optional.empty();
+          }
+          // An idle connection set up for another requirement may hold the slot.
           SmtpConnection other = takeAnyIdle(key.address());
           if (other != null) {
-            toClose.add(other); // its slot passes to the caller
+            toClose.add(other); // its slot passes to the caller once it is closed
+            handedOver = 1;
             return Optional.empty();
           }
           long left = deadline - nanoTime.getAsLong();
@@ -136,11 +145,32 @@ public final class ConnectionPool implements AutoCloseable {
         }
       }
     } finally {
-      toClose.forEach(SmtpConnection::quit);
+      // Closed before the caller opens anything, and their slots freed only once closed: a
+      // connection that is still saying QUIT counts against the cap.
+      quitAndFree(toClose, handedOver);
     }
   }
 
-  /** A usable idle connection for the key; stale ones are dropped (their slots freed). */
+  /** QUITs each connection, then frees the slots of all but {@code keep} of them. */
+  private void quitAndFree(List<SmtpConnection> connections, int keep) {
+    if (connections.isEmpty()) {
+      return;
+    }
+    try {
+      connections.forEach(SmtpConnection::quit);
+    } finally {
+      synchronized (this) {
+        for (int i = keep; i < connections.size(); i++) {
+          decrement(connections.get(i).address);
+        }
+      }
+    }
+  }
+
+  /**
+   * A usable idle connection for the key; stale ones are moved to {@code toClose}, still holding
+   * their slots (the caller frees them once closed).
+   */
   private @Nullable SmtpConnection takeIdle(Key key, List<SmtpConnection> toClose) {
     Deque<SmtpConnection> q = idle.get(key);
     long now = nanoTime.getAsLong();
@@ -149,7 +179,6 @@ public final class ConnectionPool implements AutoCloseable {
       SmtpConnection c = q.pollFirst();
       if (expired(c, now)) {
         toClose.add(c);
-        decrement(c.address);
         continue;
       }
       found = c;
@@ -212,9 +241,8 @@ public final class ConnectionPool implements AutoCloseable {
           queues.remove();
         }
       }
-      toClose.forEach(c -> decrement(c.address));
     }
-    toClose.forEach(SmtpConnection::quit);
+    quitAndFree(toClose, 0);
     return toClose.size();
   }
 
@@ -235,9 +263,9 @@ public final class ConnectionPool implements AutoCloseable {
         notifyAll();
         return;
       }
-      decrement(key.address());
     }
-    c.quit();
+    // Its slot is freed once it is closed: until then it still counts against the cap.
+    quitAndFree(List.of(c), 0);
   }
 
   /** Closes a connection (or frees the slot of one that never opened: pass null). */
@@ -268,10 +296,7 @@ public final class ConnectionPool implements AutoCloseable {
       closed = true;
       idle.values().forEach(all::addAll);
       idle.clear();
-      for (SmtpConnection c : all) {
-        decrement(c.address);
-      }
     }
-    all.forEach(SmtpConnection::quit);
+    quitAndFree(all, 0);
   }
 }
