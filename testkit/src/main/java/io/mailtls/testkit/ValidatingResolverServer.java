@@ -6,6 +6,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -70,9 +71,9 @@ public final class ValidatingResolverServer implements AutoCloseable {
     this.upstream.setTimeout(upstreamTimeout);
     validator.loadTrustAnchors(trustAnchor);
     validator.setAddReasonToAdditional(false);
-    this.udp = new DatagramSocket(new InetSocketAddress(bind, 0));
-    this.tcp = new ServerSocket();
-    this.tcp.bind(new InetSocketAddress(bind, udp.getLocalPort()), 16);
+    Sockets sockets = bindPair(bind);
+    this.udp = sockets.udp();
+    this.tcp = sockets.tcp();
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newCachedThreadPool(
@@ -83,6 +84,37 @@ public final class ValidatingResolverServer implements AutoCloseable {
             });
     workers.execute(this::udpLoop);
     workers.execute(this::tcpLoop);
+  }
+
+  private record Sockets(DatagramSocket udp, ServerSocket tcp) {}
+
+  /** How often an ephemeral UDP port whose TCP twin is taken is given up for another. */
+  private static final int BIND_ATTEMPTS = 20;
+
+  /**
+   * A UDP socket on an ephemeral port of {@code bind} and a TCP listener on the same port. The
+   * kernel picks the UDP port without looking at TCP, so the TCP port may be in use (by a listener
+   * or a connection of another process): then both are closed and another port tried.
+   */
+  private static Sockets bindPair(InetAddress bind) throws IOException {
+    BindException last = null;
+    for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
+      DatagramSocket udp = new DatagramSocket(new InetSocketAddress(bind, 0));
+      ServerSocket tcp = new ServerSocket();
+      try {
+        tcp.bind(new InetSocketAddress(bind, udp.getLocalPort()), 16);
+        return new Sockets(udp, tcp);
+      } catch (BindException e) {
+        last = e;
+        tcp.close();
+        udp.close();
+      } catch (IOException | RuntimeException e) {
+        tcp.close();
+        udp.close();
+        throw e;
+      }
+    }
+    throw last;
   }
 
   /**
