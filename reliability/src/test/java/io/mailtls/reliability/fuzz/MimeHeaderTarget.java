@@ -74,8 +74,14 @@ public final class MimeHeaderTarget extends FuzzTarget {
     }
   }
 
+  /**
+   * Checks the written octets against the description, with line breaks counted as the transport
+   * sends them (its {@code LineBreakEncoder}): CR LF is one line break, and a bare LF or a lone CR
+   * each becomes CRLF on the wire, so a lone CR ends a line too.
+   */
   private static void check(ContentDescriptor description, byte[] written) {
     boolean inHeader = true;
+    int length = 0;
     int lineStart = 0;
     for (int i = 0; i < written.length; i++) {
       int b = written[i] & 0xff;
@@ -86,19 +92,25 @@ public final class MimeHeaderTarget extends FuzzTarget {
         throw new AssertionError(
             "described without UTF-8 headers, but header octet " + i + " is " + b);
       }
-      if (b == '\n') {
-        int length = i - lineStart - (i > lineStart && written[i - 1] == '\r' ? 1 : 0);
+      if (b == '\r' || b == '\n') {
         if (length > 998) {
           throw new AssertionError(
               "described, but line at " + lineStart + " has " + length + " octets");
         }
+        if (length == 0 && b == '\n' && i > 0 && written[i - 1] == '\r') {
+          // the LF of a CR LF pair: the CR ended the line
+          continue;
+        }
         if (length == 0) {
           inHeader = false;
         }
+        length = 0;
         lineStart = i + 1;
+        continue;
       }
+      length++;
     }
-    if (written.length - lineStart > 998) {
+    if (length > 998) {
       throw new AssertionError("described, but the last line has more than 998 octets");
     }
   }
