@@ -60,7 +60,30 @@ final class ResponseReader {
     this.clock = clock;
   }
 
+  /**
+   * Reads {@code response} to the question {@code qname}. Never throws on peer data: dnsjava's
+   * record classes accept some records when parsing that throw later, when they are compared or
+   * written (a WKS record with an empty bitmap throws {@link ArrayIndexOutOfBoundsException} when
+   * {@link Message#getSectionRRsets} groups it with another); such a response is {@link
+   * DnsFailure#MALFORMED}.
+   */
   Step read(DnsjavaResolver.Chase chase, Name qname, Message response) {
+    try {
+      return readChecked(chase, qname, response);
+    } catch (RuntimeException e) {
+      return done(
+          failed(
+              chase,
+              DnssecState.INDETERMINATE,
+              DnsFailure.MALFORMED,
+              response.getRcode(),
+              "malformed response: dnsjava cannot handle a record in it ("
+                  + e.getClass().getSimpleName()
+                  + ")"));
+    }
+  }
+
+  private Step readChecked(DnsjavaResolver.Chase chase, Name qname, Message response) {
     int rcode = response.getRcode();
     Record question = response.getQuestion();
     if (question == null

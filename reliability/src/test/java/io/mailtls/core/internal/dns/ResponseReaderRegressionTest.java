@@ -50,6 +50,36 @@ class ResponseReaderRegressionTest {
     assertThat(answer.reason()).hasValueSatisfying(r -> assertThat(r).contains("no target"));
   }
 
+  /**
+   * A response whose authority section holds WKS records with empty bitmaps: dnsjava parses them,
+   * but {@link Message#getSectionRRsets} compares them in canonical wire form and WKS's writer
+   * throws {@link ArrayIndexOutOfBoundsException} on an empty bitmap. The reader let it escape. Now
+   * a MALFORMED failure. The fuzzer's input, as saved in the regression corpus (its first octet
+   * picks the target's record type; the rest is the message).
+   */
+  @Test
+  void wksWithEmptyBitmapInAuthorityIsMalformedNotThrown() throws Exception {
+    byte[] input;
+    try (var in =
+        ResponseReaderRegressionTest.class.getResourceAsStream(
+            "/fuzz/DnsMessage/findings/wks-with-empty-bitmap-in-authority")) {
+      input = in.readAllBytes();
+    }
+    Message wire = new Message(java.util.Arrays.copyOfRange(input, 1, input.length));
+    Name qname = wire.getQuestion().getName();
+    DomainName name = DomainName.of(qname.toString());
+
+    DnsFuzzAccess.Step step =
+        DnsFuzzAccess.read(
+            wire, name, qname, DnsRecordType.MX, List.of(), 256, 8, Clock.systemUTC());
+
+    DnsAnswer answer = step.answer();
+    assertThat(answer).isNotNull();
+    assertThat(answer.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(answer.failure()).contains(DnsFailure.MALFORMED);
+    assertThat(answer.reason()).hasValueSatisfying(r -> assertThat(r).contains("cannot handle"));
+  }
+
   /** The response's wire form with one answer: a CNAME at the question's name, RDLENGTH 0. */
   private static byte[] withEmptyCname(Message response) {
     byte[] head = response.toWire();
