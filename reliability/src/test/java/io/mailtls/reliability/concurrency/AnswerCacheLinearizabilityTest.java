@@ -18,10 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jetbrains.lincheck.datastructures.IntGen;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
 
@@ -150,21 +148,11 @@ public class AnswerCacheLinearizabilityTest {
 
   @Test
   void modelChecking() {
-    new ModelCheckingOptions()
-        .iterations(StressBudget.scaled(4))
-        .invocationsPerIteration(StressBudget.scaled(100))
-        .threads(3)
-        .actorsPerThread(2)
-        .check(getClass());
+    StressBudget.modelCheck(getClass(), 2);
   }
 
   @Test
   void stress() {
-    new StressOptions()
-        .iterations(StressBudget.scaled(4))
-        .invocationsPerIteration(StressBudget.scaled(100))
-        .threads(3)
-        .actorsPerThread(2)
-        .check(getClass());
+    StressBudget.stressCheck(getClass(), 2);
   }
 }

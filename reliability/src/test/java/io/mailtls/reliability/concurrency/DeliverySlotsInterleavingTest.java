@@ -8,9 +8,7 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
-import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
 
@@ -108,21 +106,11 @@ public class DeliverySlotsInterleavingTest {
 
   @Test
   void modelChecking() {
-    new ModelCheckingOptions()
-        .iterations(StressBudget.scaled(4))
-        .invocationsPerIteration(StressBudget.scaled(100))
-        .threads(3)
-        .actorsPerThread(3)
-        .check(getClass());
+    StressBudget.modelCheck(getClass(), 3);
   }
 
   @Test
   void stress() {
-    new StressOptions()
-        .iterations(StressBudget.scaled(4))
-        .invocationsPerIteration(StressBudget.scaled(100))
-        .threads(3)
-        .actorsPerThread(3)
-        .check(getClass());
+    StressBudget.stressCheck(getClass(), 3);
   }
 }

@@ -8,10 +8,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import org.jetbrains.lincheck.datastructures.IntGen;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
@@ -68,21 +66,11 @@ public class PlanCacheLinearizabilityTest {
 
   @Test
   void modelChecking() {
-    new ModelCheckingOptions()
-        .iterations(StressBudget.scaled(4))
-        .invocationsPerIteration(StressBudget.scaled(100))
-        .threads(3)
-        .actorsPerThread(2)
-        .check(getClass());
+    StressBudget.modelCheck(getClass(), 2);
   }
 
   @Test
   void stress() {
-    new StressOptions()
-        .iterations(StressBudget.scaled(4))
-        .invocationsPerIteration(StressBudget.scaled(100))
-        .threads(3)
-        .actorsPerThread(2)
-        .check(getClass());
+    StressBudget.stressCheck(getClass(), 2);
   }
 }
