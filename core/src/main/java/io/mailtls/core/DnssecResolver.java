@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import io.mailtls.core.internal.dns.AnswerCache;
+import io.mailtls.core.internal.dns.DnsExecutor;
 import io.mailtls.core.internal.dns.DnsjavaResolver;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -12,7 +13,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -144,7 +144,7 @@ public final class DnssecResolver implements DnsResolver {
     private int retries = 1;
     private int maxCnameChain = 8;
     private int maxRecords = 256;
-    private Executor executor = ForkJoinPool.commonPool();
+    private Executor executor = DnsExecutor.shared();
     private int cacheSize = DEFAULT_CACHE_SIZE;
     private Duration maxCacheTtl = Duration.ofDays(1);
     private Duration failureCacheTtl = Duration.ofSeconds(1);
@@ -273,7 +273,13 @@ public final class DnssecResolver implements DnsResolver {
       return this;
     }
 
-    /** Where completions run; default {@link ForkJoinPool#commonPool()}. */
+    /**
+     * Where completions and DNSSEC validation steps run; default one pool shared by the JVM's
+     * resolvers, of daemon threads named {@code mailtls-dns-N}, at least two, idle ones ending
+     * after 30 s (not the JDK's common pool: on two CPUs or fewer its parallelism is 1, and the
+     * validator's steps would each start a thread). The futures of {@link #resolveAsync} complete
+     * on it: a dependent stage that blocks should name an executor of its own.
+     */
     public Builder executor(Executor executor) {
       once("executor");
       this.executor = Objects.requireNonNull(executor, "executor");

@@ -25,13 +25,22 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>System properties (docs/reliability.md, "Fuzzing"): {@code fuzz.seconds}, the budget per
  * target (CI: 15); {@code fuzz.targets}, a comma-separated subset of target names (default: all);
- * {@code fuzz.parallel}, how many targets fuzz at once (default 2). A target fails when Jazzer
- * reports a finding (the input is saved as {@code crash-*} in its directory, and the JVM's output
- * is shown) or when it does not finish within its budget plus {@value #STARTUP_SECONDS} s.
+ * {@code fuzz.parallel}, how many targets fuzz at once (default 2); {@code fuzz.seed}, libFuzzer's
+ * seed (default: {@value #CI_SEED} for runs of up to {@value #FIXED_SEED_UP_TO} s, so that the
+ * bounded CI run mutates the same way every time and a red CI run is the tree's doing, not
+ * chance's; random for longer runs, which are there to explore). A target fails when Jazzer reports
+ * a finding (the input is saved as {@code crash-*} in its directory, and the JVM's output is shown)
+ * or when it does not finish within its budget plus {@value #STARTUP_SECONDS} s.
  */
 class FuzzCampaignTest {
 
   private static final long STARTUP_SECONDS = 240;
+
+  /** The libFuzzer seed of bounded runs. */
+  static final long CI_SEED = 1;
+
+  /** The longest budget per target that fuzzes with {@link #CI_SEED} unless told otherwise. */
+  static final long FIXED_SEED_UP_TO = 120;
 
   private static final ExecutorService JVMS =
       Executors.newFixedThreadPool(Integer.getInteger("fuzz.parallel", 2));
@@ -111,6 +120,9 @@ class FuzzCampaignTest {
     command.add("--custom_hook_includes=" + includes);
     command.add("--reproducer_path=" + work);
     command.add("-max_total_time=" + seconds);
+    // libFuzzer's seed 0 means a random one (printed as "Seed: N" in the log).
+    long seed = Long.getLong("fuzz.seed", seconds <= FIXED_SEED_UP_TO ? CI_SEED : 0);
+    command.add("-seed=" + seed);
     command.add("-max_len=16384");
     command.add("-timeout=" + (FuzzHarness.TIME_BOUND.toSeconds() * 4));
     command.add("-rss_limit_mb=0");

@@ -21,6 +21,13 @@ import org.xbill.DNS.TSIG;
  * query's response, and gets its own copy with its own message id. It sits between dnsjava's
  * validator and the upstreams, so that the lookups of one zone that start together (a domain's MX
  * and MTA-STS TXT records) fetch its DNSKEY and DS records once, not once each. Thread-safe.
+ *
+ * <p>The futures it returns run their dependent "async" steps that name no executor on the executor
+ * of the query ({@link OnExecutor}), and so do the futures derived from them. dnsjava's validator
+ * continues every validation step with {@code thenComposeAsync} and no executor; on a plain {@link
+ * CompletableFuture} that is the JDK's default async pool, which with a common pool parallelism
+ * below 2 (a machine or container with 2 CPUs or fewer) starts a new thread for every step ({@link
+ * DnsExecutor}).
  */
 final class CoalescingResolver implements Resolver {
 
@@ -52,7 +59,7 @@ final class CoalescingResolver implements Resolver {
             question.getDClass(),
             flags,
             opt == null ? -1 : opt.getFlags());
-    CompletableFuture<Message> mine = new CompletableFuture<>();
+    CompletableFuture<Message> mine = new OnExecutor<>(executor);
     CompletableFuture<Message> running = inFlight.putIfAbsent(key, mine);
     CompletableFuture<Message> shared = running == null ? mine : running;
     if (running == null) {
@@ -81,6 +88,28 @@ final class CoalescingResolver implements Resolver {
           copy.getHeader().setID(id);
           return copy;
         });
+  }
+
+  /**
+   * A future whose dependent steps without an executor of their own run on {@code executor}, and
+   * whose dependent futures do the same (Java 9's {@link CompletableFuture#defaultExecutor()}).
+   */
+  static final class OnExecutor<T> extends CompletableFuture<T> {
+    private final Executor executor;
+
+    OnExecutor(Executor executor) {
+      this.executor = executor;
+    }
+
+    @Override
+    public Executor defaultExecutor() {
+      return executor;
+    }
+
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+      return new OnExecutor<>(executor);
+    }
   }
 
   @Override
