@@ -37,15 +37,15 @@ import java.util.regex.Pattern;
  * <p><b>Hops and submission.</b> {@link #hops()} lists the fields in transit order: the bottom-most
  * field (the first MTA's) first, since each MTA prepends its own (RFC 5321 §4.4). A hop is {@link
  * Hop#internal() internal} when no network transfer between hosts is recorded: it has no {@code
- * from} clause (a host stamping mail it made or moved within itself), its {@code from} clause names
- * {@code localhost} or a loopback address (a content filter such as amavisd on 127.0.0.1), or its
- * protocol is local to one system (Exim's {@code local} and {@code local-*}, {@code spam-scanned},
- * Exchange's {@code mapi}). The <em>submission</em> hop is the earliest non-internal hop whose
- * protocol says the client authenticated ({@code ESMTPA}, {@code ESMTPSA}, {@code LMTPA}, {@code
- * LMTPSA} and their {@code UTF8} forms): message submission by the author's client (RFC 6409 §4).
- * The hops <em>after submission</em> are the non-internal hops that follow it, or every
- * non-internal hop when no hop authenticated (a message sent straight by an MTA, as {@code mailtls
- * send} does). {@link #verdict()} says whether all of them were encrypted.
+ * from} clause (a host stamping mail it made or moved within itself), its {@code from} or {@code
+ * by} clause names {@code localhost} or a loopback address (a content filter such as amavisd on
+ * 127.0.0.1), or its protocol is local to one system (Exim's {@code local} and {@code local-*},
+ * {@code spam-scanned}, Exchange's {@code mapi}). The <em>submission</em> hop is the earliest
+ * non-internal hop whose protocol says the client authenticated ({@code ESMTPA}, {@code ESMTPSA},
+ * {@code LMTPA}, {@code LMTPSA} and their {@code UTF8} forms): message submission by the author's
+ * client (RFC 6409 §4). The hops <em>after submission</em> are the non-internal hops that follow
+ * it, or every non-internal hop when no hop authenticated (a message sent straight by an MTA, as
+ * {@code mailtls send} does). {@link #verdict()} says whether all of them were encrypted.
  *
  * <p>Bounded: at most {@value #MAX_HEADER_BYTES} octets of header are read, {@value
  * #MAX_FIELD_CHARS} characters of each field are kept, and at most {@value #MAX_HOPS} fields are
@@ -172,12 +172,16 @@ public final class ReceivedChain {
           "\\bversion=(TLS[vV]?1(?:[._][0-3])?(?:/SSLv3)?|SSL[vV]?[23](?:_0)?)(?:,?\\s*cipher="
               + CIPHER
               + ")?");
-  private static final Pattern LOOPBACK =
+  // an address literal as MTAs write them: [192.0.2.1], [IPv6:2001:db8::1], (192.0.2.1),
+  // ([4.31.198.44]:38882), 2001:db8::1%7
+  private static final Pattern ADDRESS =
       Pattern.compile(
-          "(?i)(?:\\blocalhost\\b|(?<![\\d.])127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(?![\\d.])"
-              + "|\\[(?:IPv6:)?::1\\]|\\(::1\\))");
+          "(?<![\\w.:-])(?:IPv6:)?(\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})"
+              + "(?![\\w.:-])");
+  private static final Pattern LOCALHOST = Pattern.compile("(?i)(?<![\\w.-])localhost(?![\\w.-])");
+  private static final Pattern BY = Pattern.compile("(?i)(?:^|\\s|\\))by\\s");
 
-  private static final Pattern BY = Pattern.compile("(?i)\\bby\\s");
+  private static final Pattern WITH = Pattern.compile("(?i)\\swith\\s");
   private static final Pattern TLS_VERSION = Pattern.compile("(?i)TLSv?1(?:[._]([0-3]))?");
 
   private final List<Hop> hops;
@@ -375,7 +379,7 @@ public final class ReceivedChain {
       }
     }
     String clauses = semicolon >= 0 ? words.substring(0, semicolon) : words.toString();
-    String[] tokens = clauses.trim().split("\\s+");
+    String[] tokens = words(clauses);
     Optional<String> from = Optional.empty();
     Optional<String> by = Optional.empty();
     Optional<String> with = Optional.empty();
@@ -404,16 +408,76 @@ public final class ReceivedChain {
     Optional<String> version = Optional.ofNullable(tls[0]).map(ReceivedChain::normalise);
     Optional<String> cipher = Optional.ofNullable(tls[1]);
     Encryption encryption = encryption(with, type, version, cipher);
-    boolean internal = from.isEmpty() || isLocal(with) || LOOPBACK.matcher(fromPart(value)).find();
+    boolean internal = from.isEmpty() || isLocal(with) || loopback(hostPart(value));
     return new Hop(
         index, from, by, with, type, version, cipher, encryption, internal, false, value);
   }
 
   /**
-   * The text of the {@code from} clause with its comments, up to {@code by}: where the client is.
+   * Whether the {@code from} and {@code by} clauses place the transfer within one host: a loopback
+   * address on the server side, or on the client side a loopback address or the name {@code
+   * localhost} without any other address (a client that said {@code EHLO localhost} from a public
+   * address is not local).
    */
-  private static String fromPart(String value) {
-    Matcher m = BY.matcher(value);
+  private static boolean loopback(String hosts) {
+    Matcher by = BY.matcher(hosts);
+    boolean hasBy = by.find();
+    String fromText = hasBy ? hosts.substring(0, by.start()) : hosts;
+    String byText = hasBy ? hosts.substring(by.start()) : "";
+    if (addresses(byText).stream().anyMatch(ReceivedChain::isLoopback)
+        || LOCALHOST.matcher(firstWords(byText, 2)).find()) {
+      return true;
+    }
+    List<String> fromAddresses = addresses(fromText);
+    if (!fromAddresses.isEmpty()) {
+      return fromAddresses.stream().allMatch(ReceivedChain::isLoopback);
+    }
+    return LOCALHOST.matcher(fromText).find();
+  }
+
+  private static List<String> addresses(String text) {
+    List<String> out = new ArrayList<>();
+    Matcher m = ADDRESS.matcher(text);
+    while (m.find()) {
+      out.add(m.group(1));
+    }
+    return out;
+  }
+
+  private static boolean isLoopback(String address) {
+    return address.startsWith("127.") || address.equals("::1");
+  }
+
+  private static String firstWords(String text, int n) {
+    String[] w = words(text);
+    return String.join(" ", java.util.Arrays.asList(w).subList(0, Math.min(n, w.length)));
+  }
+
+  /** The white-space separated words of {@code text}. */
+  private static String[] words(String text) {
+    List<String> out = new ArrayList<>();
+    int i = 0;
+    while (i < text.length()) {
+      while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+        i++;
+      }
+      int start = i;
+      while (i < text.length() && !Character.isWhitespace(text.charAt(i))) {
+        i++;
+      }
+      if (i > start) {
+        out.add(text.substring(start, i));
+      }
+    }
+    return out.toArray(new String[0]);
+  }
+
+  /**
+   * The text of the {@code from} and {@code by} clauses with their comments, up to {@code with}:
+   * where the client and the server are.
+   */
+  private static String hostPart(String value) {
+    Matcher m = WITH.matcher(value);
     int end = m.find() ? m.start() : value.length();
     return value.substring(0, end);
   }
