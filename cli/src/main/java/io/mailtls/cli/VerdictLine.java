@@ -15,7 +15,8 @@ import io.mailtls.core.TlsDetails;
  *       with its name (RFC 6125);
  *   <li>{@code Trusted TLS connection established to ...}: PKIX trusts the chain but the name does
  *       not match;
- *   <li>{@code Untrusted TLS connection established to ...}: encrypted, not authenticated;
+ *   <li>{@code Untrusted TLS connection established to ...}: encrypted, not authenticated (where
+ *       DANE applies, a TLSA mismatch makes the connection untrusted whatever PKIX says);
  *   <li>{@code Anonymous (no TLS) connection established to ...}: plaintext, STARTTLS not offered
  *       or refused;
  *   <li>{@code Failed connection to ...: REASON}: no usable session (unreachable, handshake failed,
@@ -54,6 +55,15 @@ final class VerdictLine {
           + peer
           + tls
           + (dane ? " (DANE" + r.matchedTlsa().map(m -> " " + m).orElse("") + ")" : " (PKIX)");
+    }
+    if (r.dane().isPresent()) {
+      // DANE decides trust where it applies (RFC 7672 §2.2): PKIX does not make up for a mismatch
+      return "Untrusted TLS connection established to "
+          + peer
+          + tls
+          + " ("
+          + Mailtls.oneLine(r.reason())
+          + ")";
     }
     boolean nameOnly =
         !pkix
