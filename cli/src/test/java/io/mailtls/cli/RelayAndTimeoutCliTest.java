@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SampleDomains;
 import io.mailtls.testkit.SmtpAction;
@@ -213,6 +214,25 @@ class RelayAndTimeoutCliTest {
     CliRun run = send(Map.of("RELAY_PASSWORD", "wrong"), args);
     assertThat(run.exit()).as(run.out()).isIn(69, 75);
     assertThat(json(run).get("recipients").get(0).get("status").asText()).isNotEqualTo("DELIVERED");
+  }
+
+  @Test
+  void theFinalDotWaitKeepsRfc5321sTenMinutesUnlessAsked() {
+    CommandLine cl = Mailtls.commandLine();
+    cl.parseArgs("send", "--from", "a@sender.test", "--to", "b@x.test", "--timeout", "5s");
+    SendCommand send = cl.getSubcommands().get("send").getCommand();
+    SmtpTimeouts t = send.common.smtpTimeouts();
+    assertThat(t.dataTermination()).isEqualTo(SmtpTimeouts.RFC_5321.dataTermination());
+    assertThat(t.dataTermination()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(t.greeting()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(t.dataBlock()).isEqualTo(Duration.ofSeconds(5));
+
+    CommandLine asked = Mailtls.commandLine();
+    asked.parseArgs(
+        "send", "--from", "a@sender.test", "--to", "b@x.test", "--data-timeout", "PT2M");
+    SendCommand s2 = asked.getSubcommands().get("send").getCommand();
+    assertThat(s2.common.smtpTimeouts().dataTermination()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(s2.common.smtpTimeouts().command()).isEqualTo(Duration.ofSeconds(30));
   }
 
   @Test
