@@ -100,6 +100,34 @@ class OperatorCliTest {
   }
 
   @Test
+  void stsBrokenPkixInvalidAndUnreachableEachHoldOnARealFailure() {
+    // the policy host refuses connections: the fetch fails
+    List<String> deadPolicyHost = new ArrayList<>(world.cliOptions());
+    deadPolicyHost.set(deadPolicyHost.indexOf("--mta-sts-port") + 1, "1");
+    CliRun sts =
+        CliRun.run(List.of("check", "sts.test", "--fail-on", "sts-broken"), deadPolicyHost);
+    assertThat(sts.exit()).as(sts.err()).isEqualTo(1);
+    assertThat(sts.err()).contains("mailtls: fail-on sts-broken: sts.test: MTA-STS policy failed");
+
+    // without the test PKI's root, good.test's certificate is untrusted
+    List<String> noRoot = new ArrayList<>(world.cliOptions());
+    int ca = noRoot.indexOf("--ca-file");
+    noRoot.remove(ca + 1);
+    noRoot.remove(ca);
+    CliRun pkix = CliRun.run(List.of("check", "good.test", "--fail-on", "pkix-invalid"), noRoot);
+    assertThat(pkix.exit()).as(pkix.err()).isEqualTo(1);
+    assertThat(pkix.err()).contains("fail-on pkix-invalid: good.test: Untrusted TLS connection");
+
+    // nothing listens on port 1 of 127.0.4.1
+    List<String> deadPort = new ArrayList<>(world.cliOptions());
+    deadPort.set(deadPort.indexOf("--port") + 1, "1");
+    CliRun down = CliRun.run(List.of("check", "good.test", "--fail-on", "unreachable"), deadPort);
+    assertThat(down.exit()).as(down.err()).isEqualTo(1);
+    assertThat(down.err())
+        .contains("fail-on unreachable: good.test: Failed connection to mx.good.test[127.0.4.1]:1");
+  }
+
+  @Test
   void domainsFromStandardInput() throws IOException {
     List<String> args = new ArrayList<>(List.of("check", "--input", "-", "--json-lines"));
     args.addAll(world.cliOptions());
