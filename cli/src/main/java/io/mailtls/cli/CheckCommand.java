@@ -1,15 +1,20 @@
 package io.mailtls.cli;
 
 import io.mailtls.core.NextHop;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +27,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -41,10 +47,12 @@ import picocli.CommandLine.Spec;
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-      " 0:the check completed (whatever the posture)",
+      " 0:the check completed (whatever the posture; no --fail-on condition held)",
+      " 1:a --fail-on condition held (each listed on stderr: \"mailtls: fail-on COND: ...\")",
       Mailtls.EXIT_64,
-      "69:the DNS resolver is unreachable",
-      Mailtls.EXIT_70
+      "69:the --dnssec trust-ad resolver failed its self-check",
+      Mailtls.EXIT_70,
+      "75:the DNS resolver is unreachable (a temporary failure)"
     })
 final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
@@ -52,6 +60,8 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
   static final int MAX_PARALLEL = 64;
 
   @Spec CommandSpec spec;
+
+  @ParentCommand Mailtls parent;
 
   @Parameters(
       arity = "0..1",
@@ -63,7 +73,8 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
       names = "--input",
       paramLabel = "FILE",
       description =
-          "check every domain in FILE (one a line; blank lines and # comments" + " skipped)")
+          "check every domain in FILE, or on standard input for -, one a line (blank lines and"
+              + " # comments skipped)")
   @Nullable Path input;
 
   @Option(names = "--json", description = "print one JSON document (with --input: an array)")
@@ -85,6 +96,24 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
       defaultValue = "8",
       description = "domains checked at once with --input (default ${DEFAULT-VALUE})")
   int parallel;
+
+  @Option(
+      names = "--fail-on",
+      paramLabel = "COND",
+      split = ",",
+      completionCandidates = FailOn.Tokens.class,
+      description = {
+        "exit 1 when a condition holds for any domain (repeatable or comma-separated):"
+            + " ${COMPLETION-CANDIDATES}.",
+        "sts-broken: MTA-STS TXT record invalid, or its lookup or the policy fetch failed;"
+            + " tlsa-unusable: secure TLSA records of which none is usable, or a failed TLSA"
+            + " lookup; dnssec-bogus: an MX, address or MTA-STS answer failed validation; no-mx:"
+            + " no usable MX host (null MX, NXDOMAIN, DNS failure); and, connecting to every MX"
+            + " address (they turn --probe on): dane-mismatch: no TLSA record matched;"
+            + " no-starttls: STARTTLS not offered or refused; pkix-invalid: the certificate"
+            + " fails PKIX (chain or name); unreachable: no usable session"
+      })
+  List<String> failOn = new ArrayList<>();
 
   @Mixin CommonOptions common;
 
@@ -109,6 +138,11 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
     if (parallel < 1 || parallel > MAX_PARALLEL) {
       throw CliException.usage("--parallel must be 1.." + MAX_PARALLEL + ", not " + parallel);
     }
+    Set<FailOn> conditions = EnumSet.noneOf(FailOn.class);
+    for (String f : failOn) {
+      conditions.add(FailOn.parse(f));
+    }
+    boolean probing = probe || conditions.stream().anyMatch(FailOn::needsProbe);
     List<NextHop> hops =
         input == null
             ? List.of(
@@ -117,18 +151,31 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
     ExecutorService probes = Executors.newCachedThreadPool(daemon("mailtls-probe"));
     try (CliContext ctx = CliContext.open(common, err)) {
       ctx.preflight();
-      try (DomainChecker checker = new DomainChecker(ctx, probe, probes)) {
+      try (DomainChecker checker = new DomainChecker(ctx, probing, probes)) {
+        List<CheckReport> reports;
         if (input == null) {
-          print(out, checker.check(hops.get(0)));
+          CheckReport one = checker.check(hops.get(0));
+          print(out, one);
+          reports = List.of(one);
         } else {
-          bulk(out, err, checker, hops);
+          reports = bulk(out, err, checker, hops);
         }
+        int held = 0;
+        for (CheckReport r : reports) {
+          List<String> found = new ArrayList<>();
+          FailOn.evaluate(r, conditions, (c, why) -> found.add(c.token() + ": " + why));
+          for (String f : found) {
+            err.println("mailtls: fail-on " + Mailtls.oneLine(f));
+          }
+          held += found.size();
+        }
+        err.flush();
+        out.flush();
+        return held > 0 ? Mailtls.EX_FAILED_ON : Mailtls.EX_OK;
       }
     } finally {
       probes.shutdownNow();
     }
-    out.flush();
-    return Mailtls.EX_OK;
   }
 
   private void print(PrintWriter out, CheckReport report) {
@@ -147,7 +194,8 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
    * order as they become available; a domain whose check fails unexpectedly gets a report with its
    * {@code error} set, and the others go on.
    */
-  private void bulk(PrintWriter out, PrintWriter err, DomainChecker checker, List<NextHop> hops) {
+  private List<CheckReport> bulk(
+      PrintWriter out, PrintWriter err, DomainChecker checker, List<NextHop> hops) {
     Optional<ProgressBar> bar =
         ProgressBar.interactive()
             ? Optional.of(new ProgressBar(err, hops.size()))
@@ -164,8 +212,9 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
       List<CheckReport> all = new ArrayList<>();
       for (CompletableFuture<CheckReport> f : futures) {
         CheckReport report = f.join();
+        all.add(report);
         if (json) {
-          all.add(report);
+          // printed together below
         } else if (bar.isPresent()) {
           bar.get().above(() -> print(out, report));
         } else {
@@ -176,6 +225,7 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
       if (json) {
         out.println(Json.pretty(all));
       }
+      return all;
     } finally {
       pool.shutdownNow();
     }
@@ -195,7 +245,16 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
   private List<NextHop> readInput() {
     List<String> lines;
     try {
-      lines = Files.readAllLines(input, StandardCharsets.UTF_8);
+      if (String.valueOf(input).equals("-")) {
+        lines =
+            new BufferedReader(new InputStreamReader(parent.stdin(), StandardCharsets.UTF_8))
+                .lines()
+                .toList();
+      } else {
+        lines = Files.readAllLines(input, StandardCharsets.UTF_8);
+      }
+    } catch (UncheckedIOException e) {
+      throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e), e);
     } catch (IOException e) {
       throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e), e);
     }

@@ -264,6 +264,10 @@ record CheckReport(
    *     plaintext} or {@code failed}
    * @param reason why
    * @param millis how long the probe took
+   * @param summary the outcome on one line in the style of Postfix's posttls-finger: {@code
+   *     Verified TLS connection established to HOST[ADDRESS]:PORT: ...}, {@code Trusted ...} (the
+   *     chain is trusted, the name does not match), {@code Untrusted ...}, {@code Anonymous (no
+   *     TLS) connection ...}, or {@code Failed connection ...}
    */
   record Probe(
       String address,
@@ -284,7 +288,8 @@ record CheckReport(
       @Nullable String daneMatched,
       String verdict,
       String reason,
-      long millis) {
+      long millis,
+      String summary) {
 
     /**
      * The probe of one address as the document shows it; failures and the reason on one line
@@ -312,7 +317,8 @@ record CheckReport(
           r.matchedTlsa().map(DnsRecord.Tlsa::toString).orElse(null),
           r.verdict().token(),
           Mailtls.oneLine(r.reason()),
-          r.elapsed().toMillis());
+          r.elapsed().toMillis(),
+          VerdictLine.of(r));
     }
 
     /** A reply on one line: the code, then the lines joined with " / ". */

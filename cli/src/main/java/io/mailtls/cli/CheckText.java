@@ -228,5 +228,11 @@ final class CheckText {
         }
       }
     }
+    out.printf(Locale.ROOT, "%nVerdict%n");
+    for (CheckReport.Host h : hosts) {
+      if (h.probes() != null) {
+        h.probes().forEach(p -> out.printf(Locale.ROOT, "  %s%n", p.summary()));
+      }
+    }
   }
 }

@@ -10,7 +10,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
-import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.SmartHost;
 import io.mailtls.core.StarttlsProbe;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TransportPolicyResolver;
@@ -108,7 +108,7 @@ final class CliContext implements AutoCloseable {
         DnssecResolver.builder()
             .mode(o.dnssecMode())
             .lookupTimeout(o.timeout())
-            .queryTimeout(Duration.ofSeconds(Math.min(5, o.timeoutSeconds)));
+            .queryTimeout(min(Duration.ofSeconds(5), o.timeout()));
     List<InetSocketAddress> upstreams = o.upstreams();
     if (!upstreams.isEmpty()) {
       b.upstream(upstreams);
@@ -140,15 +140,15 @@ final class CliContext implements AutoCloseable {
    * DNSSEC self-check (a bogus name refused, a signed name secure) or nothing runs: its AD bit
    * decides DANE, and loopback alone does not prove that it validates.
    *
-   * @throws CliException exit 69 naming the resolver, when it does not answer usably or fails the
-   *     TRUST_AD self-check
+   * @throws CliException exit 75 (a temporary failure: a retry may find it back) naming the
+   *     resolver when it does not answer usably, exit 69 when it fails the TRUST_AD self-check
    */
   void preflight() {
     DnsAnswer probe = dns.resolve(DomainName.ROOT, DnsRecordType.TXT);
     trace.ifPresent(t -> t.line("resolver check: " + probe));
     if (probe.failure().isPresent() && UNREACHABLE.contains(probe.failure().get())) {
       throw new CliException(
-          Mailtls.EX_UNAVAILABLE,
+          Mailtls.EX_TEMPFAIL,
           "DNS resolver "
               + describeUpstreams()
               + " unreachable: "
@@ -168,6 +168,10 @@ final class CliContext implements AutoCloseable {
               + " cannot apply");
       err.flush();
     }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private String describeUpstreams() {
@@ -237,6 +241,11 @@ final class CliContext implements AutoCloseable {
 
   /** The same, with {@code also} receiving every event after the trace (if any). */
   SecureSmtpTransport transport(TlsLevel level, EventListener also) {
+    return transport(level, Optional.empty(), also);
+  }
+
+  /** The same, through {@code relay} when present (instead of the recipients' MX hosts). */
+  SecureSmtpTransport transport(TlsLevel level, Optional<SmartHost> relay, EventListener also) {
     SecureSmtpTransport.Builder b =
         SecureSmtpTransport.builder()
             .dns(dns)
@@ -245,11 +254,12 @@ final class CliContext implements AutoCloseable {
             .senderPolicy(SenderPolicy.uniform(level))
             .heloName(options.heloName())
             .port(options.port)
-            .timeouts(SmtpTimeouts.uniform(options.timeout()))
+            .timeouts(options.smtpTimeouts())
             .eventListener(EventListener.all(listener(), also));
     if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }
+    relay.ifPresent(b::relay);
     return b.build();
   }
 
@@ -263,7 +273,7 @@ final class CliContext implements AutoCloseable {
             .dane(dane)
             .heloName(options.heloName())
             .port(options.port)
-            .timeouts(SmtpTimeouts.uniform(options.timeout()))
+            .timeouts(options.smtpTimeouts())
             .eventListener(listener());
     if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());

@@ -2,7 +2,7 @@ package io.mailtls.cli;
 
 /**
  * A failure the command line reports as one line with its own exit code: a usage error (64), an
- * unreachable resolver (69). Immutable.
+ * unreachable resolver (75). Immutable.
  */
 final class CliException extends RuntimeException {
 

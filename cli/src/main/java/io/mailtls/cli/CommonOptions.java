@@ -2,6 +2,7 @@ package io.mailtls.cli;
 
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.SmtpTimeouts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -21,8 +22,8 @@ import picocli.CommandLine.Option;
  */
 final class CommonOptions {
 
-  /** The longest {@code --timeout} accepted: an hour. */
-  static final int MAX_TIMEOUT_SECONDS = 3600;
+  /** The longest {@code --timeout} and {@code --data-timeout} accepted: an hour. */
+  static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
   @Option(
       names = "--resolver",
@@ -43,9 +44,10 @@ final class CommonOptions {
       names = "--dnssec",
       paramLabel = "MODE",
       defaultValue = "validate",
+      completionCandidates = Candidates.DnssecModes.class,
       description =
-          "validate (in process, default) or trust-ad (the AD bit of a loopback"
-              + " validating resolver)")
+          "${COMPLETION-CANDIDATES}: validate (in process, default) or trust-ad (the AD bit of a"
+              + " loopback validating resolver)")
   String dnssec;
 
   @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
@@ -93,12 +95,26 @@ final class CommonOptions {
 
   @Option(
       names = "--timeout",
-      paramLabel = "SECONDS",
-      defaultValue = "30",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      converter = Durations.class,
       description =
-          "bound on each DNS lookup, each SMTP step and each policy fetch (default"
-              + " ${DEFAULT-VALUE})")
-  int timeoutSeconds;
+          "bound on each DNS lookup, each policy fetch and each SMTP step except the wait for"
+              + " the reply to the final dot (default ${DEFAULT-VALUE}; "
+              + Durations.SYNTAX
+              + ")")
+  Duration timeout = Duration.ofSeconds(30);
+
+  @Option(
+      names = "--data-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10m",
+      converter = Durations.class,
+      description =
+          "bound on the wait for the reply to the final dot (default ${DEFAULT-VALUE}, RFC 5321"
+              + " §4.5.3.2.6): cutting it short risks a duplicate delivery, as the server may"
+              + " have accepted the message")
+  Duration dataTimeout = SmtpTimeouts.RFC_5321.dataTermination();
 
   @Option(
       names = "--helo",
@@ -125,10 +141,8 @@ final class CommonOptions {
   void validate() {
     checkPort("--port", port);
     checkPort("--mta-sts-port", mtaStsPort);
-    if (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
-      throw CliException.usage(
-          "--timeout must be 1.." + MAX_TIMEOUT_SECONDS + " seconds, not " + timeoutSeconds);
-    }
+    checkTimeout("--timeout", timeout);
+    checkTimeout("--data-timeout", dataTimeout);
     dnssecMode();
     selfCheck.names();
     if (helo != null) {
@@ -140,6 +154,17 @@ final class CommonOptions {
     }
     if (truststorePassword != null && truststore == null) {
       throw CliException.usage("--truststore-password needs --truststore");
+    }
+  }
+
+  private static void checkTimeout(String option, Duration value) {
+    if (value.compareTo(MAX_TIMEOUT) > 0) {
+      throw CliException.usage(
+          option
+              + " must be at most "
+              + Durations.format(MAX_TIMEOUT)
+              + ", not "
+              + Durations.format(value));
     }
   }
 
@@ -209,8 +234,18 @@ final class CommonOptions {
     }
   }
 
-  /** {@code --timeout} as a duration. */
+  /** {@code --timeout}. */
   Duration timeout() {
-    return Duration.ofSeconds(timeoutSeconds);
+    return timeout;
+  }
+
+  /**
+   * The SMTP step bounds: {@code --timeout} for every step but the reply to the final dot, which
+   * {@code --data-timeout} bounds (RFC 5321 §4.5.3.2.6's 10 minutes by default): a client that
+   * gives up on that reply cannot know whether the server took the message, and its retry may
+   * deliver it twice (RFC 1047).
+   */
+  SmtpTimeouts smtpTimeouts() {
+    return new SmtpTimeouts(timeout, timeout, timeout, timeout, timeout, timeout, dataTimeout);
   }
 }

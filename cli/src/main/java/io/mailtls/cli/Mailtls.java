@@ -3,6 +3,7 @@ package io.mailtls.cli;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Objects;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,16 +14,23 @@ import picocli.CommandLine.Command;
  *
  * <p>Exit codes follow sysexits(3): {@value #EX_OK} done (every recipient delivered, or the check
  * completed), {@value #EX_USAGE} usage errors, {@value #EX_UNAVAILABLE} something permanently
- * impossible (a bounced recipient, an unreachable resolver), {@value #EX_SOFTWARE} an internal
- * error, {@value #EX_TEMPFAIL} a temporary failure (a deferred recipient). docs/cli-json.md
- * documents them with the JSON output.
+ * impossible (a bounced recipient), {@value #EX_SOFTWARE} an internal error, {@value #EX_TEMPFAIL}
+ * a temporary failure (a deferred recipient, an unreachable resolver). docs/cli-json.md documents
+ * them with the JSON output.
  */
 @Command(
     name = "mailtls",
     mixinStandardHelpOptions = true,
     versionProvider = Mailtls.Version.class,
     description = "SMTP transport security: DNSSEC-aware MX resolution, MTA-STS and DANE.",
-    subcommands = {CheckCommand.class, SendCommand.class, MxCommand.class, DemoCommand.class},
+    subcommands = {
+      CheckCommand.class,
+      SendCommand.class,
+      MxCommand.class,
+      InspectCommand.class,
+      DemoCommand.class,
+      CompletionCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       Mailtls.EXIT_0,
@@ -35,6 +43,9 @@ public final class Mailtls implements Runnable {
 
   /** Exit code when everything asked for was done. */
   static final int EX_OK = 0;
+
+  /** Exit code of {@code check} when a {@code --fail-on} condition held (for monitoring). */
+  static final int EX_FAILED_ON = 1;
 
   /** Exit code for usage errors (sysexits EX_USAGE). */
   static final int EX_USAGE = 64;
@@ -56,16 +67,19 @@ public final class Mailtls implements Runnable {
       "64:usage error: unknown option, malformed address or domain," + " unreadable file";
 
   /** Help text for exit code 69. */
-  static final String EXIT_69 = "69:a recipient bounced, or the DNS resolver is unreachable";
+  static final String EXIT_69 =
+      "69:a recipient bounced, or the --dnssec trust-ad resolver failed its self-check";
 
   /** Help text for exit code 70. */
   static final String EXIT_70 = "70:internal error (run with -v for the stack trace)";
 
   /** Help text for exit code 75. */
   static final String EXIT_75 =
-      "75:a recipient was deferred: a retry may help (wins over 69 when" + " both apply)";
+      "75:a recipient was deferred, or the DNS resolver is unreachable: a retry may help (wins"
+          + " over 69 when both apply)";
 
   private final InputStream stdin;
+  private final Function<String, @Nullable String> env;
 
   /** Prints the version the build wrote into {@code version.properties}, never a literal. */
   static final class Version implements CommandLine.IVersionProvider {
@@ -89,7 +103,18 @@ public final class Mailtls implements Runnable {
 
   /** The top command reading standard input (for {@code send}) from {@code stdin}. */
   public Mailtls(InputStream stdin) {
+    this(stdin, System::getenv);
+  }
+
+  /** The top command reading standard input from {@code stdin} and variables from {@code env}. */
+  Mailtls(InputStream stdin, Function<String, @Nullable String> env) {
     this.stdin = Objects.requireNonNull(stdin, "stdin");
+    this.env = Objects.requireNonNull(env, "env");
+  }
+
+  /** Where {@code --auth-password-env} reads the environment (tests give their own). */
+  Function<String, @Nullable String> env() {
+    return env;
   }
 
   /** Where {@code send} reads a message given on standard input. */
@@ -112,7 +137,12 @@ public final class Mailtls implements Runnable {
    * in-process with a message on a stream of their own.
    */
   public static CommandLine commandLine(InputStream stdin) {
-    CommandLine cl = new CommandLine(new Mailtls(stdin));
+    return commandLine(new Mailtls(stdin));
+  }
+
+  /** Builds the command line around {@code top} (tests give their own environment). */
+  static CommandLine commandLine(Mailtls top) {
+    CommandLine cl = new CommandLine(top);
     cl.setParameterExceptionHandler(
         (ex, args) -> {
           PrintWriter err = ex.getCommandLine().getErr();

@@ -1,26 +1,16 @@
 package io.mailtls.cli;
 
 import io.mailtls.core.DnsAnswer;
-import io.mailtls.core.DnssecMode;
-import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.MxHost;
 import io.mailtls.core.MxResolution;
 import io.mailtls.core.MxResolver;
 import io.mailtls.core.NextHop;
-import io.mailtls.core.TrustAnchors;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,83 +22,62 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "mx",
     mixinStandardHelpOptions = true,
-    description =
-        "Resolve a domain's MX hosts and addresses, with the DNSSEC state of each answer.")
-final class MxCommand implements Callable<Integer> {
+    sortOptions = false,
+    description = {
+      "Resolve a domain's MX hosts and addresses, with the DNSSEC state of each answer.",
+      "%nJSON schema (--json): docs/cli-json.md.%n"
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      " 0:the MX hosts and their addresses were found",
+      Mailtls.EXIT_64,
+      "69:no mail to this domain: a null MX (RFC 7505), no such domain, no address; or the"
+          + " resolver failed the --dnssec trust-ad self-check",
+      Mailtls.EXIT_70,
+      "75:a temporary failure: the DNS resolver is unreachable or an answer failed to validate"
+    })
+final class MxCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   @Spec CommandSpec spec;
 
   @Parameters(paramLabel = "DOMAIN", description = "recipient domain, or an address literal")
   String domain;
 
-  @Option(
-      names = "--resolver",
-      paramLabel = "HOST[:PORT]",
-      description = "recursive resolver to ask (repeatable); default: the system's")
-  List<String> resolvers = new ArrayList<>();
+  @Option(names = "--json", description = "print one JSON document")
+  boolean json;
 
-  @Option(
-      names = "--dnssec",
-      paramLabel = "MODE",
-      defaultValue = "validate",
-      description = "validate (in process, default) or trust-ad (a loopback validating resolver)")
-  String dnssec;
-
-  @Option(
-      names = "--trust-anchor",
-      paramLabel = "FILE",
-      description = "DS or DNSKEY records in zone-file syntax; default: the IANA root")
-  @Nullable Path trustAnchor;
-
-  @Mixin SelfCheckOptions selfCheck = new SelfCheckOptions();
-
-  @Option(
-      names = "--timeout",
-      paramLabel = "SECONDS",
-      defaultValue = "10",
-      description = "time allowed per lookup (default ${DEFAULT-VALUE})")
-  int timeoutSeconds;
+  @Mixin CommonOptions common;
 
   @Override
-  public Integer call() throws IOException {
-    NextHop hop = NextHop.parse(domain);
-    DnssecResolver dns = buildResolver();
-    if (dns.mode() == DnssecMode.TRUST_AD) {
-      selfCheck.require(dns, dns.upstreams().toString(), Optional.empty());
-    }
-    MxResolution r = MxResolver.builder().dns(dns).build().resolve(hop);
-    print(spec.commandLine().getOut(), r);
-    if (r.kind().isTemporaryFailure()) {
-      return Mailtls.EX_TEMPFAIL;
-    }
-    return r.kind().isPermanentFailure() ? Mailtls.EX_UNAVAILABLE : 0;
+  public boolean verbose() {
+    return common != null && common.verbose;
   }
 
-  private DnssecResolver buildResolver() throws IOException {
-    DnssecMode mode =
-        switch (dnssec) {
-          case "validate" -> DnssecMode.VALIDATE;
-          case "trust-ad" -> DnssecMode.TRUST_AD;
-          default ->
-              throw new IllegalArgumentException(
-                  "--dnssec must be validate or trust-ad, not \"" + dnssec + "\"");
-        };
-    DnssecResolver.Builder b =
-        DnssecResolver.builder()
-            .mode(mode)
-            .lookupTimeout(Duration.ofSeconds(timeoutSeconds))
-            .queryTimeout(Duration.ofSeconds(Math.min(5, timeoutSeconds)));
-    if (!resolvers.isEmpty()) {
-      List<InetSocketAddress> upstream = new ArrayList<>();
-      for (String r : resolvers) {
-        upstream.add(parseResolver(r));
-      }
-      b.upstream(upstream);
+  @Override
+  public Integer call() {
+    NextHop hop;
+    try {
+      hop = NextHop.parse(domain);
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage("invalid domain \"" + domain + "\": " + e.getMessage(), e);
     }
-    if (trustAnchor != null) {
-      b.trustAnchors(TrustAnchors.read(trustAnchor));
+    PrintWriter out = spec.commandLine().getOut();
+    MxResolution r;
+    try (CliContext ctx = CliContext.open(common, spec.commandLine().getErr())) {
+      ctx.preflight();
+      r = MxResolver.builder().dns(ctx.dns()).build().resolve(hop);
     }
-    return b.build();
+    int exit =
+        r.kind().isTemporaryFailure()
+            ? Mailtls.EX_TEMPFAIL
+            : r.kind().isPermanentFailure() ? Mailtls.EX_UNAVAILABLE : Mailtls.EX_OK;
+    if (json) {
+      out.println(Json.pretty(MxReport.of(r, exit)));
+      out.flush();
+    } else {
+      print(out, r);
+    }
+    return exit;
   }
 
   static InetSocketAddress parseResolver(String text) {

@@ -7,6 +7,7 @@ import io.mailtls.core.EventListener;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SmartHost;
 import io.mailtls.core.TlsLevel;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,18 +68,24 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   @Option(
       names = "--to",
-      required = true,
       paramLabel = "ADDRESS",
-      description = "a recipient (RCPT TO), repeatable")
+      description = "a recipient (RCPT TO), repeatable; --to or --to-file is required")
   List<String> to = new ArrayList<>();
+
+  @Option(
+      names = "--to-file",
+      paramLabel = "PATH",
+      description =
+          "recipients from a file, one address a line (blank lines and # comments skipped),"
+              + " repeatable, added to any --to")
+  List<Path> toFiles = new ArrayList<>();
 
   @Option(
       names = "--level",
       paramLabel = "LEVEL",
       defaultValue = "opportunistic",
-      description =
-          "the sender's TLS level: opportunistic (default), enforced, sts-required,"
-              + " dane-required")
+      completionCandidates = Candidates.Levels.class,
+      description = "the sender's TLS level: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
   String level;
 
   @Option(
@@ -89,6 +96,8 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   @Option(names = "--json", description = "print one JSON document")
   boolean json;
+
+  @Mixin RelayOptions relay = new RelayOptions();
 
   @Mixin CommonOptions common;
 
@@ -109,6 +118,7 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
       throw CliException.usage("--level: " + e.getMessage(), e);
     }
     common.validate();
+    Optional<SmartHost> smartHost = relay.smartHost(parent.env());
     Path spooled = null;
     DeliveryReport report;
     // what the RFC 8460 report would carry, connection-time failures included
@@ -126,6 +136,7 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
           SecureSmtpTransport transport =
               ctx.transport(
                   tlsLevel,
+                  smartHost,
                   new EventListener() {
                     @Override
                     public void policyFailure(PolicyFailure failure) {
@@ -161,6 +172,15 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
     List<EmailAddress> recipients = new ArrayList<>();
     for (String t : to) {
       recipients.add(address("--to", t));
+    }
+    for (Path f : toFiles) {
+      recipients.addAll(RecipientFile.read(f));
+    }
+    if (recipients.isEmpty()) {
+      throw CliException.usage(
+          toFiles.isEmpty()
+              ? "give at least one recipient: --to ADDRESS or --to-file PATH"
+              : "no recipient in --to-file " + toFiles);
     }
     return new Envelope(sender, recipients);
   }

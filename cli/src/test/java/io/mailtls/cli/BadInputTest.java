@@ -67,7 +67,31 @@ class BadInputTest {
         Arguments.of("check a.test --port 0", 64, "--port must be 1..65535, not 0"),
         Arguments.of("check a.test --port many", 64, "Invalid value for option '--port'"),
         Arguments.of("check a.test --mta-sts-port 70000", 64, "--mta-sts-port must be 1..65535"),
-        Arguments.of("check a.test --timeout 0", 64, "--timeout must be 1..3600 seconds"),
+        Arguments.of(
+            "check a.test --timeout 0", 64, "invalid duration \"0\": must be more than zero"),
+        Arguments.of("check a.test --timeout 2x", 64, "invalid duration \"2x\": give 10s"),
+        Arguments.of("check a.test --timeout 2h", 64, "--timeout must be at most 1h, not 2h"),
+        Arguments.of("check a.test --data-timeout PT-5S", 64, "invalid duration \"PT-5S\""),
+        Arguments.of("check a.test --fail-on nothing", 64, "unknown condition \"nothing\"; one of"),
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --implicit-tls", 64, "need --relay"),
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --relay r.test --auth-user u",
+            64,
+            "--auth-user needs exactly one of --auth-password-env NAME and --auth-password-file"),
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --relay r.test:x", 64, "invalid port"),
+        Arguments.of(
+            "send --from a@sender.test --to b@good.test --relay r.test --auth-user u"
+                + " --auth-password-env MAILTLS_TEST_SURELY_UNSET_VARIABLE",
+            64,
+            "MAILTLS_TEST_SURELY_UNSET_VARIABLE is unset or empty"),
+        Arguments.of(
+            "send --from a@sender.test --to-file /nonexistent/rcpts",
+            64,
+            "cannot read --to-file /nonexistent/rcpts: no such file"),
+        Arguments.of(
+            "inspect /nonexistent/m.eml", 64, "cannot read /nonexistent/m.eml: no such file"),
         Arguments.of("check a.test --dnssec maybe", 64, "--dnssec must be validate or trust-ad"),
         Arguments.of(
             "check a.test --resolver dns.example",
@@ -100,9 +124,10 @@ class BadInputTest {
             "send --from a@sender.test --to b@good.test --helo mail",
             64,
             "--helo \"mail\" is not a fully qualified domain name"),
-        Arguments.of("check a.test --resolver $DEAD --timeout 1", 69, "DNS resolver 127.0.0.1:"),
+        Arguments.of("check a.test --resolver $DEAD --timeout 1", 75, "DNS resolver 127.0.0.1:"),
+        Arguments.of("mx a.test --resolver $DEAD --timeout 1", 75, "DNS resolver 127.0.0.1:"),
         Arguments.of("send --to b@good.test", 64, "Missing required option: '--from=ADDRESS'"),
-        Arguments.of("send --from a@sender.test", 64, "Missing required option: '--to=ADDRESS'"),
+        Arguments.of("send --from a@sender.test", 64, "give at least one recipient: --to ADDRESS"),
         Arguments.of(
             "send --from a@sender.test --to not-an-address",
             64,
@@ -125,7 +150,7 @@ class BadInputTest {
         Arguments.of(
             "send --from a@sender.test --to b@good.test --file $GARBAGE"
                 + " --resolver $DEAD --timeout 1 --helo client.sender.test",
-            69,
+            75,
             "unreachable"));
   }
 
@@ -157,7 +182,7 @@ class BadInputTest {
   @Test
   void verboseAddsTheStackTrace() {
     CliRun run = CliRun.run(args("check a.test --resolver $DEAD --timeout 1 -v"));
-    assertThat(run.exit()).isEqualTo(69);
+    assertThat(run.exit()).isEqualTo(75);
     assertThat(run.err()).contains("mailtls: DNS resolver", "\tat ");
   }
 
@@ -167,7 +192,7 @@ class BadInputTest {
     options.set(options.indexOf("--resolver") + 1, deadResolver);
     options.set(options.indexOf("--timeout") + 1, "1");
     CliRun run = CliRun.run(List.of("check", "good.test"), options);
-    assertThat(run.exit()).isEqualTo(69);
+    assertThat(run.exit()).as("a temporary failure, EX_TEMPFAIL").isEqualTo(75);
     assertThat(run.err()).startsWith("mailtls: DNS resolver " + deadResolver + " unreachable: ");
     assertThat(run.err().lines()).hasSize(1);
   }

@@ -60,7 +60,8 @@ class CheckCommandTest {
           "daneMatched",
           "verdict",
           "reason",
-          "millis");
+          "millis",
+          "summary");
   static final List<String> LEVELS =
       List.of("opportunistic", "enforced", "sts-required", "dane-required");
 

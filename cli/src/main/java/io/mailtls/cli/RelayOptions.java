@@ -1,0 +1,150 @@
+package io.mailtls.cli;
+
+import io.mailtls.core.SmartHost;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Option;
+
+/**
+ * The options of {@code send} that route everything through a relay (a picocli mixin): {@code
+ * --relay HOST[:PORT]} (submission with STARTTLS, RFC 6409, port 587 by default), {@code
+ * --implicit-tls} (TLS from the first byte, RFC 8314 §3.3, port 465 by default) and SMTP AUTH (RFC
+ * 4954) with {@code --auth-user}. The password never comes from the command line, where other users
+ * of the machine see it ({@code ps}) and shells keep it in their history: it is read from an
+ * environment variable or from a file. Not thread-safe: filled in by picocli, then read.
+ */
+final class RelayOptions {
+
+  /** The longest password file read: a password is a line, not a document. */
+  static final int MAX_PASSWORD_FILE = 4096;
+
+  @Option(
+      names = "--relay",
+      paramLabel = "HOST[:PORT]",
+      description =
+          "deliver everything through this relay (smart host) instead of the recipients' MX"
+              + " hosts; its certificate is verified (PKIX, its host name); port 587 with"
+              + " STARTTLS, or 465 with --implicit-tls, unless given")
+  @Nullable String relay;
+
+  @Option(
+      names = "--implicit-tls",
+      description =
+          "with --relay: TLS from the first byte (RFC 8314 §3.3, \"submissions\" on port 465)"
+              + " instead of STARTTLS")
+  boolean implicitTls;
+
+  @Option(
+      names = "--auth-user",
+      paramLabel = "USER",
+      description =
+          "with --relay: authenticate (SMTP AUTH, RFC 4954, over TLS only) as USER; the"
+              + " password comes from --auth-password-env or --auth-password-file")
+  @Nullable String authUser;
+
+  @Option(
+      names = "--auth-password-env",
+      paramLabel = "NAME",
+      description = "the environment variable that holds the --auth-user password")
+  @Nullable String passwordEnv;
+
+  @Option(
+      names = "--auth-password-file",
+      paramLabel = "PATH",
+      description =
+          "a file whose first line is the --auth-user password (keep it readable by you only)")
+  @Nullable Path passwordFile;
+
+  /**
+   * The relay these options name, if any.
+   *
+   * @param env the environment variables ({@link System#getenv(String)} outside tests)
+   * @throws CliException a usage error naming the option: a relay option without {@code --relay}, a
+   *     malformed host or port, a missing or empty password, an unreadable password file
+   */
+  Optional<SmartHost> smartHost(Function<String, @Nullable String> env) {
+    if (relay == null) {
+      if (implicitTls || authUser != null || passwordEnv != null || passwordFile != null) {
+        throw CliException.usage(
+            "--implicit-tls, --auth-user and --auth-password-* need --relay HOST[:PORT]");
+      }
+      return Optional.empty();
+    }
+    String host = relay;
+    int port = implicitTls ? 465 : 587;
+    int colon = relay.lastIndexOf(':');
+    if (colon >= 0) {
+      host = relay.substring(0, colon);
+      String p = relay.substring(colon + 1);
+      try {
+        port = Integer.parseInt(p);
+      } catch (NumberFormatException e) {
+        throw CliException.usage("--relay \"" + relay + "\": invalid port \"" + p + "\"", e);
+      }
+      if (port < 1 || port > 65535) {
+        throw CliException.usage("--relay \"" + relay + "\": port must be 1..65535");
+      }
+    }
+    SmartHost.Builder b;
+    try {
+      b = SmartHost.builder(host).port(port);
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage("--relay \"" + relay + "\": " + e.getMessage(), e);
+    }
+    if (implicitTls) {
+      b.implicitTls();
+    }
+    if (authUser != null) {
+      if (authUser.isEmpty()) {
+        throw CliException.usage("--auth-user must not be empty");
+      }
+      b.credentials(authUser, password(env));
+    } else if (passwordEnv != null || passwordFile != null) {
+      throw CliException.usage("--auth-password-env and --auth-password-file need --auth-user");
+    }
+    return Optional.of(b.build());
+  }
+
+  private String password(Function<String, @Nullable String> env) {
+    if ((passwordEnv == null) == (passwordFile == null)) {
+      throw CliException.usage(
+          "--auth-user needs exactly one of --auth-password-env NAME and --auth-password-file"
+              + " PATH (a password on the command line would be visible to other users)");
+    }
+    if (passwordEnv != null) {
+      String value = env.apply(passwordEnv);
+      if (value == null || value.isEmpty()) {
+        throw CliException.usage(
+            "--auth-password-env: the environment variable " + passwordEnv + " is unset or empty");
+      }
+      return value;
+    }
+    Path file = Objects.requireNonNull(passwordFile); // exactly one of the two, above
+    String text;
+    try {
+      if (Files.size(file) > MAX_PASSWORD_FILE) {
+        throw CliException.usage(
+            "--auth-password-file " + file + ": longer than " + MAX_PASSWORD_FILE + " bytes");
+      }
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw CliException.usage(
+          "cannot read --auth-password-file " + file + ": " + TrustConfig.describe(e), e);
+    }
+    int end = 0;
+    while (end < text.length() && text.charAt(end) != '\n' && text.charAt(end) != '\r') {
+      end++;
+    }
+    String line = text.substring(0, end);
+    if (line.isEmpty()) {
+      throw CliException.usage("--auth-password-file " + file + ": the first line is empty");
+    }
+    return line;
+  }
+}
