@@ -59,6 +59,18 @@ class OperatorCliTest {
   }
 
   @Test
+  void aTrustedChainWithoutTheMxNameIsTrustedNotVerified() {
+    // sts-testing.test's MX is good.test's server: a chain from the trusted root, naming
+    // mx.good.test, not mx.sts-testing.test
+    CliRun run = run("check", "sts-testing.test", "--probe");
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out())
+        .containsPattern(
+            "Trusted TLS connection established to mx\\.sts-testing\\.test\\[127\\.0\\.4\\.1\\]:\\d+:")
+        .doesNotContain("Verified TLS connection established to mx.sts-testing.test");
+  }
+
+  @Test
   void aDaneMismatchFailsTheCheckWithExit1() {
     CliRun run = run("check", "dane-bad.test", "--fail-on", "dane-mismatch");
     assertThat(run.exit()).as(run.err()).isEqualTo(1);
@@ -91,6 +103,11 @@ class OperatorCliTest {
     // dane-ee.test publishes one usable record and one unusable: the RRset is usable
     CliRun usable = run("check", "dane-ee.test", "--fail-on", "tlsa-unusable");
     assertThat(usable.exit()).as(usable.err()).isZero();
+
+    // dane-unusable.test publishes only a PKIX-EE record: secure, and none usable
+    CliRun unusable = run("check", "dane-unusable.test", "--fail-on", "tlsa-unusable");
+    assertThat(unusable.exit()).as(unusable.err()).isEqualTo(1);
+    assertThat(unusable.err()).contains("mailtls: fail-on tlsa-unusable: dane-unusable.test: ");
   }
 
   @Test

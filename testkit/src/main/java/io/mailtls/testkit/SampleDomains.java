@@ -24,6 +24,8 @@ import java.util.function.UnaryOperator;
  *   <li>{@code dane-ee.test}: DANE-EE {@code 3 1 1} of the server's key, plus one unusable PKIX-EE
  *       record.
  *   <li>{@code dane-bad.test}: a TLSA record that matches nothing.
+ *   <li>{@code dane-unusable.test}: only a PKIX-EE {@code 1 1 1} record, unusable for SMTP (RFC
+ *       7672 §3.1.3), on {@code good.test}'s server.
  *   <li>{@code sts.test}: MTA-STS {@code enforce} naming {@code mx.sts.test}.
  *   <li>{@code sts-testing.test}: MTA-STS {@code testing} naming another host than its MX, {@code
  *       mx.sts-testing.test}, which is {@code good.test}'s server.
@@ -111,6 +113,17 @@ public final class SampleDomains implements AutoCloseable {
                     mail("dane-bad.test", daneBad)
                         .accept(
                             z.tlsa(Tlsa.smtpOwner("mx.dane-bad.test"), 3, 1, 1, Tlsa.wrongData(1))))
+            .zone(
+                "dane-unusable.test",
+                z ->
+                    mail("dane-unusable.test", good)
+                        .accept(
+                            z.tlsa(
+                                Tlsa.smtpOwner("mx.dane-unusable.test"),
+                                1,
+                                1,
+                                1,
+                                Tlsa.wrongData(1))))
             .zone(
                 "sts.test",
                 z -> mail("sts.test", sts).accept(policies.publish(z, "sts.test", "world1")))
