@@ -13,7 +13,9 @@ import java.util.Objects;
  *
  * <p>The field's grammar is {@code "TLS-Required:" [FWS] "No" CRLF} (RFC 8689 §5; ABNF strings are
  * case-insensitive, RFC 5234 §2.3): a folded value is unfolded (RFC 5322 §2.2.3) and trimmed, any
- * other value means nothing. Line ends may be CRLF, bare LF or lone CR, as the transport accepts.
+ * other value means nothing. Line ends may be CRLF, bare LF or lone CR, as the transport accepts. A
+ * field name of more than 32 octets, or a value of more than 32 octets (whitespace included), is
+ * not read as {@code TLS-Required: No}: the scanner fails safe, recipient policies then apply.
  *
  * <p>An {@link OutputStream}, so content that can only be written is read too; {@link
  * #scan(MessageContent)} stops the content's {@code writeTo} at the end of the header section. Not
@@ -51,7 +53,8 @@ public final class TlsRequiredHeader extends OutputStream {
     SKIP
   }
 
-  private Part part = Part.NAME;
+  /** A folded line before any field belongs to none: skipped. */
+  private Part part = Part.SKIP;
 
   /** Whether the current field (name and value so far) is a {@code TLS-Required} field. */
   private boolean inOurField;
