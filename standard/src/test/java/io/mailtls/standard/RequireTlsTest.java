@@ -386,7 +386,8 @@ class RequireTlsTest {
       assertThat(daneBad.messages().get(before).tls()).as("TLS still attempted").isTrue();
       assertThat(r.attempt().orElseThrow().requirement())
           .isInstanceOf(TlsRequirement.Opportunistic.class);
-      assertThat(r.plan().reasons()).anyMatch(s -> s.startsWith("TLS-Required: No (RFC 8689 §5)"));
+      assertThat(r.plan().reasons())
+          .anyMatch(s -> s.startsWith("TLS-Required: No (RFC 8689 §4.2.2)"));
       assertThat(reported)
           .anySatisfy(
               f -> {

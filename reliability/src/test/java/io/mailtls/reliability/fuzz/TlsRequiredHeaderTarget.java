@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The {@code TLS-Required: No} detection (RFC 8689 §5) on streamed content: {@link
+ * The {@code TLS-Required: No} detection (RFC 8689 §4.2.2) on streamed content: {@link
  * TlsRequiredHeader} fed in pieces whose size the first octet picks, checked against a plain
  * reference that normalises line ends, cuts the header section at its first empty line (RFC 5322
  * §2.1, within {@link TlsRequiredHeader#MAX_HEADER_OCTETS}) and unfolds fields (RFC 5322 §2.2.3).

@@ -9,7 +9,7 @@ public enum MessageTlsOption {
   DEFAULT,
   /** REQUIRETLS (RFC 8689 §4.2.1), asked for on the envelope; wins over the header field. */
   REQUIRETLS,
-  /** A {@code TLS-Required: No} header field (RFC 8689 §5) and no REQUIRETLS. */
+  /** A {@code TLS-Required: No} header field (RFC 8689 §4.2.2) and no REQUIRETLS. */
   TLS_REQUIRED_NO;
 
   /**

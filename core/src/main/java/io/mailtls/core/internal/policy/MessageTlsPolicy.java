@@ -39,8 +39,8 @@ import java.util.Optional;
  * checks the rest: REQUIRETLS advertised in the EHLO reply after STARTTLS, and {@code REQUIRETLS}
  * on {@code MAIL FROM}.
  *
- * <p>{@code TLS-Required: No} (RFC 8689 §5) asks that recipient policies not stop delivery: hosts
- * that MTA-STS or DANE set a requirement for go at the sender's own requirement, with the
+ * <p>{@code TLS-Required: No} (RFC 8689 §4.2.2) asks that recipient policies not stop delivery:
+ * hosts that MTA-STS or DANE set a requirement for go at the sender's own requirement, with the
  * recipient's requirement checked and reported only; hosts that MTA-STS {@code enforce} left out,
  * or whose TLSA lookup failed, are tried. The sender's own level is the operator's and stays: at
  * {@code sts-required} and {@code dane-required} the header changes nothing (docs/design.md,
@@ -218,7 +218,7 @@ public final class MessageTlsPolicy {
     List<String> reasons = new ArrayList<>(plan.reasons());
     if (!headerApplies(plan.senderLevel(), relay)) {
       reasons.add(
-          "TLS-Required: No (RFC 8689 §5) changes nothing here: "
+          "TLS-Required: No (RFC 8689 §4.2.2) changes nothing here: "
               + (relay
                   ? "a relay hop has no recipient policy"
                   : "the sender's own level "
@@ -228,7 +228,7 @@ public final class MessageTlsPolicy {
     }
     TlsLevel level = plan.senderLevel().orElseThrow();
     reasons.add(
-        "TLS-Required: No (RFC 8689 §5): recipient policies (MTA-STS, DANE) are checked and"
+        "TLS-Required: No (RFC 8689 §4.2.2): recipient policies (MTA-STS, DANE) are checked and"
             + " reported, not enforced; TLS as the sender's level "
             + level
             + " says");

@@ -348,7 +348,7 @@ public final class DomainDelivery {
     }
     TlsRequirement audited = host.reportOnly().get();
     // A report-only requirement comes from an MTA-STS testing policy, or from a recipient policy
-    // that a TLS-Required: No header field lowered (RFC 8689 §5).
+    // that a TLS-Required: No header field lowered (RFC 8689 §4.2.2).
     String suffix =
         host.why().startsWith("TLS-Required: No")
             ? " (TLS-Required: No: delivered anyway)"

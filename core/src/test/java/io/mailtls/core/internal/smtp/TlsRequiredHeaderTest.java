@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** RFC 8689 §5 header detection on streamed content. */
+/** RFC 8689 §4.2.2 header detection on streamed content. */
 class TlsRequiredHeaderTest {
 
   private static boolean scan(String message) {
