@@ -315,9 +315,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
               listener));
     }
     ContentFacts scan;
+    // RFC 8689 §4.2.2: a TLS-Required: No header field, read in the measuring pass (content that
+    // describes itself is not read before sending, so its header field is not honoured)
+    TlsRequiredHeader header = new TlsRequiredHeader();
     try {
       // The content's own descriptor, or one measuring pass (RFC 1870 SIZE, RFC 6152 8BITMIME).
-      scan = ContentFacts.of(content);
+      scan = ContentFacts.of(content, header);
     } catch (IOException | RuntimeException e) {
       // A content that cannot be read, by an I/O error or a bug in its implementation, defers
       // every recipient: each still gets its one result and its recipientEnd.
@@ -339,11 +342,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     List<Group> list = new ArrayList<>();
     groups.forEach((hop, rcpts) -> list.add(new Group(hop, List.copyOf(rcpts))));
-    // RFC 8689: REQUIRETLS on the envelope wins; else a TLS-Required: No header field (read from
-    // the header section only, the content's body is not read again).
-    MessageTlsOption messageTls =
-        MessageTlsOption.of(
-            envelope.requireTls(), !envelope.requireTls() && TlsRequiredHeader.scan(content));
+    // RFC 8689 §4.1: REQUIRETLS on the envelope wins over a TLS-Required: No header field.
+    MessageTlsOption messageTls = MessageTlsOption.of(envelope.requireTls(), header.found());
     return new Prepared(level, scan, list, messageTls);
   }
 

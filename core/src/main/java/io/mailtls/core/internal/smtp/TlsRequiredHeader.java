@@ -83,6 +83,45 @@ public final class TlsRequiredHeader extends OutputStream {
     return scanner.found();
   }
 
+  /**
+   * A stream that writes everything to {@code main} and shows it to this scanner until the header
+   * section ends: the header is read in the same pass that measures the content, with no pass of
+   * its own. Only {@code main}'s exceptions propagate.
+   */
+  public OutputStream alongside(OutputStream main) {
+    Objects.requireNonNull(main, "main");
+    return new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        main.write(b);
+        if (!done) {
+          try {
+            TlsRequiredHeader.this.write(b);
+          } catch (HeaderEnd e) {
+            // the header section ended; the rest goes to main only
+          }
+        }
+      }
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) throws IOException {
+        main.write(bytes, offset, length);
+        if (!done) {
+          try {
+            TlsRequiredHeader.this.write(bytes, offset, length);
+          } catch (HeaderEnd e) {
+            // the header section ended; the rest goes to main only
+          }
+        }
+      }
+
+      @Override
+      public void flush() throws IOException {
+        main.flush();
+      }
+    };
+  }
+
   /** Thrown from {@link #write} once the header section has been read, to stop the writer. */
   private static final class HeaderEnd extends IOException {
     private static final long serialVersionUID = 1L;
