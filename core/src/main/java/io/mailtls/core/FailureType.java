@@ -60,6 +60,14 @@ public enum FailureType {
    */
   STS_REQUIRED(null),
   /**
+   * The message asked for REQUIRETLS (RFC 8689) and this hop cannot meet it: no MX host reached
+   * through a DNSSEC-secure MX answer or matching an MTA-STS policy and authenticated by DANE or
+   * PKIX (RFC 8689 §4.2.1), or the server did not advertise REQUIRETLS after STARTTLS. The message
+   * was not sent (RFC 8689 §4.2.1: 5.7.30). A requirement of the message's sender, not a failure of
+   * a recipient policy, so there is no RFC 8460 result type.
+   */
+  REQUIRETLS_UNAVAILABLE(null),
+  /**
    * The sender's own TLS level could not be looked up (the application's {@link SenderPolicy}
    * lookup failed): the message is deferred, never sent at a default level.
    */

@@ -1,7 +1,9 @@
 package io.mailtls.core;
 
+import io.mailtls.core.internal.policy.MessageTlsOption;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
+import io.mailtls.core.internal.smtp.TlsRequiredHeader;
 import io.mailtls.core.internal.tls.TlsSupport;
 import io.mailtls.core.internal.transport.ConnectionPool;
 import io.mailtls.core.internal.transport.ContentFacts;
@@ -278,7 +280,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private record Done(DeliveryReport report) implements Start {}
 
   /** The sender's level, the content's scan, and the recipients grouped by next hop. */
-  private record Prepared(TlsLevel level, ContentFacts scan, List<Group> groups) implements Start {}
+  private record Prepared(
+      TlsLevel level, ContentFacts scan, List<Group> groups, MessageTlsOption messageTls)
+      implements Start {}
 
   /** The recipients of one next hop, in envelope order. */
   private record Group(NextHop hop, List<EmailAddress> recipients) {}
@@ -311,9 +315,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
               listener));
     }
     ContentFacts scan;
+    // RFC 8689 §4.2.2: a TLS-Required: No header field, read in the measuring pass (content that
+    // describes itself is not read before sending, so its header field is not honoured)
+    TlsRequiredHeader header = new TlsRequiredHeader();
     try {
       // The content's own descriptor, or one measuring pass (RFC 1870 SIZE, RFC 6152 8BITMIME).
-      scan = ContentFacts.of(content);
+      scan = ContentFacts.of(content, header);
     } catch (IOException | RuntimeException e) {
       // A content that cannot be read, by an I/O error or a bug in its implementation, defers
       // every recipient: each still gets its one result and its recipientEnd.
@@ -335,7 +342,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     List<Group> list = new ArrayList<>();
     groups.forEach((hop, rcpts) -> list.add(new Group(hop, List.copyOf(rcpts))));
-    return new Prepared(level, scan, list);
+    // RFC 8689 §4.1: REQUIRETLS on the envelope wins over a TLS-Required: No header field.
+    MessageTlsOption messageTls = MessageTlsOption.of(envelope.requireTls(), header.found());
+    return new Prepared(level, scan, list, messageTls);
   }
 
   /**
@@ -428,10 +437,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Map<EmailAddress, RecipientResult> results = new HashMap<>();
     for (RecipientResult r :
-        call.delivery.deliver(plan, envelope.sender(), group.recipients(), content, p.scan())) {
+        call.delivery.deliver(
+            plan, envelope.sender(), group.recipients(), content, p.scan(), p.messageTls())) {
       results.put(r.recipient(), r);
     }
-    retryUnderNewPolicy(plan, envelope, group.recipients(), content, p.scan(), results, call);
+    retryUnderNewPolicy(plan, envelope, group.recipients(), content, p, results, call);
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : group.recipients()) {
       out.add(Objects.requireNonNull(results.get(r))); // DomainDelivery decides every one
@@ -477,7 +487,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       Envelope envelope,
       List<EmailAddress> group,
       MessageContent content,
-      ContentFacts scan,
+      Prepared prepared,
       Map<EmailAddress, RecipientResult> results,
       Call call) {
     if (plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
@@ -515,7 +525,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliveryPlan next = replanned.get();
     call.events.fire(l -> l.planEnd(next));
     next.policyFailures().forEach(f -> call.events.fire(l -> l.policyFailure(f)));
-    for (RecipientResult r : call.delivery.deliver(next, envelope.sender(), retry, content, scan)) {
+    for (RecipientResult r :
+        call.delivery.deliver(
+            next, envelope.sender(), retry, content, prepared.scan(), prepared.messageTls())) {
       results.put(r.recipient(), r);
     }
   }

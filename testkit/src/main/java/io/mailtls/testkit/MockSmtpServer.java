@@ -175,6 +175,8 @@ public final class MockSmtpServer implements Closeable {
     private Duration idleTimeout = Duration.ofMinutes(5);
     private @Nullable SmtpFaultInjector faultInjector;
     private boolean keepHeaders;
+    private boolean requireTlsAfterTls;
+    private boolean requireTlsBeforeTls;
 
     private Builder() {}
 
@@ -372,6 +374,28 @@ public final class MockSmtpServer implements Closeable {
     }
 
     /**
+     * Advertises REQUIRETLS (RFC 8689) in the EHLO reply after STARTTLS (or over implicit TLS), as
+     * a server that supports it does; MAIL FROM's {@code REQUIRETLS} is recorded with the other
+     * parameters ({@link SmtpMessage#mailParameters()}).
+     */
+    public Builder requireTls() {
+      once("requireTls");
+      requireTlsAfterTls = true;
+      return this;
+    }
+
+    /**
+     * Advertises REQUIRETLS in the plaintext EHLO reply only, never after STARTTLS: what an
+     * attacker on the path may inject before the handshake. A client must not believe it (RFC 3207
+     * §4.2 discards what came before TLS).
+     */
+    public Builder injectRequireTlsBeforeStarttls() {
+      once("injectRequireTlsBeforeStarttls");
+      requireTlsBeforeTls = true;
+      return this;
+    }
+
+    /**
      * With {@link #digestOnly()}, still keeps each message's header section (at most 64 KiB), so
      * that {@link SmtpMessage#header} can match messages by a header such as {@code Message-ID}.
      */
@@ -415,7 +439,9 @@ public final class MockSmtpServer implements Closeable {
               keepMessageBytes,
               idleTimeout,
               faultInjector,
-              keepHeaders);
+              keepHeaders,
+              requireTlsAfterTls,
+              requireTlsBeforeTls);
       return new MockSmtpServer(ServerRuntime.start(config));
     }
 

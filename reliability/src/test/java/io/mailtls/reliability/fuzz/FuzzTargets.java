@@ -20,7 +20,8 @@ public final class FuzzTargets {
           DnsMessageTarget.class,
           MimeHeaderTarget.class,
           MessageContentTarget.class,
-          ReceivedTarget.class);
+          ReceivedTarget.class,
+          TlsRequiredHeaderTarget.class);
 
   private FuzzTargets() {}
 

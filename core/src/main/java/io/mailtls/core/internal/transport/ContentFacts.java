@@ -3,6 +3,7 @@ package io.mailtls.core.internal.transport;
 import io.mailtls.core.ContentDescriptor;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.internal.smtp.ContentScanner;
+import io.mailtls.core.internal.smtp.TlsRequiredHeader;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.Optional;
@@ -37,6 +38,22 @@ public record ContentFacts(
     }
     ContentScanner scanner = new ContentScanner();
     content.writeTo(scanner);
+    return measured(scanner.result());
+  }
+
+  /**
+   * {@link #of(MessageContent)}, showing the measuring pass's octets to {@code header} as well (RFC
+   * 8689 {@code TLS-Required}); content that describes itself is not read, so {@code header} sees
+   * nothing of it.
+   */
+  public static ContentFacts of(MessageContent content, TlsRequiredHeader header)
+      throws IOException {
+    Optional<ContentDescriptor> d = content.descriptor();
+    if (d.isPresent()) {
+      return declared(d.get());
+    }
+    ContentScanner scanner = new ContentScanner();
+    content.writeTo(header.alongside(scanner));
     return measured(scanner.result());
   }
 

@@ -18,6 +18,8 @@ import io.mailtls.core.SmtpReply;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.internal.Values;
+import io.mailtls.core.internal.policy.MessageTlsOption;
+import io.mailtls.core.internal.policy.MessageTlsPolicy;
 import io.mailtls.core.internal.smtp.ContentScanner;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
@@ -95,10 +97,27 @@ public final class DomainDelivery {
       List<EmailAddress> recipients,
       MessageContent content,
       ContentFacts scan) {
+    return deliver(plan, sender, recipients, content, scan, MessageTlsOption.DEFAULT);
+  }
+
+  /**
+   * {@link #deliver(DeliveryPlan, Optional, List, MessageContent, ContentFacts)} for a message that
+   * asks for REQUIRETLS or carries {@code TLS-Required: No} (RFC 8689): the plan is first made the
+   * message's ({@link MessageTlsPolicy}), and the results carry that plan.
+   */
+  public List<RecipientResult> deliver(
+      DeliveryPlan nextHopPlan,
+      Optional<EmailAddress> sender,
+      List<EmailAddress> recipients,
+      MessageContent content,
+      ContentFacts scan,
+      MessageTlsOption option) {
+    DeliveryPlan plan = MessageTlsPolicy.apply(nextHopPlan, option, settings.relay().isPresent());
+    boolean requireTls = option == MessageTlsOption.REQUIRETLS;
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
     List<Attempt> attempts = new ArrayList<>();
     try {
-      deliver(plan, sender, recipients, content, scan, decided, attempts);
+      deliver(plan, sender, recipients, content, scan, requireTls, decided, attempts);
     } catch (RuntimeException e) {
       // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
       log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
@@ -123,6 +142,7 @@ public final class DomainDelivery {
       List<EmailAddress> recipients,
       MessageContent content,
       ContentFacts scan,
+      boolean requireTls,
       Map<EmailAddress, Decision> decided,
       List<Attempt> attempts) {
     if (scan.hasOverlongLines()) {
@@ -148,7 +168,8 @@ public final class DomainDelivery {
         if (pending.isEmpty() || attempts.size() >= settings.maxAttempts()) {
           break hosts;
         }
-        AttemptResult result = attempt(plan, host, address, sender, pending, content, scan);
+        AttemptResult result =
+            attempt(plan, host, address, sender, pending, content, scan, requireTls);
         attempts.add(result.attempt);
         listener.fire(l -> l.attemptEnd(result.attempt));
         decided.putAll(result.decided);
@@ -157,6 +178,15 @@ public final class DomainDelivery {
           lastFailure = deferralFor(result.attempt);
         }
       }
+    }
+    if (requireTls && RequireTlsSession.everyAttemptLacked(attempts)) {
+      // RFC 8689 §4.2.1: no MX host advertised REQUIRETLS; the message is returned (5.7.30).
+      SmtpReply bounce = RequireTlsSession.bounce(attempts);
+      for (EmailAddress r : pending) {
+        decided.put(
+            r, new Decision(DeliveryStatus.BOUNCED, bounce, attempts.get(attempts.size() - 1)));
+      }
+      return;
     }
     // RFC 5321 §4.5.4.1: what no host took is deferred, with the last failure as the reason.
     SmtpReply deferral =
@@ -227,7 +257,8 @@ public final class DomainDelivery {
       Optional<EmailAddress> sender,
       List<EmailAddress> pending,
       MessageContent content,
-      ContentFacts scan) {
+      ContentFacts scan,
+      boolean requireTls) {
     int port = settings.relay().map(SmartHost::port).orElse(settings.port());
     InetSocketAddress target = new InetSocketAddress(address, port);
     ConnectionPool.Key key = ConnectionPool.Key.of(target, host.name(), host.requirement());
@@ -252,9 +283,19 @@ public final class DomainDelivery {
       return new AttemptResult(a, Map.of(), pending);
     }
     auditReportOnly(plan, host, target, conn);
+    Optional<SessionFailure> lacking =
+        requireTls ? RequireTlsSession.check(conn) : Optional.empty();
+    if (lacking.isPresent()) {
+      // RFC 8689 §4.2.1: not a byte of the message, not even MAIL FROM; the connection stays
+      // usable for other messages (which the RFC allows before QUIT).
+      notes.addAll(conn.drainNotes());
+      Attempt a = attemptRecord(host, target, conn, lacking, notes);
+      pool.release(key, conn);
+      return new AttemptResult(a, Map.of(), pending);
+    }
     Transaction.Outcome outcome;
     try {
-      outcome = Transaction.run(conn, sender, pending, content, scan);
+      outcome = Transaction.run(conn, sender, pending, content, scan, requireTls);
     } catch (RuntimeException | Error e) {
       // Transaction.run decides on its own failures; this is a bug. Never leak the connection
       // or its slot, whatever escapes.
@@ -302,30 +343,36 @@ public final class DomainDelivery {
    */
   private void auditReportOnly(
       DeliveryPlan plan, PlannedHost host, InetSocketAddress target, SmtpConnection conn) {
-    if (host.reportOnly().isEmpty()
-        || !(host.reportOnly().get() instanceof TlsRequirement.Pkix pkix)) {
+    if (host.reportOnly().isEmpty() || !host.reportOnly().get().requiresAuthentication()) {
       return;
     }
+    TlsRequirement audited = host.reportOnly().get();
+    // A report-only requirement comes from an MTA-STS testing policy, or from a recipient policy
+    // that a TLS-Required: No header field lowered (RFC 8689 §4.2.2).
+    String suffix =
+        host.why().startsWith("TLS-Required: No")
+            ? " (TLS-Required: No: delivered anyway)"
+            : " (MTA-STS testing mode: delivered anyway)";
     FailureType type;
     String detail;
     if (conn.tls().isEmpty()) {
       type = FailureType.STARTTLS_NOT_SUPPORTED;
-      detail =
-          "no TLS with "
-              + host.name().map(DomainName::toString).orElse("the host")
-              + " (MTA-STS testing mode: delivered anyway)";
+      detail = "no TLS with " + host.name().map(DomainName::toString).orElse("the host") + suffix;
     } else {
-      CertificateFailure f = settings.tls().audit(conn.tls().get().peerChain(), pkix);
+      CertificateFailure f =
+          audited instanceof TlsRequirement.Pkix pkix
+              ? settings.tls().audit(conn.tls().get().peerChain(), pkix)
+              : RequireTlsSession.audit(settings.tls(), conn.tls().get().peerChain(), audited);
       if (f == null) {
         return;
       }
       type = f.type();
-      detail = f.getMessage() + " (MTA-STS testing mode: delivered anyway)";
+      detail = f.getMessage() + suffix;
     }
     PolicyFailure pf =
         Values.policyFailure(
             policyDomain(plan),
-            PolicySource.MTA_STS,
+            audited instanceof TlsRequirement.Dane ? PolicySource.DANE : PolicySource.MTA_STS,
             false,
             host.name(),
             Optional.of(target),

@@ -57,6 +57,10 @@ final class Transaction {
   private final Optional<EmailAddress> sender;
   private final MessageContent content;
   private final ContentFacts scan;
+
+  /** Whether MAIL FROM carries REQUIRETLS (RFC 8689 §4.2.1; checked advertised before). */
+  private final boolean requireTls;
+
   private final Map<EmailAddress, Decided> decided = new LinkedHashMap<>();
 
   /** The recipients decided by a server reply (not by a local check). */
@@ -69,11 +73,13 @@ final class Transaction {
       SmtpConnection conn,
       Optional<EmailAddress> sender,
       MessageContent content,
-      ContentFacts scan) {
+      ContentFacts scan,
+      boolean requireTls) {
     this.conn = conn;
     this.sender = sender;
     this.content = content;
     this.scan = scan;
+    this.requireTls = requireTls;
   }
 
   static Outcome run(
@@ -82,7 +88,17 @@ final class Transaction {
       List<EmailAddress> recipients,
       MessageContent content,
       ContentFacts scan) {
-    return new Transaction(conn, sender, content, scan).run(recipients);
+    return run(conn, sender, recipients, content, scan, false);
+  }
+
+  static Outcome run(
+      SmtpConnection conn,
+      Optional<EmailAddress> sender,
+      List<EmailAddress> recipients,
+      MessageContent content,
+      ContentFacts scan,
+      boolean requireTls) {
+    return new Transaction(conn, sender, content, scan, requireTls).run(recipients);
   }
 
   private Outcome run(List<EmailAddress> recipients) {
@@ -204,6 +220,9 @@ final class Transaction {
     }
     if (utf8) {
       params.add(EsmtpParameter.smtpUtf8()); // RFC 6531 §3.4
+    }
+    if (requireTls) {
+      params.add(EsmtpParameter.requireTls()); // RFC 8689 §4.2.1
     }
     boolean bdat = caps.chunking() && scan.dataSize().orElse(0) >= BDAT_THRESHOLD;
     SmtpCommand mail = SmtpCommand.mailFrom(sender.map(EmailAddress::toPath).orElse(""), params);

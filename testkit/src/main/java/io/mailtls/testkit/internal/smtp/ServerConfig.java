@@ -35,6 +35,9 @@ import org.jspecify.annotations.Nullable;
  * @param idleTimeout how long a read may wait before the server gives up (RFC 5321 §4.5.3.2.7)
  * @param faultInjector decides actions at run time before the script is asked, or {@code null}
  * @param keepHeaders keep each message's header section even in digest-only mode
+ * @param requireTlsAfterTls advertise REQUIRETLS (RFC 8689) in the EHLO reply over TLS
+ * @param requireTlsBeforeTls advertise REQUIRETLS in the plaintext EHLO reply, as an attacker on
+ *     the path may inject it before STARTTLS
  */
 public record ServerConfig(
     InetAddress address,
@@ -53,7 +56,9 @@ public record ServerConfig(
     boolean keepMessageBytes,
     Duration idleTimeout,
     @Nullable SmtpFaultInjector faultInjector,
-    boolean keepHeaders) {
+    boolean keepHeaders,
+    boolean requireTlsAfterTls,
+    boolean requireTlsBeforeTls) {
 
   /** Copies the collections. */
   public ServerConfig {
@@ -71,6 +76,9 @@ public record ServerConfig(
    */
   public List<String> ehloKeywords(boolean tlsActive) {
     List<String> lines = new ArrayList<>(extensions);
+    if (tlsActive ? requireTlsAfterTls : requireTlsBeforeTls) {
+      lines.add("REQUIRETLS");
+    }
     if (sslContext != null && !implicitTls && !stripStarttls && !tlsActive) {
       lines.add("STARTTLS");
     }
