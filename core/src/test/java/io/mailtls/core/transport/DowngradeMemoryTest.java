@@ -313,4 +313,74 @@ class DowngradeMemoryTest {
       }
     }
   }
+
+  @Test
+  void aDerivedTransportKeepsTheProtection() throws Exception {
+    try (Fixture f = new Fixture()) {
+      RecipientResult r =
+          twoDeliveries(
+              f,
+              x -> {
+                SecureSmtpTransport original =
+                    transport(x, DowngradeProtection.builder(DowngradeMemory.inMemory(100)));
+                SecureSmtpTransport derived =
+                    original.newBuilder().heloName("other.sender.test").build();
+                x.closeLater(derived);
+                return derived;
+              },
+              Duration.ofDays(1),
+              b -> b);
+      assertRefused(r, f);
+    }
+  }
+
+  /** A store that cannot be read (a shared store that is down, say): the domain is deferred. */
+  @Test
+  void aStoreThatCannotBeReadDefersRatherThanDeliverUnchecked() throws Exception {
+    DowngradeMemory down =
+        new DowngradeMemory() {
+          @Override
+          public DowngradeMemory.Seen seen(DomainName domain) {
+            throw new IllegalStateException("store unreachable");
+          }
+
+          @Override
+          public void raise(DomainName domain, TransportSecurity achieved, java.time.Instant at) {
+            throw new IllegalStateException("store unreachable");
+          }
+        };
+    try (Fixture f = new Fixture()) {
+      firstServer(f);
+      SecureSmtpTransport t = transport(f, DowngradeProtection.builder(down));
+      RecipientResult r = Fixture.send(t, RCPT).result(RCPT);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.plan().failure().orElseThrow().type()).isEqualTo(FailureType.POLICY_UNAVAILABLE);
+      assertThat(r.reply().text()).contains("downgrade memory unavailable");
+      assertThat(f.lastServer().sessions()).isEmpty();
+    }
+  }
+
+  /** A store whose writes fail loses the record, never the delivery or the report. */
+  @Test
+  void aStoreThatCannotBeWrittenLeavesTheDeliveryAlone() throws Exception {
+    DowngradeMemory readOnly =
+        new DowngradeMemory() {
+          @Override
+          public DowngradeMemory.Seen seen(DomainName domain) {
+            return DowngradeMemory.Seen.NOTHING;
+          }
+
+          @Override
+          public void raise(DomainName domain, TransportSecurity achieved, java.time.Instant at) {
+            throw new java.io.UncheckedIOException(new java.io.IOException("disk full"));
+          }
+        };
+    try (Fixture f = new Fixture()) {
+      firstServer(f);
+      SecureSmtpTransport t = transport(f, DowngradeProtection.builder(readOnly));
+      RecipientResult r = Fixture.send(t, RCPT).result(RCPT);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(f.lastServer().messages()).hasSize(1);
+    }
+  }
 }
