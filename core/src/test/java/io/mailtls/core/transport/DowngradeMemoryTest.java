@@ -383,4 +383,49 @@ class DowngradeMemoryTest {
       assertThat(f.lastServer().messages()).hasSize(1);
     }
   }
+
+  /** A relay that allows AUTH in plaintext: with TLS remembered, no credentials go out either. */
+  @Test
+  void noCredentialsGoToARelayThatStoppedOfferingTls() throws Exception {
+    String relay = "relay.example.test";
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer s =
+          f.server(
+              "127.0.0.2",
+              b -> b.hostname(relay).tls(Fixture.certFor(relay)).credentials("user", "s3cret"));
+      f.dns(d -> d.zone("example.test", z -> z.a(relay, "127.0.0.2")));
+      SmartHost host =
+          SmartHost.builder(relay)
+              .port(s.port())
+              .requirement(new TlsRequirement.Opportunistic())
+              .credentials("user", "s3cret")
+              .allowPlaintextAuth()
+              .build();
+      SecureSmtpTransport t =
+          f.transport(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.relay(host)
+                      .noConnectionReuse()
+                      .downgradeProtection(
+                          DowngradeProtection.builder(DowngradeMemory.inMemory(10))
+                              .clock(clock)
+                              .build()));
+      RecipientResult first = Fixture.send(t, "x@elsewhere.invalid").result("x@elsewhere.invalid");
+      assertThat(first.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(first.authentication()).contains(Authentication.ENCRYPTED);
+      MockSmtpServer plain = secondServer(f, b -> b.credentials("user", "s3cret"));
+      RecipientResult r = Fixture.send(t, "x@elsewhere.invalid").result("x@elsewhere.invalid");
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.DOWNGRADE_DETECTED);
+      assertThat(plain.sessions())
+          .singleElement()
+          .satisfies(
+              session -> {
+                assertThat(session.authenticatedUser()).isEmpty();
+                assertThat(session.commandLines())
+                    .noneMatch(l -> l.startsWith("AUTH") || l.startsWith("MAIL"));
+              });
+    }
+  }
 }

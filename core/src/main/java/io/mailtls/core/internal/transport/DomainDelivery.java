@@ -412,7 +412,7 @@ public final class DomainDelivery {
     boolean opened = false;
     try {
       SessionOpener.Target t = new SessionOpener.Target(host.name(), target, host.requirement());
-      SessionOpener.Outcome outcome = opener.open(t);
+      SessionOpener.Outcome outcome = opener.open(t, plaintextRefused);
       notes.addAll(outcome.notes());
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed && plaintextRefused.isPresent()) {
         throw new SessionFailure(
