@@ -75,7 +75,14 @@ public enum FailureType {
   /** A policy required something this configuration cannot do (e.g. no MTA-STS provider). */
   POLICY_UNAVAILABLE(null),
   /** DNS did not give a usable answer (SERVFAIL, timeout) for data delivery depends on. */
-  DNS_FAILURE(null);
+  DNS_FAILURE(null),
+  /**
+   * Downgrade memory ({@link DowngradeProtection}): the delivery would have been weaker than one
+   * this domain achieved within the configured period (plaintext after TLS, or an unauthenticated
+   * session after authenticated TLS), so it was deferred, 451 4.7.4, before the message was sent.
+   * The sender's own memory, not a recipient policy: no RFC 8460 result type.
+   */
+  DOWNGRADE_DETECTED(null);
 
   private final @Nullable String tlsRpt;
 

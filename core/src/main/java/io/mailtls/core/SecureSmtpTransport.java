@@ -9,6 +9,7 @@ import io.mailtls.core.internal.transport.ConnectionPool;
 import io.mailtls.core.internal.transport.ContentFacts;
 import io.mailtls.core.internal.transport.DeliverySlots;
 import io.mailtls.core.internal.transport.DomainDelivery;
+import io.mailtls.core.internal.transport.DowngradeGuard;
 import io.mailtls.core.internal.transport.SafeListener;
 import io.mailtls.core.internal.transport.SendThreads;
 import java.io.IOException;
@@ -89,6 +90,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final DnsResolver dns;
   private final EventListener.Factory listeners;
 
+  /** Downgrade memory (docs/design.md §1); {@link DowngradeGuard#OFF} unless configured. */
+  private final DowngradeGuard downgrade;
+
   /** The ids of {@link DeliveryCall}s: the last one handed out. */
   private final AtomicLong calls = new AtomicLong();
 
@@ -133,6 +137,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
     this.listeners = b.listeners;
+    this.downgrade = DowngradeGuard.of(Optional.ofNullable(b.downgradeProtection));
     this.pool =
         new ConnectionPool(
             b.maxSessionsPerDestination,
@@ -435,17 +440,27 @@ public final class SecureSmtpTransport implements AutoCloseable {
       log.warn("planning delivery to {} failed", group.hop(), e);
       plan = failedPlan(group.hop(), p.level(), "planning failed: " + e);
     }
+    // Downgrade memory: its verdict joins the decision record and may refuse plaintext.
+    DowngradeGuard.Verdict memory = downgrade.verdict(group.hop());
+    plan = DowngradeGuard.apply(plan, memory);
     Map<EmailAddress, RecipientResult> results = new HashMap<>();
     for (RecipientResult r :
         call.delivery.deliver(
-            plan, envelope.sender(), group.recipients(), content, p.scan(), p.messageTls())) {
+            plan,
+            envelope.sender(),
+            group.recipients(),
+            content,
+            p.scan(),
+            p.messageTls(),
+            memory.plaintextRefused())) {
       results.put(r.recipient(), r);
     }
-    retryUnderNewPolicy(plan, envelope, group.recipients(), content, p, results, call);
+    retryUnderNewPolicy(plan, memory, envelope, group.recipients(), content, p, results, call);
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : group.recipients()) {
       out.add(Objects.requireNonNull(results.get(r))); // DomainDelivery decides every one
     }
+    downgrade.record(plan, out);
     return out;
   }
 
@@ -484,6 +499,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
    */
   private void retryUnderNewPolicy(
       DeliveryPlan plan,
+      DowngradeGuard.Verdict memory,
       Envelope envelope,
       List<EmailAddress> group,
       MessageContent content,
@@ -522,12 +538,18 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (replanned.isEmpty()) {
       return;
     }
-    DeliveryPlan next = replanned.get();
+    DeliveryPlan next = DowngradeGuard.apply(replanned.get(), memory);
     call.events.fire(l -> l.planEnd(next));
     next.policyFailures().forEach(f -> call.events.fire(l -> l.policyFailure(f)));
     for (RecipientResult r :
         call.delivery.deliver(
-            next, envelope.sender(), retry, content, prepared.scan(), prepared.messageTls())) {
+            next,
+            envelope.sender(),
+            retry,
+            content,
+            prepared.scan(),
+            prepared.messageTls(),
+            memory.plaintextRefused())) {
       results.put(r.recipient(), r);
     }
   }
@@ -639,7 +661,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * lookups, planEnd and the plan's policy failures.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
-    return plan(nextHop, level, new Call(Optional.empty()));
+    DeliveryPlan plan = plan(nextHop, level, new Call(Optional.empty()));
+    return DowngradeGuard.apply(plan, downgrade.verdict(nextHop));
   }
 
   private DeliveryPlan plan(NextHop nextHop, TlsLevel level, Call call) {
@@ -848,6 +871,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private boolean connectionReuse = true;
     private int maxAttemptsPerDomain = 5;
     private int maxConcurrentDeliveries = DEFAULT_MAX_CONCURRENT_DELIVERIES;
+    private @Nullable DowngradeProtection downgradeProtection;
     private boolean mtaStsChosen;
     private boolean daneChosen;
     private final java.util.Set<String> called = new java.util.HashSet<>();
@@ -880,6 +904,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       this.connectionReuse = from.connectionReuse;
       this.maxAttemptsPerDomain = from.maxAttemptsPerDomain;
       this.maxConcurrentDeliveries = from.maxConcurrentDeliveries;
+      this.downgradeProtection = from.downgradeProtection;
       this.mtaStsChosen = from.mtaStsChosen;
       this.daneChosen = from.daneChosen;
     }
@@ -1158,6 +1183,20 @@ public final class SecureSmtpTransport implements AutoCloseable {
     public Builder maxConcurrentDeliveries(int max) {
       once("maxConcurrentDeliveries");
       this.maxConcurrentDeliveries = max;
+      return this;
+    }
+
+    /**
+     * Turns on downgrade memory (docs/design.md §1, "Downgrade memory"); off by default. Per
+     * recipient domain, the strongest security a delivery achieved within the protection's period
+     * becomes a floor: a later delivery that would be weaker is deferred, 451 4.7.4 ({@link
+     * FailureType#DOWNGRADE_DETECTED}), instead of going out weaker, unless the operator exempts
+     * the domain. Every decision record then says what the memory decided. The store stays the
+     * caller's to close ({@link #alsoClose} hands it over).
+     */
+    public Builder downgradeProtection(DowngradeProtection protection) {
+      once("downgradeProtection");
+      this.downgradeProtection = Objects.requireNonNull(protection, "protection");
       return this;
     }
 

@@ -97,13 +97,18 @@ public final class DomainDelivery {
       List<EmailAddress> recipients,
       MessageContent content,
       ContentFacts scan) {
-    return deliver(plan, sender, recipients, content, scan, MessageTlsOption.DEFAULT);
+    return deliver(
+        plan, sender, recipients, content, scan, MessageTlsOption.DEFAULT, Optional.empty());
   }
 
   /**
    * {@link #deliver(DeliveryPlan, Optional, List, MessageContent, ContentFacts)} for a message that
    * asks for REQUIRETLS or carries {@code TLS-Required: No} (RFC 8689): the plan is first made the
-   * message's ({@link MessageTlsPolicy}), and the results carry that plan.
+   * message's ({@link MessageTlsPolicy}), and the results carry that plan. Every session that has
+   * no TLS is refused when {@code plaintextRefused} gives a reason (the downgrade memory's, {@link
+   * DowngradeGuard.Verdict#plaintextRefused()}): such a session is closed before AUTH and MAIL and
+   * the host fails with {@link FailureType#DOWNGRADE_DETECTED}, and a failed opportunistic
+   * handshake is not retried in plaintext.
    */
   public List<RecipientResult> deliver(
       DeliveryPlan nextHopPlan,
@@ -111,13 +116,15 @@ public final class DomainDelivery {
       List<EmailAddress> recipients,
       MessageContent content,
       ContentFacts scan,
-      MessageTlsOption option) {
+      MessageTlsOption option,
+      Optional<String> plaintextRefused) {
     DeliveryPlan plan = MessageTlsPolicy.apply(nextHopPlan, option, settings.relay().isPresent());
     boolean requireTls = option == MessageTlsOption.REQUIRETLS;
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
     List<Attempt> attempts = new ArrayList<>();
     try {
-      deliver(plan, sender, recipients, content, scan, requireTls, decided, attempts);
+      deliver(
+          plan, sender, recipients, content, scan, requireTls, plaintextRefused, decided, attempts);
     } catch (RuntimeException e) {
       // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
       log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
@@ -143,6 +150,7 @@ public final class DomainDelivery {
       MessageContent content,
       ContentFacts scan,
       boolean requireTls,
+      Optional<String> plaintextRefused,
       Map<EmailAddress, Decision> decided,
       List<Attempt> attempts) {
     if (scan.hasOverlongLines()) {
@@ -169,7 +177,8 @@ public final class DomainDelivery {
           break hosts;
         }
         AttemptResult result =
-            attempt(plan, host, address, sender, pending, content, scan, requireTls);
+            attempt(
+                plan, host, address, sender, pending, content, scan, requireTls, plaintextRefused);
         attempts.add(result.attempt);
         listener.fire(l -> l.attemptEnd(result.attempt));
         decided.putAll(result.decided);
@@ -233,6 +242,9 @@ public final class DomainDelivery {
    */
   private static SmtpReply deferralFor(Attempt a) {
     FailureType type = a.failure().orElseThrow();
+    if (type == FailureType.DOWNGRADE_DETECTED) {
+      return DowngradeGuard.refusal(a.detail());
+    }
     if (type == FailureType.PROTOCOL_ERROR) {
       return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + a.detail());
     }
@@ -258,7 +270,8 @@ public final class DomainDelivery {
       List<EmailAddress> pending,
       MessageContent content,
       ContentFacts scan,
-      boolean requireTls) {
+      boolean requireTls,
+      Optional<String> plaintextRefused) {
     int port = settings.relay().map(SmartHost::port).orElse(settings.port());
     InetSocketAddress target = new InetSocketAddress(address, port);
     ConnectionPool.Key key = ConnectionPool.Key.of(target, host.name(), host.requirement());
@@ -268,8 +281,9 @@ public final class DomainDelivery {
       try {
         conn = reuse(key, notes);
         if (conn == null) {
-          conn = open(host, target, key, notes);
+          conn = open(host, target, key, notes, plaintextRefused);
         }
+        refuseDowngrade(conn, plaintextRefused);
       } catch (RuntimeException e) {
         // Peer input must never escape: anything unexpected is this attempt's protocol error.
         throw new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
@@ -408,18 +422,44 @@ public final class DomainDelivery {
   }
 
   /**
+   * Downgrade memory: a session without TLS is closed (QUIT) before MAIL when plaintext is refused,
+   * so nothing of the message goes out in plaintext.
+   */
+  private static void refuseDowngrade(SmtpConnection conn, Optional<String> plaintextRefused)
+      throws SessionFailure {
+    if (plaintextRefused.isPresent() && conn.tls().isEmpty()) {
+      conn.quit();
+      throw new SessionFailure(
+          FailureType.DOWNGRADE_DETECTED,
+          "no TLS in this session; closed before MAIL: " + plaintextRefused.get());
+    }
+  }
+
+  /**
    * Opens a session for {@code host} at {@code target} (the pool permit is held), retrying in
-   * plaintext on a fresh connection when opportunistic TLS failed.
+   * plaintext on a fresh connection when opportunistic TLS failed, unless plaintext is refused.
    */
   private SmtpConnection open(
-      PlannedHost host, InetSocketAddress target, ConnectionPool.Key key, List<String> notes)
+      PlannedHost host,
+      InetSocketAddress target,
+      ConnectionPool.Key key,
+      List<String> notes,
+      Optional<String> plaintextRefused)
       throws SessionFailure {
     // Whatever goes wrong, the slot reserved for this connection is given back exactly once.
     boolean opened = false;
     try {
       SessionOpener.Target t = new SessionOpener.Target(host.name(), target, host.requirement());
-      SessionOpener.Outcome outcome = opener.open(t);
+      SessionOpener.Outcome outcome = opener.open(t, plaintextRefused);
       notes.addAll(outcome.notes());
+      if (outcome instanceof SessionOpener.TlsFailed tlsFailed && plaintextRefused.isPresent()) {
+        throw new SessionFailure(
+            FailureType.DOWNGRADE_DETECTED,
+            "TLS failed ("
+                + tlsFailed.failure().getMessage()
+                + "); no plaintext retry: "
+                + plaintextRefused.get());
+      }
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed) {
         // RFC 7435 (opportunistic security): TLS that failed is retried in plaintext on a fresh
         // connection; the old one is in an unknown state.

@@ -109,7 +109,16 @@ final class SessionOpener {
 
   /** The same, with {@code observer} seeing the session (it never changes the outcome). */
   Outcome open(Target target, SessionObserver observer) {
-    return new Session(target, false, observer).open();
+    return new Session(target, false, observer, Optional.empty()).open();
+  }
+
+  /**
+   * Opens a session with TLS as {@code target}'s requirement says, failing it with {@link
+   * FailureType#DOWNGRADE_DETECTED} before AUTH when it has no TLS and {@code plaintextRefused}
+   * gives the downgrade memory's reason (so no credentials go out in plaintext either).
+   */
+  Outcome open(Target target, Optional<String> plaintextRefused) {
+    return new Session(target, false, SessionObserver.NONE, plaintextRefused).open();
   }
 
   /**
@@ -117,7 +126,7 @@ final class SessionOpener {
    * allows plaintext. Never returns {@link TlsFailed}.
    */
   Outcome openPlaintext(Target target) {
-    return new Session(target, true, SessionObserver.NONE).open();
+    return new Session(target, true, SessionObserver.NONE, Optional.empty()).open();
   }
 
   /** One session being opened; confined to the calling thread. */
@@ -127,10 +136,16 @@ final class SessionOpener {
     private final TlsRequirement requirement;
     private final boolean plaintextOnly;
     private final SessionObserver observer;
+    private final Optional<String> plaintextRefused;
     private final List<String> notes = new ArrayList<>();
     private SmtpStep step = SmtpStep.CONNECT;
 
-    Session(Target target, boolean plaintextOnly, SessionObserver observer) {
+    Session(
+        Target target,
+        boolean plaintextOnly,
+        SessionObserver observer,
+        Optional<String> plaintextRefused) {
+      this.plaintextRefused = plaintextRefused;
       this.name = target.host();
       this.address = target.address();
       this.requirement = target.requirement();
@@ -180,6 +195,15 @@ final class SessionOpener {
           }
         }
         notes.addAll(c.drainNotes());
+        if (plaintextRefused.isPresent() && c.tls().isEmpty()) {
+          c.quit();
+          return new Failed(
+              step,
+              new SessionFailure(
+                  FailureType.DOWNGRADE_DETECTED,
+                  "no TLS in this session; closed before AUTH and MAIL: " + plaintextRefused.get()),
+              notes);
+        }
         step = SmtpStep.AUTH;
         authenticate(c);
         return new Ready(c, notes);

@@ -1,0 +1,259 @@
+package io.mailtls.core.internal.transport;
+
+import io.mailtls.core.Attempt;
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.DowngradeMemory;
+import io.mailtls.core.DowngradeProtection;
+import io.mailtls.core.EnhancedStatus;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.NextHop;
+import io.mailtls.core.PlannedHost;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SkippedHost;
+import io.mailtls.core.SmtpReply;
+import io.mailtls.core.TransportSecurity;
+import io.mailtls.core.internal.Values;
+import io.mailtls.core.internal.smtp.PeerText;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Applies a transport's {@link DowngradeProtection} (docs/design.md §1, "Downgrade memory"): before
+ * a delivery, the memory's {@link Verdict} for the next hop, which adds a line to the plan's
+ * decision record and may skip hosts; during it, {@link Verdict#plaintextRefused()} for {@link
+ * DomainDelivery}; after it, {@link #record} of what the delivery achieved. Thread-safe; with no
+ * protection configured ({@link #OFF}), it changes nothing and records nothing.
+ */
+public final class DowngradeGuard {
+
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(DowngradeGuard.class);
+
+  /** No protection: every verdict is {@link Kind#OFF}. */
+  public static final DowngradeGuard OFF = new DowngradeGuard(null);
+
+  /** What the memory says about one delivery. */
+  public enum Kind {
+    /** No protection configured: nothing said, nothing recorded. */
+    OFF,
+    /** An address literal has no domain to remember. */
+    NOT_KEPT,
+    /** Nothing stronger than plaintext seen within the period. */
+    NOTHING_RECENT,
+    /** The operator exempted the domain: the memory is not applied. */
+    EXEMPT,
+    /** TLS seen within the period: no plaintext session. */
+    REFUSE_PLAINTEXT,
+    /** Authenticated TLS seen within the period: only hosts whose requirement authenticates. */
+    REQUIRE_AUTHENTICATION,
+    /** The memory could not be read: deferred rather than delivered unchecked. */
+    UNAVAILABLE
+  }
+
+  /**
+   * The memory's verdict for one next hop.
+   *
+   * @param kind what it says
+   * @param line the decision record's line (empty for {@link Kind#OFF})
+   */
+  public record Verdict(Kind kind, String line) {
+
+    static final Verdict NONE = new Verdict(Kind.OFF, "");
+
+    /** The reason a plaintext session is refused, when it is. */
+    public Optional<String> plaintextRefused() {
+      return kind == Kind.REFUSE_PLAINTEXT || kind == Kind.REQUIRE_AUTHENTICATION
+          ? Optional.of(line)
+          : Optional.empty();
+    }
+  }
+
+  private final @Nullable DowngradeProtection protection;
+
+  private DowngradeGuard(@Nullable DowngradeProtection protection) {
+    this.protection = protection;
+  }
+
+  /** A guard over {@code protection}; {@link #OFF} for none. */
+  public static DowngradeGuard of(Optional<DowngradeProtection> protection) {
+    return protection.map(DowngradeGuard::new).orElse(OFF);
+  }
+
+  /** The verdict for {@code hop} now. Never throws. */
+  public Verdict verdict(NextHop hop) {
+    DowngradeProtection p = protection;
+    if (p == null) {
+      return Verdict.NONE;
+    }
+    if (!(hop instanceof NextHop.Domain d)) {
+      return new Verdict(Kind.NOT_KEPT, "downgrade memory: not kept for an address literal");
+    }
+    DowngradeMemory.Seen seen;
+    try {
+      seen = p.memory().seen(d.name());
+    } catch (RuntimeException e) {
+      log.warn("downgrade memory lookup for {} failed", d.name(), e);
+      return new Verdict(
+          Kind.UNAVAILABLE,
+          PeerText.clean(
+              "downgrade memory unavailable ("
+                  + e
+                  + "); deferred rather than delivered without the check"));
+    }
+    boolean exempt;
+    try {
+      exempt = p.exemptions().test(d.name());
+    } catch (RuntimeException e) {
+      log.warn("downgrade memory exemption check for {} failed; not exempt", d.name(), e);
+      exempt = false;
+    }
+    return decide(seen, p.clock().instant(), p.period(), exempt);
+  }
+
+  /**
+   * The rule, a pure function: the strongest level seen at or after {@code now - period} is the
+   * floor, unless the domain is exempt.
+   */
+  static Verdict decide(DowngradeMemory.Seen seen, Instant now, Duration period, boolean exempt) {
+    Instant cutoff = now.minus(period);
+    TransportSecurity floor = seen.strongestSince(cutoff);
+    String within = " (within " + describe(period) + ")";
+    String what =
+        switch (floor) {
+          case AUTHENTICATED_TLS ->
+              "authenticated TLS seen " + seen.authenticatedTls().orElseThrow() + within;
+          case TLS -> "TLS seen " + seen.tls().orElseThrow() + within;
+          case PLAINTEXT -> "no TLS delivery within " + describe(period);
+        };
+    if (exempt) {
+      return new Verdict(
+          Kind.EXEMPT, "downgrade memory: exempt by operator entry, not applied; " + what);
+    }
+    return switch (floor) {
+      case PLAINTEXT -> new Verdict(Kind.NOTHING_RECENT, "downgrade memory: " + what);
+      case TLS ->
+          new Verdict(Kind.REFUSE_PLAINTEXT, "downgrade memory: " + what + "; plaintext refused");
+      case AUTHENTICATED_TLS ->
+          new Verdict(
+              Kind.REQUIRE_AUTHENTICATION,
+              "downgrade memory: "
+                  + what
+                  + "; hosts without DANE or PKIX authentication skipped, plaintext refused");
+    };
+  }
+
+  private static String describe(Duration period) {
+    if (period.toDays() > 0 && period.equals(Duration.ofDays(period.toDays()))) {
+      return period.toDays() == 1 ? "1 day" : period.toDays() + " days";
+    }
+    return period.toString();
+  }
+
+  /**
+   * {@code plan} under {@code verdict}: its line added to the decision record; for {@link
+   * Kind#REQUIRE_AUTHENTICATION}, the hosts whose requirement does not authenticate the peer
+   * skipped ({@link FailureType#DOWNGRADE_DETECTED}) and the domain deferred when none is left; for
+   * {@link Kind#UNAVAILABLE}, the domain deferred.
+   */
+  public static DeliveryPlan apply(DeliveryPlan plan, Verdict verdict) {
+    if (verdict.kind() == Kind.OFF) {
+      return plan;
+    }
+    List<String> reasons = new ArrayList<>(plan.reasons());
+    reasons.add(verdict.line());
+    List<PlannedHost> hosts = plan.hosts();
+    List<SkippedHost> skipped = new ArrayList<>(plan.skipped());
+    Optional<DeliveryPlan.Failure> failure = plan.failure();
+    if (verdict.kind() == Kind.UNAVAILABLE && failure.isEmpty()) {
+      // RFC 3463 4.3.0: other mail system status; the check may work later.
+      hosts = List.of();
+      failure =
+          Optional.of(
+              Values.planFailure(
+                  DeliveryStatus.DEFERRED,
+                  SmtpReply.local(451, "4.3.0", verdict.line()),
+                  FailureType.POLICY_UNAVAILABLE));
+    } else if (verdict.kind() == Kind.REQUIRE_AUTHENTICATION && failure.isEmpty()) {
+      List<PlannedHost> kept = new ArrayList<>();
+      for (PlannedHost h : hosts) {
+        if (h.requirement().requiresAuthentication()) {
+          kept.add(h);
+        } else {
+          skipped.add(
+              Values.skippedHost(
+                  h.name().orElse(DomainName.ROOT),
+                  FailureType.DOWNGRADE_DETECTED,
+                  "its requirement does not authenticate the peer; " + verdict.line()));
+        }
+      }
+      hosts = kept;
+      if (kept.isEmpty()) {
+        failure =
+            Optional.of(
+                Values.planFailure(
+                    DeliveryStatus.DEFERRED,
+                    refusal(verdict.line()),
+                    FailureType.DOWNGRADE_DETECTED));
+      }
+    }
+    return Values.deliveryPlan(
+        plan.nextHop(),
+        plan.senderLevel(),
+        plan.mx(),
+        hosts,
+        skipped,
+        failure,
+        reasons,
+        plan.policyFailures(),
+        plan.mtaSts());
+  }
+
+  /**
+   * The reply of a delivery refused as a downgrade: 451 4.7.4, "security features not supported"
+   * (RFC 3463 §3.8): the security this domain's deliveries had is a feature the session would not
+   * have. Transient: the domain may offer it again, or the operator may exempt it.
+   */
+  public static SmtpReply refusal(String why) {
+    return SmtpReply.local(
+        451, EnhancedStatus.SECURITY_FEATURES_NOT_SUPPORTED, "downgrade refused: " + why);
+  }
+
+  /**
+   * Records what the delivered recipients' sessions achieved (the 250 to the final dot, or BDAT
+   * LAST), once per level. Never throws: a store that fails is logged, the report stands.
+   */
+  public void record(DeliveryPlan plan, List<RecipientResult> results) {
+    DowngradeProtection p = protection;
+    if (p == null || !(plan.nextHop() instanceof NextHop.Domain d)) {
+      return;
+    }
+    Set<TransportSecurity> achieved = EnumSet.noneOf(TransportSecurity.class);
+    for (RecipientResult r : results) {
+      if (r.status() == DeliveryStatus.DELIVERED) {
+        r.attempt()
+            .flatMap(Attempt::authentication)
+            .ifPresent(auth -> achieved.add(TransportSecurity.of(auth)));
+      }
+    }
+    if (achieved.isEmpty()) {
+      return;
+    }
+    Instant now = p.clock().instant().truncatedTo(ChronoUnit.MILLIS);
+    for (TransportSecurity s : achieved) {
+      try {
+        p.memory().raise(d.name(), s, now);
+      } catch (RuntimeException e) {
+        log.warn("recording {} for {} in the downgrade memory failed", s, d.name(), e);
+      }
+    }
+  }
+}
