@@ -67,7 +67,13 @@ public enum FailureType {
   /** A policy required something this configuration cannot do (e.g. no MTA-STS provider). */
   POLICY_UNAVAILABLE(null),
   /** DNS did not give a usable answer (SERVFAIL, timeout) for data delivery depends on. */
-  DNS_FAILURE(null);
+  DNS_FAILURE(null),
+  /**
+   * The operator's entry for the destination ({@link DestinationPolicyMap}) cannot be met for a
+   * host, e.g. {@code authenticated} with neither usable DANE nor an MTA-STS {@code enforce}
+   * policy. The sender's side decided, not the recipient's policy: no RFC 8460 result type.
+   */
+  DESTINATION_POLICY(null);
 
   private final @Nullable String tlsRpt;
 
