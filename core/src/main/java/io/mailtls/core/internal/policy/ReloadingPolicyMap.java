@@ -145,9 +145,13 @@ public final class ReloadingPolicyMap implements DestinationPolicyMap.Reloading 
   }
 
   private boolean failed(PolicyMapException e) {
+    String what = String.valueOf(e.getMessage());
+    String prefix = "line " + e.line() + ": ";
+    if (e.line() > 0 && what.startsWith(prefix)) {
+      what = what.substring(prefix.length());
+    }
     PolicyMapException wrapped =
-        new PolicyMapException(
-            e.line(), file + ": " + e.getMessage() + "; keeping the last good map", e);
+        new PolicyMapException(e.line(), what + " (" + file + "); keeping the last good map", e);
     if (lastError == null || !Objects.equals(lastError.getMessage(), wrapped.getMessage())) {
       log.warn("{}", wrapped.getMessage());
     }
