@@ -19,7 +19,8 @@ public final class FuzzTargets {
           TlsaTarget.class,
           DnsMessageTarget.class,
           MimeHeaderTarget.class,
-          MessageContentTarget.class);
+          MessageContentTarget.class,
+          PolicyMapTarget.class);
 
   private FuzzTargets() {}
 
