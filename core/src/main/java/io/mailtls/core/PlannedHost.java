@@ -143,7 +143,8 @@ public final class PlannedHost {
         + why
         + ", reportOnly="
         + reportOnly
-        + (port.isPresent() ? ", port=" + port.get() : "")
+        + ", port="
+        + port
         + "]";
   }
 }
