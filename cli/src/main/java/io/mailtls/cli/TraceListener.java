@@ -261,6 +261,8 @@ final class TraceListener implements EventListener {
       return "dane";
     } else if (r instanceof TlsRequirement.Pkix) {
       return "pkix";
+    } else if (r instanceof TlsRequirement.Fingerprint) {
+      return "fingerprint";
     } else if (r instanceof TlsRequirement.Encrypted) {
       return "encrypted";
     }

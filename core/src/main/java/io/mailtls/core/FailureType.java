@@ -82,7 +82,14 @@ public enum FailureType {
    * session after authenticated TLS), so it was deferred, 451 4.7.4, before the message was sent.
    * The sender's own memory, not a recipient policy: no RFC 8460 result type.
    */
-  DOWNGRADE_DETECTED(null);
+  DOWNGRADE_DETECTED(null),
+
+  /**
+   * The operator's entry for the destination ({@link DestinationPolicyMap}) cannot be met for a
+   * host, e.g. {@code authenticated} with neither usable DANE nor an MTA-STS {@code enforce}
+   * policy. The sender's side decided, not the recipient's policy: no RFC 8460 result type.
+   */
+  DESTINATION_POLICY(null);
 
   private final @Nullable String tlsRpt;
 

@@ -19,6 +19,7 @@ public final class PlannedHost {
   private final PolicySource source;
   private final String why;
   private final Optional<TlsRequirement> reportOnly;
+  private final Optional<Integer> port;
 
   /** Not public: built by the planner. */
   PlannedHost(
@@ -28,6 +29,18 @@ public final class PlannedHost {
       PolicySource source,
       String why,
       Optional<TlsRequirement> reportOnly) {
+    this(name, addresses, requirement, source, why, reportOnly, Optional.empty());
+  }
+
+  /** A host on a port of its own (a policy-map relay's). Not public: built by the planner. */
+  PlannedHost(
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      TlsRequirement requirement,
+      PolicySource source,
+      String why,
+      Optional<TlsRequirement> reportOnly,
+      Optional<Integer> port) {
     Objects.requireNonNull(name, "name");
     addresses = List.copyOf(addresses);
     if (addresses.isEmpty()) {
@@ -43,6 +56,7 @@ public final class PlannedHost {
     this.source = source;
     this.why = why;
     this.reportOnly = reportOnly;
+    this.port = Objects.requireNonNull(port, "port");
   }
 
   /** A host without a report-only requirement. Not public: built by the planner. */
@@ -88,6 +102,14 @@ public final class PlannedHost {
     return reportOnly;
   }
 
+  /**
+   * The port to connect to when it is not the transport's: a policy-map entry's relay port ({@link
+   * DestinationPolicy.Relay#port()}).
+   */
+  public Optional<Integer> port() {
+    return port;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -97,12 +119,13 @@ public final class PlannedHost {
         && requirement.equals(other.requirement)
         && source.equals(other.source)
         && why.equals(other.why)
-        && reportOnly.equals(other.reportOnly);
+        && reportOnly.equals(other.reportOnly)
+        && port.equals(other.port);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, addresses, requirement, source, why, reportOnly);
+    return Objects.hash(name, addresses, requirement, source, why, reportOnly, port);
   }
 
   /** In the form a record has: {@code PlannedHost[name=…, …]}. */
@@ -120,6 +143,8 @@ public final class PlannedHost {
         + why
         + ", reportOnly="
         + reportOnly
+        + ", port="
+        + port
         + "]";
   }
 }

@@ -9,5 +9,7 @@ public enum PolicySource {
   /** The recipient's MTA-STS policy (RFC 8461). */
   MTA_STS,
   /** The recipient's DANE TLSA records (RFC 7672). */
-  DANE
+  DANE,
+  /** The operator's entry for the destination in a {@link DestinationPolicyMap}. */
+  POLICY_MAP
 }

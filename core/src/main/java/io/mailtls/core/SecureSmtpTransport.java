@@ -132,6 +132,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } else {
       rb.withoutDane();
     }
+    if (b.destinationPolicies != null) {
+      rb.destinationPolicies(b.destinationPolicies);
+    }
     this.resolver = rb.build();
     this.ownedResources = List.copyOf(b.ownedResources);
     this.senderPolicy = b.senderPolicy;
@@ -861,6 +864,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     private @Nullable Executor executor;
     private RandomGenerator random = new Random();
     private @Nullable SmartHost relay;
+    private @Nullable DestinationPolicyMap destinationPolicies;
     private @Nullable MtaStsPolicySource mtaSts;
     private @Nullable DaneProvider dane;
     private final List<AutoCloseable> ownedResources = new ArrayList<>();
@@ -895,6 +899,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       this.executor = from.executor;
       this.random = from.random;
       this.relay = from.relay;
+      this.destinationPolicies = from.destinationPolicies;
       this.mtaSts = from.mtaSts;
       this.dane = from.dane;
       this.maxSessionsPerDestination = from.maxSessionsPerDestination;
@@ -1112,6 +1117,18 @@ public final class SecureSmtpTransport implements AutoCloseable {
     public Builder relay(SmartHost relay) {
       once("relay");
       this.relay = Objects.requireNonNull(relay, "relay");
+      return this;
+    }
+
+    /**
+     * The operator's per-destination policies ({@link DestinationPolicyMap}, docs/design.md §1 "Per
+     * destination"): a level per recipient domain, a relay, explicit overrides of a recipient's
+     * broken policy. Default none. Not consulted for a transport-wide {@link #relay}, which hides
+     * every recipient's MX hosts.
+     */
+    public Builder destinationPolicies(DestinationPolicyMap map) {
+      once("destinationPolicies");
+      this.destinationPolicies = Objects.requireNonNull(map, "map");
       return this;
     }
 

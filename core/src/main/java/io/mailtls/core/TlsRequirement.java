@@ -12,7 +12,8 @@ public sealed interface TlsRequirement
     permits TlsRequirement.Opportunistic,
         TlsRequirement.Encrypted,
         TlsRequirement.Pkix,
-        TlsRequirement.Dane {
+        TlsRequirement.Dane,
+        TlsRequirement.Fingerprint {
 
   /** Whether delivery without TLS is forbidden. */
   boolean requiresTls();
@@ -94,6 +95,32 @@ public sealed interface TlsRequirement
       referenceNames = List.copyOf(referenceNames);
       if (referenceNames.isEmpty()) {
         throw new IllegalArgumentException("DANE needs at least one reference name");
+      }
+    }
+
+    @Override
+    public boolean requiresTls() {
+      return true;
+    }
+
+    @Override
+    public boolean requiresAuthentication() {
+      return true;
+    }
+  }
+
+  /**
+   * TLS mandatory, the leaf certificate, or its public key, matching one of the pinned SHA-256
+   * digests (Postfix {@code fingerprint}). No WebPKI chain and no name is checked: the pin is the
+   * authentication.
+   *
+   * @param pins the accepted digests, at least one
+   */
+  record Fingerprint(List<CertificatePin> pins) implements TlsRequirement {
+    public Fingerprint {
+      pins = List.copyOf(pins);
+      if (pins.isEmpty()) {
+        throw new IllegalArgumentException("a fingerprint requirement needs at least one pin");
       }
     }
 

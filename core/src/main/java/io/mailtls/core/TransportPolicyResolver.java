@@ -5,6 +5,7 @@ import io.mailtls.core.internal.policy.DomainInputs;
 import io.mailtls.core.internal.policy.HostDecision;
 import io.mailtls.core.internal.policy.HostInputs;
 import io.mailtls.core.internal.policy.HostPolicy;
+import io.mailtls.core.internal.policy.InMemoryPolicyMap;
 import io.mailtls.core.internal.policy.PlanCache;
 import io.mailtls.core.internal.transport.SafeListener;
 import java.net.InetAddress;
@@ -77,6 +78,7 @@ public final class TransportPolicyResolver {
   private final Optional<MtaStsPolicySource> mtaSts;
   private final Optional<DaneProvider> dane;
   private final @Nullable PlanCache plans;
+  private final DestinationPolicyMap destinations;
 
   /** The settings this resolver was built with, for {@link #newBuilder()}. */
   private final Builder settings;
@@ -89,6 +91,7 @@ public final class TransportPolicyResolver {
     this.mtaSts = Optional.ofNullable(b.mtaSts);
     this.dane = Optional.ofNullable(b.dane);
     this.plans = b.planCacheSize == 0 ? null : new PlanCache(b.clock, b.planCacheSize);
+    this.destinations = b.destinations;
   }
 
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
@@ -122,7 +125,7 @@ public final class TransportPolicyResolver {
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level, EventListener listener) {
     PlanCache cache = plans;
-    if (cache != null) {
+    if (cache != null && destinations == InMemoryPolicyMap.EMPTY) {
       // the hot path: a map lookup and an expiry check, no future
       DeliveryPlan hit =
           cache.get(
@@ -159,7 +162,10 @@ public final class TransportPolicyResolver {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
-    PlanCache cache = plans;
+    // A plan under a policy-map entry is made anew each time (and not cached): the map may be
+    // reloaded, and the entry decides as much as the lookups do.
+    Optional<DestinationPolicyMap.Entry> entry = entryFor(nextHop);
+    PlanCache cache = entry.isPresent() ? null : plans;
     long started = 0;
     if (cache != null) {
       DeliveryPlan hit = cache.get(nextHop, level);
@@ -170,17 +176,24 @@ public final class TransportPolicyResolver {
       started = cache.now();
     }
     long since = started;
+    // An entry's relay is planned as the domain it names: its MX hosts, its policies.
+    NextHop target =
+        entry
+            .flatMap(e -> e.policy().relay())
+            .<NextHop>map(r -> new NextHop.Domain(r.host()))
+            .orElse(nextHop);
     // MX resolution and MTA-STS discovery do not depend on each other: run them together.
-    CompletableFuture<MxResolution> mx = mxResolver.resolveAsync(nextHop);
-    CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(nextHop, false, events);
+    CompletableFuture<MxResolution> mx = mxResolver.resolveAsync(target);
+    CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(target, false, events);
     // TLSA lookups depend on the MX hosts only; they run beside MTA-STS discovery.
     CompletableFuture<Map<DomainName, TlsaLookup>> tlsa =
         mx.thenCompose(m -> tlsaLookups(m, events));
     // thenCombine completes only once both sides have, failed or not: the plan completes after
     // every lookup it started has ended (tlsaLookups sees to it also for a provider that throws),
     // so no lookup event of this plan comes after the caller's planEnd.
-    return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p, Map.of()))
-        .thenCombine(tlsa, (in, t) -> new Inputs(in.nextHop(), in.level(), in.mx(), in.sts(), t))
+    return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p, Map.of(), entry))
+        .thenCombine(
+            tlsa, (in, t) -> new Inputs(in.nextHop(), in.level(), in.mx(), in.sts(), t, in.entry()))
         .thenApply(in -> remember(in, assemble(in), since));
   }
 
@@ -207,7 +220,8 @@ public final class TransportPolicyResolver {
     }
     PlanCache cache = plans;
     long started = cache == null ? 0 : cache.now();
-    return stsLookup(old.nextHop(), true, events)
+    // the MX resolution's next hop: a policy-map relay's, whose policy the plan followed
+    return stsLookup(old.mx().nextHop(), true, events)
         .thenCompose(
             p -> {
               if (p.isPresent()
@@ -220,7 +234,12 @@ public final class TransportPolicyResolver {
                         t -> {
                           Inputs in =
                               new Inputs(
-                                  old.nextHop(), old.senderLevel().orElseThrow(), old.mx(), p, t);
+                                  old.nextHop(),
+                                  old.senderLevel().orElseThrow(),
+                                  old.mx(),
+                                  p,
+                                  t,
+                                  entryFor(old.nextHop()));
                           return Optional.of(remember(in, assemble(in), started));
                         });
               }
@@ -280,13 +299,26 @@ public final class TransportPolicyResolver {
     return "failed: " + cause;
   }
 
-  /** What a plan is made from. */
+  /**
+   * What a plan is made from.
+   *
+   * @param nextHop the recipient domain; {@code mx} is of the entry's relay when it has one
+   */
   private record Inputs(
       NextHop nextHop,
       TlsLevel level,
       MxResolution mx,
       Optional<MtaStsLookup> sts,
-      Map<DomainName, TlsaLookup> tlsa) {}
+      Map<DomainName, TlsaLookup> tlsa,
+      Optional<DestinationPolicyMap.Entry> entry) {}
+
+  /** The policy-map entry for a recipient domain, if any (none for an address literal). */
+  private Optional<DestinationPolicyMap.Entry> entryFor(NextHop hop) {
+    if (destinations == InMemoryPolicyMap.EMPTY || !(hop instanceof NextHop.Domain d)) {
+      return Optional.empty();
+    }
+    return Objects.requireNonNull(destinations.lookup(d.name()), "the policy map returned null");
+  }
 
   /**
    * Every connectable host's TLSA discovery, concurrently (RFC 7672 §2.2), each between its start
@@ -335,8 +367,15 @@ public final class TransportPolicyResolver {
   private DeliveryPlan assemble(Inputs in) {
     return assemble(
         new DomainInputs(
-            in.nextHop(), in.level(), mtaSts.isPresent(), dane.isPresent(), in.mx(), in.sts()),
-        in.tlsa());
+            in.mx().nextHop(),
+            in.level(),
+            mtaSts.isPresent(),
+            dane.isPresent(),
+            in.mx(),
+            in.sts(),
+            in.entry()),
+        in.tlsa(),
+        in.nextHop());
   }
 
   /**
@@ -346,7 +385,7 @@ public final class TransportPolicyResolver {
    */
   private DeliveryPlan remember(Inputs in, DeliveryPlan plan, long startedMillis) {
     PlanCache cache = plans;
-    if (cache == null) {
+    if (cache == null || in.entry().isPresent()) {
       return plan;
     }
     long reuse = reuseMillis(in, plan);
@@ -399,10 +438,12 @@ public final class TransportPolicyResolver {
    * The plan the rules of {@link HostPolicy} make of the lookups' results: the domain-level rules
    * first, then each host in MX order, then why nothing can be tried when no host is left.
    */
-  private static DeliveryPlan assemble(DomainInputs in, Map<DomainName, TlsaLookup> tlsa) {
-    NextHop nextHop = in.nextHop();
+  private static DeliveryPlan assemble(
+      DomainInputs in, Map<DomainName, TlsaLookup> tlsa, NextHop nextHop) {
     TlsLevel level = in.level();
     MxResolution mx = in.mx();
+    Optional<DestinationPolicy.Relay> relay = in.destination().flatMap(e -> e.policy().relay());
+    Optional<Integer> port = relay.flatMap(DestinationPolicy.Relay::port);
     DomainDecision domain = HostPolicy.decideDomain(in);
     if (domain instanceof DomainDecision.Fail fail) {
       return new DeliveryPlan(
@@ -418,17 +459,35 @@ public final class TransportPolicyResolver {
     }
     DomainDecision.Proceed proceed = (DomainDecision.Proceed) domain;
     List<String> reasons = new ArrayList<>(proceed.reasons());
+    relay.ifPresent(
+        r ->
+            reasons.add(
+                "policy map relay "
+                    + r
+                    + " for "
+                    + nextHop
+                    + ": planned as "
+                    + r.host()
+                    + " (its MX hosts, MTA-STS and DANE)"));
     List<PolicyFailure> policyFailures = new ArrayList<>(proceed.policyFailures());
     List<PlannedHost> hosts = new ArrayList<>();
     List<SkippedHost> skipped = new ArrayList<>();
     if (nextHop instanceof NextHop.AddressLiteral literal) {
       HostDecision d = HostPolicy.decide(HostInputs.addressLiteral(in));
-      add(d, Optional.empty(), List.of(literal.address()), hosts, skipped, reasons, policyFailures);
+      add(
+          d,
+          Optional.empty(),
+          List.of(literal.address()),
+          port,
+          hosts,
+          skipped,
+          reasons,
+          policyFailures);
     } else {
       for (MxHost h : mx.hosts()) {
         HostDecision d =
             HostPolicy.decide(HostInputs.mxHost(in, h, Optional.ofNullable(tlsa.get(h.name()))));
-        add(d, Optional.of(h.name()), h.addresses(), hosts, skipped, reasons, policyFailures);
+        add(d, Optional.of(h.name()), h.addresses(), port, hosts, skipped, reasons, policyFailures);
       }
     }
     Optional<DeliveryPlan.Failure> failure = Optional.empty();
@@ -444,6 +503,7 @@ public final class TransportPolicyResolver {
       HostDecision d,
       Optional<DomainName> name,
       List<InetAddress> addresses,
+      Optional<Integer> port,
       List<PlannedHost> hosts,
       List<SkippedHost> skipped,
       List<String> reasons,
@@ -453,7 +513,7 @@ public final class TransportPolicyResolver {
       policyFailures.addAll(use.policyFailures());
       hosts.add(
           new PlannedHost(
-              name, addresses, use.requirement(), use.source(), use.why(), use.reportOnly()));
+              name, addresses, use.requirement(), use.source(), use.why(), use.reportOnly(), port));
     } else if (d instanceof HostDecision.Skip skip) {
       reasons.addAll(skip.notes());
       policyFailures.addAll(skip.policyFailures());
@@ -480,6 +540,7 @@ public final class TransportPolicyResolver {
     private boolean daneChosen;
     private Clock clock = Clock.systemUTC();
     private int planCacheSize = DEFAULT_PLAN_CACHE_SIZE;
+    private DestinationPolicyMap destinations = InMemoryPolicyMap.EMPTY;
     private final Set<String> called = new HashSet<>();
 
     private Builder() {}
@@ -494,6 +555,7 @@ public final class TransportPolicyResolver {
       this.daneChosen = from.daneChosen;
       this.clock = from.clock;
       this.planCacheSize = from.planCacheSize;
+      this.destinations = from.destinations;
     }
 
     private void once(String setter, String what) {
@@ -581,6 +643,18 @@ public final class TransportPolicyResolver {
         throw new IllegalArgumentException("planCacheSize must not be negative: " + nextHops);
       }
       this.planCacheSize = nextHops;
+      return this;
+    }
+
+    /**
+     * The operator's per-destination policies (docs/design.md §1, "Per destination"); default none,
+     * every destination as the sender's level and its own policies say. A plan for a destination
+     * with an entry is made anew for each message (the map may change: {@link
+     * DestinationPolicyMap#reloading}), never taken from the plan cache.
+     */
+    public Builder destinationPolicies(DestinationPolicyMap map) {
+      once("destinationPolicies", "destinationPolicies already set");
+      this.destinations = Objects.requireNonNull(map, "map");
       return this;
     }
 

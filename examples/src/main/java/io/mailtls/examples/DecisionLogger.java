@@ -152,6 +152,8 @@ public final class DecisionLogger implements EventListener {
       return "dane";
     } else if (r instanceof TlsRequirement.Pkix) {
       return "pkix";
+    } else if (r instanceof TlsRequirement.Fingerprint) {
+      return "fingerprint";
     }
     return r instanceof TlsRequirement.Encrypted ? "encrypted" : "opportunistic";
   }

@@ -21,7 +21,8 @@ public final class FuzzTargets {
           MimeHeaderTarget.class,
           MessageContentTarget.class,
           ReceivedTarget.class,
-          TlsRequiredHeaderTarget.class);
+          TlsRequiredHeaderTarget.class,
+          PolicyMapTarget.class);
 
   private FuzzTargets() {}
 

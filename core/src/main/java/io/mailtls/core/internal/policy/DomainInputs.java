@@ -1,5 +1,6 @@
 package io.mailtls.core.internal.policy;
 
+import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.MtaStsLookup;
 import io.mailtls.core.MxResolution;
 import io.mailtls.core.NextHop;
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param mx the MX resolution: its outcome, the DNSSEC state of its answer, its hosts
  * @param sts the MTA-STS lookup; present exactly when a source is configured and the next hop is a
  *     domain
+ * @param destination the operator's policy-map entry for the recipient domain, if any (only for a
+ *     domain)
  */
 public record DomainInputs(
     NextHop nextHop,
@@ -25,7 +28,8 @@ public record DomainInputs(
     boolean mtaStsConfigured,
     boolean daneConfigured,
     MxResolution mx,
-    Optional<MtaStsLookup> sts) {
+    Optional<MtaStsLookup> sts,
+    Optional<DestinationPolicyMap.Entry> destination) {
 
   public DomainInputs {
     Objects.requireNonNull(nextHop, "nextHop");
@@ -36,5 +40,20 @@ public record DomainInputs(
       throw new IllegalArgumentException(
           "an MTA-STS lookup needs a configured source and a domain: " + nextHop);
     }
+    Objects.requireNonNull(destination, "destination");
+    if (destination.isPresent() && !(nextHop instanceof NextHop.Domain)) {
+      throw new IllegalArgumentException("a policy-map entry needs a domain: " + nextHop);
+    }
+  }
+
+  /** Inputs without a policy-map entry. */
+  public DomainInputs(
+      NextHop nextHop,
+      TlsLevel level,
+      boolean mtaStsConfigured,
+      boolean daneConfigured,
+      MxResolution mx,
+      Optional<MtaStsLookup> sts) {
+    this(nextHop, level, mtaStsConfigured, daneConfigured, mx, sts, Optional.empty());
   }
 }

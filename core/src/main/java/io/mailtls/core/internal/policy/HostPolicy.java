@@ -2,6 +2,7 @@ package io.mailtls.core.internal.policy;
 
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DestinationPolicy;
 import io.mailtls.core.DnsAnswer;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
@@ -47,11 +48,14 @@ public final class HostPolicy {
    */
   public static DomainDecision decideDomain(DomainInputs in) {
     NextHop nextHop = in.nextHop();
-    TlsLevel level = in.level();
+    // the operator's entry for the destination, if any, against the sender's level (design §1)
+    DestinationRules.Effective eff = DestinationRules.effective(in.level(), in.destination());
+    TlsLevel level = eff.ruleLevel();
     MxResolution mx = in.mx();
     List<String> reasons = new ArrayList<>();
     List<PolicyFailure> policyFailures = new ArrayList<>();
-    reasons.add("sender level " + level);
+    reasons.add("sender level " + in.level());
+    reasons.addAll(eff.notes());
     if (nextHop instanceof NextHop.Domain) {
       // The opt-outs are explicit choices; the record shows them wherever they matter.
       if (!in.mtaStsConfigured()) {
@@ -91,11 +95,32 @@ public final class HostPolicy {
         && mx.mxState() != DnssecState.SECURE) {
       return nonDnssecDestination(mx, d.name(), reasons);
     }
+    if (eff.level() == DestinationPolicy.Level.AUTHENTICATED
+        && !(in.daneConfigured() && !eff.overrideDane())
+        && !(in.mtaStsConfigured() && !eff.overrideSts())) {
+      return failClosed(
+          "authenticated", reasons, "mailtls-dane or mailtls-mta-sts, not overridden by the entry");
+    }
     Optional<MtaStsPolicy> policy = Optional.empty();
     if (in.sts().isPresent()) {
       MtaStsLookup lookup = in.sts().get();
       reasons.add("MTA-STS: " + describe(lookup));
-      if (lookup instanceof MtaStsLookup.Found f && f.policy().mode() != MtaStsMode.NONE) {
+      if (lookup instanceof MtaStsLookup.Found f
+          && f.policy().mode() != MtaStsMode.NONE
+          && eff.overrideSts()) {
+        // The operator works around the recipient's (broken) policy, and the record says so.
+        reasons.add(
+            "policy map override (override=sts, entry "
+                + eff.key()
+                + "): the recipient's MTA-STS "
+                + f.policy().mode()
+                + " policy id "
+                + f.policy().id()
+                + " is set aside"
+                + (f.policy().mode() == MtaStsMode.ENFORCE
+                    ? ", lowering the recipient's policy"
+                    : ""));
+      } else if (lookup instanceof MtaStsLookup.Found f && f.policy().mode() != MtaStsMode.NONE) {
         policy = Optional.of(f.policy());
       } else if (lookup instanceof MtaStsLookup.Failed failed) {
         policyFailures.add(
@@ -124,9 +149,9 @@ public final class HostPolicy {
               + ", mx "
               + policy.get().mxPatterns()
               + ") overrides sender level "
-              + level);
+              + eff.level());
     } else {
-      reasons.add(Sender.of(level).why());
+      reasons.add(Sender.of(eff).why());
     }
     return new DomainDecision.Proceed(policy, reasons, policyFailures);
   }
@@ -141,8 +166,10 @@ public final class HostPolicy {
       return new HostDecision.FailDomain(fail);
     }
     DomainDecision.Proceed proceed = (DomainDecision.Proceed) domain;
-    TlsLevel level = in.domain().level();
-    Sender sender = Sender.of(level);
+    DestinationRules.Effective eff =
+        DestinationRules.effective(in.domain().level(), in.domain().destination());
+    TlsLevel level = eff.ruleLevel();
+    Sender sender = Sender.of(eff);
     if (in.host().isEmpty()) {
       if (level == TlsLevel.DANE_REQUIRED) {
         return new HostDecision.Skip(
@@ -184,6 +211,20 @@ public final class HostPolicy {
       return outsideEnforcePolicy(domainName, h, policy.get(), notes, failures);
     }
     Optional<TlsaLookup> tlsa = in.tlsa();
+    if (eff.overrideDane() && tlsa.isPresent() && !(tlsa.get() instanceof TlsaLookup.None)) {
+      // The operator works around the recipient's (broken) DANE records; the record says so.
+      notes.add(
+          h.name()
+              + ": policy map override (override=dane, entry "
+              + eff.key()
+              + "): "
+              + describe(tlsa.get())
+              + " set aside"
+              + (tlsa.get() instanceof TlsaLookup.Usable
+                  ? ", lowering the recipient's policy"
+                  : ""));
+      tlsa = Optional.empty();
+    }
     if (tlsa.isPresent() && tlsa.get() instanceof TlsaLookup.Failed f) {
       // RFC 7672 §2.1.1: bogus or indeterminate DNS data never reads as "no DANE".
       String why = "DANE lookup failed for " + h.name() + ": " + f.reason();
@@ -197,6 +238,22 @@ public final class HostPolicy {
               FailureType.DNSSEC_INVALID,
               why));
       return new HostDecision.Skip(FailureType.DNSSEC_INVALID, why, notes, failures);
+    }
+    if (eff.level() == DestinationPolicy.Level.AUTHENTICATED
+        && tlsa.isPresent()
+        && tlsa.get() instanceof TlsaLookup.Usable
+        && !ownerChoseHost
+        && !enforce) {
+      // DANE through an MX answer an attacker could forge authenticates the attacker's choice of
+      // host (RFC 7672 §2.2.1): not the recipient's, so not "authenticated".
+      return new HostDecision.Skip(
+          FailureType.DESTINATION_POLICY,
+          "authenticated: the TLSA records of "
+              + h.name()
+              + " come through an MX answer that is not DNSSEC-secure, and no MTA-STS enforce"
+              + " policy applies",
+          notes,
+          failures);
     }
     if (tlsa.isPresent() && tlsa.get() instanceof TlsaLookup.Usable u) {
       // RFC 7672 §2.2, RFC 8461 §2: usable records make DANE mandatory and win over MTA-STS.
@@ -247,6 +304,15 @@ public final class HostPolicy {
           notes,
           failures);
     }
+    if (eff.level() == DestinationPolicy.Level.AUTHENTICATED) {
+      return new HostDecision.Skip(
+          FailureType.DESTINATION_POLICY,
+          "authenticated: "
+              + h.name()
+              + " has no usable DANE records and no MTA-STS enforce policy applies",
+          notes,
+          failures);
+    }
     if (outsidePolicy) {
       // RFC 8461 §4.1, §5 testing mode: the host is used, the mismatch reported; also when
       // unusable TLSA records make TLS mandatory, since the MTA-STS checks still apply then.
@@ -262,6 +328,25 @@ public final class HostPolicy {
                   + " matches none of the MTA-STS mx patterns "
                   + policy.get().mxPatterns()
                   + " (testing mode: delivering anyway)"));
+    }
+    Optional<TlsRequirement> pinned = DestinationRules.requirement(eff, h);
+    if (pinned.isPresent()) {
+      // verify or fingerprint: the entry says how the server is authenticated
+      return new HostDecision.Use(
+          pinned.get(),
+          PolicySource.POLICY_MAP,
+          "policy map level "
+              + eff.level()
+              + " (entry "
+              + eff.key()
+              + "): TLS 1.2+, "
+              + (pinned.get() instanceof TlsRequirement.Pkix p
+                  ? "WebPKI, names " + p.referenceNames()
+                  : "pinned certificate or key digests")
+              + (policy.isPresent() ? "; MTA-STS testing: failures reported" : ""),
+          policy.map(p -> pkix),
+          notes,
+          failures);
     }
     if (unusable.isPresent()) {
       // RFC 7672 §2.2: secure TLSA records, none usable: TLS mandatory, unauthenticated.
@@ -335,6 +420,15 @@ public final class HostPolicy {
               "no MX host matches the recipient's MTA-STS enforce policy"),
           FailureType.STS_POLICY_INVALID);
     }
+    if (skipped.stream().anyMatch(s -> s.failure() == FailureType.DESTINATION_POLICY)) {
+      return Values.planFailure(
+          DeliveryStatus.DEFERRED,
+          SmtpReply.local(
+              451,
+              EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+              "no MX host meets the operator's policy for this destination"),
+          FailureType.DESTINATION_POLICY);
+    }
     boolean dns = skipped.stream().anyMatch(s -> s.failure() == FailureType.DNS_FAILURE);
     return Values.planFailure(
         DeliveryStatus.DEFERRED,
@@ -369,6 +463,28 @@ public final class HostPolicy {
 
   /** The requirement the sender's level alone imposes on a host. */
   private record Sender(TlsRequirement requirement, PolicySource source, String why) {
+    /** The sender's level, or the entry's where it applies. */
+    static Sender of(DestinationRules.Effective eff) {
+      Sender s = of(eff.ruleLevel());
+      if (!eff.fromEntry()) {
+        return s;
+      }
+      String why =
+          switch (eff.level()) {
+            case AUTHENTICATED -> "DANE where usable, else MTA-STS enforce, else deferred";
+            case VERIFY -> "TLS 1.2+, WebPKI, the entry's names (or the MX host name)";
+            case FINGERPRINT -> "TLS 1.2+, a pinned certificate or key digest";
+            case OPPORTUNISTIC -> "STARTTLS when offered, plaintext otherwise";
+            case ENFORCED -> "TLS 1.2+ required, certificate not checked";
+            case STS_REQUIRED -> "the recipient's MTA-STS enforce policy required";
+            case DANE_REQUIRED -> "DANE required for every MX host";
+          };
+      return new Sender(
+          s.requirement(),
+          PolicySource.POLICY_MAP,
+          "policy map level " + eff.level() + " (entry " + eff.key() + "): " + why);
+    }
+
     static Sender of(TlsLevel level) {
       return level == TlsLevel.OPPORTUNISTIC
           ? new Sender(
@@ -487,8 +603,7 @@ public final class HostPolicy {
   }
 
   /** Fail closed: the level needs a recipient policy provider that is not configured. */
-  private static DomainDecision.Fail failClosed(
-      TlsLevel level, List<String> reasons, String module) {
+  private static DomainDecision.Fail failClosed(Object level, List<String> reasons, String module) {
     String why =
         level
             + " needs a recipient policy provider ("

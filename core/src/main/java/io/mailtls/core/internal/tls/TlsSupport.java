@@ -134,6 +134,9 @@ public final class TlsSupport {
               () -> new IllegalStateException("a DANE requirement without a DANE provider"))
           .trustManager(d);
     }
+    if (requirement instanceof TlsRequirement.Fingerprint f) {
+      return new FingerprintTrustManager(f.pins());
+    }
     if (requirement.requiresAuthentication()) {
       // Fail closed: an authenticating requirement must never fall to the unauthenticated path.
       throw new IllegalStateException("no trust manager for " + requirement);

@@ -1,5 +1,6 @@
 package io.mailtls.core.internal.tls;
 
+import io.mailtls.core.CertificatePin;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.TlsRequirement;
@@ -70,6 +71,21 @@ public sealed interface TlsVerification {
     }
   }
 
+  /**
+   * Pinned digests (Postfix {@code fingerprint}): the set of pins decides, nothing else (no name,
+   * no trust anchor), so a session verified against one set of pins never serves another.
+   */
+  record Fingerprint(Set<CertificatePin> pins) implements TlsVerification {
+    public Fingerprint {
+      pins = Set.copyOf(pins);
+    }
+
+    @Override
+    public boolean authenticates() {
+      return true;
+    }
+  }
+
   /** The one unauthenticated verification. */
   TlsVerification UNAUTHENTICATED = new Unauthenticated();
 
@@ -85,6 +101,9 @@ public sealed interface TlsVerification {
           d.baseDomain(),
           namesMatter ? Set.copyOf(d.referenceNames()) : Set.of(),
           d.mxSecure());
+    }
+    if (requirement instanceof TlsRequirement.Fingerprint f) {
+      return new Fingerprint(Set.copyOf(f.pins()));
     }
     if (requirement.requiresAuthentication()) {
       // Fail closed: an authenticating requirement never maps to the unauthenticated space.

@@ -272,7 +272,8 @@ public final class DomainDelivery {
       ContentFacts scan,
       boolean requireTls,
       Optional<String> plaintextRefused) {
-    int port = settings.relay().map(SmartHost::port).orElse(settings.port());
+    int port =
+        host.port().orElseGet(() -> settings.relay().map(SmartHost::port).orElse(settings.port()));
     InetSocketAddress target = new InetSocketAddress(address, port);
     ConnectionPool.Key key = ConnectionPool.Key.of(target, host.name(), host.requirement());
     List<String> notes = new ArrayList<>();

@@ -348,6 +348,9 @@ public final class SessionProbe {
     if (r instanceof TlsRequirement.Encrypted) {
       return "encrypted";
     }
+    if (r instanceof TlsRequirement.Fingerprint) {
+      return "fingerprint";
+    }
     return r instanceof TlsRequirement.Pkix ? "pkix" : "dane";
   }
 

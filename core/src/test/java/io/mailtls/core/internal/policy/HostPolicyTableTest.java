@@ -3,8 +3,12 @@ package io.mailtls.core.internal.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailtls.core.CertificatePin;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DestinationPolicy;
+import io.mailtls.core.DestinationPolicy.Level;
+import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DnsAnswer;
 import io.mailtls.core.DnsFailure;
 import io.mailtls.core.DnsOutcome;
@@ -125,17 +129,49 @@ class HostPolicyTableTest {
     }
   }
 
-  /** One combination of the dimensions. */
-  record Case(TlsLevel level, Mx mx, Sts sts, Dane dane, Addresses addresses) {
+  /** Which recipient policy a policy-map entry sets aside. */
+  enum Ovr {
+    NONE("none"),
+    STS("`override=sts`"),
+    DANE("`override=dane`");
 
+    final String text;
+
+    Ovr(String text) {
+      this.text = text;
+    }
+  }
+
+  /**
+   * One combination of the dimensions. {@code level} is the level that applies: one of the four
+   * sender levels with no policy-map entry (and no override), or else an entry's level under the
+   * sender level {@code opportunistic} (which any entry level meets or raises); the precedence of
+   * sender and entry levels is its own table ({@link #applies}).
+   */
+  record Case(Level level, Ovr override, Mx mx, Sts sts, Dane dane, Addresses addresses) {
+
+    /** Every combination that inputs can hold. */
     static List<Case> all() {
       List<Case> all = new ArrayList<>();
-      for (TlsLevel level : TlsLevel.values()) {
-        for (Mx mx : Mx.values()) {
-          for (Sts sts : Sts.values()) {
-            for (Dane dane : Dane.values()) {
-              for (Addresses addresses : Addresses.values()) {
-                all.add(new Case(level, mx, sts, dane, addresses));
+      for (Case c : product()) {
+        if (c.possible()) {
+          all.add(c);
+        }
+      }
+      return all;
+    }
+
+    /** The whole cartesian product, with the combinations no input can hold. */
+    static List<Case> product() {
+      List<Case> all = new ArrayList<>();
+      for (Level level : Level.values()) {
+        for (Ovr override : Ovr.values()) {
+          for (Mx mx : Mx.values()) {
+            for (Sts sts : Sts.values()) {
+              for (Dane dane : Dane.values()) {
+                for (Addresses addresses : Addresses.values()) {
+                  all.add(new Case(level, override, mx, sts, dane, addresses));
+                }
               }
             }
           }
@@ -144,7 +180,33 @@ class HostPolicyTableTest {
       return all;
     }
 
+    /**
+     * Whether inputs can hold this combination: an address literal has no entry (entries are keyed
+     * by domain), and no entry overrides the policy its own level needs.
+     */
+    boolean possible() {
+      if (entry() && literal()) {
+        return false;
+      }
+      return !(level == Level.STS_REQUIRED && override == Ovr.STS)
+          && !(level == Level.DANE_REQUIRED && override == Ovr.DANE);
+    }
+
+    /** Whether a policy-map entry is in play. */
+    boolean entry() {
+      return level.asSenderLevel().isEmpty() || override != Ovr.NONE;
+    }
+
+    /** Whether the entry's level is the one that applies (it is stricter than opportunistic). */
+    boolean entrySetsLevel() {
+      return entry() && level != Level.OPPORTUNISTIC;
+    }
+
     boolean at(TlsLevel l) {
+      return level == Level.of(l);
+    }
+
+    boolean at(Level l) {
       return level == l;
     }
 
@@ -152,21 +214,48 @@ class HostPolicyTableTest {
       return mx == Mx.ADDRESS_LITERAL;
     }
 
+    boolean overrideSts() {
+      return override == Ovr.STS;
+    }
+
+    boolean overrideDane() {
+      return override == Ovr.DANE;
+    }
+
+    /** Whether a testing or enforce policy was found (before any override). */
+    boolean stsFound() {
+      return sts == Sts.ENFORCE_MATCH
+          || sts == Sts.ENFORCE_OUTSIDE
+          || sts == Sts.TESTING_MATCH
+          || sts == Sts.TESTING_OUTSIDE;
+    }
+
+    /** Whether TLSA discovery found records or failed (before any override). */
+    boolean tlsaFound() {
+      return dane == Dane.USABLE || dane == Dane.UNUSABLE || dane == Dane.FAILED;
+    }
+
+    /** What DANE says once an {@code override=dane} has set its records aside. */
+    Dane daneSeen() {
+      return overrideDane() && tlsaFound() ? Dane.NONE : dane;
+    }
+
     boolean enforce() {
-      return sts == Sts.ENFORCE_MATCH || sts == Sts.ENFORCE_OUTSIDE;
+      return !overrideSts() && (sts == Sts.ENFORCE_MATCH || sts == Sts.ENFORCE_OUTSIDE);
     }
 
     boolean testing() {
-      return sts == Sts.TESTING_MATCH || sts == Sts.TESTING_OUTSIDE;
+      return !overrideSts() && (sts == Sts.TESTING_MATCH || sts == Sts.TESTING_OUTSIDE);
     }
 
     boolean outside() {
-      return sts == Sts.ENFORCE_OUTSIDE || sts == Sts.TESTING_OUTSIDE;
+      return !overrideSts() && (sts == Sts.ENFORCE_OUTSIDE || sts == Sts.TESTING_OUTSIDE);
     }
 
     @Override
     public String toString() {
       return level
+          + (override == Ovr.NONE ? "" : " " + override.text)
           + ", "
           + mx.text
           + ", MTA-STS "
@@ -185,7 +274,8 @@ class HostPolicyTableTest {
     OPPORTUNISTIC("opportunistic"),
     ENCRYPTED("TLS, unauthenticated"),
     PKIX("PKIX (WebPKI, the MX host's name)"),
-    DANE("DANE");
+    DANE("DANE"),
+    FINGERPRINT("pinned digests");
 
     final String text;
 
@@ -200,6 +290,8 @@ class HostPolicyTableTest {
         return ENCRYPTED;
       } else if (r instanceof TlsRequirement.Pkix) {
         return PKIX;
+      } else if (r instanceof TlsRequirement.Fingerprint) {
+        return FINGERPRINT;
       }
       return DANE;
     }
@@ -229,13 +321,19 @@ class HostPolicyTableTest {
 
     record FailDomain(DeliveryStatus status, FailureType failure) implements Outcome {}
 
-    /** The outcome for one case: "the sender's level" becomes that level's requirement. */
-    default Outcome at(TlsLevel level) {
+    /**
+     * The outcome for one case: "the sender's level" becomes that level's requirement, set by the
+     * policy map when an entry's level applies.
+     */
+    default Outcome at(Case c) {
       if (this instanceof Use u && u.requirement().isEmpty()) {
-        boolean opportunistic = level == TlsLevel.OPPORTUNISTIC;
+        boolean opportunistic = c.level() == Level.OPPORTUNISTIC;
         return new Use(
             Optional.of(opportunistic ? Req.OPPORTUNISTIC : Req.ENCRYPTED),
-            Optional.of(opportunistic ? PolicySource.NONE : PolicySource.SENDER),
+            Optional.of(
+                c.entrySetsLevel()
+                    ? PolicySource.POLICY_MAP
+                    : opportunistic ? PolicySource.NONE : PolicySource.SENDER),
             u.reportOnly());
       }
       return this;
@@ -259,25 +357,31 @@ class HostPolicyTableTest {
   }
 
   /** What a rule says: it decides, or it notes (a report, a record line) and reading goes on. */
-  record Effect(Optional<Outcome> decides, List<Report> reports, boolean familyNote) {}
+  record Effect(
+      Optional<Outcome> decides, List<Report> reports, boolean familyNote, boolean overrideNote) {}
 
   static Effect decides(Outcome outcome, Report... reports) {
-    return new Effect(Optional.of(outcome), List.of(reports), false);
+    return new Effect(Optional.of(outcome), List.of(reports), false, false);
   }
 
   static Effect notes(Report report) {
-    return new Effect(Optional.empty(), List.of(report), false);
+    return new Effect(Optional.empty(), List.of(report), false, false);
   }
 
   static Effect notesFailedFamily() {
-    return new Effect(Optional.empty(), List.of(), true);
+    return new Effect(Optional.empty(), List.of(), true, false);
+  }
+
+  /** The record says that the entry set a recipient policy aside. */
+  static Effect notesOverride() {
+    return new Effect(Optional.empty(), List.of(), false, true);
   }
 
   /**
    * What a decision shows for one case: the outcome, the reports in order, and whether the record
    * notes a failed address family.
    */
-  record Seen(Outcome outcome, List<Report> reports, boolean familyNote) {}
+  record Seen(Outcome outcome, List<Report> reports, boolean familyNote, boolean overrideNote) {}
 
   static Outcome use(Req requirement, PolicySource source) {
     return new Outcome.Use(Optional.of(requirement), Optional.of(source), Optional.empty());
@@ -379,6 +483,24 @@ class HostPolicyTableTest {
               "4.7.5 before any connection (\"non DNSSEC destination\"): the MX names may be forged,"
                   + " so DANE on the named host would authenticate an attacker's choice"),
           rule(
+              "`authenticated`, and neither a DANE provider nor an MTA-STS source that the entry"
+                  + " leaves in force is configured",
+              c ->
+                  c.at(Level.AUTHENTICATED)
+                      && !(c.dane != Dane.NOT_CONFIGURED && !c.overrideDane())
+                      && !(c.sts != Sts.NOT_CONFIGURED && !c.overrideSts()),
+              decides(defer(FailureType.POLICY_UNAVAILABLE)),
+              "RFC 7672 §6, RFC 8461 §5",
+              "fail closed: not delivering rather than downgrading"),
+          rule(
+              "the entry says `override=sts`, and the recipient's MTA-STS policy is in mode"
+                  + " `testing` or `enforce`",
+              c -> c.overrideSts() && c.stsFound(),
+              notesOverride(),
+              "RFC 8461 §5",
+              "the operator sets the recipient's (broken) policy aside: the record says so (\"lowering"
+                  + " the recipient's policy\" for `enforce`), and the rules below read no policy"),
+          rule(
               "`sts-required`, and no MTA-STS source is configured",
               c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.NOT_CONFIGURED,
               decides(defer(FailureType.POLICY_UNAVAILABLE)),
@@ -459,17 +581,37 @@ class HostPolicyTableTest {
               "skipped even with usable TLSA: DANE may replace the PKIX check of MTA-STS, never the"
                   + " MX match, unless the domain owner signed the choice of host"),
           rule(
+              "the entry says `override=dane`, and the host's TLSA lookup found records or failed",
+              c -> c.overrideDane() && c.tlsaFound(),
+              notesOverride(),
+              "RFC 7672 §2.2",
+              "the operator sets the host's (broken) DANE records aside: the record says so"
+                  + " (\"lowering the recipient's policy\" for usable records), and the rules below"
+                  + " read no DANE"),
+          rule(
               "the host's TLSA lookup failed (bogus, SERVFAIL, timeout)",
-              c -> c.dane == Dane.FAILED,
+              c -> c.daneSeen() == Dane.FAILED,
               decides(
                   skip(FailureType.DNSSEC_INVALID),
                   reported(PolicySource.DANE, FailureType.DNSSEC_INVALID)),
               "RFC 7672 §2.1.1",
               "never read as \"no DANE\"; when every host is skipped, deferred"),
           rule(
+              "`authenticated`, usable TLSA records through an MX answer that is not DNSSEC-secure,"
+                  + " and no MTA-STS `enforce` policy",
+              c ->
+                  c.at(Level.AUTHENTICATED)
+                      && c.daneSeen() == Dane.USABLE
+                      && c.mx != Mx.SECURE
+                      && !c.enforce(),
+              decides(skip(FailureType.DESTINATION_POLICY)),
+              "RFC 7672 §2.2.1",
+              "DANE through a forgeable MX answer authenticates the host an attacker may have named,"
+                  + " not the recipient's; none left, deferred"),
+          rule(
               "secure TLSA records, at least one usable (DANE-TA or DANE-EE, known selector and"
                   + " matching type)",
-              c -> c.dane == Dane.USABLE,
+              c -> c.daneSeen() == Dane.USABLE,
               decides(use(Req.DANE, PolicySource.DANE)),
               "RFC 7672 §2.2, §3.1, RFC 8461 §2",
               "DANE authentication mandatory, PKIX not needed, MTA-STS not consulted for this host;"
@@ -477,7 +619,7 @@ class HostPolicyTableTest {
                   + " through an insecure MX answer (never at `dane-required`)"),
           rule(
               "secure TLSA records, none usable",
-              c -> c.dane == Dane.UNUSABLE,
+              c -> c.daneSeen() == Dane.UNUSABLE,
               notes(reportedOnly(PolicySource.DANE, FailureType.TLSA_INVALID)),
               "RFC 7672 §2.2, RFC 8460 §4.3.1",
               "reported as `tlsa-invalid`; the rules below decide"),
@@ -503,6 +645,12 @@ class HostPolicyTableTest {
               "TLS 1.2+, WebPKI chain, certificate names the MX host; failure: next MX, then"
                   + " deferred after re-checking the policy id (RFC 8461 §5.1)"),
           rule(
+              "`authenticated`, and neither usable DANE nor an MTA-STS `enforce` policy",
+              c -> c.at(Level.AUTHENTICATED),
+              decides(skip(FailureType.DESTINATION_POLICY)),
+              "RFC 7672 §2.2, RFC 8461 §5",
+              "never used unauthenticated; none left, deferred"),
+          rule(
               "an MTA-STS `testing` policy applies, and the host matches none of its `mx` patterns",
               c -> c.testing() && c.outside(),
               notes(reportedOnly(PolicySource.MTA_STS, FailureType.STS_POLICY_INVALID)),
@@ -510,14 +658,41 @@ class HostPolicyTableTest {
               "the mismatch is reported for TLS-RPT, also for a host whose TLSA records are"
                   + " unusable; the rules below decide"),
           rule(
+              "`verify`, under an MTA-STS `testing` policy",
+              c -> c.at(Level.VERIFY) && c.testing(),
+              decides(useWithReportOnly(Req.PKIX, PolicySource.POLICY_MAP, Req.PKIX)),
+              "RFC 6125 §6.4, RFC 8461 §5",
+              "the entry's check (Postfix `verify`: the `match=` names, default the MX host name);"
+                  + " the MTA-STS checks only reported"),
+          rule(
+              "`verify`",
+              c -> c.at(Level.VERIFY),
+              decides(use(Req.PKIX, PolicySource.POLICY_MAP)),
+              "RFC 6125 §6.4",
+              "TLS 1.2+, WebPKI chain, the certificate names a `match=` name (default the MX host"
+                  + " name); failure: next MX, then deferred"),
+          rule(
+              "`fingerprint`, under an MTA-STS `testing` policy",
+              c -> c.at(Level.FINGERPRINT) && c.testing(),
+              decides(useWithReportOnly(Req.FINGERPRINT, PolicySource.POLICY_MAP, Req.PKIX)),
+              "RFC 8461 §5",
+              "the entry's pins (Postfix `fingerprint`); the MTA-STS checks only reported"),
+          rule(
+              "`fingerprint`",
+              c -> c.at(Level.FINGERPRINT),
+              decides(use(Req.FINGERPRINT, PolicySource.POLICY_MAP)),
+              "RFC 8446 §4.4.2",
+              "TLS 1.2+, the leaf certificate's or its public key's SHA-256 digest is pinned; no"
+                  + " WebPKI chain, no name; failure: next MX, then deferred"),
+          rule(
               "secure TLSA records, none usable, under an MTA-STS `testing` policy",
-              c -> c.dane == Dane.UNUSABLE && c.testing(),
+              c -> c.daneSeen() == Dane.UNUSABLE && c.testing(),
               decides(useWithReportOnly(Req.ENCRYPTED, PolicySource.DANE, Req.PKIX)),
               "RFC 7672 §2.2, RFC 8461 §5",
               "TLS mandatory, unauthenticated; the MTA-STS checks only reported"),
           rule(
               "secure TLSA records, none usable",
-              c -> c.dane == Dane.UNUSABLE,
+              c -> c.daneSeen() == Dane.UNUSABLE,
               decides(use(Req.ENCRYPTED, PolicySource.DANE)),
               "RFC 7672 §2.2",
               "TLS mandatory, unauthenticated"),
@@ -556,6 +731,7 @@ class HostPolicyTableTest {
           FailureType.DANE_REQUIRED,
           FailureType.DNSSEC_INVALID,
           FailureType.STS_POLICY_INVALID,
+          FailureType.DESTINATION_POLICY,
           FailureType.DNS_FAILURE,
           FailureType.CONNECTION_FAILED);
 
@@ -585,6 +761,13 @@ class HostPolicyTableTest {
               "4.7.5",
               "RFC 8461 §5.1"),
           new NoHostRule(
+              "some because the policy-map entry cannot be met (`authenticated`)",
+              c -> c.skipped().contains(FailureType.DESTINATION_POLICY),
+              DeliveryStatus.DEFERRED,
+              FailureType.DESTINATION_POLICY,
+              "4.7.5",
+              "RFC 7672 §6, RFC 8461 §5"),
+          new NoHostRule(
               "some because an address lookup failed",
               c -> c.skipped().contains(FailureType.DNS_FAILURE),
               DeliveryStatus.DEFERRED,
@@ -599,6 +782,115 @@ class HostPolicyTableTest {
               "4.4.4",
               "RFC 5321 §5.1"));
 
+  /**
+   * The level that applies when a policy-map entry meets the sender's level: the stricter (by
+   * {@link Level#strength()}: opportunistic, enforced, authenticated, then the levels naming how
+   * the server is authenticated); between two different levels of that highest strength, the
+   * entry's.
+   */
+  static Level applies(TlsLevel sender, Level entry) {
+    Level s = Level.of(sender);
+    return entry.strength() >= s.strength() ? entry : s;
+  }
+
+  @Test
+  void theStricterOfSenderAndEntryLevelApplies() {
+    for (TlsLevel sender : TlsLevel.values()) {
+      for (Level e : Level.values()) {
+        DestinationPolicy p =
+            e == Level.VERIFY
+                ? DestinationPolicy.verify()
+                : e == Level.FINGERPRINT
+                    ? DestinationPolicy.fingerprint(PIN)
+                    : DestinationPolicy.of(e);
+        DestinationRules.Effective eff =
+            DestinationRules.effective(
+                sender, Optional.of(new DestinationPolicyMap.Entry("example.test", p)));
+        assertThat(eff.level()).as("%s × %s", sender, e).isEqualTo(applies(sender, e));
+        assertThat(eff.fromEntry())
+            .as("%s × %s", sender, e)
+            .isEqualTo(applies(sender, e) == e && e != Level.of(sender));
+        assertThat(eff.notes()).first().asString().isEqualTo("policy map entry example.test: " + p);
+      }
+    }
+  }
+
+  /** An override never sets aside the policy that the level that applies needs. */
+  @Test
+  void anOverrideNeverSetsAsideWhatTheApplyingLevelNeeds() {
+    DestinationPolicy enforcedWithoutSts =
+        DestinationPolicy.of(Level.ENFORCED)
+            .withOverrides(
+                DestinationPolicy.RecipientOverride.STS, DestinationPolicy.RecipientOverride.DANE);
+    DestinationRules.Effective sts =
+        DestinationRules.effective(
+            TlsLevel.STS_REQUIRED,
+            Optional.of(new DestinationPolicyMap.Entry(".example.test", enforcedWithoutSts)));
+    assertThat(sts.level()).isEqualTo(Level.STS_REQUIRED);
+    assertThat(sts.overrideSts()).isFalse();
+    assertThat(sts.overrideDane()).isTrue();
+    assertThat(sts.notes()).anyMatch(n -> n.startsWith("override=sts not applied"));
+    DestinationRules.Effective dane =
+        DestinationRules.effective(
+            TlsLevel.DANE_REQUIRED,
+            Optional.of(new DestinationPolicyMap.Entry(".example.test", enforcedWithoutSts)));
+    assertThat(dane.overrideSts()).isTrue();
+    assertThat(dane.overrideDane()).isFalse();
+    assertThatThrownBy(
+            () ->
+                DestinationPolicy.of(Level.AUTHENTICATED)
+                    .withOverrides(
+                        DestinationPolicy.RecipientOverride.STS,
+                        DestinationPolicy.RecipientOverride.DANE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("can never deliver");
+  }
+
+  /** The record says when an entry lowered a recipient's enforce policy or usable DANE. */
+  @Test
+  void anOverrideThatLowersAPolicyIsInTheRecord() {
+    HostInputs sts =
+        inputs(
+            new Case(
+                Level.ENFORCED,
+                Ovr.STS,
+                Mx.SECURE,
+                Sts.ENFORCE_OUTSIDE,
+                Dane.NONE,
+                Addresses.RESOLVED));
+    assertThat(HostPolicy.decideDomain(sts.domain()).reasons())
+        .anySatisfy(
+            r ->
+                assertThat(r)
+                    .startsWith("policy map override (override=sts, entry example.test)")
+                    .contains("enforce policy id 20240101")
+                    .endsWith("lowering the recipient's policy"));
+    assertThat(HostPolicy.decide(sts))
+        .isInstanceOfSatisfying(
+            HostDecision.Use.class,
+            u -> {
+              assertThat(u.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
+              assertThat(u.source()).isEqualTo(PolicySource.POLICY_MAP);
+            });
+    HostInputs dane =
+        inputs(
+            new Case(
+                Level.VERIFY, Ovr.DANE, Mx.SECURE, Sts.NO_RECORD, Dane.USABLE, Addresses.RESOLVED));
+    assertThat(HostPolicy.decide(dane))
+        .isInstanceOfSatisfying(
+            HostDecision.Use.class,
+            u -> {
+              assertThat(u.requirement()).isEqualTo(new TlsRequirement.Pkix(List.of(HOST)));
+              assertThat(u.source()).isEqualTo(PolicySource.POLICY_MAP);
+              assertThat(u.notes())
+                  .anySatisfy(
+                      n ->
+                          assertThat(n)
+                              .startsWith("mx.example.test: policy map override (override=dane")
+                              .endsWith("lowering the recipient's policy"));
+            });
+  }
+
   // ----------------------------------------------------------------------- inputs per case
 
   static final DomainName DOMAIN = DomainName.of("example.test");
@@ -612,7 +904,13 @@ class HostPolicyTableTest {
     boolean daneConfigured = c.dane != Dane.NOT_CONFIGURED;
     Optional<MtaStsLookup> sts =
         stsConfigured && !c.literal() ? Optional.of(stsLookup(c.sts)) : Optional.empty();
-    DomainInputs domain = new DomainInputs(hop, c.level, stsConfigured, daneConfigured, mx, sts);
+    TlsLevel sender = c.entry() ? TlsLevel.OPPORTUNISTIC : c.level.asSenderLevel().orElseThrow();
+    Optional<DestinationPolicyMap.Entry> entry =
+        c.entry()
+            ? Optional.of(new DestinationPolicyMap.Entry(DOMAIN.toString(), entry(c)))
+            : Optional.empty();
+    DomainInputs domain =
+        new DomainInputs(hop, sender, stsConfigured, daneConfigured, mx, sts, entry);
     if (c.literal()) {
       return HostInputs.addressLiteral(domain);
     }
@@ -621,6 +919,23 @@ class HostPolicyTableTest {
         daneConfigured && !host.addresses().isEmpty() && (c.mx == Mx.SECURE || c.mx == Mx.INSECURE);
     return HostInputs.mxHost(
         domain, host, lookedUp ? Optional.of(tlsa(c.dane, c.mx == Mx.SECURE)) : Optional.empty());
+  }
+
+  static final CertificatePin PIN = CertificatePin.parse("sha256:" + "AB".repeat(32));
+
+  /** The entry of a case: its level (no match names: the MX host name), its override. */
+  static DestinationPolicy entry(Case c) {
+    DestinationPolicy p =
+        switch (c.level) {
+          case VERIFY -> DestinationPolicy.verify();
+          case FINGERPRINT -> DestinationPolicy.fingerprint(PIN);
+          default -> DestinationPolicy.of(c.level);
+        };
+    return switch (c.override) {
+      case NONE -> p;
+      case STS -> p.withOverrides(DestinationPolicy.RecipientOverride.STS);
+      case DANE -> p.withOverrides(DestinationPolicy.RecipientOverride.DANE);
+    };
   }
 
   static MxHost host(Addresses a) {
@@ -798,21 +1113,26 @@ class HostPolicyTableTest {
   static Seen expected(Case c) {
     List<Report> reports = new ArrayList<>();
     boolean familyNote = false;
+    boolean overrideNote = false;
     for (Rule r : RULES) {
       if (!r.applies().test(c)) {
         continue;
       }
       reports.addAll(r.effect().reports());
       familyNote |= r.effect().familyNote();
+      overrideNote |= r.effect().overrideNote();
       if (r.effect().decides().isPresent()) {
-        return new Seen(r.effect().decides().get().at(c.level), List.copyOf(reports), familyNote);
+        return new Seen(
+            r.effect().decides().get().at(c), List.copyOf(reports), familyNote, overrideNote);
       }
     }
     throw new AssertionError("no rule decides " + c);
   }
 
   /** What the function decided for one case. */
-  static Seen seen(HostDecision d) {
+  static Seen seen(HostInputs in) {
+    HostDecision d = HostPolicy.decide(in);
+    List<String> domainReasons = HostPolicy.decideDomain(in.domain()).reasons();
     if (d instanceof HostDecision.Use u) {
       return new Seen(
           new Outcome.Use(
@@ -820,16 +1140,26 @@ class HostPolicyTableTest {
               Optional.of(u.source()),
               u.reportOnly().map(Req::of)),
           reports(u.policyFailures()),
-          familyNote(u.notes()));
+          familyNote(u.notes()),
+          overrideNote(domainReasons, u.notes()));
     } else if (d instanceof HostDecision.Skip s) {
       return new Seen(
-          new Outcome.Skip(s.failure()), reports(s.policyFailures()), familyNote(s.notes()));
+          new Outcome.Skip(s.failure()),
+          reports(s.policyFailures()),
+          familyNote(s.notes()),
+          overrideNote(domainReasons, s.notes()));
     }
     DomainDecision.Fail f = ((HostDecision.FailDomain) d).fail();
     return new Seen(
         new Outcome.FailDomain(f.failure().status(), f.failure().type()),
         reports(f.policyFailures()),
-        familyNote(f.reasons()));
+        familyNote(f.reasons()),
+        overrideNote(f.reasons(), List.of()));
+  }
+
+  static boolean overrideNote(List<String> domain, List<String> host) {
+    return java.util.stream.Stream.concat(domain.stream(), host.stream())
+        .anyMatch(l -> l.contains("policy map override"));
   }
 
   static List<Report> reports(List<PolicyFailure> failures) {
@@ -843,17 +1173,27 @@ class HostPolicyTableTest {
   @Test
   void everyCombinationIsDecidedByTheFirstRuleThatHolds() {
     List<Case> all = Case.all();
-    assertThat(all)
+    List<Case> product = Case.product();
+    assertThat(product)
         .hasSize(
-            TlsLevel.values().length
+            Level.values().length
+                * Ovr.values().length
                 * Mx.values().length
                 * Sts.values().length
                 * Dane.values().length
                 * Addresses.values().length);
+    for (Case c : product) {
+      if (!c.possible()) {
+        // no input can hold it: the entry or the inputs refuse it
+        assertThatThrownBy(() -> inputs(c))
+            .as("%s", c)
+            .isInstanceOf(IllegalArgumentException.class);
+      }
+    }
     List<String> wrong = new ArrayList<>();
     for (Case c : all) {
       Seen expected = expected(c);
-      Seen seen = seen(HostPolicy.decide(inputs(c)));
+      Seen seen = seen(inputs(c));
       if (!seen.equals(expected)) {
         wrong.add(c + ":\n    expected " + expected + "\n    decided  " + seen);
       }
@@ -930,14 +1270,14 @@ class HostPolicyTableTest {
         cases++;
       }
     }
-    assertThat(cases).isEqualTo(64);
+    assertThat(cases).isEqualTo(128);
     assertThat(reached).containsExactlyInAnyOrderElementsOf(NO_HOST_RULES);
   }
 
   // ----------------------------------------------------------------------------- spot checks
 
   static HostDecision decide(TlsLevel level, Mx mx, Sts sts, Dane dane, Addresses addresses) {
-    return HostPolicy.decide(inputs(new Case(level, mx, sts, dane, addresses)));
+    return HostPolicy.decide(inputs(new Case(Level.of(level), Ovr.NONE, mx, sts, dane, addresses)));
   }
 
   /** Issue 11 item 1: an insecure MX answer at dane-required defers before any connection. */
@@ -1155,7 +1495,12 @@ class HostPolicyTableTest {
     HostInputs valid =
         inputs(
             new Case(
-                TlsLevel.OPPORTUNISTIC, Mx.SECURE, Sts.NO_RECORD, Dane.NONE, Addresses.RESOLVED));
+                Level.OPPORTUNISTIC,
+                Ovr.NONE,
+                Mx.SECURE,
+                Sts.NO_RECORD,
+                Dane.NONE,
+                Addresses.RESOLVED));
     DomainInputs withoutSts =
         new DomainInputs(
             valid.domain().nextHop(),
@@ -1201,8 +1546,12 @@ class HostPolicyTableTest {
                 + " adds a report or a line to the decision record, and reading goes on. ")
         .append(
             "`HostPolicyTableTest` checks `HostPolicy` against these rules for every"
-                + " combination of sender level (")
-        .append(TlsLevel.values().length)
+                + " combination of level (")
+        .append(Level.values().length)
+        .append(
+            ": the four sender levels, and `authenticated`, `verify` and `fingerprint` of a"
+                + " policy-map entry) × the entry's override (")
+        .append(Ovr.values().length)
         .append(") × MX answer (")
         .append(Mx.values().length)
         .append(") × MTA-STS (")
@@ -1213,7 +1562,12 @@ class HostPolicyTableTest {
         .append(Addresses.values().length)
         .append("): ")
         .append(Case.all().size())
-        .append(" combinations.\n\n");
+        .append(" combinations (")
+        .append(Case.product().size() - Case.all().size())
+        .append(
+            " more that no input can hold are refused: an address literal has no entry, and no"
+                + " entry overrides the policy its own level needs). A level here is the one that"
+                + " applies; the next table says which applies.\n\n");
     b.append(
         "| # | the DNS and the recipient say | outcome | reported for TLS-RPT | why | rule |\n");
     b.append("|---|---|---|---|---|---|\n");
@@ -1235,6 +1589,26 @@ class HostPolicyTableTest {
           .append(" | ")
           .append(r.rfc())
           .append(" |\n");
+    }
+    b.append(
+        "\nWhen a policy-map entry applies to the destination, the level above is the stricter of"
+            + " the sender's and the entry's; between two different levels that each name how the"
+            + " server is authenticated, the entry's (the operator's choice for that destination):"
+            + "\n\n");
+    b.append("| sender level \\ entry level |");
+    for (Level e : Level.values()) {
+      b.append(" `").append(e).append("` |");
+    }
+    b.append("\n|---|");
+    b.append("---|".repeat(Level.values().length));
+    b.append('\n');
+    for (TlsLevel sender : TlsLevel.values()) {
+      b.append("| `").append(sender).append("` |");
+      for (Level e : Level.values()) {
+        Level a = applies(sender, e);
+        b.append(' ').append(a == e && a != Level.of(sender) ? "**entry**" : "sender").append(" |");
+      }
+      b.append('\n');
     }
     b.append(
         "\nWhen every host was skipped (or there was none), the domain is deferred; the"
@@ -1266,6 +1640,7 @@ class HostPolicyTableTest {
       case SENDER -> "sender";
       case MTA_STS -> "MTA-STS";
       case DANE -> "DANE";
+      case POLICY_MAP -> "policy map";
     };
   }
 
