@@ -140,7 +140,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
     this.listeners = b.listeners;
-    this.downgrade = DowngradeGuard.of(Optional.ofNullable(b.downgradeProtection));
+    this.downgrade =
+        DowngradeGuard.of(
+            Optional.ofNullable(b.downgradeProtection),
+            b.destinationPolicies != null ? b.destinationPolicies : DestinationPolicyMap.empty());
     this.pool =
         new ConnectionPool(
             b.maxSessionsPerDestination,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.Authentication;
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.DowngradeMemory;
 import io.mailtls.core.DowngradeProtection;
@@ -211,6 +212,34 @@ class DowngradeMemoryTest {
       assertThat(r.plan().reasons())
           .anyMatch(l -> l.startsWith("downgrade memory: exempt by operator entry, not applied"));
       assertThat(f.lastServer().messages()).hasSize(1);
+    }
+  }
+
+  @Test
+  void aPolicyMapEntryThatLowersRecipientPoliciesExemptsTheDomain() throws Exception {
+    // "unless an operator entry says otherwise": allow-downgrade in the destination policy map
+    DestinationPolicyMap map =
+        DestinationPolicyMap.parse(DOMAIN + " opportunistic allow-downgrade");
+    try (Fixture f = new Fixture()) {
+      RecipientResult r =
+          twoDeliveries(
+              f,
+              x ->
+                  x.transport(
+                      TlsLevel.OPPORTUNISTIC,
+                      b ->
+                          b.noConnectionReuse()
+                              .destinationPolicies(map)
+                              .downgradeProtection(
+                                  DowngradeProtection.builder(DowngradeMemory.inMemory(100))
+                                      .clock(clock)
+                                      .build())),
+              Duration.ofDays(1),
+              b -> b);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+      assertThat(r.plan().reasons())
+          .anyMatch(l -> l.startsWith("downgrade memory: exempt by operator entry, not applied"));
     }
   }
 

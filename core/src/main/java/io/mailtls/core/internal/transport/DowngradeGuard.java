@@ -3,6 +3,7 @@ package io.mailtls.core.internal.transport;
 import io.mailtls.core.Attempt;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.DowngradeMemory;
 import io.mailtls.core.DowngradeProtection;
@@ -39,7 +40,7 @@ public final class DowngradeGuard {
       org.slf4j.LoggerFactory.getLogger(DowngradeGuard.class);
 
   /** No protection: every verdict is {@link Kind#OFF}. */
-  public static final DowngradeGuard OFF = new DowngradeGuard(null);
+  public static final DowngradeGuard OFF = new DowngradeGuard(null, DestinationPolicyMap.empty());
 
   /** What the memory says about one delivery. */
   public enum Kind {
@@ -78,14 +79,28 @@ public final class DowngradeGuard {
   }
 
   private final @Nullable DowngradeProtection protection;
+  private final DestinationPolicyMap destinations;
 
-  private DowngradeGuard(@Nullable DowngradeProtection protection) {
+  private DowngradeGuard(
+      @Nullable DowngradeProtection protection, DestinationPolicyMap destinations) {
     this.protection = protection;
+    this.destinations = destinations;
   }
 
   /** A guard over {@code protection}; {@link #OFF} for none. */
   public static DowngradeGuard of(Optional<DowngradeProtection> protection) {
-    return protection.map(DowngradeGuard::new).orElse(OFF);
+    return of(protection, DestinationPolicyMap.empty());
+  }
+
+  /**
+   * A guard over {@code protection} that also exempts every domain whose entry in {@code
+   * destinations} sets a recipient policy aside ({@code override=sts}, {@code override=dane} or
+   * {@code allow-downgrade}): the operator who lowers a domain's policy has said that its
+   * deliveries may be weaker than before.
+   */
+  public static DowngradeGuard of(
+      Optional<DowngradeProtection> protection, DestinationPolicyMap destinations) {
+    return protection.map(p -> new DowngradeGuard(p, destinations)).orElse(OFF);
   }
 
   /** The verdict for {@code hop} now. Never throws. */
@@ -111,7 +126,12 @@ public final class DowngradeGuard {
     }
     boolean exempt;
     try {
-      exempt = p.exemptions().test(d.name());
+      exempt =
+          p.exemptions().test(d.name())
+              || destinations
+                  .lookup(d.name())
+                  .map(e -> !e.policy().overrides().isEmpty())
+                  .orElse(false);
     } catch (RuntimeException e) {
       log.warn("downgrade memory exemption check for {} failed; not exempt", d.name(), e);
       exempt = false;
