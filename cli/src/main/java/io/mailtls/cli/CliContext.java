@@ -1,5 +1,6 @@
 package io.mailtls.cli;
 
+import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DnsAnswer;
 import io.mailtls.core.DnsFailure;
 import io.mailtls.core.DnsRecordType;
@@ -241,11 +242,18 @@ final class CliContext implements AutoCloseable {
 
   /** The same, with {@code also} receiving every event after the trace (if any). */
   SecureSmtpTransport transport(TlsLevel level, EventListener also) {
-    return transport(level, Optional.empty(), also);
+    return transport(level, Optional.empty(), Optional.empty(), also);
   }
 
-  /** The same, through {@code relay} when present (instead of the recipients' MX hosts). */
-  SecureSmtpTransport transport(TlsLevel level, Optional<SmartHost> relay, EventListener also) {
+  /**
+   * The same, through {@code relay} when present (instead of the recipients' MX hosts), and with
+   * the operator's per-destination policies when present.
+   */
+  SecureSmtpTransport transport(
+      TlsLevel level,
+      Optional<SmartHost> relay,
+      Optional<DestinationPolicyMap> destinations,
+      EventListener also) {
     SecureSmtpTransport.Builder b =
         SecureSmtpTransport.builder()
             .dns(dns)
@@ -260,6 +268,7 @@ final class CliContext implements AutoCloseable {
       b.trustStore(trust.keyStore());
     }
     relay.ifPresent(b::relay);
+    destinations.ifPresent(b::destinationPolicies);
     return b.build();
   }
 

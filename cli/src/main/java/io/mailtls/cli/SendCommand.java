@@ -1,6 +1,7 @@
 package io.mailtls.cli;
 
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
@@ -97,6 +98,22 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
   @Option(names = "--json", description = "print one JSON document")
   boolean json;
 
+  @Option(
+      names = "--requiretls",
+      description =
+          "ask for REQUIRETLS (RFC 8689): only authenticated hosts (DANE, or PKIX through a"
+              + " DNSSEC-secure MX answer or an MTA-STS policy) that advertise REQUIRETLS after"
+              + " STARTTLS; else nothing is sent and the recipient bounces 5.7.30")
+  boolean requireTls;
+
+  @Option(
+      names = "--policy-map",
+      paramLabel = "FILE",
+      description =
+          "per-destination TLS policies (docs/policy-map.md): one entry a line, e.g."
+              + " 'example.com verify match=mx.example.com'")
+  @Nullable Path policyMap;
+
   @Mixin RelayOptions relay = new RelayOptions();
 
   @Mixin CommonOptions common;
@@ -119,6 +136,14 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
     }
     common.validate();
     Optional<SmartHost> smartHost = relay.smartHost(parent.env());
+    Optional<DestinationPolicyMap> destinations = Optional.empty();
+    if (policyMap != null) {
+      try {
+        destinations = Optional.of(DestinationPolicyMap.load(policyMap));
+      } catch (IOException e) { // PolicyMapException names the line
+        throw CliException.usage("--policy-map " + policyMap + ": " + e.getMessage(), e);
+      }
+    }
     Path spooled = null;
     DeliveryReport report;
     // what the RFC 8460 report would carry, connection-time failures included
@@ -137,6 +162,7 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
               ctx.transport(
                   tlsLevel,
                   smartHost,
+                  destinations,
                   new EventListener() {
                     @Override
                     public void policyFailure(PolicyFailure failure) {
@@ -182,7 +208,7 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
               ? "give at least one recipient: --to ADDRESS or --to-file PATH"
               : "no recipient in --to-file " + toFiles);
     }
-    return new Envelope(sender, recipients);
+    return new Envelope(sender, recipients).requireTls(requireTls);
   }
 
   private static EmailAddress address(String option, String text) {

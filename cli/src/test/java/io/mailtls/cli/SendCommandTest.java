@@ -218,6 +218,50 @@ class SendCommandTest {
   }
 
   @Test
+  void requireTlsSendsNothingToAServerWithoutTheExtensionAndBounces5730() throws IOException {
+    // dane-ee.test: DANE-authenticated, but the testkit server does not advertise REQUIRETLS (the
+    // core tests check at the server that no MAIL FROM was sent)
+    CliRun run = send(TestWorld.MESSAGE, "--to", "r@dane-ee.test", "--requiretls", "--json");
+    assertThat(run.exit()).as(run.err()).isEqualTo(69);
+    JsonNode r = recipient(json(run), "r@dane-ee.test");
+    assertThat(r.get("status").asText()).isEqualTo("BOUNCED");
+    assertThat(r.get("reply").get("code").asInt()).isEqualTo(550);
+    assertThat(r.get("reply").get("enhanced").asText()).isEqualTo("5.7.30");
+    assertThat(r.get("decision").toString()).contains("REQUIRETLS");
+    assertThat(r.get("attempts").toString()).contains("REQUIRETLS");
+  }
+
+  @Test
+  void aPolicyMapFileRaisesOneDestinationAndLeavesTheOthers() throws IOException {
+    Path map = world.dir().resolve("policy-map");
+    Files.writeString(
+        map,
+        "# plain.test must not get mail in plaintext\n"
+            + "plain.test   enforced\n"
+            + "good.test    opportunistic\n");
+    CliRun run =
+        send(
+            TestWorld.MESSAGE,
+            "--to",
+            "m@plain.test",
+            "--to",
+            "m@good.test",
+            "--policy-map",
+            map.toString(),
+            "--json");
+    assertThat(run.exit()).as(run.err()).isEqualTo(75);
+    JsonNode plain = recipient(json(run), "m@plain.test");
+    assertThat(plain.get("status").asText()).isEqualTo("DEFERRED");
+    assertThat(plain.get("decision").toString()).contains("plain.test");
+    assertThat(recipient(json(run), "m@good.test").get("status").asText()).isEqualTo("DELIVERED");
+
+    Files.writeString(map, "plain.test   no-such-level\n");
+    CliRun bad = send(TestWorld.MESSAGE, "--to", "m@plain.test", "--policy-map", map.toString());
+    assertThat(bad.exit()).isEqualTo(64);
+    assertThat(bad.err()).contains("--policy-map").contains("line 1");
+  }
+
+  @Test
   void aDeferredRecipientExits75() throws IOException {
     CliRun run = send(TestWorld.MESSAGE, "--to", "busy@mixed.test", "--json");
     assertThat(run.exit()).isEqualTo(75);
