@@ -33,9 +33,16 @@ import java.util.OptionalLong;
  *
  * @param eightBit whether any octet may be above 127
  * @param utf8Headers whether header fields carry UTF-8 (RFC 6532)
+ *     <p>{@code tlsRequiredNo} says that the header section carries {@code TLS-Required: No} (RFC
+ *     8689 §3, §4.2.2): recipient policies then do not stop delivery (docs/design.md §1, "Per
+ *     message"). Content that describes itself is not read before sending, so the transport cannot
+ *     find the field itself; a descriptor that leaves it {@code false} is the safe side (recipient
+ *     policies apply).
  * @param size the size after line-break normalisation, if known
+ * @param tlsRequiredNo whether the header section has the field {@code TLS-Required: No}
  */
-public record ContentDescriptor(boolean eightBit, boolean utf8Headers, OptionalLong size) {
+public record ContentDescriptor(
+    boolean eightBit, boolean utf8Headers, OptionalLong size, boolean tlsRequiredNo) {
 
   /**
    * A descriptor.
@@ -51,6 +58,16 @@ public record ContentDescriptor(boolean eightBit, boolean utf8Headers, OptionalL
     if (size.isPresent() && size.getAsLong() < 0) {
       throw new IllegalArgumentException("negative size: " + size.getAsLong());
     }
+  }
+
+  /** A descriptor without {@code TLS-Required: No}. */
+  public ContentDescriptor(boolean eightBit, boolean utf8Headers, OptionalLong size) {
+    this(eightBit, utf8Headers, size, false);
+  }
+
+  /** This descriptor, saying whether the header section has {@code TLS-Required: No}. */
+  public ContentDescriptor withTlsRequiredNo(boolean no) {
+    return new ContentDescriptor(eightBit, utf8Headers, size, no);
   }
 
   /** Content of unknown size: 8-bit or not, UTF-8 header fields or not. */

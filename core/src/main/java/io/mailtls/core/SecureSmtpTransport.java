@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import io.mailtls.core.internal.policy.MessageTlsOption;
+import io.mailtls.core.internal.policy.MessageTlsPolicy;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
 import io.mailtls.core.internal.smtp.TlsRequiredHeader;
@@ -93,6 +94,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
   /** Downgrade memory (docs/design.md §1); {@link DowngradeGuard#OFF} unless configured. */
   private final DowngradeGuard downgrade;
 
+  private final DestinationPolicyMap destinations;
+
   /** The ids of {@link DeliveryCall}s: the last one handed out. */
   private final AtomicLong calls = new AtomicLong();
 
@@ -140,10 +143,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
     this.listeners = b.listeners;
-    this.downgrade =
-        DowngradeGuard.of(
-            Optional.ofNullable(b.downgradeProtection),
-            b.destinationPolicies != null ? b.destinationPolicies : DestinationPolicyMap.empty());
+    this.destinations =
+        b.destinationPolicies != null ? b.destinationPolicies : DestinationPolicyMap.empty();
+    this.downgrade = DowngradeGuard.of(Optional.ofNullable(b.downgradeProtection), destinations);
     this.pool =
         new ConnectionPool(
             b.maxSessionsPerDestination,
@@ -326,12 +328,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
               listener));
     }
     ContentFacts scan;
-    // RFC 8689 §4.2.2: a TLS-Required: No header field, read in the measuring pass (content that
-    // describes itself is not read before sending, so its header field is not honoured)
+    // RFC 8689 §4.2.2: a TLS-Required: No header field, read in the measuring pass; content that
+    // describes itself is not read before sending and declares the field in its descriptor
     TlsRequiredHeader header = new TlsRequiredHeader();
+    boolean declaredTlsRequiredNo;
     try {
       // The content's own descriptor, or one measuring pass (RFC 1870 SIZE, RFC 6152 8BITMIME).
       scan = ContentFacts.of(content, header);
+      declaredTlsRequiredNo =
+          content.descriptor().map(ContentDescriptor::tlsRequiredNo).orElse(false);
     } catch (IOException | RuntimeException e) {
       // A content that cannot be read, by an I/O error or a bug in its implementation, defers
       // every recipient: each still gets its one result and its recipientEnd.
@@ -354,7 +359,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     List<Group> list = new ArrayList<>();
     groups.forEach((hop, rcpts) -> list.add(new Group(hop, List.copyOf(rcpts))));
     // RFC 8689 §4.1: REQUIRETLS on the envelope wins over a TLS-Required: No header field.
-    MessageTlsOption messageTls = MessageTlsOption.of(envelope.requireTls(), header.found());
+    MessageTlsOption messageTls =
+        MessageTlsOption.of(envelope.requireTls(), header.found() || declaredTlsRequiredNo);
     return new Prepared(level, scan, list, messageTls);
   }
 
@@ -449,6 +455,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     // Downgrade memory: its verdict joins the decision record and may refuse plaintext.
     DowngradeGuard.Verdict memory = downgrade.verdict(group.hop());
     plan = DowngradeGuard.apply(plan, memory);
+    Optional<String> entry = operatorEntry(p.messageTls(), group.hop());
+    if (entry.isPresent()) {
+      plan = MessageTlsPolicy.operatorEntryStays(plan, entry.get());
+    }
     Map<EmailAddress, RecipientResult> results = new HashMap<>();
     for (RecipientResult r :
         call.delivery.deliver(
@@ -457,7 +467,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
             group.recipients(),
             content,
             p.scan(),
-            p.messageTls(),
+            entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls(),
             memory.plaintextRefused())) {
       results.put(r.recipient(), r);
     }
@@ -468,6 +478,23 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     downgrade.record(plan, out);
     return out;
+  }
+
+  /**
+   * The operator's policy-map entry for {@code hop} when the message carries {@code TLS-Required:
+   * No}: the header does not lower what the operator set for that destination (docs/design.md §1,
+   * "Per message"). A map that fails counts as an entry (fail closed).
+   */
+  private Optional<String> operatorEntry(MessageTlsOption option, NextHop hop) {
+    if (option != MessageTlsOption.TLS_REQUIRED_NO || !(hop instanceof NextHop.Domain d)) {
+      return Optional.empty();
+    }
+    try {
+      return destinations.lookup(d.name()).map(DestinationPolicyMap.Entry::toString);
+    } catch (RuntimeException e) {
+      log.warn("policy map lookup for {} failed", d.name(), e);
+      return Optional.of("(the map failed: " + e + ")");
+    }
   }
 
   /**
@@ -544,7 +571,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (replanned.isEmpty()) {
       return;
     }
-    DeliveryPlan next = DowngradeGuard.apply(replanned.get(), memory);
+    Optional<String> entry = operatorEntry(prepared.messageTls(), plan.nextHop());
+    DeliveryPlan guarded = DowngradeGuard.apply(replanned.get(), memory);
+    DeliveryPlan next =
+        entry.isPresent() ? MessageTlsPolicy.operatorEntryStays(guarded, entry.get()) : guarded;
     call.events.fire(l -> l.planEnd(next));
     next.policyFailures().forEach(f -> call.events.fire(l -> l.policyFailure(f)));
     for (RecipientResult r :
@@ -554,7 +584,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
             retry,
             content,
             prepared.scan(),
-            prepared.messageTls(),
+            entry.isPresent() ? MessageTlsOption.DEFAULT : prepared.messageTls(),
             memory.plaintextRefused())) {
       results.put(r.recipient(), r);
     }

@@ -3,7 +3,9 @@ package io.mailtls.standard;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.Authentication;
+import io.mailtls.core.ContentDescriptor;
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
@@ -24,12 +26,15 @@ import io.mailtls.testkit.SmtpSession;
 import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -396,6 +401,56 @@ class RequireTlsTest {
                 assertThat(f.type()).isEqualTo(FailureType.CERTIFICATE_NOT_TRUSTED);
                 assertThat(f.detail()).contains("TLS-Required: No");
               });
+    }
+  }
+
+  @Test
+  void contentThatDescribesItselfDeclaresTlsRequiredNoAndIsHonoured(@TempDir Path state) {
+    // Described content is not read before sending (the Jakarta Mail adapter's messages): the
+    // descriptor says TLS-Required: No, and the transport honours it as it honours the header.
+    MessageContent described =
+        new MessageContent() {
+          @Override
+          public InputStream open() {
+            return new ByteArrayInputStream(TLS_OPTIONAL);
+          }
+
+          @Override
+          public Optional<ContentDescriptor> descriptor() {
+            return Optional.of(ContentDescriptor.of(false, false).withTlsRequiredNo(true));
+          }
+        };
+    try (SecureSmtpTransport t = transport(state, b -> {})) {
+      int before = daneBad.messages().size();
+      RecipientResult r =
+          t.send(Envelope.of("a@sender.test", "d@danebad.test"), described)
+              .result("d@danebad.test");
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(daneBad.messages()).hasSize(before + 1);
+      assertThat(r.plan().reasons())
+          .anyMatch(s -> s.startsWith("TLS-Required: No (RFC 8689 §4.2.2)"));
+      // and REQUIRETLS still wins over it
+      RecipientResult strict =
+          t.send(Envelope.of("a@sender.test", "e@danebad.test").requireTls(true), described)
+              .result("e@danebad.test");
+      assertThat(strict.status()).as("%s", strict).isNotEqualTo(DeliveryStatus.DELIVERED);
+    }
+  }
+
+  @Test
+  void tlsRequiredNoDoesNotLowerADestinationThatThePolicyMapNames(@TempDir Path state)
+      throws Exception {
+    // The operator's entry is the sender's own policy for that destination: an author's header
+    // field does not lower it, nor the recipient policies it leaves in force.
+    DestinationPolicyMap map = DestinationPolicyMap.parse("danebad.test  enforced\n");
+    try (SecureSmtpTransport t = transport(state, b -> b.destinationPolicies(map))) {
+      int before = daneBad.messages().size();
+      RecipientResult r = send(t, "f@danebad.test", false, TLS_OPTIONAL);
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.attempt().orElseThrow().requirement()).isInstanceOf(TlsRequirement.Dane.class);
+      assertThat(r.plan().reasons())
+          .anyMatch(x -> x.contains("the operator's policy map entry danebad.test"));
+      assertThat(daneBad.messages()).hasSize(before);
     }
   }
 

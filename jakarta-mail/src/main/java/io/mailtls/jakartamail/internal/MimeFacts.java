@@ -120,7 +120,32 @@ public final class MimeFacts {
     } catch (Undescribable | MessagingException | IOException | RuntimeException e) {
       return Optional.empty();
     }
-    return Optional.of(ContentDescriptor.of(walk.eightBit, walk.utf8Headers));
+    return Optional.of(
+        ContentDescriptor.of(walk.eightBit, walk.utf8Headers)
+            .withTlsRequiredNo(tlsRequiredNo(message, ignoredHeaders)));
+  }
+
+  /**
+   * Whether the header section that is written carries {@code TLS-Required: No} (RFC 8689 §3: the
+   * value {@code No}, case-insensitive, after unfolding and trimming). Fails safe: a field that
+   * cannot be read, or is not written, is not {@code No}.
+   */
+  static boolean tlsRequiredNo(MimeMessage message, String[] ignoredHeaders) {
+    for (String ignored : ignoredHeaders) {
+      if ("TLS-Required".equalsIgnoreCase(ignored)) {
+        return false;
+      }
+    }
+    try {
+      String[] values = message.getHeader("TLS-Required");
+      if (values == null || values.length != 1) {
+        return false;
+      }
+      String unfolded = values[0].replaceAll("\\r?\\n", "").trim();
+      return unfolded.equalsIgnoreCase("No");
+    } catch (MessagingException | RuntimeException e) {
+      return false;
+    }
   }
 
   /**

@@ -101,6 +101,29 @@ class MimeFactsTest {
   }
 
   @Test
+  void theDescriptorCarriesTlsRequiredNoOnlyWhenTheFieldIsWrittenAndSaysNo() throws Exception {
+    // RFC 8689 §3: the transport does not read described content, so the descriptor says it
+    MimeMessage m = new MimeMessage(session());
+    m.setFrom("a@sender.test");
+    m.setText("plain ascii", "us-ascii");
+    m.setHeader("TLS-Required", " no ");
+    m.saveChanges();
+    Set<jakarta.mail.Part> none = Set.of();
+    assertThat(MimeFacts.describe(m, IGNORED, none).orElseThrow().tlsRequiredNo()).isTrue();
+    // not written: not honoured
+    String[] ignoringIt = {"Bcc", "Content-Length", "TLS-Required"};
+    assertThat(MimeFacts.describe(m, ignoringIt, none).orElseThrow().tlsRequiredNo()).isFalse();
+    // any other value, or two fields, means nothing
+    m.setHeader("TLS-Required", "Yes");
+    assertThat(MimeFacts.describe(m, IGNORED, none).orElseThrow().tlsRequiredNo()).isFalse();
+    m.setHeader("TLS-Required", "No");
+    m.addHeader("TLS-Required", "No");
+    assertThat(MimeFacts.describe(m, IGNORED, none).orElseThrow().tlsRequiredNo()).isFalse();
+    m.removeHeader("TLS-Required");
+    assertThat(MimeFacts.describe(m, IGNORED, none).orElseThrow().tlsRequiredNo()).isFalse();
+  }
+
+  @Test
   void theLeavesOfANewMultipartAreFoundBeforeItsFirstSave() throws Exception {
     MimeBodyPart text = new MimeBodyPart();
     text.setText("plain ascii", "us-ascii");

@@ -352,6 +352,20 @@ public final class MessageTlsPolicy {
     return "opportunistic TLS";
   }
 
+  /**
+   * {@code plan} with the note that {@code TLS-Required: No} changes nothing for a destination the
+   * operator's policy map names ({@code entry}): that entry is the sender's own policy for the
+   * destination, as the sender's level is, and a header field an author wrote does not lower it.
+   */
+  public static DeliveryPlan operatorEntryStays(DeliveryPlan plan, String entry) {
+    List<String> reasons = new ArrayList<>(plan.reasons());
+    reasons.add(
+        "TLS-Required: No (RFC 8689 §4.2.2) changes nothing here: the operator's policy map entry "
+            + entry
+            + " stays, with the recipient policies it leaves in force");
+    return copy(plan, plan.hosts(), plan.skipped(), plan.failure(), reasons);
+  }
+
   private static DeliveryPlan copy(
       DeliveryPlan plan,
       List<PlannedHost> hosts,

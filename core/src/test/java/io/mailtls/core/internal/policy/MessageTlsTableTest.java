@@ -351,6 +351,11 @@ class MessageTlsTableTest {
     List<Combination> all = new ArrayList<>();
     for (MessageTlsOption o : MessageTlsOption.values()) {
       for (HostPolicyTableTest.Case c : HostPolicyTableTest.Case.all()) {
+        if (o == MessageTlsOption.TLS_REQUIRED_NO && c.entry()) {
+          // The transport does not apply the header to a destination the operator's policy map
+          // names (SecureSmtpTransport; RequireTlsTest holds it): no plan of that kind gets here.
+          continue;
+        }
         all.add(new Combination(o, plan(c), false));
       }
       for (TlsLevel level : List.of(TlsLevel.OPPORTUNISTIC, TlsLevel.ENFORCED)) {
