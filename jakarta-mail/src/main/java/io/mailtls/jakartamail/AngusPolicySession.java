@@ -159,7 +159,9 @@ public final class AngusPolicySession {
   /**
    * A session that connects to {@code address}, one of {@code host}'s, on {@code port} and secures
    * the connection as {@code host}'s requirement says. Use it with {@code
-   * session.getTransport("smtp")}.
+   * session.getTransport("smtp")}. Pass the host's own port when it has one ({@link
+   * PlannedHost#port()}: a policy-map entry's relay port), else the port you deliver to (25 to MX
+   * hosts).
    *
    * @param base further Angus properties (EHLO name, timeouts, authentication); not changed
    * @throws IllegalArgumentException when {@code address} is not one of the host's, or the port is
