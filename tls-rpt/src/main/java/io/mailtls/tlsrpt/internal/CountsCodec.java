@@ -41,11 +41,17 @@ public final class CountsCodec {
     ObjectNode entry = F.objectNode();
     ObjectNode p = entry.putObject("policy");
     p.put("policy-type", policy.type().value());
-    ArrayNode strings = p.putArray("policy-string");
-    policy.policyString().forEach(strings::add);
+    // Left out when empty (no-policy-found, a policy that could not be had): an empty list says
+    // nothing, and RFC 8460 §4.4 has no value for "no policy text".
+    if (!policy.policyString().isEmpty()) {
+      ArrayNode strings = p.putArray("policy-string");
+      policy.policyString().forEach(strings::add);
+    }
     p.put("policy-domain", policy.policyDomain().toString());
-    ArrayNode mx = p.putArray("mx-host");
-    policy.mxHosts().forEach(mx::add);
+    if (!policy.mxHosts().isEmpty()) {
+      ArrayNode mx = p.putArray("mx-host");
+      policy.mxHosts().forEach(mx::add);
+    }
     ObjectNode summary = entry.putObject("summary");
     summary.put("total-successful-session-count", counts.successfulSessions());
     summary.put("total-failure-session-count", counts.failedSessions());
@@ -86,8 +92,8 @@ public final class CountsCodec {
           new AppliedPolicy(
               PolicyType.of(text(p, "policy-type")),
               DomainName.of(text(p, "policy-domain")),
-              strings(field(p, "policy-string")),
-              strings(field(p, "mx-host")));
+              p.has("policy-string") ? strings(p.get("policy-string")) : List.of(),
+              p.has("mx-host") ? strings(p.get("mx-host")) : List.of());
       JsonNode summary = field(entry, "summary");
       Map<FailureDetail, Long> failures = new HashMap<>();
       JsonNode details = entry.get("failure-details");
