@@ -22,7 +22,9 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import okhttp3.OkHttpClient;
@@ -55,6 +57,7 @@ final class RptWorld implements AutoCloseable {
   final MtaStsResolver mtaSts;
   private final OkHttpClient http;
   private final List<MockSmtpServer> servers = new ArrayList<>();
+  private final Map<String, MockSmtpServer> byHost = new LinkedHashMap<>();
   private final List<Consumer<DnsZoneBuilder>> zone = new ArrayList<>();
   private int port;
   private int nextIp = 1;
@@ -133,7 +136,17 @@ final class RptWorld implements AutoCloseable {
     }
     port = s.port();
     servers.add(s);
+    byHost.put(host, s);
     zone.add(z -> z.mailHost(domain, preference, host, s));
+  }
+
+  /** The mock server of MX host {@code host}. */
+  MockSmtpServer server(String host) {
+    MockSmtpServer s = byHost.get(host);
+    if (s == null) {
+      throw new IllegalArgumentException("no server " + host);
+    }
+    return s;
   }
 
   private static InetAddress loopback(String ip) {
