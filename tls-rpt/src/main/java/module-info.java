@@ -7,6 +7,8 @@ module io.mailtls.tlsrpt {
   requires transitive io.mailtls.core;
   requires com.fasterxml.jackson.databind;
   requires com.github.benmanes.caffeine;
+  // HttpsReportSender takes the application's OkHttpClient.
+  requires transitive okhttp3;
   requires org.slf4j;
 
   exports io.mailtls.tlsrpt;
