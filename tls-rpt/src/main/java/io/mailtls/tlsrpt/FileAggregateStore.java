@@ -188,6 +188,9 @@ public final class FileAggregateStore implements AggregateStore {
       return;
     }
     ensureOpen();
+    // The sums first (an overflow throws here), so that no line is written that memory refuses.
+    Map<AppliedPolicy, PolicyCounts> held = memory.read(day);
+    copy.forEach((k, v) -> held.getOrDefault(k, PolicyCounts.ZERO).plus(v));
     ObjectNode line = JSON.createObjectNode();
     line.put("op", "merge");
     line.put("day", day.toString());

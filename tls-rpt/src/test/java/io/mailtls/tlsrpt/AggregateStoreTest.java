@@ -146,4 +146,28 @@ class AggregateStoreTest {
     assertThatThrownBy(() -> store.merge(DAY, Map.of(A, PolicyCounts.success())))
         .isInstanceOf(IOException.class);
   }
+
+  @Test
+  void anOverflowChangesNothing(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("tlsrpt.log");
+    PolicyCounts huge = new PolicyCounts(Long.MAX_VALUE, 0, Map.of());
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      store.merge(DAY, Map.of(A, huge));
+      long size = Files.size(file);
+      assertThatThrownBy(
+              () -> store.merge(DAY, Map.of(A, PolicyCounts.success(), B, PolicyCounts.success())))
+          .isInstanceOf(ArithmeticException.class);
+      assertThat(Files.size(file)).isEqualTo(size);
+      assertThat(store.read(DAY)).isEqualTo(Map.of(A, huge));
+    }
+    InMemoryAggregateStore memory = new InMemoryAggregateStore();
+    memory.merge(DAY, Map.of(A, huge));
+    assertThatThrownBy(
+            () -> memory.merge(DAY, Map.of(A, PolicyCounts.success(), B, PolicyCounts.success())))
+        .isInstanceOf(ArithmeticException.class);
+    assertThat(memory.read(DAY)).isEqualTo(Map.of(A, huge));
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThat(store.read(DAY)).isEqualTo(Map.of(A, huge));
+    }
+  }
 }
