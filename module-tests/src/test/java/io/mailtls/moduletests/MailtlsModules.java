@@ -7,6 +7,7 @@ import io.mailtls.jakartamail.MailtlsJakarta;
 import io.mailtls.mtasts.MtaStsResolver;
 import io.mailtls.standard.StandardTransport;
 import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.tlsrpt.TlsRptDiscovery;
 import java.io.File;
 import java.lang.module.Configuration;
 import java.lang.module.ModuleDescriptor;
@@ -56,6 +57,7 @@ final class MailtlsModules {
           new MailtlsModule("io.mailtls.core", "core", DomainName.class),
           new MailtlsModule("io.mailtls.mtasts", "mta-sts", MtaStsResolver.class),
           new MailtlsModule("io.mailtls.dane", "dane", DaneResolver.class),
+          new MailtlsModule("io.mailtls.tlsrpt", "tls-rpt", TlsRptDiscovery.class),
           new MailtlsModule("io.mailtls.standard", "standard", StandardTransport.class),
           new MailtlsModule("io.mailtls.jakartamail", "jakarta-mail", MailtlsJakarta.class),
           new MailtlsModule("io.mailtls.testkit", "testkit", TestDnsServer.class),

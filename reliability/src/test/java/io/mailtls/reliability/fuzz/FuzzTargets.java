@@ -15,6 +15,7 @@ public final class FuzzTargets {
       List.of(
           SmtpReplyTarget.class,
           StsRecordTarget.class,
+          TlsRptRecordTarget.class,
           StsPolicyTarget.class,
           TlsaTarget.class,
           DnsMessageTarget.class,

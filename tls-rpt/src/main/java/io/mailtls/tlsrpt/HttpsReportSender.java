@@ -1,0 +1,216 @@
+package io.mailtls.tlsrpt;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Delivers a report to an {@code https:} {@code rua} destination (RFC 8460 §5.2): a POST of the
+ * gzipped report as {@code application/tlsrpt+gzip}, with the hardening of the MTA-STS fetch: no
+ * redirects followed, no cookies, every call bounded in time. A 2xx answer delivers; anything else
+ * (another status, a redirect, an I/O failure or timeout) is tried again after a back-off that
+ * doubles, up to the configured number of attempts, on the caller's thread. Starts no thread of its
+ * own. Thread-safe.
+ */
+public final class HttpsReportSender {
+
+  private static final MediaType TLSRPT_GZIP = MediaType.get("application/tlsrpt+gzip");
+
+  private final OkHttpClient client;
+  private final int maxAttempts;
+  private final Duration backoff;
+
+  /** How a delivery ended. */
+  public sealed interface Outcome permits Delivered, NotDelivered {
+    /** How many POSTs were made. */
+    int attempts();
+  }
+
+  /**
+   * The endpoint answered 2xx.
+   *
+   * @param status the HTTP status
+   * @param attempts how many POSTs were made
+   */
+  public record Delivered(int status, int attempts) implements Outcome {}
+
+  /**
+   * Every attempt failed; the report is still the caller's to keep and send again later.
+   *
+   * @param reason what the last attempt got
+   * @param attempts how many POSTs were made
+   */
+  public record NotDelivered(String reason, int attempts) implements Outcome {
+    public NotDelivered {
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  private HttpsReportSender(Builder b) {
+    this.client =
+        Objects.requireNonNull(b.client, "client")
+            .newBuilder()
+            .followRedirects(false)
+            .followSslRedirects(false)
+            .retryOnConnectionFailure(false)
+            .connectTimeout(b.connectTimeout)
+            .callTimeout(b.callTimeout)
+            .build();
+    this.maxAttempts = b.maxAttempts;
+    this.backoff = b.backoff;
+  }
+
+  /** A builder; {@link Builder#client} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * POSTs {@code report} to {@code destination}, trying again as configured. Never throws for
+   * anything the endpoint does; an interrupt ends the retries (the thread stays interrupted).
+   *
+   * @throws IllegalArgumentException if {@code destination} is not an {@code https:} URI
+   */
+  public Outcome send(URI destination, TlsRptReport report) {
+    Objects.requireNonNull(destination, "destination");
+    Objects.requireNonNull(report, "report");
+    if (destination.getScheme() == null
+        || !destination.getScheme().toLowerCase(Locale.ROOT).equals("https")) {
+      throw new IllegalArgumentException("not an https: destination: " + destination);
+    }
+    RequestBody body = RequestBody.create(report.gzip(), TLSRPT_GZIP);
+    Request request;
+    try {
+      request = new Request.Builder().url(destination.toString()).post(body).build();
+    } catch (IllegalArgumentException e) {
+      return new NotDelivered("not a usable URL: " + e.getMessage(), 0);
+    }
+    String last = "not tried";
+    Duration wait = backoff;
+    for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+      try (Response response = client.newCall(request).execute()) {
+        if (response.isSuccessful()) {
+          return new Delivered(response.code(), attempt);
+        }
+        last =
+            "HTTP "
+                + response.code()
+                + (response.isRedirect() ? " (redirects are not followed)" : "");
+      } catch (InterruptedIOException e) {
+        last = "timed out: " + e.getMessage();
+      } catch (IOException e) {
+        last = "failed: " + e;
+      }
+      if (attempt < maxAttempts) {
+        try {
+          Thread.sleep(wait.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return new NotDelivered(last + "; interrupted before attempt " + (attempt + 1), attempt);
+        }
+        wait = wait.multipliedBy(2);
+      } else {
+        return new NotDelivered(last, attempt);
+      }
+    }
+    return new NotDelivered(last, maxAttempts);
+  }
+
+  /** Builds an {@link HttpsReportSender}. Each setter may be called once. */
+  public static final class Builder {
+    private @Nullable OkHttpClient client;
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private boolean connectTimeoutSet;
+    private Duration callTimeout = Duration.ofSeconds(60);
+    private boolean callTimeoutSet;
+    private int maxAttempts = 3;
+    private boolean maxAttemptsSet;
+    private Duration backoff = Duration.ofSeconds(30);
+    private boolean backoffSet;
+
+    private Builder() {}
+
+    /**
+     * The client to derive from (its TLS, DNS and pool); redirects and timeouts are this class's.
+     */
+    public Builder client(OkHttpClient client) {
+      if (this.client != null) {
+        throw new IllegalStateException("client already set");
+      }
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /** The connect time bound (default 10 s). */
+    public Builder connectTimeout(Duration timeout) {
+      if (connectTimeoutSet) {
+        throw new IllegalStateException("connectTimeout already set");
+      }
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      connectTimeoutSet = true;
+      return this;
+    }
+
+    /** The bound on one whole POST, connection to last byte of the answer (default 60 s). */
+    public Builder callTimeout(Duration timeout) {
+      if (callTimeoutSet) {
+        throw new IllegalStateException("callTimeout already set");
+      }
+      this.callTimeout = positive(timeout, "callTimeout");
+      callTimeoutSet = true;
+      return this;
+    }
+
+    /** How many POSTs at most (default 3). */
+    public Builder maxAttempts(int attempts) {
+      if (maxAttemptsSet) {
+        throw new IllegalStateException("maxAttempts already set");
+      }
+      if (attempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be at least 1: " + attempts);
+      }
+      this.maxAttempts = attempts;
+      maxAttemptsSet = true;
+      return this;
+    }
+
+    /** The wait before the second attempt, doubled before each later one (default 30 s). */
+    public Builder backoff(Duration backoff) {
+      if (backoffSet) {
+        throw new IllegalStateException("backoff already set");
+      }
+      Objects.requireNonNull(backoff, "backoff");
+      if (backoff.isNegative()) {
+        throw new IllegalArgumentException("backoff must not be negative: " + backoff);
+      }
+      this.backoff = backoff;
+      backoffSet = true;
+      return this;
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive: " + d);
+      }
+      return d;
+    }
+
+    /** The sender. */
+    public HttpsReportSender build() {
+      if (client == null) {
+        throw new IllegalStateException("client is required");
+      }
+      return new HttpsReportSender(this);
+    }
+  }
+}

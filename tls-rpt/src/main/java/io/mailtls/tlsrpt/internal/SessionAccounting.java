@@ -1,0 +1,186 @@
+package io.mailtls.tlsrpt.internal;
+
+import io.mailtls.core.Attempt;
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.NextHop;
+import io.mailtls.core.PolicyFailure;
+import io.mailtls.core.PolicySource;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.TlsRequirement;
+import io.mailtls.tlsrpt.AppliedPolicy;
+import io.mailtls.tlsrpt.FailureDetail;
+import io.mailtls.tlsrpt.PolicyCounts;
+import io.mailtls.tlsrpt.PolicyType;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The sessions of one delivery call, counted for TLS-RPT (RFC 8460 §4): from the call's report (its
+ * plans and connection attempts, per recipient domain) and the {@link PolicyFailure}s the transport
+ * fired. The rules, one row each, are the table in docs/tls-rpt.md.
+ */
+public final class SessionAccounting {
+
+  /** The reason code of a session that went ahead without TLS. */
+  public static final String PLAINTEXT = "PLAINTEXT";
+
+  private SessionAccounting() {}
+
+  /**
+   * The counts of one call.
+   *
+   * @param report the call's report
+   * @param failures the policy failures the call fired, in order
+   * @param sendingMtaIp the sending MTA's address for {@code sending-mta-ip}, if configured
+   */
+  public static Map<AppliedPolicy, PolicyCounts> count(
+      DeliveryReport report, List<PolicyFailure> failures, Optional<String> sendingMtaIp) {
+    Map<DomainName, RecipientResult> domains = new LinkedHashMap<>();
+    for (RecipientResult r : report.recipients()) {
+      if (r.plan().nextHop() instanceof NextHop.Domain d) {
+        domains.putIfAbsent(d.name(), r);
+      }
+    }
+    Map<AppliedPolicy, PolicyCounts> counts = new HashMap<>();
+    for (Map.Entry<DomainName, RecipientResult> e : domains.entrySet()) {
+      DomainName domain = e.getKey();
+      DeliveryPlan plan = e.getValue().plan();
+      List<PolicyFailure> sessionFailures = new ArrayList<>();
+      for (PolicyFailure f : failures) {
+        if (!f.policyDomain().equals(domain) || f.type().tlsRptResultType().isEmpty()) {
+          continue;
+        }
+        if (f.address().isPresent()) {
+          sessionFailures.add(f);
+        } else {
+          // A failure decided while planning (no connection): one failed session (row 1).
+          add(
+              counts,
+              planPolicy(domain, plan, f),
+              PolicyCounts.failure(detail(f.type(), f.host(), Optional.empty(), sendingMtaIp)));
+        }
+      }
+      for (Attempt a : e.getValue().attempts()) {
+        AppliedPolicy policy = attemptPolicy(domain, plan, a);
+        PolicyFailure matched = take(sessionFailures, a);
+        if (matched != null) {
+          // Row 2: the transport reported this session's policy failure.
+          add(
+              counts,
+              policy,
+              PolicyCounts.failure(
+                  detail(matched.type(), a.host(), Optional.of(a.address()), sendingMtaIp)));
+        } else if (a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent()) {
+          // Row 3: a TLS failure without a recipient policy (the sender's own level).
+          add(
+              counts,
+              policy,
+              PolicyCounts.failure(
+                  detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp)));
+        } else if (a.tls().isPresent()) {
+          add(counts, policy, PolicyCounts.success()); // row 4
+        } else if (a.failure().isEmpty()) {
+          // Row 5: the session went ahead in plaintext (opportunistic, no STARTTLS).
+          add(
+              counts,
+              policy,
+              PolicyCounts.failure(
+                  new FailureDetail(
+                      "starttls-not-supported",
+                      sendingMtaIp,
+                      a.host().map(DomainName::toString),
+                      Optional.empty(),
+                      Optional.of(ip(a.address())),
+                      Optional.of(PLAINTEXT),
+                      Optional.empty())));
+        }
+        // Row 6: no TLS negotiation was reached (connection refused, timeout, protocol error):
+        // not a TLS session, not counted.
+      }
+      for (PolicyFailure left : sessionFailures) {
+        // Not matched to an attempt (should not happen): still counted, never dropped.
+        add(
+            counts,
+            planPolicy(domain, plan, left),
+            PolicyCounts.failure(detail(left.type(), left.host(), left.address(), sendingMtaIp)));
+      }
+    }
+    return counts;
+  }
+
+  private static @Nullable PolicyFailure take(List<PolicyFailure> failures, Attempt a) {
+    for (int i = 0; i < failures.size(); i++) {
+      PolicyFailure f = failures.get(i);
+      if (f.address().equals(Optional.of(a.address())) && f.host().equals(a.host())) {
+        return failures.remove(i);
+      }
+    }
+    return null;
+  }
+
+  /** The policy a session was held under. */
+  static AppliedPolicy attemptPolicy(DomainName domain, DeliveryPlan plan, Attempt a) {
+    String host = a.host().map(DomainName::toString).orElse("");
+    if (a.requirement() instanceof TlsRequirement.Dane dane) {
+      return AppliedPolicy.tlsa(domain, dane.records(), host);
+    }
+    if (a.source() == PolicySource.DANE) {
+      // Secure TLSA records, none usable: TLS without authentication (RFC 7672 §2.2).
+      return new AppliedPolicy(PolicyType.TLSA, domain, List.of(), List.of(host));
+    }
+    if (plan.mtaSts().isPresent()) {
+      return AppliedPolicy.sts(domain, plan.mtaSts().get());
+    }
+    return AppliedPolicy.noPolicy(domain);
+  }
+
+  /** The policy a failure decided while planning belongs to. */
+  static AppliedPolicy planPolicy(DomainName domain, DeliveryPlan plan, PolicyFailure f) {
+    if (f.source() == PolicySource.DANE) {
+      return new AppliedPolicy(
+          PolicyType.TLSA,
+          domain,
+          List.of(),
+          f.host().map(h -> List.of(h.toString())).orElse(List.of()));
+    }
+    if (f.source() == PolicySource.MTA_STS) {
+      return plan.mtaSts()
+          .map(p -> AppliedPolicy.sts(domain, p))
+          .orElse(new AppliedPolicy(PolicyType.STS, domain, List.of(), List.of()));
+    }
+    return AppliedPolicy.noPolicy(domain);
+  }
+
+  private static FailureDetail detail(
+      FailureType type,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      Optional<String> sendingMtaIp) {
+    return new FailureDetail(
+        type.tlsRptResultType().orElseThrow(),
+        sendingMtaIp,
+        host.map(DomainName::toString),
+        Optional.empty(),
+        address.map(SessionAccounting::ip),
+        Optional.of(type.name()),
+        Optional.empty());
+  }
+
+  private static String ip(InetSocketAddress a) {
+    return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+  }
+
+  private static void add(
+      Map<AppliedPolicy, PolicyCounts> counts, AppliedPolicy policy, PolicyCounts c) {
+    counts.merge(policy, c, PolicyCounts::plus);
+  }
+}

@@ -1,0 +1,173 @@
+package io.mailtls.tlsrpt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mailtls.core.DomainName;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Both {@link AggregateStore}s: merging, reading, discarding; the file store's log and recovery.
+ */
+class AggregateStoreTest {
+
+  static final LocalDate DAY = LocalDate.parse("2025-03-01");
+  static final LocalDate NEXT = LocalDate.parse("2025-03-02");
+  static final AppliedPolicy A = AppliedPolicy.noPolicy(DomainName.of("a.test"));
+  static final AppliedPolicy B =
+      new AppliedPolicy(
+          PolicyType.STS,
+          DomainName.of("b.test"),
+          List.of("version: STSv1", "mode: enforce", "mx: mx.b.test", "max_age: 86400"),
+          List.of("mx.b.test"));
+  static final FailureDetail EXPIRED =
+      new FailureDetail(
+          "certificate-expired",
+          Optional.of("192.0.2.1"),
+          Optional.of("mx.b.test"),
+          Optional.of("mx.b.test"),
+          Optional.of("127.0.0.9"),
+          Optional.of("CERTIFICATE_EXPIRED"),
+          Optional.of("https://example.test/why"));
+
+  private static void exercise(AggregateStore store) throws IOException {
+    store.merge(DAY, Map.of(A, PolicyCounts.success(), B, PolicyCounts.failure(EXPIRED)));
+    store.merge(DAY, Map.of(B, PolicyCounts.failure(EXPIRED).plus(PolicyCounts.success())));
+    store.merge(NEXT, Map.of(A, new PolicyCounts(5, 0, Map.of())));
+    store.merge(NEXT, Map.of());
+    assertThat(store.read(DAY))
+        .isEqualTo(
+            Map.of(A, PolicyCounts.success(), B, new PolicyCounts(1, 2, Map.of(EXPIRED, 2L))));
+    assertThat(store.days()).containsExactly(DAY, NEXT);
+    store.discard(DAY);
+    assertThat(store.read(DAY)).isEmpty();
+    assertThat(store.days()).containsExactly(NEXT);
+  }
+
+  @Test
+  void inMemory() throws IOException {
+    exercise(new InMemoryAggregateStore());
+  }
+
+  @Test
+  void fileStoreKeepsEveryMergeAcrossAReopen(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("state/tlsrpt.log");
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      exercise(store);
+      assertThat(store.recovery()).isEmpty();
+    }
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThat(store.days()).containsExactly(NEXT);
+      assertThat(store.read(NEXT)).isEqualTo(Map.of(A, new PolicyCounts(5, 0, Map.of())));
+      store.merge(DAY, Map.of(B, PolicyCounts.failure(EXPIRED)));
+    }
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThat(store.read(DAY)).isEqualTo(Map.of(B, PolicyCounts.failure(EXPIRED)));
+      assertThat(store.recovery()).isEmpty();
+    }
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines.get(0)).contains("mailtls-tlsrpt-aggregate-log");
+    assertThat(lines).hasSize(1 + 3 + 1 + 1); // header, 3 merges, a discard, a merge
+  }
+
+  @Test
+  void aTornLastLineIsIgnoredCutAndReported(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("tlsrpt.log");
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      store.merge(DAY, Map.of(A, PolicyCounts.success()));
+      store.merge(DAY, Map.of(A, PolicyCounts.success()));
+    }
+    List<String> lines = Files.readAllLines(file);
+    // A crash in the middle of the next merge's write: part of its line, no line feed.
+    String torn = lines.get(2).substring(0, lines.get(2).length() / 2);
+    Files.writeString(file, torn, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+    long whole = Files.size(file) - torn.length();
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThat(store.recovery())
+          .hasValueSatisfying(r -> assertThat(r).contains("incomplete last line"));
+      assertThat(store.read(DAY)).isEqualTo(Map.of(A, new PolicyCounts(2, 0, Map.of())));
+      assertThat(Files.size(file)).isEqualTo(whole);
+      store.merge(DAY, Map.of(A, PolicyCounts.success()));
+    }
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThat(store.recovery()).isEmpty();
+      assertThat(store.read(DAY)).isEqualTo(Map.of(A, new PolicyCounts(3, 0, Map.of())));
+    }
+  }
+
+  @Test
+  void aCorruptCompleteLineFailsTheOpen(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("tlsrpt.log");
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      store.merge(DAY, Map.of(A, PolicyCounts.success()));
+    }
+    Files.writeString(
+        file,
+        "{\"op\":\"merge\",\"day\":\"2025-13-01\",\"counts\":[]}\n",
+        StandardCharsets.UTF_8,
+        StandardOpenOption.APPEND);
+    assertThatThrownBy(() -> FileAggregateStore.open(file))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("corrupt line 3");
+    Files.writeString(file, "not a log\n", StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> FileAggregateStore.open(file))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("corrupt line 1");
+  }
+
+  @Test
+  void oneStorePerFile(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("tlsrpt.log");
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThatThrownBy(() -> FileAggregateStore.open(file))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("open in another store");
+      store.merge(DAY, Map.of(A, PolicyCounts.success()));
+    }
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThat(store.read(DAY)).containsKey(A);
+    }
+  }
+
+  @Test
+  void aClosedFileStoreRefusesWrites(@TempDir Path dir) throws IOException {
+    FileAggregateStore store = FileAggregateStore.open(dir.resolve("tlsrpt.log"));
+    store.close();
+    assertThatThrownBy(() -> store.merge(DAY, Map.of(A, PolicyCounts.success())))
+        .isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void anOverflowChangesNothing(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("tlsrpt.log");
+    PolicyCounts huge = new PolicyCounts(Long.MAX_VALUE, 0, Map.of());
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      store.merge(DAY, Map.of(A, huge));
+      long size = Files.size(file);
+      assertThatThrownBy(
+              () -> store.merge(DAY, Map.of(A, PolicyCounts.success(), B, PolicyCounts.success())))
+          .isInstanceOf(ArithmeticException.class);
+      assertThat(Files.size(file)).isEqualTo(size);
+      assertThat(store.read(DAY)).isEqualTo(Map.of(A, huge));
+    }
+    InMemoryAggregateStore memory = new InMemoryAggregateStore();
+    memory.merge(DAY, Map.of(A, huge));
+    assertThatThrownBy(
+            () -> memory.merge(DAY, Map.of(A, PolicyCounts.success(), B, PolicyCounts.success())))
+        .isInstanceOf(ArithmeticException.class);
+    assertThat(memory.read(DAY)).isEqualTo(Map.of(A, huge));
+    try (FileAggregateStore store = FileAggregateStore.open(file)) {
+      assertThat(store.read(DAY)).isEqualTo(Map.of(A, huge));
+    }
+  }
+}

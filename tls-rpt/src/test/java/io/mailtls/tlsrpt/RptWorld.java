@@ -1,0 +1,186 @@
+package io.mailtls.tlsrpt;
+
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.EventListener;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SenderPolicy;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.core.TrustAnchors;
+import io.mailtls.dane.DaneResolver;
+import io.mailtls.mtasts.MtaStsResolver;
+import io.mailtls.mtasts.OkHttpPolicyFetcher;
+import io.mailtls.testkit.DnsZoneBuilder;
+import io.mailtls.testkit.MockSmtpServer;
+import io.mailtls.testkit.MtaStsServer;
+import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.TestPki;
+import io.mailtls.testkit.Tlsa;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+import okhttp3.OkHttpClient;
+
+/**
+ * Recipient domains for the TLS-RPT tests, on loopback only: a signed zone {@code rpt.test} served
+ * by the testkit's DNS, mock SMTP servers with real STARTTLS on {@code 127.0.10.x} (one port), and
+ * an MTA-STS policy host over HTTPS. Each domain publishes {@code _smtp._tls}.
+ *
+ * <ul>
+ *   <li>{@code good.rpt.test}: no policy; STARTTLS with a certificate from the test root.
+ *   <li>{@code plain.rpt.test}: no policy; no STARTTLS.
+ *   <li>{@code sts.rpt.test}: MTA-STS {@code enforce} naming {@code mx1} and {@code mx2}; {@code
+ *       mx1} (preference 10) presents a certificate for another name, {@code mx2} (20) a good one.
+ *   <li>{@code dane.rpt.test}: DANE-EE {@code 3 1 1} matching the server's key.
+ *   <li>{@code dane-bad.rpt.test}: a TLSA record that matches nothing.
+ * </ul>
+ */
+final class RptWorld implements AutoCloseable {
+
+  static final String SENDER = "a@sender.test";
+  static final byte[] MESSAGE =
+      "From: a@sender.test\r\nTo: b@rpt.test\r\nSubject: tls-rpt test\r\n\r\nHello.\r\n"
+          .getBytes(StandardCharsets.US_ASCII);
+
+  final TestPki pki = TestPki.create();
+  final TestDnsServer dns;
+  final MtaStsServer sts;
+  final DnssecResolver resolver;
+  final MtaStsResolver mtaSts;
+  private final OkHttpClient http;
+  private final List<MockSmtpServer> servers = new ArrayList<>();
+  private final Map<String, MockSmtpServer> byHost = new LinkedHashMap<>();
+  private final List<Consumer<DnsZoneBuilder>> zone = new ArrayList<>();
+  private int port;
+  private int nextIp = 1;
+
+  RptWorld() {
+    domain("good.rpt.test", "mx.good.rpt.test", leaf("mx.good.rpt.test"), 10);
+    domain("plain.rpt.test", "mx.plain.rpt.test", null, 10);
+    domain("sts.rpt.test", "mx1.sts.rpt.test", leaf("elsewhere.rpt.test"), 10);
+    domain("sts.rpt.test", "mx2.sts.rpt.test", leaf("mx2.sts.rpt.test"), 20);
+    TestPki.Issued daneLeaf = leaf("mx.dane.rpt.test");
+    domain("dane.rpt.test", "mx.dane.rpt.test", daneLeaf, 10);
+    zone.add(z -> z.tlsaFor(Tlsa.smtpOwner("mx.dane.rpt.test"), 3, 1, 1, daneLeaf));
+    domain("dane-bad.rpt.test", "mx.dane-bad.rpt.test", leaf("mx.dane-bad.rpt.test"), 10);
+    zone.add(z -> z.tlsa(Tlsa.smtpOwner("mx.dane-bad.rpt.test"), 3, 1, 1, Tlsa.wrongData(1)));
+    for (String d :
+        List.of("good", "plain", "sts", "dane", "dane-bad").stream()
+            .map(l -> l + ".rpt.test")
+            .toList()) {
+      zone.add(z -> z.txt("_smtp._tls." + d, "v=TLSRPTv1; rua=mailto:tlsrpt@" + d));
+    }
+    sts =
+        MtaStsServer.builder()
+            .pki(pki)
+            .domain(
+                "sts.rpt.test",
+                MtaStsServer.policyText("enforce", 86400, "mx1.sts.rpt.test", "mx2.sts.rpt.test"))
+            .start();
+    zone.add(z -> sts.publish(z, "sts.rpt.test", "rpt1"));
+    dns = TestDnsServer.builder().zone("rpt.test", z -> zone.forEach(c -> c.accept(z))).start();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .lookupTimeout(Duration.ofSeconds(10))
+            .build();
+    http =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
+            .build();
+    mtaSts =
+        MtaStsResolver.builder()
+            .dns(resolver)
+            .fetcher(
+                OkHttpPolicyFetcher.builder()
+                    .client(http)
+                    .dns(resolver)
+                    .port(sts.port())
+                    .connectTimeout(Duration.ofSeconds(2))
+                    .callTimeout(Duration.ofSeconds(10))
+                    .build())
+            .build();
+  }
+
+  private TestPki.Issued leaf(String name) {
+    return pki.root().leaf().dnsNames(name).issue();
+  }
+
+  private void domain(String domain, String host, TestPki.Issued cert, int preference) {
+    MockSmtpServer.Builder b =
+        MockSmtpServer.builder()
+            .address(loopback("127.0.10." + nextIp++))
+            .hostname(host)
+            .idleTimeout(Duration.ofSeconds(20));
+    if (port != 0) {
+      b.port(port);
+    }
+    if (cert != null) {
+      b.tls(cert.serverSslContext());
+    }
+    MockSmtpServer s;
+    try {
+      s = b.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    port = s.port();
+    servers.add(s);
+    byHost.put(host, s);
+    zone.add(z -> z.mailHost(domain, preference, host, s));
+  }
+
+  /** The mock server of MX host {@code host}. */
+  MockSmtpServer server(String host) {
+    MockSmtpServer s = byHost.get(host);
+    if (s == null) {
+      throw new IllegalArgumentException("no server " + host);
+    }
+    return s;
+  }
+
+  private static InetAddress loopback(String ip) {
+    try {
+      return InetAddress.getByName(ip);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A transport with both recipient policies at {@code opportunistic}, reporting to {@code l}. */
+  SecureSmtpTransport transport(EventListener.Factory listeners) {
+    return SecureSmtpTransport.builder()
+        .dns(resolver)
+        .dane(DaneResolver.builder().dns(resolver).build())
+        .mtaSts(mtaSts)
+        .trustStore(pki.trustStore())
+        .heloName("client.sender.test")
+        .port(port)
+        .random(new Random(1))
+        .noConnectionReuse()
+        .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
+        .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
+        .eventListenerFactory(listeners)
+        .build();
+  }
+
+  @Override
+  public void close() {
+    mtaSts.close();
+    http.dispatcher().executorService().shutdown();
+    http.connectionPool().evictAll();
+    servers.forEach(MockSmtpServer::close);
+    sts.close();
+    dns.close();
+  }
+}

@@ -1,0 +1,231 @@
+package io.mailtls.tlsrpt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.Attempt;
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DnsRecord;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.TlsRequirement;
+import io.mailtls.testkit.FakeClock;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link TlsRptAggregator} behind a real {@link SecureSmtpTransport} delivering to the {@link
+ * RptWorld} domains: every session counted once under the policy it was held under, failures
+ * grouped by their details, and whole UTC days as windows.
+ */
+class TlsRptAggregatorTest {
+
+  private static RptWorld world;
+
+  @BeforeAll
+  static void start() {
+    world = new RptWorld();
+  }
+
+  @AfterAll
+  static void stop() {
+    world.close();
+  }
+
+  private static DeliveryReport send(SecureSmtpTransport t, String... recipients) {
+    return t.send(Envelope.of(RptWorld.SENDER, recipients), MessageContent.of(RptWorld.MESSAGE));
+  }
+
+  private static AppliedPolicy noPolicy(String domain) {
+    return AppliedPolicy.noPolicy(DomainName.of(domain));
+  }
+
+  @Test
+  void everySessionIsCountedUnderThePolicyItWasHeldUnder() {
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-01T12:00:00Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator = TlsRptAggregator.builder().store(store).clock(clock).build();
+    DeliveryReport report;
+    try (SecureSmtpTransport t = world.transport(aggregator)) {
+      report =
+          send(
+              t,
+              "b@good.rpt.test",
+              "b@plain.rpt.test",
+              "b@sts.rpt.test",
+              "b@dane.rpt.test",
+              "b@dane-bad.rpt.test");
+    }
+    Map<AppliedPolicy, PolicyCounts> day = store.read(LocalDate.parse("2025-03-01"));
+
+    assertThat(day.get(noPolicy("good.rpt.test"))).isEqualTo(PolicyCounts.success());
+
+    RecipientResult plain = report.result("b@plain.rpt.test");
+    assertThat(day.get(noPolicy("plain.rpt.test")))
+        .isEqualTo(
+            PolicyCounts.failure(
+                new FailureDetail(
+                    "starttls-not-supported",
+                    Optional.empty(),
+                    Optional.of("mx.plain.rpt.test"),
+                    Optional.empty(),
+                    Optional.of(
+                        plain.attempt().orElseThrow().address().getAddress().getHostAddress()),
+                    Optional.of("PLAINTEXT"),
+                    Optional.empty())));
+
+    RecipientResult sts = report.result("b@sts.rpt.test");
+    AppliedPolicy stsPolicy =
+        AppliedPolicy.sts(DomainName.of("sts.rpt.test"), sts.plan().mtaSts().orElseThrow());
+    assertThat(stsPolicy.policyString())
+        .containsExactly(
+            "version: STSv1",
+            "mode: enforce",
+            "mx: mx1.sts.rpt.test",
+            "mx: mx2.sts.rpt.test",
+            "max_age: 86400");
+    Attempt mx1 = sts.attempts().get(0);
+    assertThat(mx1.host()).contains(DomainName.of("mx1.sts.rpt.test"));
+    assertThat(mx1.failure()).contains(FailureType.CERTIFICATE_HOST_MISMATCH);
+    assertThat(day.get(stsPolicy))
+        .isEqualTo(
+            new PolicyCounts(
+                1,
+                1,
+                Map.of(
+                    new FailureDetail(
+                        "certificate-host-mismatch",
+                        Optional.empty(),
+                        Optional.of("mx1.sts.rpt.test"),
+                        Optional.empty(),
+                        Optional.of(mx1.address().getAddress().getHostAddress()),
+                        Optional.of("CERTIFICATE_HOST_MISMATCH"),
+                        Optional.empty()),
+                    1L)));
+
+    Attempt dane = report.result("b@dane.rpt.test").attempt().orElseThrow();
+    List<DnsRecord.Tlsa> daneRecords = ((TlsRequirement.Dane) dane.requirement()).records();
+    assertThat(
+            day.get(
+                AppliedPolicy.tlsa(
+                    DomainName.of("dane.rpt.test"), daneRecords, "mx.dane.rpt.test")))
+        .isEqualTo(PolicyCounts.success());
+
+    Attempt bad = report.result("b@dane-bad.rpt.test").attempts().get(0);
+    FailureType badType = bad.failure().orElseThrow();
+    AppliedPolicy badPolicy =
+        AppliedPolicy.tlsa(
+            DomainName.of("dane-bad.rpt.test"),
+            ((TlsRequirement.Dane) bad.requirement()).records(),
+            "mx.dane-bad.rpt.test");
+    assertThat(badPolicy.policyString()).hasSize(1).allMatch(s -> s.startsWith("3 1 1 "));
+    assertThat(day.get(badPolicy))
+        .isEqualTo(
+            PolicyCounts.failure(
+                new FailureDetail(
+                    badType.tlsRptResultType().orElseThrow(),
+                    Optional.empty(),
+                    Optional.of("mx.dane-bad.rpt.test"),
+                    Optional.empty(),
+                    Optional.of(bad.address().getAddress().getHostAddress()),
+                    Optional.of(badType.name()),
+                    Optional.empty())));
+
+    assertThat(day).hasSize(5);
+    assertThat(store.days()).containsExactly(LocalDate.parse("2025-03-01"));
+  }
+
+  /** {@code clock}'s instants, in {@code zone} (FakeClock itself is UTC only). */
+  private static Clock inZone(FakeClock clock, ZoneId zone) {
+    return new Clock() {
+      @Override
+      public ZoneId getZone() {
+        return zone;
+      }
+
+      @Override
+      public Clock withZone(ZoneId other) {
+        return inZone(clock, other);
+      }
+
+      @Override
+      public Instant instant() {
+        return clock.instant();
+      }
+    };
+  }
+
+  @Test
+  void windowsAreWholeUtcDaysAcrossMidnight() {
+    // 23:59:30 UTC, in a zone where it is already the next afternoon: the UTC day counts.
+    FakeClock utc = new FakeClock(Instant.parse("2025-03-01T23:59:30Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator =
+        TlsRptAggregator.builder()
+            .store(store)
+            .clock(inZone(utc, ZoneId.of("Pacific/Kiritimati")))
+            .build();
+    try (SecureSmtpTransport t = world.transport(aggregator)) {
+      send(t, "b@good.rpt.test");
+      send(t, "b@good.rpt.test");
+      utc.advance(Duration.ofSeconds(29)); // 23:59:59
+      send(t, "b@good.rpt.test");
+      utc.advance(Duration.ofSeconds(1)); // 00:00:00, the next day
+      send(t, "b@good.rpt.test");
+      send(t, "b@good.rpt.test");
+    }
+    assertThat(store.read(LocalDate.parse("2025-03-01")))
+        .isEqualTo(Map.of(noPolicy("good.rpt.test"), new PolicyCounts(3, 0, Map.of())));
+    assertThat(store.read(LocalDate.parse("2025-03-02")))
+        .isEqualTo(Map.of(noPolicy("good.rpt.test"), new PolicyCounts(2, 0, Map.of())));
+    assertThat(store.days())
+        .containsExactly(LocalDate.parse("2025-03-01"), LocalDate.parse("2025-03-02"));
+  }
+
+  @Test
+  void aStoreThatFailsNeverChangesADelivery() {
+    AggregateStore broken =
+        new AggregateStore() {
+          @Override
+          public void merge(LocalDate day, Map<AppliedPolicy, PolicyCounts> counts)
+              throws java.io.IOException {
+            throw new java.io.IOException("disk full");
+          }
+
+          @Override
+          public Map<AppliedPolicy, PolicyCounts> read(LocalDate day) {
+            return Map.of();
+          }
+
+          @Override
+          public java.util.SortedSet<LocalDate> days() {
+            return new java.util.TreeSet<>();
+          }
+
+          @Override
+          public void discard(LocalDate day) {}
+
+          @Override
+          public void close() {}
+        };
+    TlsRptAggregator aggregator = TlsRptAggregator.builder().store(broken).build();
+    DeliveryReport report;
+    try (SecureSmtpTransport t = world.transport(aggregator)) {
+      report = send(t, "b@good.rpt.test");
+    }
+    assertThat(report.allDelivered()).isTrue();
+    assertThat(aggregator.failedMerges()).isEqualTo(1);
+  }
+}
