@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 15: a policy-map file driving {@code mailtls send} (the shaded jar, as a process) against
- * the environment's Postfix listeners, at the sender level {@code opportunistic}, one recipient
- * per entry: an entry raises a destination ({@code enforced} on a host without STARTTLS), pins a
+ * the environment's Postfix listeners, at the sender level {@code opportunistic}, one recipient per
+ * entry: an entry raises a destination ({@code enforced} on a host without STARTTLS), pins a
  * self-signed certificate ({@code fingerprint}), sets a broken MTA-STS policy aside ({@code
  * override=sts}) and asks for {@code authenticated} TLS (DANE-only, MTA-STS-only, and neither). The
  * JSON document and Postfix's maildirs must agree.
@@ -188,11 +188,9 @@ class PolicyMapCliInteropTest {
   @Test
   void authenticatedUsesDaneOrMtaStsAndDefersWithNeither() throws Exception {
     delivered(Scenario.DANE_EE, "VERIFIED");
-    assertThat(recipient(Scenario.DANE_EE).get("policy").get("source").asText())
-        .isEqualTo("dane");
+    assertThat(recipient(Scenario.DANE_EE).get("policy").get("source").asText()).isEqualTo("dane");
     delivered(Scenario.STS, "VERIFIED");
-    assertThat(recipient(Scenario.STS).get("policy").get("source").asText())
-        .isEqualTo("mta-sts");
+    assertThat(recipient(Scenario.STS).get("policy").get("source").asText()).isEqualTo("mta-sts");
     deferred(Scenario.UNSIGNED, "DESTINATION_POLICY");
   }
 }
