@@ -6,7 +6,6 @@ import io.mailtls.core.Authentication;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DnsResolver;
-import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
@@ -14,7 +13,6 @@ import io.mailtls.core.PolicySource;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmtpTimeouts;
-import io.mailtls.core.TrustAnchors;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.MtaStsServer;
 import io.mailtls.testkit.TestDnsServer;
@@ -122,16 +120,8 @@ class PolicyMapStandardTest {
                         .tlsaFor(Tlsa.smtpOwner("mx.dane.test"), 3, 1, 1, daneLeaf))
             .zone("plain.test", z -> z.mailHost("plain.test", 10, "mx.plain.test", plainMx))
             .start();
-    resolver =
-        DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .queryTimeout(Duration.ofSeconds(2))
-            .build();
-    http =
-        new OkHttpClient.Builder()
-            .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
-            .build();
+    resolver = StandardFixtures.resolver(dns);
+    http = StandardFixtures.http(PKI);
   }
 
   @AfterAll

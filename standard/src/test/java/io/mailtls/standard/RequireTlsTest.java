@@ -7,7 +7,6 @@ import io.mailtls.core.ContentDescriptor;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DnsResolver;
-import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.FailureType;
@@ -19,7 +18,6 @@ import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmartHost;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsRequirement;
-import io.mailtls.core.TrustAnchors;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.MtaStsServer;
 import io.mailtls.testkit.SmtpSession;
@@ -169,16 +167,8 @@ class RequireTlsTest {
             .zone("relay.test", z -> z.a("relay.test", "127.0.0.10"))
             .zone("relay2.test", z -> z.a("relay2.test", "127.0.0.11"))
             .start();
-    resolver =
-        DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .queryTimeout(Duration.ofSeconds(2))
-            .build();
-    http =
-        new OkHttpClient.Builder()
-            .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
-            .build();
+    resolver = StandardFixtures.resolver(dns);
+    http = StandardFixtures.http(PKI);
   }
 
   @AfterAll
