@@ -374,6 +374,45 @@ class TlsRptReporterTest {
   }
 
   @Test
+  void aLookupThatTimesOutIsTriedAgain() throws Exception {
+    dns.drop("_smtp._tls.fails.rpt.test", Type.TXT);
+    count(DAY, "fails.rpt.test", 2);
+    DnssecResolver impatient =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofMillis(300))
+            .lookupTimeout(Duration.ofSeconds(1))
+            .cacheSize(0)
+            .failureCacheTtl(Duration.ZERO)
+            .build();
+    TlsRptReporter r =
+        TlsRptReporter.builder()
+            .aggregateStore(counts)
+            .discovery(TlsRptDiscovery.builder().dns(impatient).clock(clock).cacheSize(0).build())
+            .writer(
+                TlsRptReportWriter.builder()
+                    .organizationName("Sender Inc.")
+                    .contactInfo("tlsrpt@sender.test")
+                    .submitter(DomainName.of("sender.test"))
+                    .build())
+            .channels(List.of(HttpsReportSender.builder().client(client).maxAttempts(1).build()))
+            .clock(clock)
+            .listener(listener)
+            .build();
+    PendingReport p = r.flush(DAY).reports().get(0);
+    assertThat(p.stage()).isEqualTo(PendingReport.Stage.DISCOVERING);
+    assertThat(p.detail()).contains("_smtp._tls.fails.rpt.test");
+    assertThat(counts.read(DAY)).isNotEmpty();
+
+    dns.clearFaults();
+    clock.advance(Duration.ofMinutes(15));
+    assertThat(r.retryDue().reports().get(0).stage()).isEqualTo(PendingReport.Stage.DELIVERED);
+    assertThat(posts("/ok")).hasSize(1);
+    assertThat(counts.read(DAY)).isEmpty();
+  }
+
+  @Test
   void aLookupThatFailsForTheWholePeriodIsAbandonedAndReported() throws Exception {
     dns.servfail("_smtp._tls.fails.rpt.test", Type.TXT);
     count(DAY, "fails.rpt.test", 5);
