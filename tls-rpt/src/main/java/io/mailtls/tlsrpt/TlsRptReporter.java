@@ -13,6 +13,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -115,6 +116,7 @@ public final class TlsRptReporter implements AutoCloseable {
   private final RetrySchedule schedule;
   private final @Nullable ScheduledExecutorService executor;
   private final Duration interval;
+  private final Object runLock = new Object();
   private @Nullable ScheduledFuture<?> scheduled;
 
   private TlsRptReporter(Builder b) {
@@ -146,7 +148,13 @@ public final class TlsRptReporter implements AutoCloseable {
    *
    * @throws IOException if a store fails (what was kept before stays kept)
    */
-  public synchronized DeliveryRun flush(LocalDate day) throws IOException {
+  public DeliveryRun flush(LocalDate day) throws IOException {
+    synchronized (runLock) {
+      return flushLocked(day);
+    }
+  }
+
+  private DeliveryRun flushLocked(LocalDate day) throws IOException {
     Objects.requireNonNull(day, "day");
     Instant now = clock.instant();
     LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
@@ -189,7 +197,13 @@ public final class TlsRptReporter implements AutoCloseable {
    *
    * @throws IOException if a store fails
    */
-  public synchronized DeliveryRun retryDue() throws IOException {
+  public DeliveryRun retryDue() throws IOException {
+    synchronized (runLock) {
+      return retryDueLocked();
+    }
+  }
+
+  private DeliveryRun retryDueLocked() throws IOException {
     Instant now = clock.instant();
     Map<LocalDate, Map<DomainName, PendingReport>> byDay = new TreeMap<>();
     for (PendingReport r : pending.load()) {
@@ -220,21 +234,27 @@ public final class TlsRptReporter implements AutoCloseable {
    *
    * @throws IOException if a store fails
    */
-  public synchronized DeliveryRun runDue() throws IOException {
+  public DeliveryRun runDue() throws IOException {
+    synchronized (runLock) {
+      return runDueLocked();
+    }
+  }
+
+  private DeliveryRun runDueLocked() throws IOException {
     Instant now = clock.instant();
     LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
-    Map<String, PendingReport> results = new java.util.LinkedHashMap<>();
+    Map<String, PendingReport> results = new LinkedHashMap<>();
     Set<String> elsewhere = new LinkedHashSet<>();
     SortedSet<LocalDate> settled = new TreeSet<>();
     for (LocalDate day : counts.days()) {
       if (day.isBefore(today)) {
-        DeliveryRun r = flush(day);
+        DeliveryRun r = flushLocked(day);
         r.reports().forEach(p -> results.put(p.key(), p));
         elsewhere.addAll(r.claimedElsewhere());
         settled.addAll(r.settledDays());
       }
     }
-    DeliveryRun r = retryDue();
+    DeliveryRun r = retryDueLocked();
     r.reports().forEach(p -> results.put(p.key(), p));
     elsewhere.addAll(r.claimedElsewhere());
     settled.addAll(r.settledDays());
