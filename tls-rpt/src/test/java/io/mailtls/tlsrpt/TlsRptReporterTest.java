@@ -351,6 +351,58 @@ class TlsRptReporterTest {
   }
 
   @Test
+  void aReportWrittenBeforeACrashIsTheOneSentAfterIt(@TempDir Path dir) throws Exception {
+    count(DAY, "ok.rpt.test", 6);
+    // The state a crash leaves between keeping the written report and its first delivery.
+    TlsRptReport written =
+        TlsRptReportWriter.builder()
+            .organizationName("Sender Inc.")
+            .contactInfo("tlsrpt@sender.test")
+            .submitter(DomainName.of("sender.test"))
+            .build()
+            .write(DAY, counts.read(DAY))
+            .get(0);
+    URI dest = URI.create("https://" + HOST + ":" + web.getPort() + "/ok");
+    try (FilePendingReportStore store = FilePendingReportStore.open(dir)) {
+      store.save(
+          new PendingReport(
+              DAY,
+              DomainName.of("ok.rpt.test"),
+              PendingReport.Stage.DELIVERING,
+              Optional.of(written),
+              List.of(PendingReport.Destination.fresh(dest, clock.instant())),
+              0,
+              Optional.of(clock.instant()),
+              Optional.empty(),
+              "written"));
+    }
+    try (FilePendingReportStore store = FilePendingReportStore.open(dir)) {
+      DeliveryRun run = reporter(store).build().flush(DAY);
+      assertThat(run.reports())
+          .singleElement()
+          .satisfies(p -> assertThat(p.stage()).isEqualTo(PendingReport.Stage.DELIVERED));
+      assertThat(run.settledDays()).containsExactly(DAY);
+    }
+    assertThat(posts("/ok"))
+        .extracting(TlsRptReporterTest::reportId)
+        .containsExactly(written.reportId());
+  }
+
+  @Test
+  void settledEntriesLeftByACrashAfterTheDiscardAreRemoved() throws Exception {
+    InMemoryPendingReportStore store = new InMemoryPendingReportStore();
+    // Counts already discarded, entries not yet removed: what a crash between the two leaves.
+    store.save(
+        PendingReport.discovering(DAY, DomainName.of("none.rpt.test"), clock.instant())
+            .withStage(PendingReport.Stage.NOT_REQUESTED, "no report"));
+    TlsRptReporter r = reporter(store).build();
+    DeliveryRun run = r.retryDue();
+    assertThat(run.settledDays()).isEmpty();
+    assertThat(r.pending()).isEmpty();
+    assertThat(requests).isEmpty();
+  }
+
+  @Test
   void aFailedLookupIsTriedAgainNeverReadAsNoReporting() throws Exception {
     dns.servfail("_smtp._tls.fails.rpt.test", Type.TXT);
     count(DAY, "fails.rpt.test", 5);
