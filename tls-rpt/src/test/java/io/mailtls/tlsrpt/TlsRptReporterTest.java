@@ -433,8 +433,10 @@ class TlsRptReporterTest {
         DnssecResolver.builder()
             .upstream(dns.socketAddress())
             .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .queryTimeout(Duration.ofMillis(300))
-            .lookupTimeout(Duration.ofSeconds(1))
+            // Short enough that the dropped query times out soon, long enough that the retry's
+            // whole chain (TXT, DNSKEY, DS) completes on a loaded machine.
+            .queryTimeout(Duration.ofSeconds(1))
+            .lookupTimeout(Duration.ofSeconds(4))
             .cacheSize(0)
             .failureCacheTtl(Duration.ZERO)
             .build();
@@ -459,7 +461,8 @@ class TlsRptReporterTest {
 
     dns.clearFaults();
     clock.advance(Duration.ofMinutes(15));
-    assertThat(r.retryDue().reports().get(0).stage()).isEqualTo(PendingReport.Stage.DELIVERED);
+    PendingReport after = r.retryDue().reports().get(0);
+    assertThat(after.stage()).as(after.detail()).isEqualTo(PendingReport.Stage.DELIVERED);
     assertThat(posts("/ok")).hasSize(1);
     assertThat(counts.read(DAY)).isEmpty();
   }
