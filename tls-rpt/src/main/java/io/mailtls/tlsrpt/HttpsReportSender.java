@@ -20,8 +20,13 @@ import org.jspecify.annotations.Nullable;
  * (another status, a redirect, an I/O failure or timeout) is tried again after a back-off that
  * doubles, up to the configured number of attempts, on the caller's thread. Starts no thread of its
  * own. Thread-safe.
+ *
+ * <p>As a {@link ReportChannel} (for the {@link TlsRptReporter}) it supports {@code https:}
+ * destinations; a 2xx is {@link ReportOutcome.Delivered}, anything else {@link
+ * ReportOutcome.NotDelivered} to be tried again later, except a destination OkHttp cannot use as a
+ * URL, which is permanent.
  */
-public final class HttpsReportSender {
+public final class HttpsReportSender implements ReportChannel {
 
   private static final MediaType TLSRPT_GZIP = MediaType.get("application/tlsrpt+gzip");
 
@@ -123,6 +128,32 @@ public final class HttpsReportSender {
       }
     }
     return new NotDelivered(last, maxAttempts);
+  }
+
+  /** Whether {@code destination} is an {@code https:} URI. */
+  @Override
+  public boolean supports(URI destination) {
+    String scheme = destination.getScheme();
+    return scheme != null && scheme.toLowerCase(Locale.ROOT).equals("https");
+  }
+
+  /**
+   * {@link #send} as a {@link ReportChannel}: 2xx is {@link ReportOutcome.Delivered} ({@code HTTP
+   * <status>}); anything else {@link ReportOutcome.NotDelivered}, permanent only when the
+   * destination is not an {@code https:} URL OkHttp can use. Never throws for anything the endpoint
+   * or the destination does.
+   */
+  @Override
+  public ReportOutcome deliver(URI destination, TlsRptReport report) {
+    if (!supports(destination)) {
+      return new ReportOutcome.NotDelivered("not an https: destination: " + destination, true);
+    }
+    Outcome o = send(destination, report);
+    if (o instanceof Delivered d) {
+      return new ReportOutcome.Delivered("HTTP " + d.status());
+    }
+    NotDelivered n = (NotDelivered) o;
+    return new ReportOutcome.NotDelivered(n.reason(), n.attempts() == 0);
   }
 
   /** Builds an {@link HttpsReportSender}. Each setter may be called once. */

@@ -179,4 +179,21 @@ class HttpsReportSenderTest {
             () -> sender(1, Duration.ofSeconds(1)).send(URI.create("http://" + HOST + "/"), report))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void asAReportChannelItTakesHttpsOnlyAndMapsTheOutcome() {
+    HttpsReportSender sender = sender(1, Duration.ofSeconds(10));
+    assertThat(sender.supports(URI.create("https://x.test/"))).isTrue();
+    assertThat(sender.supports(URI.create("HTTPS://x.test/"))).isTrue();
+    assertThat(sender.supports(URI.create("mailto:a@x.test"))).isFalse();
+    assertThat(sender.deliver(URI.create("mailto:a@x.test"), report))
+        .isInstanceOfSatisfying(
+            ReportOutcome.NotDelivered.class, n -> assertThat(n.permanent()).isTrue());
+    server.enqueue(new MockResponse.Builder().code(500).build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
+    assertThat(sender.deliver(endpoint("/"), report))
+        .isEqualTo(new ReportOutcome.NotDelivered("HTTP 500", false));
+    assertThat(sender.deliver(endpoint("/"), report))
+        .isEqualTo(new ReportOutcome.Delivered("HTTP 204"));
+  }
 }
