@@ -14,7 +14,7 @@ import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Delivers a report to an {@code https:} {@code rua} destination (RFC 8460 §5.2): a POST of the
+ * Delivers a report to an {@code https:} {@code rua} destination (RFC 8460 §5.4): a POST of the
  * gzipped report as {@code application/tlsrpt+gzip}, with the hardening of the MTA-STS fetch: no
  * redirects followed, no cookies, every call bounded in time. A 2xx answer delivers; anything else
  * (another status, a redirect, an I/O failure or timeout) is tried again after a back-off that
