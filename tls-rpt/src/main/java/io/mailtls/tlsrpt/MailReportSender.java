@@ -169,13 +169,10 @@ public final class MailReportSender implements ReportChannel {
     String domain = report.policyDomain().toString();
 
     StringBuilder h = new StringBuilder();
-    h.append("From: ").append(from.toPath().substring(1, from.toPath().length() - 1));
+    h.append("From: ").append(from.toPath());
     h.append("\r\n");
     h.append("To: ")
-        .append(
-            to.stream()
-                .map(a -> a.toPath().substring(1, a.toPath().length() - 1))
-                .collect(Collectors.joining(",\r\n ")))
+        .append(to.stream().map(EmailAddress::toPath).collect(Collectors.joining(",\r\n ")))
         .append("\r\n");
     // RFC 8460 §5.3, folded as its example is
     h.append("Subject: Report Domain: ")
