@@ -280,6 +280,24 @@ class MailReportSenderTest {
   }
 
   @Test
+  void aUtf8AddressGoesWithSmtpUtf8AndStillVerifies() throws Exception {
+    MockSmtpServer ok = world.server("mx.ok.mail.test");
+    int before = ok.messages().size();
+    ReportOutcome o =
+        sender.deliver(URI.create("mailto:%C3%A9t%C3%A9@ok.mail.test"), report("ok.mail.test"));
+    assertThat(o).as("%s", o).isInstanceOf(ReportOutcome.Delivered.class);
+    SmtpMessage m = ok.awaitMessages(before + 1, Duration.ofSeconds(5)).get(before);
+    assertThat(m.recipients()).containsExactly("été@ok.mail.test");
+    assertThat(m.mailParameters()).contains("SMTPUTF8");
+    Properties utf8 = new Properties();
+    utf8.setProperty("mail.mime.allowutf8", "true");
+    MimeMessage mime =
+        new MimeMessage(Session.getInstance(utf8), new ByteArrayInputStream(m.data()));
+    assertThat(mime.getHeader("To")).containsExactly("été@ok.mail.test");
+    assertThat(verify(m.data())).hasSize(1);
+  }
+
+  @Test
   void aMalformedDestinationIsPermanentAndSendsNothing() {
     MockSmtpServer ok = world.server("mx.ok.mail.test");
     int sessions = ok.sessions().size();
