@@ -64,7 +64,7 @@ die() { echo "up.sh: $*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # 1. Packages
 # ---------------------------------------------------------------------------------------------
-PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux iproute2 socat)
+PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux iproute2 socat python3 python3-dkim)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -187,10 +187,10 @@ new_ca ta-int "mailtls interop DANE-TA intermediate" ta-root; echo ta-root > "$P
 new_ca untrusted "mailtls interop untrusted CA"
 
 # MX hosts on each listener (their certificates name exactly these, except the no-name listener)
-MX_ON_TLS="mx.dane-ee.test,mx.dane-wrong.test,mx.dane-unusable.test,mx2.failover.test,mx1.failover.test,mx.unsigned.test,mx.bogus-expired.test,mx.bogus-ds.test,mx.bogus-mx-sig.test,mx.bogus-tlsa-sig.test,mx.sts.test,mx1.wild.sts-wildcard.test,a.b.wild.sts-wildcard.test,mx.sts-none.test,mx.sts-mx-mismatch.test,mx.sts-redirect.test,mx.sts-ctype.test,mx.sts-malformed.test,mx.sts-404.test,mx.sts-untrusted.test,mx.sts-nohost.test,mx.sts-badtxt.test"
+MX_ON_TLS="mx.dane-ee.test,mx.rpt-dane.test,mx2.rpt-sts.test,mx.rpt-reports.test,mx.dane-wrong.test,mx.dane-unusable.test,mx2.failover.test,mx1.failover.test,mx.unsigned.test,mx.bogus-expired.test,mx.bogus-ds.test,mx.bogus-mx-sig.test,mx.bogus-tlsa-sig.test,mx.sts.test,mx1.wild.sts-wildcard.test,a.b.wild.sts-wildcard.test,mx.sts-none.test,mx.sts-mx-mismatch.test,mx.sts-redirect.test,mx.sts-ctype.test,mx.sts-malformed.test,mx.sts-404.test,mx.sts-untrusted.test,mx.sts-nohost.test,mx.sts-badtxt.test"
 MX_ON_TA="mx.dane-ta.test,mx.dane-ta-spki.test"
-MX_ON_SELF="mx.dane-self.test,mx.selfsigned.test,mx.sts-selfsigned.test"
-STS_DOMAINS="insecure-mx-sts.test sts.test sts-testing.test sts-none.test sts-wildcard.test sts-mx-mismatch.test sts-redirect.test sts-ctype.test sts-malformed.test sts-404.test sts-badtxt.test sts-selfsigned.test sts-noname.test sts-nostarttls.test"
+MX_ON_SELF="mx.dane-self.test,mx.selfsigned.test,mx.sts-selfsigned.test,mx1.rpt-sts.test"
+STS_DOMAINS="insecure-mx-sts.test sts.test sts-testing.test sts-none.test sts-wildcard.test sts-mx-mismatch.test sts-redirect.test sts-ctype.test sts-malformed.test sts-404.test sts-badtxt.test sts-selfsigned.test sts-noname.test sts-nostarttls.test rpt-sts.test"
 issue_cert mx ca "$MX_ON_TLS"
 issue_cert ta-leaf ta-int "$MX_ON_TA"
 issue_cert self self "$MX_ON_SELF"
@@ -349,6 +349,39 @@ sts_zone sts-nostarttls.test "@ IN MX 10 mx" "mx IN A $MX_PLAIN_ADDR"
 # DANE host mx.dane-ee.test instead (a forged answer's shape): no level may deliver there
 # (RFC 8461 sections 4.1, 5.1)
 STS_KIND=unsigned sts_zone insecure-mx-sts.test "@ IN MX 10 mx.dane-ee.test."
+SCENARIO_ZONES=("${ZONES[@]}")
+# --- TLS-RPT (RFC 8460; not scenarios of the table: TlsRptInteropTest uses them) ---------------
+# Both policy domains ask for reports by mail to rpt-reports.test (a Postfix maildir); the
+# reports are DKIM-signed for rpt-sender.test, whose key is published here for the verifier.
+RPT_TXT='_smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@rpt-reports.test"'
+zone rpt-dane.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TLS_ADDR
+$(tlsa mx "3 1 1 $TLSA_MX_311")
+$RPT_TXT
+Z
+# an enforce policy naming two MX hosts: the preferred one presents a self-signed certificate
+# (a failed session, certificate-not-trusted), the second one delivers
+sts_zone rpt-sts.test "@ IN MX 10 mx1" "@ IN MX 20 mx2" "mx1 IN A $MX_SELF_ADDR" \
+  "mx2 IN A $MX_TLS_ADDR" "$RPT_TXT"
+zone rpt-reports.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TLS_ADDR
+$(tlsa mx "3 1 1 $TLSA_MX_311")
+Z
+DKIM_DIR="$STATE/dkim"; mkdir -p "$DKIM_DIR"
+[ -f "$DKIM_DIR/rpt-sender.key" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+  -out "$DKIM_DIR/rpt-sender.key" 2>/dev/null
+openssl pkcs8 -topk8 -nocrypt -in "$DKIM_DIR/rpt-sender.key" -outform DER -out "$DKIM_DIR/rpt-sender.pk8"
+DKIM_P=$(openssl pkey -in "$DKIM_DIR/rpt-sender.key" -pubout -outform DER | base64 -w0)
+# a TXT string holds at most 255 octets (RFC 1035 section 3.3.14): split the key
+DKIM_TXT=$(printf 'v=DKIM1; k=rsa; p=%s' "$DKIM_P" | fold -w 200 | sed 's/.*/"&"/' | tr '\n' ' ')
+zone rpt-sender.test signed <<Z
+@ IN MX 10 mx
+mx IN A $MX_TLS_ADDR
+$(tlsa mx "3 1 1 $TLSA_MX_311")
+mailtls._domainkey IN TXT $DKIM_TXT
+Z
 MAILDOMAINS="${ZONES[*]}"
 # one Maildir per domain, owned by nobody:nogroup as the virtual(8) agent writes; the base stays
 # root's (made before any unprivileged daemon runs, so none can plant a link in it)
@@ -427,7 +460,10 @@ tlsa.self.311=$TLSA_SELF_311
 tlsa.taroot.201=$TLSA_TAROOT_201
 tlsa.taint.211=$TLSA_TAINT_211
 tlsa.wrong.311=$TLSA_WRONG_311
-domains=${ZONES[*]}
+domains=${SCENARIO_ZONES[*]}
+feature.domains=rpt-dane.test rpt-sts.test rpt-reports.test rpt-sender.test
+dkim.selector=mailtls
+dkim.domain=rpt-sender.test
 P
 log "zones signed (${#SIGNED_CHILDREN[@]} signed, ${#UNSIGNED_CHILDREN[@]} unsigned children)"
 
@@ -580,6 +616,7 @@ $(serve enforce mx.sts-redirect.test)
   vhost sts-noname.test "$(serve enforce mx.sts-noname.test)"
   vhost sts-nostarttls.test "$(serve enforce mx.sts-nostarttls.test)"
   vhost insecure-mx-sts.test "$(serve enforce mx.insecure-mx-sts.test)"
+  vhost rpt-sts.test "$(serve enforce mx1.rpt-sts.test mx2.rpt-sts.test)"
   echo "}"
 } > "$STATE/nginx/nginx.conf"
 nginx -t -q -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log"
