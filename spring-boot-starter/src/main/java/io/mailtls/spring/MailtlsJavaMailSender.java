@@ -140,6 +140,6 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
 
   @Override
   public String toString() {
-    return "MailtlsJavaMailSender{" + transport + "}";
+    return "MailtlsJavaMailSender";
   }
 }
