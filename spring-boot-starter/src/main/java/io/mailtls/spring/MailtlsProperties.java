@@ -145,8 +145,8 @@ public class MailtlsProperties {
     private DnssecMode dnssecMode = DnssecMode.VALIDATE;
 
     /**
-     * The recursive resolvers to ask, in order, as host or host:port ([v6]:port); default the
-     * system's (validate mode only).
+     * The recursive resolvers to ask, in order, as IP addresses with an optional port (192.0.2.53,
+     * 192.0.2.53:5353, [2001:db8::53]:53); default the system's (validate mode only).
      */
     private List<String> resolvers = new ArrayList<>();
 
