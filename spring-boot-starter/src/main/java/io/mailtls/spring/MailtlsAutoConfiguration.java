@@ -113,7 +113,7 @@ public class MailtlsAutoConfiguration {
   @ConditionalOnProperty("mailtls.policy-map.file")
   public DestinationPolicyMap mailtlsDestinationPolicyMap(MailtlsProperties properties) {
     MailtlsProperties.PolicyMap map = properties.getPolicyMap();
-    Path file = SpringSupport.required("mailtls.policy-map.file", map.getFile());
+    Path file = SpringSupport.required("mailtls.policy-map.file", map.getFile(), "");
     try {
       return map.getCheckInterval() == null
           ? DestinationPolicyMap.load(file)
@@ -200,7 +200,9 @@ public class MailtlsAutoConfiguration {
       ObjectProvider<MailtlsTransportCustomizer> customizers) {
     String helo =
         SpringSupport.required(
-            "mailtls.helo-name", properties.getHeloName(), ": this host's fully qualified name");
+            "mailtls.helo-name",
+            SpringSupport.blankToNull(properties.getHeloName()),
+            ": this host's fully qualified name");
     SecureSmtpTransport.Builder b = SecureSmtpTransport.builder().dns(dns);
     SpringSupport.build("mailtls.helo-name", () -> b.heloName(helo));
     b.senderPolicy(senderPolicy);

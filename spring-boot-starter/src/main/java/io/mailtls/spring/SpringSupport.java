@@ -11,8 +11,8 @@ final class SpringSupport {
 
   private SpringSupport() {}
 
-  static <T> T required(String property, @Nullable T value) {
-    return required(property, value, "");
+  static @Nullable String blankToNull(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 
   static <T> T required(String property, @Nullable T value, String why) {

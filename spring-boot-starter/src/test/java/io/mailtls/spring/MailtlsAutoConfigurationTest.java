@@ -313,6 +313,37 @@ class MailtlsAutoConfigurationTest {
   }
 
   @Test
+  void thePolicyMapFileIsInForce() throws Exception {
+    Path map = Files.writeString(dir.resolve("policy-map.txt"), "good.test dane-only\n");
+    runner("map")
+        .withPropertyValues(
+            "mailtls.policy-map.file=" + map, "mailtls.policy-map.check-interval=1m")
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(io.mailtls.core.DestinationPolicyMap.class);
+              MailtlsJavaMailSender sender = context.getBean(MailtlsJavaMailSender.class);
+              // good.test has no TLSA records: the map's dane-only defers it
+              DeliveryReport report =
+                  sender.deliver(message(sender, "a@sender.test", "hal@good.test", "map"));
+              assertThat(report.result("hal@good.test").status())
+                  .isEqualTo(DeliveryStatus.DEFERRED);
+            });
+  }
+
+  @Test
+  void aBadPolicyMapFileFailsStartUpNamingThePropertyAndLine() throws Exception {
+    Path map =
+        Files.writeString(dir.resolve("bad-map.txt"), "# operator map\ngood.test sometimes\n");
+    runner("bad-map")
+        .withPropertyValues("mailtls.policy-map.file=" + map)
+        .run(
+            context ->
+                assertThat(messages(context.getStartupFailure()))
+                    .contains("invalid mailtls.policy-map.file: " + map)
+                    .contains("2"));
+  }
+
+  @Test
   void anUnknownLevelFailsStartUpNamingTheProperty() {
     runner("bad-level")
         .withPropertyValues("mailtls.sender.default-level=strict")
@@ -348,7 +379,9 @@ class MailtlsAutoConfigurationTest {
         .run(
             context ->
                 assertThat(messages(context.getStartupFailure()))
-                    .contains("invalid mailtls.helo-name"));
+                    .contains(
+                        "invalid mailtls.helo-name: it is required: this host's fully qualified"
+                            + " name"));
   }
 
   @Test
