@@ -23,10 +23,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -52,9 +49,6 @@ import org.springframework.mail.javamail.JavaMailSender;
 @ConditionalOnClass({JavaMailSender.class, MimeMessage.class, SecureSmtpTransport.class})
 @EnableConfigurationProperties(MailtlsProperties.class)
 public class MailtlsAutoConfiguration {
-
-  /** The name of the MTA-STS refresh scheduler bean. */
-  public static final String REFRESH_SCHEDULER_BEAN = "mailtlsMtaStsRefreshScheduler";
 
   /** A validating resolver from {@code mailtls.dns.*}. */
   @Bean
@@ -124,20 +118,12 @@ public class MailtlsAutoConfiguration {
     }
   }
 
-  /**
-   * The daemon thread that refreshes cached MTA-STS policies before they expire (RFC 8461 §3.3),
-   * started on the first policy fetched; shut down with the context.
-   */
-  @Bean(name = REFRESH_SCHEDULER_BEAN, destroyMethod = "shutdownNow")
-  @ConditionalOnMissingBean(name = REFRESH_SCHEDULER_BEAN)
+  /** The MTA-STS refresh thread's owner, closed with the context. */
+  @Bean
+  @ConditionalOnMissingBean
   @ConditionalOnBooleanProperty(name = "mailtls.mta-sts.enabled", matchIfMissing = true)
-  public ScheduledExecutorService mailtlsMtaStsRefreshScheduler() {
-    return Executors.newSingleThreadScheduledExecutor(
-        r -> {
-          Thread t = new Thread(r, "mailtls-mta-sts-refresh");
-          t.setDaemon(true);
-          return t;
-        });
+  public MailtlsRefreshScheduler mailtlsMtaStsRefreshScheduler() {
+    return new MailtlsRefreshScheduler();
   }
 
   /**
@@ -151,7 +137,7 @@ public class MailtlsAutoConfiguration {
       MailtlsProperties properties,
       DnsResolver dns,
       ObjectProvider<MailtlsPolicyFetcherCustomizer> customizers,
-      @Qualifier(REFRESH_SCHEDULER_BEAN) ScheduledExecutorService refresh) {
+      MailtlsRefreshScheduler refresh) {
     MailtlsProperties.MtaSts sts = properties.getMtaSts();
     Path directory =
         SpringSupport.required(
@@ -171,7 +157,7 @@ public class MailtlsAutoConfiguration {
             .dns(dns)
             .fetcher(fetcher.build())
             .store(new FilePolicyStore(directory.resolve(StandardTransport.POLICY_FILE)))
-            .scheduler(refresh);
+            .scheduler(refresh.executor());
     SpringSupport.build(
         "mailtls.mta-sts.refresh-interval", () -> b.refreshInterval(sts.getRefreshInterval()));
     SpringSupport.build(

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -139,6 +140,10 @@ class MailtlsAutoConfigurationTest {
               assertThat(context).hasSingleBean(SecureSmtpTransport.class);
               assertThat(context).hasSingleBean(MtaStsPolicySource.class);
               assertThat(context).hasSingleBean(DaneProvider.class);
+              // no ScheduledExecutorService bean: Boot's task scheduling would back off and run
+              // the application's @Scheduled methods on the MTA-STS refresh thread
+              assertThat(context).hasSingleBean(MailtlsRefreshScheduler.class);
+              assertThat(context).doesNotHaveBean(ScheduledExecutorService.class);
             });
   }
 
