@@ -4,6 +4,7 @@ import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.TrustAnchors;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SampleDomains;
+import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import java.time.Duration;
 
@@ -41,6 +42,16 @@ public final class TestWorld implements AutoCloseable {
   /** The server of {@code mixed.test}. */
   public MockSmtpServer mixed() {
     return domains.mixed();
+  }
+
+  /** The server of {@code dane-ee.test} (DANE-EE TLSA records). */
+  public MockSmtpServer daneEe() {
+    return domains.daneEe();
+  }
+
+  /** The signed DNS server: its address and trust anchor. */
+  public TestDnsServer dns() {
+    return domains.dns();
   }
 
   /** A resolver validating the signed tree from its trust anchor. */

@@ -167,7 +167,7 @@ class TlsRptInteropTest {
                     List.of(
                         MailReportSender.builder()
                             .transport(reportTransport)
-                            .from(EmailAddress.of("tlsrpt-noreply@rpt-sender.test"))
+                            .from(EmailAddress.parse("tlsrpt-noreply@rpt-sender.test"))
                             .submitter(SENDER)
                             .dkim(key)
                             .build()))
@@ -241,7 +241,8 @@ class TlsRptInteropTest {
    */
   private static JsonNode readBack(TlsRptReport report) throws Exception {
     Path file =
-        InteropEnv.awaitInMaildir(REPORTS, report.reportId().replaceAll("^<|>$", ""), Duration.ofSeconds(10));
+        InteropEnv.awaitInMaildir(
+            REPORTS, report.reportId().replaceAll("^<|>$", ""), Duration.ofSeconds(10));
     InteropEnv.ProcessResult r =
         InteropEnv.runBounded(
             new ProcessBuilder(

@@ -44,6 +44,8 @@ public final class SampleDomains implements AutoCloseable {
   private final List<MockSmtpServer> servers = new ArrayList<>();
   private final MockSmtpServer good;
   private final MockSmtpServer mixed;
+  private final MockSmtpServer daneEe;
+  private final MockSmtpServer sts;
   private final MtaStsServer policies;
   private final TestDnsServer dns;
   private int port;
@@ -58,8 +60,7 @@ public final class SampleDomains implements AutoCloseable {
                 b.hostname("mx.good.test")
                     .tls(pki.root().leaf().dnsNames("mx.good.test").issue().serverSslContext()));
     MockSmtpServer plain = smtp("127.0.4.2", b -> b.hostname("mx.plain.test"));
-    MockSmtpServer daneEe =
-        smtp("127.0.4.3", b -> b.hostname("mx.dane-ee.test").tls(daneLeaf.serverSslContext()));
+    daneEe = smtp("127.0.4.3", b -> b.hostname("mx.dane-ee.test").tls(daneLeaf.serverSslContext()));
     MockSmtpServer daneBad =
         smtp(
             "127.0.4.4",
@@ -67,7 +68,7 @@ public final class SampleDomains implements AutoCloseable {
                 b.hostname("mx.dane-bad.test")
                     .tls(
                         pki.root().leaf().dnsNames("mx.dane-bad.test").issue().serverSslContext()));
-    MockSmtpServer sts =
+    sts =
         smtp(
             "127.0.4.5",
             b ->
@@ -194,6 +195,16 @@ public final class SampleDomains implements AutoCloseable {
   /** The server of {@code mixed.test}. */
   public MockSmtpServer mixed() {
     return mixed;
+  }
+
+  /** The server of {@code dane-ee.test}. */
+  public MockSmtpServer daneEe() {
+    return daneEe;
+  }
+
+  /** The server of {@code sts.test}. */
+  public MockSmtpServer sts() {
+    return sts;
   }
 
   @Override

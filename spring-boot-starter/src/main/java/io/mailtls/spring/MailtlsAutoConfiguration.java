@@ -1,0 +1,286 @@
+package io.mailtls.spring;
+
+import io.mailtls.core.DaneProvider;
+import io.mailtls.core.DestinationPolicyMap;
+import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DnssecMode;
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.MtaStsPolicySource;
+import io.mailtls.core.PolicyMapException;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SenderPolicy;
+import io.mailtls.core.SmartHost;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.core.TrustAnchors;
+import io.mailtls.dane.DaneResolver;
+import io.mailtls.mtasts.FilePolicyStore;
+import io.mailtls.mtasts.MtaStsResolver;
+import io.mailtls.mtasts.OkHttpPolicyFetcher;
+import io.mailtls.standard.StandardTransport;
+import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.mail.javamail.JavaMailSender;
+
+/**
+ * Auto-configures mailtls from the {@code mailtls.*} properties ({@link MailtlsProperties}): a
+ * validating DNS resolver, the sender policy, the MTA-STS and DANE providers, the destination
+ * policy map, a {@link SecureSmtpTransport} and a {@link JavaMailSender} named {@code mailSender}
+ * that delivers through it.
+ *
+ * <p>It runs before Spring Boot's own {@code MailSenderAutoConfiguration}, which backs off when a
+ * mail sender bean exists: with this starter on the class path, the application's {@code
+ * JavaMailSender} is mailtls's, and {@code spring.mail.*} is not used (docs/spring-boot.md). Every
+ * bean is {@link ConditionalOnMissingBean}: an application bean of the same type replaces it.
+ */
+@AutoConfiguration(
+    beforeName = "org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration")
+@ConditionalOnClass({JavaMailSender.class, MimeMessage.class, SecureSmtpTransport.class})
+@EnableConfigurationProperties(MailtlsProperties.class)
+public class MailtlsAutoConfiguration {
+
+  /** A validating resolver from {@code mailtls.dns.*}. */
+  @Bean
+  @ConditionalOnMissingBean(DnsResolver.class)
+  public DnssecResolver mailtlsDnsResolver(MailtlsProperties properties) {
+    MailtlsProperties.Dns dns = properties.getDns();
+    DnssecResolver.Builder b = DnssecResolver.builder().mode(dns.getDnssecMode());
+    if (!dns.getResolvers().isEmpty()) {
+      b.upstream(
+          dns.getResolvers().stream()
+              .map(r -> SpringSupport.resolverAddress("mailtls.dns.resolvers", r))
+              .toList());
+    }
+    Path anchors = dns.getTrustAnchors();
+    if (anchors != null) {
+      if (dns.getDnssecMode() != DnssecMode.VALIDATE) {
+        throw new InvalidMailtlsPropertyException(
+            "mailtls.dns.trust-anchors",
+            "trust anchors are used only in dnssec-mode validate, not " + dns.getDnssecMode());
+      }
+      try {
+        b.trustAnchors(TrustAnchors.read(anchors));
+      } catch (IOException | RuntimeException e) {
+        throw new InvalidMailtlsPropertyException(
+            "mailtls.dns.trust-anchors", "cannot read the trust anchors file " + anchors, e);
+      }
+    }
+    if (dns.isAllowRemoteAdTrust()) {
+      b.allowRemoteAdTrust();
+    }
+    if (dns.getQueryTimeout() != null) {
+      b.queryTimeout(dns.getQueryTimeout());
+    }
+    if (dns.getLookupTimeout() != null) {
+      b.lookupTimeout(dns.getLookupTimeout());
+    }
+    return SpringSupport.build("mailtls.dns", b::build);
+  }
+
+  /** The sender's levels from {@code mailtls.sender.*}. */
+  @Bean
+  @ConditionalOnMissingBean
+  public SenderPolicy mailtlsSenderPolicy(MailtlsProperties properties) {
+    SenderPolicy.Builder b =
+        SenderPolicy.builder().defaultLevel(properties.getSender().getDefaultLevel());
+    for (Map.Entry<String, TlsLevel> e : properties.getSender().getLevels().entrySet()) {
+      SpringSupport.build(
+          "mailtls.sender.levels[" + e.getKey() + "]", () -> b.level(e.getKey(), e.getValue()));
+    }
+    return b.build();
+  }
+
+  /** The policy map file of {@code mailtls.policy-map.file}, read once or reloaded. */
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnProperty("mailtls.policy-map.file")
+  public DestinationPolicyMap mailtlsDestinationPolicyMap(MailtlsProperties properties) {
+    MailtlsProperties.PolicyMap map = properties.getPolicyMap();
+    Path file = SpringSupport.required("mailtls.policy-map.file", map.getFile(), "");
+    try {
+      return map.getCheckInterval() == null
+          ? DestinationPolicyMap.load(file)
+          : DestinationPolicyMap.reloading(file, map.getCheckInterval());
+    } catch (PolicyMapException e) {
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.policy-map.file", file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The MTA-STS refresh thread's owner, closed with the context. */
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnBooleanProperty(name = "mailtls.mta-sts.enabled", matchIfMissing = true)
+  public MailtlsRefreshScheduler mailtlsMtaStsRefreshScheduler() {
+    return new MailtlsRefreshScheduler();
+  }
+
+  /**
+   * The MTA-STS resolver, caching policies in {@code mailtls.mta-sts.store-directory} (the same
+   * file as {@link StandardTransport}).
+   */
+  @Bean
+  @ConditionalOnMissingBean(MtaStsPolicySource.class)
+  @ConditionalOnBooleanProperty(name = "mailtls.mta-sts.enabled", matchIfMissing = true)
+  public MtaStsResolver mailtlsMtaStsResolver(
+      MailtlsProperties properties,
+      DnsResolver dns,
+      ObjectProvider<MailtlsPolicyFetcherCustomizer> customizers,
+      MailtlsRefreshScheduler refresh) {
+    MailtlsProperties.MtaSts sts = properties.getMtaSts();
+    Path directory =
+        SpringSupport.required(
+            "mailtls.mta-sts.store-directory",
+            sts.getStoreDirectory(),
+            " while MTA-STS is on (mailtls.mta-sts.enabled=false turns it off)");
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.mta-sts.store-directory", "cannot create the directory " + directory, e);
+    }
+    OkHttpPolicyFetcher.Builder fetcher = OkHttpPolicyFetcher.builder().dns(dns);
+    customizers.orderedStream().forEach(c -> c.customize(fetcher));
+    MtaStsResolver.Builder b =
+        MtaStsResolver.builder()
+            .dns(dns)
+            .fetcher(fetcher.build())
+            .store(new FilePolicyStore(directory.resolve(StandardTransport.POLICY_FILE)))
+            .scheduler(refresh.executor());
+    SpringSupport.build(
+        "mailtls.mta-sts.refresh-interval", () -> b.refreshInterval(sts.getRefreshInterval()));
+    SpringSupport.build(
+        "mailtls.mta-sts.refresh-before", () -> b.refreshBefore(sts.getRefreshBefore()));
+    return SpringSupport.build("mailtls.mta-sts", b::build);
+  }
+
+  /** The DANE provider on the same resolver. */
+  @Bean
+  @ConditionalOnMissingBean(DaneProvider.class)
+  @ConditionalOnBooleanProperty(name = "mailtls.dane.enabled", matchIfMissing = true)
+  public DaneResolver mailtlsDaneResolver(DnsResolver dns) {
+    return DaneResolver.builder().dns(dns).build();
+  }
+
+  /** The transport, from the beans above, the properties and the customizers. */
+  @Bean
+  @ConditionalOnMissingBean
+  public SecureSmtpTransport mailtlsTransport(
+      MailtlsProperties properties,
+      DnsResolver dns,
+      SenderPolicy senderPolicy,
+      ObjectProvider<MtaStsPolicySource> mtaSts,
+      ObjectProvider<DaneProvider> dane,
+      ObjectProvider<DestinationPolicyMap> policyMap,
+      ObjectProvider<MailtlsTransportCustomizer> customizers) {
+    String helo =
+        SpringSupport.required(
+            "mailtls.helo-name",
+            SpringSupport.blankToNull(properties.getHeloName()),
+            ": this host's fully qualified name");
+    SecureSmtpTransport.Builder b = SecureSmtpTransport.builder().dns(dns);
+    SpringSupport.build("mailtls.helo-name", () -> b.heloName(helo));
+    b.senderPolicy(senderPolicy);
+    if (properties.getMtaSts().isEnabled()) {
+      b.mtaSts(
+          SpringSupport.required(
+              "mailtls.mta-sts", mtaSts.getIfAvailable(), ": no MTA-STS policy source bean"));
+    } else {
+      b.withoutMtaSts();
+    }
+    if (properties.getDane().isEnabled()) {
+      b.dane(
+          SpringSupport.required("mailtls.dane", dane.getIfAvailable(), ": no DANE provider bean"));
+    } else {
+      b.withoutDane();
+    }
+    DestinationPolicyMap map = policyMap.getIfAvailable();
+    if (map != null) {
+      b.destinationPolicies(map);
+    }
+    MailtlsProperties.Relay relay = properties.getRelay();
+    String relayHost = relay.getHost();
+    if (relayHost != null && !relayHost.isBlank()) {
+      b.relay(SpringSupport.build("mailtls.relay", () -> relay(relay, relayHost)));
+    }
+    MailtlsProperties.Timeouts t = properties.getTimeouts();
+    b.timeouts(
+        SpringSupport.build(
+            "mailtls.timeouts",
+            () ->
+                new SmtpTimeouts(
+                    t.getConnect(),
+                    t.getGreeting(),
+                    t.getCommand(),
+                    t.getStartTls(),
+                    t.getDataInitiation(),
+                    t.getDataBlock(),
+                    t.getDataTermination())));
+    MailtlsProperties.Pool pool = properties.getPool();
+    SpringSupport.build(
+        "mailtls.pool.max-sessions-per-destination",
+        () -> b.maxSessionsPerDestination(pool.getMaxSessionsPerDestination()));
+    if (pool.isReuseConnections()) {
+      SpringSupport.build(
+          "mailtls.pool.idle-time",
+          () -> b.connectionReuse(pool.getIdleTime(), pool.getReuseTimeLimit()));
+      Integer max = pool.getMaxTransactionsPerSession();
+      if (max != null) {
+        SpringSupport.build(
+            "mailtls.pool.max-transactions-per-session", () -> b.maxTransactionsPerSession(max));
+      }
+    } else {
+      b.noConnectionReuse();
+    }
+    SpringSupport.build(
+        "mailtls.pool.max-attempts-per-domain",
+        () -> b.maxAttemptsPerDomain(pool.getMaxAttemptsPerDomain()));
+    Integer concurrent = pool.getMaxConcurrentDeliveries();
+    if (concurrent != null) {
+      SpringSupport.build(
+          "mailtls.pool.max-concurrent-deliveries", () -> b.maxConcurrentDeliveries(concurrent));
+    }
+    customizers.orderedStream().forEach(c -> c.customize(b));
+    return b.build();
+  }
+
+  private static SmartHost relay(MailtlsProperties.Relay relay, String host) {
+    SmartHost.Builder b = SmartHost.builder(host).port(relay.getPort());
+    if (relay.isImplicitTls()) {
+      b.implicitTls();
+    }
+    String user = relay.getUsername();
+    if (user != null) {
+      String password = relay.getPassword();
+      if (password == null) {
+        throw new IllegalArgumentException("mailtls.relay.password is required with a username");
+      }
+      b.credentials(user, password);
+    }
+    if (relay.isAllowPlaintextAuth()) {
+      b.allowPlaintextAuth();
+    }
+    return b.build();
+  }
+
+  /**
+   * The application's {@link JavaMailSender}, named {@code mailSender} as Spring Boot's own, backed
+   * by the transport.
+   */
+  @Bean
+  @ConditionalOnMissingBean(JavaMailSender.class)
+  public MailtlsJavaMailSender mailSender(SecureSmtpTransport transport) {
+    return new MailtlsJavaMailSender(transport);
+  }
+}

@@ -1,0 +1,145 @@
+package io.mailtls.spring;
+
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.jakartamail.MailtlsJakarta;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import org.springframework.mail.MailException;
+import org.springframework.mail.MailParseException;
+import org.springframework.mail.MailPreparationException;
+import org.springframework.mail.MailSendException;
+import org.springframework.mail.SimpleMailMessage;
+import org.springframework.mail.javamail.JavaMailSender;
+import org.springframework.mail.javamail.MimeMailMessage;
+import org.springframework.mail.javamail.MimeMessagePreparator;
+
+/**
+ * Spring's {@link JavaMailSender} delivering through a mailtls {@link SecureSmtpTransport}: code
+ * that calls {@code mailSender.send(mimeMessage)} or {@code send(simpleMailMessage)} gets the
+ * sender's TLS level, MTA-STS and DANE without a change.
+ *
+ * <p>Each message goes to its {@code To}, {@code Cc} and {@code Bcc} recipients from the envelope
+ * {@link MailtlsJakarta#envelopeOf} derives (the {@code Sender}, else the first {@code From}
+ * mailbox, is the reverse-path, and its domain selects the TLS level). A message that is not
+ * delivered to every recipient (deferred or failed) is reported, after all messages of the call
+ * were tried, in a {@link MailSendException} whose {@link MailSendException#getFailedMessages()}
+ * maps the message (the {@link SimpleMailMessage} for those) to a {@link MailtlsDeliveryException}
+ * holding every recipient's result, or to the Jakarta Mail or argument exception for a message that
+ * could not be sent at all. Nothing is retried here: a deferred recipient is the caller's to send
+ * again.
+ *
+ * <p>Thread-safe. {@code send} blocks the calling thread until every recipient is decided.
+ */
+public final class MailtlsJavaMailSender implements JavaMailSender {
+
+  private final SecureSmtpTransport transport;
+  private final Session session;
+
+  /** A sender delivering through {@code transport}, which stays the caller's to close. */
+  public MailtlsJavaMailSender(SecureSmtpTransport transport) {
+    this.transport = Objects.requireNonNull(transport, "transport");
+    this.session = Session.getInstance(new Properties());
+  }
+
+  /** The transport this sender delivers through. */
+  public SecureSmtpTransport transport() {
+    return transport;
+  }
+
+  /**
+   * Delivers {@code message} and returns every recipient's result, without an exception for a
+   * recipient not delivered.
+   *
+   * @throws MailSendException when the message cannot be read or yields no usable envelope
+   */
+  public DeliveryReport deliver(MimeMessage message) {
+    Objects.requireNonNull(message, "message");
+    try {
+      return MailtlsJakarta.send(transport, message);
+    } catch (MessagingException | IllegalArgumentException e) {
+      throw new MailSendException(
+          "the message cannot be sent: " + e.getMessage(), e, Map.of(message, e));
+    }
+  }
+
+  @Override
+  public MimeMessage createMimeMessage() {
+    return new MimeMessage(session);
+  }
+
+  @Override
+  public MimeMessage createMimeMessage(InputStream contentStream) throws MailException {
+    try {
+      return new MimeMessage(session, contentStream);
+    } catch (MessagingException e) {
+      throw new MailParseException("cannot parse the MIME message", e);
+    }
+  }
+
+  @Override
+  public void send(MimeMessage... mimeMessages) throws MailException {
+    sendAll(mimeMessages, mimeMessages);
+  }
+
+  /** Sends each message; a failure is reported under the key of the same index. */
+  private void sendAll(MimeMessage[] mimeMessages, Object[] keys) {
+    Map<Object, Exception> failed = new LinkedHashMap<>();
+    for (int i = 0; i < mimeMessages.length; i++) {
+      MimeMessage message = Objects.requireNonNull(mimeMessages[i], "message");
+      try {
+        DeliveryReport report = MailtlsJakarta.send(transport, message);
+        if (!report.allDelivered()) {
+          failed.put(keys[i], new MailtlsDeliveryException(report));
+        }
+      } catch (MessagingException | IllegalArgumentException e) {
+        failed.put(keys[i], e);
+      }
+    }
+    if (!failed.isEmpty()) {
+      throw new MailSendException(failed);
+    }
+  }
+
+  @Override
+  public void send(MimeMessagePreparator... mimeMessagePreparators) throws MailException {
+    MimeMessage[] messages = new MimeMessage[mimeMessagePreparators.length];
+    for (int i = 0; i < messages.length; i++) {
+      MimeMessage m = createMimeMessage();
+      try {
+        mimeMessagePreparators[i].prepare(m);
+      } catch (MailException e) {
+        throw e;
+      } catch (MessagingException e) {
+        throw new MailParseException(e);
+      } catch (Exception e) {
+        throw new MailPreparationException(e);
+      }
+      messages[i] = m;
+    }
+    send(messages);
+  }
+
+  @Override
+  public void send(SimpleMailMessage... simpleMessages) throws MailException {
+    MimeMessage[] messages = new MimeMessage[simpleMessages.length];
+    for (int i = 0; i < messages.length; i++) {
+      MimeMailMessage m = new MimeMailMessage(createMimeMessage());
+      simpleMessages[i].copyTo(m);
+      messages[i] = m.getMimeMessage();
+    }
+    // As Spring's JavaMailSenderImpl: a failure is keyed by the SimpleMailMessage given.
+    sendAll(messages, simpleMessages);
+  }
+
+  @Override
+  public String toString() {
+    return "MailtlsJavaMailSender";
+  }
+}

@@ -1,0 +1,88 @@
+package io.mailtls.spring;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/** Helpers that turn a builder's refusal into a start-up failure naming the property. */
+final class SpringSupport {
+
+  private SpringSupport() {}
+
+  static @Nullable String blankToNull(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  static <T> T required(String property, @Nullable T value, String why) {
+    if (value == null) {
+      throw new InvalidMailtlsPropertyException(property, "it is required" + why);
+    }
+    return value;
+  }
+
+  /**
+   * Runs {@code step}; an {@link IllegalArgumentException} or state exception names {@code
+   * property}.
+   */
+  static <T> T build(String property, Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (IllegalArgumentException | IllegalStateException | NullPointerException e) {
+      if (e instanceof InvalidMailtlsPropertyException) {
+        throw e;
+      }
+      throw new InvalidMailtlsPropertyException(property, String.valueOf(e.getMessage()), e);
+    }
+  }
+
+  /**
+   * {@code 192.0.2.1}, {@code 192.0.2.1:5353}, {@code ::1} or {@code [::1]:5353}: an IP address
+   * (never a name, which would need DNS to find DNS), port 53 by default.
+   */
+  static InetSocketAddress resolverAddress(String property, String text) {
+    String host = text.strip();
+    int port = 53;
+    if (host.startsWith("[")) {
+      int end = host.indexOf(']');
+      if (end < 0) {
+        throw new InvalidMailtlsPropertyException(property, "no ] in \"" + text + "\"");
+      }
+      String rest = host.substring(end + 1);
+      host = host.substring(1, end);
+      if (!rest.isEmpty()) {
+        port = port(property, text, rest);
+      }
+    } else if (host.indexOf(':') >= 0 && host.indexOf(':') == host.lastIndexOf(':')) {
+      int colon = host.indexOf(':');
+      port = port(property, text, host.substring(colon));
+      host = host.substring(0, colon);
+    }
+    if (!host.matches("[0-9.]+|[0-9A-Fa-f:.]+")) {
+      throw new InvalidMailtlsPropertyException(
+          property, "\"" + text + "\" is not an IP address (optionally with :port)");
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByName(host), port);
+    } catch (UnknownHostException e) {
+      throw new InvalidMailtlsPropertyException(
+          property, "\"" + text + "\" is not an IP address", e);
+    }
+  }
+
+  private static int port(String property, String text, String colonPort) {
+    try {
+      if (!colonPort.startsWith(":")) {
+        throw new NumberFormatException();
+      }
+      int port = Integer.parseInt(colonPort.substring(1));
+      if (port < 1 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw new InvalidMailtlsPropertyException(property, "bad port in \"" + text + "\"");
+    }
+  }
+}

@@ -1,0 +1,476 @@
+package io.mailtls.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mailtls.core.Authentication;
+import io.mailtls.core.DaneProvider;
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.MtaStsPolicySource;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SenderPolicy;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.testkit.SmtpMessage;
+import jakarta.mail.Message;
+import jakarta.mail.internet.MimeMessage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.mail.MailSendException;
+import org.springframework.mail.SimpleMailMessage;
+import org.springframework.mail.javamail.JavaMailSender;
+import org.springframework.mail.javamail.JavaMailSenderImpl;
+
+/**
+ * The starter in real Spring application contexts (Boot's own mail auto-configuration included)
+ * against the testkit's signed DNS, MTA-STS host and mock SMTP servers.
+ */
+class MailtlsAutoConfigurationTest {
+
+  @TempDir static Path dir;
+  private static SpringTestWorld world;
+
+  @BeforeAll
+  static void start() {
+    world = new SpringTestWorld(dir);
+  }
+
+  @AfterAll
+  static void stop() {
+    world.close();
+  }
+
+  /** A runner with the world's properties and customizers, the store in {@code name}. */
+  private static ApplicationContextRunner runner(String name) {
+    return new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                MailtlsAutoConfiguration.class,
+                MailtlsHealthAutoConfiguration.class,
+                MailSenderAutoConfiguration.class))
+        .withPropertyValues(world.properties(dir.resolve(name)))
+        .withBean(MailtlsTransportCustomizer.class, world::transportCustomizer)
+        .withBean(MailtlsPolicyFetcherCustomizer.class, world::fetcherCustomizer);
+  }
+
+  private static MimeMessage message(JavaMailSender sender, String from, String to, String subject)
+      throws Exception {
+    MimeMessage m = sender.createMimeMessage();
+    m.setFrom(from);
+    m.setRecipients(Message.RecipientType.TO, to);
+    m.setSubject(subject, "UTF-8");
+    m.setText("Hello from a Spring application.", "UTF-8");
+    return m;
+  }
+
+  private static SmtpMessage receivedWithSubject(
+      io.mailtls.testkit.MockSmtpServer server, String subject) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<SmtpMessage> m =
+          server.messages().stream()
+              .filter(x -> x.dataAsString().contains("Subject: " + subject))
+              .findFirst();
+      if (m.isPresent()) {
+        return m.get();
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no message with subject " + subject + " at " + server);
+  }
+
+  @Test
+  void propertiesBindIncludingDurationsLevelsAndPool() {
+    runner("bind")
+        .withPropertyValues(
+            "mailtls.sender.default-level=enforced",
+            "mailtls.sender.levels[bank.example]=dane-required",
+            "mailtls.sender.levels[shop.example]=sts-required",
+            "mailtls.timeouts.data-termination=90s",
+            "mailtls.timeouts.greeting=2m",
+            "mailtls.mta-sts.refresh-interval=12h",
+            "mailtls.pool.idle-time=250ms",
+            "mailtls.pool.max-sessions-per-destination=2",
+            "mailtls.pool.max-concurrent-deliveries=16",
+            "mailtls.relay.port=465")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              MailtlsProperties p = context.getBean(MailtlsProperties.class);
+              assertThat(p.getHeloName()).isEqualTo("client.sender.test");
+              assertThat(p.getSender().getDefaultLevel()).isEqualTo(TlsLevel.ENFORCED);
+              assertThat(p.getSender().getLevels())
+                  .containsExactlyInAnyOrderEntriesOf(
+                      Map.of(
+                          "bank.example", TlsLevel.DANE_REQUIRED,
+                          "shop.example", TlsLevel.STS_REQUIRED));
+              assertThat(p.getTimeouts().getDataTermination()).isEqualTo(Duration.ofSeconds(90));
+              assertThat(p.getTimeouts().getGreeting()).isEqualTo(Duration.ofMinutes(2));
+              assertThat(p.getTimeouts().getConnect()).isEqualTo(Duration.ofSeconds(10));
+              assertThat(p.getTimeouts().getDataBlock()).isEqualTo(Duration.ofMinutes(3));
+              assertThat(p.getMtaSts().getRefreshInterval()).isEqualTo(Duration.ofHours(12));
+              assertThat(p.getPool().getIdleTime()).isEqualTo(Duration.ofMillis(250));
+              assertThat(p.getPool().getMaxSessionsPerDestination()).isEqualTo(2);
+              assertThat(p.getPool().getMaxConcurrentDeliveries()).isEqualTo(16);
+              assertThat(p.getDns().getQueryTimeout()).isEqualTo(Duration.ofSeconds(2));
+
+              SenderPolicy policy = context.getBean(SenderPolicy.class);
+              assertThat(policy.defaultLevel()).isEqualTo(TlsLevel.ENFORCED);
+              assertThat(policy.levelFor(Optional.of(DomainName.of("bank.example"))))
+                  .isEqualTo(TlsLevel.DANE_REQUIRED);
+              assertThat(policy.levelFor(Optional.of(DomainName.of("other.example"))))
+                  .isEqualTo(TlsLevel.ENFORCED);
+              assertThat(context).hasSingleBean(SecureSmtpTransport.class);
+              assertThat(context).hasSingleBean(MtaStsPolicySource.class);
+              assertThat(context).hasSingleBean(DaneProvider.class);
+              // no ScheduledExecutorService bean: Boot's task scheduling would back off and run
+              // the application's @Scheduled methods on the MTA-STS refresh thread
+              assertThat(context).hasSingleBean(MailtlsRefreshScheduler.class);
+              assertThat(context).doesNotHaveBean(ScheduledExecutorService.class);
+            });
+  }
+
+  @Test
+  void replacesBootsMailSenderEvenWithSpringMailHostSet() {
+    runner("replace")
+        .withPropertyValues("spring.mail.host=127.0.0.1")
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(JavaMailSender.class);
+              assertThat(context.getBean("mailSender")).isInstanceOf(MailtlsJavaMailSender.class);
+            });
+  }
+
+  @Test
+  void userBeansReplaceTheDefaults() {
+    JavaMailSenderImpl own = new JavaMailSenderImpl();
+    SenderPolicy ownPolicy = SenderPolicy.uniform(TlsLevel.DANE_REQUIRED);
+    runner("user")
+        .withBean("ownSender", JavaMailSender.class, () -> own)
+        .withBean(SenderPolicy.class, () -> ownPolicy)
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(JavaMailSender.class);
+              assertThat(context.getBean(JavaMailSender.class)).isSameAs(own);
+              assertThat(context).doesNotHaveBean(MailtlsJavaMailSender.class);
+              assertThat(context.getBean(SenderPolicy.class)).isSameAs(ownPolicy);
+              // the transport is still there, built with the user's policy: a DANE-required
+              // delivery to a domain without TLSA records is deferred.
+              SecureSmtpTransport transport = context.getBean(SecureSmtpTransport.class);
+              MailtlsJavaMailSender mailtls = new MailtlsJavaMailSender(transport);
+              DeliveryReport report =
+                  mailtls.deliver(
+                      message(mailtls, "a@sender.test", "someone@good.test", "user-policy"));
+              assertThat(report.result("someone@good.test").status())
+                  .isEqualTo(DeliveryStatus.DEFERRED);
+            });
+  }
+
+  @Test
+  void userDnsResolverReplacesTheDefault() {
+    DnsResolver own = resolverOf(world);
+    runner("dns")
+        .withBean(DnsResolver.class, () -> own)
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(DnsResolver.class);
+              assertThat(context.getBean(DnsResolver.class)).isSameAs(own);
+            });
+  }
+
+  private static DnsResolver resolverOf(SpringTestWorld w) {
+    return io.mailtls.core.DnssecResolver.builder()
+        .upstream(w.domains.dns().socketAddress())
+        .trustAnchors(io.mailtls.core.TrustAnchors.parse(w.domains.dns().trustAnchor()))
+        .build();
+  }
+
+  @Test
+  void deliversToADaneDomainVerifiedUnderDaneRequired() {
+    runner("dane")
+        .withPropertyValues("mailtls.sender.levels[sender.test]=dane-required")
+        .run(
+            context -> {
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              MimeMessage m = message(sender, "a@sender.test", "bob@dane-ee.test", "dane-spring");
+              // unchanged application code: send() throws unless every recipient got it
+              sender.send(m);
+              SmtpMessage received = receivedWithSubject(world.domains.daneEe(), "dane-spring");
+              assertThat(received.mailFrom()).isEqualTo("a@sender.test");
+              assertThat(received.recipients()).containsExactly("bob@dane-ee.test");
+              assertThat(received.tls()).isTrue();
+              assertThat(received.dataAsString()).contains("Hello from a Spring application.");
+
+              DeliveryReport report =
+                  ((MailtlsJavaMailSender) sender)
+                      .deliver(
+                          message(sender, "a@sender.test", "carol@dane-ee.test", "dane-report"));
+              RecipientResult r = report.result("carol@dane-ee.test");
+              assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+              assertThat(r.authentication()).contains(Authentication.VERIFIED);
+            });
+  }
+
+  @Test
+  void deliversToAnMtaStsDomainVerifiedUnderStsRequired() {
+    runner("sts")
+        .withPropertyValues("mailtls.sender.levels[sender.test]=sts-required")
+        .run(
+            context -> {
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              sender.send(message(sender, "a@sender.test", "dave@sts.test", "sts-spring"));
+              SmtpMessage received = receivedWithSubject(world.domains.sts(), "sts-spring");
+              assertThat(received.recipients()).containsExactly("dave@sts.test");
+              assertThat(received.tls()).isTrue();
+
+              DeliveryReport report =
+                  ((MailtlsJavaMailSender) sender)
+                      .deliver(message(sender, "a@sender.test", "erin@sts.test", "sts-report"));
+              RecipientResult r = report.result("erin@sts.test");
+              assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+              assertThat(r.authentication()).contains(Authentication.VERIFIED);
+              // the policy was cached in the configured store directory
+              assertThat(dir.resolve("sts").resolve("mta-sts-policies.json")).exists();
+            });
+  }
+
+  @Test
+  void simpleMailMessageIsDelivered() {
+    runner("simple")
+        .run(
+            context -> {
+              SimpleMailMessage m = new SimpleMailMessage();
+              m.setFrom("a@sender.test");
+              m.setTo("frank@good.test");
+              m.setSubject("simple-spring");
+              m.setText("Plain text.");
+              context.getBean(JavaMailSender.class).send(m);
+              SmtpMessage received = receivedWithSubject(world.domains.good(), "simple-spring");
+              assertThat(received.recipients()).containsExactly("frank@good.test");
+              assertThat(received.dataAsString()).contains("Plain text.");
+            });
+  }
+
+  @Test
+  void a550BounceRaisesMailSendExceptionWithTheMessageAndTheRecipientResult() {
+    runner("bounce")
+        .run(
+            context -> {
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              MimeMessage m = message(sender, "a@sender.test", "nobody@mixed.test", "bounce");
+              m.addRecipients(Message.RecipientType.CC, "someone@mixed.test");
+              assertThatThrownBy(() -> sender.send(m))
+                  .isInstanceOfSatisfying(
+                      MailSendException.class,
+                      e -> {
+                        assertThat(e.getFailedMessages()).containsOnlyKeys(m);
+                        Exception failure = e.getFailedMessages().get(m);
+                        assertThat(failure).isInstanceOf(MailtlsDeliveryException.class);
+                        MailtlsDeliveryException d = (MailtlsDeliveryException) failure;
+                        RecipientResult nobody = d.report().result("nobody@mixed.test");
+                        assertThat(nobody.status()).isEqualTo(DeliveryStatus.BOUNCED);
+                        assertThat(nobody.reply().code()).isEqualTo(550);
+                        assertThat(d.undelivered()).containsExactly(nobody);
+                        // the other recipient was delivered: it is in the report, not undelivered
+                        assertThat(d.report().result("someone@mixed.test").status())
+                            .isEqualTo(DeliveryStatus.DELIVERED);
+                        assertThat(e.getMessage()).contains("nobody@mixed.test").contains("550");
+                      });
+            });
+  }
+
+  @Test
+  void simpleMailMessageFailuresAreKeyedByTheSimpleMessage() {
+    runner("bounce-simple")
+        .run(
+            context -> {
+              SimpleMailMessage m = new SimpleMailMessage();
+              m.setFrom("a@sender.test");
+              m.setTo("nobody@mixed.test");
+              m.setSubject("bounce-simple");
+              m.setText("x");
+              assertThatThrownBy(() -> context.getBean(JavaMailSender.class).send(m))
+                  .isInstanceOfSatisfying(
+                      MailSendException.class,
+                      e -> {
+                        assertThat(e.getFailedMessages()).containsOnlyKeys(m);
+                        assertThat(e.getFailedMessages().get(m))
+                            .isInstanceOf(MailtlsDeliveryException.class);
+                      });
+            });
+  }
+
+  @Test
+  void thePolicyMapFileIsInForce() throws Exception {
+    Path map = Files.writeString(dir.resolve("policy-map.txt"), "good.test dane-only\n");
+    runner("map")
+        .withPropertyValues(
+            "mailtls.policy-map.file=" + map, "mailtls.policy-map.check-interval=1m")
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(io.mailtls.core.DestinationPolicyMap.class);
+              MailtlsJavaMailSender sender = context.getBean(MailtlsJavaMailSender.class);
+              // good.test has no TLSA records: the map's dane-only defers it
+              DeliveryReport report =
+                  sender.deliver(message(sender, "a@sender.test", "hal@good.test", "map"));
+              assertThat(report.result("hal@good.test").status())
+                  .isEqualTo(DeliveryStatus.DEFERRED);
+            });
+  }
+
+  @Test
+  void aBadPolicyMapFileFailsStartUpNamingThePropertyAndLine() throws Exception {
+    Path map =
+        Files.writeString(dir.resolve("bad-map.txt"), "# operator map\ngood.test sometimes\n");
+    runner("bad-map")
+        .withPropertyValues("mailtls.policy-map.file=" + map)
+        .run(
+            context ->
+                assertThat(messages(context.getStartupFailure()))
+                    .contains("invalid mailtls.policy-map.file: " + map)
+                    .contains("2"));
+  }
+
+  @Test
+  void anUnknownLevelFailsStartUpNamingTheProperty() {
+    runner("bad-level")
+        .withPropertyValues("mailtls.sender.default-level=strict")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("strict");
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("mailtls.sender.default-level")
+                  .contains("io.mailtls.core.TlsLevel");
+            });
+  }
+
+  @Test
+  void aMissingTrustAnchorFileFailsStartUpNamingTheProperty() {
+    Path missing = dir.resolve("no-such-anchors.zone");
+    runner("bad-anchors")
+        .withPropertyValues("mailtls.dns.trust-anchors=" + missing)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains(
+                      "invalid mailtls.dns.trust-anchors: cannot read the trust anchors file "
+                          + missing);
+            });
+  }
+
+  @Test
+  void aMissingHeloNameFailsStartUp() {
+    runner("no-helo")
+        .withPropertyValues("mailtls.helo-name=")
+        .run(
+            context ->
+                assertThat(messages(context.getStartupFailure()))
+                    .contains(
+                        "invalid mailtls.helo-name: it is required: this host's fully qualified"
+                            + " name"));
+  }
+
+  @Test
+  void aMissingStoreDirectoryFailsStartUpWhileMtaStsIsOn() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(MailtlsAutoConfiguration.class))
+        .withPropertyValues("mailtls.helo-name=client.sender.test")
+        .run(
+            context ->
+                assertThat(messages(context.getStartupFailure()))
+                    .contains(
+                        "invalid mailtls.mta-sts.store-directory: it is required while MTA-STS"
+                            + " is on (mailtls.mta-sts.enabled=false turns it off)"));
+  }
+
+  @Test
+  void mtaStsAndDaneGoOnlyWhenTurnedOffExplicitly() {
+    runner("off")
+        .withPropertyValues(
+            "mailtls.mta-sts.enabled=false",
+            "mailtls.dane.enabled=false",
+            "mailtls.sender.levels[sts-only.test]=sts-required")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).doesNotHaveBean(MtaStsPolicySource.class);
+              assertThat(context).doesNotHaveBean(DaneProvider.class);
+              // sts-required cannot be met without MTA-STS: deferred, never sent weaker
+              MailtlsJavaMailSender sender = context.getBean(MailtlsJavaMailSender.class);
+              DeliveryReport report =
+                  sender.deliver(message(sender, "a@sts-only.test", "gina@sts.test", "sts-off"));
+              assertThat(report.result("gina@sts.test").status())
+                  .isEqualTo(DeliveryStatus.DEFERRED);
+            });
+  }
+
+  @Test
+  void healthIsUpWithAValidatingResolverAndAWritableStoreAndDownOtherwise() {
+    runner("health")
+        .run(
+            context -> {
+              Health up = context.getBean(MailtlsHealthIndicator.class).health();
+              assertThat(up.getStatus()).isEqualTo(Status.UP);
+              assertThat(up.getDetails())
+                  .containsEntry("dnssec", "validating")
+                  .containsEntry("signedState", "SECURE")
+                  .containsEntry("policyStoreWritable", true);
+
+              // the store directory replaced by a file: nothing can be written there
+              Path store = dir.resolve("health");
+              try (var files = Files.list(store)) {
+                for (Path f : files.toList()) {
+                  Files.delete(f);
+                }
+              }
+              Files.delete(store);
+              Files.writeString(store, "not a directory");
+              Health down = context.getBean(MailtlsHealthIndicator.class).health();
+              assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(down.getDetails()).containsEntry("policyStoreWritable", false);
+            });
+  }
+
+  @Test
+  void healthIsDownWhenTheSignedNameDoesNotValidate() {
+    runner("health-bogus")
+        .withPropertyValues("mailtls.health.signed-name=bogus.test")
+        .run(
+            context -> {
+              Health h = context.getBean(MailtlsHealthIndicator.class).health();
+              assertThat(h.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(h.getDetails()).containsEntry("dnssec", "not validating");
+              @SuppressWarnings("unchecked")
+              List<String> problems = (List<String>) h.getDetails().get("dnsProblems");
+              assertThat(problems).isNotEmpty();
+            });
+  }
+
+  /** The messages of {@code t} and its causes, one per line. */
+  private static String messages(Throwable t) {
+    StringBuilder s = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      s.append(c.getMessage()).append('\n');
+    }
+    return s.toString();
+  }
+}
