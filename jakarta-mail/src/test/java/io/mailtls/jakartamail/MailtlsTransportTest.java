@@ -8,6 +8,11 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.mailtls.core.Authentication;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SenderPolicy;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.dane.DaneResolver;
 import io.mailtls.testkit.SmtpMessage;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
@@ -312,6 +317,61 @@ class MailtlsTransportTest {
       assertThat(got.recipients()).containsExactly("carol@elsewhere.test");
       assertThat(net.server.sessions().get(0).commandLines())
           .anyMatch(l -> l.regionMatches(true, 0, "AUTH", 0, 4));
+    }
+  }
+
+  @Test
+  void aSenderDomainsLevelAppliesToItsMessagesOnly() throws Exception {
+    // No TLSA record here: dane-required cannot be met, opportunistic can.
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.transport.protocol.rfc822", "mailtls");
+      props.setProperty("mail.mailtls.level.strict.test", "dane-required");
+      Session session = Session.getInstance(props);
+
+      MimeMessage strict = message(session, "bob@example.test");
+      strict.setFrom(new InternetAddress("alice@strict.test"));
+      SendFailedException e =
+          catchThrowableOfType(SendFailedException.class, () -> Transport.send(strict));
+      assertThat(strings(e.getValidUnsentAddresses())).containsExactly("bob@example.test");
+      assertThat(e.getValidSentAddresses()).isEmpty();
+      assertThat(net.sawMail()).isFalse();
+
+      Transport.send(message(session, "bob@example.test")); // from alice@sender.test
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).mailFrom())
+          .isEqualTo("alice@sender.test");
+    }
+  }
+
+  @Test
+  void aSharedTransportInTheSessionIsUsedAndLeftOpen() throws Exception {
+    try (Loopback net = daneMx(b -> b);
+        SecureSmtpTransport shared =
+            SecureSmtpTransport.builder()
+                .withoutMtaSts()
+                .dane(DaneResolver.builder().dns(net.resolver).build())
+                .dns(net.resolver)
+                .heloName("client.sender.test")
+                .port(net.server.port())
+                .senderPolicy(SenderPolicy.uniform(TlsLevel.DANE_REQUIRED))
+                .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(10)))
+                .build()) {
+      Properties props = new Properties();
+      props.setProperty("mail.transport.protocol.rfc822", "mailtls");
+      props.put("mail.mailtls.transport", shared); // no other mailtls setting needed
+      Session session = Session.getInstance(props);
+      Transport.send(message(session, "bob@example.test"));
+      Transport.send(message(session, "carol@example.test"));
+      assertThat(net.server.awaitMessages(2, Duration.ofSeconds(10)))
+          .extracting(SmtpMessage::tls)
+          .containsExactly(true, true);
+      // Still open after two Transport.send calls, each of which closed its MailtlsTransport.
+      DeliveryReport third =
+          shared.send(
+              io.mailtls.core.Envelope.of("alice@sender.test", "dave@example.test"),
+              io.mailtls.core.MessageContent.of(
+                  "Subject: x\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII)));
+      assertThat(third.allDelivered()).isTrue();
     }
   }
 
