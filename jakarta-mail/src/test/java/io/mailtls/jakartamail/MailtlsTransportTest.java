@@ -392,6 +392,36 @@ class MailtlsTransportTest {
   }
 
   @Test
+  void aBareHeloNameFailsConnectNamingTheProperty() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.mailtls.helo", "localhost");
+      try (Transport t = Session.getInstance(props).getTransport("mailtls")) {
+        assertThatThrownBy(t::connect)
+            .isInstanceOf(MessagingException.class)
+            .hasMessageContaining("mail.mailtls.helo");
+      }
+    }
+  }
+
+  @Test
+  void relayAuthWithoutAPasswordFailsConnect() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.mailtls.relay.host", "relay.example.test");
+      props.setProperty("mail.mailtls.auth", "true");
+      props.setProperty("mail.mailtls.user", "alice");
+      // No Authenticator, no password given: Jakarta Mail's AuthenticationFailedException.
+      try (Transport t = Session.getInstance(props).getTransport("mailtls")) {
+        assertThatThrownBy(t::connect)
+            .isInstanceOf(jakarta.mail.AuthenticationFailedException.class);
+        assertThat(t.isConnected()).isFalse();
+      }
+      assertThat(net.server.sessions()).isEmpty();
+    }
+  }
+
+  @Test
   void anAddressMailtlsCannotUseStopsTheMessageBeforeAnyConnection() throws Exception {
     try (Loopback net = daneMx(b -> b)) {
       Session session = Session.getInstance(mailtls(net));

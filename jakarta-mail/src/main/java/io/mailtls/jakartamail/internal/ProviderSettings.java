@@ -3,6 +3,7 @@ package io.mailtls.jakartamail.internal;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DomainName;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
 import io.mailtls.core.SmartHost;
@@ -111,16 +112,28 @@ public final class ProviderSettings {
    */
   public static SecureSmtpTransport build(
       Session session, @Nullable String user, @Nullable String password) {
+    // Every value is read and checked before anything that owns a thread or a file is made.
     Properties props = session.getProperties();
-    DnsResolver dns = resolver(session);
+    String helo = helo(session);
+    SenderPolicy senderPolicy = senderPolicy(props);
+    String portText = session.getProperty(PORT);
+    int port = portText == null ? 25 : integer(PORT, portText);
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(PORT + ": out of range: " + port);
+    }
+    SmtpTimeouts timeouts = timeouts(session);
     boolean mtaSts = flag(session, MTA_STS);
     boolean dane = flag(session, DANE);
     @Nullable KeyStore trustStore = trustStore(session);
-    SecureSmtpTransport.Builder b;
     String relayHost = relayHost(session);
-    if (relayHost != null) {
+    @Nullable SmartHost relay =
+        relayHost == null ? null : relay(session, relayHost, user, password);
+    DnsResolver dns = resolver(session);
+
+    SecureSmtpTransport.Builder b;
+    if (relay != null) {
       // A relay hides the recipients' MX hosts: their policies are the relay's to apply.
-      b = SecureSmtpTransport.builder().dns(dns).relay(relay(session, relayHost, user, password));
+      b = SecureSmtpTransport.builder().dns(dns).relay(relay);
     } else if (mtaSts && dane) {
       StandardTransport.Setup setup = StandardTransport.setup(stateDir(session)).dns(dns);
       if (trustStore != null) {
@@ -140,13 +153,7 @@ public final class ProviderSettings {
         b.withoutDane();
       }
     }
-    b.heloName(helo(session));
-    b.senderPolicy(senderPolicy(props));
-    String port = session.getProperty(PORT);
-    if (port != null) {
-      b.port(integer(PORT, port));
-    }
-    b.timeouts(timeouts(session));
+    b.heloName(helo).senderPolicy(senderPolicy).port(port).timeouts(timeouts);
     if (trustStore != null) {
       b.trustStore(trustStore);
     }
@@ -166,7 +173,21 @@ public final class ProviderSettings {
               + " is required: this host's fully qualified domain name, which receivers expect"
               + " in EHLO (RFC 5321 §4.1.1.1)");
     }
-    return helo.trim();
+    String name = helo.trim();
+    try {
+      if (!DomainName.of(name).isFullyQualifiedHostName()) {
+        throw new IllegalArgumentException("not a fully qualified host name");
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          HELO
+              + ": \""
+              + name
+              + "\" is not this host's fully qualified domain name (RFC 5321 §4.1.1.1): "
+              + e.getMessage(),
+          e);
+    }
+    return name;
   }
 
   private static SenderPolicy senderPolicy(Properties props) {
@@ -357,17 +378,31 @@ public final class ProviderSettings {
 
   private static SmartHost relay(
       Session session, String host, @Nullable String user, @Nullable String password) {
-    SmartHost.Builder r = SmartHost.builder(host);
+    SmartHost.Builder r;
+    try {
+      r = SmartHost.builder(host);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(RELAY_HOST + ": " + e.getMessage(), e);
+    }
     String port = session.getProperty(RELAY_PORT);
     if (port != null) {
-      r.port(integer(RELAY_PORT, port));
+      int p = integer(RELAY_PORT, port);
+      if (p < 1 || p > 65535) {
+        throw new IllegalArgumentException(RELAY_PORT + ": out of range: " + p);
+      }
+      r.port(p);
     }
     // Default false (STARTTLS, RFC 6409); true for implicit TLS (RFC 8314 §3.3, port 465).
     if (session.getProperty(RELAY_IMPLICIT_TLS) != null && flag(session, RELAY_IMPLICIT_TLS)) {
       r.implicitTls();
     }
     if (user != null && password != null) {
-      r.credentials(user, password);
+      try {
+        r.credentials(user, password);
+      } catch (IllegalArgumentException e) {
+        // Credentials' own messages name no password; say which setting, not the value.
+        throw new IllegalArgumentException("unusable relay credentials: " + e.getMessage(), e);
+      }
     }
     return r.build();
   }
