@@ -8,6 +8,16 @@ module io.mailtls.jakartamail {
   // The API takes MimeMessages and configures Sessions. The application brings Jakarta Mail
   // and an implementation (Angus Mail), as the pom's provided scope says.
   requires transitive jakarta.mail;
+  // The Transport provider (MailtlsTransport) builds the standard transport: DNSSEC, MTA-STS with
+  // its policy cache, DANE; its HTTPS client for policy fetches is OkHttp.
+  requires io.mailtls.standard;
+  requires io.mailtls.mtasts;
+  requires io.mailtls.dane;
+  requires okhttp3;
 
   exports io.mailtls.jakartamail;
+
+  // Jakarta Mail 2.1 finds transports by ServiceLoader (META-INF/services on the class path).
+  provides jakarta.mail.Provider with
+      io.mailtls.jakartamail.MailtlsProvider;
 }

@@ -30,7 +30,12 @@ public final class Envelopes {
     return new Envelope(Optional.of(sender(message)), recipients(message));
   }
 
-  private static EmailAddress sender(MimeMessage message) throws MessagingException {
+  /**
+   * The reverse-path the header fields imply: {@code Sender:}, else the first {@code From:}.
+   *
+   * @throws IllegalArgumentException when there is neither, or the address is unusable
+   */
+  public static EmailAddress sender(MimeMessage message) throws MessagingException {
     // RFC 5322 §3.6.2: Sender names the mailbox responsible for the transmission; without it the
     // (first) author is. The same rule as Python's smtplib.send_message.
     Address sender = message.getSender();

@@ -1,0 +1,351 @@
+package io.mailtls.jakartamail;
+
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.EmailAddress;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.jakartamail.internal.Envelopes;
+import io.mailtls.jakartamail.internal.ProviderSettings;
+import jakarta.mail.Address;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.SendFailedException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.URLName;
+import jakarta.mail.event.TransportEvent;
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A Jakarta Mail {@link Transport} that delivers through mailtls's {@link SecureSmtpTransport}: the
+ * recipients' MX hosts (or a relay) under the sender's TLS level, MTA-STS (RFC 8461) and DANE (RFC
+ * 7672), with DNSSEC validated in process. Registered under the protocol name {@value #PROTOCOL}
+ * (files {@code META-INF/javamail.providers} and {@code META-INF/services/jakarta.mail.Provider}),
+ * so an unchanged Jakarta Mail program switches to it by a session property:
+ *
+ * <pre>{@code
+ * props.setProperty("mail.transport.protocol.rfc822", "mailtls"); // Transport.send(message)
+ * props.setProperty("mail.transport.protocol", "mailtls");        // session.getTransport()
+ * props.setProperty("mail.mailtls.helo", "mail.example.com");     // this host's FQDN
+ * Transport.send(message);
+ * }</pre>
+ *
+ * <p>({@code Transport.send} picks the transport by the recipients' address type, {@code
+ * mail.transport.protocol.rfc822}; {@code session.getTransport()} by {@code
+ * mail.transport.protocol}.) The {@code mail.mailtls.*} properties are listed in {@code
+ * docs/jakarta-mail.md}; {@code mail.smtp.*} properties are not read, except {@code mail.smtp.from}
+ * and {@code mail.smtp.localhost} as fallbacks.
+ *
+ * <p><b>Life cycle.</b> {@link #connect()} builds a {@link SecureSmtpTransport} from the session's
+ * properties (one per instance: a DNSSEC resolver, an MTA-STS resolver with its policy cache in
+ * {@code mail.mailtls.statedir} and its refresh thread, a DANE resolver) and opens no connection:
+ * connections are made per message, to each recipient domain's hosts. {@link #close()} closes it.
+ * To share one transport (its caches and connections) across many sends, put a built {@link
+ * SecureSmtpTransport} into the session's properties under {@code mail.mailtls.transport} (an
+ * object, {@code props.put}): it is used as it is, every {@code mail.mailtls.*} setting but the
+ * envelope sender ignored, and never closed here. Connection events fire on connect and close (by
+ * {@link jakarta.mail.Service}).
+ *
+ * <p><b>Envelope.</b> {@code MAIL FROM}: an {@code SMTPMessage}'s envelope-from (Angus Mail's
+ * {@code org.eclipse.angus.mail.smtp.SMTPMessage}, or {@code com.sun.mail.smtp.SMTPMessage}), else
+ * {@code mail.mailtls.from}, else {@code mail.smtp.from}, else the {@code Sender} header, else the
+ * first {@code From} ({@link MailtlsJakarta#envelopeOf}); {@code <>} is the null reverse-path.
+ * {@code RCPT TO}: the addresses given to {@link #sendMessage}, groups expanded. The message is
+ * sent as it stands ({@link MimeMessageContent}), {@code Bcc} left out; {@code Transport.send} has
+ * saved it.
+ *
+ * <p><b>Results.</b> All recipients delivered: a {@link TransportEvent#MESSAGE_DELIVERED} event.
+ * Otherwise a {@code MESSAGE_PARTIALLY_DELIVERED} (some delivered) or {@code MESSAGE_NOT_DELIVERED}
+ * event, then a {@link MailtlsSendFailedException}: valid-sent = delivered, valid-unsent = deferred
+ * (a transient failure: try again later), invalid = bounced (a permanent failure), with the {@link
+ * DeliveryReport}. An address mailtls cannot send to (not an Internet mailbox) stops the message
+ * before any connection: it is invalid, the others valid-unsent. The last report is also {@link
+ * #lastReport()}.
+ *
+ * <p><b>Authentication to a relay</b> ({@code mail.mailtls.relay.host}, {@code
+ * mail.mailtls.auth=true}): the user and password of {@code connect(user, password)} or {@code
+ * Transport.send(message, user, password)}, else the user of {@code mail.mailtls.user} and the
+ * password from the session's {@link jakarta.mail.Authenticator}. The password is never logged and
+ * not kept after the transport is built.
+ *
+ * <p>Not thread-safe for concurrent sends on one instance (as Jakarta Mail transports); {@link
+ * #sendMessage} blocks until every recipient is decided.
+ */
+public class MailtlsTransport extends Transport {
+
+  /** The protocol name to select this transport. */
+  public static final String PROTOCOL = ProviderSettings.PROTOCOL;
+
+  private static final List<String> SMTP_MESSAGE_CLASSES =
+      List.of("org.eclipse.angus.mail.smtp.SMTPMessage", "com.sun.mail.smtp.SMTPMessage");
+
+  private @Nullable SecureSmtpTransport transport;
+  private boolean owned;
+  private volatile @Nullable DeliveryReport lastReport;
+
+  /** Called by Jakarta Mail's {@code Session.getTransport}. */
+  public MailtlsTransport(Session session, @Nullable URLName urlname) {
+    super(session, urlname);
+  }
+
+  /**
+   * Builds the underlying transport; contacts no server. The host and port are not used: mail goes
+   * to the recipients' MX hosts, or to {@code mail.mailtls.relay.host}.
+   *
+   * @return false when the relay needs a password that was not given (Jakarta Mail then asks the
+   *     session's Authenticator and calls again)
+   * @throws MessagingException naming the {@code mail.mailtls.*} property that is malformed
+   */
+  @Override
+  protected synchronized boolean protocolConnect(
+      @Nullable String host, int port, @Nullable String user, @Nullable String password)
+      throws MessagingException {
+    Object shared = session.getProperties().get(ProviderSettings.TRANSPORT);
+    if (shared != null) {
+      if (!(shared instanceof SecureSmtpTransport t)) {
+        throw new MessagingException(
+            ProviderSettings.TRANSPORT
+                + " must hold a SecureSmtpTransport, not a "
+                + shared.getClass().getName());
+      }
+      transport = t;
+      owned = false;
+      return true;
+    }
+    try {
+      boolean auth = ProviderSettings.auth(session);
+      if (auth && (user == null || password == null)) {
+        return false;
+      }
+      transport = ProviderSettings.build(session, auth ? user : null, auth ? password : null);
+      owned = true;
+      return true;
+    } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+      throw new MessagingException("mailtls: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Delivers {@code message} to {@code addresses} and reports as described in the class comment.
+   *
+   * @throws MailtlsSendFailedException when a recipient was not delivered
+   * @throws MessagingException when the message is no {@link MimeMessage} or has no usable sender
+   * @throws IllegalStateException when not connected
+   */
+  @Override
+  public void sendMessage(Message message, Address @Nullable [] addresses)
+      throws MessagingException {
+    SecureSmtpTransport t = transport;
+    if (t == null || !isConnected()) {
+      throw new IllegalStateException("not connected");
+    }
+    if (!(message instanceof MimeMessage mime)) {
+      throw new MessagingException(
+          "mailtls sends MimeMessages only, not " + message.getClass().getName());
+    }
+    if (addresses == null || addresses.length == 0) {
+      throw new SendFailedException("No recipient addresses");
+    }
+    lastReport = null;
+    // Each mailbox, with the addresses (as given) that name it.
+    Map<EmailAddress, List<Address>> byMailbox = new LinkedHashMap<>();
+    List<Address> unusable = new ArrayList<>();
+    for (Address a : addresses) {
+      collect(a, byMailbox, unusable);
+    }
+    Optional<EmailAddress> sender;
+    try {
+      sender = envelopeSender(mime);
+    } catch (IllegalArgumentException e) {
+      throw notSent(message, List.of(addresses), List.of(), "mailtls: " + e.getMessage(), e);
+    }
+    if (!unusable.isEmpty() || byMailbox.isEmpty()) {
+      List<Address> rest = new ArrayList<>();
+      byMailbox.values().forEach(rest::addAll);
+      throw notSent(
+          message,
+          rest,
+          unusable,
+          "mailtls: not sent, " + unusable.size() + " address(es) mailtls cannot send to",
+          null);
+    }
+    Envelope envelope = new Envelope(sender, List.copyOf(byMailbox.keySet()));
+    DeliveryReport report = t.send(envelope, MimeMessageContent.of(mime));
+    lastReport = report;
+    List<Address> sent = new ArrayList<>();
+    List<Address> unsent = new ArrayList<>();
+    List<Address> invalid = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    for (Map.Entry<EmailAddress, List<Address>> e : byMailbox.entrySet()) {
+      RecipientResult r = report.result(e.getKey());
+      switch (r.status()) {
+        case DELIVERED -> sent.addAll(e.getValue());
+        case DEFERRED -> unsent.addAll(e.getValue());
+        case BOUNCED -> invalid.addAll(e.getValue());
+      }
+      if (r.status() != io.mailtls.core.DeliveryStatus.DELIVERED) {
+        failures.add(e.getKey() + ": " + r.status() + " " + r.reply());
+      }
+    }
+    int type;
+    if (failures.isEmpty()) {
+      type = TransportEvent.MESSAGE_DELIVERED;
+    } else if (sent.isEmpty()) {
+      type = TransportEvent.MESSAGE_NOT_DELIVERED;
+    } else {
+      type = TransportEvent.MESSAGE_PARTIALLY_DELIVERED;
+    }
+    Address[] sentArr = sent.toArray(Address[]::new);
+    Address[] unsentArr = unsent.toArray(Address[]::new);
+    Address[] invalidArr = invalid.toArray(Address[]::new);
+    notifyTransportListeners(type, sentArr, unsentArr, invalidArr, message);
+    if (!failures.isEmpty()) {
+      MailtlsSendFailedException ex =
+          new MailtlsSendFailedException(
+              "mailtls: "
+                  + failures.size()
+                  + " of "
+                  + byMailbox.size()
+                  + " recipient(s) not delivered: "
+                  + String.join("; ", failures),
+              sentArr,
+              unsentArr,
+              invalidArr,
+              report);
+      throw ex;
+    }
+  }
+
+  /** The report of the last {@link #sendMessage} that reached the transport, if any. */
+  public Optional<DeliveryReport> lastReport() {
+    return Optional.ofNullable(lastReport);
+  }
+
+  /** Closes the underlying transport (unless shared), then fires the CLOSED connection event. */
+  @Override
+  public synchronized void close() throws MessagingException {
+    SecureSmtpTransport t = transport;
+    transport = null;
+    try {
+      if (t != null && owned) {
+        t.close();
+      }
+    } finally {
+      super.close();
+    }
+  }
+
+  private MailtlsSendFailedException notSent(
+      Message message,
+      List<Address> validUnsent,
+      List<Address> invalid,
+      String text,
+      @Nullable Exception cause) {
+    Address[] unsentArr = validUnsent.toArray(Address[]::new);
+    Address[] invalidArr = invalid.toArray(Address[]::new);
+    notifyTransportListeners(
+        TransportEvent.MESSAGE_NOT_DELIVERED, new Address[0], unsentArr, invalidArr, message);
+    MailtlsSendFailedException ex =
+        new MailtlsSendFailedException(text, new Address[0], unsentArr, invalidArr, null);
+    if (cause != null) {
+      ex.initCause(cause);
+    }
+    return ex;
+  }
+
+  private static void collect(
+      Address a, Map<EmailAddress, List<Address>> byMailbox, List<Address> unusable) {
+    if (!(a instanceof InternetAddress ia)) {
+      unusable.add(a);
+      return;
+    }
+    if (ia.isGroup()) {
+      InternetAddress[] members;
+      try {
+        members = ia.getGroup(false);
+      } catch (AddressException e) {
+        unusable.add(a);
+        return;
+      }
+      if (members != null) {
+        for (InternetAddress m : members) {
+          collect(m, byMailbox, unusable);
+        }
+      }
+      return;
+    }
+    String text = ia.getAddress();
+    if (text == null) {
+      unusable.add(a);
+      return;
+    }
+    try {
+      byMailbox.computeIfAbsent(EmailAddress.parse(text), k -> new ArrayList<>()).add(a);
+    } catch (IllegalArgumentException e) {
+      unusable.add(a);
+    }
+  }
+
+  /**
+   * The reverse-path: SMTPMessage's envelope-from, mail.mailtls.from, mail.smtp.from, else the
+   * header fields.
+   *
+   * @throws IllegalArgumentException when the chosen value is no usable address
+   */
+  private Optional<EmailAddress> envelopeSender(MimeMessage message) throws MessagingException {
+    String explicit = smtpMessageEnvelopeFrom(message);
+    String origin = "SMTPMessage.setEnvelopeFrom";
+    if (explicit == null) {
+      explicit = session.getProperty(ProviderSettings.FROM);
+      origin = ProviderSettings.FROM;
+    }
+    if (explicit == null) {
+      explicit = session.getProperty("mail.smtp.from");
+      origin = "mail.smtp.from";
+    }
+    if (explicit == null) {
+      return Optional.of(Envelopes.sender(message));
+    }
+    String v = explicit.trim();
+    if (v.isEmpty() || v.equals("<>")) {
+      return Optional.empty(); // RFC 5321 §4.5.5: the null reverse-path
+    }
+    try {
+      String address = new InternetAddress(v, true).getAddress();
+      return Optional.of(EmailAddress.parse(address == null ? v : address));
+    } catch (AddressException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "unusable envelope sender \"" + v + "\" from " + origin + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The envelope-from of an Angus (or older) {@code SMTPMessage}, read without linking to it. */
+  private static @Nullable String smtpMessageEnvelopeFrom(Message message)
+      throws MessagingException {
+    for (Class<?> c = message.getClass(); c != null; c = c.getSuperclass()) {
+      if (SMTP_MESSAGE_CLASSES.contains(c.getName())) {
+        try {
+          Object v = c.getMethod("getEnvelopeFrom").invoke(message);
+          return v instanceof String s ? s : null;
+        } catch (InvocationTargetException e) {
+          throw new MessagingException("SMTPMessage.getEnvelopeFrom failed", e);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+          // Fail closed: never fall back to another sender than the one the program chose.
+          throw new MessagingException("cannot read SMTPMessage.getEnvelopeFrom: " + e, e);
+        }
+      }
+    }
+    return null;
+  }
+}

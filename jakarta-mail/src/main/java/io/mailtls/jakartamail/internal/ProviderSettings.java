@@ -1,0 +1,461 @@
+package io.mailtls.jakartamail.internal;
+
+import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DnssecMode;
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SenderPolicy;
+import io.mailtls.core.SmartHost;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.core.TrustAnchors;
+import io.mailtls.dane.DaneResolver;
+import io.mailtls.mtasts.FilePolicyStore;
+import io.mailtls.mtasts.MtaStsResolver;
+import io.mailtls.mtasts.OkHttpPolicyFetcher;
+import io.mailtls.standard.StandardTransport;
+import jakarta.mail.Session;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@code mail.mailtls.*} session properties of the Jakarta Mail provider ({@code
+ * MailtlsTransport}), read once per connect and turned into a {@link SecureSmtpTransport}. Every
+ * value is checked: a malformed one is an {@link IllegalArgumentException} naming the property (and
+ * never the password, which is not a property). Stateless.
+ */
+public final class ProviderSettings {
+
+  /** The protocol name: {@code mail.transport.protocol=mailtls}. */
+  public static final String PROTOCOL = "mailtls";
+
+  static final String P = "mail." + PROTOCOL + ".";
+  public static final String HELO = P + "helo";
+  public static final String LEVEL = P + "level";
+  public static final String PORT = P + "port";
+  public static final String CONNECTION_TIMEOUT = P + "connectiontimeout";
+  public static final String TIMEOUT = P + "timeout";
+  public static final String DNS_RESOLVERS = P + "dns.resolvers";
+  public static final String DNS_TRUST_ANCHOR = P + "dns.trustanchor";
+  public static final String DNS_MODE = P + "dns.mode";
+  public static final String MTA_STS = P + "mtasts";
+  public static final String DANE = P + "dane";
+  public static final String STATE_DIR = P + "statedir";
+  public static final String CA_FILE = P + "cafile";
+  public static final String RELAY_HOST = P + "relay.host";
+  public static final String RELAY_PORT = P + "relay.port";
+  public static final String RELAY_IMPLICIT_TLS = P + "relay.implicittls";
+  public static final String AUTH = P + "auth";
+  public static final String FROM = P + "from";
+  public static final String TRANSPORT = P + "transport";
+
+  private ProviderSettings() {}
+
+  /**
+   * Whether to authenticate to the relay ({@value #AUTH}, default false, as Angus's {@code
+   * mail.smtp.auth}).
+   *
+   * @throws IllegalArgumentException when it is set without a relay, or is neither true nor false
+   */
+  public static boolean auth(Session session) {
+    String raw = session.getProperty(AUTH);
+    if (raw == null) {
+      return false;
+    }
+    String v = raw.trim().toLowerCase(Locale.ROOT);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new IllegalArgumentException(AUTH + " must be true or false, not \"" + v + "\"");
+    }
+    boolean auth = v.equals("true");
+    if (auth && relayHost(session) == null) {
+      throw new IllegalArgumentException(
+          AUTH + "=true needs " + RELAY_HOST + ": mailtls authenticates only to a relay");
+    }
+    return auth;
+  }
+
+  /** The relay host, when one is configured. */
+  public static @Nullable String relayHost(Session session) {
+    String h = session.getProperty(RELAY_HOST);
+    return h == null || h.isBlank() ? null : h.trim();
+  }
+
+  /**
+   * A new transport configured by the session's properties; with a relay, {@code user} and {@code
+   * password} (both or neither) authenticate to it.
+   *
+   * @throws IllegalArgumentException naming the property whose value is malformed or missing
+   */
+  public static SecureSmtpTransport build(
+      Session session, @Nullable String user, @Nullable String password) {
+    // Every value is read and checked before anything that owns a thread or a file is made.
+    Properties props = session.getProperties();
+    String helo = helo(session);
+    SenderPolicy senderPolicy = senderPolicy(props);
+    String portText = session.getProperty(PORT);
+    int port = portText == null ? 25 : integer(PORT, portText);
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(PORT + ": out of range: " + port);
+    }
+    SmtpTimeouts timeouts = timeouts(session);
+    boolean mtaSts = flag(session, MTA_STS);
+    boolean dane = flag(session, DANE);
+    @Nullable KeyStore trustStore = trustStore(session);
+    String relayHost = relayHost(session);
+    @Nullable SmartHost relay =
+        relayHost == null ? null : relay(session, relayHost, user, password);
+    DnsResolver dns = resolver(session);
+
+    SecureSmtpTransport.Builder b;
+    if (relay != null) {
+      // A relay hides the recipients' MX hosts: their policies are the relay's to apply.
+      b = SecureSmtpTransport.builder().dns(dns).relay(relay);
+    } else if (mtaSts && dane) {
+      StandardTransport.Setup setup = StandardTransport.setup(stateDir(session)).dns(dns);
+      if (trustStore != null) {
+        setup.policyHttpClient(httpClient(trustStore));
+      }
+      b = setup.transportBuilder();
+    } else {
+      b = SecureSmtpTransport.builder().dns(dns);
+      if (mtaSts) {
+        addMtaSts(b, dns, stateDir(session), trustStore);
+      } else {
+        b.withoutMtaSts();
+      }
+      if (dane) {
+        b.dane(DaneResolver.builder().dns(dns).build());
+      } else {
+        b.withoutDane();
+      }
+    }
+    b.heloName(helo).senderPolicy(senderPolicy).port(port).timeouts(timeouts);
+    if (trustStore != null) {
+      b.trustStore(trustStore);
+    }
+    // Transport.send connects, sends one message and closes: nothing to keep idle sessions for.
+    b.noConnectionReuse();
+    return b.build();
+  }
+
+  private static String helo(Session session) {
+    String helo = session.getProperty(HELO);
+    if (helo == null) {
+      helo = session.getProperty("mail.smtp.localhost");
+    }
+    if (helo == null || helo.isBlank()) {
+      throw new IllegalArgumentException(
+          HELO
+              + " is required: this host's fully qualified domain name, which receivers expect"
+              + " in EHLO (RFC 5321 §4.1.1.1)");
+    }
+    String name = helo.trim();
+    try {
+      if (!DomainName.of(name).isFullyQualifiedHostName()) {
+        throw new IllegalArgumentException("not a fully qualified host name");
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          HELO
+              + ": \""
+              + name
+              + "\" is not this host's fully qualified domain name (RFC 5321 §4.1.1.1): "
+              + e.getMessage(),
+          e);
+    }
+    return name;
+  }
+
+  private static SenderPolicy senderPolicy(Properties props) {
+    SenderPolicy.Builder policy = SenderPolicy.builder();
+    String dflt = props.getProperty(LEVEL);
+    policy.defaultLevel(dflt == null ? TlsLevel.OPPORTUNISTIC : level(LEVEL, dflt));
+    String prefix = LEVEL + ".";
+    for (String name : props.stringPropertyNames()) {
+      if (name.startsWith(prefix) && name.length() > prefix.length()) {
+        String domain = name.substring(prefix.length());
+        try {
+          policy.level(domain, level(name, props.getProperty(name)));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+        }
+      }
+    }
+    return policy.build();
+  }
+
+  private static TlsLevel level(String name, String value) {
+    try {
+      return TlsLevel.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static SmtpTimeouts timeouts(Session session) {
+    SmtpTimeouts t = SmtpTimeouts.RFC_5321;
+    String connect = session.getProperty(CONNECTION_TIMEOUT);
+    String other = session.getProperty(TIMEOUT);
+    Duration c = connect == null ? t.connect() : millis(CONNECTION_TIMEOUT, connect);
+    if (other == null) {
+      return new SmtpTimeouts(
+          c,
+          t.greeting(),
+          t.command(),
+          t.startTls(),
+          t.dataInitiation(),
+          t.dataBlock(),
+          t.dataTermination());
+    }
+    Duration o = millis(TIMEOUT, other);
+    return new SmtpTimeouts(c, o, o, o, o, o, o);
+  }
+
+  private static Duration millis(String name, String value) {
+    int ms = integer(name, value);
+    if (ms < 1) {
+      throw new IllegalArgumentException(name + " must be a positive number of milliseconds");
+    }
+    return Duration.ofMillis(ms);
+  }
+
+  private static int integer(String name, String value) {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + ": not a number: \"" + value + "\"", e);
+    }
+  }
+
+  /**
+   * {@code true} (the default) or {@code false}, nothing else: turning a policy off is explicit.
+   */
+  private static boolean flag(Session session, String name) {
+    String v = session.getProperty(name);
+    if (v == null) {
+      return true;
+    }
+    return switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new IllegalArgumentException(name + " must be true or false, not \"" + v + "\"");
+    };
+  }
+
+  private static DnsResolver resolver(Session session) {
+    DnssecResolver.Builder b = DnssecResolver.builder();
+    String resolvers = session.getProperty(DNS_RESOLVERS);
+    if (resolvers != null && !resolvers.isBlank()) {
+      List<InetSocketAddress> upstream = new ArrayList<>();
+      for (String r : resolvers.split(",", -1)) {
+        upstream.add(resolverAddress(r.trim()));
+      }
+      b.upstream(upstream);
+    }
+    String anchor = session.getProperty(DNS_TRUST_ANCHOR);
+    if (anchor != null && !anchor.isBlank()) {
+      Path file = Path.of(anchor.trim());
+      try {
+        b.trustAnchors(TrustAnchors.read(file));
+      } catch (IOException | IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            DNS_TRUST_ANCHOR + ": cannot read trust anchors from " + file + ": " + e.getMessage(),
+            e);
+      }
+    }
+    String mode = session.getProperty(DNS_MODE);
+    if (mode != null) {
+      b.mode(
+          switch (mode.trim().toLowerCase(Locale.ROOT)) {
+            case "validate" -> DnssecMode.VALIDATE;
+            case "trust-ad" -> DnssecMode.TRUST_AD;
+            default ->
+                throw new IllegalArgumentException(
+                    DNS_MODE + " must be validate or trust-ad, not \"" + mode + "\"");
+          });
+    }
+    return b.build();
+  }
+
+  /** {@code 192.0.2.1}, {@code 192.0.2.1:5353}, {@code 2001:db8::1} or {@code [2001:db8::1]:53}. */
+  static InetSocketAddress resolverAddress(String text) {
+    String host = text;
+    int port = 53;
+    if (text.startsWith("[")) {
+      int close = text.indexOf(']');
+      if (close < 0) {
+        throw new IllegalArgumentException(DNS_RESOLVERS + ": invalid resolver \"" + text + "\"");
+      }
+      host = text.substring(1, close);
+      String rest = text.substring(close + 1);
+      if (!rest.isEmpty()) {
+        if (!rest.startsWith(":")) {
+          throw new IllegalArgumentException(DNS_RESOLVERS + ": invalid resolver \"" + text + "\"");
+        }
+        port = integer(DNS_RESOLVERS, rest.substring(1));
+      }
+    } else if (text.indexOf(':') > 0 && text.indexOf(':') == text.lastIndexOf(':')) {
+      host = text.substring(0, text.indexOf(':'));
+      port = integer(DNS_RESOLVERS, text.substring(text.indexOf(':') + 1));
+    }
+    // An IP address only: a name would be looked up through the system's (unvalidated) DNS.
+    if (host.isEmpty() || !(Character.isDigit(host.charAt(0)) || host.contains(":"))) {
+      throw new IllegalArgumentException(
+          DNS_RESOLVERS + ": a resolver must be an IP address, not \"" + text + "\"");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(DNS_RESOLVERS + ": port out of range in \"" + text + "\"");
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByName(host), port);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException(DNS_RESOLVERS + ": invalid resolver \"" + text + "\"", e);
+    }
+  }
+
+  private static Path stateDir(Session session) {
+    String dir = session.getProperty(STATE_DIR);
+    if (dir != null && !dir.isBlank()) {
+      return Path.of(dir.trim());
+    }
+    return Path.of(System.getProperty("user.home"), ".mailtls", "jakarta-mail");
+  }
+
+  private static void addMtaSts(
+      SecureSmtpTransport.Builder b, DnsResolver dns, Path stateDir, @Nullable KeyStore trust) {
+    // As StandardTransport wires it, for a transport that leaves DANE out.
+    try {
+      Files.createDirectories(stateDir);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          STATE_DIR + ": cannot create the state directory " + stateDir, e);
+    }
+    OkHttpPolicyFetcher.Builder fetcher = OkHttpPolicyFetcher.builder().dns(dns);
+    if (trust != null) {
+      fetcher.client(httpClient(trust));
+    }
+    ScheduledExecutorService refresh =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "mailtls-mta-sts-refresh");
+              t.setDaemon(true);
+              return t;
+            });
+    MtaStsResolver mtaSts =
+        MtaStsResolver.builder()
+            .dns(dns)
+            .fetcher(fetcher.build())
+            .store(new FilePolicyStore(stateDir.resolve(StandardTransport.POLICY_FILE)))
+            .scheduler(refresh)
+            .build();
+    b.mtaSts(mtaSts).alsoClose(mtaSts).alsoClose(refresh::shutdownNow);
+  }
+
+  private static SmartHost relay(
+      Session session, String host, @Nullable String user, @Nullable String password) {
+    SmartHost.Builder r;
+    try {
+      r = SmartHost.builder(host);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(RELAY_HOST + ": " + e.getMessage(), e);
+    }
+    String port = session.getProperty(RELAY_PORT);
+    if (port != null) {
+      int p = integer(RELAY_PORT, port);
+      if (p < 1 || p > 65535) {
+        throw new IllegalArgumentException(RELAY_PORT + ": out of range: " + p);
+      }
+      r.port(p);
+    }
+    // Default false (STARTTLS, RFC 6409); true for implicit TLS (RFC 8314 §3.3, port 465).
+    if (session.getProperty(RELAY_IMPLICIT_TLS) != null && flag(session, RELAY_IMPLICIT_TLS)) {
+      r.implicitTls();
+    }
+    if (user != null && password != null) {
+      try {
+        r.credentials(user, password);
+      } catch (IllegalArgumentException e) {
+        // Credentials' own messages name no password; say which setting, not the value.
+        throw new IllegalArgumentException("unusable relay credentials: " + e.getMessage(), e);
+      }
+    }
+    return r.build();
+  }
+
+  /**
+   * The certificates of {@value #CA_FILE} (PEM or DER, one or more) as the only roots, or null when
+   * it is not set (the JDK's trust store).
+   */
+  private static @Nullable KeyStore trustStore(Session session) {
+    String file = session.getProperty(CA_FILE);
+    if (file == null || file.isBlank()) {
+      return null;
+    }
+    Path path = Path.of(file.trim());
+    try (InputStream in = Files.newInputStream(path)) {
+      Collection<? extends Certificate> certs =
+          CertificateFactory.getInstance("X.509").generateCertificates(in);
+      if (certs.isEmpty()) {
+        throw new IllegalArgumentException(CA_FILE + ": no certificate in " + path);
+      }
+      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+      ks.load(null, null);
+      int i = 0;
+      for (Certificate c : certs) {
+        ks.setCertificateEntry("ca-" + i++, c);
+      }
+      return ks;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          CA_FILE + ": cannot read certificates from " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** An HTTPS client for MTA-STS policy fetches trusting only {@code trust}'s roots. */
+  private static OkHttpClient httpClient(KeyStore trust) {
+    try {
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      X509TrustManager tm = null;
+      for (TrustManager m : tmf.getTrustManagers()) {
+        if (m instanceof X509TrustManager x) {
+          tm = x;
+        }
+      }
+      if (tm == null) {
+        throw new IllegalStateException("no X509TrustManager");
+      }
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, new TrustManager[] {tm}, null);
+      return new OkHttpClient.Builder().sslSocketFactory(ctx.getSocketFactory(), tm).build();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException(CA_FILE + ": " + e.getMessage(), e);
+    }
+  }
+}
