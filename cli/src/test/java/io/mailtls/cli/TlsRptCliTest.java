@@ -210,6 +210,11 @@ class TlsRptCliTest {
     assertThat(detail.get("receiving-ip").asText()).isEqualTo("127.0.4.2");
     assertThat(detail.get("failed-session-count").asLong()).isEqualTo(1);
     assertThat(detail.get("failure-reason-code").asText()).isEqualTo("PLAINTEXT");
+    assertThat(detail.get("receiving-mx-helo").asText()).isEqualTo("mx.plain.test");
+    assertThat(java.net.InetAddress.getByName(detail.get("sending-mta-ip").asText()))
+        .matches(java.net.InetAddress::isLoopbackAddress);
+    assertThat(detail.get("additional-information").asText())
+        .isEqualTo("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.1");
 
     JsonNode sts = policies.get("sts.test");
     assertThat(sts.get("policy").get("policy-type").asText()).isEqualTo("sts");
@@ -226,7 +231,9 @@ class TlsRptCliTest {
         .contains("TLS-RPT counts for " + day)
         .contains("good.test\n  policy    no-policy-found\n  sessions  2 successful, 0 failed")
         .contains("plain.test\n  policy    no-policy-found\n  sessions  0 successful, 1 failed")
-        .contains("       1 x starttls-not-supported mx mx.plain.test [127.0.4.2]")
+        .contains(
+            "       1 x starttls-not-supported mx mx.plain.test [127.0.4.2] helo mx.plain.test"
+                + " from ")
         .contains("sts.test\n  policy    sts\n            version: STSv1")
         .contains("  mx-host   mx.sts.test\n  sessions  1 successful, 0 failed");
   }
