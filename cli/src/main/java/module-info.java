@@ -7,6 +7,7 @@ module io.mailtls.cli {
   requires io.mailtls.core;
   requires io.mailtls.dane;
   requires io.mailtls.mtasts;
+  requires io.mailtls.tlsrpt;
   requires io.mailtls.testkit;
   requires com.fasterxml.jackson.databind;
   requires info.picocli;

@@ -28,6 +28,7 @@ import org.jspecify.annotations.Nullable;
  * @param error why the domain could not be checked at all (bulk input), else null
  * @param mx the MX resolution
  * @param mtaSts the MTA-STS record and policy; null for an address literal
+ * @param tlsRpt the TLS-RPT record (RFC 8460 §3); null for an address literal
  * @param hosts the MX hosts in the order delivery tries them
  * @param levels the delivery plan under each sender level, by level token
  */
@@ -37,6 +38,7 @@ record CheckReport(
     @Nullable String error,
     @Nullable Mx mx,
     @Nullable MtaSts mtaSts,
+    @Nullable TlsRpt tlsRpt,
     List<Host> hosts,
     Map<String, Level> levels) {
 
@@ -45,7 +47,7 @@ record CheckReport(
 
   /** A report for a domain that could not be checked. */
   static CheckReport failed(String domain, String error) {
-    return new CheckReport(SCHEMA, domain, error, null, null, List.of(), Map.of());
+    return new CheckReport(SCHEMA, domain, error, null, null, null, List.of(), Map.of());
   }
 
   /**
@@ -203,6 +205,29 @@ record CheckReport(
    * @param policy the policy that applies (§3.2, §5.1)
    */
   record MtaSts(StsRecord record, StsPolicy policy) {}
+
+  /**
+   * The {@code _smtp._tls} TXT record (RFC 8460 §3), as {@code TlsRptDiscovery} reads it.
+   *
+   * @param status {@code valid} (exactly one valid record: the domain takes reports), {@code
+   *     absent} (no TXT record, or none that begins with {@code v=TLSRPTv1;}), {@code several}
+   *     (more than one begins so), {@code invalid} (the one there is does not parse) or {@code
+   *     failed} (the lookup failed: never read as "no reporting")
+   * @param record the record's text when valid, else null
+   * @param txt the TXT records found at {@code _smtp._tls.<domain>}
+   * @param dnssec the TXT answer's DNSSEC state
+   * @param rua the report destinations ({@code mailto:} and {@code https:} URIs) when valid
+   * @param ignored well-formed URIs of other schemes, ignored
+   * @param reason why no record applies, else null
+   */
+  record TlsRpt(
+      String status,
+      @Nullable String record,
+      List<String> txt,
+      String dnssec,
+      List<String> rua,
+      List<String> ignored,
+      @Nullable String reason) {}
 
   /**
    * The {@code _mta-sts} TXT lookup.

@@ -74,10 +74,47 @@ final class CheckText {
             pol.reason());
       }
     }
+    if (r.tlsRpt() != null) {
+      printTlsRpt(out, r.tlsRpt());
+    }
     printTlsa(out, r.hosts());
     printRequirements(out, r);
     printProbes(out, r.hosts());
     out.println();
+  }
+
+  private static void printTlsRpt(PrintWriter out, CheckReport.TlsRpt t) {
+    out.printf(
+        Locale.ROOT,
+        "%nTLS-RPT   _smtp._tls record %s (%s)%s%n",
+        t.status(),
+        t.dnssec(),
+        printable(
+            t.record() != null ? ": " + t.record() : t.reason() == null ? "" : ": " + t.reason()));
+    if (!t.rua().isEmpty()) {
+      out.printf(Locale.ROOT, "          rua %s%n", String.join(", ", t.rua()));
+    }
+    if (!t.ignored().isEmpty()) {
+      out.printf(Locale.ROOT, "          ignored %s%n", String.join(", ", t.ignored()));
+    }
+    if (!"valid".equals(t.status())) {
+      t.txt().forEach(x -> out.printf(Locale.ROOT, "          TXT %s%n", printable(x)));
+    }
+  }
+
+  /** DNS text as it can go to a terminal: control characters as {@code \xNN}. */
+  static String printable(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    s.codePoints()
+        .forEach(
+            c -> {
+              if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                b.append(String.format(Locale.ROOT, "\\x%02x", c));
+              } else {
+                b.appendCodePoint(c);
+              }
+            });
+    return b.toString();
   }
 
   private static String addressProblem(CheckReport.Host h) {

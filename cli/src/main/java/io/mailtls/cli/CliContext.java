@@ -254,6 +254,16 @@ final class CliContext implements AutoCloseable {
       Optional<SmartHost> relay,
       Optional<DestinationPolicyMap> destinations,
       EventListener also) {
+    return transport(level, relay, destinations, call -> also);
+  }
+
+  /** The same, with each call's events also going to the listener {@code also} makes for it. */
+  SecureSmtpTransport transport(
+      TlsLevel level,
+      Optional<SmartHost> relay,
+      Optional<DestinationPolicyMap> destinations,
+      EventListener.Factory also) {
+    EventListener trace = listener();
     SecureSmtpTransport.Builder b =
         SecureSmtpTransport.builder()
             .dns(dns)
@@ -263,7 +273,7 @@ final class CliContext implements AutoCloseable {
             .heloName(options.heloName())
             .port(options.port)
             .timeouts(options.smtpTimeouts())
-            .eventListener(EventListener.all(listener(), also));
+            .eventListenerFactory(call -> EventListener.all(trace, also.create(call)));
     if (trust.keyStore() != null) {
       b.trustStore(trust.keyStore());
     }

@@ -226,7 +226,7 @@ final class CommonOptions {
     return d.toString();
   }
 
-  private static String canonicalLocalHostName() {
+  static String canonicalLocalHostName() {
     try {
       return InetAddress.getLocalHost().getCanonicalHostName();
     } catch (UnknownHostException e) {

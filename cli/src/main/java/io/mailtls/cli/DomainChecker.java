@@ -23,6 +23,7 @@ import io.mailtls.core.TlsaLookup;
 import io.mailtls.core.TransportPolicyResolver;
 import io.mailtls.dane.TlsaUsability;
 import io.mailtls.mtasts.StsRecord;
+import io.mailtls.tlsrpt.TlsRptDiscovery;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -55,6 +56,7 @@ final class DomainChecker implements AutoCloseable {
   private final MxResolver mxResolver;
   private final Optional<StarttlsProbe> probe;
   private final Executor probeExecutor;
+  private final TlsRptDiscovery tlsRpt;
 
   /**
    * A checker on {@code ctx}; with {@code probe}, live probes run on {@code probeExecutor} (which
@@ -66,6 +68,7 @@ final class DomainChecker implements AutoCloseable {
     this.mxResolver = MxResolver.builder().dns(ctx.dns()).random(new Random(0)).build();
     this.probeExecutor = probeExecutor;
     this.probe = probe ? Optional.of(ctx.probe()) : Optional.empty();
+    this.tlsRpt = TlsRptDiscovery.builder().dns(ctx.dns()).build();
   }
 
   @Override
@@ -77,6 +80,8 @@ final class DomainChecker implements AutoCloseable {
   CheckReport check(NextHop hop) {
     MxResolution mx = mxResolver.resolve(hop);
     CheckReport.MtaSts sts = hop instanceof NextHop.Domain d ? mtaSts(d.name()) : null;
+    CheckReport.TlsRpt rpt =
+        hop instanceof NextHop.Domain d ? TlsRptCheck.of(ctx.dns(), tlsRpt, d.name()) : null;
     Map<DomainName, TlsaLookup> tlsa = new LinkedHashMap<>();
     for (MxHost h : mx.hosts()) {
       if (!h.addresses().isEmpty()) {
@@ -139,6 +144,7 @@ final class DomainChecker implements AutoCloseable {
             mx.mxAnswer().map(DnsAnswer::toString).orElse(null),
             mx.notes()),
         sts,
+        rpt,
         hosts,
         levels);
   }

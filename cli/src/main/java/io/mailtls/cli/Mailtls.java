@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       SendCommand.class,
       MxCommand.class,
       InspectCommand.class,
+      TlsRptCommand.class,
       DemoCommand.class,
       CompletionCommand.class
     },

@@ -10,6 +10,8 @@ import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmartHost;
 import io.mailtls.core.TlsLevel;
+import io.mailtls.tlsrpt.FileAggregateStore;
+import io.mailtls.tlsrpt.TlsRptAggregator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -21,6 +23,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -114,6 +117,14 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
               + " 'example.com verify match=mx.example.com'")
   @Nullable Path policyMap;
 
+  @Option(
+      names = "--tlsrpt-store",
+      paramLabel = "DIR",
+      description =
+          "count this send's TLS sessions for TLS-RPT (RFC 8460) into the local store in DIR"
+              + " (created if need be); tlsrpt show reads it")
+  @Nullable Path tlsRptStore;
+
   @Mixin RelayOptions relay = new RelayOptions();
 
   @Mixin CommonOptions common;
@@ -148,7 +159,28 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
     DeliveryReport report;
     // what the RFC 8460 report would carry, connection-time failures included
     Set<PolicyFailure> policyFailures = Collections.synchronizedSet(new LinkedHashSet<>());
+    EventListener collector =
+        new EventListener() {
+          @Override
+          public void policyFailure(PolicyFailure failure) {
+            policyFailures.add(failure);
+          }
+        };
+    Optional<FileAggregateStore> rptStore =
+        tlsRptStore == null
+            ? Optional.empty()
+            : Optional.of(TlsRptStoreDir.openForWriting("--tlsrpt-store", tlsRptStore));
+    Optional<TlsRptAggregator> aggregator =
+        rptStore.map(s -> TlsRptAggregator.builder().store(s).build());
+    EventListener.Factory listeners =
+        call ->
+            aggregator.isEmpty()
+                ? collector
+                : EventListener.all(collector, aggregator.get().create(call));
     try {
+      rptStore
+          .flatMap(FileAggregateStore::recovery)
+          .ifPresent(r -> err.println("mailtls: warning: " + Mailtls.oneLine(r)));
       MessageContent content;
       if (file != null) {
         checkMessageFile(file);
@@ -159,23 +191,27 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
       }
       try (CliContext ctx = CliContext.open(common, err);
           SecureSmtpTransport transport =
-              ctx.transport(
-                  tlsLevel,
-                  smartHost,
-                  destinations,
-                  new EventListener() {
-                    @Override
-                    public void policyFailure(PolicyFailure failure) {
-                      policyFailures.add(failure);
-                    }
-                  })) {
+              ctx.transport(tlsLevel, smartHost, destinations, listeners)) {
         ctx.preflight();
         report = transport.send(envelope, content);
       }
     } finally {
-      if (spooled != null) {
-        Files.deleteIfExists(spooled);
+      try {
+        if (spooled != null) {
+          Files.deleteIfExists(spooled);
+        }
+      } finally {
+        if (rptStore.isPresent()) {
+          rptStore.get().close();
+        }
       }
+    }
+    if (aggregator.isPresent() && aggregator.get().failedMerges() > 0) {
+      err.println(
+          "mailtls: warning: the TLS-RPT counts of this send could not be kept in "
+              + TlsRptStoreDir.log(Objects.requireNonNull(tlsRptStore))
+              + " (run with -v for the log)");
+      err.flush();
     }
     SendReport result;
     synchronized (policyFailures) {

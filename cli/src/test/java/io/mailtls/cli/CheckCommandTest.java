@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class CheckCommandTest {
 
   static final List<String> TOP_FIELDS =
-      List.of("schema", "domain", "error", "mx", "mtaSts", "hosts", "levels");
+      List.of("schema", "domain", "error", "mx", "mtaSts", "tlsRpt", "hosts", "levels");
   static final List<String> HOST_FIELDS =
       List.of(
           "name",

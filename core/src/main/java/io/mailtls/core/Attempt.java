@@ -21,6 +21,8 @@ public final class Attempt {
   private final Optional<FailureType> failure;
   private final Optional<SmtpReply> reply;
   private final String detail;
+  private final Optional<String> announcedName;
+  private final Optional<InetSocketAddress> localAddress;
 
   /** Not public: built by the transport. */
   Attempt(
@@ -32,7 +34,9 @@ public final class Attempt {
       Optional<Authentication> authentication,
       Optional<FailureType> failure,
       Optional<SmtpReply> reply,
-      String detail) {
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -42,6 +46,8 @@ public final class Attempt {
     Objects.requireNonNull(failure, "failure");
     Objects.requireNonNull(reply, "reply");
     Objects.requireNonNull(detail, "detail");
+    Objects.requireNonNull(announcedName, "announcedName");
+    Objects.requireNonNull(localAddress, "localAddress");
     this.host = host;
     this.address = address;
     this.requirement = requirement;
@@ -51,6 +57,8 @@ public final class Attempt {
     this.failure = failure;
     this.reply = reply;
     this.detail = detail;
+    this.announcedName = announcedName;
+    this.localAddress = localAddress;
   }
 
   /** The MX host name; empty for an address literal. */
@@ -98,6 +106,24 @@ public final class Attempt {
     return detail;
   }
 
+  /**
+   * The name the server announced for itself: the domain of its EHLO (or HELO) reply, else of its
+   * 220 greeting (RFC 5321 §4.1.1.1, §4.2), lower case; empty when it announced none that is a
+   * domain or address literal, or the session did not get that far. RFC 8460 §4.4's {@code
+   * receiving-mx-helo}.
+   */
+  public Optional<String> announcedName() {
+    return announcedName;
+  }
+
+  /**
+   * The local end of the connection (the sending MTA's address and port), once it was connected.
+   * RFC 8460 §4.4's {@code sending-mta-ip}.
+   */
+  public Optional<InetSocketAddress> localAddress() {
+    return localAddress;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -110,13 +136,25 @@ public final class Attempt {
         && authentication.equals(other.authentication)
         && failure.equals(other.failure)
         && reply.equals(other.reply)
-        && detail.equals(other.detail);
+        && detail.equals(other.detail)
+        && announcedName.equals(other.announcedName)
+        && localAddress.equals(other.localAddress);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        host, address, requirement, source, tls, authentication, failure, reply, detail);
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        announcedName,
+        localAddress);
   }
 
   @Override

@@ -31,9 +31,21 @@ final class ValuesBridge extends Values {
       Optional<Authentication> authentication,
       Optional<FailureType> failure,
       Optional<SmtpReply> reply,
-      String detail) {
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress) {
     return new Attempt(
-        host, address, requirement, source, tls, authentication, failure, reply, detail);
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        announcedName,
+        localAddress);
   }
 
   @Override

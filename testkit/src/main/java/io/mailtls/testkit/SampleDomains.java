@@ -20,13 +20,14 @@ import java.util.function.UnaryOperator;
  * <ul>
  *   <li>{@code good.test}: STARTTLS, a certificate from the test PKI's root (PKIX-valid when the
  *       root is trusted).
- *   <li>{@code plain.test}: no STARTTLS.
+ *   <li>{@code plain.test}: no STARTTLS; two {@code _smtp._tls} records (RFC 8460 §3: no reports).
  *   <li>{@code dane-ee.test}: DANE-EE {@code 3 1 1} of the server's key, plus one unusable PKIX-EE
  *       record.
  *   <li>{@code dane-bad.test}: a TLSA record that matches nothing.
  *   <li>{@code dane-unusable.test}: only a PKIX-EE {@code 1 1 1} record, unusable for SMTP (RFC
  *       7672 §3.1.3), on {@code good.test}'s server.
- *   <li>{@code sts.test}: MTA-STS {@code enforce} naming {@code mx.sts.test}.
+ *   <li>{@code sts.test}: MTA-STS {@code enforce} naming {@code mx.sts.test}; a TLS-RPT record with
+ *       a {@code mailto:} and an {@code https:} {@code rua}.
  *   <li>{@code sts-testing.test}: MTA-STS {@code testing} naming another host than its MX, {@code
  *       mx.sts-testing.test}, which is {@code good.test}'s server.
  *   <li>{@code mixed.test}: {@code busy@} gets 451, {@code nobody@} 550, {@code flaky@} 451 twice
@@ -100,7 +101,14 @@ public final class SampleDomains implements AutoCloseable {
     dns =
         TestDnsServer.builder()
             .zone("good.test", mail("good.test", good))
-            .zone("plain.test", mail("plain.test", plain))
+            .zone(
+                "plain.test",
+                z -> {
+                  mail("plain.test", plain).accept(z);
+                  // Two TLS-RPT records: the domain takes no reports (RFC 8460 §3).
+                  z.txt("_smtp._tls.plain.test", "v=TLSRPTv1; rua=mailto:a@plain.test");
+                  z.txt("_smtp._tls.plain.test", "v=TLSRPTv1; rua=mailto:b@plain.test");
+                })
             .zone(
                 "dane-ee.test",
                 z ->
@@ -127,7 +135,12 @@ public final class SampleDomains implements AutoCloseable {
                                 Tlsa.wrongData(1))))
             .zone(
                 "sts.test",
-                z -> mail("sts.test", sts).accept(policies.publish(z, "sts.test", "world1")))
+                z -> {
+                  mail("sts.test", sts).accept(policies.publish(z, "sts.test", "world1"));
+                  z.txt(
+                      "_smtp._tls.sts.test",
+                      "v=TLSRPTv1; rua=mailto:tlsrpt@sts.test, https://reports.sts.test/tlsrpt");
+                })
             .zone(
                 "sts-testing.test",
                 z ->

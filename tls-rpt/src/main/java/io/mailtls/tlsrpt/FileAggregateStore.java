@@ -13,6 +13,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * only one lost and it was never acknowledged. A complete line that does not parse is corruption,
  * not a torn write: opening fails rather than guess. docs/tls-rpt.md describes the format.
  *
+ * <p>The log does not grow for ever: {@link #discard} rewrites it without the day discarded, {@link
+ * #compact} rewrites it with one line per day, and opening a log larger than 1 MiB compacts it;
+ * each rewrite is crash-safe (a temporary file, forced, then moved over the log atomically).
+ *
  * <p>One process at a time: the file is locked while open ({@link java.nio.channels.FileLock}); a
  * second store on the same file fails to open. Thread-safe.
  */
@@ -44,11 +50,15 @@ public final class FileAggregateStore implements AggregateStore {
   private static final String FORMAT = "mailtls-tlsrpt-aggregate-log";
   private static final int VERSION = 1;
 
+  /** A log larger than this is compacted when opened, if compaction would shorten it. */
+  static final long COMPACT_ON_OPEN_BYTES = 1 << 20;
+
   private final Path file;
-  private final FileChannel channel;
-  private final FileLock lock;
+  private FileChannel channel;
+  private FileLock lock;
   private final InMemoryAggregateStore memory = new InMemoryAggregateStore();
   private final Optional<String> recovery;
+  private int lineCount;
   private boolean closed;
 
   private FileAggregateStore(Path file, FileChannel channel, FileLock lock, Optional<String> r) {
@@ -86,13 +96,30 @@ public final class FileAggregateStore implements AggregateStore {
       channel.close();
       throw new IOException(file + " is open in another store");
     }
+    FileAggregateStore store;
     try {
-      return replay(file, channel, lock);
+      // A compaction interrupted by a crash leaves its temporary file: the log is still whole.
+      Files.deleteIfExists(compactionFile(file));
+      store = replay(file, channel, lock);
     } catch (IOException | RuntimeException e) {
       lock.release();
       channel.close();
       throw e;
     }
+    if (store.channel.size() > COMPACT_ON_OPEN_BYTES
+        && store.lineCount > store.memory.days().size() + 1) {
+      try {
+        store.compact();
+      } catch (IOException e) {
+        // The log is as it was: still whole, only long.
+        log.warn("TLS-RPT store: could not compact {} on open", file, e);
+      }
+    }
+    return store;
+  }
+
+  private static Path compactionFile(Path file) {
+    return file.resolveSibling(file.getFileName() + ".compact.tmp");
   }
 
   private static FileAggregateStore replay(Path file, FileChannel channel, FileLock lock)
@@ -129,14 +156,19 @@ public final class FileAggregateStore implements AggregateStore {
         throw new IOException("corrupt line " + n + " in " + file + ": " + e.getMessage(), e);
       }
     }
+    store.lineCount = complete == 0 ? 0 : lines.size() - 1; // the text ends with a line feed
     if (n == 0) {
-      ObjectNode header = JSON.createObjectNode();
-      header.put("format", FORMAT);
-      header.put("version", VERSION);
-      store.append(header);
+      store.append(header());
     }
     channel.position(channel.size());
     return store;
+  }
+
+  private static ObjectNode header() {
+    ObjectNode header = JSON.createObjectNode();
+    header.put("format", FORMAT);
+    header.put("version", VERSION);
+    return header;
   }
 
   private static int lastLineFeed(byte[] bytes) {
@@ -211,15 +243,123 @@ public final class FileAggregateStore implements AggregateStore {
     return memory.days();
   }
 
+  /**
+   * Forgets {@code day}'s counts: the log is rewritten without them ({@link #compact}). Should the
+   * rewrite fail, a discard line is appended instead, so the day is still forgotten durably.
+   */
   @Override
   public synchronized void discard(LocalDate day) throws IOException {
     Objects.requireNonNull(day, "day");
     ensureOpen();
+    try {
+      rewrite(day);
+      memory.discard(day);
+      return;
+    } catch (IOException e) {
+      log.warn("TLS-RPT store: could not compact {}; appending the discard instead", file, e);
+    }
     ObjectNode line = JSON.createObjectNode();
     line.put("op", "discard");
     line.put("day", day.toString());
     append(line);
     memory.discard(day);
+  }
+
+  /**
+   * Rewrites the log as its header and one merge line per day that holds counts, so that it no
+   * longer grows with every merge: written to a temporary file in the same directory, forced to the
+   * device, then moved over the log atomically ({@code ATOMIC_MOVE}) and the directory forced. A
+   * crash at any point leaves either the old log or the new one, whole; opening removes a leftover
+   * temporary file. The counts are unchanged.
+   *
+   * @throws IOException if the rewrite failed (the log is then as it was)
+   */
+  public synchronized void compact() throws IOException {
+    ensureOpen();
+    rewrite(null);
+  }
+
+  /** Rewrites the log with every day's counts but {@code without}'s. */
+  private void rewrite(@Nullable LocalDate without) throws IOException {
+    Path tmp = compactionFile(file);
+    StringBuilder text = new StringBuilder();
+    text.append(JSON.writeValueAsString(header())).append('\n');
+    int n = 1;
+    for (LocalDate day : memory.days()) {
+      if (day.equals(without)) {
+        continue;
+      }
+      ObjectNode line = JSON.createObjectNode();
+      line.put("op", "merge");
+      line.put("day", day.toString());
+      line.set("counts", CountsCodec.write(memory.read(day)));
+      text.append(JSON.writeValueAsString(line)).append('\n');
+      n++;
+    }
+    byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+    FileChannel next =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
+    FileLock nextLock = null;
+    boolean moved = false;
+    try {
+      // Locked before it becomes the log: no other store can take the new file in between.
+      nextLock = next.tryLock();
+      if (nextLock == null) {
+        throw new IOException(tmp + " is locked by another process");
+      }
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        next.write(buf, buf.position());
+      }
+      next.force(true);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      moved = true;
+    } catch (IOException | RuntimeException e) {
+      try {
+        if (nextLock != null) {
+          nextLock.release();
+        }
+        next.close();
+        Files.deleteIfExists(tmp);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    } finally {
+      if (moved) {
+        forceDirectory(file);
+      }
+    }
+    FileLock oldLock = lock;
+    FileChannel oldChannel = channel;
+    channel = next;
+    lock = nextLock;
+    lineCount = n;
+    channel.position(channel.size());
+    try {
+      oldLock.release();
+    } finally {
+      oldChannel.close(); // the replaced file's: its locks only
+    }
+  }
+
+  /** Forces {@code file}'s directory entry to the device, where the platform allows it. */
+  private static void forceDirectory(Path file) {
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null) {
+      return;
+    }
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException | RuntimeException e) {
+      // Not every platform opens directories (Windows); the move itself is atomic.
+      log.debug("TLS-RPT store: could not force directory {}", dir, e);
+    }
   }
 
   private void append(JsonNode line) throws IOException {
@@ -231,6 +371,7 @@ public final class FileAggregateStore implements AggregateStore {
         channel.write(buf, start + buf.position());
       }
       channel.force(false);
+      lineCount++;
     } catch (IOException e) {
       // Take back what part of the line reached the file, so that the log stays whole.
       try {

@@ -73,18 +73,22 @@ class TlsRptAggregatorTest {
     assertThat(day.get(noPolicy("good.rpt.test"))).isEqualTo(PolicyCounts.success());
 
     RecipientResult plain = report.result("b@plain.rpt.test");
+    Attempt plainSession = plain.attempt().orElseThrow();
+    // The server's name from its greeting and EHLO reply, the socket's local address.
+    assertThat(plainSession.announcedName()).contains("mx.plain.rpt.test");
+    assertThat(plainSession.localAddress()).isPresent();
+    assertThat(plainSession.localAddress().get().getAddress().isLoopbackAddress()).isTrue();
     assertThat(day.get(noPolicy("plain.rpt.test")))
         .isEqualTo(
             PolicyCounts.failure(
                 new FailureDetail(
                     "starttls-not-supported",
-                    Optional.empty(),
+                    Optional.of(sendingIp(plainSession)),
                     Optional.of("mx.plain.rpt.test"),
-                    Optional.empty(),
-                    Optional.of(
-                        plain.attempt().orElseThrow().address().getAddress().getHostAddress()),
+                    Optional.of("mx.plain.rpt.test"),
+                    Optional.of(plainSession.address().getAddress().getHostAddress()),
                     Optional.of("PLAINTEXT"),
-                    Optional.empty())));
+                    Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.1"))));
 
     RecipientResult sts = report.result("b@sts.rpt.test");
     AppliedPolicy stsPolicy =
@@ -99,6 +103,8 @@ class TlsRptAggregatorTest {
     Attempt mx1 = sts.attempts().get(0);
     assertThat(mx1.host()).contains(DomainName.of("mx1.sts.rpt.test"));
     assertThat(mx1.failure()).contains(FailureType.CERTIFICATE_HOST_MISMATCH);
+    // The handshake failed and the connection is closed: what it knew is kept.
+    assertThat(mx1.announcedName()).contains("mx1.sts.rpt.test");
     assertThat(day.get(stsPolicy))
         .isEqualTo(
             new PolicyCounts(
@@ -107,12 +113,12 @@ class TlsRptAggregatorTest {
                 Map.of(
                     new FailureDetail(
                         "certificate-host-mismatch",
-                        Optional.empty(),
+                        Optional.of(sendingIp(mx1)),
                         Optional.of("mx1.sts.rpt.test"),
-                        Optional.empty(),
+                        Optional.of("mx1.sts.rpt.test"),
                         Optional.of(mx1.address().getAddress().getHostAddress()),
                         Optional.of("CERTIFICATE_HOST_MISMATCH"),
-                        Optional.empty()),
+                        Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.1")),
                     1L)));
 
     Attempt dane = report.result("b@dane.rpt.test").attempt().orElseThrow();
@@ -136,15 +142,42 @@ class TlsRptAggregatorTest {
             PolicyCounts.failure(
                 new FailureDetail(
                     badType.tlsRptResultType().orElseThrow(),
-                    Optional.empty(),
+                    Optional.of(sendingIp(bad)),
                     Optional.of("mx.dane-bad.rpt.test"),
-                    Optional.empty(),
+                    Optional.of("mx.dane-bad.rpt.test"),
                     Optional.of(bad.address().getAddress().getHostAddress()),
                     Optional.of(badType.name()),
-                    Optional.empty())));
+                    Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.1"))));
 
     assertThat(day).hasSize(5);
     assertThat(store.days()).containsExactly(LocalDate.parse("2025-03-01"));
+  }
+
+  private static String sendingIp(Attempt a) {
+    return a.localAddress().orElseThrow().getAddress().getHostAddress();
+  }
+
+  @Test
+  void aConfiguredSendingAddressIsReportedInsteadOfTheSockets() throws Exception {
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-01T12:00:00Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator =
+        TlsRptAggregator.builder()
+            .store(store)
+            .clock(clock)
+            .sendingMtaIp(java.net.InetAddress.getByName("192.0.2.25"))
+            .build();
+    try (SecureSmtpTransport t = world.transport(aggregator)) {
+      send(t, "b@plain.rpt.test");
+    }
+    PolicyCounts plain = store.read(LocalDate.parse("2025-03-01")).get(noPolicy("plain.rpt.test"));
+    assertThat(plain.failures().keySet())
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.sendingMtaIp()).contains("192.0.2.25");
+              assertThat(d.receivingMxHelo()).contains("mx.plain.rpt.test");
+            });
   }
 
   /** {@code clock}'s instants, in {@code zone} (FakeClock itself is UTC only). */

@@ -164,6 +164,12 @@ class TlsRptEndToEndTest {
         .isEqualTo(world.server("mx1.sts.rpt.test").address().getHostAddress());
     assertThat(mismatch.get("failed-session-count").asInt())
         .isEqualTo(seen.get("mx1.sts.rpt.test"));
+    // What the session knew of both ends, though the handshake failed and it was closed.
+    assertThat(mismatch.get("receiving-mx-helo").asText()).isEqualTo("mx1.sts.rpt.test");
+    assertThat(java.net.InetAddress.getByName(mismatch.get("sending-mta-ip").asText()))
+        .matches(java.net.InetAddress::isLoopbackAddress);
+    assertThat(mismatch.get("additional-information").asText())
+        .isEqualTo("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.1");
 
     JsonNode dane = policy(reports, "dane.rpt.test");
     assertThat(dane.at("/policy/policy-type").asText()).isEqualTo("tlsa");

@@ -3,6 +3,7 @@ package io.mailtls.tlsrpt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.FailureType;
+import io.mailtls.tlsrpt.internal.SessionAccounting;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,11 +16,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The table of docs/tls-rpt.md that maps each {@link FailureType} to its RFC 8460 §4.3 result type
- * says what the code does: every type is in it once, with the code's result type.
+ * and {@code additional-information} URI says what the code does: every type is in it once, with
+ * the code's result type and URI.
  */
 class TlsRptMappingTableTest {
 
-  private static final Pattern ROW = Pattern.compile("^\\| `([A-Z_]+)` \\| (?:`([a-z-]+)`|—) \\|$");
+  private static final String RFC8460 = "https://www.rfc-editor.org/rfc/rfc8460";
+
+  private static final Pattern ROW =
+      Pattern.compile("^\\| `([A-Z_]+)` \\| (?:`([a-z-]+)`|—) \\| (?:`(#section-[0-9.]+)`|—) \\|$");
 
   @Test
   void theDocumentedTableIsTheCodes() throws IOException {
@@ -29,17 +34,30 @@ class TlsRptMappingTableTest {
         text.substring(
             text.indexOf("<!-- mapping:begin -->"), text.indexOf("<!-- mapping:end -->"));
     Map<String, String> documented = new LinkedHashMap<>();
+    int rows = 0;
     for (String line : table.lines().toList()) {
       Matcher m = ROW.matcher(line);
       if (m.matches()) {
-        assertThat(documented.put(m.group(1), m.group(2) == null ? "" : m.group(2)))
+        rows++;
+        String resultType = m.group(2) == null ? "" : m.group(2);
+        String info = m.group(3) == null ? "" : RFC8460 + m.group(3);
+        assertThat(documented.put(m.group(1), resultType + " " + info))
             .as("%s listed twice", m.group(1))
             .isNull();
       }
     }
+    assertThat(rows).isEqualTo(FailureType.values().length);
     Map<String, String> code = new LinkedHashMap<>();
     Arrays.stream(FailureType.values())
-        .forEach(t -> code.put(t.name(), t.tlsRptResultType().orElse("")));
+        .forEach(
+            t ->
+                code.put(
+                    t.name(),
+                    t.tlsRptResultType().orElse("")
+                        + " "
+                        + t.tlsRptResultType()
+                            .flatMap(SessionAccounting::additionalInformation)
+                            .orElse("")));
     assertThat(documented).containsExactlyEntriesOf(code);
   }
 

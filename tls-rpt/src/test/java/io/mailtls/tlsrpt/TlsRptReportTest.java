@@ -174,6 +174,12 @@ class TlsRptReportTest {
     JsonNode badCount = good.deepCopy();
     ((ObjectNode) badCount.at("/policies/0/summary")).put("total-failure-session-count", -1);
     assertThat(validate(badCount)).isNotEmpty();
+    JsonNode emptyHelo = good.deepCopy();
+    ((ObjectNode) emptyHelo.at("/policies/0/failure-details/1")).put("receiving-mx-helo", "");
+    assertThat(validate(emptyHelo)).isNotEmpty();
+    JsonNode numericIp = good.deepCopy();
+    ((ObjectNode) numericIp.at("/policies/0/failure-details/0")).put("sending-mta-ip", 127);
+    assertThat(validate(numericIp)).isNotEmpty();
     JsonNode localTime = good.deepCopy();
     ((ObjectNode) localTime.at("/date-range")).put("start-datetime", "2025-03-01T00:00:00+01:00");
     assertThat(validate(localTime)).isNotEmpty();

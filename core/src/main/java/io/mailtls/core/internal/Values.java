@@ -107,9 +107,46 @@ public abstract class Values {
       Optional<FailureType> failure,
       Optional<SmtpReply> reply,
       String detail) {
+    return attempt(
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        Optional.empty(),
+        Optional.empty());
+  }
+
+  /** The same, with the name the server announced for itself and the connection's local address. */
+  public static Attempt attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress) {
     return bridge()
         .newAttempt(
-            host, address, requirement, source, tls, authentication, failure, reply, detail);
+            host,
+            address,
+            requirement,
+            source,
+            tls,
+            authentication,
+            failure,
+            reply,
+            detail,
+            announcedName,
+            localAddress);
   }
 
   /** One call of a transport. */
@@ -282,7 +319,9 @@ public abstract class Values {
       Optional<Authentication> authentication,
       Optional<FailureType> failure,
       Optional<SmtpReply> reply,
-      String detail);
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 

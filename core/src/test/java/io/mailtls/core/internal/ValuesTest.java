@@ -484,7 +484,9 @@ class ValuesTest {
         Optional<Authentication> authentication,
         Optional<FailureType> failure,
         Optional<SmtpReply> reply,
-        String detail) {
+        String detail,
+        Optional<String> announcedName,
+        Optional<InetSocketAddress> localAddress) {
       throw new AssertionError();
     }
 

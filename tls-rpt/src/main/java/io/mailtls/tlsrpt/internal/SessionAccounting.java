@@ -66,7 +66,8 @@ public final class SessionAccounting {
           add(
               counts,
               planPolicy(domain, plan, f),
-              PolicyCounts.failure(detail(f.type(), f.host(), Optional.empty(), sendingMtaIp)));
+              PolicyCounts.failure(
+                  detail(f.type(), f.host(), Optional.empty(), sendingMtaIp, Optional.empty())));
         }
       }
       for (Attempt a : e.getValue().attempts()) {
@@ -78,14 +79,14 @@ public final class SessionAccounting {
               counts,
               policy,
               PolicyCounts.failure(
-                  detail(matched.type(), a.host(), Optional.of(a.address()), sendingMtaIp)));
+                  detail(matched.type(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
         } else if (a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent()) {
           // Row 3: a TLS failure without a recipient policy (the sender's own level).
           add(
               counts,
               policy,
               PolicyCounts.failure(
-                  detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp)));
+                  detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
         } else if (a.tls().isPresent()) {
           add(counts, policy, PolicyCounts.success()); // row 4
         } else if (a.failure().isEmpty()) {
@@ -96,12 +97,12 @@ public final class SessionAccounting {
               PolicyCounts.failure(
                   new FailureDetail(
                       "starttls-not-supported",
-                      sendingMtaIp,
+                      sendingMtaIp.or(() -> a.localAddress().map(SessionAccounting::ip)),
                       a.host().map(DomainName::toString),
-                      Optional.empty(),
+                      a.announcedName(),
                       Optional.of(ip(a.address())),
                       Optional.of(PLAINTEXT),
-                      Optional.empty())));
+                      additionalInformation("starttls-not-supported"))));
         }
         // Row 6: no TLS negotiation was reached (connection refused, timeout, protocol error):
         // not a TLS session, not counted.
@@ -111,7 +112,8 @@ public final class SessionAccounting {
         add(
             counts,
             planPolicy(domain, plan, left),
-            PolicyCounts.failure(detail(left.type(), left.host(), left.address(), sendingMtaIp)));
+            PolicyCounts.failure(
+                detail(left.type(), left.host(), left.address(), sendingMtaIp, Optional.empty())));
       }
     }
     return counts;
@@ -164,15 +166,54 @@ public final class SessionAccounting {
       FailureType type,
       Optional<DomainName> host,
       Optional<InetSocketAddress> address,
-      Optional<String> sendingMtaIp) {
+      Optional<String> sendingMtaIp,
+      Attempt session) {
+    return detail(type, host, address, sendingMtaIp, Optional.of(session));
+  }
+
+  /**
+   * A failure detail; {@code session}, when there was one, gives the receiving MX's announced name
+   * ({@code receiving-mx-helo}) and, unless configured, the sending address ({@code
+   * sending-mta-ip}).
+   */
+  private static FailureDetail detail(
+      FailureType type,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      Optional<String> sendingMtaIp,
+      Optional<Attempt> session) {
+    String resultType = type.tlsRptResultType().orElseThrow();
     return new FailureDetail(
-        type.tlsRptResultType().orElseThrow(),
-        sendingMtaIp,
+        resultType,
+        sendingMtaIp.or(() -> session.flatMap(Attempt::localAddress).map(SessionAccounting::ip)),
         host.map(DomainName::toString),
-        Optional.empty(),
+        session.flatMap(Attempt::announcedName),
         address.map(SessionAccounting::ip),
         Optional.of(type.name()),
-        Optional.empty());
+        additionalInformation(resultType));
+  }
+
+  /**
+   * {@code additional-information} (RFC 8460 §4.4: "a URI ... [that] might point to a description
+   * of the failure type"): the section of RFC 8460 that defines {@code resultType}.
+   */
+  public static Optional<String> additionalInformation(String resultType) {
+    String section =
+        switch (resultType) {
+          case "starttls-not-supported",
+              "certificate-host-mismatch",
+              "certificate-expired",
+              "certificate-not-trusted",
+              "validation-failure" ->
+              "section-4.3.1";
+          case "tlsa-invalid", "dnssec-invalid", "dane-required" -> "section-4.3.2.1";
+          case "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid" ->
+              "section-4.3.2.2";
+          default -> "";
+        };
+    return section.isEmpty()
+        ? Optional.empty()
+        : Optional.of("https://www.rfc-editor.org/rfc/rfc8460#" + section);
   }
 
   private static String ip(InetSocketAddress a) {

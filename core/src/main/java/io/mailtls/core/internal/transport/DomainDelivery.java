@@ -455,11 +455,12 @@ public final class DomainDelivery {
       notes.addAll(outcome.notes());
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed && plaintextRefused.isPresent()) {
         throw new SessionFailure(
-            FailureType.DOWNGRADE_DETECTED,
-            "TLS failed ("
-                + tlsFailed.failure().getMessage()
-                + "); no plaintext retry: "
-                + plaintextRefused.get());
+                FailureType.DOWNGRADE_DETECTED,
+                "TLS failed ("
+                    + tlsFailed.failure().getMessage()
+                    + "); no plaintext retry: "
+                    + plaintextRefused.get())
+            .seenAs(tlsFailed.failure());
       }
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed) {
         // RFC 7435 (opportunistic security): TLS that failed is retried in plaintext on a fresh
@@ -510,7 +511,9 @@ public final class DomainDelivery {
         established && c != null ? Optional.of(c.authentication()) : Optional.empty(),
         failure.map(SessionFailure::type),
         failure.flatMap(SessionFailure::reply),
-        PeerText.clean(String.join("; ", detail)));
+        PeerText.clean(String.join("; ", detail)),
+        c != null ? c.announcedName() : failure.flatMap(SessionFailure::announcedName),
+        c != null ? c.localAddress() : failure.flatMap(SessionFailure::localAddress));
   }
 
   private List<RecipientResult> results(

@@ -3,6 +3,7 @@ package io.mailtls.core.internal.transport;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.internal.smtp.PeerText;
+import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -20,6 +21,8 @@ final class SessionFailure extends Exception {
 
   private final FailureType type;
   private final @Nullable SmtpReply reply;
+  private Optional<String> announcedName = Optional.empty();
+  private Optional<InetSocketAddress> localAddress = Optional.empty();
 
   SessionFailure(
       FailureType type,
@@ -47,5 +50,40 @@ final class SessionFailure extends Exception {
 
   Optional<SmtpReply> reply() {
     return Optional.ofNullable(reply);
+  }
+
+  /**
+   * Keeps what {@code c} knew of its peer (for the attempt's record once {@code c} is closed),
+   * unless this failure knows it already; returns this failure.
+   */
+  SessionFailure seenOn(SmtpConnection c) {
+    if (announcedName.isEmpty()) {
+      announcedName = c.announcedName();
+    }
+    if (localAddress.isEmpty()) {
+      localAddress = c.localAddress();
+    }
+    return this;
+  }
+
+  /** The same, taken from another failure of the same session. */
+  SessionFailure seenAs(SessionFailure other) {
+    if (announcedName.isEmpty()) {
+      announcedName = other.announcedName;
+    }
+    if (localAddress.isEmpty()) {
+      localAddress = other.localAddress;
+    }
+    return this;
+  }
+
+  /** The name the server announced, if the session got that far ({@link #seenOn}). */
+  Optional<String> announcedName() {
+    return announcedName;
+  }
+
+  /** The connection's local address, if it connected ({@link #seenOn}). */
+  Optional<InetSocketAddress> localAddress() {
+    return localAddress;
   }
 }

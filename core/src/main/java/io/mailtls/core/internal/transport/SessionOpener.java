@@ -180,7 +180,11 @@ final class SessionOpener {
         }
         FailureType t = f instanceof SessionFailure sf ? sf.type() : FailureType.PROTOCOL_ERROR;
         listener.fire(l -> l.connectEnd(name, address, Optional.of(t)));
-        return new Failed(step, failure(f), notes);
+        SessionFailure failure = failure(f);
+        if (c != null) {
+          failure.seenOn(c);
+        }
+        return new Failed(step, failure, notes);
       }
       try {
         step = SmtpStep.EHLO;
@@ -191,7 +195,7 @@ final class SessionOpener {
           if (tlsFailed.isPresent()) {
             notes.addAll(c.drainNotes());
             c.close();
-            return new TlsFailed(step, tlsFailed.get(), notes);
+            return new TlsFailed(step, tlsFailed.get().seenOn(c), notes);
           }
         }
         notes.addAll(c.drainNotes());
@@ -200,8 +204,10 @@ final class SessionOpener {
           return new Failed(
               step,
               new SessionFailure(
-                  FailureType.DOWNGRADE_DETECTED,
-                  "no TLS in this session; closed before AUTH and MAIL: " + plaintextRefused.get()),
+                      FailureType.DOWNGRADE_DETECTED,
+                      "no TLS in this session; closed before AUTH and MAIL: "
+                          + plaintextRefused.get())
+                  .seenOn(c),
               notes);
         }
         step = SmtpStep.AUTH;
@@ -210,7 +216,7 @@ final class SessionOpener {
       } catch (SessionFailure | RuntimeException e) {
         notes.addAll(c.drainNotes());
         c.close();
-        return new Failed(step, failure(e), notes);
+        return new Failed(step, failure(e).seenOn(c), notes);
       }
     }
 

@@ -58,6 +58,8 @@ final class SmtpConnection implements AutoCloseable {
   private SmtpReplyReader reader;
   private @Nullable EhloCapabilities capabilities;
   private @Nullable TlsDetails tls;
+  private Optional<String> announcedName = Optional.empty();
+  private final Optional<InetSocketAddress> localAddress;
   private final List<String> notes = new ArrayList<>();
   private boolean broken;
   private int transactions;
@@ -82,6 +84,13 @@ final class SmtpConnection implements AutoCloseable {
     this.heloName = heloName;
     this.limits = limits;
     this.watchdog = watchdog;
+    // Taken while connected: a closed socket reports the wildcard address.
+    this.localAddress =
+        s.getLocalSocketAddress() instanceof InetSocketAddress a
+                && a.getAddress() != null
+                && !a.getAddress().isAnyLocalAddress()
+            ? Optional.of(a)
+            : Optional.empty();
     attach(s);
   }
 
@@ -154,6 +163,7 @@ final class SmtpConnection implements AutoCloseable {
       throw new SessionFailure(
           FailureType.GREETING_REJECTED, "greeting was not 220: " + r, r, null);
     }
+    announcedName = AnnouncedName.of(r);
     return r;
   }
 
@@ -166,6 +176,7 @@ final class SmtpConnection implements AutoCloseable {
     SmtpReply r = command(SmtpCommand.ehlo(heloName), timeouts.command(), SmtpStep.EHLO);
     if (r.code() == 250) {
       capabilities = EhloCapabilities.parse(r);
+      announcedName = AnnouncedName.of(r).or(() -> announcedName);
       return capabilities;
     }
     failOnClosing(r, SmtpStep.EHLO);
@@ -174,6 +185,7 @@ final class SmtpConnection implements AutoCloseable {
       SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), SmtpStep.HELO);
       if (h.code() == 250) {
         capabilities = EhloCapabilities.parse(h);
+        announcedName = AnnouncedName.of(h).or(() -> announcedName);
         note("EHLO refused (" + r.code() + "); HELO used, no extensions");
         return capabilities;
       }
@@ -493,6 +505,19 @@ final class SmtpConnection implements AutoCloseable {
 
   Optional<TlsDetails> tls() {
     return Optional.ofNullable(tls);
+  }
+
+  /**
+   * The name the server announced for itself: in its last EHLO (or HELO) reply, else its greeting
+   * ({@link AnnouncedName}); empty before the greeting.
+   */
+  Optional<String> announcedName() {
+    return announcedName;
+  }
+
+  /** The local end of the connection (RFC 8460's {@code sending-mta-ip}). */
+  Optional<InetSocketAddress> localAddress() {
+    return localAddress;
   }
 
   /** How the peer is authenticated on this connection. */
