@@ -21,6 +21,31 @@ public final class Attempt {
   private final Optional<FailureType> failure;
   private final Optional<SmtpReply> reply;
   private final String detail;
+  private final Timings timings;
+
+  /** Not public: built by the transport; without timings ({@link Timings#NONE}). */
+  Attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail) {
+    this(
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        Timings.NONE);
+  }
 
   /** Not public: built by the transport. */
   Attempt(
@@ -32,7 +57,8 @@ public final class Attempt {
       Optional<Authentication> authentication,
       Optional<FailureType> failure,
       Optional<SmtpReply> reply,
-      String detail) {
+      String detail,
+      Timings timings) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -42,6 +68,7 @@ public final class Attempt {
     Objects.requireNonNull(failure, "failure");
     Objects.requireNonNull(reply, "reply");
     Objects.requireNonNull(detail, "detail");
+    Objects.requireNonNull(timings, "timings");
     this.host = host;
     this.address = address;
     this.requirement = requirement;
@@ -51,6 +78,7 @@ public final class Attempt {
     this.failure = failure;
     this.reply = reply;
     this.detail = detail;
+    this.timings = timings;
   }
 
   /** The MX host name; empty for an address literal. */
@@ -98,6 +126,14 @@ public final class Attempt {
     return detail;
   }
 
+  /**
+   * Where the attempt's time went: connection set-up, TLS and the transaction ({@link
+   * Timings#plan()} is empty here).
+   */
+  public Timings timings() {
+    return timings;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -110,13 +146,14 @@ public final class Attempt {
         && authentication.equals(other.authentication)
         && failure.equals(other.failure)
         && reply.equals(other.reply)
-        && detail.equals(other.detail);
+        && detail.equals(other.detail)
+        && timings.equals(other.timings);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        host, address, requirement, source, tls, authentication, failure, reply, detail);
+        host, address, requirement, source, tls, authentication, failure, reply, detail, timings);
   }
 
   @Override

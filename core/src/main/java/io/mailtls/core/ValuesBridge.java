@@ -37,6 +37,22 @@ final class ValuesBridge extends Values {
   }
 
   @Override
+  protected Attempt newAttempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Timings timings) {
+    return new Attempt(
+        host, address, requirement, source, tls, authentication, failure, reply, detail, timings);
+  }
+
+  @Override
   protected DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope) {
     return new DeliveryCall(id, envelope);
   }

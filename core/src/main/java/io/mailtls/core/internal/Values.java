@@ -24,6 +24,7 @@ import io.mailtls.core.ProbeVerdict;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SkippedHost;
 import io.mailtls.core.SmtpReply;
+import io.mailtls.core.Timings;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
@@ -110,6 +111,32 @@ public abstract class Values {
     return bridge()
         .newAttempt(
             host, address, requirement, source, tls, authentication, failure, reply, detail);
+  }
+
+  /** One connection attempt with its {@link Timings}. */
+  public static Attempt attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Timings timings) {
+    return bridge()
+        .newAttempt(
+            host,
+            address,
+            requirement,
+            source,
+            tls,
+            authentication,
+            failure,
+            reply,
+            detail,
+            timings);
   }
 
   /** One call of a transport. */
@@ -283,6 +310,18 @@ public abstract class Values {
       Optional<FailureType> failure,
       Optional<SmtpReply> reply,
       String detail);
+
+  protected abstract Attempt newAttempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Timings timings);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 

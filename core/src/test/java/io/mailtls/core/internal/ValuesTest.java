@@ -489,6 +489,21 @@ class ValuesTest {
     }
 
     @Override
+    protected Attempt newAttempt(
+        Optional<DomainName> host,
+        InetSocketAddress address,
+        TlsRequirement requirement,
+        PolicySource source,
+        Optional<TlsDetails> tls,
+        Optional<Authentication> authentication,
+        Optional<FailureType> failure,
+        Optional<SmtpReply> reply,
+        String detail,
+        io.mailtls.core.Timings timings) {
+      throw new AssertionError();
+    }
+
+    @Override
     protected DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope) {
       throw new AssertionError();
     }
