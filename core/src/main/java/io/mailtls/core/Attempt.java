@@ -23,6 +23,33 @@ public final class Attempt {
   private final String detail;
   private final Optional<String> announcedName;
   private final Optional<InetSocketAddress> localAddress;
+  private final Timings timings;
+
+  /** Not public: built by the transport; without the announced name, local address and timings. */
+  Attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail) {
+    this(
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        Optional.empty(),
+        Optional.empty(),
+        Timings.NONE);
+  }
 
   /** Not public: built by the transport. */
   Attempt(
@@ -36,7 +63,8 @@ public final class Attempt {
       Optional<SmtpReply> reply,
       String detail,
       Optional<String> announcedName,
-      Optional<InetSocketAddress> localAddress) {
+      Optional<InetSocketAddress> localAddress,
+      Timings timings) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -48,6 +76,7 @@ public final class Attempt {
     Objects.requireNonNull(detail, "detail");
     Objects.requireNonNull(announcedName, "announcedName");
     Objects.requireNonNull(localAddress, "localAddress");
+    Objects.requireNonNull(timings, "timings");
     this.host = host;
     this.address = address;
     this.requirement = requirement;
@@ -59,6 +88,7 @@ public final class Attempt {
     this.detail = detail;
     this.announcedName = announcedName;
     this.localAddress = localAddress;
+    this.timings = timings;
   }
 
   /** The MX host name; empty for an address literal. */
@@ -124,6 +154,14 @@ public final class Attempt {
     return localAddress;
   }
 
+  /**
+   * Where the attempt's time went: connection set-up, TLS and the transaction ({@link
+   * Timings#plan()} is empty here).
+   */
+  public Timings timings() {
+    return timings;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -138,7 +176,8 @@ public final class Attempt {
         && reply.equals(other.reply)
         && detail.equals(other.detail)
         && announcedName.equals(other.announcedName)
-        && localAddress.equals(other.localAddress);
+        && localAddress.equals(other.localAddress)
+        && timings.equals(other.timings);
   }
 
   @Override
@@ -154,7 +193,8 @@ public final class Attempt {
         reply,
         detail,
         announcedName,
-        localAddress);
+        localAddress,
+        timings);
   }
 
   @Override

@@ -130,6 +130,12 @@ public interface EventListener {
    */
   default void tlsaLookupEnd(MxHost host, TlsaLookup result) {}
 
+  /**
+   * A connection attempt to {@code address} begins, before its connection is taken from the pool or
+   * opened; its {@link #attemptEnd} follows, with the same host and address.
+   */
+  default void attemptStart(Optional<DomainName> host, InetSocketAddress address) {}
+
   /** One connection attempt ended (it is in the report too). */
   default void attemptEnd(Attempt attempt) {}
 
@@ -255,6 +261,13 @@ public interface EventListener {
       public void tlsaLookupEnd(MxHost host, TlsaLookup result) {
         for (EventListener l : copy) {
           l.tlsaLookupEnd(host, result);
+        }
+      }
+
+      @Override
+      public void attemptStart(Optional<DomainName> host, InetSocketAddress address) {
+        for (EventListener l : copy) {
+          l.attemptStart(host, address);
         }
       }
 

@@ -18,6 +18,18 @@ public final class RecipientResult {
   private final Optional<Attempt> attempt;
   private final DeliveryPlan plan;
   private final List<Attempt> attempts;
+  private final Timings timings;
+
+  /** Not public: built by the transport; without timings ({@link Timings#NONE}). */
+  RecipientResult(
+      EmailAddress recipient,
+      DeliveryStatus status,
+      SmtpReply reply,
+      Optional<Attempt> attempt,
+      DeliveryPlan plan,
+      List<Attempt> attempts) {
+    this(recipient, status, reply, attempt, plan, attempts, Timings.NONE);
+  }
 
   /** Not public: built by the transport. */
   RecipientResult(
@@ -26,12 +38,14 @@ public final class RecipientResult {
       SmtpReply reply,
       Optional<Attempt> attempt,
       DeliveryPlan plan,
-      List<Attempt> attempts) {
+      List<Attempt> attempts,
+      Timings timings) {
     Objects.requireNonNull(recipient, "recipient");
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(reply, "reply");
     Objects.requireNonNull(attempt, "attempt");
     Objects.requireNonNull(plan, "plan");
+    Objects.requireNonNull(timings, "timings");
     attempts = List.copyOf(attempts);
     this.recipient = recipient;
     this.status = status;
@@ -39,6 +53,12 @@ public final class RecipientResult {
     this.attempt = attempt;
     this.plan = plan;
     this.attempts = attempts;
+    this.timings = timings;
+  }
+
+  /** This result with {@code timings} (the transport adds the plan and the total). */
+  RecipientResult withTimings(Timings timings) {
+    return new RecipientResult(recipient, status, reply, attempt, plan, attempts, timings);
   }
 
   /** The recipient. */
@@ -77,6 +97,14 @@ public final class RecipientResult {
     return attempts;
   }
 
+  /**
+   * Where the recipient's time went: planning its domain, and the connection set-up, TLS and
+   * transactions of the attempts up to the deciding one; the total runs from the start of the call.
+   */
+  public Timings timings() {
+    return timings;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -86,12 +114,13 @@ public final class RecipientResult {
         && reply.equals(other.reply)
         && attempt.equals(other.attempt)
         && plan.equals(other.plan)
-        && attempts.equals(other.attempts);
+        && attempts.equals(other.attempts)
+        && timings.equals(other.timings);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(recipient, status, reply, attempt, plan, attempts);
+    return Objects.hash(recipient, status, reply, attempt, plan, attempts, timings);
   }
 
   /** The TLS session of the deciding attempt, if it used TLS. */

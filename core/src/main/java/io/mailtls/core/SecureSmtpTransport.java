@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 import javax.net.SocketFactory;
 import org.jspecify.annotations.Nullable;
@@ -101,6 +102,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
   private final ConnectionPool pool;
 
+  /** The monotonic clock of the pool's bounds and of the {@link Timings} of results. */
+  private final LongSupplier nanoTime = System::nanoTime;
+
   /**
    * The default reuse time limit of a session: 300 s, as Postfix's {@code
    * smtp_connection_reuse_time_limit}.
@@ -153,7 +157,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
             b.reuseTimeLimit,
             b.maxTransactionsPerSession,
             b.timeouts.connect().plus(b.timeouts.dataTermination()),
-            System::nanoTime);
+            nanoTime);
     // Two daemon threads per transport: one closes sockets whose writes stall (RFC 5321
     // §4.5.3.2.5) while the other may be busy expiring idle pooled connections with QUIT.
     AtomicInteger timers = new AtomicInteger();
@@ -209,6 +213,19 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
   }
 
+  /** The idle connections kept for reuse now, over every destination (for metrics). */
+  public int pooledConnections() {
+    return pool.idleCount();
+  }
+
+  /**
+   * The connections in use now, over every destination: in a transaction, or being opened or closed
+   * (for metrics).
+   */
+  public int busyConnections() {
+    return pool.busyCount();
+  }
+
   /** A builder; {@link Builder#dns(DnsResolver)} is required. */
   public static Builder builder() {
     return new Builder();
@@ -243,6 +260,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
     /** The sessions of this call tell its listener: one DomainDelivery per call. */
     final DomainDelivery delivery;
+
+    /** When the call started, on {@link #nanoTime}: where a recipient's total time starts. */
+    final long startNanos = nanoTime.getAsLong();
 
     Call(Optional<Envelope> envelope) {
       this.listener =
@@ -445,6 +465,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private List<RecipientResult> deliverGroup(
       Group group, Envelope envelope, MessageContent content, Prepared p, Call call) {
     DeliveryPlan plan;
+    long planStart = nanoTime.getAsLong();
     try {
       plan = plan(group.hop(), p.level(), call);
     } catch (RuntimeException e) {
@@ -452,6 +473,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       log.warn("planning delivery to {} failed", group.hop(), e);
       plan = failedPlan(group.hop(), p.level(), "planning failed: " + e);
     }
+    Duration planTime = Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - planStart));
     // Downgrade memory: its verdict joins the decision record and may refuse plaintext.
     DowngradeGuard.Verdict memory = downgrade.verdict(group.hop());
     plan = DowngradeGuard.apply(plan, memory);
@@ -474,7 +496,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     retryUnderNewPolicy(plan, memory, envelope, group.recipients(), content, p, results, call);
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : group.recipients()) {
-      out.add(Objects.requireNonNull(results.get(r))); // DomainDelivery decides every one
+      RecipientResult decided = Objects.requireNonNull(results.get(r)); // DomainDelivery decides
+      out.add(
+          decided.withTimings(RecipientTimings.of(decided, planTime, call.startNanos, nanoTime)));
     }
     downgrade.record(plan, out);
     return out;

@@ -33,7 +33,8 @@ final class ValuesBridge extends Values {
       Optional<SmtpReply> reply,
       String detail,
       Optional<String> announcedName,
-      Optional<InetSocketAddress> localAddress) {
+      Optional<InetSocketAddress> localAddress,
+      Timings timings) {
     return new Attempt(
         host,
         address,
@@ -45,7 +46,8 @@ final class ValuesBridge extends Values {
         reply,
         detail,
         announcedName,
-        localAddress);
+        localAddress,
+        timings);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.mailtls.cli.Mailtls;
 import io.mailtls.core.DomainName;
 import io.mailtls.dane.DaneResolver;
 import io.mailtls.jakartamail.MailtlsJakarta;
+import io.mailtls.micrometer.MailtlsMetrics;
 import io.mailtls.mtasts.MtaStsResolver;
 import io.mailtls.standard.StandardTransport;
 import io.mailtls.testkit.TestDnsServer;
@@ -60,6 +61,7 @@ final class MailtlsModules {
           new MailtlsModule("io.mailtls.tlsrpt", "tls-rpt", TlsRptDiscovery.class),
           new MailtlsModule("io.mailtls.standard", "standard", StandardTransport.class),
           new MailtlsModule("io.mailtls.jakartamail", "jakarta-mail", MailtlsJakarta.class),
+          new MailtlsModule("io.mailtls.micrometer", "micrometer", MailtlsMetrics.class),
           new MailtlsModule("io.mailtls.testkit", "testkit", TestDnsServer.class),
           new MailtlsModule("io.mailtls.cli", "cli", Mailtls.class));
 

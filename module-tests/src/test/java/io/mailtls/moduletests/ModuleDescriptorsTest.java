@@ -51,6 +51,7 @@ class ModuleDescriptorsTest {
           "io.mailtls.tlsrpt", Set.of("io.mailtls.tlsrpt"),
           "io.mailtls.standard", Set.of("io.mailtls.standard"),
           "io.mailtls.jakartamail", Set.of("io.mailtls.jakartamail"),
+          "io.mailtls.micrometer", Set.of("io.mailtls.micrometer"),
           "io.mailtls.testkit", Set.of("io.mailtls.testkit", "io.mailtls.testkit.junit"),
           // an application: nothing
           "io.mailtls.cli", Set.of());
@@ -64,6 +65,7 @@ class ModuleDescriptorsTest {
           "io.mailtls.tlsrpt", Set.of(),
           "io.mailtls.standard", Set.of(),
           "io.mailtls.jakartamail", Set.of(),
+          "io.mailtls.micrometer", Set.of(),
           "io.mailtls.testkit", Set.of(),
           "io.mailtls.cli",
               Set.of(

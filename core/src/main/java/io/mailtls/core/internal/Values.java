@@ -24,6 +24,7 @@ import io.mailtls.core.ProbeVerdict;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SkippedHost;
 import io.mailtls.core.SmtpReply;
+import io.mailtls.core.Timings;
 import io.mailtls.core.TlsDetails;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
@@ -118,10 +119,14 @@ public abstract class Values {
         reply,
         detail,
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        Timings.NONE);
   }
 
-  /** The same, with the name the server announced for itself and the connection's local address. */
+  /**
+   * The same, with the name the server announced for itself, the connection's local address and the
+   * attempt's {@link Timings}.
+   */
   public static Attempt attempt(
       Optional<DomainName> host,
       InetSocketAddress address,
@@ -133,7 +138,8 @@ public abstract class Values {
       Optional<SmtpReply> reply,
       String detail,
       Optional<String> announcedName,
-      Optional<InetSocketAddress> localAddress) {
+      Optional<InetSocketAddress> localAddress,
+      Timings timings) {
     return bridge()
         .newAttempt(
             host,
@@ -146,7 +152,8 @@ public abstract class Values {
             reply,
             detail,
             announcedName,
-            localAddress);
+            localAddress,
+            timings);
   }
 
   /** One call of a transport. */
@@ -321,7 +328,8 @@ public abstract class Values {
       Optional<SmtpReply> reply,
       String detail,
       Optional<String> announcedName,
-      Optional<InetSocketAddress> localAddress);
+      Optional<InetSocketAddress> localAddress,
+      Timings timings);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 

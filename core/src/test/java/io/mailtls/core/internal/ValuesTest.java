@@ -486,7 +486,8 @@ class ValuesTest {
         Optional<SmtpReply> reply,
         String detail,
         Optional<String> announcedName,
-        Optional<InetSocketAddress> localAddress) {
+        Optional<InetSocketAddress> localAddress,
+        io.mailtls.core.Timings timings) {
       throw new AssertionError();
     }
 

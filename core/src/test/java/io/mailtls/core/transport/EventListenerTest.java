@@ -435,7 +435,7 @@ class EventListenerTest {
       expected.add("first " + m.getName());
       expected.add("second " + m.getName());
     }
-    assertThat(expected).hasSize(2 * 18);
+    assertThat(expected).hasSize(2 * 19);
     assertThat(calls).isEqualTo(expected);
   }
 

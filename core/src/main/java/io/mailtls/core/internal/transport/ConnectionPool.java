@@ -283,6 +283,20 @@ public final class ConnectionPool implements AutoCloseable {
     notifyAll();
   }
 
+  /** The clock of every bound, which the transport's timings read too. */
+  LongSupplier ticker() {
+    return nanoTime;
+  }
+
+  /**
+   * The number of live connections that are not idle: in a transaction, or being opened or closed
+   * (for metrics).
+   */
+  public synchronized int busyCount() {
+    int live = this.live.values().stream().mapToInt(Integer::intValue).sum();
+    return Math.max(0, live - idleCount());
+  }
+
   /** The number of idle connections (for tests and metrics). */
   public synchronized int idleCount() {
     return idle.values().stream().mapToInt(Deque::size).sum();

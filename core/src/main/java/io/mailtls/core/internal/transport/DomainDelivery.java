@@ -277,12 +277,14 @@ public final class DomainDelivery {
     InetSocketAddress target = new InetSocketAddress(address, port);
     ConnectionPool.Key key = ConnectionPool.Key.of(target, host.name(), host.requirement());
     List<String> notes = new ArrayList<>();
+    listener.fire(l -> l.attemptStart(host.name(), target));
+    AttemptTimer timer = new AttemptTimer(pool.ticker());
     SmtpConnection conn = null;
     try {
       try {
         conn = reuse(key, notes);
         if (conn == null) {
-          conn = open(host, target, key, notes, plaintextRefused);
+          conn = open(host, target, key, notes, plaintextRefused, timer);
         }
         refuseDowngrade(conn, plaintextRefused);
       } catch (RuntimeException e) {
@@ -290,7 +292,7 @@ public final class DomainDelivery {
         throw new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
       }
     } catch (SessionFailure f) {
-      Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes);
+      Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes, timer);
       if (conn != null) {
         pool.discard(key, conn);
       }
@@ -304,13 +306,15 @@ public final class DomainDelivery {
       // RFC 8689 §4.2.1: not a byte of the message, not even MAIL FROM; the connection stays
       // usable for other messages (which the RFC allows before QUIT).
       notes.addAll(conn.drainNotes());
-      Attempt a = attemptRecord(host, target, conn, lacking, notes);
+      Attempt a = attemptRecord(host, target, conn, lacking, notes, timer);
       pool.release(key, conn);
       return new AttemptResult(a, Map.of(), pending);
     }
     Transaction.Outcome outcome;
+    timer.dataStart();
     try {
       outcome = Transaction.run(conn, sender, pending, content, scan, requireTls);
+      timer.dataEnd();
     } catch (RuntimeException | Error e) {
       // Transaction.run decides on its own failures; this is a bug. Never leak the connection
       // or its slot, whatever escapes.
@@ -319,7 +323,7 @@ public final class DomainDelivery {
     }
     notes.addAll(conn.drainNotes());
     Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
-    Attempt a = attemptRecord(host, target, conn, failure, notes);
+    Attempt a = attemptRecord(host, target, conn, failure, notes, timer);
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
     outcome.decided().forEach((r, d) -> decided.put(r, new Decision(d.status(), d.reply(), a)));
     if (conn.isBroken() || failure.isPresent()) {
@@ -445,13 +449,14 @@ public final class DomainDelivery {
       InetSocketAddress target,
       ConnectionPool.Key key,
       List<String> notes,
-      Optional<String> plaintextRefused)
+      Optional<String> plaintextRefused,
+      AttemptTimer timer)
       throws SessionFailure {
     // Whatever goes wrong, the slot reserved for this connection is given back exactly once.
     boolean opened = false;
     try {
       SessionOpener.Target t = new SessionOpener.Target(host.name(), target, host.requirement());
-      SessionOpener.Outcome outcome = opener.open(t, plaintextRefused);
+      SessionOpener.Outcome outcome = opener.open(t, plaintextRefused, timer);
       notes.addAll(outcome.notes());
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed && plaintextRefused.isPresent()) {
         throw new SessionFailure(
@@ -469,7 +474,7 @@ public final class DomainDelivery {
             "TLS failed ("
                 + tlsFailed.failure().getMessage()
                 + "); retrying in plaintext on a new connection");
-        outcome = opener.openPlaintext(t);
+        outcome = opener.openPlaintext(t, timer);
         notes.addAll(outcome.notes());
       }
       if (outcome instanceof SessionOpener.Ready ready) {
@@ -496,7 +501,8 @@ public final class DomainDelivery {
       InetSocketAddress target,
       @Nullable SmtpConnection c,
       Optional<SessionFailure> failure,
-      List<String> notes) {
+      List<String> notes,
+      AttemptTimer timer) {
     List<String> detail = new ArrayList<>(notes);
     failure.ifPresent(f -> detail.add(f.getMessage()));
     // Notes and failure messages are clean already (SessionFailure, SmtpConnection.note); this
@@ -513,7 +519,8 @@ public final class DomainDelivery {
         failure.flatMap(SessionFailure::reply),
         PeerText.clean(String.join("; ", detail)),
         c != null ? c.announcedName() : failure.flatMap(SessionFailure::announcedName),
-        c != null ? c.localAddress() : failure.flatMap(SessionFailure::localAddress));
+        c != null ? c.localAddress() : failure.flatMap(SessionFailure::localAddress),
+        timer.finish(true));
   }
 
   private List<RecipientResult> results(

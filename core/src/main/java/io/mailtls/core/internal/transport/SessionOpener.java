@@ -109,7 +109,7 @@ final class SessionOpener {
 
   /** The same, with {@code observer} seeing the session (it never changes the outcome). */
   Outcome open(Target target, SessionObserver observer) {
-    return new Session(target, false, observer, Optional.empty()).open();
+    return new Session(target, false, observer, Optional.empty(), AttemptTimer.unused()).open();
   }
 
   /**
@@ -118,7 +118,12 @@ final class SessionOpener {
    * gives the downgrade memory's reason (so no credentials go out in plaintext either).
    */
   Outcome open(Target target, Optional<String> plaintextRefused) {
-    return new Session(target, false, SessionObserver.NONE, plaintextRefused).open();
+    return open(target, plaintextRefused, AttemptTimer.unused());
+  }
+
+  /** The same, marking the TLS parts of the session on {@code timer}. */
+  Outcome open(Target target, Optional<String> plaintextRefused, AttemptTimer timer) {
+    return new Session(target, false, SessionObserver.NONE, plaintextRefused, timer).open();
   }
 
   /**
@@ -126,7 +131,12 @@ final class SessionOpener {
    * allows plaintext. Never returns {@link TlsFailed}.
    */
   Outcome openPlaintext(Target target) {
-    return new Session(target, true, SessionObserver.NONE, Optional.empty()).open();
+    return openPlaintext(target, AttemptTimer.unused());
+  }
+
+  /** The same, on {@code timer}. */
+  Outcome openPlaintext(Target target, AttemptTimer timer) {
+    return new Session(target, true, SessionObserver.NONE, Optional.empty(), timer).open();
   }
 
   /** One session being opened; confined to the calling thread. */
@@ -137,6 +147,7 @@ final class SessionOpener {
     private final boolean plaintextOnly;
     private final SessionObserver observer;
     private final Optional<String> plaintextRefused;
+    private final AttemptTimer timer;
     private final List<String> notes = new ArrayList<>();
     private SmtpStep step = SmtpStep.CONNECT;
 
@@ -144,8 +155,10 @@ final class SessionOpener {
         Target target,
         boolean plaintextOnly,
         SessionObserver observer,
-        Optional<String> plaintextRefused) {
+        Optional<String> plaintextRefused,
+        AttemptTimer timer) {
       this.plaintextRefused = plaintextRefused;
+      this.timer = timer;
       this.name = target.host();
       this.address = target.address();
       this.requirement = target.requirement();
@@ -169,7 +182,12 @@ final class SessionOpener {
                 settings.watchdog());
         if (settings.relay().map(SmartHost::implicitTls).orElse(false)) {
           listener.fire(l -> l.handshakeStart(name, address, requirement));
-          handshakeImplicit(c);
+          timer.tlsStart();
+          try {
+            handshakeImplicit(c);
+          } finally {
+            timer.tlsEnd();
+          }
         }
         step = SmtpStep.GREETING;
         observer.greeting(c.greeting());
@@ -191,7 +209,12 @@ final class SessionOpener {
         EhloCapabilities caps = c.ehlo();
         observer.capabilities(caps);
         if (c.tls().isEmpty() && !plaintextOnly) {
-          Optional<SessionFailure> tlsFailed = negotiateTls(c, caps);
+          Optional<SessionFailure> tlsFailed;
+          try {
+            tlsFailed = negotiateTls(c, caps);
+          } finally {
+            timer.tlsEnd();
+          }
           if (tlsFailed.isPresent()) {
             notes.addAll(c.drainNotes());
             c.close();
@@ -260,6 +283,7 @@ final class SessionOpener {
         return Optional.empty();
       }
       step = SmtpStep.STARTTLS;
+      timer.tlsStart(); // ended by the caller, however this ends
       listener.fire(l -> l.startTlsStart(name, address));
       SmtpReply reply;
       try {

@@ -1,0 +1,195 @@
+package io.mailtls.micrometer;
+
+import io.mailtls.core.Attempt;
+import io.mailtls.core.DeliveryCall;
+import io.mailtls.core.DeliveryPlan;
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.EventListener;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.NextHop;
+import io.mailtls.core.PlannedHost;
+import io.mailtls.core.PolicyFailure;
+import io.mailtls.core.PolicySource;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.TlsLevel;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.Observation;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The listener of one call: its meters and its observations. The transport serializes a call's
+ * events (except the lookup events, which this listener ignores), so each is handled on its own;
+ * the methods are synchronized all the same, as a listener shared by calls would need.
+ */
+final class CallListener implements EventListener {
+
+  private final MailtlsMetrics metrics;
+  private final DeliveryCall call;
+  private final Map<NextHop, Deque<Timer.Sample>> plans = new HashMap<>();
+  private final Map<AttemptKey, Deque<Observation>> attempts = new HashMap<>();
+  private @Nullable Observation delivery;
+
+  /** A connection attempt's identity while it runs: concurrent domains may share an MX host. */
+  private record AttemptKey(Optional<DomainName> host, InetSocketAddress address) {}
+
+  CallListener(MailtlsMetrics metrics, DeliveryCall call) {
+    this.metrics = metrics;
+    this.call = call;
+  }
+
+  @Override
+  public synchronized void deliveryStart(Envelope envelope) {
+    Observation o =
+        Observation.createNotStarted(Meters.DELIVERY_OBSERVATION, metrics.observations)
+            .contextualName("mailtls delivery")
+            .highCardinalityKeyValue("mailtls.call.id", Long.toString(call.id()))
+            .highCardinalityKeyValue(
+                "mailtls.recipients", Integer.toString(envelope.recipients().size()));
+    delivery = o.start();
+  }
+
+  @Override
+  public synchronized void deliveryEnd(Envelope envelope, DeliveryReport report) {
+    Observation o = delivery;
+    if (o == null) {
+      return;
+    }
+    delivery = null;
+    o.lowCardinalityKeyValue(Meters.STATUS, overall(report));
+    // Attempts still open (none, when the transport kept its pairing promise) end with it.
+    attempts.values().forEach(q -> q.forEach(Observation::stop));
+    attempts.clear();
+    o.stop();
+  }
+
+  /** delivered when every recipient was; else bounced when any was, else deferred. */
+  private static String overall(DeliveryReport report) {
+    if (report.allDelivered()) {
+      return status(DeliveryStatus.DELIVERED);
+    }
+    return report.withStatus(DeliveryStatus.BOUNCED).isEmpty()
+        ? status(DeliveryStatus.DEFERRED)
+        : status(DeliveryStatus.BOUNCED);
+  }
+
+  @Override
+  public synchronized void planStart(NextHop nextHop, TlsLevel level) {
+    plans.computeIfAbsent(nextHop, h -> new ArrayDeque<>()).addLast(Timer.start(metrics.meters));
+  }
+
+  @Override
+  public synchronized void planEnd(DeliveryPlan plan) {
+    Deque<Timer.Sample> q = plans.get(plan.nextHop());
+    if (q == null || q.isEmpty()) {
+      return; // a re-check's plan (RFC 8461 §5.1) has no planStart: nothing was timed
+    }
+    Timer.Sample sample = q.pollFirst();
+    if (q.isEmpty()) {
+      plans.remove(plan.nextHop());
+    }
+    sample.stop(metrics.instruments.plan(plan.failure().isPresent()));
+  }
+
+  @Override
+  public synchronized void attemptStart(Optional<DomainName> host, InetSocketAddress address) {
+    Observation o =
+        Observation.createNotStarted(Meters.ATTEMPT_OBSERVATION, metrics.observations)
+            .contextualName("mailtls attempt")
+            .highCardinalityKeyValue(
+                "server.address",
+                host.map(DomainName::toString).orElse(address.getAddress().getHostAddress()))
+            .highCardinalityKeyValue("network.peer.address", address.getAddress().getHostAddress())
+            .highCardinalityKeyValue("server.port", Integer.toString(address.getPort()));
+    if (delivery != null) {
+      o.parentObservation(delivery);
+    }
+    attempts
+        .computeIfAbsent(new AttemptKey(host, address), k -> new ArrayDeque<>())
+        .addLast(o.start());
+  }
+
+  @Override
+  public synchronized void attemptEnd(Attempt attempt) {
+    metrics.instruments.attempt(attempt);
+    AttemptKey key = new AttemptKey(attempt.host(), attempt.address());
+    Deque<Observation> q = attempts.get(key);
+    if (q == null || q.isEmpty()) {
+      return;
+    }
+    Observation o = q.pollFirst();
+    if (q.isEmpty()) {
+      attempts.remove(key);
+    }
+    o.lowCardinalityKeyValue(Meters.OUTCOME, attempt.failure().isPresent() ? "failed" : "ok")
+        .lowCardinalityKeyValue(Meters.FAILURE_TYPE, Meters.failure(attempt.failure()))
+        .lowCardinalityKeyValue(
+            Meters.AUTHENTICATION, Meters.authentication(attempt.authentication()))
+        .lowCardinalityKeyValue(Meters.POLICY_SOURCE, Meters.source(attempt.source()));
+    attempt.tls().ifPresent(t -> o.highCardinalityKeyValue("tls.protocol.version", t.protocol()));
+    attempt.failure().ifPresent(f -> o.error(new AttemptFailed(f, attempt.detail())));
+    o.stop();
+  }
+
+  @Override
+  public synchronized void policyFailure(PolicyFailure failure) {
+    metrics.instruments.policyFailure(failure.source(), failure.type(), failure.enforced());
+  }
+
+  @Override
+  public synchronized void recipientEnd(RecipientResult result) {
+    Optional<Attempt> deciding = result.attempt();
+    PolicySource source =
+        deciding
+            .map(Attempt::source)
+            .orElseGet(
+                () ->
+                    result.plan().hosts().stream()
+                        .findFirst()
+                        .map(PlannedHost::source)
+                        .orElse(PolicySource.NONE));
+    Optional<FailureType> failure =
+        deciding
+            .flatMap(Attempt::failure)
+            .or(() -> result.plan().failure().map(DeliveryPlan.Failure::type));
+    if (result.status() == DeliveryStatus.DELIVERED) {
+      failure = Optional.empty();
+    }
+    Tags tags =
+        Tags.of(
+            Meters.STATUS, status(result.status()),
+            Meters.AUTHENTICATION, Meters.authentication(result.authentication()),
+            Meters.POLICY_SOURCE, Meters.source(source),
+            Meters.FAILURE_TYPE, Meters.failure(failure));
+    if (metrics.domainTagged) {
+      tags = tags.and(Meters.DOMAIN, metrics.domainTag(result.recipient().domain()));
+    }
+    metrics.instruments.delivery(tags);
+  }
+
+  static String status(DeliveryStatus s) {
+    return s.name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * An attempt's failure as an observation's error, so that tracing marks the span failed; it is
+   * never thrown.
+   */
+  static final class AttemptFailed extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    AttemptFailed(FailureType type, String detail) {
+      super(type + ": " + detail, null, false, false);
+    }
+  }
+}
