@@ -5,6 +5,8 @@
  */
 module io.mailtls.tlsrpt {
   requires transitive io.mailtls.core;
+  // HttpsReportSender resolves destinations with ResolverDns, as the MTA-STS fetch does.
+  requires io.mailtls.mtasts;
   requires com.fasterxml.jackson.databind;
   requires com.github.benmanes.caffeine;
   // HttpsReportSender takes the application's OkHttpClient.

@@ -202,6 +202,11 @@ final class CliContext implements AutoCloseable {
     return mtaSts;
   }
 
+  /** The HTTPS client, trusting this context's PKIX roots (MTA-STS policies, TLS-RPT reports). */
+  OkHttpClient http() {
+    return http;
+  }
+
   /** The PKIX roots. */
   TrustConfig trust() {
     return trust;

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
       "SMTP TLS Reporting (RFC 8460) from a local aggregate store.",
       "%nThe store is the directory that send --tlsrpt-store DIR records into (docs/tls-rpt.md).%n"
     },
-    subcommands = {TlsRptShowCommand.class})
+    subcommands = {TlsRptShowCommand.class, TlsRptSendCommand.class})
 final class TlsRptCommand implements Runnable {
 
   @Spec CommandSpec spec;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.mailtls.core.DomainName;
 import io.mailtls.tlsrpt.AppliedPolicy;
 import io.mailtls.tlsrpt.FailureDetail;
 import io.mailtls.tlsrpt.FileAggregateStore;
@@ -23,9 +22,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -76,32 +74,12 @@ final class TlsRptShowCommand implements Callable<Integer>, Mailtls.Verbosity {
   @Option(names = "--json", description = "print the RFC 8460 §4.4 reports, one per policy domain")
   boolean json;
 
-  @Option(
-      names = "--submitter",
-      paramLabel = "DOMAIN",
-      description =
-          "the submitter's domain, in report-id (default: this machine's host name, as --helo)")
-  @Nullable String submitter;
-
-  @Option(
-      names = "--organization",
-      paramLabel = "NAME",
-      description = "the report's organization-name (default: the submitter)")
-  @Nullable String organization;
-
-  @Option(
-      names = "--contact",
-      paramLabel = "CONTACT",
-      description = "the report's contact-info (default: postmaster@SUBMITTER)")
-  @Nullable String contact;
+  @Mixin TlsRptWriterOptions writerOptions = new TlsRptWriterOptions();
 
   @Option(
       names = {"-v", "--verbose"},
       description = "stack traces with errors")
   boolean verbose;
-
-  /** This machine's host name; tests give their own. */
-  Supplier<String> localHostName = CommonOptions::canonicalLocalHostName;
 
   @Override
   public boolean verbose() {
@@ -118,7 +96,7 @@ final class TlsRptShowCommand implements Callable<Integer>, Mailtls.Verbosity {
     } catch (DateTimeParseException e) {
       throw CliException.usage("--day \"" + day + "\": not a date YYYY-MM-DD", e);
     }
-    TlsRptReportWriter writer = json ? writer() : null;
+    TlsRptReportWriter writer = json ? writerOptions.writer() : null;
     Map<AppliedPolicy, PolicyCounts> counts;
     Optional<FileAggregateStore> opened = TlsRptStoreDir.openExisting("--store", store);
     if (opened.isEmpty()) {
@@ -155,31 +133,6 @@ final class TlsRptShowCommand implements Callable<Integer>, Mailtls.Verbosity {
     }
     out.flush();
     return Mailtls.EX_OK;
-  }
-
-  private TlsRptReportWriter writer() {
-    String name = submitter != null ? submitter : localHostName.get();
-    DomainName domain;
-    try {
-      domain = DomainName.of(name);
-    } catch (IllegalArgumentException e) {
-      throw CliException.usage(
-          (submitter != null ? "--submitter" : "this machine's host name")
-              + " \""
-              + name
-              + "\": "
-              + e.getMessage(),
-          e);
-    }
-    try {
-      return TlsRptReportWriter.builder()
-          .submitter(domain)
-          .organizationName(organization != null ? organization : domain.toString())
-          .contactInfo(contact != null ? contact : "postmaster@" + domain)
-          .build();
-    } catch (IllegalArgumentException e) {
-      throw CliException.usage(String.valueOf(e.getMessage()), e);
-    }
   }
 
   private void printText(PrintWriter out, LocalDate date, Map<AppliedPolicy, PolicyCounts> counts) {

@@ -78,6 +78,11 @@ public final class TestWorld implements AutoCloseable {
     return domains.good();
   }
 
+  /** The server of {@code sts.test} (MTA-STS {@code enforce}; a TLS-RPT record). */
+  public MockSmtpServer sts() {
+    return domains.sts();
+  }
+
   /**
    * The command line's options pointing at this world: resolver and trust anchor, SMTP and MTA-STS
    * ports, the PKI's root as a CA file, a short timeout and an EHLO name.

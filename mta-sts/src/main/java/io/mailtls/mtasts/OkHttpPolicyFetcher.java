@@ -100,7 +100,7 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
             .followSslRedirects(false)
             // RFC 8461 §3.3: HTTP caching (RFC 7234) MUST NOT be used.
             .cache(null)
-            .dns(new PolicyHostDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
+            .dns(new ResolverDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
             // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
             .hostnameVerifier(DefaultVerifier.INSTANCE)
             .connectTimeout(b.connectTimeout)

@@ -179,7 +179,7 @@ final class PolicyResponses {
       Duration connectTimeout,
       Duration readTimeout,
       Duration callTimeout) {
-    if (e instanceof PolicyHostDns.LookupException) {
+    if (e instanceof ResolverDns.LookupException) {
       return fetchError("GET " + url + ": " + e.getMessage());
     }
     if (e instanceof SSLPeerUnverifiedException) {

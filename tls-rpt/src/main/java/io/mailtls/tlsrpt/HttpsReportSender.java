@@ -1,5 +1,7 @@
 package io.mailtls.tlsrpt;
 
+import io.mailtls.core.DnsResolver;
+import io.mailtls.mtasts.ResolverDns;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -64,6 +66,7 @@ public final class HttpsReportSender implements ReportChannel {
     this.client =
         Objects.requireNonNull(b.client, "client")
             .newBuilder()
+            .dns(new ResolverDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout))
             .followRedirects(false)
             .followSslRedirects(false)
             .retryOnConnectionFailure(false)
@@ -74,7 +77,7 @@ public final class HttpsReportSender implements ReportChannel {
     this.backoff = b.backoff;
   }
 
-  /** A builder; {@link Builder#client} is required. */
+  /** A builder; {@link Builder#client} and {@link Builder#dns} are required. */
   public static Builder builder() {
     return new Builder();
   }
@@ -159,6 +162,7 @@ public final class HttpsReportSender implements ReportChannel {
   /** Builds an {@link HttpsReportSender}. Each setter may be called once. */
   public static final class Builder {
     private @Nullable OkHttpClient client;
+    private @Nullable DnsResolver dns;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private boolean connectTimeoutSet;
     private Duration callTimeout = Duration.ofSeconds(60);
@@ -171,13 +175,26 @@ public final class HttpsReportSender implements ReportChannel {
     private Builder() {}
 
     /**
-     * The client to derive from (its TLS, DNS and pool); redirects and timeouts are this class's.
+     * The client to derive from (its TLS and pool); redirects, timeouts and DNS are this class's.
      */
     public Builder client(OkHttpClient client) {
       if (this.client != null) {
         throw new IllegalStateException("client already set");
       }
       this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /**
+     * The resolver the destination's host name is looked up with (required): the same as the
+     * transport's and the MTA-STS fetch's, never the JVM's resolver; a lookup failure is a failed
+     * attempt, tried again.
+     */
+    public Builder dns(DnsResolver dns) {
+      if (this.dns != null) {
+        throw new IllegalStateException("dns already set");
+      }
+      this.dns = Objects.requireNonNull(dns, "dns");
       return this;
     }
 

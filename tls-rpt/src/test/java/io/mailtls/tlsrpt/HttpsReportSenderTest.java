@@ -3,16 +3,17 @@ package io.mailtls.tlsrpt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.TrustAnchors;
+import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.LocalDate;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +22,9 @@ import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -34,10 +37,29 @@ class HttpsReportSenderTest {
 
   private static final String HOST = "reports.rpt.test";
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+  private static TestDnsServer dns;
+  private static DnssecResolver resolver;
   private final TestPki pki = TestPki.create();
   private MockWebServer server;
   private OkHttpClient client;
   private TlsRptReport report;
+
+  /** The destination's host name is published in signed test DNS and resolved through mailtls. */
+  @BeforeAll
+  static void startDns() {
+    dns =
+        TestDnsServer.builder().zone("rpt.test", z -> z.a(HOST, LOOPBACK.getHostAddress())).start();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .build();
+  }
+
+  @AfterAll
+  static void stopDns() {
+    dns.close();
+  }
 
   @BeforeEach
   void start() throws IOException {
@@ -47,13 +69,6 @@ class HttpsReportSenderTest {
     client =
         new OkHttpClient.Builder()
             .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
-            .dns(
-                name -> {
-                  if (name.equals(HOST)) {
-                    return List.of(LOOPBACK);
-                  }
-                  throw new UnknownHostException(name);
-                })
             .build();
     report =
         TlsRptReportWriter.builder()
@@ -84,6 +99,7 @@ class HttpsReportSenderTest {
   private HttpsReportSender sender(int attempts, Duration callTimeout) {
     return HttpsReportSender.builder()
         .client(client)
+        .dns(resolver)
         .maxAttempts(attempts)
         .backoff(Duration.ofMillis(10))
         .callTimeout(callTimeout)
@@ -166,6 +182,20 @@ class HttpsReportSenderTest {
       assertThat(outcome).isInstanceOf(HttpsReportSender.NotDelivered.class);
       assertThat(other.getRequestCount()).isZero();
     }
+  }
+
+  @Test
+  void theHostIsLookedUpWithMailtlsResolverNotTheJvms() {
+    // "localhost" is in the JVM's hosts file, not in the test DNS: the lookup goes to the resolver
+    // the sender was given and finds nothing, so nothing is posted.
+    HttpsReportSender.Outcome outcome =
+        sender(1, Duration.ofSeconds(10))
+            .send(URI.create("https://localhost:" + server.getPort() + "/v1/tlsrpt"), report);
+    assertThat(outcome)
+        .isInstanceOfSatisfying(
+            HttpsReportSender.NotDelivered.class,
+            n -> assertThat(n.reason()).contains("localhost").contains("no A or AAAA records"));
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test

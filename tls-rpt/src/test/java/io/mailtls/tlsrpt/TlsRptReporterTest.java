@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -102,7 +101,8 @@ class TlsRptReporterTest {
                         .txt(
                             "_smtp._tls.mixed.rpt.test",
                             "v=TLSRPTv1; rua=mailto:tls@rpt.test," + base + "/ok")
-                        .a("none.rpt.test", "127.0.0.1"))
+                        .a("none.rpt.test", "127.0.0.1")
+                        .a(HOST, LOOPBACK.getHostAddress()))
             .start();
     resolver =
         DnssecResolver.builder()
@@ -116,13 +116,6 @@ class TlsRptReporterTest {
     client =
         new OkHttpClient.Builder()
             .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
-            .dns(
-                name -> {
-                  if (name.equals(HOST)) {
-                    return List.of(LOOPBACK);
-                  }
-                  throw new UnknownHostException(name);
-                })
             .build();
   }
 
@@ -177,6 +170,7 @@ class TlsRptReporterTest {
             List.of(
                 HttpsReportSender.builder()
                     .client(client)
+                    .dns(resolver)
                     .maxAttempts(1)
                     .callTimeout(Duration.ofSeconds(10))
                     .build()))
@@ -450,7 +444,13 @@ class TlsRptReporterTest {
                     .contactInfo("tlsrpt@sender.test")
                     .submitter(DomainName.of("sender.test"))
                     .build())
-            .channels(List.of(HttpsReportSender.builder().client(client).maxAttempts(1).build()))
+            .channels(
+                List.of(
+                    HttpsReportSender.builder()
+                        .client(client)
+                        .dns(resolver)
+                        .maxAttempts(1)
+                        .build()))
             .clock(clock)
             .listener(listener)
             .build();
@@ -551,7 +551,13 @@ class TlsRptReporterTest {
                       .contactInfo("tlsrpt@sender.test")
                       .submitter(DomainName.of("sender.test"))
                       .build())
-              .channels(List.of(HttpsReportSender.builder().client(client).maxAttempts(1).build()))
+              .channels(
+                  List.of(
+                      HttpsReportSender.builder()
+                          .client(client)
+                          .dns(resolver)
+                          .maxAttempts(1)
+                          .build()))
               .clock(clock)
               .listener(
                   new TlsRptReporter.Listener() {

@@ -19,15 +19,16 @@ import java.util.concurrent.TimeoutException;
 import okhttp3.Dns;
 
 /**
- * OkHttp's {@link Dns} seam over a mailtls {@link DnsResolver}: the policy host {@code
- * mta-sts.<domain>} (RFC 8461 §3.3) is resolved through the same resolver as everything else, never
- * through the JVM's resolver. Thread-safe.
+ * OkHttp's {@link Dns} seam over a mailtls {@link DnsResolver}: the MTA-STS policy host {@code
+ * mta-sts.<domain>} (RFC 8461 §3.3), and any other HTTPS host mailtls reaches (a TLS-RPT {@code
+ * https:} destination, RFC 8460 §3), is resolved through the same resolver as everything else,
+ * never through the JVM's resolver. Thread-safe.
  *
  * <p>A and AAAA are asked in parallel; the addresses come back A first, then AAAA. The DNSSEC state
  * does not matter here (the HTTPS certificate authenticates the host, RFC 8461 §3.3), but a lookup
  * failure (SERVFAIL, timeout, bogus) is reported as such, never as "no such host".
  */
-final class PolicyHostDns implements Dns {
+public final class ResolverDns implements Dns {
 
   /** Why the policy host has no address; the message is the whole account. */
   static final class LookupException extends UnknownHostException {
@@ -39,11 +40,18 @@ final class PolicyHostDns implements Dns {
   private final DnsResolver resolver;
   private final Duration timeout;
 
-  PolicyHostDns(DnsResolver resolver, Duration timeout) {
+  /**
+   * Resolves through {@code resolver}, waiting at most {@code timeout} for the A and AAAA answers.
+   */
+  public ResolverDns(DnsResolver resolver, Duration timeout) {
     this.resolver = Objects.requireNonNull(resolver, "resolver");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
   }
 
+  /**
+   * The addresses of {@code hostname}, A first; a lookup failure (SERVFAIL, timeout, bogus) is an
+   * {@link UnknownHostException} that says so, never "no such host".
+   */
   @Override
   public List<InetAddress> lookup(String hostname) throws UnknownHostException {
     DomainName name;
