@@ -1,7 +1,5 @@
 package io.mailtls.tlsrpt;
 
-import io.mailtls.core.DnsRecord;
-import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.SecureSmtpTransport;
@@ -23,11 +21,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +30,6 @@ import java.util.Random;
 import java.util.function.Consumer;
 import okhttp3.OkHttpClient;
 import org.apache.james.jdkim.api.PublicKeyRecordRetriever;
-import org.apache.james.jdkim.exceptions.PermFailException;
-import org.apache.james.jdkim.exceptions.TempFailException;
 
 /**
  * Report destinations for the mail channel's tests, on loopback only: a signed zone {@code
@@ -72,13 +65,8 @@ final class MailWorld implements AutoCloseable {
   private int nextIp = 1;
 
   MailWorld() {
-    try {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
-      g.initialize(2048);
-      dkimKeys = g.generateKeyPair();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    TestDkimKey dkim = TestDkimKey.generate(SIGNING_DOMAIN, SELECTOR);
+    dkimKeys = dkim.keys;
     domain("ok.mail.test", "mx.ok.mail.test", leaf("mx.ok.mail.test"));
     domain("sts.mail.test", "mx.sts.mail.test", leaf("elsewhere.mail.test"));
     TestPki.Issued daneLeaf = leaf("mx.dane.mail.test");
@@ -96,15 +84,7 @@ final class MailWorld implements AutoCloseable {
         "mx.defer.mail.test",
         leaf("mx.defer.mail.test"),
         b -> b.onRecipient("tlsrpt@defer.mail.test", SmtpAction.reply(451, "4.3.0", "try later")));
-    // RFC 6376 §3.6.1: v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo>, split in strings of 255
-    String p = Base64.getEncoder().encodeToString(dkimKeys.getPublic().getEncoded());
-    String record = "v=DKIM1; k=rsa; p=" + p;
-    List<String> strings = new ArrayList<>();
-    for (int i = 0; i < record.length(); i += 250) {
-      strings.add(record.substring(i, Math.min(record.length(), i + 250)));
-    }
-    zone.add(
-        z -> z.txt(SELECTOR + "._domainkey." + SIGNING_DOMAIN, strings.toArray(String[]::new)));
+    zone.add(dkim::publish);
     sts =
         MtaStsServer.builder()
             .pki(pki)
@@ -207,23 +187,7 @@ final class MailWorld implements AutoCloseable {
    * selector._domainkey.domain} at the test DNS server, through the project's validating resolver.
    */
   PublicKeyRecordRetriever dkimKeysFromDns() {
-    return (method, selector, token) -> {
-      if (!method.toString().equalsIgnoreCase("dns/txt")) {
-        throw new PermFailException("only dns/txt: " + method);
-      }
-      DomainName name = DomainName.of(selector + "._domainkey." + token);
-      try {
-        List<String> out = new ArrayList<>();
-        resolver
-            .resolveAsync(name, DnsRecordType.TXT)
-            .get()
-            .records(DnsRecord.Txt.class)
-            .forEach(t -> out.add(t.text()));
-        return out;
-      } catch (Exception e) {
-        throw new TempFailException("TXT lookup of " + name + " failed: " + e);
-      }
-    };
+    return TestDkimKey.fromDns(resolver);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.mailtls.tlsrpt;
 
 import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DomainName;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
@@ -27,12 +28,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
+import mockwebserver3.MockWebServer;
 import okhttp3.OkHttpClient;
 
 /**
  * Recipient domains for the TLS-RPT tests, on loopback only: a signed zone {@code rpt.test} served
  * by the testkit's DNS, mock SMTP servers with real STARTTLS on {@code 127.0.10.x} (one port), and
- * an MTA-STS policy host over HTTPS. Each domain publishes {@code _smtp._tls}.
+ * an MTA-STS policy host over HTTPS. Each domain publishes {@code _smtp._tls} with two {@code rua}
+ * destinations: {@code mailto:tlsrpt@<domain>} (its own MX) and an HTTPS endpoint, {@link #reports}
+ * (OkHttp's MockWebServer with a certificate from {@link #pki}, at {@code reports.rpt.test} on
+ * {@code 127.0.0.1}). The report sender's DKIM key is published at {@code
+ * rpt._domainkey.sender.rpt.test}.
  *
  * <ul>
  *   <li>{@code good.rpt.test}: no policy; STARTTLS with a certificate from the test root.
@@ -50,12 +56,22 @@ final class RptWorld implements AutoCloseable {
       "From: a@sender.test\r\nTo: b@rpt.test\r\nSubject: tls-rpt test\r\n\r\nHello.\r\n"
           .getBytes(StandardCharsets.US_ASCII);
 
+  /** The submitter of the reports and the DKIM signing domain of the report mail. */
+  static final DomainName SUBMITTER = DomainName.of("sender.rpt.test");
+
+  static final String REPORTS_HOST = "reports.rpt.test";
+
   final TestPki pki = TestPki.create();
+  final TestDkimKey dkim = TestDkimKey.generate(SUBMITTER, "rpt");
+
+  /** The HTTPS endpoint every domain's {@code rua} names; each test enqueues its responses. */
+  final MockWebServer reports = new MockWebServer();
+
   final TestDnsServer dns;
   final MtaStsServer sts;
   final DnssecResolver resolver;
   final MtaStsResolver mtaSts;
-  private final OkHttpClient http;
+  final OkHttpClient http;
   private final List<MockSmtpServer> servers = new ArrayList<>();
   private final Map<String, MockSmtpServer> byHost = new LinkedHashMap<>();
   private final List<Consumer<DnsZoneBuilder>> zone = new ArrayList<>();
@@ -63,6 +79,17 @@ final class RptWorld implements AutoCloseable {
   private int nextIp = 1;
 
   RptWorld() {
+    // Started first: the rua records name its port.
+    reports.useHttps(
+        pki.root().leaf().dnsNames(REPORTS_HOST).issue().serverSslContext().getSocketFactory());
+    try {
+      reports.start(InetAddress.getLoopbackAddress(), 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    String https = "https://" + REPORTS_HOST + ":" + reports.getPort() + "/tlsrpt";
+    zone.add(z -> z.a(REPORTS_HOST, InetAddress.getLoopbackAddress().getHostAddress()));
+    zone.add(dkim::publish);
     domain("good.rpt.test", "mx.good.rpt.test", leaf("mx.good.rpt.test"), 10);
     domain("plain.rpt.test", "mx.plain.rpt.test", null, 10);
     domain("sts.rpt.test", "mx1.sts.rpt.test", leaf("elsewhere.rpt.test"), 10);
@@ -76,7 +103,7 @@ final class RptWorld implements AutoCloseable {
         List.of("good", "plain", "sts", "dane", "dane-bad").stream()
             .map(l -> l + ".rpt.test")
             .toList()) {
-      zone.add(z -> z.txt("_smtp._tls." + d, "v=TLSRPTv1; rua=mailto:tlsrpt@" + d));
+      zone.add(z -> z.txt("_smtp._tls." + d, "v=TLSRPTv1; rua=mailto:tlsrpt@" + d + "," + https));
     }
     sts =
         MtaStsServer.builder()
@@ -157,6 +184,16 @@ final class RptWorld implements AutoCloseable {
     }
   }
 
+  /** The HTTPS channel to {@link #reports}: one POST per attempt, resolved through the DNS. */
+  HttpsReportSender httpsChannel() {
+    return HttpsReportSender.builder()
+        .client(http)
+        .dns(resolver)
+        .maxAttempts(1)
+        .callTimeout(Duration.ofSeconds(10))
+        .build();
+  }
+
   /** A transport with both recipient policies at {@code opportunistic}, reporting to {@code l}. */
   SecureSmtpTransport transport(EventListener.Factory listeners) {
     return SecureSmtpTransport.builder()
@@ -182,5 +219,6 @@ final class RptWorld implements AutoCloseable {
     servers.forEach(MockSmtpServer::close);
     sts.close();
     dns.close();
+    reports.close();
   }
 }
