@@ -7,10 +7,8 @@ import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsLevel;
-import io.mailtls.core.TrustAnchors;
 import io.mailtls.dane.DaneResolver;
 import io.mailtls.mtasts.MtaStsResolver;
-import io.mailtls.mtasts.OkHttpPolicyFetcher;
 import io.mailtls.testkit.DnsZoneBuilder;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.MtaStsServer;
@@ -114,29 +112,9 @@ final class RptWorld implements AutoCloseable {
             .start();
     zone.add(z -> sts.publish(z, "sts.rpt.test", "rpt1"));
     dns = TestDnsServer.builder().zone("rpt.test", z -> zone.forEach(c -> c.accept(z))).start();
-    resolver =
-        DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .queryTimeout(Duration.ofSeconds(2))
-            .lookupTimeout(Duration.ofSeconds(10))
-            .build();
-    http =
-        new OkHttpClient.Builder()
-            .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
-            .build();
-    mtaSts =
-        MtaStsResolver.builder()
-            .dns(resolver)
-            .fetcher(
-                OkHttpPolicyFetcher.builder()
-                    .client(http)
-                    .dns(resolver)
-                    .port(sts.port())
-                    .connectTimeout(Duration.ofSeconds(2))
-                    .callTimeout(Duration.ofSeconds(10))
-                    .build())
-            .build();
+    resolver = RptFixtures.resolver(dns);
+    http = RptFixtures.http(pki);
+    mtaSts = RptFixtures.mtaSts(resolver, http, sts.port());
   }
 
   private TestPki.Issued leaf(String name) {
