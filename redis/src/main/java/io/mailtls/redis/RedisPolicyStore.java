@@ -67,6 +67,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     this.clock = b.clock;
     this.local = b.local != null ? b.local : new InMemoryPolicyStore();
     this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay);
+    redis.connectInBackground();
   }
 
   /** A builder for a store on the Redis at {@code uri} ({@code redis://} or {@code rediss://}). */
@@ -265,7 +266,10 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
       return this;
     }
 
-    /** The store. Connects lazily: Redis need not be up yet. */
+    /**
+     * The store. It starts connecting in the background and does not wait: Redis need not be up yet
+     * (until it is, the store works from its local layer).
+     */
     public RedisPolicyStore build() {
       return new RedisPolicyStore(this);
     }

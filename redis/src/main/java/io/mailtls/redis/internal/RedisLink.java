@@ -156,10 +156,22 @@ public final class RedisLink implements AutoCloseable {
             });
   }
 
+  /**
+   * Starts connecting without waiting, so that the first read for a delivery finds the connection
+   * made (in a new process, connecting can take longer than the command timeout).
+   */
+  public void connectInBackground() {
+    CompletableFuture<StatefulRedisConnection<String, String>> unused = connectionFuture();
+  }
+
   private StatefulRedisConnection<String, String> connection(long deadline) throws Unavailable {
     if (closed) {
       throw new Unavailable("closed", null);
     }
+    return await(connectionFuture(), deadline);
+  }
+
+  private CompletableFuture<StatefulRedisConnection<String, String>> connectionFuture() {
     CompletableFuture<StatefulRedisConnection<String, String>> f = connection;
     if (f == null || (f.isCompletedExceptionally() && retryDue())) {
       synchronized (connectLock) {
@@ -171,7 +183,7 @@ public final class RedisLink implements AutoCloseable {
         }
       }
     }
-    return await(f, deadline);
+    return f;
   }
 
   private boolean retryDue() {
