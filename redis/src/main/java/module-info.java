@@ -8,6 +8,7 @@
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module io.mailtls.redis {
   requires transitive io.mailtls.mtasts;
+  requires transitive io.mailtls.tlsrpt;
   requires transitive lettuce.core;
   // Shutting down the client resources returns a Netty future.
   requires io.netty.common;

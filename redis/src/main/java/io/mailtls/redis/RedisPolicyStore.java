@@ -220,6 +220,11 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
      * without spaces; processes that share policies use the same one.
      */
     public Builder keyPrefix(String keyPrefix) {
+      this.keyPrefix = checkedPrefix(keyPrefix);
+      return this;
+    }
+
+    static String checkedPrefix(String keyPrefix) {
       Objects.requireNonNull(keyPrefix, "keyPrefix");
       if (keyPrefix.isEmpty()
           || keyPrefix.length() > 64
@@ -227,8 +232,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
         throw new IllegalArgumentException(
             "keyPrefix must be 1 to 64 printable ASCII characters without spaces");
       }
-      this.keyPrefix = keyPrefix;
-      return this;
+      return keyPrefix;
     }
 
     /**
@@ -236,22 +240,30 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
      * never waits longer for Redis before it answers from the local layer.
      */
     public Builder commandTimeout(Duration commandTimeout) {
+      this.commandTimeout = checkedTimeout(commandTimeout);
+      return this;
+    }
+
+    static Duration checkedTimeout(Duration commandTimeout) {
       Objects.requireNonNull(commandTimeout, "commandTimeout");
       if (commandTimeout.isNegative() || commandTimeout.isZero()) {
         throw new IllegalArgumentException("commandTimeout must be positive");
       }
-      this.commandTimeout = commandTimeout;
-      return this;
+      return commandTimeout;
     }
 
     /** The longest wait between attempts to reconnect to Redis, default 2 s. */
     public Builder reconnectDelay(Duration reconnectDelay) {
+      this.reconnectDelay = checkedReconnectDelay(reconnectDelay);
+      return this;
+    }
+
+    static Duration checkedReconnectDelay(Duration reconnectDelay) {
       Objects.requireNonNull(reconnectDelay, "reconnectDelay");
       if (reconnectDelay.toMillis() < 10) {
         throw new IllegalArgumentException("reconnectDelay must be at least 10 ms");
       }
-      this.reconnectDelay = reconnectDelay;
-      return this;
+      return reconnectDelay;
     }
 
     /** The local layer; default a new {@link InMemoryPolicyStore} of its default size. */

@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -120,6 +121,33 @@ public final class RedisLink implements AutoCloseable {
     return result;
   }
 
+  /** Any command, bounded as the others: {@code command} issues it on the connection. */
+  public <T> @Nullable T call(
+      java.util.function.Function<
+              io.lettuce.core.api.async.RedisAsyncCommands<String, String>,
+              io.lettuce.core.RedisFuture<T>>
+          command)
+      throws Unavailable {
+    long deadline = System.nanoTime() + commandTimeout.toNanos();
+    StatefulRedisConnection<String, String> c = connection(deadline);
+    T value = await(command.apply(c.async()).toCompletableFuture(), deadline);
+    answered();
+    return value;
+  }
+
+  /** A script that returns a list of strings, run as {@link #script} runs one. */
+  public @Nullable List<String> scriptStrings(Script script, String[] keys, String... args)
+      throws Unavailable {
+    long deadline = System.nanoTime() + commandTimeout.toNanos();
+    StatefulRedisConnection<String, String> c = connection(deadline);
+    List<String> value =
+        await(
+            RedisLink.<List<String>>scriptAsync(c, script, ScriptOutputType.MULTI, keys, args),
+            deadline);
+    answered();
+    return value;
+  }
+
   /** As {@link #script} without waiting for the result: failures are logged, never thrown. */
   public void scriptInBackground(Script script, String[] keys, String... args) {
     StatefulRedisConnection<String, String> c;
@@ -140,17 +168,24 @@ public final class RedisLink implements AutoCloseable {
 
   private static CompletableFuture<Long> scriptAsync(
       StatefulRedisConnection<String, String> c, Script script, String[] keys, String... args) {
+    return scriptAsync(c, script, ScriptOutputType.INTEGER, keys, args);
+  }
+
+  private static <T> CompletableFuture<T> scriptAsync(
+      StatefulRedisConnection<String, String> c,
+      Script script,
+      ScriptOutputType type,
+      String[] keys,
+      String... args) {
     return c.async()
-        .<Long>evalsha(script.sha1(), ScriptOutputType.INTEGER, keys, args)
+        .<T>evalsha(script.sha1(), type, keys, args)
         .toCompletableFuture()
         .exceptionallyCompose(
             e -> {
               Throwable cause =
                   e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
               if (cause instanceof RedisNoScriptException) {
-                return c.async()
-                    .<Long>eval(script.source(), ScriptOutputType.INTEGER, keys, args)
-                    .toCompletableFuture();
+                return c.async().<T>eval(script.source(), type, keys, args).toCompletableFuture();
               }
               return CompletableFuture.failedFuture(cause);
             });
