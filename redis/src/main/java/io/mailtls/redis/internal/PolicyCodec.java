@@ -24,7 +24,7 @@ import java.util.Locale;
  * {"format":"mailtls-mta-sts-policy","version":1,"domain":"example.com",
  *  "id":"20160831085700Z","mode":"enforce","mx":["mail.example.com"],"max_age":604800,
  *  "fetched_at":"2026-12-05T01:00:00.123Z","expires_at":"2026-12-12T01:00:00.123Z",
- *  "fetched_at_ms":1796346000123}
+ *  "fetched_at_ms":1796432400123}
  * }</pre>
  *
  * <p>{@code fetched_at_ms} (epoch milliseconds) and {@code id} are what the compare-and-set script
