@@ -56,64 +56,116 @@ public final class FleetSender {
     int stsPort = Integer.parseInt(args[4]);
     int smtpPort = Integer.parseInt(args[5]);
     String recipient = args[6];
+    // Generous: this test is about sharing, not the bound, and a JVM just started on a busy
+    // machine can be slow to connect and load the client.
+    Sender sender =
+        Sender.open(
+            redisPort, dnsAddress, trustAnchor, trust, stsPort, smtpPort, Duration.ofSeconds(20));
+    String result;
+    try {
+      result = sender.send(recipient);
+    } finally {
+      sender.close();
+    }
+    System.out.println(result);
+  }
 
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-    tmf.init(trust);
-    X509TrustManager tm = (X509TrustManager) tmf.getTrustManagers()[0];
-    SSLContext tls = SSLContext.getInstance("TLS");
-    tls.init(null, tmf.getTrustManagers(), null);
+  /** A sender: its Redis policy store, MTA-STS resolver and transport. */
+  static final class Sender implements AutoCloseable {
+    final RedisPolicyStore store;
+    private final MtaStsResolver mtaSts;
+    private final SecureSmtpTransport transport;
+    private final OkHttpClient http;
 
-    DnsResolver dns =
-        DnssecResolver.builder()
-            .upstream(dnsAddress)
-            .trustAnchors(TrustAnchors.parse(trustAnchor))
-            .build();
-    OkHttpClient http =
-        new OkHttpClient.Builder().sslSocketFactory(tls.getSocketFactory(), tm).build();
-    try (RedisPolicyStore store =
-            RedisPolicyStore.newBuilder(RedisURI.create("redis://127.0.0.1:" + redisPort))
-                .keyPrefix("fleet")
-                // Generous: this test is about sharing, not the bound, and a JVM just started on
-                // a busy machine can be slow to connect and load the client.
-                .commandTimeout(Duration.ofSeconds(20))
-                .build();
-        MtaStsResolver mtaSts =
-            MtaStsResolver.builder()
-                .dns(dns)
-                .store(store)
-                .fetcher(
-                    OkHttpPolicyFetcher.builder()
-                        .dns(dns)
-                        .client(http)
-                        .port(stsPort)
-                        .callTimeout(Duration.ofSeconds(5))
-                        .build())
-                .build();
-        SecureSmtpTransport transport =
-            SecureSmtpTransport.builder()
-                .withoutDane()
-                .dns(dns)
-                .mtaSts(mtaSts)
-                .trustStore(trust)
-                .heloName("client.sender.test")
-                .port(smtpPort)
-                .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
-                .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-                .build()) {
+    private Sender(
+        RedisPolicyStore store,
+        MtaStsResolver mtaSts,
+        SecureSmtpTransport transport,
+        OkHttpClient http) {
+      this.store = store;
+      this.mtaSts = mtaSts;
+      this.transport = transport;
+      this.http = http;
+    }
+
+    static Sender open(
+        int redisPort,
+        InetSocketAddress dnsAddress,
+        String trustAnchor,
+        KeyStore trust,
+        int stsPort,
+        int smtpPort,
+        Duration commandTimeout)
+        throws Exception {
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+      tmf.init(trust);
+      X509TrustManager tm = (X509TrustManager) tmf.getTrustManagers()[0];
+      SSLContext tls = SSLContext.getInstance("TLS");
+      tls.init(null, tmf.getTrustManagers(), null);
+      DnsResolver dns =
+          DnssecResolver.builder()
+              .upstream(dnsAddress)
+              .trustAnchors(TrustAnchors.parse(trustAnchor))
+              .build();
+      OkHttpClient http =
+          new OkHttpClient.Builder().sslSocketFactory(tls.getSocketFactory(), tm).build();
+      RedisPolicyStore store =
+          RedisPolicyStore.newBuilder(RedisURI.create("redis://127.0.0.1:" + redisPort))
+              .keyPrefix("fleet")
+              .commandTimeout(commandTimeout)
+              .reconnectDelay(Duration.ofMillis(200))
+              .build();
+      MtaStsResolver mtaSts =
+          MtaStsResolver.builder()
+              .dns(dns)
+              .store(store)
+              .fetcher(
+                  OkHttpPolicyFetcher.builder()
+                      .dns(dns)
+                      .client(http)
+                      .port(stsPort)
+                      .callTimeout(Duration.ofSeconds(5))
+                      .build())
+              .build();
+      SecureSmtpTransport transport =
+          SecureSmtpTransport.builder()
+              .withoutDane()
+              .dns(dns)
+              .mtaSts(mtaSts)
+              .trustStore(trust)
+              .heloName("client.sender.test")
+              .port(smtpPort)
+              .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
+              .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
+              .build();
+      return new Sender(store, mtaSts, transport, http);
+    }
+
+    /** Sends one message; {@code status authentication source policy-id}. */
+    String send(String recipient) {
       byte[] message =
           ("From: a@sender.test\r\nTo: " + recipient + "\r\nSubject: fleet\r\n\r\nHello.\r\n")
               .getBytes(StandardCharsets.US_ASCII);
       DeliveryReport report =
           transport.send(Envelope.of("a@sender.test", recipient), MessageContent.of(message));
       RecipientResult r = report.result(recipient);
-      System.out.println(
-          r.status()
-              + " "
-              + r.authentication().map(Object::toString).orElse("-")
-              + " "
-              + r.attempt().map(a -> a.source().toString()).orElse("-")
-              + " "
-              + r.plan().mtaSts().map(p -> p.id()).orElse("-"));
+      return r.status()
+          + " "
+          + r.authentication().map(Object::toString).orElse("-")
+          + " "
+          + r.attempt().map(a -> a.source().toString()).orElse("-")
+          + " "
+          + r.plan().mtaSts().map(p -> p.id()).orElse("-");
+    }
+
+    @Override
+    public void close() {
+      transport.close();
+      mtaSts.close();
+      store.close();
+      // OkHttp's dispatcher threads would otherwise keep the JVM alive for a minute.
+      http.dispatcher().executorService().shutdown();
+      http.connectionPool().evictAll();
     }
   }
 }
