@@ -1,6 +1,7 @@
 package io.mailtls.redis;
 
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
 import io.mailtls.core.DomainName;
 import io.mailtls.mtasts.CachedPolicy;
 import io.mailtls.mtasts.InMemoryPolicyStore;
@@ -66,7 +67,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     this.keyPrefix = b.keyPrefix;
     this.clock = b.clock;
     this.local = b.local != null ? b.local : new InMemoryPolicyStore();
-    this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay);
+    this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay, b.sslOptions);
     redis.connectInBackground();
   }
 
@@ -210,6 +211,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     private Duration reconnectDelay = DEFAULT_RECONNECT_DELAY;
     private @Nullable InMemoryPolicyStore local;
     private Clock clock = Clock.systemUTC();
+    private @Nullable SslOptions sslOptions;
 
     private Builder(RedisURI uri) {
       this.uri = Objects.requireNonNull(uri, "uri");
@@ -269,6 +271,15 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     /** The local layer; default a new {@link InMemoryPolicyStore} of its default size. */
     public Builder local(InMemoryPolicyStore local) {
       this.local = Objects.requireNonNull(local, "local");
+      return this;
+    }
+
+    /**
+     * TLS options for a {@code rediss://} URI, e.g. the trust manager of a private CA; default
+     * Lettuce's (the JDK's trust store).
+     */
+    public Builder sslOptions(SslOptions sslOptions) {
+      this.sslOptions = Objects.requireNonNull(sslOptions, "sslOptions");
       return this;
     }
 

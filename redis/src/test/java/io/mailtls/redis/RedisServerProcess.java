@@ -79,7 +79,7 @@ final class RedisServerProcess implements AutoCloseable {
             + " -Dredis.server=/path/to/redis-server");
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       int port = s.getLocalPort();
       if (port == 6379) {

@@ -6,6 +6,7 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
@@ -68,6 +69,15 @@ public final class RedisLink implements AutoCloseable {
   private volatile boolean closed;
 
   public RedisLink(RedisURI uri, Duration commandTimeout, Duration reconnectDelay) {
+    this(uri, commandTimeout, reconnectDelay, null);
+  }
+
+  /** As the other constructor, with the TLS options of a {@code rediss://} URI (null: defaults). */
+  public RedisLink(
+      RedisURI uri,
+      Duration commandTimeout,
+      Duration reconnectDelay,
+      @Nullable SslOptions sslOptions) {
     this.uri = Objects.requireNonNull(uri, "uri");
     this.endpoint = endpoint(uri);
     this.commandTimeout = commandTimeout;
@@ -80,13 +90,16 @@ public final class RedisLink implements AutoCloseable {
                 Delay.exponential(Duration.ofMillis(10), reconnectDelay, 2, TimeUnit.MILLISECONDS))
             .build();
     this.client = RedisClient.create(resources, uri);
-    client.setOptions(
+    ClientOptions.Builder options =
         ClientOptions.builder()
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-            .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
-            .build());
+            .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build());
+    if (sslOptions != null) {
+      options.sslOptions(sslOptions);
+    }
+    client.setOptions(options.build());
   }
 
   /** {@code host:port}, or the socket path: never the credentials. */
