@@ -64,7 +64,9 @@ die() { echo "up.sh: $*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # 1. Packages
 # ---------------------------------------------------------------------------------------------
-PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux iproute2 socat python3 python3-dkim)
+# redis-server: mailtls-redis's unit tests start their own (loopback, a free port, never 6379); the
+# policy-rc.d below keeps the package from starting the system instance.
+PKGS=(nsd bind9-utils bind9-dnsutils unbound nginx postfix swaks libnet-ssleay-perl openssl curl netcat-openbsd ca-certificates util-linux iproute2 socat python3 python3-dkim redis-server)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -6,6 +6,7 @@ import io.mailtls.dane.DaneResolver;
 import io.mailtls.jakartamail.MailtlsJakarta;
 import io.mailtls.micrometer.MailtlsMetrics;
 import io.mailtls.mtasts.MtaStsResolver;
+import io.mailtls.redis.RedisPolicyStore;
 import io.mailtls.standard.StandardTransport;
 import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.tlsrpt.TlsRptDiscovery;
@@ -62,6 +63,7 @@ final class MailtlsModules {
           new MailtlsModule("io.mailtls.standard", "standard", StandardTransport.class),
           new MailtlsModule("io.mailtls.jakartamail", "jakarta-mail", MailtlsJakarta.class),
           new MailtlsModule("io.mailtls.micrometer", "micrometer", MailtlsMetrics.class),
+          new MailtlsModule("io.mailtls.redis", "redis", RedisPolicyStore.class),
           new MailtlsModule("io.mailtls.testkit", "testkit", TestDnsServer.class),
           new MailtlsModule("io.mailtls.cli", "cli", Mailtls.class));
 

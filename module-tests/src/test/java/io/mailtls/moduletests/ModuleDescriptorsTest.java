@@ -52,6 +52,7 @@ class ModuleDescriptorsTest {
           "io.mailtls.standard", Set.of("io.mailtls.standard"),
           "io.mailtls.jakartamail", Set.of("io.mailtls.jakartamail"),
           "io.mailtls.micrometer", Set.of("io.mailtls.micrometer"),
+          "io.mailtls.redis", Set.of("io.mailtls.redis"),
           "io.mailtls.testkit", Set.of("io.mailtls.testkit", "io.mailtls.testkit.junit"),
           // an application: nothing
           "io.mailtls.cli", Set.of());
@@ -66,6 +67,7 @@ class ModuleDescriptorsTest {
           "io.mailtls.standard", Set.of(),
           "io.mailtls.jakartamail", Set.of(),
           "io.mailtls.micrometer", Set.of(),
+          "io.mailtls.redis", Set.of(),
           "io.mailtls.testkit", Set.of(),
           "io.mailtls.cli",
               Set.of(

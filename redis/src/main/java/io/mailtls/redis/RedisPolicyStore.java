@@ -1,0 +1,300 @@
+package io.mailtls.redis;
+
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
+import io.mailtls.core.DomainName;
+import io.mailtls.mtasts.CachedPolicy;
+import io.mailtls.mtasts.InMemoryPolicyStore;
+import io.mailtls.mtasts.PolicyStore;
+import io.mailtls.redis.internal.PolicyCodec;
+import io.mailtls.redis.internal.PolicyScripts;
+import io.mailtls.redis.internal.RedisLink;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An MTA-STS {@link PolicyStore} shared by every process of a fleet through Redis, so that a policy
+ * one sender learned protects them all (RFC 8461 §5.1, §10.2: trust on first use for the fleet, not
+ * for each process), with a bounded local layer in front (an {@link InMemoryPolicyStore}) so that
+ * Redis trouble never reads as "no policy".
+ *
+ * <p>Layout: one string key per policy domain, {@code <prefix>:sts:<policy domain>}, holding a
+ * versioned JSON value (docs/redis.md) and expiring with the policy ({@code PX} = {@code
+ * expires_at} minus now, so {@code max_age} after the fetch).
+ *
+ * <p>Reads ({@link #get}, {@link #peek}) ask Redis first, bounded by the command timeout; the
+ * answer is merged with the local layer, and the newer of the two (by fetch time, then policy id)
+ * is returned and kept locally. When Redis does not answer in time, is down or holds nothing while
+ * the local layer holds a policy, the local policy is returned: an outage or a Redis restarted
+ * empty never makes a policy this process knew disappear. A local policy newer than Redis's (or
+ * missing there) is written back in the background, so Redis is repaired once it answers again.
+ *
+ * <p>Writes ({@link #put}) go to the local layer and, bounded by the command timeout, to Redis by a
+ * compare-and-set Lua script that never replaces a newer entry with an older one: an entry fetched
+ * later, or in the same millisecond with an id that sorts the same or later, is kept. {@link
+ * #remove} deletes locally and, in Redis, only an entry not newer than the one removed.
+ *
+ * <p>Never throws for Redis trouble (it logs the first failure and the recovery, naming the server
+ * by host and port; credentials in the URI are never logged). Every Redis call, connecting
+ * included, waits at most the command timeout. Thread-safe. Owns a Lettuce client and its I/O
+ * threads (two event-loop and two computation threads), released by {@link #close()}.
+ */
+public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisPolicyStore.class);
+
+  /** The default key prefix. */
+  public static final String DEFAULT_KEY_PREFIX = "mailtls";
+
+  /** The default bound on every Redis call: 250 ms. */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(250);
+
+  /** The default longest wait between attempts to reconnect: 2 s. */
+  public static final Duration DEFAULT_RECONNECT_DELAY = Duration.ofSeconds(2);
+
+  private final RedisLink redis;
+  private final String keyPrefix;
+  private final InMemoryPolicyStore local;
+  private final Clock clock;
+
+  private RedisPolicyStore(Builder b) {
+    this.keyPrefix = b.keyPrefix;
+    this.clock = b.clock;
+    this.local = b.local != null ? b.local : new InMemoryPolicyStore();
+    this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay, b.sslOptions);
+    redis.connectInBackground();
+  }
+
+  /** A builder for a store on the Redis at {@code uri} ({@code redis://} or {@code rediss://}). */
+  public static Builder newBuilder(RedisURI uri) {
+    return new Builder(uri);
+  }
+
+  /** The Redis key of a policy domain's entry: {@code <prefix>:sts:<policy domain>}. */
+  public String key(DomainName policyDomain) {
+    return keyPrefix + ":sts:" + policyDomain;
+  }
+
+  /** The local layer, read when Redis does not answer. */
+  public InMemoryPolicyStore local() {
+    return local;
+  }
+
+  @Override
+  public Optional<CachedPolicy> get(DomainName policyDomain) {
+    return read(policyDomain, true);
+  }
+
+  @Override
+  public Optional<CachedPolicy> peek(DomainName policyDomain) {
+    return read(policyDomain, false);
+  }
+
+  private Optional<CachedPolicy> read(DomainName domain, boolean use) {
+    Objects.requireNonNull(domain, "policyDomain");
+    Optional<CachedPolicy> known = local.peek(domain);
+    String value;
+    try {
+      value = redis.get(key(domain));
+    } catch (RedisLink.Unavailable e) {
+      return localRead(domain, use); // never "no policy" for an outage
+    }
+    Optional<CachedPolicy> shared = Optional.empty();
+    if (value != null) {
+      try {
+        shared = Optional.of(PolicyCodec.decode(domain, value));
+      } catch (IllegalArgumentException e) {
+        // The value is not logged: only what is wrong with it.
+        log.warn("ignoring unreadable Redis entry {}: {}", key(domain), e.getMessage());
+      }
+    }
+    if (shared.isPresent() && (known.isEmpty() || newer(shared.get(), known.get()))) {
+      local.put(domain, shared.get());
+      Optional<CachedPolicy> mine = localRead(domain, use);
+      // The local layer may refuse an entry (full of pinned policies): Redis's still counts.
+      return mine.isPresent() && !newer(shared.get(), mine.get()) ? mine : shared;
+    }
+    if (known.isPresent() && (shared.isEmpty() || newer(known.get(), shared.get()))) {
+      repair(domain, known.get()); // Redis lost it (restart, eviction) or missed our write
+    }
+    return localRead(domain, use);
+  }
+
+  private Optional<CachedPolicy> localRead(DomainName domain, boolean use) {
+    return use ? local.get(domain) : local.peek(domain);
+  }
+
+  /** Whether {@code a} was fetched after {@code b}, in the order the Redis script uses. */
+  private static boolean newer(CachedPolicy a, CachedPolicy b) {
+    long am = a.fetchedAt().toEpochMilli();
+    long bm = b.fetchedAt().toEpochMilli();
+    return am > bm || (am == bm && a.policy().id().compareTo(b.policy().id()) > 0);
+  }
+
+  @Override
+  public void put(DomainName policyDomain, CachedPolicy entry) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    Objects.requireNonNull(entry, "entry");
+    Optional<CachedPolicy> known = local.peek(policyDomain);
+    if (known.isEmpty() || !newer(known.get(), entry)) {
+      local.put(policyDomain, entry);
+    }
+    String[] put = putArgs(policyDomain, entry);
+    if (put.length == 0) {
+      return; // expired already: nothing for the fleet
+    }
+    try {
+      redis.script(PolicyScripts.PUT_IF_NEWER, new String[] {key(policyDomain)}, put);
+    } catch (RedisLink.Unavailable e) {
+      // Kept locally; written to Redis by the first read that finds Redis without it.
+    }
+  }
+
+  private void repair(DomainName domain, CachedPolicy entry) {
+    String[] put = putArgs(domain, entry);
+    if (put.length > 0) {
+      redis.scriptInBackground(PolicyScripts.PUT_IF_NEWER, new String[] {key(domain)}, put);
+    }
+  }
+
+  /** The compare-and-set script's arguments, or none when the entry has expired. */
+  private String[] putArgs(DomainName domain, CachedPolicy entry) {
+    long ttl = Duration.between(clock.instant(), entry.expiresAt()).toMillis();
+    if (ttl <= 0) {
+      return new String[0];
+    }
+    return new String[] {
+      PolicyCodec.encode(domain, entry),
+      Long.toString(entry.fetchedAt().toEpochMilli()),
+      entry.policy().id(),
+      Long.toString(ttl)
+    };
+  }
+
+  @Override
+  public void remove(DomainName policyDomain) {
+    Objects.requireNonNull(policyDomain, "policyDomain");
+    Instant bound = local.peek(policyDomain).map(CachedPolicy::fetchedAt).orElse(clock.instant());
+    local.remove(policyDomain);
+    try {
+      redis.script(
+          PolicyScripts.DELETE_IF_NOT_NEWER,
+          new String[] {key(policyDomain)},
+          Long.toString(bound.toEpochMilli()));
+    } catch (RedisLink.Unavailable e) {
+      // Redis expires the key itself at expires_at (its TTL).
+    }
+  }
+
+  /** Closes the connection and stops the client's threads. */
+  @Override
+  public void close() {
+    redis.close();
+  }
+
+  @Override
+  public String toString() {
+    return "RedisPolicyStore{" + redis + ", prefix=" + keyPrefix + ", local=" + local + "}";
+  }
+
+  /** Configures a {@link RedisPolicyStore}. Not thread-safe. */
+  public static final class Builder {
+    private final RedisURI uri;
+    private String keyPrefix = DEFAULT_KEY_PREFIX;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private Duration reconnectDelay = DEFAULT_RECONNECT_DELAY;
+    private @Nullable InMemoryPolicyStore local;
+    private Clock clock = Clock.systemUTC();
+    private @Nullable SslOptions sslOptions;
+
+    private Builder(RedisURI uri) {
+      this.uri = Objects.requireNonNull(uri, "uri");
+    }
+
+    /**
+     * The key prefix, default {@value #DEFAULT_KEY_PREFIX}: 1 to 64 printable ASCII characters
+     * without spaces; processes that share policies use the same one.
+     */
+    public Builder keyPrefix(String keyPrefix) {
+      this.keyPrefix = checkedPrefix(keyPrefix);
+      return this;
+    }
+
+    static String checkedPrefix(String keyPrefix) {
+      Objects.requireNonNull(keyPrefix, "keyPrefix");
+      if (keyPrefix.isEmpty()
+          || keyPrefix.length() > 64
+          || !keyPrefix.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new IllegalArgumentException(
+            "keyPrefix must be 1 to 64 printable ASCII characters without spaces");
+      }
+      return keyPrefix;
+    }
+
+    /**
+     * The longest any Redis call waits, connecting included, default 250 ms: a read for a delivery
+     * never waits longer for Redis before it answers from the local layer.
+     */
+    public Builder commandTimeout(Duration commandTimeout) {
+      this.commandTimeout = checkedTimeout(commandTimeout);
+      return this;
+    }
+
+    static Duration checkedTimeout(Duration commandTimeout) {
+      Objects.requireNonNull(commandTimeout, "commandTimeout");
+      if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+        throw new IllegalArgumentException("commandTimeout must be positive");
+      }
+      return commandTimeout;
+    }
+
+    /** The longest wait between attempts to reconnect to Redis, default 2 s. */
+    public Builder reconnectDelay(Duration reconnectDelay) {
+      this.reconnectDelay = checkedReconnectDelay(reconnectDelay);
+      return this;
+    }
+
+    static Duration checkedReconnectDelay(Duration reconnectDelay) {
+      Objects.requireNonNull(reconnectDelay, "reconnectDelay");
+      if (reconnectDelay.toMillis() < 10) {
+        throw new IllegalArgumentException("reconnectDelay must be at least 10 ms");
+      }
+      return reconnectDelay;
+    }
+
+    /** The local layer; default a new {@link InMemoryPolicyStore} of its default size. */
+    public Builder local(InMemoryPolicyStore local) {
+      this.local = Objects.requireNonNull(local, "local");
+      return this;
+    }
+
+    /**
+     * TLS options for a {@code rediss://} URI, e.g. the trust manager of a private CA; default
+     * Lettuce's (the JDK's trust store).
+     */
+    public Builder sslOptions(SslOptions sslOptions) {
+      this.sslOptions = Objects.requireNonNull(sslOptions, "sslOptions");
+      return this;
+    }
+
+    /** The clock that Redis TTLs are computed from; default the system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The store. It starts connecting in the background and does not wait: Redis need not be up yet
+     * (until it is, the store works from its local layer).
+     */
+    public RedisPolicyStore build() {
+      return new RedisPolicyStore(this);
+    }
+  }
+}

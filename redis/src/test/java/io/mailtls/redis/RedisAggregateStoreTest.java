@@ -1,0 +1,196 @@
+package io.mailtls.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.tlsrpt.AppliedPolicy;
+import io.mailtls.tlsrpt.FailureDetail;
+import io.mailtls.tlsrpt.PolicyCounts;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link RedisAggregateStore} against a real redis-server of its own. */
+class RedisAggregateStoreTest {
+
+  private static final LocalDate DAY = LocalDate.of(2026, 12, 5);
+  private static final AppliedPolicy STS =
+      AppliedPolicy.sts(
+          DomainName.of("example.com"),
+          new MtaStsPolicy(
+              "p1",
+              MtaStsMode.ENFORCE,
+              List.of("mx1.example.com", "*.example.net"),
+              Duration.ofDays(7)));
+  private static final AppliedPolicy NONE = AppliedPolicy.noPolicy(DomainName.of("example.org"));
+  private static final FailureDetail EXPIRED =
+      new FailureDetail(
+          "certificate-expired",
+          Optional.of("192.0.2.1"),
+          Optional.of("mx1.example.com"),
+          Optional.empty(),
+          Optional.of("198.51.100.7"),
+          Optional.of("X509_V_ERR_CERT_HAS_EXPIRED"),
+          Optional.empty());
+  private static final FailureDetail NO_STARTTLS =
+      new FailureDetail(
+          "starttls-not-supported",
+          Optional.empty(),
+          Optional.of("mx1.example.com"),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.of("250 no STARTTLS"));
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private RedisServerProcess redis;
+  private RedisCommands<String, String> inspect;
+
+  @BeforeEach
+  void startRedis() {
+    redis = RedisServerProcess.start();
+    closeables.add(redis);
+    RedisClient client = RedisClient.create(redis.uri());
+    closeables.add(client::shutdown);
+    inspect = client.connect().sync();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    Collections.reverse(closeables);
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+  }
+
+  private RedisAggregateStore store() {
+    RedisAggregateStore s =
+        RedisAggregateStore.newBuilder(redis.uri())
+            .keyPrefix("test")
+            .commandTimeout(Duration.ofSeconds(5))
+            .build();
+    closeables.add(s);
+    return s;
+  }
+
+  @Test
+  void mergedCountsAddUpAndReadBack() throws IOException {
+    RedisAggregateStore s = store();
+    s.merge(
+        DAY,
+        Map.of(
+            STS,
+            new PolicyCounts(3, 2, Map.of(EXPIRED, 1L, NO_STARTTLS, 1L)),
+            NONE,
+            PolicyCounts.success()));
+    store().merge(DAY, Map.of(STS, PolicyCounts.failure(EXPIRED)));
+
+    assertThat(s.read(DAY))
+        .containsOnly(
+            Map.entry(STS, new PolicyCounts(3, 3, Map.of(EXPIRED, 2L, NO_STARTTLS, 1L))),
+            Map.entry(NONE, new PolicyCounts(1, 0, Map.of())));
+    assertThat(s.days()).containsExactly(DAY);
+    assertThat(s.read(DAY.plusDays(1))).isEmpty();
+    long ttl = inspect.ttl("test:tlsrpt:v1:day:2026-12-05");
+    assertThat(ttl).isBetween(Duration.ofDays(7).toSeconds() - 60, Duration.ofDays(7).toSeconds());
+
+    s.discard(DAY);
+    assertThat(s.read(DAY)).isEmpty();
+    assertThat(s.days()).isEmpty();
+  }
+
+  @Test
+  void aDayWhoseCountsExpiredIsNoLongerListed() throws IOException {
+    RedisAggregateStore s = store();
+    s.merge(DAY, Map.of(NONE, PolicyCounts.success()));
+    s.merge(DAY.plusDays(1), Map.of(NONE, PolicyCounts.success()));
+    inspect.del("test:tlsrpt:v1:day:2026-12-05"); // as its expiry would
+    assertThat(s.days()).containsExactly(DAY.plusDays(1));
+    assertThat(inspect.zrange("test:tlsrpt:v1:days", 0, -1)).containsExactly("2026-12-06");
+  }
+
+  @Test
+  void countsFromThreeConnectionsMergingAtOnceAddUpExactly() throws Exception {
+    int merges = 150;
+    List<RedisAggregateStore> senders = List.of(store(), store(), store());
+    CyclicBarrier start = new CyclicBarrier(senders.size());
+    ExecutorService pool = Executors.newFixedThreadPool(senders.size());
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (RedisAggregateStore s : senders) {
+        done.add(
+            pool.submit(
+                () -> {
+                  start.await(10, TimeUnit.SECONDS);
+                  for (int i = 0; i < merges; i++) {
+                    s.merge(
+                        DAY,
+                        Map.of(
+                            STS,
+                            new PolicyCounts(2, 1, Map.of(EXPIRED, 1L)),
+                            NONE,
+                            PolicyCounts.success()));
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    long n = (long) merges * senders.size();
+    assertThat(store().read(DAY))
+        .containsOnly(
+            Map.entry(STS, new PolicyCounts(2 * n, n, Map.of(EXPIRED, n))),
+            Map.entry(NONE, new PolicyCounts(n, 0, Map.of())));
+  }
+
+  @Test
+  void withRedisGoneAMergeFailsWithinItsBoundAndKeepsNothing() throws IOException {
+    RedisAggregateStore s =
+        RedisAggregateStore.newBuilder(redis.uri())
+            .keyPrefix("test")
+            .commandTimeout(Duration.ofMillis(200))
+            .build();
+    closeables.add(s);
+    s.merge(DAY, Map.of(NONE, PolicyCounts.success()));
+    redis.freeze();
+    try {
+      // The 10 s limit only catches a hang; the bound is the 200 ms command timeout.
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(10),
+          () ->
+              assertThatThrownBy(() -> s.merge(DAY, Map.of(NONE, PolicyCounts.success())))
+                  .isInstanceOf(IOException.class)
+                  .hasMessageContaining("not merged"));
+    } finally {
+      redis.resume();
+    }
+    redis.kill();
+    assertThatThrownBy(() -> s.merge(DAY, Map.of(NONE, PolicyCounts.success())))
+        .isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> s.read(DAY)).isInstanceOf(IOException.class);
+    assertThatThrownBy(s::days).isInstanceOf(IOException.class);
+  }
+}

@@ -1,0 +1,354 @@
+package io.mailtls.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.mtasts.CachedPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link RedisPolicyStore} against a real redis-server of its own ({@link RedisServerProcess}). */
+class RedisPolicyStoreTest {
+
+  private static final DomainName DOMAIN = DomainName.of("example.com");
+  private static final Duration TIMEOUT = Duration.ofMillis(200);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private RedisServerProcess redis;
+  private RedisCommands<String, String> inspect;
+
+  @BeforeEach
+  void startRedis() {
+    redis = RedisServerProcess.start();
+    closeables.add(redis);
+    inspect = inspector(redis.uri());
+  }
+
+  private RedisCommands<String, String> inspector(RedisURI uri) {
+    RedisClient client = RedisClient.create(uri);
+    closeables.add(client::shutdown);
+    StatefulRedisConnection<String, String> c = client.connect();
+    return c.sync();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    Collections.reverse(closeables);
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+  }
+
+  private RedisPolicyStore store() {
+    return store(redis.uri(), Clock.systemUTC());
+  }
+
+  private RedisPolicyStore store(RedisURI uri, Clock clock) {
+    RedisPolicyStore s =
+        RedisPolicyStore.newBuilder(uri)
+            .keyPrefix("test")
+            .commandTimeout(TIMEOUT)
+            .reconnectDelay(Duration.ofMillis(100))
+            .clock(clock)
+            .build();
+    closeables.add(s);
+    return s;
+  }
+
+  private static CachedPolicy policy(String id, Instant fetchedAt, Duration maxAge) {
+    return CachedPolicy.fetched(
+        new MtaStsPolicy(
+            id, MtaStsMode.ENFORCE, List.of("mx.example.com", "*.example.net"), maxAge),
+        fetchedAt);
+  }
+
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for: " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void aPolicyPutByOneProcessIsReadByAnother() throws Exception {
+    CachedPolicy entry = policy("20261205T1", now(), Duration.ofDays(7));
+    store().put(DOMAIN, entry);
+
+    RedisPolicyStore other = store(); // its own connection and its own, empty local layer
+    assertThat(other.local().peek(DOMAIN)).isEmpty();
+    assertThat(other.get(DOMAIN)).contains(entry);
+    assertThat(other.local().peek(DOMAIN)).contains(entry);
+
+    // The documented key and versioned value.
+    assertThat(other.key(DOMAIN)).isEqualTo("test:sts:example.com");
+    JsonNode value = JSON.readTree(inspect.get("test:sts:example.com"));
+    assertThat(value.get("format").asText()).isEqualTo("mailtls-mta-sts-policy");
+    assertThat(value.get("version").asInt()).isEqualTo(1);
+    assertThat(value.get("domain").asText()).isEqualTo("example.com");
+    assertThat(value.get("id").asText()).isEqualTo("20261205T1");
+    assertThat(value.get("mode").asText()).isEqualTo("enforce");
+    assertThat(value.get("mx").toString()).isEqualTo("[\"mx.example.com\",\"*.example.net\"]");
+    assertThat(value.get("max_age").asLong()).isEqualTo(604800);
+    assertThat(value.get("fetched_at").asText()).isEqualTo(entry.fetchedAt().toString());
+    assertThat(value.get("expires_at").asText()).isEqualTo(entry.expiresAt().toString());
+    assertThat(value.get("fetched_at_ms").asLong()).isEqualTo(entry.fetchedAt().toEpochMilli());
+  }
+
+  @Test
+  void theRedisTtlIsTheTimeLeftToMaxAge() {
+    Instant fetched = now();
+    // Read two hours after the fetch, a one-day policy has 22 hours left.
+    Clock later = Clock.fixed(fetched.plus(Duration.ofHours(2)), ZoneOffset.UTC);
+    store(redis.uri(), later).put(DOMAIN, policy("a1", fetched, Duration.ofDays(1)));
+
+    long pttl = inspect.pttl("test:sts:example.com");
+    long expected = Duration.ofHours(22).toMillis();
+    assertThat(pttl).isBetween(expected - 60_000, expected);
+  }
+
+  @Test
+  void anExpiredPolicyIsNotWrittenToRedis() {
+    Instant fetched = now().minus(Duration.ofDays(2));
+    store().put(DOMAIN, policy("a1", fetched, Duration.ofDays(1)));
+    assertThat(inspect.exists("test:sts:example.com")).isZero();
+  }
+
+  @Test
+  void anOlderWriteAfterANewerOneIsRefused() {
+    Instant t = now();
+    CachedPolicy newer = policy("new1", t.plusSeconds(10), Duration.ofDays(7));
+    CachedPolicy older = policy("old1", t, Duration.ofDays(7));
+    RedisPolicyStore a = store();
+    RedisPolicyStore b = store();
+    a.put(DOMAIN, newer);
+    b.put(DOMAIN, older); // b had not seen the newer one: its local layer takes it, Redis refuses
+
+    assertThat(inspect.get("test:sts:example.com")).contains("\"new1\"");
+    // b reads the fleet's newer policy, replacing its own older one locally.
+    assertThat(b.get(DOMAIN)).contains(newer);
+    assertThat(b.local().peek(DOMAIN)).contains(newer);
+  }
+
+  @Test
+  void inTheSameMillisecondTheLaterSortingIdWins() {
+    Instant t = now();
+    RedisPolicyStore a = store();
+    a.put(DOMAIN, policy("b2", t, Duration.ofDays(7)));
+    store().put(DOMAIN, policy("a9", t, Duration.ofDays(7)));
+    assertThat(inspect.get("test:sts:example.com")).contains("\"b2\"");
+    store().put(DOMAIN, policy("c1", t, Duration.ofDays(7)));
+    assertThat(inspect.get("test:sts:example.com")).contains("\"c1\"");
+  }
+
+  @Test
+  void racingWritersFromTwoConnectionsLeaveTheNewestPolicy() throws Exception {
+    Instant t = now();
+    int n = 200;
+    List<CachedPolicy> all = new ArrayList<>();
+    for (int i = 0; i < 2 * n; i++) {
+      all.add(policy("p" + i, t.plusMillis(i), Duration.ofDays(7)));
+    }
+    CachedPolicy newest = all.get(all.size() - 1);
+    List<CachedPolicy> first = new ArrayList<>();
+    List<CachedPolicy> second = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      (i % 2 == 0 ? first : second).add(all.get(i));
+    }
+    // Each writer stores its half in a random order, so that the newest entry is often followed
+    // by older writes from the other connection: a read-then-write would let one win.
+    Collections.shuffle(first, new Random(1));
+    Collections.shuffle(second, new Random(2));
+    RedisPolicyStore a = store();
+    RedisPolicyStore b = store();
+    CyclicBarrier start = new CyclicBarrier(2);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<?> fa = pool.submit(() -> writeAll(start, a, first));
+      Future<?> fb = pool.submit(() -> writeAll(start, b, second));
+      fa.get(60, TimeUnit.SECONDS);
+      fb.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(store().get(DOMAIN)).contains(newest);
+    assertThat(a.get(DOMAIN)).contains(newest);
+    assertThat(b.get(DOMAIN)).contains(newest);
+  }
+
+  private static Void writeAll(CyclicBarrier start, RedisPolicyStore s, List<CachedPolicy> entries)
+      throws Exception {
+    start.await(10, TimeUnit.SECONDS);
+    for (CachedPolicy e : entries) {
+      s.put(DOMAIN, e);
+    }
+    return null;
+  }
+
+  @Test
+  void aKilledRedisDoesNotMakeALocalPolicyDisappear() {
+    CachedPolicy entry = policy("k1", now(), Duration.ofDays(7));
+    RedisPolicyStore s = store();
+    s.put(DOMAIN, entry);
+    redis.kill();
+
+    assertThat(s.get(DOMAIN)).contains(entry);
+    assertThat(s.peek(DOMAIN)).contains(entry);
+    // Writes while Redis is down keep working locally and never throw.
+    CachedPolicy next = policy("k2", now().plusSeconds(1), Duration.ofDays(7));
+    s.put(DOMAIN, next);
+    assertThat(s.get(DOMAIN)).contains(next);
+    s.remove(DOMAIN);
+    assertThat(s.get(DOMAIN)).isEmpty();
+  }
+
+  @Test
+  void aFrozenRedisDelaysAReadByTheCommandTimeoutAtMost() {
+    CachedPolicy entry = policy("f1", now(), Duration.ofDays(7));
+    RedisPolicyStore s = store();
+    s.put(DOMAIN, entry);
+    redis.freeze(); // accepts the connection, answers nothing
+    try {
+      // Bounded: each read gives up after the command timeout (200 ms) and answers locally.
+      // The 10 s limit only catches a hang; it is not a speed measure.
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(10),
+          () -> {
+            for (int i = 0; i < 3; i++) {
+              assertThat(s.get(DOMAIN)).contains(entry);
+              assertThat(s.get(DomainName.of("unknown.example"))).isEmpty();
+            }
+            s.put(DOMAIN, policy("f2", now().plusSeconds(1), Duration.ofDays(7)));
+          });
+    } finally {
+      redis.resume();
+    }
+  }
+
+  @Test
+  void afterARestartRedisIsRefilledFromTheLocalLayerAndWritesResume() throws Exception {
+    CachedPolicy entry = policy("r1", now(), Duration.ofDays(7));
+    RedisPolicyStore s = store();
+    s.put(DOMAIN, entry);
+    redis.kill();
+    assertThat(s.get(DOMAIN)).contains(entry);
+    redis.restart(); // empty: no persistence
+    assertThat(inspect.exists("test:sts:example.com")).isZero();
+
+    // Reads keep returning the local policy; once Lettuce has reconnected, a read that finds
+    // Redis without it writes it back.
+    await(
+        "the policy is written back to Redis",
+        () -> s.get(DOMAIN).equals(Optional.of(entry)) && has("test:sts:example.com"));
+    assertThat(store().get(DOMAIN)).contains(entry);
+
+    // And writes reach Redis again.
+    DomainName other = DomainName.of("example.org");
+    CachedPolicy otherEntry = policy("r2", now(), Duration.ofDays(7));
+    s.put(other, otherEntry);
+    assertThat(store().get(other)).contains(otherEntry);
+  }
+
+  private boolean has(String key) {
+    try {
+      return inspect.exists(key) == 1;
+    } catch (RuntimeException e) {
+      return false; // the inspector reconnects too
+    }
+  }
+
+  @Test
+  void aStoreBuiltWhileRedisIsDownConnectsWhenItComesUp() throws Exception {
+    redis.kill();
+    RedisPolicyStore s = store();
+    CachedPolicy entry = policy("d1", now(), Duration.ofDays(7));
+    s.put(DOMAIN, entry); // no Redis: local only, no exception
+    assertThat(s.get(DOMAIN)).contains(entry);
+    redis.restart();
+    await(
+        "the store connects and writes its policy",
+        () -> s.get(DOMAIN).equals(Optional.of(entry)) && has("test:sts:example.com"));
+  }
+
+  @Test
+  void anUnreadableValueIsIgnoredAndReplaced() {
+    inspect.set("test:sts:example.com", "{not json");
+    RedisPolicyStore s = store();
+    assertThat(s.get(DOMAIN)).isEmpty();
+    inspect.set("test:sts:example.com", "{\"format\":\"mailtls-mta-sts-policy\",\"version\":1}");
+    assertThat(s.get(DOMAIN)).isEmpty();
+    // A value for another domain under this key is not taken for this one's.
+    CachedPolicy entry = policy("u1", now(), Duration.ofDays(7));
+    store().put(DomainName.of("example.org"), entry);
+    inspect.set("test:sts:example.com", inspect.get("test:sts:example.org"));
+    assertThat(store().get(DOMAIN)).isEmpty();
+
+    inspect.set("test:sts:example.com", "garbage");
+    s.put(DOMAIN, entry);
+    assertThat(store().get(DOMAIN)).contains(entry);
+  }
+
+  @Test
+  void removeLeavesANewerPolicyAnotherProcessStored() {
+    Instant t = now();
+    CachedPolicy old = policy("o1", t, Duration.ofDays(7));
+    CachedPolicy newer = policy("n1", t.plusSeconds(5), Duration.ofDays(7));
+    RedisPolicyStore a = store();
+    a.put(DOMAIN, old);
+    store().put(DOMAIN, newer);
+    a.remove(DOMAIN); // a removes what it knew, the older policy
+    assertThat(store().get(DOMAIN)).contains(newer);
+
+    RedisPolicyStore b = store();
+    assertThat(b.get(DOMAIN)).contains(newer);
+    b.remove(DOMAIN);
+    assertThat(inspect.exists("test:sts:example.com")).isZero();
+  }
+
+  @Test
+  void keysAreNamespacedByThePrefix() {
+    CachedPolicy entry = policy("x1", now(), Duration.ofDays(7));
+    store().put(DOMAIN, entry);
+    RedisPolicyStore otherFleet =
+        RedisPolicyStore.newBuilder(redis.uri())
+            .keyPrefix("fleet2")
+            .commandTimeout(TIMEOUT)
+            .build();
+    closeables.add(otherFleet);
+    assertThat(otherFleet.get(DOMAIN)).isEmpty();
+    assertThat(otherFleet.key(DOMAIN)).isEqualTo("fleet2:sts:example.com");
+  }
+}

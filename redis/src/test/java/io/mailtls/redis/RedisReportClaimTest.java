@@ -1,0 +1,62 @@
+package io.mailtls.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** {@link RedisReportClaim} against a real redis-server of its own. */
+class RedisReportClaimTest {
+
+  private static final String REPORT = "tlsrpt/2026-12-05/example.com";
+
+  @Test
+  void oneHolderAtATimeAndOnlyTheHolderReleases() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        RedisReportClaim a = RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(5));
+        RedisReportClaim b = RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(5))) {
+      RedisClient client = RedisClient.create(redis.uri());
+      try {
+        RedisCommands<String, String> inspect = client.connect().sync();
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isTrue();
+        assertThat(b.tryClaim(REPORT, Duration.ofMinutes(10))).isFalse();
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isFalse(); // not re-entrant
+        assertThat(inspect.pttl("test:tlsrpt:v1:claim:" + REPORT))
+            .isBetween(Duration.ofMinutes(9).toMillis(), Duration.ofMinutes(10).toMillis());
+        b.release(REPORT); // b holds nothing: a's claim stays
+        assertThat(b.tryClaim(REPORT, Duration.ofMinutes(10))).isFalse();
+        a.release(REPORT);
+        assertThat(b.tryClaim(REPORT, Duration.ofMinutes(10))).isTrue();
+        b.release(REPORT);
+
+        // A lease that lapsed: another process claims, and the first one's late release
+        // leaves the new claim alone.
+        assertThat(a.tryClaim(REPORT, Duration.ofMillis(50))).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (inspect.exists("test:tlsrpt:v1:claim:" + REPORT) == 1) {
+          assertThat(System.nanoTime()).isLessThan(deadline);
+          Thread.sleep(20);
+        }
+        assertThat(b.tryClaim(REPORT, Duration.ofMinutes(10))).isTrue();
+        a.release(REPORT);
+        assertThat(inspect.exists("test:tlsrpt:v1:claim:" + REPORT)).isEqualTo(1);
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isFalse();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void withoutRedisNobodyClaims() {
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        RedisReportClaim a = RedisReportClaim.create(redis.uri(), "test", Duration.ofMillis(200))) {
+      redis.kill();
+      assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isFalse();
+      a.release(REPORT); // nothing held: no exception
+    }
+  }
+}
