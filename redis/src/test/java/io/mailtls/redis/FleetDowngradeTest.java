@@ -35,6 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * io.mailtls.core.FailureType#DOWNGRADE_DETECTED} (451 4.7.4) and sends nothing in plaintext. A
  * sender whose memory is under another key prefix (a fleet that never reached the domain) delivers
  * in plaintext, as the opportunistic level says: the shared record is what made the difference.
+ * With Redis down, a domain the sender knows nothing of locally is deferred, not delivered
+ * unchecked.
  */
 class FleetDowngradeTest {
 
@@ -128,6 +130,32 @@ class FleetDowngradeTest {
     }
   }
 
+  @Test
+  void withRedisDownADomainNotKnownLocallyIsDeferredNotDeliveredUnchecked() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        MockSmtpServer mx = plainServer(0);
+        TestDnsServer dns =
+            TestDnsServer.builder().zone(DOMAIN, z -> z.mailHost(DOMAIN, 10, MX, mx)).start();
+        DowngradeSender.Sender sender = sender(redis, dns, "fleet", mx.port())) {
+      redis.kill();
+      // Fail closed: the check cannot be made, so the domain waits (451 4.3.0).
+      assertThat(sender.send(RCPT)).isEqualTo("DEFERRED - POLICY_UNAVAILABLE 451");
+      assertThat(sender.last.reply().text()).contains("downgrade memory unavailable");
+      assertThat(mx.sessions()).isEmpty();
+
+      // Once Redis answers again (restarted empty: nothing seen), the domain is delivered.
+      redis.restart();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      String result;
+      do {
+        Thread.sleep(50);
+        result = sender.send(RCPT);
+      } while (!result.startsWith("DELIVERED") && System.nanoTime() < deadline);
+      assertThat(result).isEqualTo("DELIVERED PLAINTEXT - 250");
+      assertThat(mx.messages()).hasSize(1);
+    }
+  }
+
   private static MockSmtpServer tlsServer() throws IOException {
     return MockSmtpServer.builder()
         .address(InetAddress.getLoopbackAddress())
@@ -136,13 +164,14 @@ class FleetDowngradeTest {
         .start();
   }
 
-  /** The same host on the same address and port, now without STARTTLS. */
+  /** The host without STARTTLS on {@code port} (0: a free one). */
   private static MockSmtpServer plainServer(int port) throws IOException {
-    return MockSmtpServer.builder()
-        .address(InetAddress.getLoopbackAddress())
-        .port(port)
-        .hostname(MX)
-        .start();
+    MockSmtpServer.Builder b =
+        MockSmtpServer.builder().address(InetAddress.getLoopbackAddress()).hostname(MX);
+    if (port != 0) {
+      b.port(port);
+    }
+    return b.start();
   }
 
   /** A sender in this JVM, without MTA-STS, its memory under {@code prefix}. */
