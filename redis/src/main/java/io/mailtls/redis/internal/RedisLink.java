@@ -179,6 +179,24 @@ public final class RedisLink implements AutoCloseable {
                 });
   }
 
+  /**
+   * As {@link #script} without waiting: its result, or a future failed with {@link Unavailable}
+   * when not connected. Lettuce times the command out after the command timeout.
+   */
+  public CompletableFuture<Long> scriptLater(Script script, String[] keys, String... args) {
+    CompletableFuture<StatefulRedisConnection<String, String>> f = connection;
+    if (f == null || !f.isDone() || f.isCompletedExceptionally() || closed) {
+      return CompletableFuture.failedFuture(new Unavailable("not connected", null));
+    }
+    return scriptAsync(f.join(), script, keys, args)
+        .whenComplete(
+            (r, e) -> {
+              if (e != null) {
+                noteFailure(e);
+              }
+            });
+  }
+
   private static CompletableFuture<Long> scriptAsync(
       StatefulRedisConnection<String, String> c, Script script, String[] keys, String... args) {
     return scriptAsync(c, script, ScriptOutputType.INTEGER, keys, args);

@@ -1,0 +1,54 @@
+package io.mailtls.redis.internal;
+
+/** The Lua script of the downgrade-memory store; it runs atomically in Redis. */
+public final class DowngradeScripts {
+
+  private DowngradeScripts() {}
+
+  /** The hash field of the last time TLS (authenticated or not) was seen, epoch milliseconds. */
+  public static final String TLS = "tls";
+
+  /** The hash field of the last time authenticated TLS was seen, epoch milliseconds. */
+  public static final String AUTHENTICATED_TLS = "authenticated_tls";
+
+  /**
+   * Raise. KEYS[1] the domain's hash; ARGV[1] a TLS time and ARGV[2] an authenticated-TLS time, in
+   * epoch milliseconds as decimal digits, either empty for "none"; ARGV[3] the retention in
+   * milliseconds. Each field becomes the maximum of what it holds and the time given (a value the
+   * script cannot read as a number is replaced); an authenticated time raises {@code tls} too, so
+   * {@code tls} is never earlier than {@code authenticated_tls}. The key then expires the retention
+   * after its newest time (PEXPIREAT). Values are written as the digits given or kept, never
+   * reformatted by Lua. Returns 1 if a field changed, else 0.
+   */
+  public static final RedisLink.Script RAISE =
+      RedisLink.Script.of(
+          "local function number(v)\n"
+              + "  if v and v ~= '' and tonumber(v) then return v end\n"
+              + "  return false\n"
+              + "end\n"
+              + "local function later(a, b)\n"
+              + "  if not a then return b end\n"
+              + "  if not b then return a end\n"
+              + "  if tonumber(b) > tonumber(a) then return b end\n"
+              + "  return a\n"
+              + "end\n"
+              + "local cur = redis.call('HMGET', KEYS[1], 'tls', 'authenticated_tls')\n"
+              + "local auth = later(number(cur[2]), number(ARGV[2]))\n"
+              + "local tls = later(later(number(cur[1]), number(ARGV[1])), auth)\n"
+              + "local changed = 0\n"
+              + "if tls and tls ~= cur[1] then\n"
+              + "  redis.call('HSET', KEYS[1], 'tls', tls)\n"
+              + "  changed = 1\n"
+              + "end\n"
+              + "if auth and auth ~= cur[2] then\n"
+              + "  redis.call('HSET', KEYS[1], 'authenticated_tls', auth)\n"
+              + "  changed = 1\n"
+              + "end\n"
+              + "if tls then\n"
+              + "  local newest = tonumber(tls)\n"
+              + "  if auth and tonumber(auth) > newest then newest = tonumber(auth) end\n"
+              + "  redis.call('PEXPIREAT', KEYS[1],"
+              + " string.format('%.0f', newest + tonumber(ARGV[3])))\n"
+              + "end\n"
+              + "return changed\n");
+}
