@@ -51,11 +51,12 @@ public final class DnsjavaResolver {
   static final int EDNS_PAYLOAD = 1232;
 
   /**
-   * The most DNSKEY and DS responses kept below the validator. The ones that save round trips are
-   * the few zones above many others (the root, the TLDs), which a frequency-based cache keeps; the
-   * zones' own keys stay validated in the validator's key cache.
+   * The most DNSKEY and DS responses kept below the validator, each counted as 2 KiB of wire format
+   * (8 MiB in all). The ones that save round trips are the few zones above many others (the root,
+   * the TLDs), which a frequency-based cache keeps; the zones' own keys stay validated in the
+   * validator's key cache.
    */
-  static final int MAX_KEY_RESPONSES = 10_000;
+  static final int MAX_KEY_RESPONSES = 4_096;
 
   /** Immutable settings, validated by the public builder. */
   public record Settings(

@@ -42,8 +42,9 @@ import org.xbill.DNS.Type;
  * records (at most {@link #MAX_TTL}); NXDOMAIN and NODATA with an SOA, for the smaller of the SOA's
  * TTL and MINIMUM field and of the other authority records' TTLs (RFC 2308 §5, at most {@link
  * #MAX_NEGATIVE_TTL}). Never kept: SERVFAIL, REFUSED and other rcodes, truncated responses,
- * referrals and negative answers without an SOA (RFC 2308 §5), timeouts and I/O errors. A hit is a
- * copy with the query's message id and every TTL lowered by the time it was held.
+ * referrals and negative answers without an SOA (RFC 2308 §5), timeouts and I/O errors, responses
+ * over {@link #MAX_RESPONSE_BYTES}. Bounded by the octets kept. A hit is a copy with the query's
+ * message id and every TTL lowered by the time it was held.
  */
 final class KeyResponseCache implements Resolver {
 
@@ -53,8 +54,22 @@ final class KeyResponseCache implements Resolver {
   /** The longest a negative response is kept (RFC 2308 §5: one to three hours work well). */
   static final Duration MAX_NEGATIVE_TTL = Duration.ofHours(1);
 
-  /** A response and the clock milliseconds at which it was stored and at which it expires. */
-  private record Entry(Message response, long storedAtMillis, long expiresAtMillis) {}
+  /**
+   * A response larger than this is not kept (a root DNSKEY response is about 1.2 KB, with a key
+   * rollover under way about 1.6 KB): what the cache may hold stays bounded whatever a zone serves.
+   */
+  static final int MAX_RESPONSE_BYTES = 4096;
+
+  /**
+   * The budget per entry, in octets of wire format: the cache holds at most this many per entry.
+   */
+  static final int BYTES_PER_ENTRY = 2048;
+
+  /**
+   * A response, its size in wire format and the clock milliseconds at which it was stored and at
+   * which it expires.
+   */
+  private record Entry(Message response, int bytes, long storedAtMillis, long expiresAtMillis) {}
 
   private final Resolver upstream;
   private final Clock clock;
@@ -63,14 +78,16 @@ final class KeyResponseCache implements Resolver {
   /**
    * @param upstream where misses go
    * @param clock tells when an entry expires and how much to lower its TTLs
-   * @param maxEntries the most responses kept (at least 1)
+   * @param maxEntries the most responses of {@link #BYTES_PER_ENTRY} kept (at least 1): at most
+   *     {@code maxEntries * BYTES_PER_ENTRY} octets of responses in wire format
    */
   KeyResponseCache(Resolver upstream, Clock clock, int maxEntries) {
     this.upstream = upstream;
     this.clock = clock;
     this.cache =
         Caffeine.newBuilder()
-            .maximumSize(maxEntries)
+            .maximumWeight((long) maxEntries * BYTES_PER_ENTRY)
+            .<CoalescingResolver.Key, Entry>weigher((k, e) -> e.bytes())
             // eviction runs on the calling thread: no pool of our own, none of the JVM's
             .executor(Runnable::run)
             .build();
@@ -87,11 +104,12 @@ final class KeyResponseCache implements Resolver {
     Entry hit = cache.getIfPresent(key);
     if (hit != null) {
       long now = clock.millis();
-      if (now < hit.expiresAtMillis()) {
+      Message copy = now < hit.expiresAtMillis() ? aged(hit, id, now) : null;
+      if (copy != null) {
         // On the query's executor, as the upstream's futures are (CoalescingResolver.OnExecutor):
         // the validator continues with thenComposeAsync and no executor of its own.
         CoalescingResolver.OnExecutor<Message> done = new CoalescingResolver.OnExecutor<>(executor);
-        done.complete(aged(hit, id, now));
+        done.complete(copy);
         return done;
       }
       cache.asMap().remove(key, hit);
@@ -100,7 +118,11 @@ final class KeyResponseCache implements Resolver {
         .sendAsync(query, executor)
         .thenApply(
             response -> {
-              store(key, question, response);
+              try {
+                store(key, question, response);
+              } catch (RuntimeException e) {
+                // not kept; the validator still gets the response
+              }
               return response;
             });
   }
@@ -124,9 +146,13 @@ final class KeyResponseCache implements Resolver {
     if (ttlSeconds <= 0) {
       return;
     }
+    int bytes = response.toWire().length;
+    if (bytes > MAX_RESPONSE_BYTES) {
+      return;
+    }
     long now = clock.millis();
     // A copy: the validator rewrites the response it is given.
-    cache.put(key, new Entry(response.clone(), now, now + ttlSeconds * 1000));
+    cache.put(key, new Entry(response.clone(), bytes, now, now + ttlSeconds * 1000));
   }
 
   /** How long {@code response} may be kept, in seconds; 0 or less if it may not be. */
@@ -188,8 +214,19 @@ final class KeyResponseCache implements Resolver {
     return min;
   }
 
-  /** A copy of the entry's response with the query's id and its TTLs lowered by its age. */
-  private static Message aged(Entry entry, int id, long nowMillis) {
+  /**
+   * A copy of the entry's response with the query's id and its TTLs lowered by its age; null if a
+   * record of it cannot be rewritten (then the question goes upstream).
+   */
+  private static @Nullable Message aged(Entry entry, int id, long nowMillis) {
+    try {
+      return agedCopy(entry, id, nowMillis);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static Message agedCopy(Entry entry, int id, long nowMillis) {
     Message copy = entry.response().clone();
     copy.getHeader().setID(id);
     long age = (nowMillis - entry.storedAtMillis()) / 1000;

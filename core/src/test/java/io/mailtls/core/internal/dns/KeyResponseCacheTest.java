@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -294,5 +295,29 @@ class KeyResponseCacheTest {
     assertThat(dns.queryCount("a.test.", Type.MX)).isEqualTo(2);
     // Kept: b.test.'s answered DNSKEY only.
     assertThat(keys.size()).isEqualTo(1);
+  }
+
+  @Test
+  void whatIsKeptStaysWithinItsBudgetOfOctets() throws Exception {
+    SimpleResolver signed = wire();
+    signed.setEDNS(
+        0, 1232, ExtendedFlags.DO, List.of()); // with their RRSIGs, as the validator asks
+    KeyResponseCache keys = new KeyResponseCache(signed, clock, 1); // 2,048 octets
+    long total = 0;
+    int asked = 0;
+    for (String zone : List.of(".", "test.", "a.test.", "b.test.", "c.test.")) {
+      total += sendCd(keys, zone, Type.DNSKEY).toWire().length;
+      asked++;
+      if (!zone.equals(".")) {
+        total += sendCd(keys, zone, Type.DS).toWire().length;
+        asked++;
+      }
+    }
+    for (int i = 0; i < 10; i++) { // NXDOMAIN with its SOA, NSEC records and their RRSIGs
+      total += sendCd(keys, "nosuch" + i + ".a.test.", Type.DS).toWire().length;
+      asked++;
+    }
+    assertThat(total).isGreaterThan(KeyResponseCache.BYTES_PER_ENTRY);
+    assertThat(keys.size()).isPositive().isLessThan(asked);
   }
 }
