@@ -2,6 +2,7 @@ package io.mailtls.core.internal.dns;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +32,25 @@ import org.xbill.DNS.TSIG;
  */
 final class CoalescingResolver implements Resolver {
 
-  private record Key(Name name, int type, int dclass, int flags, int ednsFlags) {}
+  /** A question as this layer tells questions apart; also {@link KeyResponseCache}'s key. */
+  record Key(Name name, int type, int dclass, int flags, int ednsFlags) {
+
+    /** The key of a query that has a question. */
+    static Key of(Message query) {
+      Record question = Objects.requireNonNull(query.getQuestion(), "no question");
+      OPTRecord opt = query.getOPT();
+      int flags =
+          (query.getHeader().getFlag(Flags.RD) ? 1 : 0)
+              | (query.getHeader().getFlag(Flags.CD) ? 2 : 0)
+              | (query.getHeader().getFlag(Flags.AD) ? 4 : 0);
+      return new Key(
+          question.getName(),
+          question.getType(),
+          question.getDClass(),
+          flags,
+          opt == null ? -1 : opt.getFlags());
+    }
+  }
 
   private final Resolver upstream;
   private final ConcurrentHashMap<Key, CompletableFuture<Message>> inFlight =
@@ -47,18 +66,7 @@ final class CoalescingResolver implements Resolver {
     if (question == null) {
       return upstream.sendAsync(query, executor);
     }
-    OPTRecord opt = query.getOPT();
-    int flags =
-        (query.getHeader().getFlag(Flags.RD) ? 1 : 0)
-            | (query.getHeader().getFlag(Flags.CD) ? 2 : 0)
-            | (query.getHeader().getFlag(Flags.AD) ? 4 : 0);
-    Key key =
-        new Key(
-            question.getName(),
-            question.getType(),
-            question.getDClass(),
-            flags,
-            opt == null ? -1 : opt.getFlags());
+    Key key = Key.of(query);
     CompletableFuture<Message> mine = new OnExecutor<>(executor);
     CompletableFuture<Message> running = inFlight.putIfAbsent(key, mine);
     CompletableFuture<Message> shared = running == null ? mine : running;

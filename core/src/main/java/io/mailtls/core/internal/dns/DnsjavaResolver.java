@@ -50,6 +50,14 @@ public final class DnsjavaResolver {
   /** EDNS payload size we advertise: the DNS Flag Day 2020 value, avoids IP fragmentation. */
   static final int EDNS_PAYLOAD = 1232;
 
+  /**
+   * The most DNSKEY and DS responses kept below the validator, each counted as 2 KiB of wire format
+   * (8 MiB in all). The ones that save round trips are the few zones above many others (the root,
+   * the TLDs), which a frequency-based cache keeps; the zones' own keys stay validated in the
+   * validator's key cache.
+   */
+  static final int MAX_KEY_RESPONSES = 4_096;
+
   /** Immutable settings, validated by the public builder. */
   public record Settings(
       List<InetSocketAddress> upstreams,
@@ -69,6 +77,9 @@ public final class DnsjavaResolver {
   private final Resolver resolver;
   private final ResponseReader reader;
 
+  /** The upstream's DNSKEY and DS responses, below the validator; null unless validating. */
+  private final @Nullable KeyResponseCache keyResponses;
+
   public DnsjavaResolver(Settings settings) {
     this.settings = settings;
     this.reader =
@@ -78,9 +89,14 @@ public final class DnsjavaResolver {
       // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets
       // that property and loads the anchors explicitly below (docs/design.md §5: no JVM globals).
       // Identical concurrent queries, the validator's DNSKEY and DS queries among them, go
-      // upstream once.
-      ValidatingResolver validating =
-          new ValidatingResolver(new CoalescingResolver(head), settings.clock());
+      // upstream once; DNSKEY and DS responses are kept for their TTL below the validator, which
+      // otherwise asks for the chain from the trust anchor down again for every new zone.
+      this.keyResponses =
+          new KeyResponseCache(
+              new CoalescingResolver(head),
+              settings.clock(),
+              Math.min(settings.keyCacheSize(), MAX_KEY_RESPONSES));
+      ValidatingResolver validating = new ValidatingResolver(keyResponses, settings.clock());
       validating.setAddReasonToAdditional(true);
       try {
         // Properties of this validator only (never System properties): its cache of validated
@@ -103,6 +119,7 @@ public final class DnsjavaResolver {
       // RFC 6840 §5.7 / RFC 3225: ask for DNSSEC so that a validating resolver reports AD.
       head.setEDNS(0, EDNS_PAYLOAD, ExtendedFlags.DO);
       this.resolver = new CoalescingResolver(head);
+      this.keyResponses = null;
     }
   }
 
@@ -159,6 +176,7 @@ public final class DnsjavaResolver {
               DnsAnswer answer = result.answer();
               if (answer != null) { // else a requery
                 if (answer.state() == DnssecState.BOGUS && settings.mode() == DnssecMode.VALIDATE) {
+                  forgetKeys(qname);
                   return confirmBogus(chase, qname, answer);
                 }
                 return CompletableFuture.completedFuture(answer);
@@ -172,6 +190,18 @@ public final class DnsjavaResolver {
               }
               return step(chase, Objects.requireNonNull(result.requery()));
             });
+  }
+
+  /**
+   * A lookup of {@code qname} was found bogus: the key responses kept for its chain may be the
+   * cause (corrupted, spoofed, or signatures expired while kept), so the next lookup fetches them
+   * again rather than failing on them until their TTL ends.
+   */
+  private void forgetKeys(Name qname) {
+    KeyResponseCache keys = keyResponses;
+    if (keys != null) {
+      keys.forget(qname);
+    }
   }
 
   /**

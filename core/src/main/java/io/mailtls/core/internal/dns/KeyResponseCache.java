@@ -1,0 +1,300 @@
+package io.mailtls.core.internal.dns;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
+import org.xbill.DNS.EDNSOption;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.TSIG;
+import org.xbill.DNS.Type;
+
+/**
+ * A bounded cache of the upstream's raw responses to DNSKEY and DS queries, between dnsjava's
+ * validator and the upstream, each kept for its TTL as the injected clock tells time. Thread-safe.
+ *
+ * <p>Why: for every zone whose own DNSKEYs it has not validated, dnsjava's {@code
+ * ValidatingResolver} walks the chain of trust from the trust anchor down (its key cache is used
+ * only for the signer's exact name, not as a starting point), so each new zone asked {@code DNSKEY
+ * .}, {@code DS test.} and {@code DNSKEY test.} again: three round trips before the zone's own DS
+ * and DNSKEY. This cache answers those again-asked questions without a round trip.
+ *
+ * <p>It caches bytes, never trust: the validator checks every signature of a cached response as it
+ * would a fresh one (RFC 4035 §5), so a response that was bogus stays bogus for every lookup that
+ * uses it, and a signature that expired while cached is found expired. {@link #forget} drops the
+ * chain above a name whose validation failed, so a corrupted or spoofed key response costs the
+ * lookups of its failure TTL, not those of its DNS TTL.
+ *
+ * <p>Kept: NOERROR answers with the asked RRset, for the smallest TTL of their answer and authority
+ * records (at most {@link #MAX_TTL}); NXDOMAIN and NODATA with an SOA, for the smaller of the SOA's
+ * TTL and MINIMUM field and of the other authority records' TTLs (RFC 2308 §5, at most {@link
+ * #MAX_NEGATIVE_TTL}). Never kept: SERVFAIL, REFUSED and other rcodes, truncated responses,
+ * referrals and negative answers without an SOA (RFC 2308 §5), timeouts and I/O errors, responses
+ * over {@link #MAX_RESPONSE_BYTES}. Bounded by the octets kept. A hit is a copy with the query's
+ * message id and every TTL lowered by the time it was held.
+ */
+final class KeyResponseCache implements Resolver {
+
+  /** The longest a positive response is kept, whatever its TTL (the answer cache's default). */
+  static final Duration MAX_TTL = Duration.ofDays(1);
+
+  /** The longest a negative response is kept (RFC 2308 §5: one to three hours work well). */
+  static final Duration MAX_NEGATIVE_TTL = Duration.ofHours(1);
+
+  /**
+   * A response larger than this is not kept (a root DNSKEY response is about 1.2 KB, with a key
+   * rollover under way about 1.6 KB): what the cache may hold stays bounded whatever a zone serves.
+   */
+  static final int MAX_RESPONSE_BYTES = 4096;
+
+  /**
+   * The budget per entry, in octets of wire format: the cache holds at most this many per entry.
+   */
+  static final int BYTES_PER_ENTRY = 2048;
+
+  /**
+   * A response, its size in wire format and the clock milliseconds at which it was stored and at
+   * which it expires.
+   */
+  private record Entry(Message response, int bytes, long storedAtMillis, long expiresAtMillis) {}
+
+  private final Resolver upstream;
+  private final Clock clock;
+  private final Cache<CoalescingResolver.Key, Entry> cache;
+
+  /**
+   * @param upstream where misses go
+   * @param clock tells when an entry expires and how much to lower its TTLs
+   * @param maxEntries the most responses of {@link #BYTES_PER_ENTRY} kept (at least 1): at most
+   *     {@code maxEntries * BYTES_PER_ENTRY} octets of responses in wire format
+   */
+  KeyResponseCache(Resolver upstream, Clock clock, int maxEntries) {
+    this.upstream = upstream;
+    this.clock = clock;
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumWeight((long) maxEntries * BYTES_PER_ENTRY)
+            .<CoalescingResolver.Key, Entry>weigher((k, e) -> e.bytes())
+            // eviction runs on the calling thread: no pool of our own, none of the JVM's
+            .executor(Runnable::run)
+            .build();
+  }
+
+  @Override
+  public CompletionStage<Message> sendAsync(Message query, Executor executor) {
+    Record question = query.getQuestion();
+    if (question == null || (question.getType() != Type.DNSKEY && question.getType() != Type.DS)) {
+      return upstream.sendAsync(query, executor);
+    }
+    CoalescingResolver.Key key = CoalescingResolver.Key.of(query);
+    int id = query.getHeader().getID();
+    Entry hit = cache.getIfPresent(key);
+    if (hit != null) {
+      long now = clock.millis();
+      Message copy = now < hit.expiresAtMillis() ? aged(hit, id, now) : null;
+      if (copy != null) {
+        // On the query's executor, as the upstream's futures are (CoalescingResolver.OnExecutor):
+        // the validator continues with thenComposeAsync and no executor of its own.
+        CoalescingResolver.OnExecutor<Message> done = new CoalescingResolver.OnExecutor<>(executor);
+        done.complete(copy);
+        return done;
+      }
+      cache.asMap().remove(key, hit);
+    }
+    return upstream
+        .sendAsync(query, executor)
+        .thenApply(
+            response -> {
+              try {
+                store(key, question, response);
+              } catch (RuntimeException e) {
+                // not kept; the validator still gets the response
+              }
+              return response;
+            });
+  }
+
+  /**
+   * Drops the DNSKEY and DS responses of {@code name} and of every zone above it: called when a
+   * lookup of {@code name} was found bogus, so that the next lookup fetches its chain afresh.
+   */
+  void forget(Name name) {
+    cache.asMap().keySet().removeIf(k -> name.subdomain(k.name()));
+  }
+
+  /** Entries held now, expired ones not yet dropped included; for tests. */
+  long size() {
+    cache.cleanUp();
+    return cache.estimatedSize();
+  }
+
+  private void store(CoalescingResolver.Key key, Record question, Message response) {
+    long ttlSeconds = cacheableTtlSeconds(question, response);
+    if (ttlSeconds <= 0) {
+      return;
+    }
+    int bytes = response.toWire().length;
+    if (bytes > MAX_RESPONSE_BYTES) {
+      return;
+    }
+    long now = clock.millis();
+    // A copy: the validator rewrites the response it is given.
+    cache.put(key, new Entry(response.clone(), bytes, now, now + ttlSeconds * 1000));
+  }
+
+  /** How long {@code response} may be kept, in seconds; 0 or less if it may not be. */
+  static long cacheableTtlSeconds(Record question, Message response) {
+    if (!response.getHeader().getFlag(Flags.QR) || response.getHeader().getFlag(Flags.TC)) {
+      return 0;
+    }
+    Record echoed = response.getQuestion();
+    if (echoed == null
+        || !echoed.getName().equals(question.getName())
+        || echoed.getType() != question.getType()
+        || echoed.getDClass() != question.getDClass()) {
+      return 0;
+    }
+    int rcode = response.getRcode();
+    if (rcode != Rcode.NOERROR && rcode != Rcode.NXDOMAIN) {
+      return 0; // SERVFAIL, REFUSED...: RFC 2308 §7 failures are the answer cache's to remember
+    }
+    List<Record> answer = response.getSection(Section.ANSWER);
+    List<Record> authority = response.getSection(Section.AUTHORITY);
+    boolean positive =
+        rcode == Rcode.NOERROR
+            && answer.stream()
+                .anyMatch(
+                    r ->
+                        r.getType() == question.getType()
+                            && r.getName().equals(question.getName()));
+    long ttl;
+    long max;
+    if (positive) {
+      ttl = Math.min(minTtl(answer), minTtl(authority));
+      max = MAX_TTL.toSeconds();
+    } else {
+      if (rcode == Rcode.NOERROR && !answer.isEmpty()) {
+        return 0; // an answer of another type (a CNAME): nothing the validator's walk needs
+      }
+      // RFC 2308 §5: a negative answer is kept for the SOA's TTL or MINIMUM, the smaller; one
+      // without an SOA (a referral) is not kept.
+      @Nullable SOARecord soa = null;
+      for (Record r : authority) {
+        if (r instanceof SOARecord s) {
+          soa = s;
+        }
+      }
+      if (soa == null) {
+        return 0;
+      }
+      ttl = Math.min(Math.min(soa.getTTL(), soa.getMinimum()), minTtl(authority));
+      max = MAX_NEGATIVE_TTL.toSeconds();
+    }
+    return Math.min(ttl, max);
+  }
+
+  private static long minTtl(List<Record> records) {
+    long min = Long.MAX_VALUE;
+    for (Record r : records) {
+      min = Math.min(min, r.getTTL());
+    }
+    return min;
+  }
+
+  /**
+   * A copy of the entry's response with the query's id and its TTLs lowered by its age; null if a
+   * record of it cannot be rewritten (then the question goes upstream).
+   */
+  private static @Nullable Message aged(Entry entry, int id, long nowMillis) {
+    try {
+      return agedCopy(entry, id, nowMillis);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static Message agedCopy(Entry entry, int id, long nowMillis) {
+    Message copy = entry.response().clone();
+    copy.getHeader().setID(id);
+    long age = (nowMillis - entry.storedAtMillis()) / 1000;
+    if (age > 0) {
+      for (int section : new int[] {Section.ANSWER, Section.AUTHORITY, Section.ADDITIONAL}) {
+        List<Record> records = copy.getSection(section);
+        copy.removeAllRecords(section);
+        for (Record r : records) {
+          copy.addRecord(r.getType() == Type.OPT ? r : withTtl(r, r.getTTL() - age), section);
+        }
+      }
+    }
+    return copy;
+  }
+
+  /** {@code r} with another TTL (dnsjava keeps its setter private): rewritten in wire format. */
+  static Record withTtl(Record r, long ttl) {
+    byte[] wire = r.toWire(Section.ANSWER);
+    long t = Math.max(0, ttl);
+    int at = r.getName().length() + 4; // after the owner name, TYPE and CLASS (RFC 1035 §4.1.3)
+    wire[at] = (byte) (t >>> 24);
+    wire[at + 1] = (byte) (t >>> 16);
+    wire[at + 2] = (byte) (t >>> 8);
+    wire[at + 3] = (byte) t;
+    try {
+      return Record.fromWire(wire, Section.ANSWER);
+    } catch (IOException e) {
+      throw new UncheckedIOException("a record dnsjava wrote does not parse", e);
+    }
+  }
+
+  @Override
+  public void setPort(int port) {
+    upstream.setPort(port);
+  }
+
+  @Override
+  public void setTCP(boolean flag) {
+    upstream.setTCP(flag);
+  }
+
+  @Override
+  public void setIgnoreTruncation(boolean flag) {
+    upstream.setIgnoreTruncation(flag);
+  }
+
+  @Override
+  public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
+    upstream.setEDNS(version, payloadSize, flags, options);
+  }
+
+  @Override
+  public void setTSIGKey(TSIG key) {
+    upstream.setTSIGKey(key);
+  }
+
+  @Override
+  public void setTimeout(Duration timeout) {
+    upstream.setTimeout(timeout);
+  }
+
+  @Override
+  public Duration getTimeout() {
+    return upstream.getTimeout();
+  }
+
+  @Override
+  public String toString() {
+    return "KeyResponseCache(" + upstream + ")";
+  }
+}

@@ -1,0 +1,323 @@
+package io.mailtls.core.internal.dns;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsOutcome;
+import io.mailtls.core.DnsRecordType;
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DnssecState;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.TrustAnchors;
+import io.mailtls.testkit.FakeClock;
+import io.mailtls.testkit.TestDnsServer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+import org.xbill.DNS.dnssec.ValidatingResolver;
+
+/**
+ * {@link KeyResponseCache}, the DNSKEY and DS responses kept below dnsjava's validator, against the
+ * testkit's signed zones on loopback (real signatures, queries counted at the server): a second
+ * zone under the same parent asks no key above it again, keys are asked again after their TTL by
+ * the injected clock, a badly signed response kept below the validator is bogus for every lookup
+ * that uses it, and failures (SERVFAIL, timeouts) are never kept.
+ */
+@SuppressWarnings("CanonicalDuration") // TTLs in seconds, as DNS zones give them
+class KeyResponseCacheTest {
+
+  /**
+   * Starts at the real time: the testkit signs with the clock's time, and dnsjava's validator keeps
+   * validated keys by the system clock.
+   */
+  private final FakeClock clock = new FakeClock(Instant.now());
+
+  private TestDnsServer dns;
+  private ExecutorService executor;
+
+  @BeforeEach
+  void start() {
+    // Every record, DNSKEY and DS included, has the testkit's TTL of 300 s; so has the SOA, whose
+    // MINIMUM is 300 s too.
+    dns =
+        TestDnsServer.builder()
+            .clock(clock)
+            .zone("a.test", z -> z.mx("a.test", 10, "mx.a.test").a("mx.a.test", "127.0.0.2"))
+            .zone("b.test", z -> z.mx("b.test", 10, "mx.b.test").a("mx.b.test", "127.0.0.3"))
+            .zone("c.test", z -> z.mx("c.test", 10, "mx.c.test").a("mx.c.test", "127.0.0.4"))
+            .start();
+    executor = Executors.newFixedThreadPool(2);
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    dns.close();
+    executor.shutdownNow();
+    assertThat(executor.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private DnssecResolver resolver() {
+    return DnssecResolver.builder()
+        .upstream(dns.socketAddress())
+        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+        .clock(clock)
+        .queryTimeout(Duration.ofSeconds(3))
+        .retries(0)
+        .build();
+  }
+
+  private static DnsAnswer ask(DnssecResolver r, String name, DnsRecordType type) {
+    return r.resolve(DomainName.of(name), type);
+  }
+
+  private int keysAbove() {
+    return dns.queryCount(".", Type.DNSKEY)
+        + dns.queryCount("test.", Type.DS)
+        + dns.queryCount("test.", Type.DNSKEY);
+  }
+
+  // ------------------------------------------------------------ through DnssecResolver
+
+  @Test
+  void aSecondZoneUnderTheSameParentAsksNoKeyAboveItAgain() {
+    DnssecResolver r = resolver();
+    assertThat(ask(r, "a.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(dns.queryCount(".", Type.DNSKEY)).isEqualTo(1);
+    assertThat(dns.queryCount("test.", Type.DS)).isEqualTo(1);
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(1);
+
+    // dnsjava's validator walks from the trust anchor for b.test and c.test as it did for a.test;
+    // the responses above them come from the cache, and it validates them again.
+    assertThat(ask(r, "b.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(ask(r, "mx.c.test", DnsRecordType.A).isSecure()).isTrue();
+    assertThat(keysAbove()).isEqualTo(3);
+    assertThat(dns.queryCount("b.test.", Type.DS)).isEqualTo(1);
+    assertThat(dns.queryCount("b.test.", Type.DNSKEY)).isEqualTo(1);
+    assertThat(dns.queryCount("c.test.", Type.DS)).isEqualTo(1);
+    assertThat(dns.queryCount("c.test.", Type.DNSKEY)).isEqualTo(1);
+  }
+
+  @Test
+  void afterTheirTtlTheKeysAboveAreAskedForAgain() {
+    DnssecResolver r = resolver();
+    assertThat(ask(r, "a.test", DnsRecordType.MX).isSecure()).isTrue();
+    clock.advance(Duration.ofSeconds(299));
+    assertThat(ask(r, "b.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(keysAbove()).isEqualTo(3);
+
+    clock.advance(Duration.ofSeconds(2)); // 301 s after they were fetched
+    assertThat(ask(r, "c.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(dns.queryCount(".", Type.DNSKEY)).isEqualTo(2);
+    assertThat(dns.queryCount("test.", Type.DS)).isEqualTo(2);
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(2);
+  }
+
+  @Test
+  void aBogusLookupDropsTheKeptChainSoThatARepairedZoneValidatesAgain() {
+    DnssecResolver r = resolver();
+    assertThat(ask(r, "a.test", DnsRecordType.MX).isSecure()).isTrue();
+    dns.corruptSignatures("test.", Type.DNSKEY);
+    // test.'s DNSKEY response is kept from a.test's lookup, undamaged: b.test validates with it.
+    assertThat(ask(r, "b.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(1);
+
+    clock.advance(Duration.ofSeconds(301)); // the kept responses expire; the wire is damaged now
+    DnsAnswer bogus = ask(r, "c.test", DnsRecordType.MX);
+    assertThat(bogus.state()).isEqualTo(DnssecState.BOGUS);
+    assertThat(bogus.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(2);
+
+    dns.clearFaults();
+    clock.advance(Duration.ofSeconds(2)); // past the answer cache's failure TTL (1 s)
+    // The damaged response was kept for 300 s, but the bogus lookup dropped it: asked again.
+    assertThat(ask(r, "c.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(3);
+  }
+
+  @Test
+  void aServfailForAKeyIsNotKept() {
+    DnssecResolver r = resolver();
+    dns.servfail("a.test", Type.DNSKEY);
+    DnsAnswer failed = ask(r, "a.test", DnsRecordType.MX);
+    assertThat(failed.isSuccess()).isFalse();
+    assertThat(failed.isSecure()).isFalse();
+    int asked = dns.queryCount("a.test.", Type.DNSKEY);
+    assertThat(asked).isPositive();
+
+    dns.clearFaults();
+    clock.advance(Duration.ofSeconds(2)); // past the answer cache's failure TTL
+    assertThat(ask(r, "a.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(dns.queryCount("a.test.", Type.DNSKEY)).isEqualTo(asked + 1);
+  }
+
+  // ------------------------------------------------------------ the cache on its own
+
+  private SimpleResolver wire() {
+    SimpleResolver s = new SimpleResolver(dns.socketAddress());
+    s.setTimeout(Duration.ofMillis(500));
+    return s;
+  }
+
+  private ValidatingResolver validating(KeyResponseCache keys) throws Exception {
+    ValidatingResolver v = new ValidatingResolver(keys, clock);
+    v.init(new Properties());
+    v.loadTrustAnchors(dns.trustAnchorStream());
+    return v;
+  }
+
+  private Message send(org.xbill.DNS.Resolver r, String name, int type) throws Exception {
+    Message q = Message.newQuery(Record.newRecord(Name.fromString(name), type, DClass.IN));
+    return r.sendAsync(q, executor).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private Message sendCd(org.xbill.DNS.Resolver r, String name, int type) throws Exception {
+    Message q = Message.newQuery(Record.newRecord(Name.fromString(name), type, DClass.IN));
+    q.getHeader().setFlag(Flags.CD);
+    return r.sendAsync(q, executor).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static boolean secure(Message m) {
+    return m.getRcode() == Rcode.NOERROR && m.getHeader().getFlag(Flags.AD);
+  }
+
+  @Test
+  void aBadlySignedKeyResponseKeptBelowTheValidatorIsBogusForEveryLookupThatUsesIt()
+      throws Exception {
+    KeyResponseCache keys = new KeyResponseCache(wire(), clock, 100);
+    ValidatingResolver v = validating(keys);
+    dns.corruptSignatures("a.test", Type.DNSKEY);
+    List<String[]> lookups =
+        List.of(
+            new String[] {"a.test.", "MX"},
+            new String[] {"mx.a.test.", "A"},
+            new String[] {"a.test.", "MX"},
+            new String[] {"nosuch.a.test.", "A"});
+    for (String[] l : lookups) {
+      Message m = send(v, l[0], Type.value(l[1]));
+      assertThat(m.getHeader().getFlag(Flags.AD)).as("%s %s", l[0], l[1]).isFalse();
+      assertThat(m.getRcode()).as("%s %s", l[0], l[1]).isEqualTo(Rcode.SERVFAIL);
+    }
+    // Every lookup validated the same kept response and found it bogus.
+    assertThat(dns.queryCount("a.test.", Type.DNSKEY)).isEqualTo(1);
+
+    // Repaired on the wire, the kept damaged copy still fails (this layer has no forget hook):
+    // nothing kept below the validator ever turns secure.
+    dns.clearFaults();
+    assertThat(send(v, "mx.a.test.", Type.A).getRcode()).isEqualTo(Rcode.SERVFAIL);
+    assertThat(dns.queryCount("a.test.", Type.DNSKEY)).isEqualTo(1);
+    // forget() drops it, and the zone validates from the wire again.
+    keys.forget(Name.fromString("mx.a.test."));
+    assertThat(secure(send(v, "mx.a.test.", Type.A))).isTrue();
+    assertThat(dns.queryCount("a.test.", Type.DNSKEY)).isEqualTo(2);
+  }
+
+  @Test
+  void aHitIsACopyWithTheQueryIdAndTtlsLoweredByItsAge() throws Exception {
+    KeyResponseCache keys = new KeyResponseCache(wire(), clock, 100);
+    Message first = sendCd(keys, "test.", Type.DNSKEY);
+    assertThat(first.getSection(Section.ANSWER)).allMatch(rec -> rec.getTTL() == 300);
+    clock.advance(Duration.ofSeconds(100));
+    Message q = Message.newQuery(Record.newRecord(Name.fromString("test."), Type.DNSKEY, 1));
+    q.getHeader().setFlag(Flags.CD);
+    Message hit = keys.sendAsync(q, executor).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(1);
+    assertThat(hit.getHeader().getID()).isEqualTo(q.getHeader().getID());
+    assertThat(hit.getSection(Section.ANSWER))
+        .hasSameSizeAs(first.getSection(Section.ANSWER))
+        .allMatch(rec -> rec.getTTL() == 200);
+    assertThat(hit.getSection(Section.ANSWER).stream().map(Record::rdataToString))
+        .containsExactlyElementsOf(
+            first.getSection(Section.ANSWER).stream().map(Record::rdataToString).toList());
+    // Changing the copy does not change what is kept.
+    hit.removeAllRecords(Section.ANSWER);
+    assertThat(sendCd(keys, "test.", Type.DNSKEY).getSection(Section.ANSWER)).isNotEmpty();
+
+    clock.advance(Duration.ofSeconds(200)); // 300 s: expired
+    assertThat(sendCd(keys, "test.", Type.DNSKEY).getSection(Section.ANSWER))
+        .allMatch(rec -> rec.getTTL() == 300);
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(2);
+  }
+
+  @Test
+  void aNegativeAnswerIsKeptForTheSoaMinimum() throws Exception {
+    KeyResponseCache keys = new KeyResponseCache(wire(), clock, 100);
+    // mx.a.test is no zone cut: NODATA for its DS; nosuch.a.test does not exist: NXDOMAIN.
+    assertThat(sendCd(keys, "mx.a.test.", Type.DS).getRcode()).isEqualTo(Rcode.NOERROR);
+    assertThat(sendCd(keys, "nosuch.a.test.", Type.DS).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+    clock.advance(Duration.ofSeconds(299));
+    assertThat(sendCd(keys, "mx.a.test.", Type.DS).getSection(Section.ANSWER)).isEmpty();
+    assertThat(sendCd(keys, "nosuch.a.test.", Type.DS).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+    assertThat(dns.queryCount("mx.a.test.", Type.DS)).isEqualTo(1);
+    assertThat(dns.queryCount("nosuch.a.test.", Type.DS)).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(2));
+    sendCd(keys, "mx.a.test.", Type.DS);
+    sendCd(keys, "nosuch.a.test.", Type.DS);
+    assertThat(dns.queryCount("mx.a.test.", Type.DS)).isEqualTo(2);
+    assertThat(dns.queryCount("nosuch.a.test.", Type.DS)).isEqualTo(2);
+  }
+
+  @Test
+  void servfailsTimeoutsAndOtherTypesAreNeverKept() throws Exception {
+    KeyResponseCache keys = new KeyResponseCache(wire(), clock, 100);
+    dns.servfail("a.test", Type.DNSKEY);
+    assertThat(sendCd(keys, "a.test.", Type.DNSKEY).getRcode()).isEqualTo(Rcode.SERVFAIL);
+    assertThat(sendCd(keys, "a.test.", Type.DNSKEY).getRcode()).isEqualTo(Rcode.SERVFAIL);
+    assertThat(dns.queryCount("a.test.", Type.DNSKEY)).isEqualTo(2);
+
+    dns.clearFaults();
+    dns.drop("b.test", Type.DNSKEY);
+    assertThatThrownBy(() -> sendCd(keys, "b.test.", Type.DNSKEY))
+        .isInstanceOf(ExecutionException.class);
+    dns.clearFaults();
+    assertThat(sendCd(keys, "b.test.", Type.DNSKEY).getSection(Section.ANSWER)).isNotEmpty();
+
+    sendCd(keys, "a.test.", Type.MX);
+    sendCd(keys, "a.test.", Type.MX);
+    assertThat(dns.queryCount("a.test.", Type.MX)).isEqualTo(2);
+    // Kept: b.test.'s answered DNSKEY only.
+    assertThat(keys.size()).isEqualTo(1);
+  }
+
+  @Test
+  void whatIsKeptStaysWithinItsBudgetOfOctets() throws Exception {
+    SimpleResolver signed = wire();
+    signed.setEDNS(
+        0, 1232, ExtendedFlags.DO, List.of()); // with their RRSIGs, as the validator asks
+    KeyResponseCache keys = new KeyResponseCache(signed, clock, 1); // 2,048 octets
+    long total = 0;
+    int asked = 0;
+    for (String zone : List.of(".", "test.", "a.test.", "b.test.", "c.test.")) {
+      total += sendCd(keys, zone, Type.DNSKEY).toWire().length;
+      asked++;
+      if (!zone.equals(".")) {
+        total += sendCd(keys, zone, Type.DS).toWire().length;
+        asked++;
+      }
+    }
+    for (int i = 0; i < 10; i++) { // NXDOMAIN with its SOA, NSEC records and their RRSIGs
+      total += sendCd(keys, "nosuch" + i + ".a.test.", Type.DS).toWire().length;
+      asked++;
+    }
+    assertThat(total).isGreaterThan(KeyResponseCache.BYTES_PER_ENTRY);
+    assertThat(keys.size()).isPositive().isLessThan(asked);
+  }
+}
