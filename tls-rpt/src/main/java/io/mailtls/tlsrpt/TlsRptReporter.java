@@ -341,6 +341,9 @@ public final class TlsRptReporter implements AutoCloseable {
       if (e.stage() == Stage.DELIVERING) {
         e = deliver(e, now);
       }
+      if (e.settled()) {
+        claim.markSettled(key); // no other process writes it again
+      }
       return e;
     } finally {
       claim.release(key);
@@ -539,15 +542,21 @@ public final class TlsRptReporter implements AutoCloseable {
 
   /**
    * Discards {@code day}'s counts and then its entries when every report of the day is settled:
-   * each policy domain with counts has a settled entry, and no entry is unsettled.
+   * each policy domain with counts has a settled entry, or the claim says another process settled
+   * it ({@link ReportClaim#isSettled}), and no entry is unsettled.
    */
   private boolean settle(
       LocalDate day,
       Map<AppliedPolicy, PolicyCounts> dayCounts,
       Map<DomainName, PendingReport> entries)
       throws IOException {
+    boolean settledElsewhere = false;
     for (AppliedPolicy p : dayCounts.keySet()) {
       PendingReport e = entries.get(p.policyDomain());
+      if (e == null && claim.isSettled(PendingReport.key(day, p.policyDomain()))) {
+        settledElsewhere = true; // another process of the fleet wrote and settled it
+        continue;
+      }
       if (e == null || !e.settled()) {
         return false;
       }
@@ -557,7 +566,7 @@ public final class TlsRptReporter implements AutoCloseable {
         return false;
       }
     }
-    if (entries.isEmpty()) {
+    if (entries.isEmpty() && !settledElsewhere) {
       return false;
     }
     boolean hadCounts = !dayCounts.isEmpty();
