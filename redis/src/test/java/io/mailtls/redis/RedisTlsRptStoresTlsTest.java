@@ -60,6 +60,7 @@ class RedisTlsRptStoresTlsTest {
             "--tls-key-file", key.toString(),
             "--tls-ca-cert-file", ca.toString(),
             "--tls-auth-clients", "no")) {
+      assertThat(redis.port()).isNotEqualTo(tlsPort); // plain port for the start-up PING only
       RedisURI uri =
           RedisURI.builder()
               .withHost("127.0.0.1")

@@ -177,11 +177,15 @@ public final class TlsRptReporter implements AutoCloseable {
     List<String> elsewhere = new ArrayList<>();
     for (DomainName domain : domains) {
       PendingReport e = entries.get(domain);
+      boolean fresh = e == null;
       if (e == null) {
         e = PendingReport.discovering(day, domain, now);
       }
       PendingReport after = attempt(e, dayCounts, now, elsewhere);
-      entries.put(domain, after);
+      if (!(fresh && after.equals(e))) {
+        // A fresh entry left as it was is another holder's report: not this process's entry.
+        entries.put(domain, after);
+      }
       results.add(after);
     }
     SortedSet<LocalDate> settled = new TreeSet<>();
