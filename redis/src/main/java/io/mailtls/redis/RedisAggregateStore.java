@@ -35,11 +35,22 @@ import org.slf4j.LoggerFactory;
  * Builder#retention} after its last merge; {@code <prefix>:tlsrpt:v1:days}, a sorted set of the
  * days that hold counts.
  *
- * <p>Redis unreachable or slower than the command timeout: {@link #merge} throws {@link
- * IOException} and none of the counts were added (the script never ran, or ran whole: a timeout
- * after Redis received it may still add them, once). {@link io.mailtls.tlsrpt.TlsRptAggregator}
- * counts such a merge as failed and logs it: counts made while Redis is away are lost and that loss
- * is reported, not kept to be merged later. Reads throw {@link IOException} likewise.
+ * <p>Each merge is a batch with a random id, which the script records ({@code
+ * <prefix>:tlsrpt:v1:merged:<id>}, kept {@link Builder#mergeMarkerRetention}) and adds nothing when
+ * it finds it: a batch sent again after an answer that was lost is added once.
+ *
+ * <p>Redis unreachable, refusing, or slower than the command timeout: {@link #merge} keeps the
+ * batch in a bounded in-memory queue ({@link Builder#maxPendingMerges}, {@link #pendingMerges()})
+ * and returns normally; every later {@link #merge}, {@link #read} and {@link #days} (and {@link
+ * #flushPending()}) sends what waits first. Counts made while Redis is away are therefore merged
+ * when it returns, exactly once, or their loss is reported: counted ({@link #lostMerges()}),
+ * logged, and, when it is the batch of the call, thrown by {@link #merge} so that {@link
+ * io.mailtls.tlsrpt.TlsRptAggregator} counts a failed merge (the queue was full; a batch waited
+ * longer than its marker lives; its day was reported before it arrived; the store was closed with
+ * batches waiting). {@link #read} of a day for which batches still wait throws {@link IOException},
+ * never an incomplete answer. {@link #discard} marks the day reported ({@code
+ * <prefix>:tlsrpt:v1:reported:<day>}): a merge for it that arrives later is refused, not the start
+ * of a second report.
  *
  * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis (or a
  * primary behind Sentinel) only: the days script reads keys it is not given, which Redis Cluster
@@ -50,6 +61,9 @@ public final class RedisAggregateStore implements AggregateStore {
   /** The default time a day's counts are kept after its last merge: 7 days. */
   public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
 
+  /** The default time Redis remembers that a batch of counts was merged: 1 day. */
+  public static final Duration DEFAULT_MERGE_MARKER_RETENTION = Duration.ofDays(1);
+
   /** The default number of merges kept in memory while Redis is away: 10,000. */
   public static final int DEFAULT_MAX_PENDING_MERGES = 10_000;
 
@@ -59,12 +73,14 @@ public final class RedisAggregateStore implements AggregateStore {
   private final String prefix;
   private final Duration retention;
   private final Duration commandTimeout;
+  private final Duration mergeMarkerRetention;
   private final PendingMerges pending;
 
   private RedisAggregateStore(Builder b) {
     this.prefix = b.keyPrefix + ":tlsrpt:v1:";
     this.retention = b.retention;
     this.commandTimeout = b.commandTimeout;
+    this.mergeMarkerRetention = b.mergeMarkerRetention;
     this.pending = new PendingMerges(b.maxPendingMerges);
     this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay, b.sslOptions);
     redis.connectInBackground();
@@ -132,6 +148,7 @@ public final class RedisAggregateStore implements AggregateStore {
     args.add(batch.day().toString());
     args.add(Long.toString(batch.day().toEpochDay()));
     args.add(Long.toString(Math.max(1, retention.toSeconds())));
+    args.add(Long.toString(Math.max(1, mergeMarkerRetention.toSeconds())));
     batch
         .fields()
         .forEach(
@@ -172,6 +189,13 @@ public final class RedisAggregateStore implements AggregateStore {
       PendingMerges.Batch b = pending.take();
       if (b == null) {
         return true;
+      }
+      if (System.nanoTime() - b.madeAt() > mergeMarkerRetention.toNanos()) {
+        // Its marker may be gone: if an earlier send was applied, sending it again would count
+        // it twice. Never twice: lost, and reported.
+        pending.sent(b);
+        lost(1, "kept longer than the merge marker retention " + mergeMarkerRetention);
+        continue;
       }
       try {
         send(b);
@@ -311,6 +335,7 @@ public final class RedisAggregateStore implements AggregateStore {
     private Duration reconnectDelay = RedisPolicyStore.DEFAULT_RECONNECT_DELAY;
     private Duration retention = DEFAULT_RETENTION;
     private int maxPendingMerges = DEFAULT_MAX_PENDING_MERGES;
+    private Duration mergeMarkerRetention = DEFAULT_MERGE_MARKER_RETENTION;
     private @Nullable SslOptions sslOptions;
 
     private Builder(RedisURI uri) {
@@ -359,6 +384,21 @@ public final class RedisAggregateStore implements AggregateStore {
         throw new IllegalArgumentException("maxPendingMerges must not be negative");
       }
       this.maxPendingMerges = maxPendingMerges;
+      return this;
+    }
+
+    /**
+     * How long Redis remembers each merge's random id ({@code <prefix>:tlsrpt:v1:merged:<id>},
+     * about 170 bytes), so that a batch sent again after an answer that was lost is not added
+     * twice; default 1 day. It is also the longest a batch is kept while Redis is away: an older
+     * one is lost (counted, logged) rather than risk counting it twice.
+     */
+    public Builder mergeMarkerRetention(Duration mergeMarkerRetention) {
+      Objects.requireNonNull(mergeMarkerRetention, "mergeMarkerRetention");
+      if (mergeMarkerRetention.toSeconds() < 1) {
+        throw new IllegalArgumentException("mergeMarkerRetention must be at least a second");
+      }
+      this.mergeMarkerRetention = mergeMarkerRetention;
       return this;
     }
 

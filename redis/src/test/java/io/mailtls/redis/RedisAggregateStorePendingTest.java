@@ -203,6 +203,47 @@ class RedisAggregateStorePendingTest {
   }
 
   @Test
+  void eachMergeLeavesAMarkerForItsRetentionAndABatchKeptLongerIsLostNotSentTwice()
+      throws Exception {
+    RedisAggregateStore s =
+        RedisAggregateStore.newBuilder(redis.uri())
+            .keyPrefix("test")
+            .commandTimeout(Duration.ofMillis(300))
+            .reconnectDelay(Duration.ofMillis(100))
+            .mergeMarkerRetention(Duration.ofSeconds(1))
+            .build();
+    closeables.add(s);
+    s.merge(DAY, success());
+    RedisClient client = RedisClient.create(redis.uri());
+    try {
+      var inspect = client.connect().sync();
+      List<String> markers = inspect.keys("test:tlsrpt:v1:merged:*");
+      assertThat(markers).hasSize(1);
+      assertThat(inspect.pttl(markers.get(0))).isBetween(1L, 1000L);
+    } finally {
+      client.shutdown();
+    }
+    redis.kill();
+    s.merge(DAY, failure());
+    assertThat(s.pendingMerges()).isEqualTo(1);
+    Thread.sleep(1100);
+    redis.restart();
+    assertThat(s.flushPending()).isZero(); // dropped without asking Redis
+    assertThat(s.lostMerges()).isEqualTo(1);
+    // The restarted Redis is empty: the kept batch was not sent. (Reconnecting may take a moment.)
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        assertThat(s.read(DAY)).isEmpty();
+        break;
+      } catch (IOException e) {
+        assertThat(System.nanoTime() - deadline).as("%s", e).isNegative();
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  @Test
   void closingWithBatchesKeptCountsThemLost() throws Exception {
     RedisAggregateStore s = store(100);
     redis.kill();

@@ -8,22 +8,22 @@ public final class CountScripts {
   /**
    * Merge. KEYS[1] the day's hash, KEYS[2] the days sorted set, KEYS[3] the merge's marker ({@code
    * merged:<batch id>}), KEYS[4] the day's reported mark; ARGV[1] the day (ISO date), ARGV[2] its
-   * epoch day (the score), ARGV[3] the time to live of the hash and the marker in seconds, then
+   * epoch day (the score), ARGV[3] the hash's time to live in seconds, ARGV[4] the marker's, then
    * field and increment pairs. Returns -1 without adding anything when the day's reports went out
    * (its counts were discarded), 0 when this batch was merged before (a retry whose earlier answer
    * was lost), else adds every increment (HINCRBY), records the day and the batch's marker and
    * renews the hash's expiry, all in one script: another process sees all of a merge or none of it,
-   * and a batch is added once however often it is sent.
+   * and a batch is added once however often it is sent while its marker lives.
    */
   public static final RedisLink.Script MERGE =
       RedisLink.Script.of(
           "if redis.call('EXISTS', KEYS[4]) == 1 then\n"
               + "  return -1\n"
               + "end\n"
-              + "if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then\n"
+              + "if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[4]) then\n"
               + "  return 0\n"
               + "end\n"
-              + "for i = 4, #ARGV, 2 do\n"
+              + "for i = 5, #ARGV, 2 do\n"
               + "  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])\n"
               + "end\n"
               + "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"

@@ -17,16 +17,19 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PendingMerges {
 
-  /** One merge: its id, its UTC day and its field/increment pairs. */
-  public record Batch(String id, LocalDate day, Map<String, Long> fields) {
+  /**
+   * One merge: its id, its UTC day, its field/increment pairs, and when it was made ({@link
+   * System#nanoTime}), before its first send.
+   */
+  public record Batch(String id, LocalDate day, Map<String, Long> fields, long madeAt) {
 
     public Batch {
       fields = Map.copyOf(fields);
     }
 
-    /** A batch with a new random id. */
+    /** A batch with a new random id, made now. */
     public static Batch of(LocalDate day, Map<String, Long> fields) {
-      return new Batch(UUID.randomUUID().toString(), day, fields);
+      return new Batch(UUID.randomUUID().toString(), day, fields, System.nanoTime());
     }
   }
 
