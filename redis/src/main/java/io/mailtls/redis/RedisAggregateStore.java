@@ -1,8 +1,10 @@
 package io.mailtls.redis;
 
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
 import io.mailtls.redis.internal.CountFields;
 import io.mailtls.redis.internal.CountScripts;
+import io.mailtls.redis.internal.PendingMerges;
 import io.mailtls.redis.internal.RedisLink;
 import io.mailtls.tlsrpt.AggregateStore;
 import io.mailtls.tlsrpt.AppliedPolicy;
@@ -17,6 +19,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TLS-RPT daily counts (RFC 8460 §4.1) of a fleet in one Redis, so that each policy domain's
@@ -30,11 +35,22 @@ import java.util.TreeSet;
  * Builder#retention} after its last merge; {@code <prefix>:tlsrpt:v1:days}, a sorted set of the
  * days that hold counts.
  *
- * <p>Redis unreachable or slower than the command timeout: {@link #merge} throws {@link
- * IOException} and none of the counts were added (the script never ran, or ran whole: a timeout
- * after Redis received it may still add them, once). {@link io.mailtls.tlsrpt.TlsRptAggregator}
- * counts such a merge as failed and logs it: counts made while Redis is away are lost and that loss
- * is reported, not kept to be merged later. Reads throw {@link IOException} likewise.
+ * <p>Each merge is a batch with a random id, which the script records ({@code
+ * <prefix>:tlsrpt:v1:merged:<id>}, kept {@link Builder#mergeMarkerRetention}) and adds nothing when
+ * it finds it: a batch sent again after an answer that was lost is added once.
+ *
+ * <p>Redis unreachable, refusing, or slower than the command timeout: {@link #merge} keeps the
+ * batch in a bounded in-memory queue ({@link Builder#maxPendingMerges}, {@link #pendingMerges()})
+ * and returns normally; every later {@link #merge}, {@link #read} and {@link #days} (and {@link
+ * #flushPending()}) sends what waits first. Counts made while Redis is away are therefore merged
+ * when it returns, exactly once, or their loss is reported: counted ({@link #lostMerges()}),
+ * logged, and, when it is the batch of the call, thrown by {@link #merge} so that {@link
+ * io.mailtls.tlsrpt.TlsRptAggregator} counts a failed merge (the queue was full; a batch waited
+ * longer than its marker lives; its day was reported before it arrived; the store was closed with
+ * batches waiting). {@link #read} of a day for which batches still wait throws {@link IOException},
+ * never an incomplete answer. {@link #discard} marks the day reported ({@code
+ * <prefix>:tlsrpt:v1:reported:<day>}): a merge for it that arrives later is refused, not the start
+ * of a second report.
  *
  * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis (or a
  * primary behind Sentinel) only: the days script reads keys it is not given, which Redis Cluster
@@ -45,14 +61,28 @@ public final class RedisAggregateStore implements AggregateStore {
   /** The default time a day's counts are kept after its last merge: 7 days. */
   public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
 
+  /** The default time Redis remembers that a batch of counts was merged: 1 day. */
+  public static final Duration DEFAULT_MERGE_MARKER_RETENTION = Duration.ofDays(1);
+
+  /** The default number of merges kept in memory while Redis is away: 10,000. */
+  public static final int DEFAULT_MAX_PENDING_MERGES = 10_000;
+
+  private static final Logger log = LoggerFactory.getLogger(RedisAggregateStore.class);
+
   private final RedisLink redis;
   private final String prefix;
   private final Duration retention;
+  private final Duration commandTimeout;
+  private final Duration mergeMarkerRetention;
+  private final PendingMerges pending;
 
   private RedisAggregateStore(Builder b) {
     this.prefix = b.keyPrefix + ":tlsrpt:v1:";
     this.retention = b.retention;
-    this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay);
+    this.commandTimeout = b.commandTimeout;
+    this.mergeMarkerRetention = b.mergeMarkerRetention;
+    this.pending = new PendingMerges(b.maxPendingMerges);
+    this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay, b.sslOptions);
     redis.connectInBackground();
   }
 
@@ -65,10 +95,24 @@ public final class RedisAggregateStore implements AggregateStore {
     return prefix + "day:" + day;
   }
 
+  private String reportedKey(LocalDate day) {
+    return prefix + "reported:" + day;
+  }
+
   private String daysKey() {
     return prefix + "days";
   }
 
+  /**
+   * Adds {@code counts} to the day's hash in Redis. Batches kept earlier (while Redis was away) are
+   * sent first, for at most the command timeout. When Redis does not answer, the counts are kept in
+   * memory as one batch ({@link #pendingMerges()}) and sent again by a later call that reaches
+   * Redis; this method then returns normally: the counts are not lost.
+   *
+   * @throws IOException when the counts are lost, and that loss is counted ({@link #lostMerges()})
+   *     and logged: Redis is away and {@link Builder#maxPendingMerges} batches already wait, or the
+   *     day's reports already went out (its counts were discarded)
+   */
   @Override
   public void merge(LocalDate day, Map<AppliedPolicy, PolicyCounts> counts) throws IOException {
     Objects.requireNonNull(day, "day");
@@ -76,27 +120,138 @@ public final class RedisAggregateStore implements AggregateStore {
     if (fields.isEmpty()) {
       return;
     }
-    List<String> args = new ArrayList<>();
-    args.add(day.toString());
-    args.add(Long.toString(day.toEpochDay()));
-    args.add(Long.toString(Math.max(1, retention.toSeconds())));
-    fields.forEach(
-        (field, n) -> {
-          args.add(field);
-          args.add(Long.toString(n));
-        });
-    try {
-      redis.script(
-          CountScripts.MERGE, new String[] {dayKey(day), daysKey()}, args.toArray(String[]::new));
-    } catch (RedisLink.Unavailable e) {
-      throw new IOException(
-          "TLS-RPT counts not merged into Redis " + redis + ": " + e.getMessage(), e);
+    PendingMerges.Batch batch = PendingMerges.Batch.of(day, fields);
+    boolean reached = drain(System.nanoTime() + commandTimeout.toNanos());
+    if (reached) {
+      try {
+        send(batch);
+        return;
+      } catch (RedisLink.Unavailable e) {
+        // kept below
+      }
     }
+    if (!pending.offer(batch)) {
+      String why = "Redis " + redis + " is away and " + pending.limit() + " merges already wait";
+      lost(1, why);
+      throw new IOException("TLS-RPT counts for " + day + " not merged and lost: " + why);
+    }
+  }
+
+  /**
+   * Sends {@code batch}; returns normally once Redis holds its counts (now or from an earlier
+   * send).
+   *
+   * @throws IOException if the day was reported before: the batch is lost (counted, logged)
+   */
+  private void send(PendingMerges.Batch batch) throws RedisLink.Unavailable, IOException {
+    List<String> args = new ArrayList<>();
+    args.add(batch.day().toString());
+    args.add(Long.toString(batch.day().toEpochDay()));
+    args.add(Long.toString(Math.max(1, retention.toSeconds())));
+    args.add(Long.toString(Math.max(1, mergeMarkerRetention.toSeconds())));
+    batch
+        .fields()
+        .forEach(
+            (field, n) -> {
+              args.add(field);
+              args.add(Long.toString(n));
+            });
+    long r =
+        redis.script(
+            CountScripts.MERGE,
+            new String[] {
+              dayKey(batch.day()),
+              daysKey(),
+              prefix + "merged:" + batch.id(),
+              reportedKey(batch.day())
+            },
+            args.toArray(String[]::new));
+    if (r < 0) {
+      lost(1, batch.day() + " was reported before these counts arrived");
+      throw new IOException(
+          "TLS-RPT counts for "
+              + batch.day()
+              + " lost: the day's reports went out (its counts were discarded) before they arrived");
+    }
+  }
+
+  private void lost(int n, String why) {
+    pending.lost(n);
+    log.warn("TLS-RPT: {} merge(s) of counts lost: {}", n, why);
+  }
+
+  /**
+   * Sends kept batches, oldest first, until none is left, Redis fails, or {@code deadline}
+   * (System.nanoTime) passes; false if a call found Redis away.
+   */
+  private boolean drain(long deadline) {
+    while (System.nanoTime() - deadline < 0) {
+      PendingMerges.Batch b = pending.take();
+      if (b == null) {
+        return true;
+      }
+      if (System.nanoTime() - b.madeAt() > mergeMarkerRetention.toNanos()) {
+        // Its marker may be gone: if an earlier send was applied, sending it again would count
+        // it twice. Never twice: lost, and reported.
+        pending.sent(b);
+        lost(1, "kept longer than the merge marker retention " + mergeMarkerRetention);
+        continue;
+      }
+      try {
+        send(b);
+        pending.sent(b);
+      } catch (RedisLink.Unavailable e) {
+        pending.putBack(b);
+        return false;
+      } catch (IOException e) {
+        pending.sent(b); // the day was reported meanwhile: counted and logged as lost by send
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Sends every batch kept while Redis was away, as the next call that reaches Redis would, without
+   * a time limit other than each call's command timeout; stops at the first call Redis does not
+   * answer.
+   *
+   * @return the number of batches still kept ({@link #pendingMerges()})
+   */
+  public int flushPending() {
+    drain(Long.MAX_VALUE / 2 + System.nanoTime());
+    return pending.size();
+  }
+
+  /** The batches of counts kept in memory while Redis is away, not yet merged. */
+  public int pendingMerges() {
+    return pending.size();
+  }
+
+  /**
+   * How many batches of counts this store lost and reported (each logged, and thrown by {@link
+   * #merge} or counted at {@link #close}): dropped because {@link Builder#maxPendingMerges} batches
+   * already waited, refused because their day was reported before they arrived, or still kept when
+   * the store was closed.
+   */
+  public long lostMerges() {
+    return pending.lostCount();
   }
 
   @Override
   public Map<AppliedPolicy, PolicyCounts> read(LocalDate day) throws IOException {
     Objects.requireNonNull(day, "day");
+    flushPending();
+    int waiting = pending.countFor(day);
+    if (waiting > 0) {
+      // Never a partial answer: a report written from it would miss counts this process holds.
+      throw new IOException(
+          "TLS-RPT counts for "
+              + day
+              + " incomplete: "
+              + waiting
+              + " merge(s) of this process wait for Redis "
+              + redis);
+    }
     Map<String, String> hash;
     try {
       hash = redis.call(c -> c.hgetall(dayKey(day)));
@@ -117,6 +272,7 @@ public final class RedisAggregateStore implements AggregateStore {
 
   @Override
   public SortedSet<LocalDate> days() throws IOException {
+    flushPending();
     List<String> days;
     try {
       days = redis.scriptStrings(CountScripts.DAYS, new String[] {daysKey()}, prefix + "day:");
@@ -140,16 +296,29 @@ public final class RedisAggregateStore implements AggregateStore {
   public void discard(LocalDate day) throws IOException {
     Objects.requireNonNull(day, "day");
     try {
-      redis.script(CountScripts.DISCARD, new String[] {dayKey(day), daysKey()}, day.toString());
+      redis.script(
+          CountScripts.DISCARD,
+          new String[] {dayKey(day), daysKey(), reportedKey(day)},
+          day.toString(),
+          Long.toString(Math.max(1, retention.toSeconds())));
     } catch (RedisLink.Unavailable e) {
       throw new IOException(
           "TLS-RPT day not discarded in Redis " + redis + ": " + e.getMessage(), e);
     }
   }
 
-  /** Closes the connection and stops the client's threads. */
+  /**
+   * Sends the batches kept while Redis was away ({@link #flushPending()}), then closes the
+   * connection and stops the client's threads. Batches Redis did not take are lost: counted in
+   * {@link #lostMerges()} and logged.
+   */
   @Override
   public void close() {
+    int left = flushPending();
+    if (left > 0) {
+      pending.clear();
+      lost(left, "the store was closed while Redis " + redis + " was away");
+    }
     redis.close();
   }
 
@@ -165,6 +334,9 @@ public final class RedisAggregateStore implements AggregateStore {
     private Duration commandTimeout = RedisPolicyStore.DEFAULT_COMMAND_TIMEOUT;
     private Duration reconnectDelay = RedisPolicyStore.DEFAULT_RECONNECT_DELAY;
     private Duration retention = DEFAULT_RETENTION;
+    private int maxPendingMerges = DEFAULT_MAX_PENDING_MERGES;
+    private Duration mergeMarkerRetention = DEFAULT_MERGE_MARKER_RETENTION;
+    private @Nullable SslOptions sslOptions;
 
     private Builder(RedisURI uri) {
       this.uri = Objects.requireNonNull(uri, "uri");
@@ -198,6 +370,44 @@ public final class RedisAggregateStore implements AggregateStore {
         throw new IllegalArgumentException("retention must be at least a second");
       }
       this.retention = retention;
+      return this;
+    }
+
+    /**
+     * How many batches of counts (one per {@link #merge} call) are kept in memory while Redis is
+     * away, to be merged when it answers again; default {@value #DEFAULT_MAX_PENDING_MERGES}. When
+     * that many wait, a further merge is lost: counted, logged and thrown. 0 keeps none (every
+     * merge Redis does not take is lost).
+     */
+    public Builder maxPendingMerges(int maxPendingMerges) {
+      if (maxPendingMerges < 0) {
+        throw new IllegalArgumentException("maxPendingMerges must not be negative");
+      }
+      this.maxPendingMerges = maxPendingMerges;
+      return this;
+    }
+
+    /**
+     * How long Redis remembers each merge's random id ({@code <prefix>:tlsrpt:v1:merged:<id>},
+     * about 170 bytes), so that a batch sent again after an answer that was lost is not added
+     * twice; default 1 day. It is also the longest a batch is kept while Redis is away: an older
+     * one is lost (counted, logged) rather than risk counting it twice.
+     */
+    public Builder mergeMarkerRetention(Duration mergeMarkerRetention) {
+      Objects.requireNonNull(mergeMarkerRetention, "mergeMarkerRetention");
+      if (mergeMarkerRetention.toSeconds() < 1) {
+        throw new IllegalArgumentException("mergeMarkerRetention must be at least a second");
+      }
+      this.mergeMarkerRetention = mergeMarkerRetention;
+      return this;
+    }
+
+    /**
+     * The TLS options of a {@code rediss://} URI (a private CA, a client certificate), as {@link
+     * RedisPolicyStore.Builder#sslOptions}; default Lettuce's (the JDK's trust store).
+     */
+    public Builder sslOptions(SslOptions sslOptions) {
+      this.sslOptions = Objects.requireNonNull(sslOptions, "sslOptions");
       return this;
     }
 

@@ -51,6 +51,36 @@ class RedisReportClaimTest {
   }
 
   @Test
+  void aSettledReportIsNeverClaimedAgainAndOthersSeeItSettled() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        RedisReportClaim a =
+            RedisReportClaim.newBuilder(redis.uri())
+                .keyPrefix("test")
+                .commandTimeout(Duration.ofSeconds(5))
+                .settledRetention(Duration.ofHours(1))
+                .build();
+        RedisReportClaim b = RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(5))) {
+      RedisClient client = RedisClient.create(redis.uri());
+      try {
+        RedisCommands<String, String> inspect = client.connect().sync();
+        b.markSettled(REPORT); // b holds no claim: marks nothing
+        assertThat(a.isSettled(REPORT)).isFalse();
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isTrue();
+        a.markSettled(REPORT);
+        a.release(REPORT);
+        assertThat(b.isSettled(REPORT)).isTrue();
+        assertThat(b.tryClaim(REPORT, Duration.ofMinutes(10))).isFalse();
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isFalse();
+        assertThat(inspect.pttl("test:tlsrpt:v1:settled:" + REPORT))
+            .isBetween(Duration.ofMinutes(59).toMillis(), Duration.ofHours(1).toMillis());
+        assertThat(b.isSettled("tlsrpt/2026-12-05/example.net")).isFalse();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
   void withoutRedisNobodyClaims() {
     try (RedisServerProcess redis = RedisServerProcess.start();
         RedisReportClaim a = RedisReportClaim.create(redis.uri(), "test", Duration.ofMillis(200))) {

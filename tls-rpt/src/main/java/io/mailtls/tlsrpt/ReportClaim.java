@@ -24,4 +24,20 @@ public interface ReportClaim {
 
   /** Gives up a claim this caller holds; nothing happens if it holds none. */
   void release(String reportKey);
+
+  /**
+   * Records, before the holder releases it, that the report of {@code reportKey} is settled
+   * (delivered, given up, or not requested), so that no caller claims it again and the reporters of
+   * other processes, whose own {@link PendingReportStore} does not know of it, count it as settled
+   * ({@link #isSettled}). Default: nothing (one process's {@link PendingReportStore} knows).
+   */
+  default void markSettled(String reportKey) {}
+
+  /**
+   * Whether some caller marked {@code reportKey} settled ({@link #markSettled}); false when
+   * unknown. Default: false.
+   */
+  default boolean isSettled(String reportKey) {
+    return false;
+  }
 }

@@ -177,11 +177,15 @@ public final class TlsRptReporter implements AutoCloseable {
     List<String> elsewhere = new ArrayList<>();
     for (DomainName domain : domains) {
       PendingReport e = entries.get(domain);
+      boolean fresh = e == null;
       if (e == null) {
         e = PendingReport.discovering(day, domain, now);
       }
       PendingReport after = attempt(e, dayCounts, now, elsewhere);
-      entries.put(domain, after);
+      if (!(fresh && after.equals(e))) {
+        // A fresh entry left as it was is another holder's report: not this process's entry.
+        entries.put(domain, after);
+      }
       results.add(after);
     }
     SortedSet<LocalDate> settled = new TreeSet<>();
@@ -340,6 +344,9 @@ public final class TlsRptReporter implements AutoCloseable {
       }
       if (e.stage() == Stage.DELIVERING) {
         e = deliver(e, now);
+      }
+      if (e.settled()) {
+        claim.markSettled(key); // no other process writes it again
       }
       return e;
     } finally {
@@ -539,15 +546,21 @@ public final class TlsRptReporter implements AutoCloseable {
 
   /**
    * Discards {@code day}'s counts and then its entries when every report of the day is settled:
-   * each policy domain with counts has a settled entry, and no entry is unsettled.
+   * each policy domain with counts has a settled entry, or the claim says another process settled
+   * it ({@link ReportClaim#isSettled}), and no entry is unsettled.
    */
   private boolean settle(
       LocalDate day,
       Map<AppliedPolicy, PolicyCounts> dayCounts,
       Map<DomainName, PendingReport> entries)
       throws IOException {
+    boolean settledElsewhere = false;
     for (AppliedPolicy p : dayCounts.keySet()) {
       PendingReport e = entries.get(p.policyDomain());
+      if (e == null && claim.isSettled(PendingReport.key(day, p.policyDomain()))) {
+        settledElsewhere = true; // another process of the fleet wrote and settled it
+        continue;
+      }
       if (e == null || !e.settled()) {
         return false;
       }
@@ -557,7 +570,7 @@ public final class TlsRptReporter implements AutoCloseable {
         return false;
       }
     }
-    if (entries.isEmpty()) {
+    if (entries.isEmpty() && !settledElsewhere) {
       return false;
     }
     boolean hadCounts = !dayCounts.isEmpty();

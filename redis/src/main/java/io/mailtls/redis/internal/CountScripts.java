@@ -6,14 +6,24 @@ public final class CountScripts {
   private CountScripts() {}
 
   /**
-   * Merge. KEYS[1] the day's hash, KEYS[2] the days sorted set; ARGV[1] the day (ISO date), ARGV[2]
-   * its epoch day (the score), ARGV[3] the hash's time to live in seconds, then field and increment
-   * pairs. Adds every increment (HINCRBY), records the day and renews the hash's expiry, all in one
-   * script: another process sees all of a merge or none of it.
+   * Merge. KEYS[1] the day's hash, KEYS[2] the days sorted set, KEYS[3] the merge's marker ({@code
+   * merged:<batch id>}), KEYS[4] the day's reported mark; ARGV[1] the day (ISO date), ARGV[2] its
+   * epoch day (the score), ARGV[3] the hash's time to live in seconds, ARGV[4] the marker's, then
+   * field and increment pairs. Returns -1 without adding anything when the day's reports went out
+   * (its counts were discarded), 0 when this batch was merged before (a retry whose earlier answer
+   * was lost), else adds every increment (HINCRBY), records the day and the batch's marker and
+   * renews the hash's expiry, all in one script: another process sees all of a merge or none of it,
+   * and a batch is added once however often it is sent while its marker lives.
    */
   public static final RedisLink.Script MERGE =
       RedisLink.Script.of(
-          "for i = 4, #ARGV, 2 do\n"
+          "if redis.call('EXISTS', KEYS[4]) == 1 then\n"
+              + "  return -1\n"
+              + "end\n"
+              + "if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[4]) then\n"
+              + "  return 0\n"
+              + "end\n"
+              + "for i = 5, #ARGV, 2 do\n"
               + "  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])\n"
               + "end\n"
               + "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
@@ -36,10 +46,33 @@ public final class CountScripts {
               + "end\n"
               + "return out\n");
 
-  /** Discard. KEYS[1] the day's hash, KEYS[2] the days sorted set; ARGV[1] the day. */
+  /**
+   * Discard. KEYS[1] the day's hash, KEYS[2] the days sorted set, KEYS[3] the day's reported mark;
+   * ARGV[1] the day, ARGV[2] the mark's time to live in seconds. Deletes the counts and marks the
+   * day reported, so that a merge arriving later (a batch kept while Redis was away) is refused
+   * instead of starting a second report for the day.
+   */
   public static final RedisLink.Script DISCARD =
       RedisLink.Script.of(
-          "redis.call('DEL', KEYS[1])\n" + "redis.call('ZREM', KEYS[2], ARGV[1])\n" + "return 1\n");
+          "redis.call('DEL', KEYS[1])\n"
+              + "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+              + "redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])\n"
+              + "return 1\n");
+
+  /**
+   * Claim. KEYS[1] the claim's key, KEYS[2] the report's settled mark; ARGV[1] the holder's token,
+   * ARGV[2] the lease in milliseconds. 1 when claimed; 0 when another holds it or the report is
+   * settled.
+   */
+  public static final RedisLink.Script CLAIM =
+      RedisLink.Script.of(
+          "if redis.call('EXISTS', KEYS[2]) == 1 then\n"
+              + "  return 0\n"
+              + "end\n"
+              + "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+              + "  return 1\n"
+              + "end\n"
+              + "return 0\n");
 
   /** Release. KEYS[1] the claim's key; ARGV[1] the holder's token. Deletes it if still held. */
   public static final RedisLink.Script RELEASE =

@@ -1,0 +1,130 @@
+package io.mailtls.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.SslVerifyMode;
+import io.mailtls.core.DomainName;
+import io.mailtls.testkit.TestPki;
+import io.mailtls.tlsrpt.AppliedPolicy;
+import io.mailtls.tlsrpt.PolicyCounts;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The TLS-RPT stores over {@code rediss://} (as {@link RedisTlsTest} for policies): a real
+ * redis-server with TLS, its certificate from a private test CA given in {@code sslOptions}.
+ */
+class RedisTlsRptStoresTlsTest {
+
+  private static final TestPki PKI = TestPki.create();
+  private static final LocalDate DAY = LocalDate.of(2026, 12, 5);
+  private static final AppliedPolicy NONE = AppliedPolicy.noPolicy(DomainName.of("example.org"));
+  private static final String REPORT = "tlsrpt/2026-12-05/example.org";
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
+  }
+
+  @Test
+  void countsAndClaimsTravelOverTlsVerifiedAgainstTheConfiguredCa(@TempDir Path tmp)
+      throws Exception {
+    TestPki.Issued server = PKI.root().leaf().dnsNames("redis.test").issue();
+    Path cert = tmp.resolve("redis.crt");
+    Path key = tmp.resolve("redis.key");
+    Path ca = tmp.resolve("ca.crt");
+    Files.writeString(cert, pem("CERTIFICATE", server.certificate().getEncoded()));
+    Files.writeString(key, pem("PRIVATE KEY", server.privateKey().getEncoded()));
+    Files.writeString(ca, pem("CERTIFICATE", PKI.root().certificate().getEncoded()));
+    int tlsPort = RedisServerProcess.freePort();
+    try (RedisServerProcess redis =
+        RedisServerProcess.start(
+            "--tls-port", Integer.toString(tlsPort),
+            "--tls-cert-file", cert.toString(),
+            "--tls-key-file", key.toString(),
+            "--tls-ca-cert-file", ca.toString(),
+            "--tls-auth-clients", "no")) {
+      assertThat(redis.port()).isNotEqualTo(tlsPort); // plain port for the start-up PING only
+      RedisURI uri =
+          RedisURI.builder()
+              .withHost("127.0.0.1")
+              .withPort(tlsPort)
+              .withSsl(true)
+              .withVerifyPeer(SslVerifyMode.CA)
+              .build();
+      SslOptions trustTheTestCa =
+          SslOptions.builder().jdkSslProvider().trustManager(PKI.trustManagerFactory()).build();
+      try (RedisAggregateStore a =
+              RedisAggregateStore.newBuilder(uri)
+                  .sslOptions(trustTheTestCa)
+                  .commandTimeout(Duration.ofSeconds(5))
+                  .build();
+          RedisAggregateStore b =
+              RedisAggregateStore.newBuilder(uri)
+                  .sslOptions(trustTheTestCa)
+                  .commandTimeout(Duration.ofSeconds(5))
+                  .build();
+          RedisAggregateStore untrusting =
+              RedisAggregateStore.newBuilder(uri)
+                  .commandTimeout(Duration.ofSeconds(2))
+                  .maxPendingMerges(5)
+                  .build();
+          RedisReportClaim claimA =
+              RedisReportClaim.newBuilder(uri)
+                  .sslOptions(trustTheTestCa)
+                  .keyPrefix("tls")
+                  .commandTimeout(Duration.ofSeconds(5))
+                  .reconnectDelay(Duration.ofMillis(500))
+                  .build();
+          RedisReportClaim claimB =
+              RedisReportClaim.newBuilder(uri)
+                  .sslOptions(trustTheTestCa)
+                  .keyPrefix("tls")
+                  .commandTimeout(Duration.ofSeconds(5))
+                  .build();
+          RedisReportClaim untrustingClaim =
+              RedisReportClaim.newBuilder(uri)
+                  .keyPrefix("tls")
+                  .commandTimeout(Duration.ofSeconds(2))
+                  .build()) {
+        a.merge(DAY, Map.of(NONE, PolicyCounts.success()));
+        b.merge(DAY, Map.of(NONE, PolicyCounts.success()));
+        assertThat(b.read(DAY)).containsOnly(Map.entry(NONE, new PolicyCounts(2, 0, Map.of())));
+        assertThat(a.toString()).contains("rediss://127.0.0.1:" + tlsPort);
+
+        // Without the CA the handshake fails: the counts wait in memory, never half-read.
+        untrusting.merge(DAY, Map.of(NONE, PolicyCounts.success()));
+        assertThat(untrusting.pendingMerges()).isEqualTo(1);
+        assertThatThrownBy(() -> untrusting.read(DAY)).isInstanceOf(IOException.class);
+        assertThat(b.read(DAY)).containsOnly(Map.entry(NONE, new PolicyCounts(2, 0, Map.of())));
+
+        assertThat(untrustingClaim.tryClaim(REPORT, Duration.ofMinutes(5))).isFalse();
+        assertThat(claimA.tryClaim(REPORT, Duration.ofMinutes(5))).isTrue();
+        assertThat(claimB.tryClaim(REPORT, Duration.ofMinutes(5))).isFalse();
+        claimA.markSettled(REPORT);
+        claimA.release(REPORT);
+        assertThat(claimB.isSettled(REPORT)).isTrue();
+        assertThat(untrustingClaim.isSettled(REPORT)).isFalse(); // unknown, not "settled"
+        assertThat(claimB.tryClaim(REPORT, Duration.ofMinutes(5)))
+            .as("a settled report is not claimed again")
+            .isFalse();
+      }
+    }
+  }
+}
