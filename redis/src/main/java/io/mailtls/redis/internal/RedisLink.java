@@ -102,10 +102,21 @@ public final class RedisLink implements AutoCloseable {
     client.setOptions(options.build());
   }
 
-  /** {@code host:port}, or the socket path: never the credentials. */
+  /**
+   * {@code host:port}, the sentinels and the master's name, or the socket path: never the
+   * credentials.
+   */
   private static String endpoint(RedisURI uri) {
     if (uri.getSocket() != null) {
       return uri.getSocket();
+    }
+    if (uri.getSentinelMasterId() != null && !uri.getSentinels().isEmpty()) {
+      StringBuilder s = new StringBuilder(uri.isSsl() ? "rediss-sentinel://" : "redis-sentinel://");
+      for (RedisURI sentinel : uri.getSentinels()) {
+        s.append(s.charAt(s.length() - 1) == '/' ? "" : ",");
+        s.append(sentinel.getHost()).append(':').append(sentinel.getPort());
+      }
+      return s.append('#').append(uri.getSentinelMasterId()).toString();
     }
     return (uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort();
   }
