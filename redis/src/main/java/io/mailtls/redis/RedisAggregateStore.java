@@ -36,9 +36,9 @@ import java.util.TreeSet;
  * counts such a merge as failed and logs it: counts made while Redis is away are lost and that loss
  * is reported, not kept to be merged later. Reads throw {@link IOException} likewise.
  *
- * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis (or a
- * primary behind Sentinel) only: the days script reads keys it is not given, which Redis Cluster
- * does not allow.
+ * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis or Sentinel
+ * ({@code redis-sentinel://} URI) only: the scripts use keys of several hash slots, and the days
+ * script reads keys it is not given, which Redis Cluster does not allow.
  */
 public final class RedisAggregateStore implements AggregateStore {
 

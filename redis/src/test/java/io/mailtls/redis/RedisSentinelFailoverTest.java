@@ -195,6 +195,47 @@ class RedisSentinelFailoverTest {
   }
 
   @Test
+  void aForcedFailoverWithThePrimaryStillRunningLosesNoPolicy() throws Exception {
+    RedisSentinelGroup g = group();
+    RedisCommands<String, String> promoted = g.commands(g.replica());
+    RedisPolicyStore a = store(g);
+    DomainName before = DomainName.of("before.example");
+    CachedPolicy x = policy("before.example", "x1", now());
+    a.put(before, x);
+    RedisSentinelGroup.await("the replica to have it", () -> promoted.get(a.key(before)) != null);
+
+    g.forceFailover();
+    g.awaitReplicaPromoted();
+    // Until the sentinels turn the old primary into a replica of the new one (and close its
+    // clients' connections), the store is still connected to it and writes there: such a
+    // write is dropped by the old primary's resynchronisation, but kept in the local layer.
+    DomainName during = DomainName.of("during.example");
+    CachedPolicy w = policy("during.example", "w1", now());
+    a.put(during, w);
+    // It did land on the old primary (Sentinel waits seconds before it converts it), not on the
+    // new one.
+    assertThat(g.commands(g.primary()).get(a.key(during))).isNotNull();
+    assertThat(promoted.get(a.key(during))).isNull();
+    g.awaitRole(g.primary(), "slave");
+
+    // Then the store follows the new primary: its writes land there, and a read puts back what
+    // the old primary dropped.
+    DomainName after = DomainName.of("after.example");
+    AtomicInteger n = new AtomicInteger();
+    RedisSentinelGroup.await(
+        "a write to reach the new primary",
+        () -> {
+          a.put(after, policy("after.example", "a" + n.incrementAndGet(), now()));
+          return promoted.get(a.key(after)) != null;
+        });
+    assertThat(a.get(during)).contains(w);
+    RedisSentinelGroup.await("w on the new primary", () -> promoted.get(a.key(during)) != null);
+    RedisPolicyStore b = store(g);
+    RedisSentinelGroup.await("b to read w", () -> b.get(during).equals(Optional.of(w)));
+    assertThat(b.get(before)).contains(x);
+  }
+
+  @Test
   void tlsRptCountsAndTheReportClaimFollowTheNewPrimary() throws Exception {
     RedisSentinelGroup g = group();
     RedisCommands<String, String> replica = g.commands(g.replica());

@@ -140,6 +140,17 @@ final class RedisSentinelGroup implements AutoCloseable {
         });
   }
 
+  /** {@code SENTINEL FAILOVER}: the sentinels promote the replica while the primary still runs. */
+  void forceFailover() {
+    sentinel(sentinels.get(0).port).failover(MASTER);
+  }
+
+  /** Waits until {@code server} reports {@code role} ({@code master} or {@code slave}). */
+  void awaitRole(RedisServerProcess server, String role) {
+    RedisCommands<String, String> c = commands(server);
+    await(server.port() + " to be a " + role, () -> role.equals(info(c, "role")));
+  }
+
   static String info(RedisCommands<String, String> c, String field) {
     for (String line : c.info("replication").lines().toList()) {
       if (line.startsWith(field + ":")) {
