@@ -52,9 +52,9 @@ import org.slf4j.LoggerFactory;
  * <prefix>:tlsrpt:v1:reported:<day>}): a merge for it that arrives later is refused, not the start
  * of a second report.
  *
- * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis (or a
- * primary behind Sentinel) only: the days script reads keys it is not given, which Redis Cluster
- * does not allow.
+ * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis or Sentinel
+ * ({@code redis-sentinel://} URI) only: the scripts use keys of several hash slots, and the days
+ * script reads keys it is not given, which Redis Cluster does not allow.
  */
 public final class RedisAggregateStore implements AggregateStore {
 

@@ -67,7 +67,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     this.keyPrefix = b.keyPrefix;
     this.clock = b.clock;
     this.local = b.local != null ? b.local : new InMemoryPolicyStore();
-    this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay, b.sslOptions);
+    this.redis = new RedisLink(b.uri, b.cluster, b.commandTimeout, b.reconnectDelay, b.sslOptions);
     redis.connectInBackground();
   }
 
@@ -212,6 +212,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     private @Nullable InMemoryPolicyStore local;
     private Clock clock = Clock.systemUTC();
     private @Nullable SslOptions sslOptions;
+    private boolean cluster;
 
     private Builder(RedisURI uri) {
       this.uri = Objects.requireNonNull(uri, "uri");
@@ -280,6 +281,16 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
      */
     public Builder sslOptions(SslOptions sslOptions) {
       this.sslOptions = Objects.requireNonNull(sslOptions, "sslOptions");
+      return this;
+    }
+
+    /**
+     * Whether the URI names a node of a Redis Cluster, default false (a standalone Redis, or
+     * Sentinel with a {@code redis-sentinel://} URI). With true the store learns the cluster's
+     * nodes from that one and sends each key to the node serving its hash slot.
+     */
+    public Builder cluster(boolean cluster) {
+      this.cluster = cluster;
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.mailtls.redis.internal;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisNoScriptException;
@@ -8,7 +9,13 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -17,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -61,10 +69,10 @@ public final class RedisLink implements AutoCloseable {
   private final Duration commandTimeout;
   private final long reconnectDelayNanos;
   private final ClientResources resources;
-  private final RedisClient client;
+  private final AbstractRedisClient client; // a RedisClient, or a RedisClusterClient
   private final Object connectLock = new Object();
   private final AtomicBoolean degraded = new AtomicBoolean(false);
-  private volatile @Nullable CompletableFuture<StatefulRedisConnection<String, String>> connection;
+  private volatile @Nullable CompletableFuture<StatefulConnection<String, String>> connection;
   private volatile long lastAttempt;
   private volatile boolean closed;
 
@@ -78,8 +86,21 @@ public final class RedisLink implements AutoCloseable {
       Duration commandTimeout,
       Duration reconnectDelay,
       @Nullable SslOptions sslOptions) {
+    this(uri, false, commandTimeout, reconnectDelay, sslOptions);
+  }
+
+  /**
+   * As the other constructors; with {@code cluster}, {@code uri} names one node of a Redis Cluster
+   * (the others are learned from it) and each key goes to the node serving its slot.
+   */
+  public RedisLink(
+      RedisURI uri,
+      boolean cluster,
+      Duration commandTimeout,
+      Duration reconnectDelay,
+      @Nullable SslOptions sslOptions) {
     this.uri = Objects.requireNonNull(uri, "uri");
-    this.endpoint = endpoint(uri);
+    this.endpoint = (cluster ? "cluster " : "") + endpoint(uri);
     this.commandTimeout = commandTimeout;
     this.reconnectDelayNanos = reconnectDelay.toNanos();
     this.resources =
@@ -89,7 +110,23 @@ public final class RedisLink implements AutoCloseable {
             .reconnectDelay(
                 Delay.exponential(Duration.ofMillis(10), reconnectDelay, 2, TimeUnit.MILLISECONDS))
             .build();
-    this.client = RedisClient.create(resources, uri);
+    if (cluster) {
+      RedisClusterClient c = RedisClusterClient.create(resources, uri);
+      ClusterClientOptions.Builder options =
+          ClusterClientOptions.builder()
+              .autoReconnect(true)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+              // Lettuce 7's default topology refresh follows MOVED/ASK and reconnects.
+              .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build());
+      if (sslOptions != null) {
+        options.sslOptions(sslOptions);
+      }
+      c.setOptions(options.build());
+      this.client = c;
+      return;
+    }
+    RedisClient c = RedisClient.create(resources, uri);
     ClientOptions.Builder options =
         ClientOptions.builder()
             .autoReconnect(true)
@@ -99,13 +136,33 @@ public final class RedisLink implements AutoCloseable {
     if (sslOptions != null) {
       options.sslOptions(sslOptions);
     }
-    client.setOptions(options.build());
+    c.setOptions(options.build());
+    this.client = c;
   }
 
-  /** {@code host:port}, or the socket path: never the credentials. */
+  private static RedisClusterAsyncCommands<String, String> async(
+      StatefulConnection<String, String> c) {
+    if (c instanceof StatefulRedisClusterConnection<String, String> cluster) {
+      return cluster.async();
+    }
+    return ((StatefulRedisConnection<String, String>) c).async();
+  }
+
+  /**
+   * {@code host:port}, the sentinels and the master's name, or the socket path: never the
+   * credentials.
+   */
   private static String endpoint(RedisURI uri) {
     if (uri.getSocket() != null) {
       return uri.getSocket();
+    }
+    if (uri.getSentinelMasterId() != null && !uri.getSentinels().isEmpty()) {
+      StringBuilder s = new StringBuilder(uri.isSsl() ? "rediss-sentinel://" : "redis-sentinel://");
+      for (RedisURI sentinel : uri.getSentinels()) {
+        s.append(s.charAt(s.length() - 1) == '/' ? "" : ",");
+        s.append(sentinel.getHost()).append(':').append(sentinel.getPort());
+      }
+      return s.append('#').append(uri.getSentinelMasterId()).toString();
     }
     return (uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort();
   }
@@ -113,8 +170,8 @@ public final class RedisLink implements AutoCloseable {
   /** The value of a string key, or null when it does not exist. */
   public @Nullable String get(String key) throws Unavailable {
     long deadline = System.nanoTime() + commandTimeout.toNanos();
-    StatefulRedisConnection<String, String> c = connection(deadline);
-    String value = await(c.async().get(key).toCompletableFuture(), deadline);
+    StatefulConnection<String, String> c = connection(deadline);
+    String value = await(async(c).get(key).toCompletableFuture(), deadline);
     answered();
     return value;
   }
@@ -125,7 +182,7 @@ public final class RedisLink implements AutoCloseable {
    */
   public long script(Script script, String[] keys, String... args) throws Unavailable {
     long deadline = System.nanoTime() + commandTimeout.toNanos();
-    StatefulRedisConnection<String, String> c = connection(deadline);
+    StatefulConnection<String, String> c = connection(deadline);
     Long result = await(scriptAsync(c, script, keys, args), deadline);
     if (result == null) {
       throw new Unavailable("script returned nothing", null);
@@ -137,13 +194,13 @@ public final class RedisLink implements AutoCloseable {
   /** Any command, bounded as the others: {@code command} issues it on the connection. */
   public <T> @Nullable T call(
       java.util.function.Function<
-              io.lettuce.core.api.async.RedisAsyncCommands<String, String>,
+              io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String>,
               io.lettuce.core.RedisFuture<T>>
           command)
       throws Unavailable {
     long deadline = System.nanoTime() + commandTimeout.toNanos();
-    StatefulRedisConnection<String, String> c = connection(deadline);
-    T value = await(command.apply(c.async()).toCompletableFuture(), deadline);
+    StatefulConnection<String, String> c = connection(deadline);
+    T value = await(command.apply(async(c)).toCompletableFuture(), deadline);
     answered();
     return value;
   }
@@ -152,7 +209,7 @@ public final class RedisLink implements AutoCloseable {
   public @Nullable List<String> scriptStrings(Script script, String[] keys, String... args)
       throws Unavailable {
     long deadline = System.nanoTime() + commandTimeout.toNanos();
-    StatefulRedisConnection<String, String> c = connection(deadline);
+    StatefulConnection<String, String> c = connection(deadline);
     List<String> value =
         await(
             RedisLink.<List<String>>scriptAsync(c, script, ScriptOutputType.MULTI, keys, args),
@@ -163,8 +220,8 @@ public final class RedisLink implements AutoCloseable {
 
   /** As {@link #script} without waiting for the result: failures are logged, never thrown. */
   public void scriptInBackground(Script script, String[] keys, String... args) {
-    StatefulRedisConnection<String, String> c;
-    CompletableFuture<StatefulRedisConnection<String, String>> f = connection;
+    StatefulConnection<String, String> c;
+    CompletableFuture<StatefulConnection<String, String>> f = connection;
     if (f == null || !f.isDone() || f.isCompletedExceptionally() || closed) {
       return; // not connected: the next read that finds Redis again repairs it
     }
@@ -198,17 +255,17 @@ public final class RedisLink implements AutoCloseable {
   }
 
   private static CompletableFuture<Long> scriptAsync(
-      StatefulRedisConnection<String, String> c, Script script, String[] keys, String... args) {
+      StatefulConnection<String, String> c, Script script, String[] keys, String... args) {
     return scriptAsync(c, script, ScriptOutputType.INTEGER, keys, args);
   }
 
   private static <T> CompletableFuture<T> scriptAsync(
-      StatefulRedisConnection<String, String> c,
+      StatefulConnection<String, String> c,
       Script script,
       ScriptOutputType type,
       String[] keys,
       String... args) {
-    return c.async()
+    return async(c)
         .<T>evalsha(script.sha1(), type, keys, args)
         .toCompletableFuture()
         .exceptionallyCompose(
@@ -216,7 +273,7 @@ public final class RedisLink implements AutoCloseable {
               Throwable cause =
                   e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
               if (cause instanceof RedisNoScriptException) {
-                return c.async().<T>eval(script.source(), type, keys, args).toCompletableFuture();
+                return async(c).<T>eval(script.source(), type, keys, args).toCompletableFuture();
               }
               return CompletableFuture.failedFuture(cause);
             });
@@ -227,29 +284,63 @@ public final class RedisLink implements AutoCloseable {
    * made (in a new process, connecting can take longer than the command timeout).
    */
   public void connectInBackground() {
-    CompletableFuture<StatefulRedisConnection<String, String>> unused = connectionFuture();
+    CompletableFuture<StatefulConnection<String, String>> unused = connectionFuture();
   }
 
-  private StatefulRedisConnection<String, String> connection(long deadline) throws Unavailable {
+  private StatefulConnection<String, String> connection(long deadline) throws Unavailable {
     if (closed) {
       throw new Unavailable("closed", null);
     }
     return await(connectionFuture(), deadline);
   }
 
-  private CompletableFuture<StatefulRedisConnection<String, String>> connectionFuture() {
-    CompletableFuture<StatefulRedisConnection<String, String>> f = connection;
+  private CompletableFuture<StatefulConnection<String, String>> connectionFuture() {
+    CompletableFuture<StatefulConnection<String, String>> f = connection;
     if (f == null || (f.isCompletedExceptionally() && retryDue())) {
       synchronized (connectLock) {
         f = connection;
         if (f == null || (f.isCompletedExceptionally() && retryDue())) {
           lastAttempt = System.nanoTime();
-          f = client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+          f = connect();
           connection = f;
         }
       }
     }
     return f;
+  }
+
+  private CompletableFuture<StatefulConnection<String, String>> connect() {
+    if (client instanceof RedisClusterClient cluster) {
+      // The slot map first: connectAsync needs it and does not load it.
+      return cluster
+          .refreshPartitionsAsync()
+          .toCompletableFuture()
+          .thenCompose(loaded -> cluster.connectAsync(StringCodec.UTF8))
+          .thenCompose(RedisLink::connectPrimaries);
+    }
+    return ((RedisClient) client)
+        .connectAsync(StringCodec.UTF8, uri)
+        .toCompletableFuture()
+        .<StatefulConnection<String, String>>thenApply(c -> c);
+  }
+
+  /**
+   * Connects to every primary before the connection is used: Lettuce connects to a node on its
+   * first command, and rejects that command while connecting (REJECT_COMMANDS), so the first read
+   * of each node's keys would otherwise find "Redis down". A node that cannot be reached is left to
+   * Lettuce's reconnecting; its keys are Redis trouble until it answers.
+   */
+  private static CompletableFuture<StatefulConnection<String, String>> connectPrimaries(
+      StatefulRedisClusterConnection<String, String> c) {
+    List<CompletableFuture<?>> nodes = new ArrayList<>();
+    for (RedisClusterNode node : c.getPartitions()) {
+      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+        // By host and port: the connections keyed so are the ones commands are routed to.
+        RedisURI at = node.getUri();
+        nodes.add(c.getConnectionAsync(at.getHost(), at.getPort()).handle((n, e) -> null));
+      }
+    }
+    return CompletableFuture.allOf(nodes.toArray(CompletableFuture<?>[]::new)).thenApply(v -> c);
   }
 
   private boolean retryDue() {
@@ -292,7 +383,7 @@ public final class RedisLink implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    CompletableFuture<StatefulRedisConnection<String, String>> f = connection;
+    CompletableFuture<StatefulConnection<String, String>> f = connection;
     if (f != null && f.isDone() && !f.isCompletedExceptionally()) {
       f.join().close();
     }
