@@ -241,7 +241,7 @@ public final class RedisLink implements AutoCloseable {
    * when not connected. Lettuce times the command out after the command timeout.
    */
   public CompletableFuture<Long> scriptLater(Script script, String[] keys, String... args) {
-    CompletableFuture<StatefulRedisConnection<String, String>> f = connection;
+    CompletableFuture<StatefulConnection<String, String>> f = connection;
     if (f == null || !f.isDone() || f.isCompletedExceptionally() || closed) {
       return CompletableFuture.failedFuture(new Unavailable("not connected", null));
     }

@@ -7,6 +7,8 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.SslVerifyMode;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.DowngradeMemory;
+import io.mailtls.core.TransportSecurity;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.tlsrpt.AppliedPolicy;
 import io.mailtls.tlsrpt.PolicyCounts;
@@ -15,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Base64;
 import java.util.Map;
@@ -22,10 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The TLS-RPT stores over {@code rediss://} (as {@link RedisTlsTest} for policies): a real
- * redis-server with TLS, its certificate from a private test CA given in {@code sslOptions}.
+ * The TLS-RPT stores and the downgrade memory over {@code rediss://} (as {@link RedisTlsTest} for
+ * policies): a real redis-server with TLS, its certificate from a private test CA given in {@code
+ * sslOptions}.
  */
-class RedisTlsRptStoresTlsTest {
+class RedisStoresOverTlsTest {
 
   private static final TestPki PKI = TestPki.create();
   private static final LocalDate DAY = LocalDate.of(2026, 12, 5);
@@ -42,34 +46,54 @@ class RedisTlsRptStoresTlsTest {
         + "-----\n";
   }
 
+  /** A redis-server whose TLS port serves a certificate for redis.test from the test CA. */
+  private record TlsRedis(RedisServerProcess server, int tlsPort) implements AutoCloseable {
+
+    static TlsRedis start(Path tmp) throws Exception {
+      TestPki.Issued issued = PKI.root().leaf().dnsNames("redis.test").issue();
+      Path cert = tmp.resolve("redis.crt");
+      Path key = tmp.resolve("redis.key");
+      Path ca = tmp.resolve("ca.crt");
+      Files.writeString(cert, pem("CERTIFICATE", issued.certificate().getEncoded()));
+      Files.writeString(key, pem("PRIVATE KEY", issued.privateKey().getEncoded()));
+      Files.writeString(ca, pem("CERTIFICATE", PKI.root().certificate().getEncoded()));
+      int tlsPort = RedisServerProcess.freePort();
+      RedisServerProcess server =
+          RedisServerProcess.start(
+              "--tls-port", Integer.toString(tlsPort),
+              "--tls-cert-file", cert.toString(),
+              "--tls-key-file", key.toString(),
+              "--tls-ca-cert-file", ca.toString(),
+              "--tls-auth-clients", "no");
+      assertThat(server.port()).isNotEqualTo(tlsPort); // plain port for the start-up PING only
+      return new TlsRedis(server, tlsPort);
+    }
+
+    RedisURI uri() {
+      return RedisURI.builder()
+          .withHost("127.0.0.1")
+          .withPort(tlsPort)
+          .withSsl(true)
+          .withVerifyPeer(SslVerifyMode.CA)
+          .build();
+    }
+
+    @Override
+    public void close() {
+      server.close();
+    }
+  }
+
+  private static final SslOptions TRUST_THE_TEST_CA =
+      SslOptions.builder().jdkSslProvider().trustManager(PKI.trustManagerFactory()).build();
+
   @Test
   void countsAndClaimsTravelOverTlsVerifiedAgainstTheConfiguredCa(@TempDir Path tmp)
       throws Exception {
-    TestPki.Issued server = PKI.root().leaf().dnsNames("redis.test").issue();
-    Path cert = tmp.resolve("redis.crt");
-    Path key = tmp.resolve("redis.key");
-    Path ca = tmp.resolve("ca.crt");
-    Files.writeString(cert, pem("CERTIFICATE", server.certificate().getEncoded()));
-    Files.writeString(key, pem("PRIVATE KEY", server.privateKey().getEncoded()));
-    Files.writeString(ca, pem("CERTIFICATE", PKI.root().certificate().getEncoded()));
-    int tlsPort = RedisServerProcess.freePort();
-    try (RedisServerProcess redis =
-        RedisServerProcess.start(
-            "--tls-port", Integer.toString(tlsPort),
-            "--tls-cert-file", cert.toString(),
-            "--tls-key-file", key.toString(),
-            "--tls-ca-cert-file", ca.toString(),
-            "--tls-auth-clients", "no")) {
-      assertThat(redis.port()).isNotEqualTo(tlsPort); // plain port for the start-up PING only
-      RedisURI uri =
-          RedisURI.builder()
-              .withHost("127.0.0.1")
-              .withPort(tlsPort)
-              .withSsl(true)
-              .withVerifyPeer(SslVerifyMode.CA)
-              .build();
-      SslOptions trustTheTestCa =
-          SslOptions.builder().jdkSslProvider().trustManager(PKI.trustManagerFactory()).build();
+    try (TlsRedis redis = TlsRedis.start(tmp)) {
+      int tlsPort = redis.tlsPort();
+      RedisURI uri = redis.uri();
+      SslOptions trustTheTestCa = TRUST_THE_TEST_CA;
       try (RedisAggregateStore a =
               RedisAggregateStore.newBuilder(uri)
                   .sslOptions(trustTheTestCa)
@@ -125,6 +149,37 @@ class RedisTlsRptStoresTlsTest {
             .as("a settled report is not claimed again")
             .isFalse();
       }
+    }
+  }
+
+  @Test
+  void downgradeMemoryTravelsOverTlsAndWithoutTheCaFailsClosed(@TempDir Path tmp) throws Exception {
+    DomainName domain = DomainName.of("example.org");
+    Instant at = Instant.parse("2026-12-05T01:00:00Z");
+    try (TlsRedis redis = TlsRedis.start(tmp);
+        RedisDowngradeMemory a =
+            RedisDowngradeMemory.newBuilder(redis.uri())
+                .sslOptions(TRUST_THE_TEST_CA)
+                .commandTimeout(Duration.ofSeconds(5))
+                .build();
+        RedisDowngradeMemory b =
+            RedisDowngradeMemory.newBuilder(redis.uri())
+                .sslOptions(TRUST_THE_TEST_CA)
+                .commandTimeout(Duration.ofSeconds(5))
+                .build();
+        RedisDowngradeMemory untrusting =
+            RedisDowngradeMemory.newBuilder(redis.uri())
+                .commandTimeout(Duration.ofSeconds(2))
+                .build()) {
+      a.raise(domain, TransportSecurity.AUTHENTICATED_TLS, at);
+      // b learns it from Redis, over TLS: its own local layer is empty.
+      assertThat(b.local().seen(domain)).isEqualTo(DowngradeMemory.Seen.NOTHING);
+      assertThat(b.seen(domain).authenticatedTls()).contains(at);
+      assertThat(a.toString()).contains("127.0.0.1:" + redis.tlsPort()).doesNotContain("null");
+
+      // Without the CA the handshake fails: a domain it does not know is never "nothing seen".
+      assertThatThrownBy(() -> untrusting.seen(domain))
+          .isInstanceOf(RedisDowngradeMemory.RedisUnavailableException.class);
     }
   }
 }
