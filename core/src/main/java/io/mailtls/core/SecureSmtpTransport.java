@@ -30,6 +30,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -119,6 +120,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final DeliverySlots slots;
 
   private final ScheduledThreadPoolExecutor watchdog;
+  private final AtomicBoolean closing = new AtomicBoolean();
   private final List<AutoCloseable> ownedResources;
 
   /** The settings this transport was built with, for {@link #newBuilder()}. */
@@ -637,7 +639,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } catch (RuntimeException e) {
       // RejectedExecutionException: the transport is closed (its own executor is shut down) or
       // the caller's executor is full. A result, not an exception to parse.
-      String why = "the executor refused the message (" + e + "); deferred";
+      String why =
+          closing.get()
+              ? "the transport was closed before this message was taken; deferred"
+              : "the executor refused the message (" + e + "); deferred";
       SafeListener listener = call.events;
       listener.fire(l -> l.deliveryStart(envelope));
       envelope.recipients().forEach(r -> listener.fire(l -> l.recipientStart(r)));
@@ -880,16 +885,29 @@ public final class SecureSmtpTransport implements AutoCloseable {
   }
 
   /**
-   * Closes idle pooled connections (with QUIT), the transport's own executor, and then the
-   * resources handed over with {@link Builder#alsoClose}. Domains still waiting for a delivery
-   * slot, and every later call, are deferred (451 4.3.0, "the transport was closed"): their {@link
-   * #send} returns and their {@link #sendAsync} completes with that result. Sessions under way go
-   * on, without their pooled connections' reuse.
+   * Closes the transport. Domains still waiting for a delivery slot, and every later call, are
+   * deferred (451 4.3.0, "the transport was closed"): their {@link #send} returns and their {@link
+   * #sendAsync} completes with that result. Idle pooled connections are closed with QUIT.
+   *
+   * <p>Sessions under way go on to their end, with every time bound still enforced, and end with
+   * QUIT instead of going back to the pool: a transaction under way is reported as the server
+   * answers it, so a message the server accepted is never reported deferred (and sent twice). They
+   * open no new connection: a delivery whose session ends without a result is deferred ("the
+   * transport was closed") rather than tried at another host. Once the last delivery under way has
+   * ended (at once, when none is), the transport's timer threads and own executor stop and the
+   * resources handed over with {@link Builder#alsoClose} are closed, on the thread that ends it.
    */
   @Override
   public void close() {
-    slots.close();
+    if (!closing.compareAndSet(false, true)) {
+      return; // closed before, or closing: nothing is closed twice
+    }
     pool.close();
+    slots.closeThen(this::closeWhenDrained);
+  }
+
+  /** What the deliveries under way needed until they ended. */
+  private void closeWhenDrained() {
     watchdog.shutdownNow();
     if (ownedExecutor != null) {
       ownedExecutor.shutdown();

@@ -95,7 +95,8 @@ public final class ConnectionPool implements AutoCloseable {
    * caller then opens it, and {@link #release}s or {@link #discard}s it). Waits while the
    * destination is at its cap.
    *
-   * @throws SessionFailure when nothing frees up within the acquire timeout
+   * @throws SessionFailure when nothing frees up within the acquire timeout, or once the pool is
+   *     closed: a closed transport opens no new connection
    */
   Optional<SmtpConnection> checkout(Key key) throws SessionFailure {
     List<SmtpConnection> toClose = new ArrayList<>();
@@ -105,6 +106,11 @@ public final class ConnectionPool implements AutoCloseable {
       synchronized (this) {
         long deadline = nanoTime.getAsLong() + acquireNanos;
         while (true) {
+          if (closed) {
+            throw new SessionFailure(
+                FailureType.CONNECTION_FAILED,
+                "the transport was closed: no new session to " + key.address());
+          }
           SmtpConnection c = takeIdle(key, toClose);
           if (c != null) {
             return Optional.of(c);
@@ -302,7 +308,10 @@ public final class ConnectionPool implements AutoCloseable {
     return idle.values().stream().mapToInt(Deque::size).sum();
   }
 
-  /** QUITs and closes every idle connection; later releases close instead of pooling. */
+  /**
+   * QUITs and closes every idle connection; later releases close instead of pooling, and later
+   * {@link #checkout}s (and those waiting at a cap) fail: nothing new is opened.
+   */
   @Override
   public void close() {
     List<SmtpConnection> all = new ArrayList<>();
@@ -310,6 +319,7 @@ public final class ConnectionPool implements AutoCloseable {
       closed = true;
       idle.values().forEach(all::addAll);
       idle.clear();
+      notifyAll();
     }
     quitAndFree(all, 0);
   }

@@ -56,6 +56,7 @@ public final class DeliverySlots implements AutoCloseable {
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private int inUse;
   private boolean closed;
+  private @Nullable Runnable whenDrained;
 
   /**
    * @param max the most slots held at once
@@ -110,19 +111,28 @@ public final class DeliverySlots implements AutoCloseable {
 
   private void release() {
     Waiter next;
+    Runnable drained = null;
     synchronized (this) {
       next = waiters.poll();
       if (next == null) {
         inUse--;
-        return;
-      }
-      // The slot passes straight to the next waiter: inUse stays.
-      ScheduledFuture<?> t = next.timeout;
-      if (t != null) {
-        t.cancel(false);
+        if (closed && inUse == 0) {
+          drained = whenDrained;
+          whenDrained = null;
+        }
+      } else {
+        // The slot passes straight to the next waiter: inUse stays.
+        ScheduledFuture<?> t = next.timeout;
+        if (t != null) {
+          t.cancel(false);
+        }
       }
     }
-    next.future.complete(new Slot(this));
+    if (next != null) {
+      next.future.complete(new Slot(this));
+    } else if (drained != null) {
+      drained.run();
+    }
   }
 
   private void expire(Waiter w) {
@@ -148,11 +158,25 @@ public final class DeliverySlots implements AutoCloseable {
   /** Refuses every waiting delivery and every later {@link #acquire()}; held slots stay valid. */
   @Override
   public void close() {
+    closeThen(() -> {});
+  }
+
+  /**
+   * {@link #close()}, then runs {@code drained} once no slot is held any more: at once on this
+   * thread when none is, else on the thread that releases the last one. The deliveries under way
+   * still need what {@code drained} shuts down (the timer of their deadlines, the executor).
+   */
+  public void closeThen(Runnable drained) {
     List<Waiter> refused;
+    boolean idleNow;
     synchronized (this) {
       closed = true;
       refused = new ArrayList<>(waiters);
       waiters.clear();
+      idleNow = inUse == 0;
+      if (!idleNow) {
+        whenDrained = drained;
+      }
     }
     for (Waiter w : refused) {
       ScheduledFuture<?> t = w.timeout;
@@ -160,6 +184,9 @@ public final class DeliverySlots implements AutoCloseable {
         t.cancel(false);
       }
       w.future.complete(closedRefusal());
+    }
+    if (idleNow) {
+      drained.run();
     }
   }
 }

@@ -112,4 +112,33 @@ class DeliverySlotsTest {
     a.release(); // a slot held across close is given back without error
     assertThat(slots.inUse()).isEqualTo(1);
   }
+
+  @Test
+  void closeThenRunsOnceTheLastSlotHeldIsReleasedAndOnlyOnce() {
+    java.util.concurrent.atomic.AtomicInteger drained =
+        new java.util.concurrent.atomic.AtomicInteger();
+    DeliverySlots.Slot a = slot(slots.acquire());
+    DeliverySlots.Slot b = slot(slots.acquire());
+    CompletableFuture<DeliverySlots.Grant> waiter = slots.acquire();
+    slots.closeThen(drained::incrementAndGet);
+    // The waiter is refused; the two held slots are deliveries under way.
+    assertThat(waiter.join()).isInstanceOf(DeliverySlots.Refused.class);
+    assertThat(drained).hasValue(0);
+    a.release();
+    assertThat(drained).hasValue(0);
+    b.release();
+    b.release();
+    assertThat(drained).hasValue(1);
+    assertThat(slots.inUse()).isZero();
+  }
+
+  @Test
+  void closeThenRunsAtOnceWhenNoSlotIsHeld() {
+    java.util.concurrent.atomic.AtomicInteger drained =
+        new java.util.concurrent.atomic.AtomicInteger();
+    slot(slots.acquire()).release();
+    slots.closeThen(drained::incrementAndGet);
+    assertThat(drained).hasValue(1);
+    assertThat(slots.acquire().join()).isInstanceOf(DeliverySlots.Refused.class);
+  }
 }

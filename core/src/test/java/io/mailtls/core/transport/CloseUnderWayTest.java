@@ -1,0 +1,120 @@
+package io.mailtls.core.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.testkit.MockSmtpServer;
+import io.mailtls.testkit.SmtpAction;
+import io.mailtls.testkit.SmtpSession;
+import io.mailtls.testkit.SmtpStep;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link SecureSmtpTransport#close()} while a session is under way: the session goes on to its end
+ * with every bound still enforced, and the transport opens no new connection after the close. A
+ * transport that failed the session under way instead would report a message the server accepted as
+ * deferred, and the sender would deliver it twice.
+ */
+class CloseUnderWayTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private final Fixture f = new Fixture();
+
+  @AfterEach
+  void close() {
+    f.close();
+  }
+
+  private static MessageContent message() {
+    return MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + WAIT + ": " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static boolean saw(MockSmtpServer server, String command) {
+    return server.sessions().stream().anyMatch(s -> s.commandLines().contains(command));
+  }
+
+  @Test
+  void aTransactionUnderWayWhenTheTransportClosesIsDeliveredAndEndsWithQuit() throws Exception {
+    // The 250 to the final dot comes late: close() falls inside the transaction.
+    MockSmtpServer mx =
+        f.server(
+            "127.0.0.31",
+            b ->
+                b.hostname("mx.slow.test")
+                    .on(
+                        SmtpStep.DATA_END,
+                        SmtpAction.reply(250, "2.0.0", "queued").after(Duration.ofMillis(800))));
+    f.dns(d -> d.zone("slow.test", z -> z.mailHost("slow.test", 10, "mx.slow.test", mx)));
+    SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+    CompletableFuture<DeliveryReport> sending =
+        t.sendAsync(Envelope.of("a@sender.test", "r@slow.test"), message());
+    await("DATA at the server", () -> saw(mx, "DATA"));
+    t.close();
+    DeliveryReport report = sending.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    RecipientResult r = report.result("r@slow.test");
+    assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryStatus.DELIVERED);
+    assertThat(r.reply().code()).isEqualTo(250);
+    assertThat(mx.messages()).hasSize(1);
+    // Not pooled after the close: the session ends politely (RFC 5321 §4.1.1.10).
+    await("QUIT at the server", () -> saw(mx, "QUIT"));
+    assertThat(mx.sessions()).hasSize(1);
+  }
+
+  @Test
+  void noNewConnectionIsOpenedAfterTheTransportClosed() throws Exception {
+    f.timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(60));
+    // The preferred MX hangs at the greeting until the test ends it; the second would accept.
+    MockSmtpServer first =
+        f.server(
+            "127.0.0.32", b -> b.hostname("mx1.two.test").on(SmtpStep.GREETING, SmtpAction.hang()));
+    MockSmtpServer second = f.server("127.0.0.33", b -> b.hostname("mx2.two.test"));
+    f.dns(
+        d ->
+            d.zone(
+                "two.test",
+                z ->
+                    z.mailHost("two.test", 10, "mx1.two.test", first)
+                        .mailHost("two.test", 20, "mx2.two.test", second)));
+    SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+    CompletableFuture<DeliveryReport> sending =
+        t.sendAsync(Envelope.of("a@sender.test", "r@two.test"), message());
+    await("the first session", () -> !first.sessions().isEmpty());
+    t.close();
+    first.close(); // the session under way ends: the delivery would go on to mx2
+    DeliveryReport report = sending.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    RecipientResult r = report.result("r@two.test");
+    assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(r.reply().code()).isEqualTo(451);
+    assertThat(r.reply().toString()).contains("transport was closed");
+    assertThat(second.sessions()).as("sessions at mx2 after the close").isEmpty();
+    for (SmtpSession s : first.sessions()) {
+      assertThat(s.commandLines()).doesNotContain("MAIL FROM:<a@sender.test>");
+    }
+  }
+}
