@@ -121,10 +121,13 @@ public final class RedisAggregateStore implements AggregateStore {
       return;
     }
     PendingMerges.Batch batch = PendingMerges.Batch.of(day, fields);
-    boolean reached = drain(System.nanoTime() + commandTimeout.toNanos());
-    if (reached) {
+    // One bound for the whole call, kept batches and this one together: a delivery never waits
+    // longer than the command timeout on Redis, however many batches wait.
+    long deadline = System.nanoTime() + commandTimeout.toNanos();
+    boolean reached = drain(deadline);
+    if (reached && System.nanoTime() - deadline < 0) {
       try {
-        send(batch);
+        send(batch, deadline);
         return;
       } catch (RedisLink.Unavailable e) {
         // kept below
@@ -143,7 +146,8 @@ public final class RedisAggregateStore implements AggregateStore {
    *
    * @throws IOException if the day was reported before: the batch is lost (counted, logged)
    */
-  private void send(PendingMerges.Batch batch) throws RedisLink.Unavailable, IOException {
+  private void send(PendingMerges.Batch batch, long deadline)
+      throws RedisLink.Unavailable, IOException {
     List<String> args = new ArrayList<>();
     args.add(batch.day().toString());
     args.add(Long.toString(batch.day().toEpochDay()));
@@ -158,6 +162,7 @@ public final class RedisAggregateStore implements AggregateStore {
             });
     long r =
         redis.script(
+            deadline,
             CountScripts.MERGE,
             new String[] {
               dayKey(batch.day()),
@@ -198,7 +203,7 @@ public final class RedisAggregateStore implements AggregateStore {
         continue;
       }
       try {
-        send(b);
+        send(b, deadline);
         pending.sent(b);
       } catch (RedisLink.Unavailable e) {
         pending.putBack(b);

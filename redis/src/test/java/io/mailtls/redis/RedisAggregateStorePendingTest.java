@@ -253,4 +253,40 @@ class RedisAggregateStorePendingTest {
     assertThat(s.lostMerges()).isEqualTo(2);
     assertThat(s.pendingMerges()).isZero();
   }
+
+  @Test
+  void aMergeWaitsNoLongerThanTheCommandTimeoutWhenRedisIsSlowAndBatchesWait() throws Exception {
+    Duration timeout = Duration.ofSeconds(1);
+    // Every answer takes 0.6 s: each send of a kept batch takes most of the command timeout.
+    SlowLink slow = new SlowLink(redis.port(), Duration.ofMillis(600));
+    closeables.add(slow);
+    RedisAggregateStore s =
+        RedisAggregateStore.newBuilder(slow.uri())
+            .keyPrefix("test")
+            .commandTimeout(timeout)
+            .reconnectDelay(Duration.ofMillis(100))
+            .build();
+    closeables.add(s);
+    redis.kill();
+    for (int i = 0; i < 5; i++) {
+      s.merge(DAY, success());
+    }
+    assertThat(s.pendingMerges()).isEqualTo(5);
+    redis.restart();
+    for (int i = 0; i < 4; i++) {
+      long start = System.nanoTime();
+      s.merge(DAY, success());
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      // One bound for the whole call. With a command timeout per send, a merge that found
+      // batches waiting took 1.8 s here: two sends of kept batches, then its own.
+      assertThat(took)
+          .as("merge %d with batches waiting on a slow Redis", i)
+          .isLessThan(timeout.plusMillis(400));
+    }
+    drain(s);
+    assertThat(s.read(DAY))
+        .as("each of the 9 batches once")
+        .containsOnly(Map.entry(NONE, new PolicyCounts(9, 0, Map.of())));
+    assertThat(s.lostMerges()).isZero();
+  }
 }

@@ -181,7 +181,20 @@ public final class RedisLink implements AutoCloseable {
    * (after a restart, or on a new server), and returns its integer result.
    */
   public long script(Script script, String[] keys, String... args) throws Unavailable {
-    long deadline = System.nanoTime() + commandTimeout.toNanos();
+    return script(System.nanoTime() + commandTimeout.toNanos(), script, keys, args);
+  }
+
+  /**
+   * As {@link #script(Script, String[], String...)}, but answered by {@code deadline} (a {@link
+   * System#nanoTime()} value) when that comes before the command timeout: several calls can share
+   * one bound. A script that Redis ran after the deadline may still have been applied.
+   */
+  public long script(long deadline, Script script, String[] keys, String... args)
+      throws Unavailable {
+    long own = System.nanoTime() + commandTimeout.toNanos();
+    if (own - deadline < 0) {
+      deadline = own;
+    }
     StatefulConnection<String, String> c = connection(deadline);
     Long result = await(scriptAsync(c, script, keys, args), deadline);
     if (result == null) {
