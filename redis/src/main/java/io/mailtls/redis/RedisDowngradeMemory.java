@@ -86,7 +86,7 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
     this.retention = b.retention;
     this.localSize = b.localSize;
     this.local = DowngradeMemory.inMemory(b.localSize);
-    this.redis = new RedisLink(b.uri, b.commandTimeout, b.reconnectDelay, b.sslOptions);
+    this.redis = new RedisLink(b.uri, b.cluster, b.commandTimeout, b.reconnectDelay, b.sslOptions);
     redis.connectInBackground();
   }
 
@@ -288,6 +288,7 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
     private Duration retention = DowngradeProtection.DEFAULT_PERIOD;
     private int localSize = DEFAULT_LOCAL_SIZE;
     private @Nullable SslOptions sslOptions;
+    private boolean cluster;
 
     private Builder(RedisURI uri) {
       this.uri = Objects.requireNonNull(uri, "uri");
@@ -354,6 +355,17 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
      */
     public Builder sslOptions(SslOptions sslOptions) {
       this.sslOptions = Objects.requireNonNull(sslOptions, "sslOptions");
+      return this;
+    }
+
+    /**
+     * Whether the URI names a node of a Redis Cluster, default false (a standalone Redis, or
+     * Sentinel with a {@code redis-sentinel://} URI). With true the store learns the cluster's
+     * nodes from that one and sends each domain's key to the node serving its hash slot (each
+     * command and script touches one key).
+     */
+    public Builder cluster(boolean cluster) {
+      this.cluster = cluster;
       return this;
     }
 
