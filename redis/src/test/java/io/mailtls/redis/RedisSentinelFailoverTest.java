@@ -252,41 +252,29 @@ class RedisSentinelFailoverTest {
     LocalDate day = LocalDate.of(2026, 12, 5);
     AppliedPolicy policy = AppliedPolicy.noPolicy(DomainName.of("example.com"));
     Map<AppliedPolicy, PolicyCounts> two = Map.of(policy, new PolicyCounts(2, 0, Map.of()));
-    RedisSentinelGroup.await(
-        "the first merge",
-        () -> {
-          try {
-            counts.merge(day, two);
-            return true;
-          } catch (IOException e) {
-            return false; // still connecting through the sentinels
-          }
-        });
+    counts.merge(day, two); // kept in memory until the store has found the primary
+    RedisSentinelGroup.await("the first merge", () -> counts.flushPending() == 0);
     RedisSentinelGroup.await(
         "the replica to have the counts", () -> replica.exists("test:tlsrpt:v1:day:" + day) == 1);
 
     g.primary().kill();
-    // Without a primary a merge fails, within the bound, and says so (the caller reports it).
+    // Without a primary a merge returns within the bound, its counts kept in memory (not lost).
     long t0 = System.nanoTime();
-    assertThatThrownBy(() -> counts.merge(day, two)).isInstanceOf(IOException.class);
+    counts.merge(day, two);
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(HANG_MILLIS);
+    assertThat(counts.pendingMerges()).isEqualTo(1);
+    assertThatThrownBy(() -> counts.read(day)).isInstanceOf(IOException.class);
     assertThat(claims.tryClaim("tlsrpt/2026-12-05/example.com", Duration.ofMinutes(5))).isFalse();
 
     g.awaitReplicaPromoted();
     Map<AppliedPolicy, PolicyCounts> three = Map.of(policy, new PolicyCounts(3, 0, Map.of()));
+    counts.merge(day, three);
     RedisSentinelGroup.await(
-        "a merge into the new primary",
-        () -> {
-          try {
-            counts.merge(day, three);
-            return true;
-          } catch (IOException e) {
-            return false;
-          }
-        });
-    // The replicated 2 and the 3 merged after the failover; the failed merge added nothing.
+        "the kept merges in the new primary", () -> counts.flushPending() == 0);
+    // The replicated 2, the 2 kept while there was no primary, and the 3 after the failover.
     assertThat(counts.days()).containsExactly(day);
-    assertThat(counts.read(day)).isEqualTo(Map.of(policy, new PolicyCounts(5, 0, Map.of())));
+    assertThat(counts.read(day)).isEqualTo(Map.of(policy, new PolicyCounts(7, 0, Map.of())));
+    assertThat(counts.lostMerges()).isZero();
     RedisSentinelGroup.await(
         "the claim on the new primary",
         () -> claims.tryClaim("tlsrpt/2026-12-05/example.com", Duration.ofMinutes(5)));
