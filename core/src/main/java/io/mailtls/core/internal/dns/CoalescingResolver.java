@@ -1,20 +1,16 @@
 package io.mailtls.core.internal.dns;
 
-import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.TSIG;
 
 /**
  * Sends identical concurrent queries upstream once: a query asked while the same question (name,
@@ -30,7 +26,7 @@ import org.xbill.DNS.TSIG;
  * below 2 (a machine or container with 2 CPUs or fewer) starts a new thread for every step ({@link
  * DnsExecutor}).
  */
-final class CoalescingResolver implements Resolver {
+final class CoalescingResolver extends ForwardingResolver {
 
   /** A question as this layer tells questions apart; also {@link KeyResponseCache}'s key. */
   record Key(Name name, int type, int dclass, int flags, int ednsFlags) {
@@ -52,12 +48,11 @@ final class CoalescingResolver implements Resolver {
     }
   }
 
-  private final Resolver upstream;
   private final ConcurrentHashMap<Key, CompletableFuture<Message>> inFlight =
       new ConcurrentHashMap<>();
 
   CoalescingResolver(Resolver upstream) {
-    this.upstream = upstream;
+    super(upstream);
   }
 
   @Override
@@ -118,41 +113,6 @@ final class CoalescingResolver implements Resolver {
     public <U> CompletableFuture<U> newIncompleteFuture() {
       return new OnExecutor<>(executor);
     }
-  }
-
-  @Override
-  public void setPort(int port) {
-    upstream.setPort(port);
-  }
-
-  @Override
-  public void setTCP(boolean flag) {
-    upstream.setTCP(flag);
-  }
-
-  @Override
-  public void setIgnoreTruncation(boolean flag) {
-    upstream.setIgnoreTruncation(flag);
-  }
-
-  @Override
-  public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
-    upstream.setEDNS(version, payloadSize, flags, options);
-  }
-
-  @Override
-  public void setTSIGKey(TSIG key) {
-    upstream.setTSIGKey(key);
-  }
-
-  @Override
-  public void setTimeout(Duration timeout) {
-    upstream.setTimeout(timeout);
-  }
-
-  @Override
-  public Duration getTimeout() {
-    return upstream.getTimeout();
   }
 
   @Override

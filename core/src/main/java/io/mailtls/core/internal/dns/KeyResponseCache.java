@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
-import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -19,7 +18,6 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.TSIG;
 import org.xbill.DNS.Type;
 
 /**
@@ -46,7 +44,7 @@ import org.xbill.DNS.Type;
  * over {@link #MAX_RESPONSE_BYTES}. Bounded by the octets kept. A hit is a copy with the query's
  * message id and every TTL lowered by the time it was held.
  */
-final class KeyResponseCache implements Resolver {
+final class KeyResponseCache extends ForwardingResolver {
 
   /** The longest a positive response is kept, whatever its TTL (the answer cache's default). */
   static final Duration MAX_TTL = Duration.ofDays(1);
@@ -71,7 +69,6 @@ final class KeyResponseCache implements Resolver {
    */
   private record Entry(Message response, int bytes, long storedAtMillis, long expiresAtMillis) {}
 
-  private final Resolver upstream;
   private final Clock clock;
   private final Cache<CoalescingResolver.Key, Entry> cache;
 
@@ -82,7 +79,7 @@ final class KeyResponseCache implements Resolver {
    *     {@code maxEntries * BYTES_PER_ENTRY} octets of responses in wire format
    */
   KeyResponseCache(Resolver upstream, Clock clock, int maxEntries) {
-    this.upstream = upstream;
+    super(upstream);
     this.clock = clock;
     this.cache =
         Caffeine.newBuilder()
@@ -256,41 +253,6 @@ final class KeyResponseCache implements Resolver {
     } catch (IOException e) {
       throw new UncheckedIOException("a record dnsjava wrote does not parse", e);
     }
-  }
-
-  @Override
-  public void setPort(int port) {
-    upstream.setPort(port);
-  }
-
-  @Override
-  public void setTCP(boolean flag) {
-    upstream.setTCP(flag);
-  }
-
-  @Override
-  public void setIgnoreTruncation(boolean flag) {
-    upstream.setIgnoreTruncation(flag);
-  }
-
-  @Override
-  public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
-    upstream.setEDNS(version, payloadSize, flags, options);
-  }
-
-  @Override
-  public void setTSIGKey(TSIG key) {
-    upstream.setTSIGKey(key);
-  }
-
-  @Override
-  public void setTimeout(Duration timeout) {
-    upstream.setTimeout(timeout);
-  }
-
-  @Override
-  public Duration getTimeout() {
-    return upstream.getTimeout();
   }
 
   @Override
