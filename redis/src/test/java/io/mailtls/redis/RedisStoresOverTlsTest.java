@@ -5,21 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
-import io.lettuce.core.SslVerifyMode;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.DowngradeMemory;
 import io.mailtls.core.TransportSecurity;
-import io.mailtls.testkit.TestPki;
 import io.mailtls.tlsrpt.AppliedPolicy;
 import io.mailtls.tlsrpt.PolicyCounts;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,61 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RedisStoresOverTlsTest {
 
-  private static final TestPki PKI = TestPki.create();
   private static final LocalDate DAY = LocalDate.of(2026, 12, 5);
   private static final AppliedPolicy NONE = AppliedPolicy.noPolicy(DomainName.of("example.org"));
   private static final String REPORT = "tlsrpt/2026-12-05/example.org";
-
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
-  }
-
-  /** A redis-server whose TLS port serves a certificate for redis.test from the test CA. */
-  private record TlsRedis(RedisServerProcess server, int tlsPort) implements AutoCloseable {
-
-    static TlsRedis start(Path tmp) throws Exception {
-      TestPki.Issued issued = PKI.root().leaf().dnsNames("redis.test").issue();
-      Path cert = tmp.resolve("redis.crt");
-      Path key = tmp.resolve("redis.key");
-      Path ca = tmp.resolve("ca.crt");
-      Files.writeString(cert, pem("CERTIFICATE", issued.certificate().getEncoded()));
-      Files.writeString(key, pem("PRIVATE KEY", issued.privateKey().getEncoded()));
-      Files.writeString(ca, pem("CERTIFICATE", PKI.root().certificate().getEncoded()));
-      int tlsPort = RedisServerProcess.freePort();
-      RedisServerProcess server =
-          RedisServerProcess.start(
-              "--tls-port", Integer.toString(tlsPort),
-              "--tls-cert-file", cert.toString(),
-              "--tls-key-file", key.toString(),
-              "--tls-ca-cert-file", ca.toString(),
-              "--tls-auth-clients", "no");
-      assertThat(server.port()).isNotEqualTo(tlsPort); // plain port for the start-up PING only
-      return new TlsRedis(server, tlsPort);
-    }
-
-    RedisURI uri() {
-      return RedisURI.builder()
-          .withHost("127.0.0.1")
-          .withPort(tlsPort)
-          .withSsl(true)
-          .withVerifyPeer(SslVerifyMode.CA)
-          .build();
-    }
-
-    @Override
-    public void close() {
-      server.close();
-    }
-  }
-
-  private static final SslOptions TRUST_THE_TEST_CA =
-      SslOptions.builder().jdkSslProvider().trustManager(PKI.trustManagerFactory()).build();
 
   @Test
   void countsAndClaimsTravelOverTlsVerifiedAgainstTheConfiguredCa(@TempDir Path tmp)
@@ -93,7 +36,7 @@ class RedisStoresOverTlsTest {
     try (TlsRedis redis = TlsRedis.start(tmp)) {
       int tlsPort = redis.tlsPort();
       RedisURI uri = redis.uri();
-      SslOptions trustTheTestCa = TRUST_THE_TEST_CA;
+      SslOptions trustTheTestCa = TlsRedis.TRUST_THE_TEST_CA;
       try (RedisAggregateStore a =
               RedisAggregateStore.newBuilder(uri)
                   .sslOptions(trustTheTestCa)
@@ -159,12 +102,12 @@ class RedisStoresOverTlsTest {
     try (TlsRedis redis = TlsRedis.start(tmp);
         RedisDowngradeMemory a =
             RedisDowngradeMemory.newBuilder(redis.uri())
-                .sslOptions(TRUST_THE_TEST_CA)
+                .sslOptions(TlsRedis.TRUST_THE_TEST_CA)
                 .commandTimeout(Duration.ofSeconds(5))
                 .build();
         RedisDowngradeMemory b =
             RedisDowngradeMemory.newBuilder(redis.uri())
-                .sslOptions(TRUST_THE_TEST_CA)
+                .sslOptions(TlsRedis.TRUST_THE_TEST_CA)
                 .commandTimeout(Duration.ofSeconds(5))
                 .build();
         RedisDowngradeMemory untrusting =

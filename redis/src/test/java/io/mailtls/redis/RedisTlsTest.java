@@ -4,19 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
-import io.lettuce.core.SslVerifyMode;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.mtasts.CachedPolicy;
-import io.mailtls.testkit.TestPki;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,52 +19,19 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code rediss://}: a real redis-server with TLS, its certificate from a private test CA. */
 class RedisTlsTest {
 
-  private static final TestPki PKI = TestPki.create();
   private static final DomainName DOMAIN = DomainName.of("example.com");
-
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
-  }
 
   @Test
   void aPolicyTravelsOverTlsVerifiedAgainstTheConfiguredCa(@TempDir Path tmp) throws Exception {
-    TestPki.Issued server = PKI.root().leaf().dnsNames("redis.test").issue();
-    Path cert = tmp.resolve("redis.crt");
-    Path key = tmp.resolve("redis.key");
-    Path ca = tmp.resolve("ca.crt");
-    Files.writeString(cert, pem("CERTIFICATE", server.certificate().getEncoded()));
-    Files.writeString(key, pem("PRIVATE KEY", server.privateKey().getEncoded()));
-    Files.writeString(ca, pem("CERTIFICATE", PKI.root().certificate().getEncoded()));
-    int tlsPort = RedisServerProcess.freePort();
-    try (RedisServerProcess redis =
-        RedisServerProcess.start(
-            "--tls-port", Integer.toString(tlsPort),
-            "--tls-cert-file", cert.toString(),
-            "--tls-key-file", key.toString(),
-            "--tls-ca-cert-file", ca.toString(),
-            "--tls-auth-clients", "no")) {
-      assertThat(redis.port()).isNotEqualTo(tlsPort); // plain port for the start-up PING only
-      RedisURI uri =
-          RedisURI.builder()
-              .withHost("127.0.0.1")
-              .withPort(tlsPort)
-              .withSsl(true)
-              // the certificate names redis.test, not 127.0.0.1: the chain is what is checked
-              .withVerifyPeer(SslVerifyMode.CA)
-              .build();
+    try (TlsRedis redis = TlsRedis.start(tmp)) {
+      int tlsPort = redis.tlsPort();
+      RedisURI uri = redis.uri();
       CachedPolicy entry =
           CachedPolicy.fetched(
               new MtaStsPolicy(
                   "t1", MtaStsMode.ENFORCE, List.of("mx.example.com"), Duration.ofDays(1)),
               Instant.now().truncatedTo(ChronoUnit.MILLIS));
-      SslOptions trustTheTestCa =
-          SslOptions.builder().jdkSslProvider().trustManager(PKI.trustManagerFactory()).build();
+      SslOptions trustTheTestCa = TlsRedis.TRUST_THE_TEST_CA;
       try (RedisPolicyStore a =
               RedisPolicyStore.newBuilder(uri)
                   .sslOptions(trustTheTestCa)
