@@ -13,6 +13,7 @@ import io.mailtls.core.internal.transport.DomainDelivery;
 import io.mailtls.core.internal.transport.DowngradeGuard;
 import io.mailtls.core.internal.transport.SafeListener;
 import io.mailtls.core.internal.transport.SendThreads;
+import io.mailtls.core.internal.transport.Watchdog;
 import java.io.IOException;
 import java.security.KeyStore;
 import java.time.Duration;
@@ -28,7 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -119,7 +119,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
   /** Bounds the domain deliveries in progress at once, over every call on this transport. */
   private final DeliverySlots slots;
 
-  private final ScheduledThreadPoolExecutor watchdog;
+  private final Watchdog watchdog;
   private final AtomicBoolean closing = new AtomicBoolean();
   private final List<AutoCloseable> ownedResources;
 
@@ -164,14 +164,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
     // §4.5.3.2.5) while the other may be busy expiring idle pooled connections with QUIT.
     AtomicInteger timers = new AtomicInteger();
     this.watchdog =
-        new ScheduledThreadPoolExecutor(
+        new Watchdog(
             2,
             r -> {
               Thread t = new Thread(r, "mailtls-timer-" + timers.incrementAndGet());
               t.setDaemon(true);
               return t;
             });
-    watchdog.setRemoveOnCancelPolicy(true);
     if (b.connectionReuse) {
       // Idle connections close on time even when their destination is never used again.
       long period = Math.min(Math.max(b.idleTime.toMillis() / 2, 50), 30_000);

@@ -3,13 +3,13 @@ package io.mailtls.core;
 import io.mailtls.core.internal.tls.TlsSupport;
 import io.mailtls.core.internal.transport.SafeListener;
 import io.mailtls.core.internal.transport.SessionProbe;
+import io.mailtls.core.internal.transport.Watchdog;
 import java.net.InetAddress;
 import java.security.KeyStore;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.SocketFactory;
 import org.jspecify.annotations.Nullable;
@@ -46,7 +46,7 @@ import org.jspecify.annotations.Nullable;
 public final class StarttlsProbe implements AutoCloseable {
 
   private final SessionProbe probe;
-  private final ScheduledThreadPoolExecutor watchdog;
+  private final Watchdog watchdog;
   private volatile boolean closed;
 
   /** The settings this probe was built with, for {@link #newBuilder()}. */
@@ -56,14 +56,13 @@ public final class StarttlsProbe implements AutoCloseable {
     this.settings = new Builder(b);
     AtomicInteger timers = new AtomicInteger();
     this.watchdog =
-        new ScheduledThreadPoolExecutor(
+        new Watchdog(
             1,
             r -> {
               Thread t = new Thread(r, "mailtls-probe-timer-" + timers.incrementAndGet());
               t.setDaemon(true);
               return t;
             });
-    watchdog.setRemoveOnCancelPolicy(true);
     this.probe =
         new SessionProbe(
             new SessionProbe.Settings(

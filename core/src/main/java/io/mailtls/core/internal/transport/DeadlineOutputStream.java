@@ -3,30 +3,25 @@ package io.mailtls.core.internal.transport;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Bounds the time of every write to a socket (RFC 5321 §4.5.3.2.5: a data block must be
  * acknowledged by TCP within the data timeout). {@code SO_TIMEOUT} bounds reads only, so a peer
- * that stops reading would otherwise block a writer forever; each write runs under a {@link
- * Deadline}, and one cut short fails with a {@link SocketTimeoutException}. Not thread-safe (one
- * writer, as a connection has).
+ * that stops reading would otherwise block a writer forever; each write runs under the connection's
+ * {@link SocketWatch}, and one cut short fails with a {@link SocketTimeoutException}. Not
+ * thread-safe (one writer, as a connection has).
  */
 final class DeadlineOutputStream extends FilterOutputStream {
 
-  private final Socket socket;
+  private final SocketWatch watch;
   private final Duration limit;
-  private final ScheduledExecutorService watchdog;
 
-  DeadlineOutputStream(
-      OutputStream out, Socket socket, Duration limit, ScheduledExecutorService watchdog) {
+  DeadlineOutputStream(OutputStream out, SocketWatch watch, Duration limit) {
     super(out);
-    this.socket = socket;
+    this.watch = watch;
     this.limit = limit;
-    this.watchdog = watchdog;
   }
 
   @Override
@@ -36,7 +31,7 @@ final class DeadlineOutputStream extends FilterOutputStream {
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
-    Deadline deadline = Deadline.start(watchdog, socket, limit);
+    SocketWatch.Deadline deadline = watch.start(limit);
     try {
       out.write(b, off, len);
     } catch (IOException e) {

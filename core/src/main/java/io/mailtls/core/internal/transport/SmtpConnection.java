@@ -51,7 +51,7 @@ final class SmtpConnection implements AutoCloseable {
   final SmtpTimeouts timeouts;
   private final String heloName;
   private final SmtpReplyReader.Limits limits;
-  private final ScheduledExecutorService watchdog;
+  private final SocketWatch watch;
 
   private Socket socket;
   private OutputStream out;
@@ -74,7 +74,7 @@ final class SmtpConnection implements AutoCloseable {
       SmtpTimeouts timeouts,
       String heloName,
       SmtpReplyReader.Limits limits,
-      ScheduledExecutorService watchdog,
+      SocketWatch watch,
       Socket s)
       throws SessionFailure {
     this.host = host;
@@ -83,7 +83,7 @@ final class SmtpConnection implements AutoCloseable {
     this.timeouts = timeouts;
     this.heloName = heloName;
     this.limits = limits;
-    this.watchdog = watchdog;
+    this.watch = watch;
     // Taken while connected: a closed socket reports the wildcard address.
     this.localAddress =
         s.getLocalSocketAddress() instanceof InetSocketAddress a
@@ -97,6 +97,11 @@ final class SmtpConnection implements AutoCloseable {
   /**
    * Opens a TCP connection, with TCP_NODELAY: a command or the last segment of a message never
    * waits for a delayed ACK (Nagle's algorithm, RFC 896).
+   *
+   * <p>The connect, like every later operation, is bounded by the connection's {@link SocketWatch}
+   * and the socket stays in blocking mode without {@code SO_TIMEOUT}: a JDK socket given a connect
+   * or read timeout switches to non-blocking mode for good, and then every read that finds no data
+   * costs two more system calls (a failed read and a poll) than a blocking read does.
    */
   static SmtpConnection connect(
       SocketFactory factory,
@@ -109,11 +114,29 @@ final class SmtpConnection implements AutoCloseable {
       ScheduledExecutorService watchdog)
       throws SessionFailure {
     Socket s = null;
+    SocketWatch watch = null;
     try {
       s = factory.createSocket();
       s.setTcpNoDelay(true);
-      s.connect(address, millis(timeouts.connect()));
+      watch = SocketWatch.of(watchdog, s);
+      SocketWatch.Deadline deadline = watch.start(timeouts.connect());
+      try {
+        s.connect(address);
+      } catch (IOException e) {
+        if (deadline.fired()) {
+          SocketTimeoutException t =
+              new SocketTimeoutException("no connection within " + timeouts.connect());
+          t.initCause(e);
+          throw t;
+        }
+        throw e;
+      } finally {
+        deadline.close();
+      }
     } catch (IOException e) {
+      if (watch != null) {
+        watch.close();
+      }
       closeQuietly(s);
       throw new SessionFailure(
           FailureType.CONNECTION_FAILED,
@@ -122,9 +145,9 @@ final class SmtpConnection implements AutoCloseable {
           e);
     }
     try {
-      return new SmtpConnection(
-          host, address, requirement, timeouts, heloName, limits, watchdog, s);
+      return new SmtpConnection(host, address, requirement, timeouts, heloName, limits, watch, s);
     } catch (SessionFailure f) {
+      watch.close();
       closeQuietly(s);
       throw f;
     }
@@ -136,7 +159,7 @@ final class SmtpConnection implements AutoCloseable {
       // RFC 5321 §4.5.3.2.5: every write is bounded too, not only reads (DeadlineOutputStream).
       this.out =
           new BufferedOutputStream(
-              new DeadlineOutputStream(s.getOutputStream(), s, timeouts.dataBlock(), watchdog),
+              new DeadlineOutputStream(s.getOutputStream(), watch, timeouts.dataBlock()),
               OUT_BUFFER);
       // The reader wraps the raw stream so that buffered() sees every unread byte (RFC 3207 §4.2).
       this.reader = new SmtpReplyReader(s.getInputStream(), limits);
@@ -279,7 +302,7 @@ final class SmtpConnection implements AutoCloseable {
         resumable ? null : tlsSupport.trustManagerFor(requirement);
     TlsSupport.Handshake handshake = null;
     Optional<TlsSupport.Checked> checked = Optional.empty();
-    Deadline deadline = Deadline.start(watchdog, socket, timeouts.startTls());
+    SocketWatch.Deadline deadline = watch.start(timeouts.startTls());
     try {
       if (resumable) {
         handshake = tlsSupport.resumable(socket, address, sni, requirement);
@@ -287,7 +310,6 @@ final class SmtpConnection implements AutoCloseable {
       } else {
         ssl = tlsSupport.layer(socket, address, sni, observer.trustManager(trustManager));
       }
-      ssl.setSoTimeout(millis(timeouts.startTls()));
       ssl.startHandshake();
     } catch (IOException e) {
       broken = true;
@@ -381,11 +403,10 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   SmtpReply read(Duration timeout, SmtpStep step) throws SessionFailure {
-    // SO_TIMEOUT bounds each read; the deadline bounds the whole reply (a peer dripping one byte
-    // per timeout must not hold the session open indefinitely, RFC 5321 §4.5.3.2).
-    Deadline deadline = Deadline.start(watchdog, socket, timeout);
+    // The deadline bounds the whole reply, not each read (a peer dripping one octet at a time must
+    // not hold the session open indefinitely, RFC 5321 §4.5.3.2).
+    SocketWatch.Deadline deadline = watch.start(timeout);
     try {
-      socket.setSoTimeout(millis(timeout));
       return reader.read();
     } catch (IOException e) {
       if (deadline.fired()) {
@@ -466,13 +487,8 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   /** The raw output for message content; callers wrap it and flush. */
-  OutputStream contentStream(Duration blockTimeout) throws SessionFailure {
-    try {
-      // SO_TIMEOUT bounds the reads; DeadlineOutputStream bounds each write.
-      socket.setSoTimeout(millis(blockTimeout));
-    } catch (IOException e) {
-      throw lost(SmtpStep.DATA, e);
-    }
+  OutputStream contentStream() {
+    // DeadlineOutputStream bounds each write by the data block timeout (RFC 5321 §4.5.3.2.5).
     return out;
   }
 
@@ -598,6 +614,7 @@ final class SmtpConnection implements AutoCloseable {
   @Override
   public void close() {
     broken = true;
+    watch.close();
     closeQuietly(socket);
   }
 
@@ -609,10 +626,6 @@ final class SmtpConnection implements AutoCloseable {
         // closing
       }
     }
-  }
-
-  static int millis(Duration d) {
-    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
   }
 
   @Override

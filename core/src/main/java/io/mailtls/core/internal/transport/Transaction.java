@@ -354,8 +354,7 @@ final class Transaction {
     if (dataReply != null && dataReply.code() == 354) {
       contentStarted = true;
       try {
-        conn.contentStream(conn.timeouts.dataBlock())
-            .write(".\r\n".getBytes(StandardCharsets.US_ASCII));
+        conn.contentStream().write(".\r\n".getBytes(StandardCharsets.US_ASCII));
       } catch (IOException e) {
         throw conn.lost(SmtpStep.DATA, e);
       }
@@ -374,7 +373,7 @@ final class Transaction {
 
   private Outcome sendData(List<EmailAddress> accepted) throws SessionFailure {
     contentStarted = true;
-    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream(conn.timeouts.dataBlock()));
+    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
     // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; the content writes itself into
     // the encoder, never whole in memory.
     DotStuffingOutputStream data = new DotStuffingOutputStream(wire);
@@ -408,7 +407,7 @@ final class Transaction {
 
   private Outcome sendBdat(List<EmailAddress> accepted) throws SessionFailure {
     contentStarted = true;
-    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream(conn.timeouts.dataBlock()));
+    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
     SmtpReply[] failed = new SmtpReply[1];
     SessionFailure[] chunkFailure = new SessionFailure[1];
     // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
