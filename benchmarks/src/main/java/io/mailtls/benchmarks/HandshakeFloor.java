@@ -57,11 +57,13 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *
  * With {@code --cpu-samples} N (0 = none), it then runs every contender above N times in rotation,
  * one operation at a time, and records this process's CPU time over each ({@code process_cpu_op}:
- * the medians resolve what the rounds' totals blur on a shared machine); then DANE against PKIX
- * handshake CPU ({@code thread_cpu_handshake}): N times each of {@code pkix}, {@code dane_ee},
- * {@code dane_ta} in rotation, each a full handshake through mailtls's own TLS layer ({@link
- * TlsSupport#layer} with the trust manager the transport uses for the requirement, a new context
- * per handshake as for an unresumed session), and the CPU time of this thread ({@link
+ * the medians resolve what the rounds' totals blur on a shared machine); then the same again with
+ * the CPU time of the process's Java threads over each ({@code java_threads_cpu_op}: exact where
+ * the process clock moves in 10 ms steps, without the JIT compiler's and collector's threads); then
+ * DANE against PKIX handshake CPU ({@code thread_cpu_handshake}): N times each of {@code pkix},
+ * {@code dane_ee}, {@code dane_ta} in rotation, each a full handshake through mailtls's own TLS
+ * layer ({@link TlsSupport#layer} with the trust manager the transport uses for the requirement, a
+ * new context per handshake as for an unresumed session), and the CPU time of this thread ({@link
  * ThreadMXBean}) over the handshake and its certificate check alone (not the SMTP exchange around
  * it): written to {@code <out>-cpu.csv}, one row per requirement.
  */
@@ -157,6 +159,7 @@ public final class HandshakeFloor {
             ops.put(c.scenario, () -> c.send(0));
           }
           alternate("process_cpu_op", ops, cpuSamples, cpuCsv, HandshakeFloor::processCpu);
+          alternate("java_threads_cpu_op", ops, cpuSamples, cpuCsv, HandshakeFloor::javaThreadsCpu);
           daneAgainstPkix(peer, sink, trust, cpuSamples, cpuCsv);
         }
         return totals;
@@ -181,6 +184,23 @@ public final class HandshakeFloor {
   @FunctionalInterface
   interface Op {
     boolean run() throws Exception;
+  }
+
+  /**
+   * The CPU time of all of this process's live Java threads, exact to the microsecond, where the
+   * process's CPU clock moves in 10 ms steps on some machines: the client's own threads (caller,
+   * timers, pools), without the JIT compiler's and the collector's (which are not Java threads).
+   */
+  static long javaThreadsCpu() {
+    ThreadMXBean t = ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (long id : t.getAllThreadIds()) {
+      long c = t.getThreadCpuTime(id);
+      if (c > 0) {
+        sum += c;
+      }
+    }
+    return sum;
   }
 
   private static long processCpu() {

@@ -3,6 +3,7 @@ package io.mailtls.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -225,14 +226,20 @@ class BenchmarkSmokeTest {
             HandshakeFloor.cpuFile(out),
             HandshakeFloor.CPU_COLUMNS,
             List.of("ratio_median", "ratio_trimmed_mean", "min_block_ratio", "max_block_ratio"));
-    // six contenders, mailtls (b) against Angus (b), three requirements
-    assertThat(cpu.rows).hasSize(10);
+    // per measure of an operation six contenders and mailtls (b) against Angus (b); then three
+    // requirements
+    assertThat(cpu.where("measure", "process_cpu_op")).hasSize(7);
+    assertThat(cpu.where("measure", "java_threads_cpu_op")).hasSize(7);
+    assertThat(cpu.rows).hasSize(17);
     assertThat(cpu.where("measure", "thread_cpu_handshake")).hasSize(3);
     for (Map<String, String> r : cpu.rows) {
       assertThat(SmokeCsv.number(r, "samples")).isEqualTo(10);
       assertThat(SmokeCsv.number(r, "mean_cpu_us")).as(r.get("contender")).isNotNegative();
     }
-    for (Map<String, String> r : cpu.where("measure", "thread_cpu_handshake")) {
+    List<Map<String, String>> exact = new ArrayList<>();
+    exact.addAll(cpu.where("measure", "thread_cpu_handshake"));
+    exact.addAll(cpu.where("measure", "java_threads_cpu_op"));
+    for (Map<String, String> r : exact) {
       // thread CPU time is exact: every handshake costs some
       assertThat(SmokeCsv.number(r, "median_cpu_us")).as(r.get("contender")).isPositive();
       assertThat(SmokeCsv.number(r, "ratio_median")).as(r.get("contender")).isPositive();

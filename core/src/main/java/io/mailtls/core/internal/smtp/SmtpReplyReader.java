@@ -36,9 +36,10 @@ import java.util.Optional;
  * TLS stream with a new reader. For that guarantee to cover all client-side buffering, wrap the
  * socket's own stream, not a {@code BufferedInputStream}.
  *
- * <p>Timeouts are the socket's ({@code SO_TIMEOUT}); a {@link SocketTimeoutException} becomes
- * {@link Kind#TIMEOUT} with the cause kept. Other {@link IOException}s pass through unchanged.
- * After any failure the stream position is unknown and {@link #read()} throws {@link
+ * <p>The reader sets no time bound: the caller bounds each reply (mailtls closes the socket when a
+ * reply outlives its limit). A {@link SocketTimeoutException} from a stream with a timeout of its
+ * own becomes {@link Kind#TIMEOUT} with the cause kept. Other {@link IOException}s pass through
+ * unchanged. After any failure the stream position is unknown and {@link #read()} throws {@link
  * IllegalStateException}. Pipelined replies (RFC 2920) are read with repeated {@link #read()}
  * calls, in order.
  *

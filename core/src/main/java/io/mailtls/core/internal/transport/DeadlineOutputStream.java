@@ -8,7 +8,7 @@ import java.time.Duration;
 
 /**
  * Bounds the time of every write to a socket (RFC 5321 §4.5.3.2.5: a data block must be
- * acknowledged by TCP within the data timeout). {@code SO_TIMEOUT} bounds reads only, so a peer
+ * acknowledged by TCP within the data timeout). A socket's own timeout bounds reads only, so a peer
  * that stops reading would otherwise block a writer forever; each write runs under the connection's
  * {@link SocketWatch}, and one cut short fails with a {@link SocketTimeoutException}. Not
  * thread-safe (one writer, as a connection has).
