@@ -221,7 +221,7 @@ class SocketWatchTest {
     try (ServerSocket full = listen(1)) {
       InetSocketAddress at =
           new InetSocketAddress(InetAddress.getLoopbackAddress(), full.getLocalPort());
-      List<Socket> queued = new ArrayList<>();
+      List<SmtpConnection> queued = new ArrayList<>();
       Watchdog watchdog = new Watchdog(1, Executors.defaultThreadFactory());
       try {
         SmtpTimeouts timeouts =
@@ -235,20 +235,19 @@ class SocketWatchTest {
                 Duration.ofMinutes(1));
         SessionFailure failure = null;
         long ms = 0;
-        int connected = 0;
         for (int i = 0; i < 8 && failure == null; i++) {
           long t0 = System.nanoTime();
           try {
-            SmtpConnection.connect(
-                new QueueingFactory(queued),
-                Optional.of(DomainName.of("mx.test")),
-                at,
-                new TlsRequirement.Opportunistic(),
-                timeouts,
-                "client.test",
-                SmtpReplyReader.Limits.DEFAULT,
-                watchdog);
-            connected++;
+            queued.add(
+                SmtpConnection.connect(
+                    SocketFactory.getDefault(),
+                    Optional.of(DomainName.of("mx.test")),
+                    at,
+                    new TlsRequirement.Opportunistic(),
+                    timeouts,
+                    "client.test",
+                    SmtpReplyReader.Limits.DEFAULT,
+                    watchdog));
           } catch (SessionFailure f) {
             failure = f;
             ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -259,49 +258,13 @@ class SocketWatchTest {
         assertThat(failure.getMessage()).contains("no connection within PT0.4S");
         assertThat(ms).isBetween(390L, 10_000L);
         // The failed connect's watch left the group; the queued connections' are still open.
-        assertThat(watchdog.sockets().watched()).isEqualTo(connected);
+        assertThat(watchdog.sockets().watched()).isEqualTo(queued.size());
       } finally {
-        for (Socket s : queued) {
-          s.close();
+        for (SmtpConnection c : queued) {
+          c.close();
         }
         watchdog.shutdownNow();
       }
-    }
-  }
-
-  /** Plain sockets, each remembered so that the test closes it. */
-  private static final class QueueingFactory extends SocketFactory {
-    private final List<Socket> made;
-
-    QueueingFactory(List<Socket> made) {
-      this.made = made;
-    }
-
-    @Override
-    public Socket createSocket() {
-      Socket s = new Socket();
-      made.add(s);
-      return s;
-    }
-
-    @Override
-    public Socket createSocket(String host, int port) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Socket createSocket(String host, int port, InetAddress local, int localPort) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Socket createSocket(InetAddress host, int port) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Socket createSocket(InetAddress a, int port, InetAddress local, int localPort) {
-      throw new UnsupportedOperationException();
     }
   }
 
