@@ -262,4 +262,63 @@ class ContentDescriptorTest {
       assertThat(content.writes).hasValue(1);
     }
   }
+
+  /** Content written one octet per {@code write(int)} call, as Jakarta Mail writes text. */
+  static final class OctetAtATime implements MessageContent {
+    final byte[] octets;
+
+    OctetAtATime(String text) {
+      this.octets = text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public InputStream open() {
+      return new ByteArrayInputStream(octets);
+    }
+
+    @Override
+    public void writeTo(OutputStream out) throws IOException {
+      for (byte b : octets) {
+        out.write(b);
+      }
+    }
+
+    @Override
+    public Optional<ContentDescriptor> descriptor() {
+      // With its size declared, the transport chooses BDAT where CHUNKING is offered.
+      return Optional.of(new ContentDescriptor(false, false, OptionalLong.of(octets.length)));
+    }
+  }
+
+  @Test
+  void contentWrittenOneOctetAtATimeGoesOutWholeInDataAndInBdat() throws Exception {
+    // Over 1 MiB (so that BDAT is chosen where offered), many batches of small writes and not a
+    // multiple of one: the last, partial batch must go out too.
+    String text = "Subject: octets\r\n\r\n" + ".dotted line\r\nplain line\r\n".repeat(45_001);
+    for (String chunking : new String[] {"PIPELINING", "CHUNKING"}) {
+      try (Fixture f = new Fixture()) {
+        MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME", chunking));
+        assertThat(send(f, new OctetAtATime(text)).allDelivered()).isTrue();
+        SmtpMessage m = mx.messages().get(0);
+        assertThat(m.chunked()).isEqualTo(chunking.equals("CHUNKING"));
+        assertThat(m.dataAsString()).isEqualTo(text);
+      }
+    }
+  }
+
+  @Test
+  void anEightBitLastOctetWrittenAloneStillBreaksASevenBitDeclaration() throws Exception {
+    // The octet that breaks the declaration is in the last, partial batch: the transport checks
+    // it before it ends the data.
+    String text = "Subject: x\r\n\r\n" + "line\r\n".repeat(200_000) + "\u00e9";
+    for (String chunking : new String[] {"PIPELINING", "CHUNKING"}) {
+      try (Fixture f = new Fixture()) {
+        MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME", chunking));
+        RecipientResult r = send(f, new OctetAtATime(text)).result("rcpt@example.test");
+        assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.reply().text()).contains("broke its declaration").contains("8-bit");
+        assertThat(mx.messages()).noneMatch(SmtpMessage::accepted);
+      }
+    }
+  }
 }

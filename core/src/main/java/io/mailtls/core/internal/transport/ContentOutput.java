@@ -1,6 +1,7 @@
 package io.mailtls.core.internal.transport;
 
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.internal.smtp.BatchingOutputStream;
 import io.mailtls.core.internal.smtp.ContentScanner;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,16 +14,22 @@ import org.jspecify.annotations.Nullable;
  * the session's encoder and, for content that declared its facts, also to a {@link ContentScanner},
  * so that the transport can check the declaration before it ends the data.
  *
- * <p>{@link #flush()} does nothing (the transport flushes once, with the end of data) and {@link
- * #close()} does nothing (the transport ends the data, or abandons it).
+ * <p>Small writes (a content that writes one octet or one header line at a time) are gathered into
+ * batches of {@value #BATCH} octets first, without a lock per write; the transport {@linkplain
+ * #drain() drains} the last batch when the content is written. {@link #flush()} does nothing (the
+ * transport flushes once, with the end of data) and {@link #close()} does nothing (the transport
+ * ends the data, or abandons it).
  *
  * <p>Not thread-safe: one content writes into it, on the sending thread.
  */
 final class ContentOutput extends OutputStream {
 
+  /** The size of a batch of small writes. */
+  static final int BATCH = 8 * 1024;
+
   private final OutputStream encoder;
   private final @Nullable ContentScanner checker;
-  private final byte[] single = new byte[1];
+  private final BatchingOutputStream batches;
 
   /**
    * @param encoder the session's encoder (dot-stuffing or BDAT chunking)
@@ -31,21 +38,25 @@ final class ContentOutput extends OutputStream {
   ContentOutput(OutputStream encoder, boolean check) {
     this.encoder = Objects.requireNonNull(encoder, "encoder");
     this.checker = check ? new ContentScanner() : null;
+    this.batches = new BatchingOutputStream(new Passing(), BATCH);
   }
 
   @Override
   public void write(int b) throws IOException {
-    single[0] = (byte) b;
-    write(single, 0, 1);
+    batches.write(b);
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
-    Objects.checkFromIndexSize(off, len, b.length);
-    if (checker != null) {
-      checker.write(b, off, len);
-    }
-    encoder.write(b, off, len);
+    batches.write(b, off, len);
+  }
+
+  /**
+   * Passes the last batch on: call it when the content has written itself, before {@link
+   * #measured}.
+   */
+  void drain() throws IOException {
+    batches.drain();
   }
 
   @Override
@@ -58,9 +69,25 @@ final class ContentOutput extends OutputStream {
     // The transport ends the data, or abandons it.
   }
 
-  /** What passed, when checked. */
+  /** What passed, when checked ({@link #drain() drained} first). */
   Optional<ContentScanner.Result> measured() {
     return checker == null ? Optional.empty() : Optional.of(checker.result());
+  }
+
+  /** Where batches go: to the checker, if any, and the encoder. */
+  private final class Passing extends OutputStream {
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (checker != null) {
+        checker.write(b, off, len);
+      }
+      encoder.write(b, off, len);
+    }
   }
 
   /**

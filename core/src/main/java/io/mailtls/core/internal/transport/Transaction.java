@@ -476,6 +476,7 @@ final class Transaction {
     Exception contentFailure = null;
     try {
       content.writeTo(out);
+      out.drain();
     } catch (IOException | RuntimeException e) {
       contentFailure = e;
     }
