@@ -2,14 +2,15 @@ package io.mailtls.jakartamail;
 
 import io.mailtls.core.ContentDescriptor;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.internal.smtp.BatchingOutputStream;
 import io.mailtls.jakartamail.internal.ContentPipe;
 import io.mailtls.jakartamail.internal.MessageWriter;
 import io.mailtls.jakartamail.internal.MimeFacts;
+import io.mailtls.jakartamail.internal.SavedMessageWriter;
 import io.mailtls.jakartamail.internal.WriterThreads;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -73,7 +74,10 @@ public final class MimeMessageContent implements MessageContent {
 
   private static final String[] IGNORED = IGNORED_HEADERS.toArray(String[]::new);
 
-  /** Small writes of {@code writeTo} (header lines, encoder output) are batched. */
+  /**
+   * Small writes of {@code writeTo} (header lines, encoder output, and text content one octet at a
+   * time) are batched, without a lock per octet.
+   */
   private static final int BATCH = 8 * 1024;
 
   private static final Executor DEFAULT_WRITERS = new WriterThreads(WRITER_THREAD_PREFIX);
@@ -81,6 +85,12 @@ public final class MimeMessageContent implements MessageContent {
   private final MimeMessage message;
   private final Executor writers;
   private final Set<Part> chosenByJakarta;
+
+  /**
+   * Saved by {@link MailtlsJakarta#send} just before: {@link SavedMessageWriter} may write it with
+   * its session's stream provider.
+   */
+  private final boolean justSaved;
 
   /**
    * Held by the first {@link #writeTo} until it has written the message whole. That write may save
@@ -98,6 +108,7 @@ public final class MimeMessageContent implements MessageContent {
     this.writers = writers;
     this.chosenByJakarta = chosenByJakarta;
     this.written = saved;
+    this.justSaved = saved;
   }
 
   /** The message's content; {@link #open()} starts a new daemon thread per open stream. */
@@ -147,10 +158,13 @@ public final class MimeMessageContent implements MessageContent {
   }
 
   private void write(OutputStream out) throws IOException {
-    BufferedOutputStream batched = new BufferedOutputStream(out, BATCH);
+    BatchingOutputStream batched = new BatchingOutputStream(out, BATCH);
     try {
-      // Saves a never-saved message first, as MimeMessage.writeTo always does.
-      message.writeTo(batched, IGNORED);
+      // The same octets as writeTo, without a service look-up per part, where that is certain.
+      if (!justSaved || !SavedMessageWriter.write(message, batched, IGNORED)) {
+        // Saves a never-saved message first, as MimeMessage.writeTo always does.
+        message.writeTo(batched, IGNORED);
+      }
     } catch (MessagingException | RuntimeException e) {
       throw new IOException("the message could not be written: " + e, e);
     }

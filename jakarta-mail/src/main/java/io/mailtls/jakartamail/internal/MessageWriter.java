@@ -1,7 +1,7 @@
 package io.mailtls.jakartamail.internal;
 
+import io.mailtls.core.internal.smtp.BatchingOutputStream;
 import jakarta.mail.internet.MimeMessage;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -49,7 +49,7 @@ public final class MessageWriter implements Runnable {
       return;
     }
     Throwable failure = null;
-    try (OutputStream out = new BufferedOutputStream(pipe.sink(), BATCH)) {
+    try (OutputStream out = new BatchingOutputStream(pipe.sink(), BATCH)) {
       // Saves a never-saved message first, as MimeMessage.writeTo always does.
       message.writeTo(out, ignoredHeaders);
     } catch (Throwable t) {

@@ -1,0 +1,163 @@
+package io.mailtls.jakartamail.internal;
+
+import jakarta.activation.DataHandler;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.ContentType;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.ParseException;
+import jakarta.mail.util.LineOutputStream;
+import jakarta.mail.util.StreamProvider;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Writes a {@link MimeMessage} that was just saved exactly as its {@code writeTo(out, ignored)}
+ * would, but with the {@link StreamProvider} of the message's {@link Session} instead of a new one
+ * per call.
+ *
+ * <p>Why: Jakarta Mail 2.1's {@code MimeBodyPart.writeTo} asks {@code StreamProvider.provider()}
+ * for a line stream and for the content's encoder each time it writes a part, and each of those
+ * asks is a {@link java.util.ServiceLoader} scan of the class path (jakartaee/mail-api issue 861).
+ * For a 10 KB message that is most of the cost of {@code writeTo}. The session looked its provider
+ * up once, when it was made.
+ *
+ * <p>What it does is what {@code MimeMessage.writeTo} does for a saved message ({@code saveChanges}
+ * sets its {@code modified} flag, so {@code writeTo} goes to {@code MimeBodyPart.writeTo}): each
+ * header field line but the ignored ones, then CRLF (RFC 5322 §2.1), then the data handler's
+ * content through the encoder its {@code Content-Transfer-Encoding} names (RFC 2045 §6), then a
+ * flush of that encoder. Parts inside a multipart are written by Jakarta Mail itself, as before.
+ *
+ * <p>It writes nothing and returns false, so that the caller uses {@code writeTo}, unless every one
+ * of these holds, each checked before the first octet:
+ *
+ * <ul>
+ *   <li>The message's class does not override {@code writeTo(OutputStream, String[])}.
+ *   <li>The message has a session (its provider is the one used).
+ *   <li>Its data handler is a plain {@link DataHandler}: content set through the API, not content
+ *       kept as parsed (which {@code writeTo} copies raw).
+ *   <li>Every header field line is ASCII, so the choice of UTF-8 in header lines ({@code
+ *       mail.mime.allowutf8}) cannot change a single octet.
+ *   <li>The transfer encoding is absent, 7bit, 8bit or binary; or base64 or quoted-printable on a
+ *       type other than {@code multipart} and {@code message} (whose encodings Jakarta Mail may
+ *       ignore, by system properties).
+ * </ul>
+ *
+ * <p>Only for a message saved just before and not changed since: that is when {@code writeTo}
+ * neither saves it again nor copies parsed content.
+ */
+public final class SavedMessageWriter {
+
+  /** Per class: whether it keeps {@code MimeMessage}'s own {@code writeTo}. */
+  private static final ClassValue<Boolean> PLAIN_WRITE_TO =
+      new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+          try {
+            return type.getMethod("writeTo", OutputStream.class, String[].class).getDeclaringClass()
+                == MimeMessage.class;
+          } catch (NoSuchMethodException e) {
+            return false;
+          }
+        }
+      };
+
+  private SavedMessageWriter() {}
+
+  /**
+   * Writes {@code message} into {@code out} without the {@code ignored} header fields, or writes
+   * nothing and returns false when it cannot promise the octets {@code writeTo} would write.
+   *
+   * @throws IOException from {@code out} or the content
+   * @throws MessagingException from the message
+   */
+  public static boolean write(MimeMessage message, OutputStream out, String[] ignored)
+      throws IOException, MessagingException {
+    if (!PLAIN_WRITE_TO.get(message.getClass())) {
+      return false;
+    }
+    Session session = message.getSession();
+    if (session == null) {
+      return false;
+    }
+    DataHandler dh = message.getDataHandler();
+    if (dh == null || dh.getClass() != DataHandler.class) {
+      return false;
+    }
+    List<String> lines = new ArrayList<>();
+    for (Enumeration<String> e = message.getNonMatchingHeaderLines(ignored);
+        e.hasMoreElements(); ) {
+      String line = e.nextElement();
+      if (!isAscii(line)) {
+        return false;
+      }
+      lines.add(line);
+    }
+    StreamProvider provider = session.getStreamProvider();
+    String encoding = message.getEncoding();
+    if (encoding != null && !isIdentity(encoding) && !encodable(message, encoding)) {
+      return false;
+    }
+    LineOutputStream los = provider.outputLineStream(out, true);
+    for (String line : lines) {
+      los.writeln(line);
+    }
+    los.writeln();
+    OutputStream body = encoder(provider, out, encoding);
+    dh.writeTo(body);
+    body.flush();
+    return true;
+  }
+
+  private static OutputStream encoder(
+      StreamProvider provider, OutputStream out, @Nullable String encoding)
+      throws MessagingException {
+    if (encoding == null) {
+      return out;
+    }
+    if (isIdentity(encoding)) {
+      return provider.outputBinary(out);
+    }
+    return encoding.equalsIgnoreCase("base64")
+        ? provider.outputBase64(out)
+        : provider.outputQP(out);
+  }
+
+  private static boolean isIdentity(String encoding) {
+    return encoding.equalsIgnoreCase("7bit")
+        || encoding.equalsIgnoreCase("8bit")
+        || encoding.equalsIgnoreCase("binary");
+  }
+
+  /** base64 or quoted-printable on a type whose encoding Jakarta Mail never ignores. */
+  private static boolean encodable(MimeMessage message, String encoding) throws MessagingException {
+    String e = encoding.toLowerCase(Locale.ROOT);
+    if (!e.equals("base64") && !e.equals("quoted-printable")) {
+      return false; // uuencode, or an unknown encoding: writeTo's own handling
+    }
+    String type = message.getContentType();
+    if (type == null) {
+      return true;
+    }
+    try {
+      ContentType ct = new ContentType(type);
+      return !ct.match("multipart/*") && !ct.match("message/*");
+    } catch (ParseException unparsable) {
+      return true; // writeTo keeps the encoding of a type it cannot parse
+    }
+  }
+
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
