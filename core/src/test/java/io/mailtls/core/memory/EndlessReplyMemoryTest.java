@@ -87,6 +87,13 @@ class EndlessReplyMemoryTest {
   static Stream<Row> rows() {
     UnaryOperator<MockSmtpServer.Builder> plain = b -> b;
     UnaryOperator<MockSmtpServer.Builder> tls = b -> b.tls(CERT.serverSslContext());
+    // DATA: a small message to a server with PIPELINING and CHUNKING goes as one BDAT LAST.
+    UnaryOperator<MockSmtpServer.Builder> data =
+        b ->
+            b.capabilities(
+                MockSmtpServer.DEFAULT_CAPABILITIES.stream()
+                    .filter(c -> !c.equals("CHUNKING"))
+                    .toArray(String[]::new));
     TlsLevel opp = TlsLevel.OPPORTUNISTIC;
     List<SmtpAction> none = List.of();
     return Stream.of(
@@ -106,8 +113,11 @@ class EndlessReplyMemoryTest {
             "STARTTLS", TlsLevel.ENFORCED, tls, SmtpStep.STARTTLS, none, SMALL, "STARTTLS", false),
         new Row("MAIL", opp, plain, SmtpStep.MAIL, none, SMALL, "MAIL", false),
         new Row("RCPT", opp, plain, SmtpStep.RCPT, none, SMALL, "RCPT", false),
-        new Row("DATA", opp, plain, SmtpStep.DATA, none, SMALL, "DATA", false),
-        new Row("final dot", opp, plain, SmtpStep.DATA_END, none, SMALL, "end of DATA", true),
+        new Row("DATA", opp, data, SmtpStep.DATA, none, SMALL, "DATA", false),
+        new Row("final dot", opp, data, SmtpStep.DATA_END, none, SMALL, "end of DATA", true),
+        // One round trip: MAIL, RCPT and BDAT LAST with the whole message in one write.
+        new Row(
+            "one-trip BDAT LAST", opp, plain, SmtpStep.DATA_END, none, SMALL, "BDAT LAST", true),
         new Row("BDAT chunk", opp, plain, SmtpStep.BDAT, none, CHUNKED, "BDAT", false),
         new Row("BDAT LAST", opp, plain, SmtpStep.DATA_END, none, CHUNKED, "BDAT LAST", true));
   }

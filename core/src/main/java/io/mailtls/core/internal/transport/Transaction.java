@@ -53,6 +53,13 @@ final class Transaction {
   /** Messages at least this large use BDAT when the server offers CHUNKING (RFC 3030). */
   static final long BDAT_THRESHOLD = 1 << 20;
 
+  /**
+   * Messages of known size up to this many octets go in one round trip where the server offers
+   * PIPELINING and CHUNKING: MAIL, the RCPTs and the whole message as one {@code BDAT n LAST} chunk
+   * in one write (RFC 3030 §4.2), held in memory first.
+   */
+  static final long ONE_TRIP_MAX = 256 * 1024;
+
   private final SmtpConnection conn;
   private final Optional<EmailAddress> sender;
   private final MessageContent content;
@@ -230,6 +237,17 @@ final class Transaction {
     for (EmailAddress r : rcpts) {
       rcptCommands.add(SmtpCommand.rcptTo(r.toPath(), utf8, List.of()));
     }
+    if (caps.pipelining()
+        && caps.chunking()
+        && scan.dataSize().isPresent()
+        && scan.dataSize().getAsLong() <= ONE_TRIP_MAX
+        && PipelineGroups.sizes(mail, rcptCommands, null).size() == 1) {
+      Outcome oneTrip = oneTrip(caps, mail, rcptCommands, rcpts);
+      if (oneTrip != null) {
+        return oneTrip;
+      }
+      // Larger than it said: nothing went out, and the message goes the usual way.
+    }
     SmtpReply mailReply;
     List<EmailAddress> accepted = new ArrayList<>();
     SmtpReply dataReply = null;
@@ -314,6 +332,195 @@ final class Transaction {
       return done(List.of(), null, null);
     }
     return sendData(accepted);
+  }
+
+  /** The one chunk of a one-trip transaction, held until the envelope goes with it. */
+  private static final class HeldChunk implements BdatOutputStream.ChunkSink {
+    private @Nullable SmtpCommand command;
+    private byte[] octets = new byte[0];
+    private int offset;
+    private int length;
+    private boolean overflow;
+
+    @Override
+    public void chunk(SmtpCommand cmd, byte[] bytes, int off, int len) throws IOException {
+      if (!cmd.equals(SmtpCommand.bdat(len, true))) {
+        overflow = true;
+        throw new IOException("the content is larger than its size said");
+      }
+      // The chunker's own buffer: it is not written to again after the last chunk.
+      command = cmd;
+      octets = bytes;
+      offset = off;
+      length = len;
+    }
+  }
+
+  /**
+   * The whole transaction in one round trip (RFC 3030 §4.2, RFC 2920 §3.1): the content is
+   * normalised into one chunk in memory and checked against its declaration before anything goes
+   * out, so content that fails or breaks its declaration sends nothing and leaves the connection
+   * clean. Then MAIL, the RCPTs and {@code BDAT n LAST} with the chunk go in one write, and the
+   * replies are read in order. Returns null, having sent nothing, when the content turned out
+   * larger than its size said.
+   *
+   * <p>From that write on the server may have the message, so whatever its replies do not decide is
+   * deferred, never tried at another host in this call; replies that cannot be matched to the
+   * commands (a protocol error) decide nothing. Only a 2xx to {@code BDAT LAST} after an accepted
+   * MAIL and RCPT delivers (RFC 3030 §2).
+   */
+  private @Nullable Outcome oneTrip(
+      EhloCapabilities caps,
+      SmtpCommand mail,
+      List<SmtpCommand> rcptCommands,
+      List<EmailAddress> rcpts)
+      throws SessionFailure {
+    long size = scan.dataSize().orElse(0);
+    // The size of DATA counts every doubled dot, so the chunk is at most that; some room for a
+    // declared size that was a little low.
+    int capacity = (int) Math.min(ONE_TRIP_MAX, size + size / 8 + 64);
+    HeldChunk held = new HeldChunk();
+    BdatOutputStream chunker = BdatOutputStream.normalizing(held, capacity);
+    ContentOutput out = new ContentOutput(chunker, scan.declared());
+    try {
+      content.writeTo(out);
+      out.drain();
+    } catch (IOException | RuntimeException e) {
+      if (held.overflow) {
+        return null;
+      }
+      return decideAllDone(
+          rcpts,
+          SmtpReply.local(
+              451,
+              "4.3.0",
+              PeerText.clean("message content could not be read: " + e.getMessage())));
+    }
+    Optional<String> broken = out.measured().flatMap(scan::brokenPromise);
+    if (broken.isPresent()) {
+      return decideAllDone(
+          rcpts,
+          SmtpReply.local(
+              451,
+              "4.3.0",
+              "message not sent: the content broke its declaration (" + broken.get() + ")"));
+    }
+    try {
+      chunker.finish();
+    } catch (IOException e) {
+      if (held.overflow) {
+        return null;
+      }
+      throw new IllegalStateException("the last chunk stays in memory", e);
+    }
+    SmtpCommand bdatLast = Objects.requireNonNull(held.command, "finish() hands over LAST");
+
+    contentStarted = true;
+    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
+    try {
+      mail.writeTo(wire);
+      for (SmtpCommand rcpt : rcptCommands) {
+        rcpt.writeTo(wire);
+      }
+      bdatLast.writeTo(wire);
+      wire.write(held.octets, held.offset, held.length);
+      wire.flush();
+    } catch (IOException e) {
+      return contentLost(rcpts, e, SmtpStep.BDAT_LAST);
+    }
+
+    SmtpReply mailReply;
+    List<EmailAddress> accepted = new ArrayList<>();
+    SmtpReply last;
+    try {
+      mailReply = conn.read(conn.timeouts.command(), SmtpStep.MAIL);
+      checkCompletion(mailReply, SmtpStep.MAIL, "250");
+      for (EmailAddress rcpt : rcpts) {
+        SmtpReply r = conn.read(conn.timeouts.command(), SmtpStep.RCPT);
+        checkCompletion(r, SmtpStep.RCPT, "250/251");
+        if (mailReply.isPositiveCompletion()) {
+          rcptReply(rcpt, r, accepted);
+        }
+      }
+      // The last reply of the group must be all the server sent (RFC 2920 §3.1): with the
+      // content already out there is no 354 to show that replies and commands still match.
+      last = conn.readFinal(conn.timeouts.dataTermination(), SmtpStep.BDAT_LAST);
+      if (last.isIntermediate()) {
+        throw conn.unexpected(last, SmtpStep.BDAT_LAST, "250");
+      }
+      if (last.isPositiveCompletion()
+          && caps.enhancedStatusCodes()
+          && last.enhancedStatus().map(e -> e.subject() == 1).orElse(false)) {
+        // RFC 3463 §3.3: X.1.Y is the status of an address, the answer to MAIL or RCPT. As the
+        // verdict on the message it means a surplus reply came before it: out of step.
+        throw conn.unexpected(last, SmtpStep.BDAT_LAST, "250 with a status of the message");
+      }
+    } catch (SessionFailure f) {
+      return unconfirmed(rcpts, f);
+    }
+    if (!mailReply.isPositiveCompletion() || accepted.isEmpty()) {
+      if (last.isPositiveCompletion()) {
+        // A message taken with no transaction or no recipient: the replies do not add up.
+        return unconfirmed(
+            rcpts, conn.unexpected(last, SmtpStep.BDAT_LAST, "5xx without a recipient"));
+      }
+      if (!mailReply.isPositiveCompletion()) {
+        decideAll(rcpts, statusOf(mailReply), mailReply);
+        fromServer.addAll(rcpts);
+      }
+      endRefused(last);
+      return done(List.of(), null, null);
+    }
+    if (last.code() == 421) {
+      conn.markBroken();
+    }
+    DeliveryStatus status = last.isPositiveCompletion() ? DeliveryStatus.DELIVERED : statusOf(last);
+    decideAll(accepted, status, last);
+    if (status == DeliveryStatus.DELIVERED) {
+      conn.transactionDone();
+    }
+    return done(List.of(), null, null);
+  }
+
+  /**
+   * After the one-trip write, a failure before the verdict: every recipient no reply decided is
+   * deferred. After a 421 the server's refusals stand; after any other failure they may belong to
+   * other commands, and are dropped too.
+   */
+  private Outcome unconfirmed(List<EmailAddress> rcpts, SessionFailure f) {
+    conn.markBroken();
+    if (f.type() != FailureType.SERVICE_CLOSING) {
+      fromServer.forEach(decided::remove);
+    }
+    for (EmailAddress r : rcpts) {
+      decided.putIfAbsent(r, new Decided(DeliveryStatus.DEFERRED, lostReply(f)));
+    }
+    return done(List.of(), null, f);
+  }
+
+  /**
+   * A one-trip transaction the server refused (MAIL, or every RCPT): its BDAT LAST was refused too
+   * and the data discarded (RFC 3030 §2). RSET clears any state left (RFC 5321 §4.1.1.5); a server
+   * that does not take it, or that is closing, is not used again.
+   */
+  private void endRefused(SmtpReply last) {
+    if (last.code() == 421) {
+      conn.markBroken();
+      return;
+    }
+    try {
+      SmtpReply rset = conn.command(SmtpCommand.rset(), conn.timeouts.command(), SmtpStep.RSET);
+      if (!rset.isPositiveCompletion()) {
+        conn.markBroken();
+      }
+    } catch (SessionFailure f) {
+      conn.markBroken(); // the verdicts stand: each came with its own reply
+    }
+  }
+
+  private Outcome decideAllDone(List<EmailAddress> rcpts, SmtpReply reply) {
+    decideAll(rcpts, DeliveryStatus.DEFERRED, reply);
+    return done(List.of(), null, null);
   }
 
   /** Records one RCPT reply: a 2xx accepts the recipient, a 4xx/5xx decides it. */
