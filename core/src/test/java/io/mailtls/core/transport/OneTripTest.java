@@ -10,6 +10,7 @@ import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
@@ -17,6 +18,7 @@ import io.mailtls.testkit.SmtpMessage;
 import io.mailtls.testkit.SmtpSession;
 import io.mailtls.testkit.SmtpStep;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -361,6 +363,22 @@ class OneTripTest {
       RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+    }
+  }
+
+  /**
+   * The content has left with the envelope, so a server may judge the whole message before it
+   * answers MAIL: each reply waits as long as the verdict may (RFC 5321 §4.5.3.2.6), not the
+   * command timeout.
+   */
+  @Test
+  void repliesHeldUntilTheMessageIsJudgedWaitAsLongAsTheVerdict() throws Exception {
+    try (Fixture f = new Fixture()) {
+      Duration s5 = Duration.ofSeconds(5);
+      f.timeouts = new SmtpTimeouts(s5, s5, Duration.ofMillis(300), s5, s5, s5, s5);
+      oneMx(f, b -> b.on(SmtpStep.MAIL, SmtpAction.proceed().after(Duration.ofMillis(900))));
+      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
     }
   }
 }

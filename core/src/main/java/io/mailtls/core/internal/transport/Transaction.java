@@ -15,6 +15,7 @@ import io.mailtls.core.internal.smtp.PipelineGroups;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -432,11 +433,14 @@ final class Transaction {
     SmtpReply mailReply;
     List<EmailAddress> accepted = new ArrayList<>();
     SmtpReply last;
+    // Every reply with the bound of the verdict (RFC 5321 §4.5.3.2.6): a server may hold its
+    // replies to MAIL and RCPT until it has taken in, and judged, the whole message.
+    Duration bound = conn.timeouts.dataTermination();
     try {
-      mailReply = conn.read(conn.timeouts.command(), SmtpStep.MAIL);
+      mailReply = conn.read(bound, SmtpStep.MAIL);
       checkCompletion(mailReply, SmtpStep.MAIL, "250");
       for (EmailAddress rcpt : rcpts) {
-        SmtpReply r = conn.read(conn.timeouts.command(), SmtpStep.RCPT);
+        SmtpReply r = conn.read(bound, SmtpStep.RCPT);
         checkCompletion(r, SmtpStep.RCPT, "250/251");
         if (mailReply.isPositiveCompletion()) {
           rcptReply(rcpt, r, accepted);
@@ -444,7 +448,7 @@ final class Transaction {
       }
       // The last reply of the group must be all the server sent (RFC 2920 §3.1): with the
       // content already out there is no 354 to show that replies and commands still match.
-      last = conn.readFinal(conn.timeouts.dataTermination(), SmtpStep.BDAT_LAST);
+      last = conn.readFinal(bound, SmtpStep.BDAT_LAST);
       if (last.isIntermediate()) {
         throw conn.unexpected(last, SmtpStep.BDAT_LAST, "250");
       }
