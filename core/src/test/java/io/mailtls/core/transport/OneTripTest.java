@@ -381,4 +381,93 @@ class OneTripTest {
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
     }
   }
+
+  /** A 421 to MAIL (RFC 5321 §3.8): no transaction took the message, so the next host is tried. */
+  @Test
+  void a421ToMailSendsTheRecipientsToTheNextHost() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer first =
+          mx(f, "127.0.0.2", b -> b.on(SmtpStep.MAIL, SmtpAction.reply(421, "4.3.2", "closing")));
+      MockSmtpServer second = mx(f, "127.0.0.3", b -> b);
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mailHost("example.test", 10, "mx2.example.test", first)
+                          .mailHost("example.test", 20, "mx3.example.test", second)));
+      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(first.messages()).noneMatch(SmtpMessage::accepted);
+      assertThat(second.messages())
+          .singleElement()
+          .satisfies(m -> assertThat(m.chunked()).isTrue());
+    }
+  }
+
+  /** Text far larger than its declared size: the chunk overflows while the content writes. */
+  private static final String UNDERSTATED =
+      "Subject: long\r\n\r\n" + "a line of text that goes on\r\n".repeat(2_000);
+
+  private static void wentTheUsualWayOnce(MockSmtpServer mx, DeliveryReport r) {
+    assertThat(r.allDelivered()).isTrue();
+    List<String> lines = session(mx, 0).commandLines();
+    assertThat(lines.stream().filter(l -> l.startsWith("MAIL"))).hasSize(1);
+    assertThat(lines).contains("DATA").noneMatch(l -> l.startsWith("BDAT"));
+    assertThat(mx.messages().get(0).dataAsString()).isEqualTo(UNDERSTATED);
+  }
+
+  @Test
+  void contentOverflowingItsDeclaredSizeWhileWritingGoesTheUsualWay() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx = oneMx(f, b -> b);
+      ContentDescriptorTest.Pushing understated =
+          new ContentDescriptorTest.Pushing(
+              UNDERSTATED, Optional.of(new ContentDescriptor(false, false, OptionalLong.of(100))));
+      wentTheUsualWayOnce(
+          mx,
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "a@example.test"), understated));
+      assertThat(understated.writes).hasValue(2);
+    }
+  }
+
+  /**
+   * A content that swallows the overflow's exception and returns as if all went well: what it left
+   * in the chunk is a cut message, and never goes out.
+   */
+  @Test
+  void contentThatSwallowsTheOverflowStillGoesTheUsualWay() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx = oneMx(f, b -> b);
+      byte[] octets = UNDERSTATED.getBytes(StandardCharsets.US_ASCII);
+      MessageContent swallowing =
+          new MessageContent() {
+            @Override
+            public java.io.InputStream open() {
+              return new java.io.ByteArrayInputStream(octets);
+            }
+
+            @Override
+            public void writeTo(java.io.OutputStream out) {
+              for (int i = 0; i < octets.length; i += 100) {
+                try {
+                  out.write(octets, i, Math.min(100, octets.length - i));
+                } catch (java.io.IOException ignored) {
+                  // a careless content: carries on
+                }
+              }
+            }
+
+            @Override
+            public Optional<ContentDescriptor> descriptor() {
+              return Optional.of(new ContentDescriptor(false, false, OptionalLong.of(100)));
+            }
+          };
+      wentTheUsualWayOnce(
+          mx,
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "a@example.test"), swallowing));
+    }
+  }
 }

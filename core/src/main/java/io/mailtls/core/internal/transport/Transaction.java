@@ -377,8 +377,8 @@ final class Transaction {
       List<EmailAddress> rcpts)
       throws SessionFailure {
     long size = scan.dataSize().orElse(0);
-    // The size of DATA counts every doubled dot, so the chunk is at most that; some room for a
-    // declared size that was a little low.
+    // A measured size is the chunk's own (RFC 1870 §4 counts no doubled dots, and BDAT stuffs
+    // none); some room for a declared size that was a little low.
     int capacity = (int) Math.min(ONE_TRIP_MAX, size + size / 8 + 64);
     HeldChunk held = new HeldChunk();
     BdatOutputStream chunker = BdatOutputStream.normalizing(held, capacity);
@@ -397,6 +397,9 @@ final class Transaction {
               "4.3.0",
               PeerText.clean("message content could not be read: " + e.getMessage())));
     }
+    if (held.overflow) {
+      return null; // the content swallowed the overflow: never send what it left in the chunk
+    }
     Optional<String> broken = out.measured().flatMap(scan::brokenPromise);
     if (broken.isPresent()) {
       return decideAllDone(
@@ -413,6 +416,9 @@ final class Transaction {
         return null;
       }
       throw new IllegalStateException("the last chunk stays in memory", e);
+    }
+    if (held.overflow) {
+      return null;
     }
     SmtpCommand bdatLast = Objects.requireNonNull(held.command, "finish() hands over LAST");
 
@@ -460,6 +466,11 @@ final class Transaction {
         throw conn.unexpected(last, SmtpStep.BDAT_LAST, "250 with a status of the message");
       }
     } catch (SessionFailure f) {
+      if (f.type() == FailureType.SERVICE_CLOSING) {
+        // A 421 to MAIL or RCPT (RFC 5321 §3.8): the server ends the session before any
+        // transaction could take the message, so the undecided recipients may go elsewhere.
+        return stopped(rcpts, f);
+      }
       return unconfirmed(rcpts, f);
     }
     if (!mailReply.isPositiveCompletion() || accepted.isEmpty()) {
@@ -487,15 +498,13 @@ final class Transaction {
   }
 
   /**
-   * After the one-trip write, a failure before the verdict: every recipient no reply decided is
-   * deferred. After a 421 the server's refusals stand; after any other failure they may belong to
-   * other commands, and are dropped too.
+   * After the one-trip write, a failure before the verdict (a lost connection, a timeout, a
+   * protocol error): every recipient is deferred, the refusals read before it too, since they may
+   * belong to other commands.
    */
   private Outcome unconfirmed(List<EmailAddress> rcpts, SessionFailure f) {
     conn.markBroken();
-    if (f.type() != FailureType.SERVICE_CLOSING) {
-      fromServer.forEach(decided::remove);
-    }
+    fromServer.forEach(decided::remove);
     for (EmailAddress r : rcpts) {
       decided.putIfAbsent(r, new Decided(DeliveryStatus.DEFERRED, lostReply(f)));
     }
