@@ -50,6 +50,19 @@ class OneTripTest {
     return mx;
   }
 
+  /** A second MX host, mx3.example.test (preference 20), behind {@code first} (10). */
+  private static MockSmtpServer backup(Fixture f, MockSmtpServer first) {
+    MockSmtpServer second = mx(f, "127.0.0.3", b -> b);
+    f.dns(
+        d ->
+            d.zone(
+                "example.test",
+                z ->
+                    z.mailHost("example.test", 10, "mx2.example.test", first)
+                        .mailHost("example.test", 20, "mx3.example.test", second)));
+    return second;
+  }
+
   /** A session as recorded so far (a pooled one is still open). */
   private static SmtpSession session(MockSmtpServer mx, int index) {
     return mx.sessions().get(index);
@@ -269,14 +282,7 @@ class OneTripTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer first =
           mx(f, "127.0.0.2", b -> b.on(SmtpStep.DATA_END, SmtpAction.disconnect()));
-      MockSmtpServer second = mx(f, "127.0.0.3", b -> b);
-      f.dns(
-          d ->
-              d.zone(
-                  "example.test",
-                  z ->
-                      z.mailHost("example.test", 10, "mx2.example.test", first)
-                          .mailHost("example.test", 20, "mx3.example.test", second)));
+      MockSmtpServer second = backup(f, first);
       RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
       assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.reply().code()).isEqualTo(451);
@@ -388,14 +394,7 @@ class OneTripTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer first =
           mx(f, "127.0.0.2", b -> b.on(SmtpStep.MAIL, SmtpAction.reply(421, "4.3.2", "closing")));
-      MockSmtpServer second = mx(f, "127.0.0.3", b -> b);
-      f.dns(
-          d ->
-              d.zone(
-                  "example.test",
-                  z ->
-                      z.mailHost("example.test", 10, "mx2.example.test", first)
-                          .mailHost("example.test", 20, "mx3.example.test", second)));
+      MockSmtpServer second = backup(f, first);
       RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(first.messages()).noneMatch(SmtpMessage::accepted);
