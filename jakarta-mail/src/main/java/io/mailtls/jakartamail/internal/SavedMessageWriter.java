@@ -53,9 +53,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The session found its provider when it was made, by the same look-up {@code writeTo} repeats
  * (the {@code jakarta.mail.util.StreamProvider} system property, then {@code ServiceLoader} with
- * the thread's context class loader). Where two implementations of Jakarta Mail are visible and
- * the context class loader changes between the two (an application server), they could differ;
- * the session's is the one its messages were built with.
+ * the thread's context class loader). Where two implementations of Jakarta Mail are visible and the
+ * context class loader changes between the two (an application server), they could differ; the
+ * session's is the one its messages were built with.
  */
 public final class SavedMessageWriter {
 
