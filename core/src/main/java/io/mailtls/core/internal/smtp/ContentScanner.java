@@ -3,6 +3,9 @@ package io.mailtls.core.internal.smtp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -29,6 +32,13 @@ public final class ContentScanner extends OutputStream {
 
   private static final byte CR = '\r';
   private static final byte LF = '\n';
+
+  /** Eight octets of an array as one {@code long}, from any offset. */
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  private static final long HIGH_BITS = 0x8080_8080_8080_8080L;
+  private static final long BELOW_14 = 0x0E0E_0E0E_0E0E_0E0EL;
 
   private final byte[] single = new byte[1];
   private long input;
@@ -154,9 +164,14 @@ public final class ContentScanner extends OutputStream {
           stuffedDots++;
         }
       }
-      // A run of octets up to the next CR or LF, counted in one tight loop.
+      // A run of octets up to the next CR or LF, counted in one tight loop: eight at a time while
+      // none of them is below 14 (CR, LF, NUL, a tab) or above 127, else one by one.
       int run = i;
       while (run < end) {
+        if (end - run >= Long.BYTES && plain((long) LONGS.get(bytes, run))) {
+          run += Long.BYTES;
+          continue;
+        }
         byte d = bytes[run];
         if (d == CR || d == LF) {
           break;
@@ -172,6 +187,18 @@ public final class ContentScanner extends OutputStream {
       lineLength += run - i;
       i = run;
     }
+  }
+
+  /**
+   * Whether each of the eight octets in {@code w} is 14..127. Exact: the high bits say whether any
+   * octet is above 127; if none is, {@code (w - 0x0E..) & ~w & 0x80..} is not 0 exactly when some
+   * octet is below 14 (the "has less" test of bit-twiddling folklore, valid for limits up to 128).
+   */
+  private static boolean plain(long w) {
+    if ((w & HIGH_BITS) != 0) {
+      return false;
+    }
+    return ((w - BELOW_14) & ~w & HIGH_BITS) == 0;
   }
 
   private void lineBreak() {

@@ -98,6 +98,53 @@ class ContentScannerTest {
     assertThat(result.needsEightBitMime()).isTrue();
   }
 
+  /**
+   * Long runs of plain text are counted eight octets at a time: whatever lies among them (a tab, a
+   * NUL, an 8-bit octet, a line break, at any offset), the counts equal those of the same content
+   * written one octet at a time, and the references counted here.
+   */
+  @Test
+  void propertyLongRunsCountTheSameAsOneOctetAtATime() {
+    Random random = new Random(3030);
+    byte[] rare = {'\r', '\n', '\t', 0, 13, 14, 127, (byte) 0x80, (byte) 0xC3, (byte) 0xFF, '.'};
+    for (int round = 0; round < 2000; round++) {
+      byte[] content = new byte[random.nextInt(600)];
+      int rareOneIn = 2 + random.nextInt(200);
+      for (int i = 0; i < content.length; i++) {
+        content[i] =
+            random.nextInt(rareOneIn) == 0
+                ? rare[random.nextInt(rare.length)]
+                : (byte) (' ' + random.nextInt(95));
+      }
+      ContentScanner bulk = new ContentScanner();
+      int from = random.nextInt(3);
+      bulk.write(content, 0, Math.min(from, content.length));
+      if (from < content.length) {
+        bulk.write(content, from, content.length - from);
+      }
+      ContentScanner single = new ContentScanner();
+      for (byte b : content) {
+        single.write(b);
+      }
+      String context = "round " + round + ": " + SmtpText.quote(content, 0, content.length);
+      assertThat(bulk.result()).as(context).isEqualTo(single.result());
+
+      String text = new String(content, StandardCharsets.ISO_8859_1);
+      long longest = 0;
+      for (String line : referenceNormalise(text).split("\r\n", -1)) {
+        longest = Math.max(longest, line.length());
+      }
+      assertThat(bulk.result().longestLine()).as(context).isEqualTo(longest);
+      assertThat(bulk.result().eightBitOctets())
+          .as(context)
+          .isEqualTo(text.chars().filter(c -> c >= 0x80).count());
+      assertThat(bulk.result().nulOctets())
+          .as(context)
+          .isEqualTo(text.chars().filter(c -> c == 0).count());
+      assertThat(bulk.result().size()).as(context).isEqualTo(referenceNormalise(text).length());
+    }
+  }
+
   /** An independent reference: the normalisation and stuffing rules written with strings. */
   private static String referenceNormalise(String latin1) {
     return latin1.replace("\r\n", "\n").replace('\r', '\n').replace("\n", "\r\n");
