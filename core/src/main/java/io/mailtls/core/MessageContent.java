@@ -1,6 +1,6 @@
 package io.mailtls.core;
 
-import java.io.ByteArrayInputStream;
+import io.mailtls.core.internal.transport.BytesContent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,7 +12,9 @@ import java.util.Optional;
 /**
  * A message's content (header and body, RFC 5322), which the transport writes out as often as it
  * needs: once to measure it unless it {@linkplain #descriptor() describes itself}, then once per
- * delivery attempt. Never held in memory by mailtls.
+ * delivery attempt. mailtls holds it in memory only when it is small: a message of known size up to
+ * 256 KiB, to a server that offers PIPELINING and CHUNKING, goes with its envelope in one write
+ * (RFC 3030 §4.2). Anything larger is streamed.
  *
  * <p>Line ends may be CRLF or bare LF; the transport normalises them to CRLF and dot-stuffs on the
  * fly (RFC 5321 §4.5.2). Implementations must return a fresh stream, from the start, on every call
@@ -57,8 +59,7 @@ public interface MessageContent {
 
   /** Content from a byte array (not copied: do not change it while sending). */
   static MessageContent of(byte[] bytes) {
-    Objects.requireNonNull(bytes, "bytes");
-    return () -> new ByteArrayInputStream(bytes);
+    return new BytesContent(bytes);
   }
 
   /** Content from a file, read on each attempt. */

@@ -21,6 +21,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Connection reuse and the per-destination session cap. */
 class ConnectionReuseTest {
@@ -84,6 +86,102 @@ class ConnectionReuseTest {
       assertThat(mx.sessions()).hasSize(1);
       assertThat(mx.sessions().get(0).commandLines()).filteredOn(l -> l.equals("RSET")).hasSize(4);
       assertThat(mx.messages()).hasSize(5);
+      // RFC 2920 §3.1: under PIPELINING the RSET goes ahead of MAIL in the same write, so a reused
+      // session costs no round trip more than a new transaction.
+      List<List<String>> transactions =
+          mx.sessions().get(0).commandBatches().stream()
+              .filter(b -> b.stream().anyMatch(l -> l.startsWith("MAIL FROM:")))
+              .toList();
+      assertThat(transactions).hasSize(5);
+      assertThat(transactions.get(0).get(0)).startsWith("MAIL FROM:");
+      for (int i = 1; i < 5; i++) {
+        assertThat(transactions.get(i)).first().isEqualTo("RSET");
+        assertThat(transactions.get(i).get(1)).startsWith("MAIL FROM:");
+      }
+    }
+  }
+
+  @Test
+  void withoutPipeliningTheRsetIsACommandOfItsOwn() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          start(
+              f,
+              b ->
+                  b.capabilities(
+                      MockSmtpServer.DEFAULT_CAPABILITIES.stream()
+                          .filter(c -> !c.equals("PIPELINING"))
+                          .toArray(String[]::new)));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      for (int i = 0; i < 3; i++) {
+        assertThat(
+                t.send(Envelope.of("a@sender.test", "r" + i + "@example.test"), CONTENT)
+                    .allDelivered())
+            .isTrue();
+      }
+      assertThat(mx.sessions()).hasSize(1);
+      assertThat(mx.sessions().get(0).commandBatches())
+          .filteredOn(b -> b.contains("RSET"))
+          .hasSize(2)
+          .allSatisfy(b -> assertThat(b).containsExactly("RSET"));
+    }
+  }
+
+  /**
+   * A pooled session the server ended while it was idle, found by the RSET pipelined ahead of the
+   * next transaction: the message goes on a new session and is delivered, never deferred for it.
+   */
+  @ParameterizedTest(name = "{0}, {1}")
+  @CsvSource({
+    "one round trip, disconnect",
+    "one round trip, 421",
+    "DATA, disconnect",
+    "DATA, 421",
+  })
+  void aPooledSessionTheServerHadEndedIsReplacedAndTheMessageDelivered(String path, String end)
+      throws Exception {
+    try (Fixture f = new Fixture()) {
+      String[] caps =
+          MockSmtpServer.DEFAULT_CAPABILITIES.stream()
+              .filter(c -> path.equals("one round trip") || !c.equals("CHUNKING"))
+              .toArray(String[]::new);
+      SmtpAction gone =
+          end.equals("421")
+              ? SmtpAction.reply(SmtpReply.of(421, "4.4.2", "idle too long"))
+              : SmtpAction.disconnect();
+      MockSmtpServer mx = start(f, b -> b.capabilities(caps).on(SmtpStep.RSET, gone));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
+          .isTrue();
+      DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
+      assertThat(second.allDelivered()).as("%s", second).isTrue();
+      assertThat(second.result("two@example.test").attempts()).hasSize(1);
+      assertThat(second.result("two@example.test").attempts().get(0).detail())
+          .contains("pooled connection had ended");
+      assertThat(mx.sessions()).hasSize(2);
+      assertThat(mx.messages()).hasSize(2);
+      assertThat(mx.messages().get(1).recipients()).containsExactly("two@example.test");
+      assertThat(mx.messages().get(1).sessionId()).isEqualTo(mx.sessions().get(1).id());
+    }
+  }
+
+  @Test
+  void aRefusedRsetLeavesTheTransactionToItsOwnRepliesAndTheSessionUnpooled() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          start(f, b -> b.on(SmtpStep.RSET, SmtpAction.reply(502, "5.5.1", "no RSET here")));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      for (int i = 0; i < 3; i++) {
+        assertThat(
+                t.send(Envelope.of("a@sender.test", "r" + i + "@example.test"), CONTENT)
+                    .allDelivered())
+            .isTrue();
+      }
+      // The second message rode the first session (its MAIL resets the transaction, RFC 5321
+      // §3.3); the session whose RSET was refused was not pooled again.
+      assertThat(mx.messages()).hasSize(3);
+      assertThat(mx.sessions()).hasSize(2);
+      assertThat(mx.messages().get(1).sessionId()).isEqualTo(mx.sessions().get(0).id());
     }
   }
 

@@ -115,6 +115,47 @@ class OneTripTest {
   }
 
   @Test
+  void aCallersArrayWithOnlyCrlfLineBreaksArrivesOctetForOctet() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx = oneMx(f, b -> b);
+      // 8-bit text, a line that starts with a dot, a NUL and no line break at the end: BDAT
+      // carries all of it as it is (RFC 3030 §2).
+      byte[] octets =
+          ("From: a@sender.test\r\n" + SUBJECT_LINE + "\r\nGrüße\r\n.dot\r\nnul\0\r\nend")
+              .getBytes(StandardCharsets.UTF_8);
+      DeliveryReport r =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "a@example.test"), MessageContent.of(octets));
+      assertThat(r.allDelivered()).isTrue();
+      assertThat(transactionBatch(session(mx, 0)))
+          .containsExactly(
+              // RFC 1870 §4: SIZE counts the CRLF an unterminated last line gets with DATA.
+              "MAIL FROM:<a@sender.test> SIZE=" + (octets.length + 2) + " BODY=8BITMIME",
+              "RCPT TO:<a@example.test>",
+              "BDAT " + octets.length + " LAST");
+      assertThat(mx.messages().get(0).data()).isEqualTo(octets);
+    }
+  }
+
+  @Test
+  void aCallersArrayEndingInALoneCrIsNormalisedNotSentAsItIs() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx = oneMx(f, b -> b);
+      byte[] octets =
+          ("From: a@sender.test\r\n" + SUBJECT_LINE + "\r\nend\r").getBytes(StandardCharsets.UTF_8);
+      DeliveryReport r =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", "a@example.test"), MessageContent.of(octets));
+      assertThat(r.allDelivered()).isTrue();
+      assertThat(mx.messages().get(0).dataAsString())
+          .isEqualTo("From: a@sender.test\r\n" + SUBJECT_LINE + "\r\nend\r\n");
+      assertThat(octets[octets.length - 1])
+          .as("the caller's array is left as it was")
+          .isEqualTo((byte) '\r');
+    }
+  }
+
+  @Test
   void aRefusedRecipientBouncesAndTheOthersAreDelivered() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx =

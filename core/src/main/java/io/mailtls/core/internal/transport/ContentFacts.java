@@ -22,13 +22,16 @@ import java.util.OptionalLong;
  *     {@value ContentScanner#MAX_LINE_OCTETS})
  * @param declared whether the facts are the content's promise (checked while it goes out) rather
  *     than measured
+ * @param crlfOnly measured, and every line break already CRLF (no bare CR or LF): BDAT's
+ *     normalisation would send the octets unchanged
  */
 public record ContentFacts(
     OptionalLong dataSize,
     boolean eightBit,
     boolean utf8Headers,
     long longestLine,
-    boolean declared) {
+    boolean declared,
+    boolean crlfOnly) {
 
   /** The facts of {@code content}: its descriptor, or one pass of measuring. */
   public static ContentFacts of(MessageContent content) throws IOException {
@@ -60,13 +63,18 @@ public record ContentFacts(
   /** What a scan measured. */
   public static ContentFacts measured(ContentScanner.Result r) {
     return new ContentFacts(
-        OptionalLong.of(r.dataSize()), r.needsEightBitMime(), false, r.longestLine(), false);
+        OptionalLong.of(r.dataSize()),
+        r.needsEightBitMime(),
+        false,
+        r.longestLine(),
+        false,
+        r.bareCrs() == 0 && r.bareLfs() == 0);
   }
 
   /** What content declares. */
   public static ContentFacts declared(ContentDescriptor d) {
     Objects.requireNonNull(d, "descriptor");
-    return new ContentFacts(d.size(), d.eightBit(), d.utf8Headers(), 0, true);
+    return new ContentFacts(d.size(), d.eightBit(), d.utf8Headers(), 0, true, false);
   }
 
   /** Whether a line is longer than 998 octets, beyond RFC 5321 §4.5.3.1.6. */

@@ -21,6 +21,7 @@ import io.mailtls.core.internal.Values;
 import io.mailtls.core.internal.policy.MessageTlsOption;
 import io.mailtls.core.internal.policy.MessageTlsPolicy;
 import io.mailtls.core.internal.smtp.ContentScanner;
+import io.mailtls.core.internal.smtp.EhloCapabilities;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.SmtpCommand;
 import io.mailtls.core.internal.smtp.SmtpReplyReader;
@@ -279,59 +280,71 @@ public final class DomainDelivery {
     List<String> notes = new ArrayList<>();
     listener.fire(l -> l.attemptStart(host.name(), target));
     AttemptTimer timer = new AttemptTimer(pool.ticker());
-    SmtpConnection conn = null;
-    try {
+    while (true) {
+      SmtpConnection conn = null;
       try {
-        conn = reuse(key, notes);
-        if (conn == null) {
-          conn = open(host, target, key, notes, plaintextRefused, timer);
+        try {
+          conn = reuse(key, notes);
+          if (conn == null) {
+            conn = open(host, target, key, notes, plaintextRefused, timer);
+          }
+          refuseDowngrade(conn, plaintextRefused);
+        } catch (RuntimeException e) {
+          // Peer input must never escape: anything unexpected is this attempt's protocol error.
+          throw new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
         }
-        refuseDowngrade(conn, plaintextRefused);
-      } catch (RuntimeException e) {
-        // Peer input must never escape: anything unexpected is this attempt's protocol error.
-        throw new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
+      } catch (SessionFailure f) {
+        Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes, timer);
+        if (conn != null) {
+          pool.discard(key, conn);
+        }
+        reportEnforced(plan, host, target, f);
+        return new AttemptResult(a, Map.of(), pending);
       }
-    } catch (SessionFailure f) {
-      Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes, timer);
-      if (conn != null) {
+      auditReportOnly(plan, host, target, conn);
+      Optional<SessionFailure> lacking =
+          requireTls ? RequireTlsSession.check(conn) : Optional.empty();
+      if (lacking.isPresent()) {
+        // RFC 8689 §4.2.1: not a byte of the message, not even MAIL FROM; the connection stays
+        // usable for other messages (which the RFC allows before QUIT).
+        notes.addAll(conn.drainNotes());
+        Attempt a = attemptRecord(host, target, conn, lacking, notes, timer);
+        pool.release(key, conn);
+        return new AttemptResult(a, Map.of(), pending);
+      }
+      Transaction.Outcome outcome;
+      timer.dataStart();
+      try {
+        outcome = Transaction.run(conn, sender, pending, content, scan, requireTls);
+        timer.dataEnd();
+      } catch (RuntimeException | Error e) {
+        // Transaction.run decides on its own failures; this is a bug. Never leak the connection
+        // or its slot, whatever escapes.
         pool.discard(key, conn);
+        throw e;
       }
-      reportEnforced(plan, host, target, f);
-      return new AttemptResult(a, Map.of(), pending);
-    }
-    auditReportOnly(plan, host, target, conn);
-    Optional<SessionFailure> lacking =
-        requireTls ? RequireTlsSession.check(conn) : Optional.empty();
-    if (lacking.isPresent()) {
-      // RFC 8689 §4.2.1: not a byte of the message, not even MAIL FROM; the connection stays
-      // usable for other messages (which the RFC allows before QUIT).
       notes.addAll(conn.drainNotes());
-      Attempt a = attemptRecord(host, target, conn, lacking, notes, timer);
-      pool.release(key, conn);
-      return new AttemptResult(a, Map.of(), pending);
+      if (outcome.stale()) {
+        // A pooled session the server had ended: the transaction goes on another connection (a
+        // new one, or another pooled one, each checked the same way, so this ends).
+        notes.add(
+            "pooled connection had ended ("
+                + outcome.failure().map(SessionFailure::getMessage).orElse("")
+                + "); the transaction goes on another");
+        pool.discard(key, conn);
+        continue;
+      }
+      Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
+      Attempt a = attemptRecord(host, target, conn, failure, notes, timer);
+      Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
+      outcome.decided().forEach((r, d) -> decided.put(r, new Decision(d.status(), d.reply(), a)));
+      if (conn.isBroken() || failure.isPresent()) {
+        pool.discard(key, conn);
+      } else {
+        pool.release(key, conn);
+      }
+      return new AttemptResult(a, decided, outcome.undecided());
     }
-    Transaction.Outcome outcome;
-    timer.dataStart();
-    try {
-      outcome = Transaction.run(conn, sender, pending, content, scan, requireTls);
-      timer.dataEnd();
-    } catch (RuntimeException | Error e) {
-      // Transaction.run decides on its own failures; this is a bug. Never leak the connection
-      // or its slot, whatever escapes.
-      pool.discard(key, conn);
-      throw e;
-    }
-    notes.addAll(conn.drainNotes());
-    Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
-    Attempt a = attemptRecord(host, target, conn, failure, notes, timer);
-    Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
-    outcome.decided().forEach((r, d) -> decided.put(r, new Decision(d.status(), d.reply(), a)));
-    if (conn.isBroken() || failure.isPresent()) {
-      pool.discard(key, conn);
-    } else {
-      pool.release(key, conn);
-    }
-    return new AttemptResult(a, decided, outcome.undecided());
   }
 
   /**
@@ -404,7 +417,12 @@ public final class DomainDelivery {
     return plan.nextHop() instanceof NextHop.Domain d ? d.name() : DomainName.ROOT;
   }
 
-  /** An idle pooled connection, made ready with RSET (RFC 5321 §4.1.1.5), or null. */
+  /**
+   * An idle pooled connection, or null. RSET (RFC 5321 §4.1.1.5) checks that the session is still
+   * there and clears it: under PIPELINING it goes ahead of the next MAIL in the same write (RFC
+   * 2920 §3.1) and {@link Transaction} reads its reply, sparing a round trip; without, it is a
+   * command of its own here.
+   */
   private @Nullable SmtpConnection reuse(ConnectionPool.Key key, List<String> notes)
       throws SessionFailure {
     while (true) {
@@ -413,6 +431,12 @@ public final class DomainDelivery {
         return null; // a permit is held for a new connection
       }
       SmtpConnection c = idle.get();
+      EhloCapabilities caps = c.capabilities();
+      if (caps != null && caps.pipelining()) {
+        c.rsetPending(true);
+        notes.add("reused connection (transaction " + (c.transactions() + 1) + ")");
+        return c;
+      }
       try {
         SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(), SmtpStep.RSET);
         if (r.isPositiveCompletion()) {

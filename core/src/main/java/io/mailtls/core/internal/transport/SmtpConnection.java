@@ -62,6 +62,7 @@ final class SmtpConnection implements AutoCloseable {
   private final Optional<InetSocketAddress> localAddress;
   private final List<String> notes = new ArrayList<>();
   private boolean broken;
+  private boolean rsetPending;
   private int transactions;
   private long idleSince;
   private long openedAt;
@@ -562,6 +563,18 @@ final class SmtpConnection implements AutoCloseable {
 
   void markBroken() {
     broken = true;
+  }
+
+  /**
+   * Whether the next transaction must begin with RSET, pipelined ahead of its MAIL: set when a
+   * pooled connection is taken again (see DomainDelivery), cleared when the RSET is written.
+   */
+  boolean rsetPending() {
+    return rsetPending;
+  }
+
+  void rsetPending(boolean pending) {
+    rsetPending = pending;
   }
 
   boolean isBroken() {

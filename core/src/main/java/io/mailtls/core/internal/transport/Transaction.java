@@ -44,12 +44,16 @@ final class Transaction {
    * @param failure the session failure that stopped the transaction, if any
    * @param contentFailure a failure after content started to flow (connection lost mid-DATA):
    *     recorded for the report, but the recipients it touched are decided (deferred)
+   * @param stale whether a pooled connection turned out closed before the server took any command
+   *     of this transaction (the RSET ahead of it went unanswered, or got 421): nothing is decided,
+   *     and the transaction may run again on another connection
    */
   record Outcome(
       Map<EmailAddress, Decided> decided,
       List<EmailAddress> undecided,
       Optional<SessionFailure> failure,
-      Optional<SessionFailure> contentFailure) {}
+      Optional<SessionFailure> contentFailure,
+      boolean stale) {}
 
   /** Messages at least this large use BDAT when the server offers CHUNKING (RFC 3030). */
   static final long BDAT_THRESHOLD = 1 << 20;
@@ -77,6 +81,12 @@ final class Transaction {
   /** Set once message content (or the dot of an abandoned DATA) may have started to flow. */
   private boolean contentStarted;
 
+  /** Whether a RSET goes ahead of MAIL, pipelined: the connection came from the pool. */
+  private final boolean rset;
+
+  /** Whether the server refused that RSET: the connection is not pooled again. */
+  private boolean rsetRefused;
+
   private Transaction(
       SmtpConnection conn,
       Optional<EmailAddress> sender,
@@ -88,6 +98,7 @@ final class Transaction {
     this.content = content;
     this.scan = scan;
     this.requireTls = requireTls;
+    this.rset = conn.rsetPending();
   }
 
   static Outcome run(
@@ -263,6 +274,10 @@ final class Transaction {
         int end = next + groups.get(g);
         boolean closesWithData = data != null && g == groups.size() - 1;
         if (g == 0) {
+          if (rset) {
+            conn.write(SmtpCommand.rset(), SmtpStep.RSET); // RFC 2920 §3.1: anywhere in a group
+            conn.rsetPending(false);
+          }
           conn.write(mail, SmtpStep.MAIL);
         }
         for (int i = next; i < end; i++) {
@@ -271,10 +286,23 @@ final class Transaction {
         if (closesWithData && data != null) {
           conn.write(data, SmtpStep.DATA);
         }
-        conn.flush(g == 0 ? SmtpStep.MAIL : SmtpStep.RCPT);
+        try {
+          conn.flush(g == 0 ? SmtpStep.MAIL : SmtpStep.RCPT);
+        } catch (SessionFailure f) {
+          if (rset && g == 0) {
+            return stale(rcpts, f);
+          }
+          throw f;
+        }
         // A 421 ends the session at once (RFC 5321 §3.8): stop reading at the first one; what
         // was decided before it stands.
         if (g == 0) {
+          if (rset) {
+            Outcome gone = rsetReply(rcpts, conn.timeouts.command());
+            if (gone != null) {
+              return gone;
+            }
+          }
           mailReply = conn.read(conn.timeouts.command(), SmtpStep.MAIL);
           checkCompletion(mailReply, SmtpStep.MAIL, "250");
         }
@@ -343,6 +371,9 @@ final class Transaction {
     private int length;
     private boolean overflow;
 
+    /** The outcome when the content could not go (unreadable, or breaking its declaration). */
+    private @Nullable Outcome refusal;
+
     @Override
     public void chunk(SmtpCommand cmd, byte[] bytes, int off, int len) throws IOException {
       if (!cmd.equals(SmtpCommand.bdat(len, true))) {
@@ -350,6 +381,10 @@ final class Transaction {
         throw new IOException("the content is larger than its size said");
       }
       // The chunker's own buffer: it is not written to again after the last chunk.
+      hold(cmd, bytes, off, len);
+    }
+
+    void hold(SmtpCommand cmd, byte[] bytes, int off, int len) {
       command = cmd;
       octets = bytes;
       offset = off;
@@ -361,9 +396,10 @@ final class Transaction {
    * The whole transaction in one round trip (RFC 3030 §4.2, RFC 2920 §3.1): the content is
    * normalised into one chunk in memory and checked against its declaration before anything goes
    * out, so content that fails or breaks its declaration sends nothing and leaves the connection
-   * clean. Then MAIL, the RCPTs and {@code BDAT n LAST} with the chunk go in one write, and the
-   * replies are read in order. Returns null, having sent nothing, when the content turned out
-   * larger than its size said.
+   * clean; a caller's array whose measuring found only CRLF line breaks is the chunk itself. Then
+   * MAIL, the RCPTs and {@code BDAT n LAST} with the chunk go in one write, and the replies are
+   * read in order. Returns null, having sent nothing, when the content turned out larger than its
+   * size said.
    *
    * <p>From that write on the server may have the message, so whatever its replies do not decide is
    * deferred, never tried at another host in this call; replies that cannot be matched to the
@@ -376,55 +412,23 @@ final class Transaction {
       List<SmtpCommand> rcptCommands,
       List<EmailAddress> rcpts)
       throws SessionFailure {
-    long size = scan.dataSize().orElse(0);
-    // A measured size is the chunk's own (RFC 1870 §4 counts no doubled dots, and BDAT stuffs
-    // none); some room for a declared size that was a little low.
-    int capacity = (int) Math.min(ONE_TRIP_MAX, size + size / 8 + 64);
     HeldChunk held = new HeldChunk();
-    BdatOutputStream chunker = BdatOutputStream.normalizing(held, capacity);
-    ContentOutput out = new ContentOutput(chunker, scan.declared());
-    try {
-      content.writeTo(out);
-      out.drain();
-    } catch (IOException | RuntimeException e) {
-      if (held.overflow) {
-        return null;
-      }
-      return decideAllDone(
-          rcpts,
-          SmtpReply.local(
-              451,
-              "4.3.0",
-              PeerText.clean("message content could not be read: " + e.getMessage())));
+    if (content instanceof BytesContent bytes && scan.crlfOnly()) {
+      // The caller's array, measured, and unchanged by normalisation: it goes out as it is.
+      byte[] octets = bytes.octets();
+      held.hold(SmtpCommand.bdat(octets.length, true), octets, 0, octets.length);
+    } else if (!normaliseInto(held, rcpts)) {
+      return held.refusal; // null when the content was larger than its size said
     }
-    if (held.overflow) {
-      return null; // the content swallowed the overflow: never send what it left in the chunk
-    }
-    Optional<String> broken = out.measured().flatMap(scan::brokenPromise);
-    if (broken.isPresent()) {
-      return decideAllDone(
-          rcpts,
-          SmtpReply.local(
-              451,
-              "4.3.0",
-              "message not sent: the content broke its declaration (" + broken.get() + ")"));
-    }
-    try {
-      chunker.finish();
-    } catch (IOException e) {
-      if (held.overflow) {
-        return null;
-      }
-      throw new IllegalStateException("the last chunk stays in memory", e);
-    }
-    if (held.overflow) {
-      return null;
-    }
-    SmtpCommand bdatLast = Objects.requireNonNull(held.command, "finish() hands over LAST");
+    SmtpCommand bdatLast = Objects.requireNonNull(held.command, "the LAST chunk is held");
 
     contentStarted = true;
     ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
     try {
+      if (rset) {
+        SmtpCommand.rset().writeTo(wire);
+        conn.rsetPending(false);
+      }
       mail.writeTo(wire);
       for (SmtpCommand rcpt : rcptCommands) {
         rcpt.writeTo(wire);
@@ -433,6 +437,10 @@ final class Transaction {
       wire.write(held.octets, held.offset, held.length);
       wire.flush();
     } catch (IOException e) {
+      if (rset) {
+        // The last chunk never arrived whole, so the server cannot have taken the message.
+        return stale(rcpts, conn.lost(SmtpStep.RSET, e));
+      }
       return contentLost(rcpts, e, SmtpStep.BDAT_LAST);
     }
 
@@ -443,6 +451,12 @@ final class Transaction {
     // replies to MAIL and RCPT until it has taken in, and judged, the whole message.
     Duration bound = conn.timeouts.dataTermination();
     try {
+      if (rset) {
+        Outcome gone = rsetReply(rcpts, bound);
+        if (gone != null) {
+          return gone;
+        }
+      }
       mailReply = conn.read(bound, SmtpStep.MAIL);
       checkCompletion(mailReply, SmtpStep.MAIL, "250");
       for (EmailAddress rcpt : rcpts) {
@@ -495,6 +509,58 @@ final class Transaction {
       conn.transactionDone();
     }
     return done(List.of(), null, null);
+  }
+
+  /**
+   * Normalises the content into {@code held} and checks it against its declaration. Returns false
+   * when nothing may be sent: {@code held.refusal} then holds the outcome for the recipients, or
+   * null when the content turned out larger than its size said.
+   */
+  private boolean normaliseInto(HeldChunk held, List<EmailAddress> rcpts) {
+    long size = scan.dataSize().orElse(0);
+    // A measured size is the chunk's own (RFC 1870 §4 counts no doubled dots, and BDAT stuffs
+    // none); some room for a declared size that was a little low.
+    int capacity = (int) Math.min(ONE_TRIP_MAX, size + size / 8 + 64);
+    BdatOutputStream chunker = BdatOutputStream.normalizing(held, capacity);
+    ContentOutput out = new ContentOutput(chunker, scan.declared());
+    try {
+      content.writeTo(out);
+      out.drain();
+    } catch (IOException | RuntimeException e) {
+      if (!held.overflow) {
+        held.refusal =
+            decideAllDone(
+                rcpts,
+                SmtpReply.local(
+                    451,
+                    "4.3.0",
+                    PeerText.clean("message content could not be read: " + e.getMessage())));
+      }
+      return false;
+    }
+    if (held.overflow) {
+      return false; // the content swallowed the overflow: never send what it left in the chunk
+    }
+    Optional<String> broken = out.measured().flatMap(scan::brokenPromise);
+    if (broken.isPresent()) {
+      held.refusal =
+          decideAllDone(
+              rcpts,
+              SmtpReply.local(
+                  451,
+                  "4.3.0",
+                  "message not sent: the content broke its declaration (" + broken.get() + ")"));
+      return false;
+    }
+    try {
+      chunker.finish();
+    } catch (IOException e) {
+      if (held.overflow) {
+        return false;
+      }
+      throw new IllegalStateException("the last chunk stays in memory", e);
+    }
+    return !held.overflow;
   }
 
   /**
@@ -821,10 +887,61 @@ final class Transaction {
       List<EmailAddress> undecided,
       @Nullable SessionFailure failure,
       @Nullable SessionFailure contentFailure) {
+    if (rsetRefused) {
+      conn.markBroken(); // RFC 5321 §4.1.1.5: RSET gets 250; anything else, start afresh
+    }
     return new Outcome(
         Map.copyOf(decided),
         undecided,
         Optional.ofNullable(failure),
-        Optional.ofNullable(contentFailure));
+        Optional.ofNullable(contentFailure),
+        false);
+  }
+
+  /**
+   * The RSET ahead of the transaction on a pooled connection found the session gone before the
+   * server could have taken the message: the write failed (so the message never arrived whole), or
+   * the connection closed (or the server said 421, RFC 5321 §3.8) before any reply, not even to
+   * RSET. Nothing is decided, and the connection is never used again. (A server that took the
+   * message and then died without a word is the duplicate every SMTP client risks, RFC 1047: as
+   * after any lost verdict, the message would be sent again.)
+   */
+  private Outcome stale(List<EmailAddress> rcpts, SessionFailure f) {
+    conn.markBroken();
+    return new Outcome(Map.of(), rcpts, Optional.of(f), Optional.empty(), true);
+  }
+
+  /**
+   * Reads the reply to the RSET pipelined ahead of the transaction: returns null when it came (a
+   * refusal only keeps the connection from being pooled again; MAIL resets the transaction anyway,
+   * RFC 5321 §3.3), or the {@link #stale} outcome when the session had ended before it.
+   *
+   * @throws SessionFailure when the reply did not come in time or was not a reply to RSET: not
+   *     stale, since the server may still have taken what followed
+   */
+  private @Nullable Outcome rsetReply(List<EmailAddress> rcpts, Duration bound)
+      throws SessionFailure {
+    SmtpReply r;
+    try {
+      r = conn.read(bound, SmtpStep.RSET);
+    } catch (SessionFailure f) {
+      if (f.type() == FailureType.CONNECTION_LOST) {
+        return stale(rcpts, f);
+      }
+      throw f;
+    }
+    if (r.code() == 421) {
+      return stale(
+          rcpts,
+          new SessionFailure(
+              FailureType.SERVICE_CLOSING, SmtpStep.RSET + ": server closing: " + r, r, null));
+    }
+    if (r.isIntermediate()) {
+      throw conn.unexpected(r, SmtpStep.RSET, "250");
+    }
+    if (!r.isPositiveCompletion()) {
+      rsetRefused = true;
+    }
+    return null;
   }
 }
