@@ -164,13 +164,18 @@ public final class ContentScanner extends OutputStream {
           stuffedDots++;
         }
       }
-      // A run of octets up to the next CR or LF, counted in one tight loop: eight at a time while
-      // none of them is below 14 (CR, LF, NUL, a tab) or above 127, else one by one.
+      // A run of octets up to the next CR or LF, counted in one tight loop: eight at a time up to
+      // the first octet below 14 (CR, LF, NUL, a tab) or above 127, which is looked at alone.
       int run = i;
       while (run < end) {
-        if (end - run >= Long.BYTES && plain((long) LONGS.get(bytes, run))) {
-          run += Long.BYTES;
-          continue;
+        if (end - run >= Long.BYTES) {
+          long special = special((long) LONGS.get(bytes, run));
+          if (special == 0) {
+            run += Long.BYTES;
+            continue;
+          }
+          // Little-endian: the lowest flagged octet comes first in the array.
+          run += Long.numberOfTrailingZeros(special) >>> 3;
         }
         byte d = bytes[run];
         if (d == CR || d == LF) {
@@ -190,15 +195,15 @@ public final class ContentScanner extends OutputStream {
   }
 
   /**
-   * Whether each of the eight octets in {@code w} is 14..127. Exact: the high bits say whether any
-   * octet is above 127; if none is, {@code (w - 0x0E..) & ~w & 0x80..} is not 0 exactly when some
-   * octet is below 14 (the "has less" test of bit-twiddling folklore, valid for limits up to 128).
+   * The high bit of each octet of {@code w} (eight of an array, little-endian) that is below 14 or
+   * above 127, and maybe of octets after the first such one; 0 when all eight are 14..127. Exact
+   * for the lowest flagged octet: {@code w & 0x80..} flags those above 127; {@code (w - 0x0E..) &
+   * ~w & 0x80..} (the "has less" test of bit-twiddling folklore, for limits up to 128) flags one
+   * below 14, and beyond it may flag others, since its borrow runs on into higher octets, but never
+   * one before it.
    */
-  private static boolean plain(long w) {
-    if ((w & HIGH_BITS) != 0) {
-      return false;
-    }
-    return ((w - BELOW_14) & ~w & HIGH_BITS) == 0;
+  private static long special(long w) {
+    return (w | ((w - BELOW_14) & ~w)) & HIGH_BITS;
   }
 
   private void lineBreak() {

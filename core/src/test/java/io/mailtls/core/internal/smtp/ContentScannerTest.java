@@ -106,7 +106,28 @@ class ContentScannerTest {
   @Test
   void propertyLongRunsCountTheSameAsOneOctetAtATime() {
     Random random = new Random(3030);
-    byte[] rare = {'\r', '\n', '\t', 0, 13, 14, 127, (byte) 0x80, (byte) 0xC3, (byte) 0xFF, '.'};
+    byte[] rare = {
+      '\r',
+      '\n',
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      '\t',
+      11,
+      12,
+      14,
+      127,
+      (byte) 0x80,
+      (byte) 0xC3,
+      (byte) 0xFF,
+      '.'
+    };
     for (int round = 0; round < 2000; round++) {
       byte[] content = new byte[random.nextInt(600)];
       int rareOneIn = 2 + random.nextInt(200);
@@ -117,10 +138,11 @@ class ContentScannerTest {
                 : (byte) (' ' + random.nextInt(95));
       }
       ContentScanner bulk = new ContentScanner();
-      int from = random.nextInt(3);
-      bulk.write(content, 0, Math.min(from, content.length));
-      if (from < content.length) {
-        bulk.write(content, from, content.length - from);
+      int from = 0;
+      while (from < content.length) {
+        int length = 1 + random.nextInt(content.length - from);
+        bulk.write(content, from, length);
+        from += length;
       }
       ContentScanner single = new ContentScanner();
       for (byte b : content) {
