@@ -9,11 +9,13 @@ import java.util.Objects;
  *
  * @param connect TCP connection establishment (Postfix: 30 s)
  * @param greeting the 220 greeting (RFC 5321 §4.5.3.2.1: 5 min)
- * @param command EHLO, MAIL, RCPT, RSET, AUTH replies (§4.5.3.2.2-3: 5 min)
+ * @param command EHLO, MAIL, RCPT, RSET, AUTH replies (§4.5.3.2.2-3: 5 min); not those sent with
+ *     the message in one round trip, which wait as long as its final reply
  * @param startTls the STARTTLS reply and handshake (Postfix: 5 min)
  * @param dataInitiation the 354 reply to DATA (§4.5.3.2.4: 2 min)
  * @param dataBlock each write of message content (§4.5.3.2.5: 3 min)
- * @param dataTermination the reply to the final dot or BDAT LAST (§4.5.3.2.6: 10 min)
+ * @param dataTermination the reply to the final dot or BDAT LAST (§4.5.3.2.6: 10 min), and each
+ *     reply before it when the message goes with its envelope in one round trip
  */
 public record SmtpTimeouts(
     Duration connect,

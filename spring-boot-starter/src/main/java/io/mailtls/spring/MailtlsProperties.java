@@ -352,7 +352,10 @@ public class MailtlsProperties {
     /** The 220 greeting (RFC 5321 §4.5.3.2.1). */
     private Duration greeting = Duration.ofMinutes(5);
 
-    /** EHLO, MAIL, RCPT, RSET and AUTH replies (RFC 5321 §4.5.3.2.2-3). */
+    /**
+     * EHLO, MAIL, RCPT, RSET and AUTH replies (RFC 5321 §4.5.3.2.2-3); not those sent with the
+     * message in one round trip, which wait as long as its final reply.
+     */
     private Duration command = Duration.ofMinutes(5);
 
     /** The STARTTLS reply and the TLS handshake. */
@@ -364,7 +367,10 @@ public class MailtlsProperties {
     /** Each write of message content (RFC 5321 §4.5.3.2.5). */
     private Duration dataBlock = Duration.ofMinutes(3);
 
-    /** The reply to the final dot or BDAT LAST (RFC 5321 §4.5.3.2.6). */
+    /**
+     * The reply to the final dot or BDAT LAST (RFC 5321 §4.5.3.2.6), and each reply before it when
+     * the message goes with its envelope in one round trip.
+     */
     private Duration dataTermination = Duration.ofMinutes(10);
 
     public Duration getConnect() {

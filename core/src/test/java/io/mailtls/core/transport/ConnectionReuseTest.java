@@ -127,29 +127,35 @@ class ConnectionReuseTest {
     }
   }
 
+  private static String[] capabilities(String path) {
+    return MockSmtpServer.DEFAULT_CAPABILITIES.stream()
+        .filter(c -> path.equals("one round trip") || !c.equals("CHUNKING"))
+        .toArray(String[]::new);
+  }
+
   /**
-   * A pooled session the server ended while it was idle, found by the RSET pipelined ahead of the
-   * next transaction: the message goes on a new session and is delivered, never deferred for it.
+   * A pooled session found unusable by the RSET pipelined ahead of the next transaction, before any
+   * of the message could have been taken: with DATA nothing of it leaves before the replies, and a
+   * 421 (RFC 5321 §3.8) ends the session before any later command. The message goes on a new
+   * session and is delivered, never deferred for it.
    */
   @ParameterizedTest(name = "{0}, {1}")
   @CsvSource({
-    "one round trip, disconnect",
     "one round trip, 421",
-    "DATA, disconnect",
     "DATA, 421",
+    "DATA, disconnect",
+    "DATA, 502",
   })
-  void aPooledSessionTheServerHadEndedIsReplacedAndTheMessageDelivered(String path, String end)
+  void aPooledSessionFoundUnusableBeforeTheMessageCouldBeTakenIsReplaced(String path, String end)
       throws Exception {
     try (Fixture f = new Fixture()) {
-      String[] caps =
-          MockSmtpServer.DEFAULT_CAPABILITIES.stream()
-              .filter(c -> path.equals("one round trip") || !c.equals("CHUNKING"))
-              .toArray(String[]::new);
       SmtpAction gone =
-          end.equals("421")
-              ? SmtpAction.reply(SmtpReply.of(421, "4.4.2", "idle too long"))
-              : SmtpAction.disconnect();
-      MockSmtpServer mx = start(f, b -> b.capabilities(caps).on(SmtpStep.RSET, gone));
+          switch (end) {
+            case "421" -> SmtpAction.reply(SmtpReply.of(421, "4.4.2", "idle too long"));
+            case "502" -> SmtpAction.reply(SmtpReply.of(502, "5.5.1", "no RSET here"));
+            default -> SmtpAction.disconnect();
+          };
+      MockSmtpServer mx = start(f, b -> b.capabilities(capabilities(path)).on(SmtpStep.RSET, gone));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
           .isTrue();
@@ -162,6 +168,89 @@ class ConnectionReuseTest {
       assertThat(mx.messages()).hasSize(2);
       assertThat(mx.messages().get(1).recipients()).containsExactly("two@example.test");
       assertThat(mx.messages().get(1).sessionId()).isEqualTo(mx.sessions().get(1).id());
+      // The new session took the stale one's slot: nothing is left busy or counted twice.
+      assertThat(t.send(Envelope.of("a@sender.test", "three@example.test"), CONTENT).allDelivered())
+          .isTrue();
+    }
+  }
+
+  /**
+   * In one round trip the whole message leaves with the RSET, and a server may hold its replies
+   * until it has taken it (RFC 2920 §3.1): a connection lost before any reply is a lost verdict, so
+   * the recipient is deferred, never sent again in the same call.
+   */
+  @Test
+  void aPooledSessionLostAfterTheOneTripWriteIsDeferredNotSentAgain() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          start(
+              f,
+              b ->
+                  b.capabilities(capabilities("one round trip"))
+                      .on(SmtpStep.RSET, SmtpAction.disconnect()));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
+          .isTrue();
+      DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
+      assertThat(second.result("two@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(second.result("two@example.test").reply().code()).isEqualTo(451);
+      assertThat(mx.sessions()).hasSize(1);
+      assertThat(mx.messages()).hasSize(1);
+    }
+  }
+
+  /**
+   * A server that ends an idle session with a 421 (its idle timeout) leaves input waiting on it;
+   * the client sees it before it sends a byte of the next message, which goes on a new session.
+   */
+  @Test
+  void aPooledSessionTheServerClosedWhileIdleIsSeenBeforeAByteOfTheMessageLeaves()
+      throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          start(
+              f,
+              b ->
+                  b.capabilities(capabilities("one round trip"))
+                      .idleTimeout(Duration.ofMillis(200)));
+      SecureSmtpTransport t =
+          f.transport(
+              TlsLevel.OPPORTUNISTIC,
+              b -> b.connectionReuse(Duration.ofSeconds(30), Duration.ofMinutes(5)));
+      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
+          .isTrue();
+      Thread.sleep(1000); // the server's 421 and close arrive while the session is pooled
+      DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
+      assertThat(second.allDelivered()).as("%s", second).isTrue();
+      // Seen before the write, not as the reply to an RSET sent into a closed session.
+      assertThat(second.result("two@example.test").attempts().get(0).detail())
+          .contains("pooled connection had ended")
+          .contains("the server sent input to an idle pooled session");
+      assertThat(mx.sessions()).hasSize(2);
+      assertThat(mx.sessions().get(0).commandLines())
+          .filteredOn(l -> l.equals("RSET") || l.startsWith("MAIL FROM:"))
+          .hasSize(1);
+    }
+  }
+
+  @Test
+  void aMailRefusalAfterARefusedRsetIsNeverABounce() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          start(
+              f,
+              b ->
+                  b.on(SmtpStep.RSET, SmtpAction.reply(502, "5.5.1", "no RSET here"))
+                      .on(
+                          SmtpStep.MAIL,
+                          SmtpAction.proceed(),
+                          SmtpAction.reply(503, "5.5.1", "nested MAIL command")));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
+          .isTrue();
+      DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
+      assertThat(second.result("two@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(mx.messages()).hasSize(1);
     }
   }
 

@@ -59,6 +59,16 @@ final class AttemptTimer {
     }
   }
 
+  /**
+   * The session the transaction began on was unusable, and another is set up: the time so far, the
+   * failed start included, counts as set-up.
+   */
+  void setupAgain() {
+    setupEnded = false;
+    dataStarted = false;
+    dataEnded = false;
+  }
+
   /** The transaction begins. */
   void dataStart() {
     setupEnd();

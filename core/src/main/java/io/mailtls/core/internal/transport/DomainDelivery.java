@@ -280,11 +280,14 @@ public final class DomainDelivery {
     List<String> notes = new ArrayList<>();
     listener.fire(l -> l.attemptStart(host.name(), target));
     AttemptTimer timer = new AttemptTimer(pool.ticker());
+    boolean retried = false;
     while (true) {
       SmtpConnection conn = null;
       try {
         try {
-          conn = reuse(key, notes);
+          // After a stale pooled session, a new one in its slot: other threads may keep handing
+          // stale ones back to the pool.
+          conn = retried ? null : reuse(key, notes);
           if (conn == null) {
             conn = open(host, target, key, notes, plaintextRefused, timer);
           }
@@ -301,7 +304,9 @@ public final class DomainDelivery {
         reportEnforced(plan, host, target, f);
         return new AttemptResult(a, Map.of(), pending);
       }
-      auditReportOnly(plan, host, target, conn);
+      if (!retried) {
+        auditReportOnly(plan, host, target, conn); // one report per attempt
+      }
       Optional<SessionFailure> lacking =
           requireTls ? RequireTlsSession.check(conn) : Optional.empty();
       if (lacking.isPresent()) {
@@ -325,13 +330,15 @@ public final class DomainDelivery {
       }
       notes.addAll(conn.drainNotes());
       if (outcome.stale()) {
-        // A pooled session the server had ended: the transaction goes on another connection (a
-        // new one, or another pooled one, each checked the same way, so this ends).
+        // A pooled session found unusable before it could have taken the message: the
+        // transaction goes on a new connection, whose time counts as set-up.
         notes.add(
             "pooled connection had ended ("
                 + outcome.failure().map(SessionFailure::getMessage).orElse("")
-                + "); the transaction goes on another");
-        pool.discard(key, conn);
+                + "); the transaction goes on a new one");
+        conn.close(); // its slot stays reserved, for the new one
+        retried = true;
+        timer.setupAgain();
         continue;
       }
       Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);

@@ -54,6 +54,10 @@ final class SmtpConnection implements AutoCloseable {
   private final SocketWatch watch;
 
   private Socket socket;
+
+  /** The TCP socket under any TLS layer. */
+  private final Socket tcp;
+
   private OutputStream out;
   private SmtpReplyReader reader;
   private @Nullable EhloCapabilities capabilities;
@@ -92,6 +96,7 @@ final class SmtpConnection implements AutoCloseable {
                 && !a.getAddress().isAnyLocalAddress()
             ? Optional.of(a)
             : Optional.empty();
+    this.tcp = s;
     attach(s);
   }
 
@@ -563,6 +568,23 @@ final class SmtpConnection implements AutoCloseable {
 
   void markBroken() {
     broken = true;
+  }
+
+  /**
+   * Whether the server has sent anything the client has not read: on an idle session, where it
+   * should have sent nothing, the sign of a server closing it (a 421 on its idle timeout, a TLS
+   * close_notify). Counts what the reply reader holds, what TLS has decrypted, and what waits in
+   * the TCP socket; a close without any octet (a bare FIN) is not seen. Never blocks.
+   */
+  boolean inputWaiting() {
+    if (reader.hasBufferedInput()) {
+      return true;
+    }
+    try {
+      return socket.getInputStream().available() > 0 || tcp.getInputStream().available() > 0;
+    } catch (IOException e) {
+      return true; // closed or failed: not usable either
+    }
   }
 
   /**

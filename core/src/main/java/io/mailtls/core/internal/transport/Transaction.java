@@ -298,7 +298,7 @@ final class Transaction {
         // was decided before it stands.
         if (g == 0) {
           if (rset) {
-            Outcome gone = rsetReply(rcpts, conn.timeouts.command());
+            Outcome gone = rsetReply(rcpts, conn.timeouts.command(), false);
             if (gone != null) {
               return gone;
             }
@@ -422,6 +422,17 @@ final class Transaction {
     }
     SmtpCommand bdatLast = Objects.requireNonNull(held.command, "the LAST chunk is held");
 
+    if (rset && conn.inputWaiting()) {
+      // A pooled session with input waiting before a command was sent: the server is closing it
+      // (a 421 on its idle timeout, a TLS close_notify). Seen before a byte of the message leaves.
+      return stale(
+          rcpts,
+          new SessionFailure(
+              FailureType.CONNECTION_LOST,
+              SmtpStep.RSET + ": the server sent input to an idle pooled session",
+              null,
+              null));
+    }
     contentStarted = true;
     ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
     try {
@@ -439,7 +450,7 @@ final class Transaction {
     } catch (IOException e) {
       if (rset) {
         // The last chunk never arrived whole, so the server cannot have taken the message.
-        return stale(rcpts, conn.lost(SmtpStep.RSET, e));
+        return stale(rcpts, conn.lost(SmtpStep.BDAT_LAST, e));
       }
       return contentLost(rcpts, e, SmtpStep.BDAT_LAST);
     }
@@ -452,13 +463,22 @@ final class Transaction {
     Duration bound = conn.timeouts.dataTermination();
     try {
       if (rset) {
-        Outcome gone = rsetReply(rcpts, bound);
+        Outcome gone = rsetReply(rcpts, bound, true);
         if (gone != null) {
           return gone;
         }
       }
       mailReply = conn.read(bound, SmtpStep.MAIL);
       checkCompletion(mailReply, SmtpStep.MAIL, "250");
+      if (rsetRefused && !mailReply.isPositiveCompletion()) {
+        // The refusal may be of the state the refused RSET left (a 503 to a nested MAIL), not of
+        // this message: never a bounce on its word.
+        throw new SessionFailure(
+            FailureType.PROTOCOL_ERROR,
+            SmtpStep.MAIL + ": refused after a refused RSET: " + mailReply,
+            mailReply,
+            null);
+      }
       for (EmailAddress rcpt : rcpts) {
         SmtpReply r = conn.read(bound, SmtpStep.RCPT);
         checkCompletion(r, SmtpStep.RCPT, "250/251");
@@ -899,12 +919,9 @@ final class Transaction {
   }
 
   /**
-   * The RSET ahead of the transaction on a pooled connection found the session gone before the
-   * server could have taken the message: the write failed (so the message never arrived whole), or
-   * the connection closed (or the server said 421, RFC 5321 §3.8) before any reply, not even to
-   * RSET. Nothing is decided, and the connection is never used again. (A server that took the
-   * message and then died without a word is the duplicate every SMTP client risks, RFC 1047: as
-   * after any lost verdict, the message would be sent again.)
+   * The pooled session the transaction was to use turned out unusable before the server could have
+   * taken the message: nothing is decided, the connection is never used again, and the transaction
+   * may run on another connection. See {@link #rsetReply} for when.
    */
   private Outcome stale(List<EmailAddress> rcpts, SessionFailure f) {
     conn.markBroken();
@@ -912,32 +929,45 @@ final class Transaction {
   }
 
   /**
-   * Reads the reply to the RSET pipelined ahead of the transaction: returns null when it came (a
-   * refusal only keeps the connection from being pooled again; MAIL resets the transaction anyway,
-   * RFC 5321 §3.3), or the {@link #stale} outcome when the session had ended before it.
+   * Reads the reply to the RSET pipelined ahead of the transaction on a pooled session; returns
+   * null when the transaction may go on, or the {@link #stale} outcome.
    *
-   * @throws SessionFailure when the reply did not come in time or was not a reply to RSET: not
-   *     stale, since the server may still have taken what followed
+   * <p>Before any of the message has left ({@code contentSent} false: DATA, or BDAT after the
+   * envelope's replies), every failure is stale: a lost connection, a timeout, a reply that is not
+   * 250 (RFC 5321 §4.1.1.5); the commands after RSET are abandoned with the connection. In a
+   * one-round-trip transaction the whole message has left with the RSET, and a server may hold its
+   * replies until it has taken the message (RFC 2920 §3.1), so only a 421 or 221 (the server is
+   * closing, RFC 5321 §3.8, and takes no command after it) is stale; a lost connection or a timeout
+   * before the reply is thrown, to be deferred like any lost verdict, and a refused RSET lets the
+   * transaction go on by its own replies (MAIL starts a new one anyway, RFC 5321 §3.3) but keeps
+   * the session from being pooled again.
+   *
+   * @throws SessionFailure after the message has left, when the reply did not come or was not a
+   *     reply to RSET
    */
-  private @Nullable Outcome rsetReply(List<EmailAddress> rcpts, Duration bound)
+  private @Nullable Outcome rsetReply(List<EmailAddress> rcpts, Duration bound, boolean contentSent)
       throws SessionFailure {
     SmtpReply r;
     try {
       r = conn.read(bound, SmtpStep.RSET);
     } catch (SessionFailure f) {
-      if (f.type() == FailureType.CONNECTION_LOST) {
+      if (!contentSent) {
         return stale(rcpts, f);
       }
       throw f;
     }
-    if (r.code() == 421) {
+    if (r.code() == 421 || r.code() == 221) {
       return stale(
           rcpts,
           new SessionFailure(
               FailureType.SERVICE_CLOSING, SmtpStep.RSET + ": server closing: " + r, r, null));
     }
-    if (r.isIntermediate()) {
-      throw conn.unexpected(r, SmtpStep.RSET, "250");
+    if (r.isIntermediate() || (!r.isPositiveCompletion() && !contentSent)) {
+      SessionFailure f = conn.unexpected(r, SmtpStep.RSET, "250");
+      if (!contentSent) {
+        return stale(rcpts, f);
+      }
+      throw f;
     }
     if (!r.isPositiveCompletion()) {
       rsetRefused = true;
