@@ -39,10 +39,29 @@ public final class PipelineGroups {
    */
   public static List<Integer> sizes(
       SmtpCommand first, List<SmtpCommand> rcpts, @Nullable SmtpCommand last) {
-    return sizes(first, rcpts, last, MAX_RCPTS, MAX_OCTETS);
+    return sizes(0, first, rcpts, last);
+  }
+
+  /**
+   * {@link #sizes(SmtpCommand, List, SmtpCommand)} for a first group that carries {@code ahead}
+   * octets more before {@code first} (the RSET of a reused session).
+   */
+  public static List<Integer> sizes(
+      int ahead, SmtpCommand first, List<SmtpCommand> rcpts, @Nullable SmtpCommand last) {
+    return sizes(ahead, first, rcpts, last, MAX_RCPTS, MAX_OCTETS);
   }
 
   static List<Integer> sizes(
+      SmtpCommand first,
+      List<SmtpCommand> rcpts,
+      @Nullable SmtpCommand last,
+      int maxRcpts,
+      int maxOctets) {
+    return sizes(0, first, rcpts, last, maxRcpts, maxOctets);
+  }
+
+  static List<Integer> sizes(
+      int ahead,
       SmtpCommand first,
       List<SmtpCommand> rcpts,
       @Nullable SmtpCommand last,
@@ -56,7 +75,7 @@ public final class PipelineGroups {
     int budget = maxOctets - (last == null ? 0 : last.toBytes().length);
     List<Integer> sizes = new ArrayList<>();
     int count = 0;
-    int octets = first.toBytes().length;
+    int octets = ahead + first.toBytes().length;
     for (SmtpCommand rcpt : rcpts) {
       int length = rcpt.toBytes().length;
       if (count > 0 && (count == maxRcpts || octets + length > budget)) {

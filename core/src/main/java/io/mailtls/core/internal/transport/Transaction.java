@@ -245,6 +245,8 @@ final class Transaction {
     }
     boolean bdat = caps.chunking() && scan.dataSize().orElse(0) >= BDAT_THRESHOLD;
     SmtpCommand mail = SmtpCommand.mailFrom(sender.map(EmailAddress::toPath).orElse(""), params);
+    // The first group carries the RSET of a reused session too.
+    int ahead = rset ? SmtpCommand.rset().toBytes().length : 0;
     List<SmtpCommand> rcptCommands = new ArrayList<>();
     for (EmailAddress r : rcpts) {
       rcptCommands.add(SmtpCommand.rcptTo(r.toPath(), utf8, List.of()));
@@ -253,7 +255,7 @@ final class Transaction {
         && caps.chunking()
         && scan.dataSize().isPresent()
         && scan.dataSize().getAsLong() <= ONE_TRIP_MAX
-        && PipelineGroups.sizes(mail, rcptCommands, null).size() == 1) {
+        && PipelineGroups.sizes(ahead, mail, rcptCommands, null).size() == 1) {
       Outcome oneTrip = oneTrip(caps, mail, rcptCommands, rcpts);
       if (oneTrip != null) {
         return oneTrip;
@@ -267,7 +269,7 @@ final class Transaction {
       // RFC 2920 §3.1: MAIL, the RCPTs and DATA in groups that fit the TCP window
       // (PipelineGroups); each group's replies are read, in order, before the next is sent.
       SmtpCommand data = bdat ? null : SmtpCommand.data();
-      List<Integer> groups = PipelineGroups.sizes(mail, rcptCommands, data);
+      List<Integer> groups = PipelineGroups.sizes(ahead, mail, rcptCommands, data);
       mailReply = null;
       int next = 0;
       for (int g = 0; g < groups.size(); g++) {

@@ -48,6 +48,16 @@ class PipelineGroupsTest {
     assertThat(sizes.get(0)).isGreaterThan(40);
   }
 
+  /** Octets ahead of MAIL in the first group (a reused session's RSET) count against it. */
+  @Test
+  void octetsAheadOfTheFirstCommandCountInTheFirstGroup() {
+    List<SmtpCommand> rcpts = rcpts(3, "r");
+    int one = rcpts.get(0).toBytes().length;
+    int budget = MAIL.toBytes().length + 2 * one;
+    assertThat(PipelineGroups.sizes(0, MAIL, rcpts, null, 100, budget)).containsExactly(2, 1);
+    assertThat(PipelineGroups.sizes(6, MAIL, rcpts, null, 100, budget)).containsExactly(1, 2);
+  }
+
   @Test
   void aCommandLongerThanTheBudgetStillGoesAlone() {
     List<SmtpCommand> rcpts = rcpts(3, "r");
