@@ -42,6 +42,12 @@ class ConnectionReuseTest {
   private static final MessageContent CONTENT =
       MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8));
 
+  /** Sends the message to {@code rcpt} and checks that it was delivered. */
+  private static void delivered(SecureSmtpTransport t, String rcpt) {
+    DeliveryReport r = t.send(Envelope.of("a@sender.test", rcpt), CONTENT);
+    assertThat(r.allDelivered()).as("%s", r).isTrue();
+  }
+
   @Test
   void twoHundredMessagesToOneDestinationStayWithinTheSessionCap() throws Exception {
     try (Fixture f = new Fixture()) {
@@ -114,10 +120,7 @@ class ConnectionReuseTest {
                           .toArray(String[]::new)));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       for (int i = 0; i < 3; i++) {
-        assertThat(
-                t.send(Envelope.of("a@sender.test", "r" + i + "@example.test"), CONTENT)
-                    .allDelivered())
-            .isTrue();
+        delivered(t, "r" + i + "@example.test");
       }
       assertThat(mx.sessions()).hasSize(1);
       assertThat(mx.sessions().get(0).commandBatches())
@@ -157,8 +160,7 @@ class ConnectionReuseTest {
           };
       MockSmtpServer mx = start(f, b -> b.capabilities(capabilities(path)).on(SmtpStep.RSET, gone));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
-      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
-          .isTrue();
+      delivered(t, "one@example.test");
       DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
       assertThat(second.allDelivered()).as("%s", second).isTrue();
       assertThat(second.result("two@example.test").attempts()).hasSize(1);
@@ -169,8 +171,7 @@ class ConnectionReuseTest {
       assertThat(mx.messages().get(1).recipients()).containsExactly("two@example.test");
       assertThat(mx.messages().get(1).sessionId()).isEqualTo(mx.sessions().get(1).id());
       // The new session took the stale one's slot: nothing is left busy or counted twice.
-      assertThat(t.send(Envelope.of("a@sender.test", "three@example.test"), CONTENT).allDelivered())
-          .isTrue();
+      delivered(t, "three@example.test");
     }
   }
 
@@ -189,8 +190,7 @@ class ConnectionReuseTest {
                   b.capabilities(capabilities("one round trip"))
                       .on(SmtpStep.RSET, SmtpAction.disconnect()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
-      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
-          .isTrue();
+      delivered(t, "one@example.test");
       DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
       assertThat(second.result("two@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(second.result("two@example.test").reply().code()).isEqualTo(451);
@@ -217,8 +217,7 @@ class ConnectionReuseTest {
           f.transport(
               TlsLevel.OPPORTUNISTIC,
               b -> b.connectionReuse(Duration.ofSeconds(30), Duration.ofMinutes(5)));
-      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
-          .isTrue();
+      delivered(t, "one@example.test");
       Thread.sleep(1000); // the server's 421 and close arrive while the session is pooled
       DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
       assertThat(second.allDelivered()).as("%s", second).isTrue();
@@ -246,8 +245,7 @@ class ConnectionReuseTest {
                           SmtpAction.proceed(),
                           SmtpAction.reply(503, "5.5.1", "nested MAIL command")));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
-      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
-          .isTrue();
+      delivered(t, "one@example.test");
       DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
       assertThat(second.result("two@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(mx.messages()).hasSize(1);
@@ -261,10 +259,7 @@ class ConnectionReuseTest {
           start(f, b -> b.on(SmtpStep.RSET, SmtpAction.reply(502, "5.5.1", "no RSET here")));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       for (int i = 0; i < 3; i++) {
-        assertThat(
-                t.send(Envelope.of("a@sender.test", "r" + i + "@example.test"), CONTENT)
-                    .allDelivered())
-            .isTrue();
+        delivered(t, "r" + i + "@example.test");
       }
       // The second message rode the first session (its MAIL resets the transaction, RFC 5321
       // §3.3); the session whose RSET was refused was not pooled again.
@@ -287,13 +282,11 @@ class ConnectionReuseTest {
                       SmtpAction.reply(SmtpReply.of(421, "4.3.2", "closing")),
                       SmtpAction.proceed()));
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
-      assertThat(t.send(Envelope.of("a@sender.test", "one@example.test"), CONTENT).allDelivered())
-          .isTrue();
+      delivered(t, "one@example.test");
       DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
       assertThat(second.result("two@example.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(second.result("two@example.test").reply().code()).isEqualTo(421);
-      assertThat(t.send(Envelope.of("a@sender.test", "three@example.test"), CONTENT).allDelivered())
-          .isTrue();
+      delivered(t, "three@example.test");
       assertThat(mx.sessions()).hasSize(2);
     }
   }

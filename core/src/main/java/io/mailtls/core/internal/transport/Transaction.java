@@ -551,12 +551,7 @@ final class Transaction {
     } catch (IOException | RuntimeException e) {
       if (!held.overflow) {
         held.refusal =
-            decideAllDone(
-                rcpts,
-                SmtpReply.local(
-                    451,
-                    "4.3.0",
-                    PeerText.clean("message content could not be read: " + e.getMessage())));
+            notSent(rcpts, PeerText.clean("message content could not be read: " + e.getMessage()));
       }
       return false;
     }
@@ -566,12 +561,8 @@ final class Transaction {
     Optional<String> broken = out.measured().flatMap(scan::brokenPromise);
     if (broken.isPresent()) {
       held.refusal =
-          decideAllDone(
-              rcpts,
-              SmtpReply.local(
-                  451,
-                  "4.3.0",
-                  "message not sent: the content broke its declaration (" + broken.get() + ")"));
+          notSent(
+              rcpts, "message not sent: the content broke its declaration (" + broken.get() + ")");
       return false;
     }
     try {
@@ -619,8 +610,9 @@ final class Transaction {
     }
   }
 
-  private Outcome decideAllDone(List<EmailAddress> rcpts, SmtpReply reply) {
-    decideAll(rcpts, DeliveryStatus.DEFERRED, reply);
+  /** Content that never went out: every recipient deferred with a local 451 4.3.0 (RFC 3463). */
+  private Outcome notSent(List<EmailAddress> rcpts, String text) {
+    decideAll(rcpts, DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0", text));
     return done(List.of(), null, null);
   }
 
