@@ -34,6 +34,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The JDK's own handshake floor against mailtls (docs/benchmarks.md "Handshake floor"), in one run
@@ -55,17 +56,22 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *       with {@code TCP_NODELAY}, both resuming sessions.
  * </ul>
  *
- * With {@code --cpu-samples} N (0 = none), it then runs every contender above N times in rotation,
- * one operation at a time, and records this process's CPU time over each ({@code process_cpu_op}:
- * the medians resolve what the rounds' totals blur on a shared machine); then the same again with
- * the CPU time of the process's Java threads over each ({@code java_threads_cpu_op}: exact where
- * the process clock moves in 10 ms steps, without the JIT compiler's and collector's threads); then
- * DANE against PKIX handshake CPU ({@code thread_cpu_handshake}): N times each of {@code pkix},
- * {@code dane_ee}, {@code dane_ta} in rotation, each a full handshake through mailtls's own TLS
- * layer ({@link TlsSupport#layer} with the trust manager the transport uses for the requirement, a
- * new context per handshake as for an unresumed session), and the CPU time of this thread ({@link
- * ThreadMXBean}) over the handshake and its certificate check alone (not the SMTP exchange around
- * it): written to {@code <out>-cpu.csv}, one row per requirement.
+ * With {@code --cpu-samples} N (0 = none), it then runs every contender above in rotation until the
+ * JIT compilers are done with them (at most {@code --settle-s}), then N times in rotation, one
+ * operation at a time (with {@code nothing}, an empty operation: what the reading costs by itself),
+ * and records the CPU time of every thread of this process over each ({@code all_threads_cpu_op},
+ * to the nanosecond from Linux's per-thread schedstat, {@link ThreadsCpu}; the part of it the JIT
+ * compilers, the collector and the VM thread took in {@code jit_cpu_op}, {@code gc_cpu_op}, {@code
+ * vm_cpu_op}; where schedstat is missing, {@code process_cpu_op}, the process's clock, which moves
+ * in 10 ms steps): the medians resolve what the rounds' totals blur on a shared machine; then the
+ * same again with the CPU time of the process's Java threads over each ({@code
+ * java_threads_cpu_op}, from {@link ThreadMXBean}); then DANE against PKIX handshake CPU ({@code
+ * thread_cpu_handshake}): N times each of {@code pkix}, {@code dane_ee}, {@code dane_ta} in
+ * rotation, each a full handshake through mailtls's own TLS layer ({@link TlsSupport#layer} with
+ * the trust manager the transport uses for the requirement, a new context per handshake as for an
+ * unresumed session), and the CPU time of this thread ({@link ThreadMXBean}) over the handshake and
+ * its certificate check alone (not the SMTP exchange around it): written to {@code <out>-cpu.csv},
+ * one row per requirement.
  */
 public final class HandshakeFloor {
 
@@ -93,7 +99,7 @@ public final class HandshakeFloor {
 
   /**
    * Options: {@code --seconds} per contender (15) over {@code --rounds} (5), {@code --warmup} (2),
-   * {@code --size} (10240), {@code --cpu-samples} (1000), {@code --out}
+   * {@code --size} (10240), {@code --cpu-samples} (1000), {@code --settle-s} (120), {@code --out}
    * (benchmarks/results/floor.csv), {@code --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
@@ -103,6 +109,7 @@ public final class HandshakeFloor {
     double warmup = args.decimal("warmup", 2);
     int size = args.integer("size", 10240);
     int cpuSamples = args.integer("cpu-samples", 1000);
+    double settleSeconds = args.decimal("settle-s", 120);
     Path out = Path.of(args.string("out", "benchmarks/results/floor.csv"));
     Path work =
         Path.of(args.string("workdir", Files.createTempDirectory("mailtls-floor").toString()));
@@ -158,8 +165,40 @@ public final class HandshakeFloor {
           for (Rounds.Contender c : all) {
             ops.put(c.scenario, () -> c.send(0));
           }
-          alternate("process_cpu_op", ops, cpuSamples, cpuCsv, HandshakeFloor::processCpu);
-          alternate("java_threads_cpu_op", ops, cpuSamples, cpuCsv, HandshakeFloor::javaThreadsCpu);
+          // what reading the CPU times around an op costs by itself
+          ops.put("nothing", () -> true);
+          if (ThreadsCpu.available()) {
+            try (ThreadsCpu threads = new ThreadsCpu()) {
+              alternate(
+                  List.of("all_threads_cpu_op", "jit_cpu_op", "gc_cpu_op", "vm_cpu_op"),
+                  ops,
+                  cpuSamples,
+                  cpuCsv,
+                  () -> {
+                    ThreadsCpu.Sample k = threads.sample();
+                    return new long[] {k.total(), k.jit(), k.gc(), k.vm()};
+                  },
+                  threads,
+                  settleSeconds);
+            }
+          } else {
+            alternate(
+                List.of("process_cpu_op"),
+                ops,
+                cpuSamples,
+                cpuCsv,
+                () -> new long[] {processCpu()},
+                null,
+                0);
+          }
+          alternate(
+              List.of("java_threads_cpu_op"),
+              ops,
+              cpuSamples,
+              cpuCsv,
+              () -> new long[] {javaThreadsCpu()},
+              null,
+              0);
           daneAgainstPkix(peer, sink, trust, cpuSamples, cpuCsv);
         }
         return totals;
@@ -208,39 +247,103 @@ public final class HandshakeFloor {
         .getProcessCpuTime();
   }
 
+  /** CPU times read together, one per measure of {@link #alternate}. */
+  @FunctionalInterface
+  interface CpuSampler {
+    long[] sample() throws IOException;
+  }
+
   /**
-   * Runs every op {@code samples} times in rotation (after a tenth as many unrecorded), measuring
-   * {@code cpu} around each, and writes per op its median and trimmed mean and their ratios to the
+   * Runs every op {@code samples} times in rotation, reading {@code cpu} around each (one value per
+   * measure), and writes per op and measure its median and trimmed mean and their ratios to the
    * ratio's baseline: for {@code jdk_*} ops none, for {@code mailtls_full} {@code jdk_full}, for
    * the (b) ops {@code jdk_resumed_send}; and {@code b_mailtls_newconn} against {@code
-   * b_angus_send_nodelay}.
+   * b_angus_send_nodelay}. Before that, a tenth as many rotations unrecorded; with {@code settle},
+   * then blocks of 50 rotations, read as the recorded ones are, until the JIT compilers took under
+   * 0.5 % of the process's CPU in three blocks in a row, at most {@code settleSeconds}: a compiler
+   * thread works beside the op it compiles for, so its CPU falls on whichever op runs then, and
+   * methods called once per op reach the last tier only after some ten thousand ops. The recorded
+   * samples are meant for code compiled already, as in a long-running sender.
    */
   private static void alternate(
-      String measure,
+      List<String> measures,
       Map<String, Op> ops,
       int samples,
       Csv csv,
-      java.util.function.LongSupplier cpu)
+      CpuSampler cpu,
+      @Nullable ThreadsCpu settle,
+      double settleSeconds)
       throws Exception {
     List<String> names = new ArrayList<>(ops.keySet());
-    Map<String, long[]> v = new LinkedHashMap<>();
-    for (String n : names) {
-      v.put(n, new long[samples]);
+    int m = measures.size();
+    rotate(names, ops, Math.max(20, samples / 10), cpu, m);
+    String settled = null;
+    if (settle != null) {
+      long start = System.nanoTime();
+      long end = start + (long) (settleSeconds * 1e9);
+      int rotations = 0;
+      int quiet = 0;
+      double share = 1;
+      while (quiet < 3 && System.nanoTime() < end) {
+        ThreadsCpu.Sample s0 = settle.sample();
+        rotate(names, ops, 50, cpu, m);
+        rotations += 50;
+        ThreadsCpu.Sample s1 = settle.sample();
+        share = (double) (s1.jit() - s0.jit()) / Math.max(1, s1.total() - s0.total());
+        quiet = share < 0.005 ? quiet + 1 : 0;
+      }
+      settled =
+          String.format(
+              Locale.ROOT,
+              "floor: %s: %d rotations more in %.0f s for the JIT to settle (%s), its share of"
+                  + " the last block %.2f %%",
+              measures.get(0),
+              rotations,
+              (System.nanoTime() - start) / 1e9,
+              quiet >= 3 ? "settled" : "time limit reached",
+              share * 100);
     }
-    int warm = Math.max(20, samples / 10);
-    for (int i = -warm; i < samples; i++) {
+    Map<String, long[][]> v = rotate(names, ops, samples, cpu, m);
+    if (settled != null) {
+      // printed only now: formatting compiles code of its own, beside the recorded samples
+      System.out.println(settled);
+    }
+    for (int j = 0; j < m; j++) {
+      writeRows(measures.get(j), names, j, v, csv);
+    }
+  }
+
+  /**
+   * {@code count} rotations of every op, each rotation starting one op further on so that no op
+   * always follows another: per op, the {@code measures} values of {@code cpu} read around each
+   * run. Warm-up rotations run this same code, so that the JIT compiles it as it will be measured.
+   */
+  private static Map<String, long[][]> rotate(
+      List<String> names, Map<String, Op> ops, int count, CpuSampler cpu, int measures)
+      throws Exception {
+    Map<String, long[][]> into = new LinkedHashMap<>();
+    for (String n : names) {
+      into.put(n, new long[measures][count]);
+    }
+    for (int i = 0; i < count; i++) {
       for (int k = 0; k < names.size(); k++) {
-        String n = names.get((k + Math.floorMod(i, names.size())) % names.size());
-        long t0 = cpu.getAsLong();
+        String n = names.get((k + i) % names.size());
+        long[] t0 = cpu.sample();
         if (!ops.get(n).run()) {
           throw new IllegalStateException(n + " failed");
         }
-        long t = cpu.getAsLong() - t0;
-        if (i >= 0) {
-          v.get(n)[i] = t;
+        long[] t1 = cpu.sample();
+        long[][] v = into.get(n);
+        for (int j = 0; j < measures; j++) {
+          v[j][i] = t1[j] - t0[j];
         }
       }
     }
+    return into;
+  }
+
+  private static void writeRows(
+      String measure, List<String> names, int j, Map<String, long[][]> v, Csv csv) {
     Map<String, String> baselines = new LinkedHashMap<>();
     baselines.put("jdk_full", "jdk_full");
     baselines.put("mailtls_full", "jdk_full");
@@ -250,7 +353,7 @@ public final class HandshakeFloor {
     baselines.put("b_angus_send_nodelay", "jdk_resumed_send");
     for (String n : names) {
       String base = baselines.getOrDefault(n, n);
-      cpuRow(csv, measure, n, base, v.get(n), v.get(base));
+      cpuRow(csv, measure, n, base, v.get(n)[j], v.get(base)[j]);
     }
     if (v.containsKey("b_mailtls_newconn") && v.containsKey("b_angus_send_nodelay")) {
       cpuRow(
@@ -258,8 +361,8 @@ public final class HandshakeFloor {
           measure,
           "b_mailtls_newconn",
           "b_angus_send_nodelay",
-          v.get("b_mailtls_newconn"),
-          v.get("b_angus_send_nodelay"));
+          v.get("b_mailtls_newconn")[j],
+          v.get("b_angus_send_nodelay")[j]);
     }
   }
 
