@@ -53,8 +53,9 @@ public final class DirectMx {
    * Options: {@code --domains} N (10000), {@code --mx-hosts} (4), {@code --seconds} measured per
    * contender (20) over {@code --rounds} (5), {@code --warmup} seconds per contender (3), {@code
    * --threads} (4), {@code --size} (10240), {@code --fanout} recipient domains per message of
-   * {@code direct_fanout_domains} (10), {@code --ttl-s} the TTL of the peer's records (300, the
-   * testkit's default), {@code --out} (benchmarks/results/direct.csv), {@code --workdir}.
+   * {@code direct_fanout_domains} (10), {@code --ttl-s} the TTL of the peer's records and negative
+   * answers (300, the testkit's default), {@code --out} (benchmarks/results/direct.csv), {@code
+   * --workdir}.
    */
   public static Map<String, Rounds.Result> run(String[] argv) throws Exception {
     Args args = new Args(argv);

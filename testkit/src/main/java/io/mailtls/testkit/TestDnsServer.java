@@ -78,7 +78,8 @@ public final class TestDnsServer implements AutoCloseable {
   private final InetAddress address;
   private final int requestedPort;
   private final Duration latency;
-  private final KeyRing keys = new KeyRing(ZoneCompiler.TTL);
+  private final long generatedTtl;
+  private final KeyRing keys;
   private final FaultTable faults = new FaultTable();
   private final QueryRecorder queryLog = new QueryRecorder();
   private final DSRecord trustAnchor;
@@ -97,13 +98,15 @@ public final class TestDnsServer implements AutoCloseable {
     this.address = builder.address;
     this.requestedPort = builder.port;
     this.latency = builder.latency;
+    this.generatedTtl = builder.generatedTtl.toSeconds();
+    this.keys = new KeyRing(generatedTtl);
     Map<Name, ZoneDefinition> initial = new LinkedHashMap<>();
     initial.put(Name.root, ZoneDefinition.empty(Name.root));
     initial.put(TEST_TLD, ZoneDefinition.empty(TEST_TLD));
     initial.putAll(builder.zones);
     this.definitions = Map.copyOf(initial);
-    this.zones = ZoneCompiler.compile(definitions.values(), keys, clock.instant());
-    this.trustAnchor = keys.key(Name.root).ds(ZoneCompiler.TTL);
+    this.zones = ZoneCompiler.compile(definitions.values(), keys, clock.instant(), generatedTtl);
+    this.trustAnchor = keys.key(Name.root).ds(generatedTtl);
     this.responder = new Responder(() -> zones, faults, queryLog, clock);
   }
 
@@ -302,7 +305,7 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   private void install(Map<Name, ZoneDefinition> next) {
-    ZoneSet compiled = ZoneCompiler.compile(next.values(), keys, clock.instant());
+    ZoneSet compiled = ZoneCompiler.compile(next.values(), keys, clock.instant(), generatedTtl);
     definitions = next;
     zones = compiled;
   }
@@ -370,6 +373,7 @@ public final class TestDnsServer implements AutoCloseable {
     private InetAddress address = defaultAddress();
     private int port;
     private Duration latency = Duration.ZERO;
+    private Duration generatedTtl = Duration.ofSeconds(ZoneCompiler.TTL);
     private boolean built;
 
     private Builder() {}
@@ -426,6 +430,24 @@ public final class TestDnsServer implements AutoCloseable {
         throw new IllegalArgumentException("latency must not be negative: " + latency);
       }
       this.latency = latency;
+      return this;
+    }
+
+    /**
+     * The TTL of the records the server makes itself (SOA, NS, DS, DNSKEY and NSEC) and of its
+     * negative answers (the SOA minimum, RFC 2308 §5; an NSEC record's TTL is the same, RFC 4035
+     * §2.3). Default: 300 s. A zone's own records have the TTL {@link DnsZoneBuilder#ttl} gives
+     * them; set both to keep every answer, positive or negative, cached as long.
+     *
+     * @throws IllegalArgumentException if {@code ttl} is negative or over 2^31 - 1 s (RFC 2181 §8)
+     */
+    public Builder generatedTtl(Duration ttl) {
+      once("generatedTtl");
+      Objects.requireNonNull(ttl, "ttl");
+      if (ttl.isNegative() || ttl.toSeconds() > 0x7FFFFFFFL) {
+        throw new IllegalArgumentException("TTL out of range (RFC 2181 §8): " + ttl);
+      }
+      this.generatedTtl = ttl;
       return this;
     }
 

@@ -13,12 +13,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DSRecord;
+import org.xbill.DNS.ExtendedFlags;
+import org.xbill.DNS.Flags;
 import org.xbill.DNS.Master;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.NSECRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TXTRecord;
@@ -211,5 +214,72 @@ class TestDnsServerBuilderTest {
           .singleElement()
           .satisfies(r -> assertThat(r.rdataToString()).isEqualTo("0 ."));
     }
+  }
+
+  @Test
+  void generatedRecordsAndNegativeAnswersTakeTheGeneratedTtl() throws IOException {
+    try (TestDnsServer server =
+        TestDnsServer.builder()
+            .generatedTtl(Duration.ofHours(1))
+            .zone(
+                "example.test", z -> z.ttl(Duration.ofHours(1)).a("host.example.test", "127.0.0.2"))
+            .start()) {
+      SimpleResolver resolver = new SimpleResolver(server.socketAddress());
+      resolver.setEDNS(0, 0, ExtendedFlags.DO);
+
+      Message nodata = query(resolver, "host.example.test", Type.AAAA);
+      Message dnskey = query(resolver, "example.test", Type.DNSKEY);
+      Message ds = query(resolver, "example.test", Type.DS);
+
+      assertThat(nodata.getRcode()).isEqualTo(Rcode.NOERROR);
+      assertThat(nodata.getSection(Section.ANSWER)).isEmpty();
+      // RFC 2308 §5: the negative TTL is the lesser of the SOA's TTL and its minimum field.
+      assertThat(records(nodata, Section.AUTHORITY, Type.SOA))
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.getTTL()).isEqualTo(3600);
+                assertThat(((SOARecord) r).getMinimum()).isEqualTo(3600);
+              });
+      assertThat(records(nodata, Section.AUTHORITY, Type.NSEC))
+          .isNotEmpty()
+          .allMatch(r -> r.getTTL() == 3600);
+      assertThat(records(dnskey, Section.ANSWER, Type.DNSKEY))
+          .isNotEmpty()
+          .allMatch(r -> r.getTTL() == 3600);
+      assertThat(records(ds, Section.ANSWER, Type.DS))
+          .singleElement()
+          .satisfies(r -> assertThat(r.getTTL()).isEqualTo(3600));
+      assertThat(server.trustAnchorRecord().getTTL()).isEqualTo(3600);
+      // Still a valid chain from the trust anchor: the signatures cover the new TTLs.
+      Message validated =
+          TestDnsServerDnssecTest.validator(server, Clock.systemUTC())
+              .send(
+                  Message.newQuery(
+                      Record.newRecord(
+                          Name.fromConstantString("host.example.test."), Type.AAAA, DClass.IN)));
+      assertThat(validated.getRcode()).isEqualTo(Rcode.NOERROR);
+      assertThat(validated.getHeader().getFlag(Flags.AD)).as("AD of%n%s", validated).isTrue();
+    }
+  }
+
+  @Test
+  void generatedTtlDefaultsTo300sAndIsChecked() throws IOException {
+    try (TestDnsServer server = TestDnsServer.builder().zone("example.test").start()) {
+      Message nodata = query(new SimpleResolver(server.socketAddress()), "example.test", Type.AAAA);
+
+      assertThat(records(nodata, Section.AUTHORITY, Type.SOA))
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.getTTL()).isEqualTo(300);
+                assertThat(((SOARecord) r).getMinimum()).isEqualTo(300);
+              });
+    }
+    assertThatThrownBy(() -> TestDnsServer.builder().generatedTtl(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RFC 2181");
+    assertThatThrownBy(() -> TestDnsServer.builder().generatedTtl(Duration.ofSeconds(1L << 31)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -41,7 +41,8 @@ public final class World implements AutoCloseable {
    *
    * @param sinkSpkiSha256 SHA-256 of the sink's public key, for the DANE-EE records
    * @param domains how many recipient domains besides {@code one.test}
-   * @param ttl the TTL of every record of the provider's and the recipient domains' zones
+   * @param ttl the TTL of every record of the provider's and the recipient domains' zones, those
+   *     the server makes (SOA, NS, DS, DNSKEY, NSEC) included, and of negative answers
    */
   public World(
       TestPki pki,
@@ -72,7 +73,10 @@ public final class World implements AutoCloseable {
       }
     }
     long t1 = System.nanoTime();
-    TestDnsServer.Builder db = TestDnsServer.builder();
+    // Every answer lives as long, negative ones too: an MX host's NODATA AAAA answer is an input
+    // of every plan that names the host, and with the server's own 300 s it would expire every
+    // plan of the host's domains during a timed run made with longer TTLs.
+    TestDnsServer.Builder db = TestDnsServer.builder().generatedTtl(ttl);
     if (!dnsLatency.isZero()) {
       db.latency(dnsLatency);
     }

@@ -31,7 +31,10 @@ import org.xbill.DNS.Type;
  * <p>Stateless and thread-safe.
  */
 public final class ZoneCompiler {
-  /** TTL of every generated record, and the default TTL of the caller's records. */
+  /**
+   * The default TTL of every generated record (SOA, NS, DS, DNSKEY, NSEC), of the negative answers
+   * (the SOA minimum, RFC 2308 §5) and of the caller's records.
+   */
   public static final long TTL = 300;
 
   /**
@@ -40,9 +43,6 @@ public final class ZoneCompiler {
    */
   public static final Name NAME_SERVER = Name.fromConstantString("ns.mailtls-testkit.invalid.");
 
-  /** RFC 2308 §5: the SOA minimum field is the negative-caching TTL. */
-  static final long NEGATIVE_TTL = 300;
-
   private static final Duration INCEPTION_SLACK = Duration.ofHours(1);
   private static final Duration VALIDITY = Duration.ofDays(30);
   private static final Duration EXPIRED_INCEPTION = Duration.ofDays(30);
@@ -50,16 +50,24 @@ public final class ZoneCompiler {
 
   private ZoneCompiler() {}
 
+  /** {@link #compile(Collection, KeyRing, Instant, long)} with the default {@link #TTL}. */
+  public static ZoneSet compile(Collection<ZoneDefinition> definitions, KeyRing keys, Instant now) {
+    return compile(definitions, keys, now, TTL);
+  }
+
   /**
    * Compiles and signs every zone.
    *
    * @param definitions the zones; must include the root
    * @param keys the zone keys
    * @param now the signing time (signatures run from now - 1 h to now + 30 d)
+   * @param ttl the TTL, in seconds, of the records made here (SOA, NS, DS, NSEC) and the SOA
+   *     minimum, the negative-caching TTL (RFC 2308 §5); the DNSKEY's is the key ring's
    * @throws IllegalArgumentException if a record lies in another held zone or breaks the CNAME
    *     rules of RFC 2181 §10.1
    */
-  public static ZoneSet compile(Collection<ZoneDefinition> definitions, KeyRing keys, Instant now) {
+  public static ZoneSet compile(
+      Collection<ZoneDefinition> definitions, KeyRing keys, Instant now, long ttl) {
     Map<Name, ZoneDefinition> byOrigin = new HashMap<>();
     for (ZoneDefinition definition : definitions) {
       if (byOrigin.put(definition.origin(), definition) != null) {
@@ -77,7 +85,7 @@ public final class ZoneCompiler {
     for (ZoneDefinition definition : definitions) {
       List<ZoneDefinition> delegated =
           children.getOrDefault(definition.origin(), Collections.emptyList());
-      served.put(definition.origin(), compileZone(definition, delegated, byOrigin, keys, now));
+      served.put(definition.origin(), compileZone(definition, delegated, byOrigin, keys, now, ttl));
     }
     return new ZoneSet(served);
   }
@@ -99,7 +107,8 @@ public final class ZoneCompiler {
       List<ZoneDefinition> delegated,
       Map<Name, ZoneDefinition> byOrigin,
       KeyRing keys,
-      Instant now) {
+      Instant now,
+      long ttl) {
     Name origin = zone.origin();
     NavigableMap<Name, Map<Integer, RRset>> all = new TreeMap<>();
 
@@ -113,19 +122,19 @@ public final class ZoneCompiler {
     }
 
     // RFC 1035 §4.3.4 / RFC 4035 §2.1: the apex holds SOA, NS and (if signed) DNSKEY.
-    add(all, soa(origin, zone.serial()));
-    add(all, new NSRecord(origin, DClass.IN, TTL, NAME_SERVER));
+    add(all, soa(origin, zone.serial(), ttl));
+    add(all, new NSRecord(origin, DClass.IN, ttl, NAME_SERVER));
     if (zone.signed()) {
       add(all, keys.key(origin).dnskey());
     }
 
     // The delegation of each held child: NS, and a DS per signed child (RFC 4035 §2.4).
     for (ZoneDefinition child : delegated) {
-      add(all, new NSRecord(child.origin(), DClass.IN, TTL, NAME_SERVER));
+      add(all, new NSRecord(child.origin(), DClass.IN, ttl, NAME_SERVER));
       if (child.wrongDs()) {
-        add(all, keys.decoy(child.origin()).ds(TTL));
+        add(all, keys.decoy(child.origin()).ds(ttl));
       } else if (child.signed()) {
-        add(all, keys.key(child.origin()).ds(TTL));
+        add(all, keys.key(child.origin()).ds(ttl));
       }
     }
 
@@ -163,14 +172,14 @@ public final class ZoneCompiler {
     }
 
     if (zone.signed()) {
-      addNsecChain(nodes, origin);
+      addNsecChain(nodes, origin, ttl);
       signAll(nodes, cuts, keys.key(origin), zone.expiredSignatures(), now);
     }
     return new ServedZone(
         origin, zone.signed(), freeze(nodes), Map.copyOf(freezeEach(glue)), Set.copyOf(cuts));
   }
 
-  private static SOARecord soa(Name origin, long serial) {
+  private static SOARecord soa(Name origin, long serial, long ttl) {
     Name mailbox;
     try {
       mailbox = Name.concatenate(Name.fromConstantString("hostmaster"), origin);
@@ -179,7 +188,7 @@ public final class ZoneCompiler {
     }
     // RFC 1912 §2.2 style timers; the minimum is the negative TTL (RFC 2308 §5).
     return new SOARecord(
-        origin, DClass.IN, TTL, NAME_SERVER, mailbox, serial, 3600, 900, 604800, NEGATIVE_TTL);
+        origin, DClass.IN, ttl, NAME_SERVER, mailbox, serial, 3600, 900, 604800, ttl);
   }
 
   private static void add(Map<Name, Map<Integer, RRset>> all, Record r) {
@@ -230,7 +239,8 @@ public final class ZoneCompiler {
    * pointing back to the apex; the bitmap lists the types present plus NSEC and RRSIG (at a
    * delegation: NS, DS if any, NSEC, RRSIG).
    */
-  private static void addNsecChain(NavigableMap<Name, Map<Integer, RRset>> nodes, Name origin) {
+  private static void addNsecChain(
+      NavigableMap<Name, Map<Integer, RRset>> nodes, Name origin, long negativeTtl) {
     List<Name> names = new ArrayList<>(nodes.keySet());
     for (int i = 0; i < names.size(); i++) {
       Name owner = names.get(i);
@@ -245,7 +255,7 @@ public final class ZoneCompiler {
       types[n] = Type.RRSIG;
       RRset nsec = new RRset();
       // RFC 4035 §2.3: the NSEC TTL is the SOA minimum.
-      nsec.addRR(new NSECRecord(owner, DClass.IN, NEGATIVE_TTL, next, types));
+      nsec.addRR(new NSECRecord(owner, DClass.IN, negativeTtl, next, types));
       node.put(Type.NSEC, nsec);
     }
   }
