@@ -233,14 +233,7 @@ class TestDnsServerBuilderTest {
 
       assertThat(nodata.getRcode()).isEqualTo(Rcode.NOERROR);
       assertThat(nodata.getSection(Section.ANSWER)).isEmpty();
-      // RFC 2308 §5: the negative TTL is the lesser of the SOA's TTL and its minimum field.
-      assertThat(records(nodata, Section.AUTHORITY, Type.SOA))
-          .singleElement()
-          .satisfies(
-              r -> {
-                assertThat(r.getTTL()).isEqualTo(3600);
-                assertThat(((SOARecord) r).getMinimum()).isEqualTo(3600);
-              });
+      assertNegativeTtl(nodata, 3600);
       assertThat(records(nodata, Section.AUTHORITY, Type.NSEC))
           .isNotEmpty()
           .allMatch(r -> r.getTTL() == 3600);
@@ -268,18 +261,26 @@ class TestDnsServerBuilderTest {
     try (TestDnsServer server = TestDnsServer.builder().zone("example.test").start()) {
       Message nodata = query(new SimpleResolver(server.socketAddress()), "example.test", Type.AAAA);
 
-      assertThat(records(nodata, Section.AUTHORITY, Type.SOA))
-          .singleElement()
-          .satisfies(
-              r -> {
-                assertThat(r.getTTL()).isEqualTo(300);
-                assertThat(((SOARecord) r).getMinimum()).isEqualTo(300);
-              });
+      assertNegativeTtl(nodata, 300);
     }
     assertThatThrownBy(() -> TestDnsServer.builder().generatedTtl(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("RFC 2181");
     assertThatThrownBy(() -> TestDnsServer.builder().generatedTtl(Duration.ofSeconds(1L << 31)))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /**
+   * The SOA of a negative answer says {@code seconds} both as its TTL and as its minimum field: the
+   * negative TTL is the lesser of the two (RFC 2308 §5).
+   */
+  private static void assertNegativeTtl(Message negative, long seconds) {
+    assertThat(records(negative, Section.AUTHORITY, Type.SOA))
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getTTL()).isEqualTo(seconds);
+              assertThat(((SOARecord) r).getMinimum()).isEqualTo(seconds);
+            });
   }
 }

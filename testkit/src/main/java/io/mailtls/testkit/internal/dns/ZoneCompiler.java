@@ -50,11 +50,6 @@ public final class ZoneCompiler {
 
   private ZoneCompiler() {}
 
-  /** {@link #compile(Collection, KeyRing, Instant, long)} with the default {@link #TTL}. */
-  public static ZoneSet compile(Collection<ZoneDefinition> definitions, KeyRing keys, Instant now) {
-    return compile(definitions, keys, now, TTL);
-  }
-
   /**
    * Compiles and signs every zone.
    *

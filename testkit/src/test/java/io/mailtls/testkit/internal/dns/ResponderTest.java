@@ -45,7 +45,8 @@ class ResponderTest {
               ZoneDefinition.empty(Name.fromConstantString("test.")),
               new ZoneDefinition(EXAMPLE, records(), true, false, false, 1)),
           keys,
-          NOW);
+          NOW,
+          ZoneCompiler.TTL);
   private final Responder responder =
       new Responder(() -> zones, faults, log, Clock.fixed(NOW, ZoneOffset.UTC));
 

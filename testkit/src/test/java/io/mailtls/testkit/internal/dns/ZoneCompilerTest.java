@@ -228,7 +228,7 @@ class ZoneCompilerTest {
     all.add(ZoneDefinition.empty(ROOT));
     all.add(ZoneDefinition.empty(TEST));
     all.addAll(List.of(zones));
-    return ZoneCompiler.compile(all, keys, NOW);
+    return ZoneCompiler.compile(all, keys, NOW, ZoneCompiler.TTL);
   }
 
   private static ZoneDefinition zone(Name origin, Record... records) {
