@@ -39,6 +39,10 @@ public final class PeerProcess implements AutoCloseable {
     this.replies =
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line = replies.readLine();
+    // A JVM agent (a profiler) may print on the same output before the peer is ready.
+    while (line != null && !line.startsWith("ready ") && !line.startsWith("error ")) {
+      line = replies.readLine();
+    }
     if (line == null || !line.startsWith("ready ")) {
       process.destroyForcibly();
       throw new IOException(
@@ -94,28 +98,28 @@ public final class PeerProcess implements AutoCloseable {
 
   /** The peer's counters ({@code messages}, {@code dns_queries}, {@code cpu_ns}, ...). */
   public synchronized Map<String, Long> stats() {
-    return parse(ask("stats"));
+    return parse(ask("stats", "stats "));
   }
 
   /** How many DNS queries for {@code name} and {@code type} (e.g. "TXT") the peer logged. */
   public synchronized long dnsQueries(String name, String type) {
-    return Long.parseLong(ask("count " + name + " " + type).substring("count ".length()));
+    return Long.parseLong(ask("count " + name + " " + type, "count ").substring("count ".length()));
   }
 
   /** How many times {@code domain}'s MTA-STS policy was requested. */
   public synchronized long policyFetches(String domain) {
-    return Long.parseLong(ask("fetches " + domain).substring("fetches ".length()));
+    return Long.parseLong(ask("fetches " + domain, "fetches ").substring("fetches ".length()));
   }
 
   /** Writes the peer's DNS query log to {@code file} in the work directory. */
   public synchronized Path dumpQueryLog(String file) {
-    ask("dump " + file);
+    ask("dump " + file, "dumped");
     return work.resolve(file);
   }
 
   /** Empties the peer's DNS query log and MTA-STS request log. */
   public synchronized void clearLogs() {
-    ask("clear");
+    ask("clear", "cleared");
   }
 
   /** The root of the peer's PKI as a trust store (PKIX for the relay and MTA-STS). */
@@ -160,16 +164,27 @@ public final class PeerProcess implements AutoCloseable {
     }
   }
 
-  private String ask(String command) {
+  /**
+   * Sends {@code command} and returns the peer's reply, the first line that starts with {@code
+   * reply}; a reply of {@code error} throws. Other lines are skipped: a JVM agent attached to the
+   * peer (a profiler) prints its own messages on the same output.
+   */
+  private String ask(String command, String reply) {
     commands.println(command);
     try {
       String line = replies.readLine();
+      while (line != null && !line.startsWith(reply) && !line.startsWith("error ")) {
+        line = replies.readLine();
+      }
       if (line == null) {
         throw new IllegalStateException(
             "the peer stopped; see "
                 + work.resolve("peer.log")
                 + ":\n"
                 + tail(work.resolve("peer.log")));
+      }
+      if (line.startsWith("error ")) {
+        throw new IllegalStateException("the peer refused \"" + command + "\": " + line);
       }
       return line;
     } catch (IOException e) {

@@ -123,7 +123,8 @@ public final class SmtpSink implements Closeable {
       }
       connections.increment();
       open.add(s);
-      Thread t = new Thread(() -> serve(s), "sink-session");
+      // Named by the address it serves, so a profile tells the relay's sessions from the MX hosts'.
+      Thread t = new Thread(() -> serve(s), "sink-session-" + s.getLocalAddress().getHostAddress());
       t.setDaemon(true);
       t.start();
     }
