@@ -209,6 +209,9 @@ public final class DnsAnswer {
    */
   @Override
   public boolean equals(Object o) {
+    if (o == this) {
+      return true;
+    }
     return o instanceof DnsAnswer other
         && name.equals(other.name)
         && type.equals(other.type)

@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +103,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private final AtomicLong calls = new AtomicLong();
 
   private final ConnectionPool pool;
+
+  /** The last plan made for the relay under each sender level (none without a relay). */
+  private final Map<TlsLevel, RelayPlan> relayPlans = new ConcurrentHashMap<>();
 
   /** The monotonic clock of the pool's bounds and of the {@link Timings} of results. */
   private final LongSupplier nanoTime = System::nanoTime;
@@ -776,12 +780,29 @@ public final class SecureSmtpTransport implements AutoCloseable {
                   FailureType.POLICY_UNAVAILABLE)),
           List.of("relay " + h.host() + ":" + h.port(), why));
     }
+    DnsAnswer v4 = dns.resolve(h.host(), DnsRecordType.A);
+    DnsAnswer v6 = dns.resolve(h.host(), DnsRecordType.AAAA);
+    // The plan is a function of the level and these two answers alone: made again only when
+    // either changed (their TTLs aside), not for every message. The resolver is still asked
+    // every time, so its TTLs decide when a changed address is seen.
+    RelayPlan last = relayPlans.get(level);
+    if (last != null && last.v4().equals(v4) && last.v6().equals(v6)) {
+      return last.plan();
+    }
+    DeliveryPlan plan = relayPlan(h, level, v4, v6);
+    relayPlans.put(level, new RelayPlan(v4, v6, plan));
+    return plan;
+  }
+
+  /** A relay plan and the address answers it was made from. */
+  private record RelayPlan(DnsAnswer v4, DnsAnswer v6, DeliveryPlan plan) {}
+
+  private DeliveryPlan relayPlan(SmartHost h, TlsLevel level, DnsAnswer v4, DnsAnswer v6) {
+    NextHop hop = new NextHop.Domain(h.host());
     TlsRequirement requirement = h.requirement();
     if (level == TlsLevel.ENFORCED && !requirement.requiresTls()) {
       requirement = new TlsRequirement.Encrypted();
     }
-    DnsAnswer v4 = dns.resolve(h.host(), DnsRecordType.A);
-    DnsAnswer v6 = dns.resolve(h.host(), DnsRecordType.AAAA);
     List<java.net.InetAddress> addresses = new ArrayList<>();
     for (DnsAnswer a : List.of(v4, v6)) {
       a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));

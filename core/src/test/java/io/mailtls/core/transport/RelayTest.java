@@ -7,13 +7,18 @@ import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmartHost;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
+import io.mailtls.testkit.TestDnsServer;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.xbill.DNS.Type;
 
 /** Delivery through a relay with SMTP AUTH (RFC 4954), over STARTTLS or implicit TLS (RFC 8314). */
 class RelayTest {
@@ -165,6 +170,45 @@ class RelayTest {
           .isIn("TLSv1.3", "TLSv1.2");
       assertThat(f.lastServer().sessions().get(0).commandLines())
           .noneMatch(l -> l.startsWith("STARTTLS"));
+    }
+  }
+
+  @Test
+  void theRelayPlanIsMadeAgainOnlyWhenTheRelaysAddressAnswersChange() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer first =
+          f.server("127.0.0.2", b -> b.hostname(RELAY).tls(Fixture.certFor(RELAY)));
+      MockSmtpServer moved =
+          f.server("127.0.0.3", b -> b.hostname(RELAY).tls(Fixture.certFor(RELAY)));
+      // TTL 0: the resolver keeps no answer, so every message asks the DNS server again.
+      TestDnsServer dns =
+          f.dns(d -> d.zone("example.test", z -> z.ttl(Duration.ZERO).a(RELAY, "127.0.0.2")));
+      SecureSmtpTransport t =
+          f.transport(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.relay(SmartHost.builder(RELAY).port(f.port()).build())
+                      .trustStore(Fixture.PKI.trustStore()));
+      RecipientResult one = Fixture.send(t, "x@elsewhere.invalid").result("x@elsewhere.invalid");
+      RecipientResult two = Fixture.send(t, "y@other.invalid").result("y@other.invalid");
+      assertThat(one.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(two.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      // The same answers: the plan made for the first message serves the second.
+      assertThat(two.plan()).isSameAs(one.plan());
+      assertThat(first.messages()).hasSize(2);
+
+      // The relay's address changes: the next message is planned again and goes there.
+      dns.update(
+          "example.test", z -> z.remove(RELAY, Type.A).ttl(Duration.ZERO).a(RELAY, "127.0.0.3"));
+      RecipientResult three = Fixture.send(t, "x@elsewhere.invalid").result("x@elsewhere.invalid");
+      RecipientResult four = Fixture.send(t, "y@other.invalid").result("y@other.invalid");
+      assertThat(three.plan()).isNotSameAs(one.plan());
+      assertThat(three.plan().hosts().get(0).addresses())
+          .containsExactly(InetAddress.getByName("127.0.0.3"));
+      assertThat(three.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(four.plan()).isSameAs(three.plan());
+      assertThat(moved.messages()).hasSize(2);
+      assertThat(first.messages()).hasSize(2);
     }
   }
 }
