@@ -151,7 +151,7 @@ public sealed interface DnsRecord
 
     @Override
     public int hashCode() {
-      return Objects.hash(usage, selector, matchingType, Arrays.hashCode(data));
+      return ((usage * 31 + selector) * 31 + matchingType) * 31 + Arrays.hashCode(data);
     }
 
     /** Presentation form, e.g. {@code 3 1 1 ab12…}. */

@@ -2,6 +2,7 @@ package io.mailtls.core;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A mailbox, {@code local-part@domain} (RFC 5321 §4.1.2), with the domain normalised as a {@link
@@ -107,6 +108,18 @@ public record EmailAddress(String localPart, NextHop domain) {
   /** The address as an SMTP path without brackets: the local part and the A-label domain. */
   public String toPath() {
     return localPart + "@" + domain;
+  }
+
+  // Written out rather than the record's generated pair: recipients key the maps of every send,
+  // and the generated ones go through method handles.
+  @Override
+  public boolean equals(@Nullable Object o) {
+    return o instanceof EmailAddress a && localPart.equals(a.localPart) && domain.equals(a.domain);
+  }
+
+  @Override
+  public int hashCode() {
+    return localPart.hashCode() * 31 + domain.hashCode();
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.TlsRequirement;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The substance of how a handshake under a {@link TlsRequirement} judges the server: exactly the
@@ -39,6 +40,17 @@ public sealed interface TlsVerification {
       referenceNames = Set.copyOf(referenceNames);
     }
 
+    // Written out (as Dane's): part of the pool key every message computes.
+    @Override
+    public boolean equals(@Nullable Object o) {
+      return o instanceof Pkix p && referenceNames.equals(p.referenceNames);
+    }
+
+    @Override
+    public int hashCode() {
+      return referenceNames.hashCode();
+    }
+
     @Override
     public boolean authenticates() {
       return true;
@@ -63,6 +75,24 @@ public sealed interface TlsVerification {
     public Dane {
       records = Set.copyOf(records);
       referenceNames = Set.copyOf(referenceNames);
+    }
+
+    // Written out rather than the record's generated pair, which goes through method handles: part
+    // of the pool key every message computes.
+    @Override
+    public boolean equals(@Nullable Object o) {
+      return o instanceof Dane d
+          && mxSecure == d.mxSecure
+          && baseDomain.equals(d.baseDomain)
+          && records.equals(d.records)
+          && referenceNames.equals(d.referenceNames);
+    }
+
+    @Override
+    public int hashCode() {
+      return ((records.hashCode() * 31 + baseDomain.hashCode()) * 31 + referenceNames.hashCode())
+              * 31
+          + Boolean.hashCode(mxSecure);
     }
 
     @Override

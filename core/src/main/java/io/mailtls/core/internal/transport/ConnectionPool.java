@@ -54,6 +54,23 @@ public final class ConnectionPool implements AutoCloseable {
         InetSocketAddress address, Optional<DomainName> host, TlsRequirement requirement) {
       return new Key(address, host, requirement.requiresTls(), TlsVerification.of(requirement));
     }
+
+    // Written out rather than the record's generated pair: a key is hashed and compared for every
+    // message, and the generated ones go through method handles.
+    @Override
+    public boolean equals(@Nullable Object o) {
+      return o instanceof Key k
+          && requiresTls == k.requiresTls
+          && address.equals(k.address)
+          && host.equals(k.host)
+          && verification.equals(k.verification);
+    }
+
+    @Override
+    public int hashCode() {
+      return ((address.hashCode() * 31 + host.hashCode()) * 31 + Boolean.hashCode(requiresTls)) * 31
+          + verification.hashCode();
+    }
   }
 
   private final int maxPerDestination;

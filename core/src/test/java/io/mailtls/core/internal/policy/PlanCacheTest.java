@@ -53,6 +53,28 @@ class PlanCacheTest {
   }
 
   @Test
+  void aDomainIsFoundByItsNameAndAnAddressLiteralApart() {
+    FakeClock clock = new FakeClock();
+    PlanCache cache = new PlanCache(clock, 10);
+    DeliveryPlan byName = plan();
+    DeliveryPlan byAddress = plan();
+    NextHop literal = NextHop.parse("[127.0.0.1]");
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, byName, clock.millis() + 5_000);
+    cache.put(literal, TlsLevel.OPPORTUNISTIC, byAddress, clock.millis() + 5_000);
+    // A next hop made anew from the same name (as each message's recipient makes one) finds it.
+    NextHop again = NextHop.parse("Example.TEST");
+    assertThat(again).isNotSameAs(HOP).isEqualTo(HOP);
+    assertThat(cache.get(again, TlsLevel.OPPORTUNISTIC)).isSameAs(byName);
+    assertThat(cache.get(NextHop.parse("[127.0.0.1]"), TlsLevel.OPPORTUNISTIC)).isSameAs(byAddress);
+    assertThat(cache.get(NextHop.parse("other.test"), TlsLevel.OPPORTUNISTIC)).isNull();
+    assertThat(cache.size()).isEqualTo(2);
+    cache.remove(again, TlsLevel.OPPORTUNISTIC);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+    assertThat(cache.get(literal, TlsLevel.OPPORTUNISTIC)).isSameAs(byAddress);
+    assertThat(cache.size()).isEqualTo(1);
+  }
+
+  @Test
   void theSystemClockNeverServesAPlanPastItsExpiry() {
     for (Clock clock : List.of(Clock.systemUTC(), Clock.system(ZoneId.of("Europe/Istanbul")))) {
       PlanCache cache = new PlanCache(clock, 10);
