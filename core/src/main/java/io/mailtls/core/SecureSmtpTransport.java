@@ -568,12 +568,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
       Prepared prepared,
       Map<EmailAddress, RecipientResult> results,
       Call call) {
-    if (plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
-      return;
-    }
     List<EmailAddress> retry = new ArrayList<>();
     for (EmailAddress r : group) {
       RecipientResult res = Objects.requireNonNull(results.get(r)); // every recipient has one
+      if (res.status() != DeliveryStatus.DEFERRED || !res.reply().locallyGenerated()) {
+        continue;
+      }
       // Only what policy or TLS kept from going out: never a message whose content may already
       // have reached a server (a connection lost during DATA), which would be sent twice.
       boolean policyKept =
@@ -582,11 +582,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
                   .flatMap(Attempt::failure)
                   .map(t -> t.tlsRptResultType().isPresent())
                   .orElse(false);
-      if (res.status() == DeliveryStatus.DEFERRED && res.reply().locallyGenerated() && policyKept) {
+      if (policyKept) {
         retry.add(r);
       }
     }
-    if (retry.isEmpty()) {
+    // The results first: they were just made, where the plan's policy may have long left the
+    // CPU's caches (one of thousands of domains), and a delivered message needs no look at it.
+    if (retry.isEmpty() || plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
       return;
     }
     Optional<DeliveryPlan> replanned;
