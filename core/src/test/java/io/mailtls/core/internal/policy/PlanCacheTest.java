@@ -75,6 +75,77 @@ class PlanCacheTest {
   }
 
   @Test
+  void theLevelsOfOneNextHopAreKeptRemovedAndExpiredApart() {
+    FakeClock clock = new FakeClock();
+    PlanCache cache = new PlanCache(clock, 10);
+    DeliveryPlan opportunistic = plan();
+    DeliveryPlan enforced = plan();
+    DeliveryPlan dane = plan();
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic, clock.millis() + 5_000);
+    cache.put(HOP, TlsLevel.ENFORCED, enforced, clock.millis() + 2_000);
+    cache.put(HOP, TlsLevel.DANE_REQUIRED, dane, clock.millis() + 5_000);
+    assertThat(cache.size()).isEqualTo(1);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic);
+    assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isSameAs(enforced);
+    assertThat(cache.get(HOP, TlsLevel.DANE_REQUIRED)).isSameAs(dane);
+    assertThat(cache.get(HOP, TlsLevel.STS_REQUIRED)).isNull();
+
+    // A new plan for one level replaces that level's only.
+    DeliveryPlan opportunistic2 = plan();
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic2, clock.millis() + 5_000);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic2);
+    assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isSameAs(enforced);
+    assertThat(cache.get(HOP, TlsLevel.DANE_REQUIRED)).isSameAs(dane);
+
+    // Each level expires at its own time.
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isNull();
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic2);
+
+    // Removing one level keeps the others; removing the last forgets the next hop.
+    cache.remove(HOP, TlsLevel.DANE_REQUIRED);
+    assertThat(cache.get(HOP, TlsLevel.DANE_REQUIRED)).isNull();
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic2);
+    cache.remove(HOP, TlsLevel.ENFORCED);
+    cache.remove(HOP, TlsLevel.OPPORTUNISTIC);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+    assertThat(cache.size()).isZero();
+
+    // A plan that is already expired is not kept, and takes the level's older plan with it.
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic, clock.millis() + 5_000);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic2, clock.millis());
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+  }
+
+  @Test
+  void aFullCacheDropsExpiredPlansFirstAndStaysWithinItsSize() {
+    FakeClock clock = new FakeClock();
+    PlanCache cache = new PlanCache(clock, 10);
+    for (int i = 0; i < 5; i++) {
+      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 1_000);
+    }
+    DeliveryPlan lasting = plan();
+    for (int i = 5; i < 10; i++) {
+      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, lasting, clock.millis() + 60_000);
+    }
+    clock.advance(Duration.ofSeconds(2));
+    cache.put(hop(10), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 60_000);
+    // The five expired next hops made room; every unexpired plan stayed.
+    assertThat(cache.size()).isEqualTo(6);
+    for (int i = 5; i < 10; i++) {
+      assertThat(cache.get(hop(i), TlsLevel.OPPORTUNISTIC)).isSameAs(lasting);
+    }
+    for (int i = 11; i < 40; i++) {
+      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 60_000);
+      assertThat(cache.size()).isLessThanOrEqualTo(10);
+    }
+  }
+
+  private static NextHop hop(int i) {
+    return new NextHop.Domain(DomainName.of("d" + i + ".test"));
+  }
+
+  @Test
   void theSystemClockNeverServesAPlanPastItsExpiry() {
     for (Clock clock : List.of(Clock.systemUTC(), Clock.system(ZoneId.of("Europe/Istanbul")))) {
       PlanCache cache = new PlanCache(clock, 10);
