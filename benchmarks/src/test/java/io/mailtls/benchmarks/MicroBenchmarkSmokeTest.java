@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.benchmarks.micro.EncoderBenchmark;
 import io.mailtls.benchmarks.micro.PlanBenchmark;
+import io.mailtls.benchmarks.micro.PlanCacheBenchmark;
 import io.mailtls.benchmarks.micro.SmtpReplyBenchmark;
 import io.mailtls.benchmarks.micro.TlsaMatchBenchmark;
 import io.mailtls.mtasts.StsPolicyParseBenchmark;
@@ -30,6 +31,7 @@ class MicroBenchmarkSmokeTest {
     List<Class<?>> classes =
         List.of(
             PlanBenchmark.class,
+            PlanCacheBenchmark.class,
             StsPolicyParseBenchmark.class,
             TlsaMatchBenchmark.class,
             SmtpReplyBenchmark.class,
@@ -44,6 +46,8 @@ class MicroBenchmarkSmokeTest {
             .measurementIterations(1)
             .measurementTime(TimeValue.milliseconds(100))
             .shouldFailOnError(true)
+            // one small size for the many-domain hit: set-up time, not the benchmark's point
+            .param("domains", "1000")
             .build();
     Collection<RunResult> results = new Runner(options).run();
     Set<String> ran =
@@ -56,6 +60,8 @@ class MicroBenchmarkSmokeTest {
             PlanBenchmark.class.getName() + ".mapGet",
             PlanBenchmark.class.getName() + ".mapGetNextHop",
             PlanBenchmark.class.getName() + ".systemClockMillis",
+            PlanCacheBenchmark.class.getName() + ".hitAmongMany",
+            PlanCacheBenchmark.class.getName() + ".mapGetAmongMany",
             StsPolicyParseBenchmark.class.getName() + ".parsePolicy",
             StsPolicyParseBenchmark.class.getName() + ".selectTxtRecord",
             TlsaMatchBenchmark.class.getName() + ".daneEe",
