@@ -1,5 +1,6 @@
 package io.mailtls.benchmarks;
 
+import io.mailtls.benchmarks.peer.World;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.RecipientResult;
@@ -37,7 +38,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *       another of the N domains (the domains of one message are delivered at the same time, issue
  *       13); a row's messages are such messages, not recipients;
  *   <li>{@code relay_reuse}: the relay path of {@link EndToEnd} ({@code a_mailtls_reuse}) to the
- *       same sink, the yardstick of "full policy at relay speed".
+ *       same sink, the yardstick of "full policy at relay speed";
+ *   <li>{@code relay_spread}: a diagnostic, not a target: the relay path without recipient policy,
+ *       spread over the same MX hosts as {@code direct_n_domains} (message <i>i</i> relayed to
+ *       {@code mx(i mod K + 1)} by one of K relay transports, PKIX-verified for that host's name),
+ *       so that {@code direct_n_domains / relay_spread} is the cost of policy alone and {@code
+ *       relay_spread / relay_reuse} the cost of the spread over hosts, in the same run.
  * </ul>
  */
 public final class DirectMx {
@@ -97,13 +103,21 @@ public final class DirectMx {
       try (Mailtls.Policies policies =
               Mailtls.policies(dns, trust, peer.port("sts_port"), domains + 100);
           SecureSmtpTransport direct = Mailtls.direct(policies, trust, smtpPort);
-          SecureSmtpTransport relay = Mailtls.relay(trust, smtpPort, true)) {
+          SecureSmtpTransport relay = Mailtls.relay(trust, smtpPort, true);
+          SpreadRelays spread = new SpreadRelays(trust, mxHosts, smtpPort)) {
         // Before timing: full policy really applies, and delivery is DANE-verified.
         for (String d : List.of("one.test", domain(0))) {
           RecipientResult r = Mailtls.sendChecked(direct, Messages.FROM, "rcpt@" + d, toOne);
           if (!Mailtls.deliveredDaneVerified(r) || !Mailtls.stsApplied(r.plan())) {
             throw new IllegalStateException(
                 "not delivered DANE-verified under MTA-STS: " + r + "\n" + r.plan().reasons());
+          }
+        }
+        // The spread relays deliver PKIX-verified to each MX host's name, as the relay does.
+        for (SecureSmtpTransport t : spread.transports) {
+          RecipientResult r = Mailtls.sendChecked(t, Messages.FROM, EndToEnd.TO, toOne);
+          if (!Mailtls.deliveredVerified(r)) {
+            throw new IllegalStateException("relay_spread not delivered verified: " + r);
           }
         }
         // The transport that is timed plans every domain before timing, so its own plan cache
@@ -121,11 +135,14 @@ public final class DirectMx {
                 new Direct("direct_n_domains", direct, size, recipients),
                 new FanOut("direct_fanout_domains", direct, size, recipients, fanout),
                 new EndToEnd.MailtlsBytes(
-                    "relay_reuse", relay, Messages.rfc5322(EndToEnd.TO, size), size));
+                    "relay_reuse", relay, Messages.rfc5322(EndToEnd.TO, size), size),
+                new RelaySpread("relay_spread", spread, size));
         Map<String, Rounds.Result> totals =
             new Rounds("direct", peer, threads, csv).run(all, warmup, rounds, seconds / rounds);
         Rounds.ratio(ratios, "direct", size, "direct_one_domain", "relay_reuse", totals);
         Rounds.ratio(ratios, "direct", size, "direct_n_domains", "relay_reuse", totals);
+        Rounds.ratio(ratios, "direct", size, "direct_n_domains", "relay_spread", totals);
+        Rounds.ratio(ratios, "direct", size, "relay_spread", "relay_reuse", totals);
         return totals;
       }
     }
@@ -235,6 +252,55 @@ public final class DirectMx {
     protected boolean send(int thread) {
       return Mailtls.send(
           transport, Messages.FROM, recipients[(int) (next.getAndIncrement() % count)], message);
+    }
+  }
+
+  /**
+   * One relay transport per MX host of the peer ({@code mx1.provider.test} at 127.0.0.11, ...),
+   * each with the library's default connection reuse.
+   */
+  static final class SpreadRelays implements AutoCloseable {
+    final SecureSmtpTransport[] transports;
+
+    SpreadRelays(KeyStore trust, int mxHosts, int port) throws java.net.UnknownHostException {
+      transports = new SecureSmtpTransport[mxHosts];
+      for (int k = 1; k <= mxHosts; k++) {
+        transports[k - 1] =
+            Mailtls.relayTo(
+                trust,
+                "mx" + k + "." + World.PROVIDER,
+                java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) (10 + k)}),
+                port);
+      }
+    }
+
+    @Override
+    public void close() {
+      for (SecureSmtpTransport t : transports) {
+        t.close();
+      }
+    }
+  }
+
+  /** Message {@code i} relayed through the {@code i mod K}-th of the spread relays. */
+  static final class RelaySpread extends Rounds.Contender {
+    private final SecureSmtpTransport[] transports;
+    private final byte[] message;
+    private final AtomicLong next = new AtomicLong();
+
+    RelaySpread(String scenario, SpreadRelays relays, int size) {
+      super(scenario, "mailtls", "bytes", size, 0);
+      this.transports = relays.transports;
+      this.message = Messages.rfc5322(EndToEnd.TO, size);
+    }
+
+    @Override
+    protected boolean send(int thread) {
+      return Mailtls.send(
+          transports[(int) (next.getAndIncrement() % transports.length)],
+          Messages.FROM,
+          EndToEnd.TO,
+          message);
     }
   }
 

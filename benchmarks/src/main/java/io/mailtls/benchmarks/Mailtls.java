@@ -34,7 +34,9 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -63,21 +65,30 @@ public final class Mailtls {
    * way; mailtls has no DNS cache, and a real resolver would add two queries per message.
    */
   public static DnsResolver hostsFile() {
+    return hostsFile(Map.of("localhost", loopback()));
+  }
+
+  /**
+   * As {@link #hostsFile()}, with the names of {@code table} as its only names: each has the A
+   * record of its address and no AAAA; all else does not exist.
+   */
+  public static DnsResolver hostsFile(Map<String, InetAddress> table) {
+    Map<DomainName, InetAddress> byName = new HashMap<>();
+    table.forEach((name, address) -> byName.put(DomainName.of(name), address));
     return (name, type) -> {
+      InetAddress address = byName.get(name);
       DnsAnswer a;
-      if (name.equals(DomainName.of("localhost")) && type == DnsRecordType.A) {
+      if (address != null && type == DnsRecordType.A) {
         a =
             DnsAnswer.builder(name, type, DnsOutcome.DATA, DnssecState.INSECURE)
-                .records(List.of(new DnsRecord.Address(loopback())))
+                .records(List.of(new DnsRecord.Address(address)))
                 .build();
       } else {
         a =
             DnsAnswer.builder(
                     name,
                     type,
-                    name.equals(DomainName.of("localhost"))
-                        ? DnsOutcome.NODATA
-                        : DnsOutcome.NXDOMAIN,
+                    address != null ? DnsOutcome.NODATA : DnsOutcome.NXDOMAIN,
                     DnssecState.INSECURE)
                 .build();
       }
@@ -123,6 +134,21 @@ public final class Mailtls {
       b.noConnectionReuse();
     }
     return b.build();
+  }
+
+  /**
+   * A transport that relays everything to the sink as {@code host} at {@code address:port}, with
+   * STARTTLS, PKIX-verified against {@code trust} for that name, and connection reuse with the
+   * library's defaults: {@link #relay} to another of the sink's names and addresses.
+   */
+  public static SecureSmtpTransport relayTo(
+      KeyStore trust, String host, InetAddress address, int port) {
+    return SecureSmtpTransport.builder()
+        .dns(hostsFile(Map.of(host, address)))
+        .heloName(HELO)
+        .trustStore(trust)
+        .relay(SmartHost.builder(host).port(port).build())
+        .build();
   }
 
   /** The recipient-policy providers a direct transport uses, built on one resolver. */

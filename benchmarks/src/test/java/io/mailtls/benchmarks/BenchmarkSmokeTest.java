@@ -99,13 +99,21 @@ class BenchmarkSmokeTest {
     SmokeCsv csv = new SmokeCsv(out, Rounds.COLUMNS, E2E_EMPTY);
     assertTotals(
         csv,
-        List.of("direct_one_domain", "direct_n_domains", "direct_fanout_domains", "relay_reuse"),
+        List.of(
+            "direct_one_domain",
+            "direct_n_domains",
+            "direct_fanout_domains",
+            "relay_reuse",
+            "relay_spread"),
         List.of(10240));
     Map<String, String> warm = csv.where("scenario", "warmup_plan_n_domains").get(0);
     assertThat(SmokeCsv.number(warm, "messages")).isEqualTo(10);
     // d00000.test's policy was fetched by the check before the warm-up
     assertThat(SmokeCsv.number(warm, "policy_fetches")).isGreaterThanOrEqualTo(9);
-    new SmokeCsv(EndToEnd.ratioFile(out), Rounds.RATIO_COLUMNS, RATIO_EMPTY);
+    SmokeCsv ratios = new SmokeCsv(EndToEnd.ratioFile(out), Rounds.RATIO_COLUMNS, RATIO_EMPTY);
+    assertThat(ratios.rows).hasSize(4);
+    assertThat(ratios.rows)
+        .allSatisfy(r -> assertThat(SmokeCsv.number(r, "msg_per_s_ratio")).isPositive());
   }
 
   @Test
