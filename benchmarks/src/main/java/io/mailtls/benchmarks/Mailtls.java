@@ -124,12 +124,7 @@ public final class Mailtls {
    * @param reuse connection reuse with the library's defaults; false: one connection per message
    */
   public static SecureSmtpTransport relay(KeyStore trust, int port, boolean reuse) {
-    SecureSmtpTransport.Builder b =
-        SecureSmtpTransport.builder()
-            .dns(hostsFile())
-            .heloName(HELO)
-            .trustStore(trust)
-            .relay(SmartHost.builder("localhost").port(port).build());
+    SecureSmtpTransport.Builder b = relayBuilder(trust, "localhost", loopback(), port);
     if (!reuse) {
       b.noConnectionReuse();
     }
@@ -143,12 +138,16 @@ public final class Mailtls {
    */
   public static SecureSmtpTransport relayTo(
       KeyStore trust, String host, InetAddress address, int port) {
+    return relayBuilder(trust, host, address, port).build();
+  }
+
+  private static SecureSmtpTransport.Builder relayBuilder(
+      KeyStore trust, String host, InetAddress address, int port) {
     return SecureSmtpTransport.builder()
         .dns(hostsFile(Map.of(host, address)))
         .heloName(HELO)
         .trustStore(trust)
-        .relay(SmartHost.builder(host).port(port).build())
-        .build();
+        .relay(SmartHost.builder(host).port(port).build());
   }
 
   /** The recipient-policy providers a direct transport uses, built on one resolver. */
