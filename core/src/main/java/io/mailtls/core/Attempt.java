@@ -139,8 +139,9 @@ public final class Attempt {
   /**
    * The name the server announced for itself: the domain of its EHLO (or HELO) reply, else of its
    * 220 greeting (RFC 5321 §4.1.1.1, §4.2), lower case; empty when it announced none that is a
-   * domain or address literal, or the session did not get that far. RFC 8460 §4.4's {@code
-   * receiving-mx-helo}.
+   * domain or address literal, or the session did not get that far. After STARTTLS, only the EHLO
+   * reply over TLS counts (RFC 3207 §4.2); a failed handshake keeps the name said in plaintext. RFC
+   * 8460 §4.4's {@code receiving-mx-helo}.
    */
   public Optional<String> announcedName() {
     return announcedName;

@@ -125,4 +125,39 @@ class CloseUnderWayTest {
       assertThat(s.commandLines()).doesNotContain("MAIL FROM:<a@sender.test>");
     }
   }
+
+  /**
+   * A pooled session that turns out stale once the transport has closed: the message would go on a
+   * new session, but a closed transport opens none. The recipient is deferred, with the reason.
+   */
+  @Test
+  void aStalePooledSessionAfterTheCloseIsNotReplacedByANewOne() throws Exception {
+    // The RSET ahead of the second transaction is answered late, with a 421: the pooled session
+    // is found stale only after close().
+    MockSmtpServer mx =
+        f.server(
+            "127.0.0.34",
+            b ->
+                b.hostname("mx.stale.test")
+                    .on(
+                        SmtpStep.RSET,
+                        SmtpAction.reply(421, "4.4.2", "idle too long")
+                            .after(Duration.ofMillis(800))));
+    f.dns(d -> d.zone("stale.test", z -> z.mailHost("stale.test", 10, "mx.stale.test", mx)));
+    SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+    assertThat(t.send(Envelope.of("a@sender.test", "one@stale.test"), message()).allDelivered())
+        .isTrue();
+    CompletableFuture<DeliveryReport> sending =
+        t.sendAsync(Envelope.of("a@sender.test", "two@stale.test"), message());
+    await("the RSET at the server", () -> saw(mx, "RSET"));
+    t.close();
+    DeliveryReport report = sending.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    RecipientResult r = report.result("two@stale.test");
+    assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(r.reply().code()).isEqualTo(451);
+    assertThat(r.reply().toString()).contains("transport was closed");
+    assertThat(mx.sessions()).as("sessions after the close").hasSize(1);
+    assertThat(mx.messages()).hasSize(1);
+  }
 }

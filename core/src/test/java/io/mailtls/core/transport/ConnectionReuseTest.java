@@ -12,15 +12,26 @@ import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpReply;
 import io.mailtls.testkit.SmtpStep;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -267,6 +278,125 @@ class ConnectionReuseTest {
       assertThat(mx.sessions()).hasSize(2);
       assertThat(mx.messages().get(1).sessionId()).isEqualTo(mx.sessions().get(0).id());
     }
+  }
+
+  /**
+   * A server that says more than its reply to the final dot, in a later segment, leaves input
+   * waiting on the pooled session. Were the session used again, that line would be read as the
+   * reply to the next command and every reply after it would answer the command before (RFC 2920
+   * §3.1, RFC 5321 §4.1.1.5): here the RCPT refusal of one recipient would come back as the reply
+   * to DATA and bounce the other. The session is dropped at checkout, before a byte is written.
+   */
+  @Test
+  @Timeout(30)
+  void aPooledSessionWithALateStrayReplyIsNeverUsedAgain() throws Exception {
+    try (ServerSocket listener = new ServerSocket();
+        Fixture f = new Fixture()) {
+      listener.bind(new InetSocketAddress(Fixture.inet("127.0.0.2"), 0));
+      AtomicInteger sessions = new AtomicInteger();
+      CountDownLatch straySent = new CountDownLatch(1);
+      Thread peer =
+          new Thread(() -> strayPeer(listener, sessions, straySent), "stray-reply-smtp-peer");
+      peer.setDaemon(true);
+      peer.start();
+      f.usePort(listener.getLocalPort());
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mx("example.test", 10, "mx.example.test")
+                          .a("mx.example.test", "127.0.0.2")));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      delivered(t, "first@example.test");
+      assertThat(straySent.await(10, TimeUnit.SECONDS)).isTrue();
+      Thread.sleep(200); // the stray line reaches the client's socket while the session is idle
+
+      DeliveryReport second =
+          t.send(Envelope.of("a@sender.test", "good@example.test", "bad@example.test"), CONTENT);
+
+      assertThat(second.result("good@example.test").status())
+          .as("%s", second)
+          .isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(second.result("bad@example.test").status()).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(second.result("bad@example.test").reply().code()).isEqualTo(550);
+      assertThat(second.result("good@example.test").attempts().get(0).detail())
+          .contains("the server sent input to an idle pooled session");
+      assertThat(sessions.get()).isEqualTo(2);
+    }
+  }
+
+  /**
+   * A plaintext SMTP server without PIPELINING that answers the first message's final dot with a
+   * 250 and, 100 ms later in a segment of its own, a second 250; RCPT to bad@ is refused.
+   */
+  private static void strayPeer(
+      ServerSocket listener, AtomicInteger sessions, CountDownLatch straySent) {
+    while (true) {
+      Socket s;
+      try {
+        s = listener.accept();
+      } catch (IOException e) {
+        return; // the listener closed
+      }
+      int id = sessions.incrementAndGet();
+      Thread session = new Thread(() -> straySession(s, id == 1, straySent), "stray-session");
+      session.setDaemon(true);
+      session.start();
+    }
+  }
+
+  private static void straySession(Socket s, boolean stray, CountDownLatch straySent) {
+    try (s) {
+      s.setTcpNoDelay(true);
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      OutputStream out = s.getOutputStream();
+      write(out, "220 mx.example.test ESMTP\r\n");
+      boolean data = false;
+      boolean strayDue = stray;
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (data) {
+          if (line.equals(".")) {
+            data = false;
+            write(out, "250 2.0.0 queued\r\n");
+            if (strayDue) {
+              strayDue = false;
+              Thread.sleep(100);
+              write(out, "250 2.0.0 stray\r\n");
+              straySent.countDown();
+            }
+          }
+          continue;
+        }
+        String upper = line.toUpperCase(Locale.ROOT);
+        if (upper.startsWith("EHLO")) {
+          write(out, "250-mx.example.test\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n");
+        } else if (upper.startsWith("RCPT TO:<BAD@")) {
+          write(out, "550 5.1.1 no such user\r\n");
+        } else if (upper.startsWith("MAIL") || upper.startsWith("RCPT") || upper.equals("RSET")) {
+          write(out, "250 2.1.0 ok\r\n");
+        } else if (upper.equals("DATA")) {
+          data = true;
+          write(out, "354 go ahead\r\n");
+        } else if (upper.equals("QUIT")) {
+          write(out, "221 2.0.0 bye\r\n");
+          return;
+        } else {
+          write(out, "502 5.5.1 not here\r\n");
+        }
+      }
+    } catch (IOException e) {
+      // the client hung up
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
   }
 
   @Test

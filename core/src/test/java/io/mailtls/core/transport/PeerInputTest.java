@@ -9,7 +9,10 @@ import io.mailtls.core.RecipientResult;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
+import io.mailtls.testkit.SmtpReply;
 import io.mailtls.testkit.SmtpStep;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +70,49 @@ class PeerInputTest {
       RecipientResult odd = report.result("b@odd.test");
       assertThat(odd.status()).as("%s", odd).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(odd.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+    }
+  }
+
+  /**
+   * RFC 3207 §4.2: what the server said before TLS is forgotten after the handshake, the name it
+   * announced too (TLS-RPT reports it as {@code receiving-mx-helo}, RFC 8460 §4.3): when the EHLO
+   * reply over TLS names no well-formed host, the attempt names none, never the plaintext one,
+   * which an attacker on the path could have written.
+   */
+  @Test
+  void theNameAnnouncedBeforeTlsIsForgottenAfterTheHandshake() throws Exception {
+    for (boolean badNameOverTls : new boolean[] {false, true}) {
+      try (Fixture f = new Fixture()) {
+        MockSmtpServer mx =
+            f.server(
+                "127.0.0.2",
+                b -> {
+                  b.hostname("mx.example.test").tls(Fixture.certFor("mx.example.test"));
+                  if (badNameOverTls) {
+                    b.faultInjector(
+                        c ->
+                            c.step() == SmtpStep.EHLO && c.tls()
+                                ? Optional.of(
+                                    SmtpAction.reply(
+                                        SmtpReply.multiline(
+                                            250, null, List.of("[not a name]", "8BITMIME"))))
+                                : Optional.empty());
+                  }
+                  return b;
+                });
+        f.dns(
+            d ->
+                d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+        DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test");
+        RecipientResult r = report.result("a@example.test");
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+        assertThat(r.tls()).as("%s", r).isPresent();
+        if (badNameOverTls) {
+          assertThat(r.attempt().orElseThrow().announcedName()).isEmpty();
+        } else {
+          assertThat(r.attempt().orElseThrow().announcedName()).contains("mx.example.test");
+        }
+      }
     }
   }
 }

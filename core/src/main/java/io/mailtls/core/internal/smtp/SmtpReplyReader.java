@@ -182,6 +182,11 @@ public final class SmtpReplyReader {
    */
   public void requireNoBufferedInput(String context) throws SmtpProtocolException {
     if (end == pos) {
+      // Everything read is consumed: start the buffer again, so that a reply that ended at the
+      // very end of the buffer still leaves room to take what has arrived behind it.
+      pos = 0;
+      end = 0;
+      scanned = 0;
       takeAvailable();
     }
     if (end == pos) {

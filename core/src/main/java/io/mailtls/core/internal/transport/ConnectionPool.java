@@ -124,9 +124,7 @@ public final class ConnectionPool implements AutoCloseable {
         long deadline = nanoTime.getAsLong() + acquireNanos;
         while (true) {
           if (closed) {
-            throw new SessionFailure(
-                FailureType.CONNECTION_FAILED,
-                "the transport was closed: no new session to " + key.address());
+            throw closedFailure(key);
           }
           SmtpConnection c = takeIdle(key, toClose);
           if (c != null) {
@@ -219,6 +217,23 @@ public final class ConnectionPool implements AutoCloseable {
   /** Past the reuse time limit, counted from when the session was opened. */
   private boolean tooOld(SmtpConnection c, long now) {
     return now - c.openedAt() >= reuseNanos;
+  }
+
+  /**
+   * Fails once the pool is closed, for a caller about to open a connection in a slot it already
+   * holds (a new session after a stale pooled one, a plaintext retry after TLS failed): a closed
+   * transport opens no new connection.
+   */
+  synchronized void requireOpen(Key key) throws SessionFailure {
+    if (closed) {
+      throw closedFailure(key);
+    }
+  }
+
+  private static SessionFailure closedFailure(Key key) {
+    return new SessionFailure(
+        FailureType.CONNECTION_FAILED,
+        "the transport was closed: no new session to " + key.address());
   }
 
   /** Notes that {@code c} was opened now: its reuse time limit counts from here. */

@@ -438,6 +438,17 @@ public final class DomainDelivery {
         return null; // a permit is held for a new connection
       }
       SmtpConnection c = idle.get();
+      if (c.inputWaiting()) {
+        // The server said something to a session that was idle: a 421 on its idle timeout, a TLS
+        // close_notify, or more than its last reply. Replies could no longer be matched to
+        // commands (RFC 2920 §3.1), so the session is never used again; seen before a byte of
+        // the next transaction leaves.
+        notes.add(
+            "pooled connection had ended (the server sent input to an idle pooled session);"
+                + " not used again");
+        pool.discard(key, c);
+        continue;
+      }
       EhloCapabilities caps = c.capabilities();
       if (caps != null && caps.pipelining()) {
         c.rsetPending(true);
@@ -487,6 +498,7 @@ public final class DomainDelivery {
     boolean opened = false;
     try {
       SessionOpener.Target t = new SessionOpener.Target(host.name(), target, host.requirement());
+      pool.requireOpen(key);
       SessionOpener.Outcome outcome = opener.open(t, plaintextRefused, timer);
       notes.addAll(outcome.notes());
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed && plaintextRefused.isPresent()) {
@@ -505,6 +517,7 @@ public final class DomainDelivery {
             "TLS failed ("
                 + tlsFailed.failure().getMessage()
                 + "); retrying in plaintext on a new connection");
+        pool.requireOpen(key);
         outcome = opener.openPlaintext(t, timer);
         notes.addAll(outcome.notes());
       }

@@ -285,8 +285,11 @@ final class SmtpConnection implements AutoCloseable {
       note(injected + " octets of plaintext after the STARTTLS 220 discarded (RFC 3207 §4.2)");
     }
     handshake(tlsSupport, observer);
-    // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
+    // RFC 3207 §4.2: forget everything learned before TLS, the name the server announced too (an
+    // attacker may have put it there); EHLO again. A handshake that failed keeps the plaintext
+    // name: it is all there is to report of that session.
     capabilities = null;
+    announcedName = Optional.empty();
     ehlo();
   }
 

@@ -424,17 +424,6 @@ final class Transaction {
     }
     SmtpCommand bdatLast = Objects.requireNonNull(held.command, "the LAST chunk is held");
 
-    if (rset && conn.inputWaiting()) {
-      // A pooled session with input waiting before a command was sent: the server is closing it
-      // (a 421 on its idle timeout, a TLS close_notify). Seen before a byte of the message leaves.
-      return stale(
-          rcpts,
-          new SessionFailure(
-              FailureType.CONNECTION_LOST,
-              SmtpStep.RSET + ": the server sent input to an idle pooled session",
-              null,
-              null));
-    }
     contentStarted = true;
     ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
     try {

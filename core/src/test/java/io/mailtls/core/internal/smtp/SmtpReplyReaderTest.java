@@ -411,6 +411,24 @@ class SmtpReplyReaderTest {
     }
 
     @Test
+    void inputBehindAReplyThatFilledTheBufferIsStillSeen() throws IOException {
+      // The reply ends at the last octet of the reader's buffer (4,098 octets by default); what
+      // arrived behind it is still in the stream, and must be taken and seen all the same.
+      String reply = "250-" + "a".repeat(2000) + "\r\n250 " + "b".repeat(2086) + "\r\n";
+      assertThat(bytes(reply)).hasSize(Limits.DEFAULT.maxLineLength() + 2);
+      SmtpReplyReader reader =
+          new SmtpReplyReader(new ByteArrayInputStream(bytes(reply + "250 stray\r\n")));
+
+      assertThat(reader.read().code()).isEqualTo(250);
+      assertThat(reader.hasBufferedInput()).isFalse();
+      assertThatThrownBy(() -> reader.requireNoBufferedInput("after the last reply of a group"))
+          .isInstanceOfSatisfying(
+              SmtpProtocolException.class,
+              e -> assertThat(e.kind()).isEqualTo(Kind.UNSOLICITED_INPUT))
+          .hasMessageContaining("250 stray");
+    }
+
+    @Test
     void discardDropsTheBufferedOctets() throws IOException {
       SmtpReplyReader reader = new SmtpReplyReader(new Scripted("250 a\r\njunk", "250 b\r\n"));
 
