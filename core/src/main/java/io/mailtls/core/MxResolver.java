@@ -87,6 +87,14 @@ public final class MxResolver {
       // RFC 5321 §5.1: a CNAME found instead of MX is followed, and its target processed.
       notes.add(domain + " is an alias of " + mx.canonicalName());
     }
+    if (mx.outcome() != DnsOutcome.FAILURE
+        && (mx.state() == DnssecState.BOGUS || mx.state() == DnssecState.INDETERMINATE)) {
+      // RFC 4035 §5.5: data that failed validation is never used, and a denial that failed it
+      // never reads as "no MX" (RFC 7672 §2.1.1). A resolver of the caller's may hand such an
+      // answer over as data; it is a failed lookup.
+      notes.add("MX answer " + mx.state() + ", not used: " + mx);
+      return done(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(), mx, notes);
+    }
     switch (mx.outcome()) {
       case FAILURE:
         notes.add("MX lookup failed: " + mx);
@@ -94,7 +102,10 @@ public final class MxResolver {
       case NXDOMAIN:
         return done(nextHop, MxResolution.Kind.NO_SUCH_DOMAIN, List.of(), mx, notes);
       case NODATA:
-        return implicitMx(nextHop, mx.canonicalName(), mx, notes);
+        // RFC 5321 §5.1: the domain itself is the host, under the name the sender was given: its
+        // address lookup follows the alias again, so the host keeps both names, and DANE looks
+        // for TLSA at the expanded name, then the original one (RFC 7672 §2.2.2, RFC 7671 §7).
+        return implicitMx(nextHop, domain, mx, notes);
       case DATA:
       default:
         break;

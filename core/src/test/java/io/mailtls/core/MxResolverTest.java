@@ -3,6 +3,7 @@ package io.mailtls.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailtls.core.MxResolution.Kind;
 import io.mailtls.testkit.TestDnsServer;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -49,7 +50,12 @@ class MxResolverTest {
                         .a("c.shuffle.test", "127.0.0.23")
                         .a("d.shuffle.test", "127.0.0.24")
                         .a("first.shuffle.test", "127.0.0.25"))
-            .zone("implicit.test", z -> z.a("implicit.test", "127.0.0.31"))
+            .zone(
+                "implicit.test",
+                z ->
+                    z.a("implicit.test", "127.0.0.31")
+                        .cname("alias.implicit.test", "target.implicit.test")
+                        .a("target.implicit.test", "127.0.0.34"))
             .zone("implicit6fails.test", z -> z.a("implicit6fails.test", "127.0.0.32"))
             .zone("implicitbothfail.test", z -> z.a("implicitbothfail.test", "127.0.0.33"))
             .zone("nomail.test", z -> z.txt("nomail.test", "v=spf1 -all"))
@@ -320,5 +326,53 @@ class MxResolverTest {
         .hasMessage("dns already set");
     assertThatThrownBy(() -> MxResolver.builder().build())
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  /**
+   * RFC 5321 §5.1: a domain without MX records is its own host, under the name the sender was
+   * given, even when that name is an alias: the host keeps both names, as the TLSA lookup of a
+   * non-MX destination needs them (RFC 7672 §2.2.2: the expanded name first, then the original).
+   */
+  @Test
+  void anAliasedDomainWithoutMxIsItsOwnHostUnderItsOwnName() throws Exception {
+    MxResolution r = resolve("alias.implicit.test");
+    assertThat(r.kind()).isEqualTo(MxResolution.Kind.IMPLICIT_MX);
+    assertThat(names(r)).containsExactly("alias.implicit.test");
+    MxHost host = r.hosts().get(0);
+    assertThat(host.implicit()).isTrue();
+    assertThat(host.canonicalName()).contains(DomainName.of("target.implicit.test"));
+    assertThat(host.addresses()).containsExactly(InetAddress.getByName("127.0.0.34"));
+    assertThat(host.addressState()).isEqualTo(DnssecState.SECURE);
+  }
+
+  /**
+   * RFC 4035 §5.5: an MX answer that failed validation is never used, even when a resolver of the
+   * caller's hands it over as data or as a denial: it is a failed lookup, never MX hosts and never
+   * an implicit MX.
+   */
+  @Test
+  void anMxAnswerThatFailedValidationIsAFailureWhateverItsOutcome() {
+    for (DnssecState state : List.of(DnssecState.BOGUS, DnssecState.INDETERMINATE)) {
+      DnsResolver marking =
+          (name, type) ->
+              resolver
+                  .resolveAsync(name, type)
+                  .thenApply(
+                      a ->
+                          type != DnsRecordType.MX
+                              ? a
+                              : DnsAnswer.builder(a.name(), a.type(), a.outcome(), state)
+                                  .records(a.records())
+                                  .cnameChain(a.cnameChain())
+                                  .ttl(a.ttl())
+                                  .build());
+      MxResolver mx = MxResolver.builder().dns(marking).random(new Random(7)).build();
+      for (String domain : List.of("pref.test", "implicit.test")) {
+        MxResolution r = mx.resolve(NextHop.parse(domain));
+        assertThat(r.kind()).as("%s %s: %s", domain, state, r).isEqualTo(Kind.TEMPORARY_FAILURE);
+        assertThat(r.hosts()).isEmpty();
+        assertThat(r.mxState()).isEqualTo(state);
+      }
+    }
   }
 }

@@ -117,11 +117,15 @@ class DaneResolverTest {
                         .mx("insecure-host.example.test", 10, "mx.plain.test")
                         // Implicit MX (RFC 5321 §5.1) with TLSA at the domain itself.
                         .a("implicit.example.test", "127.0.0.5")
-                        .tlsaFor(Tlsa.smtpOwner("implicit.example.test"), 3, 0, 1, LEAF))
+                        .tlsaFor(Tlsa.smtpOwner("implicit.example.test"), 3, 0, 1, LEAF)
+                        // Implicit MX of a secure alias: TLSA at the original name only.
+                        .cname("implicit-alias.example.test", "host.real.test")
+                        .tlsaFor(Tlsa.smtpOwner("implicit-alias.example.test"), 3, 1, 1, LEAF))
             .zone(
                 "real.test",
                 z ->
                     z.a("mx1.real.test", "127.0.0.6")
+                        .a("host.real.test", "127.0.0.6")
                         .tlsaFor(Tlsa.smtpOwner("mx1.real.test"), 3, 1, 1, LEAF)
                         .a("mx2.real.test", "127.0.0.6")
                         .cname("mid.real.test", "mx3.real.test")
@@ -264,6 +268,25 @@ class DaneResolverTest {
       TlsRequirement.Dane d = usable(lookup("implicit.example.test"));
       assertThat(d.baseDomain()).isEqualTo(DomainName.of("implicit.example.test"));
       assertThat(d.referenceNames()).containsExactly(DomainName.of("implicit.example.test"));
+    }
+
+    /**
+     * RFC 7672 §2.2.2: a domain without MX records whose name is a secure alias: TLSA at the
+     * expanded name first, then at the name the sender was given, which is the base domain (and
+     * SNI) when the records are there.
+     */
+    @Test
+    void implicitMxOfASecureAliasFallsBackToTheOriginalName() {
+      MxResolution mx = mx("implicit-alias.example.test");
+      assertThat(mx.kind()).isEqualTo(MxResolution.Kind.IMPLICIT_MX);
+      TlsRequirement.Dane d = usable(dane.lookupAsync(mx.hosts().get(0), mx).join());
+      assertThat(d.baseDomain()).isEqualTo(DomainName.of("implicit-alias.example.test"));
+      assertThat(d.referenceNames()).contains(DomainName.of("implicit-alias.example.test"));
+      assertThat(
+              tlsaQueryOrder(
+                  Tlsa.smtpOwner("host.real.test"), Tlsa.smtpOwner("implicit-alias.example.test")))
+          .containsExactly(
+              Tlsa.smtpOwner("host.real.test"), Tlsa.smtpOwner("implicit-alias.example.test"));
     }
 
     @Test

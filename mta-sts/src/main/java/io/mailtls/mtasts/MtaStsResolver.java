@@ -4,6 +4,7 @@ import io.mailtls.core.DnsAnswer;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MtaStsLookup;
@@ -311,6 +312,11 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   private CompletionStage<MtaStsLookup> txtResult(
       Context ctx, DomainName txtName, DnsAnswer answer) {
+    if (answer.state() == DnssecState.BOGUS || answer.state() == DnssecState.INDETERMINATE) {
+      // RFC 4035 §5.5: an answer that failed validation is a failed lookup, whatever outcome a
+      // resolver of the caller's put on it; never "no policy" (a cached one still applies).
+      return done(dnsFailure(ctx, answer.toString()));
+    }
     switch (answer.outcome()) {
       case FAILURE:
         return done(dnsFailure(ctx, answer.toString()));

@@ -8,7 +8,11 @@ import static io.mailtls.mtasts.StsFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsOutcome;
+import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MtaStsLookup;
@@ -265,6 +269,47 @@ class MtaStsResolverTest {
           .isEqualTo(trouble.provablyAbsent());
     }
     assertThat(fx.fetcher.calls()).isEmpty();
+  }
+
+  /**
+   * RFC 4035 §5.5: a TXT answer that failed validation is a failed lookup even when a resolver of
+   * the caller's hands it over as a denial or as data: never "no policy" (which would make an
+   * {@code sts-required} sender bounce, and an attacker's forged denial a downgrade), and never a
+   * policy id to fetch.
+   */
+  @ParameterizedTest(name = "[{index}] {0}")
+  @EnumSource(
+      value = DnssecState.class,
+      names = {"BOGUS", "INDETERMINATE"})
+  void aTxtAnswerThatFailedValidationIsADnsFailureWhateverItsOutcome(DnssecState state) {
+    for (boolean denial : new boolean[] {true, false}) {
+      DnsResolver marking =
+          (name, type) ->
+              fx.resolver
+                  .resolveAsync(name, type)
+                  .thenApply(
+                      a ->
+                          type != DnsRecordType.TXT
+                              ? a
+                              : denial
+                                  ? DnsAnswer.builder(a.name(), a.type(), DnsOutcome.NODATA, state)
+                                      .ttl(a.ttl())
+                                      .build()
+                                  : DnsAnswer.builder(a.name(), a.type(), a.outcome(), state)
+                                      .records(a.records())
+                                      .ttl(a.ttl())
+                                      .build());
+      MtaStsResolver sts =
+          MtaStsResolver.builder().dns(marking).fetcher(fx.fetcher).clock(fx.clock).build();
+
+      MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
+
+      assertThat(result)
+          .as("denial %s: %s", denial, result)
+          .isInstanceOf(MtaStsLookup.Failed.class);
+      assertThat(((MtaStsLookup.Failed) result).type()).isEqualTo(FailureType.DNS_FAILURE);
+      assertThat(fx.fetcher.calls()).isEmpty();
+    }
   }
 
   // ---------------------------------------------------------------- §5.1: expiry
