@@ -35,16 +35,25 @@ import java.util.Objects;
  *   <li>{@code mailto:} and {@code https:} URIs are the report destinations (§3, §5); a URI of any
  *       other scheme is well-formed but ignored ({@link #ignored()}). A record with no {@code
  *       mailto:} or {@code https:} URI names no destination and is treated as invalid.
+ *   <li>At most {@link #MAX_DESTINATIONS} destinations are used, the first ones given; any further
+ *       {@code mailto:} or {@code https:} URI is ignored too. §3 sets no limit, but each
+ *       destination costs a delivery with its own timeouts and retries, and the record is the
+ *       peer's input: a run stays bounded in time however many it names (as RFC 7489 §6.2 lets a
+ *       DMARC reporter limit its {@code rua} destinations).
  *   <li>A repeated key: the first occurrence counts (as RFC 8461 §3.2 reads repeated keys); later
  *       ones must still fit the grammar. Unknown fields are kept but unused (§3: "unknown fields
  *       SHALL be ignored").
  * </ul>
  *
  * @param rua the {@code mailto:} and {@code https:} destinations, in the order given
- * @param ignored URIs of other schemes, in the order given
+ * @param ignored URIs of other schemes, and destinations beyond {@link #MAX_DESTINATIONS}, in the
+ *     order given
  * @param extensions extension fields (first occurrence wins)
  */
 public record TlsRptRecord(List<URI> rua, List<URI> ignored, Map<String, String> extensions) {
+
+  /** The most report destinations one record gives: later {@code rua} URIs are ignored. */
+  public static final int MAX_DESTINATIONS = 5;
 
   private static final String VERSION = "v=TLSRPTv1";
 
@@ -216,12 +225,12 @@ public record TlsRptRecord(List<URI> rua, List<URI> ignored, Map<String, String>
         if (at <= 0 || at == ssp.length() - 1 || ssp.indexOf('?') == 0) {
           throw invalid(text, "mailto: URI without an address: " + token);
         }
-        rua.add(uri);
+        (rua.size() < MAX_DESTINATIONS ? rua : ignored).add(uri);
       } else if (scheme.equals("https")) {
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
           throw invalid(text, "https: URI without a host: " + token);
         }
-        rua.add(uri);
+        (rua.size() < MAX_DESTINATIONS ? rua : ignored).add(uri);
       } else {
         ignored.add(uri);
       }

@@ -97,6 +97,12 @@ final class RptWorld implements AutoCloseable {
     zone.add(z -> z.tlsaFor(Tlsa.smtpOwner("mx.dane.rpt.test"), 3, 1, 1, daneLeaf));
     domain("dane-bad.rpt.test", "mx.dane-bad.rpt.test", leaf("mx.dane-bad.rpt.test"), 10);
     zone.add(z -> z.tlsa(Tlsa.smtpOwner("mx.dane-bad.rpt.test"), 3, 1, 1, Tlsa.wrongData(1)));
+    // An MTA-STS testing policy whose mx patterns leave out the one MX (used all the same).
+    domain("testing.rpt.test", "mx.testing.rpt.test", leaf("mx.testing.rpt.test"), 10);
+    // Secure TLSA records, none usable (PKIX-EE): TLS required, unauthenticated.
+    TestPki.Issued unusableLeaf = leaf("mx.tlsa-unusable.rpt.test");
+    domain("tlsa-unusable.rpt.test", "mx.tlsa-unusable.rpt.test", unusableLeaf, 10);
+    zone.add(z -> z.tlsaFor(Tlsa.smtpOwner("mx.tlsa-unusable.rpt.test"), 1, 1, 1, unusableLeaf));
     for (String d :
         List.of("good", "plain", "sts", "dane", "dane-bad").stream()
             .map(l -> l + ".rpt.test")
@@ -109,8 +115,12 @@ final class RptWorld implements AutoCloseable {
             .domain(
                 "sts.rpt.test",
                 MtaStsServer.policyText("enforce", 86400, "mx1.sts.rpt.test", "mx2.sts.rpt.test"))
+            .domain(
+                "testing.rpt.test",
+                MtaStsServer.policyText("testing", 86400, "mx9.testing.rpt.test"))
             .start();
     zone.add(z -> sts.publish(z, "sts.rpt.test", "rpt1"));
+    zone.add(z -> sts.publish(z, "testing.rpt.test", "rpt1"));
     dns = TestDnsServer.builder().zone("rpt.test", z -> zone.forEach(c -> c.accept(z))).start();
     resolver = RptFixtures.resolver(dns);
     http = RptFixtures.http(pki);

@@ -9,6 +9,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.TlsRequirement;
@@ -151,6 +152,66 @@ class TlsRptAggregatorTest {
 
     assertThat(day).hasSize(5);
     assertThat(store.days()).containsExactly(LocalDate.parse("2025-03-01"));
+  }
+
+  /**
+   * A policy failure decided while planning about a host that is used all the same is the verdict
+   * on the session with that host, counted once (RFC 8460 §4.3, §4.4): an MX outside an MTA-STS
+   * {@code testing} policy's patterns, and secure TLSA records none of which is usable (RFC 7672
+   * §2.2: TLS required, unauthenticated), each one failed session and no success, though TLS was
+   * negotiated.
+   */
+  @Test
+  void aHostThatFailedItsPolicyWhilePlanningButWasUsedIsOneFailedSession() {
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-02T12:00:00Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator = TlsRptAggregator.builder().store(store).clock(clock).build();
+    DeliveryReport report;
+    try (SecureSmtpTransport t = world.transport(aggregator)) {
+      report = send(t, "b@testing.rpt.test", "b@tlsa-unusable.rpt.test");
+    }
+    assertThat(report.allDelivered()).as("%s", report).isTrue();
+    Map<AppliedPolicy, PolicyCounts> day = store.read(LocalDate.parse("2025-03-02"));
+
+    RecipientResult testing = report.result("b@testing.rpt.test");
+    assertThat(testing.plan().mtaSts().orElseThrow().mode()).isEqualTo(MtaStsMode.TESTING);
+    Attempt session = testing.attempt().orElseThrow();
+    assertThat(session.tls()).isPresent();
+    AppliedPolicy testingPolicy =
+        AppliedPolicy.sts(DomainName.of("testing.rpt.test"), testing.plan().mtaSts().get());
+    assertThat(day.get(testingPolicy))
+        .isEqualTo(
+            PolicyCounts.failure(
+                new FailureDetail(
+                    "sts-policy-invalid",
+                    Optional.of(sendingIp(session)),
+                    Optional.of("mx.testing.rpt.test"),
+                    Optional.of("mx.testing.rpt.test"),
+                    Optional.of(session.address().getAddress().getHostAddress()),
+                    Optional.of("STS_POLICY_INVALID"),
+                    Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.2.2"))));
+
+    Attempt unusable = report.result("b@tlsa-unusable.rpt.test").attempt().orElseThrow();
+    assertThat(unusable.tls()).isPresent();
+    assertThat(unusable.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
+    AppliedPolicy tlsa =
+        new AppliedPolicy(
+            PolicyType.TLSA,
+            DomainName.of("tlsa-unusable.rpt.test"),
+            List.of(),
+            List.of("mx.tlsa-unusable.rpt.test"));
+    assertThat(day.get(tlsa))
+        .isEqualTo(
+            PolicyCounts.failure(
+                new FailureDetail(
+                    "tlsa-invalid",
+                    Optional.of(sendingIp(unusable)),
+                    Optional.of("mx.tlsa-unusable.rpt.test"),
+                    Optional.of("mx.tlsa-unusable.rpt.test"),
+                    Optional.of(unusable.address().getAddress().getHostAddress()),
+                    Optional.of("TLSA_INVALID"),
+                    Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.2.1"))));
+    assertThat(day).hasSize(2);
   }
 
   private static String sendingIp(Attempt a) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,24 @@ class TlsRptRecordTest {
             URI.create("https://r.example.com/x?a=b"),
             URI.create("mailto:b@example.com"));
     assertThat(r.ignored()).isEmpty();
+  }
+
+  /**
+   * The record is the peer's input, and each destination a delivery with its own timeouts: at most
+   * five are used, the first given; the rest are ignored, never an unbounded run.
+   */
+  @Test
+  void atMostFiveDestinationsTheFirstGiven() {
+    List<String> uris = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      uris.add(i % 2 == 0 ? "https://r" + i + ".example.com/x" : "mailto:r" + i + "@example.com");
+    }
+    TlsRptRecord r = TlsRptRecord.parse("v=TLSRPTv1; rua=" + String.join(",", uris));
+    assertThat(r.rua())
+        .hasSize(TlsRptRecord.MAX_DESTINATIONS)
+        .containsExactlyElementsOf(uris.subList(0, 5).stream().map(URI::create).toList());
+    assertThat(r.ignored())
+        .containsExactlyElementsOf(uris.subList(5, 50).stream().map(URI::create).toList());
   }
 
   @Test

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -55,12 +56,19 @@ public final class SessionAccounting {
       DomainName domain = e.getKey();
       DeliveryPlan plan = e.getValue().plan();
       List<PolicyFailure> sessionFailures = new ArrayList<>();
+      List<PolicyFailure> hostAudits = new ArrayList<>();
       for (PolicyFailure f : failures) {
         if (!f.policyDomain().equals(domain) || f.type().tlsRptResultType().isEmpty()) {
           continue;
         }
         if (f.address().isPresent()) {
           sessionFailures.add(f);
+        } else if (usedAnyway(plan, f)) {
+          // Decided while planning about a host that is used all the same (an MX outside an
+          // MTA-STS testing policy's patterns, unusable TLSA records with TLS required): it is
+          // the verdict on each session with that host (row 2), not a session of its own; a host
+          // never connected to had no session.
+          hostAudits.add(f);
         } else {
           // A failure decided while planning (no connection): one failed session (row 1).
           add(
@@ -73,6 +81,32 @@ public final class SessionAccounting {
       for (Attempt a : e.getValue().attempts()) {
         AppliedPolicy policy = attemptPolicy(domain, plan, a);
         PolicyFailure matched = take(sessionFailures, a);
+        List<PolicyFailure> audits =
+            hostAudits.stream().filter(f -> f.host().equals(a.host())).toList();
+        boolean tlsFailure =
+            a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent();
+        if (matched == null && !tlsFailure && a.tls().isPresent()) {
+          // A session that would count as a success fails by the audit of its own policy.
+          for (PolicyFailure f : audits) {
+            if (planPolicy(domain, plan, f).equals(policy)) {
+              matched = f;
+              break;
+            }
+          }
+        }
+        if (counted(a, matched)) {
+          // The same session under another policy the host failed while planning: once there.
+          for (PolicyFailure f : audits) {
+            AppliedPolicy other = planPolicy(domain, plan, f);
+            if (!Objects.equals(f, matched) && !other.equals(policy)) {
+              add(
+                  counts,
+                  other,
+                  PolicyCounts.failure(
+                      detail(f.type(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
+            }
+          }
+        }
         if (matched != null) {
           // Row 2: the transport reported this session's policy failure.
           add(
@@ -117,6 +151,22 @@ public final class SessionAccounting {
       }
     }
     return counts;
+  }
+
+  /**
+   * Whether the plan uses the host a failure decided while planning names: the failure did not keep
+   * it from being tried.
+   */
+  private static boolean usedAnyway(DeliveryPlan plan, PolicyFailure f) {
+    return f.host().isPresent() && plan.hosts().stream().anyMatch(h -> h.name().equals(f.host()));
+  }
+
+  /** Whether a session counts at all (rows 2 to 5), rather than row 6's no TLS negotiation. */
+  private static boolean counted(Attempt a, @Nullable PolicyFailure matched) {
+    return matched != null
+        || a.tls().isPresent()
+        || a.failure().isEmpty()
+        || a.failure().get().tlsRptResultType().isPresent();
   }
 
   private static @Nullable PolicyFailure take(List<PolicyFailure> failures, Attempt a) {
