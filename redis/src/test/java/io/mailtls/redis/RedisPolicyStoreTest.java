@@ -321,6 +321,29 @@ class RedisPolicyStoreTest {
     assertThat(store().get(DOMAIN)).contains(entry);
   }
 
+  /**
+   * A well-formed value whose times lie beyond what milliseconds since the epoch can hold is
+   * unreadable too: ignored, never an exception out of {@code get} into planning.
+   */
+  @Test
+  void aValueWithTimesOutOfRangeIsIgnored() {
+    CachedPolicy entry = policy("r1", now(), Duration.ofDays(7));
+    RedisPolicyStore s = store();
+    s.put(DOMAIN, entry);
+    String far = "\"+300000000-01-01T00:00:00Z\"";
+    String value =
+        inspect
+            .get("test:sts:example.com")
+            .replaceAll("\"fetched_at\"\\s*:\\s*\"[^\"]*\"", "\"fetched_at\":" + far)
+            .replaceAll("\"expires_at\"\\s*:\\s*\"[^\"]*\"", "\"expires_at\":" + far)
+            .replaceAll("\"max_age\"\\s*:\\s*\\d+", "\"max_age\":0");
+    assertThat(value).contains("+300000000").contains("\"max_age\":0");
+    inspect.set("test:sts:example.com", value);
+
+    assertThat(store().get(DOMAIN)).isEmpty();
+    assertThat(s.get(DOMAIN)).contains(entry);
+  }
+
   @Test
   void removeLeavesANewerPolicyAnotherProcessStored() {
     Instant t = now();

@@ -32,6 +32,11 @@ import java.util.Locale;
  */
 public final class PolicyCodec {
 
+  /** The instants whose milliseconds since the epoch fit a {@code long}. */
+  private static final Instant MIN_MILLIS = Instant.ofEpochMilli(Long.MIN_VALUE);
+
+  private static final Instant MAX_MILLIS = Instant.ofEpochMilli(Long.MAX_VALUE);
+
   public static final String FORMAT = "mailtls-mta-sts-policy";
   public static final int VERSION = 1;
 
@@ -132,11 +137,18 @@ public final class PolicyCodec {
 
   private static Instant instant(JsonNode node, String member) {
     String value = text(node, member);
+    Instant instant;
     try {
-      return Instant.parse(value);
+      instant = Instant.parse(value);
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException("\"" + member + "\" is not an ISO-8601 instant", e);
     }
+    // Times are compared in milliseconds since the epoch, here and in the Redis scripts: an
+    // instant beyond that range is refused here, never an ArithmeticException later.
+    if (instant.isBefore(MIN_MILLIS) || instant.isAfter(MAX_MILLIS)) {
+      throw new IllegalArgumentException("\"" + member + "\" is out of range");
+    }
+    return instant;
   }
 
   private static MtaStsMode mode(String token) {
