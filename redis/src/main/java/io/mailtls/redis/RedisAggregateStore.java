@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -48,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * io.mailtls.tlsrpt.TlsRptAggregator} counts a failed merge (the queue was full; a batch waited
  * longer than its marker lives; its day was reported before it arrived; the store was closed with
  * batches waiting). {@link #read} of a day for which batches still wait throws {@link IOException},
- * never an incomplete answer. {@link #discard} marks the day reported ({@code
- * <prefix>:tlsrpt:v1:reported:<day>}): a merge for it that arrives later is refused, not the start
- * of a second report.
+ * never an incomplete answer. {@link #readForReport}, which the reporter calls for an ended day,
+ * marks the day reported ({@code <prefix>:tlsrpt:v1:reported:<day>}) in the same script that reads
+ * it, and {@link #discard} marks it again: a merge for it that arrives later is refused and its
+ * loss reported, never deleted unseen with the day's counts nor the start of a second report.
  *
  * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis or Sentinel
  * ({@code redis-sentinel://} URI) only: the scripts use keys of several hash slots, and the days
@@ -172,7 +174,7 @@ public final class RedisAggregateStore implements AggregateStore {
             },
             args.toArray(String[]::new));
     if (r < 0) {
-      lost(1, batch.day() + " was reported before these counts arrived");
+      lost(1, batch.day() + " was read for its reports before these counts arrived");
       throw new IOException(
           "TLS-RPT counts for "
               + batch.day()
@@ -245,10 +247,52 @@ public final class RedisAggregateStore implements AggregateStore {
   @Override
   public Map<AppliedPolicy, PolicyCounts> read(LocalDate day) throws IOException {
     Objects.requireNonNull(day, "day");
+    requireNothingWaiting(day);
+    Map<String, String> hash;
+    try {
+      hash = redis.call(c -> c.hgetall(dayKey(day)));
+    } catch (RedisLink.Unavailable e) {
+      throw new IOException(
+          "TLS-RPT counts not read from Redis " + redis + ": " + e.getMessage(), e);
+    }
+    return counts(day, hash);
+  }
+
+  /**
+   * Reads the day's counts and marks the day reported, in one script: a merge for it that arrives
+   * later (a batch another process kept while Redis was away) is refused and its loss reported, as
+   * after {@link #discard}, instead of being added to counts that the report being written no
+   * longer reads and that the discard then deletes.
+   */
+  @Override
+  public Map<AppliedPolicy, PolicyCounts> readForReport(LocalDate day) throws IOException {
+    Objects.requireNonNull(day, "day");
+    requireNothingWaiting(day);
+    List<String> flat;
+    try {
+      flat =
+          redis.scriptStrings(
+              CountScripts.READ_FOR_REPORT,
+              new String[] {dayKey(day), reportedKey(day)},
+              Long.toString(Math.max(1, retention.toSeconds())));
+    } catch (RedisLink.Unavailable e) {
+      throw new IOException(
+          "TLS-RPT counts not read from Redis " + redis + ": " + e.getMessage(), e);
+    }
+    Map<String, String> hash = new LinkedHashMap<>();
+    if (flat != null) {
+      for (int i = 0; i + 1 < flat.size(); i += 2) {
+        hash.put(flat.get(i), flat.get(i + 1));
+      }
+    }
+    return counts(day, hash);
+  }
+
+  /** Never a partial answer: a report written from it would miss counts this process holds. */
+  private void requireNothingWaiting(LocalDate day) throws IOException {
     flushPending();
     int waiting = pending.countFor(day);
     if (waiting > 0) {
-      // Never a partial answer: a report written from it would miss counts this process holds.
       throw new IOException(
           "TLS-RPT counts for "
               + day
@@ -257,13 +301,10 @@ public final class RedisAggregateStore implements AggregateStore {
               + " merge(s) of this process wait for Redis "
               + redis);
     }
-    Map<String, String> hash;
-    try {
-      hash = redis.call(c -> c.hgetall(dayKey(day)));
-    } catch (RedisLink.Unavailable e) {
-      throw new IOException(
-          "TLS-RPT counts not read from Redis " + redis + ": " + e.getMessage(), e);
-    }
+  }
+
+  private Map<AppliedPolicy, PolicyCounts> counts(LocalDate day, @Nullable Map<String, String> hash)
+      throws IOException {
     if (hash == null || hash.isEmpty()) {
       return Map.of();
     }

@@ -97,6 +97,36 @@ public final class RedisReportClaim implements ReportClaim, AutoCloseable {
     return false;
   }
 
+  /**
+   * Extends this caller's claim (a Lua compare-and-expire on its token): false when it holds none,
+   * its lease lapsed (another may hold the key now), or Redis does not answer.
+   */
+  @Override
+  public boolean renew(String reportKey, Duration lease) {
+    Objects.requireNonNull(reportKey, "reportKey");
+    Objects.requireNonNull(lease, "lease");
+    String token = tokens.get(reportKey);
+    if (token == null) {
+      return false;
+    }
+    long reply;
+    try {
+      reply =
+          redis.script(
+              CountScripts.RENEW,
+              new String[] {key(reportKey)},
+              token,
+              Long.toString(Math.max(1, lease.toMillis())));
+    } catch (RedisLink.Unavailable e) {
+      return false; // the claim may lapse; kept in tokens, in case it has not
+    }
+    if (reply != 1) {
+      tokens.remove(reportKey, token);
+      return false;
+    }
+    return true;
+  }
+
   @Override
   public void release(String reportKey) {
     Objects.requireNonNull(reportKey, "reportKey");

@@ -118,6 +118,31 @@ class RedisAggregateStoreTest {
     assertThat(s.days()).isEmpty();
   }
 
+  /**
+   * Counts another process merges while the day's report is being written (a batch it kept while
+   * Redis was away, sent at last) would miss the report that already read the day, and the discard
+   * would delete them unseen. The read for the report closes the day: such a merge is refused, and
+   * its loss reported.
+   */
+  @Test
+  void aMergeAfterTheReadForTheReportIsRefusedAndReportedNeverDeletedUnseen() throws IOException {
+    RedisAggregateStore reporter = store();
+    RedisAggregateStore sender = store();
+    sender.merge(DAY, Map.of(NONE, PolicyCounts.success()));
+
+    assertThat(reporter.readForReport(DAY))
+        .containsOnly(Map.entry(NONE, new PolicyCounts(1, 0, Map.of())));
+    assertThatThrownBy(() -> sender.merge(DAY, Map.of(STS, PolicyCounts.failure(EXPIRED))))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("2026-12-05");
+    assertThat(sender.lostMerges()).isEqualTo(1);
+    assertThat(reporter.read(DAY)).doesNotContainKey(STS);
+
+    // The next day is open as before.
+    sender.merge(DAY.plusDays(1), Map.of(STS, PolicyCounts.failure(EXPIRED)));
+    assertThat(reporter.read(DAY.plusDays(1))).containsKey(STS);
+  }
+
   @Test
   void aDayWhoseCountsExpiredIsNoLongerListed() throws IOException {
     RedisAggregateStore s = store();

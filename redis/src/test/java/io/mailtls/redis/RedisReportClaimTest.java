@@ -50,6 +50,45 @@ class RedisReportClaimTest {
     }
   }
 
+  /**
+   * A holder extends its own claim (a report it wrote waits for its retry); nobody else can, and a
+   * claim that lapsed and went to another is never extended by its first holder.
+   */
+  @Test
+  void onlyTheHolderRenewsItsClaim() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        RedisReportClaim a = RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(5));
+        RedisReportClaim b = RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(5))) {
+      RedisClient client = RedisClient.create(redis.uri());
+      try {
+        RedisCommands<String, String> inspect = client.connect().sync();
+        String claimKey = "test:tlsrpt:v1:claim:" + REPORT;
+        assertThat(a.renew(REPORT, Duration.ofHours(1))).isFalse(); // holds nothing yet
+        assertThat(inspect.exists(claimKey)).isZero();
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(1))).isTrue();
+        assertThat(b.renew(REPORT, Duration.ofHours(2))).isFalse();
+        assertThat(a.renew(REPORT, Duration.ofHours(1))).isTrue();
+        assertThat(inspect.pttl(claimKey))
+            .isBetween(Duration.ofMinutes(59).toMillis(), Duration.ofHours(1).toMillis());
+        assertThat(b.tryClaim(REPORT, Duration.ofMinutes(1))).isFalse();
+
+        // Lapsed and taken by b: a's renewal fails and leaves b's claim as it is.
+        assertThat(a.renew(REPORT, Duration.ofMillis(50))).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (inspect.exists(claimKey) == 1) {
+          assertThat(System.nanoTime()).isLessThan(deadline);
+          Thread.sleep(20);
+        }
+        assertThat(b.tryClaim(REPORT, Duration.ofMinutes(10))).isTrue();
+        assertThat(a.renew(REPORT, Duration.ofHours(1))).isFalse();
+        assertThat(inspect.pttl(claimKey)).isLessThanOrEqualTo(Duration.ofMinutes(10).toMillis());
+        assertThat(b.renew(REPORT, Duration.ofHours(1))).isTrue();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
   @Test
   void aSettledReportIsNeverClaimedAgainAndOthersSeeItSettled() throws Exception {
     try (RedisServerProcess redis = RedisServerProcess.start();

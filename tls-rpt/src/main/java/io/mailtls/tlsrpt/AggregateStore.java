@@ -28,6 +28,16 @@ public interface AggregateStore extends Closeable {
   /** The counts held for {@code day}; empty when there are none. */
   Map<AppliedPolicy, PolicyCounts> read(LocalDate day) throws IOException;
 
+  /**
+   * The counts of {@code day}, a day that has ended, read to write its reports: a store shared by
+   * processes takes no more counts for the day from here on (a merge that arrives later is refused,
+   * and its loss reported, where a later {@link #discard} would have deleted it unseen). By default
+   * {@link #read}: in one process, counts of an ended day only come in before it is read.
+   */
+  default Map<AppliedPolicy, PolicyCounts> readForReport(LocalDate day) throws IOException {
+    return read(day);
+  }
+
   /** The days that hold counts, oldest first. */
   SortedSet<LocalDate> days() throws IOException;
 

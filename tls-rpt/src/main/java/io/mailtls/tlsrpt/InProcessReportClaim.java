@@ -23,11 +23,25 @@ public final class InProcessReportClaim implements ReportClaim {
 
   @Override
   public synchronized boolean tryClaim(String reportKey, Duration lease) {
+    return leaseFor(reportKey, lease, false);
+  }
+
+  /**
+   * Extends the claim when it is held and its lease has not run out. Among the threads of one
+   * process a claim names no holder: the reporter renews only the claims of reports it keeps.
+   */
+  @Override
+  public synchronized boolean renew(String reportKey, Duration lease) {
+    return leaseFor(reportKey, lease, true);
+  }
+
+  /** Sets the lease when the key is held ({@code renewal}) or free (not); the caller locks. */
+  private boolean leaseFor(String reportKey, Duration lease, boolean renewal) {
     Objects.requireNonNull(reportKey, "reportKey");
     Objects.requireNonNull(lease, "lease");
     Instant now = clock.instant();
     Instant until = held.get(reportKey);
-    if (until != null && now.isBefore(until)) {
+    if ((until != null && now.isBefore(until)) != renewal) {
       return false;
     }
     held.put(reportKey, now.plus(lease));

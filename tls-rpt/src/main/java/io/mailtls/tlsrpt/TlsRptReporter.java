@@ -169,7 +169,7 @@ public final class TlsRptReporter implements AutoCloseable {
           List.of(),
           new TreeSet<>());
     }
-    Map<AppliedPolicy, PolicyCounts> dayCounts = counts.read(day);
+    Map<AppliedPolicy, PolicyCounts> dayCounts = counts.readForReport(day);
     Map<DomainName, PendingReport> entries = entriesOf(day);
     Set<DomainName> domains = new TreeSet<>(entries.keySet());
     dayCounts.keySet().forEach(p -> domains.add(p.policyDomain()));
@@ -181,7 +181,7 @@ public final class TlsRptReporter implements AutoCloseable {
       if (e == null) {
         e = PendingReport.discovering(day, domain, now);
       }
-      PendingReport after = attempt(e, dayCounts, now, elsewhere);
+      PendingReport after = attempt(e, dayCounts, now, elsewhere, !fresh);
       if (!(fresh && after.equals(e))) {
         // A fresh entry left as it was is another holder's report: not this process's entry.
         entries.put(domain, after);
@@ -217,10 +217,10 @@ public final class TlsRptReporter implements AutoCloseable {
     List<String> elsewhere = new ArrayList<>();
     SortedSet<LocalDate> settled = new TreeSet<>();
     for (Map.Entry<LocalDate, Map<DomainName, PendingReport>> day : byDay.entrySet()) {
-      Map<AppliedPolicy, PolicyCounts> dayCounts = counts.read(day.getKey());
+      Map<AppliedPolicy, PolicyCounts> dayCounts = counts.readForReport(day.getKey());
       for (PendingReport e : List.copyOf(day.getValue().values())) {
         if (e.due(now)) {
-          PendingReport after = attempt(e, dayCounts, now, elsewhere);
+          PendingReport after = attempt(e, dayCounts, now, elsewhere, true);
           day.getValue().put(e.policyDomain(), after);
           results.add(after);
         }
@@ -323,34 +323,49 @@ public final class TlsRptReporter implements AutoCloseable {
     return m;
   }
 
-  /** Claims the report, does what is due, keeps the result; returns the entry as it now stands. */
+  /**
+   * Claims the report, does what is due, keeps the result; returns the entry as it now stands.
+   * {@code kept}: the entry is this process's own (kept from an earlier run), whose claim it may
+   * still hold.
+   */
   private PendingReport attempt(
       PendingReport e,
       Map<AppliedPolicy, PolicyCounts> dayCounts,
       Instant now,
-      List<String> elsewhere)
+      List<String> elsewhere,
+      boolean kept)
       throws IOException {
     if (e.settled() || !e.due(now)) {
       return e;
     }
     String key = e.key();
-    if (!claim.tryClaim(key, claimLease)) {
+    if (!((kept && claim.renew(key, claimLease)) || claim.tryClaim(key, claimLease))) {
       elsewhere.add(key);
       return e;
     }
+    PendingReport after = e;
     try {
-      if (e.stage() == Stage.DISCOVERING) {
-        e = discover(e, dayCounts, now);
+      if (after.stage() == Stage.DISCOVERING) {
+        after = discover(after, dayCounts, now);
       }
-      if (e.stage() == Stage.DELIVERING) {
-        e = deliver(e, now);
+      if (after.stage() == Stage.DELIVERING) {
+        after = deliver(after, now);
       }
-      if (e.settled()) {
+      if (after.settled()) {
         claim.markSettled(key); // no other process writes it again
       }
-      return e;
+      return after;
     } finally {
-      claim.release(key);
+      Optional<Instant> next = after.nextAttempt();
+      if (next.isPresent()) {
+        // Not settled: this process keeps what it wrote (the report-id, the counts) for its next
+        // attempt, and the claim with it, so that no other process of the fleet writes a second
+        // report for the day meanwhile (RFC 8460 §4.1); a process that dies lets it lapse.
+        Duration wait = Duration.between(clock.instant(), next.get());
+        claim.renew(key, (wait.isNegative() ? Duration.ZERO : wait).plus(claimLease));
+      } else {
+        claim.release(key);
+      }
     }
   }
 
@@ -557,16 +572,19 @@ public final class TlsRptReporter implements AutoCloseable {
     boolean settledElsewhere = false;
     for (AppliedPolicy p : dayCounts.keySet()) {
       PendingReport e = entries.get(p.policyDomain());
-      if (e == null && claim.isSettled(PendingReport.key(day, p.policyDomain()))) {
-        settledElsewhere = true; // another process of the fleet wrote and settled it
+      if (e != null && e.settled()) {
         continue;
       }
-      if (e == null || !e.settled()) {
-        return false;
+      if (claim.isSettled(PendingReport.key(day, p.policyDomain()))) {
+        // Another process of the fleet wrote and settled it (an entry of this process for it, a
+        // copy it could not send while the other held the claim, is dropped below, never sent).
+        settledElsewhere = true;
+        continue;
       }
+      return false;
     }
     for (PendingReport e : entries.values()) {
-      if (!e.settled()) {
+      if (!e.settled() && !claim.isSettled(e.key())) {
         return false;
       }
     }

@@ -535,6 +535,41 @@ class TlsRptReporterTest {
     assertThat(fleet.tryClaim(key, Duration.ofMinutes(5))).isTrue(); // released after the run
   }
 
+  /**
+   * RFC 8460 §4.1, one report per policy domain and day, across a fleet: a process whose report
+   * waits for a retry keeps its claim until that retry, so another process sharing the counts
+   * writes no second report (with a report-id of its own) meanwhile; the one report goes out when
+   * its writer tries again.
+   */
+  @Test
+  void aReportWaitingForItsRetryStaysWithTheProcessThatWroteIt() throws Exception {
+    script("/flaky", 503, 200);
+    count(DAY, "flaky.rpt.test", 2);
+    InProcessReportClaim fleet = new InProcessReportClaim(clock);
+    String key = "tlsrpt/" + DAY + "/flaky.rpt.test";
+    TlsRptReporter writer = reporter(new InMemoryPendingReportStore()).claim(fleet).build();
+    TlsRptReporter other = reporter(new InMemoryPendingReportStore()).claim(fleet).build();
+
+    PendingReport first = writer.flush(DAY).reports().get(0);
+    assertThat(first.stage()).isEqualTo(PendingReport.Stage.DELIVERING);
+    assertThat(other.flush(DAY).claimedElsewhere()).containsExactly(key);
+    // Past the retry time and the lease after the first attempt: still the writer's until it
+    // tries again.
+    clock.advance(Duration.ofMinutes(40));
+    assertThat(other.flush(DAY).claimedElsewhere()).containsExactly(key);
+    assertThat(posts("/flaky")).hasSize(1);
+
+    PendingReport after = writer.retryDue().reports().get(0);
+    assertThat(after.stage()).isEqualTo(PendingReport.Stage.DELIVERED);
+    assertThat(other.flush(DAY).reports()).isEmpty(); // settled: its counts are gone
+    List<RecordedRequest> posts = posts("/flaky");
+    assertThat(posts).hasSize(2);
+    assertThat(reportId(posts.get(1)))
+        .isEqualTo(reportId(posts.get(0)))
+        .isEqualTo(first.report().orElseThrow().reportId());
+    assertThat(fleet.tryClaim(key, Duration.ofMinutes(5))).isTrue(); // released once settled
+  }
+
   @Test
   void startRunsOnTheGivenExecutorAndCloseCancelsOnlyThat() throws Exception {
     count(DAY, "ok.rpt.test", 1);

@@ -31,6 +31,18 @@ public final class CountScripts {
               + "return 1\n");
 
   /**
+   * Read for the report. KEYS[1] the day's hash, KEYS[2] the day's reported mark; ARGV[1] the
+   * mark's time to live in seconds. Marks the day reported and returns its hash (HGETALL), in one
+   * script: a merge either came before and is in what was read, or comes after and is refused
+   * ({@link #MERGE} returns -1), never added to counts the report no longer reads and that {@link
+   * #DISCARD} then deletes.
+   */
+  public static final RedisLink.Script READ_FOR_REPORT =
+      RedisLink.Script.of(
+          "redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])\n"
+              + "return redis.call('HGETALL', KEYS[1])\n");
+
+  /**
    * Days. KEYS[1] the days sorted set; ARGV[1] the prefix of the day hashes' keys. Returns the days
    * whose hash exists, oldest first, and forgets those whose hash expired.
    */
@@ -70,6 +82,18 @@ public final class CountScripts {
               + "  return 0\n"
               + "end\n"
               + "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+              + "  return 1\n"
+              + "end\n"
+              + "return 0\n");
+
+  /**
+   * Renew. KEYS[1] the claim's key; ARGV[1] the holder's token, ARGV[2] the lease in milliseconds.
+   * 1 when the claim was still this holder's and now lasts the lease from now; 0 otherwise.
+   */
+  public static final RedisLink.Script RENEW =
+      RedisLink.Script.of(
+          "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+              + "  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
               + "  return 1\n"
               + "end\n"
               + "return 0\n");
