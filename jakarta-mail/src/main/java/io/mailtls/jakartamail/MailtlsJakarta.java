@@ -11,6 +11,7 @@ import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sends Jakarta Mail messages through {@link SecureSmtpTransport}: one call instead of {@code
@@ -75,16 +76,51 @@ public final class MailtlsJakarta {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(envelope, "envelope");
+    return save(transport, message, envelope, null);
+  }
+
+  /**
+   * As {@link #send(SecureSmtpTransport, MimeMessage)}, but a {@code Message-ID} the message
+   * already has is kept through the save, as Spring's {@code JavaMailSenderImpl} keeps it: for
+   * callers that set their own (for threading, or to match bounces) and expect it on the wire.
+   * Without one, the save gives the message a new one, as {@code send} does.
+   *
+   * @throws MessagingException when the message's headers cannot be parsed or saved
+   * @throws IllegalArgumentException when the message yields no usable envelope
+   */
+  public static DeliveryReport sendKeepingMessageId(
+      SecureSmtpTransport transport, MimeMessage message) throws MessagingException {
+    Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(message, "message");
+    Envelope envelope = envelopeOf(message);
+    return save(transport, message, envelope, message.getMessageID());
+  }
+
+  /** Saves and sends; {@code messageId}, when given, is put back after each save. */
+  private static DeliveryReport save(
+      SecureSmtpTransport transport,
+      MimeMessage message,
+      Envelope envelope,
+      @Nullable String messageId)
+      throws MessagingException {
     // The leaves Jakarta Mail reads to choose an encoding in this save: those it makes 7bit need
     // no second reading for 8BITMIME or line length (MimeFacts).
     Set<Part> chosen = MimeFacts.unencodedLeaves(message);
-    message.saveChanges();
+    saveChanges(message, messageId);
     // RFC 5321 §4.5.3.1.6: lines of at most 998 octets. Parts that keep a 7bit/8bit encoding
     // with longer lines get one Jakarta Mail chooses (quoted-printable or base64) instead.
     if (LongLines.encode(message, chosen)) {
-      message.saveChanges();
+      saveChanges(message, messageId);
     }
     return transport.send(envelope, MimeMessageContent.saved(message, chosen));
+  }
+
+  private static void saveChanges(MimeMessage message, @Nullable String messageId)
+      throws MessagingException {
+    message.saveChanges(); // Jakarta Mail's updateMessageID() always makes a new Message-ID
+    if (messageId != null) {
+      message.setHeader("Message-ID", messageId);
+    }
   }
 
   /**

@@ -26,7 +26,22 @@ public final class MailtlsSendFailedException extends SendFailedException {
       Address[] validUnsent,
       Address[] invalid,
       @Nullable DeliveryReport report) {
-    super(message, null, validSent, validUnsent, invalid);
+    this(message, null, validSent, validUnsent, invalid, report);
+  }
+
+  /**
+   * With the exception that stopped the message as its cause: {@link
+   * jakarta.mail.MessagingException} fixes its cause in the constructor, so it cannot be set
+   * afterwards.
+   */
+  MailtlsSendFailedException(
+      String message,
+      @Nullable Exception cause,
+      Address[] validSent,
+      Address[] validUnsent,
+      Address[] invalid,
+      @Nullable DeliveryReport report) {
+    super(message, cause, validSent, validUnsent, invalid);
     this.report = report;
   }
 

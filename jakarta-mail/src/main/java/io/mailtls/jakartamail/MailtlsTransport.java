@@ -164,15 +164,17 @@ public class MailtlsTransport extends Transport {
     for (Address a : addresses) {
       collect(a, byMailbox, unusable);
     }
+    List<Address> rest = new ArrayList<>();
+    byMailbox.values().forEach(rest::addAll);
     Optional<EmailAddress> sender;
     try {
       sender = envelopeSender(mime);
     } catch (IllegalArgumentException e) {
-      throw notSent(message, List.of(addresses), List.of(), "mailtls: " + e.getMessage(), e);
+      // Not sent for the sender's sake: the usable recipients are valid but unsent, and an
+      // address that is no Internet mailbox is invalid, as when the sender is good.
+      throw notSent(message, rest, unusable, "mailtls: " + e.getMessage(), e);
     }
     if (!unusable.isEmpty() || byMailbox.isEmpty()) {
-      List<Address> rest = new ArrayList<>();
-      byMailbox.values().forEach(rest::addAll);
       throw notSent(
           message,
           rest,
@@ -256,12 +258,9 @@ public class MailtlsTransport extends Transport {
     Address[] invalidArr = invalid.toArray(Address[]::new);
     notifyTransportListeners(
         TransportEvent.MESSAGE_NOT_DELIVERED, new Address[0], unsentArr, invalidArr, message);
-    MailtlsSendFailedException ex =
-        new MailtlsSendFailedException(text, new Address[0], unsentArr, invalidArr, null);
-    if (cause != null) {
-      ex.initCause(cause);
-    }
-    return ex;
+    // The cause goes to the constructor: MessagingException's sets it (to null, too), and a later
+    // initCause would throw IllegalStateException out of sendMessage.
+    return new MailtlsSendFailedException(text, cause, new Address[0], unsentArr, invalidArr, null);
   }
 
   private static void collect(

@@ -442,6 +442,37 @@ class MailtlsTransportTest {
     }
   }
 
+  /**
+   * A message with no usable sender (neither From nor Sender) is not sent either: the exception
+   * still sorts the recipients as when the sender is good, an address that is not an Internet
+   * mailbox invalid and the usable ones valid but unsent, never all of them as given.
+   */
+  @Test
+  void withoutAUsableSenderTheRecipientsAreStillSortedInvalidAndUnsent() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Session session = Session.getInstance(mailtls(net));
+      try (Transport t = session.getTransport("mailtls")) {
+        t.connect();
+        MimeMessage m = new MimeMessage(session);
+        m.addRecipient(Message.RecipientType.TO, new InternetAddress("bob@example.test"));
+        m.setSubject("test");
+        m.setText("body\n", "UTF-8");
+        m.saveChanges();
+        InternetAddress bad = new InternetAddress("no-domain", false);
+        Address[] to = {new InternetAddress("bob@example.test"), bad};
+        SendFailedException e =
+            catchThrowableOfType(SendFailedException.class, () -> t.sendMessage(m, to));
+        assertThat(e.getInvalidAddresses()).containsExactly(bad);
+        assertThat(strings(e.getValidUnsentAddresses())).containsExactly("bob@example.test");
+        assertThat(e.getValidSentAddresses()).isNullOrEmpty();
+        assertThat(e.getNextException())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("neither a Sender nor a From");
+      }
+      assertThat(net.server.sessions()).isEmpty();
+    }
+  }
+
   private static MimeMessage message(Session session, String... to) throws MessagingException {
     MimeMessage m = new MimeMessage(session);
     m.setFrom(new InternetAddress("alice@sender.test"));

@@ -7,6 +7,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.io.InputStream;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -35,6 +36,10 @@ import org.springframework.mail.javamail.MimeMessagePreparator;
  * could not be sent at all. Nothing is retried here: a deferred recipient is the caller's to send
  * again.
  *
+ * <p>As Spring's {@code JavaMailSenderImpl}, a message without a {@code Date} gets one, and a
+ * {@code Message-ID} it already has is kept through the save ({@link
+ * MailtlsJakarta#sendKeepingMessageId}).
+ *
  * <p>Thread-safe. {@code send} blocks the calling thread until every recipient is decided.
  */
 public final class MailtlsJavaMailSender implements JavaMailSender {
@@ -62,11 +67,24 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
   public DeliveryReport deliver(MimeMessage message) {
     Objects.requireNonNull(message, "message");
     try {
-      return MailtlsJakarta.send(transport, message);
+      return MailtlsJakarta.sendKeepingMessageId(transport, prepared(message));
     } catch (MessagingException | IllegalArgumentException e) {
       throw new MailSendException(
           "the message cannot be sent: " + e.getMessage(), e, Map.of(message, e));
     }
+  }
+
+  /**
+   * What Spring's {@code JavaMailSenderImpl} does before it saves a message: a {@code Date} when
+   * there is none (RFC 5322 §3.6.1 requires one); a {@code Message-ID} already set is kept through
+   * the save ({@link MailtlsJakarta#sendKeepingMessageId}).
+   */
+  @SuppressWarnings("JavaUtilDate") // Jakarta Mail's setSentDate takes a java.util.Date
+  private static MimeMessage prepared(MimeMessage message) throws MessagingException {
+    if (message.getSentDate() == null) {
+      message.setSentDate(new Date());
+    }
+    return message;
   }
 
   @Override
@@ -94,7 +112,7 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
     for (int i = 0; i < mimeMessages.length; i++) {
       MimeMessage message = Objects.requireNonNull(mimeMessages[i], "message");
       try {
-        DeliveryReport report = MailtlsJakarta.send(transport, message);
+        DeliveryReport report = MailtlsJakarta.sendKeepingMessageId(transport, prepared(message));
         if (!report.allDelivered()) {
           failed.put(keys[i], new MailtlsDeliveryException(report));
         }

@@ -268,6 +268,34 @@ class MailtlsAutoConfigurationTest {
             });
   }
 
+  /**
+   * As Spring's own {@code JavaMailSenderImpl}: a Message-ID the application set reaches the
+   * recipient unchanged (a plain Jakarta Mail save would replace it), and a message without a Date
+   * gets one (RFC 5322 §3.6.1).
+   */
+  @Test
+  void theApplicationsMessageIdIsKeptAndADateAdded() {
+    runner("message-id")
+        .run(
+            context -> {
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              MimeMessage m = message(sender, "a@sender.test", "frank@good.test", "keep-id");
+              m.setHeader("Message-ID", "<order-42@sender.test>");
+              assertThat(m.getSentDate()).isNull();
+              sender.send(m);
+              String data = receivedWithSubject(world.domains.good(), "keep-id").dataAsString();
+              assertThat(data)
+                  .contains("Message-ID: <order-42@sender.test>")
+                  .containsPattern("(?m)^Date: ");
+
+              // Without one, the message gets a new one, as with any Jakarta Mail save.
+              MimeMessage fresh = message(sender, "a@sender.test", "frank@good.test", "new-id");
+              sender.send(fresh);
+              assertThat(receivedWithSubject(world.domains.good(), "new-id").dataAsString())
+                  .containsPattern("Message-ID: <[^>]+>");
+            });
+  }
+
   @Test
   void a550BounceRaisesMailSendExceptionWithTheMessageAndTheRecipientResult() {
     runner("bounce")
