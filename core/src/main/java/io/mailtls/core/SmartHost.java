@@ -40,7 +40,10 @@ public record SmartHost(
     }
   }
 
-  /** A builder for {@code host}, port 587 with STARTTLS, PKIX-verified, no credentials. */
+  /**
+   * A builder for {@code host}: STARTTLS on port 587, PKIX-verified, no credentials; with {@link
+   * Builder#implicitTls()} and no {@link Builder#port}, port 465.
+   */
   public static Builder builder(String host) {
     return new Builder(DomainName.of(host));
   }
@@ -48,7 +51,7 @@ public record SmartHost(
   /** Configures a {@link SmartHost}. Not thread-safe. */
   public static final class Builder {
     private final DomainName host;
-    private int port = 587;
+    private @Nullable Integer port;
     private boolean implicitTls;
     private @Nullable TlsRequirement requirement;
     private @Nullable Credentials credentials;
@@ -63,7 +66,10 @@ public record SmartHost(
       return this;
     }
 
-    /** Implicit TLS, as on port 465 (RFC 8314 §3.3). */
+    /**
+     * Implicit TLS (RFC 8314 §3.3), on port 465 unless {@link #port} says otherwise: a client that
+     * sends a TLS ClientHello to the STARTTLS submission port reaches nothing.
+     */
     public Builder implicitTls() {
       this.implicitTls = true;
       return this;
@@ -88,8 +94,9 @@ public record SmartHost(
 
     public SmartHost build() {
       TlsRequirement r = requirement != null ? requirement : new TlsRequirement.Pkix(List.of(host));
+      int p = port != null ? port : implicitTls ? 465 : 587;
       return new SmartHost(
-          host, port, implicitTls, r, Optional.ofNullable(credentials), allowPlaintextAuth);
+          host, p, implicitTls, r, Optional.ofNullable(credentials), allowPlaintextAuth);
     }
   }
 }

@@ -256,9 +256,13 @@ public class MailtlsAutoConfiguration {
   }
 
   private static SmartHost relay(MailtlsProperties.Relay relay, String host) {
-    SmartHost.Builder b = SmartHost.builder(host).port(relay.getPort());
+    SmartHost.Builder b = SmartHost.builder(host);
+    Integer port = relay.getPort();
+    if (port != null) {
+      b.port(port);
+    }
     if (relay.isImplicitTls()) {
-      b.implicitTls();
+      b.implicitTls(); // on 465 unless a port is given
     }
     String user = relay.getUsername();
     if (user != null) {

@@ -280,8 +280,8 @@ public class MailtlsProperties {
     /** The relay's host name; unset: deliver to the recipients' MX hosts. */
     private @Nullable String host;
 
-    /** The relay's port (587: submission with STARTTLS; 465 with implicit-tls). */
-    private int port = 587;
+    /** The relay's port; unset: 587 (submission with STARTTLS), or 465 with implicit-tls. */
+    private @Nullable Integer port;
 
     /** Whether TLS starts on connect (RFC 8314 §3.3) rather than with STARTTLS. */
     private boolean implicitTls;
@@ -303,11 +303,11 @@ public class MailtlsProperties {
       this.host = host;
     }
 
-    public int getPort() {
+    public @Nullable Integer getPort() {
       return port;
     }
 
-    public void setPort(int port) {
+    public void setPort(@Nullable Integer port) {
       this.port = port;
     }
 
