@@ -15,10 +15,12 @@ import java.util.Map;
  * {@link TlsRptRecord#parse} of each record a record or its documented {@link
  * IllegalArgumentException}.
  *
- * <p>Checked: a parsed record has at least one destination, every destination is a {@code mailto:}
- * or {@code https:} URI and every ignored URI is of another scheme, all of printable US-ASCII with
- * no raw {@code !}; extension names and values fit §3; a record found by {@code select} is one that
- * {@code parse} accepts; messages quote no control character.
+ * <p>Checked: a parsed record has at least one destination and at most {@link
+ * TlsRptRecord#MAX_DESTINATIONS}, every destination is a {@code mailto:} or {@code https:} URI, and
+ * an ignored URI is of another scheme unless the destinations are full (then a usable URI beyond
+ * them is ignored too), all of printable US-ASCII with no raw {@code !}; extension names and values
+ * fit §3; a record found by {@code select} is one that {@code parse} accepts; messages quote no
+ * control character.
  */
 public final class TlsRptRecordTarget extends FuzzTarget {
 
@@ -77,6 +79,9 @@ public final class TlsRptRecordTarget extends FuzzTarget {
     if (record.rua().isEmpty()) {
       throw new AssertionError("a record without destinations");
     }
+    if (record.rua().size() > TlsRptRecord.MAX_DESTINATIONS) {
+      throw new AssertionError("more destinations than the bound: " + record.rua().size());
+    }
     for (URI uri : record.rua()) {
       String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
       if (!scheme.equals("mailto") && !scheme.equals("https")) {
@@ -86,8 +91,9 @@ public final class TlsRptRecordTarget extends FuzzTarget {
     }
     for (URI uri : record.ignored()) {
       String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-      if (scheme.equals("mailto") || scheme.equals("https")) {
-        throw new AssertionError("a usable URI ignored: " + uri);
+      if ((scheme.equals("mailto") || scheme.equals("https"))
+          && record.rua().size() < TlsRptRecord.MAX_DESTINATIONS) {
+        throw new AssertionError("a usable URI ignored with room for it: " + uri);
       }
       checkUri(uri);
     }
