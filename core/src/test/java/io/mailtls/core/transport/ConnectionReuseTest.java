@@ -299,14 +299,7 @@ class ConnectionReuseTest {
           new Thread(() -> strayPeer(listener, sessions, straySent), "stray-reply-smtp-peer");
       peer.setDaemon(true);
       peer.start();
-      f.usePort(listener.getLocalPort());
-      f.dns(
-          d ->
-              d.zone(
-                  "example.test",
-                  z ->
-                      z.mx("example.test", 10, "mx.example.test")
-                          .a("mx.example.test", "127.0.0.2")));
+      f.rawMx(listener.getLocalPort());
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
       delivered(t, "first@example.test");
       assertThat(straySent.await(10, TimeUnit.SECONDS)).isTrue();

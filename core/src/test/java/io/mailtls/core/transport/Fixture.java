@@ -94,6 +94,21 @@ final class Fixture implements AutoCloseable {
     return servers.get(servers.size() - 1);
   }
 
+  /**
+   * For a peer of the test's own on 127.0.0.2:{@code port} (not a MockSmtpServer): {@code
+   * example.test}'s one MX, {@code mx.example.test}, is that address, and the transport connects to
+   * that port.
+   */
+  void rawMx(int port) {
+    usePort(port);
+    dns(
+        d ->
+            d.zone(
+                "example.test",
+                z ->
+                    z.mx("example.test", 10, "mx.example.test").a("mx.example.test", "127.0.0.2")));
+  }
+
   /** Makes the transport connect to {@code port} (for a peer that is not a MockSmtpServer). */
   void usePort(int port) {
     this.port = port;

@@ -288,14 +288,7 @@ class ReplyCodesTest {
       Thread peer = new Thread(() -> drip(listener, received), "dripping-smtp-peer");
       peer.setDaemon(true);
       peer.start();
-      f.usePort(listener.getLocalPort());
-      f.dns(
-          d ->
-              d.zone(
-                  "example.test",
-                  z ->
-                      z.mx("example.test", 10, "mx.example.test")
-                          .a("mx.example.test", "127.0.0.2")));
+      f.rawMx(listener.getLocalPort());
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
       assertThat(report.recipients())
           .allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED));

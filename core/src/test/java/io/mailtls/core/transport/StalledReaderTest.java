@@ -39,14 +39,7 @@ class StalledReaderTest {
       Thread peer = new Thread(() -> stallAfter354(server, release), "stalling-peer");
       peer.setDaemon(true);
       peer.start();
-      f.usePort(server.getLocalPort());
-      f.dns(
-          d ->
-              d.zone(
-                  "example.test",
-                  z ->
-                      z.mx("example.test", 10, "mx.example.test")
-                          .a("mx.example.test", "127.0.0.2")));
+      f.rawMx(server.getLocalPort());
       f.timeouts =
           new SmtpTimeouts(
               Duration.ofSeconds(5),

@@ -163,14 +163,7 @@ class TransportRobustnessTest {
               "dripping-peer");
       peer.setDaemon(true);
       peer.start();
-      f.usePort(server.getLocalPort());
-      f.dns(
-          d ->
-              d.zone(
-                  "example.test",
-                  z ->
-                      z.mx("example.test", 10, "mx.example.test")
-                          .a("mx.example.test", "127.0.0.2")));
+      f.rawMx(server.getLocalPort());
       f.timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(1));
       RecipientResult r =
           f.transport(TlsLevel.OPPORTUNISTIC)
