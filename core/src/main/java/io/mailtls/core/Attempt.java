@@ -24,8 +24,12 @@ public final class Attempt {
   private final Optional<String> announcedName;
   private final Optional<InetSocketAddress> localAddress;
   private final Timings timings;
+  private final Optional<MtaStsPolicy> mtaStsPolicy;
 
-  /** Not public: built by the transport; without the announced name, local address and timings. */
+  /**
+   * Not public: built by the transport; without the announced name, local address, timings and
+   * MTA-STS policy.
+   */
   Attempt(
       Optional<DomainName> host,
       InetSocketAddress address,
@@ -48,7 +52,8 @@ public final class Attempt {
         detail,
         Optional.empty(),
         Optional.empty(),
-        Timings.NONE);
+        Timings.NONE,
+        Optional.empty());
   }
 
   /** Not public: built by the transport. */
@@ -64,7 +69,8 @@ public final class Attempt {
       String detail,
       Optional<String> announcedName,
       Optional<InetSocketAddress> localAddress,
-      Timings timings) {
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -77,6 +83,7 @@ public final class Attempt {
     Objects.requireNonNull(announcedName, "announcedName");
     Objects.requireNonNull(localAddress, "localAddress");
     Objects.requireNonNull(timings, "timings");
+    Objects.requireNonNull(mtaStsPolicy, "mtaStsPolicy");
     this.host = host;
     this.address = address;
     this.requirement = requirement;
@@ -89,6 +96,7 @@ public final class Attempt {
     this.announcedName = announcedName;
     this.localAddress = localAddress;
     this.timings = timings;
+    this.mtaStsPolicy = mtaStsPolicy;
   }
 
   /** The MX host name; empty for an address literal. */
@@ -163,6 +171,16 @@ public final class Attempt {
     return timings;
   }
 
+  /**
+   * The recipient domain's MTA-STS policy in the plan this attempt was made under (empty when it
+   * had none, and for a relay), whether or not that policy set the requirement ({@link #source()}
+   * says which did). An attempt made after RFC 8461 §5.1's re-check found a new policy carries the
+   * new one; the attempts before it, the old one. RFC 8460 §4.4's policy block for the session.
+   */
+  public Optional<MtaStsPolicy> mtaStsPolicy() {
+    return mtaStsPolicy;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -178,7 +196,8 @@ public final class Attempt {
         && detail.equals(other.detail)
         && announcedName.equals(other.announcedName)
         && localAddress.equals(other.localAddress)
-        && timings.equals(other.timings);
+        && timings.equals(other.timings)
+        && mtaStsPolicy.equals(other.mtaStsPolicy);
   }
 
   @Override
@@ -195,7 +214,8 @@ public final class Attempt {
         detail,
         announcedName,
         localAddress,
-        timings);
+        timings,
+        mtaStsPolicy);
   }
 
   @Override

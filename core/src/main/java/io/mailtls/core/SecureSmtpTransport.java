@@ -617,7 +617,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
             prepared.scan(),
             entry.isPresent() ? MessageTlsOption.DEFAULT : prepared.messageTls(),
             memory.plaintextRefused())) {
-      results.put(r.recipient(), r);
+      // The first round's sessions stay in the report, before the second's: every attempt made
+      // for the domain (RecipientResult#attempts), each with the policy it was held under.
+      List<Attempt> attempts =
+          new ArrayList<>(Objects.requireNonNull(results.get(r.recipient())).attempts());
+      attempts.addAll(r.attempts());
+      results.put(
+          r.recipient(),
+          new RecipientResult(
+              r.recipient(), r.status(), r.reply(), r.attempt(), r.plan(), attempts));
     }
   }
 

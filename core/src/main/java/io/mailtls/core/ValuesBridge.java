@@ -34,7 +34,8 @@ final class ValuesBridge extends Values {
       String detail,
       Optional<String> announcedName,
       Optional<InetSocketAddress> localAddress,
-      Timings timings) {
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy) {
     return new Attempt(
         host,
         address,
@@ -47,7 +48,8 @@ final class ValuesBridge extends Values {
         detail,
         announcedName,
         localAddress,
-        timings);
+        timings,
+        mtaStsPolicy);
   }
 
   @Override

@@ -473,6 +473,10 @@ class MtaStsEndToEndTest {
       assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(r.authentication()).contains(Authentication.VERIFIED);
       assertThat(r.plan().mtaSts().orElseThrow().id()).isEqualTo("policy2");
+      // The first round reached no server (mx1 was outside policy1's patterns): the one attempt is
+      // the second round's, held under policy2.
+      assertThat(r.attempts()).singleElement().isSameAs(r.attempt().orElseThrow());
+      assertThat(r.attempt().orElseThrow().mtaStsPolicy()).isEqualTo(r.plan().mtaSts());
       // The re-check's lookup comes after the first plan's end, and the plan it made ends too
       // (EventListener's class comment: the one exception to lookups inside a plan).
       assertThat(w.planEvents)
@@ -524,6 +528,7 @@ class MtaStsEndToEndTest {
       RecipientResult r = w.send(TlsLevel.ENFORCED);
       Attempt a = r.attempt().orElseThrow();
       assertThat(a.source()).isEqualTo(PolicySource.MTA_STS);
+      assertThat(a.mtaStsPolicy()).isEqualTo(r.plan().mtaSts()).isPresent();
       assertThat(a.tls().orElseThrow().protocol()).isIn("TLSv1.3", "TLSv1.2");
     }
   }

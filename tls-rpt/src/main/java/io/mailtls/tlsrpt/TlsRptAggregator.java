@@ -1,9 +1,12 @@
 package io.mailtls.tlsrpt;
 
 import io.mailtls.core.DeliveryCall;
+import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DomainName;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
+import io.mailtls.core.NextHop;
 import io.mailtls.core.PolicyFailure;
 import io.mailtls.tlsrpt.internal.SessionAccounting;
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -77,8 +81,10 @@ public final class TlsRptAggregator implements EventListener.Factory {
    * failures had otherwise (a call made without this factory).
    */
   public void record(DeliveryReport report, List<PolicyFailure> failures) {
-    Map<AppliedPolicy, PolicyCounts> counts =
-        SessionAccounting.count(report, List.copyOf(failures), sendingMtaIp);
+    merge(SessionAccounting.count(report, List.copyOf(failures), sendingMtaIp));
+  }
+
+  private void merge(Map<AppliedPolicy, PolicyCounts> counts) {
     if (counts.isEmpty()) {
       return;
     }
@@ -93,22 +99,35 @@ public final class TlsRptAggregator implements EventListener.Factory {
   }
 
   private final class CallListener implements EventListener {
-    private final List<PolicyFailure> failures = new ArrayList<>();
+    private final List<SessionAccounting.Observed> failures = new ArrayList<>();
+
+    /** Each domain's plan that ended last: the one the failures that follow belong to. */
+    private final Map<DomainName, DeliveryPlan> plans = new HashMap<>();
+
+    @Override
+    public synchronized void planEnd(DeliveryPlan plan) {
+      if (plan.nextHop() instanceof NextHop.Domain d) {
+        plans.put(d.name(), plan);
+      }
+    }
 
     @Override
     public synchronized void policyFailure(PolicyFailure failure) {
-      failures.add(failure);
+      failures.add(
+          new SessionAccounting.Observed(
+              failure, Optional.ofNullable(plans.get(failure.policyDomain()))));
     }
 
     @Override
     public void deliveryEnd(Envelope envelope, DeliveryReport report) {
-      List<PolicyFailure> seen;
+      List<SessionAccounting.Observed> seen;
       synchronized (this) {
         seen = List.copyOf(failures);
         failures.clear();
+        plans.clear();
       }
       try {
-        record(report, seen);
+        merge(SessionAccounting.countObserved(report, seen, sendingMtaIp));
       } catch (RuntimeException e) {
         failedMerges.incrementAndGet();
         log.warn("TLS-RPT: a delivery could not be counted", e);

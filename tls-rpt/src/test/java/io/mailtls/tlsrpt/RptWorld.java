@@ -1,5 +1,7 @@
 package io.mailtls.tlsrpt;
 
+import io.mailtls.core.DnsRecordType;
+import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.EventListener;
@@ -7,8 +9,10 @@ import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsLevel;
+import io.mailtls.core.TrustAnchors;
 import io.mailtls.dane.DaneResolver;
 import io.mailtls.mtasts.MtaStsResolver;
+import io.mailtls.mtasts.OkHttpPolicyFetcher;
 import io.mailtls.testkit.DnsZoneBuilder;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.MtaStsServer;
@@ -25,9 +29,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import mockwebserver3.MockWebServer;
 import okhttp3.OkHttpClient;
+import org.xbill.DNS.Type;
 
 /**
  * Recipient domains for the TLS-RPT tests, on loopback only: a signed zone {@code rpt.test} served
@@ -45,6 +51,9 @@ import okhttp3.OkHttpClient;
  *       mx1} (preference 10) presents a certificate for another name, {@code mx2} (20) a good one.
  *   <li>{@code dane.rpt.test}: DANE-EE {@code 3 1 1} matching the server's key.
  *   <li>{@code dane-bad.rpt.test}: a TLSA record that matches nothing.
+ *   <li>{@code recheck.rpt.test}: {@code mx1} (preference 10) with a certificate for another name,
+ *       {@code mx2} (20) with a good one, and an MTA-STS {@code enforce} policy that {@link
+ *       #recheckTransport} replaces while mail is under way (RFC 8461 §5.1's re-check).
  * </ul>
  */
 final class RptWorld implements AutoCloseable {
@@ -59,6 +68,17 @@ final class RptWorld implements AutoCloseable {
 
   static final String REPORTS_HOST = "reports.rpt.test";
 
+  /** The domain whose MTA-STS policy changes while mail is under way. */
+  static final String RECHECK = "recheck.rpt.test";
+
+  /** {@link #RECHECK}'s first policy: {@code enforce}, naming {@code mx1} only (id {@code rc1}). */
+  static final String RECHECK_FIRST_POLICY =
+      MtaStsServer.policyText("enforce", 86400, "mx1." + RECHECK);
+
+  /** The policy that replaces it: {@code enforce}, naming {@code mx2} only (id {@code rc2}). */
+  static final String RECHECK_SECOND_POLICY =
+      MtaStsServer.policyText("enforce", 86400, "mx2." + RECHECK);
+
   final TestPki pki = TestPki.create();
   final TestDkimKey dkim = TestDkimKey.generate(SUBMITTER, "rpt");
 
@@ -71,6 +91,7 @@ final class RptWorld implements AutoCloseable {
   final MtaStsResolver mtaSts;
   final OkHttpClient http;
   private final List<MockSmtpServer> servers = new ArrayList<>();
+  private final List<MtaStsResolver> extraResolvers = new ArrayList<>();
   private final Map<String, MockSmtpServer> byHost = new LinkedHashMap<>();
   private final List<Consumer<DnsZoneBuilder>> zone = new ArrayList<>();
   private int port;
@@ -97,6 +118,8 @@ final class RptWorld implements AutoCloseable {
     zone.add(z -> z.tlsaFor(Tlsa.smtpOwner("mx.dane.rpt.test"), 3, 1, 1, daneLeaf));
     domain("dane-bad.rpt.test", "mx.dane-bad.rpt.test", leaf("mx.dane-bad.rpt.test"), 10);
     zone.add(z -> z.tlsa(Tlsa.smtpOwner("mx.dane-bad.rpt.test"), 3, 1, 1, Tlsa.wrongData(1)));
+    domain(RECHECK, "mx1." + RECHECK, leaf("elsewhere.rpt.test"), 10);
+    domain(RECHECK, "mx2." + RECHECK, leaf("mx2." + RECHECK), 20);
     // An MTA-STS testing policy whose mx patterns leave out the one MX (used all the same).
     domain("testing.rpt.test", "mx.testing.rpt.test", leaf("mx.testing.rpt.test"), 10);
     // Secure TLSA records, none usable (PKIX-EE): TLS required, unauthenticated.
@@ -118,7 +141,9 @@ final class RptWorld implements AutoCloseable {
             .domain(
                 "testing.rpt.test",
                 MtaStsServer.policyText("testing", 86400, "mx9.testing.rpt.test"))
+            .domain(RECHECK, RECHECK_FIRST_POLICY)
             .start();
+    zone.add(z -> sts.publish(z, RECHECK, "rc1"));
     zone.add(z -> sts.publish(z, "sts.rpt.test", "rpt1"));
     zone.add(z -> sts.publish(z, "testing.rpt.test", "rpt1"));
     dns = TestDnsServer.builder().zone("rpt.test", z -> zone.forEach(c -> c.accept(z))).start();
@@ -184,10 +209,14 @@ final class RptWorld implements AutoCloseable {
 
   /** A transport with both recipient policies at {@code opportunistic}, reporting to {@code l}. */
   SecureSmtpTransport transport(EventListener.Factory listeners) {
+    return builder(listeners).mtaSts(mtaSts).build();
+  }
+
+  /** {@link #transport}'s builder without its MTA-STS resolver. */
+  private SecureSmtpTransport.Builder builder(EventListener.Factory listeners) {
     return SecureSmtpTransport.builder()
         .dns(resolver)
         .dane(DaneResolver.builder().dns(resolver).build())
-        .mtaSts(mtaSts)
         .trustStore(pki.trustStore())
         .heloName("client.sender.test")
         .port(port)
@@ -195,13 +224,66 @@ final class RptWorld implements AutoCloseable {
         .noConnectionReuse()
         .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
         .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
-        .eventListenerFactory(listeners)
-        .build();
+        .eventListenerFactory(listeners);
+  }
+
+  /**
+   * A transport as {@link #transport} makes, whose MTA-STS look-ups see {@link #RECHECK}'s policy
+   * change under way: its {@code _mta-sts} TXT record is read without a cache, and before the
+   * second read (RFC 8461 §5.1's re-check, after the first policy left the mail undelivered) the
+   * domain publishes {@link #RECHECK_SECOND_POLICY} under the id {@code rc2}. Each call starts from
+   * the first policy again.
+   */
+  SecureSmtpTransport recheckTransport(EventListener.Factory listeners) {
+    sts.policy(RECHECK, RECHECK_FIRST_POLICY);
+    publishRecheckId("rc1");
+    DnssecResolver uncached =
+        DnssecResolver.builder()
+            .cacheSize(0)
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .lookupTimeout(Duration.ofSeconds(10))
+            .build();
+    AtomicInteger reads = new AtomicInteger();
+    DnsResolver changing =
+        (name, type) -> {
+          if (name.equals(DomainName.of("_mta-sts." + RECHECK))
+              && type == DnsRecordType.TXT
+              && reads.incrementAndGet() == 2) {
+            sts.policy(RECHECK, RECHECK_SECOND_POLICY);
+            publishRecheckId("rc2");
+          }
+          return uncached.resolveAsync(name, type);
+        };
+    MtaStsResolver changingSts =
+        MtaStsResolver.builder()
+            .dns(changing)
+            .fetcher(
+                OkHttpPolicyFetcher.builder()
+                    .client(http)
+                    .dns(resolver)
+                    .port(sts.port())
+                    .connectTimeout(Duration.ofSeconds(2))
+                    .callTimeout(Duration.ofSeconds(10))
+                    .build())
+            .build();
+    extraResolvers.add(changingSts);
+    return builder(listeners).mtaSts(changingSts).build();
+  }
+
+  private void publishRecheckId(String id) {
+    dns.update(
+        "rpt.test",
+        z ->
+            z.remove("_mta-sts." + RECHECK, Type.TXT)
+                .txt("_mta-sts." + RECHECK, MtaStsServer.stsRecord(id)));
   }
 
   @Override
   public void close() {
     mtaSts.close();
+    extraResolvers.forEach(MtaStsResolver::close);
     http.dispatcher().executorService().shutdown();
     http.connectionPool().evictAll();
     servers.forEach(MockSmtpServer::close);

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.Attempt;
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.TlsRequirement;
@@ -212,6 +214,76 @@ class TlsRptAggregatorTest {
                     Optional.of("TLSA_INVALID"),
                     Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.2.1"))));
     assertThat(day).hasSize(2);
+  }
+
+  /**
+   * RFC 8461 §5.1's re-check: the first policy ({@code rc1}, naming {@code mx1} only) leaves the
+   * mail undelivered ({@code mx1}'s certificate names another host, {@code mx2} is outside the
+   * patterns); the sender finds a new policy ({@code rc2}, naming {@code mx2} only) and delivers
+   * through {@code mx2}. Each session counts under the policy it was held under (RFC 8460 §4.4):
+   * the first round's two failures under {@code rc1}, the second round's success and failure under
+   * {@code rc2}; and the report keeps every attempt, each with its policy.
+   */
+  @Test
+  void afterTheReCheckEachRoundCountsUnderItsOwnPolicy() {
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-04T12:00:00Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator = TlsRptAggregator.builder().store(store).clock(clock).build();
+    DeliveryReport report;
+    try (SecureSmtpTransport t = world.recheckTransport(aggregator)) {
+      report = send(t, "b@" + RptWorld.RECHECK);
+    }
+    RecipientResult r = report.result("b@" + RptWorld.RECHECK);
+    assertThat(r.status()).as("%s", report).isEqualTo(DeliveryStatus.DELIVERED);
+    assertThat(r.attempts()).hasSize(2);
+    Attempt mx1 = r.attempts().get(0);
+    Attempt mx2 = r.attempts().get(1);
+    assertThat(mx1.host()).contains(DomainName.of("mx1." + RptWorld.RECHECK));
+    assertThat(mx1.failure()).contains(FailureType.CERTIFICATE_HOST_MISMATCH);
+    assertThat(mx2.host()).contains(DomainName.of("mx2." + RptWorld.RECHECK));
+    assertThat(r.attempt()).containsSame(mx2);
+    MtaStsPolicy first = mx1.mtaStsPolicy().orElseThrow();
+    MtaStsPolicy second = mx2.mtaStsPolicy().orElseThrow();
+    assertThat(first.id()).isEqualTo("rc1");
+    assertThat(second.id()).isEqualTo("rc2");
+    assertThat(r.plan().mtaSts()).contains(second);
+
+    DomainName domain = DomainName.of(RptWorld.RECHECK);
+    Map<AppliedPolicy, PolicyCounts> day = store.read(LocalDate.parse("2025-03-04"));
+    assertThat(day.keySet())
+        .containsExactlyInAnyOrder(
+            AppliedPolicy.sts(domain, first), AppliedPolicy.sts(domain, second));
+    assertThat(day.get(AppliedPolicy.sts(domain, first)))
+        .isEqualTo(
+            new PolicyCounts(
+                0,
+                2,
+                Map.of(
+                    outsidePatterns("mx2." + RptWorld.RECHECK),
+                    1L,
+                    new FailureDetail(
+                        "certificate-host-mismatch",
+                        Optional.of(sendingIp(mx1)),
+                        Optional.of("mx1." + RptWorld.RECHECK),
+                        Optional.of("mx1." + RptWorld.RECHECK),
+                        Optional.of(mx1.address().getAddress().getHostAddress()),
+                        Optional.of("CERTIFICATE_HOST_MISMATCH"),
+                        Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.1")),
+                    1L)));
+    assertThat(day.get(AppliedPolicy.sts(domain, second)))
+        .isEqualTo(new PolicyCounts(1, 1, Map.of(outsidePatterns("mx1." + RptWorld.RECHECK), 1L)));
+  }
+
+  /** An MX host left out by an {@code enforce} policy's patterns: a failure without a session. */
+  private static FailureDetail outsidePatterns(String host) {
+    return new FailureDetail(
+        "sts-policy-invalid",
+        Optional.empty(),
+        Optional.of(host),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.of("STS_POLICY_INVALID"),
+        Optional.of("https://www.rfc-editor.org/rfc/rfc8460#section-4.3.2.2"));
   }
 
   private static String sendingIp(Attempt a) {

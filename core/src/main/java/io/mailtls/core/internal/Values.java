@@ -120,12 +120,13 @@ public abstract class Values {
         detail,
         Optional.empty(),
         Optional.empty(),
-        Timings.NONE);
+        Timings.NONE,
+        Optional.empty());
   }
 
   /**
-   * The same, with the name the server announced for itself, the connection's local address and the
-   * attempt's {@link Timings}.
+   * The same, with the name the server announced for itself, the connection's local address, the
+   * attempt's {@link Timings} and the MTA-STS policy of the plan it was made under.
    */
   public static Attempt attempt(
       Optional<DomainName> host,
@@ -139,7 +140,8 @@ public abstract class Values {
       String detail,
       Optional<String> announcedName,
       Optional<InetSocketAddress> localAddress,
-      Timings timings) {
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy) {
     return bridge()
         .newAttempt(
             host,
@@ -153,7 +155,8 @@ public abstract class Values {
             detail,
             announcedName,
             localAddress,
-            timings);
+            timings,
+            mtaStsPolicy);
   }
 
   /** One call of a transport. */
@@ -329,7 +332,8 @@ public abstract class Values {
       String detail,
       Optional<String> announcedName,
       Optional<InetSocketAddress> localAddress,
-      Timings timings);
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 

@@ -487,7 +487,8 @@ class ValuesTest {
         String detail,
         Optional<String> announcedName,
         Optional<InetSocketAddress> localAddress,
-        io.mailtls.core.Timings timings) {
+        io.mailtls.core.Timings timings,
+        Optional<io.mailtls.core.MtaStsPolicy> mtaStsPolicy) {
       throw new AssertionError();
     }
 

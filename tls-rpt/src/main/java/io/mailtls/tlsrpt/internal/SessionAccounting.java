@@ -5,6 +5,7 @@ import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
+import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.PolicySource;
@@ -16,12 +17,15 @@ import io.mailtls.tlsrpt.PolicyCounts;
 import io.mailtls.tlsrpt.PolicyType;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -37,7 +41,26 @@ public final class SessionAccounting {
   private SessionAccounting() {}
 
   /**
-   * The counts of one call.
+   * A policy failure as a call's listener saw it, with the plan of its domain that had ended last
+   * when it came: the plan it was decided in, or the one its session was made under. RFC 8461
+   * §5.1's re-check makes a second plan for a domain in the same call; its failures come after its
+   * {@code planEnd}, the first round's before (docs/tls-rpt.md).
+   *
+   * @param failure the failure
+   * @param plan the plan, empty when not known (a report and failures had otherwise)
+   */
+  public record Observed(PolicyFailure failure, Optional<DeliveryPlan> plan) {
+
+    /** Checks the components. */
+    public Observed {
+      Objects.requireNonNull(failure, "failure");
+      Objects.requireNonNull(plan, "plan");
+    }
+  }
+
+  /**
+   * The counts of one call, with failures whose plan is not known: each is put with the round of
+   * the report that has it (see {@link #countObserved}).
    *
    * @param report the call's report
    * @param failures the policy failures the call fired, in order
@@ -45,112 +68,219 @@ public final class SessionAccounting {
    */
   public static Map<AppliedPolicy, PolicyCounts> count(
       DeliveryReport report, List<PolicyFailure> failures, Optional<String> sendingMtaIp) {
-    Map<DomainName, RecipientResult> domains = new LinkedHashMap<>();
+    return countObserved(
+        report,
+        failures.stream().map(f -> new Observed(f, Optional.empty())).toList(),
+        sendingMtaIp);
+  }
+
+  /**
+   * The counts of one call.
+   *
+   * <p>A domain's sessions are counted per round: the plan and the attempts made under one MTA-STS
+   * policy. There are two rounds when RFC 8461 §5.1's re-check found a new policy and the mail was
+   * tried again; the first round's sessions count under the old policy, the second's under the new
+   * one. An attempt says which policy it was held under ({@link Attempt#mtaStsPolicy()}), a failure
+   * by the plan it came with; a failure without one is put with the report's plan that lists it
+   * (or, for a session's failure, with its attempt), else with the first recipient's.
+   *
+   * @param report the call's report
+   * @param failures the policy failures the call fired, in order, with their plans
+   * @param sendingMtaIp the sending MTA's address for {@code sending-mta-ip}, if configured
+   */
+  public static Map<AppliedPolicy, PolicyCounts> countObserved(
+      DeliveryReport report, List<Observed> failures, Optional<String> sendingMtaIp) {
+    Map<DomainName, List<RecipientResult>> domains = new LinkedHashMap<>();
     for (RecipientResult r : report.recipients()) {
       if (r.plan().nextHop() instanceof NextHop.Domain d) {
-        domains.putIfAbsent(d.name(), r);
+        domains.computeIfAbsent(d.name(), k -> new ArrayList<>()).add(r);
       }
     }
     Map<AppliedPolicy, PolicyCounts> counts = new HashMap<>();
-    for (Map.Entry<DomainName, RecipientResult> e : domains.entrySet()) {
+    for (Map.Entry<DomainName, List<RecipientResult>> e : domains.entrySet()) {
       DomainName domain = e.getKey();
-      DeliveryPlan plan = e.getValue().plan();
-      List<PolicyFailure> sessionFailures = new ArrayList<>();
-      List<PolicyFailure> hostAudits = new ArrayList<>();
-      for (PolicyFailure f : failures) {
+      List<RecipientResult> results = e.getValue();
+      DeliveryPlan first = results.get(0).plan();
+      // The plans the recipients were delivered under first: the hosts they used decide whether a
+      // host that failed its policy while planning was used all the same.
+      Map<Optional<MtaStsPolicy>, Round> rounds = new LinkedHashMap<>();
+      for (RecipientResult r : results) {
+        Round round = rounds.computeIfAbsent(r.plan().mtaSts(), k -> new Round());
+        if (round.reported == null) {
+          round.reported = r.plan();
+        }
+      }
+      // Every session once: a recipient tried again holds the first round's attempts too.
+      Set<Attempt> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+      for (RecipientResult r : results) {
+        for (Attempt a : r.attempts()) {
+          if (seen.add(a)) {
+            rounds.computeIfAbsent(a.mtaStsPolicy(), k -> new Round()).attempts.add(a);
+          }
+        }
+      }
+      for (Observed o : failures) {
+        PolicyFailure f = o.failure();
         if (!f.policyDomain().equals(domain) || f.type().tlsRptResultType().isEmpty()) {
           continue;
         }
-        if (f.address().isPresent()) {
-          sessionFailures.add(f);
-        } else if (usedAnyway(plan, f)) {
-          // Decided while planning about a host that is used all the same (an MX outside an
-          // MTA-STS testing policy's patterns, unusable TLSA records with TLS required): it is
-          // the verdict on each session with that host (row 2), not a session of its own; a host
-          // never connected to had no session.
-          hostAudits.add(f);
-        } else {
-          // A failure decided while planning (no connection): one failed session (row 1).
-          add(
-              counts,
-              planPolicy(domain, plan, f),
-              PolicyCounts.failure(
-                  detail(f.type(), f.host(), Optional.empty(), sendingMtaIp, Optional.empty())));
+        Optional<MtaStsPolicy> key =
+            o.plan().isPresent() ? o.plan().get().mtaSts() : roundOf(f, results, rounds, first);
+        Round round = rounds.computeIfAbsent(key, k -> new Round());
+        if (round.observed == null && o.plan().isPresent()) {
+          round.observed = o.plan().get();
         }
+        round.failures.add(f);
       }
-      for (Attempt a : e.getValue().attempts()) {
-        AppliedPolicy policy = attemptPolicy(domain, plan, a);
-        PolicyFailure matched = take(sessionFailures, a);
-        List<PolicyFailure> audits =
-            hostAudits.stream().filter(f -> f.host().equals(a.host())).toList();
-        boolean tlsFailure =
-            a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent();
-        if (matched == null && !tlsFailure && a.tls().isPresent()) {
-          // A session that would count as a success fails by the audit of its own policy.
-          for (PolicyFailure f : audits) {
-            if (planPolicy(domain, plan, f).equals(policy)) {
-              matched = f;
-              break;
-            }
-          }
-        }
-        if (counted(a, matched)) {
-          // The same session under another policy the host failed while planning: once there.
-          for (PolicyFailure f : audits) {
-            AppliedPolicy other = planPolicy(domain, plan, f);
-            if (!Objects.equals(f, matched) && !other.equals(policy)) {
-              add(
-                  counts,
-                  other,
-                  PolicyCounts.failure(
-                      detail(f.type(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
-            }
-          }
-        }
-        if (matched != null) {
-          // Row 2: the transport reported this session's policy failure.
-          add(
-              counts,
-              policy,
-              PolicyCounts.failure(
-                  detail(matched.type(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
-        } else if (a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent()) {
-          // Row 3: a TLS failure without a recipient policy (the sender's own level).
-          add(
-              counts,
-              policy,
-              PolicyCounts.failure(
-                  detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
-        } else if (a.tls().isPresent()) {
-          add(counts, policy, PolicyCounts.success()); // row 4
-        } else if (a.failure().isEmpty()) {
-          // Row 5: the session went ahead in plaintext (opportunistic, no STARTTLS).
-          add(
-              counts,
-              policy,
-              PolicyCounts.failure(
-                  new FailureDetail(
-                      "starttls-not-supported",
-                      sendingMtaIp.or(() -> a.localAddress().map(SessionAccounting::ip)),
-                      a.host().map(DomainName::toString),
-                      a.announcedName(),
-                      Optional.of(ip(a.address())),
-                      Optional.of(PLAINTEXT),
-                      additionalInformation("starttls-not-supported"))));
-        }
-        // Row 6: no TLS negotiation was reached (connection refused, timeout, protocol error):
-        // not a TLS session, not counted.
-      }
-      for (PolicyFailure left : sessionFailures) {
-        // Not matched to an attempt (should not happen): still counted, never dropped.
-        add(
-            counts,
-            planPolicy(domain, plan, left),
-            PolicyCounts.failure(
-                detail(left.type(), left.host(), left.address(), sendingMtaIp, Optional.empty())));
+      for (Round round : rounds.values()) {
+        countRound(domain, round.plan(first), round, sendingMtaIp, counts);
       }
     }
     return counts;
+  }
+
+  /** A plan of a domain, with the sessions and the failures under its MTA-STS policy. */
+  private static final class Round {
+    /** A recipient's plan of the report under this policy: what the mail was delivered under. */
+    @Nullable DeliveryPlan reported;
+
+    /** The plan a failure under this policy came with, as the listener saw it ended. */
+    @Nullable DeliveryPlan observed;
+
+    final List<Attempt> attempts = new ArrayList<>();
+    final List<PolicyFailure> failures = new ArrayList<>();
+
+    /** The round's plan: as reported, else as observed, else {@code first}. */
+    DeliveryPlan plan(DeliveryPlan first) {
+      if (reported != null) {
+        return reported;
+      }
+      return observed != null ? observed : first;
+    }
+  }
+
+  /** The round of a failure whose plan is not known. */
+  private static Optional<MtaStsPolicy> roundOf(
+      PolicyFailure f,
+      List<RecipientResult> results,
+      Map<Optional<MtaStsPolicy>, Round> rounds,
+      DeliveryPlan first) {
+    if (f.address().isPresent()) {
+      for (Map.Entry<Optional<MtaStsPolicy>, Round> r : rounds.entrySet()) {
+        for (Attempt a : r.getValue().attempts) {
+          if (f.address().equals(Optional.of(a.address())) && f.host().equals(a.host())) {
+            return r.getKey();
+          }
+        }
+      }
+      return first.mtaSts();
+    }
+    for (RecipientResult r : results) {
+      if (r.plan().policyFailures().contains(f)) {
+        return r.plan().mtaSts();
+      }
+    }
+    return first.mtaSts();
+  }
+
+  /** The sessions of one round (one plan), by the table in docs/tls-rpt.md. */
+  private static void countRound(
+      DomainName domain,
+      DeliveryPlan plan,
+      Round round,
+      Optional<String> sendingMtaIp,
+      Map<AppliedPolicy, PolicyCounts> counts) {
+    List<PolicyFailure> sessionFailures = new ArrayList<>();
+    List<PolicyFailure> hostAudits = new ArrayList<>();
+    for (PolicyFailure f : round.failures) {
+      if (f.address().isPresent()) {
+        sessionFailures.add(f);
+      } else if (usedAnyway(plan, f)) {
+        // Decided while planning about a host that is used all the same (an MX outside an
+        // MTA-STS testing policy's patterns, unusable TLSA records with TLS required): it is
+        // the verdict on each session with that host (row 2), not a session of its own; a host
+        // never connected to had no session.
+        hostAudits.add(f);
+      } else {
+        // A failure decided while planning (no connection): one failed session (row 1).
+        add(
+            counts,
+            planPolicy(domain, plan, f),
+            PolicyCounts.failure(
+                detail(f.type(), f.host(), Optional.empty(), sendingMtaIp, Optional.empty())));
+      }
+    }
+    for (Attempt a : round.attempts) {
+      AppliedPolicy policy = attemptPolicy(domain, a);
+      PolicyFailure matched = take(sessionFailures, a);
+      List<PolicyFailure> audits =
+          hostAudits.stream().filter(f -> f.host().equals(a.host())).toList();
+      boolean tlsFailure =
+          a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent();
+      if (matched == null && !tlsFailure && a.tls().isPresent()) {
+        // A session that would count as a success fails by the audit of its own policy.
+        for (PolicyFailure f : audits) {
+          if (planPolicy(domain, plan, f).equals(policy)) {
+            matched = f;
+            break;
+          }
+        }
+      }
+      if (counted(a, matched)) {
+        // The same session under another policy the host failed while planning: once there.
+        for (PolicyFailure f : audits) {
+          AppliedPolicy other = planPolicy(domain, plan, f);
+          if (!Objects.equals(f, matched) && !other.equals(policy)) {
+            add(
+                counts,
+                other,
+                PolicyCounts.failure(
+                    detail(f.type(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
+          }
+        }
+      }
+      if (matched != null) {
+        // Row 2: the transport reported this session's policy failure.
+        add(
+            counts,
+            policy,
+            PolicyCounts.failure(
+                detail(matched.type(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
+      } else if (a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent()) {
+        // Row 3: a TLS failure without a recipient policy (the sender's own level).
+        add(
+            counts,
+            policy,
+            PolicyCounts.failure(
+                detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
+      } else if (a.tls().isPresent()) {
+        add(counts, policy, PolicyCounts.success()); // row 4
+      } else if (a.failure().isEmpty()) {
+        // Row 5: the session went ahead in plaintext (opportunistic, no STARTTLS).
+        add(
+            counts,
+            policy,
+            PolicyCounts.failure(
+                new FailureDetail(
+                    "starttls-not-supported",
+                    sendingMtaIp.or(() -> a.localAddress().map(SessionAccounting::ip)),
+                    a.host().map(DomainName::toString),
+                    a.announcedName(),
+                    Optional.of(ip(a.address())),
+                    Optional.of(PLAINTEXT),
+                    additionalInformation("starttls-not-supported"))));
+      }
+      // Row 6: no TLS negotiation was reached (connection refused, timeout, protocol error):
+      // not a TLS session, not counted.
+    }
+    for (PolicyFailure left : sessionFailures) {
+      // Not matched to an attempt (should not happen): still counted, never dropped.
+      add(
+          counts,
+          planPolicy(domain, plan, left),
+          PolicyCounts.failure(
+              detail(left.type(), left.host(), left.address(), sendingMtaIp, Optional.empty())));
+    }
   }
 
   /**
@@ -180,7 +310,7 @@ public final class SessionAccounting {
   }
 
   /** The policy a session was held under. */
-  static AppliedPolicy attemptPolicy(DomainName domain, DeliveryPlan plan, Attempt a) {
+  static AppliedPolicy attemptPolicy(DomainName domain, Attempt a) {
     String host = a.host().map(DomainName::toString).orElse("");
     if (a.requirement() instanceof TlsRequirement.Dane dane) {
       return AppliedPolicy.tlsa(domain, dane.records(), host);
@@ -189,8 +319,8 @@ public final class SessionAccounting {
       // Secure TLSA records, none usable: TLS without authentication (RFC 7672 §2.2).
       return new AppliedPolicy(PolicyType.TLSA, domain, List.of(), List.of(host));
     }
-    if (plan.mtaSts().isPresent()) {
-      return AppliedPolicy.sts(domain, plan.mtaSts().get());
+    if (a.mtaStsPolicy().isPresent()) {
+      return AppliedPolicy.sts(domain, a.mtaStsPolicy().get());
     }
     return AppliedPolicy.noPolicy(domain);
   }

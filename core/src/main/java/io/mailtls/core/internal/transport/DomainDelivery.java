@@ -297,7 +297,7 @@ public final class DomainDelivery {
           throw new SessionFailure(FailureType.PROTOCOL_ERROR, "unexpected failure: " + e, null, e);
         }
       } catch (SessionFailure f) {
-        Attempt a = attemptRecord(host, target, conn, Optional.of(f), notes, timer);
+        Attempt a = attemptRecord(plan, host, target, conn, Optional.of(f), notes, timer);
         if (conn != null) {
           pool.discard(key, conn);
         }
@@ -313,7 +313,7 @@ public final class DomainDelivery {
         // RFC 8689 §4.2.1: not a byte of the message, not even MAIL FROM; the connection stays
         // usable for other messages (which the RFC allows before QUIT).
         notes.addAll(conn.drainNotes());
-        Attempt a = attemptRecord(host, target, conn, lacking, notes, timer);
+        Attempt a = attemptRecord(plan, host, target, conn, lacking, notes, timer);
         pool.release(key, conn);
         return new AttemptResult(a, Map.of(), pending);
       }
@@ -342,7 +342,7 @@ public final class DomainDelivery {
         continue;
       }
       Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
-      Attempt a = attemptRecord(host, target, conn, failure, notes, timer);
+      Attempt a = attemptRecord(plan, host, target, conn, failure, notes, timer);
       Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
       outcome.decided().forEach((r, d) -> decided.put(r, new Decision(d.status(), d.reply(), a)));
       if (conn.isBroken() || failure.isPresent()) {
@@ -541,6 +541,7 @@ public final class DomainDelivery {
   }
 
   private Attempt attemptRecord(
+      DeliveryPlan plan,
       PlannedHost host,
       InetSocketAddress target,
       @Nullable SmtpConnection c,
@@ -564,7 +565,8 @@ public final class DomainDelivery {
         PeerText.clean(String.join("; ", detail)),
         c != null ? c.announcedName() : failure.flatMap(SessionFailure::announcedName),
         c != null ? c.localAddress() : failure.flatMap(SessionFailure::localAddress),
-        timer.finish(true));
+        timer.finish(true),
+        plan.mtaSts());
   }
 
   private List<RecipientResult> results(
