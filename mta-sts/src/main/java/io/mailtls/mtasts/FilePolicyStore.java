@@ -22,6 +22,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -385,7 +386,8 @@ public final class FilePolicyStore implements PolicyStore {
       try {
         domain = parseDomain(field.getKey());
         entry = parseEntry(field.getValue());
-      } catch (IllegalArgumentException e) {
+      } catch (IllegalArgumentException | DateTimeException | ArithmeticException e) {
+        // Time arithmetic on a value the file chose must skip the entry, never fail the load.
         warn(
             warnings,
             "MTA-STS policy store "
@@ -405,7 +407,7 @@ public final class FilePolicyStore implements PolicyStore {
       try {
         parseLastUse(field.getValue())
             .ifPresent(use -> lastUses.merge(domain, use, (a, b) -> a.isAfter(b) ? a : b));
-      } catch (IllegalArgumentException e) {
+      } catch (IllegalArgumentException | DateTimeException | ArithmeticException e) {
         warn(
             warnings,
             "MTA-STS policy store "
@@ -544,6 +546,17 @@ public final class FilePolicyStore implements PolicyStore {
     Duration maxAge = Duration.ofSeconds(maxAgeSeconds);
     Instant fetchedAt = instant(node, "fetched_at");
     Instant expiresAt = instant(node, "expires_at");
+    if (Instant.MAX.minus(maxAge).isBefore(fetchedAt)) {
+      // fetched_at + max_age, the bound on expires_at, is past the latest Instant: a time no
+      // sender fetched at, and one that time arithmetic on the entry would fail on.
+      throw new IllegalArgumentException(
+          "\"fetched_at\" "
+              + fetchedAt
+              + " + \"max_age\" "
+              + maxAgeSeconds
+              + " s is later than the latest representable instant "
+              + Instant.MAX);
+    }
     if (expiresAt.isBefore(fetchedAt) || expiresAt.isAfter(fetchedAt.plus(maxAge))) {
       throw new IllegalArgumentException(
           "\"expires_at\" "

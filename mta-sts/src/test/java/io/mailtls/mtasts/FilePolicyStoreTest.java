@@ -245,6 +245,75 @@ class FilePolicyStoreTest {
         .allSatisfy(w -> assertThat(w).contains("skipping entry"));
   }
 
+  /**
+   * Instants at the edge of what {@link Instant} holds: {@code fetched_at + max_age} (the bound on
+   * {@code expires_at}) does not exist. Such an entry is skipped like any other invalid one; it
+   * must not escape as a {@link java.time.DateTimeException} from the constructor, which promises
+   * never to crash on a bad file.
+   */
+  @Test
+  void entriesWhoseTimesOverflowAreSkippedWithAWarningNotACrash() throws IOException {
+    String valid =
+        "{\"id\":\"abc\",\"mode\":\"enforce\",\"mx\":[\"mx.example.test\"],"
+            + "\"max_age\":86400,\"fetched_at\":\"2025-03-01T12:00:00Z\","
+            + "\"expires_at\":\"2025-03-02T12:00:00Z\"}";
+    String latest = "+1000000000-12-31T23:59:59Z";
+    String[] overflowing = {
+      "\"latest.test\":"
+          + valid
+              .replace("86400", "60")
+              .replace("2025-03-01T12:00:00Z", latest)
+              .replace("2025-03-02T12:00:00Z", latest),
+      "\"latest-nanos.test\":"
+          + valid
+              .replace("2025-03-01T12:00:00Z", "+1000000000-12-31T23:59:59.999999999Z")
+              .replace("2025-03-02T12:00:00Z", "+1000000000-12-31T23:59:59.999999999Z"),
+      "\"max-age-limit.test\":"
+          + valid
+              .replace("86400", "31557600")
+              .replace("2025-03-01T12:00:00Z", "+1000000000-06-01T00:00:00Z")
+              .replace("2025-03-02T12:00:00Z", latest),
+    };
+    // Valid at the other edges: a use in the year 1e9 counts as a use at the load (the clock went
+    // back), and a fetch in the year -1e9 has long expired.
+    String earliest = "-1000000000-01-01T00:00:00Z";
+    Files.writeString(
+        file(),
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{"
+            + "\"good.test\":"
+            + valid.replace("}", ",\"last_used\":\"" + latest + "\"}")
+            + ",\"earliest.test\":"
+            + valid
+                .replace("2025-03-01T12:00:00Z", earliest)
+                .replace("2025-03-02T12:00:00Z", earliest)
+                .replace("}", ",\"last_used\":\"" + earliest + "\"}")
+            + ","
+            + String.join(",", overflowing)
+            + "}}");
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-01T13:00:00Z"));
+
+    FilePolicyStore store = new FilePolicyStore(file(), 10, Duration.ofDays(7), clock);
+
+    assertThat(store.size()).isEqualTo(2);
+    assertThat(store.snapshot().get(DomainName.of("good.test")).lastUse())
+        .contains(clock.instant());
+    assertThat(store.pinned()).isEqualTo(1);
+    CachedPolicy expired = store.peek(DomainName.of("earliest.test")).orElseThrow();
+    assertThat(expired.isFresh(clock.instant())).isFalse();
+    assertThat(store.snapshot().get(DomainName.of("earliest.test")).lastUse()).isEmpty();
+    assertThat(store.loadWarnings())
+        .hasSize(overflowing.length)
+        .allSatisfy(w -> assertThat(w).contains("skipping entry", "fetched_at"))
+        .anySatisfy(w -> assertThat(w).contains("\"latest.test\""))
+        .anySatisfy(w -> assertThat(w).contains("\"latest-nanos.test\""))
+        .anySatisfy(w -> assertThat(w).contains("\"max-age-limit.test\""));
+    // The next change replaces the file without the skipped entries.
+    store.put(EXAMPLE, ENFORCE);
+    FilePolicyStore reloaded = new FilePolicyStore(file(), 10, Duration.ofDays(7), clock);
+    assertThat(reloaded.loadWarnings()).isEmpty();
+    assertThat(reloaded.size()).isEqualTo(3);
+  }
+
   @Test
   void wildcardPatternsRoundTrip() {
     CachedPolicy wild = entry("1", MtaStsMode.ENFORCE, Duration.ofDays(1), "*.example.test");
