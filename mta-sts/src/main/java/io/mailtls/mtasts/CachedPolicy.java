@@ -1,6 +1,7 @@
 package io.mailtls.mtasts;
 
 import io.mailtls.core.MtaStsPolicy;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 
@@ -24,5 +25,24 @@ public record CachedPolicy(MtaStsPolicy policy, Instant fetchedAt, Instant expir
   /** Whether the entry may still be used at {@code now}. */
   public boolean isFresh(Instant now) {
     return now.isBefore(expiresAt);
+  }
+
+  /**
+   * This entry as of {@code now}: an entry fetched after {@code now} (the clock went back since the
+   * fetch was dated, by an NTP step or a restored VM, or the record was altered) counts as fetched
+   * at {@code now}, and expires at the earlier of its own expiry and {@code max_age} after {@code
+   * now}. So it never applies longer than {@code max_age} from now (RFC 8461 §5.1), and is not kept
+   * out of the cache's order by a fetch time not yet reached. An entry fetched at or before {@code
+   * now} is returned as it is.
+   */
+  CachedPolicy fetchedNoLaterThan(Instant now) {
+    if (!fetchedAt.isAfter(now)) {
+      return this;
+    }
+    Duration maxAge = policy.maxAge();
+    // Compared, not added: now + max_age is only computed when it lies before expiresAt.
+    Instant expires =
+        Duration.between(now, expiresAt).compareTo(maxAge) > 0 ? now.plus(maxAge) : expiresAt;
+    return new CachedPolicy(policy, now, expires);
   }
 }

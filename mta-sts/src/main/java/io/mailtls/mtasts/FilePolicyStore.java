@@ -116,6 +116,15 @@ import org.slf4j.LoggerFactory;
  * pin); a value later than the time of loading (the clock went back) counts as a use at that time.
  * Other programs reading the file may ignore it.
  *
+ * <p>{@code fetched_at} later than the time of loading (the clock ran ahead when the policy was
+ * fetched and went back since, or the file was altered) likewise counts as a fetch at that time:
+ * the entry loads with {@code fetched_at} now and {@code expires_at} the earlier of its own and
+ * {@code max_age} after now, so that it never applies longer than {@code max_age} from now (RFC
+ * 8461 §5.1) and does not outrank every later fetch. The policy is kept, not dropped (losing an
+ * {@code enforce} policy is a downgrade, §10.2), with a warning, and the file is rewritten with the
+ * corrected times as soon as it is loaded, so that a later restart does not count the fetch at its
+ * own time again.
+ *
  * <p>Never crashes on a bad file: a file that cannot be read, is larger than {@value
  * #MAX_FILE_BYTES} bytes, is not a regular file, is not JSON, has duplicate keys, or has another
  * format or version is ignored as a whole (the store starts empty, a warning is logged and kept in
@@ -231,7 +240,11 @@ public final class FilePolicyStore implements PolicyStore {
     this.clock = clock;
     this.maxUseLag = recentUse.dividedBy(USE_LAG_DIVISOR);
     List<String> warnings = new ArrayList<>();
-    load(warnings);
+    if (load(warnings)) {
+      synchronized (writeLock) {
+        writeSnapshot(); // the corrected fetch times, before a restart can count them again
+      }
+    }
     this.loadWarnings = Collections.unmodifiableList(warnings);
     this.writtenUses = uses(memory.snapshot()); // what the file says, or less (a future use)
   }
@@ -248,8 +261,9 @@ public final class FilePolicyStore implements PolicyStore {
 
   /**
    * What was wrong with the file when it was loaded: one message for a file ignored as a whole, or
-   * one per skipped entry; empty when the file was read cleanly or did not exist. Each was also
-   * logged as a warning.
+   * one per skipped entry, per entry whose {@code last_used} was ignored and per entry fetched
+   * after the load (see the class comment); empty when the file was read cleanly or did not exist.
+   * Each was also logged as a warning.
    */
   public List<String> loadWarnings() {
     return loadWarnings;
@@ -337,47 +351,55 @@ public final class FilePolicyStore implements PolicyStore {
 
   // ---------------------------------------------------------------- reading
 
-  private void load(List<String> warnings) {
+  /**
+   * Loads the file into memory.
+   *
+   * @return whether an entry was fetched after now and loaded with corrected times, which the file
+   *     should hold too
+   */
+  private boolean load(List<String> warnings) {
     byte[] bytes;
     try {
       bytes = readBounded();
     } catch (NoSuchFileException e) {
       log.debug("MTA-STS policy store {} does not exist yet; starting empty", file);
-      return;
+      return false;
     } catch (IOException | RuntimeException e) {
       ignoreFile(warnings, "cannot read it: " + e);
-      return;
+      return false;
     }
     JsonNode root;
     try {
       root = JSON.readTree(bytes);
     } catch (JsonProcessingException e) {
       ignoreFile(warnings, "not valid JSON: " + e.getOriginalMessage());
-      return;
+      return false;
     } catch (IOException | RuntimeException e) {
       ignoreFile(warnings, "cannot parse it: " + e);
-      return;
+      return false;
     }
     if (root == null || !root.isObject()) {
       ignoreFile(warnings, "the top level is not a JSON object");
-      return;
+      return false;
     }
     JsonNode format = root.get("format");
     if (format == null || !format.isTextual() || !format.textValue().equals(FORMAT)) {
       ignoreFile(warnings, "\"format\" is not \"" + FORMAT + "\"");
-      return;
+      return false;
     }
     JsonNode version = root.get("version");
     if (version == null || !version.isIntegralNumber() || version.asLong() != VERSION) {
       ignoreFile(
           warnings, "unsupported \"version\" " + version + " (this code reads " + VERSION + ")");
-      return;
+      return false;
     }
     JsonNode policies = root.get("policies");
     if (policies == null || !policies.isObject()) {
       ignoreFile(warnings, "\"policies\" is not a JSON object");
-      return;
+      return false;
     }
+    Instant now = clock.instant();
+    boolean corrected = false;
     Map<DomainName, CachedPolicy> valid = new HashMap<>();
     Map<DomainName, Instant> lastUses = new HashMap<>();
     for (Map.Entry<String, JsonNode> field : policies.properties()) {
@@ -397,6 +419,27 @@ public final class FilePolicyStore implements PolicyStore {
                 + "\": "
                 + e.getMessage());
         continue;
+      }
+      if (entry.fetchedAt().isAfter(now)) {
+        // Like a last use after now: the clock went back (or the file was altered). Kept as a
+        // fetch now, so that it expires no later than max_age from now (RFC 8461 §5.1) and does
+        // not outrank the fetches to come.
+        CachedPolicy asOfNow = entry.fetchedNoLaterThan(now);
+        warn(
+            warnings,
+            "MTA-STS policy store "
+                + file
+                + ": entry \""
+                + field.getKey()
+                + "\" has \"fetched_at\" "
+                + entry.fetchedAt()
+                + ", later than now ("
+                + now
+                + "; the clock went back?): loaded as fetched now, expiring at "
+                + asOfNow.expiresAt()
+                + " (RFC 8461 §5.1)");
+        entry = asOfNow;
+        corrected = true;
       }
       // Two spellings of one name (case, trailing dot): the later fetch wins, and the domain
       // keeps the later use, as it would in memory.
@@ -418,7 +461,6 @@ public final class FilePolicyStore implements PolicyStore {
                 + e.getMessage());
       }
     }
-    Instant now = clock.instant();
     List<Loaded> kept =
         valid.entrySet().stream()
             .map(
@@ -445,6 +487,7 @@ public final class FilePolicyStore implements PolicyStore {
         kept.size(),
         valid.size(),
         memory.pinned());
+    return corrected;
   }
 
   private Loaded loaded(

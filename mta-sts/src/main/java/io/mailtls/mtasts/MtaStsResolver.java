@@ -48,7 +48,10 @@ import org.slf4j.LoggerFactory;
  *       MtaStsLookup.NoPolicy} for a record that is provably absent or unusable, and {@link
  *       MtaStsLookup.Failed} with {@link FailureType#DNS_FAILURE} for a lookup that failed (a DNS
  *       failure is never read as "no policy");
- *   <li>an expired entry counts as nothing cached and is removed.
+ *   <li>an expired entry counts as nothing cached and is removed;
+ *   <li>an entry fetched after now (the clock went back since its fetch, or the store was altered)
+ *       counts as fetched now: it expires no later than {@code max_age} from now (§5.1) and is
+ *       stored so, and a new fetch replaces it whatever its date (§10.2).
  * </ul>
  *
  * <p>A failed fetch is not repeated for the same domain and id within {@link
@@ -597,6 +600,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    */
   private Optional<CachedPolicy> freshEntry(DomainName domain, Instant now, boolean use) {
     Optional<CachedPolicy> entry = safeRead(domain, use);
+    if (entry.isPresent() && entry.get().fetchedAt().isAfter(now)) {
+      entry = Optional.of(fetchedNow(domain, entry.get(), now));
+    }
     if (entry.isPresent() && !entry.get().isFresh(now)) {
       // RFC 8461 §5.1: past max_age since its fetch, a policy no longer applies.
       removeIfUnchanged(domain, entry);
@@ -608,11 +614,48 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     return entry;
   }
 
-  /** Stores {@code entry} unless a later fetch is already stored; schedules its refresh. */
+  /**
+   * A cached entry fetched after {@code now}: the clock went back since its fetch was dated (an NTP
+   * step, a restored VM), or the store was altered. It counts as fetched now, expiring no later
+   * than {@code max_age} from now (RFC 8461 §5.1; see {@link CachedPolicy#fetchedNoLaterThan}), and
+   * is stored so unless it changed meanwhile: left as it was, it would stay fresh until {@code
+   * max_age} after a time not yet reached, and without a TXT record or a fetch (an attacker's
+   * doing, §10.2) that stale policy would apply all that time.
+   */
+  private CachedPolicy fetchedNow(DomainName domain, CachedPolicy entry, Instant now) {
+    CachedPolicy corrected = entry.fetchedNoLaterThan(now);
+    log.warn(
+        "MTA-STS {}: cached policy id {} was fetched at {}, later than now ({}; the clock went"
+            + " back?): counted as fetched now, it applies until {} at most (RFC 8461 §5.1)",
+        domain,
+        entry.policy().id(),
+        entry.fetchedAt(),
+        now,
+        corrected.expiresAt());
+    synchronized (stripe(domain)) {
+      if (safeRead(domain, false).equals(Optional.of(entry))) {
+        try {
+          store.put(domain, corrected);
+        } catch (RuntimeException e) {
+          log.warn("MTA-STS policy store {} failed to store {}", store, domain, e);
+        }
+      }
+    }
+    return corrected;
+  }
+
+  /**
+   * Stores {@code entry} unless a later fetch is already stored; schedules its refresh. A stored
+   * entry fetched after now is no later fetch, whatever its date says (the clock went back since):
+   * it is replaced, or it would keep every policy fetched until the clock catches up out of the
+   * cache, a domain's move from {@code testing} to {@code enforce} included (RFC 8461 §10.2).
+   */
   private void storeIfNewer(DomainName domain, CachedPolicy entry) {
     synchronized (stripe(domain)) {
       Optional<CachedPolicy> current = safeRead(domain, false);
-      if (current.isPresent() && current.get().fetchedAt().isAfter(entry.fetchedAt())) {
+      if (current.isPresent()
+          && current.get().fetchedAt().isAfter(entry.fetchedAt())
+          && !current.get().fetchedAt().isAfter(clock.instant())) {
         return;
       }
       try {

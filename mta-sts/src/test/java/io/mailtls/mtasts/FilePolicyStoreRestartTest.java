@@ -220,6 +220,58 @@ class FilePolicyStoreRestartTest {
     assertThat(after.pinned()).isZero();
   }
 
+  /**
+   * The clock ran ahead when the policies were fetched and was corrected before the restart (or the
+   * file was tampered with): a {@code fetched_at} after the load counts as a fetch at the load, as
+   * a later {@code last_used} counts as a use at the load. The policy is kept (dropping an {@code
+   * enforce} policy is a downgrade, RFC 8461 §10.2) but expires no later than {@code max_age} from
+   * the load (§5.1), and the corrected times are written at once, so that a later restart does not
+   * count the fetch at its own time again.
+   */
+  @Test
+  void aFetchAfterTheLoadCountsAsAFetchAtTheLoadAndExpiresWithinMaxAgeOfIt() throws IOException {
+    Duration maxAge = Duration.ofDays(7);
+    MtaStsPolicy policy = new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of("mx.example"), maxAge);
+    clock.set(T0.plus(Duration.ofDays(30)));
+    FilePolicyStore before = open();
+    before.put(d("ahead.example"), fetchedNow(MtaStsMode.ENFORCE, maxAge));
+    before.get(d("ahead.example"));
+    // Expires before max_age after the load: its own, earlier expiry stays.
+    before.put(
+        d("short.example"),
+        new CachedPolicy(policy, T0.plus(Duration.ofHours(1)), T0.plus(Duration.ofHours(3))));
+    CachedPolicy past =
+        new CachedPolicy(policy, T0.minus(Duration.ofDays(1)), T0.plus(Duration.ofDays(6)));
+    before.put(d("past.example"), past);
+    clock.set(T0);
+
+    FilePolicyStore after = open();
+
+    assertThat(after.peek(d("ahead.example")))
+        .contains(
+            new CachedPolicy(
+                new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of("mx.example.test"), maxAge),
+                T0,
+                T0.plus(maxAge)));
+    assertThat(after.peek(d("short.example")))
+        .contains(new CachedPolicy(policy, T0, T0.plus(Duration.ofHours(3))));
+    assertThat(after.peek(d("past.example"))).contains(past); // fetched before now: as it was
+    assertThat(after.pinned()).isEqualTo(1); // its use (also ahead) counts at the load
+    assertThat(after.loadWarnings())
+        .hasSize(2)
+        .anySatisfy(w -> assertThat(w).contains("\"ahead.example\"", "fetched_at"))
+        .anySatisfy(w -> assertThat(w).contains("\"short.example\"", "fetched_at"));
+
+    clock.advance(maxAge.minusDays(1));
+    FilePolicyStore again = open();
+
+    assertThat(again.loadWarnings()).isEmpty();
+    CachedPolicy ahead = again.peek(d("ahead.example")).orElseThrow();
+    assertThat(ahead.fetchedAt()).isEqualTo(T0);
+    assertThat(ahead.expiresAt()).isEqualTo(T0.plus(maxAge));
+    assertThat(ahead.isFresh(clock.instant().plus(Duration.ofDays(1)))).isFalse();
+  }
+
   @Test
   void theFirstUseOfAnEnforcePolicyIsInTheFileWhenGetReturns() throws IOException {
     FilePolicyStore store = open();

@@ -359,6 +359,101 @@ class MtaStsResolverTest {
     assertThat(sts.store().get(POLICY_DOMAIN)).isEmpty();
   }
 
+  // ---------------------------------------------------------------- §5.1, §10.2: clock went back
+
+  /**
+   * The clock ran ahead while a {@code testing} policy was fetched, and was then stepped back (NTP,
+   * a restored VM). The domain moves to {@code enforce}: the new policy must be cached, so that an
+   * attacker who then strips the TXT record finds the {@code enforce} policy in the cache, not the
+   * stale {@code testing} one (RFC 8461 §10.2: a downgrade).
+   */
+  @Test
+  void section10_2_aPolicyFetchedWhileTheClockRanAheadDoesNotKeepItsSuccessorOutOfTheCache() {
+    fx.fetcher.serve(DOMAIN, MtaStsMode.TESTING, MAX_AGE, "mx1.example.test");
+    MtaStsResolver sts = fx.sts();
+    fx.clock.advance(Duration.ofDays(30));
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).policy().mode())
+        .isEqualTo(MtaStsMode.TESTING);
+    fx.clock.set(FakeClock.START);
+    fx.publish("v=STSv1; id=2");
+    fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test");
+
+    MtaStsLookup.Found fetched = found(await(sts.lookupAsync(POLICY_DOMAIN)));
+
+    assertThat(fetched.fromCache()).isFalse();
+    assertThat(fetched.policy().id()).isEqualTo("2");
+    CachedPolicy stored = sts.store().peek(POLICY_DOMAIN).orElseThrow();
+    assertThat(stored.policy().id()).isEqualTo("2");
+    assertThat(stored.fetchedAt()).isEqualTo(FakeClock.START);
+    assertThat(stored.expiresAt()).isEqualTo(FakeClock.START.plus(MAX_AGE));
+
+    fx.dns.removeRecords(TXT_NAME, Type.TXT); // the attacker strips the record
+    fx.clock.advance(Duration.ofHours(1));
+    MtaStsLookup.Found later = found(await(sts.lookupAsync(POLICY_DOMAIN)));
+
+    assertThat(later.fromCache()).isTrue();
+    assertThat(later.policy().id()).isEqualTo("2");
+    assertThat(later.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+    assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
+  }
+
+  /**
+   * The clock steps back while a fetch is in flight: the lookup saw the cached entry as fetched in
+   * the past, but the new fetch is dated by the corrected clock, before the cached entry's fetch. A
+   * stored fetch later than now is no fetch at all yet: the new policy replaces it.
+   */
+  @Test
+  void section10_2_aFetchCompletingAfterTheClockSteppedBackReplacesAnEntryDatedAheadOfIt() {
+    fx.fetcher.serve(DOMAIN, MtaStsMode.TESTING, MAX_AGE, "mx1.example.test");
+    MtaStsResolver sts = fx.sts();
+    fx.clock.advance(Duration.ofDays(30));
+    await(sts.lookupAsync(POLICY_DOMAIN));
+    fx.publish("v=STSv1; id=2");
+    fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test");
+    CompletableFuture<Void> gate = fx.fetcher.hold();
+    CompletableFuture<MtaStsLookup> lookup = sts.lookupAsync(POLICY_DOMAIN);
+    StsFixture.eventually("the fetch of id 2", () -> fx.fetcher.count(DOMAIN) == 2);
+    fx.clock.set(FakeClock.START);
+    gate.complete(null);
+
+    assertThat(found(await(lookup)).policy().id()).isEqualTo("2");
+
+    CachedPolicy stored = sts.store().peek(POLICY_DOMAIN).orElseThrow();
+    assertThat(stored.policy().id()).isEqualTo("2");
+    assertThat(stored.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+    assertThat(stored.fetchedAt()).isEqualTo(FakeClock.START);
+  }
+
+  /**
+   * RFC 8461 §5.1: a cached policy applies until {@code max_age} after its fetch. A fetch dated
+   * after now (the clock went back since) counts as a fetch now: the policy still applies, but
+   * expires no later than {@code max_age} from now, not {@code max_age} after a time not yet
+   * reached.
+   */
+  @Test
+  void section5_1_aPolicyFetchedAheadOfTheClockExpiresNoLaterThanMaxAgeFromNow() {
+    MtaStsResolver sts = fx.sts();
+    fx.clock.advance(Duration.ofDays(30));
+    await(sts.lookupAsync(POLICY_DOMAIN));
+    fx.clock.set(FakeClock.START);
+    fx.dns.removeRecords(TXT_NAME, Type.TXT); // nothing to fetch a new policy from
+
+    MtaStsLookup.Found result = found(await(sts.lookupAsync(POLICY_DOMAIN)));
+
+    assertThat(result.fromCache()).isTrue();
+    assertThat(result.policy().mode()).isEqualTo(MtaStsMode.ENFORCE); // not dropped
+    CachedPolicy stored = sts.store().peek(POLICY_DOMAIN).orElseThrow();
+    assertThat(stored.fetchedAt()).isEqualTo(FakeClock.START);
+    assertThat(stored.expiresAt()).isEqualTo(FakeClock.START.plus(MAX_AGE));
+
+    fx.clock.advance(MAX_AGE.minusSeconds(1));
+    assertThat(found(await(sts.lookupAsync(POLICY_DOMAIN))).fromCache()).isTrue();
+    fx.clock.advance(Duration.ofSeconds(1));
+    assertThat(await(sts.lookupAsync(POLICY_DOMAIN))).isInstanceOf(MtaStsLookup.NoPolicy.class);
+    assertThat(sts.store().peek(POLICY_DOMAIN)).isEmpty();
+    assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(1);
+  }
+
   // ---------------------------------------------------------------- §3.3: back-off
 
   @Test
