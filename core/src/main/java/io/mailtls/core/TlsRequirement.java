@@ -44,8 +44,8 @@ public sealed interface TlsRequirement
 
   /**
    * TLS mandatory, the certificate chain verified against the trust store (WebPKI) and matching one
-   * of the reference names as a DNS-ID (RFC 6125 §6.4; wildcard only as the whole left-most label;
-   * the subject CN only when the certificate has no DNS-ID).
+   * of the reference names as a subjectAltName DNS-ID (RFC 6125 §6.4; wildcard only as the whole
+   * left-most label); the subject CN never counts (RFC 8461 §4.2, RFC 9525 §6.3).
    *
    * @param referenceNames the names the certificate must match, e.g. the MX host name
    */

@@ -66,21 +66,21 @@ public final class PkixTrustManager extends ServerTrustManager {
   }
 
   private void checkNames(X509Certificate[] chain) throws CertificateFailure {
-    if (chain.length == 0 || !HostnameMatcher.matches(chain[0], referenceNames)) {
+    if (chain.length == 0 || !HostnameMatcher.matchesDnsId(chain[0], referenceNames)) {
       throw new CertificateFailure(
           FailureType.CERTIFICATE_HOST_MISMATCH,
-          "certificate names "
+          "certificate DNS-IDs "
               + (chain.length == 0 ? "[]" : presented(chain[0]))
               + " match none of "
               + referenceNames
-              + " (RFC 6125 §6.4)",
+              + " (RFC 8461 §4.2, RFC 6125 §6.4; the subject CN does not count)",
           null);
     }
   }
 
-  /** The names a certificate presents, each quoted: they are the peer's text. */
+  /** The DNS-IDs a certificate presents, each quoted: they are the peer's text. */
   private static String presented(X509Certificate leaf) {
-    return HostnameMatcher.presentedIds(leaf).stream().map(PeerText::quote).toList().toString();
+    return HostnameMatcher.dnsIds(leaf).stream().map(PeerText::quote).toList().toString();
   }
 
   private static CertificateFailure classify(CertificateException e) {

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import javax.net.ssl.SNIHostName;
@@ -190,6 +191,7 @@ public final class TlsSupport {
       }
     }
     params.setProtocols(enabled.toArray(String[]::new));
+    params.setCipherSuites(authenticatedSuites(tls.getEnabledCipherSuites()));
     // RFC 8461 §7 / RFC 7672 §8.1: SNI with the MX host name; none for an address literal
     // (RFC 6066 §3 forbids IP addresses in SNI).
     serverName.ifPresentOrElse(
@@ -198,6 +200,24 @@ public final class TlsSupport {
     params.setEndpointIdentificationAlgorithm(null);
     tls.setSSLParameters(params);
     return tls;
+  }
+
+  /**
+   * The enabled cipher suites without those that authenticate no server or encrypt nothing
+   * (anonymous, NULL, export), whatever the JVM's security properties or a {@link
+   * io.mailtls.core.TlsContextFactory}'s provider enable: under them a full handshake would end
+   * without a certificate, and its check without a call (RFC 8461 §4.2, RFC 7672 §3 require an
+   * authenticated certificate; RFC 7525 §4.1 rules them out).
+   */
+  static String[] authenticatedSuites(String[] enabled) {
+    List<String> kept = new ArrayList<>();
+    for (String suite : enabled) {
+      String s = suite.toUpperCase(java.util.Locale.ROOT);
+      if (!s.contains("_ANON_") && !s.contains("_NULL_") && !s.contains("_EXPORT")) {
+        kept.add(suite);
+      }
+    }
+    return kept.toArray(String[]::new);
   }
 
   /**
@@ -221,6 +241,7 @@ public final class TlsSupport {
         resuming(
             new SessionKey(host, peer.getPort(), TlsVerification.of(requirement)), requirement);
     SSLSocket tls = configure(r.context, plain, host, peer, serverName);
+    r.trust.begin(tls);
     return new Handshake(tls, r.trust);
   }
 
@@ -285,6 +306,11 @@ public final class TlsSupport {
     public Optional<Checked> finish() {
       return trust.take(socket);
     }
+
+    /** How many sockets the context's trust manager still keeps (for tests). */
+    int tracked() {
+      return trust.tracked();
+    }
   }
 
   /**
@@ -297,18 +323,32 @@ public final class TlsSupport {
   /**
    * The trust manager of a resuming context: each check goes to a fresh trust manager for the key's
    * requirement (a DANE manager remembers its match, so one manager is never shared between
-   * handshakes), and a check that passes is recorded against its socket.
+   * handshakes), and a check that passes is recorded against its socket while its {@link Handshake}
+   * is open. A check after that (a TLS 1.2 server's renegotiation) is made all the same and must
+   * pass, but is not recorded: the record would outlive the connection in a context that lives as
+   * long as the transport.
    */
   static final class RecordingTrustManager extends ServerTrustManager {
     private final Supplier<X509ExtendedTrustManager> checks;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Map<Socket, Checked> passed = new ConcurrentHashMap<>();
 
     RecordingTrustManager(Supplier<X509ExtendedTrustManager> checks) {
       this.checks = checks;
     }
 
+    void begin(Socket socket) {
+      open.add(socket);
+    }
+
     Optional<Checked> take(Socket socket) {
+      open.remove(socket);
       return Optional.ofNullable(passed.remove(socket));
+    }
+
+    /** Sockets with an open handshake or a record (for tests). */
+    int tracked() {
+      return open.size() + passed.size();
     }
 
     private static Checked checked(X509ExtendedTrustManager tm) {
@@ -321,7 +361,9 @@ public final class TlsSupport {
         throws CertificateException {
       X509ExtendedTrustManager tm = checks.get();
       tm.checkServerTrusted(chain, authType, socket);
-      passed.put(socket, checked(tm));
+      if (open.contains(socket)) {
+        passed.put(socket, checked(tm));
+      }
     }
 
     @Override
@@ -359,6 +401,12 @@ public final class TlsSupport {
    */
   public @Nullable CertificateFailure audit(
       List<java.security.cert.X509Certificate> chain, List<DomainName> referenceNames) {
+    if (chain.isEmpty()) {
+      return new CertificateFailure(
+          io.mailtls.core.FailureType.CERTIFICATE_NOT_TRUSTED,
+          "the server presented no certificate",
+          null);
+    }
     try {
       new PkixTrustManager(pkixDelegate(), referenceNames)
           .checkServerTrusted(chain.toArray(java.security.cert.X509Certificate[]::new), "UNKNOWN");

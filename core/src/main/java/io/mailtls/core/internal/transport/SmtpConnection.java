@@ -362,7 +362,16 @@ final class SmtpConnection implements AutoCloseable {
         }
       }
     } catch (SSLPeerUnverifiedException e) {
-      // anonymous suites are not enabled; an empty chain is reported as such
+      // no certificate: anonymous suites are never enabled (TlsSupport.authenticatedSuites)
+    }
+    if (chain.isEmpty() && requirement.requiresAuthentication()) {
+      // Fail closed should a provider negotiate without a certificate all the same: no check ran,
+      // and a missing check must never read as a resumed, verified session.
+      broken = true;
+      closeQuietly(ssl);
+      throw new SessionFailure(
+          FailureType.CERTIFICATE_NOT_TRUSTED,
+          "the server presented no certificate (" + session.getCipherSuite() + ")");
     }
     // In a resuming context, a handshake that completed without a certificate check resumed a
     // session that a full handshake under the same key verified (TlsSupport's class comment).

@@ -32,6 +32,42 @@ class HostnameMatcherTest {
     assertThat(HostnameMatcher.matches(presented, DomainName.of(reference))).isEqualTo(matches);
   }
 
+  /**
+   * Only ASCII is folded: U+212A KELVIN SIGN lower-cases to {@code k}, so a CN (or any presented
+   * identifier) written with it would otherwise match {@code kelvin.example} (RFC 4343, RFC 6125
+   * §6.4.1).
+   */
+  @Test
+  void aPresentedNameOutsideAsciiNeverMatches() {
+    assertThat(HostnameMatcher.matches("\u212Aelvin.example", DomainName.of("kelvin.example")))
+        .isFalse();
+    TestPki.Issued kelvin =
+        TestPki.create().root().leaf().commonName("\u212Aelvin.example").noSubjectAltName().issue();
+    assertThat(
+            HostnameMatcher.matches(kelvin.certificate(), List.of(DomainName.of("kelvin.example"))))
+        .isFalse();
+  }
+
+  /**
+   * WebPKI checks take DNS-IDs alone: RFC 8461 §4.2 requires a subjectAltName DNS-ID matching the
+   * MX host (and RFC 9525 §6.3 drops the CN-ID), where DANE-TA may fall back to the CN.
+   */
+  @Test
+  void webPkiChecksIgnoreTheCommonName() {
+    TestPki pki = TestPki.create();
+    TestPki.Issued cnOnly =
+        pki.root().leaf().commonName("mx.example.com").noSubjectAltName().issue();
+    assertThat(
+            HostnameMatcher.matchesDnsId(
+                cnOnly.certificate(), List.of(DomainName.of("mx.example.com"))))
+        .isFalse();
+    TestPki.Issued san = pki.root().leaf().dnsNames("mx.example.com").issue();
+    assertThat(
+            HostnameMatcher.matchesDnsId(
+                san.certificate(), List.of(DomainName.of("mx.example.com"))))
+        .isTrue();
+  }
+
   @Test
   void commonNameOnlyWhenThereIsNoDnsId() {
     TestPki pki = TestPki.create();
