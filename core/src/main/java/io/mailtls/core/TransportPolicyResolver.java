@@ -218,8 +218,6 @@ public final class TransportPolicyResolver {
     if (mtaSts.isEmpty() || oldId.isEmpty()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    PlanCache cache = plans;
-    long started = cache == null ? 0 : cache.now();
     // the MX resolution's next hop: a policy-map relay's, whose policy the plan followed
     return stsLookup(old.mx().nextHop(), true, events)
         .thenCompose(
@@ -227,8 +225,11 @@ public final class TransportPolicyResolver {
               if (p.isPresent()
                   && p.get() instanceof MtaStsLookup.Found f
                   && !f.policy().id().equals(oldId.get())) {
-                // The new plan replaces the cached one (or, when it may not be reused, removes it):
-                // no later plan() reuses the plan of the superseded policy.
+                // The new plan is made from the old plan's MX answers, whose TTLs ran from when the
+                // old plan looked them up: it serves this retry only. The cached plan of the
+                // superseded policy is forgotten, so the next plan() is made from the answers as
+                // they are then (the DNS cache still has them) and the new policy.
+                forget(old.nextHop(), old.senderLevel().orElseThrow());
                 return tlsaLookups(old.mx(), events)
                     .thenApply(
                         t -> {
@@ -240,7 +241,7 @@ public final class TransportPolicyResolver {
                                   p,
                                   t,
                                   entryFor(old.nextHop()));
-                          return Optional.of(remember(in, assemble(in), started));
+                          return Optional.of(assemble(in));
                         });
               }
               return CompletableFuture.completedFuture(Optional.empty());
@@ -376,6 +377,14 @@ public final class TransportPolicyResolver {
             in.entry()),
         in.tlsa(),
         in.nextHop());
+  }
+
+  /** Forgets the cached plan for a next hop and level, if plans are cached. */
+  private void forget(NextHop nextHop, TlsLevel level) {
+    PlanCache cache = plans;
+    if (cache != null) {
+      cache.remove(nextHop, level);
+    }
   }
 
   /**

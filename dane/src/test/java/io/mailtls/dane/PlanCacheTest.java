@@ -19,6 +19,7 @@ import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
@@ -205,8 +206,45 @@ class PlanCacheTest {
     Optional<DeliveryPlan> replanned = planner.replanIfPolicyChangedAsync(first).join();
     assertThat(replanned).isPresent();
     assertThat(replanned.get().mtaSts().orElseThrow().id()).isEqualTo("two");
-    // The new plan replaced the cached one: the next message follows the new policy at once.
-    assertThat(plan()).isSameAs(replanned.get());
+    // The cached plan of the old policy is gone: the next message follows the new policy at once,
+    // in a plan made from the answers as they are then.
+    DeliveryPlan next = plan();
+    assertThat(next.mtaSts().orElseThrow().id()).isEqualTo("two");
+    assertThat(next).isNotSameAs(first);
+  }
+
+  /**
+   * The re-check's plan is made from the old plan's MX answers, whose TTLs ran from when the old
+   * plan looked them up: it serves the retry, and is never cached as though they had just been
+   * looked up. Once the MX answer's TTL (counted from the first plan) has run out, the next plan
+   * sees the MX host the domain moved to.
+   */
+  @Test
+  void theReCheckPlanDoesNotKeepTheOldMxAnswersBeyondTheirTtl() {
+    world(Duration.ofSeconds(3600));
+    DeliveryPlan first = plan();
+    clock.advance(Duration.ofSeconds(3500));
+    sts.policy(DOMAIN, MtaStsServer.policyText("enforce", 86400, "*." + DOMAIN));
+    dns.update(DOMAIN, z -> z.remove("_mta-sts." + DOMAIN, Type.TXT));
+    dns.update(
+        DOMAIN, z -> z.ttl(Duration.ofSeconds(300)).txt("_mta-sts." + DOMAIN, "v=STSv1; id=two;"));
+    Optional<DeliveryPlan> replanned = planner.replanIfPolicyChangedAsync(first).join();
+    assertThat(replanned).isPresent();
+    assertThat(hostNames(replanned.get())).containsExactly("mx." + DOMAIN);
+    // The domain moves its mail to another host; the first plan's MX answer expires at 3,600 s.
+    dns.update(
+        DOMAIN,
+        z ->
+            z.remove(DOMAIN, Type.MX)
+                .ttl(Duration.ofSeconds(3600))
+                .mx(DOMAIN, 10, "mx2." + DOMAIN)
+                .a("mx2." + DOMAIN, "127.0.0.4"));
+    clock.advance(Duration.ofSeconds(200));
+    assertThat(hostNames(plan())).containsExactly("mx2." + DOMAIN);
+  }
+
+  private static List<String> hostNames(DeliveryPlan plan) {
+    return plan.hosts().stream().map(h -> h.name().orElseThrow().toString()).toList();
   }
 
   @Test
