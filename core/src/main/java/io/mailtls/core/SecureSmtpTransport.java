@@ -479,10 +479,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
       plan = failedPlan(group.hop(), p.level(), "planning failed: " + e);
     }
     Duration planTime = Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - planStart));
-    // Downgrade memory: its verdict joins the decision record and may refuse plaintext.
+    // Downgrade memory: its verdict joins the decision record and may refuse plaintext. It is
+    // judged on the hosts as this message will use them (REQUIRETLS may raise one to PKIX).
     DowngradeGuard.Verdict memory = downgrade.verdict(group.hop());
-    plan = DowngradeGuard.apply(plan, memory);
     Optional<String> entry = operatorEntry(p.messageTls(), group.hop());
+    MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls();
+    plan = DowngradeGuard.apply(plan, memory, option, relay.isPresent());
     if (entry.isPresent()) {
       plan = MessageTlsPolicy.operatorEntryStays(plan, entry.get());
     }
@@ -494,18 +496,20 @@ public final class SecureSmtpTransport implements AutoCloseable {
             group.recipients(),
             content,
             p.scan(),
-            entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls(),
+            option,
             memory.plaintextRefused())) {
       results.put(r.recipient(), r);
     }
-    retryUnderNewPolicy(plan, memory, envelope, group.recipients(), content, p, results, call);
+    Optional<DeliveryPlan> replanned =
+        retryUnderNewPolicy(plan, memory, envelope, group.recipients(), content, p, results, call);
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : group.recipients()) {
       RecipientResult decided = Objects.requireNonNull(results.get(r)); // DomainDelivery decides
       out.add(
           decided.withTimings(RecipientTimings.of(decided, planTime, call.startNanos, nanoTime)));
     }
-    downgrade.record(plan, out);
+    // What the next hop's own plans asked of each host, not what this message raised it to.
+    downgrade.record(replanned.isPresent() ? List.of(plan, replanned.get()) : List.of(plan), out);
     return out;
   }
 
@@ -557,9 +561,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
   /**
    * RFC 8461 §5.1 step 3: when an {@code enforce} policy left recipients undelivered without any
-   * server refusing them, check for a new policy id; under a changed policy, try once more.
+   * server refusing them, check for a new policy id; under a changed policy, try once more. The
+   * next hop's plan of that second round (before any per-message change), when there was one.
    */
-  private void retryUnderNewPolicy(
+  private Optional<DeliveryPlan> retryUnderNewPolicy(
       DeliveryPlan plan,
       DowngradeGuard.Verdict memory,
       Envelope envelope,
@@ -589,7 +594,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     // The results first: they were just made, where the plan's policy may have long left the
     // CPU's caches (one of thousands of domains), and a delivered message needs no look at it.
     if (retry.isEmpty() || plan.mtaSts().map(p -> p.mode() != MtaStsMode.ENFORCE).orElse(true)) {
-      return;
+      return Optional.empty();
     }
     Optional<DeliveryPlan> replanned;
     try {
@@ -597,13 +602,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
     } catch (RuntimeException e) {
       // A failing policy source costs the re-check, never the results already decided.
       log.warn("re-checking the MTA-STS policy of {} failed", plan.nextHop(), e);
-      return;
+      return Optional.empty();
     }
     if (replanned.isEmpty()) {
-      return;
+      return Optional.empty();
     }
     Optional<String> entry = operatorEntry(prepared.messageTls(), plan.nextHop());
-    DeliveryPlan guarded = DowngradeGuard.apply(replanned.get(), memory);
+    MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : prepared.messageTls();
+    DeliveryPlan guarded = DowngradeGuard.apply(replanned.get(), memory, option, relay.isPresent());
     DeliveryPlan next =
         entry.isPresent() ? MessageTlsPolicy.operatorEntryStays(guarded, entry.get()) : guarded;
     call.events.fire(l -> l.planEnd(next));
@@ -615,7 +621,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
             retry,
             content,
             prepared.scan(),
-            entry.isPresent() ? MessageTlsOption.DEFAULT : prepared.messageTls(),
+            option,
             memory.plaintextRefused())) {
       // The first round's sessions stay in the report, before the second's: every attempt made
       // for the domain (RecipientResult#attempts), each with the policy it was held under.
@@ -627,6 +633,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
           new RecipientResult(
               r.recipient(), r.status(), r.reply(), r.attempt(), r.plan(), attempts));
     }
+    return Optional.of(next);
   }
 
   /**

@@ -16,7 +16,10 @@ import io.mailtls.core.SkippedHost;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.TransportSecurity;
 import io.mailtls.core.internal.Values;
+import io.mailtls.core.internal.policy.MessageTlsOption;
+import io.mailtls.core.internal.policy.MessageTlsPolicy;
 import io.mailtls.core.internal.smtp.PeerText;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -182,9 +185,24 @@ public final class DowngradeGuard {
    * {@code plan} under {@code verdict}: its line added to the decision record; for {@link
    * Kind#REQUIRE_AUTHENTICATION}, the hosts whose requirement does not authenticate the peer
    * skipped ({@link FailureType#DOWNGRADE_DETECTED}) and the domain deferred when none is left; for
-   * {@link Kind#UNAVAILABLE}, the domain deferred.
+   * {@link Kind#UNAVAILABLE}, the domain deferred. For a message without REQUIRETLS.
    */
   public static DeliveryPlan apply(DeliveryPlan plan, Verdict verdict) {
+    return apply(plan, verdict, MessageTlsOption.DEFAULT, false);
+  }
+
+  /**
+   * {@link #apply(DeliveryPlan, Verdict)} for a message that asks {@code option} of {@code plan}
+   * (the next hop's plan, before {@link MessageTlsPolicy} makes it the message's). The floor is
+   * judged on the requirement each host will be used with: a host that REQUIRETLS raises to PKIX
+   * for this message (an MTA-STS policy lists it, {@link MessageTlsPolicy.Raise}) meets {@link
+   * Kind#REQUIRE_AUTHENTICATION} and is kept, since the session will authenticate it; every other
+   * host is judged on its own requirement, as for any message.
+   *
+   * @param relay whether the next hop is the transport's relay
+   */
+  public static DeliveryPlan apply(
+      DeliveryPlan plan, Verdict verdict, MessageTlsOption option, boolean relay) {
     if (verdict.kind() == Kind.OFF) {
       return plan;
     }
@@ -207,6 +225,15 @@ public final class DowngradeGuard {
       for (PlannedHost h : hosts) {
         if (h.requirement().requiresAuthentication()) {
           kept.add(h);
+        } else if (option == MessageTlsOption.REQUIRETLS
+            && MessageTlsPolicy.requireTlsVerdict(plan, h, relay)
+                instanceof MessageTlsPolicy.Raise) {
+          kept.add(h);
+          reasons.add(
+              "downgrade memory: "
+                  + h.name().map(DomainName::toString).orElse("the host")
+                  + " kept: REQUIRETLS raises it to PKIX on its MX host name for this message,"
+                  + " which authenticates the peer");
         } else {
           skipped.add(
               Values.skippedHost(
@@ -249,19 +276,26 @@ public final class DowngradeGuard {
 
   /**
    * Records what the delivered recipients' sessions achieved (the 250 to the final dot, or BDAT
-   * LAST), once per level. Never throws: a store that fails is logged, the report stands.
+   * LAST), once per level, as far as the next hop's own plan asked for it: a session authenticated
+   * only because the message raised its host's requirement (REQUIRETLS on a host an MTA-STS {@code
+   * testing} policy lists, {@link MessageTlsPolicy}) counts as {@link TransportSecurity#TLS}. The
+   * memory keeps what the recipient's policies (and the sender's own) gave, so that it defers mail
+   * when that vanishes; a message's own choice is no promise of the domain's. Never throws: a store
+   * that fails is logged, the report stands.
+   *
+   * @param plans the next hop's plans the results were delivered under, before any per-message
+   *     change ({@link MessageTlsPolicy}): the first, then the one of RFC 8461 §5.1's re-check, if
+   *     any
    */
-  public void record(DeliveryPlan plan, List<RecipientResult> results) {
+  public void record(List<DeliveryPlan> plans, List<RecipientResult> results) {
     DowngradeProtection p = protection;
-    if (p == null || !(plan.nextHop() instanceof NextHop.Domain d)) {
+    if (p == null || plans.isEmpty() || !(plans.get(0).nextHop() instanceof NextHop.Domain d)) {
       return;
     }
     Set<TransportSecurity> achieved = EnumSet.noneOf(TransportSecurity.class);
     for (RecipientResult r : results) {
       if (r.status() == DeliveryStatus.DELIVERED) {
-        r.attempt()
-            .flatMap(Attempt::authentication)
-            .ifPresent(auth -> achieved.add(TransportSecurity.of(auth)));
+        r.attempt().ifPresent(a -> recorded(plans, a).ifPresent(achieved::add));
       }
     }
     if (achieved.isEmpty()) {
@@ -275,5 +309,40 @@ public final class DowngradeGuard {
         log.warn("recording {} for {} in the downgrade memory failed", s, d.name(), e);
       }
     }
+  }
+
+  /**
+   * What a delivering attempt teaches the memory: the security its session achieved, but
+   * authenticated TLS only when the next hop's plan required it of that host (its requirement
+   * before any per-message raise); else, and when no plan names the host, at most TLS.
+   */
+  static Optional<TransportSecurity> recorded(List<DeliveryPlan> plans, Attempt a) {
+    return a.authentication()
+        .map(TransportSecurity::of)
+        .map(
+            s ->
+                s == TransportSecurity.AUTHENTICATED_TLS && !plannedToAuthenticate(plans, a)
+                    ? TransportSecurity.TLS
+                    : s);
+  }
+
+  /**
+   * Whether the plan the attempt was made under (the one with its MTA-STS policy, the latest first)
+   * required authentication of the attempt's host and address.
+   */
+  private static boolean plannedToAuthenticate(List<DeliveryPlan> plans, Attempt a) {
+    InetAddress address = a.address().getAddress();
+    for (int i = plans.size() - 1; i >= 0; i--) {
+      DeliveryPlan plan = plans.get(i);
+      if (!plan.mtaSts().equals(a.mtaStsPolicy())) {
+        continue;
+      }
+      for (PlannedHost h : plan.hosts()) {
+        if (h.name().equals(a.host()) && h.addresses().contains(address)) {
+          return h.requirement().requiresAuthentication();
+        }
+      }
+    }
+    return false;
   }
 }
