@@ -7,6 +7,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
@@ -145,6 +146,59 @@ class MalformedDnsResponseTest {
       DnsAnswer ok = askA(server, 256);
       assertThat(ok.outcome()).isEqualTo(DnsOutcome.DATA);
       assertThat(ok.records()).hasSize(40);
+    }
+  }
+
+  /**
+   * RFC 2181 §8: a TTL with the most significant bit set is to be treated as zero; dnsjava keeps it
+   * as the unsigned number on the wire (about 68 years). The answer is used with TTL zero and not
+   * cached: the next lookup asks again.
+   */
+  @Test
+  void aTtlWithTheMostSignificantBitSetIsZeroAndNotCached() throws Exception {
+    AtomicInteger asked = new AtomicInteger();
+    try (RawUdpServer server =
+        new RawUdpServer(
+            q -> {
+              try {
+                asked.incrementAndGet();
+                Message query = new Message(q);
+                Message r = new Message(query.getHeader().getID());
+                r.getHeader().setFlag(Flags.QR);
+                r.getHeader().setFlag(Flags.RD);
+                r.getHeader().setFlag(Flags.RA);
+                r.addRecord(query.getQuestion(), Section.QUESTION);
+                ARecord a =
+                    new ARecord(
+                        query.getQuestion().getName(),
+                        DClass.IN,
+                        300,
+                        InetAddress.getByName("127.0.1.1"));
+                byte[] rr = a.toWireCanonical();
+                int ttlAt = a.getName().length() + 4; // RFC 1035 §4.1.3: after NAME, TYPE, CLASS
+                rr[ttlAt] = (byte) 0x80; // TTL 2^31
+                r.addRecord(org.xbill.DNS.Record.fromWire(rr, Section.ANSWER), Section.ANSWER);
+                return r.toWire();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            })) {
+      DnssecResolver dns =
+          DnssecResolver.builder()
+              .mode(DnssecMode.TRUST_AD)
+              .upstream(server.address())
+              .queryTimeout(Duration.ofMillis(500))
+              .lookupTimeout(Duration.ofSeconds(3))
+              .retries(0)
+              .build();
+      for (int i = 1; i <= 2; i++) {
+        DnsAnswer a = dns.resolve(DomainName.of("www.example.test"), DnsRecordType.A);
+        assertThat(a.outcome()).isEqualTo(DnsOutcome.DATA);
+        assertThat(a.records())
+            .containsExactly(new DnsRecord.Address(InetAddress.getByName("127.0.1.1")));
+        assertThat(a.ttl()).isEqualTo(Duration.ZERO);
+        assertThat(asked).as("lookup %d", i).hasValue(i);
+      }
     }
   }
 

@@ -39,10 +39,11 @@ import org.xbill.DNS.Type;
  * <p>Kept: NOERROR answers with the asked RRset, for the smallest TTL of their answer and authority
  * records (at most {@link #MAX_TTL}); NXDOMAIN and NODATA with an SOA, for the smaller of the SOA's
  * TTL and MINIMUM field and of the other authority records' TTLs (RFC 2308 §5, at most {@link
- * #MAX_NEGATIVE_TTL}). Never kept: SERVFAIL, REFUSED and other rcodes, truncated responses,
- * referrals and negative answers without an SOA (RFC 2308 §5), timeouts and I/O errors, responses
- * over {@link #MAX_RESPONSE_BYTES}. Bounded by the octets kept. A hit is a copy with the query's
- * message id and every TTL lowered by the time it was held.
+ * #MAX_NEGATIVE_TTL}). A TTL or MINIMUM with the most significant bit set counts as zero (RFC 2181
+ * §8), so a response carrying one is not kept. Never kept: SERVFAIL, REFUSED and other rcodes,
+ * truncated responses, referrals and negative answers without an SOA (RFC 2308 §5), timeouts and
+ * I/O errors, responses over {@link #MAX_RESPONSE_BYTES}. Bounded by the octets kept. A hit is a
+ * copy with the query's message id and every TTL lowered by the time it was held.
  */
 final class KeyResponseCache extends ForwardingResolver {
 
@@ -197,16 +198,24 @@ final class KeyResponseCache extends ForwardingResolver {
       if (soa == null) {
         return 0;
       }
-      ttl = Math.min(Math.min(soa.getTTL(), soa.getMinimum()), minTtl(authority));
+      ttl =
+          Math.min(
+              Math.min(
+                  ResponseReader.ttlValue(soa.getTTL()), ResponseReader.ttlValue(soa.getMinimum())),
+              minTtl(authority));
       max = MAX_NEGATIVE_TTL.toSeconds();
     }
     return Math.min(ttl, max);
   }
 
+  /**
+   * The smallest TTL of {@code records}, each read as RFC 2181 §8 says ({@link
+   * ResponseReader#ttlValue}).
+   */
   private static long minTtl(List<Record> records) {
     long min = Long.MAX_VALUE;
     for (Record r : records) {
-      min = Math.min(min, r.getTTL());
+      min = Math.min(min, ResponseReader.ttlValue(r.getTTL()));
     }
     return min;
   }

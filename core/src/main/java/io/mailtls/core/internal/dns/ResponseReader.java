@@ -37,6 +37,7 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TLSARecord;
+import org.xbill.DNS.TTL;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 import org.xbill.DNS.WireParseException;
@@ -236,19 +237,32 @@ final class ResponseReader {
    * How long an RRset may be reused, in seconds: its TTL (dnsjava gives an RRset the smallest TTL
    * of its records), bounded by each covering signature's original TTL (RFC 4034 §3.1.4, RFC 4035
    * §5.3.3) and by the time left until the signature expires. Signatures are there when the
-   * response carries them (dnsjava's validator keeps them in the RRsets it validated).
+   * response carries them (dnsjava's validator keeps them in the RRsets it validated). Each TTL is
+   * read as {@link #ttlValue} says; an RRset whose records' TTLs differ, an error by RFC 2181 §5.2,
+   * has the smallest as dnsjava compares them, unsigned.
    */
   private long ttlOf(RRset set) {
-    long ttl = set.getTTL();
+    long ttl = ttlValue(set.getTTL());
     Instant now = null;
     for (RRSIGRecord sig : set.sigs()) {
-      ttl = Math.min(ttl, sig.getOrigTTL());
+      ttl = Math.min(ttl, ttlValue(sig.getOrigTTL()));
       if (now == null) {
         now = clock.instant();
       }
       ttl = Math.min(ttl, Math.max(0, Duration.between(now, sig.getExpire()).toSeconds()));
     }
     return Math.max(0, ttl);
+  }
+
+  /**
+   * A TTL field as received, in seconds: RFC 2181 §8 limits a TTL to 2<sup>31</sup>-1 and says that
+   * a value with the most significant bit set is to be treated as zero. dnsjava keeps the field's
+   * 32 bits unsigned, so without this such a TTL would read as about 68 years. Also applied to the
+   * RRSIG Original TTL (RFC 4034 §3.1.4) and to the SOA MINIMUM, the negative-caching TTL (RFC 2308
+   * §4).
+   */
+  static long ttlValue(long wireTtl) {
+    return wireTtl > TTL.MAX_VALUE ? 0 : wireTtl;
   }
 
   /**
@@ -260,7 +274,7 @@ final class ResponseReader {
     long best = -1;
     for (RRset set : response.getSectionRRsets(Section.AUTHORITY)) {
       if (set.getType() == Type.SOA && set.first() instanceof SOARecord soa) {
-        long ttl = Math.min(ttlOf(set), soa.getMinimum());
+        long ttl = Math.min(ttlOf(set), ttlValue(soa.getMinimum()));
         best = best < 0 ? ttl : Math.min(best, ttl);
       }
     }

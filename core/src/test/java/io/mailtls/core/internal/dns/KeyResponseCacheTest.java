@@ -12,24 +12,35 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.TrustAnchors;
 import io.mailtls.testkit.FakeClock;
 import io.mailtls.testkit.TestDnsServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.DNSKEYRecord;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
@@ -295,6 +306,148 @@ class KeyResponseCacheTest {
     assertThat(dns.queryCount("a.test.", Type.MX)).isEqualTo(2);
     // Kept: b.test.'s answered DNSKEY only.
     assertThat(keys.size()).isEqualTo(1);
+  }
+
+  // ------------------------------------------------------------ RFC 2181 §8: TTLs
+
+  /** Answers each UDP query on loopback with what {@code reply} makes of it. */
+  private static final class RawUdpPeer implements AutoCloseable {
+    private final DatagramSocket socket;
+
+    RawUdpPeer(Function<Message, Message> reply) throws IOException {
+      socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      Thread thread =
+          new Thread(
+              () -> {
+                byte[] buf = new byte[4096];
+                while (!socket.isClosed()) {
+                  try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    socket.receive(p);
+                    Message query = new Message(Arrays.copyOf(p.getData(), p.getLength()));
+                    byte[] out = reply.apply(query).toWire();
+                    socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    InetSocketAddress address() {
+      return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    @Override
+    public void close() {
+      socket.close();
+    }
+  }
+
+  /**
+   * {@code r} with the TTL field {@code ttl} in its wire form (RFC 1035 §4.1.3), read back by
+   * dnsjava, which keeps it as the unsigned 32-bit value it is on the wire.
+   */
+  private static Record withWireTtl(Record r, long ttl) {
+    byte[] wire = r.toWireCanonical();
+    int at = r.getName().length() + 4; // after the owner name, TYPE and CLASS
+    wire[at] = (byte) (ttl >>> 24);
+    wire[at + 1] = (byte) (ttl >>> 16);
+    wire[at + 2] = (byte) (ttl >>> 8);
+    wire[at + 3] = (byte) ttl;
+    try {
+      return Record.fromWire(wire, Section.ANSWER);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * RFC 2181 §8: a TTL with the most significant bit set is zero. A DNSKEY answer with such a TTL,
+   * a DS NODATA whose SOA has such a TTL or MINIMUM (RFC 2308 §5), are not kept; the same responses
+   * with the largest valid TTL are.
+   */
+  @Test
+  void rfc2181Section8AResponseWithAnOverflowingTtlIsNeverKept() throws Exception {
+    for (long overflowing : List.of(0x8000_0000L, 0xFFFF_FFFFL)) {
+      List<String> asked = new CopyOnWriteArrayList<>();
+      Function<Message, Message> reply =
+          query -> {
+            Record question = query.getQuestion();
+            String qname = question.getName().toString();
+            asked.add(qname + " " + Type.string(question.getType()));
+            Message r = new Message(query.getHeader().getID());
+            r.getHeader().setFlag(Flags.QR);
+            r.getHeader().setFlag(Flags.AA);
+            r.addRecord(question, Section.QUESTION);
+            Name zone = question.getName();
+            if (question.getType() == Type.DNSKEY) {
+              long ttl = qname.startsWith("kept") ? 0x7FFF_FFFFL : overflowing;
+              r.addRecord(
+                  withWireTtl(
+                      new DNSKEYRecord(zone, DClass.IN, 300, 257, 3, 13, new byte[64]), ttl),
+                  Section.ANSWER);
+            } else {
+              long soaTtl = qname.startsWith("ttl") ? overflowing : 300;
+              long minimum = qname.startsWith("minimum") ? overflowing : 300;
+              r.addRecord(
+                  withWireTtl(
+                      new SOARecord(
+                          zone,
+                          DClass.IN,
+                          300,
+                          Name.fromConstantString("ns.test."),
+                          Name.fromConstantString("hostmaster.test."),
+                          1,
+                          3600,
+                          600,
+                          86400,
+                          minimum),
+                      soaTtl),
+                  Section.AUTHORITY);
+            }
+            return r;
+          };
+      try (RawUdpPeer peer = new RawUdpPeer(reply)) {
+        SimpleResolver upstream = new SimpleResolver(peer.address());
+        upstream.setTimeout(Duration.ofSeconds(2));
+        KeyResponseCache keys = new KeyResponseCache(upstream, clock, 100);
+        List<String[]> questions =
+            List.of(
+                new String[] {"overflow.test.", "DNSKEY"},
+                new String[] {"ttl.test.", "DS"},
+                new String[] {"minimum.test.", "DS"},
+                new String[] {"kept.test.", "DNSKEY"},
+                new String[] {"kept.test.", "DS"});
+        for (int round = 0; round < 2; round++) {
+          for (String[] q : questions) {
+            Message m = sendCd(keys, q[0], Type.value(q[1]));
+            assertThat(m.getRcode()).isEqualTo(Rcode.NOERROR);
+          }
+        }
+        assertThat(
+                sendCd(keys, "overflow.test.", Type.DNSKEY)
+                    .getSection(Section.ANSWER)
+                    .get(0)
+                    .getTTL())
+            .isEqualTo(overflowing);
+        assertThat(asked)
+            .as("TTL %d", overflowing)
+            .containsExactlyInAnyOrder(
+                "overflow.test. DNSKEY",
+                "overflow.test. DNSKEY",
+                "overflow.test. DNSKEY",
+                "ttl.test. DS",
+                "ttl.test. DS",
+                "minimum.test. DS",
+                "minimum.test. DS",
+                "kept.test. DNSKEY",
+                "kept.test. DS");
+        assertThat(keys.size()).isEqualTo(2);
+      }
+    }
   }
 
   @Test
