@@ -9,7 +9,11 @@ public enum DnsFailure {
   SERVFAIL,
   /** DNSSEC validation failed (the answer's state is {@link DnssecState#BOGUS}). */
   VALIDATION_FAILED,
-  /** The server refused the query (REFUSED), or answered another error rcode. */
+  /**
+   * The server refused the query (REFUSED), answered another error rcode, or did not resolve the
+   * name: a referral, or an empty answer that is no denial (RFC 2308 §2.2), as a server that does
+   * not recurse sends.
+   */
   REFUSED,
   /** No answer within the per-query or per-lookup time bound. */
   TIMEOUT,

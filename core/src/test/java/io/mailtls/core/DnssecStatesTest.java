@@ -8,6 +8,7 @@ import io.mailtls.testkit.ValidatingResolverServer;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,6 +54,8 @@ class DnssecStatesTest {
                         .a("host.unsigned.test", "127.0.0.3")
                         .cname("loop1.unsigned.test", "loop2.unsigned.test")
                         .cname("loop2.unsigned.test", "loop1.unsigned.test"))
+            // far.lame.test is delegated to a server the testkit does not hold: a referral.
+            .zone("lame.test", z -> z.unsigned().ns("far.lame.test", "ns.far.lame.test"))
             .zone(
                 "wrongds.test",
                 z ->
@@ -135,6 +138,22 @@ class DnssecStatesTest {
     DnsAnswer nodata = ask(mode, "mx1.example.test", DnsRecordType.TXT);
     assertThat(nodata.outcome()).isEqualTo(DnsOutcome.NODATA);
     assertThat(nodata.state()).isEqualTo(DnssecState.SECURE);
+  }
+
+  /**
+   * RFC 2308 §2.2: a referral is no answer. Handed on by dnsjava's validator as the authoritative
+   * server sent it (RA clear), or by a validating resolver (RA set), it is a failure, never NODATA.
+   */
+  @ParameterizedTest
+  @EnumSource(DnssecMode.class)
+  void aReferralIsAFailureNeverNodata(DnssecMode mode) {
+    for (DnsRecordType type : List.of(DnsRecordType.MX, DnsRecordType.A)) {
+      DnsAnswer a = ask(mode, "far.lame.test", type);
+      assertThat(a.outcome()).as("%s", type).isEqualTo(DnsOutcome.FAILURE);
+      assertThat(a.failure()).as("%s", type).contains(DnsFailure.REFUSED);
+      assertThat(a.state()).as("%s", type).isEqualTo(DnssecState.INDETERMINATE);
+      assertThat(a.isNegative()).as("%s", type).isFalse();
+    }
   }
 
   @ParameterizedTest

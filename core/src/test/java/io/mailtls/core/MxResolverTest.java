@@ -79,6 +79,8 @@ class MxResolverTest {
                         .mx("partial.test", 20, "ok.partial.test")
                         .a("ok.partial.test", "127.0.0.71"))
             .zone("servfail.test", z -> z.mx("servfail.test", 10, "mx.servfail.test"))
+            // A delegation to a name server the testkit does not hold: answered with a referral.
+            .zone("lame.test", z -> z.unsigned().ns("far.lame.test", "ns.far.lame.test"))
             .zone(
                 "bogus.test",
                 z ->
@@ -233,6 +235,25 @@ class MxResolverTest {
     assertThat(r.kind()).isEqualTo(MxResolution.Kind.TEMPORARY_FAILURE);
     assertThat(r.kind().isTemporaryFailure()).isTrue();
     assertThat(r.hosts()).isEmpty();
+  }
+
+  /**
+   * RFC 2308 §2.2: a referral (no answer, NS and no SOA in the authority section), as an upstream
+   * that does not recurse sends, says nothing about the name's records. For an unsigned domain,
+   * dnsjava's validator hands it on as insecure; the MX lookup fails, so the resolution is
+   * temporary. Read as NODATA it went on to the implicit MX, whose address lookups got referrals
+   * too, and ended in no mail host: a permanent bounce for a resolver problem.
+   */
+  @Test
+  void aReferralIsTemporaryNeverNoMailHost() {
+    MxResolution r = resolve("far.lame.test");
+    assertThat(r.kind()).isEqualTo(Kind.TEMPORARY_FAILURE);
+    assertThat(r.kind().isPermanentFailure()).isFalse();
+    assertThat(r.hosts()).isEmpty();
+    DnsAnswer mx = r.mxAnswer().orElseThrow();
+    assertThat(mx.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(mx.failure()).contains(DnsFailure.REFUSED);
+    assertThat(mx.reason()).hasValueSatisfying(reason -> assertThat(reason).contains("referral"));
   }
 
   @Test

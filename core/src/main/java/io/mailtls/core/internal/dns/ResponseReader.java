@@ -225,8 +225,45 @@ final class ResponseReader {
       // ask for the target itself.
       return new Step(null, current);
     }
+    String notADenial = notADenial(response, current);
+    if (notADenial != null) {
+      return done(failed(chase, DnssecState.INDETERMINATE, DnsFailure.REFUSED, rcode, notADenial));
+    }
     chase.ttlSeconds = Math.min(chase.ttlSeconds, negativeTtl(response));
     return done(answer(chase, DnsOutcome.NODATA, List.of(), rcode, null));
+  }
+
+  /**
+   * Why a NOERROR response without data for {@code name} is no NODATA, or null when it is one. RFC
+   * 2308 §2.2: NODATA carries an SOA in the authority section (types 1 and 2) or neither an SOA nor
+   * NS records (type 3); NS records without an SOA make it a referral, which an upstream that does
+   * not recurse (RA clear: a lame or authoritative-only server) sends, or a recursive one passes
+   * on. The name was not resolved, and reading it as NODATA would turn a resolver problem into "no
+   * such record" (for an MX lookup: the implicit MX, then no mail host, a permanent bounce).
+   * Without an SOA and from a server that neither recursed (RA clear) nor answered with authority
+   * (AA clear), the response speaks for no one either. dnsjava's validator hands on the upstream's
+   * header and sections, so a validated denial, which carries its SOA, is NODATA as before.
+   */
+  private static @Nullable String notADenial(Message response, Name name) {
+    if (hasSoaFor(response, name)) {
+      return null;
+    }
+    boolean recursed = response.getHeader().getFlag(Flags.RA);
+    String upstream = recursed ? "" : "; the upstream does not recurse (RA clear)";
+    for (RRset set : response.getSectionRRsets(Section.AUTHORITY)) {
+      if (set.getType() == Type.NS) {
+        return "referral to "
+            + set.getName()
+            + " instead of an answer or a denial (NS and no SOA in the authority section, RFC 2308"
+            + " §2.2)"
+            + upstream;
+      }
+    }
+    if (!recursed && !response.getHeader().getFlag(Flags.AA)) {
+      return "empty answer without an SOA from a server that neither recursed (RA clear) nor is"
+          + " authoritative (AA clear): no denial (RFC 2308 §2.2)";
+    }
+    return null;
   }
 
   private static Step done(DnsAnswer answer) {

@@ -3,9 +3,11 @@ package io.mailtls.core.internal.dns;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsFailure;
 import io.mailtls.core.DnsOutcome;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DnsRecordType;
+import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -20,6 +22,8 @@ import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.NSECRecord;
+import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.RRSIGRecord;
 import org.xbill.DNS.Rcode;
@@ -226,5 +230,156 @@ class ResponseReaderTest {
       assertThat(n.outcome()).isEqualTo(DnsOutcome.NXDOMAIN);
       assertThat(n.ttl()).as("SOA MINIMUM %d", ttl).isEqualTo(Duration.ZERO);
     }
+  }
+
+  // ------------------------------------------------------------ RFC 2308 §2.2: NODATA or referral
+
+  private static final Name FAR = name("far.example.test.");
+
+  private static NSRecord ns(Name owner, String target) {
+    return new NSRecord(owner, DClass.IN, 300, name(target));
+  }
+
+  private static void assertNotAnAnswer(DnsAnswer a, String what) {
+    assertThat(a.outcome()).as(what).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(a.failure()).as(what).contains(DnsFailure.REFUSED);
+    assertThat(a.state()).as(what).isEqualTo(DnssecState.INDETERMINATE);
+    assertThat(a.isNegative()).as(what).isFalse();
+    assertThat(a.records()).as(what).isEmpty();
+    assertThat(a.rcode()).as(what).isEqualTo(Rcode.NOERROR);
+  }
+
+  /**
+   * RFC 2308 §2.2: no answer, NS records and no SOA in the authority section is a referral, not
+   * NODATA, whether an authoritative-only server sends it (RA clear: it does not recurse) or a
+   * recursive one passes it on (RA set). Either way the name was not resolved: a failure, never "no
+   * such record", which for an MX lookup would go on to the implicit MX and end in no mail host.
+   */
+  @Test
+  void rfc2308Section2_2AReferralIsAFailureNeverNodata() throws Exception {
+    for (boolean recursionAvailable : List.of(false, true)) {
+      for (DnsRecordType type : List.of(DnsRecordType.MX, DnsRecordType.A, DnsRecordType.AAAA)) {
+        String what = type + (recursionAvailable ? ", RA set" : ", RA clear");
+        // A delegation to far.example.test, with glue.
+        Message down =
+            recursionAvailable
+                ? response(FAR, type.code(), Rcode.NOERROR, Flags.RA)
+                : response(FAR, type.code(), Rcode.NOERROR);
+        down.addRecord(ns(FAR, "ns.far.example.test."), Section.AUTHORITY);
+        down.addRecord(a(name("ns.far.example.test."), 300, "192.0.2.53"), Section.ADDITIONAL);
+        DnsAnswer a = read(received(down), FAR, type);
+        assertNotAnAnswer(a, "referral, " + what);
+        assertThat(a.reason())
+            .hasValueSatisfying(r -> assertThat(r).contains("referral").contains("RFC 2308"));
+
+        // An upward referral to the root, as a lame server sends.
+        Message up =
+            recursionAvailable
+                ? response(FAR, type.code(), Rcode.NOERROR, Flags.RA)
+                : response(FAR, type.code(), Rcode.NOERROR);
+        up.addRecord(ns(Name.root, "a.root-servers.net."), Section.AUTHORITY);
+        up.addRecord(ns(Name.root, "b.root-servers.net."), Section.AUTHORITY);
+        assertNotAnAnswer(read(received(up), FAR, type), "upward referral, " + what);
+      }
+    }
+  }
+
+  /** A CNAME whose target the response answers with a referral: the target is asked for itself. */
+  @Test
+  void rfc2308Section2_2ACnameToAReferralAsksForTheTarget() throws Exception {
+    Message m = response(ALIAS, Type.MX, Rcode.NOERROR, Flags.RA);
+    m.addRecord(new CNAMERecord(ALIAS, DClass.IN, 300, FAR), Section.ANSWER);
+    m.addRecord(ns(FAR, "ns.far.example.test."), Section.AUTHORITY);
+    ResponseReader.Step step =
+        new ResponseReader(256, 8, CLOCK)
+            .read(
+                new DnsjavaResolver.Chase(DomainName.of("alias.example.test"), DnsRecordType.MX),
+                ALIAS,
+                received(m));
+    assertThat(step.answer()).isNull();
+    assertThat(step.requery()).isEqualTo(FAR);
+  }
+
+  /**
+   * An empty NOERROR without an SOA from a server that neither recursed (RA clear) nor speaks with
+   * authority (AA clear) proves nothing about the name: a failure, never NODATA.
+   */
+  @Test
+  void anEmptyAnswerFromAServerThatNeitherRecursesNorIsAuthoritativeIsAFailure() throws Exception {
+    Message m = response(FAR, Type.MX, Rcode.NOERROR);
+    assertNotAnAnswer(read(received(m), FAR, DnsRecordType.MX), "empty, AA and RA clear");
+  }
+
+  /**
+   * RFC 2308 §2.2: NODATA with an SOA (types 1 and 2, the SOA with or without the zone's NS), or
+   * with neither SOA nor NS (type 3), stays NODATA whoever sends it; its TTL is the SOA's (§5), or
+   * zero without one.
+   */
+  @Test
+  void rfc2308Section2_2NodataStaysNodata() throws Exception {
+    // Type 1, from the zone's authoritative server (AA set, RA clear).
+    Message type1 = response(MX, Type.MX, Rcode.NOERROR, Flags.AA);
+    type1.addRecord(soa(300, 300), Section.AUTHORITY);
+    type1.addRecord(ns(ZONE, "ns.example.test."), Section.AUTHORITY);
+    // Type 2, from a recursive resolver (RA set).
+    Message type2 = response(MX, Type.MX, Rcode.NOERROR, Flags.RA);
+    type2.addRecord(soa(300, 300), Section.AUTHORITY);
+    for (Message m : List.of(type1, type2)) {
+      DnsAnswer a = read(received(m), MX, DnsRecordType.MX);
+      assertThat(a.outcome()).isEqualTo(DnsOutcome.NODATA);
+      assertThat(a.state()).isEqualTo(DnssecState.INSECURE);
+      assertThat(a.ttl()).isEqualTo(Duration.ofSeconds(300));
+    }
+    // Type 3, from a recursive resolver or from the zone's authoritative server.
+    for (int flag : new int[] {Flags.RA, Flags.AA}) {
+      Message type3 = response(MX, Type.MX, Rcode.NOERROR, flag);
+      DnsAnswer a = read(received(type3), MX, DnsRecordType.MX);
+      assertThat(a.outcome()).isEqualTo(DnsOutcome.NODATA);
+      assertThat(a.ttl()).isEqualTo(Duration.ZERO);
+    }
+  }
+
+  /**
+   * What dnsjava's validator hands on for a validated denial: the upstream's header (here an
+   * authoritative one, RA clear) with AD set, the SOA and NSEC records and their signatures. NODATA
+   * and NXDOMAIN stay what they are, secure.
+   */
+  @Test
+  void aValidatedDenialIsUnaffected() throws Exception {
+    SOARecord soa = soa(300, 300);
+    NSECRecord nsec =
+        new NSECRecord(
+            MX,
+            DClass.IN,
+            300,
+            name("\\000.mx.example.test."),
+            new int[] {Type.A, Type.RRSIG, Type.NSEC});
+    for (int rcode : new int[] {Rcode.NOERROR, Rcode.NXDOMAIN}) {
+      Message m = response(MX, Type.MX, rcode, Flags.AA, Flags.AD);
+      m.addRecord(soa, Section.AUTHORITY);
+      m.addRecord(signature(soa), Section.AUTHORITY);
+      m.addRecord(nsec, Section.AUTHORITY);
+      m.addRecord(signature(nsec), Section.AUTHORITY);
+      DnsAnswer a = read(received(m), MX, DnsRecordType.MX);
+      assertThat(a.outcome())
+          .isEqualTo(rcode == Rcode.NOERROR ? DnsOutcome.NODATA : DnsOutcome.NXDOMAIN);
+      assertThat(a.state()).isEqualTo(DnssecState.SECURE);
+      assertThat(a.ttl()).isEqualTo(Duration.ofSeconds(300));
+    }
+  }
+
+  private static RRSIGRecord signature(Record covered) {
+    return new RRSIGRecord(
+        covered.getName(),
+        DClass.IN,
+        covered.getTTL(),
+        covered.getType(),
+        13,
+        covered.getTTL(),
+        NOW.plus(Duration.ofDays(30)),
+        NOW.minus(Duration.ofHours(1)),
+        12345,
+        ZONE,
+        new byte[64]);
   }
 }
