@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Writes ({@link #put}) go to the local layer and, bounded by the command timeout, to Redis by a
  * compare-and-set Lua script that never replaces a newer entry with an older one: an entry fetched
- * later, or in the same millisecond with an id that sorts the same or later, is kept. {@link
- * #remove} deletes locally and, in Redis, only an entry not newer than the one removed.
+ * later, or in the same millisecond with an id that sorts the same or later, is kept; an entry
+ * fetched after the clock's now counts as older than any other, in reads too (RFC 8461 §10.2).
+ * {@link #remove} deletes locally and, in Redis, only an entry not newer than the one removed.
  *
  * <p>Never throws for Redis trouble (it logs the first failure and the recovery, naming the server
  * by host and port; credentials in the URI are never logged). Every Redis call, connecting
@@ -114,13 +115,14 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
         log.warn("ignoring unreadable Redis entry {}: {}", key(domain), e.getMessage());
       }
     }
-    if (shared.isPresent() && (known.isEmpty() || newer(shared.get(), known.get()))) {
+    long now = clock.millis();
+    if (shared.isPresent() && (known.isEmpty() || newer(shared.get(), known.get(), now))) {
       local.put(domain, shared.get());
       Optional<CachedPolicy> mine = localRead(domain, use);
       // The local layer may refuse an entry (full of pinned policies): Redis's still counts.
-      return mine.isPresent() && !newer(shared.get(), mine.get()) ? mine : shared;
+      return mine.isPresent() && !newer(shared.get(), mine.get(), now) ? mine : shared;
     }
-    if (known.isPresent() && (shared.isEmpty() || newer(known.get(), shared.get()))) {
+    if (known.isPresent() && (shared.isEmpty() || newer(known.get(), shared.get(), now))) {
       repair(domain, known.get()); // Redis lost it (restart, eviction) or missed our write
     }
     return localRead(domain, use);
@@ -130,10 +132,19 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     return use ? local.get(domain) : local.peek(domain);
   }
 
-  /** Whether {@code a} was fetched after {@code b}, in the order the Redis script uses. */
-  private static boolean newer(CachedPolicy a, CachedPolicy b) {
+  /**
+   * Whether {@code a} was fetched after {@code b}, in the order the Redis script uses: an entry
+   * fetched after {@code now} (a clock that ran ahead and went back) is older than one that is not,
+   * so that it never keeps a later fetch out of the cache (RFC 8461 §10.2).
+   */
+  private static boolean newer(CachedPolicy a, CachedPolicy b, long now) {
     long am = a.fetchedAt().toEpochMilli();
     long bm = b.fetchedAt().toEpochMilli();
+    boolean aAhead = am > now;
+    boolean bAhead = bm > now;
+    if (aAhead != bAhead) {
+      return bAhead;
+    }
     return am > bm || (am == bm && a.policy().id().compareTo(b.policy().id()) > 0);
   }
 
@@ -142,7 +153,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(entry, "entry");
     Optional<CachedPolicy> known = local.peek(policyDomain);
-    if (known.isEmpty() || !newer(known.get(), entry)) {
+    if (known.isEmpty() || !newer(known.get(), entry, clock.millis())) {
       local.put(policyDomain, entry);
     }
     String[] put = putArgs(policyDomain, entry);
@@ -165,7 +176,8 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
 
   /** The compare-and-set script's arguments, or none when the entry has expired. */
   private String[] putArgs(DomainName domain, CachedPolicy entry) {
-    long ttl = Duration.between(clock.instant(), entry.expiresAt()).toMillis();
+    Instant now = clock.instant();
+    long ttl = Duration.between(now, entry.expiresAt()).toMillis();
     if (ttl <= 0) {
       return new String[0];
     }
@@ -173,7 +185,8 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
       PolicyCodec.encode(domain, entry),
       Long.toString(entry.fetchedAt().toEpochMilli()),
       entry.policy().id(),
-      Long.toString(ttl)
+      Long.toString(ttl),
+      Long.toString(now.toEpochMilli())
     };
   }
 

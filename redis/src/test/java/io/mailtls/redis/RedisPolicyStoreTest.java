@@ -150,8 +150,8 @@ class RedisPolicyStoreTest {
   @Test
   void anOlderWriteAfterANewerOneIsRefused() {
     Instant t = now();
-    CachedPolicy newer = policy("new1", t.plusSeconds(10), Duration.ofDays(7));
-    CachedPolicy older = policy("old1", t, Duration.ofDays(7));
+    CachedPolicy newer = policy("new1", t, Duration.ofDays(7));
+    CachedPolicy older = policy("old1", t.minusSeconds(10), Duration.ofDays(7));
     RedisPolicyStore a = store();
     RedisPolicyStore b = store();
     a.put(DOMAIN, newer);
@@ -161,6 +161,33 @@ class RedisPolicyStoreTest {
     // b reads the fleet's newer policy, replacing its own older one locally.
     assertThat(b.get(DOMAIN)).contains(newer);
     assertThat(b.local().peek(DOMAIN)).contains(newer);
+  }
+
+  /**
+   * An entry dated after now (fetched while a clock ran ahead that then went back) never keeps a
+   * later fetch out, in Redis or in a read: otherwise a domain moving from {@code testing} to
+   * {@code enforce} would keep the old policy in the fleet's cache, for an attacker who suppresses
+   * discovery to bring back (RFC 8461 §10.2).
+   */
+  @Test
+  void anEntryDatedAheadOfTheClockNeverKeepsALaterFetchOut() {
+    Instant t = now();
+    CachedPolicy ahead = policy("testing1", t.plus(Duration.ofDays(30)), Duration.ofDays(365));
+    CachedPolicy fetched = policy("enforce2", t, Duration.ofDays(7));
+    store().put(DOMAIN, ahead);
+    assertThat(inspect.get("test:sts:example.com")).contains("\"testing1\"");
+
+    RedisPolicyStore b = store();
+    b.put(DOMAIN, fetched);
+    assertThat(inspect.get("test:sts:example.com")).contains("\"enforce2\"");
+    assertThat(b.get(DOMAIN)).contains(fetched);
+    // A process that still holds the entry dated ahead reads the fleet's fetch, and the entry
+    // dated ahead does not come back by a later write of its own.
+    RedisPolicyStore c = store();
+    c.local().put(DOMAIN, ahead);
+    assertThat(c.get(DOMAIN)).contains(fetched);
+    c.put(DOMAIN, ahead);
+    assertThat(inspect.get("test:sts:example.com")).contains("\"enforce2\"");
   }
 
   @Test
@@ -176,7 +203,7 @@ class RedisPolicyStoreTest {
 
   @Test
   void racingWritersFromTwoConnectionsLeaveTheNewestPolicy() throws Exception {
-    Instant t = now();
+    Instant t = now().minusSeconds(60); // every fetch time before now
     int n = 200;
     List<CachedPolicy> all = new ArrayList<>();
     for (int i = 0; i < 2 * n; i++) {
@@ -220,7 +247,7 @@ class RedisPolicyStoreTest {
 
   @Test
   void aKilledRedisDoesNotMakeALocalPolicyDisappear() {
-    CachedPolicy entry = policy("k1", now(), Duration.ofDays(7));
+    CachedPolicy entry = policy("k1", now().minusSeconds(2), Duration.ofDays(7));
     RedisPolicyStore s = store();
     s.put(DOMAIN, entry);
     redis.kill();
@@ -228,7 +255,7 @@ class RedisPolicyStoreTest {
     assertThat(s.get(DOMAIN)).contains(entry);
     assertThat(s.peek(DOMAIN)).contains(entry);
     // Writes while Redis is down keep working locally and never throw.
-    CachedPolicy next = policy("k2", now().plusSeconds(1), Duration.ofDays(7));
+    CachedPolicy next = policy("k2", now().minusSeconds(1), Duration.ofDays(7));
     s.put(DOMAIN, next);
     assertThat(s.get(DOMAIN)).contains(next);
     s.remove(DOMAIN);
@@ -237,7 +264,7 @@ class RedisPolicyStoreTest {
 
   @Test
   void aFrozenRedisDelaysAReadByTheCommandTimeoutAtMost() {
-    CachedPolicy entry = policy("f1", now(), Duration.ofDays(7));
+    CachedPolicy entry = policy("f1", now().minusSeconds(2), Duration.ofDays(7));
     RedisPolicyStore s = store();
     s.put(DOMAIN, entry);
     redis.freeze(); // accepts the connection, answers nothing
@@ -251,7 +278,7 @@ class RedisPolicyStoreTest {
               assertThat(s.get(DOMAIN)).contains(entry);
               assertThat(s.get(DomainName.of("unknown.example"))).isEmpty();
             }
-            s.put(DOMAIN, policy("f2", now().plusSeconds(1), Duration.ofDays(7)));
+            s.put(DOMAIN, policy("f2", now().minusSeconds(1), Duration.ofDays(7)));
           });
     } finally {
       redis.resume();
@@ -346,7 +373,7 @@ class RedisPolicyStoreTest {
 
   @Test
   void removeLeavesANewerPolicyAnotherProcessStored() {
-    Instant t = now();
+    Instant t = now().minusSeconds(10);
     CachedPolicy old = policy("o1", t, Duration.ofDays(7));
     CachedPolicy newer = policy("n1", t.plusSeconds(5), Duration.ofDays(7));
     RedisPolicyStore a = store();

@@ -127,7 +127,8 @@ class RedisSentinelFailoverTest {
     // Throughout the failover a process keeps reading and writing: every call answers (from the
     // local layer while there is no primary) and none waits much longer than the command timeout.
     DomainName busy = DomainName.of("busy.example");
-    Instant busyStart = now(); // each put is a millisecond later than the one before
+    // Each put a millisecond later than the one before, all of them before now.
+    Instant busyStart = now().minus(Duration.ofHours(1));
     java.util.Queue<String> wrong = new java.util.concurrent.ConcurrentLinkedQueue<>();
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong longest = new AtomicLong();
