@@ -470,9 +470,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private List<RecipientResult> deliverGroup(
       Group group, Envelope envelope, MessageContent content, Prepared p, Call call) {
     DeliveryPlan plan;
+    Optional<String> entry = operatorEntry(p.messageTls(), group.hop());
+    MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls();
     long planStart = nanoTime.getAsLong();
     try {
-      plan = plan(group.hop(), p.level(), call);
+      plan = plan(group.hop(), p.level(), call, option);
     } catch (RuntimeException e) {
       // A bug or a broken provider must not lose the report: every recipient gets a result.
       log.warn("planning delivery to {} failed", group.hop(), e);
@@ -482,8 +484,6 @@ public final class SecureSmtpTransport implements AutoCloseable {
     // Downgrade memory: its verdict joins the decision record and may refuse plaintext. It is
     // judged on the hosts as this message will use them (REQUIRETLS may raise one to PKIX).
     DowngradeGuard.Verdict memory = downgrade.verdict(group.hop());
-    Optional<String> entry = operatorEntry(p.messageTls(), group.hop());
-    MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls();
     plan = DowngradeGuard.apply(plan, memory, option, relay.isPresent());
     if (entry.isPresent()) {
       plan = MessageTlsPolicy.operatorEntryStays(plan, entry.get());
@@ -613,7 +613,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliveryPlan next =
         entry.isPresent() ? MessageTlsPolicy.operatorEntryStays(guarded, entry.get()) : guarded;
     call.events.fire(l -> l.planEnd(next));
-    next.policyFailures().forEach(f -> call.events.fire(l -> l.policyFailure(f)));
+    firePolicyFailures(next, option, call.events);
     for (RecipientResult r :
         call.delivery.deliver(
             next,
@@ -746,11 +746,24 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * lookups, planEnd and the plan's policy failures.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
-    DeliveryPlan plan = plan(nextHop, level, new Call(Optional.empty()));
+    DeliveryPlan plan = plan(nextHop, level, new Call(Optional.empty()), MessageTlsOption.DEFAULT);
     return DowngradeGuard.apply(plan, downgrade.verdict(nextHop));
   }
 
-  private DeliveryPlan plan(NextHop nextHop, TlsLevel level, Call call) {
+  /**
+   * Fires the plan's policy failures as the message's plan holds them: under {@code TLS-Required:
+   * No} (RFC 8689 §4.2.2) they are reported as not enforced, as {@link MessageTlsPolicy} marks them
+   * in the plan the recipients' results carry.
+   */
+  private void firePolicyFailures(DeliveryPlan plan, MessageTlsOption option, SafeListener events) {
+    List<PolicyFailure> failures =
+        option == MessageTlsOption.TLS_REQUIRED_NO
+            ? MessageTlsPolicy.apply(plan, option, relay.isPresent()).policyFailures()
+            : plan.policyFailures();
+    failures.forEach(f -> events.fire(l -> l.policyFailure(f)));
+  }
+
+  private DeliveryPlan plan(NextHop nextHop, TlsLevel level, Call call, MessageTlsOption option) {
     SafeListener listener = call.events;
     listener.fire(l -> l.planStart(nextHop, level));
     DeliveryPlan plan;
@@ -766,7 +779,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       throw e;
     }
     listener.fire(l -> l.planEnd(plan));
-    plan.policyFailures().forEach(f -> listener.fire(l -> l.policyFailure(f)));
+    firePolicyFailures(plan, option, listener);
     return plan;
   }
 

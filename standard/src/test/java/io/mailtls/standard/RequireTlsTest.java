@@ -446,11 +446,24 @@ class RequireTlsTest {
 
   @Test
   void tlsRequiredNoDeliversPastAnMtaStsMismatchAndStillReportsIt(@TempDir Path state) {
-    try (SecureSmtpTransport t = transport(state, b -> {})) {
+    List<PolicyFailure> reported = new CopyOnWriteArrayList<>();
+    EventListener listener =
+        new EventListener() {
+          @Override
+          public void policyFailure(PolicyFailure failure) {
+            reported.add(failure);
+          }
+        };
+    try (SecureSmtpTransport t = transport(state, b -> b.eventListener(listener))) {
       RecipientResult strict = send(t, "b@stsbad.test", false, MESSAGE);
       assertThat(strict.status()).as("%s", strict).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(strict.plan().failure().map(f -> f.type()))
           .contains(FailureType.STS_POLICY_INVALID);
+      assertThat(reported)
+          .filteredOn(f -> f.type() == FailureType.STS_POLICY_INVALID)
+          .isNotEmpty()
+          .allMatch(PolicyFailure::enforced);
+      reported.clear();
 
       RecipientResult r = send(t, "c@stsbad.test", false, TLS_OPTIONAL);
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
@@ -463,6 +476,12 @@ class RequireTlsTest {
                 assertThat(f.enforced()).isFalse();
               });
       assertThat(r.plan().reasons()).anyMatch(s -> s.contains("mx.stsbad.test tried although"));
+      // The events say what the plan says: reported, not enforced.
+      assertThat(reported)
+          .filteredOn(f -> f.type() == FailureType.STS_POLICY_INVALID)
+          .isNotEmpty()
+          .noneMatch(PolicyFailure::enforced)
+          .allSatisfy(f -> assertThat(r.plan().policyFailures()).contains(f));
     }
   }
 
