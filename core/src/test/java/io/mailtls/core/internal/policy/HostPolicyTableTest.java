@@ -642,8 +642,9 @@ class HostPolicyTableTest {
               Case::enforce,
               decides(use(Req.PKIX, PolicySource.MTA_STS)),
               "RFC 8461 §4.2, §5",
-              "TLS 1.2+, WebPKI chain, certificate names the MX host; failure: next MX, then"
-                  + " deferred after re-checking the policy id (RFC 8461 §5.1)"),
+              "TLS 1.2+, WebPKI chain, a subjectAltName DNS-ID names the MX host (the subject CN"
+                  + " never counts); failure: next MX, then deferred after re-checking the policy"
+                  + " id (RFC 8461 §5.1)"),
           rule(
               "`authenticated`, and neither usable DANE nor an MTA-STS `enforce` policy",
               c -> c.at(Level.AUTHENTICATED),
