@@ -28,6 +28,23 @@ public record CachedPolicy(MtaStsPolicy policy, Instant fetchedAt, Instant expir
   }
 
   /**
+   * How far a fetch time may lie after a reader's now and still be taken as it is: the clocks of a
+   * fleet's hosts sharing a store differ by that much at most (NTP keeps them well within it). An
+   * entry fetched later than that ({@link #fetchedAhead}) was dated by a clock that went back
+   * since, or was altered.
+   */
+  public static final Duration CLOCK_TOLERANCE = Duration.ofMinutes(1);
+
+  /**
+   * Whether this entry was fetched more than {@link #CLOCK_TOLERANCE} after {@code now}: its date
+   * is no fetch time any more, and it must neither outrank later fetches (RFC 8461 §10.2) nor apply
+   * for {@code max_age} after a time not yet reached (§5.1).
+   */
+  public boolean fetchedAhead(Instant now) {
+    return Duration.between(now, fetchedAt).compareTo(CLOCK_TOLERANCE) > 0;
+  }
+
+  /**
    * This entry as of {@code now}: an entry fetched after {@code now} (the clock went back since the
    * fetch was dated, by an NTP step or a restored VM, or the record was altered) counts as fetched
    * at {@code now}, and expires at the earlier of its own expiry and {@code max_age} after {@code

@@ -116,14 +116,14 @@ import org.slf4j.LoggerFactory;
  * pin); a value later than the time of loading (the clock went back) counts as a use at that time.
  * Other programs reading the file may ignore it.
  *
- * <p>{@code fetched_at} later than the time of loading (the clock ran ahead when the policy was
- * fetched and went back since, or the file was altered) likewise counts as a fetch at that time:
- * the entry loads with {@code fetched_at} now and {@code expires_at} the earlier of its own and
- * {@code max_age} after now, so that it never applies longer than {@code max_age} from now (RFC
- * 8461 §5.1) and does not outrank every later fetch. The policy is kept, not dropped (losing an
- * {@code enforce} policy is a downgrade, §10.2), with a warning, and the file is rewritten with the
- * corrected times as soon as it is loaded, so that a later restart does not count the fetch at its
- * own time again.
+ * <p>{@code fetched_at} later than the time of loading by more than {@link
+ * CachedPolicy#CLOCK_TOLERANCE} (the clock ran ahead when the policy was fetched and went back
+ * since, or the file was altered) likewise counts as a fetch at that time: the entry loads with
+ * {@code fetched_at} now and {@code expires_at} the earlier of its own and {@code max_age} after
+ * now, so that it never applies longer than {@code max_age} from now (RFC 8461 §5.1) and does not
+ * outrank every later fetch. The policy is kept, not dropped (losing an {@code enforce} policy is a
+ * downgrade, §10.2), with a warning, and the file is rewritten with the corrected times as soon as
+ * it is loaded, so that a later restart does not count the fetch at its own time again.
  *
  * <p>Never crashes on a bad file: a file that cannot be read, is larger than {@value
  * #MAX_FILE_BYTES} bytes, is not a regular file, is not JSON, has duplicate keys, or has another
@@ -420,7 +420,7 @@ public final class FilePolicyStore implements PolicyStore {
                 + e.getMessage());
         continue;
       }
-      if (entry.fetchedAt().isAfter(now)) {
+      if (entry.fetchedAhead(now)) {
         // Like a last use after now: the clock went back (or the file was altered). Kept as a
         // fetch now, so that it expires no later than max_age from now (RFC 8461 §5.1) and does
         // not outrank the fetches to come.

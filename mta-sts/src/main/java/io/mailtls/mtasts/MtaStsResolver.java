@@ -49,9 +49,10 @@ import org.slf4j.LoggerFactory;
  *       MtaStsLookup.Failed} with {@link FailureType#DNS_FAILURE} for a lookup that failed (a DNS
  *       failure is never read as "no policy");
  *   <li>an expired entry counts as nothing cached and is removed;
- *   <li>an entry fetched after now (the clock went back since its fetch, or the store was altered)
- *       counts as fetched now: it expires no later than {@code max_age} from now (§5.1) and is
- *       stored so, and a new fetch replaces it whatever its date (§10.2).
+ *   <li>an entry fetched after now by more than {@link CachedPolicy#CLOCK_TOLERANCE} (the clock
+ *       went back since its fetch, or the store was altered; less is the clocks of a fleet) counts
+ *       as fetched now: it expires no later than {@code max_age} from now (§5.1) and is stored so,
+ *       and a new fetch replaces it whatever its date (§10.2).
  * </ul>
  *
  * <p>A failed fetch is not repeated for the same domain and id within {@link
@@ -600,7 +601,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
    */
   private Optional<CachedPolicy> freshEntry(DomainName domain, Instant now, boolean use) {
     Optional<CachedPolicy> entry = safeRead(domain, use);
-    if (entry.isPresent() && entry.get().fetchedAt().isAfter(now)) {
+    if (entry.isPresent() && entry.get().fetchedAhead(now)) {
       entry = Optional.of(fetchedNow(domain, entry.get(), now));
     }
     if (entry.isPresent() && !entry.get().isFresh(now)) {
@@ -615,12 +616,13 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   }
 
   /**
-   * A cached entry fetched after {@code now}: the clock went back since its fetch was dated (an NTP
-   * step, a restored VM), or the store was altered. It counts as fetched now, expiring no later
-   * than {@code max_age} from now (RFC 8461 §5.1; see {@link CachedPolicy#fetchedNoLaterThan}), and
-   * is stored so unless it changed meanwhile: left as it was, it would stay fresh until {@code
-   * max_age} after a time not yet reached, and without a TXT record or a fetch (an attacker's
-   * doing, §10.2) that stale policy would apply all that time.
+   * A cached entry fetched after {@code now} by more than {@link CachedPolicy#CLOCK_TOLERANCE}: the
+   * clock went back since its fetch was dated (an NTP step, a restored VM), or the store was
+   * altered. It counts as fetched now, expiring no later than {@code max_age} from now (RFC 8461
+   * §5.1; see {@link CachedPolicy#fetchedNoLaterThan}), and is stored so unless it changed
+   * meanwhile: left as it was, it would stay fresh until {@code max_age} after a time not yet
+   * reached, and without a TXT record or a fetch (an attacker's doing, §10.2) that stale policy
+   * would apply all that time.
    */
   private CachedPolicy fetchedNow(DomainName domain, CachedPolicy entry, Instant now) {
     CachedPolicy corrected = entry.fetchedNoLaterThan(now);
@@ -646,16 +648,18 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
 
   /**
    * Stores {@code entry} unless a later fetch is already stored; schedules its refresh. A stored
-   * entry fetched after now is no later fetch, whatever its date says (the clock went back since):
-   * it is replaced, or it would keep every policy fetched until the clock catches up out of the
-   * cache, a domain's move from {@code testing} to {@code enforce} included (RFC 8461 §10.2).
+   * entry fetched after now by more than {@link CachedPolicy#CLOCK_TOLERANCE} is no later fetch,
+   * whatever its date says (the clock went back since; within it, another host's clock may run
+   * ahead, and its fetch is later): it is replaced, or it would keep every policy fetched until the
+   * clock catches up out of the cache, a domain's move from {@code testing} to {@code enforce}
+   * included (RFC 8461 §10.2).
    */
   private void storeIfNewer(DomainName domain, CachedPolicy entry) {
     synchronized (stripe(domain)) {
       Optional<CachedPolicy> current = safeRead(domain, false);
       if (current.isPresent()
           && current.get().fetchedAt().isAfter(entry.fetchedAt())
-          && !current.get().fetchedAt().isAfter(clock.instant())) {
+          && !current.get().fetchedAhead(clock.instant())) {
         return;
       }
       try {

@@ -115,7 +115,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
         log.warn("ignoring unreadable Redis entry {}: {}", key(domain), e.getMessage());
       }
     }
-    long now = clock.millis();
+    Instant now = clock.instant();
     if (shared.isPresent() && (known.isEmpty() || newer(shared.get(), known.get(), now))) {
       local.put(domain, shared.get());
       Optional<CachedPolicy> mine = localRead(domain, use);
@@ -134,14 +134,15 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
 
   /**
    * Whether {@code a} was fetched after {@code b}, in the order the Redis script uses: an entry
-   * fetched after {@code now} (a clock that ran ahead and went back) is older than one that is not,
-   * so that it never keeps a later fetch out of the cache (RFC 8461 §10.2).
+   * fetched after {@code now} by more than {@link CachedPolicy#CLOCK_TOLERANCE} (a clock that ran
+   * ahead and went back) is older than one that is not, so that it never keeps a later fetch out of
+   * the cache (RFC 8461 §10.2); within it, the hosts' clocks differ and fetch times order writes.
    */
-  private static boolean newer(CachedPolicy a, CachedPolicy b, long now) {
+  private static boolean newer(CachedPolicy a, CachedPolicy b, Instant now) {
     long am = a.fetchedAt().toEpochMilli();
     long bm = b.fetchedAt().toEpochMilli();
-    boolean aAhead = am > now;
-    boolean bAhead = bm > now;
+    boolean aAhead = a.fetchedAhead(now);
+    boolean bAhead = b.fetchedAhead(now);
     if (aAhead != bAhead) {
       return bAhead;
     }
@@ -153,7 +154,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(entry, "entry");
     Optional<CachedPolicy> known = local.peek(policyDomain);
-    if (known.isEmpty() || !newer(known.get(), entry, clock.millis())) {
+    if (known.isEmpty() || !newer(known.get(), entry, clock.instant())) {
       local.put(policyDomain, entry);
     }
     String[] put = putArgs(policyDomain, entry);
@@ -186,7 +187,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
       Long.toString(entry.fetchedAt().toEpochMilli()),
       entry.policy().id(),
       Long.toString(ttl),
-      Long.toString(now.toEpochMilli())
+      Long.toString(now.plus(CachedPolicy.CLOCK_TOLERANCE).toEpochMilli())
     };
   }
 

@@ -190,6 +190,27 @@ class RedisPolicyStoreTest {
     assertThat(inspect.get("test:sts:example.com")).contains("\"enforce2\"");
   }
 
+  /**
+   * Within the fleet's clock tolerance, fetch times order writes as they are: a host whose clock
+   * runs two seconds ahead stores a later fetch, and a host behind it neither takes its own older
+   * policy for the newer one nor writes it back over the fleet's.
+   */
+  @Test
+  void theHostsClocksMayDifferWithinTheTolerance() {
+    Instant t = now();
+    CachedPolicy older = policy("testing1", t.minus(Duration.ofHours(1)), Duration.ofDays(7));
+    CachedPolicy later = policy("enforce2", t.plusSeconds(2), Duration.ofDays(7));
+    RedisPolicyStore ahead = store(redis.uri(), Clock.fixed(t.plusSeconds(2), ZoneOffset.UTC));
+    RedisPolicyStore behind = store(redis.uri(), Clock.fixed(t, ZoneOffset.UTC));
+    behind.local().put(DOMAIN, older);
+    ahead.put(DOMAIN, later);
+
+    assertThat(behind.get(DOMAIN)).contains(later);
+    behind.put(DOMAIN, older);
+    assertThat(inspect.get("test:sts:example.com")).contains("\"enforce2\"");
+    assertThat(behind.get(DOMAIN)).contains(later);
+  }
+
   @Test
   void inTheSameMillisecondTheLaterSortingIdWins() {
     Instant t = now();

@@ -78,7 +78,9 @@ public final class TlsRptAggregator implements EventListener.Factory {
 
   /**
    * Counts one finished call: what a call's listener does at {@code deliveryEnd}, for a report and
-   * failures had otherwise (a call made without this factory).
+   * failures had otherwise (a call made without this factory). Without the call's plans, a call in
+   * which RFC 8461 §5.1's re-check tried every recipient again counts the first round's planning
+   * failures under the new policy (docs/tls-rpt.md); the listener counts such a call exactly.
    */
   public void record(DeliveryReport report, List<PolicyFailure> failures) {
     merge(SessionAccounting.count(report, List.copyOf(failures), sendingMtaIp));

@@ -7,13 +7,14 @@ public final class PolicyScripts {
 
   /**
    * Compare-and-set. KEYS[1] the policy key; ARGV[1] the new value, ARGV[2] its {@code
-   * fetched_at_ms}, ARGV[3] its id, ARGV[4] its TTL in milliseconds, ARGV[5] the writer's now in
-   * epoch milliseconds. Stores the value unless the key holds an entry fetched later, or fetched in
-   * the same millisecond with an id that sorts the same or later; a value the script cannot read
-   * (not JSON, no {@code fetched_at_ms}) is replaced. An entry fetched after the writer's now (a
-   * clock that ran ahead and went back, or an altered value) is older than one that is not: it
-   * never keeps a later fetch out (RFC 8461 §10.2). Without ARGV[5] (a writer of an earlier
-   * version) that rule is left out. Returns 1 if stored, 0 if the stored entry was kept.
+   * fetched_at_ms}, ARGV[3] its id, ARGV[4] its TTL in milliseconds, ARGV[5] the writer's now plus
+   * the fleet's clock tolerance, in epoch milliseconds. Stores the value unless the key holds an
+   * entry fetched later, or fetched in the same millisecond with an id that sorts the same or
+   * later; a value the script cannot read (not JSON, no {@code fetched_at_ms}) is replaced. An
+   * entry fetched after ARGV[5] (a clock that ran ahead and went back, or an altered value) is
+   * older than one that is not: it never keeps a later fetch out (RFC 8461 §10.2). Without ARGV[5]
+   * (a writer of an earlier version) that rule is left out. Returns 1 if stored, 0 if the stored
+   * entry was kept.
    */
   public static final RedisLink.Script PUT_IF_NEWER =
       RedisLink.Script.of(

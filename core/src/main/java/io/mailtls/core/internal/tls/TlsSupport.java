@@ -203,17 +203,28 @@ public final class TlsSupport {
   }
 
   /**
-   * The enabled cipher suites without those that authenticate no server or encrypt nothing
-   * (anonymous, NULL, export), whatever the JVM's security properties or a {@link
-   * io.mailtls.core.TlsContextFactory}'s provider enable: under them a full handshake would end
-   * without a certificate, and its check without a call (RFC 8461 §4.2, RFC 7672 §3 require an
-   * authenticated certificate; RFC 7525 §4.1 rules them out).
+   * The enabled cipher suites without those that authenticate the server by no certificate or
+   * encrypt nothing, whatever the JVM's security properties or a {@link
+   * io.mailtls.core.TlsContextFactory}'s provider enable: anonymous, pre-shared key, SRP and
+   * Kerberos key exchanges (a full handshake would end without a certificate check), NULL and
+   * export ciphers, and TLS 1.3's integrity-only suites (RFC 9150). RFC 8461 §4.2 and RFC 7672 §3
+   * require an authenticated certificate; RFC 7525 §4.1 rules the weak ones out.
    */
   static String[] authenticatedSuites(String[] enabled) {
     List<String> kept = new ArrayList<>();
     for (String suite : enabled) {
       String s = suite.toUpperCase(java.util.Locale.ROOT);
-      if (!s.contains("_ANON_") && !s.contains("_NULL_") && !s.contains("_EXPORT")) {
+      boolean weak =
+          s.contains("_ANON_")
+              || s.contains("_NULL_")
+              || s.endsWith("_NULL")
+              || s.contains("_EXPORT")
+              || s.contains("_PSK_")
+              || s.contains("_SRP_")
+              || s.contains("_KRB5_")
+              || s.startsWith("TLS_SHA256_")
+              || s.startsWith("TLS_SHA384_");
+      if (!weak) {
         kept.add(suite);
       }
     }

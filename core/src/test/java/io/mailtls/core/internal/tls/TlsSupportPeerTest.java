@@ -106,8 +106,9 @@ class TlsSupportPeerTest {
   }
 
   /**
-   * Whatever the JVM's properties enable, no suite that authenticates no server or encrypts nothing
-   * is offered: under one, a handshake ends without a certificate check.
+   * Whatever the JVM's properties or a provider enable, no suite that authenticates the server by
+   * no certificate or encrypts nothing is offered: under one, a handshake ends without a
+   * certificate check, or sends the mail in the clear. Signalling suites stay.
    */
   @Test
   void anonymousNullAndExportSuitesAreNeverOffered() {
@@ -121,9 +122,19 @@ class TlsSupportPeerTest {
               "TLS_ECDHE_ECDSA_WITH_NULL_SHA",
               "TLS_RSA_WITH_NULL_SHA256",
               "SSL_RSA_EXPORT_WITH_RC4_40_MD5",
+              "TLS_PSK_WITH_AES_128_GCM_SHA256",
+              "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256",
+              "TLS_SRP_SHA_WITH_AES_128_CBC_SHA",
+              "TLS_KRB5_WITH_3DES_EDE_CBC_SHA",
+              "TLS_SHA256_SHA256",
+              "TLS_SHA384_SHA384",
+              "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
             });
     assertThat(kept)
-        .containsExactly("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
+        .containsExactly(
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_EMPTY_RENEGOTIATION_INFO_SCSV");
   }
 
   /**
