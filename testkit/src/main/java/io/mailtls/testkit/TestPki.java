@@ -103,6 +103,7 @@ public final class TestPki {
                 true,
                 -1,
                 List.of(),
+                List.of(),
                 false));
     return new Ca(name, certificate, keys, null, keyType, clock);
   }
@@ -239,6 +240,20 @@ public final class TestPki {
       }
       return new TestPki(this);
     }
+  }
+
+  /** {@code names} as a list, checked: at least one, each non-empty printable ASCII. */
+  private static List<String> dnsNameList(String setter, String... names) {
+    if (names.length == 0) {
+      throw new IllegalArgumentException(setter + " needs at least one name");
+    }
+    for (String name : names) {
+      Objects.requireNonNull(name, "dns name");
+      if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+        throw new IllegalArgumentException("not a DNS name: '" + name + "'");
+      }
+    }
+    return List.copyOf(Arrays.asList(names));
   }
 
   private static String requireName(String name) {
@@ -492,6 +507,7 @@ public final class TestPki {
     private final List<String> called = new ArrayList<>();
     private KeyType keyType;
     private int pathLength = -1;
+    private List<String> permittedDnsNames = List.of();
     private boolean ca = true;
 
     private CaBuilder(Ca parent, String name) {
@@ -531,6 +547,17 @@ public final class TestPki {
         throw new IllegalArgumentException("pathLength must be >= 0: " + pathLength);
       }
       this.pathLength = pathLength;
+      return this;
+    }
+
+    /**
+     * Constrains the names this CA may certify (RFC 5280 §4.2.1.10): a critical nameConstraints
+     * extension whose permitted subtrees are these dNSNames, so {@code "example.test"} admits
+     * {@code example.test} and every name below it; default no nameConstraints extension.
+     */
+    public CaBuilder permittedDnsNames(String... names) {
+      once("permittedDnsNames");
+      this.permittedDnsNames = dnsNameList("permittedDnsNames", names);
       return this;
     }
 
@@ -580,6 +607,9 @@ public final class TestPki {
       if (!ca && pathLength >= 0) {
         throw new IllegalStateException("pathLength needs a CA; remove notCa()");
       }
+      if (!ca && !permittedDnsNames.isEmpty()) {
+        throw new IllegalStateException("permittedDnsNames needs a CA; remove notCa()");
+      }
       KeyPair keys = keyType.generate();
       Instant notBefore = validity.resolveNotBefore(parent.clock);
       X509Certificate certificate =
@@ -594,6 +624,7 @@ public final class TestPki {
                   ca,
                   true,
                   pathLength,
+                  permittedDnsNames,
                   List.of(),
                   false));
       return new Ca(name, certificate, keys, parent, keyType, parent.clock);
@@ -638,16 +669,7 @@ public final class TestPki {
      */
     public LeafBuilder dnsNames(String... names) {
       once("dnsNames");
-      if (names.length == 0) {
-        throw new IllegalArgumentException("dnsNames needs at least one name");
-      }
-      for (String name : names) {
-        Objects.requireNonNull(name, "dns name");
-        if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
-          throw new IllegalArgumentException("not a DNS name: '" + name + "'");
-        }
-      }
-      this.dnsNames = List.copyOf(Arrays.asList(names));
+      this.dnsNames = dnsNameList("dnsNames", names);
       return this;
     }
 
@@ -764,6 +786,7 @@ public final class TestPki {
                   false,
                   true,
                   -1,
+                  List.of(),
                   sans,
                   serverAuth));
       return new Issued(cn, certificate, keys, issuer, sans);

@@ -105,6 +105,27 @@ class TestPkiTest {
   }
 
   @Test
+  void permittedDnsNamesConstrainWhatTheCaMayCertify() throws Exception {
+    TestPki.Ca constrained =
+        PKI.root().newIntermediate("name-constrained").permittedDnsNames("example.test").issue();
+    TestPki.Issued inside = constrained.leaf().dnsNames("mx.example.test").issue();
+    TestPki.Issued outside = constrained.leaf().dnsNames("mx.other.test").issue();
+
+    assertThat(constrained.certificate().getCriticalExtensionOIDs()).contains("2.5.29.30");
+    assertThat(INTER.certificate().getExtensionValue("2.5.29.30")).isNull();
+    validate(inside.chain());
+    assertThatThrownBy(() -> validate(outside.chain()))
+        .isInstanceOf(CertPathValidatorException.class);
+    assertThatThrownBy(
+            () ->
+                PKI.root().newIntermediate("not a CA").notCa().permittedDnsNames("x.test").issue())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("permittedDnsNames");
+    assertThatThrownBy(() -> PKI.root().newIntermediate("none").permittedDnsNames())
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void expiredAndNotYetValidAreOutOfWindow() throws Exception {
     TestPki.Issued expired = INTER.leaf().dnsNames("old.example.test").expired().issue();
     TestPki.Issued future = INTER.leaf().dnsNames("new.example.test").notYetValid().issue();

@@ -15,8 +15,10 @@ import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -107,6 +109,14 @@ public final class CertificateMinter {
       usage = KeyUsage.digitalSignature;
     }
     builder.addExtension(Extension.keyUsage, true, new KeyUsage(usage));
+    if (!spec.permittedDnsNames().isEmpty()) {
+      GeneralSubtree[] permitted =
+          spec.permittedDnsNames().stream()
+              .map(name -> new GeneralSubtree(new GeneralName(GeneralName.dNSName, name)))
+              .toArray(GeneralSubtree[]::new);
+      // RFC 5280 §4.2.1.10: conforming CAs mark nameConstraints critical.
+      builder.addExtension(Extension.nameConstraints, true, new NameConstraints(permitted, null));
+    }
     if (!spec.dnsNames().isEmpty()) {
       GeneralName[] names =
           spec.dnsNames().stream()

@@ -23,6 +23,8 @@ import org.jspecify.annotations.Nullable;
  * @param ca {@code true} for a CA (basicConstraints cA=TRUE, keyCertSign), RFC 5280 §4.2.1.9
  * @param basicConstraints whether to write the basicConstraints extension at all
  * @param pathLength the pathLenConstraint, or -1 for none
+ * @param permittedDnsNames the permitted dNSName subtrees of a critical nameConstraints extension
+ *     (RFC 5280 §4.2.1.10); empty for none, and only for a CA
  * @param dnsNames the subjectAltName dNSName entries; empty for no SAN extension
  * @param serverAuth whether to add extendedKeyUsage id-kp-serverAuth (RFC 5280 §4.2.1.12)
  */
@@ -36,16 +38,18 @@ public record CertificateSpec(
     boolean ca,
     boolean basicConstraints,
     int pathLength,
+    List<String> permittedDnsNames,
     List<String> dnsNames,
     boolean serverAuth) {
 
-  /** Validates the fields and copies the name list. */
+  /** Validates the fields and copies the name lists. */
   public CertificateSpec {
     Objects.requireNonNull(commonName, "commonName");
     Objects.requireNonNull(subjectKeys, "subjectKeys");
     Objects.requireNonNull(issuerKey, "issuerKey");
     Objects.requireNonNull(notBefore, "notBefore");
     Objects.requireNonNull(notAfter, "notAfter");
+    permittedDnsNames = List.copyOf(permittedDnsNames);
     dnsNames = List.copyOf(dnsNames);
     if (!notAfter.isAfter(notBefore)) {
       throw new IllegalArgumentException(
@@ -53,6 +57,9 @@ public record CertificateSpec(
     }
     if (pathLength < -1) {
       throw new IllegalArgumentException("pathLength must be >= 0 (or -1 for none): " + pathLength);
+    }
+    if (!permittedDnsNames.isEmpty() && !ca) {
+      throw new IllegalArgumentException("nameConstraints need a CA (RFC 5280 §4.2.1.10)");
     }
   }
 
