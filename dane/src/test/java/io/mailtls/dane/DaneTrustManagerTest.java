@@ -316,6 +316,77 @@ class DaneTrustManagerTest {
       assertThat(f.getMessage()).contains("pathLenConstraint 0");
     }
 
+    @ParameterizedTest(name = "2 0 {0} of a CA constrained to example.test")
+    @CsvSource({"1", "2", "0"})
+    void aCertificateAnchorsNameConstraintsBindTheLeaf(int matching) throws CertificateException {
+      // RFC 5280 §4.2.1.10: a designated CA certificate's nameConstraints apply as for any trust
+      // anchor, as in OpenSSL's DANE-TA verification that Postfix uses.
+      TestPki.Ca constrained =
+          ROOT.newIntermediate("mailtls Constrained Intermediate")
+              .permittedDnsNames("example.test")
+              .issue();
+      DnsRecord.Tlsa r = record(2, 0, matching, constrained);
+      TestPki.Issued inside = constrained.leaf().dnsNames(MX).issue();
+      assertPasses(tm(r), sent(inside), r);
+      // Outside the permitted subtree, with reference names it matches: only the constraint fails.
+      String otherMx = "mx.other.test";
+      TestPki.Issued outside = constrained.leaf().dnsNames(otherMx).issue();
+      CertificateFailure f =
+          assertFails(
+              new DaneTrustManager(requirement(List.of(otherMx), r)),
+              sent(outside),
+              FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertThat(f.getMessage()).contains("outside the anchor's nameConstraints");
+      if (matching == 0) {
+        // The record alone supplies the anchor, constraints and all.
+        assertFails(
+            new DaneTrustManager(requirement(List.of(otherMx), r)),
+            chain(outside.certificate()),
+            FailureType.CERTIFICATE_NOT_TRUSTED);
+      }
+      // Above the constrained CA, the root as anchor: PKIX applies the constraints as always.
+      assertFails(
+          new DaneTrustManager(requirement(List.of(otherMx), record(2, 0, 1, ROOT))),
+          sentWithRoot(outside),
+          FailureType.CERTIFICATE_NOT_TRUSTED);
+    }
+
+    @Test
+    void aLongNameConstraintsExtensionIsReadToo() throws CertificateException {
+      // Over 127 octets, so the extension's value has a long-form DER length.
+      String[] permitted = new String[12];
+      permitted[0] = "example.test";
+      for (int i = 1; i < permitted.length; i++) {
+        permitted[i] = "permitted-" + i + ".example.net";
+      }
+      TestPki.Ca constrained =
+          ROOT.newIntermediate("mailtls Many Constraints").permittedDnsNames(permitted).issue();
+      assertThat(constrained.certificate().getExtensionValue("2.5.29.30")).hasSizeGreaterThan(130);
+      DnsRecord.Tlsa r = record(2, 0, 1, constrained);
+      assertPasses(tm(r), sent(constrained.leaf().dnsNames(MX).issue()), r);
+      String otherMx = "mx.other.test";
+      assertFails(
+          new DaneTrustManager(requirement(List.of(otherMx), r)),
+          sent(constrained.leaf().dnsNames(otherMx).issue()),
+          FailureType.CERTIFICATE_NOT_TRUSTED);
+    }
+
+    @Test
+    void anAnchorWhoseNameConstraintsCannotBeDecodedFails() throws Exception {
+      // A non-critical nameConstraints extension the JDK cannot parse still parses as a
+      // certificate; the anchor then fails closed instead of being taken as unconstrained.
+      TestPki.Ca ca = ROOT.intermediate("mailtls Garbled Constraints");
+      X509Certificate garbled = Minting.withMalformedNameConstraints(ca, ROOT);
+      TestPki.Issued leaf = ca.leaf().dnsNames(MX).issue();
+      DnsRecord.Tlsa r = new DnsRecord.Tlsa(2, 0, 0, garbled.getEncoded());
+      CertificateFailure f =
+          assertFails(
+              tm(r), chain(leaf.certificate(), garbled), FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertThat(f.getMessage()).contains("nameConstraints cannot be decoded");
+      // The same CA without the extension is a good anchor.
+      assertPasses(tm(record(2, 0, 1, ca)), sent(leaf), record(2, 0, 1, ca));
+    }
+
     @Test
     void aLongerValidChainPasses() throws CertificateException {
       TestPki.Ca sub = INTER.intermediate("mailtls Sub CA 2");

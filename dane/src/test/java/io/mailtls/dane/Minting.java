@@ -16,13 +16,15 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Certificates {@link TestPki} does not make: a leaf whose extendedKeyUsage allows client
- * authentication only (RFC 5280 §4.2.1.12), to prove DANE-TA checks serverAuth.
+ * authentication only (RFC 5280 §4.2.1.12), to prove DANE-TA checks serverAuth, and a CA whose
+ * nameConstraints extension cannot be decoded (RFC 5280 §4.2.1.10).
  */
 final class Minting {
 
@@ -49,6 +51,33 @@ final class Minting {
         new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
     builder.addExtension(
         Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            builder.build(
+                new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.privateKey())));
+  }
+
+  /**
+   * A second certificate for {@code ca}: its subject and key, issued by {@code issuer}, with a
+   * non-critical nameConstraints extension whose value is a SEQUENCE holding an INTEGER, which is
+   * no NameConstraints. The JDK parses the certificate and keeps the extension as unparseable.
+   */
+  static X509Certificate withMalformedNameConstraints(TestPki.Ca ca, TestPki.Ca issuer)
+      throws Exception {
+    Instant now = Instant.now();
+    JcaX509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            issuer.certificate().getSubjectX500Principal(),
+            BigInteger.valueOf(now.toEpochMilli()),
+            Date.from(now.minus(Duration.ofDays(1))),
+            Date.from(now.plus(Duration.ofDays(30))),
+            ca.certificate().getSubjectX500Principal(),
+            ca.keyPair().getPublic());
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+    builder.addExtension(
+        Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    builder.addExtension(
+        Extension.nameConstraints, false, new byte[] {0x30, 0x03, 0x02, 0x01, 0x05});
     return new JcaX509CertificateConverter()
         .getCertificate(
             builder.build(

@@ -6,6 +6,7 @@ import io.mailtls.core.FailureType;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.tls.HostnameMatcher;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -20,6 +21,7 @@ import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
+import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
@@ -56,6 +58,14 @@ import org.jspecify.annotations.Nullable;
  *       path length constraint, as in OpenSSL's DANE verification that Postfix uses. A key anchor
  *       (selector SPKI(1)) is only a key: the DNS vouches for the key, and the certificate that
  *       carried it, if any, is not judged.
+ *   <li>A certificate anchor's nameConstraints (RFC 5280 §4.2.1.10) bind every certificate below
+ *       it, as for any trust anchor and as in OpenSSL. The JDK's PKIX never applies them (it
+ *       refuses a {@link TrustAnchor} that carries constraints, and takes none from its
+ *       certificate), so they are checked here after validation, with the JDK's own name matching
+ *       ({@link X509CertSelector#setNameConstraints}); an anchor whose constraints cannot be
+ *       decoded or applied fails. Constraints of CAs below the anchor are enforced by the JDK's
+ *       validation. A key anchor has no certificate, so it has no constraints: what the certificate
+ *       that carried the key says is not looked at.
  *   <li>Every certificate of the path that has an extendedKeyUsage must allow serverAuth (RFC 5280
  *       §4.2.1.12).
  *   <li>The leaf must then match a reference identifier: DNS-IDs only, the CN only without any
@@ -70,6 +80,8 @@ public final class DaneTaVerifier {
   private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
   private static final String ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
   private static final int KEY_CERT_SIGN = 5;
+  private static final String NAME_CONSTRAINTS = "2.5.29.30";
+  private static final byte OCTET_STRING = 0x04;
 
   /** Key algorithms a bare {@code 2 1 0} public key is tried with. */
   private static final List<String> KEY_ALGORITHMS =
@@ -268,6 +280,18 @@ public final class DaneTaVerifier {
     }
     X500Principal caName =
         anchor.name() != null ? anchor.name() : path.get(path.size() - 1).getIssuerX500Principal();
+    X509CertSelector anchorConstraints = null;
+    if (anchor.certificate() != null) {
+      try {
+        anchorConstraints = nameConstraints(anchor.certificate());
+      } catch (IOException e) {
+        return Outcome.failed(
+            FailureType.CERTIFICATE_NOT_TRUSTED,
+            at + "its nameConstraints cannot be decoded (RFC 5280 §4.2.1.10): " + e.getMessage(),
+            e);
+      }
+    }
+    // No name constraints in the TrustAnchor: the JDK's PKIX refuses an anchor that has them.
     TrustAnchor trustAnchor =
         anchor.certificate() != null
             ? new TrustAnchor(anchor.certificate(), null)
@@ -299,6 +323,22 @@ public final class DaneTaVerifier {
     } catch (GeneralSecurityException e) {
       return Outcome.failed(
           FailureType.CERTIFICATE_NOT_TRUSTED, at + "path validation could not run: " + e, e);
+    }
+    if (anchorConstraints != null) {
+      for (int i = 0; i < path.size(); i++) {
+        X509Certificate c = path.get(i);
+        // RFC 5280 §6.1.3 (b)-(c): a self-issued CA below the anchor is exempt, never the leaf.
+        boolean selfIssued = c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
+        if ((i == 0 || !selfIssued) && !satisfies(anchorConstraints, c)) {
+          return Outcome.failed(
+              FailureType.CERTIFICATE_NOT_TRUSTED,
+              at
+                  + "the names of "
+                  + subject(c)
+                  + " are outside the anchor's nameConstraints (RFC 5280 §4.2.1.10)",
+              null);
+        }
+      }
     }
     for (X509Certificate c : path) {
       if (!allowsServerAuth(c)) {
@@ -411,6 +451,57 @@ public final class DaneTaVerifier {
           e);
     }
     return null;
+  }
+
+  /**
+   * A selector matching the certificates whose subject and subjectAltNames satisfy {@code ca}'s
+   * nameConstraints (RFC 5280 §4.2.1.10), with the JDK's own matching as PKIX uses it for the CAs
+   * of a path; null when {@code ca} has no nameConstraints. A constraint the JDK cannot apply (a
+   * minimum or maximum distance) makes the selector match nothing.
+   *
+   * @throws IOException if the extension's value is not a DER NameConstraints
+   */
+  private static @Nullable X509CertSelector nameConstraints(X509Certificate ca) throws IOException {
+    // getExtensionValue returns the extension's value wrapped in one more DER OCTET STRING.
+    byte[] wrapped = ca.getExtensionValue(NAME_CONSTRAINTS);
+    if (wrapped == null) {
+      return null;
+    }
+    if (wrapped.length < 2 || wrapped[0] != OCTET_STRING) {
+      throw new IOException("the extension value is not a DER OCTET STRING");
+    }
+    int first = wrapped[1] & 0xff;
+    int offset = 2;
+    long length = first;
+    if (first > 0x7f) {
+      int octets = first & 0x7f;
+      if (octets == 0 || octets > 4 || wrapped.length < offset + octets) {
+        throw new IOException("the extension value's length is malformed");
+      }
+      length = 0;
+      for (int i = 0; i < octets; i++) {
+        length = (length << 8) | (wrapped[offset++] & 0xff);
+      }
+    }
+    if (length != wrapped.length - offset) {
+      throw new IOException("the extension value's length does not match its content");
+    }
+    X509CertSelector selector = new X509CertSelector();
+    try {
+      selector.setNameConstraints(Arrays.copyOfRange(wrapped, offset, wrapped.length));
+    } catch (RuntimeException e) {
+      throw new IOException("the extension value is not a NameConstraints: " + e, e);
+    }
+    return selector;
+  }
+
+  /** Whether {@code c}'s names satisfy the constraints; a matching error counts as no. */
+  private static boolean satisfies(X509CertSelector constraints, X509Certificate c) {
+    try {
+      return constraints.match(c);
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   private static boolean allowsServerAuth(X509Certificate c) {
