@@ -17,8 +17,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -34,6 +36,7 @@ import net.jqwik.api.From;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.Size;
 
 /**
@@ -227,6 +230,10 @@ class RoundTripPropertyTest {
         .map(Instant::ofEpochSecond);
   }
 
+  /** The stores' now in the round trips: no generated fetch time lies after it. */
+  private static final Clock AT_2100 =
+      Clock.fixed(Instant.ofEpochSecond(4_102_444_800L), ZoneOffset.UTC);
+
   @Property(tries = 300)
   void policyStoreFileReadsBackWhatItWrote(
       @ForAll @Size(max = 12) List<@From("policy") MtaStsPolicy> policies,
@@ -235,7 +242,7 @@ class RoundTripPropertyTest {
     Path dir = Files.createTempDirectory("reliability-store");
     try {
       Path file = dir.resolve("policies.json");
-      FilePolicyStore store = new FilePolicyStore(file, 1000);
+      FilePolicyStore store = store(file);
       Map<DomainName, CachedPolicy> written = new LinkedHashMap<>();
       for (int i = 0; i < policies.size(); i++) {
         MtaStsPolicy p = policies.get(i);
@@ -245,11 +252,55 @@ class RoundTripPropertyTest {
         written.put(domain, entry);
       }
 
-      FilePolicyStore reread = new FilePolicyStore(file, 1000);
+      FilePolicyStore reread = store(file);
       assertThat(reread.loadWarnings()).isEmpty();
       assertThat(reread.size()).isEqualTo(written.size());
       for (Map.Entry<DomainName, CachedPolicy> e : written.entrySet()) {
         assertThat(reread.peek(e.getKey())).contains(e.getValue());
+      }
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private static FilePolicyStore store(Path file) {
+    return new FilePolicyStore(file, 1000, Duration.ofDays(1), AT_2100);
+  }
+
+  /**
+   * A fetch dated more than the clock tolerance after the load (a clock that went back since, or an
+   * altered file) reads back as fetched at the load, expiring no later than {@code max_age} after
+   * it (RFC 8461 §5.1), with a warning; the file is rewritten so, and reads back as that.
+   */
+  @Property(tries = 100)
+  void aFetchDatedAheadReadsBackAsFetchedAtTheLoad(
+      @ForAll @Size(min = 1, max = 6) List<@From("policy") MtaStsPolicy> policies,
+      @ForAll @LongRange(min = 61, max = 3_000_000_000L) long aheadSeconds)
+      throws IOException {
+    Instant now = Instant.parse("2026-12-06T00:00:00Z");
+    Clock clock = Clock.fixed(now, ZoneOffset.UTC);
+    Instant fetched = now.plusSeconds(aheadSeconds);
+    assertThat(Duration.between(now, fetched)).isGreaterThan(CachedPolicy.CLOCK_TOLERANCE);
+    Path dir = Files.createTempDirectory("reliability-store");
+    try {
+      Path file = dir.resolve("policies.json");
+      FilePolicyStore store = new FilePolicyStore(file, 1000, Duration.ofDays(1), clock);
+      for (int i = 0; i < policies.size(); i++) {
+        MtaStsPolicy p = policies.get(i);
+        store.put(
+            DomainName.of("d" + i + ".example"),
+            new CachedPolicy(p, fetched, fetched.plus(p.maxAge())));
+      }
+
+      FilePolicyStore reread = new FilePolicyStore(file, 1000, Duration.ofDays(1), clock);
+      assertThat(reread.loadWarnings()).hasSize(policies.size());
+      FilePolicyStore again = new FilePolicyStore(file, 1000, Duration.ofDays(1), clock);
+      assertThat(again.loadWarnings()).isEmpty();
+      for (int i = 0; i < policies.size(); i++) {
+        MtaStsPolicy p = policies.get(i);
+        CachedPolicy asOfNow = new CachedPolicy(p, now, now.plus(p.maxAge()));
+        assertThat(reread.peek(DomainName.of("d" + i + ".example"))).contains(asOfNow);
+        assertThat(again.peek(DomainName.of("d" + i + ".example"))).contains(asOfNow);
       }
     } finally {
       deleteTree(dir);
