@@ -359,16 +359,20 @@ class RequireTlsTest {
     }
   }
 
+  /** A listener that adds each policy failure it is told of to {@code reported}. */
+  private static EventListener policyFailuresTo(List<PolicyFailure> reported) {
+    return new EventListener() {
+      @Override
+      public void policyFailure(PolicyFailure failure) {
+        reported.add(failure);
+      }
+    };
+  }
+
   @Test
   void tlsRequiredNoDeliversPastADaneMismatchAndStillReportsIt(@TempDir Path state) {
     List<PolicyFailure> reported = new CopyOnWriteArrayList<>();
-    EventListener listener =
-        new EventListener() {
-          @Override
-          public void policyFailure(PolicyFailure failure) {
-            reported.add(failure);
-          }
-        };
+    EventListener listener = policyFailuresTo(reported);
     try (SecureSmtpTransport t = transport(state, b -> b.eventListener(listener))) {
       RecipientResult strict = send(t, "b@danebad.test", false, MESSAGE);
       assertThat(strict.status()).as("%s", strict).isEqualTo(DeliveryStatus.DEFERRED);
@@ -447,13 +451,7 @@ class RequireTlsTest {
   @Test
   void tlsRequiredNoDeliversPastAnMtaStsMismatchAndStillReportsIt(@TempDir Path state) {
     List<PolicyFailure> reported = new CopyOnWriteArrayList<>();
-    EventListener listener =
-        new EventListener() {
-          @Override
-          public void policyFailure(PolicyFailure failure) {
-            reported.add(failure);
-          }
-        };
+    EventListener listener = policyFailuresTo(reported);
     try (SecureSmtpTransport t = transport(state, b -> b.eventListener(listener))) {
       RecipientResult strict = send(t, "b@stsbad.test", false, MESSAGE);
       assertThat(strict.status()).as("%s", strict).isEqualTo(DeliveryStatus.DEFERRED);

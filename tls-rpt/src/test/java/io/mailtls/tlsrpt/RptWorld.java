@@ -9,10 +9,8 @@ import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SenderPolicy;
 import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsLevel;
-import io.mailtls.core.TrustAnchors;
 import io.mailtls.dane.DaneResolver;
 import io.mailtls.mtasts.MtaStsResolver;
-import io.mailtls.mtasts.OkHttpPolicyFetcher;
 import io.mailtls.testkit.DnsZoneBuilder;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.MtaStsServer;
@@ -237,14 +235,7 @@ final class RptWorld implements AutoCloseable {
   SecureSmtpTransport recheckTransport(EventListener.Factory listeners) {
     sts.policy(RECHECK, RECHECK_FIRST_POLICY);
     publishRecheckId("rc1");
-    DnssecResolver uncached =
-        DnssecResolver.builder()
-            .cacheSize(0)
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .queryTimeout(Duration.ofSeconds(2))
-            .lookupTimeout(Duration.ofSeconds(10))
-            .build();
+    DnssecResolver uncached = RptFixtures.uncachedResolver(dns);
     AtomicInteger reads = new AtomicInteger();
     DnsResolver changing =
         (name, type) -> {
@@ -256,18 +247,7 @@ final class RptWorld implements AutoCloseable {
           }
           return uncached.resolveAsync(name, type);
         };
-    MtaStsResolver changingSts =
-        MtaStsResolver.builder()
-            .dns(changing)
-            .fetcher(
-                OkHttpPolicyFetcher.builder()
-                    .client(http)
-                    .dns(resolver)
-                    .port(sts.port())
-                    .connectTimeout(Duration.ofSeconds(2))
-                    .callTimeout(Duration.ofSeconds(10))
-                    .build())
-            .build();
+    MtaStsResolver changingSts = RptFixtures.mtaSts(changing, resolver, http, sts.port());
     extraResolvers.add(changingSts);
     return builder(listeners).mtaSts(changingSts).build();
   }
