@@ -51,13 +51,28 @@ import picocli.CommandLine.Spec;
       " 1:a --fail-on condition held (each listed on stderr: \"mailtls: fail-on COND: ...\")",
       Mailtls.EXIT_64,
       "69:the --dnssec trust-ad resolver failed its self-check",
-      Mailtls.EXIT_70,
+      "70:internal error (run with -v for the stack trace); with --input, after every other"
+          + " domain is reported, when the check of one failed that way",
       "75:the DNS resolver is unreachable (a temporary failure)"
     })
 final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   /** The most domains checked at once. */
   static final int MAX_PARALLEL = 64;
+
+  /** How one domain is checked: {@link DomainChecker#check}, unless a test replaces it. */
+  @FunctionalInterface
+  interface Check {
+    /** The report on {@code hop}; throws only on a bug. */
+    CheckReport run(DomainChecker checker, NextHop hop);
+  }
+
+  /**
+   * The check of one domain. A seam for tests only: no input is known to make a check throw, so a
+   * test puts a throwing check here to show what a bug in one domain's check does to the others and
+   * to the exit code.
+   */
+  Check check = DomainChecker::check;
 
   @Spec CommandSpec spec;
 
@@ -154,7 +169,7 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
       try (DomainChecker checker = new DomainChecker(ctx, probing, probes)) {
         List<CheckReport> reports;
         if (input == null) {
-          CheckReport one = checker.check(hops.get(0));
+          CheckReport one = check.run(checker, hops.get(0));
           print(out, one);
           reports = List.of(one);
         } else {
@@ -169,8 +184,19 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
           }
           held += found.size();
         }
+        long crashed = reports.stream().filter(r -> r.error() != null).count();
+        if (crashed > 0) {
+          err.println(
+              "mailtls: internal error: the check of "
+                  + crashed
+                  + (crashed == 1 ? " domain" : " domains")
+                  + " failed (its report's error says how; run with -v for the stack trace)");
+        }
         err.flush();
         out.flush();
+        if (crashed > 0) {
+          return Mailtls.EX_SOFTWARE; // a bug outranks any --fail-on condition
+        }
         return held > 0 ? Mailtls.EX_FAILED_ON : Mailtls.EX_OK;
       }
     } finally {
@@ -233,7 +259,7 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   private CheckReport safeCheck(DomainChecker checker, NextHop hop) {
     try {
-      return checker.check(hop);
+      return check.run(checker, hop);
     } catch (RuntimeException e) {
       if (common.verbose) {
         e.printStackTrace(spec.commandLine().getErr());

@@ -79,9 +79,8 @@ enum FailOn {
   private List<String> why(CheckReport r) {
     List<String> out = new ArrayList<>();
     if (r.error() != null) {
-      if (this == NO_MX) {
-        out.add(r.error());
-      }
+      // The check itself failed, so nothing is known of the posture: no condition is claimed. The
+      // command exits 70 for it instead, which outranks any condition.
       return out;
     }
     switch (this) {

@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.TestDnsServer;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +21,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * {@code mailtls check}, run in-process against the testkit's fixtures: the posture document of
@@ -428,6 +432,69 @@ class CheckCommandTest {
     assertThat(all.isArray()).isTrue();
     assertThat(all).hasSize(2);
     assertThat(all.get(1).get("domain").asText()).isEqualTo("plain.test");
+  }
+
+  @Test
+  void aCheckThatCrashesInBulkReportsTheOthersAndExitsAsAnInternalError() throws IOException {
+    Path list = world.dir().resolve("crash.txt");
+    Files.writeString(list, "good.test\nplain.test\nsts.test\n", StandardCharsets.UTF_8);
+    List<String> args = new ArrayList<>(List.of("check", "--input", list.toString()));
+    args.addAll(List.of("--json-lines", "--fail-on", "no-mx", "--parallel", "2"));
+    args.addAll(world.cliOptions());
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Mailtls.commandLine(new ByteArrayInputStream(new byte[0]));
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    CheckCommand command = cl.getSubcommands().get("check").getCommand();
+    // No input is known to make a check throw; this stands for a bug in one domain's check.
+    command.check =
+        (checker, hop) -> {
+          if (hop.toString().equals("plain.test")) {
+            throw new IllegalStateException("a bug");
+          }
+          return checker.check(hop);
+        };
+
+    int exit = cl.execute(args.toArray(String[]::new));
+
+    assertThat(exit).as(err.toString()).isEqualTo(70);
+    List<JsonNode> docs = new ArrayList<>();
+    for (String line : out.toString().lines().toList()) {
+      docs.add(JSON.readTree(line));
+    }
+    assertThat(docs)
+        .extracting(d -> d.get("domain").asText())
+        .containsExactly("good.test", "plain.test", "sts.test");
+    assertThat(docs.get(0).get("error").isNull()).isTrue();
+    assertThat(docs.get(0).get("hosts")).isNotEmpty();
+    assertThat(docs.get(1).get("error").asText()).contains("IllegalStateException", "a bug");
+    assertThat(docs.get(2).get("error").isNull()).isTrue();
+    assertThat(err.toString())
+        .contains("mailtls: internal error: the check of 1 domain failed")
+        .doesNotContain("fail-on");
+  }
+
+  @Test
+  void aCheckThatCrashesForOneDomainExitsAsAnInternalError() {
+    List<String> args = new ArrayList<>(List.of("check", "good.test", "--json"));
+    args.addAll(world.cliOptions());
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Mailtls.commandLine(new ByteArrayInputStream(new byte[0]));
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    CheckCommand command = cl.getSubcommands().get("check").getCommand();
+    command.check =
+        (checker, hop) -> {
+          throw new IllegalStateException("a bug");
+        };
+
+    int exit = cl.execute(args.toArray(String[]::new));
+
+    assertThat(exit).isEqualTo(70);
+    assertThat(out.toString()).isEmpty();
+    assertThat(err.toString()).contains("mailtls: internal error: java.lang.IllegalStateException");
   }
 
   @Test
