@@ -7,6 +7,7 @@ import io.mailtls.core.DnsOutcome;
 import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.internal.CacheTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -16,8 +17,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The validated-answer cache in front of {@link DnsjavaResolver}: answers keyed by (name, type),
- * each kept with its DNSSEC state for its own {@link DnsAnswer#ttl()} (capped) as the injected
- * clock tells time, bounded by entry count; and a single-flight table, so that concurrent identical
+ * each kept with its DNSSEC state for its own {@link DnsAnswer#ttl()} (capped) as {@link CacheTime}
+ * measures time (with the system clock, monotonic time: a wall clock stepped back keeps no answer
+ * beyond its TTL), bounded by entry count; and a single-flight table, so that concurrent identical
  * lookups share one resolution. Thread-safe.
  *
  * <p>Only {@link DnsOutcome#DATA}, {@link DnsOutcome#NXDOMAIN} and {@link DnsOutcome#NODATA}
@@ -34,11 +36,11 @@ public final class AnswerCache {
 
   private record Key(DomainName name, DnsRecordType type) {}
 
-  /** An answer and the clock millisecond at which it expires. */
+  /** An answer and the millisecond of {@link CacheTime} at which it expires. */
   private record Entry(DnsAnswer answer, long expiresAtMillis) {}
 
   private final BiFunction<DomainName, DnsRecordType, CompletableFuture<DnsAnswer>> source;
-  private final Clock clock;
+  private final CacheTime time;
   private final @Nullable Cache<Key, Entry> cache;
   private final long maxTtlMillis;
   private final long failureTtlMillis;
@@ -58,7 +60,7 @@ public final class AnswerCache {
       Duration maxTtl,
       Duration failureTtl) {
     this.source = source;
-    this.clock = clock;
+    this.time = CacheTime.of(clock);
     this.cache =
         maxEntries == 0
             ? null
@@ -125,7 +127,7 @@ public final class AnswerCache {
     if (e == null) {
       return null;
     }
-    long left = e.expiresAtMillis() - clock.millis();
+    long left = e.expiresAtMillis() - time.millis();
     if (left <= 0) {
       cache.asMap().remove(key, e);
       return null;
@@ -147,7 +149,7 @@ public final class AnswerCache {
       cache.invalidate(key);
       return;
     }
-    cache.put(key, new Entry(answer, clock.millis() + ttl));
+    cache.put(key, new Entry(answer, time.millis() + ttl));
   }
 
   /** Data or a proof of absence, secure or provably insecure: what may be kept for its TTL. */

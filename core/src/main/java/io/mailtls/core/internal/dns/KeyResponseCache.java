@@ -2,6 +2,7 @@ package io.mailtls.core.internal.dns;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mailtls.core.internal.CacheTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -22,7 +23,8 @@ import org.xbill.DNS.Type;
 
 /**
  * A bounded cache of the upstream's raw responses to DNSKEY and DS queries, between dnsjava's
- * validator and the upstream, each kept for its TTL as the injected clock tells time. Thread-safe.
+ * validator and the upstream, each kept for its TTL as {@link CacheTime} measures time (monotonic
+ * with the system clock). Thread-safe.
  *
  * <p>Why: for every zone whose own DNSKEYs it has not validated, dnsjava's {@code
  * ValidatingResolver} walks the chain of trust from the trust anchor down (its key cache is used
@@ -65,23 +67,24 @@ final class KeyResponseCache extends ForwardingResolver {
   static final int BYTES_PER_ENTRY = 2048;
 
   /**
-   * A response, its size in wire format and the clock milliseconds at which it was stored and at
-   * which it expires.
+   * A response, its size in wire format and the milliseconds of {@link CacheTime} at which it was
+   * stored and at which it expires.
    */
   private record Entry(Message response, int bytes, long storedAtMillis, long expiresAtMillis) {}
 
-  private final Clock clock;
+  private final CacheTime time;
   private final Cache<CoalescingResolver.Key, Entry> cache;
 
   /**
    * @param upstream where misses go
-   * @param clock tells when an entry expires and how much to lower its TTLs
+   * @param clock tells when an entry expires and how much to lower its TTLs; the system clock as
+   *     monotonic time ({@link CacheTime})
    * @param maxEntries the most responses of {@link #BYTES_PER_ENTRY} kept (at least 1): at most
    *     {@code maxEntries * BYTES_PER_ENTRY} octets of responses in wire format
    */
   KeyResponseCache(Resolver upstream, Clock clock, int maxEntries) {
     super(upstream);
-    this.clock = clock;
+    this.time = CacheTime.of(clock);
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight((long) maxEntries * BYTES_PER_ENTRY)
@@ -101,7 +104,7 @@ final class KeyResponseCache extends ForwardingResolver {
     int id = query.getHeader().getID();
     Entry hit = cache.getIfPresent(key);
     if (hit != null) {
-      long now = clock.millis();
+      long now = time.millis();
       Message copy = now < hit.expiresAtMillis() ? aged(hit, id, now) : null;
       if (copy != null) {
         // On the query's executor, as the upstream's futures are (CoalescingResolver.OnExecutor):
@@ -148,7 +151,7 @@ final class KeyResponseCache extends ForwardingResolver {
     if (bytes > MAX_RESPONSE_BYTES) {
       return;
     }
-    long now = clock.millis();
+    long now = time.millis();
     // A copy: the validator rewrites the response it is given.
     cache.put(key, new Entry(response.clone(), bytes, now, now + ttlSeconds * 1000));
   }

@@ -1,13 +1,15 @@
 package io.mailtls.core.internal.policy;
 
+import io.mailtls.core.internal.CacheTime;
+
 /**
- * The system clock's time in milliseconds as one shared daemon thread read it, at most {@link
- * #TICK_MILLIS} ago while the thread keeps up: what lets a plan-cache hit check expiry without a
- * clock read of its own (on a virtual machine's clock source a read costs several map lookups). The
- * thread ({@code mailtls-coarse-clock}) starts with the first {@link #millis()} and stops after
- * {@link #IDLE_TICKS} ticks in which nobody asked; the next call starts it again.
+ * The monotonic time of {@link CacheTime#monotonicMillis()} as one shared daemon thread read it, at
+ * most {@link #TICK_MILLIS} ago while the thread keeps up: what lets a plan-cache hit check expiry
+ * without a clock read of its own (on a virtual machine's clock source a read costs several map
+ * lookups). The thread ({@code mailtls-coarse-clock}) starts with the first {@link #millis()} and
+ * stops after {@link #IDLE_TICKS} ticks in which nobody asked; the next call starts it again.
  *
- * <p>Staleness: {@link #millis()} lags the system clock by the tick plus however late the thread
+ * <p>Staleness: {@link #millis()} lags the monotonic time by the tick plus however late the thread
  * runs (a stall of the JVM, a starved machine). Callers that must not act on a stale time compare
  * with a margin ({@link PlanCache} uses {@link PlanCache#COARSE_MARGIN_MILLIS}) and read the real
  * clock inside it.
@@ -21,7 +23,7 @@ final class CoarseClock {
   static final int IDLE_TICKS = 100;
 
   private static final Object LOCK = new Object();
-  private static volatile long now = System.currentTimeMillis();
+  private static volatile long now = CacheTime.monotonicMillis();
   private static volatile boolean running;
   private static volatile boolean asked;
 
@@ -52,7 +54,7 @@ final class CoarseClock {
       if (running) {
         return;
       }
-      now = System.currentTimeMillis();
+      now = CacheTime.monotonicMillis();
       asked = true;
       running = true;
       Thread t = new Thread(CoarseClock::tick, "mailtls-coarse-clock");
@@ -70,7 +72,7 @@ final class CoarseClock {
     try {
       while (true) {
         Thread.sleep(TICK_MILLIS);
-        now = System.currentTimeMillis();
+        now = CacheTime.monotonicMillis();
         if (asked) {
           asked = false;
           idle = 0;

@@ -3,6 +3,7 @@ package io.mailtls.core.internal.policy;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.TlsLevel;
+import io.mailtls.core.internal.CacheTime;
 import java.time.Clock;
 import java.util.Iterator;
 import java.util.Map;
@@ -10,38 +11,39 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Plans by (next hop, sender level), each until its own expiry as the clock tells time, at most
- * {@code maxEntries} next hops. A hit costs one {@link ConcurrentHashMap#get}, an array read and a
- * time check: no key is allocated (the levels of one next hop share an array indexed by {@link
- * TlsLevel#ordinal()}). Thread-safe: arrays are never changed once published, only replaced.
+ * Plans by (next hop, sender level), each until its own expiry, at most {@code maxEntries} next
+ * hops. Expiry is in {@link CacheTime}: with the system clock, monotonic time, so a wall clock
+ * stepped back never keeps a plan beyond the TTLs of its inputs. A hit costs one {@link
+ * ConcurrentHashMap#get}, an array read and a time check: no key is allocated (the levels of one
+ * next hop share an array indexed by {@link TlsLevel#ordinal()}). Thread-safe: arrays are never
+ * changed once published, only replaced.
  *
  * <p>With the system clock, a hit whose plan expires more than {@link #COARSE_MARGIN_MILLIS} from
- * now checks expiry against {@link CoarseClock} (a time one shared thread reads every {@value
- * CoarseClock#TICK_MILLIS} ms) instead of reading the clock; within the margin, and with any other
- * (injected) clock, it reads the clock, so expiry is exact there. A plan is therefore used after
- * its expiry only when the coarse time lags the clock by more than the margin, that is when the
- * clock thread has been stalled for more than a second, and then by at most the stall less the
- * margin.
+ * now checks expiry against {@link CoarseClock} (the monotonic time as one shared thread reads it
+ * every {@value CoarseClock#TICK_MILLIS} ms) instead of reading the time; within the margin, and
+ * with any other (injected) clock, it reads the time, so expiry is exact there. A plan is therefore
+ * used after its expiry only when the coarse time lags the monotonic time by more than the margin,
+ * that is when the clock thread has been stalled for more than a second, and then by at most the
+ * stall less the margin.
  */
 public final class PlanCache {
 
-  /** How close to its expiry a plan is checked against the real clock, not the coarse time. */
+  /** How close to its expiry a plan is checked against the real time, not the coarse time. */
   static final long COARSE_MARGIN_MILLIS = 1000;
 
-  /** A plan and the clock millisecond at which it expires. */
+  /** A plan and the millisecond of {@link CacheTime} at which it expires. */
   private record Entry(DeliveryPlan plan, long expiresAtMillis) {}
 
   private static final int LEVELS = TlsLevel.values().length;
 
   private final ConcurrentHashMap<NextHop, Entry[]> plans = new ConcurrentHashMap<>();
-  private final Clock clock;
+  private final CacheTime time;
   private final boolean systemClock;
   private final int maxEntries;
 
   public PlanCache(Clock clock, int maxEntries) {
-    this.clock = clock;
-    // any zone: millis() is the system's
-    this.systemClock = clock.getClass() == Clock.systemUTC().getClass();
+    this.time = CacheTime.of(clock);
+    this.systemClock = time.monotonic();
     this.maxEntries = maxEntries;
   }
 
@@ -62,24 +64,31 @@ public final class PlanCache {
       return null;
     }
     long expires = e.expiresAtMillis();
-    // Long.MIN_VALUE (no coarse time) overflows to a negative difference: the clock is read
+    // Long.MIN_VALUE (no coarse time) overflows to a negative difference (expiries are never
+    // negative in monotonic time): the time is read
     if (systemClock && expires - CoarseClock.millis() > COARSE_MARGIN_MILLIS) {
       return e.plan();
     }
-    if (clock.millis() - expires >= 0) {
+    if (time.millis() - expires >= 0) {
       return null;
     }
     return e.plan();
   }
 
-  /** The clock's time, in milliseconds: when a plan's inputs start to be looked up. */
+  /**
+   * The time now in the cache's base ({@link CacheTime}), in milliseconds: when a plan's inputs
+   * start to be looked up. Only a span added to it means anything to {@link #put}.
+   */
   public long now() {
-    return clock.millis();
+    return time.millis();
   }
 
-  /** Keeps {@code plan} until {@code expiresAtMillis} (nothing when that is not in the future). */
+  /**
+   * Keeps {@code plan} until {@code expiresAtMillis}, a time of {@link #now()}'s base (nothing when
+   * that is not in the future).
+   */
   public void put(NextHop hop, TlsLevel level, DeliveryPlan plan, long expiresAtMillis) {
-    if (expiresAtMillis - clock.millis() <= 0) {
+    if (expiresAtMillis - time.millis() <= 0) {
       remove(hop, level);
       return;
     }
@@ -125,7 +134,7 @@ public final class PlanCache {
    * Amortised: it runs once per tenth of {@code maxEntries} insertions at most.
    */
   private void makeRoom() {
-    long now = clock.millis();
+    long now = time.millis();
     for (Iterator<Map.Entry<NextHop, Entry[]>> it = plans.entrySet().iterator(); it.hasNext(); ) {
       boolean live = false;
       for (Entry e : it.next().getValue()) {

@@ -7,6 +7,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.MxResolution;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.TlsLevel;
+import io.mailtls.core.internal.CacheTime;
 import io.mailtls.core.internal.Values;
 import io.mailtls.testkit.FakeClock;
 import java.time.Clock;
@@ -151,24 +152,43 @@ class PlanCacheTest {
       PlanCache cache = new PlanCache(clock, 10);
       DeliveryPlan p = plan();
       // Far from expiry first (the coarse time serves it), then through the margin to expiry.
-      long expires = System.currentTimeMillis() + PlanCache.COARSE_MARGIN_MILLIS + 300;
+      long expires = cache.now() + PlanCache.COARSE_MARGIN_MILLIS + 300;
       cache.put(HOP, TlsLevel.OPPORTUNISTIC, p, expires);
       long hits = 0;
       long missedAt = 0;
       while (missedAt == 0) {
-        long before = System.currentTimeMillis();
+        long before = CacheTime.monotonicMillis();
         DeliveryPlan got = cache.get(HOP, TlsLevel.OPPORTUNISTIC);
         if (got != null) {
           hits++;
           assertThat(before).as("a hit only before the expiry").isLessThan(expires);
         } else {
-          missedAt = System.currentTimeMillis();
+          missedAt = CacheTime.monotonicMillis();
         }
       }
       assertThat(hits).isPositive();
       assertThat(missedAt).isGreaterThanOrEqualTo(expires);
       assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
     }
+  }
+
+  @Test
+  void onTheSystemClockAPlanIsTimedInMonotonicTimeNotByTheWallClock() {
+    // A plan kept until now() + its inputs' smallest TTL, all in monotonic time: a wall clock that
+    // NTP steps back an hour cannot keep it an hour longer, since the wall clock is never read.
+    for (Clock clock : List.of(Clock.systemUTC(), Clock.system(ZoneId.of("Europe/Istanbul")))) {
+      PlanCache cache = new PlanCache(clock, 10);
+      long before = CacheTime.monotonicMillis();
+      long now = cache.now();
+      long after = CacheTime.monotonicMillis();
+      assertThat(now).isBetween(before, after);
+      assertThat(Math.abs(System.currentTimeMillis() - now))
+          .as("not the wall clock's time")
+          .isGreaterThan(Duration.ofDays(365).toMillis());
+    }
+    // An injected clock is the time itself: tests move it.
+    FakeClock fake = new FakeClock();
+    assertThat(new PlanCache(fake, 10).now()).isEqualTo(fake.millis());
   }
 
   @Test
@@ -182,7 +202,7 @@ class PlanCacheTest {
     assertThat(CoarseClock.running()).isTrue();
     for (int i = 0; i < 50; i++) {
       long coarse = CoarseClock.millis();
-      long real = System.currentTimeMillis();
+      long real = CacheTime.monotonicMillis();
       if (coarse != Long.MIN_VALUE) {
         // never ahead of the clock; behind by the tick and however late the thread ran (loose
         // bound: the machine running the tests is shared)
