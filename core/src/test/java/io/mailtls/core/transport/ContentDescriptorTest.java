@@ -248,7 +248,15 @@ class ContentDescriptorTest {
   void aDeclaredLargeSizeIsSentAndChoosesBdat() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx =
-          start(f, b -> b.capabilities("PIPELINING", "8BITMIME", "SIZE 10000000", "CHUNKING"));
+          start(
+              f,
+              b ->
+                  b.capabilities(
+                      "PIPELINING",
+                      "8BITMIME",
+                      "SIZE 10000000",
+                      "ENHANCEDSTATUSCODES",
+                      "CHUNKING"));
       String text = "Subject: big\r\n\r\n" + ".dotted line stays as is\r\n".repeat(60_000);
       Pushing content =
           new Pushing(
@@ -297,7 +305,9 @@ class ContentDescriptorTest {
     String text = "Subject: octets\r\n\r\n" + ".dotted line\r\nplain line\r\n".repeat(45_001);
     for (String chunking : new String[] {"PIPELINING", "CHUNKING"}) {
       try (Fixture f = new Fixture()) {
-        MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME", chunking));
+        MockSmtpServer mx =
+            start(
+                f, b -> b.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", chunking));
         assertThat(send(f, new OctetAtATime(text)).allDelivered()).isTrue();
         SmtpMessage m = mx.messages().get(0);
         assertThat(m.chunked()).isEqualTo(chunking.equals("CHUNKING"));
@@ -313,7 +323,9 @@ class ContentDescriptorTest {
     String text = "Subject: x\r\n\r\n" + "line\r\n".repeat(200_000) + "\u00e9";
     for (String chunking : new String[] {"PIPELINING", "CHUNKING"}) {
       try (Fixture f = new Fixture()) {
-        MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME", chunking));
+        MockSmtpServer mx =
+            start(
+                f, b -> b.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", chunking));
         RecipientResult r = send(f, new OctetAtATime(text)).result("rcpt@example.test");
         assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
         assertThat(r.reply().text()).contains("broke its declaration").contains("8-bit");

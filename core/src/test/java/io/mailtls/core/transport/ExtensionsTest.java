@@ -158,9 +158,11 @@ class ExtensionsTest {
   }
 
   @Test
-  void rfc3030LargeMessagesUseBdatWhenChunkingIsOffered() throws Exception {
+  void rfc3030LargeMessagesUseBdatWhenChunkingAndStatusCodesAreOffered() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME", "CHUNKING"));
+      MockSmtpServer mx =
+          start(
+              f, b -> b.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "CHUNKING"));
       String body = "Subject: big\r\n\r\n" + ".dotted line stays as is\r\n".repeat(60_000);
       DeliveryReport r = send(f, ascii(body), "a@example.test");
       assertThat(r.allDelivered()).isTrue();

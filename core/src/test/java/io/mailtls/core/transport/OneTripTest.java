@@ -378,6 +378,68 @@ class OneTripTest {
     }
   }
 
+  /**
+   * A surplus reply after RCPT that carries no enhanced status code, while the real verdict (a 554)
+   * is still to come: read in order, the surplus stands where the verdict on BDAT LAST is due. A
+   * server that puts status codes in its replies (RFC 2034 §4) puts one in that verdict too, so a
+   * 250 without one is out of step: deferred, never delivered on it, and the connection not used
+   * again.
+   */
+  @Test
+  void aSurplusReplyWithoutAStatusCodeIsNeverTakenForTheVerdict() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          oneMx(
+              f,
+              b ->
+                  b.on(SmtpStep.RCPT, SmtpAction.proceed().followedBy("250 ok\r\n"))
+                      .on(
+                          SmtpStep.DATA_END,
+                          SmtpAction.reply(554, "5.7.1", "message refused")
+                              .after(Duration.ofMillis(700))));
+      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
+      assertThat(mx.awaitMessages(1, Duration.ofSeconds(5)).get(0).accepted())
+          .as("the server refused the message")
+          .isFalse();
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+      assertThat(session(mx, 0).commandLines()).anyMatch(l -> l.startsWith("BDAT "));
+    }
+  }
+
+  /**
+   * Without ENHANCEDSTATUSCODES nothing could tell a surplus reply from the verdict on BDAT, so a
+   * server that offers CHUNKING but no status codes gets DATA, whose 354 shows that replies and
+   * commands still match: the same surplus reply then stands where the 354 is due, a protocol error
+   * before any content went out.
+   */
+  @Test
+  void withoutStatusCodesChunkingIsNotUsedAndASurplusReplyIsCaughtAtData() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          oneMx(f, b -> b.capabilities("PIPELINING", "8BITMIME", "CHUNKING", "SIZE 10000000"));
+      assertThat(f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").allDelivered()).isTrue();
+      assertThat(session(mx, 0).commandLines())
+          .contains("DATA")
+          .noneMatch(l -> l.startsWith("BDAT"));
+    }
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          oneMx(
+              f,
+              b ->
+                  b.capabilities("PIPELINING", "8BITMIME", "CHUNKING")
+                      .on(SmtpStep.RCPT, SmtpAction.proceed().followedBy("250 ok\r\n"))
+                      .on(
+                          SmtpStep.DATA_END,
+                          SmtpAction.reply(554, "message refused").after(Duration.ofMillis(700))));
+      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
+      assertThat(r.status()).as("%s", r).isNotEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+      assertThat(mx.messages()).as("no content went out").isEmpty();
+    }
+  }
+
   /** RFC 5321 §4.3.2: a 354 is no answer to RCPT; the replies decide nothing. */
   @Test
   void a354ToRcptIsAProtocolErrorThatDecidesNothing() throws Exception {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
@@ -193,6 +194,43 @@ class RcptPipeliningTest {
           .singleElement()
           .satisfies(m -> assertThat(m.recipients()).containsExactlyElementsOf(rest));
       rcptBatches(mx2.sessions().get(0));
+    }
+  }
+
+  /**
+   * The server never answers the first pipelined RCPT, so every later reply stands one command too
+   * early: b@'s refusal where a@'s reply is due, and the shift shows only as a timeout at the end
+   * of the group. No refusal read in that group may then decide a recipient (RFC 2920 §3.1: replies
+   * match commands only in order): neither recipient bounces on a reply that may be another's.
+   */
+  @Test
+  void aMissingReplyInAPipelinedGroupBouncesNobodyOnAnotherOnesRefusal() throws Exception {
+    try (Fixture f = new Fixture()) {
+      Duration s5 = Duration.ofSeconds(5);
+      f.timeouts =
+          new SmtpTimeouts(s5, s5, Duration.ofMillis(800), s5, Duration.ofMillis(800), s5, s5);
+      MockSmtpServer mx1 =
+          mx(
+              f,
+              "127.0.0.2",
+              "mx1.example.test",
+              b ->
+                  b.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
+                      .onRecipient("a@example.test", SmtpAction.raw(new byte[0]))
+                      .onRecipient(
+                          "b@example.test", SmtpAction.reply(550, "5.1.1", "b: no such user")));
+      f.dns(
+          d ->
+              d.zone("example.test", z -> z.mailHost("example.test", 10, "mx1.example.test", mx1)));
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test", "b@example.test");
+
+      for (String rcpt : List.of("a@example.test", "b@example.test")) {
+        RecipientResult res = report.result(rcpt);
+        assertThat(res.status()).as("%s", res).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(res.reply().code()).as("%s", res).isNotEqualTo(550);
+      }
+      assertThat(mx1.messages()).isEmpty();
     }
   }
 }

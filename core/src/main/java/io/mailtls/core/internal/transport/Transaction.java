@@ -87,6 +87,19 @@ final class Transaction {
   /** Whether the server refused that RSET: the connection is not pooled again. */
   private boolean rsetRefused;
 
+  /**
+   * Whether the envelope's commands went pipelined (RFC 2920): then a reply that never came shifts
+   * every later one onto the wrong command, and a timeout leaves the replies read unmatched.
+   */
+  private boolean pipelined;
+
+  /**
+   * Whether the server puts enhanced status codes in its replies (RFC 2034 §4: advertised, and the
+   * reply to MAIL carried one): then a BDAT reply without one, or with an address's status, is not
+   * the reply it stands for (see {@link #requireMessageStatus}).
+   */
+  private boolean statusCodesInUse;
+
   private Transaction(
       SmtpConnection conn,
       Optional<EmailAddress> sender,
@@ -150,12 +163,14 @@ final class Transaction {
 
   /**
    * A session failure before any content went out: what is not decided goes elsewhere. After a
-   * protocol error the server's replies in this transaction cannot be trusted to belong to the
-   * commands they seem to answer, so its refusals are dropped too (fail closed: the recipients are
-   * tried elsewhere or deferred); after a 421 or a lost connection they stand.
+   * protocol error, or a timeout among pipelined commands (a reply that never came shifts the ones
+   * after it onto other commands, RFC 2920 §3.1), the server's replies in this transaction cannot
+   * be trusted to belong to the commands they seem to answer, so its refusals are dropped too (fail
+   * closed: the recipients are tried elsewhere or deferred); after a 421, a lost connection or a
+   * timeout in lock step they stand.
    */
   private Outcome stopped(List<EmailAddress> sendable, SessionFailure f) {
-    if (f.type() == FailureType.PROTOCOL_ERROR) {
+    if (f.type() == FailureType.PROTOCOL_ERROR || (f.type() == FailureType.TIMEOUT && pipelined)) {
       fromServer.forEach(decided::remove);
     }
     List<EmailAddress> undecided = new ArrayList<>();
@@ -243,7 +258,11 @@ final class Transaction {
     if (requireTls) {
       params.add(EsmtpParameter.requireTls()); // RFC 8689 §4.2.1
     }
-    boolean bdat = caps.chunking() && scan.dataSize().orElse(0) >= BDAT_THRESHOLD;
+    // BDAT only where its replies can be told apart (RFC 2034 §4): unlike DATA's 354, nothing in
+    // RFC 3030 shows that replies and commands still match before the message is judged, so a
+    // surplus reply from a server without enhanced status codes would be taken for the verdict.
+    boolean chunking = caps.chunking() && caps.enhancedStatusCodes();
+    boolean bdat = chunking && scan.dataSize().orElse(0) >= BDAT_THRESHOLD;
     SmtpCommand mail = SmtpCommand.mailFrom(sender.map(EmailAddress::toPath).orElse(""), params);
     // The first group carries the RSET of a reused session too.
     int ahead = rset ? SmtpCommand.rset().toBytes().length : 0;
@@ -252,7 +271,7 @@ final class Transaction {
       rcptCommands.add(SmtpCommand.rcptTo(r.toPath(), utf8, List.of()));
     }
     if (caps.pipelining()
-        && caps.chunking()
+        && chunking
         && scan.dataSize().isPresent()
         && scan.dataSize().getAsLong() <= ONE_TRIP_MAX
         && PipelineGroups.sizes(ahead, mail, rcptCommands, null).size() == 1) {
@@ -266,6 +285,7 @@ final class Transaction {
     List<EmailAddress> accepted = new ArrayList<>();
     SmtpReply dataReply = null;
     if (caps.pipelining()) {
+      pipelined = true;
       // RFC 2920 §3.1: MAIL, the RCPTs and DATA in groups that fit the TCP window
       // (PipelineGroups); each group's replies are read, in order, before the next is sent.
       SmtpCommand data = bdat ? null : SmtpCommand.data();
@@ -307,6 +327,7 @@ final class Transaction {
           }
           mailReply = conn.read(conn.timeouts.command(), SmtpStep.MAIL);
           checkCompletion(mailReply, SmtpStep.MAIL, "250");
+          noteStatusCodes(caps, mailReply);
         }
         Objects.requireNonNull(mailReply, "read with the first group");
         for (int i = next; i < end; i++) {
@@ -333,6 +354,7 @@ final class Transaction {
     } else {
       mailReply = conn.command(mail, conn.timeouts.command(), SmtpStep.MAIL);
       checkCompletion(mailReply, SmtpStep.MAIL, "250");
+      noteStatusCodes(caps, mailReply);
       if (mailReply.isPositiveCompletion()) {
         for (int i = 0; i < rcptCommands.size(); i++) {
           SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(), SmtpStep.RCPT);
@@ -425,6 +447,7 @@ final class Transaction {
     SmtpCommand bdatLast = Objects.requireNonNull(held.command, "the LAST chunk is held");
 
     contentStarted = true;
+    pipelined = true;
     ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
     try {
       if (rset) {
@@ -461,6 +484,7 @@ final class Transaction {
       }
       mailReply = conn.read(bound, SmtpStep.MAIL);
       checkCompletion(mailReply, SmtpStep.MAIL, "250");
+      noteStatusCodes(caps, mailReply);
       if (rsetRefused && !mailReply.isPositiveCompletion()) {
         // The refusal may be of the state the refused RSET left (a 503 to a nested MAIL), not of
         // this message: never a bounce on its word.
@@ -483,13 +507,7 @@ final class Transaction {
       if (last.isIntermediate()) {
         throw conn.unexpected(last, SmtpStep.BDAT_LAST, "250");
       }
-      if (last.isPositiveCompletion()
-          && caps.enhancedStatusCodes()
-          && last.enhancedStatus().map(e -> e.subject() == 1).orElse(false)) {
-        // RFC 3463 §3.3: X.1.Y is the status of an address, the answer to MAIL or RCPT. As the
-        // verdict on the message it means a surplus reply came before it: out of step.
-        throw conn.unexpected(last, SmtpStep.BDAT_LAST, "250 with a status of the message");
-      }
+      requireMessageStatus(last, SmtpStep.BDAT_LAST);
     } catch (SessionFailure f) {
       if (f.type() == FailureType.SERVICE_CLOSING) {
         // A 421 to MAIL or RCPT (RFC 5321 §3.8): the server ends the session before any
@@ -615,6 +633,30 @@ final class Transaction {
     }
   }
 
+  /** Notes whether the server, which advertised them, puts enhanced status codes in its replies. */
+  private void noteStatusCodes(EhloCapabilities caps, SmtpReply mailReply) {
+    statusCodesInUse = caps.enhancedStatusCodes() && mailReply.enhancedStatus().isPresent();
+  }
+
+  /**
+   * A positive reply to BDAT from a server that puts enhanced status codes in its replies must
+   * carry one (RFC 2034 §4), and not the status of an address (X.1.Y, RFC 3463 §3.3: the answer to
+   * MAIL or RCPT). Either means a surplus reply came before it, so that it answers another command:
+   * BDAT has no 354 to show that replies and commands still match, and only a 2xx that is the
+   * verdict on the message may deliver it. Refusals are taken as they come.
+   *
+   * @throws SessionFailure a protocol error, the connection never used again
+   */
+  private void requireMessageStatus(SmtpReply r, SmtpStep step) throws SessionFailure {
+    if (!statusCodesInUse || !r.isPositiveCompletion()) {
+      return;
+    }
+    Optional<EnhancedStatus> status = r.enhancedStatus();
+    if (status.isEmpty() || status.get().subject() == 1) {
+      throw conn.unexpected(r, step, "250 with a status of the message");
+    }
+  }
+
   /**
    * RFC 5321 §4.3.2: MAIL, RCPT, the final dot (and BDAT, RFC 3030 §2) get a 2xx or a 4xx/5xx; a
    * 3xx is a protocol error. A 421 ends the session (RFC 5321 §3.8).
@@ -716,6 +758,7 @@ final class Transaction {
               if (r.isIntermediate()) {
                 throw conn.unexpected(r, SmtpStep.BDAT, "250");
               }
+              requireMessageStatus(r, SmtpStep.BDAT);
             } catch (SessionFailure f) {
               chunkFailure[0] = f;
               throw new IOException(f.getMessage(), f);
@@ -818,6 +861,14 @@ final class Transaction {
       SessionFailure f = conn.unexpected(r, step, "250");
       decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
       return done(List.of(), null, f);
+    }
+    if (step == SmtpStep.BDAT_LAST) {
+      try {
+        requireMessageStatus(r, step);
+      } catch (SessionFailure f) {
+        decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
+        return done(List.of(), null, f);
+      }
     }
     if (r.code() == 421) {
       conn.markBroken();
