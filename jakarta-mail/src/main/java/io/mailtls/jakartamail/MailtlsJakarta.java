@@ -112,6 +112,8 @@ public final class MailtlsJakarta {
     if (LongLines.encode(message, chosen)) {
       saveChanges(message, messageId);
     }
+    // RFC 5322 §2.1.1: header lines too; a field set with setHeader is stored unfolded.
+    LongLines.foldHeaders(message);
     return transport.send(envelope, MimeMessageContent.saved(message, chosen));
   }
 

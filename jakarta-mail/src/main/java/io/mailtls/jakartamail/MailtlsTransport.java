@@ -6,6 +6,7 @@ import io.mailtls.core.Envelope;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.jakartamail.internal.Envelopes;
+import io.mailtls.jakartamail.internal.LongLines;
 import io.mailtls.jakartamail.internal.ProviderSettings;
 import jakarta.mail.Address;
 import jakarta.mail.Message;
@@ -119,6 +120,11 @@ public class MailtlsTransport extends Transport {
                 + " must hold a SecureSmtpTransport, not a "
                 + shared.getClass().getName());
       }
+      try {
+        ProviderSettings.checkWithSharedTransport(session);
+      } catch (IllegalArgumentException e) {
+        throw new MessagingException("mailtls: " + e.getMessage(), e);
+      }
       transport = t;
       owned = false;
       return true;
@@ -183,6 +189,9 @@ public class MailtlsTransport extends Transport {
           null);
     }
     Envelope envelope = new Envelope(sender, List.copyOf(byMailbox.keySet()));
+    // RFC 5322 §2.1.1: a header field set with setHeader is stored unfolded, and a line over 998
+    // octets would make the transport refuse the message; folding changes no field's value.
+    LongLines.foldHeaders(mime);
     DeliveryReport report = t.send(envelope, MimeMessageContent.of(mime));
     lastReport = report;
     List<Address> sent = new ArrayList<>();
@@ -306,7 +315,7 @@ public class MailtlsTransport extends Transport {
     String explicit = smtpMessageEnvelopeFrom(message);
     String origin = "SMTPMessage.setEnvelopeFrom";
     if (explicit == null) {
-      explicit = session.getProperty(ProviderSettings.FROM);
+      explicit = ProviderSettings.text(session, ProviderSettings.FROM);
       origin = ProviderSettings.FROM;
     }
     if (explicit == null) {

@@ -15,6 +15,7 @@ import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MimeUtility;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -401,6 +402,60 @@ class MailtlsJakartaSendTest {
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.reply().code()).isEqualTo(554);
       assertThat(r.reply().text()).contains("quoted-printable");
+      assertThat(net.server.sessions()).isEmpty();
+    }
+  }
+
+  /**
+   * RFC 5322 §2.1.1 and RFC 5321 §4.5.3.1.6 limit header lines too, and {@code setHeader} stores a
+   * value unfolded: a {@code References} field of a long thread is one line of over 1,000 octets.
+   * It is folded at its spaces (RFC 5322 §2.2.3), which changes no value, and the message goes;
+   * before, every recipient bounced (5.6.3).
+   */
+  @Test
+  void aLongHeaderFieldIsFoldedAndTheMessageGoes() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = toOneRecipient();
+      StringBuilder refs = new StringBuilder();
+      for (int i = 0; i < 40; i++) {
+        refs.append(i == 0 ? "" : " ").append("<message-").append(i).append("@mail.sender.test>");
+      }
+      m.setHeader("References", refs.toString());
+      String longComment = "first" + " word".repeat(250);
+      m.addHeader("Comments", longComment);
+      m.addHeader("Comments", "second, short");
+      m.setText("body\n", "US-ASCII");
+
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+
+      assertThat(report.result("to@example.test").status())
+          .as("%s", report)
+          .isEqualTo(DeliveryStatus.DELIVERED);
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertShortLines(got);
+      MimeMessage back = new MimeMessage(Messages.session(), new ByteArrayInputStream(got.data()));
+      assertThat(MimeUtility.unfold(back.getHeader("References", null))).isEqualTo(refs.toString());
+      String[] comments = back.getHeader("Comments");
+      assertThat(comments).hasSize(2);
+      assertThat(MimeUtility.unfold(comments[0])).isEqualTo(longComment);
+      assertThat(comments[1]).isEqualTo("second, short");
+    }
+  }
+
+  /** A header field with no white space to fold at cannot be sent: the reply says what to do. */
+  @Test
+  void aLongHeaderFieldThatCannotBeFoldedBouncesSayingSo() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      MimeMessage m = toOneRecipient();
+      m.setHeader("X-Token", "t".repeat(1200));
+      m.setText("body\n", "US-ASCII");
+
+      DeliveryReport report = MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m);
+
+      RecipientResult r = report.result("to@example.test");
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(r.reply().code()).isEqualTo(554);
+      assertThat(r.reply().text()).contains("fold a long header field", "RFC 5322");
       assertThat(net.server.sessions()).isEmpty();
     }
   }

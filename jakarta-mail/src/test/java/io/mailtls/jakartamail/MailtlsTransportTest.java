@@ -391,6 +391,103 @@ class MailtlsTransportTest {
     }
   }
 
+  /**
+   * {@code Session.getProperty} returns null for a value that is not a String: a level stored with
+   * {@code props.put}, as Angus users store booleans and numbers, was dropped without a word and
+   * the message went at {@code opportunistic}. Such values are read as their text.
+   */
+  @Test
+  void aLevelStoredAsAnObjectIsHonoured() throws Exception {
+    // STARTTLS with a certificate, but no TLSA record: dane-required cannot be met.
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.transport.protocol.rfc822", "mailtls");
+      props.put("mail.mailtls.level", TlsLevel.DANE_REQUIRED);
+      props.put("mail.mailtls.dane", true);
+      props.put("mail.mailtls.timeout", 10_000);
+      SendFailedException e =
+          catchThrowableOfType(
+              SendFailedException.class, () -> legacyProgram(props, "bob@example.test"));
+      assertThat(e).as("dane-required, given as an object, keeps the message back").isNotNull();
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  @Test
+  void aValueOfAnotherTypeOrAnUnknownSettingFailsConnectNamingIt() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      for (String[] bad :
+          List.of(
+              new String[] {"mail.mailtls.level", "object", "must be text"},
+              new String[] {"mail.mailtls.levle", "dane-required", "unknown setting"},
+              new String[] {"mail.mailtls.relay.hostname", "relay.example.test", "unknown"},
+              new String[] {"mail.mailtls.host", "relay.example.test", "mail.mailtls.relay.host"},
+              new String[] {"mail.mailtls.relay.port", "465", "relay.port needs"},
+              new String[] {"mail.mailtls.relay.implicittls", "true", "needs"})) {
+        Properties props = mailtls(net);
+        if (bad[1].equals("object")) {
+          props.put(bad[0], List.of("dane-required"));
+        } else {
+          props.setProperty(bad[0], bad[1]);
+        }
+        try (Transport t = Session.getInstance(props).getTransport("mailtls")) {
+          assertThatThrownBy(t::connect)
+              .as(bad[0])
+              .isInstanceOf(MessagingException.class)
+              .hasMessageContaining(bad[0])
+              .hasMessageContaining(bad[2]);
+          assertThat(t.isConnected()).isFalse();
+        }
+      }
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /** Transport.send too: a header field set unfolded is folded, not the message refused. */
+  @Test
+  void aLongHeaderFieldIsFoldedOnTheTransportPath() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Properties props = mailtls(net);
+      Session session = Session.getInstance(props);
+      MimeMessage m = message(session, "bob@example.test");
+      String refs = "<id-1@mail.sender.test> ".repeat(60).strip();
+      m.setHeader("References", refs);
+      try (Transport t = session.getTransport("mailtls")) {
+        t.connect();
+        t.sendMessage(m, m.getAllRecipients());
+      }
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.dataAsString().split("\r\n", -1))
+          .allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(998));
+      MimeMessage back = new MimeMessage(session, new java.io.ByteArrayInputStream(got.data()));
+      assertThat(jakarta.mail.internet.MimeUtility.unfold(back.getHeader("References", null)))
+          .isEqualTo(refs);
+    }
+  }
+
+  @Test
+  void aSettingBesideASharedTransportFailsRatherThanBeIgnored() throws Exception {
+    try (Loopback net = daneMx(b -> b);
+        SecureSmtpTransport shared =
+            SecureSmtpTransport.builder()
+                .withoutMtaSts()
+                .dane(DaneResolver.builder().dns(net.resolver).build())
+                .dns(net.resolver)
+                .heloName("client.sender.test")
+                .port(net.server.port())
+                .build()) {
+      Properties props = new Properties();
+      props.put("mail.mailtls.transport", shared);
+      props.setProperty("mail.mailtls.level", "dane-required");
+      try (Transport t = Session.getInstance(props).getTransport("mailtls")) {
+        assertThatThrownBy(t::connect)
+            .isInstanceOf(MessagingException.class)
+            .hasMessageContaining("mail.mailtls.level has no effect with mail.mailtls.transport");
+      }
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
   @Test
   void aBareHeloNameFailsConnectNamingTheProperty() throws Exception {
     try (Loopback net = daneMx(b -> b)) {

@@ -213,6 +213,17 @@ public class MailtlsAutoConfiguration {
     String relayHost = relay.getHost();
     if (relayHost != null && !relayHost.isBlank()) {
       b.relay(SpringSupport.build("mailtls.relay", () -> relay(relay, relayHost)));
+    } else if (relay.getPort() != null
+        || relay.getUsername() != null
+        || relay.getPassword() != null
+        || relay.isImplicitTls()
+        || relay.isAllowPlaintextAuth()) {
+      // Without a host every other relay setting would be ignored and mail would go to the
+      // recipients' MX hosts: a relay half configured (a misspelt host property) fails start-up.
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.relay.host",
+          "it is required when any other mailtls.relay.* property is set; without a relay, mail"
+              + " goes to the recipients' MX hosts");
     }
     MailtlsProperties.Timeouts t = properties.getTimeouts();
     b.timeouts(

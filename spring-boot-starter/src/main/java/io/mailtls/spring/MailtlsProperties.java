@@ -17,7 +17,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * required; everything else has the default of the mailtls builders. Turning MTA-STS or DANE off
  * takes an explicit {@code enabled=false}. Mutable, as Spring binds it; not thread-safe.
  */
-@ConfigurationProperties("mailtls")
+// A property under mailtls.* that binds to nothing (a misspelt name) fails start-up, instead of a
+// setting the application believes in being silently ignored.
+@ConfigurationProperties(prefix = "mailtls", ignoreUnknownFields = false)
 public class MailtlsProperties {
 
   /** The EHLO name: this host's fully qualified domain name (RFC 5321 §4.1.1.1). Required. */

@@ -108,8 +108,7 @@ class MailtlsAutoConfigurationTest {
             "mailtls.mta-sts.refresh-interval=12h",
             "mailtls.pool.idle-time=250ms",
             "mailtls.pool.max-sessions-per-destination=2",
-            "mailtls.pool.max-concurrent-deliveries=16",
-            "mailtls.relay.port=465")
+            "mailtls.pool.max-concurrent-deliveries=16")
         .run(
             context -> {
               assertThat(context).hasNotFailed();
@@ -374,6 +373,47 @@ class MailtlsAutoConfigurationTest {
                 assertThat(messages(context.getStartupFailure()))
                     .contains("invalid mailtls.policy-map.file: " + map)
                     .contains("2"));
+  }
+
+  @Test
+  void relaySettingsWithoutARelayHostFailStartUpRatherThanGoStraightToTheMxHosts() {
+    for (String setting :
+        List.of(
+            "mailtls.relay.port=587",
+            "mailtls.relay.username=app",
+            "mailtls.relay.password=secret",
+            "mailtls.relay.implicit-tls=true",
+            "mailtls.relay.allow-plaintext-auth=true")) {
+      runner("relay-without-host")
+          .withPropertyValues(setting, "spring.mail.host=smtp.corp.example")
+          .run(
+              context -> {
+                assertThat(context).as(setting).hasFailed();
+                assertThat(messages(context.getStartupFailure()))
+                    .as(setting)
+                    .contains("invalid mailtls.relay.host: it is required when any other");
+              });
+    }
+  }
+
+  @Test
+  void aMisspeltMailtlsPropertyFailsStartUpInsteadOfBeingIgnored() {
+    runner("misspelt")
+        .withPropertyValues(
+            "mailtls.relay.hostname=smtp.corp.example", "mailtls.relay.username=app")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure())).contains("mailtls.relay.hostname");
+            });
+    runner("misspelt-level")
+        .withPropertyValues("mailtls.sender.default-levle=dane-required")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("mailtls.sender.default-levle");
+            });
   }
 
   @Test

@@ -2,13 +2,20 @@ package io.mailtls.jakartamail.internal;
 
 import io.mailtls.core.internal.smtp.ContentScanner;
 import jakarta.activation.DataHandler;
+import jakarta.mail.Header;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimePart;
+import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.util.ByteArrayDataSource;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -30,11 +37,82 @@ import java.util.Set;
  * is left as it is (the transport reports it). A re-encoded part is held in memory once: such parts
  * are text, and text with long lines is rarely large.
  *
+ * <p>Header fields are folded instead ({@link #foldHeaders}): {@code setHeader} stores a value as
+ * it is given, so a long {@code References} field of a long thread is one line of thousands of
+ * octets, which RFC 5322 §2.1.1 forbids and the transport would refuse.
+ *
  * <p>Stateless and thread-safe; not for a message that another thread changes meanwhile.
  */
 public final class LongLines {
 
   private LongLines() {}
+
+  /**
+   * Folds every header field of {@code part} (a message, or a body part at any depth, the parts of
+   * {@code multipart/signed} and {@code multipart/encrypted} excepted) that has a line over 998
+   * octets, at its white space (RFC 5322 §2.2.3, by {@link MimeUtility#fold}): folding changes no
+   * field's value, since a reader unfolds it. Fields with shorter lines are left as they are, and
+   * the fields' order is kept. A field without white space to fold at stays as it is (the transport
+   * then refuses the message). Returns whether any field changed.
+   *
+   * @throws MessagingException when Jakarta Mail cannot read the structure
+   */
+  public static boolean foldHeaders(Part part) throws MessagingException {
+    boolean changed = false;
+    if (part instanceof MimePart mime) {
+      changed = foldOwnHeaders(mime);
+    }
+    if (part.isMimeType("multipart/signed") || part.isMimeType("multipart/encrypted")) {
+      return changed;
+    }
+    if (part.isMimeType("multipart/*")) {
+      Object content;
+      try {
+        content = part.getContent();
+      } catch (IOException e) {
+        return changed;
+      }
+      if (content instanceof Multipart multipart) {
+        for (int i = 0; i < multipart.getCount(); i++) {
+          changed |= foldHeaders(multipart.getBodyPart(i));
+        }
+      }
+    }
+    return changed;
+  }
+
+  private static boolean foldOwnHeaders(MimePart part) throws MessagingException {
+    Set<String> tooLong = new LinkedHashSet<>();
+    for (Enumeration<Header> e = part.getAllHeaders(); e.hasMoreElements(); ) {
+      Header h = e.nextElement();
+      String line = h.getName() + ": " + h.getValue();
+      for (String physical : line.split("\r?\n", -1)) {
+        if (physical.getBytes(StandardCharsets.UTF_8).length > ContentScanner.MAX_LINE_OCTETS) {
+          tooLong.add(h.getName());
+          break;
+        }
+      }
+    }
+    for (String name : tooLong) {
+      String[] values = part.getHeader(name);
+      if (values == null) {
+        continue;
+      }
+      List<String> folded = new ArrayList<>();
+      for (String v : values) {
+        folded.add(MimeUtility.fold(name.length() + 2, MimeUtility.unfold(v)));
+      }
+      if (folded.size() == 1) {
+        part.setHeader(name, folded.get(0)); // in place
+      } else {
+        part.removeHeader(name);
+        for (String v : folded) {
+          part.addHeader(name, v); // the occurrences in their order
+        }
+      }
+    }
+    return !tooLong.isEmpty();
+  }
 
   /**
    * Prepares every part of {@code part} that needs it; returns whether any changed (then the caller

@@ -32,7 +32,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
@@ -46,7 +49,9 @@ import org.jspecify.annotations.Nullable;
  * The {@code mail.mailtls.*} session properties of the Jakarta Mail provider ({@code
  * MailtlsTransport}), read once per connect and turned into a {@link SecureSmtpTransport}. Every
  * value is checked: a malformed one is an {@link IllegalArgumentException} naming the property (and
- * never the password, which is not a property). Stateless.
+ * never the password, which is not a property). Nothing set under {@code mail.mailtls.} is ignored
+ * without a word: a name mailtls does not know (a misspelt one), a value of a type it cannot read,
+ * or relay settings without {@value #RELAY_HOST} fail the connect. Stateless.
  */
 public final class ProviderSettings {
 
@@ -73,7 +78,123 @@ public final class ProviderSettings {
   public static final String FROM = P + "from";
   public static final String TRANSPORT = P + "transport";
 
+  /** Jakarta Mail's own per-protocol settings: the relay user and the provider class. */
+  static final String USER = P + "user";
+
+  static final String CLASS = P + "class";
+
+  private static final Set<String> KNOWN =
+      Set.of(
+          HELO,
+          LEVEL,
+          PORT,
+          CONNECTION_TIMEOUT,
+          TIMEOUT,
+          DNS_RESOLVERS,
+          DNS_TRUST_ANCHOR,
+          DNS_MODE,
+          MTA_STS,
+          DANE,
+          STATE_DIR,
+          CA_FILE,
+          RELAY_HOST,
+          RELAY_PORT,
+          RELAY_IMPLICIT_TLS,
+          AUTH,
+          FROM,
+          TRANSPORT,
+          USER,
+          CLASS);
+
+  /** What a shared transport ({@value #TRANSPORT}) leaves to the session: the envelope sender. */
+  private static final Set<String> WITH_SHARED_TRANSPORT = Set.of(FROM, TRANSPORT, USER, CLASS);
+
   private ProviderSettings() {}
+
+  /**
+   * The value of {@code name} as text. {@code Session.getProperty} returns null for a value that is
+   * not a {@code String}, so a setting an application stored with {@code props.put} (a {@link
+   * TlsLevel}, a {@code Boolean}, an {@code Integer}, as Angus Mail users do) would be dropped
+   * without a word, a stricter level among them. Such values are read as their text; any other
+   * object is an error naming the property.
+   *
+   * @throws IllegalArgumentException for a value that is neither text nor one of those types
+   */
+  public static @Nullable String text(Session session, String name) {
+    Properties props = session.getProperties();
+    Object v = props.get(name);
+    if (v == null) {
+      return props.getProperty(name); // from the defaults, if any
+    }
+    if (v instanceof String s) {
+      return s;
+    }
+    if (v instanceof TlsLevel level) {
+      return level.token();
+    }
+    if (v instanceof Boolean || v instanceof Integer || v instanceof Long || v instanceof Short) {
+      return v.toString();
+    }
+    throw new IllegalArgumentException(
+        name + " must be text (Properties.setProperty), not a " + v.getClass().getName());
+  }
+
+  /** Every property name under {@code mail.mailtls.}, the defaults' included. */
+  private static Set<String> names(Session session) {
+    Properties props = session.getProperties();
+    Set<String> names = new TreeSet<>();
+    for (String n : props.stringPropertyNames()) {
+      if (n.startsWith(P)) {
+        names.add(n);
+      }
+    }
+    for (Object k : props.keySet()) {
+      if (k instanceof String n && n.startsWith(P)) {
+        names.add(n);
+      }
+    }
+    return names;
+  }
+
+  /**
+   * With a shared transport ({@value #TRANSPORT}) the transport's own configuration decides
+   * everything but the envelope sender: any other {@code mail.mailtls.*} setting would be ignored,
+   * a stricter level among them, so it is an error.
+   *
+   * @throws IllegalArgumentException naming the first such setting
+   */
+  public static void checkWithSharedTransport(Session session) {
+    for (String name : names(session)) {
+      if (!WITH_SHARED_TRANSPORT.contains(name)) {
+        throw new IllegalArgumentException(
+            name
+                + " has no effect with "
+                + TRANSPORT
+                + ": the transport given there was configured when it was built");
+      }
+    }
+  }
+
+  /**
+   * Checks every {@code mail.mailtls.*} name and value: an unknown name (misspelt, or an Angus
+   * setting under the wrong prefix) or an unreadable value fails, rather than leave a setting the
+   * application believes in silently ignored.
+   */
+  private static void checkNames(Session session) {
+    for (String name : names(session)) {
+      boolean domainLevel = name.startsWith(LEVEL + ".") && name.length() > LEVEL.length() + 1;
+      if (!KNOWN.contains(name) && !domainLevel) {
+        String hint =
+            name.equals(P + "host")
+                ? ": mail goes to the recipients' MX hosts, or to the relay of " + RELAY_HOST
+                : ": docs/jakarta-mail.md lists the settings";
+        throw new IllegalArgumentException("unknown setting " + name + hint);
+      }
+      if (!name.equals(TRANSPORT)) {
+        text(session, name);
+      }
+    }
+  }
 
   /**
    * Whether to authenticate to the relay ({@value #AUTH}, default false, as Angus's {@code
@@ -82,7 +203,7 @@ public final class ProviderSettings {
    * @throws IllegalArgumentException when it is set without a relay, or is neither true nor false
    */
   public static boolean auth(Session session) {
-    String raw = session.getProperty(AUTH);
+    String raw = text(session, AUTH);
     if (raw == null) {
       return false;
     }
@@ -100,7 +221,7 @@ public final class ProviderSettings {
 
   /** The relay host, when one is configured. */
   public static @Nullable String relayHost(Session session) {
-    String h = session.getProperty(RELAY_HOST);
+    String h = text(session, RELAY_HOST);
     return h == null || h.isBlank() ? null : h.trim();
   }
 
@@ -113,10 +234,10 @@ public final class ProviderSettings {
   public static SecureSmtpTransport build(
       Session session, @Nullable String user, @Nullable String password) {
     // Every value is read and checked before anything that owns a thread or a file is made.
-    Properties props = session.getProperties();
+    checkNames(session);
     String helo = helo(session);
-    SenderPolicy senderPolicy = senderPolicy(props);
-    String portText = session.getProperty(PORT);
+    SenderPolicy senderPolicy = senderPolicy(session);
+    String portText = text(session, PORT);
     int port = portText == null ? 25 : integer(PORT, portText);
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException(PORT + ": out of range: " + port);
@@ -126,6 +247,14 @@ public final class ProviderSettings {
     boolean dane = flag(session, DANE);
     @Nullable KeyStore trustStore = trustStore(session);
     String relayHost = relayHost(session);
+    if (relayHost == null) {
+      for (String name : List.of(RELAY_PORT, RELAY_IMPLICIT_TLS)) {
+        if (text(session, name) != null) {
+          // Mail would go to the MX hosts with the relay settings ignored (a misspelt host name).
+          throw new IllegalArgumentException(name + " needs " + RELAY_HOST);
+        }
+      }
+    }
     @Nullable SmartHost relay =
         relayHost == null ? null : relay(session, relayHost, user, password);
     DnsResolver dns = resolver(session);
@@ -163,7 +292,7 @@ public final class ProviderSettings {
   }
 
   private static String helo(Session session) {
-    String helo = session.getProperty(HELO);
+    String helo = text(session, HELO);
     if (helo == null) {
       helo = session.getProperty("mail.smtp.localhost");
     }
@@ -190,16 +319,16 @@ public final class ProviderSettings {
     return name;
   }
 
-  private static SenderPolicy senderPolicy(Properties props) {
+  private static SenderPolicy senderPolicy(Session session) {
     SenderPolicy.Builder policy = SenderPolicy.builder();
-    String dflt = props.getProperty(LEVEL);
+    String dflt = text(session, LEVEL);
     policy.defaultLevel(dflt == null ? TlsLevel.OPPORTUNISTIC : level(LEVEL, dflt));
     String prefix = LEVEL + ".";
-    for (String name : props.stringPropertyNames()) {
+    for (String name : names(session)) {
       if (name.startsWith(prefix) && name.length() > prefix.length()) {
         String domain = name.substring(prefix.length());
         try {
-          policy.level(domain, level(name, props.getProperty(name)));
+          policy.level(domain, level(name, Objects.requireNonNull(text(session, name))));
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         }
@@ -218,8 +347,8 @@ public final class ProviderSettings {
 
   private static SmtpTimeouts timeouts(Session session) {
     SmtpTimeouts t = SmtpTimeouts.RFC_5321;
-    String connect = session.getProperty(CONNECTION_TIMEOUT);
-    String other = session.getProperty(TIMEOUT);
+    String connect = text(session, CONNECTION_TIMEOUT);
+    String other = text(session, TIMEOUT);
     Duration c = connect == null ? t.connect() : millis(CONNECTION_TIMEOUT, connect);
     if (other == null) {
       return new SmtpTimeouts(
@@ -255,7 +384,7 @@ public final class ProviderSettings {
    * {@code true} (the default) or {@code false}, nothing else: turning a policy off is explicit.
    */
   private static boolean flag(Session session, String name) {
-    String v = session.getProperty(name);
+    String v = text(session, name);
     if (v == null) {
       return true;
     }
@@ -269,7 +398,7 @@ public final class ProviderSettings {
 
   private static DnsResolver resolver(Session session) {
     DnssecResolver.Builder b = DnssecResolver.builder();
-    String resolvers = session.getProperty(DNS_RESOLVERS);
+    String resolvers = text(session, DNS_RESOLVERS);
     if (resolvers != null && !resolvers.isBlank()) {
       List<InetSocketAddress> upstream = new ArrayList<>();
       for (String r : resolvers.split(",", -1)) {
@@ -277,7 +406,7 @@ public final class ProviderSettings {
       }
       b.upstream(upstream);
     }
-    String anchor = session.getProperty(DNS_TRUST_ANCHOR);
+    String anchor = text(session, DNS_TRUST_ANCHOR);
     if (anchor != null && !anchor.isBlank()) {
       Path file = Path.of(anchor.trim());
       try {
@@ -288,7 +417,7 @@ public final class ProviderSettings {
             e);
       }
     }
-    String mode = session.getProperty(DNS_MODE);
+    String mode = text(session, DNS_MODE);
     if (mode != null) {
       b.mode(
           switch (mode.trim().toLowerCase(Locale.ROOT)) {
@@ -339,7 +468,7 @@ public final class ProviderSettings {
   }
 
   private static Path stateDir(Session session) {
-    String dir = session.getProperty(STATE_DIR);
+    String dir = text(session, STATE_DIR);
     if (dir != null && !dir.isBlank()) {
       return Path.of(dir.trim());
     }
@@ -384,7 +513,7 @@ public final class ProviderSettings {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(RELAY_HOST + ": " + e.getMessage(), e);
     }
-    String port = session.getProperty(RELAY_PORT);
+    String port = text(session, RELAY_PORT);
     if (port != null) {
       int p = integer(RELAY_PORT, port);
       if (p < 1 || p > 65535) {
@@ -393,7 +522,7 @@ public final class ProviderSettings {
       r.port(p);
     }
     // Default false (STARTTLS, RFC 6409); true for implicit TLS (RFC 8314 §3.3, port 465).
-    if (session.getProperty(RELAY_IMPLICIT_TLS) != null && flag(session, RELAY_IMPLICIT_TLS)) {
+    if (text(session, RELAY_IMPLICIT_TLS) != null && flag(session, RELAY_IMPLICIT_TLS)) {
       r.implicitTls();
     }
     if (user != null && password != null) {
@@ -412,7 +541,7 @@ public final class ProviderSettings {
    * it is not set (the JDK's trust store).
    */
   private static @Nullable KeyStore trustStore(Session session) {
-    String file = session.getProperty(CA_FILE);
+    String file = text(session, CA_FILE);
     if (file == null || file.isBlank()) {
       return null;
     }

@@ -229,9 +229,9 @@ public final class DomainDelivery {
             + scan.longestLine()
             + " octets, and RFC 5321 §4.5.3.1.6 allows "
             + ContentScanner.MAX_LINE_OCTETS
-            + " (1000 with CRLF); encode the content with a"
-            + " transfer encoding, quoted-printable or base64 (RFC 2045 §6), so that no line is"
-            + " longer");
+            + " (1000 with CRLF); fold a long header field at its white space (RFC 5322"
+            + " §2.2.3) and encode the content with a transfer encoding, quoted-printable or"
+            + " base64 (RFC 2045 §6), so that no line is longer");
   }
 
   /**
