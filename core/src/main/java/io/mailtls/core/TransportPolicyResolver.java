@@ -477,7 +477,10 @@ public final class TransportPolicyResolver {
                     + nextHop
                     + ": planned as "
                     + r.host()
-                    + " (its MX hosts, MTA-STS and DANE)"));
+                    + " (its MX hosts, MTA-STS and DANE); "
+                    + nextHop
+                    + "'s own MX hosts, MTA-STS and DANE are not consulted, since mail does not"
+                    + " reach them from here"));
     List<PolicyFailure> policyFailures = new ArrayList<>(proceed.policyFailures());
     List<PlannedHost> hosts = new ArrayList<>();
     List<SkippedHost> skipped = new ArrayList<>();

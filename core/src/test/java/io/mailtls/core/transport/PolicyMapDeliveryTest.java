@@ -203,11 +203,15 @@ class PolicyMapDeliveryTest {
     }
   }
 
-  /** A modification time of its own, whatever the file system's resolution. */
+  /**
+   * A modification time of its own, whatever the file system's resolution, and far enough in the
+   * past that the reloading map takes the file at once (a file modified within its settle time may
+   * still be being written).
+   */
   static void touch(Path file, int seconds) throws java.io.IOException {
     Files.setLastModifiedTime(
         file,
         java.nio.file.attribute.FileTime.fromMillis(
-            Files.getLastModifiedTime(file).toMillis() + seconds * 1000L));
+            Files.getLastModifiedTime(file).toMillis() - 60_000L + seconds * 1000L));
   }
 }

@@ -6,6 +6,7 @@ import io.mailtls.core.DestinationPolicyMap.Entry;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.PolicyMapException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -34,18 +35,24 @@ public final class PolicyMapFile {
 
   /** Reads and parses {@code file} (UTF-8). */
   public static List<Entry> read(Path file) throws PolicyMapException {
-    byte[] bytes;
-    try {
-      if (Files.size(file) > MAX_BYTES) {
+    return parse(decode(bytes(file)));
+  }
+
+  /**
+   * The bytes of {@code file}, at most {@link #MAX_BYTES}: the read itself is bounded, so that
+   * neither a file that grows while it is read nor one whose size says nothing (a FIFO, a device)
+   * can exhaust memory.
+   */
+  static byte[] bytes(Path file) throws PolicyMapException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+      if (bytes.length > MAX_BYTES) {
         throw new PolicyMapException(0, file + " is larger than " + MAX_BYTES + " bytes");
       }
-      bytes = Files.readAllBytes(file);
-    } catch (PolicyMapException e) {
-      throw e;
+      return bytes;
     } catch (IOException | RuntimeException e) {
       throw new PolicyMapException(0, "cannot read " + file + ": " + e, e);
     }
-    return parse(decode(bytes));
   }
 
   /** The bytes as UTF-8, refusing malformed input rather than replacing it. */
