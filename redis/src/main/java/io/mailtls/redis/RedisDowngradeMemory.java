@@ -11,7 +11,7 @@ import io.mailtls.redis.internal.DowngradeScripts;
 import io.mailtls.redis.internal.RedisLink;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -78,6 +78,10 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
   private final int localSize;
   private final DowngradeMemory local;
   private final Set<DomainName> pending = ConcurrentHashMap.newKeySet();
+
+  /** The most queued raises one call hands to Redis (see {@link #flushPending}). */
+  static final int FLUSH_BATCH = 256;
+
   private final AtomicBoolean flushing = new AtomicBoolean(false);
   private final AtomicBoolean pendingFullWarned = new AtomicBoolean(false);
 
@@ -196,7 +200,10 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
 
   private static Optional<Instant> parse(String key, String field, String value) {
     try {
-      if (!value.isEmpty() && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      // 1 to 15 digits, as the script keeps them: epoch milliseconds until the year 33658
+      if (!value.isEmpty()
+          && value.length() <= 15
+          && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
         return Optional.of(Instant.ofEpochMilli(Long.parseLong(value)));
       }
     } catch (NumberFormatException e) {
@@ -244,15 +251,22 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
     }
   }
 
-  /** Writes the queued raises (the local records of their domains) in the background. */
+  /**
+   * Writes up to {@link #FLUSH_BATCH} queued raises (the local records of their domains) in the
+   * background. The call runs on a delivery thread, and an outage may have queued a raise for every
+   * domain of the local layer: each call hands over a bounded batch, so that no delivery waits for
+   * the whole backlog, and the calls that follow write the rest.
+   */
   private void flushPending() {
     if (pending.isEmpty() || !flushing.compareAndSet(false, true)) {
       return;
     }
     try {
       pendingFullWarned.set(false);
-      for (DomainName d : new ArrayList<>(pending)) {
-        pending.remove(d);
+      Iterator<DomainName> it = pending.iterator();
+      for (int i = 0; i < FLUSH_BATCH && it.hasNext(); i++) {
+        DomainName d = it.next();
+        it.remove();
         writeLater(d, local.seen(d)); // forgotten locally (evicted): nothing left to write
       }
     } finally {

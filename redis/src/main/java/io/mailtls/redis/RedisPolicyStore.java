@@ -9,6 +9,7 @@ import io.mailtls.mtasts.PolicyStore;
 import io.mailtls.redis.internal.PolicyCodec;
 import io.mailtls.redis.internal.PolicyScripts;
 import io.mailtls.redis.internal.RedisLink;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,6 +60,13 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
   /** The default longest wait between attempts to reconnect: 2 s. */
   public static final Duration DEFAULT_RECONNECT_DELAY = Duration.ofSeconds(2);
 
+  /**
+   * The most octets of a policy entry read from Redis: a policy is at most 64 KiB of text (RFC 8461
+   * §3.3 sets no limit; mailtls's fetcher does), far less than this once encoded, so a larger value
+   * is not one mailtls wrote and is ignored, never decoded.
+   */
+  static final int MAX_VALUE_OCTETS = 256 * 1024;
+
   private final RedisLink redis;
   private final String keyPrefix;
   private final InMemoryPolicyStore local;
@@ -102,12 +110,14 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     Optional<CachedPolicy> known = local.peek(domain);
     String value;
     try {
-      value = redis.get(key(domain));
+      value = redis.getBounded(key(domain), MAX_VALUE_OCTETS);
     } catch (RedisLink.Unavailable e) {
       return localRead(domain, use); // never "no policy" for an outage
     }
     Optional<CachedPolicy> shared = Optional.empty();
-    if (value != null) {
+    if (value != null && value.getBytes(StandardCharsets.UTF_8).length > MAX_VALUE_OCTETS) {
+      log.warn("ignoring Redis entry {}: larger than {} octets", key(domain), MAX_VALUE_OCTETS);
+    } else if (value != null) {
       try {
         shared = Optional.of(PolicyCodec.decode(domain, value));
       } catch (IllegalArgumentException e) {
@@ -133,20 +143,39 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
   }
 
   /**
-   * Whether {@code a} was fetched after {@code b}, in the order the Redis script uses: an entry
-   * fetched after {@code now} by more than {@link CachedPolicy#CLOCK_TOLERANCE} (a clock that ran
-   * ahead and went back) is older than one that is not, so that it never keeps a later fetch out of
-   * the cache (RFC 8461 §10.2); within it, the hosts' clocks differ and fetch times order writes.
+   * Whether {@code a} was fetched after {@code b}, in the order the Redis script uses. An entry
+   * fetched after {@code now} by more than {@link CachedPolicy#CLOCK_TOLERANCE} is "ahead": written
+   * by a host whose clock runs ahead of this one's, or by a clock that went back, or altered. It
+   * counts as fetched one tolerance before {@code now} ({@link #aheadCountsAs}): so it never loses
+   * to an entry fetched before that (a host whose clock runs behind must not roll the fleet back to
+   * the policy it held before, RFC 8461 §10.2), and a fetch made since replaces it (so that no
+   * date, however far ahead, keeps later fetches out). Otherwise fetch times order entries, the id
+   * breaking ties; at the same time, an entry that is not ahead wins.
    */
   private static boolean newer(CachedPolicy a, CachedPolicy b, Instant now) {
     long am = a.fetchedAt().toEpochMilli();
     long bm = b.fetchedAt().toEpochMilli();
     boolean aAhead = a.fetchedAhead(now);
     boolean bAhead = b.fetchedAhead(now);
+    long floor = aheadCountsAs(now);
+    long ae = aAhead ? floor : am;
+    long be = bAhead ? floor : bm;
+    if (ae != be) {
+      return ae > be;
+    }
     if (aAhead != bAhead) {
       return bAhead;
     }
     return am > bm || (am == bm && a.policy().id().compareTo(b.policy().id()) > 0);
+  }
+
+  /**
+   * When an entry dated ahead counts as fetched: {@link CachedPolicy#CLOCK_TOLERANCE} before {@code
+   * now}, in epoch milliseconds. Later than anything this host fetched before that, earlier than a
+   * fetch it has just made (a fetch ends a little before its entry is stored).
+   */
+  private static long aheadCountsAs(Instant now) {
+    return now.minus(CachedPolicy.CLOCK_TOLERANCE).toEpochMilli();
   }
 
   @Override
@@ -187,7 +216,8 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
       Long.toString(entry.fetchedAt().toEpochMilli()),
       entry.policy().id(),
       Long.toString(ttl),
-      Long.toString(now.plus(CachedPolicy.CLOCK_TOLERANCE).toEpochMilli())
+      Long.toString(now.plus(CachedPolicy.CLOCK_TOLERANCE).toEpochMilli()),
+      Long.toString(aheadCountsAs(now))
     };
   }
 

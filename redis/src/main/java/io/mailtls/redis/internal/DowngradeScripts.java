@@ -14,16 +14,18 @@ public final class DowngradeScripts {
   /**
    * Raise. KEYS[1] the domain's hash; ARGV[1] a TLS time and ARGV[2] an authenticated-TLS time, in
    * epoch milliseconds as decimal digits, either empty for "none"; ARGV[3] the retention in
-   * milliseconds. Each field becomes the maximum of what it holds and the time given (a value the
-   * script cannot read as a number is replaced); an authenticated time raises {@code tls} too, so
-   * {@code tls} is never earlier than {@code authenticated_tls}. The key then expires the retention
-   * after its newest time (PEXPIREAT). Values are written as the digits given or kept, never
-   * reformatted by Lua. Returns 1 if a field changed, else 0.
+   * milliseconds. Each field becomes the maximum of what it holds and the time given (a value that
+   * is not 1 to 15 decimal digits, the form mailtls writes and reads, is replaced: Lua's {@code
+   * tonumber} would take {@code 1e20}, {@code nan} or hex, and keep such a value as the maximum
+   * forever); an authenticated time raises {@code tls} too, so {@code tls} is never earlier than
+   * {@code authenticated_tls}. The key then expires the retention after its newest time
+   * (PEXPIREAT). Values are written as the digits given or kept, never reformatted by Lua. Returns
+   * 1 if a field changed, else 0.
    */
   public static final RedisLink.Script RAISE =
       RedisLink.Script.of(
           "local function number(v)\n"
-              + "  if v and v ~= '' and tonumber(v) then return v end\n"
+              + "  if v and string.match(v, '^%d+$') and string.len(v) <= 15 then return v end\n"
               + "  return false\n"
               + "end\n"
               + "local function later(a, b)\n"

@@ -8,13 +8,17 @@ public final class PolicyScripts {
   /**
    * Compare-and-set. KEYS[1] the policy key; ARGV[1] the new value, ARGV[2] its {@code
    * fetched_at_ms}, ARGV[3] its id, ARGV[4] its TTL in milliseconds, ARGV[5] the writer's now plus
-   * the fleet's clock tolerance, in epoch milliseconds. Stores the value unless the key holds an
-   * entry fetched later, or fetched in the same millisecond with an id that sorts the same or
-   * later; a value the script cannot read (not JSON, no {@code fetched_at_ms}) is replaced. An
-   * entry fetched after ARGV[5] (a clock that ran ahead and went back, or an altered value) is
-   * older than one that is not: it never keeps a later fetch out (RFC 8461 §10.2). Without ARGV[5]
-   * (a writer of an earlier version) that rule is left out. Returns 1 if stored, 0 if the stored
-   * entry was kept.
+   * the fleet's clock tolerance and ARGV[6] its now less the tolerance, in epoch milliseconds.
+   * Stores the value unless the key holds an entry fetched later, or fetched in the same
+   * millisecond with an id that sorts the same or later; a value the script cannot read (not JSON,
+   * no {@code fetched_at_ms}) is replaced. An entry fetched after ARGV[5] is "ahead" (a host whose
+   * clock runs ahead of the writer's, a clock that went back, an altered value) and counts as
+   * fetched at ARGV[6]: it never loses to an entry fetched before that, so a writer whose clock
+   * runs behind cannot roll the fleet back (RFC 8461 §10.2), and a fetch made since replaces it, so
+   * that it never keeps later fetches out; at the same time, the entry that is not ahead wins.
+   * Without ARGV[5] (a writer of an earlier version) there is no "ahead"; without ARGV[6], an entry
+   * dated ahead is older than any other, as that version ordered them. Returns 1 if stored, 0 if
+   * the stored entry was kept.
    */
   public static final RedisLink.Script PUT_IF_NEWER =
       RedisLink.Script.of(
@@ -23,15 +27,23 @@ public final class PolicyScripts {
               + "  local ok, old = pcall(cjson.decode, current)\n"
               + "  if ok and type(old) == 'table' and type(old.fetched_at_ms) == 'number' then\n"
               + "    local at = tonumber(ARGV[2])\n"
-              + "    local now = tonumber(ARGV[5])\n"
-              + "    local oldAhead = now ~= nil and old.fetched_at_ms > now\n"
-              + "    local newAhead = now ~= nil and at > now\n"
-              + "    if oldAhead ~= newAhead then\n"
-              + "      if newAhead then return 0 end\n"
-              + "    else\n"
-              + "      if old.fetched_at_ms > at then return 0 end\n"
-              + "      if old.fetched_at_ms == at and type(old.id) == 'string'"
+              + "    local limit = tonumber(ARGV[5])\n"
+              + "    local floor = tonumber(ARGV[6]) or -1\n"
+              + "    local oldAhead = limit ~= nil and old.fetched_at_ms > limit\n"
+              + "    local newAhead = limit ~= nil and at > limit\n"
+              + "    local oldAt = old.fetched_at_ms\n"
+              + "    if oldAhead then oldAt = floor end\n"
+              + "    local newAt = at\n"
+              + "    if newAhead then newAt = floor end\n"
+              + "    if oldAt > newAt then return 0 end\n"
+              + "    if oldAt == newAt then\n"
+              + "      if oldAhead ~= newAhead then\n"
+              + "        if newAhead then return 0 end\n"
+              + "      else\n"
+              + "        if old.fetched_at_ms > at then return 0 end\n"
+              + "        if old.fetched_at_ms == at and type(old.id) == 'string'"
               + " and old.id >= ARGV[3] then return 0 end\n"
+              + "      end\n"
               + "    end\n"
               + "  end\n"
               + "end\n"

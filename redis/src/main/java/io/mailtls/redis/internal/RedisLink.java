@@ -168,12 +168,14 @@ public final class RedisLink implements AutoCloseable {
   }
 
   /** The value of a string key, or null when it does not exist. */
-  public @Nullable String get(String key) throws Unavailable {
+  public @Nullable String getBounded(String key, int maxOctets) throws Unavailable {
     long deadline = System.nanoTime() + commandTimeout.toNanos();
     StatefulConnection<String, String> c = connection(deadline);
-    String value = await(async(c).get(key).toCompletableFuture(), deadline);
+    // GETRANGE reads at most maxOctets + 1 octets, however large the value: a longer answer says
+    // "too large" without the rest ever crossing the network. It answers "" for a missing key.
+    String value = await(async(c).getrange(key, 0, maxOctets).toCompletableFuture(), deadline);
     answered();
-    return value;
+    return value == null || value.isEmpty() ? null : value;
   }
 
   /**

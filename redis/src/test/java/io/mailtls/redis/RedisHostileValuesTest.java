@@ -1,0 +1,168 @@
+package io.mailtls.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.DowngradeMemory;
+import io.mailtls.core.MtaStsMode;
+import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.core.TransportSecurity;
+import io.mailtls.mtasts.CachedPolicy;
+import io.mailtls.redis.internal.PolicyCodec;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a fleet's Redis may hold that mailtls did not write (a tool, a bit flip, an attacker with
+ * write access), and what an outage leaves queued: neither may hide a record, block a delivery
+ * thread for long, or be read without bound.
+ */
+class RedisHostileValuesTest {
+
+  private static final DomainName DOMAIN = DomainName.of("example.com");
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    Collections.reverse(closeables);
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+  }
+
+  private RedisServerProcess redis() {
+    RedisServerProcess redis = RedisServerProcess.start();
+    closeables.add(redis);
+    return redis;
+  }
+
+  private RedisCommands<String, String> inspect(RedisServerProcess redis) {
+    RedisClient client = RedisClient.create(redis.uri());
+    closeables.add(client::shutdown);
+    return client.connect().sync();
+  }
+
+  private RedisDowngradeMemory memory(RedisServerProcess redis) {
+    RedisDowngradeMemory m =
+        RedisDowngradeMemory.newBuilder(redis.uri())
+            .keyPrefix("test")
+            .commandTimeout(Duration.ofMillis(500))
+            .reconnectDelay(Duration.ofMillis(100))
+            .build();
+    closeables.add(m);
+    return m;
+  }
+
+  /**
+   * Lua's {@code tonumber} reads {@code 1e20} and 20-digit strings that Java does not: as the
+   * script's "maximum" such a field was kept forever, its PEXPIREAT failed, and every host read
+   * "nothing seen". The script now replaces anything but the 1 to 15 digits mailtls writes.
+   */
+  @Test
+  void aFieldOnlyLuaCouldReadIsReplacedByTheNextRaise() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    String key = "test:downgrade:v1:example.com";
+    inspect.hset(key, Map.of("tls", "1e20", "authenticated_tls", "99999999999999999999"));
+
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    memory(redis).raise(DOMAIN, TransportSecurity.AUTHENTICATED_TLS, at);
+
+    assertThat(inspect.hgetall(key))
+        .containsEntry("tls", Long.toString(at.toEpochMilli()))
+        .containsEntry("authenticated_tls", Long.toString(at.toEpochMilli()));
+    assertThat(inspect.pttl(key)).as("the key expires again").isPositive();
+    DowngradeMemory.Seen seenByAnother = memory(redis).seen(DOMAIN);
+    assertThat(seenByAnother.authenticatedTls()).contains(at);
+  }
+
+  /**
+   * An outage may queue a raise for every domain of the local layer. {@code seen} runs before each
+   * delivery, on its thread: each call hands a bounded batch to Redis, never the whole backlog, and
+   * the calls that follow write the rest.
+   */
+  @Test
+  void raisesQueuedInAnOutageAreWrittenABatchPerCall() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    RedisDowngradeMemory memory = memory(redis);
+    DomainName probe = DomainName.of("probe.example");
+    memory.raise(probe, TransportSecurity.TLS, Instant.now());
+    assertThat(memory.pendingRaises()).isZero();
+
+    redis.kill();
+    int queued = 3 * RedisDowngradeMemory.FLUSH_BATCH + 10;
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    for (int i = 0; i < queued; i++) {
+      memory.raise(DomainName.of("d" + i + ".example"), TransportSecurity.TLS, at);
+    }
+    assertThat(memory.pendingRaises()).isEqualTo(queued);
+    redis.restart();
+
+    List<Integer> left = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (memory.pendingRaises() > 0 && System.nanoTime() < deadline) {
+      int before = memory.pendingRaises();
+      try {
+        memory.seen(probe);
+      } catch (RedisDowngradeMemory.RedisUnavailableException e) {
+        Thread.sleep(50); // not reconnected yet
+      }
+      int after = memory.pendingRaises();
+      assertThat(before - after).isLessThanOrEqualTo(RedisDowngradeMemory.FLUSH_BATCH);
+      left.add(after);
+    }
+    assertThat(memory.pendingRaises()).isZero();
+    assertThat(left).as("several calls, each a batch").hasSizeGreaterThanOrEqualTo(4);
+    // every queued raise reached Redis (the writes are asynchronous: wait for the last)
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (inspect.exists("test:downgrade:v1:d" + (queued - 1) + ".example") == 0
+        && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    for (int i = 0; i < queued; i += 37) {
+      assertThat(inspect.hget("test:downgrade:v1:d" + i + ".example", "tls"))
+          .isEqualTo(Long.toString(at.toEpochMilli()));
+    }
+  }
+
+  /**
+   * A policy entry larger than any mailtls writes is not read whole, nor decoded: the read stops
+   * past the bound and the entry counts as unreadable. Here it is a valid entry padded with white
+   * space, which the decoder would have taken.
+   */
+  @Test
+  void aPolicyValueLargerThanTheBoundIsIgnoredUnread() {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    CachedPolicy enforce =
+        CachedPolicy.fetched(
+            new MtaStsPolicy(
+                "e1", MtaStsMode.ENFORCE, List.of("mx.example.com"), Duration.ofDays(7)),
+            Instant.now().truncatedTo(ChronoUnit.MILLIS));
+    String value = PolicyCodec.encode(DOMAIN, enforce);
+    String key = "test:sts:example.com";
+    inspect.set(key, value + " ".repeat(RedisPolicyStore.MAX_VALUE_OCTETS));
+    RedisPolicyStore store =
+        RedisPolicyStore.newBuilder(redis.uri())
+            .keyPrefix("test")
+            .commandTimeout(Duration.ofMillis(500))
+            .reconnectDelay(Duration.ofMillis(100))
+            .build();
+    closeables.add(store);
+
+    assertThat(store.peek(DOMAIN)).isEmpty();
+
+    inspect.set(key, value); // the same entry within the bound is read
+    assertThat(store.peek(DOMAIN).orElseThrow().policy().id()).isEqualTo("e1");
+  }
+}
