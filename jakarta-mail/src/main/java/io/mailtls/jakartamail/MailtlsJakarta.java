@@ -96,6 +96,22 @@ public final class MailtlsJakarta {
     return save(transport, message, envelope, message.getMessageID());
   }
 
+  /**
+   * As {@link #send(SecureSmtpTransport, MimeMessage, Envelope)}, keeping a {@code Message-ID} the
+   * message already has, as {@link #sendKeepingMessageId(SecureSmtpTransport, MimeMessage)} does:
+   * e.g. {@code envelopeOf(message).requireTls(true)} for REQUIRETLS (RFC 8689).
+   *
+   * @throws MessagingException when the message's headers cannot be parsed or saved
+   */
+  public static DeliveryReport sendKeepingMessageId(
+      SecureSmtpTransport transport, MimeMessage message, Envelope envelope)
+      throws MessagingException {
+    Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(envelope, "envelope");
+    return save(transport, message, envelope, message.getMessageID());
+  }
+
   /** Saves and sends; {@code messageId}, when given, is put back after each save. */
   private static DeliveryReport save(
       SecureSmtpTransport transport,

@@ -93,6 +93,12 @@ public class MailtlsTransport extends Transport {
 
   private @Nullable SecureSmtpTransport transport;
   private boolean owned;
+
+  /**
+   * Whether each message asks for REQUIRETLS ({@code mail.mailtls.requiretls}), read at connect.
+   */
+  private boolean requireTls;
+
   private volatile @Nullable DeliveryReport lastReport;
 
   /** Called by Jakarta Mail's {@code Session.getTransport}. */
@@ -122,6 +128,7 @@ public class MailtlsTransport extends Transport {
       }
       try {
         ProviderSettings.checkWithSharedTransport(session);
+        requireTls = ProviderSettings.requireTls(session);
       } catch (IllegalArgumentException e) {
         throw new MessagingException("mailtls: " + e.getMessage(), e);
       }
@@ -134,6 +141,7 @@ public class MailtlsTransport extends Transport {
       if (auth && (user == null || password == null)) {
         return false;
       }
+      requireTls = ProviderSettings.requireTls(session);
       transport = ProviderSettings.build(session, auth ? user : null, auth ? password : null);
       owned = true;
       return true;
@@ -188,7 +196,8 @@ public class MailtlsTransport extends Transport {
           "mailtls: not sent, " + unusable.size() + " address(es) mailtls cannot send to",
           null);
     }
-    Envelope envelope = new Envelope(sender, List.copyOf(byMailbox.keySet()));
+    Envelope envelope =
+        new Envelope(sender, List.copyOf(byMailbox.keySet())).requireTls(requireTls);
     // RFC 5322 §2.1.1: a header field set with setHeader is stored unfolded, and a line over 998
     // octets would make the transport refuse the message; folding changes no field's value.
     LongLines.foldHeaders(mime);

@@ -443,6 +443,39 @@ class MailtlsTransportTest {
     }
   }
 
+  /**
+   * {@code mail.mailtls.requiretls=true}: every message asks for REQUIRETLS (RFC 8689). The DANE MX
+   * that offers it gets the message with REQUIRETLS on MAIL FROM; one that does not never gets it.
+   */
+  @Test
+  void requireTlsForEveryMessageOfTheSession() throws Exception {
+    try (Loopback net = daneMx(b -> b.requireTls())) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.transport.protocol.rfc822", "mailtls");
+      props.setProperty("mail.mailtls.requiretls", "true");
+      legacyProgram(props, "bob@example.test");
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.mailParameters()).contains("REQUIRETLS");
+    }
+    try (Loopback net = daneMx(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.transport.protocol.rfc822", "mailtls");
+      props.setProperty("mail.mailtls.requiretls", "true");
+      SendFailedException e =
+          catchThrowableOfType(
+              SendFailedException.class, () -> legacyProgram(props, "bob@example.test"));
+      assertThat(e).isNotNull();
+      assertThat(e.getMessage()).contains("5.7.30");
+      assertThat(net.sawMail()).isFalse();
+      props.setProperty("mail.mailtls.requiretls", "maybe");
+      try (Transport t = Session.getInstance(props).getTransport("mailtls")) {
+        assertThatThrownBy(t::connect)
+            .isInstanceOf(MessagingException.class)
+            .hasMessageContaining("mail.mailtls.requiretls must be true or false");
+      }
+    }
+  }
+
   /** Transport.send too: a header field set unfolded is folded, not the message refused. */
   @Test
   void aLongHeaderFieldIsFoldedOnTheTransportPath() throws Exception {

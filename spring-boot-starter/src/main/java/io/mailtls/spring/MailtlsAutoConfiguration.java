@@ -295,7 +295,8 @@ public class MailtlsAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean(JavaMailSender.class)
-  public MailtlsJavaMailSender mailSender(SecureSmtpTransport transport) {
-    return new MailtlsJavaMailSender(transport);
+  public MailtlsJavaMailSender mailSender(
+      SecureSmtpTransport transport, MailtlsProperties properties) {
+    return new MailtlsJavaMailSender(transport, properties.getSender().isRequireTls());
   }
 }

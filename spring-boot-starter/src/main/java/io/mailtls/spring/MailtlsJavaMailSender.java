@@ -1,6 +1,7 @@
 package io.mailtls.spring;
 
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.Envelope;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.jakartamail.MailtlsJakarta;
 import jakarta.mail.MessagingException;
@@ -46,11 +47,21 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
 
   private final SecureSmtpTransport transport;
   private final Session session;
+  private final boolean requireTls;
 
   /** A sender delivering through {@code transport}, which stays the caller's to close. */
   public MailtlsJavaMailSender(SecureSmtpTransport transport) {
+    this(transport, false);
+  }
+
+  /**
+   * A sender delivering through {@code transport}, which stays the caller's to close; with {@code
+   * requireTls}, every message asks for REQUIRETLS (RFC 8689, {@link Envelope#requireTls}).
+   */
+  public MailtlsJavaMailSender(SecureSmtpTransport transport, boolean requireTls) {
     this.transport = Objects.requireNonNull(transport, "transport");
     this.session = Session.getInstance(new Properties());
+    this.requireTls = requireTls;
   }
 
   /** The transport this sender delivers through. */
@@ -65,13 +76,28 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
    * @throws MailSendException when the message cannot be read or yields no usable envelope
    */
   public DeliveryReport deliver(MimeMessage message) {
+    return deliver(message, requireTls);
+  }
+
+  /**
+   * As {@link #deliver(MimeMessage)}, asking for REQUIRETLS (RFC 8689) for this message when {@code
+   * requireTls} is true, whatever this sender does for others.
+   *
+   * @throws MailSendException when the message cannot be read or yields no usable envelope
+   */
+  public DeliveryReport deliver(MimeMessage message, boolean requireTls) {
     Objects.requireNonNull(message, "message");
     try {
-      return MailtlsJakarta.sendKeepingMessageId(transport, prepared(message));
+      return send(prepared(message), requireTls);
     } catch (MessagingException | IllegalArgumentException e) {
       throw new MailSendException(
           "the message cannot be sent: " + e.getMessage(), e, Map.of(message, e));
     }
+  }
+
+  private DeliveryReport send(MimeMessage message, boolean requireTls) throws MessagingException {
+    Envelope envelope = MailtlsJakarta.envelopeOf(message).requireTls(requireTls);
+    return MailtlsJakarta.sendKeepingMessageId(transport, message, envelope);
   }
 
   /**
@@ -112,11 +138,13 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
     for (int i = 0; i < mimeMessages.length; i++) {
       MimeMessage message = Objects.requireNonNull(mimeMessages[i], "message");
       try {
-        DeliveryReport report = MailtlsJakarta.sendKeepingMessageId(transport, prepared(message));
+        DeliveryReport report = send(prepared(message), requireTls);
         if (!report.allDelivered()) {
           failed.put(keys[i], new MailtlsDeliveryException(report));
         }
-      } catch (MessagingException | IllegalArgumentException e) {
+      } catch (MessagingException | RuntimeException e) {
+        // Any failure of one message (a transport closed meanwhile, say) is that message's: the
+        // others are still sent, and the caller learns which were not.
         failed.put(keys[i], e);
       }
     }

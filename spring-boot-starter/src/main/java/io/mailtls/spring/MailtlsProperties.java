@@ -93,6 +93,21 @@ public class MailtlsProperties {
      */
     private Map<String, TlsLevel> levels = new LinkedHashMap<>();
 
+    /**
+     * Whether every message asks for REQUIRETLS (RFC 8689): only MX hosts authenticated by DANE or
+     * by PKIX under MTA-STS that offer REQUIRETLS get it, and it is bounced (5.7.30) where none
+     * does.
+     */
+    private boolean requireTls;
+
+    public boolean isRequireTls() {
+      return requireTls;
+    }
+
+    public void setRequireTls(boolean requireTls) {
+      this.requireTls = requireTls;
+    }
+
     public TlsLevel getDefaultLevel() {
       return defaultLevel;
     }

@@ -416,6 +416,74 @@ class MailtlsAutoConfigurationTest {
             });
   }
 
+  /**
+   * REQUIRETLS (RFC 8689) for every message ({@code mailtls.sender.require-tls}) or for one ({@code
+   * deliver(message, true)}): good.test publishes neither DANE nor MTA-STS, so no MX host may get
+   * such a message and it bounces (5.7.30); without it the same message is delivered.
+   */
+  @Test
+  void requireTlsForEveryMessageOrForOne() {
+    runner("require-tls")
+        .withPropertyValues("mailtls.sender.require-tls=true")
+        .run(
+            context -> {
+              MailtlsJavaMailSender sender = context.getBean(MailtlsJavaMailSender.class);
+              RecipientResult r =
+                  sender
+                      .deliver(message(sender, "a@sender.test", "someone@good.test", "rt-all"))
+                      .result("someone@good.test");
+              assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
+              assertThat(r.reply().toString()).contains("5.7.30");
+            });
+    runner("require-tls-one")
+        .run(
+            context -> {
+              MailtlsJavaMailSender sender = context.getBean(MailtlsJavaMailSender.class);
+              RecipientResult one =
+                  sender
+                      .deliver(
+                          message(sender, "a@sender.test", "someone@good.test", "rt-one"), true)
+                      .result("someone@good.test");
+              assertThat(one.status()).as("%s", one).isEqualTo(DeliveryStatus.BOUNCED);
+              assertThat(one.reply().toString()).contains("5.7.30");
+              RecipientResult plain =
+                  sender
+                      .deliver(message(sender, "a@sender.test", "someone@good.test", "rt-none"))
+                      .result("someone@good.test");
+              assertThat(plain.status()).as("%s", plain).isEqualTo(DeliveryStatus.DELIVERED);
+            });
+  }
+
+  /**
+   * A failure of one message that is no MessagingException (here the transport was closed) is that
+   * message's: the call still tries the others and reports each under its own key, rather than stop
+   * with a raw exception and lose which messages went.
+   */
+  @Test
+  void anyFailureOfOneMessageIsReportedPerMessage() {
+    runner("closed")
+        .run(
+            context -> {
+              SecureSmtpTransport transport = context.getBean(SecureSmtpTransport.class);
+              SecureSmtpTransport closed =
+                  SecureSmtpTransport.builder()
+                      .withoutMtaSts()
+                      .withoutDane()
+                      .dns(context.getBean(DnsResolver.class))
+                      .heloName("client.sender.test")
+                      .build();
+              closed.close();
+              MailtlsJavaMailSender sender = new MailtlsJavaMailSender(closed);
+              MimeMessage first = message(sender, "a@sender.test", "someone@good.test", "c1");
+              MimeMessage second = message(sender, "a@sender.test", "someone@good.test", "c2");
+              assertThatThrownBy(() -> sender.send(first, second))
+                  .isInstanceOfSatisfying(
+                      MailSendException.class,
+                      e -> assertThat(e.getFailedMessages()).containsOnlyKeys(first, second));
+              assertThat(transport).isNotSameAs(closed);
+            });
+  }
+
   @Test
   void anUnknownLevelFailsStartUpNamingTheProperty() {
     runner("bad-level")

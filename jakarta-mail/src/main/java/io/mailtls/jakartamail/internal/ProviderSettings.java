@@ -77,6 +77,7 @@ public final class ProviderSettings {
   public static final String AUTH = P + "auth";
   public static final String FROM = P + "from";
   public static final String TRANSPORT = P + "transport";
+  public static final String REQUIRE_TLS = P + "requiretls";
 
   /** Jakarta Mail's own per-protocol settings: the relay user and the provider class. */
   static final String USER = P + "user";
@@ -103,11 +104,13 @@ public final class ProviderSettings {
           AUTH,
           FROM,
           TRANSPORT,
+          REQUIRE_TLS,
           USER,
           CLASS);
 
   /** What a shared transport ({@value #TRANSPORT}) leaves to the session: the envelope sender. */
-  private static final Set<String> WITH_SHARED_TRANSPORT = Set.of(FROM, TRANSPORT, USER, CLASS);
+  private static final Set<String> WITH_SHARED_TRANSPORT =
+      Set.of(FROM, TRANSPORT, REQUIRE_TLS, USER, CLASS);
 
   private ProviderSettings() {}
 
@@ -217,6 +220,26 @@ public final class ProviderSettings {
           AUTH + "=true needs " + RELAY_HOST + ": mailtls authenticates only to a relay");
     }
     return auth;
+  }
+
+  /**
+   * Whether every message of the session asks for REQUIRETLS ({@value #REQUIRE_TLS}, RFC 8689;
+   * default false): a property of the message, so it applies with a shared transport too.
+   *
+   * @throws IllegalArgumentException when it is neither true nor false
+   */
+  public static boolean requireTls(Session session) {
+    String raw = text(session, REQUIRE_TLS);
+    if (raw == null) {
+      return false;
+    }
+    return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new IllegalArgumentException(
+              REQUIRE_TLS + " must be true or false, not \"" + raw + "\"");
+    };
   }
 
   /** The relay host, when one is configured. */
