@@ -32,6 +32,9 @@ public final class DowngradeProtection {
   /** The default period: 30 days. */
   public static final Duration DEFAULT_PERIOD = Duration.ofDays(30);
 
+  /** The longest period: ten years (3,650 days), far beyond any record's use. */
+  public static final Duration MAX_PERIOD = Duration.ofDays(3650);
+
   private final DowngradeMemory memory;
   private final Duration period;
   private final Predicate<DomainName> exempt;
@@ -85,12 +88,16 @@ public final class DowngradeProtection {
      * against an attacker who strips STARTTLS; shorter lets a domain that really dropped TLS
      * receive mail again sooner without an exemption.
      *
-     * @throws IllegalArgumentException if not positive
+     * @throws IllegalArgumentException if not positive, or longer than {@link #MAX_PERIOD}
      */
     public Builder period(Duration period) {
       Objects.requireNonNull(period, "period");
       if (period.isNegative() || period.isZero()) {
         throw new IllegalArgumentException("period must be positive: " + period);
+      }
+      if (period.compareTo(MAX_PERIOD) > 0) {
+        // A longer one cannot be subtracted from now (ChronoUnit.FOREVER would defer every message)
+        throw new IllegalArgumentException("period must be at most " + MAX_PERIOD + ": " + period);
       }
       this.period = period;
       return this;

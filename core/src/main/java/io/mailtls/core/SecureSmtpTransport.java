@@ -1248,8 +1248,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     /**
      * The operator's per-destination policies ({@link DestinationPolicyMap}, docs/design.md §1 "Per
      * destination"): a level per recipient domain, a relay, explicit overrides of a recipient's
-     * broken policy. Default none. Not consulted for a transport-wide {@link #relay}, which hides
-     * every recipient's MX hosts.
+     * broken policy. Default none. Not with a transport-wide {@link #relay}, which takes every
+     * message: {@link #build()} refuses the two together.
      */
     public Builder destinationPolicies(DestinationPolicyMap map) {
       once("destinationPolicies");
@@ -1372,6 +1372,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
                 + " (RFC 7672) would be ignored. Use StandardTransport.builder(stateDirectory)"
                 + " (module mailtls-standard), or .dane(DaneResolver.builder().dns(dns).build())"
                 + " (module mailtls-dane), or call .withoutDane() to opt out explicitly");
+      }
+      if (relay != null && destinationPolicies != null) {
+        // Every message would go to the relay and the map would never be consulted: a
+        // dane-required entry would not defer as the same sender level through the relay does.
+        throw new IllegalStateException(
+            "relay(...) takes every message, so destinationPolicies(...) would never be"
+                + " consulted: give per-destination relays as map entries (relay=HOST), or drop"
+                + " one of the two");
       }
       if (maxSessionsPerDestination < 1) {
         throw new IllegalArgumentException(

@@ -47,6 +47,53 @@ class SecureByDefaultTest {
         .close();
   }
 
+  /**
+   * A transport-wide relay takes every message, so a destination policy map beside it would never
+   * be consulted: a {@code dane-only} entry would go through the relay where the same sender level
+   * defers. The two together are refused rather than the map silently dropped.
+   */
+  @Test
+  void aRelayAndADestinationPolicyMapAreNotBuiltTogether() throws Exception {
+    DestinationPolicyMap map = DestinationPolicyMap.parse("bank.example dane-only\n");
+    assertThatThrownBy(
+            () ->
+                SecureSmtpTransport.builder()
+                    .dns(NO_DNS)
+                    .heloName("mail.example.com")
+                    .relay(SmartHost.builder("relay.example.com").build())
+                    .destinationPolicies(map)
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("destinationPolicies(...) would never be consulted");
+  }
+
+  /** A period that cannot be subtracted from now would defer every message: refused. */
+  @Test
+  void aDowngradePeriodBeyondTenYearsIsRefused() {
+    DowngradeProtection.Builder b = DowngradeProtection.builder(DowngradeMemory.inMemory(10));
+    assertThatThrownBy(() -> b.period(java.time.temporal.ChronoUnit.FOREVER.getDuration()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most");
+    assertThat(b.period(DowngradeProtection.MAX_PERIOD).build()).isNotNull();
+  }
+
+  /**
+   * A domain the bound pushes out of an in-memory downgrade memory is unprotected from then on: the
+   * memory counts it (and logs), where it was forgotten without a sign.
+   */
+  @Test
+  void anInMemoryDowngradeMemoryCountsTheDomainsItForgets() {
+    DowngradeMemory memory = DowngradeMemory.inMemory(16);
+    java.time.Instant at = java.time.Instant.parse("2026-01-01T00:00:00Z");
+    for (int i = 0; i < 40; i++) {
+      memory.raise(DomainName.of("d" + i + ".example"), TransportSecurity.TLS, at);
+    }
+    long forgotten =
+        ((io.mailtls.core.internal.transport.InMemoryDowngradeStore) memory).forgotten();
+    assertThat(forgotten).isPositive();
+    assertThat(memory.toString()).contains(forgotten + " forgotten");
+  }
+
   @Test
   void anOptOutIsAChoiceMadeOnce() {
     assertThatThrownBy(() -> SecureSmtpTransport.builder().withoutMtaSts().withoutMtaSts())

@@ -206,11 +206,17 @@ public class MailtlsAutoConfiguration {
       b.withoutDane();
     }
     DestinationPolicyMap map = policyMap.getIfAvailable();
-    if (map != null) {
-      b.destinationPolicies(map);
-    }
     MailtlsProperties.Relay relay = properties.getRelay();
     String relayHost = relay.getHost();
+    if (map != null) {
+      if (relayHost != null && !relayHost.isBlank()) {
+        throw new InvalidMailtlsPropertyException(
+            "mailtls.policy-map.file",
+            "not with mailtls.relay.host: the relay takes every message, so the map would never be"
+                + " consulted; give per-destination relays as map entries (relay=HOST) instead");
+      }
+      b.destinationPolicies(map);
+    }
     if (relayHost != null && !relayHost.isBlank()) {
       b.relay(SpringSupport.build("mailtls.relay", () -> relay(relay, relayHost)));
     } else if (relay.getPort() != null

@@ -397,6 +397,21 @@ class MailtlsAutoConfigurationTest {
   }
 
   @Test
+  void aRelayAndAPolicyMapFailStartUpTogether() throws Exception {
+    Path map = dir.resolve("relay-and-map.policy");
+    Files.writeString(map, "bank.example dane-only\n");
+    runner("relay-and-map")
+        .withPropertyValues(
+            "mailtls.relay.host=relay.example.test", "mailtls.policy-map.file=" + map)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("invalid mailtls.policy-map.file: not with mailtls.relay.host");
+            });
+  }
+
+  @Test
   void aMisspeltMailtlsPropertyFailsStartUpInsteadOfBeingIgnored() {
     runner("misspelt")
         .withPropertyValues(

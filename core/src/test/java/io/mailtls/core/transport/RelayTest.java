@@ -93,6 +93,62 @@ class RelayTest {
     }
   }
 
+  /**
+   * A factory that builds its context with trust managers of its own (the usual code for adding a
+   * client certificate) leaves mailtls's check out of the handshake. Such a handshake must never
+   * read as a session resumed after a verified one: the relay here presents a certificate of a
+   * trusted root for another name, and gets neither the credentials nor the message.
+   */
+  @Test
+  void aTlsContextFactoryThatSetsMailtlsTrustManagerAsideFailsClosed() throws Exception {
+    io.mailtls.core.TlsContextFactory ownTrustManagers =
+        tm -> {
+          javax.net.ssl.TrustManagerFactory tmf =
+              javax.net.ssl.TrustManagerFactory.getInstance(
+                  javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+          tmf.init(Fixture.PKI.trustStore());
+          javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+          ctx.init(null, tmf.getTrustManagers(), null);
+          return ctx;
+        };
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer s =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname(RELAY)
+                      .tls(Fixture.certFor("attacker.example.net"))
+                      .credentials("user", "s3cret"));
+      f.dns(d -> d.zone("example.test", z -> z.a(RELAY, "127.0.0.2")));
+      SecureSmtpTransport t =
+          f.transport(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.relay(
+                          SmartHost.builder(RELAY)
+                              .port(s.port())
+                              .credentials("user", "s3cret")
+                              .build())
+                      .trustStore(Fixture.PKI.trustStore())
+                      .tlsContextFactory(ownTrustManagers));
+      for (int i = 0; i < 2; i++) {
+        RecipientResult x =
+            t.send(
+                    io.mailtls.core.Envelope.of("a@sender.test", "x@elsewhere.invalid"),
+                    io.mailtls.core.MessageContent.of(
+                        Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)))
+                .result("x@elsewhere.invalid");
+        assertThat(x.status()).as("%s", x).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(x.authentication()).isNotEqualTo(java.util.Optional.of(Authentication.VERIFIED));
+        assertThat(x.attempt().orElseThrow().failure())
+            .contains(FailureType.CERTIFICATE_NOT_TRUSTED);
+        assertThat(x.reply().text()).contains("TlsContextFactory");
+      }
+      assertThat(s.sessions()).allSatisfy(ss -> assertThat(ss.authenticatedUser()).isEmpty());
+      assertThat(s.messages()).isEmpty();
+    }
+  }
+
   @Test
   void authLoginWhenPlainIsNotOffered() throws Exception {
     try (Fixture f = new Fixture()) {

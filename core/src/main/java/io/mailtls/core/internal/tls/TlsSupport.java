@@ -7,12 +7,14 @@ import io.mailtls.core.TlsRequirement;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -318,6 +320,17 @@ public final class TlsSupport {
       return trust.take(socket);
     }
 
+    /**
+     * Whether a handshake in this context has checked, and passed, a chain with the leaf that
+     * {@code chain} starts with: what a handshake that resumed a session verified under the same
+     * key presents again. A handshake without a check whose leaf was never checked here resumed no
+     * such session: a {@link io.mailtls.core.TlsContextFactory} that did not use the trust manager
+     * it was given skipped the check.
+     */
+    public boolean checkedBefore(List<X509Certificate> chain) {
+      return !chain.isEmpty() && trust.passedBefore(chain.get(0));
+    }
+
     /** How many sockets the context's trust manager still keeps (for tests). */
     int tracked() {
       return trust.tracked();
@@ -344,8 +357,41 @@ public final class TlsSupport {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Map<Socket, Checked> passed = new ConcurrentHashMap<>();
 
+    /** Leaves (DER) of chains that passed a check here, the most recent {@value #LEAVES}. */
+    private final Map<ByteBuffer, Boolean> leaves =
+        Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, true) {
+              private static final long serialVersionUID = 1;
+
+              @Override
+              protected boolean removeEldestEntry(Map.Entry<ByteBuffer, Boolean> eldest) {
+                return size() > LEAVES;
+              }
+            });
+
+    /** How many leaves a context remembers: a server's certificate, and a few after rotations. */
+    static final int LEAVES = 16;
+
     RecordingTrustManager(Supplier<X509ExtendedTrustManager> checks) {
       this.checks = checks;
+    }
+
+    boolean passedBefore(X509Certificate leaf) {
+      try {
+        return leaves.containsKey(ByteBuffer.wrap(leaf.getEncoded()));
+      } catch (CertificateException e) {
+        return false;
+      }
+    }
+
+    private void passed(X509Certificate[] chain) {
+      if (chain.length > 0) {
+        try {
+          leaves.put(ByteBuffer.wrap(chain[0].getEncoded()), Boolean.TRUE);
+        } catch (CertificateException e) {
+          // not remembered: a handshake that resumes its session fails closed, nothing worse
+        }
+      }
     }
 
     void begin(Socket socket) {
@@ -372,6 +418,7 @@ public final class TlsSupport {
         throws CertificateException {
       X509ExtendedTrustManager tm = checks.get();
       tm.checkServerTrusted(chain, authType, socket);
+      passed(chain);
       if (open.contains(socket)) {
         passed.put(socket, checked(tm));
       }

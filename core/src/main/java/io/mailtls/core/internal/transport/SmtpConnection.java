@@ -27,6 +27,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
@@ -374,8 +375,20 @@ final class SmtpConnection implements AutoCloseable {
           "the server presented no certificate (" + session.getCipherSuite() + ")");
     }
     // In a resuming context, a handshake that completed without a certificate check resumed a
-    // session that a full handshake under the same key verified (TlsSupport's class comment).
+    // session that a full handshake under the same key verified (TlsSupport's class comment), and
+    // presents the leaf that handshake checked. A leaf never checked in the context means no check
+    // ran at all (a TlsContextFactory that set the trust manager it was given aside): fail closed.
     boolean resumed = resumable && checked.isEmpty();
+    if (resumed
+        && requirement.requiresAuthentication()
+        && !Objects.requireNonNull(handshake, "resumable").checkedBefore(chain)) {
+      broken = true;
+      closeQuietly(ssl);
+      throw new SessionFailure(
+          FailureType.CERTIFICATE_NOT_TRUSTED,
+          "no certificate check ran in this handshake, and it resumed no session mailtls verified:"
+              + " the TlsContextFactory must build its context with the trust manager it is given");
+    }
     tls =
         Values.tlsDetails(
             session.getProtocol(),
