@@ -357,10 +357,13 @@ public final class TlsSupport {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Map<Socket, Checked> passed = new ConcurrentHashMap<>();
 
-    /** Leaves (DER) of chains that passed a check here, the most recent {@value #LEAVES}. */
+    /**
+     * SHA-256 digests of the leaves of chains that passed a check here, the {@value #LEAVES} most
+     * recently checked or resumed.
+     */
     private final Map<ByteBuffer, Boolean> leaves =
         Collections.synchronizedMap(
-            new LinkedHashMap<>(16, 0.75f, true) {
+            new LinkedHashMap<>(4, 0.75f, true) {
               private static final long serialVersionUID = 1;
 
               @Override
@@ -369,28 +372,32 @@ public final class TlsSupport {
               }
             });
 
-    /** How many leaves a context remembers: a server's certificate, and a few after rotations. */
-    static final int LEAVES = 16;
+    /** How many leaves a context remembers: a server's certificates, and those after rotations. */
+    static final int LEAVES = 64;
 
     RecordingTrustManager(Supplier<X509ExtendedTrustManager> checks) {
       this.checks = checks;
     }
 
     boolean passedBefore(X509Certificate leaf) {
-      try {
-        return leaves.containsKey(ByteBuffer.wrap(leaf.getEncoded()));
-      } catch (CertificateException e) {
-        return false;
-      }
+      ByteBuffer digest = digest(leaf);
+      return digest != null && leaves.get(digest) != null;
     }
 
     private void passed(X509Certificate[] chain) {
-      if (chain.length > 0) {
-        try {
-          leaves.put(ByteBuffer.wrap(chain[0].getEncoded()), Boolean.TRUE);
-        } catch (CertificateException e) {
-          // not remembered: a handshake that resumes its session fails closed, nothing worse
-        }
+      ByteBuffer digest = chain.length > 0 ? digest(chain[0]) : null;
+      if (digest != null) {
+        leaves.put(digest, Boolean.TRUE);
+      }
+      // not remembered otherwise: a handshake that resumes its session fails closed, nothing worse
+    }
+
+    private static @Nullable ByteBuffer digest(X509Certificate leaf) {
+      try {
+        return ByteBuffer.wrap(
+            java.security.MessageDigest.getInstance("SHA-256").digest(leaf.getEncoded()));
+      } catch (CertificateException | java.security.NoSuchAlgorithmException e) {
+        return null;
       }
     }
 
