@@ -438,29 +438,26 @@ class CheckCommandTest {
   void aCheckThatCrashesInBulkReportsTheOthersAndExitsAsAnInternalError() throws IOException {
     Path list = world.dir().resolve("crash.txt");
     Files.writeString(list, "good.test\nplain.test\nsts.test\n", StandardCharsets.UTF_8);
-    List<String> args = new ArrayList<>(List.of("check", "--input", list.toString()));
-    args.addAll(List.of("--json-lines", "--fail-on", "no-mx", "--parallel", "2"));
-    args.addAll(world.cliOptions());
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Mailtls.commandLine(new ByteArrayInputStream(new byte[0]));
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    CheckCommand command = cl.getSubcommands().get("check").getCommand();
     // No input is known to make a check throw; this stands for a bug in one domain's check.
-    command.check =
-        (checker, hop) -> {
-          if (hop.toString().equals("plain.test")) {
-            throw new IllegalStateException("a bug");
-          }
-          return checker.check(hop);
-        };
+    CliRun run =
+        checkWith(
+            (checker, hop) -> {
+              if (hop.toString().equals("plain.test")) {
+                throw new IllegalStateException("a bug");
+              }
+              return checker.check(hop);
+            },
+            "--input",
+            list.toString(),
+            "--json-lines",
+            "--fail-on",
+            "no-mx",
+            "--parallel",
+            "2");
 
-    int exit = cl.execute(args.toArray(String[]::new));
-
-    assertThat(exit).as(err.toString()).isEqualTo(70);
+    assertThat(run.exit()).as(run.err()).isEqualTo(70);
     List<JsonNode> docs = new ArrayList<>();
-    for (String line : out.toString().lines().toList()) {
+    for (String line : run.out().lines().toList()) {
       docs.add(JSON.readTree(line));
     }
     assertThat(docs)
@@ -470,31 +467,40 @@ class CheckCommandTest {
     assertThat(docs.get(0).get("hosts")).isNotEmpty();
     assertThat(docs.get(1).get("error").asText()).contains("IllegalStateException", "a bug");
     assertThat(docs.get(2).get("error").isNull()).isTrue();
-    assertThat(err.toString())
+    assertThat(run.err())
         .contains("mailtls: internal error: the check of 1 domain failed")
         .doesNotContain("fail-on");
   }
 
   @Test
   void aCheckThatCrashesForOneDomainExitsAsAnInternalError() {
-    List<String> args = new ArrayList<>(List.of("check", "good.test", "--json"));
-    args.addAll(world.cliOptions());
+    CliRun run =
+        checkWith(
+            (checker, hop) -> {
+              throw new IllegalStateException("a bug");
+            },
+            "good.test",
+            "--json");
+
+    assertThat(run.exit()).isEqualTo(70);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).contains("mailtls: internal error: java.lang.IllegalStateException");
+  }
+
+  /** {@code check} with {@code args} and the world's options, each domain checked by {@code c}. */
+  private static CliRun checkWith(CheckCommand.Check c, String... args) {
+    List<String> all = new ArrayList<>(List.of("check"));
+    all.addAll(List.of(args));
+    all.addAll(world.cliOptions());
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cl = Mailtls.commandLine(new ByteArrayInputStream(new byte[0]));
     cl.setOut(new PrintWriter(out));
     cl.setErr(new PrintWriter(err));
     CheckCommand command = cl.getSubcommands().get("check").getCommand();
-    command.check =
-        (checker, hop) -> {
-          throw new IllegalStateException("a bug");
-        };
-
-    int exit = cl.execute(args.toArray(String[]::new));
-
-    assertThat(exit).isEqualTo(70);
-    assertThat(out.toString()).isEmpty();
-    assertThat(err.toString()).contains("mailtls: internal error: java.lang.IllegalStateException");
+    command.check = c;
+    int exit = cl.execute(all.toArray(String[]::new));
+    return new CliRun(exit, out.toString(), err.toString());
   }
 
   @Test

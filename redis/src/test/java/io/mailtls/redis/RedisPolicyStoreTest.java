@@ -190,6 +190,47 @@ class RedisPolicyStoreTest {
     assertThat(inspect.get("test:sts:example.com")).contains("\"enforce2\"");
   }
 
+  private static CachedPolicy testing(String id, Instant fetchedAt) {
+    return CachedPolicy.fetched(
+        new MtaStsPolicy(id, MtaStsMode.TESTING, List.of("mx.example.com"), Duration.ofDays(7)),
+        fetchedAt);
+  }
+
+  /**
+   * Hosts whose clocks differ by more than the tolerance: the fleet's newer {@code enforce} policy,
+   * fetched by one of them, is never rolled back to the {@code testing} policy another still holds
+   * (RFC 8461 §10.2). An entry dated ahead of a host's clock counts as fetched one tolerance before
+   * its now: never older than what it held before.
+   */
+  @Test
+  void aClockSkewBeyondTheToleranceNeverRollsTheFleetBack() throws Exception {
+    Instant t = now();
+    // Host A (a correct clock) fetched testing an hour ago; host B, 5 minutes ahead, fetches the
+    // domain's new enforce policy now.
+    RedisPolicyStore a = store();
+    a.put(DOMAIN, testing("t1", t.minus(Duration.ofHours(1))));
+    Clock ahead = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(5));
+    CachedPolicy enforce =
+        policy("e2", ahead.instant().truncatedTo(ChronoUnit.MILLIS), Duration.ofDays(7));
+    store(redis.uri(), ahead).put(DOMAIN, enforce);
+    assertThat(inspect.get("test:sts:example.com")).contains("\"e2\"");
+
+    assertThat(a.get(DOMAIN)).contains(enforce);
+    Thread.sleep(300); // a background repair, had the read wrongly made one
+    assertThat(inspect.get("test:sts:example.com")).contains("\"e2\"");
+    assertThat(store().get(DOMAIN)).as("a new host").contains(enforce);
+
+    // Host C runs 2 minutes behind the fleet and holds testing from an hour ago by its clock.
+    Clock behind = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-2));
+    RedisPolicyStore c = store(redis.uri(), behind);
+    c.local().put(DOMAIN, testing("t1", behind.instant().minus(Duration.ofHours(1))));
+    CachedPolicy fetchedNow = policy("e3", now(), Duration.ofDays(7));
+    store().put(DOMAIN, fetchedNow);
+    assertThat(c.get(DOMAIN)).contains(fetchedNow);
+    c.put(DOMAIN, testing("t1", behind.instant().minus(Duration.ofHours(1))));
+    assertThat(inspect.get("test:sts:example.com")).contains("\"e3\"");
+  }
+
   /**
    * Within the fleet's clock tolerance, fetch times order writes as they are: a host whose clock
    * runs two seconds ahead stores a later fetch, and a host behind it neither takes its own older
