@@ -90,10 +90,7 @@ public final class MailtlsJakarta {
    */
   public static DeliveryReport sendKeepingMessageId(
       SecureSmtpTransport transport, MimeMessage message) throws MessagingException {
-    Objects.requireNonNull(transport, "transport");
-    Objects.requireNonNull(message, "message");
-    Envelope envelope = envelopeOf(message);
-    return save(transport, message, envelope, message.getMessageID());
+    return sendKeepingMessageId(transport, message, envelopeOf(message));
   }
 
   /**

@@ -70,6 +70,19 @@ class MailtlsTransportTest {
         });
   }
 
+  /** A transport an application builds once and shares through {@code mail.mailtls.transport}. */
+  private static SecureSmtpTransport sharedTransport(Loopback net) {
+    return SecureSmtpTransport.builder()
+        .withoutMtaSts()
+        .dane(DaneResolver.builder().dns(net.resolver).build())
+        .dns(net.resolver)
+        .heloName("client.sender.test")
+        .port(net.server.port())
+        .senderPolicy(SenderPolicy.uniform(TlsLevel.DANE_REQUIRED))
+        .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(10)))
+        .build();
+  }
+
   /** The mailtls settings for the testkit's DNS server and the mock server's port. */
   private Properties mailtls(Loopback net) throws IOException {
     Path anchor = dir.resolve("anchor.ds");
@@ -346,16 +359,7 @@ class MailtlsTransportTest {
   @Test
   void aSharedTransportInTheSessionIsUsedAndLeftOpen() throws Exception {
     try (Loopback net = daneMx(b -> b);
-        SecureSmtpTransport shared =
-            SecureSmtpTransport.builder()
-                .withoutMtaSts()
-                .dane(DaneResolver.builder().dns(net.resolver).build())
-                .dns(net.resolver)
-                .heloName("client.sender.test")
-                .port(net.server.port())
-                .senderPolicy(SenderPolicy.uniform(TlsLevel.DANE_REQUIRED))
-                .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(10)))
-                .build()) {
+        SecureSmtpTransport shared = sharedTransport(net)) {
       Properties props = new Properties();
       props.setProperty("mail.transport.protocol.rfc822", "mailtls");
       props.put("mail.mailtls.transport", shared); // no other mailtls setting needed
@@ -501,14 +505,7 @@ class MailtlsTransportTest {
   @Test
   void aSettingBesideASharedTransportFailsRatherThanBeIgnored() throws Exception {
     try (Loopback net = daneMx(b -> b);
-        SecureSmtpTransport shared =
-            SecureSmtpTransport.builder()
-                .withoutMtaSts()
-                .dane(DaneResolver.builder().dns(net.resolver).build())
-                .dns(net.resolver)
-                .heloName("client.sender.test")
-                .port(net.server.port())
-                .build()) {
+        SecureSmtpTransport shared = sharedTransport(net)) {
       Properties props = new Properties();
       props.put("mail.mailtls.transport", shared);
       props.setProperty("mail.mailtls.level", "dane-required");
