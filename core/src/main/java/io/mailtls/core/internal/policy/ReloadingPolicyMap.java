@@ -77,7 +77,8 @@ public final class ReloadingPolicyMap implements DestinationPolicyMap.Reloading 
    * what a change is first seen by. The change time moves with every write and with a replacement
    * by rename, and cannot be set back, so an edit that keeps the size and the modification time (a
    * copy that preserves times, a second write within the file system's time resolution) is still
-   * seen.
+   * seen, unless it falls within the same tick of the kernel's coarse clock (a few milliseconds) as
+   * the check before it.
    */
   private record Stamp(long modifiedMillis, long size, long changedMillis) {}
 
