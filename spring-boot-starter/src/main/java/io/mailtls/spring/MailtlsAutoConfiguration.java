@@ -22,6 +22,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -31,6 +32,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.mail.javamail.JavaMailSender;
 
 /**
@@ -41,8 +43,10 @@ import org.springframework.mail.javamail.JavaMailSender;
  *
  * <p>It runs before Spring Boot's own {@code MailSenderAutoConfiguration}, which backs off when a
  * mail sender bean exists: with this starter on the class path, the application's {@code
- * JavaMailSender} is mailtls's, and {@code spring.mail.*} is not used (docs/spring-boot.md). Every
- * bean is {@link ConditionalOnMissingBean}: an application bean of the same type replaces it.
+ * JavaMailSender} is mailtls's, and {@code spring.mail.*} is not used (docs/spring-boot.md): {@code
+ * spring.mail.host} without {@code mailtls.relay.host} fails start-up rather than drop the relay it
+ * names. Every bean is {@link ConditionalOnMissingBean}: an application bean of the same type
+ * replaces it.
  */
 @AutoConfiguration(
     beforeName = "org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration")
@@ -297,12 +301,31 @@ public class MailtlsAutoConfiguration {
 
   /**
    * The application's {@link JavaMailSender}, named {@code mailSender} as Spring Boot's own, backed
-   * by the transport.
+   * by the transport. Refuses {@code spring.mail.host} or {@code spring.mail.jndi-name} without
+   * {@code mailtls.relay.host}: they configured a relay for the sender this one replaces.
    */
   @Bean
   @ConditionalOnMissingBean(JavaMailSender.class)
   public MailtlsJavaMailSender mailSender(
-      SecureSmtpTransport transport, MailtlsProperties properties) {
+      SecureSmtpTransport transport, MailtlsProperties properties, Environment environment) {
+    String relayHost = properties.getRelay().getHost();
+    if (relayHost == null || relayHost.isBlank()) {
+      for (String bootSetting : List.of("spring.mail.host", "spring.mail.jndi-name")) {
+        String value = environment.getProperty(bootSetting);
+        if (value != null && !value.isBlank()) {
+          // The application configured Boot's sender to relay; this sender replaces it and would
+          // go to the recipients' MX hosts instead, with the relay's credentials unused.
+          throw new InvalidMailtlsPropertyException(
+              "mailtls.relay.host",
+              bootSetting
+                  + " is set, but this starter replaces Spring Boot's mail sender and does not"
+                  + " read spring.mail.*: set mailtls.relay.host (and mailtls.relay.*) to relay"
+                  + " through that server, or remove "
+                  + bootSetting
+                  + " to deliver to the recipients' MX hosts");
+        }
+      }
+    }
     return new MailtlsJavaMailSender(transport, properties.getSender().isRequireTls());
   }
 }

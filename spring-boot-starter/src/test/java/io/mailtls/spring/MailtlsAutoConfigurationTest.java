@@ -147,13 +147,49 @@ class MailtlsAutoConfigurationTest {
   }
 
   @Test
-  void replacesBootsMailSenderEvenWithSpringMailHostSet() {
+  void aSpringMailHostWithoutAMailtlsRelayFailsStartUpRatherThanGoStraightToTheMxHosts() {
+    for (String setting :
+        List.of("spring.mail.host=smtp.corp.example", "spring.mail.jndi-name=mail/Session")) {
+      runner("spring-mail-host")
+          .withPropertyValues(setting, "spring.mail.username=app", "spring.mail.password=secret")
+          .run(
+              context -> {
+                assertThat(context).as(setting).hasFailed();
+                String name = setting.substring(0, setting.indexOf('='));
+                assertThat(messages(context.getStartupFailure()))
+                    .as(setting)
+                    .contains(
+                        "invalid mailtls.relay.host: "
+                            + name
+                            + " is set, but this starter replaces Spring Boot's mail sender")
+                    .contains("remove " + name + " to deliver to the recipients' MX hosts")
+                    .doesNotContain("secret");
+              });
+    }
+  }
+
+  @Test
+  void replacesBootsMailSenderWhenTheRelayIsGivenAsMailtlsRelayHost() {
     runner("replace")
-        .withPropertyValues("spring.mail.host=127.0.0.1")
+        .withPropertyValues("spring.mail.host=127.0.0.1", "mailtls.relay.host=127.0.0.1")
         .run(
             context -> {
+              assertThat(context).hasNotFailed();
               assertThat(context).hasSingleBean(JavaMailSender.class);
               assertThat(context.getBean("mailSender")).isInstanceOf(MailtlsJavaMailSender.class);
+            });
+  }
+
+  @Test
+  void anApplicationsOwnSenderKeepsSpringMailHostForItself() {
+    JavaMailSenderImpl own = new JavaMailSenderImpl();
+    runner("own-sender-spring-mail")
+        .withPropertyValues("spring.mail.host=smtp.corp.example")
+        .withBean("ownSender", JavaMailSender.class, () -> own)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context.getBean(JavaMailSender.class)).isSameAs(own);
             });
   }
 
