@@ -11,6 +11,7 @@ import static io.mailtls.core.DnsRecord.Tlsa.SHA2_512;
 import static io.mailtls.core.DnsRecord.Tlsa.SPKI;
 
 import io.mailtls.core.DnsRecord;
+import io.mailtls.dane.internal.TlsaData;
 import java.util.Optional;
 
 /**
@@ -19,10 +20,10 @@ import java.util.Optional;
  *
  * <p>Usable: certificate usage DANE-TA(2) or DANE-EE(3), selector Cert(0) or SPKI(1), matching type
  * Full(0), SHA2-256(1) or SHA2-512(2), with association data of the right shape (32 or 64 octets
- * for a digest, a DER SEQUENCE for full data). PKIX-TA(0) and PKIX-EE(1) are not usable for SMTP
- * (RFC 7672 §3.1.3): a client has no agreed set of public roots for MX hosts. A secure TLSA RRset
- * with no usable record still makes TLS mandatory, unauthenticated (RFC 7672 §2.2). The field
- * values are named by the constants of {@link DnsRecord.Tlsa}.
+ * for a digest, a DER certificate or SubjectPublicKeyInfo for full data). PKIX-TA(0) and PKIX-EE(1)
+ * are not usable for SMTP (RFC 7672 §3.1.3): a client has no agreed set of public roots for MX
+ * hosts. A secure TLSA RRset with no usable record still makes TLS mandatory, unauthenticated (RFC
+ * 7672 §2.2). The field values are named by the constants of {@link DnsRecord.Tlsa}.
  */
 public final class TlsaUsability {
 
@@ -52,9 +53,20 @@ public final class TlsaUsability {
     byte[] data = r.data();
     switch (r.matchingType()) {
       case FULL:
-        return isDerSequence(data)
-            ? Optional.empty()
-            : Optional.of("full association data is not a DER SEQUENCE (RFC 6698 §2.1.3)");
+        if (!isDerSequence(data)) {
+          return Optional.of("full association data is not a DER SEQUENCE (RFC 6698 §2.1.3)");
+        }
+        // RFC 7672 §3.1: malformed association data makes a record unusable; full data is a whole
+        // certificate or SubjectPublicKeyInfo (RFC 6698 §2.1.2), else it can match nothing.
+        if (r.selector() == CERT && !TlsaData.isCertificate(data)) {
+          return Optional.of(
+              "full association data is not a DER X.509 certificate (RFC 6698 §2.1.2)");
+        }
+        if (r.selector() == SPKI && !TlsaData.isSubjectPublicKeyInfo(data)) {
+          return Optional.of(
+              "full association data is not a DER SubjectPublicKeyInfo (RFC 6698 §2.1.2)");
+        }
+        return Optional.empty();
       case SHA2_256:
         return data.length == 32
             ? Optional.empty()

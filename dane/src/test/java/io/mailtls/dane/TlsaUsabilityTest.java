@@ -3,6 +3,8 @@ package io.mailtls.dane;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DnsRecord;
+import io.mailtls.dane.internal.DigestAgility;
+import io.mailtls.testkit.TestPki;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -58,11 +60,38 @@ class TlsaUsabilityTest {
   @ParameterizedTest(name = "full data {0} octets")
   @CsvSource({"40", "300"})
   void fullRecordsMustBeDerSequences(int len) {
-    assertThat(TlsaUsability.isUsable(new DnsRecord.Tlsa(2, 0, 0, sequence(len)))).isTrue();
     byte[] truncated = Arrays.copyOf(sequence(len), len - 1);
     assertThat(TlsaUsability.whyUnusable(new DnsRecord.Tlsa(2, 0, 0, truncated)))
         .hasValueSatisfying(why -> assertThat(why).contains("DER"));
     assertThat(TlsaUsability.isUsable(new DnsRecord.Tlsa(3, 1, 0, bytes(len)))).isFalse();
+  }
+
+  /**
+   * RFC 7672 §3.1: malformed association data makes a record unusable, and a secure RRset of
+   * unusable records makes TLS mandatory, unauthenticated (RFC 7672 §2.2), not DANE authentication
+   * that can never pass. Full data (matching type 0) is the whole certificate (selector 0) or
+   * SubjectPublicKeyInfo (selector 1) (RFC 6698 §2.1.2): a DER SEQUENCE that is neither is as
+   * malformed as a SHA2-256 digest of 31 octets.
+   */
+  @ParameterizedTest(
+      name = "{0} {1} 0 of a DER SEQUENCE of {2} octets that is no certificate or key")
+  @CsvSource({"3, 0, 40", "3, 1, 40", "2, 0, 40", "2, 1, 40", "3, 0, 300", "3, 1, 300"})
+  void rfc7672Section3_1FullDataThatIsNoCertificateOrKeyIsUnusable(
+      int usage, int selector, int len) {
+    DnsRecord.Tlsa r = new DnsRecord.Tlsa(usage, selector, 0, sequence(len));
+    assertThat(TlsaUsability.whyUnusable(r)).isPresent();
+    assertThat(DigestAgility.select(List.of(r)).used()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0} {1} 0 of a real certificate or key")
+  @CsvSource({"3, 0", "3, 1", "2, 0", "2, 1"})
+  void fullDataOfARealCertificateOrKeyIsUsable(int usage, int selector) {
+    TestPki.Issued leaf = TestPki.selfSigned("mx.example.test");
+    DnsRecord.Tlsa r =
+        new DnsRecord.Tlsa(usage, selector, 0, leaf.tlsaAssociationData(selector, 0));
+    assertThat(TlsaUsability.whyUnusable(r)).isEmpty();
+    byte[] trailing = Arrays.copyOf(r.data(), r.data().length + 1);
+    assertThat(TlsaUsability.isUsable(new DnsRecord.Tlsa(usage, selector, 0, trailing))).isFalse();
   }
 
   @ParameterizedTest

@@ -62,7 +62,8 @@ public final class Tlsa {
   /**
    * Well-formed association data for {@code matchingType} that matches no certificate: a digest of
    * the right length (32 or 64 octets), or for Full(0) a DER SEQUENCE that is neither a certificate
-   * nor a key. The record stays usable (RFC 7672 §3.1) and simply never matches.
+   * nor a key. A digest record stays usable (RFC 7672 §3.1) and simply never matches; full data
+   * that is no certificate or key is malformed, which makes the record unusable.
    */
   public static byte[] wrongData(int matchingType) {
     switch (matchingType) {

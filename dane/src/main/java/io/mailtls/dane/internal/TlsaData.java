@@ -7,12 +7,18 @@ import static io.mailtls.core.DnsRecord.Tlsa.SHA2_512;
 import static io.mailtls.core.DnsRecord.Tlsa.SPKI;
 
 import io.mailtls.core.DnsRecord;
+import java.io.ByteArrayInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Certificate association data (RFC 6698 §2.1.2-§2.1.3): what a selector picks from a certificate,
@@ -95,6 +101,68 @@ public final class TlsaData {
             ? HEX.formatHex(data)
             : HEX.formatHex(data, 0, SHOWN_OCTETS) + "…(" + data.length + " octets)";
     return record.usage() + " " + record.selector() + " " + record.matchingType() + " " + hex;
+  }
+
+  /**
+   * Whether {@code der} is exactly one DER X.509 certificate (no trailing octets): what the data of
+   * a full Cert(0) record must be (RFC 6698 §2.1.2).
+   */
+  public static boolean isCertificate(byte[] der) {
+    try {
+      Certificate c =
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(der));
+      return c instanceof X509Certificate x && Arrays.equals(x.getEncoded(), der);
+    } catch (CertificateException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether {@code der} has the shape of a DER SubjectPublicKeyInfo (RFC 5280 §4.1): a SEQUENCE of
+   * an AlgorithmIdentifier SEQUENCE and a BIT STRING, nothing after them. Only the shape: a key of
+   * an algorithm this JDK does not know still matches byte for byte (DANE-EE {@code 3 1 0}).
+   */
+  public static boolean isSubjectPublicKeyInfo(byte[] der) {
+    int[] outer = tlv(der, 0);
+    if (outer == null || outer[0] != 0x30 || outer[2] != der.length) {
+      return false;
+    }
+    int[] algorithm = tlv(der, outer[1]);
+    if (algorithm == null || algorithm[0] != 0x30) {
+      return false;
+    }
+    int[] key = tlv(der, algorithm[2]);
+    return key != null && key[0] == 0x03 && key[2] == outer[2] && key[2] - key[1] >= 1;
+  }
+
+  /**
+   * The DER tag-length-value at {@code at}: {tag, start of the value, end of the value}, or null
+   * when it is not a single-octet tag with a definite length (at most 4 length octets) inside
+   * {@code der}.
+   */
+  private static int @Nullable [] tlv(byte[] der, int at) {
+    if (at + 2 > der.length) {
+      return null;
+    }
+    int tag = der[at] & 0xff;
+    int first = der[at + 1] & 0xff;
+    int start = at + 2;
+    long length = first;
+    if (first > 0x7f) {
+      int octets = first & 0x7f;
+      if (octets == 0 || octets > 4 || start + octets > der.length) {
+        return null;
+      }
+      length = 0;
+      for (int i = 0; i < octets; i++) {
+        length = (length << 8) | (der[start++] & 0xff);
+      }
+    }
+    if (length > der.length - start) {
+      return null;
+    }
+    return new int[] {tag, start, start + (int) length};
   }
 
   private static byte[] digest(String algorithm, byte[] data) {
