@@ -25,6 +25,7 @@ public final class Attempt {
   private final Optional<InetSocketAddress> localAddress;
   private final Timings timings;
   private final Optional<MtaStsPolicy> mtaStsPolicy;
+  private final boolean sessionReused;
 
   /**
    * Not public: built by the transport; without the announced name, local address, timings and
@@ -56,7 +57,7 @@ public final class Attempt {
         Optional.empty());
   }
 
-  /** Not public: built by the transport. */
+  /** Not public: built by the transport; on a session of its own (not {@link #sessionReused}). */
   Attempt(
       Optional<DomainName> host,
       InetSocketAddress address,
@@ -71,6 +72,39 @@ public final class Attempt {
       Optional<InetSocketAddress> localAddress,
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy) {
+    this(
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        announcedName,
+        localAddress,
+        timings,
+        mtaStsPolicy,
+        false);
+  }
+
+  /** Not public: built by the transport. */
+  Attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress,
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy,
+      boolean sessionReused) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -97,6 +131,7 @@ public final class Attempt {
     this.localAddress = localAddress;
     this.timings = timings;
     this.mtaStsPolicy = mtaStsPolicy;
+    this.sessionReused = sessionReused;
   }
 
   /** The MX host name; empty for an address literal. */
@@ -181,6 +216,16 @@ public final class Attempt {
     return mtaStsPolicy;
   }
 
+  /**
+   * Whether the attempt ran on a pooled session that an earlier attempt to the same next hop had
+   * already used: no connection was opened and no TLS handshake made for it. RFC 8460 §4.3 counts
+   * such a session once, when it was set up ({@code total-successful-session-count} counts
+   * "successfully negotiated TLS-enabled connections"), not once per message it carried.
+   */
+  public boolean sessionReused() {
+    return sessionReused;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -197,7 +242,8 @@ public final class Attempt {
         && announcedName.equals(other.announcedName)
         && localAddress.equals(other.localAddress)
         && timings.equals(other.timings)
-        && mtaStsPolicy.equals(other.mtaStsPolicy);
+        && mtaStsPolicy.equals(other.mtaStsPolicy)
+        && sessionReused == other.sessionReused;
   }
 
   @Override
@@ -215,7 +261,8 @@ public final class Attempt {
         announcedName,
         localAddress,
         timings,
-        mtaStsPolicy);
+        mtaStsPolicy,
+        sessionReused);
   }
 
   @Override

@@ -35,7 +35,8 @@ final class ValuesBridge extends Values {
       Optional<String> announcedName,
       Optional<InetSocketAddress> localAddress,
       Timings timings,
-      Optional<MtaStsPolicy> mtaStsPolicy) {
+      Optional<MtaStsPolicy> mtaStsPolicy,
+      boolean sessionReused) {
     return new Attempt(
         host,
         address,
@@ -49,7 +50,8 @@ final class ValuesBridge extends Values {
         announcedName,
         localAddress,
         timings,
-        mtaStsPolicy);
+        mtaStsPolicy,
+        sessionReused);
   }
 
   @Override

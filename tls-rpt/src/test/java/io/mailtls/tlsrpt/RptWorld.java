@@ -44,6 +44,7 @@ import org.xbill.DNS.Type;
  *
  * <ul>
  *   <li>{@code good.rpt.test}: no policy; STARTTLS with a certificate from the test root.
+ *   <li>{@code legacy.rpt.test}: no policy; STARTTLS offered, but TLS 1.0 only.
  *   <li>{@code plain.rpt.test}: no policy; no STARTTLS.
  *   <li>{@code sts.rpt.test}: MTA-STS {@code enforce} naming {@code mx1} and {@code mx2}; {@code
  *       mx1} (preference 10) presents a certificate for another name, {@code mx2} (20) a good one.
@@ -120,6 +121,13 @@ final class RptWorld implements AutoCloseable {
     domain(RECHECK, "mx2." + RECHECK, leaf("mx2." + RECHECK), 20);
     // An MTA-STS testing policy whose mx patterns leave out the one MX (used all the same).
     domain("testing.rpt.test", "mx.testing.rpt.test", leaf("mx.testing.rpt.test"), 10);
+    // STARTTLS offered, but only TLS 1.0, which the client refuses: the handshake fails.
+    domain(
+        "legacy.rpt.test",
+        "mx.legacy.rpt.test",
+        leaf("mx.legacy.rpt.test"),
+        10,
+        b -> b.tlsProtocols("TLSv1"));
     // Secure TLSA records, none usable (PKIX-EE): TLS required, unauthenticated.
     TestPki.Issued unusableLeaf = leaf("mx.tlsa-unusable.rpt.test");
     domain("tlsa-unusable.rpt.test", "mx.tlsa-unusable.rpt.test", unusableLeaf, 10);
@@ -155,6 +163,15 @@ final class RptWorld implements AutoCloseable {
   }
 
   private void domain(String domain, String host, TestPki.Issued cert, int preference) {
+    domain(domain, host, cert, preference, b -> {});
+  }
+
+  private void domain(
+      String domain,
+      String host,
+      TestPki.Issued cert,
+      int preference,
+      Consumer<MockSmtpServer.Builder> more) {
     MockSmtpServer.Builder b =
         MockSmtpServer.builder()
             .address(loopback("127.0.10." + nextIp++))
@@ -166,6 +183,7 @@ final class RptWorld implements AutoCloseable {
     if (cert != null) {
       b.tls(cert.serverSslContext());
     }
+    more.accept(b);
     MockSmtpServer s;
     try {
       s = b.start();
@@ -210,8 +228,17 @@ final class RptWorld implements AutoCloseable {
     return builder(listeners).mtaSts(mtaSts).build();
   }
 
+  /** A transport as {@link #transport} makes that keeps sessions open for the next message. */
+  SecureSmtpTransport reusingTransport(EventListener.Factory listeners) {
+    return baseBuilder(listeners).mtaSts(mtaSts).build();
+  }
+
   /** {@link #transport}'s builder without its MTA-STS resolver. */
   private SecureSmtpTransport.Builder builder(EventListener.Factory listeners) {
+    return baseBuilder(listeners).noConnectionReuse();
+  }
+
+  private SecureSmtpTransport.Builder baseBuilder(EventListener.Factory listeners) {
     return SecureSmtpTransport.builder()
         .dns(resolver)
         .dane(DaneResolver.builder().dns(resolver).build())
@@ -219,7 +246,6 @@ final class RptWorld implements AutoCloseable {
         .heloName("client.sender.test")
         .port(port)
         .random(new Random(1))
-        .noConnectionReuse()
         .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
         .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
         .eventListenerFactory(listeners);

@@ -274,6 +274,105 @@ class TlsRptAggregatorTest {
         .isEqualTo(new PolicyCounts(1, 1, Map.of(outsidePatterns("mx1." + RptWorld.RECHECK), 1L)));
   }
 
+  /**
+   * RFC 8460 §4.3: {@code total-successful-session-count} is "the aggregate count of successfully
+   * negotiated TLS-enabled connections". Three messages sent one after another over one pooled
+   * connection (one TCP connection, one STARTTLS handshake) are one session, not three; and a
+   * session without TLS reused for three messages is one failed session.
+   */
+  @Test
+  void aReusedConnectionIsOneSession() {
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-10T12:00:00Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator = TlsRptAggregator.builder().store(store).clock(clock).build();
+    int goodBefore = world.server("mx.good.rpt.test").sessions().size();
+    int plainBefore = world.server("mx.plain.rpt.test").sessions().size();
+    try (SecureSmtpTransport t = world.reusingTransport(aggregator)) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(send(t, "b@good.rpt.test", "b@plain.rpt.test").allDelivered()).isTrue();
+      }
+    }
+    int goodSessions = world.server("mx.good.rpt.test").sessions().size() - goodBefore;
+    int plainSessions = world.server("mx.plain.rpt.test").sessions().size() - plainBefore;
+    assertThat(goodSessions).as("connections to mx.good").isEqualTo(1);
+    assertThat(plainSessions).as("connections to mx.plain").isEqualTo(1);
+    Map<AppliedPolicy, PolicyCounts> day = store.read(LocalDate.parse("2025-03-10"));
+    assertThat(day.get(noPolicy("good.rpt.test")).successfulSessions()).isEqualTo(goodSessions);
+    assertThat(day.get(noPolicy("plain.rpt.test")).failedSessions()).isEqualTo(plainSessions);
+  }
+
+  /**
+   * A message with {@code TLS-Required: No} (RFC 8689 §4.2.2): the recipient's DANE policy is
+   * checked and reported, not enforced. The session was still held under the domain's TLSA records,
+   * and its DANE verdict is about them: RFC 8460 §4.4 reports it under {@code policy-type} {@code
+   * tlsa} with those records, a DANE success as a success and a DANE mismatch as a failure, never
+   * under {@code no-policy-found}, which tells the domain that it publishes no policy at all.
+   */
+  @Test
+  void aDaneVerdictUnderTlsRequiredNoCountsUnderTheTlsaPolicy() {
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-11T12:00:00Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator = TlsRptAggregator.builder().store(store).clock(clock).build();
+    byte[] message =
+        ("From: a@sender.test\r\nTo: b@rpt.test\r\nTLS-Required: No\r\n"
+                + "Subject: tls-rpt test\r\n\r\nHello.\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    DeliveryReport report;
+    try (SecureSmtpTransport t = world.transport(aggregator)) {
+      report =
+          t.send(
+              Envelope.of(RptWorld.SENDER, "b@dane.rpt.test", "b@dane-bad.rpt.test"),
+              MessageContent.of(message));
+    }
+    assertThat(report.allDelivered()).as("%s", report).isTrue();
+    Map<AppliedPolicy, PolicyCounts> day = store.read(LocalDate.parse("2025-03-11"));
+    assertThat(day.keySet())
+        .as("%s", day)
+        .allSatisfy(p -> assertThat(p.type()).isEqualTo(PolicyType.TLSA));
+    PolicyCounts dane =
+        day.entrySet().stream()
+            .filter(e -> e.getKey().policyDomain().equals(DomainName.of("dane.rpt.test")))
+            .map(Map.Entry::getValue)
+            .findFirst()
+            .orElseThrow();
+    assertThat(dane).isEqualTo(PolicyCounts.success());
+    AppliedPolicy badPolicy =
+        day.keySet().stream()
+            .filter(p -> p.policyDomain().equals(DomainName.of("dane-bad.rpt.test")))
+            .findFirst()
+            .orElseThrow();
+    assertThat(badPolicy.policyString()).hasSize(1).allMatch(s -> s.startsWith("3 1 1 "));
+    assertThat(badPolicy.mxHosts()).containsExactly("mx.dane-bad.rpt.test");
+    assertThat(day.get(badPolicy).failedSessions()).isEqualTo(1);
+    assertThat(day.get(badPolicy).successfulSessions()).isZero();
+  }
+
+  /**
+   * An MX that offers STARTTLS whose handshake fails (TLS 1.0 only), at {@code opportunistic}: the
+   * mail goes in plaintext on a new connection (RFC 7435). The MX supports STARTTLS, so RFC 8460
+   * §4.3.1's {@code starttls-not-supported} ("the recipient MX did not support STARTTLS") is wrong:
+   * the failed negotiation is a {@code validation-failure} (docs/tls-rpt.md maps {@code
+   * TLS_HANDSHAKE_FAILED} so).
+   */
+  @Test
+  void aFailedHandshakeBeforeAPlaintextRetryIsNotStarttlsNotSupported() {
+    FakeClock clock = new FakeClock(Instant.parse("2025-03-12T12:00:00Z"));
+    InMemoryAggregateStore store = new InMemoryAggregateStore();
+    TlsRptAggregator aggregator = TlsRptAggregator.builder().store(store).clock(clock).build();
+    DeliveryReport report;
+    try (SecureSmtpTransport t = world.transport(aggregator)) {
+      report = send(t, "b@legacy.rpt.test");
+    }
+    assertThat(report.allDelivered()).as("%s", report).isTrue();
+    assertThat(report.result("b@legacy.rpt.test").attempt().orElseThrow().tls()).isEmpty();
+    PolicyCounts counts =
+        store.read(LocalDate.parse("2025-03-12")).get(noPolicy("legacy.rpt.test"));
+    assertThat(counts.failedSessions()).isEqualTo(1);
+    assertThat(counts.failures().keySet())
+        .singleElement()
+        .satisfies(d -> assertThat(d.resultType()).isEqualTo("validation-failure"));
+  }
+
   /** An MX host left out by an {@code enforce} policy's patterns: a failure without a session. */
   private static FailureDetail outsidePatterns(String host) {
     return new FailureDetail(

@@ -142,6 +142,42 @@ public abstract class Values {
       Optional<InetSocketAddress> localAddress,
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy) {
+    return attempt(
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        announcedName,
+        localAddress,
+        timings,
+        mtaStsPolicy,
+        false);
+  }
+
+  /**
+   * The same, saying whether the attempt ran on a session that an earlier attempt to the same next
+   * hop had used ({@link Attempt#sessionReused()}).
+   */
+  public static Attempt attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress,
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy,
+      boolean sessionReused) {
     return bridge()
         .newAttempt(
             host,
@@ -156,7 +192,8 @@ public abstract class Values {
             announcedName,
             localAddress,
             timings,
-            mtaStsPolicy);
+            mtaStsPolicy,
+            sessionReused);
   }
 
   /** One call of a transport. */
@@ -333,7 +370,8 @@ public abstract class Values {
       Optional<String> announcedName,
       Optional<InetSocketAddress> localAddress,
       Timings timings,
-      Optional<MtaStsPolicy> mtaStsPolicy);
+      Optional<MtaStsPolicy> mtaStsPolicy,
+      boolean sessionReused);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 

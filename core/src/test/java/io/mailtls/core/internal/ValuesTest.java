@@ -488,7 +488,8 @@ class ValuesTest {
         Optional<String> announcedName,
         Optional<InetSocketAddress> localAddress,
         io.mailtls.core.Timings timings,
-        Optional<io.mailtls.core.MtaStsPolicy> mtaStsPolicy) {
+        Optional<io.mailtls.core.MtaStsPolicy> mtaStsPolicy,
+        boolean sessionReused) {
       throw new AssertionError();
     }
 

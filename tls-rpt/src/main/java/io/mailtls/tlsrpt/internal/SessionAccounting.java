@@ -7,6 +7,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.NextHop;
+import io.mailtls.core.PlannedHost;
 import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.PolicySource;
 import io.mailtls.core.RecipientResult;
@@ -211,8 +212,14 @@ public final class SessionAccounting {
       }
     }
     for (Attempt a : round.attempts) {
-      AppliedPolicy policy = attemptPolicy(domain, a);
+      AppliedPolicy policy = attemptPolicy(domain, plan, a);
       PolicyFailure matched = take(sessionFailures, a);
+      if (a.sessionReused()) {
+        // RFC 8460 §4.3 counts "negotiated TLS-enabled connections": a pooled session that already
+        // carried mail for this domain was counted, with its verdict, by the attempt that first
+        // did; the same verdict repeated for each later message is not another session.
+        continue;
+      }
       List<PolicyFailure> audits =
           hostAudits.stream().filter(f -> f.host().equals(a.host())).toList();
       boolean tlsFailure =
@@ -245,7 +252,12 @@ public final class SessionAccounting {
             counts,
             policy,
             PolicyCounts.failure(
-                detail(matched.type(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
+                detail(
+                    sessionType(matched.type(), a),
+                    a.host(),
+                    Optional.of(a.address()),
+                    sendingMtaIp,
+                    a)));
       } else if (a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent()) {
         // Row 3: a TLS failure without a recipient policy (the sender's own level).
         add(
@@ -255,6 +267,20 @@ public final class SessionAccounting {
                 detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
       } else if (a.tls().isPresent()) {
         add(counts, policy, PolicyCounts.success()); // row 4
+      } else if (a.failure().isEmpty() && a.timings().tls().isPresent()) {
+        // STARTTLS was offered and its handshake failed; the mail went in plaintext on a new
+        // connection (RFC 7435). The MX supports STARTTLS: not starttls-not-supported (RFC 8460
+        // §4.3.1) but the negotiation's failure.
+        add(
+            counts,
+            policy,
+            PolicyCounts.failure(
+                detail(
+                    FailureType.TLS_HANDSHAKE_FAILED,
+                    a.host(),
+                    Optional.of(a.address()),
+                    sendingMtaIp,
+                    a)));
       } else if (a.failure().isEmpty()) {
         // Row 5: the session went ahead in plaintext (opportunistic, no STARTTLS).
         add(
@@ -291,6 +317,19 @@ public final class SessionAccounting {
     return f.host().isPresent() && plan.hosts().stream().anyMatch(h -> h.name().equals(f.host()));
   }
 
+  /**
+   * The result of a session's policy failure: a report-only check of a session that went ahead in
+   * plaintext says {@code STARTTLS_NOT_SUPPORTED}, but when STARTTLS was tried and its handshake
+   * failed ({@link io.mailtls.core.Timings#tls()} present) the MX did support it.
+   */
+  private static FailureType sessionType(FailureType type, Attempt a) {
+    return type == FailureType.STARTTLS_NOT_SUPPORTED
+            && a.tls().isEmpty()
+            && a.timings().tls().isPresent()
+        ? FailureType.TLS_HANDSHAKE_FAILED
+        : type;
+  }
+
   /** Whether a session counts at all (rows 2 to 5), rather than row 6's no TLS negotiation. */
   private static boolean counted(Attempt a, @Nullable PolicyFailure matched) {
     return matched != null
@@ -310,7 +349,7 @@ public final class SessionAccounting {
   }
 
   /** The policy a session was held under. */
-  static AppliedPolicy attemptPolicy(DomainName domain, Attempt a) {
+  static AppliedPolicy attemptPolicy(DomainName domain, DeliveryPlan plan, Attempt a) {
     String host = a.host().map(DomainName::toString).orElse("");
     if (a.requirement() instanceof TlsRequirement.Dane dane) {
       return AppliedPolicy.tlsa(domain, dane.records(), host);
@@ -319,10 +358,32 @@ public final class SessionAccounting {
       // Secure TLSA records, none usable: TLS without authentication (RFC 7672 §2.2).
       return new AppliedPolicy(PolicyType.TLSA, domain, List.of(), List.of(host));
     }
+    Optional<TlsRequirement.Dane> audited = auditedDane(plan, a);
+    if (audited.isPresent()) {
+      // RFC 8689 §4.2.2 (TLS-Required: No): the host's TLSA records were checked and reported,
+      // not enforced; the session is still held under them (RFC 8460 §4.4: policy-type tlsa).
+      return AppliedPolicy.tlsa(domain, audited.get().records(), host);
+    }
     if (a.mtaStsPolicy().isPresent()) {
       return AppliedPolicy.sts(domain, a.mtaStsPolicy().get());
     }
     return AppliedPolicy.noPolicy(domain);
+  }
+
+  /** The DANE requirement the plan checked, report-only, on the session's host. */
+  private static Optional<TlsRequirement.Dane> auditedDane(DeliveryPlan plan, Attempt a) {
+    if (a.host().isEmpty()) {
+      return Optional.empty();
+    }
+    for (PlannedHost h : plan.hosts()) {
+      if (h.name().equals(a.host())
+          && h.addresses().contains(a.address().getAddress())
+          && h.reportOnly().isPresent()
+          && h.reportOnly().get() instanceof TlsRequirement.Dane dane) {
+        return Optional.of(dane);
+      }
+    }
+    return Optional.empty();
   }
 
   /** The policy a failure decided while planning belongs to. */

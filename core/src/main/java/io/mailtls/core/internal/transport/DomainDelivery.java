@@ -566,7 +566,8 @@ public final class DomainDelivery {
         c != null ? c.announcedName() : failure.flatMap(SessionFailure::announcedName),
         c != null ? c.localAddress() : failure.flatMap(SessionFailure::localAddress),
         timer.finish(true),
-        plan.mtaSts());
+        plan.mtaSts(),
+        c != null && !c.firstUseFor(policyDomain(plan)));
   }
 
   private List<RecipientResult> results(

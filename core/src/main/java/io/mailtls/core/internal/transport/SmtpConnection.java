@@ -26,9 +26,11 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -69,6 +71,10 @@ final class SmtpConnection implements AutoCloseable {
   private boolean broken;
   private boolean rsetPending;
   private int transactions;
+
+  /** The next hops this session has carried mail for: at most a few in its reuse time. */
+  private final Set<DomainName> nextHops = new HashSet<>();
+
   private long idleSince;
   private long openedAt;
   private boolean openedAtSet;
@@ -634,6 +640,14 @@ final class SmtpConnection implements AutoCloseable {
 
   void transactionDone() {
     transactions++;
+  }
+
+  /**
+   * Records that an attempt to next hop {@code hop} uses this session; false when an earlier one
+   * did (the session is reused for that hop: RFC 8460 §4.3 counted it then).
+   */
+  boolean firstUseFor(DomainName hop) {
+    return nextHops.add(hop);
   }
 
   long idleSince() {
