@@ -95,9 +95,23 @@ public final class MxHost {
     return ipv4.state().weakest(ipv6.state());
   }
 
-  /** Whether the A or the AAAA lookup failed (as opposed to proving absence). */
+  /**
+   * Whether the A or the AAAA lookup failed (as opposed to proving absence): SERVFAIL, a timeout,
+   * or an answer whose DNSSEC validation failed or could not be completed, whatever outcome a
+   * resolver put on it (RFC 4035 §5.5: such data is never used, and a denial that failed validation
+   * proves nothing).
+   */
   public boolean addressLookupFailed() {
-    return !ipv4.isSuccess() || !ipv6.isSuccess();
+    return failed(ipv4) || failed(ipv6);
+  }
+
+  /**
+   * Whether {@code answer} is a failed lookup (RFC 4035 §5.5), see {@link #addressLookupFailed}.
+   */
+  static boolean failed(DnsAnswer answer) {
+    return !answer.isSuccess()
+        || answer.state() == DnssecState.BOGUS
+        || answer.state() == DnssecState.INDETERMINATE;
   }
 
   /**

@@ -835,6 +835,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     List<java.net.InetAddress> addresses = new ArrayList<>();
     for (DnsAnswer a : List.of(v4, v6)) {
+      if (MxHost.failed(a)) {
+        continue; // RFC 4035 §5.5: data that failed validation is never used, as for MX hosts
+      }
       a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));
     }
     MxHost host = new MxHost(h.host(), 0, true, addresses, v4, v6);

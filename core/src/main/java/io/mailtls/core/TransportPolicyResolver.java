@@ -332,6 +332,7 @@ public final class TransportPolicyResolver {
       return CompletableFuture.completedFuture(Map.of());
     }
     List<CompletableFuture<TlsaLookup>> all = new ArrayList<>();
+    List<DomainName> asked = new ArrayList<>();
     Throwable thrown = null;
     for (MxHost h : mx.hosts()) {
       if (h.addresses().isEmpty()) {
@@ -346,6 +347,7 @@ public final class TransportPolicyResolver {
         thrown = e;
         break;
       }
+      asked.add(h.name());
       all.add(
           lookup.whenComplete(
               (r, e) ->
@@ -359,8 +361,16 @@ public final class TransportPolicyResolver {
     }
     return ended.thenApply(
         v -> {
+          // Keyed by the host asked for, not by the name the outcome carries: an outcome that
+          // names another host (the TLSA base domain, say) still decides this one, and a host is
+          // never left without its outcome, which would read as "no DANE" (RFC 7672 §2.2).
           Map<DomainName, TlsaLookup> out = new HashMap<>();
-          all.forEach(f -> out.put(f.join().host(), f.join()));
+          for (int i = 0; i < all.size(); i++) {
+            // a provider that completed with no result fails the plan, as before
+            out.put(
+                asked.get(i),
+                Objects.requireNonNull(all.get(i).join(), "the DANE provider returned null"));
+          }
           return out;
         });
   }
@@ -438,9 +448,12 @@ public final class TransportPolicyResolver {
     return Math.max(0, ttl);
   }
 
-  /** A failed answer's TTL is zero, and so makes the plan not reusable. */
+  /**
+   * A failed answer's TTL is zero, and so makes the plan not reusable; so is one whose validation
+   * failed, whatever its outcome (RFC 4035 §5.5).
+   */
   private static long answerTtl(DnsAnswer answer) {
-    return answer.isSuccess() ? answer.ttl().toMillis() : 0;
+    return MxHost.failed(answer) ? 0 : answer.ttl().toMillis();
   }
 
   /**

@@ -164,6 +164,14 @@ class RequireTlsTest {
                         z.mailHost("stsbad.test", 10, "mx.stsbad.test", stsBad),
                         "stsbad.test",
                         "1"))
+            .zone(
+                "twomx.test",
+                z ->
+                    // mx1: DANE, no REQUIRETLS; mx2: DANE, REQUIRETLS (DANE-EE checks no name)
+                    z.mailHost("twomx.test", 10, "mx1.twomx.test", daneWithout)
+                        .tlsaFor(Tlsa.smtpOwner("mx1.twomx.test"), 3, 1, 1, daneWithoutLeaf)
+                        .mailHost("twomx.test", 20, "mx2.twomx.test", dane)
+                        .tlsaFor(Tlsa.smtpOwner("mx2.twomx.test"), 3, 1, 1, daneLeaf))
             .zone("relay.test", z -> z.a("relay.test", "127.0.0.10"))
             .zone("relay2.test", z -> z.a("relay2.test", "127.0.0.11"))
             .start();
@@ -291,6 +299,22 @@ class RequireTlsTest {
       RecipientResult plainMessage = send(t, "c@danewithout.test", false, MESSAGE);
       assertThat(plainMessage.status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(mailCommands(daneWithout)).hasSize(before + 1);
+    }
+  }
+
+  /**
+   * RFC 8689 §4.2.1: a server without REQUIRETLS gets nothing and the next MX host is tried; the
+   * message is returned only when no host is left. When the attempt limit stops the walk before mx2
+   * (which qualifies and advertises REQUIRETLS) was tried, nothing proved that no host can take the
+   * message: deferred (4.7.30), never bounced.
+   */
+  @Test
+  void requireTlsIsNotBouncedWhileAnMxHostWasNeverTried(@TempDir Path state) {
+    try (SecureSmtpTransport t = transport(state, b -> b.maxAttemptsPerDomain(1))) {
+      RecipientResult r = send(t, "b@twomx.test", true, MESSAGE);
+      assertThat(r.attempts()).hasSize(1);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.REQUIRETLS_UNAVAILABLE);
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
     }
   }
 

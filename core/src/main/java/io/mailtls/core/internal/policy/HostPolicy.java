@@ -671,7 +671,10 @@ public final class HostPolicy {
   private static List<String> failedAddressFamilies(MxHost h) {
     List<String> notes = new ArrayList<>();
     for (DnsAnswer a : List.of(h.ipv4(), h.ipv6())) {
-      if (!a.isSuccess()) {
+      // RFC 4035 §5.5: an answer that failed validation is a failed lookup, whatever its outcome
+      if (!a.isSuccess()
+          || a.state() == DnssecState.BOGUS
+          || a.state() == DnssecState.INDETERMINATE) {
         notes.add(
             h.name()
                 + ": "

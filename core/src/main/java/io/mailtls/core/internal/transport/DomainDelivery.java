@@ -125,7 +125,16 @@ public final class DomainDelivery {
     List<Attempt> attempts = new ArrayList<>();
     try {
       deliver(
-          plan, sender, recipients, content, scan, requireTls, plaintextRefused, decided, attempts);
+          plan,
+          !nextHopPlan.skipped().isEmpty(),
+          sender,
+          recipients,
+          content,
+          scan,
+          requireTls,
+          plaintextRefused,
+          decided,
+          attempts);
     } catch (RuntimeException e) {
       // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
       log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
@@ -144,8 +153,13 @@ public final class DomainDelivery {
     return results(plan, recipients, decided, attempts);
   }
 
+  /**
+   * @param othersSkipped whether the next hop's plan skipped hosts (for reasons that may pass): a
+   *     message that no tried server took with REQUIRETLS is then deferred, not returned
+   */
   private void deliver(
       DeliveryPlan plan,
+      boolean othersSkipped,
       Optional<EmailAddress> sender,
       List<EmailAddress> recipients,
       MessageContent content,
@@ -171,10 +185,15 @@ public final class DomainDelivery {
     }
     List<EmailAddress> pending = new ArrayList<>(recipients);
     SmtpReply lastFailure = null;
+    boolean untried = false; // the attempt limit left an address of a planned host untried
     hosts:
     for (PlannedHost host : plan.hosts()) {
       for (InetAddress address : host.addresses()) {
-        if (pending.isEmpty() || attempts.size() >= settings.maxAttempts()) {
+        if (pending.isEmpty()) {
+          break hosts;
+        }
+        if (attempts.size() >= settings.maxAttempts()) {
+          untried = true;
           break hosts;
         }
         AttemptResult result =
@@ -190,11 +209,30 @@ public final class DomainDelivery {
       }
     }
     if (requireTls && RequireTlsSession.everyAttemptLacked(attempts)) {
-      // RFC 8689 §4.2.1: no MX host advertised REQUIRETLS; the message is returned (5.7.30).
-      SmtpReply bounce = RequireTlsSession.bounce(attempts);
+      // RFC 8689 §4.2.1: no MX host advertised REQUIRETLS; the message is returned (5.7.30), once
+      // no host is left: not while the attempt limit left one untried, or the plan skipped hosts
+      // for reasons that may pass (as when no host qualified, MessageTlsPolicy), which defers.
+      boolean returned = !untried && !othersSkipped;
+      SmtpReply reply =
+          returned
+              ? RequireTlsSession.bounce(attempts)
+              : SmtpReply.local(
+                  451,
+                  "4.7.30",
+                  "REQUIRETLS cannot be met now: none of the "
+                      + attempts.size()
+                      + " server(s) tried advertised REQUIRETLS after STARTTLS, and "
+                      + (untried
+                          ? "the attempt limit left MX hosts untried"
+                          : "other hosts were skipped")
+                      + "; not sent (RFC 8689 §4.2.1)");
       for (EmailAddress r : pending) {
         decided.put(
-            r, new Decision(DeliveryStatus.BOUNCED, bounce, attempts.get(attempts.size() - 1)));
+            r,
+            new Decision(
+                returned ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED,
+                reply,
+                attempts.get(attempts.size() - 1)));
       }
       return;
     }
