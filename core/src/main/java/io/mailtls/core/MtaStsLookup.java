@@ -33,19 +33,35 @@ public sealed interface MtaStsLookup
    *     only after it) nor than the policy's cache lifetime (RFC 8461 §5.1); empty when the source
    *     does not say, and then a plan is reused only briefly ({@link
    *     TransportPolicyResolver.Builder#planCacheSize})
+   * @param unconfirmed whether this cached policy applies only because discovery could not tell
+   *     whether it is still current (RFC 8461 §3.3, §5.1): the TXT lookup failed, the record was
+   *     present but unusable, or a new policy id could not be fetched. The domain may publish a
+   *     different policy by now, so a decision that only the current policy may justify (a bounce
+   *     under {@code sts-required} for a policy that does not enforce) is deferred instead.
    */
   record Found(
       DomainName policyDomain,
       MtaStsPolicy policy,
       boolean fromCache,
       String note,
-      Optional<Duration> ttl)
+      Optional<Duration> ttl,
+      boolean unconfirmed)
       implements MtaStsLookup {
     public Found {
       Objects.requireNonNull(policyDomain, "policyDomain");
       Objects.requireNonNull(policy, "policy");
       Objects.requireNonNull(note, "note");
       Objects.requireNonNull(ttl, "ttl");
+    }
+
+    /** A result that discovery confirmed as current ({@code unconfirmed} false). */
+    public Found(
+        DomainName policyDomain,
+        MtaStsPolicy policy,
+        boolean fromCache,
+        String note,
+        Optional<Duration> ttl) {
+      this(policyDomain, policy, fromCache, note, ttl, false);
     }
 
     /** A result that says nothing of how long it holds (an empty {@code ttl}). */

@@ -45,10 +45,19 @@ final class FetchBackoff {
     return period;
   }
 
-  /** The failure that forbids fetching {@code id} of {@code domain} at {@code now}, if any. */
+  /**
+   * The failure that forbids fetching {@code id} of {@code domain} at {@code now}, if any. A
+   * failure dated after now by more than {@link CachedPolicy#CLOCK_TOLERANCE} (the clock went back
+   * since) forbids nothing: the back-off is a period after the failure (RFC 8461 §3.3), not one
+   * after a time not yet reached, which would keep the domain's policy unfetched until the clock
+   * catches up.
+   */
   Optional<Failure> active(DomainName domain, String id, Instant now) {
     Failure f = failures.get(domain);
-    if (f == null || !f.id().equals(id) || !now.isBefore(retryAt(f))) {
+    if (f == null
+        || !f.id().equals(id)
+        || !now.isBefore(retryAt(f))
+        || Duration.between(now, f.at()).compareTo(CachedPolicy.CLOCK_TOLERANCE) > 0) {
       return Optional.empty();
     }
     return Optional.of(f);

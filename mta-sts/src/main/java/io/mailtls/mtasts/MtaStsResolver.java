@@ -264,7 +264,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
           cached(
               domain,
               fresh.get(),
-              reason + "; the cached policy applies until " + fresh.get().expiresAt()));
+              reason + "; the cached policy applies until " + fresh.get().expiresAt(),
+              true));
     }
     return new MtaStsLookup.Failed(domain, FailureType.STS_POLICY_FETCH_ERROR, reason);
   }
@@ -357,7 +358,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
                   + id
                   + " unchanged; cached"
                   + " policy valid until "
-                  + fresh.get().expiresAt()));
+                  + fresh.get().expiresAt(),
+              false));
     }
     return fetch(ctx, id);
   }
@@ -367,7 +369,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     Duration ttl = result.ttl().filter(t -> t.compareTo(limit) < 0).orElse(limit);
     if (result instanceof MtaStsLookup.Found f) {
       return new MtaStsLookup.Found(
-          f.policyDomain(), f.policy(), f.fromCache(), f.note(), Optional.of(ttl));
+          f.policyDomain(), f.policy(), f.fromCache(), f.note(), Optional.of(ttl), f.unconfirmed());
     }
     if (result instanceof MtaStsLookup.NoPolicy n) {
       return new MtaStsLookup.NoPolicy(
@@ -398,7 +400,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
                   + what
                   + "); the cached policy applies until "
                   + ctx.fresh().get().expiresAt()
-                  + " (RFC 8461 §3.3)"));
+                  + " (RFC 8461 §3.3)",
+              true));
     }
     return new MtaStsLookup.Failed(
         ctx.domain(), FailureType.DNS_FAILURE, "MTA-STS TXT lookup failed: " + what);
@@ -416,15 +419,22 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
               + "; the cached policy applies"
               + " until "
               + ctx.fresh().get().expiresAt()
-              + " (RFC 8461 §3.1, §5.1)");
+              + " (RFC 8461 §3.1, §5.1)",
+          // A record shown absent confirms that nothing newer is published; an unusable one
+          // (two records during a change, say) does not.
+          !provablyAbsent);
     }
     return new MtaStsLookup.NoPolicy(ctx.domain(), provablyAbsent, reason);
   }
 
-  /** A cached policy, holding until it expires (RFC 8461 §5.1). */
-  private MtaStsLookup cached(DomainName domain, CachedPolicy entry, String note) {
+  /**
+   * A cached policy, holding until it expires (RFC 8461 §5.1); {@code unconfirmed}: discovery could
+   * not tell whether it is still current (see {@link MtaStsLookup.Found#unconfirmed()}).
+   */
+  private MtaStsLookup cached(
+      DomainName domain, CachedPolicy entry, String note, boolean unconfirmed) {
     return new MtaStsLookup.Found(
-        domain, entry.policy(), true, note, Optional.of(timeLeft(entry.expiresAt())));
+        domain, entry.policy(), true, note, Optional.of(timeLeft(entry.expiresAt())), unconfirmed);
   }
 
   private Duration timeLeft(Instant expiresAt) {
@@ -545,7 +555,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
       }
       // The TXT record names a policy that could not be fetched: a plan with the cached policy is
       // not reused, so that the next message looks again (within the back-off, RFC 8461 §3.3).
-      return notReusable(cached(domain, entry, note));
+      return notReusable(cached(domain, entry, note, true));
     }
     if (attempted) {
       log.info(

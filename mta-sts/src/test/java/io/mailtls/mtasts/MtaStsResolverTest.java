@@ -513,6 +513,28 @@ class MtaStsResolverTest {
     assertThat(fx.fetcher.calls()).extracting(MapPolicyFetcher.Call::id).containsExactly("1", "2");
   }
 
+  /**
+   * A fetch failed while the clock ran a day ahead; the clock was then stepped back (NTP, a
+   * restored VM). The back-off is five minutes per id (RFC 8461 §3.3), not five minutes after a
+   * time not yet reached: otherwise the domain's {@code enforce} policy is neither fetched nor
+   * cached for a whole day, and mail goes as if the domain had none.
+   */
+  @Test
+  void section3_3_aFailureDatedAheadOfTheClockDoesNotStretchTheBackoff() {
+    fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "HTTP 503");
+    MtaStsResolver sts = fx.sts();
+    fx.clock.advance(Duration.ofDays(1));
+    assertThat(await(sts.lookupAsync(POLICY_DOMAIN))).isInstanceOf(MtaStsLookup.Failed.class);
+    fx.clock.set(FakeClock.START); // stepped back a day
+    fx.fetcher.serve(DOMAIN, MtaStsMode.ENFORCE, MAX_AGE, "mx1.example.test");
+    fx.clock.advance(Duration.ofMinutes(10));
+
+    MtaStsLookup result = await(sts.lookupAsync(POLICY_DOMAIN));
+
+    assertThat(fx.fetcher.count(DOMAIN)).isEqualTo(2);
+    assertThat(found(result).policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+  }
+
   @Test
   void section3_3_theBackoffIsConfigurable() {
     fx.fetcher.fail(DOMAIN, FailureType.STS_POLICY_FETCH_ERROR, "HTTP 503");

@@ -541,7 +541,8 @@ public final class HostPolicy {
   /**
    * The {@code sts-required} level without an {@code enforce} policy: only a valid {@code enforce}
    * policy lets mail go. Bounced when the domain provably publishes no policy or one that does not
-   * enforce; deferred when discovery or the fetch failed (it may work later).
+   * enforce; deferred when discovery or the fetch failed (it may work later), also when a cached
+   * policy that does not enforce applies only because of such a failure.
    */
   private static DomainDecision.Fail stsRequiredRefusal(
       DomainInputs in,
@@ -566,6 +567,20 @@ public final class HostPolicy {
               DeliveryStatus.BOUNCED,
               SmtpReply.local(
                   550, "5.7.10", "sts-required: the recipient domain publishes no MTA-STS policy"),
+              FailureType.STS_REQUIRED);
+    } else if (in.sts().get() instanceof MtaStsLookup.Found found && found.unconfirmed()) {
+      // RFC 8461 §3.3, §5.1: the cached policy applies because discovery failed; the domain may
+      // enforce by now, so a failure that may pass is deferred, not bounced.
+      f =
+          Values.planFailure(
+              DeliveryStatus.DEFERRED,
+              SmtpReply.local(
+                  451,
+                  EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+                  "sts-required: the cached MTA-STS policy is in mode "
+                      + found.policy().mode()
+                      + ", not enforce, and discovery could not confirm it is current: "
+                      + found.note()),
               FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.Found found) {
       f =

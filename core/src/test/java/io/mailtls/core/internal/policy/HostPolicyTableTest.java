@@ -90,6 +90,8 @@ class HostPolicyTableTest {
     MODE_NONE("policy in mode `none`"),
     TESTING_MATCH("`testing`, host matches"),
     TESTING_OUTSIDE("`testing`, host outside the `mx` patterns"),
+    TESTING_UNCONFIRMED(
+        "`testing` from the cache, host matches; discovery could not confirm it is current"),
     ENFORCE_MATCH("`enforce`, host matches"),
     ENFORCE_OUTSIDE("`enforce`, host outside the `mx` patterns");
 
@@ -227,7 +229,8 @@ class HostPolicyTableTest {
       return sts == Sts.ENFORCE_MATCH
           || sts == Sts.ENFORCE_OUTSIDE
           || sts == Sts.TESTING_MATCH
-          || sts == Sts.TESTING_OUTSIDE;
+          || sts == Sts.TESTING_OUTSIDE
+          || sts == Sts.TESTING_UNCONFIRMED;
     }
 
     /** Whether TLSA discovery found records or failed (before any override). */
@@ -245,7 +248,10 @@ class HostPolicyTableTest {
     }
 
     boolean testing() {
-      return !overrideSts() && (sts == Sts.TESTING_MATCH || sts == Sts.TESTING_OUTSIDE);
+      return !overrideSts()
+          && (sts == Sts.TESTING_MATCH
+              || sts == Sts.TESTING_OUTSIDE
+              || sts == Sts.TESTING_UNCONFIRMED);
     }
 
     boolean outside() {
@@ -518,6 +524,14 @@ class HostPolicyTableTest {
               decides(bounce(FailureType.STS_REQUIRED)),
               "RFC 8461 §3.1",
               "5.7.10: the sender's own requirement cannot be met"),
+          rule(
+              "`sts-required`, and a cached policy in mode `testing` or `none` applies only"
+                  + " because discovery failed (the TXT lookup failed, the record was unusable, or"
+                  + " a new policy could not be fetched)",
+              c -> c.at(TlsLevel.STS_REQUIRED) && c.sts == Sts.TESTING_UNCONFIRMED,
+              decides(defer(FailureType.STS_REQUIRED)),
+              "RFC 8461 §3.3, §5.1",
+              "the domain may enforce by now: it may work later, so deferred, not bounced"),
           rule(
               "`sts-required`, and the policy is in mode `testing` or `none`",
               c -> c.at(TlsLevel.STS_REQUIRED) && (c.testing() || c.sts == Sts.MODE_NONE),
@@ -1049,6 +1063,15 @@ class HostPolicyTableTest {
       case MODE_NONE -> found(MtaStsMode.NONE, "other.example.test");
       case TESTING_MATCH -> found(MtaStsMode.TESTING, "*.example.test");
       case TESTING_OUTSIDE -> found(MtaStsMode.TESTING, "other.example.test");
+      case TESTING_UNCONFIRMED ->
+          new MtaStsLookup.Found(
+              DOMAIN,
+              new MtaStsPolicy(
+                  "20240101", MtaStsMode.TESTING, List.of("*.example.test"), Duration.ofDays(7)),
+              true,
+              "MTA-STS TXT lookup failed: SERVFAIL; the cached policy applies",
+              Optional.empty(),
+              true);
       case ENFORCE_MATCH -> found(MtaStsMode.ENFORCE, "*.example.test");
       case ENFORCE_OUTSIDE -> found(MtaStsMode.ENFORCE, "other.example.test");
       case NOT_CONFIGURED -> throw new IllegalArgumentException("no lookup without a source");
