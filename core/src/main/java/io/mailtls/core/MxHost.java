@@ -55,7 +55,10 @@ public final class MxHost {
     return implicit;
   }
 
-  /** The addresses to connect to, IPv4 first, then IPv6. */
+  /**
+   * The addresses to connect to, IPv4 first, then IPv6: those of the A and AAAA answers that are
+   * unicast ({@link MxResolver}: the unspecified, multicast and broadcast addresses are dropped).
+   */
   public List<InetAddress> addresses() {
     return addresses;
   }
@@ -103,6 +106,37 @@ public final class MxHost {
    */
   public boolean addressLookupFailed() {
     return failed(ipv4) || failed(ipv6);
+  }
+
+  /**
+   * Whether {@code address} may be a mail server's: not the unspecified address ({@code 0.0.0.0},
+   * {@code ::}; a connect to it reaches the local host on Linux), not multicast (RFC 1112 §4, RFC
+   * 4291 §2.7), not the IPv4 limited broadcast address {@code 255.255.255.255} (RFC 1122 §3.2.1.3),
+   * nor any of these as an IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2). Loopback and private
+   * addresses are unicast.
+   */
+  static boolean isUnicast(InetAddress address) {
+    byte[] b = address.getAddress();
+    if (b.length == 16 && isIpv4Mapped(b)) {
+      b = java.util.Arrays.copyOfRange(b, 12, 16);
+    }
+    if (b.length == 4) {
+      int first = b[0] & 0xff;
+      boolean unspecified = (b[0] | b[1] | b[2] | b[3]) == 0;
+      boolean broadcast = (b[0] & b[1] & b[2] & b[3]) == (byte) 0xff;
+      boolean multicast = first >= 224 && first <= 239;
+      return !unspecified && !broadcast && !multicast;
+    }
+    return !address.isAnyLocalAddress() && !address.isMulticastAddress();
+  }
+
+  private static boolean isIpv4Mapped(byte[] b) {
+    for (int i = 0; i < 10; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
   }
 
   /**

@@ -88,7 +88,11 @@ public final class MxResolution {
   public enum Kind {
     /** MX records lead to the hosts. */
     MX(false, false),
-    /** No MX records: the domain's own addresses (RFC 5321 §5.1). */
+    /**
+     * No MX records: the domain's own addresses (RFC 5321 §5.1). Its one host may be left with no
+     * address when every published one was dropped as not unicast ({@link MxResolver}); the planner
+     * then defers.
+     */
     IMPLICIT_MX(false, false),
     /** The next hop is an address literal; no DNS was asked. */
     ADDRESS_LITERAL(false, false),

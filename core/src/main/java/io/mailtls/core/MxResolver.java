@@ -21,8 +21,17 @@ import org.jspecify.annotations.Nullable;
  * <p>The MX answer decides first: NXDOMAIN → {@link MxResolution.Kind#NO_SUCH_DOMAIN}; a lone null
  * MX → {@link MxResolution.Kind#NULL_MX}; no MX → the domain's own addresses (implicit MX) or
  * {@link MxResolution.Kind#NO_MAIL_HOST}; any failure (SERVFAIL, timeout, bogus) → {@link
- * MxResolution.Kind#TEMPORARY_FAILURE}, never "no MX". Then every host's A and AAAA lookups run
- * concurrently, so resolution costs two dependent round trips, not one per host.
+ * MxResolution.Kind#TEMPORARY_FAILURE}, never "no MX". Then the A and AAAA lookups of every host,
+ * up to {@link #MAX_MX_HOSTS} in preference order, run concurrently, so resolution costs two
+ * dependent round trips, not one per host.
+ *
+ * <p>Addresses that are never a mail server are dropped from a host's addresses, with a note: the
+ * unspecified address ({@code 0.0.0.0}, {@code ::}, which a connect on Linux sends to the local
+ * host), multicast addresses and the IPv4 limited broadcast address {@code 255.255.255.255} (RFC
+ * 1122 §3.2.1.3, RFC 4291 §2.5.2, §2.7). A host left without an address is skipped by the planner
+ * like one without address records, and an implicit MX left without one stays {@link
+ * MxResolution.Kind#IMPLICIT_MX} with no address, so that it is deferred, never bounced as having
+ * no mail host. Loopback and private addresses are kept.
  *
  * <p>{@link #resolve} blocks and returns the resolution; {@link #resolveAsync} returns a {@link
  * CompletableFuture} (docs/design.md §5).
@@ -32,6 +41,18 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class MxResolver {
+
+  /**
+   * The most MX hosts of one next hop that are resolved and planned: the first {@value} in
+   * preference order (after the shuffle among equal preferences, RFC 5321 §5.1); the others are
+   * dropped before their address (and TLSA) lookups, and {@link MxResolution#notes()} says how
+   * many. An MX RRset may hold thousands of hosts (as many as fit in a 64 KB DNS response), while a
+   * delivery tries a few addresses ({@code SecureSmtpTransport.Builder.maxAttemptsPerDomain},
+   * default 5), as Postfix bounds the addresses it looks at ({@code smtp_mx_address_limit}). A
+   * fixed bound, as the other bounds on peer input: an MTA-STS {@code enforce} policy that names
+   * only hosts beyond it matches none of the hosts kept, and mail for such a domain is deferred.
+   */
+  public static final int MAX_MX_HOSTS = 20;
 
   private final DnsResolver dns;
   private final RandomGenerator random;
@@ -138,6 +159,17 @@ public final class MxResolver {
       return done(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(), mx, notes);
     }
     List<Map.Entry<DomainName, Integer>> ordered = order(byHost);
+    if (ordered.size() > MAX_MX_HOSTS) {
+      // Every read from the network is bounded: only the hosts that may be tried are looked up.
+      notes.add(
+          ordered.size()
+              + " MX hosts; the first "
+              + MAX_MX_HOSTS
+              + " in preference order are used, "
+              + (ordered.size() - MAX_MX_HOSTS)
+              + " dropped (MxResolver.MAX_MX_HOSTS)");
+      ordered = ordered.subList(0, MAX_MX_HOSTS);
+    }
     List<CompletableFuture<MxHost>> hosts = new ArrayList<>();
     for (Map.Entry<DomainName, Integer> e : ordered) {
       hosts.add(host(e.getKey(), e.getValue(), false));
@@ -147,6 +179,7 @@ public final class MxResolver {
             v -> {
               List<MxHost> result = hosts.stream().map(CompletableFuture::join).toList();
               for (MxHost h : result) {
+                notUnicast(h, notes);
                 h.canonicalName()
                     .ifPresent(
                         c ->
@@ -180,6 +213,12 @@ public final class MxResolver {
                     Optional.of(mx),
                     notes);
               }
+              if (notUnicast(h, notes)) {
+                // Published addresses, none a mail server's: deferred by the planner like a host
+                // without a usable address, never bounced as a domain without address records.
+                return new MxResolution(
+                    nextHop, MxResolution.Kind.IMPLICIT_MX, List.of(h), Optional.of(mx), notes);
+              }
               if (h.addresses().isEmpty()) {
                 return new MxResolution(
                     nextHop, MxResolution.Kind.NO_MAIL_HOST, List.of(), Optional.of(mx), notes);
@@ -202,13 +241,38 @@ public final class MxResolver {
               continue; // RFC 4035 §5.5: data that failed validation is never used
             }
             for (DnsRecord.Address r : answer.records(DnsRecord.Address.class)) {
-              if (!addresses.contains(r.address())) {
+              if (MxHost.isUnicast(r.address()) && !addresses.contains(r.address())) {
                 addresses.add(r.address());
               }
             }
           }
           return new MxHost(name, preference, implicit, addresses, v4, v6);
         });
+  }
+
+  /**
+   * Notes each address of {@code h}'s usable answers that was dropped as not unicast ({@link
+   * MxHost#isUnicast}); returns whether {@code h} has no address left because of it.
+   */
+  private static boolean notUnicast(MxHost h, List<String> notes) {
+    boolean dropped = false;
+    for (DnsAnswer answer : List.of(h.ipv4(), h.ipv6())) {
+      if (MxHost.failed(answer)) {
+        continue; // never used, whatever it holds
+      }
+      for (DnsRecord.Address r : answer.records(DnsRecord.Address.class)) {
+        if (!MxHost.isUnicast(r.address())) {
+          dropped = true;
+          notes.add(
+              (h.implicit() ? "implicit MX " : "MX host ")
+                  + h.name()
+                  + ": address "
+                  + r.address().getHostAddress()
+                  + " not used: not a unicast address");
+        }
+      }
+    }
+    return dropped && h.addresses().isEmpty();
   }
 
   /** Sorts by preference and shuffles runs of equal preference (RFC 5321 §5.1). */

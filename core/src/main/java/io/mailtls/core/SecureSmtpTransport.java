@@ -834,11 +834,24 @@ public final class SecureSmtpTransport implements AutoCloseable {
       requirement = new TlsRequirement.Encrypted();
     }
     List<java.net.InetAddress> addresses = new ArrayList<>();
+    List<String> notUnicast = new ArrayList<>();
     for (DnsAnswer a : List.of(v4, v6)) {
       if (MxHost.failed(a)) {
         continue; // RFC 4035 §5.5: data that failed validation is never used, as for MX hosts
       }
-      a.records(DnsRecord.Address.class).forEach(r -> addresses.add(r.address()));
+      for (DnsRecord.Address r : a.records(DnsRecord.Address.class)) {
+        if (MxHost.isUnicast(r.address())) {
+          addresses.add(r.address());
+        } else {
+          // 0.0.0.0 would reach the local host; multicast and broadcast never a server (MxHost)
+          notUnicast.add(
+              "relay "
+                  + h.host()
+                  + ": address "
+                  + r.address().getHostAddress()
+                  + " not used: not a unicast address");
+        }
+      }
     }
     MxHost host = new MxHost(h.host(), 0, true, addresses, v4, v6);
     MxResolution mx =
@@ -848,14 +861,32 @@ public final class SecureSmtpTransport implements AutoCloseable {
             List.of(host),
             Optional.empty(),
             List.of("relay " + h.host() + ":" + h.port()));
-    List<String> reasons =
-        List.of(
-            "relay "
-                + h.host()
-                + ":"
-                + h.port()
-                + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"),
-            "relay requirement " + requirement.getClass().getSimpleName());
+    List<String> reasons = new ArrayList<>();
+    reasons.add(
+        "relay "
+            + h.host()
+            + ":"
+            + h.port()
+            + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"));
+    reasons.add("relay requirement " + requirement.getClass().getSimpleName());
+    reasons.addAll(notUnicast);
+    if (addresses.isEmpty() && !notUnicast.isEmpty()) {
+      return new DeliveryPlan(
+          hop,
+          level,
+          mx,
+          List.of(),
+          List.of(),
+          Optional.of(
+              new DeliveryPlan.Failure(
+                  DeliveryStatus.DEFERRED,
+                  SmtpReply.local(
+                      451,
+                      EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
+                      "relay " + h.host() + " has no unicast address"),
+                  FailureType.CONNECTION_FAILED)),
+          reasons);
+    }
     if (addresses.isEmpty()) {
       return new DeliveryPlan(
           hop,
@@ -1083,7 +1114,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
       return this;
     }
 
-    /** The SMTP port of MX hosts; default 25. Tests and tools may point it elsewhere. */
+    /**
+     * The SMTP port of MX hosts; default 25. Tests and tools may point it elsewhere. It does not
+     * change the service that DANE looks up: TLSA records are still read at {@code _25._tcp} (RFC
+     * 7672 §2.2), unlike a policy-map relay's explicit port ({@code relay=HOST:PORT}), whose
+     * records are read at {@code _PORT._tcp} (RFC 6698 §3).
+     */
     public Builder port(int port) {
       once("port");
       if (port < 1 || port > 65535) {
@@ -1303,7 +1339,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
       return this;
     }
 
-    /** The most connection attempts (MX addresses) per domain per message; default 5. */
+    /**
+     * The most connection attempts (MX addresses) per domain per message; default 5. At most {@link
+     * MxResolver#MAX_MX_HOSTS} MX hosts, the first in preference order, are planned.
+     */
     public Builder maxAttemptsPerDomain(int max) {
       once("maxAttemptsPerDomain");
       this.maxAttemptsPerDomain = max;

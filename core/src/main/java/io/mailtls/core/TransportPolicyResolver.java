@@ -39,8 +39,9 @@ import org.jspecify.annotations.Nullable;
  * TlsLevel#DANE_REQUIRED} fail closed: every recipient is deferred with {@link
  * FailureType#POLICY_UNAVAILABLE}, never delivered opportunistically.
  *
- * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA), so a
- * plan costs about one dependent chain of round trips.
+ * <p>Lookups that do not depend on each other run concurrently (every MX host's A and AAAA, then
+ * its TLSA, for the first {@link MxResolver#MAX_MX_HOSTS} hosts in preference order), so a plan
+ * costs about one dependent chain of round trips.
  *
  * <p>{@link #plan} blocks and returns the plan; {@link #planAsync} returns a {@link
  * CompletableFuture} (docs/design.md §5). {@link #newBuilder()} derives a resolver with some
@@ -187,7 +188,7 @@ public final class TransportPolicyResolver {
     CompletableFuture<Optional<MtaStsLookup>> sts = stsLookup(target, false, events);
     // TLSA lookups depend on the MX hosts only; they run beside MTA-STS discovery.
     CompletableFuture<Map<DomainName, TlsaLookup>> tlsa =
-        mx.thenCompose(m -> tlsaLookups(m, events));
+        mx.thenCompose(m -> tlsaLookups(m, tlsaPort(entry), events));
     // thenCombine completes only once both sides have, failed or not: the plan completes after
     // every lookup it started has ended (tlsaLookups sees to it also for a provider that throws),
     // so no lookup event of this plan comes after the caller's planEnd.
@@ -230,7 +231,8 @@ public final class TransportPolicyResolver {
                 // superseded policy is forgotten, so the next plan() is made from the answers as
                 // they are then (the DNS cache still has them) and the new policy.
                 forget(old.nextHop(), old.senderLevel().orElseThrow());
-                return tlsaLookups(old.mx(), events)
+                Optional<DestinationPolicyMap.Entry> entry = entryFor(old.nextHop());
+                return tlsaLookups(old.mx(), tlsaPort(entry), events)
                     .thenApply(
                         t -> {
                           Inputs in =
@@ -240,7 +242,7 @@ public final class TransportPolicyResolver {
                                   old.mx(),
                                   p,
                                   t,
-                                  entryFor(old.nextHop()));
+                                  entry);
                           return Optional.of(assemble(in));
                         });
               }
@@ -322,12 +324,21 @@ public final class TransportPolicyResolver {
   }
 
   /**
-   * Every connectable host's TLSA discovery, concurrently (RFC 7672 §2.2), each between its start
-   * and end events. A provider that throws fails the result, as it did before there were events,
-   * once the lookups already started have ended; no further lookup is started.
+   * The port whose TLSA records apply (RFC 6698 §3, RFC 7672 §2.2: {@code _PORT._tcp.HOST}, the
+   * port connected to): a policy-map relay's explicit port, a real service port; else 25, also when
+   * the transport's {@code port(...)} points port-25 traffic elsewhere (tests, tools).
+   */
+  private static int tlsaPort(Optional<DestinationPolicyMap.Entry> entry) {
+    return entry.flatMap(e -> e.policy().relay()).flatMap(DestinationPolicy.Relay::port).orElse(25);
+  }
+
+  /**
+   * Every connectable host's TLSA discovery for {@code port}, concurrently (RFC 7672 §2.2), each
+   * between its start and end events. A provider that throws fails the result, as it did before
+   * there were events, once the lookups already started have ended; no further lookup is started.
    */
   private CompletableFuture<Map<DomainName, TlsaLookup>> tlsaLookups(
-      MxResolution mx, SafeListener events) {
+      MxResolution mx, int port, SafeListener events) {
     if (dane.isEmpty() || mx.kind().isPermanentFailure() || mx.kind().isTemporaryFailure()) {
       return CompletableFuture.completedFuture(Map.of());
     }
@@ -341,7 +352,7 @@ public final class TransportPolicyResolver {
       events.fire(l -> l.tlsaLookupStart(h));
       CompletableFuture<TlsaLookup> lookup;
       try {
-        lookup = dane.get().lookupAsync(h, mx);
+        lookup = dane.get().lookupAsync(h, mx, port);
       } catch (RuntimeException | Error e) {
         events.fire(l -> l.tlsaLookupEnd(h, providerFailed(h, e)));
         thrown = e;
@@ -497,7 +508,19 @@ public final class TransportPolicyResolver {
     List<PolicyFailure> policyFailures = new ArrayList<>(proceed.policyFailures());
     List<PlannedHost> hosts = new ArrayList<>();
     List<SkippedHost> skipped = new ArrayList<>();
-    if (nextHop instanceof NextHop.AddressLiteral literal) {
+    Optional<DeliveryPlan.Failure> literalRefused = Optional.empty();
+    if (nextHop instanceof NextHop.AddressLiteral literal && !MxHost.isUnicast(literal.address())) {
+      // user@[0.0.0.0]: a connect to the unspecified address reaches the local host, and no
+      // multicast or broadcast address is a mail server; no retry can change the address.
+      reasons.add(nextHop + " is not a unicast address: never connected to");
+      literalRefused =
+          Optional.of(
+              io.mailtls.core.internal.Values.planFailure(
+                  DeliveryStatus.BOUNCED,
+                  SmtpReply.local(
+                      550, "5.1.2", "address literal " + nextHop + " is not a unicast address"),
+                  FailureType.CONNECTION_FAILED));
+    } else if (nextHop instanceof NextHop.AddressLiteral literal) {
       HostDecision d = HostPolicy.decide(HostInputs.addressLiteral(in));
       add(
           d,
@@ -515,8 +538,8 @@ public final class TransportPolicyResolver {
         add(d, Optional.of(h.name()), h.addresses(), port, hosts, skipped, reasons, policyFailures);
       }
     }
-    Optional<DeliveryPlan.Failure> failure = Optional.empty();
-    if (hosts.isEmpty()) {
+    Optional<DeliveryPlan.Failure> failure = literalRefused;
+    if (hosts.isEmpty() && failure.isEmpty()) {
       failure = Optional.of(HostPolicy.noHostLeft(skipped, proceed.enforce()));
     }
     return new DeliveryPlan(

@@ -68,7 +68,13 @@ import org.jspecify.annotations.Nullable;
  *       the host name) is itself secure, the host's own zone is signed and TLSA at the original
  *       name still applies (Postfix checks this with a CNAME query); otherwise there is no DANE.
  *   <li>A CNAME at {@code _25._tcp.<host>} is followed by the DNS layer; it moves where the records
- *       are found, not the TLSA base domain. The port is always 25.
+ *       are found, not the TLSA base domain.
+ *   <li>The port is the one connected to (RFC 6698 §3, RFC 7672 §2.2): 25 for MX hosts, also when
+ *       the transport's {@code port(...)} points port-25 traffic at a test server; {@code PORT} for
+ *       a policy-map relay with an explicit port ({@code relay=HOST:PORT}, {@link
+ *       #lookupAsync(MxHost, MxResolution, int)}), whose records are at {@code _PORT._tcp.HOST}, as
+ *       Postfix looks them up for a relayhost {@code [gw]:2525}. {@code _25._tcp} above stands for
+ *       that port.
  *   <li>The TLSA answer: secure with at least one usable record (RFC 7672 §3.1) → {@link
  *       TlsaLookup.Usable}; secure, none usable → {@link TlsaLookup.Unusable} (TLS mandatory,
  *       unauthenticated); insecure, NXDOMAIN or NODATA → {@link TlsaLookup.None}.
@@ -85,6 +91,9 @@ import org.jspecify.annotations.Nullable;
  * itself could have been forged.
  */
 public final class DaneResolver implements DaneProvider {
+
+  /** The SMTP port, whose TLSA records MX hosts are looked up at (RFC 7672 §2.2). */
+  private static final int SMTP_PORT = 25;
 
   private final DnsResolver dns;
   private final Clock clock;
@@ -113,17 +122,33 @@ public final class DaneResolver implements DaneProvider {
   }
 
   /**
-   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx}, without
-   * blocking. The future always completes normally; an unexpected error becomes {@link
-   * TlsaLookup.Failed}.
+   * Discovers the TLSA records of {@code host} (RFC 7672 §2.2), reached through {@code mx}, at port
+   * 25 ({@code _25._tcp}), without blocking. The future always completes normally; an unexpected
+   * error becomes {@link TlsaLookup.Failed}.
    */
   @Override
   public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
+    return lookupAsync(host, mx, SMTP_PORT);
+  }
+
+  /**
+   * Discovers the TLSA records of {@code host} for a connection to {@code port} ({@code
+   * _PORT._tcp}, RFC 6698 §3), as {@link #lookupAsync(MxHost, MxResolution)} does for port 25: for
+   * a policy-map relay with an explicit port ({@code relay=HOST:PORT}), as Postfix looks up {@code
+   * _2525._tcp.gw} for a relayhost {@code [gw]:2525}.
+   *
+   * @throws IllegalArgumentException if {@code port} is not in 1..65535
+   */
+  @Override
+  public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx, int port) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(mx, "mx");
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port out of range: " + port);
+    }
     CompletionStage<TlsaLookup> stage;
     try {
-      Discovery discovery = new Discovery(host, mx);
+      Discovery discovery = new Discovery(host, mx, port);
       stage = discovery.start().thenApply(discovery::withTtl);
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
@@ -151,6 +176,10 @@ public final class DaneResolver implements DaneProvider {
   private final class Discovery {
     private final MxHost host;
     private final MxResolution mx;
+
+    /** The port connected to, whose TLSA records apply: {@code _port._tcp} (RFC 6698 §3). */
+    private final int port;
+
     private final List<String> notes = new ArrayList<>();
 
     /**
@@ -159,9 +188,10 @@ public final class DaneResolver implements DaneProvider {
      */
     private Duration ttl = DnsAnswer.MAX_TTL;
 
-    Discovery(MxHost host, MxResolution mx) {
+    Discovery(MxHost host, MxResolution mx, int port) {
       this.host = host;
       this.mx = mx;
+      this.port = port;
     }
 
     CompletionStage<TlsaLookup> start() {
@@ -290,10 +320,11 @@ public final class DaneResolver implements DaneProvider {
       DomainName base = candidates.get(index);
       boolean last = index == candidates.size() - 1;
       DomainName owner;
+      String service = "_" + port;
       try {
-        owner = base.prefixed("_25", "_tcp");
+        owner = base.prefixed(service, "_tcp");
       } catch (IllegalArgumentException e) {
-        String why = "_25._tcp." + base + " is too long to exist (RFC 1035 §2.3.4)";
+        String why = service + "._tcp." + base + " is too long to exist (RFC 1035 §2.3.4)";
         return last ? done(none(why)) : next(why, candidates, index);
       }
       return dns.resolveAsync(owner, DnsRecordType.TLSA)

@@ -4,6 +4,7 @@ import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DestinationPolicy;
 import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.EnhancedStatus;
@@ -193,7 +194,10 @@ public final class HostPolicy {
           h.addressLookupFailed() ? FailureType.DNS_FAILURE : FailureType.CONNECTION_FAILED,
           h.addressLookupFailed()
               ? "address lookup failed: " + h.ipv4() + "; " + h.ipv6()
-              : "host has no A or AAAA records",
+              : hasAddressRecords(h)
+                  // MxResolver dropped them: 0.0.0.0, ::, multicast or broadcast (the notes say)
+                  ? "host has no unicast address"
+                  : "host has no A or AAAA records",
           List.of(),
           List.of());
     }
@@ -439,6 +443,12 @@ public final class HostPolicy {
                 : EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
             "no MX host with a usable address"),
         dns ? FailureType.DNS_FAILURE : FailureType.CONNECTION_FAILED);
+  }
+
+  /** Whether {@code h}'s A or AAAA answer holds any address, unicast or not. */
+  private static boolean hasAddressRecords(MxHost h) {
+    return !h.ipv4().records(DnsRecord.Address.class).isEmpty()
+        || !h.ipv6().records(DnsRecord.Address.class).isEmpty();
   }
 
   /** RFC 8461 §4.1, §5: never deliver to an MX host outside an enforce policy. */

@@ -122,6 +122,7 @@ class HostPolicyTableTest {
     RESOLVED("resolved"),
     ONE_FAMILY_FAILED("one family failed, the other resolved"),
     NO_RECORDS("no A or AAAA records"),
+    NOT_UNICAST("only addresses that are not unicast (0.0.0.0, ::, multicast, broadcast)"),
     LOOKUP_FAILED("no address, a lookup failed");
 
     final String text;
@@ -572,11 +573,12 @@ class HostPolicyTableTest {
               "RFC 4035 §5.5, RFC 5321 §5.1",
               "failed address data is never read as \"no address\"; none left, deferred"),
           rule(
-              "the host has no A or AAAA records",
-              c -> c.addresses == Addresses.NO_RECORDS,
+              "the host has no A or AAAA records, or none with a unicast address",
+              c -> c.addresses == Addresses.NO_RECORDS || c.addresses == Addresses.NOT_UNICAST,
               decides(skip(FailureType.CONNECTION_FAILED)),
-              "RFC 5321 §5.1",
-              "nothing to connect to"),
+              "RFC 5321 §5.1, RFC 1122 §3.2.1.3",
+              "nothing to connect to: `0.0.0.0`, `::`, multicast and broadcast addresses are"
+                  + " dropped with a note (a connect to `0.0.0.0` reaches the local host)"),
           rule(
               "one address family failed (say AAAA SERVFAIL) and the other resolved",
               c -> c.addresses == Addresses.ONE_FAMILY_FAILED,
@@ -978,6 +980,15 @@ class HostPolicyTableTest {
               false,
               List.of(),
               nodata(HOST, DnsRecordType.A),
+              nodata(HOST, DnsRecordType.AAAA));
+      case NOT_UNICAST ->
+          // MxResolver dropped them from the addresses; the answers still hold them
+          Values.mxHost(
+              HOST,
+              10,
+              false,
+              List.of(),
+              address(DnsRecordType.A, "0.0.0.0"),
               nodata(HOST, DnsRecordType.AAAA));
       case LOOKUP_FAILED ->
           Values.mxHost(
