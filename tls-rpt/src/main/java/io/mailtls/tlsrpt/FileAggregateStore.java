@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * #compact} rewrites it with one line per day, and opening a log larger than 1 MiB compacts it;
  * each rewrite is crash-safe (a temporary file, forced, then moved over the log atomically).
  *
- * <p>One process at a time: the file is locked while open ({@link java.nio.channels.FileLock}); a
- * second store on the same file fails to open. Thread-safe.
+ * <p>One process at a time: a lock file beside the log ({@code <log>.lock}, never replaced, so that
+ * a rewrite cannot hand a second store the lock of a replaced log) is locked while the store is
+ * open ({@link java.nio.channels.FileLock}); a second store on the same file fails to open.
+ * Thread-safe.
  */
 public final class FileAggregateStore implements AggregateStore {
 
@@ -55,15 +57,18 @@ public final class FileAggregateStore implements AggregateStore {
 
   private final Path file;
   private FileChannel channel;
-  private FileLock lock;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
   private final InMemoryAggregateStore memory = new InMemoryAggregateStore();
   private final Optional<String> recovery;
   private int lineCount;
   private boolean closed;
 
-  private FileAggregateStore(Path file, FileChannel channel, FileLock lock, Optional<String> r) {
+  private FileAggregateStore(
+      Path file, FileChannel channel, FileChannel lockChannel, FileLock lock, Optional<String> r) {
     this.file = file;
     this.channel = channel;
+    this.lockChannel = lockChannel;
     this.lock = lock;
     this.recovery = r;
   }
@@ -79,31 +84,47 @@ public final class FileAggregateStore implements AggregateStore {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    FileChannel channel =
+    // The lock is on a file that is never replaced: a lock on the log itself would be released
+    // with the replaced log by a rewrite, and a store that opened the path just before the move
+    // would take it and write to a file no one reads again.
+    FileChannel lockChannel =
         FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            lockFile(file),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
     FileLock lock;
     try {
-      lock = channel.tryLock();
+      lock = lockChannel.tryLock();
     } catch (OverlappingFileLockException e) {
-      channel.close();
+      lockChannel.close();
       throw new IOException(file + " is open in another store of this process", e);
     } catch (IOException | RuntimeException e) {
-      channel.close();
+      lockChannel.close();
       throw e;
     }
     if (lock == null) {
-      channel.close();
+      lockChannel.close();
       throw new IOException(file + " is open in another store");
     }
     FileAggregateStore store;
+    FileChannel channel = null;
     try {
       // A compaction interrupted by a crash leaves its temporary file: the log is still whole.
       Files.deleteIfExists(compactionFile(file));
-      store = replay(file, channel, lock);
+      channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      store = replay(file, channel, lockChannel, lock);
     } catch (IOException | RuntimeException e) {
-      lock.release();
-      channel.close();
+      try {
+        if (channel != null) {
+          channel.close();
+        }
+        lock.release();
+      } finally {
+        lockChannel.close();
+      }
       throw e;
     }
     if (store.channel.size() > COMPACT_ON_OPEN_BYTES
@@ -118,12 +139,16 @@ public final class FileAggregateStore implements AggregateStore {
     return store;
   }
 
+  private static Path lockFile(Path file) {
+    return file.resolveSibling(file.getFileName() + ".lock");
+  }
+
   private static Path compactionFile(Path file) {
     return file.resolveSibling(file.getFileName() + ".compact.tmp");
   }
 
-  private static FileAggregateStore replay(Path file, FileChannel channel, FileLock lock)
-      throws IOException {
+  private static FileAggregateStore replay(
+      Path file, FileChannel channel, FileChannel lockChannel, FileLock lock) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     int complete = lastLineFeed(bytes) + 1;
     Optional<String> recovery = Optional.empty();
@@ -143,7 +168,7 @@ public final class FileAggregateStore implements AggregateStore {
     }
     String text = new String(bytes, 0, complete, StandardCharsets.UTF_8);
     List<String> lines = complete == 0 ? List.of() : List.of(text.split("\n", -1));
-    FileAggregateStore store = new FileAggregateStore(file, channel, lock, recovery);
+    FileAggregateStore store = new FileAggregateStore(file, channel, lockChannel, lock, recovery);
     int n = 0;
     for (String line : lines) {
       n++;
@@ -304,14 +329,8 @@ public final class FileAggregateStore implements AggregateStore {
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.READ,
             StandardOpenOption.WRITE);
-    FileLock nextLock = null;
     boolean moved = false;
     try {
-      // Locked before it becomes the log: no other store can take the new file in between.
-      nextLock = next.tryLock();
-      if (nextLock == null) {
-        throw new IOException(tmp + " is locked by another process");
-      }
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       while (buf.hasRemaining()) {
         next.write(buf, buf.position());
@@ -321,9 +340,6 @@ public final class FileAggregateStore implements AggregateStore {
       moved = true;
     } catch (IOException | RuntimeException e) {
       try {
-        if (nextLock != null) {
-          nextLock.release();
-        }
         next.close();
         Files.deleteIfExists(tmp);
       } catch (IOException suppressed) {
@@ -335,17 +351,11 @@ public final class FileAggregateStore implements AggregateStore {
         forceDirectory(file);
       }
     }
-    FileLock oldLock = lock;
     FileChannel oldChannel = channel;
     channel = next;
-    lock = nextLock;
     lineCount = n;
     channel.position(channel.size());
-    try {
-      oldLock.release();
-    } finally {
-      oldChannel.close(); // the replaced file's: its locks only
-    }
+    oldChannel.close(); // the replaced file's
   }
 
   /** Forces {@code file}'s directory entry to the device, where the platform allows it. */
@@ -396,9 +406,13 @@ public final class FileAggregateStore implements AggregateStore {
     }
     closed = true;
     try {
-      lock.release();
-    } finally {
       channel.close();
+    } finally {
+      try {
+        lock.release();
+      } finally {
+        lockChannel.close();
+      }
     }
   }
 }

@@ -8,6 +8,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import javax.net.ssl.HostnameVerifier;
+import okhttp3.CookieJar;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -70,6 +72,11 @@ public final class HttpsReportSender implements ReportChannel {
             .followRedirects(false)
             .followSslRedirects(false)
             .retryOnConnectionFailure(false)
+            // As the MTA-STS fetch: the given client may be the application's, with a cookie jar
+            // or a lenient verifier; a destination the peer's DNS names gets neither.
+            .cookieJar(CookieJar.NO_COOKIES)
+            .cache(null)
+            .hostnameVerifier(DefaultVerifier.INSTANCE)
             .connectTimeout(b.connectTimeout)
             .callTimeout(b.callTimeout)
             .build();
@@ -159,6 +166,11 @@ public final class HttpsReportSender implements ReportChannel {
     return new ReportOutcome.NotDelivered(n.reason(), n.attempts() == 0);
   }
 
+  /** OkHttp's default (RFC 6125) host name verifier, taken from a default client once. */
+  private static final class DefaultVerifier {
+    static final HostnameVerifier INSTANCE = new OkHttpClient.Builder().build().hostnameVerifier();
+  }
+
   /** Builds an {@link HttpsReportSender}. Each setter may be called once. */
   public static final class Builder {
     private @Nullable OkHttpClient client;
@@ -175,7 +187,8 @@ public final class HttpsReportSender implements ReportChannel {
     private Builder() {}
 
     /**
-     * The client to derive from (its TLS and pool); redirects, timeouts and DNS are this class's.
+     * The client to derive from (its TLS and pool); redirects, timeouts, DNS, host name
+     * verification (RFC 6125, OkHttp's default) and cookies (none) are this class's.
      */
     public Builder client(OkHttpClient client) {
       if (this.client != null) {

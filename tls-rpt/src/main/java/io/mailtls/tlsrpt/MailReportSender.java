@@ -122,6 +122,16 @@ public final class MailReportSender implements ReportChannel {
     } catch (IllegalArgumentException e) {
       return new ReportOutcome.NotDelivered("not a usable mailto: URI: " + e.getMessage(), true);
     }
+    if (to.size() > TlsRptRecord.MAX_DESTINATIONS) {
+      // The URI is the peer's input: its to= header fields (RFC 6068 §2) do not undo the bound on
+      // destinations a record gives; the first ones given are used, as TlsRptRecord does.
+      log.warn(
+          "TLS-RPT: {} names {} addresses; the report goes to the first {}",
+          destination,
+          to.size(),
+          TlsRptRecord.MAX_DESTINATIONS);
+      to = List.copyOf(to.subList(0, TlsRptRecord.MAX_DESTINATIONS));
+    }
     byte[] message;
     try {
       message = message(to, report);
@@ -311,7 +321,11 @@ public final class MailReportSender implements ReportChannel {
       return this;
     }
 
-    /** The DKIM signing key (RFC 8460 §5.3 asks that report mail be signed). */
+    /**
+     * The DKIM signing key (RFC 8460 §3, §5.3 ask that report mail be signed by the reporting
+     * domain): its {@code d=} must be the submitter, or a parent or sub-domain of it, else {@link
+     * #build} throws {@link IllegalArgumentException}.
+     */
     public Builder dkim(DkimKey key) {
       if (this.dkim != null) {
         throw new IllegalStateException("dkim already set");
@@ -357,6 +371,18 @@ public final class MailReportSender implements ReportChannel {
       }
       if (!missing.isEmpty()) {
         throw new IllegalStateException("required: " + String.join(", ", missing));
+      }
+      DomainName d = Objects.requireNonNull(dkim).domain();
+      DomainName s = Objects.requireNonNull(submitter);
+      if (!s.isSubdomainOf(d) && !d.isSubdomainOf(s)) {
+        // RFC 8460 §3: reports by mail MUST carry a valid DKIM signature by the reporting domain;
+        // the receiver ignores the others.
+        throw new IllegalArgumentException(
+            "the DKIM signing domain "
+                + d
+                + " is not the submitter "
+                + s
+                + " nor a parent or sub-domain of it (RFC 8460 §3)");
       }
       return new MailReportSender(this);
     }

@@ -174,6 +174,16 @@ public record PendingReport(
     return nextAttempt().map(t -> !t.isAfter(now)).orElse(false);
   }
 
+  /**
+   * Whether the report is {@link Stage#DELIVERING} with no destination left pending: every result
+   * is kept but not the stage that follows from them (a process that died, or a store that failed,
+   * between the two saves). Nothing is to be sent; the stage is to be set, at once.
+   */
+  boolean awaitsItsStage() {
+    return stage == Stage.DELIVERING
+        && destinations.stream().noneMatch(d -> d.state() == DestinationState.PENDING);
+  }
+
   PendingReport withStage(Stage s, String why) {
     return new PendingReport(
         day, policyDomain, s, report, destinations, lookups, firstLookup, Optional.empty(), why);

@@ -1,5 +1,6 @@
 package io.mailtls.tlsrpt;
 
+import io.mailtls.tlsrpt.internal.MailtoUri;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -33,8 +34,10 @@ import java.util.Objects;
  *       (percent-encoding checked: {@code %} followed by two hex digits); a raw {@code !} makes the
  *       record invalid (§3: it must be encoded, as {@code ,} and {@code ;} must).
  *   <li>{@code mailto:} and {@code https:} URIs are the report destinations (§3, §5); a URI of any
- *       other scheme is well-formed but ignored ({@link #ignored()}). A record with no {@code
- *       mailto:} or {@code https:} URI names no destination and is treated as invalid.
+ *       other scheme is well-formed but ignored ({@link #ignored()}), as is a {@code mailto:} URI
+ *       that names no valid address (RFC 6068 §2, also {@code mailto:?to=addr}) or an {@code
+ *       https:} URI without a host. A record with no {@code mailto:} or {@code https:} URI names no
+ *       destination and is treated as invalid.
  *   <li>At most {@link #MAX_DESTINATIONS} destinations are used, the first ones given; any further
  *       {@code mailto:} or {@code https:} URI is ignored too. §3 sets no limit, but each
  *       destination costs a delivery with its own timeouts and retries, and the record is the
@@ -46,8 +49,8 @@ import java.util.Objects;
  * </ul>
  *
  * @param rua the {@code mailto:} and {@code https:} destinations, in the order given
- * @param ignored URIs of other schemes, and destinations beyond {@link #MAX_DESTINATIONS}, in the
- *     order given
+ * @param ignored URIs of other schemes, unusable ones, and destinations beyond {@link
+ *     #MAX_DESTINATIONS}, in the order given
  * @param extensions extension fields (first occurrence wins)
  */
 public record TlsRptRecord(List<URI> rua, List<URI> ignored, Map<String, String> extensions) {
@@ -220,20 +223,31 @@ public record TlsRptRecord(List<URI> rua, List<URI> ignored, Map<String, String>
       URI uri = uri(text, token);
       String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
       if (scheme.equals("mailto")) {
-        String ssp = uri.getRawSchemeSpecificPart();
-        int at = ssp.indexOf('@');
-        if (at <= 0 || at == ssp.length() - 1 || ssp.indexOf('?') == 0) {
-          throw invalid(text, "mailto: URI without an address: " + token);
-        }
-        (rua.size() < MAX_DESTINATIONS ? rua : ignored).add(uri);
+        // RFC 6068 §2: the addresses may be before "?" or in "to=" header fields
+        // (mailto:?to=a@example.com). A URI that names none is ignored on its own (§3: rua is a
+        // list of URIs; one the sender cannot use leaves the others).
+        (usableMailto(uri) && rua.size() < MAX_DESTINATIONS ? rua : ignored).add(uri);
       } else if (scheme.equals("https")) {
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-          throw invalid(text, "https: URI without a host: " + token);
-        }
-        (rua.size() < MAX_DESTINATIONS ? rua : ignored).add(uri);
+        boolean hasHost = uri.getHost() != null && !uri.getHost().isEmpty();
+        (hasHost && rua.size() < MAX_DESTINATIONS ? rua : ignored).add(uri);
       } else {
         ignored.add(uri);
       }
+    }
+  }
+
+  private static boolean usableMailto(URI uri) {
+    String ssp = uri.getRawSchemeSpecificPart();
+    int at = ssp.indexOf('@');
+    int q = ssp.indexOf('?');
+    if (at > 0 && (q < 0 || at < q - 1) && at != ssp.length() - 1 && q != 0) {
+      return true; // an address before "?", percent-encoded as it may be
+    }
+    try {
+      MailtoUri.recipients(uri);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 

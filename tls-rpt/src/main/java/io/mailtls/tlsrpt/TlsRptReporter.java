@@ -219,7 +219,7 @@ public final class TlsRptReporter implements AutoCloseable {
     for (Map.Entry<LocalDate, Map<DomainName, PendingReport>> day : byDay.entrySet()) {
       Map<AppliedPolicy, PolicyCounts> dayCounts = counts.readForReport(day.getKey());
       for (PendingReport e : List.copyOf(day.getValue().values())) {
-        if (e.due(now)) {
+        if (e.due(now) || e.awaitsItsStage()) {
           PendingReport after = attempt(e, dayCounts, now, elsewhere, true);
           day.getValue().put(e.policyDomain(), after);
           results.add(after);
@@ -335,7 +335,7 @@ public final class TlsRptReporter implements AutoCloseable {
       List<String> elsewhere,
       boolean kept)
       throws IOException {
-    if (e.settled() || !e.due(now)) {
+    if (e.settled() || !(e.due(now) || e.awaitsItsStage())) {
       return e;
     }
     String key = e.key();

@@ -222,6 +222,18 @@ public final class SessionAccounting {
       }
       List<PolicyFailure> audits =
           hostAudits.stream().filter(f -> f.host().equals(a.host())).toList();
+      if (policy.type() == PolicyType.NO_POLICY_FOUND) {
+        // RFC 8689 §4.2.2 (TLS-Required: No) lowered a host whose secure TLSA records are all
+        // unusable to the sender's level: the session is still held under the domain's TLSA
+        // policy, whose verdict (tlsa-invalid) is about it; counted once there (RFC 8460 §4.4),
+        // never also as a success under no-policy-found.
+        for (PolicyFailure f : audits) {
+          if (f.source() == PolicySource.DANE) {
+            policy = planPolicy(domain, plan, f);
+            break;
+          }
+        }
+      }
       boolean tlsFailure =
           a.failure().isPresent() && a.failure().get().tlsRptResultType().isPresent();
       if (matched == null && !tlsFailure && a.tls().isPresent()) {

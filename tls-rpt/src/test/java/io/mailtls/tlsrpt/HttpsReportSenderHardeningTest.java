@@ -1,0 +1,150 @@
+package io.mailtls.tlsrpt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.TrustAnchors;
+import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.TestPki;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.Cookie;
+import okhttp3.CookieJar;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link HttpsReportSender}'s class comment: "the hardening of the MTA-STS fetch: no redirects
+ * followed, no cookies". The MTA-STS fetch puts its own host name verifier and no cookie jar on the
+ * client it derives; the report sender keeps the given client's, so a client shared with the
+ * application (with a cookie jar, or a lenient verifier for some internal endpoint) carries them
+ * into the delivery of reports to destinations a peer's DNS names.
+ */
+class HttpsReportSenderHardeningTest {
+
+  private static final String HOST = "reports.rpt.test";
+  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+  private static TestDnsServer dns;
+  private static DnssecResolver resolver;
+  private final TestPki pki = TestPki.create();
+  private MockWebServer server;
+
+  @BeforeAll
+  static void startDns() {
+    dns =
+        TestDnsServer.builder().zone("rpt.test", z -> z.a(HOST, LOOPBACK.getHostAddress())).start();
+    resolver =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .build();
+  }
+
+  @AfterAll
+  static void stopDns() {
+    dns.close();
+  }
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private void start(String certName) throws IOException {
+    server = new MockWebServer();
+    server.useHttps(
+        pki.root().leaf().dnsNames(certName).issue().serverSslContext().getSocketFactory());
+    server.start(LOOPBACK, 0);
+  }
+
+  private static TlsRptReport report() {
+    return TlsRptReportWriter.builder()
+        .organizationName("Sender Inc.")
+        .contactInfo("tlsrpt@sender.test")
+        .submitter(DomainName.of("sender.test"))
+        .random(new Random(9))
+        .build()
+        .write(
+            LocalDate.parse("2025-03-01"),
+            Map.of(
+                AppliedPolicy.noPolicy(DomainName.of("good.rpt.test")),
+                new PolicyCounts(4, 0, Map.of())))
+        .get(0);
+  }
+
+  private HttpsReportSender sender(OkHttpClient client) {
+    return HttpsReportSender.builder()
+        .client(client)
+        .dns(resolver)
+        .maxAttempts(1)
+        .callTimeout(Duration.ofSeconds(10))
+        .build();
+  }
+
+  /** A destination whose certificate names another host is not delivered to (RFC 6125). */
+  @Test
+  void theEndpointNameIsVerifiedWhateverTheGivenClientSays() throws Exception {
+    start("elsewhere.rpt.test");
+    server.enqueue(new MockResponse.Builder().code(200).build());
+    OkHttpClient lenient =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
+            .hostnameVerifier((host, session) -> true)
+            .build();
+    ReportOutcome outcome =
+        sender(lenient)
+            .deliver(URI.create("https://" + HOST + ":" + server.getPort() + "/r"), report());
+    assertThat(outcome).as("%s", outcome).isInstanceOf(ReportOutcome.NotDelivered.class);
+  }
+
+  /** No cookies: what one endpoint sets is not sent back with the next report. */
+  @Test
+  void noCookiesGoWithAReport() throws Exception {
+    start(HOST);
+    server.enqueue(
+        new MockResponse.Builder().code(200).addHeader("Set-Cookie", "track=me; Path=/").build());
+    server.enqueue(new MockResponse.Builder().code(200).build());
+    List<Cookie> jar = new ArrayList<>();
+    OkHttpClient withJar =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
+            .cookieJar(
+                new CookieJar() {
+                  @Override
+                  public synchronized void saveFromResponse(HttpUrl url, List<Cookie> cookies) {
+                    jar.addAll(cookies);
+                  }
+
+                  @Override
+                  public synchronized List<Cookie> loadForRequest(HttpUrl url) {
+                    return List.copyOf(jar);
+                  }
+                })
+            .build();
+    HttpsReportSender s = sender(withJar);
+    URI dest = URI.create("https://" + HOST + ":" + server.getPort() + "/r");
+    assertThat(s.deliver(dest, report())).isInstanceOf(ReportOutcome.Delivered.class);
+    assertThat(s.deliver(dest, report())).isInstanceOf(ReportOutcome.Delivered.class);
+    server.takeRequest(5, TimeUnit.SECONDS);
+    RecordedRequest second = server.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(second.getHeaders().get("Cookie")).isNull();
+  }
+}
