@@ -113,9 +113,10 @@ public final class MxHost {
    * {@code ::}; a connect to it reaches the local host on Linux), not multicast (RFC 1112 §4, RFC
    * 4291 §2.7), not the IPv4 limited broadcast address {@code 255.255.255.255} (RFC 1122 §3.2.1.3),
    * nor any of these as an IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2). Loopback and private
-   * addresses are unicast.
+   * addresses are unicast. MX resolution, relays and address literals drop or refuse the others; so
+   * does the MTA-STS and TLS-RPT HTTPS client's DNS.
    */
-  static boolean isUnicast(InetAddress address) {
+  public static boolean isUnicast(InetAddress address) {
     byte[] b = address.getAddress();
     if (b.length == 16 && isIpv4Mapped(b)) {
       b = java.util.Arrays.copyOfRange(b, 12, 16);

@@ -6,6 +6,7 @@ import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.MxHost;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -26,7 +27,9 @@ import okhttp3.Dns;
  *
  * <p>A and AAAA are asked in parallel; the addresses come back A first, then AAAA. The DNSSEC state
  * does not matter here (the HTTPS certificate authenticates the host, RFC 8461 §3.3), but a lookup
- * failure (SERVFAIL, timeout, bogus) is reported as such, never as "no such host".
+ * failure (SERVFAIL, timeout, bogus) is reported as such, never as "no such host". Addresses that
+ * are no server's ({@link MxHost#isUnicast}: {@code 0.0.0.0}, {@code ::}, multicast, broadcast) are
+ * dropped: a host with only those is a failed lookup.
  */
 public final class ResolverDns implements Dns {
 
@@ -79,14 +82,19 @@ public final class ResolverDns implements Dns {
     DnsAnswer answerA = a.join();
     DnsAnswer answerAaaa = aaaa.join();
     List<InetAddress> addresses = new ArrayList<>();
-    for (DnsRecord.Address r : answerA.records(DnsRecord.Address.class)) {
-      addresses.add(r.address());
-    }
-    for (DnsRecord.Address r : answerAaaa.records(DnsRecord.Address.class)) {
-      addresses.add(r.address());
+    List<InetAddress> dropped = new ArrayList<>();
+    for (DnsAnswer answer : List.of(answerA, answerAaaa)) {
+      for (DnsRecord.Address r : answer.records(DnsRecord.Address.class)) {
+        // 0.0.0.0 or :: would reach this host's own HTTPS server; multicast and broadcast no
+        // server at all (the names are the peer's input)
+        (MxHost.isUnicast(r.address()) ? addresses : dropped).add(r.address());
+      }
     }
     if (!addresses.isEmpty()) {
       return addresses;
+    }
+    if (!dropped.isEmpty()) {
+      throw new LookupException(name + " has no unicast address: " + dropped);
     }
     if (answerA.outcome() == DnsOutcome.FAILURE || answerAaaa.outcome() == DnsOutcome.FAILURE) {
       // A lookup failure is not "no such host": say so (RFC 7672 §2.1 states).

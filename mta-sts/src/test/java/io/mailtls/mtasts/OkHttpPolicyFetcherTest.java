@@ -85,6 +85,10 @@ class OkHttpPolicyFetcherTest {
                   }
                   // A TXT record but no policy host address.
                   z.txt("_mta-sts.nohost." + ZONE, MtaStsServer.stsRecord("1"));
+                  // A policy host at the unspecified address (a connect reaches this host).
+                  z.txt("_mta-sts.zero." + ZONE, MtaStsServer.stsRecord("1"))
+                      .a("mta-sts.zero." + ZONE, "0.0.0.0")
+                      .aaaa("mta-sts.zero." + ZONE, "::");
                 })
             .start();
     dns.servfail("mta-sts." + domain("dnsfail"));
@@ -380,6 +384,22 @@ class OkHttpPolicyFetcherTest {
             fetcher().fetchAsync(DomainName.of(domain("nohost")), "1").get(),
             FailureType.STS_POLICY_FETCH_ERROR);
     assertThat(f.reason()).contains("mta-sts.nohost.example.test has no A or AAAA records");
+  }
+
+  /**
+   * The policy host's name is the recipient domain's input: at 0.0.0.0 or :: a connect would reach
+   * this host's own HTTPS server. Such addresses are dropped, and a host with no other is a fetch
+   * error, never a connection.
+   */
+  @Test
+  void aPolicyHostAtTheUnspecifiedAddressIsAFetchErrorNeverAConnection() throws Exception {
+    FetchResult.Failure f =
+        assertFailure(
+            fetcher().fetchAsync(DomainName.of(domain("zero")), "1").get(),
+            FailureType.STS_POLICY_FETCH_ERROR);
+    assertThat(f.reason())
+        .contains("mta-sts.zero.example.test has no unicast address")
+        .contains("0.0.0.0");
   }
 
   @Test
