@@ -17,7 +17,8 @@ import java.util.Map;
  *
  * <p>Checked: a parsed record has at least one destination and at most {@link
  * TlsRptRecord#MAX_DESTINATIONS}, every destination is a {@code mailto:} or {@code https:} URI, and
- * an ignored URI is of another scheme unless the destinations are full (then a usable URI beyond
+ * an ignored URI is of another scheme, an {@code https:} URI without a host or a {@code mailto:}
+ * URI that alone names no destination, unless the destinations are full (then a usable URI beyond
  * them is ignored too), all of printable US-ASCII with no raw {@code !}; extension names and values
  * fit §3; a record found by {@code select} is one that {@code parse} accepts; messages quote no
  * control character.
@@ -92,7 +93,8 @@ public final class TlsRptRecordTarget extends FuzzTarget {
     for (URI uri : record.ignored()) {
       String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
       if ((scheme.equals("mailto") || scheme.equals("https"))
-          && record.rua().size() < TlsRptRecord.MAX_DESTINATIONS) {
+          && record.rua().size() < TlsRptRecord.MAX_DESTINATIONS
+          && (scheme.equals("https") ? hasHost(uri) : aloneIsADestination(uri))) {
         throw new AssertionError("a usable URI ignored with room for it: " + uri);
       }
       checkUri(uri);
@@ -111,6 +113,23 @@ public final class TlsRptRecordTarget extends FuzzTarget {
       if (!nameOk || !valueOk || name.equals("rua")) {
         throw new AssertionError("extension outside RFC 8460 §3: " + e);
       }
+    }
+  }
+
+  private static boolean hasHost(URI uri) {
+    return uri.getHost() != null && !uri.getHost().isEmpty();
+  }
+
+  /**
+   * Whether a record naming only {@code uri} has it as its destination: a {@code mailto:} URI with
+   * no address (RFC 6068 §2: before {@code ?} or in {@code to=}) is ignored on its own, so such a
+   * record names none and is invalid.
+   */
+  private static boolean aloneIsADestination(URI uri) {
+    try {
+      return TlsRptRecord.parse("v=TLSRPTv1;rua=" + uri).rua().contains(uri);
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 
