@@ -46,8 +46,10 @@ public final class TrustAnchors {
   /**
    * Parses DS and DNSKEY records in zone-file syntax, one or more, with absolute owner names.
    *
-   * @throws IllegalArgumentException if the text holds no record, another record type, or does not
-   *     parse; the message names the offending line
+   * @throws IllegalArgumentException if the text holds no record, another record type or class than
+   *     IN, a {@code $INCLUDE} directive, or does not parse; or if a zone has no anchor of an
+   *     algorithm (for DS, and digest type) the validator implements, which would make every answer
+   *     below it insecure rather than fail; the message names the offending line or zone
    */
   public static TrustAnchors parse(String zoneFileText) {
     Objects.requireNonNull(zoneFileText, "zoneFileText");

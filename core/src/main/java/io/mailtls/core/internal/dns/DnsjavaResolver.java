@@ -87,7 +87,8 @@ public final class DnsjavaResolver {
     this.head = headResolver(settings);
     if (settings.mode() == DnssecMode.VALIDATE) {
       // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets
-      // that property and loads the anchors explicitly below (docs/design.md §5: no JVM globals).
+      // that property, drops what it loaded and loads the anchors explicitly below
+      // (docs/design.md §5: no JVM globals).
       // Identical concurrent queries, the validator's DNSKEY and DS queries among them, go
       // upstream once; DNSKEY and DS responses are kept for their TTL below the validator, which
       // otherwise asks for the chain from the trust anchor down again for every new zone.
@@ -97,6 +98,12 @@ public final class DnsjavaResolver {
               settings.clock(),
               Math.min(settings.keyCacheSize(), MAX_KEY_RESPONSES));
       ValidatingResolver validating = new ValidatingResolver(keyResponses, settings.clock());
+      // The validator's constructor sets EDNS on the resolvers below it with dnsjava's default
+      // payload (1280): set the one advertised here again, keeping its DO bit.
+      head.setEDNS(0, EDNS_PAYLOAD, ExtendedFlags.DO);
+      // The constructor also loaded the file of the JVM-wide trust-anchor property, if set, and
+      // loadTrustAnchors below adds to that store: only the given anchors are to be trusted.
+      validating.getTrustAnchors().clear();
       validating.setAddReasonToAdditional(true);
       try {
         // Properties of this validator only (never System properties): its cache of validated
