@@ -5,7 +5,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +58,16 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
 
   /** The most domains checked at once. */
   static final int MAX_PARALLEL = 64;
+
+  /**
+   * The most probe connections of one run open at once: the recipients' DNS decides how many
+   * addresses an MX host has (thousands fit in one answer), so one thread and connection per
+   * address would let a checked domain decide how many threads and sockets the run takes.
+   */
+  static final int MAX_PROBES = 32;
+
+  /** The longest {@code --input} line read: a domain name has at most 253 characters. */
+  static final int MAX_INPUT_LINE = 1024;
 
   /** How one domain is checked: {@link DomainChecker#check}, unless a test replaces it. */
   @FunctionalInterface
@@ -163,7 +172,7 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
             ? List.of(
                 parseDomain(Objects.requireNonNull(domain), "DOMAIN")) // one of the two, above
             : readInput();
-    ExecutorService probes = Executors.newCachedThreadPool(daemon("mailtls-probe"));
+    ExecutorService probes = Executors.newFixedThreadPool(MAX_PROBES, daemon("mailtls-probe"));
     try (CliContext ctx = CliContext.open(common, err)) {
       ctx.preflight();
       try (DomainChecker checker = new DomainChecker(ctx, probing, probes)) {
@@ -180,7 +189,7 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
           List<String> found = new ArrayList<>();
           FailOn.evaluate(r, conditions, (c, why) -> found.add(c.token() + ": " + why));
           for (String f : found) {
-            err.println("mailtls: fail-on " + Mailtls.oneLine(f));
+            err.println("mailtls: fail-on " + CheckText.printable(Mailtls.oneLine(f)));
           }
           held += found.size();
         }
@@ -269,28 +278,43 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
   }
 
   private List<NextHop> readInput() {
-    List<String> lines;
-    try {
-      if (String.valueOf(input).equals("-")) {
-        lines =
-            new BufferedReader(new InputStreamReader(parent.stdin(), StandardCharsets.UTF_8))
-                .lines()
-                .toList();
-      } else {
-        lines = Files.readAllLines(input, StandardCharsets.UTF_8);
+    List<NextHop> hops = new ArrayList<>();
+    // UTF-8 strictly (newDecoder() reports malformed input): binary data is a usage error, not
+    // text with replacement characters
+    try (BufferedReader r =
+        String.valueOf(input).equals("-")
+            ? new BufferedReader(
+                new InputStreamReader(parent.stdin(), StandardCharsets.UTF_8.newDecoder()))
+            : Files.newBufferedReader(Objects.requireNonNull(input), StandardCharsets.UTF_8)) {
+      StringBuilder line = new StringBuilder();
+      int number = 1;
+      for (int c = r.read(); ; c = r.read()) {
+        if (c == -1 || c == '\n') {
+          String text = line.toString().strip();
+          if (!text.isEmpty() && !text.startsWith("#")) {
+            hops.add(parseDomain(text, "--input " + input + " line " + number));
+          }
+          if (c == -1) {
+            break;
+          }
+          line.setLength(0);
+          number++;
+        } else if (line.length() == MAX_INPUT_LINE) {
+          // a domain name has at most 253 characters: no need to read (or echo) the rest
+          throw CliException.usage(
+              "--input "
+                  + input
+                  + " line "
+                  + number
+                  + ": longer than "
+                  + MAX_INPUT_LINE
+                  + " characters");
+        } else {
+          line.append((char) c);
+        }
       }
-    } catch (UncheckedIOException e) {
-      throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e), e);
     } catch (IOException e) {
       throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e), e);
-    }
-    List<NextHop> hops = new ArrayList<>();
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i).strip();
-      if (line.isEmpty() || line.startsWith("#")) {
-        continue;
-      }
-      hops.add(parseDomain(line, "--input " + input + " line " + (i + 1)));
     }
     if (hops.isEmpty()) {
       throw CliException.usage("--input " + input + ": no domain in it");
@@ -307,7 +331,10 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
       }
       return hop;
     } catch (IllegalArgumentException e) {
-      throw CliException.usage(where + ": invalid domain \"" + text + "\": " + e.getMessage(), e);
+      throw CliException.usage(
+          CheckText.printable(
+              where + ": invalid domain \"" + text + "\": " + Mailtls.oneLine(e.getMessage())),
+          e);
     }
   }
 

@@ -343,7 +343,7 @@ record CheckReport(
           r.verdict().token(),
           Mailtls.oneLine(r.reason()),
           r.elapsed().toMillis(),
-          VerdictLine.of(r));
+          VerdictLine.of(r, planned));
     }
 
     /** A reply on one line: the code, then the lines joined with " / ". */

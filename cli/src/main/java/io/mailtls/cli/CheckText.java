@@ -24,7 +24,7 @@ final class CheckText {
   static void print(PrintWriter out, CheckReport r) {
     out.printf(Locale.ROOT, "mailtls check %s%n", r.domain());
     if (r.error() != null) {
-      out.printf(Locale.ROOT, "  error: %s%n%n", r.error());
+      out.printf(Locale.ROOT, "  error: %s%n%n", printable(r.error()));
       return;
     }
     CheckReport.Mx mx = Objects.requireNonNull(r.mx()); // there when there is no error
@@ -43,9 +43,9 @@ final class CheckText {
                 : String.join(", ", h.addresses()));
       }
     }
-    mx.notes().forEach(n -> out.printf(Locale.ROOT, "  note: %s%n", n));
+    mx.notes().forEach(n -> out.printf(Locale.ROOT, "  note: %s%n", printable(n)));
     if (mx.answer() != null && r.hosts().isEmpty() && mx.notes().isEmpty()) {
-      out.printf(Locale.ROOT, "  %s%n", mx.answer());
+      out.printf(Locale.ROOT, "  %s%n", printable(mx.answer()));
     }
     if (r.mtaSts() != null) {
       CheckReport.StsRecord rec = r.mtaSts().record();
@@ -55,23 +55,26 @@ final class CheckText {
           "%nMTA-STS   TXT record %s (%s)%s%n",
           rec.status(),
           rec.dnssec(),
-          rec.id() != null ? ": id " + rec.id() : rec.reason() == null ? "" : ": " + rec.reason());
+          printable(
+              rec.id() != null
+                  ? ": id " + rec.id()
+                  : rec.reason() == null ? "" : ": " + rec.reason()));
       if ("found".equals(pol.status())) {
         out.printf(
             Locale.ROOT,
             "          policy %s, mode %s, mx %s, max_age %d s%s%n",
             pol.id(),
             pol.mode(),
-            pol.mx(),
+            printable(String.valueOf(pol.mx())),
             pol.maxAgeSeconds(),
-            pol.reason() == null ? "" : " (" + pol.reason() + ")");
+            pol.reason() == null ? "" : " (" + printable(pol.reason()) + ")");
       } else {
         out.printf(
             Locale.ROOT,
             "          policy %s%s: %s%n",
             pol.status(),
             pol.failure() == null ? "" : " " + pol.failure(),
-            pol.reason());
+            printable(String.valueOf(pol.reason())));
       }
     }
     if (r.tlsRpt() != null) {
@@ -102,19 +105,40 @@ final class CheckText {
     }
   }
 
-  /** DNS text as it can go to a terminal: control characters as {@code \xNN}. */
+  /**
+   * Text a peer may have written (DNS records, policy and certificate text, reasons quoting them)
+   * as it can go to a terminal on one line: control characters (C0 with LF, CR and HTAB, DEL, C1),
+   * bidirectional formatting characters and lone surrogates as {@code \xNN} or {@code \x{NNNN}}.
+   */
   static String printable(String s) {
     StringBuilder b = new StringBuilder(s.length());
     s.codePoints()
         .forEach(
             c -> {
-              if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+              if (c >= 0x100 && unsafe(c)) {
+                b.append(String.format(Locale.ROOT, "\\x{%04x}", c));
+              } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
                 b.append(String.format(Locale.ROOT, "\\x%02x", c));
               } else {
                 b.appendCodePoint(c);
               }
             });
     return b.toString();
+  }
+
+  /** Free text (reasons, replies, notes) on one line, as it can go to a terminal. */
+  private static String text(String s) {
+    return printable(Mailtls.oneLine(s));
+  }
+
+  /** Bidirectional formatting characters and lone surrogates: they reorder or corrupt a line. */
+  private static boolean unsafe(int c) {
+    return c == 0x061c
+        || c == 0x200e
+        || c == 0x200f
+        || (c >= 0x202a && c <= 0x202e)
+        || (c >= 0x2066 && c <= 0x2069)
+        || (c >= 0xd800 && c <= 0xdfff);
   }
 
   private static String addressProblem(CheckReport.Host h) {
@@ -137,7 +161,7 @@ final class CheckText {
           h.name(),
           t.status(),
           t.baseDomain() == null ? "" : " (base domain " + t.baseDomain() + ")",
-          t.reason());
+          text(t.reason()));
       for (CheckReport.TlsaRecord rec : t.records()) {
         String data =
             rec.data().length() > HEX_SHOWN
@@ -151,7 +175,7 @@ final class CheckText {
             rec.matchingType(),
             data,
             rec.usageName(),
-            rec.usable() ? "usable" : "unusable: " + rec.why());
+            rec.usable() ? "usable" : "unusable: " + printable(String.valueOf(rec.why())));
       }
     }
   }
@@ -187,7 +211,8 @@ final class CheckText {
     levels.forEach(
         (level, l) -> {
           if (l.reply() != null) {
-            out.printf(Locale.ROOT, "    %-14s %s (%s)%n", level, l.reply().text(), l.failure());
+            out.printf(
+                Locale.ROOT, "    %-14s %s (%s)%n", level, text(l.reply().text()), l.failure());
           }
         });
     for (CheckReport.Host h : r.hosts()) {
@@ -203,7 +228,11 @@ final class CheckText {
       levelsByWhy.forEach(
           (why, names) ->
               out.printf(
-                  Locale.ROOT, "    %-14s %s: %s%n", String.join(", ", names), h.name(), why));
+                  Locale.ROOT,
+                  "    %-14s %s: %s%n",
+                  String.join(", ", names),
+                  h.name(),
+                  text(why)));
     }
   }
 
@@ -253,13 +282,13 @@ final class CheckText {
             p.protocol() == null ? "-" : p.protocol(),
             p.cipher() == null ? "-" : p.cipher(),
             p.verdict(),
-            p.reason());
+            printable(p.reason()));
         for (CheckReport.Certificate c : p.peerChain()) {
           out.printf(
               Locale.ROOT,
               "      %s (issuer %s, until %s, SPKI SHA-256 %s)%n",
-              c.subject(),
-              c.issuer(),
+              printable(c.subject()),
+              printable(c.issuer()),
               c.notAfter(),
               c.spkiSha256());
         }
@@ -268,7 +297,7 @@ final class CheckText {
     out.printf(Locale.ROOT, "%nVerdict%n");
     for (CheckReport.Host h : hosts) {
       if (h.probes() != null) {
-        h.probes().forEach(p -> out.printf(Locale.ROOT, "  %s%n", p.summary()));
+        h.probes().forEach(p -> out.printf(Locale.ROOT, "  %s%n", printable(p.summary())));
       }
     }
   }

@@ -20,7 +20,10 @@ enum FailOn {
   TLSA_UNUSABLE("tlsa-unusable", false),
   /** A DNS answer the check used (MX, A, AAAA, MTA-STS TXT) failed DNSSEC validation. */
   DNSSEC_BOGUS("dnssec-bogus", false),
-  /** The domain has no usable MX: null MX, no such domain, no mail host, a DNS failure. */
+  /**
+   * The domain has no usable MX: null MX, no such domain, no mail host, a DNS failure, or no MX
+   * host with a usable address.
+   */
   NO_MX("no-mx", false),
   /** Probe: DANE applied to an MX host and no TLSA record matched its certificate. */
   DANE_MISMATCH("dane-mismatch", true),
@@ -127,6 +130,9 @@ enum FailOn {
           out.add("MX " + outcome);
         } else if (r.hosts().isEmpty()) {
           out.add("no usable MX host");
+        } else if (r.hosts().stream().allMatch(h -> h.addresses().isEmpty())) {
+          // a dangling MX (no address records, or only unusable ones): delivery has no host to try
+          out.add("no MX host has a usable address");
         }
       }
       default -> probes(r, out);

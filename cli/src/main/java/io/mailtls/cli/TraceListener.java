@@ -59,7 +59,12 @@ final class TraceListener implements EventListener {
     try {
       long ms = (nanos.getAsLong() - start) / 1_000_000;
       synchronized (err) {
-        err.println(String.format(Locale.ROOT, "mailtls: [%5d ms] %s", ms, Mailtls.oneLine(text)));
+        err.println(
+            String.format(
+                Locale.ROOT,
+                "mailtls: [%5d ms] %s",
+                ms,
+                CheckText.printable(Mailtls.oneLine(text))));
         err.flush();
       }
     } catch (RuntimeException e) {

@@ -23,6 +23,7 @@ import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TlsaLookup;
 import io.mailtls.core.internal.Values;
+import io.mailtls.core.internal.smtp.PeerText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -590,7 +591,7 @@ public final class HostPolicy {
                   "sts-required: the cached MTA-STS policy is in mode "
                       + found.policy().mode()
                       + ", not enforce, and discovery could not confirm it is current: "
-                      + found.note()),
+                      + PeerText.clean(found.note())),
               FailureType.STS_REQUIRED);
     } else if (in.sts().get() instanceof MtaStsLookup.Found found) {
       f =
@@ -610,7 +611,7 @@ public final class HostPolicy {
               SmtpReply.local(
                   451,
                   EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
-                  "sts-required: MTA-STS discovery failed: " + failed.reason()),
+                  "sts-required: MTA-STS discovery failed: " + PeerText.clean(failed.reason())),
               failed.type());
     } else {
       f =
@@ -619,8 +620,10 @@ public final class HostPolicy {
               SmtpReply.local(
                   451,
                   EnhancedStatus.CRYPTOGRAPHIC_FAILURE,
+                  // the reason may quote the domain's own TXT record: peer text, which may hold
+                  // a CR that no reply line may (RFC 5321 §2.3.8)
                   "sts-required: no usable MTA-STS record: "
-                      + ((MtaStsLookup.NoPolicy) in.sts().get()).reason()),
+                      + PeerText.clean(((MtaStsLookup.NoPolicy) in.sts().get()).reason())),
               FailureType.STS_REQUIRED);
     }
     reasons.add(f.reply().text());
