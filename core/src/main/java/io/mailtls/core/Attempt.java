@@ -54,38 +54,7 @@ public final class Attempt {
         Optional.empty(),
         Optional.empty(),
         Timings.NONE,
-        Optional.empty());
-  }
-
-  /** Not public: built by the transport; on a session of its own (not {@link #sessionReused}). */
-  Attempt(
-      Optional<DomainName> host,
-      InetSocketAddress address,
-      TlsRequirement requirement,
-      PolicySource source,
-      Optional<TlsDetails> tls,
-      Optional<Authentication> authentication,
-      Optional<FailureType> failure,
-      Optional<SmtpReply> reply,
-      String detail,
-      Optional<String> announcedName,
-      Optional<InetSocketAddress> localAddress,
-      Timings timings,
-      Optional<MtaStsPolicy> mtaStsPolicy) {
-    this(
-        host,
-        address,
-        requirement,
-        source,
-        tls,
-        authentication,
-        failure,
-        reply,
-        detail,
-        announcedName,
-        localAddress,
-        timings,
-        mtaStsPolicy,
+        Optional.empty(),
         false);
   }
 

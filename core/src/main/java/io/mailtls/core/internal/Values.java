@@ -121,47 +121,15 @@ public abstract class Values {
         Optional.empty(),
         Optional.empty(),
         Timings.NONE,
-        Optional.empty());
-  }
-
-  /**
-   * The same, with the name the server announced for itself, the connection's local address, the
-   * attempt's {@link Timings} and the MTA-STS policy of the plan it was made under.
-   */
-  public static Attempt attempt(
-      Optional<DomainName> host,
-      InetSocketAddress address,
-      TlsRequirement requirement,
-      PolicySource source,
-      Optional<TlsDetails> tls,
-      Optional<Authentication> authentication,
-      Optional<FailureType> failure,
-      Optional<SmtpReply> reply,
-      String detail,
-      Optional<String> announcedName,
-      Optional<InetSocketAddress> localAddress,
-      Timings timings,
-      Optional<MtaStsPolicy> mtaStsPolicy) {
-    return attempt(
-        host,
-        address,
-        requirement,
-        source,
-        tls,
-        authentication,
-        failure,
-        reply,
-        detail,
-        announcedName,
-        localAddress,
-        timings,
-        mtaStsPolicy,
+        Optional.empty(),
         false);
   }
 
   /**
-   * The same, saying whether the attempt ran on a session that an earlier attempt to the same next
-   * hop had used ({@link Attempt#sessionReused()}).
+   * The same, with the name the server announced for itself, the connection's local address, the
+   * attempt's {@link Timings}, the MTA-STS policy of the plan it was made under, and whether it ran
+   * on a session that an earlier attempt to the same next hop had used ({@link
+   * Attempt#sessionReused()}).
    */
   public static Attempt attempt(
       Optional<DomainName> host,

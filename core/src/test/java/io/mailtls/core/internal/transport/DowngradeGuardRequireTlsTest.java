@@ -127,7 +127,8 @@ class DowngradeGuardRequireTlsTest {
         Optional.empty(),
         Optional.empty(),
         io.mailtls.core.Timings.NONE,
-        message.mtaSts());
+        message.mtaSts(),
+        false);
   }
 
   @Test
