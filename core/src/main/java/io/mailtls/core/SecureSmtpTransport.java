@@ -870,38 +870,27 @@ public final class SecureSmtpTransport implements AutoCloseable {
             + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"));
     reasons.add("relay requirement " + requirement.getClass().getSimpleName());
     reasons.addAll(notUnicast);
-    if (addresses.isEmpty() && !notUnicast.isEmpty()) {
-      return new DeliveryPlan(
-          hop,
-          level,
-          mx,
-          List.of(),
-          List.of(),
-          Optional.of(
-              new DeliveryPlan.Failure(
-                  DeliveryStatus.DEFERRED,
-                  SmtpReply.local(
-                      451,
-                      EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
-                      "relay " + h.host() + " has no unicast address"),
-                  FailureType.CONNECTION_FAILED)),
-          reasons);
-    }
     if (addresses.isEmpty()) {
+      // Deferred: addresses that are no server's only (0.0.0.0, ...), or a failed lookup.
+      SmtpReply reply =
+          notUnicast.isEmpty()
+              ? SmtpReply.local(
+                  451,
+                  EnhancedStatus.DIRECTORY_SERVER_FAILURE,
+                  "relay address lookup failed: " + v4)
+              : SmtpReply.local(
+                  451,
+                  EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),
+                  "relay " + h.host() + " has no unicast address");
+      FailureType type =
+          notUnicast.isEmpty() ? FailureType.DNS_FAILURE : FailureType.CONNECTION_FAILED;
       return new DeliveryPlan(
           hop,
           level,
           mx,
           List.of(),
           List.of(),
-          Optional.of(
-              new DeliveryPlan.Failure(
-                  DeliveryStatus.DEFERRED,
-                  SmtpReply.local(
-                      451,
-                      EnhancedStatus.DIRECTORY_SERVER_FAILURE,
-                      "relay address lookup failed: " + v4),
-                  FailureType.DNS_FAILURE)),
+          Optional.of(new DeliveryPlan.Failure(DeliveryStatus.DEFERRED, reply, type)),
           reasons);
     }
     return new DeliveryPlan(
