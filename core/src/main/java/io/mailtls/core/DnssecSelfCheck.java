@@ -9,7 +9,10 @@ import java.util.Objects;
  * resolve, and a signed name must resolve as secure. Run it before trusting a resolver's AD bit
  * ({@link DnssecMode#TRUST_AD}): a loopback address proves only that nobody on a network path can
  * set the bit, not that the resolver behind it validates; a forwarding stub copies the AD bit of
- * whatever answered it, and a non-validating resolver happily returns bogus data.
+ * whatever answered it, and a non-validating resolver happily returns bogus data. The check catches
+ * answers that nobody validated; it cannot catch a forwarding stub whose own upstream validates
+ * (Docker's {@code 127.0.0.11}, dnsmasq with {@code proxy-dnssec}): that passes, and the AD bit is
+ * then only as trustworthy as the path from the stub to its upstream (RFC 6840 §5.7).
  *
  * <pre>{@code
  * DnssecResolver dns = DnssecResolver.builder().mode(DnssecMode.TRUST_AD)
