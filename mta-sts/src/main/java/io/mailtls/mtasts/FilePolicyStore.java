@@ -128,9 +128,15 @@ import org.slf4j.LoggerFactory;
  * <p>Never crashes on a bad file: a file that cannot be read, is larger than {@value
  * #MAX_FILE_BYTES} bytes, is not a regular file, is not JSON, has duplicate keys, or has another
  * format or version is ignored as a whole (the store starts empty, a warning is logged and kept in
- * {@link #loadWarnings()}, and the next change replaces the file); an entry that fails validation
- * is skipped on its own, with a warning. A write that fails is logged; the store keeps serving from
- * memory and the next change tries again. The directory must exist.
+ * {@link #loadWarnings()}, and the next change writes a new file); an entry that fails validation
+ * is skipped on its own, with a warning. A regular file ignored as a whole is never lost: the first
+ * write renames it to {@code <file>.rejected} (replacing an earlier one) before the new file takes
+ * its name, since it may hold {@code enforce} policies that a transient read error, a damaged byte
+ * or a later version's format kept from loading (RFC 8461 §10.2: losing them is a downgrade
+ * window). An operator can read them there, or put the file back. If the rename fails, nothing is
+ * written and the store serves from memory; the next change tries again. A write that fails is
+ * logged; the store keeps serving from memory and the next change tries again. The directory must
+ * exist.
  *
  * <p>Thread-safe: reads are served from memory without locking (except a use that owes a write,
  * above); changes are serialised, and each is in the file (when the write succeeds) before {@code
@@ -197,6 +203,9 @@ public final class FilePolicyStore implements PolicyStore {
   private final Duration maxUseLag;
   private final List<String> loadWarnings;
   private final Object writeLock = new Object();
+  // The file was ignored as a whole and is still in place: the first write moves it aside.
+  // Guarded by writeLock (set in the constructor, before the store is shared).
+  private boolean rejectedInPlace;
   // The last use of each entry as last written (or tried: see writeSnapshot), by which a use
   // decides whether it owes a write. Replaced by each write, read without locking.
   private volatile Map<DomainName, Instant> writtenUses = Map.of();
@@ -365,9 +374,13 @@ public final class FilePolicyStore implements PolicyStore {
       log.debug("MTA-STS policy store {} does not exist yet; starting empty", file);
       return false;
     } catch (IOException | RuntimeException e) {
+      // Too large, or a read error: kept aside if it is a regular file (a directory is not moved).
+      rejectedInPlace = Files.isRegularFile(file);
       ignoreFile(warnings, "cannot read it: " + e);
       return false;
     }
+    // Whatever is wrong with the bytes from here on, they are a regular file worth keeping.
+    rejectedInPlace = true;
     JsonNode root;
     try {
       root = JSON.readTree(bytes);
@@ -398,6 +411,7 @@ public final class FilePolicyStore implements PolicyStore {
       ignoreFile(warnings, "\"policies\" is not a JSON object");
       return false;
     }
+    rejectedInPlace = false; // read: skipped entries are the only loss, and they are invalid
     Instant now = clock.instant();
     boolean corrected = false;
     Map<DomainName, CachedPolicy> valid = new HashMap<>();
@@ -535,8 +549,9 @@ public final class FilePolicyStore implements PolicyStore {
         warnings,
         "MTA-STS policy store "
             + file
-            + " ignored, starting empty (it will be"
-            + " replaced on the next change): "
+            + " ignored, starting empty (a regular file is kept as "
+            + rejectedName()
+            + " on the next change): "
             + why);
   }
 
@@ -748,6 +763,13 @@ public final class FilePolicyStore implements PolicyStore {
         }
         channel.force(true);
       }
+      if (rejectedInPlace) {
+        Path rejected = file.resolveSibling(rejectedName());
+        Files.move(
+            file, rejected, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        rejectedInPlace = false;
+        log.warn("MTA-STS policy store {}: the file ignored at load is kept as {}", file, rejected);
+      }
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       temp = null;
       syncDirectory(directory);
@@ -765,6 +787,11 @@ public final class FilePolicyStore implements PolicyStore {
         }
       }
     }
+  }
+
+  /** The name the file ignored at load is kept under: {@code <file>.rejected}. */
+  private String rejectedName() {
+    return file.getFileName() + ".rejected";
   }
 
   /** Makes the rename durable where the platform allows opening a directory (POSIX). */

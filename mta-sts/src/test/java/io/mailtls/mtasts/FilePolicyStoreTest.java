@@ -148,6 +148,64 @@ class FilePolicyStoreTest {
         .contains(file().toString(), "starting empty");
     store.put(EXAMPLE, ENFORCE);
     assertThat(new FilePolicyStore(file()).get(EXAMPLE)).contains(ENFORCE);
+    // The ignored file is not lost: it may hold enforce policies an operator can recover.
+    assertThat(rejected()).hasBinaryContent(content.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private Path rejected() {
+    return dir.resolve("mta-sts-cache.json.rejected");
+  }
+
+  @Test
+  void aLaterVersionsFileIsKeptAsideNotOverwritten() throws IOException {
+    // A file a later release wrote (a rollback): its enforce policies must survive the first
+    // write of this release, byte for byte, where an operator can put them back.
+    String later =
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":2,\"policies\":"
+            + "{\"bank.test\":{\"id\":\"a1\",\"mode\":\"enforce\",\"mx\":[\"mx.bank.test\"]}}}";
+    Files.writeString(file(), later, StandardCharsets.UTF_8);
+
+    FilePolicyStore store = new FilePolicyStore(file());
+    assertThat(store.loadWarnings()).singleElement().asString().contains(".rejected");
+    assertThat(rejected()).doesNotExist(); // nothing moves until something is written
+
+    store.put(EXAMPLE, ENFORCE);
+
+    assertThat(rejected()).hasContent(later);
+    assertThat(new FilePolicyStore(file()).get(EXAMPLE)).contains(ENFORCE);
+    store.put(DomainName.of("other.test"), ENFORCE); // the second write keeps what was kept
+    assertThat(rejected()).hasContent(later);
+  }
+
+  @Test
+  void aFileLargerThanTheBoundIsKeptAsideToo() throws IOException {
+    byte[] big = new byte[FilePolicyStore.MAX_FILE_BYTES + 1];
+    java.util.Arrays.fill(big, (byte) ' ');
+    Files.write(file(), big);
+
+    new FilePolicyStore(file()).put(EXAMPLE, ENFORCE);
+
+    assertThat(Files.size(rejected())).isEqualTo(big.length);
+    assertThat(new FilePolicyStore(file()).get(EXAMPLE)).contains(ENFORCE);
+  }
+
+  @Test
+  void whenTheIgnoredFileCannotBeKeptNothingIsWritten() throws IOException {
+    String damaged = "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{";
+    Files.writeString(file(), damaged, StandardCharsets.UTF_8);
+    Files.createDirectory(rejected());
+    Files.writeString(rejected().resolve("keep"), "x"); // a non-empty directory is never replaced
+
+    FilePolicyStore store = new FilePolicyStore(file());
+    store.put(EXAMPLE, ENFORCE); // logged, not thrown
+
+    assertThat(store.get(EXAMPLE)).contains(ENFORCE); // memory still serves
+    assertThat(file()).hasContent(damaged); // never overwritten while it cannot be kept
+    Files.delete(rejected().resolve("keep"));
+    Files.delete(rejected());
+    store.put(DomainName.of("other.test"), ENFORCE); // the next change tries again
+    assertThat(rejected()).hasContent(damaged);
+    assertThat(new FilePolicyStore(file()).get(EXAMPLE)).contains(ENFORCE);
   }
 
   @Test
@@ -178,6 +236,7 @@ class FilePolicyStoreTest {
     assertThat(store.get(EXAMPLE)).contains(ENFORCE); // memory still serves
     store.remove(EXAMPLE);
     assertThat(directoryListing()).containsExactly(file()); // no temporary file left behind
+    assertThat(rejected()).doesNotExist(); // a directory is never moved aside
   }
 
   @Test
