@@ -46,10 +46,15 @@ public final class TrustAnchors {
   /**
    * Parses DS and DNSKEY records in zone-file syntax, one or more, with absolute owner names.
    *
+   * <p>A DNSKEY record with the REVOKE flag (flags 385 for a revoked KSK), as files kept by RFC
+   * 5011 resolvers still list them, is never used as an anchor (RFC 5011 §2.1); its {@link
+   * #summary()} line ends in {@code revoked}.
+   *
    * @throws IllegalArgumentException if the text holds no record, another record type or class than
    *     IN, a {@code $INCLUDE} directive, or does not parse; or if a zone has no anchor of an
-   *     algorithm (for DS, and digest type) the validator implements, which would make every answer
-   *     below it insecure rather than fail; the message names the offending line or zone
+   *     algorithm (for DS, and digest type) the validator implements, or only revoked DNSKEY
+   *     anchors, which would make every answer below it insecure rather than fail; the message
+   *     names the offending line or zone
    */
   public static TrustAnchors parse(String zoneFileText) {
     Objects.requireNonNull(zoneFileText, "zoneFileText");

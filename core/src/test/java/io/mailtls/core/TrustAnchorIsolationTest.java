@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.DNSKEYRecord;
 import org.xbill.DNS.DSRecord;
 import org.xbill.DNS.dnssec.ValidatingResolver;
 
@@ -140,6 +141,48 @@ class TrustAnchorIsolationTest {
                         + anchorWith(DClass.IN, 200, ds.getDigestID()))
                 .summary())
         .hasSize(2);
+  }
+
+  /**
+   * RFC 5011 §2.1: a key seen with the REVOKE flag must not be used as a trust anchor. Files kept
+   * by RFC 5011 resolvers list such keys (flags 385) beside the live ones. dnsjava's validator
+   * ignores the flag, so a revoked key, which may be revoked because it leaked, still made what it
+   * signed secure. Here the root is signed with a revoked key, as whoever holds it can sign.
+   */
+  @Test
+  void aRevokedDnskeyAnchorIsNeverTrusted() {
+    try (TestDnsServer revokedRoot =
+        TestDnsServer.builder()
+            .revokedRootKey()
+            .zone(
+                "example.test",
+                z ->
+                    z.mx("example.test", 10, "mx1.example.test").a("mx1.example.test", "127.0.0.2"))
+            .start()) {
+      DNSKEYRecord revoked = revokedRoot.trustAnchorKey();
+      assertThat(revoked.getFlags() & DNSKEYRecord.Flags.REVOKE).isNotZero();
+      String revokedAnchor = revoked + "\n";
+
+      // Alone, it is no usable anchor: refused, as unusable algorithms are.
+      assertThatThrownBy(() -> TrustAnchors.parse(revokedAnchor))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("revoked");
+
+      // Beside a live anchor for the root (an RFC 5011 file mid-rollover), it is listed as revoked
+      // and not used: the data its key signed is bogus, never secure.
+      TrustAnchors both = TrustAnchors.parse(anchorWith(DClass.IN, 13, 2) + revokedAnchor);
+      assertThat(both.summary()).anySatisfy(line -> assertThat(line).endsWith(" revoked"));
+      DnsAnswer a =
+          DnssecResolver.builder()
+              .upstream(revokedRoot.socketAddress())
+              .trustAnchors(both)
+              .queryTimeout(Duration.ofSeconds(2))
+              .lookupTimeout(Duration.ofSeconds(6))
+              .cacheSize(0)
+              .build()
+              .resolve(DomainName.of("example.test"), DnsRecordType.MX);
+      assertThat(a.state()).isEqualTo(DnssecState.BOGUS);
+    }
   }
 
   /**

@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
+import org.xbill.DNS.DNSKEYRecord;
 import org.xbill.DNS.DSRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Type;
@@ -99,7 +100,7 @@ public final class TestDnsServer implements AutoCloseable {
     this.requestedPort = builder.port;
     this.latency = builder.latency;
     this.generatedTtl = builder.generatedTtl.toSeconds();
-    this.keys = new KeyRing(generatedTtl);
+    this.keys = new KeyRing(generatedTtl, builder.revokedRootKey ? Set.of(Name.root) : Set.of());
     Map<Name, ZoneDefinition> initial = new LinkedHashMap<>();
     initial.put(Name.root, ZoneDefinition.empty(Name.root));
     initial.put(TEST_TLD, ZoneDefinition.empty(TEST_TLD));
@@ -189,6 +190,14 @@ public final class TestDnsServer implements AutoCloseable {
   /** The trust anchor as a record: the DS of the root key (SHA-256 digest). */
   public DSRecord trustAnchorRecord() {
     return trustAnchor;
+  }
+
+  /**
+   * The root key as a DNSKEY record, the other form a trust anchor takes (RFC 4033 §2): with flags
+   * 385 under {@link Builder#revokedRootKey()}.
+   */
+  public DNSKEYRecord trustAnchorKey() {
+    return keys.key(Name.root).dnskey();
   }
 
   // ---------------------------------------------------------------- faults
@@ -374,6 +383,7 @@ public final class TestDnsServer implements AutoCloseable {
     private int port;
     private Duration latency = Duration.ZERO;
     private Duration generatedTtl = Duration.ofSeconds(ZoneCompiler.TTL);
+    private boolean revokedRootKey;
     private boolean built;
 
     private Builder() {}
@@ -448,6 +458,18 @@ public final class TestDnsServer implements AutoCloseable {
         throw new IllegalArgumentException("TTL out of range (RFC 2181 §8): " + ttl);
       }
       this.generatedTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Publishes the root key with the REVOKE flag (DNSKEY flags 385, RFC 5011 §2.1) and signs the
+     * root with it all the same: what an attacker holding a key its owner revoked serves. {@link
+     * TestDnsServer#trustAnchor()} is then the DS of that key (DS digests cover the flags), {@link
+     * TestDnsServer#trustAnchorKey()} the revoked DNSKEY.
+     */
+    public Builder revokedRootKey() {
+      once("revokedRootKey");
+      this.revokedRootKey = true;
       return this;
     }
 

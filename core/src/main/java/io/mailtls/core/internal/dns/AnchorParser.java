@@ -48,11 +48,60 @@ public final class AnchorParser {
    *
    * @throws IllegalArgumentException if nothing parses, a record is not DS or DNSKEY of class IN,
    *     the text holds a {@code $INCLUDE} directive, or a zone has no anchor of an algorithm (and,
-   *     for DS, digest type) the validator implements: it would treat that zone as unsigned (RFC
-   *     4035 §5.2) rather than fail
+   *     for DS, digest type) the validator implements and, for DNSKEY, without the REVOKE flag: it
+   *     would treat that zone as unsigned (RFC 4035 §5.2) rather than fail, or trust a revoked key
    */
   public static List<String> summarise(String text) {
     List<String> out = new ArrayList<>();
+    for (Record r : parse(text)) {
+      if (r instanceof DSRecord ds) {
+        out.add(
+            r.getName()
+                + " DS "
+                + ds.getFootprint()
+                + " "
+                + ds.getAlgorithm()
+                + " "
+                + ds.getDigestID());
+      } else {
+        DNSKEYRecord key = (DNSKEYRecord) r;
+        out.add(
+            r.getName()
+                + " DNSKEY "
+                + key.getFootprint()
+                + " "
+                + key.getAlgorithm()
+                + (isRevoked(key) ? " revoked" : ""));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * The anchors the validator is to load, in zone-file syntax: every record of {@code text} but
+   * DNSKEY records with the REVOKE flag. RFC 5011 §2.1: a key seen with the REVOKE bit must not be
+   * used as a trust anchor; dnsjava's validator does not look at the flag, and files kept by RFC
+   * 5011 resolvers (Unbound's auto-trust-anchor-file) still list the keys they saw revoked.
+   *
+   * @throws IllegalArgumentException as {@link #summarise}
+   */
+  public static String forValidator(String text) {
+    StringBuilder out = new StringBuilder();
+    for (Record r : parse(text)) {
+      if (!(r instanceof DNSKEYRecord key && isRevoked(key))) {
+        out.append(r).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  private static boolean isRevoked(DNSKEYRecord key) {
+    return (key.getFlags() & DNSKEYRecord.Flags.REVOKE) != 0;
+  }
+
+  /** Parses and checks the anchors; see {@link #summarise}. */
+  private static List<Record> parse(String text) {
+    List<Record> out = new ArrayList<>();
     Map<Name, List<String>> unusable = new LinkedHashMap<>();
     Set<Name> usable = new HashSet<>();
     try (Master master =
@@ -76,29 +125,35 @@ public final class AnchorParser {
                   + ": "
                   + r);
         }
+        out.add(r);
         String problem;
         if (r instanceof DSRecord ds) {
-          out.add(
-              r.getName()
-                  + " DS "
-                  + ds.getFootprint()
-                  + " "
-                  + ds.getAlgorithm()
-                  + " "
-                  + ds.getDigestID());
           problem =
               !ALGORITHMS.contains(ds.getAlgorithm())
-                  ? "DS " + ds.getFootprint() + ": algorithm " + ds.getAlgorithm()
+                  ? "DS "
+                      + ds.getFootprint()
+                      + ": algorithm "
+                      + ds.getAlgorithm()
+                      + " not supported"
                   : !DIGESTS.contains(ds.getDigestID())
-                      ? "DS " + ds.getFootprint() + ": digest type " + ds.getDigestID()
+                      ? "DS "
+                          + ds.getFootprint()
+                          + ": digest type "
+                          + ds.getDigestID()
+                          + " not supported"
                       : null;
         } else {
           DNSKEYRecord key = (DNSKEYRecord) r;
-          out.add(r.getName() + " DNSKEY " + key.getFootprint() + " " + key.getAlgorithm());
           problem =
-              ALGORITHMS.contains(key.getAlgorithm())
-                  ? null
-                  : "DNSKEY " + key.getFootprint() + ": algorithm " + key.getAlgorithm();
+              !ALGORITHMS.contains(key.getAlgorithm())
+                  ? "DNSKEY "
+                      + key.getFootprint()
+                      + ": algorithm "
+                      + key.getAlgorithm()
+                      + " not supported"
+                  : isRevoked(key)
+                      ? "DNSKEY " + key.getFootprint() + ": revoked (RFC 5011 §2.1)"
+                      : null;
         }
         if (problem == null) {
           usable.add(r.getName());
@@ -118,10 +173,9 @@ public final class AnchorParser {
             "no usable trust anchor for "
                 + e.getKey()
                 + ", the validator would treat the zone as unsigned: "
-                + String.join("; ", e.getValue())
-                + " not supported");
+                + String.join("; ", e.getValue()));
       }
     }
-    return List.copyOf(out);
+    return out;
   }
 }

@@ -113,11 +113,13 @@ public final class DnsjavaResolver {
         keyCache.setProperty(
             "dnsjava.dnssec.keycache.max_size", Integer.toString(settings.keyCacheSize()));
         validating.init(keyCache);
-        validating.loadTrustAnchors(
-            new ByteArrayInputStream(
+        // Without the revoked keys an RFC 5011 file still lists (RFC 5011 §2.1).
+        String anchors =
+            AnchorParser.forValidator(
                 Objects.requireNonNull(settings.trustAnchors(), "VALIDATE without trust anchors")
-                    .text()
-                    .getBytes(StandardCharsets.UTF_8)));
+                    .text());
+        validating.loadTrustAnchors(
+            new ByteArrayInputStream(anchors.getBytes(StandardCharsets.UTF_8)));
       } catch (IOException e) {
         throw new UncheckedIOException("trust anchors rejected by the validator", e);
       }

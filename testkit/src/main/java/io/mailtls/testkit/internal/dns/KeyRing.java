@@ -1,6 +1,7 @@
 package io.mailtls.testkit.internal.dns;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.xbill.DNS.Name;
 
@@ -12,17 +13,27 @@ import org.xbill.DNS.Name;
  */
 public final class KeyRing {
   private final long ttl;
+  private final Set<Name> revoked;
   private final Map<Name, ZoneKey> keys = new ConcurrentHashMap<>();
   private final Map<Name, ZoneKey> decoys = new ConcurrentHashMap<>();
 
   /** A key ring whose DNSKEY records carry {@code ttl}. */
   public KeyRing(long ttl) {
+    this(ttl, Set.of());
+  }
+
+  /**
+   * A key ring whose DNSKEY records carry {@code ttl}, the keys of the zones in {@code revoked}
+   * with the REVOKE flag (RFC 5011 §2.1).
+   */
+  public KeyRing(long ttl, Set<Name> revoked) {
     this.ttl = ttl;
+    this.revoked = Set.copyOf(revoked);
   }
 
   /** The signing key of {@code zone}. */
   public ZoneKey key(Name zone) {
-    return keys.computeIfAbsent(zone, z -> ZoneKey.generate(z, ttl));
+    return keys.computeIfAbsent(zone, z -> ZoneKey.generate(z, ttl, revoked.contains(z)));
   }
 
   /**

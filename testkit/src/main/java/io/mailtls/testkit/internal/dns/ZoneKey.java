@@ -35,8 +35,20 @@ public final class ZoneKey {
     this.dnskey = dnskey;
   }
 
+  /** DNSKEY flag REVOKE (RFC 5011 §7): the key is revoked, and validators must not use it. */
+  static final int REVOKE_FLAG = DNSKEYRecord.Flags.REVOKE;
+
   /** Generates a fresh key for {@code zone}; its DNSKEY record carries {@code ttl}. */
   public static ZoneKey generate(Name zone, long ttl) {
+    return generate(zone, ttl, false);
+  }
+
+  /**
+   * Generates a fresh key for {@code zone}, its DNSKEY record carrying {@code ttl} and, if {@code
+   * revoked}, the REVOKE flag besides 257 (flags 385: a key its zone has revoked, RFC 5011 §2.1,
+   * still signing the zone as an attacker holding it would).
+   */
+  public static ZoneKey generate(Name zone, long ttl, boolean revoked) {
     Objects.requireNonNull(zone, "zone");
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
@@ -47,7 +59,7 @@ public final class ZoneKey {
               zone,
               DClass.IN,
               ttl,
-              CSK_FLAGS,
+              revoked ? CSK_FLAGS | REVOKE_FLAG : CSK_FLAGS,
               DNSKEYRecord.Protocol.DNSSEC, // RFC 4034 §2.1.2: the protocol field MUST be 3
               DNSSEC.Algorithm.ECDSAP256SHA256,
               pair.getPublic());
