@@ -173,7 +173,7 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
                 parseDomain(Objects.requireNonNull(domain), "DOMAIN")) // one of the two, above
             : readInput();
     ExecutorService probes = Executors.newFixedThreadPool(MAX_PROBES, daemon("mailtls-probe"));
-    try (CliContext ctx = CliContext.open(common, err)) {
+    try (CliContext ctx = CliContext.open(common, parent.env(), err)) {
       ctx.preflight();
       try (DomainChecker checker = new DomainChecker(ctx, probing, probes)) {
         List<CheckReport> reports;

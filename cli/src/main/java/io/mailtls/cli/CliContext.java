@@ -27,7 +27,9 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.function.Function;
 import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one run of {@code check} or {@code send} is wired from, built from {@link CommonOptions}:
@@ -74,12 +76,13 @@ final class CliContext implements AutoCloseable {
    *
    * @throws CliException a usage error naming the bad option or unreadable file
    */
-  static CliContext open(CommonOptions o, PrintWriter err) {
+  static CliContext open(CommonOptions o, Function<String, @Nullable String> env, PrintWriter err) {
     o.validate();
     Optional<TraceListener> trace =
         o.verbose ? Optional.of(new TraceListener(err)) : Optional.empty();
     DnssecResolver dns = resolver(o);
-    TrustConfig trust = TrustConfig.load(o.caFiles, o.truststore, o.truststorePassword, o.caOnly);
+    TrustConfig trust =
+        TrustConfig.load(o.caFiles, o.truststore, o.truststorePassword(env), o.caOnly);
     trace.ifPresent(t -> t.line("DNS " + dns + "; PKIX roots: " + trust.summary()));
     OkHttpClient.Builder hb = new OkHttpClient.Builder();
     if (trust.customised()) {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
@@ -69,10 +70,24 @@ final class CommonOptions {
   @Nullable Path truststore;
 
   @Option(
-      names = "--truststore-password",
-      paramLabel = "PASSWORD",
-      description = "password of --truststore, when its certificates are protected by one")
-  @Nullable String truststorePassword;
+      names = "--truststore-password-env",
+      paramLabel = "NAME",
+      description =
+          "the environment variable that holds the password of --truststore, when its"
+              + " certificates are protected by one")
+  @Nullable String truststorePasswordEnv;
+
+  // Gone: other users see a command line (ps), and shells keep it. Kept hidden, so that an old
+  // script gets an error that names the way out and never echoes the password, as picocli's
+  // "Unknown options" would.
+  @Option(names = "--truststore-password", hidden = true, paramLabel = "PASSWORD")
+  @Nullable String removedTruststorePassword;
+
+  @Option(
+      names = "--truststore-password-file",
+      paramLabel = "PATH",
+      description = "a file whose first line is the password of --truststore")
+  @Nullable Path truststorePasswordFile;
 
   @Option(
       names = "--ca-only",
@@ -152,9 +167,26 @@ final class CommonOptions {
     if (caOnly && caFiles.isEmpty() && truststore == null) {
       throw CliException.usage("--ca-only needs --ca-file or --truststore");
     }
-    if (truststorePassword != null && truststore == null) {
-      throw CliException.usage("--truststore-password needs --truststore");
+    if (removedTruststorePassword != null) {
+      throw CliException.usage(
+          "--truststore-password is no longer accepted (a password on the command line is"
+              + " visible to other users): use --truststore-password-env NAME or"
+              + " --truststore-password-file PATH");
     }
+    if ((truststorePasswordEnv != null || truststorePasswordFile != null) && truststore == null) {
+      throw CliException.usage("--truststore-password-env and -file need --truststore");
+    }
+  }
+
+  /**
+   * The password of {@code --truststore}, from {@code --truststore-password-env} or {@code
+   * --truststore-password-file} (never the command line), if one is given.
+   *
+   * @throws CliException a usage error: both given, an unset variable, an unreadable file
+   */
+  @Nullable String truststorePassword(Function<String, @Nullable String> env) {
+    return Secrets.read("--truststore-password", truststorePasswordEnv, truststorePasswordFile, env)
+        .orElse(null);
   }
 
   private static void checkTimeout(String option, Duration value) {

@@ -7,6 +7,7 @@ import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The {@code mailtls} command line: check a recipient domain's transport security, send a message,
@@ -113,9 +114,14 @@ public final class Mailtls implements Runnable {
     this.env = Objects.requireNonNull(env, "env");
   }
 
-  /** Where {@code --auth-password-env} reads the environment (tests give their own). */
+  /** Where the {@code --*-env} options read the environment (tests give their own). */
   Function<String, @Nullable String> env() {
     return env;
+  }
+
+  /** {@link #env()} of the top command of {@code spec}'s command line. */
+  static Function<String, @Nullable String> env(CommandSpec spec) {
+    return ((Mailtls) spec.root().userObject()).env();
   }
 
   /** Where {@code send} reads a message given on standard input. */

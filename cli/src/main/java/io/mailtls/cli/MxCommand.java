@@ -63,7 +63,7 @@ final class MxCommand implements Callable<Integer>, Mailtls.Verbosity {
     }
     PrintWriter out = spec.commandLine().getOut();
     MxResolution r;
-    try (CliContext ctx = CliContext.open(common, spec.commandLine().getErr())) {
+    try (CliContext ctx = CliContext.open(common, Mailtls.env(spec), spec.commandLine().getErr())) {
       ctx.preflight();
       r = MxResolver.builder().dns(ctx.dns()).build().resolve(hop);
     }

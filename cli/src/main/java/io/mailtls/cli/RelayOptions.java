@@ -1,11 +1,7 @@
 package io.mailtls.cli;
 
 import io.mailtls.core.SmartHost;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -20,9 +16,6 @@ import picocli.CommandLine.Option;
  * environment variable or from a file. Not thread-safe: filled in by picocli, then read.
  */
 final class RelayOptions {
-
-  /** The longest password file read: a password is a line, not a document. */
-  static final int MAX_PASSWORD_FILE = 4096;
 
   @Option(
       names = "--relay",
@@ -117,34 +110,6 @@ final class RelayOptions {
           "--auth-user needs exactly one of --auth-password-env NAME and --auth-password-file"
               + " PATH (a password on the command line would be visible to other users)");
     }
-    if (passwordEnv != null) {
-      String value = env.apply(passwordEnv);
-      if (value == null || value.isEmpty()) {
-        throw CliException.usage(
-            "--auth-password-env: the environment variable " + passwordEnv + " is unset or empty");
-      }
-      return value;
-    }
-    Path file = Objects.requireNonNull(passwordFile); // exactly one of the two, above
-    String text;
-    try {
-      if (Files.size(file) > MAX_PASSWORD_FILE) {
-        throw CliException.usage(
-            "--auth-password-file " + file + ": longer than " + MAX_PASSWORD_FILE + " bytes");
-      }
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw CliException.usage(
-          "cannot read --auth-password-file " + file + ": " + TrustConfig.describe(e), e);
-    }
-    int end = 0;
-    while (end < text.length() && text.charAt(end) != '\n' && text.charAt(end) != '\r') {
-      end++;
-    }
-    String line = text.substring(0, end);
-    if (line.isEmpty()) {
-      throw CliException.usage("--auth-password-file " + file + ": the first line is empty");
-    }
-    return line;
+    return Secrets.read("--auth-password", passwordEnv, passwordFile, env).orElseThrow();
   }
 }

@@ -189,7 +189,7 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
         spooled = spool(parent.stdin());
         content = MessageContent.of(spooled);
       }
-      try (CliContext ctx = CliContext.open(common, err);
+      try (CliContext ctx = CliContext.open(common, parent.env(), err);
           SecureSmtpTransport transport =
               ctx.transport(tlsLevel, smartHost, destinations, listeners)) {
         ctx.preflight();

@@ -161,7 +161,7 @@ final class TlsRptSendCommand implements Callable<Integer>, Mailtls.Verbosity {
     List<PendingReport> stillKept;
     try (FileAggregateStore counts = TlsRptStoreDir.openForWriting("--store", store);
         FilePendingReportStore kept = openPending(pendingDir);
-        CliContext ctx = CliContext.open(common, err);
+        CliContext ctx = CliContext.open(common, Mailtls.env(spec), err);
         SecureSmtpTransport transport = ctx.transport(TlsLevel.OPPORTUNISTIC);
         TlsRptReporter reporter =
             TlsRptReporter.builder()

@@ -120,7 +120,7 @@ record TrustConfig(@Nullable KeyStore keyStore, X509TrustManager trustManager, S
           "--truststore "
               + file
               + ": no trusted certificate entry in it"
-              + (password == null ? " (protected? give --truststore-password)" : ""));
+              + (password == null ? " (protected? give --truststore-password-env or -file)" : ""));
     }
     return n;
   }

@@ -87,6 +87,25 @@ class BadInputTest {
             64,
             "MAILTLS_TEST_SURELY_UNSET_VARIABLE is unset or empty"),
         Arguments.of(
+            "check a.test --truststore s.p12 --truststore-password secret",
+            64,
+            "--truststore-password is no longer accepted"),
+        Arguments.of(
+            "check a.test --truststore-password-env MAILTLS_TEST_SURELY_UNSET_VARIABLE",
+            64,
+            "--truststore-password-env and -file need --truststore"),
+        Arguments.of(
+            "check a.test --truststore /nonexistent/s.p12"
+                + " --truststore-password-env MAILTLS_TEST_SURELY_UNSET_VARIABLE",
+            64,
+            "--truststore-password-env: the environment variable"
+                + " MAILTLS_TEST_SURELY_UNSET_VARIABLE is unset or empty"),
+        Arguments.of(
+            "check a.test --truststore /nonexistent/s.p12 --truststore-password-env X"
+                + " --truststore-password-file /nonexistent/pw",
+            64,
+            "give one of --truststore-password-env and --truststore-password-file, not both"),
+        Arguments.of(
             "send --from a@sender.test --to-file /nonexistent/rcpts",
             64,
             "cannot read --to-file /nonexistent/rcpts: no such file"),
@@ -163,6 +182,22 @@ class BadInputTest {
               .replace("$DEAD", deadResolver));
     }
     return out;
+  }
+
+  /**
+   * The option that took a password on the command line is gone; an old script is told the way out,
+   * and its password is not printed back (picocli's "Unknown options" would quote it).
+   */
+  @Test
+  void theRemovedPasswordOptionIsRefusedWithoutEchoingThePassword() {
+    CliRun run =
+        CliRun.run(
+            List.of(
+                "check", "a.test", "--truststore", "s.p12", "--truststore-password", "hunter2x"));
+    assertThat(run.exit()).isEqualTo(64);
+    assertThat(run.err())
+        .contains("--truststore-password-env NAME or --truststore-password-file PATH")
+        .doesNotContain("hunter2x");
   }
 
   @ParameterizedTest(name = "{0} -> {1}")

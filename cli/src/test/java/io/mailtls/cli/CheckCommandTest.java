@@ -196,6 +196,9 @@ class CheckCommandTest {
     try (OutputStream out = Files.newOutputStream(store)) {
       ks.store(out, "secret".toCharArray());
     }
+    // The password never on the command line, where other users see it (ps) and shells keep it.
+    Path secret = world.dir().resolve("truststore-password");
+    Files.writeString(secret, "secret\n", java.nio.charset.StandardCharsets.UTF_8);
     List<String> options = new ArrayList<>(world.cliOptions());
     int ca = options.indexOf("--ca-file");
     options.set(ca, "--truststore");
@@ -208,8 +211,8 @@ class CheckCommandTest {
                 "--probe",
                 "--json",
                 "--ca-only",
-                "--truststore-password",
-                "secret",
+                "--truststore-password-file",
+                secret.toString(),
                 "-v"));
     args.addAll(options);
     CliRun run = CliRun.run(args);
