@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mailtls.tlsrpt.internal.CountsCodec;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,7 +18,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -37,8 +37,12 @@ import org.slf4j.LoggerFactory;
  * not a torn write: opening fails rather than guess. docs/tls-rpt.md describes the format.
  *
  * <p>The log does not grow for ever: {@link #discard} rewrites it without the day discarded, {@link
- * #compact} rewrites it with one line per day, and opening a log larger than 1 MiB compacts it;
- * each rewrite is crash-safe (a temporary file, forced, then moved over the log atomically).
+ * #compact} rewrites it with one line per day, opening a log larger than 1 MiB compacts it, and so
+ * does a merge that takes the log past twice its size after the last rewrite (and past 1 MiB): a
+ * sender that merges every delivery call would otherwise append gigabytes a day between reports.
+ * Each rewrite is crash-safe (a temporary file, forced, then moved over the log atomically), and
+ * costs the size of the counts held, so that merges stay constant work on average. Opening reads
+ * the log as a stream, one line at a time, whatever its size.
  *
  * <p>One process at a time: a lock file beside the log ({@code <log>.lock}, never replaced, so that
  * a rewrite cannot hand a second store the lock of a replaced log) is locked while the store is
@@ -61,16 +65,27 @@ public final class FileAggregateStore implements AggregateStore {
   private final FileLock lock;
   private final InMemoryAggregateStore memory = new InMemoryAggregateStore();
   private final Optional<String> recovery;
+  private final long compactFloor;
+  // A merge that takes the log past this compacts it: twice its size after the last rewrite, and
+  // at least compactFloor.
+  private long compactAbove;
   private int lineCount;
   private boolean closed;
 
   private FileAggregateStore(
-      Path file, FileChannel channel, FileChannel lockChannel, FileLock lock, Optional<String> r) {
+      Path file,
+      FileChannel channel,
+      FileChannel lockChannel,
+      FileLock lock,
+      Optional<String> r,
+      long compactFloor) {
     this.file = file;
     this.channel = channel;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.recovery = r;
+    this.compactFloor = compactFloor;
+    this.compactAbove = compactFloor;
   }
 
   /**
@@ -79,6 +94,11 @@ public final class FileAggregateStore implements AggregateStore {
    * @throws IOException if the file cannot be read or locked, or a complete line is corrupt
    */
   public static FileAggregateStore open(Path file) throws IOException {
+    return open(file, COMPACT_ON_OPEN_BYTES);
+  }
+
+  /** {@link #open(Path)} compacting above {@code compactFloor} bytes rather than 1 MiB (tests). */
+  static FileAggregateStore open(Path file, long compactFloor) throws IOException {
     Objects.requireNonNull(file, "file");
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
@@ -115,7 +135,7 @@ public final class FileAggregateStore implements AggregateStore {
       channel =
           FileChannel.open(
               file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      store = replay(file, channel, lockChannel, lock);
+      store = replay(file, channel, lockChannel, lock, compactFloor);
     } catch (IOException | RuntimeException e) {
       try {
         if (channel != null) {
@@ -127,15 +147,7 @@ public final class FileAggregateStore implements AggregateStore {
       }
       throw e;
     }
-    if (store.channel.size() > COMPACT_ON_OPEN_BYTES
-        && store.lineCount > store.memory.days().size() + 1) {
-      try {
-        store.compact();
-      } catch (IOException e) {
-        // The log is as it was: still whole, only long.
-        log.warn("TLS-RPT store: could not compact {} on open", file, e);
-      }
-    }
+    store.compactIfLong("on open");
     return store;
   }
 
@@ -148,15 +160,16 @@ public final class FileAggregateStore implements AggregateStore {
   }
 
   private static FileAggregateStore replay(
-      Path file, FileChannel channel, FileChannel lockChannel, FileLock lock) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    int complete = lastLineFeed(bytes) + 1;
+      Path file, FileChannel channel, FileChannel lockChannel, FileLock lock, long compactFloor)
+      throws IOException {
+    long size = channel.size();
+    long complete = lastLineFeed(channel, size) + 1;
     Optional<String> recovery = Optional.empty();
-    if (complete < bytes.length) {
+    if (complete < size) {
       recovery =
           Optional.of(
               "ignored an incomplete last line of "
-                  + (bytes.length - complete)
+                  + (size - complete)
                   + " bytes at offset "
                   + complete
                   + " in "
@@ -166,22 +179,35 @@ public final class FileAggregateStore implements AggregateStore {
       channel.truncate(complete);
       channel.force(true);
     }
-    String text = new String(bytes, 0, complete, StandardCharsets.UTF_8);
-    List<String> lines = complete == 0 ? List.of() : List.of(text.split("\n", -1));
-    FileAggregateStore store = new FileAggregateStore(file, channel, lockChannel, lock, recovery);
+    FileAggregateStore store =
+        new FileAggregateStore(file, channel, lockChannel, lock, recovery, compactFloor);
+    // One line at a time: the log may be far larger than the counts it sums to.
     int n = 0;
-    for (String line : lines) {
-      n++;
-      if (n == lines.size() && line.isEmpty()) {
-        break; // after the last line feed
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 16);
+    long position = 0;
+    while (position < complete) {
+      chunk.clear();
+      chunk.limit((int) Math.min(chunk.capacity(), complete - position));
+      int read = channel.read(chunk, position);
+      if (read < 0) {
+        throw new IOException(file + " ended at " + position + ", before " + complete + " bytes");
       }
-      try {
-        store.apply(n, JSON.readTree(line));
-      } catch (JsonProcessingException | IllegalArgumentException | ArithmeticException e) {
-        throw new IOException("corrupt line " + n + " in " + file + ": " + e.getMessage(), e);
+      position += read;
+      byte[] bytes = chunk.array();
+      int start = 0;
+      for (int i = 0; i < read; i++) {
+        if (bytes[i] == '\n') {
+          line.write(bytes, start, i - start);
+          n++;
+          store.apply(n, line.toByteArray(), file);
+          line.reset();
+          start = i + 1;
+        }
       }
+      line.write(bytes, start, read - start);
     }
-    store.lineCount = complete == 0 ? 0 : lines.size() - 1; // the text ends with a line feed
+    store.lineCount = n;
     if (n == 0) {
       store.append(header());
     }
@@ -189,20 +215,63 @@ public final class FileAggregateStore implements AggregateStore {
     return store;
   }
 
+  private void apply(int lineNumber, byte[] line, Path file) throws IOException {
+    try {
+      apply(lineNumber, JSON.readTree(line));
+    } catch (JsonProcessingException | IllegalArgumentException | ArithmeticException e) {
+      throw new IOException(
+          "corrupt line " + lineNumber + " in " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Where the last line feed of the first {@code size} bytes is, or -1; reads from the end. */
+  private static long lastLineFeed(FileChannel channel, long size) throws IOException {
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 13);
+    long end = size;
+    while (end > 0) {
+      long start = Math.max(0, end - chunk.capacity());
+      chunk.clear();
+      chunk.limit((int) (end - start));
+      while (chunk.hasRemaining()) {
+        if (channel.read(chunk, start + chunk.position()) < 0) {
+          throw new IOException("the log ended while read");
+        }
+      }
+      for (int i = chunk.limit() - 1; i >= 0; i--) {
+        if (chunk.get(i) == '\n') {
+          return start + i;
+        }
+      }
+      end = start;
+    }
+    return -1;
+  }
+
+  /**
+   * Compacts the log if it is past {@link #compactAbove} and a rewrite would shorten it; a failed
+   * rewrite leaves the log whole, only long, and is not tried again before the log doubles.
+   */
+  private void compactIfLong(String when) {
+    try {
+      if (channel.size() <= compactAbove || lineCount <= memory.days().size() + 1) {
+        return;
+      }
+      rewrite(null);
+    } catch (IOException e) {
+      log.warn("TLS-RPT store: could not compact {} {}", file, when, e);
+      try {
+        compactAbove = Math.max(compactAbove, 2 * channel.size());
+      } catch (IOException ignored) {
+        compactAbove *= 2;
+      }
+    }
+  }
+
   private static ObjectNode header() {
     ObjectNode header = JSON.createObjectNode();
     header.put("format", FORMAT);
     header.put("version", VERSION);
     return header;
-  }
-
-  private static int lastLineFeed(byte[] bytes) {
-    for (int i = bytes.length - 1; i >= 0; i--) {
-      if (bytes[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
   }
 
   private void apply(int lineNumber, JsonNode line) {
@@ -254,6 +323,7 @@ public final class FileAggregateStore implements AggregateStore {
     line.set("counts", CountsCodec.write(copy));
     append(line); // durable first: a count in memory is always in the file
     memory.merge(day, copy);
+    compactIfLong("after a merge");
   }
 
   @Override
@@ -354,6 +424,7 @@ public final class FileAggregateStore implements AggregateStore {
     FileChannel oldChannel = channel;
     channel = next;
     lineCount = n;
+    compactAbove = Math.max(compactFloor, 2L * bytes.length);
     channel.position(channel.size());
     oldChannel.close(); // the replaced file's
   }
