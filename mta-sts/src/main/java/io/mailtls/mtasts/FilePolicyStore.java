@@ -765,10 +765,15 @@ public final class FilePolicyStore implements PolicyStore {
       }
       if (rejectedInPlace) {
         Path rejected = file.resolveSibling(rejectedName());
-        Files.move(
-            file, rejected, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try {
+          Files.move(
+              file, rejected, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          log.warn(
+              "MTA-STS policy store {}: the file ignored at load is kept as {}", file, rejected);
+        } catch (NoSuchFileException gone) {
+          log.debug("MTA-STS policy store {}: the file ignored at load is gone", file);
+        }
         rejectedInPlace = false;
-        log.warn("MTA-STS policy store {}: the file ignored at load is kept as {}", file, rejected);
       }
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       temp = null;

@@ -178,6 +178,18 @@ class FilePolicyStoreTest {
   }
 
   @Test
+  void anIgnoredFileRemovedMeanwhileIsNoReasonToStopWriting() throws IOException {
+    Files.writeString(file(), "not json", StandardCharsets.UTF_8);
+    FilePolicyStore store = new FilePolicyStore(file());
+    Files.delete(file()); // an operator moved it away themselves
+
+    store.put(EXAMPLE, ENFORCE);
+
+    assertThat(rejected()).doesNotExist();
+    assertThat(new FilePolicyStore(file()).get(EXAMPLE)).contains(ENFORCE);
+  }
+
+  @Test
   void aFileLargerThanTheBoundIsKeptAsideToo() throws IOException {
     byte[] big = new byte[FilePolicyStore.MAX_FILE_BYTES + 1];
     java.util.Arrays.fill(big, (byte) ' ');
