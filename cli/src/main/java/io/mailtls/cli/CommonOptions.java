@@ -17,9 +17,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The options {@code check} and {@code send} share (a picocli mixin): where DNS comes from and how
- * it is validated, which roots PKIX trusts, the SMTP and MTA-STS ports, time bounds, the EHLO name
- * and the event trace. Not thread-safe: filled in by picocli, then read.
+ * The options {@code check}, {@code send}, {@code mx} and {@code tlsrpt send} share (a picocli
+ * mixin): where DNS comes from and how it is validated, which roots PKIX trusts, the SMTP and
+ * MTA-STS ports, time bounds, the EHLO name and the event trace. Not thread-safe: filled in by
+ * picocli, then read.
  */
 final class CommonOptions {
 
