@@ -54,9 +54,10 @@ import org.jspecify.annotations.Nullable;
  * connections are made per message, to each recipient domain's hosts. {@link #close()} closes it.
  * To share one transport (its caches and connections) across many sends, put a built {@link
  * SecureSmtpTransport} into the session's properties under {@code mail.mailtls.transport} (an
- * object, {@code props.put}): it is used as it is, every {@code mail.mailtls.*} setting but the
- * envelope sender ignored, and never closed here. Connection events fire on connect and close (by
- * {@link jakarta.mail.Service}).
+ * object, {@code props.put}): it is used as it is and never closed here; any other {@code
+ * mail.mailtls.*} setting beside it but the envelope sender fails {@link #connect()}, since it
+ * would have no effect. Connection events fire on connect and close (by {@link
+ * jakarta.mail.Service}).
  *
  * <p><b>Envelope.</b> {@code MAIL FROM}: an {@code SMTPMessage}'s envelope-from (Angus Mail's
  * {@code org.eclipse.angus.mail.smtp.SMTPMessage}, or {@code com.sun.mail.smtp.SMTPMessage}), else
@@ -321,21 +322,23 @@ public class MailtlsTransport extends Transport {
    * @throws IllegalArgumentException when the chosen value is no usable address
    */
   private Optional<EmailAddress> envelopeSender(MimeMessage message) throws MessagingException {
-    String explicit = smtpMessageEnvelopeFrom(message);
+    // As Angus Mail's SMTPTransport.mailFrom: an empty value is unset, the next source decides.
+    // Only "<>" is the null reverse-path, which would also leave the sender domain's level out.
+    String explicit = nonBlank(smtpMessageEnvelopeFrom(message));
     String origin = "SMTPMessage.setEnvelopeFrom";
     if (explicit == null) {
-      explicit = ProviderSettings.text(session, ProviderSettings.FROM);
+      explicit = nonBlank(ProviderSettings.text(session, ProviderSettings.FROM));
       origin = ProviderSettings.FROM;
     }
     if (explicit == null) {
-      explicit = session.getProperty("mail.smtp.from");
+      explicit = nonBlank(session.getProperty("mail.smtp.from"));
       origin = "mail.smtp.from";
     }
     if (explicit == null) {
       return Optional.of(Envelopes.sender(message));
     }
     String v = explicit.trim();
-    if (v.isEmpty() || v.equals("<>")) {
+    if (v.equals("<>")) {
       return Optional.empty(); // RFC 5321 §4.5.5: the null reverse-path
     }
     try {
@@ -345,6 +348,10 @@ public class MailtlsTransport extends Transport {
       throw new IllegalArgumentException(
           "unusable envelope sender \"" + v + "\" from " + origin + ": " + e.getMessage(), e);
     }
+  }
+
+  private static @Nullable String nonBlank(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 
   /** The envelope-from of an Angus (or older) {@code SMTPMessage}, read without linking to it. */

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -106,6 +107,11 @@ public final class LongLines {
         part.setHeader(name, folded.get(0)); // in place
       } else {
         part.removeHeader(name);
+        // InternetHeaders.addHeader puts each Received and Return-Path field before the others of
+        // its name (newest first, RFC 5321 §4.4): add those last to first to keep the trace order.
+        if (name.equalsIgnoreCase("Received") || name.equalsIgnoreCase("Return-Path")) {
+          Collections.reverse(folded);
+        }
         for (String v : folded) {
           part.addHeader(name, v); // the occurrences in their order
         }

@@ -30,6 +30,7 @@ import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -127,7 +128,16 @@ public final class ProviderSettings {
     Properties props = session.getProperties();
     Object v = props.get(name);
     if (v == null) {
-      return props.getProperty(name); // from the defaults, if any
+      String fromDefaults = props.getProperty(name);
+      if (fromDefaults == null && listed(props, name)) {
+        // An object in the defaults: getProperty returns null for it, and get() never looks there.
+        throw new IllegalArgumentException(
+            name
+                + " is in the defaults of the session's Properties but is not text, so it cannot"
+                + " be read there: store it with setProperty, or put it in the Properties"
+                + " themselves");
+      }
+      return fromDefaults;
     }
     if (v instanceof String s) {
       return s;
@@ -156,7 +166,37 @@ public final class ProviderSettings {
         names.add(n);
       }
     }
+    // The defaults' names whatever their values (stringPropertyNames skips objects there).
+    for (String n : allNames(props)) {
+      if (n.startsWith(P)) {
+        names.add(n);
+      }
+    }
     return names;
+  }
+
+  /** Whether {@code name} is set in {@code props} or in its defaults, whatever the value. */
+  private static boolean listed(Properties props, String name) {
+    return allNames(props).contains(name);
+  }
+
+  /**
+   * Every name of {@code props} and of its defaults, the names of object values included ({@code
+   * Properties.propertyNames}); without the defaults when a key that is not a String makes that
+   * walk fail.
+   */
+  private static Set<String> allNames(Properties props) {
+    Set<String> out = new TreeSet<>();
+    try {
+      for (Enumeration<?> e = props.propertyNames(); e.hasMoreElements(); ) {
+        if (e.nextElement() instanceof String n) {
+          out.add(n);
+        }
+      }
+    } catch (ClassCastException e) {
+      // A key that is not a String somewhere: the table's own String keys are read elsewhere.
+    }
+    return out;
   }
 
   /**
@@ -193,9 +233,15 @@ public final class ProviderSettings {
                 : ": docs/jakarta-mail.md lists the settings";
         throw new IllegalArgumentException("unknown setting " + name + hint);
       }
-      if (!name.equals(TRANSPORT)) {
-        text(session, name);
+      if (name.equals(TRANSPORT)) {
+        // Here the session's Properties themselves hold none (else it would be in use): it is in
+        // their defaults, where Properties.get does not look. Never build another in its place.
+        throw new IllegalArgumentException(
+            TRANSPORT
+                + " is in the defaults of the session's Properties, where it cannot be read: put"
+                + " it in the Properties themselves (props.put)");
       }
+      text(session, name);
     }
   }
 
@@ -280,6 +326,9 @@ public final class ProviderSettings {
     }
     @Nullable SmartHost relay =
         relayHost == null ? null : relay(session, relayHost, user, password);
+    if (relay == null) {
+      checkAngusTlsOnly(session);
+    }
     DnsResolver dns = resolver(session);
 
     SecureSmtpTransport.Builder b;
@@ -312,6 +361,40 @@ public final class ProviderSettings {
     // Transport.send connects, sends one message and closes: nothing to keep idle sessions for.
     b.noConnectionReuse();
     return b.build();
+  }
+
+  /**
+   * Angus Mail settings by which a program refuses plaintext: STARTTLS required (RFC 3207), or TLS
+   * from the first byte (RFC 8314 §3.3). mailtls does not read them; without a level of its own the
+   * program's mail would go at {@code opportunistic}, in plaintext where STARTTLS is missing.
+   */
+  private static final List<String> ANGUS_TLS_ONLY =
+      List.of(AngusProperties.STARTTLS_REQUIRED, AngusProperties.SSL_ENABLE);
+
+  /**
+   * Fails when the program refused plaintext through an Angus setting and sets no {@value #LEVEL}:
+   * the default level would accept plaintext, so the setting must not be dropped without a word.
+   */
+  private static void checkAngusTlsOnly(Session session) {
+    if (text(session, LEVEL) != null) {
+      return; // the level is the program's explicit choice
+    }
+    Properties props = session.getProperties();
+    for (String name : ANGUS_TLS_ONLY) {
+      Object v = props.get(name);
+      if (v == null) {
+        v = props.getProperty(name);
+      }
+      boolean on =
+          v instanceof Boolean b ? b : v instanceof String s && s.trim().equalsIgnoreCase("true");
+      if (on) {
+        throw new IllegalArgumentException(
+            name
+                + "=true refuses plaintext, and mailtls does not read mail.smtp.* settings: set "
+                + LEVEL
+                + " (enforced or stricter to keep refusing it, or opportunistic to accept it)");
+      }
+    }
   }
 
   private static String helo(Session session) {

@@ -1,0 +1,179 @@
+package io.mailtls.jakartamail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.mailtls.core.TlsLevel;
+import io.mailtls.testkit.SmtpMessage;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import org.eclipse.angus.mail.smtp.SMTPMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Session properties of an unchanged Jakarta Mail program that must not let its mail go with less
+ * security than it asked for once {@code mail.transport.protocol.rfc822=mailtls} switches it over.
+ * The MX host of example.test offers no STARTTLS: whatever is delivered there goes in plaintext.
+ */
+class ProviderDowngradeTest {
+
+  @TempDir Path dir;
+
+  private Properties mailtls(Loopback net) throws IOException {
+    Path anchor = dir.resolve("anchor.ds");
+    Files.writeString(anchor, net.dns.trustAnchor(), StandardCharsets.US_ASCII);
+    Properties p = new Properties();
+    p.setProperty("mail.mailtls.helo", "client.sender.test");
+    p.setProperty("mail.mailtls.port", Integer.toString(net.server.port()));
+    p.setProperty(
+        "mail.mailtls.dns.resolvers", net.dns.address().getHostAddress() + ":" + net.dns.port());
+    p.setProperty("mail.mailtls.dns.trustanchor", anchor.toString());
+    p.setProperty("mail.mailtls.statedir", dir.resolve("state").toString());
+    p.setProperty("mail.mailtls.connectiontimeout", "10000");
+    p.setProperty("mail.mailtls.timeout", "10000");
+    p.setProperty("mail.transport.protocol.rfc822", "mailtls");
+    return p;
+  }
+
+  private static MimeMessage message(Session session) throws MessagingException {
+    MimeMessage m = new MimeMessage(session);
+    m.setFrom(new InternetAddress("alice@sender.test"));
+    m.addRecipient(Message.RecipientType.TO, new InternetAddress("bob@example.test"));
+    m.setSubject("hello");
+    m.setText("Hello.\n", "UTF-8");
+    return m;
+  }
+
+  /**
+   * Angus Mail reads an empty {@code mail.smtp.from} as unset ({@code SMTPTransport.mailFrom}: the
+   * {@code From} address then), as a Spring placeholder {@code ${MAIL_FROM:}} leaves it. mailtls
+   * read it as the null reverse-path (RFC 5321 §4.5.5), so the message lost its sender domain and,
+   * with it, the level the operator set for that domain: sent in plaintext, not at {@code
+   * enforced}.
+   */
+  @Test
+  void anEmptyMailSmtpFromIsUnsetAndTheSenderDomainsLevelStillApplies() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.mailtls.level.sender.test", "enforced");
+      props.setProperty("mail.smtp.from", "");
+      MimeMessage m = message(Session.getInstance(props));
+      MessagingException e =
+          catchThrowableOfType(MessagingException.class, () -> Transport.send(m));
+      assertThat(e).as("enforced for sender.test, and the MX offers no STARTTLS").isNotNull();
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /** As Angus Mail: an empty {@code SMTPMessage} envelope-from is unset, not the null path. */
+  @Test
+  void anEmptySmtpMessageEnvelopeFromFallsBackAsInAngus() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      Properties props = mailtls(net);
+      Session session = Session.getInstance(props);
+      SMTPMessage m = new SMTPMessage(session);
+      m.setFrom(new InternetAddress("alice@sender.test"));
+      m.setRecipient(Message.RecipientType.TO, new InternetAddress("bob@example.test"));
+      m.setText("Hello.\n", "UTF-8");
+      m.setEnvelopeFrom("");
+      Transport.send(m);
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.mailFrom()).isEqualTo("alice@sender.test");
+    }
+  }
+
+  /**
+   * A program that refused plaintext with Angus ({@code mail.smtp.starttls.required=true}) and is
+   * switched to mailtls by one property, without {@code mail.mailtls.level}: the setting was
+   * dropped without a word and the message went in plaintext at {@code opportunistic}.
+   */
+  @Test
+  void starttlsRequiredOfTheProgramIsNotSilentlyDropped() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.smtp.starttls.enable", "true");
+      props.setProperty("mail.smtp.starttls.required", "true");
+      MimeMessage m = message(Session.getInstance(props));
+      MessagingException e =
+          catchThrowableOfType(MessagingException.class, () -> Transport.send(m));
+      assertThat(e).as("the program required TLS; the MX offers no STARTTLS").isNotNull();
+      assertThat(e).hasMessageContaining("mail.smtp.starttls.required");
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /** The same, for a program that used implicit TLS ({@code mail.smtp.ssl.enable=true}). */
+  @Test
+  void implicitTlsOfTheProgramIsNotSilentlyDropped() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.smtp.ssl.enable", "true");
+      MimeMessage m = message(Session.getInstance(props));
+      MessagingException e =
+          catchThrowableOfType(MessagingException.class, () -> Transport.send(m));
+      assertThat(e).isNotNull();
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /** An explicit level beside it is the program's choice, and is honoured. */
+  @Test
+  void anExplicitLevelBesideStarttlsRequiredIsHonoured() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.tls(Loopback.certFor(Loopback.MX)))) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.smtp.starttls.required", "true");
+      props.setProperty("mail.mailtls.level", "enforced");
+      Transport.send(message(Session.getInstance(props)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isTrue();
+    }
+  }
+
+  /**
+   * {@code Properties.getProperty} returns null for an object in the defaults, as for one in the
+   * table itself (which the provider reads as its text): a level stored there was dropped without a
+   * word and the message went in plaintext at {@code opportunistic}.
+   */
+  @Test
+  void aLevelObjectInThePropertiesDefaultsIsNotSilentlyDropped() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      Properties defaults = mailtls(net);
+      defaults.put("mail.mailtls.level", TlsLevel.ENFORCED);
+      Properties props = new Properties(defaults);
+      MimeMessage m = message(Session.getInstance(props));
+      MessagingException e =
+          catchThrowableOfType(MessagingException.class, () -> Transport.send(m));
+      assertThat(e).as("enforced, and the MX offers no STARTTLS").isNotNull();
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /**
+   * A shared transport put into the defaults is not seen by {@code Properties.get}: the provider
+   * built its own from the other settings (here: none about the level, so {@code opportunistic})
+   * instead of using the {@code enforced} one the application configured.
+   */
+  @Test
+  void aSharedTransportInThePropertiesDefaultsIsNotReplacedByADefaultOne() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      Properties defaults = mailtls(net);
+      defaults.put("mail.mailtls.transport", net.transport(TlsLevel.ENFORCED));
+      Properties props = new Properties(defaults);
+      MimeMessage m = message(Session.getInstance(props));
+      MessagingException e =
+          catchThrowableOfType(MessagingException.class, () -> Transport.send(m));
+      assertThat(e).as("the shared transport is enforced, the MX offers no STARTTLS").isNotNull();
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+}
