@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -220,7 +221,10 @@ final class SmtpConnection implements AutoCloseable {
     if (r.isPermanentFailure()) {
       SmtpReply h = command(SmtpCommand.helo(heloName), timeouts.command(), SmtpStep.HELO);
       if (h.code() == 250) {
-        capabilities = EhloCapabilities.parse(h);
+        // RFC 5321 §4.1.1.1: extensions are offered in the reply to EHLO only; whatever more lines
+        // a HELO reply has, the session has none (no PIPELINING, SIZE, STARTTLS, ...).
+        EhloCapabilities helo = EhloCapabilities.parse(h);
+        capabilities = new EhloCapabilities(helo.domain(), helo.greeting(), Map.of());
         announcedName = AnnouncedName.of(h).or(() -> announcedName);
         note("EHLO refused (" + r.code() + "); HELO used, no extensions");
         return capabilities;

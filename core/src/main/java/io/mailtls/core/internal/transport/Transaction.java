@@ -504,7 +504,7 @@ final class Transaction {
       // The last reply of the group must be all the server sent (RFC 2920 §3.1): with the
       // content already out there is no 354 to show that replies and commands still match.
       last = conn.readFinal(bound, SmtpStep.BDAT_LAST);
-      if (last.isIntermediate()) {
+      if (!isVerdict(last)) {
         throw conn.unexpected(last, SmtpStep.BDAT_LAST, "250");
       }
       requireMessageStatus(last, SmtpStep.BDAT_LAST);
@@ -855,9 +855,9 @@ final class Transaction {
       decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
       return done(List.of(), null, f);
     }
-    if (r.isIntermediate()) {
-      // RFC 5321 §4.3.2: the final dot gets 250 or a 4xx/5xx. Never delivered on a 3xx; the
-      // connection's state is unknown, so it is discarded.
+    if (!isVerdict(r)) {
+      // RFC 5321 §4.3.2: the final dot gets 250 or a 4xx/5xx. Never delivered on a 3xx, nor on
+      // another 2xx (a 221 answers QUIT); the connection's state is unknown, so it is discarded.
       SessionFailure f = conn.unexpected(r, step, "250");
       decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
       return done(List.of(), null, f);
@@ -882,6 +882,14 @@ final class Transaction {
       conn.transactionDone();
     }
     return done(List.of(), null, null);
+  }
+
+  /**
+   * Whether {@code r} may be the verdict on a message: 250, or a 4xx/5xx (RFC 5321 §4.3.2 for the
+   * final dot, RFC 3030 §2 for BDAT). Any other 2xx, or a 3xx, answers some other command.
+   */
+  private static boolean isVerdict(SmtpReply r) {
+    return r.code() == 250 || r.isTransientFailure() || r.isPermanentFailure();
   }
 
   private Outcome contentLost(List<EmailAddress> accepted, IOException e, SmtpStep step) {
