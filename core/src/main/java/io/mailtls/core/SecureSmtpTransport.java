@@ -305,7 +305,15 @@ public final class SecureSmtpTransport implements AutoCloseable {
         deliverGranted(slots.acquire().join(), last, envelope, content, p, call);
     List<List<RecipientResult>> all = new ArrayList<>();
     for (CompletableFuture<List<RecipientResult>> part : parts) {
-      all.add(part.join()); // exceptional only for an Error (dispatch), which then propagates
+      try {
+        all.add(part.join()); // exceptional only for an Error (dispatch), which then propagates
+      } catch (CompletionException e) {
+        // The Error itself, as if the domain had been delivered on this thread.
+        if (e.getCause() instanceof Error error) {
+          throw error;
+        }
+        throw e;
+      }
     }
     all.add(lastResults);
     return finish(envelope, inEnvelopeOrder(envelope, all), call.events);
@@ -432,6 +440,12 @@ public final class SecureSmtpTransport implements AutoCloseable {
                         p.level(),
                         "4.3.0",
                         "the executor refused this delivery (" + e + "); deferred"));
+              } catch (Error e) {
+                // An executor that cannot start a thread (OutOfMemoryError: unable to create
+                // native thread): this stage would swallow the Error, leaving the slot held and
+                // the part, and so the caller, waiting for ever. It reaches the caller instead.
+                slot.release();
+                part.completeExceptionally(e);
               }
             });
     return part;
@@ -735,7 +749,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
   private void executeOrRun(Runnable task) {
     try {
       executor.execute(task);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An Error too (no thread could be started): thrown here, inside a completion stage, it
+      // would be swallowed and the report never completed.
       task.run();
     }
   }

@@ -679,14 +679,15 @@ final class SmtpConnection implements AutoCloseable {
 
   /** QUIT politely (bounded), then close (RFC 5321 §4.1.1.10). */
   void quit() {
-    if (!isBroken()) {
-      try {
+    try {
+      if (!isBroken()) {
         command(SmtpCommand.quit(), Duration.ofSeconds(5), SmtpStep.QUIT);
-      } catch (SessionFailure e) {
-        // closing anyway
       }
+    } catch (SessionFailure | RuntimeException e) {
+      // closing anyway (a RejectedExecutionException: the transport's timer has stopped)
+    } finally {
+      close();
     }
-    close();
   }
 
   @Override

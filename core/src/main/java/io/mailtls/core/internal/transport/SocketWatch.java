@@ -5,8 +5,10 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -65,10 +67,15 @@ final class SocketWatch implements AutoCloseable {
    * Starts the clock of one operation, which must end (with {@link Deadline#close()}) before the
    * next starts.
    *
-   * @throws java.util.concurrent.RejectedExecutionException if the watchdog is shut down and a
-   *     check must be scheduled: the operation is then not started
+   * @throws RejectedExecutionException if the watchdog is shut down: the operation is then not
+   *     started, since nothing would bound it
    */
   Deadline start(Duration limit) {
+    if (group.watchdog.isShutdown()) {
+      // No check would ever cut this operation short (one still scheduled was cancelled): it
+      // is refused rather than left unbounded.
+      throw new RejectedExecutionException("the timer of this connection's time bounds stopped");
+    }
     Deadline previous = current;
     assert previous == null || !previous.running() : "operations on one connection overlap";
     Deadline op = new Deadline(group.ticker.getAsLong() + limit.toNanos());
@@ -109,6 +116,26 @@ final class SocketWatch implements AutoCloseable {
       SocketWatch w = new SocketWatch(this, socket);
       watches.add(w);
       return w;
+    }
+
+    /**
+     * Closes the socket of every connection watched, ending whatever operation runs on it: for a
+     * timer that stopped, whose checks no longer run.
+     */
+    void closeAll() {
+      for (Iterator<SocketWatch> i = watches.iterator(); i.hasNext(); ) {
+        SocketWatch w = i.next();
+        i.remove();
+        Deadline op = w.current;
+        if (op != null) {
+          op.fire(w.socket); // an operation under way reports a timeout
+        }
+        try {
+          w.socket.close();
+        } catch (IOException ignored) {
+          // closing
+        }
+      }
     }
 
     /** Connections watched (for tests). */

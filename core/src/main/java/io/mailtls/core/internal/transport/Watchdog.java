@@ -1,5 +1,6 @@
 package io.mailtls.core.internal.transport;
 
+import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 
@@ -24,5 +25,18 @@ public final class Watchdog extends ScheduledThreadPoolExecutor {
   /** The connections whose time bounds this timer keeps. */
   SocketWatch.Group sockets() {
     return sockets;
+  }
+
+  /**
+   * Stops the timer and closes the socket of every connection it still watches: the checks that
+   * would have cut their operations short are cancelled, so an operation under way (the idle
+   * expiry's QUIT, a probe's read) would otherwise wait for the peer without any bound. Operations
+   * started later fail at once ({@link SocketWatch#start}).
+   */
+  @Override
+  public List<Runnable> shutdownNow() {
+    List<Runnable> pending = super.shutdownNow();
+    sockets.closeAll();
+    return pending;
   }
 }
