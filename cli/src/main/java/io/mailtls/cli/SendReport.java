@@ -261,8 +261,9 @@ record SendReport(
   }
 
   /**
-   * The deciding attempt's source and requirement; without an attempt the first planned host's;
-   * without one either (the plan failed), the policy whose failure it was.
+   * The deciding attempt's source and requirement; without an attempt the first planned host's
+   * source and no requirement; without one either (the plan failed), the policy whose failure it
+   * was.
    */
   private static Policy policy(RecipientResult r) {
     DeliveryPlan plan = r.plan();
@@ -277,9 +278,10 @@ record SendReport(
           DomainChecker.source(a.source()), TraceListener.requirement(a.requirement()), level, sts);
     }
     if (!plan.hosts().isEmpty()) {
+      // Decided before any connection (a line too long to send, say): the planned source, but no
+      // requirement applied to any session (docs/cli-json.md: mode is null when no host was tried).
       PlannedHost h = plan.hosts().get(0);
-      return new Policy(
-          DomainChecker.source(h.source()), TraceListener.requirement(h.requirement()), level, sts);
+      return new Policy(DomainChecker.source(h.source()), null, level, sts);
     }
     FailureType type = plan.failure().map(DeliveryPlan.Failure::type).orElse(null);
     String source;

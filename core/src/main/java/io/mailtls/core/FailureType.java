@@ -89,7 +89,14 @@ public enum FailureType {
    * host, e.g. {@code authenticated} with neither usable DANE nor an MTA-STS {@code enforce}
    * policy. The sender's side decided, not the recipient's policy: no RFC 8460 result type.
    */
-  DESTINATION_POLICY(null);
+  DESTINATION_POLICY(null),
+
+  /**
+   * The sending side could not go on before any connection was made: the message content could not
+   * be read, or no delivery slot or thread was given. Nothing was sent and no server was asked; no
+   * RFC 8460 result type.
+   */
+  LOCAL_FAILURE(null);
 
   private final @Nullable String tlsRpt;
 

@@ -106,7 +106,12 @@ public final class MxResolution {
      * DNS did not answer usably: SERVFAIL, timeout, bogus or indeterminate data, or no usable MX
      * target. Try again later; never read as "no MX".
      */
-    TEMPORARY_FAILURE(false, true);
+    TEMPORARY_FAILURE(false, true),
+    /**
+     * Not looked up: the recipients were deferred before planning got that far (unreadable content,
+     * no delivery slot or thread, planning failed). Says nothing about the domain's DNS.
+     */
+    NOT_RESOLVED(false, true);
 
     private final boolean permanent;
     private final boolean temporary;

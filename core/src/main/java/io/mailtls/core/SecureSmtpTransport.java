@@ -381,7 +381,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
                   Optional.of(level),
                   SmtpReply.local(
                       451, "4.3.0", "message content could not be read: " + e.getMessage()),
-                  FailureType.CONNECTION_FAILED),
+                  FailureType.LOCAL_FAILURE),
               listener));
     }
     Map<NextHop, List<EmailAddress>> groups = new LinkedHashMap<>();
@@ -570,7 +570,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
         group.recipients(),
         Optional.of(level),
         SmtpReply.local(451, status, why),
-        FailureType.CONNECTION_FAILED);
+        FailureType.LOCAL_FAILURE);
   }
 
   /**
@@ -687,7 +687,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
                   envelope.recipients(),
                   Optional.empty(),
                   SmtpReply.local(451, "4.3.0", why),
-                  FailureType.CONNECTION_FAILED),
+                  FailureType.LOCAL_FAILURE),
               listener));
     }
     return result;
@@ -926,7 +926,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
         hop,
         level,
         new MxResolution(
-            hop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(), Optional.empty(), List.of()),
+            hop, MxResolution.Kind.NOT_RESOLVED, List.of(), Optional.empty(), List.of()),
         List.of(),
         List.of(),
         Optional.of(
@@ -948,7 +948,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
               level,
               new MxResolution(
                   r.domain(),
-                  MxResolution.Kind.TEMPORARY_FAILURE,
+                  MxResolution.Kind.NOT_RESOLVED,
                   List.of(),
                   Optional.empty(),
                   List.of()),

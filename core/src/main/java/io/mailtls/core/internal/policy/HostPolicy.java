@@ -688,6 +688,12 @@ public final class HostPolicy {
                   mx.mxAnswer().map(DnsAnswer::state).orElse(null) == DnssecState.BOGUS
                       ? FailureType.DNSSEC_INVALID
                       : FailureType.DNS_FAILURE));
+      case NOT_RESOLVED ->
+          Optional.of(
+              Values.planFailure(
+                  DeliveryStatus.DEFERRED,
+                  SmtpReply.local(451, "4.3.0", "MX hosts not looked up"),
+                  FailureType.LOCAL_FAILURE));
       case MX, IMPLICIT_MX, ADDRESS_LITERAL -> Optional.empty();
     };
   }

@@ -275,8 +275,9 @@ public final class DomainDelivery {
   /**
    * The reply that defers what a failed attempt left undecided: always a 4xx. The server's own
    * reply when it was a 4xx (a 421, say); a local 451 otherwise, quoting the server's reply if
-   * there was one (a 554 greeting defers: another host, or a later try, may take the message). A
-   * protocol error is RFC 3463 4.5.0, whatever code the server sent: a 250 to DATA delivers
+   * there was one (a 554 greeting defers: another host, or a later try, may take the message), with
+   * the status of the failure ({@link #statusOf}); mailtls's own 5xx refusal keeps its status as a
+   * 4xx. A protocol error is RFC 3463 4.5.0, whatever code the server sent: a 250 to DATA delivers
    * nothing, and a 354 greeting is no deferral.
    */
   private static SmtpReply deferralFor(Attempt a) {
@@ -288,12 +289,37 @@ public final class DomainDelivery {
       return SmtpReply.local(451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + a.detail());
     }
     if (a.reply().isEmpty()) {
-      return SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, type + ": " + a.detail());
+      return SmtpReply.local(451, statusOf(type), type + ": " + a.detail());
     }
     SmtpReply reply = a.reply().get();
-    return reply.isTransientFailure()
-        ? reply
-        : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, reply.toString());
+    if (reply.isTransientFailure()) {
+      return reply;
+    }
+    if (reply.locallyGenerated() && reply.enhancedStatus().isPresent()) {
+      // mailtls's own refusal of the session (REQUIRETLS lacking, RFC 8689 §4.2.1: 5.7.30): its
+      // status, made transient, since another host or a later try may meet it.
+      return SmtpReply.local(451, reply.enhancedStatus().get().withStatusClass(4), reply.text());
+    }
+    return SmtpReply.local(451, statusOf(type), reply.toString());
+  }
+
+  /**
+   * The enhanced status (RFC 3463) of a deferral after a failed attempt of {@code type}: a TLS or
+   * authentication failure is a security matter (§3.8: 4.7.4 when STARTTLS was missing or refused,
+   * 4.7.5 when the handshake or the peer's authentication failed), a dropped connection a bad
+   * connection (§3.5, 4.4.2), anything else no answer from the host (4.4.1).
+   */
+  private static EnhancedStatus statusOf(FailureType type) {
+    if (type == FailureType.STARTTLS_NOT_SUPPORTED) {
+      return EnhancedStatus.SECURITY_FEATURES_NOT_SUPPORTED;
+    }
+    if (type.tlsRptResultType().isPresent()) {
+      return EnhancedStatus.CRYPTOGRAPHIC_FAILURE;
+    }
+    if (type == FailureType.CONNECTION_LOST) {
+      return EnhancedStatus.BAD_CONNECTION;
+    }
+    return EnhancedStatus.NO_ANSWER_FROM_HOST;
   }
 
   private record Decision(DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt) {}
@@ -432,7 +458,23 @@ public final class DomainDelivery {
             : " (MTA-STS testing mode: delivered anyway)";
     FailureType type;
     String detail;
-    if (conn.tls().isEmpty()) {
+    if (conn.tls().isEmpty() && conn.plaintextAfter().isPresent()) {
+      // RFC 8460 §4.3.2.1: the server offered STARTTLS and TLS failed; plaintext came after, so
+      // this is no starttls-not-supported. A failure without a result type of its own (a lost
+      // connection, a timeout in the handshake) is the general validation-failure.
+      SessionFailure tlsFailure = conn.plaintextAfter().get();
+      type =
+          tlsFailure.type().tlsRptResultType().isPresent()
+              ? tlsFailure.type()
+              : FailureType.TLS_HANDSHAKE_FAILED;
+      detail =
+          "TLS with "
+              + host.name().map(DomainName::toString).orElse("the host")
+              + " failed ("
+              + tlsFailure.getMessage()
+              + "); plaintext"
+              + suffix;
+    } else if (conn.tls().isEmpty()) {
       type = FailureType.STARTTLS_NOT_SUPPORTED;
       detail = "no TLS with " + host.name().map(DomainName::toString).orElse("the host") + suffix;
     } else {
@@ -558,6 +600,9 @@ public final class DomainDelivery {
         pool.requireOpen(key);
         outcome = opener.openPlaintext(t, timer);
         notes.addAll(outcome.notes());
+        if (outcome instanceof SessionOpener.Ready ready) {
+          ready.connection().plaintextAfter(tlsFailed.failure());
+        }
       }
       if (outcome instanceof SessionOpener.Ready ready) {
         opened = true;

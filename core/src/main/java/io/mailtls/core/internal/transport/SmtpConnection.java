@@ -71,6 +71,10 @@ final class SmtpConnection implements AutoCloseable {
   private final List<String> notes = new ArrayList<>();
   private boolean broken;
   private boolean rsetPending;
+
+  /** The failure of opportunistic TLS that this plaintext session was opened after, if any. */
+  private @Nullable SessionFailure plaintextAfter;
+
   private int transactions;
 
   /** The next hops this session has carried mail for: at most a few in its reuse time. */
@@ -599,6 +603,19 @@ final class SmtpConnection implements AutoCloseable {
     List<String> n = List.copyOf(notes);
     notes.clear();
     return n;
+  }
+
+  /**
+   * Records that this plaintext session was opened after opportunistic TLS failed with {@code f} on
+   * an earlier connection to the same host (RFC 7435): the server offered STARTTLS.
+   */
+  void plaintextAfter(SessionFailure f) {
+    plaintextAfter = f;
+  }
+
+  /** The TLS failure this plaintext session was opened after, if it was. */
+  Optional<SessionFailure> plaintextAfter() {
+    return Optional.ofNullable(plaintextAfter);
   }
 
   void markBroken() {
