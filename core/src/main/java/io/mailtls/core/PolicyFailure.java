@@ -55,7 +55,13 @@ public final class PolicyFailure {
     return source;
   }
 
-  /** Whether the failure prevented delivery (false in MTA-STS testing mode). */
+  /**
+   * Whether the recipient's policy, enforced, acted on this failure: the session was stopped or the
+   * host skipped because of it. False when it was only reported: MTA-STS {@code testing} mode, a
+   * {@code TLS-Required: No} message (RFC 8689 §4.2.2), secure TLSA records none of which is usable
+   * (other rules decide), and a failed MTA-STS lookup, which defers at {@code sts-required} by the
+   * sender's own level, not by a policy of the recipient's.
+   */
   public boolean enforced() {
     return enforced;
   }
