@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.Envelope;
-import io.mailtls.core.MessageContent;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmtpTimeouts;
@@ -14,11 +13,9 @@ import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpSession;
 import io.mailtls.testkit.SmtpStep;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,27 +27,11 @@ import org.junit.jupiter.api.Test;
  */
 class CloseUnderWayTest {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
-
   private final Fixture f = new Fixture();
 
   @AfterEach
   void close() {
     f.close();
-  }
-
-  private static MessageContent message() {
-    return MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(5);
-    }
   }
 
   private static boolean saw(MockSmtpServer server, String command) {
@@ -79,17 +60,17 @@ class CloseUnderWayTest {
     f.dns(d -> d.zone("slow.test", z -> z.mailHost("slow.test", 10, "mx.slow.test", mx)));
     SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
     CompletableFuture<DeliveryReport> sending =
-        t.sendAsync(Envelope.of("a@sender.test", "r@slow.test"), message());
-    await("the message at the server", () -> sawContent(mx));
+        t.sendAsync(Envelope.of("a@sender.test", "r@slow.test"), Fixture.message());
+    Fixture.await("the message at the server", () -> sawContent(mx));
     t.close();
-    DeliveryReport report = sending.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport report = sending.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
 
     RecipientResult r = report.result("r@slow.test");
     assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryStatus.DELIVERED);
     assertThat(r.reply().code()).isEqualTo(250);
     assertThat(mx.messages()).hasSize(1);
     // Not pooled after the close: the session ends politely (RFC 5321 §4.1.1.10).
-    await("QUIT at the server", () -> saw(mx, "QUIT"));
+    Fixture.await("QUIT at the server", () -> saw(mx, "QUIT"));
     assertThat(mx.sessions()).hasSize(1);
   }
 
@@ -110,11 +91,11 @@ class CloseUnderWayTest {
                         .mailHost("two.test", 20, "mx2.two.test", second)));
     SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
     CompletableFuture<DeliveryReport> sending =
-        t.sendAsync(Envelope.of("a@sender.test", "r@two.test"), message());
-    await("the first session", () -> !first.sessions().isEmpty());
+        t.sendAsync(Envelope.of("a@sender.test", "r@two.test"), Fixture.message());
+    Fixture.await("the first session", () -> !first.sessions().isEmpty());
     t.close();
     first.close(); // the session under way ends: the delivery would go on to mx2
-    DeliveryReport report = sending.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport report = sending.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
 
     RecipientResult r = report.result("r@two.test");
     assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
@@ -145,13 +126,15 @@ class CloseUnderWayTest {
                             .after(Duration.ofMillis(800))));
     f.dns(d -> d.zone("stale.test", z -> z.mailHost("stale.test", 10, "mx.stale.test", mx)));
     SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
-    assertThat(t.send(Envelope.of("a@sender.test", "one@stale.test"), message()).allDelivered())
+    assertThat(
+            t.send(Envelope.of("a@sender.test", "one@stale.test"), Fixture.message())
+                .allDelivered())
         .isTrue();
     CompletableFuture<DeliveryReport> sending =
-        t.sendAsync(Envelope.of("a@sender.test", "two@stale.test"), message());
-    await("the RSET at the server", () -> saw(mx, "RSET"));
+        t.sendAsync(Envelope.of("a@sender.test", "two@stale.test"), Fixture.message());
+    Fixture.await("the RSET at the server", () -> saw(mx, "RSET"));
     t.close();
-    DeliveryReport report = sending.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport report = sending.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
 
     RecipientResult r = report.result("two@stale.test");
     assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryStatus.DEFERRED);

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
@@ -36,6 +37,25 @@ final class Fixture implements AutoCloseable {
   static final TestPki PKI = TestPki.create();
   static final String MESSAGE =
       "From: a@sender.test\r\nTo: b@example.test\r\nSubject: hi\r\n\r\n" + "Hello.\r\n";
+
+  /** How long {@link #await} waits for what a test expects of other threads. */
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  /** {@link #MESSAGE} as content. */
+  static MessageContent message() {
+    return MessageContent.of(MESSAGE.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Waits up to {@link #WAIT} for {@code condition}, polling; fails naming {@code what}. */
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + WAIT + ": " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
 
   private final List<MockSmtpServer> servers = new ArrayList<>();
   private final List<SecureSmtpTransport> closeables = new ArrayList<>();

@@ -8,7 +8,6 @@ import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
-import io.mailtls.core.MessageContent;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmtpTimeouts;
@@ -18,7 +17,6 @@ import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpSession;
 import io.mailtls.testkit.SmtpStep;
 import io.mailtls.testkit.TestDnsServer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +29,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -45,8 +42,6 @@ class ParallelDomainsTest {
 
   /** Long enough that no client timeout ends a hanging session during a test. */
   private static final SmtpTimeouts PATIENT = SmtpTimeouts.uniform(Duration.ofSeconds(60));
-
-  private static final Duration WAIT = Duration.ofSeconds(20);
 
   private final Fixture f = new Fixture();
   private final ExecutorService callers = Executors.newCachedThreadPool();
@@ -81,20 +76,6 @@ class ParallelDomainsTest {
         });
   }
 
-  private static MessageContent message() {
-    return MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(5);
-    }
-  }
-
   private static int sessions(List<MockSmtpServer> servers) {
     return servers.stream().mapToInt(s -> s.sessions().size()).sum();
   }
@@ -107,7 +88,7 @@ class ParallelDomainsTest {
 
   /** The server's sessions once one has been accepted (they are recorded as they open). */
   private static List<SmtpSession> openSessions(MockSmtpServer server) throws InterruptedException {
-    long end = System.nanoTime() + WAIT.toNanos();
+    long end = System.nanoTime() + Fixture.WAIT.toNanos();
     while (server.sessions().isEmpty() && System.nanoTime() < end) {
       Thread.sleep(10);
     }
@@ -141,10 +122,10 @@ class ParallelDomainsTest {
                     }));
     // The slow domain comes first: one after another, the fast one would wait for it.
     Envelope envelope = Envelope.of("a@sender.test", "x@d1.test", "y@d2.test");
-    CompletableFuture<DeliveryReport> sent = t.sendAsync(envelope, message());
+    CompletableFuture<DeliveryReport> sent = t.sendAsync(envelope, Fixture.message());
 
-    assertThat(fast.awaitMessages(1, WAIT)).hasSize(1);
-    assertThat(fastAttempt.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(fast.awaitMessages(1, Fixture.WAIT)).hasSize(1);
+    assertThat(fastAttempt.await(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     // While the fast domain was delivered and decided, the slow domain was not: its session is
     // open (it may only just have been accepted: the two domains start in either order) and
     // will hang in MAIL.
@@ -154,7 +135,7 @@ class ParallelDomainsTest {
     assertThat(sent).isNotDone();
 
     slow.close(); // ends the hanging session: that domain is deferred, naturally
-    DeliveryReport report = sent.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport report = sent.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
     assertThat(recipients(report)).containsExactly("x@d1.test", "y@d2.test");
     assertThat(report.result("x@d1.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
     assertThat(report.result("y@d2.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
@@ -169,13 +150,13 @@ class ParallelDomainsTest {
     Envelope envelope =
         Envelope.of(
             "a@sender.test", "r@d1.test", "r@d2.test", "r@d3.test", "r@d4.test", "r@d5.test");
-    CompletableFuture<DeliveryReport> sent = t.sendAsync(envelope, message());
+    CompletableFuture<DeliveryReport> sent = t.sendAsync(envelope, Fixture.message());
 
     List<Integer> openAtEachStep = new ArrayList<>();
     List<MockSmtpServer> live = new ArrayList<>(servers);
     while (!live.isEmpty()) {
       int expected = Math.min(servers.size() - live.size() + 2, 5);
-      await(expected + " sessions", () -> sessions(servers) >= expected);
+      Fixture.await(expected + " sessions", () -> sessions(servers) >= expected);
       assertThat(sessions(servers)).isEqualTo(expected);
       openAtEachStep.add(open(live));
       // Release every server with a session: their domains end, the next ones start.
@@ -187,7 +168,7 @@ class ParallelDomainsTest {
       }
     }
     assertThat(openAtEachStep).containsExactly(2, 2, 1);
-    DeliveryReport report = sent.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport report = sent.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
     assertThat(recipients(report))
         .containsExactly("r@d1.test", "r@d2.test", "r@d3.test", "r@d4.test", "r@d5.test");
     assertThat(report.recipients()).allMatch(r -> r.status() == DeliveryStatus.DEFERRED);
@@ -201,16 +182,16 @@ class ParallelDomainsTest {
     SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC, b -> b.maxConcurrentDeliveries(2));
     CompletableFuture<DeliveryReport> first =
         CompletableFuture.supplyAsync(
-            () -> t.send(Envelope.of("a@sender.test", "r@d1.test", "r@d2.test"), message()),
+            () -> t.send(Envelope.of("a@sender.test", "r@d1.test", "r@d2.test"), Fixture.message()),
             callers);
-    await("the first call's two sessions", () -> sessions(servers) == 2);
+    Fixture.await("the first call's two sessions", () -> sessions(servers) == 2);
     CompletableFuture<DeliveryReport> second =
         CompletableFuture.supplyAsync(
-            () -> t.send(Envelope.of("a@sender.test", "r@d3.test", "r@d4.test"), message()),
+            () -> t.send(Envelope.of("a@sender.test", "r@d3.test", "r@d4.test"), Fixture.message()),
             callers);
 
     servers.get(0).close(); // frees one slot: one domain of the second call starts
-    await("a third session", () -> sessions(servers) == 3);
+    Fixture.await("a third session", () -> sessions(servers) == 3);
     assertThat(open(servers.subList(1, 4))).isEqualTo(2);
     assertThat(servers.get(1).sessions().get(0).isClosed()).isFalse();
     assertThat(servers.get(2).sessions().size() + servers.get(3).sessions().size()).isEqualTo(1);
@@ -218,13 +199,13 @@ class ParallelDomainsTest {
     assertThat(second).isNotDone();
 
     servers.get(1).close();
-    DeliveryReport one = first.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport one = first.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
     assertThat(recipients(one)).containsExactly("r@d1.test", "r@d2.test");
-    await("the fourth session", () -> sessions(servers) == 4);
+    Fixture.await("the fourth session", () -> sessions(servers) == 4);
     assertThat(second).isNotDone();
     servers.get(2).close();
     servers.get(3).close();
-    DeliveryReport two = second.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport two = second.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
     assertThat(recipients(two)).containsExactly("r@d3.test", "r@d4.test");
   }
 
@@ -254,7 +235,7 @@ class ParallelDomainsTest {
             "d@d3.test",
             "e@d2.test",
             "f@d1.test");
-    DeliveryReport report = f.transport(TlsLevel.OPPORTUNISTIC).send(envelope, message());
+    DeliveryReport report = f.transport(TlsLevel.OPPORTUNISTIC).send(envelope, Fixture.message());
 
     assertThat(recipients(report))
         .containsExactly(
@@ -327,7 +308,7 @@ class ParallelDomainsTest {
       rcpts.add("r@d" + i + ".test");
     }
     DeliveryReport report =
-        t.send(Envelope.of("a@sender.test", rcpts.toArray(new String[0])), message());
+        t.send(Envelope.of("a@sender.test", rcpts.toArray(new String[0])), Fixture.message());
 
     assertThat(report.recipients()).allMatch(r -> r.status() == DeliveryStatus.DELIVERED);
     assertThat(overlapped).isFalse();
@@ -356,8 +337,8 @@ class ParallelDomainsTest {
                       }
                     }));
     // sendAsync runs every domain on the transport's executor.
-    t.sendAsync(Envelope.of("a@sender.test", "r@d1.test", "r@d2.test"), message())
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    t.sendAsync(Envelope.of("a@sender.test", "r@d1.test", "r@d2.test"), Fixture.message())
+        .get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
     assertThat(seen).hasSize(2);
     boolean virtualExpected = Runtime.version().feature() >= 24;
     for (Thread thread : seen) {
@@ -385,12 +366,13 @@ class ParallelDomainsTest {
         CompletableFuture.supplyAsync(
             () ->
                 t.send(
-                    Envelope.of("a@sender.test", "r@d1.test", "r@d2.test", "r@d3.test"), message()),
+                    Envelope.of("a@sender.test", "r@d1.test", "r@d2.test", "r@d3.test"),
+                    Fixture.message()),
             callers);
-    await("the first session", () -> sessions(servers) == 1);
+    Fixture.await("the first session", () -> sessions(servers) == 1);
     t.close();
     servers.get(0).close(); // the session under way ends on its own
-    DeliveryReport report = blocked.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    DeliveryReport report = blocked.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
 
     assertThat(recipients(report)).containsExactly("r@d1.test", "r@d2.test", "r@d3.test");
     for (String waiting : List.of("r@d2.test", "r@d3.test")) {
@@ -405,8 +387,8 @@ class ParallelDomainsTest {
 
     // A later call is deferred the same way, blocking or not, never with an exception.
     DeliveryReport later =
-        t.sendAsync(Envelope.of("a@sender.test", "r@d2.test"), message())
-            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        t.sendAsync(Envelope.of("a@sender.test", "r@d2.test"), Fixture.message())
+            .get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
     assertThat(later.result("r@d2.test").status()).isEqualTo(DeliveryStatus.DEFERRED);
     assertThat(Fixture.send(t, "r@d3.test").result("r@d3.test").status())
         .isEqualTo(DeliveryStatus.DEFERRED);
@@ -424,7 +406,7 @@ class ParallelDomainsTest {
       }
     }
     DeliveryReport report =
-        t.send(Envelope.of("a@sender.test", rcpts.toArray(new String[0])), message());
+        t.send(Envelope.of("a@sender.test", rcpts.toArray(new String[0])), Fixture.message());
     assertThat(recipients(report)).isEqualTo(rcpts);
     assertThat(report.recipients()).allMatch(r -> r.status() == DeliveryStatus.DELIVERED);
     for (MockSmtpServer s : servers) {

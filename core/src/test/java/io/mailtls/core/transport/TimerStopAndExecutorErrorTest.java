@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.Envelope;
-import io.mailtls.core.MessageContent;
 import io.mailtls.core.ProbeResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmtpTimeouts;
@@ -16,7 +15,6 @@ import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpSession;
 import io.mailtls.testkit.SmtpStep;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -27,34 +25,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The lifecycle of a transport's threads, sockets and delivery slots on its failure paths. */
 class TimerStopAndExecutorErrorTest {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
-
   private final Fixture f = new Fixture();
 
   @AfterEach
   void close() {
     f.close();
-  }
-
-  private static MessageContent message() {
-    return MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(5);
-    }
   }
 
   /**
@@ -73,10 +54,11 @@ class TimerStopAndExecutorErrorTest {
         f.transport(
             TlsLevel.OPPORTUNISTIC,
             b -> b.connectionReuse(Duration.ofMillis(200), Duration.ofMinutes(5)));
-    assertThat(t.send(Envelope.of("a@sender.test", "r@quit.test"), message()).allDelivered())
+    assertThat(
+            t.send(Envelope.of("a@sender.test", "r@quit.test"), Fixture.message()).allDelivered())
         .isTrue();
     // The timer expires the idle session and waits for the reply to its QUIT.
-    await(
+    Fixture.await(
         "QUIT from the idle-expiry timer",
         () -> mx.sessions().stream().anyMatch(s -> s.commandLines().contains("QUIT")));
     t.close();
@@ -118,7 +100,7 @@ class TimerStopAndExecutorErrorTest {
               () -> {
                 try {
                   return t.send(
-                      Envelope.of("a@sender.test", "r@one.test", "r@two.test"), message());
+                      Envelope.of("a@sender.test", "r@one.test", "r@two.test"), Fixture.message());
                 } catch (Error e) {
                   return e; // reaching the caller is fine
                 }
@@ -126,15 +108,15 @@ class TimerStopAndExecutorErrorTest {
               threads);
       Object outcome;
       try {
-        outcome = first.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        outcome = first.get(Fixture.WAIT.toSeconds(), TimeUnit.SECONDS);
       } catch (TimeoutException e) {
-        throw new AssertionError("send() still blocked after " + WAIT, e);
+        throw new AssertionError("send() still blocked after " + Fixture.WAIT, e);
       }
       assertThat(outcome).isNotNull();
       // Both slots are free again: two more domains at once are delivered, without waiting for
       // a slot to time out.
       DeliveryReport again =
-          t.send(Envelope.of("a@sender.test", "s@one.test", "s@two.test"), message());
+          t.send(Envelope.of("a@sender.test", "s@one.test", "s@two.test"), Fixture.message());
       assertThat(again.allDelivered()).as("%s", again).isTrue();
     } finally {
       threads.shutdownNow();
@@ -168,7 +150,7 @@ class TimerStopAndExecutorErrorTest {
                         Optional.of(DomainName.of("mx.probe.test")),
                         server.address(),
                         new TlsRequirement.Opportunistic()));
-        await("the probe's session", () -> !server.sessions().isEmpty());
+        Fixture.await("the probe's session", () -> !server.sessions().isEmpty());
         probe.close();
         ProbeResult r;
         try {
