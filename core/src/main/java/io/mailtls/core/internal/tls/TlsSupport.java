@@ -69,6 +69,14 @@ public final class TlsSupport {
   /** How long a cached TLS session may be resumed: one hour, as Postfix's default. */
   public static final int SESSION_TIMEOUT_SECONDS = 3600;
 
+  /**
+   * The most sessions a resuming context keeps. A context serves one host and port, and JSSE
+   * resumes only the session it stored last for them; but it stores each TLS 1.3 NewSessionTicket
+   * (RFC 8446 §4.6.1, as many as the server sends, each with a ticket of up to 65,535 octets of the
+   * server's choosing) as a session of its own, by default up to 20,480 per context.
+   */
+  static final int SESSION_CACHE_SIZE = 16;
+
   /** Where a resumable session may go: see the class comment. */
   private record SessionKey(String peerHost, int port, TlsVerification verification) {}
 
@@ -90,7 +98,20 @@ public final class TlsSupport {
     this.trustStore = trustStore;
     this.contexts = contexts;
     this.dane = dane;
-    this.unauthenticated = context(UnauthenticatedTrustManager.INSTANCE);
+    // Shared by every host that layer() serves unauthenticated: room for one session per host.
+    this.unauthenticated = bounded(context(UnauthenticatedTrustManager.INSTANCE), MAX_CONTEXTS);
+  }
+
+  /**
+   * Caps the client session cache of {@code ctx} at {@code size} sessions: however many
+   * NewSessionTickets a server sends (see {@link #SESSION_CACHE_SIZE}), a context never holds more.
+   */
+  private static SSLContext bounded(SSLContext ctx, int size) {
+    SSLSessionContext sessions = ctx.getClientSessionContext();
+    if (sessions != null) {
+      sessions.setSessionCacheSize(size);
+    }
+    return ctx;
   }
 
   private SSLContext context(X509ExtendedTrustManager tm) {
@@ -165,7 +186,8 @@ public final class TlsSupport {
       Optional<DomainName> serverName,
       @Nullable X509ExtendedTrustManager trustManager)
       throws IOException {
-    SSLContext ctx = trustManager == null ? unauthenticated : context(trustManager);
+    SSLContext ctx =
+        trustManager == null ? unauthenticated : bounded(context(trustManager), SESSION_CACHE_SIZE);
     return configure(ctx, plain, peerHost(peer, serverName), peer, serverName);
   }
 
@@ -272,7 +294,7 @@ public final class TlsSupport {
               X509ExtendedTrustManager tm = trustManagerFor(requirement);
               return tm == null ? UnauthenticatedTrustManager.INSTANCE : tm;
             });
-    SSLContext ctx = context(trust);
+    SSLContext ctx = bounded(context(trust), SESSION_CACHE_SIZE);
     SSLSessionContext sessions = ctx.getClientSessionContext();
     if (sessions != null) {
       sessions.setSessionTimeout(SESSION_TIMEOUT_SECONDS);
