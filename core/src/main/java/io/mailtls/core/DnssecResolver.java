@@ -291,7 +291,9 @@ public final class DnssecResolver implements DnsResolver {
      * default {@value DnssecResolver#DEFAULT_CACHE_SIZE}, about 10,000 recipient domains' MX, A,
      * AAAA, TLSA and MTA-STS TXT answers. 0 turns the cache off: every lookup asks the upstream
      * again (concurrent identical lookups still share one resolution). The validator's key cache
-     * holds a quarter as many zones, at least 1,000.
+     * holds a quarter as many zones, at least 1,000. An answer larger than a kilobyte (a huge RRset
+     * a peer serves) counts as one entry per started kilobyte, so the cache never holds more than
+     * about {@code entries} kilobytes of answers.
      */
     public Builder cacheSize(int entries) {
       once("cacheSize");

@@ -1,5 +1,6 @@
 package io.mailtls.core;
 
+import io.mailtls.core.internal.dns.AnswerCache;
 import io.mailtls.core.internal.policy.DomainDecision;
 import io.mailtls.core.internal.policy.DomainInputs;
 import io.mailtls.core.internal.policy.HostDecision;
@@ -422,9 +423,31 @@ public final class TransportPolicyResolver {
     if (reuse <= 0) {
       cache.remove(in.nextHop(), in.level());
     } else {
-      cache.put(in.nextHop(), in.level(), plan, startedMillis + reuse);
+      cache.put(in.nextHop(), in.level(), plan, startedMillis + reuse, estimatedBytes(in));
     }
     return plan;
+  }
+
+  /**
+   * About how many octets of peer data a plan made of {@code in} holds: the MX answer whole (all
+   * its records, not only the hosts planned), every host's address answers and the TLSA records.
+   */
+  private static long estimatedBytes(Inputs in) {
+    MxResolution mx = in.mx();
+    long bytes = mx.mxAnswer().map(AnswerCache::estimatedBytes).orElse(0L);
+    for (MxHost h : mx.hosts()) {
+      bytes += AnswerCache.estimatedBytes(h.ipv4()) + AnswerCache.estimatedBytes(h.ipv6());
+    }
+    for (TlsaLookup t : in.tlsa().values()) {
+      List<DnsRecord.Tlsa> records =
+          t instanceof TlsaLookup.Usable u
+              ? u.requirement().records()
+              : t instanceof TlsaLookup.Unusable n ? n.records() : List.of();
+      for (DnsRecord.Tlsa r : records) {
+        bytes += 16 + r.data().length;
+      }
+    }
+    return bytes;
   }
 
   /**
@@ -680,8 +703,12 @@ public final class TransportPolicyResolver {
      * resolver's default answer cache holds, so that a fan-out to 10,000 domains keeps every plan.
      * A cached plan with its answers, TLSA records and MTA-STS policy takes about 3 KB of heap when
      * no two domains share an MX host (docs/benchmarks.md, "Memory"): about 60 MB at the default,
-     * 290 MB for 100,000 next hops. 0 turns the plan cache off: every plan asks its DNS resolver
-     * and policy sources again (whose own caches still apply).
+     * 290 MB for 100,000 next hops. What a plan holds is the peers' choice (an MX RRset of hundreds
+     * of long names), so the cache is bounded by an estimate of its peer data too: a plan estimated
+     * above 16 KiB is not kept (its domain is planned again for each message, from the DNS answer
+     * cache), and the plans kept hold at most 4 KiB per next hop of this size together (an ordinary
+     * plan is estimated at a few hundred octets). 0 turns the plan cache off: every plan asks its
+     * DNS resolver and policy sources again (whose own caches still apply).
      *
      * @throws IllegalArgumentException when negative
      */

@@ -60,7 +60,7 @@ public class PlanCacheBenchmark {
       NextHop hop = new NextHop.Domain(DomainName.of(name(i)));
       stored[i] = hop;
       DeliveryPlan plan = plan(hop);
-      cache.put(hop, TlsLevel.OPPORTUNISTIC, plan, expires);
+      cache.put(hop, TlsLevel.OPPORTUNISTIC, plan, expires, 0);
       map.put(hop, plan);
     }
     // Probes made apart from the stored keys (new strings, names and hops), in a shuffled order.

@@ -50,13 +50,13 @@ public class PlanCacheLinearizabilityTest {
       @Param(name = "hop") int hop,
       @Param(name = "level") int level,
       @Param(name = "plan") int plan) {
-    cache.put(RealPlans.hop(hop), LEVELS[level], PLANS.get(plan), NOW + 60_000);
+    cache.put(RealPlans.hop(hop), LEVELS[level], PLANS.get(plan), NOW + 60_000, 0);
   }
 
   /** A plan that is already expired: the put removes what was there. */
   @Operation
   public void putExpired(@Param(name = "hop") int hop, @Param(name = "level") int level) {
-    cache.put(RealPlans.hop(hop), LEVELS[level], PLANS.get(0), NOW);
+    cache.put(RealPlans.hop(hop), LEVELS[level], PLANS.get(0), NOW, 0);
   }
 
   @Operation

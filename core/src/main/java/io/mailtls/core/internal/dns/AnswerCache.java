@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.mailtls.core.DnsAnswer;
 import io.mailtls.core.DnsOutcome;
+import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DnsRecordType;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
@@ -28,6 +29,10 @@ import org.jspecify.annotations.Nullable;
  * state, for the failure TTL only (RFC 2308 §7, RFC 9520 §3.2), and never for longer than 5
  * minutes: a cache hands back exactly the state the resolution established, so nothing bogus can
  * come out of it secure or insecure (RFC 4035 §4.7).
+ *
+ * <p>The bound is in weight, not entries: an answer counts once per started {@link #BYTES_PER_UNIT}
+ * octets of data, so that peers serving huge RRsets under names of their choosing cannot make it
+ * hold more than {@code maxEntries} kilobytes.
  */
 public final class AnswerCache {
 
@@ -36,8 +41,19 @@ public final class AnswerCache {
 
   private record Key(DomainName name, DnsRecordType type) {}
 
-  /** An answer and the millisecond of {@link CacheTime} at which it expires. */
-  private record Entry(DnsAnswer answer, long expiresAtMillis) {}
+  /**
+   * The octets of answer data one entry of the size the builder gives may hold: an answer counts as
+   * one entry per started kilobyte of its records, names and reason, as estimated by {@link
+   * #weight}. MX, A, AAAA, TLSA and MTA-STS TXT answers (about 500 to 800 bytes of heap each) weigh
+   * one entry.
+   */
+  static final int BYTES_PER_UNIT = 1024;
+
+  /**
+   * An answer, the millisecond of {@link CacheTime} at which it expires, and its weight in units of
+   * {@link #BYTES_PER_UNIT}.
+   */
+  private record Entry(DnsAnswer answer, long expiresAtMillis, int weight) {}
 
   private final BiFunction<DomainName, DnsRecordType, CompletableFuture<DnsAnswer>> source;
   private final CacheTime time;
@@ -49,7 +65,8 @@ public final class AnswerCache {
 
   /**
    * @param source the resolution behind the cache; its futures complete normally
-   * @param maxEntries the most answers kept; 0 keeps none (lookups are still single-flight)
+   * @param maxEntries the most answers of up to {@link #BYTES_PER_UNIT} octets kept (a larger
+   *     answer counts as several); 0 keeps none (lookups are still single-flight)
    * @param maxTtl the longest an answer is kept, whatever its TTL
    * @param failureTtl how long a failure is kept, at most {@link #MAX_FAILURE_TTL}
    */
@@ -65,7 +82,11 @@ public final class AnswerCache {
         maxEntries == 0
             ? null
             : Caffeine.newBuilder()
-                .maximumSize(maxEntries)
+                // Weighed, not counted: an answer of peer data may be 64 KB (a TXT or MX RRset
+                // over TCP), and 100,000 of them would be gigabytes. An ordinary answer weighs one
+                // unit, so the cache still holds maxEntries of those.
+                .maximumWeight(maxEntries)
+                .<Key, Entry>weigher((k, e) -> e.weight())
                 // eviction runs on the calling thread: no pool of our own, none of the JVM's
                 .executor(Runnable::run)
                 .build();
@@ -149,7 +170,47 @@ public final class AnswerCache {
       cache.invalidate(key);
       return;
     }
-    cache.put(key, new Entry(answer, time.millis() + ttl));
+    cache.put(key, new Entry(answer, time.millis() + ttl, weight(answer)));
+  }
+
+  /**
+   * What {@code answer} weighs in the cache: its approximate size in octets (record data, names,
+   * reason text), in started units of {@link #BYTES_PER_UNIT}, at least 1.
+   */
+  static int weight(DnsAnswer answer) {
+    long bytes = estimatedBytes(answer);
+    return (int)
+        Math.min(Integer.MAX_VALUE, Math.max(1, (bytes + BYTES_PER_UNIT - 1) / BYTES_PER_UNIT));
+  }
+
+  /**
+   * The approximate size of {@code answer} in octets: its records' data and names, its CNAME chain
+   * and its reason text, with a small overhead per record. An estimate for bounding caches, not a
+   * measurement of the heap.
+   */
+  public static long estimatedBytes(DnsAnswer answer) {
+    long bytes = 64L + answer.name().toString().length();
+    for (DomainName n : answer.cnameChain()) {
+      bytes += 16L + n.toString().length();
+    }
+    bytes += answer.reason().map(String::length).orElse(0);
+    for (DnsRecord r : answer.records()) {
+      bytes += 16;
+      if (r instanceof DnsRecord.Address a) {
+        bytes += a.address().getAddress().length;
+      } else if (r instanceof DnsRecord.Mx mx) {
+        bytes += mx.exchange().toString().length();
+      } else if (r instanceof DnsRecord.Txt txt) {
+        for (String t : txt.strings()) {
+          bytes += 16L + t.length();
+        }
+      } else if (r instanceof DnsRecord.Tlsa tlsa) {
+        bytes += tlsa.data().length;
+      } else if (r instanceof DnsRecord.Cname c) {
+        bytes += c.target().toString().length();
+      }
+    }
+    return bytes;
   }
 
   /** Data or a proof of absence, secure or provably insecure: what may be kept for its TTL. */

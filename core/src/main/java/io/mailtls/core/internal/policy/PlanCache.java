@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,14 +26,28 @@ import org.jspecify.annotations.Nullable;
  * used after its expiry only when the coarse time lags the monotonic time by more than the margin,
  * that is when the clock thread has been stalled for more than a second, and then by at most the
  * stall less the margin.
+ *
+ * <p>Bounded in size as well as in count: each plan comes with an estimate of the octets its inputs
+ * hold (peers choose them: an MX RRset of hundreds of long names under a wildcard). A plan
+ * estimated above {@link #MAX_PLAN_BYTES} is not kept (its domain is planned again for each
+ * message, from the DNS answer cache), and the plans kept hold at most {@link #BYTES_PER_ENTRY} per
+ * next hop of {@code maxEntries} together.
  */
 public final class PlanCache {
+
+  /** The largest plan kept, by {@link #put}'s estimate: an ordinary plan holds a few kilobytes. */
+  public static final long MAX_PLAN_BYTES = 16 * 1024;
+
+  /** The octets of plans the cache holds per next hop of its {@code maxEntries}, on average. */
+  static final long BYTES_PER_ENTRY = 4 * 1024;
 
   /** How close to its expiry a plan is checked against the real time, not the coarse time. */
   static final long COARSE_MARGIN_MILLIS = 1000;
 
-  /** A plan and the millisecond of {@link CacheTime} at which it expires. */
-  private record Entry(DeliveryPlan plan, long expiresAtMillis) {}
+  /**
+   * A plan, the millisecond of {@link CacheTime} at which it expires, and the estimate of its size.
+   */
+  private record Entry(DeliveryPlan plan, long expiresAtMillis, long bytes) {}
 
   private static final int LEVELS = TlsLevel.values().length;
 
@@ -40,11 +55,15 @@ public final class PlanCache {
   private final CacheTime time;
   private final boolean systemClock;
   private final int maxEntries;
+  private final long maxBytes;
+  // The estimates of the plans held; changed inside the map's compute, so per key in step with it.
+  private final AtomicLong bytes = new AtomicLong();
 
   public PlanCache(Clock clock, int maxEntries) {
     this.time = CacheTime.of(clock);
     this.systemClock = time.monotonic();
     this.maxEntries = maxEntries;
+    this.maxBytes = maxEntries * BYTES_PER_ENTRY;
   }
 
   /** A level's slot: in memory only, never stored, so the ordinal may change between releases. */
@@ -84,25 +103,37 @@ public final class PlanCache {
   }
 
   /**
-   * Keeps {@code plan} until {@code expiresAtMillis}, a time of {@link #now()}'s base (nothing when
-   * that is not in the future).
+   * Keeps {@code plan}, whose inputs hold about {@code planBytes} octets, until {@code
+   * expiresAtMillis}, a time of {@link #now()}'s base; nothing when that is not in the future or
+   * the plan is larger than {@link #MAX_PLAN_BYTES}.
    */
-  public void put(NextHop hop, TlsLevel level, DeliveryPlan plan, long expiresAtMillis) {
-    if (expiresAtMillis - time.millis() <= 0) {
+  public void put(
+      NextHop hop, TlsLevel level, DeliveryPlan plan, long expiresAtMillis, long planBytes) {
+    if (expiresAtMillis - time.millis() <= 0
+        || planBytes > MAX_PLAN_BYTES
+        || planBytes > maxBytes) {
       remove(hop, level);
       return;
     }
-    if (plans.size() >= maxEntries && !plans.containsKey(hop)) {
-      makeRoom();
+    if ((plans.size() >= maxEntries && !plans.containsKey(hop))
+        || bytes.get() + planBytes > maxBytes) {
+      makeRoom(planBytes);
     }
-    Entry entry = new Entry(plan, expiresAtMillis);
+    Entry entry = new Entry(plan, expiresAtMillis, planBytes);
     plans.compute(
         hop,
         (h, old) -> {
           Entry[] next = old == null ? new Entry[LEVELS] : old.clone();
+          Entry replaced = next[index(level)];
+          bytes.addAndGet(planBytes - (replaced == null ? 0 : replaced.bytes()));
           next[index(level)] = entry;
           return next;
         });
+  }
+
+  /** The estimates of the plans held, in octets (for tests). */
+  long bytes() {
+    return bytes.get();
   }
 
   /** Forgets the plan for {@code hop} under {@code level}. */
@@ -110,9 +141,11 @@ public final class PlanCache {
     plans.computeIfPresent(
         hop,
         (h, old) -> {
-          if (old[index(level)] == null) {
+          Entry gone = old[index(level)];
+          if (gone == null) {
             return old;
           }
+          bytes.addAndGet(-gone.bytes());
           Entry[] next = old.clone();
           next[index(level)] = null;
           for (Entry e : next) {
@@ -130,28 +163,43 @@ public final class PlanCache {
   }
 
   /**
-   * Drops every expired plan; when that frees too little, an arbitrary tenth of the rest.
-   * Amortised: it runs once per tenth of {@code maxEntries} insertions at most.
+   * Drops every expired plan; when that frees too little, an arbitrary tenth of the rest (by count,
+   * and by size, or room for a plan of {@code planBytes} when that is more). Amortised: it runs
+   * once per tenth of {@code maxEntries} insertions, or of the size bound, at most.
    */
-  private void makeRoom() {
+  private void makeRoom(long planBytes) {
     long now = time.millis();
-    for (Iterator<Map.Entry<NextHop, Entry[]>> it = plans.entrySet().iterator(); it.hasNext(); ) {
+    for (Map.Entry<NextHop, Entry[]> e : plans.entrySet()) {
       boolean live = false;
-      for (Entry e : it.next().getValue()) {
-        if (e != null && e.expiresAtMillis() - now > 0) {
+      for (Entry p : e.getValue()) {
+        if (p != null && p.expiresAtMillis() - now > 0) {
           live = true;
           break;
         }
       }
       if (!live) {
-        it.remove();
+        drop(e.getKey(), e.getValue());
       }
     }
     int target = maxEntries - Math.max(1, maxEntries / 10);
-    for (Iterator<NextHop> it = plans.keySet().iterator();
-        it.hasNext() && plans.size() > target; ) {
-      it.next();
-      it.remove();
+    long targetBytes = maxBytes - Math.max(maxBytes / 10, planBytes);
+    for (Iterator<Map.Entry<NextHop, Entry[]>> it = plans.entrySet().iterator();
+        it.hasNext() && (plans.size() > target || bytes.get() > targetBytes); ) {
+      Map.Entry<NextHop, Entry[]> e = it.next();
+      drop(e.getKey(), e.getValue());
+    }
+  }
+
+  /** Removes {@code hop}'s plans if they are still {@code levels}, and their size with them. */
+  private void drop(NextHop hop, Entry[] levels) {
+    if (plans.remove(hop, levels)) {
+      long freed = 0;
+      for (Entry p : levels) {
+        if (p != null) {
+          freed += p.bytes();
+        }
+      }
+      bytes.addAndGet(-freed);
     }
   }
 }

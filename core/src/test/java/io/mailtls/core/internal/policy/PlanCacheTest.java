@@ -45,7 +45,7 @@ class PlanCacheTest {
     FakeClock clock = new FakeClock();
     PlanCache cache = new PlanCache(clock, 10);
     DeliveryPlan p = plan();
-    cache.put(HOP, TlsLevel.OPPORTUNISTIC, p, clock.millis() + 5_000);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, p, clock.millis() + 5_000, 0);
     clock.advance(Duration.ofMillis(4_999));
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(p);
     clock.advance(Duration.ofMillis(1));
@@ -60,8 +60,8 @@ class PlanCacheTest {
     DeliveryPlan byName = plan();
     DeliveryPlan byAddress = plan();
     NextHop literal = NextHop.parse("[127.0.0.1]");
-    cache.put(HOP, TlsLevel.OPPORTUNISTIC, byName, clock.millis() + 5_000);
-    cache.put(literal, TlsLevel.OPPORTUNISTIC, byAddress, clock.millis() + 5_000);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, byName, clock.millis() + 5_000, 0);
+    cache.put(literal, TlsLevel.OPPORTUNISTIC, byAddress, clock.millis() + 5_000, 0);
     // A next hop made anew from the same name (as each message's recipient makes one) finds it.
     NextHop again = NextHop.parse("Example.TEST");
     assertThat(again).isNotSameAs(HOP).isEqualTo(HOP);
@@ -82,9 +82,9 @@ class PlanCacheTest {
     DeliveryPlan opportunistic = plan();
     DeliveryPlan enforced = plan();
     DeliveryPlan dane = plan();
-    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic, clock.millis() + 5_000);
-    cache.put(HOP, TlsLevel.ENFORCED, enforced, clock.millis() + 2_000);
-    cache.put(HOP, TlsLevel.DANE_REQUIRED, dane, clock.millis() + 5_000);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic, clock.millis() + 5_000, 0);
+    cache.put(HOP, TlsLevel.ENFORCED, enforced, clock.millis() + 2_000, 0);
+    cache.put(HOP, TlsLevel.DANE_REQUIRED, dane, clock.millis() + 5_000, 0);
     assertThat(cache.size()).isEqualTo(1);
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic);
     assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isSameAs(enforced);
@@ -93,7 +93,7 @@ class PlanCacheTest {
 
     // A new plan for one level replaces that level's only.
     DeliveryPlan opportunistic2 = plan();
-    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic2, clock.millis() + 5_000);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic2, clock.millis() + 5_000, 0);
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic2);
     assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isSameAs(enforced);
     assertThat(cache.get(HOP, TlsLevel.DANE_REQUIRED)).isSameAs(dane);
@@ -113,8 +113,8 @@ class PlanCacheTest {
     assertThat(cache.size()).isZero();
 
     // A plan that is already expired is not kept, and takes the level's older plan with it.
-    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic, clock.millis() + 5_000);
-    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic2, clock.millis());
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic, clock.millis() + 5_000, 0);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic2, clock.millis(), 0);
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
   }
 
@@ -123,23 +123,51 @@ class PlanCacheTest {
     FakeClock clock = new FakeClock();
     PlanCache cache = new PlanCache(clock, 10);
     for (int i = 0; i < 5; i++) {
-      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 1_000);
+      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 1_000, 0);
     }
     DeliveryPlan lasting = plan();
     for (int i = 5; i < 10; i++) {
-      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, lasting, clock.millis() + 60_000);
+      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, lasting, clock.millis() + 60_000, 0);
     }
     clock.advance(Duration.ofSeconds(2));
-    cache.put(hop(10), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 60_000);
+    cache.put(hop(10), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 60_000, 0);
     // The five expired next hops made room; every unexpired plan stayed.
     assertThat(cache.size()).isEqualTo(6);
     for (int i = 5; i < 10; i++) {
       assertThat(cache.get(hop(i), TlsLevel.OPPORTUNISTIC)).isSameAs(lasting);
     }
     for (int i = 11; i < 40; i++) {
-      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 60_000);
+      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, plan(), clock.millis() + 60_000, 0);
       assertThat(cache.size()).isLessThanOrEqualTo(10);
     }
+  }
+
+  /**
+   * Peers choose what a plan holds (hundreds of long MX names under a wildcard): a plan larger than
+   * the bound is not kept, and the plans kept stay within a size bound as well as a count.
+   */
+  @Test
+  void plansAreBoundedInSizeAsWellAsInCount() {
+    FakeClock clock = new FakeClock();
+    PlanCache cache = new PlanCache(clock, 10);
+    long expires = clock.millis() + 60_000;
+    cache.put(hop(0), TlsLevel.OPPORTUNISTIC, plan(), expires, PlanCache.MAX_PLAN_BYTES + 1);
+    assertThat(cache.get(hop(0), TlsLevel.OPPORTUNISTIC)).isNull();
+    assertThat(cache.bytes()).isZero();
+
+    long budget = 10 * PlanCache.BYTES_PER_ENTRY;
+    long large = PlanCache.MAX_PLAN_BYTES; // fewer than 10 fit in the size bound
+    for (int i = 1; i < 40; i++) {
+      cache.put(hop(i), TlsLevel.OPPORTUNISTIC, plan(), expires, large);
+      assertThat(cache.bytes()).isLessThanOrEqualTo(budget);
+      assertThat(cache.get(hop(i), TlsLevel.OPPORTUNISTIC)).isNotNull();
+    }
+    // Replacing and removing plans keeps the account.
+    cache.put(hop(39), TlsLevel.OPPORTUNISTIC, plan(), expires, 100);
+    cache.put(hop(39), TlsLevel.ENFORCED, plan(), expires, 50);
+    long before = cache.bytes();
+    cache.remove(hop(39), TlsLevel.OPPORTUNISTIC);
+    assertThat(cache.bytes()).isEqualTo(before - 100);
   }
 
   private static NextHop hop(int i) {
@@ -153,7 +181,7 @@ class PlanCacheTest {
       DeliveryPlan p = plan();
       // Far from expiry first (the coarse time serves it), then through the margin to expiry.
       long expires = cache.now() + PlanCache.COARSE_MARGIN_MILLIS + 300;
-      cache.put(HOP, TlsLevel.OPPORTUNISTIC, p, expires);
+      cache.put(HOP, TlsLevel.OPPORTUNISTIC, p, expires, 0);
       long hits = 0;
       long missedAt = 0;
       while (missedAt == 0) {
