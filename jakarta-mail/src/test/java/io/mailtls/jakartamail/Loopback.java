@@ -14,8 +14,12 @@ import io.mailtls.testkit.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
@@ -101,6 +105,24 @@ final class Loopback implements AutoCloseable {
   }
 
   /** Whether any session of the server got as far as MAIL FROM. */
+  /**
+   * The provider's settings for this DNS server and this mock server's port, its trust anchor and
+   * state kept in {@code dir}.
+   */
+  Properties providerSettings(Path dir) throws IOException {
+    Path anchor = dir.resolve("anchor.ds");
+    Files.writeString(anchor, dns.trustAnchor(), StandardCharsets.US_ASCII);
+    Properties p = new Properties();
+    p.setProperty("mail.mailtls.helo", "client.sender.test");
+    p.setProperty("mail.mailtls.port", Integer.toString(server.port()));
+    p.setProperty("mail.mailtls.dns.resolvers", dns.address().getHostAddress() + ":" + dns.port());
+    p.setProperty("mail.mailtls.dns.trustanchor", anchor.toString());
+    p.setProperty("mail.mailtls.statedir", dir.resolve("state").toString());
+    p.setProperty("mail.mailtls.connectiontimeout", "10000");
+    p.setProperty("mail.mailtls.timeout", "10000");
+    return p;
+  }
+
   boolean sawMail() {
     List<SmtpSession> sessions = server.sessions();
     return sessions.stream()

@@ -85,17 +85,7 @@ class MailtlsTransportTest {
 
   /** The mailtls settings for the testkit's DNS server and the mock server's port. */
   private Properties mailtls(Loopback net) throws IOException {
-    Path anchor = dir.resolve("anchor.ds");
-    Files.writeString(anchor, net.dns.trustAnchor(), StandardCharsets.US_ASCII);
-    Properties p = new Properties();
-    p.setProperty("mail.mailtls.helo", "client.sender.test");
-    p.setProperty("mail.mailtls.port", Integer.toString(net.server.port()));
-    p.setProperty(
-        "mail.mailtls.dns.resolvers", net.dns.address().getHostAddress() + ":" + net.dns.port());
-    p.setProperty("mail.mailtls.dns.trustanchor", anchor.toString());
-    p.setProperty("mail.mailtls.statedir", dir.resolve("state").toString());
-    p.setProperty("mail.mailtls.connectiontimeout", "10000");
-    p.setProperty("mail.mailtls.timeout", "10000");
+    Properties p = net.providerSettings(dir);
     return p;
   }
 

@@ -12,8 +12,6 @@ import jakarta.mail.Transport;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
@@ -31,17 +29,7 @@ class ProviderDowngradeTest {
   @TempDir Path dir;
 
   private Properties mailtls(Loopback net) throws IOException {
-    Path anchor = dir.resolve("anchor.ds");
-    Files.writeString(anchor, net.dns.trustAnchor(), StandardCharsets.US_ASCII);
-    Properties p = new Properties();
-    p.setProperty("mail.mailtls.helo", "client.sender.test");
-    p.setProperty("mail.mailtls.port", Integer.toString(net.server.port()));
-    p.setProperty(
-        "mail.mailtls.dns.resolvers", net.dns.address().getHostAddress() + ":" + net.dns.port());
-    p.setProperty("mail.mailtls.dns.trustanchor", anchor.toString());
-    p.setProperty("mail.mailtls.statedir", dir.resolve("state").toString());
-    p.setProperty("mail.mailtls.connectiontimeout", "10000");
-    p.setProperty("mail.mailtls.timeout", "10000");
+    Properties p = net.providerSettings(dir);
     p.setProperty("mail.transport.protocol.rfc822", "mailtls");
     return p;
   }
