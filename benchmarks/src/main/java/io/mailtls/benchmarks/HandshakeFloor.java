@@ -25,11 +25,13 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -57,21 +59,21 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  *
  * With {@code --cpu-samples} N (0 = none), it then runs every contender above in rotation until the
- * JIT compilers are done with them (at most {@code --settle-s}), then N times in rotation, one
- * operation at a time (with {@code nothing}, an empty operation: what the reading costs by itself),
- * and records the CPU time of every thread of this process over each ({@code all_threads_cpu_op},
- * to the nanosecond from Linux's per-thread schedstat, {@link ThreadsCpu}; the part of it the JIT
- * compilers, the collector and the VM thread took in {@code jit_cpu_op}, {@code gc_cpu_op}, {@code
- * vm_cpu_op}; where schedstat is missing, {@code process_cpu_op}, the process's clock, which moves
- * in 10 ms steps): the medians resolve what the rounds' totals blur on a shared machine; then the
- * same again with the CPU time of the process's Java threads over each ({@code
- * java_threads_cpu_op}, from {@link ThreadMXBean}); then DANE against PKIX handshake CPU ({@code
- * thread_cpu_handshake}): N times each of {@code pkix}, {@code dane_ee}, {@code dane_ta} in
- * rotation, each a full handshake through mailtls's own TLS layer ({@link TlsSupport#layer} with
- * the trust manager the transport uses for the requirement, a new context per handshake as for an
- * unresumed session), and the CPU time of this thread ({@link ThreadMXBean}) over the handshake and
- * its certificate check alone (not the SMTP exchange around it): written to {@code <out>-cpu.csv},
- * one row per requirement.
+ * JIT compilers are done with them (at most {@code --settle-s}), then N times in rotation (each
+ * rotation in a shuffled order), one operation at a time (with {@code nothing}, an empty operation:
+ * what the reading costs by itself), and records the CPU time of every thread of this process over
+ * each ({@code all_threads_cpu_op}, to the nanosecond from Linux's per-thread schedstat, {@link
+ * ThreadsCpu}; the part of it the JIT compilers, the collector and the VM thread took in {@code
+ * jit_cpu_op}, {@code gc_cpu_op}, {@code vm_cpu_op}; where schedstat is missing, {@code
+ * process_cpu_op}, the process's clock, which moves in 10 ms steps): the medians resolve what the
+ * rounds' totals blur on a shared machine; then the same again with the CPU time of the process's
+ * Java threads over each ({@code java_threads_cpu_op}, from {@link ThreadMXBean}); then DANE
+ * against PKIX handshake CPU ({@code thread_cpu_handshake}): N times each of {@code pkix}, {@code
+ * dane_ee}, {@code dane_ta} in shuffled rotations, each a full handshake through mailtls's own TLS
+ * layer ({@link TlsSupport#layer} with the trust manager the transport uses for the requirement, a
+ * new context per handshake as for an unresumed session), and the CPU time of this thread ({@link
+ * ThreadMXBean}) over the handshake and its certificate check alone (not the SMTP exchange around
+ * it): written to {@code <out>-cpu.csv}, one row per requirement.
  */
 public final class HandshakeFloor {
 
@@ -314,7 +316,7 @@ public final class HandshakeFloor {
   }
 
   /**
-   * {@code count} rotations of every op, each rotation starting one op further on so that no op
+   * {@code count} rotations of every op, each in its own order ({@link #order}), so that no op
    * always follows another: per op, the {@code measures} values of {@code cpu} read around each
    * run. Warm-up rotations run this same code, so that the JIT compiles it as it will be measured.
    */
@@ -325,9 +327,9 @@ public final class HandshakeFloor {
     for (String n : names) {
       into.put(n, new long[measures][count]);
     }
+    Random shuffle = new Random(ORDER_SEED);
     for (int i = 0; i < count; i++) {
-      for (int k = 0; k < names.size(); k++) {
-        String n = names.get((k + i) % names.size());
+      for (String n : order(names, shuffle)) {
         long[] t0 = cpu.sample();
         if (!ops.get(n).run()) {
           throw new IllegalStateException(n + " failed");
@@ -417,10 +419,9 @@ public final class HandshakeFloor {
       cpu.put(n, new long[samples]);
     }
     int warm = Math.max(20, samples / 10);
+    Random shuffle = new Random(ORDER_SEED);
     for (int i = -warm; i < samples; i++) {
-      for (int k = 0; k < names.size(); k++) {
-        // rotate the order each time, so that no requirement always follows another
-        String n = names.get((k + Math.floorMod(i, names.size())) % names.size());
+      for (String n : order(names, shuffle)) {
         long t = handshakeCpu(tls, sink, host, reqs.get(n), threads);
         if (i >= 0) {
           cpu.get(n)[i] = t;
@@ -461,6 +462,21 @@ public final class HandshakeFloor {
       s.close();
       return t;
     }
+  }
+
+  /** The seed of the orders: the same orders in every run. */
+  private static final long ORDER_SEED = 13;
+
+  /**
+   * {@code names} in an order drawn from {@code shuffle}. A rotation that only starts one further
+   * on each time keeps the cyclic order, so each op would nearly always follow the same other op
+   * and inherit what that one leaves behind (its connection's close on the sink, its data in the
+   * CPU's caches); in shuffled orders each op follows each other op about equally often.
+   */
+  private static List<String> order(List<String> names, Random shuffle) {
+    List<String> order = new ArrayList<>(names);
+    Collections.shuffle(order, shuffle);
+    return order;
   }
 
   private static double median(long[] v) {
