@@ -976,7 +976,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
   /**
    * Closes the transport. Domains still waiting for a delivery slot, and every later call, are
    * deferred (451 4.3.0, "the transport was closed"): their {@link #send} returns and their {@link
-   * #sendAsync} completes with that result. Idle pooled connections are closed with QUIT.
+   * #sendAsync} completes with that result. Idle pooled connections are closed with QUIT (RFC 5321
+   * §4.1.1.10), sent to all of them at once; their replies are awaited together for at most 5 s,
+   * however many there are, and a connection whose server has not answered by then is closed
+   * unanswered (RFC 5321 §3.8), so servers that stopped answering hold close() up for 5 s at most.
    *
    * <p>Sessions under way go on to their end, with every time bound still enforced, and end with
    * QUIT instead of going back to the pool: a transaction under way is reported as the server

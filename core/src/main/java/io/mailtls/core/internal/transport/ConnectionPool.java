@@ -172,13 +172,17 @@ public final class ConnectionPool implements AutoCloseable {
     }
   }
 
-  /** QUITs each connection, then frees the slots of all but {@code keep} of them. */
+  /**
+   * QUITs the connections, together within one QUIT bound ({@link SmtpConnection#quitAll}: many
+   * idle sessions to servers that stopped answering hold {@link #close()} or the idle-expiry timer
+   * for one bound, not one each), then frees the slots of all but {@code keep} of them.
+   */
   private void quitAndFree(List<SmtpConnection> connections, int keep) {
     if (connections.isEmpty()) {
       return;
     }
     try {
-      connections.forEach(SmtpConnection::quit);
+      SmtpConnection.quitAll(connections);
     } finally {
       synchronized (this) {
         for (int i = keep; i < connections.size(); i++) {
@@ -341,8 +345,9 @@ public final class ConnectionPool implements AutoCloseable {
   }
 
   /**
-   * QUITs and closes every idle connection; later releases close instead of pooling, and later
-   * {@link #checkout}s (and those waiting at a cap) fail: nothing new is opened.
+   * QUITs and closes every idle connection, within one QUIT bound for them all (a connection whose
+   * server has not answered by then is closed unanswered); later releases close instead of pooling,
+   * and later {@link #checkout}s (and those waiting at a cap) fail: nothing new is opened.
    */
   @Override
   public void close() {

@@ -16,11 +16,19 @@ import java.time.Duration;
 final class DeadlineOutputStream extends FilterOutputStream {
 
   private final SocketWatch watch;
-  private final Duration limit;
+  private Duration limit;
 
   DeadlineOutputStream(OutputStream out, SocketWatch watch, Duration limit) {
     super(out);
     this.watch = watch;
+    this.limit = limit;
+  }
+
+  /**
+   * Bounds later writes by {@code limit} instead: for the QUIT at the end of a session, which
+   * shares one deadline with the QUITs of other sessions closed at the same time.
+   */
+  void limit(Duration limit) {
     this.limit = limit;
   }
 

@@ -26,6 +26,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,12 @@ final class SmtpConnection implements AutoCloseable {
 
   private static final int OUT_BUFFER = 64 * 1024;
 
+  /**
+   * How long the client waits for the reply to QUIT (RFC 5321 §4.1.1.10) before it closes the
+   * connection all the same, for one connection or for several closed together ({@link #quitAll}).
+   */
+  static final Duration QUIT_TIMEOUT = Duration.ofSeconds(5);
+
   final Optional<DomainName> host;
   final InetSocketAddress address;
   final TlsRequirement requirement;
@@ -63,6 +70,10 @@ final class SmtpConnection implements AutoCloseable {
   private final Socket tcp;
 
   private OutputStream out;
+
+  /** The bounded stream under {@link #out}. */
+  private DeadlineOutputStream writes;
+
   private SmtpReplyReader reader;
   private @Nullable EhloCapabilities capabilities;
   private @Nullable TlsDetails tls;
@@ -175,10 +186,8 @@ final class SmtpConnection implements AutoCloseable {
     this.socket = s;
     try {
       // RFC 5321 §4.5.3.2.5: every write is bounded too, not only reads (DeadlineOutputStream).
-      this.out =
-          new BufferedOutputStream(
-              new DeadlineOutputStream(s.getOutputStream(), watch, timeouts.dataBlock()),
-              OUT_BUFFER);
+      this.writes = new DeadlineOutputStream(s.getOutputStream(), watch, timeouts.dataBlock());
+      this.out = new BufferedOutputStream(writes, OUT_BUFFER);
       // The reader wraps the raw stream so that buffered() sees every unread byte (RFC 3207 §4.2).
       this.reader = new SmtpReplyReader(s.getInputStream(), limits);
     } catch (IOException e) {
@@ -694,16 +703,72 @@ final class SmtpConnection implements AutoCloseable {
     openedAtSet = true;
   }
 
-  /** QUIT politely (bounded), then close (RFC 5321 §4.1.1.10). */
+  /** QUIT politely (bounded), then close (RFC 5321 §4.1.1.10): {@link #quitAll} of one. */
   void quit() {
+    quitAll(List.of(this));
+  }
+
+  /**
+   * QUITs each connection (RFC 5321 §4.1.1.10) and closes it, all within one {@link #QUIT_TIMEOUT}
+   * from the call, not one each: QUIT is written on every connection first, then the replies are
+   * read under that shared deadline, and a connection whose reply has not come by then is closed
+   * without it (RFC 5321 §3.8: a server that does not answer may be dropped). So closing a pool of
+   * sessions to servers that stopped answering (a tarpit, a host gone silent) takes one bound, not
+   * one per session: the wait an application's shutdown sees. Writing QUIT shares the deadline too,
+   * though on an idle session it does not wait (the server read all that came before its last
+   * reply). Never throws for a failed QUIT; every connection is closed on return, answered or not.
+   */
+  static void quitAll(Collection<SmtpConnection> connections) {
+    long deadline = System.nanoTime() + QUIT_TIMEOUT.toNanos();
+    List<SmtpConnection> sent = new ArrayList<>(connections.size());
     try {
-      if (!isBroken()) {
-        command(SmtpCommand.quit(), Duration.ofSeconds(5), SmtpStep.QUIT);
+      for (SmtpConnection c : connections) {
+        if (c.sendQuit(deadline)) {
+          sent.add(c);
+        } else {
+          c.close();
+        }
       }
+      // The servers answer at the same time; the replies that came while an earlier one was
+      // awaited wait in their sockets.
+      for (SmtpConnection c : sent) {
+        c.awaitQuitReply(deadline);
+        c.close();
+      }
+    } finally {
+      connections.forEach(SmtpConnection::close); // closing twice does nothing
+    }
+  }
+
+  /** Whether QUIT went out before {@code deadline} (on {@link System#nanoTime()}). */
+  private boolean sendQuit(long deadline) {
+    Duration left = Duration.ofNanos(deadline - System.nanoTime());
+    if (isBroken() || left.isNegative() || left.isZero()) {
+      return false;
+    }
+    try {
+      writes.limit(left);
+      write(SmtpCommand.quit(), SmtpStep.QUIT);
+      flush(SmtpStep.QUIT);
+      return true;
     } catch (SessionFailure | RuntimeException e) {
       // closing anyway (a RejectedExecutionException: the transport's timer has stopped)
-    } finally {
-      close();
+      return false;
+    }
+  }
+
+  /**
+   * Reads the reply to QUIT until {@code deadline} at the latest; whatever it is, it is the end.
+   */
+  private void awaitQuitReply(long deadline) {
+    Duration left = Duration.ofNanos(deadline - System.nanoTime());
+    if (left.isNegative() || left.isZero()) {
+      return; // unanswered within the bound: dropped (RFC 5321 §3.8)
+    }
+    try {
+      read(left, SmtpStep.QUIT);
+    } catch (SessionFailure | RuntimeException e) {
+      // closing anyway: a timeout, a server that closed first, or a stopped timer
     }
   }
 
