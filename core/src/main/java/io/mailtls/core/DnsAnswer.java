@@ -179,8 +179,9 @@ public final class DnsAnswer {
    * RRsets it was built from (the answer and every CNAME on the way, RFC 2181 §5.2, §10.1.1), no
    * longer than the original TTL or the expiry of their signatures (RFC 4034 §3.1.4, RFC 4035
    * §5.3.3); for {@link DnsOutcome#NXDOMAIN} and {@link DnsOutcome#NODATA} the negative TTL of RFC
-   * 2308 §5, the smaller of the SOA record's TTL and its MINIMUM field. An answer read from a cache
-   * carries what is left of it.
+   * 2308 §5, the smaller of the SOA record's TTL and its MINIMUM field, no longer than the TTL, the
+   * original TTL or the signatures' expiry of the NSEC or NSEC3 records that prove the denial (RFC
+   * 9077 §3–§4). An answer read from a cache carries what is left of it.
    *
    * <p>Zero means "do not reuse": the default for answers built without a TTL (so a {@link
    * DnsResolver} that says nothing about TTLs makes no answer or plan outlive its lookup), and what

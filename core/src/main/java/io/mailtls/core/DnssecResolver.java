@@ -21,13 +21,13 @@ import org.jspecify.annotations.Nullable;
  * DnssecMode#VALIDATE}) or from a trusted local resolver's AD bit ({@link DnssecMode#TRUST_AD}).
  *
  * <p>Answers are cached with their DNSSEC state, each for its {@link DnsAnswer#ttl()} (negative
- * answers for the negative TTL of RFC 2308 §5), at most {@link Builder#maxCacheTtl} and as the
- * {@linkplain Builder#clock clock} tells time, in a cache of {@link Builder#cacheSize} entries;
- * failures, bogus answers among them, are remembered only as failures and only for {@link
- * Builder#failureCacheTtl} (RFC 2308 §7, RFC 9520 §3.2), so a cache never turns a bogus answer into
- * a secure or insecure one (RFC 4035 §4.7). Concurrent identical lookups share one resolution. The
- * validator's cache of validated DNSKEYs is sized with the answer cache, so that many zones do not
- * evict each other (docs/design.md, "DNS caching").
+ * answers for the negative TTL of RFC 2308 §5, bounded by their NSEC or NSEC3 proof, RFC 9077 §4),
+ * at most {@link Builder#maxCacheTtl} and as the {@linkplain Builder#clock clock} tells time, in a
+ * cache of {@link Builder#cacheSize} entries; failures, bogus answers among them, are remembered
+ * only as failures and only for {@link Builder#failureCacheTtl} (RFC 2308 §7, RFC 9520 §3.2), so a
+ * cache never turns a bogus answer into a secure or insecure one (RFC 4035 §4.7). Concurrent
+ * identical lookups share one resolution. The validator's cache of validated DNSKEYs is sized with
+ * the answer cache, so that many zones do not evict each other (docs/design.md, "DNS caching").
  *
  * <p>Immutable and thread-safe; build one and share it, so that its caches are shared. It touches
  * no dnsjava global state: no default resolver, cache or system property is set or read for

@@ -7,6 +7,7 @@ import io.mailtls.testkit.FakeClock;
 import io.mailtls.testkit.TestDnsServer;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,9 +33,9 @@ class DnsCacheTest {
   /**
    * Starts at the real time: dnsjava's validator bounds how long it keeps validated keys by the
    * signatures' expiry, which it reads against the system clock, so signatures made at another time
-   * would leave no key cached.
+   * would leave no key cached. Whole seconds, as signature times are (RFC 4034 §3.1.5).
    */
-  private final FakeClock clock = new FakeClock(Instant.now());
+  private final FakeClock clock = new FakeClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
 
   private TestDnsServer dns;
 
@@ -145,6 +146,59 @@ class DnsCacheTest {
     clock.advance(Duration.ofSeconds(2));
     ask(r, "nosuch.cache.test", DnsRecordType.MX);
     assertThat(dns.queryCount("nosuch.cache.test.", Type.MX)).isEqualTo(2);
+  }
+
+  /**
+   * RFC 9077 §3–§4 and RFC 4035 §5.3.3: a DNSSEC denial is kept no longer than the NSEC records
+   * that prove it, for their TTL and until their signatures expire, though its SOA (TTL and MINIMUM
+   * 300 s) says longer. A NODATA for TLSA (no DANE) or an NXDOMAIN kept as secure past its proof
+   * would decide delivery on what can no longer be validated.
+   */
+  @Test
+  void rfc9077ASecureDenialIsKeptNoLongerThanItsNsecProof() {
+    dns =
+        TestDnsServer.builder()
+            .clock(clock)
+            .zone(
+                "nsec-ttl.test",
+                z -> z.nsecTtl(Duration.ofSeconds(60)).a("mx.nsec-ttl.test", "127.0.0.2"))
+            .zone(
+                "nsec-sig.test",
+                z ->
+                    z.signatureValidity(Type.NSEC, Duration.ofSeconds(120))
+                        .a("mx.nsec-sig.test", "127.0.0.2"))
+            .start();
+    DnsResolver r = resolverBuilder().build();
+
+    // NSEC TTL 60 s: NODATA (the host exists, without TLSA) and NXDOMAIN alike.
+    DnsAnswer nodata = ask(r, "mx.nsec-ttl.test", DnsRecordType.TLSA);
+    DnsAnswer nx = ask(r, "_25._tcp.nosuch.nsec-ttl.test", DnsRecordType.TLSA);
+    assertThat(nodata.outcome()).isEqualTo(DnsOutcome.NODATA);
+    assertThat(nx.outcome()).isEqualTo(DnsOutcome.NXDOMAIN);
+    assertThat(nodata.isSecure()).isTrue();
+    assertThat(nx.isSecure()).isTrue();
+    assertThat(nodata.ttl()).as("NODATA, NSEC TTL 60 s").isEqualTo(Duration.ofSeconds(60));
+    assertThat(nx.ttl()).as("NXDOMAIN, NSEC TTL 60 s").isEqualTo(Duration.ofSeconds(60));
+
+    // NSEC signatures expiring in 120 s (the SOA's in 30 days).
+    DnsAnswer nodataSig = ask(r, "mx.nsec-sig.test", DnsRecordType.TLSA);
+    DnsAnswer nxSig = ask(r, "_25._tcp.nosuch.nsec-sig.test", DnsRecordType.TLSA);
+    assertThat(nodataSig.outcome()).isEqualTo(DnsOutcome.NODATA);
+    assertThat(nxSig.outcome()).isEqualTo(DnsOutcome.NXDOMAIN);
+    assertThat(nodataSig.ttl())
+        .as("NODATA, NSEC signature expiring in 120 s")
+        .isEqualTo(Duration.ofSeconds(120));
+    assertThat(nxSig.ttl())
+        .as("NXDOMAIN, NSEC signature expiring in 120 s")
+        .isEqualTo(Duration.ofSeconds(120));
+
+    // Past the proof's expiry the denial is not served from the cache: validated afresh, the
+    // expired NSEC signature makes it bogus, never a secure "no TLSA".
+    clock.advance(Duration.ofSeconds(121));
+    DnsAnswer expired = ask(r, "mx.nsec-sig.test", DnsRecordType.TLSA);
+    assertThat(dns.queryCount("mx.nsec-sig.test.", Type.TLSA)).as("asked again").isGreaterThan(1);
+    assertThat(expired.outcome()).isEqualTo(DnsOutcome.FAILURE);
+    assertThat(expired.state()).isEqualTo(DnssecState.BOGUS);
   }
 
   @Test

@@ -9,9 +9,12 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Address;
@@ -52,6 +55,8 @@ public final class DnsZoneBuilder {
   private boolean signed;
   private boolean wrongDs;
   private boolean expiredSignatures;
+  private @Nullable Duration nsecTtl;
+  private final Map<Integer, Duration> signatureValidity;
   private long ttl = ZoneCompiler.TTL;
 
   DnsZoneBuilder(ZoneDefinition base) {
@@ -60,6 +65,8 @@ public final class DnsZoneBuilder {
     this.signed = base.signed();
     this.wrongDs = base.wrongDs();
     this.expiredSignatures = base.expiredSignatures();
+    this.nsecTtl = base.nsecTtl();
+    this.signatureValidity = new HashMap<>(base.signatureValidity());
   }
 
   /** The zone's origin (apex). */
@@ -260,9 +267,52 @@ public final class DnsZoneBuilder {
     return this;
   }
 
+  /**
+   * Gives this zone's NSEC records the TTL {@code ttl} instead of the server's {@linkplain
+   * TestDnsServer.Builder#generatedTtl generated TTL}, which is also the SOA's TTL and MINIMUM. RFC
+   * 4035 §2.3 and RFC 9077 §3 want the NSEC TTL to be the smaller of those two; a lower one serves
+   * a denial whose proof may be kept for less time than its SOA says (RFC 9077 §4).
+   *
+   * @throws IllegalArgumentException if {@code ttl} is negative or over 2^31 - 1 s (RFC 2181 §8)
+   */
+  public DnsZoneBuilder nsecTtl(Duration ttl) {
+    Objects.requireNonNull(ttl, "ttl");
+    if (ttl.isNegative() || ttl.toSeconds() > 0x7FFFFFFFL) {
+      throw new IllegalArgumentException("TTL out of range (RFC 2181 §8): " + ttl);
+    }
+    this.nsecTtl = ttl;
+    return this;
+  }
+
+  /**
+   * Signs this zone's RRsets of {@code type} with signatures that expire {@code validity} after the
+   * signing time instead of 30 days after it (they still begin an hour before it): e.g. {@code
+   * signatureValidity(Type.NSEC, Duration.ofMinutes(2))} serves denials whose proof expires long
+   * before the SOA's signature does, or {@code signatureValidity(Type.TLSA, …)} data whose
+   * signature expires before its TTL runs out (RFC 4035 §5.3.3). {@link #expiredSignatures()}
+   * overrides it. A later call for the same type replaces the earlier.
+   *
+   * @throws IllegalArgumentException if {@code type} is not a valid type or is RRSIG (signatures
+   *     are not signed), or {@code validity} is not positive or reaches 2^31 s (RFC 4034 §3.1.5)
+   */
+  public DnsZoneBuilder signatureValidity(int type, Duration validity) {
+    Objects.requireNonNull(validity, "validity");
+    Type.check(type);
+    if (type == Type.RRSIG) {
+      throw new IllegalArgumentException("RRSIG records are not signed (RFC 4035 §2.2)");
+    }
+    if (validity.isNegative() || validity.isZero() || validity.toSeconds() > 0x7FFFFFFFL) {
+      throw new IllegalArgumentException(
+          "signature validity must be positive and below 2^31 s (RFC 4034 §3.1.5): " + validity);
+    }
+    signatureValidity.put(type, validity);
+    return this;
+  }
+
   /** The definition this builder describes, with the given SOA serial. */
   ZoneDefinition definition(long serial) {
-    return new ZoneDefinition(origin, records, signed, wrongDs, expiredSignatures, serial);
+    return new ZoneDefinition(
+        origin, records, signed, wrongDs, expiredSignatures, serial, nsecTtl, signatureValidity);
   }
 
   private DnsZoneBuilder add(Record record) {

@@ -66,7 +66,8 @@ import org.xbill.DNS.Type;
  * NS RRset names {@code ns.mailtls-testkit.invalid.}: clients reach the server by address.
  *
  * <p>Signatures are made at {@link Builder#build()}, at every {@link #update} and at {@link
- * #resign()}, valid from one hour before to 30 days after the configured clock's time.
+ * #resign()}, valid from one hour before to 30 days after the configured clock's time (or as long
+ * as a zone's {@link DnsZoneBuilder#signatureValidity} says).
  *
  * <p>Thread-safe: zone updates, fault switches and the query log may be used from any thread while
  * queries are answered. Server threads are daemon threads; {@link #close()} frees the ports and
@@ -446,8 +447,9 @@ public final class TestDnsServer implements AutoCloseable {
     /**
      * The TTL of the records the server makes itself (SOA, NS, DS, DNSKEY and NSEC) and of its
      * negative answers (the SOA minimum, RFC 2308 §5; an NSEC record's TTL is the same, RFC 4035
-     * §2.3). Default: 300 s. A zone's own records have the TTL {@link DnsZoneBuilder#ttl} gives
-     * them; set both to keep every answer, positive or negative, cached as long.
+     * §2.3, unless its zone's {@link DnsZoneBuilder#nsecTtl} says otherwise). Default: 300 s. A
+     * zone's own records have the TTL {@link DnsZoneBuilder#ttl} gives them; set both to keep every
+     * answer, positive or negative, cached as long.
      *
      * @throws IllegalArgumentException if {@code ttl} is negative or over 2^31 - 1 s (RFC 2181 §8)
      */

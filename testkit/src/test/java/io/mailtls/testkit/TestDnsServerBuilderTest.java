@@ -2,6 +2,7 @@ package io.mailtls.testkit;
 
 import static io.mailtls.testkit.TestDnsServerDnssecTest.query;
 import static io.mailtls.testkit.TestDnsServerDnssecTest.records;
+import static java.time.temporal.ChronoUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +10,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
@@ -19,6 +22,7 @@ import org.xbill.DNS.Master;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.NSECRecord;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.RRset;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
@@ -268,6 +272,82 @@ class TestDnsServerBuilderTest {
         .hasMessageContaining("RFC 2181");
     assertThatThrownBy(() -> TestDnsServer.builder().generatedTtl(Duration.ofSeconds(1L << 31)))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /**
+   * A zone may give its NSEC records a TTL below the SOA's, and the signatures of one type a
+   * shorter validity; the chain still validates, and dnsjava's validator hands the NSEC RRsets on
+   * with their signatures, as it does the SOA.
+   */
+  @Test
+  void aZoneMayGiveItsNsecRecordsAnotherTtlAndATypeShorterSignatures() throws IOException {
+    Instant now = Instant.now();
+    Clock clock = Clock.fixed(now, ZoneOffset.UTC);
+    try (TestDnsServer server =
+        TestDnsServer.builder()
+            .clock(clock)
+            .zone(
+                "example.test",
+                z ->
+                    z.nsecTtl(Duration.ofSeconds(40))
+                        .signatureValidity(Type.NSEC, Duration.ofMinutes(2))
+                        .a("host.example.test", "127.0.0.2"))
+            .start()) {
+      Message validated =
+          query(TestDnsServerDnssecTest.validator(server, clock), "host.example.test", Type.AAAA);
+
+      assertThat(validated.getRcode()).isEqualTo(Rcode.NOERROR);
+      assertThat(validated.getHeader().getFlag(Flags.AD)).as("AD of%n%s", validated).isTrue();
+      List<RRset> authority = validated.getSectionRRsets(Section.AUTHORITY);
+      assertThat(authority)
+          .filteredOn(set -> set.getType() == Type.NSEC)
+          .singleElement()
+          .satisfies(
+              nsec -> {
+                assertThat(nsec.getTTL()).isEqualTo(40);
+                assertThat(nsec.sigs())
+                    .singleElement()
+                    .satisfies(
+                        sig -> {
+                          assertThat(sig.getOrigTTL()).isEqualTo(40);
+                          assertThat(sig.getExpire())
+                              .isEqualTo(now.plus(Duration.ofMinutes(2)).truncatedTo(SECONDS));
+                        });
+              });
+      assertThat(authority)
+          .filteredOn(set -> set.getType() == Type.SOA)
+          .singleElement()
+          .satisfies(
+              soa -> {
+                assertThat(soa.getTTL()).isEqualTo(300);
+                assertThat(soa.sigs())
+                    .singleElement()
+                    .satisfies(
+                        sig ->
+                            assertThat(sig.getExpire())
+                                .isEqualTo(now.plus(Duration.ofDays(30)).truncatedTo(SECONDS)));
+              });
+    }
+    assertThatThrownBy(
+            () ->
+                TestDnsServer.builder()
+                    .zone("example.test", z -> z.nsecTtl(Duration.ofSeconds(-1))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RFC 2181");
+    assertThatThrownBy(
+            () ->
+                TestDnsServer.builder()
+                    .zone("example.test", z -> z.signatureValidity(Type.NSEC, Duration.ZERO)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("positive");
+    assertThatThrownBy(
+            () ->
+                TestDnsServer.builder()
+                    .zone(
+                        "example.test",
+                        z -> z.signatureValidity(Type.RRSIG, Duration.ofMinutes(2))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RRSIG");
   }
 
   /**

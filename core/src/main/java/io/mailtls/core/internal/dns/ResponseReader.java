@@ -303,19 +303,27 @@ final class ResponseReader {
   }
 
   /**
-   * RFC 2308 §5: a negative answer is cached for the smaller of the SOA record's TTL and its
-   * MINIMUM field, the SOA from the authority section; without one it is not cached (§5: "negative
-   * responses without SOA records SHOULD NOT be cached").
+   * How long a negative answer may be reused, in seconds. RFC 2308 §5: the smaller of the SOA
+   * record's TTL and its MINIMUM field, the SOA from the authority section; without one it is not
+   * cached (§5: "negative responses without SOA records SHOULD NOT be cached"). A DNSSEC denial
+   * lasts no longer than the NSEC or NSEC3 records that prove it (RFC 9077 §3–§4: their TTL is the
+   * negative-cache lifetime), each RRset read as {@link #ttlOf} reads data, its signatures'
+   * original TTL and expiry included (RFC 4035 §5.3.3): a denial kept past its proof would still
+   * read as validated when it no longer can be. Other authority records (the zone's NS) prove
+   * nothing about the name and bound nothing.
    */
   private long negativeTtl(Message response) {
-    long best = -1;
+    long soaTtl = -1;
+    long proofTtl = Long.MAX_VALUE;
     for (RRset set : response.getSectionRRsets(Section.AUTHORITY)) {
       if (set.getType() == Type.SOA && set.first() instanceof SOARecord soa) {
         long ttl = Math.min(ttlOf(set), ttlValue(soa.getMinimum()));
-        best = best < 0 ? ttl : Math.min(best, ttl);
+        soaTtl = soaTtl < 0 ? ttl : Math.min(soaTtl, ttl);
+      } else if (set.getType() == Type.NSEC || set.getType() == Type.NSEC3) {
+        proofTtl = Math.min(proofTtl, ttlOf(set));
       }
     }
-    return Math.max(0, best);
+    return soaTtl < 0 ? 0 : Math.min(soaTtl, proofTtl);
   }
 
   private static @Nullable RRset find(List<RRset> sets, Name owner, int type) {

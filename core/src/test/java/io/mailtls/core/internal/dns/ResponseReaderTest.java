@@ -22,6 +22,7 @@ import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.NSEC3Record;
 import org.xbill.DNS.NSECRecord;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
@@ -368,7 +369,87 @@ class ResponseReaderTest {
     }
   }
 
+  /**
+   * RFC 9077 §3–§4 and RFC 4035 §5.3.3: a validated denial is kept no longer than the NSEC or NSEC3
+   * records that prove it: their TTL, their signatures' Original TTL and the time left until those
+   * expire, though the SOA (TTL and MINIMUM 300 s) says longer. Other authority records (the zone's
+   * NS) prove nothing and do not bound it.
+   */
+  @Test
+  void rfc9077ADenialIsKeptNoLongerThanItsNsecOrNsec3Proof() throws Exception {
+    SOARecord soa = soa(300, 300);
+    NSECRecord nsec =
+        new NSECRecord(
+            MX,
+            DClass.IN,
+            60,
+            name("\\000.mx.example.test."),
+            new int[] {Type.A, Type.RRSIG, Type.NSEC});
+    NSEC3Record nsec3 =
+        new NSEC3Record(
+            name("b4um86eghhds6nea196smvmlo4ors995.example.test."),
+            DClass.IN,
+            60,
+            NSEC3Record.SHA1_DIGEST_ID,
+            0,
+            0,
+            null,
+            new byte[20],
+            new int[] {Type.A, Type.RRSIG});
+    for (int rcode : new int[] {Rcode.NOERROR, Rcode.NXDOMAIN}) {
+      String what = Rcode.string(rcode);
+      for (Record proof : List.of(nsec, nsec3)) {
+        String of = what + ", " + Type.string(proof.getType());
+        // The proof's TTL, 60 s.
+        assertThat(
+                read(received(denial(rcode, soa, proof, signature(proof))), MX, DnsRecordType.MX)
+                    .ttl())
+            .as("%s TTL 60 s", of)
+            .isEqualTo(Duration.ofSeconds(60));
+        // Its signature's Original TTL, 30 s.
+        assertThat(
+                read(
+                        received(denial(rcode, soa, proof, withOriginalTtl(signature(proof), 30))),
+                        MX,
+                        DnsRecordType.MX)
+                    .ttl())
+            .as("%s signature with Original TTL 30 s", of)
+            .isEqualTo(Duration.ofSeconds(30));
+        // Its signature's expiry, in 20 s.
+        assertThat(
+                read(
+                        received(denial(rcode, soa, proof, signature(proof, NOW.plusSeconds(20)))),
+                        MX,
+                        DnsRecordType.MX)
+                    .ttl())
+            .as("%s signature expiring in 20 s", of)
+            .isEqualTo(Duration.ofSeconds(20));
+      }
+      // The zone's NS with a lower TTL bounds nothing.
+      Message withNs = denial(rcode, soa, nsec, signature(nsec));
+      withNs.addRecord(
+          new NSRecord(ZONE, DClass.IN, 10, name("ns.example.test.")), Section.AUTHORITY);
+      assertThat(read(received(withNs), MX, DnsRecordType.MX).ttl())
+          .as("%s with NS TTL 10 s", what)
+          .isEqualTo(Duration.ofSeconds(60));
+    }
+  }
+
+  /** A validated denial (AD set) of MX at {@link #MX}: the SOA, its signature and a proof. */
+  private static Message denial(int rcode, SOARecord soa, Record proof, RRSIGRecord proofSig) {
+    Message m = response(MX, Type.MX, rcode, Flags.AA, Flags.AD);
+    m.addRecord(soa, Section.AUTHORITY);
+    m.addRecord(signature(soa), Section.AUTHORITY);
+    m.addRecord(proof, Section.AUTHORITY);
+    m.addRecord(proofSig, Section.AUTHORITY);
+    return m;
+  }
+
   private static RRSIGRecord signature(Record covered) {
+    return signature(covered, NOW.plus(Duration.ofDays(30)));
+  }
+
+  private static RRSIGRecord signature(Record covered, Instant expire) {
     return new RRSIGRecord(
         covered.getName(),
         DClass.IN,
@@ -376,7 +457,7 @@ class ResponseReaderTest {
         covered.getType(),
         13,
         covered.getTTL(),
-        NOW.plus(Duration.ofDays(30)),
+        expire,
         NOW.minus(Duration.ofHours(1)),
         12345,
         ZONE,

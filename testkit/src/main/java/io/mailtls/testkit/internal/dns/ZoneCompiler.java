@@ -55,9 +55,11 @@ public final class ZoneCompiler {
    *
    * @param definitions the zones; must include the root
    * @param keys the zone keys
-   * @param now the signing time (signatures run from now - 1 h to now + 30 d)
-   * @param ttl the TTL, in seconds, of the records made here (SOA, NS, DS, NSEC) and the SOA
-   *     minimum, the negative-caching TTL (RFC 2308 §5); the DNSKEY's is the key ring's
+   * @param now the signing time (signatures run from now - 1 h to now + 30 d, or as a zone's
+   *     signature validity says)
+   * @param ttl the TTL, in seconds, of the records made here (SOA, NS, DS, and NSEC unless a zone
+   *     sets its own) and the SOA minimum, the negative-caching TTL (RFC 2308 §5); the DNSKEY's is
+   *     the key ring's
    * @throws IllegalArgumentException if a record lies in another held zone or breaks the CNAME
    *     rules of RFC 2181 §10.1
    */
@@ -167,8 +169,10 @@ public final class ZoneCompiler {
     }
 
     if (zone.signed()) {
-      addNsecChain(nodes, origin, ttl);
-      signAll(nodes, cuts, keys.key(origin), zone.expiredSignatures(), now);
+      Duration nsecTtl = zone.nsecTtl();
+      addNsecChain(nodes, origin, nsecTtl == null ? ttl : nsecTtl.toSeconds());
+      signAll(
+          nodes, cuts, keys.key(origin), zone.expiredSignatures(), zone.signatureValidity(), now);
     }
     return new ServedZone(
         origin, zone.signed(), freeze(nodes), Map.copyOf(freezeEach(glue)), Set.copyOf(cuts));
@@ -232,10 +236,10 @@ public final class ZoneCompiler {
   /**
    * RFC 4034 §4.1 and RFC 4035 §2.3: one NSEC per authoritative name, in canonical order, the last
    * pointing back to the apex; the bitmap lists the types present plus NSEC and RRSIG (at a
-   * delegation: NS, DS if any, NSEC, RRSIG).
+   * delegation: NS, DS if any, NSEC, RRSIG). Each has the TTL {@code nsecTtl}.
    */
   private static void addNsecChain(
-      NavigableMap<Name, Map<Integer, RRset>> nodes, Name origin, long negativeTtl) {
+      NavigableMap<Name, Map<Integer, RRset>> nodes, Name origin, long nsecTtl) {
     List<Name> names = new ArrayList<>(nodes.keySet());
     for (int i = 0; i < names.size(); i++) {
       Name owner = names.get(i);
@@ -249,21 +253,25 @@ public final class ZoneCompiler {
       types[n++] = Type.NSEC;
       types[n] = Type.RRSIG;
       RRset nsec = new RRset();
-      // RFC 4035 §2.3: the NSEC TTL is the SOA minimum.
-      nsec.addRR(new NSECRecord(owner, DClass.IN, negativeTtl, next, types));
+      // RFC 4035 §2.3: the NSEC TTL is the SOA minimum (the default); a zone may set another.
+      nsec.addRR(new NSECRecord(owner, DClass.IN, nsecTtl, next, types));
       node.put(Type.NSEC, nsec);
     }
   }
 
-  /** Signs every authoritative RRset except the NS RRset at a cut (RFC 4035 §2.2). */
+  /**
+   * Signs every authoritative RRset except the NS RRset at a cut (RFC 4035 §2.2): from one hour
+   * before {@code now} to {@code now} plus the type's validity (30 days unless {@code validity}
+   * says otherwise), or with signatures that expired a day ago.
+   */
   private static void signAll(
       NavigableMap<Name, Map<Integer, RRset>> nodes,
       Set<Name> cuts,
       ZoneKey key,
       boolean expired,
+      Map<Integer, Duration> validity,
       Instant now) {
     Instant inception = expired ? now.minus(EXPIRED_INCEPTION) : now.minus(INCEPTION_SLACK);
-    Instant expiration = expired ? now.minus(EXPIRED_EXPIRATION) : now.plus(VALIDITY);
     for (Map.Entry<Name, Map<Integer, RRset>> e : nodes.entrySet()) {
       boolean cut = cuts.contains(e.getKey());
       for (Map.Entry<Integer, RRset> typed : e.getValue().entrySet()) {
@@ -271,6 +279,10 @@ public final class ZoneCompiler {
           continue;
         }
         RRset rrset = typed.getValue();
+        Instant expiration =
+            expired
+                ? now.minus(EXPIRED_EXPIRATION)
+                : now.plus(validity.getOrDefault(typed.getKey(), VALIDITY));
         RRset signed = new RRset(rrset);
         signed.addRR(key.sign(rrset, inception, expiration));
         typed.setValue(signed);

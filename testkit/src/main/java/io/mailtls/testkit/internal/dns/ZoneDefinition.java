@@ -1,7 +1,10 @@
 package io.mailtls.testkit.internal.dns;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 
@@ -18,9 +21,11 @@ public final class ZoneDefinition {
   private final boolean wrongDs;
   private final boolean expiredSignatures;
   private final long serial;
+  private final @Nullable Duration nsecTtl;
+  private final Map<Integer, Duration> signatureValidity;
 
   /**
-   * A zone definition.
+   * A zone definition with the default NSEC TTL and signature validity.
    *
    * @param origin the zone apex
    * @param records the caller's records, each at or below {@code origin}
@@ -36,12 +41,39 @@ public final class ZoneDefinition {
       boolean wrongDs,
       boolean expiredSignatures,
       long serial) {
+    this(origin, records, signed, wrongDs, expiredSignatures, serial, null, Map.of());
+  }
+
+  /**
+   * A zone definition.
+   *
+   * @param origin the zone apex
+   * @param records the caller's records, each at or below {@code origin}
+   * @param signed whether the zone is served signed (otherwise insecure, RFC 4035 §5.2)
+   * @param wrongDs whether the parent publishes a DS that matches no key of this zone
+   * @param expiredSignatures whether every RRSIG of this zone has expired
+   * @param serial the SOA serial
+   * @param nsecTtl the TTL of the zone's NSEC records, or null for the compiler's TTL
+   * @param signatureValidity per RRset type, how long after the signing time its signatures expire;
+   *     types not in it get the compiler's default
+   */
+  public ZoneDefinition(
+      Name origin,
+      List<Record> records,
+      boolean signed,
+      boolean wrongDs,
+      boolean expiredSignatures,
+      long serial,
+      @Nullable Duration nsecTtl,
+      Map<Integer, Duration> signatureValidity) {
     this.origin = Objects.requireNonNull(origin, "origin");
     this.records = List.copyOf(records);
     this.signed = signed;
     this.wrongDs = wrongDs;
     this.expiredSignatures = expiredSignatures;
     this.serial = serial;
+    this.nsecTtl = nsecTtl;
+    this.signatureValidity = Map.copyOf(signatureValidity);
     for (Record r : this.records) {
       if (!r.getName().subdomain(origin)) {
         throw new IllegalArgumentException(r.getName() + " is not in zone " + origin);
@@ -84,6 +116,19 @@ public final class ZoneDefinition {
     return serial;
   }
 
+  /** The TTL of the zone's NSEC records, or null for the compiler's TTL. */
+  public @Nullable Duration nsecTtl() {
+    return nsecTtl;
+  }
+
+  /**
+   * Per RRset type, how long after the signing time its signatures expire; types not in it get the
+   * compiler's default.
+   */
+  public Map<Integer, Duration> signatureValidity() {
+    return signatureValidity;
+  }
+
   @Override
   public String toString() {
     return "zone "
@@ -91,6 +136,8 @@ public final class ZoneDefinition {
         + (signed ? "" : " unsigned")
         + (wrongDs ? " wrong-DS" : "")
         + (expiredSignatures ? " expired" : "")
+        + (nsecTtl == null ? "" : " NSEC-TTL=" + nsecTtl.toSeconds())
+        + (signatureValidity.isEmpty() ? "" : " validity=" + signatureValidity)
         + " ("
         + records.size()
         + " records)";
