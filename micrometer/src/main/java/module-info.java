@@ -11,6 +11,7 @@ module io.mailtls.micrometer {
   requires transitive io.mailtls.core;
   requires transitive micrometer.core;
   requires transitive micrometer.observation;
+  requires org.slf4j;
 
   exports io.mailtls.micrometer;
 }

@@ -20,8 +20,10 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.observation.Observation;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +33,15 @@ import org.jspecify.annotations.Nullable;
  * The listener of one call: its meters and its observations. The transport serializes a call's
  * events (except the lookup events, which this listener ignores), so each is handled on its own;
  * the methods are synchronized all the same, as a listener shared by calls would need.
+ *
+ * <p>Never throws, and never leaves an observation open: the registry's handlers are application
+ * code, and one that throws in {@code onStart}, {@code onError} or {@code onStop} costs only its
+ * own work. Each observation is kept before it starts and its error and stop run each on its own,
+ * so every started observation is stopped once, and the others of the call with it (otherwise the
+ * long-task timers of Micrometer's meter handler, one per open observation, would run forever).
+ * Micrometer itself calls the handlers of one observation in turn without isolating them: a handler
+ * that throws still keeps the handlers Micrometer would call after it from that observation's
+ * event.
  */
 final class CallListener implements EventListener {
 
@@ -50,27 +61,39 @@ final class CallListener implements EventListener {
 
   @Override
   public synchronized void deliveryStart(Envelope envelope) {
-    Observation o =
-        Observation.createNotStarted(Meters.DELIVERY_OBSERVATION, metrics.observations)
-            .contextualName("mailtls delivery")
-            .highCardinalityKeyValue("mailtls.call.id", Long.toString(call.id()))
-            .highCardinalityKeyValue(
-                "mailtls.recipients", Integer.toString(envelope.recipients().size()));
-    delivery = o.start();
+    guarded(
+        Meters.DELIVERY_OBSERVATION,
+        "start",
+        () -> {
+          Observation o =
+              Observation.createNotStarted(Meters.DELIVERY_OBSERVATION, metrics.observations)
+                  .contextualName("mailtls delivery")
+                  .highCardinalityKeyValue("mailtls.call.id", Long.toString(call.id()))
+                  .highCardinalityKeyValue(
+                      "mailtls.recipients", Integer.toString(envelope.recipients().size()));
+          // Kept before it starts: a handler that throws in onStart may come after one that
+          // started a long-task timer, which only this observation's stop ends.
+          delivery = o;
+          o.start();
+        });
   }
 
   @Override
   public synchronized void deliveryEnd(Envelope envelope, DeliveryReport report) {
     Observation o = delivery;
-    if (o == null) {
-      return;
-    }
     delivery = null;
-    o.lowCardinalityKeyValue(Meters.STATUS, overall(report));
-    // Attempts still open (none, when the transport kept its pairing promise) end with it.
-    attempts.values().forEach(q -> q.forEach(Observation::stop));
+    // Attempts still open (none, when the transport kept its pairing promise) end before their
+    // parent, each on its own: a handler that throws stopping one costs no other its stop.
+    List<Observation> open = new ArrayList<>();
+    attempts.values().forEach(open::addAll);
     attempts.clear();
-    o.stop();
+    for (Observation a : open) {
+      guarded(Meters.ATTEMPT_OBSERVATION, "stop", a::stop);
+    }
+    if (o != null) {
+      o.lowCardinalityKeyValue(Meters.STATUS, overall(report));
+      guarded(Meters.DELIVERY_OBSERVATION, "stop", o::stop);
+    }
   }
 
   /** delivered when every recipient was; else bounced when any was, else deferred. */
@@ -98,30 +121,43 @@ final class CallListener implements EventListener {
     if (q.isEmpty()) {
       plans.remove(plan.nextHop());
     }
-    sample.stop(metrics.instruments.plan(plan.failure().isPresent()));
+    guarded(
+        Meters.PLAN,
+        "record",
+        () -> sample.stop(metrics.instruments.plan(plan.failure().isPresent())));
   }
 
   @Override
   public synchronized void attemptStart(Optional<DomainName> host, InetSocketAddress address) {
-    Observation o =
-        Observation.createNotStarted(Meters.ATTEMPT_OBSERVATION, metrics.observations)
-            .contextualName("mailtls attempt")
-            .highCardinalityKeyValue(
-                "server.address",
-                host.map(DomainName::toString).orElse(address.getAddress().getHostAddress()))
-            .highCardinalityKeyValue("network.peer.address", address.getAddress().getHostAddress())
-            .highCardinalityKeyValue("server.port", Integer.toString(address.getPort()));
-    if (delivery != null) {
-      o.parentObservation(delivery);
-    }
-    attempts
-        .computeIfAbsent(new AttemptKey(host, address), k -> new ArrayDeque<>())
-        .addLast(o.start());
+    guarded(
+        Meters.ATTEMPT_OBSERVATION,
+        "start",
+        () -> {
+          Observation o =
+              Observation.createNotStarted(Meters.ATTEMPT_OBSERVATION, metrics.observations)
+                  .contextualName("mailtls attempt")
+                  .highCardinalityKeyValue(
+                      "server.address",
+                      host.map(DomainName::toString).orElse(address.getAddress().getHostAddress()))
+                  .highCardinalityKeyValue(
+                      "network.peer.address", address.getAddress().getHostAddress())
+                  .highCardinalityKeyValue("server.port", Integer.toString(address.getPort()));
+          Observation parent = delivery;
+          if (parent != null) {
+            o.parentObservation(parent);
+          }
+          // Kept before it starts, as the delivery is, so that attemptEnd stops it whatever
+          // onStart did.
+          attempts
+              .computeIfAbsent(new AttemptKey(host, address), k -> new ArrayDeque<>())
+              .addLast(o);
+          o.start();
+        });
   }
 
   @Override
   public synchronized void attemptEnd(Attempt attempt) {
-    metrics.instruments.attempt(attempt);
+    guarded(Meters.ATTEMPTS, "record", () -> metrics.instruments.attempt(attempt));
     AttemptKey key = new AttemptKey(attempt.host(), attempt.address());
     Deque<Observation> q = attempts.get(key);
     if (q == null || q.isEmpty()) {
@@ -137,13 +173,26 @@ final class CallListener implements EventListener {
             Meters.AUTHENTICATION, Meters.authentication(attempt.authentication()))
         .lowCardinalityKeyValue(Meters.POLICY_SOURCE, Meters.source(attempt.source()));
     attempt.tls().ifPresent(t -> o.highCardinalityKeyValue("tls.protocol.version", t.protocol()));
-    attempt.failure().ifPresent(f -> o.error(new AttemptFailed(f, attempt.detail())));
-    o.stop();
+    // error and stop each on its own: a handler that throws in onError must not skip the stop.
+    attempt
+        .failure()
+        .ifPresent(
+            f ->
+                guarded(
+                    Meters.ATTEMPT_OBSERVATION,
+                    "error",
+                    () -> o.error(new AttemptFailed(f, attempt.detail()))));
+    guarded(Meters.ATTEMPT_OBSERVATION, "stop", o::stop);
   }
 
   @Override
   public synchronized void policyFailure(PolicyFailure failure) {
-    metrics.instruments.policyFailure(failure.source(), failure.type(), failure.enforced());
+    guarded(
+        Meters.POLICY_FAILURES,
+        "record",
+        () ->
+            metrics.instruments.policyFailure(
+                failure.source(), failure.type(), failure.enforced()));
   }
 
   @Override
@@ -174,7 +223,24 @@ final class CallListener implements EventListener {
     if (metrics.domainTagged) {
       tags = tags.and(Meters.DOMAIN, metrics.domainTag(result.recipient().domain()));
     }
-    metrics.instruments.delivery(tags);
+    Tags recorded = tags;
+    guarded(Meters.DELIVERIES, "record", () -> metrics.instruments.delivery(recorded));
+  }
+
+  /**
+   * Runs one step that calls application code (an observation's handlers, filters and predicates, a
+   * meter registry's filters) so that its failure is reported and never thrown: the transport must
+   * not see it, and the steps after it (the other observations' stops) must still run.
+   */
+  private void guarded(String name, String step, Runnable action) {
+    try {
+      action.run();
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      metrics.failed(name, step, e);
+    }
   }
 
   static String status(DeliveryStatus s) {
