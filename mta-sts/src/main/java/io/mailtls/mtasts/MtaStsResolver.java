@@ -69,7 +69,10 @@ import org.slf4j.LoggerFactory;
  * max_age} (§5.1: "time-since-fetch"); it fetches nothing when the TXT record is absent, unusable
  * or unreadable (the record is the discovery signal, and a domain retiring MTA-STS removes it,
  * §8.3), and is then retried after the back-off period until the entry expires. Failed refreshes of
- * policies other than {@code none} are logged as warnings (§3.3).
+ * policies other than {@code none} are logged as warnings (§3.3). Refreshes are planned only for
+ * domains the store holds: the plans of domains a bounded store evicted are cancelled in periodic
+ * sweeps, so that they number about twice the store's entries at most (or 64), however many domains
+ * pass through it.
  *
  * <p>The store is read in two ways ({@link PolicyStore}): a {@link #lookupAsync lookup} or {@link
  * #recheckAsync recheck} reads it with {@link PolicyStore#get}, a sender's use of the policy;
@@ -157,7 +160,8 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
               b.refreshJitter,
               retryDelay,
               b.random,
-              this::refresh);
+              this::refresh,
+              domain -> safeRead(domain, false).isPresent());
     } else {
       this.refresher = null;
     }
@@ -208,6 +212,16 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
   public CompletableFuture<MtaStsLookup> recheckAsync(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     return flight(policyDomain, Trigger.RECHECK).copy();
+  }
+
+  /** How many domains have a background refresh planned (or parked); zero without a scheduler. */
+  int plannedRefreshes() {
+    return refresher == null ? 0 : refresher.taskCount();
+  }
+
+  /** The entry whose background refresh is planned for {@code domain}, if any. */
+  Optional<CachedPolicy> plannedRefresh(DomainName domain) {
+    return refresher == null ? Optional.empty() : refresher.plannedEntry(domain);
   }
 
   /** Stops background refresh; lookups keep working. Idempotent. */
@@ -788,7 +802,9 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     /**
      * Enables proactive refresh (RFC 8461 §3.3) on this scheduler, which stays the caller's to shut
      * down. Default: none, so policies are refreshed only when a lookup finds a new id or an
-     * expired entry.
+     * expired entry. A refresh planned for a domain the store no longer holds is cancelled; with a
+     * {@link java.util.concurrent.ScheduledThreadPoolExecutor} it also leaves the executor's queue
+     * at once (other schedulers may keep cancelled tasks until they are due).
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       once("scheduler");

@@ -4,14 +4,18 @@ import io.mailtls.core.DomainName;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -35,12 +39,32 @@ import org.slf4j.LoggerFactory;
  * or no time left for a retry) is <em>parked</em>: registered without a task, so that {@link
  * #ensureScheduled} leaves it alone until it is replaced or cancelled.
  *
+ * <p>Tasks are kept only for domains the store still holds. A bounded store evicts domains without
+ * telling anyone, and a refresh task lives up to {@code interval} (a day), so at the rate an ESP
+ * meets new recipient domains the tasks of evicted domains would outnumber the store's bound many
+ * times over, each holding its policy and a future in the scheduler's queue. So whenever the number
+ * of tasks reaches twice what it was after the last sweep (at least {@link #SWEEP_FLOOR}), a sweep
+ * runs on the scheduler and cancels the task of every domain the store no longer holds: tasks stay
+ * within about twice the number of domains the store holds (or {@link #SWEEP_FLOOR}), whatever the
+ * rate, and a sweep costs one store read per task, about one per task added. A domain the store
+ * holds keeps its task, so every cached policy is still refreshed before it expires (RFC 8461 §3.3,
+ * §10.2). The sweep runs on the scheduler, like the refreshes, because a store read may wait for
+ * the network (a shared store).
+ *
+ * <p>A cancelled task is removed from the scheduler's queue at once when the scheduler is a {@link
+ * ThreadPoolExecutor} (a {@link java.util.concurrent.ScheduledThreadPoolExecutor} keeps cancelled
+ * tasks queued until they are due, unless its remove-on-cancel policy is set); other schedulers
+ * keep what they keep.
+ *
  * <p>Delays are computed from the injected clock and handed to the injected scheduler. Thread-safe.
  */
 final class RefreshScheduler implements AutoCloseable {
 
   /** Entries living less than this are refreshed on demand only. */
   static final Duration MIN_LIFE = Duration.ofMinutes(2);
+
+  /** The fewest tasks at which a sweep for domains the store no longer holds runs. */
+  static final int SWEEP_FLOOR = 64;
 
   private static final Logger log = LoggerFactory.getLogger(RefreshScheduler.class);
 
@@ -52,7 +76,10 @@ final class RefreshScheduler implements AutoCloseable {
   private final Duration retryDelay;
   private final RandomGenerator random;
   private final BiConsumer<DomainName, CachedPolicy> refresh;
+  private final Predicate<DomainName> held;
   private final ConcurrentHashMap<DomainName, Task> tasks = new ConcurrentHashMap<>();
+  private final AtomicBoolean sweepQueued = new AtomicBoolean();
+  private volatile int sweepAt = SWEEP_FLOOR;
   private volatile boolean closed;
 
   /** A scheduled refresh of {@code entry}; {@code future} is set right after scheduling. */
@@ -68,6 +95,8 @@ final class RefreshScheduler implements AutoCloseable {
   /**
    * @param refresh what to run when an entry is due: given the domain and the entry it was
    *     scheduled for; must not throw
+   * @param held whether the store still holds an entry for a domain (a read that is not a use);
+   *     must not throw
    */
   RefreshScheduler(
       ScheduledExecutorService scheduler,
@@ -77,7 +106,8 @@ final class RefreshScheduler implements AutoCloseable {
       Duration jitter,
       Duration retryDelay,
       RandomGenerator random,
-      BiConsumer<DomainName, CachedPolicy> refresh) {
+      BiConsumer<DomainName, CachedPolicy> refresh,
+      Predicate<DomainName> held) {
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.interval = Objects.requireNonNull(interval, "interval");
@@ -86,6 +116,7 @@ final class RefreshScheduler implements AutoCloseable {
     this.retryDelay = Objects.requireNonNull(retryDelay, "retryDelay");
     this.random = Objects.requireNonNull(random, "random");
     this.refresh = Objects.requireNonNull(refresh, "refresh");
+    this.held = Objects.requireNonNull(held, "held");
   }
 
   /** When {@code entry} is due for refresh, jitter included; empty if it is too short-lived. */
@@ -150,11 +181,16 @@ final class RefreshScheduler implements AutoCloseable {
     return task == null ? Optional.empty() : Optional.of(task.entry);
   }
 
+  /** How many domains have a task (scheduled or parked), for tests and diagnostics. */
+  int taskCount() {
+    return tasks.size();
+  }
+
   /** Cancels the refresh of {@code domain}, if any. */
   void cancel(DomainName domain) {
     Task old = tasks.remove(domain);
-    if (old != null && old.future != null) {
-      old.future.cancel(false);
+    if (old != null) {
+      cancelFuture(old);
     }
   }
 
@@ -173,8 +209,10 @@ final class RefreshScheduler implements AutoCloseable {
       return;
     }
     Task old = tasks.put(domain, new Task(entry));
-    if (old != null && old.future != null) {
-      old.future.cancel(false);
+    if (old != null) {
+      cancelFuture(old);
+    } else {
+      sweepIfGrown();
     }
   }
 
@@ -184,8 +222,8 @@ final class RefreshScheduler implements AutoCloseable {
     }
     Task task = new Task(entry);
     Task old = tasks.put(domain, task);
-    if (old != null && old.future != null) {
-      old.future.cancel(false);
+    if (old != null) {
+      cancelFuture(old);
     }
     long nanos = delay.isNegative() ? 0 : saturatedNanos(delay);
     try {
@@ -199,7 +237,63 @@ final class RefreshScheduler implements AutoCloseable {
     }
     if (closed) {
       cancel(domain); // close() raced with this submit
+    } else if (old == null) {
+      sweepIfGrown();
     }
+  }
+
+  /** Cancels {@code task}'s future, if it has one, and takes it out of the scheduler's queue. */
+  private void cancelFuture(Task task) {
+    ScheduledFuture<?> future = task.future;
+    if (future == null) {
+      return;
+    }
+    future.cancel(false);
+    // A ScheduledThreadPoolExecutor keeps a cancelled task queued until it is due (a day away),
+    // unless remove-on-cancel is set, which is the caller's to choose: remove ours ourselves.
+    if (scheduler instanceof ThreadPoolExecutor pool && future instanceof Runnable queued) {
+      pool.remove(queued);
+    }
+  }
+
+  /**
+   * After a new domain's task: queues a sweep on the scheduler once the tasks have doubled since
+   * the last one (and number at least {@link #SWEEP_FLOOR}), unless one is queued already.
+   */
+  private void sweepIfGrown() {
+    if (closed || tasks.size() < sweepAt || !sweepQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      scheduler.execute(this::sweep);
+    } catch (RejectedExecutionException e) {
+      sweepQueued.set(false); // shut down: nothing runs any more, refreshes included
+    }
+  }
+
+  /**
+   * Cancels the task of every domain the store no longer holds (evicted, refused or removed): its
+   * refresh would find nothing to refresh. A task replaced meanwhile is left alone, and so is one
+   * whose domain the store holds, with whatever entry (RFC 8461 §3.3).
+   */
+  private void sweep() {
+    int before = tasks.size();
+    try {
+      for (Map.Entry<DomainName, Task> e : tasks.entrySet()) {
+        if (closed) {
+          return;
+        }
+        if (!held.test(e.getKey()) && tasks.remove(e.getKey(), e.getValue())) {
+          cancelFuture(e.getValue());
+        }
+      }
+    } finally {
+      int left = tasks.size();
+      sweepAt = Math.max(SWEEP_FLOOR, left > Integer.MAX_VALUE / 2 ? Integer.MAX_VALUE : 2 * left);
+      sweepQueued.set(false);
+      log.debug("MTA-STS refresh tasks swept: {} before, {} left", before, left);
+    }
+    sweepIfGrown(); // tasks added while it ran may have reached the new mark
   }
 
   /**

@@ -236,7 +236,8 @@ class RefreshTest {
         jitter,
         Duration.ofMinutes(5),
         new SplittableRandom(seed),
-        (d, e) -> {});
+        (d, e) -> {},
+        d -> true);
   }
 
   private static CachedPolicy lasting(Duration maxAge) {

@@ -1,7 +1,7 @@
 package io.mailtls.spring;
 
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
  * The one daemon thread, {@code mailtls-mta-sts-refresh}, that refreshes cached MTA-STS policies
@@ -12,13 +12,20 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class MailtlsRefreshScheduler implements AutoCloseable {
 
-  private final ScheduledExecutorService executor =
-      Executors.newSingleThreadScheduledExecutor(
+  private final ScheduledThreadPoolExecutor executor =
+      new ScheduledThreadPoolExecutor(
+          1,
           r -> {
             Thread t = new Thread(r, "mailtls-mta-sts-refresh");
             t.setDaemon(true);
             return t;
           });
+
+  /** The scheduler, its thread not yet started. */
+  public MailtlsRefreshScheduler() {
+    // A cancelled refresh (of a policy the store evicted) leaves the queue at once, not when due.
+    executor.setRemoveOnCancelPolicy(true);
+  }
 
   /** The executor the MTA-STS resolver schedules its refreshes on. */
   public ScheduledExecutorService executor() {

@@ -14,8 +14,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 
@@ -146,13 +145,16 @@ public final class StandardTransport {
       if (httpClient != null) {
         fetcher.client(httpClient);
       }
-      ScheduledExecutorService refresh =
-          Executors.newSingleThreadScheduledExecutor(
+      // A cancelled refresh (of a policy the store evicted) leaves the queue at once, not when due.
+      ScheduledThreadPoolExecutor refresh =
+          new ScheduledThreadPoolExecutor(
+              1,
               r -> {
                 Thread t = new Thread(r, "mailtls-mta-sts-refresh");
                 t.setDaemon(true);
                 return t;
               });
+      refresh.setRemoveOnCancelPolicy(true);
       MtaStsResolver mtaSts =
           MtaStsResolver.builder()
               .dns(resolver)

@@ -37,8 +37,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -594,13 +593,16 @@ public final class ProviderSettings {
     if (trust != null) {
       fetcher.client(httpClient(trust));
     }
-    ScheduledExecutorService refresh =
-        Executors.newSingleThreadScheduledExecutor(
+    // A cancelled refresh (of a policy the store evicted) leaves the queue at once, not when due.
+    ScheduledThreadPoolExecutor refresh =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, "mailtls-mta-sts-refresh");
               t.setDaemon(true);
               return t;
             });
+    refresh.setRemoveOnCancelPolicy(true);
     MtaStsResolver mtaSts =
         MtaStsResolver.builder()
             .dns(dns)
