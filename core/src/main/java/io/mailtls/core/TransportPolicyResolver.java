@@ -169,6 +169,7 @@ public final class TransportPolicyResolver {
     Optional<DestinationPolicyMap.Entry> entry = entryFor(nextHop);
     PlanCache cache = entry.isPresent() ? null : plans;
     long started = 0;
+    long ticket = 0;
     if (cache != null) {
       DeliveryPlan hit = cache.get(nextHop, level);
       if (hit != null) {
@@ -176,8 +177,12 @@ public final class TransportPolicyResolver {
       }
       // Inputs' TTLs count from when they are looked up, so from now at the earliest.
       started = cache.now();
+      // Taken before the first lookup: a forget() after this may have superseded what the lookups
+      // find (a policy the re-check replaced), so this plan is then not cached.
+      ticket = cache.begin();
     }
     long since = started;
+    long mine = ticket;
     // An entry's relay is planned as the domain it names: its MX hosts, its policies.
     NextHop target =
         entry
@@ -196,13 +201,15 @@ public final class TransportPolicyResolver {
     return mx.thenCombine(sts, (m, p) -> new Inputs(nextHop, level, m, p, Map.of(), entry))
         .thenCombine(
             tlsa, (in, t) -> new Inputs(in.nextHop(), in.level(), in.mx(), in.sts(), t, in.entry()))
-        .thenApply(in -> remember(in, assemble(in), since));
+        .thenApply(in -> remember(in, assemble(in), since, mine));
   }
 
   /**
    * RFC 8461 §5.1 step 3: before mail fails for good under an {@code enforce} policy, ask for a new
-   * policy id; when the policy changed, the new plan follows it. Empty when no MTA-STS policy
-   * source is configured or the policy did not change. Tells no listener.
+   * policy id; when the policy changed, the new plan follows it, and no plan of the old policy is
+   * reused: the next hop's cached plans under every sender level are forgotten, and plans of it
+   * that started before and end after are not cached. Empty when no MTA-STS policy source is
+   * configured or the policy did not change. Tells no listener.
    */
   public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(DeliveryPlan old) {
     return replanIfPolicyChangedAsync(old, EventListener.NONE);
@@ -228,10 +235,12 @@ public final class TransportPolicyResolver {
                   && p.get() instanceof MtaStsLookup.Found f
                   && !f.policy().id().equals(oldId.get())) {
                 // The new plan is made from the old plan's MX answers, whose TTLs ran from when the
-                // old plan looked them up: it serves this retry only. The cached plan of the
-                // superseded policy is forgotten, so the next plan() is made from the answers as
-                // they are then (the DNS cache still has them) and the new policy.
-                forget(old.nextHop(), old.senderLevel().orElseThrow());
+                // old plan looked them up: it serves this retry only. The cached plans of the
+                // superseded policy are forgotten, under every sender level (the policy is the
+                // domain's), and so are those still being made from it: the next plan() is made
+                // from the answers as they are then (the DNS cache still has them) and the new
+                // policy.
+                forget(old.nextHop());
                 Optional<DestinationPolicyMap.Entry> entry = entryFor(old.nextHop());
                 return tlsaLookups(old.mx(), tlsaPort(entry), events)
                     .thenApply(
@@ -401,29 +410,37 @@ public final class TransportPolicyResolver {
         in.nextHop());
   }
 
-  /** Forgets the cached plan for a next hop and level, if plans are cached. */
-  private void forget(NextHop nextHop, TlsLevel level) {
+  /**
+   * Forgets the cached plans for a next hop under every sender level, if plans are cached, and the
+   * plans for it that have started and not ended: they are not cached when they end (RFC 8461 §5.1:
+   * once the re-check found a new policy, no plan of the old one is reused).
+   */
+  private void forget(NextHop nextHop) {
     PlanCache cache = plans;
     if (cache != null) {
-      cache.remove(nextHop, level);
+      for (TlsLevel level : TlsLevel.values()) {
+        cache.remove(nextHop, level);
+      }
     }
   }
 
   /**
    * Caches {@code plan} until the earliest expiry among its inputs, counted from {@code
    * startedMillis} (when they started to be looked up, so never later than they expire), or forgets
-   * the plan for its key when it may not be reused. Returns {@code plan}.
+   * the plan for its key when it may not be reused. Either only if no plan that started later, nor
+   * a {@link #forget}, has reached the key since {@code ticket} was taken: a plan that ends late
+   * never replaces a newer one. Returns {@code plan}.
    */
-  private DeliveryPlan remember(Inputs in, DeliveryPlan plan, long startedMillis) {
+  private DeliveryPlan remember(Inputs in, DeliveryPlan plan, long startedMillis, long ticket) {
     PlanCache cache = plans;
     if (cache == null || in.entry().isPresent()) {
       return plan;
     }
     long reuse = reuseMillis(in, plan);
     if (reuse <= 0) {
-      cache.remove(in.nextHop(), in.level());
+      cache.remove(in.nextHop(), in.level(), ticket);
     } else {
-      cache.put(in.nextHop(), in.level(), plan, startedMillis + reuse, estimatedBytes(in));
+      cache.put(in.nextHop(), in.level(), plan, startedMillis + reuse, estimatedBytes(in), ticket);
     }
     return plan;
   }

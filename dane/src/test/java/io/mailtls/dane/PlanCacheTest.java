@@ -2,13 +2,20 @@ package io.mailtls.dane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailtls.core.DaneProvider;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.EventListener;
+import io.mailtls.core.MtaStsLookup;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
+import io.mailtls.core.MxHost;
+import io.mailtls.core.MxResolution;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.core.TlsRequirement;
+import io.mailtls.core.TlsaLookup;
 import io.mailtls.core.TransportPolicyResolver;
 import io.mailtls.core.TrustAnchors;
 import io.mailtls.mtasts.MtaStsResolver;
@@ -21,6 +28,12 @@ import io.mailtls.testkit.Tlsa;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.X509ExtendedTrustManager;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,8 +61,10 @@ class PlanCacheTest {
   private TestPki pki;
   private MtaStsServer sts;
   private TestDnsServer dns;
+  private DnssecResolver resolver;
   private MtaStsResolver mtaSts;
   private TransportPolicyResolver planner;
+  private MtaStsResolver uncachedSts;
 
   @BeforeEach
   void start() {
@@ -80,7 +95,7 @@ class PlanCacheTest {
                 "broken.test",
                 z -> z.mx("broken.test", 10, "mx.broken.test").a("mx.broken.test", "127.0.0.3"))
             .start();
-    DnssecResolver resolver =
+    resolver =
         DnssecResolver.builder()
             .upstream(dns.socketAddress())
             .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
@@ -116,6 +131,9 @@ class PlanCacheTest {
 
   @AfterEach
   void stop() {
+    if (uncachedSts != null) {
+      uncachedSts.close();
+    }
     if (mtaSts != null) {
       mtaSts.close();
     }
@@ -270,5 +288,170 @@ class PlanCacheTest {
     DeliveryPlan second = uncached.plan(HOP, TlsLevel.OPPORTUNISTIC);
     assertThat(second).isNotSameAs(first);
     assertThat(second.hosts()).isEqualTo(first.hosts());
+  }
+
+  /** The domain publishes a new policy, id two, that still names its MX host. */
+  private void publishPolicyTwo() {
+    sts.policy(DOMAIN, MtaStsServer.policyText("enforce", 86400, "*." + DOMAIN));
+    dns.update(DOMAIN, z -> z.remove("_mta-sts." + DOMAIN, Type.TXT));
+    dns.update(
+        DOMAIN, z -> z.ttl(Duration.ofSeconds(300)).txt("_mta-sts." + DOMAIN, "v=STSv1; id=two;"));
+  }
+
+  /**
+   * A planner like {@link #planner} but with {@code dane}, and an MTA-STS source that asks DNS for
+   * the {@code _mta-sts} TXT record each time (its own resolver keeps no answers): it sees a new
+   * policy id at once, as a source behind another resolver, or sharing its store with other
+   * senders, may well do while this planner still holds plans of the old policy.
+   */
+  private TransportPolicyResolver racingPlanner(DaneProvider dane) {
+    uncachedSts = mtaSts.newBuilder().dns(resolver.newBuilder().cacheSize(0).build()).build();
+    return planner.newBuilder().mtaSts(uncachedSts).dane(dane).build();
+  }
+
+  private static String policyId(DeliveryPlan plan) {
+    return plan.mtaSts().orElseThrow().id();
+  }
+
+  /**
+   * RFC 8461 §5.1: once the re-check has found a new policy, mail follows it. A plan that read the
+   * old policy before the re-check and ends after it (its TLSA lookup was slow) serves its own
+   * caller, but is not cached: the next message is planned under the new policy.
+   */
+  @Test
+  void aPlanOfTheOldPolicyThatEndsAfterTheReCheckIsNotCached() throws InterruptedException {
+    world(Duration.ofSeconds(3600));
+    HeldDane dane = new HeldDane(DaneResolver.builder().dns(resolver).clock(clock).build());
+    TransportPolicyResolver racing = racingPlanner(dane);
+    DeliveryPlan old = racing.plan(HOP, TlsLevel.OPPORTUNISTIC);
+    assertThat(policyId(old)).isEqualTo("one");
+    clock.advance(Duration.ofSeconds(301)); // past the TXT answer's TTL: the plan is made again
+
+    CompletableFuture<Void> release = dane.holdNext();
+    PolicyIds seen = new PolicyIds();
+    CompletableFuture<DeliveryPlan> late = racing.planAsync(HOP, TlsLevel.OPPORTUNISTIC, seen);
+    assertThat(dane.awaitHeld()).as("the plan's TLSA lookup started").isTrue();
+    assertThat(seen.await()).as("the plan's MTA-STS lookup ended").isTrue();
+    assertThat(seen.ids).containsExactly("one");
+
+    // Meanwhile the domain publishes policy two, and a failing delivery's re-check finds it.
+    publishPolicyTwo();
+    Optional<DeliveryPlan> replanned = racing.replanIfPolicyChangedAsync(old).join();
+    assertThat(replanned.map(PlanCacheTest::policyId)).contains("two");
+
+    release.complete(null);
+    assertThat(policyId(late.join())).as("the late plan, for its own caller").isEqualTo("one");
+    assertThat(policyId(racing.plan(HOP, TlsLevel.OPPORTUNISTIC)))
+        .as("the next message's plan, after the re-check found policy two")
+        .isEqualTo("two");
+  }
+
+  /**
+   * Of two plans for one next hop and level, the one that started later is kept, whichever ends
+   * first: a plan that read the old policy and ends late never replaces one of the new policy.
+   */
+  @Test
+  void aPlanStartedEarlierNeverReplacesOneStartedLater() throws InterruptedException {
+    world(Duration.ofSeconds(3600));
+    HeldDane dane = new HeldDane(DaneResolver.builder().dns(resolver).clock(clock).build());
+    TransportPolicyResolver racing = racingPlanner(dane);
+    CompletableFuture<Void> release = dane.holdNext();
+    PolicyIds seen = new PolicyIds();
+    CompletableFuture<DeliveryPlan> late = racing.planAsync(HOP, TlsLevel.OPPORTUNISTIC, seen);
+    assertThat(dane.awaitHeld()).isTrue();
+    assertThat(seen.await()).isTrue();
+    assertThat(seen.ids).containsExactly("one");
+
+    publishPolicyTwo();
+    DeliveryPlan current = racing.plan(HOP, TlsLevel.OPPORTUNISTIC);
+    assertThat(policyId(current)).isEqualTo("two");
+
+    release.complete(null);
+    assertThat(policyId(late.join())).isEqualTo("one");
+    DeliveryPlan next = racing.plan(HOP, TlsLevel.OPPORTUNISTIC);
+    assertThat(policyId(next)).as("the next message's plan").isEqualTo("two");
+    assertThat(next).isSameAs(current);
+  }
+
+  /**
+   * The policy is the recipient domain's, whatever the sender's level: when the re-check of a plan
+   * under one level finds a new policy, the cached plans of every level are forgotten.
+   */
+  @Test
+  void theReCheckForgetsThePlansOfEverySenderLevel() {
+    world(Duration.ofSeconds(3600));
+    TransportPolicyResolver racing =
+        racingPlanner(DaneResolver.builder().dns(resolver).clock(clock).build());
+    assertThat(policyId(racing.plan(HOP, TlsLevel.OPPORTUNISTIC))).isEqualTo("one");
+    DeliveryPlan enforced = racing.plan(HOP, TlsLevel.ENFORCED);
+    assertThat(policyId(enforced)).isEqualTo("one");
+
+    publishPolicyTwo();
+    assertThat(racing.replanIfPolicyChangedAsync(enforced).join().map(PlanCacheTest::policyId))
+        .contains("two");
+    assertThat(policyId(racing.plan(HOP, TlsLevel.OPPORTUNISTIC))).isEqualTo("two");
+    assertThat(policyId(racing.plan(HOP, TlsLevel.ENFORCED))).isEqualTo("two");
+  }
+
+  /** The ids of the policies a plan's MTA-STS lookups found, and a latch on the first one's end. */
+  private static final class PolicyIds implements EventListener {
+    final List<String> ids = new CopyOnWriteArrayList<>();
+    private final CountDownLatch ended = new CountDownLatch(1);
+
+    @Override
+    public void mtaStsLookupEnd(DomainName policyDomain, MtaStsLookup result) {
+      if (result instanceof MtaStsLookup.Found f) {
+        ids.add(f.policy().id());
+      }
+      ended.countDown();
+    }
+
+    boolean await() throws InterruptedException {
+      return ended.await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * The real DANE provider, except that the lookup after {@link #holdNext()} starts only when the
+   * returned future completes: a plan held between its MTA-STS lookup and its end.
+   */
+  private static final class HeldDane implements DaneProvider {
+    private final DaneProvider real;
+    private final AtomicReference<CompletableFuture<Void>> next = new AtomicReference<>();
+    private final CountDownLatch held = new CountDownLatch(1);
+
+    HeldDane(DaneProvider real) {
+      this.real = real;
+    }
+
+    CompletableFuture<Void> holdNext() {
+      CompletableFuture<Void> gate = new CompletableFuture<>();
+      next.set(gate);
+      return gate;
+    }
+
+    boolean awaitHeld() throws InterruptedException {
+      return held.await(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx) {
+      return lookupAsync(host, mx, 25);
+    }
+
+    @Override
+    public CompletableFuture<TlsaLookup> lookupAsync(MxHost host, MxResolution mx, int port) {
+      CompletableFuture<Void> gate = next.getAndSet(null);
+      if (gate == null) {
+        return real.lookupAsync(host, mx, port);
+      }
+      held.countDown();
+      return gate.thenCompose(v -> real.lookupAsync(host, mx, port));
+    }
+
+    @Override
+    public X509ExtendedTrustManager trustManager(TlsRequirement.Dane requirement) {
+      return real.trustManager(requirement);
+    }
   }
 }

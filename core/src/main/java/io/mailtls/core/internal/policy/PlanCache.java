@@ -32,6 +32,16 @@ import org.jspecify.annotations.Nullable;
  * estimated above {@link #MAX_PLAN_BYTES} is not kept (its domain is planned again for each
  * message, from the DNS answer cache), and the plans kept hold at most {@link #BYTES_PER_ENTRY} per
  * next hop of {@code maxEntries} together.
+ *
+ * <p>Of the plans for one (next hop, level), the one that started last wins, whichever ends last: a
+ * plan takes a ticket from {@link #begin()} before its first lookup, and {@link #put} keeps it only
+ * if no plan or {@link #remove removal} with a later ticket has reached its slot. A removal leaves
+ * a mark with its ticket (a slot without a plan, which {@link #get} does not return), so a plan
+ * that started before it, and so may rest on what was removed (a superseded MTA-STS policy, RFC
+ * 8461 §5.1), is never stored (its own caller still has it). Marks are dropped with expired plans
+ * when room is made; a plan whose ticket is no later than the newest one dropped is then refused,
+ * so the eviction of a slot never lets an older plan in. Only {@code put} and {@code remove} do
+ * this work; a hit costs what it did.
  */
 public final class PlanCache {
 
@@ -45,9 +55,12 @@ public final class PlanCache {
   static final long COARSE_MARGIN_MILLIS = 1000;
 
   /**
-   * A plan, the millisecond of {@link CacheTime} at which it expires, and the estimate of its size.
+   * A plan, the millisecond of {@link CacheTime} at which it expires, the estimate of its size and
+   * the {@link #begin() ticket} of the plan; or, with no plan, the mark of a removal and its ticket
+   * (already expired, of size 0).
    */
-  private record Entry(DeliveryPlan plan, long expiresAtMillis, long bytes) {}
+  private record Entry(
+      @Nullable DeliveryPlan plan, long expiresAtMillis, long bytes, long ticket) {}
 
   private static final int LEVELS = TlsLevel.values().length;
 
@@ -58,6 +71,10 @@ public final class PlanCache {
   private final long maxBytes;
   // The estimates of the plans held; changed inside the map's compute, so per key in step with it.
   private final AtomicLong bytes = new AtomicLong();
+  // The last ticket given out by begin().
+  private final AtomicLong tickets = new AtomicLong();
+  // No plan with a ticket up to this one is stored: the newest ticket of the slots evicted.
+  private final AtomicLong evictedUpTo = new AtomicLong();
 
   public PlanCache(Clock clock, int maxEntries) {
     this.time = CacheTime.of(clock);
@@ -72,7 +89,10 @@ public final class PlanCache {
     return level.ordinal();
   }
 
-  /** The unexpired plan for {@code hop} under {@code level}, or null. */
+  /**
+   * The unexpired plan for {@code hop} under {@code level}, or null. A removal's mark has no plan
+   * and an expiry already past, so it reads as a miss here without a check of its own.
+   */
   public @Nullable DeliveryPlan get(NextHop hop, TlsLevel level) {
     Entry[] levels = plans.get(hop);
     if (levels == null) {
@@ -103,29 +123,80 @@ public final class PlanCache {
   }
 
   /**
+   * A ticket for a plan about to start its lookups, for {@link #put(NextHop, TlsLevel,
+   * DeliveryPlan, long, long, long)}: later than every ticket given before, and than every removal
+   * made before.
+   */
+  public long begin() {
+    return tickets.incrementAndGet();
+  }
+
+  /**
    * Keeps {@code plan}, whose inputs hold about {@code planBytes} octets, until {@code
-   * expiresAtMillis}, a time of {@link #now()}'s base; nothing when that is not in the future or
-   * the plan is larger than {@link #MAX_PLAN_BYTES}.
+   * expiresAtMillis}, a time of {@link #now()}'s base, as a plan that starts now: it replaces
+   * whatever the slot holds unless a plan or removal that started during this call got there first.
    */
   public void put(
       NextHop hop, TlsLevel level, DeliveryPlan plan, long expiresAtMillis, long planBytes) {
+    put(hop, level, plan, expiresAtMillis, planBytes, begin(), false);
+  }
+
+  /**
+   * Keeps {@code plan}, whose inputs hold about {@code planBytes} octets and which took {@code
+   * ticket} from {@link #begin()} before its lookups, until {@code expiresAtMillis}, a time of
+   * {@link #now()}'s base. Nothing is kept when a plan or removal with a later ticket has reached
+   * the slot (this plan may rest on what that one replaced), nor when a slot was evicted after the
+   * ticket was taken. When the expiry is not in the future or the plan is larger than {@link
+   * #MAX_PLAN_BYTES}, the plan is not kept and the slot is {@link #remove(NextHop, TlsLevel, long)
+   * removed} as of {@code ticket}: an older plan that ends later must not be reused in its place.
+   */
+  public void put(
+      NextHop hop,
+      TlsLevel level,
+      DeliveryPlan plan,
+      long expiresAtMillis,
+      long planBytes,
+      long ticket) {
+    put(hop, level, plan, expiresAtMillis, planBytes, ticket, true);
+  }
+
+  private void put(
+      NextHop hop,
+      TlsLevel level,
+      DeliveryPlan plan,
+      long expiresAtMillis,
+      long planBytes,
+      long ticket,
+      boolean startedEarlier) {
     if (expiresAtMillis - time.millis() <= 0
         || planBytes > MAX_PLAN_BYTES
         || planBytes > maxBytes) {
-      remove(hop, level);
+      remove(hop, level, ticket);
       return;
     }
+    store(hop, level, new Entry(plan, expiresAtMillis, planBytes, ticket), startedEarlier);
+  }
+
+  /**
+   * Puts {@code entry} (a plan or a mark) in its slot, unless the slot holds a later ticket, or,
+   * for a plan that {@code startedEarlier} than this call, an eviction dropped a later one.
+   */
+  private void store(NextHop hop, TlsLevel level, Entry entry, boolean startedEarlier) {
     if ((plans.size() >= maxEntries && !plans.containsKey(hop))
-        || bytes.get() + planBytes > maxBytes) {
-      makeRoom(planBytes);
+        || bytes.get() + entry.bytes() > maxBytes) {
+      makeRoom(entry.bytes());
     }
-    Entry entry = new Entry(plan, expiresAtMillis, planBytes);
+    boolean fenced = startedEarlier && entry.plan() != null;
     plans.compute(
         hop,
         (h, old) -> {
+          Entry replaced = old == null ? null : old[index(level)];
+          if ((replaced != null && replaced.ticket() > entry.ticket())
+              || (fenced && entry.ticket() <= evictedUpTo.get())) {
+            return old; // started before what the slot holds, or before a slot was evicted
+          }
           Entry[] next = old == null ? new Entry[LEVELS] : old.clone();
-          Entry replaced = next[index(level)];
-          bytes.addAndGet(planBytes - (replaced == null ? 0 : replaced.bytes()));
+          bytes.addAndGet(entry.bytes() - (replaced == null ? 0 : replaced.bytes()));
           next[index(level)] = entry;
           return next;
         });
@@ -136,28 +207,26 @@ public final class PlanCache {
     return bytes.get();
   }
 
-  /** Forgets the plan for {@code hop} under {@code level}. */
+  /**
+   * Forgets the plan for {@code hop} under {@code level}, and every plan for it that started before
+   * this call and has not ended yet: when they end, {@link #put} does not keep them.
+   */
   public void remove(NextHop hop, TlsLevel level) {
-    plans.computeIfPresent(
-        hop,
-        (h, old) -> {
-          Entry gone = old[index(level)];
-          if (gone == null) {
-            return old;
-          }
-          bytes.addAndGet(-gone.bytes());
-          Entry[] next = old.clone();
-          next[index(level)] = null;
-          for (Entry e : next) {
-            if (e != null) {
-              return next;
-            }
-          }
-          return null;
-        });
+    remove(hop, level, begin());
   }
 
-  /** How many next hops have plans (expired ones included until they are dropped). */
+  /**
+   * Forgets the plan for {@code hop} under {@code level} unless it started after {@code ticket},
+   * and keeps no plan that started before {@code ticket}: the slot holds a mark of it instead.
+   */
+  public void remove(NextHop hop, TlsLevel level, long ticket) {
+    store(hop, level, new Entry(null, time.millis(), 0, ticket), false);
+  }
+
+  /**
+   * How many next hops have plans, expired ones and removals' marks included until they are
+   * dropped.
+   */
   public int size() {
     return plans.size();
   }
@@ -172,7 +241,7 @@ public final class PlanCache {
     for (Map.Entry<NextHop, Entry[]> e : plans.entrySet()) {
       boolean live = false;
       for (Entry p : e.getValue()) {
-        if (p != null && p.expiresAtMillis() - now > 0) {
+        if (p != null && p.plan() != null && p.expiresAtMillis() - now > 0) {
           live = true;
           break;
         }
@@ -190,8 +259,20 @@ public final class PlanCache {
     }
   }
 
-  /** Removes {@code hop}'s plans if they are still {@code levels}, and their size with them. */
+  /**
+   * Removes {@code hop}'s plans and marks if they are still {@code levels}, and their size with
+   * them. Their tickets are refused from then on: a slot gone forgets what started after a plan
+   * that may still end, so no plan that started before the newest ticket dropped is stored.
+   */
   private void drop(NextHop hop, Entry[] levels) {
+    long newest = 0;
+    for (Entry p : levels) {
+      if (p != null) {
+        newest = Math.max(newest, p.ticket());
+      }
+    }
+    // raised before the slot goes: a put that finds the slot gone reads the new bound
+    evictedUpTo.accumulateAndGet(newest, Math::max);
     if (plans.remove(hop, levels)) {
       long freed = 0;
       for (Entry p : levels) {

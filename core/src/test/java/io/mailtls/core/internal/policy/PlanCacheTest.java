@@ -72,7 +72,6 @@ class PlanCacheTest {
     cache.remove(again, TlsLevel.OPPORTUNISTIC);
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
     assertThat(cache.get(literal, TlsLevel.OPPORTUNISTIC)).isSameAs(byAddress);
-    assertThat(cache.size()).isEqualTo(1);
   }
 
   @Test
@@ -103,14 +102,15 @@ class PlanCacheTest {
     assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isNull();
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic2);
 
-    // Removing one level keeps the others; removing the last forgets the next hop.
+    // Removing one level keeps the others; the removals' marks hold no plan and no octets.
     cache.remove(HOP, TlsLevel.DANE_REQUIRED);
     assertThat(cache.get(HOP, TlsLevel.DANE_REQUIRED)).isNull();
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(opportunistic2);
     cache.remove(HOP, TlsLevel.ENFORCED);
     cache.remove(HOP, TlsLevel.OPPORTUNISTIC);
     assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
-    assertThat(cache.size()).isZero();
+    assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isNull();
+    assertThat(cache.bytes()).isZero();
 
     // A plan that is already expired is not kept, and takes the level's older plan with it.
     cache.put(HOP, TlsLevel.OPPORTUNISTIC, opportunistic, clock.millis() + 5_000, 0);
@@ -168,6 +168,62 @@ class PlanCacheTest {
     long before = cache.bytes();
     cache.remove(hop(39), TlsLevel.OPPORTUNISTIC);
     assertThat(cache.bytes()).isEqualTo(before - 100);
+  }
+
+  /**
+   * Of two plans for one slot, the one that started later is kept, whichever ends last; a plan that
+   * started before a removal (a policy the re-check superseded, RFC 8461 §5.1) is not kept.
+   */
+  @Test
+  void aPlanThatStartedBeforeANewerPlanOrARemovalIsNotKept() {
+    FakeClock clock = new FakeClock();
+    PlanCache cache = new PlanCache(clock, 10);
+    long expires = clock.millis() + 5_000;
+    long older = cache.begin();
+    long newer = cache.begin();
+    DeliveryPlan newPlan = plan();
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, newPlan, expires, 0, newer);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, plan(), expires, 0, older);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(newPlan);
+
+    long beforeRemoval = cache.begin();
+    cache.remove(HOP, TlsLevel.OPPORTUNISTIC);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, plan(), expires, 0, beforeRemoval);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+    // the other levels are untouched, and a plan started after the removal is kept
+    DeliveryPlan enforced = plan();
+    cache.put(HOP, TlsLevel.ENFORCED, enforced, expires, 0, beforeRemoval);
+    assertThat(cache.get(HOP, TlsLevel.ENFORCED)).isSameAs(enforced);
+    DeliveryPlan afterRemoval = plan();
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, afterRemoval, expires, 0, cache.begin());
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(afterRemoval);
+
+    // A plan that may not be reused (already expired) still leaves its mark: an older one that
+    // ends after it is not kept in its place.
+    long first = cache.begin();
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, plan(), clock.millis(), 0, cache.begin());
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, plan(), expires, 0, first);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+  }
+
+  /** Evicting a removal's mark to make room does not let a plan that started before it in. */
+  @Test
+  void anEvictedRemovalStillKeepsOutThePlansThatStartedBeforeIt() {
+    FakeClock clock = new FakeClock();
+    PlanCache cache = new PlanCache(clock, 2);
+    long expires = clock.millis() + 60_000;
+    long beforeRemoval = cache.begin();
+    cache.remove(HOP, TlsLevel.OPPORTUNISTIC);
+    // two other next hops fill the cache; the mark is the first thing dropped
+    cache.put(hop(1), TlsLevel.OPPORTUNISTIC, plan(), expires, 0);
+    cache.put(hop(2), TlsLevel.OPPORTUNISTIC, plan(), expires, 0);
+    assertThat(cache.size()).isLessThanOrEqualTo(2);
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, plan(), expires, 0, beforeRemoval);
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isNull();
+    // a plan that starts now is kept
+    DeliveryPlan now = plan();
+    cache.put(HOP, TlsLevel.OPPORTUNISTIC, now, expires, 0, cache.begin());
+    assertThat(cache.get(HOP, TlsLevel.OPPORTUNISTIC)).isSameAs(now);
   }
 
   private static NextHop hop(int i) {
