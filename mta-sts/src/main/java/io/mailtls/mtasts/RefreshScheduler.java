@@ -228,6 +228,11 @@ final class RefreshScheduler implements AutoCloseable {
     long nanos = delay.isNegative() ? 0 : saturatedNanos(delay);
     try {
       task.future = scheduler.schedule(() -> run(domain, task), nanos, TimeUnit.NANOSECONDS);
+      if (tasks.get(domain) != task) {
+        // Cancelled or replaced (a sweep, an expiry, a newer entry) before its future existed:
+        // that cancel found nothing to cancel, so the future is cancelled here, not left queued.
+        cancelFuture(task);
+      }
     } catch (RejectedExecutionException e) {
       tasks.remove(domain, task);
       log.debug(

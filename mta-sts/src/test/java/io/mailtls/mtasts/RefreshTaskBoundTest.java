@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import okhttp3.OkHttpClient;
@@ -163,5 +165,57 @@ class RefreshTaskBoundTest {
     plan.cancel(d);
     assertThat(executor.getQueue()).isEmpty();
     assertThat(plan.taskCount()).isZero();
+  }
+
+  /**
+   * A domain cancelled (its entry evicted, found by a sweep) while its refresh is being handed to
+   * the scheduler: the future did not exist yet when the task was cancelled, and must not stay
+   * queued, holding its policy, until it is due a day later.
+   */
+  @Test
+  void aRefreshCancelledWhileItIsBeingScheduledLeavesTheQueue() throws InterruptedException {
+    CountDownLatch inSchedule = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    ScheduledThreadPoolExecutor gated =
+        new ScheduledThreadPoolExecutor(1) {
+          @Override
+          public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+            inSchedule.countDown();
+            try {
+              proceed.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return super.schedule(command, delay, unit);
+          }
+        };
+    try {
+      RefreshScheduler plan =
+          new RefreshScheduler(
+              gated,
+              clock,
+              Duration.ofDays(1),
+              Duration.ofHours(1),
+              Duration.ZERO,
+              Duration.ofMinutes(5),
+              new SplittableRandom(1),
+              (d, e) -> {},
+              d -> true);
+      DomainName d = DomainName.of("a.test");
+      CachedPolicy week =
+          CachedPolicy.fetched(
+              new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of("mx.a.test"), Duration.ofDays(7)),
+              clock.instant());
+      Thread scheduling = new Thread(() -> plan.schedule(d, week));
+      scheduling.start();
+      assertThat(inSchedule.await(10, TimeUnit.SECONDS)).isTrue();
+      plan.cancel(d);
+      proceed.countDown();
+      scheduling.join(10_000);
+      assertThat(plan.taskCount()).isZero();
+      assertThat(gated.getQueue()).as("refreshes queued for a cancelled domain").isEmpty();
+    } finally {
+      gated.shutdownNow();
+    }
   }
 }
