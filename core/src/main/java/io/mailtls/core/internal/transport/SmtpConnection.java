@@ -711,12 +711,14 @@ final class SmtpConnection implements AutoCloseable {
   /**
    * QUITs each connection (RFC 5321 §4.1.1.10) and closes it, all within one {@link #QUIT_TIMEOUT}
    * from the call, not one each: QUIT is written on every connection first, then the replies are
-   * read under that shared deadline, and a connection whose reply has not come by then is closed
-   * without it (RFC 5321 §3.8: a server that does not answer may be dropped). So closing a pool of
-   * sessions to servers that stopped answering (a tarpit, a host gone silent) takes one bound, not
-   * one per session: the wait an application's shutdown sees. Writing QUIT shares the deadline too,
-   * though on an idle session it does not wait (the server read all that came before its last
-   * reply). Never throws for a failed QUIT; every connection is closed on return, answered or not.
+   * read one connection after another under that shared deadline, and the connections not read by
+   * then are closed without reading their replies, which may have come meanwhile (RFC 5321 §3.8: a
+   * server that does not answer may be dropped; closing after QUIT loses nothing). So closing a
+   * pool of sessions to servers that stopped answering (a tarpit, a host gone silent) takes one
+   * bound, not one per session: the wait an application's shutdown sees. Writing QUIT shares the
+   * deadline too, though on an idle session it does not wait (the server read all that came before
+   * its last reply). Never throws for a failed QUIT; every connection is closed on return, answered
+   * or not.
    */
   static void quitAll(Collection<SmtpConnection> connections) {
     long deadline = System.nanoTime() + QUIT_TIMEOUT.toNanos();
