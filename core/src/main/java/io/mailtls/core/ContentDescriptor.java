@@ -16,8 +16,11 @@ import java.util.OptionalLong;
  *       {@code true} when unsure: 8-bit content is refused (RFC 3463 5.6.3) by a server without
  *       8BITMIME, as it is when the transport's own reading finds it.
  *   <li>{@code utf8Headers} says that header fields carry UTF-8 (RFC 6532); the transport then adds
- *       {@code SMTPUTF8} (RFC 6531 §3.4) to {@code MAIL} when the server offers it. It implies
- *       {@code eightBit}.
+ *       {@code SMTPUTF8} (RFC 6531 §3.4) to {@code MAIL}, and never sends the message to a server
+ *       that does not offer it (§3.2): it tries the next MX host, and returns the message (550
+ *       5.6.9, §3.5) when none offers it. It implies {@code eightBit}. {@code false} promises that
+ *       no octet of the header section (up to the first empty line, RFC 5322 §2.1) is above 127;
+ *       8-bit octets only in the body need 8BITMIME alone.
  *   <li>Every line is at most 998 octets without its line break (RFC 5321 §4.5.3.1.6). Content that
  *       cannot promise that must declare nothing, so that the transport reads it and refuses it
  *       before any connection.
@@ -27,9 +30,9 @@ import java.util.OptionalLong;
  *       optional) and the content goes with DATA.
  * </ul>
  *
- * <p>The transport checks the 8-bit and line-length promises while the content goes out; when one
- * is broken it abandons the transaction before its end (no final dot, no {@code BDAT LAST}), so the
- * server never takes the message, and defers the recipients.
+ * <p>The transport checks the 8-bit, header and line-length promises while the content goes out;
+ * when one is broken it abandons the transaction before its end (no final dot, no {@code BDAT
+ * LAST}), so the server never takes the message, and defers the recipients.
  *
  * @param eightBit whether any octet may be above 127
  * @param utf8Headers whether header fields carry UTF-8 (RFC 6532)

@@ -55,6 +55,12 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
   public static final EnhancedStatus NON_ASCII_ADDRESS_NOT_PERMITTED = new EnhancedStatus(5, 6, 7);
 
   /**
+   * {@code 5.6.9}: UTF-8 header message cannot be transferred to one or more recipients (RFC 6531
+   * §3.5, §4.2): header fields carry UTF-8 (RFC 6532), and no server offered SMTPUTF8.
+   */
+  public static final EnhancedStatus UTF8_HEADERS_NOT_TRANSFERABLE = new EnhancedStatus(5, 6, 9);
+
+  /**
    * {@code 4.7.4}: security features not supported (RFC 3463 §3.8): TLS is required but the server
    * does not offer STARTTLS.
    */

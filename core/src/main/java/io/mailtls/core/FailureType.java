@@ -68,6 +68,13 @@ public enum FailureType {
    */
   REQUIRETLS_UNAVAILABLE(null),
   /**
+   * The message's header fields carry UTF-8 (RFC 6532) and the server did not offer SMTPUTF8: RFC
+   * 6531 §3.2 forbids sending it there, so not even {@code MAIL FROM} was sent, and the next MX
+   * host was tried. When no host offered it, the message was returned (550 5.6.9, RFC 6531 §3.5). A
+   * limit of the server, not a TLS or policy failure: no RFC 8460 result type.
+   */
+  SMTPUTF8_UNAVAILABLE(null),
+  /**
    * The sender's own TLS level could not be looked up (the application's {@link SenderPolicy}
    * lookup failed): the message is deferred, never sent at a default level.
    */

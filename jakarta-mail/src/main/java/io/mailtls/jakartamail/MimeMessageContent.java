@@ -37,8 +37,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * message parsed from a file goes out as it stands. ({@link MailtlsJakarta#send} saves first, as
  * {@code Transport.send} does.)
  *
- * <p><b>Descriptor.</b> 8-bit when any header field has a non-ASCII character (which also asks for
- * SMTPUTF8 where offered, RFC 6531 §3.4), or any part with an identity transfer encoding (7bit,
+ * <p><b>Descriptor.</b> 8-bit when any header field has a non-ASCII character (as with {@code
+ * mail.mime.allowutf8}: then the message also asks for SMTPUTF8, RFC 6531 §3.4, and is never sent
+ * to a server that does not offer it, §3.2: the transport tries the next MX host, and returns the
+ * message with 5.6.9 when none offers it), or any part with an identity transfer encoding (7bit,
  * 8bit, binary or none) has an octet above 127; parts encoded base64 or quoted-printable are 7-bit.
  * Identity-encoded parts, and content kept as parsed, are measured for this (unless Jakarta Mail
  * measured them itself in the save {@link MailtlsJakarta#send} made); a message with a line over

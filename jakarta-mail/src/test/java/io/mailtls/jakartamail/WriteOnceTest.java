@@ -182,6 +182,25 @@ class WriteOnceTest {
   }
 
   @Test
+  void rfc6531Section3_2Utf8HeaderFieldsNeverGoToAServerWithoutSmtputf8() throws Exception {
+    Properties props = new Properties();
+    props.setProperty("mail.mime.allowutf8", "true");
+    Session session = Session.getInstance(props);
+    try (Loopback net = Loopback.start(b -> b.capabilities("PIPELINING", "8BITMIME"))) {
+      MimeMessage m = new MimeMessage(session);
+      m.setFrom("a@sender.test");
+      m.setRecipients(Message.RecipientType.TO, "to@example.test");
+      m.setHeader("Subject", "Grüße aus Köln");
+      m.setText("plain", "us-ascii");
+      RecipientResult r =
+          MailtlsJakarta.send(net.transport(TlsLevel.OPPORTUNISTIC), m).result("to@example.test");
+      assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.UTF8_HEADERS_NOT_TRANSFERABLE);
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  @Test
   void anEnclosedEightBitMessageAsksForBody8bitmime() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {
       MimeMessage inner = new MimeMessage(Messages.session());

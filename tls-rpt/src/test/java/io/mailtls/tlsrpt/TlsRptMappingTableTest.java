@@ -24,7 +24,8 @@ class TlsRptMappingTableTest {
   private static final String RFC8460 = "https://www.rfc-editor.org/rfc/rfc8460";
 
   private static final Pattern ROW =
-      Pattern.compile("^\\| `([A-Z_]+)` \\| (?:`([a-z-]+)`|—) \\| (?:`(#section-[0-9.]+)`|—) \\|$");
+      Pattern.compile(
+          "^\\| `([A-Z][A-Z0-9_]*)` \\| (?:`([a-z-]+)`|—) \\| (?:`(#section-[0-9.]+)`|—) \\|$");
 
   @Test
   void theDocumentedTableIsTheCodes() throws IOException {

@@ -137,14 +137,17 @@ class ContentDescriptorTest {
   }
 
   @Test
-  void utf8HeadersWithoutSmtputf8GoAsEightBitContentAsBefore() throws Exception {
+  void rfc6531Section3_2DeclaredUtf8HeadersNeverGoToAServerWithoutSmtputf8() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING", "8BITMIME"));
       Pushing content =
           new Pushing(
               "Subject: Grüße\r\n\r\nnaïve\r\n", Optional.of(ContentDescriptor.of(true, true)));
-      assertThat(send(f, content).allDelivered()).isTrue();
-      assertThat(mx.messages().get(0).mailParameters()).containsExactly("BODY=8BITMIME");
+      RecipientResult r = send(f, content).result("rcpt@example.test");
+      assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.UTF8_HEADERS_NOT_TRANSFERABLE);
+      assertThat(mx.sessions().get(0).commandLines()).noneMatch(l -> l.startsWith("MAIL"));
+      assertThat(content.writes).hasValue(0);
     }
   }
 

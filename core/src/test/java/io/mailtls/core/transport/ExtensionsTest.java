@@ -93,7 +93,7 @@ class ExtensionsTest {
   void rfc6152EightBitContentToAServerWithout8bitmimeBounces() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = start(f, b -> b.capabilities("PIPELINING"));
-      DeliveryReport r = send(f, ascii("Subject: café\r\n\r\nnaïve\r\n"), "a@example.test");
+      DeliveryReport r = send(f, ascii("Subject: cafe\r\n\r\nnaïve\r\n"), "a@example.test");
       assertThat(r.result("a@example.test").status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(r.result("a@example.test").reply().enhancedStatus())
           .contains(EnhancedStatus.CONVERSION_NOT_SUPPORTED);
@@ -105,7 +105,7 @@ class ExtensionsTest {
   void rfc6152EightBitContentIsDeclared() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = start(f, b -> b.capabilities("8BITMIME"));
-      send(f, ascii("Subject: café\r\n\r\nnaïve\r\n"), "a@example.test");
+      send(f, ascii("Subject: cafe\r\n\r\nnaïve\r\n"), "a@example.test");
       assertThat(mx.messages().get(0).mailParameters()).contains("BODY=8BITMIME");
     }
   }

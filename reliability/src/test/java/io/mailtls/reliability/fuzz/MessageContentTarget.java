@@ -52,6 +52,25 @@ public final class MessageContentTarget extends FuzzTarget {
       eightBit += (b & 0x80) != 0 ? 1 : 0;
     }
     check(scan.eightBitOctets() == eightBit, "eightBitOctets " + scan);
+    // RFC 5322 §2.1: the header section ends at the first empty line of the normalised content.
+    byte[] normalised = ReferenceSmtpData.normalize(content);
+    int end = normalised.length;
+    int lineStart = 0;
+    for (int i = 0; i + 1 < normalised.length; i++) {
+      if (normalised[i] == '\r' && normalised[i + 1] == '\n') {
+        if (i == lineStart) {
+          end = i;
+          break;
+        }
+        lineStart = i + 2;
+        i++;
+      }
+    }
+    long headerEightBit = 0;
+    for (int i = 0; i < end; i++) {
+      headerEightBit += (normalised[i] & 0x80) != 0 ? 1 : 0;
+    }
+    check(scan.headerEightBitOctets() == headerEightBit, "headerEightBitOctets " + scan);
   }
 
   private static void write(OutputStream out, byte[] content, int piece) throws IOException {

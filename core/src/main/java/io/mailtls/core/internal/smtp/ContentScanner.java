@@ -11,8 +11,9 @@ import java.util.Objects;
 /**
  * Measures message content in one streaming pass, before sending it: the size after line-break
  * normalisation, which {@code SIZE=} must declare (RFC 1870: octets including CRLF pairs, not
- * counting dot stuffing or the end-of-data dot), and whether 8BITMIME is needed (RFC 6152: any
- * octet above 127).
+ * counting dot stuffing or the end-of-data dot), whether 8BITMIME is needed (RFC 6152: any octet
+ * above 127), and whether the header section has such an octet, which only SMTPUTF8 may carry (RFC
+ * 6532 §3, RFC 6531 §3.2).
  *
  * <p>Line breaks are counted exactly as {@link LineBreakEncoder} writes them: CR LF is one line
  * break, and a bare LF or a lone CR each becomes CRLF. So {@link Result#size()} equals what {@link
@@ -48,6 +49,13 @@ public final class ContentScanner extends OutputStream {
   private long bareLfs;
   private long nuls;
   private long eightBitOctets;
+
+  /**
+   * {@link #eightBitOctets} when the header section ended (RFC 5322 §2.1: at the first empty line),
+   * or -1 while it goes on. Taken at the line break that ends it, so the octet loop pays nothing.
+   */
+  private long headerEightBitOctets = -1;
+
   private long stuffedDots;
   private long lineLength;
   private long longestLine;
@@ -64,6 +72,9 @@ public final class ContentScanner extends OutputStream {
    * @param bareLfs bare LFs that became CRLF
    * @param nulOctets NUL octets, which RFC 5321 §4.5.2 and RFC 6152 do not allow in text
    * @param eightBitOctets octets above 127; any one needs 8BITMIME (RFC 6152)
+   * @param headerEightBitOctets those of {@code eightBitOctets} in the header section, up to the
+   *     first empty line (RFC 5322 §2.1), or in the whole content when it has no empty line: UTF-8
+   *     header fields (RFC 6532 §3), which need SMTPUTF8 (RFC 6531 §3.2, §3.4)
    * @param stuffedDots lines starting with {@code '.'}, each getting one more on DATA (RFC 5321
    *     §4.5.2)
    * @param longestLine octets in the longest line, without its CRLF
@@ -77,6 +88,7 @@ public final class ContentScanner extends OutputStream {
       long bareLfs,
       long nulOctets,
       long eightBitOctets,
+      long headerEightBitOctets,
       long stuffedDots,
       long longestLine,
       boolean unterminatedLastLine) {
@@ -84,6 +96,15 @@ public final class ContentScanner extends OutputStream {
     /** Whether any octet is above 127, so BODY=8BITMIME is needed (RFC 6152). */
     public boolean needsEightBitMime() {
       return eightBitOctets > 0;
+    }
+
+    /**
+     * Whether the header section has an octet above 127: UTF-8 header fields (RFC 6532 §3), which
+     * go only with SMTPUTF8 (RFC 6531 §3.2, §3.4). 8-bit octets in the body alone need only
+     * 8BITMIME.
+     */
+    public boolean hasUtf8Headers() {
+      return headerEightBitOctets > 0;
     }
 
     /** Whether a line is longer than 998 octets, beyond RFC 5321 §4.5.3.1.6. */
@@ -207,6 +228,9 @@ public final class ContentScanner extends OutputStream {
   }
 
   private void lineBreak() {
+    if (lineLength == 0 && headerEightBitOctets < 0) {
+      headerEightBitOctets = eightBitOctets; // RFC 5322 §2.1: the empty line ends the header
+    }
     size += 2;
     lineBreaks++;
     longestLine = Math.max(longestLine, lineLength);
@@ -238,6 +262,7 @@ public final class ContentScanner extends OutputStream {
         bareLfs,
         nuls,
         eightBitOctets,
+        headerEightBitOctets < 0 ? eightBitOctets : headerEightBitOctets,
         stuffedDots,
         finalLongest,
         unterminated);

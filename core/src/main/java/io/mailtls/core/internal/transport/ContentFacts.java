@@ -16,8 +16,8 @@ import java.util.OptionalLong;
  *
  * @param dataSize the size DATA carries (RFC 1870 {@code SIZE=}), if known
  * @param eightBit whether BODY=8BITMIME is needed (RFC 6152)
- * @param utf8Headers whether header fields carry UTF-8, so SMTPUTF8 is asked for when offered (RFC
- *     6531 §3.4)
+ * @param utf8Headers whether header fields carry UTF-8 (RFC 6532): then MAIL carries SMTPUTF8 (RFC
+ *     6531 §3.4), and a server that does not offer it never gets the message (RFC 6531 §3.2)
  * @param longestLine octets in the longest line, 0 for declared content (which promises at most
  *     {@value ContentScanner#MAX_LINE_OCTETS})
  * @param declared whether the facts are the content's promise (checked while it goes out) rather
@@ -65,7 +65,7 @@ public record ContentFacts(
     return new ContentFacts(
         OptionalLong.of(r.dataSize()),
         r.needsEightBitMime(),
-        false,
+        r.hasUtf8Headers(),
         r.longestLine(),
         false,
         r.bareCrs() == 0 && r.bareLfs() == 0);
@@ -84,7 +84,9 @@ public record ContentFacts(
 
   /**
    * Why content that went out broke its declaration, as {@code measured} shows, or empty when it
-   * kept it: an octet above 127 under a 7-bit declaration, or a line over 998 octets.
+   * kept it: an octet above 127 under a 7-bit declaration, one in the header section of content
+   * that declared no UTF-8 header fields (it went without SMTPUTF8, maybe to a server that does not
+   * offer it, which RFC 6531 §3.2 forbids), or a line over 998 octets.
    */
   Optional<String> brokenPromise(ContentScanner.Result measured) {
     if (!declared) {
@@ -92,6 +94,9 @@ public record ContentFacts(
     }
     if (measured.needsEightBitMime() && !eightBit) {
       return Optional.of("8-bit octets in content declared 7-bit");
+    }
+    if (measured.hasUtf8Headers() && !utf8Headers) {
+      return Optional.of("UTF-8 in header fields declared ASCII");
     }
     if (measured.hasOverlongLines()) {
       return Optional.of(

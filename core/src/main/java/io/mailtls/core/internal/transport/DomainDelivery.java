@@ -155,7 +155,8 @@ public final class DomainDelivery {
 
   /**
    * @param othersSkipped whether the next hop's plan skipped hosts (for reasons that may pass): a
-   *     message that no tried server took with REQUIRETLS is then deferred, not returned
+   *     message that no tried server took with REQUIRETLS, or with SMTPUTF8 for its UTF-8 header
+   *     fields, is then deferred, not returned
    */
   private void deliver(
       DeliveryPlan plan,
@@ -226,6 +227,24 @@ public final class DomainDelivery {
                           ? "the attempt limit left MX hosts untried"
                           : "other hosts were skipped")
                       + "; not sent (RFC 8689 §4.2.1)");
+      for (EmailAddress r : pending) {
+        decided.put(
+            r,
+            new Decision(
+                returned ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED,
+                reply,
+                attempts.get(attempts.size() - 1)));
+      }
+      return;
+    }
+    if (scan.utf8Headers() && Utf8HeaderSession.everyAttemptLacked(attempts)) {
+      // RFC 6531 §3.2: no MX host offered SMTPUTF8 for a message with UTF-8 header fields; it is
+      // returned (5.6.9) once no host is left, as for REQUIRETLS above.
+      boolean returned = !untried && !othersSkipped;
+      SmtpReply reply =
+          returned
+              ? Utf8HeaderSession.bounce(attempts)
+              : Utf8HeaderSession.later(attempts, untried);
       for (EmailAddress r : pending) {
         decided.put(
             r,
@@ -373,9 +392,12 @@ public final class DomainDelivery {
       }
       Optional<SessionFailure> lacking =
           requireTls ? RequireTlsSession.check(conn) : Optional.empty();
+      if (lacking.isEmpty()) {
+        lacking = Utf8HeaderSession.check(conn, scan);
+      }
       if (lacking.isPresent()) {
-        // RFC 8689 §4.2.1: not a byte of the message, not even MAIL FROM; the connection stays
-        // usable for other messages (which the RFC allows before QUIT).
+        // RFC 8689 §4.2.1, RFC 6531 §3.2: not a byte of the message, not even MAIL FROM; the
+        // connection stays usable for other messages (which both RFCs allow before QUIT).
         notes.addAll(conn.drainNotes());
         Attempt a = attemptRecord(plan, host, target, conn, lacking, notes, timer);
         pool.release(key, conn);

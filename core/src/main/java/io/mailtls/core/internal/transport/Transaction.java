@@ -242,8 +242,9 @@ final class Transaction {
     boolean utf8Addresses =
         sender.map(EmailAddress::needsSmtpUtf8).orElse(false)
             || rcpts.stream().anyMatch(EmailAddress::needsSmtpUtf8);
-    // RFC 6531 §3.4: SMTPUTF8 for UTF-8 addresses, or header fields the content declares UTF-8
-    // (RFC 6532). Without the extension, such header fields go as 8BITMIME content, as before.
+    // RFC 6531 §3.4: SMTPUTF8 for UTF-8 addresses, or UTF-8 header fields (RFC 6532), declared or
+    // found by the scan. A server without the extension never gets such header fields
+    // (Utf8HeaderSession, RFC 6531 §3.2): the attempt fails before this transaction.
     boolean utf8 = caps.smtpUtf8() && (utf8Addresses || scan.utf8Headers());
     List<EsmtpParameter> params = new ArrayList<>();
     if (caps.size().isPresent() && scan.dataSize().isPresent()) {

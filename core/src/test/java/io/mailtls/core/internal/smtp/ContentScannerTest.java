@@ -99,6 +99,42 @@ class ContentScannerTest {
   }
 
   /**
+   * RFC 6532 §3, RFC 6531 §3.2: the 8-bit octets of the header section, up to the first empty line
+   * (RFC 5322 §2.1) whatever its line breaks; those of the body need only 8BITMIME (RFC 6152).
+   */
+  @ParameterizedTest(name = "UTF-8 header fields in \"{0}\"")
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '\'',
+      value = {
+        // content | header 8-bit octets | 8-bit octets
+        "''                                   | 0 | 0",
+        "S: \\e\\r\\n\\r\\nb\\r\\n  | 1 | 1",
+        "S: a\\r\\n\\r\\n\\e\\r\\n  | 0 | 1",
+        "S: a\\n\\nS: \\e\\e\\n         | 0 | 2",
+        "S: a\\r\\rS: \\e\\r              | 0 | 1",
+        "S: a\\r\\n b\\e\\r\\n\\r\\n\\e | 1 | 2",
+        "\\r\\nS: \\e\\r\\n             | 0 | 1",
+        "S: \\e\\e                           | 2 | 2",
+        "S: \\e\\r\\n \\r\\n\\e           | 2 | 2",
+      })
+  void rfc6532HeaderSectionEndsAtTheFirstEmptyLine(String escaped, long header, long eightBit) {
+    byte[] content = latin1(unescape(escaped.strip()));
+    ContentScanner bulk = new ContentScanner();
+    bulk.write(content, 0, content.length);
+    ContentScanner single = new ContentScanner();
+    for (byte b : content) {
+      single.write(b);
+    }
+
+    for (Result result : new Result[] {bulk.result(), single.result()}) {
+      assertThat(result.headerEightBitOctets()).isEqualTo(header);
+      assertThat(result.hasUtf8Headers()).isEqualTo(header > 0);
+      assertThat(result.eightBitOctets()).isEqualTo(eightBit);
+    }
+  }
+
+  /**
    * Long runs of plain text are counted eight octets at a time: whatever lies among them (a tab, a
    * NUL, an 8-bit octet, a line break, at any offset), the counts equal those of the same content
    * written one octet at a time, and the references counted here.
