@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -137,26 +138,10 @@ class RefreshTaskBoundTest {
 
   @Test
   void aReplacedOrCancelledRefreshLeavesTheExecutorsQueue() {
-    RefreshScheduler plan =
-        new RefreshScheduler(
-            executor,
-            clock,
-            Duration.ofDays(1),
-            Duration.ofHours(1),
-            Duration.ZERO,
-            Duration.ofMinutes(5),
-            new SplittableRandom(1),
-            (d, e) -> {},
-            d -> true);
+    RefreshScheduler plan = refreshes(executor);
     DomainName d = DomainName.of("a.test");
-    CachedPolicy week =
-        CachedPolicy.fetched(
-            new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of("mx.a.test"), Duration.ofDays(7)),
-            clock.instant());
-    CachedPolicy month =
-        CachedPolicy.fetched(
-            new MtaStsPolicy("2", MtaStsMode.ENFORCE, List.of("mx.a.test"), Duration.ofDays(30)),
-            clock.instant());
+    CachedPolicy week = enforce("1", Duration.ofDays(7));
+    CachedPolicy month = enforce("2", Duration.ofDays(30));
 
     plan.schedule(d, week);
     plan.schedule(d, month);
@@ -190,22 +175,9 @@ class RefreshTaskBoundTest {
           }
         };
     try {
-      RefreshScheduler plan =
-          new RefreshScheduler(
-              gated,
-              clock,
-              Duration.ofDays(1),
-              Duration.ofHours(1),
-              Duration.ZERO,
-              Duration.ofMinutes(5),
-              new SplittableRandom(1),
-              (d, e) -> {},
-              d -> true);
+      RefreshScheduler plan = refreshes(gated);
       DomainName d = DomainName.of("a.test");
-      CachedPolicy week =
-          CachedPolicy.fetched(
-              new MtaStsPolicy("1", MtaStsMode.ENFORCE, List.of("mx.a.test"), Duration.ofDays(7)),
-              clock.instant());
+      CachedPolicy week = enforce("1", Duration.ofDays(7));
       Thread scheduling = new Thread(() -> plan.schedule(d, week));
       scheduling.start();
       assertThat(inSchedule.await(10, TimeUnit.SECONDS)).isTrue();
@@ -217,5 +189,25 @@ class RefreshTaskBoundTest {
     } finally {
       gated.shutdownNow();
     }
+  }
+
+  /** Refreshes planned on {@code scheduler}, a day apart, for a store that holds every domain. */
+  private RefreshScheduler refreshes(ScheduledExecutorService scheduler) {
+    return new RefreshScheduler(
+        scheduler,
+        clock,
+        Duration.ofDays(1),
+        Duration.ofHours(1),
+        Duration.ZERO,
+        Duration.ofMinutes(5),
+        new SplittableRandom(1),
+        (d, e) -> {},
+        d -> true);
+  }
+
+  /** An {@code enforce} policy for {@code a.test}, fetched now. */
+  private CachedPolicy enforce(String id, Duration maxAge) {
+    return CachedPolicy.fetched(
+        new MtaStsPolicy(id, MtaStsMode.ENFORCE, List.of("mx.a.test"), maxAge), clock.instant());
   }
 }
