@@ -206,6 +206,7 @@ public final class ConnectionPool implements AutoCloseable {
         toClose.add(c);
         continue;
       }
+      c.takenFromPool(now); // the clock read above: no other on the way to the next message
       found = c;
     }
     if (q != null && q.isEmpty()) {

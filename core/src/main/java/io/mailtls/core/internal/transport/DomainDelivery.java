@@ -529,8 +529,9 @@ public final class DomainDelivery {
   /**
    * An idle pooled connection, or null. RSET (RFC 5321 §4.1.1.5) checks that the session is still
    * there and clears it: under PIPELINING it goes ahead of the next MAIL in the same write (RFC
-   * 2920 §3.1) and {@link Transaction} reads its reply, sparing a round trip; without, it is a
-   * command of its own here.
+   * 2920 §3.1) and {@link Transaction} reads its reply, sparing a round trip (before any of the
+   * message leaves, for a session idle longer than {@link Transaction#ONE_TRIP_IDLE_MAX}); without,
+   * it is a command of its own here.
    */
   private @Nullable SmtpConnection reuse(ConnectionPool.Key key, List<String> notes)
       throws SessionFailure {

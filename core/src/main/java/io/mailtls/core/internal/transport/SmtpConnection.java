@@ -92,6 +92,10 @@ final class SmtpConnection implements AutoCloseable {
   private final Set<DomainName> nextHops = new HashSet<>();
 
   private long idleSince;
+
+  /** How long the session had been idle when last taken from the pool, on the pool's clock. */
+  private long idledFor;
+
   private long openedAt;
   private boolean openedAtSet;
 
@@ -635,7 +639,9 @@ final class SmtpConnection implements AutoCloseable {
    * Whether the server has sent anything the client has not read: on an idle session, where it
    * should have sent nothing, the sign of a server closing it (a 421 on its idle timeout, a TLS
    * close_notify). Counts what the reply reader holds, what TLS has decrypted, and what waits in
-   * the TCP socket; a close without any octet (a bare FIN) is not seen. Never blocks.
+   * the TCP socket; a close without any octet (a bare FIN) is not seen: a session idle long enough
+   * for that to be likely has its RSET answered before any of the message leaves instead (see
+   * {@link Transaction#ONE_TRIP_IDLE_MAX}). Never blocks.
    */
   boolean inputWaiting() {
     if (reader.hasBufferedInput()) {
@@ -686,6 +692,19 @@ final class SmtpConnection implements AutoCloseable {
 
   void idleFrom(long nanos) {
     idleSince = nanos;
+  }
+
+  /**
+   * How long the session had been idle when the pool last handed it out, in nanoseconds on the
+   * pool's clock; 0 for a session never pooled.
+   */
+  long idledFor() {
+    return idledFor;
+  }
+
+  /** Notes, as the pool hands the session out at {@code now}, how long it had been idle. */
+  void takenFromPool(long now) {
+    idledFor = now - idleSince;
   }
 
   /** When the session was opened, on the pool's clock (see {@link #hasOpenedAt()}). */

@@ -45,8 +45,8 @@ final class Transaction {
    * @param contentFailure a failure after content started to flow (connection lost mid-DATA):
    *     recorded for the report, but the recipients it touched are decided (deferred)
    * @param stale whether a pooled connection turned out closed before the server took any command
-   *     of this transaction (the RSET ahead of it went unanswered, or got 421): nothing is decided,
-   *     and the transaction may run again on another connection
+   *     of this transaction (the RSET ahead of it went unanswered before any of the message left,
+   *     or got 421): nothing is decided, and the transaction may run again on another connection
    */
   record Outcome(
       Map<EmailAddress, Decided> decided,
@@ -64,6 +64,26 @@ final class Transaction {
    * in one write (RFC 3030 §4.2), held in memory first.
    */
   static final long ONE_TRIP_MAX = 256 * 1024;
+
+  /**
+   * A pooled session idle longer than this does not carry its next message in one round trip: the
+   * reply to its RSET (RFC 5321 §4.1.1.5, pipelined with the envelope, RFC 2920 §3.1) is read
+   * before any of the message leaves, as Postfix verifies a cached session with RSET. A server may
+   * close an idle session without a word (a bare FIN: no 421, no octet), which no look at the idle
+   * socket can see; a write into it still succeeds, so in one round trip the message would have
+   * left before the end of the stream shows, and a lost verdict is deferred. Seen before the
+   * content, the session is stale and the transaction runs on a new connection.
+   *
+   * <p>One second: sessions reused back to back, the pool's hot path, come back within milliseconds
+   * and keep the one round trip. A server closes an idle session on its idle timeout (RFC 5321
+   * §4.5.3.2.7 asks for at least 5 minutes; some close far sooner), when it shuts down or on a
+   * limit of its own, which a session idle for longer has had time to meet; its second round trip
+   * costs little against that idle time. A close within the second still costs a deferral, never a
+   * duplicate.
+   */
+  static final Duration ONE_TRIP_IDLE_MAX = Duration.ofSeconds(1);
+
+  private static final long ONE_TRIP_IDLE_MAX_NANOS = ONE_TRIP_IDLE_MAX.toNanos();
 
   private final SmtpConnection conn;
   private final Optional<EmailAddress> sender;
@@ -83,6 +103,12 @@ final class Transaction {
 
   /** Whether a RSET goes ahead of MAIL, pipelined: the connection came from the pool. */
   private final boolean rset;
+
+  /**
+   * Whether the RSET's reply must come before any of the message leaves: the session was idle in
+   * the pool longer than {@link #ONE_TRIP_IDLE_MAX}.
+   */
+  private final boolean rsetFirst;
 
   /** Whether the server refused that RSET: the connection is not pooled again. */
   private boolean rsetRefused;
@@ -112,6 +138,7 @@ final class Transaction {
     this.scan = scan;
     this.requireTls = requireTls;
     this.rset = conn.rsetPending();
+    this.rsetFirst = rset && conn.idledFor() > ONE_TRIP_IDLE_MAX_NANOS;
   }
 
   static Outcome run(
@@ -271,8 +298,11 @@ final class Transaction {
     for (EmailAddress r : rcpts) {
       rcptCommands.add(SmtpCommand.rcptTo(r.toPath(), utf8, List.of()));
     }
+    // A session idle for a while goes the usual way, where the RSET's reply comes before any of
+    // the message (ONE_TRIP_IDLE_MAX).
     if (caps.pipelining()
         && chunking
+        && !rsetFirst
         && scan.dataSize().isPresent()
         && scan.dataSize().getAsLong() <= ONE_TRIP_MAX
         && PipelineGroups.sizes(ahead, mail, rcptCommands, null).size() == 1) {
@@ -429,7 +459,8 @@ final class Transaction {
    * <p>From that write on the server may have the message, so whatever its replies do not decide is
    * deferred, never tried at another host in this call; replies that cannot be matched to the
    * commands (a protocol error) decide nothing. Only a 2xx to {@code BDAT LAST} after an accepted
-   * MAIL and RCPT delivers (RFC 3030 §2).
+   * MAIL and RCPT delivers (RFC 3030 §2). Not for a pooled session idle longer than {@link
+   * #ONE_TRIP_IDLE_MAX}, which may have been closed without a word.
    */
   private @Nullable Outcome oneTrip(
       EhloCapabilities caps,
@@ -983,7 +1014,9 @@ final class Transaction {
    * closing, RFC 5321 §3.8, and takes no command after it) is stale; a lost connection or a timeout
    * before the reply is thrown, to be deferred like any lost verdict, and a refused RSET lets the
    * transaction go on by its own replies (MAIL starts a new one anyway, RFC 5321 §3.3) but keeps
-   * the session from being pooled again.
+   * the session from being pooled again. That is why only sessions reused within {@link
+   * #ONE_TRIP_IDLE_MAX} go in one round trip: a server that closed a session idle for longer with a
+   * bare FIN is seen here before the message leaves, and the transaction runs on a new connection.
    *
    * @throws SessionFailure after the message has left, when the reply did not come or was not a
    *     reply to RSET
