@@ -49,8 +49,8 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
   public static final EnhancedStatus CONVERSION_NOT_SUPPORTED = new EnhancedStatus(5, 6, 3);
 
   /**
-   * {@code 5.6.7}: non-ASCII addresses not permitted for that sender or recipient (RFC 6531, in the
-   * RFC 5248 registry): the server does not offer SMTPUTF8.
+   * {@code 5.6.7}: non-ASCII addresses not permitted for that sender or recipient (RFC 6531 §3.5,
+   * in the RFC 5248 registry): no server offered SMTPUTF8.
    */
   public static final EnhancedStatus NON_ASCII_ADDRESS_NOT_PERMITTED = new EnhancedStatus(5, 6, 7);
 

@@ -68,10 +68,14 @@ public enum FailureType {
    */
   REQUIRETLS_UNAVAILABLE(null),
   /**
-   * The message's header fields carry UTF-8 (RFC 6532) and the server did not offer SMTPUTF8: RFC
-   * 6531 §3.2 forbids sending it there, so not even {@code MAIL FROM} was sent, and the next MX
-   * host was tried. When no host offered it, the message was returned (550 5.6.9, RFC 6531 §3.5). A
-   * limit of the server, not a TLS or policy failure: no RFC 8460 result type.
+   * The message needs SMTPUTF8 for every recipient left, and the server did not offer it: its
+   * header fields carry UTF-8 (RFC 6532), its sender address is not ASCII, or no recipient address
+   * left is (RFC 6531 §3.3). RFC 6531 §3.2 forbids sending it there, so not even {@code MAIL FROM}
+   * was sent, and the next MX host was tried. When no host offered it, the message was returned
+   * (RFC 6531 §3.5: 550 5.6.9 for header fields, 550 5.6.7 for the sender's address, 553 5.6.7 for
+   * a recipient's). A server without SMTPUTF8 that could take some recipients (ASCII addresses) is
+   * no failure: those are delivered, and the attempt's detail tells of the others, left for the
+   * next host. A limit of the server, not a TLS or policy failure: no RFC 8460 result type.
    */
   SMTPUTF8_UNAVAILABLE(null),
   /**

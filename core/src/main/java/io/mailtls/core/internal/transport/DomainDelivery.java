@@ -30,10 +30,12 @@ import io.mailtls.core.internal.tls.TlsSupport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.SocketFactory;
 import org.jspecify.annotations.Nullable;
@@ -155,8 +157,8 @@ public final class DomainDelivery {
 
   /**
    * @param othersSkipped whether the next hop's plan skipped hosts (for reasons that may pass): a
-   *     message that no tried server took with REQUIRETLS, or with SMTPUTF8 for its UTF-8 header
-   *     fields, is then deferred, not returned
+   *     recipient that no tried server could take for lack of REQUIRETLS, or of SMTPUTF8 for UTF-8
+   *     header fields or addresses, is then deferred, not returned
    */
   private void deliver(
       DeliveryPlan plan,
@@ -187,6 +189,9 @@ public final class DomainDelivery {
     List<EmailAddress> pending = new ArrayList<>(recipients);
     SmtpReply lastFailure = null;
     boolean untried = false; // the attempt limit left an address of a planned host untried
+    // The recipients that every host tried so far could not take for lack of an extension the
+    // message needs of it: REQUIRETLS (RFC 8689 §4.2.1) or SMTPUTF8 (RFC 6531 §3.2).
+    Set<EmailAddress> lacking = new HashSet<>(recipients);
     hosts:
     for (PlannedHost host : plan.hosts()) {
       for (InetAddress address : host.addresses()) {
@@ -204,70 +209,88 @@ public final class DomainDelivery {
         listener.fire(l -> l.attemptEnd(result.attempt));
         decided.putAll(result.decided);
         pending = result.undecided;
-        if (result.attempt.failure().isPresent()) {
+        Optional<FailureType> failure = result.attempt.failure();
+        if (failure.isPresent()) {
           lastFailure = deferralFor(result.attempt);
+        } else if (!result.refused.isEmpty()) {
+          lastFailure = Utf8Session.leftForAnotherHost(); // they are all that is pending
+        }
+        // A host without REQUIRETLS or SMTPUTF8 failed before MAIL FROM for every recipient; one
+        // that took the message for some refused only the UTF-8 addresses.
+        if (!failure.equals(Optional.of(FailureType.REQUIRETLS_UNAVAILABLE))
+            && !failure.equals(Optional.of(FailureType.SMTPUTF8_UNAVAILABLE))) {
+          lacking.retainAll(result.refused);
         }
       }
     }
-    if (requireTls && RequireTlsSession.everyAttemptLacked(attempts)) {
-      // RFC 8689 §4.2.1: no MX host advertised REQUIRETLS; the message is returned (5.7.30), once
-      // no host is left: not while the attempt limit left one untried, or the plan skipped hosts
-      // for reasons that may pass (as when no host qualified, MessageTlsPolicy), which defers.
-      boolean returned = !untried && !othersSkipped;
-      SmtpReply reply =
-          returned
-              ? RequireTlsSession.bounce(attempts)
-              : SmtpReply.local(
-                  451,
-                  "4.7.30",
-                  "REQUIRETLS cannot be met now: none of the "
-                      + attempts.size()
-                      + " server(s) tried advertised REQUIRETLS after STARTTLS, and "
-                      + (untried
-                          ? "the attempt limit left MX hosts untried"
-                          : "other hosts were skipped")
-                      + "; not sent (RFC 8689 §4.2.1)");
-      for (EmailAddress r : pending) {
-        decided.put(
-            r,
-            new Decision(
-                returned ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED,
-                reply,
-                attempts.get(attempts.size() - 1)));
-      }
-      return;
-    }
-    if (scan.utf8Headers() && Utf8HeaderSession.everyAttemptLacked(attempts)) {
-      // RFC 6531 §3.2: no MX host offered SMTPUTF8 for a message with UTF-8 header fields; it is
-      // returned (5.6.9) once no host is left, as for REQUIRETLS above.
-      boolean returned = !untried && !othersSkipped;
-      SmtpReply reply =
-          returned
-              ? Utf8HeaderSession.bounce(attempts)
-              : Utf8HeaderSession.later(attempts, untried);
-      for (EmailAddress r : pending) {
-        decided.put(
-            r,
-            new Decision(
-                returned ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED,
-                reply,
-                attempts.get(attempts.size() - 1)));
-      }
-      return;
-    }
+    // No host is left: what every tried host lacked an extension for is returned. Not while the
+    // attempt limit left a host untried, or the plan skipped hosts for reasons that may pass (as
+    // when no host qualified for REQUIRETLS, MessageTlsPolicy): that defers.
+    boolean returned = !untried && !othersSkipped;
+    Utf8Session.Need need = Utf8Session.Need.of(scan, sender);
     // RFC 5321 §4.5.4.1: what no host took is deferred, with the last failure as the reason.
     SmtpReply deferral =
         lastFailure != null
             ? lastFailure
             : SmtpReply.local(451, EnhancedStatus.NO_ANSWER_FROM_HOST, "no MX host could be tried");
     for (EmailAddress r : pending) {
-      decided.put(
-          r,
-          new Decision(
-              DeliveryStatus.DEFERRED,
-              deferral,
-              attempts.isEmpty() ? null : attempts.get(attempts.size() - 1)));
+      Attempt last = attempts.isEmpty() ? null : attempts.get(attempts.size() - 1);
+      if (last != null && lacking.contains(r)) {
+        decided.put(
+            r,
+            new Decision(
+                returned ? DeliveryStatus.BOUNCED : DeliveryStatus.DEFERRED,
+                lackingExtension(attempts, need, returned, untried),
+                last));
+      } else {
+        decided.put(r, new Decision(DeliveryStatus.DEFERRED, deferral, last));
+      }
     }
+  }
+
+  /**
+   * The reply for a recipient that no tried host could take, each for lack of an extension the
+   * message needs of it: {@code returned} (permanent) when no host is left, else transient. Only
+   * REQUIRETLS lacking: RFC 8689 §4.2.1's 5.7.30. Only SMTPUTF8: RFC 6531 §3.5's 5.6.7 for an
+   * address, 5.6.9 for header fields. Both (some hosts lacked one, the others the other): no host
+   * could ever take the message as it is, so it is returned too, with 5.7.30 (RFC 8689 §4.2.1
+   * returns a message whose REQUIRETLS cannot be met on the path with that status; the message's
+   * sender asked for REQUIRETLS, and a sender that took 5.6.x alone for the reason and sent it
+   * again in ASCII would still find no host for its REQUIRETLS), the text naming both.
+   */
+  private static SmtpReply lackingExtension(
+      List<Attempt> attempts, Utf8Session.Need need, boolean returned, boolean untried) {
+    long requireTls =
+        attempts.stream()
+            .filter(a -> a.failure().orElse(null) == FailureType.REQUIRETLS_UNAVAILABLE)
+            .count();
+    if (requireTls == attempts.size()) {
+      return returned
+          ? RequireTlsSession.bounce(attempts)
+          : RequireTlsSession.later(attempts, untried);
+    }
+    if (requireTls == 0) {
+      return returned
+          ? Utf8Session.bounce(attempts, need)
+          : Utf8Session.later(attempts, need, untried);
+    }
+    String text =
+        "none of the "
+            + attempts.size()
+            + " server(s) tried could take the message: "
+            + requireTls
+            + " did not advertise REQUIRETLS after STARTTLS (RFC 8689 §4.2.1), and "
+            + (attempts.size() - requireTls)
+            + " did not offer SMTPUTF8, which it needs since "
+            + need.what()
+            + " (RFC 6531 §3.2); "
+            + (returned
+                ? "message not sent"
+                : (untried ? "the attempt limit left MX hosts untried" : "other hosts were skipped")
+                    + "; not sent");
+    return returned
+        ? SmtpReply.local(550, EnhancedStatus.REQUIRETLS_NEEDED, text)
+        : SmtpReply.local(451, EnhancedStatus.REQUIRETLS_NEEDED.withStatusClass(4), text);
   }
 
   /**
@@ -343,8 +366,22 @@ public final class DomainDelivery {
 
   private record Decision(DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt) {}
 
+  /**
+   * @param undecided the recipients left for the next host, {@code refused} among them
+   * @param refused the recipients with UTF-8 addresses that a server without SMTPUTF8 could not
+   *     take while it took others (RFC 6531 §3.2, {@link Utf8Session#refused})
+   */
   private record AttemptResult(
-      Attempt attempt, Map<EmailAddress, Decision> decided, List<EmailAddress> undecided) {}
+      Attempt attempt,
+      Map<EmailAddress, Decision> decided,
+      List<EmailAddress> undecided,
+      List<EmailAddress> refused) {
+
+    AttemptResult(
+        Attempt attempt, Map<EmailAddress, Decision> decided, List<EmailAddress> undecided) {
+      this(attempt, decided, undecided, List.of());
+    }
+  }
 
   private AttemptResult attempt(
       DeliveryPlan plan,
@@ -393,7 +430,7 @@ public final class DomainDelivery {
       Optional<SessionFailure> lacking =
           requireTls ? RequireTlsSession.check(conn) : Optional.empty();
       if (lacking.isEmpty()) {
-        lacking = Utf8HeaderSession.check(conn, scan);
+        lacking = Utf8Session.check(conn, sender, pending, scan);
       }
       if (lacking.isPresent()) {
         // RFC 8689 §4.2.1, RFC 6531 §3.2: not a byte of the message, not even MAIL FROM; the
@@ -403,10 +440,14 @@ public final class DomainDelivery {
         pool.release(key, conn);
         return new AttemptResult(a, Map.of(), pending);
       }
+      // RFC 6531 §3.2: UTF-8 addresses never go to a server without SMTPUTF8; the others do.
+      List<EmailAddress> refused = Utf8Session.refused(conn, pending);
+      List<EmailAddress> sendable = new ArrayList<>(pending);
+      sendable.removeAll(new HashSet<>(refused));
       Transaction.Outcome outcome;
       timer.dataStart();
       try {
-        outcome = Transaction.run(conn, sender, pending, content, scan, requireTls);
+        outcome = Transaction.run(conn, sender, sendable, content, scan, requireTls);
         timer.dataEnd();
       } catch (RuntimeException | Error e) {
         // Transaction.run decides on its own failures; this is a bug. Never leak the connection
@@ -427,6 +468,12 @@ public final class DomainDelivery {
         timer.setupAgain();
         continue;
       }
+      if (!refused.isEmpty()) {
+        notes.add(
+            refused.size()
+                + " recipient(s) with a non-ASCII address not sent here: the server does not offer"
+                + " SMTPUTF8 (RFC 6531 §3.2); left for the domain's other MX hosts");
+      }
       Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
       Attempt a = attemptRecord(plan, host, target, conn, failure, notes, timer);
       Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
@@ -436,7 +483,12 @@ public final class DomainDelivery {
       } else {
         pool.release(key, conn);
       }
-      return new AttemptResult(a, decided, outcome.undecided());
+      // In the order they came: the next host gets them as the caller listed them.
+      Set<EmailAddress> left = new HashSet<>(outcome.undecided());
+      left.addAll(refused);
+      List<EmailAddress> undecided = new ArrayList<>(pending);
+      undecided.retainAll(left);
+      return new AttemptResult(a, decided, undecided, refused);
     }
   }
 

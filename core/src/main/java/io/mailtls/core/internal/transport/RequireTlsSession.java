@@ -1,6 +1,7 @@
 package io.mailtls.core.internal.transport;
 
 import io.mailtls.core.Attempt;
+import io.mailtls.core.EnhancedStatus;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.TlsRequirement;
@@ -46,13 +47,6 @@ final class RequireTlsSession {
         null);
   }
 
-  /** Whether every attempt failed for lack of REQUIRETLS: then the message is returned. */
-  static boolean everyAttemptLacked(List<Attempt> attempts) {
-    return !attempts.isEmpty()
-        && attempts.stream()
-            .allMatch(a -> a.failure().orElse(null) == FailureType.REQUIRETLS_UNAVAILABLE);
-  }
-
   /** The permanent reply when no host advertised REQUIRETLS (RFC 8689 §4.2.1: 5.7.30). */
   static SmtpReply bounce(List<Attempt> attempts) {
     return SmtpReply.local(
@@ -62,6 +56,21 @@ final class RequireTlsSession {
             + attempts.size()
             + " server(s) tried advertised REQUIRETLS after STARTTLS; message not sent"
             + " (RFC 8689 §4.2.1)");
+  }
+
+  /**
+   * The transient reply when no tried host advertised REQUIRETLS but others may later: the attempt
+   * limit left some untried ({@code untried}), or the plan skipped some for reasons that may pass.
+   */
+  static SmtpReply later(List<Attempt> attempts, boolean untried) {
+    return SmtpReply.local(
+        451,
+        EnhancedStatus.REQUIRETLS_NEEDED.withStatusClass(4),
+        "REQUIRETLS cannot be met now: none of the "
+            + attempts.size()
+            + " server(s) tried advertised REQUIRETLS after STARTTLS, and "
+            + (untried ? "the attempt limit left MX hosts untried" : "other hosts were skipped")
+            + "; not sent (RFC 8689 §4.2.1)");
   }
 
   /**

@@ -28,8 +28,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One mail transaction on a ready connection: MAIL, RCPT, DATA or BDAT (RFC 5321 §3.3, RFC 2920,
- * RFC 3030), with the local checks that must come first (SIZE, 8BITMIME, SMTPUTF8). Decides each
- * recipient it can; a session failure leaves the rest undecided for the next MX.
+ * RFC 3030), with the local checks that must come first (SIZE, 8BITMIME). Decides each recipient it
+ * can; a session failure leaves the rest undecided for the next MX. What needs SMTPUTF8 comes only
+ * where the server offers it ({@link Utf8Session}, RFC 6531 §3.2).
  */
 final class Transaction {
 
@@ -209,7 +210,11 @@ final class Transaction {
     return done(undecided, f, null);
   }
 
-  /** Refusals that need no server: RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8. */
+  /**
+   * Refusals that need no server: RFC 1870 SIZE, RFC 6152 8BITMIME. UTF-8 addresses (RFC 6531)
+   * never reach a transaction on a server without SMTPUTF8: {@link Utf8Session} leaves them for the
+   * next MX host first.
+   */
   private List<EmailAddress> localChecks(EhloCapabilities caps, List<EmailAddress> recipients) {
     long max = caps.size().orElse(0);
     long size = scan.dataSize().orElse(0); // unknown: the server judges it at the end of data
@@ -235,25 +240,6 @@ final class Transaction {
               EnhancedStatus.CONVERSION_NOT_SUPPORTED,
               "8-bit content, and the server does not offer 8BITMIME (RFC 6152)"));
     }
-    if (!caps.smtpUtf8()) {
-      SmtpReply refusal =
-          SmtpReply.local(
-              553,
-              EnhancedStatus.NON_ASCII_ADDRESS_NOT_PERMITTED,
-              "non-ASCII address, and the server does not offer SMTPUTF8 (RFC 6531)");
-      if (sender.map(EmailAddress::needsSmtpUtf8).orElse(false)) {
-        return decideAll(recipients, DeliveryStatus.BOUNCED, refusal);
-      }
-      List<EmailAddress> ok = new ArrayList<>();
-      for (EmailAddress r : recipients) {
-        if (r.needsSmtpUtf8()) {
-          decided.put(r, new Decided(DeliveryStatus.BOUNCED, refusal));
-        } else {
-          ok.add(r);
-        }
-      }
-      return ok;
-    }
     return recipients;
   }
 
@@ -270,8 +256,8 @@ final class Transaction {
         sender.map(EmailAddress::needsSmtpUtf8).orElse(false)
             || rcpts.stream().anyMatch(EmailAddress::needsSmtpUtf8);
     // RFC 6531 §3.4: SMTPUTF8 for UTF-8 addresses, or UTF-8 header fields (RFC 6532), declared or
-    // found by the scan. A server without the extension never gets such header fields
-    // (Utf8HeaderSession, RFC 6531 §3.2): the attempt fails before this transaction.
+    // found by the scan. A server without the extension never gets such header fields or
+    // addresses (Utf8Session, RFC 6531 §3.2): they are left for the next MX host before this.
     boolean utf8 = caps.smtpUtf8() && (utf8Addresses || scan.utf8Headers());
     List<EsmtpParameter> params = new ArrayList<>();
     if (caps.size().isPresent() && scan.dataSize().isPresent()) {
