@@ -54,6 +54,22 @@ class Utf8AddressNextMxTest {
   }
 
   /** No command of any session of {@code mx} names {@code address}. */
+  /** A server with STARTTLS and REQUIRETLS but without SMTPUTF8. */
+  private static MockSmtpServer requireTlsWithoutSmtputf8(Fixture f, String address, String host) {
+    return f.server(
+        address,
+        b ->
+            b.hostname(host)
+                .tls(Fixture.certFor(host))
+                .requireTls()
+                .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"));
+  }
+
+  /** A server with STARTTLS and SMTPUTF8 but without REQUIRETLS. */
+  private static MockSmtpServer withoutRequireTls(Fixture f, String address, String host) {
+    return f.server(address, b -> b.hostname(host).tls(Fixture.certFor(host)));
+  }
+
   private static void neverNamed(MockSmtpServer mx, String address) {
     assertThat(mx.sessions())
         .allSatisfy(s -> assertThat(s.commandLines()).noneMatch(l -> l.contains(address)));
@@ -252,18 +268,8 @@ class Utf8AddressNextMxTest {
   @Test
   void everyHostLackingOneOfTwoRequiredExtensionsReturnsAUtf8HeaderMessage() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx1 =
-          f.server(
-              "127.0.0.2",
-              b ->
-                  b.hostname("mx1.example.test")
-                      .tls(Fixture.certFor("mx1.example.test"))
-                      .requireTls()
-                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"));
-      MockSmtpServer mx2 =
-          f.server(
-              "127.0.0.3",
-              b -> b.hostname("mx2.example.test").tls(Fixture.certFor("mx2.example.test")));
+      MockSmtpServer mx1 = requireTlsWithoutSmtputf8(f, "127.0.0.2", "mx1.example.test");
+      MockSmtpServer mx2 = withoutRequireTls(f, "127.0.0.3", "mx2.example.test");
       twoMx(f, mx1, mx2);
       f.mtaSts = ReportTruthTest.testingPolicy("*.example.test");
       f.transport(TlsLevel.OPPORTUNISTIC, b -> b.trustStore(Fixture.PKI.trustStore()));
@@ -290,18 +296,8 @@ class Utf8AddressNextMxTest {
   @Test
   void everyHostLackingOneOfTwoRequiredExtensionsReturnsAUtf8Recipient() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx1 =
-          f.server(
-              "127.0.0.2",
-              b -> b.hostname("mx1.example.test").tls(Fixture.certFor("mx1.example.test")));
-      MockSmtpServer mx2 =
-          f.server(
-              "127.0.0.3",
-              b ->
-                  b.hostname("mx2.example.test")
-                      .tls(Fixture.certFor("mx2.example.test"))
-                      .requireTls()
-                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"));
+      MockSmtpServer mx1 = withoutRequireTls(f, "127.0.0.2", "mx1.example.test");
+      MockSmtpServer mx2 = requireTlsWithoutSmtputf8(f, "127.0.0.3", "mx2.example.test");
       twoMx(f, mx1, mx2);
       f.mtaSts = ReportTruthTest.testingPolicy("*.example.test");
       f.transport(TlsLevel.OPPORTUNISTIC, b -> b.trustStore(Fixture.PKI.trustStore()));
