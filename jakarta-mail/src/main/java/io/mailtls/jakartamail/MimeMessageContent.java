@@ -179,7 +179,23 @@ public final class MimeMessageContent implements MessageContent {
    */
   @Override
   public Optional<ContentDescriptor> descriptor() {
+    if (!written && maybeNeverSaved()) {
+      // Its first write saves it, and that save gives 8-bit text quoted-printable or base64: a
+      // description of the content as it stands now would call 7-bit content 8-bit, and a server
+      // without 8BITMIME (RFC 6152) would refuse a message it can take. Declaring nothing has the
+      // transport measure the message by writing it, which saves it first.
+      return Optional.empty();
+    }
     return MimeFacts.describe(message, IGNORED, chosenByJakarta);
+  }
+
+  /** No MIME-Version yet: every save sets one ({@code MimeMessage.updateHeaders}). */
+  private boolean maybeNeverSaved() {
+    try {
+      return message.getHeader("MIME-Version") == null;
+    } catch (MessagingException | RuntimeException e) {
+      return true;
+    }
   }
 
   /**

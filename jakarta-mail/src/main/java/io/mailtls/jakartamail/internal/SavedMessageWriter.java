@@ -1,10 +1,13 @@
 package io.mailtls.jakartamail.internal;
 
 import jakarta.activation.DataHandler;
+import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.ContentType;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
 import jakarta.mail.internet.ParseException;
 import jakarta.mail.util.LineOutputStream;
 import jakarta.mail.util.StreamProvider;
@@ -73,6 +76,37 @@ public final class SavedMessageWriter {
         }
       };
 
+  /** The class of the data source of a {@link DataHandler} made from an object. */
+  private static final String OBJECT_DATA_SOURCE = "jakarta.activation.DataHandlerDataSource";
+
+  /** Per class: whether it keeps {@code MimeMultipart}'s own {@code writeTo}. */
+  private static final ClassValue<Boolean> PLAIN_MULTIPART =
+      new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+          try {
+            return type.getMethod("writeTo", OutputStream.class).getDeclaringClass()
+                == MimeMultipart.class;
+          } catch (NoSuchMethodException e) {
+            return false;
+          }
+        }
+      };
+
+  /** Per class: whether it keeps {@code MimeBodyPart}'s own {@code writeTo}. */
+  private static final ClassValue<Boolean> PLAIN_BODY_PART =
+      new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+          try {
+            return type.getMethod("writeTo", OutputStream.class).getDeclaringClass()
+                == MimeBodyPart.class;
+          } catch (NoSuchMethodException e) {
+            return false;
+          }
+        }
+      };
+
   private SavedMessageWriter() {}
 
   /**
@@ -115,9 +149,107 @@ public final class SavedMessageWriter {
     }
     los.writeln();
     OutputStream body = encoder(provider, out, encoding);
-    dh.writeTo(body);
+    MimeMultipart multipart = plainMultipart(dh, encoding);
+    if (multipart != null) {
+      writeMultipart(provider, body, multipart);
+    } else {
+      dh.writeTo(body);
+    }
     body.flush();
     return true;
+  }
+
+  /**
+   * The multipart {@code dh} holds as an object, when {@code writeTo} would write it through {@code
+   * MimeMultipart.writeTo} unchanged (identity encoding, Jakarta Mail's own class); else null.
+   *
+   * <p>Why not let it: {@code MimeMultipart.writeTo} is {@code synchronized}, and the recipient
+   * domains of one message are written at the same time, each into its own session. A server that
+   * stops reading would keep the others' writes waiting for that monitor, their DATA open and
+   * silent, until their servers give up (RFC 5321 §4.5.3.2.5): one domain's MX would defer
+   * another's mail. Written here, the parts are read side by side, each write blocked by its own
+   * peer only.
+   */
+  private static @Nullable MimeMultipart plainMultipart(DataHandler dh, @Nullable String encoding)
+      throws IOException {
+    if (encoding != null && !isIdentity(encoding)) {
+      return null;
+    }
+    // An object, not a DataSource: a DataSource's octets are copied as they are by writeTo.
+    if (!OBJECT_DATA_SOURCE.equals(dh.getDataSource().getClass().getName())) {
+      return null;
+    }
+    Object content = dh.getContent();
+    if (!(content instanceof MimeMultipart mp) || !PLAIN_MULTIPART.get(mp.getClass())) {
+      return null;
+    }
+    return mp;
+  }
+
+  /** What {@code MimeMultipart.writeTo} writes, without its monitor held throughout. */
+  private static void writeMultipart(StreamProvider provider, OutputStream out, MimeMultipart mp)
+      throws IOException, MessagingException {
+    int count = mp.getCount(); // parses it, as writeTo does first
+    if (count == 0) {
+      mp.writeTo(out); // empty: Jakarta Mail's mail.mime.multipart.allowempty decides
+      return;
+    }
+    String boundary = "--" + new ContentType(mp.getContentType()).getParameter("boundary");
+    LineOutputStream los = provider.outputLineStream(out, false);
+    String preamble = mp.getPreamble();
+    if (preamble != null) {
+      byte[] pb = new byte[preamble.length()];
+      for (int i = 0; i < pb.length; i++) {
+        pb[i] = (byte) preamble.charAt(i); // as MimeUtility.getBytes
+      }
+      los.write(pb);
+      if (pb.length > 0 && pb[pb.length - 1] != '\r' && pb[pb.length - 1] != '\n') {
+        los.writeln();
+      }
+    }
+    for (int i = 0; i < count; i++) {
+      BodyPart part = mp.getBodyPart(i);
+      los.writeln(boundary);
+      writePart(provider, out, part);
+      los.writeln();
+    }
+    los.writeln(boundary + "--");
+  }
+
+  /**
+   * What {@code part.writeTo} writes; a part that is itself a multipart held as an object, with
+   * ASCII header lines, is written here too, so that no monitor of a nested multipart is held
+   * throughout its write either.
+   */
+  private static void writePart(StreamProvider provider, OutputStream out, BodyPart part)
+      throws IOException, MessagingException {
+    if (part instanceof MimeBodyPart mbp && PLAIN_BODY_PART.get(mbp.getClass())) {
+      DataHandler dh = mbp.getDataHandler();
+      String encoding = mbp.getEncoding();
+      MimeMultipart nested =
+          dh != null && dh.getClass() == DataHandler.class ? plainMultipart(dh, encoding) : null;
+      if (nested != null) {
+        List<String> lines = new ArrayList<>();
+        boolean ascii = true;
+        for (Enumeration<String> e = mbp.getAllHeaderLines(); e.hasMoreElements(); ) {
+          String line = e.nextElement();
+          ascii &= isAscii(line);
+          lines.add(line);
+        }
+        if (ascii) {
+          LineOutputStream los = provider.outputLineStream(out, false);
+          for (String line : lines) {
+            los.writeln(line);
+          }
+          los.writeln();
+          OutputStream body = encoder(provider, out, encoding);
+          writeMultipart(provider, body, nested);
+          body.flush();
+          return;
+        }
+      }
+    }
+    part.writeTo(out);
   }
 
   private static OutputStream encoder(

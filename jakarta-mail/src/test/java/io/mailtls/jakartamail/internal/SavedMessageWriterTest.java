@@ -103,6 +103,45 @@ class SavedMessageWriterTest {
     assertThat(file.getEncoding()).isEqualTo("base64");
   }
 
+  /**
+   * Multiparts are written here part by part (not by the synchronized {@code
+   * MimeMultipart.writeTo}, whose monitor would make the recipient domains of one message wait for
+   * each other): nested ones, preambles with and without a line end, a raw non-ASCII header field
+   * in a nested part, all as writeTo writes them.
+   */
+  @Test
+  void nestedMultipartsAndPreamblesAreWrittenAsWriteToWritesThem() throws Exception {
+    MimeMessage m = addressed(SESSION);
+    MimeBodyPart text = new MimeBodyPart();
+    text.setText("Grüße\n".repeat(20), "UTF-8");
+    MimeBodyPart html = new MimeBodyPart();
+    html.setText("<p>hi</p>\n", "us-ascii", "html");
+    MimeMultipart alternative = new MimeMultipart("alternative", text, html);
+    alternative.setPreamble("no line end é");
+    MimeBodyPart body = new MimeBodyPart();
+    body.setContent(alternative);
+
+    MimeBodyPart raw = new MimeBodyPart();
+    raw.setText("x\n", "us-ascii");
+    raw.setHeader("X-Raw", "Grüße"); // not ASCII: Jakarta Mail writes this part itself
+    MimeMultipart inner = new MimeMultipart("related", raw);
+    MimeBodyPart rawHeaders = new MimeBodyPart();
+    rawHeaders.setContent(inner);
+    rawHeaders.setHeader("X-Raw-Too", "Köln");
+
+    byte[] binary = new byte[20_000];
+    new Random(3).nextBytes(binary);
+    MimeBodyPart file = new MimeBodyPart();
+    file.setDataHandler(
+        new DataHandler(new ByteArrayDataSource(binary, "application/octet-stream")));
+    file.setFileName("f.bin");
+
+    MimeMultipart mixed = new MimeMultipart(body, rawHeaders, file);
+    mixed.setPreamble("This is a multi-part message in MIME format.\r\n");
+    m.setContent(mixed);
+    takenAndIdentical(m);
+  }
+
   @Test
   void aMultipartIsTakenAndItsPartsWrittenByJakartaMail() throws Exception {
     MimeMessage m = addressed(SESSION);
