@@ -470,8 +470,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliverySlots.Slot slot = (DeliverySlots.Slot) grant;
     try {
       return deliverGroup(group, envelope, content, p, call);
-    } catch (RuntimeException e) {
-      // deliverGroup decides every recipient itself; this is a bug. The report stays whole.
+    } catch (Exception e) {
+      // deliverGroup decides every recipient itself; this is a bug, or caller-supplied code (a
+      // policy map, a downgrade memory, in Kotlin or with @SneakyThrows) that threw a checked
+      // exception it did not declare: on the executor that would end the task without completing
+      // the domain's part, and send() would wait for it for ever. The report stays whole.
       log.warn("delivery to {} failed unexpectedly", group.hop(), e);
       return refused(
           group, p.level(), "4.3.0", PeerText.clean("delivery failed unexpectedly: " + e));

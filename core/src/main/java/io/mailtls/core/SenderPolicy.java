@@ -67,7 +67,8 @@ public final class SenderPolicy {
     Optional<TlsLevel> level;
     try {
       level = lookup.apply(senderDomain.get());
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Exception: a function in Kotlin, or with @SneakyThrows, throws undeclared checked ones too.
       throw new SenderPolicyException(senderDomain.get(), "the lookup failed: " + e, e);
     }
     if (level == null) {

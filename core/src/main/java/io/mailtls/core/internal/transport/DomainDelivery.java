@@ -137,8 +137,10 @@ public final class DomainDelivery {
           plaintextRefused,
           decided,
           attempts);
-    } catch (RuntimeException e) {
-      // A bug, not peer input (attempts catch that): deferred, never delivered, cause logged.
+    } catch (Exception e) {
+      // A bug, not peer input (attempts catch that), or caller-supplied code that threw a checked
+      // exception it did not declare (Kotlin, @SneakyThrows): what is not decided yet is
+      // deferred, never delivered, cause logged; what was decided stands.
       log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
       // RFC 3463 4.3.0: other or undefined mail system status.
       SmtpReply reply =
@@ -449,9 +451,9 @@ public final class DomainDelivery {
       try {
         outcome = Transaction.run(conn, sender, sendable, content, scan, requireTls);
         timer.dataEnd();
-      } catch (RuntimeException | Error e) {
-        // Transaction.run decides on its own failures; this is a bug. Never leak the connection
-        // or its slot, whatever escapes.
+      } catch (Throwable e) {
+        // Transaction.run decides on its own failures; this is a bug (or the content's undeclared
+        // checked exception). Never leak the connection or its slot, whatever escapes.
         pool.discard(key, conn);
         throw e;
       }

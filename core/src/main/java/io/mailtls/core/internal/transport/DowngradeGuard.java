@@ -118,7 +118,9 @@ public final class DowngradeGuard {
     DowngradeMemory.Seen seen;
     try {
       seen = p.memory().seen(d.name());
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Exception, here and below: a store in Kotlin, or with @SneakyThrows, throws undeclared
+      // checked ones too.
       log.warn("downgrade memory lookup for {} failed", d.name(), e);
       return new Verdict(
           Kind.UNAVAILABLE,
@@ -135,7 +137,7 @@ public final class DowngradeGuard {
                   .lookup(d.name())
                   .map(e -> !e.policy().overrides().isEmpty())
                   .orElse(false);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       log.warn("downgrade memory exemption check for {} failed; not exempt", d.name(), e);
       exempt = false;
     }
@@ -305,7 +307,7 @@ public final class DowngradeGuard {
     for (TransportSecurity s : achieved) {
       try {
         p.memory().raise(d.name(), s, now);
-      } catch (RuntimeException e) {
+      } catch (Exception e) {
         log.warn("recording {} for {} in the downgrade memory failed", s, d.name(), e);
       }
     }

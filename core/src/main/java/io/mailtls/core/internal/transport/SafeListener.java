@@ -35,7 +35,8 @@ public final class SafeListener {
       }
       log.warn(
           "event listener factory returned null for call {}; its events are dropped", call.id());
-    } catch (RuntimeException | Error e) {
+    } catch (Throwable e) {
+      // Throwable: a factory in Kotlin, or with @SneakyThrows, throws undeclared checked ones too.
       if (e instanceof VirtualMachineError vme) {
         throw vme;
       }
@@ -53,7 +54,10 @@ public final class SafeListener {
   private void fireLocked(Consumer<EventListener> event) {
     try {
       event.accept(delegate);
-    } catch (RuntimeException | Error e) {
+    } catch (Throwable e) {
+      // Throwable: a listener in Kotlin, or with @SneakyThrows, throws undeclared checked ones
+      // too, which would otherwise escape a delivery (or end an executor task, and leave send()
+      // waiting for its part of the report for ever).
       if (e instanceof VirtualMachineError vme) {
         throw vme;
       }
