@@ -20,6 +20,7 @@ import io.mailtls.mtasts.OkHttpPolicyFetcher;
 import io.mailtls.standard.StandardTransport;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -301,8 +302,9 @@ public class MailtlsAutoConfiguration {
 
   /**
    * The application's {@link JavaMailSender}, named {@code mailSender} as Spring Boot's own, backed
-   * by the transport. Refuses {@code spring.mail.host} or {@code spring.mail.jndi-name} without
-   * {@code mailtls.relay.host}: they configured a relay for the sender this one replaces.
+   * by the transport, its messages in {@code mailtls.default-encoding}. Refuses {@code
+   * spring.mail.host} or {@code spring.mail.jndi-name} without {@code mailtls.relay.host}: they
+   * configured a relay for the sender this one replaces.
    */
   @Bean
   @ConditionalOnMissingBean(JavaMailSender.class)
@@ -326,6 +328,11 @@ public class MailtlsAutoConfiguration {
         }
       }
     }
-    return new MailtlsJavaMailSender(transport, properties.getSender().isRequireTls());
+    boolean requireTls = properties.getSender().isRequireTls();
+    // A charset the JVM does not know, or an empty value, already failed in Boot's binder.
+    Charset encoding = properties.getDefaultEncoding();
+    return SpringSupport.build(
+        "mailtls.default-encoding",
+        () -> new MailtlsJavaMailSender(transport, requireTls, encoding));
   }
 }

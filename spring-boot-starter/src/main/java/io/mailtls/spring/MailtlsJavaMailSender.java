@@ -8,6 +8,9 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.io.InputStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +22,9 @@ import org.springframework.mail.MailPreparationException;
 import org.springframework.mail.MailSendException;
 import org.springframework.mail.SimpleMailMessage;
 import org.springframework.mail.javamail.JavaMailSender;
+import org.springframework.mail.javamail.JavaMailSenderImpl;
 import org.springframework.mail.javamail.MimeMailMessage;
+import org.springframework.mail.javamail.MimeMessageHelper;
 import org.springframework.mail.javamail.MimeMessagePreparator;
 
 /**
@@ -39,17 +44,37 @@ import org.springframework.mail.javamail.MimeMessagePreparator;
  *
  * <p>As Spring's {@code JavaMailSenderImpl}, a message without a {@code Date} gets one, and a
  * {@code Message-ID} it already has is kept through the save ({@link
- * MailtlsJakarta#sendKeepingMessageId}).
+ * MailtlsJakarta#sendKeepingMessageId}). As Spring Boot's sender with {@code
+ * spring.mail.default-encoding}, {@link #createMimeMessage()} makes messages that carry a default
+ * encoding, UTF-8 unless given: a {@link MimeMessageHelper} made on one without an encoding, and
+ * the subject and text of a {@link SimpleMailMessage}, use it rather than Jakarta Mail's default
+ * MIME charset, which follows the JVM's {@code file.encoding} and is US-ASCII under a POSIX locale,
+ * where every other character would become '?'.
  *
  * <p>Thread-safe. {@code send} blocks the calling thread until every recipient is decided.
  */
 public final class MailtlsJavaMailSender implements JavaMailSender {
 
+  // CRLF (RFC 2046 §4.1.1) and ASCII's letters, digits and punctuation, which every charset used
+  // for mail writes as the same octets as US-ASCII.
+  private static final String ASCII_PROBE = "\r\n !\"#%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~";
+
   private final SecureSmtpTransport transport;
   private final Session session;
   private final boolean requireTls;
+  private final Charset defaultEncoding;
 
-  /** A sender delivering through {@code transport}, which stays the caller's to close. */
+  /**
+   * Spring's own factory of its {@code SmartMimeMessage}, which {@link MimeMessageHelper} reads a
+   * default encoding from: that class is not public, and this is its public way in. It never sends,
+   * and, configured once here, is thread-safe ({@code getSession()} is synchronized).
+   */
+  private final JavaMailSenderImpl mimeMessages = new JavaMailSenderImpl();
+
+  /**
+   * A sender delivering through {@code transport}, which stays the caller's to close; messages are
+   * UTF-8 by default.
+   */
   public MailtlsJavaMailSender(SecureSmtpTransport transport) {
     this(transport, false);
   }
@@ -57,16 +82,50 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
   /**
    * A sender delivering through {@code transport}, which stays the caller's to close; with {@code
    * requireTls}, every message asks for REQUIRETLS (RFC 8689, {@link Envelope#requireTls}).
+   * Messages are UTF-8 by default.
    */
   public MailtlsJavaMailSender(SecureSmtpTransport transport, boolean requireTls) {
+    this(transport, requireTls, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * As {@link #MailtlsJavaMailSender(SecureSmtpTransport, boolean)}, with {@code defaultEncoding}
+   * for the subject and text of the messages {@link #createMimeMessage()} makes (see the class
+   * description).
+   *
+   * @throws IllegalArgumentException when {@code defaultEncoding} cannot encode, or does not write
+   *     CRLF and ASCII as themselves (UTF-16, EBCDIC): MIME text writes each line break as the
+   *     octets CR LF, whatever its charset (RFC 2046 §4.1.1, RFC 2045 §2.1)
+   */
+  public MailtlsJavaMailSender(
+      SecureSmtpTransport transport, boolean requireTls, Charset defaultEncoding) {
     this.transport = Objects.requireNonNull(transport, "transport");
+    this.defaultEncoding = Objects.requireNonNull(defaultEncoding, "defaultEncoding");
+    if (!defaultEncoding.canEncode()
+        || !Arrays.equals(
+            ASCII_PROBE.getBytes(defaultEncoding),
+            ASCII_PROBE.getBytes(StandardCharsets.US_ASCII))) {
+      throw new IllegalArgumentException(
+          defaultEncoding
+              + " does not write CRLF and ASCII as themselves, as MIME text needs; use UTF-8");
+    }
     this.session = Session.getInstance(new Properties());
     this.requireTls = requireTls;
+    mimeMessages.setSession(session);
+    mimeMessages.setDefaultEncoding(defaultEncoding.name());
   }
 
   /** The transport this sender delivers through. */
   public SecureSmtpTransport transport() {
     return transport;
+  }
+
+  /**
+   * The encoding of the messages {@link #createMimeMessage()} makes: to pass to a {@link
+   * MimeMessageHelper} made on a message of another origin.
+   */
+  public Charset defaultEncoding() {
+    return defaultEncoding;
   }
 
   /**
@@ -113,9 +172,14 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
     return message;
   }
 
+  /**
+   * A new message that carries this sender's {@linkplain #defaultEncoding() default encoding}, as
+   * Spring's {@code JavaMailSenderImpl} makes them: a {@link MimeMessageHelper} made on it without
+   * an encoding uses that one.
+   */
   @Override
   public MimeMessage createMimeMessage() {
-    return new MimeMessage(session);
+    return mimeMessages.createMimeMessage();
   }
 
   @Override
@@ -176,6 +240,7 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
   public void send(SimpleMailMessage... simpleMessages) throws MailException {
     MimeMessage[] messages = new MimeMessage[simpleMessages.length];
     for (int i = 0; i < messages.length; i++) {
+      // The helper inside takes the default encoding from the message, for subject and text.
       MimeMailMessage m = new MimeMailMessage(createMimeMessage());
       simpleMessages[i].copyTo(m);
       messages[i] = m.getMimeMessage();

@@ -2,6 +2,8 @@ package io.mailtls.spring;
 
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.TlsLevel;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +27,14 @@ public class MailtlsProperties {
   /** The EHLO name: this host's fully qualified domain name (RFC 5321 §4.1.1.1). Required. */
   private @Nullable String heloName;
 
+  /**
+   * The charset of the subject and text of a SimpleMailMessage, and of what a MimeMessageHelper
+   * made without an encoding writes into a message of the sender's createMimeMessage(), as Spring
+   * Boot's spring.mail.default-encoding. Jakarta Mail's own default follows the JVM's file.encoding
+   * (US-ASCII under a POSIX locale).
+   */
+  private Charset defaultEncoding = StandardCharsets.UTF_8;
+
   private final Sender sender = new Sender();
   private final PolicyMap policyMap = new PolicyMap();
   private final Dns dns = new Dns();
@@ -41,6 +51,14 @@ public class MailtlsProperties {
 
   public void setHeloName(@Nullable String heloName) {
     this.heloName = heloName;
+  }
+
+  public Charset getDefaultEncoding() {
+    return defaultEncoding;
+  }
+
+  public void setDefaultEncoding(Charset defaultEncoding) {
+    this.defaultEncoding = defaultEncoding;
   }
 
   public Sender getSender() {
