@@ -27,12 +27,12 @@ import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.core.env.Environment;
 import org.springframework.mail.javamail.JavaMailSender;
 
@@ -126,7 +126,7 @@ public class MailtlsAutoConfiguration {
   /** The MTA-STS refresh thread's owner, closed with the context. */
   @Bean
   @ConditionalOnMissingBean
-  @ConditionalOnBooleanProperty(name = "mailtls.mta-sts.enabled", matchIfMissing = true)
+  @Conditional(PolicySwitch.MtaSts.class)
   public MailtlsRefreshScheduler mailtlsMtaStsRefreshScheduler() {
     return new MailtlsRefreshScheduler();
   }
@@ -137,7 +137,7 @@ public class MailtlsAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean(MtaStsPolicySource.class)
-  @ConditionalOnBooleanProperty(name = "mailtls.mta-sts.enabled", matchIfMissing = true)
+  @Conditional(PolicySwitch.MtaSts.class)
   public MtaStsResolver mailtlsMtaStsResolver(
       MailtlsProperties properties,
       DnsResolver dns,
@@ -173,7 +173,7 @@ public class MailtlsAutoConfiguration {
   /** The DANE provider on the same resolver. */
   @Bean
   @ConditionalOnMissingBean(DaneProvider.class)
-  @ConditionalOnBooleanProperty(name = "mailtls.dane.enabled", matchIfMissing = true)
+  @Conditional(PolicySwitch.Dane.class)
   public DaneResolver mailtlsDaneResolver(DnsResolver dns) {
     return DaneResolver.builder().dns(dns).build();
   }

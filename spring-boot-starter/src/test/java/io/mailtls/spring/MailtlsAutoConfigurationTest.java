@@ -610,6 +610,30 @@ class MailtlsAutoConfigurationTest {
             });
   }
 
+  /**
+   * The property binds any of Spring's boolean words ({@code on}, {@code yes}, {@code 1}): the
+   * beans follow what it binds to, so a policy the properties say is on is never left out.
+   */
+  @Test
+  void mtaStsAndDaneFollowTheBoundValueOfTheirSwitch() {
+    runner("on")
+        .withPropertyValues("mailtls.mta-sts.enabled=on", "mailtls.dane.enabled=yes")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(MtaStsPolicySource.class);
+              assertThat(context).hasSingleBean(DaneProvider.class);
+            });
+    runner("off-words")
+        .withPropertyValues("mailtls.mta-sts.enabled=off", "mailtls.dane.enabled=no")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).doesNotHaveBean(MtaStsPolicySource.class);
+              assertThat(context).doesNotHaveBean(DaneProvider.class);
+            });
+  }
+
   @Test
   void healthIsUpWithAValidatingResolverAndAWritableStoreAndDownOtherwise() {
     runner("health")
