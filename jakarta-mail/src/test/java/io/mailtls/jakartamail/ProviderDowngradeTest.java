@@ -115,6 +115,26 @@ class ProviderDowngradeTest {
     }
   }
 
+  /**
+   * The same, for a program that used Angus's {@code smtps} transport, TLS from the first byte
+   * whatever else it sets (RFC 8314 §3.3): its {@code mail.smtps.*} settings were dropped without a
+   * word and the message went in plaintext at {@code opportunistic}.
+   */
+  @Test
+  void theSmtpsTransportOfTheProgramIsNotSilentlyDropped() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.smtps.port", "465");
+      props.setProperty("mail.smtps.auth", "true");
+      MimeMessage m = message(Session.getInstance(props));
+      MessagingException e =
+          catchThrowableOfType(MessagingException.class, () -> Transport.send(m));
+      assertThat(e).as("the program used implicit TLS; the MX offers no STARTTLS").isNotNull();
+      assertThat(e).hasMessageContaining("mail.smtps.");
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
   /** An explicit level beside it is the program's choice, and is honoured. */
   @Test
   void anExplicitLevelBesideStarttlsRequiredIsHonoured() throws Exception {

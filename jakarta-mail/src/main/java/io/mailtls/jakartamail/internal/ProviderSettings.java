@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -394,7 +395,26 @@ public final class ProviderSettings {
                 + " (enforced or stricter to keep refusing it, or opportunistic to accept it)");
       }
     }
+    // Angus's smtps transport is TLS from the first byte whatever else is set (RFC 8314 §3.3): a
+    // program with settings for it used implicit TLS. Keys stored with put (any value) and the
+    // defaults' names (String values only) both count.
+    Set<Object> names = new HashSet<>(props.keySet());
+    names.addAll(props.stringPropertyNames());
+    for (Object key : names) {
+      if (key instanceof String name && name.startsWith(ANGUS_SMTPS)) {
+        throw new IllegalArgumentException(
+            name
+                + " is a setting of Angus's smtps transport, which never sends in plaintext, and"
+                + " mailtls does not read mail.smtps.* settings: set "
+                + LEVEL
+                + " (enforced or stricter to keep refusing plaintext, or opportunistic to accept"
+                + " it)");
+      }
+    }
   }
+
+  /** The prefix of the settings of Angus's {@code smtps} transport (implicit TLS). */
+  private static final String ANGUS_SMTPS = "mail.smtps.";
 
   private static String helo(Session session) {
     String helo = text(session, HELO);
