@@ -475,6 +475,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
       // policy map, a downgrade memory, in Kotlin or with @SneakyThrows) that threw a checked
       // exception it did not declare: on the executor that would end the task without completing
       // the domain's part, and send() would wait for it for ever. The report stays whole.
+      SafeListener.keepInterrupt(e);
       log.warn("delivery to {} failed unexpectedly", group.hop(), e);
       return refused(
           group, p.level(), "4.3.0", PeerText.clean("delivery failed unexpectedly: " + e));
@@ -541,7 +542,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     try {
       return destinations.lookup(d.name()).map(DestinationPolicyMap.Entry::toString);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Exception: a map in Kotlin, or with @SneakyThrows, throws undeclared checked ones too; in
+      // the re-check of RFC 8461 §5.1 step 3, after some recipients were delivered.
+      SafeListener.keepInterrupt(e);
       log.warn("policy map lookup for {} failed", d.name(), e);
       return Optional.of("(the map failed: " + e + ")");
     }
@@ -616,8 +620,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
     Optional<DeliveryPlan> replanned;
     try {
       replanned = resolver.replanIfPolicyChangedAsync(plan, call.listener).join();
-    } catch (RuntimeException e) {
-      // A failing policy source costs the re-check, never the results already decided.
+    } catch (Exception e) {
+      // A failing policy source costs the re-check, never the results already decided; also one
+      // that threw a checked exception it did not declare (Kotlin, @SneakyThrows), synchronously.
+      SafeListener.keepInterrupt(e);
       log.warn("re-checking the MTA-STS policy of {} failed", plan.nextHop(), e);
       return Optional.empty();
     }

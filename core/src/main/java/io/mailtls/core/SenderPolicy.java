@@ -69,6 +69,9 @@ public final class SenderPolicy {
       level = lookup.apply(senderDomain.get());
     } catch (Exception e) {
       // Exception: a function in Kotlin, or with @SneakyThrows, throws undeclared checked ones too.
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt(); // its status, cleared by the exception, kept
+      }
       throw new SenderPolicyException(senderDomain.get(), "the lookup failed: " + e, e);
     }
     if (level == null) {

@@ -189,10 +189,15 @@ public final class MimeMessageContent implements MessageContent {
     return MimeFacts.describe(message, IGNORED, chosenByJakarta);
   }
 
-  /** No MIME-Version yet: every save sets one ({@code MimeMessage.updateHeaders}). */
+  /**
+   * No MIME-Version yet (every save sets one, {@code MimeMessage.updateHeaders}), or a leaf without
+   * a transfer encoding, which every save gives it: an application may set MIME-Version itself
+   * before the save, and the save still encodes the text.
+   */
   private boolean maybeNeverSaved() {
     try {
-      return message.getHeader("MIME-Version") == null;
+      return message.getHeader("MIME-Version") == null
+          || !MimeFacts.unencodedLeaves(message).isEmpty();
     } catch (MessagingException | RuntimeException e) {
       return true;
     }

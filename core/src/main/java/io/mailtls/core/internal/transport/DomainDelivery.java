@@ -141,6 +141,7 @@ public final class DomainDelivery {
       // A bug, not peer input (attempts catch that), or caller-supplied code that threw a checked
       // exception it did not declare (Kotlin, @SneakyThrows): what is not decided yet is
       // deferred, never delivered, cause logged; what was decided stands.
+      SafeListener.keepInterrupt(e);
       log.warn("delivery to {} failed unexpectedly", plan.nextHop(), e);
       // RFC 3463 4.3.0: other or undefined mail system status.
       SmtpReply reply =

@@ -119,6 +119,7 @@ public final class DowngradeGuard {
     try {
       seen = p.memory().seen(d.name());
     } catch (Exception e) {
+      SafeListener.keepInterrupt(e);
       // Exception, here and below: a store in Kotlin, or with @SneakyThrows, throws undeclared
       // checked ones too.
       log.warn("downgrade memory lookup for {} failed", d.name(), e);
@@ -138,6 +139,7 @@ public final class DowngradeGuard {
                   .map(e -> !e.policy().overrides().isEmpty())
                   .orElse(false);
     } catch (Exception e) {
+      SafeListener.keepInterrupt(e);
       log.warn("downgrade memory exemption check for {} failed; not exempt", d.name(), e);
       exempt = false;
     }
@@ -308,6 +310,7 @@ public final class DowngradeGuard {
       try {
         p.memory().raise(d.name(), s, now);
       } catch (Exception e) {
+        SafeListener.keepInterrupt(e);
         log.warn("recording {} for {} in the downgrade memory failed", s, d.name(), e);
       }
     }

@@ -40,6 +40,7 @@ public final class SafeListener {
       if (e instanceof VirtualMachineError vme) {
         throw vme;
       }
+      keepInterrupt(e);
       log.warn("event listener factory threw for call {}; its events are dropped", call.id(), e);
     }
     return EventListener.NONE;
@@ -61,7 +62,19 @@ public final class SafeListener {
       if (e instanceof VirtualMachineError vme) {
         throw vme;
       }
+      keepInterrupt(e);
       log.warn("event listener threw; ignored", e);
+    }
+  }
+
+  /**
+   * Caller code that threw an InterruptedException (undeclared: Kotlin, {@code @SneakyThrows}) had
+   * the thread's interrupt status cleared by it: swallowed, the interrupt is set again, so that the
+   * caller of send() (an executor's shutdownNow, a cancelled task) still sees it.
+   */
+  public static void keepInterrupt(Throwable e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
     }
   }
 }
