@@ -468,8 +468,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
       return refused(group, p.level(), refusal.closed() ? "4.3.0" : "4.4.5", refusal.reason());
     }
     DeliverySlots.Slot slot = (DeliverySlots.Slot) grant;
+    // Filled by deliverGroup as DomainDelivery decides: what failed after a recipient was decided
+    // (recording in the downgrade memory, the RFC 8461 §5.1 re-check) never undoes its result.
+    Map<EmailAddress, RecipientResult> decided = new HashMap<>();
     try {
-      return deliverGroup(group, envelope, content, p, call);
+      return deliverGroup(group, envelope, content, p, call, decided);
     } catch (Exception e) {
       // deliverGroup decides every recipient itself; this is a bug, or caller-supplied code (a
       // policy map, a downgrade memory, in Kotlin or with @SneakyThrows) that threw a checked
@@ -477,16 +480,31 @@ public final class SecureSmtpTransport implements AutoCloseable {
       // the domain's part, and send() would wait for it for ever. The report stays whole.
       SafeListener.keepInterrupt(e);
       log.warn("delivery to {} failed unexpectedly", group.hop(), e);
-      return refused(
-          group, p.level(), "4.3.0", PeerText.clean("delivery failed unexpectedly: " + e));
+      List<RecipientResult> out = new ArrayList<>();
+      for (RecipientResult r :
+          refused(
+              group, p.level(), "4.3.0", PeerText.clean("delivery failed unexpectedly: " + e))) {
+        out.add(decided.getOrDefault(r.recipient(), r));
+      }
+      return out;
     } finally {
       slot.release();
     }
   }
 
-  /** Plans one next hop and delivers to its recipients (each domain exactly as on its own). */
+  /**
+   * Plans one next hop and delivers to its recipients (each domain exactly as on its own).
+   *
+   * @param results filled with each recipient's result as it is decided (the caller's, so that a
+   *     failure after a decision keeps it)
+   */
   private List<RecipientResult> deliverGroup(
-      Group group, Envelope envelope, MessageContent content, Prepared p, Call call) {
+      Group group,
+      Envelope envelope,
+      MessageContent content,
+      Prepared p,
+      Call call,
+      Map<EmailAddress, RecipientResult> results) {
     DeliveryPlan plan;
     Optional<String> entry = operatorEntry(p.messageTls(), group.hop());
     MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls();
@@ -506,7 +524,6 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (entry.isPresent()) {
       plan = MessageTlsPolicy.operatorEntryStays(plan, entry.get());
     }
-    Map<EmailAddress, RecipientResult> results = new HashMap<>();
     for (RecipientResult r :
         call.delivery.deliver(
             plan,

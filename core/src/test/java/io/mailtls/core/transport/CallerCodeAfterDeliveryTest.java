@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.DowngradeMemory;
+import io.mailtls.core.DowngradeProtection;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.MessageContent;
@@ -17,9 +19,14 @@ import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -133,6 +140,55 @@ class CallerCodeAfterDeliveryTest {
       }
       assertThat(report.result("rcpt@example.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(interrupted).as("the thread's interrupt status after send()").isTrue();
+    }
+  }
+
+  /**
+   * Whatever caller code fails after the domain's recipients were decided (here the downgrade
+   * memory's clock, read again to record what the delivery achieved), the results already decided
+   * stand: only what is not decided yet is deferred.
+   */
+  @Test
+  void aFailureAfterTheResultsWereDecidedKeepsThem() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname("mx.example.test"));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+      AtomicInteger reads = new AtomicInteger();
+      Clock once =
+          new Clock() {
+            @Override
+            public ZoneId getZone() {
+              return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+              return this;
+            }
+
+            @Override
+            public Instant instant() {
+              if (reads.incrementAndGet() > 1) {
+                throw new IllegalStateException("clock source gone");
+              }
+              return Instant.now();
+            }
+          };
+      SecureSmtpTransport t =
+          f.transport(
+              TlsLevel.OPPORTUNISTIC,
+              b ->
+                  b.downgradeProtection(
+                      DowngradeProtection.builder(DowngradeMemory.inMemory(100))
+                          .clock(once)
+                          .build()));
+      DeliveryReport report = Fixture.send(t, "rcpt@example.test");
+      assertThat(mx.messages()).hasSize(1);
+      assertThat(reads.get()).as("the clock was read again after the delivery").isGreaterThan(1);
+      assertThat(report.result("rcpt@example.test").status())
+          .as("%s", report.result("rcpt@example.test"))
+          .isEqualTo(DeliveryStatus.DELIVERED);
     }
   }
 }
