@@ -47,6 +47,22 @@ class ListenerCheckedExceptionTest {
     };
   }
 
+  /** d1.test and d2.test, each with its own MX host. */
+  private static void twoDomains(Fixture f) {
+    MockSmtpServer mx1 = f.server("127.0.0.21", b -> b.hostname("mx.d1.test"));
+    MockSmtpServer mx2 = f.server("127.0.0.22", b -> b.hostname("mx.d2.test"));
+    f.dns(
+        d ->
+            d.zone("d1.test", z -> z.mailHost("d1.test", 10, "mx.d1.test", mx1))
+                .zone("d2.test", z -> z.mailHost("d2.test", 10, "mx.d2.test", mx2)));
+  }
+
+  /** One message to a@d1.test and b@d2.test; a hang fails the test after 30 s. */
+  private static DeliveryReport sendToBoth(SecureSmtpTransport t) {
+    return assertTimeoutPreemptively(
+        Duration.ofSeconds(30), () -> Fixture.send(t, "a@d1.test", "b@d2.test"));
+  }
+
   @Test
   void anUndeclaredCheckedExceptionFromAListenerChangesNothing() throws Exception {
     try (Fixture f = new Fixture()) {
@@ -75,18 +91,11 @@ class ListenerCheckedExceptionTest {
   @Test
   void anUndeclaredCheckedExceptionOnTheExecutorNeverHangsSend() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx1 = f.server("127.0.0.21", b -> b.hostname("mx.d1.test"));
-      MockSmtpServer mx2 = f.server("127.0.0.22", b -> b.hostname("mx.d2.test"));
-      f.dns(
-          d ->
-              d.zone("d1.test", z -> z.mailHost("d1.test", 10, "mx.d1.test", mx1))
-                  .zone("d2.test", z -> z.mailHost("d2.test", 10, "mx.d2.test", mx2)));
+      twoDomains(f);
       // d1.test, the first domain, goes to the executor; d2.test stays on the caller's thread.
       SecureSmtpTransport t =
           f.transport(TlsLevel.OPPORTUNISTIC, b -> b.eventListener(throwingAt("mx.d1.test")));
-      DeliveryReport report =
-          assertTimeoutPreemptively(
-              Duration.ofSeconds(30), () -> Fixture.send(t, "a@d1.test", "b@d2.test"));
+      DeliveryReport report = sendToBoth(t);
       assertThat(report.result("a@d1.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
       assertThat(report.result("b@d2.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
     }
@@ -99,12 +108,7 @@ class ListenerCheckedExceptionTest {
   @Test
   void anUndeclaredCheckedExceptionFromOtherCallerCodeNeverHangsSend() throws Exception {
     try (Fixture f = new Fixture()) {
-      MockSmtpServer mx1 = f.server("127.0.0.21", b -> b.hostname("mx.d1.test"));
-      MockSmtpServer mx2 = f.server("127.0.0.22", b -> b.hostname("mx.d2.test"));
-      f.dns(
-          d ->
-              d.zone("d1.test", z -> z.mailHost("d1.test", 10, "mx.d1.test", mx1))
-                  .zone("d2.test", z -> z.mailHost("d2.test", 10, "mx.d2.test", mx2)));
+      twoDomains(f);
       DowngradeProtection protection =
           DowngradeProtection.builder(DowngradeMemory.inMemory(100))
               .exempt(
@@ -118,9 +122,7 @@ class ListenerCheckedExceptionTest {
               .build();
       SecureSmtpTransport t =
           f.transport(TlsLevel.OPPORTUNISTIC, b -> b.downgradeProtection(protection));
-      DeliveryReport report =
-          assertTimeoutPreemptively(
-              Duration.ofSeconds(30), () -> Fixture.send(t, "a@d1.test", "b@d2.test"));
+      DeliveryReport report = sendToBoth(t);
       assertThat(report.recipients()).hasSize(2);
       assertThat(report.result("b@d2.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
     }

@@ -270,25 +270,9 @@ class Utf8AddressNextMxTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx1 = requireTlsWithoutSmtputf8(f, "127.0.0.2", "mx1.example.test");
       MockSmtpServer mx2 = withoutRequireTls(f, "127.0.0.3", "mx2.example.test");
-      twoMx(f, mx1, mx2);
-      f.mtaSts = ReportTruthTest.testingPolicy("*.example.test");
-      f.transport(TlsLevel.OPPORTUNISTIC, b -> b.trustStore(Fixture.PKI.trustStore()));
-      RecipientResult r =
-          f.transport
-              .send(
-                  Envelope.of("a@sender.test", ASCII).requireTls(true),
-                  MessageContent.of(UTF8_SUBJECT.getBytes(StandardCharsets.UTF_8)))
-              .result(ASCII);
-
-      noMailCommand(mx1);
-      noMailCommand(mx2);
-      assertThat(r.attempts()).hasSize(2);
-      assertThat(r.attempts().get(0).failure()).contains(FailureType.SMTPUTF8_UNAVAILABLE);
-      assertThat(r.attempts().get(1).failure()).contains(FailureType.REQUIRETLS_UNAVAILABLE);
-      assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
-      assertThat(r.reply().code()).isEqualTo(550);
-      assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.REQUIRETLS_NEEDED);
-      assertThat(r.reply().text()).contains("REQUIRETLS").contains("SMTPUTF8");
+      RecipientResult r = sendRequiringTls(f, mx1, mx2, ASCII, UTF8_SUBJECT);
+      returnedNamingBoth(
+          r, mx1, mx2, FailureType.SMTPUTF8_UNAVAILABLE, FailureType.REQUIRETLS_UNAVAILABLE);
     }
   }
 
@@ -298,25 +282,41 @@ class Utf8AddressNextMxTest {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx1 = withoutRequireTls(f, "127.0.0.2", "mx1.example.test");
       MockSmtpServer mx2 = requireTlsWithoutSmtputf8(f, "127.0.0.3", "mx2.example.test");
-      twoMx(f, mx1, mx2);
-      f.mtaSts = ReportTruthTest.testingPolicy("*.example.test");
-      f.transport(TlsLevel.OPPORTUNISTIC, b -> b.trustStore(Fixture.PKI.trustStore()));
-      RecipientResult r =
-          f.transport
-              .send(
-                  Envelope.of("a@sender.test", UTF8).requireTls(true),
-                  MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)))
-              .result(UTF8);
-
-      noMailCommand(mx1);
-      noMailCommand(mx2);
-      assertThat(r.attempts()).hasSize(2);
-      assertThat(r.attempts().get(0).failure()).contains(FailureType.REQUIRETLS_UNAVAILABLE);
-      assertThat(r.attempts().get(1).failure()).contains(FailureType.SMTPUTF8_UNAVAILABLE);
-      assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
-      assertThat(r.reply().code()).isEqualTo(550);
-      assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.REQUIRETLS_NEEDED);
-      assertThat(r.reply().text()).contains("REQUIRETLS").contains("SMTPUTF8");
+      RecipientResult r = sendRequiringTls(f, mx1, mx2, UTF8, Fixture.MESSAGE);
+      returnedNamingBoth(
+          r, mx1, mx2, FailureType.REQUIRETLS_UNAVAILABLE, FailureType.SMTPUTF8_UNAVAILABLE);
     }
+  }
+
+  /** Sends {@code message} with REQUIRETLS to {@code rcpt}, at mx1 then mx2 (MTA-STS testing). */
+  private static RecipientResult sendRequiringTls(
+      Fixture f, MockSmtpServer mx1, MockSmtpServer mx2, String rcpt, String message)
+      throws Exception {
+    twoMx(f, mx1, mx2);
+    f.mtaSts = ReportTruthTest.testingPolicy("*.example.test");
+    f.transport(TlsLevel.OPPORTUNISTIC, b -> b.trustStore(Fixture.PKI.trustStore()));
+    return f.transport
+        .send(
+            Envelope.of("a@sender.test", rcpt).requireTls(true),
+            MessageContent.of(message.getBytes(StandardCharsets.UTF_8)))
+        .result(rcpt);
+  }
+
+  /** Neither host got MAIL; each lacked one extension; returned with 550 5.7.30 naming both. */
+  private static void returnedNamingBoth(
+      RecipientResult r,
+      MockSmtpServer mx1,
+      MockSmtpServer mx2,
+      FailureType atMx1,
+      FailureType atMx2) {
+    noMailCommand(mx1);
+    noMailCommand(mx2);
+    assertThat(r.attempts()).hasSize(2);
+    assertThat(r.attempts().get(0).failure()).contains(atMx1);
+    assertThat(r.attempts().get(1).failure()).contains(atMx2);
+    assertThat(r.status()).isEqualTo(DeliveryStatus.BOUNCED);
+    assertThat(r.reply().code()).isEqualTo(550);
+    assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.REQUIRETLS_NEEDED);
+    assertThat(r.reply().text()).contains("REQUIRETLS").contains("SMTPUTF8");
   }
 }
