@@ -84,14 +84,25 @@ public final class SavedMessageWriter {
       new ClassValue<>() {
         @Override
         protected Boolean computeValue(Class<?> type) {
-          try {
-            return type.getMethod("writeTo", OutputStream.class).getDeclaringClass()
-                == MimeMultipart.class;
-          } catch (NoSuchMethodException e) {
-            return false;
-          }
+          // writeTo's own octets come from these too: a class that changes any of them would be
+          // written otherwise here than by its writeTo.
+          return jakartaMails(type, "writeTo", OutputStream.class)
+              && jakartaMails(type, "getCount")
+              && jakartaMails(type, "getBodyPart", int.class)
+              && jakartaMails(type, "getPreamble")
+              && jakartaMails(type, "getContentType");
         }
       };
+
+  /** Whether {@code type}'s public method is {@code MimeMultipart}'s or {@code Multipart}'s own. */
+  private static boolean jakartaMails(Class<?> type, String name, Class<?>... parameters) {
+    try {
+      Class<?> declaring = type.getMethod(name, parameters).getDeclaringClass();
+      return declaring == MimeMultipart.class || declaring == jakarta.mail.Multipart.class;
+    } catch (NoSuchMethodException e) {
+      return false;
+    }
+  }
 
   /** Per class: whether it keeps {@code MimeBodyPart}'s own {@code writeTo}. */
   private static final ClassValue<Boolean> PLAIN_BODY_PART =

@@ -142,6 +142,28 @@ class SavedMessageWriterTest {
     takenAndIdentical(m);
   }
 
+  /**
+   * A multipart class that keeps {@code writeTo} but changes what it reads (its part count here) is
+   * written as its own {@code writeTo} writes it, not part by part from what the class hides.
+   */
+  @Test
+  void aMultipartSubclassChangingItsPartsIsWrittenByItsOwnWriteTo() throws Exception {
+    MimeMessage m = addressed(SESSION);
+    MimeBodyPart first = new MimeBodyPart();
+    first.setText("first\n", "us-ascii");
+    MimeBodyPart hidden = new MimeBodyPart();
+    hidden.setText("hidden\n", "us-ascii");
+    MimeMultipart onlyFirst =
+        new MimeMultipart(first, hidden) {
+          @Override
+          public synchronized int getCount() throws MessagingException {
+            return 1;
+          }
+        };
+    m.setContent(onlyFirst);
+    takenAndIdentical(m);
+  }
+
   @Test
   void aMultipartIsTakenAndItsPartsWrittenByJakartaMail() throws Exception {
     MimeMessage m = addressed(SESSION);
