@@ -36,11 +36,6 @@ import org.junit.jupiter.api.Test;
  */
 class CallerCodeAfterDeliveryTest {
 
-  @SuppressWarnings({"unchecked", "TypeParameterUnusedInFormals"})
-  private static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
-    throw (T) t;
-  }
-
   /**
    * RFC 8461 §5.1 step 3: the re-check of an {@code enforce} policy runs after the first round
    * delivered some recipients of the domain. Here mx1 (no SMTPUTF8) delivers the ASCII recipient
@@ -85,7 +80,7 @@ class CallerCodeAfterDeliveryTest {
 
             @Override
             public CompletableFuture<MtaStsLookup> recheckAsync(DomainName d) {
-              throw CallerCodeAfterDeliveryTest.<RuntimeException>sneaky(
+              throw ListenerCheckedExceptionTest.<RuntimeException>sneaky(
                   new IOException("policy store down"));
             }
           };
@@ -126,7 +121,7 @@ class CallerCodeAfterDeliveryTest {
               try {
                 Thread.sleep(10);
               } catch (InterruptedException e) {
-                throw CallerCodeAfterDeliveryTest.<RuntimeException>sneaky(e);
+                throw ListenerCheckedExceptionTest.<RuntimeException>sneaky(e);
               }
             }
           };
