@@ -279,10 +279,10 @@ public final class SessionAccounting {
                 detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
       } else if (a.tls().isPresent()) {
         add(counts, policy, PolicyCounts.success()); // row 4
-      } else if (a.failure().isEmpty() && a.timings().tls().isPresent()) {
-        // STARTTLS was offered and its handshake failed; the mail went in plaintext on a new
-        // connection (RFC 7435). The MX supports STARTTLS: not starttls-not-supported (RFC 8460
-        // §4.3.1) but the negotiation's failure.
+      } else if (withoutTls(a) && a.timings().tls().isPresent()) {
+        // Row 4b: STARTTLS was offered and its handshake failed; the mail went in plaintext on a
+        // new connection (RFC 7435), or the downgrade memory refused that. The MX supports
+        // STARTTLS: not starttls-not-supported (RFC 8460 §4.3.1) but the negotiation's failure.
         add(
             counts,
             policy,
@@ -293,8 +293,9 @@ public final class SessionAccounting {
                     Optional.of(a.address()),
                     sendingMtaIp,
                     a)));
-      } else if (a.failure().isEmpty()) {
-        // Row 5: the session went ahead in plaintext (opportunistic, no STARTTLS).
+      } else if (withoutTls(a)) {
+        // Row 5: the session went on in plaintext (opportunistic, no STARTTLS), whatever then
+        // became of the message there.
         add(
             counts,
             policy,
@@ -346,8 +347,24 @@ public final class SessionAccounting {
   private static boolean counted(Attempt a, @Nullable PolicyFailure matched) {
     return matched != null
         || a.tls().isPresent()
-        || a.failure().isEmpty()
+        || withoutTls(a)
         || a.failure().get().tlsRptResultType().isPresent();
+  }
+
+  /**
+   * Whether the session got as far as negotiating TLS and has none (rows 4b and 5): it went on in
+   * plaintext. RFC 8460 §4.4 counts a session by its TLS negotiation, so this holds whatever ended
+   * the attempt afterwards, as a session with TLS counts as successful however its transaction
+   * ended: the attempt completed; or it failed after its EHLO in plaintext ({@link
+   * Attempt#authentication()} is known once the session is set up), say the host lacks SMTPUTF8
+   * (RFC 6531 §3.2) and the message went to the next MX; or the downgrade memory refused it ({@code
+   * DOWNGRADE_DETECTED}: an attempt fails so only after EHLO, without TLS).
+   */
+  private static boolean withoutTls(Attempt a) {
+    return a.tls().isEmpty()
+        && (a.failure().isEmpty()
+            || a.authentication().isPresent()
+            || a.failure().get() == FailureType.DOWNGRADE_DETECTED);
   }
 
   private static @Nullable PolicyFailure take(List<PolicyFailure> failures, Attempt a) {
