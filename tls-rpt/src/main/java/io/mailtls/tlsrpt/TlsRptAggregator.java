@@ -166,8 +166,10 @@ public final class TlsRptAggregator implements EventListener.Factory {
     }
 
     /**
-     * The sending MTA's public address, reported as {@code sending-mta-ip} (RFC 8460 §4.3); without
-     * it the field is left out.
+     * The sending MTA's public address, reported as {@code sending-mta-ip} (RFC 8460 §4.4), say the
+     * address behind a NAT; without it a session's failure details give the local address of its
+     * socket ({@link io.mailtls.core.Attempt#localAddress()}), and a failure without a session
+     * (decided while planning) leaves the field out.
      */
     public Builder sendingMtaIp(InetAddress address) {
       if (sendingMtaIp.isPresent()) {
