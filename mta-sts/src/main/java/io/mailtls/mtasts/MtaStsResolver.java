@@ -161,7 +161,7 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
               retryDelay,
               b.random,
               this::refresh,
-              domain -> safeRead(domain, false).isPresent());
+              domain -> safePresence(domain) != PolicyStore.Presence.ABSENT);
     } else {
       this.refresher = null;
     }
@@ -589,6 +589,15 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     RefreshScheduler refresher = Objects.requireNonNull(this.refresher); // its caller
     Instant now = clock.instant();
     Optional<CachedPolicy> current = safeRead(domain, false);
+    if (current.isEmpty()
+        && scheduled.isFresh(now)
+        && safePresence(domain) == PolicyStore.Presence.UNKNOWN) {
+      // The store could not read it (a shared store that does not answer): the policy may still be
+      // there, and giving its refresh up would let it lapse (RFC 8461 §3.3, §10.2). Look again.
+      log.debug("MTA-STS {}: policy store could not be read; refresh retried later", domain);
+      refresher.retry(domain, scheduled);
+      return;
+    }
     if (current.isEmpty() || !current.get().isFresh(now)) {
       // Removed, or expired (RFC 8461 §5.1): nothing left to refresh.
       removeIfUnchanged(domain, current);
@@ -719,6 +728,20 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("MTA-STS policy store {} failed to read {}", store, domain, e);
       return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether the store holds the domain's entry; {@link PolicyStore.Presence#UNKNOWN} when the store
+   * throws (it cannot tell).
+   */
+  private PolicyStore.Presence safePresence(DomainName domain) {
+    try {
+      PolicyStore.Presence presence = store.presence(domain);
+      return presence != null ? presence : PolicyStore.Presence.UNKNOWN;
+    } catch (RuntimeException e) {
+      log.warn("MTA-STS policy store {} failed to read {}", store, domain, e);
+      return PolicyStore.Presence.UNKNOWN;
     }
   }
 

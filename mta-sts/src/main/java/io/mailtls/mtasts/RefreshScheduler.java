@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * runs on the scheduler and cancels the task of every domain the store no longer holds: tasks stay
  * within about twice the number of domains the store holds (or {@link #SWEEP_FLOOR}), whatever the
  * rate, and a sweep costs one store read per task, about one per task added. A domain the store
- * holds keeps its task, so every cached policy is still refreshed before it expires (RFC 8461 §3.3,
- * §10.2). The sweep runs on the scheduler, like the refreshes, because a store read may wait for
- * the network (a shared store).
+ * holds keeps its task, and so does one whose presence the store cannot tell ({@link
+ * PolicyStore.Presence#UNKNOWN}: a shared store that does not answer may still hold it), so every
+ * cached policy is still refreshed before it expires (RFC 8461 §3.3, §10.2). The sweep runs on the
+ * scheduler, like the refreshes, because a store read may wait for the network (a shared store).
  *
  * <p>A cancelled task is removed from the scheduler's queue at once when the scheduler is a {@link
  * ThreadPoolExecutor} (a {@link java.util.concurrent.ScheduledThreadPoolExecutor} keeps cancelled
@@ -95,8 +96,8 @@ final class RefreshScheduler implements AutoCloseable {
   /**
    * @param refresh what to run when an entry is due: given the domain and the entry it was
    *     scheduled for; must not throw
-   * @param held whether the store still holds an entry for a domain (a read that is not a use);
-   *     must not throw
+   * @param held false only when the store is known to hold no entry for a domain (a read that is
+   *     not a use; a store that cannot tell counts as holding it); must not throw
    */
   RefreshScheduler(
       ScheduledExecutorService scheduler,
@@ -278,8 +279,9 @@ final class RefreshScheduler implements AutoCloseable {
 
   /**
    * Cancels the task of every domain the store no longer holds (evicted, refused or removed): its
-   * refresh would find nothing to refresh. A task replaced meanwhile is left alone, and so is one
-   * whose domain the store holds, with whatever entry (RFC 8461 §3.3).
+   * refresh would find nothing to refresh. A domain the store cannot tell about keeps its task. A
+   * task replaced meanwhile is left alone, and so is one whose domain the store holds, with
+   * whatever entry (RFC 8461 §3.3).
    */
   private void sweep() {
     int before = tasks.size();

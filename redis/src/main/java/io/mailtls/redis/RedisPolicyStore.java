@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * the local layer holds a policy, the local policy is returned: an outage or a Redis restarted
  * empty never makes a policy this process knew disappear. A local policy newer than Redis's (or
  * missing there) is written back in the background, so Redis is repaired once it answers again.
+ * {@link #presence} says {@link Presence#UNKNOWN} when Redis does not answer and the local layer
+ * holds nothing, so that the resolver does not give up the refresh of a policy the fleet still
+ * holds (RFC 8461 §3.3).
  *
  * <p>Writes ({@link #put}) go to the local layer and, bounded by the command timeout, to Redis by a
  * compare-and-set Lua script that never replaces a newer entry with an older one: an entry fetched
@@ -97,22 +100,40 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
 
   @Override
   public Optional<CachedPolicy> get(DomainName policyDomain) {
-    return read(policyDomain, true);
+    return read(policyDomain, true).entry();
   }
 
   @Override
   public Optional<CachedPolicy> peek(DomainName policyDomain) {
-    return read(policyDomain, false);
+    return read(policyDomain, false).entry();
   }
 
-  private Optional<CachedPolicy> read(DomainName domain, boolean use) {
+  /**
+   * {@link Presence#HELD} when Redis or the local layer holds the domain's policy; {@link
+   * Presence#UNKNOWN} when Redis does not answer (down, slower than the command timeout, refusing
+   * the credentials) and the local layer holds nothing for it, since Redis may still hold it;
+   * {@link Presence#ABSENT} when Redis answered and neither holds one.
+   */
+  @Override
+  public Presence presence(DomainName policyDomain) {
+    Read read = read(policyDomain, false);
+    if (read.entry().isPresent()) {
+      return Presence.HELD;
+    }
+    return read.answered() ? Presence.ABSENT : Presence.UNKNOWN;
+  }
+
+  /** A read's entry, and whether Redis answered it. */
+  private record Read(Optional<CachedPolicy> entry, boolean answered) {}
+
+  private Read read(DomainName domain, boolean use) {
     Objects.requireNonNull(domain, "policyDomain");
     Optional<CachedPolicy> known = local.peek(domain);
     String value;
     try {
       value = redis.getBounded(key(domain), MAX_VALUE_OCTETS);
     } catch (RedisLink.Unavailable e) {
-      return localRead(domain, use); // never "no policy" for an outage
+      return new Read(localRead(domain, use), false); // never "no policy" for an outage
     }
     Optional<CachedPolicy> shared = Optional.empty();
     if (value != null && value.getBytes(StandardCharsets.UTF_8).length > MAX_VALUE_OCTETS) {
@@ -130,12 +151,13 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
       local.put(domain, shared.get());
       Optional<CachedPolicy> mine = localRead(domain, use);
       // The local layer may refuse an entry (full of pinned policies): Redis's still counts.
-      return mine.isPresent() && !newer(shared.get(), mine.get(), now) ? mine : shared;
+      return new Read(
+          mine.isPresent() && !newer(shared.get(), mine.get(), now) ? mine : shared, true);
     }
     if (known.isPresent() && (shared.isEmpty() || newer(known.get(), shared.get(), now))) {
       repair(domain, known.get()); // Redis lost it (restart, eviction) or missed our write
     }
-    return localRead(domain, use);
+    return new Read(localRead(domain, use), true);
   }
 
   private Optional<CachedPolicy> localRead(DomainName domain, boolean use) {
