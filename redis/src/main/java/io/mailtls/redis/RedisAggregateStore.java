@@ -173,6 +173,13 @@ public final class RedisAggregateStore implements AggregateStore {
               reportedKey(batch.day())
             },
             args.toArray(String[]::new));
+    if (r == 2) {
+      // The value is not logged: it is not a count, and may be anything.
+      log.warn(
+          "TLS-RPT: {} held a counter that is not a count; it was replaced, restarting from this"
+              + " merge",
+          dayKey(batch.day()));
+    }
     if (r < 0) {
       lost(1, batch.day() + " was read for its reports before these counts arrived");
       throw new IOException(

@@ -119,6 +119,34 @@ class RedisAggregateStoreTest {
   }
 
   /**
+   * A counter field that holds no count (another tool, an altered value) made {@code HINCRBY} fail
+   * inside the merge script after it had set the batch's marker, and perhaps added the counters
+   * before it: Redis does not undo a script's writes when it fails. The batch waited as if Redis
+   * were away, and its next send found the marker and counted it merged, with some or all of its
+   * counts missing and no loss reported; the field stayed unreadable, so the day could not be read
+   * for its reports. The script now checks every field before it writes anything and replaces one
+   * that holds no count of the size mailtls writes, as the downgrade memory does.
+   */
+  @Test
+  void aFieldHoldingNoCountIsReplacedAndTheMergeIsNeitherSplitNorLost() throws IOException {
+    RedisAggregateStore s = store();
+    s.merge(DAY, Map.of(NONE, PolicyCounts.success()));
+    String key = "test:tlsrpt:v1:day:2026-12-05";
+    List<String> fields = inspect.hkeys(key);
+    assertThat(fields).hasSize(1);
+    inspect.hset(key, fields.get(0), "not a count");
+
+    s.merge(DAY, Map.of(STS, PolicyCounts.failure(EXPIRED), NONE, PolicyCounts.success()));
+
+    assertThat(s.pendingMerges()).as("batches waiting after a merge Redis answered").isZero();
+    assertThat(s.lostMerges()).isZero();
+    assertThat(s.read(DAY))
+        .containsOnly(
+            Map.entry(STS, new PolicyCounts(0, 1, Map.of(EXPIRED, 1L))),
+            Map.entry(NONE, new PolicyCounts(1, 0, Map.of())));
+  }
+
+  /**
    * Counts another process merges while the day's report is being written (a batch it kept while
    * Redis was away, sent at last) would miss the report that already read the day, and the discard
    * would delete them unseen. The read for the report closes the day: such a merge is refused, and

@@ -11,24 +11,41 @@ public final class CountScripts {
    * epoch day (the score), ARGV[3] the hash's time to live in seconds, ARGV[4] the marker's, then
    * field and increment pairs. Returns -1 without adding anything when the day's reports went out
    * (its counts were discarded), 0 when this batch was merged before (a retry whose earlier answer
-   * was lost), else adds every increment (HINCRBY), records the day and the batch's marker and
-   * renews the hash's expiry, all in one script: another process sees all of a merge or none of it,
-   * and a batch is added once however often it is sent while its marker lives.
+   * was lost), else (1, or 2 when it replaced a field, below) adds every increment (HINCRBY),
+   * records the day and the batch's marker and renews the hash's expiry, all in one script: another
+   * process sees all of a merge or none of it, and a batch is added once however often it is sent
+   * while its marker lives.
+   *
+   * <p>Redis does not undo what a script wrote before it failed, so nothing is written before every
+   * field is checked: a field that holds anything but 1 to 18 decimal digits (another tool, an
+   * altered value; {@code HINCRBY} would fail on it, or overflow) is deleted before the increments
+   * are added, so that the counter restarts from this merge, and the script returns 2 instead of 1.
+   * Without the check, {@code HINCRBY} failed after the marker was set and some counters were
+   * added: the retry found the marker and the rest of the batch was lost unreported.
    */
   public static final RedisLink.Script MERGE =
       RedisLink.Script.of(
           "if redis.call('EXISTS', KEYS[4]) == 1 then\n"
               + "  return -1\n"
               + "end\n"
-              + "if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[4]) then\n"
+              + "if redis.call('EXISTS', KEYS[3]) == 1 then\n"
               + "  return 0\n"
               + "end\n"
+              + "local replaced = 1\n"
+              + "for i = 5, #ARGV, 2 do\n"
+              + "  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
+              + "  if v and (#v > 18 or not string.match(v, '^%d+$')) then\n"
+              + "    redis.call('HDEL', KEYS[1], ARGV[i])\n"
+              + "    replaced = 2\n"
+              + "  end\n"
+              + "end\n"
+              + "redis.call('SET', KEYS[3], '1', 'EX', ARGV[4])\n"
               + "for i = 5, #ARGV, 2 do\n"
               + "  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])\n"
               + "end\n"
               + "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
               + "redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
-              + "return 1\n");
+              + "return replaced\n");
 
   /**
    * Read for the report. KEYS[1] the day's hash, KEYS[2] the day's reported mark; ARGV[1] the
