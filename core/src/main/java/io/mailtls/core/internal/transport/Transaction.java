@@ -357,6 +357,8 @@ final class Transaction {
           checkCompletion(r, SmtpStep.RCPT, "250/251");
           if (mailReply.isPositiveCompletion()) {
             rcptReply(rcpts.get(i), r, accepted);
+          } else {
+            requireNoTransaction(mailReply, r);
           }
         }
         if (closesWithData) {
@@ -517,6 +519,8 @@ final class Transaction {
         checkCompletion(r, SmtpStep.RCPT, "250/251");
         if (mailReply.isPositiveCompletion()) {
           rcptReply(rcpt, r, accepted);
+        } else {
+          requireNoTransaction(mailReply, r);
         }
       }
       // The last reply of the group must be all the server sent (RFC 2920 §3.1): with the
@@ -648,6 +652,32 @@ final class Transaction {
     } else {
       decided.put(rcpt, new Decided(statusOf(r), r));
       fromServer.add(rcpt);
+    }
+  }
+
+  /**
+   * After a refused MAIL there is no transaction, and a RCPT gets 503 (RFC 5321 §3.3), or another
+   * refusal. A 2xx there means the replies no longer answer the commands they stand for (one that
+   * came early, or one that never came, shifts the rest: RFC 2920 §3.1 matches them by order
+   * alone), so the refusal read for MAIL may be another command's: a protocol error, which decides
+   * nobody.
+   *
+   * @throws SessionFailure a protocol error, the connection never used again
+   */
+  private void requireNoTransaction(SmtpReply mailReply, SmtpReply rcptReply)
+      throws SessionFailure {
+    if (rcptReply.isPositiveCompletion()) {
+      conn.markBroken();
+      throw new SessionFailure(
+          FailureType.PROTOCOL_ERROR,
+          SmtpStep.RCPT
+              + ": reply "
+              + PeerText.quote(rcptReply.toString())
+              + " after MAIL was refused ("
+              + PeerText.quote(mailReply.toString())
+              + "), where RFC 5321 §3.3 has a 503: the replies do not match the commands",
+          rcptReply,
+          null);
     }
   }
 

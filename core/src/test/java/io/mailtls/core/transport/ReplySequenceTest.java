@@ -1,0 +1,216 @@
+package io.mailtls.core.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.EnhancedStatus;
+import io.mailtls.core.FailureType;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.testkit.MockSmtpServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Reply sequences that do not add up, from a peer of the test's own (the testkit's server keeps to
+ * RFC 5321 §3.3 and cannot send them): a refusal read among them may answer another command (RFC
+ * 2920 §3.1 matches replies to commands by order alone), so it bounces nobody.
+ */
+class ReplySequenceTest {
+
+  private static final String[] RECIPIENTS = {"a@example.test", "b@example.test"};
+
+  /**
+   * A server that refuses MAIL and then accepts each RCPT. RFC 5321 §3.3: without an accepted MAIL
+   * there is no transaction, and a RCPT gets 503; a 2xx there shows that the replies no longer
+   * answer the commands they stand for (a reply that came early, or one that never came, shifts the
+   * rest), so the refusal read for MAIL may be another command's. Bouncing every recipient on it
+   * returned mail that the next MX host takes.
+   */
+  @Test
+  @Timeout(60)
+  void aRefusedMailFollowedByAcceptedRecipientsBouncesNobody() throws Exception {
+    try (ServerSocket listener = new ServerSocket();
+        Fixture f = new Fixture()) {
+      listener.bind(new InetSocketAddress(Fixture.inet("127.0.0.2"), 0));
+      List<String> received = new CopyOnWriteArrayList<>();
+      start(
+          listener,
+          received,
+          "250-mx1.example.test\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
+          line ->
+              switch (verb(line)) {
+                case "MAIL" -> "550 5.7.1 sender refused\r\n";
+                case "RCPT" -> "250 2.1.5 ok\r\n";
+                case "DATA" -> "354 go ahead\r\n";
+                case "." -> "250 2.0.0 queued\r\n";
+                default -> "250 2.0.0 ok\r\n";
+              });
+      f.usePort(listener.getLocalPort());
+      MockSmtpServer mx2 = f.server("127.0.0.3", b -> b.hostname("mx2.example.test"));
+      f.dns(
+          d ->
+              d.zone(
+                  "example.test",
+                  z ->
+                      z.mx("example.test", 10, "mx1.example.test")
+                          .a("mx1.example.test", "127.0.0.2")
+                          .mailHost("example.test", 20, "mx2.example.test", mx2)));
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+
+      for (RecipientResult r : report.recipients()) {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+        assertThat(r.mxHost().orElseThrow().toString()).isEqualTo("mx2.example.test");
+        assertThat(r.attempts().get(0).failure()).contains(FailureType.PROTOCOL_ERROR);
+      }
+      assertThat(mx2.awaitMessages(1, Duration.ofSeconds(10)))
+          .singleElement()
+          .satisfies(m -> assertThat(m.recipients()).containsExactly(RECIPIENTS));
+      // Nothing of the message went to the first host: not even the dot of an empty one.
+      assertThat(received).doesNotContain(".");
+    }
+  }
+
+  /**
+   * The same in one round trip (RFC 3030 §4.2): the message left with the envelope, and the
+   * replies, a refused MAIL then accepted RCPTs, do not add up; every recipient is deferred, as
+   * after any reply that cannot be matched to its command.
+   */
+  @Test
+  @Timeout(60)
+  void inOneRoundTripARefusedMailFollowedByAcceptedRecipientsDefers() throws Exception {
+    try (ServerSocket listener = new ServerSocket();
+        Fixture f = new Fixture()) {
+      listener.bind(new InetSocketAddress(Fixture.inet("127.0.0.2"), 0));
+      List<String> received = new CopyOnWriteArrayList<>();
+      start(
+          listener,
+          received,
+          "250-mx.example.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-ENHANCEDSTATUSCODES\r\n"
+              + "250 8BITMIME\r\n",
+          line ->
+              switch (verb(line)) {
+                case "MAIL" -> "550 5.7.1 sender refused\r\n";
+                case "RCPT" -> "250 2.1.5 ok\r\n";
+                case "BDAT" -> "554 5.5.1 no valid recipients\r\n";
+                default -> "250 2.0.0 ok\r\n";
+              });
+      f.rawMx(listener.getLocalPort());
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+
+      // The message left with the envelope (the peer may record it after the client has read
+      // what it needed).
+      Fixture.await(
+          "the one-round-trip write reached the peer",
+          () -> received.stream().anyMatch(l -> l.startsWith("BDAT ") && l.endsWith(" LAST")));
+      for (RecipientResult r : report.recipients()) {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.reply().enhancedStatus()).contains(EnhancedStatus.PROTOCOL_ERROR);
+        assertThat(r.attempts()).hasSize(1);
+        assertThat(r.attempts().get(0).failure()).contains(FailureType.PROTOCOL_ERROR);
+      }
+    }
+  }
+
+  private static String verb(String line) {
+    return line.equals(".") ? "." : line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
+  }
+
+  /**
+   * Serves every connection on {@code listener} (plaintext, no STARTTLS) with {@code ehlo} and, for
+   * each other command line (and the final dot, as "."), the reply {@code replies} gives; reads
+   * DATA content after a 354, and BDAT chunks. Records every line received.
+   */
+  private static void start(
+      ServerSocket listener, List<String> received, String ehlo, Function<String, String> replies) {
+    Thread peer =
+        new Thread(
+            () -> {
+              while (true) {
+                Socket s;
+                try {
+                  s = listener.accept();
+                } catch (IOException e) {
+                  return; // the listener closed
+                }
+                Thread session =
+                    new Thread(() -> serve(s, received, ehlo, replies), "scripted-smtp-session");
+                session.setDaemon(true);
+                session.start();
+              }
+            },
+            "scripted-smtp-peer");
+    peer.setDaemon(true);
+    peer.start();
+  }
+
+  private static void serve(
+      Socket s, List<String> received, String ehlo, Function<String, String> replies) {
+    try (s) {
+      s.setTcpNoDelay(true);
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+      OutputStream out = s.getOutputStream();
+      write(out, "220 mx.example.test ESMTP\r\n");
+      boolean data = false;
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (data) {
+          if (line.equals(".")) {
+            received.add(line);
+            data = false;
+            write(out, replies.apply("."));
+          }
+          continue;
+        }
+        received.add(line);
+        String verb = verb(line);
+        if (verb.equals("EHLO")) {
+          write(out, ehlo);
+        } else if (verb.equals("QUIT")) {
+          write(out, "221 2.0.0 bye\r\n");
+          return;
+        } else if (verb.equals("BDAT")) {
+          int size = Integer.parseInt(line.split(" ", -1)[1]);
+          char[] chunk = new char[size];
+          for (int n = 0; n < size; ) {
+            int r = in.read(chunk, n, size - n);
+            if (r < 0) {
+              return;
+            }
+            n += r;
+          }
+          write(out, replies.apply(line));
+        } else {
+          String reply = replies.apply(line);
+          data = verb.equals("DATA") && reply.startsWith("354");
+          write(out, reply);
+        }
+      }
+    } catch (IOException e) {
+      // the client hung up
+    }
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+  }
+}
