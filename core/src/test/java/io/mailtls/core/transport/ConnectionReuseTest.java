@@ -141,6 +141,40 @@ class ConnectionReuseTest {
     }
   }
 
+  /**
+   * Without PIPELINING the RSET that checks a pooled session is a command of its own. A 421 or a
+   * 221 to it says the server is closing and takes no command after it (RFC 5321 §3.8; RSET gets
+   * 250, §4.1.1.5): the session is unusable before any of the message could be taken, and the
+   * message goes on a new session, as it does under PIPELINING, never deferred for it. A 221 used
+   * to be taken for a usable session: MAIL then found the connection closed, and the message was
+   * deferred.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"421", "221"})
+  void withoutPipeliningAPooledSessionClosingAtItsRsetIsReplaced(int code) throws Exception {
+    try (Fixture f = new Fixture()) {
+      SmtpAction closing =
+          SmtpAction.reply(SmtpReply.of(code, code / 100 + ".0.0", "closing")).thenDisconnect();
+      MockSmtpServer mx =
+          start(
+              f,
+              b ->
+                  b.capabilities(
+                          MockSmtpServer.DEFAULT_CAPABILITIES.stream()
+                              .filter(c -> !c.equals("PIPELINING"))
+                              .toArray(String[]::new))
+                      .on(SmtpStep.RSET, closing));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      delivered(t, "one@example.test");
+      DeliveryReport second = t.send(Envelope.of("a@sender.test", "two@example.test"), CONTENT);
+      assertThat(second.allDelivered()).as("%s", second).isTrue();
+      assertThat(second.result("two@example.test").attempts()).hasSize(1);
+      assertThat(mx.sessions()).hasSize(2);
+      assertThat(mx.messages()).hasSize(2);
+      assertThat(mx.messages().get(1).sessionId()).isEqualTo(mx.sessions().get(1).id());
+    }
+  }
+
   private static String[] capabilities(String path) {
     return MockSmtpServer.DEFAULT_CAPABILITIES.stream()
         .filter(c -> path.equals("one round trip") || !c.equals("CHUNKING"))

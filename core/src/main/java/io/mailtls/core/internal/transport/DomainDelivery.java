@@ -615,7 +615,9 @@ public final class DomainDelivery {
       }
       try {
         SmtpReply r = c.command(SmtpCommand.rset(), settings.timeouts().command(), SmtpStep.RSET);
-        if (r.isPositiveCompletion()) {
+        // A 221, like a 421, says the server is closing and takes no command after it (RFC 5321
+        // §3.8; RSET gets 250, §4.1.1.5): the session is stale, as under PIPELINING.
+        if (r.isPositiveCompletion() && r.code() != 221) {
           notes.add("reused connection (transaction " + (c.transactions() + 1) + ")");
           return c;
         }
