@@ -117,7 +117,11 @@ final class DomainChecker implements AutoCloseable {
               requirements(h.name(), byLevel),
               p == null ? null : p.join()));
     }
-    if (hop instanceof NextHop.AddressLiteral literal && probes.containsKey("")) {
+    if (hop instanceof NextHop.AddressLiteral literal) {
+      // The literal is the one host delivery tries (RFC 5321 §4.1.3), probed or not: without it a
+      // literal would read as a domain without hosts (--fail-on no-mx), unlike the same check with
+      // --probe.
+      CompletableFuture<List<CheckReport.Probe>> p = probes.get("");
       hosts.add(
           new CheckReport.Host(
               hop.toString(),
@@ -130,7 +134,7 @@ final class DomainChecker implements AutoCloseable {
               new CheckReport.Tlsa(
                   "none", null, "an address literal has no TLSA base domain", List.of()),
               requirements(null, byLevel),
-              probes.get("").join()));
+              p == null ? null : p.join()));
     }
     Map<String, CheckReport.Level> levels = new LinkedHashMap<>();
     byLevel.forEach((level, plan) -> levels.put(level.token(), level(plan)));

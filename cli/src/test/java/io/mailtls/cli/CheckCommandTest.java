@@ -384,6 +384,27 @@ class CheckCommandTest {
     assertThat(probe.get("verdict").asText()).isEqualTo("encrypted");
   }
 
+  /**
+   * Delivery to an address literal tries that address (RFC 5321 §4.1.3), with or without {@code
+   * --probe}: the literal is the one host, and {@code --fail-on no-mx} ("no usable MX host") does
+   * not hold for it.
+   */
+  @Test
+  void anAddressLiteralIsItsOwnHostWithoutAProbe() throws IOException {
+    CliRun run = check("[127.0.4.1]", "--json", "--fail-on", "no-mx");
+    JsonNode doc = JSON.readTree(run.out());
+    assertThat(doc.get("levels").get("opportunistic").get("status").asText()).isEqualTo("ATTEMPT");
+    assertThat(doc.get("hosts")).hasSize(1);
+    JsonNode host = doc.get("hosts").get(0);
+    assertThat(fields(host)).containsExactlyElementsOf(HOST_FIELDS);
+    assertThat(host.get("addresses").get(0).asText()).isEqualTo("127.0.4.1");
+    assertThat(host.get("requirements").get("opportunistic").get("action").asText())
+        .isEqualTo("try");
+    assertThat(host.get("probes").isNull()).isTrue();
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.err()).doesNotContain("fail-on");
+  }
+
   @Test
   void tablesByDefault() {
     CliRun run = check("dane-ee.test", "--probe");
