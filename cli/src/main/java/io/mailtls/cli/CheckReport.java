@@ -277,6 +277,8 @@ record CheckReport(
    * @param reachable whether TCP connected
    * @param greeting the greeting, or null
    * @param starttls whether STARTTLS was offered; null when EHLO was not reached
+   * @param starttlsReply the reply to STARTTLS (220, or a refusal, RFC 3207 §4), or null when
+   *     STARTTLS was not sent
    * @param protocol the TLS protocol, or null
    * @param cipher the cipher suite, or null
    * @param peerChain the certificates presented, leaf first
@@ -303,6 +305,7 @@ record CheckReport(
       boolean reachable,
       @Nullable String greeting,
       @Nullable Boolean starttls,
+      @Nullable String starttlsReply,
       @Nullable String protocol,
       @Nullable String cipher,
       List<Certificate> peerChain,
@@ -332,6 +335,7 @@ record CheckReport(
           r.reachable(),
           r.greeting().map(Probe::reply).orElse(null),
           r.starttlsOffered().orElse(null),
+          r.starttlsReply().map(Probe::reply).orElse(null),
           r.tls().map(TlsDetails::protocol).orElse(null),
           r.tls().map(TlsDetails::cipherSuite).orElse(null),
           chain,

@@ -156,19 +156,32 @@ enum FailOn {
   private boolean holds(CheckReport.Probe p) {
     return switch (this) {
       case DANE_MISMATCH -> Boolean.FALSE.equals(p.daneVerified());
+      // Refused whatever the requirement: under one that needs TLS the probe fails there (RFC
+      // 3207 §4), and that is a missing STARTTLS, not an unreachable host.
       case NO_STARTTLS ->
           Boolean.FALSE.equals(p.starttls())
               || (Boolean.TRUE.equals(p.starttls())
                   && p.protocol() == null
-                  && p.verdict().equals("plaintext"));
+                  && p.verdict().equals("plaintext"))
+              || starttlsRefused(p);
       case PKIX_INVALID -> p.protocol() != null && Boolean.FALSE.equals(p.pkixVerified());
       case UNREACHABLE ->
           !p.reachable()
               || (p.protocol() == null
                   && p.verdict().equals("failed")
-                  && !Boolean.FALSE.equals(p.starttls()));
+                  && !Boolean.FALSE.equals(p.starttls())
+                  && !starttlsRefused(p));
       default -> false;
     };
+  }
+
+  /** STARTTLS was offered and sent, and the server answered other than 220 (RFC 3207 §4). */
+  private static boolean starttlsRefused(CheckReport.Probe p) {
+    String reply = p.starttlsReply();
+    return Boolean.TRUE.equals(p.starttls())
+        && p.protocol() == null
+        && reply != null
+        && !reply.startsWith("220");
   }
 
   private static boolean bogus(@Nullable String state) {

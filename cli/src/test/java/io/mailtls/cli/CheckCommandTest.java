@@ -54,6 +54,7 @@ class CheckCommandTest {
           "reachable",
           "greeting",
           "starttls",
+          "starttlsReply",
           "protocol",
           "cipher",
           "peerChain",

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mailtls.testkit.MockSmtpServer;
+import io.mailtls.testkit.SmtpAction;
+import io.mailtls.testkit.SmtpStep;
 import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
@@ -287,6 +289,44 @@ class CliReportTruthTest {
     assertThat(doc.get("levels").get("opportunistic").get("status").asText()).isEqualTo("DEFERRED");
     assertThat(run.exit()).as(run.err()).isEqualTo(1);
     assertThat(run.err()).contains("mailtls: fail-on no-mx: dangling.test: ");
+  }
+
+  /**
+   * A DANE host that answers STARTTLS with 454 (RFC 3207 §4) gets no mail: delivery needs TLS there
+   * and defers. docs/cli-json.md says {@code --fail-on no-starttls} holds when an address "did not
+   * offer STARTTLS, or refused it", so the refusal must trip it, whatever the host's requirement.
+   */
+  @Test
+  void noStarttlsHoldsWhenAHostThatNeedsTlsRefusesStarttls() throws Exception {
+    TestPki pki = TestPki.create();
+    TestPki.Issued leaf = pki.root().leaf().dnsNames(MX).issue();
+    MockSmtpServer server =
+        keep(
+            MockSmtpServer.builder()
+                .address(InetAddress.getByName("127.0.12.5"))
+                .hostname(MX)
+                .tls(leaf.serverSslContext())
+                .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available"))
+                .start());
+    TestDnsServer dns =
+        dns(
+            b ->
+                b.zone(
+                    "example.test",
+                    z ->
+                        z.mx("example.test", 10, MX)
+                            .a(MX, "127.0.12.5")
+                            .tlsaFor(Tlsa.smtpOwner(MX), 3, 1, 1, leaf)));
+    List<String> check =
+        new ArrayList<>(List.of("check", "example.test", "--json", "--fail-on", "no-starttls"));
+    check.addAll(options(dns, server.port(), pki));
+    CliRun run = CliRun.run(check);
+    JsonNode probe = JSON.readTree(run.out()).get("hosts").get(0).get("probes").get(0);
+    assertThat(probe.get("requirement").asText()).isEqualTo("dane");
+    assertThat(probe.get("starttls").asBoolean()).isTrue();
+    assertThat(run.exit()).as(run.err()).isEqualTo(1);
+    assertThat(run.err()).contains("mailtls: fail-on no-starttls: example.test: ");
+    assertThat(probe.get("starttlsReply").asText()).startsWith("454 4.7.0");
   }
 
   /**
