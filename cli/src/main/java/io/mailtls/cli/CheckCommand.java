@@ -286,33 +286,17 @@ final class CheckCommand implements Callable<Integer>, Mailtls.Verbosity {
             ? new BufferedReader(
                 new InputStreamReader(parent.stdin(), StandardCharsets.UTF_8.newDecoder()))
             : Files.newBufferedReader(Objects.requireNonNull(input), StandardCharsets.UTF_8)) {
-      StringBuilder line = new StringBuilder();
-      int number = 1;
-      for (int c = r.read(); ; c = r.read()) {
-        if (c == -1 || c == '\n') {
-          String text = line.toString().strip();
-          if (!text.isEmpty() && !text.startsWith("#")) {
-            hops.add(parseDomain(text, "--input " + input + " line " + number));
-          }
-          if (c == -1) {
-            break;
-          }
-          line.setLength(0);
-          number++;
-        } else if (line.length() == MAX_INPUT_LINE) {
-          // a domain name has at most 253 characters: no need to read (or echo) the rest
-          throw CliException.usage(
-              "--input "
-                  + input
-                  + " line "
-                  + number
-                  + ": longer than "
-                  + MAX_INPUT_LINE
-                  + " characters");
-        } else {
-          line.append((char) c);
-        }
-      }
+      String where = "--input " + input;
+      BoundedLines.read(
+          r,
+          MAX_INPUT_LINE,
+          where,
+          (line, number) -> {
+            String text = line.strip();
+            if (!text.isEmpty() && !text.startsWith("#")) {
+              hops.add(parseDomain(text, where + " line " + number));
+            }
+          });
     } catch (IOException e) {
       throw CliException.usage("cannot read --input " + input + ": " + TrustConfig.describe(e), e);
     }

@@ -27,6 +27,7 @@ class BadInputTest {
   private static TestWorld world;
   private static Path garbage;
   private static Path badList;
+  private static Path longLine;
   private static String deadResolver;
 
   @BeforeAll
@@ -37,6 +38,11 @@ class BadInputTest {
         garbage, "this is not a certificate, nor a DS record\n", StandardCharsets.US_ASCII);
     badList = world.dir().resolve("bad-list.txt");
     Files.writeString(badList, "good.test\nexa..mple.test\n", StandardCharsets.US_ASCII);
+    longLine = world.dir().resolve("long-line.txt");
+    Files.writeString(
+        longLine,
+        "# one long line\n" + "a".repeat(5_000) + "@good.test\n",
+        StandardCharsets.US_ASCII);
     try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       // A port nothing listens on once this socket is closed.
       deadResolver = "127.0.0.1:" + s.getLocalPort();
@@ -48,7 +54,10 @@ class BadInputTest {
     world.close();
   }
 
-  /** Each case: the arguments (with {@code $GARBAGE}, {@code $LIST}, {@code $DEAD}), code, text. */
+  /**
+   * Each case: the arguments (with {@code $GARBAGE}, {@code $LIST}, {@code $LONG}, {@code $DEAD}),
+   * code, text (with {@code $LONG}).
+   */
   static Stream<Arguments> cases() {
     return Stream.of(
         Arguments.of("check", 64, "give a DOMAIN or --input FILE"),
@@ -109,6 +118,12 @@ class BadInputTest {
             "send --from a@sender.test --to-file /nonexistent/rcpts",
             64,
             "cannot read --to-file /nonexistent/rcpts: no such file"),
+        Arguments.of(
+            "send --from a@sender.test --to-file $LONG",
+            64,
+            "--to-file $LONG line 2: longer than 1024 characters"),
+        Arguments.of(
+            "check --input $LONG", 64, "--input $LONG line 2: longer than 1024 characters"),
         Arguments.of(
             "inspect /nonexistent/m.eml", 64, "cannot read /nonexistent/m.eml: no such file"),
         Arguments.of("check a.test --dnssec maybe", 64, "--dnssec must be validate or trust-ad"),
@@ -179,6 +194,7 @@ class BadInputTest {
       out.add(
           a.replace("$GARBAGE", garbage.toString())
               .replace("$LIST", badList.toString())
+              .replace("$LONG", longLine.toString())
               .replace("$DEAD", deadResolver));
     }
     return out;
@@ -204,6 +220,7 @@ class BadInputTest {
   @MethodSource("cases")
   void oneLineNamingTheProblem(String line, int exit, String message) {
     CliRun run = CliRun.run(args(line));
+    message = message.replace("$LONG", longLine.toString());
     assertThat(run.exit()).as(run.err()).isEqualTo(exit);
     assertThat(run.err())
         .startsWith("mailtls: ")
