@@ -112,7 +112,7 @@ final class MxCommand implements Callable<Integer>, Mailtls.Verbosity {
       out.printf(Locale.ROOT, "       AAAA %s%n", describe(h.ipv6()));
     }
     for (String n : r.notes()) {
-      out.printf(Locale.ROOT, "note       %s%n", n);
+      out.printf(Locale.ROOT, "note       %s%n", CheckText.printable(n));
     }
     out.flush();
   }
@@ -121,6 +121,7 @@ final class MxCommand implements Callable<Integer>, Mailtls.Verbosity {
     StringBuilder sb = new StringBuilder().append(a.outcome()).append(' ').append(a.state());
     a.failure().ifPresent(f -> sb.append(' ').append(f));
     a.reason().ifPresent(x -> sb.append(" (").append(x).append(')'));
-    return sb.toString();
+    // a reason may carry a resolver's own text (RFC 8914 extra text): never control characters
+    return CheckText.printable(sb.toString());
   }
 }
