@@ -26,6 +26,7 @@ public final class Attempt {
   private final Timings timings;
   private final Optional<MtaStsPolicy> mtaStsPolicy;
   private final boolean sessionReused;
+  private final Optional<FailureType> plaintextReason;
 
   /**
    * Not public: built by the transport; without the announced name, local address, timings and
@@ -58,7 +59,7 @@ public final class Attempt {
         false);
   }
 
-  /** Not public: built by the transport. */
+  /** Not public: built by the transport; without the reason for plaintext. */
   Attempt(
       Optional<DomainName> host,
       InetSocketAddress address,
@@ -74,6 +75,41 @@ public final class Attempt {
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
       boolean sessionReused) {
+    this(
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        announcedName,
+        localAddress,
+        timings,
+        mtaStsPolicy,
+        sessionReused,
+        Optional.empty());
+  }
+
+  /** Not public: built by the transport. */
+  Attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress,
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy,
+      boolean sessionReused,
+      Optional<FailureType> plaintextReason) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -87,6 +123,7 @@ public final class Attempt {
     Objects.requireNonNull(localAddress, "localAddress");
     Objects.requireNonNull(timings, "timings");
     Objects.requireNonNull(mtaStsPolicy, "mtaStsPolicy");
+    Objects.requireNonNull(plaintextReason, "plaintextReason");
     this.host = host;
     this.address = address;
     this.requirement = requirement;
@@ -101,6 +138,7 @@ public final class Attempt {
     this.timings = timings;
     this.mtaStsPolicy = mtaStsPolicy;
     this.sessionReused = sessionReused;
+    this.plaintextReason = tls.isPresent() ? Optional.empty() : plaintextReason;
   }
 
   /** The MX host name; empty for an address literal. */
@@ -195,6 +233,23 @@ public final class Attempt {
     return sessionReused;
   }
 
+  /**
+   * Why a session that was allowed to go on without TLS (opportunistic TLS, RFC 7435) has none,
+   * once its EHLO was answered: {@link FailureType#STARTTLS_NOT_SUPPORTED} when the server did not
+   * offer STARTTLS, or refused it with a reply other than 220 (RFC 3207 §4), and the session went
+   * on on the same connection; otherwise the failure of the STARTTLS command or of the TLS
+   * handshake that began after its 220 (and of the EHLO over TLS), after which the session went on
+   * in plaintext on a new connection, or the downgrade memory refused that ({@link
+   * FailureType#DOWNGRADE_DETECTED} in {@link #failure()}). Empty when the session has TLS, when it
+   * ended before its EHLO was answered, and when TLS was required: {@link #failure()} then says why
+   * there is none ({@code STARTTLS_NOT_SUPPORTED} for a missing or refused STARTTLS, the
+   * handshake's failure otherwise). RFC 8460 §4.3.1 reports the first as {@code
+   * starttls-not-supported} and the others as the negotiation's failure.
+   */
+  public Optional<FailureType> plaintextReason() {
+    return plaintextReason;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -212,7 +267,8 @@ public final class Attempt {
         && localAddress.equals(other.localAddress)
         && timings.equals(other.timings)
         && mtaStsPolicy.equals(other.mtaStsPolicy)
-        && sessionReused == other.sessionReused;
+        && sessionReused == other.sessionReused
+        && plaintextReason.equals(other.plaintextReason);
   }
 
   @Override
@@ -231,7 +287,8 @@ public final class Attempt {
         localAddress,
         timings,
         mtaStsPolicy,
-        sessionReused);
+        sessionReused,
+        plaintextReason);
   }
 
   @Override

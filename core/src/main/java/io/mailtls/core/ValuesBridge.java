@@ -36,7 +36,8 @@ final class ValuesBridge extends Values {
       Optional<InetSocketAddress> localAddress,
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
-      boolean sessionReused) {
+      boolean sessionReused,
+      Optional<FailureType> plaintextReason) {
     return new Attempt(
         host,
         address,
@@ -51,7 +52,8 @@ final class ValuesBridge extends Values {
         localAddress,
         timings,
         mtaStsPolicy,
-        sessionReused);
+        sessionReused,
+        plaintextReason);
   }
 
   @Override

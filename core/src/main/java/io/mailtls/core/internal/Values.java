@@ -146,6 +146,44 @@ public abstract class Values {
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
       boolean sessionReused) {
+    return attempt(
+        host,
+        address,
+        requirement,
+        source,
+        tls,
+        authentication,
+        failure,
+        reply,
+        detail,
+        announcedName,
+        localAddress,
+        timings,
+        mtaStsPolicy,
+        sessionReused,
+        Optional.empty());
+  }
+
+  /**
+   * The same, with why a session allowed to go on without TLS has none ({@link
+   * Attempt#plaintextReason()}).
+   */
+  public static Attempt attempt(
+      Optional<DomainName> host,
+      InetSocketAddress address,
+      TlsRequirement requirement,
+      PolicySource source,
+      Optional<TlsDetails> tls,
+      Optional<Authentication> authentication,
+      Optional<FailureType> failure,
+      Optional<SmtpReply> reply,
+      String detail,
+      Optional<String> announcedName,
+      Optional<InetSocketAddress> localAddress,
+      Timings timings,
+      Optional<MtaStsPolicy> mtaStsPolicy,
+      boolean sessionReused,
+      Optional<FailureType> plaintextReason) {
     return bridge()
         .newAttempt(
             host,
@@ -161,7 +199,8 @@ public abstract class Values {
             localAddress,
             timings,
             mtaStsPolicy,
-            sessionReused);
+            sessionReused,
+            plaintextReason);
   }
 
   /** One call of a transport. */
@@ -339,7 +378,8 @@ public abstract class Values {
       Optional<InetSocketAddress> localAddress,
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
-      boolean sessionReused);
+      boolean sessionReused,
+      Optional<FailureType> plaintextReason);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 

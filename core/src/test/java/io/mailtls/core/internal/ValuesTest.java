@@ -489,7 +489,8 @@ class ValuesTest {
         Optional<InetSocketAddress> localAddress,
         io.mailtls.core.Timings timings,
         Optional<io.mailtls.core.MtaStsPolicy> mtaStsPolicy,
-        boolean sessionReused) {
+        boolean sessionReused,
+        Optional<FailureType> plaintextReason) {
       throw new AssertionError();
     }
 

@@ -279,23 +279,25 @@ public final class SessionAccounting {
                 detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
       } else if (a.tls().isPresent()) {
         add(counts, policy, PolicyCounts.success()); // row 4
-      } else if (withoutTls(a) && a.timings().tls().isPresent()) {
-        // Row 4b: STARTTLS was offered and its handshake failed; the mail went in plaintext on a
-        // new connection (RFC 7435), or the downgrade memory refused that. The MX supports
-        // STARTTLS: not starttls-not-supported (RFC 8460 §4.3.1) but the negotiation's failure.
+      } else if (withoutTls(a) && tlsNegotiationFailed(a)) {
+        // Row 4b: the server accepted STARTTLS and the negotiation failed; the mail went in
+        // plaintext on a new connection (RFC 7435), or the downgrade memory refused that. The MX
+        // supports STARTTLS: not starttls-not-supported (RFC 8460 §4.3.1) but the negotiation's
+        // failure.
         add(
             counts,
             policy,
             PolicyCounts.failure(
                 detail(
-                    FailureType.TLS_HANDSHAKE_FAILED,
+                    negotiationFailure(a.plaintextReason().orElseThrow()),
                     a.host(),
                     Optional.of(a.address()),
                     sendingMtaIp,
                     a)));
       } else if (withoutTls(a)) {
-        // Row 5: the session went on in plaintext (opportunistic, no STARTTLS), whatever then
-        // became of the message there.
+        // Row 5: the session went on in plaintext (opportunistic; STARTTLS not offered, or
+        // refused with a reply other than 220, RFC 3207 §4), whatever then became of the message
+        // there.
         add(
             counts,
             policy,
@@ -331,16 +333,35 @@ public final class SessionAccounting {
   }
 
   /**
-   * The result of a session's policy failure: a report-only check of a session that went ahead in
-   * plaintext says {@code STARTTLS_NOT_SUPPORTED}, but when STARTTLS was tried and its handshake
-   * failed ({@link io.mailtls.core.Timings#tls()} present) the MX did support it.
+   * The result of a session's policy failure: {@code STARTTLS_NOT_SUPPORTED} stays so when the
+   * server did not offer STARTTLS or refused it (RFC 3207 §4: no handshake took place), but a
+   * session that went on in plaintext after a negotiation that failed ({@link
+   * Attempt#plaintextReason()}) had an MX that supports STARTTLS: the negotiation's failure.
    */
   private static FailureType sessionType(FailureType type, Attempt a) {
-    return type == FailureType.STARTTLS_NOT_SUPPORTED
-            && a.tls().isEmpty()
-            && a.timings().tls().isPresent()
-        ? FailureType.TLS_HANDSHAKE_FAILED
+    return type == FailureType.STARTTLS_NOT_SUPPORTED && tlsNegotiationFailed(a)
+        ? negotiationFailure(a.plaintextReason().orElseThrow())
         : type;
+  }
+
+  /**
+   * Whether the session has no TLS because a negotiation the server accepted failed (the STARTTLS
+   * command after it was offered, the handshake, or the EHLO over TLS), rather than because the
+   * server did not offer STARTTLS or refused it.
+   */
+  private static boolean tlsNegotiationFailed(Attempt a) {
+    return a.tls().isEmpty()
+        && a.plaintextReason().isPresent()
+        && a.plaintextReason().get() != FailureType.STARTTLS_NOT_SUPPORTED;
+  }
+
+  /**
+   * A failed negotiation as RFC 8460 §4.3.1 reports it: its own type when it has a result type (a
+   * handshake failure, a certificate failure), else ({@code TIMEOUT}, {@code CONNECTION_LOST},
+   * {@code PROTOCOL_ERROR} during it) the general {@code TLS_HANDSHAKE_FAILED}.
+   */
+  private static FailureType negotiationFailure(FailureType type) {
+    return type.tlsRptResultType().isPresent() ? type : FailureType.TLS_HANDSHAKE_FAILED;
   }
 
   /** Whether a session counts at all (rows 2 to 5), rather than row 6's no TLS negotiation. */

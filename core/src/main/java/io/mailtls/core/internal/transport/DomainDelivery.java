@@ -668,7 +668,8 @@ public final class DomainDelivery {
                     + tlsFailed.failure().getMessage()
                     + "); no plaintext retry: "
                     + plaintextRefused.get())
-            .seenAs(tlsFailed.failure());
+            .seenAs(tlsFailed.failure())
+            .plaintextReason(tlsFailed.failure().type());
       }
       if (outcome instanceof SessionOpener.TlsFailed tlsFailed) {
         // RFC 7435 (opportunistic security): TLS that failed is retried in plaintext on a fresh
@@ -730,7 +731,8 @@ public final class DomainDelivery {
         c != null ? c.localAddress() : failure.flatMap(SessionFailure::localAddress),
         timer.finish(true),
         plan.mtaSts(),
-        c != null && !c.firstUseFor(policyDomain(plan)));
+        c != null && !c.firstUseFor(policyDomain(plan)),
+        c != null ? c.plaintextReason() : failure.flatMap(SessionFailure::plaintextReason));
   }
 
   private List<RecipientResult> results(

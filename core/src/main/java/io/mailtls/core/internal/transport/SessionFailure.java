@@ -23,6 +23,7 @@ final class SessionFailure extends Exception {
   private final @Nullable SmtpReply reply;
   private Optional<String> announcedName = Optional.empty();
   private Optional<InetSocketAddress> localAddress = Optional.empty();
+  private Optional<FailureType> plaintextReason = Optional.empty();
 
   SessionFailure(
       FailureType type,
@@ -63,6 +64,9 @@ final class SessionFailure extends Exception {
     if (localAddress.isEmpty()) {
       localAddress = c.localAddress();
     }
+    if (plaintextReason.isEmpty()) {
+      plaintextReason = c.plaintextReason();
+    }
     return this;
   }
 
@@ -74,7 +78,26 @@ final class SessionFailure extends Exception {
     if (localAddress.isEmpty()) {
       localAddress = other.localAddress;
     }
+    if (plaintextReason.isEmpty()) {
+      plaintextReason = other.plaintextReason;
+    }
     return this;
+  }
+
+  /**
+   * Records that the session had no TLS for {@code reason} when it ended (see {@link
+   * SmtpConnection#plaintextReason()}), unless known already; returns this failure.
+   */
+  SessionFailure plaintextReason(FailureType reason) {
+    if (plaintextReason.isEmpty()) {
+      plaintextReason = Optional.of(reason);
+    }
+    return this;
+  }
+
+  /** Why the session had no TLS when it ended, if it was allowed to go on without. */
+  Optional<FailureType> plaintextReason() {
+    return plaintextReason;
   }
 
   /** The name the server announced, if the session got that far ({@link #seenOn}). */

@@ -280,6 +280,7 @@ final class SessionOpener {
               "TLS required but the server does not offer STARTTLS");
         }
         notes.add("server does not offer STARTTLS; plaintext");
+        c.starttlsUnsupported();
         return Optional.empty();
       }
       step = SmtpStep.STARTTLS;
@@ -303,7 +304,10 @@ final class SessionOpener {
               reply,
               null);
         }
+        // RFC 3207 §4: the server refused STARTTLS; no handshake took place (RFC 8460 §4.3.1
+        // starttls-not-supported, as when it is not offered).
         notes.add("STARTTLS refused (" + reply + "); continuing in plaintext");
+        c.starttlsUnsupported();
         return Optional.empty();
       }
       step = SmtpStep.TLS_HANDSHAKE;

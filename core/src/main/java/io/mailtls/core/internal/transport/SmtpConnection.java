@@ -86,6 +86,9 @@ final class SmtpConnection implements AutoCloseable {
   /** The failure of opportunistic TLS that this plaintext session was opened after, if any. */
   private @Nullable SessionFailure plaintextAfter;
 
+  /** Whether the server did not offer STARTTLS, or refused it, and this session went on. */
+  private boolean starttlsUnsupported;
+
   private int transactions;
 
   /** The next hops this session has carried mail for: at most a few in its reuse time. */
@@ -629,6 +632,30 @@ final class SmtpConnection implements AutoCloseable {
   /** The TLS failure this plaintext session was opened after, if it was. */
   Optional<SessionFailure> plaintextAfter() {
     return Optional.ofNullable(plaintextAfter);
+  }
+
+  /**
+   * Records that the server did not offer STARTTLS, or refused it with a reply other than 220 (RFC
+   * 3207 §4), and that this session goes on in plaintext.
+   */
+  void starttlsUnsupported() {
+    starttlsUnsupported = true;
+  }
+
+  /**
+   * Why this session, allowed to go on without TLS, has none ({@link
+   * io.mailtls.core.Attempt#plaintextReason()}): {@code STARTTLS_NOT_SUPPORTED} after {@link
+   * #starttlsUnsupported()}, the earlier connection's TLS failure after {@link #plaintextAfter};
+   * empty with TLS.
+   */
+  Optional<FailureType> plaintextReason() {
+    if (tls != null) {
+      return Optional.empty();
+    }
+    if (plaintextAfter != null) {
+      return Optional.of(plaintextAfter.type());
+    }
+    return starttlsUnsupported ? Optional.of(FailureType.STARTTLS_NOT_SUPPORTED) : Optional.empty();
   }
 
   void markBroken() {
