@@ -236,13 +236,12 @@ public record TlsRptRecord(List<URI> rua, List<URI> ignored, Map<String, String>
     }
   }
 
+  /**
+   * Whether the mail channel can deliver to {@code uri}: the very check it makes ({@link
+   * MailtoUri#recipients}), so that a URI it would refuse (a header field without {@code =}, an
+   * invalid address, a fragment) is ignored here and takes no destination place.
+   */
   private static boolean usableMailto(URI uri) {
-    String ssp = uri.getRawSchemeSpecificPart();
-    int at = ssp.indexOf('@');
-    int q = ssp.indexOf('?');
-    if (at > 0 && (q < 0 || at < q - 1) && at != ssp.length() - 1 && q != 0) {
-      return true; // an address before "?", percent-encoded as it may be
-    }
     try {
       MailtoUri.recipients(uri);
       return true;

@@ -3,6 +3,7 @@ package io.mailtls.tlsrpt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailtls.tlsrpt.internal.MailtoUri;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,11 +56,54 @@ class TlsRptRecordTest {
         .containsExactlyElementsOf(uris.subList(5, 50).stream().map(URI::create).toList());
   }
 
+  /**
+   * A {@code mailto:} URI that delivery refuses (here a header field without {@code =}, RFC 6068 §2
+   * {@code hfield = hfname "=" hfvalue}) is ignored when the record is parsed (RFC 8460 §3: one
+   * unusable URI leaves the others), so it takes none of the {@link TlsRptRecord#MAX_DESTINATIONS}
+   * places: the five good URIs after it are all destinations, and each destination is one the mail
+   * channel accepts.
+   */
+  @Test
+  void aMailtoThatDeliveryRefusesTakesNoDestinationPlace() {
+    List<String> good = new ArrayList<>();
+    for (int i = 1; i <= TlsRptRecord.MAX_DESTINATIONS; i++) {
+      good.add("mailto:r" + i + "@example.com");
+    }
+    List<String> bad =
+        List.of(
+            "mailto:a@example.com?subject",
+            "mailto:a@example.com?to",
+            "mailto:a@example.com?&subject=x",
+            "mailto:not-an-address@@example.com",
+            "mailto:a@example.com?to=b@",
+            "mailto:a@example.com#frag");
+    for (String b : bad) {
+      TlsRptRecord r = TlsRptRecord.parse("v=TLSRPTv1; rua=" + b + "," + String.join(",", good));
+      assertThat(r.rua())
+          .as("rua of a record whose first URI is %s", b)
+          .containsExactlyElementsOf(good.stream().map(URI::create).toList());
+      assertThat(r.ignored()).as(b).containsExactly(URI.create(b));
+      for (URI u : r.rua()) {
+        assertThat(MailtoUri.recipients(u)).as("%s", u).isNotEmpty();
+      }
+    }
+  }
+
+  /**
+   * {@code ,}, {@code ;} and {@code !} are not atext (RFC 5322 §3.2.3): in an address they stand in
+   * a quoted local part, which the URI percent-encodes with its quotes (RFC 6068 §2). An unquoted
+   * {@code tls!rpt,;x@example.com} is no address, so the mail channel could not deliver to it; it
+   * is ignored (see {@link #aMailtoThatDeliveryRefusesTakesNoDestinationPlace}).
+   */
   @Test
   void percentEncodedCommaBangAndSemicolonStayInTheUri() {
-    TlsRptRecord r = TlsRptRecord.parse("v=TLSRPTv1; rua=mailto:tls%21rpt%2C%3Bx@example.com");
+    TlsRptRecord r =
+        TlsRptRecord.parse("v=TLSRPTv1; rua=mailto:%22tls%21rpt%2C%3Bx%22@example.com");
     assertThat(r.rua()).hasSize(1);
-    assertThat(r.rua().get(0).getSchemeSpecificPart()).isEqualTo("tls!rpt,;x@example.com");
+    assertThat(r.rua().get(0).getSchemeSpecificPart()).isEqualTo("\"tls!rpt,;x\"@example.com");
+    assertThat(MailtoUri.recipients(r.rua().get(0)))
+        .extracting(Object::toString)
+        .containsExactly("\"tls!rpt,;x\"@example.com");
   }
 
   @Test
