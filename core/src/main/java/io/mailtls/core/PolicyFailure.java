@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -20,6 +21,19 @@ public final class PolicyFailure {
   private final Optional<InetSocketAddress> address;
   private final FailureType type;
   private final String detail;
+  private final List<DnsRecord.Tlsa> tlsaRecords;
+
+  /** Not public: built by the planner and the transport; about no TLSA records. */
+  PolicyFailure(
+      DomainName policyDomain,
+      PolicySource source,
+      boolean enforced,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      FailureType type,
+      String detail) {
+    this(policyDomain, source, enforced, host, address, type, detail, List.of());
+  }
 
   /** Not public: built by the planner and the transport. */
   PolicyFailure(
@@ -29,7 +43,8 @@ public final class PolicyFailure {
       Optional<DomainName> host,
       Optional<InetSocketAddress> address,
       FailureType type,
-      String detail) {
+      String detail,
+      List<DnsRecord.Tlsa> tlsaRecords) {
     Objects.requireNonNull(policyDomain, "policyDomain");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(host, "host");
@@ -43,6 +58,7 @@ public final class PolicyFailure {
     this.address = address;
     this.type = type;
     this.detail = detail;
+    this.tlsaRecords = List.copyOf(tlsaRecords);
   }
 
   /** The recipient domain whose policy failed. */
@@ -86,6 +102,18 @@ public final class PolicyFailure {
     return detail;
   }
 
+  /**
+   * The host's TLSA records the failure is about, as DNSSEC validated them (RFC 8460 §4.4: a {@code
+   * tlsa} policy's {@code policy-string}): for {@link FailureType#TLSA_INVALID}, the secure records
+   * none of which is usable (RFC 7672 §2.2). Empty for every other failure, also for {@link
+   * FailureType#DNSSEC_INVALID}: records that failed validation, or could not be fetched, are never
+   * read (RFC 4035 §5.5, RFC 7672 §2.1.1); a DANE failure of a session names its records in its
+   * {@link Attempt#requirement()}.
+   */
+  public List<DnsRecord.Tlsa> tlsaRecords() {
+    return tlsaRecords;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -96,12 +124,13 @@ public final class PolicyFailure {
         && host.equals(other.host)
         && address.equals(other.address)
         && type.equals(other.type)
-        && detail.equals(other.detail);
+        && detail.equals(other.detail)
+        && tlsaRecords.equals(other.tlsaRecords);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(policyDomain, source, enforced, host, address, type, detail);
+    return Objects.hash(policyDomain, source, enforced, host, address, type, detail, tlsaRecords);
   }
 
   /** In the form a record has: {@code PolicyFailure[policyDomain=…, …]}. */
@@ -121,6 +150,8 @@ public final class PolicyFailure {
         + type
         + ", detail="
         + detail
+        + ", tlsaRecords="
+        + tlsaRecords
         + "]";
   }
 }

@@ -127,8 +127,10 @@ final class ValuesBridge extends Values {
       Optional<DomainName> host,
       Optional<InetSocketAddress> address,
       FailureType type,
-      String detail) {
-    return new PolicyFailure(policyDomain, source, enforced, host, address, type, detail);
+      String detail,
+      List<DnsRecord.Tlsa> tlsaRecords) {
+    return new PolicyFailure(
+        policyDomain, source, enforced, host, address, type, detail, tlsaRecords);
   }
 
   @Override

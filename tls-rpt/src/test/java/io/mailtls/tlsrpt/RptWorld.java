@@ -85,6 +85,13 @@ final class RptWorld implements AutoCloseable {
   final MockWebServer reports = new MockWebServer();
 
   final TestDnsServer dns;
+
+  /**
+   * The one TLSA record of {@code mx.tlsa-unusable.rpt.test} in presentation form ({@code 1 1 1
+   * …}): secure, and not usable for SMTP (PKIX-EE, RFC 7672 §3.1.3).
+   */
+  final String unusableTlsa;
+
   final MtaStsServer sts;
   final DnssecResolver resolver;
   final MtaStsResolver mtaSts;
@@ -130,6 +137,10 @@ final class RptWorld implements AutoCloseable {
         b -> b.tlsProtocols("TLSv1"));
     // Secure TLSA records, none usable (PKIX-EE): TLS required, unauthenticated.
     TestPki.Issued unusableLeaf = leaf("mx.tlsa-unusable.rpt.test");
+    unusableTlsa =
+        "1 1 1 "
+            + java.util.HexFormat.of()
+                .formatHex(Tlsa.associationData(unusableLeaf.certificate(), 1, 1));
     domain("tlsa-unusable.rpt.test", "mx.tlsa-unusable.rpt.test", unusableLeaf, 10);
     zone.add(z -> z.tlsaFor(Tlsa.smtpOwner("mx.tlsa-unusable.rpt.test"), 1, 1, 1, unusableLeaf));
     for (String d :
@@ -228,6 +239,11 @@ final class RptWorld implements AutoCloseable {
     return builder(listeners).mtaSts(mtaSts).build();
   }
 
+  /** A transport as {@link #transport} makes, at the sender level {@code level}. */
+  SecureSmtpTransport transport(EventListener.Factory listeners, TlsLevel level) {
+    return baseBuilder(listeners, level).noConnectionReuse().mtaSts(mtaSts).build();
+  }
+
   /** A transport as {@link #transport} makes that keeps sessions open for the next message. */
   SecureSmtpTransport reusingTransport(EventListener.Factory listeners) {
     return baseBuilder(listeners).mtaSts(mtaSts).build();
@@ -239,6 +255,10 @@ final class RptWorld implements AutoCloseable {
   }
 
   private SecureSmtpTransport.Builder baseBuilder(EventListener.Factory listeners) {
+    return baseBuilder(listeners, TlsLevel.OPPORTUNISTIC);
+  }
+
+  private SecureSmtpTransport.Builder baseBuilder(EventListener.Factory listeners, TlsLevel level) {
     return SecureSmtpTransport.builder()
         .dns(resolver)
         .dane(DaneResolver.builder().dns(resolver).build())
@@ -246,7 +266,7 @@ final class RptWorld implements AutoCloseable {
         .heloName("client.sender.test")
         .port(port)
         .random(new Random(1))
-        .senderPolicy(SenderPolicy.uniform(TlsLevel.OPPORTUNISTIC))
+        .senderPolicy(SenderPolicy.uniform(level))
         .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)))
         .eventListenerFactory(listeners);
   }

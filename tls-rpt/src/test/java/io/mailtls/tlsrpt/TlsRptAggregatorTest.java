@@ -196,11 +196,12 @@ class TlsRptAggregatorTest {
     Attempt unusable = report.result("b@tlsa-unusable.rpt.test").attempt().orElseThrow();
     assertThat(unusable.tls()).isPresent();
     assertThat(unusable.requirement()).isInstanceOf(TlsRequirement.Encrypted.class);
+    // RFC 8460 §4.4: a tlsa policy's policy-string is its TLSA records, usable or not.
     AppliedPolicy tlsa =
         new AppliedPolicy(
             PolicyType.TLSA,
             DomainName.of("tlsa-unusable.rpt.test"),
-            List.of(),
+            List.of(world.unusableTlsa),
             List.of("mx.tlsa-unusable.rpt.test"));
     assertThat(day.get(tlsa))
         .isEqualTo(

@@ -276,7 +276,21 @@ public abstract class Values {
       Optional<InetSocketAddress> address,
       FailureType type,
       String detail) {
-    return bridge().newPolicyFailure(policyDomain, source, enforced, host, address, type, detail);
+    return policyFailure(policyDomain, source, enforced, host, address, type, detail, List.of());
+  }
+
+  /** The same, about these TLSA records ({@link PolicyFailure#tlsaRecords()}). */
+  public static PolicyFailure policyFailure(
+      DomainName policyDomain,
+      PolicySource source,
+      boolean enforced,
+      Optional<DomainName> host,
+      Optional<InetSocketAddress> address,
+      FailureType type,
+      String detail,
+      List<DnsRecord.Tlsa> tlsaRecords) {
+    return bridge()
+        .newPolicyFailure(policyDomain, source, enforced, host, address, type, detail, tlsaRecords);
   }
 
   /** What a STARTTLS probe saw. */
@@ -429,7 +443,8 @@ public abstract class Values {
       Optional<DomainName> host,
       Optional<InetSocketAddress> address,
       FailureType type,
-      String detail);
+      String detail,
+      List<DnsRecord.Tlsa> tlsaRecords);
 
   protected abstract ProbeResult newProbeResult(
       Optional<DomainName> host,

@@ -564,7 +564,8 @@ class ValuesTest {
         Optional<DomainName> host,
         Optional<InetSocketAddress> address,
         FailureType type,
-        String detail) {
+        String detail,
+        List<io.mailtls.core.DnsRecord.Tlsa> tlsaRecords) {
       throw new AssertionError();
     }
 

@@ -3,6 +3,7 @@ package io.mailtls.tlsrpt.internal;
 import io.mailtls.core.Attempt;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.MtaStsPolicy;
@@ -405,8 +406,10 @@ public final class SessionAccounting {
       return AppliedPolicy.tlsa(domain, dane.records(), host);
     }
     if (a.source() == PolicySource.DANE) {
-      // Secure TLSA records, none usable: TLS without authentication (RFC 7672 §2.2).
-      return new AppliedPolicy(PolicyType.TLSA, domain, List.of(), List.of(host));
+      // Secure TLSA records, none usable: TLS without authentication (RFC 7672 §2.2). The
+      // records are the policy all the same (RFC 8460 §4.4): the plan's tlsa-invalid has them.
+      return new AppliedPolicy(
+          PolicyType.TLSA, domain, unusableRecords(plan, a.host()), List.of(host));
     }
     Optional<TlsRequirement.Dane> audited = auditedDane(plan, a);
     if (audited.isPresent()) {
@@ -436,13 +439,35 @@ public final class SessionAccounting {
     return Optional.empty();
   }
 
-  /** The policy a failure decided while planning belongs to. */
+  /**
+   * The secure TLSA records, none usable, that the plan found for {@code host} (its {@code
+   * tlsa-invalid} failure carries them); empty when it has none.
+   */
+  private static List<String> unusableRecords(DeliveryPlan plan, Optional<DomainName> host) {
+    for (PolicyFailure f : plan.policyFailures()) {
+      if (f.type() == FailureType.TLSA_INVALID && f.host().equals(host)) {
+        return presentation(f.tlsaRecords());
+      }
+    }
+    return List.of();
+  }
+
+  private static List<String> presentation(List<DnsRecord.Tlsa> records) {
+    return records.stream().map(DnsRecord.Tlsa::toString).toList();
+  }
+
+  /**
+   * The policy a failure decided while planning belongs to. A DANE failure's {@code policy-string}
+   * is the TLSA records it is about (RFC 8460 §4.4): those of {@code tlsa-invalid}; none for {@code
+   * dnssec-invalid}, whose records failed validation or could not be fetched and are never read
+   * (RFC 4035 §5.5).
+   */
   static AppliedPolicy planPolicy(DomainName domain, DeliveryPlan plan, PolicyFailure f) {
     if (f.source() == PolicySource.DANE) {
       return new AppliedPolicy(
           PolicyType.TLSA,
           domain,
-          List.of(),
+          presentation(f.tlsaRecords()),
           f.host().map(h -> List.of(h.toString())).orElse(List.of()));
     }
     if (f.source() == PolicySource.MTA_STS) {

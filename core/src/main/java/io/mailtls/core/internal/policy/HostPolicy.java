@@ -284,7 +284,8 @@ public final class HostPolicy {
               Optional.of(h.name()),
               Optional.empty(),
               FailureType.TLSA_INVALID,
-              "no usable TLSA record: " + unusable.get().reasons()));
+              "no usable TLSA record: " + unusable.get().reasons(),
+              unusable.get().records()));
     }
     if (level == TlsLevel.DANE_REQUIRED) {
       // RFC 7672 §6 / Postfix dane-only: a host without usable TLSA is never used.

@@ -282,7 +282,8 @@ public final class MessageTlsPolicy {
                   f.host(),
                   f.address(),
                   f.type(),
-                  f.detail() + " (TLS-Required: No: not enforced)")
+                  f.detail() + " (TLS-Required: No: not enforced)",
+                  f.tlsaRecords())
               : f);
     }
     return Values.deliveryPlan(
