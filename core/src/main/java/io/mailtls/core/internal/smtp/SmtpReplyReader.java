@@ -421,11 +421,27 @@ public final class SmtpReplyReader {
    * status-code} (RFC 2034 §4), with a class equal to the reply code's first digit.
    */
   private static Optional<EnhancedStatus> statusPrefix(String text, int code) {
-    int space = text.indexOf(' ');
-    String token = space < 0 ? text : text.substring(0, space);
-    Optional<EnhancedStatus> status = EnhancedStatus.tryParse(token);
     // RFC 2034 §4: the status code's class agrees with the reply code (2xx/2.X.X, 4xx/4.X.X, ...).
-    return status.filter(s -> s.statusClass() == code / 100);
+    return leadingStatus(text).filter(s -> s.statusClass() == code / 100);
+  }
+
+  private static Optional<EnhancedStatus> leadingStatus(String text) {
+    int space = text.indexOf(' ');
+    return EnhancedStatus.tryParse(space < 0 ? text : text.substring(0, space));
+  }
+
+  /**
+   * The enhanced status code a server wrote where RFC 2034 §4 puts it, whatever its class: the
+   * reply's {@link SmtpReply#enhancedStatus()}, or else a code whose class contradicts the reply
+   * code, which {@link #toReply} leaves in the text. For telling whether the server put a code in a
+   * reply at all, and of what subject, never for what the reply means: that is the reply code's
+   * (RFC 5321 §4.2.1), and a code of the wrong class is no status of the reply (RFC 3463 §2).
+   */
+  public static Optional<EnhancedStatus> writtenStatus(SmtpReply reply) {
+    if (reply.enhancedStatus().isPresent() || reply.locallyGenerated()) {
+      return reply.enhancedStatus();
+    }
+    return leadingStatus(reply.lines().get(0));
   }
 
   private static String stripStatus(String text) {

@@ -13,6 +13,7 @@ import io.mailtls.core.internal.smtp.EsmtpParameter;
 import io.mailtls.core.internal.smtp.PeerText;
 import io.mailtls.core.internal.smtp.PipelineGroups;
 import io.mailtls.core.internal.smtp.SmtpCommand;
+import io.mailtls.core.internal.smtp.SmtpReplyReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -681,9 +682,14 @@ final class Transaction {
     }
   }
 
-  /** Notes whether the server, which advertised them, puts enhanced status codes in its replies. */
+  /**
+   * Notes whether the server, which advertised them, puts enhanced status codes in its replies. A
+   * code whose class contradicts the reply code is no status of the reply, but it shows all the
+   * same that the server writes codes into its replies ({@link SmtpReplyReader#writtenStatus}).
+   */
   private void noteStatusCodes(EhloCapabilities caps, SmtpReply mailReply) {
-    statusCodesInUse = caps.enhancedStatusCodes() && mailReply.enhancedStatus().isPresent();
+    statusCodesInUse =
+        caps.enhancedStatusCodes() && SmtpReplyReader.writtenStatus(mailReply).isPresent();
   }
 
   /**
@@ -693,13 +699,18 @@ final class Transaction {
    * BDAT has no 354 to show that replies and commands still match, and only a 2xx that is the
    * verdict on the message may deliver it. Refusals are taken as they come.
    *
+   * <p>This looks at the form of the reply, not at what it means: a code whose class contradicts
+   * the reply code (say {@code 250 5.0.0 queued}) counts as the code the server wrote there, its
+   * class ignored. What the reply means is its reply code's alone (RFC 5321 §4.2.1), on this path
+   * as after the final dot of DATA, so such a 250 is the same verdict on both.
+   *
    * @throws SessionFailure a protocol error, the connection never used again
    */
   private void requireMessageStatus(SmtpReply r, SmtpStep step) throws SessionFailure {
     if (!statusCodesInUse || !r.isPositiveCompletion()) {
       return;
     }
-    Optional<EnhancedStatus> status = r.enhancedStatus();
+    Optional<EnhancedStatus> status = SmtpReplyReader.writtenStatus(r);
     if (status.isEmpty() || status.get().subject() == 1) {
       throw conn.unexpected(r, step, "250 with a status of the message");
     }

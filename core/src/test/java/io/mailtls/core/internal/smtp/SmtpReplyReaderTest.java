@@ -174,6 +174,25 @@ class SmtpReplyReaderTest {
   }
 
   /**
+   * RFC 2034 §4 puts the code first in the text: a code whose class contradicts the reply code is
+   * no status of the reply (RFC 3463 §2), but it is the code the server wrote there.
+   */
+  @Test
+  void writtenStatusIsTheCodeAtTheStartOfTheTextWhateverItsClass() throws IOException {
+    assertThat(SmtpReplyReader.writtenStatus(readOne("250 2.0.0 queued\r\n")))
+        .isEqualTo(status("2.0.0"));
+    SmtpReply contradicting = readOne("250 5.1.5 queued\r\n");
+    assertThat(contradicting.enhancedStatus()).isEmpty();
+    assertThat(SmtpReplyReader.writtenStatus(contradicting)).isEqualTo(status("5.1.5"));
+    assertThat(SmtpReplyReader.writtenStatus(readOne("250 queued 2.0.0\r\n"))).isEmpty();
+    assertThat(SmtpReplyReader.writtenStatus(readOne("250 5.0.0queued\r\n"))).isEmpty();
+    assertThat(SmtpReplyReader.writtenStatus(readOne("250\r\n"))).isEmpty();
+    assertThat(SmtpReplyReader.writtenStatus(SmtpReply.local(451, "5.0.0 not a status")))
+        .as("a local reply's text is never read for a code")
+        .isEmpty();
+  }
+
+  /**
    * RFC 5321 §4.2: reply text is HTAB and printable characters. Other control characters (an escape
    * sequence for a terminal, a NUL) are peer input shown escaped, never passed on as they are;
    * UTF-8 text stays.
