@@ -9,6 +9,8 @@ import io.mailtls.core.FailureType;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
+import io.mailtls.testkit.SmtpAction;
+import io.mailtls.testkit.SmtpStep;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -125,6 +127,121 @@ class ReplySequenceTest {
         assertThat(r.attempts()).hasSize(1);
         assertThat(r.attempts().get(0).failure()).contains(FailureType.PROTOCOL_ERROR);
       }
+    }
+  }
+
+  /*
+   * A 2xx to the end of data when no recipient was accepted means different things on the two
+   * paths, and the client reads it differently.
+   *
+   * With DATA pipelined after every RCPT was refused, a 354 makes the client send the dot of an
+   * empty message (RFC 2920 §3.1): the 354 came where the reply to DATA was due, so the replies
+   * before it answered their commands, and none of the message left. A 250 to that dot took
+   * nothing of the message, for nobody: it is ignored and the refusals stand, as in Postfix's SMTP
+   * client ("ignore the response when no recipient was accepted").
+   *
+   * In one round trip the whole message has left with the envelope, and nothing shows that the
+   * replies match their commands: a surplus refusal early shifts an accepted RCPT's 250 into the
+   * place of the verdict, while the real verdict is still to come. A 2xx there after every refusal
+   * is that shift, or a server that took a message for nobody; the client cannot tell which, and on
+   * the first a bounce would report as failed a message the server has. So it is a protocol error:
+   * nobody is bounced, everyone is deferred (a duplicate at worst, never a false bounce).
+   */
+
+  /** DATA: the 250 to the empty message is ignored; the refusal, read in step, bounces. */
+  @Test
+  @Timeout(60)
+  void withDataA250ToTheEmptyMessageAfterEveryRefusalIsIgnored() throws Exception {
+    try (ServerSocket listener = new ServerSocket();
+        Fixture f = new Fixture()) {
+      listener.bind(new InetSocketAddress(Fixture.inet("127.0.0.2"), 0));
+      List<String> received = new CopyOnWriteArrayList<>();
+      start(
+          listener,
+          received,
+          "250-mx.example.test\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
+          line ->
+              switch (verb(line)) {
+                case "MAIL" -> "250 2.1.0 ok\r\n";
+                case "RCPT" -> "550 5.1.1 no such user\r\n";
+                case "DATA" -> "354 go ahead\r\n";
+                case "." -> "250 2.0.0 queued anyway\r\n";
+                default -> "250 2.0.0 ok\r\n";
+              });
+      f.rawMx(listener.getLocalPort());
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+
+      for (RecipientResult r : report.recipients()) {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
+        assertThat(r.reply().toString()).isEqualTo("550 5.1.1 no such user");
+      }
+      assertThat(received).containsSubsequence("DATA", ".", "RSET");
+    }
+  }
+
+  /**
+   * DATA, shifted: a surplus refusal after MAIL puts the accepted RCPT's 250 where the 354 is due,
+   * a protocol error before any of the message leaves, so the refusal bounces nobody.
+   */
+  @Test
+  void withDataAShiftIsCaughtAtThe354() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
+                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("550 5.1.1 stray\r\n"))
+                      .on(SmtpStep.RCPT, SmtpAction.reply(250, "2.0.0", "ok")));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
+
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+      assertThat(mx.messages()).as("no content went out").isEmpty();
+    }
+  }
+
+  /**
+   * One round trip, shifted the same way: the RCPT reads as refused and a 2xx stands where the
+   * verdict is due, while the server has accepted the recipient and the whole message, its verdict
+   * still to come. Ignoring that 2xx, as on the DATA path, would bounce a recipient the server has
+   * the message for; the client defers.
+   */
+  @Test
+  void inOneRoundTripA2xxAfterEveryRefusalDefersForTheServerMayHaveTheMessage() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("550 5.1.1 stray\r\n"))
+                      .on(SmtpStep.RCPT, SmtpAction.reply(250, "2.0.0", "ok"))
+                      .on(SmtpStep.DATA_END, SmtpAction.proceed().after(Duration.ofMillis(700))));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
+
+      assertThat(mx.awaitMessages(1, Duration.ofSeconds(5)))
+          .as("the server has the whole message, for the recipient it accepted")
+          .singleElement()
+          .satisfies(
+              m -> {
+                assertThat(m.recipients()).containsExactly("a@example.test");
+                assertThat(m.chunked()).isTrue();
+                assertThat(m.dataAsString()).isEqualTo(Fixture.MESSAGE);
+              });
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+      assertThat(r.reply().text())
+          .as("the 2xx was read where the verdict is due")
+          .contains("5xx without a recipient");
     }
   }
 

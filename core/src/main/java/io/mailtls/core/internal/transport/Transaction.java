@@ -541,7 +541,10 @@ final class Transaction {
     }
     if (!mailReply.isPositiveCompletion() || accepted.isEmpty()) {
       if (last.isPositiveCompletion()) {
-        // A message taken with no transaction or no recipient: the replies do not add up.
+        // A message taken with no transaction or no recipient: the replies do not add up. Not
+        // ignored as after DATA's empty message (abandonData): here the whole message has left
+        // and no 354 showed the refusals in step, so the 2xx may be an accepted RCPT's, shifted
+        // by a surplus refusal, with the server holding the message; a bounce could be false.
         return unconfirmed(
             rcpts, conn.unexpected(last, SmtpStep.BDAT_LAST, "5xx without a recipient"));
       }
@@ -738,7 +741,9 @@ final class Transaction {
   /**
    * After a failed MAIL or no accepted RCPT, a pipelined DATA that nevertheless got 354 is ended
    * with an empty message (RFC 2920 §3.1), whose reply is read (and must be all the server sent)
-   * and ignored, then RSET.
+   * and ignored, then RSET. Even a 2xx: the 354 came where DATA's reply was due, so the refusals
+   * before it answered their commands, and none of the message left (Postfix ignores it too).
+   * Unlike a 2xx to BDAT LAST in one round trip without a recipient (see {@link #oneTrip}).
    */
   private void abandonData(@Nullable SmtpReply dataReply) throws SessionFailure {
     if (dataReply != null && dataReply.code() == 354) {
