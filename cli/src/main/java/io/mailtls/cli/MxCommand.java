@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
       "69:no mail to this domain: a null MX (RFC 7505), no such domain, no address; or the"
           + " resolver failed the --dnssec trust-ad self-check",
       Mailtls.EXIT_70,
-      "75:a temporary failure: the DNS resolver is unreachable or an answer failed to validate"
+      "75:a temporary failure: the DNS resolver is unreachable, an answer failed to validate, or"
+          + " no MX host has an address (delivery defers)"
     })
 final class MxCommand implements Callable<Integer>, Mailtls.Verbosity {
 
@@ -68,7 +69,7 @@ final class MxCommand implements Callable<Integer>, Mailtls.Verbosity {
       r = MxResolver.builder().dns(ctx.dns()).build().resolve(hop);
     }
     int exit =
-        r.kind().isTemporaryFailure()
+        r.kind().isTemporaryFailure() || noHostHasAnAddress(r)
             ? Mailtls.EX_TEMPFAIL
             : r.kind().isPermanentFailure() ? Mailtls.EX_UNAVAILABLE : Mailtls.EX_OK;
     if (json) {
@@ -78,6 +79,15 @@ final class MxCommand implements Callable<Integer>, Mailtls.Verbosity {
       print(out, r);
     }
     return exit;
+  }
+
+  /**
+   * MX hosts, none with an address (a dangling MX): delivery has no host to try and defers the
+   * domain's mail, since a host may get its address back; so the command's answer is temporary too.
+   */
+  private static boolean noHostHasAnAddress(MxResolution r) {
+    return (r.kind() == MxResolution.Kind.MX || r.kind() == MxResolution.Kind.IMPLICIT_MX)
+        && r.hosts().stream().allMatch(h -> h.addresses().isEmpty());
   }
 
   static InetSocketAddress parseResolver(String text) {

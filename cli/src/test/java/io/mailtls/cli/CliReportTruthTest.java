@@ -292,6 +292,32 @@ class CliReportTruthTest {
   }
 
   /**
+   * {@code mx} on a dangling MX exits as delivery treats it: deferred (75), never 0 ("MX hosts with
+   * addresses found") nor 69 (no mail to the domain), since the host may get its address back.
+   */
+  @Test
+  void mxOnADanglingMxIsATemporaryFailureAsDeliveryDefers() throws Exception {
+    TestPki pki = TestPki.create();
+    TestDnsServer dns =
+        dns(b -> b.zone("dangling.test", z -> z.mx("dangling.test", 10, "gone.dangling.test")));
+    List<String> opts = options(dns, 1, pki);
+    for (String format : List.of("--text", "--json")) {
+      List<String> mx = new ArrayList<>(List.of("mx", "dangling.test"));
+      if (format.equals("--json")) {
+        mx.add("--json");
+      }
+      mx.addAll(opts.subList(0, 4)); // --resolver and --trust-anchor
+      CliRun run = CliRun.run(mx);
+      assertThat(run.exit()).as(format + ": " + run.err() + run.out()).isEqualTo(75);
+      if (format.equals("--json")) {
+        assertThat(JSON.readTree(run.out()).get("exitCode").asInt()).isEqualTo(75);
+      } else {
+        assertThat(run.out()).contains("gone.dangling.test");
+      }
+    }
+  }
+
+  /**
    * A DANE host that answers STARTTLS with 454 (RFC 3207 §4) gets no mail: delivery needs TLS there
    * and defers. docs/cli-json.md says {@code --fail-on no-starttls} holds when an address "did not
    * offer STARTTLS, or refused it", so the refusal must trip it, whatever the host's requirement.
