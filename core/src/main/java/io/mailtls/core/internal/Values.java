@@ -122,50 +122,15 @@ public abstract class Values {
         Optional.empty(),
         Timings.NONE,
         Optional.empty(),
-        false);
-  }
-
-  /**
-   * The same, with the name the server announced for itself, the connection's local address, the
-   * attempt's {@link Timings}, the MTA-STS policy of the plan it was made under, and whether it ran
-   * on a session that an earlier attempt to the same next hop had used ({@link
-   * Attempt#sessionReused()}).
-   */
-  public static Attempt attempt(
-      Optional<DomainName> host,
-      InetSocketAddress address,
-      TlsRequirement requirement,
-      PolicySource source,
-      Optional<TlsDetails> tls,
-      Optional<Authentication> authentication,
-      Optional<FailureType> failure,
-      Optional<SmtpReply> reply,
-      String detail,
-      Optional<String> announcedName,
-      Optional<InetSocketAddress> localAddress,
-      Timings timings,
-      Optional<MtaStsPolicy> mtaStsPolicy,
-      boolean sessionReused) {
-    return attempt(
-        host,
-        address,
-        requirement,
-        source,
-        tls,
-        authentication,
-        failure,
-        reply,
-        detail,
-        announcedName,
-        localAddress,
-        timings,
-        mtaStsPolicy,
-        sessionReused,
+        false,
         Optional.empty());
   }
 
   /**
-   * The same, with why a session allowed to go on without TLS has none ({@link
+   * The same, with the name the server announced for itself, the connection's local address, the
+   * attempt's {@link Timings}, the MTA-STS policy of the plan it was made under, whether it ran on
+   * a session that an earlier attempt to the same next hop had used ({@link
+   * Attempt#sessionReused()}), and why a session allowed to go on without TLS has none ({@link
    * Attempt#plaintextReason()}).
    */
   public static Attempt attempt(

@@ -128,7 +128,8 @@ class DowngradeGuardRequireTlsTest {
         Optional.empty(),
         io.mailtls.core.Timings.NONE,
         message.mtaSts(),
-        false);
+        false,
+        Optional.empty());
   }
 
   @Test
