@@ -23,18 +23,6 @@ public final class PolicyFailure {
   private final String detail;
   private final List<DnsRecord.Tlsa> tlsaRecords;
 
-  /** Not public: built by the planner and the transport; about no TLSA records. */
-  PolicyFailure(
-      DomainName policyDomain,
-      PolicySource source,
-      boolean enforced,
-      Optional<DomainName> host,
-      Optional<InetSocketAddress> address,
-      FailureType type,
-      String detail) {
-    this(policyDomain, source, enforced, host, address, type, detail, List.of());
-  }
-
   /** Not public: built by the planner and the transport. */
   PolicyFailure(
       DomainName policyDomain,
