@@ -24,6 +24,7 @@ import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -31,6 +32,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.core.env.Environment;
@@ -277,6 +280,53 @@ public class MailtlsAutoConfiguration {
     return b.build();
   }
 
+  /**
+   * Fails start-up when a {@code spring.mail.*} setting of Boot's sender refuses plaintext
+   * (STARTTLS required, RFC 3207; TLS from the first byte, RFC 8314 §3.3) and {@code
+   * mailtls.sender.default-level} is not set: this sender reads no {@code spring.mail.*}, so its
+   * default, {@code opportunistic}, would deliver in plaintext to an MX host without STARTTLS. A
+   * relay ({@code mailtls.relay.host}) always requires PKIX-verified TLS, so this is for delivery
+   * to the MX hosts only.
+   */
+  private static void refuseBootsTlsOnlySettingsWithoutALevel(Environment environment) {
+    Binder binder = Binder.get(environment);
+    if (binder.bind("mailtls.sender.default-level", String.class).isBound()) {
+      return; // the level is the application's explicit choice
+    }
+    String refusing = null;
+    String protocol = environment.getProperty("spring.mail.protocol");
+    if (protocol != null && protocol.strip().equalsIgnoreCase("smtps")) {
+      refusing = "spring.mail.protocol=smtps";
+    } else {
+      Map<String, String> mail =
+          binder
+              .bind("spring.mail.properties", Bindable.mapOf(String.class, String.class))
+              .orElse(Map.of());
+      for (Map.Entry<String, String> e : mail.entrySet()) {
+        String key = e.getKey().strip().toLowerCase(Locale.ROOT);
+        boolean on = e.getValue() != null && e.getValue().strip().equalsIgnoreCase("true");
+        // Boot's smtps sender is TLS from the first byte, whatever its settings say; so is its
+        // smtp sender with ssl.enable, and with starttls.required it never goes on without TLS.
+        if (key.startsWith("mail.smtps.")
+            || (on
+                && (key.equals("mail.smtp.starttls.required")
+                    || key.equals("mail.smtp.ssl.enable")))) {
+          // The name only: a value under spring.mail.properties may be a secret.
+          refusing = "spring.mail.properties." + e.getKey();
+          break;
+        }
+      }
+    }
+    if (refusing != null) {
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.sender.default-level",
+          refusing
+              + " (set) refuses plaintext for Spring Boot's mail sender, but this starter replaces it and"
+              + " does not read spring.mail.*: set mailtls.sender.default-level (enforced or"
+              + " stricter to keep refusing plaintext, or opportunistic to accept it)");
+    }
+  }
+
   private static SmartHost relay(MailtlsProperties.Relay relay, String host) {
     SmartHost.Builder b = SmartHost.builder(host);
     Integer port = relay.getPort();
@@ -304,7 +354,9 @@ public class MailtlsAutoConfiguration {
    * The application's {@link JavaMailSender}, named {@code mailSender} as Spring Boot's own, backed
    * by the transport, its messages in {@code mailtls.default-encoding}. Refuses {@code
    * spring.mail.host} or {@code spring.mail.jndi-name} without {@code mailtls.relay.host}: they
-   * configured a relay for the sender this one replaces.
+   * configured a relay for the sender this one replaces; and, without a relay, a {@code
+   * spring.mail.*} setting that refused plaintext while {@code mailtls.sender.default-level} is
+   * unset.
    */
   @Bean
   @ConditionalOnMissingBean(JavaMailSender.class)
@@ -327,6 +379,9 @@ public class MailtlsAutoConfiguration {
                   + " to deliver to the recipients' MX hosts");
         }
       }
+    }
+    if (relayHost == null || relayHost.isBlank()) {
+      refuseBootsTlsOnlySettingsWithoutALevel(environment);
     }
     boolean requireTls = properties.getSender().isRequireTls();
     // A charset the JVM does not know, or an empty value, already failed in Boot's binder.

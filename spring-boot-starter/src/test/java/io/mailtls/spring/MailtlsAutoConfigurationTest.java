@@ -168,6 +168,79 @@ class MailtlsAutoConfigurationTest {
     }
   }
 
+  /**
+   * Spring Boot users refuse plaintext with {@code
+   * spring.mail.properties.mail.smtp.starttls.required} (RFC 3207 §4: a client that requires TLS
+   * does not go on without it), {@code mail.smtp.ssl.enable} or {@code smtps} (RFC 8314 §3.3). The
+   * starter reads no {@code spring.mail.*}: left in place, such a setting would have mail go at the
+   * default level, {@code opportunistic}, in plaintext to an MX host without STARTTLS ({@code
+   * plain.test}). Start-up fails instead, until a level is chosen explicitly.
+   */
+  @Test
+  void aSpringMailSettingThatRefusesPlaintextFailsStartUpUntilALevelIsChosen() {
+    for (String setting :
+        List.of(
+            "spring.mail.properties.mail.smtp.starttls.required=true",
+            "spring.mail.properties[mail.smtp.starttls.required]=TRUE",
+            "spring.mail.properties.mail.smtp.ssl.enable=true",
+            "spring.mail.properties.mail.smtps.ssl.checkserveridentity=true",
+            "spring.mail.protocol=smtps")) {
+      runner("spring-mail-tls-only")
+          .withPropertyValues(setting)
+          .run(
+              context -> {
+                assertThat(context).as(setting).hasFailed();
+                assertThat(messages(context.getStartupFailure()))
+                    .as(setting)
+                    .contains("invalid mailtls.sender.default-level: ")
+                    .contains("refuses plaintext");
+              });
+    }
+  }
+
+  @Test
+  void aSpringMailSettingThatRefusesPlaintextIsAllowedBesideAnExplicitLevel() {
+    runner("spring-mail-tls-only-enforced")
+        .withPropertyValues(
+            "spring.mail.properties.mail.smtp.starttls.required=true",
+            "mailtls.sender.default-level=enforced")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              DeliveryReport report =
+                  context
+                      .getBean(MailtlsJavaMailSender.class)
+                      .deliver(
+                          message(
+                              context.getBean(JavaMailSender.class),
+                              "a@sender.test",
+                              "gina@plain.test",
+                              "tls-only-enforced"));
+              assertThat(report.result("gina@plain.test").status())
+                  .isNotEqualTo(DeliveryStatus.DELIVERED);
+            });
+    runner("spring-mail-tls-only-opportunistic")
+        .withPropertyValues(
+            "spring.mail.properties.mail.smtp.starttls.required=true",
+            "mailtls.sender.default-level=opportunistic")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              DeliveryReport report =
+                  context
+                      .getBean(MailtlsJavaMailSender.class)
+                      .deliver(
+                          message(
+                              context.getBean(JavaMailSender.class),
+                              "a@sender.test",
+                              "hank@plain.test",
+                              "tls-only-opportunistic"));
+              RecipientResult r = report.result("hank@plain.test");
+              assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+              assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+            });
+  }
+
   @Test
   void replacesBootsMailSenderWhenTheRelayIsGivenAsMailtlsRelayHost() {
     runner("replace")
