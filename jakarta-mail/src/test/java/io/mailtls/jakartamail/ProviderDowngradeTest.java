@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
+import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.angus.mail.smtp.SMTPMessage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -132,6 +133,49 @@ class ProviderDowngradeTest {
       assertThat(e).as("the program used implicit TLS; the MX offers no STARTTLS").isNotNull();
       assertThat(e).hasMessageContaining("mail.smtps.");
       assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /**
+   * The same, for a program that got implicit TLS the way countless JavaMail examples do, with an
+   * {@code SSLSocketFactory} as Angus's socket factory ({@code mail.smtp.socketFactory.class}, or
+   * the factory object itself under {@code mail.smtp.socketFactory}): every connection was TLS from
+   * the first byte (RFC 8314 §3.3). Switched over, the setting was dropped without a word and the
+   * message went in plaintext at {@code opportunistic}.
+   */
+  @Test
+  void anSslSocketFactoryOfTheProgramIsNotSilentlyDropped() throws Exception {
+    for (int variant = 0; variant < 2; variant++) {
+      try (Loopback net = Loopback.start(b -> b)) {
+        Properties props = mailtls(net);
+        props.setProperty("mail.smtp.port", "465");
+        if (variant == 0) {
+          props.setProperty("mail.smtp.socketFactory.port", "465");
+          props.setProperty("mail.smtp.socketFactory.class", "javax.net.ssl.SSLSocketFactory");
+          props.setProperty("mail.smtp.socketFactory.fallback", "false");
+        } else {
+          props.put("mail.smtp.socketFactory", SSLSocketFactory.getDefault());
+        }
+        MimeMessage m = message(Session.getInstance(props));
+        MessagingException e =
+            catchThrowableOfType(MessagingException.class, () -> Transport.send(m));
+        assertThat(e)
+            .as("variant %d: the program used implicit TLS; the MX offers no STARTTLS", variant)
+            .isNotNull();
+        assertThat(e).hasMessageContaining("mail.smtp.socketFactory");
+        assertThat(net.sawMail()).isFalse();
+      }
+    }
+  }
+
+  /** A socket factory that is no {@code SSLSocketFactory} (a proxy's, say) refuses nothing. */
+  @Test
+  void aPlainSocketFactoryOfTheProgramIsNoReasonToFail() throws Exception {
+    try (Loopback net = Loopback.start(b -> b)) {
+      Properties props = mailtls(net);
+      props.setProperty("mail.smtp.socketFactory.class", "javax.net.DefaultSocketFactory");
+      Transport.send(message(Session.getInstance(props)));
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isFalse();
     }
   }
 

@@ -39,7 +39,9 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import javax.net.SocketFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
@@ -395,6 +397,18 @@ public final class ProviderSettings {
                 + " (enforced or stricter to keep refusing it, or opportunistic to accept it)");
       }
     }
+    // An SSLSocketFactory as Angus's plain socket factory (the way many JavaMail programs got
+    // implicit TLS before mail.smtp.ssl.enable) makes every connection TLS from the first byte.
+    String factory = sslSocketFactorySetting(props);
+    if (factory != null) {
+      throw new IllegalArgumentException(
+          factory
+              + " is an SSLSocketFactory, by which the program used TLS from the first byte, and"
+              + " mailtls does not read mail.smtp.* settings: set "
+              + LEVEL
+              + " (enforced or stricter to keep refusing plaintext, or opportunistic to accept"
+              + " it)");
+    }
     // Angus's smtps transport is TLS from the first byte whatever else is set (RFC 8314 §3.3): a
     // program with settings for it used implicit TLS. Keys stored with put (any value) and the
     // defaults' names (String values only) both count.
@@ -412,6 +426,44 @@ public final class ProviderSettings {
       }
     }
   }
+
+  /**
+   * The name of the Angus setting that makes an {@code SSLSocketFactory} Angus's socket factory for
+   * {@code smtp} ({@code mail.smtp.socketFactory}, an object, which Angus prefers, else {@code
+   * mail.smtp.socketFactory.class}), or null. A class that cannot be loaded here is not counted:
+   * Angus could not have used it either.
+   */
+  private static @Nullable String sslSocketFactorySetting(Properties props) {
+    Object factory = props.get(ANGUS_SOCKET_FACTORY);
+    if (factory instanceof SSLSocketFactory) {
+      return ANGUS_SOCKET_FACTORY;
+    }
+    if (factory instanceof SocketFactory) {
+      return null; // Angus uses this one, whatever the class setting says
+    }
+    String name = props.getProperty(ANGUS_SOCKET_FACTORY_CLASS);
+    if (name == null || name.isBlank()) {
+      return null;
+    }
+    for (ClassLoader loader :
+        new ClassLoader[] {
+          Thread.currentThread().getContextClassLoader(), ProviderSettings.class.getClassLoader()
+        }) {
+      if (loader == null) {
+        continue;
+      }
+      try {
+        Class<?> c = Class.forName(name.trim(), false, loader);
+        return SSLSocketFactory.class.isAssignableFrom(c) ? ANGUS_SOCKET_FACTORY_CLASS : null;
+      } catch (ClassNotFoundException | LinkageError e) {
+        // try the next loader
+      }
+    }
+    return null;
+  }
+
+  private static final String ANGUS_SOCKET_FACTORY = "mail.smtp.socketFactory";
+  private static final String ANGUS_SOCKET_FACTORY_CLASS = "mail.smtp.socketFactory.class";
 
   /** The prefix of the settings of Angus's {@code smtps} transport (implicit TLS). */
   private static final String ANGUS_SMTPS = "mail.smtps.";
