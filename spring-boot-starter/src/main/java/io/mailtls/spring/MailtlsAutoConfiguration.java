@@ -26,6 +26,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SSLSocketFactory;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -38,6 +40,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.core.env.Environment;
 import org.springframework.mail.javamail.JavaMailSender;
+import org.springframework.util.ClassUtils;
 
 /**
  * Auto-configures mailtls from the {@code mailtls.*} properties ({@link MailtlsProperties}): a
@@ -310,7 +313,8 @@ public class MailtlsAutoConfiguration {
         if (key.startsWith("mail.smtps.")
             || (on
                 && (key.equals("mail.smtp.starttls.required")
-                    || key.equals("mail.smtp.ssl.enable")))) {
+                    || key.equals("mail.smtp.ssl.enable")))
+            || (key.equals("mail.smtp.socketfactory.class") && isSslSocketFactory(e.getValue()))) {
           // The name only: a value under spring.mail.properties may be a secret.
           refusing = "spring.mail.properties." + e.getKey();
           break;
@@ -324,6 +328,23 @@ public class MailtlsAutoConfiguration {
               + " (set) refuses plaintext for Spring Boot's mail sender, but this starter replaces it and"
               + " does not read spring.mail.*: set mailtls.sender.default-level (enforced or"
               + " stricter to keep refusing plaintext, or opportunistic to accept it)");
+    }
+  }
+
+  /**
+   * Whether {@code className} names an {@link SSLSocketFactory}: as Angus's socket factory, it
+   * makes every connection TLS from the first byte (RFC 8314 §3.3).
+   */
+  private static boolean isSslSocketFactory(@Nullable String className) {
+    if (className == null || className.isBlank()) {
+      return false;
+    }
+    try {
+      Class<?> c =
+          ClassUtils.forName(className.strip(), MailtlsAutoConfiguration.class.getClassLoader());
+      return SSLSocketFactory.class.isAssignableFrom(c);
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false; // Boot's sender could not have used it either
     }
   }
 

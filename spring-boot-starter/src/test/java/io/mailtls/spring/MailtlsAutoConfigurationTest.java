@@ -184,6 +184,7 @@ class MailtlsAutoConfigurationTest {
             "spring.mail.properties[mail.smtp.starttls.required]=TRUE",
             "spring.mail.properties.mail.smtp.ssl.enable=true",
             "spring.mail.properties.mail.smtps.ssl.checkserveridentity=true",
+            "spring.mail.properties.mail.smtp.socketFactory.class=javax.net.ssl.SSLSocketFactory",
             "spring.mail.protocol=smtps")) {
       runner("spring-mail-tls-only")
           .withPropertyValues(setting)
