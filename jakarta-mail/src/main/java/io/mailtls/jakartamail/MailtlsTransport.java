@@ -138,7 +138,11 @@ public class MailtlsTransport extends Transport {
       return true;
     }
     try {
-      boolean auth = ProviderSettings.auth(session);
+      // As Angus: a user and a password the program handed over are used without
+      // mail.mailtls.auth too, but only ever with a relay (never sent to an MX host).
+      boolean auth =
+          ProviderSettings.auth(session)
+              || (user != null && password != null && ProviderSettings.relayHost(session) != null);
       if (auth && (user == null || password == null)) {
         return false;
       }

@@ -323,6 +323,38 @@ class MailtlsTransportTest {
     }
   }
 
+  /**
+   * As Angus authenticates whenever a program hands it a user and a password, even without {@code
+   * mail.smtp.auth}, credentials given to {@code Transport.send} reach the relay: a program
+   * switched to mailtls must not find them dropped and its mail refused.
+   */
+  @Test
+  void credentialsGivenToSendAuthenticateToTheRelayWithoutTheAuthProperty() throws Exception {
+    TestPki pki = TestPki.create();
+    try (Loopback net =
+        Loopback.start(
+            b ->
+                b.tls(pki.root().leaf().dnsNames("relay.example.test").issue().serverSslContext())
+                    .credentials("alice", "s3cret"),
+            z -> z.a("relay.example.test", "127.0.0.2"))) {
+      Path ca = dir.resolve("ca.der");
+      Files.write(ca, pki.root().certificateDer());
+      Properties props = mailtls(net);
+      props.setProperty("mail.transport.protocol.rfc822", "mailtls");
+      props.setProperty("mail.mailtls.relay.host", "relay.example.test");
+      props.setProperty("mail.mailtls.relay.port", Integer.toString(net.server.port()));
+      props.setProperty("mail.mailtls.cafile", ca.toString());
+      Session session = Session.getInstance(props);
+      MimeMessage m = message(session, "carol@elsewhere.test");
+      Transport.send(m, "alice", "s3cret");
+
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.recipients()).containsExactly("carol@elsewhere.test");
+      assertThat(net.server.sessions().get(0).commandLines())
+          .anyMatch(l -> l.regionMatches(true, 0, "AUTH", 0, 4));
+    }
+  }
+
   @Test
   void aSenderDomainsLevelAppliesToItsMessagesOnly() throws Exception {
     // No TLSA record here: dane-required cannot be met, opportunistic can.
