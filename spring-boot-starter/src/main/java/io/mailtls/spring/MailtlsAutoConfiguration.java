@@ -407,8 +407,41 @@ public class MailtlsAutoConfiguration {
     boolean requireTls = properties.getSender().isRequireTls();
     // A charset the JVM does not know, or an empty value, already failed in Boot's binder.
     Charset encoding = properties.getDefaultEncoding();
+    MailtlsJavaMailSender sender =
+        SpringSupport.build(
+            "mailtls.default-encoding",
+            () -> new MailtlsJavaMailSender(transport, requireTls, encoding));
+    String envelopeFrom = properties.getSender().getEnvelopeFrom();
+    if (envelopeFrom == null) {
+      refuseBootsEnvelopeSender(environment);
+      return sender;
+    }
     return SpringSupport.build(
-        "mailtls.default-encoding",
-        () -> new MailtlsJavaMailSender(transport, requireTls, encoding));
+        "mailtls.sender.envelope-from", () -> sender.withEnvelopeSender(envelopeFrom));
+  }
+
+  /**
+   * Fails start-up when Boot's sender was given an envelope sender ({@code
+   * spring.mail.properties.mail.smtp.from}, a bounce address) and {@code
+   * mailtls.sender.envelope-from} is unset: this sender reads no {@code spring.mail.*}, and would
+   * send every bounce to the {@code Sender} or {@code From} mailbox instead, and take the TLS level
+   * of that mailbox's domain.
+   */
+  private static void refuseBootsEnvelopeSender(Environment environment) {
+    Map<String, String> mail =
+        Binder.get(environment)
+            .bind("spring.mail.properties", Bindable.mapOf(String.class, String.class))
+            .orElse(Map.of());
+    for (String key : mail.keySet()) {
+      if (key.strip().equalsIgnoreCase("mail.smtp.from")) {
+        throw new InvalidMailtlsPropertyException(
+            "mailtls.sender.envelope-from",
+            "spring.mail.properties."
+                + key
+                + " (set) gave Spring Boot's mail sender an envelope sender, but this starter"
+                + " replaces it and does not read spring.mail.*: set mailtls.sender.envelope-from"
+                + " to the same address");
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.mailtls.spring;
 
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.jakartamail.MailtlsJakarta;
@@ -15,6 +16,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import org.springframework.mail.MailException;
 import org.springframework.mail.MailParseException;
@@ -64,6 +66,11 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
   private final boolean requireTls;
   private final Charset defaultEncoding;
 
+  /** Whether {@link #envelopeSender} replaces the reverse-path taken from the header fields. */
+  private final boolean fixedSender;
+
+  private final Optional<EmailAddress> envelopeSender;
+
   /**
    * Spring's own factory of its {@code SmartMimeMessage}, which {@link MimeMessageHelper} reads a
    * default encoding from: that class is not public, and this is its public way in. It never sends,
@@ -99,6 +106,17 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
    */
   public MailtlsJavaMailSender(
       SecureSmtpTransport transport, boolean requireTls, Charset defaultEncoding) {
+    this(transport, requireTls, defaultEncoding, false, Optional.empty());
+  }
+
+  private MailtlsJavaMailSender(
+      SecureSmtpTransport transport,
+      boolean requireTls,
+      Charset defaultEncoding,
+      boolean fixedSender,
+      Optional<EmailAddress> envelopeSender) {
+    this.fixedSender = fixedSender;
+    this.envelopeSender = envelopeSender;
     this.transport = Objects.requireNonNull(transport, "transport");
     this.defaultEncoding = Objects.requireNonNull(defaultEncoding, "defaultEncoding");
     if (!defaultEncoding.canEncode()
@@ -113,6 +131,31 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
     this.requireTls = requireTls;
     mimeMessages.setSession(session);
     mimeMessages.setDefaultEncoding(defaultEncoding.name());
+  }
+
+  /**
+   * This sender, giving every message {@code reversePath} as its envelope sender ({@code MAIL
+   * FROM}, RFC 5321 §4.1.1.2), as Angus Mail's {@code mail.smtp.from} does, instead of the {@code
+   * Sender} or first {@code From} mailbox: a bounce address, say. Its domain then selects the
+   * sender's TLS level. {@code <>} is the null reverse-path (RFC 5321 §4.5.5). The header fields
+   * are not changed.
+   *
+   * @param reversePath a mailbox ({@code bounces@example.org}, with or without angle brackets), or
+   *     {@code <>}
+   * @throws IllegalArgumentException when it is no mailbox
+   */
+  public MailtlsJavaMailSender withEnvelopeSender(String reversePath) {
+    String v = reversePath.strip();
+    Optional<EmailAddress> sender;
+    if (v.equals("<>")) {
+      sender = Optional.empty();
+    } else {
+      if (v.length() > 2 && v.startsWith("<") && v.endsWith(">")) {
+        v = v.substring(1, v.length() - 1);
+      }
+      sender = Optional.of(EmailAddress.parse(v));
+    }
+    return new MailtlsJavaMailSender(transport, requireTls, defaultEncoding, true, sender);
   }
 
   /** The transport this sender delivers through. */
@@ -155,7 +198,11 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
   }
 
   private DeliveryReport send(MimeMessage message, boolean requireTls) throws MessagingException {
-    Envelope envelope = MailtlsJakarta.envelopeOf(message).requireTls(requireTls);
+    Envelope envelope = MailtlsJakarta.envelopeOf(message);
+    if (fixedSender) {
+      envelope = new Envelope(envelopeSender, envelope.recipients());
+    }
+    envelope = envelope.requireTls(requireTls);
     return MailtlsJakarta.sendKeepingMessageId(transport, message, envelope);
   }
 

@@ -118,6 +118,21 @@ public class MailtlsProperties {
      */
     private boolean requireTls;
 
+    /**
+     * The envelope sender (MAIL FROM) of every message, e.g. bounces@example.org, or <> for the
+     * null reverse-path; its domain selects the TLS level. Unset: the Sender, else the first From
+     * mailbox.
+     */
+    private @Nullable String envelopeFrom;
+
+    public @Nullable String getEnvelopeFrom() {
+      return envelopeFrom;
+    }
+
+    public void setEnvelopeFrom(@Nullable String envelopeFrom) {
+      this.envelopeFrom = envelopeFrom;
+    }
+
     public boolean isRequireTls() {
       return requireTls;
     }

@@ -242,6 +242,56 @@ class MailtlsAutoConfigurationTest {
             });
   }
 
+  /**
+   * Boot's sender took its envelope sender (a bounce address) from {@code mail.smtp.from}; this
+   * sender reads no {@code spring.mail.*}, so start-up fails until {@code
+   * mailtls.sender.envelope-from} says it, rather than sending every bounce to the From mailbox.
+   */
+  @Test
+  void aBootEnvelopeSenderFailsStartUpUntilMailtlsIsGivenOne() {
+    for (String setting :
+        List.of(
+            "spring.mail.properties.mail.smtp.from=bounces@sender.test",
+            "spring.mail.properties[mail.smtp.from]=bounces@sender.test")) {
+      runner("spring-mail-from")
+          .withPropertyValues(setting)
+          .run(
+              context -> {
+                assertThat(context).as(setting).hasFailed();
+                assertThat(messages(context.getStartupFailure()))
+                    .as(setting)
+                    .contains("invalid mailtls.sender.envelope-from: ")
+                    .contains("mail.smtp.from");
+              });
+    }
+  }
+
+  /** {@code mailtls.sender.envelope-from} is every message's MAIL FROM; the header is kept. */
+  @Test
+  void theEnvelopeSenderPropertyIsEveryMessagesMailFrom() {
+    runner("envelope-from")
+        .withPropertyValues(
+            "spring.mail.properties.mail.smtp.from=bounces@sender.test",
+            "mailtls.sender.envelope-from=<bounces@sender.test>")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              sender.send(message(sender, "a@sender.test", "bob@dane-ee.test", "envelope-from"));
+              SmtpMessage received = receivedWithSubject(world.domains.daneEe(), "envelope-from");
+              assertThat(received.mailFrom()).isEqualTo("bounces@sender.test");
+              assertThat(received.dataAsString()).contains("From: a@sender.test");
+            });
+    runner("envelope-from-bad")
+        .withPropertyValues("mailtls.sender.envelope-from=not an address")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("invalid mailtls.sender.envelope-from: ");
+            });
+  }
+
   @Test
   void replacesBootsMailSenderWhenTheRelayIsGivenAsMailtlsRelayHost() {
     runner("replace")
