@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -75,6 +77,27 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
   private final InMemoryPolicyStore local;
   private final Clock clock;
 
+  /**
+   * The most domains whose answered entry {@link #answeredNotLocal} remembers: a local layer
+   * refuses entries only while it is full of pinned policies, so few are remembered at once.
+   */
+  static final int MAX_ANSWERED_NOT_LOCAL = 4096;
+
+  /**
+   * Guarded by itself: for each domain whose last read answered an entry that the local layer does
+   * not hold, that entry's fetch time, the bound of {@link #remove}; the least recently read
+   * forgotten first.
+   */
+  private final Map<DomainName, Instant> answeredNotLocal =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<DomainName, Instant> eldest) {
+          return size() > MAX_ANSWERED_NOT_LOCAL;
+        }
+      };
+
   private RedisPolicyStore(Builder b) {
     this.keyPrefix = b.keyPrefix;
     this.clock = b.clock;
@@ -128,6 +151,26 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
 
   private Read read(DomainName domain, boolean use) {
     Objects.requireNonNull(domain, "policyDomain");
+    Read read = readEntry(domain, use);
+    remember(domain, read.entry());
+    return read;
+  }
+
+  /**
+   * Remembers the fetch time of the entry a read answered when the local layer does not hold it (it
+   * refused it, full of pinned policies), for {@link #remove}; forgets it otherwise.
+   */
+  private void remember(DomainName domain, Optional<CachedPolicy> answered) {
+    synchronized (answeredNotLocal) {
+      if (answered.isPresent() && !answered.equals(local.peek(domain))) {
+        answeredNotLocal.put(domain, answered.get().fetchedAt());
+      } else {
+        answeredNotLocal.remove(domain);
+      }
+    }
+  }
+
+  private Read readEntry(DomainName domain, boolean use) {
     Optional<CachedPolicy> known = local.peek(domain);
     String value;
     try {
@@ -207,6 +250,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     Optional<CachedPolicy> known = local.peek(policyDomain);
     if (known.isEmpty() || !newer(known.get(), entry, clock.instant())) {
       local.put(policyDomain, entry);
+      remember(policyDomain, Optional.of(entry));
     }
     String[] put = putArgs(policyDomain, entry);
     if (put.length == 0) {
@@ -243,10 +287,27 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
     };
   }
 
+  /**
+   * Removes the domain's entry locally and, in Redis, only if Redis holds nothing fetched after the
+   * entry this store last answered for the domain (by a read, or stored by {@link #put}): a newer
+   * policy another process stored since is kept. When the local layer refused the answered entry,
+   * its fetch time is remembered for this (at most {@value #MAX_ANSWERED_NOT_LOCAL} domains, the
+   * least recently read forgotten first); for a domain this store neither answered nor holds, the
+   * bound is the clock's now.
+   */
   @Override
   public void remove(DomainName policyDomain) {
     Objects.requireNonNull(policyDomain, "policyDomain");
-    Instant bound = local.peek(policyDomain).map(CachedPolicy::fetchedAt).orElse(clock.instant());
+    // Never delete an entry newer than the one this store answered: another process may have
+    // stored one since. The local layer holds what was answered unless it refused it.
+    Instant bound;
+    synchronized (answeredNotLocal) {
+      Instant answered = answeredNotLocal.remove(policyDomain);
+      bound =
+          answered != null
+              ? answered
+              : local.peek(policyDomain).map(CachedPolicy::fetchedAt).orElse(clock.instant());
+    }
     local.remove(policyDomain);
     try {
       redis.script(

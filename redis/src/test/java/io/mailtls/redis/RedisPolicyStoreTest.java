@@ -13,6 +13,7 @@ import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.mtasts.CachedPolicy;
+import io.mailtls.mtasts.InMemoryPolicyStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -448,6 +449,44 @@ class RedisPolicyStoreTest {
     assertThat(b.get(DOMAIN)).contains(newer);
     b.remove(DOMAIN);
     assertThat(inspect.exists("test:sts:example.com")).isZero();
+  }
+
+  /**
+   * A store whose local layer refused the entry (full of pinned {@code enforce} policies) answers
+   * Redis's entry; the resolver then removes "what it read" (an expired entry, a fetch with {@code
+   * max_age} 0). The bound used to be the clock's now, so a newer policy that another process wrote
+   * between the read and the remove was deleted: the fleet lost a policy it had just learned (RFC
+   * 8461 §5.1, §10.2). The bound is now the entry this store last answered.
+   */
+  @Test
+  void removeAfterTheLocalLayerRefusedTheEntryLeavesANewerOneWrittenSince() {
+    InMemoryPolicyStore full = new InMemoryPolicyStore(1);
+    RedisPolicyStore a =
+        RedisPolicyStore.newBuilder(redis.uri())
+            .keyPrefix("test")
+            .commandTimeout(TIMEOUT)
+            .reconnectDelay(Duration.ofMillis(100))
+            .local(full)
+            .build();
+    closeables.add(a);
+    DomainName pinnedDomain = DomainName.of("pinned.example");
+    a.put(pinnedDomain, policy("p1", now(), Duration.ofDays(7)));
+    assertThat(a.get(pinnedDomain)).isPresent(); // a use: pinned, the local layer is full
+
+    Instant t = now().minusSeconds(10);
+    CachedPolicy read = policy("o1", t, Duration.ofDays(7));
+    CachedPolicy newer = policy("n1", t.plusSeconds(5), Duration.ofDays(7));
+    RedisPolicyStore b = store();
+    b.put(DOMAIN, read);
+    assertThat(a.peek(DOMAIN)).contains(read);
+    assertThat(full.peek(DOMAIN)).as("the local layer refused it").isEmpty();
+
+    b.put(DOMAIN, newer); // another process, between a's read and its remove
+    a.remove(DOMAIN);
+
+    assertThat(store().get(DOMAIN))
+        .as("a removed the entry it read, never a newer one written since")
+        .contains(newer);
   }
 
   @Test
