@@ -310,17 +310,33 @@ public final class RedisAggregateStore implements AggregateStore {
     }
   }
 
-  private Map<AppliedPolicy, PolicyCounts> counts(LocalDate day, @Nullable Map<String, String> hash)
-      throws IOException {
+  /**
+   * The counts in a day's hash. A field that names no counter is skipped, and a policy domain one
+   * of whose counters holds no count is left out (a report of it would state counts nobody knows,
+   * RFC 8460 §4.4); each is logged, naming the key and the policy domain, never a field's value.
+   * The other policy domains' reports go out as usual.
+   */
+  private Map<AppliedPolicy, PolicyCounts> counts(
+      LocalDate day, @Nullable Map<String, String> hash) {
     if (hash == null || hash.isEmpty()) {
       return Map.of();
     }
-    try {
-      return CountFields.counts(hash);
-    } catch (IllegalArgumentException e) {
-      throw new IOException(
-          "unreadable TLS-RPT counts at " + dayKey(day) + ": " + e.getMessage(), e);
+    CountFields.Read read = CountFields.counts(hash);
+    if (read.skippedFields() > 0) {
+      log.warn(
+          "TLS-RPT: {} holds {} field(s) that name no counter; skipped",
+          dayKey(day),
+          read.skippedFields());
     }
+    if (!read.leftOut().isEmpty()) {
+      log.warn(
+          "TLS-RPT: {} holds a counter that is not a count for policy domain(s) {}; their counts"
+              + " for {} are left out (no report of counts nobody knows)",
+          dayKey(day),
+          read.leftOut(),
+          day);
+    }
+    return read.counts();
   }
 
   @Override

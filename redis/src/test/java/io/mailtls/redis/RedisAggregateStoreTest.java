@@ -147,6 +147,35 @@ class RedisAggregateStoreTest {
   }
 
   /**
+   * A field no merge touches that holds no count, or a field that names no counter (another tool,
+   * an altered value), made every read of the day throw, with the raw value in the message: the
+   * reports of every policy domain of the day were held back until the day expired. A report whose
+   * counts are wrong is worse than none (RFC 8460 §4.4: the counts are the sessions), so the policy
+   * domain whose counter cannot be read is left out of the answer, and a field that names no
+   * counter is skipped; both logged by key, never by value.
+   */
+  @Test
+  void anUnreadableCounterLeavesOutItsPolicyDomainOnlyAndAFieldNamingNoCounterIsSkipped()
+      throws IOException {
+    RedisAggregateStore s = store();
+    s.merge(DAY, Map.of(STS, PolicyCounts.failure(EXPIRED), NONE, PolicyCounts.success()));
+    String key = "test:tlsrpt:v1:day:2026-12-05";
+    String noneSuccess =
+        inspect.hkeys(key).stream()
+            .filter(f -> f.startsWith("[\"s\"") && f.contains("example.org"))
+            .findFirst()
+            .orElseThrow();
+    // NONE's failure counter, which no merge of this day touches, holding no count.
+    inspect.hset(key, "[\"f\"" + noneSuccess.substring(4), "secret-value-1");
+    inspect.hset(key, "not a counter", "7");
+
+    Map.Entry<AppliedPolicy, PolicyCounts> sts =
+        Map.entry(STS, new PolicyCounts(0, 1, Map.of(EXPIRED, 1L)));
+    assertThat(s.read(DAY)).containsOnly(sts);
+    assertThat(s.readForReport(DAY)).containsOnly(sts);
+  }
+
+  /**
    * Counts another process merges while the day's report is being written (a batch it kept while
    * Redis was away, sent at last) would miss the report that already read the day, and the discard
    * would delete them unseen. The read for the report closes the day: such a merge is refused, and

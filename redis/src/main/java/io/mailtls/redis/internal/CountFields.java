@@ -11,11 +11,14 @@ import io.mailtls.tlsrpt.FailureDetail;
 import io.mailtls.tlsrpt.PolicyCounts;
 import io.mailtls.tlsrpt.PolicyType;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -55,52 +58,102 @@ public final class CountFields {
   }
 
   /**
-   * The counts in a day's hash.
+   * The counts read from a day's hash, and what could not be read.
    *
-   * @throws IllegalArgumentException naming a field that is not version 1
+   * @param counts the counts of every policy whose fields were all readable
+   * @param skippedFields how many fields named no version 1 counter (not JSON, an unknown kind, a
+   *     policy or detail that does not parse): they are no counter mailtls writes, and are skipped
+   * @param leftOut the policy domains left out of {@code counts} because one of their counters held
+   *     no count (anything but 1 to 18 decimal digits) or their counts did not add up (overflow): a
+   *     report of those domains would state counts nobody knows
    */
-  public static Map<AppliedPolicy, PolicyCounts> counts(Map<String, String> hash) {
+  public record Read(
+      Map<AppliedPolicy, PolicyCounts> counts, int skippedFields, SortedSet<DomainName> leftOut) {
+
+    public Read {
+      counts = Collections.unmodifiableMap(new LinkedHashMap<>(counts));
+      leftOut = Collections.unmodifiableSortedSet(new TreeSet<>(leftOut));
+    }
+  }
+
+  /** A parsed field name: its kind ({@code s}, {@code f}, {@code d}), policy and detail. */
+  private record Counter(char kind, AppliedPolicy policy, @Nullable FailureDetail detail) {}
+
+  /**
+   * The counts in a day's hash. Never throws for what the hash holds: a field that names no counter
+   * is skipped, and a policy domain with a counter that holds no count is left out (see {@link
+   * Read}); the caller logs both.
+   */
+  public static Read counts(Map<String, String> hash) {
     Map<AppliedPolicy, long[]> sessions = new LinkedHashMap<>();
     Map<AppliedPolicy, Map<FailureDetail, Long>> details = new HashMap<>();
+    SortedSet<DomainName> leftOut = new TreeSet<>();
+    int skipped = 0;
     for (Map.Entry<String, String> e : hash.entrySet()) {
-      long n;
+      Counter c = counter(e.getKey());
+      if (c == null) {
+        skipped++;
+        continue;
+      }
+      String v = e.getValue();
+      if (v == null || v.isEmpty() || v.length() > 18 || !v.chars().allMatch(CountFields::digit)) {
+        leftOut.add(c.policy().policyDomain());
+        continue;
+      }
+      long n = Long.parseLong(v);
+      long[] s = sessions.computeIfAbsent(c.policy(), k -> new long[2]);
       try {
-        n = Long.parseLong(e.getValue());
-      } catch (NumberFormatException x) {
-        throw new IllegalArgumentException("not a count: " + e.getValue(), x);
-      }
-      JsonNode f;
-      try {
-        f = JSON.readTree(e.getKey());
-      } catch (JsonProcessingException x) {
-        throw new IllegalArgumentException("not a counts field", x);
-      }
-      if (f == null || !f.isArray() || f.size() < 2) {
-        throw new IllegalArgumentException("not a counts field");
-      }
-      AppliedPolicy policy = policy(f.get(1));
-      long[] s = sessions.computeIfAbsent(policy, k -> new long[2]);
-      switch (f.get(0).asText()) {
-        case "s" -> s[0] += n;
-        case "f" -> s[1] += n;
-        case "d" -> {
-          if (f.size() < 3) {
-            throw new IllegalArgumentException("a failure-detail field without its detail");
-          }
-          if (n > 0) {
-            details
-                .computeIfAbsent(policy, k -> new HashMap<>())
-                .merge(detail(f.get(2)), n, Long::sum);
+        switch (c.kind()) {
+          case 's' -> s[0] = Math.addExact(s[0], n);
+          case 'f' -> s[1] = Math.addExact(s[1], n);
+          default -> {
+            if (n > 0 && c.detail() != null) {
+              details
+                  .computeIfAbsent(c.policy(), k -> new HashMap<>())
+                  .merge(c.detail(), n, Math::addExact);
+            }
           }
         }
-        default -> throw new IllegalArgumentException("unknown counter " + f.get(0));
+      } catch (ArithmeticException x) {
+        leftOut.add(c.policy().policyDomain());
       }
     }
     Map<AppliedPolicy, PolicyCounts> out = new LinkedHashMap<>();
     sessions.forEach(
-        (policy, s) ->
-            out.put(policy, new PolicyCounts(s[0], s[1], details.getOrDefault(policy, Map.of()))));
-    return out;
+        (policy, s) -> {
+          if (!leftOut.contains(policy.policyDomain())) {
+            out.put(policy, new PolicyCounts(s[0], s[1], details.getOrDefault(policy, Map.of())));
+          }
+        });
+    return new Read(out, skipped, leftOut);
+  }
+
+  private static boolean digit(int c) {
+    return c >= '0' && c <= '9';
+  }
+
+  /** The counter a field names, or null when it names none of version 1. */
+  private static @Nullable Counter counter(String field) {
+    JsonNode f;
+    try {
+      f = JSON.readTree(field);
+    } catch (JsonProcessingException x) {
+      return null;
+    }
+    if (f == null || !f.isArray() || f.size() < 2 || !f.get(0).isTextual()) {
+      return null;
+    }
+    String kind = f.get(0).textValue();
+    try {
+      AppliedPolicy policy = policy(f.get(1));
+      return switch (kind) {
+        case "s", "f" -> f.size() == 2 ? new Counter(kind.charAt(0), policy, null) : null;
+        case "d" -> f.size() == 3 ? new Counter('d', policy, detail(f.get(2))) : null;
+        default -> null;
+      };
+    } catch (IllegalArgumentException x) {
+      return null; // a policy or detail that does not parse, a domain that is not one
+    }
   }
 
   private static String field(String kind, ObjectNode policy, @Nullable ObjectNode detail) {
