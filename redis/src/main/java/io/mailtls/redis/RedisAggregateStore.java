@@ -54,6 +54,12 @@ import org.slf4j.LoggerFactory;
  * it, and {@link #discard} marks it again: a merge for it that arrives later is refused and its
  * loss reported, never deleted unseen with the day's counts nor the start of a second report.
  *
+ * <p>Reads are bounded in size in Redis, before anything is sent: a day's hash over {@link
+ * Builder#maxDayFields} fields or {@link Builder#maxDayOctets} octets, or a days set over {@link
+ * #MAX_DAYS} members, is refused with {@link TooLargeException}, never read whole nor in part. A
+ * field that names no counter is skipped, and a policy domain with a counter that holds no count is
+ * left out of the answer (logged by key, never by value).
+ *
  * <p>Thread-safe. Owns a Lettuce client, released by {@link #close()}. Standalone Redis or Sentinel
  * ({@code redis-sentinel://} URI) only: the scripts use keys of several hash slots, and the days
  * script reads keys it is not given, which Redis Cluster does not allow.
@@ -69,7 +75,33 @@ public final class RedisAggregateStore implements AggregateStore {
   /** The default number of merges kept in memory while Redis is away: 10,000. */
   public static final int DEFAULT_MAX_PENDING_MERGES = 10_000;
 
+  /** The default most fields of a day's hash read: 100,000. */
+  public static final int DEFAULT_MAX_DAY_FIELDS = 100_000;
+
+  /** The default most octets of a day's hash read, its fields and values together: 32 MiB. */
+  public static final long DEFAULT_MAX_DAY_OCTETS = 32L * 1024 * 1024;
+
+  /**
+   * The most days {@link #days} answers: 10,000, more than 27 years of daily counts. The days set
+   * holding more members than this once those whose hash expired are forgotten is refused.
+   */
+  public static final int MAX_DAYS = 10_000;
+
   private static final Logger log = LoggerFactory.getLogger(RedisAggregateStore.class);
+
+  /**
+   * What Redis holds for the TLS-RPT counts is larger than its bound (a day's hash with more than
+   * {@link Builder#maxDayFields} fields or {@link Builder#maxDayOctets} octets, or a days set with
+   * more than {@link #MAX_DAYS} days): it was not read, and nothing is answered from it, never a
+   * part that would read as the whole. Logged when thrown, naming the key.
+   */
+  public static final class TooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    TooLargeException(String message) {
+      super(message);
+    }
+  }
 
   private final RedisLink redis;
   private final String prefix;
@@ -77,8 +109,12 @@ public final class RedisAggregateStore implements AggregateStore {
   private final Duration commandTimeout;
   private final Duration mergeMarkerRetention;
   private final PendingMerges pending;
+  private final int maxDayFields;
+  private final long maxDayOctets;
 
   private RedisAggregateStore(Builder b) {
+    this.maxDayFields = b.maxDayFields;
+    this.maxDayOctets = b.maxDayOctets;
     this.prefix = b.keyPrefix + ":tlsrpt:v1:";
     this.retention = b.retention;
     this.commandTimeout = b.commandTimeout;
@@ -255,14 +291,55 @@ public final class RedisAggregateStore implements AggregateStore {
   public Map<AppliedPolicy, PolicyCounts> read(LocalDate day) throws IOException {
     Objects.requireNonNull(day, "day");
     requireNothingWaiting(day);
-    Map<String, String> hash;
+    List<String> flat;
     try {
-      hash = redis.call(c -> c.hgetall(dayKey(day)));
+      flat =
+          redis.evalStrings(
+              CountScripts.READ,
+              new String[] {dayKey(day)},
+              Integer.toString(maxDayFields),
+              Long.toString(maxDayOctets));
     } catch (RedisLink.Unavailable e) {
       throw new IOException(
           "TLS-RPT counts not read from Redis " + redis + ": " + e.getMessage(), e);
     }
-    return counts(day, hash);
+    return counts(day, bounded(day, flat));
+  }
+
+  /**
+   * The hash in a bounded read's reply ({@link CountScripts#READ}).
+   *
+   * @throws TooLargeException when Redis answered that the hash is over the bounds
+   */
+  private Map<String, String> bounded(LocalDate day, @Nullable List<String> flat)
+      throws TooLargeException {
+    Map<String, String> hash = new LinkedHashMap<>();
+    if (flat == null || flat.isEmpty()) {
+      return hash;
+    }
+    if (!"ok".equals(flat.get(0))) {
+      String fields = flat.size() > 1 ? flat.get(1) : "?";
+      String octets = flat.size() > 2 && !"-1".equals(flat.get(2)) ? flat.get(2) : "not counted";
+      String why =
+          dayKey(day)
+              + " holds "
+              + fields
+              + " fields, "
+              + octets
+              + " octets: more than the bound of "
+              + maxDayFields
+              + " fields and "
+              + maxDayOctets
+              + " octets; not read, and no report of "
+              + day
+              + " is written from it";
+      log.warn("TLS-RPT: {}", why);
+      throw new TooLargeException("TLS-RPT counts: " + why);
+    }
+    for (int i = 1; i + 1 < flat.size(); i += 2) {
+      hash.put(flat.get(i), flat.get(i + 1));
+    }
+    return hash;
   }
 
   /**
@@ -281,18 +358,14 @@ public final class RedisAggregateStore implements AggregateStore {
           redis.scriptStrings(
               CountScripts.READ_FOR_REPORT,
               new String[] {dayKey(day), reportedKey(day)},
-              Long.toString(Math.max(1, retention.toSeconds())));
+              Long.toString(Math.max(1, retention.toSeconds())),
+              Integer.toString(maxDayFields),
+              Long.toString(maxDayOctets));
     } catch (RedisLink.Unavailable e) {
       throw new IOException(
           "TLS-RPT counts not read from Redis " + redis + ": " + e.getMessage(), e);
     }
-    Map<String, String> hash = new LinkedHashMap<>();
-    if (flat != null) {
-      for (int i = 0; i + 1 < flat.size(); i += 2) {
-        hash.put(flat.get(i), flat.get(i + 1));
-      }
-    }
-    return counts(day, hash);
+    return counts(day, bounded(day, flat));
   }
 
   /** Never a partial answer: a report written from it would miss counts this process holds. */
@@ -344,13 +417,29 @@ public final class RedisAggregateStore implements AggregateStore {
     flushPending();
     List<String> days;
     try {
-      days = redis.scriptStrings(CountScripts.DAYS, new String[] {daysKey()}, prefix + "day:");
+      days =
+          redis.scriptStrings(
+              CountScripts.DAYS,
+              new String[] {daysKey()},
+              prefix + "day:",
+              Integer.toString(MAX_DAYS));
     } catch (RedisLink.Unavailable e) {
       throw new IOException("TLS-RPT days not read from Redis " + redis + ": " + e.getMessage(), e);
     }
     SortedSet<LocalDate> out = new TreeSet<>();
+    if (days != null && !days.isEmpty() && !"ok".equals(days.get(0))) {
+      String why =
+          daysKey()
+              + " holds "
+              + (days.size() > 1 ? days.get(1) : "?")
+              + " members: more than the bound of "
+              + MAX_DAYS
+              + "; not read";
+      log.warn("TLS-RPT: {}", why);
+      throw new TooLargeException("TLS-RPT days: " + why);
+    }
     if (days != null) {
-      for (String d : days) {
+      for (String d : days.subList(Math.min(1, days.size()), days.size())) {
         try {
           out.add(LocalDate.parse(d));
         } catch (DateTimeParseException e) {
@@ -405,6 +494,8 @@ public final class RedisAggregateStore implements AggregateStore {
     private Duration retention = DEFAULT_RETENTION;
     private int maxPendingMerges = DEFAULT_MAX_PENDING_MERGES;
     private Duration mergeMarkerRetention = DEFAULT_MERGE_MARKER_RETENTION;
+    private int maxDayFields = DEFAULT_MAX_DAY_FIELDS;
+    private long maxDayOctets = DEFAULT_MAX_DAY_OCTETS;
     private @Nullable SslOptions sslOptions;
 
     private Builder(RedisURI uri) {
@@ -468,6 +559,33 @@ public final class RedisAggregateStore implements AggregateStore {
         throw new IllegalArgumentException("mergeMarkerRetention must be at least a second");
       }
       this.mergeMarkerRetention = mergeMarkerRetention;
+      return this;
+    }
+
+    /**
+     * The most fields of a day's hash that {@link #read} and {@link #readForReport} read; default
+     * {@value #DEFAULT_MAX_DAY_FIELDS}. Redis checks it ({@code HLEN}) before it reads anything: a
+     * larger day is refused ({@link TooLargeException}, logged), never read in part.
+     */
+    public Builder maxDayFields(int maxDayFields) {
+      if (maxDayFields < 1) {
+        throw new IllegalArgumentException("maxDayFields must be at least 1");
+      }
+      this.maxDayFields = maxDayFields;
+      return this;
+    }
+
+    /**
+     * The most octets of a day's hash, its fields and values together, that {@link #read} and
+     * {@link #readForReport} take from Redis; default {@value #DEFAULT_MAX_DAY_OCTETS} (32 MiB).
+     * Redis adds them up before it answers: a larger day is refused ({@link TooLargeException},
+     * logged), never sent.
+     */
+    public Builder maxDayOctets(long maxDayOctets) {
+      if (maxDayOctets < 1) {
+        throw new IllegalArgumentException("maxDayOctets must be at least 1");
+      }
+      this.maxDayOctets = maxDayOctets;
       return this;
     }
 

@@ -48,31 +48,71 @@ public final class CountScripts {
               + "return replaced\n");
 
   /**
+   * The bound check of {@link #READ} and {@link #READ_FOR_REPORT}: returns {@code {'over', fields,
+   * octets}} from the script when the day's hash (KEYS[1]) has more than {@code maxFields} fields
+   * (HLEN, before anything is read) or its fields and values add up to more than {@code maxOctets}
+   * octets; otherwise leaves its flat HGETALL reply in {@code all}.
+   */
+  private static String boundedHgetall(String maxFields, String maxOctets) {
+    return "local n = redis.call('HLEN', KEYS[1])\n"
+        + "if n > tonumber("
+        + maxFields
+        + ") then return {'over', tostring(n), '-1'} end\n"
+        + "local all = redis.call('HGETALL', KEYS[1])\n"
+        + "local octets = 0\n"
+        + "for i = 1, #all do octets = octets + #all[i] end\n"
+        + "if octets > tonumber("
+        + maxOctets
+        + ") then return {'over', tostring(n), tostring(octets)} end\n";
+  }
+
+  /**
+   * Read. KEYS[1] the day's hash; ARGV[1] the most fields, ARGV[2] the most octets (fields and
+   * values) read. Returns {@code {'ok', field, value, ...}} (HGETALL), or {@code {'over', fields,
+   * octets}} without the hash when it holds more (octets -1: not counted, the fields were too
+   * many): a reply of bounded size, however large the hash grew.
+   */
+  public static final RedisLink.Script READ =
+      RedisLink.Script.of(
+          boundedHgetall("ARGV[1]", "ARGV[2]") + "table.insert(all, 1, 'ok')\n" + "return all\n");
+
+  /**
    * Read for the report. KEYS[1] the day's hash, KEYS[2] the day's reported mark; ARGV[1] the
-   * mark's time to live in seconds. Marks the day reported and returns its hash (HGETALL), in one
-   * script: a merge either came before and is in what was read, or comes after and is refused
-   * ({@link #MERGE} returns -1), never added to counts the report no longer reads and that {@link
-   * #DISCARD} then deletes.
+   * mark's time to live in seconds, ARGV[2] and ARGV[3] the bounds of {@link #READ}. Marks the day
+   * reported and returns its hash as {@link #READ} does, in one script: a merge either came before
+   * and is in what was read, or comes after and is refused ({@link #MERGE} returns -1), never added
+   * to counts the report no longer reads and that {@link #DISCARD} then deletes. A hash over the
+   * bounds is answered {@code {'over', ...}} and the day is not marked: nothing is reported from
+   * it, and merges go on.
    */
   public static final RedisLink.Script READ_FOR_REPORT =
       RedisLink.Script.of(
-          "redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])\n"
-              + "return redis.call('HGETALL', KEYS[1])\n");
+          boundedHgetall("ARGV[2]", "ARGV[3]")
+              + "redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])\n"
+              + "table.insert(all, 1, 'ok')\n"
+              + "return all\n");
 
   /**
-   * Days. KEYS[1] the days sorted set; ARGV[1] the prefix of the day hashes' keys. Returns the days
-   * whose hash exists, oldest first, and forgets those whose hash expired.
+   * Days. KEYS[1] the days sorted set; ARGV[1] the prefix of the day hashes' keys, ARGV[2] the most
+   * members looked at. Forgets the members whose hash expired (and those longer than an ISO date's
+   * 10 characters) and returns {@code {'ok', day, ...}}, the days whose hash exists, oldest first;
+   * or, when the set holds more than ARGV[2] members, forgets those of the oldest ARGV[2] that hold
+   * nothing and returns {@code {'over', members}}: a set filled with members that hold nothing
+   * shrinks from call to call, and no answer leaves a member unread.
    */
   public static final RedisLink.Script DAYS =
       RedisLink.Script.of(
-          "local out = {}\n"
-              + "for _, d in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-              + "  if redis.call('EXISTS', ARGV[1] .. d) == 1 then\n"
+          "local max = tonumber(ARGV[2])\n"
+              + "local n = redis.call('ZCARD', KEYS[1])\n"
+              + "local out = {'ok'}\n"
+              + "for _, d in ipairs(redis.call('ZRANGE', KEYS[1], 0, max - 1)) do\n"
+              + "  if #d <= 10 and redis.call('EXISTS', ARGV[1] .. d) == 1 then\n"
               + "    table.insert(out, d)\n"
               + "  else\n"
               + "    redis.call('ZREM', KEYS[1], d)\n"
               + "  end\n"
               + "end\n"
+              + "if n > max then return {'over', tostring(n)} end\n"
               + "return out\n");
 
   /**

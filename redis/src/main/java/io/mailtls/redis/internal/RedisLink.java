@@ -233,6 +233,25 @@ public final class RedisLink implements AutoCloseable {
     return value;
   }
 
+  /**
+   * As {@link #scriptStrings}, but sent with its source (EVAL) in one round trip, never first by
+   * its SHA-1: for a rare call that must cost one command's time, also on a Redis that has not seen
+   * the script yet (a read that replaced a single command).
+   */
+  public @Nullable List<String> evalStrings(Script script, String[] keys, String... args)
+      throws Unavailable {
+    long deadline = System.nanoTime() + commandTimeout.toNanos();
+    StatefulConnection<String, String> c = connection(deadline);
+    List<String> value =
+        await(
+            async(c)
+                .<List<String>>eval(script.source(), ScriptOutputType.MULTI, keys, args)
+                .toCompletableFuture(),
+            deadline);
+    answered();
+    return value;
+  }
+
   /** As {@link #script} without waiting for the result: failures are logged, never thrown. */
   public void scriptInBackground(Script script, String[] keys, String... args) {
     StatefulConnection<String, String> c;
