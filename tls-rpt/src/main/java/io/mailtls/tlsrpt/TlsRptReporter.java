@@ -234,9 +234,13 @@ public final class TlsRptReporter implements AutoCloseable {
 
   /**
    * What the scheduler runs: {@link #flush} of every ended day the aggregate store holds counts
-   * for, then {@link #retryDue}; one run listing everything.
+   * for, then {@link #retryDue}; one run listing everything. A day whose counts the store cannot
+   * give (unreadable, over a store's bound) is logged and left for the next run, and the other days
+   * and the retries still run: one bad day never holds the others' reports back.
    *
-   * @throws IOException if a store fails
+   * @throws IOException if a store fails: the store's list of days or the pending reports, or,
+   *     after every other day and the retries ran, the first day that could not be flushed (the
+   *     others' failures suppressed in it)
    */
   public DeliveryRun runDue() throws IOException {
     synchronized (runLock) {
@@ -250,9 +254,21 @@ public final class TlsRptReporter implements AutoCloseable {
     Map<String, PendingReport> results = new LinkedHashMap<>();
     Set<String> elsewhere = new LinkedHashSet<>();
     SortedSet<LocalDate> settled = new TreeSet<>();
+    IOException failedDay = null;
     for (LocalDate day : counts.days()) {
       if (day.isBefore(today)) {
-        DeliveryRun r = flushLocked(day);
+        DeliveryRun r;
+        try {
+          r = flushLocked(day);
+        } catch (IOException e) {
+          log.warn("TLS-RPT: the counts of {} could not be flushed; the other days go on", day, e);
+          if (failedDay == null) {
+            failedDay = e;
+          } else {
+            failedDay.addSuppressed(e);
+          }
+          continue;
+        }
         r.reports().forEach(p -> results.put(p.key(), p));
         elsewhere.addAll(r.claimedElsewhere());
         settled.addAll(r.settledDays());
@@ -262,6 +278,9 @@ public final class TlsRptReporter implements AutoCloseable {
     r.reports().forEach(p -> results.put(p.key(), p));
     elsewhere.addAll(r.claimedElsewhere());
     settled.addAll(r.settledDays());
+    if (failedDay != null) {
+      throw failedDay;
+    }
     return new DeliveryRun(
         now, Optional.empty(), List.copyOf(results.values()), List.copyOf(elsewhere), settled);
   }

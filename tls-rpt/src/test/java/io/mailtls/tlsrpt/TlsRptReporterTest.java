@@ -1,6 +1,7 @@
 package io.mailtls.tlsrpt;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mailtls.core.DnssecResolver;
@@ -26,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -156,8 +158,12 @@ class TlsRptReporterTest {
   }
 
   private TlsRptReporter.Builder reporter(PendingReportStore pending) {
+    return reporter(pending, counts);
+  }
+
+  private TlsRptReporter.Builder reporter(PendingReportStore pending, AggregateStore store) {
     return TlsRptReporter.builder()
-        .aggregateStore(counts)
+        .aggregateStore(store)
         .pendingStore(pending)
         .discovery(TlsRptDiscovery.builder().dns(resolver).clock(clock).cacheSize(0).build())
         .writer(
@@ -238,6 +244,54 @@ class TlsRptReporterTest {
     // A second flush of the same day writes nothing more.
     assertThat(r.flush(DAY).reports()).isEmpty();
     assertThat(posts("/ok")).hasSize(1);
+  }
+
+  /**
+   * A day whose counts the store cannot give (a corrupt or oversized day in a shared store) is left
+   * for the next run; the days after it are still reported and the retries still run, and the run
+   * then says what failed. Before, the first such day ended the run: no later day was ever reported
+   * while it stayed unreadable.
+   */
+  @Test
+  void aDayTheStoreCannotGiveHoldsNoOtherDaysReportBack() throws Exception {
+    LocalDate bad = DAY.minusDays(1);
+    count(bad, "ok.rpt.test", 1);
+    count(DAY, "ok.rpt.test", 2);
+    IOException unreadable = new IOException("the counts of " + bad + " are unreadable");
+    AggregateStore store =
+        new AggregateStore() {
+          @Override
+          public void merge(LocalDate day, Map<AppliedPolicy, PolicyCounts> c) throws IOException {
+            counts.merge(day, c);
+          }
+
+          @Override
+          public Map<AppliedPolicy, PolicyCounts> read(LocalDate day) throws IOException {
+            if (day.equals(bad)) {
+              throw unreadable;
+            }
+            return counts.read(day);
+          }
+
+          @Override
+          public SortedSet<LocalDate> days() throws IOException {
+            return counts.days();
+          }
+
+          @Override
+          public void discard(LocalDate day) throws IOException {
+            counts.discard(day);
+          }
+
+          @Override
+          public void close() {}
+        };
+    TlsRptReporter r = reporter(new InMemoryPendingReportStore(), store).build();
+
+    assertThatThrownBy(r::runDue).isSameAs(unreadable);
+    assertThat(posts("/ok")).hasSize(1);
+    assertThat(counts.read(DAY)).as("the readable day was reported and settled").isEmpty();
+    assertThat(counts.read(bad)).as("the unreadable day is kept for a later run").isNotEmpty();
   }
 
   @Test
