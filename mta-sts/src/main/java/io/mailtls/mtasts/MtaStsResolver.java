@@ -591,9 +591,11 @@ public final class MtaStsResolver implements MtaStsPolicySource, AutoCloseable {
     Optional<CachedPolicy> current = safeRead(domain, false);
     if (current.isEmpty()
         && scheduled.isFresh(now)
-        && safePresence(domain) == PolicyStore.Presence.UNKNOWN) {
-      // The store could not read it (a shared store that does not answer): the policy may still be
-      // there, and giving its refresh up would let it lapse (RFC 8461 §3.3, §10.2). Look again.
+        && safePresence(domain) != PolicyStore.Presence.ABSENT) {
+      // The store could not read it (a shared store that does not answer, or answered the read too
+      // late and the presence in time): the policy may still be there, and giving its refresh up
+      // would let it lapse (RFC 8461 §3.3, §10.2). Only a store that says it holds nothing ends
+      // the refresh. Look again.
       log.debug("MTA-STS {}: policy store could not be read; refresh retried later", domain);
       refresher.retry(domain, scheduled);
       return;

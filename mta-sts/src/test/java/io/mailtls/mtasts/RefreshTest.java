@@ -119,6 +119,57 @@ class RefreshTest {
     assertThat(result.policy().mode()).isEqualTo(MtaStsMode.TESTING);
   }
 
+  /**
+   * A shared store whose read for the refresh failed (it answered too late, so its {@code peek}
+   * came back empty) while it still says it holds the entry: the refresh is retried, never given
+   * up, since only a store that says it holds nothing ends it.
+   */
+  @Test
+  void section3_3_aRefreshWhoseReadFailedWhileTheStoreHoldsThePolicyIsRetried() {
+    InMemoryPolicyStore held = new InMemoryPolicyStore(10, Duration.ofDays(7), fx.clock);
+    java.util.concurrent.atomic.AtomicBoolean readsFail =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    PolicyStore store =
+        new PolicyStore() {
+          @Override
+          public java.util.Optional<CachedPolicy> get(DomainName d) {
+            return readsFail.get() ? java.util.Optional.empty() : held.get(d);
+          }
+
+          @Override
+          public java.util.Optional<CachedPolicy> peek(DomainName d) {
+            return readsFail.get() ? java.util.Optional.empty() : held.peek(d);
+          }
+
+          @Override
+          public Presence presence(DomainName d) {
+            return held.presence(d); // this read came in time
+          }
+
+          @Override
+          public void put(DomainName d, CachedPolicy entry) {
+            held.put(d, entry);
+          }
+
+          @Override
+          public void remove(DomainName d) {
+            held.remove(d);
+          }
+        };
+    MtaStsResolver sts =
+        fx.sts(b -> b.scheduler(scheduler).refreshJitter(Duration.ZERO).store(store));
+    await(sts.lookupAsync(POLICY_DOMAIN));
+    readsFail.set(true);
+
+    Instant first = runNext();
+
+    assertThat(held.peek(POLICY_DOMAIN)).as("still held").isPresent();
+    assertThat(scheduler.pending()).containsExactly(first.plus(Duration.ofMinutes(5)));
+    readsFail.set(false);
+    Instant retry = runNext();
+    assertThat(held.peek(POLICY_DOMAIN).orElseThrow().fetchedAt()).isEqualTo(retry);
+  }
+
   @Test
   void section3_3_aFailedRefreshKeepsThePolicyAndRetriesAfterTheBackoff() {
     MtaStsResolver sts = refreshing();
