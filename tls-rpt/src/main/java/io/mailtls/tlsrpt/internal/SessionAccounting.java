@@ -488,9 +488,29 @@ public final class SessionAccounting {
   }
 
   /**
+   * What ended the session's TLS negotiation when it has no type of its own in RFC 8460 §4.3 (a
+   * timeout, a lost connection, a protocol error after the server offered STARTTLS): reported as
+   * the general {@code validation-failure}, for which the reporting MTA "SHOULD utilize the
+   * failure-reason-code to provide more information" (§4.3.1); empty otherwise.
+   */
+  private static Optional<FailureType> negotiationCause(FailureType reported, Attempt session) {
+    if (reported != FailureType.TLS_HANDSHAKE_FAILED || session.tls().isPresent()) {
+      return Optional.empty();
+    }
+    Optional<FailureType> cause =
+        tlsNegotiationFailed(session) ? session.plaintextReason() : session.failure();
+    return cause.filter(
+        t ->
+            t == FailureType.TIMEOUT
+                || t == FailureType.CONNECTION_LOST
+                || t == FailureType.PROTOCOL_ERROR);
+  }
+
+  /**
    * A failure detail; {@code session}, when there was one, gives the receiving MX's announced name
-   * ({@code receiving-mx-helo}) and, unless configured, the sending address ({@code
-   * sending-mta-ip}).
+   * ({@code receiving-mx-helo}), unless configured the sending address ({@code sending-mta-ip}),
+   * and for a negotiation that timed out or lost its connection that cause as the reason code
+   * ({@link #negotiationCause}).
    */
   private static FailureDetail detail(
       FailureType type,
@@ -499,13 +519,14 @@ public final class SessionAccounting {
       Optional<String> sendingMtaIp,
       Optional<Attempt> session) {
     String resultType = type.tlsRptResultType().orElseThrow();
+    FailureType reason = session.flatMap(a -> negotiationCause(type, a)).orElse(type);
     return new FailureDetail(
         resultType,
         sendingMtaIp.or(() -> session.flatMap(Attempt::localAddress).map(SessionAccounting::ip)),
         host.map(DomainName::toString),
         session.flatMap(Attempt::announcedName),
         address.map(SessionAccounting::ip),
-        Optional.of(type.name()),
+        Optional.of(reason.name()),
         additionalInformation(resultType));
   }
 

@@ -497,12 +497,25 @@ public final class DomainDelivery {
 
   /**
    * A failure under a recipient policy (MTA-STS or DANE) that the policy enforced: RFC 8460 reports
-   * it.
+   * it. A TLS negotiation that the server accepted and that then ended without a TLS failure of its
+   * own (a timeout, a lost connection, a protocol error: {@link
+   * SessionFailure#endedTlsNegotiation}) is a failure to negotiate TLS all the same (RFC 8460
+   * §4.4), reported as the general {@code TLS_HANDSHAKE_FAILED} ({@code validation-failure},
+   * §4.3.1), as it is when the session goes on in plaintext (docs/tls-rpt.md row 4b) and when a
+   * testing policy audits it. A failure before STARTTLS is no TLS negotiation and is not reported.
    */
   private void reportEnforced(
       DeliveryPlan plan, PlannedHost host, InetSocketAddress target, SessionFailure f) {
     boolean policy = host.source() == PolicySource.MTA_STS || host.source() == PolicySource.DANE;
-    if (!policy || f.type().tlsRptResultType().isEmpty()) {
+    if (!policy) {
+      return;
+    }
+    FailureType type;
+    if (f.type().tlsRptResultType().isPresent()) {
+      type = f.type();
+    } else if (f.endedTlsNegotiation()) {
+      type = FailureType.TLS_HANDSHAKE_FAILED;
+    } else {
       return;
     }
     PolicyFailure pf =
@@ -512,7 +525,7 @@ public final class DomainDelivery {
             true,
             host.name(),
             Optional.of(target),
-            f.type(),
+            type,
             f.getMessage());
     listener.fire(l -> l.policyFailure(pf));
   }

@@ -24,6 +24,7 @@ final class SessionFailure extends Exception {
   private Optional<String> announcedName = Optional.empty();
   private Optional<InetSocketAddress> localAddress = Optional.empty();
   private Optional<FailureType> plaintextReason = Optional.empty();
+  private boolean inTlsNegotiation;
 
   SessionFailure(
       FailureType type,
@@ -98,6 +99,21 @@ final class SessionFailure extends Exception {
   /** Why the session had no TLS when it ended, if it was allowed to go on without. */
   Optional<FailureType> plaintextReason() {
     return plaintextReason;
+  }
+
+  /**
+   * Records that this failure ended a TLS negotiation the server had offered (the STARTTLS command,
+   * the handshake after its 220, or the EHLO over TLS): a failure to negotiate a TLS-enabled
+   * connection (RFC 8460 §4.4), whatever its type; returns this failure.
+   */
+  SessionFailure inTlsNegotiation() {
+    inTlsNegotiation = true;
+    return this;
+  }
+
+  /** Whether this failure ended a TLS negotiation ({@link #inTlsNegotiation()}). */
+  boolean endedTlsNegotiation() {
+    return inTlsNegotiation;
   }
 
   /** The name the server announced, if the session got that far ({@link #seenOn}). */

@@ -329,10 +329,19 @@ final class SessionOpener {
       return Optional.empty();
     }
 
-    /** {@code f} when the requirement allows plaintext after it (RFC 7435); else throws it. */
+    /**
+     * {@code f}, a failure of the TLS negotiation, when the requirement allows plaintext after it
+     * (RFC 7435); else throws it. Either way, a failure the negotiation can have (a TLS failure, a
+     * timeout, a lost connection, a protocol error) is marked as ending it: RFC 8460 §4.4 counts it
+     * as a failure to negotiate TLS, whether the session then goes on in plaintext or a policy
+     * stops it.
+     */
     private Optional<SessionFailure> plaintextAllowed(SessionFailure f) throws SessionFailure {
-      if (!requirement.requiresTls() && isTlsFailure(f.type())) {
-        return Optional.of(f);
+      if (isTlsFailure(f.type())) {
+        f.inTlsNegotiation();
+        if (!requirement.requiresTls()) {
+          return Optional.of(f);
+        }
       }
       throw f;
     }
