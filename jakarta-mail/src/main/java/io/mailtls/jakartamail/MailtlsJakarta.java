@@ -6,6 +6,7 @@ import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.jakartamail.internal.Envelopes;
 import io.mailtls.jakartamail.internal.LongLines;
 import io.mailtls.jakartamail.internal.MimeFacts;
+import io.mailtls.jakartamail.internal.TextOctets;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
@@ -116,9 +117,15 @@ public final class MailtlsJakarta {
       Envelope envelope,
       @Nullable String messageId)
       throws MessagingException {
-    // The leaves Jakarta Mail reads to choose an encoding in this save: those it makes 7bit need
-    // no second reading for 8BITMIME or line length (MimeFacts).
+    // The leaves that get an encoding in this save, chosen by Jakarta Mail's rule after reading
+    // the content: those made 7bit need no second reading for 8BITMIME or line length
+    // (MimeFacts).
     Set<Part> chosen = MimeFacts.unencodedLeaves(message);
+    // Text leaves get that encoding here, by the save's own rule, from the text encoded in one
+    // call: the save would otherwise write each of them one octet at a time to choose it.
+    for (Part leaf : chosen) {
+      TextOctets.chooseEncoding(leaf);
+    }
     saveChanges(message, messageId);
     // RFC 5321 §4.5.3.1.6: lines of at most 998 octets. Parts that keep a 7bit/8bit encoding
     // with longer lines get one Jakarta Mail chooses (quoted-printable or base64) instead.

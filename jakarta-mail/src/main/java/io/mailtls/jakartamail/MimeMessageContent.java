@@ -42,11 +42,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * to a server that does not offer it, §3.2: the transport tries the next MX host, and returns the
  * message with 5.6.9 when none offers it), or any part with an identity transfer encoding (7bit,
  * 8bit, binary or none) has an octet above 127; parts encoded base64 or quoted-printable are 7-bit.
- * Identity-encoded parts, and content kept as parsed, are measured for this (unless Jakarta Mail
- * measured them itself in the save {@link MailtlsJakarta#send} made); a message with a line over
- * 998 octets, or an encoding the adapter does not know, declares nothing, and the transport
- * measures it (and refuses the long line, RFC 5321 §4.5.3.1.6). The transport checks the
- * declaration while the message goes out.
+ * Identity-encoded parts, and content kept as parsed, are measured for this (unless the save {@link
+ * MailtlsJakarta#send} made read them to choose their encoding); a message with a line over 998
+ * octets, or an encoding the adapter does not know, declares nothing, and the transport measures it
+ * (and refuses the long line, RFC 5321 §4.5.3.1.6). The transport checks the declaration while the
+ * message goes out.
  *
  * <p><b>Failures.</b> If {@code writeTo} fails (a {@code DataSource} that cannot be read, a {@link
  * MessagingException}), the transport defers the recipients (content unreadable) and never ends the

@@ -44,9 +44,10 @@ import java.util.Set;
  *   <li>Leaves encoded base64 or quoted-printable: 7-bit, lines of 76 characters (Jakarta Mail's
  *       encoders, RFC 2045 §6.7, §6.8).
  *   <li>Leaves with an identity encoding (7bit, 8bit, binary, or none) go out as their data handler
- *       writes them: measured, unless Jakarta Mail chose {@code 7bit} for it in the save just made
- *       (it does so only after reading the content and finding only ASCII in lines of at most 998
- *       octets), and the data source does not name its own encoding.
+ *       writes them: measured, unless the save just made chose {@code 7bit} for it (Jakarta Mail
+ *       does so only after reading the content and finding only ASCII in lines of at most 998
+ *       octets; so does the adapter, by the same rule, for text it encodes itself, {@link
+ *       TextOctets}), and the data source does not name its own encoding.
  *   <li>Any other encoding (uuencode) is not described.
  * </ul>
  *
@@ -149,10 +150,10 @@ public final class MimeFacts {
   }
 
   /**
-   * Whether Jakarta Mail read {@code part} and found it 7-bit with lines of at most 998 octets in
-   * the save just made: it is one of {@code chosenByJakarta} (no encoding before that save), is not
-   * content kept as parsed, and got {@code 7bit} from a data source that does not name its own
-   * encoding.
+   * Whether the save just made read {@code part} and found it 7-bit with lines of at most 998
+   * octets (Jakarta Mail, or {@link TextOctets} by its rule): it is one of {@code chosenByJakarta}
+   * (no encoding before that save), is not content kept as parsed, and got {@code 7bit} from a data
+   * source that does not name its own encoding.
    */
   public static boolean measuredByJakarta(Part part, Set<Part> chosenByJakarta) {
     if (!chosenByJakarta.contains(part) || !(part instanceof MimePart mime)) {

@@ -34,7 +34,10 @@ import org.jspecify.annotations.Nullable;
  * sets its {@code modified} flag, so {@code writeTo} goes to {@code MimeBodyPart.writeTo}): each
  * header field line but the ignored ones, then CRLF (RFC 5322 §2.1), then the data handler's
  * content through the encoder its {@code Content-Transfer-Encoding} names (RFC 2045 §6), then a
- * flush of that encoder. Parts inside a multipart are written by Jakarta Mail itself, as before.
+ * flush of that encoder. Text that Angus Mail's text handler would write one octet at a time goes
+ * in one write of the same octets ({@link TextOctets}), at the top and in text leaves of a
+ * multipart (with ASCII header lines); other leaves of a multipart are written by Jakarta Mail
+ * itself, as before.
  *
  * <p>It writes nothing and returns false, so that the caller uses {@code writeTo}, unless every one
  * of these holds, each checked before the first octet:
@@ -164,10 +167,20 @@ public final class SavedMessageWriter {
     if (multipart != null) {
       writeMultipart(provider, body, multipart);
     } else {
-      dh.writeTo(body);
+      writeContent(dh, body);
     }
     body.flush();
     return true;
+  }
+
+  /** What {@code dh.writeTo(out)} writes: text Angus Mail would write as {@link TextOctets}. */
+  private static void writeContent(DataHandler dh, OutputStream out) throws IOException {
+    byte[] text = TextOctets.of(dh);
+    if (text != null) {
+      out.write(text);
+    } else {
+      dh.writeTo(out);
+    }
   }
 
   /**
@@ -230,24 +243,36 @@ public final class SavedMessageWriter {
   /**
    * What {@code part.writeTo} writes; a part that is itself a multipart held as an object, with
    * ASCII header lines, is written here too, so that no monitor of a nested multipart is held
-   * throughout its write either.
+   * throughout its write either; and so is a text leaf {@link TextOctets} knows, with ASCII header
+   * lines and an encoding Jakarta Mail keeps for text, so that its text is written in one write.
    */
   private static void writePart(StreamProvider provider, OutputStream out, BodyPart part)
       throws IOException, MessagingException {
     if (part instanceof MimeBodyPart mbp && PLAIN_BODY_PART.get(mbp.getClass())) {
       DataHandler dh = mbp.getDataHandler();
       String encoding = mbp.getEncoding();
+      if (encoding == null || isIdentity(encoding) || isBase64OrQuotedPrintable(encoding)) {
+        byte[] text = TextOctets.of(dh);
+        if (text != null) {
+          List<String> lines = asciiHeaderLines(mbp);
+          if (lines != null) {
+            LineOutputStream los = provider.outputLineStream(out, false);
+            for (String line : lines) {
+              los.writeln(line);
+            }
+            los.writeln();
+            OutputStream body = encoder(provider, out, encoding);
+            body.write(text);
+            body.flush();
+            return;
+          }
+        }
+      }
       MimeMultipart nested =
           dh != null && dh.getClass() == DataHandler.class ? plainMultipart(dh, encoding) : null;
       if (nested != null) {
-        List<String> lines = new ArrayList<>();
-        boolean ascii = true;
-        for (Enumeration<String> e = mbp.getAllHeaderLines(); e.hasMoreElements(); ) {
-          String line = e.nextElement();
-          ascii &= isAscii(line);
-          lines.add(line);
-        }
-        if (ascii) {
+        List<String> lines = asciiHeaderLines(mbp);
+        if (lines != null) {
           LineOutputStream los = provider.outputLineStream(out, false);
           for (String line : lines) {
             los.writeln(line);
@@ -299,6 +324,24 @@ public final class SavedMessageWriter {
     } catch (ParseException unparsable) {
       return true; // writeTo keeps the encoding of a type it cannot parse
     }
+  }
+
+  private static boolean isBase64OrQuotedPrintable(String encoding) {
+    return encoding.equalsIgnoreCase("base64") || encoding.equalsIgnoreCase("quoted-printable");
+  }
+
+  /** Every header line of {@code part}, or null when one is not ASCII. */
+  private static @Nullable List<String> asciiHeaderLines(MimeBodyPart part)
+      throws MessagingException {
+    List<String> lines = new ArrayList<>();
+    for (Enumeration<String> e = part.getAllHeaderLines(); e.hasMoreElements(); ) {
+      String line = e.nextElement();
+      if (!isAscii(line)) {
+        return null;
+      }
+      lines.add(line);
+    }
+    return lines;
   }
 
   private static boolean isAscii(String s) {

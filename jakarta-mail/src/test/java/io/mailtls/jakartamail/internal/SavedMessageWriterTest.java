@@ -165,7 +165,7 @@ class SavedMessageWriterTest {
   }
 
   @Test
-  void aMultipartIsTakenAndItsPartsWrittenByJakartaMail() throws Exception {
+  void aMultipartIsTakenWithTextLeavesInOneWriteAndAFileWrittenByJakartaMail() throws Exception {
     MimeMessage m = addressed(SESSION);
     m.setSubject("Grüße — ☃", "UTF-8"); // an encoded word: the line stays ASCII
     MimeBodyPart text = new MimeBodyPart();
