@@ -49,7 +49,8 @@ import org.jspecify.annotations.Nullable;
  *       private static one). A flavor is learnt once, when the default command map makes a handler
  *       of exactly that class name for the type and that handler gives the same instance; a
  *       factory, a command map of the data handler's own or another implementation gives another
- *       flavor, and the text is left to its handler.
+ *       flavor, and the text is left to its handler. The one handler this cannot tell apart is a
+ *       subclass of {@code text_plain} that keeps its flavor and writes otherwise.
  * </ul>
  *
  * <p>Thread-safe.
