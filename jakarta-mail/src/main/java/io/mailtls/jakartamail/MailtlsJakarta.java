@@ -1,6 +1,7 @@
 package io.mailtls.jakartamail;
 
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.jakartamail.internal.Envelopes;
@@ -11,6 +12,7 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -146,25 +148,46 @@ public final class MailtlsJakarta {
   }
 
   /**
-   * The envelope the message's header fields imply.
+   * The envelope the message implies.
    *
    * <ul>
-   *   <li>Reverse-path ({@code MAIL FROM}): the {@code Sender} mailbox when present (RFC 5322
-   *       §3.6.2: the agent responsible for the transmission), else the first {@code From} mailbox.
-   *       Its domain selects the sender's TLS level. Unlike Angus Mail, {@code mail.smtp.from} and
-   *       {@code SMTPMessage.setEnvelopeFrom} play no part, and {@code Return-Path} is never read
-   *       (RFC 5321 §4.4: the receiving side writes it).
+   *   <li>Reverse-path ({@code MAIL FROM}): the envelope-from of an Angus Mail {@code SMTPMessage}
+   *       ({@code setEnvelopeFrom}; also the older {@code com.sun.mail.smtp} class, read without
+   *       linking to either) when it names one, {@code <>} being the null reverse-path (RFC 5321
+   *       §4.5.5), as Angus Mail's transport takes it; else the {@code Sender} mailbox when present
+   *       (RFC 5322 §3.6.2: the agent responsible for the transmission), else the first {@code
+   *       From} mailbox. Its domain selects the sender's TLS level. Unlike Angus Mail, the
+   *       session's {@code mail.smtp.from} plays no part (see {@link #envelopeOf(MimeMessage,
+   *       Optional)}), and {@code Return-Path} is never read (RFC 5321 §4.4: the receiving side
+   *       writes it).
    *   <li>Forward-paths ({@code RCPT TO}): {@link MimeMessage#getAllRecipients()}, i.e. {@code To},
    *       {@code Cc} and {@code Bcc} in that order, members of groups included, duplicates removed.
    *       {@code Resent-*} fields are not consulted.
    * </ul>
    *
-   * @throws MessagingException when Jakarta Mail cannot parse an address header
+   * @throws MessagingException when Jakarta Mail cannot parse an address header, or an {@code
+   *     SMTPMessage}'s envelope-from cannot be read
    * @throws IllegalArgumentException when there is no sender or no recipient, a recipient is a
    *     newsgroup, or an address is not a mailbox mailtls can use ({@link
    *     io.mailtls.core.EmailAddress#parse})
    */
   public static Envelope envelopeOf(MimeMessage message) throws MessagingException {
     return Envelopes.of(Objects.requireNonNull(message, "message"));
+  }
+
+  /**
+   * As {@link #envelopeOf(MimeMessage)}, with {@code envelopeFrom} as the reverse-path unless the
+   * message is an {@code SMTPMessage} that names its own: what Angus Mail does with {@code
+   * mail.smtp.from}, a sender-wide bounce address that one message can override. Empty is the null
+   * reverse-path.
+   *
+   * @throws MessagingException as {@link #envelopeOf(MimeMessage)}
+   * @throws IllegalArgumentException as {@link #envelopeOf(MimeMessage)}
+   */
+  public static Envelope envelopeOf(MimeMessage message, Optional<EmailAddress> envelopeFrom)
+      throws MessagingException {
+    return Envelopes.of(
+        Objects.requireNonNull(message, "message"),
+        Objects.requireNonNull(envelopeFrom, "envelopeFrom"));
   }
 }

@@ -20,7 +20,6 @@ import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.UncheckedIOException;
-import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,9 +87,6 @@ public class MailtlsTransport extends Transport {
 
   /** The protocol name to select this transport. */
   public static final String PROTOCOL = ProviderSettings.PROTOCOL;
-
-  private static final List<String> SMTP_MESSAGE_CLASSES =
-      List.of("org.eclipse.angus.mail.smtp.SMTPMessage", "com.sun.mail.smtp.SMTPMessage");
 
   private @Nullable SecureSmtpTransport transport;
   private boolean owned;
@@ -327,53 +323,19 @@ public class MailtlsTransport extends Transport {
    */
   private Optional<EmailAddress> envelopeSender(MimeMessage message) throws MessagingException {
     // As Angus Mail's SMTPTransport.mailFrom: an empty value is unset, the next source decides.
-    // Only "<>" is the null reverse-path, which would also leave the sender domain's level out.
-    String explicit = nonBlank(smtpMessageEnvelopeFrom(message));
-    String origin = "SMTPMessage.setEnvelopeFrom";
-    if (explicit == null) {
-      explicit = nonBlank(ProviderSettings.text(session, ProviderSettings.FROM));
-      origin = ProviderSettings.FROM;
+    Optional<Optional<EmailAddress>> own = Envelopes.smtpMessageEnvelopeFrom(message);
+    if (own.isPresent()) {
+      return own.get();
     }
+    String explicit = Envelopes.nonBlank(ProviderSettings.text(session, ProviderSettings.FROM));
+    String origin = ProviderSettings.FROM;
     if (explicit == null) {
-      explicit = nonBlank(session.getProperty("mail.smtp.from"));
+      explicit = Envelopes.nonBlank(session.getProperty("mail.smtp.from"));
       origin = "mail.smtp.from";
     }
     if (explicit == null) {
       return Optional.of(Envelopes.sender(message));
     }
-    String v = explicit.trim();
-    if (v.equals("<>")) {
-      return Optional.empty(); // RFC 5321 §4.5.5: the null reverse-path
-    }
-    try {
-      String address = new InternetAddress(v, true).getAddress();
-      return Optional.of(EmailAddress.parse(address == null ? v : address));
-    } catch (AddressException | IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "unusable envelope sender \"" + v + "\" from " + origin + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static @Nullable String nonBlank(@Nullable String s) {
-    return s == null || s.isBlank() ? null : s;
-  }
-
-  /** The envelope-from of an Angus (or older) {@code SMTPMessage}, read without linking to it. */
-  private static @Nullable String smtpMessageEnvelopeFrom(Message message)
-      throws MessagingException {
-    for (Class<?> c = message.getClass(); c != null; c = c.getSuperclass()) {
-      if (SMTP_MESSAGE_CLASSES.contains(c.getName())) {
-        try {
-          Object v = c.getMethod("getEnvelopeFrom").invoke(message);
-          return v instanceof String s ? s : null;
-        } catch (InvocationTargetException e) {
-          throw new MessagingException("SMTPMessage.getEnvelopeFrom failed", e);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-          // Fail closed: never fall back to another sender than the one the program chose.
-          throw new MessagingException("cannot read SMTPMessage.getEnvelopeFrom: " + e, e);
-        }
-      }
-    }
-    return null;
+    return Envelopes.reversePath(explicit, origin);
   }
 }

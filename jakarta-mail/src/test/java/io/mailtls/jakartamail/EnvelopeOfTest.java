@@ -9,9 +9,14 @@ import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.NewsAddress;
+import java.util.Optional;
+import org.eclipse.angus.mail.smtp.SMTPMessage;
 import org.junit.jupiter.api.Test;
 
-/** Which envelope the header fields imply ({@link MailtlsJakarta#envelopeOf}). */
+/**
+ * Which envelope a message implies ({@link MailtlsJakarta#envelopeOf}): its header fields, or an
+ * {@code SMTPMessage}'s envelope-from.
+ */
 class EnvelopeOfTest {
 
   private static MimeMessage message() {
@@ -38,6 +43,51 @@ class EnvelopeOfTest {
     m.setSender(Messages.address("mailer@esp.example", "ESP"));
     m.setRecipients(Message.RecipientType.TO, "bob@example.org");
     assertThat(sender(MailtlsJakarta.envelopeOf(m))).isEqualTo("mailer@esp.example");
+  }
+
+  /**
+   * As Angus Mail's transport: an {@code SMTPMessage}'s envelope-from is the reverse-path, ahead of
+   * the header fields; blank is unset, {@code <>} the null reverse-path (RFC 5321 §4.5.5).
+   */
+  @Test
+  void anSmtpMessagesEnvelopeFromIsTheReversePath() throws Exception {
+    SMTPMessage m = new SMTPMessage(Messages.session());
+    m.setFrom("alice@bank.example");
+    m.setSender(Messages.address("mailer@esp.example", "ESP"));
+    m.setRecipients(Message.RecipientType.TO, "bob@example.org");
+    m.setEnvelopeFrom("<bounces@esp.example>");
+    assertThat(sender(MailtlsJakarta.envelopeOf(m))).isEqualTo("bounces@esp.example");
+    m.setEnvelopeFrom("<>");
+    assertThat(MailtlsJakarta.envelopeOf(m).sender()).isEmpty();
+    m.setEnvelopeFrom(" ");
+    assertThat(sender(MailtlsJakarta.envelopeOf(m))).isEqualTo("mailer@esp.example");
+    m.setEnvelopeFrom("not an address");
+    assertThatThrownBy(() -> MailtlsJakarta.envelopeOf(m))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("SMTPMessage.setEnvelopeFrom");
+  }
+
+  /**
+   * A sender-wide envelope sender (as Angus Mail's {@code mail.smtp.from}) replaces the header
+   * fields' one, and an {@code SMTPMessage}'s own envelope-from wins over it.
+   */
+  @Test
+  void aSenderWideEnvelopeFromGivesWayToTheMessagesOwn() throws Exception {
+    Optional<EmailAddress> bounces = Optional.of(EmailAddress.parse("bounces@esp.example"));
+    MimeMessage plain = message();
+    plain.setFrom("alice@bank.example");
+    plain.setRecipients(Message.RecipientType.TO, "bob@example.org");
+    assertThat(sender(MailtlsJakarta.envelopeOf(plain, bounces))).isEqualTo("bounces@esp.example");
+    assertThat(MailtlsJakarta.envelopeOf(plain, Optional.empty()).sender()).isEmpty();
+
+    SMTPMessage own = new SMTPMessage(Messages.session());
+    own.setRecipients(Message.RecipientType.TO, "bob@example.org"); // no From needed
+    own.setEnvelopeFrom("list-owner@lists.example");
+    assertThat(sender(MailtlsJakarta.envelopeOf(own, bounces)))
+        .isEqualTo("list-owner@lists.example");
+    assertThat(MailtlsJakarta.envelopeOf(own, bounces).recipients())
+        .map(EmailAddress::toString)
+        .containsExactly("bob@example.org");
   }
 
   @Test

@@ -35,14 +35,14 @@ import org.springframework.mail.javamail.MimeMessagePreparator;
  * sender's TLS level, MTA-STS and DANE without a change.
  *
  * <p>Each message goes to its {@code To}, {@code Cc} and {@code Bcc} recipients from the envelope
- * {@link MailtlsJakarta#envelopeOf} derives (the {@code Sender}, else the first {@code From}
- * mailbox, is the reverse-path, and its domain selects the TLS level). A message that is not
- * delivered to every recipient (deferred or failed) is reported, after all messages of the call
- * were tried, in a {@link MailSendException} whose {@link MailSendException#getFailedMessages()}
- * maps the message (the {@link SimpleMailMessage} for those) to a {@link MailtlsDeliveryException}
- * holding every recipient's result, or to the Jakarta Mail or argument exception for a message that
- * could not be sent at all. Nothing is retried here: a deferred recipient is the caller's to send
- * again.
+ * {@link MailtlsJakarta#envelopeOf} derives (an Angus Mail {@code SMTPMessage}'s envelope-from,
+ * else the {@code Sender}, else the first {@code From} mailbox, is the reverse-path, and its domain
+ * selects the TLS level). A message that is not delivered to every recipient (deferred or failed)
+ * is reported, after all messages of the call were tried, in a {@link MailSendException} whose
+ * {@link MailSendException#getFailedMessages()} maps the message (the {@link SimpleMailMessage} for
+ * those) to a {@link MailtlsDeliveryException} holding every recipient's result, or to the Jakarta
+ * Mail or argument exception for a message that could not be sent at all. Nothing is retried here:
+ * a deferred recipient is the caller's to send again.
  *
  * <p>As Spring's {@code JavaMailSenderImpl}, a message without a {@code Date} gets one, and a
  * {@code Message-ID} it already has is kept through the save ({@link
@@ -138,7 +138,8 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
    * FROM}, RFC 5321 §4.1.1.2), as Angus Mail's {@code mail.smtp.from} does, instead of the {@code
    * Sender} or first {@code From} mailbox: a bounce address, say. Its domain then selects the
    * sender's TLS level. {@code <>} is the null reverse-path (RFC 5321 §4.5.5). The header fields
-   * are not changed.
+   * are not changed. As with Angus Mail, an {@code SMTPMessage} that names its own envelope-from
+   * ({@code setEnvelopeFrom}) keeps it.
    *
    * @param reversePath a mailbox ({@code bounces@example.org}, with or without angle brackets), or
    *     {@code <>}
@@ -198,10 +199,12 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
   }
 
   private DeliveryReport send(MimeMessage message, boolean requireTls) throws MessagingException {
-    Envelope envelope = MailtlsJakarta.envelopeOf(message);
-    if (fixedSender) {
-      envelope = new Envelope(envelopeSender, envelope.recipients());
-    }
+    // As Angus Mail with mail.smtp.from: an SMTPMessage's own envelope-from wins over the
+    // sender-wide one.
+    Envelope envelope =
+        fixedSender
+            ? MailtlsJakarta.envelopeOf(message, envelopeSender)
+            : MailtlsJakarta.envelopeOf(message);
     envelope = envelope.requireTls(requireTls);
     return MailtlsJakarta.sendKeepingMessageId(transport, message, envelope);
   }

@@ -120,8 +120,8 @@ public class MailtlsProperties {
 
     /**
      * The envelope sender (MAIL FROM) of every message, e.g. bounces@example.org, or <> for the
-     * null reverse-path; its domain selects the TLS level. Unset: the Sender, else the first From
-     * mailbox.
+     * null reverse-path; its domain selects the TLS level. An SMTPMessage's own envelope-from wins.
+     * Unset: the Sender, else the first From mailbox.
      */
     private @Nullable String envelopeFrom;
 

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
+import org.eclipse.angus.mail.smtp.SMTPMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -290,6 +291,36 @@ class MailtlsAutoConfigurationTest {
               assertThat(messages(context.getStartupFailure()))
                   .contains("invalid mailtls.sender.envelope-from: ");
             });
+  }
+
+  /**
+   * As with Boot's own sender (Angus Mail's transport): an {@code SMTPMessage}'s envelope-from is
+   * its MAIL FROM, also over {@code mailtls.sender.envelope-from}.
+   */
+  @Test
+  void anSmtpMessagesOwnEnvelopeFromIsItsMailFrom() {
+    for (String envelopeFrom : List.of("", "mailtls.sender.envelope-from=<bounces@sender.test>")) {
+      runner("smtp-message")
+          .withPropertyValues(envelopeFrom.isEmpty() ? new String[0] : new String[] {envelopeFrom})
+          .run(
+              context -> {
+                assertThat(context).hasNotFailed();
+                JavaMailSender sender = context.getBean(JavaMailSender.class);
+                SMTPMessage m = new SMTPMessage(sender.createMimeMessage().getSession());
+                m.setFrom("a@sender.test");
+                m.setRecipients(Message.RecipientType.TO, "bob@dane-ee.test");
+                String subject =
+                    "smtp-message " + (envelopeFrom.isEmpty() ? "alone" : "over-fixed");
+                m.setSubject(subject);
+                m.setText("Hello from a list.", "UTF-8");
+                m.setEnvelopeFrom("list-owner@sender.test");
+                sender.send(m);
+                SmtpMessage received = receivedWithSubject(world.domains.daneEe(), subject);
+                assertThat(received.mailFrom())
+                    .as(envelopeFrom)
+                    .isEqualTo("list-owner@sender.test");
+              });
+    }
   }
 
   @Test

@@ -3,12 +3,16 @@ package io.mailtls.jakartamail.internal;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import jakarta.mail.Address;
+import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
+import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
+import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Derives an SMTP envelope from a message's header fields (see {@code MailtlsJakarta#envelopeOf}).
@@ -16,18 +20,96 @@ import java.util.Optional;
  */
 public final class Envelopes {
 
+  private static final List<String> SMTP_MESSAGE_CLASSES =
+      List.of("org.eclipse.angus.mail.smtp.SMTPMessage", "com.sun.mail.smtp.SMTPMessage");
+
   private Envelopes() {}
 
   /**
-   * The envelope of {@code message}: reverse-path from {@code Sender:}, else the first {@code
-   * From:} mailbox; forward-paths from {@code To:}, {@code Cc:} and {@code Bcc:}, groups expanded.
+   * The envelope of {@code message}: reverse-path from an {@code SMTPMessage}'s envelope-from
+   * ({@link #smtpMessageEnvelopeFrom}), else {@code Sender:}, else the first {@code From:} mailbox;
+   * forward-paths from {@code To:}, {@code Cc:} and {@code Bcc:}, groups expanded.
    *
-   * @throws MessagingException when Jakarta Mail cannot parse an address header
+   * @throws MessagingException when Jakarta Mail cannot parse an address header, or the
+   *     envelope-from cannot be read
    * @throws IllegalArgumentException when the message names no sender or no recipient, names a
    *     newsgroup, or holds an address mailtls cannot send to
    */
   public static Envelope of(MimeMessage message) throws MessagingException {
-    return new Envelope(Optional.of(sender(message)), recipients(message));
+    Optional<Optional<EmailAddress>> own = smtpMessageEnvelopeFrom(message);
+    Optional<EmailAddress> sender = own.isPresent() ? own.get() : Optional.of(sender(message));
+    return new Envelope(sender, recipients(message));
+  }
+
+  /**
+   * The envelope of {@code message}, whose reverse-path is the envelope-from of an {@code
+   * SMTPMessage} when it names one ({@link #smtpMessageEnvelopeFrom}), else {@code fallback}.
+   *
+   * @throws MessagingException when Jakarta Mail cannot parse an address header, or the
+   *     envelope-from cannot be read
+   * @throws IllegalArgumentException as {@link #of}, and when the envelope-from is unusable
+   */
+  public static Envelope of(MimeMessage message, Optional<EmailAddress> fallback)
+      throws MessagingException {
+    Optional<Optional<EmailAddress>> own = smtpMessageEnvelopeFrom(message);
+    return new Envelope(own.orElse(fallback), recipients(message));
+  }
+
+  /**
+   * The envelope-from of an Angus Mail {@code SMTPMessage} (or of the older {@code
+   * com.sun.mail.smtp} one), read without linking to either: empty when the message is none or
+   * names none (null or blank, which Angus Mail's {@code SMTPTransport} treats as unset); else the
+   * reverse-path it names, empty for {@code <>} (RFC 5321 §4.5.5: the null reverse-path).
+   *
+   * @throws MessagingException when the value cannot be read: it fails closed, never falling back
+   *     to another sender than the one the program chose
+   * @throws IllegalArgumentException when the value is no usable address
+   */
+  public static Optional<Optional<EmailAddress>> smtpMessageEnvelopeFrom(Message message)
+      throws MessagingException {
+    for (Class<?> c = message.getClass(); c != null; c = c.getSuperclass()) {
+      if (SMTP_MESSAGE_CLASSES.contains(c.getName())) {
+        Object v;
+        try {
+          v = c.getMethod("getEnvelopeFrom").invoke(message);
+        } catch (InvocationTargetException e) {
+          throw new MessagingException("SMTPMessage.getEnvelopeFrom failed", e);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+          throw new MessagingException("cannot read SMTPMessage.getEnvelopeFrom: " + e, e);
+        }
+        String value = v instanceof String s ? nonBlank(s) : null;
+        return value == null
+            ? Optional.empty()
+            : Optional.of(reversePath(value, "SMTPMessage.setEnvelopeFrom"));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The reverse-path {@code value} names ({@code origin} says where it came from, for the error):
+   * empty for {@code <>}, the null reverse-path (RFC 5321 §4.5.5); an address, with or without
+   * angle brackets or a display name, otherwise.
+   *
+   * @throws IllegalArgumentException when {@code value} is no usable address
+   */
+  public static Optional<EmailAddress> reversePath(String value, String origin) {
+    String v = value.trim();
+    if (v.equals("<>")) {
+      return Optional.empty();
+    }
+    try {
+      String address = new InternetAddress(v, true).getAddress();
+      return Optional.of(EmailAddress.parse(address == null ? v : address));
+    } catch (AddressException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "unusable envelope sender \"" + v + "\" from " + origin + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code s}, or null when it is null or blank. */
+  public static @Nullable String nonBlank(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 
   /**
