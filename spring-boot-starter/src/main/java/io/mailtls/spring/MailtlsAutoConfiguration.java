@@ -217,6 +217,16 @@ public class MailtlsAutoConfiguration {
       b.withoutDane();
     }
     DestinationPolicyMap map = policyMap.getIfAvailable();
+    if (map == null
+        && properties.getPolicyMap().getFile() == null
+        && properties.getPolicyMap().getCheckInterval() != null) {
+      // A reload interval without a file: the operator meant a map (a file property lost in
+      // another profile, say), whose overrides would otherwise be silently absent.
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.policy-map.file",
+          "it is required when mailtls.policy-map.check-interval is set; without a map, no"
+              + " destination policy applies");
+    }
     MailtlsProperties.Relay relay = properties.getRelay();
     String relayHost = relay.getHost();
     if (map != null) {

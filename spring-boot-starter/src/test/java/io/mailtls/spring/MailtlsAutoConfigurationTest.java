@@ -553,6 +553,21 @@ class MailtlsAutoConfigurationTest {
             });
   }
 
+  /** A reload interval without a file fails start-up rather than run without the operator's map. */
+  @Test
+  void aPolicyMapCheckIntervalWithoutAFileFailsStartUp() {
+    runner("map-interval-only")
+        .withPropertyValues("mailtls.policy-map.check-interval=1m")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains(
+                      "invalid mailtls.policy-map.file: it is required when"
+                          + " mailtls.policy-map.check-interval is set");
+            });
+  }
+
   @Test
   void aBadPolicyMapFileFailsStartUpNamingThePropertyAndLine() throws Exception {
     Path map =
