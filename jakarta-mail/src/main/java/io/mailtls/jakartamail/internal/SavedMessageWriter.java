@@ -251,38 +251,29 @@ public final class SavedMessageWriter {
     if (part instanceof MimeBodyPart mbp && PLAIN_BODY_PART.get(mbp.getClass())) {
       DataHandler dh = mbp.getDataHandler();
       String encoding = mbp.getEncoding();
-      if (encoding == null || isIdentity(encoding) || isBase64OrQuotedPrintable(encoding)) {
-        byte[] text = TextOctets.of(dh);
-        if (text != null) {
-          List<String> lines = asciiHeaderLines(mbp);
-          if (lines != null) {
-            LineOutputStream los = provider.outputLineStream(out, false);
-            for (String line : lines) {
-              los.writeln(line);
-            }
-            los.writeln();
-            OutputStream body = encoder(provider, out, encoding);
-            body.write(text);
-            body.flush();
-            return;
-          }
-        }
-      }
+      byte[] text =
+          encoding == null || isIdentity(encoding) || isBase64OrQuotedPrintable(encoding)
+              ? TextOctets.of(dh)
+              : null;
       MimeMultipart nested =
-          dh != null && dh.getClass() == DataHandler.class ? plainMultipart(dh, encoding) : null;
-      if (nested != null) {
-        List<String> lines = asciiHeaderLines(mbp);
-        if (lines != null) {
-          LineOutputStream los = provider.outputLineStream(out, false);
-          for (String line : lines) {
-            los.writeln(line);
-          }
-          los.writeln();
-          OutputStream body = encoder(provider, out, encoding);
-          writeMultipart(provider, body, nested);
-          body.flush();
-          return;
+          text == null && dh != null && dh.getClass() == DataHandler.class
+              ? plainMultipart(dh, encoding)
+              : null;
+      List<String> lines = text != null || nested != null ? asciiHeaderLines(mbp) : null;
+      if (lines != null) {
+        LineOutputStream los = provider.outputLineStream(out, false);
+        for (String line : lines) {
+          los.writeln(line);
         }
+        los.writeln();
+        OutputStream body = encoder(provider, out, encoding);
+        if (text != null) {
+          body.write(text);
+        } else if (nested != null) {
+          writeMultipart(provider, body, nested);
+        }
+        body.flush();
+        return;
       }
     }
     part.writeTo(out);
