@@ -27,6 +27,7 @@ public final class Attempt {
   private final Optional<MtaStsPolicy> mtaStsPolicy;
   private final boolean sessionReused;
   private final Optional<FailureType> plaintextReason;
+  private final boolean failedInTlsNegotiation;
 
   /** Not public: built by the transport. */
   Attempt(
@@ -44,7 +45,8 @@ public final class Attempt {
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
       boolean sessionReused,
-      Optional<FailureType> plaintextReason) {
+      Optional<FailureType> plaintextReason,
+      boolean failedInTlsNegotiation) {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(requirement, "requirement");
@@ -74,6 +76,7 @@ public final class Attempt {
     this.mtaStsPolicy = mtaStsPolicy;
     this.sessionReused = sessionReused;
     this.plaintextReason = tls.isPresent() ? Optional.empty() : plaintextReason;
+    this.failedInTlsNegotiation = failedInTlsNegotiation && failure.isPresent() && tls.isEmpty();
   }
 
   /** The MX host name; empty for an address literal. */
@@ -185,6 +188,19 @@ public final class Attempt {
     return plaintextReason;
   }
 
+  /**
+   * Whether the attempt failed ({@link #failure()}) while negotiating TLS that the server had
+   * offered: on the STARTTLS command, in the handshake after its 220, or on the EHLO over TLS (RFC
+   * 3207 §4.2). That is a failure to negotiate a TLS-enabled connection (RFC 8460 §4.4) whatever
+   * the failure's type, also a {@link FailureType#TIMEOUT} or {@link FailureType#CONNECTION_LOST},
+   * which have no TLS-RPT result type of their own. False when the attempt did not fail or failed
+   * elsewhere, and where the session could go on in plaintext after such a failure: {@link
+   * #plaintextReason()} names it then.
+   */
+  public boolean failedInTlsNegotiation() {
+    return failedInTlsNegotiation;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -203,7 +219,8 @@ public final class Attempt {
         && timings.equals(other.timings)
         && mtaStsPolicy.equals(other.mtaStsPolicy)
         && sessionReused == other.sessionReused
-        && plaintextReason.equals(other.plaintextReason);
+        && plaintextReason.equals(other.plaintextReason)
+        && failedInTlsNegotiation == other.failedInTlsNegotiation;
   }
 
   @Override
@@ -223,7 +240,8 @@ public final class Attempt {
         timings,
         mtaStsPolicy,
         sessionReused,
-        plaintextReason);
+        plaintextReason,
+        failedInTlsNegotiation);
   }
 
   @Override

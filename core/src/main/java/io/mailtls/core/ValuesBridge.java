@@ -37,7 +37,8 @@ final class ValuesBridge extends Values {
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
       boolean sessionReused,
-      Optional<FailureType> plaintextReason) {
+      Optional<FailureType> plaintextReason,
+      boolean failedInTlsNegotiation) {
     return new Attempt(
         host,
         address,
@@ -53,7 +54,8 @@ final class ValuesBridge extends Values {
         timings,
         mtaStsPolicy,
         sessionReused,
-        plaintextReason);
+        plaintextReason,
+        failedInTlsNegotiation);
   }
 
   @Override

@@ -382,6 +382,35 @@ class HandshakeCutCountTest {
   }
 
   /**
+   * Without a recipient policy, at the sender's {@code enforced} level (TLS required, no fallback
+   * to plaintext): the same negotiation that times out, or loses its connection on the STARTTLS
+   * command, is a failed session under {@code no-policy-found} (docs/tls-rpt.md row 3a), though the
+   * transport reports no recipient policy's failure.
+   */
+  @Test
+  void atEnforcedWithoutAPolicyAFailedNegotiationIsAValidationFailure() {
+    String hang = "hang." + ZONE;
+    String drop = "drop." + ZONE;
+    Sent sent = send("2025-06-05", TlsLevel.ENFORCED, "b@" + hang, "b@" + drop);
+
+    Attempt hung = blocked(sent, "b@" + hang);
+    assertThat(hung.failure()).contains(FailureType.TIMEOUT);
+    assertThat(hung.failedInTlsNegotiation()).isTrue();
+    assertThat(sent.counts(AppliedPolicy.noPolicy(DomainName.of(hang))))
+        .as("enforced, handshake timed out: %s", sent.day())
+        .isEqualTo(PolicyCounts.failure(validationFailure(hung, FailureType.TIMEOUT)));
+
+    Attempt dropped = blocked(sent, "b@" + drop);
+    assertThat(dropped.failure()).contains(FailureType.CONNECTION_LOST);
+    assertThat(dropped.failedInTlsNegotiation()).isTrue();
+    assertThat(sent.counts(AppliedPolicy.noPolicy(DomainName.of(drop))))
+        .as("enforced, connection lost on STARTTLS: %s", sent.day())
+        .isEqualTo(PolicyCounts.failure(validationFailure(dropped, FailureType.CONNECTION_LOST)));
+
+    assertThat(sent.failures()).as("no recipient policy failed").isEmpty();
+  }
+
+  /**
    * An EHLO never answered, under the same MTA-STS policy: no STARTTLS was sent, no TLS negotiation
    * took place (docs/tls-rpt.md row 6), and nothing is counted or reported.
    */
@@ -392,6 +421,7 @@ class HandshakeCutCountTest {
 
     Attempt session = blocked(sent, "b@" + mtaSts);
     assertThat(session.failure()).contains(FailureType.TIMEOUT);
+    assertThat(session.failedInTlsNegotiation()).isFalse();
     assertThat(sent.day()).as("nothing counted").isEmpty();
     assertThat(sent.failures()).as("nothing reported").isEmpty();
   }

@@ -123,15 +123,17 @@ public abstract class Values {
         Timings.NONE,
         Optional.empty(),
         false,
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 
   /**
    * The same, with the name the server announced for itself, the connection's local address, the
    * attempt's {@link Timings}, the MTA-STS policy of the plan it was made under, whether it ran on
    * a session that an earlier attempt to the same next hop had used ({@link
-   * Attempt#sessionReused()}), and why a session allowed to go on without TLS has none ({@link
-   * Attempt#plaintextReason()}).
+   * Attempt#sessionReused()}), why a session allowed to go on without TLS has none ({@link
+   * Attempt#plaintextReason()}), and whether the attempt failed in a TLS negotiation ({@link
+   * Attempt#failedInTlsNegotiation()}).
    */
   public static Attempt attempt(
       Optional<DomainName> host,
@@ -148,7 +150,8 @@ public abstract class Values {
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
       boolean sessionReused,
-      Optional<FailureType> plaintextReason) {
+      Optional<FailureType> plaintextReason,
+      boolean failedInTlsNegotiation) {
     return bridge()
         .newAttempt(
             host,
@@ -165,7 +168,8 @@ public abstract class Values {
             timings,
             mtaStsPolicy,
             sessionReused,
-            plaintextReason);
+            plaintextReason,
+            failedInTlsNegotiation);
   }
 
   /** One call of a transport. */
@@ -358,7 +362,8 @@ public abstract class Values {
       Timings timings,
       Optional<MtaStsPolicy> mtaStsPolicy,
       boolean sessionReused,
-      Optional<FailureType> plaintextReason);
+      Optional<FailureType> plaintextReason,
+      boolean failedInTlsNegotiation);
 
   protected abstract DeliveryCall newDeliveryCall(long id, Optional<Envelope> envelope);
 

@@ -490,7 +490,8 @@ class ValuesTest {
         io.mailtls.core.Timings timings,
         Optional<io.mailtls.core.MtaStsPolicy> mtaStsPolicy,
         boolean sessionReused,
-        Optional<FailureType> plaintextReason) {
+        Optional<FailureType> plaintextReason,
+        boolean failedInTlsNegotiation) {
       throw new AssertionError();
     }
 

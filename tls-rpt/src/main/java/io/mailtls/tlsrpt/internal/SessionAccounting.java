@@ -278,6 +278,21 @@ public final class SessionAccounting {
             policy,
             PolicyCounts.failure(
                 detail(a.failure().get(), a.host(), Optional.of(a.address()), sendingMtaIp, a)));
+      } else if (a.failedInTlsNegotiation()) {
+        // Row 3a: without a recipient policy (the sender's level, an operator's map entry), a
+        // negotiation the server accepted that then timed out or lost its connection: a failure
+        // to negotiate TLS (RFC 8460 §4.4), the general validation-failure with that cause as its
+        // reason code (§4.3.1), as under a recipient policy (row 2).
+        add(
+            counts,
+            policy,
+            PolicyCounts.failure(
+                detail(
+                    negotiationFailure(a.failure().get()),
+                    a.host(),
+                    Optional.of(a.address()),
+                    sendingMtaIp,
+                    a)));
       } else if (a.tls().isPresent()) {
         add(counts, policy, PolicyCounts.success()); // row 4
       } else if (withoutTls(a) && tlsNegotiationFailed(a)) {
@@ -370,6 +385,7 @@ public final class SessionAccounting {
     return matched != null
         || a.tls().isPresent()
         || withoutTls(a)
+        || a.failedInTlsNegotiation()
         || a.failure().get().tlsRptResultType().isPresent();
   }
 

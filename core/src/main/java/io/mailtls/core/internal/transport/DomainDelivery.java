@@ -745,7 +745,8 @@ public final class DomainDelivery {
         timer.finish(true),
         plan.mtaSts(),
         c != null && !c.firstUseFor(policyDomain(plan)),
-        c != null ? c.plaintextReason() : failure.flatMap(SessionFailure::plaintextReason));
+        c != null ? c.plaintextReason() : failure.flatMap(SessionFailure::plaintextReason),
+        failure.map(SessionFailure::endedTlsNegotiation).orElse(false));
   }
 
   private List<RecipientResult> results(

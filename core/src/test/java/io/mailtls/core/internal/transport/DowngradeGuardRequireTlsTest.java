@@ -129,7 +129,8 @@ class DowngradeGuardRequireTlsTest {
         io.mailtls.core.Timings.NONE,
         message.mtaSts(),
         false,
-        Optional.empty());
+        Optional.empty(),
+        false);
   }
 
   @Test
