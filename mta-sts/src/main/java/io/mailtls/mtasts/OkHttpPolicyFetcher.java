@@ -11,8 +11,10 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.HostnameVerifier;
+import okhttp3.Authenticator;
 import okhttp3.Call;
 import okhttp3.Callback;
+import okhttp3.CookieJar;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -41,6 +43,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>§3.3: no HTTP caching: the client is rebuilt with {@code cache(null)}, so {@code
  *       Cache-Control}, {@code Expires} or validators change nothing; caching policies is {@code
  *       max_age}'s business (§5.1).
+ *   <li>§3.3: no credentials and no cookies: the client is rebuilt with {@code Authenticator.NONE}
+ *       and {@code CookieJar.NO_COOKIES}, so a 401 is a {@link FailureType#STS_POLICY_FETCH_ERROR}
+ *       like any status but 200, never a second request with the supplied client's credentials, and
+ *       no cookie goes to or comes from the policy host (named by the recipient domain, anyone's).
  *   <li>§3.3: the certificate must chain to a trusted root (the client's trust manager; the
  *       system's by default) and be valid for {@code mta-sts.<domain>}, which is sent as SNI.
  *       OkHttp's own host name verifier is always used, whatever the supplied client had.
@@ -100,6 +106,11 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
             .followSslRedirects(false)
             // RFC 8461 §3.3: HTTP caching (RFC 7234) MUST NOT be used.
             .cache(null)
+            // RFC 8461 §3.3: only a 200 is a policy. The policy host is named by the recipient
+            // domain, anyone's: a shared client's authenticator must not answer its 401 with
+            // credentials, and its cookie jar must neither send cookies nor keep the host's.
+            .authenticator(Authenticator.NONE)
+            .cookieJar(CookieJar.NO_COOKIES)
             .dns(new ResolverDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
             // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
             .hostnameVerifier(DefaultVerifier.INSTANCE)
@@ -241,7 +252,9 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     /**
      * The client to build on (its connection pool, dispatcher, proxy, TLS socket factory and trust
      * manager); default a new {@code OkHttpClient}. It is rebuilt with {@code newBuilder()}:
-     * redirects off, no cache, this fetcher's DNS, OkHttp's host name verifier and timeouts.
+     * redirects off, no cache, no authenticator, no cookie jar, this fetcher's DNS, OkHttp's host
+     * name verifier and timeouts. Its interceptors are kept: what they add to a request goes to
+     * every recipient domain's policy host.
      */
     public Builder client(OkHttpClient client) {
       once("client");

@@ -21,8 +21,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import okhttp3.Cache;
+import okhttp3.Cookie;
+import okhttp3.CookieJar;
+import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,6 +65,8 @@ class OkHttpPolicyFetcherTest {
           "malformed",
           "cache",
           "verifier",
+          "auth",
+          "cookie",
           "dnsfail");
 
   private static MtaStsServer sts;
@@ -367,6 +373,70 @@ class OkHttpPolicyFetcherTest {
     assertThat(sts.requestCount(domain("cache"))).isEqualTo(2);
     assertThat(sts.requests(domain("cache")))
         .allSatisfy(r -> assertThat(r.header("If-None-Match")).isEmpty());
+  }
+
+  /**
+   * The policy host is named by the recipient domain, anyone's: a shared client's {@code
+   * Authenticator} must not hand it credentials in answer to a 401. Only status 200 is valid (RFC
+   * 8461 §3.3), and the fetch is one request, no retry with credentials.
+   */
+  @Test
+  void section3_3A401IsAFailureAndNoCredentialsAreSent() throws Exception {
+    sts.fault(domain("auth"), Fault.UNAUTHORIZED);
+    AtomicInteger asked = new AtomicInteger();
+    OkHttpClient withAuthenticator =
+        trustingClient()
+            .authenticator(
+                (route, response) -> {
+                  asked.incrementAndGet();
+                  return response
+                      .request()
+                      .newBuilder()
+                      .header("Authorization", "Basic dXNlcjpzZWNyZXQ=")
+                      .build();
+                })
+            .build();
+    FetchResult result = fetch(fetcherWithClient(withAuthenticator), "auth");
+    assertThat(sts.requests(domain("auth")))
+        .as("requests to the policy host")
+        .hasSize(1)
+        .allSatisfy(r -> assertThat(r.header("Authorization")).isEmpty());
+    assertThat(asked).as("the shared client's authenticator was asked").hasValue(0);
+    assertThat(assertFailure(result, FailureType.STS_POLICY_FETCH_ERROR).reason())
+        .contains("HTTP 401")
+        .contains("only 200");
+  }
+
+  /**
+   * A shared client's cookie jar is not the policy fetch's: no cookie goes to the policy host, and
+   * none it sets is kept (the host is named by the recipient domain, RFC 8461 §3.3).
+   */
+  @Test
+  void section3_3NoCookiesAreSentOrKept() throws Exception {
+    List<HttpUrl> consulted = new ArrayList<>();
+    CookieJar jar =
+        new CookieJar() {
+          @Override
+          public synchronized void saveFromResponse(HttpUrl url, List<Cookie> cookies) {
+            consulted.add(url);
+          }
+
+          @Override
+          public synchronized List<Cookie> loadForRequest(HttpUrl url) {
+            consulted.add(url);
+            return List.of(
+                new Cookie.Builder().name("session").value("secret").domain(url.host()).build());
+          }
+        };
+    FetchResult result =
+        fetch(fetcherWithClient(trustingClient().cookieJar(jar).build()), "cookie");
+    assertThat(result).isInstanceOf(FetchResult.Success.class);
+    assertThat(sts.requests(domain("cookie")))
+        .hasSize(1)
+        .allSatisfy(r -> assertThat(r.header("Cookie")).isEmpty());
+    synchronized (jar) {
+      assertThat(consulted).as("the shared client's cookie jar was consulted").isEmpty();
+    }
   }
 
   @Test

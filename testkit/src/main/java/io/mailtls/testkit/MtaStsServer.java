@@ -116,7 +116,13 @@ public final class MtaStsServer implements AutoCloseable {
      * 200 with the policy's full {@code Content-Length}, but the connection is closed part-way
      * through the body: a truncated response.
      */
-    TRUNCATED_BODY
+    TRUNCATED_BODY,
+    /**
+     * 401 Unauthorized with {@code WWW-Authenticate: Basic realm="mta-sts"}: a policy host that
+     * asks for credentials (the policy itself is served to a request that carries an {@code
+     * Authorization} header, so that only not sending credentials makes it fail).
+     */
+    UNAUTHORIZED
   }
 
   /**
@@ -394,6 +400,9 @@ public final class MtaStsServer implements AutoCloseable {
       return plain(404, "not found: " + path + "\n");
     }
     Fault fault = site.fault();
+    if (fault == Fault.UNAUTHORIZED && recorded.getHeaders().get("Authorization") != null) {
+      return policyResponse(site, site.contentType()).body(site.policy()).build();
+    }
     if (fault == null) {
       return policyResponse(site, site.contentType()).body(site.policy()).build();
     }
@@ -406,6 +415,14 @@ public final class MtaStsServer implements AutoCloseable {
               .body("moved\n")
               .build();
       case NOT_FOUND -> plain(404, "not found\n");
+      case UNAUTHORIZED ->
+          new MockResponse.Builder()
+              .code(401)
+              .setHeader("Content-Type", "text/plain; charset=utf-8")
+              .setHeader("WWW-Authenticate", "Basic realm=\"mta-sts\"")
+              .setHeader("Connection", "close")
+              .body("credentials required\n")
+              .build();
       case SERVER_ERROR -> plain(500, "internal error\n");
       case WRONG_CONTENT_TYPE ->
           policyResponse(site, "text/html; charset=utf-8").body(site.policy()).build();
