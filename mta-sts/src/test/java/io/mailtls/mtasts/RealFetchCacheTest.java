@@ -46,7 +46,19 @@ class RealFetchCacheTest {
             .pki(PKI)
             .domain(DOMAIN, MtaStsServer.policyText("enforce", 86400, "mx1." + DOMAIN))
             .start();
-    dns = TestDnsServer.builder().zone(DOMAIN, z -> sts.publish(z, DOMAIN, "id1")).start();
+    sts.policy("cname." + DOMAIN, MtaStsServer.policyText("enforce", 86400, "mx1." + DOMAIN));
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                DOMAIN,
+                z -> {
+                  sts.publish(z, DOMAIN, "id1");
+                  // The TXT record delegated by CNAME to a name the policy provider runs.
+                  sts.publishHost(z, "cname." + DOMAIN);
+                  z.cname("_mta-sts.cname." + DOMAIN, "sts.provider." + DOMAIN)
+                      .txt("sts.provider." + DOMAIN, MtaStsServer.stsRecord("delegated1"));
+                })
+            .start();
     resolver =
         DnssecResolver.builder()
             .upstream(dns.socketAddress())
@@ -89,6 +101,22 @@ class RealFetchCacheTest {
       }
       assertThat(dns.queryCount("_mta-sts." + DOMAIN, Type.TXT)).isEqualTo(1);
       assertThat(sts.requestCount(DOMAIN)).isEqualTo(1);
+    }
+  }
+
+  /** RFC 8461 §3.1: the TXT record found through a CNAME chain is the domain's record. */
+  @Test
+  void aTxtRecordReachedThroughACnameIsTheDomainsRecord() throws Exception {
+    try (MtaStsResolver r = resolver(new InMemoryPolicyStore())) {
+      MtaStsLookup l = r.lookupAsync(DomainName.of("cname." + DOMAIN)).get(20, TimeUnit.SECONDS);
+      assertThat(l)
+          .isInstanceOfSatisfying(
+              MtaStsLookup.Found.class,
+              f -> {
+                assertThat(f.policy().id()).isEqualTo("delegated1");
+                assertThat(f.policy().mode()).isEqualTo(MtaStsMode.ENFORCE);
+              });
+      assertThat(sts.requestCount("cname." + DOMAIN)).isEqualTo(1);
     }
   }
 
