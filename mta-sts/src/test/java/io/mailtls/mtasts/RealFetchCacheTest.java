@@ -104,6 +104,53 @@ class RealFetchCacheTest {
     }
   }
 
+  /** Publishes {@code id} as the domain's only MTA-STS TXT record. */
+  private void publishId(String id) {
+    dns.update(
+        DOMAIN,
+        z ->
+            z.remove("_mta-sts." + DOMAIN, Type.TXT)
+                .txt("_mta-sts." + DOMAIN, MtaStsServer.stsRecord(id)));
+  }
+
+  /**
+   * RFC 8461 §3.3: after a failed fetch, "limit further attempts to a period of five minutes or
+   * longer per version ID". While a domain changes its policy, its name servers may answer with the
+   * old id and the new one in turn; with the policy host down, each id is fetched once in the
+   * back-off period, however the answers alternate, not once per lookup.
+   */
+  @Test
+  void section3_3TheBackoffHoldsForEachIdWhenTheTxtRecordAlternates() throws Exception {
+    sts.fault(DOMAIN, MtaStsServer.Fault.SERVER_ERROR);
+    DnsResolver uncached =
+        DnssecResolver.builder()
+            .cacheSize(0) // each lookup sees the record as the server has it now
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .queryTimeout(Duration.ofSeconds(2))
+            .build();
+    OkHttpClient client =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
+            .build();
+    try (MtaStsResolver r =
+        MtaStsResolver.builder()
+            .dns(uncached)
+            .store(new InMemoryPolicyStore())
+            .fetcher(
+                OkHttpPolicyFetcher.builder().dns(uncached).client(client).port(sts.port()).build())
+            .build()) {
+      for (String id : List.of("id1", "id2", "id1", "id2", "id1")) {
+        publishId(id);
+        assertThat(r.lookupAsync(DomainName.of(DOMAIN)).get(20, TimeUnit.SECONDS))
+            .isInstanceOf(MtaStsLookup.Failed.class);
+      }
+      assertThat(sts.requestCount(DOMAIN))
+          .as("fetches of the policy host for ids id1, id2, id1, id2, id1")
+          .isEqualTo(2);
+    }
+  }
+
   /** RFC 8461 §3.1: the TXT record found through a CNAME chain is the domain's record. */
   @Test
   void aTxtRecordReachedThroughACnameIsTheDomainsRecord() throws Exception {
