@@ -351,6 +351,62 @@ class DaneTrustManagerTest {
           FailureType.CERTIFICATE_NOT_TRUSTED);
     }
 
+    @ParameterizedTest(name = "CN {0}, no subjectAltName")
+    @CsvSource({"mx.other.test", "*.other.test", "mx.other.test.", "MX.Other.Test"})
+    void theCommonNameTheNameCheckFallsBackToIsBoundToo(String cn) throws CertificateException {
+      // RFC 7672 §3.2.3: without a DNS-ID the name check reads the subject CN, so a
+      // name-constrained
+      // anchor's dNSName subtrees (RFC 5280 §4.2.1.10) must bind that CN as well, as OpenSSL's
+      // NAME_CONSTRAINTS_check_CN does for Postfix; else a CA confined to example.test
+      // authenticates mx.other.test by leaving its name out of the subjectAltName.
+      TestPki.Ca constrained =
+          ROOT.newIntermediate("mailtls Constrained CN Intermediate")
+              .permittedDnsNames("example.test")
+              .issue();
+      DnsRecord.Tlsa r = record(2, 0, 1, constrained);
+      String otherMx = "mx.other.test";
+      TestPki.Issued outside = constrained.leaf().commonName(cn).noSubjectAltName().issue();
+      // A constrained CA below the anchor (here the root, designated by the record) binds it.
+      CertificateFailure f =
+          assertFails(
+              new DaneTrustManager(requirement(List.of(otherMx), record(2, 0, 1, ROOT))),
+              sentWithRoot(outside),
+              FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertThat(f.getMessage()).containsIgnoringCase("name constraints");
+      // So does the constrained CA designated as the anchor itself.
+      f =
+          assertFails(
+              new DaneTrustManager(requirement(List.of(otherMx), r)),
+              sent(outside),
+              FailureType.CERTIFICATE_NOT_TRUSTED);
+      assertThat(f.getMessage()).contains("nameConstraints");
+      // Inside the permitted subtree the same shapes of CN still authenticate.
+      String inside =
+          cn.replace("other.test", "example.test").replace("Other.Test", "Example.Test");
+      assertPasses(
+          tm(r), sent(constrained.leaf().commonName(inside).noSubjectAltName().issue()), r);
+    }
+
+    @Test
+    void anExcludedSubtreeBindsTheCommonNameToo() throws Exception {
+      // RFC 5280 §4.2.1.10 excludedSubtrees, read for the CN the name check falls back to.
+      TestPki.Ca ca = ROOT.intermediate("mailtls Excluding Intermediate");
+      X509Certificate excluding = Minting.withExcludedDnsName(ca, ROOT, "other.test");
+      DnsRecord.Tlsa r = new DnsRecord.Tlsa(2, 0, 0, excluding.getEncoded());
+      String otherMx = "mx.other.test";
+      for (String cn : List.of(otherMx, "*.other.test", otherMx + ".")) {
+        TestPki.Issued leaf = ca.leaf().commonName(cn).noSubjectAltName().issue();
+        CertificateFailure f =
+            assertFails(
+                new DaneTrustManager(requirement(List.of(otherMx), r)),
+                chain(leaf.certificate(), excluding),
+                FailureType.CERTIFICATE_NOT_TRUSTED);
+        assertThat(f.getMessage()).as(cn).contains("nameConstraints");
+      }
+      TestPki.Issued inside = ca.leaf().commonName("*.example.test").noSubjectAltName().issue();
+      assertPasses(tm(r), chain(inside.certificate(), excluding), r);
+    }
+
     @Test
     void aLongNameConstraintsExtensionIsReadToo() throws CertificateException {
       // Over 127 octets, so the extension's value has a long-form DER length.

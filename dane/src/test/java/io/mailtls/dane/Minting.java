@@ -15,16 +15,19 @@ import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Certificates {@link TestPki} does not make: a leaf whose extendedKeyUsage allows client
- * authentication only (RFC 5280 §4.2.1.12), to prove DANE-TA checks serverAuth, and a CA whose
- * nameConstraints extension cannot be decoded (RFC 5280 §4.2.1.10).
+ * authentication only (RFC 5280 §4.2.1.12), to prove DANE-TA checks serverAuth, a CA whose
+ * nameConstraints extension cannot be decoded, and one that excludes a dNSName subtree (RFC 5280
+ * §4.2.1.10).
  */
 final class Minting {
 
@@ -78,6 +81,39 @@ final class Minting {
         Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
     builder.addExtension(
         Extension.nameConstraints, false, new byte[] {0x30, 0x03, 0x02, 0x01, 0x05});
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            builder.build(
+                new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.privateKey())));
+  }
+
+  /**
+   * A second certificate for {@code ca}: its subject and key, issued by {@code issuer}, with a
+   * critical nameConstraints extension that excludes the dNSName subtree {@code excluded} and
+   * permits everything else.
+   */
+  static X509Certificate withExcludedDnsName(TestPki.Ca ca, TestPki.Ca issuer, String excluded)
+      throws Exception {
+    Instant now = Instant.now();
+    JcaX509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            issuer.certificate().getSubjectX500Principal(),
+            BigInteger.valueOf(now.toEpochMilli()),
+            Date.from(now.minus(Duration.ofDays(1))),
+            Date.from(now.plus(Duration.ofDays(30))),
+            ca.certificate().getSubjectX500Principal(),
+            ca.keyPair().getPublic());
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+    builder.addExtension(
+        Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    builder.addExtension(
+        Extension.nameConstraints,
+        true,
+        new NameConstraints(
+            null,
+            new GeneralSubtree[] {
+              new GeneralSubtree(new GeneralName(GeneralName.dNSName, excluded))
+            }));
     return new JcaX509CertificateConverter()
         .getCertificate(
             builder.build(

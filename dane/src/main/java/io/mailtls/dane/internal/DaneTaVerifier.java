@@ -65,7 +65,10 @@ import org.jspecify.annotations.Nullable;
  *       ({@link X509CertSelector#setNameConstraints}); an anchor whose constraints cannot be
  *       decoded or applied fails. Constraints of CAs below the anchor are enforced by the JDK's
  *       validation. A key anchor has no certificate, so it has no constraints: what the certificate
- *       that carried the key says is not looked at.
+ *       that carried the key says is not looked at. When the leaf has no DNS-ID, so that the name
+ *       check reads its subject CN, the dNSName constraints of the anchor and of every CA below it
+ *       bind that CN too, wildcard and trailing dot included ({@link DnsNameConstraints}): the JDK
+ *       binds a CN only when it parses as a DNS name.
  *   <li>Every certificate of the path that has an extendedKeyUsage must allow serverAuth (RFC 5280
  *       §4.2.1.12).
  *   <li>The leaf must then match a reference identifier: DNS-IDs only, the CN only without any
@@ -351,6 +354,10 @@ public final class DaneTaVerifier {
             null);
       }
     }
+    Outcome cnOutside = commonNameOutsideConstraints(path, anchor.certificate(), at);
+    if (cnOutside != null) {
+      return cnOutside;
+    }
     X509Certificate leaf = chain.get(0);
     // RFC 7672 §3.2.2-§3.2.3: DANE-TA needs a name check against the reference identifiers.
     if (!HostnameMatcher.matches(leaf, referenceNames)) {
@@ -368,6 +375,65 @@ public final class DaneTaVerifier {
     }
     return Outcome.passed(
         at + "path of " + path.size() + " certificate(s) validated, name " + "matched");
+  }
+
+  /**
+   * RFC 7672 §3.2.3 with RFC 5280 §4.2.1.10: when the leaf has no DNS-ID the name check reads its
+   * subject CN, so the dNSName constraints of every CA above the leaf (the certificate anchor
+   * included; a key anchor has none) bind that CN as they bind a DNS-ID. The JDK's validation
+   * applies them to a CN only when the CN parses as its own DNS name, which a wildcard ({@code
+   * *.example.org}) or a trailing dot does not, while the name check accepts both. Returns the
+   * failure, or null when the CN (if it is read at all) is within the constraints.
+   */
+  private static @Nullable Outcome commonNameOutsideConstraints(
+      List<X509Certificate> path, @Nullable X509Certificate anchorCertificate, String at) {
+    X509Certificate leaf = path.get(0);
+    if (!HostnameMatcher.dnsIds(leaf).isEmpty()) {
+      return null; // DNS-IDs are what the name check reads, and the validation bound them
+    }
+    List<String> commonNames = HostnameMatcher.presentedIds(leaf);
+    if (commonNames.isEmpty()) {
+      return null;
+    }
+    List<X509Certificate> cas = new ArrayList<>(path.subList(1, path.size()));
+    if (anchorCertificate != null) {
+      cas.add(anchorCertificate);
+    }
+    for (X509Certificate ca : cas) {
+      DnsNameConstraints constraints;
+      try {
+        constraints = DnsNameConstraints.of(ca);
+      } catch (IOException e) {
+        return Outcome.failed(
+            FailureType.CERTIFICATE_NOT_TRUSTED,
+            at
+                + "the nameConstraints of "
+                + subject(ca)
+                + " cannot be decoded (RFC 5280 §4.2.1.10): "
+                + e.getMessage(),
+            e);
+      }
+      if (constraints == null) {
+        continue;
+      }
+      for (String cn : commonNames) {
+        if (!constraints.admits(cn)) {
+          return Outcome.failed(
+              FailureType.CERTIFICATE_NOT_TRUSTED,
+              at
+                  + "the subject CN "
+                  + PeerText.quote(cn)
+                  + " of "
+                  + subject(leaf)
+                  + ", which the name check reads for want of a DNS-ID (RFC 7672 §3.2.3), is"
+                  + " outside the dNSName name constraints of "
+                  + subject(ca)
+                  + " (nameConstraints, RFC 5280 §4.2.1.10)",
+              null);
+        }
+      }
+    }
+    return null;
   }
 
   /** The most signature checks one chain search may make (a real chain needs a handful). */
