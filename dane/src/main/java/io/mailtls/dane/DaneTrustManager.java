@@ -35,9 +35,10 @@ import org.jspecify.annotations.Nullable;
  *       is authentic.
  *   <li>DANE-TA(2) records (RFC 7671 §5.2, RFC 7672 §3.1.2) designate a trust anchor among the CA
  *       certificates the server sent (never the leaf), or carry it in full ({@code 2 0 0}, {@code 2
- *       1 0}); the path from the leaf to that anchor is validated with the JDK's PKIX validator and
- *       that anchor alone, dates at this manager's clock; then the leaf must match a reference
- *       identifier (RFC 7672 §3.2.2-§3.2.3).
+ *       1 0}); a path from the leaf to that anchor is validated with the JDK's PKIX validator and
+ *       that anchor alone, dates at this manager's clock, each path the server's certificates make
+ *       until one passes (a renewed CA's expired certificate sent beside the new one is passed
+ *       over); then the leaf must match a reference identifier (RFC 7672 §3.2.2-§3.2.3).
  *   <li>Any one usable record that authenticates is enough (RFC 6698 §2.1). Before matching,
  *       unusable records are dropped (RFC 7672 §3.1) and digest algorithm agility applies (RFC 7671
  *       §9): per usage and selector only the strongest digest present counts.

@@ -444,6 +444,29 @@ class DaneTrustManagerTest {
     }
 
     @Test
+    void aPathThatFailsValidationGivesWayToOneThatPasses() throws Exception {
+      // A server amid its intermediate's renewal sends the expired and the renewed certificate of
+      // the same CA (same subject, same key): both chain the leaf to the anchor by signature, and
+      // only the path through the renewed one validates (RFC 7671 §5.2: the client builds the path
+      // from what the server sent). OpenSSL's chain building, which Postfix uses, prefers the
+      // issuer valid now; whichever the server sends first, the valid path must count.
+      TestPki.Ca ca = ROOT.intermediate("mailtls Renewed Intermediate");
+      X509Certificate old = Minting.expiredCopy(ca, ROOT);
+      TestPki.Issued leaf = ca.leaf().dnsNames(MX).issue();
+      X509Certificate renewed = ca.certificate();
+      X509Certificate root = ROOT.certificate();
+      for (DnsRecord.Tlsa r : List.of(record(2, 0, 1, ROOT), record(2, 1, 1, ROOT))) {
+        assertPasses(tm(r), chain(leaf.certificate(), old, renewed, root), r);
+        assertPasses(tm(r), chain(leaf.certificate(), renewed, old, root), r);
+      }
+      // With only the expired certificate there is no valid path: expired, as before.
+      assertFails(
+          tm(record(2, 0, 1, ROOT)),
+          chain(leaf.certificate(), old, root),
+          FailureType.CERTIFICATE_EXPIRED);
+    }
+
+    @Test
     void aLongerValidChainPasses() throws CertificateException {
       TestPki.Ca sub = INTER.intermediate("mailtls Sub CA 2");
       TestPki.Issued leaf = sub.leaf().dnsNames(MX).issue();

@@ -26,8 +26,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * Certificates {@link TestPki} does not make: a leaf whose extendedKeyUsage allows client
  * authentication only (RFC 5280 §4.2.1.12), to prove DANE-TA checks serverAuth, a CA whose
- * nameConstraints extension cannot be decoded, and one that excludes a dNSName subtree (RFC 5280
- * §4.2.1.10).
+ * nameConstraints extension cannot be decoded, one that excludes a dNSName subtree (RFC 5280
+ * §4.2.1.10), and the expired certificate of a CA since renewed.
  */
 final class Minting {
 
@@ -114,6 +114,30 @@ final class Minting {
             new GeneralSubtree[] {
               new GeneralSubtree(new GeneralName(GeneralName.dNSName, excluded))
             }));
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            builder.build(
+                new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.privateKey())));
+  }
+
+  /**
+   * A second certificate for {@code ca}: its subject, key and extensions of a CA, issued by {@code
+   * issuer}, but outside its validity period (it expired a month ago): the certificate a CA had
+   * before its renewal, which a server may still send beside the renewed one.
+   */
+  static X509Certificate expiredCopy(TestPki.Ca ca, TestPki.Ca issuer) throws Exception {
+    Instant now = Instant.now();
+    JcaX509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            issuer.certificate().getSubjectX500Principal(),
+            BigInteger.valueOf(now.toEpochMilli()),
+            Date.from(now.minus(Duration.ofDays(400))),
+            Date.from(now.minus(Duration.ofDays(30))),
+            ca.certificate().getSubjectX500Principal(),
+            ca.keyPair().getPublic());
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+    builder.addExtension(
+        Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
     return new JcaX509CertificateConverter()
         .getCertificate(
             builder.build(

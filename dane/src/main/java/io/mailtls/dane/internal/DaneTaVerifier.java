@@ -36,10 +36,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates a server chain with one DANE-TA(2) record (RFC 7672 §3.1.2, RFC 7671 §5.2): find
- * the trust anchor the record designates, build the path from the leaf up to it from the
- * certificates the server sent, validate that path with the JDK's PKIX {@link CertPathValidator}
- * against that anchor alone, then check the leaf's names (RFC 7672 §3.2.2-§3.2.3). Stateless and
- * thread-safe.
+ * the trust anchor the record designates, build the paths from the leaf up to it from the
+ * certificates the server sent, validate each with the JDK's PKIX {@link CertPathValidator} against
+ * that anchor alone until one passes (a server may send the expired and the renewed certificate of
+ * a CA, of which only one makes a valid path), then check the leaf's names (RFC 7672
+ * §3.2.2-§3.2.3). Stateless and thread-safe.
  *
  * <p>The rules, each a known failure of other implementations:
  *
@@ -265,9 +266,11 @@ public final class DaneTaVerifier {
         pool.add(c);
       }
     }
-    List<X509Certificate> path = new ArrayList<>();
-    path.add(chain.get(0));
-    if (!extend(path, anchor, pool, new int[] {MAX_SIGNATURE_CHECKS})) {
+    List<X509Certificate> start = new ArrayList<>();
+    start.add(chain.get(0));
+    List<List<X509Certificate>> paths = new ArrayList<>();
+    paths(start, anchor, pool, new int[] {MAX_SIGNATURE_CHECKS}, paths);
+    if (paths.isEmpty()) {
       return Outcome.failed(
           FailureType.CERTIFICATE_NOT_TRUSTED,
           at
@@ -275,6 +278,28 @@ public final class DaneTaVerifier {
               + "from the leaf up to it among the certificates the server sent",
           null);
     }
+    // Each path the signatures allow, until one passes: a server may send two certificates of a
+    // CA (renewed, cross-signed) of which only one makes a valid path (RFC 7671 §5.2).
+    Outcome best = null;
+    for (List<X509Certificate> path : paths) {
+      Outcome o = alongPath(anchor, path, referenceNames, now, at);
+      if (o.passed()) {
+        return o;
+      }
+      if (best == null || o.progress() > best.progress()) {
+        best = o;
+      }
+    }
+    return Objects.requireNonNull(best); // paths is not empty
+  }
+
+  /** The checks of one path from the leaf (first) up to, excluding, the anchor. */
+  private static Outcome alongPath(
+      Anchor anchor,
+      List<X509Certificate> path,
+      List<DomainName> referenceNames,
+      Date now,
+      String at) {
     if (anchor.certificate() != null) {
       Outcome bad = checkAnchorCertificate(anchor.certificate(), path.size() - 1, now);
       if (bad != null) {
@@ -358,7 +383,7 @@ public final class DaneTaVerifier {
     if (cnOutside != null) {
       return cnOutside;
     }
-    X509Certificate leaf = chain.get(0);
+    X509Certificate leaf = path.get(0);
     // RFC 7672 §3.2.2-§3.2.3: DANE-TA needs a name check against the reference identifiers.
     if (!HostnameMatcher.matches(leaf, referenceNames)) {
       return Outcome.failed(
@@ -439,38 +464,48 @@ public final class DaneTaVerifier {
   /** The most signature checks one chain search may make (a real chain needs a handful). */
   static final int MAX_SIGNATURE_CHECKS = 64;
 
+  /** The most complete paths one chain search collects, each then validated. */
+  static final int MAX_PATHS = 8;
+
   /**
-   * Grows {@code path} (leaf first) with certificates from {@code pool} until its last one is
-   * issued by the anchor: subject/issuer names chain and each signature verifies. Depth-first, so a
-   * server that sends extra or out-of-order certificates still finds its path. The search is
-   * bounded by {@code budget} signature checks in all, so a hostile chain of mutually signed
-   * look-alike CAs cannot make it exponential.
+   * Adds to {@code out} each way of growing {@code path} (leaf first) with certificates from {@code
+   * pool} until its last one is issued by the anchor: subject/issuer names chain and each signature
+   * verifies. Depth-first, so a server that sends extra or out-of-order certificates still finds
+   * its path, and every such path is found, not only the first (which may fail validation where
+   * another passes). The search is bounded by {@code budget} signature checks in all and by {@link
+   * #MAX_PATHS} paths, so a hostile chain of mutually signed look-alike CAs cannot make it
+   * exponential.
    */
-  private static boolean extend(
-      List<X509Certificate> path, Anchor anchor, List<X509Certificate> pool, int[] budget) {
+  private static void paths(
+      List<X509Certificate> path,
+      Anchor anchor,
+      List<X509Certificate> pool,
+      int[] budget,
+      List<List<X509Certificate>> out) {
     X509Certificate last = path.get(path.size() - 1);
     if (anchor.issued(last)) {
-      return true;
+      out.add(List.copyOf(path));
+      return;
     }
     if (path.size() >= MAX_PATH) {
-      return false;
+      return;
     }
     for (X509Certificate c : pool) {
+      if (out.size() >= MAX_PATHS) {
+        return;
+      }
       if (!path.contains(c) && c.getSubjectX500Principal().equals(last.getIssuerX500Principal())) {
         if (budget[0]-- <= 0) {
-          return false;
+          return;
         }
         if (!signedBy(last, c.getPublicKey())) {
           continue;
         }
         path.add(c);
-        if (extend(path, anchor, pool, budget)) {
-          return true;
-        }
+        paths(path, anchor, pool, budget, out);
         path.remove(path.size() - 1);
       }
     }
-    return false;
   }
 
   /**
