@@ -117,8 +117,9 @@ final class ValuesBridge extends Values {
       TlsRequirement requirement,
       PolicySource source,
       String why,
-      Optional<TlsRequirement> reportOnly) {
-    return new PlannedHost(name, addresses, requirement, source, why, reportOnly);
+      Optional<TlsRequirement> reportOnly,
+      Optional<Integer> port) {
+    return new PlannedHost(name, addresses, requirement, source, why, reportOnly, port);
   }
 
   @Override

@@ -225,7 +225,7 @@ public abstract class Values {
     return bridge().newMxResolution(nextHop, kind, hosts, mxAnswer, notes);
   }
 
-  /** A host of a plan. */
+  /** A host of a plan, on the transport's port. */
   public static PlannedHost plannedHost(
       Optional<DomainName> name,
       List<InetAddress> addresses,
@@ -233,7 +233,22 @@ public abstract class Values {
       PolicySource source,
       String why,
       Optional<TlsRequirement> reportOnly) {
-    return bridge().newPlannedHost(name, addresses, requirement, source, why, reportOnly);
+    return plannedHost(name, addresses, requirement, source, why, reportOnly, Optional.empty());
+  }
+
+  /**
+   * A host of a plan on {@code port} when it is not the transport's ({@link PlannedHost#port()}: a
+   * policy-map relay's). A host made again from a planned one keeps that host's port.
+   */
+  public static PlannedHost plannedHost(
+      Optional<DomainName> name,
+      List<InetAddress> addresses,
+      TlsRequirement requirement,
+      PolicySource source,
+      String why,
+      Optional<TlsRequirement> reportOnly,
+      Optional<Integer> port) {
+    return bridge().newPlannedHost(name, addresses, requirement, source, why, reportOnly, port);
   }
 
   /** A recipient policy's failure, for TLS-RPT. */
@@ -404,7 +419,8 @@ public abstract class Values {
       TlsRequirement requirement,
       PolicySource source,
       String why,
-      Optional<TlsRequirement> reportOnly);
+      Optional<TlsRequirement> reportOnly,
+      Optional<Integer> port);
 
   protected abstract PolicyFailure newPolicyFailure(
       DomainName policyDomain,

@@ -553,7 +553,8 @@ class ValuesTest {
         TlsRequirement requirement,
         PolicySource source,
         String why,
-        Optional<TlsRequirement> reportOnly) {
+        Optional<TlsRequirement> reportOnly,
+        Optional<Integer> port) {
       throw new AssertionError();
     }
 

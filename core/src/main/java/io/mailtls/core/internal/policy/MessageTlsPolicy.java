@@ -155,7 +155,9 @@ public final class MessageTlsPolicy {
                 new TlsRequirement.Pkix(List.of(name)),
                 PolicySource.MTA_STS,
                 "REQUIRETLS: " + r.why(),
-                Optional.empty()));
+                Optional.empty(),
+                // a policy-map relay's own port (relay=HOST:PORT) stays the host's
+                h.port()));
       } else {
         String why = "REQUIRETLS: " + ((RuleOut) v).why();
         reasons.add("REQUIRETLS: " + label + " ruled out: " + ((RuleOut) v).why());
@@ -328,7 +330,8 @@ public final class MessageTlsPolicy {
         senderRequirement(level),
         senderSource(level),
         "TLS-Required: No: " + h.why() + " (reported, not enforced)",
-        audit);
+        audit,
+        h.port());
   }
 
   private static TlsRequirement senderRequirement(TlsLevel level) {
