@@ -213,6 +213,15 @@ public final class HostPolicy {
     boolean outsidePolicy = policy.isPresent() && !policy.get().matches(h.name());
     boolean ownerChoseHost = in.domain().mx().mxState() == DnssecState.SECURE;
     if (enforce && outsidePolicy && !ownerChoseHost) {
+      if (in.tlsa().orElse(null) instanceof TlsaLookup.Usable && !eff.overrideDane()) {
+        // DANE takes precedence over MTA-STS (RFC 8461 §2), so the record says why it does not
+        notes.add(
+            h.name()
+                + ": usable TLSA records not used: the MX answer is "
+                + in.domain().mx().mxState()
+                + ", not DNSSEC-secure, and DANE may stand in for the MTA-STS PKIX check, never"
+                + " for its mx match (RFC 8461 §4.1, RFC 7672 §2.2.1)");
+      }
       return outsideEnforcePolicy(domainName, h, policy.get(), notes, failures);
     }
     Optional<TlsaLookup> tlsa = in.tlsa();
