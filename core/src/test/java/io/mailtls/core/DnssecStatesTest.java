@@ -38,6 +38,7 @@ class DnssecStatesTest {
                         .a("mx1.example.test", "127.0.0.2")
                         .cname("alias.example.test", "mx1.example.test")
                         .cname("to-unsigned.example.test", "host.unsigned.test")
+                        .cname("via-unsigned.example.test", "to-expired.unsigned.test")
                         .cname("c1.example.test", "c2.example.test")
                         .cname("c2.example.test", "c3.example.test")
                         .cname("c3.example.test", "c4.example.test")
@@ -52,6 +53,8 @@ class DnssecStatesTest {
                     z.unsigned()
                         .mx("unsigned.test", 10, "host.unsigned.test")
                         .a("host.unsigned.test", "127.0.0.3")
+                        .cname("to-expired.unsigned.test", "mx.expired.test")
+                        .cname("to-wrongds.unsigned.test", "mx.wrongds.test")
                         .cname("loop1.unsigned.test", "loop2.unsigned.test")
                         .cname("loop2.unsigned.test", "loop1.unsigned.test"))
             // far.lame.test is delegated to a server the testkit does not hold: a referral.
@@ -180,6 +183,26 @@ class DnssecStatesTest {
   @EnumSource(DnssecMode.class)
   void corruptedRrsigIsBogusNeverInsecure(DnssecMode mode) {
     assertBogus(ask(mode, "corrupt.example.test", DnsRecordType.MX));
+  }
+
+  /**
+   * RFC 4035 §5 and §4.3: every RRset of an answer is validated with the keys of its own zone. An
+   * insecure CNAME (in an unsigned zone) whose target lies in a signed zone that fails validation
+   * is bogus: the target's RRset is not insecure because the alias pointing at it is.
+   */
+  @Test
+  void anInsecureCnameToABogusZoneIsBogusNeverInsecure() {
+    assertBogus(ask(DnssecMode.VALIDATE, "to-expired.unsigned.test", DnsRecordType.A));
+    assertBogus(ask(DnssecMode.VALIDATE, "to-wrongds.unsigned.test", DnsRecordType.A));
+    // a denial at the target (the host exists, without TXT) is no more insecure than its data
+    assertBogus(ask(DnssecMode.VALIDATE, "to-expired.unsigned.test", DnsRecordType.TXT));
+    assertBogus(ask(DnssecMode.VALIDATE, "to-expired.unsigned.test", DnsRecordType.TLSA));
+    // secure, then insecure, then bogus: the last link is validated too
+    assertBogus(ask(DnssecMode.VALIDATE, "via-unsigned.example.test", DnsRecordType.A));
+    // the insecure alias itself still resolves, insecure, to good data
+    DnsAnswer good = ask(DnssecMode.VALIDATE, "to-unsigned.example.test", DnsRecordType.A);
+    assertThat(good.state()).isEqualTo(DnssecState.INSECURE);
+    assertThat(good.outcome()).isEqualTo(DnsOutcome.DATA);
   }
 
   private static void assertBogus(DnsAnswer a) {

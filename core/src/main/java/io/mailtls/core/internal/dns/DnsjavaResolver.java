@@ -83,7 +83,11 @@ public final class DnsjavaResolver {
   public DnsjavaResolver(Settings settings) {
     this.settings = settings;
     this.reader =
-        new ResponseReader(settings.maxRecords(), settings.maxCnameChain(), settings.clock());
+        new ResponseReader(
+            settings.maxRecords(),
+            settings.maxCnameChain(),
+            settings.clock(),
+            settings.mode() == DnssecMode.VALIDATE);
     this.head = headResolver(settings);
     if (settings.mode() == DnssecMode.VALIDATE) {
       // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets

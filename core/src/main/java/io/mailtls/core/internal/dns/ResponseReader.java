@@ -55,10 +55,18 @@ final class ResponseReader {
   private final int maxCnameChain;
   private final Clock clock;
 
+  /** Whether responses come from dnsjava's in-process validator ({@code DnssecMode.VALIDATE}). */
+  private final boolean validating;
+
   ResponseReader(int maxRecords, int maxCnameChain, Clock clock) {
+    this(maxRecords, maxCnameChain, clock, false);
+  }
+
+  ResponseReader(int maxRecords, int maxCnameChain, Clock clock, boolean validating) {
     this.maxRecords = maxRecords;
     this.maxCnameChain = maxCnameChain;
     this.clock = clock;
+    this.validating = validating;
   }
 
   /**
@@ -184,6 +192,14 @@ final class ResponseReader {
       chase.chain.add(targetName);
       chase.ttlSeconds = Math.min(chase.ttlSeconds, ttlOf(cname));
       current = target;
+      if (validating && !ad) {
+        // dnsjava's validator checks the answer's RRsets in order and stops at the first one it
+        // finds insecure, reporting the whole response insecure: what follows the alias (its
+        // target's data or denial, in another zone) was never validated, and may be bogus (RFC
+        // 4035 §5: each RRset with its own zone's keys). The CNAME at the asked name is either
+        // secure or provably insecure; its target is asked for on its own, and validated.
+        return new Step(null, current);
+      }
     }
 
     if (data != null) {
