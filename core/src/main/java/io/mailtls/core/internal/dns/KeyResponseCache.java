@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -14,6 +15,7 @@ import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.RRSIGRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
@@ -34,18 +36,21 @@ import org.xbill.DNS.Type;
  *
  * <p>It caches bytes, never trust: the validator checks every signature of a cached response as it
  * would a fresh one (RFC 4035 §5), so a response that was bogus stays bogus for every lookup that
- * uses it, and a signature that expired while cached is found expired. {@link #forget} drops the
- * chain above a name whose validation failed, so a corrupted or spoofed key response costs the
- * lookups of its failure TTL, not those of its DNS TTL.
+ * uses it. No response is kept past the expiry of a signature in it (RFC 4035 §5.3.3), so the
+ * validator never finds a kept copy's signature expired where the zone has signed afresh. {@link
+ * #forget} drops the chain above a name whose validation failed, so a corrupted or spoofed key
+ * response costs the lookups of its failure TTL, not those of its DNS TTL.
  *
  * <p>Kept: NOERROR answers with the asked RRset, for the smallest TTL of their answer and authority
  * records (at most {@link #MAX_TTL}); NXDOMAIN and NODATA with an SOA, for the smaller of the SOA's
  * TTL and MINIMUM field and of the other authority records' TTLs (RFC 2308 §5, at most {@link
- * #MAX_NEGATIVE_TTL}). A TTL or MINIMUM with the most significant bit set counts as zero (RFC 2181
- * §8), so a response carrying one is not kept. Never kept: SERVFAIL, REFUSED and other rcodes,
- * truncated responses, referrals and negative answers without an SOA (RFC 2308 §5), timeouts and
- * I/O errors, responses over {@link #MAX_RESPONSE_BYTES}. Bounded by the octets kept. A hit is a
- * copy with the query's message id and every TTL lowered by the time it was held.
+ * #MAX_NEGATIVE_TTL}); either no longer than any of their signatures' original TTL and the time
+ * left until it expires (RFC 4035 §5.3.3). A TTL or MINIMUM with the most significant bit set
+ * counts as zero (RFC 2181 §8), so a response carrying one is not kept. Never kept: SERVFAIL,
+ * REFUSED and other rcodes, truncated responses, referrals and negative answers without an SOA (RFC
+ * 2308 §5), timeouts and I/O errors, responses over {@link #MAX_RESPONSE_BYTES}. Bounded by the
+ * octets kept. A hit is a copy with the query's message id and every TTL lowered by the time it was
+ * held.
  */
 final class KeyResponseCache extends ForwardingResolver {
 
@@ -73,6 +78,10 @@ final class KeyResponseCache extends ForwardingResolver {
   private record Entry(Message response, int bytes, long storedAtMillis, long expiresAtMillis) {}
 
   private final CacheTime time;
+
+  /** The wall clock that signature validity is read against, as the validator reads it. */
+  private final Clock clock;
+
   private final Cache<CoalescingResolver.Key, Entry> cache;
 
   /**
@@ -85,6 +94,7 @@ final class KeyResponseCache extends ForwardingResolver {
   KeyResponseCache(Resolver upstream, Clock clock, int maxEntries) {
     super(upstream);
     this.time = CacheTime.of(clock);
+    this.clock = clock;
     this.cache =
         Caffeine.newBuilder()
             .maximumWeight((long) maxEntries * BYTES_PER_ENTRY)
@@ -143,7 +153,7 @@ final class KeyResponseCache extends ForwardingResolver {
   }
 
   private void store(CoalescingResolver.Key key, Record question, Message response) {
-    long ttlSeconds = cacheableTtlSeconds(question, response);
+    long ttlSeconds = cacheableTtlSeconds(question, response, clock.instant());
     if (ttlSeconds <= 0) {
       return;
     }
@@ -156,8 +166,31 @@ final class KeyResponseCache extends ForwardingResolver {
     cache.put(key, new Entry(response.clone(), bytes, now, now + ttlSeconds * 1000));
   }
 
-  /** How long {@code response} may be kept, in seconds; 0 or less if it may not be. */
-  static long cacheableTtlSeconds(Record question, Message response) {
+  /**
+   * How long {@code response} may be kept, in seconds; 0 or less if it may not be. Whatever its
+   * TTLs say, no longer than any signature in its answer and authority sections is valid after
+   * {@code now}, nor than a signature's original TTL (RFC 4035 §5.3.3, RFC 4034 §3.1.4): a copy
+   * kept past its signatures' expiry would make every zone validated through it bogus, although the
+   * zone has long been signed again.
+   */
+  static long cacheableTtlSeconds(Record question, Message response, Instant now) {
+    long ttl = responseTtlSeconds(question, response);
+    if (ttl <= 0) {
+      return ttl;
+    }
+    for (int section : new int[] {Section.ANSWER, Section.AUTHORITY}) {
+      for (Record r : response.getSection(section)) {
+        if (r instanceof RRSIGRecord sig) {
+          ttl = Math.min(ttl, ResponseReader.ttlValue(sig.getOrigTTL()));
+          ttl = Math.min(ttl, Math.max(0, Duration.between(now, sig.getExpire()).toSeconds()));
+        }
+      }
+    }
+    return ttl;
+  }
+
+  /** How long {@code response} may be kept by its TTLs alone, in seconds; 0 or less if never. */
+  private static long responseTtlSeconds(Record question, Message response) {
     if (!response.getHeader().getFlag(Flags.QR) || response.getHeader().getFlag(Flags.TC)) {
       return 0;
     }

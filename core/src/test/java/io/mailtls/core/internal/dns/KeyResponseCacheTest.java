@@ -164,6 +164,36 @@ class KeyResponseCacheTest {
     assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(3);
   }
 
+  /**
+   * RFC 4035 §5.3.3: an RRset is kept no longer than its signatures are valid. A DNSKEY response
+   * whose RRSIG expires within its TTL (300 s here) is kept only until the signature expires: kept
+   * longer, the validator would check the expired signature of the kept copy and find the next new
+   * zone below it bogus, although the zone has been signed again upstream and validates.
+   */
+  @Test
+  void aKeyResponseIsKeptNoLongerThanItsSignaturesAreValid() {
+    dns.close();
+    dns =
+        TestDnsServer.builder()
+            .clock(clock)
+            .zone("test", z -> z.signatureValidity(Type.DNSKEY, Duration.ofSeconds(60)))
+            .zone("a.test", z -> z.mx("a.test", 10, "mx.a.test").a("mx.a.test", "127.0.0.2"))
+            .zone("b.test", z -> z.mx("b.test", 10, "mx.b.test").a("mx.b.test", "127.0.0.3"))
+            .start();
+    DnssecResolver r = resolver();
+    assertThat(ask(r, "a.test", DnsRecordType.MX).isSecure()).isTrue();
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(1);
+
+    // 61 s on, test.'s kept DNSKEY signature has expired (its TTL has 239 s left); upstream the
+    // zones are signed again, as a signer refreshes signatures before they expire.
+    clock.advance(Duration.ofSeconds(61));
+    dns.resign();
+    DnsAnswer b = ask(r, "b.test", DnsRecordType.MX);
+    assertThat(b.state()).as("%s", b).isEqualTo(DnssecState.SECURE);
+    assertThat(b.outcome()).isEqualTo(DnsOutcome.DATA);
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).as("asked again").isEqualTo(2);
+  }
+
   @Test
   void aServfailForAKeyIsNotKept() {
     DnssecResolver r = resolver();
