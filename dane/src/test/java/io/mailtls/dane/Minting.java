@@ -68,23 +68,14 @@ final class Minting {
   static X509Certificate withMalformedNameConstraints(TestPki.Ca ca, TestPki.Ca issuer)
       throws Exception {
     Instant now = Instant.now();
-    JcaX509v3CertificateBuilder builder =
-        new JcaX509v3CertificateBuilder(
-            issuer.certificate().getSubjectX500Principal(),
-            BigInteger.valueOf(now.toEpochMilli()),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
-            ca.certificate().getSubjectX500Principal(),
-            ca.keyPair().getPublic());
-    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-    builder.addExtension(
-        Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-    builder.addExtension(
-        Extension.nameConstraints, false, new byte[] {0x30, 0x03, 0x02, 0x01, 0x05});
-    return new JcaX509CertificateConverter()
-        .getCertificate(
-            builder.build(
-                new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.privateKey())));
+    return caCopy(
+        ca,
+        issuer,
+        now.minus(Duration.ofDays(1)),
+        now.plus(Duration.ofDays(30)),
+        b ->
+            b.addExtension(
+                Extension.nameConstraints, false, new byte[] {0x30, 0x03, 0x02, 0x01, 0x05}));
   }
 
   /**
@@ -95,29 +86,20 @@ final class Minting {
   static X509Certificate withExcludedDnsName(TestPki.Ca ca, TestPki.Ca issuer, String excluded)
       throws Exception {
     Instant now = Instant.now();
-    JcaX509v3CertificateBuilder builder =
-        new JcaX509v3CertificateBuilder(
-            issuer.certificate().getSubjectX500Principal(),
-            BigInteger.valueOf(now.toEpochMilli()),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
-            ca.certificate().getSubjectX500Principal(),
-            ca.keyPair().getPublic());
-    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-    builder.addExtension(
-        Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-    builder.addExtension(
-        Extension.nameConstraints,
-        true,
-        new NameConstraints(
-            null,
-            new GeneralSubtree[] {
-              new GeneralSubtree(new GeneralName(GeneralName.dNSName, excluded))
-            }));
-    return new JcaX509CertificateConverter()
-        .getCertificate(
-            builder.build(
-                new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.privateKey())));
+    return caCopy(
+        ca,
+        issuer,
+        now.minus(Duration.ofDays(1)),
+        now.plus(Duration.ofDays(30)),
+        b ->
+            b.addExtension(
+                Extension.nameConstraints,
+                true,
+                new NameConstraints(
+                    null,
+                    new GeneralSubtree[] {
+                      new GeneralSubtree(new GeneralName(GeneralName.dNSName, excluded))
+                    })));
   }
 
   /**
@@ -127,17 +109,35 @@ final class Minting {
    */
   static X509Certificate expiredCopy(TestPki.Ca ca, TestPki.Ca issuer) throws Exception {
     Instant now = Instant.now();
+    return caCopy(
+        ca, issuer, now.minus(Duration.ofDays(400)), now.minus(Duration.ofDays(30)), b -> {});
+  }
+
+  /** What a copy adds beside a CA's basicConstraints and keyUsage. */
+  private interface Extensions {
+    void add(JcaX509v3CertificateBuilder builder) throws Exception;
+  }
+
+  /**
+   * A certificate with {@code ca}'s subject and key, issued and signed by {@code issuer}, valid
+   * from {@code notBefore} to {@code notAfter}: a CA's basicConstraints and keyUsage, then {@code
+   * more}.
+   */
+  private static X509Certificate caCopy(
+      TestPki.Ca ca, TestPki.Ca issuer, Instant notBefore, Instant notAfter, Extensions more)
+      throws Exception {
     JcaX509v3CertificateBuilder builder =
         new JcaX509v3CertificateBuilder(
             issuer.certificate().getSubjectX500Principal(),
-            BigInteger.valueOf(now.toEpochMilli()),
-            Date.from(now.minus(Duration.ofDays(400))),
-            Date.from(now.minus(Duration.ofDays(30))),
+            BigInteger.valueOf(Instant.now().toEpochMilli()),
+            Date.from(notBefore),
+            Date.from(notAfter),
             ca.certificate().getSubjectX500Principal(),
             ca.keyPair().getPublic());
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
     builder.addExtension(
         Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    more.add(builder);
     return new JcaX509CertificateConverter()
         .getCertificate(
             builder.build(
