@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * Parses an MTA-STS policy body, the {@code .well-known/mta-sts.txt} resource (RFC 8461 §3.2).
  * Stateless and thread-safe.
  *
- * <p>The grammar is the §3.2 ABNF, applied exactly:
+ * <p>The grammar is the §3.2 ABNF, applied exactly with two exceptions (below):
  *
  * <pre>
  * sts-policy-record      = sts-policy-field *WSP *(sts-policy-term sts-policy-field *WSP)
@@ -31,10 +31,16 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>Lines end in LF or CRLF, freely mixed; the last line may lack one. A bare CR is an error.
- *   <li>Empty lines (including a blank last line, {@code "...\n\n"}) are errors: the ABNF puts a
- *       field between every two terminators. Leading white space on a line is an error, and so is
- *       white space before the {@code ':'} (the delimiter is {@code ":" *WSP}); white space after
- *       the {@code ':'} and at the end of a line is skipped.
+ *   <li>Exception: empty lines, and lines of white space only, are skipped (a blank last line,
+ *       {@code "...\n\n"}, a blank line between fields, CRLF or LF). The ABNF puts a field between
+ *       every two terminators, so such a policy is not valid, but refusing it is a downgrade: a
+ *       sender that refuses a policy has none for the domain, as if the domain had published
+ *       nothing (§3.3, §5), so one stray blank line would turn a domain's {@code enforce} into
+ *       plain opportunistic delivery. Skipping the line keeps every field the domain wrote and adds
+ *       none. A policy of nothing but empty lines still lacks its fields and is refused.
+ *   <li>Leading white space on a line is an error, and so is white space before the {@code ':'}
+ *       (the delimiter is {@code ":" *WSP}); white space after the {@code ':'} and at the end of a
+ *       line is skipped.
  *   <li>Field names and the values {@code STSv1}, {@code enforce}, {@code testing}, {@code none}
  *       are case-sensitive ({@code %s"..."}, RFC 7405). {@code Mode: enforce} is therefore an
  *       extension field, ignored, and the policy then lacks its {@code mode}.
@@ -58,9 +64,14 @@ import org.jspecify.annotations.Nullable;
  *       the policy, for the longest life the RFC allows, and costs nothing the RFC forbids: the
  *       policy is cached no longer than any valid policy can be.
  *   <li>{@code mx} is {@code ["*."] Domain} with RFC 5321 §4.1.2's {@code Domain}: LDH labels of
- *       A-labels only; U-labels are rejected (§3.2: the A-label must be given), as are a trailing
- *       dot (not in {@code Domain}), {@code *} alone, {@code *example.com} and {@code
- *       a.*.example.com}. Patterns are normalised to lower case.
+ *       A-labels only; U-labels are rejected (§3.2: the A-label must be given), as are {@code *}
+ *       alone, {@code *example.com} and {@code a.*.example.com}. Patterns are normalised to lower
+ *       case.
+ *   <li>Exception: one trailing dot on an {@code mx} value ({@code mail.example.com.}, the absolute
+ *       form of the name, as zone files write it) is accepted and dropped. {@code Domain} has no
+ *       trailing dot, but the name is unambiguous, and refusing it would again leave the domain
+ *       without its policy (see the blank lines above). Two trailing dots, or a dot alone, are
+ *       still empty labels.
  *   <li>Unknown fields that fit the extension grammar are ignored (§3.2); extension values may hold
  *       UTF-8 characters but no control characters or tabs.
  * </ul>
@@ -121,9 +132,10 @@ final class StsPolicyParser {
   }
 
   private static void parseLine(String line, int lineNumber, Fields fields) {
-    if (line.isEmpty()) {
-      // RFC 8461 §3.2: every terminator follows a field; the ABNF has no empty line.
-      throw new StsPolicyException(lineNumber, "empty line (RFC 8461 §3.2 allows none)");
+    if (trimWsp(line).isEmpty()) {
+      // RFC 8461 §3.2's ABNF has no empty line; refusing the policy for one would leave the
+      // domain without a policy (a downgrade), so the line is skipped (see the class comment).
+      return;
     }
     int colon = line.indexOf(':');
     if (colon < 0) {
@@ -210,6 +222,11 @@ final class StsPolicyParser {
     }
     boolean wildcard = value.startsWith("*.");
     String domain = wildcard ? value.substring(2) : value;
+    if (domain.length() > 1 && domain.endsWith(".") && !domain.endsWith("..")) {
+      // The absolute form of the name: not an RFC 5321 Domain, but unambiguous; refusing it would
+      // leave the domain without a policy (see the class comment).
+      domain = domain.substring(0, domain.length() - 1);
+    }
     if (domain.indexOf('*') >= 0) {
       // RFC 8461 §4.1: "*" only as the whole left-most label, written "*.".
       throw new StsPolicyException(
