@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * (RFC 6376, {@code relaxed/relaxed}), sent through the given {@link SecureSmtpTransport} to every
  * address of the URI at once.
  *
- * <p>The message carries {@code TLS-Required: No} (RFC 8689 §5) and declares it to the transport,
+ * <p>The message carries {@code TLS-Required: No} (RFC 8689 §3) and declares it to the transport,
  * so that a receiver whose MTA-STS or DANE policy is broken still gets the report about it (RFC
  * 8460 §5.3: reports are delivered despite TLS failures): its recipient policies are checked and
  * reported but not enforced. The sender's own level ({@code sts-required}, {@code dane-required})

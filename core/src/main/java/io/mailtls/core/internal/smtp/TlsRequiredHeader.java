@@ -6,12 +6,12 @@ import java.io.OutputStream;
 import java.util.Objects;
 
 /**
- * Finds a {@code TLS-Required: No} header field (RFC 8689 §5) in message content as it streams by,
+ * Finds a {@code TLS-Required: No} header field (RFC 8689 §3) in message content as it streams by,
  * without holding the message: it reads the header section only (RFC 5322 §2.2, up to the first
  * empty line), at most {@value #MAX_HEADER_OCTETS} octets of it, and keeps nothing but the field
  * name being read and a few octets of the value. Everything after the header section is ignored.
  *
- * <p>The field's grammar is {@code "TLS-Required:" [FWS] "No" CRLF} (RFC 8689 §5; ABNF strings are
+ * <p>The field's grammar is {@code "TLS-Required:" [FWS] "No" CRLF} (RFC 8689 §3; ABNF strings are
  * case-insensitive, RFC 5234 §2.3): a folded value is unfolded (RFC 5322 §2.2.3) and trimmed, any
  * other value means nothing. Line ends may be CRLF, bare LF or lone CR, as the transport accepts. A
  * field name of more than 32 octets, or a value of more than 32 octets (whitespace included), is
