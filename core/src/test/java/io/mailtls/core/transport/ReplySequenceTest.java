@@ -26,6 +26,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Reply sequences that do not add up, from a peer of the test's own (the testkit's server keeps to
@@ -203,6 +205,76 @@ class ReplySequenceTest {
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
       assertThat(mx.messages()).as("no content went out").isEmpty();
+    }
+  }
+
+  /**
+   * DATA, shifted the other way: a surplus 250 after MAIL's puts the accepted RCPT's 250 on the
+   * refused one and the refused RCPT's 550 where the reply to DATA is due, while the server's real
+   * reply to DATA, a 354, is still on its way. Taken as a refusal of DATA, that 550 bounced the
+   * recipient the server had accepted. A refusal of DATA after an accepted RCPT decides only once
+   * the reply to a RSET shows the replies in step (RFC 2920 §3.1); here the 354 comes instead, a
+   * protocol error that bounces nobody.
+   */
+  @Test
+  void withDataARefusalShiftedOntoTheReplyToDataBouncesNobody() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
+                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
+                      .onRecipient("a@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
+                      .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                      .on(SmtpStep.DATA, SmtpAction.proceed().after(Duration.ofMillis(500))));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+
+      for (RecipientResult r : report.recipients()) {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+      }
+      assertThat(mx.messages()).as("no message was completed").isEmpty();
+    }
+  }
+
+  /**
+   * The same refusal of DATA in step: the RSET after it gets 250, and the refusal decides the
+   * accepted recipient; a server that hangs up after its refusal has nothing more to say either.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(booleans = {false, true})
+  void withDataARefusalOfDataInStepBouncesTheAcceptedRecipients(boolean hangUp) throws Exception {
+    try (Fixture f = new Fixture()) {
+      SmtpAction refusal = SmtpAction.reply(554, "5.7.1", "rejected by policy");
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
+                      .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                      .on(SmtpStep.DATA, hangUp ? refusal.thenDisconnect() : refusal));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+
+      RecipientResult a = report.result("a@example.test");
+      assertThat(a.status()).as("%s", a).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(a.reply().toString()).isEqualTo("554 5.7.1 rejected by policy");
+      RecipientResult b = report.result("b@example.test");
+      assertThat(b.status()).as("%s", b).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(b.reply().toString()).isEqualTo("550 5.1.1 no such user");
+      if (!hangUp) {
+        assertThat(mx.sessions().get(0).commandBatches())
+            .as("the RSET that shows the replies in step")
+            .anySatisfy(batch -> assertThat(batch).containsExactly("RSET"));
+      }
     }
   }
 

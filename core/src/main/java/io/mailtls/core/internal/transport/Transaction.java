@@ -401,10 +401,63 @@ final class Transaction {
       checkDataReply(dataReply);
     }
     if (dataReply.code() != 354) {
+      requireInStep(dataReply);
       decideAll(accepted, statusOf(dataReply), dataReply);
       return done(List.of(), null, null);
     }
     return sendData(accepted);
+  }
+
+  /**
+   * A refusal of DATA after an accepted RCPT decides the accepted recipients only once the replies
+   * are known to answer their commands. Nothing shows that in the refusal itself: RFC 2920 §3.1
+   * matches replies to commands by order alone, and a surplus reply that came early (or, in lock
+   * step, late) puts every later one a place further on, so that the last RCPT's refusal stands
+   * where DATA's reply is due, the accepted recipients read as refused by it, and DATA's real reply
+   * (a 354, since the server accepted a recipient) is still to come. Only a 354 proves the replies
+   * in step, as a 2xx there proves them out of step ({@link #checkDataReply}); a refusal needs the
+   * reply after it. So RSET (RFC 5321 §4.1.1.5, which also ends the refused transaction) goes out
+   * and its reply is read: a 250 is RSET's own, and the refusal stands; so it does when the server
+   * hung up after its refusal, for then it had nothing more to say. Any other reply (the 354 still
+   * due, or another refusal) shows the replies out of step: a protocol error, which decides nobody.
+   *
+   * @throws SessionFailure a protocol error, the connection never used again; or the failure that
+   *     ended the wait for RSET's reply (a timeout), which decides nobody either
+   */
+  private void requireInStep(SmtpReply dataReply) throws SessionFailure {
+    SmtpReply r;
+    try {
+      r = conn.command(SmtpCommand.rset(), conn.timeouts.command(), SmtpStep.RSET);
+    } catch (SessionFailure f) {
+      if (f.type() == FailureType.CONNECTION_LOST) {
+        conn.markBroken(); // the server closed after its refusal: nothing was left to come
+        return;
+      }
+      conn.markBroken();
+      throw new SessionFailure(
+          FailureType.PROTOCOL_ERROR,
+          SmtpStep.DATA
+              + ": refused ("
+              + PeerText.quote(dataReply.toString())
+              + "), and no reply to the RSET after it showed the replies in step: "
+              + f.getMessage(),
+          null,
+          f);
+    }
+    if (r.code() != 250) {
+      conn.markBroken();
+      throw new SessionFailure(
+          FailureType.PROTOCOL_ERROR,
+          SmtpStep.DATA
+              + ": refused ("
+              + PeerText.quote(dataReply.toString())
+              + "), then "
+              + PeerText.quote(r.toString())
+              + " where the reply to RSET was due: the replies do not match the commands (RFC"
+              + " 2920 §3.1)",
+          r,
+          null);
+    }
   }
 
   /** The one chunk of a one-trip transaction, held until the envelope goes with it. */
