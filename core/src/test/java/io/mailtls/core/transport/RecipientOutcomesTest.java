@@ -62,6 +62,38 @@ class RecipientOutcomesTest {
   }
 
   @Test
+  void a552ToRcptForTooManyRecipientsDefers() throws Exception {
+    // RFC 5321 §4.5.3.1.10: RFC 821's 552 for "too many recipients" is 452 now, and clients
+    // SHOULD treat the 552 as temporary. Without an enhanced status, or with X.5.3 (RFC 3463
+    // §3.6), the 552 may be that, and the recipient is deferred for a later transaction; a 552
+    // with another cause (5.2.2 mailbox full) is the server's permanent verdict.
+    try (Fixture f = new Fixture()) {
+      DeliveryReport r =
+          send(
+              f,
+              b ->
+                  b.onRecipient("bare@example.test", SmtpAction.reply(552, "too many recipients"))
+                      .onRecipient("many@example.test", SmtpAction.reply(552, "5.5.3", "too many"))
+                      .onRecipient("full@example.test", SmtpAction.reply(552, "5.2.2", "full")),
+              "ok@example.test",
+              "bare@example.test",
+              "many@example.test",
+              "full@example.test");
+      assertThat(r.result("ok@example.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
+      for (String deferred : new String[] {"bare@example.test", "many@example.test"}) {
+        RecipientResult x = r.result(deferred);
+        assertThat(x.status()).as(deferred).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(x.reply().code()).as(deferred).isEqualTo(552);
+        assertThat(x.reply().locallyGenerated()).as(deferred).isFalse();
+      }
+      assertThat(r.result("full@example.test").status()).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(f.lastServer().messages())
+          .singleElement()
+          .satisfies(m -> assertThat(m.recipients()).containsExactly("ok@example.test"));
+    }
+  }
+
+  @Test
   void permanentFailureAtTheFinalDotBouncesAll() throws Exception {
     try (Fixture f = new Fixture()) {
       DeliveryReport r =

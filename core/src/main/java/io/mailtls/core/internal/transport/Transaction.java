@@ -702,12 +702,22 @@ final class Transaction {
     return done(List.of(), null, null);
   }
 
-  /** Records one RCPT reply: a 2xx accepts the recipient, a 4xx/5xx decides it. */
+  /**
+   * Records one RCPT reply: a 2xx accepts the recipient, a 4xx/5xx decides it. A 552 is deferred,
+   * not bounced, unless its enhanced status names another cause than too many recipients: RFC 821
+   * gave 552 for "too many recipients", which RFC 5321 §4.5.3.1.10 corrects to 452 and asks clients
+   * to treat as temporary ("SHOULD"), so that the recipient goes in a later transaction. A 552 with
+   * X.5.3 (too many recipients, RFC 3463 §3.6) or with no enhanced status may be that; a 552 5.2.2
+   * (mailbox full) is the server's own permanent verdict and bounces.
+   */
   private void rcptReply(EmailAddress rcpt, SmtpReply r, List<EmailAddress> accepted) {
     if (r.isPositiveCompletion()) {
       accepted.add(rcpt);
     } else {
-      decided.put(rcpt, new Decided(statusOf(r), r));
+      boolean tooManyRecipients =
+          r.code() == 552
+              && r.enhancedStatus().map(e -> e.subject() == 5 && e.detail() == 3).orElse(true);
+      decided.put(rcpt, new Decided(tooManyRecipients ? DeliveryStatus.DEFERRED : statusOf(r), r));
       fromServer.add(rcpt);
     }
   }
