@@ -10,8 +10,9 @@ import java.util.Optional;
  * recipient (docs/design.md §5). TLS-RPT and metrics hang off it.
  *
  * <p>Every method has an empty default. Implementations must be fast and must not throw: an
- * exception from a listener is caught and logged, and never changes a delivery. Events never carry
- * message content or credentials.
+ * exception from a listener is caught and logged, and never changes a delivery (an {@code Error}
+ * too, a {@link StackOverflowError} among them; not one that leaves the JVM unfit to go on, such as
+ * {@link OutOfMemoryError}). Events never carry message content or credentials.
  *
  * <p>One listener per call, or one for all: a transport built with {@link
  * SecureSmtpTransport.Builder#eventListenerFactory} makes a listener for each call ({@link

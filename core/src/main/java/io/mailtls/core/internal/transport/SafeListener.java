@@ -37,9 +37,7 @@ public final class SafeListener {
           "event listener factory returned null for call {}; its events are dropped", call.id());
     } catch (Throwable e) {
       // Throwable: a factory in Kotlin, or with @SneakyThrows, throws undeclared checked ones too.
-      if (e instanceof VirtualMachineError vme) {
-        throw vme;
-      }
+      rethrowIfFatal(e);
       keepInterrupt(e);
       log.warn("event listener factory threw for call {}; its events are dropped", call.id(), e);
     }
@@ -59,11 +57,22 @@ public final class SafeListener {
       // Throwable: a listener in Kotlin, or with @SneakyThrows, throws undeclared checked ones
       // too, which would otherwise escape a delivery (or end an executor task, and leave send()
       // waiting for its part of the report for ever).
-      if (e instanceof VirtualMachineError vme) {
-        throw vme;
-      }
+      rethrowIfFatal(e);
       keepInterrupt(e);
       log.warn("event listener threw; ignored", e);
+    }
+  }
+
+  /**
+   * Rethrows what leaves the JVM unfit to go on (out of memory, an internal error). Not a {@link
+   * StackOverflowError}: the listener's own recursion threw it, and by the time it reaches this
+   * catch its frames are gone, so it is the listener's failure like any other. Rethrown, it would
+   * make {@code send} throw after the message was delivered (a retry delivers it twice), or end an
+   * executor's task and leave {@code send} waiting for ever.
+   */
+  private static void rethrowIfFatal(Throwable e) {
+    if (e instanceof VirtualMachineError vme && !(e instanceof StackOverflowError)) {
+      throw vme;
     }
   }
 
