@@ -236,7 +236,10 @@ final class CallListener implements EventListener {
     try {
       action.run();
     } catch (RuntimeException | Error e) {
-      if (e instanceof VirtualMachineError vme) {
+      // Not a StackOverflowError: the handler's own recursion threw it, its frames are gone by
+      // now, and rethrown it would skip the steps after this one (an attempt's stop after its
+      // error), leaving a long-task timer running for ever.
+      if (e instanceof VirtualMachineError vme && !(e instanceof StackOverflowError)) {
         throw vme;
       }
       metrics.failed(name, step, e);

@@ -60,15 +60,25 @@ class ThrowingObservationHandlerTest {
   /** Application code, as a buggy exporter would be: throws in one callback, every time. */
   private static final class ThrowingHandler implements ObservationHandler<Observation.Context> {
     private final Callback when;
+    private final boolean overflow;
 
-    ThrowingHandler(Callback when) {
+    ThrowingHandler(Callback when, boolean overflow) {
       this.when = when;
+      this.overflow = overflow;
     }
 
     private void maybeThrow(Callback now) {
       if (now == when) {
+        if (overflow) {
+          recurse(0);
+        }
         throw new IllegalStateException(SECRET);
       }
+    }
+
+    /** The handler's own runaway recursion: a StackOverflowError. */
+    private static long recurse(long depth) {
+      return depth == Long.MAX_VALUE ? depth : recurse(depth + 1) + 1;
     }
 
     @Override
@@ -125,11 +135,25 @@ class ThrowingObservationHandlerTest {
   @ParameterizedTest
   @EnumSource(Callback.class)
   void everyObservationIsStoppedAndNothingReachesTheTransport(Callback when) {
+    run(when, false, IllegalStateException.class);
+  }
+
+  /**
+   * The same for a handler whose own recursion overflows the stack: by the time the error reaches
+   * the listener its frames are gone, and it costs no other observation its stop.
+   */
+  @ParameterizedTest
+  @EnumSource(Callback.class)
+  void aHandlerOverflowingItsStackLeavesNoObservationOpen(Callback when) {
+    run(when, true, StackOverflowError.class);
+  }
+
+  private static void run(Callback when, boolean overflow, Class<? extends Throwable> thrown) {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ObservationRegistry observations = ObservationRegistry.create();
     ObservationHandler<Observation.Context> meterHandler =
         new DefaultMeterObservationHandler(meters);
-    ObservationHandler<Observation.Context> throwing = new ThrowingHandler(when);
+    ObservationHandler<Observation.Context> throwing = new ThrowingHandler(when, overflow);
     // Micrometer calls the handlers in order for onStart and onError, in reverse for onStop, and
     // stops at the first that throws: the meter handler is placed to be called before the
     // throwing one, so that it saw each event and only the listener decides what is left open.
@@ -192,9 +216,7 @@ class ThrowingObservationHandlerTest {
         reported.records.stream().filter(r -> Level.WARNING.equals(r.getLevel())).toList();
     assertThat(warnings).as("one WARN for all the failures").hasSize(1);
     LogRecord warning = warnings.get(0);
-    assertThat(warning.getMessage())
-        .contains(IllegalStateException.class.getName())
-        .doesNotContain(SECRET);
+    assertThat(warning.getMessage()).contains(thrown.getName()).doesNotContain(SECRET);
     assertThat(warning.getThrown()).isNull();
   }
 }
