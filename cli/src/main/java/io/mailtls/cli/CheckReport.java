@@ -54,7 +54,7 @@ record CheckReport(
    * The MX resolution.
    *
    * @param outcome {@code MxResolution.Kind}: MX, IMPLICIT_MX, ADDRESS_LITERAL, NULL_MX,
-   *     NO_SUCH_DOMAIN, NO_MAIL_HOST or TEMPORARY_FAILURE
+   *     NO_SUCH_DOMAIN, NO_MAIL_HOST, NO_USABLE_MX or TEMPORARY_FAILURE
    * @param dnssec the MX answer's DNSSEC state
    * @param answer the MX answer in words, or null for an address literal
    * @param notes what was ignored or noteworthy

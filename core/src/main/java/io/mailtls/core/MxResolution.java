@@ -103,8 +103,17 @@ public final class MxResolution {
     /** The domain exists but has neither MX nor address records (RFC 5321 §5.1). */
     NO_MAIL_HOST(true, false),
     /**
-     * DNS did not answer usably: SERVFAIL, timeout, bogus or indeterminate data, or no usable MX
-     * target. Try again later; never read as "no MX".
+     * MX records are present and none names a mail host: each names an IP address (or something
+     * else that is not a host name). RFC 5321 §5.1: the MX data "MUST contain a domain name", and
+     * when "MX records are present, but none of them are usable ... this situation MUST be reported
+     * as an error"; the addresses are not used, and the domain's own address records are not either
+     * (no implicit MX when MX records exist). {@link #notes()} names each record and what is wrong
+     * with it.
+     */
+    NO_USABLE_MX(true, false),
+    /**
+     * DNS did not answer usably: SERVFAIL, timeout, bogus or indeterminate data. Try again later;
+     * never read as "no MX".
      */
     TEMPORARY_FAILURE(false, true),
     /**

@@ -20,9 +20,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The MX answer decides first: NXDOMAIN → {@link MxResolution.Kind#NO_SUCH_DOMAIN}; a lone null
  * MX → {@link MxResolution.Kind#NULL_MX}; no MX → the domain's own addresses (implicit MX) or
- * {@link MxResolution.Kind#NO_MAIL_HOST}; any failure (SERVFAIL, timeout, bogus) → {@link
- * MxResolution.Kind#TEMPORARY_FAILURE}, never "no MX". Then the A and AAAA lookups of every host,
- * up to {@link #MAX_MX_HOSTS} in preference order, run concurrently, so resolution costs two
+ * {@link MxResolution.Kind#NO_MAIL_HOST}; MX records none of which names a host (IP addresses as
+ * targets) → {@link MxResolution.Kind#NO_USABLE_MX}; any failure (SERVFAIL, timeout, bogus) →
+ * {@link MxResolution.Kind#TEMPORARY_FAILURE}, never "no MX". Then the A and AAAA lookups of every
+ * host, up to {@link #MAX_MX_HOSTS} in preference order, run concurrently, so resolution costs two
  * dependent round trips, not one per host.
  *
  * <p>Addresses that are never a mail server are dropped from a host's addresses, with a note: the
@@ -155,8 +156,10 @@ public final class MxResolver {
       byHost.merge(r.exchange(), r.preference(), Math::min);
     }
     if (byHost.isEmpty()) {
-      notes.add("no usable MX target");
-      return done(nextHop, MxResolution.Kind.TEMPORARY_FAILURE, List.of(), mx, notes);
+      // RFC 5321 §5.1: "If MX records are present, but none of them are usable ... this situation
+      // MUST be reported as an error", a fault of the domain's DNS data, not of the lookup.
+      notes.add("no MX record names a host name: no usable MX (RFC 5321 §5.1)");
+      return done(nextHop, MxResolution.Kind.NO_USABLE_MX, List.of(), mx, notes);
     }
     List<Map.Entry<DomainName, Integer>> ordered = order(byHost);
     if (ordered.size() > MAX_MX_HOSTS) {

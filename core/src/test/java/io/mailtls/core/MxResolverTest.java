@@ -287,7 +287,10 @@ class MxResolverTest {
   @Test
   void ipAddressAsMxTargetIsIgnored() {
     MxResolution r = resolve("ipmx.test");
-    assertThat(r.kind()).isEqualTo(MxResolution.Kind.TEMPORARY_FAILURE);
+    // RFC 5321 §5.1: MX records present and none usable is an error of the domain's data (which
+    // the planner bounces), not a failed lookup to try again
+    assertThat(r.kind()).isEqualTo(MxResolution.Kind.NO_USABLE_MX);
+    assertThat(r.kind().isPermanentFailure()).isTrue();
     assertThat(r.notes()).anyMatch(n -> n.contains("192.0.2.1") && n.contains("IP address"));
   }
 

@@ -686,6 +686,14 @@ public final class HostPolicy {
                       EnhancedStatus.UNABLE_TO_ROUTE,
                       "recipient domain has neither MX nor address records"),
                   FailureType.DNS_FAILURE));
+      case NO_USABLE_MX ->
+          // RFC 5321 §5.1: MX records present, none usable, "MUST be reported as an error"; as
+          // Postfix bounces invalid MX data (5.4.4). The text names what is wrong.
+          Optional.of(
+              Values.planFailure(
+                  DeliveryStatus.BOUNCED,
+                  SmtpReply.local(550, EnhancedStatus.UNABLE_TO_ROUTE, noUsableMx(mx)),
+                  FailureType.DNS_FAILURE));
       case TEMPORARY_FAILURE ->
           Optional.of(
               Values.planFailure(
@@ -706,6 +714,27 @@ public final class HostPolicy {
                   FailureType.LOCAL_FAILURE));
       case MX, IMPLICIT_MX, ADDRESS_LITERAL -> Optional.empty();
     };
+  }
+
+  /** At most this many ignored MX targets are named in a reply's text; the record has them all. */
+  private static final int MAX_TARGETS_NAMED = 3;
+
+  /** The reply text for {@link MxResolution.Kind#NO_USABLE_MX}: what each MX record names. */
+  private static String noUsableMx(MxResolution mx) {
+    List<String> targets = new ArrayList<>();
+    for (String note : mx.notes()) {
+      if (note.startsWith("MX target ")) {
+        targets.add(note.substring("MX target ".length()).replace("; ignored", ""));
+      }
+    }
+    StringBuilder text =
+        new StringBuilder("the MX records of ").append(mx.nextHop()).append(" name no mail host: ");
+    text.append(String.join("; ", targets.subList(0, Math.min(targets.size(), MAX_TARGETS_NAMED))));
+    if (targets.size() > MAX_TARGETS_NAMED) {
+      text.append("; and ").append(targets.size() - MAX_TARGETS_NAMED).append(" more");
+    }
+    return text.append(" (an MX record must name a host, not an address: RFC 5321 §5.1)")
+        .toString();
   }
 
   /**

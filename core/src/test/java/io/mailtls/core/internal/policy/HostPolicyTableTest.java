@@ -72,6 +72,7 @@ class HostPolicyTableTest {
     NULL_MX("null MX"),
     NO_SUCH_DOMAIN("no such domain (NXDOMAIN)"),
     NO_MAIL_HOST("neither MX nor address records"),
+    NO_USABLE_MX("MX records, none naming a host (IP addresses)"),
     ADDRESS_LITERAL("an address literal (no DNS)");
 
     final String text;
@@ -469,12 +470,17 @@ class HostPolicyTableTest {
               "RFC 5321 §5.1",
               "try again later; never read as \"no MX\""),
           rule(
-              "the domain accepts no mail: a null MX, no such domain, or neither MX nor address"
-                  + " records",
-              c -> c.mx == Mx.NULL_MX || c.mx == Mx.NO_SUCH_DOMAIN || c.mx == Mx.NO_MAIL_HOST,
+              "the domain accepts no mail: a null MX, no such domain, neither MX nor address"
+                  + " records, or MX records none of which names a host (IP addresses)",
+              c ->
+                  c.mx == Mx.NULL_MX
+                      || c.mx == Mx.NO_SUCH_DOMAIN
+                      || c.mx == Mx.NO_MAIL_HOST
+                      || c.mx == Mx.NO_USABLE_MX,
               decides(bounce(FailureType.DNS_FAILURE)),
               "RFC 7505 §3, RFC 5321 §5.1",
-              "5.1.10, 5.1.2 or 5.4.4; no retry can change it"),
+              "5.1.10, 5.1.2 or 5.4.4 (5.4.4 also for MX records that name addresses: MX data"
+                  + " must be a host name); no retry can change it"),
           rule(
               "`dane-required`, and no DANE provider is configured",
               c -> c.at(TlsLevel.DANE_REQUIRED) && c.dane == Dane.NOT_CONFIGURED,
@@ -1052,6 +1058,16 @@ class HostPolicyTableTest {
                       .rcode(3)
                       .build()),
               List.of());
+      case NO_USABLE_MX ->
+          Values.mxResolution(
+              hop,
+              MxResolution.Kind.NO_USABLE_MX,
+              List.of(),
+              Optional.of(
+                  DnsAnswer.builder(DOMAIN, DnsRecordType.MX, DnsOutcome.DATA, DnssecState.SECURE)
+                      .records(List.of(new DnsRecord.Mx(10, DomainName.of("192.0.2.1"))))
+                      .build()),
+              List.of("MX target 192.0.2.1 is an IP address, not a host name; ignored"));
       case NO_MAIL_HOST ->
           Values.mxResolution(
               hop,

@@ -1,0 +1,164 @@
+package io.mailtls.standard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.core.Authentication;
+import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DestinationPolicyMap;
+import io.mailtls.core.DnsResolver;
+import io.mailtls.core.DomainName;
+import io.mailtls.core.Envelope;
+import io.mailtls.core.MessageContent;
+import io.mailtls.core.PolicyMapException;
+import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.core.SmartHost;
+import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.testkit.MockSmtpServer;
+import io.mailtls.testkit.MtaStsServer;
+import io.mailtls.testkit.TestDnsServer;
+import io.mailtls.testkit.TestPki;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.Type;
+
+/**
+ * Planning edge cases against real peers (the testkit's DNSSEC-signed DNS, an HTTPS MTA-STS policy
+ * host, mock SMTP servers with STARTTLS): an MX set that names only addresses (RFC 5321 §5.1), a
+ * relay whose address answer of one family fails validation, and a policy map reloaded while one
+ * message is being decided.
+ */
+class PlanningEdgeCasesTest {
+
+  private static final TestPki PKI = TestPki.create();
+  private static final byte[] MESSAGE =
+      "Subject: planning\r\n\r\nHello.\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TLS_REQUIRED_NO =
+      "Subject: not secret\r\nTLS-Required: No\r\n\r\nHello.\r\n"
+          .getBytes(StandardCharsets.US_ASCII);
+
+  private static MockSmtpServer brokenMx;
+  private static MockSmtpServer relayMx;
+  private static MtaStsServer sts;
+  private static TestDnsServer dns;
+  private static DnsResolver resolver;
+  private static OkHttpClient http;
+
+  @BeforeAll
+  static void start() throws IOException {
+    brokenMx =
+        MockSmtpServer.builder()
+            .address(InetAddress.getByName("127.0.0.2"))
+            .hostname("mx.broken.test")
+            .tls(PKI.root().leaf().dnsNames("mx.broken.test").issue().serverSslContext())
+            .start();
+    relayMx =
+        MockSmtpServer.builder()
+            .address(InetAddress.getByName("127.0.0.3"))
+            .port(brokenMx.port())
+            .hostname("smtp.relay.test")
+            .tls(PKI.root().leaf().dnsNames("smtp.relay.test").issue().serverSslContext())
+            .start();
+    sts =
+        MtaStsServer.builder()
+            .pki(PKI)
+            // an enforce policy that names a retired MX: mx.broken.test is outside it
+            .domain(
+                "broken.test", MtaStsServer.policyText("enforce", 86400, "mx.retired.broken.test"))
+            .start();
+    dns =
+        TestDnsServer.builder()
+            .zone(
+                "broken.test",
+                z ->
+                    sts.publish(
+                        z.mailHost("broken.test", 10, "mx.broken.test", brokenMx),
+                        "broken.test",
+                        "pe1"))
+            // MX records that name addresses, not hosts (RFC 5321 §5.1, RFC 1035 §3.3.9)
+            .zone(
+                "ipmx.test",
+                z -> z.mx("ipmx.test", 10, "127.0.0.2").mx("ipmx.test", 20, "192.0.2.1"))
+            .zone(
+                "relay.test",
+                z ->
+                    z.a("smtp.relay.test", relayMx.address().getHostAddress())
+                        .aaaa("smtp.relay.test", "::1"))
+            .start();
+    resolver = StandardFixtures.resolver(dns);
+    http = StandardFixtures.http(PKI);
+  }
+
+  @AfterAll
+  static void stop() {
+    http.connectionPool().evictAll();
+    brokenMx.close();
+    relayMx.close();
+    sts.close();
+    dns.close();
+  }
+
+  private static SecureSmtpTransport.Builder builder(Path state) {
+    return StandardTransport.setup(state)
+        .dns(resolver)
+        .policyHttpClient(http)
+        .policyPort(sts.port())
+        .transportBuilder()
+        .heloName("client.sender.test")
+        .port(brokenMx.port())
+        .trustStore(PKI.trustStore())
+        .timeouts(SmtpTimeouts.uniform(Duration.ofSeconds(5)));
+  }
+
+  private static RecipientResult send(SecureSmtpTransport t, String rcpt, byte[] message) {
+    return t.send(Envelope.of("a@sender.test", rcpt), MessageContent.of(message)).result(rcpt);
+  }
+
+  // --------------------------------------------------------------------- MX names an address
+
+  /**
+   * RFC 5321 §5.1: "If MX records are present, but none of them are usable ... this situation MUST
+   * be reported as an error", and the MX data "MUST contain a domain name". MX records that name
+   * only IP addresses are a permanent fault of the domain's DNS, not a failed lookup: the recipient
+   * bounces (5.4.4, as Postfix's invalid MX data does), the text says what is wrong, and no address
+   * from the records is connected to.
+   */
+  @Test
+  void mxRecordsThatNameOnlyAddressesBounceWithATextThatSaysSo(@TempDir Path state) {
+    try (SecureSmtpTransport t = builder(state).build()) {
+      RecipientResult r = send(t, "b@ipmx.test", MESSAGE);
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(r.reply().code()).isEqualTo(550);
+      assertThat(r.reply().enhancedStatus().orElseThrow()).hasToString("5.4.4");
+      assertThat(r.reply().text())
+          .doesNotContain("MX lookup failed")
+          .contains("ipmx.test")
+          .contains("127.0.0.2")
+          .contains("192.0.2.1")
+          .contains("IP address")
+          .contains("RFC 5321 §5.1");
+      // by name: the kind is new with this fix
+      assertThat(r.plan().mx().kind().name()).isEqualTo("NO_USABLE_MX");
+      assertThat(r.plan().mx().kind().isPermanentFailure()).isTrue();
+      assertThat(r.plan().reasons())
+          .contains("MX resolution: NO_USABLE_MX")
+          .contains("MX target 127.0.0.2 is an IP address, not a host name; ignored");
+      assertThat(r.attempts()).isEmpty();
+    }
+  }
+}
