@@ -912,6 +912,28 @@ public final class SecureSmtpTransport implements AutoCloseable {
             + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"));
     reasons.add("relay requirement " + requirement.getClass().getSimpleName());
     reasons.addAll(notUnicast);
+    List<DnsAnswer> failed = new ArrayList<>();
+    for (DnsAnswer a : List.of(v4, v6)) {
+      if (MxHost.failed(a)) {
+        failed.add(a);
+      }
+    }
+    if (!addresses.isEmpty()) {
+      // One family failed (SERVFAIL, timeout, bogus: RFC 4035 §5.5) and the other gave addresses:
+      // the relay is reached over that one, as an MX host is, and the record says so. The relay's
+      // requirement is the operator's (PKIX, pins, given TLSA records), none of it taken from the
+      // DNS, so nothing else changes.
+      for (DnsAnswer a : failed) {
+        reasons.add(
+            "relay "
+                + h.host()
+                + ": "
+                + a.type()
+                + " lookup failed ("
+                + a
+                + "); only the addresses of the other family are used");
+      }
+    }
     if (addresses.isEmpty()) {
       // Deferred: addresses that are no server's only (0.0.0.0, ...), or a failed lookup.
       SmtpReply reply =
@@ -919,7 +941,11 @@ public final class SecureSmtpTransport implements AutoCloseable {
               ? SmtpReply.local(
                   451,
                   EnhancedStatus.DIRECTORY_SERVER_FAILURE,
-                  "relay address lookup failed: " + v4)
+                  "relay address lookup failed: "
+                      + (failed.isEmpty() ? List.of(v4, v6) : failed)
+                          .stream()
+                              .map(DnsAnswer::toString)
+                              .collect(java.util.stream.Collectors.joining("; ")))
               : SmtpReply.local(
                   451,
                   EnhancedStatus.UNABLE_TO_ROUTE.withStatusClass(4),

@@ -161,4 +161,36 @@ class PlanningEdgeCasesTest {
       assertThat(r.attempts()).isEmpty();
     }
   }
+
+  // ------------------------------------------------------------------------ relay, one family
+
+  /**
+   * A transport-wide relay whose AAAA answer fails validation (bogus signatures, RFC 4035 §5.5)
+   * while its A answer validates: the relay is reached at the validated addresses only, and the
+   * decision record says which family failed and why, as it does for an MX host.
+   */
+  @Test
+  void aRelayWithOneBogusAddressFamilyIsReachedOverTheOtherAndTheRecordSaysSo(@TempDir Path state) {
+    dns.corruptSignatures("smtp.relay.test", Type.AAAA);
+    try (SecureSmtpTransport t =
+        builder(state)
+            .relay(SmartHost.builder("smtp.relay.test").port(relayMx.port()).build())
+            .build()) {
+      RecipientResult r = send(t, "c@far.example", MESSAGE);
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(r.authentication()).contains(Authentication.VERIFIED);
+      assertThat(r.plan().hosts())
+          .singleElement()
+          .satisfies(h -> assertThat(h.addresses()).containsExactly(relayMx.address()));
+      assertThat(r.plan().reasons())
+          .anySatisfy(
+              l ->
+                  assertThat(l)
+                      .startsWith("relay smtp.relay.test: AAAA lookup failed")
+                      .contains("BOGUS")
+                      .endsWith("only the addresses of the other family are used"));
+    } finally {
+      dns.clearFaults();
+    }
+  }
 }
