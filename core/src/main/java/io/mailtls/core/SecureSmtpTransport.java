@@ -506,11 +506,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
       Call call,
       Map<EmailAddress, RecipientResult> results) {
     DeliveryPlan plan;
-    Optional<String> entry = operatorEntry(p.messageTls(), group.hop());
+    // One read of the policy map decides all of this delivery: the plan, whether TLS-Required: No
+    // applies, and the re-check of RFC 8461 §5.1; a map reloaded meanwhile never mixes in.
+    MapRead map = readMap(group.hop());
+    Optional<String> entry = operatorEntry(p.messageTls(), group.hop(), map);
     MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls();
     long planStart = nanoTime.getAsLong();
     try {
-      plan = plan(group.hop(), p.level(), call, option);
+      plan = plan(group.hop(), p.level(), call, option, map);
     } catch (RuntimeException e) {
       // A bug or a broken provider must not lose the report: every recipient gets a result.
       log.warn("planning delivery to {} failed", group.hop(), e);
@@ -536,7 +539,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
       results.put(r.recipient(), r);
     }
     Optional<DeliveryPlan> replanned =
-        retryUnderNewPolicy(plan, memory, envelope, group.recipients(), content, p, results, call);
+        retryUnderNewPolicy(
+            plan, memory, envelope, group.recipients(), content, p, results, call, map);
     List<RecipientResult> out = new ArrayList<>();
     for (EmailAddress r : group.recipients()) {
       RecipientResult decided = Objects.requireNonNull(results.get(r)); // DomainDelivery decides
@@ -549,23 +553,44 @@ public final class SecureSmtpTransport implements AutoCloseable {
   }
 
   /**
-   * The operator's policy-map entry for {@code hop} when the message carries {@code TLS-Required:
-   * No}: the header does not lower what the operator set for that destination (docs/design.md §1,
-   * "Per message"). A map that fails counts as an entry (fail closed).
+   * One read of the policy map for a next hop: its entry, or why the map failed.
+   *
+   * @param failure the map's exception, if it threw
    */
-  private Optional<String> operatorEntry(MessageTlsOption option, NextHop hop) {
-    if (option != MessageTlsOption.TLS_REQUIRED_NO || !(hop instanceof NextHop.Domain d)) {
-      return Optional.empty();
+  private record MapRead(Optional<DestinationPolicyMap.Entry> entry, Optional<Exception> failure) {}
+
+  /**
+   * Reads the policy map once for {@code hop} (none for a transport-wide relay, which has no map).
+   * A map that throws is remembered as failed: the plan then fails and the message is deferred.
+   */
+  private MapRead readMap(NextHop hop) {
+    if (relay.isPresent()) {
+      return new MapRead(Optional.empty(), Optional.empty());
     }
     try {
-      return destinations.lookup(d.name()).map(DestinationPolicyMap.Entry::toString);
+      return new MapRead(resolver.entryFor(hop), Optional.empty());
     } catch (Exception e) {
-      // Exception: a map in Kotlin, or with @SneakyThrows, throws undeclared checked ones too; in
-      // the re-check of RFC 8461 §5.1 step 3, after some recipients were delivered.
+      // Exception: a map in Kotlin, or with @SneakyThrows, throws undeclared checked ones too.
       SafeListener.keepInterrupt(e);
-      log.warn("policy map lookup for {} failed", d.name(), e);
-      return Optional.of("(the map failed: " + e + ")");
+      log.warn("policy map lookup for {} failed", hop, e);
+      return new MapRead(Optional.empty(), Optional.of(e));
     }
+  }
+
+  /**
+   * The operator's policy-map entry for {@code hop}, as {@code map} read it, when the message
+   * carries {@code TLS-Required: No}: the header does not lower what the operator set for that
+   * destination (docs/design.md §1, "Per message"). A map that failed counts as an entry (fail
+   * closed).
+   */
+  private static Optional<String> operatorEntry(MessageTlsOption option, NextHop hop, MapRead map) {
+    if (option != MessageTlsOption.TLS_REQUIRED_NO || !(hop instanceof NextHop.Domain)) {
+      return Optional.empty();
+    }
+    if (map.failure().isPresent()) {
+      return Optional.of("(the map failed: " + map.failure().get() + ")");
+    }
+    return map.entry().map(DestinationPolicyMap.Entry::toString);
   }
 
   /**
@@ -610,7 +635,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
       MessageContent content,
       Prepared prepared,
       Map<EmailAddress, RecipientResult> results,
-      Call call) {
+      Call call,
+      MapRead map) {
     List<EmailAddress> retry = new ArrayList<>();
     for (EmailAddress r : group) {
       RecipientResult res = Objects.requireNonNull(results.get(r)); // every recipient has one
@@ -636,7 +662,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Optional<DeliveryPlan> replanned;
     try {
-      replanned = resolver.replanIfPolicyChangedAsync(plan, call.listener).join();
+      // under the entry the plan was made with, not the map as it may be by now
+      replanned = resolver.replanIfPolicyChangedAsync(plan, call.listener, map.entry()).join();
     } catch (Exception e) {
       // A failing policy source costs the re-check, never the results already decided; also one
       // that threw a checked exception it did not declare (Kotlin, @SneakyThrows), synchronously.
@@ -647,7 +674,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     if (replanned.isEmpty()) {
       return Optional.empty();
     }
-    Optional<String> entry = operatorEntry(prepared.messageTls(), plan.nextHop());
+    Optional<String> entry = operatorEntry(prepared.messageTls(), plan.nextHop(), map);
     MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : prepared.messageTls();
     DeliveryPlan guarded = DowngradeGuard.apply(replanned.get(), memory, option, relay.isPresent());
     DeliveryPlan next =
@@ -788,7 +815,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * lookups, planEnd and the plan's policy failures.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
-    DeliveryPlan plan = plan(nextHop, level, new Call(Optional.empty()), MessageTlsOption.DEFAULT);
+    DeliveryPlan plan =
+        plan(
+            nextHop, level, new Call(Optional.empty()), MessageTlsOption.DEFAULT, readMap(nextHop));
     return DowngradeGuard.apply(plan, downgrade.verdict(nextHop));
   }
 
@@ -805,15 +834,20 @@ public final class SecureSmtpTransport implements AutoCloseable {
     failures.forEach(f -> events.fire(l -> l.policyFailure(f)));
   }
 
-  private DeliveryPlan plan(NextHop nextHop, TlsLevel level, Call call, MessageTlsOption option) {
+  private DeliveryPlan plan(
+      NextHop nextHop, TlsLevel level, Call call, MessageTlsOption option, MapRead map) {
     SafeListener listener = call.events;
     listener.fire(l -> l.planStart(nextHop, level));
     DeliveryPlan plan;
     try {
+      if (map.failure().isPresent()) {
+        throw new IllegalStateException(
+            "the policy map failed: " + map.failure().get(), map.failure().get());
+      }
       plan =
           relay.isPresent()
               ? relayPlan(relay.get(), level)
-              : resolver.plan(nextHop, level, call.listener);
+              : resolver.plan(nextHop, level, call.listener, map.entry());
     } catch (RuntimeException e) {
       // The plan still ends for the listener, with the failed plan send() goes on with.
       DeliveryPlan failed = failedPlan(nextHop, level, "planning failed: " + e);

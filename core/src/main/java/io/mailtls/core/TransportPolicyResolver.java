@@ -126,8 +126,25 @@ public final class TransportPolicyResolver {
    * {@code listener} of the plan's lookups.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level, EventListener listener) {
+    if (destinations != InMemoryPolicyMap.EMPTY) {
+      return planAsync(nextHop, level, listener).join();
+    }
+    return plan(nextHop, level, listener, Optional.empty());
+  }
+
+  /**
+   * {@link #plan(NextHop, TlsLevel, EventListener)} under {@code entry}, the policy-map entry the
+   * caller read for {@code nextHop} from this resolver's map ({@link #entryFor}): a caller that
+   * decides more than the plan from the entry (the transport, for {@code TLS-Required: No}) reads
+   * the map once, so that one decision never mixes two versions of a reloaded map.
+   */
+  DeliveryPlan plan(
+      NextHop nextHop,
+      TlsLevel level,
+      EventListener listener,
+      Optional<DestinationPolicyMap.Entry> entry) {
     PlanCache cache = plans;
-    if (cache != null && destinations == InMemoryPolicyMap.EMPTY) {
+    if (cache != null && entry.isEmpty()) {
       // the hot path: a map lookup and an expiry check, no future
       DeliveryPlan hit =
           cache.get(
@@ -137,7 +154,7 @@ public final class TransportPolicyResolver {
         return hit;
       }
     }
-    return planAsync(nextHop, level, listener).join();
+    return planAsync(nextHop, level, listener, entry).join();
   }
 
   /**
@@ -163,10 +180,25 @@ public final class TransportPolicyResolver {
       NextHop nextHop, TlsLevel level, EventListener listener) {
     Objects.requireNonNull(nextHop, "nextHop");
     Objects.requireNonNull(level, "level");
+    Objects.requireNonNull(listener, "listener");
+    // The map is read once per plan: everything below decides by this one entry.
+    return planAsync(nextHop, level, listener, entryFor(nextHop));
+  }
+
+  /**
+   * {@link #planAsync(NextHop, TlsLevel, EventListener)} under {@code entry}, read by the caller.
+   */
+  CompletableFuture<DeliveryPlan> planAsync(
+      NextHop nextHop,
+      TlsLevel level,
+      EventListener listener,
+      Optional<DestinationPolicyMap.Entry> entry) {
+    Objects.requireNonNull(nextHop, "nextHop");
+    Objects.requireNonNull(level, "level");
+    Objects.requireNonNull(entry, "entry");
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     // A plan under a policy-map entry is made anew each time (and not cached): the map may be
     // reloaded, and the entry decides as much as the lookups do.
-    Optional<DestinationPolicyMap.Entry> entry = entryFor(nextHop);
     PlanCache cache = entry.isPresent() ? null : plans;
     long started = 0;
     long ticket = 0;
@@ -222,6 +254,22 @@ public final class TransportPolicyResolver {
    */
   public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(
       DeliveryPlan old, EventListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    if (mtaSts.isEmpty() || enforcedPolicyId(old).isEmpty()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return replanIfPolicyChangedAsync(old, listener, entryFor(old.nextHop()));
+  }
+
+  /**
+   * {@link #replanIfPolicyChangedAsync(DeliveryPlan, EventListener)} under {@code entry}: the
+   * policy-map entry {@code old} was planned under, so that the new plan is made from the old
+   * plan's MX answers (a relay's, when the entry names one) under the same entry, whatever the map
+   * says by now.
+   */
+  CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(
+      DeliveryPlan old, EventListener listener, Optional<DestinationPolicyMap.Entry> entry) {
+    Objects.requireNonNull(entry, "entry");
     SafeListener events = new SafeListener(Objects.requireNonNull(listener, "listener"));
     Optional<String> oldId = enforcedPolicyId(old);
     if (mtaSts.isEmpty() || oldId.isEmpty()) {
@@ -241,7 +289,6 @@ public final class TransportPolicyResolver {
                 // from the answers as they are then (the DNS cache still has them) and the new
                 // policy.
                 forget(old.nextHop());
-                Optional<DestinationPolicyMap.Entry> entry = entryFor(old.nextHop());
                 return tlsaLookups(old.mx(), tlsaPort(entry), events)
                     .thenApply(
                         t -> {
@@ -325,8 +372,11 @@ public final class TransportPolicyResolver {
       Map<DomainName, TlsaLookup> tlsa,
       Optional<DestinationPolicyMap.Entry> entry) {}
 
-  /** The policy-map entry for a recipient domain, if any (none for an address literal). */
-  private Optional<DestinationPolicyMap.Entry> entryFor(NextHop hop) {
+  /**
+   * The policy-map entry for a recipient domain, if any (none for an address literal): one read of
+   * the map, for one plan.
+   */
+  Optional<DestinationPolicyMap.Entry> entryFor(NextHop hop) {
     if (destinations == InMemoryPolicyMap.EMPTY || !(hop instanceof NextHop.Domain d)) {
       return Optional.empty();
     }

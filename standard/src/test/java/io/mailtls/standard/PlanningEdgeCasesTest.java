@@ -193,4 +193,87 @@ class PlanningEdgeCasesTest {
       dns.clearFaults();
     }
   }
+
+  // ------------------------------------------------------------------ one map for one decision
+
+  /**
+   * A map that follows a real file, and replaces the file with {@code next} (by a rename, checked
+   * at once) right after its first lookup of {@code domain}: a reload lands between the first read
+   * of the map for a message and any later one, deterministically.
+   */
+  private static final class ReloadAfterFirstLookup implements DestinationPolicyMap {
+    private final DestinationPolicyMap.Reloading map;
+    private final Path file;
+    private final String next;
+    private final DomainName domain;
+    final AtomicInteger lookups = new AtomicInteger();
+
+    ReloadAfterFirstLookup(Path file, String first, String next, String domain)
+        throws IOException, PolicyMapException {
+      Files.writeString(file, first);
+      // a clock an hour ahead: the file is "settled" at once (ReloadingPolicyMap.SETTLE)
+      this.map =
+          DestinationPolicyMap.reloading(
+              file, Duration.ofDays(1), Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+      this.file = file;
+      this.next = next;
+      this.domain = DomainName.of(domain);
+    }
+
+    @Override
+    public Optional<Entry> lookup(DomainName d) {
+      Optional<Entry> found = map.lookup(d);
+      if (d.equals(domain) && lookups.incrementAndGet() == 1) {
+        try {
+          Path tmp = file.resolveSibling(file.getFileName() + ".new");
+          Files.writeString(tmp, next);
+          Files.move(
+              tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        assertThat(map.checkNow()).as("the new map is loaded").isTrue();
+      }
+      return found;
+    }
+
+    @Override
+    public List<Entry> entries() {
+      return map.entries();
+    }
+  }
+
+  /**
+   * RFC 8689 §5 (TLS-Required: No) under a policy map that is reloaded while the message is being
+   * decided. The old map has {@code broken.test enforced override=sts} (the operator sets aside the
+   * domain's enforce policy, which names a retired MX); the new one has no entry for it. Either map
+   * alone delivers: the old by its override, the new because the header lets the recipient's policy
+   * report rather than block. Reading the old map for "does an operator entry keep the header from
+   * applying?" and the new one for the plan mixes them: the header is set aside for an entry the
+   * plan does not have, and the enforce policy defers the message. One decision reads one snapshot
+   * of the map.
+   */
+  @Test
+  void oneMessageIsDecidedOnOneSnapshotOfAReloadedMap(@TempDir Path dir) throws Exception {
+    ReloadAfterFirstLookup map =
+        new ReloadAfterFirstLookup(
+            dir.resolve("policy-map"),
+            "broken.test enforced override=sts\n",
+            "other.test enforced\n",
+            "broken.test");
+    try (SecureSmtpTransport t = builder(dir.resolve("state")).destinationPolicies(map).build()) {
+      RecipientResult r = send(t, "d@broken.test", TLS_REQUIRED_NO);
+      assertThat(map.lookups.get()).as("the map was reloaded during the decision").isPositive();
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+      // the old map decided all of it: its entry, and the header set aside for it
+      assertThat(r.plan().reasons())
+          .contains("policy map entry broken.test: enforced override=sts")
+          .anySatisfy(
+              l ->
+                  assertThat(l)
+                      .startsWith("TLS-Required: No (RFC 8689 §4.2.2) changes nothing here")
+                      .contains("broken.test enforced override=sts"));
+      assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
+    }
+  }
 }
