@@ -208,6 +208,7 @@ public final class MxResolver {
               // family
               // gave addresses (the planner notes the failure); no address and a failure defers.
               if (h.addressLookupFailed() && h.addresses().isEmpty()) {
+                // HostPolicy quotes this note in the deferral's text: keep its start as it is
                 notes.add("address lookup for implicit MX failed: " + h.ipv4() + "; " + h.ipv6());
                 return new MxResolution(
                     nextHop,

@@ -94,6 +94,8 @@ class PlanningEdgeCasesTest {
             .zone(
                 "ipmx.test",
                 z -> z.mx("ipmx.test", 10, "127.0.0.2").mx("ipmx.test", 20, "192.0.2.1"))
+            // no MX records: the domain itself is the host (implicit MX, RFC 5321 §5.1)
+            .zone("implicit.test", z -> z.a("implicit.test", "127.0.0.9"))
             .zone(
                 "relay.test",
                 z ->
@@ -159,6 +161,30 @@ class PlanningEdgeCasesTest {
           .contains("MX resolution: NO_USABLE_MX")
           .contains("MX target 127.0.0.2 is an IP address, not a host name; ignored");
       assertThat(r.attempts()).isEmpty();
+    }
+  }
+
+  /**
+   * No MX records, and the implicit MX's A answer fails validation (its AAAA is a secure NODATA):
+   * deferred, since failed data is never "no address" (RFC 4035 §5.5), with a text that says the
+   * address lookup of the implicit MX failed, not the MX lookup, which gave a secure "no MX".
+   */
+  @Test
+  void anImplicitMxWhoseAddressLookupFailsIsDeferredWithoutBlamingTheMxLookup(@TempDir Path state) {
+    dns.corruptSignatures("implicit.test", Type.A);
+    try (SecureSmtpTransport t = builder(state).build()) {
+      RecipientResult r = send(t, "e@implicit.test", MESSAGE);
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.reply().code()).isEqualTo(451);
+      assertThat(r.reply().enhancedStatus().orElseThrow()).hasToString("4.4.3");
+      assertThat(r.reply().text())
+          .doesNotContain("MX lookup failed")
+          .contains("implicit.test has no MX records")
+          .contains("address lookup of the implicit MX failed")
+          .contains("A implicit.test: FAILURE BOGUS");
+      assertThat(r.attempts()).isEmpty();
+    } finally {
+      dns.clearFaults();
     }
   }
 

@@ -4,6 +4,7 @@ import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DestinationPolicy;
 import io.mailtls.core.DnsAnswer;
+import io.mailtls.core.DnsOutcome;
 import io.mailtls.core.DnsRecord;
 import io.mailtls.core.DnssecState;
 import io.mailtls.core.DomainName;
@@ -699,9 +700,7 @@ public final class HostPolicy {
               Values.planFailure(
                   DeliveryStatus.DEFERRED,
                   SmtpReply.local(
-                      451,
-                      EnhancedStatus.DIRECTORY_SERVER_FAILURE,
-                      "MX lookup failed: " + mx.mxAnswer().map(DnsAnswer::toString).orElse("")),
+                      451, EnhancedStatus.DIRECTORY_SERVER_FAILURE, temporaryFailure(mx)),
                   // a validation failure is RFC 8460's dnssec-invalid; SERVFAIL or a timeout is not
                   mx.mxAnswer().map(DnsAnswer::state).orElse(null) == DnssecState.BOGUS
                       ? FailureType.DNSSEC_INVALID
@@ -714,6 +713,36 @@ public final class HostPolicy {
                   FailureType.LOCAL_FAILURE));
       case MX, IMPLICIT_MX, ADDRESS_LITERAL -> Optional.empty();
     };
+  }
+
+  /** How MxResolver's note on a failed address lookup of an implicit MX begins. */
+  private static final String IMPLICIT_MX_FAILED = "address lookup for implicit MX failed: ";
+
+  /**
+   * The reply text for {@link MxResolution.Kind#TEMPORARY_FAILURE}: the MX lookup's failure, or,
+   * when the MX answer was a usable "no MX records", the failed address lookup of the implicit MX
+   * (RFC 5321 §5.1), which is what is to be tried again.
+   */
+  private static String temporaryFailure(MxResolution mx) {
+    Optional<DnsAnswer> answer = mx.mxAnswer();
+    if (answer.isPresent()
+        && answer.get().outcome() == DnsOutcome.NODATA
+        && answer.get().state() != DnssecState.BOGUS
+        && answer.get().state() != DnssecState.INDETERMINATE) {
+      String detail =
+          mx.notes().stream()
+              .filter(n -> n.startsWith(IMPLICIT_MX_FAILED))
+              .map(n -> ": " + n.substring(IMPLICIT_MX_FAILED.length()))
+              .findFirst()
+              .orElse("");
+      return mx.nextHop()
+          + " has no MX records ("
+          + answer.get()
+          + "), and the address lookup of the implicit MX failed"
+          + detail
+          + " (RFC 5321 §5.1)";
+    }
+    return "MX lookup failed: " + answer.map(DnsAnswer::toString).orElse("");
   }
 
   /** At most this many ignored MX targets are named in a reply's text; the record has them all. */
