@@ -270,7 +270,7 @@ class PlanningEdgeCasesTest {
   }
 
   /**
-   * RFC 8689 §5 (TLS-Required: No) under a policy map that is reloaded while the message is being
+   * RFC 8689 §3 (TLS-Required: No) under a policy map that is reloaded while the message is being
    * decided. The old map has {@code broken.test enforced override=sts} (the operator sets aside the
    * domain's enforce policy, which names a retired MX); the new one has no entry for it. Either map
    * alone delivers: the old by its override, the new because the header lets the recipient's policy
