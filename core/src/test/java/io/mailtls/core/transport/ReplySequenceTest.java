@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.EnhancedStatus;
+import io.mailtls.core.Envelope;
 import io.mailtls.core.FailureType;
+import io.mailtls.core.MessageContent;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
@@ -314,6 +316,170 @@ class ReplySequenceTest {
       assertThat(r.reply().text())
           .as("the 2xx was read where the verdict is due")
           .contains("5xx without a recipient");
+    }
+  }
+
+  /*
+   * BDAT, in chunks or in one round trip, has no 354: nothing shows that the replies answer their
+   * commands before the message goes, and the refusal read for a chunk or for BDAT LAST may be the
+   * last RCPT's, shifted by a surplus reply early, while the server has accepted every other
+   * recipient. Unlike RSET's 250 after a refusal of DATA (where the reply still due is a 354), a
+   * reply to RSET cannot show the replies in step here: the reply still due is the chunk's or the
+   * message's own, a 250 too. QUIT's 221 can (RFC 5321 §4.1.1.10): in step it is the next reply;
+   * shifted, the reply still due comes first.
+   */
+
+  /** A message large enough for BDAT in chunks of 1 MiB (RFC 3030 §2), not in one round trip. */
+  private static MessageContent large() {
+    return MessageContent.of(
+        ("From: a@sender.test\r\nSubject: large\r\n\r\n"
+                + "a line of a message large enough for BDAT in chunks\r\n".repeat(40_000))
+            .getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * BDAT in chunks, shifted by a surplus 250 after MAIL's: the accepted RCPT's 250 lands on the
+   * refused one, and the refused RCPT's 550 (delayed, so that nothing more has arrived when the
+   * group's last reply is read) where the first chunk's reply is due. Taken as the server's refusal
+   * of the chunk, it bounced the recipient the server had accepted, with another recipient's reply.
+   */
+  @Test
+  void inChunksARefusalShiftedOntoAChunkBouncesNobody() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
+                      .onRecipient("a@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
+                      .onRecipient(
+                          "b@example.test",
+                          SmtpAction.reply(550, "5.1.1", "no such user")
+                              .after(Duration.ofMillis(500))));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      DeliveryReport report =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", RECIPIENTS), large());
+
+      for (RecipientResult r : report.recipients()) {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+      }
+      assertThat(mx.messages()).as("no BDAT LAST went out").isEmpty();
+    }
+  }
+
+  /**
+   * The same refusal of a chunk in step: QUIT's 221 comes next (or the server hung up after its
+   * refusal), and the refusal decides the accepted recipient.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(booleans = {false, true})
+  void inChunksARefusalOfAChunkInStepBouncesTheAcceptedRecipients(boolean hangUp) throws Exception {
+    try (Fixture f = new Fixture()) {
+      SmtpAction refusal = SmtpAction.reply(554, "5.6.0", "content refused");
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                      .on(SmtpStep.BDAT, hangUp ? refusal.thenDisconnect() : refusal));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      DeliveryReport report =
+          f.transport(TlsLevel.OPPORTUNISTIC)
+              .send(Envelope.of("a@sender.test", RECIPIENTS), large());
+
+      RecipientResult a = report.result("a@example.test");
+      assertThat(a.status()).as("%s", a).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(a.reply().toString()).isEqualTo("554 5.6.0 content refused");
+      RecipientResult b = report.result("b@example.test");
+      assertThat(b.status()).as("%s", b).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(b.reply().toString()).isEqualTo("550 5.1.1 no such user");
+      assertThat(mx.messages()).isEmpty();
+      if (!hangUp) {
+        assertThat(mx.sessions().get(0).commandLines())
+            .as("the QUIT that shows the replies in step, right after the refused chunk")
+            .endsWith("BDAT 1048576", "QUIT");
+      }
+    }
+  }
+
+  /**
+   * One round trip, shifted by a surplus 250 after MAIL's: the refused RCPT's 550 stands where the
+   * verdict on the message is due, and the server's real verdict (a 250: it took the message for
+   * the recipient it accepted) comes later. Taken as the verdict, the 550 bounced that recipient
+   * though the server has its message. A RSET cannot tell (its 250 looks like the verdict); QUIT's
+   * 221 can, and the verdict that comes instead is a protocol error: deferred, a duplicate at worst
+   * (as Postfix defers a lost verdict: "message may be sent more than once"), never a false bounce.
+   */
+  @Test
+  void inOneRoundTripARefusalShiftedOntoBdatLastBouncesNobody() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
+                      .onRecipient("a@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
+                      .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                      .on(SmtpStep.DATA_END, SmtpAction.proceed().after(Duration.ofMillis(700))));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+
+      assertThat(mx.awaitMessages(1, Duration.ofSeconds(5)))
+          .as("the server has the whole message, for the recipient it accepted")
+          .singleElement()
+          .satisfies(m -> assertThat(m.recipients()).containsExactly("a@example.test"));
+      for (RecipientResult r : report.recipients()) {
+        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
+      }
+    }
+  }
+
+  /**
+   * The same refusal of the message in one round trip, in step: QUIT's 221 comes next (or the
+   * server hung up after its refusal), and the refusal decides the accepted recipient.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(booleans = {false, true})
+  void inOneRoundTripARefusalOfTheMessageInStepBouncesTheAcceptedRecipients(boolean hangUp)
+      throws Exception {
+    try (Fixture f = new Fixture()) {
+      SmtpAction refusal = SmtpAction.reply(554, "5.7.1", "rejected by policy");
+      MockSmtpServer mx =
+          f.server(
+              "127.0.0.2",
+              b ->
+                  b.hostname("mx.example.test")
+                      .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                      .on(SmtpStep.DATA_END, hangUp ? refusal.thenDisconnect() : refusal));
+      f.dns(
+          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+
+      DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
+
+      RecipientResult a = report.result("a@example.test");
+      assertThat(a.status()).as("%s", a).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(a.reply().toString()).isEqualTo("554 5.7.1 rejected by policy");
+      RecipientResult b = report.result("b@example.test");
+      assertThat(b.status()).as("%s", b).isEqualTo(DeliveryStatus.BOUNCED);
+      assertThat(b.reply().toString()).isEqualTo("550 5.1.1 no such user");
+      if (!hangUp) {
+        assertThat(mx.sessions().get(0).commandLines())
+            .as("the QUIT that shows the replies in step")
+            .last()
+            .isEqualTo("QUIT");
+      }
     }
   }
 

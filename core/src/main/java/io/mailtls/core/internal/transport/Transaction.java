@@ -460,6 +460,56 @@ final class Transaction {
     }
   }
 
+  /**
+   * A permanent refusal of a BDAT chunk or of BDAT LAST (RFC 3030 §2) after an accepted RCPT
+   * decides the accepted recipients only once the replies are known to answer their commands. As
+   * with DATA ({@link #requireInStep}), a surplus reply early (RFC 2920 §3.1 matches replies by
+   * order alone) puts the last RCPT's refusal where the chunk's reply, or the verdict on the
+   * message, is due, while that reply is still to come. Unlike DATA, whose reply still due is a
+   * 354, the reply still due here is a 250 as often as not, which RSET's 250 cannot be told from.
+   * QUIT's reply can: RFC 5321 §4.1.1.10 has the server answer 221 and close. So QUIT goes out and
+   * its reply is read: a 221 (and nothing after it) is QUIT's own, and the refusal stands; so it
+   * does when the server hung up after its refusal, for then it had nothing more to say. Any other
+   * reply (the chunk's or the message's own reply still due), or none in time, shows the replies
+   * out of step: a protocol error, which decides nobody. The connection is closed either way: only
+   * a refused message pays for the check, never a delivered one.
+   *
+   * @throws SessionFailure a protocol error, the connection never used again
+   */
+  private void requireInStepBeforeQuit(SmtpReply refusal, SmtpStep step) throws SessionFailure {
+    conn.markBroken(); // QUIT ends the session; nothing else goes on it
+    SmtpReply r;
+    try {
+      r = conn.command(SmtpCommand.quit(), conn.timeouts.command(), SmtpStep.QUIT);
+    } catch (SessionFailure f) {
+      if (f.type() == FailureType.CONNECTION_LOST) {
+        return; // the server closed after its refusal: nothing was left to come
+      }
+      throw new SessionFailure(
+          FailureType.PROTOCOL_ERROR,
+          step
+              + ": refused ("
+              + PeerText.quote(refusal.toString())
+              + "), and no reply to the QUIT after it showed the replies in step: "
+              + f.getMessage(),
+          null,
+          f);
+    }
+    if (r.code() != 221) {
+      throw new SessionFailure(
+          FailureType.PROTOCOL_ERROR,
+          step
+              + ": refused ("
+              + PeerText.quote(refusal.toString())
+              + "), then "
+              + PeerText.quote(r.toString())
+              + " where the reply to QUIT was due: the replies do not match the commands (RFC"
+              + " 2920 §3.1)",
+          r,
+          null);
+    }
+  }
+
   /** The one chunk of a one-trip transaction, held until the envelope goes with it. */
   private static final class HeldChunk implements BdatOutputStream.ChunkSink {
     private @Nullable SmtpCommand command;
@@ -608,6 +658,13 @@ final class Transaction {
       endRefused(last);
       return done(List.of(), null, null);
     }
+    if (last.isPermanentFailure()) {
+      try {
+        requireInStepBeforeQuit(last, SmtpStep.BDAT_LAST);
+      } catch (SessionFailure f) {
+        return unconfirmed(rcpts, f);
+      }
+    }
     if (last.code() == 421) {
       conn.markBroken();
     }
@@ -664,14 +721,18 @@ final class Transaction {
 
   /**
    * After the one-trip write, a failure before the verdict (a lost connection, a timeout, a
-   * protocol error): every recipient is deferred, the refusals read before it too, since they may
-   * belong to other commands.
+   * protocol error), or after any BDAT a verdict that turned out not to answer its command: every
+   * recipient is deferred ({@code rcpts}, and those whose RCPT read as refused), the refusals read
+   * before it too, since they may belong to other commands.
    */
   private Outcome unconfirmed(List<EmailAddress> rcpts, SessionFailure f) {
     conn.markBroken();
-    fromServer.forEach(decided::remove);
+    Decided deferred = new Decided(DeliveryStatus.DEFERRED, lostReply(f));
+    for (EmailAddress r : fromServer) {
+      decided.put(r, deferred);
+    }
     for (EmailAddress r : rcpts) {
-      decided.putIfAbsent(r, new Decided(DeliveryStatus.DEFERRED, lostReply(f)));
+      decided.putIfAbsent(r, deferred);
     }
     return done(List.of(), null, f);
   }
@@ -913,6 +974,13 @@ final class Transaction {
     }
     if (failed[0] != null) {
       conn.markBroken(); // the server refused a chunk mid-message; start afresh elsewhere
+      if (failed[0].isPermanentFailure()) {
+        try {
+          requireInStepBeforeQuit(failed[0], SmtpStep.BDAT);
+        } catch (SessionFailure f) {
+          return unconfirmed(accepted, f);
+        }
+      }
       decideAll(accepted, statusOf(failed[0]), failed[0]);
       return done(List.of(), null, null);
     }
@@ -992,9 +1060,11 @@ final class Transaction {
     if (step == SmtpStep.BDAT_LAST) {
       try {
         requireMessageStatus(r, step);
+        if (r.isPermanentFailure()) {
+          requireInStepBeforeQuit(r, step);
+        }
       } catch (SessionFailure f) {
-        decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(f));
-        return done(List.of(), null, f);
+        return unconfirmed(accepted, f);
       }
     }
     if (r.code() == 421) {
