@@ -42,7 +42,9 @@ import java.util.Set;
  *       described (RFC 2045 §6.4 forbids it; {@code writeTo}'s handling depends on a property).
  *   <li>{@code message/rfc822}: the enclosed message, with all its header fields.
  *   <li>Leaves encoded base64 or quoted-printable: 7-bit, lines of 76 characters (Jakarta Mail's
- *       encoders, RFC 2045 §6.7, §6.8).
+ *       encoders, RFC 2045 §6.7, §6.8); but a leaf of another {@code message} type than {@code
+ *       rfc822} with any encoding but 7bit, 8bit or binary is not described: {@code writeTo}
+ *       ignores base64 and quoted-printable there (RFC 2046 §5.2) and writes the content as it is.
  *   <li>Leaves with an identity encoding (7bit, 8bit, binary, or none) go out as their data handler
  *       writes them: measured, unless the save just made chose {@code 7bit} for it (Jakarta Mail
  *       does so only after reading the content and finding only ASCII in lines of at most 998
@@ -239,6 +241,12 @@ public final class MimeFacts {
         headers(enclosed.getAllHeaderLines());
         body(enclosed);
         return;
+      }
+      if (!identity && part.isMimeType("message/*")) {
+        // Text typed message/* after setText (a delivery-status part), say: writeTo ignores
+        // base64 or quoted-printable on a message type (unless mail.mime.allowencodedmessages)
+        // and writes the content as it is, which may be 8-bit. The transport measures it.
+        throw new Undescribable();
       }
       if (encoding.equals("base64") || encoding.equals("quoted-printable")) {
         return; // Jakarta Mail's encoders: 7-bit, lines of 76

@@ -8,6 +8,7 @@ import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MimePart;
 import jakarta.mail.internet.ParseException;
 import jakarta.mail.util.LineOutputStream;
 import jakarta.mail.util.StreamProvider;
@@ -244,15 +245,19 @@ public final class SavedMessageWriter {
    * What {@code part.writeTo} writes; a part that is itself a multipart held as an object, with
    * ASCII header lines, is written here too, so that no monitor of a nested multipart is held
    * throughout its write either; and so is a text leaf {@link TextOctets} knows, with ASCII header
-   * lines and an encoding Jakarta Mail keeps for text, so that its text is written in one write.
+   * lines and an encoding Jakarta Mail keeps for its Content-Type (not base64 or quoted-printable
+   * under a {@code message} or {@code multipart} type, which {@code writeTo} ignores), so that its
+   * text is written in one write.
    */
   private static void writePart(StreamProvider provider, OutputStream out, BodyPart part)
       throws IOException, MessagingException {
     if (part instanceof MimeBodyPart mbp && PLAIN_BODY_PART.get(mbp.getClass())) {
       DataHandler dh = mbp.getDataHandler();
       String encoding = mbp.getEncoding();
+      // As at the top: base64 or quoted-printable only where writeTo keeps it. Text typed
+      // message/* after setText (a delivery-status part) is written by writeTo as it is.
       byte[] text =
-          encoding == null || isIdentity(encoding) || isBase64OrQuotedPrintable(encoding)
+          encoding == null || isIdentity(encoding) || encodable(mbp, encoding)
               ? TextOctets.of(dh)
               : null;
       MimeMultipart nested =
@@ -299,13 +304,18 @@ public final class SavedMessageWriter {
         || encoding.equalsIgnoreCase("binary");
   }
 
-  /** base64 or quoted-printable on a type whose encoding Jakarta Mail never ignores. */
-  private static boolean encodable(MimeMessage message, String encoding) throws MessagingException {
+  /**
+   * base64 or quoted-printable on a type whose encoding Jakarta Mail never ignores: {@code
+   * MimeBodyPart.writeTo} drops either for a {@code multipart} or {@code message} Content-Type (by
+   * default; RFC 2045 §6.4, RFC 2046 §5.2) and writes the content as it is, whatever the header
+   * field says and whatever the data handler's own type.
+   */
+  private static boolean encodable(MimePart part, String encoding) throws MessagingException {
     String e = encoding.toLowerCase(Locale.ROOT);
     if (!e.equals("base64") && !e.equals("quoted-printable")) {
       return false; // uuencode, or an unknown encoding: writeTo's own handling
     }
-    String type = message.getContentType();
+    String type = part.getContentType();
     if (type == null) {
       return true;
     }
@@ -315,10 +325,6 @@ public final class SavedMessageWriter {
     } catch (ParseException unparsable) {
       return true; // writeTo keeps the encoding of a type it cannot parse
     }
-  }
-
-  private static boolean isBase64OrQuotedPrintable(String encoding) {
-    return encoding.equalsIgnoreCase("base64") || encoding.equalsIgnoreCase("quoted-printable");
   }
 
   /** Every header line of {@code part}, or null when one is not ASCII. */
