@@ -97,8 +97,6 @@ public final class SecureSmtpTransport implements AutoCloseable {
   /** Downgrade memory (docs/design.md §1); {@link DowngradeGuard#OFF} unless configured. */
   private final DowngradeGuard downgrade;
 
-  private final DestinationPolicyMap destinations;
-
   /** The ids of {@link DeliveryCall}s: the last one handed out. */
   private final AtomicLong calls = new AtomicLong();
 
@@ -153,9 +151,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
     this.senderPolicy = b.senderPolicy;
     this.relay = Optional.ofNullable(b.relay);
     this.listeners = b.listeners;
-    this.destinations =
-        b.destinationPolicies != null ? b.destinationPolicies : DestinationPolicyMap.empty();
-    this.downgrade = DowngradeGuard.of(Optional.ofNullable(b.downgradeProtection), destinations);
+    this.downgrade = DowngradeGuard.of(Optional.ofNullable(b.downgradeProtection));
     this.pool =
         new ConnectionPool(
             b.maxSessionsPerDestination,
@@ -507,7 +503,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
       Map<EmailAddress, RecipientResult> results) {
     DeliveryPlan plan;
     // One read of the policy map decides all of this delivery: the plan, whether TLS-Required: No
-    // applies, and the re-check of RFC 8461 §5.1; a map reloaded meanwhile never mixes in.
+    // applies, the downgrade memory's exemption and the re-check of RFC 8461 §5.1; a map reloaded
+    // meanwhile never mixes in.
     MapRead map = readMap(group.hop());
     Optional<String> entry = operatorEntry(p.messageTls(), group.hop(), map);
     MessageTlsOption option = entry.isPresent() ? MessageTlsOption.DEFAULT : p.messageTls();
@@ -521,8 +518,9 @@ public final class SecureSmtpTransport implements AutoCloseable {
     }
     Duration planTime = Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - planStart));
     // Downgrade memory: its verdict joins the decision record and may refuse plaintext. It is
-    // judged on the hosts as this message will use them (REQUIRETLS may raise one to PKIX).
-    DowngradeGuard.Verdict memory = downgrade.verdict(group.hop());
+    // judged on the hosts as this message will use them (REQUIRETLS may raise one to PKIX), and
+    // exempts the domain by the entry the plan was made under (the same read of the map).
+    DowngradeGuard.Verdict memory = downgrade.verdict(group.hop(), map.entry());
     plan = DowngradeGuard.apply(plan, memory, option, relay.isPresent());
     if (entry.isPresent()) {
       plan = MessageTlsPolicy.operatorEntryStays(plan, entry.get());
@@ -815,10 +813,10 @@ public final class SecureSmtpTransport implements AutoCloseable {
    * lookups, planEnd and the plan's policy failures.
    */
   public DeliveryPlan plan(NextHop nextHop, TlsLevel level) {
+    MapRead map = readMap(nextHop);
     DeliveryPlan plan =
-        plan(
-            nextHop, level, new Call(Optional.empty()), MessageTlsOption.DEFAULT, readMap(nextHop));
-    return DowngradeGuard.apply(plan, downgrade.verdict(nextHop));
+        plan(nextHop, level, new Call(Optional.empty()), MessageTlsOption.DEFAULT, map);
+    return DowngradeGuard.apply(plan, downgrade.verdict(nextHop, map.entry()));
   }
 
   /**

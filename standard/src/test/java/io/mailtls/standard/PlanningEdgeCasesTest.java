@@ -3,17 +3,23 @@ package io.mailtls.standard;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.Authentication;
+import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.DowngradeMemory;
+import io.mailtls.core.DowngradeProtection;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.MessageContent;
+import io.mailtls.core.NextHop;
 import io.mailtls.core.PolicyMapException;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
 import io.mailtls.core.SmartHost;
 import io.mailtls.core.SmtpTimeouts;
+import io.mailtls.core.TlsLevel;
+import io.mailtls.core.TransportSecurity;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.MtaStsServer;
 import io.mailtls.testkit.TestDnsServer;
@@ -27,6 +33,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,6 +61,7 @@ class PlanningEdgeCasesTest {
 
   private static MockSmtpServer brokenMx;
   private static MockSmtpServer relayMx;
+  private static MockSmtpServer plainMx;
   private static MtaStsServer sts;
   private static TestDnsServer dns;
   private static DnsResolver resolver;
@@ -74,6 +82,13 @@ class PlanningEdgeCasesTest {
             .hostname("smtp.relay.test")
             .tls(PKI.root().leaf().dnsNames("smtp.relay.test").issue().serverSslContext())
             .start();
+    plainMx =
+        MockSmtpServer.builder()
+            .address(InetAddress.getByName("127.0.0.4"))
+            .port(brokenMx.port())
+            .hostname("mx.plain.test")
+            .tls(PKI.root().leaf().dnsNames("mx.plain.test").issue().serverSslContext())
+            .start();
     sts =
         MtaStsServer.builder()
             .pki(PKI)
@@ -90,6 +105,8 @@ class PlanningEdgeCasesTest {
                         z.mailHost("broken.test", 10, "mx.broken.test", brokenMx),
                         "broken.test",
                         "pe1"))
+            // no MTA-STS, no DANE: only the sender's level and the operator's map decide
+            .zone("plain.test", z -> z.mailHost("plain.test", 10, "mx.plain.test", plainMx))
             // MX records that name addresses, not hosts (RFC 5321 §5.1, RFC 1035 §3.3.9)
             .zone(
                 "ipmx.test",
@@ -111,6 +128,7 @@ class PlanningEdgeCasesTest {
     http.connectionPool().evictAll();
     brokenMx.close();
     relayMx.close();
+    plainMx.close();
     sts.close();
     dns.close();
   }
@@ -300,6 +318,75 @@ class PlanningEdgeCasesTest {
                       .startsWith("TLS-Required: No (RFC 8689 §4.2.2) changes nothing here")
                       .contains("broken.test enforced override=sts"));
       assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
+    }
+  }
+
+  /**
+   * Downgrade memory (docs/design.md §1, "Downgrade memory") under a policy map reloaded while one
+   * message is being decided. Authenticated TLS was seen for {@code plain.test} (no MTA-STS, no
+   * DANE). The old map says {@code plain.test enforced override=sts}: the operator lowered the
+   * domain's policy, so the memory exempts it and the message goes encrypted. The new one says
+   * {@code plain.test verify}: PKIX on the MX host name authenticates, which meets the memory's
+   * floor. Either map alone delivers. Planning under the old entry (enforced, unauthenticated)
+   * while the memory's exemption reads the new one (no override, not exempt) skips the only host as
+   * a downgrade and defers the message 4.7.4. The exemption follows the plan's one read of the map.
+   */
+  @Test
+  void theDowngradeMemoryIsExemptedByTheMapReadThePlanWasMadeUnder(@TempDir Path dir)
+      throws Exception {
+    ReloadAfterFirstLookup map =
+        new ReloadAfterFirstLookup(
+            dir.resolve("policy-map"),
+            "plain.test enforced override=sts\n",
+            "plain.test verify\n",
+            "plain.test");
+    DowngradeMemory memory = DowngradeMemory.inMemory(10);
+    memory.raise(DomainName.of("plain.test"), TransportSecurity.AUTHENTICATED_TLS, Instant.now());
+    try (SecureSmtpTransport t =
+        builder(dir.resolve("state"))
+            .destinationPolicies(map)
+            .downgradeProtection(DowngradeProtection.builder(memory).build())
+            .build()) {
+      RecipientResult r = send(t, "f@plain.test", MESSAGE);
+      assertThat(map.lookups.get()).as("the map was reloaded during the decision").isPositive();
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+      // the old map decided all of it: the plan's entry, and the memory's exemption for it
+      assertThat(r.plan().reasons())
+          .contains("policy map entry plain.test: enforced override=sts")
+          .anySatisfy(l -> assertThat(l).startsWith("downgrade memory: exempt by operator entry"));
+      assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
+    }
+  }
+
+  /**
+   * {@link SecureSmtpTransport#plan(NextHop, TlsLevel)}, the plan {@code send} would follow, reads
+   * the map once too: the same reload between its reads gives the plan of the old map, exemption
+   * included, not a plan of the old map judged by the new map's exemption.
+   */
+  @Test
+  void thePublicPlanIsJudgedByTheDowngradeMemoryUnderTheSameMapRead(@TempDir Path dir)
+      throws Exception {
+    ReloadAfterFirstLookup map =
+        new ReloadAfterFirstLookup(
+            dir.resolve("policy-map"),
+            "plain.test enforced override=sts\n",
+            "plain.test verify\n",
+            "plain.test");
+    DowngradeMemory memory = DowngradeMemory.inMemory(10);
+    memory.raise(DomainName.of("plain.test"), TransportSecurity.AUTHENTICATED_TLS, Instant.now());
+    try (SecureSmtpTransport t =
+        builder(dir.resolve("state"))
+            .destinationPolicies(map)
+            .downgradeProtection(DowngradeProtection.builder(memory).build())
+            .build()) {
+      DeliveryPlan plan =
+          t.plan(new NextHop.Domain(DomainName.of("plain.test")), TlsLevel.OPPORTUNISTIC);
+      assertThat(map.lookups.get()).as("the map was reloaded during the decision").isPositive();
+      assertThat(plan.failure()).as("%s", plan.reasons()).isEmpty();
+      assertThat(plan.hosts()).hasSize(1);
+      assertThat(plan.reasons())
+          .contains("policy map entry plain.test: enforced override=sts")
+          .anySatisfy(l -> assertThat(l).startsWith("downgrade memory: exempt by operator entry"));
     }
   }
 }

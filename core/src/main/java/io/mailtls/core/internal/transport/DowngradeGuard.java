@@ -43,7 +43,7 @@ public final class DowngradeGuard {
       org.slf4j.LoggerFactory.getLogger(DowngradeGuard.class);
 
   /** No protection: every verdict is {@link Kind#OFF}. */
-  public static final DowngradeGuard OFF = new DowngradeGuard(null, DestinationPolicyMap.empty());
+  public static final DowngradeGuard OFF = new DowngradeGuard(null);
 
   /** What the memory says about one delivery. */
   public enum Kind {
@@ -82,32 +82,29 @@ public final class DowngradeGuard {
   }
 
   private final @Nullable DowngradeProtection protection;
-  private final DestinationPolicyMap destinations;
 
-  private DowngradeGuard(
-      @Nullable DowngradeProtection protection, DestinationPolicyMap destinations) {
+  private DowngradeGuard(@Nullable DowngradeProtection protection) {
     this.protection = protection;
-    this.destinations = destinations;
-  }
-
-  /** A guard over {@code protection}; {@link #OFF} for none. */
-  public static DowngradeGuard of(Optional<DowngradeProtection> protection) {
-    return of(protection, DestinationPolicyMap.empty());
   }
 
   /**
-   * A guard over {@code protection} that also exempts every domain whose entry in {@code
-   * destinations} sets a recipient policy aside ({@code override=sts}, {@code override=dane} or
-   * {@code allow-downgrade}): the operator who lowers a domain's policy has said that its
-   * deliveries may be weaker than before.
+   * A guard over {@code protection}; {@link #OFF} for none. Besides the protection's own
+   * exemptions, every domain whose policy-map entry sets a recipient policy aside ({@code
+   * override=sts}, {@code override=dane} or {@code allow-downgrade}) is exempt: the operator who
+   * lowers a domain's policy has said that its deliveries may be weaker than before. The entry is
+   * the one the delivery's plan was made under ({@link #verdict(NextHop, Optional)}), not read
+   * here: a reloaded map never judges a plan made under its previous version.
    */
-  public static DowngradeGuard of(
-      Optional<DowngradeProtection> protection, DestinationPolicyMap destinations) {
-    return protection.map(p -> new DowngradeGuard(p, destinations)).orElse(OFF);
+  public static DowngradeGuard of(Optional<DowngradeProtection> protection) {
+    return protection.map(DowngradeGuard::new).orElse(OFF);
   }
 
-  /** The verdict for {@code hop} now. Never throws. */
-  public Verdict verdict(NextHop hop) {
+  /**
+   * The verdict for {@code hop} now, for a delivery planned under {@code entry}: the policy-map
+   * entry the caller read once for this delivery (empty for none, and for a map that failed, which
+   * exempts nothing). Never throws.
+   */
+  public Verdict verdict(NextHop hop, Optional<DestinationPolicyMap.Entry> entry) {
     DowngradeProtection p = protection;
     if (p == null) {
       return Verdict.NONE;
@@ -134,10 +131,7 @@ public final class DowngradeGuard {
     try {
       exempt =
           p.exemptions().test(d.name())
-              || destinations
-                  .lookup(d.name())
-                  .map(e -> !e.policy().overrides().isEmpty())
-                  .orElse(false);
+              || entry.map(e -> !e.policy().overrides().isEmpty()).orElse(false);
     } catch (Exception e) {
       SafeListener.keepInterrupt(e);
       log.warn("downgrade memory exemption check for {} failed; not exempt", d.name(), e);
