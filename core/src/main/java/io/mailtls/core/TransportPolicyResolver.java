@@ -251,6 +251,14 @@ public final class TransportPolicyResolver {
    * {@link #replanIfPolicyChangedAsync(DeliveryPlan)}, telling {@code listener} of the re-check's
    * MTA-STS lookup and, when the policy changed, of the new plan's TLSA lookups, as {@link
    * #planAsync(NextHop, TlsLevel, EventListener)} does.
+   *
+   * <p>With a policy map ({@link Builder#destinationPolicies}), the new plan is made under the
+   * map's entry for {@code old.nextHop()} as the map reads now: a {@link DeliveryPlan} does not
+   * record the entry it was made under, so when a reloading map changed since {@code old} was
+   * planned, the new plan follows the new entry (its level, overrides, relay) while {@code old}
+   * followed the previous one. A caller that must decide one delivery on one version of a reloading
+   * map delivers through {@link SecureSmtpTransport}, which reads the map once per domain delivery
+   * and makes the plan, the downgrade memory's verdict and this re-check under that one entry.
    */
   public CompletableFuture<Optional<DeliveryPlan>> replanIfPolicyChangedAsync(
       DeliveryPlan old, EventListener listener) {
