@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -192,15 +193,12 @@ class ReplySequenceTest {
   void withDataAShiftIsCaughtAtThe354() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
+                  b.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
                       .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("550 5.1.1 stray\r\n"))
                       .on(SmtpStep.RCPT, SmtpAction.reply(250, "2.0.0", "ok")));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
 
@@ -222,24 +220,18 @@ class ReplySequenceTest {
   void withDataARefusalShiftedOntoTheReplyToDataBouncesNobody() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
+                  b.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
                       .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
                       .onRecipient("a@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
                       .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
                       .on(SmtpStep.DATA, SmtpAction.proceed().after(Duration.ofMillis(500))));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
 
-      for (RecipientResult r : report.recipients()) {
-        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
-      }
+      assertEveryoneDeferredForAProtocolError(report);
       assertThat(mx.messages()).as("no message was completed").isEmpty();
     }
   }
@@ -254,15 +246,12 @@ class ReplySequenceTest {
     try (Fixture f = new Fixture()) {
       SmtpAction refusal = SmtpAction.reply(554, "5.7.1", "rejected by policy");
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
+                  b.capabilities("PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES")
                       .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
                       .on(SmtpStep.DATA, hangUp ? refusal.thenDisconnect() : refusal));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
 
@@ -290,15 +279,12 @@ class ReplySequenceTest {
   void inOneRoundTripA2xxAfterEveryRefusalDefersForTheServerMayHaveTheMessage() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("550 5.1.1 stray\r\n"))
+                  b.on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("550 5.1.1 stray\r\n"))
                       .on(SmtpStep.RCPT, SmtpAction.reply(250, "2.0.0", "ok"))
                       .on(SmtpStep.DATA_END, SmtpAction.proceed().after(Duration.ofMillis(700))));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       RecipientResult r = f.send(TlsLevel.OPPORTUNISTIC, "a@example.test").result("a@example.test");
 
@@ -347,27 +333,21 @@ class ReplySequenceTest {
   void inChunksARefusalShiftedOntoAChunkBouncesNobody() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
+                  b.on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
                       .onRecipient("a@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
                       .onRecipient(
                           "b@example.test",
                           SmtpAction.reply(550, "5.1.1", "no such user")
                               .after(Duration.ofMillis(500))));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       DeliveryReport report =
           f.transport(TlsLevel.OPPORTUNISTIC)
               .send(Envelope.of("a@sender.test", RECIPIENTS), large());
 
-      for (RecipientResult r : report.recipients()) {
-        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
-      }
+      assertEveryoneDeferredForAProtocolError(report);
       assertThat(mx.messages()).as("no BDAT LAST went out").isEmpty();
     }
   }
@@ -382,14 +362,11 @@ class ReplySequenceTest {
     try (Fixture f = new Fixture()) {
       SmtpAction refusal = SmtpAction.reply(554, "5.6.0", "content refused");
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                  b.onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
                       .on(SmtpStep.BDAT, hangUp ? refusal.thenDisconnect() : refusal));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       DeliveryReport report =
           f.transport(TlsLevel.OPPORTUNISTIC)
@@ -422,16 +399,13 @@ class ReplySequenceTest {
   void inOneRoundTripARefusalShiftedOntoBdatLastBouncesNobody() throws Exception {
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
+                  b.on(SmtpStep.MAIL, SmtpAction.proceed().followedBy("250 2.1.0 stray\r\n"))
                       .onRecipient("a@example.test", SmtpAction.reply(250, "2.1.5", "ok"))
                       .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
                       .on(SmtpStep.DATA_END, SmtpAction.proceed().after(Duration.ofMillis(700))));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
 
@@ -439,10 +413,7 @@ class ReplySequenceTest {
           .as("the server has the whole message, for the recipient it accepted")
           .singleElement()
           .satisfies(m -> assertThat(m.recipients()).containsExactly("a@example.test"));
-      for (RecipientResult r : report.recipients()) {
-        assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
-      }
+      assertEveryoneDeferredForAProtocolError(report);
     }
   }
 
@@ -457,14 +428,11 @@ class ReplySequenceTest {
     try (Fixture f = new Fixture()) {
       SmtpAction refusal = SmtpAction.reply(554, "5.7.1", "rejected by policy");
       MockSmtpServer mx =
-          f.server(
-              "127.0.0.2",
+          mx(
+              f,
               b ->
-                  b.hostname("mx.example.test")
-                      .onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
+                  b.onRecipient("b@example.test", SmtpAction.reply(550, "5.1.1", "no such user"))
                       .on(SmtpStep.DATA_END, hangUp ? refusal.thenDisconnect() : refusal));
-      f.dns(
-          d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
 
       DeliveryReport report = f.send(TlsLevel.OPPORTUNISTIC, RECIPIENTS);
 
@@ -480,6 +448,24 @@ class ReplySequenceTest {
             .last()
             .isEqualTo("QUIT");
       }
+    }
+  }
+
+  /**
+   * A scripted MX host for example.test at 127.0.0.2, named mx.example.test, with {@code script}
+   * applied to its builder.
+   */
+  private static MockSmtpServer mx(Fixture f, UnaryOperator<MockSmtpServer.Builder> script) {
+    MockSmtpServer mx = f.server("127.0.0.2", b -> script.apply(b.hostname("mx.example.test")));
+    f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, "mx.example.test", mx)));
+    return mx;
+  }
+
+  /** Replies out of step decide nobody: every recipient deferred by a protocol error. */
+  private static void assertEveryoneDeferredForAProtocolError(DeliveryReport report) {
+    for (RecipientResult r : report.recipients()) {
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.attempt().orElseThrow().failure()).contains(FailureType.PROTOCOL_ERROR);
     }
   }
 

@@ -425,39 +425,7 @@ final class Transaction {
    *     ended the wait for RSET's reply (a timeout), which decides nobody either
    */
   private void requireInStep(SmtpReply dataReply) throws SessionFailure {
-    SmtpReply r;
-    try {
-      r = conn.command(SmtpCommand.rset(), conn.timeouts.command(), SmtpStep.RSET);
-    } catch (SessionFailure f) {
-      if (f.type() == FailureType.CONNECTION_LOST) {
-        conn.markBroken(); // the server closed after its refusal: nothing was left to come
-        return;
-      }
-      conn.markBroken();
-      throw new SessionFailure(
-          FailureType.PROTOCOL_ERROR,
-          SmtpStep.DATA
-              + ": refused ("
-              + PeerText.quote(dataReply.toString())
-              + "), and no reply to the RSET after it showed the replies in step: "
-              + f.getMessage(),
-          null,
-          f);
-    }
-    if (r.code() != 250) {
-      conn.markBroken();
-      throw new SessionFailure(
-          FailureType.PROTOCOL_ERROR,
-          SmtpStep.DATA
-              + ": refused ("
-              + PeerText.quote(dataReply.toString())
-              + "), then "
-              + PeerText.quote(r.toString())
-              + " where the reply to RSET was due: the replies do not match the commands (RFC"
-              + " 2920 §3.1)",
-          r,
-          null);
-    }
+    confirmRefusal(dataReply, SmtpStep.DATA, SmtpCommand.rset(), SmtpStep.RSET, 250);
   }
 
   /**
@@ -478,10 +446,23 @@ final class Transaction {
    */
   private void requireInStepBeforeQuit(SmtpReply refusal, SmtpStep step) throws SessionFailure {
     conn.markBroken(); // QUIT ends the session; nothing else goes on it
+    confirmRefusal(refusal, step, SmtpCommand.quit(), SmtpStep.QUIT, 221);
+  }
+
+  /**
+   * Sends {@code probe} after {@code refusal}, the reply read for {@code step}, and reads its
+   * reply: {@code expected} is the probe's own and shows the replies in step, and so does a server
+   * that hung up after its refusal. Anything else, or no reply in time, is a protocol error, the
+   * connection never used again.
+   */
+  private void confirmRefusal(
+      SmtpReply refusal, SmtpStep step, SmtpCommand probe, SmtpStep probeStep, int expected)
+      throws SessionFailure {
     SmtpReply r;
     try {
-      r = conn.command(SmtpCommand.quit(), conn.timeouts.command(), SmtpStep.QUIT);
+      r = conn.command(probe, conn.timeouts.command(), probeStep);
     } catch (SessionFailure f) {
+      conn.markBroken();
       if (f.type() == FailureType.CONNECTION_LOST) {
         return; // the server closed after its refusal: nothing was left to come
       }
@@ -490,12 +471,15 @@ final class Transaction {
           step
               + ": refused ("
               + PeerText.quote(refusal.toString())
-              + "), and no reply to the QUIT after it showed the replies in step: "
+              + "), and no reply to the "
+              + probeStep
+              + " after it showed the replies in step: "
               + f.getMessage(),
           null,
           f);
     }
-    if (r.code() != 221) {
+    if (r.code() != expected) {
+      conn.markBroken();
       throw new SessionFailure(
           FailureType.PROTOCOL_ERROR,
           step
@@ -503,8 +487,9 @@ final class Transaction {
               + PeerText.quote(refusal.toString())
               + "), then "
               + PeerText.quote(r.toString())
-              + " where the reply to QUIT was due: the replies do not match the commands (RFC"
-              + " 2920 §3.1)",
+              + " where the reply to "
+              + probeStep
+              + " was due: the replies do not match the commands (RFC 2920 §3.1)",
           r,
           null);
     }
