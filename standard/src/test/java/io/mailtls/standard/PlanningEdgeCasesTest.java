@@ -322,6 +322,37 @@ class PlanningEdgeCasesTest {
   }
 
   /**
+   * A map that says {@code plain.test enforced override=sts} (the operator lowered the domain's
+   * policy: exempt from the downgrade memory) until its first lookup, then {@code plain.test
+   * verify}.
+   */
+  private static ReloadAfterFirstLookup plainTestExemptThenVerify(Path dir) throws IOException {
+    return new ReloadAfterFirstLookup(
+        dir.resolve("policy-map"),
+        "plain.test enforced override=sts\n",
+        "plain.test verify\n",
+        "plain.test");
+  }
+
+  /** A transport under {@code map} whose downgrade memory saw authenticated TLS for plain.test. */
+  private static SecureSmtpTransport guardedByMemoryOfAuthenticatedTls(
+      Path dir, DestinationPolicyMap map) {
+    DowngradeMemory memory = DowngradeMemory.inMemory(10);
+    memory.raise(DomainName.of("plain.test"), TransportSecurity.AUTHENTICATED_TLS, Instant.now());
+    return builder(dir.resolve("state"))
+        .destinationPolicies(map)
+        .downgradeProtection(DowngradeProtection.builder(memory).build())
+        .build();
+  }
+
+  /** The old map decided the plan and the memory's exemption alike. */
+  private static void assertExemptByTheOldEntry(List<String> reasons) {
+    assertThat(reasons)
+        .contains("policy map entry plain.test: enforced override=sts")
+        .anySatisfy(l -> assertThat(l).startsWith("downgrade memory: exempt by operator entry"));
+  }
+
+  /**
    * Downgrade memory (docs/design.md §1, "Downgrade memory") under a policy map reloaded while one
    * message is being decided. Authenticated TLS was seen for {@code plain.test} (no MTA-STS, no
    * DANE). The old map says {@code plain.test enforced override=sts}: the operator lowered the
@@ -334,26 +365,13 @@ class PlanningEdgeCasesTest {
   @Test
   void theDowngradeMemoryIsExemptedByTheMapReadThePlanWasMadeUnder(@TempDir Path dir)
       throws Exception {
-    ReloadAfterFirstLookup map =
-        new ReloadAfterFirstLookup(
-            dir.resolve("policy-map"),
-            "plain.test enforced override=sts\n",
-            "plain.test verify\n",
-            "plain.test");
-    DowngradeMemory memory = DowngradeMemory.inMemory(10);
-    memory.raise(DomainName.of("plain.test"), TransportSecurity.AUTHENTICATED_TLS, Instant.now());
-    try (SecureSmtpTransport t =
-        builder(dir.resolve("state"))
-            .destinationPolicies(map)
-            .downgradeProtection(DowngradeProtection.builder(memory).build())
-            .build()) {
+    ReloadAfterFirstLookup map = plainTestExemptThenVerify(dir);
+    try (SecureSmtpTransport t = guardedByMemoryOfAuthenticatedTls(dir, map)) {
       RecipientResult r = send(t, "f@plain.test", MESSAGE);
       assertThat(map.lookups.get()).as("the map was reloaded during the decision").isPositive();
       assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
       // the old map decided all of it: the plan's entry, and the memory's exemption for it
-      assertThat(r.plan().reasons())
-          .contains("policy map entry plain.test: enforced override=sts")
-          .anySatisfy(l -> assertThat(l).startsWith("downgrade memory: exempt by operator entry"));
+      assertExemptByTheOldEntry(r.plan().reasons());
       assertThat(r.authentication()).contains(Authentication.ENCRYPTED);
     }
   }
@@ -366,27 +384,14 @@ class PlanningEdgeCasesTest {
   @Test
   void thePublicPlanIsJudgedByTheDowngradeMemoryUnderTheSameMapRead(@TempDir Path dir)
       throws Exception {
-    ReloadAfterFirstLookup map =
-        new ReloadAfterFirstLookup(
-            dir.resolve("policy-map"),
-            "plain.test enforced override=sts\n",
-            "plain.test verify\n",
-            "plain.test");
-    DowngradeMemory memory = DowngradeMemory.inMemory(10);
-    memory.raise(DomainName.of("plain.test"), TransportSecurity.AUTHENTICATED_TLS, Instant.now());
-    try (SecureSmtpTransport t =
-        builder(dir.resolve("state"))
-            .destinationPolicies(map)
-            .downgradeProtection(DowngradeProtection.builder(memory).build())
-            .build()) {
+    ReloadAfterFirstLookup map = plainTestExemptThenVerify(dir);
+    try (SecureSmtpTransport t = guardedByMemoryOfAuthenticatedTls(dir, map)) {
       DeliveryPlan plan =
           t.plan(new NextHop.Domain(DomainName.of("plain.test")), TlsLevel.OPPORTUNISTIC);
       assertThat(map.lookups.get()).as("the map was reloaded during the decision").isPositive();
       assertThat(plan.failure()).as("%s", plan.reasons()).isEmpty();
       assertThat(plan.hosts()).hasSize(1);
-      assertThat(plan.reasons())
-          .contains("policy map entry plain.test: enforced override=sts")
-          .anySatisfy(l -> assertThat(l).startsWith("downgrade memory: exempt by operator entry"));
+      assertExemptByTheOldEntry(plan.reasons());
     }
   }
 }
