@@ -26,7 +26,6 @@ import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,26 +68,10 @@ class PlanningEdgeCasesTest {
 
   @BeforeAll
   static void start() throws IOException {
-    brokenMx =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.0.2"))
-            .hostname("mx.broken.test")
-            .tls(PKI.root().leaf().dnsNames("mx.broken.test").issue().serverSslContext())
-            .start();
+    brokenMx = StandardFixtures.smtpHost(PKI, "127.0.0.2", 0, "mx.broken.test").start();
     relayMx =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.0.3"))
-            .port(brokenMx.port())
-            .hostname("smtp.relay.test")
-            .tls(PKI.root().leaf().dnsNames("smtp.relay.test").issue().serverSslContext())
-            .start();
-    plainMx =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.0.4"))
-            .port(brokenMx.port())
-            .hostname("mx.plain.test")
-            .tls(PKI.root().leaf().dnsNames("mx.plain.test").issue().serverSslContext())
-            .start();
+        StandardFixtures.smtpHost(PKI, "127.0.0.3", brokenMx.port(), "smtp.relay.test").start();
+    plainMx = StandardFixtures.smtpHost(PKI, "127.0.0.4", brokenMx.port(), "mx.plain.test").start();
     sts =
         MtaStsServer.builder()
             .pki(PKI)

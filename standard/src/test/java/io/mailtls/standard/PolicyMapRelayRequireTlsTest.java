@@ -17,7 +17,6 @@ import io.mailtls.testkit.MtaStsServer;
 import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,19 +53,8 @@ class PolicyMapRelayRequireTlsTest {
   @BeforeAll
   static void start() throws IOException {
     elsewhere =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.79.3"))
-            .hostname("mx.elsewhere.test")
-            .tls(PKI.root().leaf().dnsNames("mx.elsewhere.test").issue().serverSslContext())
-            .requireTls()
-            .start();
-    gateway =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.79.2"))
-            .hostname("gw.test")
-            .tls(PKI.root().leaf().dnsNames("gw.test").issue().serverSslContext())
-            .requireTls()
-            .start();
+        StandardFixtures.smtpHost(PKI, "127.0.79.3", 0, "mx.elsewhere.test").requireTls().start();
+    gateway = StandardFixtures.smtpHost(PKI, "127.0.79.2", 0, "gw.test").requireTls().start();
     sts =
         MtaStsServer.builder()
             .pki(PKI)

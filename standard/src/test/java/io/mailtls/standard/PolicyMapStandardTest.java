@@ -19,7 +19,6 @@ import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,12 +60,7 @@ class PolicyMapStandardTest {
 
   private static MockSmtpServer server(String ip, String host, int port, javax.net.ssl.SSLContext c)
       throws IOException {
-    MockSmtpServer.Builder b =
-        MockSmtpServer.builder().address(InetAddress.getByName(ip)).hostname(host).tls(c);
-    if (port != 0) {
-      b.port(port);
-    }
-    return b.start();
+    return StandardFixtures.smtpHost(ip, port, host, c).start();
   }
 
   @BeforeAll

@@ -20,7 +20,6 @@ import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,17 +57,13 @@ class PolicyPrecedenceStandardTest {
   static void start() throws IOException {
     TestPki.Issued daneLeaf = TestPki.selfSigned("mx.signed.test");
     daneHost =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.80.2"))
-            .hostname("mx.signed.test")
-            .tls(daneLeaf.serverSslContext())
+        StandardFixtures.smtpHost("127.0.80.2", 0, "mx.signed.test", daneLeaf.serverSslContext())
             .start();
     pkixHost =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.80.3"))
-            .port(daneHost.port())
-            .hostname("mx.pkix.test")
-            .tls(
+        StandardFixtures.smtpHost(
+                "127.0.80.3",
+                daneHost.port(),
+                "mx.pkix.test",
                 PKI.root()
                     .leaf()
                     .dnsNames("mx.pkix.test", "implicit.test")

@@ -22,7 +22,6 @@ import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,16 +48,7 @@ class RequireTlsDowngradeMemoryTest {
   /** A server with STARTTLS (a certificate for {@code name}) that advertises REQUIRETLS. */
   private static MockSmtpServer server(String ip, String name, TestPki.Issued cert, int port)
       throws IOException {
-    MockSmtpServer.Builder b =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName(ip))
-            .hostname(name)
-            .tls(cert.serverSslContext())
-            .requireTls();
-    if (port != 0) {
-      b.port(port);
-    }
-    return b.start();
+    return StandardFixtures.smtpHost(ip, port, name, cert.serverSslContext()).requireTls().start();
   }
 
   private static TestPki.Issued pkix(String name) {

@@ -27,7 +27,6 @@ import io.mailtls.testkit.Tlsa;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,13 +75,8 @@ class RequireTlsTest {
       String ip, String name, TestPki.Issued cert, UnaryOperator<MockSmtpServer.Builder> more)
       throws IOException {
     MockSmtpServer.Builder b =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName(ip))
-            .hostname(name)
-            .tls(cert.serverSslContext());
-    if (dane != null) {
-      b.port(dane.port());
-    }
+        StandardFixtures.smtpHost(
+            ip, dane == null ? 0 : dane.port(), name, cert.serverSslContext());
     return more.apply(b).start();
   }
 

@@ -20,7 +20,6 @@ import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,20 +51,12 @@ class StandardTransportTest {
 
   @BeforeAll
   static void start() throws IOException {
-    stsMx =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.0.2"))
-            .hostname("mx.sts.test")
-            .tls(PKI.root().leaf().dnsNames("mx.sts.test").issue().serverSslContext())
-            .start();
+    stsMx = StandardFixtures.smtpHost(PKI, "127.0.0.2", 0, "mx.sts.test").start();
     // A self-signed certificate: only DANE can authenticate it.
     TestPki.Issued daneLeaf = TestPki.selfSigned("mx.dane.test");
     daneMx =
-        MockSmtpServer.builder()
-            .address(InetAddress.getByName("127.0.0.3"))
-            .port(stsMx.port())
-            .hostname("mx.dane.test")
-            .tls(daneLeaf.serverSslContext())
+        StandardFixtures.smtpHost(
+                "127.0.0.3", stsMx.port(), "mx.dane.test", daneLeaf.serverSslContext())
             .start();
     sts =
         MtaStsServer.builder()
