@@ -68,6 +68,31 @@ class EnvelopeOfTest {
   }
 
   /**
+   * Text after the closing angle bracket is refused, not dropped: Angus Mail would put it on the
+   * MAIL command as it stands ({@code MAIL FROM:<a@b.test> SIZE=1}, an ESMTP parameter the caller
+   * may not have meant), and taking only the address would send something else than asked.
+   */
+  @Test
+  void textAfterTheEnvelopeFromsAddressIsRefused() throws Exception {
+    SMTPMessage m = new SMTPMessage(Messages.session());
+    m.setFrom("alice@bank.example");
+    m.setRecipients(Message.RecipientType.TO, "bob@example.org");
+    for (String value :
+        new String[] {"<bounces@esp.example> junk", "<bounces@esp.example> SIZE=1"}) {
+      m.setEnvelopeFrom(value);
+      assertThatThrownBy(() -> MailtlsJakarta.envelopeOf(m))
+          .as(value)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("SMTPMessage.setEnvelopeFrom")
+          .hasMessageContaining("after the address");
+    }
+    m.setEnvelopeFrom("Bounces <bounces@esp.example>");
+    assertThat(sender(MailtlsJakarta.envelopeOf(m))).isEqualTo("bounces@esp.example");
+    m.setEnvelopeFrom(" <bounces@esp.example> ");
+    assertThat(sender(MailtlsJakarta.envelopeOf(m))).isEqualTo("bounces@esp.example");
+  }
+
+  /**
    * A sender-wide envelope sender (as Angus Mail's {@code mail.smtp.from}) replaces the header
    * fields' one, and an {@code SMTPMessage}'s own envelope-from wins over it.
    */

@@ -89,7 +89,9 @@ public final class Envelopes {
   /**
    * The reverse-path {@code value} names ({@code origin} says where it came from, for the error):
    * empty for {@code <>}, the null reverse-path (RFC 5321 §4.5.5); an address, with or without
-   * angle brackets or a display name, otherwise.
+   * angle brackets or a display name, otherwise. Text after the closing angle bracket is refused:
+   * Jakarta Mail's parser drops it, while Angus Mail would send it on the MAIL command (as an ESMTP
+   * parameter), so either reading would send something the caller may not have meant.
    *
    * @throws IllegalArgumentException when {@code value} is no usable address
    */
@@ -97,6 +99,14 @@ public final class Envelopes {
     String v = value.trim();
     if (v.equals("<>")) {
       return Optional.empty();
+    }
+    if (v.indexOf('<') >= 0 && !v.endsWith(">")) {
+      throw new IllegalArgumentException(
+          "unusable envelope sender \""
+              + v
+              + "\" from "
+              + origin
+              + ": text after the address (give the address alone, or \"<address>\")");
     }
     try {
       String address = new InternetAddress(v, true).getAddress();
