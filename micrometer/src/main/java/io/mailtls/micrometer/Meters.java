@@ -30,6 +30,7 @@ final class Meters {
   static final String POLICY_SOURCE = "policy.source";
   static final String FAILURE_TYPE = "failure.type";
   static final String OUTCOME = "outcome";
+  static final String PLAINTEXT_REASON = "plaintext.reason";
   static final String ENFORCED = "enforced";
   static final String DOMAIN = "domain";
 
@@ -58,6 +59,10 @@ final class Meters {
         .tag(OUTCOME, a.failure().isPresent() ? "failed" : "ok")
         .tag(FAILURE_TYPE, failure(a.failure()))
         .tag(AUTHENTICATION, authentication(a.authentication()))
+        // why a session went on without TLS (Attempt.plaintextReason): a failed STARTTLS
+        // handshake followed by a plaintext retry at opportunistic counts as "ok", and only this
+        // tells it from a server that offered no STARTTLS
+        .tag(PLAINTEXT_REASON, failure(a.plaintextReason()))
         .tag(POLICY_SOURCE, source(a.source()))
         .register(registry)
         .increment();

@@ -164,17 +164,19 @@ class DeliveryPathCountsTest {
                 1.0,
                 "authentication=encrypted,failure.type=none,policy.source=none,status=delivered",
                 3.0));
-    // The failed handshake and its plaintext retry are one attempt (Attempt.plaintextReason);
-    // the refused greeting is an attempt of its own, and so is the pooled session's transaction.
+    // The failed handshake and its plaintext retry are one attempt (Attempt.plaintextReason),
+    // told apart from a server without STARTTLS by its plaintext.reason; the refused greeting is
+    // an attempt of its own, and so is the pooled session's transaction.
     assertThat(results.get(0).attempt().orElseThrow().plaintextReason()).isPresent();
     assertThat(counters(registry, Meters.ATTEMPTS))
         .containsExactlyInAnyOrderEntriesOf(
             Map.of(
-                "authentication=plaintext,failure.type=none,outcome=ok,policy.source=none",
+                "authentication=plaintext,failure.type=none,outcome=ok,"
+                    + "plaintext.reason=tls_handshake_failed,policy.source=none",
                 1.0,
-                "authentication=none,failure.type=greeting_rejected,outcome=failed,policy.source=none",
+                "authentication=none,failure.type=greeting_rejected,outcome=failed,plaintext.reason=none,policy.source=none",
                 1.0,
-                "authentication=encrypted,failure.type=none,outcome=ok,policy.source=none",
+                "authentication=encrypted,failure.type=none,outcome=ok,plaintext.reason=none,policy.source=none",
                 3.0));
     assertThat(counters(registry, Meters.POLICY_FAILURES)).isEmpty();
     // Five attempts, each timed, the refused one included; TLS tried three times (the failed

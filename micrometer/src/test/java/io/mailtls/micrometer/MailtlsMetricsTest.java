@@ -99,11 +99,11 @@ class MailtlsMetricsTest {
       assertThat(counters(registry, Meters.ATTEMPTS))
           .containsExactlyInAnyOrderEntriesOf(
               Map.of(
-                  "authentication=verified,failure.type=none,outcome=ok,policy.source=dane",
+                  "authentication=verified,failure.type=none,outcome=ok,plaintext.reason=none,policy.source=dane",
                   1.0,
-                  "authentication=encrypted,failure.type=none,outcome=ok,policy.source=none",
+                  "authentication=encrypted,failure.type=none,outcome=ok,plaintext.reason=none,policy.source=none",
                   2.0,
-                  "authentication=none,failure.type=certificate_not_trusted,outcome=failed,policy.source=dane",
+                  "authentication=none,failure.type=certificate_not_trusted,outcome=failed,plaintext.reason=none,policy.source=dane",
                   1.0));
       assertThat(counters(registry, Meters.POLICY_FAILURES))
           .containsExactlyInAnyOrderEntriesOf(
