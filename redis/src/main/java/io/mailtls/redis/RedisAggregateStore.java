@@ -209,7 +209,13 @@ public final class RedisAggregateStore implements AggregateStore {
               reportedKey(batch.day())
             },
             args.toArray(String[]::new));
-    if (r == 2) {
+    if (r == 3) {
+      log.warn(
+          "TLS-RPT: {} or {} was not of the type mailtls writes there (written by another tool);"
+              + " it was replaced, the day's counts restarting from this merge",
+          dayKey(batch.day()),
+          daysKey());
+    } else if (r == 2) {
       // The value is not logged: it is not a count, and may be anything.
       log.warn(
           "TLS-RPT: {} held a counter that is not a count; it was replaced, restarting from this"

@@ -11,7 +11,7 @@ public final class CountScripts {
    * epoch day (the score), ARGV[3] the hash's time to live in seconds, ARGV[4] the marker's, then
    * field and increment pairs. Returns -1 without adding anything when the day's reports went out
    * (its counts were discarded), 0 when this batch was merged before (a retry whose earlier answer
-   * was lost), else (1, or 2 when it replaced a field, below) adds every increment (HINCRBY),
+   * was lost), else (1; 2 when it replaced a field, 3 a key, below) adds every increment (HINCRBY),
    * records the day and the batch's marker and renews the hash's expiry, all in one script: another
    * process sees all of a merge or none of it, and a batch is added once however often it is sent
    * while its marker lives.
@@ -21,7 +21,12 @@ public final class CountScripts {
    * altered value; {@code HINCRBY} would fail on it, or overflow) is deleted before the increments
    * are added, so that the counter restarts from this merge, and the script returns 2 instead of 1.
    * Without the check, {@code HINCRBY} failed after the marker was set and some counters were
-   * added: the retry found the marker and the rest of the batch was lost unreported.
+   * added: the retry found the marker and the rest of the batch was lost unreported. Likewise the
+   * day's key when it is not a hash, and the days set's when it is not a sorted set (written by
+   * another tool; every command on it failed with WRONGTYPE), are deleted first, and the script
+   * returns 3: before, such a day's key failed every merge, which the store took for Redis being
+   * away, so the batch and every later one, of any day, waited behind it; such a days set failed
+   * {@code ZADD} after the counts were added, and every read of the days.
    */
   public static final RedisLink.Script MERGE =
       RedisLink.Script.of(
@@ -32,11 +37,20 @@ public final class CountScripts {
               + "  return 0\n"
               + "end\n"
               + "local replaced = 1\n"
+              + "local function own(key, kind)\n"
+              + "  local t = redis.call('TYPE', key)['ok']\n"
+              + "  if t ~= kind and t ~= 'none' then\n"
+              + "    redis.call('DEL', key)\n"
+              + "    replaced = 3\n"
+              + "  end\n"
+              + "end\n"
+              + "own(KEYS[1], 'hash')\n"
+              + "own(KEYS[2], 'zset')\n"
               + "for i = 5, #ARGV, 2 do\n"
               + "  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
               + "  if v and (#v > 18 or not string.match(v, '^%d+$')) then\n"
               + "    redis.call('HDEL', KEYS[1], ARGV[i])\n"
-              + "    replaced = 2\n"
+              + "    if replaced == 1 then replaced = 2 end\n"
               + "  end\n"
               + "end\n"
               + "redis.call('SET', KEYS[3], '1', 'EX', ARGV[4])\n"
@@ -94,9 +108,10 @@ public final class CountScripts {
 
   /**
    * Days. KEYS[1] the days sorted set; ARGV[1] the prefix of the day hashes' keys, ARGV[2] the most
-   * members looked at. Forgets the members whose hash expired (and those longer than an ISO date's
-   * 10 characters) and returns {@code {'ok', day, ...}}, the days whose hash exists, oldest first;
-   * or, when the set holds more than ARGV[2] members, forgets those of the oldest ARGV[2] that hold
+   * members looked at. Forgets the members whose hash expired, or whose key is not a hash (nothing
+   * mailtls counted, and every read of it would fail), and those longer than an ISO date's 10
+   * characters, and returns {@code {'ok', day, ...}}, the days whose hash exists, oldest first; or,
+   * when the set holds more than ARGV[2] members, forgets those of the oldest ARGV[2] that hold
    * nothing and returns {@code {'over', members}}: a set filled with members that hold nothing
    * shrinks from call to call, and no answer leaves a member unread.
    */
@@ -106,7 +121,7 @@ public final class CountScripts {
               + "local n = redis.call('ZCARD', KEYS[1])\n"
               + "local out = {'ok'}\n"
               + "for _, d in ipairs(redis.call('ZRANGE', KEYS[1], 0, max - 1)) do\n"
-              + "  if #d <= 10 and redis.call('EXISTS', ARGV[1] .. d) == 1 then\n"
+              + "  if #d <= 10 and redis.call('TYPE', ARGV[1] .. d)['ok'] == 'hash' then\n"
               + "    table.insert(out, d)\n"
               + "  else\n"
               + "    redis.call('ZREM', KEYS[1], d)\n"

@@ -19,8 +19,10 @@ public final class DowngradeScripts {
    * tonumber} would take {@code 1e20}, {@code nan} or hex, and keep such a value as the maximum
    * forever); an authenticated time raises {@code tls} too, so {@code tls} is never earlier than
    * {@code authenticated_tls}. The key then expires the retention after its newest time
-   * (PEXPIREAT). Values are written as the digits given or kept, never reformatted by Lua. Returns
-   * 1 if a field changed, else 0.
+   * (PEXPIREAT). Values are written as the digits given or kept, never reformatted by Lua. A key
+   * that is not a hash (written by another tool, without expiry) is replaced: every command on it
+   * failed with WRONGTYPE, so the raise was queued as if Redis were away, retried by every call,
+   * and no other process learned of the domain's TLS. Returns 1 if a field changed, else 0.
    */
   public static final RedisLink.Script RAISE =
       RedisLink.Script.of(
@@ -34,6 +36,8 @@ public final class DowngradeScripts {
               + "  if tonumber(b) > tonumber(a) then return b end\n"
               + "  return a\n"
               + "end\n"
+              + "local kind = redis.call('TYPE', KEYS[1])['ok']\n"
+              + "if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end\n"
               + "local cur = redis.call('HMGET', KEYS[1], 'tls', 'authenticated_tls')\n"
               + "local auth = later(number(cur[2]), number(ARGV[2]))\n"
               + "local tls = later(later(number(cur[1]), number(ARGV[1])), auth)\n"

@@ -11,18 +11,22 @@ public final class PolicyScripts {
    * the fleet's clock tolerance and ARGV[6] its now less the tolerance, in epoch milliseconds.
    * Stores the value unless the key holds an entry fetched later, or fetched in the same
    * millisecond with an id that sorts the same or later; a value the script cannot read (not JSON,
-   * no {@code fetched_at_ms}) is replaced. An entry fetched after ARGV[5] is "ahead" (a host whose
-   * clock runs ahead of the writer's, a clock that went back, an altered value) and counts as
-   * fetched at ARGV[6]: it never loses to an entry fetched before that, so a writer whose clock
-   * runs behind cannot roll the fleet back (RFC 8461 §10.2), and a fetch made since replaces it, so
-   * that it never keeps later fetches out; at the same time, the entry that is not ahead wins.
-   * Without ARGV[5] (a writer of an earlier version) there is no "ahead"; without ARGV[6], an entry
-   * dated ahead is older than any other, as that version ordered them. Returns 1 if stored, 0 if
-   * the stored entry was kept.
+   * no {@code fetched_at_ms}), or a key that is not a string (written by another tool, without
+   * expiry: every command on it failed with WRONGTYPE, so no process could share the domain's
+   * policy), is replaced. An entry fetched after ARGV[5] is "ahead" (a host whose clock runs ahead
+   * of the writer's, a clock that went back, an altered value) and counts as fetched at ARGV[6]: it
+   * never loses to an entry fetched before that, so a writer whose clock runs behind cannot roll
+   * the fleet back (RFC 8461 §10.2), and a fetch made since replaces it, so that it never keeps
+   * later fetches out; at the same time, the entry that is not ahead wins. Without ARGV[5] (a
+   * writer of an earlier version) there is no "ahead"; without ARGV[6], an entry dated ahead is
+   * older than any other, as that version ordered them. Returns 1 if stored, 0 if the stored entry
+   * was kept.
    */
   public static final RedisLink.Script PUT_IF_NEWER =
       RedisLink.Script.of(
-          "local current = redis.call('GET', KEYS[1])\n"
+          "local kind = redis.call('TYPE', KEYS[1])['ok']\n"
+              + "if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end\n"
+              + "local current = redis.call('GET', KEYS[1])\n"
               + "if current then\n"
               + "  local ok, old = pcall(cjson.decode, current)\n"
               + "  if ok and type(old) == 'table' and type(old.fetched_at_ms) == 'number' then\n"
@@ -52,13 +56,15 @@ public final class PolicyScripts {
 
   /**
    * Compare-and-delete. KEYS[1] the policy key; ARGV[1] a {@code fetched_at_ms}. Deletes the key
-   * unless it holds an entry fetched after that time (a newer policy some process stored). Returns
-   * 1 if deleted.
+   * unless it holds an entry fetched after that time (a newer policy some process stored); a key
+   * that is not a string holds no entry and is deleted. Returns 1 if deleted.
    */
   public static final RedisLink.Script DELETE_IF_NOT_NEWER =
       RedisLink.Script.of(
-          "local current = redis.call('GET', KEYS[1])\n"
-              + "if not current then return 0 end\n"
+          "local kind = redis.call('TYPE', KEYS[1])['ok']\n"
+              + "if kind == 'none' then return 0 end\n"
+              + "if kind ~= 'string' then return redis.call('DEL', KEYS[1]) end\n"
+              + "local current = redis.call('GET', KEYS[1])\n"
               + "local ok, old = pcall(cjson.decode, current)\n"
               + "if ok and type(old) == 'table' and type(old.fetched_at_ms) == 'number'"
               + " and old.fetched_at_ms > tonumber(ARGV[1]) then return 0 end\n"
