@@ -9,12 +9,13 @@ public final class CountScripts {
    * Merge. KEYS[1] the day's hash, KEYS[2] the days sorted set, KEYS[3] the merge's marker ({@code
    * merged:<batch id>}), KEYS[4] the day's reported mark; ARGV[1] the day (ISO date), ARGV[2] its
    * epoch day (the score), ARGV[3] the hash's time to live in seconds, ARGV[4] the marker's, then
-   * field and increment pairs. Returns -1 without adding anything when the day's reports went out
-   * (its counts were discarded), 0 when this batch was merged before (a retry whose earlier answer
-   * was lost), else (1; 2 when it replaced a field, 3 a key, below) adds every increment (HINCRBY),
-   * records the day and the batch's marker and renews the hash's expiry, all in one script: another
-   * process sees all of a merge or none of it, and a batch is added once however often it is sent
-   * while its marker lives.
+   * field and increment pairs. Returns 0 when this batch was merged before (a retry whose earlier
+   * answer was lost; checked first, since such a batch is in the counts the day's reports read), -1
+   * without adding anything when the day's reports went out (its counts were read for them, or
+   * discarded), else (1; 2 when it replaced a field, 3 a key, below) adds every increment
+   * (HINCRBY), records the day and the batch's marker and renews the hash's expiry, all in one
+   * script: another process sees all of a merge or none of it, and a batch is added once however
+   * often it is sent while its marker lives.
    *
    * <p>Redis does not undo what a script wrote before it failed, so nothing is written before every
    * field is checked: a field that holds anything but 1 to 18 decimal digits (another tool, an
@@ -30,11 +31,11 @@ public final class CountScripts {
    */
   public static final RedisLink.Script MERGE =
       RedisLink.Script.of(
-          "if redis.call('EXISTS', KEYS[4]) == 1 then\n"
-              + "  return -1\n"
-              + "end\n"
-              + "if redis.call('EXISTS', KEYS[3]) == 1 then\n"
+          "if redis.call('EXISTS', KEYS[3]) == 1 then\n"
               + "  return 0\n"
+              + "end\n"
+              + "if redis.call('EXISTS', KEYS[4]) == 1 then\n"
+              + "  return -1\n"
               + "end\n"
               + "local replaced = 1\n"
               + "local function own(key, kind)\n"
