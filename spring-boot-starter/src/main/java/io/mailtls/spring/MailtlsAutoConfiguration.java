@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -266,28 +267,39 @@ public class MailtlsAutoConfiguration {
                     t.getDataBlock(),
                     t.getDataTermination())));
     MailtlsProperties.Pool pool = properties.getPool();
-    SpringSupport.build(
-        "mailtls.pool.max-sessions-per-destination",
-        () -> b.maxSessionsPerDestination(pool.getMaxSessionsPerDestination()));
+    // Each bound is checked here, naming its property: the builder checks them only in build(),
+    // with its own field names, and takes an idle time of zero as "keep no session idle", which
+    // would turn reuse off silently while mailtls.pool.reuse-connections says on.
+    b.maxSessionsPerDestination(
+        SpringSupport.positive(
+            "mailtls.pool.max-sessions-per-destination", pool.getMaxSessionsPerDestination()));
     if (pool.isReuseConnections()) {
-      SpringSupport.build(
-          "mailtls.pool.idle-time",
-          () -> b.connectionReuse(pool.getIdleTime(), pool.getReuseTimeLimit()));
+      Duration idleTime =
+          SpringSupport.positive(
+              "mailtls.pool.idle-time",
+              pool.getIdleTime(),
+              " (mailtls.pool.reuse-connections=false turns reuse off)");
+      Duration reuseTimeLimit =
+          SpringSupport.positive(
+              "mailtls.pool.reuse-time-limit",
+              pool.getReuseTimeLimit(),
+              " (mailtls.pool.reuse-connections=false turns reuse off)");
+      b.connectionReuse(idleTime, reuseTimeLimit);
       Integer max = pool.getMaxTransactionsPerSession();
       if (max != null) {
-        SpringSupport.build(
-            "mailtls.pool.max-transactions-per-session", () -> b.maxTransactionsPerSession(max));
+        b.maxTransactionsPerSession(
+            SpringSupport.positive("mailtls.pool.max-transactions-per-session", max));
       }
     } else {
       b.noConnectionReuse();
     }
-    SpringSupport.build(
-        "mailtls.pool.max-attempts-per-domain",
-        () -> b.maxAttemptsPerDomain(pool.getMaxAttemptsPerDomain()));
+    b.maxAttemptsPerDomain(
+        SpringSupport.positive(
+            "mailtls.pool.max-attempts-per-domain", pool.getMaxAttemptsPerDomain()));
     Integer concurrent = pool.getMaxConcurrentDeliveries();
     if (concurrent != null) {
-      SpringSupport.build(
-          "mailtls.pool.max-concurrent-deliveries", () -> b.maxConcurrentDeliveries(concurrent));
+      b.maxConcurrentDeliveries(
+          SpringSupport.positive("mailtls.pool.max-concurrent-deliveries", concurrent));
     }
     customizers.orderedStream().forEach(c -> c.customize(b));
     return b.build();

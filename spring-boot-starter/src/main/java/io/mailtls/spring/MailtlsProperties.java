@@ -488,7 +488,7 @@ public class MailtlsProperties {
     /** Whether idle sessions are kept for the next message to the same destination. */
     private boolean reuseConnections = true;
 
-    /** How long an idle session is kept. */
+    /** How long an idle session is kept; positive (reuse-connections=false turns reuse off). */
     private Duration idleTime = Duration.ofSeconds(5);
 
     /** How long after it was opened a session may still take a new message. */

@@ -3,6 +3,7 @@ package io.mailtls.spring;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -18,6 +19,26 @@ final class SpringSupport {
   static <T> T required(String property, @Nullable T value, String why) {
     if (value == null) {
       throw new InvalidMailtlsPropertyException(property, "it is required" + why);
+    }
+    return value;
+  }
+
+  /** {@code value}, or a failure naming {@code property} when it is zero or negative. */
+  static int positive(String property, int value) {
+    if (value < 1) {
+      throw new InvalidMailtlsPropertyException(property, "it must be positive, not " + value);
+    }
+    return value;
+  }
+
+  /**
+   * {@code value}, or a failure naming {@code property} when it is zero or negative; {@code hint}
+   * ends the message.
+   */
+  static Duration positive(String property, Duration value, String hint) {
+    if (value.isZero() || value.isNegative()) {
+      throw new InvalidMailtlsPropertyException(
+          property, "it must be positive, not " + value + hint);
     }
     return value;
   }

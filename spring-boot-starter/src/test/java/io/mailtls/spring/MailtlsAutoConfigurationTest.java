@@ -581,6 +581,52 @@ class MailtlsAutoConfigurationTest {
                     .contains("2"));
   }
 
+  /**
+   * A pool bound that is zero or negative fails start-up naming its property: an idle time of zero
+   * kept no session idle, so reuse was silently off while {@code mailtls.pool.reuse-connections}
+   * said on, and the other bounds failed in the transport's builder with a message naming no
+   * property (or the wrong one).
+   */
+  @Test
+  void aPoolBoundOfZeroOrLessFailsStartUpNamingItsProperty() {
+    Map<String, String> cases = new java.util.LinkedHashMap<>();
+    cases.put("mailtls.pool.idle-time=0s", "invalid mailtls.pool.idle-time: ");
+    cases.put("mailtls.pool.idle-time=0ms", "invalid mailtls.pool.idle-time: ");
+    cases.put("mailtls.pool.idle-time=-1s", "invalid mailtls.pool.idle-time: ");
+    cases.put("mailtls.pool.reuse-time-limit=0s", "invalid mailtls.pool.reuse-time-limit: ");
+    cases.put("mailtls.pool.reuse-time-limit=-5m", "invalid mailtls.pool.reuse-time-limit: ");
+    cases.put(
+        "mailtls.pool.max-transactions-per-session=0",
+        "invalid mailtls.pool.max-transactions-per-session: ");
+    cases.put(
+        "mailtls.pool.max-sessions-per-destination=0",
+        "invalid mailtls.pool.max-sessions-per-destination: ");
+    cases.put(
+        "mailtls.pool.max-attempts-per-domain=0", "invalid mailtls.pool.max-attempts-per-domain: ");
+    cases.put(
+        "mailtls.pool.max-concurrent-deliveries=-1",
+        "invalid mailtls.pool.max-concurrent-deliveries: ");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      runner("pool-bound")
+          .withPropertyValues(c.getKey())
+          .run(
+              context -> {
+                assertThat(context).as(c.getKey()).hasFailed();
+                assertThat(messages(context.getStartupFailure()))
+                    .as(c.getKey())
+                    .contains(c.getValue() + "it must be positive");
+              });
+    }
+  }
+
+  /** With reuse off, the idle time and reuse time limit are not used and not checked. */
+  @Test
+  void theIdleTimeIsNotCheckedWhenReuseIsOff() {
+    runner("pool-reuse-off")
+        .withPropertyValues("mailtls.pool.reuse-connections=false", "mailtls.pool.idle-time=0s")
+        .run(context -> assertThat(context).hasNotFailed());
+  }
+
   @Test
   void relaySettingsWithoutARelayHostFailStartUpRatherThanGoStraightToTheMxHosts() {
     for (String setting :
