@@ -216,6 +216,38 @@ class RelayAndTimeoutCliTest {
     assertThat(json(run).get("recipients").get(0).get("status").asText()).isNotEqualTo("DELIVERED");
   }
 
+  /**
+   * A refused password is in neither the JSON document nor the {@code -v} trace: not as given, nor
+   * as the base64 of AUTH PLAIN's initial response or of AUTH LOGIN's answer (RFC 4954, RFC 4616).
+   */
+  @Test
+  void aRefusedPasswordIsNeverPrintedEvenEncodedOrTraced() throws Exception {
+    String wrong = "wr0ng-Passw0rd!";
+    List<String> args = new ArrayList<>(common(25));
+    args.addAll(
+        List.of(
+            "-v",
+            "--to",
+            "x@anywhere.example",
+            "--relay",
+            "smtp.relay.test:" + starttlsRelay.port(),
+            "--auth-user",
+            USER,
+            "--auth-password-env",
+            "RELAY_PASSWORD"));
+    CliRun run = send(Map.of("RELAY_PASSWORD", wrong), args);
+
+    assertThat(run.exit()).as(run.out()).isIn(69, 75);
+    java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+    String printed = run.out() + run.err();
+    assertThat(printed)
+        .doesNotContain(wrong)
+        .doesNotContain(
+            b64.encodeToString(("\0" + USER + "\0" + wrong).getBytes(StandardCharsets.UTF_8)))
+        .doesNotContain(b64.encodeToString(wrong.getBytes(StandardCharsets.UTF_8)));
+    assertThat(json(run).get("recipients").get(0).get("status").asText()).isNotEqualTo("DELIVERED");
+  }
+
   @Test
   void theFinalDotWaitKeepsRfc5321sTenMinutesUnlessAsked() {
     CommandLine cl = Mailtls.commandLine();

@@ -191,6 +191,32 @@ class SendCommandTest {
     assertThat(received.tls()).isTrue();
   }
 
+  /**
+   * A message typed or piped with Unix line ends, and a line of a single dot: on the wire every
+   * line ends in CRLF (RFC 5321 §2.3.8) and the dot line is stuffed (RFC 5321 §4.5.2), so the
+   * server receives the whole message, the dot line and what follows it included.
+   */
+  @Test
+  void bareLineFeedsBecomeCrlfAndALoneDotIsStuffed() throws Exception {
+    byte[] message =
+        ("From: a@sender.test\nTo: lf@good.test\nSubject: unix lines\n\n"
+                + "first line\n.\n..two dots\nlast line\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    CliRun run = send(message, "--to", "lf@good.test", "--json");
+
+    assertThat(run.exit()).as(run.err() + run.out()).isZero();
+    SmtpMessage received =
+        world.good().messages().stream()
+            .filter(m -> m.recipients().contains("lf@good.test"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(received.dataAsString())
+        .isEqualTo(
+            "From: a@sender.test\r\nTo: lf@good.test\r\nSubject: unix lines\r\n\r\n"
+                + "first line\r\n.\r\n..two dots\r\nlast line\r\n");
+    assertThat(received.accepted()).isTrue();
+  }
+
   @Test
   void theNullReversePathIsAccepted() throws IOException {
     List<String> args =
