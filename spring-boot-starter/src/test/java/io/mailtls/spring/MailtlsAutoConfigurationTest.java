@@ -648,6 +648,41 @@ class MailtlsAutoConfigurationTest {
     }
   }
 
+  /**
+   * A blank relay host (the {@code ${RELAY:}} idiom with the variable unset) is no relay: alone it
+   * delivers to the recipients' MX hosts, beside any other relay setting it fails start-up as a
+   * missing host does, rather than drop the relay those settings were for.
+   */
+  @Test
+  void aBlankRelayHostIsNoRelayAloneAndFailsStartUpBesideOtherRelaySettings() {
+    for (String setting :
+        List.of(
+            "mailtls.relay.port=587",
+            "mailtls.relay.username=app",
+            "mailtls.relay.password=secret",
+            "mailtls.relay.implicit-tls=true")) {
+      runner("relay-blank-host")
+          .withPropertyValues("mailtls.relay.host= ", setting)
+          .run(
+              context -> {
+                assertThat(context).as(setting).hasFailed();
+                assertThat(messages(context.getStartupFailure()))
+                    .as(setting)
+                    .contains("invalid mailtls.relay.host: it is required when any other");
+              });
+    }
+    runner("relay-blank-alone")
+        .withPropertyValues("mailtls.relay.host=")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              sender.send(message(sender, "a@sender.test", "frank@good.test", "blank-relay-host"));
+              assertThat(receivedWithSubject(world.domains.good(), "blank-relay-host").recipients())
+                  .containsExactly("frank@good.test");
+            });
+  }
+
   @Test
   void aRelayAndAPolicyMapFailStartUpTogether() throws Exception {
     Path map = dir.resolve("relay-and-map.policy");
