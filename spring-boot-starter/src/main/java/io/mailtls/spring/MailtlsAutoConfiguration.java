@@ -120,6 +120,12 @@ public class MailtlsAutoConfiguration {
   public DestinationPolicyMap mailtlsDestinationPolicyMap(MailtlsProperties properties) {
     MailtlsProperties.PolicyMap map = properties.getPolicyMap();
     Path file = SpringSupport.required("mailtls.policy-map.file", map.getFile(), "");
+    Duration interval = map.getCheckInterval();
+    if (interval != null && interval.isNegative()) {
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.policy-map.check-interval",
+          "it must not be negative, not " + interval + " (0s checks the file at every lookup)");
+    }
     try {
       return map.getCheckInterval() == null
           ? DestinationPolicyMap.load(file)

@@ -553,6 +553,21 @@ class MailtlsAutoConfigurationTest {
             });
   }
 
+  /** A negative reload interval fails start-up naming its property, as other bad values do. */
+  @Test
+  void aNegativePolicyMapCheckIntervalFailsStartUpNamingIt() throws Exception {
+    Path map = Files.writeString(dir.resolve("policy-map-neg.txt"), "good.test dane-only\n");
+    runner("map-negative-interval")
+        .withPropertyValues(
+            "mailtls.policy-map.file=" + map, "mailtls.policy-map.check-interval=-1m")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("invalid mailtls.policy-map.check-interval: ");
+            });
+  }
+
   /** A reload interval without a file fails start-up rather than run without the operator's map. */
   @Test
   void aPolicyMapCheckIntervalWithoutAFileFailsStartUp() {
