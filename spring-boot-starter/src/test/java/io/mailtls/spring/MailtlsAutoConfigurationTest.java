@@ -335,6 +335,42 @@ class MailtlsAutoConfigurationTest {
             });
   }
 
+  /**
+   * Boot's settings that let its sender accept any relay certificate ({@code
+   * mail.smtp.ssl.trust=*}, {@code mail.smtp.ssl.checkserveridentity=false}) are not applied to
+   * mailtls's relay: its certificate is still verified against the relay's name, so a relay whose
+   * certificate names another host gets nothing, and the message is deferred.
+   */
+  @Test
+  void bootsTrustAnyCertificateSettingsDoNotWeakenTheRelay() {
+    // mx.sts-testing.test is good.test's server, whose certificate names mx.good.test only
+    runner("relay-trust-all")
+        .withPropertyValues(
+            "spring.mail.host=mx.sts-testing.test",
+            "spring.mail.properties.mail.smtp.ssl.trust=*",
+            "spring.mail.properties.mail.smtp.ssl.checkserveridentity=false",
+            "mailtls.relay.host=mx.sts-testing.test",
+            "mailtls.relay.port=" + world.domains.smtpPort())
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              MailtlsJavaMailSender sender = context.getBean(MailtlsJavaMailSender.class);
+              DeliveryReport report =
+                  sender.deliver(
+                      message(sender, "a@sender.test", "x@anywhere.test", "relay-trust-all"));
+              RecipientResult x = report.result("x@anywhere.test");
+              assertThat(x.status()).as(x.toString()).isEqualTo(DeliveryStatus.DEFERRED);
+              assertThat(x.attempts())
+                  .isNotEmpty()
+                  .allSatisfy(
+                      a ->
+                          assertThat(a.failure())
+                              .contains(io.mailtls.core.FailureType.CERTIFICATE_HOST_MISMATCH));
+              assertThat(world.domains.good().messages())
+                  .noneMatch(m -> m.dataAsString().contains("relay-trust-all"));
+            });
+  }
+
   @Test
   void anApplicationsOwnSenderKeepsSpringMailHostForItself() {
     JavaMailSenderImpl own = new JavaMailSenderImpl();
