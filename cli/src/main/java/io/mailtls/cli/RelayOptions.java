@@ -21,8 +21,9 @@ final class RelayOptions {
       names = "--relay",
       paramLabel = "HOST[:PORT]",
       description =
-          "deliver everything through this relay (smart host) instead of the recipients' MX"
-              + " hosts; its certificate is verified (PKIX, its host name); port 587 with"
+          "deliver everything through this relay (smart host, by host name, not IP address)"
+              + " instead of the recipients' MX hosts; its certificate is verified (PKIX, its"
+              + " host name); port 587 with"
               + " STARTTLS, or 465 with --implicit-tls, unless given")
   @Nullable String relay;
 
@@ -59,7 +60,8 @@ final class RelayOptions {
    *
    * @param env the environment variables ({@link System#getenv(String)} outside tests)
    * @throws CliException a usage error naming the option: a relay option without {@code --relay}, a
-   *     malformed host or port, a missing or empty password, an unreadable password file
+   *     malformed host or port, an IP address for a host name, a missing or empty password, an
+   *     unreadable password file
    */
   Optional<SmartHost> smartHost(Function<String, @Nullable String> env) {
     if (relay == null) {
@@ -84,6 +86,17 @@ final class RelayOptions {
         throw CliException.usage("--relay \"" + relay + "\": port must be 1..65535");
       }
     }
+    if (isIpAddress(host)) {
+      // Looked up in DNS as a name it would defer every message (NXDOMAIN); and the relay's
+      // certificate is verified against its host name.
+      throw CliException.usage(
+          "--relay \""
+              + relay
+              + "\": \""
+              + host
+              + "\" is an IP address, not a host name (RFC 1123 §2.1): give the relay's host"
+              + " name, which its certificate is verified against");
+    }
     SmartHost.Builder b;
     try {
       b = SmartHost.builder(host).port(port);
@@ -102,6 +115,23 @@ final class RelayOptions {
       throw CliException.usage("--auth-password-env and --auth-password-file need --auth-user");
     }
     return Optional.of(b.build());
+  }
+
+  /**
+   * Whether {@code host} is an IP address rather than a host name: an IPv6 address (with or without
+   * brackets), or a name whose last label is all digits, which no host name has (RFC 1123 §2.1: the
+   * highest-level label is alphabetic), such as the dotted-decimal {@code 192.0.2.1}.
+   */
+  static boolean isIpAddress(String host) {
+    String h = host.strip();
+    if (h.startsWith("[") || h.indexOf(':') >= 0) {
+      return true;
+    }
+    if (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1);
+    }
+    String last = h.substring(h.lastIndexOf('.') + 1);
+    return !last.isEmpty() && last.chars().allMatch(c -> c >= '0' && c <= '9');
   }
 
   private String password(Function<String, @Nullable String> env) {

@@ -217,6 +217,28 @@ class RelayAndTimeoutCliTest {
   }
 
   /**
+   * A relay given by IP address is a usage error: the relay is verified by its host name, and was
+   * looked up in DNS as one ("127.0.5.1" has no A record: NXDOMAIN), so the message was deferred,
+   * exit 75, however often it was retried. A dotted-decimal address is no host name (RFC 1123
+   * §2.1).
+   */
+  @Test
+  void aRelayGivenByIpAddressIsAUsageError() throws Exception {
+    int before = starttlsRelay.sessions().size();
+    for (String relay :
+        List.of(
+            "127.0.5.1:" + starttlsRelay.port(), "127.0.5.1", "[::1]:" + starttlsRelay.port())) {
+      List<String> args = new ArrayList<>(common(25));
+      args.addAll(List.of("--to", "x@anywhere.example", "--relay", relay));
+      CliRun run = send(Map.of(), args);
+
+      assertThat(run.exit()).as(relay + ": " + run.err() + run.out()).isEqualTo(64);
+      assertThat(run.err()).as(relay).contains("is an IP address");
+    }
+    assertThat(starttlsRelay.sessions()).hasSize(before);
+  }
+
+  /**
    * A refused password is in neither the JSON document nor the {@code -v} trace: not as given, nor
    * as the base64 of AUTH PLAIN's initial response or of AUTH LOGIN's answer (RFC 4954, RFC 4616).
    */

@@ -246,6 +246,16 @@ public class MailtlsAutoConfiguration {
       b.destinationPolicies(map);
     }
     if (relayHost != null && !relayHost.isBlank()) {
+      if (SpringSupport.isIpAddress(relayHost)) {
+        // Looked up in DNS as a name, it would defer every message (NXDOMAIN); and the relay's
+        // certificate is verified against its host name.
+        throw new InvalidMailtlsPropertyException(
+            "mailtls.relay.host",
+            "\""
+                + relayHost
+                + "\" is an IP address, not a host name (RFC 1123 §2.1): give the relay's host"
+                + " name, which its certificate is verified against");
+      }
       b.relay(SpringSupport.build("mailtls.relay", () -> relay(relay, relayHost)));
     } else if (relay.getPort() != null
         || relay.getUsername() != null

@@ -327,7 +327,10 @@ public class MailtlsProperties {
 
   /** A relay (smart host) for all mail instead of the recipients' MX hosts. */
   public static class Relay {
-    /** The relay's host name; unset or blank: deliver to the recipients' MX hosts. */
+    /**
+     * The relay's host name, not an IP address (its certificate is verified against the name);
+     * unset or blank: deliver to the recipients' MX hosts.
+     */
     private @Nullable String host;
 
     /** The relay's port; unset: 587 (submission with STARTTLS), or 465 with implicit-tls. */

@@ -23,6 +23,23 @@ final class SpringSupport {
     return value;
   }
 
+  /**
+   * Whether {@code host} is an IP address rather than a host name: an IPv6 address (with or without
+   * brackets), or a name whose last label is all digits, which no host name has (RFC 1123 §2.1: the
+   * highest-level label is alphabetic), such as the dotted-decimal {@code 192.0.2.1}.
+   */
+  static boolean isIpAddress(String host) {
+    String h = host.strip();
+    if (h.startsWith("[") || h.indexOf(':') >= 0) {
+      return true;
+    }
+    if (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1);
+    }
+    String last = h.substring(h.lastIndexOf('.') + 1);
+    return !last.isEmpty() && last.chars().allMatch(c -> c >= '0' && c <= '9');
+  }
+
   /** {@code value}, or a failure naming {@code property} when it is zero or negative. */
   static int positive(String property, int value) {
     if (value < 1) {

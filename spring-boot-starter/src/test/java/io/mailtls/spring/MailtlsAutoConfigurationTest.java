@@ -326,7 +326,8 @@ class MailtlsAutoConfigurationTest {
   @Test
   void replacesBootsMailSenderWhenTheRelayIsGivenAsMailtlsRelayHost() {
     runner("replace")
-        .withPropertyValues("spring.mail.host=127.0.0.1", "mailtls.relay.host=127.0.0.1")
+        .withPropertyValues(
+            "spring.mail.host=smtp.corp.example", "mailtls.relay.host=smtp.corp.example")
         .run(
             context -> {
               assertThat(context).hasNotFailed();
@@ -695,6 +696,26 @@ class MailtlsAutoConfigurationTest {
                 assertThat(messages(context.getStartupFailure()))
                     .as(setting)
                     .contains("invalid mailtls.relay.host: it is required when any other");
+              });
+    }
+  }
+
+  /**
+   * An IP address as the relay host fails start-up: the relay is verified by its host name and
+   * looked up in DNS as one, where a dotted-decimal address is no host name (RFC 1123 §2.1), so
+   * every message was deferred with an NXDOMAIN for the "name" 127.0.4.1.
+   */
+  @Test
+  void anIpAddressAsTheRelayHostFailsStartUp() {
+    for (String host : List.of("127.0.4.1", "10.1.2.3.", "::1", "[::1]")) {
+      runner("relay-ip")
+          .withPropertyValues("mailtls.relay.host=" + host)
+          .run(
+              context -> {
+                assertThat(context).as(host).hasFailed();
+                assertThat(messages(context.getStartupFailure()))
+                    .as(host)
+                    .contains("invalid mailtls.relay.host: \"" + host + "\" is an IP address");
               });
     }
   }
