@@ -3,7 +3,6 @@ package io.mailtls.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
@@ -13,7 +12,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -31,35 +29,24 @@ class RedisAggregateStoreBoundsTest {
   private static final String DAY_KEY = "test:tlsrpt:v1:day:2026-12-05";
   private static final AppliedPolicy NONE = AppliedPolicy.noPolicy(DomainName.of("example.org"));
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private RedisScratch scratch;
   private RedisServerProcess redis;
   private RedisCommands<String, String> inspect;
 
   @BeforeEach
   void startRedis() {
-    redis = RedisServerProcess.start();
-    closeables.add(redis);
-    RedisClient client = RedisClient.create(redis.uri());
-    closeables.add(client::shutdown);
-    inspect = client.connect().sync();
+    scratch = new RedisScratch();
+    redis = scratch.redis;
+    inspect = scratch.inspect;
   }
 
   @AfterEach
   void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
+    scratch.close();
   }
 
   private RedisAggregateStore store() {
-    RedisAggregateStore s =
-        RedisAggregateStore.newBuilder(redis.uri())
-            .keyPrefix("test")
-            .commandTimeout(Duration.ofSeconds(10))
-            .build();
-    closeables.add(s);
-    return s;
+    return scratch.aggregateStore(Duration.ofSeconds(10));
   }
 
   /**
@@ -107,7 +94,7 @@ class RedisAggregateStoreBoundsTest {
             .maxDayFields(10)
             .maxDayOctets(64 * 1024)
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     s.merge(DAY, Map.of(NONE, PolicyCounts.success()));
     assertThat(s.read(DAY)).containsOnly(Map.entry(NONE, PolicyCounts.success()));
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
@@ -16,7 +15,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,35 +59,24 @@ class RedisAggregateStoreTest {
           Optional.empty(),
           Optional.of("250 no STARTTLS"));
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private RedisScratch scratch;
   private RedisServerProcess redis;
   private RedisCommands<String, String> inspect;
 
   @BeforeEach
   void startRedis() {
-    redis = RedisServerProcess.start();
-    closeables.add(redis);
-    RedisClient client = RedisClient.create(redis.uri());
-    closeables.add(client::shutdown);
-    inspect = client.connect().sync();
+    scratch = new RedisScratch();
+    redis = scratch.redis;
+    inspect = scratch.inspect;
   }
 
   @AfterEach
   void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
+    scratch.close();
   }
 
   private RedisAggregateStore store() {
-    RedisAggregateStore s =
-        RedisAggregateStore.newBuilder(redis.uri())
-            .keyPrefix("test")
-            .commandTimeout(Duration.ofSeconds(5))
-            .build();
-    closeables.add(s);
-    return s;
+    return scratch.aggregateStore(Duration.ofSeconds(5));
   }
 
   @Test
@@ -256,7 +243,7 @@ class RedisAggregateStoreTest {
             .commandTimeout(Duration.ofMillis(200))
             .maxPendingMerges(0) // nothing kept: each merge Redis does not take is lost and thrown
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     s.merge(DAY, Map.of(NONE, PolicyCounts.success()));
     redis.freeze();
     try {

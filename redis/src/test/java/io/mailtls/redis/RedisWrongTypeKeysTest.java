@@ -2,7 +2,6 @@ package io.mailtls.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.DowngradeMemory;
@@ -16,8 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -36,35 +33,24 @@ class RedisWrongTypeKeysTest {
   private static final DomainName DOMAIN = DomainName.of("example.com");
   private static final AppliedPolicy NONE = AppliedPolicy.noPolicy(DOMAIN);
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private RedisScratch scratch;
   private RedisServerProcess redis;
   private RedisCommands<String, String> inspect;
 
   @BeforeEach
   void startRedis() {
-    redis = RedisServerProcess.start();
-    closeables.add(redis);
-    RedisClient client = RedisClient.create(redis.uri());
-    closeables.add(client::shutdown);
-    inspect = client.connect().sync();
+    scratch = new RedisScratch();
+    redis = scratch.redis;
+    inspect = scratch.inspect;
   }
 
   @AfterEach
   void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
+    scratch.close();
   }
 
   private RedisAggregateStore counts() {
-    RedisAggregateStore s =
-        RedisAggregateStore.newBuilder(redis.uri())
-            .keyPrefix("test")
-            .commandTimeout(Duration.ofSeconds(2))
-            .build();
-    closeables.add(s);
-    return s;
+    return scratch.aggregateStore(Duration.ofSeconds(2));
   }
 
   /**
@@ -132,7 +118,7 @@ class RedisWrongTypeKeysTest {
             .commandTimeout(Duration.ofSeconds(2))
             .reconnectDelay(Duration.ofMillis(100))
             .build();
-    closeables.add(m);
+    scratch.closeLater(m);
     return m;
   }
 
@@ -168,7 +154,7 @@ class RedisWrongTypeKeysTest {
             .commandTimeout(Duration.ofSeconds(2))
             .reconnectDelay(Duration.ofMillis(100))
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     return s;
   }
 
