@@ -35,6 +35,15 @@ public final class DowngradeProtection {
   /** The longest period: ten years (3,650 days), far beyond any record's use. */
   public static final Duration MAX_PERIOD = Duration.ofDays(3650);
 
+  /**
+   * How far ahead of the protection's clock a remembered time may be and still count: one hour. A
+   * time further ahead (written by a process whose clock ran ahead, or a damaged store) is not
+   * evidence of a delivery and is ignored, and the decision record says so: kept, it would never
+   * fall out of the period, and a domain whose hosts lost their TLS or authentication would be
+   * deferred for ever.
+   */
+  public static final Duration MAX_CLOCK_AHEAD = Duration.ofHours(1);
+
   private final DowngradeMemory memory;
   private final Duration period;
   private final Predicate<DomainName> exempt;

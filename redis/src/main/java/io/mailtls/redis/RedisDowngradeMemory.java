@@ -178,7 +178,12 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
         .ifPresent(t -> local.raise(domain, TransportSecurity.AUTHENTICATED_TLS, t));
   }
 
-  /** The record in Redis's fields; a field that is not epoch milliseconds is ignored. */
+  /**
+   * The record in Redis's fields; a field that is not epoch milliseconds, or is more than {@link
+   * DowngradeProtection#MAX_CLOCK_AHEAD} ahead of the wall clock (Redis's expiry, PEXPIREAT, is
+   * wall-clock time too), is ignored, so that it never enters the local layer, where as the maximum
+   * it would swallow every later raise.
+   */
   private static Seen decode(String key, @Nullable List<KeyValue<String, String>> fields) {
     Optional<Instant> tls = Optional.empty();
     Optional<Instant> authenticated = Optional.empty();
@@ -204,7 +209,16 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
       if (!value.isEmpty()
           && value.length() <= 15
           && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-        return Optional.of(Instant.ofEpochMilli(Long.parseLong(value)));
+        Instant at = Instant.ofEpochMilli(Long.parseLong(value));
+        if (!at.isAfter(Instant.now().plus(DowngradeProtection.MAX_CLOCK_AHEAD))) {
+          return Optional.of(at);
+        }
+        log.warn(
+            "ignoring field {} of Redis key {}: more than {} ahead of the clock",
+            field,
+            key,
+            DowngradeProtection.MAX_CLOCK_AHEAD);
+        return Optional.empty();
       }
     } catch (NumberFormatException e) {
       // too large: unreadable, as below
@@ -219,7 +233,8 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
     return new String[] {
       s.tls().map(t -> Long.toString(t.toEpochMilli())).orElse(""),
       s.authenticatedTls().map(t -> Long.toString(t.toEpochMilli())).orElse(""),
-      Long.toString(retention.toMillis())
+      Long.toString(retention.toMillis()),
+      Long.toString(DowngradeProtection.MAX_CLOCK_AHEAD.toMillis())
     };
   }
 

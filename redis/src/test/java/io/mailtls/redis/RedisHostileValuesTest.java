@@ -6,6 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.DowngradeMemory;
+import io.mailtls.core.DowngradeProtection;
 import io.mailtls.core.MtaStsMode;
 import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.TransportSecurity;
@@ -83,6 +84,40 @@ class RedisHostileValuesTest {
     assertThat(inspect.pttl(key)).as("the key expires again").isPositive();
     DowngradeMemory.Seen seenByAnother = memory(redis).seen(DOMAIN);
     assertThat(seenByAnother.authenticatedTls()).contains(at);
+  }
+
+  /**
+   * A time a year ahead (written by a process whose clock ran ahead, or by hand) was the maximum
+   * for good: the key's expiry lay a year out, every later raise lost to it, and every process read
+   * a floor that never fell out of the period. Now a read ignores it, and the next raise replaces
+   * it.
+   */
+  @Test
+  void aTimeFarAheadOfTheClockIsIgnoredAndReplacedByTheNextRaise() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    String key = "test:downgrade:v1:example.com";
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    String yearAhead = Long.toString(now.plus(Duration.ofDays(365)).toEpochMilli());
+    inspect.hset(key, Map.of("tls", yearAhead, "authenticated_tls", yearAhead));
+
+    assertThat(memory(redis).seen(DOMAIN)).isEqualTo(DowngradeMemory.Seen.NOTHING);
+
+    memory(redis).raise(DOMAIN, TransportSecurity.TLS, now);
+    assertThat(inspect.hgetall(key))
+        .containsEntry("tls", Long.toString(now.toEpochMilli()))
+        .doesNotContainKey("authenticated_tls");
+    assertThat(inspect.pttl(key))
+        .as("the key expires the retention after the raise, not a year later")
+        .isBetween(1L, DowngradeProtection.DEFAULT_PERIOD.toMillis());
+
+    // A raise stamped a year ahead is not written; within the hour one is.
+    Instant ahead = now.plus(Duration.ofDays(365));
+    memory(redis).raise(DOMAIN, TransportSecurity.TLS, ahead);
+    assertThat(inspect.hget(key, "tls")).isEqualTo(Long.toString(now.toEpochMilli()));
+    Instant soon = now.plus(Duration.ofMinutes(30));
+    memory(redis).raise(DOMAIN, TransportSecurity.TLS, soon);
+    assertThat(inspect.hget(key, "tls")).isEqualTo(Long.toString(soon.toEpochMilli()));
   }
 
   /**

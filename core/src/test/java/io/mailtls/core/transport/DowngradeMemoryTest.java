@@ -194,6 +194,36 @@ class DowngradeMemoryTest {
     }
   }
 
+  /**
+   * A time far ahead of the clock (a fleet member whose clock ran a year ahead, a damaged store)
+   * never falls out of the period: kept as a floor, it would defer a domain that lost STARTTLS for
+   * ever. More than an hour ahead it is ignored, and the record says so; within the hour it counts.
+   */
+  @Test
+  void aTimeFarAheadOfTheClockIsNotAFloor() throws Exception {
+    try (Fixture f = new Fixture()) {
+      DowngradeMemory memory = DowngradeMemory.inMemory(100);
+      memory.raise(DOMAIN, TransportSecurity.TLS, clock.instant().plus(Duration.ofDays(365)));
+      MockSmtpServer mx = f.server("127.0.0.2", b -> b.hostname(HOST));
+      f.dns(d -> d.zone("example.test", z -> z.mailHost("example.test", 10, HOST, mx)));
+      SecureSmtpTransport t = transport(f, DowngradeProtection.builder(memory));
+      RecipientResult r = Fixture.send(t, RCPT).result(RCPT);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+      assertThat(r.plan().reasons())
+          .anyMatch(
+              l ->
+                  l.startsWith("downgrade memory: no TLS delivery within 30 days")
+                      && l.contains("ignored a time more than 1 hour ahead of the clock"));
+
+      secondServer(f, b -> b);
+      DowngradeMemory near = DowngradeMemory.inMemory(100);
+      near.raise(DOMAIN, TransportSecurity.TLS, clock.instant().plus(Duration.ofMinutes(59)));
+      assertRefused(
+          Fixture.send(transport(f, DowngradeProtection.builder(near)), RCPT).result(RCPT), f);
+    }
+  }
+
   @Test
   void anExemptDomainIsDeliveredAndTheRecordSaysWhy() throws Exception {
     try (Fixture f = new Fixture()) {

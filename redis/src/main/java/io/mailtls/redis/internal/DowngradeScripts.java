@@ -14,20 +14,28 @@ public final class DowngradeScripts {
   /**
    * Raise. KEYS[1] the domain's hash; ARGV[1] a TLS time and ARGV[2] an authenticated-TLS time, in
    * epoch milliseconds as decimal digits, either empty for "none"; ARGV[3] the retention in
+   * milliseconds; ARGV[4] how far ahead of Redis's clock ({@code TIME}) a time may be, in
    * milliseconds. Each field becomes the maximum of what it holds and the time given (a value that
    * is not 1 to 15 decimal digits, the form mailtls writes and reads, is replaced: Lua's {@code
    * tonumber} would take {@code 1e20}, {@code nan} or hex, and keep such a value as the maximum
-   * forever); an authenticated time raises {@code tls} too, so {@code tls} is never earlier than
-   * {@code authenticated_tls}. The key then expires the retention after its newest time
-   * (PEXPIREAT). Values are written as the digits given or kept, never reformatted by Lua. A key
-   * that is not a hash (written by another tool, without expiry) is replaced: every command on it
-   * failed with WRONGTYPE, so the raise was queued as if Redis were away, retried by every call,
-   * and no other process learned of the domain's TLS. Returns 1 if a field changed, else 0.
+   * forever; so is a held value further ahead of Redis's clock than ARGV[4], which as the maximum
+   * would never expire and would swallow every later raise; such a time given is ignored, and a
+   * field left with no readable time is removed); an authenticated time raises {@code tls} too, so
+   * {@code tls} is never earlier than {@code authenticated_tls}. The key then expires the retention
+   * after its newest time (PEXPIREAT). Values are written as the digits given or kept, never
+   * reformatted by Lua. A key that is not a hash (written by another tool, without expiry) is
+   * replaced: every command on it failed with WRONGTYPE, so the raise was queued as if Redis were
+   * away, retried by every call, and no other process learned of the domain's TLS. Returns 1 if a
+   * field changed, else 0.
    */
   public static final RedisLink.Script RAISE =
       RedisLink.Script.of(
-          "local function number(v)\n"
-              + "  if v and string.match(v, '^%d+$') and string.len(v) <= 15 then return v end\n"
+          "local now = redis.call('TIME')\n"
+              + "local latest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)"
+              + " + tonumber(ARGV[4])\n"
+              + "local function number(v)\n"
+              + "  if v and string.match(v, '^%d+$') and string.len(v) <= 15"
+              + " and tonumber(v) <= latest then return v end\n"
               + "  return false\n"
               + "end\n"
               + "local function later(a, b)\n"
@@ -48,6 +56,14 @@ public final class DowngradeScripts {
               + "end\n"
               + "if auth and auth ~= cur[2] then\n"
               + "  redis.call('HSET', KEYS[1], 'authenticated_tls', auth)\n"
+              + "  changed = 1\n"
+              + "end\n"
+              + "if not auth and cur[2] then\n"
+              + "  redis.call('HDEL', KEYS[1], 'authenticated_tls')\n"
+              + "  changed = 1\n"
+              + "end\n"
+              + "if not tls and cur[1] then\n"
+              + "  redis.call('HDEL', KEYS[1], 'tls')\n"
               + "  changed = 1\n"
               + "end\n"
               + "if tls then\n"

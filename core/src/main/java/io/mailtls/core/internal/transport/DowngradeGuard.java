@@ -142,19 +142,32 @@ public final class DowngradeGuard {
 
   /**
    * The rule, a pure function: the strongest level seen at or after {@code now - period} is the
-   * floor, unless the domain is exempt.
+   * floor, unless the domain is exempt. A time more than {@link
+   * DowngradeProtection#MAX_CLOCK_AHEAD} after {@code now} is ignored, and the line says so.
    */
   static Verdict decide(DowngradeMemory.Seen seen, Instant now, Duration period, boolean exempt) {
+    Instant latest = now.plus(DowngradeProtection.MAX_CLOCK_AHEAD);
+    String ahead = "";
+    if (seen.tls().filter(t -> t.isAfter(latest)).isPresent()) {
+      // tls is never earlier than authenticatedTls, so it holds the time furthest ahead.
+      ahead =
+          "; ignored a time more than 1 hour ahead of the clock (" + seen.tls().orElseThrow() + ")";
+      seen =
+          new DowngradeMemory.Seen(
+              seen.tls().filter(t -> !t.isAfter(latest)),
+              seen.authenticatedTls().filter(t -> !t.isAfter(latest)));
+    }
     Instant cutoff = now.minus(period);
     TransportSecurity floor = seen.strongestSince(cutoff);
     String within = " (within " + describe(period) + ")";
     String what =
         switch (floor) {
-          case AUTHENTICATED_TLS ->
-              "authenticated TLS seen " + seen.authenticatedTls().orElseThrow() + within;
-          case TLS -> "TLS seen " + seen.tls().orElseThrow() + within;
-          case PLAINTEXT -> "no TLS delivery within " + describe(period);
-        };
+              case AUTHENTICATED_TLS ->
+                  "authenticated TLS seen " + seen.authenticatedTls().orElseThrow() + within;
+              case TLS -> "TLS seen " + seen.tls().orElseThrow() + within;
+              case PLAINTEXT -> "no TLS delivery within " + describe(period);
+            }
+            + ahead;
     if (exempt) {
       return new Verdict(
           Kind.EXEMPT, "downgrade memory: exempt by operator entry, not applied; " + what);
