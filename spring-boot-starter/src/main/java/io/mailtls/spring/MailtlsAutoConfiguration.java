@@ -258,8 +258,8 @@ public class MailtlsAutoConfiguration {
       }
       b.relay(SpringSupport.build("mailtls.relay", () -> relay(relay, relayHost)));
     } else if (relay.getPort() != null
-        || relay.getUsername() != null
-        || relay.getPassword() != null
+        || given(relay.getUsername())
+        || given(relay.getPassword())
         || relay.isImplicitTls()
         || relay.isAllowPlaintextAuth()) {
       // Without a host every other relay setting would be ignored and mail would go to the
@@ -386,6 +386,11 @@ public class MailtlsAutoConfiguration {
     }
   }
 
+  /** Whether a string property is set to something other than blanks. */
+  private static boolean given(@Nullable String value) {
+    return value != null && !value.isBlank();
+  }
+
   private static SmartHost relay(MailtlsProperties.Relay relay, String host) {
     SmartHost.Builder b = SmartHost.builder(host);
     Integer port = relay.getPort();
@@ -395,12 +400,20 @@ public class MailtlsAutoConfiguration {
     if (relay.isImplicitTls()) {
       b.implicitTls(); // on 465 unless a port is given
     }
+    // Blank counts as unset, as for the host (the ${SMTP_USER:} idiom with the variable unset);
+    // one without the other fails naming the missing one, rather than AUTH with half of it or, for
+    // a password alone, no AUTH without a word.
     String user = relay.getUsername();
-    if (user != null) {
-      String password = relay.getPassword();
-      if (password == null) {
-        throw new IllegalArgumentException("mailtls.relay.password is required with a username");
-      }
+    String password = relay.getPassword();
+    if (given(user) && !given(password)) {
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.relay.password", "it is required with mailtls.relay.username");
+    }
+    if (given(password) && !given(user)) {
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.relay.username", "it is required with mailtls.relay.password");
+    }
+    if (user != null && password != null && given(user)) {
       b.credentials(user, password);
     }
     if (relay.isAllowPlaintextAuth()) {

@@ -339,10 +339,12 @@ public class MailtlsProperties {
     /** Whether TLS starts on connect (RFC 8314 §3.3) rather than with STARTTLS. */
     private boolean implicitTls;
 
-    /** The AUTH user name; unset: no authentication. */
+    /**
+     * The AUTH user name; unset or blank (with the password unset or blank too): no authentication.
+     */
     private @Nullable String username;
 
-    /** The AUTH password. */
+    /** The AUTH password; required with a user name, and only with one. */
     private @Nullable String password;
 
     /** Whether credentials may be sent without TLS: only for a local test server. */

@@ -20,6 +20,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -753,6 +754,77 @@ class MailtlsAutoConfigurationTest {
               assertThat(receivedWithSubject(world.domains.good(), "blank-relay-host").recipients())
                   .containsExactly("frank@good.test");
             });
+  }
+
+  /**
+   * Blank credentials (the {@code ${SMTP_USER:}} idiom with the variable unset) count as unset, as
+   * a blank host does: both blank, the relay is used without AUTH, and with a blank host too there
+   * is no relay at all. One given without the other fails start-up naming the one missing, where
+   * before a blank one failed naming only {@code mailtls.relay}, and a password without a user name
+   * was dropped without a word (no AUTH).
+   */
+  @Test
+  void blankRelayCredentialsCountAsUnsetAndOneWithoutTheOtherFailsNamingIt() {
+    // good.test's server, whose certificate names mx.good.test, as the relay
+    runner("relay-blank-credentials")
+        .withPropertyValues(
+            "mailtls.relay.host=mx.good.test",
+            "mailtls.relay.port=" + world.domains.smtpPort(),
+            "mailtls.relay.username=",
+            "mailtls.relay.password= ")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              sender.send(message(sender, "a@sender.test", "x@anywhere.test", "blank-credentials"));
+              assertThat(
+                      receivedWithSubject(world.domains.good(), "blank-credentials").recipients())
+                  .containsExactly("x@anywhere.test");
+              assertThat(world.domains.good().sessions())
+                  .allSatisfy(
+                      session ->
+                          assertThat(session.commandLines()).noneMatch(l -> l.startsWith("AUTH")));
+            });
+    runner("relay-all-blank")
+        .withPropertyValues(
+            "mailtls.relay.host=", "mailtls.relay.username=", "mailtls.relay.password=")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              JavaMailSender sender = context.getBean(JavaMailSender.class);
+              sender.send(message(sender, "a@sender.test", "frank@good.test", "all-blank-relay"));
+              assertThat(receivedWithSubject(world.domains.good(), "all-blank-relay").recipients())
+                  .containsExactly("frank@good.test");
+            });
+    // Each case: the message expected, then the settings beside the relay host.
+    List<List<String>> cases =
+        List.of(
+            List.of(
+                "invalid mailtls.relay.password: it is required with mailtls.relay.username",
+                "mailtls.relay.username=app",
+                "mailtls.relay.password= "),
+            List.of(
+                "invalid mailtls.relay.username: it is required with mailtls.relay.password",
+                "mailtls.relay.username=",
+                "mailtls.relay.password=secret"),
+            List.of(
+                "invalid mailtls.relay.username: it is required with mailtls.relay.password",
+                "mailtls.relay.password=secret"));
+    for (List<String> c : cases) {
+      String expected = c.get(0);
+      List<String> settings = new ArrayList<>(c.subList(1, c.size()));
+      settings.add("mailtls.relay.host=relay.example.test");
+      runner("relay-half-credentials")
+          .withPropertyValues(settings.toArray(String[]::new))
+          .run(
+              context -> {
+                assertThat(context).as(settings.toString()).hasFailed();
+                assertThat(messages(context.getStartupFailure()))
+                    .as(settings.toString())
+                    .contains(expected)
+                    .doesNotContain("secret");
+              });
+    }
   }
 
   @Test
