@@ -74,6 +74,13 @@ final class RelayOptions {
     String host = relay;
     int port = implicitTls ? 465 : 587;
     int colon = relay.lastIndexOf(':');
+    if (colon >= 0
+        && (relay.startsWith("[") ? colon < relay.indexOf(']') : relay.indexOf(':') != colon)) {
+      // An IPv6 address as a whole, bracketed without a port or with two colons or more without
+      // brackets (a port needs them, [addr]:port): refused below by its own text rather than split
+      // at a colon of the address.
+      colon = -1;
+    }
     if (colon >= 0) {
       host = relay.substring(0, colon);
       String p = relay.substring(colon + 1);

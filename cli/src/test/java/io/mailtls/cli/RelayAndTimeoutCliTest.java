@@ -239,6 +239,26 @@ class RelayAndTimeoutCliTest {
   }
 
   /**
+   * An IPv6 address without brackets was split at its last colon: {@code --relay ::1} read as host
+   * ":" and port 1, and the message named ":" as the address; {@code [::1]} without a port was an
+   * "invalid port". The whole text is the host, and the message names the address given.
+   */
+  @Test
+  void anUnbracketedIpv6RelayIsNamedWhole() throws Exception {
+    for (String relay : List.of("::1", "2001:db8::25", "::ffff:127.0.5.1", "[::1]")) {
+      List<String> args = new ArrayList<>(common(25));
+      args.addAll(List.of("--to", "x@anywhere.example", "--relay", relay));
+      CliRun run = send(Map.of(), args);
+
+      assertThat(run.exit()).as(relay + ": " + run.err() + run.out()).isEqualTo(64);
+      assertThat(run.err())
+          .as(relay)
+          .contains("\"" + relay + "\" is an IP address")
+          .doesNotContain("invalid port");
+    }
+  }
+
+  /**
    * A refused password is in neither the JSON document nor the {@code -v} trace: not as given, nor
    * as the base64 of AUTH PLAIN's initial response or of AUTH LOGIN's answer (RFC 4954, RFC 4616).
    */
