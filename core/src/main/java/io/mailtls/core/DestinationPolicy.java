@@ -157,15 +157,19 @@ public record DestinationPolicy(
 
   /**
    * A relay for one destination: its host name (looked up as a domain would be: MX records, else
-   * its own addresses; its own MTA-STS and DANE apply to it) and port.
+   * its own addresses; its own MTA-STS and DANE apply to it) and port. The constructor throws
+   * {@link IllegalArgumentException} for an IP address or a port outside 1..65535.
    *
-   * @param host the relay's name
+   * @param host the relay's name; not an IP address (a last label of digits only, RFC 1123 §2.1)
    * @param port the port, or empty for the transport's port
    */
   public record Relay(DomainName host, Optional<Integer> port) {
     public Relay {
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(port, "port");
+      if (host.endsInNumericLabel()) {
+        throw new IllegalArgumentException(DomainName.relayIsAnAddress(host.toString()));
+      }
       if (port.isPresent() && (port.get() < 1 || port.get() > 65535)) {
         throw new IllegalArgumentException("port out of range: " + port.get());
       }
@@ -174,6 +178,9 @@ public record DestinationPolicy(
     /** Parses {@code host} or {@code host:port}. */
     public static Relay parse(String text) {
       int colon = text.lastIndexOf(':');
+      if (text.startsWith("[") || text.indexOf(':') != colon) {
+        throw new IllegalArgumentException(DomainName.relayIsAnAddress(text));
+      }
       if (colon < 0) {
         return new Relay(DomainName.of(text), Optional.empty());
       }

@@ -187,6 +187,27 @@ public final class DomainName implements Comparable<DomainName> {
     return !top.equals("localhost") && !top.equals("localdomain");
   }
 
+  /**
+   * Whether the last label is all digits, as in a dotted-decimal IP address: no host name has that
+   * form (RFC 1123 §2.1, the highest-level label is alphabetic). A relay given so would be looked
+   * up in DNS as a name (NXDOMAIN) and verified against a name it is not.
+   */
+  boolean endsInNumericLabel() {
+    return !labels.isEmpty()
+        && labels.get(labels.size() - 1).chars().allMatch(c -> c >= '0' && c <= '9');
+  }
+
+  /**
+   * The message of a relay refused because {@code text} is an IP address: one text for the
+   * transport-wide relay and a policy-map entry's.
+   */
+  static String relayIsAnAddress(String text) {
+    return "relay \""
+        + text
+        + "\" is an IP address, not a host name (RFC 1123 §2.1): give the relay's host name,"
+        + " which its certificate is verified against";
+  }
+
   /** The parent name (the root's parent is the root). */
   public DomainName parent() {
     if (labels.size() <= 1) {

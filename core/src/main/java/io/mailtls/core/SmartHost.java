@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
  * <p>By default the relay's certificate is verified (PKIX, its host name) and credentials are only
  * sent over TLS. {@link Builder#allowPlaintextAuth()} exists for tests against local servers only.
  *
- * @param host the relay's host name, resolved through the transport's DNS resolver
+ * @param host the relay's host name, resolved through the transport's DNS resolver; not an IP
+ *     address (a last label of digits only, RFC 1123 §2.1): the relay is verified by its name
  * @param port the port
  * @param implicitTls whether TLS starts on connect (RFC 8314 §3) rather than with STARTTLS
  * @param requirement the TLS requirement for the relay
@@ -30,6 +31,9 @@ public record SmartHost(
 
   public SmartHost {
     Objects.requireNonNull(host, "host");
+    if (host.endsInNumericLabel()) {
+      throw new IllegalArgumentException(DomainName.relayIsAnAddress(host.toString()));
+    }
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
@@ -43,9 +47,20 @@ public record SmartHost(
   /**
    * A builder for {@code host}: STARTTLS on port 587, PKIX-verified, no credentials; with {@link
    * Builder#implicitTls()} and no {@link Builder#port}, port 465.
+   *
+   * @throws IllegalArgumentException if {@code host} is not a domain name, or is an IP address
+   *     (IPv4, or IPv6 with or without brackets)
    */
   public static Builder builder(String host) {
-    return new Builder(DomainName.of(host));
+    String h = host.strip();
+    if (h.startsWith("[") || h.indexOf(':') >= 0) {
+      throw new IllegalArgumentException(DomainName.relayIsAnAddress(host));
+    }
+    DomainName name = DomainName.of(host);
+    if (name.endsInNumericLabel()) {
+      throw new IllegalArgumentException(DomainName.relayIsAnAddress(host));
+    }
+    return new Builder(name);
   }
 
   /** Configures a {@link SmartHost}. Not thread-safe. */

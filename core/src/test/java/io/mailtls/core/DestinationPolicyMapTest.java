@@ -110,6 +110,10 @@ class DestinationPolicyMapTest {
             new String[] {"example.com enforced sha256:" + "ab".repeat(32), "belong to level"},
             new String[] {"example.com verify match=.example.net", "not supported"},
             new String[] {"example.com enforced relay=gw.example:99999", "port out of range"},
+            new String[] {"example.com verify relay=192.0.2.25", "\"192.0.2.25\" is an IP address"},
+            new String[] {"example.com verify relay=192.0.2.25.:25", "is an IP address"},
+            new String[] {"example.com verify relay=[::1]:25", "\"[::1]:25\" is an IP address"},
+            new String[] {"example.com verify relay=::1", "\"::1\" is an IP address"},
             new String[] {"example.com sts-required override=sts", "cannot override"},
             new String[] {"example.com enforced override=tls", "expected sts or dane"},
             new String[] {"..example.com enforced", "not a domain"},
@@ -122,6 +126,28 @@ class DestinationPolicyMapTest {
           .hasMessageContaining(b[1])
           .hasMessageStartingWith("line " + (b[0].contains("\n") ? 4 : 3) + ": ");
     }
+  }
+
+  /**
+   * A relay given by IP address, in a map entry or as the transport's relay, is refused where it is
+   * given: looked up in DNS as a name it deferred every message (NXDOMAIN), and the relay is
+   * verified against its name, which no address is (RFC 1123 §2.1).
+   */
+  @Test
+  void aRelayByIpAddressIsRefusedWhereItIsGiven() {
+    for (String host : List.of("192.0.2.25", "10.1.2.3.", "::1", "[::1]", "2001:db8::25")) {
+      assertThatThrownBy(() -> SmartHost.builder(host))
+          .as(host)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("relay \"" + host + "\" is an IP address, not a host name");
+    }
+    assertThatThrownBy(
+            () -> new DestinationPolicy.Relay(DomainName.of("192.0.2.25"), Optional.empty()))
+        .hasMessageContaining("is an IP address");
+    // A name with digits elsewhere, or a digit-led top label with letters, is a host name.
+    assertThat(SmartHost.builder("10.relay.example").build().host())
+        .isEqualTo(DomainName.of("10.relay.example"));
+    assertThat(DestinationPolicy.Relay.parse("smtp1.3com:25").port()).contains(25);
   }
 
   @Test
@@ -225,7 +251,13 @@ class DestinationPolicyMapTest {
     Arbitrary<String> key =
         Combinators.combine(domain, Arbitraries.of(true, false)).as((d, p) -> (p ? "." : "") + d);
     Arbitrary<DomainName> host =
-        label.list().ofMinSize(2).ofMaxSize(3).map(l -> DomainName.of(String.join(".", l)));
+        label
+            .list()
+            .ofMinSize(2)
+            .ofMaxSize(3)
+            // a host name's last label is not all digits (RFC 1123 §2.1)
+            .filter(l -> !l.get(l.size() - 1).chars().allMatch(Character::isDigit))
+            .map(l -> DomainName.of(String.join(".", l)));
     Arbitrary<CertificatePin> pin =
         Combinators.combine(
                 Arbitraries.of(CertificatePin.Kind.class),
