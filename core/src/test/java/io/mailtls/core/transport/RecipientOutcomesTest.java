@@ -83,8 +83,15 @@ class RecipientOutcomesTest {
       for (String deferred : new String[] {"bare@example.test", "many@example.test"}) {
         RecipientResult x = r.result(deferred);
         assertThat(x.status()).as(deferred).isEqualTo(DeliveryStatus.DEFERRED);
-        assertThat(x.reply().code()).as(deferred).isEqualTo(552);
-        assertThat(x.reply().locallyGenerated()).as(deferred).isFalse();
+        // A deferred result carries a temporary reply: a local 452 4.5.3 quoting the server's.
+        assertThat(x.reply().code()).as(deferred).isEqualTo(452);
+        assertThat(x.reply().enhancedStatus()).as(deferred).contains(EnhancedStatus.parse("4.5.3"));
+        assertThat(x.reply().locallyGenerated()).as(deferred).isTrue();
+        assertThat(x.reply().text())
+            .as(deferred)
+            .contains("the server's 552 ")
+            .contains("too many")
+            .contains("RFC 5321 §4.5.3.1.10");
       }
       assertThat(r.result("full@example.test").status()).isEqualTo(DeliveryStatus.BOUNCED);
       assertThat(f.lastServer().messages())

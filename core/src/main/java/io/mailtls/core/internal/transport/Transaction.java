@@ -742,6 +742,22 @@ final class Transaction {
     }
   }
 
+  /**
+   * A 552 to RCPT taken as temporary: a local 452 4.5.3 (too many recipients, RFC 3463 §3.6) that
+   * quotes the server's reply, so that a deferred recipient never carries a permanent reply and the
+   * report never attributes the reclassification to the server.
+   */
+  private static SmtpReply asTooManyRecipients(SmtpReply r) {
+    return SmtpReply.local(
+        452,
+        EnhancedStatus.parse("4.5.3"),
+        PeerText.clean(
+            "the server's "
+                + r
+                + " to RCPT, taken as temporary: a 552 may mean too many recipients (RFC 5321"
+                + " §4.5.3.1.10)"));
+  }
+
   /** Content that never went out: every recipient deferred with a local 451 4.3.0 (RFC 3463). */
   private Outcome notSent(List<EmailAddress> rcpts, String text) {
     decideAll(rcpts, DeliveryStatus.DEFERRED, SmtpReply.local(451, "4.3.0", text));
@@ -763,7 +779,11 @@ final class Transaction {
       boolean tooManyRecipients =
           r.code() == 552
               && r.enhancedStatus().map(e -> e.subject() == 5 && e.detail() == 3).orElse(true);
-      decided.put(rcpt, new Decided(tooManyRecipients ? DeliveryStatus.DEFERRED : statusOf(r), r));
+      decided.put(
+          rcpt,
+          tooManyRecipients
+              ? new Decided(DeliveryStatus.DEFERRED, asTooManyRecipients(r))
+              : new Decided(statusOf(r), r));
       fromServer.add(rcpt);
     }
   }
