@@ -1,6 +1,7 @@
 package io.mailtls.core;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -10,7 +11,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The local part is kept as given (it is case-sensitive, RFC 5321 §2.4); it may be a dot-atom or
  * a quoted string, and may hold UTF-8, which then needs SMTPUTF8 (RFC 6531 §3.3). A U-label domain
- * is sent as its A-label, which needs no SMTPUTF8 (RFC 6531 §3.2).
+ * is sent as its A-label, which needs no SMTPUTF8 (RFC 6531 §3.2). A local part with a C1 control
+ * character (U+0080 to U+009F) or an unpaired surrogate is refused: neither can go into {@code MAIL
+ * FROM} or {@code RCPT TO} (RFC 6531 §3.3 adds UTF-8 characters, RFC 6532 §3.1, and an unpaired
+ * surrogate has no UTF-8 form; RFC 5198 §2 keeps control characters out of text on the wire).
  */
 public record EmailAddress(String localPart, NextHop domain) {
 
@@ -54,6 +58,7 @@ public record EmailAddress(String localPart, NextHop domain) {
       throw new IllegalArgumentException(
           "local part must be 1.." + MAX_LOCAL_PART + " octets: \"" + local + "\"");
     }
+    checkNonAscii(local);
     if (local.startsWith("\"")) {
       checkQuoted(local);
       return;
@@ -68,6 +73,38 @@ public record EmailAddress(String localPart, NextHop domain) {
         throw new IllegalArgumentException("invalid character in local part: \"" + local + "\"");
       }
     }
+  }
+
+  /**
+   * Refuses what the transport could not put on the wire under SMTPUTF8 either: C1 controls and
+   * unpaired surrogates (RFC 6531 §3.3, RFC 6532 §3.1). Checked here, when the address is made,
+   * rather than in the SMTP session, where it failed the whole transaction, every recipient.
+   */
+  private static void checkNonAscii(String local) {
+    for (int i = 0; i < local.length(); i++) {
+      char c = local.charAt(i);
+      if (c < 0x80) {
+        continue;
+      }
+      if (c <= 0x9F) {
+        throw new IllegalArgumentException(
+            "control character " + codePoint(c) + " in local part (RFC 5198 §2)");
+      }
+      if (Character.isHighSurrogate(c)
+          && i + 1 < local.length()
+          && Character.isLowSurrogate(local.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(
+            "unpaired surrogate "
+                + codePoint(c)
+                + " in local part, not encodable as UTF-8 (RFC 6532 §3.1)");
+      }
+    }
+  }
+
+  private static String codePoint(char c) {
+    return String.format(Locale.ROOT, "U+%04X", (int) c);
   }
 
   private static void checkQuoted(String local) {
