@@ -345,16 +345,40 @@ public final class DomainDelivery {
       // status, made transient, since another host or a later try may meet it.
       return SmtpReply.local(451, reply.enhancedStatus().get().withStatusClass(4), reply.text());
     }
+    if (type == FailureType.AUTHENTICATION_FAILED) {
+      return SmtpReply.local(451, authenticationStatus(reply), reply.toString());
+    }
     return SmtpReply.local(451, statusOf(type), reply.toString());
   }
 
   /**
+   * The status of a deferral after the relay did not take the credentials: the relay's own status,
+   * made transient (RFC 4954 §6: 535 5.7.8 credentials invalid, 534 5.7.9 mechanism too weak, 538
+   * 5.7.11 encryption required); a 535 without one is 4.7.8; anything else (an unexpected
+   * challenge) 4.7.0. Never 4.4.1, "no answer from host" (RFC 3463 §3.5): the relay answered.
+   */
+  private static EnhancedStatus authenticationStatus(SmtpReply reply) {
+    if (reply.enhancedStatus().isPresent()) {
+      return reply.enhancedStatus().get().withStatusClass(4);
+    }
+    return reply.code() == 535 ? new EnhancedStatus(4, 7, 8) : SECURITY_OTHER;
+  }
+
+  /** {@code 4.7.0}: other or undefined security status (RFC 3463 §3.8). */
+  private static final EnhancedStatus SECURITY_OTHER = new EnhancedStatus(4, 7, 0);
+
+  /**
    * The enhanced status (RFC 3463) of a deferral after a failed attempt of {@code type}: a TLS or
    * authentication failure is a security matter (§3.8: 4.7.4 when STARTTLS was missing or refused,
-   * 4.7.5 when the handshake or the peer's authentication failed), a dropped connection a bad
-   * connection (§3.5, 4.4.2), anything else no answer from the host (4.4.1).
+   * 4.7.5 when the handshake or the peer's authentication failed, 4.7.0 when a relay offers no AUTH
+   * mechanism mailtls can use; {@link #authenticationStatus} when it refused), a dropped connection
+   * a bad connection (§3.5, 4.4.2), anything else no answer from the host (4.4.1).
    */
   private static EnhancedStatus statusOf(FailureType type) {
+    if (type == FailureType.AUTHENTICATION_FAILED) {
+      // the relay offers no mechanism mailtls can use: a security matter, not a missing answer
+      return SECURITY_OTHER;
+    }
     if (type == FailureType.STARTTLS_NOT_SUPPORTED) {
       return EnhancedStatus.SECURITY_FEATURES_NOT_SUPPORTED;
     }

@@ -390,9 +390,31 @@ final class SessionOpener {
             FailureType.AUTHENTICATION_FAILED,
             "relay offers no AUTH mechanism mailtls supports (PLAIN, LOGIN): " + mechanisms);
       }
+      if (r.code() == 334) {
+        // A challenge the mechanism does not have (PLAIN has none after its initial response,
+        // LOGIN none after the password): the exchange is still open, and every line the client
+        // sends in it is a SASL response, so QUIT would be decoded and judged as credentials.
+        // RFC 4954 §4: "*" cancels it (the server answers 501); then the session ends.
+        cancelExchange(c);
+        c.quit();
+        throw new SessionFailure(
+            FailureType.AUTHENTICATION_FAILED,
+            "AUTH abandoned: unexpected challenge " + r + "; exchange cancelled (RFC 4954 §4)",
+            r,
+            null);
+      }
       if (r.code() != 235) {
         c.quit();
         throw new SessionFailure(FailureType.AUTHENTICATION_FAILED, "AUTH refused: " + r, r, null);
+      }
+    }
+
+    /** Sends {@code *} and reads the server's answer, whatever it is (the session ends next). */
+    private void cancelExchange(SmtpConnection c) {
+      try {
+        c.command(SmtpCommand.saslCancel(), settings.timeouts().command(), SmtpStep.AUTH);
+      } catch (SessionFailure | RuntimeException e) {
+        // the session is closed next either way
       }
     }
   }
