@@ -111,6 +111,11 @@ public record EmailAddress(String localPart, NextHop domain) {
     if (local.length() < 2 || !local.endsWith("\"")) {
       throw new IllegalArgumentException("unterminated quoted local part: \"" + local + "\"");
     }
+    if (local.length() == 2) {
+      // RFC 5321 §4.1.2's grammar allows "", but no mailbox is named so, and the SMTP path check
+      // refuses it: refused here, not after a connection was opened for the whole transaction.
+      throw new IllegalArgumentException("empty quoted local part: \"" + local + "\"");
+    }
     for (int i = 1; i < local.length() - 1; i++) {
       char c = local.charAt(i);
       if (c == '\\') {

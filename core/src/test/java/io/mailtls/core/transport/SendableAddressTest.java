@@ -26,10 +26,19 @@ class SendableAddressTest {
 
   private static final String GOOD = "good@example.test";
 
-  /** Local parts that cannot be sent: C1 controls and unpaired surrogates, dotted and quoted. */
+  /**
+   * Local parts that cannot be sent: C1 controls and unpaired surrogates, dotted and quoted, and
+   * the empty quoted string, which the SMTP path check refuses too.
+   */
   private static final List<String> UNSENDABLE =
       List.of(
-          "bad\u0085", "bad\u009b1m", "\"bad\u0080\"", "bad\ud800", "bad\udc00x", "\"bad\udfff\"");
+          "bad\u0085",
+          "bad\u009b1m",
+          "\"bad\u0080\"",
+          "bad\ud800",
+          "bad\udc00x",
+          "\"bad\udfff\"",
+          "\"\"");
 
   @Test
   void addressesWithC1ControlsOrUnpairedSurrogatesAreRefusedWhenMade() throws Exception {
@@ -70,6 +79,9 @@ class SendableAddressTest {
         .hasMessageContaining("U+D800");
     assertThatThrownBy(() -> Envelope.of("bad\u0085@sender.test", GOOD))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EmailAddress.parse("\"\"@example.test"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("empty quoted local part");
   }
 
   @Test
