@@ -181,6 +181,29 @@ class DaneTrustManagerTest {
       assertPasses(tm(r), sentWithRoot(LEAF), r);
     }
 
+    /**
+     * RFC 6698 §2.1.2: SPKI(1) is the CA certificate's own SubjectPublicKeyInfo, here an RSA key
+     * with absent AlgorithmIdentifier parameters that the JDK re-encodes with NULL. A digest record
+     * over the certificate's octets finds the CA in the chain, and a full {@code 2 1 0} record of
+     * those octets is itself the anchor when the server sends only its leaf.
+     */
+    @ParameterizedTest(name = "2 1 {0} of a CA whose key the JDK re-encodes")
+    @CsvSource({"1", "2", "0"})
+    void spkiIsTheCaCertificatesOwnEncoding(int matching) throws Exception {
+      Minting.RawSpki ca = Minting.rsaWithoutNullParameters("mailtls raw SPKI CA", true);
+      X509Certificate leaf = Minting.leafIssuedBy(ca, MX);
+      byte[] data =
+          matching == 0
+              ? ca.spki()
+              : java.security.MessageDigest.getInstance(matching == 1 ? "SHA-256" : "SHA-512")
+                  .digest(ca.spki());
+      DnsRecord.Tlsa r = new DnsRecord.Tlsa(2, 1, matching, data);
+      assertPasses(tm(r), chain(leaf, ca.certificate()), r);
+      if (matching == 0) {
+        assertPasses(tm(r), chain(leaf), r);
+      }
+    }
+
     @Test
     void aDigestOfARootTheServerDoesNotSendFails() {
       // RFC 7671 §5.2: with a digest record the anchor must be in the chain.

@@ -639,15 +639,19 @@ public final class DaneTaVerifier {
     return null;
   }
 
-  /** The public key {@code spki} encodes exactly, for the first algorithm that accepts it. */
+  /**
+   * The public key of the DER SubjectPublicKeyInfo {@code spki} (nothing after it), for the first
+   * algorithm that accepts it. The key's own {@code getEncoded()} need not give back {@code spki}:
+   * the JDK re-encodes (an RSA key whose AlgorithmIdentifier omits the NULL parameters comes back
+   * with them), and the record holds the octets of the anchor's certificate (RFC 6698 §2.1.2).
+   */
   static @Nullable PublicKey parseKey(byte[] spki) {
+    if (!TlsaData.isSubjectPublicKeyInfo(spki)) {
+      return null;
+    }
     for (String algorithm : KEY_ALGORITHMS) {
       try {
-        PublicKey key =
-            KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(spki));
-        if (Arrays.equals(key.getEncoded(), spki)) {
-          return key;
-        }
+        return KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(spki));
       } catch (GeneralSecurityException | RuntimeException e) {
         // Not this algorithm; try the next.
       }

@@ -32,11 +32,23 @@ public final class TlsaData {
 
   private static final HexFormat HEX = HexFormat.of();
 
+  private static final int SEQUENCE = 0x30;
+  private static final int INTEGER = 0x02;
+
+  /** The tbsCertificate's {@code [0] EXPLICIT Version} (RFC 5280 §4.1). */
+  private static final int EXPLICIT_VERSION = 0xa0;
+
   private TlsaData() {}
 
   /**
    * The content {@code selector} picks from {@code certificate} (RFC 6698 §2.1.2), or empty when
    * the selector is unknown or the certificate cannot be encoded.
+   *
+   * <p>SPKI(1) is the SubjectPublicKeyInfo octets of the certificate itself (RFC 6698 §2.1.2, RFC
+   * 5280 §4.1.2.7), never {@code getPublicKey().getEncoded()}: the JDK re-encodes the key it
+   * parsed, and for some valid certificates (an RSA key whose AlgorithmIdentifier omits the NULL
+   * parameters) the re-encoding differs, so a record over the certificate's key would not match and
+   * one over octets the certificate does not contain would.
    */
   public static Optional<byte[]> selected(X509Certificate certificate, int selector) {
     try {
@@ -44,13 +56,47 @@ public final class TlsaData {
         case CERT:
           return Optional.of(certificate.getEncoded());
         case SPKI:
-          return Optional.ofNullable(certificate.getPublicKey().getEncoded());
+          return subjectPublicKeyInfo(certificate.getEncoded());
         default:
           return Optional.empty();
       }
-    } catch (CertificateEncodingException e) {
+    } catch (CertificateEncodingException | RuntimeException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * The DER SubjectPublicKeyInfo inside a DER certificate (RFC 5280 §4.1): the seventh field of the
+   * tbsCertificate when it has a version, else the sixth; empty when {@code der} does not have that
+   * shape.
+   */
+  static Optional<byte[]> subjectPublicKeyInfo(byte[] der) {
+    int[] certificate = tlv(der, 0);
+    if (certificate == null || certificate[0] != SEQUENCE || certificate[2] != der.length) {
+      return Optional.empty();
+    }
+    int[] tbs = tlv(der, certificate[1]);
+    if (tbs == null || tbs[0] != SEQUENCE) {
+      return Optional.empty();
+    }
+    int at = tbs[1];
+    int[] field = tlv(der, at);
+    if (field != null && field[0] == EXPLICIT_VERSION) {
+      at = field[2];
+    }
+    // serialNumber, signature, issuer, validity, subject; then subjectPublicKeyInfo.
+    int[] tags = {INTEGER, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE};
+    for (int i = 0; i < tags.length; i++) {
+      field = tlv(der, at);
+      if (field == null || field[0] != tags[i] || field[2] > tbs[2]) {
+        return Optional.empty();
+      }
+      if (i == tags.length - 1) {
+        return Optional.of(Arrays.copyOfRange(der, at, field[2]));
+      }
+      at = field[2];
+    }
+    return Optional.empty();
   }
 
   /**
