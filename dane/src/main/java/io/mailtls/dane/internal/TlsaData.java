@@ -7,6 +7,7 @@ import static io.mailtls.core.DnsRecord.Tlsa.SHA2_512;
 import static io.mailtls.core.DnsRecord.Tlsa.SPKI;
 
 import io.mailtls.core.DnsRecord;
+import io.mailtls.core.internal.tls.CertificateKeys;
 import java.io.ByteArrayInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -32,12 +33,6 @@ public final class TlsaData {
 
   private static final HexFormat HEX = HexFormat.of();
 
-  private static final int SEQUENCE = 0x30;
-  private static final int INTEGER = 0x02;
-
-  /** The tbsCertificate's {@code [0] EXPLICIT Version} (RFC 5280 §4.1). */
-  private static final int EXPLICIT_VERSION = 0xa0;
-
   private TlsaData() {}
 
   /**
@@ -56,47 +51,13 @@ public final class TlsaData {
         case CERT:
           return Optional.of(certificate.getEncoded());
         case SPKI:
-          return subjectPublicKeyInfo(certificate.getEncoded());
+          return CertificateKeys.subjectPublicKeyInfo(certificate);
         default:
           return Optional.empty();
       }
     } catch (CertificateEncodingException | RuntimeException e) {
       return Optional.empty();
     }
-  }
-
-  /**
-   * The DER SubjectPublicKeyInfo inside a DER certificate (RFC 5280 §4.1): the seventh field of the
-   * tbsCertificate when it has a version, else the sixth; empty when {@code der} does not have that
-   * shape.
-   */
-  static Optional<byte[]> subjectPublicKeyInfo(byte[] der) {
-    int[] certificate = tlv(der, 0);
-    if (certificate == null || certificate[0] != SEQUENCE || certificate[2] != der.length) {
-      return Optional.empty();
-    }
-    int[] tbs = tlv(der, certificate[1]);
-    if (tbs == null || tbs[0] != SEQUENCE) {
-      return Optional.empty();
-    }
-    int at = tbs[1];
-    int[] field = tlv(der, at);
-    if (field != null && field[0] == EXPLICIT_VERSION) {
-      at = field[2];
-    }
-    // serialNumber, signature, issuer, validity, subject; then subjectPublicKeyInfo.
-    int[] tags = {INTEGER, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE, SEQUENCE};
-    for (int i = 0; i < tags.length; i++) {
-      field = tlv(der, at);
-      if (field == null || field[0] != tags[i] || field[2] > tbs[2]) {
-        return Optional.empty();
-      }
-      if (i == tags.length - 1) {
-        return Optional.of(Arrays.copyOfRange(der, at, field[2]));
-      }
-      at = field[2];
-    }
-    return Optional.empty();
   }
 
   /**

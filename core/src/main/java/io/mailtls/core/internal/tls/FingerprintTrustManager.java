@@ -13,8 +13,9 @@ import javax.net.ssl.SSLEngine;
 
 /**
  * Accepts a server exactly when its leaf certificate's SHA-256 digest, or that of its DER
- * SubjectPublicKeyInfo, equals one of the pins (Postfix {@code fingerprint}): no chain, no name, no
- * trust anchor, no validity dates, as Postfix checks a fingerprint. Stateless and thread-safe.
+ * SubjectPublicKeyInfo (the octets in the certificate, {@link CertificateKeys}), equals one of the
+ * pins (Postfix {@code fingerprint}): no chain, no name, no trust anchor, no validity dates, as
+ * Postfix checks a fingerprint. Stateless and thread-safe.
  */
 public final class FingerprintTrustManager extends ServerTrustManager {
 
@@ -31,11 +32,15 @@ public final class FingerprintTrustManager extends ServerTrustManager {
   public static boolean matches(X509Certificate leaf, List<CertificatePin> pins)
       throws CertificateEncodingException {
     byte[] cert = sha256(leaf.getEncoded());
-    byte[] spki = sha256(leaf.getPublicKey().getEncoded());
+    // The key octets the certificate holds, as Postfix digests them; never the JDK's re-encoding.
+    byte[] spki =
+        CertificateKeys.subjectPublicKeyInfo(leaf)
+            .map(FingerprintTrustManager::sha256)
+            .orElse(null);
     for (CertificatePin p : pins) {
       byte[] want = p.digest();
       byte[] have = p.kind() == CertificatePin.Kind.CERTIFICATE ? cert : spki;
-      if (MessageDigest.isEqual(want, have)) {
+      if (have != null && MessageDigest.isEqual(want, have)) {
         return true;
       }
     }
