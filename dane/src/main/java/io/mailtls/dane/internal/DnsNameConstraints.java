@@ -1,5 +1,6 @@
 package io.mailtls.dane.internal;
 
+import io.mailtls.core.internal.tls.CertificateKeys;
 import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -103,27 +104,11 @@ final class DnsNameConstraints {
    *     octets) that ends by {@code end}
    */
   private static int[] tlv(byte[] der, int at, int end) throws IOException {
-    if (at + 2 > end) {
-      throw new IOException("truncated DER");
+    int[] tlv = CertificateKeys.tlv(der, at, end);
+    if (tlv == null) {
+      throw new IOException("malformed DER");
     }
-    int tag = der[at] & 0xff;
-    int first = der[at + 1] & 0xff;
-    int start = at + 2;
-    long length = first;
-    if (first > 0x7f) {
-      int octets = first & 0x7f;
-      if (octets == 0 || octets > 4 || start + octets > end) {
-        throw new IOException("malformed DER length");
-      }
-      length = 0;
-      for (int i = 0; i < octets; i++) {
-        length = (length << 8) | (der[start++] & 0xff);
-      }
-    }
-    if (length > end - start) {
-      throw new IOException("DER length beyond its container");
-    }
-    return new int[] {tag, start, start + (int) length};
+    return tlv;
   }
 
   /**

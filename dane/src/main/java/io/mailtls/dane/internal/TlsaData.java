@@ -19,7 +19,6 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Certificate association data (RFC 6698 §2.1.2-§2.1.3): what a selector picks from a certificate,
@@ -131,45 +130,16 @@ public final class TlsaData {
    * an algorithm this JDK does not know still matches byte for byte (DANE-EE {@code 3 1 0}).
    */
   public static boolean isSubjectPublicKeyInfo(byte[] der) {
-    int[] outer = tlv(der, 0);
+    int[] outer = CertificateKeys.tlv(der, 0, der.length);
     if (outer == null || outer[0] != 0x30 || outer[2] != der.length) {
       return false;
     }
-    int[] algorithm = tlv(der, outer[1]);
+    int[] algorithm = CertificateKeys.tlv(der, outer[1], der.length);
     if (algorithm == null || algorithm[0] != 0x30) {
       return false;
     }
-    int[] key = tlv(der, algorithm[2]);
+    int[] key = CertificateKeys.tlv(der, algorithm[2], der.length);
     return key != null && key[0] == 0x03 && key[2] == outer[2] && key[2] - key[1] >= 1;
-  }
-
-  /**
-   * The DER tag-length-value at {@code at}: {tag, start of the value, end of the value}, or null
-   * when it is not a single-octet tag with a definite length (at most 4 length octets) inside
-   * {@code der}.
-   */
-  private static int @Nullable [] tlv(byte[] der, int at) {
-    if (at + 2 > der.length) {
-      return null;
-    }
-    int tag = der[at] & 0xff;
-    int first = der[at + 1] & 0xff;
-    int start = at + 2;
-    long length = first;
-    if (first > 0x7f) {
-      int octets = first & 0x7f;
-      if (octets == 0 || octets > 4 || start + octets > der.length) {
-        return null;
-      }
-      length = 0;
-      for (int i = 0; i < octets; i++) {
-        length = (length << 8) | (der[start++] & 0xff);
-      }
-    }
-    if (length > der.length - start) {
-      return null;
-    }
-    return new int[] {tag, start, start + (int) length};
   }
 
   private static byte[] digest(String algorithm, byte[] data) {

@@ -74,9 +74,10 @@ public final class CertificateKeys {
   /**
    * The DER tag-length-value at {@code at}, ending by {@code end}: {tag, start of the value, end of
    * the value}, or null when it is not a single-octet tag with a definite length (at most 4 length
-   * octets) that ends by {@code end}.
+   * octets) that ends by {@code end}. The one DER reader of mailtls's certificate code: the
+   * SubjectPublicKeyInfo here, a TLSA record's key and a CA's name constraints in {@code dane}.
    */
-  private static int @Nullable [] tlv(byte[] der, int at, int end) {
+  public static int @Nullable [] tlv(byte[] der, int at, int end) {
     if (at + 2 > end) {
       return null;
     }
