@@ -18,14 +18,18 @@ import io.mailtls.dane.DaneResolver;
 import io.mailtls.mtasts.InMemoryPolicyStore;
 import io.mailtls.mtasts.MtaStsResolver;
 import io.mailtls.mtasts.OkHttpPolicyFetcher;
+import io.mailtls.reliability.fuzz.ReferenceSmtpData;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.MtaStsServer;
 import io.mailtls.testkit.SmtpMessage;
 import io.mailtls.testkit.SmtpSession;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -93,6 +97,14 @@ class SoakTest {
     final Queue<String> unexplained = new ConcurrentLinkedQueue<>();
     final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
     final Map<String, Integer> weather = new TreeMap<>();
+
+    /**
+     * Message id to the SHA-256 of the octets a receiver must record for it: the content with every
+     * line break as CRLF (RFC 5321 §2.3.8, §4.5.2), which is what DATA after dot-unstuffing and
+     * BDAT (RFC 3030 §2) both deliver.
+     */
+    final Map<Integer, String> expectedDigests = new ConcurrentHashMap<>();
+
     int messages;
     long recipients;
 
@@ -337,7 +349,7 @@ class SoakTest {
                     false);
             id++;
             sent.put(s.sender(), s);
-            DeliveryReport report = transport.send(envelope(s), content(s, 300, random));
+            DeliveryReport report = transport.send(envelope(s), content(s, 300, random, run));
             check(world, s, report, run);
             delivered = report.allDelivered();
           }
@@ -351,7 +363,7 @@ class SoakTest {
           for (int k = 0; k < ROUND && id < messages; k++, id++) {
             Sent s = message(id, random, all);
             sent.put(s.sender(), s);
-            MessageContent c = content(s, size(random), random);
+            MessageContent c = content(s, size(random), random, run);
             pending.add(
                 transport
                     .sendAsync(envelope(s), c)
@@ -383,6 +395,7 @@ class SoakTest {
       }
       reconcile(world, sent, faults, run);
       run.outcomes.clear(); // so that the heap after the soak holds no record of it
+      run.expectedDigests.clear();
     }
     return faults;
   }
@@ -428,7 +441,7 @@ class SoakTest {
     return Envelope.of(s.sender(), s.recipients().toArray(new String[0]));
   }
 
-  private static MessageContent content(Sent s, int size, SplittableRandom r) {
+  private static MessageContent content(Sent s, int size, SplittableRandom r, Run run) {
     StringBuilder b = new StringBuilder(size + 512);
     b.append("From: <").append(s.sender()).append(">\r\n");
     b.append("To: undisclosed-recipients:;\r\n");
@@ -454,7 +467,17 @@ class SoakTest {
       }
       b.append(lines.nextInt(10) == 0 ? "\n" : "\r\n"); // bare LFs too
     }
-    return MessageContent.of(b.toString().getBytes(StandardCharsets.UTF_8));
+    byte[] octets = b.toString().getBytes(StandardCharsets.UTF_8);
+    run.expectedDigests.put(s.id(), sha256(ReferenceSmtpData.delivered(octets)));
+    return MessageContent.of(octets);
+  }
+
+  private static String sha256(byte[] octets) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(octets));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   // ------------------------------------------------------------------ DNS and HTTPS weather
@@ -632,6 +655,23 @@ class SoakTest {
         if (s == null || !header.equals(Integer.toString(s.id()))) {
           run.violation(d.name() + ": a message the soak did not send: " + m);
           continue;
+        }
+        // The data arrived in full (the server recorded it): it must be exactly what was sent, line
+        // breaks normalised, dots unstuffed; a server that accepted altered content is no delivery.
+        String expected = run.expectedDigests.get(s.id());
+        String got = HexFormat.of().formatHex(m.sha256());
+        if (!got.equals(expected)) {
+          run.violation(
+              d.name()
+                  + ": message "
+                  + s.id()
+                  + " arrived altered ("
+                  + m.size()
+                  + " octets, "
+                  + (m.chunked() ? "BDAT" : "DATA")
+                  + ", reply "
+                  + m.finalReply().map(Object::toString).orElse("none")
+                  + ")");
         }
         if (m.accepted() && s.eightBit()) {
           run.count("acct.eightBitAccepted");
