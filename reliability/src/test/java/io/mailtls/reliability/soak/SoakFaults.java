@@ -132,6 +132,9 @@ final class SoakFaults {
   /** What one transaction meets. */
   private record TxPlan(TxFault fault, long seedForRecipients, long dropAt, int rcptFaultAt) {}
 
+  /** {@link TxPlan#dropAt()} of a plan whose first BDAT chunk has drawn its chunk fault. */
+  private static final long CHUNK_SEEN = -2;
+
   private final class Injector implements SmtpFaultInjector {
     private final String domain;
     private final long domainHash;
@@ -290,9 +293,24 @@ final class SoakFaults {
 
     private Optional<SmtpAction> bdat(SmtpFaultContext c) {
       TxPlan plan = plan(c);
+      if (plan.fault() == TxFault.NONE && plan.dropAt() != CHUNK_SEEN) {
+        // Only a message larger than one chunk (over 1 MiB, BdatOutputStream.DEFAULT_CHUNK_SIZE)
+        // has a chunk before BDAT LAST, and few messages are: drawn at MAIL with every other
+        // transaction fault, the chunk faults almost never met one (none in 10,000 messages).
+        // So the first such chunk of a transaction without a fault draws again, from the
+        // transaction's own seed: half of them meet a chunk fault.
+        SplittableRandom r = new SplittableRandom(mix(plan.seedForRecipients(), 3));
+        TxFault f =
+            r.nextBoolean()
+                ? TxFault.NONE
+                : r.nextBoolean() ? TxFault.BDAT_451 : TxFault.BDAT_DISCONNECT;
+        plan = new TxPlan(f, plan.seedForRecipients(), CHUNK_SEEN, plan.rcptFaultAt());
+        transactions.put(c.sessionId(), plan);
+      }
       if (plan.fault() == TxFault.BDAT_DISCONNECT || plan.fault() == TxFault.BDAT_451) {
         // Once per transaction: the plan is replaced by a fault-free one.
-        transactions.put(c.sessionId(), new TxPlan(TxFault.NONE, plan.seedForRecipients(), -1, -1));
+        transactions.put(
+            c.sessionId(), new TxPlan(TxFault.NONE, plan.seedForRecipients(), CHUNK_SEEN, -1));
         return plan.fault() == TxFault.BDAT_DISCONNECT
             ? fire(plan.fault().name(), SmtpAction.disconnect())
             : fire(plan.fault().name(), SmtpAction.reply(451, "4.3.0", "soak: chunk refused"));

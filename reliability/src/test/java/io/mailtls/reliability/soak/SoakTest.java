@@ -188,7 +188,13 @@ class SoakTest {
       assertThat(run.get("status." + s)).as("recipients %s", s).isPositive();
     }
     assertThat(faults.counts().keySet())
-        .contains("DATA_END_DISCONNECT", "MID_DATA_DROP", "TLS_HANDSHAKE_ABORT", "RCPT_550");
+        .contains(
+            "DATA_END_DISCONNECT",
+            "MID_DATA_DROP",
+            "TLS_HANDSHAKE_ABORT",
+            "RCPT_550",
+            "BDAT_451",
+            "BDAT_DISCONNECT");
     assertThat(run.weather.keySet().stream().anyMatch(k -> k.startsWith("dns.drop"))).isTrue();
     assertThat(run.weather.keySet().stream().anyMatch(k -> k.startsWith("https."))).isTrue();
     // Resources: nothing leaked.
