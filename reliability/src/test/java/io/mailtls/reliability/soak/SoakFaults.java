@@ -77,6 +77,13 @@ final class SoakFaults {
   /** "sender|domain" of every transaction whose 250 came after the client's timeout. */
   final java.util.Set<String> lateReplies = ConcurrentHashMap.newKeySet();
 
+  /**
+   * "sender|domain" of every transaction whose content the server read slowly: the client may have
+   * written the end of the data into the socket's buffers long before the server read it, and given
+   * up waiting for the reply while the server was still reading.
+   */
+  final java.util.Set<String> slowReads = ConcurrentHashMap.newKeySet();
+
   SoakFaults(long seed, Duration stall) {
     this.seed = seed;
     this.stall = stall;
@@ -354,6 +361,7 @@ final class SoakFaults {
     public Duration contentReadPause(SmtpFaultContext c) {
       if (enabled && plan(c).fault() == TxFault.SLOW_READER) {
         count(TxFault.SLOW_READER.name());
+        slowReads.add(c.mailFrom().orElse("") + "|" + domain);
         return Duration.ofMillis(20);
       }
       return Duration.ZERO;

@@ -727,11 +727,17 @@ class SoakTest {
           run.count("acct.acceptedButDeferred(duplicateRisk)");
           String sender = senders.get(Integer.parseInt(key.substring(0, key.indexOf('|'))));
           String domain = key.substring(key.indexOf('@') + 1);
-          if (!faults.lateReplies.contains(sender + "|" + domain)) {
-            // Not a scripted late reply: a client timeout under load, or a 250 that was read
-            // and then not reported. The count is printed; each case is listed below.
+          String tx = sender + "|" + domain;
+          if (faults.slowReads.contains(tx)) {
+            // The server read the content slowly: the client's wait for the final reply may
+            // have run out while the server still read what sat in the socket's buffers.
+            run.count("acct.acceptedButDeferredAfterSlowRead");
+          } else if (!faults.lateReplies.contains(tx)) {
+            // Neither a scripted late reply nor a slow read: the server replied 250 in time,
+            // so a DEFERRED here is a 250 the client read and did not report.
             run.count("acct.acceptedButDeferredWithoutLateReply");
             run.unexplained.add(key);
+            run.violation(key + " DEFERRED, but its server accepted it " + a + " times, not late");
           }
         }
       }
