@@ -13,6 +13,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -77,7 +79,25 @@ class FuzzCampaignTest {
           .as("Jazzer found a broken promise in %s (log %s):%n%s", name, log, tail(output))
           .isZero();
       assertThat(output).as("Jazzer ran %s (log %s)", name, log).contains("Done ");
+      // "Done N runs" counts the corpus inputs replayed at start-up too ("#M INITED"): a run
+      // that spent its budget loading the corpus mutated nothing, and proves nothing new.
+      assertThat(mutatedRuns(output))
+          .as("%s ran no input beyond its corpus (log %s): %s", name, log, summary(output))
+          .isPositive();
     }
+  }
+
+  private static final Pattern INITED = Pattern.compile("(?m)^#(\\d+)\\s+INITED ");
+  private static final Pattern DONE = Pattern.compile("(?m)^Done (\\d+) runs ");
+
+  /** The runs after the corpus was loaded: libFuzzer's "Done N runs" less its "#M INITED". */
+  static long mutatedRuns(String output) {
+    Matcher inited = INITED.matcher(output);
+    Matcher done = DONE.matcher(output);
+    if (!inited.find() || !done.find()) {
+      return 0;
+    }
+    return Long.parseLong(done.group(1)) - Long.parseLong(inited.group(1));
   }
 
   private static Run fuzz(String name, long seconds) throws IOException, InterruptedException {
