@@ -130,6 +130,13 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
           redis.call(c -> c.hmget(key, DowngradeScripts.TLS, DowngradeScripts.AUTHENTICATED_TLS));
     } catch (RedisLink.Unavailable e) {
       Seen known = local.seen(domain);
+      if (e.wrongType()) {
+        // Redis answered: the key holds another tool's value, no record of mailtls's. Read as an
+        // outage, it deferred a domain no process knew, and no delivery came to raise (and so
+        // replace) the key. The raise after the next delivery replaces it.
+        log.warn("ignoring Redis key {}: not a hash (written by another tool?)", key);
+        return known;
+      }
       if (!known.equals(Seen.NOTHING)) {
         return known;
       }

@@ -147,6 +147,28 @@ class RedisWrongTypeKeysTest {
     assertThat(seenByAnother.authenticatedTls()).contains(at);
   }
 
+  /**
+   * A string at the downgrade key of a domain no process knows: Redis answered every read with
+   * WRONGTYPE, which read as an outage, so {@code seen} threw and the domain was deferred; no
+   * delivery ever came to raise (and so replace) the key, and the domain was deferred for as long
+   * as the key lived, which for a key written by hand is for ever. A key of another type holds no
+   * record of mailtls's: it now reads as nothing seen, and the raise after the delivery replaces
+   * it.
+   */
+  @Test
+  void aStringAtADowngradeKeyReadsAsNothingSeenNotAsAnOutage() throws Exception {
+    String key = "test:downgrade:v1:" + DOMAIN;
+    inspect.set(key, "not a hash");
+
+    RedisDowngradeMemory reader = memory();
+    assertThat(reader.seen(DOMAIN)).isEqualTo(DowngradeMemory.Seen.NOTHING);
+
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    reader.raise(DOMAIN, TransportSecurity.TLS, at);
+    assertThat(inspect.type(key)).isEqualTo("hash");
+    assertThat(memory().seen(DOMAIN).tls()).contains(at);
+  }
+
   private RedisPolicyStore policies() {
     RedisPolicyStore s =
         RedisPolicyStore.newBuilder(redis.uri())

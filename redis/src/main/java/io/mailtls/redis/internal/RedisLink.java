@@ -62,6 +62,16 @@ public final class RedisLink implements AutoCloseable {
     Unavailable(String message, @Nullable Throwable cause) {
       super(message, cause, false, false);
     }
+
+    /**
+     * Whether Redis answered, with WRONGTYPE: the key holds another type than the command's, left
+     * there by another tool. Redis is up; the key holds nothing of mailtls's.
+     */
+    public boolean wrongType() {
+      Throwable cause = getCause();
+      return cause instanceof io.lettuce.core.RedisCommandExecutionException
+          && String.valueOf(cause.getMessage()).startsWith("WRONGTYPE");
+    }
   }
 
   private final RedisURI uri;
