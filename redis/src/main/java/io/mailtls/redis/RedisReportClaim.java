@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Elects one process of a fleet to write and deliver each TLS-RPT report (RFC 8460 §4.1: one report
@@ -33,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  * Lettuce client, released by {@link #close()}.
  */
 public final class RedisReportClaim implements ReportClaim, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisReportClaim.class);
 
   /** The default time a settled mark is kept: 8 days, longer than the counts' default 7. */
   public static final Duration DEFAULT_SETTLED_RETENTION = Duration.ofDays(8);
@@ -90,7 +94,13 @@ public final class RedisReportClaim implements ReportClaim, AutoCloseable {
     } catch (RedisLink.Unavailable e) {
       return false;
     }
-    if (reply == 1) {
+    if (reply == 2) {
+      log.warn(
+          "replaced a key without expiry at {} or {}: not a claim or mark of mailtls's",
+          key(reportKey),
+          settledKey(reportKey));
+    }
+    if (reply == 1 || reply == 2) {
       tokens.put(reportKey, token);
       return true;
     }
@@ -165,8 +175,9 @@ public final class RedisReportClaim implements ReportClaim, AutoCloseable {
   public boolean isSettled(String reportKey) {
     Objects.requireNonNull(reportKey, "reportKey");
     try {
-      Long n = redis.call(c -> c.exists(settledKey(reportKey)));
-      return n != null && n > 0;
+      // mailtls's mark always has a time to live (-1: a key without one, another tool's; -2: none)
+      Long ttl = redis.call(c -> c.pttl(settledKey(reportKey)));
+      return ttl != null && ttl >= 0;
     } catch (RedisLink.Unavailable e) {
       return false;
     }

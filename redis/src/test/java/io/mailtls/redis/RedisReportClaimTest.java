@@ -119,6 +119,38 @@ class RedisReportClaimTest {
     }
   }
 
+  /**
+   * A key without expiry at a report's claim key or settled mark (left by another tool, or by hand)
+   * held the claim, or faked the mark, for ever: nobody could claim the report, and every process
+   * took the day as settled, so the report was never sent. mailtls writes both with a time to live;
+   * a key without one is replaced by the next claim, and is no settled mark.
+   */
+  @Test
+  void aKeyWithoutExpiryAtTheClaimOrTheMarkIsNotMailtlss() throws Exception {
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        RedisReportClaim a = RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(5))) {
+      RedisClient client = RedisClient.create(redis.uri());
+      try {
+        RedisCommands<String, String> inspect = client.connect().sync();
+        String claim = "test:tlsrpt:v1:claim:" + REPORT;
+        String settled = "test:tlsrpt:v1:settled:" + REPORT;
+        inspect.set(claim, "someone");
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isTrue();
+        assertThat(inspect.pttl(claim)).isPositive();
+        a.release(REPORT);
+
+        inspect.set(settled, "1");
+        assertThat(a.isSettled(REPORT)).isFalse();
+        assertThat(a.tryClaim(REPORT, Duration.ofMinutes(10))).isTrue();
+        assertThat(inspect.exists(settled)).isZero();
+        a.markSettled(REPORT);
+        assertThat(a.isSettled(REPORT)).isTrue();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
   @Test
   void withoutRedisNobodyClaims() {
     try (RedisServerProcess redis = RedisServerProcess.start();

@@ -147,15 +147,25 @@ public final class CountScripts {
   /**
    * Claim. KEYS[1] the claim's key, KEYS[2] the report's settled mark; ARGV[1] the holder's token,
    * ARGV[2] the lease in milliseconds. 1 when claimed; 0 when another holds it or the report is
-   * settled.
+   * settled; 2 when claimed after deleting a key without expiry at either place. mailtls writes
+   * both with a time to live (the lease, the settled retention), so a key without one was left by
+   * another tool: kept, it would hold the claim or fake the settled mark for ever, and the report
+   * would never be sent.
    */
   public static final RedisLink.Script CLAIM =
       RedisLink.Script.of(
-          "if redis.call('EXISTS', KEYS[2]) == 1 then\n"
+          "local foreign = 0\n"
+              + "for _, k in ipairs(KEYS) do\n"
+              + "  if redis.call('PTTL', k) == -1 then\n"
+              + "    redis.call('DEL', k)\n"
+              + "    foreign = 1\n"
+              + "  end\n"
+              + "end\n"
+              + "if redis.call('EXISTS', KEYS[2]) == 1 then\n"
               + "  return 0\n"
               + "end\n"
               + "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-              + "  return 1\n"
+              + "  return 1 + foreign\n"
               + "end\n"
               + "return 0\n");
 
