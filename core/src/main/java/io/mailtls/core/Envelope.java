@@ -44,6 +44,17 @@ public record Envelope(
   }
 
   /**
+   * This envelope to {@code recipients} instead, with the same sender and REQUIRETLS: what a retry
+   * of the deferred recipients sends (RFC 5321 §4.5.4.1). Rebuilding the envelope from its sender
+   * and recipients alone would drop the message's REQUIRETLS.
+   *
+   * @throws IllegalArgumentException if {@code recipients} is empty
+   */
+  public Envelope withRecipients(List<EmailAddress> recipients) {
+    return new Envelope(sender, recipients, requireTls);
+  }
+
+  /**
    * An envelope from parsed addresses.
    *
    * @throws IllegalArgumentException naming the first invalid address

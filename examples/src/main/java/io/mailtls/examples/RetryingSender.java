@@ -171,7 +171,9 @@ public final class RetryingSender {
   private void attempt(Job job) {
     job.attempts++;
     DeliveryReport report =
-        sender.send(new Envelope(job.envelope.sender(), job.pending), job.content);
+        // withRecipients keeps the sender and the message's REQUIRETLS (RFC 8689): a retry is
+        // the same message, to the recipients still deferred.
+        sender.send(job.envelope.withRecipients(job.pending), job.content);
     List<EmailAddress> deferred = new ArrayList<>();
     for (RecipientResult r : report.recipients()) {
       job.results.put(r.recipient(), r);

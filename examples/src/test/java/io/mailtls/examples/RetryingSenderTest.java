@@ -90,6 +90,41 @@ class RetryingSenderTest {
         .hasSize(1);
   }
 
+  /**
+   * A retry is the same message to fewer recipients: it keeps the envelope's REQUIRETLS (RFC 8689
+   * §4.2.1). The retry's envelope was rebuilt from the sender and recipients alone, so a message
+   * that required TLS went to its deferred recipients on a retry that did not.
+   */
+  @Test
+  void aRetryKeepsTheEnvelopesRequireTls() throws InterruptedException {
+    FakeClock clock = new FakeClock();
+    List<Envelope> sent = new ArrayList<>();
+    RetryingSender sender =
+        RetryingSender.builder(
+                (env, content) -> {
+                  sent.add(env);
+                  // This world has no authenticated hosts, so REQUIRETLS would bounce every
+                  // recipient; the test is of what the sender asks, and the world answers as
+                  // for any message.
+                  return transport.send(env.requireTls(false), content);
+                })
+            .clock(clock)
+            .sleeper(clock::advance)
+            .maxAttempts(3)
+            .build();
+
+    sender.submit(
+        Envelope.of("a@sender.test", "busy@mixed.test", "ok@mixed.test").requireTls(true),
+        MessageContent.of(TestWorld.MESSAGE));
+    sender.drain();
+
+    assertThat(sent).hasSize(3);
+    assertThat(sent).allSatisfy(e -> assertThat(e.requireTls()).as("%s", e).isTrue());
+    assertThat(sent.get(1).recipients())
+        .extracting(Object::toString)
+        .containsExactly("busy@mixed.test");
+  }
+
   @Test
   void givesUpAfterTheLastAttemptWithCappedBackoff() throws InterruptedException {
     FakeClock clock = new FakeClock();
