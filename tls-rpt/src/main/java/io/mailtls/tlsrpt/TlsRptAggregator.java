@@ -8,6 +8,7 @@ import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
 import io.mailtls.core.NextHop;
 import io.mailtls.core.PolicyFailure;
+import io.mailtls.tlsrpt.internal.AddressText;
 import io.mailtls.tlsrpt.internal.SessionAccounting;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -167,15 +168,16 @@ public final class TlsRptAggregator implements EventListener.Factory {
 
     /**
      * The sending MTA's public address, reported as {@code sending-mta-ip} (RFC 8460 §4.4), say the
-     * address behind a NAT; without it a session's failure details give the local address of its
-     * socket ({@link io.mailtls.core.Attempt#localAddress()}), and a failure without a session
-     * (decided while planning) leaves the field out.
+     * address behind a NAT, in RFC 5952 text for IPv6 (§4.4 asks for it); without it a session's
+     * failure details give the local address of its socket ({@link
+     * io.mailtls.core.Attempt#localAddress()}), and a failure without a session (decided while
+     * planning) leaves the field out.
      */
     public Builder sendingMtaIp(InetAddress address) {
       if (sendingMtaIp.isPresent()) {
         throw new IllegalStateException("sendingMtaIp already set");
       }
-      sendingMtaIp = Optional.of(Objects.requireNonNull(address, "address").getHostAddress());
+      sendingMtaIp = Optional.of(AddressText.of(Objects.requireNonNull(address, "address")));
       return this;
     }
 

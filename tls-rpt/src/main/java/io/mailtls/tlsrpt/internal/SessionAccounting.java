@@ -570,7 +570,8 @@ public final class SessionAccounting {
   }
 
   private static String ip(InetSocketAddress a) {
-    return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    // RFC 8460 §4.4: the RFC 5952 text of an IPv6 address, not Java's uncompressed form
+    return a.getAddress() != null ? AddressText.of(a.getAddress()) : a.getHostString();
   }
 
   private static void add(
