@@ -116,6 +116,19 @@ public final class MailReportSender implements ReportChannel {
   public ReportOutcome deliver(URI destination, TlsRptReport report) {
     Objects.requireNonNull(destination, "destination");
     Objects.requireNonNull(report, "report");
+    if (!report.submitter().equals(submitter)) {
+      // RFC 8460 §5.3: TLS-Report-Submitter must match the file name's sender and the DKIM
+      // domain. A report written by another submitter would name two; the receiver ignores it.
+      // The operator's configuration, not the destination: kept and tried again, as a key that
+      // does not sign.
+      return new ReportOutcome.NotDelivered(
+          "the report was written for submitter "
+              + report.submitter()
+              + ", this mail channel's is "
+              + submitter
+              + " (RFC 8460 §5.3: TLS-Report-Submitter matches the file name); nothing sent",
+          false);
+    }
     List<EmailAddress> to;
     try {
       to = MailtoUri.recipients(destination);
@@ -312,7 +325,11 @@ public final class MailReportSender implements ReportChannel {
       return this;
     }
 
-    /** The {@code TLS-Report-Submitter} (RFC 8460 §5.3), the writer's submitter. */
+    /**
+     * The {@code TLS-Report-Submitter} (RFC 8460 §5.3): the writer's submitter. A report written by
+     * another submitter is not sent ({@code NotDelivered(permanent=false)}): its file name would
+     * name another sender than the header field.
+     */
     public Builder submitter(DomainName submitter) {
       if (this.submitter != null) {
         throw new IllegalStateException("submitter already set");

@@ -37,6 +37,11 @@ public final class TlsRptReport {
     this.json = json.clone();
   }
 
+  /** The submitter it was written by: the {@code sender} of its §5.1 file name. */
+  DomainName submitter() {
+    return submitter;
+  }
+
   /** The domain the report is about. */
   public DomainName policyDomain() {
     return policyDomain;
