@@ -14,6 +14,7 @@ import org.jspecify.annotations.Nullable;
  * SmtpAction.reply(451, "4.2.0", "try later")          // instead of the normal reply
  * SmtpAction.stall(Duration.ofSeconds(2))              // normal reply, 2 s late
  * SmtpAction.reply(421, "4.3.2", "bye")                // 421 closes the connection (RFC 5321 §3.8)
+ * SmtpAction.reset()                                   // TCP reset, no reply
  * SmtpAction.proceed().followedBy("250-INJECTED\r\n")  // normal reply plus bytes, one write
  * SmtpAction.endlessReply()                            // continuation lines, forever
  * }</pre>
@@ -32,6 +33,11 @@ public final class SmtpAction {
     RAW,
     /** Close the connection without replying. */
     DISCONNECT,
+    /**
+     * Reset the connection without replying: a crash, with a TCP RST (SO_LINGER 0) and no TLS
+     * close_notify.
+     */
+    RESET,
     /** Never reply; wait until the client leaves or the server closes. */
     HANG,
     /** A multi-line reply that never ends: continuation lines until the client leaves. */
@@ -111,6 +117,15 @@ public final class SmtpAction {
    */
   public static SmtpAction disconnect() {
     return of(Kind.DISCONNECT);
+  }
+
+  /**
+   * Resets the connection without replying: a TCP RST and, under TLS, no close_notify (a crash, not
+   * a shutdown). At {@link SmtpStep#DATA_END}: the message arrived in full and the reply is lost.
+   * Not at {@link SmtpStep#TLS_HANDSHAKE}.
+   */
+  public static SmtpAction reset() {
+    return of(Kind.RESET);
   }
 
   /**

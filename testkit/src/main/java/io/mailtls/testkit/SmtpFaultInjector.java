@@ -39,4 +39,13 @@ public interface SmtpFaultInjector {
   default Duration contentReadPause(SmtpFaultContext context) {
     return Duration.ZERO;
   }
+
+  /**
+   * For a message about to be read: how the server breaks off its content part way (a reset, a TLS
+   * close_notify or a close without one, or a stop in reading), or empty (the default) for none. A
+   * drop set by {@link #dropAfterContentOctets} at an earlier octet comes first.
+   */
+  default Optional<SmtpContentFault> contentFault(SmtpFaultContext context) {
+    return Optional.empty();
+  }
 }

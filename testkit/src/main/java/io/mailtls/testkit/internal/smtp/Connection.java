@@ -179,6 +179,10 @@ final class Connection {
         decided.accept(null);
         closing = true;
         return null;
+      case RESET:
+        decided.accept(null);
+        reset();
+        return null;
       case HANG:
         decided.accept(null);
         pause(null, true);
@@ -266,6 +270,46 @@ final class Connection {
     while (!server.isClosed()) {
       output.write(chunk);
       output.flush();
+    }
+  }
+
+  /**
+   * Ends the connection as a crash does: no reply, no TLS close_notify, a TCP reset (SO_LINGER 0
+   * makes the close send RST and drop what was not sent).
+   */
+  void reset() throws IOException {
+    closing = true;
+    raw.setSoLinger(true, 0);
+    raw.close();
+  }
+
+  /**
+   * Half-closes the connection in the middle of the client's content: under TLS with the
+   * close_notify alert first ({@code closeNotify}, RFC 8446 §6.1) or without it, in plaintext with
+   * a FIN alone; then reads and discards what the client still sends until it leaves (or the server
+   * closes), so that what was sent reaches it rather than being cut by the reset a close with
+   * unread input makes.
+   */
+  void closeMidContent(boolean closeNotify) throws IOException {
+    closing = true;
+    output.flush();
+    if (closeNotify && socket instanceof SSLSocket ssl) {
+      ssl.shutdownOutput(); // JSSE sends close_notify, then shuts the TCP output down
+    }
+    if (!raw.isOutputShutdown()) {
+      raw.shutdownOutput();
+    }
+    java.io.InputStream in = raw.getInputStream();
+    raw.setSoTimeout(timeoutMillis(POLL));
+    byte[] sink = new byte[16 * 1024];
+    while (!server.isClosed()) {
+      try {
+        if (in.read(sink) < 0) {
+          return;
+        }
+      } catch (SocketTimeoutException e) {
+        // Still there: keep discarding.
+      }
     }
   }
 

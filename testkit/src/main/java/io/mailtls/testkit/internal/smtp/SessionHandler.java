@@ -1,5 +1,6 @@
 package io.mailtls.testkit.internal.smtp;
 
+import io.mailtls.testkit.SmtpContentFault;
 import io.mailtls.testkit.SmtpFaultContext;
 import io.mailtls.testkit.SmtpFaultInjector;
 import io.mailtls.testkit.SmtpReply;
@@ -370,8 +371,10 @@ final class SessionHandler {
       }
       int allowed = allowance(available);
       if (allowed == 0) {
-        dropMidMessage();
-        return;
+        if (!breakContent()) {
+          return;
+        }
+        continue;
       }
       int used = unstuffer.process(in.buffer(), in.position(), allowed);
       in.consume(used);
@@ -447,8 +450,10 @@ final class SessionHandler {
       if (sink != null) {
         n = allowance(n);
         if (n == 0) {
-          dropMidMessage();
-          return false;
+          if (!breakContent()) {
+            return false;
+          }
+          continue;
         }
         sink.write(in.buffer(), in.position(), n);
         current().contentOctets += n;
@@ -478,16 +483,59 @@ final class SessionHandler {
     if (drop >= 0) {
       current().dropAfter = drop;
     }
+    current().contentFault = injector.contentFault(context).orElse(null);
     Duration pause = injector.contentReadPause(context);
     return pause.isNegative() ? Duration.ZERO : pause;
   }
 
-  /** How many of {@code available} content octets may be read before the scripted drop. */
+  /**
+   * How many of {@code available} content octets may be read before the scripted drop or the
+   * content fault.
+   */
   private int allowance(int available) {
-    long drop = current().dropAfter;
-    return drop < 0
+    long stop = current().dropAfter;
+    SmtpContentFault fault = current().contentFault;
+    if (fault != null && (stop < 0 || fault.afterOctets() < stop)) {
+      stop = fault.afterOctets();
+    }
+    return stop < 0
         ? available
-        : (int) Math.min(available, Math.max(0, drop - current().contentOctets));
+        : (int) Math.min(available, Math.max(0, stop - current().contentOctets));
+  }
+
+  /**
+   * Carries out what stopped the reading of content ({@link #allowance} said 0): the scripted drop,
+   * or the transaction's content fault. Returns whether the content is read on (after a stop in
+   * reading); otherwise the session ends.
+   */
+  private boolean breakContent() throws IOException {
+    Transaction t = current();
+    SmtpContentFault fault = t.contentFault;
+    long drop = t.dropAfter;
+    if (fault == null || (drop >= 0 && t.contentOctets >= drop)) {
+      dropMidMessage();
+      return false;
+    }
+    t.contentFault = null; // once per transaction
+    switch (fault.kind()) {
+      case RESET:
+        c.reset();
+        return false;
+      case CLOSE_NOTIFY:
+        c.closeMidContent(true);
+        return false;
+      case CLOSE_WITHOUT_CLOSE_NOTIFY:
+        c.closeMidContent(false);
+        return false;
+      case STOP_READING:
+        if (!c.pause(fault.duration(), false)) {
+          c.markClosing(); // the server is closing
+          return false;
+        }
+        return true;
+      default:
+        throw new IllegalStateException("unknown content fault " + fault.kind());
+    }
   }
 
   private void dropMidMessage() throws IOException {

@@ -1,5 +1,6 @@
 package io.mailtls.testkit.internal.smtp;
 
+import io.mailtls.testkit.SmtpContentFault;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,9 @@ final class Transaction {
 
   /** Drop the connection once this many content octets have arrived; -1 for never. */
   long dropAfter;
+
+  /** How the content is broken off part way, if it is; cleared once carried out. */
+  @Nullable SmtpContentFault contentFault;
 
   /** The pause after each read of BDAT chunk content (a slow reader). */
   Duration readPause = Duration.ZERO;
