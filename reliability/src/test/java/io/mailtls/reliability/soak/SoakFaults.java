@@ -1,6 +1,7 @@
 package io.mailtls.reliability.soak;
 
 import io.mailtls.testkit.SmtpAction;
+import io.mailtls.testkit.SmtpContentFault;
 import io.mailtls.testkit.SmtpFaultContext;
 import io.mailtls.testkit.SmtpFaultInjector;
 import java.time.Duration;
@@ -15,10 +16,11 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The SMTP faults of the soak, drawn at random from a fixed seed: per session (greeting, EHLO,
  * STARTTLS, the TLS handshake, RSET, QUIT) and per transaction (MAIL, each RCPT, DATA, the content,
- * the reply to the final dot). A transaction's draw depends only on the seed, the domain, the
- * envelope sender (unique per message) and how many times this server has seen that sender, so the
- * same message meets the same faults whatever the threads do; a session's draw depends on the seed,
- * the domain and the session's number. Every fault is counted when the server carries it out.
+ * the reply to the final dot): replies, hang-ups, resets, TLS closes mid-content and stalls past
+ * the client's timeout. A transaction's draw depends only on the seed, the domain, the envelope
+ * sender (unique per message) and how many times this server has seen that sender, so the same
+ * message meets the same faults whatever the threads do; a session's draw depends on the seed, the
+ * domain and the session's number. Every fault is counted when the server carries it out.
  */
 final class SoakFaults {
 
@@ -31,6 +33,8 @@ final class SoakFaults {
     GREETING_STALL,
     EHLO_DISCONNECT,
     EHLO_421,
+    /** The reply to the first EHLO comes after the client's timeout. */
+    EHLO_STALL,
     STARTTLS_454,
     STARTTLS_DISCONNECT,
     TLS_HANDSHAKE_ABORT,
@@ -46,13 +50,25 @@ final class SoakFaults {
     MAIL_550,
     MAIL_421,
     MAIL_DISCONNECT,
+    /** The reply to MAIL comes after the client's timeout. */
+    MAIL_STALL,
     RCPT_421,
     RCPT_DISCONNECT,
+    /** The reply to one RCPT comes after the client's timeout. */
+    RCPT_STALL,
     DATA_451,
     DATA_554,
     DATA_421,
     DATA_DISCONNECT,
     MID_DATA_DROP,
+    /**
+     * Under TLS, the close_notify alert and a FIN mid-content (RFC 8446 §6.1); a FIN in plaintext.
+     */
+    MID_DATA_CLOSE_NOTIFY,
+    /** A FIN mid-content without any close_notify (RFC 8446 §6.1: a truncation). */
+    MID_DATA_CLOSE_WITHOUT_NOTIFY,
+    /** The server stops reading mid-content for longer than the client's timeout, then reads on. */
+    MID_DATA_STALL,
     SLOW_READER,
     /** The first BDAT chunk of a large message: the connection drops instead of a reply. */
     BDAT_DISCONNECT,
@@ -63,6 +79,8 @@ final class SoakFaults {
     DATA_END_421,
     /** The lost 250: the message arrived in full, the server hangs up without replying. */
     DATA_END_DISCONNECT,
+    /** The lost 250 by a crash: the message arrived in full, a TCP reset instead of any reply. */
+    DATA_END_RESET,
     /** The late 250: the server accepts after the client's final-reply timeout has passed. */
     DATA_END_LATE_250,
     /** 250, then the connection is dropped: the client has its reply. */
@@ -74,7 +92,10 @@ final class SoakFaults {
   private volatile boolean enabled;
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 
-  /** "sender|domain" of every transaction whose 250 came after the client's timeout. */
+  /**
+   * "sender|domain" of every transaction with a reply after the client's timeout: to the final dot,
+   * or to MAIL or a RCPT (with the message sent in one round trip, the server has it by then).
+   */
   final java.util.Set<String> lateReplies = ConcurrentHashMap.newKeySet();
 
   /**
@@ -133,7 +154,14 @@ final class SoakFaults {
       return TxFault.NONE;
     }
     TxFault[] all = TxFault.values();
-    return all[1 + r.nextInt(all.length - 1)];
+    TxFault f = all[1 + r.nextInt(all.length - 1)];
+    // A stall holds a delivery for a whole client timeout: these three are drawn a third as
+    // often as the other faults, which keeps the soak's run time bounded.
+    if ((f == TxFault.MAIL_STALL || f == TxFault.RCPT_STALL || f == TxFault.MID_DATA_STALL)
+        && r.nextInt(3) != 0) {
+      return TxFault.NONE;
+    }
+    return f;
   }
 
   /** What one transaction meets. */
@@ -191,6 +219,9 @@ final class SoakFaults {
           }
           if (sf == SessionFault.EHLO_421 && c.tls()) {
             return fire(sf.name(), SmtpAction.reply(421, "4.3.2", "soak: shutting down"));
+          }
+          if (sf == SessionFault.EHLO_STALL && !c.tls()) {
+            return fire(sf.name(), SmtpAction.stall(stall));
           }
           return Optional.empty();
         case STARTTLS:
@@ -253,6 +284,10 @@ final class SoakFaults {
           return fire(f.name(), SmtpAction.reply(421, "4.3.2", "soak: closing"));
         case MAIL_DISCONNECT:
           return fire(f.name(), SmtpAction.disconnect());
+        case MAIL_STALL:
+          // With the message in one round trip, the server then has it and may accept it late.
+          lateReplies.add(from + "|" + domain);
+          return fire(f.name(), SmtpAction.stall(stall));
         default:
           return Optional.empty();
       }
@@ -268,6 +303,10 @@ final class SoakFaults {
         }
         if (plan.fault() == TxFault.RCPT_DISCONNECT) {
           return fire(plan.fault().name(), SmtpAction.disconnect());
+        }
+        if (plan.fault() == TxFault.RCPT_STALL) {
+          lateReplies.add(c.mailFrom().orElse("") + "|" + domain);
+          return fire(plan.fault().name(), SmtpAction.stall(stall));
         }
       }
       String rcpt = c.recipient().orElse("");
@@ -337,6 +376,8 @@ final class SoakFaults {
           return fire(f.name(), SmtpAction.reply(421, "4.3.2", "soak: closing"));
         case DATA_END_DISCONNECT:
           return fire(f.name(), SmtpAction.disconnect());
+        case DATA_END_RESET:
+          return fire(f.name(), SmtpAction.reset());
         case DATA_END_LATE_250:
           lateReplies.add(c.mailFrom().orElse("") + "|" + domain);
           return fire(f.name(), SmtpAction.stall(stall));
@@ -355,6 +396,30 @@ final class SoakFaults {
         return plan.dropAt();
       }
       return -1;
+    }
+
+    @Override
+    public Optional<SmtpContentFault> contentFault(SmtpFaultContext c) {
+      TxPlan plan = plan(c);
+      if (!enabled) {
+        return Optional.empty();
+      }
+      switch (plan.fault()) {
+        case MID_DATA_CLOSE_NOTIFY:
+          count(plan.fault().name());
+          return Optional.of(SmtpContentFault.closeNotify(plan.dropAt()));
+        case MID_DATA_CLOSE_WITHOUT_NOTIFY:
+          count(plan.fault().name());
+          return Optional.of(SmtpContentFault.closeWithoutCloseNotify(plan.dropAt()));
+        case MID_DATA_STALL:
+          count(plan.fault().name());
+          // The server reads on after its stall: what sat in the socket's buffers may make a
+          // whole message it accepts after the client gave up, as after a slow read.
+          slowReads.add(c.mailFrom().orElse("") + "|" + domain);
+          return Optional.of(SmtpContentFault.stopReading(plan.dropAt(), stall));
+        default:
+          return Optional.empty();
+      }
     }
 
     @Override

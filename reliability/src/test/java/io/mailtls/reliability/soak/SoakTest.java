@@ -194,7 +194,14 @@ class SoakTest {
             "TLS_HANDSHAKE_ABORT",
             "RCPT_550",
             "BDAT_451",
-            "BDAT_DISCONNECT");
+            "BDAT_DISCONNECT",
+            "DATA_END_RESET",
+            "MID_DATA_CLOSE_NOTIFY",
+            "MID_DATA_CLOSE_WITHOUT_NOTIFY",
+            "MID_DATA_STALL",
+            "MAIL_STALL",
+            "RCPT_STALL",
+            "EHLO_STALL");
     assertThat(run.weather.keySet().stream().anyMatch(k -> k.startsWith("dns.drop"))).isTrue();
     assertThat(run.weather.keySet().stream().anyMatch(k -> k.startsWith("https."))).isTrue();
     // Resources: nothing leaked.
