@@ -106,7 +106,8 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
       description =
           "ask for REQUIRETLS (RFC 8689): only authenticated hosts (DANE, or PKIX through a"
               + " DNSSEC-secure MX answer or an MTA-STS policy) that advertise REQUIRETLS after"
-              + " STARTTLS; else nothing is sent and the recipient bounces 5.7.30")
+              + " STARTTLS; else nothing is sent and the recipient bounces 5.7.30 (or is"
+              + " deferred 4.7.30 when a retry may help)")
   boolean requireTls;
 
   @Option(

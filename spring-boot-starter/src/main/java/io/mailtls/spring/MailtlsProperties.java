@@ -113,8 +113,8 @@ public class MailtlsProperties {
 
     /**
      * Whether every message asks for REQUIRETLS (RFC 8689): only MX hosts authenticated by DANE or
-     * by PKIX under MTA-STS that offer REQUIRETLS get it, and it is bounced (5.7.30) where none
-     * does.
+     * by PKIX under MTA-STS that offer REQUIRETLS get it; where none does, it is bounced (5.7.30),
+     * or deferred (4.7.30) while a later try may still find one.
      */
     private boolean requireTls;
 
