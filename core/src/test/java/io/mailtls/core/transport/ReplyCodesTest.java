@@ -222,6 +222,32 @@ class ReplyCodesTest {
   }
 
   /**
+   * RFC 5321 §4.3.2: the final dot's one positive reply is 250. A 251 there (or 221, the reply to
+   * QUIT) answers another command, so it delivers nobody: the README says "only after the server's
+   * 250".
+   */
+  @Test
+  void a2xxOtherThan250ToTheFinalDotIsAProtocolErrorNeverDelivered() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer mx =
+          mx(
+              f,
+              b ->
+                  b.capabilities(WITHOUT_CHUNKING)
+                      .on(
+                          SmtpStep.DATA_END,
+                          SmtpAction.reply(251, "2.1.5", "forwarded, as for a RCPT"),
+                          SmtpAction.proceed()));
+      SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
+      assertProtocolError(Fixture.send(t, RECIPIENTS));
+      // the connection, whose state is unknown, is discarded: the next message opens another
+      DeliveryReport next = Fixture.send(t, "c@example.test");
+      assertThat(next.result("c@example.test").status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(mx.sessions()).hasSize(2);
+    }
+  }
+
+  /**
    * A 250 to the final dot followed by more: the server took the message, so it stays delivered
    * (deferring would send it twice), but the connection is not pooled. (DATA's 354 showed that
    * replies and commands matched before the content went; a one-trip BDAT has no such point, so
