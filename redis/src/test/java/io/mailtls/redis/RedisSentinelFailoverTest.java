@@ -110,8 +110,15 @@ class RedisSentinelFailoverTest {
     // Replicated before the failover.
     DomainName replicated = DomainName.of("replicated.example");
     CachedPolicy x = policy("replicated.example", "x1", now());
-    a.put(replicated, x);
-    assertThat(primary.get(a.key(replicated))).isNotNull(); // the store found the primary
+    // The store finds the primary through the sentinels in the background; with a 200 ms command
+    // timeout on a loaded machine its first write may come before that and be queued, so the put
+    // (idempotent) is repeated until the primary holds it.
+    RedisSentinelGroup.await(
+        "the store to find the primary",
+        () -> {
+          a.put(replicated, x);
+          return primary.get(a.key(replicated)) != null;
+        });
     RedisSentinelGroup.await(
         "the replica to have it", () -> replica.get(a.key(replicated)) != null);
 
