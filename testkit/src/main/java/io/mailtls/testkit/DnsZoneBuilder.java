@@ -1,6 +1,7 @@
 package io.mailtls.testkit;
 
 import io.mailtls.testkit.internal.dns.DnsNames;
+import io.mailtls.testkit.internal.dns.Nsec3Params;
 import io.mailtls.testkit.internal.dns.ZoneCompiler;
 import io.mailtls.testkit.internal.dns.ZoneDefinition;
 import java.net.InetAddress;
@@ -37,8 +38,8 @@ import org.xbill.DNS.Type;
  * <p>Names are absolute (a trailing dot is optional), ASCII only (internationalized names as
  * A-labels, {@code xn--bcher-kva.test}), and must lie at or below the zone's origin. Records are of
  * class IN with a TTL of 300 s unless {@link #ttl(Duration)} says otherwise. The server adds the
- * SOA, NS, DNSKEY, NSEC and RRSIG records itself, and the delegation (NS and DS) of any held zone
- * below this one.
+ * SOA, NS, DNSKEY, NSEC (or, with {@link #nsec3}, NSEC3PARAM and NSEC3) and RRSIG records itself,
+ * and the delegation (NS and DS) of any held zone below this one.
  *
  * <p>Not thread-safe: use it only inside the callback it was handed to.
  */
@@ -57,6 +58,7 @@ public final class DnsZoneBuilder {
   private boolean expiredSignatures;
   private @Nullable Duration nsecTtl;
   private final Map<Integer, Duration> signatureValidity;
+  private @Nullable Nsec3Params nsec3;
   private long ttl = ZoneCompiler.TTL;
 
   DnsZoneBuilder(ZoneDefinition base) {
@@ -67,6 +69,7 @@ public final class DnsZoneBuilder {
     this.expiredSignatures = base.expiredSignatures();
     this.nsecTtl = base.nsecTtl();
     this.signatureValidity = new HashMap<>(base.signatureValidity());
+    this.nsec3 = base.nsec3();
   }
 
   /** The zone's origin (apex). */
@@ -268,10 +271,42 @@ public final class DnsZoneBuilder {
   }
 
   /**
-   * Gives this zone's NSEC records the TTL {@code ttl} instead of the server's {@linkplain
-   * TestDnsServer.Builder#generatedTtl generated TTL}, which is also the SOA's TTL and MINIMUM. RFC
-   * 4035 §2.3 and RFC 9077 §3 want the NSEC TTL to be the smaller of those two; a lower one serves
-   * a denial whose proof may be kept for less time than its SOA says (RFC 9077 §4).
+   * Denies existence with NSEC3 (RFC 5155) instead of NSEC: an NSEC3PARAM record at the apex and a
+   * signed chain of NSEC3 records (SHA-1, the only hash algorithm defined) over the hashed owner
+   * names, empty non-terminals included (§7.1), and denials that carry the closest encloser proof
+   * (§7.2.1): NXDOMAIN with the NSEC3 matching the closest encloser and those covering the next
+   * closer name and the wildcard (§7.2.2), NODATA with the matching NSEC3 (§7.2.3, §7.2.4),
+   * wildcard answers with the NSEC3 covering the next closer name (§7.2.6), and referrals to
+   * unsigned delegations with the matching NSEC3 or, under Opt-Out, the closest provable encloser
+   * proof (§7.2.7). RFC 9276 §3.1 recommends {@code nsec3(0, new byte[0], false)}: no extra
+   * iterations, no salt; a validator may treat a zone with more iterations as insecure (§3.2).
+   * {@link #nsecTtl} sets the NSEC3 records' TTL. The default is NSEC.
+   *
+   * @param iterations additional hash iterations, 0..65535 (RFC 5155 §3.1.3)
+   * @param salt the salt, at most 255 octets; empty for none
+   * @param optOut whether every NSEC3 record has the Opt-Out flag (RFC 5155 §6): unsigned
+   *     delegations (NS without DS) are left out of the chain, and a denial covered by an Opt-Out
+   *     span proves no more than that no signed name exists there (§9.2)
+   * @throws IllegalArgumentException if {@code iterations} or the salt's length is out of range
+   */
+  public DnsZoneBuilder nsec3(int iterations, byte[] salt, boolean optOut) {
+    Objects.requireNonNull(salt, "salt");
+    this.nsec3 = new Nsec3Params(iterations, salt, optOut);
+    return this;
+  }
+
+  /** Denies existence with NSEC (the default) again, after {@link #nsec3}. */
+  public DnsZoneBuilder nsec() {
+    this.nsec3 = null;
+    return this;
+  }
+
+  /**
+   * Gives this zone's NSEC (or NSEC3) records the TTL {@code ttl} instead of the server's
+   * {@linkplain TestDnsServer.Builder#generatedTtl generated TTL}, which is also the SOA's TTL and
+   * MINIMUM. RFC 4035 §2.3 and RFC 9077 §3 want the NSEC TTL to be the smaller of those two; a
+   * lower one serves a denial whose proof may be kept for less time than its SOA says (RFC 9077
+   * §4).
    *
    * @throws IllegalArgumentException if {@code ttl} is negative or over 2^31 - 1 s (RFC 2181 §8)
    */
@@ -312,7 +347,15 @@ public final class DnsZoneBuilder {
   /** The definition this builder describes, with the given SOA serial. */
   ZoneDefinition definition(long serial) {
     return new ZoneDefinition(
-        origin, records, signed, wrongDs, expiredSignatures, serial, nsecTtl, signatureValidity);
+        origin,
+        records,
+        signed,
+        wrongDs,
+        expiredSignatures,
+        serial,
+        nsecTtl,
+        signatureValidity,
+        nsec3);
   }
 
   private DnsZoneBuilder add(Record record) {

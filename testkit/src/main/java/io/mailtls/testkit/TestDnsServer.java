@@ -219,6 +219,16 @@ public final class TestDnsServer implements AutoCloseable {
     faults.add(Fault.CORRUPT_SIGNATURES, DnsNames.parse(name), checkType(type));
   }
 
+  /**
+   * Answers queries for {@code name}/{@code type} without the NSEC or NSEC3 records of the
+   * authority section: a denial (NXDOMAIN, NODATA) without its proof (RFC 4035 §3.1.3, RFC 5155
+   * §7.2), or a wildcard answer without the proof that the name itself does not exist; a validator
+   * finds it bogus.
+   */
+  public void omitDenialProofs(String name, int type) {
+    faults.add(Fault.OMIT_DENIAL, DnsNames.parse(name), checkType(type));
+  }
+
   /** Answers queries for {@code name}, any type, with rcode SERVFAIL. */
   public void servfail(String name) {
     faults.add(Fault.SERVFAIL, DnsNames.parse(name), FaultTable.ANY_TYPE);

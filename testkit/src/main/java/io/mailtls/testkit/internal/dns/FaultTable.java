@@ -22,7 +22,9 @@ public final class FaultTable {
     /** Over UDP, answer with TC set and empty sections; over TCP, answer normally. */
     TRUNCATE,
     /** Serve the RRSIGs over matching RRsets with one signature byte flipped. */
-    CORRUPT_SIGNATURES
+    CORRUPT_SIGNATURES,
+    /** Leave the NSEC and NSEC3 records out of the authority section of the answer. */
+    OMIT_DENIAL
   }
 
   private record Key(Fault fault, Name name, int type) {}

@@ -131,10 +131,15 @@ public final class Responder {
       }
       addRRset(response, rrset, Section.ANSWER, dnssecOk, qtype == Type.RRSIG);
     }
+    boolean omitDenial = faults.matches(Fault.OMIT_DENIAL, qname, qtype);
     for (RRset rrset : resolution.authority) {
-      // RFC 4035 §3.1.3 and §3.1.4: NSEC proofs and DS in referrals only when DO is set.
+      if (omitDenial && (rrset.getType() == Type.NSEC || rrset.getType() == Type.NSEC3)) {
+        continue;
+      }
+      // RFC 4035 §3.1.3 and §3.1.4: NSEC (RFC 5155 §7.2: NSEC3) proofs and DS in referrals only
+      // when DO is set.
       int type = rrset.getType();
-      if (dnssecOk || (type != Type.NSEC && type != Type.DS)) {
+      if (dnssecOk || (type != Type.NSEC && type != Type.NSEC3 && type != Type.DS)) {
         addRRset(response, rrset, Section.AUTHORITY, dnssecOk, false);
       }
     }

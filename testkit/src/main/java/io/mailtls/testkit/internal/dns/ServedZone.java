@@ -18,8 +18,9 @@ import org.xbill.DNS.Type;
 
 /**
  * One zone as served: its authoritative RRsets in canonical order (RFC 4034 §6.1), each with its
- * RRSIG and, if signed, the NSEC chain; plus the glue below delegations to zones the server does
- * not hold. Answers lookups as an authoritative server does (RFC 1034 §4.3.2, RFC 4035 §3.1).
+ * RRSIG and, if signed, the NSEC chain (or the NSEC3 chain, RFC 5155); plus the glue below
+ * delegations to zones the server does not hold. Answers lookups as an authoritative server does
+ * (RFC 1034 §4.3.2, RFC 4035 §3.1).
  *
  * <p>Immutable and thread-safe. Built by {@link ZoneCompiler}.
  */
@@ -29,18 +30,26 @@ public final class ServedZone {
   private final NavigableMap<Name, Map<Integer, RRset>> nodes;
   private final Map<Name, Map<Integer, RRset>> glue;
   private final Set<Name> cuts;
+  private final @Nullable Nsec3Chain nsec3;
 
   ServedZone(
       Name origin,
       boolean signed,
       NavigableMap<Name, Map<Integer, RRset>> nodes,
       Map<Name, Map<Integer, RRset>> glue,
-      Set<Name> cuts) {
+      Set<Name> cuts,
+      @Nullable Nsec3Chain nsec3) {
     this.origin = origin;
     this.signed = signed;
     this.nodes = nodes;
     this.glue = glue;
     this.cuts = cuts;
+    this.nsec3 = nsec3;
+  }
+
+  /** The zone's NSEC3 chain, or null if it denies with NSEC (or is unsigned). */
+  public @Nullable Nsec3Chain nsec3() {
+    return nsec3;
   }
 
   /** The zone apex. */
@@ -79,7 +88,11 @@ public final class ServedZone {
     }
     Map<Integer, RRset> node = nodes.get(qname);
     if (node != null) {
-      return fromNode(node, qtype);
+      return fromNode(qname, node, qtype);
+    }
+    Nsec3Chain chain = nsec3;
+    if (chain != null) {
+      return nsec3Lookup(chain, qname, qtype);
     }
     if (hasDescendants(qname)) {
       // An empty non-terminal exists but holds no data: NODATA, proved by the NSEC whose owner
@@ -102,7 +115,67 @@ public final class ServedZone {
     return ZoneAnswer.nxdomain(authority);
   }
 
-  private ZoneAnswer fromNode(Map<Integer, RRset> node, int qtype) {
+  /**
+   * A name without a node of its own, in a zone that denies with NSEC3: RFC 5155 §7.2.3 (an empty
+   * non-terminal: its matching NSEC3), §7.2.6 and §7.2.5 (a wildcard answer, or NODATA, with the
+   * NSEC3 covering the next closer name), §7.2.2 (NXDOMAIN: the closest encloser proof and the
+   * NSEC3 covering the wildcard at the closest encloser).
+   */
+  private ZoneAnswer nsec3Lookup(Nsec3Chain chain, Name qname, int qtype) {
+    if (hasDescendants(qname)) {
+      return ZoneAnswer.nodata(withProofs(soa(), chain.matching(qname)));
+    }
+    Name closestEncloser = closestEncloser(qname);
+    RRset nextCloser = chain.covering(Nsec3Chain.nextCloser(qname, closestEncloser));
+    Name wildcard = DnsNames.wildcardOf(closestEncloser);
+    Map<Integer, RRset> wildNode = wildcard == null ? null : nodes.get(wildcard);
+    if (wildcard != null && wildNode != null) {
+      RRset rrset = qtype == Type.ANY ? null : wildNode.get(qtype);
+      RRset cname = wildNode.get(Type.CNAME);
+      if (qtype == Type.ANY) {
+        List<RRset> expanded = new ArrayList<>();
+        for (RRset each : wildNode.values()) {
+          expanded.add(expand(each, qname));
+        }
+        return ZoneAnswer.answer(expanded, withProofs(nextCloser));
+      }
+      if (rrset != null) {
+        return ZoneAnswer.answer(List.of(expand(rrset, qname)), withProofs(nextCloser));
+      }
+      if (cname != null) {
+        return ZoneAnswer.cname(
+            expand(cname, qname),
+            ((CNAMERecord) cname.first()).getTarget(),
+            withProofs(nextCloser));
+      }
+      // §7.2.5: the closest encloser proof and the NSEC3 matching the wildcard.
+      List<RRset> authority = withProofs(soa(), chain.matching(closestEncloser), nextCloser);
+      addProof(authority, chain.matching(wildcard));
+      return ZoneAnswer.nodata(authority);
+    }
+    List<RRset> authority = withProofs(soa(), chain.matching(closestEncloser), nextCloser);
+    if (wildcard != null) {
+      addProof(authority, chain.covering(wildcard));
+    }
+    return ZoneAnswer.nxdomain(authority);
+  }
+
+  /**
+   * The NSEC3 records proving that {@code name} has no record of a type its node lacks: the NSEC3
+   * matching it (RFC 5155 §7.2.3, §7.2.4), or, for an unsigned delegation an Opt-Out span leaves
+   * out, the closest provable encloser proof (§7.2.4 for DS, §7.2.7 for a referral).
+   */
+  private List<RRset> nsec3Nodata(Nsec3Chain chain, Name name) {
+    RRset matching = chain.matching(name);
+    if (matching != null) {
+      return withProofs(matching);
+    }
+    Name encloser = chain.closestProvableEncloser(name);
+    return withProofs(
+        chain.matching(encloser), chain.covering(Nsec3Chain.nextCloser(name, encloser)));
+  }
+
+  private ZoneAnswer fromNode(Name qname, Map<Integer, RRset> node, int qtype) {
     if (qtype == Type.ANY) {
       return ZoneAnswer.answer(new ArrayList<>(node.values()), List.of());
     }
@@ -123,6 +196,14 @@ public final class ServedZone {
       }
     }
     // RFC 4035 §3.1.3.1: NODATA carries the NSEC at qname, whose bitmap lacks qtype.
+    Nsec3Chain chain = nsec3;
+    if (chain != null) {
+      List<RRset> authority = withProofs(soa());
+      for (RRset proof : nsec3Nodata(chain, qname)) {
+        addProof(authority, proof);
+      }
+      return ZoneAnswer.nodata(authority);
+    }
     return ZoneAnswer.nodata(withProofs(soa(), node.get(Type.NSEC)));
   }
 
@@ -163,8 +244,11 @@ public final class ServedZone {
     authority.add(ns);
     // RFC 4035 §3.1.4: a signed referral carries the DS RRset, or the NSEC proving its absence.
     RRset ds = node.get(Type.DS);
+    Nsec3Chain chain = nsec3;
     if (ds != null) {
       authority.add(ds);
+    } else if (chain != null) {
+      authority.addAll(nsec3Nodata(chain, cut)); // RFC 5155 §7.2.7
     } else if (signed) {
       authority.add(node.get(Type.NSEC));
     }

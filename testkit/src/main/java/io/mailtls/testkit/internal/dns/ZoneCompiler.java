@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.NSEC3Record;
 import org.xbill.DNS.NSECRecord;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
@@ -25,8 +26,8 @@ import org.xbill.DNS.Type;
 
 /**
  * Turns zone definitions into served zones: adds each zone's SOA, NS and DNSKEY, the delegation (NS
- * and DS) of every held child zone in its nearest held parent, the NSEC chain, and signs every
- * authoritative RRset.
+ * and DS) of every held child zone in its nearest held parent, the NSEC chain (or the NSEC3PARAM
+ * and NSEC3 chain, RFC 5155), and signs every authoritative RRset.
  *
  * <p>Stateless and thread-safe.
  */
@@ -168,14 +169,35 @@ public final class ZoneCompiler {
       }
     }
 
+    Nsec3Chain nsec3Chain = null;
     if (zone.signed()) {
       Duration nsecTtl = zone.nsecTtl();
-      addNsecChain(nodes, origin, nsecTtl == null ? ttl : nsecTtl.toSeconds());
-      signAll(
-          nodes, cuts, keys.key(origin), zone.expiredSignatures(), zone.signatureValidity(), now);
+      long denialTtl = nsecTtl == null ? ttl : nsecTtl.toSeconds();
+      Nsec3Params nsec3 = zone.nsec3();
+      NavigableMap<String, RRset> nsec3s = null;
+      if (nsec3 == null) {
+        addNsecChain(nodes, origin, denialTtl);
+      } else {
+        // RFC 5155 §4: the NSEC3PARAM at the apex, signed with the apex's other RRsets.
+        RRset param = new RRset();
+        param.addRR(nsec3.record(origin, ttl));
+        Objects.requireNonNull(nodes.get(origin)).put(Type.NSEC3PARAM, param);
+        nsec3s = nsec3Chain(nodes, origin, cuts, nsec3, denialTtl);
+      }
+      ZoneKey key = keys.key(origin);
+      signAll(nodes, cuts, key, zone.expiredSignatures(), zone.signatureValidity(), now);
+      if (nsec3 != null && nsec3s != null) {
+        signNsec3(nsec3s, key, zone.expiredSignatures(), zone.signatureValidity(), now);
+        nsec3Chain = new Nsec3Chain(origin, nsec3, nsec3s);
+      }
     }
     return new ServedZone(
-        origin, zone.signed(), freeze(nodes), Map.copyOf(freezeEach(glue)), Set.copyOf(cuts));
+        origin,
+        zone.signed(),
+        freeze(nodes),
+        Map.copyOf(freezeEach(glue)),
+        Set.copyOf(cuts),
+        nsec3Chain);
   }
 
   private static SOARecord soa(Name origin, long serial, long ttl) {
@@ -256,6 +278,90 @@ public final class ZoneCompiler {
       // RFC 4035 §2.3: the NSEC TTL is the SOA minimum (the default); a zone may set another.
       nsec.addRR(new NSECRecord(owner, DClass.IN, nsecTtl, next, types));
       node.put(Type.NSEC, nsec);
+    }
+  }
+
+  /**
+   * RFC 5155 §7.1: one NSEC3 per authoritative name and per empty non-terminal, owned by the
+   * base32hex hash of the name below the apex, in hash order, each naming the next hash and the
+   * last the first; the bitmap lists the types at the original name, RRSIG if any of them is
+   * signed, never NSEC3 itself (an empty non-terminal's bitmap is empty). With Opt-Out every record
+   * has the flag and unsigned delegations (NS without DS) are left out (§6, §7.1). Each has the TTL
+   * {@code nsecTtl}.
+   */
+  private static NavigableMap<String, RRset> nsec3Chain(
+      NavigableMap<Name, Map<Integer, RRset>> nodes,
+      Name origin,
+      Set<Name> cuts,
+      Nsec3Params params,
+      long nsecTtl) {
+    NavigableMap<String, Name> byHash = new TreeMap<>();
+    Map<Name, int[]> bitmaps = new HashMap<>();
+    for (Map.Entry<Name, Map<Integer, RRset>> e : nodes.entrySet()) {
+      Name name = e.getKey();
+      Map<Integer, RRset> node = e.getValue();
+      boolean cut = cuts.contains(name);
+      if (params.optOut() && cut && !node.containsKey(Type.DS)) {
+        continue; // RFC 5155 §6: an unsigned delegation may be covered by an Opt-Out span
+      }
+      List<Integer> types = new ArrayList<>(node.keySet());
+      if (!cut || node.containsKey(Type.DS)) {
+        types.add(Type.RRSIG); // every RRset here is signed, but the NS of a delegation
+      }
+      bitmaps.put(name, types.stream().mapToInt(Integer::intValue).toArray());
+      byHash.put(Nsec3Chain.hash(name, params), name);
+      // RFC 5155 §7.1: every empty non-terminal between the name and the apex has an NSEC3 too.
+      for (Name ancestor = name; !ancestor.equals(origin); ) {
+        ancestor = DnsNames.parent(ancestor);
+        if (!nodes.containsKey(ancestor) && !bitmaps.containsKey(ancestor)) {
+          bitmaps.put(ancestor, new int[0]);
+          byHash.put(Nsec3Chain.hash(ancestor, params), ancestor);
+        }
+      }
+    }
+    if (byHash.size() != bitmaps.size()) {
+      throw new IllegalStateException("NSEC3 hash collision in zone " + origin);
+    }
+    List<String> hashes = new ArrayList<>(byHash.keySet());
+    int flags = params.optOut() ? NSEC3Record.Flags.OPT_OUT : 0;
+    NavigableMap<String, RRset> chain = new TreeMap<>();
+    for (int i = 0; i < hashes.size(); i++) {
+      String hash = hashes.get(i);
+      String next = hashes.get((i + 1) % hashes.size());
+      Name original = Objects.requireNonNull(byHash.get(hash));
+      RRset rrset = new RRset();
+      rrset.addRR(
+          new NSEC3Record(
+              Nsec3Chain.owner(hash, origin),
+              DClass.IN,
+              nsecTtl,
+              NSEC3Record.SHA1_DIGEST_ID,
+              flags,
+              params.iterations(),
+              params.saltOrNull(),
+              Nsec3Chain.nextField(next),
+              Objects.requireNonNull(bitmaps.get(original))));
+      chain.put(hash, rrset);
+    }
+    return chain;
+  }
+
+  /** Signs each NSEC3 RRset of the chain in place, as {@link #signAll} signs the rest. */
+  private static void signNsec3(
+      NavigableMap<String, RRset> chain,
+      ZoneKey key,
+      boolean expired,
+      Map<Integer, Duration> validity,
+      Instant now) {
+    Instant inception = expired ? now.minus(EXPIRED_INCEPTION) : now.minus(INCEPTION_SLACK);
+    Instant expiration =
+        expired
+            ? now.minus(EXPIRED_EXPIRATION)
+            : now.plus(validity.getOrDefault(Type.NSEC3, VALIDITY));
+    for (Map.Entry<String, RRset> e : chain.entrySet()) {
+      RRset signed = new RRset(e.getValue());
+      signed.addRR(key.sign(e.getValue(), inception, expiration));
+      e.setValue(signed);
     }
   }
 

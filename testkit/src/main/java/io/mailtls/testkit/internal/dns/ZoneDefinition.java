@@ -10,7 +10,7 @@ import org.xbill.DNS.Record;
 
 /**
  * What the caller configured for one zone: its origin, its own records (without the SOA, NS,
- * DNSKEY, NSEC and RRSIG records the server generates) and how it is to be signed.
+ * DNSKEY, NSEC, NSEC3 and RRSIG records the server generates) and how it is to be signed.
  *
  * <p>Immutable and thread-safe.
  */
@@ -23,6 +23,7 @@ public final class ZoneDefinition {
   private final long serial;
   private final @Nullable Duration nsecTtl;
   private final Map<Integer, Duration> signatureValidity;
+  private final @Nullable Nsec3Params nsec3;
 
   /**
    * A zone definition with the default NSEC TTL and signature validity.
@@ -41,7 +42,7 @@ public final class ZoneDefinition {
       boolean wrongDs,
       boolean expiredSignatures,
       long serial) {
-    this(origin, records, signed, wrongDs, expiredSignatures, serial, null, Map.of());
+    this(origin, records, signed, wrongDs, expiredSignatures, serial, null, Map.of(), null);
   }
 
   /**
@@ -56,6 +57,7 @@ public final class ZoneDefinition {
    * @param nsecTtl the TTL of the zone's NSEC records, or null for the compiler's TTL
    * @param signatureValidity per RRset type, how long after the signing time its signatures expire;
    *     types not in it get the compiler's default
+   * @param nsec3 how the zone denies existence with NSEC3 (RFC 5155), or null for NSEC
    */
   public ZoneDefinition(
       Name origin,
@@ -65,7 +67,8 @@ public final class ZoneDefinition {
       boolean expiredSignatures,
       long serial,
       @Nullable Duration nsecTtl,
-      Map<Integer, Duration> signatureValidity) {
+      Map<Integer, Duration> signatureValidity,
+      @Nullable Nsec3Params nsec3) {
     this.origin = Objects.requireNonNull(origin, "origin");
     this.records = List.copyOf(records);
     this.signed = signed;
@@ -74,6 +77,7 @@ public final class ZoneDefinition {
     this.serial = serial;
     this.nsecTtl = nsecTtl;
     this.signatureValidity = Map.copyOf(signatureValidity);
+    this.nsec3 = nsec3;
     for (Record r : this.records) {
       if (!r.getName().subdomain(origin)) {
         throw new IllegalArgumentException(r.getName() + " is not in zone " + origin);
@@ -116,7 +120,12 @@ public final class ZoneDefinition {
     return serial;
   }
 
-  /** The TTL of the zone's NSEC records, or null for the compiler's TTL. */
+  /** How the zone denies existence with NSEC3, or null if it uses NSEC (the default). */
+  public @Nullable Nsec3Params nsec3() {
+    return nsec3;
+  }
+
+  /** The TTL of the zone's NSEC (or NSEC3) records, or null for the compiler's TTL. */
   public @Nullable Duration nsecTtl() {
     return nsecTtl;
   }
@@ -138,6 +147,7 @@ public final class ZoneDefinition {
         + (expiredSignatures ? " expired" : "")
         + (nsecTtl == null ? "" : " NSEC-TTL=" + nsecTtl.toSeconds())
         + (signatureValidity.isEmpty() ? "" : " validity=" + signatureValidity)
+        + (nsec3 == null ? "" : " " + nsec3)
         + " ("
         + records.size()
         + " records)";

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSSEC;
 import org.xbill.DNS.DSRecord;
 import org.xbill.DNS.MXRecord;
+import org.xbill.DNS.NSEC3Record;
 import org.xbill.DNS.NSECRecord;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
@@ -18,6 +20,7 @@ import org.xbill.DNS.RRSIGRecord;
 import org.xbill.DNS.RRset;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Type;
+import org.xbill.DNS.utils.base32;
 
 /** The served form of zones: NSEC chain, delegations and lookups (RFC 4034, RFC 4035). */
 class ZoneCompilerTest {
@@ -221,7 +224,98 @@ class ZoneCompilerTest {
     assertThat(nsecOwners(answer)).isNotEmpty();
   }
 
+  // ------------------------------------------------------------------ NSEC3 (RFC 5155)
+
+  @Test
+  void nsec3ChainCoversEveryNameAndEmptyNonTerminalInHashOrderAndWraps() {
+    Nsec3Params params = new Nsec3Params(0, new byte[0], false);
+    ServedZone zone =
+        compile(nsec3Zone(EXAMPLE, params, a("a.example.test."), a("_25._tcp.a.example.test.")))
+            .zone(EXAMPLE);
+
+    // RFC 5155 §4: NSEC3PARAM at the apex, signed; no NSEC anywhere.
+    RRset param = zone.rrset(EXAMPLE, Type.NSEC3PARAM);
+    assertThat(param).isNotNull();
+    assertThat(param.sigs()).hasSize(1);
+    for (Name n : zone.names()) {
+      assertThat(zone.rrset(n, Type.NSEC)).isNull();
+    }
+    Nsec3Chain chain = zone.nsec3();
+    assertThat(chain).isNotNull();
+    // §7.1: the apex, a, _25._tcp.a and the empty non-terminal _tcp.a.
+    List<NSEC3Record> records = new ArrayList<>();
+    for (RRset rrset : chain.rrsets()) {
+      assertThat(rrset.sigs()).hasSize(1);
+      records.add((NSEC3Record) rrset.first());
+    }
+    assertThat(records).hasSize(4);
+    for (String n : List.of("example.test.", "a.example.test.", "_tcp.a.example.test.")) {
+      assertThat(chain.matching(name(n))).as(n).isNotNull();
+    }
+    NSEC3Record ent = (NSEC3Record) chain.matching(name("_tcp.a.example.test.")).first();
+    assertThat(ent.getTypes()).isEmpty();
+    NSEC3Record apex = (NSEC3Record) chain.matching(EXAMPLE).first();
+    assertThat(apex.hasType(Type.NSEC3PARAM)).isTrue();
+    assertThat(apex.hasType(Type.RRSIG)).isTrue();
+    assertThat(apex.hasType(Type.NSEC3)).isFalse();
+    // Each names the next hash; the last the first.
+    for (int i = 0; i < records.size(); i++) {
+      NSEC3Record next = records.get((i + 1) % records.size());
+      assertThat(records.get(i).getNext())
+          .isEqualTo(
+              new base32(base32.Alphabet.BASE32HEX, false, false)
+                  .fromString(next.getName().getLabelString(0)));
+      assertThat(records.get(i).getFlags()).isZero();
+    }
+  }
+
+  @Test
+  void nsec3NxdomainCarriesTheClosestEncloserProofAndTheWildcardCover() {
+    Nsec3Params params = new Nsec3Params(0, new byte[0], false);
+    ServedZone zone = compile(nsec3Zone(EXAMPLE, params, a("a.example.test."))).zone(EXAMPLE);
+    Nsec3Chain chain = zone.nsec3();
+
+    ZoneAnswer nx = zone.lookup(name("x.y.a.example.test."), Type.A);
+
+    assertThat(nx.kind()).isEqualTo(ZoneAnswer.Kind.NXDOMAIN);
+    // RFC 5155 §7.2.2: matching a (the closest encloser), covering y.a (next closer) and *.a.
+    assertThat(nx.authority())
+        .contains(chain.matching(name("a.example.test.")))
+        .contains(chain.covering(name("y.a.example.test.")))
+        .contains(chain.covering(name("*.a.example.test.")));
+    assertThat(nsecOwners(nx)).isEmpty();
+  }
+
+  @Test
+  void nsec3OptOutLeavesUnsignedDelegationsOutAndProvesThemByTheirEncloser() {
+    Nsec3Params params = new Nsec3Params(0, new byte[0], true);
+    ServedZone zone =
+        compile(
+                nsec3Zone(
+                    EXAMPLE,
+                    params,
+                    new NSRecord(name("child.example.test."), DClass.IN, 300, EXAMPLE)))
+            .zone(EXAMPLE);
+    Nsec3Chain chain = zone.nsec3();
+    assertThat(chain.matching(name("child.example.test."))).isNull();
+    for (RRset rrset : chain.rrsets()) {
+      assertThat(((NSEC3Record) rrset.first()).getFlags()).isEqualTo(NSEC3Record.Flags.OPT_OUT);
+    }
+
+    // RFC 5155 §7.2.7: the referral carries the closest provable encloser proof.
+    ZoneAnswer referral = zone.lookup(name("www.child.example.test."), Type.A);
+    assertThat(referral.kind()).isEqualTo(ZoneAnswer.Kind.REFERRAL);
+    assertThat(referral.authority())
+        .contains(chain.matching(EXAMPLE))
+        .contains(chain.covering(name("child.example.test.")));
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  private static ZoneDefinition nsec3Zone(Name origin, Nsec3Params params, Record... records) {
+    return new ZoneDefinition(
+        origin, List.of(records), true, false, false, 1, null, Map.of(), params);
+  }
 
   private ZoneSet compile(ZoneDefinition... zones) {
     List<ZoneDefinition> all = new ArrayList<>();
