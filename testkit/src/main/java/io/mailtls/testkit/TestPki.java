@@ -69,10 +69,25 @@ public final class TestPki {
     /** ECDSA on NIST P-256 (secp256r1), signed with SHA256withECDSA; fast to generate. */
     EC_P256,
     /** RSA with a 2048-bit modulus, signed with SHA256withRSA. */
-    RSA_2048;
+    RSA_2048,
+    /**
+     * {@link #RSA_2048}, but the certificate's SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) has an
+     * rsaEncryption AlgorithmIdentifier with the parameters absent instead of NULL (RFC 3279 §2.3.1
+     * asks for NULL; some encoders leave it out). The JDK reads such a key and re-encodes it with
+     * NULL: {@code certificate().getPublicKey().getEncoded()} is two octets longer than the
+     * certificate's own SubjectPublicKeyInfo, {@link Certified#spkiDer()}, which is what TLSA
+     * selector SPKI(1) (RFC 6698 §2.1.2) and public-key pins are computed over. For proving that
+     * code reads a key from the certificate rather than from the JDK.
+     */
+    RSA_2048_ABSENT_PARAMETERS;
 
     KeyPair generate() {
       return this == EC_P256 ? KeyPairs.ecP256() : KeyPairs.rsa2048();
+    }
+
+    /** Whether the SubjectPublicKeyInfo leaves out the AlgorithmIdentifier's NULL parameters. */
+    boolean parametersAbsent() {
+      return this == RSA_2048_ABSENT_PARAMETERS;
     }
   }
 
@@ -104,7 +119,8 @@ public final class TestPki {
                 -1,
                 List.of(),
                 List.of(),
-                false));
+                false,
+                keyType.parametersAbsent()));
     return new Ca(name, certificate, keys, null, keyType, clock);
   }
 
@@ -332,7 +348,11 @@ public final class TestPki {
       return PkiEncoding.der(certificate);
     }
 
-    /** The DER SubjectPublicKeyInfo (TLSA selector 1, RFC 6698 §2.1.2). */
+    /**
+     * The DER SubjectPublicKeyInfo as the certificate encodes it (RFC 5280 §4.1.2.7): TLSA selector
+     * 1 (RFC 6698 §2.1.2). Not always {@code publicKey().getEncoded()}, the JDK's encoding of the
+     * key (see {@link KeyType#RSA_2048_ABSENT_PARAMETERS}).
+     */
     public byte[] spkiDer() {
       return PkiEncoding.spki(certificate);
     }
@@ -626,7 +646,8 @@ public final class TestPki {
                   pathLength,
                   permittedDnsNames,
                   List.of(),
-                  false));
+                  false,
+                  keyType.parametersAbsent()));
       return new Ca(name, certificate, keys, parent, keyType, parent.clock);
     }
   }
@@ -719,7 +740,8 @@ public final class TestPki {
 
     /**
      * Certifies an existing key pair instead of a fresh one, e.g. {@code other.keyPair()} for a
-     * renewed certificate whose DANE {@code 3 1 1} record still matches.
+     * renewed certificate whose DANE {@code 3 1 1} record still matches. The key is encoded as the
+     * JDK encodes it, whatever the issuer's {@link KeyType}.
      */
     public LeafBuilder key(KeyPair keyPair) {
       once("key");
@@ -788,7 +810,8 @@ public final class TestPki {
                   -1,
                   List.of(),
                   sans,
-                  serverAuth));
+                  serverAuth,
+                  keyPair == null && keyType.parametersAbsent()));
       return new Issued(cn, certificate, keys, issuer, sans);
     }
   }

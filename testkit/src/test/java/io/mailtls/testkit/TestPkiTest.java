@@ -26,12 +26,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.X509TrustManager;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.junit.jupiter.api.Test;
 
 class TestPkiTest {
@@ -258,6 +260,62 @@ class TestPkiTest {
         .hasMessageContaining("2");
     assertThatThrownBy(() -> leaf.tlsaAssociationData(1, 3))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /**
+   * RFC 6698 §2.1.2: selector SPKI(1) is the certificate's own DER SubjectPublicKeyInfo. For a key
+   * whose AlgorithmIdentifier leaves out the NULL parameters, which the JDK adds back when it
+   * re-encodes the key, {@code spkiDer()}, its digests and the TLSA data are of the octets in the
+   * certificate, so that records the tests publish are the records a server's operator would.
+   */
+  @Test
+  void theSpkiIsTheCertificatesOwnOctetsAlsoWhenTheJdkReencodesTheKey() throws Exception {
+    TestPki.Issued leaf =
+        TestPki.selfSignedLeaf()
+            .dnsNames("mx.example.test")
+            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
+            .issue();
+    byte[] der = leaf.certificate().getEncoded();
+    byte[] spki = leaf.spkiDer();
+    byte[] reEncoded = leaf.certificate().getPublicKey().getEncoded();
+    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+
+    assertThat(contains(der, spki)).as("the SPKI octets are the certificate's").isTrue();
+    assertThat(contains(der, reEncoded)).as("the JDK's re-encoding is not in it").isFalse();
+    assertThat(reEncoded).as("NULL parameters added").hasSize(spki.length + 2);
+    assertThat(SubjectPublicKeyInfo.getInstance(spki).getAlgorithm().getParameters()).isNull();
+    assertThat(leaf.spkiSha256()).isEqualTo(sha256.digest(spki));
+    assertThat(leaf.tlsaAssociationData(1, 0)).isEqualTo(spki);
+    assertThat(Tlsa.associationData(leaf.certificate(), 1, 1)).isEqualTo(sha256.digest(spki));
+    leaf.certificate().verify(leaf.publicKey());
+  }
+
+  /** A CA of that key type issues a chain PKIX accepts; a leaf with a given key is as usual. */
+  @Test
+  void aCaWhoseKeyLacksNullParametersIssuesValidChains() throws Exception {
+    TestPki pki = TestPki.builder().keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS).build();
+    TestPki.Ca inter = pki.root().newIntermediate("mailtls absent parameters").ec().issue();
+    TestPki.Issued leaf = inter.leaf().dnsNames("mx.example.test").issue();
+    TestPki.Issued direct =
+        pki.root().leaf().dnsNames("mx.example.test").key(leaf.keyPair()).issue();
+
+    validate(leaf.chain(), pki.root(), Date.from(Instant.now()));
+    validate(direct.chain(), pki.root(), Date.from(Instant.now()));
+    assertThat(
+            SubjectPublicKeyInfo.getInstance(pki.root().spkiDer()).getAlgorithm().getParameters())
+        .isNull();
+    assertThat(pki.root().spkiDer()).isNotEqualTo(pki.root().publicKey().getEncoded());
+    assertThat(direct.spkiDer()).isEqualTo(leaf.spkiDer());
+    assertThat(leaf.spkiDer()).isEqualTo(leaf.publicKey().getEncoded());
+  }
+
+  private static boolean contains(byte[] outer, byte[] inner) {
+    for (int i = 0; i + inner.length <= outer.length; i++) {
+      if (Arrays.equals(outer, i, i + inner.length, inner, 0, inner.length)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Test

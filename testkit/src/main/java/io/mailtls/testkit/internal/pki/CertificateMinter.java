@@ -7,9 +7,11 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.Date;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -19,11 +21,11 @@ import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.NameConstraints;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -60,13 +62,13 @@ public final class CertificateMinter {
       // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets, unique per issuer.
       BigInteger serial = new BigInteger(64, RANDOM).add(BigInteger.ONE);
       X509v3CertificateBuilder builder =
-          new JcaX509v3CertificateBuilder(
+          new X509v3CertificateBuilder(
               issuer,
               serial,
               Date.from(spec.notBefore()),
               Date.from(spec.notAfter()),
               subject,
-              spec.subjectPublicKey());
+              subjectPublicKeyInfo(spec));
       addExtensions(builder, spec);
       ContentSigner signer =
           new JcaContentSignerBuilder(signatureAlgorithm(spec.issuerKey())).build(spec.issuerKey());
@@ -74,6 +76,22 @@ public final class CertificateMinter {
     } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
       throw new IllegalStateException("cannot mint certificate for " + spec.commonName(), e);
     }
+  }
+
+  /**
+   * The SubjectPublicKeyInfo to certify: the key as the JDK encodes it, or for {@link
+   * CertificateSpec#rsaParametersAbsent()} the same key bits under an rsaEncryption
+   * AlgorithmIdentifier without parameters, which the JDK reads but re-encodes with NULL.
+   */
+  private static SubjectPublicKeyInfo subjectPublicKeyInfo(CertificateSpec spec) {
+    SubjectPublicKeyInfo encoded =
+        SubjectPublicKeyInfo.getInstance(spec.subjectPublicKey().getEncoded());
+    if (!spec.rsaParametersAbsent()) {
+      return encoded;
+    }
+    return new SubjectPublicKeyInfo(
+        new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption),
+        encoded.getPublicKeyData().getBytes());
   }
 
   private static void addExtensions(X509v3CertificateBuilder builder, CertificateSpec spec)

@@ -27,6 +27,9 @@ import org.jspecify.annotations.Nullable;
  *     (RFC 5280 §4.2.1.10); empty for none, and only for a CA
  * @param dnsNames the subjectAltName dNSName entries; empty for no SAN extension
  * @param serverAuth whether to add extendedKeyUsage id-kp-serverAuth (RFC 5280 §4.2.1.12)
+ * @param rsaParametersAbsent whether the SubjectPublicKeyInfo's AlgorithmIdentifier (RFC 5280
+ *     §4.1.2.7) leaves out the NULL parameters that RFC 3279 §2.3.1 asks for with rsaEncryption;
+ *     only for an RSA key
  */
 public record CertificateSpec(
     String commonName,
@@ -40,7 +43,8 @@ public record CertificateSpec(
     int pathLength,
     List<String> permittedDnsNames,
     List<String> dnsNames,
-    boolean serverAuth) {
+    boolean serverAuth,
+    boolean rsaParametersAbsent) {
 
   /** Validates the fields and copies the name lists. */
   public CertificateSpec {
@@ -57,6 +61,9 @@ public record CertificateSpec(
     }
     if (pathLength < -1) {
       throw new IllegalArgumentException("pathLength must be >= 0 (or -1 for none): " + pathLength);
+    }
+    if (rsaParametersAbsent && !"RSA".equals(subjectKeys.getPublic().getAlgorithm())) {
+      throw new IllegalArgumentException("absent key parameters need an RSA key");
     }
     if (!permittedDnsNames.isEmpty() && !ca) {
       throw new IllegalArgumentException("nameConstraints need a CA (RFC 5280 §4.2.1.10)");

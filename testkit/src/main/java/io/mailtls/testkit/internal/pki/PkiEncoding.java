@@ -10,12 +10,14 @@ import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -39,9 +41,35 @@ public final class PkiEncoding {
     }
   }
 
-  /** The DER SubjectPublicKeyInfo of {@code certificate} (RFC 5280 §4.1.2.7). */
+  /**
+   * The DER SubjectPublicKeyInfo of {@code certificate} as the certificate encodes it (RFC 5280
+   * §4.1.2.7), what TLSA selector SPKI(1) is computed over (RFC 6698 §2.1.2). Not {@code
+   * getPublicKey().getEncoded()}: that is the JDK's re-encoding of the key, which for some valid
+   * certificates differs (an RSA AlgorithmIdentifier without NULL parameters gets them back).
+   *
+   * @throws IllegalArgumentException if the certificate is not DER, so that its octets are not
+   *     known
+   */
   public static byte[] spki(X509Certificate certificate) {
-    return certificate.getPublicKey().getEncoded();
+    byte[] der = der(certificate);
+    byte[] spki;
+    try {
+      spki =
+          org.bouncycastle.asn1.x509.Certificate.getInstance(der)
+              .getSubjectPublicKeyInfo()
+              .getEncoded(ASN1Encoding.DER);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException(
+          "cannot read the SubjectPublicKeyInfo of " + certificate.getSubjectX500Principal(), e);
+    }
+    // A DER certificate holds the DER encoding of its fields; anything else would be a guess.
+    for (int i = 0; i + spki.length <= der.length; i++) {
+      if (Arrays.equals(der, i, i + spki.length, spki, 0, spki.length)) {
+        return spki;
+      }
+    }
+    throw new IllegalArgumentException(
+        "the certificate of " + certificate.getSubjectX500Principal() + " is not DER-encoded");
   }
 
   /** SHA-256 of {@code data}. */
