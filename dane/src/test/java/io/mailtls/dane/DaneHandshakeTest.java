@@ -17,12 +17,9 @@ import io.mailtls.testkit.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
-import java.security.KeyStore;
 import java.security.MessageDigest;
-import java.security.cert.Certificate;
 import java.util.HexFormat;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -146,15 +143,19 @@ class DaneHandshakeTest {
   @ParameterizedTest(name = "3 1 {0}")
   @ValueSource(ints = {0, 1, 2})
   void spkiIsTheCertificatesOwnEncoding(int matching) throws Exception {
-    Minting.RawSpki server = Minting.rsaWithoutNullParameters(MX, false);
+    TestPki.Issued server =
+        TestPki.selfSignedLeaf()
+            .dnsNames(MX)
+            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
+            .issue();
     byte[] reEncoded = server.certificate().getPublicKey().getEncoded();
-    assertThat(reEncoded).as("the JDK re-encodes this key").isNotEqualTo(server.spki());
-    DnsRecord.Tlsa own = new DnsRecord.Tlsa(3, 1, matching, data(server.spki(), matching));
-    DaneTrustManager tm = handshake(context(server), "TLSv1.3", own);
+    assertThat(reEncoded).as("the JDK re-encodes this key").isNotEqualTo(server.spkiDer());
+    DnsRecord.Tlsa own = new DnsRecord.Tlsa(3, 1, matching, data(server.spkiDer(), matching));
+    DaneTrustManager tm = handshake(server.serverSslContext(), "TLSv1.3", own);
     assertThat(tm.matchedRecord()).contains(own);
 
     DnsRecord.Tlsa other = new DnsRecord.Tlsa(3, 1, matching, data(reEncoded, matching));
-    assertThatThrownBy(() -> handshake(context(server), "TLSv1.2", other))
+    assertThatThrownBy(() -> handshake(server.serverSslContext(), "TLSv1.2", other))
         .isInstanceOf(SSLHandshakeException.class)
         .satisfies(
             e -> {
@@ -162,7 +163,7 @@ class DaneHandshakeTest {
               assertThat(f).isNotNull();
               assertThat(f.type()).isEqualTo(FailureType.CERTIFICATE_NOT_TRUSTED);
               // The diagnostic offers the digest of the octets a record must be made of.
-              assertThat(f.getMessage()).contains(HexFormat.of().formatHex(data(server.spki(), 1)));
+              assertThat(f.getMessage()).contains(HexFormat.of().formatHex(server.spkiSha256()));
             });
   }
 
@@ -170,19 +171,5 @@ class DaneHandshakeTest {
     return matching == 0
         ? selected
         : MessageDigest.getInstance(matching == 1 ? "SHA-256" : "SHA-512").digest(selected);
-  }
-
-  /** A server context presenting {@code server}'s certificate alone. */
-  private static SSLContext context(Minting.RawSpki server) throws Exception {
-    char[] password = "changeit".toCharArray();
-    KeyStore store = KeyStore.getInstance("PKCS12");
-    store.load(null, null);
-    store.setKeyEntry(
-        "server", server.keys().getPrivate(), password, new Certificate[] {server.certificate()});
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(store, password);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(kmf.getKeyManagers(), null, null);
-    return context;
   }
 }

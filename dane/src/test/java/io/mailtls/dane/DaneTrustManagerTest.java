@@ -190,17 +190,18 @@ class DaneTrustManagerTest {
     @ParameterizedTest(name = "2 1 {0} of a CA whose key the JDK re-encodes")
     @CsvSource({"1", "2", "0"})
     void spkiIsTheCaCertificatesOwnEncoding(int matching) throws Exception {
-      Minting.RawSpki ca = Minting.rsaWithoutNullParameters("mailtls raw SPKI CA", true);
-      X509Certificate leaf = Minting.leafIssuedBy(ca, MX);
-      byte[] data =
-          matching == 0
-              ? ca.spki()
-              : java.security.MessageDigest.getInstance(matching == 1 ? "SHA-256" : "SHA-512")
-                  .digest(ca.spki());
-      DnsRecord.Tlsa r = new DnsRecord.Tlsa(2, 1, matching, data);
-      assertPasses(tm(r), chain(leaf, ca.certificate()), r);
+      TestPki pki =
+          TestPki.builder()
+              .rootName("mailtls raw SPKI CA")
+              .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
+              .build();
+      TestPki.Ca ca = pki.root();
+      TestPki.Issued leaf = ca.leaf().dnsNames(MX).ec().issue();
+      assertThat(ca.spkiDer()).isNotEqualTo(ca.publicKey().getEncoded());
+      DnsRecord.Tlsa r = record(2, 1, matching, ca);
+      assertPasses(tm(r), chain(leaf.certificate(), ca.certificate()), r);
       if (matching == 0) {
-        assertPasses(tm(r), chain(leaf), r);
+        assertPasses(tm(r), chain(leaf.certificate()), r);
       }
     }
 

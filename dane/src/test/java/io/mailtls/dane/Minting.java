@@ -10,9 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -22,9 +19,6 @@ import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.NameConstraints;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -33,8 +27,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Certificates {@link TestPki} does not make: a leaf whose extendedKeyUsage allows client
  * authentication only (RFC 5280 §4.2.1.12), to prove DANE-TA checks serverAuth, a CA whose
  * nameConstraints extension cannot be decoded, one that excludes a dNSName subtree (RFC 5280
- * §4.2.1.10), the expired certificate of a CA since renewed, and certificates whose
- * SubjectPublicKeyInfo is encoded otherwise than the JDK re-encodes it.
+ * §4.2.1.10) and the expired certificate of a CA since renewed. (A certificate whose
+ * SubjectPublicKeyInfo the JDK re-encodes is {@code TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS}.)
  */
 final class Minting {
 
@@ -149,102 +143,5 @@ final class Minting {
         .getCertificate(
             builder.build(
                 new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.privateKey())));
-  }
-
-  /**
-   * A certificate, its private key, and its SubjectPublicKeyInfo exactly as the certificate encodes
-   * it (RFC 5280 §4.1.2.7): what an RSA DANE record's selector SPKI(1) is computed over.
-   */
-  static final class RawSpki {
-    private final X509Certificate certificate;
-    private final KeyPair keys;
-    private final byte[] spki;
-
-    RawSpki(X509Certificate certificate, KeyPair keys, byte[] spki) {
-      this.certificate = certificate;
-      this.keys = keys;
-      this.spki = spki.clone();
-    }
-
-    X509Certificate certificate() {
-      return certificate;
-    }
-
-    KeyPair keys() {
-      return keys;
-    }
-
-    byte[] spki() {
-      return spki.clone();
-    }
-  }
-
-  /**
-   * A self-signed RSA certificate for {@code dnsName} whose SubjectPublicKeyInfo has an
-   * AlgorithmIdentifier rsaEncryption with the parameters absent rather than NULL (RFC 3279 §2.3.1
-   * asks for NULL; some encoders omit it, and the JDK reads both). The JDK's {@code
-   * getPublicKey().getEncoded()} of it re-encodes the key with NULL parameters: two octets more,
-   * and another digest. A CA when {@code ca} is true.
-   */
-  static RawSpki rsaWithoutNullParameters(String dnsName, boolean ca) throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-    generator.initialize(2048);
-    KeyPair keys = generator.generateKeyPair();
-    SubjectPublicKeyInfo standard = SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
-    SubjectPublicKeyInfo absent =
-        new SubjectPublicKeyInfo(
-            new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption),
-            standard.getPublicKeyData().getBytes());
-    Instant now = Instant.now();
-    X500Name name = new X500Name("CN=" + dnsName);
-    X509v3CertificateBuilder builder =
-        new X509v3CertificateBuilder(
-            name,
-            BigInteger.valueOf(now.toEpochMilli()),
-            Date.from(now.minus(Duration.ofHours(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
-            name,
-            absent);
-    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
-    if (ca) {
-      builder.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-    } else {
-      builder.addExtension(
-          Extension.subjectAlternativeName,
-          false,
-          new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
-    }
-    X509CertificateHolder holder =
-        builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate()));
-    return new RawSpki(
-        new JcaX509CertificateConverter().getCertificate(holder),
-        keys,
-        holder.getSubjectPublicKeyInfo().getEncoded("DER"));
-  }
-
-  /** A leaf for {@code dnsName}, EC key, issued and signed by the RSA CA {@code issuer}. */
-  static X509Certificate leafIssuedBy(RawSpki issuer, String dnsName) throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    KeyPair keys = generator.generateKeyPair();
-    Instant now = Instant.now();
-    JcaX509v3CertificateBuilder builder =
-        new JcaX509v3CertificateBuilder(
-            issuer.certificate().getSubjectX500Principal(),
-            BigInteger.valueOf(now.toEpochMilli()),
-            Date.from(now.minus(Duration.ofHours(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
-            new X500Principal("CN=" + dnsName),
-            keys.getPublic());
-    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-    builder.addExtension(
-        Extension.subjectAlternativeName,
-        false,
-        new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
-    return new JcaX509CertificateConverter()
-        .getCertificate(
-            builder.build(
-                new JcaContentSignerBuilder("SHA256withRSA").build(issuer.keys().getPrivate())));
   }
 }

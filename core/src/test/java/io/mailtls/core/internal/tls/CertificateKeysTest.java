@@ -31,6 +31,22 @@ class CertificateKeysTest {
         .hasValueSatisfying(k -> assertThat(k).isEqualTo(spki));
   }
 
+  /** An RSA key without NULL parameters, which the JDK re-encodes with them, as it is sent. */
+  @Test
+  void aKeyTheJdkReencodesIsReadAsTheCertificateHoldsIt() {
+    TestPki.Issued leaf =
+        TestPki.selfSignedLeaf()
+            .dnsNames("mx.example.test")
+            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
+            .issue();
+    assertThat(CertificateKeys.subjectPublicKeyInfo(leaf.certificate()))
+        .hasValueSatisfying(
+            k ->
+                assertThat(k)
+                    .isEqualTo(leaf.spkiDer())
+                    .isNotEqualTo(leaf.publicKey().getEncoded()));
+  }
+
   /** A version 1 certificate has no {@code [0]} version field before its serial number. */
   @Test
   void aVersion1CertificateHasNoVersionField() throws Exception {

@@ -8,24 +8,10 @@ import io.mailtls.core.CertificatePin;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.testkit.TestPki;
-import java.math.BigInteger;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 import java.util.Set;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -121,30 +107,15 @@ class FingerprintTrustManagerTest {
    */
   @Test
   void aPublicKeyPinIsOfTheCertificatesOwnKeyOctets() throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-    generator.initialize(2048);
-    KeyPair keys = generator.generateKeyPair();
-    SubjectPublicKeyInfo absent =
-        new SubjectPublicKeyInfo(
-            new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption),
-            SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded())
-                .getPublicKeyData()
-                .getBytes());
-    X500Name name = new X500Name("CN=mx.example.test");
-    Instant now = Instant.now();
-    X509CertificateHolder holder =
-        new X509v3CertificateBuilder(
-                name,
-                BigInteger.ONE,
-                Date.from(now.minus(Duration.ofHours(1))),
-                Date.from(now.plus(Duration.ofDays(1))),
-                name,
-                absent)
-            .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate()));
-    X509Certificate leaf = new JcaX509CertificateConverter().getCertificate(holder);
-    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-    byte[] own = sha256.digest(holder.getSubjectPublicKeyInfo().getEncoded("DER"));
-    byte[] reEncoded = sha256.digest(leaf.getPublicKey().getEncoded());
+    TestPki.Issued rsa =
+        TestPki.selfSignedLeaf()
+            .dnsNames("mx.example.test")
+            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
+            .issue();
+    X509Certificate leaf = rsa.certificate();
+    byte[] own = rsa.spkiSha256();
+    byte[] reEncoded =
+        MessageDigest.getInstance("SHA-256").digest(leaf.getPublicKey().getEncoded());
     assertThat(reEncoded).as("the JDK re-encodes this key").isNotEqualTo(own);
     X509Certificate[] sent = {leaf};
     var pinned =
