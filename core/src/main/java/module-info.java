@@ -4,9 +4,9 @@
  * API is {@link io.mailtls.core}.
  *
  * <p>The {@code internal} packages are not API. Two are exported, each only to the sibling modules
- * that share its code (docs/design.md §5): {@code io.mailtls.core.internal.smtp} and {@code
- * io.mailtls.core.internal.tls} to {@code io.mailtls.dane} and {@code io.mailtls.jakartamail}. The
- * others are not exported at all.
+ * that share its code (docs/design.md §5): {@code io.mailtls.core.internal.smtp} to {@code
+ * io.mailtls.dane} and {@code io.mailtls.jakartamail}, and {@code io.mailtls.core.internal.tls} to
+ * those two and the command line, {@code io.mailtls.cli}. The others are not exported at all.
  */
 // "module": the qualified exports name sibling modules that are not on the module path when
 // this one is compiled; javac's "module not found" warning says only that. A misspelt target
@@ -26,5 +26,6 @@ module io.mailtls.core {
       io.mailtls.jakartamail;
   exports io.mailtls.core.internal.tls to
       io.mailtls.dane,
-      io.mailtls.jakartamail;
+      io.mailtls.jakartamail,
+      io.mailtls.cli;
 }

@@ -5,6 +5,7 @@ import io.mailtls.core.DnsRecord;
 import io.mailtls.core.ProbeResult;
 import io.mailtls.core.SmtpReply;
 import io.mailtls.core.TlsDetails;
+import io.mailtls.core.internal.tls.CertificateKeys;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;
@@ -373,7 +374,8 @@ record CheckReport(
    * @param notAfter end of validity (ISO-8601)
    * @param dnsNames the DNS subject alternative names
    * @param sha256 SHA-256 of the DER certificate (TLSA {@code x 0 1})
-   * @param spkiSha256 SHA-256 of the SubjectPublicKeyInfo (TLSA {@code x 1 1})
+   * @param spkiSha256 SHA-256 of the SubjectPublicKeyInfo as the certificate encodes it (TLSA
+   *     {@code x 1 1}, RFC 6698 §2.1.2), or null when its encoding has no RFC 5280 §4.1 shape
    */
   record Certificate(
       String subject,
@@ -383,13 +385,19 @@ record CheckReport(
       String notAfter,
       List<String> dnsNames,
       String sha256,
-      String spkiSha256) {
+      @Nullable String spkiSha256) {
 
     static Certificate of(X509Certificate c) {
       try {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         String certHash = HexFormat.of().formatHex(sha.digest(c.getEncoded()));
-        String spkiHash = HexFormat.of().formatHex(sha.digest(c.getPublicKey().getEncoded()));
+        // The certificate's own octets: the JDK's getPublicKey().getEncoded() re-encodes some
+        // keys (an RSA AlgorithmIdentifier without NULL parameters gets them back), and a record
+        // of that digest would never match.
+        String spkiHash =
+            CertificateKeys.subjectPublicKeyInfo(c)
+                .map(spki -> HexFormat.of().formatHex(sha.digest(spki)))
+                .orElse(null);
         return new Certificate(
             c.getSubjectX500Principal().getName(),
             c.getIssuerX500Principal().getName(),

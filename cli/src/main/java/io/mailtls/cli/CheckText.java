@@ -290,7 +290,7 @@ final class CheckText {
               printable(c.subject()),
               printable(c.issuer()),
               c.notAfter(),
-              c.spkiSha256());
+              c.spkiSha256() == null ? "-" : c.spkiSha256());
         }
       }
     }

@@ -356,6 +356,47 @@ class CliReportTruthTest {
   }
 
   /**
+   * docs/cli-json.md: a peer certificate's {@code spkiSha256} is the data of a TLSA {@code x 1 1}
+   * record, whose SPKI(1) selector is the certificate's own SubjectPublicKeyInfo (RFC 6698 §2.1.2).
+   * For an RSA key whose AlgorithmIdentifier leaves out the NULL parameters, which the JDK puts
+   * back when it re-encodes the key, the value printed must still be the record that authenticates
+   * this very server, or an operator who publishes it gets a record that never matches.
+   */
+  @Test
+  void theSpkiDigestTheCheckPrintsIsTheTlsaDataThatAuthenticatesTheServer() throws Exception {
+    TestPki pki = TestPki.create();
+    TestPki.Issued leaf =
+        pki.root().leaf().dnsNames(MX).keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS).issue();
+    MockSmtpServer server =
+        keep(
+            MockSmtpServer.builder()
+                .address(InetAddress.getByName("127.0.12.6"))
+                .hostname(MX)
+                .tls(leaf.serverSslContext())
+                .start());
+    TestDnsServer dns =
+        dns(
+            b ->
+                b.zone(
+                    "example.test",
+                    z ->
+                        z.mx("example.test", 10, MX)
+                            .a(MX, "127.0.12.6")
+                            .tlsaFor(Tlsa.smtpOwner(MX), 3, 1, 1, leaf)));
+    List<String> check = new ArrayList<>(List.of("check", "example.test", "--probe", "--json"));
+    check.addAll(options(dns, server.port(), pki));
+    CliRun run = CliRun.run(check);
+    assertThat(run.exit()).as(run.err()).isZero();
+    JsonNode host = JSON.readTree(run.out()).get("hosts").get(0);
+    String published = host.get("tlsa").get("records").get(0).get("data").asText();
+    JsonNode probe = host.get("probes").get(0);
+    assertThat(probe.get("verdict").asText()).as(probe.toString()).isEqualTo("verified-dane");
+    assertThat(probe.get("peerChain").get(0).get("spkiSha256").asText())
+        .as("the leaf's spkiSha256 beside the 3 1 1 record that verified it")
+        .isEqualTo(published);
+  }
+
+  /**
    * A host whose TLSA answer is bogus is unusable (delivery skips it and defers); probed anyway,
    * its posttls-finger line must not say Verified, as if mail went there authenticated.
    */
