@@ -90,6 +90,31 @@ class CliReportTruthTest {
     return keep(b.start());
   }
 
+  /**
+   * A signed {@code example.test} whose MX is {@link #MX} at {@code address}, with a DANE-EE {@code
+   * 3 1 1} record of {@code leaf}.
+   */
+  private TestDnsServer daneExample(String address, TestPki.Issued leaf) {
+    return dns(
+        b ->
+            b.zone(
+                "example.test",
+                z ->
+                    z.mx("example.test", 10, MX)
+                        .a(MX, address)
+                        .tlsaFor(Tlsa.smtpOwner(MX), 3, 1, 1, leaf)));
+  }
+
+  /** A mock SMTP server for {@link #MX} at {@code address}, presenting {@code leaf}. */
+  private MockSmtpServer tlsServer(String address, TestPki.Issued leaf) throws IOException {
+    return keep(
+        MockSmtpServer.builder()
+            .address(InetAddress.getByName(address))
+            .hostname(MX)
+            .tls(leaf.serverSslContext())
+            .start());
+  }
+
   private static void noControlCharacters(String out) {
     for (String line : out.split("\n", -1)) {
       assertThat(line.chars().filter(c -> (c < 0x20 && c != '\t') || c == 0x7f || c == 0x9b))
@@ -107,13 +132,7 @@ class CliReportTruthTest {
   void anInsecureMxWithMatchingTlsaIsTrustedInTheCheckAsInTheSend() throws Exception {
     TestPki pki = TestPki.create();
     TestPki.Issued leaf = pki.root().leaf().dnsNames(MX).issue();
-    MockSmtpServer server =
-        keep(
-            MockSmtpServer.builder()
-                .address(InetAddress.getByName("127.0.12.1"))
-                .hostname(MX)
-                .tls(leaf.serverSslContext())
-                .start());
+    MockSmtpServer server = tlsServer("127.0.12.1", leaf);
     TestDnsServer dns =
         dns(
             b ->
@@ -184,13 +203,7 @@ class CliReportTruthTest {
             .dnsNames(MX)
             .commonName("x\u001b[2J\u001b]0;owned\u0007\nVerified TLS connection established to z")
             .issue();
-    MockSmtpServer server =
-        keep(
-            MockSmtpServer.builder()
-                .address(InetAddress.getByName("127.0.12.3"))
-                .hostname(MX)
-                .tls(leaf.serverSslContext())
-                .start());
+    MockSmtpServer server = tlsServer("127.0.12.3", leaf);
     TestDnsServer dns =
         dns(b -> b.zone("example.test", z -> z.mx("example.test", 10, MX).a(MX, "127.0.12.3")));
     List<String> check = new ArrayList<>(List.of("check", "example.test", "--probe"));
@@ -334,15 +347,7 @@ class CliReportTruthTest {
                 .tls(leaf.serverSslContext())
                 .on(SmtpStep.STARTTLS, SmtpAction.reply(454, "4.7.0", "TLS not available"))
                 .start());
-    TestDnsServer dns =
-        dns(
-            b ->
-                b.zone(
-                    "example.test",
-                    z ->
-                        z.mx("example.test", 10, MX)
-                            .a(MX, "127.0.12.5")
-                            .tlsaFor(Tlsa.smtpOwner(MX), 3, 1, 1, leaf)));
+    TestDnsServer dns = daneExample("127.0.12.5", leaf);
     List<String> check =
         new ArrayList<>(List.of("check", "example.test", "--json", "--fail-on", "no-starttls"));
     check.addAll(options(dns, server.port(), pki));
@@ -367,22 +372,8 @@ class CliReportTruthTest {
     TestPki pki = TestPki.create();
     TestPki.Issued leaf =
         pki.root().leaf().dnsNames(MX).keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS).issue();
-    MockSmtpServer server =
-        keep(
-            MockSmtpServer.builder()
-                .address(InetAddress.getByName("127.0.12.6"))
-                .hostname(MX)
-                .tls(leaf.serverSslContext())
-                .start());
-    TestDnsServer dns =
-        dns(
-            b ->
-                b.zone(
-                    "example.test",
-                    z ->
-                        z.mx("example.test", 10, MX)
-                            .a(MX, "127.0.12.6")
-                            .tlsaFor(Tlsa.smtpOwner(MX), 3, 1, 1, leaf)));
+    MockSmtpServer server = tlsServer("127.0.12.6", leaf);
+    TestDnsServer dns = daneExample("127.0.12.6", leaf);
     List<String> check = new ArrayList<>(List.of("check", "example.test", "--probe", "--json"));
     check.addAll(options(dns, server.port(), pki));
     CliRun run = CliRun.run(check);
@@ -404,22 +395,8 @@ class CliReportTruthTest {
   void aHostDeliverySkipsIsNotCalledVerified() throws Exception {
     TestPki pki = TestPki.create();
     TestPki.Issued leaf = pki.root().leaf().dnsNames(MX).issue();
-    MockSmtpServer server =
-        keep(
-            MockSmtpServer.builder()
-                .address(InetAddress.getByName("127.0.12.4"))
-                .hostname(MX)
-                .tls(leaf.serverSslContext())
-                .start());
-    TestDnsServer dns =
-        dns(
-            b ->
-                b.zone(
-                    "example.test",
-                    z ->
-                        z.mx("example.test", 10, MX)
-                            .a(MX, "127.0.12.4")
-                            .tlsaFor(Tlsa.smtpOwner(MX), 3, 1, 1, leaf)));
+    MockSmtpServer server = tlsServer("127.0.12.4", leaf);
+    TestDnsServer dns = daneExample("127.0.12.4", leaf);
     dns.corruptSignatures(Tlsa.smtpOwner(MX));
     List<String> check = new ArrayList<>(List.of("check", "example.test", "--probe"));
     check.addAll(options(dns, server.port(), pki));

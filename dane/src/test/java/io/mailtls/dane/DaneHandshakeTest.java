@@ -143,11 +143,7 @@ class DaneHandshakeTest {
   @ParameterizedTest(name = "3 1 {0}")
   @ValueSource(ints = {0, 1, 2})
   void spkiIsTheCertificatesOwnEncoding(int matching) throws Exception {
-    TestPki.Issued server =
-        TestPki.selfSignedLeaf()
-            .dnsNames(MX)
-            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
-            .issue();
+    TestPki.Issued server = TestPki.selfSigned(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS, MX);
     byte[] reEncoded = server.certificate().getPublicKey().getEncoded();
     assertThat(reEncoded).as("the JDK re-encodes this key").isNotEqualTo(server.spkiDer());
     DnsRecord.Tlsa own = new DnsRecord.Tlsa(3, 1, matching, data(server.spkiDer(), matching));

@@ -142,6 +142,14 @@ public final class TestPki {
     return selfSignedLeaf().dnsNames(dnsNames).issue();
   }
 
+  /**
+   * {@link #selfSigned(String...)} with a key of {@code keyType}, e.g. {@link
+   * KeyType#RSA_2048_ABSENT_PARAMETERS} for a certificate whose key the JDK re-encodes.
+   */
+  public static Issued selfSigned(KeyType keyType, String... dnsNames) {
+    return selfSignedLeaf().dnsNames(dnsNames).keyType(keyType).issue();
+  }
+
   /** Starts a self-signed end-entity certificate on the system clock. */
   public static LeafBuilder selfSignedLeaf() {
     return new LeafBuilder(null, Clock.systemUTC(), KeyType.EC_P256);

@@ -271,10 +271,7 @@ class TestPkiTest {
   @Test
   void theSpkiIsTheCertificatesOwnOctetsAlsoWhenTheJdkReencodesTheKey() throws Exception {
     TestPki.Issued leaf =
-        TestPki.selfSignedLeaf()
-            .dnsNames("mx.example.test")
-            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
-            .issue();
+        TestPki.selfSigned(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS, "mx.example.test");
     byte[] der = leaf.certificate().getEncoded();
     byte[] spki = leaf.spkiDer();
     byte[] reEncoded = leaf.certificate().getPublicKey().getEncoded();

@@ -35,10 +35,7 @@ class CertificateKeysTest {
   @Test
   void aKeyTheJdkReencodesIsReadAsTheCertificateHoldsIt() {
     TestPki.Issued leaf =
-        TestPki.selfSignedLeaf()
-            .dnsNames("mx.example.test")
-            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
-            .issue();
+        TestPki.selfSigned(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS, "mx.example.test");
     assertThat(CertificateKeys.subjectPublicKeyInfo(leaf.certificate()))
         .hasValueSatisfying(
             k ->

@@ -108,10 +108,7 @@ class FingerprintTrustManagerTest {
   @Test
   void aPublicKeyPinIsOfTheCertificatesOwnKeyOctets() throws Exception {
     TestPki.Issued rsa =
-        TestPki.selfSignedLeaf()
-            .dnsNames("mx.example.test")
-            .keyType(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS)
-            .issue();
+        TestPki.selfSigned(TestPki.KeyType.RSA_2048_ABSENT_PARAMETERS, "mx.example.test");
     X509Certificate leaf = rsa.certificate();
     byte[] own = rsa.spkiSha256();
     byte[] reEncoded =
