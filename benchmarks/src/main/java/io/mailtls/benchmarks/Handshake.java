@@ -6,11 +6,11 @@ import io.mailtls.core.ProbeResult;
 import io.mailtls.core.StarttlsProbe;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.dane.DaneResolver;
+import io.mailtls.testkit.Tlsa;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,8 +98,12 @@ public final class Handshake {
     }
   }
 
-  static byte[] spkiSha256(X509Certificate c) throws Exception {
-    return MessageDigest.getInstance("SHA-256").digest(c.getPublicKey().getEncoded());
+  /**
+   * TLSA {@code x 1 1} data of {@code c}: the digest of the certificate's own SubjectPublicKeyInfo
+   * (RFC 6698 §2.1.2), read by the testkit as DANE reads it.
+   */
+  static byte[] spkiSha256(X509Certificate c) {
+    return Tlsa.associationData(c, 1, 1);
   }
 
   /** One probe: a new connection with a full handshake, verified under one requirement. */
