@@ -24,6 +24,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -56,14 +58,39 @@ class MidStreamFaultTest {
   private static final String RCPT = "r@example.test";
 
   /** A fault injector that fires its fault once, in the first session only. */
-  private abstract static class Once implements SmtpFaultInjector {
+  /**
+   * Injects one fault, once, in the first session the server sees: {@code action} at the first step
+   * {@code when} accepts, or {@code content} in the first transaction's content.
+   */
+  private static final class Once implements SmtpFaultInjector {
     final AtomicBoolean fired = new AtomicBoolean();
+    private final Predicate<SmtpFaultContext> when;
+    private final @Nullable SmtpAction action;
+    private final @Nullable SmtpContentFault content;
+    private volatile int firstSessionId = -1;
 
-    boolean first(SmtpFaultContext c) {
-      return c.sessionId() == firstSession(c) && !fired.get();
+    private Once(
+        Predicate<SmtpFaultContext> when,
+        @Nullable SmtpAction action,
+        @Nullable SmtpContentFault content) {
+      this.when = when;
+      this.action = action;
+      this.content = content;
     }
 
-    private volatile int firstSessionId = -1;
+    /** {@code action} at the first step that {@code when} accepts. */
+    static Once at(Predicate<SmtpFaultContext> when, SmtpAction action) {
+      return new Once(when, action, null);
+    }
+
+    /** {@code fault} in the content of the first transaction. */
+    static Once inContent(SmtpContentFault fault) {
+      return new Once(c -> true, null, fault);
+    }
+
+    private boolean first(SmtpFaultContext c) {
+      return c.sessionId() == firstSession(c) && !fired.get();
+    }
 
     private synchronized int firstSession(SmtpFaultContext c) {
       if (firstSessionId < 0) {
@@ -72,9 +99,22 @@ class MidStreamFaultTest {
       return firstSessionId;
     }
 
-    Optional<SmtpAction> fire(SmtpAction a) {
+    @Override
+    public Optional<SmtpAction> at(SmtpFaultContext c) {
+      if (action == null || !when.test(c) || !first(c)) {
+        return Optional.empty();
+      }
       fired.set(true);
-      return Optional.of(a);
+      return Optional.of(action);
+    }
+
+    @Override
+    public Optional<SmtpContentFault> contentFault(SmtpFaultContext c) {
+      if (content == null || !first(c)) {
+        return Optional.empty();
+      }
+      fired.set(true);
+      return Optional.of(content);
     }
   }
 
@@ -173,15 +213,7 @@ class MidStreamFaultTest {
   @CsvSource({"false", "true"})
   @Timeout(60)
   void aResetAfterTheEndOfDataDefers(boolean chunking) throws Exception {
-    Once injector =
-        new Once() {
-          @Override
-          public Optional<SmtpAction> at(SmtpFaultContext c) {
-            return c.step() == SmtpStep.DATA_END && first(c)
-                ? fire(SmtpAction.reset())
-                : Optional.empty();
-          }
-        };
+    Once injector = Once.at(c -> c.step() == SmtpStep.DATA_END, SmtpAction.reset());
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = mx(f, chunking, injector);
       RecipientResult r = deferredThenFreshSession(f, mx, Fixture.message(), injector);
@@ -201,14 +233,7 @@ class MidStreamFaultTest {
   @Timeout(60)
   void aResetAfterTheEndOfDataOnAReusedSessionDefers(boolean chunking) throws Exception {
     Once injector =
-        new Once() {
-          @Override
-          public Optional<SmtpAction> at(SmtpFaultContext c) {
-            return c.step() == SmtpStep.DATA_END && c.transaction() == 2 && first(c)
-                ? fire(SmtpAction.reset())
-                : Optional.empty();
-          }
-        };
+        Once.at(c -> c.step() == SmtpStep.DATA_END && c.transaction() == 2, SmtpAction.reset());
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = mx(f, chunking, injector);
       SecureSmtpTransport t = f.transport(TlsLevel.OPPORTUNISTIC);
@@ -243,22 +268,7 @@ class MidStreamFaultTest {
   @Timeout(60)
   void aTlsCloseMidContentDefers(SmtpContentFault.Kind kind, boolean chunking) throws Exception {
     SmtpContentFault fault = new SmtpContentFault(kind, 64 * 1024, Duration.ZERO);
-    Once injector =
-        new Once() {
-          @Override
-          public Optional<SmtpAction> at(SmtpFaultContext c) {
-            return Optional.empty();
-          }
-
-          @Override
-          public Optional<SmtpContentFault> contentFault(SmtpFaultContext c) {
-            if (!first(c)) {
-              return Optional.empty();
-            }
-            fired.set(true);
-            return Optional.of(fault);
-          }
-        };
+    Once injector = Once.inContent(fault);
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = mx(f, chunking, injector);
       // 2 MiB: DATA, or with CHUNKING two BDAT chunks; the fault comes in the first megabyte.
@@ -274,13 +284,7 @@ class MidStreamFaultTest {
       names = {"EHLO", "MAIL", "RCPT"})
   @Timeout(60)
   void aStallPastTheTimeoutDefers(SmtpStep step) throws Exception {
-    Once injector =
-        new Once() {
-          @Override
-          public Optional<SmtpAction> at(SmtpFaultContext c) {
-            return c.step() == step && first(c) ? fire(SmtpAction.stall(STALL)) : Optional.empty();
-          }
-        };
+    Once injector = Once.at(c -> c.step() == step, SmtpAction.stall(STALL));
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = mx(f, false, injector);
       RecipientResult r = deferredThenFreshSession(f, mx, Fixture.message(), injector);
@@ -299,22 +303,7 @@ class MidStreamFaultTest {
   @CsvSource({"false", "true"})
   @Timeout(60)
   void aServerThatStopsReadingMidContentDefers(boolean chunking) throws Exception {
-    Once injector =
-        new Once() {
-          @Override
-          public Optional<SmtpAction> at(SmtpFaultContext c) {
-            return Optional.empty();
-          }
-
-          @Override
-          public Optional<SmtpContentFault> contentFault(SmtpFaultContext c) {
-            if (!first(c)) {
-              return Optional.empty();
-            }
-            fired.set(true);
-            return Optional.of(SmtpContentFault.stopReading(64 * 1024, STALL));
-          }
-        };
+    Once injector = Once.inContent(SmtpContentFault.stopReading(64 * 1024, STALL));
     try (Fixture f = new Fixture()) {
       MockSmtpServer mx = mx(f, chunking, injector);
       RecipientResult r = deferredThenFreshSession(f, mx, large(64L << 20), injector);
