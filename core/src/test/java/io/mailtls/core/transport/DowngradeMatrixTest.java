@@ -7,12 +7,14 @@ import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.FailureType;
 import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SmtpTimeouts;
 import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpSession;
 import io.mailtls.testkit.SmtpStep;
 import io.mailtls.testkit.TestPki;
+import java.time.Duration;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -199,6 +201,56 @@ class DowngradeMatrixTest {
       assertThat(sessions(f))
           .allSatisfy(s -> assertThat(s.commandLines()).noneMatch(l -> l.startsWith("MAIL")));
     }
+  }
+
+  // --- the EHLO over TLS fails after a completed handshake -------------------------------------
+  // A broken TLS stack often shows only after the handshake, as Postfix's "may" level assumes when
+  // it retries in plaintext on a failure up to the EHLO that follows STARTTLS. The first EHLO is
+  // in plaintext, the second over TLS, the third on the fresh plaintext connection.
+
+  @Test
+  void ehloOverTlsSilentOpportunisticDeliversInPlaintextOnAFreshConnection() throws Exception {
+    try (Fixture f = new Fixture()) {
+      f.timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(1));
+      RecipientResult r = deliver(TlsLevel.OPPORTUNISTIC, ehloOverTls(SmtpAction.hang()), f);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+      assertThat(r.attempt().orElseThrow().detail()).contains("retrying in plaintext");
+      assertThat(sessions(f)).hasSize(2);
+      assertThat(sessions(f).get(0).commandLines()).noneMatch(l -> l.startsWith("MAIL"));
+      assertThat(sessions(f).get(1).commandLines())
+          .noneMatch(l -> l.startsWith("STARTTLS"))
+          .anyMatch(l -> l.startsWith("MAIL"));
+    }
+  }
+
+  @Test
+  void ehloOverTlsDroppedOpportunisticDeliversInPlaintextOnAFreshConnection() throws Exception {
+    try (Fixture f = new Fixture()) {
+      RecipientResult r = deliver(TlsLevel.OPPORTUNISTIC, ehloOverTls(SmtpAction.disconnect()), f);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(r.authentication()).contains(Authentication.PLAINTEXT);
+      assertThat(sessions(f)).hasSize(2);
+      assertThat(sessions(f).get(1).commandLines()).noneMatch(l -> l.startsWith("STARTTLS"));
+    }
+  }
+
+  @Test
+  void ehloOverTlsSilentEnforcedDefersWithoutMail() throws Exception {
+    try (Fixture f = new Fixture()) {
+      f.timeouts = SmtpTimeouts.uniform(Duration.ofSeconds(1));
+      RecipientResult r = deliver(TlsLevel.ENFORCED, ehloOverTls(SmtpAction.hang()), f);
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.reply().isTransientFailure()).isTrue();
+      assertThat(sessions(f))
+          .allSatisfy(s -> assertThat(s.commandLines()).noneMatch(l -> l.startsWith("MAIL")));
+    }
+  }
+
+  private static UnaryOperator<MockSmtpServer.Builder> ehloOverTls(SmtpAction action) {
+    return b ->
+        b.tls(Fixture.certFor(HOST))
+            .on(SmtpStep.EHLO, SmtpAction.proceed(), action, SmtpAction.proceed());
   }
 
   // --- certificates that would fail verification: unauthenticated TLS at both levels -----------
