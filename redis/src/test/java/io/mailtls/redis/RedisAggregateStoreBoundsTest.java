@@ -14,9 +14,8 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every read of the TLS-RPT counts from Redis is bounded in size: a day's hash or the days set that
@@ -29,21 +28,9 @@ class RedisAggregateStoreBoundsTest {
   private static final String DAY_KEY = "test:tlsrpt:v1:day:2026-12-05";
   private static final AppliedPolicy NONE = AppliedPolicy.noPolicy(DomainName.of("example.org"));
 
-  private RedisScratch scratch;
-  private RedisServerProcess redis;
-  private RedisCommands<String, String> inspect;
-
-  @BeforeEach
-  void startRedis() {
-    scratch = new RedisScratch();
-    redis = scratch.redis;
-    inspect = scratch.inspect;
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    scratch.close();
-  }
+  @RegisterExtension final RedisScratch scratch = new RedisScratch();
+  private final RedisServerProcess redis = scratch.redis;
+  private final RedisCommands<String, String> inspect = scratch.inspect;
 
   private RedisAggregateStore store() {
     return scratch.aggregateStore(Duration.ofSeconds(10));

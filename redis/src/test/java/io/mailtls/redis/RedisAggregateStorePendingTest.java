@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
 import io.mailtls.tlsrpt.AppliedPolicy;
 import io.mailtls.tlsrpt.FailureDetail;
@@ -11,14 +12,11 @@ import io.mailtls.tlsrpt.PolicyCounts;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.LocalDate;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link RedisAggregateStore} while Redis is away: counts kept in memory and merged exactly once
@@ -39,22 +37,9 @@ class RedisAggregateStorePendingTest {
           Optional.empty(),
           Optional.empty());
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-  private RedisServerProcess redis;
-
-  @BeforeEach
-  void startRedis() {
-    redis = RedisServerProcess.start();
-    closeables.add(redis);
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-  }
+  @RegisterExtension final RedisScratch scratch = new RedisScratch();
+  private final RedisServerProcess redis = scratch.redis;
+  private final RedisCommands<String, String> inspect = scratch.inspect;
 
   private RedisAggregateStore store(int maxPending) {
     RedisAggregateStore s =
@@ -64,7 +49,7 @@ class RedisAggregateStorePendingTest {
             .reconnectDelay(Duration.ofMillis(100))
             .maxPendingMerges(maxPending)
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     return s;
   }
 
@@ -250,17 +235,11 @@ class RedisAggregateStorePendingTest {
             .reconnectDelay(Duration.ofMillis(100))
             .mergeMarkerRetention(Duration.ofSeconds(1))
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     s.merge(DAY, success());
-    RedisClient client = RedisClient.create(redis.uri());
-    try {
-      var inspect = client.connect().sync();
-      List<String> markers = inspect.keys("test:tlsrpt:v1:merged:*");
-      assertThat(markers).hasSize(1);
-      assertThat(inspect.pttl(markers.get(0))).isBetween(1L, 1000L);
-    } finally {
-      client.shutdown();
-    }
+    List<String> markers = inspect.keys("test:tlsrpt:v1:merged:*");
+    assertThat(markers).hasSize(1);
+    assertThat(inspect.pttl(markers.get(0))).isBetween(1L, 1000L);
     redis.kill();
     s.merge(DAY, failure());
     assertThat(s.pendingMerges()).isEqualTo(1);
@@ -297,14 +276,14 @@ class RedisAggregateStorePendingTest {
     Duration timeout = Duration.ofSeconds(1);
     // Every answer takes 0.6 s: each send of a kept batch takes most of the command timeout.
     SlowLink slow = new SlowLink(redis.port(), Duration.ofMillis(600));
-    closeables.add(slow);
+    scratch.closeLater(slow);
     RedisAggregateStore s =
         RedisAggregateStore.newBuilder(slow.uri())
             .keyPrefix("test")
             .commandTimeout(timeout)
             .reconnectDelay(Duration.ofMillis(100))
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     redis.kill();
     for (int i = 0; i < 5; i++) {
       s.merge(DAY, success());

@@ -23,9 +23,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link RedisAggregateStore} against a real redis-server of its own. */
 class RedisAggregateStoreTest {
@@ -59,21 +58,9 @@ class RedisAggregateStoreTest {
           Optional.empty(),
           Optional.of("250 no STARTTLS"));
 
-  private RedisScratch scratch;
-  private RedisServerProcess redis;
-  private RedisCommands<String, String> inspect;
-
-  @BeforeEach
-  void startRedis() {
-    scratch = new RedisScratch();
-    redis = scratch.redis;
-    inspect = scratch.inspect;
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    scratch.close();
-  }
+  @RegisterExtension final RedisScratch scratch = new RedisScratch();
+  private final RedisServerProcess redis = scratch.redis;
+  private final RedisCommands<String, String> inspect = scratch.inspect;
 
   private RedisAggregateStore store() {
     return scratch.aggregateStore(Duration.ofSeconds(5));

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.DowngradeMemory.Seen;
@@ -15,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,9 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link RedisDowngradeMemory} against a real redis-server of its own ({@link RedisServerProcess}).
@@ -41,31 +37,9 @@ class RedisDowngradeMemoryTest {
   private static final String KEY = "test:downgrade:v1:example.com";
   private static final Duration TIMEOUT = Duration.ofMillis(200);
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-  private RedisServerProcess redis;
-  private RedisCommands<String, String> inspect;
-
-  @BeforeEach
-  void startRedis() {
-    redis = RedisServerProcess.start();
-    closeables.add(redis);
-    inspect = inspector(redis.uri());
-  }
-
-  private RedisCommands<String, String> inspector(RedisURI uri) {
-    RedisClient client = RedisClient.create(uri);
-    closeables.add(client::shutdown);
-    StatefulRedisConnection<String, String> c = client.connect();
-    return c.sync();
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-  }
+  @RegisterExtension final RedisScratch scratch = new RedisScratch();
+  private final RedisServerProcess redis = scratch.redis;
+  private final RedisCommands<String, String> inspect = scratch.inspect;
 
   private RedisDowngradeMemory store() {
     return store(redis.uri());
@@ -78,7 +52,7 @@ class RedisDowngradeMemoryTest {
             .commandTimeout(TIMEOUT)
             .reconnectDelay(Duration.ofMillis(100))
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     return s;
   }
 
@@ -336,10 +310,9 @@ class RedisDowngradeMemoryTest {
 
   @Test
   void aWrongPasswordFailsClosedAndIsNeverShown() throws Exception {
-    redis.close();
-    redis = RedisServerProcess.start("--requirepass", "right-secret-1");
-    closeables.add(redis);
-    RedisURI wrong = RedisURI.create("redis://:wrong-secret-2@127.0.0.1:" + redis.port());
+    RedisServerProcess guarded =
+        scratch.closeLater(RedisServerProcess.start("--requirepass", "right-secret-1"));
+    RedisURI wrong = RedisURI.create("redis://:wrong-secret-2@127.0.0.1:" + guarded.port());
     RedisDowngradeMemory s = store(wrong);
     Instant t = now();
     s.raise(DOMAIN, TransportSecurity.TLS, t);
@@ -352,9 +325,11 @@ class RedisDowngradeMemoryTest {
     }
     assertThat(thrown).isNotNull();
     assertThat(thrown.toString()).doesNotContain("wrong-secret-2");
-    assertThat(s.toString()).doesNotContain("wrong-secret-2").contains("127.0.0.1:" + redis.port());
+    assertThat(s.toString())
+        .doesNotContain("wrong-secret-2")
+        .contains("127.0.0.1:" + guarded.port());
 
-    RedisURI right = RedisURI.create("redis://:right-secret-1@127.0.0.1:" + redis.port());
+    RedisURI right = RedisURI.create("redis://:right-secret-1@127.0.0.1:" + guarded.port());
     RedisDowngradeMemory ok = store(right);
     ok.raise(DOMAIN, TransportSecurity.TLS, t);
     assertThat(store(right).seen(DOMAIN)).isEqualTo(seen(t, null));
@@ -369,7 +344,7 @@ class RedisDowngradeMemoryTest {
             .keyPrefix("fleet2")
             .commandTimeout(TIMEOUT)
             .build();
-    closeables.add(otherFleet);
+    scratch.closeLater(otherFleet);
     assertThat(otherFleet.seen(DOMAIN)).isEqualTo(Seen.NOTHING);
     assertThat(otherFleet.key(DOMAIN)).isEqualTo("fleet2:downgrade:v1:example.com");
   }
@@ -383,7 +358,7 @@ class RedisDowngradeMemoryTest {
             .commandTimeout(TIMEOUT)
             .retention(Duration.ofDays(3))
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     s.raise(DOMAIN, TransportSecurity.TLS, old);
     assertThat(inspect.pexpiretime(KEY)).isEqualTo(old.plus(Duration.ofDays(3)).toEpochMilli());
     // An older raise does not shorten it; a newer one extends it.

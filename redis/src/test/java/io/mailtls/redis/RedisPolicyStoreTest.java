@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.MtaStsMode;
@@ -30,9 +28,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link RedisPolicyStore} against a real redis-server of its own ({@link RedisServerProcess}). */
 class RedisPolicyStoreTest {
@@ -41,31 +38,9 @@ class RedisPolicyStoreTest {
   private static final Duration TIMEOUT = Duration.ofMillis(200);
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
-  private RedisServerProcess redis;
-  private RedisCommands<String, String> inspect;
-
-  @BeforeEach
-  void startRedis() {
-    redis = RedisServerProcess.start();
-    closeables.add(redis);
-    inspect = inspector(redis.uri());
-  }
-
-  private RedisCommands<String, String> inspector(RedisURI uri) {
-    RedisClient client = RedisClient.create(uri);
-    closeables.add(client::shutdown);
-    StatefulRedisConnection<String, String> c = client.connect();
-    return c.sync();
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    Collections.reverse(closeables);
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-  }
+  @RegisterExtension final RedisScratch scratch = new RedisScratch();
+  private final RedisServerProcess redis = scratch.redis;
+  private final RedisCommands<String, String> inspect = scratch.inspect;
 
   private RedisPolicyStore store() {
     return store(redis.uri(), Clock.systemUTC());
@@ -79,7 +54,7 @@ class RedisPolicyStoreTest {
             .reconnectDelay(Duration.ofMillis(100))
             .clock(clock)
             .build();
-    closeables.add(s);
+    scratch.closeLater(s);
     return s;
   }
 
@@ -468,7 +443,7 @@ class RedisPolicyStoreTest {
             .reconnectDelay(Duration.ofMillis(100))
             .local(full)
             .build();
-    closeables.add(a);
+    scratch.closeLater(a);
     DomainName pinnedDomain = DomainName.of("pinned.example");
     a.put(pinnedDomain, policy("p1", now(), Duration.ofDays(7)));
     assertThat(a.get(pinnedDomain)).isPresent(); // a use: pinned, the local layer is full
@@ -498,7 +473,7 @@ class RedisPolicyStoreTest {
             .keyPrefix("fleet2")
             .commandTimeout(TIMEOUT)
             .build();
-    closeables.add(otherFleet);
+    scratch.closeLater(otherFleet);
     assertThat(otherFleet.get(DOMAIN)).isEmpty();
     assertThat(otherFleet.key(DOMAIN)).isEqualTo("fleet2:sts:example.com");
   }

@@ -6,12 +6,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A redis-server of one test's own, a connection to look at (or spoil) its keys, and what the test
- * opened on it, closed in reverse order.
+ * opened on it, closed in reverse order after the test. A test class holds one per test as
+ * {@code @RegisterExtension final RedisScratch scratch = new RedisScratch();}.
  */
-final class RedisScratch implements AutoCloseable {
+final class RedisScratch implements AutoCloseable, AfterEachCallback {
 
   final RedisServerProcess redis;
   final RedisCommands<String, String> inspect;
@@ -38,6 +41,11 @@ final class RedisScratch implements AutoCloseable {
             .keyPrefix("test")
             .commandTimeout(commandTimeout)
             .build());
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    close();
   }
 
   /** Closes everything, in reverse order; the first failure is thrown once all are closed. */

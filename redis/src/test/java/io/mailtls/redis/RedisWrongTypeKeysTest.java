@@ -17,9 +17,8 @@ import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A key of another type than mailtls writes there (another tool, a bug, another tenant sharing the
@@ -33,21 +32,9 @@ class RedisWrongTypeKeysTest {
   private static final DomainName DOMAIN = DomainName.of("example.com");
   private static final AppliedPolicy NONE = AppliedPolicy.noPolicy(DOMAIN);
 
-  private RedisScratch scratch;
-  private RedisServerProcess redis;
-  private RedisCommands<String, String> inspect;
-
-  @BeforeEach
-  void startRedis() {
-    scratch = new RedisScratch();
-    redis = scratch.redis;
-    inspect = scratch.inspect;
-  }
-
-  @AfterEach
-  void close() throws Exception {
-    scratch.close();
-  }
+  @RegisterExtension final RedisScratch scratch = new RedisScratch();
+  private final RedisServerProcess redis = scratch.redis;
+  private final RedisCommands<String, String> inspect = scratch.inspect;
 
   private RedisAggregateStore counts() {
     return scratch.aggregateStore(Duration.ofSeconds(2));
