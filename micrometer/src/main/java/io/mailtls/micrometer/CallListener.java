@@ -88,6 +88,13 @@ final class CallListener implements EventListener {
     attempts.values().forEach(open::addAll);
     attempts.clear();
     for (Observation a : open) {
+      // Its end never reached this listener (a listener composed before it threw at attemptEnd):
+      // how it went is unknown, but its keys are those of every attempt, as a metrics backend
+      // that makes a timer of each observation needs (Prometheus wants one label set per name).
+      a.lowCardinalityKeyValue(Meters.OUTCOME, Meters.UNKNOWN)
+          .lowCardinalityKeyValue(Meters.FAILURE_TYPE, Meters.UNKNOWN)
+          .lowCardinalityKeyValue(Meters.AUTHENTICATION, Meters.UNKNOWN)
+          .lowCardinalityKeyValue(Meters.POLICY_SOURCE, Meters.UNKNOWN);
       guarded(Meters.ATTEMPT_OBSERVATION, "stop", a::stop);
     }
     if (o != null) {

@@ -37,6 +37,12 @@ final class Meters {
   /** The value of a tag that does not apply (no failure, no session). */
   static final String NONE = "none";
 
+  /**
+   * The value of an attempt observation's low-cardinality keys when its end never reached the
+   * listener, which stopped it with its delivery.
+   */
+  static final String UNKNOWN = "unknown";
+
   private final MeterRegistry registry;
 
   Meters(MeterRegistry registry) {
