@@ -14,6 +14,7 @@ import io.mailtls.core.PlannedHost;
 import io.mailtls.core.PolicyFailure;
 import io.mailtls.core.PolicySource;
 import io.mailtls.core.RecipientResult;
+import io.mailtls.core.SmtpReply;
 import io.mailtls.core.TlsLevel;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -180,6 +181,17 @@ final class CallListener implements EventListener {
             Meters.AUTHENTICATION, Meters.authentication(attempt.authentication()))
         .lowCardinalityKeyValue(Meters.POLICY_SOURCE, Meters.source(attempt.source()));
     attempt.tls().ifPresent(t -> o.highCardinalityKeyValue("tls.protocol.version", t.protocol()));
+    // The reply's code and enhanced status (RFC 3463), never its text, which may name the
+    // recipient. High-cardinality: the peer chooses them, and low-cardinality keys become tags.
+    attempt
+        .reply()
+        .ifPresent(
+            r -> {
+              o.highCardinalityKeyValue(Meters.REPLY_CODE, Integer.toString(r.code()));
+              r.enhancedStatus()
+                  .ifPresent(
+                      e -> o.highCardinalityKeyValue(Meters.REPLY_ENHANCED_STATUS, e.toString()));
+            });
     // error and stop each on its own: a handler that throws in onError must not skip the stop.
     attempt
         .failure()
@@ -188,7 +200,7 @@ final class CallListener implements EventListener {
                 guarded(
                     Meters.ATTEMPT_OBSERVATION,
                     "error",
-                    () -> o.error(new AttemptFailed(f, attempt.detail()))));
+                    () -> o.error(new AttemptFailed(f, attempt.reply()))));
     guarded(Meters.ATTEMPT_OBSERVATION, "stop", o::stop);
   }
 
@@ -259,13 +271,25 @@ final class CallListener implements EventListener {
 
   /**
    * An attempt's failure as an observation's error, so that tracing marks the span failed; it is
-   * never thrown.
+   * never thrown. Its message is the failure type and the reply's code and enhanced status, e.g.
+   * {@code service_closing: 421 4.3.2}: never the reply's text or the attempt's detail, which quote
+   * the server (a reply to RCPT may name the recipient, personal data a trace must not keep).
    */
   static final class AttemptFailed extends Exception {
     private static final long serialVersionUID = 1L;
 
-    AttemptFailed(FailureType type, String detail) {
-      super(type + ": " + detail, null, false, false);
+    AttemptFailed(FailureType type, Optional<SmtpReply> reply) {
+      super(message(type, reply), null, false, false);
+    }
+
+    private static String message(FailureType type, Optional<SmtpReply> reply) {
+      StringBuilder out = new StringBuilder(Meters.failure(Optional.of(type)));
+      reply.ifPresent(
+          r -> {
+            out.append(": ").append(r.code());
+            r.enhancedStatus().ifPresent(e -> out.append(' ').append(e));
+          });
+      return out.toString();
     }
   }
 }

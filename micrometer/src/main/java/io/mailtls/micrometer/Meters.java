@@ -34,6 +34,14 @@ final class Meters {
   static final String ENFORCED = "enforced";
   static final String DOMAIN = "domain";
 
+  /**
+   * An attempt observation's high-cardinality keys: the code and enhanced status (RFC 3463) of the
+   * reply that ended it. Never low-cardinality: the peer chooses them.
+   */
+  static final String REPLY_CODE = "mailtls.reply.code";
+
+  static final String REPLY_ENHANCED_STATUS = "mailtls.reply.enhanced.status";
+
   /** The value of a tag that does not apply (no failure, no session). */
   static final String NONE = "none";
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.Attempt;
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
@@ -26,9 +27,12 @@ import io.mailtls.testkit.SmtpStep;
 import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import io.mailtls.testkit.Tlsa;
+import io.micrometer.common.KeyValue;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -339,5 +343,59 @@ class PrometheusTagKeysTest {
             // the attempt whose end the metrics' listener never saw
             "mailtls_attempt_seconds_count{authentication=\"unknown\",error=\"none\","
                 + "failure_type=\"unknown\",outcome=\"unknown\",policy_source=\"unknown\"} 1");
+  }
+
+  /**
+   * An attempt's observation says how it failed by its failure type and the reply's code and
+   * enhanced status (RFC 3463), never by the reply's text: a server's text may name the recipient
+   * (personal data a trace must not keep), and is the peer's to choose.
+   */
+  @Test
+  void anAttemptsObservationNeverQuotesTheServersReplyText() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    ObservationRegistry observations = ObservationRegistry.create();
+    observations
+        .observationConfig()
+        .observationHandler(
+            new ObservationHandler<Observation.Context>() {
+              @Override
+              public void onStop(Observation.Context context) {
+                if (!context.getName().equals(Meters.ATTEMPT_OBSERVATION)) {
+                  return;
+                }
+                for (KeyValue kv : context.getAllKeyValues()) {
+                  seen.add(kv.getKey() + "=" + kv.getValue());
+                }
+                Throwable error = context.getError();
+                seen.add("error=" + (error == null ? "null" : error.getMessage()));
+              }
+
+              @Override
+              public boolean supportsContext(Observation.Context context) {
+                return true;
+              }
+            });
+    MailtlsMetrics metrics =
+        MailtlsMetrics.builder(prometheus(new ArrayList<>()))
+            .observationRegistry(observations)
+            .build();
+    RecipientResult result;
+    try (SecureSmtpTransport transport = transport(metrics)) {
+      result = send(transport, "closing");
+    }
+    Attempt attempt = result.attempt().orElseThrow();
+    assertThat(attempt.failure()).contains(FailureType.SERVICE_CLOSING);
+    assertThat(attempt.detail()).as("the report keeps the reply").contains("b@closing.prom.test");
+    assertThat(result.status()).isEqualTo(DeliveryStatus.DEFERRED);
+
+    assertThat(seen)
+        .as("the attempt observation's key values and error")
+        .noneMatch(s -> s.contains("b@closing.prom.test") || s.contains("gone home"))
+        .contains(
+            "outcome=failed",
+            "failure.type=service_closing",
+            "mailtls.reply.code=421",
+            "mailtls.reply.enhanced.status=4.3.2",
+            "error=service_closing: 421 4.3.2");
   }
 }
