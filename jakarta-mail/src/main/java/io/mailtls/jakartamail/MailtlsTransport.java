@@ -154,8 +154,10 @@ public class MailtlsTransport extends Transport {
   /**
    * Delivers {@code message} to {@code addresses} and reports as described in the class comment.
    *
-   * @throws MailtlsSendFailedException when a recipient was not delivered
-   * @throws MessagingException when the message is no {@link MimeMessage} or has no usable sender
+   * @throws MailtlsSendFailedException when a recipient was not delivered, or the message has no
+   *     usable sender (none, one that is no address, or a {@code Sender} or {@code From} field that
+   *     cannot be parsed: then every usable recipient is valid but unsent, listeners notified)
+   * @throws MessagingException when the message is no {@link MimeMessage}
    * @throws IllegalStateException when not connected
    */
   @Override
@@ -184,9 +186,11 @@ public class MailtlsTransport extends Transport {
     Optional<EmailAddress> sender;
     try {
       sender = envelopeSender(mime);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | MessagingException e) {
       // Not sent for the sender's sake: the usable recipients are valid but unsent, and an
-      // address that is no Internet mailbox is invalid, as when the sender is good.
+      // address that is no Internet mailbox is invalid, as when the sender is good. A sender
+      // field Jakarta Mail cannot parse is no sender either; the listeners hear of it too, as
+      // Transport.sendMessage promises (Angus Mail's transport fires MESSAGE_NOT_DELIVERED).
       throw notSent(message, rest, unusable, "mailtls: " + e.getMessage(), e);
     }
     if (!unusable.isEmpty() || byMailbox.isEmpty()) {

@@ -29,6 +29,7 @@ import jakarta.mail.event.ConnectionEvent;
 import jakarta.mail.event.ConnectionListener;
 import jakarta.mail.event.TransportEvent;
 import jakarta.mail.event.TransportListener;
+import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
@@ -617,6 +618,39 @@ class MailtlsTransportTest {
         assertThat(e.getNextException())
             .isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining("neither a Sender nor a From");
+      }
+      assertThat(net.server.sessions()).isEmpty();
+    }
+  }
+
+  /**
+   * Transport.sendMessage's contract: "an appropriate TransportEvent indicating the delivery status
+   * is delivered to any TransportListener". A From field Jakarta Mail cannot parse is no sender, as
+   * a missing one is: the message is not sent, the listeners hear so, and the recipients are valid
+   * but unsent, the parse error the cause (Angus Mail fires MESSAGE_NOT_DELIVERED too).
+   */
+  @Test
+  void anUnreadableFromFieldIsNotSentAndListenersHearIt() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Session session = Session.getInstance(mailtls(net));
+      Events events = new Events();
+      try (Transport t = session.getTransport("mailtls")) {
+        t.addTransportListener(events);
+        t.connect();
+        MimeMessage m = message(session, "bob@example.test");
+        m.setHeader("From", "Alice <alice@sender.test"); // no closing '>'
+        Address[] to = m.getAllRecipients();
+        SendFailedException e =
+            catchThrowableOfType(SendFailedException.class, () -> t.sendMessage(m, to));
+        assertThat(e).as("the exception of sendMessage").isNotNull();
+        assertThat(e.getInvalidAddresses()).isNullOrEmpty();
+        assertThat(e.getValidSentAddresses()).isNullOrEmpty();
+        assertThat(e.getValidUnsentAddresses()).containsExactly(to);
+        assertThat(e.getNextException()).isInstanceOf(AddressException.class);
+        TransportEvent event = events.transport();
+        assertThat(event.getType()).isEqualTo(TransportEvent.MESSAGE_NOT_DELIVERED);
+        assertThat(event.getValidUnsentAddresses()).containsExactly(to);
+        assertThat(event.getMessage()).isSameAs(m);
       }
       assertThat(net.server.sessions()).isEmpty();
     }
