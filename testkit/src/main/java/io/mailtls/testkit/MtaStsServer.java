@@ -133,18 +133,21 @@ public final class MtaStsServer implements AutoCloseable {
    * @param method the method, e.g. {@code GET}
    * @param serverNames the SNI host names of the connection's handshake
    * @param headers the request headers, names in lower case
+   * @param tlsVersion the TLS version the connection negotiated, e.g. {@code TLSv1.3}
    */
   public record Request(
       String host,
       String path,
       String method,
       List<String> serverNames,
-      Map<String, List<String>> headers) {
+      Map<String, List<String>> headers,
+      String tlsVersion) {
 
     public Request {
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(tlsVersion, "tlsVersion");
       serverNames = List.copyOf(serverNames);
       headers = Map.copyOf(headers);
     }
@@ -187,7 +190,8 @@ public final class MtaStsServer implements AutoCloseable {
             new SniKeyManager(
                 this::chooseCertificate,
                 alias -> certificates.computeIfAbsent(alias, this::mint),
-                name -> handshakeNames.add(name.orElse(""))));
+                name -> handshakeNames.add(name.orElse(""))),
+            b.tlsProtocols);
     server.setDispatcher(
         new Dispatcher() {
           @Override
@@ -386,7 +390,10 @@ public final class MtaStsServer implements AutoCloseable {
             path,
             recorded.getMethod(),
             recorded.getHandshakeServerNames(),
-            recorded.getHeaders().toMultimap()));
+            recorded.getHeaders().toMultimap(),
+            recorded.getHandshake() == null
+                ? ""
+                : recorded.getHandshake().tlsVersion().javaName()));
     Site site =
         host.startsWith(HOST_PREFIX) ? sites.get(host.substring(HOST_PREFIX.length())) : null;
     if (site == null) {
@@ -601,6 +608,7 @@ public final class MtaStsServer implements AutoCloseable {
     private InetAddress address = InetAddress.getLoopbackAddress();
     private int port;
     private Duration stall = DEFAULT_STALL;
+    private @Nullable List<String> tlsProtocols;
 
     private Builder() {}
 
@@ -651,6 +659,21 @@ public final class MtaStsServer implements AutoCloseable {
         throw new IllegalArgumentException("stall must not be negative: " + stall);
       }
       this.stall = stall;
+      return this;
+    }
+
+    /**
+     * The TLS protocol versions the server enables, e.g. {@code "TLSv1.2"} alone; default the
+     * JVM's. A version this JVM's {@code jdk.tls.disabledAlgorithms} forbids (TLSv1 and TLSv1.1 by
+     * default) stays unusable, so a server restricted to it fails every handshake unless the test
+     * JVM re-enables it.
+     */
+    public Builder tlsProtocols(String... protocols) {
+      once("tlsProtocols");
+      if (protocols.length == 0) {
+        throw new IllegalArgumentException("tlsProtocols needs at least one protocol");
+      }
+      this.tlsProtocols = List.of(protocols);
       return this;
     }
 

@@ -263,4 +263,41 @@ class MtaStsServerTest {
     assertThatThrownBy(() -> sts.policy("b\u00fccher.test", POLICY))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  /** {@code tlsProtocols} restricts the server; each request records the version negotiated. */
+  @Test
+  void tlsProtocolsRestrictTheServerAndRequestsRecordTheVersion() throws IOException {
+    try (Response r = get(sts.policyUrl("example.test"))) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+    assertThat(sts.requests("example.test"))
+        .singleElement()
+        .extracting(MtaStsServer.Request::tlsVersion)
+        .isEqualTo("TLSv1.3");
+    try (MtaStsServer onlyTls12 =
+        MtaStsServer.builder()
+            .pki(PKI)
+            .tlsProtocols("TLSv1.2")
+            .domain("example.test", POLICY)
+            .start()) {
+      OkHttpClient c =
+          new OkHttpClient.Builder()
+              .dns(host -> List.of(onlyTls12.address()))
+              .sslSocketFactory(PKI.clientSslContext().getSocketFactory(), PKI.trustManager())
+              .build();
+      try (Response r =
+          c.newCall(new Request.Builder().url(onlyTls12.policyUrl("example.test")).build())
+              .execute()) {
+        assertThat(r.code()).isEqualTo(200);
+        assertThat(r.handshake()).isNotNull();
+        assertThat(r.handshake().tlsVersion().javaName()).isEqualTo("TLSv1.2");
+      }
+      assertThat(onlyTls12.requests("example.test"))
+          .singleElement()
+          .extracting(MtaStsServer.Request::tlsVersion)
+          .isEqualTo("TLSv1.2");
+    }
+    assertThatThrownBy(() -> MtaStsServer.builder().tlsProtocols())
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }
