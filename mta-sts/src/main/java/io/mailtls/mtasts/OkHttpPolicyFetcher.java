@@ -14,11 +14,13 @@ import javax.net.ssl.HostnameVerifier;
 import okhttp3.Authenticator;
 import okhttp3.Call;
 import okhttp3.Callback;
+import okhttp3.ConnectionSpec;
 import okhttp3.CookieJar;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import okhttp3.TlsVersion;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -51,6 +53,11 @@ import org.jspecify.annotations.Nullable;
  *       system's by default) and be valid for {@code mta-sts.<domain>}, which is sent as SNI.
  *       OkHttp's own host name verifier is always used, whatever the supplied client had.
  *       Certificate failures are {@link FailureType#STS_WEBPKI_INVALID}.
+ *   <li>TLS 1.2 or newer (RFC 8996 deprecates 1.0 and 1.1): the client is rebuilt with the supplied
+ *       client's TLS connection specs cut to TLS 1.3 and 1.2 (their cipher suites kept; no
+ *       cleartext spec), so a client built with {@code ConnectionSpec.COMPATIBLE_TLS}, in a JVM
+ *       that re-enables the old versions, cannot fetch a policy over them. A policy host that
+ *       speaks nothing newer is a {@link FailureType#STS_POLICY_FETCH_ERROR}.
  *   <li>§3.2: the media type must be {@code text/plain} (case-insensitive; parameters such as
  *       {@code charset} are ignored and the body is always read as UTF-8).
  *   <li>§3.3: the body is bounded to {@value #MAX_BODY_BYTES} bytes whatever {@code Content-Length}
@@ -114,6 +121,8 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
             .dns(new ResolverDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
             // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
             .hostnameVerifier(DefaultVerifier.INSTANCE)
+            // TLS 1.2 is the floor (RFC 8996), whatever versions the supplied client allows.
+            .connectionSpecs(tls12Floor(base.connectionSpecs()))
             .connectTimeout(b.connectTimeout)
             .readTimeout(b.readTimeout)
             .writeTimeout(b.readTimeout)
@@ -220,6 +229,33 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
         + "}";
   }
 
+  private static final List<TlsVersion> FLOOR = List.of(TlsVersion.TLS_1_3, TlsVersion.TLS_1_2);
+
+  /**
+   * The supplied client's TLS connection specs (their cipher suites kept) with TLS 1.0 and 1.1 cut
+   * out (RFC 8996): a spec that allows no version at or above 1.2 gets 1.3 and 1.2. Cleartext goes,
+   * the fetch is HTTPS only; with no TLS spec at all, {@link ConnectionSpec#MODERN_TLS}.
+   */
+  static List<ConnectionSpec> tls12Floor(List<ConnectionSpec> supplied) {
+    List<ConnectionSpec> specs = new ArrayList<>();
+    for (ConnectionSpec spec : supplied) {
+      if (!spec.isTls()) {
+        continue;
+      }
+      List<TlsVersion> allowed = spec.tlsVersions();
+      List<TlsVersion> versions =
+          allowed == null ? FLOOR : allowed.stream().filter(FLOOR::contains).toList();
+      ConnectionSpec floored =
+          new ConnectionSpec.Builder(spec)
+              .tlsVersions((versions.isEmpty() ? FLOOR : versions).toArray(new TlsVersion[0]))
+              .build();
+      if (!specs.contains(floored)) {
+        specs.add(floored);
+      }
+    }
+    return specs.isEmpty() ? List.of(ConnectionSpec.MODERN_TLS) : List.copyOf(specs);
+  }
+
   /** OkHttp's default (RFC 6125) host name verifier, taken from a default client once. */
   private static final class DefaultVerifier {
     static final HostnameVerifier INSTANCE = new OkHttpClient.Builder().build().hostnameVerifier();
@@ -253,8 +289,9 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
      * The client to build on (its connection pool, dispatcher, proxy, TLS socket factory and trust
      * manager); default a new {@code OkHttpClient}. It is rebuilt with {@code newBuilder()}:
      * redirects off, no cache, no authenticator, no cookie jar, this fetcher's DNS, OkHttp's host
-     * name verifier and timeouts. Its interceptors are kept: what they add to a request goes to
-     * every recipient domain's policy host.
+     * name verifier, its TLS connection specs cut to TLS 1.3 and 1.2, and timeouts. Its
+     * interceptors are kept: what they add to a request goes to every recipient domain's policy
+     * host.
      */
     public Builder client(OkHttpClient client) {
       once("client");

@@ -6,24 +6,28 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import javax.net.ssl.HostnameVerifier;
+import okhttp3.ConnectionSpec;
 import okhttp3.CookieJar;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
+import okhttp3.TlsVersion;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Delivers a report to an {@code https:} {@code rua} destination (RFC 8460 §5.4): a POST of the
  * gzipped report as {@code application/tlsrpt+gzip}, with the hardening of the MTA-STS fetch: no
- * redirects followed, no cookies, every call bounded in time. A 2xx answer delivers; anything else
- * (another status, a redirect, an I/O failure or timeout) is tried again after a back-off that
- * doubles, up to the configured number of attempts, on the caller's thread. Starts no thread of its
- * own. Thread-safe.
+ * redirects followed, no cookies, TLS 1.2 or newer whatever the given client allows (RFC 8996),
+ * every call bounded in time. A 2xx answer delivers; anything else (another status, a redirect, an
+ * I/O failure or timeout) is tried again after a back-off that doubles, up to the configured number
+ * of attempts, on the caller's thread. Starts no thread of its own. Thread-safe.
  *
  * <p>As a {@link ReportChannel} (for the {@link TlsRptReporter}) it supports {@code https:}
  * destinations; a 2xx is {@link ReportOutcome.Delivered}, anything else {@link
@@ -77,6 +81,8 @@ public final class HttpsReportSender implements ReportChannel {
             .cookieJar(CookieJar.NO_COOKIES)
             .cache(null)
             .hostnameVerifier(DefaultVerifier.INSTANCE)
+            // TLS 1.2 is the floor (RFC 8996), whatever versions the given client allows.
+            .connectionSpecs(tls12Floor(b.client.connectionSpecs()))
             .connectTimeout(b.connectTimeout)
             .callTimeout(b.callTimeout)
             .build();
@@ -166,6 +172,34 @@ public final class HttpsReportSender implements ReportChannel {
     return new ReportOutcome.NotDelivered(n.reason(), n.attempts() == 0);
   }
 
+  private static final List<TlsVersion> FLOOR = List.of(TlsVersion.TLS_1_3, TlsVersion.TLS_1_2);
+
+  /**
+   * The given client's TLS connection specs (their cipher suites kept) with TLS 1.0 and 1.1 cut out
+   * (RFC 8996): a spec that allows no version at or above 1.2 gets 1.3 and 1.2. Cleartext goes,
+   * destinations are {@code https:} only; with no TLS spec at all, {@link
+   * ConnectionSpec#MODERN_TLS}.
+   */
+  static List<ConnectionSpec> tls12Floor(List<ConnectionSpec> supplied) {
+    List<ConnectionSpec> specs = new ArrayList<>();
+    for (ConnectionSpec spec : supplied) {
+      if (!spec.isTls()) {
+        continue;
+      }
+      List<TlsVersion> allowed = spec.tlsVersions();
+      List<TlsVersion> versions =
+          allowed == null ? FLOOR : allowed.stream().filter(FLOOR::contains).toList();
+      ConnectionSpec floored =
+          new ConnectionSpec.Builder(spec)
+              .tlsVersions((versions.isEmpty() ? FLOOR : versions).toArray(new TlsVersion[0]))
+              .build();
+      if (!specs.contains(floored)) {
+        specs.add(floored);
+      }
+    }
+    return specs.isEmpty() ? List.of(ConnectionSpec.MODERN_TLS) : List.copyOf(specs);
+  }
+
   /** OkHttp's default (RFC 6125) host name verifier, taken from a default client once. */
   private static final class DefaultVerifier {
     static final HostnameVerifier INSTANCE = new OkHttpClient.Builder().build().hostnameVerifier();
@@ -188,7 +222,8 @@ public final class HttpsReportSender implements ReportChannel {
 
     /**
      * The client to derive from (its TLS and pool); redirects, timeouts, DNS, host name
-     * verification (RFC 6125, OkHttp's default) and cookies (none) are this class's.
+     * verification (RFC 6125, OkHttp's default) and cookies (none) are this class's, and its TLS
+     * connection specs are cut to TLS 1.3 and 1.2 (their cipher suites kept; no cleartext).
      */
     public Builder client(OkHttpClient client) {
       if (this.client != null) {
