@@ -49,6 +49,9 @@ import org.jspecify.annotations.Nullable;
  *       and {@code CookieJar.NO_COOKIES}, so a 401 is a {@link FailureType#STS_POLICY_FETCH_ERROR}
  *       like any status but 200, never a second request with the supplied client's credentials, and
  *       no cookie goes to or comes from the policy host (named by the recipient domain, anyone's).
+ *   <li>§3.3: the supplied client's application and network interceptors are removed: none can add
+ *       the application's credentials or headers to the request, follow a redirect or answer from a
+ *       cache of its own. Its {@code EventListener.Factory}, which only observes, is kept.
  *   <li>§3.3: the certificate must chain to a trusted root (the client's trust manager; the
  *       system's by default) and be valid for {@code mta-sts.<domain>}, which is sent as SNI.
  *       OkHttp's own host name verifier is always used, whatever the supplied client had.
@@ -106,8 +109,14 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     this.connectTimeout = b.connectTimeout;
     this.readTimeout = b.readTimeout;
     this.callTimeout = b.callTimeout;
+    OkHttpClient.Builder rebuilt = base.newBuilder();
+    // RFC 8461 §3.3: the application's interceptors could add its credentials to a request for a
+    // host the recipient domain names, follow redirects or answer from a cache of their own. They
+    // go; the event listener, which only observes, stays.
+    rebuilt.interceptors().clear();
+    rebuilt.networkInterceptors().clear();
     this.client =
-        base.newBuilder()
+        rebuilt
             // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
             .followRedirects(false)
             .followSslRedirects(false)
@@ -289,9 +298,10 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
      * The client to build on (its connection pool, dispatcher, proxy, TLS socket factory and trust
      * manager); default a new {@code OkHttpClient}. It is rebuilt with {@code newBuilder()}:
      * redirects off, no cache, no authenticator, no cookie jar, this fetcher's DNS, OkHttp's host
-     * name verifier, its TLS connection specs cut to TLS 1.3 and 1.2, and timeouts. Its
-     * interceptors are kept: what they add to a request goes to every recipient domain's policy
-     * host.
+     * name verifier, its TLS connection specs cut to TLS 1.3 and 1.2, timeouts, and none of its
+     * interceptors (application or network): the policy host is named by the recipient domain,
+     * anyone's, and an interceptor could add credentials, follow redirects or cache (RFC 8461
+     * §3.3). Its event listener factory is kept.
      */
     public Builder client(OkHttpClient client) {
       once("client");

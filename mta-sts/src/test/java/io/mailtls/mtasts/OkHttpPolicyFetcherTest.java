@@ -67,6 +67,8 @@ class OkHttpPolicyFetcherTest {
           "verifier",
           "auth",
           "cookie",
+          "intercepted",
+          "selfredirect",
           "dnsfail");
 
   private static MtaStsServer sts;
@@ -439,6 +441,74 @@ class OkHttpPolicyFetcherTest {
     }
   }
 
+  /**
+   * A shared client's interceptors are the application's, not the policy fetch's: the policy host
+   * is named by the recipient domain, anyone's (RFC 8461 §3.3), so a header an interceptor adds
+   * (here an application's bearer token, and a network interceptor's) must not reach it.
+   */
+  @Test
+  void section3_3ASharedClientsInterceptorsAddNothingToTheFetch() throws Exception {
+    AtomicInteger intercepted = new AtomicInteger();
+    OkHttpClient withInterceptors =
+        trustingClient()
+            .addInterceptor(
+                chain -> {
+                  intercepted.incrementAndGet();
+                  return chain.proceed(
+                      chain
+                          .request()
+                          .newBuilder()
+                          .header("Authorization", "Bearer application-secret")
+                          .build());
+                })
+            .addNetworkInterceptor(
+                chain -> {
+                  intercepted.incrementAndGet();
+                  return chain.proceed(
+                      chain.request().newBuilder().header("X-Api-Key", "application-key").build());
+                })
+            .build();
+    FetchResult result = fetch(fetcherWithClient(withInterceptors), "intercepted");
+    assertThat(sts.requests(domain("intercepted")))
+        .as("requests to the policy host")
+        .hasSize(1)
+        .allSatisfy(
+            r -> {
+              assertThat(r.header("Authorization")).isEmpty();
+              assertThat(r.header("X-Api-Key")).isEmpty();
+            });
+    assertThat(intercepted).as("the shared client's interceptors were called").hasValue(0);
+    assertThat(result).isInstanceOf(FetchResult.Success.class);
+  }
+
+  /**
+   * An application interceptor that follows redirects itself (as some shared clients' do) must not
+   * turn a 3xx into a policy: RFC 8461 §3.3, "HTTP 3xx redirects MUST NOT be followed".
+   */
+  @Test
+  void section3_3AnInterceptorCannotFollowARedirect() throws Exception {
+    sts.fault(domain("selfredirect"), Fault.REDIRECT);
+    OkHttpClient following =
+        trustingClient()
+            .addInterceptor(
+                chain -> {
+                  okhttp3.Response first = chain.proceed(chain.request());
+                  String location = first.header("Location");
+                  if (!first.isRedirect() || location == null) {
+                    return first;
+                  }
+                  first.close();
+                  return chain.proceed(chain.request().newBuilder().url(location).build());
+                })
+            .build();
+    FetchResult.Failure f =
+        assertFailure(
+            fetch(fetcherWithClient(following), "selfredirect"),
+            FailureType.STS_POLICY_FETCH_ERROR);
+    assertThat(f.reason()).contains("HTTP 301 redirect").contains("not followed");
+    assertThat(sts.redirectTargetRequested(domain("selfredirect"))).isFalse();
+  }
+
   @Test
   void aDnsFailureOfThePolicyHostIsAFetchError() throws Exception {
     FetchResult.Failure f =
@@ -511,7 +581,14 @@ class OkHttpPolicyFetcherTest {
 
   @Test
   void theClientIsRebuiltForRfc8461() {
-    OkHttpClient user = trustingClient().followRedirects(true).build();
+    okhttp3.EventListener.Factory listeners = call -> okhttp3.EventListener.NONE;
+    OkHttpClient user =
+        trustingClient()
+            .followRedirects(true)
+            .addInterceptor(chain -> chain.proceed(chain.request()))
+            .addNetworkInterceptor(chain -> chain.proceed(chain.request()))
+            .eventListenerFactory(listeners)
+            .build();
     OkHttpPolicyFetcher fetcher = OkHttpPolicyFetcher.builder().client(user).dns(resolver).build();
     OkHttpClient client = fetcher.client();
     assertThat(client.followRedirects()).isFalse();
@@ -521,7 +598,11 @@ class OkHttpPolicyFetcherTest {
     assertThat(client.readTimeoutMillis()).isEqualTo(10_000);
     assertThat(client.callTimeoutMillis()).isEqualTo(30_000);
     assertThat(client.sslSocketFactory()).isSameAs(user.sslSocketFactory());
+    assertThat(client.interceptors()).isEmpty();
+    assertThat(client.networkInterceptors()).isEmpty();
+    assertThat(client.eventListenerFactory()).as("observes only: kept").isSameAs(listeners);
     assertThat(user.followRedirects()).isTrue();
+    assertThat(user.interceptors()).hasSize(1);
   }
 
   @Test

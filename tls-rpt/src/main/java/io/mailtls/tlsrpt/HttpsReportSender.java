@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import javax.net.ssl.HostnameVerifier;
+import okhttp3.Authenticator;
 import okhttp3.ConnectionSpec;
 import okhttp3.CookieJar;
 import okhttp3.MediaType;
@@ -24,10 +25,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * Delivers a report to an {@code https:} {@code rua} destination (RFC 8460 §5.4): a POST of the
  * gzipped report as {@code application/tlsrpt+gzip}, with the hardening of the MTA-STS fetch: no
- * redirects followed, no cookies, TLS 1.2 or newer whatever the given client allows (RFC 8996),
- * every call bounded in time. A 2xx answer delivers; anything else (another status, a redirect, an
- * I/O failure or timeout) is tried again after a back-off that doubles, up to the configured number
- * of attempts, on the caller's thread. Starts no thread of its own. Thread-safe.
+ * redirects followed, no cookies, no credentials, none of the given client's interceptors, TLS 1.2
+ * or newer whatever the given client allows (RFC 8996), every call bounded in time. A 2xx answer
+ * delivers; anything else (another status, a redirect, an I/O failure or timeout) is tried again
+ * after a back-off that doubles, up to the configured number of attempts, on the caller's thread.
+ * Starts no thread of its own. Thread-safe.
  *
  * <p>As a {@link ReportChannel} (for the {@link TlsRptReporter}) it supports {@code https:}
  * destinations; a 2xx is {@link ReportOutcome.Delivered}, anything else {@link
@@ -69,9 +71,14 @@ public final class HttpsReportSender implements ReportChannel {
   }
 
   private HttpsReportSender(Builder b) {
+    OkHttpClient.Builder rebuilt = Objects.requireNonNull(b.client, "client").newBuilder();
+    // As the MTA-STS fetch: the application's interceptors could add its credentials or headers
+    // to a request for a destination a peer's DNS names, or follow redirects themselves. They go;
+    // the event listener, which only observes, stays.
+    rebuilt.interceptors().clear();
+    rebuilt.networkInterceptors().clear();
     this.client =
-        Objects.requireNonNull(b.client, "client")
-            .newBuilder()
+        rebuilt
             .dns(new ResolverDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout))
             .followRedirects(false)
             .followSslRedirects(false)
@@ -79,6 +86,8 @@ public final class HttpsReportSender implements ReportChannel {
             // As the MTA-STS fetch: the given client may be the application's, with a cookie jar
             // or a lenient verifier; a destination the peer's DNS names gets neither.
             .cookieJar(CookieJar.NO_COOKIES)
+            // Nor the application's credentials in answer to a destination's 401.
+            .authenticator(Authenticator.NONE)
             .cache(null)
             .hostnameVerifier(DefaultVerifier.INSTANCE)
             // TLS 1.2 is the floor (RFC 8996), whatever versions the given client allows.
@@ -221,9 +230,11 @@ public final class HttpsReportSender implements ReportChannel {
     private Builder() {}
 
     /**
-     * The client to derive from (its TLS and pool); redirects, timeouts, DNS, host name
-     * verification (RFC 6125, OkHttp's default) and cookies (none) are this class's, and its TLS
-     * connection specs are cut to TLS 1.3 and 1.2 (their cipher suites kept; no cleartext).
+     * The client to derive from (its TLS, pool and event listener); redirects, timeouts, DNS, host
+     * name verification (RFC 6125, OkHttp's default), cookies (none) and the authenticator (none)
+     * are this class's, its TLS connection specs are cut to TLS 1.3 and 1.2 (their cipher suites
+     * kept; no cleartext), and its application and network interceptors are removed: a destination
+     * a peer's DNS names gets nothing they would add.
      */
     public Builder client(OkHttpClient client) {
       if (this.client != null) {

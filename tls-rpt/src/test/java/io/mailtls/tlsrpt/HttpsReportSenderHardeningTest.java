@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -146,5 +147,82 @@ class HttpsReportSenderHardeningTest {
     server.takeRequest(5, TimeUnit.SECONDS);
     RecordedRequest second = server.takeRequest(5, TimeUnit.SECONDS);
     assertThat(second.getHeaders().get("Cookie")).isNull();
+  }
+
+  /**
+   * The given client's interceptors are the application's: a destination a peer's DNS names gets
+   * none of the headers they add (here an application's bearer token and a network interceptor's
+   * key).
+   */
+  @Test
+  void theGivenClientsInterceptorsAddNothingToAReport() throws Exception {
+    start(HOST);
+    server.enqueue(new MockResponse.Builder().code(200).build());
+    AtomicInteger intercepted = new AtomicInteger();
+    OkHttpClient withInterceptors =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
+            .addInterceptor(
+                chain -> {
+                  intercepted.incrementAndGet();
+                  return chain.proceed(
+                      chain
+                          .request()
+                          .newBuilder()
+                          .header("Authorization", "Bearer application-secret")
+                          .build());
+                })
+            .addNetworkInterceptor(
+                chain -> {
+                  intercepted.incrementAndGet();
+                  return chain.proceed(
+                      chain.request().newBuilder().header("X-Api-Key", "application-key").build());
+                })
+            .build();
+    ReportOutcome outcome =
+        sender(withInterceptors)
+            .deliver(URI.create("https://" + HOST + ":" + server.getPort() + "/r"), report());
+    RecordedRequest received = server.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(received).isNotNull();
+    assertThat(received.getHeaders().get("Authorization")).isNull();
+    assertThat(received.getHeaders().get("X-Api-Key")).isNull();
+    assertThat(intercepted).as("the given client's interceptors were called").hasValue(0);
+    assertThat(outcome).isInstanceOf(ReportOutcome.Delivered.class);
+  }
+
+  /**
+   * The given client's authenticator does not answer a destination's 401 with the application's
+   * credentials: the 401 is a failed attempt, after one request.
+   */
+  @Test
+  void aDestinationsChallengeGetsNoCredentials() throws Exception {
+    start(HOST);
+    server.enqueue(
+        new MockResponse.Builder()
+            .code(401)
+            .addHeader("WWW-Authenticate", "Basic realm=\"reports\"")
+            .build());
+    server.enqueue(new MockResponse.Builder().code(200).build());
+    AtomicInteger asked = new AtomicInteger();
+    OkHttpClient withAuthenticator =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(pki.clientSslContext().getSocketFactory(), pki.trustManager())
+            .authenticator(
+                (route, response) -> {
+                  asked.incrementAndGet();
+                  return response
+                      .request()
+                      .newBuilder()
+                      .header("Authorization", "Basic dXNlcjpzZWNyZXQ=")
+                      .build();
+                })
+            .build();
+    ReportOutcome outcome =
+        sender(withAuthenticator)
+            .deliver(URI.create("https://" + HOST + ":" + server.getPort() + "/r"), report());
+    assertThat(asked).as("the given client's authenticator was asked").hasValue(0);
+    assertThat(server.getRequestCount()).as("requests to the destination").isEqualTo(1);
+    assertThat(outcome).as("%s", outcome).isInstanceOf(ReportOutcome.NotDelivered.class);
+    assertThat(((ReportOutcome.NotDelivered) outcome).detail()).contains("HTTP 401");
   }
 }
