@@ -188,7 +188,7 @@ class InternalPackagesTest {
         }
       }
     }
-    assertThat(checked).isEqualTo(5);
+    assertThat(checked).isEqualTo(6);
   }
 
   /** {@code simple}: a class of the outside module with a field of type {@code className}. */

@@ -3,6 +3,7 @@ package io.mailtls.mtasts;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.FailureType;
+import io.mailtls.mtasts.internal.HttpsHardening;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,17 +11,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.HostnameVerifier;
-import okhttp3.Authenticator;
 import okhttp3.Call;
 import okhttp3.Callback;
-import okhttp3.ConnectionSpec;
-import okhttp3.CookieJar;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
-import okhttp3.TlsVersion;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -109,29 +105,13 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
     this.connectTimeout = b.connectTimeout;
     this.readTimeout = b.readTimeout;
     this.callTimeout = b.callTimeout;
-    OkHttpClient.Builder rebuilt = base.newBuilder();
-    // RFC 8461 §3.3: the application's interceptors could add its credentials to a request for a
-    // host the recipient domain names, follow redirects or answer from a cache of their own. They
-    // go; the event listener, which only observes, stays.
-    rebuilt.interceptors().clear();
-    rebuilt.networkInterceptors().clear();
     this.client =
-        rebuilt
-            // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
-            .followRedirects(false)
-            .followSslRedirects(false)
-            // RFC 8461 §3.3: HTTP caching (RFC 7234) MUST NOT be used.
-            .cache(null)
-            // RFC 8461 §3.3: only a 200 is a policy. The policy host is named by the recipient
-            // domain, anyone's: a shared client's authenticator must not answer its 401 with
-            // credentials, and its cookie jar must neither send cookies nor keep the host's.
-            .authenticator(Authenticator.NONE)
-            .cookieJar(CookieJar.NO_COOKIES)
+        // RFC 8461 §3.3: no redirects, no HTTP cache, only a 200 is a policy; the policy host is
+        // named by the recipient domain, anyone's, so nothing of the application's client (its
+        // credentials, cookies, interceptors) reaches it; its certificate must be valid for the
+        // policy host's DNS-ID; TLS 1.2 or newer.
+        HttpsHardening.rebuild(base)
             .dns(new ResolverDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout)) // checked
-            // RFC 8461 §3.3: the certificate must be valid for the policy host's DNS-ID.
-            .hostnameVerifier(DefaultVerifier.INSTANCE)
-            // TLS 1.2 is the floor (RFC 8996), whatever versions the supplied client allows.
-            .connectionSpecs(tls12Floor(base.connectionSpecs()))
             .connectTimeout(b.connectTimeout)
             .readTimeout(b.readTimeout)
             .writeTimeout(b.readTimeout)
@@ -236,38 +216,6 @@ public final class OkHttpPolicyFetcher implements PolicyFetcher {
         + ", callTimeout="
         + callTimeout
         + "}";
-  }
-
-  private static final List<TlsVersion> FLOOR = List.of(TlsVersion.TLS_1_3, TlsVersion.TLS_1_2);
-
-  /**
-   * The supplied client's TLS connection specs (their cipher suites kept) with TLS 1.0 and 1.1 cut
-   * out (RFC 8996): a spec that allows no version at or above 1.2 gets 1.3 and 1.2. Cleartext goes,
-   * the fetch is HTTPS only; with no TLS spec at all, {@link ConnectionSpec#MODERN_TLS}.
-   */
-  static List<ConnectionSpec> tls12Floor(List<ConnectionSpec> supplied) {
-    List<ConnectionSpec> specs = new ArrayList<>();
-    for (ConnectionSpec spec : supplied) {
-      if (!spec.isTls()) {
-        continue;
-      }
-      List<TlsVersion> allowed = spec.tlsVersions();
-      List<TlsVersion> versions =
-          allowed == null ? FLOOR : allowed.stream().filter(FLOOR::contains).toList();
-      ConnectionSpec floored =
-          new ConnectionSpec.Builder(spec)
-              .tlsVersions((versions.isEmpty() ? FLOOR : versions).toArray(new TlsVersion[0]))
-              .build();
-      if (!specs.contains(floored)) {
-        specs.add(floored);
-      }
-    }
-    return specs.isEmpty() ? List.of(ConnectionSpec.MODERN_TLS) : List.copyOf(specs);
-  }
-
-  /** OkHttp's default (RFC 6125) host name verifier, taken from a default client once. */
-  private static final class DefaultVerifier {
-    static final HostnameVerifier INSTANCE = new OkHttpClient.Builder().build().hostnameVerifier();
   }
 
   /**

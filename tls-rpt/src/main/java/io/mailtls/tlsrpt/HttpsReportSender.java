@@ -2,24 +2,18 @@ package io.mailtls.tlsrpt;
 
 import io.mailtls.core.DnsResolver;
 import io.mailtls.mtasts.ResolverDns;
+import io.mailtls.mtasts.internal.HttpsHardening;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import javax.net.ssl.HostnameVerifier;
-import okhttp3.Authenticator;
-import okhttp3.ConnectionSpec;
-import okhttp3.CookieJar;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import okhttp3.TlsVersion;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -71,27 +65,13 @@ public final class HttpsReportSender implements ReportChannel {
   }
 
   private HttpsReportSender(Builder b) {
-    OkHttpClient.Builder rebuilt = Objects.requireNonNull(b.client, "client").newBuilder();
-    // As the MTA-STS fetch: the application's interceptors could add its credentials or headers
-    // to a request for a destination a peer's DNS names, or follow redirects themselves. They go;
-    // the event listener, which only observes, stays.
-    rebuilt.interceptors().clear();
-    rebuilt.networkInterceptors().clear();
     this.client =
-        rebuilt
+        // As the MTA-STS fetch: the given client may be the application's, with interceptors, a
+        // cookie jar, an authenticator or a lenient verifier; a destination a peer's DNS names gets
+        // none of them, no redirect is followed, and TLS 1.2 is the floor.
+        HttpsHardening.rebuild(Objects.requireNonNull(b.client, "client"))
             .dns(new ResolverDns(Objects.requireNonNull(b.dns, "dns"), b.callTimeout))
-            .followRedirects(false)
-            .followSslRedirects(false)
             .retryOnConnectionFailure(false)
-            // As the MTA-STS fetch: the given client may be the application's, with a cookie jar
-            // or a lenient verifier; a destination the peer's DNS names gets neither.
-            .cookieJar(CookieJar.NO_COOKIES)
-            // Nor the application's credentials in answer to a destination's 401.
-            .authenticator(Authenticator.NONE)
-            .cache(null)
-            .hostnameVerifier(DefaultVerifier.INSTANCE)
-            // TLS 1.2 is the floor (RFC 8996), whatever versions the given client allows.
-            .connectionSpecs(tls12Floor(b.client.connectionSpecs()))
             .connectTimeout(b.connectTimeout)
             .callTimeout(b.callTimeout)
             .build();
@@ -179,39 +159,6 @@ public final class HttpsReportSender implements ReportChannel {
     }
     NotDelivered n = (NotDelivered) o;
     return new ReportOutcome.NotDelivered(n.reason(), n.attempts() == 0);
-  }
-
-  private static final List<TlsVersion> FLOOR = List.of(TlsVersion.TLS_1_3, TlsVersion.TLS_1_2);
-
-  /**
-   * The given client's TLS connection specs (their cipher suites kept) with TLS 1.0 and 1.1 cut out
-   * (RFC 8996): a spec that allows no version at or above 1.2 gets 1.3 and 1.2. Cleartext goes,
-   * destinations are {@code https:} only; with no TLS spec at all, {@link
-   * ConnectionSpec#MODERN_TLS}.
-   */
-  static List<ConnectionSpec> tls12Floor(List<ConnectionSpec> supplied) {
-    List<ConnectionSpec> specs = new ArrayList<>();
-    for (ConnectionSpec spec : supplied) {
-      if (!spec.isTls()) {
-        continue;
-      }
-      List<TlsVersion> allowed = spec.tlsVersions();
-      List<TlsVersion> versions =
-          allowed == null ? FLOOR : allowed.stream().filter(FLOOR::contains).toList();
-      ConnectionSpec floored =
-          new ConnectionSpec.Builder(spec)
-              .tlsVersions((versions.isEmpty() ? FLOOR : versions).toArray(new TlsVersion[0]))
-              .build();
-      if (!specs.contains(floored)) {
-        specs.add(floored);
-      }
-    }
-    return specs.isEmpty() ? List.of(ConnectionSpec.MODERN_TLS) : List.copyOf(specs);
-  }
-
-  /** OkHttp's default (RFC 6125) host name verifier, taken from a default client once. */
-  private static final class DefaultVerifier {
-    static final HostnameVerifier INSTANCE = new OkHttpClient.Builder().build().hostnameVerifier();
   }
 
   /** Builds an {@link HttpsReportSender}. Each setter may be called once. */
