@@ -190,7 +190,8 @@ final class ResponseReader {
                 "CNAME chain longer than " + maxCnameChain));
       }
       chase.chain.add(targetName);
-      chase.ttlSeconds = Math.min(chase.ttlSeconds, ttlOf(cname));
+      // The CNAME may itself be a wildcard expansion, proven by this response's NSEC or NSEC3.
+      chase.ttlSeconds = Math.min(chase.ttlSeconds, Math.min(ttlOf(cname), proofTtl(response)));
       current = target;
       if (validating && !ad) {
         // dnsjava's validator checks the answer's RRsets in order and stops at the first one it
@@ -222,7 +223,7 @@ final class ResponseReader {
                 rcode,
                 "no usable record in " + chase.type + " RRset: " + rejected));
       }
-      chase.ttlSeconds = Math.min(chase.ttlSeconds, ttlOf(data));
+      chase.ttlSeconds = Math.min(chase.ttlSeconds, Math.min(ttlOf(data), proofTtl(response)));
       return done(
           answer(
               chase,
@@ -330,16 +331,33 @@ final class ResponseReader {
    */
   private long negativeTtl(Message response) {
     long soaTtl = -1;
-    long proofTtl = Long.MAX_VALUE;
     for (RRset set : response.getSectionRRsets(Section.AUTHORITY)) {
       if (set.getType() == Type.SOA && set.first() instanceof SOARecord soa) {
         long ttl = Math.min(ttlOf(set), ttlValue(soa.getMinimum()));
         soaTtl = soaTtl < 0 ? ttl : Math.min(soaTtl, ttl);
-      } else if (set.getType() == Type.NSEC || set.getType() == Type.NSEC3) {
+      }
+    }
+    return soaTtl < 0 ? 0 : Math.min(soaTtl, proofTtl(response));
+  }
+
+  /**
+   * How long the NSEC and NSEC3 records in the authority section of {@code response} may be reused,
+   * in seconds, each RRset read as {@link #ttlOf} reads data (its signatures' original TTL and
+   * expiry included); {@link Long#MAX_VALUE} when there are none. In a denial they are its proof
+   * (RFC 9077 §3). Beside data or a CNAME they prove that the asked name does not exist, which a
+   * wildcard expansion is validated with (RFC 4035 §3.1.3.3, §5.3.4; RFC 5155 §7.2.6, §8.8): the
+   * expansion holds no longer than that proof, or it would still read as validated once the name
+   * may exist with other data. Positive answers carry NSEC or NSEC3 records for nothing else, so
+   * all of them bound it; an extra one can only shorten how long an answer is kept.
+   */
+  private long proofTtl(Message response) {
+    long proofTtl = Long.MAX_VALUE;
+    for (RRset set : response.getSectionRRsets(Section.AUTHORITY)) {
+      if (set.getType() == Type.NSEC || set.getType() == Type.NSEC3) {
         proofTtl = Math.min(proofTtl, ttlOf(set));
       }
     }
-    return soaTtl < 0 ? 0 : Math.min(soaTtl, proofTtl);
+    return proofTtl;
   }
 
   private static @Nullable RRset find(List<RRset> sets, Name owner, int type) {

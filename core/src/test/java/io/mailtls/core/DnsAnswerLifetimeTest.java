@@ -1,0 +1,208 @@
+package io.mailtls.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mailtls.testkit.FakeClock;
+import io.mailtls.testkit.TestDnsServer;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.Type;
+
+/**
+ * How long {@link DnssecResolver} keeps a validated answer, against the testkit's signed zones on
+ * loopback: a wildcard expansion no longer than the NSEC or NSEC3 proving that the asked name does
+ * not exist (RFC 4035 §5.3.4, RFC 5155 §8.8), data no longer than its RRSIG's Original TTL and
+ * expiration (RFC 4035 §5.3.3), and TTLs of zero or of 2^31 - 1 s (RFC 2181 §8). DANE and MTA-STS
+ * decide on these answers: one kept too long keeps a removed TLSA record trusted.
+ */
+@SuppressWarnings("CanonicalDuration") // TTLs in seconds, as DNS zones give them
+class DnsAnswerLifetimeTest {
+
+  private static final byte[] NO_SALT = new byte[0];
+
+  /** Real time, whole seconds: the validator reads signature validity off the system clock. */
+  private final FakeClock clock = new FakeClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+
+  private TestDnsServer dns;
+
+  @BeforeEach
+  void start() {
+    dns =
+        TestDnsServer.builder()
+            .clock(clock)
+            .zone(
+                "wild-ttl.test",
+                z ->
+                    z.nsecTtl(Duration.ofSeconds(60))
+                        .a("mx.wild-ttl.test", "127.0.0.2")
+                        .a("*.hosts.wild-ttl.test", "127.0.0.3"))
+            .zone(
+                "wild-sig.test",
+                z ->
+                    z.signatureValidity(Type.NSEC, Duration.ofSeconds(120))
+                        .a("mx.wild-sig.test", "127.0.0.2")
+                        .a("*.hosts.wild-sig.test", "127.0.0.3"))
+            .zone(
+                "wild3-ttl.test",
+                z ->
+                    z.nsec3(0, NO_SALT, false)
+                        .nsecTtl(Duration.ofSeconds(60))
+                        .a("mx.wild3-ttl.test", "127.0.0.2")
+                        .a("*.hosts.wild3-ttl.test", "127.0.0.3"))
+            .zone(
+                "wild3-sig.test",
+                z ->
+                    z.nsec3(0, NO_SALT, false)
+                        .signatureValidity(Type.NSEC3, Duration.ofSeconds(120))
+                        .a("mx.wild3-sig.test", "127.0.0.2")
+                        .a("*.hosts.wild3-sig.test", "127.0.0.3"))
+            .zone(
+                "sig.test",
+                z ->
+                    z.signatureValidity(Type.TLSA, Duration.ofSeconds(120))
+                        .a("mx.sig.test", "127.0.0.2")
+                        .tlsa("_25._tcp.mx.sig.test", 3, 1, 1, new byte[32]))
+            .zone(
+                "ttl.test",
+                z ->
+                    z.ttl(Duration.ZERO)
+                        .mx("ttl.test", 10, "mx.ttl.test")
+                        .a("mx.ttl.test", "127.0.0.2")
+                        .ttl(Duration.ofSeconds(0x7FFFFFFFL))
+                        .a("huge.ttl.test", "127.0.0.4"))
+            .start();
+  }
+
+  @AfterEach
+  void stop() {
+    dns.close();
+  }
+
+  private DnsResolver resolver() {
+    return DnssecResolver.builder()
+        .upstream(dns.socketAddress())
+        .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+        .clock(clock)
+        .queryTimeout(Duration.ofSeconds(3))
+        .retries(0)
+        .build();
+  }
+
+  private static DnsAnswer ask(DnsResolver r, String name, DnsRecordType type) {
+    return r.resolve(DomainName.of(name), type);
+  }
+
+  /**
+   * RFC 4035 §5.3.4 and RFC 5155 §8.8: a wildcard expansion is validated only with the NSEC (or
+   * NSEC3) proving that the asked name does not exist; kept past that proof's TTL, the answer would
+   * still read as secure when the name may exist by now, with other data (RFC 9077 §3 gives the
+   * proof its lifetime). The data RRset has 300 s.
+   */
+  @Test
+  void aWildcardExpansionIsKeptNoLongerThanItsProofsTtl() {
+    DnsResolver r = resolver();
+    for (String zone : new String[] {"wild-ttl.test", "wild3-ttl.test"}) {
+      String name = "host.hosts." + zone;
+      DnsAnswer a = ask(r, name, DnsRecordType.A);
+      assertThat(a.outcome()).as("%s", a).isEqualTo(DnsOutcome.DATA);
+      assertThat(a.isSecure()).as("%s", a).isTrue();
+      assertThat(a.ttl())
+          .as("wildcard expansion in %s, proof TTL 60 s", zone)
+          .isEqualTo(Duration.ofSeconds(60));
+    }
+
+    clock.advance(Duration.ofSeconds(59));
+    ask(r, "host.hosts.wild3-ttl.test", DnsRecordType.A);
+    assertThat(dns.queryCount("host.hosts.wild3-ttl.test.", Type.A)).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(2));
+    DnsAnswer again = ask(r, "host.hosts.wild3-ttl.test", DnsRecordType.A);
+    assertThat(dns.queryCount("host.hosts.wild3-ttl.test.", Type.A))
+        .as("asked again after the NSEC3 proof's TTL")
+        .isEqualTo(2);
+    assertThat(again.isSecure()).isTrue();
+  }
+
+  /**
+   * RFC 4035 §5.3.3 for the proof of a wildcard expansion: its signature expires after 120 s (RFC
+   * 4034 §3.1.5), the data's own after 30 days. Past it, the answer cannot be validated again, so
+   * it is not served from the cache as secure.
+   */
+  @Test
+  void aWildcardExpansionIsKeptNoLongerThanItsProofsSignature() {
+    DnsResolver r = resolver();
+    for (String zone : new String[] {"wild-sig.test", "wild3-sig.test"}) {
+      DnsAnswer a = ask(r, "host.hosts." + zone, DnsRecordType.A);
+      assertThat(a.isSecure()).as("%s", a).isTrue();
+      assertThat(a.ttl())
+          .as("wildcard expansion in %s, proof signature expiring in 120 s", zone)
+          .isEqualTo(Duration.ofSeconds(120));
+    }
+    clock.advance(Duration.ofSeconds(121));
+    DnsAnswer expired = ask(r, "host.hosts.wild-sig.test", DnsRecordType.A);
+    assertThat(dns.queryCount("host.hosts.wild-sig.test.", Type.A))
+        .as("asked again")
+        .isGreaterThan(1);
+    assertThat(expired.isSecure()).as("%s", expired).isFalse();
+  }
+
+  /**
+   * RFC 4035 §5.3.3: a TLSA RRset with TTL 300 s whose signature expires in 120 s is kept 120 s;
+   * then it is asked for again and, its signature expired, no longer secure.
+   */
+  @Test
+  void dataIsKeptNoLongerThanItsSignature() {
+    DnsResolver r = resolver();
+    DnsAnswer tlsa = ask(r, "_25._tcp.mx.sig.test", DnsRecordType.TLSA);
+    assertThat(tlsa.outcome()).as("%s", tlsa).isEqualTo(DnsOutcome.DATA);
+    assertThat(tlsa.isSecure()).isTrue();
+    assertThat(tlsa.ttl()).isEqualTo(Duration.ofSeconds(120));
+    clock.advance(Duration.ofSeconds(119));
+    assertThat(ask(r, "_25._tcp.mx.sig.test", DnsRecordType.TLSA).isSecure()).isTrue();
+    assertThat(dns.queryCount("_25._tcp.mx.sig.test.", Type.TLSA)).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(2));
+    DnsAnswer expired = ask(r, "_25._tcp.mx.sig.test", DnsRecordType.TLSA);
+    assertThat(dns.queryCount("_25._tcp.mx.sig.test.", Type.TLSA))
+        .as("asked again")
+        .isGreaterThan(1);
+    assertThat(expired.state()).as("%s", expired).isEqualTo(DnssecState.BOGUS);
+  }
+
+  /**
+   * A TTL of zero: the answer is used once and never served from the cache (RFC 1035 §3.2.1); every
+   * lookup asks again, and each is a usable secure answer.
+   */
+  @Test
+  void aZeroTtlAnswerIsUsedButNeverKept() {
+    DnsResolver r = resolver();
+    for (int i = 1; i <= 3; i++) {
+      DnsAnswer mx = ask(r, "ttl.test", DnsRecordType.MX);
+      assertThat(mx.outcome()).as("%s", mx).isEqualTo(DnsOutcome.DATA);
+      assertThat(mx.isSecure()).isTrue();
+      assertThat(mx.ttl()).isEqualTo(Duration.ZERO);
+      assertThat(dns.queryCount("ttl.test.", Type.MX)).isEqualTo(i);
+    }
+  }
+
+  /**
+   * RFC 2181 §8: the largest TTL, 2^31 - 1 s (about 68 years), is kept no longer than the cache's
+   * cap of a day. (A TTL with the top bit set, read as zero, is {@code MalformedDnsResponseTest}'s:
+   * dnsjava builds no such record for a zone.)
+   */
+  @Test
+  void theLargestTtlIsKeptADayAtMost() {
+    DnsResolver r = resolver();
+    DnsAnswer huge = ask(r, "huge.ttl.test", DnsRecordType.A);
+    assertThat(huge.isSecure()).isTrue();
+    clock.advance(Duration.ofDays(1).minusSeconds(1));
+    assertThat(ask(r, "huge.ttl.test", DnsRecordType.A).ttl())
+        .isLessThanOrEqualTo(Duration.ofSeconds(1));
+    assertThat(dns.queryCount("huge.ttl.test.", Type.A)).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(2));
+    ask(r, "huge.ttl.test", DnsRecordType.A);
+    assertThat(dns.queryCount("huge.ttl.test.", Type.A)).as("asked again after a day").isEqualTo(2);
+  }
+}
