@@ -4,12 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.testkit.FakeClock;
 import io.mailtls.testkit.TestDnsServer;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
@@ -66,6 +76,11 @@ class DnsAnswerLifetimeTest {
                     z.signatureValidity(Type.TLSA, Duration.ofSeconds(120))
                         .a("mx.sig.test", "127.0.0.2")
                         .tlsa("_25._tcp.mx.sig.test", 3, 1, 1, new byte[32]))
+            .zone(
+                "ttl-raised.test",
+                z ->
+                    z.a("mx.ttl-raised.test", "127.0.0.2")
+                        .tlsa("_25._tcp.mx.ttl-raised.test", 3, 1, 1, new byte[32]))
             .zone(
                 "ttl.test",
                 z ->
@@ -204,5 +219,102 @@ class DnsAnswerLifetimeTest {
     clock.advance(Duration.ofSeconds(2));
     ask(r, "huge.ttl.test", DnsRecordType.A);
     assertThat(dns.queryCount("huge.ttl.test.", Type.A)).as("asked again after a day").isEqualTo(2);
+  }
+
+  /**
+   * RFC 4035 §5.3.3: a validated RRset's TTL is no more than its RRSIG's Original TTL (RFC 4034
+   * §3.1.4). The TTL fields are not signed, so an on-path forwarder raises those of the signed TLSA
+   * RRset and of its RRSIG from 300 s to a day and the answer still validates; dnsjava's validator
+   * does not reset it, and kept for a day, a TLSA record its owner removed would stay trusted long
+   * after.
+   */
+  @Test
+  void dataIsKeptNoLongerThanItsSignaturesOriginalTtl() throws Exception {
+    try (TtlRaisingForwarder forwarder =
+        new TtlRaisingForwarder(dns.socketAddress(), Type.TLSA, 86_400)) {
+      DnsResolver r =
+          DnssecResolver.builder()
+              .upstream(forwarder.address())
+              .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+              .clock(clock)
+              .queryTimeout(Duration.ofSeconds(3))
+              .retries(0)
+              .build();
+      DnsAnswer tlsa = ask(r, "_25._tcp.mx.ttl-raised.test", DnsRecordType.TLSA);
+      assertThat(tlsa.outcome()).as("%s", tlsa).isEqualTo(DnsOutcome.DATA);
+      assertThat(tlsa.isSecure()).as("%s", tlsa).isTrue();
+      assertThat(forwarder.raised.get()).as("the forwarder raised a TTL").isPositive();
+      assertThat(tlsa.ttl()).as("the RRSIG's Original TTL").isEqualTo(Duration.ofSeconds(300));
+      clock.advance(Duration.ofSeconds(301));
+      ask(r, "_25._tcp.mx.ttl-raised.test", DnsRecordType.TLSA);
+      assertThat(dns.queryCount("_25._tcp.mx.ttl-raised.test.", Type.TLSA))
+          .as("asked again after the Original TTL")
+          .isEqualTo(2);
+    }
+  }
+
+  /**
+   * A UDP forwarder on loopback that passes queries to {@code upstream} and raises the TTL field of
+   * every answer record of one type and of the RRSIGs covering it in the replies (RFC 4034
+   * §3.1.8.1: the signature covers the Original TTL, not these); all else is left as it is.
+   */
+  private static final class TtlRaisingForwarder implements AutoCloseable {
+    private final DatagramSocket socket;
+    private final Thread thread;
+    final AtomicInteger raised = new AtomicInteger();
+
+    TtlRaisingForwarder(InetSocketAddress upstream, int type, long ttl) throws Exception {
+      socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      thread =
+          new Thread(
+              () -> {
+                byte[] buf = new byte[65_535];
+                while (!socket.isClosed()) {
+                  try (DatagramSocket out = new DatagramSocket()) {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    socket.receive(p);
+                    byte[] query = Arrays.copyOf(p.getData(), p.getLength());
+                    out.setSoTimeout(3_000);
+                    out.send(new DatagramPacket(query, query.length, upstream));
+                    byte[] rbuf = new byte[65_535];
+                    DatagramPacket reply = new DatagramPacket(rbuf, rbuf.length);
+                    out.receive(reply);
+                    Message m = new Message(Arrays.copyOf(reply.getData(), reply.getLength()));
+                    for (Record rr : List.copyOf(m.getSection(Section.ANSWER))) {
+                      if (rr.getRRsetType() == type) {
+                        m.removeRecord(rr, Section.ANSWER);
+                        m.addRecord(
+                            Record.newRecord(
+                                rr.getName(),
+                                rr.getType(),
+                                rr.getDClass(),
+                                ttl,
+                                rr.rdataToWireCanonical()),
+                            Section.ANSWER);
+                        raised.incrementAndGet();
+                      }
+                    }
+                    byte[] wire = m.toWire();
+                    socket.send(new DatagramPacket(wire, wire.length, p.getSocketAddress()));
+                  } catch (Exception e) {
+                    if (socket.isClosed()) {
+                      return;
+                    }
+                  }
+                }
+              },
+              "ttl-raising-forwarder");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    InetSocketAddress address() {
+      return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    @Override
+    public void close() {
+      socket.close();
+    }
   }
 }
