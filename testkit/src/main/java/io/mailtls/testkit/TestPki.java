@@ -1,5 +1,6 @@
 package io.mailtls.testkit;
 
+import io.mailtls.testkit.internal.mtasts.RenewableSslSocketFactory;
 import io.mailtls.testkit.internal.pki.CertificateMinter;
 import io.mailtls.testkit.internal.pki.CertificateSpec;
 import io.mailtls.testkit.internal.pki.FixedKeyManager;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -441,6 +443,19 @@ public final class TestPki {
     /** A new server {@code SSLContext} presenting exactly {@code presented} (leaf first). */
     public SSLContext serverSslContext(List<X509Certificate> presented) {
       return PkiEncoding.sslContext(new KeyManager[] {keyManager(presented)}, null);
+    }
+
+    /**
+     * A server socket factory presenting {@link #chain()} that enables only {@code protocols} (e.g.
+     * {@code "TLSv1.1"}) on its sockets: an HTTPS endpoint (OkHttp's {@code
+     * MockWebServer.useHttps}) held to some TLS versions. A version the JVM's {@code
+     * jdk.tls.disabledAlgorithms} forbids stays unusable whatever is enabled here.
+     */
+    public SSLSocketFactory serverSocketFactory(String... protocols) {
+      if (protocols.length == 0) {
+        throw new IllegalArgumentException("name at least one protocol");
+      }
+      return new RenewableSslSocketFactory(keyManager(), List.of(protocols));
     }
 
     @Override

@@ -9,7 +9,6 @@ import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -18,8 +17,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -74,10 +71,7 @@ class ReportUploadTlsFloorLegacyJvmTest {
   /** An HTTPS endpoint for {@link #HOST} that enables only {@code protocols}, answering 200. */
   private URI start(String... protocols) throws IOException {
     server = new MockWebServer();
-    server.useHttps(
-        new ProtocolsSocketFactory(
-            PKI.root().leaf().dnsNames(HOST).issue().serverSslContext().getSocketFactory(),
-            protocols));
+    server.useHttps(PKI.root().leaf().dnsNames(HOST).issue().serverSocketFactory(protocols));
     server.enqueue(new MockResponse.Builder().code(200).build());
     server.start(LOOPBACK, 0);
     return URI.create("https://" + HOST + ":" + server.getPort() + "/r");
@@ -145,66 +139,5 @@ class ReportUploadTlsFloorLegacyJvmTest {
     RecordedRequest received = server.takeRequest(1, TimeUnit.SECONDS);
     assertThat(received).isNotNull();
     assertThat(received.getHandshake().tlsVersion()).isIn(TlsVersion.TLS_1_3, TlsVersion.TLS_1_2);
-  }
-
-  /** A server-side socket factory that enables only the given protocols on its sockets. */
-  private static final class ProtocolsSocketFactory extends SSLSocketFactory {
-    private final SSLSocketFactory delegate;
-    private final String[] protocols;
-
-    ProtocolsSocketFactory(SSLSocketFactory delegate, String... protocols) {
-      this.delegate = delegate;
-      this.protocols = protocols.clone();
-    }
-
-    private Socket restrict(Socket s) {
-      if (s instanceof SSLSocket ssl) {
-        ssl.setEnabledProtocols(protocols.clone());
-      }
-      return s;
-    }
-
-    @Override
-    public String[] getDefaultCipherSuites() {
-      return delegate.getDefaultCipherSuites();
-    }
-
-    @Override
-    public String[] getSupportedCipherSuites() {
-      return delegate.getSupportedCipherSuites();
-    }
-
-    @Override
-    public Socket createSocket(Socket s, String host, int port, boolean autoClose)
-        throws IOException {
-      return restrict(delegate.createSocket(s, host, port, autoClose));
-    }
-
-    @Override
-    public Socket createSocket() throws IOException {
-      return restrict(delegate.createSocket());
-    }
-
-    @Override
-    public Socket createSocket(String host, int port) throws IOException {
-      return restrict(delegate.createSocket(host, port));
-    }
-
-    @Override
-    public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
-        throws IOException {
-      return restrict(delegate.createSocket(host, port, localHost, localPort));
-    }
-
-    @Override
-    public Socket createSocket(InetAddress host, int port) throws IOException {
-      return restrict(delegate.createSocket(host, port));
-    }
-
-    @Override
-    public Socket createSocket(
-        InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
-      return restrict(delegate.createSocket(address, port, localAddress, localPort));
-    }
   }
 }
