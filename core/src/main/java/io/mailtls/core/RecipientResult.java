@@ -19,6 +19,7 @@ public final class RecipientResult {
   private final DeliveryPlan plan;
   private final List<Attempt> attempts;
   private final Timings timings;
+  private final DsnHandling dsn;
 
   /** Not public: built by the transport; without timings ({@link Timings#NONE}). */
   RecipientResult(
@@ -40,7 +41,21 @@ public final class RecipientResult {
       DeliveryPlan plan,
       List<Attempt> attempts,
       Timings timings) {
+    this(recipient, status, reply, attempt, plan, attempts, timings, DsnHandling.NOT_REQUESTED);
+  }
+
+  /** Not public: built by the transport. */
+  RecipientResult(
+      EmailAddress recipient,
+      DeliveryStatus status,
+      SmtpReply reply,
+      Optional<Attempt> attempt,
+      DeliveryPlan plan,
+      List<Attempt> attempts,
+      Timings timings,
+      DsnHandling dsn) {
     Objects.requireNonNull(recipient, "recipient");
+    Objects.requireNonNull(dsn, "dsn");
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(reply, "reply");
     Objects.requireNonNull(attempt, "attempt");
@@ -54,11 +69,22 @@ public final class RecipientResult {
     this.plan = plan;
     this.attempts = attempts;
     this.timings = timings;
+    this.dsn = dsn;
   }
 
   /** This result with {@code timings} (the transport adds the plan and the total). */
   RecipientResult withTimings(Timings timings) {
-    return new RecipientResult(recipient, status, reply, attempt, plan, attempts, timings);
+    return new RecipientResult(recipient, status, reply, attempt, plan, attempts, timings, dsn);
+  }
+
+  /** This result with {@code dsn}. */
+  RecipientResult withDsn(DsnHandling dsn) {
+    return new RecipientResult(recipient, status, reply, attempt, plan, attempts, timings, dsn);
+  }
+
+  /** This result with {@code attempts} instead (a second round's added to the first's). */
+  RecipientResult withAttempts(List<Attempt> attempts) {
+    return new RecipientResult(recipient, status, reply, attempt, plan, attempts, timings, dsn);
   }
 
   /** The recipient. */
@@ -105,6 +131,17 @@ public final class RecipientResult {
     return timings;
   }
 
+  /**
+   * What became of the envelope's request for delivery status notifications (RFC 3461) for this
+   * recipient: {@link DsnHandling#NOT_REQUESTED} when the envelope made none; {@link
+   * DsnHandling#PASSED_ON} when the server that decided got it; else {@link
+   * DsnHandling#NOT_PASSED_ON} (the server does not offer DSN, RFC 3461 §5.2.2: for a delivered
+   * recipient no notification, not even NOTIFY=SUCCESS's, will come from beyond it).
+   */
+  public DsnHandling dsn() {
+    return dsn;
+  }
+
   /** Equal when every component is. */
   @Override
   public boolean equals(Object o) {
@@ -115,12 +152,13 @@ public final class RecipientResult {
         && attempt.equals(other.attempt)
         && plan.equals(other.plan)
         && attempts.equals(other.attempts)
-        && timings.equals(other.timings);
+        && timings.equals(other.timings)
+        && dsn == other.dsn;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(recipient, status, reply, attempt, plan, attempts, timings);
+    return Objects.hash(recipient, status, reply, attempt, plan, attempts, timings, dsn);
   }
 
   /** The TLS session of the deciding attempt, if it used TLS. */

@@ -533,7 +533,8 @@ public final class SecureSmtpTransport implements AutoCloseable {
             content,
             p.scan(),
             option,
-            memory.plaintextRefused())) {
+            memory.plaintextRefused(),
+            envelope.dsn())) {
       results.put(r.recipient(), r);
     }
     Optional<DeliveryPlan> replanned =
@@ -687,16 +688,14 @@ public final class SecureSmtpTransport implements AutoCloseable {
             content,
             prepared.scan(),
             option,
-            memory.plaintextRefused())) {
+            memory.plaintextRefused(),
+            envelope.dsn())) {
       // The first round's sessions stay in the report, before the second's: every attempt made
       // for the domain (RecipientResult#attempts), each with the policy it was held under.
       List<Attempt> attempts =
           new ArrayList<>(Objects.requireNonNull(results.get(r.recipient())).attempts());
       attempts.addAll(r.attempts());
-      results.put(
-          r.recipient(),
-          new RecipientResult(
-              r.recipient(), r.status(), r.reply(), r.attempt(), r.plan(), attempts));
+      results.put(r.recipient(), r.withAttempts(attempts));
     }
     return Optional.of(next);
   }
@@ -1051,6 +1050,13 @@ public final class SecureSmtpTransport implements AutoCloseable {
 
   private static DeliveryReport finish(
       Envelope envelope, List<RecipientResult> results, SafeListener listener) {
+    // RFC 3461 §5.2.2: a request that reached no DSN server for a recipient was not passed on.
+    if (envelope.dsn().isPresent()) {
+      results =
+          results.stream()
+              .map(r -> r.dsn() == DsnHandling.PASSED_ON ? r : r.withDsn(DsnHandling.NOT_PASSED_ON))
+              .toList();
+    }
     DeliveryReport report = new DeliveryReport(results);
     results.forEach(r -> listener.fire(l -> l.recipientEnd(r)));
     listener.fire(l -> l.deliveryEnd(envelope, report));

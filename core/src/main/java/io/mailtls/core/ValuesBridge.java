@@ -190,8 +190,10 @@ final class ValuesBridge extends Values {
       SmtpReply reply,
       Optional<Attempt> attempt,
       DeliveryPlan plan,
-      List<Attempt> attempts) {
-    return new RecipientResult(recipient, status, reply, attempt, plan, attempts);
+      List<Attempt> attempts,
+      boolean dsnPassedOn) {
+    RecipientResult r = new RecipientResult(recipient, status, reply, attempt, plan, attempts);
+    return dsnPassedOn ? r.withDsn(DsnHandling.PASSED_ON) : r;
   }
 
   @Override

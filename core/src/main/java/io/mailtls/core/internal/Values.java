@@ -333,7 +333,23 @@ public abstract class Values {
       Optional<Attempt> attempt,
       DeliveryPlan plan,
       List<Attempt> attempts) {
-    return bridge().newRecipientResult(recipient, status, reply, attempt, plan, attempts);
+    return recipientResult(recipient, status, reply, attempt, plan, attempts, false);
+  }
+
+  /**
+   * The outcome for one recipient; {@code dsnPassedOn} says that its RCPT TO carried the envelope's
+   * DSN request to a server that advertises DSN (RFC 3461 §4).
+   */
+  public static RecipientResult recipientResult(
+      EmailAddress recipient,
+      DeliveryStatus status,
+      SmtpReply reply,
+      Optional<Attempt> attempt,
+      DeliveryPlan plan,
+      List<Attempt> attempts,
+      boolean dsnPassedOn) {
+    return bridge()
+        .newRecipientResult(recipient, status, reply, attempt, plan, attempts, dsnPassedOn);
   }
 
   /** A host a plan does not try. */
@@ -461,7 +477,8 @@ public abstract class Values {
       SmtpReply reply,
       Optional<Attempt> attempt,
       DeliveryPlan plan,
-      List<Attempt> attempts);
+      List<Attempt> attempts,
+      boolean dsnPassedOn);
 
   protected abstract SkippedHost newSkippedHost(
       DomainName host, FailureType failure, String reason);

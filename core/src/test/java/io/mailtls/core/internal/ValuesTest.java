@@ -607,7 +607,8 @@ class ValuesTest {
         SmtpReply reply,
         Optional<Attempt> attempt,
         DeliveryPlan plan,
-        List<Attempt> attempts) {
+        List<Attempt> attempts,
+        boolean dsnPassedOn) {
       throw new AssertionError();
     }
 

@@ -182,6 +182,46 @@ public record EsmtpParameter(String keyword, Optional<String> value) {
     return of("ORCPT", value);
   }
 
+  /**
+   * {@code ORCPT=utf-8;utf-8-addr-xtext}: the original recipient, an address that needs SMTPUTF8
+   * (RFC 6533 §3, as Postfix sends it). Every character outside {@code '!'..'~'}, and {@code '+'},
+   * {@code '='} and {@code '\'}, becomes {@code \x{HEX}}, its code point in upper-case hex without
+   * leading zeros (at least two digits): the value is ASCII, usable as xtext.
+   *
+   * @throws IllegalArgumentException when the address is empty, has a control character or an
+   *     unpaired surrogate, or the value is over 500 characters (RFC 3461 §4.2)
+   */
+  public static EsmtpParameter orcptUtf8(String originalRecipient) {
+    Objects.requireNonNull(originalRecipient, "originalRecipient");
+    SmtpText.checkArgument(originalRecipient, true, "ORCPT address");
+    if (originalRecipient.isEmpty()) {
+      throw new IllegalArgumentException("ORCPT address is empty");
+    }
+    StringBuilder value = new StringBuilder("utf-8;");
+    for (int i = 0; i < originalRecipient.length(); ) {
+      int cp = originalRecipient.codePointAt(i);
+      if (Character.isSurrogate(originalRecipient.charAt(i)) && cp < 0x10000) {
+        throw new IllegalArgumentException(
+            "ORCPT address has an unpaired surrogate: " + SmtpText.quote(originalRecipient));
+      }
+      i += Character.charCount(cp);
+      // RFC 6533 §3: QCHAR = %x21-2a / %x2c-3c / %x3e-5b / %x5d-7e; the rest EmbeddedUnicodeChar
+      if (cp >= 0x21 && cp <= 0x7E && cp != '+' && cp != '=' && cp != '\\') {
+        value.append((char) cp);
+      } else {
+        value.append("\\x{").append(String.format(Locale.ROOT, "%02X", cp)).append('}');
+      }
+    }
+    if (value.length() > MAX_ORCPT) {
+      throw new IllegalArgumentException(
+          "ORCPT must be at most "
+              + MAX_ORCPT
+              + " characters (RFC 3461 §4.2): "
+              + SmtpText.quote(originalRecipient));
+    }
+    return of("ORCPT", value.toString());
+  }
+
   /** Whether the value has a non-ASCII character, which needs an SMTPUTF8 command. */
   boolean isAscii() {
     return value.map(SmtpText::isAscii).orElse(true);

@@ -4,6 +4,7 @@ import io.mailtls.core.Attempt;
 import io.mailtls.core.DeliveryPlan;
 import io.mailtls.core.DeliveryStatus;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.EnhancedStatus;
 import io.mailtls.core.FailureType;
@@ -121,6 +122,26 @@ public final class DomainDelivery {
       ContentFacts scan,
       MessageTlsOption option,
       Optional<String> plaintextRefused) {
+    return deliver(
+        nextHopPlan, sender, recipients, content, scan, option, plaintextRefused, Optional.empty());
+  }
+
+  /**
+   * {@link #deliver(DeliveryPlan, Optional, List, MessageContent, ContentFacts, MessageTlsOption,
+   * Optional)} for a message with a request for delivery status notifications (RFC 3461), passed on
+   * to servers that advertise DSN; each result says whether it was ({@link RecipientResult#dsn()}:
+   * here only {@code PASSED_ON} or {@code NOT_REQUESTED}, which the transport turns into {@code
+   * NOT_PASSED_ON} for an envelope that asked).
+   */
+  public List<RecipientResult> deliver(
+      DeliveryPlan nextHopPlan,
+      Optional<EmailAddress> sender,
+      List<EmailAddress> recipients,
+      MessageContent content,
+      ContentFacts scan,
+      MessageTlsOption option,
+      Optional<String> plaintextRefused,
+      Optional<DsnRequest> dsn) {
     DeliveryPlan plan = MessageTlsPolicy.apply(nextHopPlan, option, settings.relay().isPresent());
     boolean requireTls = option == MessageTlsOption.REQUIRETLS;
     Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
@@ -135,6 +156,7 @@ public final class DomainDelivery {
           scan,
           requireTls,
           plaintextRefused,
+          dsn,
           decided,
           attempts);
     } catch (Exception e) {
@@ -172,6 +194,7 @@ public final class DomainDelivery {
       ContentFacts scan,
       boolean requireTls,
       Optional<String> plaintextRefused,
+      Optional<DsnRequest> dsn,
       Map<EmailAddress, Decision> decided,
       List<Attempt> attempts) {
     if (scan.hasOverlongLines()) {
@@ -207,7 +230,16 @@ public final class DomainDelivery {
         }
         AttemptResult result =
             attempt(
-                plan, host, address, sender, pending, content, scan, requireTls, plaintextRefused);
+                plan,
+                host,
+                address,
+                sender,
+                pending,
+                content,
+                scan,
+                requireTls,
+                plaintextRefused,
+                dsn);
         attempts.add(result.attempt);
         listener.fire(l -> l.attemptEnd(result.attempt));
         decided.putAll(result.decided);
@@ -391,7 +423,17 @@ public final class DomainDelivery {
     return EnhancedStatus.NO_ANSWER_FROM_HOST;
   }
 
-  private record Decision(DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt) {}
+  /**
+   * @param dsnPassedOn whether the recipient's RCPT TO carried the DSN request to a server that
+   *     advertises DSN (RFC 3461 §4)
+   */
+  private record Decision(
+      DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt, boolean dsnPassedOn) {
+
+    Decision(DeliveryStatus status, SmtpReply reply, @Nullable Attempt attempt) {
+      this(status, reply, attempt, false);
+    }
+  }
 
   /**
    * @param undecided the recipients left for the next host, {@code refused} among them
@@ -419,7 +461,8 @@ public final class DomainDelivery {
       MessageContent content,
       ContentFacts scan,
       boolean requireTls,
-      Optional<String> plaintextRefused) {
+      Optional<String> plaintextRefused,
+      Optional<DsnRequest> dsn) {
     int port =
         host.port().orElseGet(() -> settings.relay().map(SmartHost::port).orElse(settings.port()));
     InetSocketAddress target = new InetSocketAddress(address, port);
@@ -474,7 +517,7 @@ public final class DomainDelivery {
       Transaction.Outcome outcome;
       timer.dataStart();
       try {
-        outcome = Transaction.run(conn, sender, sendable, content, scan, requireTls);
+        outcome = Transaction.run(conn, sender, sendable, content, scan, requireTls, dsn);
         timer.dataEnd();
       } catch (Throwable e) {
         // Transaction.run decides on its own failures; this is a bug (or the content's undeclared
@@ -501,10 +544,25 @@ public final class DomainDelivery {
                 + " recipient(s) with a non-ASCII address not sent here: the server does not offer"
                 + " SMTPUTF8 (RFC 6531 §3.2); left for the domain's other MX hosts");
       }
+      if (dsn.isPresent() && !sendable.isEmpty() && outcome.dsnPassedOn().isEmpty()) {
+        EhloCapabilities caps = conn.capabilities();
+        if (caps != null && !caps.dsn()) {
+          notes.add(
+              "DSN requested, but the server does not offer DSN (RFC 3461 §5.2.2): the message"
+                  + " goes without NOTIFY, RET, ENVID and ORCPT, and no notification will come"
+                  + " from beyond it");
+        }
+      }
       Optional<SessionFailure> failure = outcome.failure().or(outcome::contentFailure);
       Attempt a = attemptRecord(plan, host, target, conn, failure, notes, timer);
       Map<EmailAddress, Decision> decided = new LinkedHashMap<>();
-      outcome.decided().forEach((r, d) -> decided.put(r, new Decision(d.status(), d.reply(), a)));
+      outcome
+          .decided()
+          .forEach(
+              (r, d) ->
+                  decided.put(
+                      r,
+                      new Decision(d.status(), d.reply(), a, outcome.dsnPassedOn().contains(r))));
       if (conn.isBroken() || failure.isPresent()) {
         pool.discard(key, conn);
       } else {
@@ -791,7 +849,13 @@ public final class DomainDelivery {
       }
       out.add(
           Values.recipientResult(
-              r, d.status(), d.reply(), Optional.ofNullable(d.attempt()), plan, attempts));
+              r,
+              d.status(),
+              d.reply(),
+              Optional.ofNullable(d.attempt()),
+              plan,
+              attempts,
+              d.dsnPassedOn()));
     }
     return out;
   }

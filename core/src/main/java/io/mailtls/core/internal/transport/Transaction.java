@@ -1,6 +1,7 @@
 package io.mailtls.core.internal.transport;
 
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.EnhancedStatus;
 import io.mailtls.core.FailureType;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,13 +51,16 @@ final class Transaction {
    * @param stale whether a pooled connection turned out closed before the server took any command
    *     of this transaction (the RSET ahead of it went unanswered before any of the message left,
    *     or got 421): nothing is decided, and the transaction may run again on another connection
+   * @param dsnPassedOn the recipients whose {@code RCPT TO} went out with the envelope's DSN
+   *     request to a server that advertises DSN (RFC 3461 §4)
    */
   record Outcome(
       Map<EmailAddress, Decided> decided,
       List<EmailAddress> undecided,
       Optional<SessionFailure> failure,
       Optional<SessionFailure> contentFailure,
-      boolean stale) {}
+      boolean stale,
+      Set<EmailAddress> dsnPassedOn) {}
 
   /** Messages at least this large use BDAT when the server offers CHUNKING (RFC 3030). */
   static final long BDAT_THRESHOLD = 1 << 20;
@@ -95,6 +100,15 @@ final class Transaction {
   /** Whether MAIL FROM carries REQUIRETLS (RFC 8689 §4.2.1; checked advertised before). */
   private final boolean requireTls;
 
+  /** The envelope's DSN request (RFC 3461), passed on where the server advertises DSN. */
+  private final Optional<DsnRequest> dsn;
+
+  /** The recipients whose RCPT TO went out with the DSN parameters. */
+  private final Set<EmailAddress> dsnPassedOn = new HashSet<>();
+
+  /** Whether this transaction's MAIL and RCPT carry the DSN parameters. */
+  private boolean dsnParameters;
+
   private final Map<EmailAddress, Decided> decided = new LinkedHashMap<>();
 
   /** The recipients decided by a server reply (not by a local check). */
@@ -133,12 +147,14 @@ final class Transaction {
       Optional<EmailAddress> sender,
       MessageContent content,
       ContentFacts scan,
-      boolean requireTls) {
+      boolean requireTls,
+      Optional<DsnRequest> dsn) {
     this.conn = conn;
     this.sender = sender;
     this.content = content;
     this.scan = scan;
     this.requireTls = requireTls;
+    this.dsn = dsn;
     this.rset = conn.rsetPending();
     this.rsetFirst = rset && conn.idledFor() > ONE_TRIP_IDLE_MAX_NANOS;
   }
@@ -149,7 +165,7 @@ final class Transaction {
       List<EmailAddress> recipients,
       MessageContent content,
       ContentFacts scan) {
-    return run(conn, sender, recipients, content, scan, false);
+    return run(conn, sender, recipients, content, scan, false, Optional.empty());
   }
 
   static Outcome run(
@@ -158,8 +174,9 @@ final class Transaction {
       List<EmailAddress> recipients,
       MessageContent content,
       ContentFacts scan,
-      boolean requireTls) {
-    return new Transaction(conn, sender, content, scan, requireTls).run(recipients);
+      boolean requireTls,
+      Optional<DsnRequest> dsn) {
+    return new Transaction(conn, sender, content, scan, requireTls, dsn).run(recipients);
   }
 
   private Outcome run(List<EmailAddress> recipients) {
@@ -273,6 +290,14 @@ final class Transaction {
     if (requireTls) {
       params.add(EsmtpParameter.requireTls()); // RFC 8689 §4.2.1
     }
+    // RFC 3461 §4: the DSN parameters only to a server that advertises DSN (§5.2.2 otherwise:
+    // the message goes without them, and the result says the request was not passed on).
+    DsnRequest request = caps.dsn() ? dsn.orElse(null) : null;
+    dsnParameters = request != null;
+    if (request != null) {
+      request.ret().ifPresent(r -> params.add(EsmtpParameter.ret(ret(r)))); // RFC 3461 §4.3
+      request.envelopeId().ifPresent(id -> params.add(EsmtpParameter.envid(id))); // §4.4
+    }
     // BDAT only where its replies can be told apart (RFC 2034 §4): unlike DATA's 354, nothing in
     // RFC 3030 shows that replies and commands still match before the message is judged, so a
     // surplus reply from a server without enhanced status codes would be taken for the verdict.
@@ -283,7 +308,8 @@ final class Transaction {
     int ahead = rset ? SmtpCommand.rset().toBytes().length : 0;
     List<SmtpCommand> rcptCommands = new ArrayList<>();
     for (EmailAddress r : rcpts) {
-      rcptCommands.add(SmtpCommand.rcptTo(r.toPath(), utf8, List.of()));
+      rcptCommands.add(
+          SmtpCommand.rcptTo(r.toPath(), utf8, request == null ? List.of() : rcptDsn(request, r)));
     }
     // A session idle for a while goes the usual way, where the RSET's reply comes before any of
     // the message (ONE_TRIP_IDLE_MAX).
@@ -322,6 +348,7 @@ final class Transaction {
         }
         for (int i = next; i < end; i++) {
           conn.write(rcptCommands.get(i), SmtpStep.RCPT);
+          dsnSent(rcpts.get(i));
         }
         if (closesWithData && data != null) {
           conn.write(data, SmtpStep.DATA);
@@ -377,6 +404,7 @@ final class Transaction {
       noteStatusCodes(caps, mailReply);
       if (mailReply.isPositiveCompletion()) {
         for (int i = 0; i < rcptCommands.size(); i++) {
+          dsnSent(rcpts.get(i));
           SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(), SmtpStep.RCPT);
           checkCompletion(r, SmtpStep.RCPT, "250/251");
           rcptReply(rcpts.get(i), r, accepted);
@@ -567,6 +595,7 @@ final class Transaction {
       for (SmtpCommand rcpt : rcptCommands) {
         rcpt.writeTo(wire);
       }
+      rcpts.forEach(this::dsnSent);
       bdatLast.writeTo(wire);
       wire.write(held.octets, held.offset, held.length);
       wire.flush();
@@ -1140,6 +1169,55 @@ final class Transaction {
     }
   }
 
+  /**
+   * Notes that {@code r}'s RCPT TO went out, with the DSN parameters if the transaction has them.
+   */
+  private void dsnSent(EmailAddress r) {
+    if (dsnParameters) {
+      dsnPassedOn.add(r);
+    }
+  }
+
+  /**
+   * The DSN parameters of one RCPT TO (RFC 3461 §4.1, §4.2), in Postfix's order: {@code NOTIFY},
+   * then {@code ORCPT} naming the recipient ({@code rfc822;} xtext, or RFC 6533's {@code utf-8;}
+   * for an address that needs SMTPUTF8). An ORCPT value over RFC 3461 §4.2's 500 characters is left
+   * out: the parameter is optional, and the message still goes.
+   */
+  private static List<EsmtpParameter> rcptDsn(DsnRequest request, EmailAddress r) {
+    List<EsmtpParameter> params = new ArrayList<>(2);
+    if (!request.notifyOn().isEmpty()) {
+      Set<EsmtpParameter.Notify> on = EnumSet.noneOf(EsmtpParameter.Notify.class);
+      for (DsnRequest.Notify n : request.notifyOn()) {
+        switch (n) {
+          case NEVER -> {} // alone (DsnRequest checks): the empty set is NEVER
+          case SUCCESS -> on.add(EsmtpParameter.Notify.SUCCESS);
+          case FAILURE -> on.add(EsmtpParameter.Notify.FAILURE);
+          case DELAY -> on.add(EsmtpParameter.Notify.DELAY);
+        }
+      }
+      params.add(EsmtpParameter.notify(on));
+    }
+    if (request.originalRecipients()) {
+      try {
+        params.add(
+            r.needsSmtpUtf8()
+                ? EsmtpParameter.orcptUtf8(r.toPath())
+                : EsmtpParameter.orcpt(r.toPath()));
+      } catch (IllegalArgumentException tooLong) {
+        // Over 500 characters encoded: sent without ORCPT, which RFC 3461 §4.2 makes optional.
+      }
+    }
+    return params;
+  }
+
+  private static EsmtpParameter.Ret ret(DsnRequest.Ret ret) {
+    return switch (ret) {
+      case FULL -> EsmtpParameter.Ret.FULL;
+      case HDRS -> EsmtpParameter.Ret.HDRS;
+    };
+  }
+
   static DeliveryStatus statusOf(SmtpReply r) {
     if (r.isPositiveCompletion()) {
       return DeliveryStatus.DELIVERED;
@@ -1159,7 +1237,8 @@ final class Transaction {
         undecided,
         Optional.ofNullable(failure),
         Optional.ofNullable(contentFailure),
-        false);
+        false,
+        Set.copyOf(dsnPassedOn));
   }
 
   /**
@@ -1169,7 +1248,7 @@ final class Transaction {
    */
   private Outcome stale(List<EmailAddress> rcpts, SessionFailure f) {
     conn.markBroken();
-    return new Outcome(Map.of(), rcpts, Optional.of(f), Optional.empty(), true);
+    return new Outcome(Map.of(), rcpts, Optional.of(f), Optional.empty(), true, Set.of());
   }
 
   /**

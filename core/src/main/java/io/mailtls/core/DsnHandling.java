@@ -1,0 +1,26 @@
+package io.mailtls.core;
+
+/**
+ * What became of an envelope's {@link DsnRequest} for one recipient (RFC 3461), in {@link
+ * RecipientResult#dsn()}.
+ */
+public enum DsnHandling {
+  /** The envelope asked for no delivery status notification. */
+  NOT_REQUESTED,
+
+  /**
+   * The request went to the server that decided the recipient: it advertised {@code DSN} (RFC 3461
+   * §3) and got the recipient's {@code RCPT TO} with {@code NOTIFY}/{@code ORCPT}, and {@code MAIL
+   * FROM} with {@code RET}/{@code ENVID}. Notifications, if any, come from that server or beyond.
+   */
+  PASSED_ON,
+
+  /**
+   * The request was not passed on: the server that decided the recipient does not advertise {@code
+   * DSN}, so the message went without the parameters (RFC 3461 §5.2.2), or the recipient was
+   * decided before any server got its {@code RCPT TO}. For a delivered recipient this is RFC 3464
+   * §2.3.3's {@code relayed}: no notification will come from further along, not even the success
+   * one a {@code NOTIFY=SUCCESS} asked for; the result itself is the last word.
+   */
+  NOT_PASSED_ON
+}
