@@ -1,10 +1,12 @@
 package io.mailtls.jakartamail;
 
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.RecipientResult;
 import io.mailtls.core.SecureSmtpTransport;
+import io.mailtls.jakartamail.internal.DsnOptions;
 import io.mailtls.jakartamail.internal.Envelopes;
 import io.mailtls.jakartamail.internal.LongLines;
 import io.mailtls.jakartamail.internal.ProviderSettings;
@@ -62,9 +64,12 @@ import org.jspecify.annotations.Nullable;
  * {@code org.eclipse.angus.mail.smtp.SMTPMessage}, or {@code com.sun.mail.smtp.SMTPMessage}), else
  * {@code mail.mailtls.from}, else {@code mail.smtp.from}, else the {@code Sender} header, else the
  * first {@code From} ({@link MailtlsJakarta#envelopeOf}); {@code <>} is the null reverse-path.
- * {@code RCPT TO}: the addresses given to {@link #sendMessage}, groups expanded. The message is
- * sent as it stands ({@link MimeMessageContent}), {@code Bcc} left out; {@code Transport.send} has
- * saved it.
+ * {@code RCPT TO}: the addresses given to {@link #sendMessage}, groups expanded. Delivery status
+ * notifications (RFC 3461), as Angus Mail asks for them: an {@code SMTPMessage}'s {@code
+ * setNotifyOptions} and {@code setReturnOption}, else the session's {@code mail.smtp.dsn.notify}
+ * and {@code mail.smtp.dsn.ret} (checked at connect), with ORCPT; passed on where the server
+ * advertises DSN ({@link io.mailtls.core.RecipientResult#dsn()}). The message is sent as it stands
+ * ({@link MimeMessageContent}), {@code Bcc} left out; {@code Transport.send} has saved it.
  *
  * <p><b>Results.</b> All recipients delivered: a {@link TransportEvent#MESSAGE_DELIVERED} event.
  * Otherwise a {@code MESSAGE_PARTIALLY_DELIVERED} (some delivered) or {@code MESSAGE_NOT_DELIVERED}
@@ -96,6 +101,12 @@ public class MailtlsTransport extends Transport {
    */
   private boolean requireTls;
 
+  /**
+   * The session's DSN defaults ({@code mail.smtp.dsn.notify}, {@code mail.smtp.dsn.ret}, RFC 3461),
+   * read at connect.
+   */
+  private DsnOptions.Defaults dsnDefaults = DsnOptions.Defaults.NONE;
+
   private volatile @Nullable DeliveryReport lastReport;
 
   /** Called by Jakarta Mail's {@code Session.getTransport}. */
@@ -126,6 +137,7 @@ public class MailtlsTransport extends Transport {
       try {
         ProviderSettings.checkWithSharedTransport(session);
         requireTls = ProviderSettings.requireTls(session);
+        dsnDefaults = DsnOptions.defaults(session);
       } catch (IllegalArgumentException e) {
         throw new MessagingException("mailtls: " + e.getMessage(), e);
       }
@@ -143,6 +155,7 @@ public class MailtlsTransport extends Transport {
         return false;
       }
       requireTls = ProviderSettings.requireTls(session);
+      dsnDefaults = DsnOptions.defaults(session);
       transport = ProviderSettings.build(session, auth ? user : null, auth ? password : null);
       owned = true;
       return true;
@@ -201,8 +214,14 @@ public class MailtlsTransport extends Transport {
           "mailtls: not sent, " + unusable.size() + " address(es) mailtls cannot send to",
           null);
     }
-    Envelope envelope =
-        new Envelope(sender, List.copyOf(byMailbox.keySet())).requireTls(requireTls);
+    Optional<DsnRequest> dsn;
+    try {
+      // As Angus Mail's SMTPTransport: the SMTPMessage's options, else the session's (RFC 3461).
+      dsn = DsnOptions.of(mime, dsnDefaults);
+    } catch (MessagingException e) {
+      throw notSent(message, rest, unusable, "mailtls: " + e.getMessage(), e);
+    }
+    Envelope envelope = new Envelope(sender, List.copyOf(byMailbox.keySet()), requireTls, dsn);
     // RFC 5322 §2.1.1: a header field set with setHeader is stored unfolded, and a line over 998
     // octets would make the transport refuse the message; folding changes no field's value.
     LongLines.foldHeaders(mime);

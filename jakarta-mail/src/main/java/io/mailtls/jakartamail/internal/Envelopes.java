@@ -28,7 +28,8 @@ public final class Envelopes {
   /**
    * The envelope of {@code message}: reverse-path from an {@code SMTPMessage}'s envelope-from
    * ({@link #smtpMessageEnvelopeFrom}), else {@code Sender:}, else the first {@code From:} mailbox;
-   * forward-paths from {@code To:}, {@code Cc:} and {@code Bcc:}, groups expanded.
+   * forward-paths from {@code To:}, {@code Cc:} and {@code Bcc:}, groups expanded; an {@code
+   * SMTPMessage}'s notify and return options as its DSN request (RFC 3461, {@link DsnOptions}).
    *
    * @throws MessagingException when Jakarta Mail cannot parse an address header, or the
    *     envelope-from cannot be read
@@ -38,7 +39,8 @@ public final class Envelopes {
   public static Envelope of(MimeMessage message) throws MessagingException {
     Optional<Optional<EmailAddress>> own = smtpMessageEnvelopeFrom(message);
     Optional<EmailAddress> sender = own.isPresent() ? own.get() : Optional.of(sender(message));
-    return new Envelope(sender, recipients(message));
+    return new Envelope(
+        sender, recipients(message), false, DsnOptions.of(message, DsnOptions.Defaults.NONE));
   }
 
   /**
@@ -52,7 +54,11 @@ public final class Envelopes {
   public static Envelope of(MimeMessage message, Optional<EmailAddress> fallback)
       throws MessagingException {
     Optional<Optional<EmailAddress>> own = smtpMessageEnvelopeFrom(message);
-    return new Envelope(own.orElse(fallback), recipients(message));
+    return new Envelope(
+        own.orElse(fallback),
+        recipients(message),
+        false,
+        DsnOptions.of(message, DsnOptions.Defaults.NONE));
   }
 
   /**
