@@ -2,6 +2,7 @@ package io.mailtls.cli;
 
 import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DestinationPolicyMap;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.EventListener;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -109,6 +111,30 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
               + " STARTTLS; else nothing is sent and the recipient bounces 5.7.30 (or is"
               + " deferred 4.7.30 when a retry may help)")
   boolean requireTls;
+
+  @Option(
+      names = "--dsn-notify",
+      paramLabel = "LIST",
+      description =
+          "ask for delivery status notifications (RFC 3461 §4.1): 'never', or any of"
+              + " 'success', 'failure', 'delay' joined by commas (sendmail -N); passed on only to"
+              + " servers that advertise DSN")
+  @Nullable String dsnNotify;
+
+  @Option(
+      names = "--dsn-ret",
+      paramLabel = "full|hdrs",
+      description =
+          "what a failure notification returns of the message (RFC 3461 §4.3, sendmail -R)")
+  @Nullable String dsnRet;
+
+  @Option(
+      names = "--envid",
+      paramLabel = "ID",
+      description =
+          "the envelope identifier notifications carry back (RFC 3461 §4.4, sendmail -V):"
+              + " printable US-ASCII, at most 100 characters once xtext-encoded")
+  @Nullable String envelopeId;
 
   @Option(
       names = "--policy-map",
@@ -245,7 +271,57 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
               ? "give at least one recipient: --to ADDRESS or --to-file PATH"
               : "no recipient in --to-file " + toFiles);
     }
-    return new Envelope(sender, recipients).requireTls(requireTls);
+    Envelope envelope = new Envelope(sender, recipients).requireTls(requireTls);
+    return dsnRequest().map(envelope::withDsn).orElse(envelope);
+  }
+
+  /**
+   * The DSN request of {@code --dsn-notify}, {@code --dsn-ret} and {@code --envid} (RFC 3461), with
+   * ORCPT on every recipient as Postfix sends it; empty when none of them is given.
+   */
+  private Optional<DsnRequest> dsnRequest() {
+    if (dsnNotify == null && dsnRet == null && envelopeId == null) {
+      return Optional.empty();
+    }
+    Set<DsnRequest.Notify> on = EnumSet.noneOf(DsnRequest.Notify.class);
+    if (dsnNotify != null) {
+      for (String word : dsnNotify.split(",", -1)) {
+        on.add(token("--dsn-notify", word, DsnRequest.Notify.class));
+      }
+    }
+    DsnRequest request;
+    try {
+      request = DsnRequest.on(on.toArray(DsnRequest.Notify[]::new));
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage("--dsn-notify: " + e.getMessage(), e);
+    }
+    if (dsnRet != null) {
+      request = request.withRet(token("--dsn-ret", dsnRet, DsnRequest.Ret.class));
+    }
+    if (envelopeId != null) {
+      try {
+        request = request.withEnvelopeId(envelopeId);
+      } catch (IllegalArgumentException e) {
+        throw CliException.usage("--envid: " + e.getMessage(), e);
+      }
+    }
+    return Optional.of(request);
+  }
+
+  /**
+   * {@code word} as a constant of {@code type}, case-insensitive; a usage error naming the option.
+   */
+  private static <E extends Enum<E>> E token(String option, String word, Class<E> type) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(word.strip())) {
+        return e;
+      }
+    }
+    List<String> allowed = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      allowed.add(e.name().toLowerCase(Locale.ROOT));
+    }
+    throw CliException.usage(option + ": \"" + word + "\" is not one of " + allowed);
   }
 
   private static EmailAddress address(String option, String text) {

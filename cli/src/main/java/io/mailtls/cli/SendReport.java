@@ -57,6 +57,8 @@ record SendReport(
    * @param tls the TLS session of the deciding attempt, or null without TLS
    * @param authentication how that peer was authenticated: {@code VERIFIED}, {@code TRUSTED},
    *     {@code ENCRYPTED}, {@code PLAINTEXT}; null when no session was established
+   * @param dsn whether a DSN request (RFC 3461) was made and passed on: {@code NOT_REQUESTED},
+   *     {@code PASSED_ON}, or {@code NOT_PASSED_ON} when the server did not advertise DSN
    * @param policy which policy decided the TLS requirement, and what it was
    * @param reason the outcome in one line
    * @param decision the decision record of the delivery plan, in words
@@ -74,6 +76,7 @@ record SendReport(
       @Nullable Integer port,
       @Nullable Tls tls,
       @Nullable String authentication,
+      String dsn,
       Policy policy,
       String reason,
       List<String> decision,
@@ -244,6 +247,7 @@ record SendReport(
         a.map(x -> x.address().getPort()).orElse(null),
         r.tls().map(Tls::of).orElse(null),
         r.authentication().map(Enum::name).orElse(null),
+        r.dsn().name(),
         policy(r),
         reason(r),
         plan.reasons(),

@@ -46,6 +46,7 @@ class RelayAndTimeoutCliTest {
   private static MockSmtpServer starttlsRelay;
   private static MockSmtpServer implicitRelay;
   private static MockSmtpServer slow;
+  private static MockSmtpServer dsnRelay;
   private static TestDnsServer dns;
   private static Path dir;
 
@@ -67,6 +68,16 @@ class RelayAndTimeoutCliTest {
             .implicitTls()
             .credentials(USER, PASSWORD)
             .start();
+    // advertises DSN (RFC 3461 §3), without AUTH
+    List<String> withDsn = new ArrayList<>(MockSmtpServer.DEFAULT_CAPABILITIES);
+    withDsn.add("DSN");
+    dsnRelay =
+        MockSmtpServer.builder()
+            .address(InetAddress.getByName("127.0.5.4"))
+            .hostname("dsn.relay.test")
+            .tls(pki.root().leaf().dnsNames("dsn.relay.test").issue().serverSslContext())
+            .capabilities(withDsn.toArray(String[]::new))
+            .start();
     // answers the final dot 3 s late: longer than --timeout 1s
     slow =
         MockSmtpServer.builder()
@@ -78,7 +89,10 @@ class RelayAndTimeoutCliTest {
         TestDnsServer.builder()
             .zone(
                 "relay.test",
-                z -> z.a("smtp.relay.test", "127.0.5.1").a("smtps.relay.test", "127.0.5.2"))
+                z ->
+                    z.a("smtp.relay.test", "127.0.5.1")
+                        .a("smtps.relay.test", "127.0.5.2")
+                        .a("dsn.relay.test", "127.0.5.4"))
             .zone("slow.test", z -> z.mailHost("slow.test", 10, "mx.slow.test", slow))
             .start();
     dir = Files.createTempDirectory("mailtls-relay-");
@@ -89,7 +103,8 @@ class RelayAndTimeoutCliTest {
 
   @AfterAll
   static void stop() throws IOException {
-    for (AutoCloseable c : new AutoCloseable[] {starttlsRelay, implicitRelay, slow, dns}) {
+    for (AutoCloseable c :
+        new AutoCloseable[] {starttlsRelay, implicitRelay, slow, dsnRelay, dns}) {
       try {
         c.close();
       } catch (Exception e) {
@@ -132,6 +147,37 @@ class RelayAndTimeoutCliTest {
 
   private static JsonNode json(CliRun run) throws IOException {
     return new ObjectMapper().readTree(run.out());
+  }
+
+  @Test
+  void dsnOptionsGoOnTheWireToAServerThatAdvertisesDsn() throws Exception {
+    int before = dsnRelay.sessions().size();
+    List<String> args = new ArrayList<>(common(25));
+    args.addAll(
+        List.of(
+            "--to",
+            "x+tag@anywhere.example",
+            "--relay",
+            "dsn.relay.test:" + dsnRelay.port(),
+            "--dsn-notify",
+            "success,failure",
+            "--dsn-ret",
+            "hdrs",
+            "--envid",
+            "batch=7"));
+    CliRun run = send(Map.of(), args);
+
+    assertThat(run.exit()).as(run.err() + run.out()).isZero();
+    JsonNode r = json(run).get("recipients").get(0);
+    assertThat(r.get("status").asText()).isEqualTo("DELIVERED");
+    assertThat(r.get("dsn").asText()).isEqualTo("PASSED_ON");
+    SmtpSession s = dsnRelay.awaitSessions(before + 1, Duration.ofSeconds(5)).get(before);
+    // RFC 3461 §4: RET and ENVID (xtext: '=' is +3D) on MAIL, NOTIFY and ORCPT on RCPT.
+    assertThat(s.commandLines())
+        .contains(
+            "MAIL FROM:<a@sender.test> SIZE=91 RET=HDRS ENVID=batch+3D7",
+            "RCPT TO:<x+tag@anywhere.example> NOTIFY=SUCCESS,FAILURE"
+                + " ORCPT=rfc822;x+2Btag@anywhere.example");
   }
 
   @Test

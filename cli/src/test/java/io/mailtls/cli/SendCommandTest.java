@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -35,6 +36,7 @@ class SendCommandTest {
           "port",
           "tls",
           "authentication",
+          "dsn",
           "policy",
           "reason",
           "decision",
@@ -255,6 +257,58 @@ class SendCommandTest {
     assertThat(r.get("reply").get("enhanced").asText()).isEqualTo("5.7.30");
     assertThat(r.get("decision").toString()).contains("REQUIRETLS");
     assertThat(r.get("attempts").toString()).contains("REQUIRETLS");
+  }
+
+  @Test
+  void aDsnRequestToAServerWithoutTheExtensionDeliversAndSaysItWasNotPassedOn() throws Exception {
+    // good.test's server does not advertise DSN (RFC 3461 §5.2.2): the message goes, without
+    // the parameters, and the report says no notification will come from further along.
+    int before = world.good().sessions().size();
+    CliRun run =
+        send(
+            TestWorld.MESSAGE,
+            "--to",
+            "n@good.test",
+            "--dsn-notify",
+            "success,failure",
+            "--dsn-ret",
+            "HDRS",
+            "--envid",
+            "q1",
+            "--json");
+    assertThat(run.exit()).as(run.err()).isZero();
+    JsonNode r = recipient(json(run), "n@good.test");
+    assertThat(r.get("status").asText()).isEqualTo("DELIVERED");
+    assertThat(r.get("dsn").asText()).isEqualTo("NOT_PASSED_ON");
+    assertThat(
+            world
+                .good()
+                .awaitSessions(before + 1, Duration.ofSeconds(5))
+                .get(before)
+                .commandLines())
+        .filteredOn(l -> l.startsWith("MAIL") || l.startsWith("RCPT"))
+        .noneMatch(l -> l.contains("RET=") || l.contains("NOTIFY=") || l.contains("ENVID="));
+    assertThat(
+            recipient(json(send(TestWorld.MESSAGE, "--to", "n@good.test", "--json")), "n@good.test")
+                .get("dsn")
+                .asText())
+        .isEqualTo("NOT_REQUESTED");
+  }
+
+  @Test
+  void badDsnOptionsAreUsageErrorsNamingTheOption() {
+    CliRun both = send(TestWorld.MESSAGE, "--to", "n@good.test", "--dsn-notify", "never,success");
+    assertThat(both.exit()).isEqualTo(64);
+    assertThat(both.err()).contains("--dsn-notify").contains("RFC 3461");
+    CliRun word = send(TestWorld.MESSAGE, "--to", "n@good.test", "--dsn-notify", "sometimes");
+    assertThat(word.exit()).isEqualTo(64);
+    assertThat(word.err()).contains("--dsn-notify").contains("sometimes");
+    CliRun ret = send(TestWorld.MESSAGE, "--to", "n@good.test", "--dsn-ret", "body");
+    assertThat(ret.exit()).isEqualTo(64);
+    assertThat(ret.err()).contains("--dsn-ret").contains("[full, hdrs]");
+    CliRun id = send(TestWorld.MESSAGE, "--to", "n@good.test", "--envid", "x".repeat(101));
+    assertThat(id.exit()).isEqualTo(64);
+    assertThat(id.err()).contains("--envid");
   }
 
   @Test
