@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import okhttp3.TlsVersion;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +98,27 @@ class PolicyFetchTlsFloorLegacyJvmTest {
     assertThat(SSLContext.getDefault().getDefaultSSLParameters().getProtocols())
         .as("legacy-tls.security must be in force (-Djava.security.properties)")
         .contains("TLSv1.1");
+  }
+
+  /**
+   * The control: the supplied client itself, not rebuilt, fetches from the TLS 1.1-only host over
+   * TLS 1.1. Without it the refusal below could come from a broken fixture, not from the floor.
+   */
+  @Test
+  void theSuppliedClientAloneReachesTheTls11OnlyHostOverTls11() throws Exception {
+    tls11Only.clearRequests();
+    OkHttpClient direct =
+        compatibleClient().newBuilder().dns(host -> List.of(tls11Only.address())).build();
+    try (Response r =
+        direct.newCall(new Request.Builder().url(tls11Only.policyUrl(DOMAIN)).build()).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+      assertThat(r.handshake()).isNotNull();
+      assertThat(r.handshake().tlsVersion()).isEqualTo(TlsVersion.TLS_1_1);
+    }
+    assertThat(tls11Only.requests())
+        .singleElement()
+        .extracting(MtaStsServer.Request::tlsVersion)
+        .isEqualTo("TLSv1.1");
   }
 
   @Test

@@ -22,6 +22,9 @@ import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 import okhttp3.TlsVersion;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -115,6 +118,31 @@ class ReportUploadTlsFloorLegacyJvmTest {
     assertThat(SSLContext.getDefault().getDefaultSSLParameters().getProtocols())
         .as("legacy-tls.security must be in force (-Djava.security.properties)")
         .contains("TLSv1.1");
+  }
+
+  /**
+   * The control: the supplied client itself, not rebuilt, posts to the TLS 1.1-only endpoint over
+   * TLS 1.1. Without it the refusal below could come from a broken fixture, not from the floor.
+   */
+  @Test
+  void theSuppliedClientAloneReachesTheTls11OnlyEndpointOverTls11() throws Exception {
+    URI destination = start("TLSv1.1");
+    OkHttpClient direct = compatibleClient().newBuilder().dns(host -> List.of(LOOPBACK)).build();
+    try (Response r =
+        direct
+            .newCall(
+                new Request.Builder()
+                    .url(destination.toString())
+                    .post(RequestBody.create(new byte[] {1}))
+                    .build())
+            .execute()) {
+      assertThat(r.code()).isEqualTo(200);
+      assertThat(r.handshake()).isNotNull();
+      assertThat(r.handshake().tlsVersion()).isEqualTo(TlsVersion.TLS_1_1);
+    }
+    RecordedRequest received = server.takeRequest(1, TimeUnit.SECONDS);
+    assertThat(received).isNotNull();
+    assertThat(received.getHandshake().tlsVersion()).isEqualTo(TlsVersion.TLS_1_1);
   }
 
   @Test
