@@ -37,7 +37,8 @@ public final class HttpsHardening {
    * </ul>
    *
    * The caller adds the DNS and the timeouts. The supplied client's pool, dispatcher, proxy, TLS
-   * socket factory and trust manager are kept.
+   * socket factory and trust manager are kept; a client with no TLS spec has none of the last two
+   * (OkHttp drops them when it is built), so it gets the platform's, with the system's roots.
    */
   public static OkHttpClient.Builder rebuild(OkHttpClient base) {
     OkHttpClient.Builder rebuilt = base.newBuilder();
