@@ -347,8 +347,9 @@ final class ResponseReader {
    * (RFC 9077 §3). Beside data or a CNAME they prove that the asked name does not exist, which a
    * wildcard expansion is validated with (RFC 4035 §3.1.3.3, §5.3.4; RFC 5155 §7.2.6, §8.8): the
    * expansion holds no longer than that proof, or it would still read as validated once the name
-   * may exist with other data. Positive answers carry NSEC or NSEC3 records for nothing else, so
-   * all of them bound it; an extra one can only shorten how long an answer is kept.
+   * may exist with other data. That proof is the usual reason for NSEC or NSEC3 records beside an
+   * answer; all of them bound it, since one there for another reason can only shorten how long the
+   * answer is kept, never lengthen it.
    */
   private long proofTtl(Message response) {
     long proofTtl = Long.MAX_VALUE;
