@@ -173,6 +173,7 @@ public final class MockSmtpServer implements Closeable {
     private long dropAfter = -1;
     private boolean keepMessageBytes = true;
     private Duration idleTimeout = Duration.ofMinutes(5);
+    private int receiveBufferSize;
     private @Nullable SmtpFaultInjector faultInjector;
     private boolean keepHeaders;
     private boolean requireTlsAfterTls;
@@ -416,6 +417,21 @@ public final class MockSmtpServer implements Closeable {
       return this;
     }
 
+    /**
+     * The receive buffer (SO_RCVBUF) of every accepted connection, in octets, instead of the
+     * system's autotuned one: for a slow reader on loopback, whose 64 KiB segments would otherwise
+     * meet a window that opens only when the default buffer is almost empty (so that the client's
+     * writes stall in TCP's zero-window probing rather than at the reader's pace).
+     */
+    public Builder receiveBufferSize(int octets) {
+      once("receiveBufferSize");
+      if (octets < 1) {
+        throw new IllegalArgumentException("receiveBufferSize must be positive: " + octets);
+      }
+      this.receiveBufferSize = octets;
+      return this;
+    }
+
     /** Validates the configuration, binds the socket and starts serving. */
     public MockSmtpServer start() throws IOException {
       once("start");
@@ -441,7 +457,8 @@ public final class MockSmtpServer implements Closeable {
               faultInjector,
               keepHeaders,
               requireTlsAfterTls,
-              requireTlsBeforeTls);
+              requireTlsBeforeTls,
+              receiveBufferSize);
       return new MockSmtpServer(ServerRuntime.start(config));
     }
 

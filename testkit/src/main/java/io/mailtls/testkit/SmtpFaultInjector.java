@@ -41,6 +41,16 @@ public interface SmtpFaultInjector {
   }
 
   /**
+   * For a message about to be read: the most content octets taken in one read, or 0 (the default)
+   * for as many as have arrived. With {@link #contentReadPause} it makes a reader of a set pace, as
+   * a tarpit or a throttled link is: this many octets, then the pause, and again (once the socket
+   * buffers fill, the client's writes take as long as that pace allows).
+   */
+  default int contentReadSize(SmtpFaultContext context) {
+    return 0;
+  }
+
+  /**
    * For a message about to be read: how the server breaks off its content part way (a reset, a TLS
    * close_notify or a close without one, or a stop in reading), or empty (the default) for none. A
    * drop set by {@link #dropAfterContentOctets} at an earlier octet comes first.

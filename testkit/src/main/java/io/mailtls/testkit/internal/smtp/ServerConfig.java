@@ -38,6 +38,7 @@ import org.jspecify.annotations.Nullable;
  * @param requireTlsAfterTls advertise REQUIRETLS (RFC 8689) in the EHLO reply over TLS
  * @param requireTlsBeforeTls advertise REQUIRETLS in the plaintext EHLO reply, as an attacker on
  *     the path may inject it before STARTTLS
+ * @param receiveBufferSize the accepted sockets' SO_RCVBUF, or 0 for the system's (autotuned)
  */
 public record ServerConfig(
     InetAddress address,
@@ -58,7 +59,8 @@ public record ServerConfig(
     @Nullable SmtpFaultInjector faultInjector,
     boolean keepHeaders,
     boolean requireTlsAfterTls,
-    boolean requireTlsBeforeTls) {
+    boolean requireTlsBeforeTls,
+    int receiveBufferSize) {
 
   /** Copies the collections. */
   public ServerConfig {

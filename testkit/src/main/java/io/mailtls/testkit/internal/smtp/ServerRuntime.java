@@ -43,6 +43,10 @@ public final class ServerRuntime implements SessionRecorder.Listener {
     this.config = config;
     this.serverSocket = new ServerSocket();
     try {
+      if (config.receiveBufferSize() > 0) {
+        // Set before bind, so that accepted sockets inherit it and the window scale suits it.
+        serverSocket.setReceiveBufferSize(config.receiveBufferSize());
+      }
       serverSocket.bind(new InetSocketAddress(config.address(), config.port()), 50);
     } catch (IOException e) {
       serverSocket.close();

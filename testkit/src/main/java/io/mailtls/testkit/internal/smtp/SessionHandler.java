@@ -471,7 +471,7 @@ final class SessionHandler {
 
   /**
    * Asks the fault injector, if any, how to read the content of the transaction's message: sets its
-   * drop point, and returns the pause after each read.
+   * drop point and the most octets of one read, and returns the pause after each read.
    */
   private Duration contentFaults(SmtpStep step) {
     SmtpFaultInjector injector = config.faultInjector();
@@ -484,6 +484,7 @@ final class SessionHandler {
       current().dropAfter = drop;
     }
     current().contentFault = injector.contentFault(context).orElse(null);
+    current().readSize = Math.max(0, injector.contentReadSize(context));
     Duration pause = injector.contentReadPause(context);
     return pause.isNegative() ? Duration.ZERO : pause;
   }
@@ -493,6 +494,10 @@ final class SessionHandler {
    * content fault.
    */
   private int allowance(int available) {
+    int size = current().readSize;
+    if (size > 0) {
+      available = Math.min(available, size); // a reader of a set pace
+    }
     long stop = current().dropAfter;
     SmtpContentFault fault = current().contentFault;
     if (fault != null && (stop < 0 || fault.afterOctets() < stop)) {

@@ -38,6 +38,9 @@ final class Transaction {
   /** The pause after each read of BDAT chunk content (a slow reader). */
   Duration readPause = Duration.ZERO;
 
+  /** The most content octets taken in one read; 0 for no limit. */
+  int readSize;
+
   Transaction(String mailFrom, List<String> mailParameters, long dropAfter) {
     this.mailFrom = mailFrom;
     this.mailParameters = List.copyOf(mailParameters);
