@@ -74,6 +74,13 @@ final class SmtpConnection implements AutoCloseable {
   /** The bounded stream under {@link #out}. */
   private DeadlineOutputStream writes;
 
+  /**
+   * The time budget of a message's content while it goes out (SmtpTimeouts#minDataRate, as
+   * Postfix's smtp_min_data_rate): bounds each write and each reply to a BDAT chunk beyond their
+   * own timeouts.
+   */
+  private final TransferBudget transfer;
+
   private SmtpReplyReader reader;
   private @Nullable EhloCapabilities capabilities;
   private @Nullable TlsDetails tls;
@@ -116,6 +123,7 @@ final class SmtpConnection implements AutoCloseable {
     this.address = address;
     this.requirement = requirement;
     this.timeouts = timeouts;
+    this.transfer = new TransferBudget(timeouts.dataBlock(), timeouts.minDataRate());
     this.heloName = heloName;
     this.limits = limits;
     this.watch = watch;
@@ -193,7 +201,8 @@ final class SmtpConnection implements AutoCloseable {
     this.socket = s;
     try {
       // RFC 5321 §4.5.3.2.5: every write is bounded too, not only reads (DeadlineOutputStream).
-      this.writes = new DeadlineOutputStream(s.getOutputStream(), watch, timeouts.dataBlock());
+      this.writes =
+          new DeadlineOutputStream(s.getOutputStream(), watch, timeouts.dataBlock(), transfer);
       this.out = new BufferedOutputStream(writes, OUT_BUFFER);
       // The reader wraps the raw stream so that buffered() sees every unread byte (RFC 3207 §4.2).
       this.reader = new SmtpReplyReader(s.getInputStream(), limits);
@@ -465,15 +474,30 @@ final class SmtpConnection implements AutoCloseable {
 
   SmtpReply read(Duration timeout, SmtpStep step) throws SessionFailure {
     // The deadline bounds the whole reply, not each read (a peer dripping one octet at a time must
-    // not hold the session open indefinitely, RFC 5321 §4.5.3.2).
-    SocketWatch.Deadline deadline = watch.start(timeout);
+    // not hold the session open indefinitely, RFC 5321 §4.5.3.2). A reply within a content
+    // transfer (to a BDAT chunk) is bounded by what is left of the transfer's budget too.
+    boolean paced = transfer.active();
+    if (paced && transfer.leftNanos() <= 0) {
+      broken = true;
+      throw new SessionFailure(FailureType.TIMEOUT, step + ": " + transfer.slower(), null, null);
+    }
+    Duration bound = transfer.bound(timeout);
+    long begin = System.nanoTime();
+    SocketWatch.Deadline deadline = watch.start(bound);
     try {
       return reader.read();
     } catch (IOException e) {
       if (deadline.fired()) {
         broken = true;
         throw new SessionFailure(
-            FailureType.TIMEOUT, step + ": no complete reply within " + timeout, null, e);
+            FailureType.TIMEOUT,
+            step
+                + ": "
+                + (bound.compareTo(timeout) < 0
+                    ? transfer.slower()
+                    : "no complete reply within " + timeout),
+            null,
+            e);
       }
       throw classify(e, step);
     } catch (RuntimeException e) {
@@ -483,7 +507,24 @@ final class SmtpConnection implements AutoCloseable {
           FailureType.PROTOCOL_ERROR, step + ": unreadable reply: " + e, null, e);
     } finally {
       deadline.close();
+      if (paced) {
+        transfer.spent(System.nanoTime() - begin, 0);
+      }
     }
+  }
+
+  /**
+   * The message's content starts to go out (DATA's, after the 354, or BDAT's first chunk): from
+   * here to {@link #endTransfer} the writes, and the replies to BDAT chunks, share the transfer's
+   * budget ({@link TransferBudget}).
+   */
+  void startTransfer() {
+    transfer.start();
+  }
+
+  /** The content is out (or failed): the wait for its verdict has its own bound. */
+  void endTransfer() {
+    transfer.end();
   }
 
   /**

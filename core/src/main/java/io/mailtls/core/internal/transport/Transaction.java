@@ -586,6 +586,7 @@ final class Transaction {
     contentStarted = true;
     pipelined = true;
     ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
+    conn.startTransfer(); // the one write shares the content's budget (SmtpTimeouts#minDataRate)
     try {
       if (rset) {
         SmtpCommand.rset().writeTo(wire);
@@ -605,6 +606,8 @@ final class Transaction {
         return stale(rcpts, conn.lost(SmtpStep.BDAT_LAST, e));
       }
       return contentLost(rcpts, e, SmtpStep.BDAT_LAST);
+    } finally {
+      conn.endTransfer();
     }
 
     SmtpReply mailReply;
@@ -926,97 +929,110 @@ final class Transaction {
 
   private Outcome sendData(List<EmailAddress> accepted) throws SessionFailure {
     contentStarted = true;
-    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
-    // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; the content writes itself into
-    // the encoder, never whole in memory.
-    DotStuffingOutputStream data = new DotStuffingOutputStream(wire);
-    ContentOutput out = new ContentOutput(data, scan.declared());
-    Outcome failed = write(accepted, out, wire, null, SmtpStep.DATA);
-    if (failed != null) {
-      return failed;
-    }
+    // The content's writes share one time budget (SmtpTimeouts#minDataRate), not the final reply.
+    conn.startTransfer();
     try {
-      // RFC 5321 §4.3.2: the server says nothing between 354 and the final dot. Anything that
-      // arrived by now (the real reply to DATA after a forged 354, say) means replies and
-      // commands no longer match: stop before the dot, so that no reply can be taken for its.
-      try {
-        conn.requireNoBufferedInput(SmtpStep.DATA);
-      } catch (SessionFailure f) {
-        conn.markBroken();
-        decideAll(
-            accepted,
-            DeliveryStatus.DEFERRED,
-            SmtpReply.local(
-                451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + f.getMessage()));
-        return done(List.of(), null, f);
+      ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
+      // RFC 5321 §4.5.2: dot-stuffing and CRLF line ends, streamed; the content writes itself into
+      // the encoder, never whole in memory.
+      DotStuffingOutputStream data = new DotStuffingOutputStream(wire);
+      ContentOutput out = new ContentOutput(data, scan.declared());
+      Outcome failed = write(accepted, out, wire, null, SmtpStep.DATA);
+      if (failed != null) {
+        return failed;
       }
-      data.finish();
-      wire.flush();
-    } catch (IOException e) {
-      return contentLost(accepted, e, SmtpStep.DATA);
+      try {
+        // RFC 5321 §4.3.2: the server says nothing between 354 and the final dot. Anything that
+        // arrived by now (the real reply to DATA after a forged 354, say) means replies and
+        // commands no longer match: stop before the dot, so that no reply can be taken for its.
+        try {
+          conn.requireNoBufferedInput(SmtpStep.DATA);
+        } catch (SessionFailure f) {
+          conn.markBroken();
+          decideAll(
+              accepted,
+              DeliveryStatus.DEFERRED,
+              SmtpReply.local(
+                  451, EnhancedStatus.PROTOCOL_ERROR, "protocol error: " + f.getMessage()));
+          return done(List.of(), null, f);
+        }
+        data.finish();
+        wire.flush();
+      } catch (IOException e) {
+        return contentLost(accepted, e, SmtpStep.DATA);
+      }
+    } finally {
+      conn.endTransfer();
     }
     return finalReply(accepted, SmtpStep.END_OF_DATA);
   }
 
   private Outcome sendBdat(List<EmailAddress> accepted) throws SessionFailure {
     contentStarted = true;
-    ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
-    SmtpReply[] failed = new SmtpReply[1];
-    SessionFailure[] chunkFailure = new SessionFailure[1];
-    // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
-    BdatOutputStream.ChunkSink sink =
-        (cmd, bytes, off, len) -> {
-          if (failed[0] != null) {
-            return;
-          }
-          cmd.writeTo(wire);
-          wire.write(bytes, off, len);
-          wire.flush();
-          if (!cmd.equals(SmtpCommand.bdat(len, true))) {
-            SmtpReply r;
-            try {
-              // One reply per chunk (RFC 3030 §2), and nothing after it.
-              r = conn.readFinal(conn.timeouts.dataBlock(), SmtpStep.BDAT);
-              if (r.isIntermediate()) {
-                throw conn.unexpected(r, SmtpStep.BDAT, "250");
-              }
-              requireMessageStatus(r, SmtpStep.BDAT);
-            } catch (SessionFailure f) {
-              chunkFailure[0] = f;
-              throw new IOException(f.getMessage(), f);
-            }
-            if (!r.isPositiveCompletion()) {
-              failed[0] = r;
-            }
-          }
-        };
-    BdatOutputStream bdat = BdatOutputStream.normalizing(sink);
-    ContentOutput out = new ContentOutput(bdat, scan.declared());
-    Outcome stopped = write(accepted, out, wire, chunkFailure, SmtpStep.BDAT);
-    if (stopped != null) {
-      return stopped;
-    }
+    // The chunks and their replies share one time budget (SmtpTimeouts#minDataRate), not the
+    // reply to BDAT LAST.
+    conn.startTransfer();
     try {
-      bdat.finish();
-    } catch (IOException e) {
-      if (chunkFailure[0] != null) {
-        conn.markBroken();
-        decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(chunkFailure[0]));
-        return done(List.of(), null, chunkFailure[0]);
+      ContentOutput.Wire wire = new ContentOutput.Wire(conn.contentStream());
+      SmtpReply[] failed = new SmtpReply[1];
+      SessionFailure[] chunkFailure = new SessionFailure[1];
+      // RFC 3030 §2: each BDAT chunk is acknowledged; content goes as is after normalisation.
+      BdatOutputStream.ChunkSink sink =
+          (cmd, bytes, off, len) -> {
+            if (failed[0] != null) {
+              return;
+            }
+            cmd.writeTo(wire);
+            wire.write(bytes, off, len);
+            wire.flush();
+            if (!cmd.equals(SmtpCommand.bdat(len, true))) {
+              SmtpReply r;
+              try {
+                // One reply per chunk (RFC 3030 §2), and nothing after it.
+                r = conn.readFinal(conn.timeouts.dataBlock(), SmtpStep.BDAT);
+                if (r.isIntermediate()) {
+                  throw conn.unexpected(r, SmtpStep.BDAT, "250");
+                }
+                requireMessageStatus(r, SmtpStep.BDAT);
+              } catch (SessionFailure f) {
+                chunkFailure[0] = f;
+                throw new IOException(f.getMessage(), f);
+              }
+              if (!r.isPositiveCompletion()) {
+                failed[0] = r;
+              }
+            }
+          };
+      BdatOutputStream bdat = BdatOutputStream.normalizing(sink);
+      ContentOutput out = new ContentOutput(bdat, scan.declared());
+      Outcome stopped = write(accepted, out, wire, chunkFailure, SmtpStep.BDAT);
+      if (stopped != null) {
+        return stopped;
       }
-      return contentLost(accepted, e, SmtpStep.BDAT);
-    }
-    if (failed[0] != null) {
-      conn.markBroken(); // the server refused a chunk mid-message; start afresh elsewhere
-      if (failed[0].isPermanentFailure()) {
-        try {
-          requireInStepBeforeQuit(failed[0], SmtpStep.BDAT);
-        } catch (SessionFailure f) {
-          return unconfirmed(accepted, f);
+      try {
+        bdat.finish();
+      } catch (IOException e) {
+        if (chunkFailure[0] != null) {
+          conn.markBroken();
+          decideAll(accepted, DeliveryStatus.DEFERRED, lostReply(chunkFailure[0]));
+          return done(List.of(), null, chunkFailure[0]);
         }
+        return contentLost(accepted, e, SmtpStep.BDAT);
       }
-      decideAll(accepted, statusOf(failed[0]), failed[0]);
-      return done(List.of(), null, null);
+      if (failed[0] != null) {
+        conn.markBroken(); // the server refused a chunk mid-message; start afresh elsewhere
+        if (failed[0].isPermanentFailure()) {
+          try {
+            requireInStepBeforeQuit(failed[0], SmtpStep.BDAT);
+          } catch (SessionFailure f) {
+            return unconfirmed(accepted, f);
+          }
+        }
+        decideAll(accepted, statusOf(failed[0]), failed[0]);
+        return done(List.of(), null, null);
+      }
+    } finally {
+      conn.endTransfer();
     }
     return finalReply(accepted, SmtpStep.BDAT_LAST);
   }
