@@ -133,6 +133,17 @@ final class CommonOptions {
   Duration dataTimeout = SmtpTimeouts.RFC_5321.dataTermination();
 
   @Option(
+      names = "--min-data-rate",
+      paramLabel = "N",
+      defaultValue = "10240",
+      description =
+          "the slowest pace, in octets per second, at which a message's content may go out once"
+              + " --timeout of slack is spent (default ${DEFAULT-VALUE}, as Postfix's"
+              + " smtp_min_data_rate): a slower server is given up on and the recipients"
+              + " deferred; 0 turns it off")
+  long minDataRate = SmtpTimeouts.DEFAULT_MIN_DATA_RATE;
+
+  @Option(
       names = "--helo",
       paramLabel = "NAME",
       description =
@@ -159,6 +170,10 @@ final class CommonOptions {
     checkPort("--mta-sts-port", mtaStsPort);
     checkTimeout("--timeout", timeout);
     checkTimeout("--data-timeout", dataTimeout);
+    if (minDataRate < 0) {
+      throw CliException.usage(
+          "--min-data-rate must be octets per second, or 0 for off: " + minDataRate);
+    }
     dnssecMode();
     selfCheck.names();
     if (helo != null) {
@@ -276,9 +291,11 @@ final class CommonOptions {
    * The SMTP step bounds: {@code --timeout} for every step but the reply to the final dot, which
    * {@code --data-timeout} bounds (RFC 5321 §4.5.3.2.6's 10 minutes by default): a client that
    * gives up on that reply cannot know whether the server took the message, and its retry may
-   * deliver it twice (RFC 1047).
+   * deliver it twice (RFC 1047). The content's transfer as a whole is bounded by {@code
+   * --min-data-rate} ({@link SmtpTimeouts#minDataRate}).
    */
   SmtpTimeouts smtpTimeouts() {
-    return new SmtpTimeouts(timeout, timeout, timeout, timeout, timeout, timeout, dataTimeout);
+    return new SmtpTimeouts(
+        timeout, timeout, timeout, timeout, timeout, timeout, dataTimeout, minDataRate);
   }
 }

@@ -1,6 +1,7 @@
 package io.mailtls.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -353,6 +354,30 @@ class RelayAndTimeoutCliTest {
     SendCommand s2 = asked.getSubcommands().get("send").getCommand();
     assertThat(s2.common.smtpTimeouts().dataTermination()).isEqualTo(Duration.ofMinutes(2));
     assertThat(s2.common.smtpTimeouts().command()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  /** --min-data-rate sets SmtpTimeouts.minDataRate: 10 KiB/s unless asked, 0 turns it off. */
+  @Test
+  void theMinimumDataRateIsTheDefaultUnlessAskedAndZeroTurnsItOff() {
+    CommandLine cl = Mailtls.commandLine();
+    cl.parseArgs("send", "--from", "a@sender.test", "--to", "b@x.test");
+    SendCommand send = cl.getSubcommands().get("send").getCommand();
+    assertThat(send.common.smtpTimeouts().minDataRate())
+        .isEqualTo(SmtpTimeouts.DEFAULT_MIN_DATA_RATE)
+        .isEqualTo(10240);
+
+    CommandLine off = Mailtls.commandLine();
+    off.parseArgs("send", "--from", "a@sender.test", "--to", "b@x.test", "--min-data-rate", "0");
+    SendCommand s2 = off.getSubcommands().get("send").getCommand();
+    assertThat(s2.common.smtpTimeouts().minDataRate()).isZero();
+
+    CommandLine negative = Mailtls.commandLine();
+    negative.parseArgs(
+        "send", "--from", "a@sender.test", "--to", "b@x.test", "--min-data-rate", "-1");
+    SendCommand s3 = negative.getSubcommands().get("send").getCommand();
+    assertThatThrownBy(s3.common::validate)
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("--min-data-rate");
   }
 
   @Test

@@ -281,7 +281,8 @@ public class MailtlsAutoConfiguration {
                     t.getStartTls(),
                     t.getDataInitiation(),
                     t.getDataBlock(),
-                    t.getDataTermination())));
+                    t.getDataTermination(),
+                    t.getMinDataRate())));
     MailtlsProperties.Pool pool = properties.getPool();
     // Each bound is checked here, naming its property: the builder checks them only in build(),
     // with its own field names, and takes an idle time of zero as "keep no session idle", which

@@ -419,7 +419,10 @@ public class MailtlsProperties {
     /** The 354 reply to DATA (RFC 5321 §4.5.3.2.4). */
     private Duration dataInitiation = Duration.ofMinutes(2);
 
-    /** Each write of message content (RFC 5321 §4.5.3.2.5). */
+    /**
+     * Each write of message content (RFC 5321 §4.5.3.2.5), each reply to a BDAT chunk, and the most
+     * of the content transfer's budget (min-data-rate).
+     */
     private Duration dataBlock = Duration.ofMinutes(3);
 
     /**
@@ -427,6 +430,13 @@ public class MailtlsProperties {
      * the message goes with its envelope in one round trip.
      */
     private Duration dataTermination = Duration.ofMinutes(10);
+
+    /**
+     * The slowest pace, in octets per second, at which a message's content may go out once its
+     * data-block of slack is spent, as Postfix's smtp_min_data_rate: a slower server is given up on
+     * and the recipients deferred; 0 turns it off, leaving each write bounded alone.
+     */
+    private long minDataRate = 10240;
 
     public Duration getConnect() {
       return connect;
@@ -482,6 +492,14 @@ public class MailtlsProperties {
 
     public void setDataTermination(Duration dataTermination) {
       this.dataTermination = dataTermination;
+    }
+
+    public long getMinDataRate() {
+      return minDataRate;
+    }
+
+    public void setMinDataRate(long minDataRate) {
+      this.minDataRate = minDataRate;
     }
   }
 

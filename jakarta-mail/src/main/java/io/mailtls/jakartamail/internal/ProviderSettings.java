@@ -67,6 +67,7 @@ public final class ProviderSettings {
   public static final String PORT = P + "port";
   public static final String CONNECTION_TIMEOUT = P + "connectiontimeout";
   public static final String TIMEOUT = P + "timeout";
+  public static final String MIN_DATA_RATE = P + "mindatarate";
   public static final String DNS_RESOLVERS = P + "dns.resolvers";
   public static final String DNS_TRUST_ANCHOR = P + "dns.trustanchor";
   public static final String DNS_MODE = P + "dns.mode";
@@ -94,6 +95,7 @@ public final class ProviderSettings {
           PORT,
           CONNECTION_TIMEOUT,
           TIMEOUT,
+          MIN_DATA_RATE,
           DNS_RESOLVERS,
           DNS_TRUST_ANCHOR,
           DNS_MODE,
@@ -526,6 +528,8 @@ public final class ProviderSettings {
     SmtpTimeouts t = SmtpTimeouts.RFC_5321;
     String connect = text(session, CONNECTION_TIMEOUT);
     String other = text(session, TIMEOUT);
+    String rate = text(session, MIN_DATA_RATE);
+    long r = rate == null ? t.minDataRate() : octetsPerSecond(MIN_DATA_RATE, rate);
     Duration c = connect == null ? t.connect() : millis(CONNECTION_TIMEOUT, connect);
     if (other == null) {
       return new SmtpTimeouts(
@@ -535,10 +539,25 @@ public final class ProviderSettings {
           t.startTls(),
           t.dataInitiation(),
           t.dataBlock(),
-          t.dataTermination());
+          t.dataTermination(),
+          r);
     }
     Duration o = millis(TIMEOUT, other);
-    return new SmtpTimeouts(c, o, o, o, o, o, o);
+    return new SmtpTimeouts(c, o, o, o, o, o, o, r);
+  }
+
+  /** A minimum data rate (SmtpTimeouts#minDataRate): octets per second, 0 for off. */
+  private static long octetsPerSecond(String name, String value) {
+    long n;
+    try {
+      n = Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + ": not a number: \"" + value + "\"", e);
+    }
+    if (n < 0) {
+      throw new IllegalArgumentException(name + " must be octets per second, or 0 for off");
+    }
+    return n;
   }
 
   private static Duration millis(String name, String value) {
