@@ -1,6 +1,7 @@
 package io.mailtls.spring;
 
 import io.mailtls.core.DeliveryReport;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.EmailAddress;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.SecureSmtpTransport;
@@ -44,6 +45,10 @@ import org.springframework.mail.javamail.MimeMessagePreparator;
  * Mail or argument exception for a message that could not be sent at all. Nothing is retried here:
  * a deferred recipient is the caller's to send again.
  *
+ * <p>Delivery status notifications (RFC 3461): an {@code SMTPMessage}'s notify and return options,
+ * each over the sender-wide request of {@link #withDsn} (as Angus Mail's over its {@code
+ * mail.smtp.dsn.*}); {@link #deliver(MimeMessage, DsnRequest)} for one message's own.
+ *
  * <p>As Spring's {@code JavaMailSenderImpl}, a message without a {@code Date} gets one, and a
  * {@code Message-ID} it already has is kept through the save ({@link
  * MailtlsJakarta#sendKeepingMessageId}). As Spring Boot's sender with {@code
@@ -70,6 +75,9 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
   private final boolean fixedSender;
 
   private final Optional<EmailAddress> envelopeSender;
+
+  /** The sender-wide DSN request ({@link #withDsn}), merged with a message's own options. */
+  private final Optional<DsnRequest> dsn;
 
   /**
    * Spring's own factory of its {@code SmartMimeMessage}, which {@link MimeMessageHelper} reads a
@@ -106,7 +114,7 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
    */
   public MailtlsJavaMailSender(
       SecureSmtpTransport transport, boolean requireTls, Charset defaultEncoding) {
-    this(transport, requireTls, defaultEncoding, false, Optional.empty());
+    this(transport, requireTls, defaultEncoding, false, Optional.empty(), Optional.empty());
   }
 
   private MailtlsJavaMailSender(
@@ -114,9 +122,11 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
       boolean requireTls,
       Charset defaultEncoding,
       boolean fixedSender,
-      Optional<EmailAddress> envelopeSender) {
+      Optional<EmailAddress> envelopeSender,
+      Optional<DsnRequest> dsn) {
     this.fixedSender = fixedSender;
     this.envelopeSender = envelopeSender;
+    this.dsn = dsn;
     this.transport = Objects.requireNonNull(transport, "transport");
     this.defaultEncoding = Objects.requireNonNull(defaultEncoding, "defaultEncoding");
     if (!defaultEncoding.canEncode()
@@ -156,7 +166,28 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
       }
       sender = Optional.of(EmailAddress.parse(v));
     }
-    return new MailtlsJavaMailSender(transport, requireTls, defaultEncoding, true, sender);
+    return new MailtlsJavaMailSender(transport, requireTls, defaultEncoding, true, sender, dsn);
+  }
+
+  /**
+   * This sender, asking for delivery status notifications (RFC 3461) for every message as {@code
+   * dsn} says, as Angus Mail's {@code mail.smtp.dsn.notify} and {@code mail.smtp.dsn.ret} do: a
+   * message built with {@link MimeMessageHelper} has no options of its own to set. As with Angus
+   * Mail, each option an {@code SMTPMessage} sets ({@code setNotifyOptions}, {@code
+   * setReturnOption}) wins over the one here; the others, {@code ORCPT} and {@code ENVID} included,
+   * are this request's. A request that sets none of {@code NOTIFY}, {@code RET} and {@code ENVID}
+   * asks for nothing itself: its {@code ORCPT} choice applies to the messages that ask. The
+   * parameters go only to servers that advertise DSN ({@link
+   * io.mailtls.core.RecipientResult#dsn()}).
+   */
+  public MailtlsJavaMailSender withDsn(DsnRequest dsn) {
+    return new MailtlsJavaMailSender(
+        transport,
+        requireTls,
+        defaultEncoding,
+        fixedSender,
+        envelopeSender,
+        Optional.of(Objects.requireNonNull(dsn, "dsn")));
   }
 
   /** The transport this sender delivers through. */
@@ -189,16 +220,33 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
    * @throws MailSendException when the message cannot be read or yields no usable envelope
    */
   public DeliveryReport deliver(MimeMessage message, boolean requireTls) {
+    return deliver(message, requireTls, Optional.empty());
+  }
+
+  /**
+   * As {@link #deliver(MimeMessage)}, asking for delivery status notifications (RFC 3461) for this
+   * message exactly as {@code dsn} says, {@code ENVID} included, instead of this sender's request
+   * ({@link #withDsn}) and the message's own {@code SMTPMessage} options.
+   *
+   * @throws MailSendException when the message cannot be read or yields no usable envelope
+   */
+  public DeliveryReport deliver(MimeMessage message, DsnRequest dsn) {
+    return deliver(message, requireTls, Optional.of(Objects.requireNonNull(dsn, "dsn")));
+  }
+
+  private DeliveryReport deliver(
+      MimeMessage message, boolean requireTls, Optional<DsnRequest> ownDsn) {
     Objects.requireNonNull(message, "message");
     try {
-      return send(prepared(message), requireTls);
+      return send(prepared(message), requireTls, ownDsn);
     } catch (MessagingException | IllegalArgumentException e) {
       throw new MailSendException(
           "the message cannot be sent: " + e.getMessage(), e, Map.of(message, e));
     }
   }
 
-  private DeliveryReport send(MimeMessage message, boolean requireTls) throws MessagingException {
+  private DeliveryReport send(MimeMessage message, boolean requireTls, Optional<DsnRequest> ownDsn)
+      throws MessagingException {
     // As Angus Mail with mail.smtp.from: an SMTPMessage's own envelope-from wins over the
     // sender-wide one.
     Envelope envelope =
@@ -206,7 +254,33 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
             ? MailtlsJakarta.envelopeOf(message, envelopeSender)
             : MailtlsJakarta.envelopeOf(message);
     envelope = envelope.requireTls(requireTls);
+    Optional<DsnRequest> request = ownDsn.isPresent() ? ownDsn : merged(envelope.dsn(), dsn);
+    envelope = request.isPresent() ? envelope.withDsn(request.get()) : envelope.withoutDsn();
     return MailtlsJakarta.sendKeepingMessageId(transport, message, envelope);
+  }
+
+  /**
+   * The message's request ({@code SMTPMessage} options, which {@link MailtlsJakarta#envelopeOf}
+   * reads: no NOTIFY or RET there means the option is not set) merged with the sender's, as Angus
+   * Mail merges them with {@code mail.smtp.dsn.*}: each option the message sets, else the sender's.
+   */
+  private static Optional<DsnRequest> merged(
+      Optional<DsnRequest> message, Optional<DsnRequest> sender) {
+    if (sender.isEmpty()) {
+      return message;
+    }
+    DsnRequest s = sender.get();
+    if (message.isEmpty()) {
+      boolean asks = !s.notifyOn().isEmpty() || s.ret().isPresent() || s.envelopeId().isPresent();
+      return asks ? sender : Optional.empty();
+    }
+    DsnRequest m = message.get();
+    return Optional.of(
+        new DsnRequest(
+            m.notifyOn().isEmpty() ? s.notifyOn() : m.notifyOn(),
+            m.ret().or(s::ret),
+            m.envelopeId().or(s::envelopeId),
+            s.originalRecipients()));
   }
 
   /**
@@ -252,7 +326,7 @@ public final class MailtlsJavaMailSender implements JavaMailSender {
     for (int i = 0; i < mimeMessages.length; i++) {
       MimeMessage message = Objects.requireNonNull(mimeMessages[i], "message");
       try {
-        DeliveryReport report = send(prepared(message), requireTls);
+        DeliveryReport report = send(prepared(message), requireTls, Optional.empty());
         if (!report.allDelivered()) {
           failed.put(keys[i], new MailtlsDeliveryException(report));
         }
