@@ -5,6 +5,7 @@ import io.mailtls.core.DestinationPolicyMap;
 import io.mailtls.core.DnsResolver;
 import io.mailtls.core.DnssecMode;
 import io.mailtls.core.DnssecResolver;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.MtaStsPolicySource;
 import io.mailtls.core.PolicyMapException;
 import io.mailtls.core.SecureSmtpTransport;
@@ -27,6 +28,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import javax.net.ssl.SSLSocketFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
@@ -466,10 +469,60 @@ public class MailtlsAutoConfiguration {
     String envelopeFrom = properties.getSender().getEnvelopeFrom();
     if (envelopeFrom == null) {
       refuseBootsEnvelopeSender(environment);
-      return sender;
+      return withDsn(sender, properties.getSender().getDsn(), environment);
     }
-    return SpringSupport.build(
-        "mailtls.sender.envelope-from", () -> sender.withEnvelopeSender(envelopeFrom));
+    return withDsn(
+        SpringSupport.build(
+            "mailtls.sender.envelope-from", () -> sender.withEnvelopeSender(envelopeFrom)),
+        properties.getSender().getDsn(),
+        environment);
+  }
+
+  /**
+   * {@code sender} asking for delivery status notifications (RFC 3461) as {@code
+   * mailtls.sender.dsn.*} says ({@link MailtlsJavaMailSender#withDsn}). Fails start-up for NEVER
+   * beside another condition (RFC 3461 §4.1), and for Boot's {@code mail.smtp.dsn.notify} or {@code
+   * mail.smtp.dsn.ret} without the mailtls property: this sender reads no {@code spring.mail.*},
+   * and would send every message without the request Boot's sender made.
+   */
+  private static MailtlsJavaMailSender withDsn(
+      MailtlsJavaMailSender sender, MailtlsProperties.Dsn dsn, Environment environment) {
+    Map<String, String> mail =
+        Binder.get(environment)
+            .bind("spring.mail.properties", Bindable.mapOf(String.class, String.class))
+            .orElse(Map.of());
+    for (String key : mail.keySet()) {
+      String k = key.strip().toLowerCase(Locale.ROOT);
+      String property;
+      if (k.equals("mail.smtp.dsn.notify") && dsn.getNotify().isEmpty()) {
+        property = "mailtls.sender.dsn.notify";
+      } else if (k.equals("mail.smtp.dsn.ret") && dsn.getRet() == null) {
+        property = "mailtls.sender.dsn.ret";
+      } else {
+        continue;
+      }
+      throw new InvalidMailtlsPropertyException(
+          property,
+          "spring.mail.properties."
+              + key
+              + " (set) asked Spring Boot's mail sender for delivery status notifications, but"
+              + " this starter replaces it and does not read spring.mail.*: set "
+              + property
+              + " to the same value");
+    }
+    if (dsn.getNotify().isEmpty() && dsn.getRet() == null && dsn.isOriginalRecipients()) {
+      return sender; // nothing to add to a message's own options
+    }
+    DsnRequest request =
+        SpringSupport.build(
+            "mailtls.sender.dsn.notify",
+            () ->
+                new DsnRequest(
+                    Set.copyOf(dsn.getNotify()),
+                    Optional.ofNullable(dsn.getRet()),
+                    Optional.empty(),
+                    dsn.isOriginalRecipients()));
+    return sender.withDsn(request);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.mailtls.spring;
 
 import io.mailtls.core.DnssecMode;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.TlsLevel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -125,6 +126,12 @@ public class MailtlsProperties {
      */
     private @Nullable String envelopeFrom;
 
+    private final Dsn dsn = new Dsn();
+
+    public Dsn getDsn() {
+      return dsn;
+    }
+
     public @Nullable String getEnvelopeFrom() {
       return envelopeFrom;
     }
@@ -155,6 +162,56 @@ public class MailtlsProperties {
 
     public void setLevels(Map<String, TlsLevel> levels) {
       this.levels = levels;
+    }
+  }
+
+  /**
+   * The request for delivery status notifications (RFC 3461) of every message ({@code
+   * mailtls.sender.dsn.*}), as Angus Mail's {@code mail.smtp.dsn.*}: each option an {@code
+   * SMTPMessage} sets wins.
+   */
+  public static class Dsn {
+    /**
+     * When every message asks to be notified (NOTIFY, RFC 3461 §4.1): never, or any of success,
+     * failure, delay. Unset: the server's default (failure and delay). Passed on where the server
+     * advertises DSN.
+     */
+    private List<DsnRequest.Notify> notify = new ArrayList<>();
+
+    /**
+     * What a failure notification returns of every message (RET, RFC 3461 §4.3): full or hdrs.
+     * Unset: the server's choice.
+     */
+    private DsnRequest.@Nullable Ret ret;
+
+    /**
+     * Whether each RCPT TO of a message that asks for notifications carries ORCPT (RFC 3461 §4.2),
+     * the recipient as given.
+     */
+    private boolean originalRecipients = true;
+
+    public List<DsnRequest.Notify> getNotify() {
+      return notify;
+    }
+
+    public void setNotify(List<DsnRequest.Notify> notify) {
+      this.notify = notify;
+    }
+
+    public DsnRequest.@Nullable Ret getRet() {
+      return ret;
+    }
+
+    public void setRet(DsnRequest.@Nullable Ret ret) {
+      this.ret = ret;
+    }
+
+    public boolean isOriginalRecipients() {
+      return originalRecipients;
+    }
+
+    public void setOriginalRecipients(boolean originalRecipients) {
+      this.originalRecipients = originalRecipients;
     }
   }
 
