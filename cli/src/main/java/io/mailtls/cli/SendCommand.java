@@ -286,7 +286,16 @@ final class SendCommand implements Callable<Integer>, Mailtls.Verbosity {
     Set<DsnRequest.Notify> on = EnumSet.noneOf(DsnRequest.Notify.class);
     if (dsnNotify != null) {
       for (String word : dsnNotify.split(",", -1)) {
-        on.add(token("--dsn-notify", word, DsnRequest.Notify.class));
+        if (!on.add(token("--dsn-notify", word, DsnRequest.Notify.class))) {
+          // RFC 3461 §4.1 lists each condition once; as the Jakarta provider's
+          // mail.smtp.dsn.notify, a repeat is an error rather than silently merged.
+          throw CliException.usage(
+              "--dsn-notify: \""
+                  + word.strip()
+                  + "\" is given twice in \""
+                  + dsnNotify
+                  + "\" (RFC 3461 §4.1: each condition once)");
+        }
       }
     }
     DsnRequest request;

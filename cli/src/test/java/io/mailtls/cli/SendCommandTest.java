@@ -295,6 +295,18 @@ class SendCommandTest {
         .isEqualTo("NOT_REQUESTED");
   }
 
+  /**
+   * A condition given twice is a usage error naming the option, as the Jakarta provider's {@code
+   * mail.smtp.dsn.notify} (RFC 3461 §4.1's notify-list-element list names each condition once).
+   */
+  @Test
+  void aRepeatedDsnNotifyConditionIsAUsageErrorNamingTheOption() {
+    CliRun twice =
+        send(TestWorld.MESSAGE, "--to", "n@good.test", "--dsn-notify", "success,SUCCESS");
+    assertThat(twice.exit()).isEqualTo(64);
+    assertThat(twice.err()).contains("--dsn-notify").contains("success").contains("RFC 3461");
+  }
+
   @Test
   void badDsnOptionsAreUsageErrorsNamingTheOption() {
     CliRun both = send(TestWorld.MESSAGE, "--to", "n@good.test", "--dsn-notify", "never,success");

@@ -25,6 +25,7 @@ import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -512,6 +513,15 @@ public class MailtlsAutoConfiguration {
     }
     if (dsn.getNotify().isEmpty() && dsn.getRet() == null && dsn.isOriginalRecipients()) {
       return sender; // nothing to add to a message's own options
+    }
+    if (new HashSet<>(dsn.getNotify()).size() < dsn.getNotify().size()) {
+      // RFC 3461 §4.1 lists each condition once; as the Jakarta provider's
+      // mail.smtp.dsn.notify, a repeat is an error rather than silently merged.
+      throw new InvalidMailtlsPropertyException(
+          "mailtls.sender.dsn.notify",
+          "a condition is given twice in "
+              + dsn.getNotify()
+              + " (RFC 3461 §4.1: NEVER, or each of SUCCESS, FAILURE, DELAY once)");
     }
     DsnRequest request =
         SpringSupport.build(

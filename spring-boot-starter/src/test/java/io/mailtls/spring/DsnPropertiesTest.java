@@ -245,6 +245,24 @@ class DsnPropertiesTest {
             });
   }
 
+  /**
+   * A condition given twice stops start-up naming the property, as the Jakarta provider's {@code
+   * mail.smtp.dsn.notify} does (RFC 3461 §4.1 names each condition once).
+   */
+  @Test
+  void aRepeatedConditionFailsStartUpNamingTheProperty() {
+    runner("dsn-repeated")
+        .withPropertyValues("mailtls.sender.dsn.notify=success,failure,success")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(messages(context.getStartupFailure()))
+                  .contains("InvalidMailtlsPropertyException: invalid mailtls.sender.dsn.notify: ")
+                  .contains("SUCCESS")
+                  .contains("RFC 3461 §4.1");
+            });
+  }
+
   /** A value RFC 3461 does not allow stops start-up, naming the property. */
   @Test
   void badValuesFailStartUpNamingTheProperty() {
