@@ -18,9 +18,11 @@ public enum DsnHandling {
   /**
    * The request was not passed on: the server that decided the recipient does not advertise {@code
    * DSN}, so the message went without the parameters (RFC 3461 §5.2.2), or the recipient was
-   * decided before any server got its {@code RCPT TO}. For a delivered recipient this is RFC 3464
-   * §2.3.3's {@code relayed}: no notification will come from further along, not even the success
-   * one a {@code NOTIFY=SUCCESS} asked for; the result itself is the last word.
+   * decided before any server got its {@code RCPT TO}, or by a refused {@code MAIL FROM} (the
+   * {@code RCPT TO}s pipelined with it opened no transaction, RFC 5321 §4.1.4). For a delivered
+   * recipient this is RFC 3464 §2.3.3's {@code relayed}: no notification will come from further
+   * along, not even the success one a {@code NOTIFY=SUCCESS} asked for; the result itself is the
+   * last word.
    */
   NOT_PASSED_ON
 }

@@ -17,6 +17,7 @@ import io.mailtls.core.TlsLevel;
 import io.mailtls.testkit.MockSmtpServer;
 import io.mailtls.testkit.SmtpAction;
 import io.mailtls.testkit.SmtpSession;
+import io.mailtls.testkit.SmtpStep;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -168,6 +169,37 @@ class DsnTest {
                           "DATA"));
       assertThat(r.recipients())
           .allSatisfy(x -> assertThat(x.dsn()).isEqualTo(DsnHandling.PASSED_ON));
+    }
+  }
+
+  /**
+   * A refused MAIL FROM opens no transaction: the RCPT TOs that went with it in a pipelined group
+   * get 503 (RFC 5321 §4.1.4), so the server never took the recipients' NOTIFY/ORCPT and no
+   * notification will come from it. The result says NOT_PASSED_ON, in lock step (no RCPT goes) and
+   * pipelined alike, with RCPT TO alone in its group or with BDAT in one round trip.
+   */
+  @Test
+  void aRefusedMailFromPassesTheRequestOnInNoMode() throws Exception {
+    for (String[] caps :
+        List.of(
+            new String[] {"8BITMIME", "DSN"},
+            new String[] {"PIPELINING", "8BITMIME", "DSN"},
+            new String[] {"PIPELINING", "8BITMIME", "DSN", "CHUNKING", "ENHANCEDSTATUSCODES"})) {
+      try (Fixture f = new Fixture()) {
+        start(
+            f,
+            b ->
+                b.capabilities(caps)
+                    .on(SmtpStep.MAIL, SmtpAction.reply(550, "5.7.1", "sender refused")));
+        DeliveryReport r =
+            send(f, Envelope.of("a@sender.test", "a@example.test").withDsn(FULL_REQUEST));
+        assertThat(r.result("a@example.test").status())
+            .as(List.of(caps).toString())
+            .isEqualTo(DeliveryStatus.BOUNCED);
+        assertThat(r.result("a@example.test").dsn())
+            .as(List.of(caps).toString())
+            .isEqualTo(DsnHandling.NOT_PASSED_ON);
+      }
     }
   }
 

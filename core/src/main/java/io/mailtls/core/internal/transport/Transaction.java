@@ -413,6 +413,7 @@ final class Transaction {
     }
     if (!Objects.requireNonNull(mailReply).isPositiveCompletion()) {
       abandonData(dataReply);
+      mailRefused();
       decideAll(rcpts, statusOf(mailReply), mailReply);
       fromServer.addAll(rcpts);
       return done(List.of(), null, null);
@@ -669,6 +670,7 @@ final class Transaction {
             rcpts, conn.unexpected(last, SmtpStep.BDAT_LAST, "5xx without a recipient"));
       }
       if (!mailReply.isPositiveCompletion()) {
+        mailRefused();
         decideAll(rcpts, statusOf(mailReply), mailReply);
         fromServer.addAll(rcpts);
       }
@@ -1183,6 +1185,15 @@ final class Transaction {
       throw new SessionFailure(
           FailureType.SERVICE_CLOSING, step + ": server closing: " + r, r, null);
     }
+  }
+
+  /**
+   * MAIL FROM was refused: no transaction took the RCPT TOs pipelined with it (each gets 503, RFC
+   * 5321 §4.1.4), so none of them passed the DSN request on, as in lock step, where no RCPT TO goes
+   * at all.
+   */
+  private void mailRefused() {
+    dsnPassedOn.clear();
   }
 
   /**
