@@ -2,7 +2,10 @@ package io.mailtls.core.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailtls.core.DeliveryReport;
 import io.mailtls.core.DeliveryStatus;
+import io.mailtls.core.DsnHandling;
+import io.mailtls.core.DsnRequest;
 import io.mailtls.core.Envelope;
 import io.mailtls.core.MessageContent;
 import io.mailtls.core.RecipientResult;
@@ -70,6 +73,30 @@ class StarttlsForgetsPlaintextExtensionsTest {
       // RFC 2920: without PIPELINING over TLS, every command waits for the reply to the last one
       assertThat(batches.subList(tls + 1, batches.size()))
           .allSatisfy(b -> assertThat(b).hasSize(1));
+    }
+  }
+
+  @Test
+  void dsnOfferedOnlyBeforeTlsIsNotUsedAndTheResultSaysSo() throws Exception {
+    try (Fixture f = new Fixture()) {
+      MockSmtpServer s = mx(f, List.of(MX, "STARTTLS", "DSN"), List.of(MX, "8BITMIME"));
+      DeliveryReport report =
+          f.transport(TlsLevel.ENFORCED)
+              .send(
+                  Envelope.of("a@sender.test", "b@example.test")
+                      .withDsn(
+                          DsnRequest.on(DsnRequest.Notify.SUCCESS).withRet(DsnRequest.Ret.HDRS)),
+                  MessageContent.of(Fixture.MESSAGE.getBytes(StandardCharsets.UTF_8)));
+      RecipientResult r = report.result("b@example.test");
+      assertThat(r.status()).as("%s", r).isEqualTo(DeliveryStatus.DELIVERED);
+      // RFC 3461 §5.2.2: the server over TLS does not advertise DSN, so the request stays here.
+      assertThat(r.dsn()).isEqualTo(DsnHandling.NOT_PASSED_ON);
+      SmtpSession session = s.awaitSessions(1, Fixture.WAIT).get(0);
+      session.awaitClosed(Fixture.WAIT);
+      assertThat(session.commandLines())
+          .filteredOn(l -> l.startsWith("MAIL") || l.startsWith("RCPT"))
+          .isNotEmpty()
+          .noneMatch(l -> l.contains("RET=") || l.contains("NOTIFY=") || l.contains("ORCPT="));
     }
   }
 
