@@ -86,6 +86,7 @@ class SendReportJsonRoundTripPropertyTest {
               random.nextBoolean() ? null : random.nextInt(65536),
               tls,
               pick.orNull(),
+              pick.text(),
               new SendReport.Policy(
                   pick.text(),
                   pick.orNull(),
