@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.DomainName;
-import io.mailtls.core.TrustAnchors;
-import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
+import io.mailtls.testkit.junit.TestkitExtension;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -25,10 +24,9 @@ import okhttp3.Cookie;
 import okhttp3.CookieJar;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link HttpsReportSender}'s class comment: "the hardening of the MTA-STS fetch: no redirects
@@ -39,28 +37,12 @@ import org.junit.jupiter.api.Test;
  */
 class HttpsReportSenderHardeningTest {
 
-  private static final String HOST = "reports.rpt.test";
-  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-  private static TestDnsServer dns;
-  private static DnssecResolver resolver;
+  private static final String HOST = ReportHostDns.HOST;
+  private static final InetAddress LOOPBACK = ReportHostDns.LOOPBACK;
+  @RegisterExtension static final TestkitExtension testkit = new TestkitExtension();
+  private static final DnssecResolver resolver = testkit.closeAfter(ReportHostDns.start()).resolver;
   private final TestPki pki = TestPki.create();
   private MockWebServer server;
-
-  @BeforeAll
-  static void startDns() {
-    dns =
-        TestDnsServer.builder().zone("rpt.test", z -> z.a(HOST, LOOPBACK.getHostAddress())).start();
-    resolver =
-        DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .build();
-  }
-
-  @AfterAll
-  static void stopDns() {
-    dns.close();
-  }
 
   @AfterEach
   void stop() {

@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.DomainName;
-import io.mailtls.core.TrustAnchors;
-import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
+import io.mailtls.testkit.junit.TestkitExtension;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -22,11 +21,10 @@ import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link HttpsReportSender} against a real HTTPS endpoint on loopback (OkHttp's MockWebServer with
@@ -35,31 +33,14 @@ import org.junit.jupiter.api.Test;
  */
 class HttpsReportSenderTest {
 
-  private static final String HOST = "reports.rpt.test";
-  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-  private static TestDnsServer dns;
-  private static DnssecResolver resolver;
+  private static final String HOST = ReportHostDns.HOST;
+  private static final InetAddress LOOPBACK = ReportHostDns.LOOPBACK;
+  @RegisterExtension static final TestkitExtension testkit = new TestkitExtension();
+  private static final DnssecResolver resolver = testkit.closeAfter(ReportHostDns.start()).resolver;
   private final TestPki pki = TestPki.create();
   private MockWebServer server;
   private OkHttpClient client;
   private TlsRptReport report;
-
-  /** The destination's host name is published in signed test DNS and resolved through mailtls. */
-  @BeforeAll
-  static void startDns() {
-    dns =
-        TestDnsServer.builder().zone("rpt.test", z -> z.a(HOST, LOOPBACK.getHostAddress())).start();
-    resolver =
-        DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .build();
-  }
-
-  @AfterAll
-  static void stopDns() {
-    dns.close();
-  }
 
   @BeforeEach
   void start() throws IOException {

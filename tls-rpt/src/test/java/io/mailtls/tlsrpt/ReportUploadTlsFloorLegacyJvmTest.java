@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailtls.core.DnssecResolver;
 import io.mailtls.core.DomainName;
-import io.mailtls.core.TrustAnchors;
-import io.mailtls.testkit.TestDnsServer;
 import io.mailtls.testkit.TestPki;
+import io.mailtls.testkit.junit.TestkitExtension;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -26,10 +25,9 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.TlsVersion;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * TLS 1.2 is the floor of a report's HTTPS upload whatever the supplied client allows (RFC 8996
@@ -40,29 +38,13 @@ import org.junit.jupiter.api.Test;
  */
 class ReportUploadTlsFloorLegacyJvmTest {
 
-  private static final String HOST = "reports.rpt.test";
-  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+  private static final String HOST = ReportHostDns.HOST;
+  private static final InetAddress LOOPBACK = ReportHostDns.LOOPBACK;
   // RSA: a TLS 1.1 handshake needs a CBC suite, and COMPATIBLE_TLS's are ECDHE_RSA and RSA ones.
   private static final TestPki PKI = TestPki.builder().keyType(TestPki.KeyType.RSA_2048).build();
-  private static TestDnsServer dns;
-  private static DnssecResolver resolver;
+  @RegisterExtension static final TestkitExtension testkit = new TestkitExtension();
+  private static final DnssecResolver resolver = testkit.closeAfter(ReportHostDns.start()).resolver;
   private MockWebServer server;
-
-  @BeforeAll
-  static void startDns() {
-    dns =
-        TestDnsServer.builder().zone("rpt.test", z -> z.a(HOST, LOOPBACK.getHostAddress())).start();
-    resolver =
-        DnssecResolver.builder()
-            .upstream(dns.socketAddress())
-            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
-            .build();
-  }
-
-  @AfterAll
-  static void stopDns() {
-    dns.close();
-  }
 
   @AfterEach
   void stop() {
