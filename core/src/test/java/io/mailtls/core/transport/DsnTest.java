@@ -203,6 +203,32 @@ class DsnTest {
     }
   }
 
+  /**
+   * A session lost after RCPT TO was written and before its reply: nothing shows that the server
+   * read the request, so none was passed on, in lock step, pipelined and in one round trip alike.
+   * The recipient is deferred, and the result must not promise notifications from that server.
+   */
+  @Test
+  void aRcptWrittenIntoALostSessionPassesNothingOn() throws Exception {
+    for (String[] caps :
+        List.of(
+            new String[] {"8BITMIME", "DSN"},
+            new String[] {"PIPELINING", "8BITMIME", "DSN"},
+            new String[] {"PIPELINING", "8BITMIME", "DSN", "CHUNKING", "ENHANCEDSTATUSCODES"})) {
+      try (Fixture f = new Fixture()) {
+        start(f, b -> b.capabilities(caps).on(SmtpStep.RCPT, SmtpAction.disconnect()));
+        DeliveryReport r =
+            send(f, Envelope.of("a@sender.test", "a@example.test").withDsn(FULL_REQUEST));
+        assertThat(r.result("a@example.test").status())
+            .as(List.of(caps).toString())
+            .isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.result("a@example.test").dsn())
+            .as(List.of(caps).toString())
+            .isEqualTo(DsnHandling.NOT_PASSED_ON);
+      }
+    }
+  }
+
   @Test
   void chunkedSendsCarryTheParametersInOneTripAndInChunks() throws Exception {
     try (Fixture f = new Fixture()) {

@@ -51,8 +51,8 @@ final class Transaction {
    * @param stale whether a pooled connection turned out closed before the server took any command
    *     of this transaction (the RSET ahead of it went unanswered before any of the message left,
    *     or got 421): nothing is decided, and the transaction may run again on another connection
-   * @param dsnPassedOn the recipients whose {@code RCPT TO} went out with the envelope's DSN
-   *     request to a server that advertises DSN (RFC 3461 §4)
+   * @param dsnPassedOn the recipients whose {@code RCPT TO} carried the envelope's DSN request to a
+   *     server that advertises DSN (RFC 3461 §4) and was answered within an open transaction
    */
   record Outcome(
       Map<EmailAddress, Decided> decided,
@@ -348,7 +348,6 @@ final class Transaction {
         }
         for (int i = next; i < end; i++) {
           conn.write(rcptCommands.get(i), SmtpStep.RCPT);
-          dsnSent(rcpts.get(i));
         }
         if (closesWithData && data != null) {
           conn.write(data, SmtpStep.DATA);
@@ -384,6 +383,7 @@ final class Transaction {
                   : conn.read(conn.timeouts.command(), SmtpStep.RCPT);
           checkCompletion(r, SmtpStep.RCPT, "250/251");
           if (mailReply.isPositiveCompletion()) {
+            dsnSent(rcpts.get(i));
             rcptReply(rcpts.get(i), r, accepted);
           } else {
             requireNoTransaction(mailReply, r);
@@ -404,9 +404,9 @@ final class Transaction {
       noteStatusCodes(caps, mailReply);
       if (mailReply.isPositiveCompletion()) {
         for (int i = 0; i < rcptCommands.size(); i++) {
-          dsnSent(rcpts.get(i));
           SmtpReply r = conn.command(rcptCommands.get(i), conn.timeouts.command(), SmtpStep.RCPT);
           checkCompletion(r, SmtpStep.RCPT, "250/251");
+          dsnSent(rcpts.get(i));
           rcptReply(rcpts.get(i), r, accepted);
         }
       }
@@ -597,7 +597,6 @@ final class Transaction {
       for (SmtpCommand rcpt : rcptCommands) {
         rcpt.writeTo(wire);
       }
-      rcpts.forEach(this::dsnSent);
       bdatLast.writeTo(wire);
       wire.write(held.octets, held.offset, held.length);
       wire.flush();
@@ -640,6 +639,7 @@ final class Transaction {
         SmtpReply r = conn.read(bound, SmtpStep.RCPT);
         checkCompletion(r, SmtpStep.RCPT, "250/251");
         if (mailReply.isPositiveCompletion()) {
+          dsnSent(rcpt);
           rcptReply(rcpt, r, accepted);
         } else {
           requireNoTransaction(mailReply, r);
@@ -1197,7 +1197,10 @@ final class Transaction {
   }
 
   /**
-   * Notes that {@code r}'s RCPT TO went out, with the DSN parameters if the transaction has them.
+   * Notes that the server answered {@code r}'s RCPT TO within a transaction its MAIL FROM opened,
+   * the RCPT carrying the DSN parameters if the transaction has them. Only a reply shows that the
+   * server read the request: a RCPT written into a session that was lost before its reply, or
+   * answered 503 after a refused MAIL, passed nothing on.
    */
   private void dsnSent(EmailAddress r) {
     if (dsnParameters) {
