@@ -180,27 +180,8 @@ class DsnTest {
    */
   @Test
   void aRefusedMailFromPassesTheRequestOnInNoMode() throws Exception {
-    for (String[] caps :
-        List.of(
-            new String[] {"8BITMIME", "DSN"},
-            new String[] {"PIPELINING", "8BITMIME", "DSN"},
-            new String[] {"PIPELINING", "8BITMIME", "DSN", "CHUNKING", "ENHANCEDSTATUSCODES"})) {
-      try (Fixture f = new Fixture()) {
-        start(
-            f,
-            b ->
-                b.capabilities(caps)
-                    .on(SmtpStep.MAIL, SmtpAction.reply(550, "5.7.1", "sender refused")));
-        DeliveryReport r =
-            send(f, Envelope.of("a@sender.test", "a@example.test").withDsn(FULL_REQUEST));
-        assertThat(r.result("a@example.test").status())
-            .as(List.of(caps).toString())
-            .isEqualTo(DeliveryStatus.BOUNCED);
-        assertThat(r.result("a@example.test").dsn())
-            .as(List.of(caps).toString())
-            .isEqualTo(DsnHandling.NOT_PASSED_ON);
-      }
-    }
+    assertNotPassedOnInEveryMode(
+        SmtpStep.MAIL, SmtpAction.reply(550, "5.7.1", "sender refused"), DeliveryStatus.BOUNCED);
   }
 
   /**
@@ -210,18 +191,27 @@ class DsnTest {
    */
   @Test
   void aRcptWrittenIntoALostSessionPassesNothingOn() throws Exception {
+    assertNotPassedOnInEveryMode(SmtpStep.RCPT, SmtpAction.disconnect(), DeliveryStatus.DEFERRED);
+  }
+
+  /**
+   * With {@code step} answered by {@code action}, the recipient ends {@code status} and its DSN
+   * request NOT_PASSED_ON in lock step, pipelined, and pipelined with BDAT in one round trip.
+   */
+  private static void assertNotPassedOnInEveryMode(
+      SmtpStep step, SmtpAction action, DeliveryStatus status) throws Exception {
     for (String[] caps :
         List.of(
             new String[] {"8BITMIME", "DSN"},
             new String[] {"PIPELINING", "8BITMIME", "DSN"},
             new String[] {"PIPELINING", "8BITMIME", "DSN", "CHUNKING", "ENHANCEDSTATUSCODES"})) {
       try (Fixture f = new Fixture()) {
-        start(f, b -> b.capabilities(caps).on(SmtpStep.RCPT, SmtpAction.disconnect()));
+        start(f, b -> b.capabilities(caps).on(step, action));
         DeliveryReport r =
             send(f, Envelope.of("a@sender.test", "a@example.test").withDsn(FULL_REQUEST));
         assertThat(r.result("a@example.test").status())
             .as(List.of(caps).toString())
-            .isEqualTo(DeliveryStatus.DEFERRED);
+            .isEqualTo(status);
         assertThat(r.result("a@example.test").dsn())
             .as(List.of(caps).toString())
             .isEqualTo(DsnHandling.NOT_PASSED_ON);
