@@ -276,17 +276,24 @@ public class MailtlsTransport extends Transport {
     return Optional.ofNullable(lastReport);
   }
 
-  /** Closes the underlying transport (unless shared), then fires the CLOSED connection event. */
+  /**
+   * Closes the underlying transport (unless shared), then fires the CLOSED connection event. As
+   * Angus Mail's {@code SMTPTransport.close}, does nothing when not connected: CLOSED fires once
+   * per connection, never for a second close or a close before {@code connect}.
+   */
   @Override
   public synchronized void close() throws MessagingException {
     SecureSmtpTransport t = transport;
     transport = null;
+    boolean connected = super.isConnected();
     try {
       if (t != null && owned) {
         t.close();
       }
     } finally {
-      super.close();
+      if (connected) {
+        super.close(); // Service.close fires CLOSED whether or not it was connected
+      }
     }
   }
 

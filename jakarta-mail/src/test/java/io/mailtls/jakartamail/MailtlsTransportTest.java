@@ -656,6 +656,80 @@ class MailtlsTransportTest {
     }
   }
 
+  /**
+   * As Angus Mail's SMTPTransport.close, which returns at once unless connected: one CLOSED per
+   * connected period, none for a close before any connect or after a close.
+   */
+  @Test
+  void closeFiresClosedOncePerConnectionAndNeverWhenNotConnected() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Properties props = mailtls(net);
+      QueueThreads queues = new QueueThreads();
+      props.put("mail.event.executor", queues);
+      Session session = Session.getInstance(props);
+      List<Integer> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Transport t = session.getTransport("mailtls");
+      t.addConnectionListener(
+          new jakarta.mail.event.ConnectionAdapter() {
+            @Override
+            public void opened(ConnectionEvent e) {
+              seen.add(e.getType());
+            }
+
+            @Override
+            public void closed(ConnectionEvent e) {
+              seen.add(e.getType());
+            }
+          });
+      t.close(); // never connected
+      t.connect();
+      t.close();
+      t.close(); // closed already
+      t.connect();
+      t.close();
+      // Every queue ends after the CLOSED that terminates it: then every event has been heard.
+      queues.awaitEnded();
+      assertThat(seen)
+          .as("connection events")
+          .containsExactlyInAnyOrder(
+              ConnectionEvent.OPENED,
+              ConnectionEvent.CLOSED,
+              ConnectionEvent.OPENED,
+              ConnectionEvent.CLOSED);
+      assertThat(t.isConnected()).isFalse();
+    }
+  }
+
+  /**
+   * Jakarta Mail's {@code mail.event.executor}: runs each event queue on a thread of its own and
+   * returns once that thread waits for events. (A queue whose thread starts after the CLOSED event
+   * ended it drops its events: Jakarta's EventQueue reads its queue when its task starts.)
+   */
+  private static final class QueueThreads implements java.util.concurrent.Executor {
+    private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void execute(Runnable queue) {
+      Thread thread = new Thread(queue, "test-event-queue-" + threads.size());
+      thread.setDaemon(true);
+      threads.add(thread);
+      thread.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (thread.getState() != Thread.State.WAITING
+          && thread.getState() != Thread.State.TERMINATED
+          && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+    }
+
+    void awaitEnded() throws InterruptedException {
+      for (Thread thread : threads) {
+        thread.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(thread.isAlive()).as(thread.getName() + " ended").isFalse();
+      }
+    }
+  }
+
   private static MimeMessage message(Session session, String... to) throws MessagingException {
     MimeMessage m = new MimeMessage(session);
     m.setFrom(new InternetAddress("alice@sender.test"));
