@@ -169,7 +169,9 @@ public class MailtlsTransport extends Transport {
    *
    * @throws MailtlsSendFailedException when a recipient was not delivered, or the message has no
    *     usable sender (none, one that is no address, or a {@code Sender} or {@code From} field that
-   *     cannot be parsed: then every usable recipient is valid but unsent, listeners notified)
+   *     cannot be parsed), or a header line over 998 octets that cannot be folded because the
+   *     message refuses changes: then every usable recipient is valid but unsent, listeners
+   *     notified
    * @throws MessagingException when the message is no {@link MimeMessage}
    * @throws IllegalStateException when not connected
    */
@@ -224,7 +226,13 @@ public class MailtlsTransport extends Transport {
     Envelope envelope = new Envelope(sender, List.copyOf(byMailbox.keySet()), requireTls, dsn);
     // RFC 5322 §2.1.1: a header field set with setHeader is stored unfolded, and a line over 998
     // octets would make the transport refuse the message; folding changes no field's value.
-    LongLines.foldHeaders(mime);
+    try {
+      LongLines.foldHeaders(mime);
+    } catch (MessagingException | RuntimeException e) {
+      // A field that cannot be folded (a read-only message): not sent, the listeners told, as
+      // for a sender field that cannot be parsed.
+      throw notSent(message, rest, unusable, "mailtls: header fields could not be folded: " + e, e);
+    }
     DeliveryReport report = t.send(envelope, MimeMessageContent.of(mime));
     lastReport = report;
     List<Address> sent = new ArrayList<>();

@@ -730,6 +730,107 @@ class MailtlsTransportTest {
     }
   }
 
+  /**
+   * A message parsed from a file whose multipart body has no boundary line: Jakarta Mail cannot
+   * read its structure, but it goes out as it stands (as with Angus Mail's transport), since
+   * folding header fields leaves a part it cannot read as it is. Before, the folding's
+   * ParseException left sendMessage bare: no TransportEvent, no recipients sorted.
+   */
+  @Test
+  void aMultipartWithoutItsBoundaryIsSentAsItStands() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Session session = Session.getInstance(mailtls(net));
+      Events events = new Events();
+      String raw =
+          "From: alice@sender.test\r\n"
+              + "To: bob@example.test\r\n"
+              + "Subject: no boundary\r\n"
+              + "MIME-Version: 1.0\r\n"
+              + "Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
+              + "\r\n"
+              + "no boundary line in this body\r\n";
+      MimeMessage m =
+          new MimeMessage(
+              session, new java.io.ByteArrayInputStream(raw.getBytes(StandardCharsets.US_ASCII)));
+      try (Transport t = session.getTransport("mailtls")) {
+        t.addTransportListener(events);
+        t.connect();
+        t.sendMessage(m, m.getAllRecipients());
+        // Before close: its CLOSED ends the event queue, which may drop what it has not begun.
+        assertThat(events.transport().getType()).isEqualTo(TransportEvent.MESSAGE_DELIVERED);
+      }
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.dataAsString()).contains("no boundary line in this body");
+    }
+  }
+
+  /**
+   * A read-only message (as an IMAP folder's, forwarded with sendMessage) with a header line over
+   * 998 octets: its fields cannot be folded, so it is not sent, and as for a sender field that
+   * cannot be parsed, the listeners hear MESSAGE_NOT_DELIVERED and every recipient is valid but
+   * unsent, the write refusal the cause.
+   */
+  @Test
+  void aReadOnlyMessageWhoseHeaderCannotBeFoldedIsNotSentAndListenersHearIt() throws Exception {
+    try (Loopback net = daneMx(b -> b)) {
+      Session session = Session.getInstance(mailtls(net));
+      Events events = new Events();
+      String raw =
+          "From: alice@sender.test\r\n"
+              + "To: bob@example.test\r\n"
+              + "Subject: read-only\r\n"
+              + "References: "
+              + "<id-1@mail.sender.test> ".repeat(60).strip()
+              + "\r\n"
+              + "\r\n"
+              + "body\r\n";
+      MimeMessage m =
+          new ReadOnlyMessage(
+              session, new java.io.ByteArrayInputStream(raw.getBytes(StandardCharsets.US_ASCII)));
+      try (Transport t = session.getTransport("mailtls")) {
+        t.addTransportListener(events);
+        t.connect();
+        Address[] to = m.getAllRecipients();
+        SendFailedException e =
+            catchThrowableOfType(SendFailedException.class, () -> t.sendMessage(m, to));
+        assertThat(e)
+            .as("the exception of sendMessage")
+            .isInstanceOf(MailtlsSendFailedException.class);
+        assertThat(e.getValidSentAddresses()).isNullOrEmpty();
+        assertThat(e.getInvalidAddresses()).isNullOrEmpty();
+        assertThat(e.getValidUnsentAddresses()).containsExactly(to);
+        assertThat(e.getNextException()).isInstanceOf(jakarta.mail.IllegalWriteException.class);
+        TransportEvent event = events.transport();
+        assertThat(event.getType()).isEqualTo(TransportEvent.MESSAGE_NOT_DELIVERED);
+        assertThat(event.getValidUnsentAddresses()).containsExactly(to);
+        assertThat(event.getMessage()).isSameAs(m);
+      }
+      assertThat(net.server.sessions()).isEmpty();
+    }
+  }
+
+  /** A message that refuses every change, as Angus Mail's IMAPMessage does (READ_ONLY). */
+  private static final class ReadOnlyMessage extends MimeMessage {
+    ReadOnlyMessage(Session session, java.io.InputStream in) throws MessagingException {
+      super(session, in);
+    }
+
+    @Override
+    public void setHeader(String name, String value) throws MessagingException {
+      throw new jakarta.mail.IllegalWriteException("read-only message");
+    }
+
+    @Override
+    public void addHeader(String name, String value) throws MessagingException {
+      throw new jakarta.mail.IllegalWriteException("read-only message");
+    }
+
+    @Override
+    public void removeHeader(String name) throws MessagingException {
+      throw new jakarta.mail.IllegalWriteException("read-only message");
+    }
+  }
+
   private static MimeMessage message(Session session, String... to) throws MessagingException {
     MimeMessage m = new MimeMessage(session);
     m.setFrom(new InternetAddress("alice@sender.test"));

@@ -54,9 +54,11 @@ public final class LongLines {
    * octets, at its white space (RFC 5322 §2.2.3, by {@link MimeUtility#fold}): folding changes no
    * field's value, since a reader unfolds it. Fields with shorter lines are left as they are, and
    * the fields' order is kept. A field without white space to fold at stays as it is (the transport
-   * then refuses the message). Returns whether any field changed.
+   * then refuses the message). A multipart whose parts Jakarta Mail cannot read (no boundary line,
+   * a malformed {@code Content-Type}, content that cannot be read) keeps its parts as they are, as
+   * {@link #encode} does: the message goes as it stands. Returns whether any field changed.
    *
-   * @throws MessagingException when Jakarta Mail cannot read the structure
+   * @throws MessagingException when a field to fold cannot be changed (a read-only message)
    */
   public static boolean foldHeaders(Part part) throws MessagingException {
     boolean changed = false;
@@ -67,16 +69,19 @@ public final class LongLines {
       return changed;
     }
     if (part.isMimeType("multipart/*")) {
-      Object content;
+      List<Part> parts = new ArrayList<>();
       try {
-        content = part.getContent();
-      } catch (IOException e) {
+        if (part.getContent() instanceof Multipart multipart) {
+          for (int i = 0; i < multipart.getCount(); i++) {
+            parts.add(multipart.getBodyPart(i));
+          }
+        }
+      } catch (IOException | MessagingException e) {
+        // The structure cannot be read (MimeMultipart parses it here): nothing to fold in it.
         return changed;
       }
-      if (content instanceof Multipart multipart) {
-        for (int i = 0; i < multipart.getCount(); i++) {
-          changed |= foldHeaders(multipart.getBodyPart(i));
-        }
+      for (Part p : parts) {
+        changed |= foldHeaders(p);
       }
     }
     return changed;
