@@ -90,8 +90,10 @@ final class CallListener implements EventListener {
     attempts.clear();
     for (Observation a : open) {
       // Its end never reached this listener (a listener composed before it threw at attemptEnd):
-      // how it went is unknown, but its keys are those of every attempt, as a metrics backend
-      // that makes a timer of each observation needs (Prometheus wants one label set per name).
+      // how it went is unknown, but it was made, so mailtls.attempts counts it (with unknown tags),
+      // and its keys are those of every attempt, as a metrics backend that makes a timer of each
+      // observation needs (Prometheus wants one label set per name).
+      guarded(Meters.ATTEMPTS, "record", metrics.instruments::unknownAttempt);
       a.lowCardinalityKeyValue(Meters.OUTCOME, Meters.UNKNOWN)
           .lowCardinalityKeyValue(Meters.FAILURE_TYPE, Meters.UNKNOWN)
           .lowCardinalityKeyValue(Meters.AUTHENTICATION, Meters.UNKNOWN)

@@ -46,8 +46,8 @@ final class Meters {
   static final String NONE = "none";
 
   /**
-   * The value of an attempt observation's low-cardinality keys when its end never reached the
-   * listener, which stopped it with its delivery.
+   * The value of an attempt observation's low-cardinality keys, and of the {@code mailtls.attempts}
+   * tags, when the attempt's end never reached the listener, which stopped it with its delivery.
    */
   static final String UNKNOWN = "unknown";
 
@@ -67,24 +67,46 @@ final class Meters {
   }
 
   void attempt(Attempt a) {
-    Counter.builder(ATTEMPTS)
-        .description("Connection attempts, by how they ended")
-        .baseUnit("attempts")
-        .tag(OUTCOME, a.failure().isPresent() ? "failed" : "ok")
-        .tag(FAILURE_TYPE, failure(a.failure()))
-        .tag(AUTHENTICATION, authentication(a.authentication()))
+    attempts(
+        a.failure().isPresent() ? "failed" : "ok",
+        failure(a.failure()),
+        authentication(a.authentication()),
         // why a session went on without TLS (Attempt.plaintextReason): a failed STARTTLS
         // handshake followed by a plaintext retry at opportunistic counts as "ok", and only this
         // tells it from a server that offered no STARTTLS
-        .tag(PLAINTEXT_REASON, failure(a.plaintextReason()))
-        .tag(POLICY_SOURCE, source(a.source()))
-        .register(registry)
-        .increment();
+        failure(a.plaintextReason()),
+        source(a.source()));
     a.timings().connect().ifPresent(d -> timer(CONNECT, "Connection set-up, TLS excepted", d));
     a.timings().tls().ifPresent(d -> timer(TLS_HANDSHAKE, "STARTTLS and the TLS handshake", d));
     a.timings()
         .data()
         .ifPresent(d -> timer(DATA, "Mail transactions, MAIL FROM to end of data", d));
+  }
+
+  /**
+   * An attempt that began but whose end never reached the listener: counted all the same, {@link
+   * #UNKNOWN} in every tag, so that the series add up to the attempts made.
+   */
+  void unknownAttempt() {
+    attempts(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN);
+  }
+
+  private void attempts(
+      String outcome,
+      String failureType,
+      String authentication,
+      String plaintextReason,
+      String policySource) {
+    Counter.builder(ATTEMPTS)
+        .description("Connection attempts, by how they ended")
+        .baseUnit("attempts")
+        .tag(OUTCOME, outcome)
+        .tag(FAILURE_TYPE, failureType)
+        .tag(AUTHENTICATION, authentication)
+        .tag(PLAINTEXT_REASON, plaintextReason)
+        .tag(POLICY_SOURCE, policySource)
+        .register(registry)
+        .increment();
   }
 
   void policyFailure(PolicySource source, FailureType type, boolean enforced) {

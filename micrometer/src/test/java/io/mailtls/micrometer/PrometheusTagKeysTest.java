@@ -346,6 +346,57 @@ class PrometheusTagKeysTest {
   }
 
   /**
+   * Every attempt made is counted in {@code mailtls.attempts}, also one whose {@code attemptEnd}
+   * never reached the metrics' listener (a listener composed before it threw): then with {@code
+   * unknown} for how it ended, as its {@code mailtls.attempt} observation, so that the counter's
+   * series add up to the attempts, as the observation timer's do.
+   */
+  @Test
+  void anAttemptWhoseEndWasMissedIsCountedAsUnknown() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    ObservationRegistry observations = ObservationRegistry.create();
+    observations
+        .observationConfig()
+        .observationHandler(new DefaultMeterObservationHandler(registry));
+    MailtlsMetrics metrics =
+        MailtlsMetrics.builder(registry).observationRegistry(observations).build();
+    try (SecureSmtpTransport transport = transport(metrics)) {
+      assertThat(send(transport, "ok").status()).isEqualTo(DeliveryStatus.DELIVERED);
+    }
+    try (SecureSmtpTransport transport =
+        transport(call -> EventListener.all(new ThrowsAtAttemptEnd(), metrics.create(call)))) {
+      assertThat(send(transport, "ok").status()).isEqualTo(DeliveryStatus.DELIVERED);
+    }
+    Map<String, Double> attempts = new TreeMap<>();
+    for (io.micrometer.core.instrument.Counter c : registry.find("mailtls.attempts").counters()) {
+      attempts.merge(
+          c.getId().getTag("outcome") + "," + c.getId().getTag("plaintext.reason"),
+          c.count(),
+          Double::sum);
+    }
+    long observed =
+        registry.find("mailtls.attempt").timers().stream()
+            .mapToLong(io.micrometer.core.instrument.Timer::count)
+            .sum();
+    assertThat(observed).as("mailtls.attempt observations").isEqualTo(2);
+    assertThat(attempts)
+        .as("mailtls.attempts by outcome and plaintext.reason")
+        .containsExactlyInAnyOrderEntriesOf(Map.of("ok,none", 1.0, "unknown,unknown", 1.0));
+    assertThat(
+            registry
+                .get("mailtls.attempts")
+                .tag("outcome", "unknown")
+                .tag("failure.type", "unknown")
+                .tag("authentication", "unknown")
+                .tag("plaintext.reason", "unknown")
+                .tag("policy.source", "unknown")
+                .counter()
+                .count())
+        .isEqualTo(1.0);
+  }
+
+  /**
    * An attempt's observation says how it failed by its failure type and the reply's code and
    * enhanced status (RFC 3463), never by the reply's text: a server's text may name the recipient
    * (personal data a trace must not keep), and is the peer's to choose.
