@@ -272,6 +272,31 @@ class TlsRptCliTest {
     assertThat(bare.err()).contains("give a subcommand: show");
   }
 
+  /** RFC 8460 §4.4, §5.1, §5.3: contact-info is an address in the submitter's domain. */
+  @Test
+  void aContactThatIsNotAnAddressInTheSubmittersDomainIsAUsageError() throws IOException {
+    Path store = world.dir().resolve("rpt-contact");
+    Files.createDirectories(store);
+    for (String contact : List.of("mailto:tlsrpt@sender.test", "tlsrpt@other.test")) {
+      CliRun show =
+          CliRun.run(
+              List.of(
+                  "tlsrpt",
+                  "show",
+                  "--day",
+                  "2001-02-03",
+                  "--store",
+                  store.toString(),
+                  "--json",
+                  "--submitter",
+                  "sender.test",
+                  "--contact",
+                  contact));
+      assertThat(show.exit()).as(show.err()).isEqualTo(Mailtls.EX_USAGE);
+      assertThat(show.err()).contains("contactInfo \"" + contact + "\"");
+    }
+  }
+
   @Test
   void completionKnowsTheNewCommandAndOptions() {
     CliRun run = CliRun.run(List.of("completion"));

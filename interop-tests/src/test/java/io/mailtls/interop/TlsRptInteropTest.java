@@ -160,7 +160,7 @@ class TlsRptInteropTest {
                 .writer(
                     TlsRptReportWriter.builder()
                         .organizationName("mailtls interop")
-                        .contactInfo("mailto:postmaster@rpt-sender.test")
+                        .contactInfo("postmaster@rpt-sender.test")
                         .submitter(SENDER)
                         .build())
                 .channels(

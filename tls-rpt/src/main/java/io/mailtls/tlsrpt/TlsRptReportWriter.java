@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mailtls.core.DomainName;
+import io.mailtls.core.EmailAddress;
+import io.mailtls.core.NextHop;
 import io.mailtls.tlsrpt.internal.CountsCodec;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -25,10 +27,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The JSON has the RFC's fields in the RFC's order: {@code organization-name}, {@code
  * date-range} ({@code start-datetime} the day's 00:00:00Z, {@code end-datetime} its 23:59:59Z, as
- * the §4.4 example), {@code contact-info}, {@code report-id} and {@code policies}, each with its
- * {@code policy}, {@code summary} and (when there were failures) {@code failure-details}; policies
- * and details in a fixed order. The {@code report-id} is {@code <day>_<policy domain>_<128 random
- * bits in hex>@<submitter>}: unique per submitter without any state.
+ * the §4.4 example), {@code contact-info} (an email address in the submitter's domain, §4.4, §5.1),
+ * {@code report-id} and {@code policies}, each with its {@code policy}, {@code summary} and (when
+ * there were failures) {@code failure-details}; policies and details in a fixed order. The {@code
+ * report-id} is {@code <day>_<policy domain>_<128 random bits in hex>@<submitter>}: unique per
+ * submitter without any state.
  */
 public final class TlsRptReportWriter {
 
@@ -42,9 +45,35 @@ public final class TlsRptReportWriter {
 
   private TlsRptReportWriter(Builder b) {
     this.organizationName = Objects.requireNonNull(b.organizationName, "organizationName");
-    this.contactInfo = Objects.requireNonNull(b.contactInfo, "contactInfo");
     this.submitter = Objects.requireNonNull(b.submitter, "submitter");
+    this.contactInfo = contact(Objects.requireNonNull(b.contactInfo, "contactInfo"), submitter);
     this.random = b.random;
+  }
+
+  /**
+   * {@code contact} as the report writes it: an {@code addr-spec} (RFC 8460 §4.4, RFC 5322 §3.4.1)
+   * in the submitter's domain, which is the {@code sender} of §5.1's file name and the value §5.3's
+   * {@code TLS-Report-Submitter} must match; the domain in the submitter's form.
+   */
+  private static String contact(String contact, DomainName submitter) {
+    EmailAddress address;
+    try {
+      address = EmailAddress.parse(contact);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "contactInfo \"" + contact + "\" is not an email address (RFC 8460 §4.4: an addr-spec)",
+          e);
+    }
+    if (!(address.domain() instanceof NextHop.Domain d) || !d.name().equals(submitter)) {
+      throw new IllegalArgumentException(
+          "contactInfo \""
+              + contact
+              + "\" must be an address in the submitter's domain "
+              + submitter
+              + " (RFC 8460 §5.1, §5.3: the report's sender and TLS-Report-Submitter are the"
+              + " domain of its contact-info)");
+    }
+    return address.localPart() + "@" + submitter;
   }
 
   /** A builder; every setter but {@link Builder#random} is required. */
@@ -124,7 +153,11 @@ public final class TlsRptReportWriter {
       return this;
     }
 
-    /** {@code contact-info}: an email address or URI for questions about the reports. */
+    /**
+     * {@code contact-info}: the email address for questions about the reports (RFC 8460 §4.4: an
+     * {@code addr-spec}), in the {@linkplain #submitter submitter's} domain (§5.1, §5.3); {@link
+     * #build} refuses another.
+     */
     public Builder contactInfo(String contact) {
       if (contactInfo != null) {
         throw new IllegalStateException("contactInfo already set");
@@ -163,7 +196,12 @@ public final class TlsRptReportWriter {
       return s;
     }
 
-    /** The writer. */
+    /**
+     * The writer.
+     *
+     * @throws IllegalArgumentException if the contact is not an email address in the submitter's
+     *     domain
+     */
     public TlsRptReportWriter build() {
       if (organizationName == null || contactInfo == null || submitter == null) {
         throw new IllegalStateException("organizationName, contactInfo and submitter are required");
