@@ -135,6 +135,30 @@ class DaneHandshakeTest {
   }
 
   /**
+   * RFC 5280 §4.2.1.9, §6.1.4 (l): a pathLenConstraint limits only the intermediates that are not
+   * self-issued, in DANE-TA's anchor too (RFC 7671 §5.2, as OpenSSL counts them). During a CA key
+   * rollover the server sends its leaf, issued under the CA's new key, with the link certificate
+   * that carries the new key under the same name, signed by the old one (self-issued), while the
+   * DANE-TA record still names the old certificate, whose pathLenConstraint is 0.
+   */
+  @Test
+  void aSelfIssuedRolloverCertificateDoesNotCountAgainstTheAnchorsPathLength() throws Exception {
+    TestPki.Ca old = ROOT.newIntermediate("mailtls Rollover CA").pathLength(0).issue();
+    TestPki.Ca renewed = old.intermediate("mailtls Rollover CA");
+    assertThat(renewed.certificate().getSubjectX500Principal())
+        .isEqualTo(renewed.certificate().getIssuerX500Principal());
+    TestPki.Issued leaf = renewed.leaf().dnsNames(MX).issue();
+    DnsRecord.Tlsa ta = record(2, 0, 1, old);
+    DaneTrustManager tm =
+        handshake(
+            leaf.serverSslContext(
+                List.of(leaf.certificate(), renewed.certificate(), old.certificate())),
+            "TLSv1.3",
+            ta);
+    assertThat(tm.matchedRecord()).contains(ta);
+  }
+
+  /**
    * RFC 6698 §2.1.2: selector SPKI(1) is the certificate's own DER SubjectPublicKeyInfo. A server
    * whose RSA key is encoded with absent AlgorithmIdentifier parameters (the JDK re-encodes it with
    * NULL) is authenticated by a record over the octets in its certificate, and not by one over the

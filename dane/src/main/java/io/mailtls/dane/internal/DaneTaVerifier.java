@@ -301,7 +301,7 @@ public final class DaneTaVerifier {
       Date now,
       String at) {
     if (anchor.certificate() != null) {
-      Outcome bad = checkAnchorCertificate(anchor.certificate(), path.size() - 1, now);
+      Outcome bad = checkAnchorCertificate(anchor.certificate(), limitedIntermediates(path), now);
       if (bad != null) {
         return new Outcome(bad.failure(), at + bad.detail(), bad.cause());
       }
@@ -509,10 +509,26 @@ public final class DaneTaVerifier {
   }
 
   /**
+   * The intermediates of {@code path} (leaf first, anchor excluded) that a pathLenConstraint
+   * limits: those that are not self-issued (RFC 5280 §4.2.1.9, §6.1.4 (l)), as OpenSSL counts them.
+   * A CA's link certificate from a key rollover (its new key under the same name, signed by the
+   * old) is self-issued and so takes none of the anchor's path length.
+   */
+  private static int limitedIntermediates(List<X509Certificate> path) {
+    int n = 0;
+    for (X509Certificate c : path.subList(1, path.size())) {
+      if (!c.getSubjectX500Principal().equals(c.getIssuerX500Principal())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
    * Checks on a certificate trust anchor, which PKIX validation leaves alone (RFC 5280 §6.1 takes
    * anchors as given) but OpenSSL's DANE-TA verification applies, since the anchor is part of the
    * chain it verifies: it must be a CA, may sign certificates, is valid now, and its path length
-   * constraint admits the intermediates below it.
+   * constraint admits the intermediates below it that are not self-issued.
    */
   private static @Nullable Outcome checkAnchorCertificate(
       X509Certificate ca, int intermediates, Date now) {
@@ -539,7 +555,7 @@ public final class DaneTaVerifier {
               + pathLen
               + " admits fewer than the "
               + intermediates
-              + " intermediate(s) below it "
+              + " intermediate(s) below it that are not self-issued "
               + "(RFC 5280 §4.2.1.9)",
           null);
     }
