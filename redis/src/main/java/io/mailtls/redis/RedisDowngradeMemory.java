@@ -1,6 +1,5 @@
 package io.mailtls.redis;
 
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.mailtls.core.DomainName;
@@ -124,10 +123,11 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
   public Seen seen(DomainName domain) {
     Objects.requireNonNull(domain, "domain");
     String key = key(domain);
-    List<KeyValue<String, String>> fields;
+    List<String> fields;
     try {
-      fields =
-          redis.call(c -> c.hmget(key, DowngradeScripts.TLS, DowngradeScripts.AUTHENTICATED_TLS));
+      // Bounded: a field longer than any time is not sent (DowngradeScripts.READ). One round trip
+      // with its source, as the HMGET it replaces, also on a Redis that has not seen it yet.
+      fields = redis.evalStrings(DowngradeScripts.READ, new String[] {key});
     } catch (RedisLink.Unavailable e) {
       Seen known = local.seen(domain);
       if (e.wrongType()) {
@@ -191,20 +191,17 @@ public final class RedisDowngradeMemory implements DowngradeMemory {
    * wall-clock time too), is ignored, so that it never enters the local layer, where as the maximum
    * it would swallow every later raise.
    */
-  private static Seen decode(String key, @Nullable List<KeyValue<String, String>> fields) {
+  private static Seen decode(String key, @Nullable List<String> fields) {
     Optional<Instant> tls = Optional.empty();
     Optional<Instant> authenticated = Optional.empty();
-    if (fields != null) {
-      for (KeyValue<String, String> kv : fields) {
-        if (!kv.hasValue()) {
-          continue;
-        }
-        Optional<Instant> at = parse(key, kv.getKey(), kv.getValue());
-        if (kv.getKey().equals(DowngradeScripts.TLS)) {
-          tls = at;
-        } else if (kv.getKey().equals(DowngradeScripts.AUTHENTICATED_TLS)) {
-          authenticated = at;
-        }
+    if (fields != null && fields.size() == 2) {
+      String t = fields.get(0);
+      String a = fields.get(1);
+      if (t != null) {
+        tls = parse(key, DowngradeScripts.TLS, t);
+      }
+      if (a != null) {
+        authenticated = parse(key, DowngradeScripts.AUTHENTICATED_TLS, a);
       }
     }
     return new Seen(tls, authenticated);

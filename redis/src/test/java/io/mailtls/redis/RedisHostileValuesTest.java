@@ -3,6 +3,7 @@ package io.mailtls.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.mailtls.core.DomainName;
 import io.mailtls.core.DowngradeMemory;
@@ -199,5 +200,52 @@ class RedisHostileValuesTest {
 
     inspect.set(key, value); // the same entry within the bound is read
     assertThat(store.peek(DOMAIN).orElseThrow().policy().id()).isEqualTo("e1");
+  }
+
+  /**
+   * A downgrade record's field is at most 15 digits; one that another tool filled with megabytes is
+   * no time. {@code seen} runs before every delivery: it read both fields whole (HMGET), so each
+   * delivery to the domain pulled the megabytes over the network into the heap, and a value large
+   * enough to outlast the command timeout made every {@code seen} an "outage", deferring a domain
+   * no process knew for as long as the key (without expiry) stayed. Now a field longer than any
+   * time is not sent: the read ignores it, and the next raise replaces it.
+   */
+  @Test
+  void aDowngradeFieldOfMegabytesIsNotReadWhole() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    String key = "test:downgrade:v1:example.com";
+    int octets = 16 * 1024 * 1024;
+    inspect.eval(
+        "redis.call('HSET', KEYS[1], 'tls', string.rep('7', tonumber(ARGV[1])))\n"
+            + "return redis.call('HSTRLEN', KEYS[1], 'tls')\n",
+        ScriptOutputType.INTEGER,
+        new String[] {key},
+        Integer.toString(octets));
+    RedisDowngradeMemory memory = memory(redis);
+    memory.raise(DomainName.of("warm.example"), TransportSecurity.TLS, Instant.now());
+
+    long before = netOutput(inspect);
+    DowngradeMemory.Seen seen = memory.seen(DOMAIN);
+    long sent = netOutput(inspect) - before;
+
+    assertThat(seen).isEqualTo(DowngradeMemory.Seen.NOTHING);
+    assertThat(sent)
+        .as("octets Redis sent for one seen() of a record whose field holds %d octets", octets)
+        .isLessThan(64 * 1024);
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    memory.raise(DOMAIN, TransportSecurity.TLS, at);
+    assertThat(inspect.hget(key, "tls")).isEqualTo(Long.toString(at.toEpochMilli()));
+    assertThat(memory(redis).seen(DOMAIN).tls()).contains(at);
+  }
+
+  /** Redis's {@code total_net_output_bytes}: every octet it has sent to any client. */
+  private static long netOutput(RedisCommands<String, String> inspect) {
+    for (String line : inspect.info("stats").lines().toList()) {
+      if (line.startsWith("total_net_output_bytes:")) {
+        return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    throw new AssertionError("INFO stats has no total_net_output_bytes");
   }
 }

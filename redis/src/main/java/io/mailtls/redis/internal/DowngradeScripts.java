@@ -73,4 +73,32 @@ public final class DowngradeScripts {
               + " string.format('%.0f', newest + tonumber(ARGV[3])))\n"
               + "end\n"
               + "return changed\n");
+
+  /** The most octets of a field {@link #READ} sends: a time is 1 to 15 decimal digits. */
+  public static final int MAX_FIELD_OCTETS = 15;
+
+  /**
+   * Read. KEYS[1] the domain's hash. Returns {@code tls} and {@code authenticated_tls}, each nil
+   * when absent and the empty string when longer than {@link #MAX_FIELD_OCTETS} octets (no time
+   * mailtls writes or reads; not sent, however large: HMGET sent a field another tool filled with
+   * megabytes whole, on every read); answers WRONGTYPE for a key that is not a hash, as HMGET did.
+   */
+  public static final RedisLink.Script READ =
+      RedisLink.Script.of(
+          "local kind = redis.call('TYPE', KEYS[1])['ok']\n"
+              + "if kind == 'none' then return {false, false} end\n"
+              + "if kind ~= 'hash' then\n"
+              + "  return redis.error_reply("
+              + "'WRONGTYPE Operation against a key holding the wrong kind of value')\n"
+              + "end\n"
+              + "local out = {}\n"
+              + "for i, f in ipairs({'tls', 'authenticated_tls'}) do\n"
+              + "  local n = redis.call('HSTRLEN', KEYS[1], f)\n"
+              + "  if n == 0 then out[i] = redis.call('HGET', KEYS[1], f) or false\n"
+              + "  elseif n > "
+              + MAX_FIELD_OCTETS
+              + " then out[i] = ''\n"
+              + "  else out[i] = redis.call('HGET', KEYS[1], f) end\n"
+              + "end\n"
+              + "return out\n");
 }
