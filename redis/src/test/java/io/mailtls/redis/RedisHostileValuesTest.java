@@ -239,6 +239,55 @@ class RedisHostileValuesTest {
     assertThat(memory(redis).seen(DOMAIN).tls()).contains(at);
   }
 
+  /**
+   * The raise script read both fields into Lua (HMGET) and matched them against digits before it
+   * looked at their length: for a field another tool filled with megabytes, each raise held Redis,
+   * which runs one script at a time, for a scan and copy of the whole value, and every process of
+   * the fleet waited that long for every read and write (policy reads past the command timeout,
+   * domains no process knew deferred). Now the script checks the length first (HSTRLEN) and never
+   * reads a field longer than a time.
+   */
+  @Test
+  void aRaiseDoesNotScanADowngradeFieldOfMegabytes() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    String key = "test:downgrade:v1:example.com";
+    inspect.eval(
+        "redis.call('HSET', KEYS[1], 'tls', string.rep('7', tonumber(ARGV[1])))\n"
+            + "return redis.call('HSTRLEN', KEYS[1], 'tls')\n",
+        ScriptOutputType.INTEGER,
+        new String[] {key},
+        Integer.toString(32 * 1024 * 1024));
+    RedisDowngradeMemory memory =
+        closeLater(
+            RedisDowngradeMemory.newBuilder(redis.uri())
+                .keyPrefix("test")
+                .commandTimeout(Duration.ofSeconds(10))
+                .build());
+    memory.raise(DomainName.of("warm.example"), TransportSecurity.TLS, Instant.now());
+    inspect.configSet("slowlog-log-slower-than", "0");
+    inspect.slowlogReset();
+
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    memory.raise(DOMAIN, TransportSecurity.TLS, at);
+
+    assertThat(inspect.hget(key, "tls")).isEqualTo(Long.toString(at.toEpochMilli()));
+    long longest = 0;
+    for (Object entry : inspect.slowlogGet(128)) {
+      // an entry: id, start time, duration in microseconds, the command and its arguments
+      long micros = ((Number) ((List<?>) entry).get(2)).longValue();
+      longest = Math.max(longest, micros);
+    }
+    assertThat(longest)
+        .as("the longest command Redis ran for the raise, in microseconds")
+        .isLessThan(100_000L);
+  }
+
+  private <T extends AutoCloseable> T closeLater(T c) {
+    closeables.add(c);
+    return c;
+  }
+
   /** Redis's {@code total_net_output_bytes}: every octet it has sent to any client. */
   private static long netOutput(RedisCommands<String, String> inspect) {
     for (String line : inspect.info("stats").lines().toList()) {

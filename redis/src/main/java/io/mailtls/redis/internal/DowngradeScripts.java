@@ -23,10 +23,12 @@ public final class DowngradeScripts {
    * field left with no readable time is removed); an authenticated time raises {@code tls} too, so
    * {@code tls} is never earlier than {@code authenticated_tls}. The key then expires the retention
    * after its newest time (PEXPIREAT). Values are written as the digits given or kept, never
-   * reformatted by Lua. A key that is not a hash (written by another tool, without expiry) is
-   * replaced: every command on it failed with WRONGTYPE, so the raise was queued as if Redis were
-   * away, retried by every call, and no other process learned of the domain's TLS. Returns 1 if a
-   * field changed, else 0.
+   * reformatted by Lua. A held field longer than 15 octets is never read into Lua (HSTRLEN first):
+   * copying and scanning one another tool filled with megabytes held Redis, and so every process of
+   * the fleet, for as long as that took. A key that is not a hash (written by another tool, without
+   * expiry) is replaced: every command on it failed with WRONGTYPE, so the raise was queued as if
+   * Redis were away, retried by every call, and no other process learned of the domain's TLS.
+   * Returns 1 if a field changed, else 0.
    */
   public static final RedisLink.Script RAISE =
       RedisLink.Script.of(
@@ -34,7 +36,8 @@ public final class DowngradeScripts {
               + "local latest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)"
               + " + tonumber(ARGV[4])\n"
               + "local function number(v)\n"
-              + "  if v and string.match(v, '^%d+$') and string.len(v) <= 15"
+              + "  if v and string.len(v) <= 15"
+              + " and string.match(v, '^%d+$')"
               + " and tonumber(v) <= latest then return v end\n"
               + "  return false\n"
               + "end\n"
@@ -46,7 +49,11 @@ public final class DowngradeScripts {
               + "end\n"
               + "local kind = redis.call('TYPE', KEYS[1])['ok']\n"
               + "if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end\n"
-              + "local cur = redis.call('HMGET', KEYS[1], 'tls', 'authenticated_tls')\n"
+              + "local function field(f)\n"
+              + "  if redis.call('HSTRLEN', KEYS[1], f) > 15 then return '' end\n"
+              + "  return redis.call('HGET', KEYS[1], f)\n"
+              + "end\n"
+              + "local cur = {field('tls'), field('authenticated_tls')}\n"
               + "local auth = later(number(cur[2]), number(ARGV[2]))\n"
               + "local tls = later(later(number(cur[1]), number(ARGV[1])), auth)\n"
               + "local changed = 0\n"
