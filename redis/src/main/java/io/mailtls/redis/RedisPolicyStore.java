@@ -70,7 +70,7 @@ public final class RedisPolicyStore implements PolicyStore, AutoCloseable {
    * §3.3 sets no limit; mailtls's fetcher does), far less than this once encoded, so a larger value
    * is not one mailtls wrote and is ignored, never decoded.
    */
-  static final int MAX_VALUE_OCTETS = 256 * 1024;
+  static final int MAX_VALUE_OCTETS = PolicyScripts.MAX_VALUE_OCTETS;
 
   private final RedisLink redis;
   private final String keyPrefix;

@@ -283,6 +283,62 @@ class RedisHostileValuesTest {
         .isLessThan(100_000L);
   }
 
+  /**
+   * The policy scripts read the value at the key into Lua and decoded it as JSON whatever its size:
+   * a value another tool left there with megabytes (readers ignore anything over {@link
+   * RedisPolicyStore#MAX_VALUE_OCTETS} unread) held Redis, and every process of the fleet, for the
+   * copy and decode on every write of the domain's policy. Now a value over that bound is replaced
+   * (or deleted) unread, as readers ignore it.
+   */
+  @Test
+  void aPolicyWriteDoesNotDecodeAValueOfMegabytes() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    String key = "test:sts:example.com";
+    inspect.eval(
+        "redis.call('SET', KEYS[1], '{\"fetched_at_ms\":1,\"pad\":[' .. string.rep('1,',"
+            + " tonumber(ARGV[1])) .. '1]}')\n"
+            + "return redis.call('STRLEN', KEYS[1])\n",
+        ScriptOutputType.INTEGER,
+        new String[] {key},
+        Integer.toString(8 * 1024 * 1024));
+    RedisPolicyStore store =
+        closeLater(
+            RedisPolicyStore.newBuilder(redis.uri())
+                .keyPrefix("test")
+                .commandTimeout(Duration.ofSeconds(10))
+                .build());
+    assertThat(store.peek(DomainName.of("warm.example"))).isEmpty();
+    inspect.configSet("slowlog-log-slower-than", "0");
+    inspect.slowlogReset();
+
+    CachedPolicy enforce =
+        CachedPolicy.fetched(
+            new MtaStsPolicy(
+                "e1", MtaStsMode.ENFORCE, List.of("mx.example.com"), Duration.ofDays(7)),
+            Instant.now().truncatedTo(ChronoUnit.MILLIS));
+    store.put(DOMAIN, enforce);
+    assertThat(inspect.get(key)).isEqualTo(PolicyCodec.encode(DOMAIN, enforce));
+    inspect.set(key, inspect.get(key) + " ".repeat(RedisPolicyStore.MAX_VALUE_OCTETS));
+    store.local().remove(DOMAIN);
+    store.remove(DOMAIN);
+    assertThat(inspect.exists(key)).as("deleted unread").isZero();
+
+    assertThat(longestCommandMicros(inspect))
+        .as("the longest command Redis ran for the write and the remove, in microseconds")
+        .isLessThan(100_000L);
+  }
+
+  private static long longestCommandMicros(RedisCommands<String, String> inspect) {
+    long longest = 0;
+    for (Object entry : inspect.slowlogGet(128)) {
+      // an entry: id, start time, duration in microseconds, the command and its arguments
+      long micros = ((Number) ((List<?>) entry).get(2)).longValue();
+      longest = Math.max(longest, micros);
+    }
+    return longest;
+  }
+
   private <T extends AutoCloseable> T closeLater(T c) {
     closeables.add(c);
     return c;

@@ -6,6 +6,14 @@ public final class PolicyScripts {
   private PolicyScripts() {}
 
   /**
+   * The most octets of a policy entry that a reader reads and the scripts decode: a policy is at
+   * most 64 KiB of text, far less than this once encoded, so a larger value is not one mailtls
+   * wrote. Readers ignore it unread; the scripts replace or delete it unread (decoding megabytes
+   * held Redis, and every process of the fleet, on every write of the domain's policy).
+   */
+  public static final int MAX_VALUE_OCTETS = 256 * 1024;
+
+  /**
    * Compare-and-set. KEYS[1] the policy key; ARGV[1] the new value, ARGV[2] its {@code
    * fetched_at_ms}, ARGV[3] its id, ARGV[4] its TTL in milliseconds, ARGV[5] the writer's now plus
    * the fleet's clock tolerance and ARGV[6] its now less the tolerance, in epoch milliseconds.
@@ -20,13 +28,16 @@ public final class PolicyScripts {
    * later fetches out; at the same time, the entry that is not ahead wins. Without ARGV[5] (a
    * writer of an earlier version) there is no "ahead"; without ARGV[6], an entry dated ahead is
    * older than any other, as that version ordered them. Returns 1 if stored, 0 if the stored entry
-   * was kept.
+   * was kept. A value over {@link #MAX_VALUE_OCTETS} is replaced unread, as readers ignore it.
    */
   public static final RedisLink.Script PUT_IF_NEWER =
       RedisLink.Script.of(
           "local kind = redis.call('TYPE', KEYS[1])['ok']\n"
               + "if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end\n"
-              + "local current = redis.call('GET', KEYS[1])\n"
+              + "local current = false\n"
+              + "if redis.call('STRLEN', KEYS[1]) <= "
+              + MAX_VALUE_OCTETS
+              + " then current = redis.call('GET', KEYS[1]) end\n"
               + "if current then\n"
               + "  local ok, old = pcall(cjson.decode, current)\n"
               + "  if ok and type(old) == 'table' and type(old.fetched_at_ms) == 'number' then\n"
@@ -57,13 +68,17 @@ public final class PolicyScripts {
   /**
    * Compare-and-delete. KEYS[1] the policy key; ARGV[1] a {@code fetched_at_ms}. Deletes the key
    * unless it holds an entry fetched after that time (a newer policy some process stored); a key
-   * that is not a string holds no entry and is deleted. Returns 1 if deleted.
+   * that is not a string, or holds more than {@link #MAX_VALUE_OCTETS}, holds no entry and is
+   * deleted unread. Returns 1 if deleted.
    */
   public static final RedisLink.Script DELETE_IF_NOT_NEWER =
       RedisLink.Script.of(
           "local kind = redis.call('TYPE', KEYS[1])['ok']\n"
               + "if kind == 'none' then return 0 end\n"
               + "if kind ~= 'string' then return redis.call('DEL', KEYS[1]) end\n"
+              + "if redis.call('STRLEN', KEYS[1]) > "
+              + MAX_VALUE_OCTETS
+              + " then return redis.call('DEL', KEYS[1]) end\n"
               + "local current = redis.call('GET', KEYS[1])\n"
               + "local ok, old = pcall(cjson.decode, current)\n"
               + "if ok and type(old) == 'table' and type(old.fetched_at_ms) == 'number'"
