@@ -44,6 +44,9 @@ class DnsAnswerLifetimeTest {
     dns =
         TestDnsServer.builder()
             .clock(clock)
+            // The zones' keys last a week: an answer lasts no longer than the keys that validated
+            // it (DnssecChainLifetimeTest), and here only what each test sets is to bound it.
+            .generatedTtl(Duration.ofDays(7))
             .zone(
                 "wild-ttl.test",
                 z ->
@@ -219,6 +222,43 @@ class DnsAnswerLifetimeTest {
     clock.advance(Duration.ofSeconds(2));
     ask(r, "huge.ttl.test", DnsRecordType.A);
     assertThat(dns.queryCount("huge.ttl.test.", Type.A)).as("asked again after a day").isEqualTo(2);
+  }
+
+  /**
+   * The cap holds for the answer that was looked up as for the one served from the cache: both
+   * report at most {@code maxCacheTtl} (here an hour), so that no caller (a TLSA or MTA-STS result,
+   * a plan) keeps the first answer longer than the cache would keep it.
+   */
+  @Test
+  void theFirstAnswerReportsTheCappedTtlAsTheCachedOneDoes() {
+    DnsResolver r =
+        DnssecResolver.builder()
+            .upstream(dns.socketAddress())
+            .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+            .clock(clock)
+            .queryTimeout(Duration.ofSeconds(3))
+            .retries(0)
+            .maxCacheTtl(Duration.ofHours(1))
+            .build();
+    DnsAnswer first = ask(r, "huge.ttl.test", DnsRecordType.A);
+    assertThat(first.isSecure()).as("%s", first).isTrue();
+    assertThat(first.ttl()).as("the looked-up answer's TTL").isEqualTo(Duration.ofHours(1));
+    DnsAnswer cached = ask(r, "huge.ttl.test", DnsRecordType.A);
+    assertThat(dns.queryCount("huge.ttl.test.", Type.A)).isEqualTo(1);
+    assertThat(cached.ttl()).as("the cached answer's TTL").isEqualTo(Duration.ofHours(1));
+    DnsAnswer uncached =
+        ask(
+            DnssecResolver.builder()
+                .upstream(dns.socketAddress())
+                .trustAnchors(TrustAnchors.parse(dns.trustAnchor()))
+                .clock(clock)
+                .cacheSize(0)
+                .build(),
+            "huge.ttl.test",
+            DnsRecordType.A);
+    assertThat(uncached.ttl())
+        .as("without a cache, the default cap of a day")
+        .isEqualTo(Duration.ofDays(1));
   }
 
   /**

@@ -126,18 +126,30 @@ public final class AnswerCache {
     var unused =
         resolution.whenComplete(
             (answer, error) -> {
-              if (error == null && answer != null) {
-                store(key, answer);
+              DnsAnswer capped = answer == null ? null : capped(answer);
+              if (error == null && capped != null) {
+                store(key, capped);
               }
               // Stored first, then out of the table: a lookup in between finds one or the other.
               inFlight.remove(key, mine);
               if (error != null) {
                 mine.completeExceptionally(error);
               } else {
-                mine.complete(answer);
+                mine.complete(capped);
               }
             });
     return mine.copy();
+  }
+
+  /**
+   * {@code answer} with its TTL lowered to the cap: the lookup that resolved it gets the lifetime a
+   * hit would, so that what a caller builds on it (a TLSA or MTA-STS result, a delivery plan) lasts
+   * no longer than the cache keeps the answer. Also with the cache off.
+   */
+  private DnsAnswer capped(DnsAnswer answer) {
+    return answer.ttl().toMillis() > maxTtlMillis
+        ? answer.withTtl(Duration.ofMillis(maxTtlMillis))
+        : answer;
   }
 
   private @Nullable DnsAnswer cached(Key key) {
