@@ -82,12 +82,6 @@ public final class DnsjavaResolver {
 
   public DnsjavaResolver(Settings settings) {
     this.settings = settings;
-    this.reader =
-        new ResponseReader(
-            settings.maxRecords(),
-            settings.maxCnameChain(),
-            settings.clock(),
-            settings.mode() == DnssecMode.VALIDATE);
     this.head = headResolver(settings);
     if (settings.mode() == DnssecMode.VALIDATE) {
       // The constructor reads System.getProperties() for a trust-anchor file; mailtls never sets
@@ -96,11 +90,20 @@ public final class DnsjavaResolver {
       // Identical concurrent queries, the validator's DNSKEY and DS queries among them, go
       // upstream once; DNSKEY and DS responses are kept for their TTL below the validator, which
       // otherwise asks for the chain from the trust anchor down again for every new zone.
-      this.keyResponses =
+      KeyResponseCache keys =
           new KeyResponseCache(
               new CoalescingResolver(head),
               settings.clock(),
-              Math.min(settings.keyCacheSize(), MAX_KEY_RESPONSES));
+              Math.min(settings.keyCacheSize(), MAX_KEY_RESPONSES),
+              settings.keyCacheSize());
+      this.keyResponses = keys;
+      // A secure answer lasts no longer than the chain of trust of the keys that validated it.
+      this.reader =
+          new ResponseReader(
+              settings.maxRecords(),
+              settings.maxCnameChain(),
+              settings.clock(),
+              keys::chainSecondsLeft);
       ValidatingResolver validating = new ValidatingResolver(keyResponses, settings.clock());
       // The validator's constructor sets EDNS on the resolvers below it with dnsjava's default
       // payload (1280): set the one advertised here again, keeping its DO bit.
@@ -133,6 +136,8 @@ public final class DnsjavaResolver {
       head.setEDNS(0, EDNS_PAYLOAD, ExtendedFlags.DO);
       this.resolver = new CoalescingResolver(head);
       this.keyResponses = null;
+      this.reader =
+          new ResponseReader(settings.maxRecords(), settings.maxCnameChain(), settings.clock());
     }
   }
 

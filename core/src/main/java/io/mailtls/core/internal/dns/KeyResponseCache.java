@@ -85,6 +85,18 @@ final class KeyResponseCache extends ForwardingResolver {
   private final Cache<CoalescingResolver.Key, Entry> cache;
 
   /**
+   * Per zone, the millisecond of {@link CacheTime} at which the chain of trust of the DNSKEY RRset
+   * last handed to the validator for it ends: the earliest end among that RRset, the DS RRset that
+   * vouched for it and the chain of the zone above (see {@link #handedOn}). Small entries (a name
+   * and a number), twice as many as the validator's key cache holds zones, so that a zone whose
+   * keys the validator still holds is found here.
+   */
+  private final Cache<Name, Long> chainEnds;
+
+  /** Per name, when the DS RRset (or its denial) last handed to the validator for it ends. */
+  private final Cache<Name, Long> dsEnds;
+
+  /**
    * @param upstream where misses go
    * @param clock tells when an entry expires and how much to lower its TTLs; the system clock as
    *     monotonic time ({@link CacheTime})
@@ -92,6 +104,14 @@ final class KeyResponseCache extends ForwardingResolver {
    *     {@code maxEntries * BYTES_PER_ENTRY} octets of responses in wire format
    */
   KeyResponseCache(Resolver upstream, Clock clock, int maxEntries) {
+    this(upstream, clock, maxEntries, maxEntries);
+  }
+
+  /**
+   * @param zones the most zones the validator's key cache holds: the chain ends of twice as many
+   *     are remembered
+   */
+  KeyResponseCache(Resolver upstream, Clock clock, int maxEntries, int zones) {
     super(upstream);
     this.time = CacheTime.of(clock);
     this.clock = clock;
@@ -102,6 +122,8 @@ final class KeyResponseCache extends ForwardingResolver {
             // eviction runs on the calling thread: no pool of our own, none of the JVM's
             .executor(Runnable::run)
             .build();
+    this.chainEnds = Caffeine.newBuilder().maximumSize(2L * zones).executor(Runnable::run).build();
+    this.dsEnds = Caffeine.newBuilder().maximumSize(2L * zones).executor(Runnable::run).build();
   }
 
   @Override
@@ -120,7 +142,7 @@ final class KeyResponseCache extends ForwardingResolver {
         // On the query's executor, as the upstream's futures are (CoalescingResolver.OnExecutor):
         // the validator continues with thenComposeAsync and no executor of its own.
         CoalescingResolver.OnExecutor<Message> done = new CoalescingResolver.OnExecutor<>(executor);
-        done.complete(copy);
+        done.complete(handedOn(question, copy));
         return done;
       }
       cache.asMap().remove(key, hit);
@@ -134,7 +156,7 @@ final class KeyResponseCache extends ForwardingResolver {
               } catch (RuntimeException e) {
                 // not kept; the validator still gets the response
               }
-              return response;
+              return handedOn(question, response);
             });
   }
 
@@ -144,6 +166,83 @@ final class KeyResponseCache extends ForwardingResolver {
    */
   void forget(Name name) {
     cache.asMap().keySet().removeIf(k -> name.subdomain(k.name()));
+  }
+
+  /**
+   * Notes how long the chain of trust that {@code response} extends stays valid, and hands the
+   * validator a DNSKEY RRset that lasts no longer. RFC 4035 §5: the keys of a zone are
+   * authenticated by its DNSKEY RRset's signature, the DS RRset in the parent that points at them,
+   * and so on up to the trust anchor; none authenticates anything past its signature's expiration
+   * (RFC 4035 §5.3.1, §5.3.3), nor is trusted past its TTL. So a zone's chain ends at the earliest
+   * of: its DNSKEY response's end (its TTLs, its signatures' original TTL and expiration, as {@link
+   * #cacheableTtlSeconds} reads them), that of the DS response for the same name the validator was
+   * handed (it asks for the DS just before the DNSKEY when it walks down to a zone), and the chain
+   * end of the nearest zone above whose keys it was handed. dnsjava's validator keeps a zone's
+   * validated keys for their DNSKEY RRset's TTL (at most 15 minutes) and does not look at the chain
+   * again meanwhile: the DNSKEY and RRSIG TTLs it gets are lowered to the time left, so that it
+   * keeps them no longer than their chain, and {@link #chainSecondsLeft} bounds the answers they
+   * validate. Called for every DNSKEY and DS response handed on, from the cache or not; other
+   * responses are not touched. Never throws: a response it cannot rewrite is handed on as it is.
+   */
+  private Message handedOn(Record question, Message response) {
+    try {
+      long now = time.millis();
+      long left = Math.max(0, cacheableTtlSeconds(question, response, clock.instant()));
+      long end = now + left * 1000;
+      Name name = question.getName();
+      if (question.getType() == Type.DS) {
+        dsEnds.put(name, end);
+        return response;
+      }
+      Long ds = dsEnds.getIfPresent(name);
+      if (ds != null) {
+        end = Math.min(end, ds);
+      }
+      for (Name above = name; above.labels() > 1; ) {
+        above = new Name(above, 1);
+        Long up = chainEnds.getIfPresent(above);
+        if (up != null) {
+          end = Math.min(end, up);
+          break;
+        }
+      }
+      chainEnds.put(name, end);
+      return lowered(response, name, Math.max(0, (end - now) / 1000));
+    } catch (RuntimeException e) {
+      return response;
+    }
+  }
+
+  /**
+   * The seconds left in the chain of trust of {@code zone}'s keys as last handed to the validator;
+   * 0 when none were (or they are no longer remembered), so that an answer they validated is not
+   * kept on trust this cache cannot vouch for.
+   */
+  long chainSecondsLeft(Name zone) {
+    Long end = chainEnds.getIfPresent(zone);
+    return end == null ? 0 : Math.max(0, (end - time.millis()) / 1000);
+  }
+
+  /**
+   * {@code response}, or a copy whose DNSKEY records of {@code name} and their RRSIGs in the answer
+   * section have TTLs of at most {@code maxTtl} (the TTL fields are not signed, RFC 4034 §3.1.8.1).
+   */
+  private static Message lowered(Message response, Name name, long maxTtl) {
+    boolean over = false;
+    for (Record r : response.getSection(Section.ANSWER)) {
+      over |= r.getRRsetType() == Type.DNSKEY && r.getName().equals(name) && r.getTTL() > maxTtl;
+    }
+    if (!over) {
+      return response;
+    }
+    Message copy = response.clone();
+    List<Record> records = copy.getSection(Section.ANSWER);
+    copy.removeAllRecords(Section.ANSWER);
+    for (Record r : records) {
+      boolean key = r.getRRsetType() == Type.DNSKEY && r.getName().equals(name);
+      copy.addRecord(key && r.getTTL() > maxTtl ? withTtl(r, maxTtl) : r, Section.ANSWER);
+    }
+    return copy;
   }
 
   /** Entries held now, expired ones not yet dropped included; for tests. */

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -58,15 +59,30 @@ final class ResponseReader {
   /** Whether responses come from dnsjava's in-process validator ({@code DnssecMode.VALIDATE}). */
   private final boolean validating;
 
+  /**
+   * With the in-process validator: the seconds left in the chain of trust of a signer zone's keys
+   * ({@link KeyResponseCache#chainSecondsLeft}); null otherwise.
+   */
+  private final @Nullable ToLongFunction<Name> chainSecondsLeft;
+
   ResponseReader(int maxRecords, int maxCnameChain, Clock clock) {
-    this(maxRecords, maxCnameChain, clock, false);
+    this(maxRecords, maxCnameChain, clock, null);
   }
 
-  ResponseReader(int maxRecords, int maxCnameChain, Clock clock, boolean validating) {
+  /**
+   * @param chainSecondsLeft for responses from dnsjava's in-process validator, how many seconds the
+   *     chain of trust of a signer zone's keys lasts; null when the responses come from elsewhere
+   */
+  ResponseReader(
+      int maxRecords,
+      int maxCnameChain,
+      Clock clock,
+      @Nullable ToLongFunction<Name> chainSecondsLeft) {
     this.maxRecords = maxRecords;
     this.maxCnameChain = maxCnameChain;
     this.clock = clock;
-    this.validating = validating;
+    this.validating = chainSecondsLeft != null;
+    this.chainSecondsLeft = chainSecondsLeft;
   }
 
   /**
@@ -122,6 +138,9 @@ final class ResponseReader {
     // answer and authority sections validated; dnsjava's ValidatingResolver sets it likewise.
     boolean ad = response.getHeader().getFlag(Flags.AD);
     chase.state = chase.state.weakest(ad ? DnssecState.SECURE : DnssecState.INSECURE);
+    if (ad && chainSecondsLeft != null) {
+      chase.ttlSeconds = Math.min(chase.ttlSeconds, chainTtl(response, chainSecondsLeft));
+    }
 
     List<RRset> answer = response.getSectionRRsets(Section.ANSWER);
     int count = 0;
@@ -306,6 +325,32 @@ final class ResponseReader {
       ttl = Math.min(ttl, Math.max(0, Duration.between(now, sig.getExpire()).toSeconds()));
     }
     return Math.max(0, ttl);
+  }
+
+  /**
+   * How long the chains of trust that validated {@code response} last, in seconds: the least of
+   * {@code secondsLeft} over the signers of the RRSIGs in its answer and authority sections (the
+   * data, each CNAME, the SOA and NSEC or NSEC3 of a denial or of a wildcard's proof). RFC 4035 §5:
+   * a secure RRset is authenticated by its signer's DNSKEY RRset, and that by the chain of DS and
+   * DNSKEY RRsets from the trust anchor; once a signature in that chain has expired (RFC 4035
+   * §5.3.1) or a key RRset's TTL has run out, the answer can no longer be validated, so it is no
+   * longer kept as validated. {@link Long#MAX_VALUE} when nothing in it is signed.
+   */
+  private static long chainTtl(Message response, ToLongFunction<Name> secondsLeft) {
+    long ttl = Long.MAX_VALUE;
+    Name last = null;
+    for (int section : new int[] {Section.ANSWER, Section.AUTHORITY}) {
+      for (RRset set : response.getSectionRRsets(section)) {
+        for (RRSIGRecord sig : set.sigs()) {
+          Name signer = sig.getSigner();
+          if (!signer.equals(last)) {
+            ttl = Math.min(ttl, secondsLeft.applyAsLong(signer));
+            last = signer;
+          }
+        }
+      }
+    }
+    return ttl;
   }
 
   /**
