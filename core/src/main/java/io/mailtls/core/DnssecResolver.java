@@ -21,8 +21,9 @@ import org.jspecify.annotations.Nullable;
  * DnssecMode#VALIDATE}) or from a trusted local resolver's AD bit ({@link DnssecMode#TRUST_AD}).
  *
  * <p>Answers are cached with their DNSSEC state, each for its {@link DnsAnswer#ttl()} (negative
- * answers for the negative TTL of RFC 2308 §5, bounded by their NSEC or NSEC3 proof, RFC 9077 §4),
- * at most {@link Builder#maxCacheTtl} and as the {@linkplain Builder#clock clock} tells time, in a
+ * answers for the negative TTL of RFC 2308 §5, bounded by their NSEC or NSEC3 proof, RFC 9077 §4; a
+ * secure answer no longer than the DNSKEY and DS RRsets of its chain of trust, RFC 4035 §5.3.3), at
+ * most {@link Builder#maxCacheTtl} and as the {@linkplain Builder#clock clock} tells time, in a
  * cache of {@link Builder#cacheSize} entries; failures, bogus answers among them, are remembered
  * only as failures and only for {@link Builder#failureCacheTtl} (RFC 2308 §7, RFC 9520 §3.2), so a
  * cache never turns a bogus answer into a secure or insecure one (RFC 4035 §4.7). Concurrent
@@ -302,9 +303,10 @@ public final class DnssecResolver implements DnsResolver {
     }
 
     /**
-     * The longest an answer is cached, whatever its TTL; default one day (RFC 8767 §4 suggests a
-     * cap of 7 days; RFC 2308 §5 and BIND use 3 hours for negative answers, which their SOA MINIMUM
-     * usually bounds far lower).
+     * The longest an answer is cached, whatever its TTL, and the longest {@link DnsAnswer#ttl()} a
+     * lookup reports, cached or not; default one day (RFC 8767 §4 suggests a cap of 7 days; RFC
+     * 2308 §5 and BIND use 3 hours for negative answers, which their SOA MINIMUM usually bounds far
+     * lower).
      */
     public Builder maxCacheTtl(Duration ttl) {
       once("maxCacheTtl");

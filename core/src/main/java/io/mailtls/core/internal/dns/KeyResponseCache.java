@@ -39,7 +39,9 @@ import org.xbill.DNS.Type;
  * uses it. No response is kept past the expiry of a signature in it (RFC 4035 §5.3.3), so the
  * validator never finds a kept copy's signature expired where the zone has signed afresh. {@link
  * #forget} drops the chain above a name whose validation failed, so a corrupted or spoofed key
- * response costs the lookups of its failure TTL, not those of its DNS TTL.
+ * response costs the lookups of its failure TTL, not those of its DNS TTL. It also notes when each
+ * zone's chain of trust ends, lowers the DNSKEY TTL the validator sees to it, and tells the answers
+ * how long the chains that validated them last ({@link #chainSecondsLeft}).
  *
  * <p>Kept: NOERROR answers with the asked RRset, for the smallest TTL of their answer and authority
  * records (at most {@link #MAX_TTL}); NXDOMAIN and NODATA with an SOA, for the smaller of the SOA's
