@@ -74,6 +74,9 @@ import org.jspecify.annotations.Nullable;
  *       still empty labels.
  *   <li>Unknown fields that fit the extension grammar are ignored (§3.2); extension values may hold
  *       UTF-8 characters but no control characters or tabs.
+ *   <li>The body itself is kept with the parsed fields ({@link MtaStsPolicy#text()}), for TLS-RPT's
+ *       {@code policy-string}, the policy "declared by the receiving site" (RFC 8460 §4.4, §4.5); a
+ *       body longer than {@link MtaStsPolicy#MAX_TEXT_LENGTH} is not kept (the policy is).
  * </ul>
  *
  * <p>Package-private: {@link OkHttpPolicyFetcher} is its one user (through {@code
@@ -95,7 +98,8 @@ final class StsPolicyParser {
    * @param text the body, decoded from UTF-8
    * @param id the policy id of the {@code _mta-sts} TXT record (RFC 8461 §3.1), which the policy
    *     carries
-   * @return the policy, with {@code mx} patterns in normal form
+   * @return the policy, with {@code mx} patterns in normal form, and {@code text} as its {@link
+   *     MtaStsPolicy#text() text} when it is at most {@link MtaStsPolicy#MAX_TEXT_LENGTH} long
    * @throws StsPolicyException naming the line and the rule when the body is not a valid policy
    * @throws NullPointerException if an argument is null
    */
@@ -128,7 +132,9 @@ final class StsPolicyParser {
       }
       pos = end + (text.charAt(end) == '\r' ? 2 : 1);
     } while (pos < n);
-    return fields.toPolicy(id);
+    // RFC 8460 §4.4, §4.5: a report names the policy as the domain declared it, so the text is
+    // kept with the fields (up to MtaStsPolicy.MAX_TEXT_LENGTH; beyond, it is reported rebuilt).
+    return fields.toPolicy(id).withText(text);
   }
 
   private static void parseLine(String line, int lineNumber, Fields fields) {

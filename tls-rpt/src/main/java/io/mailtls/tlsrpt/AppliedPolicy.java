@@ -34,11 +34,37 @@ public record AppliedPolicy(
   }
 
   /**
-   * An MTA-STS policy (RFC 8461 §3.2) in its text form: {@code version}, {@code mode}, each {@code
-   * mx} and {@code max_age}, one line each (mailtls keeps the parsed policy, not the text fetched;
-   * the fields and their order are the policy's).
+   * An MTA-STS policy as the domain declared it (RFC 8460 §4.4, §4.5: "the policy that is declared
+   * by the receiving site"): the lines of the policy text it was parsed from ({@link
+   * MtaStsPolicy#text()}), as they were, in their order, extension fields included; lines end in LF
+   * or CRLF (RFC 8461 §3.2's {@code sts-policy-term}), and the empty line after a final terminator
+   * is not one. A policy without its text (made from its fields, or read from a store entry written
+   * before the text was kept) is rebuilt from the fields: {@code version}, {@code mode}, each
+   * {@code mx} and {@code max_age}, one line each.
    */
   public static AppliedPolicy sts(DomainName domain, MtaStsPolicy policy) {
+    List<String> lines = policy.text().map(AppliedPolicy::lines).orElseGet(() -> rebuilt(policy));
+    return new AppliedPolicy(PolicyType.STS, domain, lines, policy.mxPatterns());
+  }
+
+  /** The lines of a policy text; RFC 8461 §3.2: sts-policy-term = LF / CRLF. */
+  private static List<String> lines(String text) {
+    List<String> lines = new ArrayList<>();
+    int start = 0;
+    while (start < text.length()) {
+      int lf = text.indexOf('\n', start);
+      if (lf < 0) {
+        lines.add(text.substring(start)); // the last line may lack its terminator
+        break;
+      }
+      int end = lf > start && text.charAt(lf - 1) == '\r' ? lf - 1 : lf;
+      lines.add(text.substring(start, end));
+      start = lf + 1;
+    }
+    return lines;
+  }
+
+  private static List<String> rebuilt(MtaStsPolicy policy) {
     List<String> lines = new ArrayList<>();
     lines.add("version: STSv1");
     lines.add("mode: " + policy.mode().name().toLowerCase(Locale.ROOT));
@@ -46,7 +72,7 @@ public record AppliedPolicy(
       lines.add("mx: " + mx);
     }
     lines.add("max_age: " + policy.maxAge().toSeconds());
-    return new AppliedPolicy(PolicyType.STS, domain, lines, policy.mxPatterns());
+    return lines;
   }
 
   /** The TLSA records of MX host {@code host}, in presentation form ({@code 3 1 1 ab12…}). */

@@ -53,6 +53,8 @@ import org.xbill.DNS.Type;
  *   <li>{@code recheck.rpt.test}: {@code mx1} (preference 10) with a certificate for another name,
  *       {@code mx2} (20) with a good one, and an MTA-STS {@code enforce} policy that {@link
  *       #recheckTransport} replaces while mail is under way (RFC 8461 §5.1's re-check).
+ *   <li>{@code declared.rpt.test}: MTA-STS {@code enforce} served as {@link #DECLARED_POLICY}, its
+ *       fields in an unusual order, with an extension field and mixed line ends; one good MX.
  * </ul>
  */
 final class RptWorld implements AutoCloseable {
@@ -77,6 +79,20 @@ final class RptWorld implements AutoCloseable {
   /** The policy that replaces it: {@code enforce}, naming {@code mx2} only (id {@code rc2}). */
   static final String RECHECK_SECOND_POLICY =
       MtaStsServer.policyText("enforce", 86400, "mx2." + RECHECK);
+
+  /** The domain whose MTA-STS policy text is not in the usual form. */
+  static final String DECLARED = "declared.rpt.test";
+
+  /**
+   * {@link #DECLARED}'s policy as served: {@code version} after {@code mode}, a ten-digit {@code
+   * max_age} with leading zeros, an extension field (ignored, RFC 8461 §3.2), CRLF and LF lines.
+   */
+  static final String DECLARED_POLICY =
+      "mode: enforce\r\n"
+          + "mx: mx.declared.rpt.test\r\n"
+          + "max_age: 0000086400\n"
+          + "version: STSv1\n"
+          + "x-policy-owner: hostmaster at declared.rpt.test\r\n";
 
   final TestPki pki = TestPki.create();
   final TestDkimKey dkim = TestDkimKey.generate(SUBMITTER, "rpt");
@@ -143,6 +159,7 @@ final class RptWorld implements AutoCloseable {
                 .formatHex(Tlsa.associationData(unusableLeaf.certificate(), 1, 1));
     domain("tlsa-unusable.rpt.test", "mx.tlsa-unusable.rpt.test", unusableLeaf, 10);
     zone.add(z -> z.tlsaFor(Tlsa.smtpOwner("mx.tlsa-unusable.rpt.test"), 1, 1, 1, unusableLeaf));
+    domain(DECLARED, "mx." + DECLARED, leaf("mx." + DECLARED), 10);
     for (String d :
         List.of("good", "plain", "sts", "dane", "dane-bad").stream()
             .map(l -> l + ".rpt.test")
@@ -159,7 +176,9 @@ final class RptWorld implements AutoCloseable {
                 "testing.rpt.test",
                 MtaStsServer.policyText("testing", 86400, "mx9.testing.rpt.test"))
             .domain(RECHECK, RECHECK_FIRST_POLICY)
+            .domain(DECLARED, DECLARED_POLICY)
             .start();
+    zone.add(z -> sts.publish(z, DECLARED, "dcl1"));
     zone.add(z -> sts.publish(z, RECHECK, "rc1"));
     zone.add(z -> sts.publish(z, "sts.rpt.test", "rpt1"));
     zone.add(z -> sts.publish(z, "testing.rpt.test", "rpt1"));
