@@ -101,7 +101,8 @@ import org.slf4j.LoggerFactory;
  *       "max_age": 604800,                       // seconds, 0 to 31557600 (§3.2)
  *       "fetched_at": "2024-05-01T10:00:00Z",    // ISO-8601 instants (UTC)
  *       "expires_at": "2024-05-08T10:00:00Z",    // at most fetched_at + max_age
- *       "last_used": "2024-05-03T08:15:30.250Z"  // optional, see below
+ *       "last_used": "2024-05-03T08:15:30.250Z", // optional, see below
+ *       "text": "version: STSv1\nmode: enforce\n..." // optional, see below
  *     }
  *   }
  * }
@@ -115,6 +116,15 @@ import org.slf4j.LoggerFactory;
  * warning (the entry loads as never used; a damaged value should not go unnoticed, since it costs a
  * pin); a value later than the time of loading (the clock went back) counts as a use at that time.
  * Other programs reading the file may ignore it.
+ *
+ * <p>{@code text}, a string, is the policy body as fetched ({@link MtaStsPolicy#text()}), which a
+ * TLS-RPT report names as the policy declared (RFC 8460 §4.4, §4.5). It is optional and needs no
+ * new version: files written before it existed lack it, and so does a policy known by its fields
+ * only; such an entry loads without a text, and its reports rebuild the policy from the fields. A
+ * value that is not a string of 1 to {@link MtaStsPolicy#MAX_TEXT_LENGTH} characters is ignored
+ * (the entry loads without a text, never dropped for it: the text decides nothing). When the
+ * entries with their texts would make the file larger than {@value #MAX_FILE_BYTES} bytes, the file
+ * is written without any text (with a warning), so that the policies themselves stay durable.
  *
  * <p>{@code fetched_at} later than the time of loading by more than {@link
  * CachedPolicy#CLOCK_TOLERANCE} (the clock ran ahead when the policy was fetched and went back
@@ -626,6 +636,11 @@ public final class FilePolicyStore implements PolicyStore {
     }
     // MtaStsPolicy checks the rest (mx patterns required unless mode is none).
     MtaStsPolicy policy = new MtaStsPolicy(id, mode, patterns, maxAge);
+    JsonNode text = node.get("text");
+    if (text != null && text.isTextual()) {
+      // Absent in files written before the text was kept; one that cannot be kept is ignored.
+      policy = policy.withText(text.textValue());
+    }
     return new CachedPolicy(policy, fetchedAt, expiresAt);
   }
 
@@ -697,8 +712,13 @@ public final class FilePolicyStore implements PolicyStore {
 
   // ---------------------------------------------------------------- writing
 
-  /** The file's content for these entries. */
+  /** The file's content for these entries, with their policies' texts. */
   static byte[] encode(Map<DomainName, InMemoryPolicyStore.Stored> entries) {
+    return encode(entries, true);
+  }
+
+  /** The file's content for these entries, with or without their policies' texts. */
+  static byte[] encode(Map<DomainName, InMemoryPolicyStore.Stored> entries, boolean texts) {
     ObjectNode root = JSON.createObjectNode();
     root.put("format", FORMAT);
     root.put("version", VERSION);
@@ -715,6 +735,9 @@ public final class FilePolicyStore implements PolicyStore {
       node.put("fetched_at", entry.fetchedAt().toString());
       node.put("expires_at", entry.expiresAt().toString());
       e.getValue().lastUse().ifPresent(use -> node.put("last_used", use.toString()));
+      if (texts) {
+        policy.text().ifPresent(text -> node.put("text", text));
+      }
     }
     try {
       return JSON.writeValueAsBytes(root);
@@ -742,6 +765,19 @@ public final class FilePolicyStore implements PolicyStore {
   /** Replaces the file atomically; logs and returns on failure. Called with writeLock held. */
   private void write(Map<DomainName, InMemoryPolicyStore.Stored> entries) {
     byte[] bytes = encode(entries);
+    if (bytes.length > MAX_FILE_BYTES) {
+      // The texts only serve TLS-RPT reports (RFC 8460 §4.5); the policies must stay durable
+      // (RFC 8461 §10.2), so they are written without them rather than not at all.
+      byte[] withoutTexts = encode(entries, false);
+      log.warn(
+          "MTA-STS policy store {}: {} entries with their policy texts take {} bytes, more than"
+              + " the {} this store reads back; written without the texts",
+          file,
+          entries.size(),
+          bytes.length,
+          MAX_FILE_BYTES);
+      bytes = withoutTexts;
+    }
     if (bytes.length > MAX_FILE_BYTES) {
       log.error(
           "MTA-STS policy store {} not written: {} entries take {} bytes, more than the {}"

@@ -55,6 +55,60 @@ class FilePolicyStoreTest {
     }
   }
 
+  /**
+   * A file written before entries kept their policy text still loads, every entry whole and without
+   * a text (its reports then rebuild the policy from the fields); a text that cannot be kept (not a
+   * string, too long) costs only the text, never the policy.
+   */
+  @Test
+  void aFileWithoutPolicyTextsStillLoads() throws IOException {
+    String tooLong = "x".repeat(MtaStsPolicy.MAX_TEXT_LENGTH + 1);
+    Files.writeString(
+        file(),
+        "{\"format\":\"mailtls-mta-sts-policy-cache\",\"version\":1,\"policies\":{"
+            + "\"example.test\":{\"id\":\"20250301T1200Z\",\"mode\":\"enforce\","
+            + "\"mx\":[\"mx1.example.test\",\"*.mx.example.test\"],\"max_age\":604800,"
+            + "\"fetched_at\":\""
+            + T0
+            + "\",\"expires_at\":\""
+            + T0.plus(Duration.ofDays(7))
+            + "\"},"
+            + "\"number.test\":{\"id\":\"n1\",\"mode\":\"none\",\"mx\":[],\"max_age\":60,"
+            + "\"fetched_at\":\""
+            + T0
+            + "\",\"expires_at\":\""
+            + T0.plus(Duration.ofSeconds(60))
+            + "\",\"text\":42},"
+            + "\"long.test\":{\"id\":\"l1\",\"mode\":\"none\",\"mx\":[],\"max_age\":60,"
+            + "\"fetched_at\":\""
+            + T0
+            + "\",\"expires_at\":\""
+            + T0.plus(Duration.ofSeconds(60))
+            + "\",\"text\":\""
+            + tooLong
+            + "\"}}}",
+        StandardCharsets.UTF_8);
+
+    FilePolicyStore store = new FilePolicyStore(file());
+
+    assertThat(store.loadWarnings()).isEmpty();
+    assertThat(store.peek(EXAMPLE)).contains(ENFORCE);
+    assertThat(store.peek(EXAMPLE).orElseThrow().policy().text()).isEmpty();
+    assertThat(store.peek(DomainName.of("number.test")).orElseThrow().policy().text()).isEmpty();
+    assertThat(store.peek(DomainName.of("long.test")).orElseThrow().policy().text()).isEmpty();
+  }
+
+  /** A policy's text is written with it, and read back exactly (line ends and all). */
+  @Test
+  void aPolicyTextIsWrittenAndReadBack() {
+    CachedPolicy withText =
+        CachedPolicy.fetched(
+            ENFORCE.policy().withText("mode: enforce\r\nmx: mx1.example.test\nx-y: z\r\n"), T0);
+    new FilePolicyStore(file()).put(EXAMPLE, withText);
+
+    assertThat(new FilePolicyStore(file()).peek(EXAMPLE)).contains(withText);
+  }
+
   @Test
   void entriesSurviveANewInstanceOnTheSameFile() {
     FilePolicyStore first = new FilePolicyStore(file());

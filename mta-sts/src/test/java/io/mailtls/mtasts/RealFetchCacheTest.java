@@ -212,4 +212,30 @@ class RealFetchCacheTest {
     }
     assertThat(sts.requestCount(DOMAIN)).isEqualTo(1);
   }
+
+  /**
+   * RFC 8460 §4.4, §4.5: a report names the policy as the domain declared it, so the text fetched
+   * is kept with the policy, and a restarted sender reads it back from the file (RFC 8461 §5.1).
+   */
+  @Test
+  void thePolicyTextAsFetchedSurvivesARestart(@TempDir Path dir) throws Exception {
+    String served =
+        "mode: enforce\r\nx-note: kept as served\nmx: MX1.example.test\r\n"
+            + "version: STSv1\nmax_age: 0086400\n";
+    sts.policy(DOMAIN, served);
+    Path file = dir.resolve("policies.json");
+    try (MtaStsResolver first = resolver(new FilePolicyStore(file))) {
+      MtaStsLookup l = first.lookupAsync(DomainName.of(DOMAIN)).get(20, TimeUnit.SECONDS);
+      assertThat(l)
+          .isInstanceOfSatisfying(
+              MtaStsLookup.Found.class,
+              f -> assertThat(f.policy().text()).as("%s", f.policy()).contains(served));
+    }
+    FilePolicyStore reopened = new FilePolicyStore(file);
+    assertThat(reopened.loadWarnings()).isEmpty();
+    MtaStsPolicy policy = reopened.peek(DomainName.of(DOMAIN)).orElseThrow().policy();
+    assertThat(policy.text()).as("%s", policy).contains(served);
+    assertThat(policy.mxPatterns()).containsExactly("mx1.example.test");
+    assertThat(policy.maxAge()).isEqualTo(Duration.ofDays(1));
+  }
 }

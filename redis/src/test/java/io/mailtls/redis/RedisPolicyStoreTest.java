@@ -104,6 +104,50 @@ class RedisPolicyStoreTest {
     assertThat(value.get("fetched_at_ms").asLong()).isEqualTo(entry.fetchedAt().toEpochMilli());
   }
 
+  /**
+   * The policy text as fetched (which TLS-RPT reports name, RFC 8460 §4.5) travels with the policy
+   * from one process to another, line ends and all.
+   */
+  @Test
+  void aPolicyTextPutByOneProcessIsReadByAnother() {
+    String text = "mode: enforce\r\nmx: mx.example.com\nx-note: as served\r\n";
+    CachedPolicy entry = policy("20261205T2", now(), Duration.ofDays(7));
+    CachedPolicy withText =
+        new CachedPolicy(entry.policy().withText(text), entry.fetchedAt(), entry.expiresAt());
+    store().put(DOMAIN, withText);
+
+    RedisPolicyStore other = store();
+    assertThat(other.get(DOMAIN)).contains(withText);
+    assertThat(other.get(DOMAIN).orElseThrow().policy().text()).contains(text);
+  }
+
+  /**
+   * A value written before the text was kept still reads, whole and without a text (its reports
+   * rebuild the policy from the fields); a text that cannot be kept costs only the text.
+   */
+  @Test
+  void aValueWithoutAPolicyTextStillReads() {
+    Instant at = now();
+    CachedPolicy entry = policy("20261205T3", at, Duration.ofDays(7));
+    String old =
+        "{\"format\":\"mailtls-mta-sts-policy\",\"version\":1,\"domain\":\"example.com\","
+            + "\"id\":\"20261205T3\",\"mode\":\"enforce\","
+            + "\"mx\":[\"mx.example.com\",\"*.example.net\"],\"max_age\":604800,"
+            + "\"fetched_at\":\""
+            + entry.fetchedAt()
+            + "\",\"expires_at\":\""
+            + entry.expiresAt()
+            + "\",\"fetched_at_ms\":"
+            + entry.fetchedAt().toEpochMilli()
+            + "}";
+    inspect.set("test:sts:example.com", old);
+    assertThat(store().get(DOMAIN)).contains(entry);
+    assertThat(store().get(DOMAIN).orElseThrow().policy().text()).isEmpty();
+
+    inspect.set("test:sts:example.com", old.substring(0, old.length() - 1) + ",\"text\":[\"x\"]}");
+    assertThat(store().get(DOMAIN)).contains(entry);
+  }
+
   @Test
   void theRedisTtlIsTheTimeLeftToMaxAge() {
     Instant fetched = now();

@@ -24,8 +24,14 @@ import java.util.Locale;
  * {"format":"mailtls-mta-sts-policy","version":1,"domain":"example.com",
  *  "id":"20160831085700Z","mode":"enforce","mx":["mail.example.com"],"max_age":604800,
  *  "fetched_at":"2026-12-05T01:00:00.123Z","expires_at":"2026-12-12T01:00:00.123Z",
- *  "fetched_at_ms":1796432400123}
+ *  "fetched_at_ms":1796432400123,"text":"version: STSv1\nmode: enforce\n..."}
  * }</pre>
+ *
+ * <p>{@code text} is the policy body as fetched ({@link MtaStsPolicy#text()}), which TLS-RPT names
+ * as the policy declared (RFC 8460 §4.4, §4.5). It is optional within version 1: values written
+ * before it existed, and policies known by their fields only, lack it, and decode without a text
+ * (their reports rebuild the policy from the fields); a value that is not a string of 1 to {@link
+ * MtaStsPolicy#MAX_TEXT_LENGTH} characters is ignored, never a reason to drop the policy.
  *
  * <p>{@code fetched_at_ms} (epoch milliseconds) and {@code id} are what the compare-and-set script
  * orders writes by; every later version must keep them. Unknown members are ignored.
@@ -59,6 +65,7 @@ public final class PolicyCodec {
     node.put("fetched_at", entry.fetchedAt().toString());
     node.put("expires_at", entry.expiresAt().toString());
     node.put("fetched_at_ms", entry.fetchedAt().toEpochMilli());
+    policy.text().ifPresent(text -> node.put("text", text));
     try {
       return JSON.writeValueAsString(node);
     } catch (JsonProcessingException e) {
@@ -124,7 +131,13 @@ public final class PolicyCodec {
           "\"expires_at\" must lie between \"fetched_at\" and fetched_at + max_age");
     }
     // MtaStsPolicy checks the mx patterns (required unless mode is none, well-formed).
-    return new CachedPolicy(new MtaStsPolicy(id, mode, patterns, maxAge), fetchedAt, expiresAt);
+    MtaStsPolicy policy = new MtaStsPolicy(id, mode, patterns, maxAge);
+    JsonNode text = node.get("text");
+    if (text != null && text.isTextual()) {
+      // Absent in values written before the text was kept; one that cannot be kept is ignored.
+      policy = policy.withText(text.textValue());
+    }
+    return new CachedPolicy(policy, fetchedAt, expiresAt);
   }
 
   private static String text(JsonNode node, String member) {
