@@ -234,12 +234,19 @@ public final class Memory {
         kept = store;
         for (int i = 0; i < n; i++) {
           String d = String.format(Locale.ROOT, "d%06d.test", i);
+          // With its text, as a fetched policy is cached (RFC 8460 §4.5: reports name it).
           MtaStsPolicy p =
               new MtaStsPolicy(
-                  "20260101T00000" + i,
-                  MtaStsMode.ENFORCE,
-                  List.of("mx1." + d, "*.mx." + d),
-                  Duration.ofDays(7));
+                      "20260101T00000" + i,
+                      MtaStsMode.ENFORCE,
+                      List.of("mx1." + d, "*.mx." + d),
+                      Duration.ofDays(7))
+                  .withText(
+                      "version: STSv1\r\nmode: enforce\r\nmx: mx1."
+                          + d
+                          + "\r\nmx: *.mx."
+                          + d
+                          + "\r\nmax_age: 604800\r\n");
           store.put(DomainName.of(d), CachedPolicy.fetched(p, now));
         }
         count = store.size();
