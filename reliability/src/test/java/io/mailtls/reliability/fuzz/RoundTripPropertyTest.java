@@ -26,6 +26,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -215,12 +216,27 @@ class RoundTripPropertyTest {
         Arbitraries.oneOf(
             Arbitraries.of(0L, 1L, 86_400L, 31_557_600L),
             Arbitraries.longs().between(0, 31_557_600L));
+    // The policy text as fetched (RFC 8460 §4.5), absent for a policy known by its fields: line
+    // ends of both kinds, white space, UTF-8 beyond ASCII.
+    Arbitrary<Optional<String>> text =
+        Arbitraries.strings()
+            .withChars("\r\n\t :-_.")
+            .withCharRange('a', 'z')
+            .withCharRange('\u00e0', '\u00ff')
+            .withCharRange('\u4e00', '\u4e20')
+            .ofMinLength(1)
+            .ofMaxLength(MtaStsPolicy.MAX_TEXT_LENGTH)
+            .optional();
     return Combinators.combine(
-            id, Arbitraries.of(MtaStsMode.class), pattern.list().ofMinSize(1).ofMaxSize(5), maxAge)
+            id,
+            Arbitraries.of(MtaStsMode.class),
+            pattern.list().ofMinSize(1).ofMaxSize(5),
+            maxAge,
+            text)
         .as(
-            (i, mode, patterns, age) ->
+            (i, mode, patterns, age, t) ->
                 new MtaStsPolicy(
-                    i, mode, patterns.stream().distinct().toList(), Duration.ofSeconds(age)));
+                    i, mode, patterns.stream().distinct().toList(), Duration.ofSeconds(age), t));
   }
 
   @Provide
