@@ -881,7 +881,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
                   DeliveryStatus.DEFERRED,
                   SmtpReply.local(451, EnhancedStatus.CRYPTOGRAPHIC_FAILURE, why),
                   FailureType.POLICY_UNAVAILABLE)),
-          List.of("relay " + h.host() + ":" + h.port(), why));
+          List.of("relay " + h.host() + ":" + h.port(), notConsulted(h), why));
     }
     DnsAnswer v4 = dns.resolve(h.host(), DnsRecordType.A);
     DnsAnswer v6 = dns.resolve(h.host(), DnsRecordType.AAAA);
@@ -895,6 +895,21 @@ public final class SecureSmtpTransport implements AutoCloseable {
     DeliveryPlan plan = relayPlan(h, level, v4, v6);
     relayPlans.put(level, new RelayPlan(v4, v6, plan));
     return plan;
+  }
+
+  /**
+   * The line of every relay plan's decision record that says what the relay costs: mail does not
+   * reach the recipients' MX hosts from here, so their MTA-STS (RFC 8461 §5) and DANE (RFC 7672 §2)
+   * policies are not applied by mailtls; the relay applies them, or not. docs/design.md §1 promises
+   * the record says so, as it does for a policy-map {@code relay=} and for an opt-out.
+   */
+  private static String notConsulted(SmartHost h) {
+    return "recipients' MX hosts, MTA-STS and DANE are not consulted: relay(...) sends every"
+        + " message to "
+        + h.host()
+        + ":"
+        + h.port()
+        + ", which delivers it onwards under its own policy";
   }
 
   /** A relay plan and the address answers it was made from. */
@@ -942,6 +957,7 @@ public final class SecureSmtpTransport implements AutoCloseable {
             + h.port()
             + (h.implicitTls() ? " with implicit TLS" : " with STARTTLS"));
     reasons.add("relay requirement " + requirement.getClass().getSimpleName());
+    reasons.add(notConsulted(h));
     reasons.addAll(notUnicast);
     List<DnsAnswer> failed = new ArrayList<>();
     for (DnsAnswer a : List.of(v4, v6)) {
