@@ -51,7 +51,11 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Per requirement, the session sets {@code mail.smtp.starttls.enable=true}, {@code
- * mail.smtp.starttls.required} to {@link TlsRequirement#requiresTls()}, {@code
+ * mail.smtp.starttls.required} to {@link TlsRequirement#requiresTls()} (always {@code true} when
+ * the base sets {@code mail.smtp.auth=true}, so that credentials never go over plaintext: a host
+ * without STARTTLS then gets no {@code AUTH}, Angus throws; give credentials with {@code
+ * mail.smtp.auth=true}, since Angus also authenticates with a user and password passed to {@code
+ * connect} without it, and then only this property tells the session), {@code
  * mail.smtp.ssl.protocols=TLSv1.3 TLSv1.2}, and puts in {@code mail.smtp.ssl.socketFactory} (an
  * object) a factory that layers TLS as mailtls's transport does, with mailtls's trust decision:
  *
@@ -209,7 +213,12 @@ public final class AngusPolicySession {
     p.setProperty(AngusProperties.PORT, Integer.toString(port));
     p.setProperty(AngusProperties.SSL_ENABLE, "false");
     p.setProperty(AngusProperties.STARTTLS_ENABLE, "true");
-    p.setProperty(AngusProperties.STARTTLS_REQUIRED, Boolean.toString(requirement.requiresTls()));
+    // Credentials never go over plaintext (RFC 4616's security considerations; the transport's
+    // relays keep the same rule): with mail.smtp.auth Angus sends AUTH whenever the server offers
+    // it, also where an opportunistic host (or an attacker stripping STARTTLS) left TLS out.
+    boolean auth = AngusProperties.isTrue(p, AngusProperties.AUTH);
+    p.setProperty(
+        AngusProperties.STARTTLS_REQUIRED, Boolean.toString(requirement.requiresTls() || auth));
     p.setProperty(AngusProperties.SSL_PROTOCOLS, AngusProperties.PROTOCOLS);
     p.setProperty(AngusProperties.SSL_CHECK_SERVER_IDENTITY, "false");
     p.put(AngusProperties.SSL_SOCKET_FACTORY, new PolicySocketFactory(tls, requirement, sni));

@@ -131,6 +131,48 @@ class AngusPolicySessionTest {
     }
   }
 
+  /**
+   * Credentials never go over plaintext, as the transport's relays promise: an opportunistic host
+   * (STARTTLS when offered, plaintext otherwise, RFC 7435) that offers AUTH but no STARTTLS, as a
+   * network attacker who strips STARTTLS makes any host look, does not get them. Angus would send
+   * {@code AUTH PLAIN} with the password in base64 in plaintext; with {@code mail.smtp.auth=true}
+   * the session requires STARTTLS, so Angus stops before AUTH (and before MAIL).
+   */
+  @Test
+  void credentialsNeverGoOverPlaintextToAnOpportunisticHost() throws Exception {
+    try (Loopback net = Loopback.start(b -> b.credentials("user", "s3cret"))) {
+      DeliveryPlan plan = plan(net, TlsLevel.OPPORTUNISTIC);
+      assertThat(plan.hosts())
+          .singleElement()
+          .satisfies(
+              h -> assertThat(h.requirement()).isInstanceOf(TlsRequirement.Opportunistic.class));
+      Properties base = base();
+      base.setProperty("mail.smtp.auth", "true");
+      Session session =
+          AngusPolicySession.builder()
+              .build()
+              .sessionFor(plan.hosts().get(0), net.server.port(), base);
+      MimeMessage m = Messages.multipart(Messages.binary(10));
+      try (Transport t = session.getTransport("smtp")) {
+        t.connect("user", "s3cret");
+        t.sendMessage(m, m.getAllRecipients());
+      } catch (MessagingException expected) {
+        assertThat(expected).hasMessageContaining("STARTTLS");
+      }
+      assertThat(net.server.sessions())
+          .as("sessions")
+          .isNotEmpty()
+          .allSatisfy(
+              s -> {
+                assertThat(s.commandLines())
+                    .as("commands in plaintext")
+                    .noneMatch(l -> l.regionMatches(true, 0, "AUTH", 0, 4));
+                assertThat(s.authenticatedUser()).isEmpty();
+              });
+      assertThat(net.sawMail()).isFalse();
+    }
+  }
+
   @Test
   void aPlanThatFailedClosedYieldsNoSession() throws Exception {
     try (Loopback net = Loopback.start(b -> b)) {

@@ -20,6 +20,9 @@ public final class AngusProperties {
   public static final String SSL_PROTOCOLS = "mail.smtp.ssl.protocols";
   public static final String SSL_CHECK_SERVER_IDENTITY = "mail.smtp.ssl.checkserveridentity";
 
+  /** Angus Mail's switch for SMTP AUTH (RFC 4954), a {@code Boolean} or the text {@code true}. */
+  public static final String AUTH = "mail.smtp.auth";
+
   /**
    * An object, not a string: {@code Properties.put}, never {@code setProperty} (Angus Mail takes
    * the factory as an object).
@@ -55,6 +58,18 @@ public final class AngusProperties {
     }
     out.keySet().removeIf(k -> k instanceof String s && overridden(s));
     return out;
+  }
+
+  /**
+   * Whether {@code props} turn {@code name} on as Angus Mail reads a boolean whose default is
+   * false: a {@code Boolean} object, else the text {@code true} in any case.
+   */
+  public static boolean isTrue(Properties props, String name) {
+    Object v = props.get(name);
+    if (v == null) {
+      v = props.getProperty(name);
+    }
+    return v instanceof Boolean b ? b : v instanceof String s && s.equalsIgnoreCase("true");
   }
 
   private static boolean overridden(String key) {
