@@ -30,6 +30,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -272,6 +273,36 @@ class RequireTlsTest {
           .isNotInstanceOf(TlsRequirement.Pkix.class);
       assertThat(stsTesting.messages().get(stsTesting.messages().size() - 1).mailParameters())
           .doesNotContain("REQUIRETLS");
+    }
+  }
+
+  /**
+   * A policy-map {@code fingerprint} entry pins the server's certificate (docs/policy-map.md); an
+   * MTA-STS {@code testing} policy only lists the host. Raising the host to PKIX for a REQUIRETLS
+   * message must not drop the operator's pin: a certificate the pin refuses for every other message
+   * must not carry the one that asked for more protection (RFC 8689 §4.2.1 step 4 needs DANE or
+   * PKIX, and the pin, which is neither, is the operator's own requirement). The host is ruled out.
+   */
+  @Test
+  void requireTlsDoesNotDropAPolicyMapPinToRaiseATestingHostToPkix(@TempDir Path state)
+      throws Exception {
+    String pin =
+        HexFormat.of().formatHex(TestPki.selfSigned("pinned.ststesting.test").certificateSha256());
+    DestinationPolicyMap map =
+        DestinationPolicyMap.parse("ststesting.test  fingerprint  sha256:" + pin + "\n");
+    int before = mailCommands(stsTesting).size();
+    try (SecureSmtpTransport t = transport(state, b -> b.destinationPolicies(map))) {
+      RecipientResult pinned = send(t, "g@ststesting.test", false, MESSAGE);
+      assertThat(pinned.status())
+          .as("the pin refuses the server's certificate: %s", pinned)
+          .isEqualTo(DeliveryStatus.DEFERRED);
+      RecipientResult r = send(t, "h@ststesting.test", true, MESSAGE);
+      assertThat(mailCommands(stsTesting))
+          .as("MAIL FROM past the operator's pin under REQUIRETLS: %s", r)
+          .hasSize(before);
+      assertNotSent(r, stsTesting, before);
+      assertThat(r.plan().reasons())
+          .anyMatch(x -> x.contains("mx.ststesting.test ruled out") && x.contains("pin"));
     }
   }
 

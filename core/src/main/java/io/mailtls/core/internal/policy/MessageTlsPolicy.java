@@ -33,11 +33,12 @@ import java.util.Optional;
  * name comes from a DNSSEC-secure MX answer or matches the recipient's MTA-STS policy ({@code
  * enforce} or {@code testing}: §4.2.1 step 2 asks for the RFC 8461 §4.1 match, which a {@code
  * testing} policy states as well), and its certificate is checked by DANE or by PKIX with the MX
- * host's name (step 4). A host under a {@code testing} policy is raised to PKIX for this message.
- * Nothing else authenticates a host (the sender's levels check no certificate), so without DANE or
- * MTA-STS no host is left. A relay must be authenticated (its TLS mode verifies it). The session
- * checks the rest: REQUIRETLS advertised in the EHLO reply after STARTTLS, and {@code REQUIRETLS}
- * on {@code MAIL FROM}.
+ * host's name (step 4). A host under a {@code testing} policy is raised to PKIX for this message,
+ * unless the operator's policy map pins its certificate: the pin is neither DANE nor PKIX, and is
+ * never dropped, so that host is ruled out. Nothing else authenticates a host (the sender's levels
+ * check no certificate), so without DANE or MTA-STS no host is left. A relay must be authenticated
+ * (its TLS mode verifies it). The session checks the rest: REQUIRETLS advertised in the EHLO reply
+ * after STARTTLS, and {@code REQUIRETLS} on {@code MAIL FROM}.
  *
  * <p>{@code TLS-Required: No} (RFC 8689 §4.2.2) asks that recipient policies not stop delivery:
  * hosts that MTA-STS or DANE set a requirement for go at the sender's own requirement, with the
@@ -117,6 +118,14 @@ public final class MessageTlsPolicy {
     }
     if (req instanceof TlsRequirement.Pkix) {
       return new Keep("PKIX on the MX host name under MTA-STS (RFC 8689 §4.2.1 step 4)");
+    }
+    if (req instanceof TlsRequirement.Fingerprint) {
+      // The operator's policy map pins the certificate. The pin is neither DANE nor PKIX (step
+      // 4), and raising the host to PKIX would drop it: a certificate the pin refuses for every
+      // other message would carry the one that asked for more protection.
+      return new RuleOut(
+          "the operator's policy map pins its certificate, which is neither DANE nor PKIX, and"
+              + " raising it to PKIX would drop the pin (RFC 8689 §4.2.1 step 4)");
     }
     if (listed) {
       return new Raise(

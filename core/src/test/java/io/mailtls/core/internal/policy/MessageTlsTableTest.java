@@ -47,6 +47,8 @@ class MessageTlsTableTest {
   enum Host {
     DANE,
     PKIX,
+    /** The certificate pinned by the operator's policy map ({@code fingerprint}). */
+    FINGERPRINT,
     TESTING_SENDER,
     SENDER,
     TLS_BY_DANE,
@@ -127,6 +129,11 @@ class MessageTlsTableTest {
                       && (f.host() == Host.DANE || f.host() == Host.PKIX),
               new Keep(),
               "RFC 8689 §4.2.1 step 4, RFC 7672, RFC 8461 §4.2"),
+          new Rule(
+              "REQUIRETLS, the operator's policy map pins the host's certificate (`fingerprint`)",
+              f -> f.option() == MessageTlsOption.REQUIRETLS && f.host() == Host.FINGERPRINT,
+              new RuleOut(),
+              "RFC 8689 §4.2.1 step 4 (the pin is neither DANE nor PKIX, and is not dropped)"),
           new Rule(
               "REQUIRETLS, an MTA-STS `testing` policy lists the host",
               f -> f.option() == MessageTlsOption.REQUIRETLS && f.listed(),
@@ -264,9 +271,11 @@ class MessageTlsTableTest {
               ? Host.DANE
               : r instanceof TlsRequirement.Pkix
                   ? Host.PKIX
-                  : h.get().source() == PolicySource.DANE
-                      ? Host.TLS_BY_DANE
-                      : h.get().reportOnly().isPresent() ? Host.TESTING_SENDER : Host.SENDER;
+                  : r instanceof TlsRequirement.Fingerprint
+                      ? Host.FINGERPRINT
+                      : h.get().source() == PolicySource.DANE
+                          ? Host.TLS_BY_DANE
+                          : h.get().reportOnly().isPresent() ? Host.TESTING_SENDER : Host.SENDER;
     } else {
       kind = s.isPresent() ? Host.SKIPPED : Host.NONE;
     }
