@@ -480,6 +480,33 @@ class RequireTlsTest {
     }
   }
 
+  /**
+   * A header section with more than one {@code TLS-Required} field does not say {@code
+   * TLS-Required: No} (RFC 8689 §3 defines one field, whose only value is {@code No}): the
+   * recipient's DANE policy stays enforced, as the Jakarta Mail adapter already reads such a header
+   * ({@code MimeFacts}). Content the transport reads itself must not be read more loosely.
+   */
+  @Test
+  void aSecondTlsRequiredFieldMakesTheHeaderMeanNothing(@TempDir Path state) {
+    byte[] conflicting =
+        "Subject: two\r\nTLS-Required: No\r\nTLS-Required: Yes\r\n\r\nHello.\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    byte[] twice =
+        "Subject: two\r\nTLS-Required: No\r\nTLS-Required: No\r\n\r\nHello.\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    try (SecureSmtpTransport t = transport(state, b -> {})) {
+      int before = daneBad.messages().size();
+      for (byte[] message : List.of(conflicting, twice)) {
+        RecipientResult r = send(t, "i@danebad.test", false, message);
+        assertThat(r.status())
+            .as("past a DANE mismatch with two TLS-Required fields: %s", r)
+            .isEqualTo(DeliveryStatus.DEFERRED);
+        assertThat(r.plan().reasons()).noneMatch(x -> x.startsWith("TLS-Required: No"));
+      }
+      assertThat(daneBad.messages()).hasSize(before);
+    }
+  }
+
   @Test
   void tlsRequiredNoDoesNotLowerADestinationThatThePolicyMapNames(@TempDir Path state)
       throws Exception {

@@ -9,8 +9,9 @@ import java.util.Arrays;
  * The {@code TLS-Required: No} detection (RFC 8689 §4.2.2) on streamed content: {@link
  * TlsRequiredHeader} fed in pieces whose size the first octet picks, checked against a plain
  * reference that normalises line ends, cuts the header section at its first empty line (RFC 5322
- * §2.1, within {@link TlsRequiredHeader#MAX_HEADER_OCTETS}) and unfolds fields (RFC 5322 §2.2.3).
- * The scanner may stop the writer only with an {@link IOException}, and only once it is done.
+ * §2.1, within {@link TlsRequiredHeader#MAX_HEADER_OCTETS}) and unfolds fields (RFC 5322 §2.2.3);
+ * one {@code TLS-Required} field only (RFC 8689 §3), in a header section read to its end. The
+ * scanner may stop the writer only with an {@link IOException}, and only once it is done.
  */
 public final class TlsRequiredHeaderTarget extends FuzzTarget {
 
@@ -38,18 +39,33 @@ public final class TlsRequiredHeaderTarget extends FuzzTarget {
     }
   }
 
-  /** The same question answered on the whole header section at once. */
+  /**
+   * The same question answered on the whole header section at once: exactly one {@code
+   * TLS-Required} field, saying {@code No}, in a header section that ends within the bound (or with
+   * the content).
+   */
   static boolean reference(byte[] content) {
-    byte[] bounded =
-        Arrays.copyOf(content, Math.min(content.length, TlsRequiredHeader.MAX_HEADER_OCTETS));
+    int n = Math.min(content.length, TlsRequiredHeader.MAX_HEADER_OCTETS);
+    boolean atBound = content.length >= TlsRequiredHeader.MAX_HEADER_OCTETS;
+    if (atBound && n > 0 && content[n - 1] == '\r') {
+      n--; // a line end begun by the last octet read, never finished
+    }
     String text =
-        new String(bounded, StandardCharsets.ISO_8859_1).replace("\r\n", "\n").replace('\r', '\n');
-    boolean found = false;
+        new String(content, 0, n, StandardCharsets.ISO_8859_1)
+            .replace("\r\n", "\n")
+            .replace('\r', '\n');
+    String[] lines = text.split("\n", -1);
+    boolean ended = false;
+    int fields = 0;
+    boolean no = false;
     String name = null;
     StringBuilder value = new StringBuilder();
-    for (String line : text.split("\n", -1)) {
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i];
       if (line.isEmpty()) {
-        break; // the end of the header section (or of the content)
+        // an empty line ends the header section; the last piece is only the end of the content
+        ended = i < lines.length - 1;
+        break;
       }
       if (line.charAt(0) == ' ' || line.charAt(0) == '\t') {
         if (name != null) {
@@ -57,7 +73,10 @@ public final class TlsRequiredHeaderTarget extends FuzzTarget {
         }
         continue;
       }
-      found = found || says(name, value);
+      if (ours(name)) {
+        fields++;
+        no = says(value);
+      }
       int colon = line.indexOf(':');
       if (colon < 0) {
         name = null;
@@ -67,14 +86,21 @@ public final class TlsRequiredHeaderTarget extends FuzzTarget {
       value.setLength(0);
       value.append(line, colon + 1, line.length());
     }
-    return found || says(name, value);
+    if (atBound && !ended) {
+      return false; // a second field could follow what the bound cut off
+    }
+    if (ours(name)) {
+      fields++;
+      no = says(value);
+    }
+    return fields == 1 && no;
   }
 
-  private static boolean says(String name, StringBuilder value) {
-    return name != null
-        && name.length() <= 32
-        && name.strip().equalsIgnoreCase("TLS-Required")
-        && value.length() <= 32
-        && value.toString().strip().equalsIgnoreCase("No");
+  private static boolean ours(String name) {
+    return name != null && name.length() <= 32 && name.strip().equalsIgnoreCase("TLS-Required");
+  }
+
+  private static boolean says(StringBuilder value) {
+    return value.length() <= 32 && value.toString().strip().equalsIgnoreCase("No");
   }
 }

@@ -15,7 +15,10 @@ import java.util.Objects;
  * case-insensitive, RFC 5234 §2.3): a folded value is unfolded (RFC 5322 §2.2.3) and trimmed, any
  * other value means nothing. Line ends may be CRLF, bare LF or lone CR, as the transport accepts. A
  * field name of more than 32 octets, or a value of more than 32 octets (whitespace included), is
- * not read as {@code TLS-Required: No}: the scanner fails safe, recipient policies then apply.
+ * not read as {@code TLS-Required: No}: the scanner fails safe, recipient policies then apply. RFC
+ * 8689 §3 defines one such field: a header section with more than one {@code TLS-Required} field,
+ * whatever they say, means nothing, as the Jakarta Mail adapter reads it too; so does one not read
+ * to its end (over the bound), where a second field could follow.
  *
  * <p>An {@link OutputStream}, so content that can only be written is read too; {@link
  * #scan(MessageContent)} stops the content's {@code writeTo} at the end of the header section. Not
@@ -39,7 +42,16 @@ public final class TlsRequiredHeader extends OutputStream {
   private final StringBuilder value = new StringBuilder(MAX_VALUE);
   private long octets;
   private boolean done;
+
+  /** Whether the bound stopped the reading before the header section ended. */
+  private boolean truncated;
+
+  /** The {@code TLS-Required} fields finished so far. */
+  private int fields;
+
+  /** Whether the one such field finished so far says {@code No}. */
   private boolean found;
+
   private boolean atLineStart = true;
   private boolean pendingCr;
 
@@ -136,13 +148,19 @@ public final class TlsRequiredHeader extends OutputStream {
     }
   }
 
-  /** Whether a {@code TLS-Required: No} field was seen in the header section read so far. */
+  /**
+   * Whether the header section read so far has exactly one {@code TLS-Required} field, and it says
+   * {@code No}: false once a second such field is seen, or the bound cut the header section off.
+   */
   public boolean found() {
+    if (truncated) {
+      return false;
+    }
     if (!done && inOurField) {
       // the content ended inside the field (no line break after it): judge what was read
-      return found || valueSaysNo();
+      return fields == 0 ? valueSaysNo() : false;
     }
-    return found;
+    return fields == 1 && found;
   }
 
   /** Whether the header section has ended (or its bound was reached): nothing more is read. */
@@ -166,6 +184,7 @@ public final class TlsRequiredHeader extends OutputStream {
       if (octets >= MAX_HEADER_OCTETS && !done) {
         finishField();
         done = true;
+        truncated = true;
       }
     }
     if (done) {
@@ -245,8 +264,9 @@ public final class TlsRequiredHeader extends OutputStream {
   }
 
   private void finishField() {
-    if (inOurField && valueSaysNo()) {
-      found = true;
+    if (inOurField) {
+      fields++;
+      found = valueSaysNo();
     }
     inOurField = false;
   }

@@ -31,6 +31,29 @@ class TlsRequiredHeaderTest {
     assertThat(scan("TLS-Required: No")).as("content that ends in the field").isTrue();
   }
 
+  /** RFC 8689 §3 defines one field: two mean nothing, whatever they say (as MimeFacts reads). */
+  @Test
+  void moreThanOneFieldMeansNothing() {
+    assertThat(scan("TLS-Required: No\r\nTLS-Required: Yes\r\n\r\n")).isFalse();
+    assertThat(scan("TLS-Required: Yes\r\nTLS-Required: No\r\n\r\n")).isFalse();
+    assertThat(scan("TLS-Required: No\r\nSubject: s\r\ntls-required: no\r\n\r\n")).isFalse();
+    assertThat(scan("TLS-Required: No\r\nTLS-Required: No")).as("the second at the end").isFalse();
+    assertThat(scan("TLS-Required: No\r\n\r\nTLS-Required: Yes\r\n"))
+        .as("a second in the body is no field")
+        .isTrue();
+  }
+
+  @Test
+  void aHeaderSectionCutOffByTheBoundMeansNothing() {
+    // a second field could follow where the scanner stopped reading
+    StringBuilder m = new StringBuilder("TLS-Required: No\r\n");
+    while (m.length() < TlsRequiredHeader.MAX_HEADER_OCTETS) {
+      m.append("X-Filler: ").append("x".repeat(60)).append("\r\n");
+    }
+    m.append("TLS-Required: Yes\r\n\r\n");
+    assertThat(scan(m.toString())).isFalse();
+  }
+
   @Test
   void stopsTheWriterAtTheEndOfTheHeaderSection() {
     AtomicLong written = new AtomicLong();
