@@ -144,7 +144,7 @@ final class KeyResponseCache extends ForwardingResolver {
         // On the query's executor, as the upstream's futures are (CoalescingResolver.OnExecutor):
         // the validator continues with thenComposeAsync and no executor of its own.
         CoalescingResolver.OnExecutor<Message> done = new CoalescingResolver.OnExecutor<>(executor);
-        done.complete(handedOn(question, copy));
+        done.complete(handedOn(question, copy, hit.expiresAtMillis()));
         return done;
       }
       cache.asMap().remove(key, hit);
@@ -158,7 +158,7 @@ final class KeyResponseCache extends ForwardingResolver {
               } catch (RuntimeException e) {
                 // not kept; the validator still gets the response
               }
-              return handedOn(question, response);
+              return handedOn(question, response, Long.MAX_VALUE);
             });
   }
 
@@ -185,12 +185,16 @@ final class KeyResponseCache extends ForwardingResolver {
    * keeps them no longer than their chain, and {@link #chainSecondsLeft} bounds the answers they
    * validate. Called for every DNSKEY and DS response handed on, from the cache or not; other
    * responses are not touched. Never throws: a response it cannot rewrite is handed on as it is.
+   *
+   * @param keptUntil when the kept response a hit hands on expires ({@link Long#MAX_VALUE} for one
+   *     fresh from upstream): ageing lowers a kept copy's TTLs but not its RRSIGs' Original TTL, so
+   *     read afresh, a copy whose Original TTL bounded it would end the chain later than itself
    */
-  private Message handedOn(Record question, Message response) {
+  private Message handedOn(Record question, Message response, long keptUntil) {
     try {
       long now = time.millis();
       long left = Math.max(0, cacheableTtlSeconds(question, response, clock.instant()));
-      long end = now + left * 1000;
+      long end = Math.min(now + left * 1000, keptUntil);
       Name name = question.getName();
       if (question.getType() == Type.DS) {
         dsEnds.put(name, end);

@@ -38,6 +38,8 @@ import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.RRSIGRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
@@ -296,6 +298,68 @@ class KeyResponseCacheTest {
     assertThat(sendCd(keys, "test.", Type.DNSKEY).getSection(Section.ANSWER))
         .allMatch(rec -> rec.getTTL() == 300);
     assertThat(dns.queryCount("test.", Type.DNSKEY)).isEqualTo(2);
+  }
+
+  /**
+   * A chain's end is not moved by a kept response handed on again. The TTL fields are not signed
+   * (RFC 4034 §3.1.8.1): an on-path forwarder raised the DNSKEY RRset's to an hour, and its RRSIG's
+   * Original TTL, 300 s, bounds how long it is kept and how long the zone's chain lasts (RFC 4035
+   * §5.3.3). The aged copy handed on 200 s later still carries that Original TTL, which ageing
+   * cannot lower: read afresh, it would end the chain 300 s after the hit, 200 s past the end the
+   * response itself has.
+   */
+  @Test
+  void aKeptResponseHandedOnAgainEndsTheChainNoLaterThanItself() throws Exception {
+    KeyResponseCache keys = new KeyResponseCache(new TtlRaising(wire(), 3600), clock, 100);
+    assertThat(signedKeys(keys).getSection(Section.ANSWER))
+        .as("the keys with their signature, the raised TTLs handed on lowered to the chain's")
+        .anyMatch(rec -> rec instanceof RRSIGRecord sig && sig.getOrigTTL() == 300)
+        .allMatch(rec -> rec.getTTL() == 300);
+    assertThat(keys.chainSecondsLeft(Name.fromString("test."))).isEqualTo(300);
+
+    clock.advance(Duration.ofSeconds(200));
+    signedKeys(keys);
+    assertThat(dns.queryCount("test.", Type.DNSKEY)).as("served from what was kept").isEqualTo(1);
+    assertThat(keys.chainSecondsLeft(Name.fromString("test.")))
+        .as("the chain of test.'s keys, 200 s into the 300 s its response was kept for")
+        .isEqualTo(100);
+  }
+
+  /** {@code test.}'s DNSKEY RRset with its RRSIG (DO set, RFC 3225), as the validator asks. */
+  private Message signedKeys(org.xbill.DNS.Resolver r) throws Exception {
+    Message q = Message.newQuery(Record.newRecord(Name.fromString("test."), Type.DNSKEY, 1));
+    q.getHeader().setFlag(Flags.CD);
+    q.addRecord(new OPTRecord(1232, 0, 0, ExtendedFlags.DO), Section.ADDITIONAL);
+    return r.sendAsync(q, executor).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  /** An on-path forwarder that raises every record's TTL field, signatures' included, to one. */
+  private static final class TtlRaising extends ForwardingResolver {
+    private final long ttl;
+
+    TtlRaising(org.xbill.DNS.Resolver upstream, long ttl) {
+      super(upstream);
+      this.ttl = ttl;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Message> sendAsync(
+        Message query, java.util.concurrent.Executor executor) {
+      return upstream
+          .sendAsync(query, executor)
+          .thenApply(
+              response -> {
+                Message raised = response.clone();
+                for (int section : new int[] {Section.ANSWER, Section.AUTHORITY}) {
+                  List<Record> records = raised.getSection(section);
+                  raised.removeAllRecords(section);
+                  for (Record r : records) {
+                    raised.addRecord(KeyResponseCache.withTtl(r, ttl), section);
+                  }
+                }
+                return raised;
+              });
+    }
   }
 
   @Test
