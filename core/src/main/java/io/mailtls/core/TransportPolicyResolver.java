@@ -503,17 +503,31 @@ public final class TransportPolicyResolver {
     return plan;
   }
 
-  /**
-   * About how many octets of peer data a plan made of {@code in} holds: the MX answer whole (all
-   * its records, not only the hosts planned), every host's address answers and the TLSA records.
-   */
   private static long estimatedBytes(Inputs in) {
-    MxResolution mx = in.mx();
+    return estimatedBytes(in.mx(), in.sts(), in.tlsa());
+  }
+
+  /**
+   * About how many octets of peer data a plan made of these inputs holds: the MX answer whole (all
+   * its records, not only the hosts planned), every host's address answers, the MTA-STS policy (its
+   * id, {@code mx} patterns and text, up to {@link MtaStsPolicy#MAX_TEXT_LENGTH} characters: the
+   * plan keeps it alive after the policy store evicted or replaced it, or when the store hands out
+   * copies) and the TLSA records.
+   */
+  static long estimatedBytes(
+      MxResolution mx, Optional<MtaStsLookup> sts, Map<DomainName, TlsaLookup> tlsa) {
     long bytes = mx.mxAnswer().map(AnswerCache::estimatedBytes).orElse(0L);
+    if (sts.isPresent() && sts.get() instanceof MtaStsLookup.Found f) {
+      MtaStsPolicy p = f.policy();
+      bytes += 64L + f.note().length() + p.id().length() + p.text().map(String::length).orElse(0);
+      for (String pattern : p.mxPatterns()) {
+        bytes += 16L + pattern.length();
+      }
+    }
     for (MxHost h : mx.hosts()) {
       bytes += AnswerCache.estimatedBytes(h.ipv4()) + AnswerCache.estimatedBytes(h.ipv6());
     }
-    for (TlsaLookup t : in.tlsa().values()) {
+    for (TlsaLookup t : tlsa.values()) {
       List<DnsRecord.Tlsa> records =
           t instanceof TlsaLookup.Usable u
               ? u.requirement().records()
@@ -779,11 +793,13 @@ public final class TransportPolicyResolver {
      * A cached plan with its answers, TLSA records and MTA-STS policy takes about 3 KB of heap when
      * no two domains share an MX host (docs/benchmarks.md, "Memory"): about 60 MB at the default,
      * 290 MB for 100,000 next hops. What a plan holds is the peers' choice (an MX RRset of hundreds
-     * of long names), so the cache is bounded by an estimate of its peer data too: a plan estimated
-     * above 16 KiB is not kept (its domain is planned again for each message, from the DNS answer
-     * cache), and the plans kept hold at most 4 KiB per next hop of this size together (an ordinary
-     * plan is estimated at a few hundred octets). 0 turns the plan cache off: every plan asks its
-     * DNS resolver and policy sources again (whose own caches still apply).
+     * of long names, an MTA-STS policy's {@code mx} patterns and its text, which the plan keeps
+     * alive once the policy store has let it go), so the cache is bounded by an estimate of its
+     * peer data too: a plan estimated above 16 KiB is not kept (its domain is planned again for
+     * each message, from the DNS answer cache), and the plans kept hold at most 4 KiB per next hop
+     * of this size together (an ordinary plan is estimated at a few hundred octets). 0 turns the
+     * plan cache off: every plan asks its DNS resolver and policy sources again (whose own caches
+     * still apply).
      *
      * @throws IllegalArgumentException when negative
      */
