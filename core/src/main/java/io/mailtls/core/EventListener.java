@@ -96,8 +96,9 @@ public interface EventListener {
       String detail) {}
 
   /**
-   * A recipient policy failed (MTA-STS or DANE): enforced, or only recorded in MTA-STS testing
-   * mode. The input for TLS-RPT (RFC 8460).
+   * A recipient policy failed (MTA-STS or DANE): enforced, or not ({@link
+   * PolicyFailure#enforced()}: MTA-STS testing mode, {@code TLS-Required: No}, or a REQUIRETLS
+   * message that raised a host a testing policy lists to PKIX). The input for TLS-RPT (RFC 8460).
    */
   default void policyFailure(PolicyFailure failure) {}
 

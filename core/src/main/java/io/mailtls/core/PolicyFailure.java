@@ -64,7 +64,11 @@ public final class PolicyFailure {
    * host skipped because of it. False when it was only reported: MTA-STS {@code testing} mode, a
    * {@code TLS-Required: No} message (RFC 8689 §4.2.2), secure TLSA records none of which is usable
    * (other rules decide), and a failed MTA-STS lookup, which defers at {@code sts-required} by the
-   * sender's own level, not by a policy of the recipient's.
+   * sender's own level, not by a policy of the recipient's. False also for a host that an MTA-STS
+   * {@code testing} policy lists and that a REQUIRETLS message raised to PKIX on its MX name (RFC
+   * 8689 §4.2.1): the session was stopped, but by the message's requirement; a {@code testing}
+   * policy enforces nothing (RFC 8461 §5). Such a failure is still the policy's for TLS-RPT, which
+   * counts failures whatever the mode (RFC 8460 §4.3).
    */
   public boolean enforced() {
     return enforced;

@@ -61,6 +61,8 @@ class RequireTlsTest {
   private static MockSmtpServer daneWithout; // DANE, no REQUIRETLS
   private static MockSmtpServer sts; // MTA-STS enforce through an unsigned zone, REQUIRETLS
   private static MockSmtpServer stsTesting; // MTA-STS testing, unsigned zone, REQUIRETLS
+  private static MockSmtpServer
+      stsTestingBad; // MTA-STS testing lists it; certificate for another name
   private static MockSmtpServer plain; // signed MX, valid certificate, no DANE or MTA-STS
   private static MockSmtpServer injected; // DANE; REQUIRETLS only in the plaintext EHLO
   private static MockSmtpServer daneBad; // TLSA matches another key
@@ -108,12 +110,21 @@ class RequireTlsTest {
     stsBad = server("127.0.0.9", "mx.stsbad.test", pkix("mx.stsbad.test"), b -> b.requireTls());
     relay = server("127.0.0.10", "relay.test", pkix("relay.test"), b -> b.requireTls());
     relayWithout = server("127.0.0.11", "relay2.test", pkix("relay2.test"), b -> b);
+    stsTestingBad =
+        server(
+            "127.0.0.12",
+            "mx.ststestingbad.test",
+            pkix("elsewhere.ststestingbad.test"),
+            b -> b.requireTls());
     policies =
         MtaStsServer.builder()
             .pki(PKI)
             .domain("sts.test", MtaStsServer.policyText("enforce", 86400, "mx.sts.test"))
             .domain(
                 "ststesting.test", MtaStsServer.policyText("testing", 86400, "mx.ststesting.test"))
+            .domain(
+                "ststestingbad.test",
+                MtaStsServer.policyText("testing", 86400, "mx.ststestingbad.test"))
             .domain("stsbad.test", MtaStsServer.policyText("enforce", 86400, "other.stsbad.test"))
             .start();
     dns =
@@ -140,6 +151,15 @@ class RequireTlsTest {
                         z.unsigned()
                             .mailHost("ststesting.test", 10, "mx.ststesting.test", stsTesting),
                         "ststesting.test",
+                        "1"))
+            .zone(
+                "ststestingbad.test",
+                z ->
+                    policies.publish(
+                        z.unsigned()
+                            .mailHost(
+                                "ststestingbad.test", 10, "mx.ststestingbad.test", stsTestingBad),
+                        "ststestingbad.test",
                         "1"))
             .zone("plain.test", z -> z.mailHost("plain.test", 10, "mx.plain.test", plain))
             .zone(
@@ -188,7 +208,8 @@ class RequireTlsTest {
             daneBad,
             stsBad,
             relay,
-            relayWithout)) {
+            relayWithout,
+            stsTestingBad)) {
       s.close();
     }
     policies.close();
@@ -303,6 +324,39 @@ class RequireTlsTest {
       assertNotSent(r, stsTesting, before);
       assertThat(r.plan().reasons())
           .anyMatch(x -> x.contains("mx.ststesting.test ruled out") && x.contains("pin"));
+    }
+  }
+
+  /**
+   * REQUIRETLS raises a host that an MTA-STS {@code testing} policy lists to PKIX on its MX name
+   * (RFC 8689 §4.2.1); the server's certificate fails that check. The failure is reported under the
+   * MTA-STS policy (RFC 8460 §4.3 counts failures whatever the mode), but not as enforced: the
+   * recipient's policy is {@code testing} (RFC 8461 §5), and the message's REQUIRETLS refused the
+   * host, not the recipient's policy.
+   */
+  @Test
+  void aTestingHostRaisedByRequireTlsThatFailsPkixIsReportedButNotAsEnforced(@TempDir Path state) {
+    List<PolicyFailure> reported = new CopyOnWriteArrayList<>();
+    EventListener listener = policyFailuresTo(reported);
+    int before = mailCommands(stsTestingBad).size();
+    try (SecureSmtpTransport t = transport(state, b -> b.eventListener(listener))) {
+      RecipientResult r = send(t, "b@ststestingbad.test", true, MESSAGE);
+      assertThat(r.status()).as("%s", r).isNotEqualTo(DeliveryStatus.DELIVERED);
+      assertThat(mailCommands(stsTestingBad)).as("MAIL FROM past a PKIX failure").hasSize(before);
+      assertThat(r.attempts()).isNotEmpty();
+      assertThat(r.attempts().get(0).requirement()).isInstanceOf(TlsRequirement.Pkix.class);
+      assertThat(reported)
+          .as("policy failures reported: %s", reported)
+          .filteredOn(f -> f.address().isPresent())
+          .singleElement()
+          .satisfies(
+              f -> {
+                assertThat(f.source()).isEqualTo(PolicySource.MTA_STS);
+                assertThat(f.type()).isEqualTo(FailureType.CERTIFICATE_HOST_MISMATCH);
+                assertThat(f.enforced())
+                    .as("the recipient's testing policy enforced nothing: %s", f)
+                    .isFalse();
+              });
     }
   }
 

@@ -55,6 +55,8 @@ import org.xbill.DNS.Type;
  *       #recheckTransport} replaces while mail is under way (RFC 8461 §5.1's re-check).
  *   <li>{@code declared.rpt.test}: MTA-STS {@code enforce} served as {@link #DECLARED_POLICY}, its
  *       fields in an unusual order, with an extension field and mixed line ends; one good MX.
+ *   <li>{@code testing-listed.rpt.test}: MTA-STS {@code testing} naming its one MX, which presents
+ *       a certificate for another name.
  * </ul>
  */
 final class RptWorld implements AutoCloseable {
@@ -160,6 +162,8 @@ final class RptWorld implements AutoCloseable {
     domain("tlsa-unusable.rpt.test", "mx.tlsa-unusable.rpt.test", unusableLeaf, 10);
     zone.add(z -> z.tlsaFor(Tlsa.smtpOwner("mx.tlsa-unusable.rpt.test"), 1, 1, 1, unusableLeaf));
     domain(DECLARED, "mx." + DECLARED, leaf("mx." + DECLARED), 10);
+    // An MTA-STS testing policy that lists the one MX, whose certificate names another host.
+    domain("testing-listed.rpt.test", "mx.testing-listed.rpt.test", leaf("elsewhere.rpt.test"), 10);
     for (String d :
         List.of("good", "plain", "sts", "dane", "dane-bad").stream()
             .map(l -> l + ".rpt.test")
@@ -177,11 +181,15 @@ final class RptWorld implements AutoCloseable {
                 MtaStsServer.policyText("testing", 86400, "mx9.testing.rpt.test"))
             .domain(RECHECK, RECHECK_FIRST_POLICY)
             .domain(DECLARED, DECLARED_POLICY)
+            .domain(
+                "testing-listed.rpt.test",
+                MtaStsServer.policyText("testing", 86400, "mx.testing-listed.rpt.test"))
             .start();
     zone.add(z -> sts.publish(z, DECLARED, "dcl1"));
     zone.add(z -> sts.publish(z, RECHECK, "rc1"));
     zone.add(z -> sts.publish(z, "sts.rpt.test", "rpt1"));
     zone.add(z -> sts.publish(z, "testing.rpt.test", "rpt1"));
+    zone.add(z -> sts.publish(z, "testing-listed.rpt.test", "rpt1"));
     dns = TestDnsServer.builder().zone("rpt.test", z -> zone.forEach(c -> c.accept(z))).start();
     resolver = RptFixtures.resolver(dns);
     http = RptFixtures.http(pki);

@@ -77,8 +77,30 @@ public final class MessageTlsPolicy {
   /** The host's requirement authenticates it already. */
   public record Keep(String why) implements Verdict {}
 
-  /** The host is used with PKIX on its MX name (an MTA-STS {@code testing} policy lists it). */
+  /**
+   * The host is used with PKIX on its MX name (an MTA-STS {@code testing} policy lists it). The
+   * raised host keeps {@link PolicySource#MTA_STS} as its source, since the check is the one the
+   * policy names and TLS-RPT counts the session under it (RFC 8460 §4.3), but the requirement is
+   * the message's: a failure of it is not the recipient's policy enforced ({@link
+   * #enforcedByRecipient}).
+   */
   public record Raise(String why) implements Verdict {}
+
+  /**
+   * Whether a failure of {@code host}'s requirement in a session is the recipient's policy enforced
+   * ({@link PolicyFailure#enforced()}): for a host whose requirement DANE set (RFC 7672 §2.2), or
+   * the MTA-STS policy in {@code enforce} mode (RFC 8461 §5). A host that REQUIRETLS raised to PKIX
+   * under a {@code testing} policy ({@link Raise}) carries {@link PolicySource#MTA_STS} too, but a
+   * {@code testing} policy enforces nothing (RFC 8461 §5): the message's REQUIRETLS (RFC 8689
+   * §4.2.1) refused the host, so its failure is reported, not enforced.
+   */
+  public static boolean enforcedByRecipient(DeliveryPlan plan, PlannedHost host) {
+    return switch (host.source()) {
+      case DANE -> true;
+      case MTA_STS -> plan.mtaSts().map(p -> p.mode() == MtaStsMode.ENFORCE).orElse(false);
+      default -> false;
+    };
+  }
 
   /** The host cannot meet REQUIRETLS: it is not tried for this message. */
   public record RuleOut(String why) implements Verdict {}

@@ -578,13 +578,17 @@ public final class DomainDelivery {
   }
 
   /**
-   * A failure under a recipient policy (MTA-STS or DANE) that the policy enforced: RFC 8460 reports
-   * it. A TLS negotiation that the server accepted and that then ended without a TLS failure of its
-   * own (a timeout, a lost connection, a protocol error: {@link
-   * SessionFailure#endedTlsNegotiation}) is a failure to negotiate TLS all the same (RFC 8460
-   * §4.4), reported as the general {@code TLS_HANDSHAKE_FAILED} ({@code validation-failure},
-   * §4.3.1), as it is when the session goes on in plaintext (docs/tls-rpt.md row 4b) and when a
-   * testing policy audits it. A failure before STARTTLS is no TLS negotiation and is not reported.
+   * A failure under a recipient policy (MTA-STS or DANE) that stopped the session: RFC 8460 reports
+   * it, enforced when the recipient's policy required what failed ({@link
+   * MessageTlsPolicy#enforcedByRecipient}), not when a REQUIRETLS message raised a host that an
+   * MTA-STS {@code testing} policy lists to PKIX (RFC 8461 §5, RFC 8689 §4.2.1): that failure is
+   * counted under the policy all the same (RFC 8460 §4.3). A TLS negotiation that the server
+   * accepted and that then ended without a TLS failure of its own (a timeout, a lost connection, a
+   * protocol error: {@link SessionFailure#endedTlsNegotiation}) is a failure to negotiate TLS all
+   * the same (RFC 8460 §4.4), reported as the general {@code TLS_HANDSHAKE_FAILED} ({@code
+   * validation-failure}, §4.3.1), as it is when the session goes on in plaintext (docs/tls-rpt.md
+   * row 4b) and when a testing policy audits it. A failure before STARTTLS is no TLS negotiation
+   * and is not reported.
    */
   private void reportEnforced(
       DeliveryPlan plan, PlannedHost host, InetSocketAddress target, SessionFailure f) {
@@ -600,15 +604,20 @@ public final class DomainDelivery {
     } else {
       return;
     }
+    boolean enforced = MessageTlsPolicy.enforcedByRecipient(plan, host);
     PolicyFailure pf =
         Values.policyFailure(
             policyDomain(plan),
             host.source(),
-            true,
+            enforced,
             host.name(),
             Optional.of(target),
             type,
-            f.getMessage());
+            enforced
+                ? f.getMessage()
+                : f.getMessage()
+                    + " (REQUIRETLS required PKIX for this message; the recipient's MTA-STS"
+                    + " policy does not enforce it)");
     listener.fire(l -> l.policyFailure(pf));
   }
 
