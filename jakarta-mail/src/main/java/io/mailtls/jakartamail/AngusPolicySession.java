@@ -8,8 +8,10 @@ import io.mailtls.core.TlsContextFactory;
 import io.mailtls.core.TlsRequirement;
 import io.mailtls.core.TransportPolicyResolver;
 import io.mailtls.core.internal.tls.TlsSupport;
+import io.mailtls.jakartamail.internal.AngusPolicyProvider;
 import io.mailtls.jakartamail.internal.AngusProperties;
 import io.mailtls.jakartamail.internal.PolicySocketFactory;
+import jakarta.mail.NoSuchProviderException;
 import jakarta.mail.Session;
 import java.net.InetAddress;
 import java.security.KeyStore;
@@ -50,14 +52,19 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
+ * <p>Credentials never go over plaintext: the session's transport is {@link AngusPolicyTransport}
+ * (named in {@code mail.smtp.class}), Angus's {@code SMTPTransport} except that a connection given
+ * a user and a password requires STARTTLS, however they are given ({@code mail.smtp.auth=true},
+ * {@code Transport.connect(user, password)}, {@code connect(host, port, user, password)}, {@code
+ * Transport.send(message, user, password)}): a host without STARTTLS, also an opportunistic one,
+ * gets no {@code AUTH} and no {@code MAIL}, and Angus throws. A base naming another {@code
+ * mail.smtp.class} is refused with {@link IllegalArgumentException}.
+ *
  * <p>Per requirement, the session sets {@code mail.smtp.starttls.enable=true}, {@code
  * mail.smtp.starttls.required} to {@link TlsRequirement#requiresTls()} (always {@code true} when
- * the base sets {@code mail.smtp.auth=true}, so that credentials never go over plaintext: a host
- * without STARTTLS then gets no {@code AUTH}, Angus throws; give credentials with {@code
- * mail.smtp.auth=true}, since Angus also authenticates with a user and password passed to {@code
- * connect} without it, and then only this property tells the session), {@code
- * mail.smtp.ssl.protocols=TLSv1.3 TLSv1.2}, and puts in {@code mail.smtp.ssl.socketFactory} (an
- * object) a factory that layers TLS as mailtls's transport does, with mailtls's trust decision:
+ * the base sets {@code mail.smtp.auth=true}), {@code mail.smtp.ssl.protocols=TLSv1.3 TLSv1.2}, and
+ * puts in {@code mail.smtp.ssl.socketFactory} (an object) a factory that layers TLS as mailtls's
+ * transport does, with mailtls's trust decision:
  *
  * <ul>
  *   <li>{@link TlsRequirement.Opportunistic}: STARTTLS when offered, any certificate; plaintext
@@ -96,6 +103,10 @@ import org.jspecify.annotations.Nullable;
  *       resolver caches MTA-STS policies as RFC 8461 §5.1 allows).
  *   <li>SMTP itself (extensions, 8-bit and SMTPUTF8 handling, timeouts, connection reuse) is
  *       Angus's, configured by the base properties.
+ *   <li>Angus Mail is the application's: on the module path, the aggregate {@code angus-mail} jar
+ *       (module {@code org.eclipse.angus.mail}, which this module reads to extend its transport);
+ *       with Angus's split jars, {@code --add-reads
+ *       io.mailtls.jakartamail=org.eclipse.angus.mail.smtp}.
  * </ul>
  *
  * <p>Uses {@code io.mailtls.core.internal.tls.TlsSupport}, a documented internal seam of {@code
@@ -168,18 +179,37 @@ public final class AngusPolicySession {
    * hosts).
    *
    * @param base further Angus properties (EHLO name, timeouts, authentication); not changed
-   * @throws IllegalArgumentException when {@code address} is not one of the host's, or the port is
-   *     out of range
+   * @throws IllegalArgumentException when {@code address} is not one of the host's, the port is out
+   *     of range, or {@code base} names a {@code mail.smtp.class} other than {@link
+   *     AngusPolicyTransport}
    * @throws IllegalStateException when the host requires DANE and no {@link DaneProvider} is set
    */
   public Session sessionFor(PlannedHost host, InetAddress address, int port, Properties base) {
-    return Session.getInstance(propertiesFor(host, address, port, base));
+    Session session = Session.getInstance(propertiesFor(host, address, port, base));
+    try {
+      // mail.smtp.class names the transport; registered on the session itself too, so that it is
+      // found even where Jakarta Mail cannot see this module's provider registration.
+      session.setProvider(new AngusPolicyProvider());
+    } catch (NoSuchProviderException e) {
+      throw new IllegalStateException("cannot register " + AngusPolicyProvider.TRANSPORT_CLASS, e);
+    }
+    return session;
   }
 
   /**
    * The properties of {@link #sessionFor(PlannedHost, InetAddress, int, Properties)}, for building
    * the session yourself, e.g. with an {@code Authenticator}. They hold an object (the socket
-   * factory): copy them with {@code putAll}, not through string properties.
+   * factory): copy them with {@code putAll}, not through string properties. Their {@code
+   * mail.smtp.class} names {@link AngusPolicyTransport}, which Jakarta Mail finds through this
+   * module's provider registration ({@code META-INF/services/jakarta.mail.Provider}, {@code
+   * META-INF/javamail.providers}, the module's {@code provides}); where the session's class loaders
+   * cannot see those, Jakarta Mail would fall back to Angus's own transport, so register it on the
+   * session, as {@link #sessionFor(PlannedHost, InetAddress, int, Properties)} does: {@code
+   * session.setProvider(new Provider(Provider.Type.TRANSPORT, AngusPolicyTransport.PROTOCOL,
+   * AngusPolicyTransport.class.getName(), "mailtls", null))}.
+   *
+   * @throws IllegalArgumentException as {@link #sessionFor(PlannedHost, InetAddress, int,
+   *     Properties)}
    */
   public Properties propertiesFor(
       PlannedHost host, InetAddress address, int port, Properties base) {
@@ -196,6 +226,16 @@ public final class AngusPolicySession {
     }
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
+    }
+    String smtpClass = base.getProperty(AngusProperties.SMTP_CLASS);
+    if (smtpClass != null && !smtpClass.equals(AngusPolicyProvider.TRANSPORT_CLASS)) {
+      throw new IllegalArgumentException(
+          AngusProperties.SMTP_CLASS
+              + "="
+              + smtpClass
+              + " in the base properties: the session's transport is "
+              + AngusPolicyProvider.TRANSPORT_CLASS
+              + ", which never sends credentials without TLS; refusing rather than using another");
     }
     TlsRequirement requirement = host.requirement();
     if (requirement instanceof TlsRequirement.Dane && !hasDane) {
@@ -219,6 +259,10 @@ public final class AngusPolicySession {
     boolean auth = AngusProperties.isTrue(p, AngusProperties.AUTH);
     p.setProperty(
         AngusProperties.STARTTLS_REQUIRED, Boolean.toString(requirement.requiresTls() || auth));
+    // ... and where credentials come only to connect (or Transport.send), without mail.smtp.auth,
+    // which the properties cannot tell: Angus authenticates whenever it has a user and a password.
+    // This transport then requires STARTTLS for that connection.
+    p.setProperty(AngusProperties.SMTP_CLASS, AngusPolicyProvider.TRANSPORT_CLASS);
     p.setProperty(AngusProperties.SSL_PROTOCOLS, AngusProperties.PROTOCOLS);
     p.setProperty(AngusProperties.SSL_CHECK_SERVER_IDENTITY, "false");
     p.put(AngusProperties.SSL_SOCKET_FACTORY, new PolicySocketFactory(tls, requirement, sni));

@@ -52,6 +52,13 @@ class AngusPolicySessionTest {
     }
   }
 
+  /** {@code m} as a message of {@code session}, as {@code Transport.send} takes its session. */
+  private static MimeMessage inSession(MimeMessage m, Session session) throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    m.writeTo(out);
+    return new MimeMessage(session, new java.io.ByteArrayInputStream(out.toByteArray()));
+  }
+
   private static PlannedHost host(Loopback net, TlsRequirement requirement) {
     return Values.plannedHost(
         Optional.of(MX),
@@ -170,6 +177,120 @@ class AngusPolicySessionTest {
                 assertThat(s.authenticatedUser()).isEmpty();
               });
       assertThat(net.sawMail()).isFalse();
+    }
+  }
+
+  /** A way to hand Angus credentials without {@code mail.smtp.auth}. */
+  @FunctionalInterface
+  private interface CredentialedSend {
+    void send(Session session, MimeMessage m, String hostAddress, int port)
+        throws MessagingException;
+  }
+
+  /**
+   * The gap {@code mail.smtp.auth} left: Angus authenticates whenever it is given a user and a
+   * password (its {@code protocolConnect}: {@code useAuth || (user != null && password != null)}),
+   * so credentials passed only to {@code connect} or {@code Transport.send}, with no {@code
+   * mail.smtp.auth} in the properties, reached an opportunistic host without STARTTLS (or one an
+   * attacker stripped it from) in plaintext. Each way stops before AUTH and before MAIL, for a
+   * session from {@code sessionFor} and for one built from {@code propertiesFor}.
+   */
+  @Test
+  void credentialsGivenOnlyToConnectNeverGoOverPlaintext() throws Exception {
+    List<CredentialedSend> ways =
+        List.of(
+            (s, m, h, p) -> {
+              try (Transport t = s.getTransport("smtp")) {
+                t.connect("user", "s3cret");
+                t.sendMessage(m, m.getAllRecipients());
+              }
+            },
+            (s, m, h, p) -> {
+              try (Transport t = s.getTransport()) {
+                t.connect(h, p, "user", "s3cret");
+                t.sendMessage(m, m.getAllRecipients());
+              }
+            },
+            (s, m, h, p) -> Transport.send(m, "user", "s3cret"));
+    for (int way = 0; way < ways.size(); way++) {
+      for (boolean ownSession : List.of(false, true)) {
+        try (Loopback net = Loopback.start(b -> b.credentials("user", "s3cret"))) {
+          DeliveryPlan plan = plan(net, TlsLevel.OPPORTUNISTIC);
+          PlannedHost h = plan.hosts().get(0);
+          AngusPolicySession policy = AngusPolicySession.builder().build();
+          Session session =
+              ownSession
+                  ? Session.getInstance(
+                      policy.propertiesFor(h, h.addresses().get(0), net.server.port(), base()))
+                  : policy.sessionFor(h, net.server.port(), base());
+          MimeMessage m = inSession(Messages.multipart(Messages.binary(10)), session);
+          MessagingException thrown = null;
+          try {
+            ways.get(way)
+                .send(session, m, net.server.address().getHostAddress(), net.server.port());
+          } catch (MessagingException e) {
+            thrown = e;
+          }
+          String as = "way " + way + (ownSession ? ", own session" : ", sessionFor");
+          assertThat(net.server.sessions())
+              .as(as + ": sessions")
+              .isNotEmpty()
+              .allSatisfy(
+                  s -> {
+                    assertThat(s.commandLines())
+                        .as(as + ": commands in plaintext")
+                        .noneMatch(l -> l.regionMatches(true, 0, "AUTH", 0, 4));
+                    assertThat(s.authenticatedUser()).as(as).isEmpty();
+                  });
+          assertThat(net.sawMail()).as(as + ": MAIL").isFalse();
+          assertThat(thrown).as(as).isNotNull();
+          assertThat(thrown).as(as).hasMessageContaining("STARTTLS");
+        }
+      }
+    }
+  }
+
+  /**
+   * The guard only adds STARTTLS where credentials are given: credentials given to {@code connect}
+   * still authenticate to a host that offers STARTTLS, inside TLS; and without credentials an
+   * opportunistic send on a session built from {@code propertiesFor} still goes in plaintext to a
+   * host without STARTTLS, also on a transport that authenticated before (RFC 7435).
+   */
+  @Test
+  void credentialsGoOverStarttlsAndPlainOpportunisticSendsStayPlain() throws Exception {
+    try (Loopback net =
+        Loopback.start(
+            b ->
+                b.credentials("user", "s3cret")
+                    .tls(TestPki.selfSigned("elsewhere.test").serverSslContext()))) {
+      PlannedHost h = plan(net, TlsLevel.OPPORTUNISTIC).hosts().get(0);
+      Session session =
+          AngusPolicySession.builder().build().sessionFor(h, net.server.port(), base());
+      MimeMessage m = inSession(Messages.multipart(Messages.binary(10)), session);
+      try (Transport t = session.getTransport("smtp")) {
+        t.connect("user", "s3cret");
+        t.sendMessage(m, m.getAllRecipients());
+      }
+      SmtpMessage got = net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0);
+      assertThat(got.tls()).isTrue();
+      assertThat(net.server.sessions().get(0).authenticatedUser()).contains("user");
+    }
+    try (Loopback net = Loopback.start(b -> b)) {
+      PlannedHost h = plan(net, TlsLevel.OPPORTUNISTIC).hosts().get(0);
+      Session session =
+          Session.getInstance(
+              AngusPolicySession.builder()
+                  .build()
+                  .propertiesFor(h, h.addresses().get(0), net.server.port(), base()));
+      try (Transport t = session.getTransport("smtp")) {
+        assertThatThrownBy(() -> t.connect("user", "s3cret"))
+            .isInstanceOf(MessagingException.class)
+            .hasMessageContaining("STARTTLS");
+        t.connect();
+        MimeMessage m = inSession(Messages.multipart(Messages.binary(10)), session);
+        t.sendMessage(m, m.getAllRecipients());
+      }
+      assertThat(net.server.awaitMessages(1, Duration.ofSeconds(10)).get(0).tls()).isFalse();
     }
   }
 
@@ -416,6 +537,54 @@ class AngusPolicySessionTest {
                 .propertiesFor(opportunistic, a, 25, base)
                 .getProperty("mail.smtp.starttls.required"))
         .isEqualTo("false");
+  }
+
+  /**
+   * The session's transport is mailtls's {@link AngusPolicyTransport}, named in {@code
+   * mail.smtp.class} and found by Jakarta Mail through the module's provider registration (also on
+   * a session built from {@code propertiesFor}); a base naming another smtp class is refused, since
+   * that transport would send credentials without TLS.
+   */
+  @Test
+  void theSessionsTransportIsMailtlsAndABaseCannotNameAnother() throws Exception {
+    InetAddress a = InetAddress.getByName("127.0.0.2");
+    PlannedHost h =
+        Values.plannedHost(
+            Optional.of(MX),
+            List.of(a),
+            new TlsRequirement.Opportunistic(),
+            PolicySource.SENDER,
+            "test",
+            Optional.empty());
+    AngusPolicySession policy = AngusPolicySession.builder().build();
+    Properties p = policy.propertiesFor(h, a, 25, base());
+    assertThat(p.getProperty("mail.smtp.class")).isEqualTo(AngusPolicyTransport.class.getName());
+    assertThat(Session.getInstance(p).getTransport("smtp"))
+        .isInstanceOf(AngusPolicyTransport.class);
+    assertThat(Session.getInstance(p).getTransport()).isInstanceOf(AngusPolicyTransport.class);
+    assertThat(policy.sessionFor(h, 25, base()).getTransport("smtp"))
+        .isInstanceOf(AngusPolicyTransport.class);
+    // Asked for by its own protocol, it is still an smtp transport (mail.smtp.* properties).
+    assertThat(
+            Session.getInstance(p)
+                .getTransport(AngusPolicyTransport.PROTOCOL)
+                .getURLName()
+                .getProtocol())
+        .isEqualTo("smtp");
+    // Other sessions keep Angus's own transport as their default smtp.
+    assertThat(Session.getInstance(new Properties()).getTransport("smtp"))
+        .isNotInstanceOf(AngusPolicyTransport.class);
+
+    Properties foreign = base();
+    foreign.setProperty("mail.smtp.class", "org.eclipse.angus.mail.smtp.SMTPTransport");
+    assertThatThrownBy(() -> policy.propertiesFor(h, a, 25, foreign))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("mail.smtp.class");
+    assertThatThrownBy(() -> policy.sessionFor(h, 25, foreign))
+        .isInstanceOf(IllegalArgumentException.class);
+    // The session's own properties may be given back as a base.
+    assertThat(policy.propertiesFor(h, a, 25, p).getProperty("mail.smtp.class"))
+        .isEqualTo(AngusPolicyTransport.class.getName());
   }
 
   @Test

@@ -20,6 +20,12 @@ public final class AngusProperties {
   public static final String SSL_PROTOCOLS = "mail.smtp.ssl.protocols";
   public static final String SSL_CHECK_SERVER_IDENTITY = "mail.smtp.ssl.checkserveridentity";
 
+  /**
+   * Jakarta Mail's choice of the class implementing {@code smtp} for a session: a class registered
+   * as a provider (its {@code Session.getProvider}).
+   */
+  public static final String SMTP_CLASS = "mail.smtp.class";
+
   /** Angus Mail's switch for SMTP AUTH (RFC 4954), a {@code Boolean} or the text {@code true}. */
   public static final String AUTH = "mail.smtp.auth";
 
