@@ -13,8 +13,11 @@ import io.mailtls.core.MtaStsPolicy;
 import io.mailtls.core.TransportSecurity;
 import io.mailtls.mtasts.CachedPolicy;
 import io.mailtls.redis.internal.PolicyCodec;
+import io.mailtls.tlsrpt.AppliedPolicy;
+import io.mailtls.tlsrpt.PolicyCounts;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -327,6 +330,98 @@ class RedisHostileValuesTest {
     assertThat(longestCommandMicros(inspect))
         .as("the longest command Redis ran for the write and the remove, in microseconds")
         .isLessThan(100_000L);
+  }
+
+  /**
+   * The merge script read each counter it was about to add to (HGET) before it looked at the
+   * value's length: a counter another tool filled with megabytes was copied into Lua, and Redis,
+   * which runs one script at a time, was held for the copy, with every process of the fleet waiting
+   * behind it. Now the script checks the length first (HSTRLEN) and deletes a value longer than a
+   * count unread, so the counter restarts from the merge, as for any value that is not a count.
+   */
+  @Test
+  void aMergeDoesNotReadACounterOfMegabytes() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    LocalDate day = LocalDate.of(2026, 12, 5);
+    String key = "test:tlsrpt:v1:day:" + day;
+    Map<AppliedPolicy, PolicyCounts> counts =
+        Map.of(AppliedPolicy.noPolicy(DOMAIN), new PolicyCounts(2, 0, Map.of()));
+    RedisAggregateStore store =
+        closeLater(
+            RedisAggregateStore.newBuilder(redis.uri())
+                .keyPrefix("test")
+                .commandTimeout(Duration.ofSeconds(10))
+                .build());
+    store.merge(day, counts);
+    String field = inspect.hkeys(key).get(0);
+    inspect.eval(
+        "redis.call('HSET', KEYS[1], ARGV[1], string.rep('7', tonumber(ARGV[2])))\n"
+            + "return redis.call('HSTRLEN', KEYS[1], ARGV[1])\n",
+        ScriptOutputType.INTEGER,
+        new String[] {key},
+        field,
+        Integer.toString(64 * 1024 * 1024));
+    inspect.configSet("slowlog-log-slower-than", "0");
+    inspect.slowlogReset();
+
+    store.merge(day, counts);
+
+    assertThat(inspect.hget(key, field)).as("the counter restarts from the merge").isEqualTo("2");
+    assertThat(longestCommandMicros(inspect))
+        .as("the longest command Redis ran for the merge, in microseconds")
+        .isLessThan(100_000L);
+  }
+
+  /**
+   * Renewing and releasing a report claim compared the claim key's value with the holder's token
+   * after reading it whole (GET) into Lua: a value another tool left there with megabytes was
+   * copied by the renew and by the release, holding Redis, and so every process of the fleet, for
+   * the copy. Now the scripts compare the length first (STRLEN) and read only a value as long as
+   * the token.
+   */
+  @Test
+  void renewingAndReleasingAClaimDoNotReadAValueOfMegabytes() throws Exception {
+    RedisServerProcess redis = redis();
+    RedisCommands<String, String> inspect = inspect(redis);
+    RedisReportClaim claim =
+        closeLater(RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(10)));
+    String report = "2026-12-05/example.com";
+    assertThat(claim.tryClaim(report, Duration.ofMinutes(10))).isTrue();
+    String key = claim.key(report);
+    inspect.eval(
+        "redis.call('SET', KEYS[1], string.rep('7', tonumber(ARGV[1])), 'PX', 600000)\n"
+            + "return redis.call('STRLEN', KEYS[1])\n",
+        ScriptOutputType.INTEGER,
+        new String[] {key},
+        Integer.toString(64 * 1024 * 1024));
+    inspect.configSet("slowlog-log-slower-than", "0");
+    inspect.slowlogReset();
+
+    assertThat(claim.renew(report, Duration.ofMinutes(10))).as("not this holder's").isFalse();
+    assertThat(claim.tryClaim(report, Duration.ofMinutes(10))).isFalse();
+    long renew = longestCommandMicros(inspect);
+    inspect.slowlogReset();
+    RedisReportClaim other =
+        closeLater(RedisReportClaim.create(redis.uri(), "test", Duration.ofSeconds(10)));
+    inspect.del(key);
+    assertThat(other.tryClaim(report, Duration.ofMinutes(10))).isTrue();
+    inspect.eval(
+        "redis.call('SET', KEYS[1], string.rep('7', tonumber(ARGV[1])), 'PX', 600000)\n"
+            + "return redis.call('STRLEN', KEYS[1])\n",
+        ScriptOutputType.INTEGER,
+        new String[] {key},
+        Integer.toString(64 * 1024 * 1024));
+    inspect.slowlogReset();
+    other.release(report);
+    long release = longestCommandMicros(inspect);
+
+    assertThat(inspect.strlen(key))
+        .as("another's value is not deleted")
+        .isEqualTo(64L * 1024 * 1024);
+    assertThat(List.of(renew, release))
+        .as("the longest command Redis ran for the renew, and for the release, in microseconds")
+        .allMatch(micros -> micros < 100_000L);
   }
 
   private static long longestCommandMicros(RedisCommands<String, String> inspect) {

@@ -21,9 +21,11 @@ public final class CountScripts {
    * field is checked: a field that holds anything but 1 to 18 decimal digits (another tool, an
    * altered value; {@code HINCRBY} would fail on it, or overflow) is deleted before the increments
    * are added, so that the counter restarts from this merge, and the script returns 2 instead of 1.
-   * Without the check, {@code HINCRBY} failed after the marker was set and some counters were
-   * added: the retry found the marker and the rest of the batch was lost unreported. Likewise the
-   * day's key when it is not a hash, and the days set's when it is not a sorted set (written by
+   * A value longer than 18 octets is deleted unread (HSTRLEN first): copying one another tool
+   * filled with megabytes into Lua held Redis, and so every process of the fleet, on every merge of
+   * the day. Without the check, {@code HINCRBY} failed after the marker was set and some counters
+   * were added: the retry found the marker and the rest of the batch was lost unreported. Likewise
+   * the day's key when it is not a hash, and the days set's when it is not a sorted set (written by
    * another tool; every command on it failed with WRONGTYPE), are deleted first, and the script
    * returns 3: before, such a day's key failed every merge, which the store took for Redis being
    * away, so the batch and every later one, of any day, waited behind it; such a days set failed
@@ -48,8 +50,12 @@ public final class CountScripts {
               + "own(KEYS[1], 'hash')\n"
               + "own(KEYS[2], 'zset')\n"
               + "for i = 5, #ARGV, 2 do\n"
-              + "  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
-              + "  if v and (#v > 18 or not string.match(v, '^%d+$')) then\n"
+              + "  local bad = redis.call('HSTRLEN', KEYS[1], ARGV[i]) > 18\n"
+              + "  if not bad then\n"
+              + "    local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
+              + "    bad = v and not string.match(v, '^%d+$')\n"
+              + "  end\n"
+              + "  if bad then\n"
               + "    redis.call('HDEL', KEYS[1], ARGV[i])\n"
               + "    if replaced == 1 then replaced = 2 end\n"
               + "  end\n"
@@ -171,20 +177,27 @@ public final class CountScripts {
 
   /**
    * Renew. KEYS[1] the claim's key; ARGV[1] the holder's token, ARGV[2] the lease in milliseconds.
-   * 1 when the claim was still this holder's and now lasts the lease from now; 0 otherwise.
+   * 1 when the claim was still this holder's and now lasts the lease from now; 0 otherwise. The
+   * value is read only when it is as long as the token (STRLEN first): copying one another tool
+   * filled with megabytes into Lua held Redis, and every process of the fleet, for the copy.
    */
   public static final RedisLink.Script RENEW =
       RedisLink.Script.of(
-          "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+          "if redis.call('STRLEN', KEYS[1]) == #ARGV[1]"
+              + " and redis.call('GET', KEYS[1]) == ARGV[1] then\n"
               + "  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
               + "  return 1\n"
               + "end\n"
               + "return 0\n");
 
-  /** Release. KEYS[1] the claim's key; ARGV[1] the holder's token. Deletes it if still held. */
+  /**
+   * Release. KEYS[1] the claim's key; ARGV[1] the holder's token. Deletes it if still held; reads
+   * the value only when it is as long as the token, as {@link #RENEW} does.
+   */
   public static final RedisLink.Script RELEASE =
       RedisLink.Script.of(
-          "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+          "if redis.call('STRLEN', KEYS[1]) == #ARGV[1]"
+              + " and redis.call('GET', KEYS[1]) == ARGV[1] then\n"
               + "  return redis.call('DEL', KEYS[1])\n"
               + "end\n"
               + "return 0\n");
