@@ -8,7 +8,9 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
@@ -91,12 +93,46 @@ final class KeyResponseCache extends ForwardingResolver {
    * last handed to the validator for it ends: the earliest end among that RRset, the DS RRset that
    * vouched for it and the chain of the zone above (see {@link #handedOn}). Small entries (a name
    * and a number), twice as many as the validator's key cache holds zones, so that a zone whose
-   * keys the validator still holds is found here.
+   * keys the validator still holds is found here: the validator's key cache drops the least
+   * recently used zone, so this one does too ({@link RecentEnds}).
    */
-  private final Cache<Name, Long> chainEnds;
+  private final RecentEnds chainEnds;
 
   /** Per name, when the DS RRset (or its denial) last handed to the validator for it ends. */
-  private final Cache<Name, Long> dsEnds;
+  private final RecentEnds dsEnds;
+
+  /**
+   * Ends by name, bounded by dropping the least recently put or read: recency alone, never
+   * frequency. A Caffeine cache bounded by size (W-TinyLFU) may refuse a name seen once in favour
+   * of names seen often, so with more zones in rotation than its bound a zone just validated, whose
+   * keys the validator holds, found no end and every answer it signed was kept for no time; a DS
+   * end refused that way did not bound the chain it vouched for. Only on the resolution path (a key
+   * response handed on, a validated response read), never on a cache hit. Thread-safe.
+   */
+  private static final class RecentEnds {
+    private final Map<Name, Long> ends;
+
+    RecentEnds(long max) {
+      int bound = (int) Math.min(Integer.MAX_VALUE - 1, Math.max(1, max));
+      this.ends =
+          new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Name, Long> eldest) {
+              return size() > bound;
+            }
+          };
+    }
+
+    synchronized @Nullable Long getIfPresent(Name name) {
+      return ends.get(name);
+    }
+
+    synchronized void put(Name name, long end) {
+      ends.put(name, end);
+    }
+  }
 
   /**
    * @param upstream where misses go
@@ -124,8 +160,8 @@ final class KeyResponseCache extends ForwardingResolver {
             // eviction runs on the calling thread: no pool of our own, none of the JVM's
             .executor(Runnable::run)
             .build();
-    this.chainEnds = Caffeine.newBuilder().maximumSize(2L * zones).executor(Runnable::run).build();
-    this.dsEnds = Caffeine.newBuilder().maximumSize(2L * zones).executor(Runnable::run).build();
+    this.chainEnds = new RecentEnds(2L * zones);
+    this.dsEnds = new RecentEnds(2L * zones);
   }
 
   @Override
