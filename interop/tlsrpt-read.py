@@ -70,7 +70,8 @@ def main(argv):
     dkim_result = None
     if len(argv) == 4:
         import dkim  # python3-dkim (dkimpy)
-        dkim_result = bool(dkim.verify(raw, dnsfunc=dig_txt(argv[3])))
+        # RFC 8460 mode, strict: the key record must declare the service type tlsrpt (section 3)
+        dkim_result = bool(dkim.verify(raw, dnsfunc=dig_txt(argv[3]), tlsrpt="strict"))
 
     summary = {
         "report-domain": str(domain),

@@ -377,7 +377,7 @@ DKIM_DIR="$STATE/dkim"; mkdir -p "$DKIM_DIR"
 openssl pkcs8 -topk8 -nocrypt -in "$DKIM_DIR/rpt-sender.key" -outform DER -out "$DKIM_DIR/rpt-sender.pk8"
 DKIM_P=$(openssl pkey -in "$DKIM_DIR/rpt-sender.key" -pubout -outform DER | base64 -w0)
 # a TXT string holds at most 255 octets (RFC 1035 section 3.3.14): split the key
-DKIM_TXT=$(printf 'v=DKIM1; k=rsa; s=email:tlsrpt; p=%s' "$DKIM_P" | fold -w 200 | sed 's/.*/"&"/' | tr '\n' ' ')
+DKIM_TXT=$(printf 'v=DKIM1; k=rsa; s=tlsrpt; p=%s' "$DKIM_P" | fold -w 200 | sed 's/.*/"&"/' | tr '\n' ' ')
 zone rpt-sender.test signed <<Z
 @ IN MX 10 mx
 mx IN A $MX_TLS_ADDR
