@@ -268,20 +268,13 @@ class RedisHostileValuesTest {
                 .commandTimeout(Duration.ofSeconds(10))
                 .build());
     memory.raise(DomainName.of("warm.example"), TransportSecurity.TLS, Instant.now());
-    inspect.configSet("slowlog-log-slower-than", "0");
-    inspect.slowlogReset();
+    logEveryCommand(inspect);
 
     Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     memory.raise(DOMAIN, TransportSecurity.TLS, at);
 
     assertThat(inspect.hget(key, "tls")).isEqualTo(Long.toString(at.toEpochMilli()));
-    long longest = 0;
-    for (Object entry : inspect.slowlogGet(128)) {
-      // an entry: id, start time, duration in microseconds, the command and its arguments
-      long micros = ((Number) ((List<?>) entry).get(2)).longValue();
-      longest = Math.max(longest, micros);
-    }
-    assertThat(longest)
+    assertThat(longestCommandMicros(inspect))
         .as("the longest command Redis ran for the raise, in microseconds")
         .isLessThan(100_000L);
   }
@@ -312,8 +305,7 @@ class RedisHostileValuesTest {
                 .commandTimeout(Duration.ofSeconds(10))
                 .build());
     assertThat(store.peek(DomainName.of("warm.example"))).isEmpty();
-    inspect.configSet("slowlog-log-slower-than", "0");
-    inspect.slowlogReset();
+    logEveryCommand(inspect);
 
     CachedPolicy enforce =
         CachedPolicy.fetched(
@@ -362,8 +354,7 @@ class RedisHostileValuesTest {
         new String[] {key},
         field,
         Integer.toString(64 * 1024 * 1024));
-    inspect.configSet("slowlog-log-slower-than", "0");
-    inspect.slowlogReset();
+    logEveryCommand(inspect);
 
     store.merge(day, counts);
 
@@ -395,8 +386,7 @@ class RedisHostileValuesTest {
         ScriptOutputType.INTEGER,
         new String[] {key},
         Integer.toString(64 * 1024 * 1024));
-    inspect.configSet("slowlog-log-slower-than", "0");
-    inspect.slowlogReset();
+    logEveryCommand(inspect);
 
     assertThat(claim.renew(report, Duration.ofMinutes(10))).as("not this holder's").isFalse();
     assertThat(claim.tryClaim(report, Duration.ofMinutes(10))).isFalse();
@@ -422,6 +412,12 @@ class RedisHostileValuesTest {
     assertThat(List.of(renew, release))
         .as("the longest command Redis ran for the renew, and for the release, in microseconds")
         .allMatch(micros -> micros < 100_000L);
+  }
+
+  /** From here on Redis's SLOWLOG records every command, with how long it ran. */
+  private static void logEveryCommand(RedisCommands<String, String> inspect) {
+    inspect.configSet("slowlog-log-slower-than", "0");
+    inspect.slowlogReset();
   }
 
   private static long longestCommandMicros(RedisCommands<String, String> inspect) {
